@@ -1,0 +1,1 @@
+//! `format` assertions: email, uri, uuid, date, date-time, ipv4.

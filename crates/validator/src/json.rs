@@ -1,0 +1,1 @@
+//! JSON reading: a borrowing parser, array element splitting, NDJSON lines.
