@@ -1,0 +1,36 @@
+"""The profile of one call: cheap, measured features of its data and schema.
+
+Detection happens in Rust from a small sample of the input (see
+``crates/validator/src/profile.rs``); this module only names the fields.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Optional
+
+__all__ = ["Profile", "INPUT_KINDS"]
+
+INPUT_KINDS = ("dicts", "json", "ndjson")
+
+
+class Profile(NamedTuple):
+    """Features of one call.
+
+    - ``field_count``: leaf fields of the schema (properties that are not objects,
+      counted through nested objects; array items count once).
+    - ``avg_string_length``: mean length in characters of the string leaves in the sample.
+    - ``constraint_complexity``: 0..1, the cost-weighted score of the schema's checks
+      (computed once per compiled schema; regex and formats weigh more than bounds).
+    - ``object_size``: bytes per record; exact for JSON input (mean over the sampled
+      records' spans), estimated from the serialised size of the sample for dicts.
+    - ``input_kind``: ``"dicts"``, ``"json"`` or ``"ndjson"``.
+    - ``n``: records in the call when known (a list, an array whose size was estimated
+      from bytes, a file), else ``None`` (a generator).
+    """
+
+    field_count: int
+    avg_string_length: float
+    constraint_complexity: float
+    object_size: float
+    input_kind: str
+    n: Optional[int]

@@ -1,0 +1,72 @@
+"""What a validate call returns."""
+
+from __future__ import annotations
+
+from typing import List, NamedTuple
+
+from ._validator import RecordError
+from .config import BatchConfig
+
+__all__ = ["EngineStats", "ValidationResult", "RecordError"]
+
+
+class EngineStats(NamedTuple):
+    """What the engine did: ``chunks`` of at most ``batch_size`` records, ``tasks`` of at most
+    ``micro_batch_size`` records, the most bytes it held for one chunk (``peak_bytes``: records
+    taken apart for the pool, parsed documents, read buffers, pending results) and wall time."""
+
+    chunks: int
+    tasks: int
+    peak_bytes: int
+    seconds: float
+
+
+class ValidationResult:
+    """The outcome of one call (or of one chunk, for :meth:`Validator.iter_validate`).
+
+    ``valid[i]`` tells whether record ``i`` passed; ``errors`` lists every failure, ordered by
+    record index and then by where it was found; ``config`` is the batch configuration used
+    and ``config.source`` the step that chose it.
+    """
+
+    __slots__ = ("valid", "errors", "config", "stats", "start")
+
+    def __init__(
+        self,
+        valid: List[bool],
+        errors: List[RecordError],
+        config: BatchConfig,
+        stats: EngineStats,
+        start: int = 0,
+    ) -> None:
+        self.valid = valid
+        self.errors = errors
+        self.config = config
+        self.stats = stats
+        #: Index of this result's first record in the whole input (non-zero for later chunks
+        #: of :meth:`Validator.iter_validate`); ``errors[k].index`` is always a whole-input index.
+        self.start = start
+
+    @property
+    def n_valid(self) -> int:
+        return self.valid.count(True)
+
+    @property
+    def n_invalid(self) -> int:
+        return len(self.valid) - self.n_valid
+
+    @property
+    def all_valid(self) -> bool:
+        return not self.errors and all(self.valid)
+
+    def __len__(self) -> int:
+        return len(self.valid)
+
+    def __repr__(self) -> str:
+        c = self.config
+        return (
+            f"ValidationResult(n={len(self.valid)}, n_valid={self.n_valid}, "
+            f"n_invalid={self.n_invalid}, errors={len(self.errors)}, "
+            f"config=(batch_size={c.batch_size}, micro_batch_size={c.micro_batch_size}, "
+            f"threads={c.threads}, source={c.source!r}))"
+        )

@@ -1,0 +1,238 @@
+"""The schema API, both ways: a Pythonic field spec or a JSON Schema document.
+
+Both compile to the same Rust schema: :class:`Schema` turns its fields into a JSON
+Schema document (see :attr:`Schema.json_schema`) and hands that to the core.
+"""
+
+from __future__ import annotations
+
+import json
+import typing
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+
+from . import _validator
+from .errors import SchemaError
+
+__all__ = ["Schema", "Field"]
+
+_SCALARS: Dict[Any, str] = {
+    str: "string",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+    None: "null",
+    type(None): "null",
+    list: "array",
+    tuple: "array",
+    dict: "object",
+}
+
+_CONSTRAINTS = {
+    "min_length": "minLength",
+    "max_length": "maxLength",
+    "pattern": "pattern",
+    "format": "format",
+    "ge": "minimum",
+    "gt": "exclusiveMinimum",
+    "le": "maximum",
+    "lt": "exclusiveMaximum",
+    "multiple_of": "multipleOf",
+    "min_items": "minItems",
+    "max_items": "maxItems",
+    "unique_items": "uniqueItems",
+    "min_properties": "minProperties",
+    "max_properties": "maxProperties",
+}
+
+
+class Field:
+    """One field: a type plus constraints.
+
+    ``type`` is ``str``, ``int``, ``float``, ``bool``, ``None``, ``list`` / ``list[T]``,
+    a nested :class:`Schema` or mapping of fields, ``typing.Any``, ``Optional[T]`` or
+    ``Union[...]``. Constraint names follow pydantic (``ge``, ``max_length``); errors
+    report them in JSON Schema spelling (``minimum``, ``maxLength``).
+    """
+
+    __slots__ = ("type", "required", "items", "enum", "const", "constraints")
+
+    def __init__(
+        self,
+        type: Any = Any,
+        *,
+        required: bool = True,
+        items: Any = None,
+        enum: Optional[Sequence[Any]] = None,
+        const: Any = ...,
+        min_length: Optional[int] = None,
+        max_length: Optional[int] = None,
+        pattern: Optional[str] = None,
+        format: Optional[str] = None,
+        ge: Optional[Union[int, float]] = None,
+        gt: Optional[Union[int, float]] = None,
+        le: Optional[Union[int, float]] = None,
+        lt: Optional[Union[int, float]] = None,
+        multiple_of: Optional[Union[int, float]] = None,
+        min_items: Optional[int] = None,
+        max_items: Optional[int] = None,
+        unique_items: Optional[bool] = None,
+        min_properties: Optional[int] = None,
+        max_properties: Optional[int] = None,
+    ) -> None:
+        self.type = type
+        self.required = required
+        self.items = items
+        self.enum = None if enum is None else list(enum)
+        self.const = const
+        given = {
+            "min_length": min_length,
+            "max_length": max_length,
+            "pattern": pattern,
+            "format": format,
+            "ge": ge,
+            "gt": gt,
+            "le": le,
+            "lt": lt,
+            "multiple_of": multiple_of,
+            "min_items": min_items,
+            "max_items": max_items,
+            "unique_items": unique_items,
+            "min_properties": min_properties,
+            "max_properties": max_properties,
+        }
+        self.constraints = {k: v for k, v in given.items() if v is not None}
+
+    def to_json_schema(self) -> Dict[str, Any]:
+        out = _type_to_json_schema(self.type)
+        if self.items is not None:
+            out["items"] = _spec_to_json_schema(self.items)
+        for name, value in self.constraints.items():
+            out[_CONSTRAINTS[name]] = value
+        if self.enum is not None:
+            out["enum"] = self.enum
+        if self.const is not ...:
+            out["const"] = self.const
+        return out
+
+    def __repr__(self) -> str:
+        parts = [getattr(self.type, "__name__", repr(self.type))]
+        if not self.required:
+            parts.append("required=False")
+        parts += [f"{k}={v!r}" for k, v in self.constraints.items()]
+        return f"Field({', '.join(parts)})"
+
+
+def _type_to_json_schema(tp: Any) -> Dict[str, Any]:
+    if tp is Any:
+        return {}
+    if isinstance(tp, Schema):
+        return dict(tp.json_schema)
+    if isinstance(tp, Mapping):
+        return Schema(tp).json_schema
+    origin = typing.get_origin(tp)
+    if origin is Union:
+        members = [_type_to_json_schema(a) for a in typing.get_args(tp)]
+        if all(set(m) == {"type"} for m in members):
+            types: List[str] = []
+            for m in members:
+                t = m["type"]
+                for name in t if isinstance(t, list) else [t]:
+                    if name not in types:
+                        types.append(name)
+            return {"type": types[0] if len(types) == 1 else types}
+        raise SchemaError(f"`Union` of non-scalar types is not supported: {tp!r}")
+    if origin in (list, tuple, Sequence, typing.List):
+        args = typing.get_args(tp)
+        out: Dict[str, Any] = {"type": "array"}
+        if origin is tuple and args and args[-1] is not Ellipsis:
+            out["prefixItems"] = [_spec_to_json_schema(a) for a in args]
+            out["items"] = False
+        elif args:
+            out["items"] = _spec_to_json_schema(args[0])
+        return out
+    try:
+        name = _SCALARS[tp]
+    except (KeyError, TypeError):
+        raise SchemaError(f"unsupported field type {tp!r}") from None
+    return {"type": name}
+
+
+def _spec_to_json_schema(spec: Any) -> Dict[str, Any]:
+    if isinstance(spec, Field):
+        return spec.to_json_schema()
+    return _type_to_json_schema(spec)
+
+
+class Schema:
+    """A compiled schema.
+
+    Pythonic: ``Schema({"name": Field(str, min_length=1), "age": int}, additional_properties=False)``;
+    or from JSON Schema: ``Schema.from_json_schema({"type": "object", ...})``. Compiling checks
+    every keyword: one outside the supported set raises :class:`SchemaError` naming it.
+    """
+
+    __slots__ = ("_json_schema", "_compiled")
+
+    def __init__(
+        self,
+        fields: Mapping[str, Any],
+        *,
+        additional_properties: bool = True,
+        min_properties: Optional[int] = None,
+        max_properties: Optional[int] = None,
+    ) -> None:
+        if not isinstance(fields, Mapping):
+            raise TypeError(f"`fields` must be a mapping of names to types, got {type(fields).__name__}")
+        properties: Dict[str, Any] = {}
+        required: List[str] = []
+        for name, spec in fields.items():
+            if not isinstance(name, str):
+                raise SchemaError(f"field names must be str, got {name!r}")
+            properties[name] = _spec_to_json_schema(spec)
+            if not (isinstance(spec, Field) and not spec.required):
+                required.append(name)
+        doc: Dict[str, Any] = {"type": "object", "properties": properties}
+        if required:
+            doc["required"] = required
+        if not additional_properties:
+            doc["additionalProperties"] = False
+        if min_properties is not None:
+            doc["minProperties"] = min_properties
+        if max_properties is not None:
+            doc["maxProperties"] = max_properties
+        self._init(doc)
+
+    def _init(self, doc: Any) -> None:
+        self._json_schema = doc
+        try:
+            text = json.dumps(doc, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise SchemaError(f"the schema is not a JSON document: {exc}") from None
+        self._compiled = _validator.CompiledSchema(text)
+
+    @classmethod
+    def from_json_schema(cls, document: Union[Mapping[str, Any], bool]) -> "Schema":
+        """Compiles a JSON Schema (draft 2020-12 subset) document."""
+        if not isinstance(document, (Mapping, bool)):
+            raise TypeError(f"a JSON Schema is a dict or a bool, got {type(document).__name__}")
+        self = cls.__new__(cls)
+        self._init(dict(document) if isinstance(document, Mapping) else document)
+        return self
+
+    @property
+    def json_schema(self) -> Any:
+        """The JSON Schema document this schema compiles."""
+        return self._json_schema
+
+    @property
+    def field_count(self) -> int:
+        """Leaf fields of the schema (a profile feature)."""
+        return int(self._compiled.field_count)
+
+    @property
+    def constraint_complexity(self) -> float:
+        """0..1, the cost-weighted score of the schema's checks (a profile feature)."""
+        return float(self._compiled.constraint_complexity)
+
+    def __repr__(self) -> str:
+        return f"Schema({json.dumps(self._json_schema)[:200]})"

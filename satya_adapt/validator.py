@@ -1,0 +1,271 @@
+"""`Validator`: validate records with a batch configuration chosen per call."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from typing import Any, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
+
+from . import _validator
+from .config import DEFAULT_CONFIGURATION, BatchConfig, check_knob
+from .errors import InputError
+from .profile import Profile
+from .result import EngineStats, ValidationResult
+from .schema import Schema
+
+__all__ = ["Validator"]
+
+#: How many records of a generator are read ahead to detect its profile.
+PROFILE_SAMPLE = 16
+#: How many bytes of a stream are read ahead to detect its profile.
+PROFILE_PREFIX_BYTES = 64 * 1024
+
+PathLike = Union[str, "os.PathLike[str]"]
+JsonData = Union[bytes, bytearray, memoryview, str]
+NdjsonSource = Union[bytes, bytearray, memoryview, PathLike, Any]
+
+
+class Validator:
+    """Validates records against one schema; thread-safe, compile once, validate many.
+
+    Every call picks its batch configuration: explicit arguments win, else (``adapt=True``)
+    the archive is asked for the call's profile, else the default configuration is used.
+    ``archive`` is a path to an archive file; ``None`` discovers one (``SATYA_ADAPT_ARCHIVE``,
+    then the shipped archive).
+    """
+
+    def __init__(
+        self,
+        schema: Union[Schema, Mapping[str, Any], bool],
+        *,
+        archive: Optional[PathLike] = None,
+        adapt: bool = True,
+    ) -> None:
+        self.schema = schema if isinstance(schema, Schema) else Schema.from_json_schema(schema)
+        self._core = self.schema._compiled
+        self.adapt = bool(adapt)
+        self._archive = archive
+        self._selector: Any = None
+
+    # -- public API -------------------------------------------------------------------------
+
+    def validate_batch(
+        self,
+        items: Iterable[Any],
+        *,
+        batch_size: Optional[int] = None,
+        micro_batch_size: Optional[int] = None,
+        threads: Optional[int] = None,
+    ) -> ValidationResult:
+        """Validates records given as Python objects: a list, a tuple or any iterable.
+
+        A generator is consumed chunk by chunk (``batch_size`` records at a time), never whole.
+        """
+        items, config = self._prepare_objects(items, batch_size, micro_batch_size, threads)
+        raw = self._core.validate_objects(items, *config[:3])
+        return _result(raw, config)
+
+    def validate_json(
+        self,
+        data: JsonData,
+        *,
+        batch_size: Optional[int] = None,
+        micro_batch_size: Optional[int] = None,
+        threads: Optional[int] = None,
+    ) -> ValidationResult:
+        """Validates the elements of a JSON array given as bytes or str, parsed in Rust.
+
+        A broken array (truncated, not an array, a malformed element) raises :class:`InputError`.
+        """
+        data = _json_bytes(data)
+        config = self._config(lambda: self._core.profile_json(data), batch_size, micro_batch_size, threads)
+        return _result(self._core.validate_json(data, *config[:3]), config)
+
+    def validate_ndjson(
+        self,
+        source: NdjsonSource,
+        *,
+        batch_size: Optional[int] = None,
+        micro_batch_size: Optional[int] = None,
+        threads: Optional[int] = None,
+    ) -> ValidationResult:
+        """Validates NDJSON: bytes, a path, or a binary file object, streamed in chunks.
+
+        Memory stays bounded by ``batch_size`` lines whatever the size of a file. A line that
+        is not valid JSON (or not UTF-8) is an error of that record, keyword ``json``.
+        """
+        source, prefix = _ndjson_source(source)
+        config = self._config(
+            lambda: self._core.profile_ndjson(source, prefix), batch_size, micro_batch_size, threads
+        )
+        return _result(self._core.validate_ndjson(source, prefix, *config[:3]), config)
+
+    def iter_validate(
+        self,
+        source: Any,
+        *,
+        input_kind: Optional[str] = None,
+        batch_size: Optional[int] = None,
+        micro_batch_size: Optional[int] = None,
+        threads: Optional[int] = None,
+    ) -> Iterator[ValidationResult]:
+        """Yields one result per chunk of ``batch_size`` records, for streams.
+
+        ``input_kind`` is ``"dicts"``, ``"json"`` or ``"ndjson"``; when omitted, bytes and
+        str are a JSON array, a path or binary file object is NDJSON, anything else is an
+        iterable of records. Record indexes in errors count from the start of the input.
+        """
+        kind = input_kind or _guess_kind(source)
+        if kind == "dicts":
+            items, config = self._prepare_objects(source, batch_size, micro_batch_size, threads)
+            chunks = self._core.iter_objects(items, *config[:3])
+        elif kind == "json":
+            data = _json_bytes(source)
+            config = self._config(
+                lambda: self._core.profile_json(data), batch_size, micro_batch_size, threads
+            )
+            chunks = self._core.iter_json(data, *config[:3])
+        elif kind == "ndjson":
+            src, prefix = _ndjson_source(source)
+            config = self._config(
+                lambda: self._core.profile_ndjson(src, prefix), batch_size, micro_batch_size, threads
+            )
+            chunks = self._core.iter_ndjson(src, prefix, *config[:3])
+        else:
+            raise ValueError(f"`input_kind` must be 'dicts', 'json' or 'ndjson', got {input_kind!r}")
+        for raw in chunks:
+            yield _result(raw, config)
+
+    def profile(self, source: Any, *, input_kind: Optional[str] = None) -> Profile:
+        """Detects the profile of ``source`` from a small sample, as a validate call would."""
+        kind = input_kind or _guess_kind(source)
+        if kind == "dicts":
+            if isinstance(source, (list, tuple)):
+                return Profile(*self._core.profile_objects(source, len(source)))
+            sample = list(itertools.islice(iter(source), PROFILE_SAMPLE))
+            return Profile(*self._core.profile_objects(sample, None))
+        if kind == "json":
+            return Profile(*self._core.profile_json(_json_bytes(source)))
+        if kind == "ndjson":
+            src, prefix = _ndjson_source(source)
+            return Profile(*self._core.profile_ndjson(src, prefix))
+        raise ValueError(f"`input_kind` must be 'dicts', 'json' or 'ndjson', got {input_kind!r}")
+
+    def explain(self, source: Any, *, input_kind: Optional[str] = None) -> Any:
+        """How a call on ``source`` would choose its batch configuration, step by step."""
+        profile = self.profile(source, input_kind=input_kind)
+        return self._get_selector().explain(profile)
+
+    # -- selection ----------------------------------------------------------------------------
+
+    def _get_selector(self) -> Any:
+        if self._selector is None:
+            from .selector import Selector
+
+            self._selector = Selector.shared(self._archive)
+        return self._selector
+
+    def _config(
+        self,
+        detect: Any,
+        batch_size: Optional[int],
+        micro_batch_size: Optional[int],
+        threads: Optional[int],
+    ) -> BatchConfig:
+        explicit = (
+            None if batch_size is None else check_knob("batch_size", batch_size),
+            None if micro_batch_size is None else check_knob("micro_batch_size", micro_batch_size),
+            None if threads is None else check_knob("threads", threads),
+        )
+        if None not in explicit:
+            return BatchConfig(*explicit, source="explicit")  # type: ignore[misc]
+        if self.adapt:
+            chosen: BatchConfig = self._get_selector().select(Profile(*detect()))
+        else:
+            chosen = DEFAULT_CONFIGURATION
+        if explicit == (None, None, None):
+            return chosen
+        b, m, t = (e if e is not None else c for e, c in zip(explicit, chosen[:3]))
+        return BatchConfig(b, m, t, source=f"explicit+{chosen.source}")
+
+    def _prepare_objects(
+        self,
+        items: Iterable[Any],
+        batch_size: Optional[int],
+        micro_batch_size: Optional[int],
+        threads: Optional[int],
+    ) -> Tuple[Iterable[Any], BatchConfig]:
+        if isinstance(items, (list, tuple)):
+            seq = items
+            config = self._config(
+                lambda: self._core.profile_objects(seq, len(seq)), batch_size, micro_batch_size, threads
+            )
+            return items, config
+        if isinstance(items, (str, bytes, bytearray, Mapping)):
+            raise TypeError(
+                f"`items` must be an iterable of records, got {type(items).__name__}; "
+                "use validate_json for JSON text"
+            )
+        try:
+            iterator = iter(items)
+        except TypeError:
+            raise TypeError(f"`items` must be an iterable of records, got {type(items).__name__}") from None
+        head: List[Any] = []
+
+        def detect() -> Any:
+            head.extend(itertools.islice(iterator, PROFILE_SAMPLE))
+            return self._core.profile_objects(head, None)
+
+        config = self._config(detect, batch_size, micro_batch_size, threads)
+        return (itertools.chain(head, iterator) if head else iterator), config
+
+
+def _result(raw: Any, config: BatchConfig) -> ValidationResult:
+    valid, errors, chunks, tasks, peak_bytes, seconds, start = raw
+    return ValidationResult(valid, errors, config, EngineStats(chunks, tasks, peak_bytes, seconds), start)
+
+
+def _json_bytes(data: Any) -> bytes:
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, str):
+        try:
+            return data.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InputError(f"the JSON text is not valid Unicode: {exc.reason}") from None
+    if isinstance(data, (bytearray, memoryview)):
+        return bytes(data)
+    raise TypeError(f"`data` must be bytes or str holding a JSON array, got {type(data).__name__}")
+
+
+def _ndjson_source(source: Any) -> Tuple[Any, bytes]:
+    """Normalises an NDJSON source to bytes, a path str, or a binary reader, plus a read-ahead
+    prefix (already consumed from a reader, for profile detection; the engine reads it first)."""
+    if isinstance(source, bytes):
+        return source, b""
+    if isinstance(source, (bytearray, memoryview)):
+        return bytes(source), b""
+    if isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+        if not isinstance(path, str):
+            path = os.fsdecode(path)
+        if not os.path.isfile(path):
+            raise InputError(f"no such NDJSON file: {path!r}")
+        return path, b""
+    read = getattr(source, "read", None)
+    if read is None:
+        raise TypeError(
+            f"`source` must be NDJSON bytes, a path or a binary file object, got {type(source).__name__}"
+        )
+    prefix = read(PROFILE_PREFIX_BYTES)
+    if isinstance(prefix, str):
+        raise TypeError("`source` must be opened in binary mode ('rb'), not text mode")
+    return source, bytes(prefix)
+
+
+def _guess_kind(source: Any) -> str:
+    if isinstance(source, (bytes, bytearray, memoryview, str)):
+        return "json"
+    if isinstance(source, os.PathLike) or hasattr(source, "read"):
+        return "ndjson"
+    return "dicts"
