@@ -39,6 +39,7 @@ impl Format {
     ];
 
     /// The name as written in a schema ("date-time").
+    #[must_use]
     pub fn name(self) -> &'static str {
         match self {
             Format::Email => "email",
@@ -51,6 +52,7 @@ impl Format {
     }
 
     /// `None` for a format name we do not assert.
+    #[must_use]
     pub fn from_name(name: &str) -> Option<Format> {
         match name {
             "email" => Some(Format::Email),
@@ -64,6 +66,7 @@ impl Format {
     }
 
     /// Whether `s` is a valid instance of this format.
+    #[must_use]
     pub fn is_valid(self, s: &str) -> bool {
         let b = s.as_bytes();
         match self {
@@ -82,6 +85,7 @@ impl Format {
     /// offset, leap-second arithmetic) and `email` (local part plus domain)
     /// weigh 3.0, and `uri` (scheme, authority, IP literals, path, query,
     /// fragment, percent-encoding) weighs 4.0.
+    #[must_use]
     pub fn cost(self) -> f64 {
         match self {
             Format::Uuid | Format::Ipv4 | Format::Date => 2.0,
@@ -94,24 +98,29 @@ impl Format {
 // ---------------------------------------------------------------------------
 // Character classes (one lookup table, one bit per class).
 
-const ALPHA: u8 = 1;
-const DIGIT: u8 = 1 << 1;
-const HEX: u8 = 1 << 2;
+const ALPHA: u16 = 1;
+const DIGIT: u16 = 1 << 1;
+const HEX: u16 = 1 << 2;
 /// RFC 3986 `unreserved`: ALPHA / DIGIT / "-" / "." / "_" / "~".
-const UNRESERVED: u8 = 1 << 3;
+const UNRESERVED: u16 = 1 << 3;
 /// RFC 3986 `sub-delims`: "!" / "$" / "&" / "'" / "(" / ")" / "*" / "+" / "," / ";" / "=".
-const SUB_DELIM: u8 = 1 << 4;
+const SUB_DELIM: u16 = 1 << 4;
 /// RFC 5322 `atext`.
-const ATEXT: u8 = 1 << 5;
+const ATEXT: u16 = 1 << 5;
 /// RFC 3986 scheme characters after the first: ALPHA / DIGIT / "+" / "-" / ".".
-const SCHEME: u8 = 1 << 6;
+const SCHEME: u16 = 1 << 6;
+/// RFC 3986 `userinfo` characters: unreserved / sub-delims / ":".
+const USERINFO: u16 = 1 << 7;
+/// RFC 3986 path characters: `pchar` (unreserved / sub-delims / ":" / "@") / "/".
+const PATH: u16 = 1 << 8;
+/// RFC 3986 query and fragment characters: `pchar` / "/" / "?".
+const QUERY: u16 = 1 << 9;
 
-const fn class_table() -> [u8; 256] {
-    let mut t = [0u8; 256];
-    let mut c = 0usize;
-    while c < 256 {
-        let b = c as u8;
-        let mut f = 0u8;
+const fn class_table() -> [u16; 256] {
+    let mut t = [0u16; 256];
+    let mut b = 0u8;
+    loop {
+        let mut f = 0u16;
         let alpha = b.is_ascii_alphabetic();
         let digit = b.is_ascii_digit();
         if alpha {
@@ -161,16 +170,27 @@ const fn class_table() -> [u8; 256] {
         if alpha || digit || matches!(b, b'+' | b'-' | b'.') {
             f |= SCHEME;
         }
-        t[c] = f;
-        c += 1;
+        if f & (UNRESERVED | SUB_DELIM) != 0 || b == b':' {
+            f |= USERINFO;
+        }
+        if f & USERINFO != 0 || matches!(b, b'@' | b'/') {
+            f |= PATH;
+        }
+        if f & PATH != 0 || b == b'?' {
+            f |= QUERY;
+        }
+        t[b as usize] = f;
+        if b == u8::MAX {
+            return t;
+        }
+        b += 1;
     }
-    t
 }
 
-static CLASS: [u8; 256] = class_table();
+static CLASS: [u16; 256] = class_table();
 
 #[inline]
-fn is(b: u8, class: u8) -> bool {
+fn is(b: u8, class: u16) -> bool {
     CLASS[b as usize] & class != 0
 }
 
@@ -293,20 +313,20 @@ fn is_ipv6(b: &[u8]) -> bool {
 // date, date-time
 
 #[inline]
-fn two_digits(b: &[u8], at: usize) -> Option<u32> {
+fn two_digits(b: &[u8], at: usize) -> Option<u16> {
     match (b.get(at), b.get(at + 1)) {
         (Some(&h), Some(&l)) if h.is_ascii_digit() && l.is_ascii_digit() => {
-            Some(u32::from(h - b'0') * 10 + u32::from(l - b'0'))
+            Some(u16::from(h - b'0') * 10 + u16::from(l - b'0'))
         }
         _ => None,
     }
 }
 
-fn is_leap_year(year: u32) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+fn is_leap_year(year: u16) -> bool {
+    year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
 }
 
-fn days_in_month(year: u32, month: u32) -> u32 {
+fn days_in_month(year: u16, month: u16) -> u16 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
@@ -383,8 +403,7 @@ fn is_date_time(b: &[u8]) -> bool {
                 return false;
             }
             i += 6;
-            // Values are at most 23 * 60 + 59, well inside i32.
-            let m = (oh * 60 + om) as i32;
+            let m = i32::from(oh * 60 + om);
             if sign == b'+' {
                 m
             } else {
@@ -397,7 +416,7 @@ fn is_date_time(b: &[u8]) -> bool {
         return false;
     }
     if second == 60 {
-        let local = (hour * 60 + minute) as i32;
+        let local = i32::from(hour * 60 + minute);
         let utc = (local - offset_minutes).rem_euclid(24 * 60);
         if utc != 23 * 60 + 59 {
             return false;
@@ -462,7 +481,7 @@ fn is_email(b: &[u8]) -> bool {
     match domain.first() {
         None => false,
         Some(b'[') => {
-            let Some((b']', inner)) = domain[1..].split_last() else {
+            let Some((&b']', inner)) = domain[1..].split_last() else {
                 return false;
             };
             if inner.len() >= 5 && inner[..5].eq_ignore_ascii_case(b"IPv6:") {
@@ -487,7 +506,9 @@ fn is_hostname(b: &[u8]) -> bool {
             && label.len() <= 63
             && label[0] != b'-'
             && label[label.len() - 1] != b'-'
-            && label.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-')
+            && label
+                .iter()
+                .all(|&c| c.is_ascii_alphanumeric() || c == b'-')
     })
 }
 
@@ -495,18 +516,17 @@ fn is_hostname(b: &[u8]) -> bool {
 // uri
 
 /// Length of the run of RFC 3986 characters at the start of `b` that are in
-/// `class`, or pct-encoded, or one of `extra`; `None` on a malformed
-/// percent-encoding.
+/// `class` or pct-encoded; `None` on a malformed percent-encoding.
 #[inline]
-fn uri_run(b: &[u8], class: u8, extra: &[u8]) -> Option<usize> {
+fn uri_run(b: &[u8], class: u16) -> Option<usize> {
     let mut i = 0;
     while i < b.len() {
-        let c = b[i];
-        if is(c, class) || extra.contains(&c) {
+        let byte = b[i];
+        if is(byte, class) {
             i += 1;
-        } else if c == b'%' {
+        } else if byte == b'%' {
             match (b.get(i + 1), b.get(i + 2)) {
-                (Some(&h), Some(&l)) if is(h, HEX) && is(l, HEX) => i += 3,
+                (Some(&hi), Some(&lo)) if is(hi, HEX) && is(lo, HEX) => i += 3,
                 _ => return None,
             }
         } else {
@@ -515,14 +535,6 @@ fn uri_run(b: &[u8], class: u8, extra: &[u8]) -> Option<usize> {
     }
     Some(i)
 }
-
-/// `pchar` minus pct-encoded: unreserved / sub-delims / ":" / "@".
-const PCHAR_CLASS: u8 = UNRESERVED | SUB_DELIM;
-const PCHAR_EXTRA: &[u8] = b":@";
-/// Path characters: pchar / "/".
-const PATH_EXTRA: &[u8] = b":@/";
-/// Query and fragment characters: pchar / "/" / "?".
-const QUERY_EXTRA: &[u8] = b":@/?";
 
 /// RFC 3986 `URI`: `scheme ":" hier-part [ "?" query ] [ "#" fragment ]`.
 fn is_uri(b: &[u8]) -> bool {
@@ -552,21 +564,21 @@ fn is_uri(b: &[u8]) -> bool {
     }
     // path-abempty / path-absolute / path-rootless / path-empty: pchar and
     // "/" (a leading "//" was taken as an authority above).
-    let Some(path) = uri_run(&b[i..], PCHAR_CLASS, PATH_EXTRA) else {
+    let Some(path) = uri_run(&b[i..], PATH) else {
         return false;
     };
     i += path;
 
     if b.get(i) == Some(&b'?') {
         i += 1;
-        let Some(query) = uri_run(&b[i..], PCHAR_CLASS, QUERY_EXTRA) else {
+        let Some(query) = uri_run(&b[i..], QUERY) else {
             return false;
         };
         i += query;
     }
     if b.get(i) == Some(&b'#') {
         i += 1;
-        let Some(fragment) = uri_run(&b[i..], PCHAR_CLASS, QUERY_EXTRA) else {
+        let Some(fragment) = uri_run(&b[i..], QUERY) else {
             return false;
         };
         i += fragment;
@@ -580,7 +592,7 @@ fn is_authority(b: &[u8]) -> bool {
     // userinfo = *( unreserved / pct-encoded / sub-delims / ":" ); it cannot
     // hold "@", so the first "@" ends it.
     if let Some(at) = rest.iter().position(|&c| c == b'@') {
-        if uri_run(&rest[..at], UNRESERVED | SUB_DELIM, b":") != Some(at) {
+        if uri_run(&rest[..at], USERINFO) != Some(at) {
             return false;
         }
         rest = &rest[at + 1..];
@@ -597,7 +609,7 @@ fn is_authority(b: &[u8]) -> bool {
     } else {
         // reg-name = *( unreserved / pct-encoded / sub-delims ); IPv4address
         // is a subset of it.
-        match uri_run(rest, UNRESERVED | SUB_DELIM, b"") {
+        match uri_run(rest, UNRESERVED | SUB_DELIM) {
             Some(len) => len,
             None => return false,
         }
@@ -656,6 +668,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::float_cmp)] // exact constants
     fn costs() {
         assert_eq!(Format::Uuid.cost(), 2.0);
         assert_eq!(Format::Ipv4.cost(), 2.0);
@@ -978,19 +991,21 @@ mod tests {
             }
         }
         let alphabet = b"0129aAfvVTZz:./-+@[]\"\\%?#_ ";
+        // xorshift64: deterministic, no extra crates.
         let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut buf = String::new();
-        for _ in 0..20_000 {
-            buf.clear();
+        let mut next = move || {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            let len = (state % 40) as usize;
+            state.to_le_bytes()[3]
+        };
+        let mut buf = String::new();
+        for _ in 0..20_000 {
+            buf.clear();
+            let len = next() % 40;
             for _ in 0..len {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                buf.push(char::from(alphabet[(state % alphabet.len() as u64) as usize]));
+                let pick = usize::from(next()) % alphabet.len();
+                buf.push(char::from(alphabet[pick]));
             }
             for f in Format::ALL {
                 let _ = f.is_valid(&buf);
@@ -1015,8 +1030,8 @@ mod tests {
             let path = format!("{dir}{}.json", f.name());
             let text = std::fs::read_to_string(&path)
                 .unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
-            let groups: serde_json::Value = serde_json::from_str(&text)
-                .unwrap_or_else(|e| panic!("cannot parse {path}: {e}"));
+            let groups: serde_json::Value =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("cannot parse {path}: {e}"));
             let groups = groups.as_array().expect("a suite file is an array");
             let mut count = 0;
             for group in groups {
@@ -1043,6 +1058,10 @@ mod tests {
             assert!(count > 0, "{path}: no string cases");
             println!("{}.json: {count} string cases", f.name());
         }
-        assert!(failures.is_empty(), "suite failures:\n{}", failures.join("\n"));
+        assert!(
+            failures.is_empty(),
+            "suite failures:\n{}",
+            failures.join("\n")
+        );
     }
 }
