@@ -2,8 +2,14 @@
 //! JSON/NDJSON reading, the batch engine and profile sampling. Only `py/`
 //! knows about Python, behind the `python` feature.
 
+pub mod check;
+pub mod engine;
+pub mod error;
 pub mod format;
 pub mod json;
+pub mod profile;
+pub mod schema;
+pub mod stream;
 pub mod value;
 
 #[cfg(feature = "python")]

@@ -237,10 +237,14 @@ pub trait Record: Sized {
     fn as_str(&self) -> Option<&str>;
     /// Only for [`Kind::Array`].
     fn array_len(&self) -> usize;
+    /// Only for [`Kind::Array`]: item `i`, if there is one.
+    fn array_item(&self, i: usize) -> Option<Self>;
     /// Only for [`Kind::Array`]; visits items in order until `f` breaks.
     fn for_each_item<F: FnMut(usize, &Self) -> ControlFlow<()>>(&self, f: F) -> ControlFlow<()>;
     /// Only for [`Kind::Object`].
     fn object_len(&self) -> usize;
+    /// Only for [`Kind::Object`]: the value under a string key (equality checks only).
+    fn object_get(&self, key: &str) -> Option<Self>;
     /// Only for [`Kind::Object`]; visits entries in order until `f` breaks.
     fn for_each_entry<F: FnMut(EntryKey<'_>, &Self) -> ControlFlow<()>>(&self, f: F) -> ControlFlow<()>;
     /// A short name of the value's type for messages (`"object"`, `"set"`).
@@ -296,6 +300,12 @@ impl<'a> Record for &Json<'a> {
             _ => 0,
         }
     }
+    fn array_item(&self, i: usize) -> Option<Self> {
+        match self {
+            Json::Array(items) => items.get(i),
+            _ => None,
+        }
+    }
     fn for_each_item<F: FnMut(usize, &Self) -> ControlFlow<()>>(&self, mut f: F) -> ControlFlow<()> {
         if let Json::Array(items) = self {
             for (i, item) in items.iter().enumerate() {
@@ -309,6 +319,12 @@ impl<'a> Record for &Json<'a> {
         match self {
             Json::Object(entries) => entries.len(),
             _ => 0,
+        }
+    }
+    fn object_get(&self, key: &str) -> Option<Self> {
+        match self {
+            Json::Object(entries) => entries.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
         }
     }
     fn for_each_entry<F: FnMut(EntryKey<'_>, &Self) -> ControlFlow<()>>(&self, mut f: F) -> ControlFlow<()> {

@@ -1,0 +1,187 @@
+//! JSON equality for `const`, `enum` and `uniqueItems`: numbers by value
+//! (`1 == 1.0`), objects regardless of key order, bounded by [`MAX_DEPTH`].
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::ops::ControlFlow;
+
+use crate::value::{Defect, EntryKey, Json, Kind, Record, MAX_DEPTH};
+
+/// `Err(())` when the values nest deeper than [`MAX_DEPTH`].
+pub fn equal<A: Record, B: Record>(a: &A, b: &B, depth: usize) -> Result<bool, ()> {
+    if depth > MAX_DEPTH || a.defect() == Some(Defect::TooDeep) || b.defect() == Some(Defect::TooDeep) {
+        return Err(());
+    }
+    let kind = a.kind();
+    if kind != b.kind() {
+        return Ok(false);
+    }
+    Ok(match kind {
+        Kind::Null => true,
+        Kind::Bool => a.as_bool() == b.as_bool(),
+        Kind::Number => a.as_number().equals(&b.as_number()),
+        Kind::String => match (a.as_str(), b.as_str()) {
+            (Some(x), Some(y)) => x == y,
+            _ => false,
+        },
+        Kind::Array => {
+            let len = a.array_len();
+            if len != b.array_len() {
+                return Ok(false);
+            }
+            for i in 0..len {
+                let (Some(x), Some(y)) = (a.array_item(i), b.array_item(i)) else { return Ok(false) };
+                if !equal(&x, &y, depth + 1)? {
+                    return Ok(false);
+                }
+            }
+            true
+        }
+        Kind::Object => {
+            if a.object_len() != b.object_len() {
+                return Ok(false);
+            }
+            let mut result = Ok(true);
+            let _ = a.for_each_entry(|key, x| {
+                let EntryKey::Str(key) = key else {
+                    result = Ok(false);
+                    return ControlFlow::Break(());
+                };
+                match b.object_get(key) {
+                    None => result = Ok(false),
+                    Some(y) => match equal(x, &y, depth + 1) {
+                        Ok(true) => return ControlFlow::Continue(()),
+                        other => result = other,
+                    },
+                }
+                ControlFlow::Break(())
+            });
+            result?
+        }
+        Kind::Unsupported => false,
+    })
+}
+
+/// The first pair `(i, j)`, `i < j`, of equal items (smallest `j`, then smallest `i`).
+pub fn first_duplicate<R: Record>(array: &R, depth: usize) -> Result<Option<(usize, usize)>, ()> {
+    let len = array.array_len();
+    let items: Vec<R> = (0..len).filter_map(|i| array.array_item(i)).collect();
+    if len <= 16 {
+        for j in 1..items.len() {
+            for i in 0..j {
+                if equal(&items[i], &items[j], depth + 1)? {
+                    return Ok(Some((i, j)));
+                }
+            }
+        }
+        return Ok(None);
+    }
+    let mut buckets: HashMap<u64, Vec<usize>> = HashMap::with_capacity(len);
+    for (j, item) in items.iter().enumerate() {
+        let h = canonical_hash(item, depth + 1)?;
+        let bucket = buckets.entry(h).or_default();
+        for &i in bucket.iter() {
+            if equal(&items[i], item, depth + 1)? {
+                return Ok(Some((i, j)));
+            }
+        }
+        bucket.push(j);
+    }
+    Ok(None)
+}
+
+/// A hash that agrees with [`equal`]: equal values hash alike.
+fn canonical_hash<R: Record>(value: &R, depth: usize) -> Result<u64, ()> {
+    if depth > MAX_DEPTH || value.defect() == Some(Defect::TooDeep) {
+        return Err(());
+    }
+    let mut h = DefaultHasher::new();
+    match value.kind() {
+        Kind::Null => 0u8.hash(&mut h),
+        Kind::Bool => (1u8, value.as_bool()).hash(&mut h),
+        Kind::Number => (2u8, value.as_number().canonical_hash_key()).hash(&mut h),
+        Kind::String => (3u8, value.as_str()).hash(&mut h),
+        Kind::Array => {
+            4u8.hash(&mut h);
+            for i in 0..value.array_len() {
+                if let Some(item) = value.array_item(i) {
+                    canonical_hash(&item, depth + 1)?.hash(&mut h);
+                }
+            }
+        }
+        Kind::Object => {
+            // Order-insensitive: combine entry hashes commutatively.
+            let mut sum = 0u64;
+            let mut failed = false;
+            let _ = value.for_each_entry(|key, item| {
+                let mut eh = DefaultHasher::new();
+                match key {
+                    EntryKey::Str(k) => k.hash(&mut eh),
+                    EntryKey::NotString(r) => r.hash(&mut eh),
+                    EntryKey::InvalidString => 0u8.hash(&mut eh),
+                }
+                match canonical_hash(item, depth + 1) {
+                    Ok(v) => v.hash(&mut eh),
+                    Err(()) => {
+                        failed = true;
+                        return ControlFlow::Break(());
+                    }
+                }
+                sum = sum.wrapping_add(eh.finish());
+                ControlFlow::Continue(())
+            });
+            if failed {
+                return Err(());
+            }
+            (5u8, sum).hash(&mut h);
+        }
+        Kind::Unsupported => 6u8.hash(&mut h),
+    }
+    Ok(h.finish())
+}
+
+/// A schema literal as compact JSON for a message, cut short when long.
+pub fn short_repr(value: &Json<'_>) -> String {
+    let mut out = String::new();
+    write_json(value, &mut out);
+    if out.chars().count() > 40 {
+        let cut: String = out.chars().take(37).collect();
+        format!("{cut}...")
+    } else {
+        out
+    }
+}
+
+fn write_json(value: &Json<'_>, out: &mut String) {
+    match value {
+        Json::Null => out.push_str("null"),
+        Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Json::Number(n) => out.push_str(&n.to_string()),
+        Json::String(s) => out.push_str(&serde_json::to_string(s.as_ref()).unwrap_or_default()),
+        Json::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_json(item, out);
+            }
+            out.push(']');
+        }
+        Json::Object(entries) => {
+            out.push('{');
+            for (i, (k, v)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&serde_json::to_string(k.as_ref()).unwrap_or_default());
+                out.push_str(": ");
+                write_json(v, out);
+            }
+            out.push('}');
+        }
+        Json::Unsupported(name) => out.push_str(name),
+        Json::InvalidString | Json::InvalidKey(_) | Json::TooDeep => out.push('?'),
+    }
+}

@@ -1,0 +1,175 @@
+//! The checks, written once against [`Record`] and run two ways: `is_valid`
+//! (stops at the first failure, allocates nothing) and `collect` (every error,
+//! with its path). Both are the same code, monomorphised over a [`Sink`].
+
+mod array;
+pub mod equal;
+mod number;
+mod object;
+mod string;
+
+pub use string::char_count as char_count_pub;
+
+use std::ops::ControlFlow;
+
+use crate::error::{Path, RecordError};
+use crate::schema::{types, Node, Schema};
+use crate::value::{Defect, Kind, Record, MAX_DEPTH};
+
+/// Where failures go.
+pub trait Sink {
+    /// Reports one failure; `Break` stops the walk.
+    fn fail(&mut self, path: &Path<'_>, keyword: &'static str, message: impl FnOnce() -> String) -> ControlFlow<()>;
+}
+
+/// Stops at the first failure and remembers only that there was one.
+#[derive(Default)]
+pub struct FirstFailure {
+    pub failed: bool,
+}
+
+impl Sink for FirstFailure {
+    #[inline]
+    fn fail(&mut self, _: &Path<'_>, _: &'static str, _: impl FnOnce() -> String) -> ControlFlow<()> {
+        self.failed = true;
+        ControlFlow::Break(())
+    }
+}
+
+/// Records every failure of record `index`.
+pub struct Collect<'e> {
+    pub index: usize,
+    pub errors: &'e mut Vec<RecordError>,
+}
+
+impl Sink for Collect<'_> {
+    fn fail(&mut self, path: &Path<'_>, keyword: &'static str, message: impl FnOnce() -> String) -> ControlFlow<()> {
+        self.errors.push(RecordError { index: self.index, path: path.to_pointer(), keyword, message: message() });
+        ControlFlow::Continue(())
+    }
+}
+
+/// Whether `record` is valid, without building anything.
+#[inline]
+pub fn is_valid<R: Record>(schema: &Schema, record: &R) -> bool {
+    let mut sink = FirstFailure::default();
+    let _ = check(&schema.root, record, &Path::Root, 0, &mut sink);
+    !sink.failed
+}
+
+/// Appends every error of `record` (number `index` of the input) to `errors`.
+pub fn collect<R: Record>(schema: &Schema, record: &R, index: usize, errors: &mut Vec<RecordError>) {
+    let mut sink = Collect { index, errors };
+    let _ = check(&schema.root, record, &Path::Root, 0, &mut sink);
+}
+
+/// Validates one record: the cheap path first, errors only for a failing record.
+/// Returns whether it is valid.
+#[inline]
+pub fn validate<R: Record>(schema: &Schema, record: &R, index: usize, errors: &mut Vec<RecordError>) -> bool {
+    if is_valid(schema, record) {
+        return true;
+    }
+    let before = errors.len();
+    collect(schema, record, index, errors);
+    debug_assert!(errors.len() > before, "is_valid and collect disagree");
+    false
+}
+
+pub(crate) fn type_names(bits: u8) -> String {
+    let names: Vec<String> = types::NAMES.iter().filter(|(_, b)| bits & b != 0).map(|(n, _)| format!("`{n}`")).collect();
+    if names.len() == 1 {
+        names[0].clone()
+    } else {
+        format!("one of {}", names.join(", "))
+    }
+}
+
+pub(crate) fn check<R: Record, S: Sink>(node: &Node, value: &R, path: &Path<'_>, depth: usize, sink: &mut S) -> ControlFlow<()> {
+    if node.trivial {
+        return ControlFlow::Continue(());
+    }
+    if node.always_false {
+        return sink.fail(path, "false", || "No value is allowed here".to_string());
+    }
+    if let Some(defect) = value.defect() {
+        return match defect {
+            Defect::TooDeep => sink.fail(path, "depth", || format!("Nesting deeper than {MAX_DEPTH} levels")),
+            Defect::InvalidString => sink.fail(path, "json", || "String is not valid Unicode".to_string()),
+        };
+    }
+    let kind = value.kind();
+    if kind == Kind::Unsupported {
+        return sink.fail(path, "json", || format!("Expected a JSON value, got `{}`", value.type_name()));
+    }
+    let number = (kind == Kind::Number).then(|| value.as_number());
+    if let Some(n) = &number {
+        if !n.is_finite() {
+            return sink.fail(path, "json", || format!("`{n}` is not a JSON number"));
+        }
+    }
+    if node.types != 0 {
+        let matches = match kind {
+            Kind::Null => node.types & types::NULL != 0,
+            Kind::Bool => node.types & types::BOOLEAN != 0,
+            Kind::String => node.types & types::STRING != 0,
+            Kind::Array => node.types & types::ARRAY != 0,
+            Kind::Object => node.types & types::OBJECT != 0,
+            Kind::Number => {
+                node.types & types::NUMBER != 0
+                    || (node.types & types::INTEGER != 0 && number.as_ref().is_some_and(|n| n.is_integer()))
+            }
+            Kind::Unsupported => false,
+        };
+        if !matches {
+            sink.fail(path, "type", || format!("Expected {}, got `{}`", type_names(node.types), value.type_name()))?;
+        }
+    }
+    if let Some(expected) = &node.const_value {
+        match equal::equal(value, &expected, depth) {
+            Ok(true) => {}
+            Ok(false) => sink.fail(path, "const", || format!("Expected {}", equal::short_repr(expected)))?,
+            Err(()) => sink.fail(path, "depth", || format!("Nesting deeper than {MAX_DEPTH} levels"))?,
+        }
+    }
+    if let Some(options) = &node.enum_values {
+        let mut found = false;
+        for option in options {
+            match equal::equal(value, &option, depth) {
+                Ok(true) => {
+                    found = true;
+                    break;
+                }
+                Ok(false) => {}
+                Err(()) => return sink.fail(path, "depth", || format!("Nesting deeper than {MAX_DEPTH} levels")),
+            }
+        }
+        if !found {
+            sink.fail(path, "enum", || {
+                let shown: Vec<String> = options.iter().take(8).map(equal::short_repr).collect();
+                let more = if options.len() > 8 { ", ..." } else { "" };
+                format!("Expected one of {}{more}", shown.join(", "))
+            })?;
+        }
+    }
+    match kind {
+        Kind::String => match &node.string {
+            Some(checks) => string::check(checks, value, path, sink),
+            None if value.as_str().is_none() => sink.fail(path, "json", || "String is not valid Unicode".to_string()),
+            None => ControlFlow::Continue(()),
+        },
+        Kind::Number => match (&node.number, &number) {
+            (Some(checks), Some(n)) => number::check(checks, n, path, sink),
+            _ => ControlFlow::Continue(()),
+        },
+        Kind::Array => match &node.array {
+            Some(checks) => array::check(checks, value, path, depth, sink),
+            None => ControlFlow::Continue(()),
+        },
+        Kind::Object => match &node.object {
+            Some(checks) => object::check(checks, value, path, depth, sink),
+            None => ControlFlow::Continue(()),
+        },
+        _ => ControlFlow::Continue(()),
+    }
+}

@@ -1,0 +1,216 @@
+//! Profile features: what the schema costs to check (computed once per
+//! compiled schema) and what the call's data looks like (from a small sample).
+
+use std::ops::ControlFlow;
+
+use crate::schema::{Additional, Node};
+use crate::value::{EntryKey, Kind, Number, Record};
+
+/// Records read to detect a profile: a sample, never a pass over the input.
+pub const SAMPLE_RECORDS: usize = 16;
+
+/// Leaf fields: properties and array items that are not objects with properties
+/// of their own (those count through their leaves).
+pub fn field_count(root: &Node) -> usize {
+    fn leaves(node: &Node) -> usize {
+        let mut n = 0;
+        if let Some(o) = &node.object {
+            for p in &o.properties {
+                n += match &p.node {
+                    Some(sub) => leaves(sub).max(1),
+                    None => 1,
+                };
+            }
+            if let Additional::Schema(sub) = &o.additional {
+                n += leaves(sub).max(1);
+            }
+        }
+        if let Some(a) = &node.array {
+            for p in &a.prefix_items {
+                n += leaves(p).max(1);
+            }
+            if let Some(items) = &a.items {
+                n += leaves(items).max(1);
+            }
+        }
+        n
+    }
+    leaves(root).max(1)
+}
+
+/// Raw cost of the checks of one node and everything below it, in units of
+/// one type check. Weights (why): regex and formats run per character and
+/// dominate; `uniqueItems` compares items pairwise; `enum` scans its options;
+/// bounds and lengths are a comparison each.
+fn node_cost(node: &Node) -> f64 {
+    let mut cost = 0.0;
+    if node.types != 0 {
+        cost += 1.0;
+    }
+    if node.const_value.is_some() {
+        cost += 1.0;
+    }
+    if let Some(values) = &node.enum_values {
+        cost += 1.0 + (values.len() as f64).log2().max(0.0);
+    }
+    if let Some(s) = &node.string {
+        cost += 1.0 * (s.min_length.is_some() as u8 + s.max_length.is_some() as u8) as f64;
+        if s.pattern.is_some() {
+            cost += 8.0;
+        }
+        if let Some(f) = s.format {
+            cost += 2.0 * f.cost();
+        }
+    }
+    if let Some(n) = &node.number {
+        let bounds = [&n.minimum, &n.maximum, &n.exclusive_minimum, &n.exclusive_maximum];
+        cost += bounds.iter().filter(|b| b.is_some()).count() as f64;
+        if n.multiple_of.is_some() {
+            cost += 2.0;
+        }
+    }
+    if let Some(a) = &node.array {
+        cost += (a.min_items.is_some() as u8 + a.max_items.is_some() as u8) as f64;
+        if a.unique_items {
+            cost += 6.0;
+        }
+        cost += a.prefix_items.iter().map(node_cost).sum::<f64>();
+        if let Some(items) = &a.items {
+            // Items repeat; assume a handful per record.
+            cost += 4.0 * node_cost(items);
+        }
+    }
+    if let Some(o) = &node.object {
+        cost += o.n_required as f64 * 0.5;
+        if !matches!(o.additional, Additional::Allow) {
+            cost += 1.0;
+        }
+        cost += o.properties.iter().filter_map(|p| p.node.as_ref()).map(node_cost).sum::<f64>();
+        if let Additional::Schema(sub) = &o.additional {
+            cost += node_cost(sub);
+        }
+    }
+    cost
+}
+
+/// `constraint_complexity` in 0..1: the mean cost per leaf field `c` (see
+/// [`node_cost`]) squashed as `c / (c + 4)`. A field with only a type check
+/// scores 0.2, one with a regex about 0.7, a format-and-regex field 0.8.
+pub fn constraint_complexity(root: &Node) -> f64 {
+    let per_field = node_cost(root) / field_count(root) as f64;
+    per_field / (per_field + 4.0)
+}
+
+/// Accumulates sampled string lengths and estimated serialised sizes.
+#[derive(Default, Debug, Clone, Copy)]
+pub struct SampleStats {
+    pub records: usize,
+    pub strings: usize,
+    pub string_chars: usize,
+    /// Estimated JSON bytes of the sampled records.
+    pub bytes: usize,
+}
+
+impl SampleStats {
+    pub fn avg_string_length(&self) -> f64 {
+        if self.strings == 0 { 0.0 } else { self.string_chars as f64 / self.strings as f64 }
+    }
+    pub fn avg_object_size(&self) -> f64 {
+        if self.records == 0 { 0.0 } else { self.bytes as f64 / self.records as f64 }
+    }
+
+    /// Adds one record; walks at most `budget` values of it so that a huge record
+    /// cannot make detection slow.
+    pub fn add<R: Record>(&mut self, record: &R) {
+        self.records += 1;
+        let mut budget = 4096usize;
+        self.bytes += self.walk(record, &mut budget, 0);
+    }
+
+    /// Returns the estimated serialised size of `value`.
+    fn walk<R: Record>(&mut self, value: &R, budget: &mut usize, depth: usize) -> usize {
+        if *budget == 0 || depth > 32 {
+            return 0;
+        }
+        *budget -= 1;
+        match value.kind() {
+            Kind::Null => 4,
+            Kind::Bool => 5,
+            Kind::Number => match value.as_number() {
+                Number::Int(i) => (i.unsigned_abs().checked_ilog10().unwrap_or(0) + 1 + (i < 0) as u32) as usize,
+                Number::Big(b) => b.to_string().len(),
+                Number::Float(_) => 12,
+            },
+            Kind::String => {
+                let s = value.as_str().unwrap_or("");
+                self.strings += 1;
+                self.string_chars += crate::check::char_count_pub(s);
+                s.len() + 2
+            }
+            Kind::Array => {
+                let mut size = 2;
+                let _ = value.for_each_item(|_, item| {
+                    size += self.walk(item, budget, depth + 1) + 1;
+                    if *budget == 0 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+                });
+                size
+            }
+            Kind::Object => {
+                let mut size = 2;
+                let _ = value.for_each_entry(|key, item| {
+                    size += match key {
+                        EntryKey::Str(k) => k.len() + 4,
+                        _ => 8,
+                    };
+                    size += self.walk(item, budget, depth + 1);
+                    if *budget == 0 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+                });
+                size
+            }
+            Kind::Unsupported => 8,
+        }
+    }
+}
+
+/// Indexes of `SAMPLE_RECORDS` records spread evenly over `n` (all when fewer).
+pub fn sample_indexes(n: usize) -> impl Iterator<Item = usize> {
+    let k = n.min(SAMPLE_RECORDS);
+    (0..k).map(move |i| if k <= 1 { 0 } else { i * (n - 1) / (k - 1) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Schema;
+
+    fn schema(text: &str) -> Schema {
+        Schema::from_json_text(text).unwrap()
+    }
+
+    #[test]
+    fn field_count_counts_leaves() {
+        let s = schema(r#"{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"object","properties":{"c":{"type":"integer"},"d":{}}},"e":{"type":"array","items":{"type":"integer"}}},"required":["d2"]}"#);
+        // a, b.c, e (items count as the array's leaf), d2; `d` is trivial and dropped.
+        assert_eq!(s.field_count, 4);
+    }
+
+    #[test]
+    fn complexity_orders_schemas() {
+        let plain = schema(r#"{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"integer"}}}"#);
+        let bounds = schema(r#"{"type":"object","properties":{"a":{"type":"string","maxLength":5},"b":{"type":"integer","minimum":0,"maximum":9}}}"#);
+        let regex = schema(r#"{"type":"object","properties":{"a":{"type":"string","pattern":"^a+$"},"b":{"type":"string","format":"email"}}}"#);
+        assert!(plain.constraint_complexity < bounds.constraint_complexity);
+        assert!(bounds.constraint_complexity < regex.constraint_complexity);
+        assert!(regex.constraint_complexity < 1.0);
+    }
+
+    #[test]
+    fn sample_indexes_spread() {
+        assert_eq!(sample_indexes(3).collect::<Vec<_>>(), vec![0, 1, 2]);
+        let idx: Vec<_> = sample_indexes(1000).collect();
+        assert_eq!(idx.len(), SAMPLE_RECORDS);
+        assert_eq!(idx[0], 0);
+        assert_eq!(*idx.last().unwrap(), 999);
+        assert_eq!(sample_indexes(0).count(), 0);
+    }
+}

@@ -1,0 +1,476 @@
+//! Compiling a JSON Schema document (the draft 2020-12 subset we support) into
+//! an immutable tree of [`Node`]s. Only compiling can fail.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use regex::Regex;
+use serde_json::{Map, Value};
+
+use crate::format::Format;
+use crate::value::{Json, Number};
+
+/// Bits of [`Node::types`].
+pub mod types {
+    pub const NULL: u8 = 1;
+    pub const BOOLEAN: u8 = 2;
+    pub const INTEGER: u8 = 4;
+    pub const NUMBER: u8 = 8;
+    pub const STRING: u8 = 16;
+    pub const ARRAY: u8 = 32;
+    pub const OBJECT: u8 = 64;
+    pub const NAMES: [(&str, u8); 7] = [
+        ("null", NULL),
+        ("boolean", BOOLEAN),
+        ("integer", INTEGER),
+        ("number", NUMBER),
+        ("string", STRING),
+        ("array", ARRAY),
+        ("object", OBJECT),
+    ];
+}
+
+/// Keywords that carry no assertion; accepted and ignored by design.
+const ANNOTATIONS: [&str; 9] = [
+    "$schema", "title", "description", "default", "examples", "$comment", "deprecated",
+    "readOnly", "writeOnly",
+];
+
+#[derive(Debug)]
+pub struct SchemaError(pub String);
+
+impl std::fmt::Display for SchemaError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct StringChecks {
+    pub min_length: Option<usize>,
+    pub max_length: Option<usize>,
+    pub pattern: Option<Regex>,
+    pub format: Option<Format>,
+}
+
+#[derive(Debug, Default)]
+pub struct NumberChecks {
+    pub minimum: Option<Number>,
+    pub maximum: Option<Number>,
+    pub exclusive_minimum: Option<Number>,
+    pub exclusive_maximum: Option<Number>,
+    pub multiple_of: Option<Number>,
+}
+
+#[derive(Debug, Default)]
+pub struct ArrayChecks {
+    pub prefix_items: Vec<Node>,
+    pub items: Option<Box<Node>>,
+    pub min_items: Option<usize>,
+    pub max_items: Option<usize>,
+    pub unique_items: bool,
+}
+
+#[derive(Debug)]
+pub enum Additional {
+    Allow,
+    Forbid,
+    Schema(Box<Node>),
+}
+
+/// A name the object checks know: a property, a required name, or both.
+#[derive(Debug)]
+pub struct Property {
+    pub name: String,
+    pub node: Option<Node>,
+    pub required: bool,
+}
+
+#[derive(Debug)]
+pub struct ObjectChecks {
+    /// `properties` in document order, then required names that have no schema.
+    pub properties: Vec<Property>,
+    /// Name -> index into `properties`, only built when a linear scan would be slow.
+    pub lookup: Option<HashMap<String, usize>>,
+    pub n_required: usize,
+    pub additional: Additional,
+    pub min_properties: Option<usize>,
+    pub max_properties: Option<usize>,
+}
+
+impl ObjectChecks {
+    #[inline]
+    pub fn find(&self, key: &str) -> Option<usize> {
+        match &self.lookup {
+            Some(map) => map.get(key).copied(),
+            None => self.properties.iter().position(|p| p.name == key),
+        }
+    }
+}
+
+/// One compiled (sub)schema. Keyword families apply to the kinds they concern.
+#[derive(Debug, Default)]
+pub struct Node {
+    /// The `false` schema: nothing is valid.
+    pub always_false: bool,
+    /// `{}`/`true`, or only annotations: everything is valid, nothing to look at.
+    pub trivial: bool,
+    /// Allowed types as [`types`] bits; 0 = any.
+    pub types: u8,
+    pub const_value: Option<Json<'static>>,
+    pub enum_values: Option<Vec<Json<'static>>>,
+    pub string: Option<StringChecks>,
+    pub number: Option<NumberChecks>,
+    pub array: Option<ArrayChecks>,
+    pub object: Option<ObjectChecks>,
+}
+
+/// A compiled schema, immutable and shared between calls and threads.
+#[derive(Debug)]
+pub struct Schema {
+    pub root: Node,
+    /// Leaf fields: properties and array items that are not objects with properties.
+    pub field_count: usize,
+    /// 0..1, see [`crate::profile::constraint_complexity`].
+    pub constraint_complexity: f64,
+}
+
+impl Schema {
+    /// Compiles a JSON Schema document given as JSON text.
+    pub fn from_json_text(text: &str) -> Result<Schema, SchemaError> {
+        let doc: Value = serde_json::from_str(text)
+            .map_err(|e| SchemaError(format!("the schema is not valid JSON: {e}")))?;
+        Schema::compile(&doc)
+    }
+
+    pub fn compile(doc: &Value) -> Result<Schema, SchemaError> {
+        let root = compile_node(doc, "")?;
+        let field_count = crate::profile::field_count(&root);
+        let constraint_complexity = crate::profile::constraint_complexity(&root);
+        Ok(Schema { root, field_count, constraint_complexity })
+    }
+}
+
+fn err<T>(location: &str, message: impl std::fmt::Display) -> Result<T, SchemaError> {
+    let at = if location.is_empty() { "the root" } else { location };
+    Err(SchemaError(format!("{message} (at {at})")))
+}
+
+fn compile_node(doc: &Value, location: &str) -> Result<Node, SchemaError> {
+    let map = match doc {
+        Value::Bool(true) => return Ok(Node { trivial: true, ..Node::default() }),
+        Value::Bool(false) => return Ok(Node { always_false: true, ..Node::default() }),
+        Value::Object(map) => map,
+        other => return err(location, format!("a schema must be an object or a boolean, got {}", json_type(other))),
+    };
+    for key in map.keys() {
+        if !is_supported(key) {
+            return err(location, format!("unsupported keyword `{key}`"));
+        }
+    }
+    let mut node = Node::default();
+    if let Some(t) = map.get("type") {
+        node.types = compile_types(t, location)?;
+    }
+    if let Some(c) = map.get("const") {
+        node.const_value = Some(to_json(c));
+    }
+    if let Some(e) = map.get("enum") {
+        match e {
+            Value::Array(values) => node.enum_values = Some(values.iter().map(to_json).collect()),
+            other => return err(location, format!("`enum` must be an array, got {}", json_type(other))),
+        }
+    }
+    node.string = compile_string(map, location)?;
+    node.number = compile_number(map, location)?;
+    node.array = compile_array(map, location)?;
+    node.object = compile_object(map, location)?;
+    node.trivial = node.types == 0
+        && node.const_value.is_none()
+        && node.enum_values.is_none()
+        && node.string.is_none()
+        && node.number.is_none()
+        && node.array.is_none()
+        && node.object.is_none();
+    Ok(node)
+}
+
+fn is_supported(key: &str) -> bool {
+    ANNOTATIONS.contains(&key)
+        || matches!(
+            key,
+            "type" | "const" | "enum"
+                | "minLength" | "maxLength" | "pattern" | "format"
+                | "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" | "multipleOf"
+                | "items" | "prefixItems" | "minItems" | "maxItems" | "uniqueItems"
+                | "properties" | "required" | "additionalProperties" | "minProperties" | "maxProperties"
+        )
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn compile_types(t: &Value, location: &str) -> Result<u8, SchemaError> {
+    let one = |name: &str| -> Result<u8, SchemaError> {
+        match types::NAMES.iter().find(|(n, _)| *n == name) {
+            Some((_, bit)) => Ok(*bit),
+            None => err(location, format!("unknown type `{name}`")),
+        }
+    };
+    match t {
+        Value::String(name) => one(name),
+        Value::Array(names) if !names.is_empty() => {
+            let mut bits = 0;
+            for name in names {
+                match name {
+                    Value::String(n) => bits |= one(n)?,
+                    other => return err(location, format!("`type` entries must be strings, got {}", json_type(other))),
+                }
+            }
+            Ok(bits)
+        }
+        other => err(location, format!("`type` must be a string or a non-empty array of strings, got {}", json_type(other))),
+    }
+}
+
+fn non_negative(map: &Map<String, Value>, key: &str, location: &str) -> Result<Option<usize>, SchemaError> {
+    let Some(v) = map.get(key) else { return Ok(None) };
+    // Draft 2020-12 allows integral floats such as 2.0 here.
+    let parsed = match v {
+        Value::Number(n) => match Number::parse(&n.to_string()) {
+            Some(Number::Int(i)) if i >= 0 => usize::try_from(i).ok(),
+            Some(Number::Float(f)) if f >= 0.0 && f.fract() == 0.0 && f < 1e18 => Some(f as usize),
+            Some(Number::Big(_)) => Some(usize::MAX),
+            _ => None,
+        },
+        _ => None,
+    };
+    match parsed {
+        Some(n) => Ok(Some(n)),
+        None => err(location, format!("`{key}` must be a non-negative integer, got {v}")),
+    }
+}
+
+fn number(map: &Map<String, Value>, key: &str, location: &str) -> Result<Option<Number>, SchemaError> {
+    match map.get(key) {
+        None => Ok(None),
+        Some(Value::Number(n)) => match Number::parse(&n.to_string()) {
+            Some(num) if num.is_finite() => Ok(Some(num)),
+            _ => err(location, format!("`{key}` must be a finite number, got {n}")),
+        },
+        Some(other) => err(location, format!("`{key}` must be a number, got {}", json_type(other))),
+    }
+}
+
+fn compile_string(map: &Map<String, Value>, location: &str) -> Result<Option<StringChecks>, SchemaError> {
+    let mut checks = StringChecks {
+        min_length: non_negative(map, "minLength", location)?,
+        max_length: non_negative(map, "maxLength", location)?,
+        ..StringChecks::default()
+    };
+    match map.get("pattern") {
+        None => {}
+        Some(Value::String(p)) => match Regex::new(p) {
+            Ok(re) => checks.pattern = Some(re),
+            Err(e) => return err(location, format!("`pattern` is not a valid regular expression: {}", first_line(&e.to_string()))),
+        },
+        Some(other) => return err(location, format!("`pattern` must be a string, got {}", json_type(other))),
+    }
+    match map.get("format") {
+        None => {}
+        Some(Value::String(name)) => match Format::from_name(name) {
+            Some(f) => checks.format = Some(f),
+            None => return err(location, format!("unsupported format `{name}` (supported: email, uri, uuid, date, date-time, ipv4)")),
+        },
+        Some(other) => return err(location, format!("`format` must be a string, got {}", json_type(other))),
+    }
+    let any = checks.min_length.is_some() || checks.max_length.is_some() || checks.pattern.is_some() || checks.format.is_some();
+    Ok(any.then_some(checks))
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or(s).trim().to_string()
+}
+
+fn compile_number(map: &Map<String, Value>, location: &str) -> Result<Option<NumberChecks>, SchemaError> {
+    let checks = NumberChecks {
+        minimum: number(map, "minimum", location)?,
+        maximum: number(map, "maximum", location)?,
+        exclusive_minimum: number(map, "exclusiveMinimum", location)?,
+        exclusive_maximum: number(map, "exclusiveMaximum", location)?,
+        multiple_of: number(map, "multipleOf", location)?,
+    };
+    if let Some(m) = &checks.multiple_of {
+        if m.compare(&Number::Int(0)) != Some(std::cmp::Ordering::Greater) {
+            return err(location, format!("`multipleOf` must be greater than 0, got {m}"));
+        }
+    }
+    let any = checks.minimum.is_some() || checks.maximum.is_some() || checks.exclusive_minimum.is_some()
+        || checks.exclusive_maximum.is_some() || checks.multiple_of.is_some();
+    Ok(any.then_some(checks))
+}
+
+fn compile_array(map: &Map<String, Value>, location: &str) -> Result<Option<ArrayChecks>, SchemaError> {
+    let mut checks = ArrayChecks {
+        min_items: non_negative(map, "minItems", location)?,
+        max_items: non_negative(map, "maxItems", location)?,
+        ..ArrayChecks::default()
+    };
+    match map.get("uniqueItems") {
+        None => {}
+        Some(Value::Bool(b)) => checks.unique_items = *b,
+        Some(other) => return err(location, format!("`uniqueItems` must be a boolean, got {}", json_type(other))),
+    }
+    match map.get("prefixItems") {
+        None => {}
+        Some(Value::Array(schemas)) => {
+            for (i, s) in schemas.iter().enumerate() {
+                checks.prefix_items.push(compile_node(s, &format!("{location}/prefixItems/{i}"))?);
+            }
+        }
+        Some(other) => return err(location, format!("`prefixItems` must be an array, got {}", json_type(other))),
+    }
+    if let Some(items) = map.get("items") {
+        let node = compile_node(items, &format!("{location}/items"))?;
+        if !node.trivial {
+            checks.items = Some(Box::new(node));
+        }
+    }
+    let any = checks.min_items.is_some() || checks.max_items.is_some() || checks.unique_items
+        || checks.items.is_some() || checks.prefix_items.iter().any(|n| !n.trivial);
+    Ok(any.then_some(checks))
+}
+
+fn compile_object(map: &Map<String, Value>, location: &str) -> Result<Option<ObjectChecks>, SchemaError> {
+    let mut properties: Vec<Property> = Vec::new();
+    match map.get("properties") {
+        None => {}
+        Some(Value::Object(props)) => {
+            for (name, sub) in props {
+                let node = compile_node(sub, &format!("{location}/properties/{}", escape_pointer(name)))?;
+                properties.push(Property { name: name.clone(), node: (!node.trivial).then_some(node), required: false });
+            }
+        }
+        Some(other) => return err(location, format!("`properties` must be an object, got {}", json_type(other))),
+    }
+    let mut n_required = 0;
+    match map.get("required") {
+        None => {}
+        Some(Value::Array(names)) => {
+            for name in names {
+                let Value::String(name) = name else {
+                    return err(location, format!("`required` entries must be strings, got {}", json_type(name)));
+                };
+                match properties.iter_mut().find(|p| &p.name == name) {
+                    Some(p) if p.required => {}
+                    Some(p) => {
+                        p.required = true;
+                        n_required += 1;
+                    }
+                    None => {
+                        properties.push(Property { name: name.clone(), node: None, required: true });
+                        n_required += 1;
+                    }
+                }
+            }
+        }
+        Some(other) => return err(location, format!("`required` must be an array, got {}", json_type(other))),
+    }
+    let additional = match map.get("additionalProperties") {
+        None | Some(Value::Bool(true)) => Additional::Allow,
+        Some(Value::Bool(false)) => Additional::Forbid,
+        Some(sub) => {
+            let node = compile_node(sub, &format!("{location}/additionalProperties"))?;
+            if node.trivial { Additional::Allow } else if node.always_false { Additional::Forbid } else { Additional::Schema(Box::new(node)) }
+        }
+    };
+    let min_properties = non_negative(map, "minProperties", location)?;
+    let max_properties = non_negative(map, "maxProperties", location)?;
+    let checks_anything = properties.iter().any(|p| p.node.is_some() || p.required)
+        || !matches!(additional, Additional::Allow)
+        || min_properties.is_some()
+        || max_properties.is_some();
+    if !checks_anything {
+        return Ok(None);
+    }
+    // Properties without a check or a requirement only matter for `additionalProperties`.
+    if matches!(additional, Additional::Allow) {
+        properties.retain(|p| p.node.is_some() || p.required);
+    }
+    let lookup = (properties.len() > 12)
+        .then(|| properties.iter().enumerate().map(|(i, p)| (p.name.clone(), i)).collect());
+    Ok(Some(ObjectChecks { properties, lookup, n_required, additional, min_properties, max_properties }))
+}
+
+/// RFC 6901 escaping of one pointer token.
+pub fn escape_pointer(token: &str) -> Cow<'_, str> {
+    if token.contains(['~', '/']) {
+        Cow::Owned(token.replace('~', "~0").replace('/', "~1"))
+    } else {
+        Cow::Borrowed(token)
+    }
+}
+
+/// Converts a schema literal (`const`, `enum`) into the value type records are compared with.
+fn to_json(v: &Value) -> Json<'static> {
+    match v {
+        Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Number(n) => Json::Number(Number::parse(&n.to_string()).unwrap_or(Number::Float(f64::NAN))),
+        Value::String(s) => Json::String(Cow::Owned(s.clone())),
+        Value::Array(items) => Json::Array(items.iter().map(to_json).collect()),
+        Value::Object(map) => Json::Object(map.iter().map(|(k, v)| (Cow::Owned(k.clone()), to_json(v))).collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compile(text: &str) -> Result<Schema, SchemaError> {
+        Schema::from_json_text(text)
+    }
+
+    #[test]
+    fn unsupported_keyword_is_named() {
+        let e = compile(r##"{"properties": {"a": {"$ref": "#"}}}"##).unwrap_err();
+        assert_eq!(e.0, "unsupported keyword `$ref` (at /properties/a)");
+    }
+
+    #[test]
+    fn annotations_are_trivial() {
+        let s = compile(r#"{"title": "x", "description": "y", "default": 1}"#).unwrap();
+        assert!(s.root.trivial);
+    }
+
+    #[test]
+    fn bad_values() {
+        assert_eq!(compile(r#"{"minLength": -1}"#).unwrap_err().0, "`minLength` must be a non-negative integer, got -1 (at the root)");
+        assert_eq!(compile(r#"{"type": "strin"}"#).unwrap_err().0, "unknown type `strin` (at the root)");
+        assert_eq!(compile(r#"{"multipleOf": 0}"#).unwrap_err().0, "`multipleOf` must be greater than 0, got 0 (at the root)");
+        assert!(compile(r#"{"pattern": "("}"#).unwrap_err().0.starts_with("`pattern` is not a valid regular expression"));
+        assert_eq!(compile(r#"{"format": "hostname"}"#).unwrap_err().0, "unsupported format `hostname` (supported: email, uri, uuid, date, date-time, ipv4) (at the root)");
+    }
+
+    #[test]
+    fn required_without_property() {
+        let s = compile(r#"{"properties": {"a": {"type": "string"}}, "required": ["a", "b"]}"#).unwrap();
+        let o = s.root.object.as_ref().unwrap();
+        assert_eq!(o.properties.len(), 2);
+        assert_eq!(o.n_required, 2);
+        assert_eq!(o.find("b"), Some(1));
+    }
+
+    #[test]
+    fn pointer_escaping() {
+        assert_eq!(escape_pointer("a/b~c"), "a~1b~0c");
+    }
+}

@@ -1,0 +1,212 @@
+//! Cutting byte inputs into chunks of at most `batch_size` record spans:
+//! a JSON array or NDJSON in memory (zero copy), or NDJSON from any reader
+//! with a buffer that holds one chunk of lines plus one read block.
+
+use std::io;
+
+use memchr::memchr;
+
+use crate::engine::Span;
+use crate::json::{ArrayElements, JsonError, NdjsonLines};
+
+/// The elements of a JSON array in memory, `batch_size` at a time.
+pub struct ArrayChunker<'a> {
+    elements: ArrayElements<'a>,
+}
+
+impl<'a> ArrayChunker<'a> {
+    pub fn new(input: &'a [u8]) -> Self {
+        ArrayChunker { elements: ArrayElements::new(input) }
+    }
+
+    /// The next spans; empty at the end of the array.
+    pub fn next_chunk(&mut self, batch_size: usize) -> Result<Vec<Span>, JsonError> {
+        let mut spans = Vec::with_capacity(batch_size.min(1 << 16));
+        while spans.len() < batch_size {
+            match self.elements.next() {
+                Some(Ok(range)) => spans.push(Span { range, line: 0 }),
+                Some(Err(e)) => return Err(e),
+                None => break,
+            }
+        }
+        Ok(spans)
+    }
+}
+
+/// The records of NDJSON in memory, `batch_size` at a time.
+pub struct NdjsonChunker<'a> {
+    lines: NdjsonLines<'a>,
+}
+
+impl<'a> NdjsonChunker<'a> {
+    pub fn new(input: &'a [u8]) -> Self {
+        NdjsonChunker { lines: NdjsonLines::new(input) }
+    }
+
+    pub fn next_chunk(&mut self, batch_size: usize) -> Vec<Span> {
+        self.lines.by_ref().take(batch_size).map(|(line, range)| Span { range, line }).collect()
+    }
+}
+
+/// Size of one read from a stream.
+pub const READ_BLOCK: usize = 256 * 1024;
+
+/// NDJSON from a reader. Holds the lines of one chunk plus at most one read
+/// block, whatever the size of the stream.
+pub struct NdjsonReader {
+    buf: Vec<u8>,
+    /// Bytes of `buf` that belong to the previous chunk, dropped on the next call.
+    consumed: usize,
+    /// Lines seen so far (blank ones included), for messages.
+    line: usize,
+    eof: bool,
+}
+
+impl NdjsonReader {
+    /// `prefix`: bytes already read from the stream (for profile detection).
+    pub fn new(prefix: Vec<u8>) -> Self {
+        NdjsonReader { buf: prefix, consumed: 0, line: 0, eof: false }
+    }
+
+    /// The buffer the spans of the last chunk point into.
+    pub fn buffer(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Bytes the reader holds (its buffer's capacity).
+    pub fn held_bytes(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Reads until `batch_size` records or the end; the spans index [`Self::buffer`].
+    pub fn next_chunk(
+        &mut self,
+        batch_size: usize,
+        read: &mut dyn FnMut(&mut [u8]) -> io::Result<usize>,
+    ) -> io::Result<Vec<Span>> {
+        self.buf.drain(..self.consumed);
+        self.consumed = 0;
+        let mut spans = Vec::with_capacity(batch_size.min(1 << 16));
+        let mut pos = 0;
+        while spans.len() < batch_size {
+            if let Some(k) = memchr(b'\n', &self.buf[pos..]) {
+                self.push_line(pos..pos + k, &mut spans);
+                pos += k + 1;
+                continue;
+            }
+            if self.eof {
+                if pos < self.buf.len() {
+                    self.push_line(pos..self.buf.len(), &mut spans);
+                    pos = self.buf.len();
+                }
+                break;
+            }
+            let old = self.buf.len();
+            self.buf.resize(old + READ_BLOCK, 0);
+            let n = loop {
+                match read(&mut self.buf[old..]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        self.buf.truncate(old);
+                        return Err(e);
+                    }
+                }
+            };
+            self.buf.truncate(old + n.min(READ_BLOCK));
+            if n == 0 {
+                self.eof = true;
+            }
+        }
+        self.consumed = pos;
+        Ok(spans)
+    }
+
+    fn push_line(&mut self, mut range: std::ops::Range<usize>, spans: &mut Vec<Span>) {
+        if range.end > range.start && self.buf[range.end - 1] == b'\r' {
+            range.end -= 1;
+        }
+        if !self.buf[range.clone()].iter().all(u8::is_ascii_whitespace) {
+            spans.push(Span { range, line: self.line });
+        }
+        self.line += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reader_over(data: &[u8], block: usize) -> impl FnMut(&mut [u8]) -> io::Result<usize> + '_ {
+        let mut pos = 0;
+        move |out: &mut [u8]| {
+            let n = block.min(out.len()).min(data.len() - pos);
+            out[..n].copy_from_slice(&data[pos..pos + n]);
+            pos += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn reader_chunks_match_memory_chunks() {
+        let data = b"{\"a\":1}\r\n\n  \n{\"a\":2}\n{\"a\":3}\n{\"a\":4}";
+        for block in [1, 3, 7, 1000] {
+            for b in [1, 2, 3, 10] {
+                let mut read = reader_over(data, block);
+                let mut reader = NdjsonReader::new(Vec::new());
+                let mut from_reader = Vec::new();
+                loop {
+                    let spans = reader.next_chunk(b, &mut read).unwrap();
+                    if spans.is_empty() {
+                        break;
+                    }
+                    assert!(spans.len() <= b);
+                    for s in spans {
+                        from_reader.push((s.line, reader.buffer()[s.range].to_vec()));
+                    }
+                }
+                let mut memory = NdjsonChunker::new(data);
+                let mut from_memory = Vec::new();
+                loop {
+                    let spans = memory.next_chunk(b);
+                    if spans.is_empty() {
+                        break;
+                    }
+                    for s in spans {
+                        from_memory.push((s.line, data[s.range].to_vec()));
+                    }
+                }
+                assert_eq!(from_reader, from_memory, "block {block}, batch {b}");
+                assert_eq!(from_reader.len(), 4);
+            }
+        }
+    }
+
+    #[test]
+    fn reader_memory_is_bounded() {
+        let line = b"{\"a\": \"0123456789012345678901234567890123456789\"}\n";
+        let data: Vec<u8> = line.iter().copied().cycle().take(line.len() * 100_000).collect();
+        let mut read = reader_over(&data, READ_BLOCK);
+        let mut reader = NdjsonReader::new(Vec::new());
+        let mut total = 0;
+        let mut peak = 0;
+        loop {
+            let spans = reader.next_chunk(100, &mut read).unwrap();
+            if spans.is_empty() {
+                break;
+            }
+            total += spans.len();
+            peak = peak.max(reader.held_bytes());
+        }
+        assert_eq!(total, 100_000);
+        assert!(peak <= 3 * READ_BLOCK, "peak {peak}");
+    }
+
+    #[test]
+    fn array_chunks() {
+        let mut c = ArrayChunker::new(b"[1, 2, 3]");
+        assert_eq!(c.next_chunk(2).unwrap().len(), 2);
+        assert_eq!(c.next_chunk(2).unwrap().len(), 1);
+        assert!(c.next_chunk(2).unwrap().is_empty());
+    }
+}
