@@ -212,6 +212,8 @@ pub enum Json<'a> {
     InvalidString,
     /// An object key that is not a string (a Python dict keyed by ints); holds its repr.
     InvalidKey(String),
+    /// Stands in the value place of an object key that is not valid Unicode.
+    InvalidStringKey,
     /// A value nested deeper than [`MAX_DEPTH`].
     TooDeep,
 }
@@ -272,7 +274,7 @@ impl<'a> Record for &Json<'a> {
             Json::String(_) | Json::InvalidString => Kind::String,
             Json::Array(_) => Kind::Array,
             Json::Object(_) => Kind::Object,
-            Json::Unsupported(_) | Json::InvalidKey(_) | Json::TooDeep => Kind::Unsupported,
+            Json::Unsupported(_) | Json::InvalidKey(_) | Json::InvalidStringKey | Json::TooDeep => Kind::Unsupported,
         }
     }
     #[inline]
@@ -332,6 +334,7 @@ impl<'a> Record for &Json<'a> {
             for (key, value) in entries {
                 let key = match value {
                     Json::InvalidKey(repr) => EntryKey::NotString(repr.clone()),
+                    Json::InvalidStringKey => EntryKey::InvalidString,
                     _ => EntryKey::Str(key),
                 };
                 f(key, &value)?;
@@ -349,7 +352,7 @@ impl<'a> Record for &Json<'a> {
             Json::Array(_) => "array",
             Json::Object(_) => "object",
             Json::Unsupported(name) => return Cow::Owned(name.clone()),
-            Json::InvalidKey(_) => "object",
+            Json::InvalidKey(_) | Json::InvalidStringKey => "object",
             Json::TooDeep => "value",
         })
     }

@@ -1,0 +1,20 @@
+//! The PyO3 layer: converts arguments, calls the core, converts results back.
+//! No policy and no check logic lives here.
+
+mod errors;
+mod record;
+mod schema;
+mod sources;
+
+use pyo3::prelude::*;
+
+use crate::value::MAX_DEPTH;
+
+#[pymodule]
+fn _validator(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<schema::CompiledSchema>()?;
+    m.add_class::<errors::PyRecordError>()?;
+    m.add_class::<sources::ChunkIter>()?;
+    m.add("MAX_DEPTH", MAX_DEPTH)?;
+    Ok(())
+}

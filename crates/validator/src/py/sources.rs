@@ -1,0 +1,349 @@
+//! Inputs cut into chunks, and the run that validates them chunk by chunk:
+//! records of a list or an iterator, a JSON array or NDJSON in bytes, NDJSON
+//! from a file path or a Python binary file object.
+
+use std::fs::File;
+use std::io::Read;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::Instant;
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyIterator, PyList, PyTuple};
+
+use super::errors::{engine_error, satya_error, PyRecordError};
+use super::record::Compact;
+use crate::check;
+use crate::engine::{self, ChunkOutcome, Knobs, OnParseError, Span};
+use crate::value::Json;
+use crate::schema::Schema;
+use crate::stream::{ArrayChunker, NdjsonChunker, NdjsonReader};
+
+/// Immutable bytes kept alive by a strong reference; the slice borrows them.
+pub struct OwnedBytes {
+    _obj: Py<PyBytes>,
+    data: &'static [u8],
+}
+
+impl OwnedBytes {
+    fn new(obj: &Bound<'_, PyBytes>) -> Self {
+        let data = obj.as_bytes();
+        // SAFETY: `bytes` objects are immutable and `_obj` keeps this one alive as
+        // long as `self`; every borrower is a field dropped before or with it.
+        let data: &'static [u8] = unsafe { std::mem::transmute::<&[u8], &'static [u8]>(data) };
+        OwnedBytes { _obj: obj.clone().unbind(), data }
+    }
+}
+
+pub enum Source {
+    List { list: Py<PyAny>, pos: usize },
+    Iter { iter: Py<PyIterator> },
+    // The chunker borrows from the bytes that follow it (dropped after it).
+    JsonArray { chunker: ArrayChunker<'static>, bytes: OwnedBytes },
+    NdjsonBytes { chunker: NdjsonChunker<'static>, bytes: OwnedBytes },
+    NdjsonFile { reader: NdjsonReader, file: File },
+    NdjsonReader { reader: NdjsonReader, obj: Py<PyAny> },
+}
+
+impl Source {
+    pub fn objects(items: &Bound<'_, PyAny>) -> PyResult<Source> {
+        if items.is_instance_of::<PyList>() || items.is_instance_of::<PyTuple>() {
+            return Ok(Source::List { list: items.clone().unbind(), pos: 0 });
+        }
+        Ok(Source::Iter { iter: items.try_iter()?.unbind() })
+    }
+
+    pub fn json_array(data: &Bound<'_, PyBytes>) -> Source {
+        let bytes = OwnedBytes::new(data);
+        Source::JsonArray { chunker: ArrayChunker::new(bytes.data), bytes }
+    }
+
+    pub fn ndjson(py: Python<'_>, source: &Bound<'_, PyAny>, prefix: &[u8]) -> PyResult<Source> {
+        if let Ok(data) = source.downcast::<PyBytes>() {
+            let bytes = OwnedBytes::new(data);
+            return Ok(Source::NdjsonBytes { chunker: NdjsonChunker::new(bytes.data), bytes });
+        }
+        if let Ok(path) = source.extract::<String>() {
+            let file = File::open(&path)
+                .map_err(|e| satya_error(py, "InputError", format!("cannot open NDJSON file {path:?}: {e}")))?;
+            return Ok(Source::NdjsonFile { reader: NdjsonReader::new(Vec::new()), file });
+        }
+        Ok(Source::NdjsonReader { reader: NdjsonReader::new(prefix.to_vec()), obj: source.clone().unbind() })
+    }
+}
+
+/// One validate call in progress.
+pub struct Run {
+    schema: Arc<Schema>,
+    source: Source,
+    knobs: Knobs,
+    next_index: usize,
+    done: bool,
+}
+
+/// A chunk's outcome with the index of its first record.
+pub struct Chunk {
+    pub outcome: ChunkOutcome,
+    pub start: usize,
+    pub seconds: f64,
+}
+
+impl Run {
+    pub fn new(schema: Arc<Schema>, source: Source, knobs: Knobs) -> Self {
+        Run { schema, source, knobs, next_index: 0, done: false }
+    }
+
+    pub fn next_chunk(&mut self, py: Python<'_>) -> PyResult<Option<Chunk>> {
+        if self.done {
+            return Ok(None);
+        }
+        let started = Instant::now();
+        let start = self.next_index;
+        let result = self.run_chunk(py, start);
+        let outcome = match result {
+            Ok(Some(o)) => o,
+            Ok(None) => {
+                self.done = true;
+                return Ok(None);
+            }
+            Err(e) => {
+                self.done = true;
+                return Err(e);
+            }
+        };
+        self.next_index += outcome.valid.len();
+        Ok(Some(Chunk { outcome, start, seconds: started.elapsed().as_secs_f64() }))
+    }
+
+    fn run_chunk(&mut self, py: Python<'_>, first: usize) -> PyResult<Option<ChunkOutcome>> {
+        let b = self.knobs.batch_size;
+        let knobs = self.knobs;
+        let schema = &*self.schema;
+        match &mut self.source {
+            Source::List { list, pos } => {
+                let list = list.bind(py);
+                let len = list.len()?;
+                if *pos >= len {
+                    return Ok(None);
+                }
+                let end = (*pos + b).min(len);
+                let mut records = Vec::with_capacity(end - *pos);
+                for i in *pos..end {
+                    records.push(list.get_item(i)?);
+                }
+                *pos = end;
+                validate_objects(py, schema, &records, first, knobs).map(Some)
+            }
+            Source::Iter { iter } => {
+                let iter = iter.bind(py);
+                let mut records = Vec::with_capacity(b.min(1 << 16));
+                while records.len() < b {
+                    match iter.clone().next() {
+                        Some(item) => records.push(item?),
+                        None => break,
+                    }
+                }
+                if records.is_empty() {
+                    return Ok(None);
+                }
+                validate_objects(py, schema, &records, first, knobs).map(Some)
+            }
+            Source::JsonArray { chunker, bytes } => {
+                let spans = chunker
+                    .next_chunk(b)
+                    .map_err(|e| satya_error(py, "InputError", format!("invalid JSON array: {e}")))?;
+                validate_bytes(py, schema, bytes.data, &spans, first, knobs, OnParseError::Fail, 0)
+            }
+            Source::NdjsonBytes { chunker, bytes } => {
+                let spans = chunker.next_chunk(b);
+                validate_bytes(py, schema, bytes.data, &spans, first, knobs, OnParseError::RecordError, 0)
+            }
+            Source::NdjsonFile { reader, file } => {
+                let result = py.allow_threads(|| -> Result<Option<ChunkOutcome>, String> {
+                    let spans = reader.next_chunk(b, &mut |buf| file.read(buf)).map_err(|e| e.to_string())?;
+                    if spans.is_empty() {
+                        return Ok(None);
+                    }
+                    let mut out = run_spans(schema, reader.buffer(), &spans, first, knobs, OnParseError::RecordError)
+                        .map_err(|e| e.to_string())?;
+                    out.bytes += reader.held_bytes();
+                    Ok(Some(out))
+                });
+                result.map_err(|e| satya_error(py, "InputError", format!("cannot read NDJSON file: {e}")))
+            }
+            Source::NdjsonReader { reader, obj } => {
+                let obj = obj.bind(py);
+                let mut failure: Option<PyErr> = None;
+                let spans = reader.next_chunk(b, &mut |buf: &mut [u8]| {
+                    let got = obj.call_method1("read", (buf.len(),)).and_then(|data| {
+                        let data = data.downcast_into::<PyBytes>().map_err(|_| {
+                            satya_error(py, "InputError", "the NDJSON file object must be opened in binary mode".into())
+                        })?;
+                        let data = data.as_bytes();
+                        let n = data.len().min(buf.len());
+                        buf[..n].copy_from_slice(&data[..n]);
+                        Ok(n)
+                    });
+                    got.map_err(|e| {
+                        failure = Some(e);
+                        std::io::Error::other("read failed")
+                    })
+                });
+                let spans = match (spans, failure) {
+                    (_, Some(e)) => return Err(e),
+                    (Err(e), None) => return Err(satya_error(py, "InputError", format!("cannot read NDJSON: {e}"))),
+                    (Ok(spans), None) => spans,
+                };
+                let held = reader.held_bytes();
+                let out = validate_bytes(py, schema, reader.buffer(), &spans, first, knobs, OnParseError::RecordError, held)?;
+                Ok(out)
+            }
+        }
+    }
+}
+
+fn run_spans(
+    schema: &Schema,
+    input: &[u8],
+    spans: &[Span],
+    first: usize,
+    knobs: Knobs,
+    mode: OnParseError,
+) -> Result<ChunkOutcome, engine::EngineError> {
+    engine::validate_spans(schema, input, spans, first, knobs, mode)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn validate_bytes(
+    py: Python<'_>,
+    schema: &Schema,
+    input: &[u8],
+    spans: &[Span],
+    first: usize,
+    knobs: Knobs,
+    mode: OnParseError,
+    held: usize,
+) -> PyResult<Option<ChunkOutcome>> {
+    if spans.is_empty() {
+        return Ok(None);
+    }
+    let mut out = py
+        .allow_threads(|| run_spans(schema, input, spans, first, knobs, mode))
+        .map_err(|e| engine_error(py, e))?;
+    out.bytes += held;
+    Ok(Some(out))
+}
+
+/// Records that are live Python objects: read in place with one thread, taken
+/// apart for the pool with several.
+fn validate_objects(
+    py: Python<'_>,
+    schema: &Schema,
+    records: &[Bound<'_, PyAny>],
+    first: usize,
+    knobs: Knobs,
+) -> PyResult<ChunkOutcome> {
+    let refs_bytes = std::mem::size_of_val(records);
+    if knobs.threads <= 1 {
+        let out = catch_unwind(AssertUnwindSafe(|| {
+            let mut out = ChunkOutcome { valid: Vec::with_capacity(records.len()), tasks: 1, ..ChunkOutcome::default() };
+            for (i, record) in records.iter().enumerate() {
+                let ok = check::validate(schema, record, first + i, &mut out.errors);
+                out.valid.push(ok);
+            }
+            out
+        }));
+        let mut out = out.map_err(|_| PyRuntimeError::new_err("internal error in the validator (please report it)"))?;
+        out.bytes = out.result_bytes() + refs_bytes;
+        // Between chunks, let other Python threads run.
+        py.allow_threads(|| ());
+        return Ok(out);
+    }
+    let compact = Compact::new(records);
+    let docs: Vec<&Json<'static>> = compact.docs.iter().collect();
+    let mut out = py
+        .allow_threads(|| engine::validate_records(schema, &docs, first, knobs))
+        .map_err(|e| engine_error(py, e))?;
+    out.bytes += compact.bytes + refs_bytes + std::mem::size_of_val(docs.as_slice());
+    Ok(out)
+}
+
+/// Converts a chunk's results to Python lists.
+pub fn to_python<'py>(py: Python<'py>, outcome: ChunkOutcome) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>)> {
+    let valid = PyList::new(py, outcome.valid)?;
+    let errors = PyList::empty(py);
+    for e in outcome.errors {
+        errors.append(Bound::new(py, PyRecordError::from(e))?)?;
+    }
+    Ok((valid, errors))
+}
+
+/// Runs to the end and returns the raw result tuple
+/// `(valid, errors, chunks, tasks, peak_bytes, seconds, start)`.
+pub fn run_all<'py>(py: Python<'py>, mut run: Run) -> PyResult<Bound<'py, PyTuple>> {
+    let started = Instant::now();
+    let valid = PyList::empty(py);
+    let errors = PyList::empty(py);
+    let (mut chunks, mut tasks, mut peak) = (0usize, 0usize, 0usize);
+    while let Some(chunk) = run.next_chunk(py)? {
+        chunks += 1;
+        tasks += chunk.outcome.tasks;
+        peak = peak.max(chunk.outcome.bytes);
+        let (v, e) = to_python(py, chunk.outcome)?;
+        let n = valid.len();
+        valid.set_slice(n, n, &v)?;
+        let n = errors.len();
+        errors.set_slice(n, n, &e)?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    PyTuple::new(
+        py,
+        [
+            valid.into_any(),
+            errors.into_any(),
+            chunks.into_pyobject(py)?.into_any(),
+            tasks.into_pyobject(py)?.into_any(),
+            peak.into_pyobject(py)?.into_any(),
+            seconds.into_pyobject(py)?.into_any(),
+            0usize.into_pyobject(py)?.into_any(),
+        ],
+    )
+}
+
+/// Yields the raw result of one chunk at a time (for `iter_validate`).
+#[pyclass(module = "satya_adapt._validator")]
+pub struct ChunkIter {
+    run: Run,
+}
+
+impl ChunkIter {
+    pub fn new(run: Run) -> Self {
+        ChunkIter { run }
+    }
+}
+
+#[pymethods]
+impl ChunkIter {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let Some(chunk) = self.run.next_chunk(py)? else { return Ok(None) };
+        let (tasks, bytes, start, seconds) = (chunk.outcome.tasks, chunk.outcome.bytes, chunk.start, chunk.seconds);
+        let (valid, errors) = to_python(py, chunk.outcome)?;
+        Ok(Some(PyTuple::new(
+            py,
+            [
+                valid.into_any(),
+                errors.into_any(),
+                1usize.into_pyobject(py)?.into_any(),
+                tasks.into_pyobject(py)?.into_any(),
+                bytes.into_pyobject(py)?.into_any(),
+                seconds.into_pyobject(py)?.into_any(),
+                start.into_pyobject(py)?.into_any(),
+            ],
+        )?))
+    }
+}
