@@ -1,0 +1,727 @@
+# ruff: noqa: UP006, UP007, UP035, UP045 - msgspec evaluates these annotations at run time, and `X | None` needs Python 3.10
+"""Archive files: the MAP-Elites grid of elites with their evidence and provenance.
+
+An archive is data. It is decoded with msgspec into the strict types below (unknown fields,
+wrong types and out-of-range values are refused with a message naming the field), checked for
+consistency, and written with orjson atomically (a temporary file in the same folder, fsync,
+rename). It is never ``eval``-ed or unpickled. ``archives/README.md`` documents the format field
+by field; :data:`FORMAT_VERSION` is the only version this code reads and writes.
+
+This module also holds the descriptor helpers shared by the selector and the optimizer: how a
+profile is quantized, binned into a cell, and placed in the scaled space where distances are
+measured. Use :func:`descriptor` wherever a profile is assigned to a cell, so that the optimizer
+and the selector agree.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import datetime as _dt
+import math
+import os
+import random
+import sys
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Dict, List, Literal, NoReturn, Optional, Sequence, Tuple, Union
+
+import msgspec
+import orjson
+from msgspec import Meta
+
+from . import hardware as _hardware
+from .errors import ArchiveError
+from .profile import Profile
+
+__all__ = [
+    "ENV_VAR",
+    "FEATURES",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "KEEP_DEFAULT",
+    "ArchiveFile",
+    "Cell",
+    "CellProfile",
+    "Change",
+    "Elite",
+    "Grid",
+    "GridFeature",
+    "Hardware",
+    "OptimizerState",
+    "Provenance",
+    "Selection",
+    "Software",
+    "atomic_write_bytes",
+    "bin_index",
+    "cell_profile",
+    "check_archive",
+    "decode_archive",
+    "descriptor",
+    "discover_archive",
+    "encode_archive",
+    "feature_unit",
+    "hardware_class",
+    "load_archive",
+    "point",
+    "provenance_here",
+    "quantize",
+    "repo_archive_path",
+    "rng_from_json",
+    "rng_state_to_json",
+    "shipped_archive",
+    "sync_shipped_archive",
+    "transform",
+    "write_archive",
+]
+
+#: The value of the ``format`` field: tells an archive from other JSON files (results, ...).
+FORMAT = "satya-adapt-archive"
+#: The archive format version this code reads and writes.
+FORMAT_VERSION = 1
+#: Profile features a grid may bin (``n`` is not one: the call size only clamps ``batch_size``).
+FEATURES = ("field_count", "avg_string_length", "constraint_complexity", "object_size", "input_kind")
+#: The ``elite`` of a cell where no configuration proved better than the default configuration.
+KEEP_DEFAULT = "keep_default"
+#: Environment variable naming the archive to use when ``Validator(archive=...)`` is not given.
+ENV_VAR = "SATYA_ADAPT_ARCHIVE"
+#: Quantization of the sampled features: steps per octave of ``1 + value``.
+QUANT_STEPS_PER_OCTAVE = 4
+
+PositiveInt = Annotated[int, Meta(ge=1)]
+NonNegativeInt = Annotated[int, Meta(ge=0)]
+NonNegativeFloat = Annotated[float, Meta(ge=0)]
+PositiveFloat = Annotated[float, Meta(gt=0)]
+UnitFloat = Annotated[float, Meta(ge=0, le=1)]
+Date = Annotated[_dt.datetime, Meta(tz=True)]
+FeatureName = Literal[
+    "field_count", "avg_string_length", "constraint_complexity", "object_size", "input_kind"
+]
+InputKind = Literal["dicts", "json", "ndjson"]
+
+
+class _Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Base of the archive types: unknown fields are refused, fields are named on construction."""
+
+
+# -- provenance -----------------------------------------------------------------------------
+
+
+class Hardware(_Strict, kw_only=True):
+    """The machine the measurements were made on."""
+
+    cpu_model: str
+    cpu_vendor: str
+    cpu_family: str
+    machine: str
+    usable_cores: PositiveInt
+    os: str = ""
+
+
+class Software(_Strict, kw_only=True):
+    """The interpreter and build the measurements were made with."""
+
+    python_version: str
+    python_implementation: str
+    gil_enabled: bool
+    satya_adapt_version: str
+    build_profile: str
+    commit: Optional[str] = None
+
+
+class Provenance(_Strict, kw_only=True):
+    """Where the archive comes from. ``hardware`` and ``software`` are ``null`` only in an
+    archive without cells (no measurement to describe)."""
+
+    tool: str
+    date: Date
+    command: Optional[str]
+    seed: Optional[int]
+    generations: NonNegativeInt
+    test_size: Optional[PositiveInt] = None
+    hardware: Optional[Hardware]
+    software: Optional[Software]
+    note: str = ""
+
+
+# -- grid -----------------------------------------------------------------------------------
+
+
+class GridFeature(_Strict, kw_only=True):
+    """One axis of the grid.
+
+    ``scale`` ``"log"`` or ``"linear"``: ``edges`` are the inner bin boundaries (strictly
+    increasing); a value ``v`` falls in bin ``bisect_right(edges, v)``, so there are
+    ``len(edges) + 1`` bins. Distances are measured on ``log2(1 + v)`` (log) or ``v`` (linear),
+    divided by ``unit`` (default: the mean gap between the transformed edges, so that one bin is
+    about one unit; 1.0 with fewer than two edges). ``scale`` ``"category"`` (``input_kind``
+    only): ``categories`` lists the kinds, bin ``i`` is ``categories[i]``; cells of different
+    categories are never neighbours.
+    """
+
+    name: FeatureName
+    scale: Literal["log", "linear", "category"]
+    edges: List[float] = []
+    categories: List[InputKind] = []
+    unit: Optional[PositiveFloat] = None
+
+
+class Grid(_Strict, kw_only=True):
+    features: List[GridFeature]
+
+
+class Selection(_Strict, kw_only=True):
+    """How the selector uses the cells (distances in grid units, see :class:`GridFeature`)."""
+
+    k: Annotated[int, Meta(ge=1, le=64)] = 4
+    nearest_radius: NonNegativeFloat = 0.5
+    confidence_radius: NonNegativeFloat = 2.0
+    transfer: Literal["bytes", "records"] = "bytes"
+
+
+# -- cells ----------------------------------------------------------------------------------
+
+
+class CellProfile(_Strict, kw_only=True):
+    """The profile measured on the data the elite was found with."""
+
+    field_count: NonNegativeInt
+    avg_string_length: NonNegativeFloat
+    constraint_complexity: UnitFloat
+    object_size: PositiveFloat
+    input_kind: InputKind
+    n: Optional[PositiveInt] = None
+
+
+class Elite(_Strict, kw_only=True):
+    batch_size: PositiveInt
+    micro_batch_size: PositiveInt
+    threads: PositiveInt
+
+
+class Cell(_Strict, kw_only=True):
+    """One filled cell: its elite (or ``"keep_default"``) and the evidence behind it.
+
+    ``throughput`` is the items/s of the configuration the cell yields (the default
+    configuration's for ``"keep_default"``), ``default_throughput`` the default configuration's
+    measured alongside; ``speedup`` and its interval ``[speedup_ci_low, speedup_ci_high]`` compare
+    the best configuration found with the default (for ``"keep_default"``: the best candidate,
+    whose lower bound did not clear the bar); ``peak_bytes``: the most bytes in flight for one
+    chunk with the configuration the cell yields; ``n_measurements``: timed runs behind it.
+    """
+
+    index: List[NonNegativeInt]
+    profile: CellProfile
+    elite: Union[Elite, Literal["keep_default"]]
+    throughput: PositiveFloat
+    default_throughput: PositiveFloat
+    speedup: PositiveFloat
+    speedup_ci_low: PositiveFloat
+    speedup_ci_high: PositiveFloat
+    peak_bytes: NonNegativeInt
+    n_measurements: PositiveInt
+
+    @property
+    def keep_default(self) -> bool:
+        return isinstance(self.elite, str)
+
+
+class Change(_Strict, kw_only=True):
+    """One entry of ``history``: what a run did to the archive."""
+
+    date: Date
+    action: Literal["create", "optimize", "refresh", "merge", "edit"]
+    summary: str
+    command: Optional[str] = None
+    cells_added: NonNegativeInt = 0
+    cells_changed: NonNegativeInt = 0
+    cells_dropped: NonNegativeInt = 0
+
+
+class OptimizerState(_Strict, kw_only=True):
+    """Reserved for resuming a search: the generation reached and the random state (JSON values
+    only; see :func:`rng_state_to_json`)."""
+
+    generation: NonNegativeInt
+    evaluations: NonNegativeInt = 0
+    random_state: Any = None
+
+
+class ArchiveFile(_Strict, kw_only=True):
+    format: Literal["satya-adapt-archive"]
+    format_version: int
+    provenance: Provenance
+    grid: Grid
+    selection: Selection = msgspec.field(default_factory=Selection)
+    cells: List[Cell]
+    history: List[Change] = []
+    optimizer: Optional[OptimizerState] = None
+
+
+class _Header(msgspec.Struct):
+    format: Optional[str] = None
+    format_version: Optional[int] = None
+
+
+# -- reading --------------------------------------------------------------------------------
+
+
+def decode_archive(data: Union[bytes, str], source: str = "<archive>") -> ArchiveFile:
+    """Decodes and checks an archive document; :class:`ArchiveError` names the bad field."""
+    try:
+        header = msgspec.json.decode(data, type=_Header, strict=True)
+    except msgspec.ValidationError as exc:
+        raise ArchiveError(f"{source}: not an archive: {exc}") from None
+    except msgspec.DecodeError as exc:
+        raise ArchiveError(f"{source}: not valid JSON: {exc}") from None
+    if header.format != FORMAT:
+        raise ArchiveError(
+            f"{source}: not an archive: `format` is {header.format!r}, expected {FORMAT!r}"
+            " - at `$.format`"
+        )
+    if header.format_version != FORMAT_VERSION:
+        raise ArchiveError(
+            f"{source}: unsupported `format_version` {header.format_version!r}; this satya-adapt"
+            f" reads version {FORMAT_VERSION} - at `$.format_version`"
+        )
+    try:
+        archive = msgspec.json.decode(data, type=ArchiveFile, strict=True)
+    except msgspec.DecodeError as exc:
+        raise ArchiveError(f"{source}: {exc}") from None
+    check_archive(archive, source)
+    return archive
+
+
+def load_archive(path: Union[str, os.PathLike[str], Any]) -> ArchiveFile:
+    """Reads and decodes the archive at ``path`` (a path or an ``importlib.resources`` file)."""
+    try:
+        if hasattr(path, "read_bytes"):
+            data = path.read_bytes()
+        else:
+            with open(os.fspath(path), "rb") as f:
+                data = f.read()
+    except OSError as exc:
+        raise ArchiveError(f"{path}: cannot read the archive: {exc.strerror or exc}") from None
+    return decode_archive(data, str(path))
+
+
+def check_archive(archive: ArchiveFile, source: str = "<archive>") -> None:
+    """Checks what the types cannot: grid and cells consistent, every number finite."""
+
+    def fail(message: str, at: str) -> NoReturn:
+        raise ArchiveError(f"{source}: {message} - at `$.{at}`")
+
+    if archive.format != FORMAT:
+        fail(f"`format` must be {FORMAT!r}", "format")
+    if archive.format_version != FORMAT_VERSION:
+        fail(f"`format_version` must be {FORMAT_VERSION}", "format_version")
+    if archive.cells and (archive.provenance.hardware is None or archive.provenance.software is None):
+        fail("`hardware` and `software` are required in an archive with cells", "provenance")
+
+    features = archive.grid.features
+    seen: Dict[str, int] = {}
+    for i, f in enumerate(features):
+        at = f"grid.features[{i}]"
+        if f.name in seen:
+            fail(f"feature `{f.name}` appears twice", f"{at}.name")
+        seen[f.name] = i
+        if f.scale == "category":
+            if f.name != "input_kind":
+                fail(f"`{f.name}` is numeric: its scale must be 'log' or 'linear'", f"{at}.scale")
+            if not f.categories or len(set(f.categories)) != len(f.categories):
+                fail("`categories` must list distinct input kinds", f"{at}.categories")
+            if f.edges:
+                fail("a category feature has no `edges`", f"{at}.edges")
+        else:
+            if f.name == "input_kind":
+                fail("`input_kind` is categorical: its scale must be 'category'", f"{at}.scale")
+            if f.categories:
+                fail("a numeric feature has no `categories`", f"{at}.categories")
+            for j, e in enumerate(f.edges):
+                if not math.isfinite(e) or (f.scale == "log" and e < 0):
+                    fail("edges must be finite (and >= 0 on a log scale)", f"{at}.edges[{j}]")
+                if j and e <= f.edges[j - 1]:
+                    fail("edges must be strictly increasing", f"{at}.edges[{j}]")
+            if f.unit is not None and not math.isfinite(f.unit):
+                fail("`unit` must be finite", f"{at}.unit")
+
+    sel = archive.selection
+    for name in ("nearest_radius", "confidence_radius"):
+        if not math.isfinite(getattr(sel, name)):
+            fail(f"`{name}` must be finite", f"selection.{name}")
+    if sel.nearest_radius > sel.confidence_radius:
+        fail("`nearest_radius` must not exceed `confidence_radius`", "selection.nearest_radius")
+
+    indexes: Dict[Tuple[int, ...], int] = {}
+    for i, cell in enumerate(archive.cells):
+        at = f"cells[{i}]"
+        if len(cell.index) != len(features):
+            fail(
+                f"`index` has {len(cell.index)} entries, the grid has {len(features)} features",
+                f"{at}.index",
+            )
+        expected = descriptor(archive.grid, _as_profile(cell.profile))
+        if expected is None:
+            fail(f"input kind {cell.profile.input_kind!r} is not in the grid", f"{at}.profile.input_kind")
+        if tuple(cell.index) != expected:
+            fail(
+                f"`index` {list(cell.index)} is not the descriptor of the cell's profile"
+                f" {list(expected or ())}",
+                f"{at}.index",
+            )
+        key = tuple(cell.index)
+        if key in indexes:
+            fail(f"`index` {list(key)} repeats cells[{indexes[key]}]", f"{at}.index")
+        indexes[key] = i
+        for name in (
+            "throughput",
+            "default_throughput",
+            "speedup",
+            "speedup_ci_low",
+            "speedup_ci_high",
+        ):
+            if not math.isfinite(getattr(cell, name)):
+                fail(f"`{name}` must be finite", f"{at}.{name}")
+        for name in ("avg_string_length", "constraint_complexity", "object_size"):
+            if not math.isfinite(getattr(cell.profile, name)):
+                fail(f"`{name}` must be finite", f"{at}.profile.{name}")
+        if not cell.speedup_ci_low <= cell.speedup <= cell.speedup_ci_high:
+            fail("`speedup` must lie in [`speedup_ci_low`, `speedup_ci_high`]", f"{at}.speedup")
+        if isinstance(cell.elite, Elite) and cell.elite.micro_batch_size > cell.elite.batch_size:
+            fail("`micro_batch_size` must not exceed `batch_size`", f"{at}.elite.micro_batch_size")
+
+
+# -- writing --------------------------------------------------------------------------------
+
+
+def encode_archive(archive: ArchiveFile) -> bytes:
+    """The archive as indented JSON bytes (orjson), after :func:`check_archive`."""
+    check_archive(archive)
+    doc = msgspec.to_builtins(archive)
+    try:
+        return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    except (TypeError, orjson.JSONEncodeError) as exc:
+        for name, value in doc.items():
+            try:
+                orjson.dumps(value)
+            except (TypeError, orjson.JSONEncodeError):
+                raise ArchiveError(
+                    f"cannot encode the archive: {exc} - at `$.{name}`"
+                    " (JSON values only; integers within 64 bits)"
+                ) from None
+        raise ArchiveError(f"cannot encode the archive: {exc}") from None
+
+
+def write_archive(archive: ArchiveFile, path: Union[str, os.PathLike[str]]) -> None:
+    """Checks, encodes and writes ``archive`` to ``path`` atomically."""
+    atomic_write_bytes(path, encode_archive(archive))
+
+
+def atomic_write_bytes(path: Union[str, os.PathLike[str]], data: bytes) -> None:
+    """Writes ``data`` to ``path`` so that readers see the old file or the new one, never a part:
+    a temporary file in the same folder, flushed and fsynced, then renamed over ``path``."""
+    target = os.path.abspath(os.fspath(path))
+    folder = os.path.dirname(target)
+    try:
+        mode = os.stat(target).st_mode & 0o7777
+    except OSError:
+        mode = 0o644
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(target)}.", suffix=".tmp")
+    except OSError as exc:
+        raise ArchiveError(f"{target}: cannot write the archive: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise ArchiveError(f"{target}: cannot write the archive: {exc.strerror or exc}") from None
+        raise
+    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
+        with contextlib.suppress(OSError):
+            dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+
+
+# -- discovery ------------------------------------------------------------------------------
+
+
+def shipped_archive() -> Any:
+    """The archive inside the installed package (``satya_adapt/archives/default.json``), as an
+    ``importlib.resources`` file (a :class:`pathlib.Path` for an ordinary install)."""
+    return resources.files("satya_adapt").joinpath("archives", "default.json")
+
+
+def discover_archive(archive: Optional[Union[str, os.PathLike[str]]] = None) -> Tuple[str, Any]:
+    """Which archive a call uses: ``(origin, location)``.
+
+    ``origin`` is ``"argument"`` (``archive`` given), ``"environment"`` (the
+    ``SATYA_ADAPT_ARCHIVE`` variable, when set and not empty) or ``"shipped"``.
+    """
+    if archive is not None:
+        return "argument", os.fspath(archive)
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return "environment", env
+    return "shipped", shipped_archive()
+
+
+def repo_archive_path() -> Path:
+    """``archives/default.json`` of the source checkout this package sits in."""
+    return Path(__file__).resolve().parent.parent / "archives" / "default.json"
+
+
+def sync_shipped_archive(source: Optional[Union[str, os.PathLike[str]]] = None) -> Path:
+    """Copies the repository's archive (``archives/default.json``, or ``source``) to the package
+    copy ``satya_adapt/archives/default.json`` that wheels ship, after checking it decodes.
+
+    Call it whenever ``archives/default.json`` is rewritten; a test fails when they differ.
+    """
+    src = Path(source) if source is not None else repo_archive_path()
+    try:
+        data = src.read_bytes()
+    except OSError as exc:
+        raise ArchiveError(f"{src}: cannot read the archive: {exc.strerror or exc}") from None
+    decode_archive(data, str(src))
+    dest = Path(__file__).resolve().parent / "archives" / "default.json"
+    dest.parent.mkdir(exist_ok=True)
+    atomic_write_bytes(dest, data)
+    return dest
+
+
+# -- provenance helpers ---------------------------------------------------------------------
+
+
+def provenance_here(
+    *,
+    tool: str,
+    command: Optional[str],
+    seed: Optional[int],
+    generations: int,
+    test_size: Optional[int] = None,
+    build_profile: Optional[str] = None,
+    commit: Optional[str] = None,
+    note: str = "",
+) -> Provenance:
+    """A provenance block describing this machine and process, dated now (UTC)."""
+    import platform
+
+    cpu = _hardware.cpu_info()
+    if build_profile is None:
+        build_profile = "unknown"
+        ext = sys.modules.get("satya_adapt._validator")
+        value = getattr(ext, "BUILD_PROFILE", None)
+        if isinstance(value, str):
+            build_profile = value
+    return Provenance(
+        tool=tool,
+        date=_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0),
+        command=command,
+        seed=seed,
+        generations=generations,
+        test_size=test_size,
+        hardware=Hardware(
+            cpu_model=cpu["model"],
+            cpu_vendor=cpu["vendor"],
+            cpu_family=cpu["family"],
+            machine=platform.machine(),
+            usable_cores=_hardware.usable_cores(),
+            os=f"{platform.system()} {platform.release()}".strip(),
+        ),
+        software=Software(
+            python_version=platform.python_version(),
+            python_implementation=platform.python_implementation(),
+            gil_enabled=_hardware.gil_enabled(),
+            satya_adapt_version=_hardware.package_version(),
+            build_profile=build_profile,
+            commit=commit,
+        ),
+        note=note,
+    )
+
+
+def hardware_class(provenance: Provenance) -> Optional[_hardware.HardwareClass]:
+    """The compatibility class an archive was measured in (``None`` without measurements)."""
+    hw, sw = provenance.hardware, provenance.software
+    if hw is None or sw is None:
+        return None
+    return _hardware.HardwareClass(
+        machine=hw.machine,
+        cpu_vendor=hw.cpu_vendor,
+        cpu_family=hw.cpu_family,
+        usable_cores=hw.usable_cores,
+        python=_hardware.minor_version(sw.python_version),
+        gil_enabled=sw.gil_enabled,
+        satya_adapt=_hardware.minor_version(sw.satya_adapt_version),
+    )
+
+
+def cell_profile(profile: Sequence[Any]) -> CellProfile:
+    """A measured :class:`~satya_adapt.Profile` as stored in a cell."""
+    p = Profile(*profile)
+    return CellProfile(
+        field_count=int(p.field_count),
+        avg_string_length=float(p.avg_string_length),
+        constraint_complexity=float(p.constraint_complexity),
+        object_size=float(p.object_size),
+        input_kind=p.input_kind,  # type: ignore[arg-type]
+        n=p.n,
+    )
+
+
+def _as_profile(p: CellProfile) -> Profile:
+    return Profile(
+        p.field_count, p.avg_string_length, p.constraint_complexity, p.object_size, p.input_kind, p.n
+    )
+
+
+# -- descriptors ----------------------------------------------------------------------------
+
+
+def _quantize_value(value: float) -> float:
+    steps = round(QUANT_STEPS_PER_OCTAVE * math.log2(1.0 + value))
+    return float(2.0 ** (steps / QUANT_STEPS_PER_OCTAVE) - 1.0)
+
+
+def quantize(profile: Sequence[Any]) -> Profile:
+    """The profile the selector and the descriptor work with.
+
+    ``avg_string_length`` and ``object_size`` (sampled, so noisy) are rounded to a quarter octave
+    of ``1 + value`` (within 9%); ``field_count`` and ``constraint_complexity`` (properties of
+    the schema) are kept. Out-of-range values are made safe: negative or non-finite numbers
+    become 0, ``constraint_complexity`` is clipped to [0, 1], ``object_size`` is at least 1 byte.
+    ``n`` is kept as it is.
+    """
+    fc, asl, cc, osz, kind, n = profile
+
+    def num(x: Any) -> float:
+        try:
+            v = float(x)
+        except (TypeError, ValueError):
+            return 0.0
+        return v if math.isfinite(v) and v > 0 else 0.0
+
+    field_count = int(num(fc))
+    cc = min(num(cc), 1.0)
+    return Profile(
+        field_count, _quantize_value(num(asl)), cc, max(_quantize_value(num(osz)), 1.0), kind, n
+    )
+
+
+def transform(value: float, scale: str) -> float:
+    """The value on the axis where distances are measured: ``log2(1 + value)`` or ``value``."""
+    return math.log2(1.0 + value) if scale == "log" else float(value)
+
+
+def feature_unit(feature: GridFeature) -> float:
+    """The transformed length that counts as distance 1 on this axis."""
+    if feature.unit is not None:
+        return float(feature.unit)
+    edges = [transform(e, feature.scale) for e in feature.edges]
+    if len(edges) < 2:
+        return 1.0
+    return (edges[-1] - edges[0]) / (len(edges) - 1)
+
+
+def bin_index(value: float, edges: Sequence[float]) -> int:
+    """The bin of ``value``: the number of edges at or below it."""
+    return bisect.bisect_right(edges, value)
+
+
+def descriptor(grid: Grid, profile: Sequence[Any]) -> Optional[Tuple[int, ...]]:
+    """The cell index of a profile: each grid feature of the quantized profile, binned.
+
+    ``None`` when the profile's input kind is not a category of the grid.
+    """
+    q = quantize(profile)
+    out = []
+    for f in grid.features:
+        value = getattr(q, f.name)
+        if f.scale == "category":
+            if value not in f.categories:
+                return None
+            out.append(f.categories.index(value))
+        else:
+            out.append(bin_index(value, f.edges))
+    return tuple(out)
+
+
+def point(grid: Grid, profile: Sequence[Any]) -> Tuple[float, ...]:
+    """The quantized profile in the scaled space of the grid's numeric features."""
+    q = quantize(profile)
+    return tuple(
+        transform(getattr(q, f.name), f.scale) / feature_unit(f)
+        for f in grid.features
+        if f.scale != "category"
+    )
+
+
+# -- random state ---------------------------------------------------------------------------
+
+_INT64 = 2**63
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, (str, float)):
+        return value
+    if isinstance(value, int):
+        return value if -_INT64 <= value < _INT64 else {"$int": str(value)}
+    if isinstance(value, dict):
+        return {str(k): _to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_json(v) for v in value]
+    if hasattr(value, "tolist"):  # numpy arrays and scalars
+        return _to_json(value.tolist())
+    raise TypeError(f"cannot store a {type(value).__name__} in a random state")
+
+
+def _from_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"$int"}:
+            return int(value["$int"])
+        return {k: _from_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_json(v) for v in value]
+    return value
+
+
+def rng_state_to_json(rng: Any) -> Dict[str, Any]:
+    """The state of a :class:`random.Random` or a numpy ``Generator`` as JSON values
+    (integers wider than 64 bits become ``{"$int": "<decimal>"}``), for ``optimizer.random_state``."""
+    if isinstance(rng, random.Random):
+        version, internal, gauss = rng.getstate()
+        return {"kind": "python", "state": [version, list(internal), gauss]}
+    bit_generator = getattr(rng, "bit_generator", None)
+    if bit_generator is not None:
+        return {"kind": "numpy", "state": _to_json(bit_generator.state)}
+    raise TypeError(f"`rng` must be a random.Random or a numpy Generator, got {type(rng).__name__}")
+
+
+def rng_from_json(state: Any) -> Any:
+    """The random generator :func:`rng_state_to_json` described, in that state."""
+    if not isinstance(state, dict) or state.get("kind") not in ("python", "numpy"):
+        raise ArchiveError("`optimizer.random_state` is not a state written by rng_state_to_json")
+    try:
+        if state["kind"] == "python":
+            version, internal, gauss = state["state"]
+            rng = random.Random()
+            rng.setstate((version, tuple(internal), gauss))
+            return rng
+        import numpy as np
+
+        inner = _from_json(state["state"])
+        bit_generator = getattr(np.random, inner["bit_generator"])()
+        bit_generator.state = inner
+        return np.random.Generator(bit_generator)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ArchiveError(f"`optimizer.random_state` cannot be restored: {exc}") from None

@@ -1,0 +1,108 @@
+"""The heuristic: a batch configuration from the profile alone, when the archive cannot answer.
+
+The rule, in the words of DESIGN.md (constants below, all sizes in bytes):
+
+1. **Work per record** ``w = object_size * (1 + COMPLEXITY_WEIGHT * constraint_complexity)``:
+   bytes to walk, weighted up for a check-heavy schema (regex and formats cost more per byte).
+2. **batch_size** from bytes per chunk: ``CHUNK_BYTES / object_size`` records, rounded to the
+   nearest power of two and kept in ``[MIN_BATCH_SIZE, MAX_BATCH_SIZE]``. Memory in flight is
+   then about ``CHUNK_BYTES`` whatever the record size; records of about 256 bytes get the
+   default configuration's 8192.
+3. **micro_batch_size** from work per task: ``TASK_WORK / w`` records, rounded to a power of
+   two, in ``[MIN_MICRO_BATCH_SIZE, batch_size]``.
+4. **threads**: 1 (the direct path, no pool) unless all of these hold: more than one usable
+   core; a chunk (``min(batch_size, n)`` records) carries at least ``PARALLEL_MIN_WORK`` of
+   work; and for dicts, ``constraint_complexity >= DICTS_PARALLEL_COMPLEXITY`` (dicts are taken
+   apart under the GIL, so only costly checks gain from the pool). Then
+   ``min(usable cores, tasks per chunk)``.
+
+The constants are starting points to be checked by the optimizer's held-out evaluation
+(``benchmarks/eval_selector.py``), which measures the heuristic beside the default configuration.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from .config import BatchConfig
+
+__all__ = [
+    "CHUNK_BYTES",
+    "COMPLEXITY_WEIGHT",
+    "DICTS_PARALLEL_COMPLEXITY",
+    "MAX_BATCH_SIZE",
+    "MIN_BATCH_SIZE",
+    "MIN_MICRO_BATCH_SIZE",
+    "PARALLEL_MIN_WORK",
+    "TASK_WORK",
+    "heuristic_config",
+    "heuristic_rule",
+]
+
+#: Bytes of records per chunk (memory in flight is a small multiple of it).
+CHUNK_BYTES = 2 * 1024 * 1024
+#: Work per task, in weighted bytes: large enough to dwarf the cost of scheduling a task.
+TASK_WORK = 256 * 1024
+#: Extra cost per byte of a schema whose checks are all expensive (complexity 1).
+COMPLEXITY_WEIGHT = 3.0
+#: Work a chunk must carry before a thread pool pays for itself.
+PARALLEL_MIN_WORK = 4 * TASK_WORK
+#: Dicts go parallel only with checks at least this costly (constraint_complexity).
+DICTS_PARALLEL_COMPLEXITY = 0.25
+MIN_BATCH_SIZE = 64
+MAX_BATCH_SIZE = 65536
+MIN_MICRO_BATCH_SIZE = 16
+
+
+def _pow2(x: float) -> int:
+    """The power of two nearest to ``x`` in log space (at least 1)."""
+    if not x > 1.0:
+        return 1
+    return 1 << round(math.log2(x))
+
+
+def _clip(x: int, low: int, high: int) -> int:
+    return max(low, min(x, high))
+
+
+def heuristic_rule(profile: Sequence[Any], cores: int) -> dict[str, Any]:
+    """The rule's inputs, intermediate values and result (for ``explain``).
+
+    ``profile`` is a :class:`~satya_adapt.Profile` (``n`` may be ``None``); ``cores`` the usable
+    cores. The result is not clamped to ``n``; the selector does that.
+    """
+    _, _, cc, object_size, kind, n = profile
+    size = max(float(object_size), 1.0)
+    cc = min(max(float(cc), 0.0), 1.0)
+    work = size * (1.0 + COMPLEXITY_WEIGHT * cc)
+    batch = _clip(_pow2(CHUNK_BYTES / size), MIN_BATCH_SIZE, MAX_BATCH_SIZE)
+    micro = _clip(_pow2(TASK_WORK / work), MIN_MICRO_BATCH_SIZE, batch)
+    chunk_records = batch if n is None else max(0, min(batch, int(n)))
+    chunk_work = chunk_records * work
+    tasks = max(1, -(-chunk_records // micro))
+    why: str | None = None
+    if cores <= 1:
+        why = "one usable core"
+    elif chunk_work < PARALLEL_MIN_WORK:
+        why = f"chunk work {chunk_work:.0f} < PARALLEL_MIN_WORK {PARALLEL_MIN_WORK}"
+    elif kind == "dicts" and cc < DICTS_PARALLEL_COMPLEXITY:
+        why = f"dicts with constraint_complexity {cc:.3g} < {DICTS_PARALLEL_COMPLEXITY}"
+    threads = 1 if why is not None else max(1, min(cores, tasks))
+    return {
+        "work_per_record": work,
+        "chunk_records": chunk_records,
+        "chunk_work": chunk_work,
+        "tasks_per_chunk": tasks,
+        "single_thread_because": why,
+        "batch_size": batch,
+        "micro_batch_size": micro,
+        "threads": threads,
+    }
+
+
+def heuristic_config(profile: Sequence[Any], cores: int) -> BatchConfig:
+    """The heuristic's batch configuration for ``profile`` on ``cores`` usable cores."""
+    r = heuristic_rule(profile, cores)
+    return BatchConfig(r["batch_size"], r["micro_batch_size"], r["threads"], source="heuristic")

@@ -1,0 +1,87 @@
+"""The heuristic rule: exact configurations for known profiles."""
+
+from __future__ import annotations
+
+import pytest
+
+from satya_adapt import BatchConfig, Profile
+from satya_adapt import heuristic as H
+from satya_adapt.heuristic import heuristic_config, heuristic_rule
+
+
+def p(size: float, kind: str = "dicts", cc: float = 0.0, n: int | None = None) -> Profile:
+    return Profile(10, 12.0, cc, size, kind, n)
+
+
+def test_typical_records_get_the_default_configuration() -> None:
+    # 256 bytes: 2 MiB / 256 = 8192 records per chunk; 256 KiB / 256 = 1024 per task.
+    assert heuristic_config(p(256), 2) == BatchConfig(8192, 1024, 1, "heuristic")
+    assert heuristic_config(p(200, cc=0.2), 2) == BatchConfig(8192, 1024, 1, "heuristic")
+
+
+def test_chunk_bytes_fix_batch_size() -> None:
+    assert heuristic_config(p(1024), 1).batch_size == 2048
+    assert heuristic_config(p(5000), 1).batch_size == 512  # 419 -> 512
+    assert heuristic_config(p(40), 1).batch_size == 65536  # 52429 -> 65536 (the cap)
+    assert heuristic_config(p(1 << 20), 1).batch_size == 64  # 2 -> the floor 64
+
+
+def test_work_per_task_fixes_micro_batch_size() -> None:
+    # work per record 1024 * (1 + 3 * 0.5) = 2560 -> 262144 / 2560 = 102.4 -> 128
+    assert heuristic_config(p(1024, cc=0.5), 1).micro_batch_size == 128
+    # never above batch_size, never below 16 (unless batch_size is smaller)
+    assert heuristic_config(p(10), 1).micro_batch_size == 32768  # 26214 -> 32768
+    assert heuristic_config(p(1 << 20, cc=1.0), 1).micro_batch_size == 16
+
+
+def test_threads() -> None:
+    # JSON: 4096 records * 600 B = 2.4 MB of work per chunk -> parallel, 16 tasks, 4 cores
+    assert heuristic_config(p(600, "json"), 4) == BatchConfig(4096, 512, 4, "heuristic")
+    assert heuristic_config(p(600, "ndjson"), 2) == BatchConfig(4096, 512, 2, "heuristic")
+    assert heuristic_config(p(600, "json"), 1) == BatchConfig(4096, 512, 1, "heuristic")
+    # dicts: cheap checks stay on one thread, costly ones go parallel
+    assert heuristic_config(p(600, "dicts", cc=0.2), 4).threads == 1
+    # work per record 600 * 2.5 = 1500 -> 174.8 records per task -> 128
+    assert heuristic_config(p(600, "dicts", cc=0.5), 4) == BatchConfig(4096, 128, 4, "heuristic")
+    # a small call is not worth a pool: 100 records * 600 B
+    assert heuristic_config(p(600, "json", n=100), 4).threads == 1
+    assert heuristic_config(p(600, "json", n=1024), 4).threads == 1  # 614 KB of work
+    # no more threads than tasks: 2048 records, 4 tasks of 512
+    assert heuristic_config(p(600, "json", n=2048), 16) == BatchConfig(4096, 512, 4, "heuristic")
+
+
+def test_rule_explains_itself() -> None:
+    assert heuristic_rule(p(600, "json", n=100), 4) == {
+        "work_per_record": 600.0,
+        "chunk_records": 100,
+        "chunk_work": 60000.0,
+        "tasks_per_chunk": 1,
+        "single_thread_because": "chunk work 60000 < PARALLEL_MIN_WORK 1048576",
+        "batch_size": 4096,
+        "micro_batch_size": 512,
+        "threads": 1,
+    }
+    assert heuristic_rule(p(600), 4)["single_thread_because"] == (
+        "dicts with constraint_complexity 0 < 0.25"
+    )
+    assert heuristic_rule(p(600, "json"), 1)["single_thread_because"] == "one usable core"
+
+
+def test_bad_values_are_made_safe() -> None:
+    assert heuristic_config(Profile(0, 0.0, -1.0, 0.0, "dicts", 0), 4) == BatchConfig(
+        65536, 65536, 1, "heuristic"
+    )
+    assert heuristic_config(Profile(0, 0.0, 7.0, 100.0, "json", None), 4).micro_batch_size == 512
+
+
+@pytest.mark.parametrize("size", [1, 10, 100, 1000, 10**4, 10**5, 10**6, 10**7])
+@pytest.mark.parametrize("kind", ["dicts", "json", "ndjson"])
+@pytest.mark.parametrize("cc", [0.0, 0.3, 1.0])
+def test_bounds_hold(size: int, kind: str, cc: float) -> None:
+    for cores in (1, 2, 16):
+        c = heuristic_config(p(size, kind, cc), cores)
+        assert H.MIN_BATCH_SIZE <= c.batch_size <= H.MAX_BATCH_SIZE
+        assert 1 <= c.micro_batch_size <= c.batch_size
+        assert 1 <= c.threads <= cores
+        for k in (c.batch_size, c.micro_batch_size):
+            assert k & (k - 1) == 0  # powers of two

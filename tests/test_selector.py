@@ -1,0 +1,565 @@
+"""The selector: selection order on synthetic archives with known elites, clamping, hardware
+classes, broken archives, thread safety, explain."""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from archive_helpers import HERE, KIND_SIZE_GRID, archive, cell, profile
+
+from satya_adapt import ArchiveWarning, BatchConfig
+from satya_adapt import archive as A
+from satya_adapt.selector import Selector, clamp
+
+# The known elites. On the object_size axis (log2(1 + size) / 2 grid units) the cells sit at:
+# A 4.5 (dicts, 511 B), D 6.5 (dicts, 8191 B), J 4.5 (json, 511 B), K 5.5 (json, 2047 B).
+A_ELITE = (4096, 512, 2)
+D_ELITE = (1024, 64, 2)
+J_ELITE = (16384, 1024, 2)
+
+
+def known_cells() -> list[A.Cell]:
+    g = KIND_SIZE_GRID
+    return [
+        cell(g, profile(511), A_ELITE, speedup=1.5, ci=(1.3, 1.7), n_measurements=9),
+        cell(g, profile(8191), D_ELITE, speedup=1.2, ci=(1.1, 1.3), peak_bytes=999),
+        cell(g, profile(511, "json"), J_ELITE),
+        cell(g, profile(2047, "json"), "keep_default", speedup=1.01, ci=(0.98, 1.02)),
+    ]
+
+
+def selector(
+    selection: A.Selection | None = None, hardware: Any = HERE, **kw: Any
+) -> Selector:
+    return Selector(archive(known_cells(), selection=selection, **kw), hardware=hardware)
+
+
+def rep(size: float) -> float:
+    return A.quantize(profile(size)).object_size
+
+
+# -- selection order ------------------------------------------------------------------------------
+
+
+def test_exact_cell() -> None:
+    assert selector().select(profile(600)) == BatchConfig(4096, 512, 2, "archive-exact")
+    assert selector().select(profile(600, "json")) == BatchConfig(16384, 1024, 2, "archive-exact")
+
+
+def test_exact_keep_default_cell() -> None:
+    assert selector().select(profile(3000, "json")) == BatchConfig(
+        8192, 1024, 1, "archive-keep-default"
+    )
+
+
+def test_nearest_cell_transfers_sizes_in_bytes() -> None:
+    s = selector(A.Selection(nearest_radius=0.75))
+    # 3500 B: bin 2 (empty); quantized to 2 ** 11.75 - 1, at 5.875: D is 0.625 away, A 1.375.
+    size = 2**11.75 - 1
+    assert rep(3500) == size
+    expected = BatchConfig(
+        round(1024 * 8191 / size), round(64 * 8191 / size), 2, "archive-nearest"
+    )
+    assert expected == BatchConfig(2436, 152, 2, "archive-nearest")
+    assert s.select(profile(3500)) == expected
+
+
+def test_nearest_cell_in_records() -> None:
+    s = selector(A.Selection(nearest_radius=0.75, transfer="records"))
+    assert s.select(profile(3500)) == BatchConfig(1024, 64, 2, "archive-nearest")
+
+
+def test_nearest_keep_default_cell() -> None:
+    s = selector(A.Selection(nearest_radius=0.75))
+    # json 1500 B: at 5.25, K (keep_default) is 0.25 away, J 0.75.
+    assert s.select(profile(1500, "json")) == BatchConfig(8192, 1024, 1, "archive-keep-default")
+
+
+def test_knn_interpolates_in_log_space_weighted_by_inverse_distance() -> None:
+    # dicts 1500 B: bin 2 (empty), at 5.25: A 0.75 and D 1.25 away -> weights 0.625, 0.375.
+    size = 2**10.5 - 1
+    assert rep(1500) == size
+    b = (4096 * 511) ** 0.625 * (1024 * 8191) ** 0.375 / size
+    m = (512 * 511) ** 0.625 * (64 * 8191) ** 0.375 / size
+    assert (round(b), round(m)) == (2434, 235)
+    assert selector().select(profile(1500)) == BatchConfig(2434, 235, 2, "archive-knn")
+
+
+def test_knn_mixes_keep_default_cells_as_the_default_configuration() -> None:
+    # A grid without input_kind: cells answer every kind. 1500 B sits between A (0.75 away)
+    # and a keep_default cell at 8191 B (1.25 away), which counts as (8192, 1024, 1).
+    g = A.Grid(features=[A.GridFeature(name="object_size", scale="log", edges=[255.0, 1023.0, 4095.0])])
+    cells = [
+        cell(g, profile(511), A_ELITE),
+        cell(g, profile(8191), "keep_default"),
+    ]
+    s = Selector(archive(cells, grid=g), hardware=HERE)
+    size = 2**10.5 - 1
+    b = (4096 * 511) ** 0.625 * (8192 * 8191) ** 0.375 / size
+    m = (512 * 511) ** 0.625 * (1024 * 8191) ** 0.375 / size
+    t = 0.625 * 2 + 0.375 * 1
+    assert s.select(profile(1500, "ndjson")) == BatchConfig(round(b), round(m), round(t), "archive-knn")
+    assert (round(b), round(m), round(t)) == (5309, 664, 2)
+
+
+def test_heuristic_beyond_the_confidence_radius() -> None:
+    # dicts 16 B: at 2.0, A is 2.5 away (> confidence radius 2.0).
+    assert selector().select(profile(16)) == BatchConfig(65536, 8192, 4, "heuristic")
+    wide = selector(A.Selection(confidence_radius=3.0))
+    assert wide.select(profile(16)).source == "archive-knn"
+
+
+def test_heuristic_for_a_kind_without_cells() -> None:
+    assert selector().select(profile(600, "ndjson")) == BatchConfig(4096, 256, 4, "heuristic")
+
+
+def test_heuristic_for_a_kind_outside_the_grid() -> None:
+    g = A.Grid(
+        features=[
+            A.GridFeature(name="input_kind", scale="category", categories=["dicts"]),
+            A.GridFeature(name="object_size", scale="log", edges=[255.0, 1023.0, 4095.0]),
+        ]
+    )
+    s = Selector(archive([cell(g, profile(511), A_ELITE)], grid=g), hardware=HERE)
+    assert s.select(profile(600)) == BatchConfig(4096, 512, 2, "archive-exact")
+    assert s.select(profile(600, "json")) == BatchConfig(4096, 256, 4, "heuristic")
+
+
+def test_empty_archive_uses_the_heuristic_without_warning() -> None:
+    s = Selector(archive([]), hardware=HERE)
+    assert s.select(profile(600)) == BatchConfig(4096, 256, 4, "heuristic")
+    assert s.status == "empty"
+    assert s.trust is None
+    assert s.messages == []
+
+
+def test_shipped_archive_is_read_without_warning() -> None:
+    s = Selector(A.shipped_archive(), hardware=HERE)
+    config = s.select(profile(600))
+    assert s.status in ("empty", "ok")
+    if s.status == "empty":
+        assert config == BatchConfig(4096, 256, 4, "heuristic")
+
+
+# -- clamping ---------------------------------------------------------------------------------
+
+
+def test_clamp_to_the_call() -> None:
+    s = selector()
+    assert s.select(profile(600, n=100)) == BatchConfig(100, 100, 1, "archive-exact")
+    assert s.select(profile(600, n=1000)) == BatchConfig(1000, 512, 2, "archive-exact")
+    assert s.select(profile(600, n=100000)) == BatchConfig(4096, 512, 2, "archive-exact")
+    assert s.select(profile(600, n=0)) == BatchConfig(1, 1, 1, "archive-exact")
+    assert s.select(profile(3000, "json", n=50)) == BatchConfig(50, 50, 1, "archive-keep-default")
+    assert s.select(profile(16, n=100)) == BatchConfig(100, 100, 1, "heuristic")
+
+
+def test_clamp_function() -> None:
+    c = BatchConfig(4096, 512, 8, "x")
+    assert clamp(c, None, 16) is c
+    assert clamp(c, None, 2) == BatchConfig(4096, 512, 2, "x")
+    assert clamp(c, 1024, 16) == BatchConfig(1024, 512, 2, "x")
+    assert clamp(BatchConfig(10, 20, 1, "y"), None, 4) == BatchConfig(10, 10, 1, "y")
+    assert clamp(c, 0, 4) == BatchConfig(1, 1, 1, "x")
+
+
+def test_one_core_means_one_thread() -> None:
+    one = HERE._replace(usable_cores=1)
+    s = selector(hardware=one)
+    with pytest.warns(ArchiveWarning, match="usable cores differ: archive 4, here 1"):
+        got = s.select(profile(600))
+    assert got == BatchConfig(4096, 512, 1, "archive-exact")
+
+
+# -- hardware classes ---------------------------------------------------------------------------
+
+
+def test_other_core_count_rescales_threads_and_warns_once() -> None:
+    two = HERE._replace(usable_cores=2)
+    s = Selector(archive(known_cells(), hardware=two), hardware=HERE)
+    with pytest.warns(ArchiveWarning) as record:
+        got = [s.select(profile(600)), s.select(profile(3500, n=10)), s.select(profile(600, "json"))]
+    assert got == [
+        BatchConfig(4096, 512, 4, "archive-exact"),
+        BatchConfig(10, 10, 1, "archive-knn"),
+        BatchConfig(16384, 1024, 4, "archive-exact"),
+    ]
+    assert [str(w.message) for w in record] == [
+        ("archive <ArchiveFile> was measured on a different machine (usable cores differ:"
+        " archive 2, here 4); its elites are used with threads adapted")
+    ]
+    assert s.trust == "adapted"
+
+
+def test_other_python_minor_is_used_as_is() -> None:
+    s = Selector(archive(known_cells(), hardware=HERE._replace(python="3.12")), hardware=HERE)
+    with pytest.warns(ArchiveWarning, match=r"Python version differs: archive 3\.12, here 3\.11"):
+        assert s.select(profile(600)) == BatchConfig(4096, 512, 2, "archive-exact")
+
+
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        ({"cpu_vendor": "AuthenticAMD"}, "CPU vendor differs: archive 'AuthenticAMD', here 'GenuineIntel'"),
+        ({"cpu_family": "25"}, "CPU family differs: archive '25', here '6'"),
+        ({"machine": "aarch64"}, "CPU architecture differs: archive 'aarch64', here 'x86_64'"),
+        ({"gil_enabled": False}, "GIL enabled differs: archive False, here True"),
+        ({"satya_adapt": "0.2"}, "satya-adapt version differs: archive '0.2', here '0.1'"),
+    ],
+)
+def test_other_hardware_class_is_not_trusted(change: dict[str, Any], reason: str) -> None:
+    s = Selector(archive(known_cells(), hardware=HERE._replace(**change)), hardware=HERE)
+    with pytest.warns(ArchiveWarning) as record:
+        got = [s.select(profile(600)), s.select(profile(3000, "json"))]
+    assert got == [BatchConfig(4096, 256, 4, "heuristic"), BatchConfig(1024, 64, 4, "heuristic")]
+    assert [str(w.message) for w in record] == [
+        (f"archive <ArchiveFile> was measured on another hardware class ({reason});"
+        " the heuristic chooses batch configurations")
+    ]
+    assert s.trust == "untrusted"
+    explained = s.explain(profile(600))
+    assert explained["archive"]["reasons"] == [reason]
+    assert explained["descriptor"] == {
+        "features": ["input_kind", "object_size"],
+        "index": [0, 1],
+        "filled": True,
+    }
+    assert explained["step"] == "heuristic"
+
+
+# -- broken archives ------------------------------------------------------------------------------
+
+
+def good_bytes() -> bytes:
+    return A.encode_archive(archive(known_cells()))
+
+
+def broken_files() -> dict[str, bytes]:
+    good = good_bytes()
+    doc = orjson.loads(good)
+    versioned = dict(doc, format_version=2)
+    unknown = orjson.loads(good)
+    unknown["cells"][0]["color"] = "red"
+    return {
+        "truncated": good[: len(good) // 3],
+        "empty": b"",
+        "garbage": b"\x00\x01not json",
+        "wrong-version": orjson.dumps(versioned),
+        "unknown-field": orjson.dumps(unknown),
+        "results-file": orjson.dumps({"generations": [], "noise_floor": 0.01}),
+    }
+
+
+EXPECTED_PROBLEM = {
+    "truncated": "not valid JSON: Input data was truncated",
+    "empty": "not valid JSON: Input data was truncated",
+    "garbage": "not valid JSON: JSON is malformed: invalid character (byte 0)",
+    "wrong-version": "unsupported `format_version` 2; this satya-adapt reads version 1"
+    " - at `$.format_version`",
+    "unknown-field": "Object contains unknown field `color` - at `$.cells[0]`",
+    "results-file": "not an archive: `format` is None, expected 'satya-adapt-archive' - at `$.format`",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(EXPECTED_PROBLEM))
+def test_broken_archive_warns_once_and_uses_the_heuristic(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "archive.json"
+    path.write_bytes(broken_files()[kind])
+    s = Selector(path, hardware=HERE)
+    with pytest.warns(ArchiveWarning) as record:
+        got = [s.select(profile(600)), s.select(profile(600, n=10)), s.explain(profile(600))["step"]]
+    assert got == [BatchConfig(4096, 256, 4, "heuristic"), BatchConfig(10, 10, 1, "heuristic"), "heuristic"]
+    assert [str(w.message) for w in record] == [
+        ("archive unusable, the heuristic chooses batch configurations:"
+        f" {path}: {EXPECTED_PROBLEM[kind]}")
+    ]
+    assert s.status == "corrupt"
+    assert s.archive is None
+
+
+def test_missing_archive_warns_once(tmp_path: Path) -> None:
+    path = tmp_path / "none.json"
+    s = Selector(path, hardware=HERE)
+    with pytest.warns(ArchiveWarning) as record:
+        got = [s.select(profile(600)), s.select(profile(700))]
+    assert got == [BatchConfig(4096, 256, 4, "heuristic")] * 2
+    assert [str(w.message) for w in record] == [
+        f"archive {path} not found; the heuristic chooses batch configurations"
+    ]
+    assert s.status == "missing"
+
+
+def test_warnings_as_errors_never_escape_select(tmp_path: Path) -> None:
+    import warnings
+
+    path = tmp_path / "archive.json"
+    path.write_bytes(b"{")
+    s = Selector(path, hardware=HERE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert s.select(profile(600)) == BatchConfig(4096, 256, 4, "heuristic")
+    assert s.messages == [
+        (f"archive unusable, the heuristic chooses batch configurations: {path}:"
+        " not valid JSON: Input data was truncated")
+    ]
+
+
+def test_nonsense_profiles_never_raise() -> None:
+    s = selector()
+    assert s.select((8, float("nan"), 0.3, float("inf"), "dicts", None)).source == "heuristic"
+    assert s.select((8, 15.0, 0.3, -5.0, "dicts", 10)) == BatchConfig(10, 10, 1, "heuristic")
+    with pytest.warns(ArchiveWarning, match=r"^selection failed \(ValueError: "):
+        assert s.select(("x",)) == BatchConfig(8192, 1024, 1, "default")
+    assert s.select((8, 15.0, 0.3, 600.0, "dicts", "many")) == BatchConfig(8192, 1024, 1, "default")
+
+
+def test_unknown_knn_backend() -> None:
+    with pytest.raises(ValueError, match="`knn_backend` must be 'python' or 'sklearn', got 'faiss'"):
+        Selector(None, knn_backend="faiss")
+
+
+# -- sharing and caching ----------------------------------------------------------------------
+
+
+def test_shared_selector_per_archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    assert Selector.shared(a) is Selector.shared(str(a))
+    assert Selector.shared(a) is not Selector.shared(b)
+    monkeypatch.setenv("SATYA_ADAPT_ARCHIVE", str(a))
+    assert Selector.shared(None) is not Selector.shared(a)  # origins differ: explain tells
+    assert Selector.shared(None) is Selector.shared(None)
+    monkeypatch.setenv("SATYA_ADAPT_ARCHIVE", str(b))
+    env_b = Selector.shared(None)
+    assert env_b is not Selector.shared(a)
+    with pytest.warns(ArchiveWarning, match="not found"):
+        assert env_b.explain(profile(600))["archive"]["origin"] == "environment"
+    assert env_b.location == str(b)
+
+
+def test_answers_are_cached() -> None:
+    s = selector()
+    p = profile(1500)
+    first = s.select(p)
+    assert s.select(p) is first
+    assert s.select(profile(1500)) is first  # equal profile, same answer object
+    assert s.select(profile(1510)) is first  # same quantized profile: cached by its key
+    s.clear_cache()
+    assert s.select(p) == first and s.select(p) is not first
+
+
+def test_concurrent_selects_share_one_cache(tmp_path: Path) -> None:
+    path = tmp_path / "archive.json"
+    two = HERE._replace(usable_cores=2)
+    A.write_archive(archive(known_cells(), hardware=two), path)
+    rng = random.Random(3)
+    profiles = [
+        profile(
+            rng.choice([16, 300, 600, 1500, 3000, 3500, 9000, 40000]) * rng.uniform(0.9, 1.1),
+            rng.choice(["dicts", "json", "ndjson"]),
+            n=rng.choice([None, 1, 100, 5000, 10**6]),
+        )
+        for _ in range(300)
+    ]
+    reference = Selector(archive(known_cells(), hardware=two), hardware=HERE)
+    with pytest.warns(ArchiveWarning):
+        expected = [reference.select(p) for p in profiles]
+
+    shared = Selector(path, hardware=HERE)
+    barrier = threading.Barrier(8)
+    results: list[list[BatchConfig]] = [[] for _ in range(8)]
+    errors: list[BaseException] = []
+
+    def work(k: int) -> None:
+        try:
+            barrier.wait()
+            for _ in range(5):
+                results[k] = [shared.select(p) for p in profiles]
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    def run_all() -> None:
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    with pytest.warns(ArchiveWarning) as record:
+        run_all()
+    assert errors == []
+    assert all(r == expected for r in results)
+    assert len(record) == 1
+    assert len(shared.messages) == 1
+    assert {c.source for c in expected} >= {"archive-exact", "archive-knn", "heuristic"}
+
+
+# -- explain ------------------------------------------------------------------------------------
+
+
+def test_explain_knn() -> None:
+    s = selector()
+    p = profile(1500, n=3000)
+    out = s.explain(p)
+    assert out["config"] == {
+        "batch_size": 2434,
+        "micro_batch_size": 235,
+        "threads": 2,
+        "source": "archive-knn",
+    }
+    assert out["unclamped"] == out["config"]
+    assert out["clamped"] == []
+    assert out["step"] == "archive-knn"
+    assert out["profile"] == {
+        "field_count": 8,
+        "avg_string_length": 15.0,
+        "constraint_complexity": 0.3,
+        "object_size": 1500,
+        "input_kind": "dicts",
+        "n": 3000,
+    }
+    assert out["quantized_profile"]["object_size"] == 2**10.5 - 1
+    assert out["quantized_profile"]["n"] == 2048
+    assert out["descriptor"] == {"features": ["input_kind", "object_size"], "index": [0, 2], "filled": False}
+    assert out["elite"] is None
+    assert out["heuristic"] is None
+    nbs = out["neighbours"]
+    assert [(nb["index"], nb["distance"]) for nb in nbs] == [([0, 1], 0.75), ([0, 3], 1.25)]
+    assert [nb["weight"] for nb in nbs] == pytest.approx([0.625, 0.375], rel=1e-12)
+    assert nbs[0] == {
+        "index": [0, 1],
+        "input_kind": "dicts",
+        "distance": 0.75,
+        "weight": nbs[0]["weight"],
+        "elite": {"batch_size": 4096, "micro_batch_size": 512, "threads": 2},
+        "measured_object_size": 511.0,
+        "throughput": 1_500_000.0,
+        "default_throughput": 1_000_000.0,
+        "speedup": 1.5,
+        "speedup_ci": [1.3, 1.7],
+        "peak_bytes": 123456,
+        "n_measurements": 9,
+    }
+    assert nbs[1]["peak_bytes"] == 999
+    assert out["archive"] == {
+        "origin": "argument",
+        "location": "<ArchiveFile>",
+        "status": "ok",
+        "problem": None,
+        "trust": "full",
+        "reasons": [],
+        "cells": 4,
+        "knn_backend": "python",
+        "warnings": [],
+    }
+    orjson.dumps(out)  # JSON-ready
+
+
+def test_explain_exact_and_clamped() -> None:
+    out = selector().explain(profile(600, n=100))
+    assert out["step"] == "archive-exact"
+    assert out["elite"]["speedup_ci"] == [1.3, 1.7]
+    assert out["elite"]["n_measurements"] == 9
+    assert out["neighbours"] == []
+    assert out["unclamped"] == {"batch_size": 4096, "micro_batch_size": 512, "threads": 2, "source": "archive-exact"}
+    assert out["config"] == {"batch_size": 100, "micro_batch_size": 100, "threads": 1, "source": "archive-exact"}
+    assert out["clamped"] == ["batch_size: 4096 -> 100", "micro_batch_size: 512 -> 100", "threads: 2 -> 1"]
+
+
+def test_explain_nearest_and_heuristic() -> None:
+    s = selector(A.Selection(nearest_radius=0.75))
+    near = s.explain(profile(3500))
+    assert near["step"] == "archive-nearest"
+    assert [(nb["index"], nb["distance"]) for nb in near["neighbours"]] == [([0, 3], 0.625)]
+    assert near["elite"]["index"] == [0, 3]
+    far = s.explain(profile(16))
+    assert far["step"] == "heuristic"
+    assert [(nb["index"], nb["distance"], nb["weight"]) for nb in far["neighbours"]] == [
+        ([0, 1], 2.5, 0.0),
+        ([0, 3], 4.5, 0.0),
+    ]
+    assert far["heuristic"] == {
+        "work_per_record": 28.5,
+        "chunk_records": 65536,
+        "chunk_work": 1867776.0,
+        "tasks_per_chunk": 8,
+        "single_thread_because": None,
+        "batch_size": 65536,
+        "micro_batch_size": 8192,
+        "threads": 4,
+    }
+
+
+def test_explain_agrees_with_select() -> None:
+    s = selector(A.Selection(nearest_radius=0.75))
+    for size in (16, 100, 300, 600, 1500, 3000, 3500, 9000, 10**6):
+        for kind in ("dicts", "json", "ndjson"):
+            for n in (None, 7, 100, 5000):
+                p = profile(size, kind, n=n)
+                assert BatchConfig(**s.explain(p)["config"]) == s.select(p)
+
+
+# -- the k-NN against scikit-learn -------------------------------------------------------------
+
+
+def random_archive(seed: int) -> A.ArchiveFile:
+    rng = random.Random(seed)
+    g = A.Grid(
+        features=[
+            A.GridFeature(name="field_count", scale="log", edges=[4.0, 8.0, 16.0, 32.0, 64.0]),
+            A.GridFeature(name="object_size", scale="log", edges=[2.0**k - 1 for k in range(6, 15)]),
+        ]
+    )
+    cells: dict[Any, A.Cell] = {}
+    for _ in range(25):
+        p = profile(2 ** rng.uniform(5.3, 15.3), field_count=round(2 ** rng.uniform(0, 6.9)))
+        b = 2 ** rng.randint(6, 15)
+        elite: Any = "keep_default"
+        if rng.random() < 0.8:
+            elite = (b, 2 ** rng.randint(4, int(math.log2(b))), rng.randint(1, 4))
+        c = cell(g, p, elite)
+        cells.setdefault(tuple(c.index), c)
+    selection = A.Selection(k=3, nearest_radius=0.0, confidence_radius=50.0)
+    return archive(list(cells.values()), grid=g, selection=selection)
+
+
+def test_knn_matches_scikit_learn() -> None:
+    """The python k-NN, the sklearn backend and KNeighborsRegressor(weights="distance") agree."""
+    pytest.importorskip("sklearn")
+    from sklearn.neighbors import KNeighborsRegressor
+
+    a = random_archive(1)
+    python = Selector(a, hardware=HERE)
+    sk = Selector(a, hardware=HERE, knn_backend="sklearn")
+    X, y = [], []
+    for c in a.cells:
+        size = c.profile.object_size
+        X.append(list(A.point(a.grid, profile(size, field_count=c.profile.field_count))))
+        e = c.elite
+        b, m, t = (8192, 1024, 1) if isinstance(e, str) else (e.batch_size, e.micro_batch_size, e.threads)
+        y.append([math.log2(b * size), math.log2(m * size), t])
+    model = KNeighborsRegressor(n_neighbors=3, weights="distance", algorithm="brute").fit(X, y)
+    rng = random.Random(2)
+    knn = 0
+    for _ in range(300):
+        p = profile(2 ** rng.uniform(4.3, 16.3), field_count=round(2 ** rng.uniform(0, 7.6)))
+        got = python.select(p)
+        assert sk.select(p) == got
+        mine, theirs = python.explain(p)["neighbours"], sk.explain(p)["neighbours"]
+        assert [nb["index"] for nb in mine] == [nb["index"] for nb in theirs]
+        assert [nb["distance"] for nb in mine] == pytest.approx([nb["distance"] for nb in theirs])
+        if got.source != "archive-knn":
+            continue
+        knn += 1
+        q = A.quantize(p)
+        lb, lm, t = model.predict([list(A.point(a.grid, q))])[0]
+        batch = round(2**lb / q.object_size)
+        micro = min(round(2**lm / q.object_size), batch)
+        threads = min(math.floor(t + 0.5), -(-batch // micro))
+        assert got == BatchConfig(batch, micro, threads, "archive-knn")
+    assert knn > 150, knn
