@@ -1,0 +1,63 @@
+"""Each benchmark runs with ``--quick`` (tiny sizes), so that none of them rots.
+
+Not a measurement: no timing is asserted, only that the script runs, checks correctness
+first, and writes its JSON and markdown. Peers that are not installed are skipped by the
+script itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_bench_peers_quick(tmp_path: Path) -> None:
+    out_json, out_md = tmp_path / "peers.json", tmp_path / "peers.md"
+    cmd = [
+        sys.executable,
+        str(ROOT / "benchmarks" / "bench_peers.py"),
+        "--quick",
+        "--n",
+        "200",
+        "--rounds",
+        "2",
+        "--memory-n",
+        "1000",
+        "--stream-n",
+        "500,1000",
+        "--json",
+        str(out_json),
+        "--markdown",
+        str(out_md),
+    ]
+    env = dict(os.environ, PYTHONWARNINGS="error")
+    proc = subprocess.run(
+        cmd, check=False, cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads(out_json.read_text())
+    assert list(results["profiles"]) == ["plain3", "constrained3", "mixed10", "wide30", "nested"]
+    for profile, pr in results["profiles"].items():
+        assert pr["workload"]["invalid"] == 10
+        assert set(pr["kinds"]) == {"dicts", "json", "ndjson"}
+        for kind, group in pr["kinds"].items():
+            ours = group["contenders"]["satya-adapt T=1"]
+            assert ours["status"] == "ok"
+            assert ours["correctness"]["verdict"] == "exact", (profile, kind, ours["correctness"])
+            assert ours["timing"]["rounds"] == 2
+            for name, entry in group["contenders"].items():
+                assert entry["status"] in ("ok", "error", "not installed"), (name, entry)
+    assert results["provenance"]["libraries"]["satya-adapt"]
+    assert any(t["target"].startswith("dicts T=1") for t in results["targets"])
+    batch = results["memory"]["batch"]
+    assert any(row["contender"] == "satya-adapt T=1" and "added_bytes" in row for row in batch)
+    assert {row["records"] for row in results["memory"]["streaming"]} == {500, 1000}
+    table = out_md.read_text()
+    for heading in ("## dicts", "## json", "## ndjson", "## Targets (issue 2)", "## Correctness"):
+        assert heading in table
+    assert table in proc.stdout
