@@ -2,7 +2,9 @@
 //! an immutable tree of [`Node`]s. Only compiling can fail.
 
 use std::borrow::Cow;
+use std::any::Any;
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use regex::Regex;
 use serde_json::{Map, Value};
@@ -96,6 +98,9 @@ pub struct ObjectChecks {
     pub additional: Additional,
     pub min_properties: Option<usize>,
     pub max_properties: Option<usize>,
+    /// A cache the host of the records may fill once (the Python layer keeps
+    /// interned key objects here for fast dict lookups).
+    pub host_keys: OnceLock<Box<dyn Any + Send + Sync>>,
 }
 
 impl ObjectChecks {
@@ -407,7 +412,15 @@ fn compile_object(map: &Map<String, Value>, location: &str) -> Result<Option<Obj
     }
     let lookup = (properties.len() > 12)
         .then(|| properties.iter().enumerate().map(|(i, p)| (p.name.clone(), i)).collect());
-    Ok(Some(ObjectChecks { properties, lookup, n_required, additional, min_properties, max_properties }))
+    Ok(Some(ObjectChecks {
+        properties,
+        lookup,
+        n_required,
+        additional,
+        min_properties,
+        max_properties,
+        host_keys: OnceLock::new(),
+    }))
 }
 
 /// RFC 6901 escaping of one pointer token.

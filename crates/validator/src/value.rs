@@ -216,6 +216,8 @@ pub enum Json<'a> {
     InvalidStringKey,
     /// A value nested deeper than [`MAX_DEPTH`].
     TooDeep,
+    /// A value of this kind that no check looks into, left out of a compact form.
+    Skipped(Kind),
 }
 
 /// Why an object entry cannot be checked.
@@ -229,7 +231,7 @@ pub enum EntryKey<'k> {
 }
 
 /// One set of checks, two inputs: the operations the checks need from a record.
-pub trait Record: Sized {
+pub trait Record: Sized + Copy {
     fn kind(&self) -> Kind;
     /// Only for [`Kind::Bool`].
     fn as_bool(&self) -> bool;
@@ -247,6 +249,18 @@ pub trait Record: Sized {
     fn object_len(&self) -> usize;
     /// Only for [`Kind::Object`]: the value under a string key (equality checks only).
     fn object_get(&self, key: &str) -> Option<Self>;
+    /// Only for [`Kind::Object`]: fills `found[i]` with the value of property `i`
+    /// of `checks` (the last one, for JSON text with duplicate keys).
+    fn object_lookup(&self, checks: &crate::schema::ObjectChecks, found: &mut [Option<Self>]) {
+        let _ = self.for_each_entry(|key, value| {
+            if let EntryKey::Str(k) = key {
+                if let Some(i) = checks.find(k) {
+                    found[i] = Some(*value);
+                }
+            }
+            ControlFlow::Continue(())
+        });
+    }
     /// Only for [`Kind::Object`]; visits entries in order until `f` breaks.
     fn for_each_entry<F: FnMut(EntryKey<'_>, &Self) -> ControlFlow<()>>(&self, f: F) -> ControlFlow<()>;
     /// A short name of the value's type for messages (`"object"`, `"set"`).
@@ -275,6 +289,7 @@ impl<'a> Record for &Json<'a> {
             Json::Array(_) => Kind::Array,
             Json::Object(_) => Kind::Object,
             Json::Unsupported(_) | Json::InvalidKey(_) | Json::InvalidStringKey | Json::TooDeep => Kind::Unsupported,
+            Json::Skipped(kind) => *kind,
         }
     }
     #[inline]
@@ -353,7 +368,7 @@ impl<'a> Record for &Json<'a> {
             Json::Object(_) => "object",
             Json::Unsupported(name) => return Cow::Owned(name.clone()),
             Json::InvalidKey(_) | Json::InvalidStringKey => "object",
-            Json::TooDeep => "value",
+            Json::TooDeep | Json::Skipped(_) => "value",
         })
     }
     fn defect(&self) -> Option<Defect> {

@@ -182,6 +182,6 @@ fn write_json(value: &Json<'_>, out: &mut String) {
             out.push('}');
         }
         Json::Unsupported(name) => out.push_str(name),
-        Json::InvalidString | Json::InvalidKey(_) | Json::InvalidStringKey | Json::TooDeep => out.push('?'),
+        Json::InvalidString | Json::InvalidKey(_) | Json::InvalidStringKey | Json::TooDeep | Json::Skipped(_) => out.push('?'),
     }
 }

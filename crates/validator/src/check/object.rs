@@ -1,8 +1,9 @@
 //! properties, required, additionalProperties, minProperties, maxProperties.
 //!
-//! The record's entries are walked once, in the record's order, and each key is
-//! looked up among the names the schema knows; required names are ticked off
-//! in a bitset on the stack.
+//! Properties are checked in schema order, each looked up in the record (the
+//! record decides how: a scan for parsed JSON, a hash lookup with interned keys
+//! for a Python dict); then, only when the schema constrains unknown keys, the
+//! record's entries are walked in the record's order.
 
 use std::ops::ControlFlow;
 
@@ -11,31 +12,8 @@ use crate::error::Path;
 use crate::schema::{Additional, ObjectChecks};
 use crate::value::{EntryKey, Record};
 
-/// Names seen so far, without allocating for schemas of up to 256 names.
-enum Seen {
-    Small([u64; 4]),
-    Large(Vec<bool>),
-}
-
-impl Seen {
-    fn new(n: usize) -> Seen {
-        if n <= 256 { Seen::Small([0; 4]) } else { Seen::Large(vec![false; n]) }
-    }
-    #[inline]
-    fn set(&mut self, i: usize) {
-        match self {
-            Seen::Small(bits) => bits[i / 64] |= 1 << (i % 64),
-            Seen::Large(v) => v[i] = true,
-        }
-    }
-    #[inline]
-    fn get(&self, i: usize) -> bool {
-        match self {
-            Seen::Small(bits) => bits[i / 64] & (1 << (i % 64)) != 0,
-            Seen::Large(v) => v[i],
-        }
-    }
-}
+/// Lookups for up to this many properties live on the stack.
+const STACK_PROPERTIES: usize = 32;
 
 pub(super) fn check<R: Record, S: Sink>(checks: &ObjectChecks, value: &R, path: &Path<'_>, depth: usize, sink: &mut S) -> ControlFlow<()> {
     let len = value.object_len();
@@ -49,39 +27,62 @@ pub(super) fn check<R: Record, S: Sink>(checks: &ObjectChecks, value: &R, path: 
             sink.fail(path, "maxProperties", || format!("Object has more than {max} properties"))?;
         }
     }
-    let mut seen = Seen::new(if checks.n_required > 0 { checks.properties.len() } else { 0 });
-    value.for_each_entry(|key, item| {
-        let key = match key {
-            EntryKey::Str(k) => k,
-            EntryKey::NotString(repr) => {
-                return sink.fail(path, "json", || format!("Object key `{repr}` is not a string"));
-            }
-            EntryKey::InvalidString => return sink.fail(path, "json", || "Object key is not valid Unicode".to_string()),
-        };
-        match checks.find(key) {
-            Some(i) => {
-                let property = &checks.properties[i];
-                if property.required {
-                    seen.set(i);
+    let n = checks.properties.len();
+    if n <= STACK_PROPERTIES {
+        let mut found: [Option<R>; STACK_PROPERTIES] = [None; STACK_PROPERTIES];
+        properties(checks, value, &mut found[..n], path, depth, sink)?;
+    } else {
+        let mut found: Vec<Option<R>> = vec![None; n];
+        properties(checks, value, &mut found, path, depth, sink)?;
+    }
+    if !matches!(checks.additional, Additional::Allow) {
+        additional(checks, value, path, depth, sink)?;
+    }
+    ControlFlow::Continue(())
+}
+
+fn properties<R: Record, S: Sink>(
+    checks: &ObjectChecks,
+    value: &R,
+    found: &mut [Option<R>],
+    path: &Path<'_>,
+    depth: usize,
+    sink: &mut S,
+) -> ControlFlow<()> {
+    if found.is_empty() {
+        return ControlFlow::Continue(());
+    }
+    value.object_lookup(checks, found);
+    for (property, item) in checks.properties.iter().zip(found.iter()) {
+        match item {
+            Some(item) => {
+                if let Some(node) = &property.node {
+                    check_node(node, item, &Path::Key(path, &property.name), depth + 1, sink)?;
                 }
-                match &property.node {
-                    Some(node) => check_node(node, item, &Path::Key(path, key), depth + 1, sink),
-                    None => ControlFlow::Continue(()),
-                }
             }
-            None => match &checks.additional {
-                Additional::Allow => ControlFlow::Continue(()),
-                Additional::Forbid => sink.fail(path, "additionalProperties", || format!("Unexpected property `{key}`")),
-                Additional::Schema(node) => check_node(node, item, &Path::Key(path, key), depth + 1, sink),
-            },
-        }
-    })?;
-    if checks.n_required > 0 {
-        for (i, property) in checks.properties.iter().enumerate() {
-            if property.required && !seen.get(i) {
+            None if property.required => {
                 sink.fail(path, "required", || format!("Missing required property `{}`", property.name))?;
             }
+            None => {}
         }
     }
     ControlFlow::Continue(())
+}
+
+fn additional<R: Record, S: Sink>(checks: &ObjectChecks, value: &R, path: &Path<'_>, depth: usize, sink: &mut S) -> ControlFlow<()> {
+    value.for_each_entry(|key, item| {
+        let key = match key {
+            EntryKey::Str(k) => k,
+            EntryKey::NotString(repr) => return sink.fail(path, "json", || format!("Object key `{repr}` is not a string")),
+            EntryKey::InvalidString => return sink.fail(path, "json", || "Object key is not valid Unicode".to_string()),
+        };
+        if checks.find(key).is_some() {
+            return ControlFlow::Continue(());
+        }
+        match &checks.additional {
+            Additional::Allow => ControlFlow::Continue(()),
+            Additional::Forbid => sink.fail(path, "additionalProperties", || format!("Unexpected property `{key}`")),
+            Additional::Schema(node) => check_node(node, item, &Path::Key(path, key), depth + 1, sink),
+        }
+    })
 }

@@ -1,20 +1,99 @@
 //! Python objects as records: read in place on the single-threaded path, or
 //! taken apart into [`Json`] (borrowing string data, kept alive by strong
 //! references) for the thread pool.
+//!
+//! [`PyObj`] is a borrowed pointer: checks run with the GIL held and call no
+//! Python code (no `__repr__`, no `__eq__`, no `__getitem__` overrides), so
+//! nothing can change or free the objects under it while a record is checked.
 
 use std::borrow::Cow;
+use std::ffi::CStr;
+use std::marker::PhantomData;
 use std::ops::ControlFlow;
+use std::ptr::NonNull;
 
 use num_bigint::BigInt;
 use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use pyo3::types::PyString;
 
-use crate::value::{Defect, EntryKey, Json, Kind, Number, Record, MAX_DEPTH};
+use crate::schema::{Additional, Node, ObjectChecks, Schema};
+use crate::value::{EntryKey, Json, Kind, Number, Record, MAX_DEPTH};
+
+/// A Python object borrowed for the duration of one chunk's checks (`'a`).
+#[derive(Clone, Copy)]
+pub struct PyObj<'a> {
+    ptr: NonNull<ffi::PyObject>,
+    _borrow: PhantomData<&'a ()>,
+}
+
+impl<'a> PyObj<'a> {
+    pub fn new(obj: &'a Bound<'_, PyAny>) -> Self {
+        // SAFETY: a Bound is never null.
+        PyObj { ptr: unsafe { NonNull::new_unchecked(obj.as_ptr()) }, _borrow: PhantomData }
+    }
+
+    /// # Safety
+    /// `ptr` is a live object that outlives `'a`.
+    pub unsafe fn from_ptr(ptr: *mut ffi::PyObject) -> Self {
+        Self::borrowed(ptr)
+    }
+
+    /// # Safety
+    /// `ptr` is a live object that outlives `'a`.
+    unsafe fn borrowed(ptr: *mut ffi::PyObject) -> Self {
+        PyObj { ptr: NonNull::new_unchecked(ptr), _borrow: PhantomData }
+    }
+
+    #[inline]
+    fn as_ptr(self) -> *mut ffi::PyObject {
+        self.ptr.as_ptr()
+    }
+
+    fn type_name_str(self) -> String {
+        // SAFETY: every object has a type with a NUL-terminated name.
+        let name = unsafe { CStr::from_ptr((*ffi::Py_TYPE(self.as_ptr())).tp_name) };
+        let name = name.to_string_lossy();
+        // `module.Class` -> `Class`, as Python's own messages show it.
+        name.rsplit('.').next().unwrap_or(&name).to_string()
+    }
+
+    /// A printable form of a key that is not a str, made without running Python code.
+    fn key_repr(self) -> String {
+        let ptr = self.as_ptr();
+        // SAFETY: type checks and `str()` of exact builtin ints and floats run no user code.
+        unsafe {
+            let exact_number = ffi::PyLong_CheckExact(ptr) != 0 || ffi::PyFloat_CheckExact(ptr) != 0;
+            if exact_number || ffi::PyBool_Check(ptr) != 0 || ptr == ffi::Py_None() {
+                let s = ffi::PyObject_Str(ptr);
+                if !s.is_null() {
+                    let text = Bound::from_owned_ptr(Python::assume_gil_acquired(), s);
+                    if let Ok(s) = text.downcast::<PyString>() {
+                        return s.to_string_lossy().into_owned();
+                    }
+                }
+                ffi::PyErr_Clear();
+            }
+        }
+        format!("<{}>", self.type_name_str())
+    }
+
+    /// Visits a dict's entries with borrowed keys and values.
+    fn for_each_dict_entry(self, mut f: impl FnMut(PyObj<'a>, PyObj<'a>) -> ControlFlow<()>) -> ControlFlow<()> {
+        let mut pos: ffi::Py_ssize_t = 0;
+        let mut key: *mut ffi::PyObject = std::ptr::null_mut();
+        let mut value: *mut ffi::PyObject = std::ptr::null_mut();
+        // SAFETY: PyDict_Next hands out borrowed references, alive while the dict is.
+        while unsafe { ffi::PyDict_Next(self.as_ptr(), &mut pos, &mut key, &mut value) } != 0 {
+            let (k, v) = unsafe { (PyObj::borrowed(key), PyObj::borrowed(value)) };
+            f(k, v)?;
+        }
+        ControlFlow::Continue(())
+    }
+}
 
 #[inline]
-fn kind_of(obj: &Bound<'_, PyAny>) -> Kind {
-    let ptr = obj.as_ptr();
+fn kind_of(ptr: *mut ffi::PyObject) -> Kind {
     // SAFETY: `ptr` is a live object; type checks only read its type.
     unsafe {
         let ty = ffi::Py_TYPE(ptr);
@@ -49,11 +128,11 @@ fn kind_of(obj: &Bound<'_, PyAny>) -> Kind {
 /// The UTF-8 of a Python str, borrowed from the object's cached buffer;
 /// `None` for a str with lone surrogates.
 #[inline]
-fn utf8<'a>(obj: &'a Bound<'_, PyAny>) -> Option<&'a str> {
+fn utf8<'a>(ptr: *mut ffi::PyObject) -> Option<&'a str> {
     let mut size: ffi::Py_ssize_t = 0;
-    // SAFETY: `obj` is a str (checked by the caller); the buffer lives as long as `obj`.
+    // SAFETY: `ptr` is a str (checked by the caller); the buffer lives as long as the object.
     unsafe {
-        let data = ffi::PyUnicode_AsUTF8AndSize(obj.as_ptr(), &mut size);
+        let data = ffi::PyUnicode_AsUTF8AndSize(ptr, &mut size);
         if data.is_null() {
             ffi::PyErr_Clear();
             return None;
@@ -63,8 +142,7 @@ fn utf8<'a>(obj: &'a Bound<'_, PyAny>) -> Option<&'a str> {
     }
 }
 
-fn number_of(obj: &Bound<'_, PyAny>) -> Number {
-    let ptr = obj.as_ptr();
+fn number_of(ptr: *mut ffi::PyObject) -> Number {
     // SAFETY: `ptr` is an int or a float (the kind was checked).
     unsafe {
         if ffi::PyFloat_Check(ptr) != 0 {
@@ -76,187 +154,301 @@ fn number_of(obj: &Bound<'_, PyAny>) -> Number {
             return Number::Int(v);
         }
         ffi::PyErr_Clear();
-    }
-    match obj.extract::<BigInt>() {
-        Ok(b) => Number::from_bigint(b),
-        Err(_) => Number::Float(f64::NAN),
+        let py = Python::assume_gil_acquired();
+        match Bound::from_borrowed_ptr(py, ptr).extract::<BigInt>() {
+            Ok(b) => Number::from_bigint(b),
+            Err(_) => Number::Float(f64::NAN),
+        }
     }
 }
 
-fn key_repr(key: &Bound<'_, PyAny>) -> String {
-    key.repr().map(|r| r.to_string()).unwrap_or_else(|_| "?".to_string())
+/// Interned Python str objects of an object check's property names, made once.
+fn interned_keys(checks: &ObjectChecks) -> &[Py<PyString>] {
+    let keys = checks.host_keys.get_or_init(|| {
+        // SAFETY: records are only checked with the GIL held.
+        let py = unsafe { Python::assume_gil_acquired() };
+        let keys: Vec<Py<PyString>> = checks.properties.iter().map(|p| PyString::intern(py, &p.name).unbind()).collect();
+        Box::new(keys)
+    });
+    keys.downcast_ref::<Vec<Py<PyString>>>().map_or(&[], Vec::as_slice)
 }
 
-impl<'py> Record for Bound<'py, PyAny> {
+impl<'a> Record for PyObj<'a> {
     #[inline]
     fn kind(&self) -> Kind {
-        kind_of(self)
+        kind_of(self.as_ptr())
     }
     #[inline]
     fn as_bool(&self) -> bool {
-        self.is_truthy().unwrap_or(false)
+        // SAFETY: comparing with the `True` singleton.
+        self.as_ptr() == unsafe { ffi::Py_True() }
     }
     #[inline]
     fn as_number(&self) -> Number {
-        number_of(self)
+        number_of(self.as_ptr())
     }
     #[inline]
     fn as_str(&self) -> Option<&str> {
-        utf8(self)
+        utf8(self.as_ptr())
     }
     fn array_len(&self) -> usize {
-        if let Ok(list) = self.downcast::<PyList>() {
-            list.len()
-        } else if let Ok(tuple) = self.downcast::<PyTuple>() {
-            tuple.len()
-        } else {
-            0
+        let ptr = self.as_ptr();
+        // SAFETY: kind is Array: a list or a tuple.
+        unsafe {
+            if ffi::PyList_Check(ptr) != 0 {
+                ffi::PyList_GET_SIZE(ptr) as usize
+            } else if ffi::PyTuple_Check(ptr) != 0 {
+                ffi::PyTuple_GET_SIZE(ptr) as usize
+            } else {
+                0
+            }
         }
     }
     fn array_item(&self, i: usize) -> Option<Self> {
-        if let Ok(list) = self.downcast::<PyList>() {
-            list.get_item(i).ok()
-        } else if let Ok(tuple) = self.downcast::<PyTuple>() {
-            tuple.get_item(i).ok()
-        } else {
-            None
+        if i >= self.array_len() {
+            return None;
+        }
+        let ptr = self.as_ptr();
+        // SAFETY: `i` is in range; the item is borrowed from its container.
+        unsafe {
+            let item = if ffi::PyList_Check(ptr) != 0 {
+                ffi::PyList_GET_ITEM(ptr, i as ffi::Py_ssize_t)
+            } else {
+                ffi::PyTuple_GET_ITEM(ptr, i as ffi::Py_ssize_t)
+            };
+            Some(PyObj::borrowed(item))
         }
     }
     fn for_each_item<F: FnMut(usize, &Self) -> ControlFlow<()>>(&self, mut f: F) -> ControlFlow<()> {
-        // Index each time: a list can be changed by nothing here, but `len` is re-read
-        // so that no index is ever out of range.
-        let mut i = 0;
-        while let Some(item) = self.array_item(i) {
-            f(i, &item)?;
-            i += 1;
-        }
-        ControlFlow::Continue(())
-    }
-    fn object_len(&self) -> usize {
-        self.downcast::<PyDict>().map(|d| d.len()).unwrap_or(0)
-    }
-    fn object_get(&self, key: &str) -> Option<Self> {
-        let dict = self.downcast::<PyDict>().ok()?;
-        dict.get_item(PyString::new(self.py(), key)).ok().flatten()
-    }
-    fn for_each_entry<F: FnMut(EntryKey<'_>, &Self) -> ControlFlow<()>>(&self, mut f: F) -> ControlFlow<()> {
-        let Ok(dict) = self.downcast::<PyDict>() else { return ControlFlow::Continue(()) };
-        let mut pos: ffi::Py_ssize_t = 0;
-        let mut key: *mut ffi::PyObject = std::ptr::null_mut();
-        let mut value: *mut ffi::PyObject = std::ptr::null_mut();
-        let py = self.py();
-        // SAFETY: PyDict_Next hands out borrowed references that we turn into owned ones at once.
-        while unsafe { ffi::PyDict_Next(dict.as_ptr(), &mut pos, &mut key, &mut value) } != 0 {
-            let (k, v) = unsafe { (Bound::from_borrowed_ptr(py, key), Bound::from_borrowed_ptr(py, value)) };
-            if kind_of(&k) == Kind::String {
-                match utf8(&k) {
-                    Some(s) => f(EntryKey::Str(s), &v)?,
-                    None => f(EntryKey::InvalidString, &v)?,
-                }
-            } else {
-                f(EntryKey::NotString(key_repr(&k)), &v)?;
+        for i in 0..self.array_len() {
+            if let Some(item) = self.array_item(i) {
+                f(i, &item)?;
             }
         }
         ControlFlow::Continue(())
     }
+    fn object_len(&self) -> usize {
+        // SAFETY: kind is Object: a dict.
+        unsafe { ffi::PyDict_Size(self.as_ptr()) as usize }
+    }
+    fn object_get(&self, key: &str) -> Option<Self> {
+        let mut found = None;
+        let _ = self.for_each_dict_entry(|k, v| {
+            if kind_of(k.as_ptr()) == Kind::String && utf8(k.as_ptr()) == Some(key) {
+                found = Some(v);
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        });
+        found
+    }
+    fn object_lookup(&self, checks: &ObjectChecks, found: &mut [Option<Self>]) {
+        let keys = interned_keys(checks);
+        for (slot, key) in found.iter_mut().zip(keys) {
+            // SAFETY: a str key's hash and equality run no Python code; the value is
+            // borrowed from the dict.
+            let value = unsafe { ffi::PyDict_GetItemWithError(self.as_ptr(), key.as_ptr()) };
+            if value.is_null() {
+                unsafe { ffi::PyErr_Clear() };
+            } else {
+                *slot = Some(unsafe { PyObj::borrowed(value) });
+            }
+        }
+    }
+    fn for_each_entry<F: FnMut(EntryKey<'_>, &Self) -> ControlFlow<()>>(&self, mut f: F) -> ControlFlow<()> {
+        self.for_each_dict_entry(|k, v| {
+            if kind_of(k.as_ptr()) == Kind::String {
+                match utf8(k.as_ptr()) {
+                    Some(s) => f(EntryKey::Str(s), &v),
+                    None => f(EntryKey::InvalidString, &v),
+                }
+            } else {
+                f(EntryKey::NotString(k.key_repr()), &v)
+            }
+        })
+    }
     fn type_name(&self) -> Cow<'_, str> {
-        match kind_of(self) {
+        match self.kind() {
             Kind::Null => Cow::Borrowed("null"),
             Kind::Bool => Cow::Borrowed("boolean"),
-            Kind::Number => match number_of(self) {
+            Kind::Number => match self.as_number() {
                 Number::Float(_) => Cow::Borrowed("number"),
                 _ => Cow::Borrowed("integer"),
             },
             Kind::String => Cow::Borrowed("string"),
             Kind::Array => Cow::Borrowed("array"),
             Kind::Object => Cow::Borrowed("object"),
-            Kind::Unsupported => Cow::Owned(self.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "object".into())),
+            Kind::Unsupported => Cow::Owned(self.type_name_str()),
         }
-    }
-    fn defect(&self) -> Option<Defect> {
-        None
     }
 }
 
 /// Records of one chunk taken apart for the pool. The strong references in
 /// `keep` hold every str whose UTF-8 the documents borrow, so the documents stay
 /// valid while the GIL is released, even if another thread changes the records.
-pub struct Compact<'py> {
+pub struct Compact {
     // Declared first: dropped before the strings it borrows from.
     pub docs: Vec<Json<'static>>,
-    keep: Vec<Bound<'py, PyAny>>,
+    keep: Vec<Py<PyAny>>,
     pub bytes: usize,
 }
 
-impl<'py> Compact<'py> {
-    pub fn new(records: &[Bound<'py, PyAny>]) -> Compact<'py> {
+impl Compact {
+    /// Takes apart the records of a chunk, guided by the schema: only what a check
+    /// will look at is converted (see [`Compact::convert`]).
+    pub fn new(records: &[PyObj<'_>], schema: &Schema) -> Compact {
         let mut out = Compact { docs: Vec::with_capacity(records.len()), keep: Vec::new(), bytes: 0 };
         for r in records {
-            let doc = out.convert(r, 0);
+            let doc = out.convert(*r, Guide::Node(&schema.root), 0);
             out.docs.push(doc);
         }
         out.bytes += out.docs.capacity() * std::mem::size_of::<Json>() + out.keep.capacity() * std::mem::size_of::<usize>();
         out
     }
 
-    fn convert(&mut self, obj: &Bound<'py, PyAny>, depth: usize) -> Json<'static> {
+    /// Borrows the UTF-8 of a str and keeps the str alive as long as `self`.
+    fn borrow_str(&mut self, obj: PyObj<'_>) -> Option<&'static str> {
+        let s = utf8(obj.as_ptr())?;
+        // SAFETY: the buffer lives in the str, which `self.keep` keeps alive for as
+        // long as `self.docs` exists.
+        unsafe {
+            self.keep.push(Py::from_borrowed_ptr(Python::assume_gil_acquired(), obj.as_ptr()));
+            Some(std::mem::transmute::<&str, &'static str>(s))
+        }
+    }
+
+    /// Converts `obj`, to be checked as `guide` says.
+    ///
+    /// What no check reads is left out, so that the results are those of checking
+    /// the Python object itself: a value under a trivial node becomes
+    /// [`Json::Skipped`] (checks return before reading it); a container whose node
+    /// checks its type only keeps its kind; an object keeps the schema's
+    /// properties, and its other entries only when `additionalProperties`,
+    /// `minProperties` or `maxProperties` read them. Values under `const`,
+    /// `enum` or `uniqueItems`, which compare whole values, are converted whole.
+    fn convert(&mut self, obj: PyObj<'_>, guide: Guide<'_>, depth: usize) -> Json<'static> {
         if depth > MAX_DEPTH {
             return Json::TooDeep;
         }
-        match kind_of(obj) {
+        let kind = obj.kind();
+        let guide = match guide {
+            Guide::Node(n) if n.trivial => return Json::Skipped(kind),
+            Guide::Node(n) if n.const_value.is_some() || n.enum_values.is_some() => Guide::Whole,
+            other => other,
+        };
+        match kind {
             Kind::Null => Json::Null,
-            Kind::Bool => Json::Bool(obj.is_truthy().unwrap_or(false)),
-            Kind::Number => Json::Number(number_of(obj)),
-            Kind::String => match utf8(obj) {
-                Some(s) => {
-                    // SAFETY: `s` lives in `obj`'s buffer, and `obj` is kept alive in
-                    // `self.keep` for as long as `self.docs` exists.
-                    let s: &'static str = unsafe { std::mem::transmute::<&str, &'static str>(s) };
-                    self.keep.push(obj.clone());
-                    Json::String(Cow::Borrowed(s))
-                }
+            Kind::Bool => Json::Bool(obj.as_bool()),
+            Kind::Number => Json::Number(obj.as_number()),
+            Kind::String => match self.borrow_str(obj) {
+                Some(s) => Json::String(Cow::Borrowed(s)),
                 None => Json::InvalidString,
             },
-            Kind::Array => {
-                let n = obj.array_len();
-                let mut items = Vec::with_capacity(n);
-                let _ = obj.for_each_item(|_, item| {
-                    items.push(self.convert(item, depth + 1));
-                    ControlFlow::Continue(())
-                });
-                self.bytes += items.capacity() * std::mem::size_of::<Json>();
-                Json::Array(items)
-            }
-            Kind::Object => {
-                let mut entries: Vec<(Cow<'static, str>, Json<'static>)> = Vec::with_capacity(obj.object_len());
-                let py = obj.py();
-                let Ok(dict) = obj.downcast::<PyDict>() else { return Json::Object(entries) };
-                let mut pos: ffi::Py_ssize_t = 0;
-                let mut key: *mut ffi::PyObject = std::ptr::null_mut();
-                let mut value: *mut ffi::PyObject = std::ptr::null_mut();
-                // SAFETY: borrowed references from PyDict_Next become owned ones at once.
-                while unsafe { ffi::PyDict_Next(dict.as_ptr(), &mut pos, &mut key, &mut value) } != 0 {
-                    let (k, v) = unsafe { (Bound::from_borrowed_ptr(py, key), Bound::from_borrowed_ptr(py, value)) };
-                    if kind_of(&k) == Kind::String {
-                        match utf8(&k) {
-                            Some(s) => {
-                                // SAFETY: as for string values above.
-                                let s: &'static str = unsafe { std::mem::transmute::<&str, &'static str>(s) };
-                                self.keep.push(k.clone());
-                                let value = self.convert(&v, depth + 1);
-                                entries.push((Cow::Borrowed(s), value));
-                            }
-                            None => entries.push((Cow::Borrowed(""), Json::InvalidStringKey)),
-                        }
-                    } else {
-                        let repr = key_repr(&k);
-                        entries.push((Cow::Owned(repr.clone()), Json::InvalidKey(repr)));
-                    }
-                }
-                self.bytes += entries.capacity() * std::mem::size_of::<(Cow<str>, Json)>();
-                Json::Object(entries)
-            }
-            Kind::Unsupported => Json::Unsupported(obj.type_name().into_owned()),
+            Kind::Array => self.convert_array(obj, guide, depth),
+            Kind::Object => self.convert_object(obj, guide, depth),
+            Kind::Unsupported => Json::Unsupported(obj.type_name_str()),
         }
     }
+
+    fn convert_array(&mut self, obj: PyObj<'_>, guide: Guide<'_>, depth: usize) -> Json<'static> {
+        let checks = match guide {
+            Guide::Node(n) => match &n.array {
+                Some(a) if !a.unique_items => Some(a),
+                Some(_) => None,
+                None => return Json::Skipped(Kind::Array),
+            },
+            Guide::Whole => None,
+        };
+        let mut items = Vec::with_capacity(obj.array_len());
+        let _ = obj.for_each_item(|i, item| {
+            let converted = match checks {
+                None => self.convert(*item, Guide::Whole, depth + 1),
+                Some(a) => match a.prefix_items.get(i).or(a.items.as_deref()) {
+                    Some(n) => self.convert(*item, Guide::Node(n), depth + 1),
+                    None => Json::Skipped(item.kind()),
+                },
+            };
+            items.push(converted);
+            ControlFlow::Continue(())
+        });
+        self.bytes += items.capacity() * std::mem::size_of::<Json>();
+        Json::Array(items)
+    }
+
+    fn convert_object(&mut self, obj: PyObj<'_>, guide: Guide<'_>, depth: usize) -> Json<'static> {
+        let checks = match guide {
+            Guide::Node(n) => match &n.object {
+                Some(o) => Some(o),
+                None => return Json::Skipped(Kind::Object),
+            },
+            Guide::Whole => None,
+        };
+        let all_entries = checks.map_or(true, |o| {
+            !matches!(o.additional, Additional::Allow) || o.min_properties.is_some() || o.max_properties.is_some()
+        });
+        let mut entries: Vec<(Cow<'static, str>, Json<'static>)> = Vec::new();
+        if let (Some(o), false) = (checks, all_entries) {
+            let n = o.properties.len();
+            let mut found: Vec<Option<PyObj<'_>>> = vec![None; n];
+            obj.object_lookup(o, &mut found);
+            entries.reserve(n);
+            for (property, value) in o.properties.iter().zip(found) {
+                if let Some(value) = value {
+                    let converted = match &property.node {
+                        Some(node) => self.convert(value, Guide::Node(node), depth + 1),
+                        None => Json::Skipped(value.kind()),
+                    };
+                    entries.push((Cow::Borrowed(static_name(&property.name)), converted));
+                }
+            }
+            self.bytes += entries.capacity() * std::mem::size_of::<(Cow<str>, Json)>();
+            return Json::Object(entries);
+        }
+        entries.reserve(obj.object_len());
+        let _ = obj.for_each_dict_entry(|k, v| {
+            if kind_of(k.as_ptr()) != Kind::String {
+                let repr = k.key_repr();
+                entries.push((Cow::Owned(repr.clone()), Json::InvalidKey(repr)));
+                return ControlFlow::Continue(());
+            }
+            let Some(key) = self.borrow_str(k) else {
+                entries.push((Cow::Borrowed(""), Json::InvalidStringKey));
+                return ControlFlow::Continue(());
+            };
+            let value_guide = match checks {
+                None => Some(Guide::Whole),
+                Some(o) => match o.find(key) {
+                    Some(i) => o.properties[i].node.as_ref().map(Guide::Node),
+                    None => match &o.additional {
+                        Additional::Schema(n) => Some(Guide::Node(n)),
+                        _ => None,
+                    },
+                },
+            };
+            let converted = match value_guide {
+                Some(g) => self.convert(v, g, depth + 1),
+                None => Json::Skipped(v.kind()),
+            };
+            entries.push((Cow::Borrowed(key), converted));
+            ControlFlow::Continue(())
+        });
+        self.bytes += entries.capacity() * std::mem::size_of::<(Cow<str>, Json)>();
+        Json::Object(entries)
+    }
+}
+
+/// How much of a value the checks will read.
+#[derive(Clone, Copy)]
+enum Guide<'n> {
+    /// What this node's checks read.
+    Node(&'n Node),
+    /// Everything: the value is compared whole (`const`, `enum`, `uniqueItems`).
+    Whole,
+}
+
+/// A property name borrowed for the life of the compact form.
+fn static_name(name: &str) -> &'static str {
+    // SAFETY: the name lives in the compiled schema, which the run holds (an `Arc`)
+    // for longer than any compact form made for it.
+    unsafe { std::mem::transmute::<&str, &'static str>(name) }
 }

@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 
 use super::errors::satya_error;
+use super::record::PyObj;
 use super::sources::{run_all, ChunkIter, Run, Source};
 use crate::engine::Knobs;
 use crate::json::{parse_value, ArrayElements, NdjsonLines};
@@ -173,11 +174,11 @@ impl CompiledSchema {
         let mut stats = SampleStats::default();
         if let Ok(list) = items.downcast::<PyList>() {
             for i in sample_indexes(list.len()) {
-                stats.add(&list.get_item(i)?);
+                stats.add(&PyObj::new(&list.get_item(i)?));
             }
         } else if let Ok(tuple) = items.downcast::<PyTuple>() {
             for i in sample_indexes(tuple.len()) {
-                stats.add(&tuple.get_item(i)?);
+                stats.add(&PyObj::new(&tuple.get_item(i)?));
             }
         } else {
             return Err(PyValueError::new_err("`items` must be a list or a tuple"));

@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyIterator, PyList, PyTuple};
 
 use super::errors::{engine_error, satya_error, PyRecordError};
-use super::record::Compact;
+use super::record::{Compact, PyObj};
 use crate::check;
 use crate::engine::{self, ChunkOutcome, Knobs, OnParseError, Span};
 use crate::value::Json;
@@ -123,30 +123,30 @@ impl Run {
         match &mut self.source {
             Source::List { list, pos } => {
                 let list = list.bind(py);
-                let len = list.len()?;
-                if *pos >= len {
+                let items: &[*mut pyo3::ffi::PyObject] = sequence_items(list);
+                if *pos >= items.len() {
                     return Ok(None);
                 }
-                let end = (*pos + b).min(len);
-                let mut records = Vec::with_capacity(end - *pos);
-                for i in *pos..end {
-                    records.push(list.get_item(i)?);
-                }
+                let end = (*pos + b).min(items.len());
+                // SAFETY: the items are borrowed from the list, which nothing can change
+                // while this chunk runs: the GIL is held and no Python code is called.
+                let records: Vec<PyObj<'_>> = items[*pos..end].iter().map(|p| unsafe { PyObj::from_ptr(*p) }).collect();
                 *pos = end;
                 validate_objects(py, schema, &records, first, knobs).map(Some)
             }
             Source::Iter { iter } => {
                 let iter = iter.bind(py);
-                let mut records = Vec::with_capacity(b.min(1 << 16));
-                while records.len() < b {
+                let mut owned = Vec::with_capacity(b.min(1 << 16));
+                while owned.len() < b {
                     match iter.clone().next() {
-                        Some(item) => records.push(item?),
+                        Some(item) => owned.push(item?),
                         None => break,
                     }
                 }
-                if records.is_empty() {
+                if owned.is_empty() {
                     return Ok(None);
                 }
+                let records: Vec<PyObj<'_>> = owned.iter().map(PyObj::new).collect();
                 validate_objects(py, schema, &records, first, knobs).map(Some)
             }
             Source::JsonArray { chunker, bytes } => {
@@ -240,7 +240,7 @@ fn validate_bytes(
 fn validate_objects(
     py: Python<'_>,
     schema: &Schema,
-    records: &[Bound<'_, PyAny>],
+    records: &[PyObj<'_>],
     first: usize,
     knobs: Knobs,
 ) -> PyResult<ChunkOutcome> {
@@ -260,13 +260,29 @@ fn validate_objects(
         py.allow_threads(|| ());
         return Ok(out);
     }
-    let compact = Compact::new(records);
+    let compact = Compact::new(records, schema);
     let docs: Vec<&Json<'static>> = compact.docs.iter().collect();
     let mut out = py
         .allow_threads(|| engine::validate_records(schema, &docs, first, knobs))
         .map_err(|e| engine_error(py, e))?;
     out.bytes += compact.bytes + refs_bytes + std::mem::size_of_val(docs.as_slice());
     Ok(out)
+}
+
+/// The item pointers of a list or a tuple, borrowed.
+fn sequence_items<'a>(seq: &'a Bound<'_, PyAny>) -> &'a [*mut pyo3::ffi::PyObject] {
+    let ptr = seq.as_ptr();
+    // SAFETY: `seq` is a list or a tuple (checked when the source was made); the
+    // slice is read before any Python code can run and change the list.
+    unsafe {
+        if pyo3::ffi::PyList_Check(ptr) != 0 {
+            let list = ptr.cast::<pyo3::ffi::PyListObject>();
+            std::slice::from_raw_parts((*list).ob_item, pyo3::ffi::PyList_GET_SIZE(ptr) as usize)
+        } else {
+            let tuple = ptr.cast::<pyo3::ffi::PyTupleObject>();
+            std::slice::from_raw_parts((*tuple).ob_item.as_ptr(), pyo3::ffi::PyTuple_GET_SIZE(ptr) as usize)
+        }
+    }
 }
 
 /// Converts a chunk's results to Python lists.
