@@ -368,7 +368,16 @@ impl<'a> Record for &Json<'a> {
             Json::Object(_) => "object",
             Json::Unsupported(name) => return Cow::Owned(name.clone()),
             Json::InvalidKey(_) | Json::InvalidStringKey => "object",
-            Json::TooDeep | Json::Skipped(_) => "value",
+            Json::TooDeep => "value",
+            Json::Skipped(kind) => match kind {
+                Kind::Null => "null",
+                Kind::Bool => "boolean",
+                Kind::Number => "number",
+                Kind::String => "string",
+                Kind::Array => "array",
+                Kind::Object => "object",
+                Kind::Unsupported => "value",
+            },
         })
     }
     fn defect(&self) -> Option<Defect> {
