@@ -58,6 +58,7 @@ __all__ = [
     "cell_profile",
     "check_archive",
     "decode_archive",
+    "dequantize",
     "descriptor",
     "discover_archive",
     "encode_archive",
@@ -81,7 +82,13 @@ FORMAT = "satya-adapt-archive"
 #: The archive format version this code reads and writes.
 FORMAT_VERSION = 1
 #: Profile features a grid may bin (``n`` is not one: the call size only clamps ``batch_size``).
-FEATURES = ("field_count", "avg_string_length", "constraint_complexity", "object_size", "input_kind")
+FEATURES = (
+    "field_count",
+    "avg_string_length",
+    "constraint_complexity",
+    "object_size",
+    "input_kind",
+)
 #: The ``elite`` of a cell where no configuration proved better than the default configuration.
 KEEP_DEFAULT = "keep_default"
 #: Environment variable naming the archive to use when ``Validator(archive=...)`` is not given.
@@ -316,7 +323,9 @@ def check_archive(archive: ArchiveFile, source: str = "<archive>") -> None:
         fail(f"`format` must be {FORMAT!r}", "format")
     if archive.format_version != FORMAT_VERSION:
         fail(f"`format_version` must be {FORMAT_VERSION}", "format_version")
-    if archive.cells and (archive.provenance.hardware is None or archive.provenance.software is None):
+    if archive.cells and (
+        archive.provenance.hardware is None or archive.provenance.software is None
+    ):
         fail("`hardware` and `software` are required in an archive with cells", "provenance")
 
     features = archive.grid.features
@@ -363,7 +372,10 @@ def check_archive(archive: ArchiveFile, source: str = "<archive>") -> None:
             )
         expected = descriptor(archive.grid, _as_profile(cell.profile))
         if expected is None:
-            fail(f"input kind {cell.profile.input_kind!r} is not in the grid", f"{at}.profile.input_kind")
+            fail(
+                f"input kind {cell.profile.input_kind!r} is not in the grid",
+                f"{at}.profile.input_kind",
+            )
         if tuple(cell.index) != expected:
             fail(
                 f"`index` {list(cell.index)} is not the descriptor of the cell's profile"
@@ -428,7 +440,9 @@ def atomic_write_bytes(path: Union[str, os.PathLike[str]], data: bytes) -> None:
     except OSError:
         mode = 0o644
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(target)}.", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(
+            dir=folder, prefix=f".{os.path.basename(target)}.", suffix=".tmp"
+        )
     except OSError as exc:
         raise ArchiveError(f"{target}: cannot write the archive: {exc.strerror or exc}") from None
     try:
@@ -442,7 +456,9 @@ def atomic_write_bytes(path: Union[str, os.PathLike[str]], data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(exc, OSError):
-            raise ArchiveError(f"{target}: cannot write the archive: {exc.strerror or exc}") from None
+            raise ArchiveError(
+                f"{target}: cannot write the archive: {exc.strerror or exc}"
+            ) from None
         raise
     if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
         with contextlib.suppress(OSError):
@@ -581,16 +597,25 @@ def cell_profile(profile: Sequence[Any]) -> CellProfile:
 
 def _as_profile(p: CellProfile) -> Profile:
     return Profile(
-        p.field_count, p.avg_string_length, p.constraint_complexity, p.object_size, p.input_kind, p.n
+        p.field_count,
+        p.avg_string_length,
+        p.constraint_complexity,
+        p.object_size,
+        p.input_kind,
+        p.n,
     )
 
 
 # -- descriptors ----------------------------------------------------------------------------
 
 
-def _quantize_value(value: float) -> float:
-    steps = round(QUANT_STEPS_PER_OCTAVE * math.log2(1.0 + value))
+def dequantize(steps: int) -> float:
+    """The value ``steps`` quantization steps stand for: ``2 ** (steps / 4) - 1``."""
     return float(2.0 ** (steps / QUANT_STEPS_PER_OCTAVE) - 1.0)
+
+
+def _quantize_value(value: float) -> float:
+    return dequantize(round(QUANT_STEPS_PER_OCTAVE * math.log2(1.0 + value)))
 
 
 def quantize(profile: Sequence[Any]) -> Profile:

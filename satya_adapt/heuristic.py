@@ -10,11 +10,13 @@ The rule, in the words of DESIGN.md (constants below, all sizes in bytes):
    default configuration's 8192.
 3. **micro_batch_size** from work per task: ``TASK_WORK / w`` records, rounded to a power of
    two, in ``[MIN_MICRO_BATCH_SIZE, batch_size]``.
-4. **threads**: 1 (the direct path, no pool) unless all of these hold: more than one usable
-   core; a chunk (``min(batch_size, n)`` records) carries at least ``PARALLEL_MIN_WORK`` of
-   work; and for dicts, ``constraint_complexity >= DICTS_PARALLEL_COMPLEXITY`` (dicts are taken
-   apart under the GIL, so only costly checks gain from the pool). Then
-   ``min(usable cores, tasks per chunk)``.
+4. **threads**: 1 (the direct path, no pool) unless all of these hold: the input is JSON or
+   NDJSON; more than one usable core; a chunk (``min(batch_size, n)`` records) carries at
+   least ``PARALLEL_MIN_WORK`` of work. Then ``min(usable cores, tasks per chunk)``.
+   Dicts stay on one thread: the GIL-holding thread must take every record apart before the
+   pool can check it, and on the five benchmark profiles of ``benchmarks/bench_peers.py``
+   (2 cores) two threads ran dicts at 0.37-0.45 times the speed of one. Where a pool does pay
+   for dicts, the archive's measured elites say so; the heuristic does not guess it.
 
 The constants are starting points to be checked by the optimizer's held-out evaluation
 (``benchmarks/eval_selector.py``), which measures the heuristic beside the default configuration.
@@ -31,7 +33,6 @@ from .config import BatchConfig
 __all__ = [
     "CHUNK_BYTES",
     "COMPLEXITY_WEIGHT",
-    "DICTS_PARALLEL_COMPLEXITY",
     "MAX_BATCH_SIZE",
     "MIN_BATCH_SIZE",
     "MIN_MICRO_BATCH_SIZE",
@@ -49,8 +50,6 @@ TASK_WORK = 256 * 1024
 COMPLEXITY_WEIGHT = 3.0
 #: Work a chunk must carry before a thread pool pays for itself.
 PARALLEL_MIN_WORK = 4 * TASK_WORK
-#: Dicts go parallel only with checks at least this costly (constraint_complexity).
-DICTS_PARALLEL_COMPLEXITY = 0.25
 MIN_BATCH_SIZE = 64
 MAX_BATCH_SIZE = 65536
 MIN_MICRO_BATCH_SIZE = 16
@@ -83,12 +82,12 @@ def heuristic_rule(profile: Sequence[Any], cores: int) -> dict[str, Any]:
     chunk_work = chunk_records * work
     tasks = max(1, -(-chunk_records // micro))
     why: str | None = None
-    if cores <= 1:
+    if kind not in ("json", "ndjson"):
+        why = "dicts are taken apart under the GIL"
+    elif cores <= 1:
         why = "one usable core"
     elif chunk_work < PARALLEL_MIN_WORK:
         why = f"chunk work {chunk_work:.0f} < PARALLEL_MIN_WORK {PARALLEL_MIN_WORK}"
-    elif kind == "dicts" and cc < DICTS_PARALLEL_COMPLEXITY:
-        why = f"dicts with constraint_complexity {cc:.3g} < {DICTS_PARALLEL_COMPLEXITY}"
     threads = 1 if why is not None else max(1, min(cores, tasks))
     return {
         "work_per_record": work,

@@ -141,7 +141,8 @@ class Selector:
         self._lock = threading.Lock()
         self._state: _State | None = None
         self._fast: dict[Any, BatchConfig] = {}
-        self._cells: dict[tuple[Any, ...], BatchConfig] = {}
+        self._decided: dict[tuple[Any, ...], BatchConfig] = {}  # unclamped, by n bucket
+        self._clamped: dict[tuple[Any, ...], BatchConfig] = {}  # clamped, by exact n
         self._internal_warned = False
         #: Every warning this selector issued (also when warnings are filtered or made errors).
         self.messages: list[str] = []
@@ -198,6 +199,7 @@ class Selector:
         try:
             state = self._load()
             key, n = _key(profile)
+            key = _bucket_key(key, n)
             trace: dict[str, Any] = {}
             pre = self._decide(state, key, trace)
             config = clamp(pre, n, state.cores)
@@ -223,8 +225,12 @@ class Selector:
             }
         except Exception as exc:  # noqa: BLE001
             config = self._fallback(profile, exc)
-            return {"profile": _safe_profile(profile), "error": str(exc), "step": config.source,
-                    "config": _config_dict(config)}
+            return {
+                "profile": _safe_profile(profile),
+                "error": str(exc),
+                "step": config.source,
+                "config": _config_dict(config),
+            }
 
     @property
     def status(self) -> str:
@@ -249,20 +255,27 @@ class Selector:
     def clear_cache(self) -> None:
         """Forgets cached answers (the archive stays loaded)."""
         self._fast.clear()
-        self._cells.clear()
+        self._decided.clear()
+        self._clamped.clear()
 
     # -- internals ------------------------------------------------------------------------------
 
     def _select_slow(self, profile: Sequence[Any]) -> BatchConfig:
         state = self._state or self._load()
         key, n = _key(profile)
-        pre = self._cells.get(key)
-        if pre is None:
-            pre = self._decide(state, key, None)
-            if len(self._cells) >= _CELL_CACHE_MAX:
-                self._cells.clear()
-            self._cells[key] = pre
-        config = clamp(pre, n, state.cores)
+        config = self._clamped.get(key)
+        if config is None:
+            bucket_key = _bucket_key(key, n)
+            pre = self._decided.get(bucket_key)
+            if pre is None:
+                pre = self._decide(state, bucket_key, None)
+                if len(self._decided) >= _CELL_CACHE_MAX:
+                    self._decided.clear()
+                self._decided[bucket_key] = pre
+            config = clamp(pre, n, state.cores)
+            if len(self._clamped) >= _CELL_CACHE_MAX:
+                self._clamped.clear()
+            self._clamped[key] = config
         if len(self._fast) >= _FAST_CACHE_MAX:
             self._fast.clear()
         self._fast[profile] = config
@@ -276,7 +289,7 @@ class Selector:
         try:
             key, n = _key(profile)
             cores = self._hardware.usable_cores if self._hardware else _hardware.usable_cores()
-            return clamp(heuristic_config(_rep(key), cores), n, cores)
+            return clamp(heuristic_config(_rep(_bucket_key(key, n)), cores), n, cores)
         except Exception:  # noqa: BLE001
             return DEFAULT_CONFIGURATION
 
@@ -410,9 +423,7 @@ class Selector:
         if self._backend == "sklearn" and query:
             model = self._model(state, partition)
             dist, pos = model.kneighbors([list(query)], n_neighbors=k)
-            return [
-                _Neighbour(float(d), int(i), items[int(i)][1]) for d, i in zip(dist[0], pos[0])
-            ]
+            return [_Neighbour(float(d), int(i), items[int(i)][1]) for d, i in zip(dist[0], pos[0])]
         ranked = sorted(
             (_Neighbour(math.dist(p, query), i, cell) for i, (p, cell) in enumerate(items)),
             key=lambda nb: (nb.distance, nb.position),
@@ -437,23 +448,44 @@ class Selector:
 # -- helpers ------------------------------------------------------------------------------------
 
 
+_STEPS = float(_archive.QUANT_STEPS_PER_OCTAVE)
+_log2 = math.log2
+
+
 def _key(profile: Sequence[Any]) -> tuple[tuple[Any, ...], int | None]:
-    """The cache key of a profile (its quantized form, ``n`` as a power-of-two bucket), and
-    ``n`` as an int (``None`` when unknown)."""
-    q = _archive.quantize(profile)
-    n = q.n
+    """The cache key of a profile, and ``n`` as an int (``None`` when unknown).
+
+    The key holds what the answer depends on: ``field_count`` and ``constraint_complexity`` as
+    given, ``avg_string_length`` and ``object_size`` as quantization steps (see
+    :func:`satya_adapt.archive.quantize`), the input kind, and ``n``. This is the hot path of
+    a cache miss, hence written out by hand.
+    """
+    fc, asl, cc, osz, kind, n = profile
+    try:
+        qa = round(_STEPS * _log2(1.0 + asl)) if asl > 0.0 else 0
+        qo = round(_STEPS * _log2(1.0 + osz)) if osz > 0.0 else 0
+    except (TypeError, ValueError, OverflowError):
+        q = _archive.quantize(profile)  # sanitizes what the fast path cannot take
+        qa = round(_STEPS * _log2(1.0 + q.avg_string_length))
+        qo = round(_STEPS * _log2(1.0 + q.object_size))
     if n is not None:
         n = max(0, int(n))
-    bucket = None if n is None else n.bit_length()
-    return (q.field_count, q.avg_string_length, q.constraint_complexity, q.object_size,
-            q.input_kind, bucket), n
+    return (fc, qa, cc, qo, kind, n), n
+
+
+def _bucket_key(key: tuple[Any, ...], n: int | None) -> tuple[Any, ...]:
+    """The key of the unclamped answer: ``n`` replaced by its bit length (power-of-two bucket)."""
+    return (*key[:5], None if n is None else n.bit_length())
 
 
 def _rep(key: tuple[Any, ...]) -> Profile:
-    """The profile a cache key stands for (``n``: the lower end of its bucket)."""
-    fc, asl, cc, osz, kind, bucket = key
+    """The quantized profile a cache key stands for (``n``: the lower end of its bucket);
+    equal to :func:`satya_adapt.archive.quantize` of any profile with that key."""
+    fc, qa, cc, qo, kind, bucket = key
     n = None if bucket is None else (0 if bucket == 0 else 1 << (bucket - 1))
-    return Profile(fc, asl, cc, osz, kind, n)
+    asl = _archive.dequantize(qa)
+    osz = _archive.dequantize(qo)
+    return _archive.quantize((fc, asl, cc, osz, kind, n))
 
 
 def _heuristic(rep: Profile, state: _State, trace: dict[str, Any] | None) -> BatchConfig:
@@ -540,7 +572,9 @@ def _build_state(arg: Any, origin: str, here: _hardware.HardwareClass) -> _State
             else:
                 location = arg  # an importlib.resources file
             state.location = str(location)
-            exists = location.is_file() if hasattr(location, "is_file") else os.path.isfile(location)
+            exists = (
+                location.is_file() if hasattr(location, "is_file") else os.path.isfile(location)
+            )
             if not exists:
                 state.status = "missing"
                 state.problem = "no such file"
@@ -574,7 +608,12 @@ def _build_state(arg: Any, origin: str, here: _hardware.HardwareClass) -> _State
 def _profile_of(cell: _archive.Cell) -> Profile:
     p = cell.profile
     return Profile(
-        p.field_count, p.avg_string_length, p.constraint_complexity, p.object_size, p.input_kind, p.n
+        p.field_count,
+        p.avg_string_length,
+        p.constraint_complexity,
+        p.object_size,
+        p.input_kind,
+        p.n,
     )
 
 

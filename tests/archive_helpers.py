@@ -123,7 +123,9 @@ def archive(
         grid=grid,
         selection=selection or A.Selection(),
         cells=cells,
-        history=[A.Change(date=DATE, action="create", summary="test archive", cells_added=len(cells))],
+        history=[
+            A.Change(date=DATE, action="create", summary="test archive", cells_added=len(cells))
+        ],
         optimizer=A.OptimizerState(generation=3, evaluations=42, random_state={"kind": "none"}),
     )
 

@@ -80,7 +80,11 @@ def test_encoded_document_layout() -> None:
         "confidence_radius": 2.0,
         "transfer": "bytes",
     }
-    assert doc["optimizer"] == {"generation": 3, "evaluations": 42, "random_state": {"kind": "none"}}
+    assert doc["optimizer"] == {
+        "generation": 3,
+        "evaluations": 42,
+        "random_state": {"kind": "none"},
+    }
 
 
 def test_keep_default_property() -> None:
@@ -98,7 +102,7 @@ def error_of(tmp_path: Path, doc: object) -> str:
     message = str(info.value)
     prefix = f"{path}: "
     assert message.startswith(prefix)
-    return message[len(prefix):]
+    return message[len(prefix) :]
 
 
 def test_unknown_field_is_refused(tmp_path: Path) -> None:
@@ -128,7 +132,10 @@ def test_out_of_range_value_names_the_field(tmp_path: Path) -> None:
 def test_missing_field_names_it(tmp_path: Path) -> None:
     doc = sample_doc()
     del doc["cells"][1]["n_measurements"]
-    assert error_of(tmp_path, doc) == "Object missing required field `n_measurements` - at `$.cells[1]`"
+    assert (
+        error_of(tmp_path, doc)
+        == "Object missing required field `n_measurements` - at `$.cells[1]`"
+    )
 
 
 def test_bad_elite_string(tmp_path: Path) -> None:
@@ -166,7 +173,9 @@ def test_empty_and_binary_files(tmp_path: Path) -> None:
     with pytest.raises(ArchiveError, match="not valid JSON: Input data was truncated$"):
         A.load_archive(path)
     path.write_bytes(b"\xff\xfe\x00garbage")
-    with pytest.raises(ArchiveError, match=r"not valid JSON: JSON is malformed: invalid character \(byte 0\)$"):
+    with pytest.raises(
+        ArchiveError, match=r"not valid JSON: JSON is malformed: invalid character \(byte 0\)$"
+    ):
         A.load_archive(path)
 
 
@@ -287,7 +296,10 @@ def test_date_needs_a_timezone() -> None:
 def test_non_finite_numbers_are_refused_on_write() -> None:
     a = sample()
     a.cells[0].throughput = float("nan")
-    with pytest.raises(ArchiveError, match=r"^<archive>: `throughput` must be finite - at `\$.cells\[0\].throughput`$"):
+    with pytest.raises(
+        ArchiveError,
+        match=r"^<archive>: `throughput` must be finite - at `\$.cells\[0\].throughput`$",
+    ):
         A.encode_archive(a)
 
 
@@ -413,9 +425,20 @@ def test_provenance_here_describes_this_process() -> None:
     cls = A.hardware_class(p)
     assert isinstance(cls, HardwareClass)
     assert cls.usable_cores == p.hardware.usable_cores
-    assert A.hardware_class(A.Provenance(
-        tool="t", date=DATE, command=None, seed=None, generations=0, hardware=None, software=None
-    )) is None
+    assert (
+        A.hardware_class(
+            A.Provenance(
+                tool="t",
+                date=DATE,
+                command=None,
+                seed=None,
+                generations=0,
+                hardware=None,
+                software=None,
+            )
+        )
+        is None
+    )
 
 
 # -- discovery and the shipped archive ----------------------------------------------------------

@@ -47,12 +47,17 @@ def test_compare_same_class() -> None:
 def test_compare_soft_differences() -> None:
     assert compare(BASE, BASE._replace(usable_cores=8, python="3.12")) == (
         "adapted",
-        ["usable cores differ: archive 2, here 8", "Python version differs: archive 3.11, here 3.12"],
+        [
+            "usable cores differ: archive 2, here 8",
+            "Python version differs: archive 3.11, here 3.12",
+        ],
     )
 
 
 def test_compare_hard_differences_come_first() -> None:
-    assert compare(BASE, BASE._replace(cpu_vendor="GenuineIntel", cpu_family="6", usable_cores=4)) == (
+    assert compare(
+        BASE, BASE._replace(cpu_vendor="GenuineIntel", cpu_family="6", usable_cores=4)
+    ) == (
         "untrusted",
         [
             "CPU vendor differs: archive 'AuthenticAMD', here 'GenuineIntel'",

@@ -39,10 +39,11 @@ def test_threads() -> None:
     assert heuristic_config(p(600, "json"), 4) == BatchConfig(4096, 512, 4, "heuristic")
     assert heuristic_config(p(600, "ndjson"), 2) == BatchConfig(4096, 512, 2, "heuristic")
     assert heuristic_config(p(600, "json"), 1) == BatchConfig(4096, 512, 1, "heuristic")
-    # dicts: cheap checks stay on one thread, costly ones go parallel
+    # dicts stay on one thread, whatever the checks cost
     assert heuristic_config(p(600, "dicts", cc=0.2), 4).threads == 1
     # work per record 600 * 2.5 = 1500 -> 174.8 records per task -> 128
-    assert heuristic_config(p(600, "dicts", cc=0.5), 4) == BatchConfig(4096, 128, 4, "heuristic")
+    assert heuristic_config(p(600, "dicts", cc=0.5), 4) == BatchConfig(4096, 128, 1, "heuristic")
+    assert heuristic_config(p(600, "dicts", cc=1.0), 16).threads == 1
     # a small call is not worth a pool: 100 records * 600 B
     assert heuristic_config(p(600, "json", n=100), 4).threads == 1
     assert heuristic_config(p(600, "json", n=1024), 4).threads == 1  # 614 KB of work
@@ -62,7 +63,7 @@ def test_rule_explains_itself() -> None:
         "threads": 1,
     }
     assert heuristic_rule(p(600), 4)["single_thread_because"] == (
-        "dicts with constraint_complexity 0 < 0.25"
+        "dicts are taken apart under the GIL"
     )
     assert heuristic_rule(p(600, "json"), 1)["single_thread_because"] == "one usable core"
 
