@@ -11,12 +11,18 @@ The rule, in the words of DESIGN.md (constants below, all sizes in bytes):
 3. **micro_batch_size** from work per task: ``TASK_WORK / w`` records, rounded to a power of
    two, in ``[MIN_MICRO_BATCH_SIZE, batch_size]``.
 4. **threads**: 1 (the direct path, no pool) unless all of these hold: the input is JSON or
-   NDJSON; more than one usable core; a chunk (``min(batch_size, n)`` records) carries at
-   least ``PARALLEL_MIN_WORK`` of work. Then ``min(usable cores, tasks per chunk)``.
-   Dicts stay on one thread: the GIL-holding thread must take every record apart before the
-   pool can check it, and on the five benchmark profiles of ``benchmarks/bench_peers.py``
-   (2 cores) two threads ran dicts at 0.37-0.45 times the speed of one. Where a pool does pay
-   for dicts, the archive's measured elites say so; the heuristic does not guess it.
+   NDJSON; more than one usable core; a record carries at least ``PARALLEL_MIN_RECORD_WORK``
+   (enough checking to outweigh handing its result back under the GIL); a chunk
+   (``min(batch_size, n)`` records) carries at least ``PARALLEL_MIN_WORK``. Then
+   ``min(usable cores, tasks per chunk)``.
+
+   Measured on the five profiles of ``benchmarks/bench_peers.py`` (100,000 records, 2 cores,
+   a busy machine, so with wide intervals): two threads ran dicts at 0.32-0.63 times the speed
+   of one (the GIL-holding thread takes every record apart before the pool can check it), so
+   dicts stay on one thread; JSON and NDJSON gained with large records (``wide30``, 420 bytes:
+   1.2-1.4 times) and lost with small, regex-checked ones (``constrained3``, 56 bytes:
+   0.77-0.90 times). Where a pool pays elsewhere, the archive's measured elites say so; the
+   heuristic does not guess it.
 
 The constants are starting points to be checked by the optimizer's held-out evaluation
 (``benchmarks/eval_selector.py``), which measures the heuristic beside the default configuration.
@@ -36,6 +42,7 @@ __all__ = [
     "MAX_BATCH_SIZE",
     "MIN_BATCH_SIZE",
     "MIN_MICRO_BATCH_SIZE",
+    "PARALLEL_MIN_RECORD_WORK",
     "PARALLEL_MIN_WORK",
     "TASK_WORK",
     "heuristic_config",
@@ -50,6 +57,8 @@ TASK_WORK = 256 * 1024
 COMPLEXITY_WEIGHT = 3.0
 #: Work a chunk must carry before a thread pool pays for itself.
 PARALLEL_MIN_WORK = 4 * TASK_WORK
+#: Work one record must carry before checking it in the pool pays (JSON and NDJSON).
+PARALLEL_MIN_RECORD_WORK = 512.0
 MIN_BATCH_SIZE = 64
 MAX_BATCH_SIZE = 65536
 MIN_MICRO_BATCH_SIZE = 16
@@ -86,6 +95,10 @@ def heuristic_rule(profile: Sequence[Any], cores: int) -> dict[str, Any]:
         why = "dicts are taken apart under the GIL"
     elif cores <= 1:
         why = "one usable core"
+    elif work < PARALLEL_MIN_RECORD_WORK:
+        why = (
+            f"work per record {work:.0f} < PARALLEL_MIN_RECORD_WORK {PARALLEL_MIN_RECORD_WORK:.0f}"
+        )
     elif chunk_work < PARALLEL_MIN_WORK:
         why = f"chunk work {chunk_work:.0f} < PARALLEL_MIN_WORK {PARALLEL_MIN_WORK}"
     threads = 1 if why is not None else max(1, min(cores, tasks))

@@ -66,6 +66,11 @@ def test_rule_explains_itself() -> None:
         "dicts are taken apart under the GIL"
     )
     assert heuristic_rule(p(600, "json"), 1)["single_thread_because"] == "one usable core"
+    # small records: handing results back under the GIL outweighs checking them in the pool
+    assert heuristic_rule(p(100, "json", cc=0.5), 4)["single_thread_because"] == (
+        "work per record 250 < PARALLEL_MIN_RECORD_WORK 512"
+    )
+    assert heuristic_config(p(205, "ndjson", cc=0.5), 4).threads == 4  # 512.5 weighted bytes
 
 
 def test_bad_values_are_made_safe() -> None:
