@@ -321,9 +321,9 @@ pub fn parse_value<'a>(input: &'a [u8], max_depth: usize) -> Result<Json<'a>, Js
     Ok(value)
 }
 
-struct Parser<'a> {
-    b: &'a [u8],
-    pos: usize,
+pub(crate) struct Parser<'a> {
+    pub(crate) b: &'a [u8],
+    pub(crate) pos: usize,
 }
 
 /// An array or object being read: its finished items (or entries) sit on
@@ -396,9 +396,22 @@ fn put_scratch(scratch: Scratch<'_>) {
 }
 
 impl<'a> Parser<'a> {
+    pub(crate) fn new(b: &'a [u8]) -> Self {
+        Parser { b, pos: 0 }
+    }
+
+    /// Parses the value at the cursor (a subtree, for callers that walk the
+    /// input themselves) with the per-thread scratch stacks.
+    pub(crate) fn parse_here(&mut self, max_depth: usize) -> Result<Json<'a>, JsonError> {
+        let mut scratch = take_scratch();
+        let result = self.parse(max_depth, &mut scratch);
+        put_scratch(scratch);
+        result
+    }
+
     /// Skips whitespace and returns the next byte, without consuming it.
     #[inline(always)]
-    fn peek(&mut self) -> Result<u8, JsonError> {
+    pub(crate) fn peek(&mut self) -> Result<u8, JsonError> {
         let b = self.b;
         while let Some(&c) = b.get(self.pos) {
             if !is_ws(c) {
@@ -523,7 +536,7 @@ impl<'a> Parser<'a> {
 
     /// An object key (`c` is the already peeked next byte) and its colon.
     #[inline(always)]
-    fn key(&mut self, c: u8) -> Result<Cow<'a, str>, JsonError> {
+    pub(crate) fn key(&mut self, c: u8) -> Result<Cow<'a, str>, JsonError> {
         if c != b'"' {
             return Err(unexpected(self.b, self.pos));
         }
@@ -542,7 +555,7 @@ impl<'a> Parser<'a> {
     }
 
     #[inline(always)]
-    fn literal(&mut self, word: &'static [u8]) -> Result<(), JsonError> {
+    pub(crate) fn literal(&mut self, word: &'static [u8]) -> Result<(), JsonError> {
         let b = self.b;
         let end = self.pos + word.len();
         if b.get(self.pos..end) == Some(word) {
@@ -567,7 +580,7 @@ impl<'a> Parser<'a> {
 
     /// A string whose opening quote has been consumed.
     #[inline(always)]
-    fn string(&mut self) -> Result<Cow<'a, str>, JsonError> {
+    pub(crate) fn string(&mut self) -> Result<Cow<'a, str>, JsonError> {
         let b = self.b;
         let start = self.pos;
         let mut non_ascii = false;
@@ -673,7 +686,7 @@ impl<'a> Parser<'a> {
 
     /// A number starting at `self.pos` (a `-` or a digit).
     #[inline(always)]
-    fn number(&mut self) -> Result<Number, JsonError> {
+    pub(crate) fn number(&mut self) -> Result<Number, JsonError> {
         let b = self.b;
         let start = self.pos;
         let mut i = start;

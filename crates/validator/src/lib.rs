@@ -6,6 +6,7 @@ pub mod check;
 pub mod engine;
 pub mod error;
 pub mod format;
+pub mod fused;
 pub mod json;
 pub mod profile;
 pub mod schema;

@@ -57,6 +57,14 @@ pub fn is_valid<R: Record>(schema: &Schema, record: &R) -> bool {
     !sink.failed
 }
 
+/// Whether `value`, found `depth` levels down a record, passes `node`.
+#[inline]
+pub fn node_is_valid<R: Record>(node: &Node, value: &R, depth: usize) -> bool {
+    let mut sink = FirstFailure::default();
+    let _ = check(node, value, &Path::Root, depth, &mut sink);
+    !sink.failed
+}
+
 /// Appends every error of `record` (number `index` of the input) to `errors`.
 pub fn collect<R: Record>(schema: &Schema, record: &R, index: usize, errors: &mut Vec<RecordError>) {
     let mut sink = Collect { index, errors };

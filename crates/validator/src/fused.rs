@@ -1,0 +1,222 @@
+//! Validation fused with parsing: a verdict on one JSON record read straight
+//! from its bytes, without building it.
+//!
+//! The verdict is one-sided. `true` means the text is valid JSON and the record
+//! passes every check; `false` means "invalid, or not decided here" (`const`,
+//! `enum` and `uniqueItems` on containers, unusual input), and the caller then
+//! parses the record and runs the ordinary checks, which decide and explain.
+//! So this path can only make valid records cheaper, never change a result.
+//! Scalars are checked by the ordinary checks, on a value made on the stack.
+
+use crate::check;
+use crate::json::{JsonError, Parser};
+use crate::schema::{types, Additional, ArrayChecks, Node, ObjectChecks, Schema};
+use crate::value::{Json, MAX_DEPTH};
+
+/// Not decided here: invalid, unparsable, or beyond what this path handles.
+struct Undecided;
+
+impl From<JsonError> for Undecided {
+    fn from(_: JsonError) -> Self {
+        Undecided
+    }
+}
+
+type Verdict = Result<(), Undecided>;
+
+#[inline]
+fn ensure(ok: bool) -> Verdict {
+    if ok { Ok(()) } else { Err(Undecided) }
+}
+
+/// Whether `input` holds exactly one JSON value that is valid against `schema`.
+pub fn is_valid(schema: &Schema, input: &[u8]) -> bool {
+    let mut p = Parser::new(input);
+    if value(&schema.root, &mut p, 0).is_err() {
+        return false;
+    }
+    // Only whitespace may follow.
+    matches!(p.peek(), Err(e) if e.offset == input.len())
+}
+
+fn value(node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
+    if node.always_false {
+        return Err(Undecided);
+    }
+    let c = p.peek()?;
+    let scalar = match c {
+        b'{' | b'[' => {
+            if node.trivial {
+                return skip(p, depth);
+            }
+            if node.const_value.is_some() || node.enum_values.is_some() {
+                return whole(node, p, depth);
+            }
+            return if c == b'{' { object(node, p, depth) } else { array(node, p, depth) };
+        }
+        b'"' => {
+            p.pos += 1;
+            Json::String(p.string()?)
+        }
+        b'-' | b'0'..=b'9' => Json::Number(p.number()?),
+        b't' => {
+            p.literal(b"true")?;
+            Json::Bool(true)
+        }
+        b'f' => {
+            p.literal(b"false")?;
+            Json::Bool(false)
+        }
+        b'n' => {
+            p.literal(b"null")?;
+            Json::Null
+        }
+        _ => return Err(Undecided),
+    };
+    ensure(node.trivial || check::node_is_valid(node, &&scalar, depth))
+}
+
+/// Parses the value at the cursor (checking that it is JSON) and drops it.
+fn skip(p: &mut Parser<'_>, depth: usize) -> Verdict {
+    p.parse_here(MAX_DEPTH.saturating_sub(depth))?;
+    Ok(())
+}
+
+/// Parses the value and runs the ordinary checks on it (whole-value keywords).
+fn whole(node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
+    let doc = p.parse_here(MAX_DEPTH.saturating_sub(depth))?;
+    ensure(check::node_is_valid(node, &&doc, depth))
+}
+
+fn object(node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
+    ensure(node.types == 0 || node.types & types::OBJECT != 0)?;
+    let Some(checks) = &node.object else { return skip(p, depth) };
+    if depth + 1 > MAX_DEPTH || checks.properties.len() > 64 {
+        return Err(Undecided);
+    }
+    p.pos += 1; // `{`
+    let mut seen: u64 = 0;
+    let mut count = 0usize;
+    if p.peek()? == b'}' {
+        p.pos += 1;
+    } else {
+        loop {
+            let c = p.peek()?;
+            let key = p.key(c)?;
+            count += 1;
+            entry(checks, &key, &mut seen, p, depth)?;
+            match p.peek()? {
+                b',' => p.pos += 1,
+                b'}' => {
+                    p.pos += 1;
+                    break;
+                }
+                _ => return Err(Undecided),
+            }
+        }
+    }
+    for (i, property) in checks.properties.iter().enumerate() {
+        ensure(!property.required || seen & (1 << i) != 0)?;
+    }
+    ensure(checks.min_properties.map_or(true, |m| count >= m))?;
+    ensure(checks.max_properties.map_or(true, |m| count <= m))
+}
+
+fn entry(checks: &ObjectChecks, key: &str, seen: &mut u64, p: &mut Parser<'_>, depth: usize) -> Verdict {
+    match checks.find(key) {
+        Some(i) => {
+            *seen |= 1 << i;
+            match &checks.properties[i].node {
+                Some(sub) => value(sub, p, depth + 1),
+                None => skip(p, depth + 1),
+            }
+        }
+        None => match &checks.additional {
+            Additional::Allow => skip(p, depth + 1),
+            Additional::Forbid => Err(Undecided),
+            Additional::Schema(sub) => value(sub, p, depth + 1),
+        },
+    }
+}
+
+fn array(node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
+    ensure(node.types == 0 || node.types & types::ARRAY != 0)?;
+    let Some(checks) = &node.array else { return skip(p, depth) };
+    if checks.unique_items || depth + 1 > MAX_DEPTH {
+        return Err(Undecided);
+    }
+    p.pos += 1; // `[`
+    let mut count = 0usize;
+    if p.peek()? == b']' {
+        p.pos += 1;
+    } else {
+        loop {
+            item(checks, count, p, depth)?;
+            count += 1;
+            match p.peek()? {
+                b',' => p.pos += 1,
+                b']' => {
+                    p.pos += 1;
+                    break;
+                }
+                _ => return Err(Undecided),
+            }
+        }
+    }
+    ensure(checks.min_items.map_or(true, |m| count >= m))?;
+    ensure(checks.max_items.map_or(true, |m| count <= m))
+}
+
+fn item(checks: &ArrayChecks, i: usize, p: &mut Parser<'_>, depth: usize) -> Verdict {
+    match checks.prefix_items.get(i).or(checks.items.as_deref()) {
+        Some(sub) => value(sub, p, depth + 1),
+        None => skip(p, depth + 1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::parse_value;
+
+    /// The fused verdict never says valid where the ordinary path says invalid,
+    /// and agrees on the records it decides.
+    fn agree(schema: &str, records: &[&str]) {
+        check_records(schema, records, true);
+    }
+
+    fn check_records(schema: &str, records: &[&str], decides: bool) {
+        let schema = Schema::from_json_text(schema).unwrap();
+        for r in records {
+            let fused = is_valid(&schema, r.as_bytes());
+            let ordinary = parse_value(r.as_bytes(), MAX_DEPTH).map(|d| check::is_valid(&schema, &&d)).unwrap_or(false);
+            assert!(!fused || ordinary, "fused says valid, ordinary says invalid: {r}");
+            if decides {
+                assert_eq!(fused, ordinary, "{r}");
+            }
+        }
+    }
+
+    #[test]
+    fn objects() {
+        let schema = r#"{"type":"object","properties":{"a":{"type":"integer","minimum":0},"b":{"type":"string","maxLength":3},"c":{}},"required":["a"],"additionalProperties":false,"maxProperties":3}"#;
+        agree(schema, &[
+            r#"{"a": 1}"#, r#"{"a": -1}"#, r#"{"b": "x"}"#, r#"{"a": 1, "b": "abcd"}"#, r#"{"a": 1, "d": 1}"#,
+            r#"{"a": 1, "c": [1, {"x": [2]}]}"#, r#"{"a": 1, "c": [1, {"x": [2}]}"#, r#"{"a": 1,}"#, r#"{"a" 1}"#,
+            r#"{"a": 1} x"#, r#"  {"a": 1}  "#, r#"[]"#, r#"{"a": 1.0}"#, r#"{"a": 1.5}"#, r#"{"a":1,"b":"x","c":null,"a":2}"#,
+            r#"{"a": 1, "b": "\u00e9\u00e9\u00e9"}"#, r#"{"a": 1, "b": "\u00e9\u00e9\u00e9\u00e9"}"#, "{\"a\": 1, \"b\": \"\\ud800\"}",
+        ]);
+    }
+
+    #[test]
+    fn arrays_and_scalars() {
+        let schema = r#"{"type":"array","prefixItems":[{"type":"string"}],"items":{"type":"number","multipleOf":0.5},"minItems":1,"maxItems":3}"#;
+        agree(schema, &[r#"["a"]"#, r#"[]"#, r#"["a", 1.5, 2]"#, r#"["a", 1.25]"#, r#"[1]"#, r#"["a",1,2,3]"#, r#"["a",]"#, r#"["a" 1]"#]);
+        agree(r#"{"enum":[[1,2],{"a":1}]}"#, &[r#"[1,2]"#, r#"[1,2.0]"#, r#"{"a":1.0}"#, r#"{"a":2}"#, r#"3"#]);
+        // Left to the ordinary path: never valid here.
+        check_records(r#"{"type":"array","uniqueItems":true}"#, &[r#"[1,2]"#, r#"[1,1.0]"#], false);
+        agree(r#"{"type":["string","null"],"format":"email"}"#, &[r#""a@b.co""#, r#""nope""#, "null", "1"]);
+        agree("false", &["1", "{}"]);
+        agree("true", &["1", "{\"a\": [1, 2]}", "{\"a\": [1, 2}"]);
+    }
+}
