@@ -1,4 +1,6 @@
-# ruff: noqa: UP006, UP007, UP035, UP045 - msgspec evaluates these annotations at run time, and `X | None` needs Python 3.10
+# ruff: noqa: UP006, UP035, FA100 - msgspec reads these annotations at run time: real objects (no
+# `from __future__ import annotations`, whose strings cost ~15 ms to evaluate on the first
+# decode) in a form Python 3.9 accepts (`Optional`, `List`).
 """Archive files: the MAP-Elites grid of elites with their evidence and provenance.
 
 An archive is data. It is decoded with msgspec into the strict types below (unknown fields,
@@ -13,22 +15,15 @@ measured. Use :func:`descriptor` wherever a profile is assigned to a cell, so th
 and the selector agree.
 """
 
-from __future__ import annotations
-
 import bisect
 import contextlib
 import datetime as _dt
 import math
 import os
-import random
 import sys
-import tempfile
-from importlib import resources
-from pathlib import Path
 from typing import Annotated, Any, Dict, List, Literal, NoReturn, Optional, Sequence, Tuple, Union
 
 import msgspec
-import orjson
 from msgspec import Meta
 
 from . import hardware as _hardware
@@ -409,6 +404,8 @@ def check_archive(archive: ArchiveFile, source: str = "<archive>") -> None:
 
 def encode_archive(archive: ArchiveFile) -> bytes:
     """The archive as indented JSON bytes (orjson), after :func:`check_archive`."""
+    import orjson  # here: only writers need it
+
     check_archive(archive)
     doc = msgspec.to_builtins(archive)
     try:
@@ -439,6 +436,8 @@ def atomic_write_bytes(path: Union[str, os.PathLike[str]], data: bytes) -> None:
         mode = os.stat(target).st_mode & 0o7777
     except OSError:
         mode = 0o644
+    import tempfile  # here: writing is rare, importing it costs a few ms
+
     try:
         fd, tmp = tempfile.mkstemp(
             dir=folder, prefix=f".{os.path.basename(target)}.", suffix=".tmp"
@@ -473,8 +472,14 @@ def atomic_write_bytes(path: Union[str, os.PathLike[str]], data: bytes) -> None:
 
 
 def shipped_archive() -> Any:
-    """The archive inside the installed package (``satya_adapt/archives/default.json``), as an
-    ``importlib.resources`` file (a :class:`pathlib.Path` for an ordinary install)."""
+    """The archive inside the installed package (``satya_adapt/archives/default.json``): its
+    path (a str) when the package lives in a folder (any ordinary install), else an
+    ``importlib.resources`` file (a zipped package)."""
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "archives", "default.json")
+    if os.path.isfile(here):
+        return here
+    from importlib import resources  # ~5 ms to import; only for unusual loaders
+
     return resources.files("satya_adapt").joinpath("archives", "default.json")
 
 
@@ -492,25 +497,29 @@ def discover_archive(archive: Optional[Union[str, os.PathLike[str]]] = None) -> 
     return "shipped", shipped_archive()
 
 
-def repo_archive_path() -> Path:
+def repo_archive_path() -> str:
     """``archives/default.json`` of the source checkout this package sits in."""
-    return Path(__file__).resolve().parent.parent / "archives" / "default.json"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return os.path.join(root, "archives", "default.json")
 
 
-def sync_shipped_archive(source: Optional[Union[str, os.PathLike[str]]] = None) -> Path:
+def sync_shipped_archive(source: Optional[Union[str, os.PathLike[str]]] = None) -> str:
     """Copies the repository's archive (``archives/default.json``, or ``source``) to the package
     copy ``satya_adapt/archives/default.json`` that wheels ship, after checking it decodes.
+    Returns the path of the copy.
 
     Call it whenever ``archives/default.json`` is rewritten; a test fails when they differ.
     """
-    src = Path(source) if source is not None else repo_archive_path()
+    src = os.fspath(source) if source is not None else repo_archive_path()
     try:
-        data = src.read_bytes()
+        with open(src, "rb") as f:
+            data = f.read()
     except OSError as exc:
         raise ArchiveError(f"{src}: cannot read the archive: {exc.strerror or exc}") from None
-    decode_archive(data, str(src))
-    dest = Path(__file__).resolve().parent / "archives" / "default.json"
-    dest.parent.mkdir(exist_ok=True)
+    decode_archive(data, src)
+    folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "archives")
+    os.makedirs(folder, exist_ok=True)
+    dest = os.path.join(folder, "default.json")
     atomic_write_bytes(dest, data)
     return dest
 
@@ -723,6 +732,8 @@ def _from_json(value: Any) -> Any:
 def rng_state_to_json(rng: Any) -> Dict[str, Any]:
     """The state of a :class:`random.Random` or a numpy ``Generator`` as JSON values
     (integers wider than 64 bits become ``{"$int": "<decimal>"}``), for ``optimizer.random_state``."""
+    import random
+
     if isinstance(rng, random.Random):
         version, internal, gauss = rng.getstate()
         return {"kind": "python", "state": [version, list(internal), gauss]}
@@ -736,6 +747,8 @@ def rng_from_json(state: Any) -> Any:
     """The random generator :func:`rng_state_to_json` described, in that state."""
     if not isinstance(state, dict) or state.get("kind") not in ("python", "numpy"):
         raise ArchiveError("`optimizer.random_state` is not a state written by rng_state_to_json")
+    import random
+
     try:
         if state["kind"] == "python":
             version, internal, gauss = state["state"]

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import os
-import platform
 import sys
 from typing import NamedTuple
 
@@ -30,6 +29,7 @@ __all__ = [
     "cpu_info",
     "current",
     "gil_enabled",
+    "machine",
     "minor_version",
     "package_version",
     "parse_cpuinfo",
@@ -87,11 +87,23 @@ def cpu_info() -> dict[str, str]:
             info = parse_cpuinfo(f.read())
     except OSError:
         info = {"model": "", "vendor": "", "family": ""}
-    if not info["model"]:
-        info["model"] = platform.processor()
-    if not info["vendor"]:
-        info["vendor"] = platform.processor()
+    if not info["model"] or not info["vendor"]:
+        import platform  # imported here: ~10 ms, only where /proc/cpuinfo says nothing
+
+        info["model"] = info["model"] or platform.processor()
+        info["vendor"] = info["vendor"] or platform.processor()
     return info
+
+
+def machine() -> str:
+    """The CPU architecture, as ``platform.machine()`` names it (without importing platform
+    where ``os.uname`` exists)."""
+    uname = getattr(os, "uname", None)
+    if uname is not None:
+        return str(uname().machine)
+    import platform
+
+    return platform.machine()
 
 
 def usable_cores() -> int:
@@ -137,7 +149,7 @@ def current() -> HardwareClass:
     """The class of this process (computed once)."""
     cpu = cpu_info()
     return HardwareClass(
-        machine=platform.machine(),
+        machine=machine(),
         cpu_vendor=cpu["vendor"],
         cpu_family=cpu["family"],
         usable_cores=usable_cores(),
