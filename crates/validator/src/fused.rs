@@ -56,9 +56,30 @@ fn value(node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
         }
         b'"' => {
             p.pos += 1;
-            Json::String(p.string()?)
+            let s = p.string()?;
+            if node.const_value.is_none() && node.enum_values.is_none() {
+                ensure(node.types == 0 || node.types & types::STRING != 0)?;
+                return match &node.string {
+                    None => Ok(()),
+                    Some(checks) => ensure(check::string_is_valid(checks, &s)),
+                };
+            }
+            Json::String(s)
         }
-        b'-' | b'0'..=b'9' => Json::Number(p.number()?),
+        b'-' | b'0'..=b'9' => {
+            let n = p.number()?;
+            if node.const_value.is_none() && node.enum_values.is_none() {
+                let type_ok = node.types == 0
+                    || node.types & types::NUMBER != 0
+                    || (node.types & types::INTEGER != 0 && n.is_integer());
+                ensure(type_ok && n.is_finite())?;
+                return match &node.number {
+                    None => Ok(()),
+                    Some(checks) => ensure(check::number_is_valid(checks, &n)),
+                };
+            }
+            Json::Number(n)
+        }
         b't' => {
             p.literal(b"true")?;
             Json::Bool(true)
@@ -97,6 +118,8 @@ fn object(node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
     p.pos += 1; // `{`
     let mut seen: u64 = 0;
     let mut count = 0usize;
+    // Records usually list keys in schema order: try the next property first.
+    let mut hint = 0usize;
     if p.peek()? == b'}' {
         p.pos += 1;
     } else {
@@ -104,7 +127,7 @@ fn object(node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
             let c = p.peek()?;
             let key = p.key(c)?;
             count += 1;
-            entry(checks, &key, &mut seen, p, depth)?;
+            entry(checks, &key, &mut seen, &mut hint, p, depth)?;
             match p.peek()? {
                 b',' => p.pos += 1,
                 b'}' => {
@@ -122,10 +145,15 @@ fn object(node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
     ensure(checks.max_properties.map_or(true, |m| count <= m))
 }
 
-fn entry(checks: &ObjectChecks, key: &str, seen: &mut u64, p: &mut Parser<'_>, depth: usize) -> Verdict {
-    match checks.find(key) {
+fn entry(checks: &ObjectChecks, key: &str, seen: &mut u64, hint: &mut usize, p: &mut Parser<'_>, depth: usize) -> Verdict {
+    let found = match checks.properties.get(*hint) {
+        Some(property) if property.name == key => Some(*hint),
+        _ => checks.find(key),
+    };
+    match found {
         Some(i) => {
             *seen |= 1 << i;
+            *hint = i + 1;
             match &checks.properties[i].node {
                 Some(sub) => value(sub, p, depth + 1),
                 None => skip(p, depth + 1),

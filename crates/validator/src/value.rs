@@ -239,6 +239,10 @@ pub trait Record: Sized + Copy {
     fn as_number(&self) -> Number;
     /// Only for [`Kind::String`]; `None` when the string is not valid Unicode.
     fn as_str(&self) -> Option<&str>;
+    /// Only for [`Kind::String`]: whether it is valid Unicode (cheaper than `as_str`).
+    fn is_valid_unicode(&self) -> bool {
+        self.as_str().is_some()
+    }
     /// Only for [`Kind::Array`].
     fn array_len(&self) -> usize;
     /// Only for [`Kind::Array`]: item `i`, if there is one.

@@ -65,6 +65,22 @@ pub fn node_is_valid<R: Record>(node: &Node, value: &R, depth: usize) -> bool {
     !sink.failed
 }
 
+/// Whether a string passes the string keywords of a node.
+#[inline]
+pub fn string_is_valid(checks: &crate::schema::StringChecks, s: &str) -> bool {
+    let mut sink = FirstFailure::default();
+    let _ = string::check_str(checks, s, &Path::Root, &mut sink);
+    !sink.failed
+}
+
+/// Whether a number passes the number keywords of a node.
+#[inline]
+pub fn number_is_valid(checks: &crate::schema::NumberChecks, n: &crate::value::Number) -> bool {
+    let mut sink = FirstFailure::default();
+    let _ = number::check(checks, n, &Path::Root, &mut sink);
+    !sink.failed
+}
+
 /// Appends every error of `record` (number `index` of the input) to `errors`.
 pub fn collect<R: Record>(schema: &Schema, record: &R, index: usize, errors: &mut Vec<RecordError>) {
     let mut sink = Collect { index, errors };
@@ -163,7 +179,7 @@ pub(crate) fn check<R: Record, S: Sink>(node: &Node, value: &R, path: &Path<'_>,
     match kind {
         Kind::String => match &node.string {
             Some(checks) => string::check(checks, value, path, sink),
-            None if value.as_str().is_none() => sink.fail(path, "json", || "String is not valid Unicode".to_string()),
+            None if !value.is_valid_unicode() => sink.fail(path, "json", || "String is not valid Unicode".to_string()),
             None => ControlFlow::Continue(()),
         },
         Kind::Number => match (&node.number, &number) {

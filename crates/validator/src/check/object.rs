@@ -16,14 +16,13 @@ use crate::value::{EntryKey, Record};
 const STACK_PROPERTIES: usize = 32;
 
 pub(super) fn check<R: Record, S: Sink>(checks: &ObjectChecks, value: &R, path: &Path<'_>, depth: usize, sink: &mut S) -> ControlFlow<()> {
-    let len = value.object_len();
     if let Some(min) = checks.min_properties {
-        if len < min {
+        if value.object_len() < min {
             sink.fail(path, "minProperties", || format!("Object has fewer than {min} properties"))?;
         }
     }
     if let Some(max) = checks.max_properties {
-        if len > max {
+        if value.object_len() > max {
             sink.fail(path, "maxProperties", || format!("Object has more than {max} properties"))?;
         }
     }

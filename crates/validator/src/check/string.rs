@@ -11,6 +11,11 @@ pub(super) fn check<R: Record, S: Sink>(checks: &StringChecks, value: &R, path: 
     let Some(s) = value.as_str() else {
         return sink.fail(path, "json", || "String is not valid Unicode".to_string());
     };
+    check_str(checks, s, path, sink)
+}
+
+#[inline]
+pub(super) fn check_str<S: Sink>(checks: &StringChecks, s: &str, path: &Path<'_>, sink: &mut S) -> ControlFlow<()> {
     if checks.min_length.is_some() || checks.max_length.is_some() {
         let length = char_count(s);
         if let Some(min) = checks.min_length {
