@@ -610,3 +610,123 @@ def test_knn_matches_scikit_learn() -> None:
         threads = min(math.floor(t + 0.5), -(-batch // micro))
         assert g == BatchConfig(batch, micro, threads, "archive-knn")
     assert len(knn) > 40, len(knn)
+
+
+# -- through the Validator --------------------------------------------------------------------
+
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer", "minimum": 0},
+        "name": {"type": "string", "minLength": 2},
+    },
+    "required": ["id", "name"],
+}
+
+
+def records(n: int) -> list[dict[str, Any]]:
+    return [{"id": i if i % 7 else -i - 1, "name": "ab" if i % 5 else "a"} for i in range(n)]
+
+
+def archive_for(tmp_path: Path, prof: Any, elite: Any, hardware: Any = None) -> Path:
+    """An archive file with one cell: ``elite`` at the descriptor of ``prof`` (this machine)."""
+    from satya_adapt.hardware import current
+
+    path = tmp_path / "archive.json"
+    grid = KIND_SIZE_GRID
+    A.write_archive(archive([cell(grid, prof, elite)], hardware=hardware or current()), path)
+    return path
+
+
+def test_validator_uses_the_archive(tmp_path: Path) -> None:
+    from satya_adapt import Validator
+
+    recs = records(3000)
+    prof = Validator(SCHEMA).profile(recs)
+    path = archive_for(tmp_path, prof, (512, 128, 1))
+    v = Validator(SCHEMA, archive=path)
+    result = v.validate_batch(recs)
+    assert result.config == BatchConfig(512, 128, 1, "archive-exact")
+    assert result.stats.chunks == 6  # 3000 records in chunks of 512
+    reference = Validator(SCHEMA, adapt=False).validate_batch(recs)
+    assert result.valid == reference.valid
+    assert result.errors == reference.errors
+    explained = v.explain(recs)
+    assert explained["step"] == "archive-exact"
+    assert explained["config"] == {
+        "batch_size": 512,
+        "micro_batch_size": 128,
+        "threads": 1,
+        "source": "archive-exact",
+    }
+    assert v.validate_batch(recs, batch_size=1000).config == BatchConfig(
+        1000, 128, 1, "explicit+archive-exact"
+    )
+
+
+@pytest.mark.parametrize("kind", ["truncated", "wrong-version", "unknown-field"])
+def test_validator_with_a_broken_archive_warns_once_and_stays_correct(
+    tmp_path: Path, kind: str
+) -> None:
+    from satya_adapt import Validator
+
+    path = tmp_path / "archive.json"
+    path.write_bytes(broken_files()[kind])
+    recs = records(500)
+    reference = Validator(SCHEMA, adapt=False).validate_batch(recs)
+    v = Validator(SCHEMA, archive=path)
+    with pytest.warns(ArchiveWarning) as record:
+        results = [v.validate_batch(recs) for _ in range(3)]
+    assert len(record) == 1
+    assert str(record[0].message).endswith(EXPECTED_PROBLEM[kind])
+    for r in results:
+        assert r.config.source == "heuristic"
+        assert r.config.batch_size == 500  # clamped to the call
+        assert (r.valid, r.errors) == (reference.valid, reference.errors)
+    data = orjson.dumps(recs)
+    assert Validator(SCHEMA, archive=path).validate_json(data).valid == reference.valid
+
+
+def test_environment_variable_names_the_archive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from satya_adapt import Validator
+
+    recs = records(3000)
+    prof = Validator(SCHEMA).profile(recs)
+    path = archive_for(tmp_path, prof, (1024, 256, 1))
+    monkeypatch.setenv("SATYA_ADAPT_ARCHIVE", str(path))
+    assert Validator(SCHEMA).validate_batch(recs).config == BatchConfig(
+        1024, 256, 1, "archive-exact"
+    )
+    monkeypatch.setenv("SATYA_ADAPT_ARCHIVE", str(tmp_path / "missing.json"))
+    with pytest.warns(ArchiveWarning, match="not found"):
+        got = Validator(SCHEMA).validate_batch(recs).config.source
+    assert got == "heuristic"
+
+
+def test_validators_in_threads_share_the_selector(tmp_path: Path) -> None:
+    from satya_adapt import Validator
+
+    recs = records(2000)
+    prof = Validator(SCHEMA).profile(recs)
+    path = archive_for(tmp_path, prof, (256, 64, 1))
+    reference = Validator(SCHEMA, adapt=False).validate_batch(recs)
+    validators = [Validator(SCHEMA, archive=path) for _ in range(4)]
+    out: list[Any] = [None] * 8
+    barrier = threading.Barrier(8)
+
+    def work(k: int) -> None:
+        barrier.wait()
+        v = validators[k % 4]
+        out[k] = [v.validate_batch(recs[: 500 + 100 * j]) for j in range(16)]
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert Selector.shared(path)._fast  # one shared cache filled by all
+    for results in out:
+        assert [r.valid for r in results] == [reference.valid[: 500 + 100 * j] for j in range(16)]
+        assert results[-1].config.source in ("archive-exact", "archive-nearest", "archive-knn")
