@@ -14,8 +14,8 @@ use rayon::prelude::*;
 use rayon::{ThreadPool, ThreadPoolBuilder};
 
 use crate::check;
-use crate::fused;
 use crate::error::RecordError;
+use crate::fused;
 use crate::json::{parse_value, JsonErrorKind};
 use crate::schema::Schema;
 use crate::value::{Record, MAX_DEPTH};
@@ -43,7 +43,9 @@ impl std::fmt::Display for EngineError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             EngineError::InvalidJson { message, .. } => write!(f, "invalid JSON array: {message}"),
-            EngineError::Panic(m) => write!(f, "internal error in the validator (please report it): {m}"),
+            EngineError::Panic(m) => {
+                write!(f, "internal error in the validator (please report it): {m}")
+            }
             EngineError::Pool(m) => write!(f, "could not start the thread pool: {m}"),
         }
     }
@@ -67,7 +69,9 @@ impl ChunkOutcome {
             + self
                 .errors
                 .iter()
-                .map(|e| std::mem::size_of::<RecordError>() + e.path.capacity() + e.message.capacity())
+                .map(|e| {
+                    std::mem::size_of::<RecordError>() + e.path.capacity() + e.message.capacity()
+                })
                 .sum::<usize>()
     }
 
@@ -129,7 +133,8 @@ where
         return Ok(ChunkOutcome::default());
     }
     if knobs.threads <= 1 {
-        let mut out = catch_unwind(AssertUnwindSafe(|| task(0..len))).map_err(|p| EngineError::Panic(panic_message(&*p)))??;
+        let mut out = catch_unwind(AssertUnwindSafe(|| task(0..len)))
+            .map_err(|p| EngineError::Panic(panic_message(&*p)))??;
         out.tasks = 1;
         return Ok(out);
     }
@@ -146,7 +151,10 @@ where
         })
     }))
     .map_err(|p| EngineError::Panic(panic_message(&*p)))?;
-    let mut out = ChunkOutcome { valid: Vec::with_capacity(len), ..ChunkOutcome::default() };
+    let mut out = ChunkOutcome {
+        valid: Vec::with_capacity(len),
+        ..ChunkOutcome::default()
+    };
     for r in results {
         out.append(r?);
     }
@@ -163,7 +171,10 @@ pub fn validate_records<R: Record + Sync>(
     knobs: Knobs,
 ) -> Result<ChunkOutcome, EngineError> {
     let mut out = run_tasks(records.len(), knobs, |range| {
-        let mut out = ChunkOutcome { valid: Vec::with_capacity(range.len()), ..ChunkOutcome::default() };
+        let mut out = ChunkOutcome {
+            valid: Vec::with_capacity(range.len()),
+            ..ChunkOutcome::default()
+        };
         for i in range {
             let ok = check::validate(schema, &records[i], first_index + i, &mut out.errors);
             out.valid.push(ok);
@@ -185,7 +196,10 @@ pub fn validate_spans(
     on_parse_error: OnParseError,
 ) -> Result<ChunkOutcome, EngineError> {
     let mut out = run_tasks(spans.len(), knobs, |range| {
-        let mut out = ChunkOutcome { valid: Vec::with_capacity(range.len()), ..ChunkOutcome::default() };
+        let mut out = ChunkOutcome {
+            valid: Vec::with_capacity(range.len()),
+            ..ChunkOutcome::default()
+        };
         for i in range {
             let span = &spans[i];
             let index = first_index + i;
@@ -219,7 +233,10 @@ pub fn validate_spans(
                         let offset = span.range.start + e.offset;
                         return Err(EngineError::InvalidJson {
                             offset,
-                            message: format!("element {index}: {}", relocate(&e.to_string(), e.offset, offset)),
+                            message: format!(
+                                "element {index}: {}",
+                                relocate(&e.to_string(), e.offset, offset)
+                            ),
                         });
                     }
                 },
@@ -246,7 +263,12 @@ mod tests {
     const SCHEMA: &str = r#"{"type":"object","properties":{"a":{"type":"integer","minimum":0},"b":{"type":"string","pattern":"^x+$"}},"required":["a"]}"#;
 
     fn spans_of_array(input: &[u8]) -> Vec<Span> {
-        ArrayElements::new(input).map(|r| Span { range: r.unwrap(), line: 0 }).collect()
+        ArrayElements::new(input)
+            .map(|r| Span {
+                range: r.unwrap(),
+                line: 0,
+            })
+            .collect()
     }
 
     fn records(n: usize) -> Vec<u8> {
@@ -265,15 +287,39 @@ mod tests {
         let schema = Schema::from_json_text(SCHEMA).unwrap();
         let input = records(103);
         let spans = spans_of_array(&input);
-        let reference = validate_spans(&schema, &input, &spans, 0, Knobs { batch_size: 1000, micro_batch_size: 1000, threads: 1 }, OnParseError::Fail).unwrap();
+        let reference = validate_spans(
+            &schema,
+            &input,
+            &spans,
+            0,
+            Knobs {
+                batch_size: 1000,
+                micro_batch_size: 1000,
+                threads: 1,
+            },
+            OnParseError::Fail,
+        )
+        .unwrap();
         assert_eq!(reference.valid.iter().filter(|v| !**v).count(), 42);
         for threads in [1, 2, 3, 8] {
             for m in [1, 7, 64, 500] {
-                let knobs = Knobs { batch_size: 1000, micro_batch_size: m, threads };
-                let out = validate_spans(&schema, &input, &spans, 0, knobs, OnParseError::Fail).unwrap();
+                let knobs = Knobs {
+                    batch_size: 1000,
+                    micro_batch_size: m,
+                    threads,
+                };
+                let out =
+                    validate_spans(&schema, &input, &spans, 0, knobs, OnParseError::Fail).unwrap();
                 assert_eq!(out.valid, reference.valid);
                 assert_eq!(out.errors, reference.errors);
-                assert_eq!(out.tasks, if threads == 1 { 1 } else { 103usize.div_ceil(m) });
+                assert_eq!(
+                    out.tasks,
+                    if threads == 1 {
+                        1
+                    } else {
+                        103usize.div_ceil(m)
+                    }
+                );
             }
         }
     }
@@ -282,29 +328,83 @@ mod tests {
     fn errors_carry_global_indexes_and_paths() {
         let schema = Schema::from_json_text(SCHEMA).unwrap();
         let input = br#"[{"a": -1, "b": "y"}]"#;
-        let out = validate_spans(&schema, input, &spans_of_array(input), 10, Knobs { batch_size: 1, micro_batch_size: 1, threads: 1 }, OnParseError::Fail).unwrap();
+        let out = validate_spans(
+            &schema,
+            input,
+            &spans_of_array(input),
+            10,
+            Knobs {
+                batch_size: 1,
+                micro_batch_size: 1,
+                threads: 1,
+            },
+            OnParseError::Fail,
+        )
+        .unwrap();
         assert_eq!(out.valid, vec![false]);
-        let got: Vec<(usize, &str, &str, &str)> = out.errors.iter().map(|e| (e.index, e.path.as_str(), e.keyword, e.message.as_str())).collect();
-        assert_eq!(got, vec![(10, "/a", "minimum", "Must be >= 0, got -1"), (10, "/b", "pattern", "String does not match `^x+$`")]);
+        let got: Vec<(usize, &str, &str, &str)> = out
+            .errors
+            .iter()
+            .map(|e| (e.index, e.path.as_str(), e.keyword, e.message.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (10, "/a", "minimum", "Must be >= 0, got -1"),
+                (10, "/b", "pattern", "String does not match `^x+$`")
+            ]
+        );
     }
 
     #[test]
     fn ndjson_bad_lines_are_record_errors() {
         let schema = Schema::from_json_text(SCHEMA).unwrap();
         let input = b"{\"a\": 1}\n{\"a\": \n\n{\"a\": 2}\n";
-        let spans: Vec<Span> = NdjsonLines::new(input).map(|(line, range)| Span { range, line }).collect();
-        let out = validate_spans(&schema, input, &spans, 0, Knobs { batch_size: 10, micro_batch_size: 1, threads: 2 }, OnParseError::RecordError).unwrap();
+        let spans: Vec<Span> = NdjsonLines::new(input)
+            .map(|(line, range)| Span { range, line })
+            .collect();
+        let out = validate_spans(
+            &schema,
+            input,
+            &spans,
+            0,
+            Knobs {
+                batch_size: 10,
+                micro_batch_size: 1,
+                threads: 2,
+            },
+            OnParseError::RecordError,
+        )
+        .unwrap();
         assert_eq!(out.valid, vec![true, false, true]);
         assert_eq!(out.errors.len(), 1);
         assert_eq!(out.errors[0].keyword, "json");
-        assert!(out.errors[0].message.starts_with("Invalid JSON on line 2: "), "{}", out.errors[0].message);
+        assert!(
+            out.errors[0]
+                .message
+                .starts_with("Invalid JSON on line 2: "),
+            "{}",
+            out.errors[0].message
+        );
     }
 
     #[test]
     fn broken_array_element_fails_the_chunk() {
         let schema = Schema::from_json_text(SCHEMA).unwrap();
         let input = br#"[{"a": 1}, {"a": tru}]"#;
-        let err = validate_spans(&schema, input, &spans_of_array(input), 0, Knobs { batch_size: 10, micro_batch_size: 10, threads: 1 }, OnParseError::Fail).unwrap_err();
+        let err = validate_spans(
+            &schema,
+            input,
+            &spans_of_array(input),
+            0,
+            Knobs {
+                batch_size: 10,
+                micro_batch_size: 10,
+                threads: 1,
+            },
+            OnParseError::Fail,
+        )
+        .unwrap_err();
         assert!(matches!(err, EngineError::InvalidJson { .. }), "{err:?}");
     }
 
@@ -313,10 +413,35 @@ mod tests {
         let schema = Schema::from_json_text(SCHEMA).unwrap();
         let input = records(50);
         let spans = spans_of_array(&input);
-        let docs: Vec<Json> = spans.iter().map(|s| parse_value(&input[s.range.clone()], MAX_DEPTH).unwrap()).collect();
+        let docs: Vec<Json> = spans
+            .iter()
+            .map(|s| parse_value(&input[s.range.clone()], MAX_DEPTH).unwrap())
+            .collect();
         let refs: Vec<&Json> = docs.iter().collect();
-        let a = validate_records(&schema, &refs, 0, Knobs { batch_size: 50, micro_batch_size: 3, threads: 2 }).unwrap();
-        let b = validate_spans(&schema, &input, &spans, 0, Knobs { batch_size: 50, micro_batch_size: 50, threads: 1 }, OnParseError::Fail).unwrap();
+        let a = validate_records(
+            &schema,
+            &refs,
+            0,
+            Knobs {
+                batch_size: 50,
+                micro_batch_size: 3,
+                threads: 2,
+            },
+        )
+        .unwrap();
+        let b = validate_spans(
+            &schema,
+            &input,
+            &spans,
+            0,
+            Knobs {
+                batch_size: 50,
+                micro_batch_size: 50,
+                threads: 1,
+            },
+            OnParseError::Fail,
+        )
+        .unwrap();
         assert_eq!(a.valid, b.valid);
         assert_eq!(a.errors, b.errors);
     }

@@ -26,7 +26,11 @@ type Verdict = Result<(), Undecided>;
 
 #[inline]
 fn ensure(ok: bool) -> Verdict {
-    if ok { Ok(()) } else { Err(Undecided) }
+    if ok {
+        Ok(())
+    } else {
+        Err(Undecided)
+    }
 }
 
 /// Whether `input` holds exactly one JSON value that is valid against `schema`.
@@ -52,7 +56,11 @@ fn value(node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
             if node.const_value.is_some() || node.enum_values.is_some() {
                 return whole(node, p, depth);
             }
-            return if c == b'{' { object(node, p, depth) } else { array(node, p, depth) };
+            return if c == b'{' {
+                object(node, p, depth)
+            } else {
+                array(node, p, depth)
+            };
         }
         b'"' => {
             p.pos += 1;
@@ -111,7 +119,9 @@ fn whole(node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
 
 fn object(node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
     ensure(node.types == 0 || node.types & types::OBJECT != 0)?;
-    let Some(checks) = &node.object else { return skip(p, depth) };
+    let Some(checks) = &node.object else {
+        return skip(p, depth);
+    };
     if depth + 1 > MAX_DEPTH || checks.properties.len() > 64 {
         return Err(Undecided);
     }
@@ -141,11 +151,18 @@ fn object(node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
     for (i, property) in checks.properties.iter().enumerate() {
         ensure(!property.required || seen & (1 << i) != 0)?;
     }
-    ensure(checks.min_properties.map_or(true, |m| count >= m))?;
-    ensure(checks.max_properties.map_or(true, |m| count <= m))
+    ensure(checks.min_properties.is_none_or(|m| count >= m))?;
+    ensure(checks.max_properties.is_none_or(|m| count <= m))
 }
 
-fn entry(checks: &ObjectChecks, key: &str, seen: &mut u64, hint: &mut usize, p: &mut Parser<'_>, depth: usize) -> Verdict {
+fn entry(
+    checks: &ObjectChecks,
+    key: &str,
+    seen: &mut u64,
+    hint: &mut usize,
+    p: &mut Parser<'_>,
+    depth: usize,
+) -> Verdict {
     let found = match checks.properties.get(*hint) {
         Some(property) if property.name == key => Some(*hint),
         _ => checks.find(key),
@@ -169,7 +186,9 @@ fn entry(checks: &ObjectChecks, key: &str, seen: &mut u64, hint: &mut usize, p: 
 
 fn array(node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
     ensure(node.types == 0 || node.types & types::ARRAY != 0)?;
-    let Some(checks) = &node.array else { return skip(p, depth) };
+    let Some(checks) = &node.array else {
+        return skip(p, depth);
+    };
     if checks.unique_items || depth + 1 > MAX_DEPTH {
         return Err(Undecided);
     }
@@ -191,8 +210,8 @@ fn array(node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
             }
         }
     }
-    ensure(checks.min_items.map_or(true, |m| count >= m))?;
-    ensure(checks.max_items.map_or(true, |m| count <= m))
+    ensure(checks.min_items.is_none_or(|m| count >= m))?;
+    ensure(checks.max_items.is_none_or(|m| count <= m))
 }
 
 fn item(checks: &ArrayChecks, i: usize, p: &mut Parser<'_>, depth: usize) -> Verdict {
@@ -217,8 +236,13 @@ mod tests {
         let schema = Schema::from_json_text(schema).unwrap();
         for r in records {
             let fused = is_valid(&schema, r.as_bytes());
-            let ordinary = parse_value(r.as_bytes(), MAX_DEPTH).map(|d| check::is_valid(&schema, &&d)).unwrap_or(false);
-            assert!(!fused || ordinary, "fused says valid, ordinary says invalid: {r}");
+            let ordinary = parse_value(r.as_bytes(), MAX_DEPTH)
+                .map(|d| check::is_valid(&schema, &&d))
+                .unwrap_or(false);
+            assert!(
+                !fused || ordinary,
+                "fused says valid, ordinary says invalid: {r}"
+            );
             if decides {
                 assert_eq!(fused, ordinary, "{r}");
             }
@@ -228,22 +252,67 @@ mod tests {
     #[test]
     fn objects() {
         let schema = r#"{"type":"object","properties":{"a":{"type":"integer","minimum":0},"b":{"type":"string","maxLength":3},"c":{}},"required":["a"],"additionalProperties":false,"maxProperties":3}"#;
-        agree(schema, &[
-            r#"{"a": 1}"#, r#"{"a": -1}"#, r#"{"b": "x"}"#, r#"{"a": 1, "b": "abcd"}"#, r#"{"a": 1, "d": 1}"#,
-            r#"{"a": 1, "c": [1, {"x": [2]}]}"#, r#"{"a": 1, "c": [1, {"x": [2}]}"#, r#"{"a": 1,}"#, r#"{"a" 1}"#,
-            r#"{"a": 1} x"#, r#"  {"a": 1}  "#, r#"[]"#, r#"{"a": 1.0}"#, r#"{"a": 1.5}"#, r#"{"a":1,"b":"x","c":null,"a":2}"#,
-            r#"{"a": 1, "b": "\u00e9\u00e9\u00e9"}"#, r#"{"a": 1, "b": "\u00e9\u00e9\u00e9\u00e9"}"#, "{\"a\": 1, \"b\": \"\\ud800\"}",
-        ]);
+        agree(
+            schema,
+            &[
+                r#"{"a": 1}"#,
+                r#"{"a": -1}"#,
+                r#"{"b": "x"}"#,
+                r#"{"a": 1, "b": "abcd"}"#,
+                r#"{"a": 1, "d": 1}"#,
+                r#"{"a": 1, "c": [1, {"x": [2]}]}"#,
+                r#"{"a": 1, "c": [1, {"x": [2}]}"#,
+                r#"{"a": 1,}"#,
+                r#"{"a" 1}"#,
+                r#"{"a": 1} x"#,
+                r#"  {"a": 1}  "#,
+                r#"[]"#,
+                r#"{"a": 1.0}"#,
+                r#"{"a": 1.5}"#,
+                r#"{"a":1,"b":"x","c":null,"a":2}"#,
+                r#"{"a": 1, "b": "\u00e9\u00e9\u00e9"}"#,
+                r#"{"a": 1, "b": "\u00e9\u00e9\u00e9\u00e9"}"#,
+                "{\"a\": 1, \"b\": \"\\ud800\"}",
+            ],
+        );
     }
 
     #[test]
     fn arrays_and_scalars() {
         let schema = r#"{"type":"array","prefixItems":[{"type":"string"}],"items":{"type":"number","multipleOf":0.5},"minItems":1,"maxItems":3}"#;
-        agree(schema, &[r#"["a"]"#, r#"[]"#, r#"["a", 1.5, 2]"#, r#"["a", 1.25]"#, r#"[1]"#, r#"["a",1,2,3]"#, r#"["a",]"#, r#"["a" 1]"#]);
-        agree(r#"{"enum":[[1,2],{"a":1}]}"#, &[r#"[1,2]"#, r#"[1,2.0]"#, r#"{"a":1.0}"#, r#"{"a":2}"#, r#"3"#]);
+        agree(
+            schema,
+            &[
+                r#"["a"]"#,
+                r#"[]"#,
+                r#"["a", 1.5, 2]"#,
+                r#"["a", 1.25]"#,
+                r#"[1]"#,
+                r#"["a",1,2,3]"#,
+                r#"["a",]"#,
+                r#"["a" 1]"#,
+            ],
+        );
+        agree(
+            r#"{"enum":[[1,2],{"a":1}]}"#,
+            &[
+                r#"[1,2]"#,
+                r#"[1,2.0]"#,
+                r#"{"a":1.0}"#,
+                r#"{"a":2}"#,
+                r#"3"#,
+            ],
+        );
         // Left to the ordinary path: never valid here.
-        check_records(r#"{"type":"array","uniqueItems":true}"#, &[r#"[1,2]"#, r#"[1,1.0]"#], false);
-        agree(r#"{"type":["string","null"],"format":"email"}"#, &[r#""a@b.co""#, r#""nope""#, "null", "1"]);
+        check_records(
+            r#"{"type":"array","uniqueItems":true}"#,
+            &[r#"[1,2]"#, r#"[1,1.0]"#],
+            false,
+        );
+        agree(
+            r#"{"type":["string","null"],"format":"email"}"#,
+            &[r#""a@b.co""#, r#""nope""#, "null", "1"],
+        );
         agree("false", &["1", "{}"]);
         agree("true", &["1", "{\"a\": [1, 2]}", "{\"a\": [1, 2}"]);
     }

@@ -63,7 +63,12 @@ fn node_cost(node: &Node) -> f64 {
         }
     }
     if let Some(n) = &node.number {
-        let bounds = [&n.minimum, &n.maximum, &n.exclusive_minimum, &n.exclusive_maximum];
+        let bounds = [
+            &n.minimum,
+            &n.maximum,
+            &n.exclusive_minimum,
+            &n.exclusive_maximum,
+        ];
         cost += bounds.iter().filter(|b| b.is_some()).count() as f64;
         if n.multiple_of.is_some() {
             cost += 2.0;
@@ -85,7 +90,12 @@ fn node_cost(node: &Node) -> f64 {
         if !matches!(o.additional, Additional::Allow) {
             cost += 1.0;
         }
-        cost += o.properties.iter().filter_map(|p| p.node.as_ref()).map(node_cost).sum::<f64>();
+        cost += o
+            .properties
+            .iter()
+            .filter_map(|p| p.node.as_ref())
+            .map(node_cost)
+            .sum::<f64>();
         if let Additional::Schema(sub) = &o.additional {
             cost += node_cost(sub);
         }
@@ -113,10 +123,18 @@ pub struct SampleStats {
 
 impl SampleStats {
     pub fn avg_string_length(&self) -> f64 {
-        if self.strings == 0 { 0.0 } else { self.string_chars as f64 / self.strings as f64 }
+        if self.strings == 0 {
+            0.0
+        } else {
+            self.string_chars as f64 / self.strings as f64
+        }
     }
     pub fn avg_object_size(&self) -> f64 {
-        if self.records == 0 { 0.0 } else { self.bytes as f64 / self.records as f64 }
+        if self.records == 0 {
+            0.0
+        } else {
+            self.bytes as f64 / self.records as f64
+        }
     }
 
     /// Adds one record; walks at most `budget` values of it so that a huge record
@@ -137,7 +155,9 @@ impl SampleStats {
             Kind::Null => 4,
             Kind::Bool => 5,
             Kind::Number => match value.as_number() {
-                Number::Int(i) => (i.unsigned_abs().checked_ilog10().unwrap_or(0) + 1 + (i < 0) as u32) as usize,
+                Number::Int(i) => {
+                    (i.unsigned_abs().checked_ilog10().unwrap_or(0) + 1 + (i < 0) as u32) as usize
+                }
                 Number::Big(b) => b.to_string().len(),
                 Number::Float(_) => 12,
             },
@@ -151,7 +171,11 @@ impl SampleStats {
                 let mut size = 2;
                 let _ = value.for_each_item(|_, item| {
                     size += self.walk(item, budget, depth + 1) + 1;
-                    if *budget == 0 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+                    if *budget == 0 {
+                        ControlFlow::Break(())
+                    } else {
+                        ControlFlow::Continue(())
+                    }
                 });
                 size
             }
@@ -163,7 +187,11 @@ impl SampleStats {
                         _ => 8,
                     };
                     size += self.walk(item, budget, depth + 1);
-                    if *budget == 0 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+                    if *budget == 0 {
+                        ControlFlow::Break(())
+                    } else {
+                        ControlFlow::Continue(())
+                    }
                 });
                 size
             }
@@ -189,16 +217,24 @@ mod tests {
 
     #[test]
     fn field_count_counts_leaves() {
-        let s = schema(r#"{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"object","properties":{"c":{"type":"integer"},"d":{}}},"e":{"type":"array","items":{"type":"integer"}}},"required":["d2"]}"#);
+        let s = schema(
+            r#"{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"object","properties":{"c":{"type":"integer"},"d":{}}},"e":{"type":"array","items":{"type":"integer"}}},"required":["d2"]}"#,
+        );
         // a, b.c, e (items count as the array's leaf), d2; `d` is trivial and dropped.
         assert_eq!(s.field_count, 4);
     }
 
     #[test]
     fn complexity_orders_schemas() {
-        let plain = schema(r#"{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"integer"}}}"#);
-        let bounds = schema(r#"{"type":"object","properties":{"a":{"type":"string","maxLength":5},"b":{"type":"integer","minimum":0,"maximum":9}}}"#);
-        let regex = schema(r#"{"type":"object","properties":{"a":{"type":"string","pattern":"^a+$"},"b":{"type":"string","format":"email"}}}"#);
+        let plain = schema(
+            r#"{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"integer"}}}"#,
+        );
+        let bounds = schema(
+            r#"{"type":"object","properties":{"a":{"type":"string","maxLength":5},"b":{"type":"integer","minimum":0,"maximum":9}}}"#,
+        );
+        let regex = schema(
+            r#"{"type":"object","properties":{"a":{"type":"string","pattern":"^a+$"},"b":{"type":"string","format":"email"}}}"#,
+        );
         assert!(plain.constraint_complexity < bounds.constraint_complexity);
         assert!(bounds.constraint_complexity < regex.constraint_complexity);
         assert!(regex.constraint_complexity < 1.0);

@@ -1,8 +1,8 @@
 //! Compiling a JSON Schema document (the draft 2020-12 subset we support) into
 //! an immutable tree of [`Node`]s. Only compiling can fail.
 
-use std::borrow::Cow;
 use std::any::Any;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -34,8 +34,15 @@ pub mod types {
 
 /// Keywords that carry no assertion; accepted and ignored by design.
 const ANNOTATIONS: [&str; 9] = [
-    "$schema", "title", "description", "default", "examples", "$comment", "deprecated",
-    "readOnly", "writeOnly",
+    "$schema",
+    "title",
+    "description",
+    "default",
+    "examples",
+    "$comment",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
 ];
 
 #[derive(Debug)]
@@ -152,21 +159,47 @@ impl Schema {
         let root = compile_node(doc, "")?;
         let field_count = crate::profile::field_count(&root);
         let constraint_complexity = crate::profile::constraint_complexity(&root);
-        Ok(Schema { root, field_count, constraint_complexity })
+        Ok(Schema {
+            root,
+            field_count,
+            constraint_complexity,
+        })
     }
 }
 
 fn err<T>(location: &str, message: impl std::fmt::Display) -> Result<T, SchemaError> {
-    let at = if location.is_empty() { "the root" } else { location };
+    let at = if location.is_empty() {
+        "the root"
+    } else {
+        location
+    };
     Err(SchemaError(format!("{message} (at {at})")))
 }
 
 fn compile_node(doc: &Value, location: &str) -> Result<Node, SchemaError> {
     let map = match doc {
-        Value::Bool(true) => return Ok(Node { trivial: true, ..Node::default() }),
-        Value::Bool(false) => return Ok(Node { always_false: true, ..Node::default() }),
+        Value::Bool(true) => {
+            return Ok(Node {
+                trivial: true,
+                ..Node::default()
+            })
+        }
+        Value::Bool(false) => {
+            return Ok(Node {
+                always_false: true,
+                ..Node::default()
+            })
+        }
         Value::Object(map) => map,
-        other => return err(location, format!("a schema must be an object or a boolean, got {}", json_type(other))),
+        other => {
+            return err(
+                location,
+                format!(
+                    "a schema must be an object or a boolean, got {}",
+                    json_type(other)
+                ),
+            )
+        }
     };
     for key in map.keys() {
         if !is_supported(key) {
@@ -183,7 +216,12 @@ fn compile_node(doc: &Value, location: &str) -> Result<Node, SchemaError> {
     if let Some(e) = map.get("enum") {
         match e {
             Value::Array(values) => node.enum_values = Some(values.iter().map(to_json).collect()),
-            other => return err(location, format!("`enum` must be an array, got {}", json_type(other))),
+            other => {
+                return err(
+                    location,
+                    format!("`enum` must be an array, got {}", json_type(other)),
+                )
+            }
         }
     }
     node.string = compile_string(map, location)?;
@@ -204,11 +242,28 @@ fn is_supported(key: &str) -> bool {
     ANNOTATIONS.contains(&key)
         || matches!(
             key,
-            "type" | "const" | "enum"
-                | "minLength" | "maxLength" | "pattern" | "format"
-                | "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" | "multipleOf"
-                | "items" | "prefixItems" | "minItems" | "maxItems" | "uniqueItems"
-                | "properties" | "required" | "additionalProperties" | "minProperties" | "maxProperties"
+            "type"
+                | "const"
+                | "enum"
+                | "minLength"
+                | "maxLength"
+                | "pattern"
+                | "format"
+                | "minimum"
+                | "maximum"
+                | "exclusiveMinimum"
+                | "exclusiveMaximum"
+                | "multipleOf"
+                | "items"
+                | "prefixItems"
+                | "minItems"
+                | "maxItems"
+                | "uniqueItems"
+                | "properties"
+                | "required"
+                | "additionalProperties"
+                | "minProperties"
+                | "maxProperties"
         )
 }
 
@@ -237,17 +292,34 @@ fn compile_types(t: &Value, location: &str) -> Result<u8, SchemaError> {
             for name in names {
                 match name {
                     Value::String(n) => bits |= one(n)?,
-                    other => return err(location, format!("`type` entries must be strings, got {}", json_type(other))),
+                    other => {
+                        return err(
+                            location,
+                            format!("`type` entries must be strings, got {}", json_type(other)),
+                        )
+                    }
                 }
             }
             Ok(bits)
         }
-        other => err(location, format!("`type` must be a string or a non-empty array of strings, got {}", json_type(other))),
+        other => err(
+            location,
+            format!(
+                "`type` must be a string or a non-empty array of strings, got {}",
+                json_type(other)
+            ),
+        ),
     }
 }
 
-fn non_negative(map: &Map<String, Value>, key: &str, location: &str) -> Result<Option<usize>, SchemaError> {
-    let Some(v) = map.get(key) else { return Ok(None) };
+fn non_negative(
+    map: &Map<String, Value>,
+    key: &str,
+    location: &str,
+) -> Result<Option<usize>, SchemaError> {
+    let Some(v) = map.get(key) else {
+        return Ok(None);
+    };
     // Draft 2020-12 allows integral floats such as 2.0 here.
     let parsed = match v {
         Value::Number(n) => match Number::parse(&n.to_string()) {
@@ -260,22 +332,38 @@ fn non_negative(map: &Map<String, Value>, key: &str, location: &str) -> Result<O
     };
     match parsed {
         Some(n) => Ok(Some(n)),
-        None => err(location, format!("`{key}` must be a non-negative integer, got {v}")),
+        None => err(
+            location,
+            format!("`{key}` must be a non-negative integer, got {v}"),
+        ),
     }
 }
 
-fn number(map: &Map<String, Value>, key: &str, location: &str) -> Result<Option<Number>, SchemaError> {
+fn number(
+    map: &Map<String, Value>,
+    key: &str,
+    location: &str,
+) -> Result<Option<Number>, SchemaError> {
     match map.get(key) {
         None => Ok(None),
         Some(Value::Number(n)) => match Number::parse(&n.to_string()) {
             Some(num) if num.is_finite() => Ok(Some(num)),
-            _ => err(location, format!("`{key}` must be a finite number, got {n}")),
+            _ => err(
+                location,
+                format!("`{key}` must be a finite number, got {n}"),
+            ),
         },
-        Some(other) => err(location, format!("`{key}` must be a number, got {}", json_type(other))),
+        Some(other) => err(
+            location,
+            format!("`{key}` must be a number, got {}", json_type(other)),
+        ),
     }
 }
 
-fn compile_string(map: &Map<String, Value>, location: &str) -> Result<Option<StringChecks>, SchemaError> {
+fn compile_string(
+    map: &Map<String, Value>,
+    location: &str,
+) -> Result<Option<StringChecks>, SchemaError> {
     let mut checks = StringChecks {
         min_length: non_negative(map, "minLength", location)?,
         max_length: non_negative(map, "maxLength", location)?,
@@ -285,9 +373,22 @@ fn compile_string(map: &Map<String, Value>, location: &str) -> Result<Option<Str
         None => {}
         Some(Value::String(p)) => match Regex::new(p) {
             Ok(re) => checks.pattern = Some(re),
-            Err(e) => return err(location, format!("`pattern` is not a valid regular expression: {}", first_line(&e.to_string()))),
+            Err(e) => {
+                return err(
+                    location,
+                    format!(
+                        "`pattern` is not a valid regular expression: {}",
+                        first_line(&e.to_string())
+                    ),
+                )
+            }
         },
-        Some(other) => return err(location, format!("`pattern` must be a string, got {}", json_type(other))),
+        Some(other) => {
+            return err(
+                location,
+                format!("`pattern` must be a string, got {}", json_type(other)),
+            )
+        }
     }
     match map.get("format") {
         None => {}
@@ -297,15 +398,25 @@ fn compile_string(map: &Map<String, Value>, location: &str) -> Result<Option<Str
         },
         Some(other) => return err(location, format!("`format` must be a string, got {}", json_type(other))),
     }
-    let any = checks.min_length.is_some() || checks.max_length.is_some() || checks.pattern.is_some() || checks.format.is_some();
+    let any = checks.min_length.is_some()
+        || checks.max_length.is_some()
+        || checks.pattern.is_some()
+        || checks.format.is_some();
     Ok(any.then_some(checks))
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or(s).trim().to_string()
+    s.lines()
+        .rfind(|l| !l.trim().is_empty())
+        .unwrap_or(s)
+        .trim()
+        .to_string()
 }
 
-fn compile_number(map: &Map<String, Value>, location: &str) -> Result<Option<NumberChecks>, SchemaError> {
+fn compile_number(
+    map: &Map<String, Value>,
+    location: &str,
+) -> Result<Option<NumberChecks>, SchemaError> {
     let checks = NumberChecks {
         minimum: number(map, "minimum", location)?,
         maximum: number(map, "maximum", location)?,
@@ -315,15 +426,24 @@ fn compile_number(map: &Map<String, Value>, location: &str) -> Result<Option<Num
     };
     if let Some(m) = &checks.multiple_of {
         if m.compare(&Number::Int(0)) != Some(std::cmp::Ordering::Greater) {
-            return err(location, format!("`multipleOf` must be greater than 0, got {m}"));
+            return err(
+                location,
+                format!("`multipleOf` must be greater than 0, got {m}"),
+            );
         }
     }
-    let any = checks.minimum.is_some() || checks.maximum.is_some() || checks.exclusive_minimum.is_some()
-        || checks.exclusive_maximum.is_some() || checks.multiple_of.is_some();
+    let any = checks.minimum.is_some()
+        || checks.maximum.is_some()
+        || checks.exclusive_minimum.is_some()
+        || checks.exclusive_maximum.is_some()
+        || checks.multiple_of.is_some();
     Ok(any.then_some(checks))
 }
 
-fn compile_array(map: &Map<String, Value>, location: &str) -> Result<Option<ArrayChecks>, SchemaError> {
+fn compile_array(
+    map: &Map<String, Value>,
+    location: &str,
+) -> Result<Option<ArrayChecks>, SchemaError> {
     let mut checks = ArrayChecks {
         min_items: non_negative(map, "minItems", location)?,
         max_items: non_negative(map, "maxItems", location)?,
@@ -332,16 +452,28 @@ fn compile_array(map: &Map<String, Value>, location: &str) -> Result<Option<Arra
     match map.get("uniqueItems") {
         None => {}
         Some(Value::Bool(b)) => checks.unique_items = *b,
-        Some(other) => return err(location, format!("`uniqueItems` must be a boolean, got {}", json_type(other))),
+        Some(other) => {
+            return err(
+                location,
+                format!("`uniqueItems` must be a boolean, got {}", json_type(other)),
+            )
+        }
     }
     match map.get("prefixItems") {
         None => {}
         Some(Value::Array(schemas)) => {
             for (i, s) in schemas.iter().enumerate() {
-                checks.prefix_items.push(compile_node(s, &format!("{location}/prefixItems/{i}"))?);
+                checks
+                    .prefix_items
+                    .push(compile_node(s, &format!("{location}/prefixItems/{i}"))?);
             }
         }
-        Some(other) => return err(location, format!("`prefixItems` must be an array, got {}", json_type(other))),
+        Some(other) => {
+            return err(
+                location,
+                format!("`prefixItems` must be an array, got {}", json_type(other)),
+            )
+        }
     }
     if let Some(items) = map.get("items") {
         let node = compile_node(items, &format!("{location}/items"))?;
@@ -349,22 +481,40 @@ fn compile_array(map: &Map<String, Value>, location: &str) -> Result<Option<Arra
             checks.items = Some(Box::new(node));
         }
     }
-    let any = checks.min_items.is_some() || checks.max_items.is_some() || checks.unique_items
-        || checks.items.is_some() || checks.prefix_items.iter().any(|n| !n.trivial);
+    let any = checks.min_items.is_some()
+        || checks.max_items.is_some()
+        || checks.unique_items
+        || checks.items.is_some()
+        || checks.prefix_items.iter().any(|n| !n.trivial);
     Ok(any.then_some(checks))
 }
 
-fn compile_object(map: &Map<String, Value>, location: &str) -> Result<Option<ObjectChecks>, SchemaError> {
+fn compile_object(
+    map: &Map<String, Value>,
+    location: &str,
+) -> Result<Option<ObjectChecks>, SchemaError> {
     let mut properties: Vec<Property> = Vec::new();
     match map.get("properties") {
         None => {}
         Some(Value::Object(props)) => {
             for (name, sub) in props {
-                let node = compile_node(sub, &format!("{location}/properties/{}", escape_pointer(name)))?;
-                properties.push(Property { name: name.clone(), node: (!node.trivial).then_some(node), required: false });
+                let node = compile_node(
+                    sub,
+                    &format!("{location}/properties/{}", escape_pointer(name)),
+                )?;
+                properties.push(Property {
+                    name: name.clone(),
+                    node: (!node.trivial).then_some(node),
+                    required: false,
+                });
             }
         }
-        Some(other) => return err(location, format!("`properties` must be an object, got {}", json_type(other))),
+        Some(other) => {
+            return err(
+                location,
+                format!("`properties` must be an object, got {}", json_type(other)),
+            )
+        }
     }
     let mut n_required = 0;
     match map.get("required") {
@@ -372,7 +522,13 @@ fn compile_object(map: &Map<String, Value>, location: &str) -> Result<Option<Obj
         Some(Value::Array(names)) => {
             for name in names {
                 let Value::String(name) = name else {
-                    return err(location, format!("`required` entries must be strings, got {}", json_type(name)));
+                    return err(
+                        location,
+                        format!(
+                            "`required` entries must be strings, got {}",
+                            json_type(name)
+                        ),
+                    );
                 };
                 match properties.iter_mut().find(|p| &p.name == name) {
                     Some(p) if p.required => {}
@@ -381,20 +537,35 @@ fn compile_object(map: &Map<String, Value>, location: &str) -> Result<Option<Obj
                         n_required += 1;
                     }
                     None => {
-                        properties.push(Property { name: name.clone(), node: None, required: true });
+                        properties.push(Property {
+                            name: name.clone(),
+                            node: None,
+                            required: true,
+                        });
                         n_required += 1;
                     }
                 }
             }
         }
-        Some(other) => return err(location, format!("`required` must be an array, got {}", json_type(other))),
+        Some(other) => {
+            return err(
+                location,
+                format!("`required` must be an array, got {}", json_type(other)),
+            )
+        }
     }
     let additional = match map.get("additionalProperties") {
         None | Some(Value::Bool(true)) => Additional::Allow,
         Some(Value::Bool(false)) => Additional::Forbid,
         Some(sub) => {
             let node = compile_node(sub, &format!("{location}/additionalProperties"))?;
-            if node.trivial { Additional::Allow } else if node.always_false { Additional::Forbid } else { Additional::Schema(Box::new(node)) }
+            if node.trivial {
+                Additional::Allow
+            } else if node.always_false {
+                Additional::Forbid
+            } else {
+                Additional::Schema(Box::new(node))
+            }
         }
     };
     let min_properties = non_negative(map, "minProperties", location)?;
@@ -410,8 +581,13 @@ fn compile_object(map: &Map<String, Value>, location: &str) -> Result<Option<Obj
     if matches!(additional, Additional::Allow) {
         properties.retain(|p| p.node.is_some() || p.required);
     }
-    let lookup = (properties.len() > 12)
-        .then(|| properties.iter().enumerate().map(|(i, p)| (p.name.clone(), i)).collect());
+    let lookup = (properties.len() > 12).then(|| {
+        properties
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.name.clone(), i))
+            .collect()
+    });
     Ok(Some(ObjectChecks {
         properties,
         lookup,
@@ -437,10 +613,16 @@ fn to_json(v: &Value) -> Json<'static> {
     match v {
         Value::Null => Json::Null,
         Value::Bool(b) => Json::Bool(*b),
-        Value::Number(n) => Json::Number(Number::parse(&n.to_string()).unwrap_or(Number::Float(f64::NAN))),
+        Value::Number(n) => {
+            Json::Number(Number::parse(&n.to_string()).unwrap_or(Number::Float(f64::NAN)))
+        }
         Value::String(s) => Json::String(Cow::Owned(s.clone())),
         Value::Array(items) => Json::Array(items.iter().map(to_json).collect()),
-        Value::Object(map) => Json::Object(map.iter().map(|(k, v)| (Cow::Owned(k.clone()), to_json(v))).collect()),
+        Value::Object(map) => Json::Object(
+            map.iter()
+                .map(|(k, v)| (Cow::Owned(k.clone()), to_json(v)))
+                .collect(),
+        ),
     }
 }
 
@@ -466,16 +648,29 @@ mod tests {
 
     #[test]
     fn bad_values() {
-        assert_eq!(compile(r#"{"minLength": -1}"#).unwrap_err().0, "`minLength` must be a non-negative integer, got -1 (at the root)");
-        assert_eq!(compile(r#"{"type": "strin"}"#).unwrap_err().0, "unknown type `strin` (at the root)");
-        assert_eq!(compile(r#"{"multipleOf": 0}"#).unwrap_err().0, "`multipleOf` must be greater than 0, got 0 (at the root)");
-        assert!(compile(r#"{"pattern": "("}"#).unwrap_err().0.starts_with("`pattern` is not a valid regular expression"));
+        assert_eq!(
+            compile(r#"{"minLength": -1}"#).unwrap_err().0,
+            "`minLength` must be a non-negative integer, got -1 (at the root)"
+        );
+        assert_eq!(
+            compile(r#"{"type": "strin"}"#).unwrap_err().0,
+            "unknown type `strin` (at the root)"
+        );
+        assert_eq!(
+            compile(r#"{"multipleOf": 0}"#).unwrap_err().0,
+            "`multipleOf` must be greater than 0, got 0 (at the root)"
+        );
+        assert!(compile(r#"{"pattern": "("}"#)
+            .unwrap_err()
+            .0
+            .starts_with("`pattern` is not a valid regular expression"));
         assert_eq!(compile(r#"{"format": "hostname"}"#).unwrap_err().0, "unsupported format `hostname` (supported: email, uri, uuid, date, date-time, ipv4) (at the root)");
     }
 
     #[test]
     fn required_without_property() {
-        let s = compile(r#"{"properties": {"a": {"type": "string"}}, "required": ["a", "b"]}"#).unwrap();
+        let s = compile(r#"{"properties": {"a": {"type": "string"}}, "required": ["a", "b"]}"#)
+            .unwrap();
         let o = s.root.object.as_ref().unwrap();
         assert_eq!(o.properties.len(), 2);
         assert_eq!(o.n_required, 2);

@@ -16,7 +16,9 @@ pub struct ArrayChunker<'a> {
 
 impl<'a> ArrayChunker<'a> {
     pub fn new(input: &'a [u8]) -> Self {
-        ArrayChunker { elements: ArrayElements::new(input) }
+        ArrayChunker {
+            elements: ArrayElements::new(input),
+        }
     }
 
     /// The next spans; empty at the end of the array.
@@ -40,11 +42,17 @@ pub struct NdjsonChunker<'a> {
 
 impl<'a> NdjsonChunker<'a> {
     pub fn new(input: &'a [u8]) -> Self {
-        NdjsonChunker { lines: NdjsonLines::new(input) }
+        NdjsonChunker {
+            lines: NdjsonLines::new(input),
+        }
     }
 
     pub fn next_chunk(&mut self, batch_size: usize) -> Vec<Span> {
-        self.lines.by_ref().take(batch_size).map(|(line, range)| Span { range, line }).collect()
+        self.lines
+            .by_ref()
+            .take(batch_size)
+            .map(|(line, range)| Span { range, line })
+            .collect()
     }
 }
 
@@ -65,7 +73,12 @@ pub struct NdjsonReader {
 impl NdjsonReader {
     /// `prefix`: bytes already read from the stream (for profile detection).
     pub fn new(prefix: Vec<u8>) -> Self {
-        NdjsonReader { buf: prefix, consumed: 0, line: 0, eof: false }
+        NdjsonReader {
+            buf: prefix,
+            consumed: 0,
+            line: 0,
+            eof: false,
+        }
     }
 
     /// The buffer the spans of the last chunk point into.
@@ -127,7 +140,10 @@ impl NdjsonReader {
             range.end -= 1;
         }
         if !self.buf[range.clone()].iter().all(u8::is_ascii_whitespace) {
-            spans.push(Span { range, line: self.line });
+            spans.push(Span {
+                range,
+                line: self.line,
+            });
         }
         self.line += 1;
     }
@@ -185,7 +201,12 @@ mod tests {
     #[test]
     fn reader_memory_is_bounded() {
         let line = b"{\"a\": \"0123456789012345678901234567890123456789\"}\n";
-        let data: Vec<u8> = line.iter().copied().cycle().take(line.len() * 100_000).collect();
+        let data: Vec<u8> = line
+            .iter()
+            .copied()
+            .cycle()
+            .take(line.len() * 100_000)
+            .collect();
         let mut read = reader_over(&data, READ_BLOCK);
         let mut reader = NdjsonReader::new(Vec::new());
         let mut total = 0;

@@ -59,7 +59,10 @@ impl Number {
             if let Ok(i) = text.parse::<i64>() {
                 return Some(Number::Int(i));
             }
-            return text.parse::<BigInt>().ok().map(|b| Number::Big(Box::new(b)));
+            return text
+                .parse::<BigInt>()
+                .ok()
+                .map(|b| Number::Big(Box::new(b)));
         }
         text.parse::<f64>().ok().map(Number::Float)
     }
@@ -95,7 +98,10 @@ impl Number {
             Number::Int(i) => (0, *i as u64),
             Number::Float(f) if f.fract() == 0.0 && f.abs() < 9.2e18 => (0, *f as i64 as u64),
             Number::Float(f) => (1, f.to_bits()),
-            Number::Big(b) => (2, b.iter_u64_digits().fold(0u64, |h, d| h.rotate_left(7) ^ d)),
+            Number::Big(b) => (
+                2,
+                b.iter_u64_digits().fold(0u64, |h, d| h.rotate_left(7) ^ d),
+            ),
         }
     }
 
@@ -175,7 +181,11 @@ fn int_cmp_float(int: &Number, f: f64) -> Option<Ordering> {
         return None;
     }
     if f.is_infinite() {
-        return Some(if f > 0.0 { Ordering::Less } else { Ordering::Greater });
+        return Some(if f > 0.0 {
+            Ordering::Less
+        } else {
+            Ordering::Greater
+        });
     }
     if let Number::Int(i) = int {
         // Exact in f64 for |i| <= 2^53.
@@ -266,7 +276,10 @@ pub trait Record: Sized + Copy {
         });
     }
     /// Only for [`Kind::Object`]; visits entries in order until `f` breaks.
-    fn for_each_entry<F: FnMut(EntryKey<'_>, &Self) -> ControlFlow<()>>(&self, f: F) -> ControlFlow<()>;
+    fn for_each_entry<F: FnMut(EntryKey<'_>, &Self) -> ControlFlow<()>>(
+        &self,
+        f: F,
+    ) -> ControlFlow<()>;
     /// A short name of the value's type for messages (`"object"`, `"set"`).
     fn type_name(&self) -> Cow<'_, str>;
     /// Why the value cannot be validated at all, if it cannot (too deep, not JSON).
@@ -292,7 +305,9 @@ impl<'a> Record for &Json<'a> {
             Json::String(_) | Json::InvalidString => Kind::String,
             Json::Array(_) => Kind::Array,
             Json::Object(_) => Kind::Object,
-            Json::Unsupported(_) | Json::InvalidKey(_) | Json::InvalidStringKey | Json::TooDeep => Kind::Unsupported,
+            Json::Unsupported(_) | Json::InvalidKey(_) | Json::InvalidStringKey | Json::TooDeep => {
+                Kind::Unsupported
+            }
             Json::Skipped(kind) => *kind,
         }
     }
@@ -327,7 +342,10 @@ impl<'a> Record for &Json<'a> {
             _ => None,
         }
     }
-    fn for_each_item<F: FnMut(usize, &Self) -> ControlFlow<()>>(&self, mut f: F) -> ControlFlow<()> {
+    fn for_each_item<F: FnMut(usize, &Self) -> ControlFlow<()>>(
+        &self,
+        mut f: F,
+    ) -> ControlFlow<()> {
         if let Json::Array(items) = self {
             for (i, item) in items.iter().enumerate() {
                 f(i, &item)?;
@@ -348,7 +366,10 @@ impl<'a> Record for &Json<'a> {
             _ => None,
         }
     }
-    fn for_each_entry<F: FnMut(EntryKey<'_>, &Self) -> ControlFlow<()>>(&self, mut f: F) -> ControlFlow<()> {
+    fn for_each_entry<F: FnMut(EntryKey<'_>, &Self) -> ControlFlow<()>>(
+        &self,
+        mut f: F,
+    ) -> ControlFlow<()> {
         if let Json::Object(entries) = self {
             for (key, value) in entries {
                 let key = match value {
@@ -402,16 +423,28 @@ mod tests {
         let big = Number::parse("18446744073709551616").unwrap();
         assert!(matches!(big, Number::Big(_)));
         assert_eq!(big.compare(&Number::Int(i64::MAX)), Some(Ordering::Greater));
-        assert_eq!(big.compare(&Number::Float(1.8446744073709552e19)), Some(Ordering::Equal));
+        assert_eq!(
+            big.compare(&Number::Float(1.8446744073709552e19)),
+            Some(Ordering::Equal)
+        );
         let big_plus_one = Number::parse("18446744073709551617").unwrap();
-        assert_eq!(big_plus_one.compare(&Number::Float(1.8446744073709552e19)), Some(Ordering::Greater));
+        assert_eq!(
+            big_plus_one.compare(&Number::Float(1.8446744073709552e19)),
+            Some(Ordering::Greater)
+        );
     }
 
     #[test]
     fn integer_float_mix() {
         assert!(Number::Int(1).equals(&Number::Float(1.0)));
-        assert_eq!(Number::Int(2).compare(&Number::Float(1.5)), Some(Ordering::Greater));
-        assert_eq!(Number::Int(9_007_199_254_740_993).compare(&Number::Float(9_007_199_254_740_992.0)), Some(Ordering::Greater));
+        assert_eq!(
+            Number::Int(2).compare(&Number::Float(1.5)),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(
+            Number::Int(9_007_199_254_740_993).compare(&Number::Float(9_007_199_254_740_992.0)),
+            Some(Ordering::Greater)
+        );
         assert!(Number::Float(1.0).is_integer());
         assert!(!Number::Float(1.5).is_integer());
     }
@@ -425,6 +458,8 @@ mod tests {
         assert!(Number::Float(1e308).is_multiple_of(&Number::Float(0.5)));
         assert!(Number::Int(10).is_multiple_of(&Number::Int(2)));
         assert!(!Number::Int(7).is_multiple_of(&Number::Int(2)));
-        assert!(Number::parse("100000000000000000000000").unwrap().is_multiple_of(&Number::Int(10)));
+        assert!(Number::parse("100000000000000000000000")
+            .unwrap()
+            .is_multiple_of(&Number::Int(10)));
     }
 }

@@ -7,23 +7,35 @@ use crate::error::Path;
 use crate::schema::ArrayChecks;
 use crate::value::{Record, MAX_DEPTH};
 
-pub(super) fn check<R: Record, S: Sink>(checks: &ArrayChecks, value: &R, path: &Path<'_>, depth: usize, sink: &mut S) -> ControlFlow<()> {
+pub(super) fn check<R: Record, S: Sink>(
+    checks: &ArrayChecks,
+    value: &R,
+    path: &Path<'_>,
+    depth: usize,
+    sink: &mut S,
+) -> ControlFlow<()> {
     let len = value.array_len();
     if let Some(min) = checks.min_items {
         if len < min {
-            sink.fail(path, "minItems", || format!("Array has fewer than {min} items"))?;
+            sink.fail(path, "minItems", || {
+                format!("Array has fewer than {min} items")
+            })?;
         }
     }
     if let Some(max) = checks.max_items {
         if len > max {
-            sink.fail(path, "maxItems", || format!("Array has more than {max} items"))?;
+            sink.fail(path, "maxItems", || {
+                format!("Array has more than {max} items")
+            })?;
         }
     }
     let n_prefix = checks.prefix_items.len();
     if n_prefix > 0 || checks.items.is_some() {
         if let Some(items) = &checks.items {
             if items.always_false && len > n_prefix {
-                sink.fail(path, "items", || format!("Array has more than {n_prefix} items"))?;
+                sink.fail(path, "items", || {
+                    format!("Array has more than {n_prefix} items")
+                })?;
             }
         }
         value.for_each_item(|i, item| {
@@ -41,8 +53,12 @@ pub(super) fn check<R: Record, S: Sink>(checks: &ArrayChecks, value: &R, path: &
     if checks.unique_items && len > 1 {
         match equal::first_duplicate(value, depth) {
             Ok(None) => {}
-            Ok(Some((a, b))) => sink.fail(path, "uniqueItems", || format!("Items {a} and {b} are equal"))?,
-            Err(()) => sink.fail(path, "depth", || format!("Nesting deeper than {MAX_DEPTH} levels"))?,
+            Ok(Some((a, b))) => sink.fail(path, "uniqueItems", || {
+                format!("Items {a} and {b} are equal")
+            })?,
+            Err(equal::TooDeep) => sink.fail(path, "depth", || {
+                format!("Nesting deeper than {MAX_DEPTH} levels")
+            })?,
         }
     }
     ControlFlow::Continue(())

@@ -8,10 +8,17 @@ use std::ops::ControlFlow;
 
 use crate::value::{Defect, EntryKey, Json, Kind, Record, MAX_DEPTH};
 
-/// `Err(())` when the values nest deeper than [`MAX_DEPTH`].
-pub fn equal<A: Record, B: Record>(a: &A, b: &B, depth: usize) -> Result<bool, ()> {
-    if depth > MAX_DEPTH || a.defect() == Some(Defect::TooDeep) || b.defect() == Some(Defect::TooDeep) {
-        return Err(());
+/// Values nested deeper than [`MAX_DEPTH`]: they cannot be compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooDeep;
+
+/// `Err(TooDeep)` when the values nest deeper than [`MAX_DEPTH`].
+pub fn equal<A: Record, B: Record>(a: &A, b: &B, depth: usize) -> Result<bool, TooDeep> {
+    if depth > MAX_DEPTH
+        || a.defect() == Some(Defect::TooDeep)
+        || b.defect() == Some(Defect::TooDeep)
+    {
+        return Err(TooDeep);
     }
     let kind = a.kind();
     if kind != b.kind() {
@@ -31,7 +38,9 @@ pub fn equal<A: Record, B: Record>(a: &A, b: &B, depth: usize) -> Result<bool, (
                 return Ok(false);
             }
             for i in 0..len {
-                let (Some(x), Some(y)) = (a.array_item(i), b.array_item(i)) else { return Ok(false) };
+                let (Some(x), Some(y)) = (a.array_item(i), b.array_item(i)) else {
+                    return Ok(false);
+                };
                 if !equal(&x, &y, depth + 1)? {
                     return Ok(false);
                 }
@@ -64,7 +73,10 @@ pub fn equal<A: Record, B: Record>(a: &A, b: &B, depth: usize) -> Result<bool, (
 }
 
 /// The first pair `(i, j)`, `i < j`, of equal items (smallest `j`, then smallest `i`).
-pub fn first_duplicate<R: Record>(array: &R, depth: usize) -> Result<Option<(usize, usize)>, ()> {
+pub fn first_duplicate<R: Record>(
+    array: &R,
+    depth: usize,
+) -> Result<Option<(usize, usize)>, TooDeep> {
     let len = array.array_len();
     let items: Vec<R> = (0..len).filter_map(|i| array.array_item(i)).collect();
     if len <= 16 {
@@ -92,9 +104,9 @@ pub fn first_duplicate<R: Record>(array: &R, depth: usize) -> Result<Option<(usi
 }
 
 /// A hash that agrees with [`equal`]: equal values hash alike.
-fn canonical_hash<R: Record>(value: &R, depth: usize) -> Result<u64, ()> {
+fn canonical_hash<R: Record>(value: &R, depth: usize) -> Result<u64, TooDeep> {
     if depth > MAX_DEPTH || value.defect() == Some(Defect::TooDeep) {
-        return Err(());
+        return Err(TooDeep);
     }
     let mut h = DefaultHasher::new();
     match value.kind() {
@@ -123,7 +135,7 @@ fn canonical_hash<R: Record>(value: &R, depth: usize) -> Result<u64, ()> {
                 }
                 match canonical_hash(item, depth + 1) {
                     Ok(v) => v.hash(&mut eh),
-                    Err(()) => {
+                    Err(TooDeep) => {
                         failed = true;
                         return ControlFlow::Break(());
                     }
@@ -132,7 +144,7 @@ fn canonical_hash<R: Record>(value: &R, depth: usize) -> Result<u64, ()> {
                 ControlFlow::Continue(())
             });
             if failed {
-                return Err(());
+                return Err(TooDeep);
             }
             (5u8, sum).hash(&mut h);
         }
@@ -182,6 +194,10 @@ fn write_json(value: &Json<'_>, out: &mut String) {
             out.push('}');
         }
         Json::Unsupported(name) => out.push_str(name),
-        Json::InvalidString | Json::InvalidKey(_) | Json::InvalidStringKey | Json::TooDeep | Json::Skipped(_) => out.push('?'),
+        Json::InvalidString
+        | Json::InvalidKey(_)
+        | Json::InvalidStringKey
+        | Json::TooDeep
+        | Json::Skipped(_) => out.push('?'),
     }
 }

@@ -19,7 +19,12 @@ use crate::value::{Defect, Kind, Record, MAX_DEPTH};
 /// Where failures go.
 pub trait Sink {
     /// Reports one failure; `Break` stops the walk.
-    fn fail(&mut self, path: &Path<'_>, keyword: &'static str, message: impl FnOnce() -> String) -> ControlFlow<()>;
+    fn fail(
+        &mut self,
+        path: &Path<'_>,
+        keyword: &'static str,
+        message: impl FnOnce() -> String,
+    ) -> ControlFlow<()>;
 }
 
 /// Stops at the first failure and remembers only that there was one.
@@ -30,7 +35,12 @@ pub struct FirstFailure {
 
 impl Sink for FirstFailure {
     #[inline]
-    fn fail(&mut self, _: &Path<'_>, _: &'static str, _: impl FnOnce() -> String) -> ControlFlow<()> {
+    fn fail(
+        &mut self,
+        _: &Path<'_>,
+        _: &'static str,
+        _: impl FnOnce() -> String,
+    ) -> ControlFlow<()> {
         self.failed = true;
         ControlFlow::Break(())
     }
@@ -43,8 +53,18 @@ pub struct Collect<'e> {
 }
 
 impl Sink for Collect<'_> {
-    fn fail(&mut self, path: &Path<'_>, keyword: &'static str, message: impl FnOnce() -> String) -> ControlFlow<()> {
-        self.errors.push(RecordError { index: self.index, path: path.to_pointer(), keyword, message: message() });
+    fn fail(
+        &mut self,
+        path: &Path<'_>,
+        keyword: &'static str,
+        message: impl FnOnce() -> String,
+    ) -> ControlFlow<()> {
+        self.errors.push(RecordError {
+            index: self.index,
+            path: path.to_pointer(),
+            keyword,
+            message: message(),
+        });
         ControlFlow::Continue(())
     }
 }
@@ -82,7 +102,12 @@ pub fn number_is_valid(checks: &crate::schema::NumberChecks, n: &crate::value::N
 }
 
 /// Appends every error of `record` (number `index` of the input) to `errors`.
-pub fn collect<R: Record>(schema: &Schema, record: &R, index: usize, errors: &mut Vec<RecordError>) {
+pub fn collect<R: Record>(
+    schema: &Schema,
+    record: &R,
+    index: usize,
+    errors: &mut Vec<RecordError>,
+) {
     let mut sink = Collect { index, errors };
     let _ = check(&schema.root, record, &Path::Root, 0, &mut sink);
 }
@@ -90,7 +115,12 @@ pub fn collect<R: Record>(schema: &Schema, record: &R, index: usize, errors: &mu
 /// Validates one record: the cheap path first, errors only for a failing record.
 /// Returns whether it is valid.
 #[inline]
-pub fn validate<R: Record>(schema: &Schema, record: &R, index: usize, errors: &mut Vec<RecordError>) -> bool {
+pub fn validate<R: Record>(
+    schema: &Schema,
+    record: &R,
+    index: usize,
+    errors: &mut Vec<RecordError>,
+) -> bool {
     if is_valid(schema, record) {
         return true;
     }
@@ -101,7 +131,11 @@ pub fn validate<R: Record>(schema: &Schema, record: &R, index: usize, errors: &m
 }
 
 pub(crate) fn type_names(bits: u8) -> String {
-    let names: Vec<String> = types::NAMES.iter().filter(|(_, b)| bits & b != 0).map(|(n, _)| format!("`{n}`")).collect();
+    let names: Vec<String> = types::NAMES
+        .iter()
+        .filter(|(_, b)| bits & b != 0)
+        .map(|(n, _)| format!("`{n}`"))
+        .collect();
     if names.len() == 1 {
         names[0].clone()
     } else {
@@ -109,7 +143,13 @@ pub(crate) fn type_names(bits: u8) -> String {
     }
 }
 
-pub(crate) fn check<R: Record, S: Sink>(node: &Node, value: &R, path: &Path<'_>, depth: usize, sink: &mut S) -> ControlFlow<()> {
+pub(crate) fn check<R: Record, S: Sink>(
+    node: &Node,
+    value: &R,
+    path: &Path<'_>,
+    depth: usize,
+    sink: &mut S,
+) -> ControlFlow<()> {
     if node.trivial {
         return ControlFlow::Continue(());
     }
@@ -118,13 +158,19 @@ pub(crate) fn check<R: Record, S: Sink>(node: &Node, value: &R, path: &Path<'_>,
     }
     if let Some(defect) = value.defect() {
         return match defect {
-            Defect::TooDeep => sink.fail(path, "depth", || format!("Nesting deeper than {MAX_DEPTH} levels")),
-            Defect::InvalidString => sink.fail(path, "json", || "String is not valid Unicode".to_string()),
+            Defect::TooDeep => sink.fail(path, "depth", || {
+                format!("Nesting deeper than {MAX_DEPTH} levels")
+            }),
+            Defect::InvalidString => {
+                sink.fail(path, "json", || "String is not valid Unicode".to_string())
+            }
         };
     }
     let kind = value.kind();
     if kind == Kind::Unsupported {
-        return sink.fail(path, "json", || format!("Expected a JSON value, got `{}`", value.type_name()));
+        return sink.fail(path, "json", || {
+            format!("Expected a JSON value, got `{}`", value.type_name())
+        });
     }
     let number = (kind == Kind::Number).then(|| value.as_number());
     if let Some(n) = &number {
@@ -141,19 +187,30 @@ pub(crate) fn check<R: Record, S: Sink>(node: &Node, value: &R, path: &Path<'_>,
             Kind::Object => node.types & types::OBJECT != 0,
             Kind::Number => {
                 node.types & types::NUMBER != 0
-                    || (node.types & types::INTEGER != 0 && number.as_ref().is_some_and(|n| n.is_integer()))
+                    || (node.types & types::INTEGER != 0
+                        && number.as_ref().is_some_and(|n| n.is_integer()))
             }
             Kind::Unsupported => false,
         };
         if !matches {
-            sink.fail(path, "type", || format!("Expected {}, got `{}`", type_names(node.types), value.type_name()))?;
+            sink.fail(path, "type", || {
+                format!(
+                    "Expected {}, got `{}`",
+                    type_names(node.types),
+                    value.type_name()
+                )
+            })?;
         }
     }
     if let Some(expected) = &node.const_value {
         match equal::equal(value, &expected, depth) {
             Ok(true) => {}
-            Ok(false) => sink.fail(path, "const", || format!("Expected {}", equal::short_repr(expected)))?,
-            Err(()) => sink.fail(path, "depth", || format!("Nesting deeper than {MAX_DEPTH} levels"))?,
+            Ok(false) => sink.fail(path, "const", || {
+                format!("Expected {}", equal::short_repr(expected))
+            })?,
+            Err(equal::TooDeep) => sink.fail(path, "depth", || {
+                format!("Nesting deeper than {MAX_DEPTH} levels")
+            })?,
         }
     }
     if let Some(options) = &node.enum_values {
@@ -165,7 +222,11 @@ pub(crate) fn check<R: Record, S: Sink>(node: &Node, value: &R, path: &Path<'_>,
                     break;
                 }
                 Ok(false) => {}
-                Err(()) => return sink.fail(path, "depth", || format!("Nesting deeper than {MAX_DEPTH} levels")),
+                Err(equal::TooDeep) => {
+                    return sink.fail(path, "depth", || {
+                        format!("Nesting deeper than {MAX_DEPTH} levels")
+                    })
+                }
             }
         }
         if !found {
@@ -179,7 +240,9 @@ pub(crate) fn check<R: Record, S: Sink>(node: &Node, value: &R, path: &Path<'_>,
     match kind {
         Kind::String => match &node.string {
             Some(checks) => string::check(checks, value, path, sink),
-            None if !value.is_valid_unicode() => sink.fail(path, "json", || "String is not valid Unicode".to_string()),
+            None if !value.is_valid_unicode() => {
+                sink.fail(path, "json", || "String is not valid Unicode".to_string())
+            }
             None => ControlFlow::Continue(()),
         },
         Kind::Number => match (&node.number, &number) {

@@ -15,15 +15,25 @@ use crate::value::{EntryKey, Record};
 /// Lookups for up to this many properties live on the stack.
 const STACK_PROPERTIES: usize = 32;
 
-pub(super) fn check<R: Record, S: Sink>(checks: &ObjectChecks, value: &R, path: &Path<'_>, depth: usize, sink: &mut S) -> ControlFlow<()> {
+pub(super) fn check<R: Record, S: Sink>(
+    checks: &ObjectChecks,
+    value: &R,
+    path: &Path<'_>,
+    depth: usize,
+    sink: &mut S,
+) -> ControlFlow<()> {
     if let Some(min) = checks.min_properties {
         if value.object_len() < min {
-            sink.fail(path, "minProperties", || format!("Object has fewer than {min} properties"))?;
+            sink.fail(path, "minProperties", || {
+                format!("Object has fewer than {min} properties")
+            })?;
         }
     }
     if let Some(max) = checks.max_properties {
         if value.object_len() > max {
-            sink.fail(path, "maxProperties", || format!("Object has more than {max} properties"))?;
+            sink.fail(path, "maxProperties", || {
+                format!("Object has more than {max} properties")
+            })?;
         }
     }
     let n = checks.properties.len();
@@ -56,11 +66,19 @@ fn properties<R: Record, S: Sink>(
         match item {
             Some(item) => {
                 if let Some(node) = &property.node {
-                    check_node(node, item, &Path::Key(path, &property.name), depth + 1, sink)?;
+                    check_node(
+                        node,
+                        item,
+                        &Path::Key(path, &property.name),
+                        depth + 1,
+                        sink,
+                    )?;
                 }
             }
             None if property.required => {
-                sink.fail(path, "required", || format!("Missing required property `{}`", property.name))?;
+                sink.fail(path, "required", || {
+                    format!("Missing required property `{}`", property.name)
+                })?;
             }
             None => {}
         }
@@ -68,20 +86,38 @@ fn properties<R: Record, S: Sink>(
     ControlFlow::Continue(())
 }
 
-fn additional<R: Record, S: Sink>(checks: &ObjectChecks, value: &R, path: &Path<'_>, depth: usize, sink: &mut S) -> ControlFlow<()> {
+fn additional<R: Record, S: Sink>(
+    checks: &ObjectChecks,
+    value: &R,
+    path: &Path<'_>,
+    depth: usize,
+    sink: &mut S,
+) -> ControlFlow<()> {
     value.for_each_entry(|key, item| {
         let key = match key {
             EntryKey::Str(k) => k,
-            EntryKey::NotString(repr) => return sink.fail(path, "json", || format!("Object key `{repr}` is not a string")),
-            EntryKey::InvalidString => return sink.fail(path, "json", || "Object key is not valid Unicode".to_string()),
+            EntryKey::NotString(repr) => {
+                return sink.fail(path, "json", || {
+                    format!("Object key `{repr}` is not a string")
+                })
+            }
+            EntryKey::InvalidString => {
+                return sink.fail(path, "json", || {
+                    "Object key is not valid Unicode".to_string()
+                })
+            }
         };
         if checks.find(key).is_some() {
             return ControlFlow::Continue(());
         }
         match &checks.additional {
             Additional::Allow => ControlFlow::Continue(()),
-            Additional::Forbid => sink.fail(path, "additionalProperties", || format!("Unexpected property `{key}`")),
-            Additional::Schema(node) => check_node(node, item, &Path::Key(path, key), depth + 1, sink),
+            Additional::Forbid => sink.fail(path, "additionalProperties", || {
+                format!("Unexpected property `{key}`")
+            }),
+            Additional::Schema(node) => {
+                check_node(node, item, &Path::Key(path, key), depth + 1, sink)
+            }
         }
     })
 }

@@ -7,7 +7,12 @@ use crate::error::Path;
 use crate::schema::StringChecks;
 use crate::value::Record;
 
-pub(super) fn check<R: Record, S: Sink>(checks: &StringChecks, value: &R, path: &Path<'_>, sink: &mut S) -> ControlFlow<()> {
+pub(super) fn check<R: Record, S: Sink>(
+    checks: &StringChecks,
+    value: &R,
+    path: &Path<'_>,
+    sink: &mut S,
+) -> ControlFlow<()> {
     let Some(s) = value.as_str() else {
         return sink.fail(path, "json", || "String is not valid Unicode".to_string());
     };
@@ -15,28 +20,41 @@ pub(super) fn check<R: Record, S: Sink>(checks: &StringChecks, value: &R, path: 
 }
 
 #[inline]
-pub(super) fn check_str<S: Sink>(checks: &StringChecks, s: &str, path: &Path<'_>, sink: &mut S) -> ControlFlow<()> {
+pub(super) fn check_str<S: Sink>(
+    checks: &StringChecks,
+    s: &str,
+    path: &Path<'_>,
+    sink: &mut S,
+) -> ControlFlow<()> {
     if checks.min_length.is_some() || checks.max_length.is_some() {
         let length = char_count(s);
         if let Some(min) = checks.min_length {
             if length < min {
-                sink.fail(path, "minLength", || format!("String shorter than {min} characters"))?;
+                sink.fail(path, "minLength", || {
+                    format!("String shorter than {min} characters")
+                })?;
             }
         }
         if let Some(max) = checks.max_length {
             if length > max {
-                sink.fail(path, "maxLength", || format!("String longer than {max} characters"))?;
+                sink.fail(path, "maxLength", || {
+                    format!("String longer than {max} characters")
+                })?;
             }
         }
     }
     if let Some(re) = &checks.pattern {
         if !re.is_match(s) {
-            sink.fail(path, "pattern", || format!("String does not match `{}`", re.as_str()))?;
+            sink.fail(path, "pattern", || {
+                format!("String does not match `{}`", re.as_str())
+            })?;
         }
     }
     if let Some(format) = checks.format {
         if !format.is_valid(s) {
-            sink.fail(path, "format", || format!("String is not a valid `{}`", format.name()))?;
+            sink.fail(path, "format", || {
+                format!("String is not a valid `{}`", format.name())
+            })?;
         }
     }
     ControlFlow::Continue(())

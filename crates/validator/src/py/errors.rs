@@ -25,7 +25,12 @@ pub struct PyRecordError {
 impl PyRecordError {
     #[new]
     fn new(index: usize, path: String, keyword: String, message: String) -> Self {
-        PyRecordError { index, path, keyword, message }
+        PyRecordError {
+            index,
+            path,
+            keyword,
+            message,
+        }
     }
 
     fn __repr__(&self) -> String {
@@ -36,12 +41,23 @@ impl PyRecordError {
     }
 
     fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp, py: Python<'_>) -> PyObject {
-        let Ok(other) = other.downcast::<PyRecordError>() else { return py.NotImplemented() };
+        let Ok(other) = other.downcast::<PyRecordError>() else {
+            return py.NotImplemented();
+        };
         let o = other.get();
-        let eq = self.index == o.index && self.path == o.path && self.keyword == o.keyword && self.message == o.message;
+        let eq = self.index == o.index
+            && self.path == o.path
+            && self.keyword == o.keyword
+            && self.message == o.message;
         match op {
-            CompareOp::Eq => eq.into_pyobject(py).map(|b| b.to_owned().into_any().unbind()).unwrap_or_else(|_| py.None()),
-            CompareOp::Ne => (!eq).into_pyobject(py).map(|b| b.to_owned().into_any().unbind()).unwrap_or_else(|_| py.None()),
+            CompareOp::Eq => eq
+                .into_pyobject(py)
+                .map(|b| b.to_owned().into_any().unbind())
+                .unwrap_or_else(|_| py.None()),
+            CompareOp::Ne => (!eq)
+                .into_pyobject(py)
+                .map(|b| b.to_owned().into_any().unbind())
+                .unwrap_or_else(|_| py.None()),
             _ => py.NotImplemented(),
         }
     }
@@ -56,7 +72,12 @@ impl PyRecordError {
 
 impl From<RecordError> for PyRecordError {
     fn from(e: RecordError) -> Self {
-        PyRecordError { index: e.index, path: e.path, keyword: e.keyword.to_string(), message: e.message }
+        PyRecordError {
+            index: e.index,
+            path: e.path,
+            keyword: e.keyword.to_string(),
+            message: e.message,
+        }
     }
 }
 

@@ -30,7 +30,10 @@ pub struct PyObj<'a> {
 impl<'a> PyObj<'a> {
     pub fn new(obj: &'a Bound<'_, PyAny>) -> Self {
         // SAFETY: a Bound is never null.
-        PyObj { ptr: unsafe { NonNull::new_unchecked(obj.as_ptr()) }, _borrow: PhantomData }
+        PyObj {
+            ptr: unsafe { NonNull::new_unchecked(obj.as_ptr()) },
+            _borrow: PhantomData,
+        }
     }
 
     /// # Safety
@@ -42,7 +45,10 @@ impl<'a> PyObj<'a> {
     /// # Safety
     /// `ptr` is a live object that outlives `'a`.
     unsafe fn borrowed(ptr: *mut ffi::PyObject) -> Self {
-        PyObj { ptr: NonNull::new_unchecked(ptr), _borrow: PhantomData }
+        PyObj {
+            ptr: NonNull::new_unchecked(ptr),
+            _borrow: PhantomData,
+        }
     }
 
     #[inline]
@@ -63,7 +69,8 @@ impl<'a> PyObj<'a> {
         let ptr = self.as_ptr();
         // SAFETY: type checks and `str()` of exact builtin ints and floats run no user code.
         unsafe {
-            let exact_number = ffi::PyLong_CheckExact(ptr) != 0 || ffi::PyFloat_CheckExact(ptr) != 0;
+            let exact_number =
+                ffi::PyLong_CheckExact(ptr) != 0 || ffi::PyFloat_CheckExact(ptr) != 0;
             if exact_number || ffi::PyBool_Check(ptr) != 0 || ptr == ffi::Py_None() {
                 let s = ffi::PyObject_Str(ptr);
                 if !s.is_null() {
@@ -79,7 +86,10 @@ impl<'a> PyObj<'a> {
     }
 
     /// Visits a dict's entries with borrowed keys and values.
-    fn for_each_dict_entry(self, mut f: impl FnMut(PyObj<'a>, PyObj<'a>) -> ControlFlow<()>) -> ControlFlow<()> {
+    fn for_each_dict_entry(
+        self,
+        mut f: impl FnMut(PyObj<'a>, PyObj<'a>) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
         let mut pos: ffi::Py_ssize_t = 0;
         let mut key: *mut ffi::PyObject = std::ptr::null_mut();
         let mut value: *mut ffi::PyObject = std::ptr::null_mut();
@@ -99,13 +109,17 @@ fn kind_of(ptr: *mut ffi::PyObject) -> Kind {
         let ty = ffi::Py_TYPE(ptr);
         if ty == std::ptr::addr_of_mut!(ffi::PyUnicode_Type) {
             Kind::String
-        } else if ty == std::ptr::addr_of_mut!(ffi::PyLong_Type) || ty == std::ptr::addr_of_mut!(ffi::PyFloat_Type) {
+        } else if ty == std::ptr::addr_of_mut!(ffi::PyLong_Type)
+            || ty == std::ptr::addr_of_mut!(ffi::PyFloat_Type)
+        {
             Kind::Number
         } else if ty == std::ptr::addr_of_mut!(ffi::PyDict_Type) {
             Kind::Object
         } else if ty == std::ptr::addr_of_mut!(ffi::PyBool_Type) {
             Kind::Bool
-        } else if ty == std::ptr::addr_of_mut!(ffi::PyList_Type) || ty == std::ptr::addr_of_mut!(ffi::PyTuple_Type) {
+        } else if ty == std::ptr::addr_of_mut!(ffi::PyList_Type)
+            || ty == std::ptr::addr_of_mut!(ffi::PyTuple_Type)
+        {
             Kind::Array
         } else if ptr == ffi::Py_None() {
             Kind::Null
@@ -153,7 +167,7 @@ fn number_of(ptr: *mut ffi::PyObject) -> Number {
         }
         let mut overflow = 0;
         let v = ffi::PyLong_AsLongLongAndOverflow(ptr, &mut overflow);
-        if overflow == 0 && !(v == -1 && !ffi::PyErr_Occurred().is_null()) {
+        if overflow == 0 && (v != -1 || ffi::PyErr_Occurred().is_null()) {
             return Number::Int(v);
         }
         ffi::PyErr_Clear();
@@ -170,12 +184,18 @@ fn interned_keys(checks: &ObjectChecks) -> &[Py<PyString>] {
     let keys = checks.host_keys.get_or_init(|| {
         // SAFETY: records are only checked with the GIL held.
         let py = unsafe { Python::assume_gil_acquired() };
-        let keys: Vec<Py<PyString>> = checks.properties.iter().map(|p| PyString::intern(py, &p.name).unbind()).collect();
+        let keys: Vec<Py<PyString>> = checks
+            .properties
+            .iter()
+            .map(|p| PyString::intern(py, &p.name).unbind())
+            .collect();
         Box::new(keys)
     });
     // SAFETY: only this function fills `host_keys`, always with this type (a
     // checked downcast measured as a visible share of a dict lookup).
-    unsafe { &*(keys.as_ref() as *const (dyn std::any::Any + Send + Sync)).cast::<Vec<Py<PyString>>>() }
+    unsafe {
+        &*(keys.as_ref() as *const (dyn std::any::Any + Send + Sync)).cast::<Vec<Py<PyString>>>()
+    }
 }
 
 impl<'a> Record for PyObj<'a> {
@@ -200,7 +220,10 @@ impl<'a> Record for PyObj<'a> {
     fn is_valid_unicode(&self) -> bool {
         let ptr = self.as_ptr();
         // SAFETY: kind is String; an ASCII str has no surrogates.
-        unsafe { (ffi::PyUnicode_Check(ptr) != 0 && ffi::PyUnicode_IS_ASCII(ptr) != 0) || utf8(ptr).is_some() }
+        unsafe {
+            (ffi::PyUnicode_Check(ptr) != 0 && ffi::PyUnicode_IS_ASCII(ptr) != 0)
+                || utf8(ptr).is_some()
+        }
     }
     fn array_len(&self) -> usize {
         let ptr = self.as_ptr();
@@ -230,7 +253,10 @@ impl<'a> Record for PyObj<'a> {
             Some(PyObj::borrowed(item))
         }
     }
-    fn for_each_item<F: FnMut(usize, &Self) -> ControlFlow<()>>(&self, mut f: F) -> ControlFlow<()> {
+    fn for_each_item<F: FnMut(usize, &Self) -> ControlFlow<()>>(
+        &self,
+        mut f: F,
+    ) -> ControlFlow<()> {
         for i in 0..self.array_len() {
             if let Some(item) = self.array_item(i) {
                 f(i, &item)?;
@@ -266,7 +292,10 @@ impl<'a> Record for PyObj<'a> {
             }
         }
     }
-    fn for_each_entry<F: FnMut(EntryKey<'_>, &Self) -> ControlFlow<()>>(&self, mut f: F) -> ControlFlow<()> {
+    fn for_each_entry<F: FnMut(EntryKey<'_>, &Self) -> ControlFlow<()>>(
+        &self,
+        mut f: F,
+    ) -> ControlFlow<()> {
         self.for_each_dict_entry(|k, v| {
             if kind_of(k.as_ptr()) == Kind::String {
                 match utf8(k.as_ptr()) {
@@ -308,12 +337,17 @@ impl Compact {
     /// Takes apart the records of a chunk, guided by the schema: only what a check
     /// will look at is converted (see [`Compact::convert`]).
     pub fn new(records: &[PyObj<'_>], schema: &Schema) -> Compact {
-        let mut out = Compact { docs: Vec::with_capacity(records.len()), keep: Vec::new(), bytes: 0 };
+        let mut out = Compact {
+            docs: Vec::with_capacity(records.len()),
+            keep: Vec::new(),
+            bytes: 0,
+        };
         for r in records {
             let doc = out.convert(*r, Guide::Node(&schema.root), 0);
             out.docs.push(doc);
         }
-        out.bytes += out.docs.capacity() * std::mem::size_of::<Json>() + out.keep.capacity() * std::mem::size_of::<usize>();
+        out.bytes += out.docs.capacity() * std::mem::size_of::<Json>()
+            + out.keep.capacity() * std::mem::size_of::<usize>();
         out
     }
 
@@ -323,7 +357,10 @@ impl Compact {
         // SAFETY: the buffer lives in the str, which `self.keep` keeps alive for as
         // long as `self.docs` exists.
         unsafe {
-            self.keep.push(Py::from_borrowed_ptr(Python::assume_gil_acquired(), obj.as_ptr()));
+            self.keep.push(Py::from_borrowed_ptr(
+                Python::assume_gil_acquired(),
+                obj.as_ptr(),
+            ));
             Some(std::mem::transmute::<&str, &'static str>(s))
         }
     }
@@ -394,8 +431,10 @@ impl Compact {
             },
             Guide::Whole => None,
         };
-        let all_entries = checks.map_or(true, |o| {
-            !matches!(o.additional, Additional::Allow) || o.min_properties.is_some() || o.max_properties.is_some()
+        let all_entries = checks.is_none_or(|o| {
+            !matches!(o.additional, Additional::Allow)
+                || o.min_properties.is_some()
+                || o.max_properties.is_some()
         });
         let mut entries: Vec<(Cow<'static, str>, Json<'static>)> = Vec::new();
         if let (Some(o), false) = (checks, all_entries) {

@@ -26,23 +26,46 @@ pub struct CompiledSchema {
 }
 
 fn knobs(batch_size: usize, micro_batch_size: usize, threads: usize) -> PyResult<Knobs> {
-    for (name, v) in [("batch_size", batch_size), ("micro_batch_size", micro_batch_size), ("threads", threads)] {
+    for (name, v) in [
+        ("batch_size", batch_size),
+        ("micro_batch_size", micro_batch_size),
+        ("threads", threads),
+    ] {
         if v == 0 {
-            return Err(PyValueError::new_err(format!("`{name}` must be a positive int, got 0")));
+            return Err(PyValueError::new_err(format!(
+                "`{name}` must be a positive int, got 0"
+            )));
         }
     }
-    Ok(Knobs { batch_size, micro_batch_size, threads })
+    Ok(Knobs {
+        batch_size,
+        micro_batch_size,
+        threads,
+    })
 }
 
 type RawProfile = (usize, f64, f64, f64, &'static str, Option<usize>);
 
 impl CompiledSchema {
-    fn profile(&self, stats: &SampleStats, object_size: f64, kind: &'static str, n: Option<usize>) -> RawProfile {
-        (self.schema.field_count, stats.avg_string_length(), self.schema.constraint_complexity, object_size, kind, n)
+    fn profile(
+        &self,
+        stats: &SampleStats,
+        object_size: f64,
+        kind: &'static str,
+        n: Option<usize>,
+    ) -> RawProfile {
+        (
+            self.schema.field_count,
+            stats.avg_string_length(),
+            self.schema.constraint_complexity,
+            object_size,
+            kind,
+            n,
+        )
     }
 
     /// Profile of byte records given as spans: exact sizes, strings from parsing the sample.
-    fn profile_spans<'a>(
+    fn profile_spans(
         &self,
         input: &[u8],
         spans: impl Iterator<Item = std::ops::Range<usize>>,
@@ -65,11 +88,21 @@ impl CompiledSchema {
                 stats.add(&&doc);
             }
         }
-        let object_size = if count == 0 { 0.0 } else { span_bytes as f64 / count as f64 };
+        let object_size = if count == 0 {
+            0.0
+        } else {
+            span_bytes as f64 / count as f64
+        };
         let n = if exhausted && exhausted_means_exact {
             Some(count)
         } else {
-            total_bytes.map(|t| if object_size > 0.0 { (t as f64 / (object_size + 1.0)).round() as usize } else { 0 })
+            total_bytes.map(|t| {
+                if object_size > 0.0 {
+                    (t as f64 / (object_size + 1.0)).round() as usize
+                } else {
+                    0
+                }
+            })
         };
         self.profile(&stats, object_size, kind, n)
     }
@@ -79,8 +112,11 @@ impl CompiledSchema {
 impl CompiledSchema {
     #[new]
     fn new(py: Python<'_>, schema_json: &str) -> PyResult<Self> {
-        let schema = Schema::from_json_text(schema_json).map_err(|e| satya_error(py, "SchemaError", e.0))?;
-        Ok(CompiledSchema { schema: Arc::new(schema) })
+        let schema =
+            Schema::from_json_text(schema_json).map_err(|e| satya_error(py, "SchemaError", e.0))?;
+        Ok(CompiledSchema {
+            schema: Arc::new(schema),
+        })
     }
 
     #[getter]
@@ -102,7 +138,10 @@ impl CompiledSchema {
         threads: usize,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let knobs = knobs(batch_size, micro_batch_size, threads)?;
-        run_all(py, Run::new(Arc::clone(&self.schema), Source::objects(items)?, knobs))
+        run_all(
+            py,
+            Run::new(Arc::clone(&self.schema), Source::objects(items)?, knobs),
+        )
     }
 
     fn iter_objects(
@@ -113,7 +152,11 @@ impl CompiledSchema {
         threads: usize,
     ) -> PyResult<ChunkIter> {
         let knobs = knobs(batch_size, micro_batch_size, threads)?;
-        Ok(ChunkIter::new(Run::new(Arc::clone(&self.schema), Source::objects(items)?, knobs)))
+        Ok(ChunkIter::new(Run::new(
+            Arc::clone(&self.schema),
+            Source::objects(items)?,
+            knobs,
+        )))
     }
 
     fn validate_json<'py>(
@@ -125,7 +168,10 @@ impl CompiledSchema {
         threads: usize,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let knobs = knobs(batch_size, micro_batch_size, threads)?;
-        run_all(py, Run::new(Arc::clone(&self.schema), Source::json_array(data), knobs))
+        run_all(
+            py,
+            Run::new(Arc::clone(&self.schema), Source::json_array(data), knobs),
+        )
     }
 
     fn iter_json(
@@ -136,7 +182,11 @@ impl CompiledSchema {
         threads: usize,
     ) -> PyResult<ChunkIter> {
         let knobs = knobs(batch_size, micro_batch_size, threads)?;
-        Ok(ChunkIter::new(Run::new(Arc::clone(&self.schema), Source::json_array(data), knobs)))
+        Ok(ChunkIter::new(Run::new(
+            Arc::clone(&self.schema),
+            Source::json_array(data),
+            knobs,
+        )))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -150,7 +200,14 @@ impl CompiledSchema {
         threads: usize,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let knobs = knobs(batch_size, micro_batch_size, threads)?;
-        run_all(py, Run::new(Arc::clone(&self.schema), Source::ndjson(py, source, prefix)?, knobs))
+        run_all(
+            py,
+            Run::new(
+                Arc::clone(&self.schema),
+                Source::ndjson(py, source, prefix)?,
+                knobs,
+            ),
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -164,7 +221,11 @@ impl CompiledSchema {
         threads: usize,
     ) -> PyResult<ChunkIter> {
         let knobs = knobs(batch_size, micro_batch_size, threads)?;
-        Ok(ChunkIter::new(Run::new(Arc::clone(&self.schema), Source::ndjson(py, source, prefix)?, knobs)))
+        Ok(ChunkIter::new(Run::new(
+            Arc::clone(&self.schema),
+            Source::ndjson(py, source, prefix)?,
+            knobs,
+        )))
     }
 
     /// Profile of records given as Python objects: a sample spread over a
@@ -192,7 +253,12 @@ impl CompiledSchema {
         self.profile_spans(input, spans, Some(input.len()), "json", true)
     }
 
-    fn profile_ndjson(&self, py: Python<'_>, source: &Bound<'_, PyAny>, prefix: &[u8]) -> PyResult<RawProfile> {
+    fn profile_ndjson(
+        &self,
+        py: Python<'_>,
+        source: &Bound<'_, PyAny>,
+        prefix: &[u8],
+    ) -> PyResult<RawProfile> {
         if let Ok(data) = source.downcast::<PyBytes>() {
             let input = data.as_bytes();
             let spans = NdjsonLines::new(input).map(|(_, r)| r);
@@ -206,12 +272,22 @@ impl CompiledSchema {
                 file.take(PROFILE_PREFIX as u64).read_to_end(&mut head)?;
                 Ok((head, size))
             };
-            let (head, size) = py
-                .allow_threads(read)
-                .map_err(|e| satya_error(py, "InputError", format!("cannot read NDJSON file {path:?}: {e}")))?;
+            let (head, size) = py.allow_threads(read).map_err(|e| {
+                satya_error(
+                    py,
+                    "InputError",
+                    format!("cannot read NDJSON file {path:?}: {e}"),
+                )
+            })?;
             let complete = size as usize == head.len();
             let spans = complete_lines(&head, complete);
-            return Ok(self.profile_spans(&head, spans.into_iter(), Some(size as usize), "ndjson", complete));
+            return Ok(self.profile_spans(
+                &head,
+                spans.into_iter(),
+                Some(size as usize),
+                "ndjson",
+                complete,
+            ));
         }
         // A stream: only its read-ahead is known, and not its length.
         let spans = complete_lines(prefix, false);
@@ -223,6 +299,13 @@ impl CompiledSchema {
 
 /// Line spans of a head of NDJSON, without a last line that may be cut off.
 fn complete_lines(head: &[u8], complete: bool) -> Vec<std::ops::Range<usize>> {
-    let end = if complete { head.len() } else { head.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1) };
-    NdjsonLines::new(&head[..end]).map(|(_, r)| r).take(SAMPLE_RECORDS + 1).collect()
+    let end = if complete {
+        head.len()
+    } else {
+        head.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1)
+    };
+    NdjsonLines::new(&head[..end])
+        .map(|(_, r)| r)
+        .take(SAMPLE_RECORDS + 1)
+        .collect()
 }

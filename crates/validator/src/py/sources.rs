@@ -16,9 +16,9 @@ use super::errors::{engine_error, satya_error, PyRecordError};
 use super::record::{Compact, PyObj};
 use crate::check;
 use crate::engine::{self, ChunkOutcome, Knobs, OnParseError, Span};
-use crate::value::Json;
 use crate::schema::Schema;
 use crate::stream::{ArrayChunker, NdjsonChunker, NdjsonReader};
+use crate::value::Json;
 
 /// Immutable bytes kept alive by a strong reference; the slice borrows them.
 pub struct OwnedBytes {
@@ -32,44 +32,86 @@ impl OwnedBytes {
         // SAFETY: `bytes` objects are immutable and `_obj` keeps this one alive as
         // long as `self`; every borrower is a field dropped before or with it.
         let data: &'static [u8] = unsafe { std::mem::transmute::<&[u8], &'static [u8]>(data) };
-        OwnedBytes { _obj: obj.clone().unbind(), data }
+        OwnedBytes {
+            _obj: obj.clone().unbind(),
+            data,
+        }
     }
 }
 
 pub enum Source {
-    List { list: Py<PyAny>, pos: usize },
-    Iter { iter: Py<PyIterator> },
+    List {
+        list: Py<PyAny>,
+        pos: usize,
+    },
+    Iter {
+        iter: Py<PyIterator>,
+    },
     // The chunker borrows from the bytes that follow it (dropped after it).
-    JsonArray { chunker: ArrayChunker<'static>, bytes: OwnedBytes },
-    NdjsonBytes { chunker: NdjsonChunker<'static>, bytes: OwnedBytes },
-    NdjsonFile { reader: NdjsonReader, file: File },
-    NdjsonReader { reader: NdjsonReader, obj: Py<PyAny> },
+    JsonArray {
+        chunker: ArrayChunker<'static>,
+        bytes: OwnedBytes,
+    },
+    NdjsonBytes {
+        chunker: NdjsonChunker<'static>,
+        bytes: OwnedBytes,
+    },
+    NdjsonFile {
+        reader: NdjsonReader,
+        file: File,
+    },
+    NdjsonReader {
+        reader: NdjsonReader,
+        obj: Py<PyAny>,
+    },
 }
 
 impl Source {
     pub fn objects(items: &Bound<'_, PyAny>) -> PyResult<Source> {
         if items.is_instance_of::<PyList>() || items.is_instance_of::<PyTuple>() {
-            return Ok(Source::List { list: items.clone().unbind(), pos: 0 });
+            return Ok(Source::List {
+                list: items.clone().unbind(),
+                pos: 0,
+            });
         }
-        Ok(Source::Iter { iter: items.try_iter()?.unbind() })
+        Ok(Source::Iter {
+            iter: items.try_iter()?.unbind(),
+        })
     }
 
     pub fn json_array(data: &Bound<'_, PyBytes>) -> Source {
         let bytes = OwnedBytes::new(data);
-        Source::JsonArray { chunker: ArrayChunker::new(bytes.data), bytes }
+        Source::JsonArray {
+            chunker: ArrayChunker::new(bytes.data),
+            bytes,
+        }
     }
 
     pub fn ndjson(py: Python<'_>, source: &Bound<'_, PyAny>, prefix: &[u8]) -> PyResult<Source> {
         if let Ok(data) = source.downcast::<PyBytes>() {
             let bytes = OwnedBytes::new(data);
-            return Ok(Source::NdjsonBytes { chunker: NdjsonChunker::new(bytes.data), bytes });
+            return Ok(Source::NdjsonBytes {
+                chunker: NdjsonChunker::new(bytes.data),
+                bytes,
+            });
         }
         if let Ok(path) = source.extract::<String>() {
-            let file = File::open(&path)
-                .map_err(|e| satya_error(py, "InputError", format!("cannot open NDJSON file {path:?}: {e}")))?;
-            return Ok(Source::NdjsonFile { reader: NdjsonReader::new(Vec::new()), file });
+            let file = File::open(&path).map_err(|e| {
+                satya_error(
+                    py,
+                    "InputError",
+                    format!("cannot open NDJSON file {path:?}: {e}"),
+                )
+            })?;
+            return Ok(Source::NdjsonFile {
+                reader: NdjsonReader::new(Vec::new()),
+                file,
+            });
         }
-        Ok(Source::NdjsonReader { reader: NdjsonReader::new(prefix.to_vec()), obj: source.clone().unbind() })
+        Ok(Source::NdjsonReader {
+            reader: NdjsonReader::new(prefix.to_vec()),
+            obj: source.clone().unbind(),
+        })
     }
 }
 
@@ -91,7 +133,13 @@ pub struct Chunk {
 
 impl Run {
     pub fn new(schema: Arc<Schema>, source: Source, knobs: Knobs) -> Self {
-        Run { schema, source, knobs, next_index: 0, done: false }
+        Run {
+            schema,
+            source,
+            knobs,
+            next_index: 0,
+            done: false,
+        }
     }
 
     pub fn next_chunk(&mut self, py: Python<'_>) -> PyResult<Option<Chunk>> {
@@ -113,7 +161,11 @@ impl Run {
             }
         };
         self.next_index += outcome.valid.len();
-        Ok(Some(Chunk { outcome, start, seconds: started.elapsed().as_secs_f64() }))
+        Ok(Some(Chunk {
+            outcome,
+            start,
+            seconds: started.elapsed().as_secs_f64(),
+        }))
     }
 
     fn run_chunk(&mut self, py: Python<'_>, first: usize) -> PyResult<Option<ChunkOutcome>> {
@@ -130,7 +182,10 @@ impl Run {
                 let end = (*pos + b).min(items.len());
                 // SAFETY: the items are borrowed from the list, which nothing can change
                 // while this chunk runs: the GIL is held and no Python code is called.
-                let records: Vec<PyObj<'_>> = items[*pos..end].iter().map(|p| unsafe { PyObj::from_ptr(*p) }).collect();
+                let records: Vec<PyObj<'_>> = items[*pos..end]
+                    .iter()
+                    .map(|p| unsafe { PyObj::from_ptr(*p) })
+                    .collect();
                 *pos = end;
                 validate_objects(py, schema, &records, first, knobs).map(Some)
             }
@@ -150,27 +205,56 @@ impl Run {
                 validate_objects(py, schema, &records, first, knobs).map(Some)
             }
             Source::JsonArray { chunker, bytes } => {
-                let spans = chunker
-                    .next_chunk(b)
-                    .map_err(|e| satya_error(py, "InputError", format!("invalid JSON array: {e}")))?;
-                validate_bytes(py, schema, bytes.data, &spans, first, knobs, OnParseError::Fail, 0)
+                let spans = chunker.next_chunk(b).map_err(|e| {
+                    satya_error(py, "InputError", format!("invalid JSON array: {e}"))
+                })?;
+                validate_bytes(
+                    py,
+                    schema,
+                    bytes.data,
+                    &spans,
+                    first,
+                    knobs,
+                    OnParseError::Fail,
+                    0,
+                )
             }
             Source::NdjsonBytes { chunker, bytes } => {
                 let spans = chunker.next_chunk(b);
-                validate_bytes(py, schema, bytes.data, &spans, first, knobs, OnParseError::RecordError, 0)
+                validate_bytes(
+                    py,
+                    schema,
+                    bytes.data,
+                    &spans,
+                    first,
+                    knobs,
+                    OnParseError::RecordError,
+                    0,
+                )
             }
             Source::NdjsonFile { reader, file } => {
                 let result = py.allow_threads(|| -> Result<Option<ChunkOutcome>, String> {
-                    let spans = reader.next_chunk(b, &mut |buf| file.read(buf)).map_err(|e| e.to_string())?;
+                    let spans = reader
+                        .next_chunk(b, &mut |buf| file.read(buf))
+                        .map_err(|e| e.to_string())?;
                     if spans.is_empty() {
                         return Ok(None);
                     }
-                    let mut out = run_spans(schema, reader.buffer(), &spans, first, knobs, OnParseError::RecordError)
-                        .map_err(|e| e.to_string())?;
+                    let mut out = run_spans(
+                        schema,
+                        reader.buffer(),
+                        &spans,
+                        first,
+                        knobs,
+                        OnParseError::RecordError,
+                    )
+                    .map_err(|e| e.to_string())?;
                     out.bytes += reader.held_bytes();
                     Ok(Some(out))
                 });
-                result.map_err(|e| satya_error(py, "InputError", format!("cannot read NDJSON file: {e}")))
+                result.map_err(|e| {
+                    satya_error(py, "InputError", format!("cannot read NDJSON file: {e}"))
+                })
             }
             Source::NdjsonReader { reader, obj } => {
                 let obj = obj.bind(py);
@@ -178,7 +262,11 @@ impl Run {
                 let spans = reader.next_chunk(b, &mut |buf: &mut [u8]| {
                     let got = obj.call_method1("read", (buf.len(),)).and_then(|data| {
                         let data = data.downcast_into::<PyBytes>().map_err(|_| {
-                            satya_error(py, "InputError", "the NDJSON file object must be opened in binary mode".into())
+                            satya_error(
+                                py,
+                                "InputError",
+                                "the NDJSON file object must be opened in binary mode".into(),
+                            )
                         })?;
                         let data = data.as_bytes();
                         let n = data.len().min(buf.len());
@@ -192,11 +280,26 @@ impl Run {
                 });
                 let spans = match (spans, failure) {
                     (_, Some(e)) => return Err(e),
-                    (Err(e), None) => return Err(satya_error(py, "InputError", format!("cannot read NDJSON: {e}"))),
+                    (Err(e), None) => {
+                        return Err(satya_error(
+                            py,
+                            "InputError",
+                            format!("cannot read NDJSON: {e}"),
+                        ))
+                    }
                     (Ok(spans), None) => spans,
                 };
                 let held = reader.held_bytes();
-                let out = validate_bytes(py, schema, reader.buffer(), &spans, first, knobs, OnParseError::RecordError, held)?;
+                let out = validate_bytes(
+                    py,
+                    schema,
+                    reader.buffer(),
+                    &spans,
+                    first,
+                    knobs,
+                    OnParseError::RecordError,
+                    held,
+                )?;
                 Ok(out)
             }
         }
@@ -247,14 +350,20 @@ fn validate_objects(
     let refs_bytes = std::mem::size_of_val(records);
     if knobs.threads <= 1 {
         let out = catch_unwind(AssertUnwindSafe(|| {
-            let mut out = ChunkOutcome { valid: Vec::with_capacity(records.len()), tasks: 1, ..ChunkOutcome::default() };
+            let mut out = ChunkOutcome {
+                valid: Vec::with_capacity(records.len()),
+                tasks: 1,
+                ..ChunkOutcome::default()
+            };
             for (i, record) in records.iter().enumerate() {
                 let ok = check::validate(schema, record, first + i, &mut out.errors);
                 out.valid.push(ok);
             }
             out
         }));
-        let mut out = out.map_err(|_| PyRuntimeError::new_err("internal error in the validator (please report it)"))?;
+        let mut out = out.map_err(|_| {
+            PyRuntimeError::new_err("internal error in the validator (please report it)")
+        })?;
         out.bytes = out.result_bytes() + refs_bytes;
         // Between chunks, let other Python threads run.
         py.allow_threads(|| ());
@@ -280,13 +389,19 @@ fn sequence_items<'a>(seq: &'a Bound<'_, PyAny>) -> &'a [*mut pyo3::ffi::PyObjec
             std::slice::from_raw_parts((*list).ob_item, pyo3::ffi::PyList_GET_SIZE(ptr) as usize)
         } else {
             let tuple = ptr.cast::<pyo3::ffi::PyTupleObject>();
-            std::slice::from_raw_parts((*tuple).ob_item.as_ptr(), pyo3::ffi::PyTuple_GET_SIZE(ptr) as usize)
+            std::slice::from_raw_parts(
+                (*tuple).ob_item.as_ptr(),
+                pyo3::ffi::PyTuple_GET_SIZE(ptr) as usize,
+            )
         }
     }
 }
 
 /// Converts a chunk's results to Python lists.
-pub fn to_python<'py>(py: Python<'py>, outcome: ChunkOutcome) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>)> {
+pub fn to_python<'py>(
+    py: Python<'py>,
+    outcome: ChunkOutcome,
+) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>)> {
     let valid = PyList::new(py, outcome.valid)?;
     let errors = PyList::empty(py);
     for e in outcome.errors {
@@ -346,8 +461,15 @@ impl ChunkIter {
     }
 
     fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
-        let Some(chunk) = self.run.next_chunk(py)? else { return Ok(None) };
-        let (tasks, bytes, start, seconds) = (chunk.outcome.tasks, chunk.outcome.bytes, chunk.start, chunk.seconds);
+        let Some(chunk) = self.run.next_chunk(py)? else {
+            return Ok(None);
+        };
+        let (tasks, bytes, start, seconds) = (
+            chunk.outcome.tasks,
+            chunk.outcome.bytes,
+            chunk.start,
+            chunk.seconds,
+        );
         let (valid, errors) = to_python(py, chunk.outcome)?;
         Ok(Some(PyTuple::new(
             py,
