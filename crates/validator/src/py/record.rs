@@ -327,10 +327,23 @@ impl<'a> Record for PyObj<'a> {
 /// `keep` hold every str whose UTF-8 the documents borrow, so the documents stay
 /// valid while the GIL is released, even if another thread changes the records.
 pub struct Compact {
-    // Declared first: dropped before the strings it borrows from.
     pub docs: Vec<Json<'static>>,
-    keep: Vec<Py<PyAny>>,
+    /// Strong references (raw, released in `Drop` with the GIL held: a `Py`
+    /// per string measured as a visible share of the pool path).
+    keep: Vec<*mut ffi::PyObject>,
     pub bytes: usize,
+}
+
+impl Drop for Compact {
+    fn drop(&mut self) {
+        // The documents go first: they borrow from the strings.
+        self.docs.clear();
+        for &ptr in &self.keep {
+            // SAFETY: each pointer was increfed in `borrow_str`; a Compact is made
+            // and dropped on the thread that holds the GIL.
+            unsafe { ffi::Py_DecRef(ptr) };
+        }
+    }
 }
 
 impl Compact {
@@ -357,10 +370,8 @@ impl Compact {
         // SAFETY: the buffer lives in the str, which `self.keep` keeps alive for as
         // long as `self.docs` exists.
         unsafe {
-            self.keep.push(Py::from_borrowed_ptr(
-                Python::assume_gil_acquired(),
-                obj.as_ptr(),
-            ));
+            ffi::Py_IncRef(obj.as_ptr());
+            self.keep.push(obj.as_ptr());
             Some(std::mem::transmute::<&str, &'static str>(s))
         }
     }
