@@ -210,7 +210,9 @@ class Cell(_Strict, kw_only=True):
     measured alongside; ``speedup`` and its interval ``[speedup_ci_low, speedup_ci_high]`` compare
     the best configuration found with the default (for ``"keep_default"``: the best candidate,
     whose lower bound did not clear the bar); ``peak_bytes``: the most bytes in flight for one
-    chunk with the configuration the cell yields; ``n_measurements``: timed runs behind it.
+    chunk with the configuration the cell yields; ``n_measurements``: timed runs behind it;
+    ``workload``: the workload spec the cell's data was generated from (JSON values, as
+    ``satya_adapt.workloads.WorkloadSpec.to_dict()`` gives), so refresh jobs can re-measure it.
     """
 
     index: List[NonNegativeInt]
@@ -223,6 +225,7 @@ class Cell(_Strict, kw_only=True):
     speedup_ci_high: PositiveFloat
     peak_bytes: NonNegativeInt
     n_measurements: PositiveInt
+    workload: Optional[Dict[str, Any]] = None
 
     @property
     def keep_default(self) -> bool:

@@ -87,6 +87,15 @@ def test_encoded_document_layout() -> None:
     }
 
 
+def test_cell_workload_round_trips(tmp_path: Path) -> None:
+    a = sample()
+    a.cells[0].workload = {"name": "mixed10", "string_length": 12, "fields": [["a", "str"]]}
+    path = tmp_path / "a.json"
+    A.write_archive(a, path)
+    assert A.load_archive(path).cells[0].workload == a.cells[0].workload
+    assert orjson.loads(path.read_bytes())["cells"][1]["workload"] is None
+
+
 def test_keep_default_property() -> None:
     a = sample()
     assert [c.keep_default for c in a.cells] == [False, True]
