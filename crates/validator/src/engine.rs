@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
 use rayon::{ThreadPool, ThreadPoolBuilder};
@@ -18,7 +18,7 @@ use crate::error::RecordError;
 use crate::fused;
 use crate::json::{parse_value, JsonErrorKind};
 use crate::schema::Schema;
-use crate::value::{Record, MAX_DEPTH};
+use crate::value::{Json, Record, MAX_DEPTH};
 
 /// A batch configuration as the engine receives it (all > 0, checked by the caller).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,7 +75,7 @@ impl ChunkOutcome {
                 .sum::<usize>()
     }
 
-    fn append(&mut self, mut other: ChunkOutcome) {
+    pub fn append(&mut self, mut other: ChunkOutcome) {
         self.valid.append(&mut other.valid);
         self.errors.append(&mut other.errors);
     }
@@ -183,6 +183,109 @@ pub fn validate_records<R: Record + Sync>(
     })?;
     out.bytes = out.result_bytes() + std::mem::size_of_val(records);
     Ok(out)
+}
+
+type TaskReport = (usize, Result<ChunkOutcome, EngineError>, Vec<Json<'static>>);
+
+/// Checks tasks of records on the pool while the caller prepares the next
+/// ones: for Python dicts, the GIL-holding thread takes task `k + 1` apart while
+/// the pool checks task `k`. Results come back in task order.
+pub struct Pipeline {
+    schema: Arc<Schema>,
+    pool: Arc<ThreadPool>,
+    sender: mpsc::Sender<TaskReport>,
+    receiver: mpsc::Receiver<TaskReport>,
+    /// Checked records come back to be freed on the caller's thread: freeing
+    /// another thread's allocations contends for its malloc arena.
+    spent: Vec<Vec<Json<'static>>>,
+    submitted: usize,
+    /// Tasks queued whose outcome has not arrived yet.
+    outstanding: usize,
+    received: Vec<Option<Result<ChunkOutcome, EngineError>>>,
+}
+
+impl Pipeline {
+    pub fn new(schema: Arc<Schema>, threads: usize) -> Result<Pipeline, EngineError> {
+        let (sender, receiver) = mpsc::channel();
+        Ok(Pipeline {
+            schema,
+            pool: pool(threads)?,
+            sender,
+            receiver,
+            spent: Vec::new(),
+            submitted: 0,
+            outstanding: 0,
+            received: Vec::new(),
+        })
+    }
+
+    /// Queues one task: `records` are input records `first_index..`.
+    ///
+    /// # Safety
+    /// Whatever `records` borrow (the `'static` is the caller's promise) must
+    /// stay alive and unchanged until [`Pipeline::finish`] returns or the
+    /// pipeline is dropped: both wait for every queued task.
+    pub unsafe fn submit(&mut self, records: Vec<Json<'static>>, first_index: usize) {
+        let task = self.submitted;
+        self.submitted += 1;
+        self.outstanding += 1;
+        let schema = Arc::clone(&self.schema);
+        let sender = self.sender.clone();
+        self.pool.spawn(move || {
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                let mut out = ChunkOutcome {
+                    valid: Vec::with_capacity(records.len()),
+                    ..ChunkOutcome::default()
+                };
+                for (i, record) in records.iter().enumerate() {
+                    let ok = check::validate(&schema, &record, first_index + i, &mut out.errors);
+                    out.valid.push(ok);
+                }
+                out
+            }))
+            .map_err(|p| EngineError::Panic(panic_message(&*p)));
+            let _ = sender.send((task, outcome, records));
+        });
+    }
+
+    /// Waits for every task and returns their outcomes in order.
+    pub fn finish(mut self) -> Result<ChunkOutcome, EngineError> {
+        self.wait_all();
+        let mut out = ChunkOutcome {
+            tasks: self.submitted,
+            ..ChunkOutcome::default()
+        };
+        for r in std::mem::take(&mut self.received) {
+            match r {
+                Some(outcome) => out.append(outcome?),
+                None => return Err(EngineError::Panic("a task did not report".to_string())),
+            }
+        }
+        Ok(out)
+    }
+
+    fn wait_all(&mut self) {
+        self.received.resize_with(self.submitted, || None);
+        while self.outstanding > 0 {
+            match self.receiver.recv() {
+                Ok((task, outcome, records)) => {
+                    self.outstanding -= 1;
+                    self.received[task] = Some(outcome);
+                    self.spent.push(records);
+                }
+                // Every task holds a sender until it has sent; with ours alive this
+                // cannot happen, but never wait forever.
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+impl Drop for Pipeline {
+    fn drop(&mut self) {
+        // Tasks may still read borrowed records: wait for them.
+        self.wait_all();
+    }
 }
 
 /// Parses and validates the records of a byte input, each task parsing its own
@@ -406,6 +509,62 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(err, EngineError::InvalidJson { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn pipeline_matches_direct_checks() {
+        let schema = Arc::new(Schema::from_json_text(SCHEMA).unwrap());
+        let input = records(57);
+        let spans = spans_of_array(&input);
+        let docs: Vec<Json<'static>> = spans
+            .iter()
+            .map(|s| parse_value(&input[s.range.clone()], MAX_DEPTH).unwrap())
+            .map(|d| to_owned_json(&d))
+            .collect();
+        let refs: Vec<&Json> = docs.iter().collect();
+        let direct = validate_records(
+            &schema,
+            &refs,
+            5,
+            Knobs {
+                batch_size: 57,
+                micro_batch_size: 57,
+                threads: 1,
+            },
+        )
+        .unwrap();
+        for m in [1, 4, 57, 100] {
+            let mut pipeline = Pipeline::new(Arc::clone(&schema), 2).unwrap();
+            for (t, task) in docs.chunks(m).enumerate() {
+                // SAFETY: the documents own their data.
+                unsafe { pipeline.submit(task.to_vec(), 5 + t * m) };
+            }
+            let out = pipeline.finish().unwrap();
+            assert_eq!(out.valid, direct.valid);
+            assert_eq!(out.errors, direct.errors);
+            assert_eq!(out.tasks, 57usize.div_ceil(m));
+        }
+        // Dropped without `finish`: waits for its tasks, never hangs.
+        let mut pipeline = Pipeline::new(Arc::clone(&schema), 2).unwrap();
+        unsafe { pipeline.submit(docs.clone(), 0) };
+        drop(pipeline);
+    }
+
+    fn to_owned_json(d: &Json<'_>) -> Json<'static> {
+        match d {
+            Json::Null => Json::Null,
+            Json::Bool(b) => Json::Bool(*b),
+            Json::Number(n) => Json::Number(n.clone()),
+            Json::String(s) => Json::String(std::borrow::Cow::Owned(s.to_string())),
+            Json::Array(items) => Json::Array(items.iter().map(to_owned_json).collect()),
+            Json::Object(entries) => Json::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (std::borrow::Cow::Owned(k.to_string()), to_owned_json(v)))
+                    .collect(),
+            ),
+            other => panic!("not from the parser: {other:?}"),
+        }
     }
 
     #[test]

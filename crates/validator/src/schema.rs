@@ -6,10 +6,10 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use regex::Regex;
 use serde_json::{Map, Value};
 
 use crate::format::Format;
+use crate::pattern::Pattern;
 use crate::value::{Json, Number};
 
 /// Bits of [`Node::types`].
@@ -58,7 +58,7 @@ impl std::fmt::Display for SchemaError {
 pub struct StringChecks {
     pub min_length: Option<usize>,
     pub max_length: Option<usize>,
-    pub pattern: Option<Regex>,
+    pub pattern: Option<Pattern>,
     pub format: Option<Format>,
 }
 
@@ -371,7 +371,7 @@ fn compile_string(
     };
     match map.get("pattern") {
         None => {}
-        Some(Value::String(p)) => match Regex::new(p) {
+        Some(Value::String(p)) => match Pattern::new(p) {
             Ok(re) => checks.pattern = Some(re),
             Err(e) => {
                 return err(

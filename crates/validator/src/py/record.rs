@@ -349,19 +349,24 @@ impl Drop for Compact {
 impl Compact {
     /// Takes apart the records of a chunk, guided by the schema: only what a check
     /// will look at is converted (see [`Compact::convert`]).
-    pub fn new(records: &[PyObj<'_>], schema: &Schema) -> Compact {
-        let mut out = Compact {
-            docs: Vec::with_capacity(records.len()),
+    pub fn new() -> Compact {
+        Compact {
+            docs: Vec::new(),
             keep: Vec::new(),
             bytes: 0,
-        };
-        for r in records {
-            let doc = out.convert(*r, Guide::Node(&schema.root), 0);
-            out.docs.push(doc);
         }
-        out.bytes += out.docs.capacity() * std::mem::size_of::<Json>()
-            + out.keep.capacity() * std::mem::size_of::<usize>();
-        out
+    }
+
+    /// Takes apart one task's records. The documents borrow strings that `self`
+    /// keeps alive: `self` must outlive them.
+    pub fn take_apart(&mut self, records: &[PyObj<'_>], schema: &Schema) -> Vec<Json<'static>> {
+        let docs: Vec<Json<'static>> = records
+            .iter()
+            .map(|r| self.convert(*r, Guide::Node(&schema.root), 0))
+            .collect();
+        self.bytes += docs.capacity() * std::mem::size_of::<Json>()
+            + records.len() * std::mem::size_of::<usize>();
+        docs
     }
 
     /// Borrows the UTF-8 of a str and keeps the str alive as long as `self`.

@@ -18,7 +18,6 @@ use crate::check;
 use crate::engine::{self, ChunkOutcome, Knobs, OnParseError, Span};
 use crate::schema::Schema;
 use crate::stream::{ArrayChunker, NdjsonChunker, NdjsonReader};
-use crate::value::Json;
 
 /// Immutable bytes kept alive by a strong reference; the slice borrows them.
 pub struct OwnedBytes {
@@ -171,7 +170,8 @@ impl Run {
     fn run_chunk(&mut self, py: Python<'_>, first: usize) -> PyResult<Option<ChunkOutcome>> {
         let b = self.knobs.batch_size;
         let knobs = self.knobs;
-        let schema = &*self.schema;
+        let schema_arc = &self.schema;
+        let schema = &**schema_arc;
         match &mut self.source {
             Source::List { list, pos } => {
                 let list = list.bind(py);
@@ -187,7 +187,7 @@ impl Run {
                     .map(|p| unsafe { PyObj::from_ptr(*p) })
                     .collect();
                 *pos = end;
-                validate_objects(py, schema, &records, first, knobs).map(Some)
+                validate_objects(py, schema_arc, &records, first, knobs).map(Some)
             }
             Source::Iter { iter } => {
                 let iter = iter.bind(py);
@@ -202,7 +202,7 @@ impl Run {
                     return Ok(None);
                 }
                 let records: Vec<PyObj<'_>> = owned.iter().map(PyObj::new).collect();
-                validate_objects(py, schema, &records, first, knobs).map(Some)
+                validate_objects(py, schema_arc, &records, first, knobs).map(Some)
             }
             Source::JsonArray { chunker, bytes } => {
                 let spans = chunker.next_chunk(b).map_err(|e| {
@@ -342,7 +342,7 @@ fn validate_bytes(
 /// apart for the pool with several.
 fn validate_objects(
     py: Python<'_>,
-    schema: &Schema,
+    schema: &Arc<Schema>,
     records: &[PyObj<'_>],
     first: usize,
     knobs: Knobs,
@@ -369,12 +369,21 @@ fn validate_objects(
         py.allow_threads(|| ());
         return Ok(out);
     }
-    let compact = Compact::new(records, schema);
-    let docs: Vec<&Json<'static>> = compact.docs.iter().collect();
-    let mut out = py
-        .allow_threads(|| engine::validate_records(schema, &docs, first, knobs))
+    // Take each task's records apart while the pool checks the previous tasks.
+    let mut compact = Compact::new();
+    let mut pipeline = engine::Pipeline::new(Arc::clone(schema), knobs.threads)
         .map_err(|e| engine_error(py, e))?;
-    out.bytes += compact.bytes + refs_bytes + std::mem::size_of_val(docs.as_slice());
+    let m = knobs.micro_batch_size.max(1);
+    for (t, task) in records.chunks(m).enumerate() {
+        let docs = compact.take_apart(task, schema);
+        // SAFETY: the documents borrow strings kept alive by `compact`, which is
+        // dropped after `finish` (or after the pipeline's drop) has waited for them.
+        unsafe { pipeline.submit(docs, first + t * m) };
+    }
+    let out = py.allow_threads(move || pipeline.finish());
+    let mut out = out.map_err(|e| engine_error(py, e))?;
+    out.bytes = out.result_bytes() + compact.bytes + refs_bytes;
+    drop(compact);
     Ok(out)
 }
 
