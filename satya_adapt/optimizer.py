@@ -1126,9 +1126,12 @@ class Search:
                 w = replace(w, seed=rng.randrange(1 << 31))
             else:
                 w = mutate_workload(rng, w, s.input_kinds)
-            out.append(
-                ("mutation", w, challenger(lambda c=c: mutate_config(rng, c, self.space)))  # type: ignore[misc]
-            )
+            child = challenger(lambda c=c: mutate_config(rng, c, self.space))  # type: ignore[misc]
+            if child == default and c != default:
+                # Every step from the parent leads back to the default (a small search space):
+                # challenge again with the parent's configuration, on the new data.
+                child = c
+            out.append(("mutation", w, child))
         return out
 
     @property
