@@ -167,20 +167,21 @@ fn entry(
         Some(property) if property.name == key => Some(*hint),
         _ => checks.find(key),
     };
-    match found {
-        Some(i) => {
-            *seen |= 1 << i;
-            *hint = i + 1;
-            match &checks.properties[i].node {
+    if let Some(i) = found {
+        *seen |= 1 << i;
+        *hint = i + 1;
+        if checks.properties[i].declared {
+            return match &checks.properties[i].node {
                 Some(sub) => value(sub, p, depth + 1),
                 None => skip(p, depth + 1),
-            }
+            };
         }
-        None => match &checks.additional {
-            Additional::Allow => skip(p, depth + 1),
-            Additional::Forbid => Err(Undecided),
-            Additional::Schema(sub) => value(sub, p, depth + 1),
-        },
+        // A name only in `required`: present, and still an additional property.
+    }
+    match &checks.additional {
+        Additional::Allow => skip(p, depth + 1),
+        Additional::Forbid => Err(Undecided),
+        Additional::Schema(sub) => value(sub, p, depth + 1),
     }
 }
 
@@ -274,6 +275,18 @@ mod tests {
                 r#"{"a": 1, "b": "\u00e9\u00e9\u00e9\u00e9"}"#,
                 "{\"a\": 1, \"b\": \"\\ud800\"}",
             ],
+        );
+    }
+
+    #[test]
+    fn required_names_outside_properties_are_additional() {
+        agree(
+            r#"{"properties":{"a":{}},"required":["a","zz"],"additionalProperties":false}"#,
+            &[r#"{"a":1,"zz":1}"#, r#"{"zz":1}"#],
+        );
+        agree(
+            r#"{"required":["zz"],"additionalProperties":{"type":"integer"}}"#,
+            &[r#"{"zz":"x"}"#, r#"{"zz":1}"#, r#"{}"#],
         );
     }
 

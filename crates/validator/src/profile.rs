@@ -7,7 +7,11 @@ use crate::schema::{Additional, Node};
 use crate::value::{EntryKey, Kind, Number, Record};
 
 /// Records read to detect a profile: a sample, never a pass over the input.
-pub const SAMPLE_RECORDS: usize = 16;
+/// Python records are walked (about 0.2 us each), JSON ones parsed, so the
+/// two sample sizes differ; detection stays around a microsecond.
+pub const SAMPLE_RECORDS: usize = 4;
+/// Records of a byte input read to detect a profile.
+pub const SAMPLE_SPANS: usize = 8;
 
 /// Leaf fields: properties and array items that are not objects with properties
 /// of their own (those count through their leaves).
@@ -245,6 +249,7 @@ mod tests {
         assert_eq!(sample_indexes(3).collect::<Vec<_>>(), vec![0, 1, 2]);
         let idx: Vec<_> = sample_indexes(1000).collect();
         assert_eq!(idx.len(), SAMPLE_RECORDS);
+        assert_eq!(sample_indexes(2).collect::<Vec<_>>(), vec![0, 1]);
         assert_eq!(idx[0], 0);
         assert_eq!(*idx.last().unwrap(), 999);
         assert_eq!(sample_indexes(0).count(), 0);

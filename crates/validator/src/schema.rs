@@ -93,6 +93,9 @@ pub struct Property {
     pub name: String,
     pub node: Option<Node>,
     pub required: bool,
+    /// Named in `properties` (not only in `required`): keys that are not
+    /// declared fall under `additionalProperties`.
+    pub declared: bool,
 }
 
 #[derive(Debug)]
@@ -111,6 +114,12 @@ pub struct ObjectChecks {
 }
 
 impl ObjectChecks {
+    /// The index of a declared property named `key` (see [`Property::declared`]).
+    #[inline]
+    pub fn find_declared(&self, key: &str) -> Option<usize> {
+        self.find(key).filter(|&i| self.properties[i].declared)
+    }
+
     #[inline]
     pub fn find(&self, key: &str) -> Option<usize> {
         match &self.lookup {
@@ -506,6 +515,7 @@ fn compile_object(
                     name: name.clone(),
                     node: (!node.trivial).then_some(node),
                     required: false,
+                    declared: true,
                 });
             }
         }
@@ -541,6 +551,7 @@ fn compile_object(
                             name: name.clone(),
                             node: None,
                             required: true,
+                            declared: false,
                         });
                         n_required += 1;
                     }

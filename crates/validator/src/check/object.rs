@@ -107,7 +107,7 @@ fn additional<R: Record, S: Sink>(
                 })
             }
         };
-        if checks.find(key).is_some() {
+        if checks.find_declared(key).is_some() {
             return ControlFlow::Continue(());
         }
         match &checks.additional {

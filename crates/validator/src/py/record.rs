@@ -483,7 +483,7 @@ impl Compact {
             };
             let value_guide = match checks {
                 None => Some(Guide::Whole),
-                Some(o) => match o.find(key) {
+                Some(o) => match o.find_declared(key) {
                     Some(i) => o.properties[i].node.as_ref().map(Guide::Node),
                     None => match &o.additional {
                         Additional::Schema(n) => Some(Guide::Node(n)),

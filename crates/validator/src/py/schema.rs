@@ -13,7 +13,7 @@ use super::record::PyObj;
 use super::sources::{run_all, ChunkIter, Run, Source};
 use crate::engine::Knobs;
 use crate::json::{parse_value, ArrayElements, NdjsonLines};
-use crate::profile::{sample_indexes, SampleStats, SAMPLE_RECORDS};
+use crate::profile::{sample_indexes, SampleStats, SAMPLE_SPANS};
 use crate::schema::Schema;
 use crate::value::MAX_DEPTH;
 
@@ -78,7 +78,7 @@ impl CompiledSchema {
         let mut count = 0usize;
         let mut exhausted = true;
         for (i, range) in spans.enumerate() {
-            if i == SAMPLE_RECORDS {
+            if i == SAMPLE_SPANS {
                 exhausted = false;
                 break;
             }
@@ -306,6 +306,6 @@ fn complete_lines(head: &[u8], complete: bool) -> Vec<std::ops::Range<usize>> {
     };
     NdjsonLines::new(&head[..end])
         .map(|(_, r)| r)
-        .take(SAMPLE_RECORDS + 1)
+        .take(SAMPLE_SPANS + 1)
         .collect()
 }
