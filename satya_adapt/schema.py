@@ -6,6 +6,7 @@ Schema document (see :attr:`Schema.json_schema`) and hands that to the core.
 
 from __future__ import annotations
 
+import collections.abc
 import json
 import typing
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
@@ -141,7 +142,7 @@ def _type_to_json_schema(tp: Any) -> Dict[str, Any]:
                         types.append(name)
             return {"type": types[0] if len(types) == 1 else types}
         raise SchemaError(f"`Union` of non-scalar types is not supported: {tp!r}")
-    if origin in (list, tuple, Sequence, typing.List):
+    if origin in (list, tuple, collections.abc.Sequence):
         args = typing.get_args(tp)
         out: Dict[str, Any] = {"type": "array"}
         if origin is tuple and args and args[-1] is not Ellipsis:
