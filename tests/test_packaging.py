@@ -1,0 +1,78 @@
+"""A non-editable install: the wheel built from this tree, installed into a fresh folder and
+imported from outside the source tree, carries the extension, the type stubs and the shipped
+archive, and finds that archive."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    # Reuses the release build of the editable install (same cargo target folder).
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(ROOT)],
+        check=True,
+        timeout=900,
+    )
+    (built,) = out.glob("satya_adapt-*.whl")
+    return built
+
+
+def test_wheel_contents(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "satya_adapt/archives/default.json" in names
+    assert "satya_adapt/py.typed" in names
+    assert "satya_adapt/_validator.pyi" in names
+    assert any(n.startswith("satya_adapt/_validator.") and n.endswith(".so") for n in names)
+    assert not any(n.startswith(("tests/", "benchmarks/", "crates/")) for n in names)
+
+
+def test_installed_wheel_finds_the_shipped_archive(wheel: Path, tmp_path: Path) -> None:
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        check=True,
+        timeout=300,
+    )
+    probe = """
+import json, satya_adapt
+from satya_adapt import Validator
+from satya_adapt.archive import shipped_archive, load_archive
+from satya_adapt.selector import Selector
+v = Validator({"type": "object", "properties": {"a": {"type": "integer"}}})
+r = v.validate_batch([{"a": 1}, {"a": "x"}])
+sel = Selector.shared(None)
+print(json.dumps({
+    "file": satya_adapt.__file__,
+    "archive": shipped_archive(),
+    "cells": len(load_archive(shipped_archive()).cells),
+    "status": sel.status,
+    "valid": r.valid,
+    "source": r.config.source,
+}))
+"""
+    env = {k: v for k, v in os.environ.items() if k != "SATYA_ADAPT_ARCHIVE"}
+    env["PYTHONPATH"] = str(target)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout)
+    assert got["file"].startswith(str(target))
+    assert got["archive"] == str(target / "satya_adapt" / "archives" / "default.json")
+    shipped = json.loads((ROOT / "archives" / "default.json").read_text())
+    assert got["cells"] == len(shipped["cells"])
+    assert got["status"] == ("ok" if shipped["cells"] else "empty")
+    assert got["valid"] == [True, False]
+    assert got["source"].startswith(("archive-", "heuristic"))
