@@ -1,0 +1,196 @@
+"""Pictures of an archive: heat maps of the grid (speedup per cell, the elites' batch sizes).
+
+matplotlib is imported inside :func:`plot_archive` only (the ``[plot]`` extra), and through its
+object-oriented API (``Figure`` with an Agg canvas), so plotting touches no global pyplot state.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from . import archive as _archive
+from .config import DEFAULT_CONFIGURATION
+
+__all__ = ["METRICS", "plot_archive"]
+
+#: What a panel can show per cell.
+METRICS = ("speedup", "batch_size", "micro_batch_size", "threads")
+
+_TITLES = {
+    "speedup": "speedup over the default of the best configuration\n(hatched, 'keep': below the bar, the cell keeps the default)",
+    "batch_size": "batch_size the cell yields (log2 colour)",
+    "micro_batch_size": "micro_batch_size the cell yields (log2 colour)",
+    "threads": "threads the cell yields",
+}
+
+
+def _bin_labels(feature: _archive.GridFeature) -> list[str]:
+    def fmt(v: float) -> str:
+        if feature.scale == "linear":
+            return f"{v:g}"
+        if v >= 1024 and v % 1024 == 0:
+            return f"{v / 1024:g}K"
+        return f"{v:g}"
+
+    edges = feature.edges
+    if not edges:
+        return ["all"]
+    labels = [f"<{fmt(edges[0])}"]
+    labels += [f"{fmt(a)}-{fmt(b)}" for a, b in zip(edges, edges[1:])]
+    labels.append(f">={fmt(edges[-1])}")
+    return labels
+
+
+def _value(cell: _archive.Cell, metric: str) -> float:
+    if metric == "speedup":
+        return float(cell.speedup)
+    config = DEFAULT_CONFIGURATION if isinstance(cell.elite, str) else cell.elite
+    return float(getattr(config, metric))
+
+
+def _text(cell: _archive.Cell, metric: str) -> str:
+    keep = isinstance(cell.elite, str)
+    if metric == "speedup":
+        head = f"{cell.speedup:.2f}"
+        detail = (
+            "keep"
+            if keep
+            else f"{cell.elite.batch_size}/{cell.elite.micro_batch_size}/{cell.elite.threads}"  # type: ignore[union-attr]
+        )
+        return f"{head}\n[{cell.speedup_ci_low:.2f},{cell.speedup_ci_high:.2f}]\n{detail}"
+    value = int(_value(cell, metric))
+    return f"{value}" + ("\n(default)" if keep else "")
+
+
+def plot_archive(
+    archive: _archive.ArchiveFile | str | os.PathLike[str],
+    out_path: str | os.PathLike[str],
+    *,
+    metrics: Sequence[str] = ("speedup", "batch_size"),
+    dpi: int = 120,
+) -> str:
+    """Draws heat maps of ``archive`` (an archive or a path) into ``out_path`` (PNG, SVG or PDF,
+    by suffix) and returns the path.
+
+    One column per input kind; one row of panels per metric in ``metrics`` (see
+    :data:`METRICS`) and per combination of the bins of any numeric feature beyond the first
+    two. Within a panel, x is the grid's first numeric feature and y its second. Each filled
+    cell shows its value, and for ``speedup`` the interval and the elite (``B/M/T``) or
+    ``keep``; empty cells are blank. Speedup colours are centred on 1 (log scale).
+
+    Raises :class:`ImportError` with an install hint when matplotlib is missing.
+    """
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.colors import LogNorm, TwoSlopeNorm
+        from matplotlib.figure import Figure
+        from matplotlib.patches import Rectangle
+    except ImportError:
+        raise ImportError(
+            "plotting an archive needs matplotlib: pip install 'satya-adapt[plot]'",
+            name="matplotlib",
+        ) from None
+    import numpy as np
+
+    for m in metrics:
+        if m not in METRICS:
+            raise ValueError(f"`metrics` must be among {METRICS}, got {m!r}")
+    if not metrics:
+        raise ValueError("`metrics` must name at least one metric")
+    if not isinstance(archive, _archive.ArchiveFile):
+        archive = _archive.load_archive(archive)
+    features = archive.grid.features
+    cat_pos = next((i for i, f in enumerate(features) if f.scale == "category"), None)
+    categories: list[str] = list(features[cat_pos].categories) if cat_pos is not None else ["all"]
+    numeric = [i for i, f in enumerate(features) if f.scale != "category"]
+    x_pos = numeric[0] if numeric else None
+    y_pos = numeric[1] if len(numeric) > 1 else None
+    facet_pos = numeric[2:]
+    facet_bins = [len(features[i].edges) + 1 for i in facet_pos]
+    facets: list[tuple[int, ...]] = [()]
+    for n in facet_bins:
+        facets = [f + (b,) for f in facets for b in range(n)]
+    nx = len(features[x_pos].edges) + 1 if x_pos is not None else 1
+    ny = len(features[y_pos].edges) + 1 if y_pos is not None else 1
+
+    cells = {tuple(c.index): c for c in archive.cells}
+    rows = [(m, f) for m in metrics for f in facets]
+    fig = Figure(
+        figsize=(3.6 * len(categories) + 1.2, 2.9 * len(rows) + 1.0), layout="constrained"
+    )
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(len(rows), len(categories), squeeze=False)
+    speedups = [c.speedup for c in archive.cells] or [1.0]
+    lo = min(min(speedups), 0.95)
+    hi = max(max(speedups), 1.05)
+    for r, (metric, facet) in enumerate(rows):
+        if metric == "speedup":
+            norm: Any = TwoSlopeNorm(vmin=math.log2(lo), vcenter=0.0, vmax=math.log2(hi))
+            cmap = "RdBu"
+        else:
+            values = [_value(c, metric) for c in archive.cells] or [1.0]
+            vmin, vmax = max(min(values), 1.0), max(max(values), 2.0)
+            norm = LogNorm(vmin=vmin, vmax=max(vmax, vmin * 2)) if metric != "threads" else None
+            cmap = "viridis"
+        image = None
+        for k, kind in enumerate(categories):
+            ax = axes[r][k]
+            grid = np.full((ny, nx), np.nan)
+            texts = []
+            for index, cell in cells.items():
+                if cat_pos is not None and index[cat_pos] != k:
+                    continue
+                if tuple(index[i] for i in facet_pos) != facet:
+                    continue
+                xi = index[x_pos] if x_pos is not None else 0
+                yi = index[y_pos] if y_pos is not None else 0
+                value = _value(cell, metric)
+                grid[yi, xi] = math.log2(value) if metric == "speedup" else value
+                texts.append((xi, yi, _text(cell, metric), isinstance(cell.elite, str)))
+            image = ax.imshow(
+                np.ma.masked_invalid(grid), origin="lower", cmap=cmap, norm=norm, aspect="auto"
+            )
+            for xi, yi, text, keep in texts:
+                ax.text(xi, yi, text, ha="center", va="center", fontsize=7)
+                if keep and metric == "speedup":  # hatched: the cell keeps the default
+                    ax.add_patch(
+                        Rectangle((xi - 0.5, yi - 0.5), 1, 1, fill=False, hatch="///",
+                                  edgecolor="0.6", linewidth=0)
+                    )
+            if x_pos is not None:
+                ax.set_xticks(range(nx), _bin_labels(features[x_pos]), fontsize=7)
+                ax.set_xlabel(features[x_pos].name, fontsize=8)
+            else:
+                ax.set_xticks([])
+            if y_pos is not None:
+                ax.set_yticks(range(ny), _bin_labels(features[y_pos]), fontsize=7)
+                ax.set_ylabel(features[y_pos].name, fontsize=8)
+            else:
+                ax.set_yticks([])
+            where = ", ".join(
+                f"{features[i].name} {_bin_labels(features[i])[b]}" for i, b in zip(facet_pos, facet)
+            )
+            ax.set_title(f"{kind}" + (f" ({where})" if where else ""), fontsize=9)
+        if image is not None:
+            bar = fig.colorbar(image, ax=list(axes[r]), shrink=0.9)
+            if metric == "speedup":
+                ticks = [t for t in (0.25, 0.5, 0.8, 1.0, 1.25, 2.0, 4.0) if lo <= t <= hi]
+                bar.set_ticks([math.log2(t) for t in ticks], labels=[f"{t:g}" for t in ticks])
+            bar.set_label(_TITLES[metric], fontsize=7)
+    p = archive.provenance
+    shipped = sum(1 for c in archive.cells if not isinstance(c.elite, str))
+    hw = p.hardware
+    fig.suptitle(
+        f"satya-adapt archive: {len(archive.cells)} cells, {shipped} ship an elite;"
+        f" {p.generations} generations, {p.date:%Y-%m-%d}"
+        + (f"; {hw.cpu_model}, {hw.usable_cores} cores" if hw is not None else ""),
+        fontsize=10,
+    )
+    out = os.fspath(out_path)
+    folder = os.path.dirname(os.path.abspath(out))
+    os.makedirs(folder, exist_ok=True)
+    fig.savefig(out, dpi=dpi)
+    return out

@@ -1,0 +1,69 @@
+"""Archive heat maps (satya_adapt.plot)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from archive_helpers import KIND_SIZE_GRID, archive, cell, profile
+
+from satya_adapt import archive as A
+
+pytest.importorskip("matplotlib")
+
+from satya_adapt.plot import plot_archive
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def sample() -> A.ArchiveFile:
+    return archive(
+        [
+            cell(KIND_SIZE_GRID, profile(511), (4096, 512, 2)),
+            cell(KIND_SIZE_GRID, profile(2047), "keep_default", speedup=1.02, ci=(0.97, 1.06)),
+            cell(KIND_SIZE_GRID, profile(100, "json"), (1024, 128, 1)),
+        ]
+    )
+
+
+def test_plot_archive_writes_a_png(tmp_path: Path) -> None:
+    out = tmp_path / "sub" / "a.png"
+    assert plot_archive(sample(), out) == str(out)
+    assert out.read_bytes()[:8] == PNG
+
+
+def test_plot_archive_from_a_path_with_every_metric(tmp_path: Path) -> None:
+    path = tmp_path / "a.json"
+    A.write_archive(sample(), path)
+    out = tmp_path / "a.svg"
+    plot_archive(path, out, metrics=("speedup", "batch_size", "micro_batch_size", "threads"))
+    assert out.read_text().lstrip().startswith("<?xml")
+
+
+def test_plot_archive_without_cells_and_with_three_numeric_axes(tmp_path: Path) -> None:
+    plot_archive(archive([]), tmp_path / "empty.png")
+    grid = A.Grid(
+        features=[
+            A.GridFeature(name="object_size", scale="log", edges=[255.0]),
+            A.GridFeature(name="field_count", scale="log", edges=[8.0]),
+            A.GridFeature(name="constraint_complexity", scale="linear", edges=[0.5]),
+        ]
+    )
+    a = archive([cell(grid, profile(600), (2048, 256, 1))], grid=grid)
+    plot_archive(a, tmp_path / "facets.png")
+    assert (tmp_path / "facets.png").read_bytes()[:8] == PNG
+
+
+def test_plot_archive_refuses_unknown_metrics(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="`metrics`"):
+        plot_archive(sample(), tmp_path / "x.png", metrics=("colour",))
+
+
+def test_plot_archive_names_the_missing_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(ImportError, match=r"satya-adapt\[plot\]") as info:
+        plot_archive(sample(), tmp_path / "x.png")
+    assert info.value.name == "matplotlib"
