@@ -90,6 +90,7 @@ __all__ = [
     "default_grid",
     "main",
     "run",
+    "stored_genes",
     "stored_workloads",
 ]
 
@@ -1345,7 +1346,12 @@ class Search:
             )
             kwargs: dict[str, Any] = {}
             if with_workload:
-                kwargs["workload"] = cell.genes.spec().to_dict()
+                # The spec, plus the data seed and the input kind (extra keys a spec ignores).
+                kwargs["workload"] = {
+                    **cell.genes.spec().to_dict(),
+                    "seed": cell.genes.seed,
+                    "input_kind": cell.genes.input_kind,
+                }
             low, med, high = ev["low"], ev["median"], ev["high"]
             out.append(
                 _archive.Cell(
@@ -1537,6 +1543,27 @@ def _percentiles(values: Sequence[float]) -> dict[str, float | None] | None:
         return None
     s = sorted(values)
     return {"p5": _quantile(s, 0.05), "p50": _quantile(s, 0.5), "p95": _quantile(s, 0.95)}
+
+
+def stored_genes(archive: _archive.ArchiveFile) -> dict[tuple[int, ...], WorkloadGenes]:
+    """The workload genes each cell was measured on, from the optimizer's search state, else
+    from a cell's ``workload`` (when it carries ``seed``); ``Prepared(genes, n)`` regenerates
+    the data. Cells without either are left out."""
+    out: dict[tuple[int, ...], WorkloadGenes] = {}
+    for cell in archive.cells:
+        w = getattr(cell, "workload", None)
+        if isinstance(w, dict) and "seed" in w:
+            try:
+                out[tuple(cell.index)] = WorkloadGenes.from_json(
+                    {**w, "input_kind": cell.profile.input_kind}
+                )
+            except (KeyError, TypeError, ValueError):
+                pass
+    state = archive.optimizer.random_state if archive.optimizer is not None else None
+    if isinstance(state, dict) and isinstance(state.get("search"), dict):
+        for doc in state["search"].get("cells", []):
+            out[tuple(doc["index"])] = WorkloadGenes.from_json(doc["genes"])
+    return out
 
 
 def stored_workloads(archive: _archive.ArchiveFile) -> dict[tuple[int, ...], Any]:

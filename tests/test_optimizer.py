@@ -485,6 +485,15 @@ def test_stored_workloads_regenerate_cells(tmp_path: Path) -> None:
     assert set(stored) == {tuple(c.index) for c in archive.cells}
     spec, seed = next(iter(stored.values()))
     assert spec.invalid_rate == O.INVALID_RATE and isinstance(seed, int)
+    genes_by_cell = O.stored_genes(archive)
+    assert genes_by_cell.keys() == stored.keys()
+    # Without the search state, the cells' `workload` (spec, seed, kind) gives the same genes.
+    bare = A.decode_archive(A.encode_archive(archive))
+    bare.optimizer = None
+    assert O.stored_genes(bare) == genes_by_cell
+    for cell in archive.cells:
+        assert cell.workload is not None
+        assert cell.workload["seed"] == genes_by_cell[tuple(cell.index)].seed
 
 
 # -- command line ---------------------------------------------------------------------------------
