@@ -1,0 +1,228 @@
+"""Differential tests against jsonschema-rs on random schemas and records.
+
+Both validators must agree on which records are valid, and on where and why they fail: the
+set of (JSON pointer, keyword) pairs. Two reporting conventions differ and are mapped:
+jsonschema-rs reports each item beyond ``items: false`` as a false schema at the item, where
+satya-adapt reports one ``items`` error at the array; any other ``false`` subschema is keyword
+``false`` in satya-adapt. Several errors of one keyword at one place count once.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema_rs
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from schema_strategies import (
+    FORMAT_SAMPLES,
+    FORMATS,
+    PATTERNS,
+    examples,
+    json_values,
+    schema_and_records,
+    schemas,
+    values_for,
+)
+
+from satya_adapt import Validator
+
+SETTINGS = settings(
+    max_examples=examples(150),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+Pairs = set[tuple[int, str, str]]
+
+
+def _pointer(tokens: Any) -> str:
+    return "".join("/" + str(t).replace("~", "~0").replace("/", "~1") for t in tokens)
+
+
+def _keyword(error: Any) -> tuple[str, str]:
+    """(path, keyword) of a jsonschema-rs error, in satya-adapt's conventions."""
+    tokens = list(error.schema_path)
+    keyword = ""
+    i = 0
+    while i < len(tokens):  # walk keyword / name / index tokens from the root schema
+        keyword = str(tokens[i])
+        i += 2 if keyword in ("properties", "prefixItems") else 1
+    instance = list(error.instance_path)
+    if type(error.kind).__name__ == "FalseSchema":
+        if keyword == "items" and tokens[-1] == "items":
+            return _pointer(instance[:-1]), "items"
+        if keyword == "additionalProperties" and tokens[-1] == "additionalProperties":
+            # jsonschema-rs 0.61 reports `additionalProperties: false` without `properties`
+            # as a false schema at the object, once
+            return _pointer(instance), "additionalProperties"
+        return _pointer(instance), "false"
+    return _pointer(instance), keyword
+
+
+def reference_errors(schema: Any, records: list[Any]) -> tuple[list[bool], Pairs]:
+    ref = jsonschema_rs.validator_for(schema, validate_formats=True)
+    valid = [ref.is_valid(r) for r in records]
+    pairs = {(i, *_keyword(e)) for i, r in enumerate(records) for e in ref.iter_errors(r)}
+    return valid, pairs
+
+
+def our_errors(result: Any) -> Pairs:
+    return {(e.index, e.path, e.keyword) for e in result.errors}
+
+
+def _no_empty_names(value: Any, in_required: bool = False) -> Any:
+    """Renames the property name "" (keys, and entries of `required`) to "<empty>".
+
+    jsonschema-rs 0.61 drops empty tokens from `instance_path` and `schema_path`, so its
+    errors under a property named "" cannot be located; satya-adapt's own handling of ""
+    is tested in test_schema_api.py.
+    """
+    if isinstance(value, dict):
+        return {
+            ("<empty>" if k == "" else k): _no_empty_names(v, k == "required")
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        if in_required:
+            return ["<empty>" if v == "" else v for v in value]
+        return [_no_empty_names(v) for v in value]
+    return value
+
+
+def compare(schema: Any, records: list[Any]) -> None:
+    schema, records = _no_empty_names(schema), _no_empty_names(records)
+    v = Validator(schema, adapt=False)
+    expected_valid, expected_pairs = reference_errors(schema, records)
+    what = f"schema={json.dumps(schema)} records={json.dumps(records)}"
+
+    by_dict = v.validate_batch(records)
+    assert by_dict.valid == expected_valid, what
+    assert our_errors(by_dict) == expected_pairs, what
+    # every invalid record has at least one error, a valid one none
+    assert {e.index for e in by_dict.errors} == {i for i, ok in enumerate(expected_valid) if not ok}
+
+    by_json = v.validate_json(json.dumps(records))
+    assert by_json.valid == expected_valid, what
+    assert our_errors(by_json) == expected_pairs, what
+
+
+@SETTINGS
+@given(schema_and_records())
+def test_record_schemas_agree_with_jsonschema_rs(case: Any) -> None:
+    schema, records = case
+    compare(schema, records)
+
+
+@SETTINGS
+@given(st.data())
+def test_any_schema_shape_agrees_with_jsonschema_rs(data: Any) -> None:
+    """Schemas of any shape at the top level (scalars, arrays, boolean schemas, enums)."""
+    schema = data.draw(schemas(max_leaves=6), label="schema")
+    records = data.draw(
+        st.lists(st.one_of(values_for(schema), json_values(6)), max_size=8), label="records"
+    )
+    compare(schema, records)
+
+
+@settings(max_examples=examples(150), deadline=None)
+@given(
+    st.sampled_from(FORMATS),
+    st.lists(
+        st.one_of(
+            st.sampled_from([s for v in FORMAT_SAMPLES.values() for s in v]), st.text(max_size=12)
+        ),
+        max_size=10,
+    ),
+)
+def test_formats_agree_with_jsonschema_rs(fmt: str, strings: list[str]) -> None:
+    # jsonschema-rs reads an email with a quoted local part or an IP-literal domain, and
+    # some URIs, by its own rules; random text avoids those shapes almost surely.
+    compare({"type": "string", "format": fmt}, strings)
+
+
+@settings(max_examples=examples(150), deadline=None)
+@given(
+    st.sampled_from(PATTERNS), st.lists(st.text(alphabet="abAB019xy-é", max_size=8), max_size=10)
+)
+def test_patterns_agree_with_jsonschema_rs(pattern: str, strings: list[str]) -> None:
+    compare({"type": "string", "pattern": pattern}, strings)
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(
+    st.sampled_from(["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"]),
+    st.one_of(
+        st.integers(1, 2**70), st.integers(-(2**70), -1), st.sampled_from([0.5, 0.25, 3, 7, 2.5])
+    ),
+    st.lists(
+        st.one_of(
+            st.integers(-(2**80), 2**80),
+            st.integers(-(2**63) - 3, -(2**63) + 3),
+            st.integers(2**64 - 3, 2**64 + 3),
+            st.floats(-1e6, 1e6, allow_nan=False),
+        ),
+        max_size=8,
+    ),
+)
+def test_number_bounds_agree_with_jsonschema_rs(
+    keyword: str, bound: Any, numbers: list[Any]
+) -> None:
+    """Exact comparison of integers beyond 64 bits with integer and float bounds."""
+    if keyword == "multipleOf":
+        assume(bound > 0)
+    compare({keyword: bound}, numbers)
+
+
+@pytest.mark.parametrize(
+    ("schema", "records"),
+    [
+        (
+            {"uniqueItems": True},
+            [[1, 1.0], [1, True], [0, False], [[1], [True]], [{"a": 1}, {"a": 1.0}], [None, None]],
+        ),
+        (
+            {"enum": [1, "a", None, [1], {"b": False}]},
+            [1.0, True, "a", None, [1.0], [True], {"b": False}, {"b": 0}],
+        ),
+        ({"const": False}, [False, 0, 0.0, None, [], True]),
+        (
+            {"const": {"a": [1, {"b": 2}]}},
+            [{"a": [1, {"b": 2}]}, {"a": [1.0, {"b": 2.0}]}, {"a": [1, {"b": 2, "c": 3}]}],
+        ),
+        ({"type": "integer"}, [1, 1.0, 1.5, -0.0, True, 2**70, 1e300]),
+        (
+            {"type": ["integer", "string"], "minimum": 2, "minLength": 2},
+            [1, 2, "a", "ab", 1.5, None],
+        ),
+        (
+            {"prefixItems": [{"type": "integer"}, False], "items": False},
+            [[], [1], [1, 2], [1, 2, 3], ["x"]],
+        ),
+        (
+            {"properties": {"items": False, "a/b": {"const": 1}, "t~": False}},
+            [{"items": 1}, {"a/b": 2}, {"t~": 0}],
+        ),
+        (
+            {"type": "string", "minLength": 2, "maxLength": 3},
+            ["é", "éé", "😀😀😀", "😀😀😀😀", "\u0000\u0000"],
+        ),
+    ],
+)
+def test_edge_cases_agree_with_jsonschema_rs(schema: Any, records: list[Any]) -> None:
+    compare(schema, records)
+
+
+@pytest.mark.parametrize(
+    ("schema", "records"),
+    [
+        ({"properties": {"a": {}}, "required": ["a", "zz"], "additionalProperties": False}, [{"a": 1, "zz": 1}, {"zz": 1}]),
+        ({"required": ["zz"], "additionalProperties": {"type": "integer"}}, [{"zz": "x"}, {"zz": 1}]),
+        ({"required": ["zz"], "additionalProperties": False}, [{"zz": 1}, {}]),
+    ],
+)  # fmt: skip
+def test_required_names_are_not_declared_properties(schema: Any, records: list[Any]) -> None:
+    """`required` does not declare a property: additionalProperties still applies to the name."""
+    compare(schema, records)

@@ -1,0 +1,473 @@
+"""The schema API, both ways: ``Schema``/``Field`` and ``Schema.from_json_schema``.
+
+The Pythonic API must produce the exact JSON Schema documents below and validate exactly like
+them; compiling rejects what it cannot honour with ``SchemaError``; errors carry exact
+messages and RFC 6901 paths.
+"""
+
+from __future__ import annotations
+
+import json
+import typing
+from typing import Any, Optional, Union
+
+import pytest
+
+from satya_adapt import Field, RecordError, Schema, SchemaError, Validator
+
+
+def errors_of(result: Any) -> list[tuple[int, str, str, str]]:
+    return [(e.index, e.path, e.keyword, e.message) for e in result.errors]
+
+
+# -- Schema/Field -> JSON Schema documents ---------------------------------------------------
+
+USER = Schema(
+    {
+        "name": Field(str, min_length=1, max_length=20, pattern="^[A-Za-z ]+$"),
+        "age": Field(int, ge=0, lt=150),
+        "email": Field(str, format="email", required=False),
+        "score": Field(float, gt=0, le=1.5, multiple_of=0.25, required=False),
+        "active": bool,
+        "nickname": Optional[str],
+        "tags": Field(list[str], min_items=1, max_items=3, unique_items=True, required=False),
+        "role": Field(str, enum=["admin", "user"], required=False),
+        "kind": Field(str, const="person", required=False),
+        "address": Field(
+            Schema(
+                {"street": str, "zip": Field(str, pattern="^[0-9]{5}$")},
+                additional_properties=False,
+            ),
+            required=False,
+        ),
+        "meta": Field(typing.Any, required=False),
+    },
+    additional_properties=False,
+    min_properties=2,
+    max_properties=20,
+)
+
+USER_DOC = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 20, "pattern": "^[A-Za-z ]+$"},
+        "age": {"type": "integer", "minimum": 0, "exclusiveMaximum": 150},
+        "email": {"type": "string", "format": "email"},
+        "score": {"type": "number", "exclusiveMinimum": 0, "maximum": 1.5, "multipleOf": 0.25},
+        "active": {"type": "boolean"},
+        "nickname": {"type": ["string", "null"]},
+        "tags": {
+            "type": "array",
+            "items": {"type": "string"},
+            "minItems": 1,
+            "maxItems": 3,
+            "uniqueItems": True,
+        },
+        "role": {"type": "string", "enum": ["admin", "user"]},
+        "kind": {"type": "string", "const": "person"},
+        "address": {
+            "type": "object",
+            "properties": {
+                "street": {"type": "string"},
+                "zip": {"type": "string", "pattern": "^[0-9]{5}$"},
+            },
+            "required": ["street", "zip"],
+            "additionalProperties": False,
+        },
+        "meta": {},
+    },
+    "required": ["name", "age", "active", "nickname"],
+    "additionalProperties": False,
+    "minProperties": 2,
+    "maxProperties": 20,
+}
+
+
+def test_pythonic_schema_document() -> None:
+    assert USER.json_schema == USER_DOC
+    # key order is part of the document (it decides the order of `required` errors)
+    assert list(USER.json_schema["properties"]) == list(USER_DOC["properties"])  # type: ignore[call-overload]
+
+
+@pytest.mark.parametrize(
+    ("spec", "doc"),
+    [
+        (str, {"type": "string"}),
+        (int, {"type": "integer"}),
+        (float, {"type": "number"}),
+        (bool, {"type": "boolean"}),
+        (None, {"type": "null"}),
+        (type(None), {"type": "null"}),
+        (dict, {"type": "object"}),
+        (list, {"type": "array"}),
+        (typing.Any, {}),
+        (list[int], {"type": "array", "items": {"type": "integer"}}),
+        (typing.Sequence[str], {"type": "array", "items": {"type": "string"}}),
+        (tuple[int, ...], {"type": "array", "items": {"type": "integer"}}),
+        (
+            tuple[int, str],
+            {
+                "type": "array",
+                "prefixItems": [{"type": "integer"}, {"type": "string"}],
+                "items": False,
+            },
+        ),
+        (Optional[int], {"type": ["integer", "null"]}),
+        (Union[int, str, None], {"type": ["integer", "string", "null"]}),
+        (Union[int, None], {"type": ["integer", "null"]}),
+        (
+            list[list[bool]],
+            {"type": "array", "items": {"type": "array", "items": {"type": "boolean"}}},
+        ),
+        (
+            {"x": int},
+            {"type": "object", "properties": {"x": {"type": "integer"}}, "required": ["x"]},
+        ),
+        (Schema({}), {"type": "object", "properties": {}}),
+        (
+            Field(int, ge=1, gt=0, le=9, lt=10),
+            {
+                "type": "integer",
+                "minimum": 1,
+                "exclusiveMinimum": 0,
+                "maximum": 9,
+                "exclusiveMaximum": 10,
+            },
+        ),
+        (
+            Field(list, items=Field(int, ge=0)),
+            {"type": "array", "items": {"type": "integer", "minimum": 0}},
+        ),
+        (
+            Field(dict, min_properties=1, max_properties=2),
+            {"type": "object", "minProperties": 1, "maxProperties": 2},
+        ),
+        (Field(typing.Any, enum=[1, "a", None]), {"enum": [1, "a", None]}),
+        (Field(typing.Any, const=None), {"const": None}),
+        (Field(str, format="date-time"), {"type": "string", "format": "date-time"}),
+    ],
+    ids=repr,
+)
+def test_field_types_and_constraints(spec: Any, doc: dict[str, Any]) -> None:
+    schema = Schema({"f": spec})
+    assert schema.json_schema == {"type": "object", "properties": {"f": doc}, "required": ["f"]}
+
+
+def test_optional_fields_and_object_options() -> None:
+    s = Schema(
+        {"a": Field(int, required=False)},
+        additional_properties=False,
+        min_properties=0,
+        max_properties=1,
+    )
+    assert s.json_schema == {
+        "type": "object",
+        "properties": {"a": {"type": "integer"}},
+        "additionalProperties": False,
+        "minProperties": 0,
+        "maxProperties": 1,
+    }
+    assert Schema({}).json_schema == {"type": "object", "properties": {}}
+
+
+def test_from_json_schema_keeps_the_document() -> None:
+    doc = {"type": "array", "items": {"type": "integer"}, "title": "ints"}
+    assert Schema.from_json_schema(doc).json_schema == doc
+    assert Schema.from_json_schema(True).json_schema is True
+    assert Schema.from_json_schema(False).json_schema is False
+
+
+# -- both ways validate alike ------------------------------------------------------------------
+
+USER_RECORDS: list[Any] = [
+    {"name": "Ada Lovelace", "age": 36, "active": True, "nickname": None},
+    {"name": "Ada", "age": 36, "active": True, "nickname": "ada", "email": "ada@example.com", "score": 1.25,
+     "tags": ["x", "y"], "role": "admin", "kind": "person", "address": {"street": "Main", "zip": "12345"},
+     "meta": [1, {"any": "thing"}]},
+    {"name": "", "age": -1, "active": 1, "nickname": 0},
+    {"name": "R2-D2", "age": 150, "active": False, "nickname": None, "email": "r2d2",
+     "score": 0, "tags": [], "role": "droid", "kind": "robot"},
+    {"name": "Bob", "age": 1.0, "active": False, "nickname": None, "score": 1.3, "tags": ["a", "a", "b", "c"],
+     "address": {"street": 1, "zip": "1234", "extra": True}, "x/y": 1, "t~z": 2},
+    {"age": True},
+    [],
+    "Ada",
+]  # fmt: skip
+
+USER_ERRORS = [
+    (2, "/name", "minLength", "String shorter than 1 characters"),
+    (2, "/name", "pattern", "String does not match `^[A-Za-z ]+$`"),
+    (2, "/age", "minimum", "Must be >= 0, got -1"),
+    (2, "/active", "type", "Expected `boolean`, got `integer`"),
+    (2, "/nickname", "type", "Expected one of `null`, `string`, got `integer`"),
+    (3, "/name", "pattern", "String does not match `^[A-Za-z ]+$`"),
+    (3, "/age", "exclusiveMaximum", "Must be < 150, got 150"),
+    (3, "/email", "format", "String is not a valid `email`"),
+    (3, "/score", "exclusiveMinimum", "Must be > 0, got 0"),
+    (3, "/tags", "minItems", "Array has fewer than 1 items"),
+    (3, "/role", "enum", 'Expected one of "admin", "user"'),
+    (3, "/kind", "const", 'Expected "person"'),
+    (4, "/score", "multipleOf", "Must be a multiple of 0.25, got 1.3"),
+    (4, "/tags", "maxItems", "Array has more than 3 items"),
+    (4, "/tags", "uniqueItems", "Items 0 and 1 are equal"),
+    (4, "/address/street", "type", "Expected `string`, got `integer`"),
+    (4, "/address/zip", "pattern", "String does not match `^[0-9]{5}$`"),
+    (4, "/address", "additionalProperties", "Unexpected property `extra`"),
+    (4, "", "additionalProperties", "Unexpected property `x/y`"),
+    (4, "", "additionalProperties", "Unexpected property `t~z`"),
+    (5, "", "minProperties", "Object has fewer than 2 properties"),
+    (5, "", "required", "Missing required property `name`"),
+    (5, "/age", "type", "Expected `integer`, got `boolean`"),
+    (5, "", "required", "Missing required property `active`"),
+    (5, "", "required", "Missing required property `nickname`"),
+    (6, "", "type", "Expected `object`, got `array`"),
+    (7, "", "type", "Expected `object`, got `string`"),
+]
+
+
+@pytest.mark.parametrize("front_end", ["pythonic", "json-schema"])
+def test_user_schema_exact_errors(front_end: str) -> None:
+    schema = USER if front_end == "pythonic" else Schema.from_json_schema(USER_DOC)
+    v = Validator(schema, adapt=False)
+    r = v.validate_batch(USER_RECORDS)
+    assert r.valid == [True, True, False, False, False, False, False, False]
+    assert errors_of(r) == USER_ERRORS
+    assert errors_of(v.validate_json(json.dumps(USER_RECORDS))) == USER_ERRORS
+    assert (r.n_valid, r.n_invalid, len(r)) == (2, 6, 8)
+    assert not r.all_valid
+
+
+def test_record_error_value_semantics() -> None:
+    r = Validator({"type": "string"}, adapt=False).validate_batch([1])
+    e = r.errors[0]
+    assert e == RecordError(0, "", "type", "Expected `string`, got `integer`")
+    assert hash(e) == hash(RecordError(0, "", "type", "Expected `string`, got `integer`"))
+    assert e != RecordError(1, "", "type", "Expected `string`, got `integer`")
+    assert (e.index, e.path, e.keyword, e.message) == (
+        0,
+        "",
+        "type",
+        "Expected `string`, got `integer`",
+    )
+
+
+def test_validator_accepts_schema_dict_or_bool() -> None:
+    assert Validator(True, adapt=False).validate_batch([1, "a", None]).valid == [True, True, True]
+    r = Validator(False, adapt=False).validate_batch([1, {}])
+    assert r.valid == [False, False]
+    assert errors_of(r) == [
+        (0, "", "false", "No value is allowed here"),
+        (1, "", "false", "No value is allowed here"),
+    ]
+    assert Validator({"type": "integer"}, adapt=False).validate_batch([1, "1"]).valid == [
+        True,
+        False,
+    ]
+
+
+def test_messages_of_other_keywords() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "t": {"prefixItems": [{"type": "integer"}], "items": False},
+            "f": False,
+            "n": {"type": ["integer", "null"], "maximum": 2.5},
+            "s": {"type": "string", "format": "date-time", "maxLength": 5},
+            "e": {"enum": list(range(10))},
+            "c": {"const": {"a": [1, "x"]}},
+            "long": {"const": "x" * 50},
+        },
+    }
+    record = {
+        "t": [1, 2, 3],
+        "f": 0,
+        "n": 3,
+        "s": "2020-01-01T00:00:00",
+        "e": 11,
+        "c": {"a": [1]},
+        "long": "y",
+    }
+    r = Validator(schema, adapt=False).validate_batch([record, {"n": 2.5, "t": ["x"]}])
+    assert errors_of(r) == [
+        (0, "/t", "items", "Array has more than 1 items"),
+        (0, "/f", "false", "No value is allowed here"),
+        (0, "/n", "maximum", "Must be <= 2.5, got 3"),
+        (0, "/s", "maxLength", "String longer than 5 characters"),
+        (0, "/s", "format", "String is not a valid `date-time`"),
+        (0, "/e", "enum", "Expected one of 0, 1, 2, 3, 4, 5, 6, 7, ..."),
+        (0, "/c", "const", 'Expected {"a": [1, "x"]}'),
+        (0, "/long", "const", 'Expected "' + "x" * 36 + "..."),
+        (1, "/t/0", "type", "Expected `integer`, got `string`"),
+        (1, "/n", "type", "Expected one of `null`, `integer`, got `number`"),
+    ]
+
+
+# -- paths: RFC 6901 ----------------------------------------------------------------------------
+
+
+def test_paths_escape_tilde_and_slash() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "a/b": {"type": "integer"},
+            "m~n": {
+                "type": "object",
+                "properties": {"~/": {"type": "array", "items": {"type": "string"}}},
+            },
+            "": {"type": "null"},
+            "~0": {"type": "null"},
+            "é": {"type": "null"},
+        },
+    }
+    record = {"a/b": "x", "m~n": {"~/": ["ok", 3]}, "": 1, "~0": 1, "é": 1}
+    r = Validator(schema, adapt=False).validate_batch([record])
+    assert [(e.path, e.keyword) for e in r.errors] == [
+        ("/a~1b", "type"),
+        ("/m~0n/~0~1/1", "type"),
+        ("/", "type"),
+        ("/~00", "type"),
+        ("/é", "type"),
+    ]
+
+
+def test_paths_through_arrays_and_additional_properties() -> None:
+    schema = {
+        "type": "array",
+        "prefixItems": [
+            {"type": "object", "additionalProperties": {"type": "integer", "maximum": 3}}
+        ],
+        "items": {"type": "array", "items": {"const": 0}},
+    }
+    r = Validator(schema, adapt=False).validate_batch([[{"x": 4, "y/z": "s"}, [0, 1], [0, 0, 2]]])
+    assert errors_of(r) == [
+        (0, "/0/x", "maximum", "Must be <= 3, got 4"),
+        (0, "/0/y~1z", "type", "Expected `integer`, got `string`"),
+        (0, "/1/1", "const", "Expected 0"),
+        (0, "/2/2", "const", "Expected 0"),
+    ]
+
+
+# -- compiling rejects what it cannot honour ----------------------------------------------------
+
+BAD_SCHEMAS = [
+    ({"type": "string", "minLength": -1}, "`minLength` must be a non-negative integer, got -1 (at the root)"),
+    ({"type": "string", "minLength": "x"}, '`minLength` must be a non-negative integer, got "x" (at the root)'),
+    ({"maxItems": 1.5}, "`maxItems` must be a non-negative integer, got 1.5 (at the root)"),
+    ({"minProperties": True}, "`minProperties` must be a non-negative integer, got true (at the root)"),
+    ({"type": "strin"}, "unknown type `strin` (at the root)"),
+    ({"type": []}, "`type` must be a string or a non-empty array of strings, got an array (at the root)"),
+    ({"type": ["string", 1]}, "`type` entries must be strings, got a number (at the root)"),
+    ({"multipleOf": 0}, "`multipleOf` must be greater than 0, got 0 (at the root)"),
+    ({"multipleOf": -2}, "`multipleOf` must be greater than 0, got -2 (at the root)"),
+    ({"minimum": "1"}, "`minimum` must be a number, got a string (at the root)"),
+    ({"enum": 1}, "`enum` must be an array, got a number (at the root)"),
+    ({"uniqueItems": 1}, "`uniqueItems` must be a boolean, got a number (at the root)"),
+    ({"prefixItems": {}}, "`prefixItems` must be an array, got an object (at the root)"),
+    ({"properties": []}, "`properties` must be an object, got an array (at the root)"),
+    ({"required": "a"}, "`required` must be an array, got a string (at the root)"),
+    ({"required": [1]}, "`required` entries must be strings, got a number (at the root)"),
+    ({"pattern": 1}, "`pattern` must be a string, got a number (at the root)"),
+    ({"format": "hostname"}, "unsupported format `hostname` (supported: email, uri, uuid, date, date-time, ipv4) (at the root)"),
+    ({"items": 1}, "a schema must be an object or a boolean, got a number (at /items)"),
+    ({"properties": {"a/b": {"properties": {"c": {"$ref": "#"}}}}}, "unsupported keyword `$ref` (at /properties/a~1b/properties/c)"),
+    ({"prefixItems": [{}, {"allOf": []}]}, "unsupported keyword `allOf` (at /prefixItems/1)"),
+    ({"additionalProperties": {"patternProperties": {}}}, "unsupported keyword `patternProperties` (at /additionalProperties)"),
+    ({"items": {"if": True}}, "unsupported keyword `if` (at /items)"),
+    ({"$id": "http://example.com/s"}, "unsupported keyword `$id` (at the root)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"), BAD_SCHEMAS, ids=lambda x: json.dumps(x) if isinstance(x, dict) else ""
+)
+def test_bad_json_schemas_raise_schema_error(doc: dict[str, Any], message: str) -> None:
+    with pytest.raises(SchemaError) as info:
+        Schema.from_json_schema(doc)
+    assert str(info.value) == message
+    with pytest.raises(SchemaError):
+        Validator(doc)
+
+
+def test_bad_regex_raises_schema_error() -> None:
+    for pattern in ["(", "[a-", "a{2,1}", "*"]:
+        with pytest.raises(
+            SchemaError,
+            match=r"^`pattern` is not a valid regular expression: .+ \(at /properties/f\)$",
+        ):
+            Schema({"f": Field(str, pattern=pattern)})
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        (Field(str, min_length=-1), "`minLength` must be a non-negative integer, got -1 (at /properties/f)"),
+        (Field(str, max_length="x"), '`maxLength` must be a non-negative integer, got "x" (at /properties/f)'),  # type: ignore[arg-type]
+        (Field(int, ge="1"), "`minimum` must be a number, got a string (at /properties/f)"),  # type: ignore[arg-type]
+        (Field(float, multiple_of=0), "`multipleOf` must be greater than 0, got 0 (at /properties/f)"),
+        (Field(str, format="ipv6"), "unsupported format `ipv6` (supported: email, uri, uuid, date, date-time, ipv4) (at /properties/f)"),
+        (Field(list, items=Field(int, min_items=-3)), "`minItems` must be a non-negative integer, got -3 (at /properties/f/items)"),
+    ],
+)  # fmt: skip
+def test_bad_field_constraints_raise_schema_error(field: Field, message: str) -> None:
+    with pytest.raises(SchemaError) as info:
+        Schema({"f": field})
+    assert str(info.value) == message
+
+
+def test_bad_pythonic_specs() -> None:
+    with pytest.raises(SchemaError, match="unsupported field type"):
+        Schema({"f": set})
+    with pytest.raises(SchemaError, match="unsupported field type"):
+        Schema({"f": bytes})
+    with pytest.raises(SchemaError, match="field names must be str"):
+        Schema({1: int})  # type: ignore[dict-item]
+    with pytest.raises(SchemaError, match="`Union` of non-scalar types is not supported"):
+        Schema({"f": Union[int, list[int]]})
+    with pytest.raises(TypeError, match="`fields` must be a mapping"):
+        Schema([("a", int)])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="a JSON Schema is a dict or a bool"):
+        Schema.from_json_schema([{"type": "string"}])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), object(), b"bytes"])
+def test_non_json_schema_values_raise_schema_error(value: Any) -> None:
+    with pytest.raises(SchemaError, match="^the schema is not a JSON document: "):
+        Schema({"f": Field(typing.Any, const=value)})
+    with pytest.raises(SchemaError, match="^the schema is not a JSON document: "):
+        Schema.from_json_schema({"enum": [value]})
+
+
+def test_schema_error_is_a_value_error() -> None:
+    with pytest.raises(ValueError):
+        Schema.from_json_schema({"allOf": []})
+
+
+def test_annotations_are_accepted_and_ignored() -> None:
+    doc = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "t",
+        "description": "d",
+        "default": {"not": "checked"},
+        "examples": [1, "two"],
+        "$comment": "c",
+        "deprecated": True,
+        "readOnly": False,
+        "writeOnly": True,
+        "type": "integer",
+    }
+    v = Validator(doc, adapt=False)
+    assert v.validate_batch([1, "two", {"not": "checked"}]).valid == [True, False, False]
+    assert Validator({k: v for k, v in doc.items() if k != "type"}, adapt=False).validate_batch(
+        [1, "x"]
+    ).valid == [
+        True,
+        True,
+    ]
+
+
+def test_schema_features() -> None:
+    assert USER.field_count > 0
+    assert 0.0 <= USER.constraint_complexity <= 1.0
+    plain = Schema({"a": int, "b": str})
+    assert plain.constraint_complexity < USER.constraint_complexity
+    assert "Schema(" in repr(USER)
