@@ -118,6 +118,17 @@ def _os_error_text(exc: OSError, what: str = "") -> str:
 # -- progress bar -------------------------------------------------------------------------------
 
 
+_BAR_WIDTH = 20
+
+
+def _clock(seconds: float) -> str:
+    """A duration as m:ss (h:mm:ss past an hour)."""
+    total = max(0, round(seconds))
+    h, rest = divmod(total, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
 class Progress:
     """A one-line progress bar on a terminal, for inputs that take more than ``delay`` seconds.
 
@@ -169,13 +180,14 @@ class Progress:
             frac = min(done / self.total, 0.99)
             eta = ""
             if rate > 0 and self.total > done:
-                eta = f"  ETA {_seconds((self.total - done) / rate)}"
-            text = f" {frac * 100:3.0f}%  {_int(done)} / ~{_int(self.total)} records  {speed}{eta}"
-            bar_width = max(10, min(30, width - len(text) - 3))
-            filled = int(frac * bar_width)
-            line = "[" + "#" * filled + "-" * (bar_width - filled) + "]" + text
+                eta = f"  ETA {_clock((self.total - done) / rate)}"
+            filled = int(frac * _BAR_WIDTH)
+            line = (
+                f"[{'#' * filled}{'-' * (_BAR_WIDTH - filled)}] {frac * 100:3.0f}%"
+                f"  {_int(done)}/~{_int(self.total)}  {speed}{eta}"
+            )
         else:
-            line = f"{_int(done)} records  {speed}  {_seconds(elapsed)}"
+            line = f"{_int(done)} records  {speed}  {_clock(elapsed)}"
         return line[: max(1, width - 1)]
 
     def close(self) -> None:

@@ -73,6 +73,7 @@ __all__ = [
     "optimizer_workloads",
     "refresh_archive",
     "refresh_file",
+    "robust_profile",
     "spec_for_profile",
 ]
 
@@ -85,7 +86,7 @@ DEFAULT_RECORDS = 20_000
 #: A timed sample lasts at least this long (calls are repeated inside a sample to reach it).
 SAMPLE_NS = 5_000_000
 #: Records generated per candidate while searching a workload for a profile.
-_PROBE_RECORDS = 24
+_PROBE_RECORDS = 64
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -136,11 +137,46 @@ def _data_for(workload: _workloads.Workload, kind: str) -> Any:
     return workload.records
 
 
+#: Interleaved slices a profile is averaged over (the detector samples only a few records).
+_PROFILE_SLICES = 8
+
+
+def robust_profile(workload: _workloads.Workload, kind: str, validator: Validator) -> Profile:
+    """The profile of ``workload``'s records given as ``kind``, averaged over interleaved slices.
+
+    The run-time detector samples a handful of records (it must cost microseconds), so one
+    detection is noisy; refresh jobs compare regenerated data with a cell's bins, where that
+    noise would flip records near a bin edge into the next cell. ``avg_string_length`` and
+    ``object_size`` are the means over :data:`_PROFILE_SLICES` slices; ``n`` is the record count.
+    """
+    n = workload.n
+    k = max(1, min(_PROFILE_SLICES, n // 4))
+    if kind == "dicts":
+        parts: list[Any] = [workload.records[j::k] for j in range(k)]
+    else:
+        lines = workload.ndjson_bytes().split(b"\n")[:n]
+        if kind == "json":
+            parts = [b"[" + b",".join(lines[j::k]) + b"]" for j in range(k)]
+        else:
+            parts = [b"\n".join(lines[j::k]) + b"\n" for j in range(k)]
+    profiles = [validator.profile(part, input_kind=kind) for part in parts if len(part)]
+    if not profiles:
+        return validator.profile(_data_for(workload, kind), input_kind=kind)
+    first = profiles[0]
+    return Profile(
+        first.field_count,
+        sum(p.avg_string_length for p in profiles) / len(profiles),
+        first.constraint_complexity,
+        sum(p.object_size for p in profiles) / len(profiles),
+        kind,
+        n,
+    )
+
+
 def _probe(spec: _workloads.WorkloadSpec, kind: str, seed: int) -> Profile:
     """The profile of a small sample of ``spec``'s records, given as ``kind``."""
     w = _workloads.make_workload(spec, _PROBE_RECORDS, seed=seed)
-    validator = Validator(w.schema, adapt=False)
-    return validator.profile(_data_for(w, kind), input_kind=kind)
+    return robust_profile(w, kind, Validator(w.schema, adapt=False))
 
 
 def _complexity_of(spec: _workloads.WorkloadSpec) -> float:
@@ -227,22 +263,28 @@ def spec_for_profile(
         i, j = best
 
 
-def _stored_spec(cell: Cell) -> _workloads.WorkloadSpec | None:
-    """The workload genes stored with a cell, when the archive format carries them."""
+def _stored_workload(cell: Cell) -> tuple[_workloads.WorkloadSpec, int | None] | None:
+    """The workload spec stored with a cell (``WorkloadSpec.to_dict()`` values, optionally with
+    the data ``seed``), or ``None`` when there is none or it cannot be read."""
     genes = getattr(cell, "workload", None)
     if genes is None:
         return None
     if isinstance(genes, _workloads.WorkloadSpec):
-        return genes
+        return genes, None
     if not isinstance(genes, dict):
         genes = msgspec.to_builtins(genes)
     if not isinstance(genes, dict):
         return None
     params = {k: v for k, v in genes.items() if k in _workloads.WorkloadSpec.__dataclass_fields__}
-    fields = params.pop("fields", None)
-    if fields is not None:
-        params["fields"] = _layout_from_json(fields)
-    return _workloads.WorkloadSpec(**params)
+    seed = genes.get("seed")
+    try:
+        fields = params.pop("fields", None)
+        if fields is not None:
+            params["fields"] = _layout_from_json(fields)
+        spec = _workloads.WorkloadSpec(**params)
+    except (TypeError, ValueError):
+        return None  # unreadable genes: search a workload from the cell's profile instead
+    return spec, seed if isinstance(seed, int) and not isinstance(seed, bool) else None
 
 
 def _layout_from_json(layout: Any) -> Any:
@@ -299,9 +341,13 @@ def cell_workload(
     data seed from the optimizer's search state), else :func:`spec_for_profile`.
     ``workload.in_cell`` tells whether the data falls in the cell.
     """
-    spec = _stored_spec(cell)
+    spec: _workloads.WorkloadSpec | None = None
     origin = "stored"
-    if spec is None and stored is not None:
+    own = _stored_workload(cell)
+    if own is not None:
+        spec, own_seed = own
+        seed = own_seed if own_seed is not None else seed
+    elif stored is not None:
         spec, seed = stored
     if spec is None:
         spec, _ = spec_for_profile(cell.profile, grid, seed=seed)
@@ -309,7 +355,7 @@ def cell_workload(
     kind = cell.profile.input_kind
     w = _workloads.make_workload(spec, n, seed=seed)
     data = _data_for(w, kind)
-    measured = Validator(w.schema, adapt=False).profile(data, input_kind=kind)
+    measured = robust_profile(w, kind, Validator(w.schema, adapt=False))
     index = _archive.descriptor(grid, measured)
     ok = index == tuple(cell.index)
     return (

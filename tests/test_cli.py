@@ -1,0 +1,881 @@
+"""The `satya-adapt` command line, driven as a subprocess (`python -m satya_adapt ...`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from satya_adapt import Validator
+from satya_adapt import archive as A
+from satya_adapt import workloads as W
+from satya_adapt.cli import Progress
+
+DATE = dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+
+#: A small grid of the tests' own (the shipped archive's grid may change).
+GRID = A.Grid(
+    features=[
+        A.GridFeature(name="input_kind", scale="category", categories=["dicts", "json", "ndjson"]),
+        A.GridFeature(name="field_count", scale="log", edges=[4.0, 16.0]),
+        A.GridFeature(name="object_size", scale="log", edges=[128.0, 1024.0]),
+    ]
+)
+
+
+# -- helpers --------------------------------------------------------------------------------------
+
+
+def run(
+    *args: str,
+    cwd: Path,
+    stdin: bytes | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    """Runs the CLI; checks that no traceback ever reaches the user."""
+    full_env = dict(os.environ)
+    full_env.pop("SATYA_ADAPT_ARCHIVE", None)
+    full_env.update(env or {})
+    proc = subprocess.run(
+        [sys.executable, "-m", "satya_adapt", *args],
+        check=False,
+        cwd=cwd,
+        input=stdin.decode() if stdin is not None else None,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+    )
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+def one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
+    """The stderr of a failed command: exactly one line, `satya-adapt: error: ...`."""
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("satya-adapt: error: "), lines[0]
+    return lines[0][len("satya-adapt: error: ") :]
+
+
+def errors_of(result: Any) -> list[dict[str, Any]]:
+    return [
+        {"index": e.index, "path": e.path, "keyword": e.keyword, "message": e.message}
+        for e in result.errors
+    ]
+
+
+def cell_for(
+    spec: W.WorkloadSpec,
+    kind: str,
+    elite: tuple[int, int, int] | str,
+    *,
+    n: int = 400,
+    ci: tuple[float, float] = (1.1, 1.4),
+    n_measurements: int = 7,
+    store: bool = True,
+    grid: A.Grid = GRID,
+) -> A.Cell:
+    """A cell whose profile is measured on real generated data (so a refresh can regenerate it)."""
+    w = W.make_workload(spec, n, seed=0)
+    data: Any = {"dicts": w.records, "json": w.json_bytes(), "ndjson": w.ndjson_bytes()}[kind]
+    prof = Validator(w.schema, adapt=False).profile(data, input_kind=kind)
+    index = A.descriptor(grid, prof)
+    assert index is not None
+    e: Any = (
+        elite
+        if isinstance(elite, str)
+        else A.Elite(batch_size=elite[0], micro_batch_size=elite[1], threads=elite[2])
+    )
+    speedup = (ci[0] + ci[1]) / 2
+    return A.Cell(
+        index=list(index),
+        profile=A.cell_profile(prof),
+        elite=e,
+        throughput=1e6 * speedup,
+        default_throughput=1e6,
+        speedup=speedup,
+        speedup_ci_low=ci[0],
+        speedup_ci_high=ci[1],
+        peak_bytes=1000,
+        n_measurements=n_measurements,
+        workload=spec.to_dict() if store else None,
+    )
+
+
+def make_archive(cells: list[A.Cell], *, grid: A.Grid = GRID, tool: str = "tests") -> A.ArchiveFile:
+    return A.ArchiveFile(
+        format=A.FORMAT,
+        format_version=A.FORMAT_VERSION,
+        provenance=A.provenance_here(
+            tool=tool, command="pytest", seed=7, generations=3, test_size=400
+        ),
+        grid=grid,
+        cells=cells,
+        history=[
+            A.Change(date=DATE, action="create", summary="test archive", cells_added=len(cells))
+        ],
+    )
+
+
+# -- fixtures -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """mixed10 records (5% invalid) as NDJSON and a JSON array, an all-valid NDJSON, the schema."""
+    d = tmp_path_factory.mktemp("cli")
+    w = W.make_workload("mixed10", 600, seed=3)
+    (d / "schema.json").write_text(json.dumps(w.schema))
+    (d / "mixed.ndjson").write_bytes(w.ndjson_bytes())
+    (d / "mixed.json").write_bytes(w.json_bytes())
+    good = [r for r, ok in zip(w.records, w.expected_valid) if ok]
+    (d / "good.ndjson").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in good))
+    (d / "good.json").write_bytes(orjson.dumps(good))
+    return {"dir": d, "workload": w, "good": good, "validator": Validator(w.schema)}
+
+
+# -- validate -------------------------------------------------------------------------------------
+
+
+def test_validate_all_valid_ndjson_text(files: dict[str, Any]) -> None:
+    d = files["dir"]
+    proc = run("validate", "good.ndjson", "--schema", "schema.json", cwd=d)
+    assert proc.returncode == 0
+    assert proc.stderr == ""  # piped: no progress bar
+    n = len(files["good"])
+    lines = proc.stdout.splitlines()
+    assert lines[0] == f"good.ndjson: {n} records (ndjson, streamed): all valid"
+    expected = next(files["validator"].iter_validate(str(d / "good.ndjson"), input_kind="ndjson"))
+    c = expected.config
+    assert lines[2] == (
+        f"  configuration  batch_size={c.batch_size} micro_batch_size={c.micro_batch_size}"
+        f" threads={c.threads} (source: {c.source})"
+    )
+    assert "error" not in proc.stdout
+
+
+def test_validate_ndjson_json_format_exact(files: dict[str, Any]) -> None:
+    d, w = files["dir"], files["workload"]
+    proc = run(
+        "validate",
+        "mixed.ndjson",
+        "--schema",
+        "schema.json",
+        "--format",
+        "json",
+        "--errors",
+        "3",
+        "--batch-size",
+        "128",
+        "--micro-batch-size",
+        "32",
+        "--threads",
+        "2",
+        cwd=d,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr == ""
+    doc = json.loads(proc.stdout)
+    truth = Validator(w.schema).validate_ndjson(w.ndjson_bytes())
+    assert truth.valid == w.expected_valid
+    assert doc.pop("seconds") > 0
+    assert doc.pop("items_per_s") > 0
+    assert doc.pop("peak_bytes") > 0
+    assert doc == {
+        "data": "mixed.ndjson",
+        "input_kind": "ndjson",
+        "records": 600,
+        "valid": 600 - len(w.broken),
+        "invalid": len(w.broken),
+        "errors_total": len(truth.errors),
+        "errors": errors_of(truth)[:3],
+        "config": {"batch_size": 128, "micro_batch_size": 32, "threads": 2, "source": "explicit"},
+        "chunks": math.ceil(600 / 128),
+        "archive": None,
+    }
+
+
+def test_validate_json_array_adaptive(files: dict[str, Any]) -> None:
+    d, w = files["dir"], files["workload"]
+    proc = run(
+        "validate",
+        "mixed.json",
+        "--schema",
+        "schema.json",
+        "--format",
+        "json",
+        "--errors",
+        "1000",
+        cwd=d,
+    )
+    assert proc.returncode == 1
+    doc = json.loads(proc.stdout)
+    expected = files["validator"].validate_json(w.json_bytes())
+    assert doc["input_kind"] == "json"
+    assert doc["errors"] == errors_of(expected)
+    assert doc["errors_total"] == len(expected.errors)
+    assert doc["invalid"] == expected.n_invalid == len(w.broken)
+    c = expected.config
+    assert doc["config"] == {
+        "batch_size": c.batch_size,
+        "micro_batch_size": c.micro_batch_size,
+        "threads": c.threads,
+        "source": c.source,
+    }
+    assert doc["archive"]["origin"] == "shipped"
+    assert doc["archive"]["status"] in ("ok", "empty")
+
+
+def test_validate_text_lists_the_first_errors(files: dict[str, Any]) -> None:
+    d, w = files["dir"], files["workload"]
+    proc = run("validate", "mixed.ndjson", "--schema", "schema.json", "--errors", "2", cwd=d)
+    assert proc.returncode == 1
+    truth = Validator(w.schema).validate_ndjson(w.ndjson_bytes())
+    lines = proc.stdout.splitlines()
+    n_bad = len(w.broken)
+    assert lines[0] == (
+        f"mixed.ndjson: 600 records (ndjson, streamed): {600 - n_bad} valid, {n_bad} invalid"
+        f" ({len(truth.errors)} errors)"
+    )
+    at = lines.index(f"first 2 of {len(truth.errors)} errors:")
+    assert lines[at + 1].split() == ["record", "path", "keyword", "message"]
+    for line, e in zip(lines[at + 2 :], truth.errors[:2]):
+        assert line.split(None, 3) == [str(e.index), e.path or "(root)", e.keyword, e.message]
+    assert len(lines) == at + 4
+
+
+def test_validate_errors_zero_lists_none(files: dict[str, Any]) -> None:
+    proc = run(
+        "validate", "mixed.json", "--schema", "schema.json", "--errors", "0", cwd=files["dir"]
+    )
+    assert proc.returncode == 1
+    assert "record  path" not in proc.stdout
+
+
+@pytest.mark.parametrize("name", ["mixed.ndjson", "mixed.json"])
+def test_validate_stdin(files: dict[str, Any], name: str) -> None:
+    d, w = files["dir"], files["workload"]
+    data = (d / name).read_bytes()
+    proc = run("validate", "-", "--schema", "schema.json", "--format", "json", cwd=d, stdin=data)
+    assert proc.returncode == 1
+    doc = json.loads(proc.stdout)
+    assert doc["data"] == "<stdin>"
+    assert doc["input_kind"] == ("json" if name.endswith(".json") else "ndjson")
+    assert (doc["records"], doc["invalid"]) == (600, len(w.broken))
+    assert doc["errors"] == errors_of(Validator(w.schema).validate_json(w.json_bytes()))[:10]
+
+
+def test_validate_stdin_all_valid_with_leading_whitespace(files: dict[str, Any]) -> None:
+    data = b"\n  \n" + (files["dir"] / "good.json").read_bytes()
+    proc = run("validate", "-", "--schema", "schema.json", cwd=files["dir"], stdin=data)
+    assert proc.returncode == 0
+    assert proc.stdout.startswith(f"<stdin>: {len(files['good'])} records (json, held in memory)")
+
+
+def test_validate_empty_input_is_valid(files: dict[str, Any]) -> None:
+    (files["dir"] / "empty.ndjson").write_bytes(b"")
+    proc = run(
+        "validate", "empty.ndjson", "--schema", "schema.json", "--format", "json", cwd=files["dir"]
+    )
+    assert proc.returncode == 0
+    doc = json.loads(proc.stdout)
+    assert (doc["records"], doc["valid"], doc["config"]) == (0, 0, None)
+
+
+def test_truncated_json_array_is_an_input_error(files: dict[str, Any]) -> None:
+    d = files["dir"]
+    (d / "truncated.json").write_bytes((d / "mixed.json").read_bytes()[:5000])
+    message = one_error_line(run("validate", "truncated.json", "--schema", "schema.json", cwd=d))
+    assert message == "truncated.json: invalid JSON array: unexpected end of input at byte 5000"
+
+
+def test_not_json(files: dict[str, Any]) -> None:
+    d = files["dir"]
+    (d / "notjson.txt").write_text("hello world\n")
+    # As NDJSON (auto): a line that is not JSON is an invalid record, keyword `json`.
+    proc = run("validate", "notjson.txt", "--schema", "schema.json", "--format", "json", cwd=d)
+    assert proc.returncode == 1
+    assert json.loads(proc.stdout)["errors"] == [
+        {
+            "index": 0,
+            "path": "",
+            "keyword": "json",
+            "message": "Invalid JSON on line 1: unexpected character 'h' at byte 0",
+        }
+    ]
+    # As a JSON array: the whole input is refused.
+    message = one_error_line(
+        run("validate", "notjson.txt", "--schema", "schema.json", "--input-kind", "json", cwd=d)
+    )
+    assert message == "notjson.txt: invalid JSON array: expected a JSON array at byte 0"
+
+
+def test_ndjson_of_arrays_needs_input_kind(tmp_path: Path) -> None:
+    (tmp_path / "s.json").write_text('{"type": "array", "items": {"type": "integer"}}')
+    (tmp_path / "rows.ndjson").write_text("[1, 2]\n[3]\n")
+    message = one_error_line(run("validate", "rows.ndjson", "--schema", "s.json", cwd=tmp_path))
+    assert message.startswith("rows.ndjson: invalid JSON array: trailing characters at byte 7")
+    assert "pass --input-kind ndjson" in message
+    proc = run(
+        "validate", "rows.ndjson", "--schema", "s.json", "--input-kind", "ndjson", cwd=tmp_path
+    )
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("rows.ndjson: 2 records (ndjson, streamed): all valid")
+
+
+def test_missing_data_file(files: dict[str, Any]) -> None:
+    message = one_error_line(
+        run("validate", "missing.ndjson", "--schema", "schema.json", cwd=files["dir"])
+    )
+    assert message == "cannot read missing.ndjson: No such file or directory"
+
+
+def test_data_is_a_directory(files: dict[str, Any]) -> None:
+    message = one_error_line(run("validate", ".", "--schema", "schema.json", cwd=files["dir"]))
+    assert message == "cannot read .: it is a directory"
+
+
+def test_missing_schema(files: dict[str, Any]) -> None:
+    message = one_error_line(
+        run("validate", "good.ndjson", "--schema", "nope.json", cwd=files["dir"])
+    )
+    assert message == "cannot read the schema nope.json: No such file or directory"
+
+
+def test_schema_not_json(files: dict[str, Any]) -> None:
+    (files["dir"] / "broken.json").write_text('{"type":')
+    message = one_error_line(
+        run("validate", "good.ndjson", "--schema", "broken.json", cwd=files["dir"])
+    )
+    assert message.startswith("the schema broken.json is not valid JSON: ")
+
+
+@pytest.mark.parametrize(
+    ("schema", "message"),
+    [
+        ({"type": "strin"}, "unknown type `strin`"),
+        ({"type": "object", "foo": 1}, "unsupported keyword `foo` (at the root)"),
+        ({"type": "string", "pattern": "("}, None),
+    ],
+)
+def test_bad_schema_is_a_schema_error(
+    files: dict[str, Any], schema: Any, message: str | None
+) -> None:
+    (files["dir"] / "bad.json").write_text(json.dumps(schema))
+    got = one_error_line(run("validate", "good.ndjson", "--schema", "bad.json", cwd=files["dir"]))
+    assert got.startswith("invalid schema bad.json: ")
+    if message is not None:
+        assert message in got
+
+
+def test_usage_errors_are_one_line(files: dict[str, Any]) -> None:
+    message = one_error_line(run("validate", "good.ndjson", cwd=files["dir"]))
+    assert message == (
+        "validate: the following arguments are required: --schema"
+        " (see 'satya-adapt validate --help')"
+    )
+    message = one_error_line(
+        run(
+            "validate", "good.ndjson", "--schema", "schema.json", "--errors", "-1", cwd=files["dir"]
+        )
+    )
+    assert "argument --errors: expected an integer >= 0, got '-1'" in message
+    assert one_error_line(run("archive", cwd=files["dir"])).startswith("archive: choose an action")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["validate"],
+        ["demo"],
+        ["archive"],
+        ["archive", "show"],
+        ["archive", "explain"],
+        ["archive", "plot"],
+        ["archive", "refresh"],
+        ["archive", "merge"],
+    ],
+)
+def test_help_has_an_example(command: list[str], tmp_path: Path) -> None:
+    proc = run(*command, "--help", cwd=tmp_path)
+    assert proc.returncode == 0
+    assert proc.stdout.startswith(f"usage: satya-adapt {' '.join(command)}".rstrip())
+    assert "examples:\n  satya-adapt " in proc.stdout
+
+
+def test_optimize_delegates_to_the_optimizer(tmp_path: Path) -> None:
+    pytest.importorskip("satya_adapt.optimizer")
+    proc = run("optimize", "--help", cwd=tmp_path)
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("usage: satya-adapt optimize")
+    for flag in (
+        "--generations",
+        "--test-size",
+        "--save-every",
+        "--archive",
+        "--results",
+        "--verbose",
+        "--seed",
+        "--no-msgspec",
+    ):
+        assert flag in proc.stdout
+
+
+# -- progress bar (in process: it needs a terminal) -----------------------------------------------
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_progress_bar_waits_a_second_then_draws_and_erases() -> None:
+    out, clock = io.StringIO(), _Clock()
+    bar = Progress(out, 1000, enabled=True, clock=clock)
+    clock.t = 0.5
+    bar.update(100)
+    assert out.getvalue() == ""  # inputs faster than a second get no bar
+    clock.t = 1.5
+    bar.update(600)
+    drawn = out.getvalue()
+    assert drawn.startswith("\r[############--------]  60%  600/~1,000  ")
+    clock.t = 1.55
+    bar.update(700)
+    assert out.getvalue() == drawn  # at most every 0.1 s
+    bar.close()
+    assert out.getvalue().endswith("\r\x1b[K")
+
+
+def test_progress_bar_off_when_not_a_terminal() -> None:
+    out, clock = io.StringIO(), _Clock()
+    bar = Progress(out, None, clock=clock)  # StringIO is not a terminal
+    clock.t = 5.0
+    bar.update(10)
+    bar.close()
+    assert out.getvalue() == ""
+
+
+# -- demo -----------------------------------------------------------------------------------------
+
+
+def test_demo_quick(tmp_path: Path) -> None:
+    proc = run(
+        "demo",
+        "--records",
+        "300",
+        "--rounds",
+        "1",
+        "--profiles",
+        "plain3,nested",
+        "--format",
+        "json",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert [(r["profile"], r["input_kind"]) for r in doc["rows"]] == [
+        ("plain3", "dicts"),
+        ("nested", "json"),
+    ]
+    for r in doc["rows"]:
+        assert r["records"] == 300
+        assert r["adaptive_items_per_s"] > 0 and r["default_items_per_s"] > 0
+        assert r["config"]["source"] in (
+            "archive-exact",
+            "archive-nearest",
+            "archive-knn",
+            "archive-keep-default",
+            "heuristic",
+        )
+
+
+def test_demo_text_table(tmp_path: Path) -> None:
+    proc = run("demo", "--records", "200", "--rounds", "1", "--profiles", "mixed10", cwd=tmp_path)
+    assert proc.returncode == 0
+    lines = proc.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("profile"))
+    assert lines[header].split("  ")[0] == "profile"
+    rows = [line.split()[:3] for line in lines[header + 1 : header + 4]]
+    assert rows == [
+        ["mixed10", "dicts", "200"],
+        ["mixed10", "json", "200"],
+        ["mixed10", "ndjson", "200"],
+    ]
+
+
+# -- archive show ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("archive")
+    cells = [
+        cell_for(W.PROFILES["mixed10"], "json", (256, 64, 1), ci=(1.2, 1.5)),
+        cell_for(W.PROFILES["plain3"], "dicts", "keep_default", ci=(0.95, 1.02)),
+    ]
+    path = d / "small.json"
+    A.write_archive(make_archive(cells), path)
+    return path
+
+
+def test_archive_show(small_archive: Path) -> None:
+    proc = run("archive", "show", str(small_archive), cwd=small_archive.parent)
+    assert proc.returncode == 0
+    out = proc.stdout
+    lines = out.splitlines()
+    assert lines[0] == f"archive      {small_archive} (argument)"
+    assert "  tool       tests" in lines
+    assert "  here       yes: same hardware class" in lines
+    assert "coverage     2 of 27 cells filled (7.4%): 1 elites, 1 keep the default" in lines
+    cells = A.load_archive(small_archive).cells
+    for c in cells:
+        row = next(line for line in lines if line.startswith(f"  {list(c.index)}"))
+        assert (c.elite if isinstance(c.elite, str) else "256/64/1") in row
+    assert any("create" in line and "test archive" in line for line in lines)
+
+
+def test_archive_show_json(small_archive: Path) -> None:
+    proc = run("archive", "show", str(small_archive), "--format", "json", cwd=small_archive.parent)
+    assert proc.returncode == 0
+    doc = json.loads(proc.stdout)
+    assert doc["coverage"] == {"cells": 27, "filled": 2, "elites": 1, "keep_default": 1}
+    assert A.decode_archive(json.dumps(doc["archive"])) == A.load_archive(small_archive)
+
+
+def test_archive_show_defaults_to_the_archive_in_use(small_archive: Path, tmp_path: Path) -> None:
+    proc = run("archive", "show", cwd=tmp_path, env={"SATYA_ADAPT_ARCHIVE": str(small_archive)})
+    assert proc.returncode == 0
+    assert proc.stdout.splitlines()[0] == f"archive      {small_archive} (environment)"
+    shipped = run("archive", "show", cwd=tmp_path)
+    assert shipped.returncode == 0
+    assert shipped.stdout.splitlines()[0].endswith("default.json (shipped)")
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"\x00\xffgarbage", "not valid JSON"),
+        (b'{"format": "satya-adapt-archive", "format_version": 1, "cells": [', "not valid JSON"),
+        (
+            b'{"format": "satya-adapt-archive", "format_version": 99}',
+            "unsupported `format_version`",
+        ),
+        (b'{"format": "something-else"}', "not an archive"),
+    ],
+)
+def test_archive_show_corrupt(tmp_path: Path, content: bytes, expected: str) -> None:
+    (tmp_path / "bad.json").write_bytes(content)
+    message = one_error_line(run("archive", "show", "bad.json", cwd=tmp_path))
+    assert message.startswith("bad.json: ")
+    assert expected in message
+
+
+def test_archive_show_unreadable(tmp_path: Path) -> None:
+    message = one_error_line(run("archive", "show", "missing.json", cwd=tmp_path))
+    assert message == "missing.json: cannot read the archive: No such file or directory"
+    (tmp_path / "dir.json").mkdir()
+    message = one_error_line(run("archive", "show", "dir.json", cwd=tmp_path))
+    assert message == "dir.json: cannot read the archive: Is a directory"
+
+
+# -- archive explain ------------------------------------------------------------------------------
+
+
+def test_archive_explain_exact_cell(files: dict[str, Any], small_archive: Path) -> None:
+    d = files["dir"]
+    proc = run(
+        "archive",
+        "explain",
+        "--schema",
+        "schema.json",
+        "mixed.json",
+        "--archive",
+        str(small_archive),
+        cwd=d,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    expected = Validator(files["workload"].schema, archive=small_archive).explain(
+        (d / "mixed.json").read_bytes(), input_kind="json"
+    )
+    assert expected["step"] == "archive-exact"
+    index = expected["descriptor"]["index"]
+    assert f"cell     {index}: filled" in lines
+    step = next(line for line in lines if line.startswith("  2. exact cell"))
+    assert step.startswith(f"  2. exact cell {index}: elite 256/64/1, speedup 1.35 [1.20, 1.50]")
+    assert step.endswith("<- answers")
+    c = expected["config"]
+    assert lines[-1] == (
+        f"final    batch_size={c['batch_size']} micro_batch_size={c['micro_batch_size']}"
+        f" threads={c['threads']} (source: archive-exact)"
+    )
+
+
+def test_archive_explain_heuristic_and_json(files: dict[str, Any], tmp_path: Path) -> None:
+    d = files["dir"]
+    empty = tmp_path / "empty.json"
+    A.write_archive(make_archive([]), empty)
+    proc = run(
+        "archive",
+        "explain",
+        "--schema",
+        "schema.json",
+        "mixed.ndjson",
+        "--archive",
+        str(empty),
+        cwd=d,
+    )
+    assert proc.returncode == 0
+    assert "  2-4. archive cells: skipped, the archive has no cells" in proc.stdout
+    assert "  5. heuristic (from the profile alone)  <- answers" in proc.stdout
+    proc = run(
+        "archive",
+        "explain",
+        "--schema",
+        "schema.json",
+        "mixed.ndjson",
+        "--archive",
+        str(empty),
+        "--format",
+        "json",
+        cwd=d,
+    )
+    doc = json.loads(proc.stdout)
+    expected = Validator(files["workload"].schema, archive=empty).explain(
+        str(d / "mixed.ndjson"), input_kind="ndjson"
+    )
+    assert doc["step"] == "heuristic"
+    assert doc["config"] == expected["config"]
+    assert doc["profile"] == expected["profile"]
+
+
+def test_archive_explain_missing_data(files: dict[str, Any]) -> None:
+    message = one_error_line(
+        run("archive", "explain", "--schema", "schema.json", "nope.ndjson", cwd=files["dir"])
+    )
+    assert message == "cannot read nope.ndjson: No such file or directory"
+
+
+# -- archive plot ---------------------------------------------------------------------------------
+
+
+def test_archive_plot_writes_a_png(small_archive: Path, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "archive.png"
+    proc = run("archive", "plot", str(small_archive), "-o", str(out), cwd=tmp_path, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert proc.stdout.startswith(f"wrote {out}")
+
+
+def test_archive_plot_corrupt_archive(tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_bytes(b"{")
+    message = one_error_line(run("archive", "plot", "bad.json", "-o", "x.png", cwd=tmp_path))
+    assert message.startswith("bad.json: not valid JSON")
+    assert not (tmp_path / "x.png").exists()
+
+
+# -- archive refresh ------------------------------------------------------------------------------
+
+
+def refresh_archive_file(d: Path) -> tuple[Path, list[A.Cell]]:
+    cells = [
+        # batch_size 1: one chunk per record, far slower than the default configuration.
+        cell_for(W.PROFILES["mixed10"], "dicts", (1, 1, 1), ci=(1.3, 1.6)),
+        cell_for(W.PROFILES["plain3"], "json", (64, 16, 1), ci=(1.1, 1.2), store=False),
+        cell_for(W.PROFILES["nested"], "ndjson", "keep_default", ci=(0.9, 1.01)),
+    ]
+    path = d / "refresh.json"
+    A.write_archive(make_archive(cells), path)
+    return path, cells
+
+
+def test_archive_refresh_demotes_an_elite_that_loses(tmp_path: Path) -> None:
+    path, before = refresh_archive_file(tmp_path)
+    history = A.load_archive(path).history
+    proc = run(
+        "archive", "refresh", "refresh.json", "--records", "300", "--rounds", "3", cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    after = A.load_archive(path)
+    loser = after.cells[0]
+    assert loser.elite == "keep_default"
+    assert loser.n_measurements == 3
+    assert loser.speedup_ci_low <= 1.03
+    assert after.cells[2] == before[2]  # keep_default: nothing to re-measure
+    assert after.cells[1].n_measurements == 3  # re-measured from its profile (no stored genes)
+    last = after.history[-1]
+    assert last.action == "refresh"
+    assert last.command == "satya-adapt archive refresh refresh.json --records 300 --rounds 3"
+    assert str(loser.index) in last.summary
+    assert after.history[:-1] == history
+    out = proc.stdout
+    assert f"cell {loser.index} dicts: elite 1/1/1 demoted to keep_default" in out
+    assert f"wrote refresh.json (history: {len(after.history)} entries)" in out
+
+
+def test_archive_refresh_keeps_elites_that_clear_the_bar(tmp_path: Path) -> None:
+    path, before = refresh_archive_file(tmp_path)
+    original = path.read_bytes()
+    proc = run(
+        "archive",
+        "refresh",
+        "refresh.json",
+        "-o",
+        "out.json",
+        "--records",
+        "200",
+        "--rounds",
+        "3",
+        "--min-speedup",
+        "1e-9",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert path.read_bytes() == original  # -o: the input is left alone
+    after = A.load_archive(tmp_path / "out.json")
+    assert [c.elite for c in after.cells] == [c.elite for c in before]
+    assert after.history[-1].cells_changed == 0
+
+
+def test_archive_refresh_not_an_archive(tmp_path: Path) -> None:
+    (tmp_path / "x.json").write_text("[]")
+    message = one_error_line(run("archive", "refresh", "x.json", cwd=tmp_path))
+    assert message.startswith("x.json: not an archive")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_refresh_leaves_the_file_intact(tmp_path: Path, sig: int) -> None:
+    path, _ = refresh_archive_file(tmp_path)
+    original = path.read_bytes()
+    env = dict(os.environ)
+    env.pop("SATYA_ADAPT_ARCHIVE", None)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "satya_adapt",
+            "archive",
+            "refresh",
+            "refresh.json",
+            "--records",
+            "20000",
+            "--rounds",
+            "200",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if "measuring" in line or not line:
+                break
+        assert "measuring" in line
+        time.sleep(0.3)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == (130 if sig == signal.SIGINT else 143)
+    assert err == ""
+    assert path.read_bytes() == original
+    A.load_archive(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["refresh.json"]  # no temporary left
+
+
+# -- archive merge --------------------------------------------------------------------------------
+
+
+def test_archive_merge_keeps_the_better_evidenced_cell(tmp_path: Path) -> None:
+    mixed, plain, nested = W.PROFILES["mixed10"], W.PROFILES["plain3"], W.PROFILES["nested"]
+    a_cells = [
+        cell_for(mixed, "json", (256, 64, 1), ci=(1.10, 1.3), n_measurements=9),
+        cell_for(plain, "dicts", (512, 64, 1), ci=(1.20, 1.3), n_measurements=5),
+        cell_for(nested, "dicts", (128, 32, 1), ci=(1.05, 1.1), n_measurements=5),
+    ]
+    b_cells = [
+        cell_for(mixed, "json", (1024, 128, 2), ci=(1.15, 1.4), n_measurements=5),  # higher low
+        cell_for(plain, "dicts", "keep_default", ci=(0.98, 1.02), n_measurements=30),  # lower low
+        cell_for(nested, "dicts", (256, 32, 1), ci=(1.05, 1.2), n_measurements=7),  # tie: more n
+        cell_for(mixed, "ndjson", (2048, 256, 1), ci=(1.2, 1.3)),  # only in B
+    ]
+    A.write_archive(make_archive(a_cells), tmp_path / "a.json")
+    A.write_archive(make_archive(b_cells, tool="other"), tmp_path / "b.json")
+    proc = run("archive", "merge", "a.json", "b.json", "-o", "m.json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    merged = A.load_archive(tmp_path / "m.json")
+    by_index = {tuple(c.index): c for c in merged.cells}
+    assert by_index[tuple(a_cells[0].index)] == b_cells[0]
+    assert by_index[tuple(a_cells[1].index)] == a_cells[1]
+    assert by_index[tuple(a_cells[2].index)] == b_cells[2]
+    assert by_index[tuple(b_cells[3].index)] == b_cells[3]
+    assert len(merged.cells) == 4
+    assert merged.provenance.tool == "tests"
+    last = merged.history[-1]
+    assert (last.action, last.cells_added, last.cells_changed) == ("merge", 1, 2)
+    assert last.command == "satya-adapt archive merge a.json b.json -o m.json"
+    assert proc.stdout.splitlines()[-1] == "wrote m.json"
+
+
+def test_archive_merge_refuses_other_grids(tmp_path: Path) -> None:
+    other = A.Grid(features=[GRID.features[0], GRID.features[1]])
+    A.write_archive(make_archive([]), tmp_path / "a.json")
+    A.write_archive(make_archive([], grid=other), tmp_path / "b.json")
+    message = one_error_line(
+        run("archive", "merge", "a.json", "b.json", "-o", "m.json", cwd=tmp_path)
+    )
+    assert message == (
+        "cannot merge a.json and b.json: their grids differ (features, bins or scales);"
+        " only archives over the same grid can be merged"
+    )
+    assert not (tmp_path / "m.json").exists()
+
+
+def test_archive_merge_refuses_other_hardware(tmp_path: Path) -> None:
+    a = make_archive([cell_for(W.PROFILES["plain3"], "dicts", (64, 16, 1))])
+    hw = a.provenance.hardware
+    assert hw is not None
+    other = A.Hardware(
+        cpu_model="Other",
+        cpu_vendor="OtherVendor",
+        cpu_family="99",
+        machine=hw.machine,
+        usable_cores=hw.usable_cores,
+    )
+    import msgspec
+
+    b = msgspec.structs.replace(a, provenance=msgspec.structs.replace(a.provenance, hardware=other))
+    A.write_archive(a, tmp_path / "a.json")
+    A.write_archive(b, tmp_path / "b.json")
+    message = one_error_line(
+        run("archive", "merge", "a.json", "b.json", "-o", "m.json", cwd=tmp_path)
+    )
+    assert message.startswith(
+        "cannot merge a.json and b.json: they were measured on different hardware classes"
+    )
