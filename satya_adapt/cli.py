@@ -315,13 +315,12 @@ def _make_validator(args: argparse.Namespace, adapt: bool = True) -> Any:
 
 
 def _archive_state(archive: str | None) -> dict[str, Any]:
-    """Which archive a validator with ``archive=`` uses, and its state (reads it once)."""
+    """Which archive a validator with ``archive=`` uses, and its state (reads it once; a
+    missing, corrupt or untrusted archive is reported by one ``satya-adapt: warning:`` line)."""
     from .selector import Selector
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        selector = Selector.shared(archive)
-        status = selector.status
+    selector = Selector.shared(archive)
+    status = selector.status  # reads the archive: an unusable one warns here, once
     info: dict[str, Any] = {
         "location": selector.location,
         "origin": selector._origin,
@@ -794,9 +793,9 @@ def cmd_archive_show(args: argparse.Namespace) -> int:
         out.append("  (none)")
     for h in archive.history:
         counts = f"+{h.cells_added} ~{h.cells_changed} -{h.cells_dropped}"
-        out.append(f"  {h.date.isoformat()}  {h.action:<8} {counts:<10} {h.summary}")
+        out.append(f"  {h.date.isoformat()}  {h.action:<9} {counts:<10} {h.summary}")
         if h.command:
-            out.append(f"  {'':<25}  {'':<8} {'':<10} command: {h.command}")
+            out.append(f"  {'':<25}  {'':<9} {'':<10} command: {h.command}")
     print("\n".join(out))
     return 0
 
@@ -1346,8 +1345,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_DEMO_EPILOG,
         formatter_class=_FMT,
     )
-    p.add_argument("--records", type=_positive, default=20000, help="records per profile")
-    p.add_argument("--rounds", type=_positive, default=5, help="interleaved timed rounds")
+    p.add_argument(
+        "--records", type=_positive, default=20000, help="records per profile (default 20000)"
+    )
+    p.add_argument(
+        "--rounds", type=_positive, default=7, help="interleaved timed rounds (default 7)"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the generated records")
     p.add_argument(
         "--profiles",

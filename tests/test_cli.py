@@ -258,6 +258,31 @@ def test_validate_text_lists_the_first_errors(files: dict[str, Any]) -> None:
     assert len(lines) == at + 4
 
 
+def test_validate_with_a_corrupt_archive_warns_once(files: dict[str, Any]) -> None:
+    d = files["dir"]
+    (d / "corrupt-archive.json").write_text("{")
+    proc = run(
+        "validate",
+        "good.ndjson",
+        "--schema",
+        "schema.json",
+        "--archive",
+        "corrupt-archive.json",
+        cwd=d,
+    )
+    assert proc.returncode == 0
+    assert proc.stderr.splitlines() == [
+        (
+            "satya-adapt: warning: archive unusable, the heuristic chooses batch configurations:"
+            f" {d / 'corrupt-archive.json'}: not valid JSON: Input data was truncated"
+        )
+    ]
+    assert "(source: heuristic)" in proc.stdout
+    assert (
+        f"{d / 'corrupt-archive.json'} (argument; unusable: the heuristic answers)" in proc.stdout
+    )
+
+
 def test_validate_errors_zero_lists_none(files: dict[str, Any]) -> None:
     proc = run(
         "validate", "mixed.json", "--schema", "schema.json", "--errors", "0", cwd=files["dir"]
@@ -762,7 +787,7 @@ def test_archive_refresh_not_an_archive(tmp_path: Path) -> None:
     assert message.startswith("x.json: not an archive")
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_interrupted_refresh_leaves_the_file_intact(tmp_path: Path, sig: int) -> None:
     path, _ = refresh_archive_file(tmp_path)
     original = path.read_bytes()
@@ -795,7 +820,7 @@ def test_interrupted_refresh_leaves_the_file_intact(tmp_path: Path, sig: int) ->
             if "measuring" in line or not line:
                 break
         assert "measuring" in line
-        time.sleep(0.3)
+        time.sleep(2.0)  # past generating the data: inside the timed rounds
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=30)
     finally:
