@@ -703,7 +703,8 @@ def cmd_archive_show(args: argparse.Namespace) -> int:
     if prov.command:
         out.append(f"  command    {prov.command}")
     out.append(
-        f"  search     seed {prov.seed}, {prov.generations} generations,"
+        f"  search     seed {'-' if prov.seed is None else prov.seed},"
+        f" {prov.generations} generations,"
         f" test size {prov.test_size if prov.test_size is not None else '-'}"
     )
     if prov.hardware is not None:
@@ -922,7 +923,7 @@ def _explain_lines(ex: dict[str, Any], selection: Any, grid: Any = None) -> list
                 conf = getattr(selection, "confidence_radius", None)
                 if step == "archive-knn":
                     out.append(
-                        f"  4. k-NN within {conf:g}: {len(neighbours)} neighbour(s), distance"
+                        f"  4. k-NN within {conf:g}: {_plural(len(neighbours), 'neighbour')}, distance"
                         " weighted (sizes in log space, transferred by bytes)  <- answers"
                     )
                     rows = [
@@ -1081,7 +1082,10 @@ def cmd_archive_refresh(args: argparse.Namespace) -> int:
     print(f"changes: {report.change.summary}")
     keep = report.count("keep_default")
     if keep:
-        print(f"         {keep} cell(s) already keep the default: nothing to re-measure")
+        print(
+            f"         {_plural(keep, 'cell')} already {'keeps' if keep == 1 else 'keep'}"
+            " the default: nothing to re-measure"
+        )
     print(f"wrote {out} (history: {len(report.archive.history)} entries)")
     return 0
 

@@ -435,6 +435,10 @@ def _speedup_text(cell: Cell) -> str:
     return f"{cell.speedup:.2f} [{cell.speedup_ci_low:.2f}, {cell.speedup_ci_high:.2f}]"
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def _now() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
 
@@ -530,7 +534,7 @@ def refresh_archive(
     measured = kept + len(demoted)
     cpu = _hardware.cpu_info()["model"] or here.machine
     summary = (
-        f"Re-measured {measured} elite(s) against the default configuration on {cpu}"
+        f"Re-measured {_count(measured, 'elite')} against the default configuration on {cpu}"
         f" ({here.usable_cores} usable cores), {rounds} rounds each: {kept} kept,"
         f" {len(demoted)} demoted to keep_default (lower bound of the speedup <= {min_speedup:g})"
     )
@@ -751,13 +755,14 @@ def merge_archives(
     cells = sorted(by_index.values(), key=lambda c: c.index)
     both = sum(1 for o in origins.values() if "over" in o)
     summary = (
-        f"Merged {name_b} ({len(b.cells)} cells) into {name_a} ({len(a.cells)} cells):"
-        f" {len(cells)} cells, {added} added from {name_b}"
+        f"Merged {name_b} ({_count(len(b.cells), 'cell')}) into {name_a}"
+        f" ({_count(len(a.cells), 'cell')}): {_count(len(cells), 'cell')}, {added} added from"
+        f" {name_b}"
     )
     if both:
         summary += (
-            f"; of {both} cells in both, {changed} taken from {name_b} (better evidenced:"
-            " higher lower bound of the speedup, then more measurements)"
+            f"; of {_count(both, 'cell')} in both, {changed} taken from {name_b} (better"
+            " evidenced: higher lower bound of the speedup, then more measurements)"
         )
     change = Change(
         date=_now(),

@@ -267,7 +267,7 @@ def test_merge_union_history_and_provenance() -> None:
     ]
     assert (
         report.change.summary
-        == "Merged b.json (1 cells) into a.json (1 cells): 2 cells, 1 added from b.json."
+        == "Merged b.json (1 cell) into a.json (1 cell): 2 cells, 1 added from b.json."
     )
     assert report.origins == {tuple(plain.index): "a", tuple(mixed.index): "b"}
     # An empty first archive takes the second's provenance.
