@@ -923,8 +923,9 @@ def _explain_lines(ex: dict[str, Any], selection: Any, grid: Any = None) -> list
                 conf = getattr(selection, "confidence_radius", None)
                 if step == "archive-knn":
                     out.append(
-                        f"  4. k-NN within {conf:g}: {_plural(len(neighbours), 'neighbour')}, distance"
-                        " weighted (sizes in log space, transferred by bytes)  <- answers"
+                        f"  4. k-NN within {conf:g}: {_plural(len(neighbours), 'neighbour')},"
+                        " distance weighted (sizes in log space, transferred by bytes)"
+                        "  <- answers"
                     )
                     rows = [
                         [
