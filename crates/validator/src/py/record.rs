@@ -307,6 +307,15 @@ impl<'a> Record for PyObj<'a> {
             }
         })
     }
+    #[inline]
+    fn defect(&self) -> Option<crate::value::Defect> {
+        // A str with lone surrogates is reported before any keyword, as the
+        // compact form for the pool reports it.
+        if kind_of(self.as_ptr()) == Kind::String && !self.is_valid_unicode() {
+            return Some(crate::value::Defect::InvalidString);
+        }
+        None
+    }
     fn type_name(&self) -> Cow<'_, str> {
         match self.kind() {
             Kind::Null => Cow::Borrowed("null"),
