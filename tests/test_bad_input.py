@@ -726,7 +726,11 @@ def test_non_json_values_are_reported_where_the_schema_looks(
     strict = {
         "type": "object",
         "properties": {"name": {"type": "string"}},
-        "additionalProperties": {"type": ["object", "array", "string", "number"], "items": {"type": "object"}, "additionalProperties": {"type": "number"}},
+        "additionalProperties": {
+            "type": ["object", "array", "string", "number"],
+            "items": {"type": "object"},
+            "additionalProperties": {"type": "number"},
+        },
     }
     v = Validator(strict, adapt=False)
     r = v.validate_batch([record, {"name": "Ada"}], **config)

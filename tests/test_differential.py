@@ -239,6 +239,7 @@ def test_edge_cases_agree_with_jsonschema_rs(schema: Any, records: list[Any]) ->
         ({"properties": {"a": {}}, "required": ["a", "zz"], "additionalProperties": False}, [{"a": 1, "zz": 1}, {"zz": 1}]),
         ({"required": ["zz"], "additionalProperties": {"type": "integer"}}, [{"zz": "x"}, {"zz": 1}]),
         ({"required": ["zz"], "additionalProperties": False}, [{"zz": 1}, {}]),
+        ({"properties": {"a": {}}, "required": ["zz"], "additionalProperties": False}, [{"zz": None}]),
     ],
 )  # fmt: skip
 def test_required_names_are_not_declared_properties(schema: Any, records: list[Any]) -> None:
