@@ -154,7 +154,11 @@ def plot_archive(
                 np.ma.masked_invalid(grid), origin="lower", cmap=cmap, norm=norm, aspect="auto"
             )
             for xi, yi, text, keep in texts:
-                ax.text(xi, yi, text, ha="center", va="center", fontsize=7)
+                value = grid[yi, xi]
+                rgba = image.cmap(image.norm(value)) if image.norm is not None else (1, 1, 1, 1)
+                dark = 0.299 * rgba[0] + 0.587 * rgba[1] + 0.114 * rgba[2] < 0.5
+                ax.text(xi, yi, text, ha="center", va="center", fontsize=7,
+                        color="white" if dark else "black")
                 if keep and metric == "speedup":  # hatched: the cell keeps the default
                     ax.add_patch(
                         Rectangle((xi - 0.5, yi - 0.5), 1, 1, fill=False, hatch="///",
