@@ -60,7 +60,7 @@ def _rate(x: float) -> str:
     if not math.isfinite(x):
         return "inf"
     for scale, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if x >= scale:
+        if x >= scale * 0.9995:  # what rounds to 1000 of a unit is 1 of the next
             return f"{x / scale:.3g}{unit}"
     return f"{x:.3g}"
 

@@ -20,7 +20,7 @@ import pytest
 from satya_adapt import Validator
 from satya_adapt import archive as A
 from satya_adapt import workloads as W
-from satya_adapt.cli import Progress
+from satya_adapt.cli import Progress, _rate
 
 DATE = dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
 
@@ -496,6 +496,14 @@ def test_progress_bar_off_when_not_a_terminal() -> None:
     bar.update(10)
     bar.close()
     assert out.getvalue() == ""
+
+
+@pytest.mark.parametrize(
+    ("items_per_s", "text"),
+    [(0.5, "0.5"), (999.4, "999"), (999.6, "1k"), (999_600, "1M"), (1_234_567, "1.23M")],
+)
+def test_rates_round_into_the_next_unit(items_per_s: float, text: str) -> None:
+    assert _rate(items_per_s) == text
 
 
 # -- demo -----------------------------------------------------------------------------------------
