@@ -324,3 +324,45 @@ def test_knobs_given_alone_fill_in_from_default() -> None:
         DEFAULT_CONFIGURATION.threads,
     )
     assert r.stats.chunks == 4
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_streams_are_consumed_chunk_by_chunk(threads: int) -> None:
+    """A generator is read B records at a time, an NDJSON stream a buffer at a time: an
+    endless source still yields its first chunks."""
+    v = Validator({"type": "object", "required": ["a"]}, adapt=False)
+    pulled = 0
+
+    def endless() -> Iterator[Any]:
+        nonlocal pulled
+        i = 0
+        while True:
+            pulled += 1
+            yield {"a": i} if i % 3 else {}
+            i += 1
+
+    seen = []
+    for k, r in enumerate(
+        v.iter_validate(endless(), batch_size=100, micro_batch_size=10, threads=threads)
+    ):
+        seen.append((len(r), r.start, pulled, r.n_invalid))
+        if k == 2:
+            break
+    assert seen == [(100, 0, 100, 34), (100, 100, 200, 33), (100, 200, 300, 33)]
+
+    class EndlessReader:
+        def __init__(self) -> None:
+            self.reads = 0
+
+        def read(self, size: int) -> bytes:
+            self.reads += 1
+            return b'{"a": 1}\n' * max(1, size // 9)
+
+    reader = EndlessReader()
+    for k, r in enumerate(
+        v.iter_validate(reader, batch_size=50, micro_batch_size=10, threads=threads)
+    ):
+        assert (len(r), r.start, r.n_invalid) == (50, 50 * k, 0)
+        if k == 2:
+            break
+    assert 1 <= reader.reads <= 4
