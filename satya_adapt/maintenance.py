@@ -552,17 +552,22 @@ def refresh_archive(
         cells_changed=len(demoted),
     )
     old = archive.provenance
-    note = "Elites re-measured on this machine by `satya-adapt archive refresh` (see history)."
-    provenance = _archive.provenance_here(
-        tool=old.tool,
-        command=old.command,
-        seed=old.seed,
-        generations=old.generations,
-        test_size=old.test_size,
-        note=old.note if note in old.note else (old.note + " " + note).strip(),
-    )
-    if not archive.cells:
-        provenance = msgspec.structs.replace(old, note=provenance.note)
+    provenance = old
+    if measured:  # the evidence is now this machine's; with nothing measured, nothing changes
+        note = "Elites re-measured on this machine by `satya-adapt archive refresh` (see history)."
+        text = old.note.strip()
+        if note not in text:
+            if text and not text.endswith("."):
+                text += "."
+            text = f"{text} {note}".strip()
+        provenance = _archive.provenance_here(
+            tool=old.tool,
+            command=old.command,
+            seed=old.seed,
+            generations=old.generations,
+            test_size=old.test_size,
+            note=text,
+        )
     new = msgspec.structs.replace(
         archive,
         provenance=provenance,

@@ -279,3 +279,11 @@ def test_merge_refuses_other_grids() -> None:
     b = msgspec.structs.replace(a, grid=A.Grid(features=GRID.features[:2]))
     with pytest.raises(A.ArchiveError, match="their grids differ"):
         M.merge_archives(a, b)
+
+
+def test_refresh_with_nothing_to_measure_keeps_the_provenance() -> None:
+    archive = make_archive([make_cell(W.PROFILES["plain3"], "dicts", "keep_default")])
+    report = M.refresh_archive(archive, records=100, rounds=1)
+    assert report.archive.provenance == archive.provenance
+    assert report.archive.cells == archive.cells
+    assert report.change.summary.startswith("Re-measured 0 elites")
