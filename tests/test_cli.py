@@ -719,6 +719,23 @@ def test_archive_plot_writes_a_png(small_archive: Path, tmp_path: Path) -> None:
     assert proc.stdout.startswith(f"wrote {out}")
 
 
+def test_archive_plot_without_matplotlib(small_archive: Path, tmp_path: Path) -> None:
+    code = (
+        "import sys; sys.modules['matplotlib'] = None\n"  # as if it were not installed
+        "from satya_adapt.cli import main\n"
+        f"sys.exit(main(['archive', 'plot', {str(small_archive)!r}, '-o', 'x.png']))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        "satya-adapt: error: archive plot needs matplotlib, which is not installed;"
+        " install the extra: pip install 'satya-adapt[plot]'\n"
+    )
+    assert not (tmp_path / "x.png").exists()
+
+
 def test_archive_plot_corrupt_archive(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_bytes(b"{")
     message = one_error_line(run("archive", "plot", "bad.json", "-o", "x.png", cwd=tmp_path))
