@@ -19,7 +19,7 @@ def test_bench_selector_quick(tmp_path: Path) -> None:
         str(ROOT / "benchmarks" / "bench_selector.py"),
         "--quick",
         "--cells",
-        "50",
+        "20",
         "--json",
         str(out),
     ]
@@ -31,9 +31,9 @@ def test_bench_selector_quick(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(out.read_text())
     assert result["quick"] is True
-    assert [s["archive"] for s in result["selection"]] == ["shipped", "synthetic 50 cells"]
+    assert [s["archive"] for s in result["selection"]] == ["shipped", "synthetic 20 cells"]
     synthetic = result["selection"][1]
-    assert (synthetic["status"], synthetic["cells"]) == ("ok", 50)
+    assert (synthetic["status"], synthetic["cells"]) == ("ok", 20)
     for sel in result["selection"]:
         for n in ("1000", "100"):
             figures = sel[n]
