@@ -41,7 +41,13 @@ def test_bench_selector_quick(tmp_path: Path) -> None:
             assert figures["config"]["batch_size"] <= int(n)
             for key in ("detection_ns", "selection_same_ns", "selection_varying_ns", "call_ns"):
                 assert figures[key] > 0, key
-    assert result["first_call"][0]["source"] in ("heuristic", "archive-exact", "archive-knn")
+    assert result["first_call"][0]["source"] in (
+        "heuristic",
+        "archive-exact",
+        "archive-nearest",
+        "archive-knn",
+        "archive-keep-default",
+    )
     assert result["import"]["median_s"] > 0
     table = (tmp_path / "selector.md").read_text()
     assert table.startswith("# Selector costs")
