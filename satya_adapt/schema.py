@@ -129,7 +129,8 @@ def _type_to_json_schema(tp: Any) -> Dict[str, Any]:
     if isinstance(tp, Schema):
         return dict(tp.json_schema)
     if isinstance(tp, Mapping):
-        return Schema(tp).json_schema
+        nested: Dict[str, Any] = Schema(tp).json_schema
+        return nested
     origin = typing.get_origin(tp)
     if origin is Union:
         members = [_type_to_json_schema(a) for a in typing.get_args(tp)]

@@ -190,8 +190,9 @@ class Validator:
             None if micro_batch_size is None else check_knob("micro_batch_size", micro_batch_size),
             None if threads is None else check_knob("threads", threads),
         )
-        if None not in explicit:
-            return BatchConfig(*explicit, source="explicit")  # type: ignore[misc]
+        b0, m0, t0 = explicit
+        if b0 is not None and m0 is not None and t0 is not None:
+            return BatchConfig(b0, m0, t0, source="explicit")
         chosen = self._get_selector().select(detect()) if self.adapt else DEFAULT_CONFIGURATION
         b, m, t = (e if e is not None else c for e, c in zip(explicit, chosen[:3]))
         return BatchConfig(b, m, t, source=f"explicit+{chosen.source}")

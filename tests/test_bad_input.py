@@ -309,7 +309,7 @@ def test_invalid_utf8_in_an_ndjson_line(config: dict[str, int], tmp_path: Path) 
     expected = [
         (1, "", "json", "Invalid JSON on line 2: invalid UTF-8 at byte 10"),
         (3, "", "json", "Invalid JSON on line 4: invalid UTF-8 at byte 10"),
-        (4, "/name", "minLength", "String shorter than 1 characters"),
+        (4, "/name", "minLength", "String shorter than 1 character"),
     ]
     path = tmp_path / "bad.ndjson"
     path.write_bytes(data)

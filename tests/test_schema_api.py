@@ -195,7 +195,7 @@ USER_RECORDS: list[Any] = [
 ]  # fmt: skip
 
 USER_ERRORS = [
-    (2, "/name", "minLength", "String shorter than 1 characters"),
+    (2, "/name", "minLength", "String shorter than 1 character"),
     (2, "/name", "pattern", "String does not match `^[A-Za-z ]+$`"),
     (2, "/age", "minimum", "Must be >= 0, got -1"),
     (2, "/active", "type", "Expected `boolean`, got `integer`"),
@@ -204,7 +204,7 @@ USER_ERRORS = [
     (3, "/age", "exclusiveMaximum", "Must be < 150, got 150"),
     (3, "/email", "format", "String is not a valid `email`"),
     (3, "/score", "exclusiveMinimum", "Must be > 0, got 0"),
-    (3, "/tags", "minItems", "Array has fewer than 1 items"),
+    (3, "/tags", "minItems", "Array has fewer than 1 item"),
     (3, "/role", "enum", 'Expected one of "admin", "user"'),
     (3, "/kind", "const", 'Expected "person"'),
     (4, "/score", "multipleOf", "Must be a multiple of 0.25, got 1.3"),
@@ -289,7 +289,7 @@ def test_messages_of_other_keywords() -> None:
     }
     r = Validator(schema, adapt=False).validate_batch([record, {"n": 2.5, "t": ["x"]}])
     assert errors_of(r) == [
-        (0, "/t", "items", "Array has more than 1 items"),
+        (0, "/t", "items", "Array has more than 1 item"),
         (0, "/f", "false", "No value is allowed here"),
         (0, "/n", "maximum", "Must be <= 2.5, got 3"),
         (0, "/s", "maxLength", "String longer than 5 characters"),

@@ -2,6 +2,7 @@
 
 use std::ops::ControlFlow;
 
+use super::plural;
 use super::{check as check_node, equal, Sink};
 use crate::error::Path;
 use crate::schema::ArrayChecks;
@@ -18,14 +19,14 @@ pub(super) fn check<R: Record, S: Sink>(
     if let Some(min) = checks.min_items {
         if len < min {
             sink.fail(path, "minItems", || {
-                format!("Array has fewer than {min} items")
+                format!("Array has fewer than {}", plural(min, "item"))
             })?;
         }
     }
     if let Some(max) = checks.max_items {
         if len > max {
             sink.fail(path, "maxItems", || {
-                format!("Array has more than {max} items")
+                format!("Array has more than {}", plural(max, "item"))
             })?;
         }
     }
@@ -34,7 +35,7 @@ pub(super) fn check<R: Record, S: Sink>(
         if let Some(items) = &checks.items {
             if items.always_false && len > n_prefix {
                 sink.fail(path, "items", || {
-                    format!("Array has more than {n_prefix} items")
+                    format!("Array has more than {}", plural(n_prefix, "item"))
                 })?;
             }
         }

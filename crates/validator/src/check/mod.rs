@@ -130,6 +130,15 @@ pub fn validate<R: Record>(
     false
 }
 
+/// `1 item`, `2 items`, `1 property`, `0 properties`.
+pub(crate) fn plural(n: usize, noun: &str) -> String {
+    match (n, noun.strip_suffix('y')) {
+        (1, _) => format!("1 {noun}"),
+        (_, Some(stem)) => format!("{n} {stem}ies"),
+        _ => format!("{n} {noun}s"),
+    }
+}
+
 pub(crate) fn type_names(bits: u8) -> String {
     let names: Vec<String> = types::NAMES
         .iter()

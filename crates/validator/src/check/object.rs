@@ -7,6 +7,7 @@
 
 use std::ops::ControlFlow;
 
+use super::plural;
 use super::{check as check_node, Sink};
 use crate::error::Path;
 use crate::schema::{Additional, ObjectChecks};
@@ -25,14 +26,14 @@ pub(super) fn check<R: Record, S: Sink>(
     if let Some(min) = checks.min_properties {
         if value.object_len() < min {
             sink.fail(path, "minProperties", || {
-                format!("Object has fewer than {min} properties")
+                format!("Object has fewer than {}", plural(min, "property"))
             })?;
         }
     }
     if let Some(max) = checks.max_properties {
         if value.object_len() > max {
             sink.fail(path, "maxProperties", || {
-                format!("Object has more than {max} properties")
+                format!("Object has more than {}", plural(max, "property"))
             })?;
         }
     }

@@ -2,6 +2,7 @@
 
 use std::ops::ControlFlow;
 
+use super::plural;
 use super::Sink;
 use crate::error::Path;
 use crate::schema::StringChecks;
@@ -31,14 +32,14 @@ pub(super) fn check_str<S: Sink>(
         if let Some(min) = checks.min_length {
             if length < min {
                 sink.fail(path, "minLength", || {
-                    format!("String shorter than {min} characters")
+                    format!("String shorter than {}", plural(min, "character"))
                 })?;
             }
         }
         if let Some(max) = checks.max_length {
             if length > max {
                 sink.fail(path, "maxLength", || {
-                    format!("String longer than {max} characters")
+                    format!("String longer than {}", plural(max, "character"))
                 })?;
             }
         }

@@ -16,5 +16,14 @@ fn _validator(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<errors::PyRecordError>()?;
     m.add_class::<sources::ChunkIter>()?;
     m.add("MAX_DEPTH", MAX_DEPTH)?;
+    // Recorded in archives' provenance: timings of a debug build mean nothing.
+    m.add(
+        "BUILD_PROFILE",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
+    )?;
     Ok(())
 }

@@ -96,9 +96,12 @@ impl CompiledSchema {
         let n = if exhausted && exhausted_means_exact {
             Some(count)
         } else {
+            // An estimate from the sampled sizes, rounded up by a quarter: the
+            // selector clamps `batch_size` to `n`, and an estimate a little short
+            // would split a call into a full chunk and a tiny one.
             total_bytes.map(|t| {
                 if object_size > 0.0 {
-                    (t as f64 / (object_size + 1.0)).round() as usize
+                    (t as f64 / (object_size + 1.0) * 1.25).ceil() as usize
                 } else {
                     0
                 }
