@@ -703,6 +703,11 @@ PROBES = (
 )
 
 
+def _max_log2_batch(test_size: int) -> int:
+    """The largest batch_size gene worth trying: the first power of two >= the records."""
+    return max(LOG2_BATCH[0], min(LOG2_BATCH[1], math.ceil(math.log2(max(2, test_size)))))
+
+
 class Interrupted(Exception):
     """Raised by the SIGTERM handler, handled like Ctrl-C."""
 
@@ -730,8 +735,7 @@ class Search:
         self.evaluations = 0
         self.cells: dict[tuple[int, ...], CellRecord] = {}
         self.gates: dict[str, Any] | None = None
-        max_b = max(LOG2_BATCH[0], min(LOG2_BATCH[1], math.ceil(math.log2(max(2, settings.test_size)))))
-        self.space = SearchSpace(cores=self.cores, max_log2_batch=max_b)
+        self.space = SearchSpace(cores=self.cores, max_log2_batch=_max_log2_batch(settings.test_size))
         self.history: list[dict[str, Any]] = []
         self.rejected: dict[str, int] = {
             "implausible": 0,
@@ -777,23 +781,32 @@ class Search:
                 f" this optimizer resumes version {SEARCH_STATE_VERSION}"
             )
         s = self.settings
-        for name, value, flag in (
-            ("test_size", s.test_size, "--test-size"),
-            ("input_kinds", list(s.input_kinds), "--input-kind"),
-            ("memory_budget", s.memory_budget, "--memory-budget"),
-        ):
-            if search.get(name) != value:
-                raise ArchiveError(
-                    f"the archive's search used {flag} {search.get(name)!r}, this run asks for"
-                    f" {value!r}; resume with the same value or choose another --archive"
-                )
+        if search.get("memory_budget") != s.memory_budget:
+            raise ArchiveError(
+                f"the archive's search used --memory-budget {search.get('memory_budget')!r},"
+                f" this run asks for {s.memory_budget!r}; resume with the same value or choose"
+                " another --archive"
+            )
+        changed = [
+            f"{flag} {search.get(name)!r} -> {value!r}"
+            for name, value, flag in (
+                ("test_size", s.test_size, "--test-size"),
+                ("input_kinds", list(s.input_kinds), "--input-kind"),
+            )
+            if search.get(name) != value
+        ]
+        if changed:
+            # New evaluations use the new values; the correction re-measures every cell with
+            # them, so the archive written at the end is consistent.
+            self.log(1, "resuming with other settings: " + ", ".join(changed))
         self.rng = _archive.rng_from_json(state)
         self.generation = generation
         self.evaluations = evaluations
         sp = search["space"]
         self.space = SearchSpace(**{k: sp[k] for k in SearchSpace.__dataclass_fields__})
-        if self.space.cores != self.cores:
-            self.space = replace(self.space, cores=self.cores)
+        self.space = replace(
+            self.space, cores=self.cores, max_log2_batch=_max_log2_batch(s.test_size)
+        )
         self.gates = search.get("gates")
         self.cells = {}
         for doc in search["cells"]:

@@ -456,11 +456,23 @@ def test_interrupt_saves_the_last_complete_generation(tmp_path: Path) -> None:
     assert done.optimizer is not None and done.optimizer.generation == 4
 
 
-def test_resume_refuses_other_settings_and_foreign_archives(tmp_path: Path) -> None:
+def test_resume_with_another_test_size_or_memory_budget(tmp_path: Path) -> None:
     s = settings(tmp_path, generations=1)
     assert O.run(s, measurer=FakeMeasurer()) == 0
-    with pytest.raises(A.ArchiveError, match="--test-size"):
-        O.run(settings(tmp_path, generations=2, test_size=6000), measurer=FakeMeasurer())
+    with pytest.raises(A.ArchiveError, match="--memory-budget"):
+        O.run(settings(tmp_path, generations=2, memory_budget=1 << 20), measurer=FakeMeasurer())
+    # Another test size continues the search (the correction re-measures every cell with it).
+    assert O.run(settings(tmp_path, generations=2, test_size=60000), measurer=FakeMeasurer()) == 0
+    resumed = A.load_archive(s.archive)
+    assert resumed.optimizer is not None and resumed.optimizer.generation == 2
+    assert resumed.provenance.test_size == 60000
+    state = resumed.optimizer.random_state["search"]
+    assert state["test_size"] == 60000 and state["space"]["max_log2_batch"] == 16
+
+
+def test_resume_refuses_foreign_archives(tmp_path: Path) -> None:
+    s = settings(tmp_path, generations=1)
+    assert O.run(s, measurer=FakeMeasurer()) == 0
     foreign = tmp_path / "foreign.json"
     doc = orjson.loads(Path(s.archive).read_bytes())
     doc["optimizer"] = None  # an archive written by another tool (a refresh, by hand)
