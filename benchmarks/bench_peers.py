@@ -132,7 +132,7 @@ def run_group(
         try:
             run = a.prepare(wl)
             entry["correctness"] = check_answer(wl, run())
-        except Exception as exc:  # noqa: BLE001 - a peer that breaks is reported, not fatal
+        except Exception as exc:
             entry["status"] = "error"
             entry["error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
             continue

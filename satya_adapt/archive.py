@@ -1,4 +1,4 @@
-# ruff: noqa: UP006, UP035, FA100 - msgspec reads these annotations at run time: real objects (no
+
 # `from __future__ import annotations`, whose strings cost ~15 ms to evaluate on the first
 # decode) in a form Python 3.9 accepts (`Optional`, `List`).
 """Archive files: the MAP-Elites grid of elites with their evidence and provenance.

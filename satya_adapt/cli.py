@@ -24,6 +24,7 @@ import warnings
 from collections.abc import Sequence
 from typing import IO, Any, Callable
 
+from ._argtypes import non_negative_int, positive_int
 from .errors import InputError, SatyaAdaptError
 
 __all__ = ["build_parser", "main"]
@@ -1293,24 +1294,8 @@ def _add_format(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
 
 
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -1338,7 +1323,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--schema", required=True, metavar="SCHEMA.json", help="JSON Schema file")
     p.add_argument(
         "--errors",
-        type=_non_negative,
+        type=non_negative_int,
         default=10,
         metavar="N",
         help="show the first N errors (default 10)",
@@ -1354,9 +1339,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-adapt", action="store_true", help="use the default configuration (no selection)"
     )
-    p.add_argument("--batch-size", type=_positive, metavar="B", help="records per chunk")
-    p.add_argument("--micro-batch-size", type=_positive, metavar="M", help="records per pool task")
-    p.add_argument("--threads", type=_positive, metavar="T", help="pool threads")
+    p.add_argument("--batch-size", type=positive_int, metavar="B", help="records per chunk")
+    p.add_argument("--micro-batch-size", type=positive_int, metavar="M", help="records per pool task")
+    p.add_argument("--threads", type=positive_int, metavar="T", help="pool threads")
     p.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
     p.set_defaults(func=cmd_validate)
 
@@ -1368,10 +1353,10 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_FMT,
     )
     p.add_argument(
-        "--records", type=_positive, default=20000, help="records per profile (default 20000)"
+        "--records", type=positive_int, default=20000, help="records per profile (default 20000)"
     )
     p.add_argument(
-        "--rounds", type=_positive, default=7, help="interleaved timed rounds (default 7)"
+        "--rounds", type=positive_int, default=7, help="interleaved timed rounds (default 7)"
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the generated records")
     p.add_argument(
@@ -1452,13 +1437,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--records",
-        type=_positive,
+        type=positive_int,
         default=None,
         metavar="N",
         help="records per measured call (default: the cell's own size, else the archive's"
         " test size)",
     )
-    p.add_argument("--rounds", type=_positive, default=9, help="paired rounds per cell (default 9)")
+    p.add_argument("--rounds", type=positive_int, default=9, help="paired rounds per cell (default 9)")
     p.add_argument(
         "--min-speedup",
         type=float,

@@ -322,7 +322,7 @@ def optimizer_workloads(archive: ArchiveFile) -> dict[tuple[int, ...], tuple[Any
         return {}
     try:
         return dict(stored_workloads(archive))
-    except Exception:  # noqa: BLE001 - a search state we cannot read: search from profiles
+    except Exception:
         return {}
 
 

@@ -68,6 +68,7 @@ import orjson
 
 from . import archive as _archive
 from . import measure
+from ._argtypes import non_negative_int, positive_int
 from .config import DEFAULT_CONFIGURATION, BatchConfig
 from .errors import ArchiveError
 from .heuristic import heuristic_config
@@ -1831,24 +1832,8 @@ def _bytes(text: str) -> int:
     return value * unit
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
 
 
 def _seconds(text: str) -> float:
@@ -1873,11 +1858,11 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--generations", type=_non_negative_int, default=50,
+    p.add_argument("--generations", type=non_negative_int, default=50,
                    help="generations to reach (a resumed search continues up to it; default 50)")
-    p.add_argument("--test-size", type=_positive_int, default=20000,
+    p.add_argument("--test-size", type=positive_int, default=20000,
                    help="records per measured workload (at most 32 MiB of JSON; default 20000)")
-    p.add_argument("--save-every", type=_positive_int, default=1,
+    p.add_argument("--save-every", type=positive_int, default=1,
                    help="write the archive every N generations (default 1)")
     p.add_argument("--archive", default=DEFAULT_ARCHIVE,
                    help=f"archive to write, resumed when it exists (default {DEFAULT_ARCHIVE})")

@@ -213,7 +213,7 @@ class Schema:
         self._compiled = _validator.CompiledSchema(text)
 
     @classmethod
-    def from_json_schema(cls, document: Union[Mapping[str, Any], bool]) -> "Schema":
+    def from_json_schema(cls, document: Union[Mapping[str, Any], bool]) -> Schema:
         """Compiles a JSON Schema (draft 2020-12 subset) document."""
         if not isinstance(document, (Mapping, bool)):
             raise TypeError(f"a JSON Schema is a dict or a bool, got {type(document).__name__}")

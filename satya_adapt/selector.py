@@ -183,7 +183,7 @@ class Selector:
             if config is None:
                 config = self._select_slow(profile)
             return config
-        except Exception as exc:  # noqa: BLE001 - selection must never fail a validate call
+        except Exception as exc:
             return self._fallback(profile, exc)
 
     def explain(self, profile: Sequence[Any]) -> dict[str, Any]:
@@ -223,7 +223,7 @@ class Selector:
                 "config": _config_dict(config),
                 "clamped": changed,
             }
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             config = self._fallback(profile, exc)
             return {
                 "profile": _safe_profile(profile),
@@ -290,7 +290,7 @@ class Selector:
             key, n = _key(profile)
             cores = self._hardware.usable_cores if self._hardware else _hardware.usable_cores()
             return clamp(heuristic_config(_rep(_bucket_key(key, n)), cores), n, cores)
-        except Exception:  # noqa: BLE001
+        except Exception:
             return DEFAULT_CONFIGURATION
 
     def _warn(self, message: str) -> None:
@@ -551,7 +551,7 @@ def _config_dict(config: BatchConfig) -> dict[str, Any]:
 def _safe_profile(profile: Any) -> Any:
     try:
         return dict(Profile(*profile)._asdict())
-    except Exception:  # noqa: BLE001
+    except Exception:
         return repr(profile)
 
 

@@ -6,7 +6,6 @@ import itertools
 import os
 from typing import Any, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
-from . import _validator
 from .config import DEFAULT_CONFIGURATION, BatchConfig, check_knob
 from .errors import InputError
 from .profile import Profile

@@ -65,7 +65,13 @@ print(json.dumps({
     env = {k: v for k, v in os.environ.items() if k != "SATYA_ADAPT_ARCHIVE"}
     env["PYTHONPATH"] = str(target)
     done = subprocess.run(
-        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     got = json.loads(done.stdout)

@@ -405,7 +405,7 @@ def test_concurrent_selects_share_one_cache(tmp_path: Path) -> None:
             barrier.wait()
             for _ in range(5):
                 results[k] = [shared.select(p) for p in profiles]
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     def run_all() -> None:
