@@ -816,10 +816,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results["targets"] = evaluate_targets(results, threads)
     results["seconds"] = time.perf_counter() - started
     table = markdown(results)
-    for path, text in ((args.json, json.dumps(results, indent=1) + "\n"), (args.markdown, table)):
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
+    measure.write_results(results, args.json, args.markdown, table)
     print(table)
     return 0
 

@@ -435,12 +435,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(table)
     path = args.json or (None if args.quick else os.path.join(RESULTS, "selector.json"))
     if path:
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(result, f, indent=2)
-            f.write("\n")
-        with open(os.path.splitext(path)[0] + ".md", "w", encoding="utf-8") as f:
-            f.write(table)
+        measure.write_results(result, path, os.path.splitext(path)[0] + ".md", table)
         print(f"results: {path}")
     return 0
 

@@ -33,7 +33,6 @@ Results go to ``--json`` and ``--markdown`` (default ``benchmarks/results/eval_s
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import sys
@@ -314,10 +313,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "summary": summarize(rows),
     }
     table = markdown(doc)
-    for path, data in ((args.json, json.dumps(doc, indent=2) + "\n"), (args.markdown, table)):
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(data)
+    measure.write_results(doc, args.json, args.markdown, table)
     print(table)
     return 0
 

@@ -21,7 +21,6 @@ Results go to ``--json`` and ``--markdown`` (default ``benchmarks/results/grid_a
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -130,10 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f" {pr['constraint_complexity']:.2f} | {cells} |"
         )
     table = "\n".join(lines) + "\n"
-    for path, data in ((args.json, json.dumps(doc, indent=2) + "\n"), (args.markdown, table)):
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(data)
+    measure.write_results(doc, args.json, args.markdown, table)
     print(table)
     return 0
 

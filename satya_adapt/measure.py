@@ -546,3 +546,15 @@ def reset_peak_rss() -> bool:
     except OSError:
         return False
     return True
+
+
+def write_results(doc: Any, json_path: str, markdown_path: str, table: str) -> None:
+    """Writes a benchmark's results: the document as JSON and its markdown table, creating
+    the folders they go in."""
+    import json
+    import os
+
+    for path, text in ((json_path, json.dumps(doc, indent=2) + "\n"), (markdown_path, table)):
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)

@@ -74,6 +74,16 @@ _ARRAY_KEYS = ("type", "items", "minItems", "maxItems")
 _OBJECT_KEYS = ("type", "properties", "required")
 
 
+#: JSON Schema keyword -> the keyword argument msgspec's `Meta` and pydantic's `Field` share.
+_STRING_BOUNDS = (("minLength", "min_length"), ("maxLength", "max_length"), ("pattern", "pattern"))
+_NUMBER_BOUNDS = (("minimum", "ge"), ("maximum", "le"), ("exclusiveMinimum", "gt"), ("exclusiveMaximum", "lt"))
+_ARRAY_BOUNDS = (("minItems", "min_length"), ("maxItems", "max_length"))
+
+
+def _bounds(node: Mapping[str, Any], names: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    return {kw: node[key] for key, kw in names if key in node}
+
+
 def msgspec_type(node: Mapping[str, Any]) -> Any:
     """The msgspec type equivalent to a JSON Schema node (objects become Structs)."""
     from typing import Annotated, Literal
@@ -102,28 +112,11 @@ def msgspec_type(node: Mapping[str, Any]) -> Any:
             return _uuidlib.UUID
         if fmt is not None:
             raise ValueError(f"no msgspec equivalent for format {fmt!r}")
-        meta = {
-            k: node[j]
-            for j, k in (
-                ("minLength", "min_length"),
-                ("maxLength", "max_length"),
-                ("pattern", "pattern"),
-            )
-            if j in node
-        }
+        meta = _bounds(node, _STRING_BOUNDS)
         return Annotated[str, msgspec.Meta(**meta)] if meta else str
     if t in ("integer", "number"):
         _check_supported(node, _NUMBER_KEYS)
-        meta = {
-            k: node[j]
-            for j, k in (
-                ("minimum", "ge"),
-                ("maximum", "le"),
-                ("exclusiveMinimum", "gt"),
-                ("exclusiveMaximum", "lt"),
-            )
-            if j in node
-        }
+        meta = _bounds(node, _NUMBER_BOUNDS)
         base = int if t == "integer" else float
         return Annotated[base, msgspec.Meta(**meta)] if meta else base
     if t == "boolean":
@@ -131,11 +124,7 @@ def msgspec_type(node: Mapping[str, Any]) -> Any:
     if t == "array":
         _check_supported(node, _ARRAY_KEYS)
         item = msgspec_type(node["items"]) if "items" in node else Any
-        meta = {
-            k: node[j]
-            for j, k in (("minItems", "min_length"), ("maxItems", "max_length"))
-            if j in node
-        }
+        meta = _bounds(node, _ARRAY_BOUNDS)
         return Annotated[list[item], msgspec.Meta(**meta)] if meta else list[item]  # type: ignore[valid-type]
     raise ValueError(f"no msgspec equivalent for {dict(node)!r}")
 
@@ -167,28 +156,11 @@ def pydantic_type(node: Mapping[str, Any]) -> Any:
             return Annotated[_uuidlib.UUID, Strict(False)]
         if fmt is not None:
             raise ValueError(f"no pydantic equivalent for format {fmt!r}")
-        kw = {
-            k: node[j]
-            for j, k in (
-                ("minLength", "min_length"),
-                ("maxLength", "max_length"),
-                ("pattern", "pattern"),
-            )
-            if j in node
-        }
+        kw = _bounds(node, _STRING_BOUNDS)
         return Annotated[str, Field(**kw)] if kw else str
     if t in ("integer", "number"):
         _check_supported(node, _NUMBER_KEYS)
-        kw = {
-            k: node[j]
-            for j, k in (
-                ("minimum", "ge"),
-                ("maximum", "le"),
-                ("exclusiveMinimum", "gt"),
-                ("exclusiveMaximum", "lt"),
-            )
-            if j in node
-        }
+        kw = _bounds(node, _NUMBER_BOUNDS)
         base = int if t == "integer" else float
         return Annotated[base, Field(**kw)] if kw else base
     if t == "boolean":
@@ -196,11 +168,7 @@ def pydantic_type(node: Mapping[str, Any]) -> Any:
     if t == "array":
         _check_supported(node, _ARRAY_KEYS)
         item = pydantic_type(node["items"]) if "items" in node else Any
-        kw = {
-            k: node[j]
-            for j, k in (("minItems", "min_length"), ("maxItems", "max_length"))
-            if j in node
-        }
+        kw = _bounds(node, _ARRAY_BOUNDS)
         return Annotated[list[item], Field(**kw)] if kw else list[item]  # type: ignore[valid-type]
     raise ValueError(f"no pydantic equivalent for {dict(node)!r}")
 

@@ -141,7 +141,7 @@ def test_refresh_demotes_a_losing_elite_and_records_it() -> None:
     seen: list[Any] = []
     report = M.refresh_archive(
         archive,
-        records=300,
+        records=3000,
         rounds=3,
         command="cmd",
         on_cell=lambda i, total, cell: seen.append(("cell", i, total)),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import mmap
+
 import math
 import os
 import re
@@ -255,7 +257,11 @@ def test_rss_helpers_read_proc() -> None:
     assert rss is not None and rss > 0
     assert measure.peak_rss_bytes() >= rss
     if measure.reset_peak_rss():
-        block = bytearray(32 * 1024 * 1024)
-        block[::4096] = b"\x01" * len(block[::4096])  # touch every page
-        assert measure.peak_rss_bytes() >= rss + 24 * 1024 * 1024
-        del block
+        # Fresh anonymous pages (a bytearray may reuse memory the process already holds,
+        # freed by earlier tests, and then add nothing to the RSS).
+        base = measure.current_rss_bytes() or 0
+        block = mmap.mmap(-1, 32 * 1024 * 1024)
+        for offset in range(0, len(block), 4096):  # touch every page
+            block[offset] = 1
+        assert measure.peak_rss_bytes() >= base + 24 * 1024 * 1024
+        block.close()

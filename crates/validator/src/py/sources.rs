@@ -240,7 +240,7 @@ impl Run {
                     if spans.is_empty() {
                         return Ok(None);
                     }
-                    let mut out = run_spans(
+                    let mut out = engine::validate_spans(
                         schema,
                         reader.buffer(),
                         &spans,
@@ -306,17 +306,6 @@ impl Run {
     }
 }
 
-fn run_spans(
-    schema: &Schema,
-    input: &[u8],
-    spans: &[Span],
-    first: usize,
-    knobs: Knobs,
-    mode: OnParseError,
-) -> Result<ChunkOutcome, engine::EngineError> {
-    engine::validate_spans(schema, input, spans, first, knobs, mode)
-}
-
 #[allow(clippy::too_many_arguments)]
 fn validate_bytes(
     py: Python<'_>,
@@ -332,7 +321,7 @@ fn validate_bytes(
         return Ok(None);
     }
     let mut out = py
-        .allow_threads(|| run_spans(schema, input, spans, first, knobs, mode))
+        .allow_threads(|| engine::validate_spans(schema, input, spans, first, knobs, mode))
         .map_err(|e| engine_error(py, e))?;
     out.bytes += held;
     Ok(Some(out))
