@@ -44,10 +44,22 @@ class CompiledSchema:
         self, data: bytes, batch_size: int, micro_batch_size: int, threads: int
     ) -> Iterator[RawResult]: ...
     def validate_ndjson(
-        self, source: NdjsonSource, prefix: bytes, batch_size: int, micro_batch_size: int, threads: int
+        self,
+        source: NdjsonSource,
+        prefix: bytes,
+        batch_size: int,
+        micro_batch_size: int,
+        threads: int,
+        max_record_bytes: int,
     ) -> RawResult: ...
     def iter_ndjson(
-        self, source: NdjsonSource, prefix: bytes, batch_size: int, micro_batch_size: int, threads: int
+        self,
+        source: NdjsonSource,
+        prefix: bytes,
+        batch_size: int,
+        micro_batch_size: int,
+        threads: int,
+        max_record_bytes: int,
     ) -> Iterator[RawResult]: ...
     def profile_objects(self, items: Any, n: Optional[int]) -> RawProfile: ...
     def profile_json(self, data: bytes) -> RawProfile: ...

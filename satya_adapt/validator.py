@@ -18,6 +18,8 @@ __all__ = ["Validator"]
 PROFILE_SAMPLE = 4
 #: How many bytes of a stream are read ahead to detect its profile.
 PROFILE_PREFIX_BYTES = 64 * 1024
+#: The longest NDJSON line (record) accepted unless ``max_record_bytes`` says otherwise.
+DEFAULT_MAX_RECORD_BYTES = 64 * 1024 * 1024
 
 PathLike = Union[str, "os.PathLike[str]"]
 JsonData = Union[bytes, bytearray, memoryview, str]
@@ -30,7 +32,8 @@ class Validator:
     Every call picks its batch configuration: explicit arguments win, else (``adapt=True``)
     the archive is asked for the call's profile, else the default configuration is used.
     ``archive`` is a path to an archive file; ``None`` discovers one (``SATYA_ADAPT_ARCHIVE``,
-    then the shipped archive).
+    then the shipped archive). ``max_record_bytes`` is the longest NDJSON line accepted (a
+    longer one raises :class:`InputError`); a call's own ``max_record_bytes`` wins.
     """
 
     def __init__(
@@ -39,6 +42,7 @@ class Validator:
         *,
         archive: Optional[PathLike] = None,
         adapt: bool = True,
+        max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     ) -> None:
         self.schema = schema if isinstance(schema, Schema) else Schema.from_json_schema(schema)
         self._core = self.schema._compiled
@@ -46,6 +50,7 @@ class Validator:
         if archive is not None and not isinstance(archive, (str, os.PathLike)):
             raise TypeError(f"`archive` must be a path, got {type(archive).__name__}")
         self._archive = archive
+        self.max_record_bytes = _check_max_record_bytes(max_record_bytes)
         self._selector: Any = None
         self._select: Any = None
 
@@ -90,17 +95,21 @@ class Validator:
         batch_size: Optional[int] = None,
         micro_batch_size: Optional[int] = None,
         threads: Optional[int] = None,
+        max_record_bytes: Optional[int] = None,
     ) -> ValidationResult:
         """Validates NDJSON: bytes, a path, or a binary file object, streamed in chunks.
 
         Memory stays bounded by ``batch_size`` lines whatever the size of a file. A line that
-        is not valid JSON (or not UTF-8) is an error of that record, keyword ``json``.
+        is not valid JSON (or not UTF-8) is an error of that record, keyword ``json``. A line
+        longer than ``max_record_bytes`` (default: the validator's) raises :class:`InputError`
+        once that many bytes of it are read, so a stream without newlines ends too.
         """
+        limit = self._max_record_bytes(max_record_bytes)
         source, prefix = _ndjson_source(source)
         config = self._config(
             lambda: self._core.profile_ndjson(source, prefix), batch_size, micro_batch_size, threads
         )
-        return _result(self._core.validate_ndjson(source, prefix, *config[:3]), config)
+        return _result(self._core.validate_ndjson(source, prefix, *config[:3], limit), config)
 
     def iter_validate(
         self,
@@ -110,13 +119,16 @@ class Validator:
         batch_size: Optional[int] = None,
         micro_batch_size: Optional[int] = None,
         threads: Optional[int] = None,
+        max_record_bytes: Optional[int] = None,
     ) -> Iterator[ValidationResult]:
         """Yields one result per chunk of ``batch_size`` records, for streams.
 
         ``input_kind`` is ``"dicts"``, ``"json"`` or ``"ndjson"``; when omitted, bytes and
         str are a JSON array, a path or binary file object is NDJSON, anything else is an
         iterable of records. Record indexes in errors count from the start of the input.
+        ``max_record_bytes`` limits NDJSON lines as in :meth:`validate_ndjson`.
         """
+        limit = self._max_record_bytes(max_record_bytes)
         kind = input_kind or _guess_kind(source)
         if kind == "dicts":
             items, config = self._prepare_objects(source, batch_size, micro_batch_size, threads)
@@ -132,7 +144,7 @@ class Validator:
             config = self._config(
                 lambda: self._core.profile_ndjson(src, prefix), batch_size, micro_batch_size, threads
             )
-            chunks = self._core.iter_ndjson(src, prefix, *config[:3])
+            chunks = self._core.iter_ndjson(src, prefix, *config[:3], limit)
         else:
             raise ValueError(f"`input_kind` must be 'dicts', 'json' or 'ndjson', got {input_kind!r}")
         for raw in chunks:
@@ -166,6 +178,9 @@ class Validator:
 
             self._selector = Selector.shared(self._archive)
         return self._selector
+
+    def _max_record_bytes(self, value: Optional[int]) -> int:
+        return self.max_record_bytes if value is None else _check_max_record_bytes(value)
 
     def _config(
         self,
@@ -244,6 +259,12 @@ def _json_bytes(data: Any) -> bytes:
     if isinstance(data, (bytearray, memoryview)):
         return bytes(data)
     raise TypeError(f"`data` must be bytes or str holding a JSON array, got {type(data).__name__}")
+
+
+def _check_max_record_bytes(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"`max_record_bytes` must be a positive int, got {value!r}")
+    return value
 
 
 def _ndjson_source(source: Any) -> Tuple[Any, bytes]:

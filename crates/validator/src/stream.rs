@@ -1,7 +1,12 @@
 //! Cutting byte inputs into chunks of at most `batch_size` record spans:
 //! a JSON array or NDJSON in memory (zero copy), or NDJSON from any reader
 //! with a buffer that holds one chunk of lines plus one read block.
+//!
+//! An NDJSON record (one line) longer than `max_record_bytes` stops the call:
+//! a stream without newlines (`/dev/zero`) ends after reading at most the
+//! limit plus one read block, never holding more.
 
+use std::fmt;
 use std::io;
 
 use memchr::memchr;
@@ -35,24 +40,55 @@ impl<'a> ArrayChunker<'a> {
     }
 }
 
+/// The default of `max_record_bytes`: the longest NDJSON line accepted.
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 64 * 1024 * 1024;
+
+/// An NDJSON line longer than `max_record_bytes`; `line` counts from zero.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordTooLong {
+    pub line: usize,
+    pub limit: usize,
+}
+
+impl fmt::Display for RecordTooLong {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "NDJSON line {} is longer than `max_record_bytes` ({} bytes)",
+            self.line + 1,
+            self.limit
+        )
+    }
+}
+
+impl std::error::Error for RecordTooLong {}
+
 /// The records of NDJSON in memory, `batch_size` at a time.
 pub struct NdjsonChunker<'a> {
     lines: NdjsonLines<'a>,
+    max_record_bytes: usize,
 }
 
 impl<'a> NdjsonChunker<'a> {
-    pub fn new(input: &'a [u8]) -> Self {
+    pub fn new(input: &'a [u8], max_record_bytes: usize) -> Self {
         NdjsonChunker {
             lines: NdjsonLines::new(input),
+            max_record_bytes,
         }
     }
 
-    pub fn next_chunk(&mut self, batch_size: usize) -> Vec<Span> {
-        self.lines
-            .by_ref()
-            .take(batch_size)
-            .map(|(line, range)| Span { range, line })
-            .collect()
+    pub fn next_chunk(&mut self, batch_size: usize) -> Result<Vec<Span>, RecordTooLong> {
+        let mut spans = Vec::with_capacity(batch_size.min(1 << 16));
+        for (line, range) in self.lines.by_ref().take(batch_size) {
+            if range.len() > self.max_record_bytes {
+                return Err(RecordTooLong {
+                    line,
+                    limit: self.max_record_bytes,
+                });
+            }
+            spans.push(Span { range, line });
+        }
+        Ok(spans)
     }
 }
 
@@ -60,24 +96,34 @@ impl<'a> NdjsonChunker<'a> {
 pub const READ_BLOCK: usize = 256 * 1024;
 
 /// NDJSON from a reader. Holds the lines of one chunk plus at most one read
-/// block, whatever the size of the stream.
+/// block, whatever the size of the stream; a line longer than
+/// `max_record_bytes` is an error as soon as that many bytes of it are read.
+/// Each byte is searched for a newline once, however many reads a line spans.
 pub struct NdjsonReader {
     buf: Vec<u8>,
     /// Bytes of `buf` that belong to the previous chunk, dropped on the next call.
     consumed: usize,
+    /// `buf[..scanned]` holds no newline after the start of the current line.
+    scanned: usize,
     /// Lines seen so far (blank ones included), for messages.
     line: usize,
     eof: bool,
+    max_record_bytes: usize,
+    /// Bytes searched for newlines so far (each byte once), for tests.
+    searched: usize,
 }
 
 impl NdjsonReader {
     /// `prefix`: bytes already read from the stream (for profile detection).
-    pub fn new(prefix: Vec<u8>) -> Self {
+    pub fn new(prefix: Vec<u8>, max_record_bytes: usize) -> Self {
         NdjsonReader {
             buf: prefix,
             consumed: 0,
+            scanned: 0,
             line: 0,
             eof: false,
+            max_record_bytes,
+            searched: 0,
         }
     }
 
@@ -92,21 +138,31 @@ impl NdjsonReader {
     }
 
     /// Reads until `batch_size` records or the end; the spans index [`Self::buffer`].
+    /// A line longer than `max_record_bytes` is an [`io::ErrorKind::InvalidData`]
+    /// error that holds a [`RecordTooLong`].
     pub fn next_chunk(
         &mut self,
         batch_size: usize,
         read: &mut dyn FnMut(&mut [u8]) -> io::Result<usize>,
     ) -> io::Result<Vec<Span>> {
         self.buf.drain(..self.consumed);
+        self.scanned = self.scanned.saturating_sub(self.consumed);
         self.consumed = 0;
         let mut spans = Vec::with_capacity(batch_size.min(1 << 16));
         let mut pos = 0;
         while spans.len() < batch_size {
-            if let Some(k) = memchr(b'\n', &self.buf[pos..]) {
-                self.push_line(pos..pos + k, &mut spans);
-                pos += k + 1;
+            let from = pos.max(self.scanned);
+            let found = memchr(b'\n', &self.buf[from..]);
+            self.searched += found.map_or(self.buf.len() - from, |k| k + 1);
+            if let Some(k) = found {
+                self.check_length(from + k - pos)?;
+                self.push_line(pos..from + k, &mut spans);
+                pos = from + k + 1;
+                self.scanned = pos;
                 continue;
             }
+            self.scanned = self.buf.len();
+            self.check_length(self.buf.len() - pos)?;
             if self.eof {
                 if pos < self.buf.len() {
                     self.push_line(pos..self.buf.len(), &mut spans);
@@ -133,6 +189,19 @@ impl NdjsonReader {
         }
         self.consumed = pos;
         Ok(spans)
+    }
+
+    fn check_length(&self, len: usize) -> io::Result<()> {
+        if len > self.max_record_bytes {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                RecordTooLong {
+                    line: self.line,
+                    limit: self.max_record_bytes,
+                },
+            ));
+        }
+        Ok(())
     }
 
     fn push_line(&mut self, mut range: std::ops::Range<usize>, spans: &mut Vec<Span>) {
@@ -169,7 +238,7 @@ mod tests {
         for block in [1, 3, 7, 1000] {
             for b in [1, 2, 3, 10] {
                 let mut read = reader_over(data, block);
-                let mut reader = NdjsonReader::new(Vec::new());
+                let mut reader = NdjsonReader::new(Vec::new(), DEFAULT_MAX_RECORD_BYTES);
                 let mut from_reader = Vec::new();
                 loop {
                     let spans = reader.next_chunk(b, &mut read).unwrap();
@@ -181,10 +250,10 @@ mod tests {
                         from_reader.push((s.line, reader.buffer()[s.range].to_vec()));
                     }
                 }
-                let mut memory = NdjsonChunker::new(data);
+                let mut memory = NdjsonChunker::new(data, DEFAULT_MAX_RECORD_BYTES);
                 let mut from_memory = Vec::new();
                 loop {
-                    let spans = memory.next_chunk(b);
+                    let spans = memory.next_chunk(b).unwrap();
                     if spans.is_empty() {
                         break;
                     }
@@ -208,7 +277,7 @@ mod tests {
             .take(line.len() * 100_000)
             .collect();
         let mut read = reader_over(&data, READ_BLOCK);
-        let mut reader = NdjsonReader::new(Vec::new());
+        let mut reader = NdjsonReader::new(Vec::new(), DEFAULT_MAX_RECORD_BYTES);
         let mut total = 0;
         let mut peak = 0;
         loop {
@@ -221,6 +290,64 @@ mod tests {
         }
         assert_eq!(total, 100_000);
         assert!(peak <= 3 * READ_BLOCK, "peak {peak}");
+    }
+
+    #[test]
+    fn a_long_line_is_searched_once() {
+        // 8 MiB in one line, read 4 KiB at a time: each byte is searched once
+        // (the old reader searched the whole line again after every read).
+        let mut data = vec![b' '; 8 << 20];
+        data[0] = b'1';
+        data.extend_from_slice(b"\n2\n");
+        let mut read = reader_over(&data, 4096);
+        let mut reader = NdjsonReader::new(Vec::new(), DEFAULT_MAX_RECORD_BYTES);
+        let mut lines = Vec::new();
+        loop {
+            let spans = reader.next_chunk(1, &mut read).unwrap();
+            if spans.is_empty() {
+                break;
+            }
+            lines.extend(spans.iter().map(|s| (s.line, s.range.len())));
+        }
+        assert_eq!(lines, vec![(0, 8 << 20), (1, 1)]);
+        assert_eq!(reader.searched, data.len());
+    }
+
+    #[test]
+    fn a_line_over_the_limit_stops_the_reader() {
+        // A stream that never ends and holds no newline: the reader stops once
+        // it holds more than the limit (its buffer grows by doubling, so it
+        // holds at most twice the limit and a block).
+        let mut zeros = |out: &mut [u8]| {
+            out.fill(0);
+            Ok(out.len())
+        };
+        let mut reader = NdjsonReader::new(b"{}\n".to_vec(), 1 << 20);
+        let e = reader.next_chunk(10, &mut zeros).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        assert_eq!(
+            e.to_string(),
+            "NDJSON line 2 is longer than `max_record_bytes` (1048576 bytes)"
+        );
+        assert!(reader.held_bytes() <= 2 * ((1 << 20) + READ_BLOCK));
+        // A complete line one byte over the limit, and one exactly at it.
+        let data = b"12345\n1234\n";
+        let mut read = reader_over(data, 3);
+        let mut reader = NdjsonReader::new(Vec::new(), 4);
+        let e = reader.next_chunk(10, &mut read).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "NDJSON line 1 is longer than `max_record_bytes` (4 bytes)"
+        );
+        let mut read = reader_over(b"1234\n1234", 3);
+        let mut reader = NdjsonReader::new(Vec::new(), 4);
+        assert_eq!(reader.next_chunk(10, &mut read).unwrap().len(), 2);
+        let mut memory = NdjsonChunker::new(b"1234\n12345", 4);
+        assert_eq!(
+            memory.next_chunk(10),
+            Err(RecordTooLong { line: 1, limit: 4 })
+        );
+        assert_eq!(NdjsonChunker::new(b"1234\n1234", 4).next_chunk(10).unwrap().len(), 2);
     }
 
     #[test]

@@ -201,13 +201,14 @@ impl CompiledSchema {
         batch_size: usize,
         micro_batch_size: usize,
         threads: usize,
+        max_record_bytes: usize,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let knobs = knobs(batch_size, micro_batch_size, threads)?;
         run_all(
             py,
             Run::new(
                 Arc::clone(&self.schema),
-                Source::ndjson(py, source, prefix)?,
+                Source::ndjson(py, source, prefix, max_record_bytes)?,
                 knobs,
             ),
         )
@@ -222,11 +223,12 @@ impl CompiledSchema {
         batch_size: usize,
         micro_batch_size: usize,
         threads: usize,
+        max_record_bytes: usize,
     ) -> PyResult<ChunkIter> {
         let knobs = knobs(batch_size, micro_batch_size, threads)?;
         Ok(ChunkIter::new(Run::new(
             Arc::clone(&self.schema),
-            Source::ndjson(py, source, prefix)?,
+            Source::ndjson(py, source, prefix, max_record_bytes)?,
             knobs,
         )))
     }

@@ -17,7 +17,7 @@ use super::record::{Compact, PyObj};
 use crate::check;
 use crate::engine::{self, ChunkOutcome, Knobs, OnParseError, Span};
 use crate::schema::Schema;
-use crate::stream::{ArrayChunker, NdjsonChunker, NdjsonReader};
+use crate::stream::{ArrayChunker, NdjsonChunker, NdjsonReader, RecordTooLong};
 
 /// Immutable bytes kept alive by a strong reference; the slice borrows them.
 pub struct OwnedBytes {
@@ -86,11 +86,16 @@ impl Source {
         }
     }
 
-    pub fn ndjson(py: Python<'_>, source: &Bound<'_, PyAny>, prefix: &[u8]) -> PyResult<Source> {
+    pub fn ndjson(
+        py: Python<'_>,
+        source: &Bound<'_, PyAny>,
+        prefix: &[u8],
+        max_record_bytes: usize,
+    ) -> PyResult<Source> {
         if let Ok(data) = source.downcast::<PyBytes>() {
             let bytes = OwnedBytes::new(data);
             return Ok(Source::NdjsonBytes {
-                chunker: NdjsonChunker::new(bytes.data),
+                chunker: NdjsonChunker::new(bytes.data, max_record_bytes),
                 bytes,
             });
         }
@@ -103,14 +108,22 @@ impl Source {
                 )
             })?;
             return Ok(Source::NdjsonFile {
-                reader: NdjsonReader::new(Vec::new()),
+                reader: NdjsonReader::new(Vec::new(), max_record_bytes),
                 file,
             });
         }
         Ok(Source::NdjsonReader {
-            reader: NdjsonReader::new(prefix.to_vec()),
+            reader: NdjsonReader::new(prefix.to_vec(), max_record_bytes),
             obj: source.clone().unbind(),
         })
+    }
+}
+
+/// The message of a failed NDJSON read: a line over `max_record_bytes` says so.
+fn read_error(what: &str, e: std::io::Error) -> String {
+    match e.get_ref().and_then(|r| r.downcast_ref::<RecordTooLong>()) {
+        Some(too_long) => too_long.to_string(),
+        None => format!("{what}: {e}"),
     }
 }
 
@@ -220,7 +233,9 @@ impl Run {
                 )
             }
             Source::NdjsonBytes { chunker, bytes } => {
-                let spans = chunker.next_chunk(b);
+                let spans = chunker
+                    .next_chunk(b)
+                    .map_err(|e| satya_error(py, "InputError", e.to_string()))?;
                 validate_bytes(
                     py,
                     schema,
@@ -236,7 +251,7 @@ impl Run {
                 let result = py.allow_threads(|| -> Result<Option<ChunkOutcome>, String> {
                     let spans = reader
                         .next_chunk(b, &mut |buf| file.read(buf))
-                        .map_err(|e| e.to_string())?;
+                        .map_err(|e| read_error("cannot read NDJSON file", e))?;
                     if spans.is_empty() {
                         return Ok(None);
                     }
@@ -248,13 +263,11 @@ impl Run {
                         knobs,
                         OnParseError::RecordError,
                     )
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| format!("cannot read NDJSON file: {e}"))?;
                     out.bytes += reader.held_bytes();
                     Ok(Some(out))
                 });
-                result.map_err(|e| {
-                    satya_error(py, "InputError", format!("cannot read NDJSON file: {e}"))
-                })
+                result.map_err(|e| satya_error(py, "InputError", e))
             }
             Source::NdjsonReader { reader, obj } => {
                 let obj = obj.bind(py);
@@ -280,13 +293,7 @@ impl Run {
                 });
                 let spans = match (spans, failure) {
                     (_, Some(e)) => return Err(e),
-                    (Err(e), None) => {
-                        return Err(satya_error(
-                            py,
-                            "InputError",
-                            format!("cannot read NDJSON: {e}"),
-                        ))
-                    }
+                    (Err(e), None) => return Err(satya_error(py, "InputError", read_error("cannot read NDJSON", e))),
                     (Ok(spans), None) => spans,
                 };
                 let held = reader.held_bytes();
