@@ -285,13 +285,7 @@ def test_nan_and_infinity_are_invalid(config: dict[str, int]) -> None:
 
 def test_nan_and_infinity_in_json_text() -> None:
     v = Validator({"type": "number"}, adapt=False)
-    for text in ["[NaN]", "[1, Infinity]", "[-Infinity]", "[1e999]"]:
-        if text == "[1e999]":
-            # out of range for f64: a number JSON allows, but not finite
-            r = v.validate_json(text)
-            assert r.valid == [False]
-            assert [e.keyword for e in r.errors] == ["json"]
-            continue
+    for text in ["[NaN]", "[1, Infinity]", "[-Infinity]"]:
         with pytest.raises(InputError):
             v.validate_json(text)
     r = v.validate_ndjson(b"1\nNaN\nInfinity\n2\n")

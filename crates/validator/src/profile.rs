@@ -162,7 +162,9 @@ impl SampleStats {
                 Number::Int(i) => {
                     (i.unsigned_abs().checked_ilog10().unwrap_or(0) + 1 + (i < 0) as u32) as usize
                 }
-                Number::Big(b) => b.to_string().len(),
+                // Estimated from the size: printing a huge integer is quadratic.
+                Number::Big(b) => (b.bits() as f64 * std::f64::consts::LOG10_2) as usize + 2,
+                Number::Decimal(d) => d.digits.len() + 8,
                 Number::Float(_) => 12,
             },
             Kind::String => {

@@ -335,6 +335,7 @@ fn non_negative(
             Some(Number::Int(i)) if i >= 0 => usize::try_from(i).ok(),
             Some(Number::Float(f)) if f >= 0.0 && f.fract() == 0.0 && f < 1e18 => Some(f as usize),
             Some(Number::Big(_)) => Some(usize::MAX),
+            Some(Number::Decimal(d)) if d.is_integer() && !d.neg => Some(usize::MAX),
             _ => None,
         },
         _ => None,

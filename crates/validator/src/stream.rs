@@ -347,7 +347,13 @@ mod tests {
             memory.next_chunk(10),
             Err(RecordTooLong { line: 1, limit: 4 })
         );
-        assert_eq!(NdjsonChunker::new(b"1234\n1234", 4).next_chunk(10).unwrap().len(), 2);
+        assert_eq!(
+            NdjsonChunker::new(b"1234\n1234", 4)
+                .next_chunk(10)
+                .unwrap()
+                .len(),
+            2
+        );
     }
 
     #[test]

@@ -7,10 +7,12 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::hash::{Hash, Hasher};
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
-use num_bigint::BigInt;
-use num_traits::{FromPrimitive, ToPrimitive, Zero};
+use num_bigint::{BigInt, Sign};
+use num_traits::{FromPrimitive, Signed, ToPrimitive, Zero};
 
 /// Nesting deeper than this is reported as a `depth` error, never recursed into.
 pub const MAX_DEPTH: usize = 128;
@@ -28,12 +30,200 @@ pub enum Kind {
     Unsupported,
 }
 
+/// Integers with more decimal digits than this are kept as [`Decimal`] text:
+/// converting decimal text to binary costs time quadratic in its length.
+pub const BIG_DIGITS: usize = 1024;
+
+/// Numbers printed longer than this are shortened in messages.
+const SHOWN_CHARS: usize = 64;
+
 /// A JSON number, kept exact: integers beyond 64 bits stay integers.
 #[derive(Clone, Debug)]
 pub enum Number {
     Int(i64),
     Big(Box<BigInt>),
     Float(f64),
+    /// A number read from JSON text that is an integer of more than
+    /// [`BIG_DIGITS`] digits, or beyond the range of f64 (`1e-400`,
+    /// `1e2000`): kept as exact decimal text, compared without conversion.
+    Decimal(Arc<Decimal>),
+}
+
+/// `±digits × 10^exp`, exact: `digits` are ASCII digits without leading or
+/// trailing zeros (never empty: zero is never a `Decimal`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Decimal {
+    pub neg: bool,
+    pub digits: Box<[u8]>,
+    pub exp: i64,
+}
+
+/// A decimal view used for comparisons: `digits` may be empty (zero).
+struct DecView<'d> {
+    neg: bool,
+    digits: Cow<'d, [u8]>,
+    exp: i64,
+}
+
+impl DecView<'_> {
+    /// Normalised from any digit string (leading and trailing zeros dropped).
+    fn new(neg: bool, digits: &[u8], mut exp: i64) -> DecView<'static> {
+        let start = digits
+            .iter()
+            .position(|&d| d != b'0')
+            .unwrap_or(digits.len());
+        let mut end = digits.len();
+        while end > start && digits[end - 1] == b'0' {
+            end -= 1;
+            exp = exp.saturating_add(1);
+        }
+        let digits = &digits[start..end];
+        DecView {
+            neg: neg && !digits.is_empty(),
+            digits: Cow::Owned(digits.to_vec()),
+            exp: if digits.is_empty() { 0 } else { exp },
+        }
+    }
+
+    /// The value lies in `[10^(mag-1), 10^mag)`.
+    fn mag(&self) -> i64 {
+        (self.digits.len() as i64).saturating_add(self.exp)
+    }
+
+    fn cmp_abs(&self, other: &DecView<'_>) -> Ordering {
+        match (self.digits.is_empty(), other.digits.is_empty()) {
+            (true, true) => return Ordering::Equal,
+            (true, false) => return Ordering::Less,
+            (false, true) => return Ordering::Greater,
+            _ => {}
+        }
+        // Same magnitude: digits aligned at the front; with no trailing
+        // zeros, a longer string that shares the prefix is the larger value.
+        self.mag()
+            .cmp(&other.mag())
+            .then_with(|| self.digits.as_ref().cmp(other.digits.as_ref()))
+    }
+
+    fn cmp(&self, other: &DecView<'_>) -> Ordering {
+        let sign = |d: &DecView<'_>| match (d.digits.is_empty(), d.neg) {
+            (true, _) => 0,
+            (false, true) => -1,
+            (false, false) => 1,
+        };
+        match sign(self).cmp(&sign(other)) {
+            Ordering::Equal if self.neg => other.cmp_abs(self),
+            Ordering::Equal => self.cmp_abs(other),
+            unequal => unequal,
+        }
+    }
+}
+
+impl Decimal {
+    fn view(&self) -> DecView<'_> {
+        DecView {
+            neg: self.neg,
+            digits: Cow::Borrowed(&self.digits),
+            exp: self.exp,
+        }
+    }
+
+    pub fn is_integer(&self) -> bool {
+        self.exp >= 0
+    }
+
+    /// Reads JSON number text exactly: `None` for text that is not a number.
+    fn from_text(text: &str) -> Option<DecView<'static>> {
+        let b = text.as_bytes();
+        let (neg, b) = match b.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            _ => (false, b),
+        };
+        let mant_end = b
+            .iter()
+            .position(|&c| c == b'e' || c == b'E')
+            .unwrap_or(b.len());
+        let (mant, exp_text) = (&b[..mant_end], b.get(mant_end + 1..).unwrap_or(&[]));
+        let (int_part, frac_part) = match mant.iter().position(|&c| c == b'.') {
+            Some(dot) => (&mant[..dot], &mant[dot + 1..]),
+            None => (mant, &[][..]),
+        };
+        let all_digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
+        if !all_digits(int_part) {
+            return None;
+        }
+        if mant.len() > int_part.len() && !all_digits(frac_part) {
+            return None;
+        }
+        let mut exp: i64 = 0;
+        if mant_end < b.len() {
+            let (exp_neg, e) = match exp_text.split_first() {
+                Some((b'-', rest)) => (true, rest),
+                Some((b'+', rest)) => (false, rest),
+                _ => (false, exp_text),
+            };
+            if !all_digits(e) {
+                return None;
+            }
+            // Saturates far beyond any magnitude a text can otherwise reach.
+            for &c in e {
+                exp = (exp * 10 + i64::from(c - b'0')).min(1 << 60);
+            }
+            if exp_neg {
+                exp = -exp;
+            }
+        }
+        let mut digits = Vec::with_capacity(int_part.len() + frac_part.len());
+        digits.extend_from_slice(int_part);
+        digits.extend_from_slice(frac_part);
+        Some(DecView::new(neg, &digits, exp - frac_part.len() as i64))
+    }
+
+    /// The value as a `BigInt`; `None` unless it is an integer. Quadratic in
+    /// the number of digits: only for short values or a schema's own literal.
+    fn to_bigint(&self) -> Option<BigInt> {
+        if self.exp < 0 {
+            return None;
+        }
+        let digits = BigInt::parse_bytes(&self.digits, 10)?;
+        let value = digits * BigInt::from(10u8).pow(u32::try_from(self.exp).ok()?);
+        Some(if self.neg { -value } else { value })
+    }
+
+    /// `self` modulo `m` (> 0) for an integer `self`, in one pass over the digits.
+    fn rem_small(&self, m: &BigInt) -> BigInt {
+        let mut r = BigInt::zero();
+        for c in self.digits.chunks(18) {
+            let value: u64 = c.iter().fold(0, |v, &d| v * 10 + u64::from(d - b'0'));
+            r = (r * 10u64.pow(c.len() as u32) + value) % m;
+        }
+        let ten = BigInt::from(10u8);
+        r * ten.modpow(&BigInt::from(self.exp), m) % m
+    }
+}
+
+impl DecView<'_> {
+    fn into_number(self) -> Number {
+        if self.digits.is_empty() {
+            return Number::Int(0);
+        }
+        let exp = self.exp;
+        if exp >= 0 && self.mag() <= BIG_DIGITS as i64 {
+            let d = Decimal {
+                neg: self.neg,
+                digits: self.digits.into_owned().into_boxed_slice(),
+                exp,
+            };
+            if let Some(b) = d.to_bigint() {
+                return Number::from_bigint(b);
+            }
+            return Number::Decimal(Arc::new(d));
+        }
+        Number::Decimal(Arc::new(Decimal {
+            neg: self.neg,
+            digits: self.digits.into_owned().into_boxed_slice(),
+            exp,
+        }))
+    }
 }
 
 impl Number {
@@ -42,6 +232,7 @@ impl Number {
         match self {
             Number::Int(_) | Number::Big(_) => true,
             Number::Float(f) => f.is_finite() && f.fract() == 0.0,
+            Number::Decimal(d) => d.is_integer(),
         }
     }
 
@@ -52,19 +243,32 @@ impl Number {
         }
     }
 
-    /// Parses JSON number text exactly (integers of any size, floats as f64).
+    /// Parses JSON number text exactly, in time linear in its length:
+    /// integers of up to [`BIG_DIGITS`] digits as integers, longer ones as
+    /// [`Decimal`]; other numbers as f64, or as [`Decimal`] where f64 cannot
+    /// hold them (`1e400` is an integer, `1e-400` is not zero).
     pub fn parse(text: &str) -> Option<Number> {
         let is_float = text.bytes().any(|b| matches!(b, b'.' | b'e' | b'E'));
         if !is_float {
             if let Ok(i) = text.parse::<i64>() {
                 return Some(Number::Int(i));
             }
-            return text
-                .parse::<BigInt>()
-                .ok()
-                .map(|b| Number::Big(Box::new(b)));
+            if text.trim_start_matches('-').len() <= BIG_DIGITS {
+                return text.parse::<BigInt>().ok().map(Number::from_bigint);
+            }
+            return Decimal::from_text(text).map(DecView::into_number);
         }
-        text.parse::<f64>().ok().map(Number::Float)
+        // Rust's float parsing is linear in the length of the text.
+        let f = text.parse::<f64>().ok()?;
+        let mantissa_is_zero = || {
+            text.bytes()
+                .take_while(|&b| b != b'e' && b != b'E')
+                .all(|b| matches!(b, b'0' | b'.' | b'-' | b'+'))
+        };
+        if f.is_finite() && (f != 0.0 || mantissa_is_zero()) {
+            return Some(Number::Float(f));
+        }
+        Decimal::from_text(text).map(DecView::into_number)
     }
 
     pub fn from_bigint(b: BigInt) -> Number {
@@ -75,8 +279,12 @@ impl Number {
     }
 
     /// Exact comparison across representations; NaN compares as `None`.
+    /// A [`Decimal`] is compared digit by digit, most often decided by its
+    /// number of digits alone.
     pub fn compare(&self, other: &Number) -> Option<Ordering> {
         match (self, other) {
+            (Number::Decimal(a), b) => decimal_cmp(a, b),
+            (a, Number::Decimal(b)) => decimal_cmp(b, a).map(Ordering::reverse),
             (Number::Int(a), Number::Int(b)) => Some(a.cmp(b)),
             (Number::Float(a), Number::Float(b)) => a.partial_cmp(b),
             (Number::Big(a), Number::Big(b)) => Some(a.as_ref().cmp(b.as_ref())),
@@ -92,16 +300,32 @@ impl Number {
         self.compare(other) == Some(Ordering::Equal)
     }
 
-    /// A value that is equal for equal numbers (`1` and `1.0` hash alike).
-    pub fn canonical_hash_key(&self) -> (u8, u64) {
+    /// Feeds `h` the number's value, not its representation, in time linear
+    /// in its size: equal numbers (`1`, `1.0`, `1e0`, a big integer and the
+    /// float of the same value) feed the same bytes. Integers feed their sign
+    /// and minimal little-endian magnitude. A [`Decimal`] feeds its digits: it
+    /// never equals an `Int`, `Float` or `Big` read from the same input (its
+    /// integers have more than [`BIG_DIGITS`] digits, its other values are
+    /// beyond f64), so the arrays that `uniqueItems` hashes never mix them.
+    pub fn hash_value<H: Hasher>(&self, h: &mut H) {
+        fn integer<H: Hasher>(h: &mut H, neg: bool, magnitude: &[u8]) {
+            let end = magnitude.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+            (0u8, neg && end > 0).hash(h);
+            h.write(&magnitude[..end]);
+        }
         match self {
-            Number::Int(i) => (0, *i as u64),
-            Number::Float(f) if f.fract() == 0.0 && f.abs() < 9.2e18 => (0, *f as i64 as u64),
-            Number::Float(f) => (1, f.to_bits()),
-            Number::Big(b) => (
-                2,
-                b.iter_u64_digits().fold(0u64, |h, d| h.rotate_left(7) ^ d),
-            ),
+            Number::Int(i) => integer(h, *i < 0, &i.unsigned_abs().to_le_bytes()),
+            Number::Float(f) if f.is_finite() && f.fract() == 0.0 => {
+                if f.abs() < 9.2e18 {
+                    let i = *f as i64;
+                    integer(h, i < 0, &i.unsigned_abs().to_le_bytes());
+                } else if let Some(b) = BigInt::from_f64(*f) {
+                    integer(h, b.sign() == Sign::Minus, &b.magnitude().to_bytes_le());
+                }
+            }
+            Number::Float(f) => (1u8, f.to_bits()).hash(h),
+            Number::Big(b) => integer(h, b.sign() == Sign::Minus, &b.magnitude().to_bytes_le()),
+            Number::Decimal(d) => (2u8, d).hash(h),
         }
     }
 
@@ -110,6 +334,22 @@ impl Number {
             Number::Int(i) => *i as f64,
             Number::Big(b) => b.to_f64().unwrap_or(f64::NAN),
             Number::Float(f) => *f,
+            Number::Decimal(d) => {
+                let sign = if d.neg { -1.0 } else { 1.0 };
+                let mag = d.view().mag();
+                if mag > 400 {
+                    sign * f64::INFINITY
+                } else if mag < -400 {
+                    sign * 0.0
+                } else {
+                    let digits =
+                        std::str::from_utf8(&d.digits[..d.digits.len().min(40)]).unwrap_or("0");
+                    let exp = d.exp + (d.digits.len() - digits.len()) as i64;
+                    format!("{digits}e{exp}")
+                        .parse::<f64>()
+                        .map_or(f64::NAN, |f| sign * f)
+                }
+            }
         }
     }
 
@@ -118,6 +358,24 @@ impl Number {
     pub fn is_multiple_of(&self, divisor: &Number) -> bool {
         match (self, divisor) {
             (Number::Int(a), Number::Int(d)) => (*a as i128) % (*d as i128) == 0,
+            (Number::Decimal(a), _) => {
+                // a = D × 10^e, divisor = m / 10^s: a multiple iff m divides
+                // D × 10^(e+s). With no trailing zeros, 10 never divides D,
+                // so e + s < 0 is never a multiple.
+                let Some((m, s)) = divisor.to_decimal() else {
+                    return false;
+                };
+                if m.is_zero() || a.exp.saturating_add(i64::from(s)) < 0 {
+                    return false;
+                }
+                let m = m.abs();
+                let shifted = Decimal {
+                    neg: false,
+                    digits: a.digits.clone(),
+                    exp: a.exp + i64::from(s),
+                };
+                shifted.rem_small(&m).is_zero()
+            }
             _ => {
                 let (a, ascale) = match self.to_decimal() {
                     Some(x) => x,
@@ -144,6 +402,16 @@ impl Number {
         match self {
             Number::Int(i) => Some((BigInt::from(*i), 0)),
             Number::Big(b) => Some(((**b).clone(), 0)),
+            Number::Decimal(d) => {
+                let digits = BigInt::parse_bytes(&d.digits, 10)?;
+                let digits = if d.neg { -digits } else { digits };
+                if d.exp >= 0 {
+                    let factor = BigInt::from(10u8).pow(u32::try_from(d.exp).ok()?);
+                    Some((digits * factor, 0))
+                } else {
+                    Some((digits, u32::try_from(-d.exp).ok()?))
+                }
+            }
             Number::Float(f) => {
                 if !f.is_finite() {
                     return None;
@@ -165,14 +433,139 @@ impl Number {
     }
 }
 
+/// Messages never echo a long number whole: an integer of more than
+/// [`SHOWN_CHARS`] digits is shown as its first 40 digits, `...` and its
+/// number of digits; a [`Decimal`] that is not an integer in scientific
+/// notation with at most 40 digits; a huge Python int by its size alone
+/// (printing it costs time quadratic in its length).
 impl std::fmt::Display for Number {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Number::Int(i) => write!(f, "{i}"),
-            Number::Big(b) => write!(f, "{b}"),
+            Number::Big(b) if b.bits() > 4 * BIG_DIGITS as u64 => {
+                // log10(2) ~ 0.30103: the digit count is exact to within one.
+                let digits = (b.bits() as f64 * std::f64::consts::LOG10_2) as u64 + 1;
+                let sign = if b.is_negative() { "-" } else { "" };
+                write!(f, "{sign}<integer of about {digits} digits>")
+            }
+            Number::Big(b) => {
+                let text = b.to_string();
+                let (sign, digits) = text.split_at(usize::from(text.starts_with('-')));
+                write_integer(f, sign == "-", digits.as_bytes(), 0)
+            }
             Number::Float(x) => write!(f, "{x}"),
+            Number::Decimal(d) if d.exp >= 0 => write_integer(f, d.neg, &d.digits, d.exp),
+            Number::Decimal(d) => {
+                let sign = if d.neg { "-" } else { "" };
+                let shown = &d.digits[..d.digits.len().min(40)];
+                let text = std::str::from_utf8(shown).unwrap_or("?");
+                let (first, rest) = text.split_at(1);
+                let dot = if rest.is_empty() { "" } else { "." };
+                let more = if shown.len() < d.digits.len() {
+                    "..."
+                } else {
+                    ""
+                };
+                let exp = d.view().mag() - 1;
+                write!(f, "{sign}{first}{dot}{rest}{more}e{exp}")
+            }
         }
     }
+}
+
+/// `±digits` followed by `zeros` zeros, shortened when long.
+fn write_integer(
+    f: &mut std::fmt::Formatter<'_>,
+    neg: bool,
+    digits: &[u8],
+    zeros: i64,
+) -> std::fmt::Result {
+    let sign = if neg { "-" } else { "" };
+    let total = (digits.len() as i64).saturating_add(zeros);
+    let take = if total > SHOWN_CHARS as i64 {
+        40
+    } else {
+        total as usize
+    };
+    let mut shown = String::with_capacity(take);
+    shown.extend(digits.iter().take(take).map(|&d| d as char));
+    while shown.len() < take {
+        shown.push('0');
+    }
+    if total > SHOWN_CHARS as i64 {
+        write!(f, "{sign}{shown}... ({total} digits)")
+    } else {
+        write!(f, "{sign}{shown}")
+    }
+}
+
+/// Compares a [`Decimal`] with any number, exactly; NaN compares as `None`.
+fn decimal_cmp(a: &Decimal, b: &Number) -> Option<Ordering> {
+    let b = match b {
+        Number::Decimal(b) => return Some(a.view().cmp(&b.view())),
+        Number::Float(f) if f.is_nan() => return None,
+        Number::Float(f) if f.is_infinite() => {
+            return Some(if *f > 0.0 {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            })
+        }
+        Number::Int(i) => DecView::new(*i < 0, i.unsigned_abs().to_string().as_bytes(), 0),
+        Number::Float(f) => float_decimal(*f)?,
+        Number::Big(big) => {
+            // Decided by sign and size where it can be, never printing a huge int.
+            let neg = big.is_negative();
+            if big.is_zero() || a.neg != neg {
+                return Some(if a.neg {
+                    Ordering::Less
+                } else {
+                    Ordering::Greater
+                });
+            }
+            let bits = big.bits() as f64;
+            let low = ((bits - 1.0) * std::f64::consts::LOG10_2) as i64 + 1;
+            let high = (bits * std::f64::consts::LOG10_2) as i64 + 1;
+            let mag = a.view().mag();
+            if mag > high || mag < low {
+                let larger_abs = if mag > high {
+                    Ordering::Greater
+                } else {
+                    Ordering::Less
+                };
+                return Some(if neg {
+                    larger_abs.reverse()
+                } else {
+                    larger_abs
+                });
+            }
+            let text = big.magnitude().to_string();
+            DecView::new(neg, text.as_bytes(), 0)
+        }
+    };
+    Some(a.view().cmp(&b))
+}
+
+/// The exact decimal value of a finite float (at most about 770 digits).
+fn float_decimal(f: f64) -> Option<DecView<'static>> {
+    if f == 0.0 {
+        return Some(DecView::new(false, b"", 0));
+    }
+    let bits = f.to_bits();
+    let exp_bits = ((bits >> 52) & 0x7ff) as i64;
+    let frac = bits & ((1 << 52) - 1);
+    let (m, e) = if exp_bits == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1 << 52), exp_bits - 1075)
+    };
+    let (digits, exp) = if e >= 0 {
+        ((BigInt::from(m) << e as usize).to_string(), 0)
+    } else {
+        let five = BigInt::from(5u8).pow(u32::try_from(-e).ok()?);
+        ((BigInt::from(m) * five).to_string(), e)
+    };
+    Some(DecView::new(f < 0.0, digits.as_bytes(), exp))
 }
 
 /// Compares an integer `Number` with a float, exactly.
@@ -196,7 +589,7 @@ fn int_cmp_float(int: &Number, f: f64) -> Option<Ordering> {
     let big = match int {
         Number::Int(i) => BigInt::from(*i),
         Number::Big(b) => (**b).clone(),
-        Number::Float(_) => return None,
+        Number::Float(_) | Number::Decimal(_) => return None,
     };
     let floor = f.floor();
     let floor_big = BigInt::from_f64(floor)?;
@@ -461,5 +854,152 @@ mod tests {
         assert!(Number::parse("100000000000000000000000")
             .unwrap()
             .is_multiple_of(&Number::Int(10)));
+    }
+
+    fn n(text: &str) -> Number {
+        Number::parse(text).unwrap()
+    }
+
+    #[test]
+    fn numbers_beyond_f64_are_exact_decimals() {
+        // `1e400` is an integer (401 digits): a big integer, not infinity.
+        let big = n("1e400");
+        assert!(matches!(&big, Number::Big(_)));
+        assert!(big.is_integer() && big.is_finite());
+        assert!(big.equals(&n(&format!("1{}", "0".repeat(400)))));
+        assert_eq!(
+            big.compare(&Number::Float(f64::MAX)),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(
+            n("-1e400").compare(&Number::Float(f64::MIN)),
+            Some(Ordering::Less)
+        );
+        // Beyond BIG_DIGITS digits, or below f64's range: decimals.
+        let huge = n("1.5e999999");
+        let Number::Decimal(d) = &huge else {
+            panic!("{huge:?}")
+        };
+        assert_eq!((d.neg, &*d.digits, d.exp), (false, &b"15"[..], 999_998));
+        assert!(huge.is_integer());
+        let tiny = n("-1e-400");
+        assert!(matches!(&tiny, Number::Decimal(_)));
+        assert!(!tiny.is_integer());
+        assert_eq!(tiny.compare(&Number::Int(0)), Some(Ordering::Less));
+        assert_eq!(
+            tiny.compare(&Number::Float(-5e-324)),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(
+            n("1e-400").compare(&Number::Float(0.0)),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(n("1e-400").compare(&n("1.0e-400")), Some(Ordering::Equal));
+        assert_eq!(n("1e-400").compare(&n("1.1e-400")), Some(Ordering::Less));
+        assert!(matches!(n("0e999"), Number::Float(f) if f == 0.0));
+        assert!(matches!(n("1e308"), Number::Float(f) if f == 1e308));
+    }
+
+    #[test]
+    fn long_integers_are_compared_by_their_digits() {
+        let long = format!("7{}", "0".repeat(2_000_000));
+        let x = n(&long);
+        assert!(matches!(&x, Number::Decimal(_)));
+        assert_eq!(x.compare(&Number::Int(10)), Some(Ordering::Greater));
+        assert_eq!(
+            n(&format!("-{long}")).compare(&Number::Int(10)),
+            Some(Ordering::Less)
+        );
+        assert_eq!(
+            x.compare(&Number::Float(f64::INFINITY)),
+            Some(Ordering::Less)
+        );
+        assert_eq!(x.compare(&Number::Float(f64::NAN)), None);
+        assert!(x.equals(&n(&format!("7e{}", 2_000_000))));
+        assert!(x.equals(&n(&format!("{long}.000"))));
+        let next = format!("7{}1", "0".repeat(1_999_999));
+        assert_eq!(x.compare(&n(&next)), Some(Ordering::Less));
+        // Against big integers: by size when it decides, else by digits.
+        let b = Number::Big(Box::new(BigInt::from(7u8) * BigInt::from(10u8).pow(2000)));
+        let d = n(&format!("7{}", "0".repeat(2000)));
+        assert!(matches!(&d, Number::Decimal(_)));
+        assert!(d.equals(&b) && b.equals(&d));
+        assert_eq!(x.compare(&b), Some(Ordering::Greater));
+        assert_eq!(b.compare(&x), Some(Ordering::Less));
+        assert_eq!(
+            x.compare(&Number::Big(Box::new(-BigInt::from(7u8).pow(9000)))),
+            Some(Ordering::Greater)
+        );
+        // Integers up to BIG_DIGITS digits stay integers.
+        assert!(matches!(n(&"9".repeat(BIG_DIGITS)), Number::Big(_)));
+        assert!(matches!(n(&"9".repeat(BIG_DIGITS + 1)), Number::Decimal(_)));
+    }
+
+    #[test]
+    fn multiples_of_long_decimals() {
+        let x = n(&format!("21{}", "0".repeat(5000)));
+        assert!(x.is_multiple_of(&Number::Int(7)));
+        assert!(x.is_multiple_of(&Number::Float(0.5)));
+        assert!(!x.is_multiple_of(&Number::Int(11)));
+        assert!(n(&format!("1{}5", "0".repeat(5000))).is_multiple_of(&Number::Int(5)));
+        assert!(!n(&format!("1{}5", "0".repeat(5000))).is_multiple_of(&Number::Int(2)));
+        assert!(!n("1e-400").is_multiple_of(&Number::Int(1)));
+        assert!(n("1e-400").is_multiple_of(&n("1e-401")));
+    }
+
+    #[test]
+    fn long_numbers_are_shortened_in_messages() {
+        assert_eq!(
+            n("1e400").to_string(),
+            format!("1{}... (401 digits)", "0".repeat(39))
+        );
+        assert_eq!(
+            n(&format!("-{}", "12".repeat(500_000))).to_string(),
+            format!("-{}... (1000000 digits)", "12".repeat(20))
+        );
+        assert_eq!(n(&"9".repeat(64)).to_string(), "9".repeat(64));
+        assert_eq!(n("1e-400").to_string(), "1e-400");
+        assert_eq!(n("-1.25e-400").to_string(), "-1.25e-400");
+        assert_eq!(
+            n(&format!("0.{}e-400", "3".repeat(50))).to_string(),
+            format!("3.{}...e-401", "3".repeat(39))
+        );
+        let huge = Number::Big(Box::new(BigInt::from(10u8).pow(100_000)));
+        assert_eq!(huge.to_string(), "<integer of about 100001 digits>");
+        assert_eq!(Number::Float(1.5).to_string(), "1.5");
+    }
+
+    fn hash_of(x: &Number) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        x.hash_value(&mut h);
+        h.finish()
+    }
+
+    #[test]
+    fn equal_numbers_hash_alike() {
+        let groups = [
+            vec![Number::Int(1), Number::Float(1.0), n("1e0"), n("10e-1")],
+            vec![
+                Number::Int(0),
+                Number::Float(0.0),
+                Number::Float(-0.0),
+                n("-0"),
+            ],
+            vec![Number::Int(-7), Number::Float(-7.0)],
+            vec![
+                n("18446744073709551616"),
+                Number::Float(18446744073709551616.0),
+                n("1.8446744073709551616e19"),
+            ],
+            vec![n("1e400"), n(&format!("1{}", "0".repeat(400))), n("10e399")],
+            vec![n("1e-400"), n("0.1e-399")],
+        ];
+        for group in &groups {
+            for x in group {
+                assert_eq!(hash_of(x), hash_of(&group[0]), "{x:?}");
+            }
+        }
+        assert_ne!(hash_of(&Number::Int(1)), hash_of(&Number::Int(-1)));
+        assert_ne!(hash_of(&Number::Float(0.5)), hash_of(&Number::Int(0)));
     }
 }

@@ -1,9 +1,9 @@
 //! JSON equality for `const`, `enum` and `uniqueItems`: numbers by value
 //! (`1 == 1.0`), objects regardless of key order, bounded by [`MAX_DEPTH`].
 
-use std::collections::hash_map::DefaultHasher;
+use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::ops::ControlFlow;
 
 use crate::value::{Defect, EntryKey, Json, Kind, Record, MAX_DEPTH};
@@ -89,9 +89,12 @@ pub fn first_duplicate<R: Record>(
         }
         return Ok(None);
     }
+    // Keyed with fresh random keys (SipHash): values crafted to collide
+    // cannot be, so the buckets stay small and the check linear.
+    let keys = RandomState::new();
     let mut buckets: HashMap<u64, Vec<usize>> = HashMap::with_capacity(len);
     for (j, item) in items.iter().enumerate() {
-        let h = canonical_hash(item, depth + 1)?;
+        let h = canonical_hash(item, depth + 1, &keys)?;
         let bucket = buckets.entry(h).or_default();
         for &i in bucket.iter() {
             if equal(&items[i], item, depth + 1)? {
@@ -103,22 +106,26 @@ pub fn first_duplicate<R: Record>(
     Ok(None)
 }
 
-/// A hash that agrees with [`equal`]: equal values hash alike.
-fn canonical_hash<R: Record>(value: &R, depth: usize) -> Result<u64, TooDeep> {
+/// A hash that agrees with [`equal`]: equal values hash alike (numbers by
+/// value, objects whatever their key order), keyed by `keys`.
+fn canonical_hash<R: Record>(value: &R, depth: usize, keys: &RandomState) -> Result<u64, TooDeep> {
     if depth > MAX_DEPTH || value.defect() == Some(Defect::TooDeep) {
         return Err(TooDeep);
     }
-    let mut h = DefaultHasher::new();
+    let mut h = keys.build_hasher();
     match value.kind() {
         Kind::Null => 0u8.hash(&mut h),
         Kind::Bool => (1u8, value.as_bool()).hash(&mut h),
-        Kind::Number => (2u8, value.as_number().canonical_hash_key()).hash(&mut h),
+        Kind::Number => {
+            2u8.hash(&mut h);
+            value.as_number().hash_value(&mut h);
+        }
         Kind::String => (3u8, value.as_str()).hash(&mut h),
         Kind::Array => {
             4u8.hash(&mut h);
             for i in 0..value.array_len() {
                 if let Some(item) = value.array_item(i) {
-                    canonical_hash(&item, depth + 1)?.hash(&mut h);
+                    canonical_hash(&item, depth + 1, keys)?.hash(&mut h);
                 }
             }
         }
@@ -127,13 +134,13 @@ fn canonical_hash<R: Record>(value: &R, depth: usize) -> Result<u64, TooDeep> {
             let mut sum = 0u64;
             let mut failed = false;
             let _ = value.for_each_entry(|key, item| {
-                let mut eh = DefaultHasher::new();
+                let mut eh = keys.build_hasher();
                 match key {
                     EntryKey::Str(k) => k.hash(&mut eh),
                     EntryKey::NotString(r) => r.hash(&mut eh),
                     EntryKey::InvalidString => 0u8.hash(&mut eh),
                 }
-                match canonical_hash(item, depth + 1) {
+                match canonical_hash(item, depth + 1, keys) {
                     Ok(v) => v.hash(&mut eh),
                     Err(TooDeep) => {
                         failed = true;
@@ -199,5 +206,62 @@ fn write_json(value: &Json<'_>, out: &mut String) {
         | Json::InvalidStringKey
         | Json::TooDeep
         | Json::Skipped(_) => out.push('?'),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Number;
+    use num_bigint::BigInt;
+
+    /// 128-bit integers `hi·2^64 + lo` with `hi = lo.rotate_left(7) ^ 0x1234`:
+    /// all distinct, and all alike under the old unkeyed fold of their 64-bit
+    /// digits (`lo.rotate_left(7) ^ hi`), which put them in one bucket.
+    fn crafted(n: u64) -> Vec<Json<'static>> {
+        (1..=n)
+            .map(|i| {
+                let lo = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+                let hi = lo.rotate_left(7) ^ 0x1234;
+                let v = (BigInt::from(hi) << 64) + BigInt::from(lo);
+                Json::Number(Number::from_bigint(v))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn crafted_integers_do_not_collide() {
+        let items = crafted(16_000);
+        let keys = RandomState::new();
+        let mut hashes: Vec<u64> = items
+            .iter()
+            .map(|v| canonical_hash(&v, 0, &keys).unwrap())
+            .collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        assert_eq!(hashes.len(), 16_000);
+        let array = Json::Array(items);
+        assert_eq!(first_duplicate(&&array, 0), Ok(None));
+    }
+
+    #[test]
+    fn duplicates_across_representations() {
+        let mut items = crafted(20);
+        items.push(Json::Number(Number::Float(1.5)));
+        items.push(Json::Number(Number::parse("3e0").unwrap()));
+        items.push(items[4].clone());
+        items.push(Json::Number(Number::Int(3)));
+        let array = Json::Array(items);
+        assert_eq!(first_duplicate(&&array, 0), Ok(Some((4, 22))));
+        let array = Json::Array(
+            [
+                "1", "2", "1e400", "1e-400", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13",
+                "14", "15", "16", "0.1e-399",
+            ]
+            .iter()
+            .map(|t| Json::Number(Number::parse(t).unwrap()))
+            .collect(),
+        );
+        assert_eq!(first_duplicate(&&array, 0), Ok(Some((3, 17))));
     }
 }

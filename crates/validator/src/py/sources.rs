@@ -293,7 +293,13 @@ impl Run {
                 });
                 let spans = match (spans, failure) {
                     (_, Some(e)) => return Err(e),
-                    (Err(e), None) => return Err(satya_error(py, "InputError", read_error("cannot read NDJSON", e))),
+                    (Err(e), None) => {
+                        return Err(satya_error(
+                            py,
+                            "InputError",
+                            read_error("cannot read NDJSON", e),
+                        ))
+                    }
                     (Ok(spans), None) => spans,
                 };
                 let held = reader.held_bytes();
