@@ -313,12 +313,22 @@ pub fn parse_value<'a>(input: &'a [u8], max_depth: usize) -> Result<Json<'a>, Js
     let mut p = Parser { b: input, pos: 0 };
     let result = p.parse(max_depth, &mut scratch);
     put_scratch(scratch);
-    let value = result?;
-    let end = skip_ws(input, p.pos);
-    if end < input.len() {
-        return Err(err(JsonErrorKind::TrailingCharacters, end));
+    // A complete value, or one too deep to build that is otherwise JSON:
+    // only whitespace may follow either.
+    if matches!(
+        &result,
+        Ok(_)
+            | Err(JsonError {
+                kind: JsonErrorKind::TooDeep,
+                ..
+            })
+    ) {
+        let end = skip_ws(input, p.pos);
+        if end < input.len() {
+            return Err(err(JsonErrorKind::TrailingCharacters, end));
+        }
     }
-    Ok(value)
+    result
 }
 
 pub(crate) struct Parser<'a> {
@@ -432,6 +442,8 @@ impl<'a> Parser<'a> {
             items,
             entries,
         } = scratch;
+        // Where the first container too deep to build starts.
+        let mut too_deep: Option<usize> = None;
         'value: loop {
             // One value (or the opening of a container, then its first value).
             let c = self.peek()?;
@@ -440,10 +452,14 @@ impl<'a> Parser<'a> {
                     self.pos += 1;
                     Json::String(self.string()?)
                 }
+                b'{' | b'[' if frames.len() >= max_depth => {
+                    // Too deep to build; the rest must still be JSON, else
+                    // the text's own error wins.
+                    too_deep.get_or_insert(self.pos);
+                    self.skip_deep()?;
+                    Json::Null
+                }
                 b'{' => {
-                    if frames.len() >= max_depth {
-                        return Err(err(JsonErrorKind::TooDeep, self.pos));
-                    }
                     self.pos += 1;
                     let c = self.peek()?;
                     if c == b'}' {
@@ -460,9 +476,6 @@ impl<'a> Parser<'a> {
                     }
                 }
                 b'[' => {
-                    if frames.len() >= max_depth {
-                        return Err(err(JsonErrorKind::TooDeep, self.pos));
-                    }
                     self.pos += 1;
                     if self.peek()? == b']' {
                         self.pos += 1;
@@ -495,7 +508,10 @@ impl<'a> Parser<'a> {
             // container, a closing bracket completes it (a value of its own).
             loop {
                 let Some(frame) = frames.last_mut() else {
-                    return Ok(value);
+                    return match too_deep {
+                        Some(at) => Err(err(JsonErrorKind::TooDeep, at)),
+                        None => Ok(value),
+                    };
                 };
                 if frame.object {
                     entries.push((std::mem::take(&mut frame.key), value));
@@ -529,6 +545,74 @@ impl<'a> Parser<'a> {
                         }
                         _ => return Err(unexpected(self.b, self.pos)),
                     }
+                }
+            }
+        }
+    }
+
+    /// Checks the container at the cursor without building it, however deep
+    /// it nests: an explicit stack of one flag per open container, never
+    /// recursion; each byte is read once. Its errors are the parser's own.
+    fn skip_deep(&mut self) -> Result<(), JsonError> {
+        // `true` for an object.
+        let mut open: Vec<bool> = Vec::new();
+        'value: loop {
+            match self.peek()? {
+                b'{' => {
+                    self.pos += 1;
+                    let c = self.peek()?;
+                    if c == b'}' {
+                        self.pos += 1;
+                    } else {
+                        self.key(c)?;
+                        open.push(true);
+                        continue 'value;
+                    }
+                }
+                b'[' => {
+                    self.pos += 1;
+                    if self.peek()? == b']' {
+                        self.pos += 1;
+                    } else {
+                        open.push(false);
+                        continue 'value;
+                    }
+                }
+                b'"' => {
+                    self.pos += 1;
+                    self.string()?;
+                }
+                b'-' | b'0'..=b'9' => {
+                    self.number()?;
+                }
+                b't' => self.literal(b"true")?,
+                b'f' => self.literal(b"false")?,
+                b'n' => self.literal(b"null")?,
+                _ => return Err(unexpected(self.b, self.pos)),
+            }
+            // A value is complete: continue or close its containers.
+            loop {
+                let Some(&object) = open.last() else {
+                    return Ok(());
+                };
+                match self.peek()? {
+                    b',' => {
+                        self.pos += 1;
+                        if object {
+                            let c = self.peek()?;
+                            self.key(c)?;
+                        }
+                        continue 'value;
+                    }
+                    b'}' if object => {
+                        self.pos += 1;
+                        open.pop();
+                    }
+                    b']' if !object => {
+                        self.pos += 1;
+                        open.pop();
+                    }
+                    _ => return Err(unexpected(self.b, self.pos)),
                 }
             }
         }
@@ -1304,6 +1388,7 @@ mod tests {
             (Number::Int(x), Number::Int(y)) => x == y,
             (Number::Big(x), Number::Big(y)) => x == y,
             (Number::Float(x), Number::Float(y)) => x.to_bits() == y.to_bits(),
+            (Number::Decimal(x), Number::Decimal(y)) => x == y,
             _ => false,
         }
     }
@@ -1423,9 +1508,6 @@ mod tests {
             "1.7976931348623157e308",
             "5e-324",
             "2.2250738585072014e-308",
-            "1e400",
-            "-1e400",
-            "1e-400",
             "9007199254740993.0",
             "0.30000000000000004",
             "123456789012345678901234567890.5",
@@ -1434,7 +1516,6 @@ mod tests {
             "1e23",
             "4.35e-22",
             "9007199254740992e22",
-            "1.0e1000000000000000000000000",
         ] {
             let want = text.parse::<f64>().unwrap();
             match num(&parse(text).unwrap()) {
@@ -1446,6 +1527,27 @@ mod tests {
         }
         // `-0.0` keeps its sign.
         assert!(matches!(num(&parse("-0.0").unwrap()), Number::Float(f) if f.is_sign_negative()));
+        // Beyond the range of f64: exact, never infinity or zero.
+        for (text, repr) in [
+            ("1e400", "Big(1"),
+            ("-1e400", "Big(-1"),
+            (
+                "1e-400",
+                "Decimal(Decimal { neg: false, digits: [49], exp: -400 })",
+            ),
+            (
+                "-25e-401",
+                "Decimal(Decimal { neg: true, digits: [50, 53], exp: -401 })",
+            ),
+            (
+                "1.0e1000000000000000000000000",
+                "Decimal(Decimal { neg: false, digits: [49], exp: 1152921504606846976 })",
+            ),
+        ] {
+            let n = num(&parse(text).unwrap()).clone();
+            assert!(format!("{n:?}").starts_with(repr), "{text} -> {n:?}");
+            assert!(same_number(&n, &Number::parse(text).unwrap()), "{text}");
+        }
     }
 
     #[test]
@@ -1717,6 +1819,41 @@ mod tests {
         let doc = b"[{\"a\": [[1]]}]";
         assert!(parse_value(doc, 4).is_ok());
         assert_eq!(parse_value(doc, 3).unwrap_err(), JsonError::new(TooDeep, 8));
+    }
+
+    #[test]
+    fn text_beyond_the_depth_limit_must_still_be_json() {
+        // Issue 8, item 3: brackets that do not match beyond the limit.
+        let broken = "[".repeat(129) + &"}".repeat(129);
+        assert_eq!(parse_err(broken.as_bytes()), e(UnexpectedByte(b'}'), 129));
+        let broken = "[".repeat(200) + "1,]" + &"]".repeat(199);
+        assert_eq!(parse_err(broken.as_bytes()), e(UnexpectedByte(b']'), 202));
+        let cases: [(&str, (JsonErrorKind, usize)); 7] = [
+            ("{\"a\" 1}", e(UnexpectedByte(b'1'), 5)),
+            ("{\"a\":1,}", e(UnexpectedByte(b'}'), 7)),
+            ("[\"\\x\"]", e(InvalidEscape, 2)),
+            ("[01]", e(InvalidNumber, 2)),
+            ("[tru]", e(UnexpectedByte(b']'), 4)),
+            ("[1,", e(UnexpectedByte(b']'), 3)),
+            ("{}}", e(UnexpectedByte(b'}'), 2)),
+        ];
+        let prefix = "[".repeat(MAX_DEPTH);
+        for (tail, (kind, at)) in cases {
+            let doc = format!("{prefix}{tail}{}", "]".repeat(MAX_DEPTH));
+            assert_eq!(parse_err(doc.as_bytes()), (kind, MAX_DEPTH + at), "{tail}");
+        }
+        // Well-formed but too deep: still `TooDeep`, at the first bracket
+        // beyond the limit, whatever follows inside; trailing text is an error.
+        let deep = format!(
+            "[{prefix}{{\"k\": [\"s\\n\", -1.5e3, 123456789012345678901234567890, true, null]}}{}, {{}}]",
+            "]".repeat(MAX_DEPTH)
+        );
+        assert_eq!(parse_err(deep.as_bytes()), e(TooDeep, MAX_DEPTH));
+        let trailing = format!("{deep} x");
+        assert_eq!(
+            parse_err(trailing.as_bytes()),
+            e(TrailingCharacters, deep.len() + 1)
+        );
     }
 
     #[test]

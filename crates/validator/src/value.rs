@@ -166,7 +166,10 @@ impl Decimal {
             }
             // Saturates far beyond any magnitude a text can otherwise reach.
             for &c in e {
-                exp = (exp * 10 + i64::from(c - b'0')).min(1 << 60);
+                exp = exp
+                    .saturating_mul(10)
+                    .saturating_add(i64::from(c - b'0'))
+                    .min(1 << 60);
             }
             if exp_neg {
                 exp = -exp;
