@@ -815,3 +815,170 @@ def test_exceptions_from_the_input_propagate(config: dict[str, int]) -> None:
 
     with pytest.raises(InputError, match="^the NDJSON file object must be opened in binary mode$"):
         v.validate_ndjson(TextLater(), **config)
+
+
+# -- issue 8: linear work everywhere, bounded streams ---------------------------------------------
+
+
+def run_apart(code: str, timeout: float = 60) -> list[str]:
+    """Runs `code` in a fresh interpreter with a generous limit: the quadratic versions of what
+    these tests run took minutes; the linear ones take about a second."""
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=timeout
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout.splitlines()
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_broken_text_beyond_the_depth_limit_is_not_json(config: dict[str, int]) -> None:
+    v = Validator({"type": "object"}, adapt=False)
+    with pytest.raises(InputError) as info:
+        v.validate_json(b"[" + b"[" * 129 + b"}" * 129 + b"]", **config)
+    assert str(info.value) == (
+        "invalid JSON array: element 0: unexpected character '}' at byte 130"
+    )
+    with pytest.raises(InputError) as info:
+        v.validate_json(b"[" + b"[" * 128 + b"}" * 128 + b"]", **config)
+    assert str(info.value) == (
+        "invalid JSON array: element 0: unexpected character '}' at byte 129"
+    )
+    # Well-formed but too deep: one `depth` error, whatever the depth.
+    for n in (129, 100_000):
+        deep = b"[" * n + b'{"a": [1, "x"]}' + b"]" * n
+        r = v.validate_json(b"[" + deep + b", {}]", **config)
+        assert errors_of(r) == [(0, "", "depth", f"Nesting deeper than {MAX_DEPTH} levels")]
+        r = v.validate_ndjson(deep + b"\n" + b"[" * n + b"1,]" + b"]" * (n - 1) + b"\n{}", **config)
+        assert r.valid == [False, False, True]
+        assert errors_of(r) == [
+            (0, "", "depth", f"Nesting deeper than {MAX_DEPTH} levels"),
+            (1, "", "json", f"Invalid JSON on line 2: unexpected character ']' at byte {n + 2}"),
+        ]
+
+
+def test_numbers_beyond_the_range_of_floats_are_numbers() -> None:
+    v = Validator(
+        {
+            "type": "array",
+            "prefixItems": [{"type": "integer"}, {"type": "number", "maximum": 10}, {"exclusiveMinimum": 0}],
+        },
+        adapt=False,
+    )
+    r = v.validate_json(b"[[1e400, -1e400, 1e-400], [1.5, 1e400, -1e-400]]")
+    assert r.valid == [True, False]
+    assert errors_of(r) == [
+        (1, "/0", "type", "Expected `integer`, got `number`"),
+        (1, "/1", "maximum", "Must be <= 10, got 1000000000000000000000000000000000000000... (401 digits)"),
+        (1, "/2", "exclusiveMinimum", "Must be > 0, got -1e-400"),
+    ]
+
+
+def test_long_integer_literals_cost_linear_time() -> None:
+    """8,000,000 digits: the old code took about 90 s to validate and 110 s to profile them."""
+    code = r"""
+import json
+from satya_adapt import Validator
+digits = "7" * 8_000_000
+text = ("[" + digits + ", -" + digits + "]").encode()
+for schema in ({}, {"type": "integer"}, {"maximum": 10, "minimum": 0}, {"multipleOf": 7}):
+    for adapt in (False, True):
+        r = Validator(schema, adapt=adapt).validate_json(text, threads=1)
+        print(r.valid, [(e.keyword, e.message) for e in r.errors])
+r = Validator({"maximum": 10}, adapt=True).validate_ndjson(digits.encode() + b"\n1")
+print(r.valid, [(e.keyword, e.message) for e in r.errors])
+"""
+    shown = "7" * 40 + "... (8000000 digits)"
+    assert run_apart(code) == [
+        "[True, True] []",
+        "[True, True] []",
+        "[True, True] []",
+        "[True, True] []",
+        f"[False, False] [('maximum', 'Must be <= 10, got {shown}'), "
+        f"('minimum', 'Must be >= 0, got -{shown}')]",
+    ] * 1 + [
+        f"[False, False] [('maximum', 'Must be <= 10, got {shown}'), "
+        f"('minimum', 'Must be >= 0, got -{shown}')]",
+        "[True, True] []",
+        "[True, True] []",
+        f"[False, True] [('maximum', 'Must be <= 10, got {shown}')]",
+    ]
+
+
+def test_unique_items_over_crafted_colliding_integers() -> None:
+    """64,000 distinct 128-bit ints that the old unkeyed hash put in one bucket (the old code
+    took 34 s (JSON) and 127 s (dicts) for 16,000 of them, quadratic)."""
+    code = r"""
+import json
+from satya_adapt import Validator
+
+def rotl(x, k):
+    return ((x << k) | (x >> (64 - k))) & (2**64 - 1)
+
+values = []
+for i in range(1, 64_001):
+    lo = (i * 0x9E3779B97F4A7C15) % 2**64 | 1
+    values.append(rotl(lo, 7) ^ 0x1234 << 64 | lo)
+assert len(set(values)) == len(values)
+u = Validator({"uniqueItems": True}, adapt=False)
+for items in (values, values + [values[5]]):
+    for t in (1, 2):
+        for r in (u.validate_json(json.dumps([items]).encode(), threads=t), u.validate_batch([items], threads=t)):
+            print(r.valid, [(e.keyword, e.message) for e in r.errors])
+"""
+    dup = "[False] [('uniqueItems', 'Items 5 and 64000 are equal')]"
+    assert run_apart(code) == ["[True] []"] * 4 + [dup] * 4
+
+
+def test_an_endless_ndjson_line_stops_at_max_record_bytes() -> None:
+    """/dev/zero holds no newline: the call ends with InputError, memory bounded."""
+    code = r"""
+import resource
+from satya_adapt import InputError, Validator
+v = Validator({"type": "object"}, adapt=False)
+for limit in (1 << 20, None):
+    for call in ("validate_ndjson", "iter_validate"):
+        with open("/dev/zero", "rb") as f:
+            try:
+                if call == "validate_ndjson":
+                    getattr(v, call)(f, batch_size=10, micro_batch_size=10, threads=1, max_record_bytes=limit)
+                else:
+                    list(v.iter_validate(f, batch_size=10, micro_batch_size=10, threads=1, max_record_bytes=limit))
+            except InputError as e:
+                print(e)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+    lines = run_apart(code)
+    assert lines[0:2] == ["NDJSON line 1 is longer than `max_record_bytes` (1048576 bytes)"] * 2
+    assert lines[3:5] == ["NDJSON line 1 is longer than `max_record_bytes` (67108864 bytes)"] * 2
+    # Peak RSS in MiB: the interpreter and library, plus at most twice the limit and a block.
+    assert int(lines[2]) < 200
+    assert int(lines[5]) < 400
+
+
+def test_max_record_bytes(tmp_path: Path) -> None:
+    data = b'{"a": 1}\n\n{"a": "0123456789"}\n{}\n'
+    path = tmp_path / "r.ndjson"
+    path.write_bytes(data)
+    message = "NDJSON line 3 is longer than `max_record_bytes` (18 bytes)"
+    small = Validator({"type": "object"}, adapt=False, max_record_bytes=18)
+    for source in (data, str(path), io.BytesIO(data)):
+        with pytest.raises(InputError) as info:
+            small.validate_ndjson(source)
+        assert str(info.value) == message
+    for source in (data, str(path), io.BytesIO(data)):
+        with pytest.raises(InputError) as info:
+            list(Validator({}, adapt=False).iter_validate(source, input_kind="ndjson", max_record_bytes=18))
+        assert str(info.value) == message
+    # A line exactly at the limit is accepted; the call's own limit wins.
+    assert small.validate_ndjson(data, max_record_bytes=19).valid == [True, True, True]
+    assert Validator({}, adapt=False, max_record_bytes=19).validate_ndjson(io.BytesIO(data)).valid == [
+        True,
+        True,
+        True,
+    ]
+    for bad in (0, -1, 1.5, True, "1"):
+        with pytest.raises(ValueError) as info:
+            Validator({}, max_record_bytes=bad)  # type: ignore[arg-type]
+        assert str(info.value) == f"`max_record_bytes` must be a positive int, got {bad!r}"
+        with pytest.raises(ValueError):
+            small.validate_ndjson(data, max_record_bytes=bad)  # type: ignore[arg-type]
