@@ -409,13 +409,15 @@ fn compile_string(
         None => {}
         Some(Value::String(name)) => match Format::from_name(name) {
             Some(f) => checks.format = Some(f),
-            None => return err(
-                location,
-                format!(
+            None => {
+                return err(
+                    location,
+                    format!(
                     "unsupported format `{}` (supported: email, uri, uuid, date, date-time, ipv4)",
                     shorten(name)
                 ),
-            ),
+                )
+            }
         },
         Some(other) => {
             return err(
