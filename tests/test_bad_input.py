@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from satya_adapt import InputError, Validator
+from satya_adapt import InputError, SchemaError, Validator
 from satya_adapt._validator import MAX_DEPTH
 
 #: Single-threaded (records read in place) and pooled (records taken apart) configurations.
@@ -982,3 +982,52 @@ def test_max_record_bytes(tmp_path: Path) -> None:
         assert str(info.value) == f"`max_record_bytes` must be a positive int, got {bad!r}"
         with pytest.raises(ValueError):
             small.validate_ndjson(data, max_record_bytes=bad)  # type: ignore[arg-type]
+def test_pattern_matching_work_is_bounded_per_byte() -> None:
+    """Issue 8: `(?:\\w\\W?){1,100}x` ran at 0.1 MB/s (Unicode `\\w`, a program too large for
+    the lazy DFA): these 8 MB took minutes. ECMA-262's ASCII `\\w` and a cap on the compiled
+    program keep it linear with a small factor (run apart, under a limit a hang would hit)."""
+    code = r"""
+from satya_adapt import Validator
+v = Validator({"type": "string", "pattern": r"(?:\w\W?){1,100}x"}, adapt=False)
+n = 8 << 20
+print(v.validate_batch(["a" * n, "a " * (n // 2), "é" * (n // 2), "a" * n + "x"]).valid)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.splitlines() == ["[False, False, False, True]"]
+
+
+def test_pattern_over_the_size_cap_raises_schema_error() -> None:
+    with pytest.raises(SchemaError) as info:
+        Validator({"properties": {"a": {"pattern": r"(?:\p{L}\P{L}?){1,100}x"}}}, adapt=False)
+    assert str(info.value) == (
+        r"`pattern` `(?:\p{L}\P{L}?){1,100}x` is too large: it compiles to more than"
+        " 1048576 bytes (at /properties/a)"
+    )
+    with pytest.raises(SchemaError) as info:
+        Validator({"pattern": "a" * 1000 + r"\w{1,100000}"}, adapt=False)
+    assert str(info.value) == (
+        f"`pattern` `{'a' * 40}... (1012 chars)` is too large: it compiles to more than"
+        " 1048576 bytes (at the root)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        (r"\Aabc\z", r"unrecognized escape sequence `\A`"),
+        (r"(a)\1", "backreferences are not supported"),
+        ("(?<=a)b", "look-around, including look-ahead and look-behind, is not supported"),
+        ("[a", "unclosed character class"),
+    ],
+)
+def test_pattern_outside_ecma_262_or_the_regex_subset_raises_schema_error(
+    pattern: str, reason: str
+) -> None:
+    with pytest.raises(SchemaError) as info:
+        Validator({"type": "string", "pattern": pattern}, adapt=False)
+    assert str(info.value) == (
+        f"`pattern` is not a valid regular expression: error: {reason} (at the root)"
+    )

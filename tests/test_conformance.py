@@ -58,6 +58,7 @@ OPTIONAL_FILES = [
     "optional/format/date.json",
     "optional/format/date-time.json",
     "optional/format/ipv4.json",
+    "optional/ecmascript-regex.json",
 ]
 
 UNSUPPORTED_REASON = "the schema uses a keyword outside the supported subset"

@@ -1,4 +1,27 @@
-//! `pattern`: a compiled regex matched through a per-thread clone.
+//! `pattern`: an ECMA-262 regular expression, translated to the `regex`
+//! crate's syntax and matched through a per-thread clone.
+//!
+//! JSON Schema patterns are ECMA-262 regular expressions with Unicode
+//! semantics (the `u` flag). Where the two dialects differ, the pattern is
+//! rewritten before it is compiled ([`translate`]):
+//!
+//! - `\d`, `\w` and `\b` are ASCII-only in ECMA-262 (`[0-9]`, `[0-9A-Za-z_]`,
+//!   an ASCII word boundary), Unicode-wide in `regex`;
+//! - `\s` is ECMA-262's WhiteSpace and LineTerminator set, which includes
+//!   U+FEFF and excludes U+0085;
+//! - `.` matches anything but the line terminators `\n`, `\r`, U+2028, U+2029;
+//! - `[^]` matches any character, `[]` none; `[`, `&&`, `--`, `~~` are literal
+//!   inside a class; `[\b]` is a backspace; `\cX` is a control character; `\0`
+//!   is NUL; a `{` that does not start a quantifier is literal;
+//! - an escaped ASCII letter with no meaning in ECMA-262 (`\a`, `\A`, `\z`)
+//!   is an error there and here, not a `regex` assertion.
+//!
+//! Lookaround and backreferences stay unsupported (`regex` refuses them).
+//!
+//! Work per byte is bounded: `regex` matches in time linear in the input, but
+//! with a factor proportional to the compiled program when its lazy DFA gives
+//! up. The program is capped at [`SIZE_LIMIT`] bytes; a pattern over the cap
+//! is refused when the schema compiles.
 //!
 //! A `regex::Regex` shared by several threads hands its match caches out
 //! through a shared pool, which measured as a large slowdown with two pool
@@ -7,12 +30,30 @@
 //! address: a dropped schema's address can be reused).
 
 use std::cell::RefCell;
+use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use regex::Regex;
+use regex::{Regex, RegexBuilder};
 
 /// Clones kept per thread; the oldest is dropped beyond this.
 const CLONES_PER_THREAD: usize = 64;
+
+/// The largest compiled program (bytes of the `regex` crate's NFA) a pattern may have.
+///
+/// 1 MiB holds every one of the 1,298 patterns of the SchemaStore catalog we
+/// tried (the largest needs 715,036 bytes) and keeps the slowest pattern we
+/// found at about 10 MB/s, where the `regex` default of 10 MiB let one run
+/// at 0.03 MB/s.
+pub const SIZE_LIMIT: usize = 1 << 20;
+
+/// `\d` as the body of a class.
+const DIGIT: &str = "0-9";
+/// `\w` as the body of a class.
+const WORD: &str = "0-9A-Za-z_";
+/// `\s` as the body of a class: ECMA-262 WhiteSpace (with Unicode `Zs`) and LineTerminator.
+const SPACE: &str = r"\t\n\x0B\x0C\r\x20\xA0\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}";
+/// `.`: anything but a line terminator.
+const DOT: &str = r"[^\n\r\x{2028}\x{2029}]";
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
@@ -20,23 +61,48 @@ thread_local! {
     static CLONES: RefCell<Vec<(u64, Regex)>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Why a pattern does not compile.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PatternError {
+    /// Not a regular expression we support; the reason, one line.
+    Syntax(String),
+    /// The compiled program would exceed [`SIZE_LIMIT`] bytes.
+    TooLarge { limit: usize },
+}
+
 #[derive(Debug)]
 pub struct Pattern {
     id: u64,
+    source: String,
     regex: Regex,
 }
 
 impl Pattern {
-    pub fn new(source: &str) -> Result<Pattern, regex::Error> {
+    /// Compiles an ECMA-262 pattern with the default [`SIZE_LIMIT`].
+    pub fn new(source: &str) -> Result<Pattern, PatternError> {
+        Pattern::with_limit(source, SIZE_LIMIT)
+    }
+
+    /// Compiles an ECMA-262 pattern whose program may take at most `limit` bytes.
+    pub fn with_limit(source: &str, limit: usize) -> Result<Pattern, PatternError> {
+        let translated = translate(source).map_err(PatternError::Syntax)?;
+        let regex = RegexBuilder::new(&translated)
+            .size_limit(limit)
+            .build()
+            .map_err(|e| match e {
+                regex::Error::CompiledTooBig(limit) => PatternError::TooLarge { limit },
+                other => PatternError::Syntax(last_line(&other.to_string())),
+            })?;
         Ok(Pattern {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            regex: Regex::new(source)?,
+            source: source.to_owned(),
+            regex,
         })
     }
 
     /// The pattern as written in the schema.
     pub fn as_str(&self) -> &str {
-        self.regex.as_str()
+        &self.source
     }
 
     /// Whether the pattern matches anywhere in `s` (JSON Schema patterns are not anchored).
@@ -59,6 +125,197 @@ impl Pattern {
             })
             .unwrap_or_else(|_| self.regex.is_match(s))
     }
+}
+
+/// The last non-blank line of a `regex` error (the reason; the lines above
+/// repeat the pattern and point into it).
+fn last_line(s: &str) -> String {
+    s.lines()
+        .rfind(|l| !l.trim().is_empty())
+        .unwrap_or(s)
+        .trim()
+        .to_owned()
+}
+
+/// Rewrites an ECMA-262 pattern into the `regex` crate's syntax with the same
+/// meaning (see the module documentation); `Err` holds the reason it is refused.
+pub fn translate(source: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(source.len() + 16);
+    let mut chars = source.chars().peekable();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(e) = chars.next() else {
+                    return Err("error: the pattern ends with a lone `\\`".to_owned());
+                };
+                escape(e, &mut chars, in_class, &mut out)?;
+            }
+            '[' if in_class => out.push_str(r"\["),
+            '&' | '~' if in_class => {
+                out.push('\\');
+                out.push(c);
+            }
+            '-' if in_class && chars.peek() == Some(&'-') => {
+                // `--` is a class difference in `regex`, two hyphens in ECMA-262.
+                out.push('-');
+                chars.next();
+                out.push_str(r"\-");
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(']');
+            }
+            '[' => {
+                let negated = chars.peek() == Some(&'^');
+                if negated {
+                    chars.next();
+                }
+                if chars.peek() == Some(&']') {
+                    chars.next();
+                    // `[]` matches nothing, `[^]` any character.
+                    out.push_str(if negated { r"[\s\S]" } else { r"[a&&b]" });
+                } else {
+                    in_class = true;
+                    out.push_str(if negated { "[^" } else { "[" });
+                }
+            }
+            '.' if !in_class => out.push_str(DOT),
+            '{' if !in_class && !starts_quantifier(chars.clone()) => out.push_str(r"\{"),
+            _ => out.push(c),
+        }
+    }
+    if in_class {
+        return Err("error: unclosed character class".to_owned());
+    }
+    Ok(out)
+}
+
+/// Whether the text after a `{` is a quantifier body: `n}`, `n,}` or `n,m}`.
+fn starts_quantifier(mut rest: impl Iterator<Item = char>) -> bool {
+    let mut digits = 0;
+    let mut comma = false;
+    for c in rest.by_ref() {
+        match c {
+            '0'..='9' => digits += 1,
+            ',' if digits > 0 && !comma => comma = true,
+            '}' => return digits > 0,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Writes the translation of the escape `\e` (the backslash already read).
+fn escape(
+    e: char,
+    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+    in_class: bool,
+    out: &mut String,
+) -> Result<(), String> {
+    let class = |body: &str, negated: bool, out: &mut String| match (in_class, negated) {
+        (true, false) => out.push_str(body),
+        (false, false) => {
+            let _ = write!(out, "[{body}]");
+        }
+        (_, true) => {
+            let _ = write!(out, "[^{body}]");
+        }
+    };
+    match e {
+        'd' => class(DIGIT, false, out),
+        'D' => class(DIGIT, true, out),
+        'w' => class(WORD, false, out),
+        'W' => class(WORD, true, out),
+        's' => class(SPACE, false, out),
+        'S' => class(SPACE, true, out),
+        'b' if in_class => out.push_str(r"\x08"),
+        'b' => out.push_str(r"(?-u:\b)"),
+        'B' if !in_class => out.push_str(r"(?-u:\B)"),
+        'c' => match chars.peek().copied() {
+            Some(l) if l.is_ascii_alphabetic() => {
+                chars.next();
+                let _ = write!(out, r"\x{:02X}", u32::from(l) % 32);
+            }
+            _ => return Err("error: `\\c` must be followed by a letter".to_owned()),
+        },
+        '0' if !chars.peek().is_some_and(char::is_ascii_digit) => out.push_str(r"\x00"),
+        'u' if chars.peek() != Some(&'{') => {
+            let unit = hex4(chars).ok_or("error: `\\u` must be followed by four hex digits")?;
+            let code = if (0xD800..0xDC00).contains(&unit) {
+                // A surrogate pair written as two escapes is one code point.
+                let mut ahead = chars.clone();
+                let low = (ahead.next() == Some('\\') && ahead.next() == Some('u'))
+                    .then(|| hex4(&mut ahead))
+                    .flatten()
+                    .filter(|low| (0xDC00..0xE000).contains(low));
+                match low {
+                    Some(low) => {
+                        *chars = ahead;
+                        0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    None => return Err("error: `\\u` escapes a lone surrogate".to_owned()),
+                }
+            } else {
+                unit
+            };
+            if (0xDC00..0xE000).contains(&code) {
+                return Err("error: `\\u` escapes a lone surrogate".to_owned());
+            }
+            let _ = write!(out, r"\x{{{code:X}}}");
+        }
+        // `\u{...}`, `\p{...}`, `\P{...}` read alike in both dialects, braces included.
+        'u' | 'p' | 'P' => {
+            out.push('\\');
+            out.push(e);
+            if chars.peek() == Some(&'{') {
+                for c in chars.by_ref() {
+                    out.push(c);
+                    if c == '}' {
+                        break;
+                    }
+                }
+            }
+        }
+        'x' => {
+            let mut ahead = chars.clone();
+            match (ahead.next(), ahead.next()) {
+                (Some(hi), Some(lo)) if hi.is_ascii_hexdigit() && lo.is_ascii_hexdigit() => {
+                    *chars = ahead;
+                    let _ = write!(out, r"\x{hi}{lo}");
+                }
+                _ => return Err("error: `\\x` must be followed by two hex digits".to_owned()),
+            }
+        }
+        // Escapes both dialects read alike; `\1`..`\9` and `\0n` are
+        // backreferences, which `regex` refuses with its own message.
+        't' | 'n' | 'v' | 'f' | 'r' | '1'..='9' | '0' => {
+            out.push('\\');
+            out.push(e);
+        }
+        'k' => return Err("error: backreferences are not supported".to_owned()),
+        e if e.is_ascii_alphanumeric() => {
+            return Err(format!("error: unrecognized escape sequence `\\{e}`"));
+        }
+        // An escaped punctuation character is that character.
+        e if e.is_ascii() => {
+            out.push('\\');
+            out.push(e);
+        }
+        e => out.push_str(&regex::escape(e.encode_utf8(&mut [0; 4]))),
+    }
+    Ok(())
+}
+
+/// Four hex digits as a number, consumed from `chars` only if all four are there.
+fn hex4(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<u32> {
+    let mut ahead = chars.clone();
+    let mut value = 0;
+    for _ in 0..4 {
+        value = value * 16 + ahead.next()?.to_digit(16)?;
+    }
+    *chars = ahead;
+    Some(value)
 }
 
 #[cfg(test)]
@@ -90,5 +347,160 @@ mod tests {
         drop(a);
         let c = Pattern::new("c").unwrap();
         assert!(c.is_match("c") && !c.is_match("a"));
+    }
+
+    fn matches(pattern: &str, s: &str) -> bool {
+        Pattern::new(pattern).unwrap().is_match(s)
+    }
+
+    fn refusal(pattern: &str) -> PatternError {
+        Pattern::new(pattern).unwrap_err()
+    }
+
+    #[test]
+    fn class_escapes_are_ascii() {
+        assert!(matches(r"^\d$", "0") && !matches(r"^\d$", "\u{07C0}"));
+        assert!(!matches(r"^\D$", "0") && matches(r"^\D$", "\u{07C0}"));
+        assert!(matches(r"^\w$", "_") && !matches(r"^\w$", "é"));
+        assert!(!matches(r"^\W$", "a") && matches(r"^\W$", "é"));
+        assert!(matches(r"^[\w-]+$", "a-b_9") && !matches(r"^[\w-]+$", "aé"));
+        assert!(matches(r"^[^\d]+$", "ab") && !matches(r"^[^\d]+$", "a1"));
+        assert!(matches(r"^[\D]$", "\u{09EA}") && !matches(r"^[a\D]$", "5"));
+        assert!(matches(r"\wcole", "l'ecole") && !matches(r"\wcole", "l'écOLE"));
+        assert!(matches(r"\p{Letter}cole", "l'école"));
+        assert!(matches(r"^\p{digit}+$", "\u{09EA}\u{09E8}") && !matches(r"^\d+$", "\u{09EA}"));
+    }
+
+    #[test]
+    fn whitespace_is_ecma_262() {
+        for s in [
+            " ", "\t", "\u{B}", "\u{C}", "\u{A0}", "\u{FEFF}", "\n", "\u{2029}", "\u{2003}",
+        ] {
+            assert!(matches(r"^\s$", s), "{s:?}");
+            assert!(!matches(r"^\S$", s), "{s:?}");
+            assert!(!matches(r"^[^\s]$", s), "{s:?}");
+        }
+        for s in ["\u{1}", "\u{2013}", "\u{85}", "a"] {
+            assert!(!matches(r"^\s$", s), "{s:?}");
+            assert!(matches(r"^\S$", s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn word_boundary_is_ascii() {
+        assert!(matches(r"\bcat\b", "a cat.") && !matches(r"\bcat\b", "concat"));
+        // `é` is not a word character, so there is a boundary between it and `c`.
+        assert!(matches(r"\bcat", "écat") && !matches(r"\Bcat", "écat"));
+        assert!(matches(r"^a[\b]$", "a\u{8}"));
+    }
+
+    #[test]
+    fn dot_stops_at_line_terminators() {
+        for s in ["\n", "\r", "\u{2028}", "\u{2029}"] {
+            assert!(!matches("^.$", s), "{s:?}");
+        }
+        assert!(matches("^.$", "\u{85}") && matches("^.$", "é") && matches("^.$", "😀"));
+        assert!(matches("^[.]$", ".") && !matches("^[.]$", "a"));
+        assert!(matches("^[^]$", "\n") && !matches("a[]", "a"));
+    }
+
+    #[test]
+    fn ecma_262_escapes_and_literals() {
+        assert!(
+            matches(r"^\cC$", "\u{3}") && matches(r"^\cc$", "\u{3}") && !matches(r"^\cC$", "cC")
+        );
+        assert!(matches(r"^\0$", "\0") && matches(r"^\t$", "\t") && !matches(r"^\t$", "\\t"));
+        assert!(matches(r"^\u00e9\x41$", "éA") && matches(r"^\u{1F600}$", "😀"));
+        assert!(matches(r"^\uD83D\uDE00$", "😀"));
+        assert!(matches(r"^\/\-\@$", "/-@"));
+        assert!(matches(r"^a{$", "a{") && matches(r"^{a}$", "{a}") && matches(r"^a{,2}$", "a{,2}"));
+        assert!(matches(r"^a{2}$", "aa") && !matches(r"^a{2}$", "a{2}"));
+        assert!(
+            matches(r"^[[&~]+$", "[&~")
+                && matches(r"^[+--]+$", "+,-")
+                && !matches(r"^[+--]+$", "a")
+        );
+        assert!(matches("^abc$", "abc") && !matches("^abc$", "abc\n"));
+    }
+
+    #[test]
+    fn refusals_name_the_reason() {
+        let syntax = |s: &str| PatternError::Syntax(s.to_owned());
+        assert_eq!(
+            refusal(r"\a"),
+            syntax("error: unrecognized escape sequence `\\a`")
+        );
+        assert_eq!(
+            refusal(r"\Aa\z"),
+            syntax("error: unrecognized escape sequence `\\A`")
+        );
+        assert_eq!(
+            refusal(r"\c1"),
+            syntax("error: `\\c` must be followed by a letter")
+        );
+        assert_eq!(
+            refusal(r"\x4"),
+            syntax("error: `\\x` must be followed by two hex digits")
+        );
+        assert_eq!(
+            refusal(r"\uD83D"),
+            syntax("error: `\\u` escapes a lone surrogate")
+        );
+        assert_eq!(
+            refusal(r"\u12"),
+            syntax("error: `\\u` must be followed by four hex digits")
+        );
+        assert_eq!(
+            refusal(r"(a)\k<a>"),
+            syntax("error: backreferences are not supported")
+        );
+        assert_eq!(
+            refusal(r"(a)\1"),
+            syntax("error: backreferences are not supported")
+        );
+        assert_eq!(
+            refusal("a\\"),
+            syntax("error: the pattern ends with a lone `\\`")
+        );
+        assert_eq!(refusal("[a"), syntax("error: unclosed character class"));
+        assert_eq!(
+            refusal("(?=a)"),
+            syntax("error: look-around, including look-ahead and look-behind, is not supported")
+        );
+        assert_eq!(refusal("("), syntax("error: unclosed group"));
+    }
+
+    #[test]
+    fn size_is_capped() {
+        // Issue 8: with Unicode `\w` this program took megabytes and matched
+        // at 0.1 MB/s; with ECMA-262's ASCII `\w` it is a fraction of the cap.
+        assert!(Pattern::with_limit(r"(?:\w\W?){1,100}x", SIZE_LIMIT / 4).is_ok());
+        assert_eq!(
+            refusal(r"(?:\p{L}\P{L}?){1,100}x"),
+            PatternError::TooLarge { limit: SIZE_LIMIT }
+        );
+        assert_eq!(
+            refusal(r"\w{1,100000}"),
+            PatternError::TooLarge { limit: SIZE_LIMIT }
+        );
+        // The largest pattern of the SchemaStore catalog fits.
+        assert!(Pattern::new(r#"^[^\s@"]{1,64}@[^\s@]{1,255}$"#).is_ok());
+    }
+
+    #[test]
+    fn issue_8_reproducer_matches_a_long_string() {
+        let p = Pattern::new(r"(?:\w\W?){1,100}x").unwrap();
+        let s = "a".repeat(1 << 20);
+        assert!(!p.is_match(&s));
+        assert!(p.is_match(&(s + "x")));
+    }
+
+    #[test]
+    fn reports_the_source() {
+        assert_eq!(Pattern::new(r"^\d.$").unwrap().as_str(), r"^\d.$");
+        assert_eq!(
+            translate(r"^\d.$").unwrap(),
+            r"^[0-9][^\n\r\x{2028}\x{2029}]$"
+        );
     }
 }

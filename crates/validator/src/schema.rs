@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use serde_json::{Map, Value};
 
 use crate::format::Format;
-use crate::pattern::Pattern;
+use crate::pattern::{Pattern, PatternError};
 use crate::value::{Json, Number};
 
 /// Bits of [`Node::types`].
@@ -212,7 +212,7 @@ fn compile_node(doc: &Value, location: &str) -> Result<Node, SchemaError> {
     };
     for key in map.keys() {
         if !is_supported(key) {
-            return err(location, format!("unsupported keyword `{key}`"));
+            return err(location, format!("unsupported keyword `{}`", shorten(key)));
         }
     }
     let mut node = Node::default();
@@ -291,7 +291,7 @@ fn compile_types(t: &Value, location: &str) -> Result<u8, SchemaError> {
     let one = |name: &str| -> Result<u8, SchemaError> {
         match types::NAMES.iter().find(|(n, _)| *n == name) {
             Some((_, bit)) => Ok(*bit),
-            None => err(location, format!("unknown type `{name}`")),
+            None => err(location, format!("unknown type `{}`", shorten(name))),
         }
     };
     match t {
@@ -383,12 +383,18 @@ fn compile_string(
         None => {}
         Some(Value::String(p)) => match Pattern::new(p) {
             Ok(re) => checks.pattern = Some(re),
-            Err(e) => {
+            Err(PatternError::Syntax(reason)) => {
+                return err(
+                    location,
+                    format!("`pattern` is not a valid regular expression: {reason}"),
+                )
+            }
+            Err(PatternError::TooLarge { limit }) => {
                 return err(
                     location,
                     format!(
-                        "`pattern` is not a valid regular expression: {}",
-                        first_line(&e.to_string())
+                        "`pattern` `{}` is too large: it compiles to more than {limit} bytes",
+                        shorten(p)
                     ),
                 )
             }
@@ -404,9 +410,22 @@ fn compile_string(
         None => {}
         Some(Value::String(name)) => match Format::from_name(name) {
             Some(f) => checks.format = Some(f),
-            None => return err(location, format!("unsupported format `{name}` (supported: email, uri, uuid, date, date-time, ipv4)")),
+            None => {
+                return err(
+                    location,
+                    format!(
+                    "unsupported format `{}` (supported: email, uri, uuid, date, date-time, ipv4)",
+                    shorten(name)
+                ),
+                )
+            }
         },
-        Some(other) => return err(location, format!("`format` must be a string, got {}", json_type(other))),
+        Some(other) => {
+            return err(
+                location,
+                format!("`format` must be a string, got {}", json_type(other)),
+            )
+        }
     }
     let any = checks.min_length.is_some()
         || checks.max_length.is_some()
@@ -415,12 +434,16 @@ fn compile_string(
     Ok(any.then_some(checks))
 }
 
-fn first_line(s: &str) -> String {
-    s.lines()
-        .rfind(|l| !l.trim().is_empty())
-        .unwrap_or(s)
-        .trim()
-        .to_string()
+/// Characters of a schema value quoted in a message before it is cut short.
+const QUOTE_CHARS: usize = 40;
+
+/// `s` for a message: whole if short, else its first [`QUOTE_CHARS`]
+/// characters, `...` and its length.
+pub fn shorten(s: &str) -> Cow<'_, str> {
+    match s.char_indices().nth(QUOTE_CHARS) {
+        None => Cow::Borrowed(s),
+        Some((end, _)) => Cow::Owned(format!("{}... ({} chars)", &s[..end], s.chars().count())),
+    }
 }
 
 fn compile_number(
@@ -677,6 +700,47 @@ mod tests {
             .0
             .starts_with("`pattern` is not a valid regular expression"));
         assert_eq!(compile(r#"{"format": "hostname"}"#).unwrap_err().0, "unsupported format `hostname` (supported: email, uri, uuid, date, date-time, ipv4) (at the root)");
+    }
+
+    #[test]
+    fn pattern_refusals() {
+        assert_eq!(
+            compile(r#"{"properties": {"a": {"pattern": "(?:\\p{L}\\P{L}?){1,100}x"}}}"#)
+                .unwrap_err()
+                .0,
+            "`pattern` `(?:\\p{L}\\P{L}?){1,100}x` is too large: it compiles to more than 1048576 bytes (at /properties/a)"
+        );
+        let long = format!("{}{}", "\\\\w".repeat(30), "{1,100000}");
+        assert_eq!(
+            compile(&format!(r#"{{"pattern": "{long}"}}"#)).unwrap_err().0,
+            "`pattern` `\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w... (70 chars)` is too large: it compiles to more than 1048576 bytes (at the root)"
+        );
+        assert_eq!(
+            compile(r#"{"pattern": "\\Z"}"#).unwrap_err().0,
+            "`pattern` is not a valid regular expression: error: unrecognized escape sequence `\\Z` (at the root)"
+        );
+    }
+
+    #[test]
+    fn shortens_long_values() {
+        assert_eq!(shorten("abc"), "abc");
+        assert_eq!(shorten(&"é".repeat(40)), "é".repeat(40));
+        assert_eq!(
+            shorten(&"é".repeat(41)),
+            format!("{}... (41 chars)", "é".repeat(40))
+        );
+        let name = "x".repeat(100_000);
+        let quoted = format!("{}... (100000 chars)", "x".repeat(40));
+        for (doc, message) in [
+            (format!(r#"{{"{name}": 1}}"#), format!("unsupported keyword `{quoted}` (at the root)")),
+            (format!(r#"{{"type": "{name}"}}"#), format!("unknown type `{quoted}` (at the root)")),
+            (
+                format!(r#"{{"format": "{name}"}}"#),
+                format!("unsupported format `{quoted}` (supported: email, uri, uuid, date, date-time, ipv4) (at the root)"),
+            ),
+        ] {
+            assert_eq!(compile(&doc).unwrap_err().0, message);
+        }
     }
 
     #[test]
