@@ -967,3 +967,75 @@ def test_long_int_key_is_shortened_without_raising(config: dict[str, int]) -> No
         (0, "", "json", "Object key `1000000000000000000000000000000000000000... (5001 characters)` is not a string"),
         (0, "", "json", "Object key `-1180591620717411303424` is not a string"),
     ]
+
+
+# -- the thread pool and Ctrl-C (issue 8) -----------------------------------------------------------
+
+
+def test_one_bounded_pool_for_every_threads_value() -> None:
+    """Issue 8 item 6: one pool per distinct `threads` value leaked OS threads without bound."""
+    code = r"""
+import json, os
+import satya_adapt as sa
+v = sa.Validator({"type": "object", "properties": {"a": {"type": "integer"}}}, adapt=False)
+records = [{"a": i} for i in range(63)] + [{"a": "x"}]
+def os_threads(): return len(os.listdir("/proc/self/task"))
+start = os_threads()
+for threads in range(2, 40):
+    v.validate_batch(records, batch_size=64, micro_batch_size=1, threads=threads)
+after = os_threads()
+for threads in (500, 10**6):
+    r = v.validate_batch(records, batch_size=64, micro_batch_size=1, threads=threads)
+    r = v.validate_json(json.dumps(records).encode(), batch_size=64, micro_batch_size=1, threads=threads)
+print(after - start <= len(os.sched_getaffinity(0)), os_threads() == after, r.valid.count(False))
+r = v.validate_batch(records, batch_size=64, micro_batch_size=1, threads=2)
+print(r.valid.count(False), r.stats.tasks)
+"""
+    assert run_apart(code) == ["True True 1", "1 64"]
+
+
+#: One chunk of 2,000,000 records, each compared with 2,000 `enum` options: minutes of work
+#: whatever the machine, so that it cannot end before SIGINT arrives 0.2 s in.
+INTERRUPTED_CALL = r"""
+import json, os, signal, sys
+import satya_adapt as sa
+kind, threads = sys.argv[1], int(sys.argv[2])
+v = sa.Validator({"enum": list(range(1, 2001))}, adapt=False)
+n = 2_000_000
+records = [0] * n
+data = json.dumps(records).encode() if kind == "json" else b"0\n" * n
+config = dict(batch_size=n, micro_batch_size=1024, threads=threads)
+calls = {
+    "dicts": lambda: v.validate_batch(records, **config),
+    "iter_validate": lambda: list(v.iter_validate(iter(records), **config)),
+    "json": lambda: v.validate_json(data, **config),
+    "ndjson": lambda: v.validate_ndjson(data, **config),
+}
+signal.signal(signal.SIGALRM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
+signal.setitimer(signal.ITIMER_REAL, 0.2)
+try:
+    calls[kind]()
+    print("completed")
+except KeyboardInterrupt:
+    print("interrupted")
+r = v.validate_batch([1, 0], threads=threads)
+print(r.valid, r.errors[0].keyword)
+"""
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("kind", ["dicts", "iter_validate", "json", "ndjson"])
+def test_ctrl_c_interrupts_a_long_call(kind: str, threads: int) -> None:
+    """Issue 8 item 7: SIGINT was handled only when the call returned; the validator stays usable.
+
+    The call would run for minutes: a `KeyboardInterrupt` within the time limit came from inside it.
+    """
+    out = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED_CALL, kind, str(threads)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.splitlines() == ["interrupted", "[True, False] enum"]

@@ -27,6 +27,7 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
+use crate::engine::{Interrupt, POLL_RECORDS};
 use crate::schema::{Additional, Node, ObjectChecks, Schema};
 use crate::value::{EntryKey, Json, Kind, Number, Record, MAX_DEPTH};
 
@@ -44,12 +45,6 @@ impl<'a> PyObj<'a> {
             ptr: unsafe { NonNull::new_unchecked(obj.as_ptr()) },
             _borrow: PhantomData,
         }
-    }
-
-    /// # Safety
-    /// `ptr` is a live object that outlives `'a`.
-    pub unsafe fn from_ptr(ptr: *mut ffi::PyObject) -> Self {
-        Self::borrowed(ptr)
     }
 
     /// # Safety
@@ -451,16 +446,25 @@ impl Compact {
         }
     }
 
-    /// Takes apart one task's records. The documents borrow strings that `self`
-    /// keeps alive: `self` must outlive them.
-    pub fn take_apart(&mut self, records: &[PyObj<'_>], schema: &Schema) -> Vec<Json<'static>> {
-        let docs: Vec<Json<'static>> = records
-            .iter()
-            .map(|r| self.convert(*r, Guide::Node(&schema.root), 0))
-            .collect();
+    /// Takes apart one task's records, calling `interrupt` every
+    /// [`POLL_RECORDS`] records (`None`: it said stop). The documents borrow
+    /// strings that `self` keeps alive: `self` must outlive them.
+    pub fn take_apart(
+        &mut self,
+        records: &[PyObj<'_>],
+        schema: &Schema,
+        interrupt: Interrupt<'_>,
+    ) -> Option<Vec<Json<'static>>> {
+        let mut docs: Vec<Json<'static>> = Vec::with_capacity(records.len());
+        for (i, r) in records.iter().enumerate() {
+            if i > 0 && i % POLL_RECORDS == 0 && interrupt() {
+                return None;
+            }
+            docs.push(self.convert(*r, Guide::Node(&schema.root), 0));
+        }
         self.bytes += docs.capacity() * std::mem::size_of::<Json>()
             + records.len() * std::mem::size_of::<usize>();
-        docs
+        Some(docs)
     }
 
     /// Borrows the UTF-8 of a str and keeps the str alive as long as `self`.
