@@ -820,13 +820,14 @@ def test_exceptions_from_the_input_propagate(config: dict[str, int]) -> None:
 # -- issue 8: linear work everywhere, bounded streams ---------------------------------------------
 
 
-def run_apart(code: str, timeout: float = 60) -> list[str]:
-    """Runs `code` in a fresh interpreter with a generous limit: the quadratic versions of what
-    these tests run took minutes; the linear ones take about a second."""
+def run_apart(code: str, timeout: float = 120) -> list[str]:
+    """Runs `code` in a fresh interpreter (a crash fails the test, not pytest) with a generous
+    limit: the quadratic versions of what the linearity tests run took minutes, the linear ones
+    take about a second. Returns its stdout lines."""
     out = subprocess.run(
         [sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=timeout
     )
-    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.returncode == 0, (out.returncode, out.stderr[-2000:])
     return out.stdout.splitlines()
 
 
@@ -1031,3 +1032,212 @@ def test_pattern_outside_ecma_262_or_the_regex_subset_raises_schema_error(
     assert str(info.value) == (
         f"`pattern` is not a valid regular expression: error: {reason} (at the root)"
     )
+
+
+# -- Python code that could run during a call (issue 8) ---------------------------------------------
+
+
+def test_key_eq_that_frees_the_records_is_never_called() -> None:
+    """Issue 8 item 1: a key whose `__eq__` clears the input list (use after free, a segfault)."""
+    code = r"""
+import satya_adapt as sa
+v = sa.Validator({"type": "object", "properties": {"a": {"type": "integer"}}}, adapt=False)
+calls = []
+class K:
+    def __hash__(s): return hash("a")
+    def __eq__(s, o):
+        global junk
+        calls.append(1)
+        records.clear()
+        junk = [[i] * 8 for i in range(200000)]
+        return False
+for threads in (1, 2):
+    records = [{K(): 1}] + [{"a": "x" * 50 + str(i)} for i in range(5000)]
+    r = v.validate_batch(records, threads=threads)
+    print(threads, len(r.valid), r.valid[:3], sum(r.valid), len(records), calls)
+"""
+    assert run_apart(code) == [
+        "1 5001 [True, False, False] 1 5001 []",
+        "2 5001 [True, False, False] 1 5001 []",
+    ]
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_str_subclass_key_is_read_by_content(config: dict[str, int]) -> None:
+    """Issue 8 item 2: a str subclass key whose `__eq__` raises was taken as a missing property."""
+
+    class S(str):
+        __hash__ = str.__hash__
+
+        def __eq__(self, other: object) -> bool:
+            raise RuntimeError("__eq__ ran")
+
+    v = Validator({"type": "object", "properties": {"a": {"type": "integer"}}}, adapt=False)
+    r = v.validate_batch([{S("a"): "x"}, {S("a"): 1}, {S("b"): "x"}], **config)
+    assert r.valid == [False, True, True]
+    assert errors_of(r) == [(0, "/a", "type", "Expected `integer`, got `string`")]
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_overrides_of_builtin_subclasses_never_run(config: dict[str, int]) -> None:
+    """Containers, numbers and strings are read from their storage: no override runs."""
+    ran: list[str] = []
+
+    def trap(name: str) -> Any:
+        def method(self: Any, *args: Any) -> Any:
+            ran.append(name)
+            raise RuntimeError(name)
+
+        return method
+
+    class D(dict):  # type: ignore[type-arg]
+        __getitem__ = trap("D.__getitem__")
+        __len__ = trap("D.__len__")
+        __iter__ = trap("D.__iter__")
+        get = trap("D.get")
+        keys = trap("D.keys")
+        items = trap("D.items")
+
+    class L(list):  # type: ignore[type-arg]
+        __getitem__ = trap("L.__getitem__")
+        __len__ = trap("L.__len__")
+        __iter__ = trap("L.__iter__")
+
+    class I(int):  # noqa: E742
+        __index__ = trap("I.__index__")
+        __int__ = trap("I.__int__")
+        __float__ = trap("I.__float__")
+        __eq__ = trap("I.__eq__")
+        __hash__ = int.__hash__
+
+    class F(float):
+        __float__ = trap("F.__float__")
+        __index__ = trap("F.__index__")
+
+    class S(str):
+        __str__ = trap("S.__str__")
+        __len__ = trap("S.__len__")
+        __iter__ = trap("S.__iter__")
+        __eq__ = trap("S.__eq__")
+        __hash__ = str.__hash__
+
+    class K:
+        """A key whose hash collides with `name`'s, its `__eq__` armed once the record is built."""
+
+        armed = False
+
+        def __hash__(self) -> int:
+            if K.armed:
+                trap("K.__hash__")(self)
+            return hash("name")
+
+        def __eq__(self, other: object) -> bool:
+            if K.armed:
+                trap("K.__eq__")(self)
+            return False
+
+    record = D(
+        {
+            K(): 1,
+            "name": S("Ada"),
+            "age": I(-1),
+            "score": F(2.5),
+            "tags": L([S("x"), I(1)]),
+            S("other"): F(1.0),
+        }
+    )
+    K.armed = True
+    v = Validator({**PERSON, "additionalProperties": {"type": "number", "maximum": 0}}, adapt=False)
+    r = v.validate_batch([record, D(name=S(""))], **config)
+    assert ran == []
+    assert r.valid == [False, False]
+    assert errors_of(r) == [
+        (0, "/age", "minimum", "Must be >= 0, got -1"),
+        (0, "/tags/1", "type", "Expected `string`, got `integer`"),
+        (0, "", "json", "Object key `<K>` is not a string"),
+        (0, "/other", "maximum", "Must be <= 0, got 1"),
+        (1, "/name", "minLength", "String shorter than 1 character"),
+    ]
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_long_int_key_is_shortened_without_raising(config: dict[str, int]) -> None:
+    """`str()` of an int of more than 4300 digits raises: the key is printed here, shortened."""
+    v = Validator({"type": "object", "additionalProperties": False}, adapt=False)
+    r = v.validate_batch([{10**5000: 1, -(2**70): 2}], **config)
+    assert errors_of(r) == [
+        (0, "", "json", "Object key `<integer of about 5001 digits>` is not a string"),
+        (0, "", "json", "Object key `-1180591620717411303424` is not a string"),
+    ]
+
+
+# -- the thread pool and Ctrl-C (issue 8) -----------------------------------------------------------
+
+
+def test_one_bounded_pool_for_every_threads_value() -> None:
+    """Issue 8 item 6: one pool per distinct `threads` value leaked OS threads without bound."""
+    code = r"""
+import json, os
+import satya_adapt as sa
+v = sa.Validator({"type": "object", "properties": {"a": {"type": "integer"}}}, adapt=False)
+records = [{"a": i} for i in range(63)] + [{"a": "x"}]
+def os_threads(): return len(os.listdir("/proc/self/task"))
+start = os_threads()
+for threads in range(2, 40):
+    v.validate_batch(records, batch_size=64, micro_batch_size=1, threads=threads)
+after = os_threads()
+for threads in (500, 10**6):
+    r = v.validate_batch(records, batch_size=64, micro_batch_size=1, threads=threads)
+    r = v.validate_json(json.dumps(records).encode(), batch_size=64, micro_batch_size=1, threads=threads)
+print(after - start <= len(os.sched_getaffinity(0)), os_threads() == after, r.valid.count(False))
+r = v.validate_batch(records, batch_size=64, micro_batch_size=1, threads=2)
+print(r.valid.count(False), r.stats.tasks)
+"""
+    assert run_apart(code) == ["True True 1", "1 64"]
+
+
+#: One chunk of 2,000,000 records, each compared with 2,000 `enum` options: minutes of work
+#: whatever the machine, so that it cannot end before SIGINT arrives 0.2 s in.
+INTERRUPTED_CALL = r"""
+import json, os, signal, sys
+import satya_adapt as sa
+kind, threads = sys.argv[1], int(sys.argv[2])
+v = sa.Validator({"enum": list(range(1, 2001))}, adapt=False)
+n = 2_000_000
+records = [0] * n
+data = json.dumps(records).encode() if kind == "json" else b"0\n" * n
+config = dict(batch_size=n, micro_batch_size=1024, threads=threads)
+calls = {
+    "dicts": lambda: v.validate_batch(records, **config),
+    "iter_validate": lambda: list(v.iter_validate(iter(records), **config)),
+    "json": lambda: v.validate_json(data, **config),
+    "ndjson": lambda: v.validate_ndjson(data, **config),
+}
+signal.signal(signal.SIGALRM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
+signal.setitimer(signal.ITIMER_REAL, 0.2)
+try:
+    calls[kind]()
+    print("completed")
+except KeyboardInterrupt:
+    print("interrupted")
+r = v.validate_batch([1, 0], threads=threads)
+print(r.valid, r.errors[0].keyword)
+"""
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("kind", ["dicts", "iter_validate", "json", "ndjson"])
+def test_ctrl_c_interrupts_a_long_call(kind: str, threads: int) -> None:
+    """Issue 8 item 7: SIGINT was handled only when the call returned; the validator stays usable.
+
+    The call would run for minutes: a `KeyboardInterrupt` within the time limit came from inside it.
+    """
+    out = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED_CALL, kind, str(threads)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.splitlines() == ["interrupted", "[True, False] enum"]

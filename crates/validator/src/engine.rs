@@ -4,13 +4,23 @@
 //!
 //! Callers (the Python layer, tests) cut their input into chunks; this module
 //! runs a chunk and reports what it held in flight.
+//!
+//! One pool serves every call: it has one thread per usable core, and a call
+//! with `threads = T` keeps at most `min(T, cores)` of them busy.
+//!
+//! A call can be interrupted: the caller passes a hook that the engine calls on
+//! the caller's thread every [`POLL_RECORDS`] records of the direct path and
+//! every [`POLL_INTERVAL`] while it waits for the pool; when the hook says stop,
+//! pool tasks see a flag within [`STOP_RECORDS`] records and the call returns
+//! [`EngineError::Interrupted`] once no task reads the input any more.
 
-use std::collections::HashMap;
+use std::collections::VecDeque;
 use std::ops::Range;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
+use std::time::Duration;
 
-use rayon::prelude::*;
 use rayon::{ThreadPool, ThreadPoolBuilder};
 
 use crate::check;
@@ -37,6 +47,8 @@ pub enum EngineError {
     Panic(String),
     /// The thread pool could not be started.
     Pool(String),
+    /// The caller's interrupt hook asked to stop.
+    Interrupted,
 }
 
 impl std::fmt::Display for EngineError {
@@ -47,6 +59,7 @@ impl std::fmt::Display for EngineError {
                 write!(f, "internal error in the validator (please report it): {m}")
             }
             EngineError::Pool(m) => write!(f, "could not start the thread pool: {m}"),
+            EngineError::Interrupted => write!(f, "interrupted"),
         }
     }
 }
@@ -97,23 +110,43 @@ pub enum OnParseError {
     Fail,
 }
 
-/// The thread pool for `threads` workers, built once and reused.
-pub fn pool(threads: usize) -> Result<Arc<ThreadPool>, EngineError> {
-    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<ThreadPool>>>> = OnceLock::new();
-    let pools = POOLS.get_or_init(|| Mutex::new(HashMap::new()));
-    let mut pools = pools.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(p) = pools.get(&threads) {
+/// Records of the direct path between two calls of the interrupt hook.
+pub const POLL_RECORDS: usize = 64;
+/// How often the caller's thread calls the interrupt hook while it waits for the pool.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(5);
+/// Records a pool task checks between two looks at the stop flag.
+pub const STOP_RECORDS: usize = 16;
+
+/// Cores this process may run on (its CPU affinity and quota), at least 1.
+pub fn usable_cores() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Pool threads a call with `threads` workers keeps busy: at most one per usable core.
+pub fn workers(threads: usize) -> usize {
+    threads.clamp(1, usable_cores())
+}
+
+/// The one thread pool, [`usable_cores`] threads, built on first use.
+pub fn pool() -> Result<Arc<ThreadPool>, EngineError> {
+    static POOL: Mutex<Option<Arc<ThreadPool>>> = Mutex::new(None);
+    let mut pool = POOL.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(p) = pool.as_ref() {
         return Ok(Arc::clone(p));
     }
     let p = ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(move |i| format!("satya-adapt-{threads}-{i}"))
+        .num_threads(usable_cores())
+        .thread_name(|i| format!("satya-adapt-{i}"))
         .build()
         .map_err(|e| EngineError::Pool(e.to_string()))?;
     let p = Arc::new(p);
-    pools.insert(threads, Arc::clone(&p));
+    *pool = Some(Arc::clone(&p));
     Ok(p)
 }
+
+/// The caller's interrupt hook: called on the caller's thread, `true` = stop.
+pub type Interrupt<'a> = &'a mut dyn FnMut() -> bool;
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     payload
@@ -124,41 +157,123 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// Runs `task` over `len` records in tasks of `micro_batch_size` on the pool
-/// (or inline for one thread); outcomes come back in record order.
-fn run_tasks<F>(len: usize, knobs: Knobs, task: F) -> Result<ChunkOutcome, EngineError>
+/// (or inline for one thread, in steps of [`POLL_RECORDS`]); outcomes come back
+/// in record order. `task` stops early, with [`EngineError::Interrupted`], once
+/// the flag it is given is set.
+fn run_tasks<F>(
+    len: usize,
+    knobs: Knobs,
+    interrupt: Interrupt<'_>,
+    task: F,
+) -> Result<ChunkOutcome, EngineError>
 where
-    F: Fn(Range<usize>) -> Result<ChunkOutcome, EngineError> + Sync,
+    F: Fn(Range<usize>, &AtomicBool) -> Result<ChunkOutcome, EngineError> + Sync,
 {
     if len == 0 {
         return Ok(ChunkOutcome::default());
     }
+    let stop = AtomicBool::new(false);
     if knobs.threads <= 1 {
-        let mut out = catch_unwind(AssertUnwindSafe(|| task(0..len)))
-            .map_err(|p| EngineError::Panic(panic_message(&*p)))??;
+        let mut out = ChunkOutcome {
+            valid: Vec::with_capacity(len),
+            ..ChunkOutcome::default()
+        };
+        for start in (0..len).step_by(POLL_RECORDS) {
+            if start > 0 && interrupt() {
+                return Err(EngineError::Interrupted);
+            }
+            let range = start..(start + POLL_RECORDS).min(len);
+            let part = catch_unwind(AssertUnwindSafe(|| task(range, &stop)))
+                .map_err(|p| EngineError::Panic(panic_message(&*p)))??;
+            out.append(part);
+        }
         out.tasks = 1;
         return Ok(out);
     }
     let m = knobs.micro_batch_size.max(1);
     let n_tasks = len.div_ceil(m);
-    let pool = pool(knobs.threads)?;
-    let results: Vec<Result<ChunkOutcome, EngineError>> = catch_unwind(AssertUnwindSafe(|| {
-        pool.install(|| {
-            (0..n_tasks)
-                .into_par_iter()
-                .with_max_len(1)
-                .map(|t| task(t * m..((t + 1) * m).min(len)))
-                .collect()
-        })
+    let pool = pool()?;
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<Result<ChunkOutcome, EngineError>>>> =
+        (0..n_tasks).map(|_| Mutex::new(None)).collect();
+    let mut interrupted = false;
+    let (done, all_done) = mpsc::channel::<()>();
+    catch_unwind(AssertUnwindSafe(|| {
+        pool.in_place_scope(|scope| {
+            for _ in 0..workers(knobs.threads).min(n_tasks) {
+                // Each worker holds a sender: the channel closes when the last one ends.
+                let done = done.clone();
+                let (task, stop, next, slots) = (&task, &stop, &next, &slots);
+                scope.spawn(move |_| {
+                    let _done = done;
+                    while !stop.load(Ordering::Relaxed) {
+                        let t = next.fetch_add(1, Ordering::Relaxed);
+                        if t >= n_tasks {
+                            break;
+                        }
+                        let range = t * m..((t + 1) * m).min(len);
+                        let outcome = catch_unwind(AssertUnwindSafe(|| task(range, stop)))
+                            .map_err(|p| EngineError::Panic(panic_message(&*p)))
+                            .and_then(|r| r);
+                        *slots[t].lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
+                    }
+                });
+            }
+            drop(done);
+            // Wait for the workers, asking the caller whether to stop meanwhile.
+            while let Err(mpsc::RecvTimeoutError::Timeout) = all_done.recv_timeout(POLL_INTERVAL) {
+                if !interrupted && interrupt() {
+                    interrupted = true;
+                    stop.store(true, Ordering::Relaxed);
+                }
+            }
+        });
     }))
     .map_err(|p| EngineError::Panic(panic_message(&*p)))?;
+    if interrupted {
+        return Err(EngineError::Interrupted);
+    }
     let mut out = ChunkOutcome {
         valid: Vec::with_capacity(len),
         ..ChunkOutcome::default()
     };
-    for r in results {
-        out.append(r?);
+    for slot in slots {
+        match slot.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            Some(r) => out.append(r?),
+            None => return Err(EngineError::Panic("a task did not report".to_string())),
+        }
     }
     out.tasks = n_tasks;
+    Ok(out)
+}
+
+/// Checks records in place on the caller's thread (Python objects read with the
+/// GIL held), calling `interrupt` every [`POLL_RECORDS`] records.
+pub fn validate_in_place<R: Record>(
+    schema: &Schema,
+    records: &[R],
+    first_index: usize,
+    interrupt: Interrupt<'_>,
+) -> Result<ChunkOutcome, EngineError> {
+    let mut out = ChunkOutcome {
+        valid: Vec::with_capacity(records.len()),
+        tasks: 1,
+        ..ChunkOutcome::default()
+    };
+    for (step, part) in records.chunks(POLL_RECORDS).enumerate() {
+        if step > 0 && interrupt() {
+            return Err(EngineError::Interrupted);
+        }
+        let first = first_index + step * POLL_RECORDS;
+        catch_unwind(AssertUnwindSafe(|| {
+            for (i, record) in part.iter().enumerate() {
+                let ok = check::validate(schema, record, first + i, &mut out.errors);
+                out.valid.push(ok);
+            }
+        }))
+        .map_err(|p| EngineError::Panic(panic_message(&*p)))?;
+    }
+    out.bytes = out.result_bytes() + std::mem::size_of_val(records);
     Ok(out)
 }
 
@@ -169,13 +284,17 @@ pub fn validate_records<R: Record + Sync>(
     records: &[R],
     first_index: usize,
     knobs: Knobs,
+    interrupt: Interrupt<'_>,
 ) -> Result<ChunkOutcome, EngineError> {
-    let mut out = run_tasks(records.len(), knobs, |range| {
+    let mut out = run_tasks(records.len(), knobs, interrupt, |range, stop| {
         let mut out = ChunkOutcome {
             valid: Vec::with_capacity(range.len()),
             ..ChunkOutcome::default()
         };
         for i in range {
+            if i % STOP_RECORDS == 0 && stop.load(Ordering::Relaxed) {
+                return Err(EngineError::Interrupted);
+            }
             let ok = check::validate(schema, &records[i], first_index + i, &mut out.errors);
             out.valid.push(ok);
         }
@@ -187,12 +306,26 @@ pub fn validate_records<R: Record + Sync>(
 
 type TaskReport = (usize, Result<ChunkOutcome, EngineError>, Vec<Json<'static>>);
 
+/// A queued task: its number, its records, the input index of the first.
+type QueuedTask = (usize, Vec<Json<'static>>, usize);
+
+/// Tasks waiting for a worker, and how many workers drain them.
+#[derive(Default)]
+struct Queue {
+    tasks: VecDeque<QueuedTask>,
+    workers: usize,
+}
+
 /// Checks tasks of records on the pool while the caller prepares the next
 /// ones: for Python dicts, the GIL-holding thread takes task `k + 1` apart while
 /// the pool checks task `k`. Results come back in task order.
 pub struct Pipeline {
     schema: Arc<Schema>,
     pool: Arc<ThreadPool>,
+    /// At most this many pool threads work on this pipeline's tasks.
+    max_workers: usize,
+    queue: Arc<Mutex<Queue>>,
+    stop: Arc<AtomicBool>,
     sender: mpsc::Sender<TaskReport>,
     receiver: mpsc::Receiver<TaskReport>,
     /// Checked records come back to be freed on the caller's thread: freeing
@@ -209,7 +342,10 @@ impl Pipeline {
         let (sender, receiver) = mpsc::channel();
         Ok(Pipeline {
             schema,
-            pool: pool(threads)?,
+            pool: pool()?,
+            max_workers: workers(threads),
+            queue: Arc::default(),
+            stop: Arc::default(),
             sender,
             receiver,
             spent: Vec::new(),
@@ -229,28 +365,71 @@ impl Pipeline {
         let task = self.submitted;
         self.submitted += 1;
         self.outstanding += 1;
-        let schema = Arc::clone(&self.schema);
-        let sender = self.sender.clone();
-        self.pool.spawn(move || {
+        let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        queue.tasks.push_back((task, records, first_index));
+        if queue.workers >= self.max_workers {
+            return;
+        }
+        queue.workers += 1;
+        drop(queue);
+        let (schema, queue, stop, sender) = (
+            Arc::clone(&self.schema),
+            Arc::clone(&self.queue),
+            Arc::clone(&self.stop),
+            self.sender.clone(),
+        );
+        // A worker drains the queue, and ends when it finds it empty.
+        self.pool.spawn(move || loop {
+            let next = {
+                let mut queue = queue.lock().unwrap_or_else(|p| p.into_inner());
+                let next = queue.tasks.pop_front();
+                if next.is_none() {
+                    queue.workers -= 1;
+                }
+                next
+            };
+            let Some((task, records, first_index)) = next else {
+                return;
+            };
             let outcome = catch_unwind(AssertUnwindSafe(|| {
                 let mut out = ChunkOutcome {
                     valid: Vec::with_capacity(records.len()),
                     ..ChunkOutcome::default()
                 };
                 for (i, record) in records.iter().enumerate() {
+                    if i % STOP_RECORDS == 0 && stop.load(Ordering::Relaxed) {
+                        return Err(EngineError::Interrupted);
+                    }
                     let ok = check::validate(&schema, &record, first_index + i, &mut out.errors);
                     out.valid.push(ok);
                 }
-                out
+                Ok(out)
             }))
-            .map_err(|p| EngineError::Panic(panic_message(&*p)));
+            .map_err(|p| EngineError::Panic(panic_message(&*p)))
+            .and_then(|r| r);
             let _ = sender.send((task, outcome, records));
         });
     }
 
-    /// Waits for every task and returns their outcomes in order.
-    pub fn finish(mut self) -> Result<ChunkOutcome, EngineError> {
-        self.wait_all();
+    /// Waits for every task and returns their outcomes in order; calls
+    /// `interrupt` every [`POLL_INTERVAL`] while it waits.
+    pub fn finish(mut self, interrupt: Interrupt<'_>) -> Result<ChunkOutcome, EngineError> {
+        self.received.resize_with(self.submitted, || None);
+        while self.outstanding > 0 {
+            match self.receiver.recv_timeout(POLL_INTERVAL) {
+                Ok(report) => self.receive(report),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if interrupt() {
+                        self.stop.store(true, Ordering::Relaxed);
+                        self.wait_all();
+                        return Err(EngineError::Interrupted);
+                    }
+                }
+                // Every task holds a sender until it has sent; with ours alive this
+                // cannot happen, but never wait forever.
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        }
         let mut out = ChunkOutcome {
             tasks: self.submitted,
             ..ChunkOutcome::default()
@@ -264,17 +443,17 @@ impl Pipeline {
         Ok(out)
     }
 
+    fn receive(&mut self, (task, outcome, records): TaskReport) {
+        self.outstanding -= 1;
+        self.received[task] = Some(outcome);
+        self.spent.push(records);
+    }
+
     fn wait_all(&mut self) {
         self.received.resize_with(self.submitted, || None);
         while self.outstanding > 0 {
             match self.receiver.recv() {
-                Ok((task, outcome, records)) => {
-                    self.outstanding -= 1;
-                    self.received[task] = Some(outcome);
-                    self.spent.push(records);
-                }
-                // Every task holds a sender until it has sent; with ours alive this
-                // cannot happen, but never wait forever.
+                Ok(report) => self.receive(report),
                 Err(_) => break,
             }
         }
@@ -283,7 +462,8 @@ impl Pipeline {
 
 impl Drop for Pipeline {
     fn drop(&mut self) {
-        // Tasks may still read borrowed records: wait for them.
+        // Tasks may still read borrowed records: tell them to stop, and wait.
+        self.stop.store(true, Ordering::Relaxed);
         self.wait_all();
     }
 }
@@ -297,13 +477,17 @@ pub fn validate_spans(
     first_index: usize,
     knobs: Knobs,
     on_parse_error: OnParseError,
+    interrupt: Interrupt<'_>,
 ) -> Result<ChunkOutcome, EngineError> {
-    let mut out = run_tasks(spans.len(), knobs, |range| {
+    let mut out = run_tasks(spans.len(), knobs, interrupt, |range, stop| {
         let mut out = ChunkOutcome {
             valid: Vec::with_capacity(range.len()),
             ..ChunkOutcome::default()
         };
         for i in range {
+            if i % STOP_RECORDS == 0 && stop.load(Ordering::Relaxed) {
+                return Err(EngineError::Interrupted);
+            }
             let span = &spans[i];
             let index = first_index + i;
             let bytes = &input[span.range.clone()];
@@ -401,6 +585,7 @@ mod tests {
                 threads: 1,
             },
             OnParseError::Fail,
+            &mut || false,
         )
         .unwrap();
         assert_eq!(reference.valid.iter().filter(|v| !**v).count(), 42);
@@ -411,8 +596,16 @@ mod tests {
                     micro_batch_size: m,
                     threads,
                 };
-                let out =
-                    validate_spans(&schema, &input, &spans, 0, knobs, OnParseError::Fail).unwrap();
+                let out = validate_spans(
+                    &schema,
+                    &input,
+                    &spans,
+                    0,
+                    knobs,
+                    OnParseError::Fail,
+                    &mut || false,
+                )
+                .unwrap();
                 assert_eq!(out.valid, reference.valid);
                 assert_eq!(out.errors, reference.errors);
                 assert_eq!(
@@ -442,6 +635,7 @@ mod tests {
                 threads: 1,
             },
             OnParseError::Fail,
+            &mut || false,
         )
         .unwrap();
         assert_eq!(out.valid, vec![false]);
@@ -477,6 +671,7 @@ mod tests {
                 threads: 2,
             },
             OnParseError::RecordError,
+            &mut || false,
         )
         .unwrap();
         assert_eq!(out.valid, vec![true, false, true]);
@@ -506,6 +701,7 @@ mod tests {
                 threads: 1,
             },
             OnParseError::Fail,
+            &mut || false,
         )
         .unwrap_err();
         assert!(matches!(err, EngineError::InvalidJson { .. }), "{err:?}");
@@ -531,6 +727,7 @@ mod tests {
                 micro_batch_size: 57,
                 threads: 1,
             },
+            &mut || false,
         )
         .unwrap();
         for m in [1, 4, 57, 100] {
@@ -539,7 +736,7 @@ mod tests {
                 // SAFETY: the documents own their data.
                 unsafe { pipeline.submit(task.to_vec(), 5 + t * m) };
             }
-            let out = pipeline.finish().unwrap();
+            let out = pipeline.finish(&mut || false).unwrap();
             assert_eq!(out.valid, direct.valid);
             assert_eq!(out.errors, direct.errors);
             assert_eq!(out.tasks, 57usize.div_ceil(m));
@@ -548,6 +745,121 @@ mod tests {
         let mut pipeline = Pipeline::new(Arc::clone(&schema), 2).unwrap();
         unsafe { pipeline.submit(docs.clone(), 0) };
         drop(pipeline);
+    }
+
+    #[test]
+    fn one_pool_for_every_threads_value() {
+        let a = pool().unwrap();
+        let b = pool().unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(a.current_num_threads(), usable_cores());
+        assert_eq!(workers(1_000_000), usable_cores());
+        assert_eq!(workers(1), 1);
+    }
+
+    #[test]
+    fn direct_path_asks_every_poll_records() {
+        let schema = Schema::from_json_text(SCHEMA).unwrap();
+        let input = records(2 * POLL_RECORDS + 1);
+        let spans = spans_of_array(&input);
+        let knobs = Knobs {
+            batch_size: spans.len(),
+            micro_batch_size: 1,
+            threads: 1,
+        };
+        let mut calls = 0;
+        let out = validate_spans(
+            &schema,
+            &input,
+            &spans,
+            0,
+            knobs,
+            OnParseError::Fail,
+            &mut || {
+                calls += 1;
+                false
+            },
+        )
+        .unwrap();
+        assert_eq!((out.valid.len(), calls), (2 * POLL_RECORDS + 1, 2));
+        let mut calls = 0;
+        let err = validate_spans(
+            &schema,
+            &input,
+            &spans,
+            0,
+            knobs,
+            OnParseError::Fail,
+            &mut || {
+                calls += 1;
+                true
+            },
+        )
+        .unwrap_err();
+        assert_eq!((err, calls), (EngineError::Interrupted, 1));
+        let docs: Vec<Json> = spans
+            .iter()
+            .map(|s| parse_value(&input[s.range.clone()], MAX_DEPTH).unwrap())
+            .collect();
+        let refs: Vec<&Json> = docs.iter().collect();
+        let mut calls = 0;
+        let err = validate_in_place(&schema, &refs, 0, &mut || {
+            calls += 1;
+            calls == 2
+        })
+        .unwrap_err();
+        assert_eq!((err, calls), (EngineError::Interrupted, 2));
+    }
+
+    #[test]
+    fn pool_tasks_stop_when_interrupted() {
+        // Tasks that would never end on their own: only the stop flag ends them.
+        let knobs = Knobs {
+            batch_size: 8,
+            micro_batch_size: 1,
+            threads: 2,
+        };
+        let mut calls = 0;
+        let err = run_tasks(
+            8,
+            knobs,
+            &mut || {
+                calls += 1;
+                calls == 3
+            },
+            |_, stop| {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(EngineError::Interrupted)
+            },
+        )
+        .unwrap_err();
+        assert_eq!((err, calls), (EngineError::Interrupted, 3));
+    }
+
+    #[test]
+    fn pipeline_tasks_stop_when_interrupted() {
+        let schema = Arc::new(Schema::from_json_text(SCHEMA).unwrap());
+        let input = records(1000);
+        let doc: Vec<Json<'static>> = spans_of_array(&input)
+            .iter()
+            .map(|s| to_owned_json(&parse_value(&input[s.range.clone()], MAX_DEPTH).unwrap()))
+            .collect();
+        let mut pipeline = Pipeline::new(Arc::clone(&schema), 2).unwrap();
+        // Far more work than the first poll leaves time for.
+        for t in 0..200 {
+            // SAFETY: the documents own their data.
+            unsafe { pipeline.submit(doc.clone(), t * 1000) };
+        }
+        let mut calls = 0;
+        let err = pipeline
+            .finish(&mut || {
+                calls += 1;
+                true
+            })
+            .unwrap_err();
+        assert_eq!((err, calls), (EngineError::Interrupted, 1));
     }
 
     fn to_owned_json(d: &Json<'_>) -> Json<'static> {
@@ -586,6 +898,7 @@ mod tests {
                 micro_batch_size: 3,
                 threads: 2,
             },
+            &mut || false,
         )
         .unwrap();
         let b = validate_spans(
@@ -599,6 +912,7 @@ mod tests {
                 threads: 1,
             },
             OnParseError::Fail,
+            &mut || false,
         )
         .unwrap();
         assert_eq!(a.valid, b.valid);

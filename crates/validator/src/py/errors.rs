@@ -1,7 +1,7 @@
 //! `RecordError` for Python, and raising the exceptions of `satya_adapt.errors`.
 
 use pyo3::basic::CompareOp;
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
 use crate::engine::EngineError;
@@ -98,5 +98,6 @@ pub fn engine_error(py: Python<'_>, e: EngineError) -> PyErr {
     match e {
         EngineError::InvalidJson { .. } => satya_error(py, "InputError", e.to_string()),
         EngineError::Panic(_) | EngineError::Pool(_) => PyRuntimeError::new_err(e.to_string()),
+        EngineError::Interrupted => PyKeyboardInterrupt::new_err(()),
     }
 }

@@ -16,6 +16,9 @@ fn _validator(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<errors::PyRecordError>()?;
     m.add_class::<sources::ChunkIter>()?;
     m.add("MAX_DEPTH", MAX_DEPTH)?;
+    // Ctrl-C is looked for on the main thread only (the only one that runs signal handlers).
+    let main = m.py().import("threading")?.call_method0("main_thread")?;
+    let _ = sources::MAIN_THREAD.set(main.getattr("ident")?.extract()?);
     // Recorded in archives' provenance: timings of a debug build mean nothing.
     m.add(
         "BUILD_PROFILE",

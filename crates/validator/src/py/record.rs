@@ -3,8 +3,18 @@
 //! references) for the thread pool.
 //!
 //! [`PyObj`] is a borrowed pointer: checks run with the GIL held and call no
-//! Python code (no `__repr__`, no `__eq__`, no `__getitem__` overrides), so
-//! nothing can change or free the objects under it while a record is checked.
+//! Python code, so nothing can change or free the objects under it while a
+//! record is checked. Every read below keeps it so:
+//! - containers are read from their storage (`PyDict_Next`, `PyList_GET_ITEM`):
+//!   no `__len__`, `__iter__` or `__getitem__` override of a subclass runs;
+//! - a dict is searched by hash only when all its keys are exact `str` (the
+//!   comparisons are then CPython's own); otherwise its entries are scanned and
+//!   str keys (subclasses included) compared by content: no key's `__eq__` or
+//!   `__hash__` runs;
+//! - numbers are read from `int`/`float` storage (no `__index__`, `__float__`);
+//!   strings from their code points (no `__str__`);
+//! - nothing raises: an exception allocated mid-record could start the garbage
+//!   collector, which runs `__del__` methods and weakref callbacks.
 
 use std::borrow::Cow;
 use std::ffi::CStr;
@@ -17,6 +27,7 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
+use crate::engine::{Interrupt, POLL_RECORDS};
 use crate::schema::{Additional, Node, ObjectChecks, Schema};
 use crate::value::{EntryKey, Json, Kind, Number, Record, MAX_DEPTH};
 
@@ -34,12 +45,6 @@ impl<'a> PyObj<'a> {
             ptr: unsafe { NonNull::new_unchecked(obj.as_ptr()) },
             _borrow: PhantomData,
         }
-    }
-
-    /// # Safety
-    /// `ptr` is a live object that outlives `'a`.
-    pub unsafe fn from_ptr(ptr: *mut ffi::PyObject) -> Self {
-        Self::borrowed(ptr)
     }
 
     /// # Safety
@@ -67,11 +72,17 @@ impl<'a> PyObj<'a> {
     /// A printable form of a key that is not a str, made without running Python code.
     fn key_repr(self) -> String {
         let ptr = self.as_ptr();
-        // SAFETY: type checks and `str()` of exact builtin ints and floats run no user code.
+        // SAFETY: type checks and `str()` of exact builtin floats, bools and None run
+        // no user code and cannot fail; ints are formatted here (`str()` of a long
+        // int raises, and a long one is shortened).
         unsafe {
-            let exact_number =
-                ffi::PyLong_CheckExact(ptr) != 0 || ffi::PyFloat_CheckExact(ptr) != 0;
-            if exact_number || ffi::PyBool_Check(ptr) != 0 || ptr == ffi::Py_None() {
+            if ffi::PyLong_CheckExact(ptr) != 0 {
+                return shorten(number_of(ptr).to_string());
+            }
+            if ffi::PyFloat_CheckExact(ptr) != 0
+                || ffi::PyBool_Check(ptr) != 0
+                || ptr == ffi::Py_None()
+            {
                 let s = ffi::PyObject_Str(ptr);
                 if !s.is_null() {
                     let text = Bound::from_owned_ptr(Python::assume_gil_acquired(), s);
@@ -139,10 +150,38 @@ fn kind_of(ptr: *mut ffi::PyObject) -> Kind {
     }
 }
 
+/// Whether a str holds a lone surrogate, read from its code points: asking
+/// CPython for its UTF-8 would raise.
+#[inline]
+fn has_surrogates(ptr: *mut ffi::PyObject) -> bool {
+    // SAFETY: `ptr` is a str (checked by the caller); its data holds
+    // `PyUnicode_GET_LENGTH` code points of `PyUnicode_KIND` bytes each.
+    unsafe {
+        if ffi::PyUnicode_IS_ASCII(ptr) != 0 {
+            return false;
+        }
+        let n = ffi::PyUnicode_GET_LENGTH(ptr) as usize;
+        let data = ffi::PyUnicode_DATA(ptr);
+        let surrogate = |c: u32| (0xD800..=0xDFFF).contains(&c);
+        match ffi::PyUnicode_KIND(ptr) {
+            ffi::PyUnicode_2BYTE_KIND => std::slice::from_raw_parts(data.cast::<u16>(), n)
+                .iter()
+                .any(|&c| surrogate(u32::from(c))),
+            ffi::PyUnicode_4BYTE_KIND => std::slice::from_raw_parts(data.cast::<u32>(), n)
+                .iter()
+                .any(|&c| surrogate(c)),
+            _ => false,
+        }
+    }
+}
+
 /// The UTF-8 of a Python str, borrowed from the object's cached buffer;
 /// `None` for a str with lone surrogates.
 #[inline]
 fn utf8<'a>(ptr: *mut ffi::PyObject) -> Option<&'a str> {
+    if has_surrogates(ptr) {
+        return None;
+    }
     let mut size: ffi::Py_ssize_t = 0;
     // SAFETY: `ptr` is a str (checked by the caller); the buffer lives as long as the object.
     unsafe {
@@ -154,6 +193,34 @@ fn utf8<'a>(ptr: *mut ffi::PyObject) -> Option<&'a str> {
         let bytes = std::slice::from_raw_parts(data.cast::<u8>(), size as usize);
         Some(std::str::from_utf8_unchecked(bytes))
     }
+}
+
+/// At most 40 characters of a printed value, then `...` and its length.
+fn shorten(text: String) -> String {
+    if text.chars().count() <= 48 {
+        return text;
+    }
+    let head: String = text.chars().take(40).collect();
+    format!("{head}... ({} characters)", text.chars().count())
+}
+
+/// Whether every key of a dict is an exact `str`: a hash lookup of a str in it
+/// then compares strs only, and runs no Python code.
+#[inline]
+fn only_exact_str_keys(dict: *mut ffi::PyObject) -> bool {
+    let mut pos: ffi::Py_ssize_t = 0;
+    let mut key: *mut ffi::PyObject = std::ptr::null_mut();
+    let mut value: *mut ffi::PyObject = std::ptr::null_mut();
+    let str_type = std::ptr::addr_of_mut!(ffi::PyUnicode_Type);
+    // SAFETY: `dict` is a dict; PyDict_Next reads its storage and runs no Python code.
+    unsafe {
+        while ffi::PyDict_Next(dict, &mut pos, &mut key, &mut value) != 0 {
+            if ffi::Py_TYPE(key) != str_type {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 fn number_of(ptr: *mut ffi::PyObject) -> Number {
@@ -280,10 +347,23 @@ impl<'a> Record for PyObj<'a> {
         found
     }
     fn object_lookup(&self, checks: &ObjectChecks, found: &mut [Option<Self>]) {
+        if !only_exact_str_keys(self.as_ptr()) {
+            // A hash lookup would call the `__eq__` of a key of another type (or of a
+            // str subclass) whose hash collides: scan, comparing str keys by content.
+            let _ = self.for_each_dict_entry(|k, v| {
+                if kind_of(k.as_ptr()) == Kind::String {
+                    if let Some(i) = utf8(k.as_ptr()).and_then(|key| checks.find(key)) {
+                        found[i] = Some(v);
+                    }
+                }
+                ControlFlow::Continue(())
+            });
+            return;
+        }
         let keys = interned_keys(checks);
         for (slot, key) in found.iter_mut().zip(keys) {
-            // SAFETY: a str key's hash and equality run no Python code; the value is
-            // borrowed from the dict.
+            // SAFETY: every key is an exact str: the lookup compares strs and runs no
+            // Python code; the value is borrowed from the dict.
             let value = unsafe { ffi::PyDict_GetItemWithError(self.as_ptr(), key.as_ptr()) };
             if value.is_null() {
                 unsafe { ffi::PyErr_Clear() };
@@ -366,16 +446,25 @@ impl Compact {
         }
     }
 
-    /// Takes apart one task's records. The documents borrow strings that `self`
-    /// keeps alive: `self` must outlive them.
-    pub fn take_apart(&mut self, records: &[PyObj<'_>], schema: &Schema) -> Vec<Json<'static>> {
-        let docs: Vec<Json<'static>> = records
-            .iter()
-            .map(|r| self.convert(*r, Guide::Node(&schema.root), 0))
-            .collect();
+    /// Takes apart one task's records, calling `interrupt` every
+    /// [`POLL_RECORDS`] records (`None`: it said stop). The documents borrow
+    /// strings that `self` keeps alive: `self` must outlive them.
+    pub fn take_apart(
+        &mut self,
+        records: &[PyObj<'_>],
+        schema: &Schema,
+        interrupt: Interrupt<'_>,
+    ) -> Option<Vec<Json<'static>>> {
+        let mut docs: Vec<Json<'static>> = Vec::with_capacity(records.len());
+        for (i, r) in records.iter().enumerate() {
+            if i > 0 && i % POLL_RECORDS == 0 && interrupt() {
+                return None;
+            }
+            docs.push(self.convert(*r, Guide::Node(&schema.root), 0));
+        }
         self.bytes += docs.capacity() * std::mem::size_of::<Json>()
             + records.len() * std::mem::size_of::<usize>();
-        docs
+        Some(docs)
     }
 
     /// Borrows the UTF-8 of a str and keeps the str alive as long as `self`.

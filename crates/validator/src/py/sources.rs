@@ -4,18 +4,16 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use pyo3::exceptions::PyRuntimeError;
+use pyo3::exceptions::PyKeyboardInterrupt;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyIterator, PyList, PyTuple};
 
 use super::errors::{engine_error, satya_error, PyRecordError};
 use super::record::{Compact, PyObj};
-use crate::check;
-use crate::engine::{self, ChunkOutcome, Knobs, OnParseError, Span};
+use crate::engine::{self, ChunkOutcome, EngineError, Knobs, OnParseError, Span, POLL_INTERVAL};
 use crate::schema::Schema;
 use crate::stream::{ArrayChunker, NdjsonChunker, NdjsonReader, RecordTooLong};
 
@@ -127,6 +125,76 @@ fn read_error(what: &str, e: std::io::Error) -> String {
     }
 }
 
+/// Ctrl-C during a call: Python's signal handlers run between records, and
+/// what they raise (`KeyboardInterrupt`) stops the call.
+pub struct Signals {
+    /// Whether this call runs on the main thread, the only one that runs signal
+    /// handlers.
+    main_thread: bool,
+    last: Instant,
+    raised: Option<PyErr>,
+}
+
+impl Signals {
+    fn new() -> Self {
+        Signals {
+            main_thread: on_main_thread(),
+            last: Instant::now(),
+            raised: None,
+        }
+    }
+
+    /// With the GIL held, between records: runs pending signal handlers.
+    fn check(&mut self, py: Python<'_>) -> bool {
+        match py.check_signals() {
+            Ok(()) => false,
+            Err(e) => {
+                self.raised = Some(e);
+                true
+            }
+        }
+    }
+
+    /// With the GIL released: takes it back at most every [`POLL_INTERVAL`], on
+    /// the main thread only, to run pending signal handlers.
+    fn check_released(&mut self) -> bool {
+        if !self.main_thread || self.last.elapsed() < POLL_INTERVAL {
+            return false;
+        }
+        let stop = Python::with_gil(|py| self.check(py));
+        self.last = Instant::now();
+        stop
+    }
+
+    /// The exception for an engine error: what a signal handler raised, for an interrupt.
+    fn error(&mut self, py: Python<'_>, e: EngineError) -> PyErr {
+        match e {
+            EngineError::Interrupted => self
+                .raised
+                .take()
+                .unwrap_or_else(|| PyKeyboardInterrupt::new_err(())),
+            e => engine_error(py, e),
+        }
+    }
+}
+
+extern "C" {
+    /// CPython's identifier of the calling thread (`threading.get_ident()`).
+    fn PyThread_get_thread_ident() -> std::os::raw::c_ulong;
+}
+
+/// `threading.main_thread().ident`, learnt when the module is imported.
+pub static MAIN_THREAD: OnceLock<u64> = OnceLock::new();
+
+/// Whether the caller is Python's main thread (asked without running Python
+/// code, which would run pending signal handlers); `true` when unknown.
+#[allow(clippy::useless_conversion)] // `c_ulong` is 32 bits on Windows
+fn on_main_thread() -> bool {
+    // SAFETY: a plain query of the calling thread's identifier.
+    let me = u64::from(unsafe { PyThread_get_thread_ident() });
+    MAIN_THREAD.get().is_none_or(|main| *main == me)
+}
+
 /// One validate call in progress.
 pub struct Run {
     schema: Arc<Schema>,
@@ -134,6 +202,7 @@ pub struct Run {
     knobs: Knobs,
     next_index: usize,
     done: bool,
+    signals: Signals,
 }
 
 /// A chunk's outcome with the index of its first record.
@@ -151,6 +220,7 @@ impl Run {
             knobs,
             next_index: 0,
             done: false,
+            signals: Signals::new(),
         }
     }
 
@@ -185,6 +255,7 @@ impl Run {
         let knobs = self.knobs;
         let schema_arc = &self.schema;
         let schema = &**schema_arc;
+        let signals = &mut self.signals;
         match &mut self.source {
             Source::List { list, pos } => {
                 let list = list.bind(py);
@@ -193,14 +264,17 @@ impl Run {
                     return Ok(None);
                 }
                 let end = (*pos + b).min(items.len());
-                // SAFETY: the items are borrowed from the list, which nothing can change
-                // while this chunk runs: the GIL is held and no Python code is called.
-                let records: Vec<PyObj<'_>> = items[*pos..end]
+                // Strong references: a signal handler run between records may change
+                // the list.
+                // SAFETY: the items are live objects of the list, read with the GIL held
+                // before any Python code runs.
+                let held: Vec<Bound<'_, PyAny>> = items[*pos..end]
                     .iter()
-                    .map(|p| unsafe { PyObj::from_ptr(*p) })
+                    .map(|p| unsafe { Bound::from_borrowed_ptr(py, *p) })
                     .collect();
+                let records: Vec<PyObj<'_>> = held.iter().map(PyObj::new).collect();
                 *pos = end;
-                validate_objects(py, schema_arc, &records, first, knobs).map(Some)
+                validate_objects(py, schema_arc, &records, first, knobs, signals).map(Some)
             }
             Source::Iter { iter } => {
                 let iter = iter.bind(py);
@@ -215,7 +289,7 @@ impl Run {
                     return Ok(None);
                 }
                 let records: Vec<PyObj<'_>> = owned.iter().map(PyObj::new).collect();
-                validate_objects(py, schema_arc, &records, first, knobs).map(Some)
+                validate_objects(py, schema_arc, &records, first, knobs, signals).map(Some)
             }
             Source::JsonArray { chunker, bytes } => {
                 let spans = chunker.next_chunk(b).map_err(|e| {
@@ -230,6 +304,7 @@ impl Run {
                     knobs,
                     OnParseError::Fail,
                     0,
+                    signals,
                 )
             }
             Source::NdjsonBytes { chunker, bytes } => {
@@ -245,29 +320,40 @@ impl Run {
                     knobs,
                     OnParseError::RecordError,
                     0,
+                    signals,
                 )
             }
             Source::NdjsonFile { reader, file } => {
-                let result = py.allow_threads(|| -> Result<Option<ChunkOutcome>, String> {
-                    let spans = reader
-                        .next_chunk(b, &mut |buf| file.read(buf))
-                        .map_err(|e| read_error("cannot read NDJSON file", e))?;
-                    if spans.is_empty() {
-                        return Ok(None);
+                // A read failure or an engine error.
+                let result = py.allow_threads(
+                    || -> Result<Option<ChunkOutcome>, Result<String, EngineError>> {
+                        let spans = reader
+                            .next_chunk(b, &mut |buf| file.read(buf))
+                            .map_err(|e| Ok(read_error("cannot read NDJSON file", e)))?;
+                        if spans.is_empty() {
+                            return Ok(None);
+                        }
+                        let mut out = engine::validate_spans(
+                            schema,
+                            reader.buffer(),
+                            &spans,
+                            first,
+                            knobs,
+                            OnParseError::RecordError,
+                            &mut || signals.check_released(),
+                        )
+                        .map_err(Err)?;
+                        out.bytes += reader.held_bytes();
+                        Ok(Some(out))
+                    },
+                );
+                result.map_err(|e| match e {
+                    Err(EngineError::Interrupted) => signals.error(py, EngineError::Interrupted),
+                    Ok(m) => satya_error(py, "InputError", m),
+                    Err(e) => {
+                        satya_error(py, "InputError", format!("cannot read NDJSON file: {e}"))
                     }
-                    let mut out = engine::validate_spans(
-                        schema,
-                        reader.buffer(),
-                        &spans,
-                        first,
-                        knobs,
-                        OnParseError::RecordError,
-                    )
-                    .map_err(|e| format!("cannot read NDJSON file: {e}"))?;
-                    out.bytes += reader.held_bytes();
-                    Ok(Some(out))
-                });
-                result.map_err(|e| satya_error(py, "InputError", e))
+                })
             }
             Source::NdjsonReader { reader, obj } => {
                 let obj = obj.bind(py);
@@ -312,6 +398,7 @@ impl Run {
                     knobs,
                     OnParseError::RecordError,
                     held,
+                    signals,
                 )?;
                 Ok(out)
             }
@@ -329,13 +416,18 @@ fn validate_bytes(
     knobs: Knobs,
     mode: OnParseError,
     held: usize,
+    signals: &mut Signals,
 ) -> PyResult<Option<ChunkOutcome>> {
     if spans.is_empty() {
         return Ok(None);
     }
     let mut out = py
-        .allow_threads(|| engine::validate_spans(schema, input, spans, first, knobs, mode))
-        .map_err(|e| engine_error(py, e))?;
+        .allow_threads(|| {
+            engine::validate_spans(schema, input, spans, first, knobs, mode, &mut || {
+                signals.check_released()
+            })
+        })
+        .map_err(|e| signals.error(py, e))?;
     out.bytes += held;
     Ok(Some(out))
 }
@@ -348,25 +440,12 @@ fn validate_objects(
     records: &[PyObj<'_>],
     first: usize,
     knobs: Knobs,
+    signals: &mut Signals,
 ) -> PyResult<ChunkOutcome> {
     let refs_bytes = std::mem::size_of_val(records);
     if knobs.threads <= 1 {
-        let out = catch_unwind(AssertUnwindSafe(|| {
-            let mut out = ChunkOutcome {
-                valid: Vec::with_capacity(records.len()),
-                tasks: 1,
-                ..ChunkOutcome::default()
-            };
-            for (i, record) in records.iter().enumerate() {
-                let ok = check::validate(schema, record, first + i, &mut out.errors);
-                out.valid.push(ok);
-            }
-            out
-        }));
-        let mut out = out.map_err(|_| {
-            PyRuntimeError::new_err("internal error in the validator (please report it)")
-        })?;
-        out.bytes = out.result_bytes() + refs_bytes;
+        let out = engine::validate_in_place(schema, records, first, &mut || signals.check(py))
+            .map_err(|e| signals.error(py, e))?;
         // Between chunks, let other Python threads run.
         py.allow_threads(|| ());
         return Ok(out);
@@ -377,13 +456,17 @@ fn validate_objects(
         .map_err(|e| engine_error(py, e))?;
     let m = knobs.micro_batch_size.max(1);
     for (t, task) in records.chunks(m).enumerate() {
-        let docs = compact.take_apart(task, schema);
+        let docs = match compact.take_apart(task, schema, &mut || signals.check(py)) {
+            Some(docs) if !signals.check(py) => docs,
+            // Dropping the pipeline stops its tasks and waits for them.
+            _ => return Err(signals.error(py, EngineError::Interrupted)),
+        };
         // SAFETY: the documents borrow strings kept alive by `compact`, which is
         // dropped after `finish` (or after the pipeline's drop) has waited for them.
         unsafe { pipeline.submit(docs, first + t * m) };
     }
-    let out = py.allow_threads(move || pipeline.finish());
-    let mut out = out.map_err(|e| engine_error(py, e))?;
+    let out = py.allow_threads(|| pipeline.finish(&mut || signals.check_released()));
+    let mut out = out.map_err(|e| signals.error(py, e))?;
     out.bytes = out.result_bytes() + compact.bytes + refs_bytes;
     drop(compact);
     Ok(out)
