@@ -14,7 +14,11 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 from . import _validator
 from .errors import SchemaError
 
-__all__ = ["Schema", "Field"]
+__all__ = ["Schema", "Field", "MAX_SCHEMA_DEPTH"]
+
+#: How deeply a schema document may nest objects and arrays (the root is level 1); the Rust
+#: compiler holds the same limit for JSON text.
+MAX_SCHEMA_DEPTH = 100
 
 _SCALARS: Dict[Any, str] = {
     str: "string",
@@ -159,6 +163,28 @@ def _type_to_json_schema(tp: Any) -> Dict[str, Any]:
     return {"type": name}
 
 
+def _depth_exceeds(doc: Any, limit: int) -> bool:
+    """Whether the dicts and lists (or tuples) of ``doc`` nest deeper than ``limit`` (no
+    recursion, so any depth is answered; a container met twice is counted once)."""
+    stack = [(doc, 1)]
+    seen = set()
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, Mapping):
+            children: Any = value.values()
+        elif isinstance(value, (list, tuple)):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def _spec_to_json_schema(spec: Any) -> Dict[str, Any]:
     if isinstance(spec, Field):
         return spec.to_json_schema()
@@ -206,6 +232,8 @@ class Schema:
 
     def _init(self, doc: Any) -> None:
         self._json_schema = doc
+        if _depth_exceeds(doc, MAX_SCHEMA_DEPTH):
+            raise SchemaError(f"the schema is nested deeper than {MAX_SCHEMA_DEPTH} levels")
         try:
             text = json.dumps(doc, allow_nan=False)
         except (TypeError, ValueError) as exc:

@@ -821,3 +821,82 @@ def test_exceptions_from_the_input_propagate(config: dict[str, int]) -> None:
 
     with pytest.raises(InputError, match="^the NDJSON file object must be opened in binary mode$"):
         v.validate_ndjson(TextLater(), **config)
+
+
+# -- issue 8: messages and exceptions that tell the truth ---------------------------------------
+
+
+def nested_schema(depth: int) -> dict[str, Any]:
+    """A schema whose objects nest `depth` levels (`items` in `items`)."""
+    doc: dict[str, Any] = {}
+    for _ in range(depth - 1):
+        doc = {"items": doc}
+    return doc
+
+
+@pytest.mark.parametrize("depth", [101, 128, 600, 5000, 100_000])
+def test_a_schema_nested_beyond_the_limit_is_one_schema_error(depth: int) -> None:
+    """Before: "recursion limit exceeded" from the JSON reader past 127 levels, a raw
+    RecursionError from `json.dumps` near 1000."""
+    from satya_adapt import Schema, SchemaError
+    from satya_adapt.schema import MAX_SCHEMA_DEPTH
+    from satya_adapt._validator import CompiledSchema
+
+    assert MAX_SCHEMA_DEPTH == 100
+    expected = "the schema is nested deeper than 100 levels"
+    doc = nested_schema(depth)
+    with pytest.raises(SchemaError) as info:
+        Validator(doc)
+    assert str(info.value) == expected
+    with pytest.raises(SchemaError) as info:
+        Schema.from_json_schema(doc)
+    assert str(info.value) == expected
+    text = '{"items":' * (depth - 1) + "{}" + "}" * (depth - 1)
+    with pytest.raises(SchemaError) as info:
+        CompiledSchema(text)
+    assert str(info.value) == expected
+    lists = [[]]
+    for _ in range(depth - 1):
+        lists = [lists]
+    with pytest.raises(SchemaError) as info:
+        Validator({"enum": lists[0]})
+    assert str(info.value) == expected
+
+
+def test_a_schema_at_the_depth_limit_compiles() -> None:
+    v = Validator(nested_schema(100), adapt=False)
+    assert v.validate_batch([[[]], 1]).valid == [True, True]
+    deepest: Any = 1
+    for _ in range(99):
+        deepest = [deepest]
+    assert v.validate_batch([deepest]).valid == [True]
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_count_bounds_beyond_any_array_are_stated_as_written(config: dict[str, int]) -> None:
+    """Before: "Array has fewer than 18446744073709551615 items" for `minItems` 2**64."""
+    v = Validator(
+        {
+            "type": "object",
+            "properties": {"a": {"minItems": 2**64}, "o": {"minProperties": 10**30}},
+        },
+        adapt=False,
+    )
+    expected = [
+        (0, "/a", "minItems", "Array has fewer than 18446744073709551616 items"),
+        (0, "/o", "minProperties", "Object has fewer than 1000000000000000000000000000000 properties"),
+    ]
+    record = {"a": [1, 2], "o": {"x": 1}}
+    assert errors_of(v.validate_batch([record], **config)) == expected
+    for r in all_json_paths(v, [record], config):
+        assert errors_of(r) == expected
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_an_empty_enum_says_nothing_is_allowed(config: dict[str, int]) -> None:
+    """Before: "Expected one of " (an empty list)."""
+    v = Validator({"type": "object", "properties": {"a": {"enum": []}}}, adapt=False)
+    expected = [(0, "/a", "enum", "No value is allowed: `enum` is empty")]
+    assert errors_of(v.validate_batch([{"a": 1}, {}], **config)) == expected
+    for r in all_json_paths(v, [{"a": 1}, {}], config):
+        assert errors_of(r) == expected
