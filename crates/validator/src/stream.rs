@@ -1,33 +1,67 @@
 //! Cutting byte inputs into chunks of at most `batch_size` record spans:
 //! a JSON array or NDJSON in memory (zero copy), or NDJSON from any reader
 //! with a buffer that holds one chunk of lines plus one read block.
+//!
+//! Every input may open with one UTF-8 byte order mark (some editors write
+//! it); it is skipped, and byte offsets in messages still count it.
 
 use std::io;
+use std::ops::Range;
 
 use memchr::memchr;
 
 use crate::engine::Span;
 use crate::json::{ArrayElements, JsonError, NdjsonLines};
 
+/// The UTF-8 byte order mark.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// `input` without the byte order mark it may start with.
+pub fn skip_bom(input: &[u8]) -> &[u8] {
+    input.strip_prefix(BOM).unwrap_or(input)
+}
+
+/// The span of NDJSON line `line` at `range` of `input`, without the byte
+/// order mark that may open the first line; `None` when only blanks are left.
+fn line_without_bom(input: &[u8], line: usize, mut range: Range<usize>) -> Option<Range<usize>> {
+    if line == 0 && input[range.clone()].starts_with(BOM) {
+        range.start += BOM.len();
+        if input[range.clone()].iter().all(u8::is_ascii_whitespace) {
+            return None;
+        }
+    }
+    Some(range)
+}
+
 /// The elements of a JSON array in memory, `batch_size` at a time.
 pub struct ArrayChunker<'a> {
     elements: ArrayElements<'a>,
+    /// Bytes of the byte order mark skipped before the array.
+    skipped: usize,
 }
 
 impl<'a> ArrayChunker<'a> {
     pub fn new(input: &'a [u8]) -> Self {
+        let body = skip_bom(input);
         ArrayChunker {
-            elements: ArrayElements::new(input),
+            elements: ArrayElements::new(body),
+            skipped: input.len() - body.len(),
         }
     }
 
-    /// The next spans; empty at the end of the array.
+    /// The next spans (offsets in the whole input); empty at the end of the array.
     pub fn next_chunk(&mut self, batch_size: usize) -> Result<Vec<Span>, JsonError> {
         let mut spans = Vec::with_capacity(batch_size.min(1 << 16));
         while spans.len() < batch_size {
             match self.elements.next() {
-                Some(Ok(range)) => spans.push(Span { range, line: 0 }),
-                Some(Err(e)) => return Err(e),
+                Some(Ok(range)) => spans.push(Span {
+                    range: range.start + self.skipped..range.end + self.skipped,
+                    line: 0,
+                }),
+                Some(Err(mut e)) => {
+                    e.offset += self.skipped;
+                    return Err(e);
+                }
                 None => break,
             }
         }
@@ -38,20 +72,25 @@ impl<'a> ArrayChunker<'a> {
 /// The records of NDJSON in memory, `batch_size` at a time.
 pub struct NdjsonChunker<'a> {
     lines: NdjsonLines<'a>,
+    input: &'a [u8],
 }
 
 impl<'a> NdjsonChunker<'a> {
     pub fn new(input: &'a [u8]) -> Self {
         NdjsonChunker {
             lines: NdjsonLines::new(input),
+            input,
         }
     }
 
     pub fn next_chunk(&mut self, batch_size: usize) -> Vec<Span> {
+        let input = self.input;
         self.lines
             .by_ref()
+            .filter_map(|(line, range)| {
+                line_without_bom(input, line, range).map(|range| Span { range, line })
+            })
             .take(batch_size)
-            .map(|(line, range)| Span { range, line })
             .collect()
     }
 }
@@ -135,9 +174,12 @@ impl NdjsonReader {
         Ok(spans)
     }
 
-    fn push_line(&mut self, mut range: std::ops::Range<usize>, spans: &mut Vec<Span>) {
+    fn push_line(&mut self, mut range: Range<usize>, spans: &mut Vec<Span>) {
         if range.end > range.start && self.buf[range.end - 1] == b'\r' {
             range.end -= 1;
+        }
+        if self.line == 0 && self.buf[range.clone()].starts_with(BOM) {
+            range.start += BOM.len();
         }
         if !self.buf[range.clone()].iter().all(u8::is_ascii_whitespace) {
             spans.push(Span {
@@ -221,6 +263,50 @@ mod tests {
         }
         assert_eq!(total, 100_000);
         assert!(peak <= 3 * READ_BLOCK, "peak {peak}");
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_skipped() {
+        let data = b"\xEF\xBB\xBF{\"a\":1}\n\xEF\xBB\xBF2\n";
+        let mut read = reader_over(data, 2);
+        let mut reader = NdjsonReader::new(Vec::new());
+        let spans = reader.next_chunk(10, &mut read).unwrap();
+        let got: Vec<&[u8]> = spans
+            .iter()
+            .map(|s| &reader.buffer()[s.range.clone()])
+            .collect();
+        // Only the stream's first bytes are a byte order mark; later ones are data.
+        assert_eq!(got, [&b"{\"a\":1}"[..], &b"\xEF\xBB\xBF2"[..]]);
+        let spans = NdjsonChunker::new(data).next_chunk(10);
+        let got: Vec<&[u8]> = spans.iter().map(|s| &data[s.range.clone()]).collect();
+        assert_eq!(got, [&b"{\"a\":1}"[..], &b"\xEF\xBB\xBF2"[..]]);
+        // A first line holding nothing but the mark is blank.
+        let data = b"\xEF\xBB\xBF \n1\n";
+        let spans = NdjsonChunker::new(data).next_chunk(10);
+        assert_eq!(spans.iter().map(|s| s.line).collect::<Vec<_>>(), [1]);
+        let mut read = reader_over(data, 1);
+        let mut reader = NdjsonReader::new(Vec::new());
+        let spans = reader.next_chunk(10, &mut read).unwrap();
+        assert_eq!(spans.iter().map(|s| s.line).collect::<Vec<_>>(), [1]);
+
+        let data = b"\xEF\xBB\xBF[1, [2]]";
+        let spans = ArrayChunker::new(data).next_chunk(10).unwrap();
+        let got: Vec<&[u8]> = spans.iter().map(|s| &data[s.range.clone()]).collect();
+        assert_eq!(got, [&b"1"[..], &b"[2]"[..]]);
+        // Offsets in errors count the mark.
+        let e = ArrayChunker::new(b"\xEF\xBB\xBF[1,,2]")
+            .next_chunk(10)
+            .unwrap_err();
+        assert_eq!(
+            e.offset,
+            ArrayChunker::new(b"   [1,,2]")
+                .next_chunk(10)
+                .unwrap_err()
+                .offset
+        );
+        assert!(ArrayChunker::new(b"\xEF\xBB\xBF\xEF\xBB\xBF[1]")
+            .next_chunk(10)
+            .is_err());
     }
 
     #[test]
