@@ -827,6 +827,51 @@ def test_exceptions_from_the_input_propagate(config: dict[str, int]) -> None:
 # -- issue 8: messages and exceptions that tell the truth ---------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("knob", "value", "message"),
+    [
+        ("batch_size", 2**64, "`batch_size` must be between 1 and 4294967296, got 18446744073709551616"),
+        ("batch_size", 2**32 + 1, "`batch_size` must be between 1 and 4294967296, got 4294967297"),
+        ("micro_batch_size", 0, "`micro_batch_size` must be between 1 and 4294967296, got 0"),
+        ("threads", 1025, "`threads` must be between 1 and 1024, got 1025"),
+        ("threads", -(2**70), "`threads` must be between 1 and 1024, got -1180591620717411303424"),
+        (
+            "batch_size",
+            10**60,
+            "`batch_size` must be between 1 and 4294967296, got 1000000000000000000000000000000000000000... (61 digits)",
+        ),
+        pytest.param(
+            "batch_size",
+            10**5000,
+            "`batch_size` must be between 1 and 4294967296, got a number of more than 3000 digits",
+            id="batch_size-10**5000",
+        ),
+        ("threads", "2", "`threads` must be an int, got str"),
+    ],
+)
+def test_knobs_out_of_range_name_the_range(knob: str, value: Any, message: str) -> None:
+    """Before: `batch_size=2**64` raised OverflowError from the bindings."""
+    v = Validator({"type": "object"}, adapt=False)
+    calls = [
+        lambda **kw: v.validate_batch([{}], **kw),
+        lambda **kw: v.validate_json(b"[{}]", **kw),
+        lambda **kw: v.validate_ndjson(b"{}\n", **kw),
+        lambda **kw: list(v.iter_validate([{}], **kw)),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError) as info:
+            call(**{knob: value})
+        assert type(info.value) is ValueError
+        assert str(info.value) == message
+
+
+def test_knobs_at_their_bounds_run() -> None:
+    v = Validator({"type": "object"}, adapt=False)
+    r = v.validate_batch([{}, 1], batch_size=2**32, micro_batch_size=2**32, threads=1024)
+    assert r.valid == [True, False]
+    assert (r.config.batch_size, r.config.micro_batch_size, r.config.threads) == (2**32, 2**32, 1024)
+
+
 def nested_schema(depth: int) -> dict[str, Any]:
     """A schema whose objects nest `depth` levels (`items` in `items`)."""
     doc: dict[str, Any] = {}
@@ -1091,3 +1136,38 @@ def test_dev_stdin_is_read_as_a_stream() -> None:
     )
     assert proc.stderr == b""
     assert proc.stdout == b"[True, False, True] ['Expected `object`, got `array`']\n"
+
+
+def test_an_archive_too_large_is_refused_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: a 1 GB file named by SATYA_ADAPT_ARCHIVE was read whole (1 GB resident) and
+    then refused as malformed."""
+    import tracemalloc
+    import warnings
+
+    from satya_adapt import ArchiveError, ArchiveWarning
+    from satya_adapt import archive as A
+
+    assert A.MAX_ARCHIVE_BYTES == 64 << 20
+    big = tmp_path / "big.json"
+    with open(big, "wb") as f:
+        f.truncate(1 << 30)  # sparse: costs no disk
+    tracemalloc.start()
+    try:
+        with pytest.raises(ArchiveError) as info:
+            A.load_archive(big)
+        monkeypatch.setenv("SATYA_ADAPT_ARCHIVE", str(big))
+        v = Validator({"type": "object"})
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert v.validate_batch([{}]).valid == [True]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    message = f"{big}: the archive is larger than 64 MiB (1073741824 bytes)"
+    assert str(info.value) == message
+    assert [(w.category, str(w.message)) for w in caught] == [
+        (ArchiveWarning, f"archive unusable, the heuristic chooses batch configurations: {message}")
+    ]
+    assert peak < 16 << 20  # nothing of the file was read
