@@ -909,6 +909,23 @@ def test_a_schema_nested_beyond_the_limit_is_one_schema_error(depth: int) -> Non
     assert str(info.value) == expected
 
 
+@pytest.mark.parametrize("depth", [60, 300, 3000])
+def test_a_pythonic_schema_nested_beyond_the_limit_is_one_schema_error(depth: int) -> None:
+    """Before: a RecursionError from the field conversion past ~250 levels."""
+    from satya_adapt import Field, Schema, SchemaError
+
+    fields: Any = {"x": int}
+    for _ in range(depth):
+        fields = {"a": fields}
+    items: Any = Field(int)
+    for _ in range(depth * 2):
+        items = Field(list, items=items)
+    for make in (lambda: Schema(fields), lambda: Schema({"a": items})):
+        with pytest.raises(SchemaError) as info:
+            make()
+        assert str(info.value) == "the schema is nested deeper than 100 levels"
+
+
 def test_a_schema_at_the_depth_limit_compiles() -> None:
     v = Validator(nested_schema(100), adapt=False)
     assert v.validate_batch([[[]], 1]).valid == [True, True]
