@@ -60,6 +60,7 @@ __all__ = [
     "feature_unit",
     "hardware_class",
     "load_archive",
+    "MAX_ARCHIVE_BYTES",
     "point",
     "provenance_here",
     "quantize",
@@ -88,6 +89,9 @@ FEATURES = (
 KEEP_DEFAULT = "keep_default"
 #: Environment variable naming the archive to use when ``Validator(archive=...)`` is not given.
 ENV_VAR = "SATYA_ADAPT_ARCHIVE"
+#: The largest archive file read (64 MiB; the shipped one is about 0.3 MiB): a larger file is
+#: refused by its size, before it is read.
+MAX_ARCHIVE_BYTES = 64 << 20
 #: Quantization of the sampled features: steps per octave of ``1 + value``.
 QUANT_STEPS_PER_OCTAVE = 4
 
@@ -301,14 +305,27 @@ def decode_archive(data: Union[bytes, str], source: str = "<archive>") -> Archiv
 def load_archive(path: Union[str, os.PathLike[str], Any]) -> ArchiveFile:
     """Reads and decodes the archive at ``path`` (a path or an ``importlib.resources`` file)."""
     try:
-        if hasattr(path, "read_bytes"):
-            data = path.read_bytes()
-        else:
+        if isinstance(path, (str, os.PathLike)):
             with open(os.fspath(path), "rb") as f:
-                data = f.read()
+                data = _read_limited(f, str(path))
+        else:  # an importlib.resources file: the shipped archive
+            data = path.read_bytes()
     except OSError as exc:
         raise ArchiveError(f"{path}: cannot read the archive: {exc.strerror or exc}") from None
     return decode_archive(data, str(path))
+
+
+def _read_limited(f: Any, name: str) -> bytes:
+    """The bytes of an archive file opened as ``f``, refused above :data:`MAX_ARCHIVE_BYTES`
+    by its size before it is read (and by what is read, for a file that does not know its size)."""
+    size = os.fstat(f.fileno()).st_size
+    limit = f"the archive is larger than {MAX_ARCHIVE_BYTES >> 20} MiB"
+    if size > MAX_ARCHIVE_BYTES:
+        raise ArchiveError(f"{name}: {limit} ({size} bytes)")
+    data: bytes = f.read(MAX_ARCHIVE_BYTES + 1)
+    if len(data) > MAX_ARCHIVE_BYTES:
+        raise ArchiveError(f"{name}: {limit}")
+    return data
 
 
 def check_archive(archive: ArchiveFile, source: str = "<archive>") -> None:
@@ -516,7 +533,7 @@ def sync_shipped_archive(source: Optional[Union[str, os.PathLike[str]]] = None) 
     src = os.fspath(source) if source is not None else repo_archive_path()
     try:
         with open(src, "rb") as f:
-            data = f.read()
+            data = _read_limited(f, src)
     except OSError as exc:
         raise ArchiveError(f"{src}: cannot read the archive: {exc.strerror or exc}") from None
     decode_archive(data, src)

@@ -18,13 +18,15 @@ import os
 import shlex
 import shutil
 import signal
+import stat
 import sys
 import time
 import warnings
 from collections.abc import Sequence
 from typing import IO, Any, Callable
 
-from ._argtypes import non_negative_int, positive_int
+from ._argtypes import bounded_int, non_negative_int, positive_int
+from .config import KNOB_MAX
 from .errors import InputError, SatyaAdaptError
 
 __all__ = ["build_parser", "main"]
@@ -244,30 +246,17 @@ def open_data(path: str, input_kind: str) -> Data:
     """Opens DATA (a path, or ``-`` for standard input) as a JSON array or NDJSON.
 
     ``input_kind`` ``"auto"`` reads the first non-whitespace byte: ``[`` is a JSON array,
-    anything else NDJSON. JSON arrays are read whole into memory; NDJSON is streamed.
+    anything else NDJSON. JSON arrays are read whole into memory; NDJSON is streamed. A path
+    that is not a regular file (a FIFO, ``/dev/stdin``) is read as a stream, as ``-`` is.
     """
     if path == "-":
-        raw = sys.stdin.buffer
-        name = "<stdin>"
-        head = b""
-        kind = None if input_kind == "auto" else input_kind
-        if kind is None:
-            while True:
-                block = raw.read1(_SNIFF_BYTES) if hasattr(raw, "read1") else raw.read(_SNIFF_BYTES)
-                if not block:
-                    break
-                head += block
-                kind = _sniff_kind(head)
-                if kind is not None:
-                    break
-            kind = kind or "ndjson"
-        if kind == "json":
-            data = head + raw.read()
-            return Data(name, "json", _strip_bom(data), len(data), input_kind == "auto")
-        return Data(name, "ndjson", _PrefixedReader(head, raw), None, input_kind == "auto")
+        return _open_stream(sys.stdin.buffer, "<stdin>", input_kind)
     try:
-        if os.path.isdir(path):
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
             raise CliError(f"cannot read {path}: it is a directory")
+        if not stat.S_ISREG(mode):
+            return _open_stream(open(path, "rb"), path, input_kind)
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
             kind = None if input_kind == "auto" else input_kind
@@ -281,27 +270,67 @@ def open_data(path: str, input_kind: str) -> Data:
                 kind = _sniff_kind(head)
             if kind == "json":
                 data = head + f.read()
-                return Data(path, "json", _strip_bom(data), size, input_kind == "auto")
+                return Data(path, "json", data, size, input_kind == "auto")
     except OSError as exc:
         raise CliError(f"cannot read {_os_error_text(exc, path)}") from None
     return Data(path, "ndjson", path, size, input_kind == "auto")
 
 
-def _strip_bom(data: bytes) -> bytes:
-    return data.removeprefix(_BOM)
+def _open_stream(raw: Any, name: str, input_kind: str) -> Data:
+    """DATA from a binary stream: the first bytes tell the kind, the engine reads them first."""
+    head = b""
+    kind = None if input_kind == "auto" else input_kind
+    if kind is None:
+        while True:
+            block = raw.read1(_SNIFF_BYTES) if hasattr(raw, "read1") else raw.read(_SNIFF_BYTES)
+            if not block:
+                break
+            head += block
+            kind = _sniff_kind(head)
+            if kind is not None:
+                break
+        kind = kind or "ndjson"
+    if kind == "json":
+        data = head + raw.read()
+        return Data(name, "json", data, len(data), input_kind == "auto")
+    return Data(name, "ndjson", _PrefixedReader(head, raw), None, input_kind == "auto")
+
+
+_JSON_TYPES = {list: "an array", str: "a string", int: "a number", float: "a number"}
 
 
 def load_schema(path: str) -> Any:
-    """The JSON Schema document in the file at ``path`` (parsed, not yet compiled)."""
+    """The JSON Schema document in the file at ``path`` (parsed, not yet compiled): a JSON
+    object or boolean in UTF-8 (one leading byte order mark is skipped)."""
+    from .schema import MAX_SCHEMA_DEPTH
+
     try:
         with open(path, "rb") as f:
-            text = f.read()
+            raw = f.read()
     except OSError as exc:
         raise CliError(f"cannot read the schema {_os_error_text(exc, path)}") from None
     try:
-        return json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CliError(
+            f"the schema {path} is not UTF-8 text: {exc.reason} at byte {exc.start}"
+        ) from None
+    if not text.strip():
+        raise CliError(f"the schema {path} is empty")
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
         raise CliError(f"the schema {path} is not valid JSON: {_one_line(exc)}") from None
+    except RecursionError:
+        raise CliError(
+            f"invalid schema {path}: the schema is nested deeper than {MAX_SCHEMA_DEPTH} levels"
+        ) from None
+    if not isinstance(document, (dict, bool)):
+        kind = "null" if document is None else _JSON_TYPES.get(type(document), "a number")
+        raise CliError(
+            f"invalid schema {path}: a JSON Schema is an object or a boolean, got {kind}"
+        )
+    return document
 
 
 def _make_validator(args: argparse.Namespace, adapt: bool = True) -> Any:
@@ -1339,9 +1368,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-adapt", action="store_true", help="use the default configuration (no selection)"
     )
-    p.add_argument("--batch-size", type=positive_int, metavar="B", help="records per chunk")
-    p.add_argument("--micro-batch-size", type=positive_int, metavar="M", help="records per pool task")
-    p.add_argument("--threads", type=positive_int, metavar="T", help="pool threads")
+    for flag, name, meta, text in (
+        ("--batch-size", "batch_size", "B", "records per chunk"),
+        ("--micro-batch-size", "micro_batch_size", "M", "records per pool task"),
+        ("--threads", "threads", "T", "pool threads"),
+    ):
+        high = KNOB_MAX[name]
+        p.add_argument(flag, type=bounded_int(1, high), metavar=meta, help=f"{text} (1 to {high})")
     p.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
     p.set_defaults(func=cmd_validate)
 

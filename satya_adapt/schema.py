@@ -14,7 +14,11 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 from . import _validator
 from .errors import SchemaError
 
-__all__ = ["Schema", "Field"]
+__all__ = ["Schema", "Field", "MAX_SCHEMA_DEPTH"]
+
+#: How deeply a schema document may nest objects and arrays (the root is level 1); the Rust
+#: compiler holds the same limit for JSON text.
+MAX_SCHEMA_DEPTH = 100
 
 _SCALARS: Dict[Any, str] = {
     str: "string",
@@ -103,10 +107,10 @@ class Field:
         }
         self.constraints = {k: v for k, v in given.items() if v is not None}
 
-    def to_json_schema(self) -> Dict[str, Any]:
-        out = _type_to_json_schema(self.type)
+    def to_json_schema(self, _depth: int = 1) -> Dict[str, Any]:
+        out = _type_to_json_schema(self.type, _depth)
         if self.items is not None:
-            out["items"] = _spec_to_json_schema(self.items)
+            out["items"] = _spec_to_json_schema(self.items, _depth + 1)
         for name, value in self.constraints.items():
             out[_CONSTRAINTS[name]] = value
         if self.enum is not None:
@@ -123,17 +127,20 @@ class Field:
         return f"Field({', '.join(parts)})"
 
 
-def _type_to_json_schema(tp: Any) -> Dict[str, Any]:
+def _type_to_json_schema(tp: Any, depth: int) -> Dict[str, Any]:
+    """The JSON Schema of a field type at nesting level ``depth`` (every level is at least one
+    level of the document, so past :data:`MAX_SCHEMA_DEPTH` the document is too deep)."""
+    if depth > MAX_SCHEMA_DEPTH:
+        raise SchemaError(f"the schema is nested deeper than {MAX_SCHEMA_DEPTH} levels")
     if tp is Any:
         return {}
     if isinstance(tp, Schema):
         return dict(tp.json_schema)
     if isinstance(tp, Mapping):
-        nested: Dict[str, Any] = Schema(tp).json_schema
-        return nested
+        return _fields_to_json_schema(tp, depth)
     origin = typing.get_origin(tp)
     if origin is Union:
-        members = [_type_to_json_schema(a) for a in typing.get_args(tp)]
+        members = [_type_to_json_schema(a, depth) for a in typing.get_args(tp)]
         if all(set(m) == {"type"} for m in members):
             types: List[str] = []
             for m in members:
@@ -147,10 +154,10 @@ def _type_to_json_schema(tp: Any) -> Dict[str, Any]:
         args = typing.get_args(tp)
         out: Dict[str, Any] = {"type": "array"}
         if origin is tuple and args and args[-1] is not Ellipsis:
-            out["prefixItems"] = [_spec_to_json_schema(a) for a in args]
+            out["prefixItems"] = [_spec_to_json_schema(a, depth + 1) for a in args]
             out["items"] = False
         elif args:
-            out["items"] = _spec_to_json_schema(args[0])
+            out["items"] = _spec_to_json_schema(args[0], depth + 1)
         return out
     try:
         name = _SCALARS[tp]
@@ -159,10 +166,61 @@ def _type_to_json_schema(tp: Any) -> Dict[str, Any]:
     return {"type": name}
 
 
-def _spec_to_json_schema(spec: Any) -> Dict[str, Any]:
+def _depth_exceeds(doc: Any, limit: int) -> bool:
+    """Whether the dicts and lists (or tuples) of ``doc`` nest deeper than ``limit`` (no
+    recursion, so any depth is answered; a container met twice is counted once)."""
+    stack = [(doc, 1)]
+    seen = set()
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, Mapping):
+            children: Any = value.values()
+        elif isinstance(value, (list, tuple)):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _spec_to_json_schema(spec: Any, depth: int) -> Dict[str, Any]:
     if isinstance(spec, Field):
-        return spec.to_json_schema()
-    return _type_to_json_schema(spec)
+        return spec.to_json_schema(depth)
+    return _type_to_json_schema(spec, depth)
+
+
+def _fields_to_json_schema(
+    fields: Mapping[str, Any],
+    depth: int,
+    *,
+    additional_properties: bool = True,
+    min_properties: Optional[int] = None,
+    max_properties: Optional[int] = None,
+) -> Dict[str, Any]:
+    """The JSON Schema document of an object whose fields are ``fields``, at level ``depth``."""
+    properties: Dict[str, Any] = {}
+    required: List[str] = []
+    for name, spec in fields.items():
+        if not isinstance(name, str):
+            raise SchemaError(f"field names must be str, got {name!r}")
+        properties[name] = _spec_to_json_schema(spec, depth + 1)
+        if not (isinstance(spec, Field) and not spec.required):
+            required.append(name)
+    doc: Dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        doc["required"] = required
+    if not additional_properties:
+        doc["additionalProperties"] = False
+    if min_properties is not None:
+        doc["minProperties"] = min_properties
+    if max_properties is not None:
+        doc["maxProperties"] = max_properties
+    return doc
 
 
 class Schema:
@@ -185,27 +243,19 @@ class Schema:
     ) -> None:
         if not isinstance(fields, Mapping):
             raise TypeError(f"`fields` must be a mapping of names to types, got {type(fields).__name__}")
-        properties: Dict[str, Any] = {}
-        required: List[str] = []
-        for name, spec in fields.items():
-            if not isinstance(name, str):
-                raise SchemaError(f"field names must be str, got {name!r}")
-            properties[name] = _spec_to_json_schema(spec)
-            if not (isinstance(spec, Field) and not spec.required):
-                required.append(name)
-        doc: Dict[str, Any] = {"type": "object", "properties": properties}
-        if required:
-            doc["required"] = required
-        if not additional_properties:
-            doc["additionalProperties"] = False
-        if min_properties is not None:
-            doc["minProperties"] = min_properties
-        if max_properties is not None:
-            doc["maxProperties"] = max_properties
+        doc = _fields_to_json_schema(
+            fields,
+            1,
+            additional_properties=additional_properties,
+            min_properties=min_properties,
+            max_properties=max_properties,
+        )
         self._init(doc)
 
     def _init(self, doc: Any) -> None:
         self._json_schema = doc
+        if _depth_exceeds(doc, MAX_SCHEMA_DEPTH):
+            raise SchemaError(f"the schema is nested deeper than {MAX_SCHEMA_DEPTH} levels")
         try:
             text = json.dumps(doc, allow_nan=False)
         except (TypeError, ValueError) as exc:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 import os
-from typing import Any, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
+import stat
+from typing import IO, Any, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 from .config import DEFAULT_CONFIGURATION, BatchConfig, check_knob
 from .errors import InputError
@@ -105,11 +106,15 @@ class Validator:
         once that many bytes of it are read, so a stream without newlines ends too.
         """
         limit = self._max_record_bytes(max_record_bytes)
-        source, prefix = _ndjson_source(source)
-        config = self._config(
-            lambda: self._core.profile_ndjson(source, prefix), batch_size, micro_batch_size, threads
-        )
-        return _result(self._core.validate_ndjson(source, prefix, *config[:3], limit), config)
+        src, prefix, opened = _ndjson_source(source)
+        try:
+            config = self._config(
+                lambda: self._core.profile_ndjson(src, prefix), batch_size, micro_batch_size, threads
+            )
+            return _result(self._core.validate_ndjson(src, prefix, *config[:3], limit), config)
+        finally:
+            if opened is not None:
+                opened.close()
 
     def iter_validate(
         self,
@@ -140,11 +145,18 @@ class Validator:
             )
             chunks = self._core.iter_json(data, *config[:3])
         elif kind == "ndjson":
-            src, prefix = _ndjson_source(source)
-            config = self._config(
-                lambda: self._core.profile_ndjson(src, prefix), batch_size, micro_batch_size, threads
-            )
-            chunks = self._core.iter_ndjson(src, prefix, *config[:3], limit)
+            src, prefix, opened = _ndjson_source(source)
+            try:
+                config = self._config(
+                    lambda: self._core.profile_ndjson(src, prefix), batch_size, micro_batch_size, threads
+                )
+                chunks = self._core.iter_ndjson(src, prefix, *config[:3], limit)
+                for raw in chunks:
+                    yield _result(raw, config)
+            finally:
+                if opened is not None:
+                    opened.close()
+            return
         else:
             raise ValueError(f"`input_kind` must be 'dicts', 'json' or 'ndjson', got {input_kind!r}")
         for raw in chunks:
@@ -161,8 +173,12 @@ class Validator:
         if kind == "json":
             return Profile(*self._core.profile_json(_json_bytes(source)))
         if kind == "ndjson":
-            src, prefix = _ndjson_source(source)
-            return Profile(*self._core.profile_ndjson(src, prefix))
+            src, prefix, opened = _ndjson_source(source)
+            try:
+                return Profile(*self._core.profile_ndjson(src, prefix))
+            finally:
+                if opened is not None:
+                    opened.close()
         raise ValueError(f"`input_kind` must be 'dicts', 'json' or 'ndjson', got {input_kind!r}")
 
     def explain(self, source: Any, *, input_kind: Optional[str] = None) -> Any:
@@ -267,29 +283,68 @@ def _check_max_record_bytes(value: Any) -> int:
     return value
 
 
-def _ndjson_source(source: Any) -> Tuple[Any, bytes]:
+def _ndjson_source(source: Any) -> Tuple[Any, bytes, Optional[IO[bytes]]]:
     """Normalises an NDJSON source to bytes, a path str, or a binary reader, plus a read-ahead
-    prefix (already consumed from a reader, for profile detection; the engine reads it first)."""
+    prefix (already consumed from a reader, for profile detection; the engine reads it first),
+    plus the file this function opened (the caller closes it).
+
+    A path to a regular file is read by the engine; a path to anything else that can be read
+    (a FIFO, a character device such as ``/dev/stdin``) is opened here and read as a stream.
+    """
     if isinstance(source, bytes):
-        return source, b""
+        return source, b"", None
     if isinstance(source, (bytearray, memoryview)):
-        return bytes(source), b""
+        return bytes(source), b"", None
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
         if not isinstance(path, str):
             path = os.fsdecode(path)
-        if not os.path.isfile(path):
-            raise InputError(f"no such NDJSON file: {path!r}")
-        return path, b""
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
+            raise InputError(f"no such NDJSON file: {path!r}") from None
+        except OSError as exc:
+            raise InputError(f"cannot open NDJSON file {path!r}: {exc.strerror or exc}") from None
+        if stat.S_ISREG(mode):
+            return path, b"", None
+        if stat.S_ISDIR(mode):
+            raise InputError(f"cannot read NDJSON file {path!r}: it is a directory")
+        try:
+            stream = open(path, "rb")
+        except OSError as exc:
+            raise InputError(f"cannot open NDJSON file {path!r}: {exc.strerror or exc}") from None
+        try:
+            return stream, _read_prefix(stream.read), stream
+        except BaseException:
+            stream.close()
+            raise
     read = getattr(source, "read", None)
     if read is None:
         raise TypeError(
             f"`source` must be NDJSON bytes, a path or a binary file object, got {type(source).__name__}"
         )
+    return source, _read_prefix(read), None
+
+
+def _read_prefix(read: Any) -> bytes:
+    """The first bytes of a binary stream, read with its ``read``; the engine's rules for what
+    ``read`` returns (any bytes-like object; ``None`` and ``str`` are refused)."""
     prefix = read(PROFILE_PREFIX_BYTES)
+    if isinstance(prefix, bytes):
+        return prefix
+    if prefix is None:
+        raise InputError(
+            "`read()` of the NDJSON file object returned None (a non-blocking stream with no"
+            " data ready); pass a blocking binary stream"
+        )
     if isinstance(prefix, str):
         raise TypeError("`source` must be opened in binary mode ('rb'), not text mode")
-    return source, bytes(prefix)
+    try:
+        return bytes(memoryview(prefix))
+    except TypeError:
+        raise TypeError(
+            f"`read()` of the NDJSON file object must return bytes, got {type(prefix).__name__}"
+        ) from None
 
 
 def _guess_kind(source: Any) -> str:

@@ -757,8 +757,9 @@ def test_misuse_raises_clear_exceptions(tmp_path: Path) -> None:
         v.validate_ndjson(io.StringIO("{}\n"))
     with pytest.raises(InputError, match="^no such NDJSON file: "):
         v.validate_ndjson(tmp_path / "missing.ndjson")
-    with pytest.raises(InputError, match="^no such NDJSON file: "):
+    with pytest.raises(InputError) as info:
         v.validate_ndjson(str(tmp_path))
+    assert str(info.value) == f"cannot read NDJSON file {str(tmp_path)!r}: it is a directory"
     with pytest.raises(
         TypeError, match="^`items` must be an iterable of records, got str; use validate_json"
     ):
@@ -1010,7 +1011,7 @@ def test_pattern_over_the_size_cap_raises_schema_error() -> None:
     with pytest.raises(SchemaError) as info:
         Validator({"pattern": "a" * 1000 + r"\w{1,100000}"}, adapt=False)
     assert str(info.value) == (
-        f"`pattern` `{'a' * 40}... (1012 chars)` is too large: it compiles to more than"
+        f"`pattern` `{'a' * 40}... (1012 characters)` is too large: it compiles to more than"
         " 1048576 bytes (at the root)"
     )
 
@@ -1241,3 +1242,373 @@ def test_ctrl_c_interrupts_a_long_call(kind: str, threads: int) -> None:
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.splitlines() == ["interrupted", "[True, False] enum"]
+
+
+# -- issue 8: messages and exceptions that tell the truth ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("knob", "value", "message"),
+    [
+        ("batch_size", 2**64, "`batch_size` must be between 1 and 4294967296, got 18446744073709551616"),
+        ("batch_size", 2**32 + 1, "`batch_size` must be between 1 and 4294967296, got 4294967297"),
+        ("micro_batch_size", 0, "`micro_batch_size` must be between 1 and 4294967296, got 0"),
+        ("threads", 2**32 + 1, "`threads` must be between 1 and 4294967296, got 4294967297"),
+        (
+            "threads",
+            -(2**70),
+            "`threads` must be between 1 and 4294967296, got -1180591620717411303424",
+        ),
+        (
+            "batch_size",
+            10**60,
+            "`batch_size` must be between 1 and 4294967296, got 1000000000000000000000000000000000000000... (61 digits)",
+        ),
+        pytest.param(
+            "batch_size",
+            10**5000,
+            "`batch_size` must be between 1 and 4294967296, got a number of more than 3000 digits",
+            id="batch_size-10**5000",
+        ),
+        ("threads", "2", "`threads` must be an int, got str"),
+    ],
+)
+def test_knobs_out_of_range_name_the_range(knob: str, value: Any, message: str) -> None:
+    """Before: `batch_size=2**64` raised OverflowError from the bindings."""
+    v = Validator({"type": "object"}, adapt=False)
+    calls = [
+        lambda **kw: v.validate_batch([{}], **kw),
+        lambda **kw: v.validate_json(b"[{}]", **kw),
+        lambda **kw: v.validate_ndjson(b"{}\n", **kw),
+        lambda **kw: list(v.iter_validate([{}], **kw)),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError) as info:
+            call(**{knob: value})
+        assert type(info.value) is ValueError
+        assert str(info.value) == message
+
+
+def test_knobs_at_their_bounds_run() -> None:
+    v = Validator({"type": "object"}, adapt=False)
+    r = v.validate_batch([{}, 1], batch_size=2**32, micro_batch_size=2**32, threads=2**32)
+    assert r.valid == [True, False]
+    assert (r.config.batch_size, r.config.micro_batch_size, r.config.threads) == (2**32, 2**32, 2**32)
+
+
+def nested_schema(depth: int) -> dict[str, Any]:
+    """A schema whose objects nest `depth` levels (`items` in `items`)."""
+    doc: dict[str, Any] = {}
+    for _ in range(depth - 1):
+        doc = {"items": doc}
+    return doc
+
+
+@pytest.mark.parametrize("depth", [101, 128, 600, 5000, 100_000])
+def test_a_schema_nested_beyond_the_limit_is_one_schema_error(depth: int) -> None:
+    """Before: "recursion limit exceeded" from the JSON reader past 127 levels, a raw
+    RecursionError from `json.dumps` near 1000."""
+    from satya_adapt import Schema, SchemaError
+    from satya_adapt.schema import MAX_SCHEMA_DEPTH
+    from satya_adapt._validator import CompiledSchema
+
+    assert MAX_SCHEMA_DEPTH == 100
+    expected = "the schema is nested deeper than 100 levels"
+    doc = nested_schema(depth)
+    with pytest.raises(SchemaError) as info:
+        Validator(doc)
+    assert str(info.value) == expected
+    with pytest.raises(SchemaError) as info:
+        Schema.from_json_schema(doc)
+    assert str(info.value) == expected
+    text = '{"items":' * (depth - 1) + "{}" + "}" * (depth - 1)
+    with pytest.raises(SchemaError) as info:
+        CompiledSchema(text)
+    assert str(info.value) == expected
+    lists = [[]]
+    for _ in range(depth - 1):
+        lists = [lists]
+    with pytest.raises(SchemaError) as info:
+        Validator({"enum": lists[0]})
+    assert str(info.value) == expected
+
+
+@pytest.mark.parametrize("depth", [60, 300, 3000])
+def test_a_pythonic_schema_nested_beyond_the_limit_is_one_schema_error(depth: int) -> None:
+    """Before: a RecursionError from the field conversion past ~250 levels."""
+    from satya_adapt import Field, Schema, SchemaError
+
+    fields: Any = {"x": int}
+    for _ in range(depth):
+        fields = {"a": fields}
+    items: Any = Field(int)
+    for _ in range(depth * 2):
+        items = Field(list, items=items)
+    for make in (lambda: Schema(fields), lambda: Schema({"a": items})):
+        with pytest.raises(SchemaError) as info:
+            make()
+        assert str(info.value) == "the schema is nested deeper than 100 levels"
+
+
+def test_a_schema_at_the_depth_limit_compiles() -> None:
+    v = Validator(nested_schema(100), adapt=False)
+    assert v.validate_batch([[[]], 1]).valid == [True, True]
+    deepest: Any = 1
+    for _ in range(99):
+        deepest = [deepest]
+    assert v.validate_batch([deepest]).valid == [True]
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_count_bounds_beyond_any_array_are_stated_as_written(config: dict[str, int]) -> None:
+    """Before: "Array has fewer than 18446744073709551615 items" for `minItems` 2**64."""
+    v = Validator(
+        {
+            "type": "object",
+            "properties": {"a": {"minItems": 2**64}, "o": {"minProperties": 10**30}},
+        },
+        adapt=False,
+    )
+    expected = [
+        (0, "/a", "minItems", "Array has fewer than 18446744073709551616 items"),
+        (0, "/o", "minProperties", "Object has fewer than 1000000000000000000000000000000 properties"),
+    ]
+    record = {"a": [1, 2], "o": {"x": 1}}
+    assert errors_of(v.validate_batch([record], **config)) == expected
+    for r in all_json_paths(v, [record], config):
+        assert errors_of(r) == expected
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_an_empty_enum_says_nothing_is_allowed(config: dict[str, int]) -> None:
+    """Before: "Expected one of " (an empty list)."""
+    v = Validator({"type": "object", "properties": {"a": {"enum": []}}}, adapt=False)
+    expected = [(0, "/a", "enum", "No value is allowed: `enum` is empty")]
+    assert errors_of(v.validate_batch([{"a": 1}, {}], **config)) == expected
+    for r in all_json_paths(v, [{"a": 1}, {}], config):
+        assert errors_of(r) == expected
+
+
+class ChunkReader:
+    """A binary reader returning `kind(...)` of each read, optionally more than asked for."""
+
+    def __init__(self, data: bytes, kind: Any = bytes, extra: int = 0) -> None:
+        self.data, self.kind, self.extra, self.pos = data, kind, extra, 0
+
+    def read(self, size: int = -1) -> Any:
+        end = len(self.data) if size < 0 else self.pos + size + self.extra
+        block, self.pos = self.data[self.pos : end], min(end, len(self.data))
+        return self.kind(block)
+
+
+READER_RECORDS = [{"name": "a" * (i % 200), "age": i - 100} for i in range(8000)]
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+@pytest.mark.parametrize(
+    "reader",
+    [
+        pytest.param(lambda d: ChunkReader(d, bytearray), id="bytearray"),
+        pytest.param(lambda d: ChunkReader(d, memoryview), id="memoryview"),
+        pytest.param(lambda d: ChunkReader(d, bytes, extra=100_000), id="more-than-asked"),
+        pytest.param(lambda d: ChunkReader(d, bytearray, extra=7), id="bytearray-more"),
+    ],
+)
+def test_custom_readers_returning_bytes_like_objects(config: dict[str, int], reader: Any) -> None:
+    """Before: a `bytearray`/`memoryview` was told "must be opened in binary mode"; bytes
+    beyond the size asked for were dropped."""
+    v = Validator(PERSON, adapt=False)
+    data = ndjson(READER_RECORDS)
+    assert len(data) > 3 * 256 * 1024  # several reads of the engine's block
+    expected = v.validate_ndjson(data, **config)
+    assert expected.n_invalid == 100 + 39  # age < 0, and an empty name from 200 on
+    for call in (
+        lambda: v.validate_ndjson(reader(data), **config),
+        lambda: _merge(v.iter_validate(reader(data), **config)),
+    ):
+        got = call()
+        assert got.valid == expected.valid
+        assert errors_of(got) == errors_of(expected)
+
+
+class Merged:
+    """The chunks of `iter_validate` as one result (`valid`, `errors`)."""
+
+    def __init__(self, chunks: Any) -> None:
+        self.valid: list[bool] = []
+        self.errors: list[Any] = []
+        for c in chunks:
+            self.valid += c.valid
+            self.errors += c.errors
+
+
+def _merge(chunks: Any) -> Merged:
+    return Merged(chunks)
+
+
+@pytest.mark.parametrize("calls_before_none", [0, 2])
+def test_a_reader_returning_none_is_an_input_error(calls_before_none: int) -> None:
+    """`None` from `read` (a non-blocking stream with no data ready), first or later."""
+
+    class NonBlocking:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def read(self, size: int) -> Any:
+            self.calls += 1
+            return b'{"name": "a"}\n' if self.calls <= calls_before_none else None
+
+    v = Validator(PERSON, adapt=False)
+    with pytest.raises(InputError) as info:
+        v.validate_ndjson(NonBlocking(), batch_size=1)
+    assert str(info.value) == (
+        "`read()` of the NDJSON file object returned None (a non-blocking stream with no data"
+        " ready); pass a blocking binary stream"
+    )
+
+
+@pytest.mark.parametrize("calls_before", [0, 2])
+def test_a_reader_returning_something_else_names_it(calls_before: int) -> None:
+    class Odd:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def read(self, size: int) -> Any:
+            self.calls += 1
+            return b'{"name": "a"}\n' if self.calls <= calls_before else 42
+
+    v = Validator(PERSON, adapt=False)
+    with pytest.raises(TypeError) as info:
+        v.validate_ndjson(Odd(), batch_size=1)
+    assert str(info.value) == "`read()` of the NDJSON file object must return bytes, got int"
+
+
+def test_a_text_reader_is_told_binary_mode() -> None:
+    v = Validator(PERSON, adapt=False)
+    with pytest.raises(TypeError) as info:
+        v.validate_ndjson(io.StringIO('{"name": "a"}\n'))
+    assert str(info.value) == "`source` must be opened in binary mode ('rb'), not text mode"
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_one_leading_byte_order_mark_is_skipped(config: dict[str, int], tmp_path: Path) -> None:
+    """Before: `validate_json` refused a BOM-prefixed array ("expected a JSON array") that the
+    command line accepted; NDJSON made its first line an invalid record."""
+    v = Validator(PERSON, adapt=False)
+    records = [{"name": "a"}, {"name": ""}, {"age": 1}]
+    expected = [
+        (1, "/name", "minLength", "String shorter than 1 character"),
+        (2, "", "required", "Missing required property `name`"),
+    ]
+    array = BOM + json.dumps(records).encode()
+    lines = BOM + ndjson(records)
+    (tmp_path / "r.ndjson").write_bytes(lines)
+    results = [
+        v.validate_json(array, **config),
+        v.validate_json(array.decode("utf-8"), **config),  # str holding U+FEFF first
+        v.validate_ndjson(lines, **config),
+        v.validate_ndjson(tmp_path / "r.ndjson", **config),
+        v.validate_ndjson(io.BytesIO(lines), **config),
+        v.validate_ndjson(ChunkReader(lines, bytes, extra=1), **config),
+        _merge(v.iter_validate(array, **config)),
+    ]
+    for r in results:
+        assert r.valid == [True, False, False]
+        assert errors_of(r) == expected
+    assert v.profile(array).n == 3
+    # Only one mark, and only at the start: a second one is not JSON.
+    with pytest.raises(InputError) as info:
+        v.validate_json(BOM + array)
+    assert str(info.value) == "invalid JSON array: expected a JSON array at byte 3"
+    r = v.validate_ndjson(lines + BOM + b'{"name": "b"}\n', **config)
+    assert r.valid == [True, False, False, False]
+    assert errors_of(r)[-1][:3] == (3, "", "json")
+
+
+def _fifo_with_writer(path: Path, data: bytes) -> threading.Thread:
+    import os
+
+    os.mkfifo(path)
+
+    def write() -> None:
+        with open(path, "wb") as f:
+            f.write(data)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    return writer
+
+
+def test_a_fifo_path_is_read_as_a_stream(tmp_path: Path) -> None:
+    """Before: "no such NDJSON file" for a FIFO; a FIFO read by path was read twice (for the
+    profile, then for validation), so the records of the first read were lost."""
+    v = Validator(PERSON)  # adaptive: the profile reads ahead from the stream
+    data = ndjson(READER_RECORDS)
+    expected = v.validate_ndjson(data, batch_size=1000)
+    for name, call in (
+        ("a.fifo", lambda p: v.validate_ndjson(p)),
+        ("b.fifo", lambda p: v.validate_ndjson(str(p), batch_size=1000)),
+        ("c.fifo", lambda p: _merge(v.iter_validate(p, batch_size=700))),
+    ):
+        writer = _fifo_with_writer(tmp_path / name, data)
+        got = call(tmp_path / name)
+        writer.join(timeout=60)
+        assert len(got.valid) == len(READER_RECORDS)
+        assert got.valid == expected.valid
+        assert errors_of(got) == errors_of(expected)
+
+
+def test_dev_stdin_is_read_as_a_stream() -> None:
+    """Before: "no such NDJSON file: '/dev/stdin'" when standard input is a pipe."""
+    code = (
+        "from satya_adapt import Validator\n"
+        "r = Validator({'type': 'object'}, adapt=False).validate_ndjson('/dev/stdin')\n"
+        "print(r.valid, [e.message for e in r.errors])\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        input=b'{}\n[]\n{"a": 1}\n',
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.stderr == b""
+    assert proc.stdout == b"[True, False, True] ['Expected `object`, got `array`']\n"
+
+
+def test_an_archive_too_large_is_refused_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: a 1 GB file named by SATYA_ADAPT_ARCHIVE was read whole (1 GB resident) and
+    then refused as malformed."""
+    import tracemalloc
+    import warnings
+
+    from satya_adapt import ArchiveError, ArchiveWarning
+    from satya_adapt import archive as A
+
+    assert A.MAX_ARCHIVE_BYTES == 64 << 20
+    big = tmp_path / "big.json"
+    with open(big, "wb") as f:
+        f.truncate(1 << 30)  # sparse: costs no disk
+    tracemalloc.start()
+    try:
+        with pytest.raises(ArchiveError) as info:
+            A.load_archive(big)
+        monkeypatch.setenv("SATYA_ADAPT_ARCHIVE", str(big))
+        v = Validator({"type": "object"})
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert v.validate_batch([{}]).valid == [True]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    message = f"{big}: the archive is larger than 64 MiB (1073741824 bytes)"
+    assert str(info.value) == message
+    assert [(w.category, str(w.message)) for w in caught] == [
+        (ArchiveWarning, f"archive unusable, the heuristic chooses batch configurations: {message}")
+    ]
+    assert peak < 16 << 20  # nothing of the file was read

@@ -954,3 +954,180 @@ def test_archive_merge_refuses_other_hardware(tmp_path: Path) -> None:
     assert message.startswith(
         "cannot merge a.json and b.json: they were measured on different hardware classes"
     )
+
+
+# -- what a new user may feed the command line: one line, exit 2 (issue 8) -----------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [("[1,2]", "an array"), ('"str"', "a string"), ("5", "a number"), ("null", "null")],
+)
+def test_schema_that_is_not_an_object_or_a_boolean(tmp_path: Path, text: str, kind: str) -> None:
+    (tmp_path / "s.json").write_text(text)
+    (tmp_path / "d.ndjson").write_text("{}\n")
+    message = one_error_line(run("validate", "d.ndjson", "--schema", "s.json", cwd=tmp_path))
+    assert message == f"invalid schema s.json: a JSON Schema is an object or a boolean, got {kind}"
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"\xff\xfe{}", "the schema s.json is not UTF-8 text: invalid start byte at byte 0"),
+        (b'{"type": "\xe9"}', "the schema s.json is not UTF-8 text: invalid continuation byte at byte 10"),
+        (b"", "the schema s.json is empty"),
+        (b" \n\t\n", "the schema s.json is empty"),
+        (b"\xef\xbb\xbf", "the schema s.json is empty"),
+        (
+            b'{"items":' * 599 + b"{}" + b"}" * 599,
+            "invalid schema s.json: the schema is nested deeper than 100 levels",
+        ),
+        (
+            b"[" * 100_000 + b"]" * 100_000,
+            "invalid schema s.json: the schema is nested deeper than 100 levels",
+        ),
+    ],
+    ids=["not-utf8", "latin1", "empty", "blank", "only-bom", "deep-600", "deep-100000"],
+)
+def test_schema_file_garbage_is_one_line(tmp_path: Path, content: bytes, expected: str) -> None:
+    (tmp_path / "s.json").write_bytes(content)
+    (tmp_path / "d.ndjson").write_text("{}\n")
+    message = one_error_line(run("validate", "d.ndjson", "--schema", "s.json", cwd=tmp_path))
+    assert message == expected
+
+
+def test_schema_that_is_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "d.ndjson").write_text("{}\n")
+    message = one_error_line(run("validate", "d.ndjson", "--schema", "sub", cwd=tmp_path))
+    assert message == "cannot read the schema sub: Is a directory"
+
+
+def test_schema_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    (tmp_path / "s.json").write_bytes(b'\xef\xbb\xbf{"type": "object"}')
+    (tmp_path / "d.ndjson").write_text("{}\n[]\n")
+    proc = run("validate", "d.ndjson", "--schema", "s.json", "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert json.loads(proc.stdout)["errors"] == [
+        {"index": 1, "path": "", "keyword": "type", "message": "Expected `object`, got `array`"}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["--batch-size", "1" + "0" * 23],
+            "argument --batch-size: expected an integer from 1 to 4294967296,"
+            " got '100000000000000000000000'",
+        ),
+        (
+            ["--batch-size", "1e23"],
+            "argument --batch-size: expected an integer from 1 to 4294967296, got '1e23'",
+        ),
+        (
+            ["--threads", "1" + "0" * 23],
+            "argument --threads: expected an integer from 1 to 4294967296,"
+            " got '100000000000000000000000'",
+        ),
+        (
+            ["--threads", "4294967297"],
+            "argument --threads: expected an integer from 1 to 4294967296, got '4294967297'",
+        ),
+        (["--threads", "0"], "argument --threads: expected an integer from 1 to 4294967296, got '0'"),
+        (
+            ["--micro-batch-size", "-3"],
+            "argument --micro-batch-size: expected an integer from 1 to 4294967296, got '-3'",
+        ),
+        (
+            ["--batch-size", "9" * 100],
+            "argument --batch-size: expected an integer from 1 to 4294967296,"
+            f" got {'9' * 40!r}... (100 characters)",
+        ),
+        (["--errors", "-1"], "argument --errors: expected an integer >= 0, got '-1'"),
+    ],
+)
+def test_knobs_out_of_range_are_usage_errors(
+    files: dict[str, Any], args: list[str], expected: str
+) -> None:
+    proc = run("validate", "good.ndjson", "--schema", "schema.json", *args, cwd=files["dir"])
+    assert one_error_line(proc) == f"validate: {expected} (see 'satya-adapt validate --help')"
+
+
+def test_knobs_at_their_bounds_are_accepted(files: dict[str, Any]) -> None:
+    proc = run(
+        "validate", "good.ndjson", "--schema", "schema.json", "--format", "json",
+        "--batch-size", "4294967296", "--micro-batch-size", "4294967296", "--threads", "4294967296",
+        cwd=files["dir"],
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    config = json.loads(proc.stdout)["config"]
+    assert (config["batch_size"], config["micro_batch_size"], config["threads"]) == (
+        4294967296,
+        4294967296,
+        4294967296,
+    )
+
+
+def test_a_fifo_is_read_as_a_stream(files: dict[str, Any], tmp_path: Path) -> None:
+    """Before: "no such NDJSON file" (and a FIFO's data was read twice: once lost)."""
+    d = files["dir"]
+    data = (d / "mixed.ndjson").read_bytes()
+    fifo = tmp_path / "records.fifo"
+    os.mkfifo(fifo)
+
+    def write() -> None:
+        with open(fifo, "wb") as f:
+            f.write(data)
+
+    import threading
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        proc = run("validate", str(fifo), "--schema", "schema.json", "--format", "json", cwd=d)
+    finally:
+        writer.join(timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    w = files["workload"]
+    assert (doc["data"], doc["input_kind"]) == (str(fifo), "ndjson")
+    assert (doc["records"], doc["invalid"]) == (600, len(w.broken))
+    assert doc["errors"] == errors_of(Validator(w.schema).validate_ndjson(data))[:10]
+
+
+@pytest.mark.parametrize("name", ["mixed.ndjson", "mixed.json"])
+def test_dev_stdin_is_read_as_a_stream(files: dict[str, Any], name: str) -> None:
+    d, w = files["dir"], files["workload"]
+    data = (d / name).read_bytes()
+    proc = run(
+        "validate", "/dev/stdin", "--schema", "schema.json", "--format", "json", cwd=d, stdin=data
+    )
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["data"] == "/dev/stdin"
+    assert doc["input_kind"] == ("json" if name.endswith(".json") else "ndjson")
+    assert (doc["records"], doc["invalid"]) == (600, len(w.broken))
+
+
+@pytest.mark.parametrize("name", ["good.ndjson", "good.json"])
+def test_a_byte_order_mark_is_skipped_as_validate_json_skips_it(
+    files: dict[str, Any], tmp_path: Path, name: str
+) -> None:
+    """Before: the CLI accepted a BOM-prefixed JSON array that `validate_json` refused."""
+    data = b"\xef\xbb\xbf" + (files["dir"] / name).read_bytes()
+    (tmp_path / name).write_bytes(data)
+    schema = str(files["dir"] / "schema.json")
+    proc = run("validate", name, "--schema", schema, "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout
+    assert json.loads(proc.stdout)["records"] == len(files["good"])
+    v = files["validator"]
+    result = v.validate_json(data) if name.endswith(".json") else v.validate_ndjson(data)
+    assert (len(result.valid), result.n_invalid) == (len(files["good"]), 0)
+
+
+def test_an_archive_too_large_is_refused_by_its_size(tmp_path: Path) -> None:
+    with open(tmp_path / "big.json", "wb") as f:
+        f.truncate(A.MAX_ARCHIVE_BYTES + 1)  # sparse: costs no disk
+    message = one_error_line(run("archive", "show", "big.json", cwd=tmp_path))
+    assert message == "big.json: the archive is larger than 64 MiB (67108865 bytes)"

@@ -76,6 +76,9 @@ pub struct ArrayChecks {
     pub prefix_items: Vec<Node>,
     pub items: Option<Box<Node>>,
     pub min_items: Option<usize>,
+    /// The schema's `minItems` when it is beyond `usize::MAX` (then `min_items`
+    /// is `usize::MAX`, which no array reaches), for messages.
+    pub min_items_text: Option<Box<str>>,
     pub max_items: Option<usize>,
     pub unique_items: bool,
 }
@@ -107,6 +110,8 @@ pub struct ObjectChecks {
     pub n_required: usize,
     pub additional: Additional,
     pub min_properties: Option<usize>,
+    /// The schema's `minProperties` beyond `usize::MAX`, as [`ArrayChecks::min_items_text`].
+    pub min_properties_text: Option<Box<str>>,
     pub max_properties: Option<usize>,
     /// A cache the host of the records may fill once (the Python layer keeps
     /// interned key objects here for fast dict lookups).
@@ -156,15 +161,30 @@ pub struct Schema {
     pub constraint_complexity: f64,
 }
 
+/// How deeply a schema document may nest objects and arrays (the root is level 1).
+pub const MAX_SCHEMA_DEPTH: usize = 100;
+
+fn too_deep_error() -> SchemaError {
+    SchemaError(format!(
+        "the schema is nested deeper than {MAX_SCHEMA_DEPTH} levels"
+    ))
+}
+
 impl Schema {
     /// Compiles a JSON Schema document given as JSON text.
     pub fn from_json_text(text: &str) -> Result<Schema, SchemaError> {
+        if text_depth_exceeds(text.as_bytes(), MAX_SCHEMA_DEPTH) {
+            return Err(too_deep_error());
+        }
         let doc: Value = serde_json::from_str(text)
             .map_err(|e| SchemaError(format!("the schema is not valid JSON: {e}")))?;
         Schema::compile(&doc)
     }
 
     pub fn compile(doc: &Value) -> Result<Schema, SchemaError> {
+        if value_depth_exceeds(doc, MAX_SCHEMA_DEPTH) {
+            return Err(too_deep_error());
+        }
         let root = compile_node(doc, "")?;
         let field_count = crate::profile::field_count(&root);
         let constraint_complexity = crate::profile::constraint_complexity(&root);
@@ -174,6 +194,52 @@ impl Schema {
             constraint_complexity,
         })
     }
+}
+
+/// Whether the objects and arrays of JSON `text` nest deeper than `max` (a
+/// scan that skips strings; malformed text is left to the parser).
+fn text_depth_exceeds(text: &[u8], max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in text {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Whether the objects and arrays of `doc` nest deeper than `max` (no recursion).
+fn value_depth_exceeds(doc: &Value, max: usize) -> bool {
+    let mut stack = vec![(doc, 1usize)];
+    while let Some((value, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match value {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        if depth > max {
+            return true;
+        }
+        stack.extend(children.map(|child| (child, depth + 1)));
+    }
+    false
 }
 
 fn err<T>(location: &str, message: impl std::fmt::Display) -> Result<T, SchemaError> {
@@ -326,16 +392,43 @@ fn non_negative(
     key: &str,
     location: &str,
 ) -> Result<Option<usize>, SchemaError> {
+    Ok(non_negative_with_text(map, key, location)?.map(|(n, _)| n))
+}
+
+/// A count and, when it is beyond `usize::MAX`, the schema's spelling of it.
+type Count = (usize, Option<Box<str>>);
+
+/// A non-negative integer keyword; a value beyond `usize::MAX` (no array or
+/// object has that many entries) is `usize::MAX`, with the schema's spelling.
+fn non_negative_with_text(
+    map: &Map<String, Value>,
+    key: &str,
+    location: &str,
+) -> Result<Option<Count>, SchemaError> {
     let Some(v) = map.get(key) else {
         return Ok(None);
     };
+    let beyond = || Some((usize::MAX, Some(shorten(&v.to_string()).into_owned().into_boxed_str())));
     // Draft 2020-12 allows integral floats such as 2.0 here.
+    #[allow(clippy::cast_precision_loss)]
     let parsed = match v {
         Value::Number(n) => match Number::parse(&n.to_string()) {
-            Some(Number::Int(i)) if i >= 0 => usize::try_from(i).ok(),
-            Some(Number::Float(f)) if f >= 0.0 && f.fract() == 0.0 && f < 1e18 => Some(f as usize),
-            Some(Number::Big(_)) => Some(usize::MAX),
-            Some(Number::Decimal(d)) if d.is_integer() && !d.neg => Some(usize::MAX),
+            Some(Number::Int(i)) if i >= 0 => usize::try_from(i).ok().map(|n| (n, None)),
+            Some(Number::Float(f)) if f >= 0.0 && f.is_finite() && f.fract() == 0.0 => {
+                if f >= usize::MAX as f64 {
+                    beyond()
+                } else {
+                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                    Some((f as usize, None))
+                }
+            }
+            Some(Number::Big(b)) if b.sign() != num_bigint::Sign::Minus => {
+                match usize::try_from(b.as_ref()) {
+                    Ok(n) => Some((n, None)),
+                    Err(_) => beyond(),
+                }
+            }
+            Some(Number::Decimal(d)) if d.is_integer() && !d.neg => beyond(),
             _ => None,
         },
         _ => None,
@@ -344,7 +437,10 @@ fn non_negative(
         Some(n) => Ok(Some(n)),
         None => err(
             location,
-            format!("`{key}` must be a non-negative integer, got {v}"),
+            format!(
+                "`{key}` must be a non-negative integer, got {}",
+                shorten(&v.to_string())
+            ),
         ),
     }
 }
@@ -442,7 +538,7 @@ const QUOTE_CHARS: usize = 40;
 pub fn shorten(s: &str) -> Cow<'_, str> {
     match s.char_indices().nth(QUOTE_CHARS) {
         None => Cow::Borrowed(s),
-        Some((end, _)) => Cow::Owned(format!("{}... ({} chars)", &s[..end], s.chars().count())),
+        Some((end, _)) => Cow::Owned(format!("{}... ({} characters)", &s[..end], s.chars().count())),
     }
 }
 
@@ -477,8 +573,10 @@ fn compile_array(
     map: &Map<String, Value>,
     location: &str,
 ) -> Result<Option<ArrayChecks>, SchemaError> {
+    let (min_items, min_items_text) = non_negative_with_text(map, "minItems", location)?.unzip();
     let mut checks = ArrayChecks {
-        min_items: non_negative(map, "minItems", location)?,
+        min_items,
+        min_items_text: min_items_text.flatten(),
         max_items: non_negative(map, "maxItems", location)?,
         ..ArrayChecks::default()
     };
@@ -603,7 +701,8 @@ fn compile_object(
             }
         }
     };
-    let min_properties = non_negative(map, "minProperties", location)?;
+    let (min_properties, min_properties_text) =
+        non_negative_with_text(map, "minProperties", location)?.unzip();
     let max_properties = non_negative(map, "maxProperties", location)?;
     let checks_anything = properties.iter().any(|p| p.node.is_some() || p.required)
         || !matches!(additional, Additional::Allow)
@@ -629,6 +728,7 @@ fn compile_object(
         n_required,
         additional,
         min_properties,
+        min_properties_text: min_properties_text.flatten(),
         max_properties,
         host_keys: OnceLock::new(),
     }))
@@ -713,7 +813,7 @@ mod tests {
         let long = format!("{}{}", "\\\\w".repeat(30), "{1,100000}");
         assert_eq!(
             compile(&format!(r#"{{"pattern": "{long}"}}"#)).unwrap_err().0,
-            "`pattern` `\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w... (70 chars)` is too large: it compiles to more than 1048576 bytes (at the root)"
+            "`pattern` `\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w... (70 characters)` is too large: it compiles to more than 1048576 bytes (at the root)"
         );
         assert_eq!(
             compile(r#"{"pattern": "\\Z"}"#).unwrap_err().0,
@@ -727,10 +827,10 @@ mod tests {
         assert_eq!(shorten(&"é".repeat(40)), "é".repeat(40));
         assert_eq!(
             shorten(&"é".repeat(41)),
-            format!("{}... (41 chars)", "é".repeat(40))
+            format!("{}... (41 characters)", "é".repeat(40))
         );
         let name = "x".repeat(100_000);
-        let quoted = format!("{}... (100000 chars)", "x".repeat(40));
+        let quoted = format!("{}... (100000 characters)", "x".repeat(40));
         for (doc, message) in [
             (format!(r#"{{"{name}": 1}}"#), format!("unsupported keyword `{quoted}` (at the root)")),
             (format!(r#"{{"type": "{name}"}}"#), format!("unknown type `{quoted}` (at the root)")),
@@ -751,6 +851,64 @@ mod tests {
         assert_eq!(o.properties.len(), 2);
         assert_eq!(o.n_required, 2);
         assert_eq!(o.find("b"), Some(1));
+    }
+
+    #[test]
+    fn nesting_beyond_the_limit_is_one_error() {
+        let nested =
+            |n: usize| format!("{}{{}}{}", r#"{"items":"#.repeat(n - 1), "}".repeat(n - 1));
+        assert!(compile(&nested(MAX_SCHEMA_DEPTH)).is_ok());
+        for n in [MAX_SCHEMA_DEPTH + 1, 128, 600, 100_000] {
+            assert_eq!(
+                compile(&nested(n)).unwrap_err().0,
+                "the schema is nested deeper than 100 levels"
+            );
+        }
+        // Brackets inside strings do not count.
+        let text = format!(r#"{{"enum": ["{}"]}}"#, "[{".repeat(200));
+        assert!(compile(&text).is_ok());
+        // A document built in memory is held to the same limit.
+        let mut doc = serde_json::json!({});
+        for _ in 0..MAX_SCHEMA_DEPTH {
+            doc = serde_json::json!({ "items": doc });
+        }
+        assert_eq!(
+            Schema::compile(&doc).unwrap_err().0,
+            "the schema is nested deeper than 100 levels"
+        );
+    }
+
+    #[test]
+    fn counts_beyond_usize_keep_their_spelling() {
+        let s = compile(r#"{"minItems": 18446744073709551616, "minProperties": 1e30}"#);
+        let s = s.unwrap();
+        let a = s.root.array.as_ref().unwrap();
+        assert_eq!(a.min_items, Some(usize::MAX));
+        assert_eq!(a.min_items_text.as_deref(), Some("18446744073709551616"));
+        let o = s.root.object.as_ref().unwrap();
+        assert_eq!(o.min_properties, Some(usize::MAX));
+        assert_eq!(o.min_properties_text.as_deref(), Some("1e+30"));
+        let s = compile(r#"{"minItems": 18446744073709551615, "maxItems": 2.0}"#).unwrap();
+        let a = s.root.array.as_ref().unwrap();
+        assert_eq!(
+            (a.min_items, a.min_items_text.as_deref()),
+            (Some(usize::MAX), None)
+        );
+        assert_eq!(a.max_items, Some(2));
+        assert_eq!(
+            compile(r#"{"minItems": -18446744073709551616}"#)
+                .unwrap_err()
+                .0,
+            "`minItems` must be a non-negative integer, got -18446744073709551616 (at the root)"
+        );
+        let long = format!(r#"{{"minItems": -{}}}"#, "9".repeat(100));
+        assert_eq!(
+            compile(&long).unwrap_err().0,
+            format!(
+                "`minItems` must be a non-negative integer, got -{}... (101 characters) (at the root)",
+                "9".repeat(39)
+            )
+        );
     }
 
     #[test]

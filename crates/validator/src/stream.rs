@@ -5,34 +5,68 @@
 //! An NDJSON record (one line) longer than `max_record_bytes` stops the call:
 //! a stream without newlines (`/dev/zero`) ends after reading at most the
 //! limit plus one read block, never holding more.
+//!
+//! Every input may open with one UTF-8 byte order mark (some editors write
+//! it); it is skipped, and byte offsets in messages still count it.
 
 use std::fmt;
 use std::io;
+use std::ops::Range;
 
 use memchr::memchr;
 
 use crate::engine::Span;
 use crate::json::{ArrayElements, JsonError, NdjsonLines};
 
+/// The UTF-8 byte order mark.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// `input` without the byte order mark it may start with.
+pub fn skip_bom(input: &[u8]) -> &[u8] {
+    input.strip_prefix(BOM).unwrap_or(input)
+}
+
+/// The span of NDJSON line `line` at `range` of `input`, without the byte
+/// order mark that may open the first line; `None` when only blanks are left.
+fn line_without_bom(input: &[u8], line: usize, mut range: Range<usize>) -> Option<Range<usize>> {
+    if line == 0 && input[range.clone()].starts_with(BOM) {
+        range.start += BOM.len();
+        if input[range.clone()].iter().all(u8::is_ascii_whitespace) {
+            return None;
+        }
+    }
+    Some(range)
+}
+
 /// The elements of a JSON array in memory, `batch_size` at a time.
 pub struct ArrayChunker<'a> {
     elements: ArrayElements<'a>,
+    /// Bytes of the byte order mark skipped before the array.
+    skipped: usize,
 }
 
 impl<'a> ArrayChunker<'a> {
     pub fn new(input: &'a [u8]) -> Self {
+        let body = skip_bom(input);
         ArrayChunker {
-            elements: ArrayElements::new(input),
+            elements: ArrayElements::new(body),
+            skipped: input.len() - body.len(),
         }
     }
 
-    /// The next spans; empty at the end of the array.
+    /// The next spans (offsets in the whole input); empty at the end of the array.
     pub fn next_chunk(&mut self, batch_size: usize) -> Result<Vec<Span>, JsonError> {
         let mut spans = Vec::with_capacity(batch_size.min(1 << 16));
         while spans.len() < batch_size {
             match self.elements.next() {
-                Some(Ok(range)) => spans.push(Span { range, line: 0 }),
-                Some(Err(e)) => return Err(e),
+                Some(Ok(range)) => spans.push(Span {
+                    range: range.start + self.skipped..range.end + self.skipped,
+                    line: 0,
+                }),
+                Some(Err(mut e)) => {
+                    e.offset += self.skipped;
+                    return Err(e);
+                }
                 None => break,
             }
         }
@@ -67,6 +101,7 @@ impl std::error::Error for RecordTooLong {}
 pub struct NdjsonChunker<'a> {
     lines: NdjsonLines<'a>,
     max_record_bytes: usize,
+    input: &'a [u8],
 }
 
 impl<'a> NdjsonChunker<'a> {
@@ -74,12 +109,20 @@ impl<'a> NdjsonChunker<'a> {
         NdjsonChunker {
             lines: NdjsonLines::new(input),
             max_record_bytes,
+            input,
         }
     }
 
     pub fn next_chunk(&mut self, batch_size: usize) -> Result<Vec<Span>, RecordTooLong> {
+        let input = self.input;
         let mut spans = Vec::with_capacity(batch_size.min(1 << 16));
-        for (line, range) in self.lines.by_ref().take(batch_size) {
+        while spans.len() < batch_size {
+            let Some((line, range)) = self.lines.next() else {
+                break;
+            };
+            let Some(range) = line_without_bom(input, line, range) else {
+                continue;
+            };
             if range.len() > self.max_record_bytes {
                 return Err(RecordTooLong {
                     line,
@@ -204,9 +247,12 @@ impl NdjsonReader {
         Ok(())
     }
 
-    fn push_line(&mut self, mut range: std::ops::Range<usize>, spans: &mut Vec<Span>) {
+    fn push_line(&mut self, mut range: Range<usize>, spans: &mut Vec<Span>) {
         if range.end > range.start && self.buf[range.end - 1] == b'\r' {
             range.end -= 1;
+        }
+        if self.line == 0 && self.buf[range.clone()].starts_with(BOM) {
+            range.start += BOM.len();
         }
         if !self.buf[range.clone()].iter().all(u8::is_ascii_whitespace) {
             spans.push(Span {
@@ -354,6 +400,50 @@ mod tests {
                 .len(),
             2
         );
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_skipped() {
+        let data = b"\xEF\xBB\xBF{\"a\":1}\n\xEF\xBB\xBF2\n";
+        let mut read = reader_over(data, 2);
+        let mut reader = NdjsonReader::new(Vec::new(), DEFAULT_MAX_RECORD_BYTES);
+        let spans = reader.next_chunk(10, &mut read).unwrap();
+        let got: Vec<&[u8]> = spans
+            .iter()
+            .map(|s| &reader.buffer()[s.range.clone()])
+            .collect();
+        // Only the stream's first bytes are a byte order mark; later ones are data.
+        assert_eq!(got, [&b"{\"a\":1}"[..], &b"\xEF\xBB\xBF2"[..]]);
+        let spans = NdjsonChunker::new(data, DEFAULT_MAX_RECORD_BYTES).next_chunk(10).unwrap();
+        let got: Vec<&[u8]> = spans.iter().map(|s| &data[s.range.clone()]).collect();
+        assert_eq!(got, [&b"{\"a\":1}"[..], &b"\xEF\xBB\xBF2"[..]]);
+        // A first line holding nothing but the mark is blank.
+        let data = b"\xEF\xBB\xBF \n1\n";
+        let spans = NdjsonChunker::new(data, DEFAULT_MAX_RECORD_BYTES).next_chunk(10).unwrap();
+        assert_eq!(spans.iter().map(|s| s.line).collect::<Vec<_>>(), [1]);
+        let mut read = reader_over(data, 1);
+        let mut reader = NdjsonReader::new(Vec::new(), DEFAULT_MAX_RECORD_BYTES);
+        let spans = reader.next_chunk(10, &mut read).unwrap();
+        assert_eq!(spans.iter().map(|s| s.line).collect::<Vec<_>>(), [1]);
+
+        let data = b"\xEF\xBB\xBF[1, [2]]";
+        let spans = ArrayChunker::new(data).next_chunk(10).unwrap();
+        let got: Vec<&[u8]> = spans.iter().map(|s| &data[s.range.clone()]).collect();
+        assert_eq!(got, [&b"1"[..], &b"[2]"[..]]);
+        // Offsets in errors count the mark.
+        let e = ArrayChunker::new(b"\xEF\xBB\xBF[1,,2]")
+            .next_chunk(10)
+            .unwrap_err();
+        assert_eq!(
+            e.offset,
+            ArrayChunker::new(b"   [1,,2]")
+                .next_chunk(10)
+                .unwrap_err()
+                .offset
+        );
+        assert!(ArrayChunker::new(b"\xEF\xBB\xBF\xEF\xBB\xBF[1]")
+            .next_chunk(10)
+            .is_err());
     }
 
     #[test]

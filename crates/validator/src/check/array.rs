@@ -18,8 +18,9 @@ pub(super) fn check<R: Record, S: Sink>(
     let len = value.array_len();
     if let Some(min) = checks.min_items {
         if len < min {
-            sink.fail(path, "minItems", || {
-                format!("Array has fewer than {}", plural(min, "item"))
+            sink.fail(path, "minItems", || match &checks.min_items_text {
+                Some(text) => format!("Array has fewer than {text} items"),
+                None => format!("Array has fewer than {}", plural(min, "item")),
             })?;
         }
     }

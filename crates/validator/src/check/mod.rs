@@ -240,6 +240,9 @@ pub(crate) fn check<R: Record, S: Sink>(
         }
         if !found {
             sink.fail(path, "enum", || {
+                if options.is_empty() {
+                    return "No value is allowed: `enum` is empty".to_string();
+                }
                 let shown: Vec<String> = options.iter().take(8).map(equal::short_repr).collect();
                 let more = if options.len() > 8 { ", ..." } else { "" };
                 format!("Expected one of {}{more}", shown.join(", "))
@@ -267,5 +270,55 @@ pub(crate) fn check<R: Record, S: Sink>(
             None => ControlFlow::Continue(()),
         },
         _ => ControlFlow::Continue(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::error::RecordError;
+    use crate::json::parse_value;
+    use crate::schema::Schema;
+    use crate::value::MAX_DEPTH;
+
+    fn messages(schema: &str, record: &str) -> Vec<(&'static str, String)> {
+        let schema = Schema::from_json_text(schema).unwrap();
+        let record = parse_value(record.as_bytes(), MAX_DEPTH).unwrap();
+        let mut errors: Vec<RecordError> = Vec::new();
+        super::validate(&schema, &&record, 0, &mut errors);
+        errors.into_iter().map(|e| (e.keyword, e.message)).collect()
+    }
+
+    #[test]
+    fn bounds_beyond_usize_are_stated_as_written() {
+        assert_eq!(
+            messages(r#"{"minItems": 18446744073709551616}"#, "[1, 2]"),
+            [(
+                "minItems",
+                "Array has fewer than 18446744073709551616 items".to_string()
+            )]
+        );
+        assert_eq!(
+            messages(r#"{"minProperties": 1e30}"#, "{}"),
+            [(
+                "minProperties",
+                "Object has fewer than 1e+30 properties".to_string()
+            )]
+        );
+        assert_eq!(
+            messages(r#"{"minItems": 3}"#, "[1]"),
+            [("minItems", "Array has fewer than 3 items".to_string())]
+        );
+    }
+
+    #[test]
+    fn an_empty_enum_says_so() {
+        assert_eq!(
+            messages(r#"{"enum": []}"#, "1"),
+            [("enum", "No value is allowed: `enum` is empty".to_string())]
+        );
+        assert_eq!(
+            messages(r#"{"enum": [1, "a"]}"#, "2"),
+            [("enum", r#"Expected one of 1, "a""#.to_string())]
+        );
     }
 }

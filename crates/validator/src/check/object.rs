@@ -26,7 +26,10 @@ pub(super) fn check<R: Record, S: Sink>(
     if let Some(min) = checks.min_properties {
         if value.object_len() < min {
             sink.fail(path, "minProperties", || {
-                format!("Object has fewer than {}", plural(min, "property"))
+                match &checks.min_properties_text {
+                    Some(text) => format!("Object has fewer than {text} properties"),
+                    None => format!("Object has fewer than {}", plural(min, "property")),
+                }
             })?;
         }
     }

@@ -15,6 +15,7 @@ use crate::engine::Knobs;
 use crate::json::{parse_value, ArrayElements, NdjsonLines};
 use crate::profile::{sample_indexes, SampleStats, SAMPLE_SPANS};
 use crate::schema::Schema;
+use crate::stream::skip_bom;
 use crate::value::MAX_DEPTH;
 
 /// Bytes of a file read to detect its profile.
@@ -253,7 +254,7 @@ impl CompiledSchema {
     }
 
     fn profile_json(&self, data: &Bound<'_, PyBytes>) -> RawProfile {
-        let input = data.as_bytes();
+        let input = skip_bom(data.as_bytes());
         let spans = ArrayElements::new(input).map_while(Result::ok);
         self.profile_spans(input, spans, Some(input.len()), "json", true)
     }
@@ -265,7 +266,7 @@ impl CompiledSchema {
         prefix: &[u8],
     ) -> PyResult<RawProfile> {
         if let Ok(data) = source.downcast::<PyBytes>() {
-            let input = data.as_bytes();
+            let input = skip_bom(data.as_bytes());
             let spans = NdjsonLines::new(input).map(|(_, r)| r);
             return Ok(self.profile_spans(input, spans, Some(input.len()), "ndjson", true));
         }
@@ -285,9 +286,10 @@ impl CompiledSchema {
                 )
             })?;
             let complete = size as usize == head.len();
-            let spans = complete_lines(&head, complete);
+            let head = skip_bom(&head);
+            let spans = complete_lines(head, complete);
             return Ok(self.profile_spans(
-                &head,
+                head,
                 spans.into_iter(),
                 Some(size as usize),
                 "ndjson",
@@ -295,6 +297,7 @@ impl CompiledSchema {
             ));
         }
         // A stream: only its read-ahead is known, and not its length.
+        let prefix = skip_bom(prefix);
         let spans = complete_lines(prefix, false);
         let mut p = self.profile_spans(prefix, spans.into_iter(), None, "ndjson", false);
         p.5 = None;

@@ -7,9 +7,10 @@ use std::io::Read;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use pyo3::exceptions::PyKeyboardInterrupt;
+use pyo3::buffer::PyBuffer;
+use pyo3::exceptions::{PyKeyboardInterrupt, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyIterator, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyIterator, PyList, PyString, PyTuple};
 
 use super::errors::{engine_error, satya_error, PyRecordError};
 use super::record::{Compact, PyObj};
@@ -60,7 +61,78 @@ pub enum Source {
     NdjsonReader {
         reader: NdjsonReader,
         obj: Py<PyAny>,
+        /// Bytes a `read` returned beyond the size asked for, served first.
+        spill: Spill,
     },
+}
+
+/// What a Python `read(n)` returned beyond `n` bytes, with how much of it was served.
+#[derive(Default)]
+pub struct Spill {
+    data: Vec<u8>,
+    served: usize,
+}
+
+impl Spill {
+    /// Copies the next bytes (the spill first, else one `read` of `obj`) into `buf`.
+    fn read(&mut self, py: Python<'_>, obj: &Bound<'_, PyAny>, buf: &mut [u8]) -> PyResult<usize> {
+        if self.served == self.data.len() {
+            self.data.clear();
+            self.served = 0;
+            let got = obj.call_method1("read", (buf.len(),))?;
+            if let Ok(bytes) = got.downcast::<PyBytes>() {
+                return Ok(self.take(bytes.as_bytes(), buf));
+            }
+            return match read_result_bytes(py, &got)? {
+                Some(data) => Ok(self.take(&data, buf)),
+                None => Ok(0),
+            };
+        }
+        let n = (self.data.len() - self.served).min(buf.len());
+        buf[..n].copy_from_slice(&self.data[self.served..self.served + n]);
+        self.served += n;
+        Ok(n)
+    }
+
+    /// Copies what fits of `data` into `buf` and keeps the rest.
+    fn take(&mut self, data: &[u8], buf: &mut [u8]) -> usize {
+        let n = data.len().min(buf.len());
+        buf[..n].copy_from_slice(&data[..n]);
+        self.data.extend_from_slice(&data[n..]);
+        n
+    }
+}
+
+/// The bytes of what a file object's `read` returned when it is not `bytes`:
+/// any bytes-like object (`bytearray`, `memoryview`); `None` when it is empty
+/// (the end of the stream). Anything else stops the run with a message.
+fn read_result_bytes(py: Python<'_>, got: &Bound<'_, PyAny>) -> PyResult<Option<Vec<u8>>> {
+    if got.is_none() {
+        return Err(satya_error(
+            py,
+            "InputError",
+            "`read()` of the NDJSON file object returned None (a non-blocking stream with no \
+             data ready); pass a blocking binary stream"
+                .into(),
+        ));
+    }
+    if got.is_instance_of::<PyString>() {
+        return Err(satya_error(
+            py,
+            "InputError",
+            "the NDJSON file object must be opened in binary mode".into(),
+        ));
+    }
+    match PyBuffer::<u8>::get(got) {
+        Ok(buffer) => {
+            let data = buffer.to_vec(py)?;
+            Ok((!data.is_empty()).then_some(data))
+        }
+        Err(_) => Err(PyTypeError::new_err(format!(
+            "`read()` of the NDJSON file object must return bytes, got {}",
+            got.get_type().name()?
+        ))),
+    }
 }
 
 impl Source {
@@ -113,6 +185,7 @@ impl Source {
         Ok(Source::NdjsonReader {
             reader: NdjsonReader::new(prefix.to_vec(), max_record_bytes),
             obj: source.clone().unbind(),
+            spill: Spill::default(),
         })
     }
 }
@@ -355,24 +428,11 @@ impl Run {
                     }
                 })
             }
-            Source::NdjsonReader { reader, obj } => {
+            Source::NdjsonReader { reader, obj, spill } => {
                 let obj = obj.bind(py);
                 let mut failure: Option<PyErr> = None;
                 let spans = reader.next_chunk(b, &mut |buf: &mut [u8]| {
-                    let got = obj.call_method1("read", (buf.len(),)).and_then(|data| {
-                        let data = data.downcast_into::<PyBytes>().map_err(|_| {
-                            satya_error(
-                                py,
-                                "InputError",
-                                "the NDJSON file object must be opened in binary mode".into(),
-                            )
-                        })?;
-                        let data = data.as_bytes();
-                        let n = data.len().min(buf.len());
-                        buf[..n].copy_from_slice(&data[..n]);
-                        Ok(n)
-                    });
-                    got.map_err(|e| {
+                    spill.read(py, obj, buf).map_err(|e| {
                         failure = Some(e);
                         std::io::Error::other("read failed")
                     })
@@ -388,7 +448,7 @@ impl Run {
                     }
                     (Ok(spans), None) => spans,
                 };
-                let held = reader.held_bytes();
+                let held = reader.held_bytes() + spill.data.capacity();
                 let out = validate_bytes(
                     py,
                     schema,
