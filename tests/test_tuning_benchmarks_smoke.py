@@ -31,9 +31,13 @@ def test_optimizer_command_line_runs_and_resumes(tmp_path: Path) -> None:
     proc = run("map_elites_optimizer.py", "--generations", "1", "--verbose", "2", *common,
                cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "noise floor" in proc.stderr and "ETA" in proc.stderr
+    # Whether any knob moves throughput beyond the noise floor depends on how busy the machine
+    # is (on a loaded machine none does and the search is skipped); both ways are checked.
+    searched = "nothing to search" not in proc.stderr
+    assert "noise floor" in proc.stderr
+    assert ("ETA" in proc.stderr) == searched
     first = A.load_archive(archive)
-    assert first.optimizer is not None and first.optimizer.generation == 1
+    assert first.optimizer is not None and first.optimizer.generation == (1 if searched else 0)
     assert first.provenance.command is not None
     assert first.provenance.command.startswith("python benchmarks/map_elites_optimizer.py")
     assert {c.profile.input_kind for c in first.cells} <= {"json"}
@@ -42,9 +46,10 @@ def test_optimizer_command_line_runs_and_resumes(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "resuming" in proc.stderr
     second = A.load_archive(archive)
-    assert second.optimizer is not None and second.optimizer.generation == 2
+    assert second.optimizer is not None
+    assert second.optimizer.generation == (2 if searched else 0)
     doc = json.loads(results.read_text())
-    assert [g["generation"] for g in doc["generations"]] == [1, 2]
+    assert [g["generation"] for g in doc["generations"]] == ([1, 2] if searched else [])
     assert doc["complete"] and doc["corrected"]
     assert doc["gates"]["knobs"]["micro_batch_size (threads=1)"]["effects"]
 
