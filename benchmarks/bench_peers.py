@@ -38,7 +38,9 @@ import zlib
 from collections.abc import Sequence
 from typing import Any
 
-from satya_adapt import measure, peers, workloads
+import peers
+
+from satya_adapt.tuning import measure, workloads
 from satya_adapt.config import DEFAULT_CONFIGURATION
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -212,7 +212,7 @@ class Cell(_Strict, kw_only=True):
     whose lower bound did not clear the bar); ``peak_bytes``: the most bytes in flight for one
     chunk with the configuration the cell yields; ``n_measurements``: timed runs behind it;
     ``workload``: the workload spec the cell's data was generated from (JSON values, as
-    ``satya_adapt.workloads.WorkloadSpec.to_dict()`` gives), so refresh jobs can re-measure it.
+    ``satya_adapt.tuning.workloads.WorkloadSpec.to_dict()`` gives), so refresh jobs can re-measure it.
     """
 
     index: List[NonNegativeInt]

@@ -1,8 +1,8 @@
 """The ``satya-adapt`` command line: validate files, a demo, and the archive's jobs.
 
 A thin layer: every command parses its arguments, calls library code (:class:`Validator`,
-:mod:`satya_adapt.archive`, :mod:`satya_adapt.selector`, :mod:`satya_adapt.maintenance`,
-:mod:`satya_adapt.optimizer`, :mod:`satya_adapt.plot`) and prints. Nothing imports this module.
+:mod:`satya_adapt.archive`, :mod:`satya_adapt.selector`, :mod:`satya_adapt.tuning.maintenance`,
+:mod:`satya_adapt.tuning.optimizer`, :mod:`satya_adapt.tuning.plot`) and prints. Nothing imports this module.
 
 Exit codes: 0 success (``validate``: every record valid), 1 ``validate`` found invalid records,
 2 usage errors, schema errors, unreadable input or archives, 130 interrupted (Ctrl-C),
@@ -498,8 +498,8 @@ def _runner(validator: Any, kind: str, workload: Any) -> Callable[[], Any]:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from . import measure
-    from . import workloads as W
+    from .tuning import measure
+    from .tuning import workloads as W
     from .config import DEFAULT_CONFIGURATION
     from .validator import Validator
 
@@ -1026,7 +1026,7 @@ def cmd_archive_plot(args: argparse.Namespace) -> int:
     _origin, location = _resolve_archive(args.path)
     archive = _load(location)
     try:
-        from . import plot
+        from .tuning import plot
     except ImportError as exc:
         if getattr(exc, "name", None) == "matplotlib" or "matplotlib" in str(exc):
             raise CliError(_NO_MATPLOTLIB) from None
@@ -1055,7 +1055,7 @@ def _command_line(argv: Sequence[str]) -> str:
 
 
 def cmd_archive_refresh(args: argparse.Namespace) -> int:
-    from . import maintenance
+    from .tuning import maintenance
 
     if args.rounds < 1:
         raise CliError("--rounds must be at least 1")
@@ -1110,7 +1110,7 @@ def cmd_archive_refresh(args: argparse.Namespace) -> int:
 
 
 def cmd_archive_merge(args: argparse.Namespace) -> int:
-    from . import maintenance
+    from .tuning import maintenance
 
     report = maintenance.merge_files(args.a, args.b, args.output, command=_command_line(args.argv))
     print(report.change.summary)
@@ -1141,11 +1141,11 @@ def cmd_archive_merge(args: argparse.Namespace) -> int:
 
 def cmd_optimize(argv: Sequence[str]) -> int:
     try:
-        from . import optimizer
+        from .tuning import optimizer
     except ImportError as exc:
-        if getattr(exc, "name", None) == "satya_adapt.optimizer":
+        if getattr(exc, "name", None) == "satya_adapt.tuning.optimizer":
             raise CliError(
-                "the optimizer is not available in this build (satya_adapt.optimizer is missing)"
+                "the optimizer is not available in this build (satya_adapt.tuning.optimizer is missing)"
             ) from None
         raise CliError(f"the optimizer cannot be loaded: {_one_line(exc)}") from None
     result: int = optimizer.main(list(argv), prog=f"{PROG} optimize")

@@ -8,7 +8,7 @@ from typing import Any, Iterable, Iterator, List, Mapping, Optional, Tuple, Unio
 
 from .config import DEFAULT_CONFIGURATION, BatchConfig, check_knob
 from .errors import InputError
-from .profile import Profile
+from .profile import INPUT_KINDS, Profile
 from .result import EngineStats, ValidationResult
 from .schema import Schema
 
@@ -102,6 +102,32 @@ class Validator:
         )
         return _result(self._core.validate_ndjson(source, prefix, *config[:3]), config)
 
+    def validate(
+        self,
+        data: Any,
+        *,
+        input_kind: Optional[str] = None,
+        batch_size: Optional[int] = None,
+        micro_batch_size: Optional[int] = None,
+        threads: Optional[int] = None,
+    ) -> ValidationResult:
+        """Validates ``data`` of any input kind: :meth:`validate_batch` for ``"dicts"``,
+        :meth:`validate_json` for ``"json"``, :meth:`validate_ndjson` for ``"ndjson"``.
+
+        When ``input_kind`` is omitted it is guessed as :meth:`iter_validate` does.
+        """
+        kind = _input_kind(data, input_kind)
+        if kind == "dicts":
+            run: Any = self.validate_batch
+        elif kind == "json":
+            run = self.validate_json
+        else:
+            run = self.validate_ndjson
+        result: ValidationResult = run(
+            data, batch_size=batch_size, micro_batch_size=micro_batch_size, threads=threads
+        )
+        return result
+
     def iter_validate(
         self,
         source: Any,
@@ -117,7 +143,7 @@ class Validator:
         str are a JSON array, a path or binary file object is NDJSON, anything else is an
         iterable of records. Record indexes in errors count from the start of the input.
         """
-        kind = input_kind or _guess_kind(source)
+        kind = _input_kind(source, input_kind)
         if kind == "dicts":
             items, config = self._prepare_objects(source, batch_size, micro_batch_size, threads)
             chunks = self._core.iter_objects(items, *config[:3])
@@ -127,20 +153,18 @@ class Validator:
                 lambda: self._core.profile_json(data), batch_size, micro_batch_size, threads
             )
             chunks = self._core.iter_json(data, *config[:3])
-        elif kind == "ndjson":
+        else:
             src, prefix = _ndjson_source(source)
             config = self._config(
                 lambda: self._core.profile_ndjson(src, prefix), batch_size, micro_batch_size, threads
             )
             chunks = self._core.iter_ndjson(src, prefix, *config[:3])
-        else:
-            raise ValueError(f"`input_kind` must be 'dicts', 'json' or 'ndjson', got {input_kind!r}")
         for raw in chunks:
             yield _result(raw, config)
 
     def profile(self, source: Any, *, input_kind: Optional[str] = None) -> Profile:
         """Detects the profile of ``source`` from a small sample, as a validate call would."""
-        kind = input_kind or _guess_kind(source)
+        kind = _input_kind(source, input_kind)
         if kind == "dicts":
             if isinstance(source, (list, tuple)):
                 return Profile(*self._core.profile_objects(source, len(source)))
@@ -148,10 +172,8 @@ class Validator:
             return Profile(*self._core.profile_objects(sample, None))
         if kind == "json":
             return Profile(*self._core.profile_json(_json_bytes(source)))
-        if kind == "ndjson":
-            src, prefix = _ndjson_source(source)
-            return Profile(*self._core.profile_ndjson(src, prefix))
-        raise ValueError(f"`input_kind` must be 'dicts', 'json' or 'ndjson', got {input_kind!r}")
+        src, prefix = _ndjson_source(source)
+        return Profile(*self._core.profile_ndjson(src, prefix))
 
     def explain(self, source: Any, *, input_kind: Optional[str] = None) -> Any:
         """How a call on ``source`` would choose its batch configuration, step by step."""
@@ -269,6 +291,14 @@ def _ndjson_source(source: Any) -> Tuple[Any, bytes]:
     if isinstance(prefix, str):
         raise TypeError("`source` must be opened in binary mode ('rb'), not text mode")
     return source, bytes(prefix)
+
+
+def _input_kind(source: Any, input_kind: Optional[str]) -> str:
+    """``input_kind`` checked, or guessed from ``source`` when omitted."""
+    kind = input_kind or _guess_kind(source)
+    if kind not in INPUT_KINDS:
+        raise ValueError(f"`input_kind` must be 'dicts', 'json' or 'ndjson', got {input_kind!r}")
+    return kind
 
 
 def _guess_kind(source: Any) -> str:

@@ -1,4 +1,4 @@
-"""Archive maintenance (satya_adapt.maintenance): regenerating workloads, refresh, merge."""
+"""Archive maintenance (satya_adapt.tuning.maintenance): regenerating workloads, refresh, merge."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 
 from satya_adapt import Validator, hardware
 from satya_adapt import archive as A
-from satya_adapt import maintenance as M
-from satya_adapt import workloads as W
+from satya_adapt.tuning import maintenance as M
+from satya_adapt.tuning import workloads as W
 
 DATE = dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
 

@@ -20,8 +20,8 @@ import orjson
 import pytest
 
 from satya_adapt import archive as A
-from satya_adapt import measure
-from satya_adapt import optimizer as O
+from satya_adapt.tuning import measure
+from satya_adapt.tuning import optimizer as O
 from satya_adapt.config import DEFAULT_CONFIGURATION, BatchConfig
 from satya_adapt.profile import Profile
 from satya_adapt.selector import Selector

@@ -23,7 +23,7 @@ kind of data and writes the winners to an archive.
    elites.
 3. **Fitness** is throughput relative to the default configuration, timed on the same data in
    interleaved rounds (warm-up, calibrated calls per sample, several rounds; medians and
-   order-statistic intervals from :mod:`satya_adapt.measure`). A cell starts held by the
+   order-statistic intervals from :mod:`satya_adapt.tuning.measure`). A cell starts held by the
    default configuration; a challenger takes it only when the lower bound of its paired speedup
    over the holder (the default or the elite, timed in the same rounds) exceeds 1.
    Re-measured elites pool their old and fresh rounds; one whose pooled lower bound falls to 1
@@ -66,14 +66,15 @@ from typing import Any, Callable
 
 import orjson
 
-from . import archive as _archive
+from .. import archive as _archive
 from . import measure
-from ._argtypes import non_negative_int, positive_int
-from .config import DEFAULT_CONFIGURATION, BatchConfig
-from .errors import ArchiveError
-from .heuristic import heuristic_config
-from .profile import Profile
-from .selector import clamp
+from .._argtypes import non_negative_int, positive_int
+from ..config import DEFAULT_CONFIGURATION, BatchConfig
+from ..errors import ArchiveError
+from ..heuristic import heuristic_config
+from ..profile import Profile
+from ..selector import clamp
+from .reference import msgspec_runner
 
 __all__ = [
     "DEFAULT_ARCHIVE",
@@ -168,7 +169,7 @@ def grid_cells(grid: _archive.Grid, kinds: Sequence[str] = INPUT_KINDS) -> int:
 
 @dataclass(frozen=True)
 class WorkloadGenes:
-    """What data an individual generates (see :class:`satya_adapt.workloads.WorkloadSpec`).
+    """What data an individual generates (see :class:`satya_adapt.tuning.workloads.WorkloadSpec`).
 
     ``list_length`` is the record-size gene: a list of up to that many bounded ints adds bulk
     that costs little to check. ``seed`` fixes the records, so the same genes give the same data.
@@ -390,7 +391,7 @@ class Prepared:
     profile, a validator (adaptation off) and the rate of merely touching the data."""
 
     def __init__(self, genes: WorkloadGenes, test_size: int) -> None:
-        from .validator import Validator
+        from ..validator import Validator
         from .workloads import make_workload
 
         self.genes = genes
@@ -460,24 +461,10 @@ class Prepared:
 
         if importlib.util.find_spec("msgspec") is None:
             return None
-        from . import peers
-
-        for adapter in peers.adapters(kinds=(self.kind,), include_self=False):
-            if adapter.library != "msgspec":
-                continue
-            wl = replace(self.workload)
-            if self.kind == "dicts":
-                wl.records = self.payload
-            elif self.kind == "json":
-                wl._json = self.payload
-            else:
-                wl._ndjson = self.payload
-            wl.n = self.n
-            try:
-                return adapter.prepare(wl)
-            except (ValueError, TypeError):
-                return None
-        return None
+        try:
+            return msgspec_runner(self.kind, self.schema, self.payload)
+        except (ValueError, TypeError):
+            return None
 
 
 def _runner(prepared: Prepared, config: Sequence[Any]) -> Callable[[], Any]:
@@ -1581,7 +1568,7 @@ def stored_genes(archive: _archive.ArchiveFile) -> dict[tuple[int, ...], Workloa
 
 
 def stored_workloads(archive: _archive.ArchiveFile) -> dict[tuple[int, ...], Any]:
-    """The workload (a :class:`~satya_adapt.workloads.WorkloadSpec`, with its data seed) each
+    """The workload (a :class:`~satya_adapt.tuning.workloads.WorkloadSpec`, with its data seed) each
     cell of an optimizer-written archive was measured on: ``{index: (spec, seed)}``; empty for
     archives without search state. Refresh jobs can regenerate a cell's data from it."""
     state = archive.optimizer.random_state if archive.optimizer is not None else None

@@ -425,14 +425,14 @@ def calibrate_inner(
 
 def usable_cores() -> int:
     """Cores this process may use (the same count the selector clamps ``threads`` to)."""
-    from .hardware import usable_cores as _usable_cores
+    from ..hardware import usable_cores as _usable_cores
 
     return _usable_cores()
 
 
 def cpu_model() -> str:
     """The CPU's model name, best effort."""
-    from .hardware import cpu_info
+    from ..hardware import cpu_info
 
     return cpu_info()["model"] or platform.machine() or "unknown"
 
@@ -472,7 +472,7 @@ def git_commit(path: str | os.PathLike[str] | None = None) -> dict[str, Any] | N
 
 
 def _gil_enabled() -> bool:
-    from .hardware import gil_enabled
+    from ..hardware import gil_enabled
 
     return gil_enabled()
 

@@ -9,11 +9,11 @@ archives, and record what changed"). The command line (``satya-adapt archive ref
 **Refresh.** For every cell with an elite, the cell's workload is regenerated
 (:func:`cell_workload`): from workload genes stored with the cell when the archive has them,
 otherwise from the cell's measured profile, by searching the parameters of
-:class:`~satya_adapt.workloads.WorkloadSpec` whose generated data has that profile
+:class:`~satya_adapt.tuning.workloads.WorkloadSpec` whose generated data has that profile
 (:func:`spec_for_profile`). The regenerated data must fall in the cell (its descriptor is
 checked); a cell whose workload cannot be regenerated is left as it was and reported as
 skipped. The elite and the default configuration are then timed interleaved on that data
-(:func:`satya_adapt.measure.run_rounds`, warm-up, ``rounds`` paired rounds, the median of the
+(:func:`satya_adapt.tuning.measure.run_rounds`, warm-up, ``rounds`` paired rounds, the median of the
 per-round speedups and its order-statistic confidence interval). An elite whose lower
 confidence bound of the speedup is at most ``min_speedup`` (1.03, the optimizer's bar) is
 demoted: the cell becomes ``"keep_default"``. Otherwise the elite stays with its fresh
@@ -48,16 +48,16 @@ from typing import Any, Callable, Literal, Union
 
 import msgspec
 
-from . import archive as _archive
-from . import hardware as _hardware
+from .. import archive as _archive
+from .. import hardware as _hardware
 from . import measure as _measure
 from . import workloads as _workloads
-from .archive import ArchiveFile, Cell, CellProfile, Change, Elite
-from .config import DEFAULT_CONFIGURATION, BatchConfig
-from .errors import ArchiveError
-from .profile import Profile
-from .schema import Schema
-from .validator import Validator
+from ..archive import ArchiveFile, Cell, CellProfile, Change, Elite
+from ..config import DEFAULT_CONFIGURATION, BatchConfig
+from ..errors import ArchiveError
+from ..profile import Profile
+from ..schema import Schema
+from ..validator import Validator
 
 __all__ = [
     "DEFAULT_MIN_SPEEDUP",
