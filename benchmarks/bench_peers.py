@@ -40,8 +40,8 @@ from typing import Any
 
 import peers
 
-from satya_adapt.tuning import measure, workloads
 from satya_adapt.config import DEFAULT_CONFIGURATION
+from satya_adapt.tuning import measure, workloads
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")

@@ -41,11 +41,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from satya_adapt import archive as A
-from satya_adapt.tuning import measure
-from satya_adapt.config import DEFAULT_CONFIGURATION, BatchConfig
+from satya_adapt.config import DEFAULT_CONFIGURATION, BatchConfig, clamp, effective
 from satya_adapt.heuristic import heuristic_config
-from satya_adapt.tuning.optimizer import Measurer, WorkloadGenes, effective
-from satya_adapt.selector import clamp
+from satya_adapt.tuning import measure
+from satya_adapt.tuning.optimizer import Measurer, WorkloadGenes
 from satya_adapt.validator import Validator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -12,6 +12,7 @@ Exit codes: 0 success (``validate``: every record valid), 1 ``validate`` found i
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -25,14 +26,13 @@ from collections.abc import Sequence
 from typing import IO, Any, Callable
 
 from ._argtypes import non_negative_int, positive_int
+from .config import READ_AHEAD_BYTES as _SNIFF_BYTES  # read from DATA to tell JSON from NDJSON
 from .errors import InputError, SatyaAdaptError
 
 __all__ = ["build_parser", "main"]
 
 PROG = "satya-adapt"
 
-#: Bytes read from the start of DATA to tell a JSON array from NDJSON.
-_SNIFF_BYTES = 64 * 1024
 _WHITESPACE = b" \t\r\n"
 _BOM = b"\xef\xbb\xbf"
 
@@ -324,7 +324,7 @@ def _archive_state(archive: str | None) -> dict[str, Any]:
     status = selector.status  # reads the archive: an unusable one warns here, once
     info: dict[str, Any] = {
         "location": selector.location,
-        "origin": selector._origin,
+        "origin": selector.origin,
         "status": status,
         "trust": selector.trust,
         "cells": 0 if selector.archive is None else len(selector.archive.cells),
@@ -479,28 +479,10 @@ DEMO_ROWS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _effective(config: dict[str, Any], n: int) -> tuple[int, int, int]:
-    """What the engine does with ``config`` on ``n`` records: chunk and task sizes capped."""
-    b = min(config["batch_size"], max(n, 1))
-    return b, min(config["micro_batch_size"], b), config["threads"]
-
-
-def _runner(validator: Any, kind: str, workload: Any) -> Callable[[], Any]:
-    """A call that validates ``workload``'s records given as ``kind``."""
-    if kind == "json":
-        data = workload.json_bytes()
-        return lambda: validator.validate_json(data)
-    if kind == "ndjson":
-        lines = workload.ndjson_bytes()
-        return lambda: validator.validate_ndjson(lines)
-    records = workload.records
-    return lambda: validator.validate_batch(records)
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
     from .tuning import measure
     from .tuning import workloads as W
-    from .config import DEFAULT_CONFIGURATION
+    from .config import DEFAULT_CONFIGURATION, effective
     from .validator import Validator
 
     if args.records < 1 or args.rounds < 1:
@@ -536,8 +518,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         w = workloads[name]
         adaptive = Validator(w.schema, archive=args.archive)
         default = Validator(w.schema, adapt=False)
-        run_a = _runner(adaptive, kind, w)
-        run_d = _runner(default, kind, w)
+        data = w.data(kind)
+        run_a = functools.partial(adaptive.validate, data, input_kind=kind)
+        run_d = functools.partial(default.validate, data, input_kind=kind)
         ra, rd = run_a(), run_d()
         if ra.valid != rd.valid or ra.errors != rd.errors or ra.valid != w.expected_valid:
             raise CliError(
@@ -629,8 +612,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     same = sum(
         1
         for r in results
-        if _effective(r["config"], r["records"])
-        == _effective(DEFAULT_CONFIGURATION._asdict(), r["records"])
+        if effective(
+            [r["config"][k] for k in ("batch_size", "micro_batch_size", "threads")],
+            r["records"],
+            measure.usable_cores(),
+        )
+        == effective(DEFAULT_CONFIGURATION, r["records"], measure.usable_cores())
     )
     if same:
         print(

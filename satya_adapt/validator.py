@@ -6,7 +6,7 @@ import itertools
 import os
 from typing import Any, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
-from .config import DEFAULT_CONFIGURATION, BatchConfig, check_knob
+from .config import DEFAULT_CONFIGURATION, READ_AHEAD_BYTES, BatchConfig, check_knob
 from .errors import InputError
 from .profile import INPUT_KINDS, Profile
 from .result import EngineStats, ValidationResult
@@ -16,8 +16,6 @@ __all__ = ["Validator"]
 
 #: How many records of a generator are read ahead to detect its profile.
 PROFILE_SAMPLE = 4
-#: How many bytes of a stream are read ahead to detect its profile.
-PROFILE_PREFIX_BYTES = 64 * 1024
 
 PathLike = Union[str, "os.PathLike[str]"]
 JsonData = Union[bytes, bytearray, memoryview, str]
@@ -287,7 +285,7 @@ def _ndjson_source(source: Any) -> Tuple[Any, bytes]:
         raise TypeError(
             f"`source` must be NDJSON bytes, a path or a binary file object, got {type(source).__name__}"
         )
-    prefix = read(PROFILE_PREFIX_BYTES)
+    prefix = read(READ_AHEAD_BYTES)
     if isinstance(prefix, str):
         raise TypeError("`source` must be opened in binary mode ('rb'), not text mode")
     return source, bytes(prefix)

@@ -39,7 +39,6 @@ leaves the original file as it was.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import math
 import os
 from collections.abc import Sequence
@@ -53,7 +52,7 @@ from .. import hardware as _hardware
 from . import measure as _measure
 from . import workloads as _workloads
 from ..archive import ArchiveFile, Cell, CellProfile, Change, Elite
-from ..config import DEFAULT_CONFIGURATION, BatchConfig
+from ..config import DEFAULT_CONFIGURATION, SHIP_THRESHOLD, BatchConfig
 from ..errors import ArchiveError
 from ..profile import Profile
 from ..schema import Schema
@@ -77,8 +76,9 @@ __all__ = [
     "spec_for_profile",
 ]
 
-#: An elite stays only when the lower confidence bound of its speedup exceeds this.
-DEFAULT_MIN_SPEEDUP = 1.03
+#: An elite stays only when the lower confidence bound of its speedup exceeds this: the bar the
+#: optimizer ships an elite by.
+DEFAULT_MIN_SPEEDUP = SHIP_THRESHOLD
 #: Paired rounds per cell (9 gives a 96% order-statistic interval from the 2nd and 8th ratio).
 DEFAULT_ROUNDS = 9
 #: Records per measured call when neither the cell nor the provenance gives a size.
@@ -118,25 +118,6 @@ def _gap(measured: Profile, target: CellProfile, grid: _archive.Grid) -> float:
     )
 
 
-def _as_profile(p: CellProfile) -> Profile:
-    return Profile(
-        p.field_count,
-        p.avg_string_length,
-        p.constraint_complexity,
-        p.object_size,
-        p.input_kind,
-        p.n,
-    )
-
-
-def _data_for(workload: _workloads.Workload, kind: str) -> Any:
-    if kind == "json":
-        return workload.json_bytes()
-    if kind == "ndjson":
-        return workload.ndjson_bytes()
-    return workload.records
-
-
 #: Interleaved slices a profile is averaged over (the detector samples only a few records).
 _PROFILE_SLICES = 8
 
@@ -161,7 +142,7 @@ def robust_profile(workload: _workloads.Workload, kind: str, validator: Validato
             parts = [b"\n".join(lines[j::k]) + b"\n" for j in range(k)]
     profiles = [validator.profile(part, input_kind=kind) for part in parts if len(part)]
     if not profiles:
-        return validator.profile(_data_for(workload, kind), input_kind=kind)
+        return validator.profile(workload.data(kind), input_kind=kind)
     first = profiles[0]
     return Profile(
         first.field_count,
@@ -222,7 +203,7 @@ def spec_for_profile(
             shapes[list_length] = best[1:]
         return shapes[list_length]
 
-    target = _archive.descriptor(grid, _as_profile(profile))
+    target = _archive.descriptor(grid, _archive.as_profile(profile))
     probes: dict[tuple[int, int], tuple[float, _workloads.WorkloadSpec, Profile]] = {}
 
     def probe(i: int, j: int) -> tuple[float, _workloads.WorkloadSpec, Profile]:
@@ -354,7 +335,7 @@ def cell_workload(
         origin = "profile"
     kind = cell.profile.input_kind
     w = _workloads.make_workload(spec, n, seed=seed)
-    data = _data_for(w, kind)
+    data = w.data(kind)
     measured = robust_profile(w, kind, Validator(w.schema, adapt=False))
     index = _archive.descriptor(grid, measured)
     ok = index == tuple(cell.index)
@@ -447,11 +428,9 @@ def _validate_fn(
     validator: Validator, kind: str, data: Any, config: BatchConfig
 ) -> Callable[[], Any]:
     b, m, t = config[:3]
-    if kind == "json":
-        return lambda: validator.validate_json(data, batch_size=b, micro_batch_size=m, threads=t)
-    if kind == "ndjson":
-        return lambda: validator.validate_ndjson(data, batch_size=b, micro_batch_size=m, threads=t)
-    return lambda: validator.validate_batch(data, batch_size=b, micro_batch_size=m, threads=t)
+    return lambda: validator.validate(
+        data, input_kind=kind, batch_size=b, micro_batch_size=m, threads=t
+    )
 
 
 def _records_for(cell: Cell, archive: ArchiveFile, records: int | None) -> int:
@@ -799,11 +778,3 @@ def merge_files(
     report = merge_archives(arch_a, arch_b, names=(os.fspath(a), os.fspath(b)), command=command)
     _archive.write_archive(report.archive, out)
     return report
-
-
-def describe_spec(spec: _workloads.WorkloadSpec) -> str:
-    """A workload spec in one line (what a refresh measured a cell on)."""
-    d = spec.to_dict()
-    d.pop("name", None)
-    d.pop("invalid_rate", None)
-    return json.dumps(d, separators=(", ", "="))

@@ -69,11 +69,10 @@ import orjson
 from .. import archive as _archive
 from . import measure
 from .._argtypes import non_negative_int, positive_int
-from ..config import DEFAULT_CONFIGURATION, BatchConfig
+from ..config import DEFAULT_CONFIGURATION, SHIP_THRESHOLD, BatchConfig, clamp, effective
 from ..errors import ArchiveError
 from ..heuristic import heuristic_config
-from ..profile import Profile
-from ..selector import clamp
+from ..profile import INPUT_KINDS, Profile
 from .reference import msgspec_runner
 
 __all__ = [
@@ -96,12 +95,8 @@ __all__ = [
     "stored_workloads",
 ]
 
-#: A cell ships its elite only when the lower confidence bound of its speedup over the default
-#: configuration exceeds this; otherwise it keeps the default.
-SHIP_THRESHOLD = 1.03
 DEFAULT_ARCHIVE = os.path.join("benchmarks", "map_elites_archive.json")
 DEFAULT_RESULTS = os.path.join("benchmarks", "map_elites_results.json")
-INPUT_KINDS = ("dicts", "json", "ndjson")
 TOOL = "satya-adapt map-elites optimizer"
 #: Confidence level of the sensitivity pass (stricter than the search's 0.95: many variants).
 GATE_LEVEL = 0.99
@@ -270,13 +265,6 @@ class SearchSpace:
         return asdict(self)
 
 
-def effective(config: Sequence[Any], n: int, cores: int) -> tuple[int, int, int]:
-    """What a configuration does on a call of ``n`` records: clamped to the call, and with
-    ``micro_batch_size`` dropped on the direct path (it has no effect there)."""
-    c = clamp(BatchConfig(config[0], config[1], config[2]), n, cores)
-    return (c.batch_size, c.micro_batch_size if c.threads > 1 else 0, c.threads)
-
-
 # -- variation --------------------------------------------------------------------------------
 
 
@@ -425,13 +413,13 @@ class Prepared:
 
     def run(self, config: Sequence[Any]) -> Any:
         """Validates the data once with ``config``; returns the :class:`ValidationResult`."""
-        b, m, t = config[0], config[1], config[2]
-        v = self.validator
-        if self.kind == "dicts":
-            return v.validate_batch(self.payload, batch_size=b, micro_batch_size=m, threads=t)
-        if self.kind == "json":
-            return v.validate_json(self.payload, batch_size=b, micro_batch_size=m, threads=t)
-        return v.validate_ndjson(self.payload, batch_size=b, micro_batch_size=m, threads=t)
+        return self.validator.validate(
+            self.payload,
+            input_kind=self.kind,
+            batch_size=config[0],
+            micro_batch_size=config[1],
+            threads=config[2],
+        )
 
     def touch(self) -> Any:
         """The least any validator must do: pass over every record (dicts) or byte (JSON)."""
@@ -1591,15 +1579,6 @@ def _duration(seconds: float) -> str:
     return f"{h}h{m:02d}m{s:02d}s" if h else f"{m}m{s:02d}s"
 
 
-def _write_results(path: str, doc: Mapping[str, Any]) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    _archive.atomic_write_bytes(
-        path,
-        orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE | orjson.OPT_SERIALIZE_NUMPY),
-    )
-
-
 def _change(
     search: Search,
     previous: _archive.ArchiveFile | None,
@@ -1752,7 +1731,7 @@ def run(settings: Settings, *, measurer: Any = None) -> int:
         )
         save(change)
         if s.results:
-            _write_results(s.results, search.results(complete=True))
+            measure.write_results(search.results(complete=True), s.results)
         cells = archive.cells
         shipped = sum(1 for c in cells if not c.keep_default)
         log(
@@ -1774,7 +1753,7 @@ def run(settings: Settings, *, measurer: Any = None) -> int:
         )
         save(change)
         if s.results:
-            _write_results(s.results, search.results(complete=False, interrupted=True))
+            measure.write_results(search.results(complete=False, interrupted=True), s.results)
         log(
             0,
             f"interrupted: saved generation {search.generation} to {s.archive};"
