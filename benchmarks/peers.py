@@ -34,24 +34,11 @@ import datetime as _dt
 import uuid as _uuidlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 from satya_adapt.profile import INPUT_KINDS
-from satya_adapt.tuning.reference import (
-    ARRAY_BOUNDS,
-    ARRAY_KEYS,
-    NUMBER_BOUNDS,
-    NUMBER_KEYS,
-    OBJECT_KEYS,
-    STRING_BOUNDS,
-    STRING_KEYS,
-    bounds,
-    check_supported,
-    msgspec_runner,
-    msgspec_type,
-    per_record,
-    type_name,
-)
+from satya_adapt.tuning import reference as ref
+from satya_adapt.tuning.reference import msgspec_type
 from satya_adapt.tuning.workloads import Workload
 
 __all__ = [
@@ -64,8 +51,8 @@ __all__ = [
     "satya_notes",
 ]
 
-Validity = Optional[list[bool]]
-Runner = Callable[[], Validity]
+Validity = ref.Validity
+Runner = ref.Runner
 
 # -- translators: JSON Schema (the workloads' subset) -> each peer's types -----------------------
 
@@ -80,14 +67,14 @@ def pydantic_type(node: Mapping[str, Any]) -> Any:
 
     t = node.get("type")
     if t == "object":
-        check_supported(node, OBJECT_KEYS)
+        ref.check_supported(node, ref.OBJECT_KEYS)
         required = set(node.get("required", ()))
         fields: dict[str, Any] = {}
         for key, sub in node.get("properties", {}).items():
             fields[key] = (pydantic_type(sub), ... if key in required else None)
-        return pydantic.create_model(type_name("Record"), __config__=ConfigDict(strict=True), **fields)
+        return pydantic.create_model(ref.type_name("Record"), __config__=ConfigDict(strict=True), **fields)
     if t == "string":
-        check_supported(node, STRING_KEYS)
+        ref.check_supported(node, ref.STRING_KEYS)
         if "enum" in node:
             return Literal[tuple(node["enum"])]
         fmt = node.get("format")
@@ -97,19 +84,19 @@ def pydantic_type(node: Mapping[str, Any]) -> Any:
             return Annotated[_uuidlib.UUID, Strict(False)]
         if fmt is not None:
             raise ValueError(f"no pydantic equivalent for format {fmt!r}")
-        kw = bounds(node, STRING_BOUNDS)
+        kw = ref.bounds(node, ref.STRING_BOUNDS)
         return Annotated[str, Field(**kw)] if kw else str
     if t in ("integer", "number"):
-        check_supported(node, NUMBER_KEYS)
-        kw = bounds(node, NUMBER_BOUNDS)
+        ref.check_supported(node, ref.NUMBER_KEYS)
+        kw = ref.bounds(node, ref.NUMBER_BOUNDS)
         base = int if t == "integer" else float
         return Annotated[base, Field(**kw)] if kw else base
     if t == "boolean":
         return bool
     if t == "array":
-        check_supported(node, ARRAY_KEYS)
+        ref.check_supported(node, ref.ARRAY_KEYS)
         item = pydantic_type(node["items"]) if "items" in node else Any
-        kw = bounds(node, ARRAY_BOUNDS)
+        kw = ref.bounds(node, ref.ARRAY_BOUNDS)
         return Annotated[list[item], Field(**kw)] if kw else list[item]  # type: ignore[valid-type]
     raise ValueError(f"no pydantic equivalent for {dict(node)!r}")
 
@@ -131,7 +118,7 @@ def satya_model(node: Mapping[str, Any], notes: list[str] | None = None) -> Any:
     notes = [] if notes is None else notes
     if node.get("type") != "object":
         raise ValueError("a satya model is built from an object schema")
-    check_supported(node, OBJECT_KEYS)
+    ref.check_supported(node, ref.OBJECT_KEYS)
     required = set(node.get("required", ()))
     annotations: dict[str, Any] = {}
     namespace: dict[str, Any] = {}
@@ -143,7 +130,7 @@ def satya_model(node: Mapping[str, Any], notes: list[str] | None = None) -> Any:
             namespace[key] = satya.Field(**kw)
             continue
         if t == "string":
-            check_supported(sub, STRING_KEYS)
+            ref.check_supported(sub, ref.STRING_KEYS)
             tp: Any = str
             if "enum" in sub:
                 kw["enum"] = list(sub["enum"])
@@ -164,7 +151,7 @@ def satya_model(node: Mapping[str, Any], notes: list[str] | None = None) -> Any:
                 if j in sub:
                     kw[k] = sub[j]
         elif t in ("integer", "number"):
-            check_supported(sub, NUMBER_KEYS)
+            ref.check_supported(sub, ref.NUMBER_KEYS)
             tp = int if t == "integer" else float
             for j, k in (
                 ("minimum", "ge"),
@@ -177,7 +164,7 @@ def satya_model(node: Mapping[str, Any], notes: list[str] | None = None) -> Any:
         elif t == "boolean":
             tp = bool
         elif t == "array":
-            check_supported(sub, ARRAY_KEYS)
+            ref.check_supported(sub, ref.ARRAY_KEYS)
             item_types = {"integer": int, "number": float, "string": str, "boolean": bool}
             item_type: Any = item_types.get(sub.get("items", {}).get("type"), Any)
             tp = list[item_type]
@@ -191,7 +178,7 @@ def satya_model(node: Mapping[str, Any], notes: list[str] | None = None) -> Any:
         annotations[key] = tp
         namespace[key] = satya.Field(**kw)
     namespace["__annotations__"] = annotations
-    return type(type_name("Record"), (satya.Model,), namespace)
+    return type(ref.type_name("Record"), (satya.Model,), namespace)
 
 
 def _note(notes: list[str], key: str) -> None:
@@ -248,7 +235,7 @@ def _satya_adapt(
 
 
 def _msgspec(kind: str) -> Callable[[Workload], Runner]:
-    return lambda wl: msgspec_runner(kind, wl.schema, wl.data(kind))
+    return lambda wl: ref.msgspec_runner(kind, wl.schema, wl.data(kind))
 
 
 # pydantic ----------------------------------------------------------------------------------------------
@@ -290,7 +277,7 @@ def _pydantic(kind: str, mode: str) -> Callable[[Workload], Runner]:
             return lambda: run_many(many.validate_json, data)
         one = TypeAdapter(model)
         if kind == "dicts":
-            check = per_record(one.validate_python, ValidationError)
+            check = ref.per_record(one.validate_python, ValidationError)
             records = wl.records
             return lambda: check(records)
         validate_json = one.validate_json
@@ -298,11 +285,11 @@ def _pydantic(kind: str, mode: str) -> Callable[[Workload], Runner]:
             import msgspec
 
             # pydantic takes str, bytes or bytearray only: each raw element is copied to bytes.
-            check = per_record(lambda raw: validate_json(bytes(raw)), ValidationError)
+            check = ref.per_record(lambda raw: validate_json(bytes(raw)), ValidationError)
             split = msgspec.json.Decoder(list[msgspec.Raw]).decode
             data = wl.json_bytes()
             return lambda: check(split(data))
-        check = per_record(validate_json, ValidationError)
+        check = ref.per_record(validate_json, ValidationError)
         text = wl.ndjson_bytes()
         return lambda: check(text.splitlines())
 
@@ -341,7 +328,7 @@ def _fastjsonschema(kind: str) -> Callable[[Workload], Runner]:
     def prepare(wl: Workload) -> Runner:
         import fastjsonschema
 
-        check = per_record(fastjsonschema.compile(wl.schema), fastjsonschema.JsonSchemaException)
+        check = ref.per_record(fastjsonschema.compile(wl.schema), fastjsonschema.JsonSchemaException)
         get = _parsed(kind, wl)
         return lambda: check(get())
 

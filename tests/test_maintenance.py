@@ -287,3 +287,16 @@ def test_refresh_with_nothing_to_measure_keeps_the_provenance() -> None:
     assert report.archive.provenance == archive.provenance
     assert report.archive.cells == archive.cells
     assert report.change.summary.startswith("Re-measured 0 elites")
+
+
+def test_optimizer_workloads_of_an_unreadable_search_state_is_empty() -> None:
+    archive = make_archive([])
+    assert M.optimizer_workloads(archive) == {}
+    archive.optimizer = A.OptimizerState(
+        generation=1, random_state={"kind": "python", "search": {"version": 1, "cells": 3}}
+    )
+    assert M.optimizer_workloads(archive) == {}
+    archive.optimizer = A.OptimizerState(
+        generation=1, random_state={"kind": "python", "search": {"version": 7}}
+    )
+    assert M.optimizer_workloads(archive) == {}

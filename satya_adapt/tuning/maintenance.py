@@ -1,8 +1,8 @@
 """Archive maintenance: refresh an archive on this machine, merge two archives.
 
-These are the archive's life jobs of DESIGN.md ("Refresh jobs re-measure an existing archive
-on the current machine and build, drop elites that no longer beat the default, merge
-archives, and record what changed"). The command line (``satya-adapt archive refresh`` and
+These are the archive's life jobs: re-measure an existing archive on the current machine and
+build, drop elites that no longer beat the default, merge archives, and record what changed
+(``archives/README.md`` describes the format and the history entries). The command line (``satya-adapt archive refresh`` and
 ``satya-adapt archive merge``) is a thin layer over :func:`refresh_file` and
 :func:`merge_files`.
 
@@ -57,6 +57,7 @@ from ..errors import ArchiveError
 from ..profile import Profile
 from ..schema import Schema
 from ..validator import Validator
+from .state import stored_workloads
 
 __all__ = [
     "DEFAULT_MIN_SPEEDUP",
@@ -294,16 +295,10 @@ class CellWorkload:
 
 def optimizer_workloads(archive: ArchiveFile) -> dict[tuple[int, ...], tuple[Any, int]]:
     """``{index: (spec, seed)}`` from the search state an optimizer run left in the archive
-    (empty when there is none or it cannot be read)."""
-    if archive.optimizer is None:
-        return {}
-    try:
-        from .optimizer import stored_workloads
-    except ImportError:
-        return {}
+    (empty when there is none or it cannot be read: :class:`ArchiveError`)."""
     try:
         return dict(stored_workloads(archive))
-    except Exception:
+    except ArchiveError:
         return {}
 
 

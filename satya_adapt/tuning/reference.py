@@ -27,6 +27,7 @@ __all__ = [
     "STRING_BOUNDS",
     "STRING_KEYS",
     "Runner",
+    "Validity",
     "bounds",
     "check_supported",
     "msgspec_runner",
