@@ -20,7 +20,7 @@ The targets of issue 2 are printed next to the figures. Results go to ``--json``
     python benchmarks/bench_peers.py --quick         # a small run that only shows it works
 
 Peers that are not installed are skipped (and listed as such). How each peer is driven is in
-``satya_adapt/peers.py``; the harness is ``satya_adapt/measure.py``.
+``benchmarks/peers.py``; the harness is ``satya_adapt/tuning/measure.py``.
 """
 
 from __future__ import annotations
@@ -38,8 +38,10 @@ import zlib
 from collections.abc import Sequence
 from typing import Any
 
-from satya_adapt import measure, peers, workloads
+import peers
+
 from satya_adapt.config import DEFAULT_CONFIGURATION
+from satya_adapt.tuning import measure, workloads
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")

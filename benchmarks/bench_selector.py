@@ -37,9 +37,10 @@ from collections.abc import Sequence
 from typing import Any, Callable
 
 import satya_adapt
-from satya_adapt import Field, Profile, Schema, Validator, measure
+from satya_adapt import Field, Profile, Schema, Validator
 from satya_adapt import archive as A
 from satya_adapt.selector import Selector
+from satya_adapt.tuning import measure
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")

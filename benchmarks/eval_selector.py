@@ -14,7 +14,7 @@ three input kinds), each profile's data is validated by:
   does not profit from the luckiest of its 22 draws (the winner's curse).
 
 The final run is one interleaved run per profile (shuffled order each round, warm-up, paired
-rounds; :mod:`satya_adapt.measure`), with the default configuration also timed against itself
+rounds; :mod:`satya_adapt.tuning.measure`), with the default configuration also timed against itself
 (A/A) to show the noise. Reported per profile: items/s of each, adaptive as a fraction of the
 oracle (median of paired ratios), adaptive against the default and the heuristic with
 intervals. The summary checks the targets of issue 4:
@@ -41,11 +41,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from satya_adapt import archive as A
-from satya_adapt import measure
-from satya_adapt.config import DEFAULT_CONFIGURATION, BatchConfig
+from satya_adapt.config import DEFAULT_CONFIGURATION, BatchConfig, clamp, effective
 from satya_adapt.heuristic import heuristic_config
-from satya_adapt.optimizer import Measurer, WorkloadGenes, effective
-from satya_adapt.selector import clamp
+from satya_adapt.tuning import measure
+from satya_adapt.tuning.optimizer import Measurer, WorkloadGenes
 from satya_adapt.validator import Validator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

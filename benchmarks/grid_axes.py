@@ -7,7 +7,7 @@ changes along it." For each input kind and each axis (string length, field count
 mix, a bulk list that grows records cheaply), a base workload is varied along that axis only;
 on each step the default configuration, itself again (A/A), the pool (``threads`` = 2 with
 ``micro_batch_size`` 256 and 1024) and a small ``batch_size`` (512) are timed in one
-interleaved run (:meth:`satya_adapt.optimizer.Measurer.compare`). The table shows each
+interleaved run (:meth:`satya_adapt.tuning.optimizer.Measurer.compare`). The table shows each
 candidate's paired speedup over the default with its interval, next to the measured profile
 (object size, field count, string length, constraint complexity) of the step.
 
@@ -26,8 +26,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from satya_adapt import measure
-from satya_adapt.optimizer import Measurer, WorkloadGenes
+from satya_adapt.tuning import measure
+from satya_adapt.tuning.optimizer import Measurer, WorkloadGenes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")

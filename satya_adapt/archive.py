@@ -1,6 +1,3 @@
-
-# `from __future__ import annotations`, whose strings cost ~15 ms to evaluate on the first
-# decode) in a form Python 3.9 accepts (`Optional`, `List`).
 """Archive files: the MAP-Elites grid of elites with their evidence and provenance.
 
 An archive is data. It is decoded with msgspec into the strict types below (unknown fields,
@@ -15,6 +12,9 @@ measured. Use :func:`descriptor` wherever a profile is assigned to a cell, so th
 and the selector agree.
 """
 
+# No `from __future__ import annotations` here: msgspec reads the annotations at run time, and
+# real objects cost nothing where strings cost ~15 ms to evaluate on the first decode. They are
+# written in a form Python 3.9 accepts (`Optional`, `List`).
 import bisect
 import contextlib
 import datetime as _dt
@@ -48,6 +48,7 @@ __all__ = [
     "Provenance",
     "Selection",
     "Software",
+    "as_profile",
     "atomic_write_bytes",
     "bin_index",
     "cell_profile",
@@ -216,7 +217,7 @@ class Cell(_Strict, kw_only=True):
     whose lower bound did not clear the bar); ``peak_bytes``: the most bytes in flight for one
     chunk with the configuration the cell yields; ``n_measurements``: timed runs behind it;
     ``workload``: the workload spec the cell's data was generated from (JSON values, as
-    ``satya_adapt.workloads.WorkloadSpec.to_dict()`` gives), so refresh jobs can re-measure it.
+    ``satya_adapt.tuning.workloads.WorkloadSpec.to_dict()`` gives), so refresh jobs can re-measure it.
     """
 
     index: List[NonNegativeInt]
@@ -249,8 +250,10 @@ class Change(_Strict, kw_only=True):
 
 
 class OptimizerState(_Strict, kw_only=True):
-    """Reserved for resuming a search: the generation reached and the random state (JSON values
-    only; see :func:`rng_state_to_json`)."""
+    """What an optimizer needs to resume its search: the generation reached and the random
+    state (JSON values only; see :func:`rng_state_to_json`). Optional: the optimizer's own
+    ``--archive`` file carries it, the shipped archive does not (see
+    :func:`sync_shipped_archive`); the selector never reads it."""
 
     generation: NonNegativeInt
     evaluations: NonNegativeInt = 0
@@ -385,7 +388,7 @@ def check_archive(archive: ArchiveFile, source: str = "<archive>") -> None:
                 f"`index` has {len(cell.index)} entries, the grid has {len(features)} features",
                 f"{at}.index",
             )
-        expected = descriptor(archive.grid, _as_profile(cell.profile))
+        expected = descriptor(archive.grid, as_profile(cell.profile))
         if expected is None:
             fail(
                 f"input kind {cell.profile.input_kind!r} is not in the grid",
@@ -518,28 +521,35 @@ def discover_archive(archive: Optional[Union[str, os.PathLike[str]]] = None) -> 
 
 
 def repo_archive_path() -> str:
-    """``archives/default.json`` of the source checkout this package sits in."""
+    """``archives/default.json`` of the source checkout this package sits in: the one copy of
+    the shipped archive (the package's ``archives/default.json`` links to it)."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     return os.path.join(root, "archives", "default.json")
 
 
 def sync_shipped_archive(source: Optional[Union[str, os.PathLike[str]]] = None) -> str:
-    """Copies the repository's archive (``archives/default.json``, or ``source``) to the package
-    copy ``satya_adapt/archives/default.json`` that wheels ship, after checking it decodes.
-    Returns the path of the copy.
+    """Makes ``source`` (an optimizer's ``--archive`` file, say) the shipped archive: checks that
+    it decodes, drops the optimizer's resume state (``optimizer``: selection never reads it,
+    and decoding it cost every first call), and writes the result atomically. Without
+    ``source`` the shipped archive itself is rewritten without resume state. Returns the path
+    written.
 
-    Call it whenever ``archives/default.json`` is rewritten; a test fails when they differ.
+    In a source checkout the file written is ``archives/default.json``, the one copy, which
+    ``satya_adapt/archives/default.json`` links to (the link is not replaced); in an installed
+    package, the package's own file.
     """
-    src = os.fspath(source) if source is not None else repo_archive_path()
+    here = os.path.dirname(os.path.abspath(__file__))
+    dest = os.path.realpath(os.path.join(here, "archives", "default.json"))
+    src = os.fspath(source) if source is not None else dest
     try:
         with open(src, "rb") as f:
             data = _read_limited(f, src)
     except OSError as exc:
         raise ArchiveError(f"{src}: cannot read the archive: {exc.strerror or exc}") from None
-    decode_archive(data, src)
-    folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "archives")
-    os.makedirs(folder, exist_ok=True)
-    dest = os.path.join(folder, "default.json")
+    archive = decode_archive(data, src)
+    if archive.optimizer is not None:
+        data = encode_archive(msgspec.structs.replace(archive, optimizer=None))
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
     atomic_write_bytes(dest, data)
     return dest
 
@@ -624,7 +634,9 @@ def cell_profile(profile: Sequence[Any]) -> CellProfile:
     )
 
 
-def _as_profile(p: CellProfile) -> Profile:
+def as_profile(p: CellProfile) -> Profile:
+    """A cell's measured profile as a :class:`~satya_adapt.Profile` (the inverse of
+    :func:`cell_profile`)."""
     return Profile(
         p.field_count,
         p.avg_string_length,

@@ -1,8 +1,8 @@
 """The ``satya-adapt`` command line: validate files, a demo, and the archive's jobs.
 
 A thin layer: every command parses its arguments, calls library code (:class:`Validator`,
-:mod:`satya_adapt.archive`, :mod:`satya_adapt.selector`, :mod:`satya_adapt.maintenance`,
-:mod:`satya_adapt.optimizer`, :mod:`satya_adapt.plot`) and prints. Nothing imports this module.
+:mod:`satya_adapt.archive`, :mod:`satya_adapt.selector`, :mod:`satya_adapt.tuning.maintenance`,
+:mod:`satya_adapt.tuning.optimizer`, :mod:`satya_adapt.tuning.plot`) and prints. Nothing imports this module.
 
 Exit codes: 0 success (``validate``: every record valid), 1 ``validate`` found invalid records,
 2 usage errors, schema errors, unreadable input or archives, 130 interrupted (Ctrl-C),
@@ -12,6 +12,7 @@ Exit codes: 0 success (``validate``: every record valid), 1 ``validate`` found i
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -27,14 +28,13 @@ from typing import IO, Any, Callable
 
 from ._argtypes import bounded_int, non_negative_int, positive_int
 from .config import KNOB_MAX
+from .config import READ_AHEAD_BYTES as _SNIFF_BYTES  # read from DATA to tell JSON from NDJSON
 from .errors import InputError, SatyaAdaptError
 
 __all__ = ["build_parser", "main"]
 
 PROG = "satya-adapt"
 
-#: Bytes read from the start of DATA to tell a JSON array from NDJSON.
-_SNIFF_BYTES = 64 * 1024
 _WHITESPACE = b" \t\r\n"
 _BOM = b"\xef\xbb\xbf"
 
@@ -353,7 +353,7 @@ def _archive_state(archive: str | None) -> dict[str, Any]:
     status = selector.status  # reads the archive: an unusable one warns here, once
     info: dict[str, Any] = {
         "location": selector.location,
-        "origin": selector._origin,
+        "origin": selector.origin,
         "status": status,
         "trust": selector.trust,
         "cells": 0 if selector.archive is None else len(selector.archive.cells),
@@ -508,28 +508,10 @@ DEMO_ROWS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _effective(config: dict[str, Any], n: int) -> tuple[int, int, int]:
-    """What the engine does with ``config`` on ``n`` records: chunk and task sizes capped."""
-    b = min(config["batch_size"], max(n, 1))
-    return b, min(config["micro_batch_size"], b), config["threads"]
-
-
-def _runner(validator: Any, kind: str, workload: Any) -> Callable[[], Any]:
-    """A call that validates ``workload``'s records given as ``kind``."""
-    if kind == "json":
-        data = workload.json_bytes()
-        return lambda: validator.validate_json(data)
-    if kind == "ndjson":
-        lines = workload.ndjson_bytes()
-        return lambda: validator.validate_ndjson(lines)
-    records = workload.records
-    return lambda: validator.validate_batch(records)
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
-    from . import measure
-    from . import workloads as W
-    from .config import DEFAULT_CONFIGURATION
+    from .tuning import measure
+    from .tuning import workloads as W
+    from .config import DEFAULT_CONFIGURATION, effective
     from .validator import Validator
 
     if args.records < 1 or args.rounds < 1:
@@ -565,8 +547,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         w = workloads[name]
         adaptive = Validator(w.schema, archive=args.archive)
         default = Validator(w.schema, adapt=False)
-        run_a = _runner(adaptive, kind, w)
-        run_d = _runner(default, kind, w)
+        data = w.data(kind)
+        run_a = functools.partial(adaptive.validate, data, input_kind=kind)
+        run_d = functools.partial(default.validate, data, input_kind=kind)
         ra, rd = run_a(), run_d()
         if ra.valid != rd.valid or ra.errors != rd.errors or ra.valid != w.expected_valid:
             raise CliError(
@@ -658,8 +641,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     same = sum(
         1
         for r in results
-        if _effective(r["config"], r["records"])
-        == _effective(DEFAULT_CONFIGURATION._asdict(), r["records"])
+        if effective(
+            [r["config"][k] for k in ("batch_size", "micro_batch_size", "threads")],
+            r["records"],
+            measure.usable_cores(),
+        )
+        == effective(DEFAULT_CONFIGURATION, r["records"], measure.usable_cores())
     )
     if same:
         print(
@@ -1055,7 +1042,7 @@ def cmd_archive_plot(args: argparse.Namespace) -> int:
     _origin, location = _resolve_archive(args.path)
     archive = _load(location)
     try:
-        from . import plot
+        from .tuning import plot
     except ImportError as exc:
         if getattr(exc, "name", None) == "matplotlib" or "matplotlib" in str(exc):
             raise CliError(_NO_MATPLOTLIB) from None
@@ -1084,7 +1071,7 @@ def _command_line(argv: Sequence[str]) -> str:
 
 
 def cmd_archive_refresh(args: argparse.Namespace) -> int:
-    from . import maintenance
+    from .tuning import maintenance
 
     if args.rounds < 1:
         raise CliError("--rounds must be at least 1")
@@ -1139,7 +1126,7 @@ def cmd_archive_refresh(args: argparse.Namespace) -> int:
 
 
 def cmd_archive_merge(args: argparse.Namespace) -> int:
-    from . import maintenance
+    from .tuning import maintenance
 
     report = maintenance.merge_files(args.a, args.b, args.output, command=_command_line(args.argv))
     print(report.change.summary)
@@ -1170,11 +1157,11 @@ def cmd_archive_merge(args: argparse.Namespace) -> int:
 
 def cmd_optimize(argv: Sequence[str]) -> int:
     try:
-        from . import optimizer
+        from .tuning import optimizer
     except ImportError as exc:
-        if getattr(exc, "name", None) == "satya_adapt.optimizer":
+        if getattr(exc, "name", None) == "satya_adapt.tuning.optimizer":
             raise CliError(
-                "the optimizer is not available in this build (satya_adapt.optimizer is missing)"
+                "the optimizer is not available in this build (satya_adapt.tuning.optimizer is missing)"
             ) from None
         raise CliError(f"the optimizer cannot be loaded: {_one_line(exc)}") from None
     result: int = optimizer.main(list(argv), prog=f"{PROG} optimize")

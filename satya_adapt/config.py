@@ -1,10 +1,30 @@
-"""Batch configurations: the three knobs of the engine and the default configuration."""
+"""Batch configurations: the three knobs of the engine, the default configuration, what a
+configuration does on a call (:func:`clamp`, :func:`effective`), and the constants that the
+runtime, the tuning and the command line share (a leaf module: it imports nothing else)."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Sequence
+from typing import Any, NamedTuple, Optional
 
-__all__ = ["BatchConfig", "DEFAULT_CONFIGURATION", "KNOB_MAX", "check_knob"]
+__all__ = [
+    "BatchConfig",
+    "DEFAULT_CONFIGURATION",
+    "KNOB_MAX",
+    "READ_AHEAD_BYTES",
+    "SHIP_THRESHOLD",
+    "check_knob",
+    "clamp",
+    "effective",
+]
+
+#: A cell ships its elite only when the lower confidence bound of its speedup over the default
+#: configuration exceeds this (the optimizer's bar, and the bar a refresh keeps an elite by).
+SHIP_THRESHOLD = 1.03
+#: How many bytes of a stream are read ahead: to detect an NDJSON stream's profile, and to sniff
+#: whether a file holds a JSON array or NDJSON. The Rust binding reads a file's head with the
+#: same size (``PROFILE_PREFIX`` in ``crates/validator/src/py/schema.rs``).
+READ_AHEAD_BYTES = 64 * 1024
 
 
 class BatchConfig(NamedTuple):
@@ -25,8 +45,31 @@ DEFAULT_CONFIGURATION = BatchConfig(batch_size=8192, micro_batch_size=1024, thre
 
 
 #: The largest value each knob accepts. ``batch_size`` and ``micro_batch_size`` stop at 2**32
-#: records (no call holds more); ``threads`` at 1024 (each one is an OS thread of the pool).
+#: records (no call holds more), and so does ``threads`` (the pool never has more threads than
+#: usable cores: a larger value is capped to them).
 KNOB_MAX = {"batch_size": 1 << 32, "micro_batch_size": 1 << 32, "threads": 1 << 32}
+
+
+def clamp(config: BatchConfig, n: Optional[int], cores: int) -> BatchConfig:
+    """Fits ``config`` to a call of ``n`` records on ``cores`` usable cores: ``batch_size <= n``
+    (at least 1), ``micro_batch_size <= batch_size``, ``1 <= threads <= min(cores, tasks)`` where
+    ``tasks`` is the number of tasks in one chunk. Returns ``config`` itself when nothing changes."""
+    b, m, t = config.batch_size, config.micro_batch_size, config.threads
+    if n is not None and b > n:
+        b = max(1, n)
+    m = min(m, b)
+    t = max(1, min(t, cores, -(-b // m)))
+    if b == config.batch_size and m == config.micro_batch_size and t == config.threads:
+        return config
+    return BatchConfig(b, m, t, config.source)
+
+
+def effective(config: Sequence[Any], n: int, cores: int) -> tuple[int, int, int]:
+    """What a configuration does on a call of ``n`` records: clamped to the call, and with
+    ``micro_batch_size`` dropped on the direct path (it has no effect there). Two
+    configurations with the same answer run the engine the same way."""
+    c = clamp(BatchConfig(config[0], config[1], config[2]), n, cores)
+    return (c.batch_size, c.micro_batch_size if c.threads > 1 else 0, c.threads)
 
 
 def check_knob(name: str, value: object) -> int:

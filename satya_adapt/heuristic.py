@@ -1,6 +1,6 @@
 """The heuristic: a batch configuration from the profile alone, when the archive cannot answer.
 
-The rule, in the words of DESIGN.md (constants below, all sizes in bytes):
+The rule (constants below, all sizes in bytes; measured in ``archives/README.md``):
 
 1. **Work per record** ``w = object_size * (1 + COMPLEXITY_WEIGHT * constraint_complexity)``:
    bytes to walk, weighted up for a check-heavy schema (regex and formats cost more per byte).

@@ -50,12 +50,12 @@ from typing import Any, ClassVar, NamedTuple, Union
 
 from . import archive as _archive
 from . import hardware as _hardware
-from .config import DEFAULT_CONFIGURATION, BatchConfig
+from .config import DEFAULT_CONFIGURATION, BatchConfig, clamp
 from .errors import ArchiveError, ArchiveWarning
 from .heuristic import heuristic_config, heuristic_rule
 from .profile import Profile
 
-__all__ = ["KNN_ENV_VAR", "MAX_BATCH_SIZE", "Selector", "clamp"]
+__all__ = ["KNN_ENV_VAR", "MAX_BATCH_SIZE", "Selector"]
 
 #: No selection step answers with more records per chunk than this (extrapolation guard).
 MAX_BATCH_SIZE = 1 << 20
@@ -66,20 +66,6 @@ _FAST_CACHE_MAX = 4096
 _CELL_CACHE_MAX = 65536
 
 ArchiveArg = Union[str, "os.PathLike[str]", _archive.ArchiveFile, None]
-
-
-def clamp(config: BatchConfig, n: int | None, cores: int) -> BatchConfig:
-    """Fits ``config`` to a call of ``n`` records on ``cores`` usable cores: ``batch_size <= n``
-    (at least 1), ``micro_batch_size <= batch_size``, ``1 <= threads <= min(cores, tasks)`` where
-    ``tasks`` is the number of tasks in one chunk. Returns ``config`` itself when nothing changes."""
-    b, m, t = config.batch_size, config.micro_batch_size, config.threads
-    if n is not None and b > n:
-        b = max(1, n)
-    m = min(m, b)
-    t = max(1, min(t, cores, -(-b // m)))
-    if b == config.batch_size and m == config.micro_batch_size and t == config.threads:
-        return config
-    return BatchConfig(b, m, t, config.source)
 
 
 class _Neighbour(NamedTuple):
@@ -168,12 +154,6 @@ class Selector:
                 cls._shared[key] = selector
             return selector
 
-    @classmethod
-    def clear_shared(cls) -> None:
-        """Forgets the shared selectors (their archives are read again on next use)."""
-        with cls._shared_lock:
-            cls._shared.clear()
-
     # -- selection ----------------------------------------------------------------------------
 
     def select(self, profile: Sequence[Any]) -> BatchConfig:
@@ -241,6 +221,12 @@ class Selector:
     def trust(self) -> str | None:
         """``"full"``, ``"adapted"``, ``"untrusted"`` or ``None`` (no usable cells)."""
         return self._load().trust
+
+    @property
+    def origin(self) -> str:
+        """How the archive was named: ``"argument"``, ``"environment"`` (``SATYA_ADAPT_ARCHIVE``)
+        or ``"shipped"`` (see :func:`satya_adapt.archive.discover_archive`)."""
+        return self._origin
 
     @property
     def location(self) -> str:
@@ -600,21 +586,9 @@ def _build_state(arg: Any, origin: str, here: _hardware.HardwareClass) -> _State
         index = tuple(cell.index)
         state.cells[index] = cell
         partition = None if state.category is None else index[state.category]
-        p = _archive.point(archive.grid, _profile_of(cell))
+        p = _archive.point(archive.grid, _archive.as_profile(cell.profile))
         state.partitions.setdefault(partition, []).append((p, cell))
     return state
-
-
-def _profile_of(cell: _archive.Cell) -> Profile:
-    p = cell.profile
-    return Profile(
-        p.field_count,
-        p.avg_string_length,
-        p.constraint_complexity,
-        p.object_size,
-        p.input_kind,
-        p.n,
-    )
 
 
 def _state_message(state: _State) -> str | None:

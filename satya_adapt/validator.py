@@ -7,9 +7,9 @@ import os
 import stat
 from typing import IO, Any, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
-from .config import DEFAULT_CONFIGURATION, BatchConfig, check_knob
+from .config import DEFAULT_CONFIGURATION, READ_AHEAD_BYTES, BatchConfig, check_knob
 from .errors import InputError
-from .profile import Profile
+from .profile import INPUT_KINDS, Profile
 from .result import EngineStats, ValidationResult
 from .schema import Schema
 
@@ -17,8 +17,6 @@ __all__ = ["Validator"]
 
 #: How many records of a generator are read ahead to detect its profile.
 PROFILE_SAMPLE = 4
-#: How many bytes of a stream are read ahead to detect its profile.
-PROFILE_PREFIX_BYTES = 64 * 1024
 #: The longest NDJSON line (record) accepted unless ``max_record_bytes`` says otherwise.
 DEFAULT_MAX_RECORD_BYTES = 64 * 1024 * 1024
 
@@ -116,6 +114,32 @@ class Validator:
             if opened is not None:
                 opened.close()
 
+    def validate(
+        self,
+        data: Any,
+        *,
+        input_kind: Optional[str] = None,
+        batch_size: Optional[int] = None,
+        micro_batch_size: Optional[int] = None,
+        threads: Optional[int] = None,
+    ) -> ValidationResult:
+        """Validates ``data`` of any input kind: :meth:`validate_batch` for ``"dicts"``,
+        :meth:`validate_json` for ``"json"``, :meth:`validate_ndjson` for ``"ndjson"``.
+
+        When ``input_kind`` is omitted it is guessed as :meth:`iter_validate` does.
+        """
+        kind = _input_kind(data, input_kind)
+        if kind == "dicts":
+            run: Any = self.validate_batch
+        elif kind == "json":
+            run = self.validate_json
+        else:
+            run = self.validate_ndjson
+        result: ValidationResult = run(
+            data, batch_size=batch_size, micro_batch_size=micro_batch_size, threads=threads
+        )
+        return result
+
     def iter_validate(
         self,
         source: Any,
@@ -134,7 +158,7 @@ class Validator:
         ``max_record_bytes`` limits NDJSON lines as in :meth:`validate_ndjson`.
         """
         limit = self._max_record_bytes(max_record_bytes)
-        kind = input_kind or _guess_kind(source)
+        kind = _input_kind(source, input_kind)
         if kind == "dicts":
             items, config = self._prepare_objects(source, batch_size, micro_batch_size, threads)
             chunks = self._core.iter_objects(items, *config[:3])
@@ -144,7 +168,7 @@ class Validator:
                 lambda: self._core.profile_json(data), batch_size, micro_batch_size, threads
             )
             chunks = self._core.iter_json(data, *config[:3])
-        elif kind == "ndjson":
+        else:
             src, prefix, opened = _ndjson_source(source)
             try:
                 config = self._config(
@@ -157,14 +181,12 @@ class Validator:
                 if opened is not None:
                     opened.close()
             return
-        else:
-            raise ValueError(f"`input_kind` must be 'dicts', 'json' or 'ndjson', got {input_kind!r}")
         for raw in chunks:
             yield _result(raw, config)
 
     def profile(self, source: Any, *, input_kind: Optional[str] = None) -> Profile:
         """Detects the profile of ``source`` from a small sample, as a validate call would."""
-        kind = input_kind or _guess_kind(source)
+        kind = _input_kind(source, input_kind)
         if kind == "dicts":
             if isinstance(source, (list, tuple)):
                 return Profile(*self._core.profile_objects(source, len(source)))
@@ -172,14 +194,12 @@ class Validator:
             return Profile(*self._core.profile_objects(sample, None))
         if kind == "json":
             return Profile(*self._core.profile_json(_json_bytes(source)))
-        if kind == "ndjson":
-            src, prefix, opened = _ndjson_source(source)
-            try:
-                return Profile(*self._core.profile_ndjson(src, prefix))
-            finally:
-                if opened is not None:
-                    opened.close()
-        raise ValueError(f"`input_kind` must be 'dicts', 'json' or 'ndjson', got {input_kind!r}")
+        src, prefix, opened = _ndjson_source(source)
+        try:
+            return Profile(*self._core.profile_ndjson(src, prefix))
+        finally:
+            if opened is not None:
+                opened.close()
 
     def explain(self, source: Any, *, input_kind: Optional[str] = None) -> Any:
         """How a call on ``source`` would choose its batch configuration, step by step."""
@@ -329,7 +349,7 @@ def _ndjson_source(source: Any) -> Tuple[Any, bytes, Optional[IO[bytes]]]:
 def _read_prefix(read: Any) -> bytes:
     """The first bytes of a binary stream, read with its ``read``; the engine's rules for what
     ``read`` returns (any bytes-like object; ``None`` and ``str`` are refused)."""
-    prefix = read(PROFILE_PREFIX_BYTES)
+    prefix = read(READ_AHEAD_BYTES)
     if isinstance(prefix, bytes):
         return prefix
     if prefix is None:
@@ -345,6 +365,14 @@ def _read_prefix(read: Any) -> bytes:
         raise TypeError(
             f"`read()` of the NDJSON file object must return bytes, got {type(prefix).__name__}"
         ) from None
+
+
+def _input_kind(source: Any, input_kind: Optional[str]) -> str:
+    """``input_kind`` checked, or guessed from ``source`` when omitted."""
+    kind = input_kind or _guess_kind(source)
+    if kind not in INPUT_KINDS:
+        raise ValueError(f"`input_kind` must be 'dicts', 'json' or 'ndjson', got {input_kind!r}")
+    return kind
 
 
 def _guess_kind(source: Any) -> str:

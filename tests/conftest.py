@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from collections import defaultdict
 from typing import Any
+
+# The benchmark code (peer adapters) is not part of the package: tests import it from there.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
 
 #: Node ids of the conformance runner: ``...::test_suite_case[<file>#<group>.<test>]``.
 _SUITE_CASE = re.compile(r"test_conformance\.py::test_suite_case\[(?P<file>[^#\]]+)#\d+\.\d+\]$")

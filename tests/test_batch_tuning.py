@@ -29,8 +29,8 @@ from typing import Any
 import pytest
 
 from satya_adapt import archive as A
-from satya_adapt import measure
-from satya_adapt import optimizer as O
+from satya_adapt.tuning import measure
+from satya_adapt.tuning import optimizer as O
 from satya_adapt.config import DEFAULT_CONFIGURATION
 from satya_adapt.hardware import compare, current
 from satya_adapt.validator import Validator

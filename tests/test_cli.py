@@ -19,7 +19,7 @@ import pytest
 
 from satya_adapt import Validator
 from satya_adapt import archive as A
-from satya_adapt import workloads as W
+from satya_adapt.tuning import workloads as W
 from satya_adapt.cli import Progress, _rate
 
 DATE = dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
@@ -469,7 +469,7 @@ def test_help_has_an_example(command: list[str], tmp_path: Path) -> None:
 
 
 def test_optimize_delegates_to_the_optimizer(tmp_path: Path) -> None:
-    pytest.importorskip("satya_adapt.optimizer")
+    pytest.importorskip("satya_adapt.tuning.optimizer")
     proc = run("optimize", "--help", cwd=tmp_path)
     assert proc.returncode == 0
     assert proc.stdout.startswith("usage: satya-adapt optimize")

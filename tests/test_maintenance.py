@@ -1,4 +1,4 @@
-"""Archive maintenance (satya_adapt.maintenance): regenerating workloads, refresh, merge."""
+"""Archive maintenance (satya_adapt.tuning.maintenance): regenerating workloads, refresh, merge."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 
 from satya_adapt import Validator, hardware
 from satya_adapt import archive as A
-from satya_adapt import maintenance as M
-from satya_adapt import workloads as W
+from satya_adapt.tuning import maintenance as M
+from satya_adapt.tuning import workloads as W
 
 DATE = dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
 
@@ -287,3 +287,16 @@ def test_refresh_with_nothing_to_measure_keeps_the_provenance() -> None:
     assert report.archive.provenance == archive.provenance
     assert report.archive.cells == archive.cells
     assert report.change.summary.startswith("Re-measured 0 elites")
+
+
+def test_optimizer_workloads_of_an_unreadable_search_state_is_empty() -> None:
+    archive = make_archive([])
+    assert M.optimizer_workloads(archive) == {}
+    archive.optimizer = A.OptimizerState(
+        generation=1, random_state={"kind": "python", "search": {"version": 1, "cells": 3}}
+    )
+    assert M.optimizer_workloads(archive) == {}
+    archive.optimizer = A.OptimizerState(
+        generation=1, random_state={"kind": "python", "search": {"version": 7}}
+    )
+    assert M.optimizer_workloads(archive) == {}

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from satya_adapt import measure
-from satya_adapt.measure import Contender, Interval
+from satya_adapt.tuning import measure
+from satya_adapt.tuning.measure import Contender, Interval
 
 
 def fake_timer(values: list[int]) -> measure.Timer:

@@ -20,8 +20,8 @@ import orjson
 import pytest
 
 from satya_adapt import archive as A
-from satya_adapt import measure
-from satya_adapt import optimizer as O
+from satya_adapt.tuning import measure
+from satya_adapt.tuning import optimizer as O
 from satya_adapt.config import DEFAULT_CONFIGURATION, BatchConfig
 from satya_adapt.profile import Profile
 from satya_adapt.selector import Selector
@@ -567,3 +567,60 @@ def test_argparse_namespace_defaults_match_settings() -> None:
     assert (st.generations, st.save_every, st.seed, st.archive, st.results) == (
         O.Settings().generations, 1, 42, O.DEFAULT_ARCHIVE, O.DEFAULT_RESULTS
     )
+
+
+# -- the parts: typed knobs, typed correction, typed resume state ---------------------------------
+
+
+def test_gate_variants_name_the_knob_they_probe() -> None:
+    from satya_adapt.tuning.gates import Knob, variants
+
+    assert [(v.name, v.config, v.knob, v.against) for v in variants(2)] == [
+        ("default", (8192, 1024, 1), None, "default"),
+        ("default (A/A)", (8192, 1024, 1), None, "default"),
+        ("batch_size=256", (256, 256, 1), Knob.BATCH_SIZE, "default"),
+        ("batch_size=65536", (65536, 1024, 1), Knob.BATCH_SIZE, "default"),
+        ("micro_batch_size=64, threads=1", (8192, 64, 1), Knob.MICRO_DIRECT, "default"),
+        ("threads=2", (8192, 1024, 2), Knob.THREADS, "default"),
+        ("threads=2, micro_batch_size=64", (8192, 64, 2), Knob.MICRO_POOL, "threads=2"),
+        ("threads=2, micro_batch_size=4096", (8192, 4096, 2), Knob.MICRO_POOL, "threads=2"),
+    ]
+    assert [v.name for v in variants(1)][-1] == "micro_batch_size=64, threads=1"
+    assert [k.label(4) for k in Knob] == [
+        "batch_size",
+        "micro_batch_size (threads=1)",
+        "threads",
+        "micro_batch_size (threads=4)",
+    ]
+
+
+def test_correction_result_is_typed_and_stored_as_before(tmp_path: Path) -> None:
+    s = search(tmp_path, FakeMeasurer(lambda kind, config: 0.5 if config[2] > 1 else 1.0))
+    cell = O.CellRecord((1, 1, 1), genes("json"), FakePrepared(genes("json"), 1000).profile)
+    cell.index = A.descriptor(s.grid, cell.profile)  # type: ignore[assignment]
+    cell.elite = T2
+    s.cells[cell.index] = cell
+    s.correct()
+    final = cell.final
+    assert final is not None
+    assert final.ship is True and final["ship"] is True
+    assert final.best == (1024, 256, 2)
+    assert final.speedup.low > 1.03 and final.rounds == s.settings.final_rounds
+    doc = cell.to_json()["final"]
+    assert list(doc) == [
+        "ship", "best", "best_is_default", "speedup", "spread", "items_per_s", "heuristic",
+        "heuristic_speedup", "peak_bytes", "default_over_budget", "implausible", "msgspec_note",
+        "rounds", "n",
+    ]
+    assert list(doc["speedup"]) == ["median", "low", "high", "coverage", "rounds"]
+    assert list(doc["items_per_s"]) == ["tuned", "default", "best", "heuristic", "msgspec"]
+    assert O.CellRecord.from_json(orjson.loads(orjson.dumps(cell.to_json()))) == cell
+
+
+def test_resume_state_that_cannot_be_read_is_an_archive_error(tmp_path: Path) -> None:
+    a = O.Search(settings(tmp_path), FakeMeasurer(noise=0.0))
+    state = orjson.loads(orjson.dumps(a.state_json()))
+    state["search"]["cells"] = [{"index": [0, 0, 0]}]
+    b = O.Search(settings(tmp_path), FakeMeasurer(noise=0.0))
+    with pytest.raises(A.ArchiveError, match=r"^the archive's search state cannot be read: "):
+        b.restore(0, 0, state)

@@ -36,6 +36,49 @@ def test_wheel_contents(wheel: Path) -> None:
     assert "satya_adapt/_validator.pyi" in names
     assert any(n.startswith("satya_adapt/_validator.") and n.endswith(".so") for n in names)
     assert not any(n.startswith(("tests/", "benchmarks/", "crates/")) for n in names)
+    # Offline tuning ships (``satya-adapt optimize``); the benchmark's peer adapters do not.
+    assert "satya_adapt/tuning/optimizer.py" in names
+    assert not any(n.endswith("peers.py") for n in names)
+
+
+_RUNTIME_MODULES = [
+    "satya_adapt",
+    "satya_adapt._validator",
+    "satya_adapt.config",
+    "satya_adapt.errors",
+    "satya_adapt.profile",
+    "satya_adapt.result",
+    "satya_adapt.schema",
+    "satya_adapt.validator",
+]
+_SELECTION_MODULES = [
+    "satya_adapt.archive",
+    "satya_adapt.hardware",
+    "satya_adapt.heuristic",
+    "satya_adapt.selector",
+]
+
+
+def test_import_loads_the_runtime_only() -> None:
+    """``import satya_adapt`` and a first adaptive call load no tuning and no CLI module."""
+    probe = (
+        "import sys, json, warnings\n"
+        "warnings.simplefilter('ignore')\n"
+        "import satya_adapt\n"
+        "first = sorted(m for m in sys.modules if m.startswith('satya_adapt'))\n"
+        "satya_adapt.Validator({'type': 'object'}).validate_batch([{}])\n"
+        "after = sorted(m for m in sys.modules if m.startswith('satya_adapt'))\n"
+        "print(json.dumps([first, after]))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("SATYA_ADAPT_ARCHIVE", None)
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env,
+        timeout=120,
+    )
+    first, after = json.loads(out.stdout)
+    assert first == _RUNTIME_MODULES
+    assert after == sorted(_RUNTIME_MODULES + _SELECTION_MODULES)
 
 
 def test_installed_wheel_finds_the_shipped_archive(wheel: Path, tmp_path: Path) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from satya_adapt import peers
-from satya_adapt import workloads as w
+import peers
+from satya_adapt.tuning import workloads as w
 
 PROFILES = list(w.PROFILES)
 

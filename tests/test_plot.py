@@ -1,4 +1,4 @@
-"""Archive heat maps (satya_adapt.plot)."""
+"""Archive heat maps (satya_adapt.tuning.plot)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from satya_adapt import archive as A
 
 pytest.importorskip("matplotlib")
 
-from satya_adapt.plot import plot_archive
+from satya_adapt.tuning.plot import plot_archive
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -15,7 +15,8 @@ from archive_helpers import HERE, KIND_SIZE_GRID, archive, cell, profile
 
 from satya_adapt import ArchiveWarning, BatchConfig
 from satya_adapt import archive as A
-from satya_adapt.selector import Selector, clamp
+from satya_adapt.config import clamp
+from satya_adapt.selector import Selector
 
 # The known elites. On the object_size axis (log2(1 + size) / 2 grid units) the cells sit at:
 # A 4.5 (dicts, 511 B), D 6.5 (dicts, 8191 B), J 4.5 (json, 511 B), K 5.5 (json, 2047 B).

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from satya_adapt import Validator
-from satya_adapt import workloads as w
+from satya_adapt.tuning import workloads as w
 
 PARAMETRIC = [
     w.WorkloadSpec(

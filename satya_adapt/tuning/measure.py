@@ -425,14 +425,14 @@ def calibrate_inner(
 
 def usable_cores() -> int:
     """Cores this process may use (the same count the selector clamps ``threads`` to)."""
-    from .hardware import usable_cores as _usable_cores
+    from ..hardware import usable_cores as _usable_cores
 
     return _usable_cores()
 
 
 def cpu_model() -> str:
     """The CPU's model name, best effort."""
-    from .hardware import cpu_info
+    from ..hardware import cpu_info
 
     return cpu_info()["model"] or platform.machine() or "unknown"
 
@@ -472,7 +472,7 @@ def git_commit(path: str | os.PathLike[str] | None = None) -> dict[str, Any] | N
 
 
 def _gil_enabled() -> bool:
-    from .hardware import gil_enabled
+    from ..hardware import gil_enabled
 
     return gil_enabled()
 
@@ -548,13 +548,28 @@ def reset_peak_rss() -> bool:
     return True
 
 
-def write_results(doc: Any, json_path: str, markdown_path: str, table: str) -> None:
-    """Writes a benchmark's results: the document as JSON and its markdown table, creating
-    the folders they go in."""
-    import json
+def write_results(
+    doc: Any, json_path: str, markdown_path: str | None = None, table: str = ""
+) -> None:
+    """Writes a run's results, creating the folders they go in: the document as indented JSON
+    (orjson; written atomically, so an interrupted run leaves the previous file whole) and, when
+    ``markdown_path`` is given, its markdown ``table``. The one writer of the benchmark scripts
+    and the optimizer's ``--results``."""
     import os
 
-    for path, text in ((json_path, json.dumps(doc, indent=2) + "\n"), (markdown_path, table)):
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
+    import orjson
+
+    from ..archive import atomic_write_bytes
+
+    options = (
+        orjson.OPT_INDENT_2
+        | orjson.OPT_APPEND_NEWLINE
+        | orjson.OPT_SERIALIZE_NUMPY
+        | orjson.OPT_NON_STR_KEYS
+    )
+    os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)
+    atomic_write_bytes(json_path, orjson.dumps(doc, option=options))
+    if markdown_path is not None:
+        os.makedirs(os.path.dirname(os.path.abspath(markdown_path)), exist_ok=True)
+        with open(markdown_path, "w", encoding="utf-8") as f:
+            f.write(table)

@@ -1,14 +1,15 @@
 """Peer libraries, measured the same way as satya-adapt: one adapter per way of validating.
 
-Used by ``benchmarks/bench_peers.py`` and by the optimizer's msgspec comparison. Every
-adapter, given a :class:`~satya_adapt.workloads.Workload`, returns a callable that validates
+Used by ``benchmarks/bench_peers.py`` (benchmark code: the package does not ship it). Every
+adapter, given a :class:`~satya_adapt.tuning.workloads.Workload`, returns a callable that validates
 the whole input of one kind (``dicts``, ``json`` or ``ndjson``) and returns one bool per record
 (``None`` for a parse-only reference). Peers are imported inside functions: importing this
 module costs nothing and needs none of them.
 
 The schema of a workload is a JSON Schema document; each peer gets the closest equivalent it
 has, built by a translator below (msgspec ``Struct`` with ``Meta`` constraints, a pydantic
-model in strict mode, a satya ``Model``). Where a peer lacks an equivalent rule, the
+model in strict mode, a satya ``Model``); the msgspec translation and runner live in
+:mod:`satya_adapt.tuning.reference`, which the optimizer times alongside. Where a peer lacks an equivalent rule, the
 translator gives it the nearest one and says so in :attr:`Adapter.note`; the correctness
 check then shows what that costs.
 
@@ -30,13 +31,15 @@ How each peer yields per-record validity (the honest fastest way we found, see `
 from __future__ import annotations
 
 import datetime as _dt
-import itertools
 import uuid as _uuidlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
-from .workloads import Workload
+from satya_adapt.profile import INPUT_KINDS
+from satya_adapt.tuning import reference as ref
+from satya_adapt.tuning.reference import msgspec_type
+from satya_adapt.tuning.workloads import Workload
 
 __all__ = [
     "INPUT_KINDS",
@@ -48,85 +51,10 @@ __all__ = [
     "satya_notes",
 ]
 
-INPUT_KINDS = ("dicts", "json", "ndjson")
-Validity = Optional[list[bool]]
-Runner = Callable[[], Validity]
-
-_counter = itertools.count()
-
-
-def _name(prefix: str) -> str:
-    return f"{prefix}{next(_counter)}"
-
+Validity = ref.Validity
+Runner = ref.Runner
 
 # -- translators: JSON Schema (the workloads' subset) -> each peer's types -----------------------
-
-
-def _check_supported(node: Mapping[str, Any], allowed: Sequence[str]) -> None:
-    extra = set(node) - set(allowed)
-    if extra:
-        raise ValueError(f"the peer translators do not support {sorted(extra)}")
-
-
-_STRING_KEYS = ("type", "minLength", "maxLength", "pattern", "format", "enum")
-_NUMBER_KEYS = ("type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
-_ARRAY_KEYS = ("type", "items", "minItems", "maxItems")
-_OBJECT_KEYS = ("type", "properties", "required")
-
-
-#: JSON Schema keyword -> the keyword argument msgspec's `Meta` and pydantic's `Field` share.
-_STRING_BOUNDS = (("minLength", "min_length"), ("maxLength", "max_length"), ("pattern", "pattern"))
-_NUMBER_BOUNDS = (("minimum", "ge"), ("maximum", "le"), ("exclusiveMinimum", "gt"), ("exclusiveMaximum", "lt"))
-_ARRAY_BOUNDS = (("minItems", "min_length"), ("maxItems", "max_length"))
-
-
-def _bounds(node: Mapping[str, Any], names: tuple[tuple[str, str], ...]) -> dict[str, Any]:
-    return {kw: node[key] for key, kw in names if key in node}
-
-
-def msgspec_type(node: Mapping[str, Any]) -> Any:
-    """The msgspec type equivalent to a JSON Schema node (objects become Structs)."""
-    from typing import Annotated, Literal
-
-    import msgspec
-
-    t = node.get("type")
-    if t == "object":
-        _check_supported(node, _OBJECT_KEYS)
-        required = set(node.get("required", ()))
-        fields: list[tuple[Any, ...]] = []
-        for key, sub in node.get("properties", {}).items():
-            if key in required:
-                fields.append((key, msgspec_type(sub)))
-            else:
-                fields.append((key, msgspec_type(sub), msgspec.UNSET))
-        return msgspec.defstruct(_name("Record"), fields)
-    if t == "string":
-        _check_supported(node, _STRING_KEYS)
-        if "enum" in node:
-            return Literal[tuple(node["enum"])]
-        fmt = node.get("format")
-        if fmt == "date":
-            return _dt.date
-        if fmt == "uuid":
-            return _uuidlib.UUID
-        if fmt is not None:
-            raise ValueError(f"no msgspec equivalent for format {fmt!r}")
-        meta = _bounds(node, _STRING_BOUNDS)
-        return Annotated[str, msgspec.Meta(**meta)] if meta else str
-    if t in ("integer", "number"):
-        _check_supported(node, _NUMBER_KEYS)
-        meta = _bounds(node, _NUMBER_BOUNDS)
-        base = int if t == "integer" else float
-        return Annotated[base, msgspec.Meta(**meta)] if meta else base
-    if t == "boolean":
-        return bool
-    if t == "array":
-        _check_supported(node, _ARRAY_KEYS)
-        item = msgspec_type(node["items"]) if "items" in node else Any
-        meta = _bounds(node, _ARRAY_BOUNDS)
-        return Annotated[list[item], msgspec.Meta(**meta)] if meta else list[item]  # type: ignore[valid-type]
-    raise ValueError(f"no msgspec equivalent for {dict(node)!r}")
 
 
 def pydantic_type(node: Mapping[str, Any]) -> Any:
@@ -139,14 +67,14 @@ def pydantic_type(node: Mapping[str, Any]) -> Any:
 
     t = node.get("type")
     if t == "object":
-        _check_supported(node, _OBJECT_KEYS)
+        ref.check_supported(node, ref.OBJECT_KEYS)
         required = set(node.get("required", ()))
         fields: dict[str, Any] = {}
         for key, sub in node.get("properties", {}).items():
             fields[key] = (pydantic_type(sub), ... if key in required else None)
-        return pydantic.create_model(_name("Record"), __config__=ConfigDict(strict=True), **fields)
+        return pydantic.create_model(ref.type_name("Record"), __config__=ConfigDict(strict=True), **fields)
     if t == "string":
-        _check_supported(node, _STRING_KEYS)
+        ref.check_supported(node, ref.STRING_KEYS)
         if "enum" in node:
             return Literal[tuple(node["enum"])]
         fmt = node.get("format")
@@ -156,19 +84,19 @@ def pydantic_type(node: Mapping[str, Any]) -> Any:
             return Annotated[_uuidlib.UUID, Strict(False)]
         if fmt is not None:
             raise ValueError(f"no pydantic equivalent for format {fmt!r}")
-        kw = _bounds(node, _STRING_BOUNDS)
+        kw = ref.bounds(node, ref.STRING_BOUNDS)
         return Annotated[str, Field(**kw)] if kw else str
     if t in ("integer", "number"):
-        _check_supported(node, _NUMBER_KEYS)
-        kw = _bounds(node, _NUMBER_BOUNDS)
+        ref.check_supported(node, ref.NUMBER_KEYS)
+        kw = ref.bounds(node, ref.NUMBER_BOUNDS)
         base = int if t == "integer" else float
         return Annotated[base, Field(**kw)] if kw else base
     if t == "boolean":
         return bool
     if t == "array":
-        _check_supported(node, _ARRAY_KEYS)
+        ref.check_supported(node, ref.ARRAY_KEYS)
         item = pydantic_type(node["items"]) if "items" in node else Any
-        kw = _bounds(node, _ARRAY_BOUNDS)
+        kw = ref.bounds(node, ref.ARRAY_BOUNDS)
         return Annotated[list[item], Field(**kw)] if kw else list[item]  # type: ignore[valid-type]
     raise ValueError(f"no pydantic equivalent for {dict(node)!r}")
 
@@ -190,7 +118,7 @@ def satya_model(node: Mapping[str, Any], notes: list[str] | None = None) -> Any:
     notes = [] if notes is None else notes
     if node.get("type") != "object":
         raise ValueError("a satya model is built from an object schema")
-    _check_supported(node, _OBJECT_KEYS)
+    ref.check_supported(node, ref.OBJECT_KEYS)
     required = set(node.get("required", ()))
     annotations: dict[str, Any] = {}
     namespace: dict[str, Any] = {}
@@ -202,7 +130,7 @@ def satya_model(node: Mapping[str, Any], notes: list[str] | None = None) -> Any:
             namespace[key] = satya.Field(**kw)
             continue
         if t == "string":
-            _check_supported(sub, _STRING_KEYS)
+            ref.check_supported(sub, ref.STRING_KEYS)
             tp: Any = str
             if "enum" in sub:
                 kw["enum"] = list(sub["enum"])
@@ -223,7 +151,7 @@ def satya_model(node: Mapping[str, Any], notes: list[str] | None = None) -> Any:
                 if j in sub:
                     kw[k] = sub[j]
         elif t in ("integer", "number"):
-            _check_supported(sub, _NUMBER_KEYS)
+            ref.check_supported(sub, ref.NUMBER_KEYS)
             tp = int if t == "integer" else float
             for j, k in (
                 ("minimum", "ge"),
@@ -236,7 +164,7 @@ def satya_model(node: Mapping[str, Any], notes: list[str] | None = None) -> Any:
         elif t == "boolean":
             tp = bool
         elif t == "array":
-            _check_supported(sub, _ARRAY_KEYS)
+            ref.check_supported(sub, ref.ARRAY_KEYS)
             item_types = {"integer": int, "number": float, "string": str, "boolean": bool}
             item_type: Any = item_types.get(sub.get("items", {}).get("type"), Any)
             tp = list[item_type]
@@ -250,7 +178,7 @@ def satya_model(node: Mapping[str, Any], notes: list[str] | None = None) -> Any:
         annotations[key] = tp
         namespace[key] = satya.Field(**kw)
     namespace["__annotations__"] = annotations
-    return type(_name("Record"), (satya.Model,), namespace)
+    return type(ref.type_name("Record"), (satya.Model,), namespace)
 
 
 def _note(notes: list[str], key: str) -> None:
@@ -286,22 +214,6 @@ class Adapter:
         return importlib.util.find_spec(self.module or self.library) is not None
 
 
-def _per_record(check: Callable[[Any], Any], error: Any) -> Callable[[Sequence[Any]], list[bool]]:
-    def run(records: Sequence[Any]) -> list[bool]:
-        out: list[bool] = []
-        append = out.append
-        for r in records:
-            try:
-                check(r)
-            except error:
-                append(False)
-            else:
-                append(True)
-        return out
-
-    return run
-
-
 # satya-adapt --------------------------------------------------------------------------------------
 
 
@@ -309,18 +221,12 @@ def _satya_adapt(
     kind: str, threads: int, batch_size: int, micro_batch_size: int
 ) -> Callable[[Workload], Runner]:
     def prepare(wl: Workload) -> Runner:
-        from .validator import Validator
+        from satya_adapt.validator import Validator
 
         v = Validator(wl.schema, adapt=False)
         knobs = {"batch_size": batch_size, "micro_batch_size": micro_batch_size, "threads": threads}
-        if kind == "dicts":
-            records = wl.records
-            return lambda: v.validate_batch(records, **knobs).valid
-        if kind == "json":
-            data = wl.json_bytes()
-            return lambda: v.validate_json(data, **knobs).valid
-        data = wl.ndjson_bytes()
-        return lambda: v.validate_ndjson(data, **knobs).valid
+        data = wl.data(kind)
+        return lambda: v.validate(data, input_kind=kind, **knobs).valid
 
     return prepare
 
@@ -329,26 +235,7 @@ def _satya_adapt(
 
 
 def _msgspec(kind: str) -> Callable[[Workload], Runner]:
-    def prepare(wl: Workload) -> Runner:
-        import msgspec
-
-        struct = msgspec_type(wl.schema)
-        if kind == "dicts":
-            convert = msgspec.convert
-            check = _per_record(lambda r: convert(r, struct), msgspec.ValidationError)
-            records = wl.records
-            return lambda: check(records)
-        decode = msgspec.json.Decoder(struct).decode
-        check = _per_record(decode, msgspec.ValidationError)
-        if kind == "json":
-            split = msgspec.json.Decoder(list[msgspec.Raw]).decode
-            data = wl.json_bytes()
-            return lambda: check(split(data))
-        lines = msgspec.json.Decoder(msgspec.Raw).decode_lines
-        data = wl.ndjson_bytes()
-        return lambda: check(lines(data))
-
-    return prepare
+    return lambda wl: ref.msgspec_runner(kind, wl.schema, wl.data(kind))
 
 
 # pydantic ----------------------------------------------------------------------------------------------
@@ -390,7 +277,7 @@ def _pydantic(kind: str, mode: str) -> Callable[[Workload], Runner]:
             return lambda: run_many(many.validate_json, data)
         one = TypeAdapter(model)
         if kind == "dicts":
-            check = _per_record(one.validate_python, ValidationError)
+            check = ref.per_record(one.validate_python, ValidationError)
             records = wl.records
             return lambda: check(records)
         validate_json = one.validate_json
@@ -398,11 +285,11 @@ def _pydantic(kind: str, mode: str) -> Callable[[Workload], Runner]:
             import msgspec
 
             # pydantic takes str, bytes or bytearray only: each raw element is copied to bytes.
-            check = _per_record(lambda raw: validate_json(bytes(raw)), ValidationError)
+            check = ref.per_record(lambda raw: validate_json(bytes(raw)), ValidationError)
             split = msgspec.json.Decoder(list[msgspec.Raw]).decode
             data = wl.json_bytes()
             return lambda: check(split(data))
-        check = _per_record(validate_json, ValidationError)
+        check = ref.per_record(validate_json, ValidationError)
         text = wl.ndjson_bytes()
         return lambda: check(text.splitlines())
 
@@ -441,7 +328,7 @@ def _fastjsonschema(kind: str) -> Callable[[Workload], Runner]:
     def prepare(wl: Workload) -> Runner:
         import fastjsonschema
 
-        check = _per_record(fastjsonschema.compile(wl.schema), fastjsonschema.JsonSchemaException)
+        check = ref.per_record(fastjsonschema.compile(wl.schema), fastjsonschema.JsonSchemaException)
         get = _parsed(kind, wl)
         return lambda: check(get())
 

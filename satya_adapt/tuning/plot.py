@@ -11,8 +11,8 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from . import archive as _archive
-from .config import DEFAULT_CONFIGURATION
+from .. import archive as _archive
+from ..config import DEFAULT_CONFIGURATION
 
 __all__ = ["METRICS", "plot_archive"]
 

@@ -1,19 +1,19 @@
 """Archive maintenance: refresh an archive on this machine, merge two archives.
 
-These are the archive's life jobs of DESIGN.md ("Refresh jobs re-measure an existing archive
-on the current machine and build, drop elites that no longer beat the default, merge
-archives, and record what changed"). The command line (``satya-adapt archive refresh`` and
+These are the archive's life jobs: re-measure an existing archive on the current machine and
+build, drop elites that no longer beat the default, merge archives, and record what changed
+(``archives/README.md`` describes the format and the history entries). The command line (``satya-adapt archive refresh`` and
 ``satya-adapt archive merge``) is a thin layer over :func:`refresh_file` and
 :func:`merge_files`.
 
 **Refresh.** For every cell with an elite, the cell's workload is regenerated
 (:func:`cell_workload`): from workload genes stored with the cell when the archive has them,
 otherwise from the cell's measured profile, by searching the parameters of
-:class:`~satya_adapt.workloads.WorkloadSpec` whose generated data has that profile
+:class:`~satya_adapt.tuning.workloads.WorkloadSpec` whose generated data has that profile
 (:func:`spec_for_profile`). The regenerated data must fall in the cell (its descriptor is
 checked); a cell whose workload cannot be regenerated is left as it was and reported as
 skipped. The elite and the default configuration are then timed interleaved on that data
-(:func:`satya_adapt.measure.run_rounds`, warm-up, ``rounds`` paired rounds, the median of the
+(:func:`satya_adapt.tuning.measure.run_rounds`, warm-up, ``rounds`` paired rounds, the median of the
 per-round speedups and its order-statistic confidence interval). An elite whose lower
 confidence bound of the speedup is at most ``min_speedup`` (1.03, the optimizer's bar) is
 demoted: the cell becomes ``"keep_default"``. Otherwise the elite stays with its fresh
@@ -39,7 +39,6 @@ leaves the original file as it was.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import math
 import os
 from collections.abc import Sequence
@@ -48,16 +47,17 @@ from typing import Any, Callable, Literal, Union
 
 import msgspec
 
-from . import archive as _archive
-from . import hardware as _hardware
+from .. import archive as _archive
+from .. import hardware as _hardware
 from . import measure as _measure
 from . import workloads as _workloads
-from .archive import ArchiveFile, Cell, CellProfile, Change, Elite
-from .config import DEFAULT_CONFIGURATION, BatchConfig
-from .errors import ArchiveError
-from .profile import Profile
-from .schema import Schema
-from .validator import Validator
+from ..archive import ArchiveFile, Cell, CellProfile, Change, Elite
+from ..config import DEFAULT_CONFIGURATION, SHIP_THRESHOLD, BatchConfig
+from ..errors import ArchiveError
+from ..profile import Profile
+from ..schema import Schema
+from ..validator import Validator
+from .state import stored_workloads
 
 __all__ = [
     "DEFAULT_MIN_SPEEDUP",
@@ -77,8 +77,9 @@ __all__ = [
     "spec_for_profile",
 ]
 
-#: An elite stays only when the lower confidence bound of its speedup exceeds this.
-DEFAULT_MIN_SPEEDUP = 1.03
+#: An elite stays only when the lower confidence bound of its speedup exceeds this: the bar the
+#: optimizer ships an elite by.
+DEFAULT_MIN_SPEEDUP = SHIP_THRESHOLD
 #: Paired rounds per cell (9 gives a 96% order-statistic interval from the 2nd and 8th ratio).
 DEFAULT_ROUNDS = 9
 #: Records per measured call when neither the cell nor the provenance gives a size.
@@ -118,25 +119,6 @@ def _gap(measured: Profile, target: CellProfile, grid: _archive.Grid) -> float:
     )
 
 
-def _as_profile(p: CellProfile) -> Profile:
-    return Profile(
-        p.field_count,
-        p.avg_string_length,
-        p.constraint_complexity,
-        p.object_size,
-        p.input_kind,
-        p.n,
-    )
-
-
-def _data_for(workload: _workloads.Workload, kind: str) -> Any:
-    if kind == "json":
-        return workload.json_bytes()
-    if kind == "ndjson":
-        return workload.ndjson_bytes()
-    return workload.records
-
-
 #: Interleaved slices a profile is averaged over (the detector samples only a few records).
 _PROFILE_SLICES = 8
 
@@ -161,7 +143,7 @@ def robust_profile(workload: _workloads.Workload, kind: str, validator: Validato
             parts = [b"\n".join(lines[j::k]) + b"\n" for j in range(k)]
     profiles = [validator.profile(part, input_kind=kind) for part in parts if len(part)]
     if not profiles:
-        return validator.profile(_data_for(workload, kind), input_kind=kind)
+        return validator.profile(workload.data(kind), input_kind=kind)
     first = profiles[0]
     return Profile(
         first.field_count,
@@ -222,7 +204,7 @@ def spec_for_profile(
             shapes[list_length] = best[1:]
         return shapes[list_length]
 
-    target = _archive.descriptor(grid, _as_profile(profile))
+    target = _archive.descriptor(grid, _archive.as_profile(profile))
     probes: dict[tuple[int, int], tuple[float, _workloads.WorkloadSpec, Profile]] = {}
 
     def probe(i: int, j: int) -> tuple[float, _workloads.WorkloadSpec, Profile]:
@@ -313,16 +295,10 @@ class CellWorkload:
 
 def optimizer_workloads(archive: ArchiveFile) -> dict[tuple[int, ...], tuple[Any, int]]:
     """``{index: (spec, seed)}`` from the search state an optimizer run left in the archive
-    (empty when there is none or it cannot be read)."""
-    if archive.optimizer is None:
-        return {}
-    try:
-        from .optimizer import stored_workloads
-    except ImportError:
-        return {}
+    (empty when there is none or it cannot be read: :class:`ArchiveError`)."""
     try:
         return dict(stored_workloads(archive))
-    except Exception:
+    except ArchiveError:
         return {}
 
 
@@ -354,7 +330,7 @@ def cell_workload(
         origin = "profile"
     kind = cell.profile.input_kind
     w = _workloads.make_workload(spec, n, seed=seed)
-    data = _data_for(w, kind)
+    data = w.data(kind)
     measured = robust_profile(w, kind, Validator(w.schema, adapt=False))
     index = _archive.descriptor(grid, measured)
     ok = index == tuple(cell.index)
@@ -447,11 +423,9 @@ def _validate_fn(
     validator: Validator, kind: str, data: Any, config: BatchConfig
 ) -> Callable[[], Any]:
     b, m, t = config[:3]
-    if kind == "json":
-        return lambda: validator.validate_json(data, batch_size=b, micro_batch_size=m, threads=t)
-    if kind == "ndjson":
-        return lambda: validator.validate_ndjson(data, batch_size=b, micro_batch_size=m, threads=t)
-    return lambda: validator.validate_batch(data, batch_size=b, micro_batch_size=m, threads=t)
+    return lambda: validator.validate(
+        data, input_kind=kind, batch_size=b, micro_batch_size=m, threads=t
+    )
 
 
 def _records_for(cell: Cell, archive: ArchiveFile, records: int | None) -> int:
@@ -799,11 +773,3 @@ def merge_files(
     report = merge_archives(arch_a, arch_b, names=(os.fspath(a), os.fspath(b)), command=command)
     _archive.write_archive(report.archive, out)
     return report
-
-
-def describe_spec(spec: _workloads.WorkloadSpec) -> str:
-    """A workload spec in one line (what a refresh measured a cell on)."""
-    d = spec.to_dict()
-    d.pop("name", None)
-    d.pop("invalid_rate", None)
-    return json.dumps(d, separators=(", ", "="))

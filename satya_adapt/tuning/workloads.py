@@ -53,6 +53,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
+from ..profile import INPUT_KINDS
+
 __all__ = [
     "CODE_PATTERN",
     "EMAIL_PATTERN",
@@ -596,6 +598,17 @@ class Workload:
         if self._ndjson is None:
             self._ndjson = b"".join(_ndjson_line(r) for r in self.records)
         return self._ndjson
+
+    def data(self, kind: str) -> Any:
+        """The records as input of ``kind``: the list of records (``"dicts"``), the JSON array
+        (``"json"``) or the NDJSON bytes (``"ndjson"``)."""
+        if kind == "dicts":
+            return self.records
+        if kind == "json":
+            return self.json_bytes()
+        if kind == "ndjson":
+            return self.ndjson_bytes()
+        raise ValueError(f"`kind` must be one of {INPUT_KINDS}, got {kind!r}")
 
     def summary(self) -> dict[str, Any]:
         """The spec, counts, bytes per record and the broken rules by keyword."""

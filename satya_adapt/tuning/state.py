@@ -1,0 +1,145 @@
+"""The optimizer's resume state, as typed msgspec structures.
+
+An optimizer's ``--archive`` file keeps, in ``optimizer.random_state``, the state of its
+``random.Random`` (see :func:`satya_adapt.archive.rng_state_to_json`) with one more key,
+``search``: a :class:`SearchState` (the gates' results, every cell's :class:`CellRecord` with
+its workload genes and measured rounds, the per-generation statistics), so that the same
+command resumes the search. The shipped archive carries no such state
+(:func:`satya_adapt.archive.sync_shipped_archive` drops it).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Tuple
+
+import msgspec
+
+from .. import archive as _archive
+from ..errors import ArchiveError
+from ..profile import Profile
+from .correction import CellFinal, Evidence, speedup_evidence
+from .space import ConfigGenes, SearchSpace, WorkloadGenes
+from .workloads import WorkloadSpec
+
+__all__ = [
+    "SEARCH_STATE_VERSION",
+    "CellRecord",
+    "SearchState",
+    "decode_search_state",
+    "stored_genes",
+    "stored_workloads",
+]
+
+#: Version of the ``search`` block inside ``optimizer.random_state``.
+SEARCH_STATE_VERSION = 1
+
+
+class CellRecord(msgspec.Struct):
+    """One cell of the search: the data it was found on, its elite (or, while the default holds
+    the cell, the best candidate), the paired speedups behind it and the correction's outcome."""
+
+    index: Tuple[int, ...]
+    genes: WorkloadGenes
+    profile: Profile
+    elite: Optional[ConfigGenes] = None
+    candidate: Optional[ConfigGenes] = None
+    ratios: List[float] = []
+    rate: float = 0.0  # items/s of the configuration behind the evidence
+    default_rate: float = 0.0
+    peak_bytes: int = 0  # of the configuration behind the evidence
+    default_peak_bytes: int = 0
+    measurements: int = 0  # timed rounds behind the evidence
+    challenges: int = 0
+    replacements: int = 0
+    demotions: int = 0
+    final: Optional[CellFinal] = None
+
+    @property
+    def best(self) -> ConfigGenes | None:
+        return self.elite if self.elite is not None else self.candidate
+
+    @property
+    def speedup(self) -> Evidence:
+        return speedup_evidence(self.ratios)
+
+    @property
+    def fitness(self) -> float:
+        """The cell's contribution to the QD-score: the elite's median speedup over the default
+        configuration, 1.0 while the default holds the cell."""
+        return self.speedup.median if self.elite is not None else 1.0
+
+    def to_json(self) -> Dict[str, Any]:
+        doc: Dict[str, Any] = msgspec.to_builtins(self)
+        return doc
+
+    @classmethod
+    def from_json(cls, doc: Any) -> CellRecord:
+        return msgspec.convert(doc, cls)
+
+
+class SearchState(msgspec.Struct, kw_only=True):
+    """The ``search`` block: what the next generation needs."""
+
+    version: int
+    test_size: Optional[int] = None
+    input_kinds: List[str] = []
+    memory_budget: Optional[int] = None
+    seed: Optional[int] = None
+    space: SearchSpace
+    gates: Optional[Dict[str, Any]] = None
+    cells: List[CellRecord] = []
+    history: List[Dict[str, Any]] = []
+    rejected: Dict[str, int] = {}
+    search_seconds: float = 0.0
+    corrected: bool = False
+    sessions: int = 0
+
+
+def decode_search_state(random_state: Any) -> SearchState:
+    """The search state inside an archive's ``optimizer.random_state``; :class:`ArchiveError`
+    when there is none, it has another version, or it cannot be read."""
+    search = random_state.get("search") if isinstance(random_state, dict) else None
+    if not isinstance(search, dict):
+        raise ArchiveError("the archive holds no optimizer search state to resume")
+    if search.get("version") != SEARCH_STATE_VERSION:
+        raise ArchiveError(
+            f"the archive's search state has version {search.get('version')!r};"
+            f" this optimizer resumes version {SEARCH_STATE_VERSION}"
+        )
+    try:
+        return msgspec.convert(search, SearchState)
+    except msgspec.ValidationError as exc:
+        raise ArchiveError(f"the archive's search state cannot be read: {exc}") from None
+
+
+def _state_cells(archive: _archive.ArchiveFile) -> List[CellRecord]:
+    state = archive.optimizer.random_state if archive.optimizer is not None else None
+    if not isinstance(state, dict) or not isinstance(state.get("search"), dict):
+        return []
+    return decode_search_state(state).cells
+
+
+def stored_genes(archive: _archive.ArchiveFile) -> Dict[Tuple[int, ...], WorkloadGenes]:
+    """The workload genes each cell was measured on, from the optimizer's search state, else
+    from a cell's ``workload`` (when it carries ``seed``); ``Prepared(genes, n)`` regenerates
+    the data. Cells without either are left out."""
+    out: Dict[Tuple[int, ...], WorkloadGenes] = {}
+    for cell in archive.cells:
+        w = cell.workload
+        if isinstance(w, dict) and "seed" in w:
+            try:
+                out[tuple(cell.index)] = WorkloadGenes.from_json(
+                    {**w, "input_kind": cell.profile.input_kind}
+                )
+            except (KeyError, TypeError, ValueError):
+                pass
+    for record in _state_cells(archive):
+        out[tuple(record.index)] = record.genes
+    return out
+
+
+def stored_workloads(archive: _archive.ArchiveFile) -> Dict[Tuple[int, ...], Tuple[WorkloadSpec, int]]:
+    """The workload (a :class:`~satya_adapt.tuning.workloads.WorkloadSpec`, with its data seed)
+    each cell of an optimizer-written archive was measured on: ``{index: (spec, seed)}``; empty
+    for archives without search state. :class:`ArchiveError` when the state cannot be read."""
+    return {tuple(r.index): (r.genes.spec(), r.genes.seed) for r in _state_cells(archive)}
