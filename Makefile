@@ -16,6 +16,9 @@ build:           ## rebuild the extension in place after a Rust change
 test:            ## the whole suite (Python and Rust)
 	$(PY) -m pytest && cargo test --workspace --quiet
 
+fuzz:            ## ten minutes of property fuzzing of the JSON reader and schema compiler
+	SATYA_FUZZ_SECONDS=300 cargo test --release --test fuzz -- --nocapture
+
 lint:            ## formatters, linters, strict typing
 	cargo fmt --check && cargo clippy --all-targets -- -D warnings
 	.venv/bin/ruff check satya_adapt benchmarks tests && .venv/bin/mypy --strict satya_adapt
@@ -26,4 +29,4 @@ bench:           ## peer and selector benchmarks (results in benchmarks/results/
 ci:              ## .ci/run on a fresh clone of HEAD
 	d=$$(mktemp -d) && git clone -q . $$d && cd $$d && bash .ci/run
 
-.PHONY: help venv install build test lint bench ci
+.PHONY: help venv install build test fuzz lint bench ci
