@@ -16,6 +16,20 @@ fn _validator(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<errors::PyRecordError>()?;
     m.add_class::<sources::ChunkIter>()?;
     m.add("MAX_DEPTH", MAX_DEPTH)?;
+    // Dict keys carry their kind in CPython 3.11 to 3.13 (see `record::only_exact_str_keys`).
+    let sys = m.py().import("sys")?;
+    let version = sys.getattr("version_info")?;
+    let version: (u8, u8) = (
+        version.getattr("major")?.extract()?,
+        version.getattr("minor")?.extract()?,
+    );
+    let cpython = sys
+        .getattr("implementation")?
+        .getattr("name")?
+        .extract::<String>()?
+        == "cpython";
+    let kind_known = cpython && ((3, 11)..=(3, 13)).contains(&version);
+    record::DICT_KEYS_KIND.store(kind_known, std::sync::atomic::Ordering::Relaxed);
     // Ctrl-C is looked for on the main thread only (the only one that runs signal handlers).
     let main = m.py().import("threading")?.call_method0("main_thread")?;
     let _ = sources::MAIN_THREAD.set(main.getattr("ident")?.extract()?);

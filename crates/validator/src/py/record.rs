@@ -21,6 +21,7 @@ use std::ffi::CStr;
 use std::marker::PhantomData;
 use std::ops::ControlFlow;
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use num_bigint::BigInt;
 use pyo3::ffi;
@@ -96,6 +97,20 @@ impl<'a> PyObj<'a> {
         format!("<{}>", self.type_name_str())
     }
 
+    /// [`Record::object_lookup`] by a scan of the entries, str keys compared by content.
+    #[cold]
+    #[inline(never)]
+    fn scan_lookup(self, checks: &ObjectChecks, found: &mut [Option<PyObj<'a>>]) {
+        let _ = self.for_each_dict_entry(|k, v| {
+            if kind_of(k.as_ptr()) == Kind::String {
+                if let Some(i) = utf8(k.as_ptr()).and_then(|key| checks.find(key)) {
+                    found[i] = Some(v);
+                }
+            }
+            ControlFlow::Continue(())
+        });
+    }
+
     /// Visits a dict's entries with borrowed keys and values.
     fn for_each_dict_entry(
         self,
@@ -154,12 +169,15 @@ fn kind_of(ptr: *mut ffi::PyObject) -> Kind {
 /// CPython for its UTF-8 would raise.
 #[inline]
 fn has_surrogates(ptr: *mut ffi::PyObject) -> bool {
-    // SAFETY: `ptr` is a str (checked by the caller); its data holds
-    // `PyUnicode_GET_LENGTH` code points of `PyUnicode_KIND` bytes each.
+    // SAFETY: `ptr` is a str (checked by the caller).
+    unsafe { ffi::PyUnicode_IS_ASCII(ptr) == 0 && wide_has_surrogates(ptr) }
+}
+
+#[inline(never)]
+fn wide_has_surrogates(ptr: *mut ffi::PyObject) -> bool {
+    // SAFETY: `ptr` is a str; its data holds `PyUnicode_GET_LENGTH` code points
+    // of `PyUnicode_KIND` bytes each.
     unsafe {
-        if ffi::PyUnicode_IS_ASCII(ptr) != 0 {
-            return false;
-        }
         let n = ffi::PyUnicode_GET_LENGTH(ptr) as usize;
         let data = ffi::PyUnicode_DATA(ptr);
         let surrogate = |c: u32| (0xD800..=0xDFFF).contains(&c);
@@ -204,10 +222,38 @@ fn shorten(text: String) -> String {
     format!("{head}... ({} characters)", text.chars().count())
 }
 
+/// Whether CPython's dict keys carry their kind (3.11 to 3.13, see
+/// [`only_exact_str_keys`]); set when the module is imported.
+pub static DICT_KEYS_KIND: AtomicBool = AtomicBool::new(false);
+
+/// The head of CPython's `PyDictKeysObject` in 3.11 to 3.13 (`Objects/dict-common.h`).
+#[repr(C)]
+struct DictKeysHead {
+    dk_refcnt: ffi::Py_ssize_t,
+    dk_log2_size: u8,
+    dk_log2_index_bytes: u8,
+    /// `DICT_KEYS_GENERAL` (0) once any key is not an exact str; `UNICODE` or `SPLIT` else.
+    dk_kind: u8,
+}
+
 /// Whether every key of a dict is an exact `str`: a hash lookup of a str in it
 /// then compares strs only, and runs no Python code.
 #[inline]
 fn only_exact_str_keys(dict: *mut ffi::PyObject) -> bool {
+    if DICT_KEYS_KIND.load(Ordering::Relaxed) {
+        // SAFETY: `dict` is a dict; in CPython 3.11 to 3.13 its keys object starts
+        // as `DictKeysHead`, and insertdict turns a str-only kind into
+        // DICT_KEYS_GENERAL before it stores any other key.
+        return unsafe {
+            let keys = (*dict.cast::<ffi::PyDictObject>()).ma_keys;
+            (*keys.cast::<DictKeysHead>()).dk_kind != 0
+        };
+    }
+    scan_for_exact_str_keys(dict)
+}
+
+#[inline(never)]
+fn scan_for_exact_str_keys(dict: *mut ffi::PyObject) -> bool {
     let mut pos: ffi::Py_ssize_t = 0;
     let mut key: *mut ffi::PyObject = std::ptr::null_mut();
     let mut value: *mut ffi::PyObject = std::ptr::null_mut();
@@ -350,15 +396,7 @@ impl<'a> Record for PyObj<'a> {
         if !only_exact_str_keys(self.as_ptr()) {
             // A hash lookup would call the `__eq__` of a key of another type (or of a
             // str subclass) whose hash collides: scan, comparing str keys by content.
-            let _ = self.for_each_dict_entry(|k, v| {
-                if kind_of(k.as_ptr()) == Kind::String {
-                    if let Some(i) = utf8(k.as_ptr()).and_then(|key| checks.find(key)) {
-                        found[i] = Some(v);
-                    }
-                }
-                ControlFlow::Continue(())
-            });
-            return;
+            return self.scan_lookup(checks, found);
         }
         let keys = interned_keys(checks);
         for (slot, key) in found.iter_mut().zip(keys) {
