@@ -26,7 +26,13 @@ class RecordError:
     def __hash__(self) -> int: ...
 
 class CompiledSchema:
-    def __init__(self, schema_json: str) -> None: ...
+    def __init__(
+        self,
+        schema_json: str,
+        draft: Optional[str] = None,
+        strict: bool = False,
+        resources_json: Optional[str] = None,
+    ) -> None: ...
     @property
     def field_count(self) -> int: ...
     @property

@@ -12,6 +12,7 @@ pub mod pattern;
 pub mod profile;
 pub mod schema;
 pub mod stream;
+pub mod uri;
 pub mod value;
 
 #[cfg(feature = "python")]

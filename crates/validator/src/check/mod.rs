@@ -4,12 +4,14 @@
 
 mod array;
 pub mod equal;
+mod logic;
 mod number;
 mod object;
 mod string;
 
 pub use string::char_count as char_count_pub;
 
+use std::borrow::Cow;
 use std::ops::ControlFlow;
 
 use crate::error::{Path, RecordError};
@@ -69,20 +71,77 @@ impl Sink for Collect<'_> {
     }
 }
 
+/// References followed in place (without descending into the value) before
+/// checking gives up; compiling already rejects static cycles.
+pub const MAX_HOPS: u32 = 256;
+
+/// What a check needs besides the node and the value: the schema (for the
+/// targets of references), the dynamic scope (the schema resources entered, for
+/// `$dynamicRef`), and how many references were followed in place.
+#[derive(Clone, Copy)]
+pub struct Cx<'a> {
+    pub schema: &'a Schema,
+    scope: Option<&'a Scope<'a>>,
+    hops: u32,
+}
+
+/// The dynamic scope as a linked list on the stack, innermost first.
+pub struct Scope<'a> {
+    resource: u32,
+    parent: Option<&'a Scope<'a>>,
+}
+
+impl<'a> Cx<'a> {
+    pub fn new(schema: &'a Schema) -> Cx<'a> {
+        Cx {
+            schema,
+            scope: None,
+            hops: 0,
+        }
+    }
+
+    /// The context for a child value (an item, a property).
+    #[inline]
+    fn descend(self) -> Cx<'a> {
+        Cx { hops: 0, ..self }
+    }
+}
+
 /// Whether `record` is valid, without building anything.
 #[inline]
 pub fn is_valid<R: Record>(schema: &Schema, record: &R) -> bool {
     let mut sink = FirstFailure::default();
-    let _ = check(&schema.root, record, &Path::Root, 0, &mut sink);
+    let _ = check(&schema.root, record, &Path::Root, 0, Cx::new(schema), &mut sink);
     !sink.failed
 }
 
-/// Whether `value`, found `depth` levels down a record, passes `node`.
+/// Whether `value`, found `depth` levels down a record, passes `node` (a node of
+/// `schema` that does not depend on the dynamic scope).
 #[inline]
-pub fn node_is_valid<R: Record>(node: &Node, value: &R, depth: usize) -> bool {
+pub fn node_is_valid<R: Record>(schema: &Schema, node: &Node, value: &R, depth: usize) -> bool {
     let mut sink = FirstFailure::default();
-    let _ = check(node, value, &Path::Root, depth, &mut sink);
+    let _ = check(node, value, &Path::Root, depth, Cx::new(schema), &mut sink);
     !sink.failed
+}
+
+/// Whether `value` passes `node` in context `cx`.
+#[inline]
+pub(crate) fn valid_in<R: Record>(node: &Node, value: &R, depth: usize, cx: Cx<'_>) -> bool {
+    let mut sink = FirstFailure::default();
+    let _ = check(node, value, &Path::Root, depth, cx, &mut sink);
+    !sink.failed
+}
+
+/// A value for a message: at most 40 characters, then `...` and the length.
+pub fn shorten(s: &str) -> Cow<'_, str> {
+    match s.char_indices().nth(40) {
+        None => Cow::Borrowed(s),
+        Some((cut, _)) => Cow::Owned(format!(
+            "{}... ({} characters)",
+            &s[..cut],
+            string::char_count(s)
+        )),
+    }
 }
 
 /// Whether a string passes the string keywords of a node.
@@ -109,7 +168,7 @@ pub fn collect<R: Record>(
     errors: &mut Vec<RecordError>,
 ) {
     let mut sink = Collect { index, errors };
-    let _ = check(&schema.root, record, &Path::Root, 0, &mut sink);
+    let _ = check(&schema.root, record, &Path::Root, 0, Cx::new(schema), &mut sink);
 }
 
 /// Validates one record: the cheap path first, errors only for a failing record.
@@ -157,6 +216,7 @@ pub(crate) fn check<R: Record, S: Sink>(
     value: &R,
     path: &Path<'_>,
     depth: usize,
+    cx: Cx<'_>,
     sink: &mut S,
 ) -> ControlFlow<()> {
     if node.trivial {
@@ -165,6 +225,20 @@ pub(crate) fn check<R: Record, S: Sink>(
     if node.always_false {
         return sink.fail(path, "false", || "No value is allowed here".to_string());
     }
+    let scope;
+    let cx = match node.resource {
+        Some(resource) if cx.schema.dynamic => {
+            scope = Scope {
+                resource,
+                parent: cx.scope,
+            };
+            Cx {
+                scope: Some(&scope),
+                ..cx
+            }
+        }
+        _ => cx,
+    };
     if let Some(defect) = value.defect() {
         return match defect {
             Defect::TooDeep => sink.fail(path, "depth", || {
@@ -248,24 +322,31 @@ pub(crate) fn check<R: Record, S: Sink>(
     }
     match kind {
         Kind::String => match &node.string {
-            Some(checks) => string::check(checks, value, path, sink),
+            Some(checks) => string::check(checks, value, path, sink)?,
             None if !value.is_valid_unicode() => {
-                sink.fail(path, "json", || "String is not valid Unicode".to_string())
+                sink.fail(path, "json", || "String is not valid Unicode".to_string())?
             }
-            None => ControlFlow::Continue(()),
+            None => {}
         },
-        Kind::Number => match (&node.number, &number) {
-            (Some(checks), Some(n)) => number::check(checks, n, path, sink),
-            _ => ControlFlow::Continue(()),
-        },
-        Kind::Array => match &node.array {
-            Some(checks) => array::check(checks, value, path, depth, sink),
-            None => ControlFlow::Continue(()),
-        },
-        Kind::Object => match &node.object {
-            Some(checks) => object::check(checks, value, path, depth, sink),
-            None => ControlFlow::Continue(()),
-        },
-        _ => ControlFlow::Continue(()),
+        Kind::Number => {
+            if let (Some(checks), Some(n)) = (&node.number, &number) {
+                number::check(checks, n, path, sink)?;
+            }
+        }
+        Kind::Array => {
+            if let Some(checks) = &node.array {
+                array::check(checks, value, path, depth, cx, sink)?;
+            }
+        }
+        Kind::Object => {
+            if let Some(checks) = &node.object {
+                object::check(checks, value, path, depth, cx, sink)?;
+            }
+        }
+        _ => {}
+    }
+    match &node.logic {
+        Some(logic) => logic::check(node, logic, value, path, depth, cx, sink),
+        None => ControlFlow::Continue(()),
     }
 }
