@@ -8,6 +8,7 @@ pub mod error;
 pub mod format;
 pub mod fused;
 pub mod json;
+pub mod metaschemas;
 pub mod pattern;
 pub mod profile;
 pub mod schema;

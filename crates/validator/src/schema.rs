@@ -358,16 +358,27 @@ impl Schema {
             .draft
             .or_else(|| root_meta_draft(doc))
             .unwrap_or(Draft::Draft202012);
+        c.register(uri::DEFAULT_BASE, doc, draft, uri::DEFAULT_BASE);
+        c.index(doc, uri::DEFAULT_BASE, draft, true);
         for (uri, resource) in &options.resources {
             let base = uri::split_fragment(&uri::resolve(uri::DEFAULT_BASE, uri))
                 .0
                 .to_string();
             let d = root_meta_draft(resource).unwrap_or(draft);
-            c.register(&base, resource, d);
+            c.register(&base, resource, d, &base);
             c.index(resource, &base, d, true);
         }
-        c.register(uri::DEFAULT_BASE, doc, draft);
-        c.index(doc, uri::DEFAULT_BASE, draft, true);
+        if crate::metaschemas::mentioned_in(doc)
+            || options
+                .resources
+                .iter()
+                .any(|(_, r)| crate::metaschemas::mentioned_in(r))
+        {
+            for meta in crate::metaschemas::all() {
+                let d = root_meta_draft(meta).unwrap_or(draft);
+                c.index(meta, uri::DEFAULT_BASE, d, false);
+            }
+        }
         let root = c.compile_node(doc, uri::DEFAULT_BASE, draft, "", true)?;
         c.finish_dynamic()?;
         if !c.unknown.is_empty() {
@@ -414,8 +425,26 @@ fn err<T>(location: &str, message: impl std::fmt::Display) -> Result<T, SchemaEr
     Err(SchemaError(format!("{message} (at {at})")))
 }
 
-/// Keywords whose values are data, never schemas (not searched for `$id`s).
-const DATA_KEYWORDS: [&str; 4] = ["enum", "const", "examples", "default"];
+/// Keywords whose values are a schema or an array of schemas.
+const SCHEMA_KEYWORDS: [&str; 17] = [
+    "additionalProperties",
+    "additionalItems",
+    "items",
+    "prefixItems",
+    "contains",
+    "propertyNames",
+    "not",
+    "if",
+    "then",
+    "else",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "contentSchema",
+    "extends",
+];
 /// Keywords whose values map names to schemas.
 const SCHEMA_MAPS: [&str; 6] = [
     "properties",
@@ -507,6 +536,7 @@ fn is_keyword(key: &str, draft: Draft) -> bool {
                     | "else"
                     | "dependentRequired"
                     | "dependentSchemas"
+                    | "dependencies"
                     | "unevaluatedProperties"
                     | "unevaluatedItems"
                     | "contentSchema"
@@ -543,8 +573,9 @@ struct Place<'d> {
 }
 
 struct Compiler<'d> {
-    /// Absolute URI (no fragment) -> the resource's root.
-    documents: HashMap<String, Place<'d>>,
+    /// Absolute URI (no fragment) -> the resource's root, with the base URI in
+    /// effect at its parent.
+    documents: HashMap<String, (Place<'d>, String)>,
     /// `uri#name` -> the schema carrying the anchor, with the base in effect at its parent.
     anchors: HashMap<String, (Place<'d>, String)>,
     /// Resource URI -> its `$dynamicAnchor` names (and `""` for `$recursiveAnchor: true`).
@@ -581,10 +612,10 @@ impl<'d> Compiler<'d> {
         }
     }
 
-    fn register(&mut self, uri: &str, value: &'d Value, draft: Draft) {
+    fn register(&mut self, uri: &str, value: &'d Value, draft: Draft, parent_base: &str) {
         self.documents
             .entry(uri.to_string())
-            .or_insert(Place { value, draft });
+            .or_insert((Place { value, draft }, parent_base.to_string()));
     }
 
     /// First pass: records the resources and anchors of the schema `v`, whose
@@ -600,6 +631,7 @@ impl<'d> Compiler<'d> {
         if map.contains_key("unevaluatedProperties") || map.contains_key("unevaluatedItems") {
             self.keep_annotations = true;
         }
+        let parent_base = base.to_string();
         let mut base = base.to_string();
         if let Some(id) = id_of(map, draft) {
             let (resolved, fragment) = {
@@ -607,21 +639,21 @@ impl<'d> Compiler<'d> {
                 let (a, f) = uri::split_fragment(&r);
                 (a.to_string(), f.to_string())
             };
-            self.register(&resolved, v, draft);
+            self.register(&resolved, v, draft, &parent_base);
             if !fragment.is_empty() && draft <= Draft::Draft7 {
                 self.anchors.insert(
                     format!("{resolved}#{fragment}"),
-                    (Place { value: v, draft }, base.clone()),
+                    (Place { value: v, draft }, parent_base.clone()),
                 );
             }
             base = resolved;
         } else if doc_root {
-            self.register(&base, v, draft);
+            self.register(&base, v, draft, &parent_base);
         }
         let anchor = |name: &str, this: &mut Self| {
             this.anchors.insert(
                 format!("{base}#{name}"),
-                (Place { value: v, draft }, base.clone()),
+                (Place { value: v, draft }, parent_base.clone()),
             );
         };
         if draft <= Draft::Draft7 {
@@ -654,26 +686,25 @@ impl<'d> Compiler<'d> {
                 .or_default()
                 .push((String::new(), Place { value: v, draft }));
         }
+        // Only subschemas are searched: an `$id` inside an unknown keyword or
+        // inside data (`enum`, `const`) identifies nothing.
         for (key, child) in map {
-            if DATA_KEYWORDS.contains(&key.as_str()) {
-                continue;
-            }
             if SCHEMA_MAPS.contains(&key.as_str()) {
                 if let Value::Object(children) = child {
                     for sub in children.values() {
                         self.index(sub, &base, draft, false);
                     }
                 }
-                continue;
-            }
-            match child {
-                Value::Object(_) => self.index(child, &base, draft, false),
-                Value::Array(items) => {
-                    for item in items {
-                        self.index(item, &base, draft, false);
+            } else if SCHEMA_KEYWORDS.contains(&key.as_str()) {
+                match child {
+                    Value::Object(_) => self.index(child, &base, draft, false),
+                    Value::Array(items) => {
+                        for item in items {
+                            self.index(item, &base, draft, false);
+                        }
                     }
+                    _ => {}
                 }
-                _ => {}
             }
         }
     }
@@ -706,9 +737,12 @@ impl<'d> Compiler<'d> {
                 None => unresolvable(),
             };
         }
-        let Some(doc) = self.documents.get(doc_uri) else {
+        let Some((doc, doc_parent)) = self.documents.get(doc_uri) else {
             return unresolvable();
         };
+        if fragment.is_empty() {
+            return Ok((*doc, doc_parent.clone()));
+        }
         let Some(tokens) = uri::pointer_tokens(&fragment) else {
             return unresolvable();
         };
@@ -751,7 +785,11 @@ impl<'d> Compiler<'d> {
         self.nodes.push(None);
         self.locations.push(location.to_string());
         self.memo.insert(key, id);
-        let node = self.compile_node(place.value, base, place.draft, location, false)?;
+        let mut node = self.compile_node(place.value, base, place.draft, location, false)?;
+        if node.resource.is_none() {
+            // Entering a reference enters the resource its target lives in.
+            node.resource = Some(self.resource_id(base));
+        }
         self.nodes[id] = Some(node);
         Ok(id)
     }
@@ -1223,10 +1261,11 @@ impl<'d> Compiler<'d> {
         let mut dependent_required = Vec::new();
         let mut dependent_schemas = Vec::new();
         let legacy = draft <= Draft::Draft7;
+        // `dependencies` is read in 2019-09 and later too, as many schemas keep it.
         let dependency_maps: &[&str] = if legacy {
             &["dependencies"]
         } else {
-            &["dependentRequired", "dependentSchemas"]
+            &["dependentRequired", "dependentSchemas", "dependencies"]
         };
         for &key in dependency_maps {
             match map.get(key) {
