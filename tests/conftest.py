@@ -19,7 +19,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     for outcome, reports in terminalreporter.stats.items():
         for report in reports:
             match = _SUITE_CASE.search(getattr(report, "nodeid", "") or "")
-            if match is None:
+            if match is None or outcome == "deselected":
                 continue
             part = "optional" if match["file"].startswith("optional/") else "required"
             counts = tally[(match["draft"], part)]

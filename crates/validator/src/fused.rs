@@ -109,8 +109,12 @@ fn plain(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
     let scalar = match c {
         b'{' | b'[' => {
             if node.trivial
-                || (node.logic.is_some() && node.types == 0 && node.object.is_none() && node.array.is_none()
-                    && node.const_value.is_none() && node.enum_values.is_none())
+                || (node.logic.is_some()
+                    && node.types == 0
+                    && node.object.is_none()
+                    && node.array.is_none()
+                    && node.const_value.is_none()
+                    && node.enum_values.is_none())
             {
                 return skip(p, depth);
             }
@@ -119,7 +123,8 @@ fn plain(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
                 || node.array.as_ref().is_some_and(|a| a.contains.is_some())
                 || node.object.as_ref().is_some_and(|o| {
                     !o.dependent_required.is_empty() || !o.dependent_schemas.is_empty()
-                }) {
+                })
+            {
                 return whole_plain(s, node, p, depth);
             }
             return if c == b'{' {
@@ -446,5 +451,50 @@ mod tests {
         );
         agree("false", &["1", "{}"]);
         agree("true", &["1", "{\"a\": [1, 2]}", "{\"a\": [1, 2}"]);
+    }
+
+    #[test]
+    fn references_combinators_and_patterns_are_decided() {
+        let recursive = r##"{"$defs":{"node":{"type":"object","properties":{"v":{"type":"integer"},"next":{"$ref":"#/$defs/node"}},"required":["v"]}},"$ref":"#/$defs/node"}"##;
+        agree(
+            recursive,
+            &[
+                r#"{"v":1}"#,
+                r#"{"v":1,"next":{"v":2,"next":{"v":3}}}"#,
+                r#"{"v":1,"next":{"v":"x"}}"#,
+                r#"{"v":1,"next":{}}"#,
+            ],
+        );
+        agree(
+            r#"{"anyOf":[{"type":"integer"},{"type":"string","maxLength":2}],"allOf":[{"not":{"const":7}}]}"#,
+            &["1", r#""ab""#, r#""abc""#, "7", "null"],
+        );
+        agree(
+            r#"{"type":"object","properties":{"id":{"type":"integer"}},"patternProperties":{"^x-":{"type":"string"},"^x-n":{"maxLength":2}},"additionalProperties":false,"propertyNames":{"maxLength":6}}"#,
+            &[
+                r#"{"id":1,"x-a":"s"}"#,
+                r#"{"id":1,"x-no":"ab"}"#,
+                r#"{"id":1,"x-no":"abc"}"#,
+                r#"{"id":1,"x-a":2}"#,
+                r#"{"id":1,"y":2}"#,
+                r#"{"id":1,"x-long-name":"s"}"#,
+            ],
+        );
+        // Decided on the parsed value, never proven valid wrongly.
+        check_records(
+            r#"{"oneOf":[{"type":"integer"},{"minimum":2}],"unevaluatedProperties":false}"#,
+            &["1", "3", "1.5"],
+            true,
+        );
+    }
+
+    #[test]
+    fn valid_records_are_proven_here() {
+        let schema = Schema::from_json_text(
+            r##"{"$defs":{"n":{"anyOf":[{"type":"integer"},{"type":"null"}]}},"type":"object","properties":{"a":{"$ref":"#/$defs/n"}},"patternProperties":{"^b":{"$ref":"#/$defs/n"}}}"##,
+        )
+        .unwrap();
+        assert!(is_valid(&schema, br#"{"a":1,"b1":null,"c":"x"}"#));
+        assert!(!is_valid(&schema, br#"{"a":"x"}"#));
     }
 }

@@ -76,7 +76,12 @@ fn node_cost(node: &Node, nodes: &[Node], seen: &mut Vec<bool>) -> f64 {
                 cost += node_cost(&nodes[*id], nodes, seen);
             }
         }
-        for sub in logic.all_of.iter().chain(&logic.any_of).chain(&logic.one_of) {
+        for sub in logic
+            .all_of
+            .iter()
+            .chain(&logic.any_of)
+            .chain(&logic.one_of)
+        {
             cost += 1.0 + node_cost(sub, nodes, seen);
         }
         for sub in logic.not.iter() {

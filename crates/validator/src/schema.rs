@@ -765,18 +765,30 @@ impl<'d> Compiler<'d> {
                     Some(v) => v,
                     None => return unresolvable(),
                 },
-                Value::Array(items) => match token.parse::<usize>().ok().and_then(|i| items.get(i)) {
+                Value::Array(items) => match token.parse::<usize>().ok().and_then(|i| items.get(i))
+                {
                     Some(v) => v,
                     None => return unresolvable(),
                 },
                 _ => return unresolvable(),
             };
         }
-        Ok((Place { value: current, draft }, at))
+        Ok((
+            Place {
+                value: current,
+                draft,
+            },
+            at,
+        ))
     }
 
     /// Compiles the schema `place` into the arena (once) and returns its index.
-    fn target(&mut self, place: Place<'d>, base: &str, location: &str) -> Result<NodeId, SchemaError> {
+    fn target(
+        &mut self,
+        place: Place<'d>,
+        base: &str,
+        location: &str,
+    ) -> Result<NodeId, SchemaError> {
         let key = place.value as *const Value as usize;
         if let Some(&id) = self.memo.get(&key) {
             return Ok(id);
@@ -909,7 +921,11 @@ impl<'d> Compiler<'d> {
         if self.strict {
             for key in map.keys() {
                 if !is_keyword(key, draft) {
-                    let at = if location.is_empty() { "the root" } else { location };
+                    let at = if location.is_empty() {
+                        "the root"
+                    } else {
+                        location
+                    };
                     self.unknown.push(format!("`{key}` (at {at})"));
                 }
             }
@@ -942,7 +958,9 @@ impl<'d> Compiler<'d> {
                 let recursive = self
                     .locate(base, reference, location, "$recursiveRef")
                     .ok()
-                    .is_some_and(|(p, _)| p.value.get("$recursiveAnchor") == Some(&Value::Bool(true)));
+                    .is_some_and(|(p, _)| {
+                        p.value.get("$recursiveAnchor") == Some(&Value::Bool(true))
+                    });
                 let r = if recursive {
                     self.dynamic = true;
                     Ref::Dynamic {
@@ -961,7 +979,13 @@ impl<'d> Compiler<'d> {
                 Some(Value::Array(schemas)) if !schemas.is_empty() => {
                     let mut nodes = Vec::with_capacity(schemas.len());
                     for (i, s) in schemas.iter().enumerate() {
-                        nodes.push(self.compile_node(s, base, draft, &format!("{location}/{key}/{i}"), false)?);
+                        nodes.push(self.compile_node(
+                            s,
+                            base,
+                            draft,
+                            &format!("{location}/{key}/{i}"),
+                            false,
+                        )?);
                     }
                     match list {
                         0 => logic.all_of = nodes,
@@ -972,7 +996,10 @@ impl<'d> Compiler<'d> {
                 Some(other) => {
                     return err(
                         location,
-                        format!("`{key}` must be a non-empty array, got {}", json_short(other)),
+                        format!(
+                            "`{key}` must be a non-empty array, got {}",
+                            json_short(other)
+                        ),
                     )
                 }
             }
@@ -998,8 +1025,13 @@ impl<'d> Compiler<'d> {
         }
         if draft >= Draft::Draft201909 {
             if let Some(s) = map.get("unevaluatedProperties") {
-                logic.unevaluated_properties =
-                    Some(self.compile_node(s, base, draft, &sub("unevaluatedProperties"), false)?);
+                logic.unevaluated_properties = Some(self.compile_node(
+                    s,
+                    base,
+                    draft,
+                    &sub("unevaluatedProperties"),
+                    false,
+                )?);
             }
             if let Some(s) = map.get("unevaluatedItems") {
                 logic.unevaluated_items =
@@ -1049,7 +1081,13 @@ impl<'d> Compiler<'d> {
     }
 
     /// The value of `keyword` at the schema a reference resolves to.
-    fn nodes_value_anchor(&self, _id: NodeId, keyword: &str, base: &str, reference: &str) -> Option<String> {
+    fn nodes_value_anchor(
+        &self,
+        _id: NodeId,
+        keyword: &str,
+        base: &str,
+        reference: &str,
+    ) -> Option<String> {
         let (place, _) = self.locate(base, reference, "", keyword).ok()?;
         place.value.get(keyword)?.as_str().map(str::to_string)
     }
@@ -1103,23 +1141,39 @@ impl<'d> Compiler<'d> {
                 )?);
             }
             if let Some(items) = map.get(rest_key) {
-                let node = self.compile_node(items, base, draft, &format!("{location}/{rest_key}"), false)?;
-                checks.items_keyword = if rest_key == "items" { "items" } else { "additionalItems" };
+                let node = self.compile_node(
+                    items,
+                    base,
+                    draft,
+                    &format!("{location}/{rest_key}"),
+                    false,
+                )?;
+                checks.items_keyword = if rest_key == "items" {
+                    "items"
+                } else {
+                    "additionalItems"
+                };
                 if !node.trivial {
                     checks.items = Some(Box::new(node));
                 }
             }
         } else if let Some(items) = map.get("items") {
             // `items` as one schema for every item (2020-12, or earlier drafts).
-            let node = self.compile_node(items, base, draft, &format!("{location}/items"), false)?;
+            let node =
+                self.compile_node(items, base, draft, &format!("{location}/items"), false)?;
             if !node.trivial {
                 checks.items = Some(Box::new(node));
             }
         }
         if draft >= Draft::Draft6 {
             if let Some(c) = map.get("contains") {
-                checks.contains =
-                    Some(Box::new(self.compile_node(c, base, draft, &format!("{location}/contains"), false)?));
+                checks.contains = Some(Box::new(self.compile_node(
+                    c,
+                    base,
+                    draft,
+                    &format!("{location}/contains"),
+                    false,
+                )?));
                 if draft >= Draft::Draft201909 {
                     checks.min_contains = non_negative(map, "minContains", location)?;
                     checks.max_contains = non_negative(map, "maxContains", location)?;
@@ -1240,8 +1294,13 @@ impl<'d> Compiler<'d> {
             None | Some(Value::Bool(true)) => Additional::Allow,
             Some(Value::Bool(false)) => Additional::Forbid,
             Some(sub) => {
-                let node =
-                    self.compile_node(sub, base, draft, &format!("{location}/additionalProperties"), false)?;
+                let node = self.compile_node(
+                    sub,
+                    base,
+                    draft,
+                    &format!("{location}/additionalProperties"),
+                    false,
+                )?;
                 if node.trivial {
                     Additional::Allow
                 } else if node.always_false {
@@ -1253,7 +1312,8 @@ impl<'d> Compiler<'d> {
         };
         let property_names = match map.get("propertyNames") {
             Some(s) if draft >= Draft::Draft6 => {
-                let node = self.compile_node(s, base, draft, &format!("{location}/propertyNames"), false)?;
+                let node =
+                    self.compile_node(s, base, draft, &format!("{location}/propertyNames"), false)?;
                 (!node.trivial).then(|| Box::new(node))
             }
             _ => None,
@@ -1306,7 +1366,10 @@ impl<'d> Compiler<'d> {
                             other => {
                                 return err(
                                     location,
-                                    format!("`{key}` values must be arrays or schemas, got {}", json_type(other)),
+                                    format!(
+                                        "`{key}` values must be arrays or schemas, got {}",
+                                        json_type(other)
+                                    ),
                                 )
                             }
                         }
@@ -1369,7 +1432,8 @@ fn annotations_of(map: &Map<String, Value>, draft: Draft) -> Result<Annotations,
     }
     if let Some(Value::Object(props)) = map.get("patternProperties") {
         for source in props.keys() {
-            a.patterns.push(compile_pattern(source, "patternProperties", "")?);
+            a.patterns
+                .push(compile_pattern(source, "patternProperties", "")?);
         }
     }
     a.additional = map.contains_key("additionalProperties");
@@ -1425,7 +1489,9 @@ fn check_cycles(root: &Node, nodes: &[Node], locations: &[String]) -> Result<(),
                 1 => {
                     return err(
                         &locations[id],
-                        format!("`{keyword}` loops back to itself without descending into the value"),
+                        format!(
+                            "`{keyword}` loops back to itself without descending into the value"
+                        ),
                     )
                 }
                 2 => {}
@@ -1436,7 +1502,13 @@ fn check_cycles(root: &Node, nodes: &[Node], locations: &[String]) -> Result<(),
                 }
             }
         }
-        for n in logic.all_of.iter().chain(&logic.any_of).chain(&logic.one_of).chain(&logic.not) {
+        for n in logic
+            .all_of
+            .iter()
+            .chain(&logic.any_of)
+            .chain(&logic.one_of)
+            .chain(&logic.not)
+        {
             visit(n, nodes, state, locations)?;
         }
         if let Some((c, t, e)) = &logic.cond {
@@ -1530,8 +1602,16 @@ fn compile_number(
     if draft == Draft::Draft4 {
         // Draft 4: booleans that make `minimum`/`maximum` exclusive.
         for (key, bound, exclusive) in [
-            ("exclusiveMinimum", &mut checks.minimum, &mut checks.exclusive_minimum),
-            ("exclusiveMaximum", &mut checks.maximum, &mut checks.exclusive_maximum),
+            (
+                "exclusiveMinimum",
+                &mut checks.minimum,
+                &mut checks.exclusive_minimum,
+            ),
+            (
+                "exclusiveMaximum",
+                &mut checks.maximum,
+                &mut checks.exclusive_maximum,
+            ),
         ] {
             match map.get(key) {
                 None | Some(Value::Bool(false)) => {}
@@ -1539,7 +1619,10 @@ fn compile_number(
                 Some(other) => {
                     return err(
                         location,
-                        format!("`{key}` must be a boolean in draft 4, got {}", json_type(other)),
+                        format!(
+                            "`{key}` must be a boolean in draft 4, got {}",
+                            json_type(other)
+                        ),
                     )
                 }
             }
@@ -1755,7 +1838,9 @@ mod tests {
     #[test]
     fn unresolvable_reference_is_named() {
         assert_eq!(
-            compile(r##"{"properties": {"a": {"$ref": "#/$defs/missing"}}}"##).unwrap_err().0,
+            compile(r##"{"properties": {"a": {"$ref": "#/$defs/missing"}}}"##)
+                .unwrap_err()
+                .0,
             "cannot resolve `$ref` `#/$defs/missing` (at /properties/a)"
         );
         assert_eq!(
@@ -1767,9 +1852,11 @@ mod tests {
     #[test]
     fn reference_cycles_that_never_descend_fail() {
         assert_eq!(
-            compile(r##"{"$defs": {"a": {"allOf": [{"$ref": "#/$defs/a"}]}}, "$ref": "#/$defs/a"}"##)
-                .unwrap_err()
-                .0,
+            compile(
+                r##"{"$defs": {"a": {"allOf": [{"$ref": "#/$defs/a"}]}}, "$ref": "#/$defs/a"}"##
+            )
+            .unwrap_err()
+            .0,
             "`$ref` loops back to itself without descending into the value (at /$ref)"
         );
     }

@@ -26,9 +26,7 @@ fn parse(s: &str) -> Parts<'_> {
     };
     let (scheme, rest) = match rest.find([':', '/']) {
         Some(i)
-            if rest.as_bytes()[i] == b':'
-                && i > 0
-                && rest.as_bytes()[0].is_ascii_alphabetic() =>
+            if rest.as_bytes()[i] == b':' && i > 0 && rest.as_bytes()[0].is_ascii_alphabetic() =>
         {
             (Some(&rest[..i]), &rest[i + 1..])
         }
@@ -216,7 +214,10 @@ mod tests {
         ] {
             assert_eq!(resolve(base, r), want, "{r}");
         }
-        assert_eq!(resolve(DEFAULT_BASE, "a.json#/x"), "json-schema:///a.json#/x");
+        assert_eq!(
+            resolve(DEFAULT_BASE, "a.json#/x"),
+            "json-schema:///a.json#/x"
+        );
         assert_eq!(resolve("urn:uuid:1234", "#foo"), "urn:uuid:1234#foo");
     }
 

@@ -60,7 +60,14 @@ pub(super) fn check<R: Record, S: Sink>(
             hops: cx.hops + 1,
             ..cx
         };
-        check_node(&cx.schema.nodes[target(r, cx)], value, path, depth, next, sink)?;
+        check_node(
+            &cx.schema.nodes[target(r, cx)],
+            value,
+            path,
+            depth,
+            next,
+            sink,
+        )?;
     }
     for branch in &logic.all_of {
         check_node(branch, value, path, depth, cx, sink)?;
@@ -209,9 +216,7 @@ fn unevaluated<R: Record, S: Sink>(
                 return ControlFlow::Continue(());
             }
             if rest.always_false {
-                return sink.fail(path, "unevaluatedItems", || {
-                    format!("Unevaluated item {i}")
-                });
+                return sink.fail(path, "unevaluatedItems", || format!("Unevaluated item {i}"));
             }
             check_node(rest, item, &Path::Index(path, i), depth + 1, cx_child, sink)
         })
@@ -311,7 +316,14 @@ fn annotate<R: Record>(
         ..cx
     };
     for (r, _) in &logic.refs {
-        annotate(&cx.schema.nodes[target(r, cx)], value, depth, next, ev, true);
+        annotate(
+            &cx.schema.nodes[target(r, cx)],
+            value,
+            depth,
+            next,
+            ev,
+            true,
+        );
     }
     for branch in &logic.all_of {
         annotate(branch, value, depth, cx, ev, true);

@@ -111,7 +111,14 @@ impl<'a> Cx<'a> {
 #[inline]
 pub fn is_valid<R: Record>(schema: &Schema, record: &R) -> bool {
     let mut sink = FirstFailure::default();
-    let _ = check(&schema.root, record, &Path::Root, 0, Cx::new(schema), &mut sink);
+    let _ = check(
+        &schema.root,
+        record,
+        &Path::Root,
+        0,
+        Cx::new(schema),
+        &mut sink,
+    );
     !sink.failed
 }
 
@@ -168,7 +175,14 @@ pub fn collect<R: Record>(
     errors: &mut Vec<RecordError>,
 ) {
     let mut sink = Collect { index, errors };
-    let _ = check(&schema.root, record, &Path::Root, 0, Cx::new(schema), &mut sink);
+    let _ = check(
+        &schema.root,
+        record,
+        &Path::Root,
+        0,
+        Cx::new(schema),
+        &mut sink,
+    );
 }
 
 /// Validates one record: the cheap path first, errors only for a failing record.
@@ -224,6 +238,13 @@ pub(crate) fn check<R: Record, S: Sink>(
     }
     if node.always_false {
         return sink.fail(path, "false", || "No value is allowed here".to_string());
+    }
+    if depth > MAX_DEPTH {
+        // A recursive schema follows a record as deep as it goes: stop where a
+        // converted record would have stopped.
+        return sink.fail(path, "depth", || {
+            format!("Nesting deeper than {MAX_DEPTH} levels")
+        });
     }
     let scope;
     let cx = match node.resource {

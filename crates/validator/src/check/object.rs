@@ -142,7 +142,10 @@ fn additional<R: Record, S: Sink>(
             let name = Json::String(key.into());
             if !valid_in(names, &&name, depth + 1, cx.descend()) {
                 sink.fail(path, "propertyNames", || {
-                    format!("Property name `{}` is not valid against `propertyNames`", shorten(key))
+                    format!(
+                        "Property name `{}` is not valid against `propertyNames`",
+                        shorten(key)
+                    )
                 })?;
             }
         }
@@ -164,7 +167,9 @@ fn additional<R: Record, S: Sink>(
             Additional::Forbid => sink.fail(path, "additionalProperties", || {
                 format!("Unexpected property `{key}`")
             }),
-            Additional::Schema(node) => check_node(node, item, &child, depth + 1, cx.descend(), sink),
+            Additional::Schema(node) => {
+                check_node(node, item, &child, depth + 1, cx.descend(), sink)
+            }
         }
     })
 }

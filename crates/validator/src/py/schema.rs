@@ -135,7 +135,11 @@ impl CompiledSchema {
             None => Vec::new(),
             Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
                 Ok(serde_json::Value::Object(map)) => map.into_iter().collect(),
-                _ => return Err(error("`resources` must map URIs to JSON documents".to_string())),
+                _ => {
+                    return Err(error(
+                        "`resources` must map URIs to JSON documents".to_string(),
+                    ))
+                }
             },
         };
         let doc: serde_json::Value = serde_json::from_str(schema_json)
