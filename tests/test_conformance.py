@@ -65,6 +65,7 @@ for _draft in DRAFTS:
         KNOWN_FAILURES[f"{_draft}/optional/ecmascript-regex.json#{_case}"] = _ECMA
 
 
+@functools.cache
 def _remotes() -> dict[str, Any]:
     root = SUITE / "remotes"
     return {
@@ -115,12 +116,7 @@ CASES = list(_cases())
 
 @functools.cache
 def _validator(draft: str, relfile: str, g: int) -> Validator:
-    return Validator(_groups(draft, relfile)[g]["schema"], adapt=False, draft=DRAFTS[draft], resources=_REMOTES())
-
-
-@functools.cache
-def _REMOTES() -> dict[str, Any]:  # noqa: N802 - a cached constant
-    return _remotes()
+    return Validator(_groups(draft, relfile)[g]["schema"], adapt=False, draft=DRAFTS[draft], resources=_remotes())
 
 
 def test_suite_is_present() -> None:

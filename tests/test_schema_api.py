@@ -562,3 +562,29 @@ def test_formats_outside_the_asserted_set_are_annotations() -> None:
     assert v.validate_batch(["not a host name!", 1]).valid == [True, False]
     s = Schema({"f": Field(str, format="ipv6")})
     assert Validator(s, adapt=False).validate_batch([{"f": "x"}]).valid == [True]
+
+
+def test_errors_carry_their_schema_path_through_references() -> None:
+    schema = {
+        "$defs": {"n": {"anyOf": [{"type": "integer"}, {"type": "null"}]}},
+        "type": "object",
+        "properties": {"a": {"$ref": "#/$defs/n"}, "b": {"type": "string", "minLength": 2}},
+        "required": ["c"],
+        "additionalProperties": False,
+    }
+    v = Validator(schema, adapt=False)
+    records = [{"a": "x", "b": "y", "z": 1}]
+    expected = [
+        ("/a", "anyOf", "/properties/a/$ref/anyOf"),
+        ("/b", "minLength", "/properties/b/minLength"),
+        ("", "required", "/required"),
+        ("", "additionalProperties", "/additionalProperties"),
+    ]
+    for result in (
+        v.validate_batch(records),
+        v.validate_batch(records, batch_size=1, micro_batch_size=1, threads=2),
+        v.validate_json(json.dumps(records)),
+    ):
+        assert [(e.path, e.keyword, e.schema_path) for e in result.errors] == expected
+    # Equality stays on what failed and where in the record.
+    assert RecordError(0, "/b", "minLength", "m", "/x") == RecordError(0, "/b", "minLength", "m")

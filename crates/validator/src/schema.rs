@@ -304,6 +304,9 @@ pub struct Node {
     pub annotations: Option<Box<Annotations>>,
     /// The schema resource this node starts (an index into [`Schema::resources`]).
     pub resource: Option<u32>,
+    /// Where the node is in the schema, as a JSON pointer (the target of a
+    /// reference: where it was first reached, through the `$ref`).
+    pub location: Box<str>,
 }
 
 impl Node {
@@ -877,12 +880,14 @@ impl<'d> Compiler<'d> {
             Value::Bool(true) => {
                 return Ok(Node {
                     trivial: true,
+                    location: location.into(),
                     ..Node::default()
                 })
             }
             Value::Bool(false) => {
                 return Ok(Node {
                     always_false: true,
+                    location: location.into(),
                     ..Node::default()
                 })
             }
@@ -898,7 +903,10 @@ impl<'d> Compiler<'d> {
             }
         };
         let draft = root_meta_draft(doc).unwrap_or(draft);
-        let mut node = Node::default();
+        let mut node = Node {
+            location: location.into(),
+            ..Node::default()
+        };
         let base_owned;
         let mut base = base;
         if let Some(id) = id_of(map, draft) {

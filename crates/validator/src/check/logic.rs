@@ -138,10 +138,7 @@ fn explain<R: Record>(
     let mut parts = Vec::new();
     for (i, branch) in branches.iter().enumerate().take(EXPLAINED_BRANCHES) {
         let mut errors: Vec<RecordError> = Vec::new();
-        let mut sink = Collect {
-            index: 0,
-            errors: &mut errors,
-        };
+        let mut sink = Collect::new(0, &mut errors);
         let _ = check_node(branch, value, path, depth, cx, &mut sink);
         let why = match errors.first() {
             None => "valid".to_string(),

@@ -27,6 +27,15 @@ pub trait Sink {
         keyword: &'static str,
         message: impl FnOnce() -> String,
     ) -> ControlFlow<()>;
+
+    /// The checks enter the node at `location`; returns what [`Sink::leave`] restores.
+    #[inline]
+    fn enter(&mut self, _location: &str) -> Option<String> {
+        None
+    }
+
+    #[inline]
+    fn leave(&mut self, _previous: Option<String>) {}
 }
 
 /// Stops at the first failure and remembers only that there was one.
@@ -52,6 +61,18 @@ impl Sink for FirstFailure {
 pub struct Collect<'e> {
     pub index: usize,
     pub errors: &'e mut Vec<RecordError>,
+    /// The location of the node being checked.
+    pub at: String,
+}
+
+impl<'e> Collect<'e> {
+    pub fn new(index: usize, errors: &'e mut Vec<RecordError>) -> Collect<'e> {
+        Collect {
+            index,
+            errors,
+            at: String::new(),
+        }
+    }
 }
 
 impl Sink for Collect<'_> {
@@ -61,13 +82,28 @@ impl Sink for Collect<'_> {
         keyword: &'static str,
         message: impl FnOnce() -> String,
     ) -> ControlFlow<()> {
+        let schema_path = match keyword {
+            "false" | "json" | "depth" => self.at.clone(),
+            _ => format!("{}/{keyword}", self.at),
+        };
         self.errors.push(RecordError {
             index: self.index,
             path: path.to_pointer(),
             keyword,
             message: message(),
+            schema_path,
         });
         ControlFlow::Continue(())
+    }
+
+    fn enter(&mut self, location: &str) -> Option<String> {
+        Some(std::mem::replace(&mut self.at, location.to_string()))
+    }
+
+    fn leave(&mut self, previous: Option<String>) {
+        if let Some(p) = previous {
+            self.at = p;
+        }
     }
 }
 
@@ -174,7 +210,7 @@ pub fn collect<R: Record>(
     index: usize,
     errors: &mut Vec<RecordError>,
 ) {
-    let mut sink = Collect { index, errors };
+    let mut sink = Collect::new(index, errors);
     let _ = check(
         &schema.root,
         record,
@@ -226,6 +262,23 @@ pub(crate) fn type_names(bits: u8) -> String {
 }
 
 pub(crate) fn check<R: Record, S: Sink>(
+    node: &Node,
+    value: &R,
+    path: &Path<'_>,
+    depth: usize,
+    cx: Cx<'_>,
+    sink: &mut S,
+) -> ControlFlow<()> {
+    if node.trivial {
+        return ControlFlow::Continue(());
+    }
+    let previous = sink.enter(&node.location);
+    let flow = check_here(node, value, path, depth, cx, sink);
+    sink.leave(previous);
+    flow
+}
+
+fn check_here<R: Record, S: Sink>(
     node: &Node,
     value: &R,
     path: &Path<'_>,
