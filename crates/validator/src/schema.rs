@@ -12,7 +12,7 @@
 
 use std::any::Any;
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
@@ -592,6 +592,7 @@ struct Compiler<'d> {
     resource_ids: HashMap<String, u32>,
     dynamic: bool,
     strict: bool,
+    strict_seen: HashSet<usize>,
     unknown: Vec<String>,
     /// `unevaluated*` occurs somewhere: nodes keep their annotations.
     keep_annotations: bool,
@@ -610,6 +611,7 @@ impl<'d> Compiler<'d> {
             resource_ids: HashMap::new(),
             dynamic: false,
             strict: options.strict,
+            strict_seen: HashSet::new(),
             unknown: Vec::new(),
             keep_annotations: false,
         }
@@ -926,7 +928,13 @@ impl<'d> Compiler<'d> {
                 return Ok(node);
             }
         }
-        if self.strict {
+        // A schema reached inline and through a reference is compiled twice:
+        // its unknown keywords are listed once, where it was first reached.
+        if self.strict
+            && self
+                .strict_seen
+                .insert(map as *const Map<String, Value> as usize)
+        {
             for key in map.keys() {
                 if !is_keyword(key, draft) {
                     let at = if location.is_empty() {
@@ -1891,6 +1899,22 @@ mod tests {
         assert_eq!(
             Schema::compile_with(&doc, &draft4).unwrap_err().0,
             "unknown keywords: `markdownDescription` (at the root), `minlength` (at /properties/a), `const` (at /properties/a)"
+        );
+    }
+
+    #[test]
+    fn strict_names_a_keyword_once_when_a_schema_is_reached_twice() {
+        let options = Options {
+            strict: true,
+            ..Options::default()
+        };
+        let doc: Value = serde_json::from_str(
+            r##"{"properties": {"a": {"x-tag": 1}, "b": {"$ref": "#/properties/a"}}}"##,
+        )
+        .unwrap();
+        assert_eq!(
+            Schema::compile_with(&doc, &options).unwrap_err().0,
+            "unknown keywords: `x-tag` (at /properties/a)"
         );
     }
 
