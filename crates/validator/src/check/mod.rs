@@ -278,6 +278,7 @@ pub(crate) fn check<R: Record, S: Sink>(
     flow
 }
 
+#[inline(always)]
 fn check_here<R: Record, S: Sink>(
     node: &Node,
     value: &R,
