@@ -228,7 +228,7 @@ class Schema:
 
     Pythonic: ``Schema({"name": Field(str, min_length=1), "age": int}, additional_properties=False)``;
     or from JSON Schema: ``Schema.from_json_schema({"type": "object", ...})``. Compiling checks
-    every keyword: one outside the supported set raises :class:`SchemaError` naming it.
+    every keyword's value; unknown keywords are annotations unless ``strict=True``.
     """
 
     __slots__ = ("_json_schema", "_compiled")
@@ -252,23 +252,56 @@ class Schema:
         )
         self._init(doc)
 
-    def _init(self, doc: Any) -> None:
+    def _init(
+        self,
+        doc: Any,
+        draft: Optional[str] = None,
+        strict: bool = False,
+        resources: Optional[Mapping[str, Any]] = None,
+    ) -> None:
         self._json_schema = doc
         if _depth_exceeds(doc, MAX_SCHEMA_DEPTH):
             raise SchemaError(f"the schema is nested deeper than {MAX_SCHEMA_DEPTH} levels")
         try:
             text = json.dumps(doc, allow_nan=False)
+            resources_text = None if resources is None else json.dumps(dict(resources), allow_nan=False)
         except (TypeError, ValueError) as exc:
             raise SchemaError(f"the schema is not a JSON document: {exc}") from None
-        self._compiled = _validator.CompiledSchema(text)
+        self._compiled = _validator.CompiledSchema(text, draft, strict, resources_text)
 
     @classmethod
-    def from_json_schema(cls, document: Union[Mapping[str, Any], bool]) -> Schema:
-        """Compiles a JSON Schema (draft 2020-12 subset) document."""
+    def from_json_schema(
+        cls,
+        document: Union[Mapping[str, Any], bool],
+        *,
+        draft: Optional[str] = None,
+        strict: bool = False,
+        resources: Optional[Mapping[str, Any]] = None,
+    ) -> Schema:
+        """Compiles a JSON Schema document (drafts 4, 6, 7, 2019-09, 2020-12).
+
+        The draft is the one ``$schema`` names, else 2020-12; ``draft`` (``"4"``, ``"6"``,
+        ``"7"``, ``"2019-09"``, ``"2020-12"``) overrides it. Unknown keywords are annotations,
+        unless ``strict``: then one :class:`SchemaError` lists them all. ``resources`` maps
+        URIs to documents that references may name (nothing is fetched).
+        """
         if not isinstance(document, (Mapping, bool)):
             raise TypeError(f"a JSON Schema is a dict or a bool, got {type(document).__name__}")
+        if draft is not None and not isinstance(draft, str):
+            raise TypeError(f"`draft` must be a str, got {type(draft).__name__}")
+        if resources is not None:
+            if not isinstance(resources, Mapping):
+                raise TypeError(f"`resources` must be a mapping of URIs to documents, got {type(resources).__name__}")
+            for uri in resources:
+                if not isinstance(uri, str):
+                    raise TypeError(f"`resources` keys must be str URIs, got {type(uri).__name__}")
         self = cls.__new__(cls)
-        self._init(dict(document) if isinstance(document, Mapping) else document)
+        self._init(
+            dict(document) if isinstance(document, Mapping) else document,
+            draft,
+            bool(strict),
+            resources,
+        )
         return self
 
     @property

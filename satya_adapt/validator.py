@@ -31,8 +31,9 @@ class Validator:
     Every call picks its batch configuration: explicit arguments win, else (``adapt=True``)
     the archive is asked for the call's profile, else the default configuration is used.
     ``archive`` is a path to an archive file; ``None`` discovers one (``SATYA_ADAPT_ARCHIVE``,
-    then the shipped archive). ``max_record_bytes`` is the longest NDJSON line accepted (a
-    longer one raises :class:`InputError`); a call's own ``max_record_bytes`` wins.
+    then the shipped archive). ``max_record_bytes`` is the longest NDJSON line accepted (a longer one raises
+    :class:`InputError`); a call's own ``max_record_bytes`` wins. ``draft``, ``strict`` and
+    ``resources`` are passed to :meth:`Schema.from_json_schema` when ``schema`` is a document.
     """
 
     def __init__(
@@ -42,8 +43,16 @@ class Validator:
         archive: Optional[PathLike] = None,
         adapt: bool = True,
         max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+        draft: Optional[str] = None,
+        strict: bool = False,
+        resources: Optional[Mapping[str, Any]] = None,
     ) -> None:
-        self.schema = schema if isinstance(schema, Schema) else Schema.from_json_schema(schema)
+        if isinstance(schema, Schema):
+            if draft is not None or strict or resources is not None:
+                raise ValueError("`draft`, `strict` and `resources` apply to a JSON Schema document, not a `Schema`")
+            self.schema = schema
+        else:
+            self.schema = Schema.from_json_schema(schema, draft=draft, strict=strict, resources=resources)
         self._core = self.schema._compiled
         self.adapt = bool(adapt)
         if archive is not None and not isinstance(archive, (str, os.PathLike)):

@@ -172,6 +172,12 @@ def object_schemas(draw: Any, children: st.SearchStrategy[Any]) -> dict[str, Any
         out["additionalProperties"] = extra
     _put(out, "minProperties", _maybe(draw, st.integers(0, 3), 0.85))
     _put(out, "maxProperties", _maybe(draw, st.integers(1, 5), 0.85))
+    if draw(st.floats(0, 1)) < 0.15:
+        out["patternProperties"] = draw(st.dictionaries(st.sampled_from(["^a", "b$", "^z"]), children, max_size=2))
+    if draw(st.floats(0, 1)) < 0.1:
+        out["propertyNames"] = {"maxLength": draw(st.integers(1, 3))}
+    if props and draw(st.floats(0, 1)) < 0.1:
+        out["dependentRequired"] = {draw(st.sampled_from(sorted(props))): ["zz"]}
     if draw(st.floats(0, 1)) < 0.1:
         out["title"] = "annotated"
         out["default"] = {"ignored": True}
@@ -189,15 +195,31 @@ def array_schemas(draw: Any, children: st.SearchStrategy[Any]) -> dict[str, Any]
     _put(out, "minItems", lo)
     _put(out, "maxItems", _maybe(draw, st.integers(lo or 0, 6), 0.7))
     _put(out, "uniqueItems", _maybe(draw, st.booleans(), 0.7))
+    if draw(st.floats(0, 1)) < 0.15:
+        out["contains"] = draw(children)
     return out
+
+
+@st.composite
+def logic_schemas(draw: Any, children: st.SearchStrategy[Any]) -> dict[str, Any]:
+    """Combinators and conditionals over smaller schemas."""
+    kind = draw(st.sampled_from(["anyOf", "oneOf", "allOf", "not", "if"]))
+    if kind == "not":
+        return {"not": draw(children)}
+    if kind == "if":
+        out = {"if": draw(children), "then": draw(children)}
+        if draw(st.booleans()):
+            out["else"] = draw(children)
+        return out
+    return {kind: draw(st.lists(children, min_size=1, max_size=3))}
 
 
 @functools.cache
 def schemas(max_leaves: int = 8) -> st.SearchStrategy[Any]:
-    """Random schemas of the supported subset (any shape)."""
+    """Random schemas (any shape): keywords, combinators, conditionals."""
     return st.recursive(
         leaf_schemas(),
-        lambda children: st.one_of(object_schemas(children), array_schemas(children)),
+        lambda children: st.one_of(object_schemas(children), array_schemas(children), logic_schemas(children)),
         max_leaves=max_leaves,
     )
 
@@ -242,6 +264,12 @@ def _values_for(schema: Any, depth: int) -> st.SearchStrategy[Any]:
             types = ["array"]
     for name in types:
         guided.append(_typed_values(schema, name, depth))
+    for key in ("anyOf", "oneOf", "allOf"):
+        for branch in schema.get(key, []):
+            guided.append(values_for(branch, depth + 1))
+    for key in ("if", "then", "else"):
+        if key in schema:
+            guided.append(values_for(schema[key], depth + 1))
     if not guided:
         return noise
     return st.one_of(*guided, *guided, noise)  # mostly guided

@@ -1606,3 +1606,72 @@ def test_an_archive_too_large_is_refused_before_it_is_read(
         (ArchiveWarning, f"archive unusable, the heuristic chooses batch configurations: {message}")
     ]
     assert peak < 16 << 20  # nothing of the file was read
+
+
+# -- issue 10: full JSON Schema ------------------------------------------------------------
+
+RECURSIVE = {
+    "$defs": {"node": {"type": "object", "properties": {"c": {"$ref": "#/$defs/node"}}}},
+    "$ref": "#/$defs/node",
+}
+
+
+def _nested(levels: int) -> dict[str, Any]:
+    record: dict[str, Any] = {}
+    inner = record
+    for _ in range(levels):
+        inner["c"] = {}
+        inner = inner["c"]
+    return record
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_a_recursive_schema_stops_at_the_depth_limit_on_a_deep_record(config: dict[str, int]) -> None:
+    # 100 000 levels: following the reference without a limit would overflow the stack.
+    result = Validator(RECURSIVE, adapt=False).validate_batch([_nested(100_000), _nested(3)], **config)
+    assert result.valid == [False, True]
+    assert errors_of(result) == [(0, "/c" * (MAX_DEPTH + 1), "depth", f"Nesting deeper than {MAX_DEPTH} levels")]
+
+
+def test_reference_cycles_that_never_descend_are_schema_errors() -> None:
+    for schema, at in [
+        ({"$ref": "#"}, "/$ref"),
+        ({"$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"allOf": [{"$ref": "#/$defs/a"}]}}, "$ref": "#/$defs/a"}, "/$ref"),
+    ]:
+        with pytest.raises(SchemaError) as info:
+            Validator(schema, adapt=False)
+        assert str(info.value) == f"`$ref` loops back to itself without descending into the value (at {at})"
+
+
+def test_long_names_and_references_are_shortened_in_messages() -> None:
+    name = "k" * 100
+    v = Validator({"propertyNames": {"maxLength": 3}, "unevaluatedProperties": False}, adapt=False)
+    for result in (v.validate_batch([{name: 1}]), v.validate_json(json.dumps([{name: 1}]))):
+        assert errors_of(result) == [
+            (0, "", "propertyNames", f"Property name `{'k' * 40}... (100 characters)` is not valid against `propertyNames`"),
+            (0, "", "unevaluatedProperties", f"Unevaluated property `{'k' * 40}... (100 characters)`"),
+        ]
+    with pytest.raises(SchemaError) as info:
+        Validator({"$ref": "x" * 100})
+    assert str(info.value) == f"cannot resolve `$ref` `{'x' * 40}... (100 characters)` (at the root)"
+
+
+def test_any_of_explains_at_most_four_branches() -> None:
+    v = Validator({"anyOf": [{"const": i} for i in range(10)]}, adapt=False)
+    assert errors_of(v.validate_batch([11])) == [
+        (0, "", "anyOf", "No branch of `anyOf` matched: 0: Expected 0; 1: Expected 1; 2: Expected 2; 3: Expected 3; 6 more")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("resources", "exc", "message"),
+    [
+        ([1], TypeError, "`resources` must be a mapping of URIs to documents, got list"),
+        ({1: {}}, TypeError, "`resources` keys must be str URIs, got int"),
+        ({"a.json": float("nan")}, SchemaError, "the schema is not a JSON document: Out of range float values are not JSON compliant"),
+    ],
+)  # fmt: skip
+def test_bad_resources_raise_clear_exceptions(resources: Any, exc: type, message: str) -> None:
+    with pytest.raises(exc) as info:
+        Validator({"$ref": "a.json"}, adapt=False, resources=resources)
+    assert str(info.value) == message

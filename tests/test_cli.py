@@ -418,7 +418,7 @@ def test_schema_not_json(files: dict[str, Any]) -> None:
     ("schema", "message"),
     [
         ({"type": "strin"}, "unknown type `strin`"),
-        ({"type": "object", "foo": 1}, "unsupported keyword `foo` (at the root)"),
+        ({"type": "object", "properties": {"a": {"$ref": "#/nope"}}}, "cannot resolve `$ref` `#/nope` (at /properties/a)"),
         ({"type": "string", "pattern": "("}, None),
     ],
 )

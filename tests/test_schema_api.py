@@ -367,13 +367,14 @@ BAD_SCHEMAS = [
     ({"required": "a"}, "`required` must be an array, got a string (at the root)"),
     ({"required": [1]}, "`required` entries must be strings, got a number (at the root)"),
     ({"pattern": 1}, "`pattern` must be a string, got a number (at the root)"),
-    ({"format": "hostname"}, "unsupported format `hostname` (supported: email, uri, uuid, date, date-time, ipv4) (at the root)"),
+    ({"format": 1}, "`format` must be a string, got a number (at the root)"),
     ({"items": 1}, "a schema must be an object or a boolean, got a number (at /items)"),
-    ({"properties": {"a/b": {"properties": {"c": {"$ref": "#"}}}}}, "unsupported keyword `$ref` (at /properties/a~1b/properties/c)"),
-    ({"prefixItems": [{}, {"allOf": []}]}, "unsupported keyword `allOf` (at /prefixItems/1)"),
-    ({"additionalProperties": {"patternProperties": {}}}, "unsupported keyword `patternProperties` (at /additionalProperties)"),
-    ({"items": {"if": True}}, "unsupported keyword `if` (at /items)"),
-    ({"$id": "http://example.com/s"}, "unsupported keyword `$id` (at the root)"),
+    ({"properties": {"a/b": {"properties": {"c": {"$ref": "#/nope"}}}}}, "cannot resolve `$ref` `#/nope` (at /properties/a~1b/properties/c)"),
+    ({"prefixItems": [{}, {"allOf": []}]}, "`allOf` must be a non-empty array, got an empty array (at /prefixItems/1)"),
+    ({"additionalProperties": {"patternProperties": []}}, "`patternProperties` must be an object, got an array (at /additionalProperties)"),
+    ({"items": {"if": 1, "then": {}}}, "a schema must be an object or a boolean, got a number (at /items/if)"),
+    ({"$id": "http://example.com/s", "$ref": "other.json"}, "cannot resolve `$ref` `other.json` (at the root)"),
+    ({"$defs": {"a": {"anyOf": [{"$ref": "#/$defs/a"}]}}, "$ref": "#/$defs/a"}, "`$ref` loops back to itself without descending into the value (at /$ref)"),
 ]  # fmt: skip
 
 
@@ -404,7 +405,6 @@ def test_bad_regex_raises_schema_error() -> None:
         (Field(str, max_length="x"), '`maxLength` must be a non-negative integer, got "x" (at /properties/f)'),  # type: ignore[arg-type]
         (Field(int, ge="1"), "`minimum` must be a number, got a string (at /properties/f)"),  # type: ignore[arg-type]
         (Field(float, multiple_of=0), "`multipleOf` must be greater than 0, got 0 (at /properties/f)"),
-        (Field(str, format="ipv6"), "unsupported format `ipv6` (supported: email, uri, uuid, date, date-time, ipv4) (at /properties/f)"),
         (Field(list, items=Field(int, min_items=-3)), "`minItems` must be a non-negative integer, got -3 (at /properties/f/items)"),
     ],
 )  # fmt: skip
@@ -471,3 +471,120 @@ def test_schema_features() -> None:
     plain = Schema({"a": int, "b": str})
     assert plain.constraint_complexity < USER.constraint_complexity
     assert "Schema(" in repr(USER)
+
+
+# -- issue 10: full JSON Schema ------------------------------------------------------------
+
+
+def _errs(result: Any) -> list[tuple[int, str, str, str]]:
+    return [(e.index, e.path, e.keyword, e.message) for e in result.errors]
+
+
+def test_pydantic_optional_field_compiles_and_validates() -> None:
+    pydantic = pytest.importorskip("pydantic")
+
+    class Item(pydantic.BaseModel):  # type: ignore[misc, name-defined]
+        name: str
+        n: Optional[int] = None
+
+    class Box(pydantic.BaseModel):  # type: ignore[misc, name-defined]
+        items: list[Item]  # type: ignore[valid-type]
+
+    v = Validator(Box.model_json_schema(), adapt=False)
+    records = [{"items": [{"name": "a", "n": None}, {"name": "b", "n": 2}]}, {"items": [{"name": "a", "n": "x"}]}]
+    expected = [
+        (1, "/items/0/n", "anyOf", "No branch of `anyOf` matched: 0: Expected `integer`, got `string`; 1: Expected `null`, got `string`")
+    ]
+    for threads in (1, 2):
+        result = v.validate_batch(records, batch_size=2, micro_batch_size=1, threads=threads)
+        assert result.valid == [True, False]
+        assert _errs(result) == expected
+    assert _errs(v.validate_json(json.dumps(records))) == expected
+
+
+def test_one_of_says_which_branches_matched() -> None:
+    v = Validator({"oneOf": [{"type": "integer"}, {"minimum": 2}]}, adapt=False)
+    assert _errs(v.validate_batch([1, 3, 1.5])) == [
+        (1, "", "oneOf", "More than one branch of `oneOf` matched: 0 and 1"),
+        (2, "", "oneOf", "No branch of `oneOf` matched: 0: Expected `integer`, got `number`; 1: Must be >= 2, got 1.5"),
+    ]
+
+
+def test_resources_resolve_references_without_network() -> None:
+    resources = {
+        "https://example.com/address.json": {
+            "$id": "https://example.com/address.json",
+            "type": "object",
+            "properties": {"zip": {"$ref": "#/$defs/zip"}},
+            "$defs": {"zip": {"type": "string", "pattern": "^[0-9]{5}$"}},
+        }
+    }
+    schema = {"$id": "https://example.com/person.json", "properties": {"home": {"$ref": "address.json"}}}
+    v = Validator(schema, adapt=False, resources=resources)
+    result = v.validate_batch([{"home": {"zip": "12345"}}, {"home": {"zip": "1"}}])
+    assert _errs(result) == [(1, "/home/zip", "pattern", "String does not match `^[0-9]{5}$`")]
+    with pytest.raises(SchemaError) as info:
+        Validator(schema, adapt=False)
+    assert str(info.value) == "cannot resolve `$ref` `address.json` (at /properties/home)"
+
+
+def test_draft_is_chosen_by_schema_keyword_or_argument() -> None:
+    bounds = {"maximum": 3, "exclusiveMaximum": True}
+    draft4 = {"$schema": "http://json-schema.org/draft-04/schema#", **bounds}
+    assert Validator(draft4, adapt=False).validate_batch([2, 3]).valid == [True, False]
+    assert Validator(bounds, adapt=False, draft="4").validate_batch([2, 3]).valid == [True, False]
+    with pytest.raises(SchemaError) as info:
+        Validator(bounds, adapt=False)  # 2020-12: `exclusiveMaximum` is a number
+    assert str(info.value) == "`exclusiveMaximum` must be a number, got a boolean (at the root)"
+    # Drafts 4-7: `$ref` ignores its siblings; 2019-09 and later apply them too.
+    ref_and_sibling = {"$defs": {"a": {"type": "integer"}}, "$ref": "#/$defs/a", "maximum": 1}
+    assert Validator(ref_and_sibling, adapt=False, draft="7").validate_batch([5]).valid == [True]
+    assert Validator(ref_and_sibling, adapt=False).validate_batch([5]).valid == [False]
+    with pytest.raises(ValueError, match=r'^`draft` must be one of 4, 6, 7, 2019-09, 2020-12, got "5"$'):
+        Validator({}, draft="5")
+    with pytest.raises(ValueError, match="apply to a JSON Schema document, not a `Schema`"):
+        Validator(Schema({"a": int}), draft="7")
+
+
+def test_strict_lists_every_unknown_keyword_with_its_location() -> None:
+    schema = {"markdownDescription": "x", "properties": {"a": {"minlength": 1, "x-tag": 2}}}
+    assert Validator(schema, adapt=False).validate_batch([{"a": ""}]).valid == [True]
+    with pytest.raises(SchemaError) as info:
+        Schema.from_json_schema(schema, strict=True)
+    assert str(info.value) == (
+        "unknown keywords: `markdownDescription` (at the root), `minlength` (at /properties/a), "
+        "`x-tag` (at /properties/a)"
+    )
+
+
+def test_formats_outside_the_asserted_set_are_annotations() -> None:
+    v = Validator({"type": "string", "format": "hostname"}, adapt=False)
+    assert v.validate_batch(["not a host name!", 1]).valid == [True, False]
+    s = Schema({"f": Field(str, format="ipv6")})
+    assert Validator(s, adapt=False).validate_batch([{"f": "x"}]).valid == [True]
+
+
+def test_errors_carry_their_schema_path_through_references() -> None:
+    schema = {
+        "$defs": {"n": {"anyOf": [{"type": "integer"}, {"type": "null"}]}},
+        "type": "object",
+        "properties": {"a": {"$ref": "#/$defs/n"}, "b": {"type": "string", "minLength": 2}},
+        "required": ["c"],
+        "additionalProperties": False,
+    }
+    v = Validator(schema, adapt=False)
+    records = [{"a": "x", "b": "y", "z": 1}]
+    expected = [
+        ("/a", "anyOf", "/properties/a/$ref/anyOf"),
+        ("/b", "minLength", "/properties/b/minLength"),
+        ("", "required", "/required"),
+        ("", "additionalProperties", "/additionalProperties"),
+    ]
+    for result in (
+        v.validate_batch(records),
+        v.validate_batch(records, batch_size=1, micro_batch_size=1, threads=2),
+        v.validate_json(json.dumps(records)),
+    ):
+        assert [(e.path, e.keyword, e.schema_path) for e in result.errors] == expected
+    # Equality stays on what failed and where in the record.
+    assert RecordError(0, "/b", "minLength", "m", "/x") == RecordError(0, "/b", "minLength", "m")

@@ -503,6 +503,7 @@ pub fn validate_spans(
                         path: String::new(),
                         keyword: "depth",
                         message: format!("Nesting deeper than {MAX_DEPTH} levels"),
+                        schema_path: String::new(),
                     });
                     false
                 }
@@ -513,6 +514,7 @@ pub fn validate_spans(
                             path: String::new(),
                             keyword: "json",
                             message: format!("Invalid JSON on line {}: {e}", span.line + 1),
+                            schema_path: String::new(),
                         });
                         false
                     }

@@ -11,6 +11,9 @@ pub struct RecordError {
     pub path: String,
     pub keyword: &'static str,
     pub message: String,
+    /// Where the failing keyword is in the schema, as a JSON pointer (`""` for
+    /// failures that no keyword reports, such as text that is not JSON).
+    pub schema_path: String,
 }
 
 /// The location of a value inside its record, as a linked list on the stack:

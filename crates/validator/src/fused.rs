@@ -10,7 +10,7 @@
 
 use crate::check;
 use crate::json::{JsonError, Parser};
-use crate::schema::{types, Additional, ArrayChecks, Node, ObjectChecks, Schema};
+use crate::schema::{types, Additional, ArrayChecks, Node, ObjectChecks, Ref, Schema};
 use crate::value::{Json, MAX_DEPTH};
 
 /// Not decided here: invalid, unparsable, or beyond what this path handles.
@@ -35,31 +35,102 @@ fn ensure(ok: bool) -> Verdict {
 
 /// Whether `input` holds exactly one JSON value that is valid against `schema`.
 pub fn is_valid(schema: &Schema, input: &[u8]) -> bool {
+    if schema.dynamic {
+        // Dynamic references depend on the path through the schema: the
+        // ordinary checks track it.
+        return false;
+    }
     let mut p = Parser::new(input);
-    if value(&schema.root, &mut p, 0).is_err() {
+    if value(schema, &schema.root, &mut p, 0).is_err() {
         return false;
     }
     // Only whitespace may follow.
     matches!(p.peek(), Err(e) if e.offset == input.len())
 }
 
-fn value(node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
+fn value(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
     if node.always_false {
         return Err(Undecided);
     }
+    match &node.logic {
+        None => plain(s, node, p, depth),
+        Some(logic) => {
+            if logic.unevaluated_properties.is_some()
+                || logic.unevaluated_items.is_some()
+                || !logic.one_of.is_empty()
+                || logic.not.is_some()
+                || logic.cond.is_some()
+            {
+                // Decided on the parsed value (these look at a value more than once
+                // or need "invalid" to be proven).
+                return whole(s, node, p, depth);
+            }
+            // In-place subschemas re-read the same text from the same position.
+            let start = p.pos;
+            let mut end = None;
+            let mut again = |p: &mut Parser<'_>, sub: &Node| -> Verdict {
+                p.pos = start;
+                value(s, sub, p, depth)?;
+                if end.is_none() {
+                    end = Some(p.pos);
+                }
+                Ok(())
+            };
+            for (r, _) in &logic.refs {
+                let Ref::Static(id) = r else {
+                    return Err(Undecided);
+                };
+                again(p, &s.nodes[*id])?;
+            }
+            for sub in &logic.all_of {
+                again(p, sub)?;
+            }
+            if !logic.any_of.is_empty() {
+                let mut any = false;
+                for sub in &logic.any_of {
+                    if again(p, sub).is_ok() {
+                        any = true;
+                        break;
+                    }
+                }
+                ensure(any)?;
+            }
+            p.pos = start;
+            plain(s, node, p, depth)?;
+            // Every branch read the same value: they all end where it ends.
+            ensure(end.is_none_or(|e| e == p.pos))
+        }
+    }
+}
+
+/// The node's own keywords (not its [`crate::schema::Logic`]).
+fn plain(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
     let c = p.peek()?;
     let scalar = match c {
         b'{' | b'[' => {
-            if node.trivial {
+            if node.trivial
+                || (node.logic.is_some()
+                    && node.types == 0
+                    && node.object.is_none()
+                    && node.array.is_none()
+                    && node.const_value.is_none()
+                    && node.enum_values.is_none())
+            {
                 return skip(p, depth);
             }
-            if node.const_value.is_some() || node.enum_values.is_some() {
-                return whole(node, p, depth);
+            if node.const_value.is_some()
+                || node.enum_values.is_some()
+                || node.array.as_ref().is_some_and(|a| a.contains.is_some())
+                || node.object.as_ref().is_some_and(|o| {
+                    !o.dependent_required.is_empty() || !o.dependent_schemas.is_empty()
+                })
+            {
+                return whole_plain(s, node, p, depth);
             }
             return if c == b'{' {
-                object(node, p, depth)
+                object(s, node, p, depth)
             } else {
-                array(node, p, depth)
+                array(s, node, p, depth)
             };
         }
         b'"' => {
@@ -102,7 +173,13 @@ fn value(node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
         }
         _ => return Err(Undecided),
     };
-    ensure(node.trivial || check::node_is_valid(node, &&scalar, depth))
+    ensure(node.trivial || plain_is_valid(s, node, &&scalar, depth))
+}
+
+/// Whether `value` passes the node (its logic included: checked twice, which is
+/// correct, only slower).
+fn plain_is_valid(s: &Schema, node: &Node, v: &&Json<'_>, depth: usize) -> bool {
+    check::node_is_valid(s, node, v, depth)
 }
 
 /// Parses the value at the cursor (checking that it is JSON) and drops it.
@@ -112,12 +189,18 @@ fn skip(p: &mut Parser<'_>, depth: usize) -> Verdict {
 }
 
 /// Parses the value and runs the ordinary checks on it (whole-value keywords).
-fn whole(node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
+fn whole(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
     let doc = p.parse_here(MAX_DEPTH.saturating_sub(depth))?;
-    ensure(check::node_is_valid(node, &&doc, depth))
+    ensure(check::node_is_valid(s, node, &&doc, depth))
 }
 
-fn object(node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
+/// Like [`whole`], for the node's own keywords; its logic is checked by
+/// [`value`] (checking it twice is correct, only slower).
+fn whole_plain(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
+    whole(s, node, p, depth)
+}
+
+fn object(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
     ensure(node.types == 0 || node.types & types::OBJECT != 0)?;
     let Some(checks) = &node.object else {
         return skip(p, depth);
@@ -137,7 +220,7 @@ fn object(node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
             let c = p.peek()?;
             let key = p.key(c)?;
             count += 1;
-            entry(checks, &key, &mut seen, &mut hint, p, depth)?;
+            entry(s, checks, &key, &mut seen, &mut hint, p, depth)?;
             match p.peek()? {
                 b',' => p.pos += 1,
                 b'}' => {
@@ -156,6 +239,7 @@ fn object(node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
 }
 
 fn entry(
+    s: &Schema,
     checks: &ObjectChecks,
     key: &str,
     seen: &mut u64,
@@ -167,25 +251,64 @@ fn entry(
         Some(property) if property.name == key => Some(*hint),
         _ => checks.find(key),
     };
+    let mut declared = None;
     if let Some(i) = found {
         *seen |= 1 << i;
         *hint = i + 1;
+        // A name only in `required` is present, and still an additional property.
         if checks.properties[i].declared {
-            return match &checks.properties[i].node {
-                Some(sub) => value(sub, p, depth + 1),
-                None => skip(p, depth + 1),
-            };
+            declared = Some(&checks.properties[i].node);
         }
-        // A name only in `required`: present, and still an additional property.
     }
-    match &checks.additional {
-        Additional::Allow => skip(p, depth + 1),
-        Additional::Forbid => Err(Undecided),
-        Additional::Schema(sub) => value(sub, p, depth + 1),
+    if let Some(names) = &checks.property_names {
+        let name = Json::String(key.into());
+        ensure(check::node_is_valid(s, names, &&name, depth + 1))?;
     }
+    if checks.patterns.is_empty() {
+        return match declared {
+            Some(Some(sub)) => value(s, sub, p, depth + 1),
+            Some(None) => skip(p, depth + 1),
+            None => match &checks.additional {
+                Additional::Allow => skip(p, depth + 1),
+                Additional::Forbid => Err(Undecided),
+                Additional::Schema(sub) => value(s, sub, p, depth + 1),
+            },
+        };
+    }
+    // Every schema that applies reads the value from the same position.
+    let start = p.pos;
+    let mut applied = false;
+    let mut run = |p: &mut Parser<'_>, sub: &Node| -> Verdict {
+        p.pos = start;
+        applied = true;
+        value(s, sub, p, depth + 1)
+    };
+    if let Some(Some(sub)) = declared {
+        run(p, sub)?;
+    }
+    let mut matched = false;
+    for (pattern, sub) in &checks.patterns {
+        if pattern.is_match(key) {
+            matched = true;
+            if let Some(sub) = sub {
+                run(p, sub)?;
+            }
+        }
+    }
+    if declared.is_none() && !matched {
+        match &checks.additional {
+            Additional::Allow => {}
+            Additional::Forbid => return Err(Undecided),
+            Additional::Schema(sub) => run(p, sub)?,
+        }
+    }
+    if !applied {
+        skip(p, depth + 1)?;
+    }
+    Ok(())
 }
 
-fn array(node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
+fn array(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
     ensure(node.types == 0 || node.types & types::ARRAY != 0)?;
     let Some(checks) = &node.array else {
         return skip(p, depth);
@@ -199,7 +322,7 @@ fn array(node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
         p.pos += 1;
     } else {
         loop {
-            item(checks, count, p, depth)?;
+            item(s, checks, count, p, depth)?;
             count += 1;
             match p.peek()? {
                 b',' => p.pos += 1,
@@ -215,9 +338,9 @@ fn array(node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
     ensure(checks.max_items.is_none_or(|m| count <= m))
 }
 
-fn item(checks: &ArrayChecks, i: usize, p: &mut Parser<'_>, depth: usize) -> Verdict {
+fn item(s: &Schema, checks: &ArrayChecks, i: usize, p: &mut Parser<'_>, depth: usize) -> Verdict {
     match checks.prefix_items.get(i).or(checks.items.as_deref()) {
-        Some(sub) => value(sub, p, depth + 1),
+        Some(sub) => value(s, sub, p, depth + 1),
         None => skip(p, depth + 1),
     }
 }
@@ -328,5 +451,50 @@ mod tests {
         );
         agree("false", &["1", "{}"]);
         agree("true", &["1", "{\"a\": [1, 2]}", "{\"a\": [1, 2}"]);
+    }
+
+    #[test]
+    fn references_combinators_and_patterns_are_decided() {
+        let recursive = r##"{"$defs":{"node":{"type":"object","properties":{"v":{"type":"integer"},"next":{"$ref":"#/$defs/node"}},"required":["v"]}},"$ref":"#/$defs/node"}"##;
+        agree(
+            recursive,
+            &[
+                r#"{"v":1}"#,
+                r#"{"v":1,"next":{"v":2,"next":{"v":3}}}"#,
+                r#"{"v":1,"next":{"v":"x"}}"#,
+                r#"{"v":1,"next":{}}"#,
+            ],
+        );
+        agree(
+            r#"{"anyOf":[{"type":"integer"},{"type":"string","maxLength":2}],"allOf":[{"not":{"const":7}}]}"#,
+            &["1", r#""ab""#, r#""abc""#, "7", "null"],
+        );
+        agree(
+            r#"{"type":"object","properties":{"id":{"type":"integer"}},"patternProperties":{"^x-":{"type":"string"},"^x-n":{"maxLength":2}},"additionalProperties":false,"propertyNames":{"maxLength":6}}"#,
+            &[
+                r#"{"id":1,"x-a":"s"}"#,
+                r#"{"id":1,"x-no":"ab"}"#,
+                r#"{"id":1,"x-no":"abc"}"#,
+                r#"{"id":1,"x-a":2}"#,
+                r#"{"id":1,"y":2}"#,
+                r#"{"id":1,"x-long-name":"s"}"#,
+            ],
+        );
+        // Decided on the parsed value, never proven valid wrongly.
+        check_records(
+            r#"{"oneOf":[{"type":"integer"},{"minimum":2}],"unevaluatedProperties":false}"#,
+            &["1", "3", "1.5"],
+            true,
+        );
+    }
+
+    #[test]
+    fn valid_records_are_proven_here() {
+        let schema = Schema::from_json_text(
+            r##"{"$defs":{"n":{"anyOf":[{"type":"integer"},{"type":"null"}]}},"type":"object","properties":{"a":{"$ref":"#/$defs/n"}},"patternProperties":{"^b":{"$ref":"#/$defs/n"}}}"##,
+        )
+        .unwrap();
+        assert!(is_valid(&schema, br#"{"a":1,"b1":null,"c":"x"}"#));
+        assert!(!is_valid(&schema, br#"{"a":"x"}"#));
     }
 }

@@ -8,10 +8,12 @@ pub mod error;
 pub mod format;
 pub mod fused;
 pub mod json;
+pub mod metaschemas;
 pub mod pattern;
 pub mod profile;
 pub mod schema;
 pub mod stream;
+pub mod uri;
 pub mod value;
 
 #[cfg(feature = "python")]

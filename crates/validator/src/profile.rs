@@ -3,7 +3,7 @@
 
 use std::ops::ControlFlow;
 
-use crate::schema::{Additional, Node};
+use crate::schema::{Additional, Node, Ref};
 use crate::value::{EntryKey, Kind, Number, Record};
 
 /// Records read to detect a profile: a sample, never a pass over the input.
@@ -15,39 +15,79 @@ pub const SAMPLE_SPANS: usize = 8;
 
 /// Leaf fields: properties and array items that are not objects with properties
 /// of their own (those count through their leaves).
-pub fn field_count(root: &Node) -> usize {
-    fn leaves(node: &Node) -> usize {
+/// References count through their target, once per schema.
+pub fn field_count(root: &Node, nodes: &[Node]) -> usize {
+    fn leaves(node: &Node, nodes: &[Node], seen: &mut Vec<bool>) -> usize {
         let mut n = 0;
+        if let Some(logic) = &node.logic {
+            for (r, _) in &logic.refs {
+                let (Ref::Static(id) | Ref::Dynamic { target: id, .. }) = r;
+                if !seen[*id] {
+                    seen[*id] = true;
+                    n += leaves(&nodes[*id], nodes, seen);
+                }
+            }
+            for sub in &logic.all_of {
+                n += leaves(sub, nodes, seen);
+            }
+            n += logic
+                .any_of
+                .iter()
+                .chain(&logic.one_of)
+                .map(|sub| leaves(sub, nodes, seen))
+                .max()
+                .unwrap_or(0);
+        }
         if let Some(o) = &node.object {
             for p in &o.properties {
                 n += match &p.node {
-                    Some(sub) => leaves(sub).max(1),
+                    Some(sub) => leaves(sub, nodes, seen).max(1),
                     None => 1,
                 };
             }
             if let Additional::Schema(sub) = &o.additional {
-                n += leaves(sub).max(1);
+                n += leaves(sub, nodes, seen).max(1);
             }
         }
         if let Some(a) = &node.array {
             for p in &a.prefix_items {
-                n += leaves(p).max(1);
+                n += leaves(p, nodes, seen).max(1);
             }
             if let Some(items) = &a.items {
-                n += leaves(items).max(1);
+                n += leaves(items, nodes, seen).max(1);
             }
         }
         n
     }
-    leaves(root).max(1)
+    leaves(root, nodes, &mut vec![false; nodes.len()]).max(1)
 }
 
 /// Raw cost of the checks of one node and everything below it, in units of
 /// one type check. Weights (why): regex and formats run per character and
 /// dominate; `uniqueItems` compares items pairwise; `enum` scans its options;
 /// bounds and lengths are a comparison each.
-fn node_cost(node: &Node) -> f64 {
+fn node_cost(node: &Node, nodes: &[Node], seen: &mut Vec<bool>) -> f64 {
     let mut cost = 0.0;
+    if let Some(logic) = &node.logic {
+        for (r, _) in &logic.refs {
+            let (Ref::Static(id) | Ref::Dynamic { target: id, .. }) = r;
+            if !seen[*id] {
+                seen[*id] = true;
+                cost += node_cost(&nodes[*id], nodes, seen);
+            }
+        }
+        for sub in logic
+            .all_of
+            .iter()
+            .chain(&logic.any_of)
+            .chain(&logic.one_of)
+        {
+            cost += 1.0 + node_cost(sub, nodes, seen);
+        }
+        for sub in logic.not.iter() {
+            cost += 1.0 + node_cost(sub, nodes, seen);
+        }
+    }
     if node.types != 0 {
         cost += 1.0;
     }
@@ -83,10 +123,14 @@ fn node_cost(node: &Node) -> f64 {
         if a.unique_items {
             cost += 6.0;
         }
-        cost += a.prefix_items.iter().map(node_cost).sum::<f64>();
+        cost += a
+            .prefix_items
+            .iter()
+            .map(|n| node_cost(n, nodes, seen))
+            .sum::<f64>();
         if let Some(items) = &a.items {
             // Items repeat; assume a handful per record.
-            cost += 4.0 * node_cost(items);
+            cost += 4.0 * node_cost(items, nodes, seen);
         }
     }
     if let Some(o) = &node.object {
@@ -98,10 +142,14 @@ fn node_cost(node: &Node) -> f64 {
             .properties
             .iter()
             .filter_map(|p| p.node.as_ref())
-            .map(node_cost)
+            .map(|n| node_cost(n, nodes, seen))
             .sum::<f64>();
         if let Additional::Schema(sub) = &o.additional {
-            cost += node_cost(sub);
+            cost += node_cost(sub, nodes, seen);
+        }
+        for (pattern, sub) in &o.patterns {
+            let _ = pattern;
+            cost += 8.0 + sub.as_ref().map_or(0.0, |n| node_cost(n, nodes, seen));
         }
     }
     cost
@@ -110,8 +158,9 @@ fn node_cost(node: &Node) -> f64 {
 /// `constraint_complexity` in 0..1: the mean cost per leaf field `c` (see
 /// [`node_cost`]) squashed as `c / (c + 4)`. A field with only a type check
 /// scores 0.2, one with a regex about 0.7, a format-and-regex field 0.8.
-pub fn constraint_complexity(root: &Node) -> f64 {
-    let per_field = node_cost(root) / field_count(root) as f64;
+pub fn constraint_complexity(root: &Node, nodes: &[Node]) -> f64 {
+    let cost = node_cost(root, nodes, &mut vec![false; nodes.len()]);
+    let per_field = cost / field_count(root, nodes) as f64;
     per_field / (per_field + 4.0)
 }
 

@@ -1,15 +1,25 @@
-//! Compiling a JSON Schema document (the draft 2020-12 subset we support) into
-//! an immutable tree of [`Node`]s. Only compiling can fail.
+//! Compiling a JSON Schema document (drafts 4, 6, 7, 2019-09 and 2020-12, each
+//! with its own semantics) into immutable [`Node`]s. Only compiling can fail.
+//!
+//! Compiling runs in two passes. The first walks every document (the schema and
+//! the `resources` given with it) and records where each schema resource
+//! (`$id`/`id`) and anchor (`$anchor`, `$dynamicAnchor`, draft 4-7 `#name`
+//! ids) lives. The second compiles the schema into a tree of nodes; a
+//! reference (`$ref`, `$dynamicRef`, `$recursiveRef`) is resolved against the
+//! base URI in effect and its target compiled once into an arena
+//! ([`Schema::nodes`]), so a reference is an index and recursive schemas are
+//! finite.
 
 use std::any::Any;
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
 use crate::format::Format;
 use crate::pattern::{Pattern, PatternError};
+use crate::uri;
 use crate::value::{Json, Number};
 
 /// Bits of [`Node::types`].
@@ -32,18 +42,68 @@ pub mod types {
     ];
 }
 
-/// Keywords that carry no assertion; accepted and ignored by design.
-const ANNOTATIONS: [&str; 9] = [
-    "$schema",
-    "title",
-    "description",
-    "default",
-    "examples",
-    "$comment",
-    "deprecated",
-    "readOnly",
-    "writeOnly",
-];
+/// A JSON Schema draft; each has its own keywords and semantics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Draft {
+    Draft4,
+    Draft6,
+    Draft7,
+    Draft201909,
+    Draft202012,
+}
+
+impl Draft {
+    /// `"4"`, `"draft4"`, `"draft-04"`, ..., `"2020-12"`, `"draft2020-12"`.
+    pub fn from_name(name: &str) -> Option<Draft> {
+        let n = name.trim_start_matches("draft").trim_start_matches('-');
+        match n {
+            "4" | "04" => Some(Draft::Draft4),
+            "6" | "06" => Some(Draft::Draft6),
+            "7" | "07" => Some(Draft::Draft7),
+            "2019-09" => Some(Draft::Draft201909),
+            "2020-12" => Some(Draft::Draft202012),
+            _ => None,
+        }
+    }
+
+    /// The draft a `$schema` URI names, if it is one of the five meta-schemas.
+    pub fn from_meta_schema(uri: &str) -> Option<Draft> {
+        let u = uri.trim_end_matches('#');
+        let u = u
+            .strip_prefix("https://")
+            .or_else(|| u.strip_prefix("http://"))?;
+        match u {
+            "json-schema.org/draft-04/schema" => Some(Draft::Draft4),
+            "json-schema.org/draft-06/schema" => Some(Draft::Draft6),
+            "json-schema.org/draft-07/schema" => Some(Draft::Draft7),
+            "json-schema.org/draft/2019-09/schema" => Some(Draft::Draft201909),
+            "json-schema.org/draft/2020-12/schema" => Some(Draft::Draft202012),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Draft::Draft4 => "draft4",
+            Draft::Draft6 => "draft6",
+            Draft::Draft7 => "draft7",
+            Draft::Draft201909 => "draft2019-09",
+            Draft::Draft202012 => "draft2020-12",
+        }
+    }
+}
+
+/// How to compile: the draft when `$schema` names none, whether unknown keywords
+/// are an error, and the documents that references may name besides the schema.
+#[derive(Debug, Default)]
+pub struct Options {
+    /// Overrides the root document's `$schema`; 2020-12 when neither says.
+    pub draft: Option<Draft>,
+    /// Unknown keywords raise one error listing them all (else they are annotations).
+    pub strict: bool,
+    /// `(uri, document)` pairs that references resolve to without any network.
+    pub resources: Vec<(String, Value)>,
+}
 
 #[derive(Debug)]
 pub struct SchemaError(pub String);
@@ -73,14 +133,22 @@ pub struct NumberChecks {
 
 #[derive(Debug, Default)]
 pub struct ArrayChecks {
+    /// `prefixItems` (2020-12) or the array form of `items` (earlier drafts).
     pub prefix_items: Vec<Node>,
+    /// `items` (2020-12) or `additionalItems` after an `items` array, or the
+    /// schema form of `items` (earlier drafts).
     pub items: Option<Box<Node>>,
+    /// The keyword `items` failures report: `items` or `additionalItems`.
+    pub items_keyword: &'static str,
     pub min_items: Option<usize>,
     /// The schema's `minItems` when it is beyond `usize::MAX` (then `min_items`
     /// is `usize::MAX`, which no array reaches), for messages.
     pub min_items_text: Option<Box<str>>,
     pub max_items: Option<usize>,
     pub unique_items: bool,
+    pub contains: Option<Box<Node>>,
+    pub min_contains: Option<usize>,
+    pub max_contains: Option<usize>,
 }
 
 #[derive(Debug)]
@@ -113,6 +181,15 @@ pub struct ObjectChecks {
     /// The schema's `minProperties` beyond `usize::MAX`, as [`ArrayChecks::min_items_text`].
     pub min_properties_text: Option<Box<str>>,
     pub max_properties: Option<usize>,
+    /// `patternProperties`: keys matching a pattern are not additional.
+    pub patterns: Vec<(Pattern, Option<Node>)>,
+    pub property_names: Option<Box<Node>>,
+    /// `dependentRequired` (or the array form of draft 4-7 `dependencies`).
+    pub dependent_required: Vec<(String, Vec<String>)>,
+    /// `dependentSchemas` (or the schema form of draft 4-7 `dependencies`).
+    pub dependent_schemas: Vec<(String, Node)>,
+    /// `dependencies` in drafts 4-7; the 2019-09 names otherwise (see [`Self::dependent_keyword`]).
+    pub legacy_dependencies: bool,
     /// A cache the host of the records may fill once (the Python layer keeps
     /// interned key objects here for fast dict lookups).
     pub host_keys: OnceLock<Box<dyn Any + Send + Sync>>,
@@ -132,6 +209,83 @@ impl ObjectChecks {
             None => self.properties.iter().position(|p| p.name == key),
         }
     }
+
+    /// Whether `key` is neither a declared property nor matched by `patternProperties`.
+    #[inline]
+    pub fn is_additional(&self, key: &str) -> bool {
+        self.find_declared(key).is_none() && !self.patterns.iter().any(|(p, _)| p.is_match(key))
+    }
+
+    pub fn dependent_keyword(&self, schema_form: bool) -> &'static str {
+        match (self.legacy_dependencies, schema_form) {
+            (true, _) => "dependencies",
+            (false, true) => "dependentSchemas",
+            (false, false) => "dependentRequired",
+        }
+    }
+}
+
+/// An index into [`Schema::nodes`].
+pub type NodeId = usize;
+
+/// A reference, resolved at compile time except for the dynamic part.
+#[derive(Debug, Clone)]
+pub enum Ref {
+    /// `$ref`, or a `$dynamicRef`/`$recursiveRef` whose target has no dynamic anchor.
+    Static(NodeId),
+    /// `$dynamicRef` (2020-12) or `$recursiveRef` (2019-09, anchor `""`): the
+    /// outermost resource of the dynamic scope that declares `anchor` wins,
+    /// `target` otherwise.
+    Dynamic { target: NodeId, anchor: Box<str> },
+}
+
+/// The applicators that evaluate the value in place, and `unevaluated*`.
+#[derive(Debug, Default)]
+pub struct Logic {
+    /// `(reference, keyword)`: `$ref`, `$dynamicRef` or `$recursiveRef`.
+    pub refs: Vec<(Ref, &'static str)>,
+    pub all_of: Vec<Node>,
+    pub any_of: Vec<Node>,
+    pub one_of: Vec<Node>,
+    pub not: Option<Node>,
+    /// `if`, `then`, `else`.
+    pub cond: Option<(Node, Option<Node>, Option<Node>)>,
+    pub unevaluated_properties: Option<Node>,
+    pub unevaluated_items: Option<Node>,
+}
+
+impl Logic {
+    fn is_empty(&self) -> bool {
+        self.refs.is_empty()
+            && self.all_of.is_empty()
+            && self.any_of.is_empty()
+            && self.one_of.is_empty()
+            && self.not.is_none()
+            && self.cond.is_none()
+            && self.unevaluated_properties.is_none()
+            && self.unevaluated_items.is_none()
+    }
+}
+
+/// What a node marks as evaluated whether or not it checks anything; read only
+/// by `unevaluatedProperties`/`unevaluatedItems`, kept only where they occur.
+#[derive(Debug, Default)]
+pub struct Annotations {
+    pub properties: Vec<String>,
+    pub patterns: Vec<Pattern>,
+    /// `additionalProperties` present: every other key is evaluated.
+    pub additional: bool,
+    /// Items evaluated by `prefixItems` (or an `items` array).
+    pub prefix: usize,
+    /// `items` (or `additionalItems`) present: every item is evaluated.
+    pub items: bool,
+}
+
+/// A schema resource's dynamic anchors (`$dynamicAnchor`, and `$recursiveAnchor`
+/// under the name `""`).
+#[derive(Debug, Default)]
+pub struct Resource {
+    pub dynamic_anchors: HashMap<String, NodeId>,
 }
 
 /// One compiled (sub)schema. Keyword families apply to the kinds they concern.
@@ -149,12 +303,45 @@ pub struct Node {
     pub number: Option<NumberChecks>,
     pub array: Option<ArrayChecks>,
     pub object: Option<ObjectChecks>,
+    /// References, combinators, conditionals, `unevaluated*`.
+    pub logic: Option<Box<Logic>>,
+    /// Set where `unevaluated*` may read this node's annotations.
+    pub annotations: Option<Box<Annotations>>,
+    /// The schema resource this node starts (an index into [`Schema::resources`]).
+    pub resource: Option<u32>,
+    /// Where the node is in the schema, as a JSON pointer (the target of a
+    /// reference: where it was first reached, through the `$ref`).
+    pub location: Box<str>,
+}
+
+impl Node {
+    /// Whether checking this node may read any part of the value (so a host that
+    /// converts values for the checks converts it whole).
+    pub fn reads_whole(&self) -> bool {
+        self.logic.is_some()
+            || self.annotations.is_some()
+            || self.object.as_ref().is_some_and(|o| {
+                !o.patterns.is_empty()
+                    || o.property_names.is_some()
+                    || !o.dependent_required.is_empty()
+                    || !o.dependent_schemas.is_empty()
+            })
+            || self.array.as_ref().is_some_and(|a| a.contains.is_some())
+    }
 }
 
 /// A compiled schema, immutable and shared between calls and threads.
 #[derive(Debug)]
 pub struct Schema {
     pub root: Node,
+    /// Targets of references, indexed by [`NodeId`].
+    pub nodes: Vec<Node>,
+    /// Schema resources, for dynamic references.
+    pub resources: Vec<Resource>,
+    /// Whether any reference is dynamic (checks then track the dynamic scope).
+    pub dynamic: bool,
+    /// The draft of the root document.
+    pub draft: Draft,
     /// Leaf fields: properties and array items that are not objects with properties.
     pub field_count: usize,
     /// 0..1, see [`crate::profile::constraint_complexity`].
@@ -163,6 +350,9 @@ pub struct Schema {
 
 /// How deeply a schema document may nest objects and arrays (the root is level 1).
 pub const MAX_SCHEMA_DEPTH: usize = 100;
+
+/// Stack of the thread that compiles a schema (see [`Schema::compile_with`]).
+const COMPILE_STACK_BYTES: usize = 256 * 1024 * 1024;
 
 fn too_deep_error() -> SchemaError {
     SchemaError(format!(
@@ -173,23 +363,96 @@ fn too_deep_error() -> SchemaError {
 impl Schema {
     /// Compiles a JSON Schema document given as JSON text.
     pub fn from_json_text(text: &str) -> Result<Schema, SchemaError> {
+        Schema::compile(&Schema::parse_document(text)?)
+    }
+
+    /// A schema document from JSON text, held to [`MAX_SCHEMA_DEPTH`] before it
+    /// is parsed (so the parser's own recursion limit is never what answers).
+    pub fn parse_document(text: &str) -> Result<Value, SchemaError> {
         if text_depth_exceeds(text.as_bytes(), MAX_SCHEMA_DEPTH) {
             return Err(too_deep_error());
         }
-        let doc: Value = serde_json::from_str(text)
-            .map_err(|e| SchemaError(format!("the schema is not valid JSON: {e}")))?;
-        Schema::compile(&doc)
+        serde_json::from_str(text)
+            .map_err(|e| SchemaError(format!("the schema is not valid JSON: {e}")))
     }
 
     pub fn compile(doc: &Value) -> Result<Schema, SchemaError> {
+        Schema::compile_with(doc, &Options::default())
+    }
+
+    pub fn compile_with(doc: &Value, options: &Options) -> Result<Schema, SchemaError> {
         if value_depth_exceeds(doc, MAX_SCHEMA_DEPTH) {
             return Err(too_deep_error());
         }
-        let root = compile_node(doc, "")?;
-        let field_count = crate::profile::field_count(&root);
-        let constraint_complexity = crate::profile::constraint_complexity(&root);
+        // Compiling recurses once per nesting level (and through references):
+        // a stack of its own keeps a schema at the depth limit from overflowing
+        // a caller's small stack (a test thread, a pool thread).
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("satya-adapt-compile".into())
+                .stack_size(COMPILE_STACK_BYTES)
+                .spawn_scoped(scope, || Schema::compile_here(doc, options))
+                .map_err(|e| SchemaError(format!("could not start the schema compiler: {e}")))?
+                .join()
+                .unwrap_or_else(|_| {
+                    Err(SchemaError(
+                        "internal error while compiling the schema (please report it)".into(),
+                    ))
+                })
+        })
+    }
+
+    fn compile_here(doc: &Value, options: &Options) -> Result<Schema, SchemaError> {
+        let mut c = Compiler::new(options);
+        let draft = options
+            .draft
+            .or_else(|| root_meta_draft(doc))
+            .unwrap_or(Draft::Draft202012);
+        c.register(uri::DEFAULT_BASE, doc, draft, uri::DEFAULT_BASE);
+        c.index(doc, uri::DEFAULT_BASE, draft, true);
+        for (uri, resource) in &options.resources {
+            let base = uri::split_fragment(&uri::resolve(uri::DEFAULT_BASE, uri))
+                .0
+                .to_string();
+            let d = root_meta_draft(resource).unwrap_or(draft);
+            c.register(&base, resource, d, &base);
+            c.index(resource, &base, d, true);
+        }
+        if crate::metaschemas::mentioned_in(doc)
+            || options
+                .resources
+                .iter()
+                .any(|(_, r)| crate::metaschemas::mentioned_in(r))
+        {
+            for meta in crate::metaschemas::all() {
+                let d = root_meta_draft(meta).unwrap_or(draft);
+                c.index(meta, uri::DEFAULT_BASE, d, false);
+            }
+        }
+        let root = c.compile_node(doc, uri::DEFAULT_BASE, draft, "", true)?;
+        c.finish_dynamic()?;
+        if !c.unknown.is_empty() {
+            let shown: Vec<&str> = c.unknown.iter().take(20).map(String::as_str).collect();
+            let more = if c.unknown.len() > 20 {
+                format!(" and {} more", c.unknown.len() - 20)
+            } else {
+                String::new()
+            };
+            return Err(SchemaError(format!(
+                "unknown keywords: {}{more}",
+                shown.join(", ")
+            )));
+        }
+        let nodes: Vec<Node> = c.nodes.into_iter().map(Option::unwrap_or_default).collect();
+        check_cycles(&root, &nodes, &c.locations)?;
+        let field_count = crate::profile::field_count(&root, &nodes);
+        let constraint_complexity = crate::profile::constraint_complexity(&root, &nodes);
         Ok(Schema {
             root,
+            nodes,
+            resources: c.resources,
+            dynamic: c.dynamic,
+            draft,
             field_count,
             constraint_complexity,
         })
@@ -242,6 +505,13 @@ fn value_depth_exceeds(doc: &Value, max: usize) -> bool {
     false
 }
 
+fn root_meta_draft(doc: &Value) -> Option<Draft> {
+    match doc.get("$schema") {
+        Some(Value::String(s)) => Draft::from_meta_schema(s),
+        _ => None,
+    }
+}
+
 fn err<T>(location: &str, message: impl std::fmt::Display) -> Result<T, SchemaError> {
     let at = if location.is_empty() {
         "the root"
@@ -251,95 +521,1249 @@ fn err<T>(location: &str, message: impl std::fmt::Display) -> Result<T, SchemaEr
     Err(SchemaError(format!("{message} (at {at})")))
 }
 
-fn compile_node(doc: &Value, location: &str) -> Result<Node, SchemaError> {
-    let map = match doc {
-        Value::Bool(true) => {
-            return Ok(Node {
-                trivial: true,
-                ..Node::default()
-            })
+/// Keywords whose values are a schema or an array of schemas.
+const SCHEMA_KEYWORDS: [&str; 17] = [
+    "additionalProperties",
+    "additionalItems",
+    "items",
+    "prefixItems",
+    "contains",
+    "propertyNames",
+    "not",
+    "if",
+    "then",
+    "else",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "contentSchema",
+    "extends",
+];
+/// Keywords whose values map names to schemas.
+const SCHEMA_MAPS: [&str; 6] = [
+    "properties",
+    "patternProperties",
+    "$defs",
+    "definitions",
+    "dependentSchemas",
+    "dependencies",
+];
+
+/// Whether `key` is a keyword of `draft` (assertion, applicator or annotation).
+fn is_keyword(key: &str, draft: Draft) -> bool {
+    let common = matches!(
+        key,
+        "$schema"
+            | "title"
+            | "description"
+            | "default"
+            | "examples"
+            | "$comment"
+            | "deprecated"
+            | "readOnly"
+            | "writeOnly"
+            | "definitions"
+            | "format"
+            | "type"
+            | "enum"
+            | "minLength"
+            | "maxLength"
+            | "pattern"
+            | "minimum"
+            | "maximum"
+            | "exclusiveMinimum"
+            | "exclusiveMaximum"
+            | "multipleOf"
+            | "items"
+            | "additionalItems"
+            | "minItems"
+            | "maxItems"
+            | "uniqueItems"
+            | "properties"
+            | "patternProperties"
+            | "required"
+            | "additionalProperties"
+            | "minProperties"
+            | "maxProperties"
+            | "allOf"
+            | "anyOf"
+            | "oneOf"
+            | "not"
+            | "$ref"
+            | "contentEncoding"
+            | "contentMediaType"
+    );
+    if common {
+        return true;
+    }
+    match draft {
+        Draft::Draft4 => matches!(key, "id" | "dependencies"),
+        Draft::Draft6 => matches!(
+            key,
+            "$id" | "dependencies" | "const" | "contains" | "propertyNames"
+        ),
+        Draft::Draft7 => matches!(
+            key,
+            "$id"
+                | "dependencies"
+                | "const"
+                | "contains"
+                | "propertyNames"
+                | "if"
+                | "then"
+                | "else"
+        ),
+        Draft::Draft201909 | Draft::Draft202012 => {
+            matches!(
+                key,
+                "$id"
+                    | "$anchor"
+                    | "$defs"
+                    | "$vocabulary"
+                    | "const"
+                    | "contains"
+                    | "minContains"
+                    | "maxContains"
+                    | "propertyNames"
+                    | "if"
+                    | "then"
+                    | "else"
+                    | "dependentRequired"
+                    | "dependentSchemas"
+                    | "dependencies"
+                    | "unevaluatedProperties"
+                    | "unevaluatedItems"
+                    | "contentSchema"
+            ) || (draft == Draft::Draft201909
+                && matches!(key, "$recursiveRef" | "$recursiveAnchor"))
+                || (draft == Draft::Draft202012
+                    && matches!(key, "prefixItems" | "$dynamicRef" | "$dynamicAnchor"))
         }
-        Value::Bool(false) => {
-            return Ok(Node {
-                always_false: true,
-                ..Node::default()
-            })
-        }
-        Value::Object(map) => map,
-        other => {
-            return err(
-                location,
-                format!(
-                    "a schema must be an object or a boolean, got {}",
-                    json_type(other)
-                ),
-            )
-        }
+    }
+}
+
+/// The `$id` (`id` in draft 4) of a schema object, if it sets a base URI.
+/// Drafts 4-7 ignore it next to `$ref`, and a draft 4-7 id of the form
+/// `#name` is an anchor, not a base.
+fn id_of(map: &Map<String, Value>, draft: Draft) -> Option<&str> {
+    let key = if draft == Draft::Draft4 { "id" } else { "$id" };
+    let Some(Value::String(id)) = map.get(key) else {
+        return None;
     };
-    for key in map.keys() {
-        if !is_supported(key) {
-            return err(location, format!("unsupported keyword `{}`", shorten(key)));
+    if draft <= Draft::Draft7 && map.contains_key("$ref") {
+        return None;
+    }
+    if draft <= Draft::Draft7 && id.starts_with('#') {
+        return None;
+    }
+    Some(id)
+}
+
+/// A location (schema value, the base URI in effect at its parent, its draft).
+#[derive(Clone, Copy)]
+struct Place<'d> {
+    value: &'d Value,
+    draft: Draft,
+}
+
+struct Compiler<'d> {
+    /// Absolute URI (no fragment) -> the resource's root, with the base URI in
+    /// effect at its parent.
+    documents: HashMap<String, (Place<'d>, String)>,
+    /// `uri#name` -> the schema carrying the anchor, with the base in effect at its parent.
+    anchors: HashMap<String, (Place<'d>, String)>,
+    /// Resource URI -> its `$dynamicAnchor` names (and `""` for `$recursiveAnchor: true`).
+    dynamic_anchors: HashMap<String, Vec<(String, Place<'d>)>>,
+    /// Arena slots; `None` while the target is being compiled.
+    nodes: Vec<Option<Node>>,
+    locations: Vec<String>,
+    /// Address of a schema value -> its arena node.
+    memo: HashMap<usize, NodeId>,
+    resources: Vec<Resource>,
+    resource_ids: HashMap<String, u32>,
+    dynamic: bool,
+    strict: bool,
+    strict_seen: HashSet<usize>,
+    unknown: Vec<String>,
+    /// `unevaluated*` occurs somewhere: nodes keep their annotations.
+    keep_annotations: bool,
+}
+
+impl<'d> Compiler<'d> {
+    fn new(options: &Options) -> Compiler<'d> {
+        Compiler {
+            documents: HashMap::new(),
+            anchors: HashMap::new(),
+            dynamic_anchors: HashMap::new(),
+            nodes: Vec::new(),
+            locations: Vec::new(),
+            memo: HashMap::new(),
+            resources: Vec::new(),
+            resource_ids: HashMap::new(),
+            dynamic: false,
+            strict: options.strict,
+            strict_seen: HashSet::new(),
+            unknown: Vec::new(),
+            keep_annotations: false,
         }
     }
-    let mut node = Node::default();
-    if let Some(t) = map.get("type") {
-        node.types = compile_types(t, location)?;
+
+    fn register(&mut self, uri: &str, value: &'d Value, draft: Draft, parent_base: &str) {
+        self.documents
+            .entry(uri.to_string())
+            .or_insert((Place { value, draft }, parent_base.to_string()));
     }
-    if let Some(c) = map.get("const") {
-        node.const_value = Some(to_json(c));
-    }
-    if let Some(e) = map.get("enum") {
-        match e {
-            Value::Array(values) => node.enum_values = Some(values.iter().map(to_json).collect()),
-            other => {
-                return err(
-                    location,
-                    format!("`enum` must be an array, got {}", json_type(other)),
-                )
+
+    /// First pass: records the resources and anchors of the schema `v`, whose
+    /// parent's base URI is `base`.
+    fn index(&mut self, v: &'d Value, base: &str, draft: Draft, doc_root: bool) {
+        let Value::Object(map) = v else {
+            return;
+        };
+        let mut draft = draft;
+        if let Some(d) = root_meta_draft(v) {
+            draft = d;
+        }
+        if map.contains_key("unevaluatedProperties") || map.contains_key("unevaluatedItems") {
+            self.keep_annotations = true;
+        }
+        let parent_base = base.to_string();
+        let mut base = base.to_string();
+        if let Some(id) = id_of(map, draft) {
+            let (resolved, fragment) = {
+                let r = uri::resolve(&base, id);
+                let (a, f) = uri::split_fragment(&r);
+                (a.to_string(), f.to_string())
+            };
+            self.register(&resolved, v, draft, &parent_base);
+            if !fragment.is_empty() && draft <= Draft::Draft7 {
+                self.anchors.insert(
+                    format!("{resolved}#{fragment}"),
+                    (Place { value: v, draft }, parent_base.clone()),
+                );
+            }
+            base = resolved;
+        } else if doc_root {
+            self.register(&base, v, draft, &parent_base);
+        }
+        let anchor = |name: &str, this: &mut Self| {
+            this.anchors.insert(
+                format!("{base}#{name}"),
+                (Place { value: v, draft }, parent_base.clone()),
+            );
+        };
+        if draft <= Draft::Draft7 {
+            let key = if draft == Draft::Draft4 { "id" } else { "$id" };
+            if let Some(Value::String(id)) = map.get(key) {
+                if let Some(name) = id.strip_prefix('#') {
+                    if !map.contains_key("$ref") {
+                        anchor(name, self);
+                    }
+                }
+            }
+        }
+        if draft >= Draft::Draft201909 {
+            if let Some(Value::String(name)) = map.get("$anchor") {
+                anchor(name, self);
+            }
+        }
+        if draft == Draft::Draft202012 {
+            if let Some(Value::String(name)) = map.get("$dynamicAnchor") {
+                anchor(name, self);
+                self.dynamic_anchors
+                    .entry(base.clone())
+                    .or_default()
+                    .push((name.clone(), Place { value: v, draft }));
+            }
+        }
+        if draft == Draft::Draft201909 && map.get("$recursiveAnchor") == Some(&Value::Bool(true)) {
+            self.dynamic_anchors
+                .entry(base.clone())
+                .or_default()
+                .push((String::new(), Place { value: v, draft }));
+        }
+        // Only subschemas are searched: an `$id` inside an unknown keyword or
+        // inside data (`enum`, `const`) identifies nothing.
+        for (key, child) in map {
+            if SCHEMA_MAPS.contains(&key.as_str()) {
+                if let Value::Object(children) = child {
+                    for sub in children.values() {
+                        self.index(sub, &base, draft, false);
+                    }
+                }
+            } else if SCHEMA_KEYWORDS.contains(&key.as_str()) {
+                match child {
+                    Value::Object(_) => self.index(child, &base, draft, false),
+                    Value::Array(items) => {
+                        for item in items {
+                            self.index(item, &base, draft, false);
+                        }
+                    }
+                    _ => {}
+                }
             }
         }
     }
-    node.string = compile_string(map, location)?;
-    node.number = compile_number(map, location)?;
-    node.array = compile_array(map, location)?;
-    node.object = compile_object(map, location)?;
-    node.trivial = node.types == 0
-        && node.const_value.is_none()
-        && node.enum_values.is_none()
-        && node.string.is_none()
-        && node.number.is_none()
-        && node.array.is_none()
-        && node.object.is_none();
-    Ok(node)
+
+    /// The schema a reference names, with the base URI in effect at its parent.
+    fn locate(
+        &self,
+        base: &str,
+        reference: &str,
+        location: &str,
+        keyword: &str,
+    ) -> Result<(Place<'d>, String), SchemaError> {
+        let absolute = uri::resolve(base, reference);
+        let (doc_uri, fragment) = uri::split_fragment(&absolute);
+        let unresolvable = || {
+            err(
+                location,
+                format!(
+                    "cannot resolve `{keyword}` `{}`",
+                    crate::check::shorten(reference)
+                ),
+            )
+        };
+        let Some(fragment) = uri::percent_decode(fragment) else {
+            return unresolvable();
+        };
+        if !fragment.is_empty() && !fragment.starts_with('/') {
+            return match self.anchors.get(&format!("{doc_uri}#{fragment}")) {
+                Some((place, b)) => Ok((*place, b.clone())),
+                None => unresolvable(),
+            };
+        }
+        let Some((doc, doc_parent)) = self.documents.get(doc_uri) else {
+            return unresolvable();
+        };
+        if fragment.is_empty() {
+            return Ok((*doc, doc_parent.clone()));
+        }
+        let Some(tokens) = uri::pointer_tokens(&fragment) else {
+            return unresolvable();
+        };
+        let mut current = doc.value;
+        let mut at = doc_uri.to_string();
+        let mut draft = doc.draft;
+        for (i, token) in tokens.iter().enumerate() {
+            if i > 0 {
+                if let Value::Object(map) = current {
+                    if let Some(d) = root_meta_draft(current) {
+                        draft = d;
+                    }
+                    if let Some(id) = id_of(map, draft) {
+                        at = uri::split_fragment(&uri::resolve(&at, id)).0.to_string();
+                    }
+                }
+            }
+            current = match current {
+                Value::Object(map) => match map.get(token) {
+                    Some(v) => v,
+                    None => return unresolvable(),
+                },
+                Value::Array(items) => match token.parse::<usize>().ok().and_then(|i| items.get(i))
+                {
+                    Some(v) => v,
+                    None => return unresolvable(),
+                },
+                _ => return unresolvable(),
+            };
+        }
+        Ok((
+            Place {
+                value: current,
+                draft,
+            },
+            at,
+        ))
+    }
+
+    /// Compiles the schema `place` into the arena (once) and returns its index.
+    fn target(
+        &mut self,
+        place: Place<'d>,
+        base: &str,
+        location: &str,
+    ) -> Result<NodeId, SchemaError> {
+        let key = place.value as *const Value as usize;
+        if let Some(&id) = self.memo.get(&key) {
+            return Ok(id);
+        }
+        let id = self.nodes.len();
+        self.nodes.push(None);
+        self.locations.push(location.to_string());
+        self.memo.insert(key, id);
+        let mut node = self.compile_node(place.value, base, place.draft, location, false)?;
+        if node.resource.is_none() {
+            // Entering a reference enters the resource its target lives in.
+            node.resource = Some(self.resource_id(base));
+        }
+        self.nodes[id] = Some(node);
+        Ok(id)
+    }
+
+    fn resolve_ref(
+        &mut self,
+        base: &str,
+        reference: &Value,
+        location: &str,
+        keyword: &'static str,
+    ) -> Result<NodeId, SchemaError> {
+        let Value::String(reference) = reference else {
+            return err(
+                location,
+                format!("`{keyword}` must be a string, got {}", json_type(reference)),
+            );
+        };
+        let (place, at) = self.locate(base, reference, location, keyword)?;
+        let target_location = format!("{location}/{keyword}");
+        self.target(place, &at, &target_location)
+    }
+
+    fn resource_id(&mut self, uri: &str) -> u32 {
+        if let Some(&id) = self.resource_ids.get(uri) {
+            return id;
+        }
+        let id = self.resources.len() as u32;
+        self.resources.push(Resource::default());
+        self.resource_ids.insert(uri.to_string(), id);
+        id
+    }
+
+    /// Compiles the dynamic anchors of every resource entered, once any
+    /// reference is dynamic (they may add resources: repeated to a fixpoint).
+    fn finish_dynamic(&mut self) -> Result<(), SchemaError> {
+        if !self.dynamic {
+            return Ok(());
+        }
+        let mut done = 0;
+        loop {
+            let uris: Vec<(String, u32)> = self
+                .resource_ids
+                .iter()
+                .map(|(u, &i)| (u.clone(), i))
+                .filter(|(_, i)| *i as usize >= done)
+                .collect();
+            if uris.is_empty() {
+                return Ok(());
+            }
+            done = self.resources.len();
+            for (uri_, rid) in uris {
+                let anchors = self.dynamic_anchors.get(&uri_).cloned().unwrap_or_default();
+                for (name, place) in anchors {
+                    let id = self.target(place, &uri_, &format!("{uri_}#{name}"))?;
+                    self.resources[rid as usize]
+                        .dynamic_anchors
+                        .entry(name)
+                        .or_insert(id);
+                }
+            }
+        }
+    }
+
+    fn compile_node(
+        &mut self,
+        doc: &'d Value,
+        base: &str,
+        draft: Draft,
+        location: &str,
+        doc_root: bool,
+    ) -> Result<Node, SchemaError> {
+        let map = match doc {
+            Value::Bool(true) => {
+                return Ok(Node {
+                    trivial: true,
+                    location: location.into(),
+                    ..Node::default()
+                })
+            }
+            Value::Bool(false) => {
+                return Ok(Node {
+                    always_false: true,
+                    location: location.into(),
+                    ..Node::default()
+                })
+            }
+            Value::Object(map) => map,
+            other => {
+                return err(
+                    location,
+                    format!(
+                        "a schema must be an object or a boolean, got {}",
+                        json_type(other)
+                    ),
+                )
+            }
+        };
+        let draft = root_meta_draft(doc).unwrap_or(draft);
+        let mut node = Node {
+            location: location.into(),
+            ..Node::default()
+        };
+        let base_owned;
+        let mut base = base;
+        if let Some(id) = id_of(map, draft) {
+            base_owned = uri::split_fragment(&uri::resolve(base, id)).0.to_string();
+            base = &base_owned;
+            node.resource = Some(self.resource_id(base));
+        } else if doc_root {
+            node.resource = Some(self.resource_id(base));
+        }
+        let mut logic = Logic::default();
+        if let Some(r) = map.get("$ref") {
+            let id = self.resolve_ref(base, r, location, "$ref")?;
+            logic.refs.push((Ref::Static(id), "$ref"));
+            if draft <= Draft::Draft7 {
+                // Drafts 4-7: `$ref` stands alone, its siblings are ignored.
+                node.logic = Some(Box::new(logic));
+                return Ok(node);
+            }
+        }
+        // A schema reached inline and through a reference is compiled twice:
+        // its unknown keywords are listed once, where it was first reached.
+        if self.strict
+            && self
+                .strict_seen
+                .insert(map as *const Map<String, Value> as usize)
+        {
+            for key in map.keys() {
+                if !is_keyword(key, draft) {
+                    let at = if location.is_empty() {
+                        "the root"
+                    } else {
+                        location
+                    };
+                    self.unknown
+                        .push(format!("`{}` (at {})", shorten(key), shorten(at)));
+                }
+            }
+        }
+        let sub = |key: &str| format!("{location}/{}", escape_pointer(key));
+        if draft == Draft::Draft202012 {
+            if let Some(r) = map.get("$dynamicRef") {
+                let reference = r.as_str().unwrap_or("");
+                let id = self.resolve_ref(base, r, location, "$dynamicRef")?;
+                // Dynamic only when the static target carries the same dynamic anchor.
+                let name = uri::split_fragment(reference).1;
+                let target_anchor = self.nodes_value_anchor(id, "$dynamicAnchor", base, reference);
+                let r = match target_anchor {
+                    Some(a) if a == name && !name.is_empty() && !name.starts_with('/') => {
+                        self.dynamic = true;
+                        Ref::Dynamic {
+                            target: id,
+                            anchor: name.into(),
+                        }
+                    }
+                    _ => Ref::Static(id),
+                };
+                logic.refs.push((r, "$dynamicRef"));
+            }
+        }
+        if draft == Draft::Draft201909 {
+            if let Some(r) = map.get("$recursiveRef") {
+                let reference = r.as_str().unwrap_or("");
+                let id = self.resolve_ref(base, r, location, "$recursiveRef")?;
+                let recursive = self
+                    .locate(base, reference, location, "$recursiveRef")
+                    .ok()
+                    .is_some_and(|(p, _)| {
+                        p.value.get("$recursiveAnchor") == Some(&Value::Bool(true))
+                    });
+                let r = if recursive {
+                    self.dynamic = true;
+                    Ref::Dynamic {
+                        target: id,
+                        anchor: "".into(),
+                    }
+                } else {
+                    Ref::Static(id)
+                };
+                logic.refs.push((r, "$recursiveRef"));
+            }
+        }
+        for (key, list) in [("allOf", 0), ("anyOf", 1), ("oneOf", 2)] {
+            match map.get(key) {
+                None => {}
+                Some(Value::Array(schemas)) if !schemas.is_empty() => {
+                    let mut nodes = Vec::with_capacity(schemas.len());
+                    for (i, s) in schemas.iter().enumerate() {
+                        nodes.push(self.compile_node(
+                            s,
+                            base,
+                            draft,
+                            &format!("{location}/{key}/{i}"),
+                            false,
+                        )?);
+                    }
+                    match list {
+                        0 => logic.all_of = nodes,
+                        1 => logic.any_of = nodes,
+                        _ => logic.one_of = nodes,
+                    }
+                }
+                Some(other) => {
+                    return err(
+                        location,
+                        format!(
+                            "`{key}` must be a non-empty array, got {}",
+                            json_short(other)
+                        ),
+                    )
+                }
+            }
+        }
+        if let Some(s) = map.get("not") {
+            logic.not = Some(self.compile_node(s, base, draft, &sub("not"), false)?);
+        }
+        if draft >= Draft::Draft7 {
+            if let Some(s) = map.get("if") {
+                let cond = self.compile_node(s, base, draft, &sub("if"), false)?;
+                let then = match map.get("then") {
+                    Some(t) => Some(self.compile_node(t, base, draft, &sub("then"), false)?),
+                    None => None,
+                };
+                let otherwise = match map.get("else") {
+                    Some(t) => Some(self.compile_node(t, base, draft, &sub("else"), false)?),
+                    None => None,
+                };
+                if then.is_some() || otherwise.is_some() || self.keep_annotations {
+                    logic.cond = Some((cond, then, otherwise));
+                }
+            }
+        }
+        if draft >= Draft::Draft201909 {
+            if let Some(s) = map.get("unevaluatedProperties") {
+                logic.unevaluated_properties = Some(self.compile_node(
+                    s,
+                    base,
+                    draft,
+                    &sub("unevaluatedProperties"),
+                    false,
+                )?);
+            }
+            if let Some(s) = map.get("unevaluatedItems") {
+                logic.unevaluated_items =
+                    Some(self.compile_node(s, base, draft, &sub("unevaluatedItems"), false)?);
+            }
+        }
+        if let Some(t) = map.get("type") {
+            node.types = compile_types(t, location)?;
+        }
+        if draft >= Draft::Draft6 {
+            if let Some(c) = map.get("const") {
+                node.const_value = Some(to_json(c));
+            }
+        }
+        if let Some(e) = map.get("enum") {
+            match e {
+                Value::Array(values) => {
+                    node.enum_values = Some(values.iter().map(to_json).collect())
+                }
+                other => {
+                    return err(
+                        location,
+                        format!("`enum` must be an array, got {}", json_type(other)),
+                    )
+                }
+            }
+        }
+        node.string = compile_string(map, location)?;
+        node.number = compile_number(map, draft, location)?;
+        node.array = self.compile_array(map, base, draft, location)?;
+        node.object = self.compile_object(map, base, draft, location)?;
+        if self.keep_annotations {
+            node.annotations = Some(Box::new(annotations_of(map, draft)?));
+        }
+        if !logic.is_empty() {
+            node.logic = Some(Box::new(logic));
+        }
+        node.trivial = node.types == 0
+            && node.const_value.is_none()
+            && node.enum_values.is_none()
+            && node.string.is_none()
+            && node.number.is_none()
+            && node.array.is_none()
+            && node.object.is_none()
+            && node.logic.is_none();
+        Ok(node)
+    }
+
+    /// The value of `keyword` at the schema a reference resolves to.
+    fn nodes_value_anchor(
+        &self,
+        _id: NodeId,
+        keyword: &str,
+        base: &str,
+        reference: &str,
+    ) -> Option<String> {
+        let (place, _) = self.locate(base, reference, "", keyword).ok()?;
+        place.value.get(keyword)?.as_str().map(str::to_string)
+    }
+
+    fn compile_array(
+        &mut self,
+        map: &'d Map<String, Value>,
+        base: &str,
+        draft: Draft,
+        location: &str,
+    ) -> Result<Option<ArrayChecks>, SchemaError> {
+        let (min_items, min_items_text) =
+            non_negative_with_text(map, "minItems", location)?.unzip();
+        let mut checks = ArrayChecks {
+            min_items,
+            min_items_text: min_items_text.flatten(),
+            max_items: non_negative(map, "maxItems", location)?,
+            items_keyword: "items",
+            ..ArrayChecks::default()
+        };
+        match map.get("uniqueItems") {
+            None => {}
+            Some(Value::Bool(b)) => checks.unique_items = *b,
+            Some(other) => {
+                return err(
+                    location,
+                    format!("`uniqueItems` must be a boolean, got {}", json_type(other)),
+                )
+            }
+        }
+        let (prefix_key, rest_key) = if draft == Draft::Draft202012 {
+            ("prefixItems", "items")
+        } else {
+            ("items", "additionalItems")
+        };
+        let prefix = match map.get(prefix_key) {
+            Some(Value::Array(schemas)) => Some(schemas),
+            Some(other) if prefix_key == "prefixItems" => {
+                return err(
+                    location,
+                    format!("`prefixItems` must be an array, got {}", json_type(other)),
+                )
+            }
+            _ => None,
+        };
+        if let Some(schemas) = prefix {
+            for (i, s) in schemas.iter().enumerate() {
+                checks.prefix_items.push(self.compile_node(
+                    s,
+                    base,
+                    draft,
+                    &format!("{location}/{prefix_key}/{i}"),
+                    false,
+                )?);
+            }
+            if let Some(items) = map.get(rest_key) {
+                let node = self.compile_node(
+                    items,
+                    base,
+                    draft,
+                    &format!("{location}/{rest_key}"),
+                    false,
+                )?;
+                checks.items_keyword = if rest_key == "items" {
+                    "items"
+                } else {
+                    "additionalItems"
+                };
+                if !node.trivial {
+                    checks.items = Some(Box::new(node));
+                }
+            }
+        } else if let Some(items) = map.get("items") {
+            // `items` as one schema for every item (2020-12, or earlier drafts).
+            let node =
+                self.compile_node(items, base, draft, &format!("{location}/items"), false)?;
+            if !node.trivial {
+                checks.items = Some(Box::new(node));
+            }
+        }
+        if draft >= Draft::Draft6 {
+            if let Some(c) = map.get("contains") {
+                checks.contains = Some(Box::new(self.compile_node(
+                    c,
+                    base,
+                    draft,
+                    &format!("{location}/contains"),
+                    false,
+                )?));
+                if draft >= Draft::Draft201909 {
+                    checks.min_contains = non_negative(map, "minContains", location)?;
+                    checks.max_contains = non_negative(map, "maxContains", location)?;
+                }
+            }
+        }
+        let any = checks.min_items.is_some()
+            || checks.max_items.is_some()
+            || checks.unique_items
+            || checks.items.is_some()
+            || checks.contains.is_some()
+            || checks.prefix_items.iter().any(|n| !n.trivial);
+        Ok(any.then_some(checks))
+    }
+
+    fn compile_object(
+        &mut self,
+        map: &'d Map<String, Value>,
+        base: &str,
+        draft: Draft,
+        location: &str,
+    ) -> Result<Option<ObjectChecks>, SchemaError> {
+        let mut properties: Vec<Property> = Vec::new();
+        match map.get("properties") {
+            None => {}
+            Some(Value::Object(props)) => {
+                for (name, sub) in props {
+                    let node = self.compile_node(
+                        sub,
+                        base,
+                        draft,
+                        &format!("{location}/properties/{}", escape_pointer(name)),
+                        false,
+                    )?;
+                    properties.push(Property {
+                        name: name.clone(),
+                        node: (!node.trivial).then_some(node),
+                        required: false,
+                        declared: true,
+                    });
+                }
+            }
+            Some(other) => {
+                return err(
+                    location,
+                    format!("`properties` must be an object, got {}", json_type(other)),
+                )
+            }
+        }
+        let mut n_required = 0;
+        match map.get("required") {
+            None => {}
+            Some(Value::Array(names)) => {
+                for name in names {
+                    let Value::String(name) = name else {
+                        return err(
+                            location,
+                            format!(
+                                "`required` entries must be strings, got {}",
+                                json_type(name)
+                            ),
+                        );
+                    };
+                    match properties.iter_mut().find(|p| &p.name == name) {
+                        Some(p) if p.required => {}
+                        Some(p) => {
+                            p.required = true;
+                            n_required += 1;
+                        }
+                        None => {
+                            properties.push(Property {
+                                name: name.clone(),
+                                node: None,
+                                required: true,
+                                declared: false,
+                            });
+                            n_required += 1;
+                        }
+                    }
+                }
+            }
+            // Draft 3 style `required: true` inside a property: an annotation here.
+            Some(Value::Bool(_)) if draft <= Draft::Draft7 => {}
+            Some(other) => {
+                return err(
+                    location,
+                    format!("`required` must be an array, got {}", json_type(other)),
+                )
+            }
+        }
+        let mut patterns = Vec::new();
+        match map.get("patternProperties") {
+            None => {}
+            Some(Value::Object(props)) => {
+                for (source, sub) in props {
+                    let pattern = compile_pattern(source, "patternProperties", location)?;
+                    let node = self.compile_node(
+                        sub,
+                        base,
+                        draft,
+                        &format!("{location}/patternProperties/{}", escape_pointer(source)),
+                        false,
+                    )?;
+                    patterns.push((pattern, (!node.trivial).then_some(node)));
+                }
+            }
+            Some(other) => {
+                return err(
+                    location,
+                    format!(
+                        "`patternProperties` must be an object, got {}",
+                        json_type(other)
+                    ),
+                )
+            }
+        }
+        let additional = match map.get("additionalProperties") {
+            None | Some(Value::Bool(true)) => Additional::Allow,
+            Some(Value::Bool(false)) => Additional::Forbid,
+            Some(sub) => {
+                let node = self.compile_node(
+                    sub,
+                    base,
+                    draft,
+                    &format!("{location}/additionalProperties"),
+                    false,
+                )?;
+                if node.trivial {
+                    Additional::Allow
+                } else if node.always_false {
+                    Additional::Forbid
+                } else {
+                    Additional::Schema(Box::new(node))
+                }
+            }
+        };
+        let property_names = match map.get("propertyNames") {
+            Some(s) if draft >= Draft::Draft6 => {
+                let node =
+                    self.compile_node(s, base, draft, &format!("{location}/propertyNames"), false)?;
+                (!node.trivial).then(|| Box::new(node))
+            }
+            _ => None,
+        };
+        let mut dependent_required = Vec::new();
+        let mut dependent_schemas = Vec::new();
+        let legacy = draft <= Draft::Draft7;
+        // `dependencies` is read in 2019-09 and later too, as many schemas keep it.
+        let dependency_maps: &[&str] = if legacy {
+            &["dependencies"]
+        } else {
+            &["dependentRequired", "dependentSchemas", "dependencies"]
+        };
+        for &key in dependency_maps {
+            match map.get(key) {
+                None => {}
+                Some(Value::Object(deps)) => {
+                    for (name, dep) in deps {
+                        match dep {
+                            Value::Array(names) if key != "dependentSchemas" => {
+                                let mut list = Vec::with_capacity(names.len());
+                                for n in names {
+                                    match n {
+                                        Value::String(s) => list.push(s.clone()),
+                                        other => {
+                                            return err(
+                                                location,
+                                                format!(
+                                                    "`{key}` entries must be strings, got {}",
+                                                    json_type(other)
+                                                ),
+                                            )
+                                        }
+                                    }
+                                }
+                                dependent_required.push((name.clone(), list));
+                            }
+                            Value::Object(_) | Value::Bool(_) if key != "dependentRequired" => {
+                                let node = self.compile_node(
+                                    dep,
+                                    base,
+                                    draft,
+                                    &format!("{location}/{key}/{}", escape_pointer(name)),
+                                    false,
+                                )?;
+                                if !node.trivial || self.keep_annotations {
+                                    dependent_schemas.push((name.clone(), node));
+                                }
+                            }
+                            other => {
+                                return err(
+                                    location,
+                                    format!(
+                                        "`{key}` values must be arrays or schemas, got {}",
+                                        json_type(other)
+                                    ),
+                                )
+                            }
+                        }
+                    }
+                }
+                Some(other) => {
+                    return err(
+                        location,
+                        format!("`{key}` must be an object, got {}", json_type(other)),
+                    )
+                }
+            }
+        }
+        let (min_properties, min_properties_text) =
+            non_negative_with_text(map, "minProperties", location)?.unzip();
+        let max_properties = non_negative(map, "maxProperties", location)?;
+        let checks_anything = properties.iter().any(|p| p.node.is_some() || p.required)
+            || !matches!(additional, Additional::Allow)
+            || min_properties.is_some()
+            || max_properties.is_some()
+            || patterns.iter().any(|(_, n)| n.is_some())
+            || property_names.is_some()
+            || !dependent_required.is_empty()
+            || !dependent_schemas.is_empty();
+        if !checks_anything {
+            return Ok(None);
+        }
+        // Properties without a check or a requirement only matter for `additionalProperties`.
+        if matches!(additional, Additional::Allow) {
+            properties.retain(|p| p.node.is_some() || p.required);
+            patterns.retain(|(_, n)| n.is_some());
+        }
+        let lookup = (properties.len() > 12).then(|| {
+            properties
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.name.clone(), i))
+                .collect()
+        });
+        Ok(Some(ObjectChecks {
+            properties,
+            lookup,
+            n_required,
+            additional,
+            min_properties,
+            min_properties_text: min_properties_text.flatten(),
+            max_properties,
+            patterns,
+            property_names,
+            dependent_required,
+            dependent_schemas,
+            legacy_dependencies: legacy,
+            host_keys: OnceLock::new(),
+        }))
+    }
 }
 
-fn is_supported(key: &str) -> bool {
-    ANNOTATIONS.contains(&key)
-        || matches!(
-            key,
-            "type"
-                | "const"
-                | "enum"
-                | "minLength"
-                | "maxLength"
-                | "pattern"
-                | "format"
-                | "minimum"
-                | "maximum"
-                | "exclusiveMinimum"
-                | "exclusiveMaximum"
-                | "multipleOf"
-                | "items"
-                | "prefixItems"
-                | "minItems"
-                | "maxItems"
-                | "uniqueItems"
-                | "properties"
-                | "required"
-                | "additionalProperties"
-                | "minProperties"
-                | "maxProperties"
-        )
+fn annotations_of(map: &Map<String, Value>, draft: Draft) -> Result<Annotations, SchemaError> {
+    let mut a = Annotations::default();
+    if let Some(Value::Object(props)) = map.get("properties") {
+        a.properties = props.keys().cloned().collect();
+    }
+    if let Some(Value::Object(props)) = map.get("patternProperties") {
+        for source in props.keys() {
+            a.patterns
+                .push(compile_pattern(source, "patternProperties", "")?);
+        }
+    }
+    a.additional = map.contains_key("additionalProperties");
+    if draft == Draft::Draft202012 {
+        if let Some(Value::Array(p)) = map.get("prefixItems") {
+            a.prefix = p.len();
+        }
+        a.items = map.contains_key("items");
+    } else {
+        match map.get("items") {
+            Some(Value::Array(p)) => {
+                a.prefix = p.len();
+                a.items = map.contains_key("additionalItems");
+            }
+            Some(_) => a.items = true,
+            None => {}
+        }
+    }
+    Ok(a)
+}
+
+fn compile_pattern(source: &str, keyword: &str, location: &str) -> Result<Pattern, SchemaError> {
+    Pattern::new(source).or_else(|e| match e {
+        PatternError::Syntax(reason) => err(
+            location,
+            format!("`{keyword}` is not a valid regular expression: {reason}"),
+        ),
+        PatternError::TooLarge { limit } => err(
+            location,
+            format!(
+                "`{keyword}` `{}` is too large: it compiles to more than {limit} bytes",
+                shorten(source)
+            ),
+        ),
+    })
+}
+
+/// Fails on a cycle of references that never descends into the value
+/// (`{"$ref": "#"}`): checking it would never end.
+fn check_cycles(root: &Node, nodes: &[Node], locations: &[String]) -> Result<(), SchemaError> {
+    // 0 = unvisited, 1 = on the stack, 2 = done.
+    let mut state = vec![0u8; nodes.len()];
+    fn visit(
+        node: &Node,
+        nodes: &[Node],
+        state: &mut Vec<u8>,
+        locations: &[String],
+    ) -> Result<(), SchemaError> {
+        let Some(logic) = &node.logic else {
+            return in_place_objects(node, nodes, state, locations);
+        };
+        for (r, keyword) in &logic.refs {
+            let id = match r {
+                Ref::Static(id) | Ref::Dynamic { target: id, .. } => *id,
+            };
+            match state[id] {
+                1 => {
+                    return err(
+                        &locations[id],
+                        format!(
+                            "`{keyword}` loops back to itself without descending into the value"
+                        ),
+                    )
+                }
+                2 => {}
+                _ => {
+                    state[id] = 1;
+                    visit(&nodes[id], nodes, state, locations)?;
+                    state[id] = 2;
+                }
+            }
+        }
+        for n in logic
+            .all_of
+            .iter()
+            .chain(&logic.any_of)
+            .chain(&logic.one_of)
+            .chain(&logic.not)
+        {
+            visit(n, nodes, state, locations)?;
+        }
+        if let Some((c, t, e)) = &logic.cond {
+            visit(c, nodes, state, locations)?;
+            for n in t.iter().chain(e) {
+                visit(n, nodes, state, locations)?;
+            }
+        }
+        in_place_objects(node, nodes, state, locations)
+    }
+    fn in_place_objects(
+        node: &Node,
+        nodes: &[Node],
+        state: &mut Vec<u8>,
+        locations: &[String],
+    ) -> Result<(), SchemaError> {
+        if let Some(o) = &node.object {
+            for (_, n) in &o.dependent_schemas {
+                visit(n, nodes, state, locations)?;
+            }
+        }
+        Ok(())
+    }
+    visit(root, nodes, &mut state, locations)?;
+    for id in 0..nodes.len() {
+        if state[id] == 0 {
+            state[id] = 1;
+            visit(&nodes[id], nodes, &mut state, locations)?;
+            state[id] = 2;
+        }
+    }
+    Ok(())
+}
+
+/// A short description of a JSON value for messages.
+fn json_short(v: &Value) -> &'static str {
+    match v {
+        Value::Array(_) => "an empty array",
+        other => json_type(other),
+    }
+}
+
+fn compile_string(
+    map: &Map<String, Value>,
+    location: &str,
+) -> Result<Option<StringChecks>, SchemaError> {
+    let mut checks = StringChecks {
+        min_length: non_negative(map, "minLength", location)?,
+        max_length: non_negative(map, "maxLength", location)?,
+        ..StringChecks::default()
+    };
+    match map.get("pattern") {
+        None => {}
+        Some(Value::String(p)) => checks.pattern = Some(compile_pattern(p, "pattern", location)?),
+        Some(other) => {
+            return err(
+                location,
+                format!("`pattern` must be a string, got {}", json_type(other)),
+            )
+        }
+    }
+    match map.get("format") {
+        None => {}
+        // Formats outside the asserted set are annotations.
+        Some(Value::String(name)) => checks.format = Format::from_name(name),
+        Some(other) => {
+            return err(
+                location,
+                format!("`format` must be a string, got {}", json_type(other)),
+            )
+        }
+    }
+    let any = checks.min_length.is_some()
+        || checks.max_length.is_some()
+        || checks.pattern.is_some()
+        || checks.format.is_some();
+    Ok(any.then_some(checks))
+}
+
+fn compile_number(
+    map: &Map<String, Value>,
+    draft: Draft,
+    location: &str,
+) -> Result<Option<NumberChecks>, SchemaError> {
+    let mut checks = NumberChecks {
+        minimum: number(map, "minimum", location)?,
+        maximum: number(map, "maximum", location)?,
+        multiple_of: number(map, "multipleOf", location)?,
+        ..NumberChecks::default()
+    };
+    if draft == Draft::Draft4 {
+        // Draft 4: booleans that make `minimum`/`maximum` exclusive.
+        for (key, bound, exclusive) in [
+            (
+                "exclusiveMinimum",
+                &mut checks.minimum,
+                &mut checks.exclusive_minimum,
+            ),
+            (
+                "exclusiveMaximum",
+                &mut checks.maximum,
+                &mut checks.exclusive_maximum,
+            ),
+        ] {
+            match map.get(key) {
+                None | Some(Value::Bool(false)) => {}
+                Some(Value::Bool(true)) => *exclusive = bound.take(),
+                Some(other) => {
+                    return err(
+                        location,
+                        format!(
+                            "`{key}` must be a boolean in draft 4, got {}",
+                            json_type(other)
+                        ),
+                    )
+                }
+            }
+        }
+    } else {
+        checks.exclusive_minimum = number(map, "exclusiveMinimum", location)?;
+        checks.exclusive_maximum = number(map, "exclusiveMaximum", location)?;
+    }
+    if let Some(m) = &checks.multiple_of {
+        if m.compare(&Number::Int(0)) != Some(std::cmp::Ordering::Greater) {
+            return err(
+                location,
+                format!("`multipleOf` must be greater than 0, got {m}"),
+            );
+        }
+    }
+    let any = checks.minimum.is_some()
+        || checks.maximum.is_some()
+        || checks.exclusive_minimum.is_some()
+        || checks.exclusive_maximum.is_some()
+        || checks.multiple_of.is_some();
+    Ok(any.then_some(checks))
 }
 
 fn json_type(v: &Value) -> &'static str {
@@ -408,7 +1832,12 @@ fn non_negative_with_text(
     let Some(v) = map.get(key) else {
         return Ok(None);
     };
-    let beyond = || Some((usize::MAX, Some(shorten(&v.to_string()).into_owned().into_boxed_str())));
+    let beyond = || {
+        Some((
+            usize::MAX,
+            Some(shorten(&v.to_string()).into_owned().into_boxed_str()),
+        ))
+    };
     // Draft 2020-12 allows integral floats such as 2.0 here.
     #[allow(clippy::cast_precision_loss)]
     let parsed = match v {
@@ -466,70 +1895,6 @@ fn number(
     }
 }
 
-fn compile_string(
-    map: &Map<String, Value>,
-    location: &str,
-) -> Result<Option<StringChecks>, SchemaError> {
-    let mut checks = StringChecks {
-        min_length: non_negative(map, "minLength", location)?,
-        max_length: non_negative(map, "maxLength", location)?,
-        ..StringChecks::default()
-    };
-    match map.get("pattern") {
-        None => {}
-        Some(Value::String(p)) => match Pattern::new(p) {
-            Ok(re) => checks.pattern = Some(re),
-            Err(PatternError::Syntax(reason)) => {
-                return err(
-                    location,
-                    format!("`pattern` is not a valid regular expression: {reason}"),
-                )
-            }
-            Err(PatternError::TooLarge { limit }) => {
-                return err(
-                    location,
-                    format!(
-                        "`pattern` `{}` is too large: it compiles to more than {limit} bytes",
-                        shorten(p)
-                    ),
-                )
-            }
-        },
-        Some(other) => {
-            return err(
-                location,
-                format!("`pattern` must be a string, got {}", json_type(other)),
-            )
-        }
-    }
-    match map.get("format") {
-        None => {}
-        Some(Value::String(name)) => match Format::from_name(name) {
-            Some(f) => checks.format = Some(f),
-            None => {
-                return err(
-                    location,
-                    format!(
-                    "unsupported format `{}` (supported: email, uri, uuid, date, date-time, ipv4)",
-                    shorten(name)
-                ),
-                )
-            }
-        },
-        Some(other) => {
-            return err(
-                location,
-                format!("`format` must be a string, got {}", json_type(other)),
-            )
-        }
-    }
-    let any = checks.min_length.is_some()
-        || checks.max_length.is_some()
-        || checks.pattern.is_some()
-        || checks.format.is_some();
-    Ok(any.then_some(checks))
-}
-
 /// Characters of a schema value quoted in a message before it is cut short.
 const QUOTE_CHARS: usize = 40;
 
@@ -538,200 +1903,12 @@ const QUOTE_CHARS: usize = 40;
 pub fn shorten(s: &str) -> Cow<'_, str> {
     match s.char_indices().nth(QUOTE_CHARS) {
         None => Cow::Borrowed(s),
-        Some((end, _)) => Cow::Owned(format!("{}... ({} characters)", &s[..end], s.chars().count())),
+        Some((end, _)) => Cow::Owned(format!(
+            "{}... ({} characters)",
+            &s[..end],
+            s.chars().count()
+        )),
     }
-}
-
-fn compile_number(
-    map: &Map<String, Value>,
-    location: &str,
-) -> Result<Option<NumberChecks>, SchemaError> {
-    let checks = NumberChecks {
-        minimum: number(map, "minimum", location)?,
-        maximum: number(map, "maximum", location)?,
-        exclusive_minimum: number(map, "exclusiveMinimum", location)?,
-        exclusive_maximum: number(map, "exclusiveMaximum", location)?,
-        multiple_of: number(map, "multipleOf", location)?,
-    };
-    if let Some(m) = &checks.multiple_of {
-        if m.compare(&Number::Int(0)) != Some(std::cmp::Ordering::Greater) {
-            return err(
-                location,
-                format!("`multipleOf` must be greater than 0, got {m}"),
-            );
-        }
-    }
-    let any = checks.minimum.is_some()
-        || checks.maximum.is_some()
-        || checks.exclusive_minimum.is_some()
-        || checks.exclusive_maximum.is_some()
-        || checks.multiple_of.is_some();
-    Ok(any.then_some(checks))
-}
-
-fn compile_array(
-    map: &Map<String, Value>,
-    location: &str,
-) -> Result<Option<ArrayChecks>, SchemaError> {
-    let (min_items, min_items_text) = non_negative_with_text(map, "minItems", location)?.unzip();
-    let mut checks = ArrayChecks {
-        min_items,
-        min_items_text: min_items_text.flatten(),
-        max_items: non_negative(map, "maxItems", location)?,
-        ..ArrayChecks::default()
-    };
-    match map.get("uniqueItems") {
-        None => {}
-        Some(Value::Bool(b)) => checks.unique_items = *b,
-        Some(other) => {
-            return err(
-                location,
-                format!("`uniqueItems` must be a boolean, got {}", json_type(other)),
-            )
-        }
-    }
-    match map.get("prefixItems") {
-        None => {}
-        Some(Value::Array(schemas)) => {
-            for (i, s) in schemas.iter().enumerate() {
-                checks
-                    .prefix_items
-                    .push(compile_node(s, &format!("{location}/prefixItems/{i}"))?);
-            }
-        }
-        Some(other) => {
-            return err(
-                location,
-                format!("`prefixItems` must be an array, got {}", json_type(other)),
-            )
-        }
-    }
-    if let Some(items) = map.get("items") {
-        let node = compile_node(items, &format!("{location}/items"))?;
-        if !node.trivial {
-            checks.items = Some(Box::new(node));
-        }
-    }
-    let any = checks.min_items.is_some()
-        || checks.max_items.is_some()
-        || checks.unique_items
-        || checks.items.is_some()
-        || checks.prefix_items.iter().any(|n| !n.trivial);
-    Ok(any.then_some(checks))
-}
-
-fn compile_object(
-    map: &Map<String, Value>,
-    location: &str,
-) -> Result<Option<ObjectChecks>, SchemaError> {
-    let mut properties: Vec<Property> = Vec::new();
-    match map.get("properties") {
-        None => {}
-        Some(Value::Object(props)) => {
-            for (name, sub) in props {
-                let node = compile_node(
-                    sub,
-                    &format!("{location}/properties/{}", escape_pointer(name)),
-                )?;
-                properties.push(Property {
-                    name: name.clone(),
-                    node: (!node.trivial).then_some(node),
-                    required: false,
-                    declared: true,
-                });
-            }
-        }
-        Some(other) => {
-            return err(
-                location,
-                format!("`properties` must be an object, got {}", json_type(other)),
-            )
-        }
-    }
-    let mut n_required = 0;
-    match map.get("required") {
-        None => {}
-        Some(Value::Array(names)) => {
-            for name in names {
-                let Value::String(name) = name else {
-                    return err(
-                        location,
-                        format!(
-                            "`required` entries must be strings, got {}",
-                            json_type(name)
-                        ),
-                    );
-                };
-                match properties.iter_mut().find(|p| &p.name == name) {
-                    Some(p) if p.required => {}
-                    Some(p) => {
-                        p.required = true;
-                        n_required += 1;
-                    }
-                    None => {
-                        properties.push(Property {
-                            name: name.clone(),
-                            node: None,
-                            required: true,
-                            declared: false,
-                        });
-                        n_required += 1;
-                    }
-                }
-            }
-        }
-        Some(other) => {
-            return err(
-                location,
-                format!("`required` must be an array, got {}", json_type(other)),
-            )
-        }
-    }
-    let additional = match map.get("additionalProperties") {
-        None | Some(Value::Bool(true)) => Additional::Allow,
-        Some(Value::Bool(false)) => Additional::Forbid,
-        Some(sub) => {
-            let node = compile_node(sub, &format!("{location}/additionalProperties"))?;
-            if node.trivial {
-                Additional::Allow
-            } else if node.always_false {
-                Additional::Forbid
-            } else {
-                Additional::Schema(Box::new(node))
-            }
-        }
-    };
-    let (min_properties, min_properties_text) =
-        non_negative_with_text(map, "minProperties", location)?.unzip();
-    let max_properties = non_negative(map, "maxProperties", location)?;
-    let checks_anything = properties.iter().any(|p| p.node.is_some() || p.required)
-        || !matches!(additional, Additional::Allow)
-        || min_properties.is_some()
-        || max_properties.is_some();
-    if !checks_anything {
-        return Ok(None);
-    }
-    // Properties without a check or a requirement only matter for `additionalProperties`.
-    if matches!(additional, Additional::Allow) {
-        properties.retain(|p| p.node.is_some() || p.required);
-    }
-    let lookup = (properties.len() > 12).then(|| {
-        properties
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.name.clone(), i))
-            .collect()
-    });
-    Ok(Some(ObjectChecks {
-        properties,
-        lookup,
-        n_required,
-        additional,
-        min_properties,
-        min_properties_text: min_properties_text.flatten(),
-        max_properties,
-        host_keys: OnceLock::new(),
-    }))
 }
 
 /// RFC 6901 escaping of one pointer token.
@@ -770,14 +1947,8 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_keyword_is_named() {
-        let e = compile(r##"{"properties": {"a": {"$ref": "#"}}}"##).unwrap_err();
-        assert_eq!(e.0, "unsupported keyword `$ref` (at /properties/a)");
-    }
-
-    #[test]
     fn annotations_are_trivial() {
-        let s = compile(r#"{"title": "x", "description": "y", "default": 1}"#).unwrap();
+        let s = compile(r#"{"title": "x", "description": "y", "default": 1, "x-foo": 2}"#).unwrap();
         assert!(s.root.trivial);
     }
 
@@ -799,7 +1970,6 @@ mod tests {
             .unwrap_err()
             .0
             .starts_with("`pattern` is not a valid regular expression"));
-        assert_eq!(compile(r#"{"format": "hostname"}"#).unwrap_err().0, "unsupported format `hostname` (supported: email, uri, uuid, date, date-time, ipv4) (at the root)");
     }
 
     #[test]
@@ -831,16 +2001,21 @@ mod tests {
         );
         let name = "x".repeat(100_000);
         let quoted = format!("{}... (100000 characters)", "x".repeat(40));
-        for (doc, message) in [
-            (format!(r#"{{"{name}": 1}}"#), format!("unsupported keyword `{quoted}` (at the root)")),
-            (format!(r#"{{"type": "{name}"}}"#), format!("unknown type `{quoted}` (at the root)")),
-            (
-                format!(r#"{{"format": "{name}"}}"#),
-                format!("unsupported format `{quoted}` (supported: email, uri, uuid, date, date-time, ipv4) (at the root)"),
-            ),
-        ] {
-            assert_eq!(compile(&doc).unwrap_err().0, message);
-        }
+        assert_eq!(
+            compile(&format!(r#"{{"type": "{name}"}}"#)).unwrap_err().0,
+            format!("unknown type `{quoted}` (at the root)")
+        );
+        // Unknown keywords are annotations; strict mode lists them, shortened.
+        let doc: Value = serde_json::from_str(&format!(r#"{{"{name}": 1}}"#)).unwrap();
+        assert!(Schema::compile(&doc).is_ok());
+        let strict = Options {
+            strict: true,
+            ..Options::default()
+        };
+        assert_eq!(
+            Schema::compile_with(&doc, &strict).unwrap_err().0,
+            format!("unknown keywords: `{quoted}` (at the root)")
+        );
     }
 
     #[test]
@@ -914,5 +2089,92 @@ mod tests {
     #[test]
     fn pointer_escaping() {
         assert_eq!(escape_pointer("a/b~c"), "a~1b~0c");
+    }
+
+    #[test]
+    fn references_are_arena_indexes() {
+        let s = compile(
+            r##"{"$defs": {"node": {"type": "object", "properties": {"next": {"$ref": "#/$defs/node"}}}}, "$ref": "#/$defs/node"}"##,
+        )
+        .unwrap();
+        assert_eq!(s.nodes.len(), 1);
+        let logic = s.root.logic.as_ref().unwrap();
+        assert!(matches!(logic.refs[0], (Ref::Static(0), "$ref")));
+    }
+
+    #[test]
+    fn unresolvable_reference_is_named() {
+        assert_eq!(
+            compile(r##"{"properties": {"a": {"$ref": "#/$defs/missing"}}}"##)
+                .unwrap_err()
+                .0,
+            "cannot resolve `$ref` `#/$defs/missing` (at /properties/a)"
+        );
+        assert_eq!(
+            compile(r##"{"$ref": "other.json"}"##).unwrap_err().0,
+            "cannot resolve `$ref` `other.json` (at the root)"
+        );
+    }
+
+    #[test]
+    fn reference_cycles_that_never_descend_fail() {
+        assert_eq!(
+            compile(
+                r##"{"$defs": {"a": {"allOf": [{"$ref": "#/$defs/a"}]}}, "$ref": "#/$defs/a"}"##
+            )
+            .unwrap_err()
+            .0,
+            "`$ref` loops back to itself without descending into the value (at /$ref)"
+        );
+    }
+
+    #[test]
+    fn strict_lists_every_unknown_keyword() {
+        let options = Options {
+            strict: true,
+            ..Options::default()
+        };
+        let doc: Value = serde_json::from_str(
+            r#"{"markdownDescription": "x", "properties": {"a": {"minlength": 1, "const": 1}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            Schema::compile_with(&doc, &options).unwrap_err().0,
+            "unknown keywords: `markdownDescription` (at the root), `minlength` (at /properties/a)"
+        );
+        let draft4 = Options {
+            strict: true,
+            draft: Some(Draft::Draft4),
+            ..Options::default()
+        };
+        assert_eq!(
+            Schema::compile_with(&doc, &draft4).unwrap_err().0,
+            "unknown keywords: `markdownDescription` (at the root), `minlength` (at /properties/a), `const` (at /properties/a)"
+        );
+    }
+
+    #[test]
+    fn strict_names_a_keyword_once_when_a_schema_is_reached_twice() {
+        let options = Options {
+            strict: true,
+            ..Options::default()
+        };
+        let doc: Value = serde_json::from_str(
+            r##"{"properties": {"a": {"x-tag": 1}, "b": {"$ref": "#/properties/a"}}}"##,
+        )
+        .unwrap();
+        assert_eq!(
+            Schema::compile_with(&doc, &options).unwrap_err().0,
+            "unknown keywords: `x-tag` (at /properties/a)"
+        );
+    }
+
+    #[test]
+    fn draft_is_chosen_by_schema_keyword() {
+        let s = compile(r#"{"$schema": "http://json-schema.org/draft-04/schema#", "maximum": 3, "exclusiveMaximum": true}"#).unwrap();
+        assert_eq!(s.draft, Draft::Draft4);
+        let n = s.root.number.as_ref().unwrap();
+        assert!(n.maximum.is_none());
+        assert_eq!(n.exclusive_maximum.as_ref().unwrap().to_string(), "3");
     }
 }

@@ -1,9 +1,10 @@
-//! prefixItems, items, minItems, maxItems, uniqueItems.
+//! prefixItems, items (and additionalItems), minItems, maxItems, uniqueItems,
+//! contains, minContains, maxContains.
 
 use std::ops::ControlFlow;
 
 use super::plural;
-use super::{check as check_node, equal, Sink};
+use super::{check as check_node, equal, valid_in, Cx, Sink};
 use crate::error::Path;
 use crate::schema::ArrayChecks;
 use crate::value::{Record, MAX_DEPTH};
@@ -13,6 +14,7 @@ pub(super) fn check<R: Record, S: Sink>(
     value: &R,
     path: &Path<'_>,
     depth: usize,
+    cx: Cx<'_>,
     sink: &mut S,
 ) -> ControlFlow<()> {
     let len = value.array_len();
@@ -35,7 +37,7 @@ pub(super) fn check<R: Record, S: Sink>(
     if n_prefix > 0 || checks.items.is_some() {
         if let Some(items) = &checks.items {
             if items.always_false && len > n_prefix {
-                sink.fail(path, "items", || {
+                sink.fail(path, checks.items_keyword, || {
                     format!("Array has more than {}", plural(n_prefix, "item"))
                 })?;
             }
@@ -49,8 +51,49 @@ pub(super) fn check<R: Record, S: Sink>(
                     _ => return ControlFlow::Continue(()),
                 }
             };
-            check_node(node, item, &Path::Index(path, i), depth + 1, sink)
+            check_node(
+                node,
+                item,
+                &Path::Index(path, i),
+                depth + 1,
+                cx.descend(),
+                sink,
+            )
         })?;
+    }
+    if let Some(contains) = &checks.contains {
+        let mut matched = 0usize;
+        let _ = value.for_each_item(|_, item| {
+            if valid_in(contains, item, depth + 1, cx.descend()) {
+                matched += 1;
+            }
+            ControlFlow::Continue(())
+        });
+        let min = checks.min_contains.unwrap_or(1);
+        if matched < min {
+            let keyword = if checks.min_contains.is_some() {
+                "minContains"
+            } else {
+                "contains"
+            };
+            sink.fail(path, keyword, || match min {
+                1 => "Array has no item valid against `contains`".to_string(),
+                _ => format!(
+                    "Array has fewer than {} valid against `contains`",
+                    plural(min, "item")
+                ),
+            })?;
+        }
+        if let Some(max) = checks.max_contains {
+            if matched > max {
+                sink.fail(path, "maxContains", || {
+                    format!(
+                        "Array has more than {} valid against `contains`",
+                        plural(max, "item")
+                    )
+                })?;
+            }
+        }
     }
     if checks.unique_items && len > 1 {
         match equal::first_duplicate(value, depth) {

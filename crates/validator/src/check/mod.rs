@@ -4,12 +4,14 @@
 
 mod array;
 pub mod equal;
+mod logic;
 mod number;
 mod object;
 mod string;
 
 pub use string::char_count as char_count_pub;
 
+use std::borrow::Cow;
 use std::ops::ControlFlow;
 
 use crate::error::{Path, RecordError};
@@ -25,6 +27,15 @@ pub trait Sink {
         keyword: &'static str,
         message: impl FnOnce() -> String,
     ) -> ControlFlow<()>;
+
+    /// The checks enter the node at `location`; returns what [`Sink::leave`] restores.
+    #[inline]
+    fn enter(&mut self, _location: &str) -> Option<String> {
+        None
+    }
+
+    #[inline]
+    fn leave(&mut self, _previous: Option<String>) {}
 }
 
 /// Stops at the first failure and remembers only that there was one.
@@ -50,6 +61,18 @@ impl Sink for FirstFailure {
 pub struct Collect<'e> {
     pub index: usize,
     pub errors: &'e mut Vec<RecordError>,
+    /// The location of the node being checked.
+    pub at: String,
+}
+
+impl<'e> Collect<'e> {
+    pub fn new(index: usize, errors: &'e mut Vec<RecordError>) -> Collect<'e> {
+        Collect {
+            index,
+            errors,
+            at: String::new(),
+        }
+    }
 }
 
 impl Sink for Collect<'_> {
@@ -59,13 +82,64 @@ impl Sink for Collect<'_> {
         keyword: &'static str,
         message: impl FnOnce() -> String,
     ) -> ControlFlow<()> {
+        let schema_path = match keyword {
+            "false" | "json" | "depth" => self.at.clone(),
+            _ => format!("{}/{keyword}", self.at),
+        };
         self.errors.push(RecordError {
             index: self.index,
             path: path.to_pointer(),
             keyword,
             message: message(),
+            schema_path,
         });
         ControlFlow::Continue(())
+    }
+
+    fn enter(&mut self, location: &str) -> Option<String> {
+        Some(std::mem::replace(&mut self.at, location.to_string()))
+    }
+
+    fn leave(&mut self, previous: Option<String>) {
+        if let Some(p) = previous {
+            self.at = p;
+        }
+    }
+}
+
+/// References followed in place (without descending into the value) before
+/// checking gives up; compiling already rejects static cycles.
+pub const MAX_HOPS: u32 = 256;
+
+/// What a check needs besides the node and the value: the schema (for the
+/// targets of references), the dynamic scope (the schema resources entered, for
+/// `$dynamicRef`), and how many references were followed in place.
+#[derive(Clone, Copy)]
+pub struct Cx<'a> {
+    pub schema: &'a Schema,
+    scope: Option<&'a Scope<'a>>,
+    hops: u32,
+}
+
+/// The dynamic scope as a linked list on the stack, innermost first.
+pub struct Scope<'a> {
+    resource: u32,
+    parent: Option<&'a Scope<'a>>,
+}
+
+impl<'a> Cx<'a> {
+    pub fn new(schema: &'a Schema) -> Cx<'a> {
+        Cx {
+            schema,
+            scope: None,
+            hops: 0,
+        }
+    }
+
+    /// The context for a child value (an item, a property).
+    #[inline]
+    fn descend(self) -> Cx<'a> {
+        Cx { hops: 0, ..self }
     }
 }
 
@@ -73,16 +147,44 @@ impl Sink for Collect<'_> {
 #[inline]
 pub fn is_valid<R: Record>(schema: &Schema, record: &R) -> bool {
     let mut sink = FirstFailure::default();
-    let _ = check(&schema.root, record, &Path::Root, 0, &mut sink);
+    let _ = check(
+        &schema.root,
+        record,
+        &Path::Root,
+        0,
+        Cx::new(schema),
+        &mut sink,
+    );
     !sink.failed
 }
 
-/// Whether `value`, found `depth` levels down a record, passes `node`.
+/// Whether `value`, found `depth` levels down a record, passes `node` (a node of
+/// `schema` that does not depend on the dynamic scope).
 #[inline]
-pub fn node_is_valid<R: Record>(node: &Node, value: &R, depth: usize) -> bool {
+pub fn node_is_valid<R: Record>(schema: &Schema, node: &Node, value: &R, depth: usize) -> bool {
     let mut sink = FirstFailure::default();
-    let _ = check(node, value, &Path::Root, depth, &mut sink);
+    let _ = check(node, value, &Path::Root, depth, Cx::new(schema), &mut sink);
     !sink.failed
+}
+
+/// Whether `value` passes `node` in context `cx`.
+#[inline]
+pub(crate) fn valid_in<R: Record>(node: &Node, value: &R, depth: usize, cx: Cx<'_>) -> bool {
+    let mut sink = FirstFailure::default();
+    let _ = check(node, value, &Path::Root, depth, cx, &mut sink);
+    !sink.failed
+}
+
+/// A value for a message: at most 40 characters, then `...` and the length.
+pub fn shorten(s: &str) -> Cow<'_, str> {
+    match s.char_indices().nth(40) {
+        None => Cow::Borrowed(s),
+        Some((cut, _)) => Cow::Owned(format!(
+            "{}... ({} characters)",
+            &s[..cut],
+            string::char_count(s)
+        )),
+    }
 }
 
 /// Whether a string passes the string keywords of a node.
@@ -108,8 +210,15 @@ pub fn collect<R: Record>(
     index: usize,
     errors: &mut Vec<RecordError>,
 ) {
-    let mut sink = Collect { index, errors };
-    let _ = check(&schema.root, record, &Path::Root, 0, &mut sink);
+    let mut sink = Collect::new(index, errors);
+    let _ = check(
+        &schema.root,
+        record,
+        &Path::Root,
+        0,
+        Cx::new(schema),
+        &mut sink,
+    );
 }
 
 /// Validates one record: the cheap path first, errors only for a failing record.
@@ -157,6 +266,25 @@ pub(crate) fn check<R: Record, S: Sink>(
     value: &R,
     path: &Path<'_>,
     depth: usize,
+    cx: Cx<'_>,
+    sink: &mut S,
+) -> ControlFlow<()> {
+    if node.trivial {
+        return ControlFlow::Continue(());
+    }
+    let previous = sink.enter(&node.location);
+    let flow = check_here(node, value, path, depth, cx, sink);
+    sink.leave(previous);
+    flow
+}
+
+#[inline(always)]
+fn check_here<R: Record, S: Sink>(
+    node: &Node,
+    value: &R,
+    path: &Path<'_>,
+    depth: usize,
+    cx: Cx<'_>,
     sink: &mut S,
 ) -> ControlFlow<()> {
     if node.trivial {
@@ -165,6 +293,27 @@ pub(crate) fn check<R: Record, S: Sink>(
     if node.always_false {
         return sink.fail(path, "false", || "No value is allowed here".to_string());
     }
+    if depth > MAX_DEPTH {
+        // A recursive schema follows a record as deep as it goes: stop where a
+        // converted record would have stopped.
+        return sink.fail(path, "depth", || {
+            format!("Nesting deeper than {MAX_DEPTH} levels")
+        });
+    }
+    let scope;
+    let cx = match node.resource {
+        Some(resource) if cx.schema.dynamic => {
+            scope = Scope {
+                resource,
+                parent: cx.scope,
+            };
+            Cx {
+                scope: Some(&scope),
+                ..cx
+            }
+        }
+        _ => cx,
+    };
     if let Some(defect) = value.defect() {
         return match defect {
             Defect::TooDeep => sink.fail(path, "depth", || {
@@ -251,25 +400,32 @@ pub(crate) fn check<R: Record, S: Sink>(
     }
     match kind {
         Kind::String => match &node.string {
-            Some(checks) => string::check(checks, value, path, sink),
+            Some(checks) => string::check(checks, value, path, sink)?,
             None if !value.is_valid_unicode() => {
-                sink.fail(path, "json", || "String is not valid Unicode".to_string())
+                sink.fail(path, "json", || "String is not valid Unicode".to_string())?
             }
-            None => ControlFlow::Continue(()),
+            None => {}
         },
-        Kind::Number => match (&node.number, &number) {
-            (Some(checks), Some(n)) => number::check(checks, n, path, sink),
-            _ => ControlFlow::Continue(()),
-        },
-        Kind::Array => match &node.array {
-            Some(checks) => array::check(checks, value, path, depth, sink),
-            None => ControlFlow::Continue(()),
-        },
-        Kind::Object => match &node.object {
-            Some(checks) => object::check(checks, value, path, depth, sink),
-            None => ControlFlow::Continue(()),
-        },
-        _ => ControlFlow::Continue(()),
+        Kind::Number => {
+            if let (Some(checks), Some(n)) = (&node.number, &number) {
+                number::check(checks, n, path, sink)?;
+            }
+        }
+        Kind::Array => {
+            if let Some(checks) = &node.array {
+                array::check(checks, value, path, depth, cx, sink)?;
+            }
+        }
+        Kind::Object => {
+            if let Some(checks) = &node.object {
+                object::check(checks, value, path, depth, cx, sink)?;
+            }
+        }
+        _ => {}
+    }
+    match &node.logic {
+        Some(logic) => logic::check(node, logic, value, path, depth, cx, sink),
+        None => ControlFlow::Continue(()),
     }
 }
 

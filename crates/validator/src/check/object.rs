@@ -1,4 +1,6 @@
-//! properties, required, additionalProperties, minProperties, maxProperties.
+//! properties, required, additionalProperties, minProperties, maxProperties,
+//! patternProperties, propertyNames, dependentRequired, dependentSchemas
+//! (and draft 4-7 dependencies).
 //!
 //! Properties are checked in schema order, each looked up in the record (the
 //! record decides how: a scan for parsed JSON, a hash lookup with interned keys
@@ -8,10 +10,10 @@
 use std::ops::ControlFlow;
 
 use super::plural;
-use super::{check as check_node, Sink};
+use super::{check as check_node, shorten, valid_in, Cx, Sink};
 use crate::error::Path;
 use crate::schema::{Additional, ObjectChecks};
-use crate::value::{EntryKey, Record};
+use crate::value::{EntryKey, Json, Record};
 
 /// Lookups for up to this many properties live on the stack.
 const STACK_PROPERTIES: usize = 32;
@@ -21,6 +23,7 @@ pub(super) fn check<R: Record, S: Sink>(
     value: &R,
     path: &Path<'_>,
     depth: usize,
+    cx: Cx<'_>,
     sink: &mut S,
 ) -> ControlFlow<()> {
     if let Some(min) = checks.min_properties {
@@ -43,13 +46,37 @@ pub(super) fn check<R: Record, S: Sink>(
     let n = checks.properties.len();
     if n <= STACK_PROPERTIES {
         let mut found: [Option<R>; STACK_PROPERTIES] = [None; STACK_PROPERTIES];
-        properties(checks, value, &mut found[..n], path, depth, sink)?;
+        properties(checks, value, &mut found[..n], path, depth, cx, sink)?;
     } else {
         let mut found: Vec<Option<R>> = vec![None; n];
-        properties(checks, value, &mut found, path, depth, sink)?;
+        properties(checks, value, &mut found, path, depth, cx, sink)?;
     }
-    if !matches!(checks.additional, Additional::Allow) {
-        additional(checks, value, path, depth, sink)?;
+    if !matches!(checks.additional, Additional::Allow)
+        || !checks.patterns.is_empty()
+        || checks.property_names.is_some()
+    {
+        additional(checks, value, path, depth, cx, sink)?;
+    }
+    for (name, required) in &checks.dependent_required {
+        if value.object_get(name).is_none() {
+            continue;
+        }
+        for other in required {
+            if value.object_get(other).is_none() {
+                sink.fail(path, checks.dependent_keyword(false), || {
+                    format!(
+                        "Missing property `{}` required by `{}`",
+                        shorten(other),
+                        shorten(name)
+                    )
+                })?;
+            }
+        }
+    }
+    for (name, node) in &checks.dependent_schemas {
+        if value.object_get(name).is_some() {
+            check_node(node, value, path, depth, cx, sink)?;
+        }
     }
     ControlFlow::Continue(())
 }
@@ -60,6 +87,7 @@ fn properties<R: Record, S: Sink>(
     found: &mut [Option<R>],
     path: &Path<'_>,
     depth: usize,
+    cx: Cx<'_>,
     sink: &mut S,
 ) -> ControlFlow<()> {
     if found.is_empty() {
@@ -75,6 +103,7 @@ fn properties<R: Record, S: Sink>(
                         item,
                         &Path::Key(path, &property.name),
                         depth + 1,
+                        cx.descend(),
                         sink,
                     )?;
                 }
@@ -95,6 +124,7 @@ fn additional<R: Record, S: Sink>(
     value: &R,
     path: &Path<'_>,
     depth: usize,
+    cx: Cx<'_>,
     sink: &mut S,
 ) -> ControlFlow<()> {
     value.for_each_entry(|key, item| {
@@ -111,7 +141,28 @@ fn additional<R: Record, S: Sink>(
                 })
             }
         };
-        if checks.find_declared(key).is_some() {
+        if let Some(names) = &checks.property_names {
+            let name = Json::String(key.into());
+            if !valid_in(names, &&name, depth + 1, cx.descend()) {
+                sink.fail(path, "propertyNames", || {
+                    format!(
+                        "Property name `{}` is not valid against `propertyNames`",
+                        shorten(key)
+                    )
+                })?;
+            }
+        }
+        let child = Path::Key(path, key);
+        let mut matched = false;
+        for (pattern, node) in &checks.patterns {
+            if pattern.is_match(key) {
+                matched = true;
+                if let Some(node) = node {
+                    check_node(node, item, &child, depth + 1, cx.descend(), sink)?;
+                }
+            }
+        }
+        if matched || checks.find_declared(key).is_some() {
             return ControlFlow::Continue(());
         }
         match &checks.additional {
@@ -120,7 +171,7 @@ fn additional<R: Record, S: Sink>(
                 format!("Unexpected property `{key}`")
             }),
             Additional::Schema(node) => {
-                check_node(node, item, &Path::Key(path, key), depth + 1, sink)
+                check_node(node, item, &child, depth + 1, cx.descend(), sink)
             }
         }
     })

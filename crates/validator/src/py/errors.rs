@@ -19,17 +19,29 @@ pub struct PyRecordError {
     keyword: String,
     #[pyo3(get)]
     message: String,
+    /// Where the failing keyword is in the schema (a JSON pointer); not part of
+    /// equality, so errors compare by what failed and where in the record.
+    #[pyo3(get)]
+    schema_path: String,
 }
 
 #[pymethods]
 impl PyRecordError {
     #[new]
-    fn new(index: usize, path: String, keyword: String, message: String) -> Self {
+    #[pyo3(signature = (index, path, keyword, message, schema_path=String::new()))]
+    fn new(
+        index: usize,
+        path: String,
+        keyword: String,
+        message: String,
+        schema_path: String,
+    ) -> Self {
         PyRecordError {
             index,
             path,
             keyword,
             message,
+            schema_path,
         }
     }
 
@@ -77,6 +89,7 @@ impl From<RecordError> for PyRecordError {
             path: e.path,
             keyword: e.keyword.to_string(),
             message: e.message,
+            schema_path: e.schema_path,
         }
     }
 }

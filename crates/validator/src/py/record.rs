@@ -533,7 +533,11 @@ impl Compact {
         let kind = obj.kind();
         let guide = match guide {
             Guide::Node(n) if n.trivial => return Json::Skipped(kind),
-            Guide::Node(n) if n.const_value.is_some() || n.enum_values.is_some() => Guide::Whole,
+            Guide::Node(n)
+                if n.const_value.is_some() || n.enum_values.is_some() || n.reads_whole() =>
+            {
+                Guide::Whole
+            }
             other => other,
         };
         match kind {

@@ -14,7 +14,7 @@ use super::sources::{run_all, ChunkIter, Run, Source};
 use crate::engine::Knobs;
 use crate::json::{parse_value, ArrayElements, NdjsonLines};
 use crate::profile::{sample_indexes, SampleStats, SAMPLE_SPANS};
-use crate::schema::Schema;
+use crate::schema::{Draft, Options, Schema};
 use crate::stream::skip_bom;
 use crate::value::MAX_DEPTH;
 
@@ -115,9 +115,41 @@ impl CompiledSchema {
 #[pymethods]
 impl CompiledSchema {
     #[new]
-    fn new(py: Python<'_>, schema_json: &str) -> PyResult<Self> {
-        let schema =
-            Schema::from_json_text(schema_json).map_err(|e| satya_error(py, "SchemaError", e.0))?;
+    #[pyo3(signature = (schema_json, draft=None, strict=false, resources_json=None))]
+    fn new(
+        py: Python<'_>,
+        schema_json: &str,
+        draft: Option<&str>,
+        strict: bool,
+        resources_json: Option<&str>,
+    ) -> PyResult<Self> {
+        let error = |m: String| satya_error(py, "SchemaError", m);
+        let draft = match draft {
+            None => None,
+            Some(name) => Some(Draft::from_name(name).ok_or_else(|| {
+                PyValueError::new_err(format!(
+                    "`draft` must be one of 4, 6, 7, 2019-09, 2020-12, got {name:?}"
+                ))
+            })?),
+        };
+        let resources = match resources_json {
+            None => Vec::new(),
+            Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(serde_json::Value::Object(map)) => map.into_iter().collect(),
+                _ => {
+                    return Err(error(
+                        "`resources` must map URIs to JSON documents".to_string(),
+                    ))
+                }
+            },
+        };
+        let doc = Schema::parse_document(schema_json).map_err(|e| error(e.0))?;
+        let options = Options {
+            draft,
+            strict,
+            resources,
+        };
+        let schema = Schema::compile_with(&doc, &options).map_err(|e| error(e.0))?;
         Ok(CompiledSchema {
             schema: Arc::new(schema),
         })

@@ -1,0 +1,343 @@
+//! $ref, $dynamicRef, $recursiveRef, allOf, anyOf, oneOf, not, if/then/else,
+//! unevaluatedProperties, unevaluatedItems: the keywords that apply other
+//! schemas to the same value.
+//!
+//! `unevaluated*` need to know what the other keywords evaluated (their
+//! annotations): [`annotate`] collects the property names and item indexes
+//! that the node's siblings and in-place subschemas evaluate, on this slower
+//! path only.
+
+use std::collections::HashSet;
+use std::ops::ControlFlow;
+
+use super::{check as check_node, shorten, valid_in, Collect, Cx, Scope, Sink, MAX_HOPS};
+use crate::error::{Path, RecordError};
+use crate::schema::{Logic, Node, NodeId, Ref};
+use crate::value::{EntryKey, Kind, Record};
+
+/// Branches an `anyOf`/`oneOf` message explains.
+const EXPLAINED_BRANCHES: usize = 4;
+
+/// The node a reference points to in context `cx`.
+fn target(r: &Ref, cx: Cx<'_>) -> NodeId {
+    match r {
+        Ref::Static(id) => *id,
+        Ref::Dynamic { target, anchor } => {
+            // The outermost resource of the dynamic scope that declares the anchor.
+            let mut found = None;
+            let mut at = cx.scope;
+            while let Some(scope) = at {
+                if let Some(&id) = cx.schema.resources[scope.resource as usize]
+                    .dynamic_anchors
+                    .get(anchor.as_ref())
+                {
+                    found = Some(id);
+                }
+                at = scope.parent;
+            }
+            found.unwrap_or(*target)
+        }
+    }
+}
+
+pub(super) fn check<R: Record, S: Sink>(
+    node: &Node,
+    logic: &Logic,
+    value: &R,
+    path: &Path<'_>,
+    depth: usize,
+    cx: Cx<'_>,
+    sink: &mut S,
+) -> ControlFlow<()> {
+    for (r, keyword) in &logic.refs {
+        if cx.hops >= MAX_HOPS {
+            sink.fail(path, keyword, || {
+                format!("References nest deeper than {MAX_HOPS} levels without descending")
+            })?;
+            continue;
+        }
+        let next = Cx {
+            hops: cx.hops + 1,
+            ..cx
+        };
+        check_node(
+            &cx.schema.nodes[target(r, cx)],
+            value,
+            path,
+            depth,
+            next,
+            sink,
+        )?;
+    }
+    for branch in &logic.all_of {
+        check_node(branch, value, path, depth, cx, sink)?;
+    }
+    if !logic.any_of.is_empty() && !logic.any_of.iter().any(|b| valid_in(b, value, depth, cx)) {
+        sink.fail(path, "anyOf", || {
+            format!(
+                "No branch of `anyOf` matched: {}",
+                explain(&logic.any_of, value, path, depth, cx)
+            )
+        })?;
+    }
+    if !logic.one_of.is_empty() {
+        let mut matched = Vec::new();
+        for (i, branch) in logic.one_of.iter().enumerate() {
+            if valid_in(branch, value, depth, cx) {
+                matched.push(i);
+                if matched.len() == 2 {
+                    break;
+                }
+            }
+        }
+        match matched.as_slice() {
+            [] => sink.fail(path, "oneOf", || {
+                format!(
+                    "No branch of `oneOf` matched: {}",
+                    explain(&logic.one_of, value, path, depth, cx)
+                )
+            })?,
+            [a, b] => sink.fail(path, "oneOf", || {
+                format!("More than one branch of `oneOf` matched: {a} and {b}")
+            })?,
+            _ => {}
+        }
+    }
+    if let Some(not) = &logic.not {
+        if valid_in(not, value, depth, cx) {
+            sink.fail(path, "not", || {
+                "Value is valid against the `not` schema".to_string()
+            })?;
+        }
+    }
+    if let Some((cond, then, otherwise)) = &logic.cond {
+        let branch = if valid_in(cond, value, depth, cx) {
+            then
+        } else {
+            otherwise
+        };
+        if let Some(branch) = branch {
+            check_node(branch, value, path, depth, cx, sink)?;
+        }
+    }
+    if logic.unevaluated_properties.is_some() || logic.unevaluated_items.is_some() {
+        unevaluated(node, logic, value, path, depth, cx, sink)?;
+    }
+    ControlFlow::Continue(())
+}
+
+/// `0: <first error of branch 0>; 1: ...` for the first branches.
+fn explain<R: Record>(
+    branches: &[Node],
+    value: &R,
+    path: &Path<'_>,
+    depth: usize,
+    cx: Cx<'_>,
+) -> String {
+    let here = path.to_pointer();
+    let mut parts = Vec::new();
+    for (i, branch) in branches.iter().enumerate().take(EXPLAINED_BRANCHES) {
+        let mut errors: Vec<RecordError> = Vec::new();
+        let mut sink = Collect::new(0, &mut errors);
+        let _ = check_node(branch, value, path, depth, cx, &mut sink);
+        let why = match errors.first() {
+            None => "valid".to_string(),
+            Some(e) if e.path == here => shorten(&e.message).into_owned(),
+            Some(e) => format!("at `{}`: {}", shorten(&e.path), shorten(&e.message)),
+        };
+        parts.push(format!("{i}: {why}"));
+    }
+    if branches.len() > EXPLAINED_BRANCHES {
+        parts.push(format!("{} more", branches.len() - EXPLAINED_BRANCHES));
+    }
+    parts.join("; ")
+}
+
+/// What the keywords of a node (and its in-place subschemas) evaluated.
+#[derive(Default)]
+struct Evaluated {
+    keys: HashSet<String>,
+    all_keys: bool,
+    items: Vec<bool>,
+    all_items: bool,
+}
+
+fn unevaluated<R: Record, S: Sink>(
+    node: &Node,
+    logic: &Logic,
+    value: &R,
+    path: &Path<'_>,
+    depth: usize,
+    cx: Cx<'_>,
+    sink: &mut S,
+) -> ControlFlow<()> {
+    let kind = value.kind();
+    let wanted = match kind {
+        Kind::Object => logic.unevaluated_properties.as_ref(),
+        Kind::Array => logic.unevaluated_items.as_ref(),
+        _ => None,
+    };
+    let Some(rest) = wanted else {
+        return ControlFlow::Continue(());
+    };
+    let mut ev = Evaluated::default();
+    if kind == Kind::Array {
+        ev.items = vec![false; value.array_len()];
+    }
+    annotate(node, value, depth, cx, &mut ev, false);
+    let cx_child = Cx { hops: 0, ..cx };
+    if kind == Kind::Object {
+        if ev.all_keys {
+            return ControlFlow::Continue(());
+        }
+        value.for_each_entry(|key, item| {
+            let EntryKey::Str(key) = key else {
+                return ControlFlow::Continue(());
+            };
+            if ev.keys.contains(key) {
+                return ControlFlow::Continue(());
+            }
+            if rest.always_false {
+                return sink.fail(path, "unevaluatedProperties", || {
+                    format!("Unevaluated property `{}`", shorten(key))
+                });
+            }
+            check_node(rest, item, &Path::Key(path, key), depth + 1, cx_child, sink)
+        })
+    } else {
+        if ev.all_items {
+            return ControlFlow::Continue(());
+        }
+        value.for_each_item(|i, item| {
+            if ev.items.get(i).copied().unwrap_or(false) {
+                return ControlFlow::Continue(());
+            }
+            if rest.always_false {
+                return sink.fail(path, "unevaluatedItems", || format!("Unevaluated item {i}"));
+            }
+            check_node(rest, item, &Path::Index(path, i), depth + 1, cx_child, sink)
+        })
+    }
+}
+
+/// Adds what `node` evaluates on `value` to `ev`, for a node that `value` is
+/// valid against (branches that fail contribute nothing). `own_unevaluated`:
+/// whether the node's own `unevaluated*` count (not for the node asking).
+fn annotate<R: Record>(
+    node: &Node,
+    value: &R,
+    depth: usize,
+    cx: Cx<'_>,
+    ev: &mut Evaluated,
+    own_unevaluated: bool,
+) {
+    if node.always_false || node.trivial && node.annotations.is_none() {
+        return;
+    }
+    let scope;
+    let cx = match node.resource {
+        Some(resource) if cx.schema.dynamic => {
+            scope = Scope {
+                resource,
+                parent: cx.scope,
+            };
+            Cx {
+                scope: Some(&scope),
+                ..cx
+            }
+        }
+        _ => cx,
+    };
+    if cx.hops >= MAX_HOPS {
+        return;
+    }
+    let kind = value.kind();
+    if let Some(a) = &node.annotations {
+        match kind {
+            Kind::Object if a.additional => ev.all_keys = true,
+            Kind::Object if !a.properties.is_empty() || !a.patterns.is_empty() => {
+                let _ = value.for_each_entry(|key, _| {
+                    if let EntryKey::Str(k) = key {
+                        if a.properties.iter().any(|p| p == k)
+                            || a.patterns.iter().any(|p| p.is_match(k))
+                        {
+                            ev.keys.insert(k.to_string());
+                        }
+                    }
+                    ControlFlow::Continue(())
+                });
+            }
+            Kind::Array if a.items => ev.all_items = true,
+            Kind::Array => {
+                for slot in ev.items.iter_mut().take(a.prefix) {
+                    *slot = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    if kind == Kind::Array {
+        if let Some(contains) = node.array.as_ref().and_then(|a| a.contains.as_ref()) {
+            let _ = value.for_each_item(|i, item| {
+                if valid_in(contains, item, depth + 1, Cx { hops: 0, ..cx }) {
+                    if let Some(slot) = ev.items.get_mut(i) {
+                        *slot = true;
+                    }
+                }
+                ControlFlow::Continue(())
+            });
+        }
+    }
+    if kind == Kind::Object {
+        if let Some(o) = &node.object {
+            for (name, sub) in &o.dependent_schemas {
+                if value.object_get(name).is_some() && valid_in(sub, value, depth, cx) {
+                    annotate(sub, value, depth, cx, ev, true);
+                }
+            }
+        }
+    }
+    let Some(logic) = &node.logic else {
+        return;
+    };
+    if own_unevaluated {
+        if logic.unevaluated_properties.is_some() && kind == Kind::Object {
+            ev.all_keys = true;
+        }
+        if logic.unevaluated_items.is_some() && kind == Kind::Array {
+            ev.all_items = true;
+        }
+    }
+    let next = Cx {
+        hops: cx.hops + 1,
+        ..cx
+    };
+    for (r, _) in &logic.refs {
+        annotate(
+            &cx.schema.nodes[target(r, cx)],
+            value,
+            depth,
+            next,
+            ev,
+            true,
+        );
+    }
+    for branch in &logic.all_of {
+        annotate(branch, value, depth, cx, ev, true);
+    }
+    for branch in logic.any_of.iter().chain(&logic.one_of) {
+        if valid_in(branch, value, depth, cx) {
+            annotate(branch, value, depth, cx, ev, true);
+        }
+    }
+    if let Some((cond, then, otherwise)) = &logic.cond {
+        if valid_in(cond, value, depth, cx) {
+            annotate(cond, value, depth, cx, ev, true);
+            if let Some(t) = then {
+                annotate(t, value, depth, cx, ev, true);
+            }
+        } else if let Some(e) = otherwise {
+            annotate(e, value, depth, cx, ev, true);
+        }
+    }
+}
