@@ -2,8 +2,8 @@
 """Which profile features should key the archive? Measures, one feature at a time, how the
 candidate configurations compare with the default configuration.
 
-DESIGN.md: "Keep a dimension only where the measurements show that the best configuration
-changes along it." For each input kind and each axis (string length, field count, constraint
+The design rule: keep a dimension only where the measurements show that the best configuration
+changes along it. For each input kind and each axis (string length, field count, constraint
 mix, a bulk list that grows records cheaply), a base workload is varied along that axis only;
 on each step the default configuration, itself again (A/A), the pool (``threads`` = 2 with
 ``micro_batch_size`` 256 and 1024) and a small ``batch_size`` (512) are timed in one

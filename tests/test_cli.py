@@ -20,7 +20,7 @@ import pytest
 from satya_adapt import Validator
 from satya_adapt import archive as A
 from satya_adapt.tuning import workloads as W
-from satya_adapt.cli import Progress, _rate
+from satya_adapt.cli._common import Progress, _rate
 
 DATE = dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
 

@@ -38,6 +38,7 @@ def test_wheel_contents(wheel: Path) -> None:
     assert not any(n.startswith(("tests/", "benchmarks/", "crates/")) for n in names)
     # Offline tuning ships (``satya-adapt optimize``); the benchmark's peer adapters do not.
     assert "satya_adapt/tuning/optimizer.py" in names
+    assert {"satya_adapt/cli/__init__.py", "satya_adapt/cli/validate.py"} <= names
     assert not any(n.endswith("peers.py") for n in names)
 
 

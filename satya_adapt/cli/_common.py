@@ -1,0 +1,241 @@
+"""What the commands share: errors and exit codes, the parser class and common options,
+formatting helpers, the progress bar, and which archive a command uses."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import shutil
+import time
+from collections.abc import Sequence
+from typing import IO, Any, Callable
+
+PROG = "satya-adapt"
+
+
+class CliError(Exception):
+    """A problem the user can fix, reported as one line (exit code 2)."""
+
+
+class _Terminated(BaseException):
+    """Raised by the SIGTERM handler, so that ``finally`` blocks and atomic writes clean up."""
+
+
+# -- small formatting helpers ------------------------------------------------------------------
+
+
+def _int(n: int) -> str:
+    return f"{n:,}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{_int(n)} {word}{'' if n == 1 else 's'}"
+
+
+def _rate(x: float) -> str:
+    """Items per second, three significant figures with a unit: 1.23M, 456k."""
+    if not math.isfinite(x):
+        return "inf"
+    for scale, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if x >= scale * 0.9995:  # what rounds to 1000 of a unit is 1 of the next
+            return f"{x / scale:.3g}{unit}"
+    return f"{x:.3g}"
+
+
+def _bytes(n: float) -> str:
+    for scale, unit in ((1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{int(n)} B"
+
+
+def _seconds(s: float) -> str:
+    if s < 1e-3:
+        return f"{s * 1e6:.0f} us"
+    if s < 1:
+        return f"{s * 1e3:.1f} ms"
+    if s < 120:
+        return f"{s:.2f} s"
+    m, sec = divmod(round(s), 60)
+    return f"{m}:{sec:02d} min"
+
+
+def _config_text(config: Any) -> str:
+    if config is None:
+        return "none (no records)"
+    return (
+        f"batch_size={config.batch_size} micro_batch_size={config.micro_batch_size}"
+        f" threads={config.threads} (source: {config.source})"
+    )
+
+
+def _table(rows: Sequence[Sequence[str]], header: Sequence[str], indent: str = "") -> list[str]:
+    """Left-aligned text columns, two spaces apart."""
+    widths = [len(h) for h in header]
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+    out = [indent + "  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()]
+    for row in rows:
+        out.append(indent + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    return out
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return " ".join(text.split())
+
+
+def _os_error_text(exc: OSError, what: str = "") -> str:
+    name = exc.filename if exc.filename is not None else what
+    reason = exc.strerror or _one_line(exc)
+    return f"{name}: {reason}" if name else reason
+
+
+# -- progress bar ------------------------------------------------------------------------------
+
+
+_BAR_WIDTH = 20
+
+
+def _clock(seconds: float) -> str:
+    """A duration as m:ss (h:mm:ss past an hour)."""
+    total = max(0, round(seconds))
+    h, rest = divmod(total, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+class Progress:
+    """A one-line progress bar on a terminal, for inputs that take more than ``delay`` seconds.
+
+    Drawn on ``stream`` only when it is a terminal (never when piped or redirected); updated at
+    most every ``interval`` seconds; erased by :meth:`close`. ``total`` is the expected number
+    of records when known (an estimate: shown as ``~``, the bar stops at 99% until the end).
+    """
+
+    def __init__(
+        self,
+        stream: IO[str],
+        total: int | None,
+        *,
+        enabled: bool | None = None,
+        delay: float = 1.0,
+        interval: float = 0.1,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if enabled is None:
+            isatty = getattr(stream, "isatty", None)
+            enabled = bool(isatty and isatty())
+        self.stream = stream
+        self.total = total
+        self.enabled = enabled
+        self.delay = delay
+        self.interval = interval
+        self.clock = clock
+        self.start = clock()
+        self.last = 0.0
+        self.drawn = False
+
+    def update(self, done: int) -> None:
+        if not self.enabled:
+            return
+        now = self.clock()
+        elapsed = now - self.start
+        if elapsed < self.delay or now - self.last < self.interval:
+            return
+        self.last = now
+        self.stream.write("\r" + self.line(done, elapsed) + "\x1b[K")
+        self.stream.flush()
+        self.drawn = True
+
+    def line(self, done: int, elapsed: float) -> str:
+        rate = done / elapsed if elapsed > 0 else 0.0
+        width = shutil.get_terminal_size((80, 24)).columns
+        speed = f"{_rate(rate)} items/s"
+        if self.total:
+            frac = min(done / self.total, 0.99)
+            eta = ""
+            if rate > 0 and self.total > done:
+                eta = f"  ETA {_clock((self.total - done) / rate)}"
+            filled = int(frac * _BAR_WIDTH)
+            line = (
+                f"[{'#' * filled}{'-' * (_BAR_WIDTH - filled)}] {frac * 100:3.0f}%"
+                f"  {_int(done)}/~{_int(self.total)}  {speed}{eta}"
+            )
+        else:
+            line = f"{_int(done)} records  {speed}  {_clock(elapsed)}"
+        return line[: max(1, width - 1)]
+
+    def close(self) -> None:
+        if self.drawn:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.drawn = False
+
+
+# -- the parser --------------------------------------------------------------------------------
+
+_FMT = argparse.RawDescriptionHelpFormatter
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line: ``satya-adapt: error: ...``."""
+
+    def error(self, message: str) -> Any:
+        where = self.prog[len(PROG) :].strip()
+        prefix = f"{where}: " if where else ""
+        self.exit(2, f"{PROG}: error: {prefix}{message} (see '{self.prog} --help')\n")
+
+
+def _add_archive_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--archive",
+        metavar="PATH",
+        default=None,
+        help="archive to select configurations from (default: $SATYA_ADAPT_ARCHIVE, else the"
+        " shipped archive)",
+    )
+
+
+def _add_format(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default text)"
+    )
+
+
+# -- the archive in use ------------------------------------------------------------------------
+
+
+def _archive_state(archive: str | None) -> dict[str, Any]:
+    """Which archive a validator with ``archive=`` uses, and its state (reads it once; a
+    missing, corrupt or untrusted archive is reported by one ``satya-adapt: warning:`` line)."""
+    from ..selector import Selector
+
+    selector = Selector.shared(archive)
+    status = selector.status  # reads the archive: an unusable one warns here, once
+    info: dict[str, Any] = {
+        "location": selector.location,
+        "origin": selector.origin,
+        "status": status,
+        "trust": selector.trust,
+        "cells": 0 if selector.archive is None else len(selector.archive.cells),
+    }
+    return info
+
+
+def _archive_text(info: dict[str, Any]) -> str:
+    status = info["status"]
+    text = f"{info['location']} ({info['origin']}"
+    if status == "ok":
+        trust = {
+            "full": "measured on this hardware class",
+            "adapted": "measured on a similar machine, threads adapted",
+            "untrusted": "measured on another hardware class: not used, the heuristic answers",
+        }.get(info["trust"] or "", str(info["trust"]))
+        return f"{text}; {info['cells']} cells, {trust})"
+    if status == "empty":
+        return f"{text}; no cells yet: the heuristic answers)"
+    if status == "missing":
+        return f"{text}; not found: the heuristic answers)"
+    return f"{text}; unusable: the heuristic answers)"

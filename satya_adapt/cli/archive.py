@@ -1,0 +1,699 @@
+"""``satya-adapt archive show|explain|plot|refresh|merge``: look at and look after archives."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+from .._argtypes import positive_int
+from ..errors import InputError
+from ._common import (
+    _FMT,
+    PROG,
+    CliError,
+    _add_archive_option,
+    _add_format,
+    _bytes,
+    _int,
+    _one_line,
+    _Parser,
+    _plural,
+    _rate,
+    _table,
+)
+from ._input import _make_validator, open_data
+
+_ARCHIVE_EPILOG = """\
+PATH defaults to the archive in use: $SATYA_ADAPT_ARCHIVE when set, else
+the archive shipped with the package.
+
+examples:
+  satya-adapt archive show
+  satya-adapt archive explain --schema schema.json records.ndjson
+  satya-adapt archive plot -o archive.png
+  satya-adapt archive refresh archives/default.json
+  satya-adapt archive merge a.json b.json -o merged.json
+"""
+
+
+_SHOW_EPILOG = """\
+Prints the provenance (machine, versions, search), whether it matches this
+machine, the grid, coverage, a table of cells and their elites (B/M/T:
+batch_size/micro_batch_size/threads; speedup over the default
+configuration with its confidence interval; n: measurements), and history.
+
+examples:
+  satya-adapt archive show
+  satya-adapt archive show archives/default.json --format json
+"""
+
+
+_EXPLAIN_EPILOG = """\
+Detects DATA's profile from a sample (as a validate call would), finds its
+cell, and walks the selection steps: explicit arguments, exact cell,
+nearest cell, k-NN interpolation, heuristic; then clamps to the call.
+
+examples:
+  satya-adapt archive explain --schema user.schema.json users.ndjson
+  satya-adapt archive explain --schema s.json data.json --archive my.json --format json
+"""
+
+
+_PLOT_EPILOG = """\
+Heat maps of the speedup over the default configuration and of the elites'
+batch sizes over the grid. Needs matplotlib: pip install 'satya-adapt[plot]'.
+
+examples:
+  satya-adapt archive plot -o archive.png
+  satya-adapt archive plot archives/default.json -o default.png
+"""
+
+
+_REFRESH_EPILOG = """\
+Re-measures every elite against the default configuration on this machine
+and build, on data regenerated for its cell (from the workload stored with
+the cell, else from the cell's profile). An elite whose lower confidence
+bound of the speedup is <= --min-speedup is demoted (the cell keeps the
+default). The changes are printed and recorded in the file's history; the
+file is written atomically (an interrupted refresh leaves it untouched).
+
+examples:
+  satya-adapt archive refresh archives/default.json
+  satya-adapt archive refresh my.json -o refreshed.json --records 5000 --rounds 5
+"""
+
+
+_MERGE_EPILOG = """\
+Both archives must share the grid and the hardware class. Per cell, the
+better-evidenced one is kept: the higher lower confidence bound of the
+speedup over the default, then more measurements, then A's. Written
+atomically.
+
+examples:
+  satya-adapt archive merge a.json b.json -o merged.json
+"""
+
+
+def register(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """Adds the command to the top-level parser's subcommands."""
+    pa = sub.add_parser(
+        "archive",
+        help="show, explain, plot, refresh and merge archives",
+        description="Look at and look after archives of elite batch configurations.",
+        epilog=_ARCHIVE_EPILOG,
+        formatter_class=_FMT,
+    )
+    asub = pa.add_subparsers(dest="archive_command", metavar="ACTION", parser_class=_Parser)
+    pa.set_defaults(func=lambda args: _missing_action(pa))
+
+    p = asub.add_parser(
+        "show",
+        help="provenance, coverage, cells and history of an archive",
+        description="Print an archive: provenance, coverage, cells and elites, history.",
+        epilog=_SHOW_EPILOG,
+        formatter_class=_FMT,
+    )
+    p.add_argument("path", metavar="PATH", nargs="?", help="archive file (default: in use)")
+    _add_format(p)
+    p.set_defaults(func=cmd_archive_show)
+
+    p = asub.add_parser(
+        "explain",
+        help="how a configuration is chosen for DATA, step by step",
+        description="Explain how the configuration for validating DATA is chosen.",
+        epilog=_EXPLAIN_EPILOG,
+        formatter_class=_FMT,
+    )
+    p.add_argument("data", metavar="DATA", help="NDJSON or JSON-array file, or - for stdin")
+    p.add_argument("--schema", required=True, metavar="SCHEMA.json", help="JSON Schema file")
+    p.add_argument(
+        "--input-kind",
+        choices=("auto", "json", "ndjson"),
+        default="auto",
+        help="how to read DATA (default auto)",
+    )
+    _add_archive_option(p)
+    _add_format(p)
+    p.set_defaults(func=cmd_archive_explain)
+
+    p = asub.add_parser(
+        "plot",
+        help="heat maps of speedup and elite batch sizes over the grid",
+        description="Plot an archive as heat maps (PNG, SVG or PDF, by the file name).",
+        epilog=_PLOT_EPILOG,
+        formatter_class=_FMT,
+    )
+    p.add_argument("path", metavar="PATH", nargs="?", help="archive file (default: in use)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.png", help="image to write")
+    p.set_defaults(func=cmd_archive_plot)
+
+    p = asub.add_parser(
+        "refresh",
+        help="re-measure every elite here; demote those that no longer win",
+        description="Re-measure an archive's elites on this machine and build.",
+        epilog=_REFRESH_EPILOG,
+        formatter_class=_FMT,
+    )
+    p.add_argument("path", metavar="PATH", help="archive file to refresh")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        default=None,
+        help="write the refreshed archive here (default: PATH itself)",
+    )
+    p.add_argument(
+        "--records",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="records per measured call (default: the cell's own size, else the archive's"
+        " test size)",
+    )
+    p.add_argument("--rounds", type=positive_int, default=9, help="paired rounds per cell (default 9)")
+    p.add_argument(
+        "--min-speedup",
+        type=float,
+        default=1.03,
+        metavar="X",
+        help="an elite stays when the lower bound of its speedup exceeds X (default 1.03)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the regenerated records")
+    p.set_defaults(func=cmd_archive_refresh)
+
+    p = asub.add_parser(
+        "merge",
+        help="merge two archives, keeping the better-evidenced elite per cell",
+        description="Merge archive B into archive A cell by cell.",
+        epilog=_MERGE_EPILOG,
+        formatter_class=_FMT,
+    )
+    p.add_argument("a", metavar="A", help="first archive (its provenance and settings are kept)")
+    p.add_argument("b", metavar="B", help="second archive")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="merged archive to write")
+    p.set_defaults(func=cmd_archive_merge)
+
+
+def _missing_action(parser: argparse.ArgumentParser) -> int:
+    parser.error("choose an action: show, explain, plot, refresh or merge")
+    return 2
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _resolve_archive(path: str | None) -> tuple[str, Any]:
+    from ..archive import discover_archive
+
+    origin, location = discover_archive(path)
+    return origin, location
+
+
+def _load(location: Any) -> Any:
+    from ..archive import load_archive
+
+    return load_archive(location)
+
+
+def _grid_cells(grid: Any) -> int:
+    total = 1
+    for f in grid.features:
+        total *= len(f.categories) if f.scale == "category" else len(f.edges) + 1
+    return total
+
+
+def _elite_text(elite: Any) -> str:
+    if isinstance(elite, str):
+        return elite
+    return f"{elite.batch_size}/{elite.micro_batch_size}/{elite.threads}"
+
+
+def _num(x: float) -> str:
+    if x == int(x) and abs(x) < 1e6:
+        return str(int(x))
+    return f"{x:.3g}"
+
+
+def _bins_text(f: Any) -> str:
+    if f.scale == "category":
+        return " | ".join(f.categories)
+    return f"edges {', '.join(_num(e) for e in f.edges)} ({len(f.edges) + 1} bins)"
+
+
+def _command_line(argv: Sequence[str]) -> str:
+    return shlex.join([PROG, *argv])
+
+
+# -- archive show ------------------------------------------------------------------------------
+
+
+def cmd_archive_show(args: argparse.Namespace) -> int:
+    import msgspec
+
+    from .. import hardware
+    from ..archive import hardware_class
+
+    origin, location = _resolve_archive(args.path)
+    archive = _load(location)
+    prov = archive.provenance
+    total = _grid_cells(archive.grid)
+    elites = sum(1 for c in archive.cells if not c.keep_default)
+    keep = len(archive.cells) - elites
+    recorded = hardware_class(prov)
+    trust, reasons = (
+        ("none", []) if recorded is None else hardware.compare(recorded, hardware.current())
+    )
+    if args.format == "json":
+        doc = {
+            "location": str(location),
+            "origin": origin,
+            "coverage": {
+                "cells": total,
+                "filled": len(archive.cells),
+                "elites": elites,
+                "keep_default": keep,
+            },
+            "trust_here": trust,
+            "trust_reasons": reasons,
+            "archive": msgspec.to_builtins(archive),
+        }
+        print(json.dumps(doc, indent=2))
+        return 0
+    out = [f"archive      {location} ({origin})"]
+    out.append(f"format       {archive.format} version {archive.format_version}")
+    out.append("provenance")
+    out.append(f"  tool       {prov.tool}")
+    out.append(f"  date       {prov.date.isoformat()}")
+    if prov.command:
+        out.append(f"  command    {prov.command}")
+    out.append(
+        f"  search     seed {'-' if prov.seed is None else prov.seed},"
+        f" {prov.generations} generations,"
+        f" test size {prov.test_size if prov.test_size is not None else '-'}"
+    )
+    if prov.hardware is not None:
+        hw = prov.hardware
+        out.append(
+            f"  hardware   {hw.cpu_model} ({hw.cpu_vendor} family {hw.cpu_family}, {hw.machine}),"
+            f" {hw.usable_cores} usable cores{', ' + hw.os if hw.os else ''}"
+        )
+    else:
+        out.append("  hardware   - (no measurements)")
+    if prov.software is not None:
+        sw = prov.software
+        out.append(
+            f"  software   {sw.python_implementation} {sw.python_version}"
+            f"{'' if sw.gil_enabled else ' (free-threaded)'}, satya-adapt"
+            f" {sw.satya_adapt_version} ({sw.build_profile} build)"
+            f"{', commit ' + sw.commit if sw.commit else ''}"
+        )
+    if prov.note:
+        out.append(f"  note       {prov.note}")
+    here = {
+        "full": "yes: same hardware class",
+        "adapted": "partly: threads are adapted (" + "; ".join(reasons) + ")",
+        "untrusted": "no: the heuristic answers instead (" + "; ".join(reasons) + ")",
+        "none": "nothing measured",
+    }[trust]
+    out.append(f"  here       {here}")
+    out.append(f"grid         {len(archive.grid.features)} features, {_int(total)} cells")
+    width = max((len(f.name) for f in archive.grid.features), default=0)
+    for f in archive.grid.features:
+        out.append(f"  {f.name.ljust(width)}  {f.scale:<8}  {_bins_text(f)}")
+    sel = archive.selection
+    out.append(
+        f"selection    k={sel.k}, nearest_radius={sel.nearest_radius:g},"
+        f" confidence_radius={sel.confidence_radius:g}, transfer={sel.transfer}"
+    )
+    share = len(archive.cells) / total if total else 0.0
+    out.append(
+        f"coverage     {len(archive.cells)} of {_int(total)} cells filled ({share:.1%}):"
+        f" {elites} elites, {keep} keep the default"
+    )
+    if archive.cells:
+        kinds: dict[str, int] = {}
+        for c in archive.cells:
+            kinds[c.profile.input_kind] = kinds.get(c.profile.input_kind, 0) + 1
+        out.append("             " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
+        out.append("cells")
+        rows = []
+        for c in sorted(archive.cells, key=lambda c: c.index):
+            p = c.profile
+            rows.append(
+                [
+                    str(list(c.index)),
+                    p.input_kind,
+                    str(p.field_count),
+                    f"{p.avg_string_length:.1f}",
+                    f"{p.constraint_complexity:.2f}",
+                    _num(round(p.object_size)),
+                    _elite_text(c.elite),
+                    f"{c.speedup:.2f} [{c.speedup_ci_low:.2f}, {c.speedup_ci_high:.2f}]",
+                    _rate(c.throughput),
+                    _bytes(c.peak_bytes),
+                    str(c.n_measurements),
+                ]
+            )
+        out.extend(
+            _table(
+                rows,
+                (
+                    "index",
+                    "input",
+                    "fields",
+                    "str len",
+                    "cc",
+                    "bytes",
+                    "elite B/M/T",
+                    "speedup [CI]",
+                    "items/s",
+                    "peak",
+                    "n",
+                ),
+                "  ",
+            )
+        )
+    out.append("history")
+    if not archive.history:
+        out.append("  (none)")
+    for h in archive.history:
+        counts = f"+{h.cells_added} ~{h.cells_changed} -{h.cells_dropped}"
+        out.append(f"  {h.date.isoformat()}  {h.action:<9} {counts:<10} {h.summary}")
+        if h.command:
+            out.append(f"  {'':<25}  {'':<9} {'':<10} command: {h.command}")
+    print("\n".join(out))
+    return 0
+
+
+# -- archive explain ---------------------------------------------------------------------------
+
+
+def _bin_text(feature: Any, i: int) -> str:
+    """What bin ``i`` of a grid feature holds: a category, or a range of values."""
+    if feature.scale == "category":
+        return f"{feature.name}={feature.categories[i] if i < len(feature.categories) else i}"
+    edges = feature.edges
+    low = _num(edges[i - 1]) if i > 0 else ""
+    high = _num(edges[i]) if i < len(edges) else ""
+    if low and high:
+        return f"{low} <= {feature.name} < {high}"
+    if high:
+        return f"{feature.name} < {high}"
+    if low:
+        return f"{feature.name} >= {low}"
+    return f"{feature.name} any"
+
+
+def _explain_lines(ex: dict[str, Any], selection: Any, grid: Any = None) -> list[str]:
+    out: list[str] = []
+    p = ex["profile"]
+    q = ex.get("quantized_profile") or {}
+    n = p.get("n")
+    out.append("profile (detected from a sample of DATA)")
+    rows = []
+    for key in (
+        "input_kind",
+        "field_count",
+        "avg_string_length",
+        "constraint_complexity",
+        "object_size",
+        "n",
+    ):
+        value, qv = p.get(key), q.get(key)
+        text = f"{value:.4g}" if isinstance(value, float) else str(value)
+        qtext = ""
+        if isinstance(qv, float) and key in ("avg_string_length", "object_size"):
+            qtext = f"(quantized {qv:.4g})"
+        if key == "n":
+            estimated = p.get("input_kind") in ("json", "ndjson")
+            text = "unknown" if n is None else f"{'~' if estimated else ''}{_int(n)}"
+            qtext = "(records in the call" + (", estimated from bytes" if estimated else "")
+            qtext += "; only clamps batch_size)"
+        rows.append([key, text, qtext])
+    out.extend(_table(rows, ("feature", "value", ""), "  ")[1:])
+    arch = ex.get("archive") or {}
+    if "error" in ex:
+        out.append(f"selection failed: {ex['error']}")
+    out.append("")
+    status = arch.get("status")
+    out.append(
+        f"archive  {arch.get('location')} ({arch.get('origin')}): {status}"
+        + (f", {arch.get('cells')} cells" if status == "ok" else "")
+        + (f", trust {arch.get('trust')}" if arch.get("trust") else "")
+    )
+    if arch.get("problem"):
+        out.append(f"  problem: {arch['problem']}")
+    for reason in arch.get("reasons") or []:
+        out.append(f"  {reason}")
+    desc = ex.get("descriptor")
+    if desc is not None:
+        index = desc.get("index")
+        if index is None:
+            out.append("cell     none: this input kind is not in the archive's grid")
+        else:
+            out.append(f"cell     {index}: {'filled' if desc['filled'] else 'empty'}")
+            if grid is not None and len(grid.features) == len(index):
+                for f, i in zip(grid.features, index):
+                    out.append(f"           {_bin_text(f, i)}")
+    out.append("")
+    out.append("steps")
+    step = ex["step"]
+    usable = status == "ok" and arch.get("trust") != "untrusted"
+    out.append("  1. explicit arguments: none given")
+    decided = False
+
+    def evidence(e: dict[str, Any]) -> str:
+        lo, hi = e["speedup_ci"]
+        return (
+            f"elite {_elite_text_dict(e['elite'])}, speedup {e['speedup']:.2f} [{lo:.2f}, {hi:.2f}]"
+            f" over the default from {e['n_measurements']} measurements,"
+            f" peak {_bytes(e['peak_bytes'])}"
+        )
+
+    if not usable:
+        why = {
+            "empty": "the archive has no cells",
+            "missing": "the archive was not found",
+            "corrupt": "the archive cannot be read",
+        }.get(status or "", "the archive was measured on another hardware class")
+        out.append(f"  2-4. archive cells: skipped, {why}")
+    elif desc is not None and desc.get("index") is None:
+        out.append("  2-4. archive cells: skipped, the input kind is not in the grid")
+    else:
+        desc = desc or {}
+        filled = bool(desc.get("filled"))
+        elite = ex.get("elite")
+        if filled and elite is not None:
+            out.append(f"  2. exact cell {desc['index']}: {evidence(elite)}  <- answers")
+            decided = True
+        else:
+            out.append(f"  2. exact cell {desc.get('index', '?')}: empty")
+            neighbours = ex.get("neighbours") or []
+            radius = getattr(selection, "nearest_radius", None)
+            if step in ("archive-nearest", "archive-keep-default") and neighbours:
+                nb = neighbours[0]
+                out.append(
+                    f"  3. nearest cell within {radius:g}: {nb['index']} at distance"
+                    f" {nb['distance']:.3f}: {evidence(nb)}  <- answers"
+                )
+                decided = True
+            else:
+                nearest = (
+                    f"nearest {neighbours[0]['index']} at {neighbours[0]['distance']:.3f}"
+                    if neighbours
+                    else "no cells of this input kind"
+                )
+                out.append(f"  3. nearest cell within {radius:g}: none ({nearest})")
+                conf = getattr(selection, "confidence_radius", None)
+                if step == "archive-knn":
+                    out.append(
+                        f"  4. k-NN within {conf:g}: {_plural(len(neighbours), 'neighbour')},"
+                        " distance weighted (sizes in log space, transferred by bytes)"
+                        "  <- answers"
+                    )
+                    rows = [
+                        [
+                            str(nb["index"]),
+                            f"{nb['distance']:.3f}",
+                            f"{nb['weight']:.3f}" if nb.get("weight") is not None else "-",
+                            _elite_text_dict(nb["elite"]),
+                            f"{nb['speedup']:.2f}",
+                            str(nb["n_measurements"]),
+                        ]
+                        for nb in neighbours
+                    ]
+                    out.extend(
+                        _table(
+                            rows,
+                            ("cell", "distance", "weight", "elite B/M/T", "speedup", "n"),
+                            "       ",
+                        )
+                    )
+                    decided = True
+                else:
+                    out.append(f"  4. k-NN within {conf:g}: no cell that close")
+    if not decided:
+        rule = ex.get("heuristic") or {}
+        out.append("  5. heuristic (from the profile alone)  <- answers")
+        rows = [[k, f"{v:.4g}" if isinstance(v, float) else str(v)] for k, v in rule.items()]
+        out.extend(_table(rows, ("", ""), "       ")[1:])
+    pre = ex.get("unclamped")
+    if pre:
+        out.append("")
+        out.append(
+            f"chosen   batch_size={pre['batch_size']} micro_batch_size={pre['micro_batch_size']}"
+            f" threads={pre['threads']}"
+        )
+    clamped = ex.get("clamped") or []
+    out.append(
+        "clamped  "
+        + ("; ".join(clamped) + " (fitted to the call)" if clamped else "nothing to fit")
+    )
+    c = ex["config"]
+    out.append(
+        f"final    batch_size={c['batch_size']} micro_batch_size={c['micro_batch_size']}"
+        f" threads={c['threads']} (source: {c['source']})"
+    )
+    return out
+
+
+def _elite_text_dict(elite: Any) -> str:
+    if isinstance(elite, dict):
+        return f"{elite['batch_size']}/{elite['micro_batch_size']}/{elite['threads']}"
+    return str(elite)
+
+
+def cmd_archive_explain(args: argparse.Namespace) -> int:
+    from ..selector import Selector
+
+    validator = _make_validator(args)
+    data = open_data(args.data, args.input_kind)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ex = validator.explain(data.source, input_kind=data.kind)
+    except InputError as exc:
+        raise CliError(f"{data.name}: {_one_line(exc)}") from None
+    if args.format == "json":
+        print(json.dumps(ex, indent=2, default=str))
+        return 0
+    archive = Selector.shared(args.archive).archive
+    selection = archive.selection if archive is not None else None
+    grid = archive.grid if archive is not None else None
+    print(f"explain: {data.name} against {args.schema}")
+    print("\n".join(_explain_lines(ex, selection, grid)))
+    return 0
+
+
+# -- archive plot ------------------------------------------------------------------------------
+
+
+def cmd_archive_plot(args: argparse.Namespace) -> int:
+    _origin, location = _resolve_archive(args.path)
+    archive = _load(location)
+    try:
+        from ..tuning import plot
+    except ImportError as exc:
+        if getattr(exc, "name", None) == "matplotlib" or "matplotlib" in str(exc):
+            raise CliError(_NO_MATPLOTLIB) from None
+        raise CliError(f"plotting is not available in this build: {_one_line(exc)}") from None
+    try:
+        plot.plot_archive(archive, args.output)
+    except ImportError as exc:
+        if getattr(exc, "name", "") and str(getattr(exc, "name", "")).startswith("matplotlib"):
+            raise CliError(_NO_MATPLOTLIB) from None
+        raise
+    print(f"wrote {args.output} ({location}, {len(archive.cells)} cells)")
+    return 0
+
+
+_NO_MATPLOTLIB = (
+    "archive plot needs matplotlib, which is not installed;"
+    " install the extra: pip install 'satya-adapt[plot]'"
+)
+
+
+# -- archive refresh / merge -------------------------------------------------------------------
+
+
+def cmd_archive_refresh(args: argparse.Namespace) -> int:
+    from ..tuning import maintenance
+
+    out = args.output or args.path
+    archive = _load(args.path)
+    measured = sum(1 for c in archive.cells if not c.keep_default)
+    print(
+        f"refreshing {args.path}: {len(archive.cells)} cells, {measured} elites to re-measure"
+        f" against the default configuration ({args.rounds} rounds each"
+        + (f", {_int(args.records)} records" if args.records else "")
+        + ")"
+    )
+    sys.stdout.flush()
+
+    def on_cell(i: int, total: int, cell: Any) -> None:
+        if not cell.keep_default:
+            print(
+                f"[{i + 1}/{total}] cell {list(cell.index)} {cell.profile.input_kind}:"
+                f" measuring elite {_elite_text(cell.elite)} ...",
+                flush=True,
+            )
+
+    def on_result(r: Any) -> None:
+        if r.action != "keep_default":
+            print(f"      {r.describe()}", flush=True)
+
+    report = maintenance.refresh_archive(
+        archive,
+        records=args.records,
+        rounds=args.rounds,
+        min_speedup=args.min_speedup,
+        seed=args.seed,
+        command=_command_line(args.argv),
+        on_cell=on_cell,
+        on_result=on_result,
+    )
+    from ..archive import write_archive
+
+    write_archive(report.archive, out)
+    print()
+    print(f"changes: {report.change.summary}")
+    keep = report.count("keep_default")
+    if keep:
+        print(
+            f"         {_plural(keep, 'cell')} already {'keeps' if keep == 1 else 'keep'}"
+            " the default: nothing to re-measure"
+        )
+    print(f"wrote {out} (history: {len(report.archive.history)} entries)")
+    return 0
+
+
+def cmd_archive_merge(args: argparse.Namespace) -> int:
+    from ..tuning import maintenance
+
+    report = maintenance.merge_files(args.a, args.b, args.output, command=_command_line(args.argv))
+    print(report.change.summary)
+    rows = [
+        [
+            str(list(c.index)),
+            c.profile.input_kind,
+            _elite_text(c.elite),
+            f"{c.speedup_ci_low:.2f}",
+            str(c.n_measurements),
+            report.origins[tuple(c.index)]
+            .replace("a", "A")
+            .replace("b", "B")
+            .replace("over", "over"),
+        ]
+        for c in report.archive.cells
+    ]
+    if rows:
+        print(
+            "\n".join(_table(rows, ("cell", "input", "elite B/M/T", "CI low", "n", "from"), "  "))
+        )
+    print(f"wrote {args.output}")
+    return 0
