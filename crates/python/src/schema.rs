@@ -11,12 +11,10 @@ use pyo3::types::{PyBytes, PyList, PyTuple};
 use super::errors::satya_error;
 use super::record::PyObj;
 use super::sources::{run_all, ChunkIter, Run, Source};
-use crate::engine::Knobs;
-use crate::json::{parse_value, ArrayElements, NdjsonLines};
-use crate::profile::{sample_indexes, SampleStats, SAMPLE_SPANS};
-use crate::schema::Schema;
-use crate::stream::skip_bom;
-use crate::value::MAX_DEPTH;
+use satya_adapt_core::{
+    parse_value, sample_indexes, skip_bom, ArrayElements, Knobs, NdjsonLines, SampleStats, Schema,
+    MAX_DEPTH, SAMPLE_SPANS,
+};
 
 /// Bytes of a file read to detect its profile.
 const PROFILE_PREFIX: usize = 64 * 1024;
