@@ -6,6 +6,7 @@
 //! here.
 
 mod check;
+mod detect;
 mod engine;
 mod error;
 mod format;
@@ -36,7 +37,11 @@ pub use stream::{
     skip_bom, ArrayChunker, NdjsonChunker, NdjsonReader, RecordTooLong, BOM,
     DEFAULT_MAX_RECORD_BYTES, READ_BLOCK,
 };
-// Profiles: schema features and sampling.
+// Profiles: schema features, sampling, and detection on a call's input.
+pub use detect::{
+    profile_json, profile_ndjson, profile_ndjson_file, profile_ndjson_prefix, profile_records,
+    Profile, PROFILE_PREFIX,
+};
 pub use profile::{sample_indexes, SampleStats, SAMPLE_RECORDS, SAMPLE_SPANS};
 // Errors of a failing record.
 pub use error::{Path, RecordError};
