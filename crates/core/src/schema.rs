@@ -408,7 +408,12 @@ fn non_negative_with_text(
     let Some(v) = map.get(key) else {
         return Ok(None);
     };
-    let beyond = || Some((usize::MAX, Some(shorten(&v.to_string()).into_owned().into_boxed_str())));
+    let beyond = || {
+        Some((
+            usize::MAX,
+            Some(shorten(&v.to_string()).into_owned().into_boxed_str()),
+        ))
+    };
     // Draft 2020-12 allows integral floats such as 2.0 here.
     #[allow(clippy::cast_precision_loss)]
     let parsed = match v {
@@ -538,7 +543,11 @@ const QUOTE_CHARS: usize = 40;
 pub fn shorten(s: &str) -> Cow<'_, str> {
     match s.char_indices().nth(QUOTE_CHARS) {
         None => Cow::Borrowed(s),
-        Some((end, _)) => Cow::Owned(format!("{}... ({} characters)", &s[..end], s.chars().count())),
+        Some((end, _)) => Cow::Owned(format!(
+            "{}... ({} characters)",
+            &s[..end],
+            s.chars().count()
+        )),
     }
 }
 

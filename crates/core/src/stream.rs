@@ -414,12 +414,16 @@ mod tests {
             .collect();
         // Only the stream's first bytes are a byte order mark; later ones are data.
         assert_eq!(got, [&b"{\"a\":1}"[..], &b"\xEF\xBB\xBF2"[..]]);
-        let spans = NdjsonChunker::new(data, DEFAULT_MAX_RECORD_BYTES).next_chunk(10).unwrap();
+        let spans = NdjsonChunker::new(data, DEFAULT_MAX_RECORD_BYTES)
+            .next_chunk(10)
+            .unwrap();
         let got: Vec<&[u8]> = spans.iter().map(|s| &data[s.range.clone()]).collect();
         assert_eq!(got, [&b"{\"a\":1}"[..], &b"\xEF\xBB\xBF2"[..]]);
         // A first line holding nothing but the mark is blank.
         let data = b"\xEF\xBB\xBF \n1\n";
-        let spans = NdjsonChunker::new(data, DEFAULT_MAX_RECORD_BYTES).next_chunk(10).unwrap();
+        let spans = NdjsonChunker::new(data, DEFAULT_MAX_RECORD_BYTES)
+            .next_chunk(10)
+            .unwrap();
         assert_eq!(spans.iter().map(|s| s.line).collect::<Vec<_>>(), [1]);
         let mut read = reader_over(data, 1);
         let mut reader = NdjsonReader::new(Vec::new(), DEFAULT_MAX_RECORD_BYTES);
