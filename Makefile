@@ -17,7 +17,7 @@ test:            ## the whole suite (Python and Rust)
 	$(PY) -m pytest && cargo test --workspace --quiet
 
 lint:            ## formatters, linters, strict typing
-	cargo fmt --check && cargo clippy --all-targets -- -D warnings
+	cargo fmt --check && cargo clippy --workspace --all-targets -- -D warnings
 	.venv/bin/ruff check satya_adapt benchmarks tests && .venv/bin/mypy --strict satya_adapt
 
 bench:           ## peer and selector benchmarks (results in benchmarks/results/)
