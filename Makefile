@@ -20,7 +20,7 @@ fuzz:            ## ten minutes of property fuzzing of the JSON reader and schem
 	SATYA_FUZZ_SECONDS=300 cargo test --release --test fuzz -- --nocapture
 
 lint:            ## formatters, linters, strict typing
-	cargo fmt --check && cargo clippy --all-targets -- -D warnings
+	cargo fmt --check && cargo clippy --workspace --all-targets -- -D warnings
 	.venv/bin/ruff check satya_adapt benchmarks tests && .venv/bin/mypy --strict satya_adapt
 
 bench:           ## peer and selector benchmarks (results in benchmarks/results/)

@@ -23,7 +23,7 @@ __all__ = [
 SHIP_THRESHOLD = 1.03
 #: How many bytes of a stream are read ahead: to detect an NDJSON stream's profile, and to sniff
 #: whether a file holds a JSON array or NDJSON. The Rust binding reads a file's head with the
-#: same size (``PROFILE_PREFIX`` in ``crates/validator/src/py/schema.rs``).
+#: same size (``PROFILE_PREFIX`` in ``crates/core/src/detect.rs``).
 READ_AHEAD_BYTES = 64 * 1024
 
 

@@ -1,7 +1,7 @@
 """The profile of one call: cheap, measured features of its data and schema.
 
 Detection happens in Rust from a small sample of the input (see
-``crates/validator/src/profile.rs``); this module only names the fields.
+``crates/core/src/profile.rs`` and ``detect.rs``); this module only names the fields.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -40,6 +41,25 @@ def test_wheel_contents(wheel: Path) -> None:
     assert "satya_adapt/tuning/optimizer.py" in names
     assert {"satya_adapt/cli/__init__.py", "satya_adapt/cli/validate.py"} <= names
     assert not any(n.endswith("peers.py") for n in names)
+
+
+
+def _dependency_names(package: str) -> set[str]:
+    out = subprocess.run(
+        ["cargo", "tree", "--offline", "-p", package, "--prefix", "none", "-e", "normal,build"],
+        cwd=ROOT, capture_output=True, text=True, check=True, timeout=300,
+    )
+    return {line.split()[0] for line in out.stdout.splitlines() if line.strip()}
+
+
+@pytest.mark.skipif(shutil.which("cargo") is None, reason="needs cargo")
+def test_only_the_binding_crate_depends_on_pyo3() -> None:
+    """The Rust core is plain Rust: PyO3 is a dependency of the binding crate alone."""
+    core = _dependency_names("satya-adapt-core")
+    binding = _dependency_names("satya-adapt-python")
+    assert "satya-adapt-core" in core
+    assert not {name for name in core if name.startswith("pyo3")}
+    assert {"pyo3", "satya-adapt-core"} <= binding
 
 
 _RUNTIME_MODULES = [

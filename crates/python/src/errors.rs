@@ -4,8 +4,7 @@ use pyo3::basic::CompareOp;
 use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
-use crate::engine::EngineError;
-use crate::error::RecordError;
+use satya_adapt_core::{EngineError, RecordError};
 
 /// One failure of one record: `index` in the input, JSON-pointer `path`, the
 /// failing `keyword` (JSON Schema spelling), a readable `message`.

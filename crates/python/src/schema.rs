@@ -1,7 +1,6 @@
 //! `CompiledSchema`: the Python handle on a compiled [`Schema`].
 
-use std::fs::File;
-use std::io::Read;
+use std::path::Path;
 use std::sync::Arc;
 
 use pyo3::exceptions::PyValueError;
@@ -11,15 +10,10 @@ use pyo3::types::{PyBytes, PyList, PyTuple};
 use super::errors::satya_error;
 use super::record::PyObj;
 use super::sources::{run_all, ChunkIter, Run, Source};
-use crate::engine::Knobs;
-use crate::json::{parse_value, ArrayElements, NdjsonLines};
-use crate::profile::{sample_indexes, SampleStats, SAMPLE_SPANS};
-use crate::schema::{Draft, Options, Schema};
-use crate::stream::skip_bom;
-use crate::value::MAX_DEPTH;
-
-/// Bytes of a file read to detect its profile.
-const PROFILE_PREFIX: usize = 64 * 1024;
+use satya_adapt_core::{
+    profile_json, profile_ndjson, profile_ndjson_file, profile_ndjson_prefix, profile_records,
+    sample_indexes, Draft, Knobs, Options, Profile, Schema,
+};
 
 #[pyclass(frozen, module = "satya_adapt._validator")]
 pub struct CompiledSchema {
@@ -47,69 +41,15 @@ fn knobs(batch_size: usize, micro_batch_size: usize, threads: usize) -> PyResult
 
 type RawProfile = (usize, f64, f64, f64, &'static str, Option<usize>);
 
-impl CompiledSchema {
-    fn profile(
-        &self,
-        stats: &SampleStats,
-        object_size: f64,
-        kind: &'static str,
-        n: Option<usize>,
-    ) -> RawProfile {
-        (
-            self.schema.field_count,
-            stats.avg_string_length(),
-            self.schema.constraint_complexity,
-            object_size,
-            kind,
-            n,
-        )
-    }
-
-    /// Profile of byte records given as spans: exact sizes, strings from parsing the sample.
-    fn profile_spans(
-        &self,
-        input: &[u8],
-        spans: impl Iterator<Item = std::ops::Range<usize>>,
-        total_bytes: Option<usize>,
-        kind: &'static str,
-        exhausted_means_exact: bool,
-    ) -> RawProfile {
-        let mut stats = SampleStats::default();
-        let mut span_bytes = 0usize;
-        let mut count = 0usize;
-        let mut exhausted = true;
-        for (i, range) in spans.enumerate() {
-            if i == SAMPLE_SPANS {
-                exhausted = false;
-                break;
-            }
-            span_bytes += range.len();
-            count += 1;
-            if let Ok(doc) = parse_value(&input[range], MAX_DEPTH) {
-                stats.add(&&doc);
-            }
-        }
-        let object_size = if count == 0 {
-            0.0
-        } else {
-            span_bytes as f64 / count as f64
-        };
-        let n = if exhausted && exhausted_means_exact {
-            Some(count)
-        } else {
-            // An estimate from the sampled sizes, rounded up by a quarter: the
-            // selector clamps `batch_size` to `n`, and an estimate a little short
-            // would split a call into a full chunk and a tiny one.
-            total_bytes.map(|t| {
-                if object_size > 0.0 {
-                    (t as f64 / (object_size + 1.0) * 1.25).ceil() as usize
-                } else {
-                    0
-                }
-            })
-        };
-        self.profile(&stats, object_size, kind, n)
-    }
+fn raw(p: Profile) -> RawProfile {
+    (
+        p.field_count,
+        p.avg_string_length,
+        p.constraint_complexity,
+        p.object_size,
+        p.kind,
+        p.n,
+    )
 }
 
 #[pymethods]
@@ -134,14 +74,7 @@ impl CompiledSchema {
         };
         let resources = match resources_json {
             None => Vec::new(),
-            Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
-                Ok(serde_json::Value::Object(map)) => map.into_iter().collect(),
-                _ => {
-                    return Err(error(
-                        "`resources` must map URIs to JSON documents".to_string(),
-                    ))
-                }
-            },
+            Some(text) => Options::parse_resources(text).map_err(|e| error(e.0))?,
         };
         let doc = Schema::parse_document(schema_json).map_err(|e| error(e.0))?;
         let options = Options {
@@ -270,25 +203,26 @@ impl CompiledSchema {
     /// list or tuple (or the read-ahead of an iterator).
     #[pyo3(signature = (items, n))]
     fn profile_objects(&self, items: &Bound<'_, PyAny>, n: Option<usize>) -> PyResult<RawProfile> {
-        let mut stats = SampleStats::default();
-        if let Ok(list) = items.downcast::<PyList>() {
-            for i in sample_indexes(list.len()) {
-                stats.add(&PyObj::new(&list.get_item(i)?));
-            }
+        let sample = if let Ok(list) = items.downcast::<PyList>() {
+            sample_indexes(list.len())
+                .map(|i| list.get_item(i))
+                .collect::<PyResult<Vec<_>>>()?
         } else if let Ok(tuple) = items.downcast::<PyTuple>() {
-            for i in sample_indexes(tuple.len()) {
-                stats.add(&PyObj::new(&tuple.get_item(i)?));
-            }
+            sample_indexes(tuple.len())
+                .map(|i| tuple.get_item(i))
+                .collect::<PyResult<Vec<_>>>()?
         } else {
             return Err(PyValueError::new_err("`items` must be a list or a tuple"));
-        }
-        Ok(self.profile(&stats, stats.avg_object_size(), "dicts", n))
+        };
+        Ok(raw(profile_records(
+            &self.schema,
+            sample.iter().map(PyObj::new),
+            n,
+        )))
     }
 
     fn profile_json(&self, data: &Bound<'_, PyBytes>) -> RawProfile {
-        let input = skip_bom(data.as_bytes());
-        let spans = ArrayElements::new(input).map_while(Result::ok);
-        self.profile_spans(input, spans, Some(input.len()), "json", true)
+        raw(profile_json(&self.schema, data.as_bytes()))
     }
 
     fn profile_ndjson(
@@ -298,54 +232,22 @@ impl CompiledSchema {
         prefix: &[u8],
     ) -> PyResult<RawProfile> {
         if let Ok(data) = source.downcast::<PyBytes>() {
-            let input = skip_bom(data.as_bytes());
-            let spans = NdjsonLines::new(input).map(|(_, r)| r);
-            return Ok(self.profile_spans(input, spans, Some(input.len()), "ndjson", true));
+            return Ok(raw(profile_ndjson(&self.schema, data.as_bytes())));
         }
         if let Ok(path) = source.extract::<String>() {
-            let read = || -> std::io::Result<(Vec<u8>, u64)> {
-                let file = File::open(&path)?;
-                let size = file.metadata()?.len();
-                let mut head = Vec::with_capacity(PROFILE_PREFIX);
-                file.take(PROFILE_PREFIX as u64).read_to_end(&mut head)?;
-                Ok((head, size))
-            };
-            let (head, size) = py.allow_threads(read).map_err(|e| {
-                satya_error(
-                    py,
-                    "InputError",
-                    format!("cannot read NDJSON file {path:?}: {e}"),
-                )
-            })?;
-            let complete = size as usize == head.len();
-            let head = skip_bom(&head);
-            let spans = complete_lines(head, complete);
-            return Ok(self.profile_spans(
-                head,
-                spans.into_iter(),
-                Some(size as usize),
-                "ndjson",
-                complete,
-            ));
+            let schema = &self.schema;
+            let profile = py
+                .allow_threads(|| profile_ndjson_file(schema, Path::new(&path)))
+                .map_err(|e| {
+                    satya_error(
+                        py,
+                        "InputError",
+                        format!("cannot read NDJSON file {path:?}: {e}"),
+                    )
+                })?;
+            return Ok(raw(profile));
         }
         // A stream: only its read-ahead is known, and not its length.
-        let prefix = skip_bom(prefix);
-        let spans = complete_lines(prefix, false);
-        let mut p = self.profile_spans(prefix, spans.into_iter(), None, "ndjson", false);
-        p.5 = None;
-        Ok(p)
+        Ok(raw(profile_ndjson_prefix(&self.schema, prefix)))
     }
-}
-
-/// Line spans of a head of NDJSON, without a last line that may be cut off.
-fn complete_lines(head: &[u8], complete: bool) -> Vec<std::ops::Range<usize>> {
-    let end = if complete {
-        head.len()
-    } else {
-        head.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1)
-    };
-    NdjsonLines::new(&head[..end])
-        .map(|(_, r)| r)
-        .take(SAMPLE_SPANS + 1)
-        .collect()
 }

@@ -2,7 +2,7 @@
 //!
 //! Checks are written once against [`Record`]. The core implements it for
 //! [`Json`] (parsed JSON, or a dict taken apart for the thread pool); the
-//! `py/` layer implements it for live Python objects so that the
+//! bindings (`crates/python`) implement it for live Python objects so that the
 //! single-threaded path reads records without copying them.
 
 use std::borrow::Cow;

@@ -105,6 +105,18 @@ pub struct Options {
     pub resources: Vec<(String, Value)>,
 }
 
+impl Options {
+    /// `resources` from JSON text: an object mapping URIs to documents.
+    pub fn parse_resources(text: &str) -> Result<Vec<(String, Value)>, SchemaError> {
+        match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(map)) => Ok(map.into_iter().collect()),
+            _ => Err(SchemaError(
+                "`resources` must map URIs to JSON documents".to_string(),
+            )),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct SchemaError(pub String);
 

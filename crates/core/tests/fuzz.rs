@@ -26,11 +26,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use _validator::check;
-use _validator::fused;
-use _validator::json::{parse_value, ArrayElements, JsonErrorKind, NdjsonLines};
-use _validator::schema::Schema;
-use _validator::value::{Json, Number, MAX_DEPTH};
+use satya_adapt_core::{
+    collect, is_valid, is_valid_bytes, parse_value, ArrayElements, Json, JsonError, JsonErrorKind,
+    NdjsonLines, Number, Schema, MAX_DEPTH,
+};
 use serde_json::Value;
 
 /// Inputs that were valid JSON, schemas that compiled (for the summary line).
@@ -613,7 +612,7 @@ fn same_float(a: &Number, b: &Number) -> bool {
 
 /// Whether serde_json stopped on its nesting limit, or our reader on ours.
 fn depth_limited(
-    ours: &Result<Json<'_>, _validator::json::JsonError>,
+    ours: &Result<Json<'_>, JsonError>,
     theirs: &Result<Value, serde_json::Error>,
 ) -> bool {
     matches!(ours, Err(e) if e.kind == JsonErrorKind::TooDeep)
@@ -723,14 +722,14 @@ fn check_json(input: &[u8], schemas: &[Schema]) {
 }
 
 fn check_record(schema: &Schema, input: &[u8], doc: Option<&Json<'_>>) {
-    let fused = fused::is_valid(schema, input);
+    let fused = is_valid_bytes(schema, input);
     let Some(doc) = doc else {
         assert!(!fused, "the fused path accepted text the parser refuses");
         return;
     };
-    let valid = check::is_valid(schema, &doc);
+    let valid = is_valid(schema, &doc);
     let mut errors = Vec::new();
-    check::collect(schema, &doc, 7, &mut errors);
+    collect(schema, &doc, 7, &mut errors);
     assert_eq!(
         valid,
         errors.is_empty(),

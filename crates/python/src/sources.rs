@@ -14,9 +14,11 @@ use pyo3::types::{PyBytes, PyIterator, PyList, PyString, PyTuple};
 
 use super::errors::{engine_error, satya_error, PyRecordError};
 use super::record::{Compact, PyObj};
-use crate::engine::{self, ChunkOutcome, EngineError, Knobs, OnParseError, Span, POLL_INTERVAL};
-use crate::schema::Schema;
-use crate::stream::{ArrayChunker, NdjsonChunker, NdjsonReader, RecordTooLong};
+use satya_adapt_core::{
+    validate_in_place, validate_spans, ArrayChunker, ChunkOutcome, EngineError, Knobs,
+    NdjsonChunker, NdjsonReader, OnParseError, Pipeline, RecordTooLong, Schema, Span,
+    POLL_INTERVAL,
+};
 
 /// Immutable bytes kept alive by a strong reference; the slice borrows them.
 pub struct OwnedBytes {
@@ -406,7 +408,7 @@ impl Run {
                         if spans.is_empty() {
                             return Ok(None);
                         }
-                        let mut out = engine::validate_spans(
+                        let mut out = validate_spans(
                             schema,
                             reader.buffer(),
                             &spans,
@@ -483,7 +485,7 @@ fn validate_bytes(
     }
     let mut out = py
         .allow_threads(|| {
-            engine::validate_spans(schema, input, spans, first, knobs, mode, &mut || {
+            validate_spans(schema, input, spans, first, knobs, mode, &mut || {
                 signals.check_released()
             })
         })
@@ -504,7 +506,7 @@ fn validate_objects(
 ) -> PyResult<ChunkOutcome> {
     let refs_bytes = std::mem::size_of_val(records);
     if knobs.threads <= 1 {
-        let out = engine::validate_in_place(schema, records, first, &mut || signals.check(py))
+        let out = validate_in_place(schema, records, first, &mut || signals.check(py))
             .map_err(|e| signals.error(py, e))?;
         // Between chunks, let other Python threads run.
         py.allow_threads(|| ());
@@ -512,8 +514,8 @@ fn validate_objects(
     }
     // Take each task's records apart while the pool checks the previous tasks.
     let mut compact = Compact::new();
-    let mut pipeline = engine::Pipeline::new(Arc::clone(schema), knobs.threads)
-        .map_err(|e| engine_error(py, e))?;
+    let mut pipeline =
+        Pipeline::new(Arc::clone(schema), knobs.threads).map_err(|e| engine_error(py, e))?;
     let m = knobs.micro_batch_size.max(1);
     for (t, task) in records.chunks(m).enumerate() {
         let docs = match compact.take_apart(task, schema, &mut || signals.check(py)) {

@@ -28,9 +28,10 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
-use crate::engine::{Interrupt, POLL_RECORDS};
-use crate::schema::{Additional, Node, ObjectChecks, Schema};
-use crate::value::{EntryKey, Json, Kind, Number, Record, MAX_DEPTH};
+use satya_adapt_core::{
+    Additional, Defect, EntryKey, Interrupt, Json, Kind, Node, Number, ObjectChecks, Record,
+    Schema, MAX_DEPTH, POLL_RECORDS,
+};
 
 /// A Python object borrowed for the duration of one chunk's checks (`'a`).
 #[derive(Clone, Copy)]
@@ -426,11 +427,11 @@ impl<'a> Record for PyObj<'a> {
         })
     }
     #[inline]
-    fn defect(&self) -> Option<crate::value::Defect> {
+    fn defect(&self) -> Option<Defect> {
         // A str with lone surrogates is reported before any keyword, as the
         // compact form for the pool reports it.
         if kind_of(self.as_ptr()) == Kind::String && !self.is_valid_unicode() {
-            return Some(crate::value::Defect::InvalidString);
+            return Some(Defect::InvalidString);
         }
         None
     }

@@ -1,4 +1,5 @@
-//! The PyO3 layer: converts arguments, calls the core, converts results back.
+//! The PyO3 layer, the extension module `satya_adapt._validator`: converts
+//! arguments, calls the core (`satya_adapt_core`), converts results back.
 //! No policy and no check logic lives here.
 
 mod errors;
@@ -8,7 +9,7 @@ mod sources;
 
 use pyo3::prelude::*;
 
-use crate::value::MAX_DEPTH;
+use satya_adapt_core::MAX_DEPTH;
 
 #[pymodule]
 fn _validator(m: &Bound<'_, PyModule>) -> PyResult<()> {

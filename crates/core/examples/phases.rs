@@ -1,11 +1,8 @@
 //! Times the phases of validating a JSON array: splitting, parsing, checking.
-//! `cargo run --release --example phases`
+//! `cargo run --release -p satya-adapt-core --example phases`
 use std::time::Instant;
 
-use _validator::check;
-use _validator::json::{parse_value, ArrayElements};
-use _validator::schema::Schema;
-use _validator::value::MAX_DEPTH;
+use satya_adapt_core::{is_valid, parse_value, ArrayElements, Schema, MAX_DEPTH};
 
 fn main() {
     let n = 200_000;
@@ -31,7 +28,7 @@ fn main() {
             .collect();
         let parse = t.elapsed();
         let t = Instant::now();
-        let ok = docs.iter().filter(|d| check::is_valid(&schema, d)).count();
+        let ok = docs.iter().filter(|d| is_valid(&schema, d)).count();
         let checking = t.elapsed();
         let per = |d: std::time::Duration| d.as_nanos() as f64 / n as f64;
         println!(

@@ -1,0 +1,296 @@
+//! Detecting the profile of a call's input: a small sample of its records,
+//! and its number of records `n`, exact when the sample read them all and
+//! otherwise estimated from its size in bytes.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::ops::Range;
+use std::path::Path;
+
+use crate::json::{parse_value, ArrayElements, NdjsonLines};
+use crate::profile::{SampleStats, SAMPLE_SPANS};
+use crate::schema::Schema;
+use crate::stream::skip_bom;
+use crate::value::{Record, MAX_DEPTH};
+
+/// Bytes of a file read to detect its profile.
+pub const PROFILE_PREFIX: usize = 64 * 1024;
+
+/// The profile of one call: the schema's features and those of its data.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Profile {
+    pub field_count: usize,
+    pub avg_string_length: f64,
+    pub constraint_complexity: f64,
+    /// Mean size of a record in bytes (serialised, or estimated for objects).
+    pub object_size: f64,
+    /// `"dicts"`, `"json"` or `"ndjson"`.
+    pub kind: &'static str,
+    /// Records in the call, exact or estimated; `None` when unknown.
+    pub n: Option<usize>,
+}
+
+fn profile(
+    schema: &Schema,
+    stats: &SampleStats,
+    object_size: f64,
+    kind: &'static str,
+    n: Option<usize>,
+) -> Profile {
+    Profile {
+        field_count: schema.field_count,
+        avg_string_length: stats.avg_string_length(),
+        constraint_complexity: schema.constraint_complexity,
+        object_size,
+        kind,
+        n,
+    }
+}
+
+/// Profile of records given as values (a sample the caller picked, see
+/// [`crate::sample_indexes`]); `n` is the caller's count, if it knows one.
+pub fn profile_records<R: Record>(
+    schema: &Schema,
+    sample: impl IntoIterator<Item = R>,
+    n: Option<usize>,
+) -> Profile {
+    let mut stats = SampleStats::default();
+    for record in sample {
+        stats.add(&record);
+    }
+    profile(schema, &stats, stats.avg_object_size(), "dicts", n)
+}
+
+/// Profile of a JSON array held in memory.
+pub fn profile_json(schema: &Schema, data: &[u8]) -> Profile {
+    let input = skip_bom(data);
+    let spans = ArrayElements::new(input).map_while(Result::ok);
+    profile_spans(schema, input, spans, Some(input.len()), "json", true)
+}
+
+/// Profile of NDJSON held in memory.
+pub fn profile_ndjson(schema: &Schema, data: &[u8]) -> Profile {
+    let input = skip_bom(data);
+    let spans = NdjsonLines::new(input).map(|(_, r)| r);
+    profile_spans(schema, input, spans, Some(input.len()), "ndjson", true)
+}
+
+/// Profile of an NDJSON file, from its first [`PROFILE_PREFIX`] bytes and its size.
+pub fn profile_ndjson_file(schema: &Schema, path: &Path) -> io::Result<Profile> {
+    let (head, size) = read_head(path)?;
+    let complete = size == head.len() as u64;
+    let head = skip_bom(&head);
+    let spans = complete_lines(head, complete);
+    Ok(profile_spans(
+        schema,
+        head,
+        spans.into_iter(),
+        Some(usize::try_from(size).unwrap_or(usize::MAX)),
+        "ndjson",
+        complete,
+    ))
+}
+
+/// Profile of an NDJSON stream from its read-ahead: its length is not known (`n` is `None`).
+pub fn profile_ndjson_prefix(schema: &Schema, prefix: &[u8]) -> Profile {
+    let prefix = skip_bom(prefix);
+    let spans = complete_lines(prefix, false);
+    let mut p = profile_spans(schema, prefix, spans.into_iter(), None, "ndjson", false);
+    p.n = None;
+    p
+}
+
+/// The first [`PROFILE_PREFIX`] bytes of a file and its size.
+fn read_head(path: &Path) -> io::Result<(Vec<u8>, u64)> {
+    let file = File::open(path)?;
+    let size = file.metadata()?.len();
+    let mut head = Vec::with_capacity(PROFILE_PREFIX);
+    file.take(PROFILE_PREFIX as u64).read_to_end(&mut head)?;
+    Ok((head, size))
+}
+
+/// Profile of byte records given as spans: exact sizes, strings from parsing the sample.
+fn profile_spans(
+    schema: &Schema,
+    input: &[u8],
+    spans: impl Iterator<Item = Range<usize>>,
+    total_bytes: Option<usize>,
+    kind: &'static str,
+    exhausted_means_exact: bool,
+) -> Profile {
+    let mut stats = SampleStats::default();
+    let mut span_bytes = 0usize;
+    let mut count = 0usize;
+    let mut exhausted = true;
+    for (i, range) in spans.enumerate() {
+        if i == SAMPLE_SPANS {
+            exhausted = false;
+            break;
+        }
+        span_bytes += range.len();
+        count += 1;
+        if let Ok(doc) = parse_value(&input[range], MAX_DEPTH) {
+            stats.add(&&doc);
+        }
+    }
+    let object_size = if count == 0 {
+        0.0
+    } else {
+        span_bytes as f64 / count as f64
+    };
+    let n = if exhausted && exhausted_means_exact {
+        Some(count)
+    } else {
+        total_bytes.map(|t| estimate_n(t, object_size))
+    };
+    profile(schema, &stats, object_size, kind, n)
+}
+
+/// Records in `total_bytes` of records of `object_size` bytes and a separator
+/// each, rounded up by a quarter: the selector clamps `batch_size` to `n`, and
+/// an estimate a little short would split a call into a full chunk and a tiny one.
+fn estimate_n(total_bytes: usize, object_size: f64) -> usize {
+    if object_size > 0.0 {
+        (total_bytes as f64 / (object_size + 1.0) * 1.25).ceil() as usize
+    } else {
+        0
+    }
+}
+
+/// Line spans of a head of NDJSON, without a last line that may be cut off.
+fn complete_lines(head: &[u8], complete: bool) -> Vec<Range<usize>> {
+    let end = if complete {
+        head.len()
+    } else {
+        head.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1)
+    };
+    NdjsonLines::new(&head[..end])
+        .map(|(_, r)| r)
+        .take(SAMPLE_SPANS + 1)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema() -> Schema {
+        Schema::from_json_text(r#"{"type":"object","properties":{"a":{"type":"string"}}}"#).unwrap()
+    }
+
+    /// A file in the temporary folder, removed when dropped.
+    struct TempFile(std::path::PathBuf);
+
+    impl TempFile {
+        fn new(name: &str, data: &[u8]) -> TempFile {
+            let path = std::env::temp_dir()
+                .join(format!("satya-adapt-detect-{}-{name}", std::process::id()));
+            std::fs::write(&path, data).unwrap();
+            TempFile(path)
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    /// `{"a":"xy"}` (10 bytes) on each of `lines` lines.
+    fn lines(lines: usize) -> Vec<u8> {
+        b"{\"a\":\"xy\"}\n".repeat(lines)
+    }
+
+    #[test]
+    fn estimate_n_rounds_up_by_a_quarter() {
+        // 100 bytes of 9-byte records and a separator: 10 records, reported as 13.
+        assert_eq!(estimate_n(100, 9.0), 13);
+        assert_eq!(estimate_n(220, 10.0), 25);
+        assert_eq!(estimate_n(1000, 0.0), 0);
+    }
+
+    #[test]
+    fn complete_lines_drop_a_cut_off_last_line() {
+        let head = b"{\"a\":1}\n{\"a\":2}\n{\"a\"";
+        assert_eq!(complete_lines(head, false), [0..7, 8..15]);
+        assert_eq!(complete_lines(head, true), [0..7, 8..15, 16..20]);
+        assert!(complete_lines(b"{\"a\"", false).is_empty());
+        // Never more than one line past the sample.
+        assert_eq!(complete_lines(&lines(100), true).len(), SAMPLE_SPANS + 1);
+    }
+
+    #[test]
+    fn json_array_read_whole_counts_n_exactly() {
+        let p = profile_json(&schema(), b"\xEF\xBB\xBF[{\"a\":\"xy\"},{\"a\":\"wxyz\"}]");
+        assert_eq!(
+            p,
+            Profile {
+                field_count: 1,
+                avg_string_length: 3.0,
+                constraint_complexity: schema().constraint_complexity,
+                object_size: 11.0,
+                kind: "json",
+                n: Some(2),
+            }
+        );
+    }
+
+    #[test]
+    fn ndjson_beyond_the_sample_estimates_n_from_bytes() {
+        let p = profile_ndjson(&schema(), &lines(20));
+        assert_eq!((p.kind, p.object_size, p.n), ("ndjson", 10.0, Some(25)));
+        assert_eq!(p.avg_string_length, 2.0);
+        let p = profile_ndjson(&schema(), &lines(3));
+        assert_eq!(p.n, Some(3));
+    }
+
+    #[test]
+    fn ndjson_prefix_has_no_n() {
+        let mut prefix = b"\xEF\xBB\xBF".to_vec();
+        prefix.extend_from_slice(&lines(2));
+        prefix.extend_from_slice(b"{\"a\":\"a very long cut-off");
+        let p = profile_ndjson_prefix(&schema(), &prefix);
+        assert_eq!((p.kind, p.object_size, p.n), ("ndjson", 10.0, None));
+    }
+
+    #[test]
+    fn ndjson_file_small_is_read_whole() {
+        let mut data = b"\xEF\xBB\xBF".to_vec();
+        data.extend_from_slice(&lines(3));
+        let file = TempFile::new("small.ndjson", &data);
+        let p = profile_ndjson_file(&schema(), &file.0).unwrap();
+        assert_eq!((p.kind, p.object_size, p.n), ("ndjson", 10.0, Some(3)));
+    }
+
+    #[test]
+    fn ndjson_file_large_is_profiled_from_its_head() {
+        // 132,000 bytes: twice the head, so `n` is estimated from the file's size.
+        let data = lines(12_000);
+        assert!(data.len() > 2 * PROFILE_PREFIX);
+        let file = TempFile::new("large.ndjson", &data);
+        let p = profile_ndjson_file(&schema(), &file.0).unwrap();
+        assert_eq!((p.object_size, p.n), (10.0, Some(15_000)));
+        assert_eq!(read_head(&file.0).unwrap().0.len(), PROFILE_PREFIX);
+    }
+
+    #[test]
+    fn ndjson_file_missing_is_an_error() {
+        let path = std::env::temp_dir().join("satya-adapt-detect-no-such-file.ndjson");
+        let err = profile_ndjson_file(&schema(), &path).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn records_sample_keeps_the_callers_n() {
+        let docs: Vec<_> = [&b"{\"a\":\"xy\"}"[..], b"{\"a\":\"wxyz\"}"]
+            .iter()
+            .map(|t| parse_value(t, MAX_DEPTH).unwrap())
+            .collect();
+        let p = profile_records(&schema(), docs.iter(), Some(7));
+        assert_eq!((p.kind, p.avg_string_length, p.n), ("dicts", 3.0, Some(7)));
+        // Estimated sizes: 11 bytes for `{"a":"xy"}` (a key counts a separator), 13 for the other.
+        assert_eq!(p.object_size, 12.0);
+        let p = profile_records(&schema(), docs.iter(), None);
+        assert_eq!(p.n, None);
+    }
+}
