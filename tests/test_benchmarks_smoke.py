@@ -61,3 +61,22 @@ def test_bench_peers_quick(tmp_path: Path) -> None:
     for heading in ("## dicts", "## json", "## ndjson", "## Targets (issue 2)", "## Correctness"):
         assert heading in table
     assert table in proc.stdout
+
+
+def test_compare_builds_runs_on_one_checkout_twice() -> None:
+    """The same checkout against itself: every profile and kind gets a row with a ratio."""
+    cmd = [
+        sys.executable,
+        str(ROOT / "benchmarks" / "compare_builds.py"),
+        str(ROOT),
+        str(ROOT),
+        "--rounds", "1", "--n", "200", "--reps", "1",
+        "--profiles", "plain3,nested", "--kinds", "dicts,json",
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = [line.split() for line in proc.stdout.splitlines()[1:]]
+    assert [(r[0], r[1]) for r in rows] == [
+        ("plain3", "dicts"), ("plain3", "json"), ("nested", "dicts"), ("nested", "json"),
+    ]  # fmt: skip
+    assert all(float(r[4]) > 0 for r in rows)
