@@ -287,20 +287,38 @@ pub fn validate_records<R: Record + Sync>(
     interrupt: Interrupt<'_>,
 ) -> Result<ChunkOutcome, EngineError> {
     let mut out = run_tasks(records.len(), knobs, interrupt, |range, stop| {
-        let mut out = ChunkOutcome {
-            valid: Vec::with_capacity(range.len()),
-            ..ChunkOutcome::default()
-        };
-        for i in range {
-            if i % STOP_RECORDS == 0 && stop.load(Ordering::Relaxed) {
-                return Err(EngineError::Interrupted);
-            }
-            let ok = check::validate(schema, &records[i], first_index + i, &mut out.errors);
-            out.valid.push(ok);
-        }
-        Ok(out)
+        check_range(range, stop, |i, errors| {
+            Ok(check::validate(
+                schema,
+                &records[i],
+                first_index + i,
+                errors,
+            ))
+        })
     })?;
     out.bytes = out.result_bytes() + std::mem::size_of_val(records);
+    Ok(out)
+}
+
+/// Checks one task's records in order with `check_one` (its verdict, errors
+/// appended), stopping early when the call is interrupted.
+#[inline]
+fn check_range(
+    range: Range<usize>,
+    stop: &AtomicBool,
+    mut check_one: impl FnMut(usize, &mut Vec<RecordError>) -> Result<bool, EngineError>,
+) -> Result<ChunkOutcome, EngineError> {
+    let mut out = ChunkOutcome {
+        valid: Vec::with_capacity(range.len()),
+        ..ChunkOutcome::default()
+    };
+    for i in range {
+        if i % STOP_RECORDS == 0 && stop.load(Ordering::Relaxed) {
+            return Err(EngineError::Interrupted);
+        }
+        let ok = check_one(i, &mut out.errors)?;
+        out.valid.push(ok);
+    }
     Ok(out)
 }
 
@@ -480,25 +498,17 @@ pub fn validate_spans(
     interrupt: Interrupt<'_>,
 ) -> Result<ChunkOutcome, EngineError> {
     let mut out = run_tasks(spans.len(), knobs, interrupt, |range, stop| {
-        let mut out = ChunkOutcome {
-            valid: Vec::with_capacity(range.len()),
-            ..ChunkOutcome::default()
-        };
-        for i in range {
-            if i % STOP_RECORDS == 0 && stop.load(Ordering::Relaxed) {
-                return Err(EngineError::Interrupted);
-            }
+        check_range(range, stop, |i, errors| {
             let span = &spans[i];
             let index = first_index + i;
             let bytes = &input[span.range.clone()];
             if fused::is_valid(schema, bytes) {
-                out.valid.push(true);
-                continue;
+                return Ok(true);
             }
             let ok = match parse_value(bytes, MAX_DEPTH) {
-                Ok(doc) => check::validate(schema, &&doc, index, &mut out.errors),
+                Ok(doc) => check::validate(schema, &&doc, index, errors),
                 Err(e) if e.kind == JsonErrorKind::TooDeep => {
-                    out.errors.push(RecordError {
+                    errors.push(RecordError {
                         index,
                         path: String::new(),
                         keyword: "depth",
@@ -509,7 +519,7 @@ pub fn validate_spans(
                 }
                 Err(e) => match on_parse_error {
                     OnParseError::RecordError => {
-                        out.errors.push(RecordError {
+                        errors.push(RecordError {
                             index,
                             path: String::new(),
                             keyword: "json",
@@ -530,9 +540,8 @@ pub fn validate_spans(
                     }
                 },
             };
-            out.valid.push(ok);
-        }
-        Ok(out)
+            Ok(ok)
+        })
     })?;
     out.bytes = out.result_bytes() + std::mem::size_of_val(spans);
     Ok(out)
