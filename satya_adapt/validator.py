@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import itertools
 import os
-import stat
-from typing import IO, Any, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
+from typing import Any, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
-from .config import DEFAULT_CONFIGURATION, READ_AHEAD_BYTES, BatchConfig, check_knob
-from .errors import InputError
+from ._inputs import Opened, open_input
+from .config import DEFAULT_CONFIGURATION, BatchConfig, check_knob
 from .profile import INPUT_KINDS, Profile
 from .result import EngineStats, ValidationResult
 from .schema import Schema
@@ -91,10 +90,14 @@ class Validator:
         """Validates the elements of a JSON array given as bytes or str, parsed in Rust.
 
         A broken array (truncated, not an array, a malformed element) raises :class:`InputError`.
+        gzip- or zstd-compressed bytes are decompressed (see :meth:`validate_ndjson`).
         """
-        data = _json_bytes(data)
-        config = self._config(lambda: self._core.profile_json(data), batch_size, micro_batch_size, threads)
-        return _result(self._core.validate_json(data, *config[:3]), config)
+        if not isinstance(data, (bytes, bytearray, memoryview, str)):
+            raise TypeError(
+                f"`data` must be bytes or str holding a JSON array, got {type(data).__name__}"
+            )
+        opened = self._open(data, "json", str_is_text=True, default="json")
+        return self._run(opened, batch_size, micro_batch_size, threads, self.max_record_bytes)
 
     def validate_ndjson(
         self,
@@ -105,7 +108,11 @@ class Validator:
         threads: Optional[int] = None,
         max_record_bytes: Optional[int] = None,
     ) -> ValidationResult:
-        """Validates NDJSON: bytes, a path, or a binary file object, streamed in chunks.
+        """Validates NDJSON: bytes, NDJSON text, a path, or a binary file object, streamed.
+
+        A str is NDJSON text when it holds a line break or starts with ``{`` or ``[``, else a
+        path. gzip- and zstd-compressed input is decompressed as a stream (told by its first
+        bytes); a file format that is not JSON (Parquet, ZIP, ...) raises :class:`InputError`.
 
         Memory stays bounded by ``batch_size`` lines whatever the size of a file. A line that
         is not valid JSON (or not UTF-8) is an error of that record, keyword ``json``. A line
@@ -113,14 +120,11 @@ class Validator:
         once that many bytes of it are read, so a stream without newlines ends too.
         """
         limit = self._max_record_bytes(max_record_bytes)
-        src, prefix, opened = _ndjson_source(source)
+        opened = self._open(source, "ndjson", str_is_text=False, default="ndjson", limit=limit)
         try:
-            config = self._config(
-                lambda: self._core.profile_ndjson(src, prefix), batch_size, micro_batch_size, threads
-            )
-            return _result(self._core.validate_ndjson(src, prefix, *config[:3], limit), config)
+            return self._run(opened, batch_size, micro_batch_size, threads, limit)
         finally:
-            if opened is not None:
+            if opened is not source:
                 opened.close()
 
     def validate(
@@ -139,15 +143,15 @@ class Validator:
         """
         kind = _input_kind(data, input_kind)
         if kind == "dicts":
-            run: Any = self.validate_batch
-        elif kind == "json":
-            run = self.validate_json
-        else:
-            run = self.validate_ndjson
-        result: ValidationResult = run(
-            data, batch_size=batch_size, micro_batch_size=micro_batch_size, threads=threads
-        )
-        return result
+            return self.validate_batch(
+                data, batch_size=batch_size, micro_batch_size=micro_batch_size, threads=threads
+            )
+        opened = self._open_data(data, input_kind)
+        try:
+            return self._run(opened, batch_size, micro_batch_size, threads, self.max_record_bytes)
+        finally:
+            if opened is not data:
+                opened.close()
 
     def iter_validate(
         self,
@@ -161,37 +165,40 @@ class Validator:
     ) -> Iterator[ValidationResult]:
         """Yields one result per chunk of ``batch_size`` records, for streams.
 
-        ``input_kind`` is ``"dicts"``, ``"json"`` or ``"ndjson"``; when omitted, bytes and
-        str are a JSON array, a path or binary file object is NDJSON, anything else is an
-        iterable of records. Record indexes in errors count from the start of the input.
-        ``max_record_bytes`` limits NDJSON lines as in :meth:`validate_ndjson`.
+        ``input_kind`` is ``"dicts"``, ``"json"`` or ``"ndjson"``. When it is omitted, bytes,
+        str, a path and a binary file object are data read by their content (compressed
+        input is decompressed; ``[`` first is a JSON array, one JSON document spread over
+        lines is one record, other JSON text is NDJSON; empty bytes and str are a JSON array,
+        an empty file NDJSON), anything else is an iterable of records. Record indexes in
+        errors count from the start of the input. ``max_record_bytes`` limits NDJSON lines as
+        in :meth:`validate_ndjson`.
         """
         limit = self._max_record_bytes(max_record_bytes)
         kind = _input_kind(source, input_kind)
         if kind == "dicts":
             items, config = self._prepare_objects(source, batch_size, micro_batch_size, threads)
-            chunks = self._core.iter_objects(items, *config[:3])
-        elif kind == "json":
-            data = _json_bytes(source)
-            config = self._config(
-                lambda: self._core.profile_json(data), batch_size, micro_batch_size, threads
-            )
-            chunks = self._core.iter_json(data, *config[:3])
-        else:
-            src, prefix, opened = _ndjson_source(source)
-            try:
+            for raw in self._core.iter_objects(items, *config[:3]):
+                yield _result(raw, config)
+            return
+        opened = self._open_data(source, input_kind, limit)
+        try:
+            if opened.kind == "json":
+                data = opened.source
+                config = self._config(
+                    lambda: self._core.profile_json(data), batch_size, micro_batch_size, threads
+                )
+                chunks = self._core.iter_json(data, *config[:3])
+            else:
+                src, prefix = opened.source, opened.prefix
                 config = self._config(
                     lambda: self._core.profile_ndjson(src, prefix), batch_size, micro_batch_size, threads
                 )
                 chunks = self._core.iter_ndjson(src, prefix, *config[:3], limit)
-                for raw in chunks:
-                    yield _result(raw, config)
-            finally:
-                if opened is not None:
-                    opened.close()
-            return
-        for raw in chunks:
-            yield _result(raw, config)
+            for raw in chunks:
+                yield _result(raw, config)
+        finally:
+            if opened is not source:
+                opened.close()
 
     def profile(self, source: Any, *, input_kind: Optional[str] = None) -> Profile:
         """Detects the profile of ``source`` from a small sample, as a validate call would."""
@@ -201,19 +208,67 @@ class Validator:
                 return Profile(*self._core.profile_objects(source, len(source)))
             sample = list(itertools.islice(iter(source), PROFILE_SAMPLE))
             return Profile(*self._core.profile_objects(sample, None))
-        if kind == "json":
-            return Profile(*self._core.profile_json(_json_bytes(source)))
-        src, prefix, opened = _ndjson_source(source)
+        opened = self._open_data(source, input_kind)
         try:
-            return Profile(*self._core.profile_ndjson(src, prefix))
+            if opened.kind == "json":
+                return Profile(*self._core.profile_json(opened.source))
+            return Profile(*self._core.profile_ndjson(opened.source, opened.prefix))
         finally:
-            if opened is not None:
+            if opened is not source:
                 opened.close()
 
     def explain(self, source: Any, *, input_kind: Optional[str] = None) -> Any:
         """How a call on ``source`` would choose its batch configuration, step by step."""
         profile = self.profile(source, input_kind=input_kind)
         return self._get_selector().explain(profile)
+
+    # -- reading inputs (satya_adapt._inputs decides what an input is) -----------------------
+
+    def _open(
+        self,
+        source: Any,
+        kind: Optional[str],
+        *,
+        str_is_text: bool,
+        default: str,
+        limit: Optional[int] = None,
+    ) -> Opened:
+        if isinstance(source, Opened):
+            return source  # opened by the command line, which closes it
+        max_bytes = self.max_record_bytes if limit is None else limit
+        return open_input(
+            source, kind, max_bytes=max_bytes, str_is_text=str_is_text, default=default
+        )
+
+    def _open_data(
+        self, source: Any, input_kind: Optional[str], limit: Optional[int] = None
+    ) -> Opened:
+        """``source`` (not records) for ``validate``/``iter_validate``/``profile``: a str is
+        text unless the kind is ``"ndjson"`` (then as in :meth:`validate_ndjson`)."""
+        default = "json" if isinstance(source, (bytes, bytearray, memoryview, str)) else "ndjson"
+        return self._open(
+            source, input_kind, str_is_text=input_kind != "ndjson", default=default, limit=limit
+        )
+
+    def _run(
+        self,
+        opened: Opened,
+        batch_size: Optional[int],
+        micro_batch_size: Optional[int],
+        threads: Optional[int],
+        limit: int,
+    ) -> ValidationResult:
+        if opened.kind == "json":
+            data = opened.source
+            config = self._config(
+                lambda: self._core.profile_json(data), batch_size, micro_batch_size, threads
+            )
+            return _result(self._core.validate_json(data, *config[:3]), config)
+        src, prefix = opened.source, opened.prefix
+        config = self._config(
+            lambda: self._core.profile_ndjson(src, prefix), batch_size, micro_batch_size, threads
+        )
+        return _result(self._core.validate_ndjson(src, prefix, *config[:3], limit), config)
 
     # -- selection ----------------------------------------------------------------------------
 
@@ -293,100 +348,19 @@ def _result(raw: Any, config: BatchConfig) -> ValidationResult:
     return ValidationResult(valid, errors, config, EngineStats(chunks, tasks, peak_bytes, seconds), start)
 
 
-def _json_bytes(data: Any) -> bytes:
-    if isinstance(data, bytes):
-        return data
-    if isinstance(data, str):
-        try:
-            return data.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise InputError(f"the JSON text is not valid Unicode: {exc.reason}") from None
-    if isinstance(data, (bytearray, memoryview)):
-        return bytes(data)
-    raise TypeError(f"`data` must be bytes or str holding a JSON array, got {type(data).__name__}")
-
-
 def _check_max_record_bytes(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"`max_record_bytes` must be a positive int, got {value!r}")
     return value
 
 
-def _ndjson_source(source: Any) -> Tuple[Any, bytes, Optional[IO[bytes]]]:
-    """Normalises an NDJSON source to bytes, a path str, or a binary reader, plus a read-ahead
-    prefix (already consumed from a reader, for profile detection; the engine reads it first),
-    plus the file this function opened (the caller closes it).
-
-    A path to a regular file is read by the engine; a path to anything else that can be read
-    (a FIFO, a character device such as ``/dev/stdin``) is opened here and read as a stream.
-    """
-    if isinstance(source, bytes):
-        return source, b"", None
-    if isinstance(source, (bytearray, memoryview)):
-        return bytes(source), b"", None
-    if isinstance(source, (str, os.PathLike)):
-        path = os.fspath(source)
-        if not isinstance(path, str):
-            path = os.fsdecode(path)
-        try:
-            mode = os.stat(path).st_mode
-        except FileNotFoundError:
-            raise InputError(f"no such NDJSON file: {path!r}") from None
-        except OSError as exc:
-            raise InputError(f"cannot open NDJSON file {path!r}: {exc.strerror or exc}") from None
-        if stat.S_ISREG(mode):
-            return path, b"", None
-        if stat.S_ISDIR(mode):
-            raise InputError(f"cannot read NDJSON file {path!r}: it is a directory")
-        try:
-            stream = open(path, "rb")
-        except OSError as exc:
-            raise InputError(f"cannot open NDJSON file {path!r}: {exc.strerror or exc}") from None
-        try:
-            return stream, _read_prefix(stream.read), stream
-        except BaseException:
-            stream.close()
-            raise
-    read = getattr(source, "read", None)
-    if read is None:
-        raise TypeError(
-            f"`source` must be NDJSON bytes, a path or a binary file object, got {type(source).__name__}"
-        )
-    return source, _read_prefix(read), None
-
-
-def _read_prefix(read: Any) -> bytes:
-    """The first bytes of a binary stream, read with its ``read``; the engine's rules for what
-    ``read`` returns (any bytes-like object; ``None`` and ``str`` are refused)."""
-    prefix = read(READ_AHEAD_BYTES)
-    if isinstance(prefix, bytes):
-        return prefix
-    if prefix is None:
-        raise InputError(
-            "`read()` of the NDJSON file object returned None (a non-blocking stream with no"
-            " data ready); pass a blocking binary stream"
-        )
-    if isinstance(prefix, str):
-        raise TypeError("`source` must be opened in binary mode ('rb'), not text mode")
-    try:
-        return bytes(memoryview(prefix))
-    except TypeError:
-        raise TypeError(
-            f"`read()` of the NDJSON file object must return bytes, got {type(prefix).__name__}"
-        ) from None
-
-
 def _input_kind(source: Any, input_kind: Optional[str]) -> str:
-    """``input_kind`` checked, or guessed from ``source`` when omitted."""
-    kind = input_kind or _guess_kind(source)
-    if kind not in INPUT_KINDS:
+    """``input_kind`` checked; when omitted, ``"dicts"`` for records, else ``"data"`` (bytes,
+    str, a path, a binary file object: its content decides, in :mod:`satya_adapt._inputs`)."""
+    if input_kind is None:
+        if isinstance(source, (bytes, bytearray, memoryview, str, os.PathLike, Opened)):
+            return "data"
+        return "data" if hasattr(source, "read") else "dicts"
+    if input_kind not in INPUT_KINDS:
         raise ValueError(f"`input_kind` must be 'dicts', 'json' or 'ndjson', got {input_kind!r}")
-    return kind
-
-
-def _guess_kind(source: Any) -> str:
-    if isinstance(source, (bytes, bytearray, memoryview, str)):
-        return "json"
-    if isinstance(source, os.PathLike) or hasattr(source, "read"):
-        return "ndjson"
-    return "dicts"
+    return input_kind

@@ -938,7 +938,7 @@ for limit in (1 << 20, None):
                 if call == "validate_ndjson":
                     getattr(v, call)(f, batch_size=10, micro_batch_size=10, threads=1, max_record_bytes=limit)
                 else:
-                    list(v.iter_validate(f, batch_size=10, micro_batch_size=10, threads=1, max_record_bytes=limit))
+                    list(v.iter_validate(f, input_kind="ndjson", batch_size=10, micro_batch_size=10, threads=1, max_record_bytes=limit))
             except InputError as e:
                 print(e)
     print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)

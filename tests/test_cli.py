@@ -208,6 +208,8 @@ def test_validate_ndjson_json_format_exact(files: dict[str, Any]) -> None:
     assert doc == {
         "data": "mixed.ndjson",
         "input_kind": "ndjson",
+        "compression": None,
+        "document": False,
         "records": 600,
         "valid": 600 - len(w.broken),
         "invalid": len(w.broken),
@@ -385,6 +387,48 @@ def test_ndjson_of_arrays_needs_input_kind(tmp_path: Path, here_env: dict[str, s
     )
     assert proc.returncode == 0
     assert proc.stdout.startswith("rows.ndjson: 2 records (ndjson, streamed): all valid")
+
+
+def test_validate_reads_inputs_as_they_come(
+    files: dict[str, Any], here_env: dict[str, str]
+) -> None:
+    """Before (issue 11): a gzip-compressed NDJSON file was one invalid record per line, a
+    pretty-printed JSON document 4 invalid records, a Parquet file 242 invalid records, a CSV
+    one `json` error per line; all exit 1."""
+    import gzip
+
+    d, w = files["dir"], files["workload"]
+    (d / "mixed.ndjson.gz").write_bytes(gzip.compress(w.ndjson_bytes()))
+    (d / "mixed.data").write_bytes(gzip.compress(w.json_bytes()))  # the content decides
+    n_valid, n = sum(w.expected_valid), len(w.records)
+    for name, how in (
+        ("mixed.ndjson.gz", "gzip, ndjson, streamed"),
+        ("mixed.data", "gzip, json, held in memory"),
+    ):
+        proc = run("validate", name, "--schema", "schema.json", cwd=d, env=here_env)
+        assert proc.returncode == 1
+        assert proc.stdout.splitlines()[0] == (
+            f"{name}: {n} records ({how}): {n_valid} valid, {n - n_valid} invalid"
+            f" ({n - n_valid} errors)"
+        )
+    (d / "one.json").write_bytes(b"\xef\xbb\xbf" + json.dumps(w.records[0], indent=2).encode())
+    proc = run("validate", "one.json", "--schema", "schema.json", cwd=d, env=here_env)
+    assert proc.returncode == (0 if w.expected_valid[0] else 1)
+    assert proc.stdout.splitlines()[0].startswith(
+        "one.json: 1 record (json document, streamed as one record): "
+    )
+    (d / "t.parquet").write_bytes(b"PAR1\x15\x04\x15\x10\x15\x14L")
+    (d / "t.csv").write_text("name,age\nAda,36\n")
+    for name, what in (("t.parquet", "a Parquet file"), ("t.csv", "a CSV file")):
+        message = one_error_line(run("validate", name, "--schema", "schema.json", cwd=d))
+        assert message == f"{name}: this looks like {what}, not NDJSON or JSON"
+    # --input-kind still forces a reading: the CSV's lines are records that are not JSON.
+    proc = run(
+        "validate", "t.csv", "--schema", "schema.json", "--input-kind", "ndjson", "--format",
+        "json", cwd=d,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert [e["keyword"] for e in json.loads(proc.stdout)["errors"]] == ["json", "json"]
 
 
 def test_missing_data_file(files: dict[str, Any]) -> None:

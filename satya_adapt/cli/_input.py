@@ -8,108 +8,64 @@ import json
 import os
 import stat
 import sys
+from pathlib import Path
 from typing import Any
 
-from ..config import READ_AHEAD_BYTES as _SNIFF_BYTES  # read from DATA to tell JSON from NDJSON
+from .._inputs import Opened, open_input
+from ..errors import InputError
 from ._common import CliError, _one_line, _os_error_text
-
-_WHITESPACE = b" \t\r\n"
-
-
-_BOM = b"\xef\xbb\xbf"
-
-
-class _PrefixedReader:
-    """A binary reader that returns ``prefix`` first, then reads ``raw``."""
-
-    def __init__(self, prefix: bytes, raw: Any) -> None:
-        self._prefix = prefix
-        self._raw = raw
-
-    def read(self, size: int = -1) -> bytes:
-        if self._prefix:
-            if size is None or size < 0:
-                out, self._prefix = self._prefix + bytes(self._raw.read()), b""
-                return out
-            out, self._prefix = self._prefix[:size], self._prefix[size:]
-            return out
-        return bytes(self._raw.read(size))
-
-
-def _sniff_kind(head: bytes) -> str | None:
-    """``"json"`` when the first non-whitespace byte is ``[``, ``"ndjson"`` when it is another
-    byte, ``None`` when ``head`` is only whitespace (read more)."""
-    head = head.removeprefix(_BOM)
-    stripped = head.lstrip(_WHITESPACE)
-    if not stripped:
-        return None
-    return "json" if stripped[:1] == b"[" else "ndjson"
 
 
 class Data:
-    """DATA opened for validation: ``kind`` (``"json"`` or ``"ndjson"``) and ``source`` (JSON
-    bytes; an NDJSON path or binary reader), plus its size in bytes when known."""
+    """DATA opened for validation: ``kind`` (``"json"`` or ``"ndjson"``, how the engine
+    reads it), ``source`` (the opened input, for the validator), its size in bytes when known,
+    ``detected`` (the kind was guessed), ``compression`` and ``document`` (one JSON document
+    spread over lines, read as one record)."""
 
-    def __init__(self, name: str, kind: str, source: Any, size: int | None, detected: bool):
+    def __init__(self, name: str, opened: Opened, detected: bool):
         self.name = name
-        self.kind = kind
-        self.source = source
-        self.size = size
+        self.kind = opened.kind
+        self.source = opened
+        self.size = opened.size
         self.detected = detected
+        self.compression = opened.compression
+        self.document = opened.document
+
+    def close(self) -> None:
+        self.source.close()
 
 
 def open_data(path: str, input_kind: str) -> Data:
-    """Opens DATA (a path, or ``-`` for standard input) as a JSON array or NDJSON.
-
-    ``input_kind`` ``"auto"`` reads the first non-whitespace byte: ``[`` is a JSON array,
-    anything else NDJSON. JSON arrays are read whole into memory; NDJSON is streamed. A path
-    that is not a regular file (a FIFO, ``/dev/stdin``) is read as a stream, as ``-`` is.
+    """Opens DATA (a path, or ``-`` for standard input) by its content, as
+    :mod:`satya_adapt._inputs` does for the API: compressed input is decompressed, a file
+    format that is not JSON is an error, and with ``input_kind`` ``"auto"`` the text decides
+    (``[`` first: a JSON array; one JSON document spread over lines: one record; else NDJSON).
+    JSON arrays are read whole into memory; NDJSON is streamed. A path that is not a regular
+    file (a FIFO, ``/dev/stdin``) is read as a stream, as ``-`` is.
     """
-    if path == "-":
-        return _open_stream(sys.stdin.buffer, "<stdin>", input_kind)
+    kind = None if input_kind == "auto" else input_kind
+    source: Any = sys.stdin.buffer
+    name = "<stdin>"
+    if path != "-":
+        name = path
+        try:
+            if stat.S_ISDIR(os.stat(path).st_mode):
+                raise CliError(f"cannot read {path}: it is a directory")
+        except OSError as exc:
+            raise CliError(f"cannot read {_os_error_text(exc, path)}") from None
+        source = Path(path)
     try:
-        mode = os.stat(path).st_mode
-        if stat.S_ISDIR(mode):
-            raise CliError(f"cannot read {path}: it is a directory")
-        if not stat.S_ISREG(mode):
-            return _open_stream(open(path, "rb"), path, input_kind)
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            kind = None if input_kind == "auto" else input_kind
-            head = b""
-            while kind is None:
-                block = f.read(_SNIFF_BYTES)
-                if not block:
-                    kind = "ndjson"
-                    break
-                head += block
-                kind = _sniff_kind(head)
-            if kind == "json":
-                data = head + f.read()
-                return Data(path, "json", data, size, input_kind == "auto")
+        opened = open_input(source, kind, max_bytes=_MAX_DOCUMENT_BYTES, default="ndjson")
+    except InputError as exc:
+        raise CliError(f"{name}: {_one_line(exc)}") from None
     except OSError as exc:
         raise CliError(f"cannot read {_os_error_text(exc, path)}") from None
-    return Data(path, "ndjson", path, size, input_kind == "auto")
+    return Data(name, opened, input_kind == "auto")
 
 
-def _open_stream(raw: Any, name: str, input_kind: str) -> Data:
-    """DATA from a binary stream: the first bytes tell the kind, the engine reads them first."""
-    head = b""
-    kind = None if input_kind == "auto" else input_kind
-    if kind is None:
-        while True:
-            block = raw.read1(_SNIFF_BYTES) if hasattr(raw, "read1") else raw.read(_SNIFF_BYTES)
-            if not block:
-                break
-            head += block
-            kind = _sniff_kind(head)
-            if kind is not None:
-                break
-        kind = kind or "ndjson"
-    if kind == "json":
-        data = head + raw.read()
-        return Data(name, "json", data, len(data), input_kind == "auto")
-    return Data(name, "ndjson", _PrefixedReader(head, raw), None, input_kind == "auto")
+#: The longest decompressed JSON array the command line holds in memory (the default
+#: ``max_record_bytes`` of a `Validator`).
+_MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 
 
 _JSON_TYPES = {list: "an array", str: "a string", int: "a number", float: "a number"}

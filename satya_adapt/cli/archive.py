@@ -579,6 +579,8 @@ def cmd_archive_explain(args: argparse.Namespace) -> int:
             ex = validator.explain(data.source, input_kind=data.kind)
     except InputError as exc:
         raise CliError(f"{data.name}: {_one_line(exc)}") from None
+    finally:
+        data.close()
     if args.format == "json":
         print(json.dumps(ex, indent=2, default=str))
         return 0

@@ -32,16 +32,22 @@ from ._common import (
 from ._input import _make_validator, open_data
 
 _VALIDATE_EPILOG = """\
-DATA is read as a JSON array when its first non-whitespace byte is '[',
-otherwise as NDJSON (one record per line; blank lines are skipped; a line
-that is not JSON is an invalid record, keyword `json`). NDJSON whose records
-are themselves arrays also starts with '[': pass --input-kind ndjson for it.
-NDJSON is streamed (memory bounded by the batch size, whatever the file
-size); a JSON array is read whole into memory.
+DATA is read by its content, never its name. gzip- and zstd-compressed DATA
+is decompressed as a stream (zstd needs the `zstandard` package). It is read
+as a JSON array when its first non-whitespace byte is '[', as one record when
+it holds one JSON object spread over several lines, otherwise as NDJSON (one
+record per line; blank lines are skipped; a line that is not JSON is an
+invalid record, keyword `json`). A file that is clearly not JSON (Parquet,
+CSV, ZIP, an image, other binary data) is refused with exit 2, naming what
+it looks like. NDJSON whose records are themselves arrays also starts with
+'[': pass --input-kind ndjson for it. NDJSON is streamed (memory bounded by
+the batch size, whatever the file size); a JSON array is read whole into
+memory.
 
 examples:
   satya-adapt validate users.ndjson --schema user.schema.json
   satya-adapt validate users.json --schema user.schema.json --errors 3
+  satya-adapt validate users.ndjson.gz --schema user.schema.json
   cat users.ndjson | satya-adapt validate - --schema user.schema.json --format json
   satya-adapt validate rows.ndjson --schema row.json --input-kind ndjson
 
@@ -72,7 +78,7 @@ def register(sub: argparse._SubParsersAction[_Parser]) -> None:
         "--input-kind",
         choices=("auto", "json", "ndjson"),
         default="auto",
-        help="how to read DATA (default auto: '[' first means a JSON array)",
+        help="how to read DATA (default auto: by its content; '[' first means a JSON array)",
     )
     _add_archive_option(p)
     p.add_argument(
@@ -105,7 +111,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     total: int | None = None
     progress_on = not args.no_progress and sys.stderr.isatty()
-    if progress_on and (data.kind == "json" or isinstance(data.source, str)):
+    if progress_on and (data.kind == "json" or isinstance(data.source.source, str)):
         try:
             total = validator.profile(data.source, input_kind=data.kind).n
         except (SatyaAdaptError, OSError, ValueError):
@@ -138,6 +144,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         raise CliError(f"{data.name}: {_one_line(exc)}{hint}") from None
     finally:
         progress.close()
+        data.close()
     seconds = time.perf_counter() - start
     ips = n / seconds if seconds > 0 else 0.0
     n_invalid = n - n_valid
@@ -146,6 +153,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         doc = {
             "data": data.name,
             "input_kind": data.kind,
+            "compression": data.compression,
+            "document": data.document,
             "records": n,
             "valid": n_valid,
             "invalid": n_invalid,
@@ -167,8 +176,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
         }
         print(json.dumps(doc, indent=2))
     else:
-        how = "held in memory" if data.kind == "json" else "streamed"
-        head = f"{data.name}: {_plural(n, 'record')} ({data.kind}, {how}): "
+        if data.document:
+            how = "json document, streamed as one record"
+        else:
+            how = f"{data.kind}, " + ("held in memory" if data.kind == "json" else "streamed")
+        if data.compression:
+            how = f"{data.compression}, {how}"
+        head = f"{data.name}: {_plural(n, 'record')} ({how}): "
         if n_invalid == 0:
             head += "all valid"
         else:

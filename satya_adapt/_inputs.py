@@ -1,0 +1,451 @@
+"""Inputs as they come: what a validate call (or ``satya-adapt validate``) was given, told
+apart by its content, never by its name, and opened for the engine.
+
+This module is the one place that looks at an input's first bytes. For bytes, str, paths and
+binary streams alike:
+
+1. Compressed input is decompressed as a stream, by its magic bytes: gzip (``1f 8b``, the
+   standard library) and zstd (``28 b5 2f fd``, the optional ``zstandard`` package). The
+   engine reads the decompressed stream block by block as it reads any file object, so an
+   NDJSON line is still limited by ``max_record_bytes``: a decompression bomb stops at the
+   limit instead of filling memory. A JSON array is held whole in memory (as an uncompressed
+   one is), so a decompressed one is limited by ``max_record_bytes`` too.
+2. A file format that is not JSON (Parquet, ZIP, PNG, ELF, PDF, other compressions, UTF-16
+   text) raises :class:`InputError` naming what it looks like.
+3. Only when the input kind is guessed (no ``input_kind``, ``--input-kind auto``), the text
+   decides: ``[`` first is a JSON array; one JSON object spread over several lines (its first
+   line does not end the value) is one record, read as one NDJSON line (a JSON text holds no
+   raw line breaks inside its strings, so they become spaces); a CSV header, XML/HTML or
+   other binary data raise :class:`InputError`; anything else is NDJSON. Empty or
+   whitespace-only input keeps the kind of its type (bytes and str: a JSON array; a path or a
+   stream: NDJSON).
+
+A forced kind (``validate_json``, ``validate_ndjson``, ``input_kind=``) still gets steps 1
+and 2: it forces a reading, not a decompression of garbage.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import stat
+import zlib
+from typing import IO, Any, Callable, List, Optional, Tuple
+
+from .config import READ_AHEAD_BYTES
+from .errors import InputError
+
+__all__ = ["Opened", "open_input", "looks_like_text", "short"]
+
+BOM = b"\xef\xbb\xbf"
+_WHITESPACE = b" \t\r\n"
+#: Line breaks become spaces when one JSON document spread over lines is read as one line.
+_ONE_LINE = bytes.maketrans(b"\r\n", b"  ")
+#: Layers of compression unwrapped (gzip inside zstd, say); a deeper one is refused.
+_MAX_LAYERS = 3
+
+#: Magic bytes of formats that are not JSON: what each looks like, in a message.
+_SIGNATURES: Tuple[Tuple[bytes, str], ...] = (
+    (b"PAR1", "a Parquet file"),
+    (b"PK\x03\x04", "a ZIP archive (or an XLSX/DOCX/JAR file)"),
+    (b"PK\x05\x06", "a ZIP archive"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"%PDF-", "a PDF document"),
+    (b"\x7fELF", "an ELF executable"),
+    (b"BZh", "a bzip2-compressed file (not read: decompress it first)"),
+    (b"\xfd7zXZ\x00", "an xz-compressed file (not read: decompress it first)"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"\x04\x22\x4d\x18", "an LZ4-compressed file (not read: decompress it first)"),
+    (b"ARROW1", "an Arrow IPC file"),
+    (b"ORC", "an ORC file"),
+    (b"Obj\x01", "an Avro file"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"\xff\xfe", "UTF-16 text (JSON is read as UTF-8)"),
+    (b"\xfe\xff", "UTF-16 text (JSON is read as UTF-8)"),
+)
+_SIGNATURE_FIRST = frozenset(magic[0] for magic, _ in _SIGNATURES)
+_GZIP = b"\x1f\x8b"
+_ZSTD = b"\x28\xb5\x2f\xfd"
+#: The first byte of a JSON text that is not an object or an array.
+_JSON_STARTS = frozenset(b'"-0123456789tfn')
+
+
+def short(text: str, limit: int = 80) -> str:
+    """``text`` shortened for a message: a message never echoes unbounded input."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 20]}... ({len(text)} characters)"
+
+
+def looks_like_text(text: str) -> bool:
+    """Whether a str given as NDJSON is the text itself rather than a path: it holds a line
+    break, or its first non-whitespace character is ``{`` or ``[``."""
+    return "\n" in text or text.lstrip(" \t\r\ufeff")[:1] in ("{", "[")
+
+
+class Opened:
+    """An input opened for the engine: ``kind`` (``"json"`` or ``"ndjson"``), ``source``
+    (bytes; a path to a regular file, for NDJSON; or a binary reader), ``prefix`` (bytes
+    already read from a reader, which the engine reads first), ``size`` (in bytes, when
+    known), ``compression`` (``"gzip"``, ``"zstd"`` or ``None``) and ``document`` (one JSON
+    document spread over lines, read as one record). :meth:`close` closes what was opened."""
+
+    def __init__(
+        self,
+        kind: str,
+        source: Any,
+        prefix: bytes = b"",
+        size: Optional[int] = None,
+        compression: Optional[str] = None,
+        document: bool = False,
+        opened: Optional[List[IO[bytes]]] = None,
+    ) -> None:
+        self.kind = kind
+        self.source = source
+        self.prefix = prefix
+        self.size = size
+        self.compression = compression
+        self.document = document
+        self._opened = opened or []
+
+    def close(self) -> None:
+        for f in reversed(self._opened):
+            f.close()
+        self._opened = []
+
+
+class _PrefixedReader:
+    """A binary reader that returns ``prefix`` first, then reads ``raw``."""
+
+    def __init__(self, prefix: bytes, raw: Any) -> None:
+        self._prefix = prefix
+        self._raw = raw
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: Optional[int] = -1) -> bytes:
+        if self._prefix:
+            if size is None or size < 0:
+                out, self._prefix = self._prefix + _as_bytes(self._raw.read()), b""
+                return out
+            out, self._prefix = self._prefix[:size], self._prefix[size:]
+            return out
+        return _as_bytes(self._raw.read(-1 if size is None else size))
+
+
+class _OneLine:
+    """A binary reader whose line breaks read as spaces (one JSON document as one line)."""
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+
+    def read(self, size: int = -1) -> bytes:
+        return _as_bytes(self._raw.read(size)).translate(_ONE_LINE)
+
+
+class _Decompressed:
+    """A decompressing reader whose failures (a corrupt or truncated stream) are
+    :class:`InputError`."""
+
+    def __init__(self, raw: Any, name: str) -> None:
+        self._raw = raw
+        self._name = name
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return bytes(self._raw.read(size))
+        except InputError:
+            raise
+        except (OSError, EOFError, zlib.error, ValueError) as exc:
+            raise InputError(f"the {self._name} stream is corrupt: {short(_one_line(exc))}") from None
+        except Exception as exc:  # zstandard.ZstdError
+            if type(exc).__name__ == "ZstdError":
+                raise InputError(
+                    f"the {self._name} stream is corrupt: {short(_one_line(exc))}"
+                ) from None
+            raise
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join((str(exc).strip() or type(exc).__name__).split())
+
+
+def _as_bytes(data: Any) -> bytes:
+    if isinstance(data, bytes):
+        return data
+    if data is None:
+        raise InputError(
+            "`read()` of the NDJSON file object returned None (a non-blocking stream with no"
+            " data ready); pass a blocking binary stream"
+        )
+    if isinstance(data, str):
+        raise TypeError("`source` must be opened in binary mode ('rb'), not text mode")
+    try:
+        return bytes(memoryview(data))
+    except TypeError:
+        raise TypeError(
+            f"`read()` of the NDJSON file object must return bytes, got {type(data).__name__}"
+        ) from None
+
+
+def _decompressor(magic: str, raw: Any) -> Any:
+    if magic == "gzip":
+        return _Decompressed(gzip.GzipFile(fileobj=raw, mode="rb"), "gzip")
+    try:
+        import zstandard
+    except ImportError:
+        raise InputError(
+            "this is zstd-compressed input: install the `zstandard` package to read it"
+            " (pip install 'satya-adapt[zstd]')"
+        ) from None
+    reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+    return _Decompressed(reader, "zstd")
+
+
+def _compression(head: bytes) -> Optional[str]:
+    if head.startswith(_GZIP):
+        return "gzip"
+    if head.startswith(_ZSTD):
+        return "zstd"
+    return None
+
+
+def _not_json(head: bytes, guessed: bool, compression: Optional[str]) -> Optional[str]:
+    """What ``head`` looks like when it is clearly not JSON text, else ``None``."""
+    what = None
+    if head[:1] and head[0] in _SIGNATURE_FIRST:
+        what = next((name for magic, name in _SIGNATURES if head.startswith(magic)), None)
+    if what is None and guessed:
+        what = _not_json_text(head)
+    if what is None:
+        return None
+    inside = f" inside {compression}-compressed input" if compression else ""
+    return f"this looks like {what}{inside}, not NDJSON or JSON"
+
+
+def _not_json_text(head: bytes) -> Optional[str]:
+    """A guess from text: binary data, XML/HTML, a CSV header."""
+    if b"\x00" in head[:4096]:
+        return "binary data"
+    text = head.removeprefix(BOM).lstrip(_WHITESPACE)
+    first = text[:1]
+    if not first or first in b"{[" or (first[0] in _JSON_STARTS and _is_json(_first_line(text))):
+        return None
+    if first == b"<":
+        return "XML or HTML"
+    line = _first_line(text)
+    if any(sep in line for sep in (b",", b"\t", b";")) and not _is_json(line):
+        return "a CSV file"
+    return None
+
+
+def _first_line(text: bytes) -> bytes:
+    return text.split(b"\n", 1)[0].rstrip(b"\r")
+
+
+def _is_json(line: bytes) -> bool:
+    try:
+        json.loads(line)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _guess(head: bytes, complete: bool, default: str) -> Tuple[str, bool]:
+    """The kind a guessed input is read as, and whether it is one JSON document spread over
+    lines. ``complete``: ``head`` is the whole input."""
+    text = head.removeprefix(BOM).lstrip(_WHITESPACE)
+    if not text:
+        return default, False
+    if text[:1] == b"[":
+        return "json", False
+    if text[:1] == b"{":
+        return "ndjson", _spread_over_lines(text, complete)
+    if text[0] in _JSON_STARTS:
+        return "ndjson", False
+    return default, False
+
+
+def _spread_over_lines(text: bytes, complete: bool) -> bool:
+    """Whether the object that ``text`` starts with goes on past its first line: that line
+    is not JSON and ends where a value cannot (``{``, ``[``, ``,`` or ``:``)."""
+    cut = text.find(b"\n")
+    if cut < 0:
+        return False  # one line (or longer than the head): NDJSON reads it as it is
+    line = text[:cut].rstrip(b" \t\r")
+    if not line or line[-1:] not in (b"{", b"[", b",", b":"):
+        return False
+    return not _is_json(line) and (complete or len(text) > cut + 1)
+
+
+def _read_head(read: Callable[[int], Any]) -> bytes:
+    return _as_bytes(read(READ_AHEAD_BYTES))
+
+
+def _read_all(read: Callable[[int], Any], head: bytes, limit: Optional[int], what: str) -> bytes:
+    """``head`` and the rest of a stream, at most ``limit`` bytes (decompressed data)."""
+    parts = [head]
+    total = len(head)
+    while True:
+        if limit is not None and total > limit:
+            raise InputError(
+                f"the decompressed {what} is longer than `max_record_bytes` ({limit} bytes);"
+                " a JSON array is held in memory whole: raise the limit, or use NDJSON"
+            )
+        block = _as_bytes(read(1 << 20))
+        if not block:
+            return b"".join(parts)
+        total += len(block)
+        parts.append(block)
+
+
+def open_input(
+    source: Any,
+    kind: Optional[str],
+    *,
+    max_bytes: int,
+    str_is_text: bool = True,
+    default: str = "ndjson",
+) -> Opened:
+    """Opens ``source`` (bytes-like, str, a path or a binary reader) for the engine.
+
+    ``kind`` is ``"json"`` or ``"ndjson"`` to force a reading, ``None`` to guess it.
+    ``str_is_text``: a str is the text itself (else it is a path unless
+    :func:`looks_like_text`). ``default``: the kind of a guessed input whose text does not
+    decide. ``max_bytes`` limits a decompressed JSON array held in memory.
+    """
+    if isinstance(source, str) and (str_is_text or looks_like_text(source)):
+        try:
+            source = source.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InputError(f"the JSON text is not valid Unicode: {exc.reason}") from None
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        compression = _compression(data[:4])
+        if compression is not None:
+            return _open_stream(
+                io.BytesIO(data), kind, max_bytes, default, [], compression=None, layers=0
+            )
+        return _open_bytes(data, kind, default)
+    if isinstance(source, (str, os.PathLike)):
+        return _open_path(source, kind, max_bytes, default)
+    read = getattr(source, "read", None)
+    if read is None:
+        raise TypeError(
+            f"`source` must be NDJSON bytes, a path or a binary file object, got {type(source).__name__}"
+        )
+    return _open_stream(source, kind, max_bytes, default, [], compression=None, layers=0)
+
+
+def _open_bytes(data: bytes, kind: Optional[str], default: str) -> Opened:
+    # A forced kind only needs the magic bytes (no copy of a large head on the hot path).
+    head = data[: READ_AHEAD_BYTES if kind is None else 32]
+    message = _not_json(head, kind is None, None)
+    if message is not None:
+        raise InputError(message)
+    document = False
+    if kind is None:
+        kind, document = _guess(head, len(data) <= READ_AHEAD_BYTES, default)
+    if document:
+        return Opened("ndjson", data.translate(_ONE_LINE), size=len(data), document=True)
+    return Opened(kind, data, size=len(data))
+
+
+def _open_path(source: Any, kind: Optional[str], max_bytes: int, default: str) -> Opened:
+    path = os.fspath(source)
+    if not isinstance(path, str):
+        path = os.fsdecode(path)
+    name = short(path)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InputError(f"no such NDJSON file: {name!r}") from None
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or _one_line(exc)
+        raise InputError(f"cannot open NDJSON file {name!r}: {reason}") from None
+    if stat.S_ISDIR(mode):
+        raise InputError(f"cannot read NDJSON file {name!r}: it is a directory")
+    try:
+        f = open(path, "rb")
+    except OSError as exc:
+        raise InputError(f"cannot open NDJSON file {name!r}: {exc.strerror or exc}") from None
+    try:
+        if not stat.S_ISREG(mode):
+            # A FIFO or a character device: read once, as a stream.
+            return _open_stream(f, kind, max_bytes, "ndjson", [f], compression=None, layers=0)
+        size = os.fstat(f.fileno()).st_size
+        head = f.read(READ_AHEAD_BYTES)
+        compression = _compression(head)
+        if compression is not None:
+            f.seek(0)
+            return _open_stream(f, kind, max_bytes, default, [f], compression=None, layers=0)
+        message = _not_json(head, kind is None, None)
+        if message is not None:
+            raise InputError(message)
+        document = False
+        if kind is None:
+            kind, document = _guess(head, len(head) >= size, default)
+        if document:
+            f.seek(0)
+            reader = _OneLine(f)
+            return Opened("ndjson", reader, reader.read(READ_AHEAD_BYTES), size, None, True, [f])
+        if kind == "json":
+            data = head + f.read()
+            f.close()
+            return Opened("json", data, size=size)
+        f.close()
+        # A regular file is read by the engine itself.
+        return Opened("ndjson", path, size=size)
+    except BaseException:
+        f.close()
+        raise
+
+
+def _open_stream(
+    raw: Any,
+    kind: Optional[str],
+    max_bytes: int,
+    default: str,
+    opened: List[IO[bytes]],
+    *,
+    compression: Optional[str],
+    layers: int,
+) -> Opened:
+    try:
+        head = _read_head(raw.read)
+        magic = _compression(head)
+        if magic is not None:
+            if layers >= _MAX_LAYERS:
+                raise InputError(f"more than {_MAX_LAYERS} layers of compression")
+            inner = _decompressor(magic, _PrefixedReader(head, raw))
+            return _open_stream(
+                inner, kind, max_bytes, default, opened, compression=magic, layers=layers + 1
+            )
+        message = _not_json(head, kind is None, compression)
+        if message is not None:
+            raise InputError(message)
+        document = False
+        if kind is None:
+            kind, document = _guess(head, len(head) < READ_AHEAD_BYTES, default)
+        if document:
+            return Opened(
+                "ndjson", _OneLine(raw), head.translate(_ONE_LINE), None, compression, True, opened
+            )
+        if kind == "json":
+            what = "JSON array" if compression else None
+            limit = max_bytes if compression else None
+            data = _read_all(raw.read, head, limit, what or "JSON array")
+            for f in opened:
+                f.close()
+            return Opened("json", data, size=len(data), compression=compression)
+        return Opened("ndjson", raw, head, None, compression, False, opened)
+    except BaseException:
+        for f in opened:
+            f.close()
+        raise

@@ -1,0 +1,269 @@
+"""Inputs as they come (issue 11): compressed input, byte order marks, one JSON document,
+files that are not JSON, and NDJSON text given as a str. `satya_adapt/_inputs.py` decides."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from satya_adapt import InputError, Validator
+
+SCHEMA = {
+    "type": "object",
+    "properties": {"name": {"type": "string"}, "age": {"type": "integer", "maximum": 150}},
+    "required": ["name"],
+}
+RECORDS = [{"name": "Ada", "age": 36}, {"name": "Bo", "age": 200}, {"age": 3}]
+NDJSON = b"".join(json.dumps(r).encode() + b"\n" for r in RECORDS)
+ARRAY = json.dumps(RECORDS, indent=2).encode()
+EXPECTED_VALID = [True, False, False]
+EXPECTED_ERRORS = [
+    (1, "/age", "maximum", "Must be <= 150, got 200"),
+    (2, "", "required", "Missing required property `name`"),
+]
+CONFIG: dict[str, Any] = {"batch_size": 2, "micro_batch_size": 1, "threads": 1}
+
+
+def zstd(data: bytes) -> bytes:
+    zstandard = pytest.importorskip("zstandard")
+    out: bytes = zstandard.ZstdCompressor().compress(data)
+    return out
+
+
+def errors_of(result: Any) -> list[tuple[int, str, str, str]]:
+    return [(e.index, e.path, e.keyword, e.message) for e in result.errors]
+
+
+def merged(results: Any) -> tuple[list[bool], list[tuple[int, str, str, str]]]:
+    valid: list[bool] = []
+    errors: list[tuple[int, str, str, str]] = []
+    for r in results:
+        valid += r.valid
+        errors += errors_of(r)
+    return valid, errors
+
+
+@pytest.fixture(scope="module")
+def v() -> Validator:
+    return Validator(SCHEMA, adapt=False)
+
+
+# -- compressed input -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("compress", [gzip.compress, zstd], ids=["gzip", "zstd"])
+def test_compressed_ndjson_is_read_by_its_content(
+    v: Validator, compress: Any, tmp_path: Path
+) -> None:
+    """Before: a gzip-compressed NDJSON file was one `json` error per line
+    ("unexpected byte 0x1f")."""
+    packed = compress(NDJSON)
+    path = tmp_path / "records.bin"  # the name says nothing: the content decides
+    path.write_bytes(packed)
+    results = [
+        v.validate_ndjson(packed, **CONFIG),
+        v.validate_ndjson(path, **CONFIG),
+        v.validate_ndjson(str(path), **CONFIG),
+        v.validate_ndjson(io.BytesIO(packed), **CONFIG),
+        v.validate(packed, **CONFIG),
+        v.validate(path, **CONFIG),
+    ]
+    for r in results:
+        assert (r.valid, errors_of(r)) == (EXPECTED_VALID, EXPECTED_ERRORS)
+    assert merged(v.iter_validate(path, **CONFIG)) == (EXPECTED_VALID, EXPECTED_ERRORS)
+    assert merged(v.iter_validate(io.BytesIO(packed), input_kind="ndjson", **CONFIG)) == (
+        EXPECTED_VALID,
+        EXPECTED_ERRORS,
+    )
+
+
+@pytest.mark.parametrize("compress", [gzip.compress, zstd], ids=["gzip", "zstd"])
+def test_compressed_json_array(v: Validator, compress: Any, tmp_path: Path) -> None:
+    packed = compress(b"\xef\xbb\xbf" + ARRAY)  # a byte order mark inside too
+    (tmp_path / "a.json.gz").write_bytes(packed)
+    for r in (
+        v.validate_json(packed, **CONFIG),
+        v.validate(packed, **CONFIG),
+        v.validate(tmp_path / "a.json.gz", **CONFIG),
+    ):
+        assert (r.valid, errors_of(r)) == (EXPECTED_VALID, EXPECTED_ERRORS)
+    assert v.profile(packed).n == 3
+
+
+def test_gzip_inside_gzip(v: Validator) -> None:
+    r = v.validate_ndjson(gzip.compress(gzip.compress(NDJSON)), **CONFIG)
+    assert (r.valid, errors_of(r)) == (EXPECTED_VALID, EXPECTED_ERRORS)
+
+
+def test_a_decompression_bomb_stops_at_max_record_bytes() -> None:
+    """256 MiB of one endless line, gzip-compressed to about 1 MiB: the call ends at the record
+    limit, decompressing as a stream (the process never holds the 256 MiB)."""
+    code = r"""
+import resource, zlib
+from satya_adapt import InputError, Validator
+c = zlib.compressobj(1, zlib.DEFLATED, 31)
+block = b"x" * (1 << 20)
+bomb = b"".join([c.compress(b'{"a": "')] + [c.compress(block) for _ in range(256)] + [c.flush()])
+print(len(bomb) // 1024)
+v = Validator({"type": "object"}, adapt=False)
+for call in (lambda: v.validate_ndjson(bomb, max_record_bytes=1 << 20),
+             lambda: list(v.iter_validate(bomb, max_record_bytes=1 << 20))):
+    try:
+        call()
+    except InputError as e:
+        print(e)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=300
+    ).stdout.splitlines()
+    assert int(out[0]) < 2048, f"the bomb is {out[0]} KiB compressed"
+    assert out[1:3] == ["NDJSON line 1 is longer than `max_record_bytes` (1048576 bytes)"] * 2
+    assert int(out[3]) < 200, f"peak memory {out[3]} MiB"
+
+
+def test_a_compressed_json_array_is_held_up_to_max_record_bytes() -> None:
+    v = Validator(SCHEMA, adapt=False, max_record_bytes=1000)
+    packed = gzip.compress(b"[" + b" " * 5000 + b"]")
+    with pytest.raises(InputError) as info:
+        v.validate_json(packed)
+    assert str(info.value) == (
+        "the decompressed JSON array is longer than `max_record_bytes` (1000 bytes);"
+        " a JSON array is held in memory whole: raise the limit, or use NDJSON"
+    )
+
+
+def test_corrupt_compressed_input_is_an_input_error(v: Validator) -> None:
+    with pytest.raises(InputError) as info:
+        v.validate_ndjson(gzip.compress(NDJSON)[:-12])
+    assert str(info.value) == (
+        "the gzip stream is corrupt: Compressed file ended before the end-of-stream marker"
+        " was reached"
+    )
+
+
+def test_zstd_without_the_package_says_what_to_install(
+    v: Validator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    packed = zstd(NDJSON)
+    monkeypatch.setitem(sys.modules, "zstandard", None)
+    with pytest.raises(InputError) as info:
+        v.validate_ndjson(packed)
+    assert str(info.value) == (
+        "this is zstd-compressed input: install the `zstandard` package to read it"
+        " (pip install 'satya-adapt[zstd]')"
+    )
+
+
+# -- one JSON document, a byte order mark ------------------------------------------------
+
+
+def test_a_pretty_printed_object_is_one_record(v: Validator, tmp_path: Path) -> None:
+    """Before: a pretty-printed JSON document was 4 invalid records."""
+    doc = b"\xef\xbb\xbf" + json.dumps({"name": "Ada", "age": 200}, indent=2).encode() + b"\n"
+    (tmp_path / "one.json").write_bytes(doc)
+    expected = ([False], [(0, "/age", "maximum", "Must be <= 150, got 200")])
+    for r in (
+        v.validate(doc),
+        v.validate(doc.decode("utf-8")),
+        v.validate(tmp_path / "one.json"),
+        v.validate(io.BytesIO(gzip.compress(doc))),
+    ):
+        assert (r.valid, errors_of(r)) == expected
+    assert merged(v.iter_validate(tmp_path / "one.json")) == expected
+    # Forced NDJSON still reads lines.
+    r = v.validate(tmp_path / "one.json", input_kind="ndjson")
+    assert r.valid == [False, False, False, False]
+
+
+def test_a_pretty_printed_array_is_its_records(v: Validator, tmp_path: Path) -> None:
+    (tmp_path / "many.json").write_bytes(ARRAY)
+    r = v.validate(tmp_path / "many.json", **CONFIG)
+    assert (r.valid, errors_of(r)) == (EXPECTED_VALID, EXPECTED_ERRORS)
+
+
+def test_a_broken_first_ndjson_line_is_still_one_record(v: Validator) -> None:
+    r = v.validate(b'{"name": "Ada"\n{"name": "Bo"}\n')
+    assert r.valid == [False, True]
+    assert errors_of(r)[0][:3] == (0, "", "json")
+
+
+# -- what is clearly not JSON ------------------------------------------------------------------
+
+NOT_JSON = {
+    "parquet": (b"PAR1\x15\x04\x15\x10", "this looks like a Parquet file, not NDJSON or JSON"),
+    "csv": (b"name,age\nAda,36\n", "this looks like a CSV file, not NDJSON or JSON"),
+    "png": (b"\x89PNG\r\n\x1a\n\x00\x00", "this looks like a PNG image, not NDJSON or JSON"),
+    "zip": (
+        b"PK\x03\x04\x14\x00",
+        "this looks like a ZIP archive (or an XLSX/DOCX/JAR file), not NDJSON or JSON",
+    ),
+    "elf": (b"\x7fELF\x02\x01\x01", "this looks like an ELF executable, not NDJSON or JSON"),
+    "html": (b"<!doctype html>\n<html>", "this looks like XML or HTML, not NDJSON or JSON"),
+    "binary": (b"\x01\x02\x00\x03", "this looks like binary data, not NDJSON or JSON"),
+    "utf16": (
+        '{"a": 1}'.encode("utf-16"),
+        "this looks like UTF-16 text (JSON is read as UTF-8), not NDJSON or JSON",
+    ),
+    "parquet.gz": (
+        gzip.compress(b"PAR1\x15\x04"),
+        "this looks like a Parquet file inside gzip-compressed input, not NDJSON or JSON",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NOT_JSON))
+def test_not_json_is_an_input_error(v: Validator, name: str, tmp_path: Path) -> None:
+    """Before: a Parquet file was 242 invalid records, a CSV one `json` error per line."""
+    data, message = NOT_JSON[name]
+    (tmp_path / "data").write_bytes(data)
+    for call in (
+        lambda: v.validate(data),
+        lambda: v.validate(tmp_path / "data"),
+        lambda: v.validate(io.BytesIO(data)),
+        lambda: list(v.iter_validate(tmp_path / "data")),
+        lambda: v.profile(data),
+    ):
+        with pytest.raises(InputError) as info:
+            call()
+        assert str(info.value) == message
+
+
+def test_a_forced_kind_still_refuses_binary_formats_but_reads_text(v: Validator) -> None:
+    parquet, message = NOT_JSON["parquet"]
+    for call in (lambda: v.validate_ndjson(parquet), lambda: v.validate_json(parquet)):
+        with pytest.raises(InputError) as info:
+            call()
+        assert str(info.value) == message
+    # A CSV read as NDJSON on purpose: each line is a `json` error of its record.
+    r = v.validate_ndjson(NOT_JSON["csv"][0])
+    assert [e[:3] for e in errors_of(r)] == [(0, "", "json"), (1, "", "json")]
+
+
+# -- NDJSON text given as a str ------------------------------------------------------------
+
+
+def test_validate_ndjson_takes_text(v: Validator) -> None:
+    """Before: a str was always a path, and the whole text came back in the error."""
+    r = v.validate_ndjson(NDJSON.decode(), **CONFIG)
+    assert (r.valid, errors_of(r)) == (EXPECTED_VALID, EXPECTED_ERRORS)
+    r = v.validate_ndjson('  {"name": "one line"}', **CONFIG)
+    assert r.valid == [True]
+
+
+def test_a_missing_path_is_named_shortly(v: Validator) -> None:
+    with pytest.raises(InputError) as info:
+        v.validate_ndjson("records.ndjson")
+    assert str(info.value) == "no such NDJSON file: 'records.ndjson'"
+    with pytest.raises(InputError) as info:
+        v.validate_ndjson("x/" * 5000)
+    assert str(info.value) == (
+        f"cannot open NDJSON file '{'x/' * 30}... (10000 characters)': File name too long"
+    )
