@@ -166,7 +166,8 @@ class Validator:
         """Yields one result per chunk of ``batch_size`` records, for streams.
 
         ``input_kind`` is ``"dicts"``, ``"json"`` or ``"ndjson"``. When it is omitted, bytes,
-        str, a path and a binary file object are data read by their content (compressed
+        str (text or a path, as in :meth:`validate_ndjson`), a path and a binary file object
+        are data read by their content (compressed
         input is decompressed; ``[`` first is a JSON array, one JSON document spread over
         lines is one record, other JSON text is NDJSON; empty bytes and str are a JSON array,
         an empty file NDJSON), anything else is an iterable of records. Record indexes in
@@ -243,12 +244,12 @@ class Validator:
     def _open_data(
         self, source: Any, input_kind: Optional[str], limit: Optional[int] = None
     ) -> Opened:
-        """``source`` (not records) for ``validate``/``iter_validate``/``profile``: a str is
-        text unless the kind is ``"ndjson"`` (then as in :meth:`validate_ndjson`)."""
+        """``source`` (not records) for ``validate``/``iter_validate``/``profile``. A str is
+        JSON text for the kind ``"json"``; otherwise it is text when it holds a line break,
+        starts with ``{`` or ``[`` or is only whitespace, else a path."""
         default = "json" if isinstance(source, (bytes, bytearray, memoryview, str)) else "ndjson"
-        return self._open(
-            source, input_kind, str_is_text=input_kind != "ndjson", default=default, limit=limit
-        )
+        text = input_kind == "json" or (isinstance(source, str) and not source.strip())
+        return self._open(source, input_kind, str_is_text=text, default=default, limit=limit)
 
     def _run(
         self,

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,3 +35,45 @@ def test_ci_runs_the_readme_test_command() -> None:
 def test_the_demo_is_a_console_script() -> None:
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert 'satya-adapt = "satya_adapt.cli:main"' in pyproject
+
+
+def usage_block() -> str:
+    """The README's usage block: the first ```python block after `## Use`."""
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"## Use\n\n```python\n(.*?)```", text, re.S)
+    assert block, "the README has a python block under `## Use`"
+    return block.group(1)
+
+
+def checked(code: str) -> tuple[str, int]:
+    """``code`` with each line ``EXPR  # VALUE`` (or ``# VALUE: words``), where VALUE is a
+    Python literal, followed by ``assert EXPR == VALUE``; and how many such lines."""
+    out, n = [], 0
+    for line in code.splitlines():
+        out.append(line)
+        expr, sep, comment = line.partition("  # ")
+        if not sep or expr.startswith((" ", "for ", "with ")) or "=" in expr.split("(")[0]:
+            continue
+        for candidate in (comment, comment.split(": ")[0]):
+            try:
+                value = ast.literal_eval(candidate)
+            except (ValueError, SyntaxError):
+                continue
+            out.append(f"assert ({expr.strip()}) == {value!r}, {expr.strip()!r}")
+            n += 1
+            break
+    return "\n".join(out) + "\n", n
+
+
+def test_the_usage_block_runs_as_written(tmp_path: Path) -> None:
+    """Before (issue 11): `records` was undefined and `b'[{"name": "a", ...}, ...]'` raised."""
+    code, n = checked(usage_block())
+    assert n == 8, code  # the values the comments show are asserted
+    env = {k: v for k, v in os.environ.items() if k != "SATYA_ADAPT_ARCHIVE"}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+        check=False, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "0 [True]\n1 [False]\n"
