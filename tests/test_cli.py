@@ -512,6 +512,51 @@ def test_help_has_an_example(command: list[str], tmp_path: Path) -> None:
     assert "examples:\n  satya-adapt " in proc.stdout
 
 
+def test_optimize_writes_under_the_user_data_folder(tmp_path: Path) -> None:
+    """Before (issue 11): `satya-adapt optimize` wrote `benchmarks/map_elites_archive.json`
+    into the current folder (the repository layout)."""
+    pytest.importorskip("satya_adapt.tuning.optimizer")
+    cwd, data = tmp_path / "cwd", tmp_path / "data"
+    cwd.mkdir()
+    env = {"XDG_DATA_HOME": str(data)}
+    proc = run("optimize", "--help", cwd=cwd, env=env)
+    assert proc.returncode == 0
+    text = " ".join(proc.stdout.split())
+    assert f"(default {data}/satya-adapt/optimizer_archive.json)" in text.replace("- ", "-")
+    assert "benchmarks/" not in proc.stdout
+    proc = run(
+        "optimize", "--generations", "0", "--test-size", "200", "--verbose", "0",
+        "--no-msgspec", "--input-kind", "json", cwd=cwd, env=env, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert list(cwd.iterdir()) == []
+    assert (data / "satya-adapt").is_dir()
+    from satya_adapt.cli.optimize import data_dir
+
+    if not sys.platform.startswith("linux"):
+        return
+    home = {k: v for k, v in os.environ.items() if k != "XDG_DATA_HOME"}
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(os, "environ", {**home, "HOME": str(tmp_path)})
+        assert data_dir() == tmp_path / ".local" / "share" / "satya-adapt"
+
+
+def test_a_mistyped_archive_is_a_usage_error(files: dict[str, Any]) -> None:
+    """Before (issue 11): only a warning, and the heuristic answered."""
+    d = files["dir"]
+    for args in (
+        ("validate", "good.ndjson", "--schema", "schema.json"),
+        ("archive", "explain", "--schema", "schema.json", "good.ndjson"),
+        ("demo",),
+    ):
+        message = one_error_line(run(*args, "--archive", "nope.json", cwd=d))
+        command = " ".join(args[:2]) if args[0] == "archive" else args[0]
+        assert message == (
+            f"{command}: argument --archive: no such file: 'nope.json'"
+            f" (see 'satya-adapt {command} --help')"
+        )
+
+
 def test_optimize_delegates_to_the_optimizer(tmp_path: Path) -> None:
     pytest.importorskip("satya_adapt.tuning.optimizer")
     proc = run("optimize", "--help", cwd=tmp_path)
@@ -729,6 +774,25 @@ def test_archive_explain_exact_cell(files: dict[str, Any], small_archive: Path) 
         f"final    batch_size={c['batch_size']} micro_batch_size={c['micro_batch_size']}"
         f" threads={c['threads']} (source: archive-exact)"
     )
+
+
+def test_archive_explain_keep_default_is_not_a_gain(files: dict[str, Any], tmp_path: Path) -> None:
+    """Before (issue 11): a keep-default cell read "elite keep_default, speedup 1.43 [...]",
+    a gain it is not: its best candidate was not kept."""
+    d = files["dir"]
+    cell = cell_for(W.PROFILES["mixed10"], "json", "keep_default", ci=(0.98, 1.88))
+    path = tmp_path / "keep.json"
+    A.write_archive(make_archive([cell]), path)
+    proc = run("archive", "explain", "--schema", "schema.json", "mixed.json", "--archive",
+               str(path), cwd=d)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    step = next(line for line in proc.stdout.splitlines() if line.startswith("  2. exact cell"))
+    assert step == (
+        f"  2. exact cell {cell.index}: keep the default configuration (7 measurements): the"
+        " best candidate was not kept, its speedup interval [0.98, 1.88] does not clear the bar"
+        " (lower bound above 1.03)  <- answers"
+    )
+    assert "speedup 1.43" not in proc.stdout
 
 
 def test_archive_explain_heuristic_and_json(files: dict[str, Any], tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import shutil
 import time
 from collections.abc import Sequence
@@ -188,10 +189,21 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{PROG}: error: {prefix}{message} (see '{self.prog} --help')\n")
 
 
+def _existing_file(text: str) -> str:
+    """An ``--archive PATH`` that exists: a mistyped path is a usage error (exit 2), not a
+    fallback to the heuristic with a warning."""
+    if not os.path.exists(text):
+        raise argparse.ArgumentTypeError(f"no such file: {text!r}")
+    if os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is a directory, not an archive file")
+    return text
+
+
 def _add_archive_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--archive",
         metavar="PATH",
+        type=_existing_file,
         default=None,
         help="archive to select configurations from (default: $SATYA_ADAPT_ARCHIVE, else the"
         " shipped archive)",

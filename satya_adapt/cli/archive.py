@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._argtypes import positive_int
+from ..config import SHIP_THRESHOLD
 from ..errors import InputError
 from ._common import (
     _FMT,
@@ -36,7 +37,7 @@ examples:
   satya-adapt archive show
   satya-adapt archive explain --schema schema.json records.ndjson
   satya-adapt archive plot -o archive.png
-  satya-adapt archive refresh archives/default.json
+  satya-adapt archive refresh my-archive.json
   satya-adapt archive merge a.json b.json -o merged.json
 """
 
@@ -49,7 +50,7 @@ configuration with its confidence interval; n: measurements), and history.
 
 examples:
   satya-adapt archive show
-  satya-adapt archive show archives/default.json --format json
+  satya-adapt archive show my-archive.json --format json
 """
 
 
@@ -70,7 +71,7 @@ batch sizes over the grid. Needs matplotlib: pip install 'satya-adapt[plot]'.
 
 examples:
   satya-adapt archive plot -o archive.png
-  satya-adapt archive plot archives/default.json -o default.png
+  satya-adapt archive plot my-archive.json -o my-archive.png
 """
 
 
@@ -83,7 +84,7 @@ default). The changes are printed and recorded in the file's history; the
 file is written atomically (an interrupted refresh leaves it untouched).
 
 examples:
-  satya-adapt archive refresh archives/default.json
+  satya-adapt archive refresh my-archive.json
   satya-adapt archive refresh my.json -o refreshed.json --records 5000 --rounds 5
 """
 
@@ -469,6 +470,13 @@ def _explain_lines(ex: dict[str, Any], selection: Any, grid: Any = None) -> list
 
     def evidence(e: dict[str, Any]) -> str:
         lo, hi = e["speedup_ci"]
+        if e["elite"] == "keep_default":
+            # The speedup stored is the best candidate's, which was not kept: not a gain.
+            return (
+                f"keep the default configuration ({e['n_measurements']} measurements): the best"
+                f" candidate was not kept, its speedup interval [{lo:.2f}, {hi:.2f}] does not"
+                f" clear the bar (lower bound above {SHIP_THRESHOLD:g})"
+            )
         return (
             f"elite {_elite_text_dict(e['elite'])}, speedup {e['speedup']:.2f} [{lo:.2f}, {hi:.2f}]"
             f" over the default from {e['n_measurements']} measurements,"
