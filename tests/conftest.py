@@ -8,6 +8,8 @@ import sys
 from collections import defaultdict
 from typing import Any
 
+import pytest
+
 # The benchmark code (peer adapters) is not part of the package: tests import it from there.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
 
@@ -17,7 +19,58 @@ _SUITE_CASE = re.compile(
 )
 
 
+#: How a test that needs the shared test data (``<repo>/../shared``: the JSON-Schema-Test-Suite)
+#: starts its skip reason when the data is absent.
+SHARED_MISSING = "shared test data not found"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: Any, call: Any) -> Any:
+    """With ``SATYA_ADAPT_REQUIRE_SHARED=1`` (``.ci/run`` sets it), a test skipped because the
+    shared test data is absent fails instead: CI always has the data, so every such test runs."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get("SATYA_ADAPT_REQUIRE_SHARED") == "1":
+        reason = _skip_reason(report)
+        if reason.startswith(SHARED_MISSING):
+            report.outcome = "failed"
+            report.longrepr = f"{reason} (SATYA_ADAPT_REQUIRE_SHARED=1: it must run)"
+
+
+def _skip_reason(report: Any) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr or "")
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    _report_shared_skips(terminalreporter)
+    _report_suite_tally(terminalreporter)
+
+
+def _report_shared_skips(terminalreporter: Any) -> None:
+    """A banner when tests that need the shared test data did not run (they skip quietly
+    otherwise, and a fresh clone would never run them)."""
+    reasons: dict[str, int] = defaultdict(int)
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = _skip_reason(report)
+        if reason.startswith(SHARED_MISSING):
+            reasons[reason] += 1
+    if not reasons:
+        return
+    total = sum(reasons.values())
+    terminalreporter.write_sep("!", f"{total} test(s) did NOT run: shared test data missing", red=True)
+    for reason, n in sorted(reasons.items()):
+        terminalreporter.write_line(f"{n:5d} x {reason}", red=True)
+    terminalreporter.write_line(
+        "Put the data beside the checkout (../shared) or point SATYA_ADAPT_SUITE at it;"
+        " .ci/run (SATYA_ADAPT_REQUIRE_SHARED=1) fails instead of skipping.",
+        red=True,
+    )
+
+
+def _report_suite_tally(terminalreporter: Any) -> None:
     """Prints how many JSON-Schema-Test-Suite cases passed of those that ran, per draft
     (required and optional cases apart), and the allowed failures (strict xfails)."""
     tally: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))

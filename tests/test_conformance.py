@@ -112,14 +112,21 @@ def _validator(draft: str, relfile: str, g: int) -> Validator:
     return Validator(_groups(draft, relfile)[g]["schema"], adapt=False, draft=DRAFTS[draft], resources=_remotes())
 
 
+#: The skip reason when the suite is absent; conftest.py reports such skips loudly (and
+#: SATYA_ADAPT_REQUIRE_SHARED=1, set by .ci/run, makes them failures).
+MISSING = f"shared test data not found: JSON-Schema-Test-Suite at {SUITE} (set SATYA_ADAPT_SUITE)"
+if not CASES:
+    CASES = [pytest.param("-", "-", 0, 0, id="suite-missing")]
+
+
 def test_suite_is_present() -> None:
     if not SUITE.is_dir():
-        pytest.skip(f"JSON-Schema-Test-Suite not found at {SUITE}")
+        pytest.skip(MISSING)
     assert len(CASES) > 8000
     assert set(KNOWN_FAILURES) <= {c.id for c in CASES}
 
 
-@pytest.mark.skipif(not SUITE.is_dir(), reason=f"JSON-Schema-Test-Suite not found at {SUITE}")
+@pytest.mark.skipif(not SUITE.is_dir(), reason=MISSING)
 @pytest.mark.parametrize(("draft", "relfile", "g", "t"), CASES)
 def test_suite_case(draft: str, relfile: str, g: int, t: int) -> None:
     group = _groups(draft, relfile)[g]

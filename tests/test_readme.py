@@ -77,3 +77,31 @@ def test_the_usage_block_runs_as_written(tmp_path: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "0 [True]\n1 [False]\n"
+
+
+def _pytest_without_suite(require: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env.update(SATYA_ADAPT_SUITE=str(tmp_path / "absent"), SATYA_ADAPT_REQUIRE_SHARED=require)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    node = "tests/test_conformance.py::test_suite_is_present"
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", node], cwd=ROOT, env=env,
+        capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+
+
+def test_missing_shared_data_is_loud_and_fails_ci(tmp_path: Path) -> None:
+    """Before (issue 11): without ../shared the conformance tests skipped silently."""
+    reason = (
+        f"shared test data not found: JSON-Schema-Test-Suite at {tmp_path / 'absent'}"
+        " (set SATYA_ADAPT_SUITE)"
+    )
+    proc = _pytest_without_suite("", tmp_path)
+    assert proc.returncode == 0, proc.stdout
+    assert " 1 test(s) did NOT run: shared test data missing " in proc.stdout
+    assert f"    1 x {reason}\n" in proc.stdout
+    proc = _pytest_without_suite("1", tmp_path)
+    assert proc.returncode == 1, proc.stdout
+    assert f"{reason} (SATYA_ADAPT_REQUIRE_SHARED=1: it must run)" in proc.stdout
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert ci.index("export SATYA_ADAPT_REQUIRE_SHARED=1") < ci.index(readme_commands()[1])
