@@ -21,6 +21,8 @@ Uses the standard library and satya_adapt only.
 from __future__ import annotations
 
 import argparse
+import csv
+import gzip
 import json
 import os
 import shlex
@@ -161,14 +163,26 @@ def example_archive(grid: A.Grid) -> A.ArchiveFile:
     )
 
 
-def make_inputs(folder: Path, env: dict[str, str]) -> None:
-    """Writes every file the template's commands read into ``folder``."""
+#: Files the template's commands name on purpose without the script making them.
+MISSING_ON_PURPOSE = frozenset({"missing.ndjson", "mistyped.json"})
+
+
+def make_inputs(folder: Path, env: dict[str, str], optimize: bool = True) -> None:
+    """Writes every file the template's commands read into ``folder`` (``tuned.json`` by a
+    short optimizer run, unless ``optimize`` is false)."""
     users = W.make_workload("mixed10", 20_000, seed=0)
     _write_json(folder / "user.schema.json", users.schema)
     (folder / "users.ndjson").write_bytes(users.ndjson_bytes())
     (folder / "users.json").write_bytes(users.json_bytes())
     (folder / "head.ndjson").write_bytes(b"".join(users.ndjson_bytes().splitlines(True)[:1000]))
+    (folder / "users.ndjson.gz").write_bytes(gzip.compress(users.ndjson_bytes(), mtime=0))
+    _write_json(folder / "one.json", users.records[0])
     (folder / "truncated.json").write_bytes(users.json_bytes()[:100_000])
+    with open(folder / "users.csv", "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(users.records[0]), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(users.records[:5])
+    (folder / "users.parquet").write_bytes(b"PAR1" + bytes(64) + b"PAR1")
     _write_json(
         folder / "bad.schema.json",
         {"type": "object", "properties": {"id": {"type": "int"}}},
@@ -213,7 +227,8 @@ def make_inputs(folder: Path, env: dict[str, str]) -> None:
     )
     A.write_archive(empty, folder / "empty.json")
     (folder / "broken.json").write_text("{not json\n", encoding="utf-8")
-    run([sys.executable, "-m", "satya_adapt", "optimize", *OPTIMIZE_ARGS], folder, env, check=True)
+    if optimize:
+        run([sys.executable, "-m", "satya_adapt", "optimize", *OPTIMIZE_ARGS], folder, env, check=True)
 
 
 # -- running ------------------------------------------------------------------------------------

@@ -113,3 +113,29 @@ def test_the_script_runs_every_documented_command(tmp_path: Path) -> None:
         if kind == "console":
             assert lines[0].startswith("$ satya-adapt ")
             assert not any("Traceback" in line for line in lines)
+
+
+#: Options whose value a command writes (not an input file).
+_OUTPUTS = {"-o", "--output", "--results"}
+_INPUT_SUFFIXES = (".json", ".ndjson", ".gz", ".csv", ".parquet")
+
+
+def test_every_file_a_transcript_reads_is_made_by_the_script(tmp_path: Path) -> None:
+    """Before (issue 11): docs/cli.md ran on files nobody has. Every file a command line of the
+    template reads is made by the script in its temporary folder (or named missing on purpose)."""
+    import shlex
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    M.make_inputs(tmp_path, env, optimize=False)
+    made_by_optimizer = {M.OPTIMIZE_ARGS[M.OPTIMIZE_ARGS.index("--archive") + 1]}
+    read: set[str] = set()
+    for line in M.command_lines(M.TEMPLATE.read_text("utf-8")):
+        words = shlex.split(line[2:])
+        if words[1] == "optimize":
+            continue  # it writes its --archive and --results
+        for before, word in zip(words, words[1:]):
+            if before not in _OUTPUTS and word.endswith(_INPUT_SUFFIXES):
+                read.add(word)
+    assert {"users.ndjson.gz", "one.json", "users.csv", "users.parquet"} <= read
+    missing = {name for name in read if not (tmp_path / name).is_file()}
+    assert missing == M.MISSING_ON_PURPOSE | made_by_optimizer

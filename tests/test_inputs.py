@@ -267,3 +267,17 @@ def test_a_missing_path_is_named_shortly(v: Validator) -> None:
     assert str(info.value) == (
         f"cannot open NDJSON file '{'x/' * 30}... (10000 characters)': File name too long"
     )
+
+
+def test_bench_inputs_quick() -> None:
+    """The compressed-input benchmark runs (and checks every form reads the same records)."""
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "bench_inputs.py"), "--quick", "--json"],
+        check=False, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert (doc["records"], doc["rounds"]) == (2000, 3)
+    assert set(doc["forms"]) >= {"plain", "gzip"}
+    assert doc["forms"]["plain"]["ratio_to_plain"] == 1.0
