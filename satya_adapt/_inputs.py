@@ -71,6 +71,8 @@ _SIGNATURES: Tuple[Tuple[bytes, str], ...] = (
 _SIGNATURE_FIRST = frozenset(magic[0] for magic, _ in _SIGNATURES)
 _GZIP = b"\x1f\x8b"
 _ZSTD = b"\x28\xb5\x2f\xfd"
+#: First bytes that may start compressed input or a format that is not JSON.
+_SPECIAL = _SIGNATURE_FIRST | {_GZIP[0], _ZSTD[0]}
 #: The first byte of a JSON text that is not an object or an array.
 _JSON_STARTS = frozenset(b'"-0123456789tfn')
 
@@ -94,6 +96,8 @@ class Opened:
     already read from a reader, which the engine reads first), ``size`` (in bytes, when
     known), ``compression`` (``"gzip"``, ``"zstd"`` or ``None``) and ``document`` (one JSON
     document spread over lines, read as one record). :meth:`close` closes what was opened."""
+
+    __slots__ = ("kind", "source", "prefix", "size", "compression", "document", "_opened")
 
     def __init__(
         self,
@@ -320,6 +324,9 @@ def open_input(
     :func:`looks_like_text`). ``default``: the kind of a guessed input whose text does not
     decide. ``max_bytes`` limits a decompressed JSON array held in memory.
     """
+    if kind is not None and type(source) is bytes and (not source or source[0] not in _SPECIAL):
+        # The hot path (validate_json/validate_ndjson on bytes): no magic bytes can match.
+        return Opened(kind, source, size=len(source))
     if isinstance(source, str) and (str_is_text or looks_like_text(source)):
         try:
             source = source.encode("utf-8")
