@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import sys
 from collections import defaultdict
 from typing import Any
@@ -17,6 +18,15 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 _SUITE_CASE = re.compile(
     r"test_conformance\.py::test_suite_case\[(?P<draft>[^/\]]+)/(?P<file>[^#\]]+)#\d+\.\d+\]$"
 )
+
+
+def pytest_configure(config: Any) -> None:
+    """A test run started where SIGINT is ignored (a background job of a non-interactive shell,
+    nohup) passes the ignored disposition on to every subprocess, so the tests that interrupt a
+    call with SIGINT would wait for it forever. Python's own handler here means the default
+    disposition in subprocesses."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 #: How a test that needs the shared test data (``<repo>/../shared``: the JSON-Schema-Test-Suite)
