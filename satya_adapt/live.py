@@ -8,7 +8,7 @@ learns where the archive cannot answer. One :class:`Live` belongs to one
 **Cells.** Calls are grouped by the selector's cache key: the quantized profile, with ``n``
 bucketed by powers of two. Only calls of at least :data:`MIN_RECORDS` records take part (a
 shorter call runs the selector's answer untouched: its timing says little and its cost is
-small). At most :data:`MAX_CELLS` cells are kept (the least recently used one goes), each with
+small). At most :data:`MAX_CELLS` cells are kept (the oldest one goes), each with
 at most :data:`WINDOW` throughputs per configuration: memory is bounded.
 
 **Live verification.** Each cell runs its *incumbent* (at first the selector's answer) and,
@@ -68,7 +68,7 @@ import math
 import os
 import threading
 import warnings
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, Optional
 
@@ -175,13 +175,15 @@ def ratio_interval(a: Sequence[float], b: Sequence[float]) -> tuple[float, float
 class _Arm:
     """A configuration (unclamped) and its recent throughputs."""
 
-    __slots__ = ("config", "rates", "kind", "trials")
+    __slots__ = ("config", "rates", "kind", "trials", "same_n", "same")
 
     def __init__(self, config: BatchConfig, kind: str = "") -> None:
         self.config = config
         self.rates: deque[float] = deque(maxlen=WINDOW)
         self.kind = kind  # for candidates: what made them (heuristic, elite, threads, sizes)
         self.trials = 0
+        self.same_n = -1  # the n that ``same`` was computed for
+        self.same = False  # runs the engine as the default configuration on same_n records
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -232,6 +234,10 @@ class Cell:
         self.other_seconds = 0.0  # their engine time
         self.last: Optional[tuple[float, float, float]] = None  # incumbent/baseline ratio
         self.changed = False  # the incumbent changed by online refinement (cache it)
+        self._base_median: Optional[float] = None
+        self._since_check = 0  # incumbent throughputs since the interval was last computed
+        #: The last answer of :meth:`Live.choose` for this cell: (arm, n, source, config).
+        self.answer: Optional[tuple[_Arm, int, str, BatchConfig]] = None
 
     # -- choosing ---------------------------------------------------------------------------
 
@@ -246,12 +252,13 @@ class Cell:
         if self.retry is not None and self.calls >= self.retry_at and self._affords_retry(n):
             self.incumbent, self.incumbent_source = self.retry, self.retry_source
             self.incumbent.rates.clear()
+            self.last = None
             self.retry = None
             self.next_probe = self.calls + 1
             self.probe_every = FIRST_PROBE_EVERY
-        if self.incumbent is base or self._same(self.incumbent.config, base.config, n):
+        if self._as_base(self.incumbent, n):
             # The incumbent is the baseline: its calls are baseline evidence; refine if allowed.
-            if len(base.rates) >= MIN_SAMPLES:
+            if self.candidates and len(base.rates) >= MIN_SAMPLES:
                 trial = self._trial(n)
                 if trial is not None:
                     return trial, "online-trial"
@@ -261,7 +268,7 @@ class Cell:
             if ni > nb:
                 return self._probe()
             return self.incumbent, self.incumbent_source
-        if ni >= MIN_SAMPLES:
+        if ni >= MIN_SAMPLES and self.candidates:
             trial = self._trial(n)
             if trial is not None:
                 return trial, "online-trial"
@@ -272,7 +279,7 @@ class Cell:
     def _affords_retry(self, n: int) -> bool:
         """A reverted incumbent is tried again only when the slack covers one call of it at
         80% of the throughput ratio it had when it was reverted."""
-        call = n / median_interval(self.baseline.rates)[0]
+        call = n / self._base_rate()
         return self.slack >= call * (1.0 / max(1e-3, 0.8 * self.retry_ratio) - 1.0)
 
     def _probe(self) -> tuple[_Arm, str]:
@@ -283,8 +290,7 @@ class Cell:
     def _trial(self, n: int) -> Optional[_Arm]:
         if not self.candidates:
             return None
-        base_rate = median_interval(self.baseline.rates)[0]
-        call = n / base_rate
+        call = n / self._base_rate()
         best: Optional[_Arm] = None
         best_cost = math.inf
         for arm in self.candidates:
@@ -299,27 +305,41 @@ class Cell:
 
     def _worst(self, arm: _Arm) -> float:
         if arm.rates:
-            base = median_interval(self.baseline.rates)[0]
-            return max(1e-3, 0.8 * min(arm.rates) / base)
+            return max(1e-3, 0.8 * min(arm.rates) / self._base_rate())
         if arm.config.threads != self.incumbent.config.threads:
             return WORST_RATIO_THREADS
         return WORST_RATIO_SIZES
 
-    def _same(self, a: BatchConfig, b: BatchConfig, n: int) -> bool:
-        return effective(a, n, self.cores) == effective(b, n, self.cores)
+    def _as_base(self, arm: _Arm, n: int) -> bool:
+        """Whether ``arm`` runs the engine as the baseline on ``n`` records (memoized per arm)."""
+        if arm.same_n != n:
+            arm.same_n = n
+            arm.same = arm is self.baseline or effective(arm.config, n, self.cores) == effective(
+                DEFAULT_CONFIGURATION, n, self.cores
+            )
+        return arm.same
+
+    def _base_rate(self) -> float:
+        """The baseline's median throughput (memoized until its next throughput)."""
+        rate = self._base_median
+        if rate is None:
+            rate = self._base_median = median_interval(self.baseline.rates)[0]
+        return rate
 
     # -- recording --------------------------------------------------------------------------
 
     def record(self, arm: _Arm, n: int, seconds: float) -> None:
         """Adds the timing of a call of ``n`` records run with ``arm``; decides."""
-        if n <= 0 or not seconds > 0.0 or not math.isfinite(seconds):
+        if n <= 0 or not 0.0 < seconds < math.inf:
             return
         rate = n / seconds
         base = self.baseline
-        as_base = arm is base or self._same(arm.config, base.config, n)
+        as_base = self._as_base(arm, n)
         arm.rates.append(rate)
-        if as_base and arm is not base:
-            base.rates.append(rate)  # the same engine run as the baseline's
+        if as_base:
+            self._base_median = None
+            if arm is not base:
+                base.rates.append(rate)  # the same engine run as the baseline's
         if not base.rates:
             return
         self.records += n
@@ -327,34 +347,44 @@ class Cell:
             self.other_records += n
             self.other_seconds += seconds
         # Re-estimated from every baseline throughput at hand, not accumulated call by call.
-        base_rate = median_interval(base.rates)[0]
+        base_rate = self._base_rate()
         saved = self.other_records / base_rate - self.other_seconds
         self.slack = self.alpha * self.records / base_rate + saved
         if arm is self.incumbent or arm is base:
-            self._verify(n)
+            self._verify(n, arm is base)
         elif len(arm.rates) >= MIN_SAMPLES or self.slack < 0.0:
             self._settle(arm)
 
-    def _verify(self, n: int) -> None:
+    def _verify(self, n: int, probed: bool) -> None:
         inc, base = self.incumbent, self.baseline
-        if inc is base or self._same(inc.config, base.config, n):
+        if self._as_base(inc, n):
             return
         ni, nb = len(inc.rates), len(base.rates)
         if ni == 0 or nb == 0:
             return
-        ratio, low, high = self.last = ratio_interval(inc.rates, base.rates)
+        # The interval is recomputed after a probe, while evidence is short, and every 4th
+        # incumbent call; the promise below is checked at every call with the latest ratio.
+        self._since_check += 1
+        fresh = probed or ni <= MIN_SAMPLES or self._since_check >= 4 or self.last is None
+        if fresh:
+            self._since_check = 0
+            self.last = ratio_interval(inc.rates, base.rates)
+        assert self.last is not None
+        ratio, low, high = self.last
         if ratio < 1.0:
             # The promise: the slack must cover the next call of the incumbent at its ratio.
-            call = n / median_interval(base.rates)[0]
+            call = n / self._base_rate()
             if self.slack < call * (1.0 / ratio - 1.0):
                 self._revert()
                 return
-        if ni < MIN_SAMPLES or nb < MIN_SAMPLES:
+        if not fresh or ni < MIN_SAMPLES or nb < MIN_SAMPLES:
             return
         if high < 1.0:
             self._revert()
-        elif low > 1.0 and self.calls >= self.next_probe - 1:
-            self.probe_every = min(self.probe_every * 2, MAX_PROBE_EVERY)
+        elif low > 1.0 and probed:
+            # Ahead beyond noise: the next probe comes twice as late.
+            old, self.probe_every = self.probe_every, min(self.probe_every * 2, MAX_PROBE_EVERY)
+            self.next_probe += self.probe_every - old
 
     def _revert(self) -> None:
         self.reverts += 1
@@ -611,28 +641,36 @@ class Live:
         self._selector = selector
         self._cores = cores or _hardware.usable_cores()
         self._lock = threading.Lock()
-        self._cells: OrderedDict[tuple[Any, ...], Cell] = OrderedDict()
+        self._cells: dict[tuple[Any, ...], Cell] = {}
         self._pending: dict[int, tuple[Cell, _Arm, tuple[Any, ...]]] = {}
         self._cache_arg = cache
         self._hw: Optional[str] = None
+        self._keys: dict[Any, tuple[Any, ...]] = {}
 
     def choose(self, profile: Sequence[Any], selected: BatchConfig) -> BatchConfig:
         """The configuration of a call of ``profile`` whose selector answer is ``selected``
         (both clamped to the call); remembers it for :meth:`record` in this thread."""
         n = profile[5]
-        key = self._key(profile)
+        key = self._keys.get(profile)
+        if key is None:
+            if len(self._keys) >= 4096:
+                self._keys.clear()
+            key = self._keys[profile] = self._key(profile)
         with self._lock:
             cell = self._cells.get(key)
             if cell is None:
                 cell = self._new_cell(key, profile, selected, n)
-            else:
-                self._cells.move_to_end(key)
             arm, source = cell.choose(n)
             if len(self._pending) > 1024:
                 self._pending.clear()
             self._pending[threading.get_ident()] = (cell, arm, key)
+            last = cell.answer
+            if last is not None and last[0] is arm and last[1] == n and last[2] == source:
+                return last[3]
         c = clamp(arm.config, n, self._cores)
-        return BatchConfig(c.batch_size, c.micro_batch_size, c.threads, source)
+        answer = BatchConfig(c.batch_size, c.micro_batch_size, c.threads, source)
+        cell.answer = (arm, n, source, answer)
+        return answer
 
     def record(self, n: int, seconds: float) -> None:
         """The timing of this thread's call chosen by :meth:`choose`."""
@@ -696,7 +734,7 @@ class Live:
         cell = Cell(selected, cands, alpha=self.alpha, cores=self._cores, cached=cached)
         self._cells[key] = cell
         if len(self._cells) > MAX_CELLS:
-            self._cells.popitem(last=False)
+            del self._cells[next(iter(self._cells))]  # the oldest cell goes
         return cell
 
     def _elites(self, rep: Sequence[Any]) -> list[BatchConfig]:
