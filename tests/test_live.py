@@ -387,3 +387,59 @@ def test_json_and_ndjson_calls_take_part() -> None:
     assert all(r.valid == j[0].valid for r in j + k)
     assert v._live is not None and len(v._live._cells) == 2
     assert DEFAULT_CONFIGURATION.source == "default"
+
+
+# -- satya-adapt archive merge CACHE --into ARCHIVE ------------------------------------------------
+
+
+def run_cli(*args: str, cwd: Path) -> Any:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "SATYA_ADAPT_ARCHIVE"}
+    return subprocess.run([sys.executable, "-m", "satya_adapt", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_archive_merge_folds_a_cache_into_an_archive(tmp_path: Path) -> None:
+    cache = tmp_path / "online.json"
+    L._CACHE.path = None
+    learn(L.Live(FakeSelector(), cache=cache, cores=2))
+    empty = A.ArchiveFile(
+        format=A.FORMAT, format_version=A.FORMAT_VERSION,
+        provenance=A.provenance_here(tool="tests", command=None, seed=None, generations=0),
+        grid=KIND_SIZE_GRID, cells=[],
+    )
+    A.write_archive(empty, tmp_path / "arch.json")
+    proc = run_cli("archive", "merge", "online.json", "--into", "arch.json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == (
+        "Folded online cache online.json: 1 cells added, 0 changed (higher lower bound of the"
+        " throughput ratio over the default)."
+    )
+    assert lines[-1] == "wrote arch.json"
+    merged = A.load_archive(tmp_path / "arch.json")
+    [c] = merged.cells
+    assert c.elite == A.Elite(batch_size=8192, micro_batch_size=2048, threads=2)
+    assert (c.speedup, c.speedup_ci_low, c.speedup_ci_high) == (1.5, 1.5, 1.5)
+    assert c.profile.input_kind == "dicts"
+    last = merged.history[-1]
+    assert (last.action, last.cells_added, last.cells_changed) == ("merge", 1, 0)
+    assert last.command == "satya-adapt archive merge online.json --into arch.json"
+    # Folding again changes nothing (the evidence is not better than the cell's).
+    again = run_cli("archive", "merge", "online.json", "--into", "arch.json", "-o", "b.json",
+                    cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[0].startswith("Folded online cache online.json: 0 cells added")
+    # A cache with B, or --into with two archives: one-line usage errors.
+    bad = run_cli("archive", "merge", "online.json", "arch.json", cwd=tmp_path)
+    assert bad.returncode == 2
+    assert bad.stderr == (
+        "satya-adapt: error: a cache is folded into one archive: name it with `--into ARCHIVE`\n"
+    )
+    bad = run_cli("archive", "merge", "arch.json", "--into", "b.json", cwd=tmp_path)
+    assert bad.stderr == (
+        "satya-adapt: error: `--into` applies to an online cache, and A is an archive\n"
+    )
