@@ -443,3 +443,41 @@ def test_archive_merge_folds_a_cache_into_an_archive(tmp_path: Path) -> None:
     assert bad.stderr == (
         "satya-adapt: error: `--into` applies to an online cache, and A is an archive\n"
     )
+
+
+# -- the benchmark ---------------------------------------------------------------------------------
+
+
+def test_eval_live_quick_runs(tmp_path: Path) -> None:
+    """benchmarks/eval_live.py --quick runs and writes its tables (structure only, no timing)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    out_json, out_md = tmp_path / "live.json", tmp_path / "live.md"
+    proc = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "eval_live.py"), "--quick", "--profiles", "1",
+         "--busy-calls", "3", "--unknown-calls", "2", "--rounds", "2", "--warmup", "2",
+         "--json", str(out_json), "--markdown", str(out_md)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = json.loads(out_json.read_text())
+    assert [(r["profile"], r["input_kind"]) for r in doc["held_out"]] == [("heavy-regex", "dicts")]
+    row = doc["held_out"][0]
+    assert set(row["items_per_s"]) == {"adaptive", "default", "default (A/A)", "oracle"}
+    assert row["rounds"] == 2 and row["warmup_calls"] == 2
+    assert doc["busy_core"]["calls"] == 3 and doc["busy_core"]["elite"] == [8192, 1024, 2]
+    assert [(u["input_kind"], u["archive"]) for u in doc["unknown_hardware"]] == [
+        ("dicts", "other hardware class"), ("dicts", "no archive"),
+        ("ndjson", "other hardware class"), ("ndjson", "no archive"),
+    ]
+    assert len(doc["summary"]["targets"]) == 7
+    assert set(doc["overhead"]) == {
+        "call_1000_seconds", "bookkeeping_seconds", "bookkeeping_share_of_1000_record_call",
+        "online_vs_offline_1000",
+    }
+    table = out_md.read_text()
+    for heading in ("## Held-out profiles", "## Busy core", "## Unknown hardware", "## Overhead",
+                    "## Targets"):
+        assert heading in table
