@@ -30,8 +30,9 @@ calls), with its old throughputs forgotten, and only once the slack covers one c
 80% of the throughput ratio it had.
 
 **Slack** is the promise in seconds: ``alpha`` times the baseline-equivalent time of every
-call so far (``records / baseline throughput``, the median baseline throughput at hand), plus
-the time the cell's non-baseline calls saved against the baseline (negative when they lost). Over a run of calls the cumulative
+call so far (``records / baseline throughput``), plus the time the cell's non-baseline calls
+saved against the baseline (negative when they lost). The baseline throughput taken is the
+upper end of its median's interval: on a noisy machine, noise is never counted as time saved. Over a run of calls the cumulative
 throughput stays at least ``(1 - alpha)`` times the baseline's as long as slack stays
 non-negative; every decision that risks time is taken only while the slack covers its
 worst case.
@@ -235,6 +236,7 @@ class Cell:
         self.last: Optional[tuple[float, float, float]] = None  # incumbent/baseline ratio
         self.changed = False  # the incumbent changed by online refinement (cache it)
         self._base_median: Optional[float] = None
+        self._base_stats = (1.0, 1.0, 1.0)
         self._since_check = 0  # incumbent throughputs since the interval was last computed
         #: The last answer of :meth:`Live.choose` for this cell: (arm, n, source, config).
         self.answer: Optional[tuple[_Arm, int, str, BatchConfig]] = None
@@ -321,10 +323,15 @@ class Cell:
 
     def _base_rate(self) -> float:
         """The baseline's median throughput (memoized until its next throughput)."""
-        rate = self._base_median
-        if rate is None:
-            rate = self._base_median = median_interval(self.baseline.rates)[0]
-        return rate
+        if self._base_median is None:
+            self._base_stats = median_interval(self.baseline.rates)
+            self._base_median = self._base_stats[0]
+        return self._base_median
+
+    def _base_high(self) -> float:
+        """The upper end of the interval of the baseline's median throughput."""
+        self._base_rate()
+        return self._base_stats[2]
 
     # -- recording --------------------------------------------------------------------------
 
@@ -346,8 +353,9 @@ class Cell:
         if not as_base:
             self.other_records += n
             self.other_seconds += seconds
-        # Re-estimated from every baseline throughput at hand, not accumulated call by call.
-        base_rate = self._base_rate()
+        # Re-estimated from every baseline throughput at hand, not accumulated call by call,
+        # with the upper end of the baseline's interval: noise never counts as time saved.
+        base_rate = self._base_high()
         saved = self.other_records / base_rate - self.other_seconds
         self.slack = self.alpha * self.records / base_rate + saved
         if arm is self.incumbent or arm is base:
