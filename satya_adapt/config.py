@@ -31,7 +31,9 @@ class BatchConfig(NamedTuple):
     """A batch configuration and the step of selection that chose it.
 
     ``source`` is one of ``"explicit"``, ``"default"`` (adaptation off), ``"archive-exact"``,
-    ``"archive-nearest"``, ``"archive-knn"``, ``"archive-keep-default"``, ``"heuristic"``.
+    ``"archive-nearest"``, ``"archive-knn"``, ``"archive-keep-default"``, ``"heuristic"``, or
+    one of live verification's (:mod:`satya_adapt.live`): ``"probe"``, ``"reverted"``,
+    ``"online-trial"``, ``"online"``.
     """
 
     batch_size: int

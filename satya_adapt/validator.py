@@ -16,6 +16,8 @@ __all__ = ["Validator"]
 
 #: How many records of a generator are read ahead to detect its profile.
 PROFILE_SAMPLE = 4
+#: Calls of fewer records run the selector's answer without live bookkeeping (``live.MIN_RECORDS``).
+_LIVE_MIN_RECORDS = 4096
 #: The longest NDJSON line (record) accepted unless ``max_record_bytes`` says otherwise.
 DEFAULT_MAX_RECORD_BYTES = 64 * 1024 * 1024
 
@@ -33,6 +35,9 @@ class Validator:
     then the shipped archive). ``max_record_bytes`` is the longest NDJSON line accepted (a longer one raises
     :class:`InputError`); a call's own ``max_record_bytes`` wins. ``draft``, ``strict`` and
     ``resources`` are passed to :meth:`Schema.from_json_schema` when ``schema`` is a document.
+    ``online`` turns live verification and online refinement on or off (:mod:`satya_adapt.live`;
+    ``None``: ``SATYA_ADAPT_ONLINE``, else on); ``alpha`` is the share of the default
+    configuration's throughput it may lose (default 0.02).
     """
 
     def __init__(
@@ -45,6 +50,8 @@ class Validator:
         draft: Optional[str] = None,
         strict: bool = False,
         resources: Optional[Mapping[str, Any]] = None,
+        online: Optional[bool] = None,
+        alpha: float = 0.02,
     ) -> None:
         if isinstance(schema, Schema):
             if draft is not None or strict or resources is not None:
@@ -60,6 +67,13 @@ class Validator:
         self.max_record_bytes = _check_max_record_bytes(max_record_bytes)
         self._selector: Any = None
         self._select: Any = None
+        from .live import online_default
+
+        self.online = online_default() if online is None else bool(online)
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0.0 <= alpha < 1.0:
+            raise ValueError(f"`alpha` must be a number in [0, 1), got {alpha!r}")
+        self.alpha = float(alpha)
+        self._live: Any = None
 
     # -- public API -------------------------------------------------------------------------
 
@@ -75,9 +89,8 @@ class Validator:
 
         A generator is consumed chunk by chunk (``batch_size`` records at a time), never whole.
         """
-        items, config = self._prepare_objects(items, batch_size, micro_batch_size, threads)
-        raw = self._core.validate_objects(items, *config[:3])
-        return _result(raw, config)
+        items, config = self._prepare_objects(items, batch_size, micro_batch_size, threads, live=True)
+        return self._timed(lambda: self._core.validate_objects(items, *config[:3]), config)
 
     def validate_json(
         self,
@@ -221,7 +234,10 @@ class Validator:
     def explain(self, source: Any, *, input_kind: Optional[str] = None) -> Any:
         """How a call on ``source`` would choose its batch configuration, step by step."""
         profile = self.profile(source, input_kind=input_kind)
-        return self._get_selector().explain(profile)
+        explained = self._get_selector().explain(profile)
+        # The live evidence of the call's cell (``None`` before any, or with ``online`` off).
+        explained["live"] = None if self._live is None else self._live.explain(profile)
+        return explained
 
     # -- reading inputs (satya_adapt._inputs decides what an input is) -----------------------
 
@@ -262,14 +278,18 @@ class Validator:
         if opened.kind == "json":
             data = opened.source
             config = self._config(
-                lambda: self._core.profile_json(data), batch_size, micro_batch_size, threads
+                lambda: self._core.profile_json(data), batch_size, micro_batch_size, threads,
+                live=True,
             )
-            return _result(self._core.validate_json(data, *config[:3]), config)
+            return self._timed(lambda: self._core.validate_json(data, *config[:3]), config)
         src, prefix = opened.source, opened.prefix
         config = self._config(
-            lambda: self._core.profile_ndjson(src, prefix), batch_size, micro_batch_size, threads
+            lambda: self._core.profile_ndjson(src, prefix), batch_size, micro_batch_size, threads,
+            live=True,
         )
-        return _result(self._core.validate_ndjson(src, prefix, *config[:3], limit), config)
+        return self._timed(
+            lambda: self._core.validate_ndjson(src, prefix, *config[:3], limit), config
+        )
 
     # -- selection ----------------------------------------------------------------------------
 
@@ -280,6 +300,26 @@ class Validator:
             self._selector = Selector.shared(self._archive)
         return self._selector
 
+    def _timed(self, engine: Any, config: BatchConfig) -> ValidationResult:
+        """Runs an engine call; with live verification, its timing is recorded for the cell."""
+        live = self._live
+        if live is None:
+            return _result(engine(), config)
+        try:
+            raw = engine()
+        except BaseException:
+            live.forget()
+            raise
+        live.record(len(raw[0]), raw[5])
+        return _result(raw, config)
+
+    def _get_live(self) -> Any:
+        if self._live is None:
+            from .live import Live
+
+            self._live = Live(self._get_selector(), alpha=self.alpha)
+        return self._live
+
     def _max_record_bytes(self, value: Optional[int]) -> int:
         return self.max_record_bytes if value is None else _check_max_record_bytes(value)
 
@@ -289,6 +329,7 @@ class Validator:
         batch_size: Optional[int],
         micro_batch_size: Optional[int],
         threads: Optional[int],
+        live: bool = False,
     ) -> BatchConfig:
         if batch_size is None and micro_batch_size is None and threads is None:
             # The hot path: one profile detection (Rust) and a cached selection.
@@ -298,7 +339,10 @@ class Validator:
             if select is None:
                 select = self._select = self._get_selector().select
             # The selector takes the raw profile tuple: building a Profile costs ~0.5 us.
-            chosen: BatchConfig = select(detect())
+            profile = detect()
+            chosen: BatchConfig = select(profile)
+            if live and self.online and (profile[5] or 0) >= _LIVE_MIN_RECORDS:
+                chosen = (self._live or self._get_live()).choose(profile, chosen)
             return chosen
         explicit = (
             None if batch_size is None else check_knob("batch_size", batch_size),
@@ -318,11 +362,13 @@ class Validator:
         batch_size: Optional[int],
         micro_batch_size: Optional[int],
         threads: Optional[int],
+        live: bool = False,
     ) -> Tuple[Iterable[Any], BatchConfig]:
         if isinstance(items, (list, tuple)):
             seq = items
             config = self._config(
-                lambda: self._core.profile_objects(seq, len(seq)), batch_size, micro_batch_size, threads
+                lambda: self._core.profile_objects(seq, len(seq)), batch_size, micro_batch_size, threads,
+                live,
             )
             return items, config
         if isinstance(items, (str, bytes, bytearray, Mapping)):

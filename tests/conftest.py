@@ -11,6 +11,13 @@ from typing import Any
 
 import pytest
 
+# The online cache of live verification (satya_adapt.live) goes to a folder of this test run,
+# never to the user's cache (subprocesses inherit it).
+if not os.environ.get("SATYA_ADAPT_CACHE_DIR"):
+    import tempfile
+
+    os.environ["SATYA_ADAPT_CACHE_DIR"] = tempfile.mkdtemp(prefix="satya-adapt-cache-")
+
 # The benchmark code (peer adapters) is not part of the package: tests import it from there.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
 

@@ -95,8 +95,16 @@ better-evidenced one is kept: the higher lower confidence bound of the
 speedup over the default, then more measurements, then A's. Written
 atomically.
 
+With an online cache (A is the file live verification writes, e.g.
+~/.cache/satya-adapt/online.json), its entries measured on the archive's
+hardware are folded into --into ARCHIVE (default: the archive in use), written
+to -o OUT or the archive itself: a learned configuration becomes a cell's
+elite when that cell is empty or its lower bound of the throughput ratio over
+the default is higher. The change is recorded in the archive's history.
+
 examples:
   satya-adapt archive merge a.json b.json -o merged.json
+  satya-adapt archive merge ~/.cache/satya-adapt/online.json --into my.json
 """
 
 
@@ -189,15 +197,61 @@ def register(sub: argparse._SubParsersAction[_Parser]) -> None:
 
     p = asub.add_parser(
         "merge",
-        help="merge two archives, keeping the better-evidenced elite per cell",
-        description="Merge archive B into archive A cell by cell.",
+        help="merge two archives, or fold an online cache into an archive",
+        description="Merge archive B into archive A cell by cell, or fold an online cache"
+        " (what live verification learned) into an archive.",
         epilog=_MERGE_EPILOG,
         formatter_class=_FMT,
     )
-    p.add_argument("a", metavar="A", help="first archive (its provenance and settings are kept)")
-    p.add_argument("b", metavar="B", help="second archive")
-    p.add_argument("-o", "--output", required=True, metavar="OUT", help="merged archive to write")
+    p.add_argument(
+        "a",
+        metavar="A",
+        help="first archive (its provenance and settings are kept), or an online cache file",
+    )
+    p.add_argument("b", metavar="B", nargs="?", help="second archive (not with a cache)")
+    p.add_argument(
+        "--into",
+        metavar="ARCHIVE",
+        default=None,
+        help="with a cache: the archive to fold it into (default: the archive in use)",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        default=None,
+        help="merged archive to write (with a cache, default: the --into archive itself)",
+    )
     p.set_defaults(func=cmd_archive_merge)
+
+
+def _fold_cache(args: argparse.Namespace) -> int:
+    from ..tuning import online_merge
+
+    if args.b is not None:
+        raise CliError("a cache is folded into one archive: name it with `--into ARCHIVE`")
+    _, into = _resolve_archive(args.into)
+    out = args.output or into
+    report = online_merge.fold_cache_file(
+        args.a, into, out, command=_command_line(args.argv)
+    )
+    print(report.change.summary)
+    rows = [
+        [
+            str(list(c.index)),
+            c.profile.input_kind,
+            _elite_text(c.elite),
+            f"{c.speedup:.2f} [{c.speedup_ci_low:.2f}, {c.speedup_ci_high:.2f}]",
+            str(c.n_measurements),
+            "added" if tuple(c.index) in report.added else "changed",
+        ]
+        for c in report.archive.cells
+        if tuple(c.index) in report.added or tuple(c.index) in report.changed
+    ]
+    if rows:
+        print("\n".join(_table(rows, ("cell", "input", "elite B/M/T", "ratio [CI]", "n", ""), "  ")))
+    print(f"wrote {out}")
+    return 0
 
 
 def _missing_action(parser: argparse.ArgumentParser) -> int:
@@ -682,7 +736,24 @@ def cmd_archive_refresh(args: argparse.Namespace) -> int:
     return 0
 
 
+def _is_online_cache(path: str) -> bool:
+    from ..live import CACHE_FORMAT
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(256)
+    except OSError:
+        return False
+    return CACHE_FORMAT.encode() in head
+
+
 def cmd_archive_merge(args: argparse.Namespace) -> int:
+    if _is_online_cache(args.a):
+        return _fold_cache(args)
+    if args.into is not None:
+        raise CliError("`--into` applies to an online cache, and A is an archive")
+    if args.b is None or args.output is None:
+        raise CliError("merging two archives needs B and `-o OUT`")
     from ..tuning import maintenance
 
     report = maintenance.merge_files(args.a, args.b, args.output, command=_command_line(args.argv))

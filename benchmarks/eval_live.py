@@ -1,0 +1,523 @@
+#!/usr/bin/env python3
+"""Does live verification hold in the field? Adaptive with live verification and online
+refinement against the default configuration and an exhaustive oracle, held out, busy, unknown.
+
+Four parts, one run, every figure a ratio measured in the same run (interleaved calls):
+
+- **held-out**: profiles in no training set (dicts, JSON and NDJSON, 400 to 60,000 records,
+  including dicts whose records carry heavy regex-checked strings). ``adaptive`` is
+  ``Validator(schema, archive=..., online=True)`` as a user calls it, after a warm-up of
+  ``--warmup`` calls (at most 30) paired with default calls; then one interleaved run of
+  adaptive (its live state going on), the default configuration, the default against itself
+  (A/A: the noise) and the oracle (the best of the grid of ``eval_selector.py``, chosen in a
+  screening run and measured in the final one). Targets: adaptive/oracle median >= 0.97, worst
+  >= 0.90, adaptive never below the default beyond noise.
+- **busy core**: a busy loop holds one core for the whole part; an archive of this hardware
+  class whose cell for the profile has an elite with ``threads=2``; 200 calls of adaptive with
+  live verification, of today's selector (``online=False``) and of the default, interleaved.
+  Target: adaptive's cumulative throughput >= 0.98 of the default's.
+- **unknown hardware**: an archive of another hardware class, and no archive: 50 calls of
+  10,000 records paired with default calls; the cumulative throughput ratio along the way
+  (target: never below 0.98 after the first call's pair), and at the end the learned
+  configuration against the oracle (target >= 0.95).
+- **overhead**: live bookkeeping (``Live.choose`` + ``Live.record``) per call, in microseconds
+  of CPU time and as a share of the CPU time of a 1,000-record call (target < 1%), and a
+  1,000-record call with ``online=True`` against ``online=False`` (paired, wall time).
+
+    python benchmarks/eval_live.py            # full run (long on a busy machine)
+    python benchmarks/eval_live.py --quick    # small run that shows it works
+
+Results go to ``--json`` and ``--markdown`` (default ``benchmarks/results/eval_live.*``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from eval_selector import oracle_grid
+
+from satya_adapt import archive as A
+from satya_adapt import live as L
+from satya_adapt.config import DEFAULT_CONFIGURATION, BatchConfig, effective
+from satya_adapt.errors import ArchiveWarning
+from satya_adapt.tuning import measure
+from satya_adapt.tuning.measurer import Measurer, Prepared
+from satya_adapt.tuning.space import WorkloadGenes
+from satya_adapt.validator import Validator
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, "benchmarks", "results")
+
+TARGET_MEDIAN = 0.97
+TARGET_WORST = 0.90
+TARGET_BUSY = 0.98
+TARGET_UNKNOWN = 0.95
+TARGET_ALONG = 0.98
+TARGET_OVERHEAD = 0.01
+
+
+def _w(fc: int, sl: int, con: float, cost: float, nest: int = 0, lists: int = 0) -> dict[str, Any]:
+    return {"field_count": fc, "string_length": sl, "constrained": con, "costly": cost,
+            "nesting": nest, "list_length": lists}
+
+
+#: Held-out profiles: (name, workload genes without kind and seed, input kind, records).
+HELD_OUT: tuple[tuple[str, dict[str, Any], str, int], ...] = (
+    ("heavy-regex", _w(15, 120, 1.0, 1.0), "dicts", 20000),
+    ("medium-mixed", _w(12, 20, 0.6, 0.4), "dicts", 10000),
+    ("tiny-plain", _w(3, 6, 0.1, 0.0), "dicts", 60000),
+    ("long-strings", _w(6, 180, 0.5, 0.5), "dicts", 5000),
+    ("tiny-plain", _w(3, 6, 0.1, 0.0), "json", 60000),
+    ("wide-costly", _w(30, 24, 0.9, 0.8, 1), "json", 10000),
+    ("nested-lists", _w(10, 10, 0.5, 0.2, 2, 16), "json", 8000),
+    ("medium-mixed", _w(12, 20, 0.6, 0.4), "json", 400),
+    ("medium-mixed", _w(12, 20, 0.6, 0.4), "ndjson", 20000),
+    ("long-strings", _w(6, 180, 0.5, 0.5), "ndjson", 5000),
+    ("heavy-regex", _w(15, 120, 1.0, 1.0), "ndjson", 10000),
+    ("tiny-plain", _w(3, 6, 0.1, 0.0), "ndjson", 2000),
+)
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def caller(v: Validator, prepared: Prepared) -> Callable[[], Any]:
+    data = prepared.payload
+    run = {"dicts": v.validate_batch, "json": v.validate_json, "ndjson": v.validate_ndjson}
+    fn = run[prepared.kind]
+    return lambda: fn(data)
+
+
+def paired_calls(
+    contenders: dict[str, Callable[[], Any]], calls: int, seed: int
+) -> tuple[dict[str, list[float]], list[str]]:
+    """``calls`` rounds, each contender once per round in shuffled order: seconds per call,
+    and the sources the first contender's results reported."""
+    rng = random.Random(seed)
+    names = list(contenders)
+    times: dict[str, list[float]] = {k: [] for k in names}
+    sources: list[str] = []
+    for _ in range(calls):
+        order = names[:]
+        rng.shuffle(order)
+        for name in order:
+            t0 = time.perf_counter()
+            r = contenders[name]()
+            times[name].append(time.perf_counter() - t0)
+            if name == names[0]:
+                sources.append(r.config.source)
+    return times, sources
+
+
+def cumulative(ours: Sequence[float], theirs: Sequence[float]) -> list[float]:
+    """Cumulative throughput ratio after each call: sum of their times / sum of ours."""
+    out, a, b = [], 0.0, 0.0
+    for x, y in zip(ours, theirs):
+        a += x
+        b += y
+        out.append(b / a)
+    return out
+
+
+def screen_oracle(prepared: Prepared, measurer: Measurer, rounds: int, seed: int,
+                  cores: int) -> BatchConfig:
+    grid: dict[tuple[int, int, int], BatchConfig] = {}
+    for c in oracle_grid(cores):
+        grid.setdefault(effective(c, prepared.n, cores), c)
+    named = {f"{c[0]}/{c[1]}/{c[2]}": c for c in grid.values()}
+    screen = measurer.compare(prepared, named, rounds=rounds, seed=seed)
+    return named[screen.fastest()]
+
+
+def held_out(name: str, params: dict[str, Any], kind: str, n: int, archive: str, args: Any,
+             rng: random.Random, cores: int) -> dict[str, Any]:
+    genes = WorkloadGenes(**params, input_kind=kind, seed=rng.randrange(1 << 31))
+    measurer = Measurer(n, sample_ns=2e6 if args.quick else 1e7)
+    prepared = measurer.prepare(genes)
+    adaptive_v = Validator(prepared.schema, archive=archive, online=True)
+    default_v = Validator(prepared.schema, adapt=False)
+    adaptive = caller(adaptive_v, prepared)
+    first = adaptive()
+    reference = prepared.reference()
+    if list(first.valid) != reference[0] or list(first.errors) != reference[1]:
+        raise AssertionError(f"{name}: the adaptive call's results differ from the default's")
+    warm, warm_sources = paired_calls(
+        {"adaptive": adaptive, "default": caller(default_v, prepared)}, args.warmup - 1,
+        rng.randrange(1 << 31),
+    )
+    oracle = screen_oracle(prepared, measurer, args.screen_rounds, rng.randrange(1 << 31), cores)
+    configs = {"default": DEFAULT_CONFIGURATION, "default (A/A)": DEFAULT_CONFIGURATION,
+               "oracle": oracle}
+    sources: list[str] = []
+
+    def tracked() -> Any:
+        r = adaptive()
+        sources.append(r.config.source)
+        return r
+
+    m = measurer.compare(prepared, configs, rounds=args.rounds, seed=rng.randrange(1 << 31),
+                         extra={"adaptive": tracked})
+
+    def sp(a: str, b: str) -> dict[str, float]:
+        s = m.speedup(a, b)
+        return {"median": s.median, "low": s.ci.low, "high": s.ci.high}
+
+    live = adaptive_v.explain(prepared.payload, input_kind=kind)["live"]
+    return {
+        "profile": name, "input_kind": kind, "n": prepared.n, "genes": genes.to_json(),
+        "first_source": first.config.source,
+        "warmup_calls": args.warmup,
+        "warmup_cumulative_vs_default": cumulative(warm["adaptive"], warm["default"])[-1]
+        if warm["adaptive"] else None,
+        "warmup_sources": dict(Counter([first.config.source, *warm_sources])),
+        "final_sources": dict(Counter(sources)),
+        "incumbent": None if live is None else live["incumbent"],
+        "oracle": list(oracle[:3]),
+        "rounds": m.rounds,
+        "items_per_s": {k: m.summary(k).items_per_s for k in m.names},
+        "adaptive_vs_oracle": sp("adaptive", "oracle"),
+        "adaptive_vs_default": sp("adaptive", "default"),
+        "aa": sp("default (A/A)", "default"),
+    }
+
+
+def busy_loop() -> subprocess.Popen[bytes]:
+    """A process that keeps one core busy (pinned to the last usable core where it can be)."""
+    code = ("import os\n"
+            "cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else []\n"
+            "if len(cpus) > 1: os.sched_setaffinity(0, {cpus[-1]})\n"
+            "while True: pass\n")
+    return subprocess.Popen([sys.executable, "-c", code])
+
+
+def archive_here(prepared: Prepared, elite: tuple[int, int, int], like: A.ArchiveFile,
+                 path: str, family: str | None = None) -> str:
+    """An archive of this hardware class (or, with ``family``, of another CPU family) with one
+    cell: ``elite`` for ``prepared``'s profile."""
+    prov = A.provenance_here(tool="eval_live", command=None, seed=None, generations=0)
+    if family is not None and prov.hardware is not None:
+        import msgspec
+
+        prov = msgspec.structs.replace(
+            prov, hardware=msgspec.structs.replace(prov.hardware, cpu_family=family))
+    index = A.descriptor(like.grid, prepared.profile)
+    assert index is not None
+    cell = A.Cell(index=list(index), profile=A.cell_profile(prepared.profile),
+                  elite=A.Elite(batch_size=elite[0], micro_batch_size=elite[1], threads=elite[2]),
+                  throughput=2.0, default_throughput=1.0, speedup=2.0, speedup_ci_low=1.5,
+                  speedup_ci_high=2.5, peak_bytes=1, n_measurements=9)
+    archive = A.ArchiveFile(format="satya-adapt-archive", format_version=like.format_version,
+                            provenance=prov, grid=like.grid, selection=like.selection,
+                            cells=[cell])
+    A.write_archive(archive, path)
+    return path
+
+
+def busy_core(args: Any, like: A.ArchiveFile, folder: str, rng: random.Random) -> dict[str, Any]:
+    genes = WorkloadGenes(**_w(30, 24, 0.9, 0.8, 1), input_kind="json", seed=rng.randrange(1 << 31))
+    prepared = Measurer(args.busy_n).prepare(genes)
+    path = archive_here(prepared, (8192, 1024, 2), like, os.path.join(folder, "busy.json"))
+    live_v = Validator(prepared.schema, archive=path, online=True)
+    today_v = Validator(prepared.schema, archive=path, online=False)
+    default_v = Validator(prepared.schema, adapt=False)
+    loop = busy_loop()
+    try:
+        time.sleep(0.2)
+        times, sources = paired_calls(
+            {"live": caller(live_v, prepared), "today": caller(today_v, prepared),
+             "default": caller(default_v, prepared)},
+            args.busy_calls, rng.randrange(1 << 31),
+        )
+    finally:
+        loop.kill()
+        loop.wait()
+    along = cumulative(times["live"], times["default"])
+    return {
+        "n": prepared.n, "calls": args.busy_calls, "elite": [8192, 1024, 2],
+        "live_vs_default": along[-1],
+        "today_vs_default": cumulative(times["today"], times["default"])[-1],
+        "live_vs_default_min_after_10": min(along[9:]) if len(along) > 9 else along[-1],
+        "sources": dict(Counter(sources)),
+        "live": live_v.explain(prepared.payload, input_kind="json")["live"],
+    }
+
+
+def unknown_hardware(args: Any, like: A.ArchiveFile, folder: str, rng: random.Random,
+                     cores: int) -> list[dict[str, Any]]:
+    rows = []
+    for name, params, kind in (("heavy-regex", _w(15, 120, 1.0, 1.0), "dicts"),
+                               ("wide-costly", _w(30, 24, 0.9, 0.8, 1), "ndjson")):
+        genes = WorkloadGenes(**params, input_kind=kind, seed=rng.randrange(1 << 31))
+        measurer = Measurer(args.unknown_n, sample_ns=2e6 if args.quick else 1e7)
+        prepared = measurer.prepare(genes)
+        mismatched = archive_here(prepared, (1024, 64, 2), like,
+                                  os.path.join(folder, f"other-{kind}.json"), family="0")
+        oracle = screen_oracle(prepared, measurer, args.screen_rounds, rng.randrange(1 << 31),
+                               cores)
+        for archive_name, archive in (("other hardware class", mismatched),
+                                      ("no archive", os.path.join(folder, "missing.json"))):
+            v = Validator(prepared.schema, archive=archive, online=True)
+            default_v = Validator(prepared.schema, adapt=False)
+            times, sources = paired_calls(
+                {"adaptive": caller(v, prepared), "default": caller(default_v, prepared)},
+                args.unknown_calls, rng.randrange(1 << 31),
+            )
+            along = cumulative(times["adaptive"], times["default"])
+            m = measurer.compare(prepared, {"oracle": oracle}, rounds=args.rounds,
+                                 seed=rng.randrange(1 << 31), extra={"adaptive": caller(v, prepared)})
+            s = m.speedup("adaptive", "oracle")
+            live = v.explain(prepared.payload, input_kind=kind)["live"]
+            rows.append({
+                "profile": name, "input_kind": kind, "archive": archive_name, "n": prepared.n,
+                "calls": args.unknown_calls, "oracle": list(oracle[:3]),
+                "learned": None if live is None else live["incumbent"],
+                "cumulative_vs_default_final": along[-1],
+                "cumulative_vs_default_min": min(along[1:]) if len(along) > 1 else along[-1],
+                "sources": dict(Counter(sources)),
+                "adaptive_vs_oracle_after": {"median": s.median, "low": s.ci.low,
+                                             "high": s.ci.high, "rounds": m.rounds},
+            })
+            log(f"unknown {name} {kind} {archive_name}: along min {rows[-1]['cumulative_vs_default_min']:.3f},"
+                f" after/oracle {s.median:.3f}")
+    return rows
+
+
+def overhead(args: Any) -> dict[str, Any]:
+    schema = {"type": "object", "properties": {"id": {"type": "integer"},
+                                               "name": {"type": "string"}}}
+    records = [{"id": i, "name": "abc"} for i in range(1000)]
+    off = Validator(schema, online=False)
+    on = Validator(schema, online=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ArchiveWarning)
+        m = measure.run_rounds(
+            [measure.Contender("online=True", lambda: on.validate_batch(records), 1000),
+             measure.Contender("online=False", lambda: off.validate_batch(records), 1000)],
+            rounds=args.rounds * 2, warmup=2, inner=50, seed=1, collect=True,
+        )
+    # CPU time of this thread (the 1,000-record call runs on it: threads=1), so that a loaded
+    # machine's waiting for a core counts for neither.
+    call_samples = []
+    for _ in range(5):
+        t0 = time.thread_time()
+        for _ in range(100):
+            off.validate_batch(records)
+        call_samples.append((time.thread_time() - t0) / 100)
+    call_s = measure.median(call_samples)
+    # The bookkeeping itself: choose + record on a cell in steady state (a 10,000-record call).
+    live = L.Live(off._get_selector(), cache=False)
+    profile = (2, 3.0, 0.1, 30.0, "dicts", 10000)
+    chosen = BatchConfig(4096, 512, 1, "archive-exact")
+    for _ in range(200):
+        live.choose(profile, chosen)
+        live.record(10000, 0.004)
+    reps = 2000 if args.quick else 20000
+    samples = []
+    for _ in range(5):
+        t0 = time.thread_time()
+        for _ in range(reps):
+            live.choose(profile, chosen)
+            live.record(10000, 0.004)
+        samples.append((time.thread_time() - t0) / reps)
+    per_call = measure.median(samples)
+    s = m.speedup("online=True", "online=False")
+    return {
+        "call_1000_seconds": call_s,
+        "bookkeeping_seconds": per_call,
+        "bookkeeping_share_of_1000_record_call": per_call / call_s,
+        "online_vs_offline_1000": {"median": s.median, "low": s.ci.low, "high": s.ci.high,
+                                   "rounds": m.rounds},
+    }
+
+
+def summarize(rows: list[dict[str, Any]], busy: dict[str, Any], unknown: list[dict[str, Any]],
+              over: dict[str, Any]) -> dict[str, Any]:
+    fractions = [r["adaptive_vs_oracle"]["median"] for r in rows]
+    noise = max(abs(1.0 - r["aa"]["median"]) for r in rows)
+    below = [f"{r['profile']} {r['input_kind']}" for r in rows
+             if r["adaptive_vs_default"]["high"] < 1.0
+             and r["adaptive_vs_default"]["median"] < 1.0 - noise]
+    med, worst = measure.median(fractions), min(fractions)
+    after = [u["adaptive_vs_oracle_after"]["median"] for u in unknown]
+    along = [u["cumulative_vs_default_min"] for u in unknown]
+    share = over["bookkeeping_share_of_1000_record_call"]
+    return {
+        "noise": noise,
+        "adaptive_over_oracle": {"median": med, "worst": worst},
+        "below_default_beyond_noise": below,
+        "targets": [
+            {"target": f"held-out: adaptive >= {TARGET_MEDIAN} of the oracle (median)",
+             "value": med, "met": med >= TARGET_MEDIAN},
+            {"target": f"held-out: adaptive >= {TARGET_WORST} of the oracle (worst)",
+             "value": worst, "met": worst >= TARGET_WORST},
+            {"target": "held-out: adaptive never below the default beyond noise",
+             "value": len(below), "met": not below},
+            {"target": f"busy core: cumulative >= {TARGET_BUSY} of the default's",
+             "value": busy["live_vs_default"], "met": busy["live_vs_default"] >= TARGET_BUSY},
+            {"target": f"unknown hardware: >= {TARGET_UNKNOWN} of the oracle after the calls"
+                       " (worst case)", "value": min(after), "met": min(after) >= TARGET_UNKNOWN},
+            {"target": f"unknown hardware: cumulative never below {TARGET_ALONG} of the default's"
+                       " (worst case, from the second call)", "value": min(along),
+             "met": min(along) >= TARGET_ALONG},
+            {"target": f"overhead: bookkeeping < {TARGET_OVERHEAD:.0%} of a 1,000-record call",
+             "value": share, "met": share < TARGET_OVERHEAD},
+        ],
+    }
+
+
+def markdown(doc: dict[str, Any]) -> str:
+    p = doc["provenance"]
+    st = doc["settings"]
+    lines = [
+        "# Live verification and online refinement",
+        "",
+        (f"{p['cpu']}, {p['usable_cores']} usable cores, load {p['load_average']}; {p['date']}."
+         f" Archive for held-out profiles: `{doc['archive']}`. Warm-up {st['warmup']} calls;"
+         f" final runs of {st['rounds']} paired rounds (oracle screened in"
+         f" {st['screen_rounds']})."),
+        "",
+        "## Held-out profiles",
+        "",
+        ("| profile | kind | n | first source | learned (source) | oracle | adaptive/oracle |"
+         " adaptive/default [CI] | A/A | rounds |"),
+        "|---|---|---:|---|---|---|---:|---:|---:|---:|",
+    ]
+    for r in doc["held_out"]:
+        inc = r["incumbent"]
+        learned = "-" if inc is None else f"{'/'.join(map(str, inc['config']))} ({inc['source']})"
+        ad = r["adaptive_vs_default"]
+        lines.append(
+            f"| {r['profile']} | {r['input_kind']} | {r['n']} | {r['first_source']} | {learned}"
+            f" | {'/'.join(map(str, r['oracle']))} | {r['adaptive_vs_oracle']['median']:.3f}"
+            f" | {ad['median']:.3f} [{ad['low']:.2f}, {ad['high']:.2f}]"
+            f" | {r['aa']['median']:.3f} | {r['rounds']} |")
+    b = doc["busy_core"]
+    lines += [
+        "",
+        "## Busy core",
+        "",
+        (f"{b['calls']} calls of {b['n']} records (JSON), elite {b['elite']}, one core held by a"
+         f" busy loop. Cumulative throughput over the default's: live {b['live_vs_default']:.3f}"
+         f" (lowest after 10 calls {b['live_vs_default_min_after_10']:.3f}), today's selector"
+         f" {b['today_vs_default']:.3f}. Sources: {b['sources']}."),
+        "",
+        "## Unknown hardware",
+        "",
+        ("| profile | kind | archive | calls | learned | oracle | cumulative/default (final, min)"
+         " | after/oracle [CI] (rounds) |"),
+        "|---|---|---|---:|---|---|---:|---:|",
+    ]
+    for u in doc["unknown_hardware"]:
+        inc = u["learned"]
+        learned = "-" if inc is None else f"{'/'.join(map(str, inc['config']))} ({inc['source']})"
+        a = u["adaptive_vs_oracle_after"]
+        lines.append(
+            f"| {u['profile']} | {u['input_kind']} | {u['archive']} | {u['calls']} | {learned}"
+            f" | {'/'.join(map(str, u['oracle']))} | {u['cumulative_vs_default_final']:.3f},"
+            f" {u['cumulative_vs_default_min']:.3f} | {a['median']:.3f} [{a['low']:.2f},"
+            f" {a['high']:.2f}] ({a['rounds']}) |")
+    o = doc["overhead"]
+    ov = o["online_vs_offline_1000"]
+    lines += [
+        "",
+        "## Overhead",
+        "",
+        (f"Bookkeeping per call {o['bookkeeping_seconds'] * 1e6:.2f} us ="
+         f" {o['bookkeeping_share_of_1000_record_call']:.2%} of a 1,000-record call"
+         f" ({o['call_1000_seconds'] * 1e6:.0f} us). A 1,000-record call (below"
+         f" `MIN_RECORDS`, no bookkeeping) with online=True over online=False:"
+         f" {ov['median']:.3f} [{ov['low']:.2f}, {ov['high']:.2f}] ({ov['rounds']} rounds)."),
+        "",
+        "## Targets",
+        "",
+        "| target | value | met |",
+        "|---|---:|---|",
+    ]
+    for t in doc["summary"]["targets"]:
+        v = t["value"]
+        text = f"{v:.3f}" if isinstance(v, float) else str(v)
+        lines.append(f"| {t['target']} | {text} | {'yes' if t['met'] else '**no**'} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="small sizes and few rounds")
+    p.add_argument("--seed", type=int, default=20261201, help="data seeds and round orders")
+    p.add_argument("--archive", default=os.path.join(ROOT, "archives", "default.json"),
+                   help="the archive of the held-out part (default: the shipped one)")
+    p.add_argument("--warmup", type=int, default=None, help="warm-up calls (default 30)")
+    p.add_argument("--rounds", type=int, default=None, help="paired rounds of the final runs")
+    p.add_argument("--profiles", type=int, default=None,
+                   help="held-out profiles to run (default all 12; 2 with --quick)")
+    p.add_argument("--busy-calls", type=int, default=None, help="calls of the busy-core part"
+                   " (default 200)")
+    p.add_argument("--unknown-calls", type=int, default=None,
+                   help="calls of the unknown-hardware part (default 50)")
+    p.add_argument("--json", default=os.path.join(RESULTS, "eval_live.json"), help="results JSON")
+    p.add_argument("--markdown", default=os.path.join(RESULTS, "eval_live.md"),
+                   help="results table")
+    args = p.parse_args(argv)
+    args.warmup = min(30, args.warmup or (4 if args.quick else 30))
+    args.rounds = args.rounds or (3 if args.quick else 9)
+    args.screen_rounds = 2 if args.quick else 3
+    args.busy_calls = args.busy_calls or (12 if args.quick else 200)
+    args.busy_n = 5000 if args.quick else 10000
+    args.unknown_calls = args.unknown_calls or (8 if args.quick else 50)
+    args.unknown_n = 5000 if args.quick else 10000
+    cores = measure.usable_cores()
+    rng = random.Random(args.seed)
+    like = A.load_archive(args.archive)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
+        warnings.simplefilter("ignore", ArchiveWarning)
+        os.environ[L.CACHE_DIR_ENV_VAR] = folder  # nothing learned before this run
+        rows = []
+        for name, params, kind, n in HELD_OUT[: args.profiles or (2 if args.quick else None)]:
+            n = min(n, 5000) if args.quick else n
+            row = held_out(name, params, kind, n, args.archive, args, rng, cores)
+            rows.append(row)
+            log(f"{name} {kind} n={row['n']}: adaptive/oracle"
+                f" {row['adaptive_vs_oracle']['median']:.3f}, adaptive/default"
+                f" {row['adaptive_vs_default']['median']:.3f} ({time.monotonic() - started:.0f}s)")
+        busy = busy_core(args, like, folder, rng)
+        log(f"busy core: live/default {busy['live_vs_default']:.3f},"
+            f" today/default {busy['today_vs_default']:.3f}")
+        unknown = unknown_hardware(args, like, folder, rng, cores)
+    over = overhead(args)
+    doc = {
+        "benchmark": "eval_live",
+        "archive": os.path.relpath(os.path.abspath(args.archive), ROOT),
+        "settings": {"quick": args.quick, "seed": args.seed, "warmup": args.warmup,
+                     "rounds": args.rounds, "screen_rounds": args.screen_rounds,
+                     "busy_calls": args.busy_calls, "unknown_calls": args.unknown_calls,
+                     "cores": cores, "alpha": L.ALPHA, "min_records": L.MIN_RECORDS},
+        "provenance": measure.provenance(("satya-adapt",)),
+        "seconds": time.monotonic() - started,
+        "held_out": rows,
+        "busy_core": busy,
+        "unknown_hardware": unknown,
+        "overhead": over,
+        "summary": summarize(rows, busy, unknown, over),
+    }
+    table = markdown(doc)
+    measure.write_results(doc, args.json, args.markdown, table)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

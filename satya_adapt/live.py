@@ -1,0 +1,792 @@
+"""Live verification and online refinement: every adaptive call's own timing is evidence.
+
+The selector (:mod:`satya_adapt.selector`) answers from measurements made elsewhere: another
+machine, other data, a free core. This module checks its answers on the calls it serves and
+learns where the archive cannot answer. One :class:`Live` belongs to one
+:class:`~satya_adapt.Validator` (thread-safe: any number of threads may share it).
+
+**Cells.** Calls are grouped by the selector's cache key: the quantized profile, with ``n``
+bucketed by powers of two. Only calls of at least :data:`MIN_RECORDS` records take part (a
+shorter call runs the selector's answer untouched: its timing says little and its cost is
+small). At most :data:`MAX_CELLS` cells are kept (the oldest one goes), each with
+at most :data:`WINDOW` throughputs per configuration: memory is bounded.
+
+**Live verification.** Each cell runs its *incumbent* (at first the selector's answer) and,
+in occasional *probe* calls, the *baseline*: the default configuration clamped to the call.
+Both keep their recent throughputs (records per second of engine time, ``stats.seconds``).
+Probes alternate with the incumbent until each has :data:`MIN_SAMPLES` throughputs, then run
+every ``probe_every`` calls (4, doubled each time the incumbent is ahead beyond noise, up to
+:data:`MAX_PROBE_EVERY`). The statistic is the ratio of the two medians with a
+distribution-free interval: the order-statistic interval of each median at
+:data:`LEVEL` (ranks from the binomial distribution), combined as
+``[low_inc / high_base, high_inc / low_base]``. The incumbent is **reverted** (the cell runs the
+baseline, ``source == "reverted"``) when the whole interval lies below 1 (slower beyond noise),
+or when the cell's *slack* is spent while the incumbent's median is below the baseline's.
+Whatever the number of throughputs, it is also reverted when its median is below the
+baseline's and the slack no longer covers the time one more call of it would lose at that
+ratio (this is what keeps the promise). A reverted incumbent is tried
+again after 16 calls, then 32, 64, ... (exponential back-off, at most :data:`MAX_BACKOFF`
+calls), with its old throughputs forgotten, and only once the slack covers one call of it at
+80% of the throughput ratio it had.
+
+**Slack** is the promise in seconds: ``alpha`` times the baseline-equivalent time of every
+call so far (``records / baseline throughput``), plus the time the cell's non-baseline calls
+saved against the baseline (negative when they lost). The baseline throughput taken is the
+upper end of its median's interval: on a noisy machine, noise is never counted as time saved. Over a run of calls the cumulative
+throughput stays at least ``(1 - alpha)`` times the baseline's as long as slack stays
+non-negative; every decision that risks time is taken only while the slack covers its
+worst case.
+
+**Online refinement** (cells whose selector answer did not come from a filled archive cell:
+``heuristic``, ``archive-knn``, ``archive-nearest``): a small candidate set (the heuristic,
+the nearest elites of the archive even when it was measured on another hardware class,
+``threads`` variants, ``batch_size`` and ``micro_batch_size`` four times larger and smaller)
+is tried in ``online-trial`` calls, a conservative bandit: a trial runs only when the slack
+covers its worst-case loss, the baseline-equivalent time of the call times
+``1 / worst - 1``, where ``worst`` is the lowest throughput ratio still plausible for it (its
+own lowest observed ratio, discounted by 20%, once it has run; before that
+:data:`WORST_RATIO_THREADS` when it changes ``threads``, :data:`WORST_RATIO_SIZES` otherwise).
+A candidate with :data:`MIN_SAMPLES` throughputs whose median beats the incumbent's by
+:data:`PROMOTE_MARGIN` becomes the incumbent (``source == "online"``); one that does not is
+dropped. The incumbent stays under live verification.
+
+**Cache.** What online refinement learned is written to a per-user cache file
+(``$SATYA_ADAPT_CACHE_DIR/online.json``, else ``$XDG_CACHE_HOME/satya-adapt/online.json``,
+else ``~/.cache/satya-adapt/online.json``), keyed by the hardware fingerprint
+(:func:`fingerprint`) and the cell, atomically (a temporary file renamed over it). The next
+process starts those cells from the learned incumbent (still verified). A corrupt cache is
+ignored with one :class:`~satya_adapt.ArchiveWarning`; ``satya-adapt archive merge CACHE
+--into ARCHIVE`` folds one into an archive.
+
+Sources a call reports in ``result.config.source``: the selector's step (incumbent unchanged),
+``probe`` (a baseline probe), ``reverted``, ``online-trial``, ``online``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+import warnings
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any, Optional
+
+from . import hardware as _hardware
+from .config import DEFAULT_CONFIGURATION, BatchConfig, clamp, effective
+from .errors import ArchiveError, ArchiveWarning
+from .heuristic import heuristic_config
+
+__all__ = [
+    "ALPHA",
+    "CACHE_DIR_ENV_VAR",
+    "CACHE_FORMAT",
+    "Live",
+    "MIN_RECORDS",
+    "ONLINE_ENV_VAR",
+    "cache_path",
+    "fingerprint",
+    "median_interval",
+    "online_default",
+    "ratio_interval",
+    "read_cache",
+]
+
+#: Environment variable turning live verification and online refinement on (``1``) or off (``0``).
+ONLINE_ENV_VAR = "SATYA_ADAPT_ONLINE"
+#: Environment variable naming the folder of the online cache file.
+CACHE_DIR_ENV_VAR = "SATYA_ADAPT_CACHE_DIR"
+CACHE_FORMAT = "satya-adapt-online-cache"
+CACHE_NAME = "online.json"
+#: The default share of the baseline's throughput that live verification may lose.
+ALPHA = 0.02
+#: Calls shorter than this (records) run the selector's answer without live bookkeeping.
+MIN_RECORDS = 4096
+MAX_CELLS = 256
+WINDOW = 15
+MIN_SAMPLES = 3
+LEVEL = 0.9
+FIRST_PROBE_EVERY = 4
+MAX_PROBE_EVERY = 64
+FIRST_BACKOFF = 16
+MAX_BACKOFF = 4096
+PROMOTE_MARGIN = 0.02
+WORST_RATIO_THREADS = 0.5
+WORST_RATIO_SIZES = 0.75
+MAX_CANDIDATES = 6
+MAX_CACHE_ENTRIES = 4096
+#: Selector steps whose answers online refinement may replace.
+REFINED_SOURCES = frozenset({"heuristic", "archive-knn", "archive-nearest"})
+
+
+def online_default() -> bool:
+    """Whether live verification is on when ``Validator(online=None)``: ``SATYA_ADAPT_ONLINE``
+    (``0``/``false``/``off`` turn it off), else on."""
+    value = os.environ.get(ONLINE_ENV_VAR, "").strip().lower()
+    return value not in ("0", "false", "off", "no")
+
+
+# -- statistics -------------------------------------------------------------------------------
+
+
+def _ranks(n: int, level: float) -> tuple[int, int]:
+    """0-based ranks ``(lo, hi)`` of the order statistics bounding the median of ``n`` samples
+    with coverage at least ``level`` where ``n`` allows (else the extremes)."""
+    # P(X < k) for X ~ Binomial(n, 1/2); the interval [x_(k), x_(n-1-k)] covers the median
+    # with probability 1 - 2 P(X <= k - 1) ... take the largest k with that >= level.
+    cdf = 0.0
+    best = 0
+    for k in range(n // 2 + 1):
+        cover = 1.0 - 2.0 * cdf
+        if cover >= level:
+            best = k
+        else:
+            break
+        cdf += math.comb(n, k) / 2.0**n
+    return best, n - 1 - best
+
+
+_RANKS = {n: _ranks(n, LEVEL) for n in range(1, WINDOW + 1)}
+
+
+def median_interval(values: Sequence[float]) -> tuple[float, float, float]:
+    """``(median, low, high)``: the sample median and its order-statistic interval at
+    :data:`LEVEL` (distribution-free)."""
+    xs = sorted(values)
+    n = len(xs)
+    if n == 0:
+        raise ValueError("`values` must not be empty")
+    mid = xs[n // 2] if n % 2 else 0.5 * (xs[n // 2 - 1] + xs[n // 2])
+    lo, hi = _RANKS.get(n) or _ranks(n, LEVEL)
+    return mid, xs[lo], xs[hi]
+
+
+def ratio_interval(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float]:
+    """``(ratio, low, high)`` of throughputs ``a`` over ``b``: the ratio of medians and the
+    interval ``[low_a / high_b, high_a / low_b]`` (conservative: both medians' intervals)."""
+    ma, la, ha = median_interval(a)
+    mb, lb, hb = median_interval(b)
+    return ma / mb, la / hb, ha / lb
+
+
+# -- one cell ---------------------------------------------------------------------------------
+
+
+class _Arm:
+    """A configuration (unclamped) and its recent throughputs."""
+
+    __slots__ = ("config", "rates", "kind", "trials", "same_n", "same")
+
+    def __init__(self, config: BatchConfig, kind: str = "") -> None:
+        self.config = config
+        self.rates: deque[float] = deque(maxlen=WINDOW)
+        self.kind = kind  # for candidates: what made them (heuristic, elite, threads, sizes)
+        self.trials = 0
+        self.same_n = -1  # the n that ``same`` was computed for
+        self.same = False  # runs the engine as the default configuration on same_n records
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "config": list(self.config[:3]),
+            "samples": len(self.rates),
+        }
+        if self.kind:
+            out["candidate"] = self.kind
+        if self.rates:
+            out["median_items_per_s"] = median_interval(self.rates)[0]
+        return out
+
+
+class Cell:
+    """The live state of one cell: pure bookkeeping, no clock and no engine (tests drive it
+    with injected timings). Not thread-safe by itself: :class:`Live` holds a lock around it."""
+
+    def __init__(
+        self,
+        selected: BatchConfig,
+        candidates: Sequence[tuple[BatchConfig, str]] = (),
+        *,
+        alpha: float = ALPHA,
+        cores: int = 1,
+        cached: Optional[BatchConfig] = None,
+    ) -> None:
+        self.alpha = alpha
+        self.cores = cores
+        self.selected_source = selected.source
+        self.baseline = _Arm(DEFAULT_CONFIGURATION)
+        self.incumbent = _Arm(cached if cached is not None else selected)
+        self.incumbent_source = "online" if cached is not None else selected.source
+        self.candidates: list[_Arm] = [] if cached is not None else [_Arm(c, k) for c, k in candidates]
+        self.calls = 0
+        self.probes = 0
+        self.trials = 0
+        self.reverts = 0
+        self.promotions = 0
+        self.retry: Optional[_Arm] = None  # the reverted incumbent, tried again at retry_at
+        self.retry_source = ""
+        self.retry_ratio = 1.0
+        self.retry_at = 0
+        self.probe_every = FIRST_PROBE_EVERY
+        self.next_probe = 0
+        self.slack = 0.0  # seconds
+        self.records = 0  # records of every timed call
+        self.other_records = 0  # ... of the calls that did not run as the baseline
+        self.other_seconds = 0.0  # their engine time
+        self.last: Optional[tuple[float, float, float]] = None  # incumbent/baseline ratio
+        self.changed = False  # the incumbent changed by online refinement (cache it)
+        self._base_median: Optional[float] = None
+        self._base_stats = (1.0, 1.0, 1.0)
+        self._since_check = 0  # incumbent throughputs since the interval was last computed
+        #: The last answer of :meth:`Live.choose` for this cell: (arm, n, source, config).
+        self.answer: Optional[tuple[_Arm, int, str, BatchConfig]] = None
+
+    # -- choosing ---------------------------------------------------------------------------
+
+    @property
+    def reverted(self) -> bool:
+        return self.retry is not None
+
+    def choose(self, n: int) -> tuple[_Arm, str]:
+        """The arm of the next call of ``n`` records and the source it reports."""
+        self.calls += 1
+        base = self.baseline
+        if self.retry is not None and self.calls >= self.retry_at and self._affords_retry(n):
+            self.incumbent, self.incumbent_source = self.retry, self.retry_source
+            self.incumbent.rates.clear()
+            self.last = None
+            self.retry = None
+            self.next_probe = self.calls + 1
+            self.probe_every = FIRST_PROBE_EVERY
+        if self._as_base(self.incumbent, n):
+            # The incumbent is the baseline: its calls are baseline evidence; refine if allowed.
+            if self.candidates and len(base.rates) >= MIN_SAMPLES:
+                trial = self._trial(n)
+                if trial is not None:
+                    return trial, "online-trial"
+            return self.incumbent, self.incumbent_source
+        ni, nb = len(self.incumbent.rates), len(base.rates)
+        if nb < MIN_SAMPLES:
+            if ni > nb:
+                return self._probe()
+            return self.incumbent, self.incumbent_source
+        if ni >= MIN_SAMPLES and self.candidates:
+            trial = self._trial(n)
+            if trial is not None:
+                return trial, "online-trial"
+        if self.calls >= self.next_probe:
+            return self._probe()
+        return self.incumbent, self.incumbent_source
+
+    def _affords_retry(self, n: int) -> bool:
+        """A reverted incumbent is tried again only when the slack covers one call of it at
+        80% of the throughput ratio it had when it was reverted."""
+        call = n / self._base_rate()
+        return self.slack >= call * (1.0 / max(1e-3, 0.8 * self.retry_ratio) - 1.0)
+
+    def _probe(self) -> tuple[_Arm, str]:
+        self.probes += 1
+        self.next_probe = self.calls + self.probe_every
+        return self.baseline, "probe"
+
+    def _trial(self, n: int) -> Optional[_Arm]:
+        if not self.candidates:
+            return None
+        call = n / self._base_rate()
+        best: Optional[_Arm] = None
+        best_cost = math.inf
+        for arm in self.candidates:
+            cost = call * (1.0 / self._worst(arm) - 1.0)
+            if cost < best_cost:
+                best, best_cost = arm, cost
+        if best is None or best_cost > self.slack:
+            return None
+        self.trials += 1
+        best.trials += 1
+        return best
+
+    def _worst(self, arm: _Arm) -> float:
+        if arm.rates:
+            return max(1e-3, 0.8 * min(arm.rates) / self._base_rate())
+        if arm.config.threads != self.incumbent.config.threads:
+            return WORST_RATIO_THREADS
+        return WORST_RATIO_SIZES
+
+    def _as_base(self, arm: _Arm, n: int) -> bool:
+        """Whether ``arm`` runs the engine as the baseline on ``n`` records (memoized per arm)."""
+        if arm.same_n != n:
+            arm.same_n = n
+            arm.same = arm is self.baseline or effective(arm.config, n, self.cores) == effective(
+                DEFAULT_CONFIGURATION, n, self.cores
+            )
+        return arm.same
+
+    def _base_rate(self) -> float:
+        """The baseline's median throughput (memoized until its next throughput)."""
+        if self._base_median is None:
+            self._base_stats = median_interval(self.baseline.rates)
+            self._base_median = self._base_stats[0]
+        return self._base_median
+
+    def _base_high(self) -> float:
+        """The upper end of the interval of the baseline's median throughput."""
+        self._base_rate()
+        return self._base_stats[2]
+
+    # -- recording --------------------------------------------------------------------------
+
+    def record(self, arm: _Arm, n: int, seconds: float) -> None:
+        """Adds the timing of a call of ``n`` records run with ``arm``; decides."""
+        if n <= 0 or not 0.0 < seconds < math.inf:
+            return
+        rate = n / seconds
+        base = self.baseline
+        as_base = self._as_base(arm, n)
+        arm.rates.append(rate)
+        if as_base:
+            self._base_median = None
+            if arm is not base:
+                base.rates.append(rate)  # the same engine run as the baseline's
+        if not base.rates:
+            return
+        self.records += n
+        if not as_base:
+            self.other_records += n
+            self.other_seconds += seconds
+        # Re-estimated from every baseline throughput at hand, not accumulated call by call,
+        # with the upper end of the baseline's interval: noise never counts as time saved.
+        base_rate = self._base_high()
+        saved = self.other_records / base_rate - self.other_seconds
+        self.slack = self.alpha * self.records / base_rate + saved
+        if arm is self.incumbent or arm is base:
+            self._verify(n, arm is base)
+        elif len(arm.rates) >= MIN_SAMPLES or self.slack < 0.0:
+            self._settle(arm)
+
+    def _verify(self, n: int, probed: bool) -> None:
+        inc, base = self.incumbent, self.baseline
+        if self._as_base(inc, n):
+            return
+        ni, nb = len(inc.rates), len(base.rates)
+        if ni == 0 or nb == 0:
+            return
+        # The interval is recomputed after a probe, while evidence is short, and every 4th
+        # incumbent call; the promise below is checked at every call with the latest ratio.
+        self._since_check += 1
+        fresh = probed or ni <= MIN_SAMPLES or self._since_check >= 4 or self.last is None
+        if fresh:
+            self._since_check = 0
+            self.last = ratio_interval(inc.rates, base.rates)
+        assert self.last is not None
+        ratio, low, high = self.last
+        if ratio < 1.0:
+            # The promise: the slack must cover the next call of the incumbent at its ratio.
+            call = n / self._base_rate()
+            if self.slack < call * (1.0 / ratio - 1.0):
+                self._revert()
+                return
+        if not fresh or ni < MIN_SAMPLES or nb < MIN_SAMPLES:
+            return
+        if high < 1.0:
+            self._revert()
+        elif low > 1.0 and probed:
+            # Ahead beyond noise: the next probe comes twice as late.
+            old, self.probe_every = self.probe_every, min(self.probe_every * 2, MAX_PROBE_EVERY)
+            self.next_probe += self.probe_every - old
+
+    def _revert(self) -> None:
+        self.reverts += 1
+        self.retry_ratio = self.last[0] if self.last is not None else 1.0
+        self.retry, self.retry_source = self.incumbent, self.incumbent_source
+        self.incumbent, self.incumbent_source = self.baseline, "reverted"
+        backoff = min(FIRST_BACKOFF << min(self.reverts - 1, 20), MAX_BACKOFF)
+        self.retry_at = self.calls + backoff
+
+    def _settle(self, arm: _Arm) -> None:
+        """A candidate with enough throughputs (or a spent slack) is promoted or dropped."""
+        self.candidates.remove(arm)
+        if len(arm.rates) < MIN_SAMPLES:
+            return
+        mine = median_interval(arm.rates)[0]
+        theirs = median_interval(self.incumbent.rates or self.baseline.rates)[0]
+        if mine > theirs * (1.0 + PROMOTE_MARGIN):
+            self.promotions += 1
+            self.incumbent = arm
+            self.incumbent_source = "online"
+            self.retry = None
+            self.changed = True
+            self.next_probe = self.calls + 1
+            self.probe_every = FIRST_PROBE_EVERY
+
+    # -- reporting --------------------------------------------------------------------------
+
+    def evidence(self) -> dict[str, Any]:
+        ratio = None
+        if self.last is not None:
+            ratio = {"median": self.last[0], "low": self.last[1], "high": self.last[2]}
+        return {
+            "state": "reverted" if self.reverted else "verifying",
+            "incumbent": {**self.incumbent.as_dict(), "source": self.incumbent_source},
+            "baseline": self.baseline.as_dict(),
+            "selected_source": self.selected_source,
+            "calls": self.calls,
+            "probes": self.probes,
+            "trials": self.trials,
+            "reverts": self.reverts,
+            "promotions": self.promotions,
+            "retry_at": self.retry_at if self.reverted else None,
+            "probe_every": self.probe_every,
+            "throughput_ratio": ratio,
+            "level": LEVEL,
+            "alpha": self.alpha,
+            "slack_seconds": self.slack,
+            "candidates": [a.as_dict() for a in self.candidates],
+        }
+
+
+# -- candidates -------------------------------------------------------------------------------
+
+
+def candidates(
+    selected: BatchConfig,
+    rep: Sequence[Any],
+    n: int,
+    cores: int,
+    elites: Sequence[BatchConfig] = (),
+) -> list[tuple[BatchConfig, str]]:
+    """The small candidate set of online refinement for a cell, without the selector's answer
+    and the default configuration (each configuration once, as it runs on ``n`` records)."""
+    out: list[tuple[BatchConfig, str]] = []
+    seen = {effective(selected, n, cores), effective(DEFAULT_CONFIGURATION, n, cores)}
+
+    def add(b: float, m: float, t: float, kind: str) -> None:
+        b_ = max(1, min(int(b), 1 << 20))
+        c = BatchConfig(b_, max(1, min(int(m), b_)), max(1, min(int(t), cores)), "online-trial")
+        e = effective(c, n, cores)
+        if e not in seen and len(out) < MAX_CANDIDATES:
+            seen.add(e)
+            out.append((c, kind))
+
+    h = heuristic_config(rep, cores)
+    add(h.batch_size, h.micro_batch_size, h.threads, "heuristic")
+    b, m, t = selected[:3]
+    if cores > 1:
+        add(b, m, 1 if t > 1 else cores, "threads")
+    for e in elites:
+        add(e.batch_size, e.micro_batch_size, e.threads, "elite")
+    add(b * 4, m * 4, t, "sizes")
+    add(b / 4, m / 4, t, "sizes")
+    if t > 1:
+        add(b, m * 4, t, "sizes")
+        add(b, m / 4, t, "sizes")
+    return out
+
+
+# -- the cache --------------------------------------------------------------------------------
+
+
+def fingerprint(here: Optional[_hardware.HardwareClass] = None) -> str:
+    """The hardware fingerprint the cache is keyed by: the hardware class and the CPU model."""
+    h = here or _hardware.current()
+    model = _hardware.cpu_info().get("model", "")
+    return "|".join(
+        (h.machine, h.cpu_vendor, h.cpu_family, model, f"{h.usable_cores} cores",
+         f"Python {h.python}", "GIL" if h.gil_enabled else "no GIL", f"satya-adapt {h.satya_adapt}")
+    )
+
+
+def cache_path() -> str:
+    """Where the online cache lives (see the module docstring)."""
+    folder = os.environ.get(CACHE_DIR_ENV_VAR)
+    if not folder:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        folder = os.path.join(base, "satya-adapt")
+    return os.path.join(folder, CACHE_NAME)
+
+
+def _cell_key(entry: Any) -> tuple[Any, ...]:
+    fc, qa, cc, qo, kind, bucket = entry
+    if (
+        isinstance(fc, bool) or not isinstance(fc, int)
+        or not isinstance(qa, int) or not isinstance(qo, int)
+        or not isinstance(cc, (int, float)) or kind not in ("dicts", "json", "ndjson")
+        or not (bucket is None or (isinstance(bucket, int) and not isinstance(bucket, bool)))
+    ):
+        raise ValueError("a malformed cell")
+    return (fc, qa, float(cc), qo, kind, bucket)
+
+
+def read_cache(path: str) -> list[dict[str, Any]]:
+    """The entries of an online cache file. Raises :class:`ArchiveError` naming what is wrong
+    (a missing file is no error: no entries)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(64 * 1024 * 1024 + 1)
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise ArchiveError(f"online cache {path}: cannot read it: {exc.strerror or exc}") from None
+    try:
+        doc = json.loads(data)
+        if not isinstance(doc, dict) or doc.get("format") != CACHE_FORMAT:
+            raise ValueError(f"not a `{CACHE_FORMAT}` file")
+        if doc.get("format_version") != 1:
+            raise ValueError(f"unknown `format_version` {str(doc.get('format_version'))[:20]}")
+        entries = doc.get("entries")
+        if not isinstance(entries, list):
+            raise ValueError("`entries` must be a list")
+        out = []
+        for e in entries[:MAX_CACHE_ENTRIES]:
+            if not isinstance(e, dict) or not isinstance(e.get("hardware"), str):
+                raise ValueError("an entry without `hardware`")
+            cell = _cell_key(e.get("cell"))
+            config = e.get("config")
+            if (
+                not isinstance(config, list) or len(config) != 3
+                or not all(isinstance(x, int) and not isinstance(x, bool) and 1 <= x <= 1 << 32
+                           for x in config)
+            ):
+                raise ValueError("an entry whose `config` is not three positive ints")
+            out.append({**e, "cell": list(cell), "config": config})
+        return out
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise ArchiveError(f"online cache {path} is corrupt: {str(exc)[:200]}") from None
+
+
+def write_cache(path: str, entries: Sequence[dict[str, Any]]) -> None:
+    """Writes ``entries`` (merged over what the file holds, by hardware and cell) atomically."""
+    from .archive import atomic_write_bytes
+
+    try:
+        old = read_cache(path)
+    except ArchiveError:
+        old = []
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for e in [*old, *entries]:
+        merged[(e["hardware"], *e["cell"])] = e
+    keep = list(merged.values())[-MAX_CACHE_ENTRIES:]
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    doc = {"format": CACHE_FORMAT, "format_version": 1, "entries": keep}
+    atomic_write_bytes(path, json.dumps(doc, indent=1).encode())
+
+
+class _Cache:
+    """The online cache of this process: read once, written when a cell learns."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.path: Optional[str] = None
+        self.entries: dict[tuple[Any, ...], BatchConfig] = {}
+        self.warned: set[str] = set()
+
+    def load(self, path: str, hw: str) -> None:
+        with self.lock:
+            if self.path == path:
+                return
+            self.path = path
+            self.entries = {}
+            try:
+                found = read_cache(path)
+            except ArchiveError as exc:
+                found = []
+                self._warn(f"{exc}; ignored")
+            for e in found:
+                if e["hardware"] == hw:
+                    b, m, t = e["config"]
+                    self.entries[tuple(e["cell"])] = BatchConfig(b, m, t, "online")
+
+    def get(self, key: tuple[Any, ...]) -> Optional[BatchConfig]:
+        return self.entries.get(key)
+
+    def put(self, key: tuple[Any, ...], entry: dict[str, Any], config: BatchConfig) -> None:
+        with self.lock:
+            self.entries[key] = config
+            path = self.path
+        if path is None:
+            return
+        try:
+            write_cache(path, [entry])
+        except (ArchiveError, OSError) as exc:
+            self._warn(f"online cache {path}: cannot write it: {str(exc)[:200]}")
+
+    def _warn(self, message: str) -> None:
+        if message in self.warned:
+            return
+        self.warned.add(message)
+        try:
+            warnings.warn(message, ArchiveWarning, stacklevel=5)
+        except Warning:
+            pass  # warnings made errors: still no exception out of a validate call
+
+
+_CACHE = _Cache()
+
+
+# -- the validator's live state ------------------------------------------------------------------
+
+
+class Live:
+    """Live verification (and online refinement when ``refine``) for one validator.
+
+    ``selector``: the :class:`~satya_adapt.selector.Selector` whose answers are verified.
+    ``alpha``: the share of the baseline's throughput that may be lost (default 2%).
+    ``cache``: a cache file path, ``None`` for :func:`cache_path`, ``False`` for no cache.
+    """
+
+    def __init__(
+        self,
+        selector: Any,
+        *,
+        alpha: float = ALPHA,
+        refine: bool = True,
+        cache: Any = None,
+        cores: Optional[int] = None,
+    ) -> None:
+        if not 0.0 <= alpha < 1.0:
+            raise ValueError(f"`alpha` must be in [0, 1), got {alpha!r}")
+        self.alpha = alpha
+        self.refine = refine
+        self._selector = selector
+        self._cores = cores or _hardware.usable_cores()
+        self._lock = threading.Lock()
+        self._cells: dict[tuple[Any, ...], Cell] = {}
+        self._pending: dict[int, tuple[Cell, _Arm, tuple[Any, ...]]] = {}
+        self._cache_arg = cache
+        self._hw: Optional[str] = None
+        self._keys: dict[Any, tuple[Any, ...]] = {}
+
+    def choose(self, profile: Sequence[Any], selected: BatchConfig) -> BatchConfig:
+        """The configuration of a call of ``profile`` whose selector answer is ``selected``
+        (both clamped to the call); remembers it for :meth:`record` in this thread."""
+        n = profile[5]
+        key = self._keys.get(profile)
+        if key is None:
+            if len(self._keys) >= 4096:
+                self._keys.clear()
+            key = self._keys[profile] = self._key(profile)
+        with self._lock:
+            cell = self._cells.get(key)
+            if cell is None:
+                cell = self._new_cell(key, profile, selected, n)
+            arm, source = cell.choose(n)
+            if len(self._pending) > 1024:
+                self._pending.clear()
+            self._pending[threading.get_ident()] = (cell, arm, key)
+            last = cell.answer
+            if last is not None and last[0] is arm and last[1] == n and last[2] == source:
+                return last[3]
+        c = clamp(arm.config, n, self._cores)
+        answer = BatchConfig(c.batch_size, c.micro_batch_size, c.threads, source)
+        cell.answer = (arm, n, source, answer)
+        return answer
+
+    def record(self, n: int, seconds: float) -> None:
+        """The timing of this thread's call chosen by :meth:`choose`."""
+        entry: Optional[dict[str, Any]] = None
+        with self._lock:
+            pending = self._pending.pop(threading.get_ident(), None)
+            if pending is None:
+                return
+            cell, arm, key = pending
+            cell.record(arm, n, seconds)
+            if cell.changed:
+                cell.changed = False
+                entry = self._entry(key, cell)
+        if entry is not None and self._cache_arg is not False:
+            self._cache().put(key, entry, cell.incumbent.config._replace(source="online"))
+
+    def forget(self) -> None:
+        """Drops this thread's pending call (the call raised)."""
+        with self._lock:
+            self._pending.pop(threading.get_ident(), None)
+
+    def explain(self, profile: Sequence[Any]) -> Optional[dict[str, Any]]:
+        """The live evidence of ``profile``'s cell, ``None`` when it has none."""
+        n = profile[5]
+        if n is None or n < MIN_RECORDS:
+            return None
+        key = self._key(profile)
+        with self._lock:
+            cell = self._cells.get(key)
+            return None if cell is None else {"cell": list(key), **cell.evidence()}
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _key(self, profile: Sequence[Any]) -> tuple[Any, ...]:
+        from .selector import _bucket_key, _key
+
+        key, n = _key(profile)
+        return _bucket_key(key, n)
+
+    def _cache(self) -> _Cache:
+        if self._hw is None:
+            self._hw = fingerprint()
+        path = cache_path() if self._cache_arg is None else os.fspath(self._cache_arg)
+        _CACHE.load(path, self._hw)
+        return _CACHE
+
+    def _new_cell(
+        self, key: tuple[Any, ...], profile: Sequence[Any], selected: BatchConfig, n: int
+    ) -> Cell:
+        from .selector import _rep
+
+        refine = self.refine and selected.source in REFINED_SOURCES
+        cached = None
+        cands: list[tuple[BatchConfig, str]] = []
+        if refine:
+            if self._cache_arg is not False:
+                cached = self._cache().get(key)
+            if cached is None:
+                rep = _rep(key)
+                cands = candidates(selected, rep, n, self._cores, self._elites(rep))
+        cell = Cell(selected, cands, alpha=self.alpha, cores=self._cores, cached=cached)
+        self._cells[key] = cell
+        if len(self._cells) > MAX_CELLS:
+            del self._cells[next(iter(self._cells))]  # the oldest cell goes
+        return cell
+
+    def _elites(self, rep: Sequence[Any]) -> list[BatchConfig]:
+        """The configurations of the two nearest elites of the same input kind (the archive's
+        hardware class notwithstanding), ``threads`` capped to the cores here."""
+        try:
+            from . import archive as _archive
+
+            archive = self._selector.archive
+            if archive is None:
+                return []
+            here = _archive.point(archive.grid, rep)
+            ranked = sorted(
+                (math.dist(_archive.point(archive.grid, _archive.as_profile(c.profile)), here), i)
+                for i, c in enumerate(archive.cells)
+                if c.profile.input_kind == rep[4] and not isinstance(c.elite, str)
+            )
+            out = []
+            for _, i in ranked[:2]:
+                e = archive.cells[i].elite
+                out.append(BatchConfig(e.batch_size, e.micro_batch_size, e.threads, "elite"))
+            return out
+        except Exception:
+            return []
+
+    def _entry(self, key: tuple[Any, ...], cell: Cell) -> dict[str, Any]:
+        import datetime
+
+        if self._hw is None:
+            self._hw = fingerprint()
+        inc, base = cell.incumbent, cell.baseline
+        ratio = ratio_interval(inc.rates, base.rates) if inc.rates and base.rates else None
+        return {
+            "hardware": self._hw,
+            "cell": list(key),
+            "config": list(inc.config[:3]),
+            "items_per_s": median_interval(inc.rates)[0] if inc.rates else None,
+            "default_items_per_s": median_interval(base.rates)[0] if base.rates else None,
+            "ratio": None if ratio is None else list(ratio),
+            "samples": len(inc.rates),
+            "calls": cell.calls,
+            "date": datetime.date.today().isoformat(),
+        }
+
+
+#: Signature of the timing hook a validator calls after an engine call.
+Recorder = Callable[[int, float], None]

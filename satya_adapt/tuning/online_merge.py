@@ -1,0 +1,156 @@
+"""Folding an online cache (what live verification learned, :mod:`satya_adapt.live`) into an
+archive: ``satya-adapt archive merge CACHE --into ARCHIVE``.
+
+Only entries measured on the archive's hardware (the cache's hardware fingerprint equal to the
+fingerprint of the archive's provenance) are folded; an archive without measurements takes the
+entries of this machine and this machine's provenance. Each entry becomes a cell at the
+descriptor of its quantized profile: the learned configuration as the elite, the evidence of
+live verification (median throughputs, the throughput ratio over the default configuration with
+its interval, the number of throughputs). It replaces a cell of the archive only when the lower
+bound of its ratio is higher; among entries of one cell, the one with the highest lower bound
+wins. The change is recorded in the archive's history (action ``merge``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import msgspec
+
+from .. import archive as _archive
+from .. import live as _live
+from ..archive import ArchiveFile, Cell, Change, Elite
+from ..hardware import HardwareClass
+
+__all__ = ["FoldReport", "archive_fingerprint", "fold_cache", "fold_cache_file"]
+
+
+@dataclass
+class FoldReport:
+    archive: ArchiveFile
+    change: Change
+    added: list[tuple[int, ...]]
+    changed: list[tuple[int, ...]]
+    skipped: int  # entries of another hardware, or without evidence
+
+
+def archive_fingerprint(archive: ArchiveFile) -> Optional[str]:
+    """The hardware fingerprint (:func:`satya_adapt.live.fingerprint`) of an archive's
+    provenance; ``None`` when it records no hardware."""
+    hw, sw = archive.provenance.hardware, archive.provenance.software
+    recorded = _archive.hardware_class(archive.provenance)
+    if hw is None or sw is None or recorded is None:
+        return None
+    return _fingerprint(recorded, hw.cpu_model)
+
+
+def _fingerprint(h: HardwareClass, model: str) -> str:
+    return "|".join(
+        (h.machine, h.cpu_vendor, h.cpu_family, model, f"{h.usable_cores} cores",
+         f"Python {h.python}", "GIL" if h.gil_enabled else "no GIL", f"satya-adapt {h.satya_adapt}")
+    )
+
+
+def _cell(archive: ArchiveFile, entry: dict[str, Any]) -> Optional[Cell]:
+    from ..selector import _rep
+
+    ratio = entry.get("ratio")
+    rate, base = entry.get("items_per_s"), entry.get("default_items_per_s")
+    if (
+        not isinstance(ratio, list) or len(ratio) != 3
+        or not all(isinstance(x, (int, float)) and x > 0 for x in ratio)
+        or not isinstance(rate, (int, float)) or not isinstance(base, (int, float))
+        or rate <= 0 or base <= 0
+    ):
+        return None
+    rep = _rep(tuple(entry["cell"]))
+    index = _archive.descriptor(archive.grid, rep)
+    if index is None:
+        return None
+    b, m, t = entry["config"]
+    profile = _archive.cell_profile(rep._replace(n=rep.n or None))
+    samples = entry.get("samples")
+    return Cell(
+        index=list(index),
+        profile=profile,
+        elite=Elite(batch_size=b, micro_batch_size=m, threads=t),
+        throughput=float(rate),
+        default_throughput=float(base),
+        speedup=float(ratio[0]),
+        speedup_ci_low=float(ratio[1]),
+        speedup_ci_high=float(ratio[2]),
+        peak_bytes=0,
+        n_measurements=samples if isinstance(samples, int) and samples > 0 else 1,
+    )
+
+
+def fold_cache(
+    archive: ArchiveFile, entries: list[dict[str, Any]], *, name: str, command: Optional[str] = None
+) -> FoldReport:
+    """``archive`` with the cache's ``entries`` folded in (see the module docstring)."""
+    target = archive_fingerprint(archive)
+    provenance = archive.provenance
+    if target is None:
+        target = _live.fingerprint()
+        provenance = _archive.provenance_here(
+            tool=provenance.tool, command=provenance.command, seed=provenance.seed,
+            generations=provenance.generations, test_size=provenance.test_size,
+            note=provenance.note,
+        )
+    best: dict[tuple[int, ...], Cell] = {}
+    skipped = 0
+    for entry in entries:
+        cell = _cell(archive, entry) if entry.get("hardware") == target else None
+        if cell is None:
+            skipped += 1
+            continue
+        index = tuple(cell.index)
+        if index not in best or cell.speedup_ci_low > best[index].speedup_ci_low:
+            best[index] = cell
+    cells = {tuple(c.index): c for c in archive.cells}
+    added, changed = [], []
+    for index, cell in sorted(best.items()):
+        old = cells.get(index)
+        if old is None:
+            added.append(index)
+        elif cell.speedup_ci_low > old.speedup_ci_low:
+            changed.append(index)
+        else:
+            continue
+        cells[index] = cell
+    summary = (
+        f"Folded online cache {name}: {len(added)} cells added, {len(changed)} changed"
+        f" (higher lower bound of the throughput ratio over the default)"
+    )
+    if skipped:
+        summary += f"; {skipped} entries skipped (another hardware, or no evidence)"
+    change = Change(
+        date=_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0),
+        action="merge",
+        summary=summary + ".",
+        command=command,
+        cells_added=len(added),
+        cells_changed=len(changed),
+    )
+    merged = msgspec.structs.replace(
+        archive,
+        provenance=provenance,
+        cells=[cells[i] for i in sorted(cells)],
+        history=[*archive.history, change],
+    )
+    _archive.check_archive(merged, name)
+    return FoldReport(merged, change, added, changed, skipped)
+
+
+def fold_cache_file(
+    cache: str, into: Any, out: Any, *, command: Optional[str] = None
+) -> FoldReport:
+    """Reads the cache file and the archive ``into``, folds, writes ``out`` atomically."""
+    entries = _live.read_cache(cache)
+    archive = _archive.load_archive(into)
+    report = fold_cache(archive, entries, name=os.fspath(cache), command=command)
+    _archive.write_archive(report.archive, out)
+    return report

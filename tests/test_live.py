@@ -1,0 +1,483 @@
+"""Live verification and online refinement (:mod:`satya_adapt.live`): the statistics, the probe
+schedule, reverting with back-off, the conservative bandit, the cache, thread safety and the
+validator's hook. Timings are injected (a throughput per configuration), never measured."""
+
+from __future__ import annotations
+
+import json
+import threading
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from archive_helpers import KIND_SIZE_GRID, archive, cell
+
+from satya_adapt import ArchiveWarning, BatchConfig, Validator
+from satya_adapt import archive as A
+from satya_adapt import live as L
+from satya_adapt.config import DEFAULT_CONFIGURATION
+
+N = 10000
+Rate = Callable[[BatchConfig], float]
+
+
+def run_cell(
+    selected: BatchConfig,
+    rate: Rate,
+    calls: int,
+    candidates: Any = (),
+    *,
+    alpha: float = 0.02,
+    cores: int = 2,
+    n: int = N,
+) -> tuple[L.Cell, list[str]]:
+    """Drives a cell with injected timings: each call takes ``n / rate(config)`` seconds."""
+    c = L.Cell(selected, list(candidates), alpha=alpha, cores=cores)
+    sources = []
+    for _ in range(calls):
+        arm, source = c.choose(n)
+        c.record(arm, n, n / rate(arm.config))
+        sources.append(source)
+    return c, sources
+
+
+# -- statistics -----------------------------------------------------------------------------------
+
+
+def test_median_interval_ranks() -> None:
+    assert L.median_interval([5.0, 1.0, 3.0]) == (3.0, 1.0, 5.0)
+    assert L.median_interval([4.0, 1.0, 3.0, 2.0]) == (2.5, 1.0, 4.0)
+    xs = [float(x) for x in range(1, 16)]
+    # 15 samples at 90%: the 5th and the 11th order statistics (binomial ranks, coverage 0.965;
+    # the 6th and 10th would cover 0.88).
+    assert L.median_interval(xs) == (8.0, 5.0, 11.0)
+    assert L._ranks(15, 0.9) == (4, 10)
+    with pytest.raises(ValueError, match="must not be empty"):
+        L.median_interval([])
+
+
+def test_ratio_interval_combines_both_medians() -> None:
+    ratio, low, high = L.ratio_interval([10.0, 12.0, 11.0], [5.0, 6.0, 4.0])
+    assert (ratio, low, high) == (11.0 / 5.0, 10.0 / 6.0, 12.0 / 4.0)
+
+
+# -- live verification ----------------------------------------------------------------------------
+
+
+def test_a_faster_choice_is_kept_and_probed_ever_less() -> None:
+    fast = BatchConfig(4096, 512, 1, "archive-exact")
+    c, sources = run_cell(fast, lambda cf: 2e6 if cf.batch_size == 4096 else 1e6, 40)
+    # Alternating until three throughputs each, then every 4 calls, doubled after each probe
+    # that finds the choice ahead beyond noise: 8, 16, 32.
+    assert [i + 1 for i, s in enumerate(sources) if s == "probe"] == [2, 4, 6, 14, 30]
+    assert set(sources) == {"archive-exact", "probe"}
+    assert "reverted" not in sources
+    assert c.last == (2.0, 2.0, 2.0)
+    assert c.probe_every == 32  # doubled after each probe that found it ahead
+
+
+def test_a_slower_choice_is_reverted_and_retried_with_back_off() -> None:
+    slow = BatchConfig(4096, 512, 2, "archive-exact")
+    c, sources = run_cell(slow, lambda cf: 0.8e6 if cf.threads == 2 else 1e6, 70)
+    # Call 1 loses a quarter of a call, more than the slack (2% of the calls so far): reverted
+    # after the first probe. Back-off: retry due at call 2 + 16, run when the slack covers one
+    # call at 80% of its ratio (call 31); reverted after call 33; retried at 33 + 32 = 65,
+    # reverted after call 68 (three throughputs each, the interval now below 1); next at 132.
+    kept = [(i + 1, s) for i, s in enumerate(sources) if s != "reverted"]
+    assert kept == [
+        (1, "archive-exact"), (2, "probe"), (31, "archive-exact"), (32, "probe"),
+        (33, "archive-exact"), (65, "archive-exact"), (66, "probe"), (67, "archive-exact"),
+        (68, "archive-exact"),
+    ]
+    assert c.reverts == 3
+    assert c.retry_at == 132
+    ev = c.evidence()
+    assert ev["state"] == "reverted"
+    assert ev["incumbent"]["source"] == "reverted"
+    assert ev["throughput_ratio"] == {"median": 0.8, "low": 0.8, "high": 0.8}
+
+
+def test_promise_holds_over_any_prefix_of_calls() -> None:
+    """Cumulative throughput over any prefix of calls stays at least (1 - alpha) of the
+    baseline's, for choices from much slower to much faster (injected timings)."""
+    for alpha in (0.02, 0.1):
+        for factor in (0.3, 0.6, 0.9, 0.97, 0.99, 1.0, 1.1, 2.0):
+            chosen = BatchConfig(2048, 256, 2, "archive-exact")
+            c = L.Cell(chosen, [], alpha=alpha, cores=2)
+            spent = 0.0
+            cold = N / (factor * 1e6) - N / 1e6  # what the first call, unverified, loses
+            for k in range(1, 1001):
+                arm, _ = c.choose(N)
+                seconds = N / (factor * 1e6 if arm.config.threads == 2 else 1e6)
+                c.record(arm, N, seconds)
+                spent += seconds
+                baseline = k * N / 1e6
+                assert baseline / (spent - max(cold, 0.0)) >= 1.0 / (1.0 + alpha) - 1e-9
+            if factor < 1.0:
+                assert c.reverts >= 1, factor
+            else:
+                assert c.reverts == 0, factor
+
+
+def test_noise_within_the_interval_does_not_revert() -> None:
+    choice = BatchConfig(4096, 512, 1, "archive-exact")
+    wobble = [1.0, 1.04, 0.97, 1.02, 0.99, 1.03, 0.98]
+    k = {"i": 0}
+
+    def rate(cf: BatchConfig) -> float:
+        k["i"] += 1
+        return 1e6 * wobble[k["i"] % len(wobble)] * (1.01 if cf.batch_size == 4096 else 1.0)
+
+    c, sources = run_cell(choice, rate, 100)
+    assert "reverted" not in sources
+    assert c.reverts == 0
+
+
+def test_a_choice_equal_to_the_default_is_never_probed() -> None:
+    same = BatchConfig(8192, 4096, 1, "heuristic")  # micro_batch_size is moot with one thread
+    c, sources = run_cell(same, lambda cf: 1e6, 30)
+    assert sources == ["heuristic"] * 30
+    assert len(c.baseline.rates) == L.WINDOW  # its calls are the baseline's evidence
+
+
+def test_history_is_bounded() -> None:
+    c, _ = run_cell(BatchConfig(4096, 512, 1, "archive-exact"), lambda cf: 1e6, 500)
+    assert len(c.incumbent.rates) == len(c.baseline.rates) == L.WINDOW
+
+
+# -- online refinement ----------------------------------------------------------------------------
+
+
+def test_candidates_are_small_and_distinct() -> None:
+    got = L.candidates(
+        BatchConfig(8192, 2048, 1, "heuristic"), (5, 10.0, 0.5, 200.0, "dicts", N), N, 2,
+        [BatchConfig(1024, 64, 2, "elite")],
+    )
+    assert got == [
+        (BatchConfig(8192, 2048, 2, "online-trial"), "threads"),
+        (BatchConfig(1024, 64, 2, "online-trial"), "elite"),
+        (BatchConfig(32768, 8192, 1, "online-trial"), "sizes"),
+        (BatchConfig(2048, 512, 1, "online-trial"), "sizes"),
+    ]
+    assert L.candidates(BatchConfig(8192, 1024, 1, "heuristic"), (5, 10.0, 0.5, 200.0, "dicts",
+                        N), N, 1) == [
+        (BatchConfig(32768, 4096, 1, "online-trial"), "sizes"),
+        (BatchConfig(2048, 256, 1, "online-trial"), "sizes"),
+    ]
+
+
+def test_bandit_waits_until_the_slack_covers_a_trial_then_converges() -> None:
+    selected = BatchConfig(8192, 2048, 1, "heuristic")  # runs as the default configuration
+    cands = L.candidates(selected, (5, 10.0, 0.5, 200.0, "dicts", N), N, 2)
+    c, sources = run_cell(selected, lambda cf: 1.5e6 if cf.threads == 2 else 1e6, 120, cands)
+    # Sizes variants risk a third of a call (worst ratio 0.75): affordable once alpha * calls
+    # >= 1/3, at call 18; the threads variant risks a whole call (worst 0.5): at call 51.
+    first = sources.index("online-trial")
+    assert first == 17
+    assert sources[17:23] == ["online-trial"] * 6  # two sizes variants, three calls each
+    assert sources[23:51] == ["heuristic"] * 28
+    assert sources[51:54] == ["online-trial"] * 3
+    assert set(sources[54:]) == {"online", "probe"}
+    assert c.incumbent.config[:3] == (8192, 2048, 2)
+    assert c.promotions == 1
+    assert c.evidence()["incumbent"]["source"] == "online"
+
+
+def test_bandit_drops_a_losing_candidate_after_one_trial_when_the_slack_is_spent() -> None:
+    selected = BatchConfig(8192, 2048, 1, "heuristic")
+    cands = [(BatchConfig(8192, 2048, 2, "online-trial"), "threads")]
+    c, sources = run_cell(selected, lambda cf: 0.2e6 if cf.threads == 2 else 1e6, 200, cands)
+    assert sources.count("online-trial") == 1
+    assert c.candidates == []
+    assert c.incumbent.config == selected
+
+
+def test_online_after_a_revert_promotes_a_candidate() -> None:
+    # The selector's answer (threads=2) loses; the candidate with threads=1 and larger sizes wins.
+    selected = BatchConfig(4096, 512, 2, "heuristic")
+    cands = [(BatchConfig(16384, 2048, 1, "online-trial"), "sizes")]
+
+    def rate(cf: BatchConfig) -> float:
+        return {2: 0.7e6}.get(cf.threads, 1.3e6 if cf.batch_size == 16384 else 1e6)
+
+    c, sources = run_cell(selected, rate, 150, cands, alpha=0.05)
+    assert sources[:2] == ["heuristic", "probe"]
+    assert sources[2:8] == ["reverted"] * 6  # threads=2 lost 43% of a call in call 1
+    assert sources[8:12] == ["online-trial"] * 3 + ["probe"]
+    assert set(sources[12:]) == {"online", "probe"}
+    assert c.incumbent.config == BatchConfig(16384, 2048, 1, "online-trial")
+    assert c.reverts == 1 and c.promotions == 1 and c.retry is None
+
+
+# -- the Live object: threads, cells, cache --------------------------------------------------------
+
+
+class FakeSelector:
+    archive = None
+
+
+def prof(size: float = 200.0, n: int = N, kind: str = "dicts") -> tuple[Any, ...]:
+    return (5, 10.0, 0.5, size, kind, n)
+
+
+def test_live_is_thread_safe() -> None:
+    live = L.Live(FakeSelector(), cache=False, cores=2)
+    chosen = BatchConfig(4096, 512, 1, "archive-exact")
+    barrier = threading.Barrier(8)
+
+    def work() -> None:
+        barrier.wait()
+        for _ in range(200):
+            config = live.choose(prof(), chosen)
+            live.record(N, N / (2e6 if config.batch_size == 4096 else 1e6))
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ex = live.explain(prof())
+    assert ex is not None
+    assert ex["calls"] == 1600
+    assert ex["reverts"] == 0
+    assert live._pending == {}
+
+
+def test_live_keeps_a_bounded_number_of_cells() -> None:
+    live = L.Live(FakeSelector(), cache=False, cores=2)
+    for i in range(L.MAX_CELLS + 50):
+        live.choose((i, 10.0, 0.5, 200.0, "dicts", N), BatchConfig(4096, 512, 1, "archive-exact"))
+        live.record(N, 0.01)
+    assert len(live._cells) == L.MAX_CELLS
+    assert live.explain(prof(n=100)) is None  # below MIN_RECORDS: no evidence
+
+
+def learn(live: L.Live, calls: int = 120) -> list[str]:
+    selected = BatchConfig(8192, 2048, 1, "heuristic")
+    out = []
+    for _ in range(calls):
+        config = live.choose(prof(), selected)
+        live.record(N, N / (1.5e6 if config.threads == 2 else 1e6))
+        out.append(config.source)
+    return out
+
+
+def test_what_is_learned_is_cached_and_read_by_the_next_process(tmp_path: Path) -> None:
+    path = tmp_path / "cache" / "online.json"
+    L._CACHE.path = None
+    sources = learn(L.Live(FakeSelector(), cache=path, cores=2))
+    assert sources[-1] in ("online", "probe")
+    doc = json.loads(path.read_text())
+    assert doc["format"] == "satya-adapt-online-cache"
+    [entry] = doc["entries"]
+    assert entry["hardware"] == L.fingerprint()
+    assert entry["config"] == [8192, 2048, 2]
+    assert entry["cell"][4:] == ["dicts", N.bit_length()]
+    assert sorted(p.name for p in path.parent.iterdir()) == ["online.json"]  # no temporary left
+    L._CACHE.path = None  # a new process
+    fresh = L.Live(FakeSelector(), cache=path, cores=2)
+    first = fresh.choose(prof(), BatchConfig(8192, 2048, 1, "heuristic"))
+    assert first == BatchConfig(8192, 2048, 2, "online")
+
+
+def test_a_corrupt_cache_is_ignored_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "online.json"
+    path.write_text('{"format": "satya-adapt-online-cache", "format_version": 1, "entries": 3}')
+    L._CACHE.path = None
+    L._CACHE.warned.clear()
+    live = L.Live(FakeSelector(), cache=path, cores=2)
+    with pytest.warns(ArchiveWarning) as record:
+        config = live.choose(prof(), BatchConfig(8192, 2048, 1, "heuristic"))
+    assert [str(w.message) for w in record] == [
+        f"online cache {path} is corrupt: `entries` must be a list; ignored"
+    ]
+    assert config == BatchConfig(8192, 2048, 1, "heuristic")  # as selected
+
+
+def test_read_cache_messages(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    assert L.read_cache(str(path)) == []
+    path.write_text("[1, 2")
+    with pytest.raises(A.ArchiveError, match=r"is corrupt: "):
+        L.read_cache(str(path))
+    path.write_text('{"format": "x"}')
+    with pytest.raises(A.ArchiveError) as info:
+        L.read_cache(str(path))
+    assert str(info.value) == f"online cache {path} is corrupt: not a `satya-adapt-online-cache` file"
+
+
+def test_cache_path_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SATYA_ADAPT_CACHE_DIR", "/x/y")
+    assert L.cache_path() == "/x/y/online.json"
+    monkeypatch.delenv("SATYA_ADAPT_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", "/c")
+    assert L.cache_path() == "/c/satya-adapt/online.json"
+
+
+# -- the validator's hook -------------------------------------------------------------------------
+
+SCHEMA = {
+    "type": "object",
+    "properties": {"id": {"type": "integer", "minimum": 0}, "name": {"type": "string"}},
+    "required": ["id", "name"],
+}
+
+
+def recs(n: int) -> list[dict[str, Any]]:
+    return [{"id": i if i % 7 else -1, "name": "ab"} for i in range(n)]
+
+
+def test_validator_probes_the_default_and_reports_live_sources(tmp_path: Path) -> None:
+    data = recs(5000)
+    prof_ = Validator(SCHEMA).profile(data)
+    path = tmp_path / "archive.json"
+    from satya_adapt.hardware import current
+
+    A.write_archive(archive([cell(KIND_SIZE_GRID, prof_, (1024, 256, 1))], hardware=current()), path)
+    v = Validator(SCHEMA, archive=path, online=True)
+    reference = Validator(SCHEMA, adapt=False).validate_batch(data)
+    results = [v.validate_batch(data) for _ in range(4)]
+    assert [r.config for r in results[:2]] == [
+        BatchConfig(1024, 256, 1, "archive-exact"),
+        BatchConfig(5000, 1024, 1, "probe"),  # the default configuration, clamped to the call
+    ]
+    for r in results:
+        assert (r.valid, r.errors) == (reference.valid, reference.errors)
+    live = v.explain(data)["live"]
+    assert live["calls"] == 4
+    assert live["probes"] >= 1  # later calls depend on the timings: reverted or probed
+    assert live["baseline"]["config"] == [8192, 1024, 1]
+    assert set(live) >= {"throughput_ratio", "state", "incumbent", "reverts", "slack_seconds"}
+    # Small calls and streams keep today's answer; online=False too.
+    assert v.validate_batch(data[:1000]).config.source == "archive-exact"
+    off = Validator(SCHEMA, archive=path, online=False)
+    assert [off.validate_batch(data).config.source for _ in range(3)] == ["archive-exact"] * 3
+    assert off.explain(data)["live"] is None
+
+
+def test_online_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SATYA_ADAPT_ONLINE", "0")
+    assert Validator(SCHEMA).online is False
+    monkeypatch.setenv("SATYA_ADAPT_ONLINE", "1")
+    assert Validator(SCHEMA).online is True
+    monkeypatch.delenv("SATYA_ADAPT_ONLINE")
+    assert Validator(SCHEMA).online is True
+    assert Validator(SCHEMA, online=False).online is False
+
+
+def test_alpha_is_checked() -> None:
+    with pytest.raises(ValueError) as info:
+        Validator(SCHEMA, alpha=1.5)
+    assert str(info.value) == "`alpha` must be a number in [0, 1), got 1.5"
+    assert Validator(SCHEMA, alpha=0.05).alpha == 0.05
+
+
+def test_json_and_ndjson_calls_take_part() -> None:
+    import orjson
+
+    data = recs(5000)
+    v = Validator(SCHEMA, online=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ArchiveWarning)
+        j = [v.validate_json(orjson.dumps(data)) for _ in range(2)]
+        nd = b"".join(orjson.dumps(r) + b"\n" for r in data)
+        k = [v.validate_ndjson(nd) for _ in range(2)]
+    assert all(r.valid == j[0].valid for r in j + k)
+    assert v._live is not None and len(v._live._cells) == 2
+    assert DEFAULT_CONFIGURATION.source == "default"
+
+
+# -- satya-adapt archive merge CACHE --into ARCHIVE ------------------------------------------------
+
+
+def run_cli(*args: str, cwd: Path) -> Any:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "SATYA_ADAPT_ARCHIVE"}
+    return subprocess.run([sys.executable, "-m", "satya_adapt", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_archive_merge_folds_a_cache_into_an_archive(tmp_path: Path) -> None:
+    cache = tmp_path / "online.json"
+    L._CACHE.path = None
+    learn(L.Live(FakeSelector(), cache=cache, cores=2))
+    empty = A.ArchiveFile(
+        format=A.FORMAT, format_version=A.FORMAT_VERSION,
+        provenance=A.provenance_here(tool="tests", command=None, seed=None, generations=0),
+        grid=KIND_SIZE_GRID, cells=[],
+    )
+    A.write_archive(empty, tmp_path / "arch.json")
+    proc = run_cli("archive", "merge", "online.json", "--into", "arch.json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == (
+        "Folded online cache online.json: 1 cells added, 0 changed (higher lower bound of the"
+        " throughput ratio over the default)."
+    )
+    assert lines[-1] == "wrote arch.json"
+    merged = A.load_archive(tmp_path / "arch.json")
+    [c] = merged.cells
+    assert c.elite == A.Elite(batch_size=8192, micro_batch_size=2048, threads=2)
+    assert (c.speedup, c.speedup_ci_low, c.speedup_ci_high) == (1.5, 1.5, 1.5)
+    assert c.profile.input_kind == "dicts"
+    last = merged.history[-1]
+    assert (last.action, last.cells_added, last.cells_changed) == ("merge", 1, 0)
+    assert last.command == "satya-adapt archive merge online.json --into arch.json"
+    # Folding again changes nothing (the evidence is not better than the cell's).
+    again = run_cli("archive", "merge", "online.json", "--into", "arch.json", "-o", "b.json",
+                    cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[0].startswith("Folded online cache online.json: 0 cells added")
+    # A cache with B, or --into with two archives: one-line usage errors.
+    bad = run_cli("archive", "merge", "online.json", "arch.json", cwd=tmp_path)
+    assert bad.returncode == 2
+    assert bad.stderr == (
+        "satya-adapt: error: a cache is folded into one archive: name it with `--into ARCHIVE`\n"
+    )
+    bad = run_cli("archive", "merge", "arch.json", "--into", "b.json", cwd=tmp_path)
+    assert bad.stderr == (
+        "satya-adapt: error: `--into` applies to an online cache, and A is an archive\n"
+    )
+
+
+# -- the benchmark ---------------------------------------------------------------------------------
+
+
+def test_eval_live_quick_runs(tmp_path: Path) -> None:
+    """benchmarks/eval_live.py --quick runs and writes its tables (structure only, no timing)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    out_json, out_md = tmp_path / "live.json", tmp_path / "live.md"
+    proc = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "eval_live.py"), "--quick", "--profiles", "1",
+         "--busy-calls", "3", "--unknown-calls", "2", "--rounds", "2", "--warmup", "2",
+         "--json", str(out_json), "--markdown", str(out_md)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = json.loads(out_json.read_text())
+    assert [(r["profile"], r["input_kind"]) for r in doc["held_out"]] == [("heavy-regex", "dicts")]
+    row = doc["held_out"][0]
+    assert set(row["items_per_s"]) == {"adaptive", "default", "default (A/A)", "oracle"}
+    assert row["rounds"] == 2 and row["warmup_calls"] == 2
+    assert doc["busy_core"]["calls"] == 3 and doc["busy_core"]["elite"] == [8192, 1024, 2]
+    assert [(u["input_kind"], u["archive"]) for u in doc["unknown_hardware"]] == [
+        ("dicts", "other hardware class"), ("dicts", "no archive"),
+        ("ndjson", "other hardware class"), ("ndjson", "no archive"),
+    ]
+    assert len(doc["summary"]["targets"]) == 7
+    assert set(doc["overhead"]) == {
+        "call_1000_seconds", "bookkeeping_seconds", "bookkeeping_share_of_1000_record_call",
+        "online_vs_offline_1000",
+    }
+    table = out_md.read_text()
+    for heading in ("## Held-out profiles", "## Busy core", "## Unknown hardware", "## Overhead",
+                    "## Targets"):
+        assert heading in table
