@@ -52,69 +52,75 @@ pub fn is_valid(schema: &Schema, input: &[u8]) -> bool {
     matches!(p.peek(), Err(e) if e.offset == input.len())
 }
 
+#[inline(always)]
 fn value(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
     if node.always_false {
         return Err(Undecided);
     }
     match &node.logic {
+        // One call per node on the common path, as before `Logic` existed.
         None => plain(s, node, p, depth),
-        Some(logic) => {
-            let Logic {
-                refs,
-                all_of,
-                any_of,
-                one_of,
-                not,
-                cond,
-                unevaluated_properties,
-                unevaluated_items,
-            } = &**logic;
-            if unevaluated_properties.is_some()
-                || unevaluated_items.is_some()
-                || !one_of.is_empty()
-                || not.is_some()
-                || cond.is_some()
-            {
-                // Decided on the parsed value (these look at a value more than once
-                // or need "invalid" to be proven).
-                return whole(s, node, p, depth);
-            }
-            // In-place subschemas re-read the same text from the same position.
-            let start = p.pos;
-            let mut end = None;
-            let mut again = |p: &mut Parser<'_>, sub: &Node| -> Verdict {
-                p.pos = start;
-                value(s, sub, p, depth)?;
-                if end.is_none() {
-                    end = Some(p.pos);
-                }
-                Ok(())
-            };
-            for (r, _) in refs {
-                let Ref::Static(id) = r else {
-                    return Err(Undecided);
-                };
-                again(p, &s.nodes[*id])?;
-            }
-            for sub in all_of {
-                again(p, sub)?;
-            }
-            if !any_of.is_empty() {
-                let mut any = false;
-                for sub in any_of {
-                    if again(p, sub).is_ok() {
-                        any = true;
-                        break;
-                    }
-                }
-                ensure(any)?;
-            }
-            p.pos = start;
-            plain(s, node, p, depth)?;
-            // Every branch read the same value: they all end where it ends.
-            ensure(end.is_none_or(|e| e == p.pos))
-        }
+        Some(logic) => with_logic(s, node, logic, p, depth),
     }
+}
+
+/// A node with references or combinators: its in-place subschemas, then its own keywords.
+#[inline(never)]
+fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth: usize) -> Verdict {
+    let Logic {
+        refs,
+        all_of,
+        any_of,
+        one_of,
+        not,
+        cond,
+        unevaluated_properties,
+        unevaluated_items,
+    } = logic;
+    if unevaluated_properties.is_some()
+        || unevaluated_items.is_some()
+        || !one_of.is_empty()
+        || not.is_some()
+        || cond.is_some()
+    {
+        // Decided on the parsed value (these look at a value more than once
+        // or need "invalid" to be proven).
+        return whole(s, node, p, depth);
+    }
+    // In-place subschemas re-read the same text from the same position.
+    let start = p.pos;
+    let mut end = None;
+    let mut again = |p: &mut Parser<'_>, sub: &Node| -> Verdict {
+        p.pos = start;
+        value(s, sub, p, depth)?;
+        if end.is_none() {
+            end = Some(p.pos);
+        }
+        Ok(())
+    };
+    for (r, _) in refs {
+        let Ref::Static(id) = r else {
+            return Err(Undecided);
+        };
+        again(p, &s.nodes[*id])?;
+    }
+    for sub in all_of {
+        again(p, sub)?;
+    }
+    if !any_of.is_empty() {
+        let mut any = false;
+        for sub in any_of {
+            if again(p, sub).is_ok() {
+                any = true;
+                break;
+            }
+        }
+        ensure(any)?;
+    }
+    p.pos = start;
+    plain(s, node, p, depth)?;
+    // Every branch read the same value: they all end where it ends.
+    ensure(end.is_none_or(|e| e == p.pos))
 }
 
 /// The node's own keywords (not its [`crate::schema::Logic`]).
@@ -291,6 +297,7 @@ fn object(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict 
     ensure(max_properties.is_none_or(|m| count <= m))
 }
 
+#[inline(always)]
 fn entry(
     s: &Schema,
     checks: &ObjectChecks,
@@ -313,20 +320,48 @@ fn entry(
             declared = Some(&checks.properties[i].node);
         }
     }
+    if checks.property_names.is_none() && checks.patterns.is_empty() {
+        return declared_or_additional(s, checks, declared, p, depth);
+    }
+    entry_with_names(s, checks, key, declared, p, depth)
+}
+
+/// The schema of a property that no pattern matches: its own, or `additionalProperties`.
+#[inline(always)]
+fn declared_or_additional(
+    s: &Schema,
+    checks: &ObjectChecks,
+    declared: Option<&Option<Node>>,
+    p: &mut Parser<'_>,
+    depth: usize,
+) -> Verdict {
+    match declared {
+        Some(Some(sub)) => value(s, sub, p, depth + 1),
+        Some(None) => skip(p, depth + 1),
+        None => match &checks.additional {
+            Additional::Allow => skip(p, depth + 1),
+            Additional::Forbid => Err(Undecided),
+            Additional::Schema(sub) => value(s, sub, p, depth + 1),
+        },
+    }
+}
+
+/// [`entry`] with `propertyNames` or `patternProperties`.
+#[inline(never)]
+fn entry_with_names(
+    s: &Schema,
+    checks: &ObjectChecks,
+    key: &str,
+    declared: Option<&Option<Node>>,
+    p: &mut Parser<'_>,
+    depth: usize,
+) -> Verdict {
     if let Some(names) = &checks.property_names {
         let name = Json::String(key.into());
         ensure(check::node_is_valid(s, names, &&name, depth + 1))?;
     }
     if checks.patterns.is_empty() {
-        return match declared {
-            Some(Some(sub)) => value(s, sub, p, depth + 1),
-            Some(None) => skip(p, depth + 1),
-            None => match &checks.additional {
-                Additional::Allow => skip(p, depth + 1),
-                Additional::Forbid => Err(Undecided),
-                Additional::Schema(sub) => value(s, sub, p, depth + 1),
-            },
-        };
+        return declared_or_additional(s, checks, declared, p, depth);
     }
     // Every schema that applies reads the value from the same position.
     let start = p.pos;
