@@ -9,6 +9,7 @@ RawProfile = Tuple[int, float, float, float, str, Optional[int]]
 NdjsonSource = Union[bytes, str, Any]
 
 MAX_DEPTH: int
+READ_AHEAD_BYTES: int
 
 class RecordError:
     """One failure of one record."""

@@ -1,11 +1,14 @@
 """Batch configurations: the three knobs of the engine, the default configuration, what a
 configuration does on a call (:func:`clamp`, :func:`effective`), and the constants that the
-runtime, the tuning and the command line share (a leaf module: it imports nothing else)."""
+runtime, the tuning and the command line share (a leaf module: it imports only the extension's
+constants)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, NamedTuple, Optional
+
+from ._validator import READ_AHEAD_BYTES
 
 __all__ = [
     "BatchConfig",
@@ -21,10 +24,9 @@ __all__ = [
 #: A cell ships its elite only when the lower confidence bound of its speedup over the default
 #: configuration exceeds this (the optimizer's bar, and the bar a refresh keeps an elite by).
 SHIP_THRESHOLD = 1.03
-#: How many bytes of a stream are read ahead: to detect an NDJSON stream's profile, and to sniff
-#: whether a file holds a JSON array or NDJSON. The Rust binding reads a file's head with the
-#: same size (``PROFILE_PREFIX`` in ``crates/core/src/detect.rs``).
-READ_AHEAD_BYTES = 64 * 1024
+# READ_AHEAD_BYTES (64 KiB): how many bytes of a stream are read ahead, to detect an NDJSON
+# stream's profile and to sniff whether a file holds a JSON array or NDJSON. Defined once, in the
+# Rust core (``crates/core/src/detect.rs``), which reads a file's head with it; re-exported here.
 
 
 class BatchConfig(NamedTuple):

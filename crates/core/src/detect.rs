@@ -13,8 +13,11 @@ use crate::schema::Schema;
 use crate::stream::skip_bom;
 use crate::value::{Record, MAX_DEPTH};
 
-/// Bytes of a file read to detect its profile.
-pub const PROFILE_PREFIX: usize = 64 * 1024;
+/// Bytes of a stream read ahead: a file's head read here to detect its profile,
+/// and (through the binding, as `_validator.READ_AHEAD_BYTES`) the prefix the
+/// Python layer reads from a stream to detect its profile and to tell a JSON
+/// array from NDJSON. Defined here only.
+pub const READ_AHEAD_BYTES: usize = 64 * 1024;
 
 /// The profile of one call: the schema's features and those of its data.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -75,7 +78,7 @@ pub fn profile_ndjson(schema: &Schema, data: &[u8]) -> Profile {
     profile_spans(schema, input, spans, Some(input.len()), "ndjson", true)
 }
 
-/// Profile of an NDJSON file, from its first [`PROFILE_PREFIX`] bytes and its size.
+/// Profile of an NDJSON file, from its first [`READ_AHEAD_BYTES`] bytes and its size.
 pub fn profile_ndjson_file(schema: &Schema, path: &Path) -> io::Result<Profile> {
     let (head, size) = read_head(path)?;
     let complete = size == head.len() as u64;
@@ -100,12 +103,12 @@ pub fn profile_ndjson_prefix(schema: &Schema, prefix: &[u8]) -> Profile {
     p
 }
 
-/// The first [`PROFILE_PREFIX`] bytes of a file and its size.
+/// The first [`READ_AHEAD_BYTES`] bytes of a file and its size.
 fn read_head(path: &Path) -> io::Result<(Vec<u8>, u64)> {
     let file = File::open(path)?;
     let size = file.metadata()?.len();
-    let mut head = Vec::with_capacity(PROFILE_PREFIX);
-    file.take(PROFILE_PREFIX as u64).read_to_end(&mut head)?;
+    let mut head = Vec::with_capacity(READ_AHEAD_BYTES);
+    file.take(READ_AHEAD_BYTES as u64).read_to_end(&mut head)?;
     Ok((head, size))
 }
 
@@ -266,11 +269,11 @@ mod tests {
     fn ndjson_file_large_is_profiled_from_its_head() {
         // 132,000 bytes: twice the head, so `n` is estimated from the file's size.
         let data = lines(12_000);
-        assert!(data.len() > 2 * PROFILE_PREFIX);
+        assert!(data.len() > 2 * READ_AHEAD_BYTES);
         let file = TempFile::new("large.ndjson", &data);
         let p = profile_ndjson_file(&schema(), &file.0).unwrap();
         assert_eq!((p.object_size, p.n), (10.0, Some(15_000)));
-        assert_eq!(read_head(&file.0).unwrap().0.len(), PROFILE_PREFIX);
+        assert_eq!(read_head(&file.0).unwrap().0.len(), READ_AHEAD_BYTES);
     }
 
     #[test]

@@ -157,8 +157,8 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// Runs `task` over `len` records in tasks of `micro_batch_size` on the pool
-/// (or inline for one thread, in steps of [`POLL_RECORDS`]); outcomes come back
-/// in record order. `task` stops early, with [`EngineError::Interrupted`], once
+/// (or inline for one thread, in steps of [`POLL_RECORDS`], all appending to
+/// one outcome); outcomes come back in record order. `task` stops early, with [`EngineError::Interrupted`], once
 /// the flag it is given is set.
 fn run_tasks<F>(
     len: usize,
@@ -167,7 +167,7 @@ fn run_tasks<F>(
     task: F,
 ) -> Result<ChunkOutcome, EngineError>
 where
-    F: Fn(Range<usize>, &AtomicBool) -> Result<ChunkOutcome, EngineError> + Sync,
+    F: Fn(Range<usize>, &AtomicBool, &mut ChunkOutcome) -> Result<(), EngineError> + Sync,
 {
     if len == 0 {
         return Ok(ChunkOutcome::default());
@@ -183,9 +183,8 @@ where
                 return Err(EngineError::Interrupted);
             }
             let range = start..(start + POLL_RECORDS).min(len);
-            let part = catch_unwind(AssertUnwindSafe(|| task(range, &stop)))
+            catch_unwind(AssertUnwindSafe(|| task(range, &stop, &mut out)))
                 .map_err(|p| EngineError::Panic(panic_message(&*p)))??;
-            out.append(part);
         }
         out.tasks = 1;
         return Ok(out);
@@ -212,9 +211,15 @@ where
                             break;
                         }
                         let range = t * m..((t + 1) * m).min(len);
-                        let outcome = catch_unwind(AssertUnwindSafe(|| task(range, stop)))
-                            .map_err(|p| EngineError::Panic(panic_message(&*p)))
-                            .and_then(|r| r);
+                        let outcome = catch_unwind(AssertUnwindSafe(|| {
+                            let mut out = ChunkOutcome {
+                                valid: Vec::with_capacity(range.len()),
+                                ..ChunkOutcome::default()
+                            };
+                            task(range, stop, &mut out).map(|()| out)
+                        }))
+                        .map_err(|p| EngineError::Panic(panic_message(&*p)))
+                        .and_then(|r| r);
                         *slots[t].lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
                     }
                 });
@@ -286,8 +291,8 @@ pub fn validate_records<R: Record + Sync>(
     knobs: Knobs,
     interrupt: Interrupt<'_>,
 ) -> Result<ChunkOutcome, EngineError> {
-    let mut out = run_tasks(records.len(), knobs, interrupt, |range, stop| {
-        check_range(range, stop, |i, errors| {
+    let mut out = run_tasks(records.len(), knobs, interrupt, |range, stop, out| {
+        check_range(range, stop, out, |i, errors| {
             Ok(check::validate(
                 schema,
                 &records[i],
@@ -301,17 +306,14 @@ pub fn validate_records<R: Record + Sync>(
 }
 
 /// Checks one task's records in order with `check_one` (its verdict, errors
-/// appended), stopping early when the call is interrupted.
+/// appended), appending to `out`; stops early when the call is interrupted.
 #[inline]
 fn check_range(
     range: Range<usize>,
     stop: &AtomicBool,
+    out: &mut ChunkOutcome,
     mut check_one: impl FnMut(usize, &mut Vec<RecordError>) -> Result<bool, EngineError>,
-) -> Result<ChunkOutcome, EngineError> {
-    let mut out = ChunkOutcome {
-        valid: Vec::with_capacity(range.len()),
-        ..ChunkOutcome::default()
-    };
+) -> Result<(), EngineError> {
     for i in range {
         if i % STOP_RECORDS == 0 && stop.load(Ordering::Relaxed) {
             return Err(EngineError::Interrupted);
@@ -319,7 +321,7 @@ fn check_range(
         let ok = check_one(i, &mut out.errors)?;
         out.valid.push(ok);
     }
-    Ok(out)
+    Ok(())
 }
 
 type TaskReport = (usize, Result<ChunkOutcome, EngineError>, Vec<Json<'static>>);
@@ -497,8 +499,8 @@ pub fn validate_spans(
     on_parse_error: OnParseError,
     interrupt: Interrupt<'_>,
 ) -> Result<ChunkOutcome, EngineError> {
-    let mut out = run_tasks(spans.len(), knobs, interrupt, |range, stop| {
-        check_range(range, stop, |i, errors| {
+    let mut out = run_tasks(spans.len(), knobs, interrupt, |range, stop, out| {
+        check_range(range, stop, out, |i, errors| {
             let span = &spans[i];
             let index = first_index + i;
             let bytes = &input[span.range.clone()];
@@ -838,7 +840,7 @@ mod tests {
                 calls += 1;
                 calls == 3
             },
-            |_, stop| {
+            |_, stop, _| {
                 while !stop.load(Ordering::Relaxed) {
                     std::thread::sleep(Duration::from_millis(1));
                 }

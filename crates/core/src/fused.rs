@@ -7,10 +7,14 @@
 //! parses the record and runs the ordinary checks, which decide and explain.
 //! So this path can only make valid records cheaper, never change a result.
 //! Scalars are checked by the ordinary checks, on a value made on the stack.
+//!
+//! Every structure this path shortcuts (`Node`, `Logic`, `ObjectChecks`,
+//! `ArrayChecks`) is destructured field by field, without `..`: a keyword added
+//! to one of them does not compile until this path decides what to do with it.
 
 use crate::check;
 use crate::json::{JsonError, Parser};
-use crate::schema::{types, Additional, ArrayChecks, Node, ObjectChecks, Ref, Schema};
+use crate::schema::{types, Additional, ArrayChecks, Logic, Node, ObjectChecks, Ref, Schema};
 use crate::value::{Json, MAX_DEPTH};
 
 /// Not decided here: invalid, unparsable, or beyond what this path handles.
@@ -48,83 +52,113 @@ pub fn is_valid(schema: &Schema, input: &[u8]) -> bool {
     matches!(p.peek(), Err(e) if e.offset == input.len())
 }
 
+#[inline(always)]
 fn value(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
     if node.always_false {
         return Err(Undecided);
     }
     match &node.logic {
+        // One call per node on the common path, as before `Logic` existed.
         None => plain(s, node, p, depth),
-        Some(logic) => {
-            if logic.unevaluated_properties.is_some()
-                || logic.unevaluated_items.is_some()
-                || !logic.one_of.is_empty()
-                || logic.not.is_some()
-                || logic.cond.is_some()
-            {
-                // Decided on the parsed value (these look at a value more than once
-                // or need "invalid" to be proven).
-                return whole(s, node, p, depth);
-            }
-            // In-place subschemas re-read the same text from the same position.
-            let start = p.pos;
-            let mut end = None;
-            let mut again = |p: &mut Parser<'_>, sub: &Node| -> Verdict {
-                p.pos = start;
-                value(s, sub, p, depth)?;
-                if end.is_none() {
-                    end = Some(p.pos);
-                }
-                Ok(())
-            };
-            for (r, _) in &logic.refs {
-                let Ref::Static(id) = r else {
-                    return Err(Undecided);
-                };
-                again(p, &s.nodes[*id])?;
-            }
-            for sub in &logic.all_of {
-                again(p, sub)?;
-            }
-            if !logic.any_of.is_empty() {
-                let mut any = false;
-                for sub in &logic.any_of {
-                    if again(p, sub).is_ok() {
-                        any = true;
-                        break;
-                    }
-                }
-                ensure(any)?;
-            }
-            p.pos = start;
-            plain(s, node, p, depth)?;
-            // Every branch read the same value: they all end where it ends.
-            ensure(end.is_none_or(|e| e == p.pos))
-        }
+        Some(logic) => with_logic(s, node, logic, p, depth),
     }
+}
+
+/// A node with references or combinators: its in-place subschemas, then its own keywords.
+#[inline(never)]
+fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth: usize) -> Verdict {
+    let Logic {
+        refs,
+        all_of,
+        any_of,
+        one_of,
+        not,
+        cond,
+        unevaluated_properties,
+        unevaluated_items,
+    } = logic;
+    if unevaluated_properties.is_some()
+        || unevaluated_items.is_some()
+        || !one_of.is_empty()
+        || not.is_some()
+        || cond.is_some()
+    {
+        // Decided on the parsed value (these look at a value more than once
+        // or need "invalid" to be proven).
+        return whole(s, node, p, depth);
+    }
+    // In-place subschemas re-read the same text from the same position.
+    let start = p.pos;
+    let mut end = None;
+    let mut again = |p: &mut Parser<'_>, sub: &Node| -> Verdict {
+        p.pos = start;
+        value(s, sub, p, depth)?;
+        if end.is_none() {
+            end = Some(p.pos);
+        }
+        Ok(())
+    };
+    for (r, _) in refs {
+        let Ref::Static(id) = r else {
+            return Err(Undecided);
+        };
+        again(p, &s.nodes[*id])?;
+    }
+    for sub in all_of {
+        again(p, sub)?;
+    }
+    if !any_of.is_empty() {
+        let mut any = false;
+        for sub in any_of {
+            if again(p, sub).is_ok() {
+                any = true;
+                break;
+            }
+        }
+        ensure(any)?;
+    }
+    p.pos = start;
+    plain(s, node, p, depth)?;
+    // Every branch read the same value: they all end where it ends.
+    ensure(end.is_none_or(|e| e == p.pos))
 }
 
 /// The node's own keywords (not its [`crate::schema::Logic`]).
 fn plain(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
+    let Node {
+        // Checked by `value`, the only caller.
+        always_false: _,
+        trivial,
+        types,
+        const_value,
+        enum_values,
+        string,
+        number,
+        array: array_checks,
+        object: object_checks,
+        // Checked by `value`; only read here to skip a container it alone constrains.
+        logic,
+        // Only `unevaluated*` read them, and those are decided on the parsed value.
+        annotations: _,
+        // A schema with dynamic references never takes this path.
+        resource: _,
+        // Only for errors.
+        location: _,
+    } = node;
     let c = p.peek()?;
     let scalar = match c {
         b'{' | b'[' => {
-            if node.trivial
-                || (node.logic.is_some()
-                    && node.types == 0
-                    && node.object.is_none()
-                    && node.array.is_none()
-                    && node.const_value.is_none()
-                    && node.enum_values.is_none())
+            if *trivial
+                || (logic.is_some()
+                    && *types == 0
+                    && object_checks.is_none()
+                    && array_checks.is_none()
+                    && const_value.is_none()
+                    && enum_values.is_none())
             {
                 return skip(p, depth);
             }
-            if node.const_value.is_some()
-                || node.enum_values.is_some()
-                || node.array.as_ref().is_some_and(|a| a.contains.is_some())
-                || node.object.as_ref().is_some_and(|o| {
-                    !o.dependent_required.is_empty() || !o.dependent_schemas.is_empty()
-                })
-            {
+            if const_value.is_some() || enum_values.is_some() {
                 return whole_plain(s, node, p, depth);
             }
             return if c == b'{' {
@@ -135,24 +169,24 @@ fn plain(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
         }
         b'"' => {
             p.pos += 1;
-            let s = p.string()?;
-            if node.const_value.is_none() && node.enum_values.is_none() {
-                ensure(node.types == 0 || node.types & types::STRING != 0)?;
-                return match &node.string {
+            let text = p.string()?;
+            if const_value.is_none() && enum_values.is_none() {
+                ensure(*types == 0 || types & types::STRING != 0)?;
+                return match string {
                     None => Ok(()),
-                    Some(checks) => ensure(check::string_is_valid(checks, &s)),
+                    Some(checks) => ensure(check::string_is_valid(checks, &text)),
                 };
             }
-            Json::String(s)
+            Json::String(text)
         }
         b'-' | b'0'..=b'9' => {
             let n = p.number()?;
-            if node.const_value.is_none() && node.enum_values.is_none() {
-                let type_ok = node.types == 0
-                    || node.types & types::NUMBER != 0
-                    || (node.types & types::INTEGER != 0 && n.is_integer());
+            if const_value.is_none() && enum_values.is_none() {
+                let type_ok = *types == 0
+                    || types & types::NUMBER != 0
+                    || (types & types::INTEGER != 0 && n.is_integer());
                 ensure(type_ok && n.is_finite())?;
-                return match &node.number {
+                return match number {
                     None => Ok(()),
                     Some(checks) => ensure(check::number_is_valid(checks, &n)),
                 };
@@ -173,7 +207,7 @@ fn plain(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
         }
         _ => return Err(Undecided),
     };
-    ensure(node.trivial || plain_is_valid(s, node, &&scalar, depth))
+    ensure(*trivial || plain_is_valid(s, node, &&scalar, depth))
 }
 
 /// Whether `value` passes the node (its logic included: checked twice, which is
@@ -205,7 +239,32 @@ fn object(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict 
     let Some(checks) = &node.object else {
         return skip(p, depth);
     };
-    if depth + 1 > MAX_DEPTH || checks.properties.len() > 64 {
+    let ObjectChecks {
+        properties,
+        // Another way to find a property: `entry` uses `ObjectChecks::find`.
+        lookup: _,
+        // `required` is read from each property.
+        n_required: _,
+        // Read by `entry`, with `patterns` and `property_names`.
+        additional: _,
+        min_properties,
+        // Only for messages.
+        min_properties_text: _,
+        max_properties,
+        patterns: _,
+        property_names: _,
+        dependent_required,
+        dependent_schemas,
+        // Only names the keyword in messages.
+        legacy_dependencies: _,
+        // The Python host's cache.
+        host_keys: _,
+    } = checks;
+    if !dependent_required.is_empty() || !dependent_schemas.is_empty() {
+        // Look at the whole object, for the names they depend on.
+        return whole_plain(s, node, p, depth);
+    }
+    if depth + 1 > MAX_DEPTH || properties.len() > 64 {
         return Err(Undecided);
     }
     p.pos += 1; // `{`
@@ -231,13 +290,14 @@ fn object(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict 
             }
         }
     }
-    for (i, property) in checks.properties.iter().enumerate() {
+    for (i, property) in properties.iter().enumerate() {
         ensure(!property.required || seen & (1 << i) != 0)?;
     }
-    ensure(checks.min_properties.is_none_or(|m| count >= m))?;
-    ensure(checks.max_properties.is_none_or(|m| count <= m))
+    ensure(min_properties.is_none_or(|m| count >= m))?;
+    ensure(max_properties.is_none_or(|m| count <= m))
 }
 
+#[inline(always)]
 fn entry(
     s: &Schema,
     checks: &ObjectChecks,
@@ -260,20 +320,48 @@ fn entry(
             declared = Some(&checks.properties[i].node);
         }
     }
+    if checks.property_names.is_none() && checks.patterns.is_empty() {
+        return declared_or_additional(s, checks, declared, p, depth);
+    }
+    entry_with_names(s, checks, key, declared, p, depth)
+}
+
+/// The schema of a property that no pattern matches: its own, or `additionalProperties`.
+#[inline(always)]
+fn declared_or_additional(
+    s: &Schema,
+    checks: &ObjectChecks,
+    declared: Option<&Option<Node>>,
+    p: &mut Parser<'_>,
+    depth: usize,
+) -> Verdict {
+    match declared {
+        Some(Some(sub)) => value(s, sub, p, depth + 1),
+        Some(None) => skip(p, depth + 1),
+        None => match &checks.additional {
+            Additional::Allow => skip(p, depth + 1),
+            Additional::Forbid => Err(Undecided),
+            Additional::Schema(sub) => value(s, sub, p, depth + 1),
+        },
+    }
+}
+
+/// [`entry`] with `propertyNames` or `patternProperties`.
+#[inline(never)]
+fn entry_with_names(
+    s: &Schema,
+    checks: &ObjectChecks,
+    key: &str,
+    declared: Option<&Option<Node>>,
+    p: &mut Parser<'_>,
+    depth: usize,
+) -> Verdict {
     if let Some(names) = &checks.property_names {
         let name = Json::String(key.into());
         ensure(check::node_is_valid(s, names, &&name, depth + 1))?;
     }
     if checks.patterns.is_empty() {
-        return match declared {
-            Some(Some(sub)) => value(s, sub, p, depth + 1),
-            Some(None) => skip(p, depth + 1),
-            None => match &checks.additional {
-                Additional::Allow => skip(p, depth + 1),
-                Additional::Forbid => Err(Undecided),
-                Additional::Schema(sub) => value(s, sub, p, depth + 1),
-            },
-        };
+        return declared_or_additional(s, checks, declared, p, depth);
     }
     // Every schema that applies reads the value from the same position.
     let start = p.pos;
@@ -313,7 +401,26 @@ fn array(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
     let Some(checks) = &node.array else {
         return skip(p, depth);
     };
-    if checks.unique_items || depth + 1 > MAX_DEPTH {
+    let ArrayChecks {
+        prefix_items,
+        items,
+        // Only for messages.
+        items_keyword: _,
+        min_items,
+        // Only for messages.
+        min_items_text: _,
+        max_items,
+        unique_items,
+        contains,
+        // Only with `contains`.
+        min_contains: _,
+        max_contains: _,
+    } = checks;
+    if contains.is_some() {
+        // Counts the items valid against a schema: on the parsed value.
+        return whole_plain(s, node, p, depth);
+    }
+    if *unique_items || depth + 1 > MAX_DEPTH {
         return Err(Undecided);
     }
     p.pos += 1; // `[`
@@ -322,7 +429,7 @@ fn array(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
         p.pos += 1;
     } else {
         loop {
-            item(s, checks, count, p, depth)?;
+            item(s, prefix_items, items.as_deref(), count, p, depth)?;
             count += 1;
             match p.peek()? {
                 b',' => p.pos += 1,
@@ -334,12 +441,19 @@ fn array(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
             }
         }
     }
-    ensure(checks.min_items.is_none_or(|m| count >= m))?;
-    ensure(checks.max_items.is_none_or(|m| count <= m))
+    ensure(min_items.is_none_or(|m| count >= m))?;
+    ensure(max_items.is_none_or(|m| count <= m))
 }
 
-fn item(s: &Schema, checks: &ArrayChecks, i: usize, p: &mut Parser<'_>, depth: usize) -> Verdict {
-    match checks.prefix_items.get(i).or(checks.items.as_deref()) {
+fn item(
+    s: &Schema,
+    prefix_items: &[Node],
+    items: Option<&Node>,
+    i: usize,
+    p: &mut Parser<'_>,
+    depth: usize,
+) -> Verdict {
+    match prefix_items.get(i).or(items) {
         Some(sub) => value(s, sub, p, depth + 1),
         None => skip(p, depth + 1),
     }

@@ -44,7 +44,7 @@ pub use stream::{
 // Profiles: schema features, sampling, and detection on a call's input.
 pub use detect::{
     profile_json, profile_ndjson, profile_ndjson_file, profile_ndjson_prefix, profile_records,
-    Profile, PROFILE_PREFIX,
+    Profile, READ_AHEAD_BYTES,
 };
 pub use profile::{sample_indexes, SampleStats, SAMPLE_RECORDS, SAMPLE_SPANS};
 // Errors of a failing record.

@@ -679,8 +679,10 @@ pub trait Record: Sized + Copy {
     /// A short name of the value's type for messages (`"object"`, `"set"`).
     fn type_name(&self) -> Cow<'_, str>;
     /// Why the value cannot be validated at all, if it cannot (too deep, not JSON).
+    /// Only a [`Kind::String`] (one that is not valid Unicode) or a
+    /// [`Kind::Unsupported`] value has one: the checks ask no other kind.
     fn defect(&self) -> Option<Defect> {
-        None
+        (self.kind() == Kind::String && !self.is_valid_unicode()).then_some(Defect::InvalidString)
     }
 }
 

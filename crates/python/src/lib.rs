@@ -9,7 +9,7 @@ mod sources;
 
 use pyo3::prelude::*;
 
-use satya_adapt_core::MAX_DEPTH;
+use satya_adapt_core::{MAX_DEPTH, READ_AHEAD_BYTES};
 
 #[pymodule]
 fn _validator(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -17,6 +17,7 @@ fn _validator(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<errors::PyRecordError>()?;
     m.add_class::<sources::ChunkIter>()?;
     m.add("MAX_DEPTH", MAX_DEPTH)?;
+    m.add("READ_AHEAD_BYTES", READ_AHEAD_BYTES)?;
     // Dict keys carry their kind in CPython 3.11 to 3.13 (see `record::only_exact_str_keys`).
     let sys = m.py().import("sys")?;
     let version = sys.getattr("version_info")?;

@@ -273,10 +273,12 @@ fn scan_for_exact_str_keys(dict: *mut ffi::PyObject) -> bool {
 fn number_of(ptr: *mut ffi::PyObject) -> Number {
     // SAFETY: `ptr` is an int or a float (the kind was checked).
     unsafe {
-        if ffi::Py_TYPE(ptr) == std::ptr::addr_of_mut!(ffi::PyFloat_Type) {
+        let ty = ffi::Py_TYPE(ptr);
+        if ty == std::ptr::addr_of_mut!(ffi::PyFloat_Type) {
             return Number::Float(ffi::PyFloat_AS_DOUBLE(ptr));
         }
-        if ffi::PyFloat_Check(ptr) != 0 {
+        // An exact int skips the subclass test of a float (a call into CPython).
+        if ty != std::ptr::addr_of_mut!(ffi::PyLong_Type) && ffi::PyFloat_Check(ptr) != 0 {
             return Number::Float(ffi::PyFloat_AsDouble(ptr));
         }
         let mut overflow = 0;
@@ -333,11 +335,9 @@ impl<'a> Record for PyObj<'a> {
     #[inline]
     fn is_valid_unicode(&self) -> bool {
         let ptr = self.as_ptr();
-        // SAFETY: kind is String; an ASCII str has no surrogates.
-        unsafe {
-            (ffi::PyUnicode_Check(ptr) != 0 && ffi::PyUnicode_IS_ASCII(ptr) != 0)
-                || utf8(ptr).is_some()
-        }
+        // SAFETY: kind is String; its code points are read in place (no UTF-8 is
+        // made for a str that no string keyword reads).
+        unsafe { ffi::PyUnicode_Check(ptr) != 0 && !has_surrogates(ptr) }
     }
     fn array_len(&self) -> usize {
         let ptr = self.as_ptr();
@@ -393,6 +393,7 @@ impl<'a> Record for PyObj<'a> {
         });
         found
     }
+    #[inline]
     fn object_lookup(&self, checks: &ObjectChecks, found: &mut [Option<Self>]) {
         if !only_exact_str_keys(self.as_ptr()) {
             // A hash lookup would call the `__eq__` of a key of another type (or of a

@@ -9,12 +9,12 @@ use crate::error::Path;
 use crate::schema::ArrayChecks;
 use crate::value::{Record, MAX_DEPTH};
 
-pub(super) fn check<R: Record, S: Sink>(
-    checks: &ArrayChecks,
+pub(super) fn check<'s, R: Record, S: Sink<'s>>(
+    checks: &'s ArrayChecks,
     value: &R,
     path: &Path<'_>,
     depth: usize,
-    cx: Cx<'_>,
+    cx: Cx<'s, '_>,
     sink: &mut S,
 ) -> ControlFlow<()> {
     let len = value.array_len();

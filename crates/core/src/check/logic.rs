@@ -19,7 +19,7 @@ use crate::value::{EntryKey, Kind, Record};
 const EXPLAINED_BRANCHES: usize = 4;
 
 /// The node a reference points to in context `cx`.
-fn target(r: &Ref, cx: Cx<'_>) -> NodeId {
+fn target(r: &Ref, cx: Cx<'_, '_>) -> NodeId {
     match r {
         Ref::Static(id) => *id,
         Ref::Dynamic { target, anchor } => {
@@ -40,13 +40,13 @@ fn target(r: &Ref, cx: Cx<'_>) -> NodeId {
     }
 }
 
-pub(super) fn check<R: Record, S: Sink>(
-    node: &Node,
-    logic: &Logic,
+pub(super) fn check<'s, R: Record, S: Sink<'s>>(
+    node: &'s Node,
+    logic: &'s Logic,
     value: &R,
     path: &Path<'_>,
     depth: usize,
-    cx: Cx<'_>,
+    cx: Cx<'s, '_>,
     sink: &mut S,
 ) -> ControlFlow<()> {
     for (r, keyword) in &logic.refs {
@@ -127,12 +127,12 @@ pub(super) fn check<R: Record, S: Sink>(
 }
 
 /// `0: <first error of branch 0>; 1: ...` for the first branches.
-fn explain<R: Record>(
-    branches: &[Node],
+fn explain<'s, R: Record>(
+    branches: &'s [Node],
     value: &R,
     path: &Path<'_>,
     depth: usize,
-    cx: Cx<'_>,
+    cx: Cx<'s, '_>,
 ) -> String {
     let here = path.to_pointer();
     let mut parts = Vec::new();
@@ -162,13 +162,13 @@ struct Evaluated {
     all_items: bool,
 }
 
-fn unevaluated<R: Record, S: Sink>(
-    node: &Node,
-    logic: &Logic,
+fn unevaluated<'s, R: Record, S: Sink<'s>>(
+    node: &'s Node,
+    logic: &'s Logic,
     value: &R,
     path: &Path<'_>,
     depth: usize,
-    cx: Cx<'_>,
+    cx: Cx<'s, '_>,
     sink: &mut S,
 ) -> ControlFlow<()> {
     let kind = value.kind();
@@ -223,11 +223,11 @@ fn unevaluated<R: Record, S: Sink>(
 /// Adds what `node` evaluates on `value` to `ev`, for a node that `value` is
 /// valid against (branches that fail contribute nothing). `own_unevaluated`:
 /// whether the node's own `unevaluated*` count (not for the node asking).
-fn annotate<R: Record>(
-    node: &Node,
+fn annotate<'s, R: Record>(
+    node: &'s Node,
     value: &R,
     depth: usize,
-    cx: Cx<'_>,
+    cx: Cx<'s, '_>,
     ev: &mut Evaluated,
     own_unevaluated: bool,
 ) {

@@ -16,10 +16,11 @@ use std::ops::ControlFlow;
 
 use crate::error::{Path, RecordError};
 use crate::schema::{types, Node, Schema};
-use crate::value::{Defect, Kind, Record, MAX_DEPTH};
+use crate::value::{Defect, Kind, Number, Record, MAX_DEPTH};
 
-/// Where failures go.
-pub trait Sink {
+/// Where failures go. `'s` is the schema's lifetime: a sink may keep the
+/// location of the node being checked without copying it.
+pub trait Sink<'s> {
     /// Reports one failure; `Break` stops the walk.
     fn fail(
         &mut self,
@@ -30,12 +31,12 @@ pub trait Sink {
 
     /// The checks enter the node at `location`; returns what [`Sink::leave`] restores.
     #[inline]
-    fn enter(&mut self, _location: &str) -> Option<String> {
-        None
+    fn enter(&mut self, _location: &'s str) -> &'s str {
+        ""
     }
 
     #[inline]
-    fn leave(&mut self, _previous: Option<String>) {}
+    fn leave(&mut self, _previous: &'s str) {}
 }
 
 /// Stops at the first failure and remembers only that there was one.
@@ -44,7 +45,7 @@ pub struct FirstFailure {
     pub failed: bool,
 }
 
-impl Sink for FirstFailure {
+impl Sink<'_> for FirstFailure {
     #[inline]
     fn fail(
         &mut self,
@@ -58,34 +59,38 @@ impl Sink for FirstFailure {
 }
 
 /// Records every failure of record `index`.
-pub struct Collect<'e> {
+pub struct Collect<'e, 's> {
     pub index: usize,
     pub errors: &'e mut Vec<RecordError>,
-    /// The location of the node being checked.
-    pub at: String,
+    /// The location of the node being checked, borrowed from the schema: a
+    /// schema path is formatted only for an error.
+    pub at: &'s str,
 }
 
-impl<'e> Collect<'e> {
-    pub fn new(index: usize, errors: &'e mut Vec<RecordError>) -> Collect<'e> {
+impl<'e> Collect<'e, '_> {
+    pub fn new(index: usize, errors: &'e mut Vec<RecordError>) -> Self {
         Collect {
             index,
             errors,
-            at: String::new(),
+            at: "",
         }
     }
 }
 
-impl Sink for Collect<'_> {
+impl<'s> Sink<'s> for Collect<'_, 's> {
     fn fail(
         &mut self,
         path: &Path<'_>,
         keyword: &'static str,
         message: impl FnOnce() -> String,
     ) -> ControlFlow<()> {
-        let schema_path = match keyword {
-            "false" | "json" | "depth" => self.at.clone(),
-            _ => format!("{}/{keyword}", self.at),
-        };
+        // Built by hand: `format!` measured as a visible share of a failing record.
+        let mut schema_path = String::with_capacity(self.at.len() + 1 + keyword.len());
+        schema_path.push_str(self.at);
+        if !matches!(keyword, "false" | "json" | "depth") {
+            schema_path.push('/');
+            schema_path.push_str(keyword);
+        }
         self.errors.push(RecordError {
             index: self.index,
             path: path.to_pointer(),
@@ -96,14 +101,14 @@ impl Sink for Collect<'_> {
         ControlFlow::Continue(())
     }
 
-    fn enter(&mut self, location: &str) -> Option<String> {
-        Some(std::mem::replace(&mut self.at, location.to_string()))
+    #[inline]
+    fn enter(&mut self, location: &'s str) -> &'s str {
+        std::mem::replace(&mut self.at, location)
     }
 
-    fn leave(&mut self, previous: Option<String>) {
-        if let Some(p) = previous {
-            self.at = p;
-        }
+    #[inline]
+    fn leave(&mut self, previous: &'s str) {
+        self.at = previous;
     }
 }
 
@@ -115,9 +120,9 @@ pub const MAX_HOPS: u32 = 256;
 /// targets of references), the dynamic scope (the schema resources entered, for
 /// `$dynamicRef`), and how many references were followed in place.
 #[derive(Clone, Copy)]
-pub struct Cx<'a> {
-    pub schema: &'a Schema,
-    scope: Option<&'a Scope<'a>>,
+pub struct Cx<'s, 'd> {
+    pub schema: &'s Schema,
+    scope: Option<&'d Scope<'d>>,
     hops: u32,
 }
 
@@ -127,8 +132,8 @@ pub struct Scope<'a> {
     parent: Option<&'a Scope<'a>>,
 }
 
-impl<'a> Cx<'a> {
-    pub fn new(schema: &'a Schema) -> Cx<'a> {
+impl<'s> Cx<'s, '_> {
+    pub fn new(schema: &'s Schema) -> Self {
         Cx {
             schema,
             scope: None,
@@ -138,7 +143,7 @@ impl<'a> Cx<'a> {
 
     /// The context for a child value (an item, a property).
     #[inline]
-    fn descend(self) -> Cx<'a> {
+    fn descend(self) -> Self {
         Cx { hops: 0, ..self }
     }
 }
@@ -161,7 +166,12 @@ pub fn is_valid<R: Record>(schema: &Schema, record: &R) -> bool {
 /// Whether `value`, found `depth` levels down a record, passes `node` (a node of
 /// `schema` that does not depend on the dynamic scope).
 #[inline]
-pub fn node_is_valid<R: Record>(schema: &Schema, node: &Node, value: &R, depth: usize) -> bool {
+pub fn node_is_valid<'s, R: Record>(
+    schema: &'s Schema,
+    node: &'s Node,
+    value: &R,
+    depth: usize,
+) -> bool {
     let mut sink = FirstFailure::default();
     let _ = check(node, value, &Path::Root, depth, Cx::new(schema), &mut sink);
     !sink.failed
@@ -169,7 +179,12 @@ pub fn node_is_valid<R: Record>(schema: &Schema, node: &Node, value: &R, depth: 
 
 /// Whether `value` passes `node` in context `cx`.
 #[inline]
-pub(crate) fn valid_in<R: Record>(node: &Node, value: &R, depth: usize, cx: Cx<'_>) -> bool {
+pub(crate) fn valid_in<'s, R: Record>(
+    node: &'s Node,
+    value: &R,
+    depth: usize,
+    cx: Cx<'s, '_>,
+) -> bool {
     let mut sink = FirstFailure::default();
     let _ = check(node, value, &Path::Root, depth, cx, &mut sink);
     !sink.failed
@@ -261,35 +276,45 @@ pub(crate) fn type_names(bits: u8) -> String {
     }
 }
 
-pub(crate) fn check<R: Record, S: Sink>(
-    node: &Node,
+pub(crate) fn check<'s, R: Record, S: Sink<'s>>(
+    node: &'s Node,
     value: &R,
     path: &Path<'_>,
     depth: usize,
-    cx: Cx<'_>,
+    cx: Cx<'s, '_>,
     sink: &mut S,
 ) -> ControlFlow<()> {
     if node.trivial {
         return ControlFlow::Continue(());
     }
     let previous = sink.enter(&node.location);
-    let flow = check_here(node, value, path, depth, cx, sink);
+    // A number is read once, here, and borrowed by the checks: `Number` owns heap
+    // variants, whose drop glue (an out-of-line call) would otherwise run at
+    // the end of every node's checks, numbers or not.
+    let kind = value.kind();
+    let flow = if kind == Kind::Number {
+        let n = value.as_number();
+        check_here(node, value, Kind::Number, Some(&n), path, depth, cx, sink)
+    } else {
+        check_here(node, value, kind, None, path, depth, cx, sink)
+    };
     sink.leave(previous);
     flow
 }
 
+/// The checks of one node; `kind` is the value's, `number` the value when it is one.
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn check_here<R: Record, S: Sink>(
-    node: &Node,
+fn check_here<'s, R: Record, S: Sink<'s>>(
+    node: &'s Node,
     value: &R,
+    kind: Kind,
+    number: Option<&Number>,
     path: &Path<'_>,
     depth: usize,
-    cx: Cx<'_>,
+    cx: Cx<'s, '_>,
     sink: &mut S,
 ) -> ControlFlow<()> {
-    if node.trivial {
-        return ControlFlow::Continue(());
-    }
     if node.always_false {
         return sink.fail(path, "false", || "No value is allowed here".to_string());
     }
@@ -314,24 +339,25 @@ fn check_here<R: Record, S: Sink>(
         }
         _ => cx,
     };
-    if let Some(defect) = value.defect() {
-        return match defect {
-            Defect::TooDeep => sink.fail(path, "depth", || {
-                format!("Nesting deeper than {MAX_DEPTH} levels")
-            }),
-            Defect::InvalidString => {
-                sink.fail(path, "json", || "String is not valid Unicode".to_string())
-            }
-        };
+    // Only strings and unsupported values can have a defect (see [`Record::defect`]).
+    if matches!(kind, Kind::String | Kind::Unsupported) {
+        if let Some(defect) = value.defect() {
+            return match defect {
+                Defect::TooDeep => sink.fail(path, "depth", || {
+                    format!("Nesting deeper than {MAX_DEPTH} levels")
+                }),
+                Defect::InvalidString => {
+                    sink.fail(path, "json", || "String is not valid Unicode".to_string())
+                }
+            };
+        }
+        if kind == Kind::Unsupported {
+            return sink.fail(path, "json", || {
+                format!("Expected a JSON value, got `{}`", value.type_name())
+            });
+        }
     }
-    let kind = value.kind();
-    if kind == Kind::Unsupported {
-        return sink.fail(path, "json", || {
-            format!("Expected a JSON value, got `{}`", value.type_name())
-        });
-    }
-    let number = (kind == Kind::Number).then(|| value.as_number());
-    if let Some(n) = &number {
+    if let Some(n) = number {
         if !n.is_finite() {
             return sink.fail(path, "json", || format!("`{n}` is not a JSON number"));
         }
@@ -345,8 +371,7 @@ fn check_here<R: Record, S: Sink>(
             Kind::Object => node.types & types::OBJECT != 0,
             Kind::Number => {
                 node.types & types::NUMBER != 0
-                    || (node.types & types::INTEGER != 0
-                        && number.as_ref().is_some_and(|n| n.is_integer()))
+                    || (node.types & types::INTEGER != 0 && number.is_some_and(Number::is_integer))
             }
             Kind::Unsupported => false,
         };
@@ -399,15 +424,14 @@ fn check_here<R: Record, S: Sink>(
         }
     }
     match kind {
-        Kind::String => match &node.string {
-            Some(checks) => string::check(checks, value, path, sink)?,
-            None if !value.is_valid_unicode() => {
-                sink.fail(path, "json", || "String is not valid Unicode".to_string())?
+        // A string that is not valid Unicode was reported above, as a defect.
+        Kind::String => {
+            if let Some(checks) = &node.string {
+                string::check(checks, value, path, sink)?;
             }
-            None => {}
-        },
+        }
         Kind::Number => {
-            if let (Some(checks), Some(n)) = (&node.number, &number) {
+            if let (Some(checks), Some(n)) = (&node.number, number) {
                 number::check(checks, n, path, sink)?;
             }
         }

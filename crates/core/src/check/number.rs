@@ -9,7 +9,7 @@ use crate::error::Path;
 use crate::schema::NumberChecks;
 use crate::value::Number;
 
-pub(super) fn check<S: Sink>(
+pub(super) fn check<'s, S: Sink<'s>>(
     checks: &NumberChecks,
     n: &Number,
     path: &Path<'_>,

@@ -17,13 +17,15 @@ use crate::value::{EntryKey, Json, Record};
 
 /// Lookups for up to this many properties live on the stack.
 const STACK_PROPERTIES: usize = 32;
+/// Most objects have few properties: a smaller array to clear per object.
+const SMALL_PROPERTIES: usize = 8;
 
-pub(super) fn check<R: Record, S: Sink>(
-    checks: &ObjectChecks,
+pub(super) fn check<'s, R: Record, S: Sink<'s>>(
+    checks: &'s ObjectChecks,
     value: &R,
     path: &Path<'_>,
     depth: usize,
-    cx: Cx<'_>,
+    cx: Cx<'s, '_>,
     sink: &mut S,
 ) -> ControlFlow<()> {
     if let Some(min) = checks.min_properties {
@@ -44,7 +46,10 @@ pub(super) fn check<R: Record, S: Sink>(
         }
     }
     let n = checks.properties.len();
-    if n <= STACK_PROPERTIES {
+    if n <= SMALL_PROPERTIES {
+        let mut found: [Option<R>; SMALL_PROPERTIES] = [None; SMALL_PROPERTIES];
+        properties(checks, value, &mut found[..n], path, depth, cx, sink)?;
+    } else if n <= STACK_PROPERTIES {
         let mut found: [Option<R>; STACK_PROPERTIES] = [None; STACK_PROPERTIES];
         properties(checks, value, &mut found[..n], path, depth, cx, sink)?;
     } else {
@@ -81,13 +86,13 @@ pub(super) fn check<R: Record, S: Sink>(
     ControlFlow::Continue(())
 }
 
-fn properties<R: Record, S: Sink>(
-    checks: &ObjectChecks,
+fn properties<'s, R: Record, S: Sink<'s>>(
+    checks: &'s ObjectChecks,
     value: &R,
     found: &mut [Option<R>],
     path: &Path<'_>,
     depth: usize,
-    cx: Cx<'_>,
+    cx: Cx<'s, '_>,
     sink: &mut S,
 ) -> ControlFlow<()> {
     if found.is_empty() {
@@ -119,12 +124,12 @@ fn properties<R: Record, S: Sink>(
     ControlFlow::Continue(())
 }
 
-fn additional<R: Record, S: Sink>(
-    checks: &ObjectChecks,
+fn additional<'s, R: Record, S: Sink<'s>>(
+    checks: &'s ObjectChecks,
     value: &R,
     path: &Path<'_>,
     depth: usize,
-    cx: Cx<'_>,
+    cx: Cx<'s, '_>,
     sink: &mut S,
 ) -> ControlFlow<()> {
     value.for_each_entry(|key, item| {

@@ -8,7 +8,7 @@ use crate::error::Path;
 use crate::schema::StringChecks;
 use crate::value::Record;
 
-pub(super) fn check<R: Record, S: Sink>(
+pub(super) fn check<'s, R: Record, S: Sink<'s>>(
     checks: &StringChecks,
     value: &R,
     path: &Path<'_>,
@@ -21,7 +21,7 @@ pub(super) fn check<R: Record, S: Sink>(
 }
 
 #[inline]
-pub(super) fn check_str<S: Sink>(
+pub(super) fn check_str<'s, S: Sink<'s>>(
     checks: &StringChecks,
     s: &str,
     path: &Path<'_>,
