@@ -89,7 +89,7 @@ def _cases() -> Iterator[Any]:
     for draft in DRAFTS:
         for relfile in _files(draft):
             for g, group in enumerate(_groups(draft, relfile)):
-                for t, case in enumerate(group["tests"]):
+                for t, _case in enumerate(group["tests"]):
                     case_id = f"{draft}/{relfile}#{g}.{t}"
                     reason = KNOWN_FAILURES.get(case_id)
                     marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
