@@ -727,6 +727,17 @@ mod tests {
     }
 
     #[test]
+    fn regex_syntax_is_ecma_262() {
+        assert!(is_valid_syntax(r"^(?=a)(?<n>b)\k<n>$") && is_valid_syntax("([abc])+\\s+$"));
+        assert!(!is_valid_syntax("^(abc]") && !is_valid_syntax("(?P<name>x)"));
+        // Deep nesting is refused, not a stack overflow, in both engines' parsers.
+        let deep = format!("(?=a){}a{}", "(".repeat(100_000), ")".repeat(100_000));
+        assert!(!is_valid_syntax(&deep));
+        assert!(Pattern::new(&deep).is_err());
+        assert!(!is_valid_syntax(&"(".repeat(100_000)));
+    }
+
+    #[test]
     fn size_is_capped() {
         // Issue 8: with Unicode `\w` this program took megabytes and matched
         // at 0.1 MB/s; with ECMA-262's ASCII `\w` it is a fraction of the cap.
