@@ -35,6 +35,7 @@ class CompiledSchema:
         draft: Optional[str] = None,
         strict: bool = False,
         resources_json: Optional[str] = None,
+        formats: bool = True,
     ) -> None: ...
     @property
     def field_count(self) -> int: ...

@@ -258,6 +258,7 @@ class Schema:
         draft: Optional[str] = None,
         strict: bool = False,
         resources: Optional[Mapping[str, Any]] = None,
+        formats: bool = True,
     ) -> None:
         self._json_schema = doc
         if _depth_exceeds(doc, MAX_SCHEMA_DEPTH):
@@ -267,7 +268,7 @@ class Schema:
             resources_text = None if resources is None else json.dumps(dict(resources), allow_nan=False)
         except (TypeError, ValueError) as exc:
             raise SchemaError(f"the schema is not a JSON document: {exc}") from None
-        self._compiled = _validator.CompiledSchema(text, draft, strict, resources_text)
+        self._compiled = _validator.CompiledSchema(text, draft, strict, resources_text, formats)
 
     @classmethod
     def from_json_schema(
@@ -277,13 +278,15 @@ class Schema:
         draft: Optional[str] = None,
         strict: bool = False,
         resources: Optional[Mapping[str, Any]] = None,
+        formats: bool = True,
     ) -> Schema:
         """Compiles a JSON Schema document (drafts 4, 6, 7, 2019-09, 2020-12).
 
         The draft is the one ``$schema`` names, else 2020-12; ``draft`` (``"4"``, ``"6"``,
         ``"7"``, ``"2019-09"``, ``"2020-12"``) overrides it. Unknown keywords are annotations,
         unless ``strict``: then one :class:`SchemaError` lists them all. ``resources`` maps
-        URIs to documents that references may name (nothing is fetched).
+        URIs to documents that references may name (nothing is fetched). ``formats`` (default
+        ``True``) asserts the formats the draft defines; ``False`` makes ``format`` an annotation.
         """
         if not isinstance(document, (Mapping, bool)):
             raise TypeError(f"a JSON Schema is a dict or a bool, got {type(document).__name__}")
@@ -301,6 +304,7 @@ class Schema:
             draft,
             bool(strict),
             resources,
+            bool(formats),
         )
         return self
 

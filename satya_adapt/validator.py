@@ -33,9 +33,9 @@ class Validator:
     the archive is asked for the call's profile, else the default configuration is used.
     ``archive`` is a path to an archive file; ``None`` discovers one (``SATYA_ADAPT_ARCHIVE``,
     then the shipped archive). ``max_record_bytes`` is the longest NDJSON line accepted (a longer one raises
-    :class:`InputError`); a call's own ``max_record_bytes`` wins. ``draft``, ``strict`` and
-    ``resources`` are passed to :meth:`Schema.from_json_schema` when ``schema`` is a document.
-    ``online`` turns live verification and online refinement on or off (:mod:`satya_adapt.live`;
+    :class:`InputError`); a call's own ``max_record_bytes`` wins. ``draft``, ``strict``,
+    ``resources`` and ``formats`` are passed to :meth:`Schema.from_json_schema` when ``schema``
+    is a document. ``online`` turns live verification and online refinement on or off (:mod:`satya_adapt.live`;
     ``None``: ``SATYA_ADAPT_ONLINE``, else on); ``alpha`` is the share of the default
     configuration's throughput it may lose (default 0.02).
     """
@@ -50,15 +50,20 @@ class Validator:
         draft: Optional[str] = None,
         strict: bool = False,
         resources: Optional[Mapping[str, Any]] = None,
+        formats: bool = True,
         online: Optional[bool] = None,
         alpha: float = 0.02,
     ) -> None:
         if isinstance(schema, Schema):
-            if draft is not None or strict or resources is not None:
-                raise ValueError("`draft`, `strict` and `resources` apply to a JSON Schema document, not a `Schema`")
+            if draft is not None or strict or resources is not None or not formats:
+                raise ValueError(
+                    "`draft`, `strict`, `resources` and `formats` apply to a JSON Schema document, not a `Schema`"
+                )
             self.schema = schema
         else:
-            self.schema = Schema.from_json_schema(schema, draft=draft, strict=strict, resources=resources)
+            self.schema = Schema.from_json_schema(
+                schema, draft=draft, strict=strict, resources=resources, formats=formats
+            )
         self._core = self.schema._compiled
         self.adapt = bool(adapt)
         if archive is not None and not isinstance(archive, (str, os.PathLike)):

@@ -3,9 +3,13 @@ optional cases, with the suite's ``remotes/`` registered as ``resources``.
 
 Every case runs through the dict path (``validate_batch``) and the JSON path
 (``validate_json``), which must agree on the verdict and on the errors. A case that is
-allowed to fail is a strict ``xfail`` with its reason: formats satya-adapt does not assert,
-formats it asserts where a draft says they are annotations, and the cases listed in
+allowed to fail is a strict ``xfail`` with its reason: the cases listed in
 ``KNOWN_FAILURES``. ``conftest.py`` prints passed/ran per draft and per file.
+
+Formats: satya-adapt asserts every format a draft defines (``formats=True``, the default),
+and the ``optional/format`` cases run that way. The required ``format.json`` of 2019-09 and
+2020-12 tests what those drafts call the default, ``format`` as an annotation: those files
+run with ``formats=False`` (``tests/test_formats.py`` holds the default).
 
 The suite is looked up as ``<repo>/../shared/jsonschema-test-suite`` (or one folder further
 up, for a worktree; ``SATYA_ADAPT_SUITE`` overrides it).
@@ -39,8 +43,8 @@ DRAFTS = {
     "draft2019-09": "2019-09",
     "draft2020-12": "2020-12",
 }
-#: Formats satya-adapt asserts; any other format is an annotation.
-ASSERTED_FORMATS = frozenset({"email", "uri", "uuid", "date", "date-time", "ipv4"})
+#: Drafts whose required ``format.json`` expects ``format`` to be an annotation.
+ANNOTATION_DRAFTS = frozenset({"draft2019-09", "draft2020-12"})
 
 _META = "custom meta-schemas with `$vocabulary` are read as annotations: every vocabulary applies"
 _CONTENT = "`contentEncoding`/`contentMediaType` are annotations"
@@ -79,27 +83,15 @@ def _groups(draft: str, relfile: str) -> list[dict[str, Any]]:
     return groups
 
 
-def allowed_failure(draft: str, relfile: str, group: dict[str, Any], case: dict[str, Any]) -> str | None:
-    """Why the case may fail, or ``None`` when it must pass."""
-    schema = group["schema"]
-    fmt = schema.get("format") if isinstance(schema, dict) else None
-    if relfile.startswith("optional/format/") and fmt is not None and fmt not in ASSERTED_FORMATS:
-        if not case["valid"]:
-            return f"format `{fmt}` is an annotation in satya-adapt"
-    if relfile == "format.json" and fmt in ASSERTED_FORMATS and isinstance(case["data"], str):
-        return f"satya-adapt asserts `{fmt}`, which {draft} makes an annotation"
-    return None
-
-
 def _cases() -> Iterator[Any]:
     if not SUITE.is_dir():
         return
     for draft in DRAFTS:
         for relfile in _files(draft):
             for g, group in enumerate(_groups(draft, relfile)):
-                for t, case in enumerate(group["tests"]):
+                for t, _case in enumerate(group["tests"]):
                     case_id = f"{draft}/{relfile}#{g}.{t}"
-                    reason = KNOWN_FAILURES.get(case_id) or allowed_failure(draft, relfile, group, case)
+                    reason = KNOWN_FAILURES.get(case_id)
                     marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
                     yield pytest.param(draft, relfile, g, t, id=case_id, marks=marks)
 
@@ -109,7 +101,10 @@ CASES = list(_cases())
 
 @functools.cache
 def _validator(draft: str, relfile: str, g: int) -> Validator:
-    return Validator(_groups(draft, relfile)[g]["schema"], adapt=False, draft=DRAFTS[draft], resources=_remotes())
+    formats = not (relfile == "format.json" and draft in ANNOTATION_DRAFTS)
+    return Validator(
+        _groups(draft, relfile)[g]["schema"], adapt=False, draft=DRAFTS[draft], resources=_remotes(), formats=formats
+    )
 
 
 #: The skip reason when the suite is absent; conftest.py reports such skips loudly (and

@@ -1,4 +1,4 @@
-//! `format` assertions: email, uri, uuid, date, date-time, ipv4.
+//! `format` assertions: the 19 formats of JSON Schema 2020-12.
 //!
 //! Hand-written byte parsers, one per format, following the grammars the
 //! JSON-Schema-Test-Suite (draft 2020-12, `optional/format`) expects:
@@ -12,57 +12,152 @@
 //! - `uuid`: RFC 4122 string form, 8-4-4-4-12 hex digits, any version/variant.
 //! - `ipv4`: dotted quad, four decimal octets 0..=255 without leading zeros.
 //!
-//! Every check works on the bytes of the string and allocates nothing. All
-//! these grammars are ASCII-only, so any non-ASCII byte makes a string
-//! invalid. No input panics.
+//! - `time`: RFC 3339 `full-time`, the leap-second rule of `date-time`.
+//! - `duration`: RFC 3339 Appendix A `duration` (ISO 8601: `P`, date
+//!   elements in order, `T` and time elements in order, or weeks alone;
+//!   integers only).
+//! - `hostname`: RFC 1123 labels; an `xn--` label must be a valid A-label
+//!   (RFC 5890/5891: it decodes to a U-label that passes `idn-hostname`).
+//! - `idn-hostname`: RFC 5890-5893 (IDNA2008): labels separated by `.`,
+//!   U+3002, U+FF0E or U+FF61; U-labels of PVALID code points with the
+//!   CONTEXTJ/CONTEXTO rules of RFC 5892 and the Bidi rule of RFC 5893,
+//!   A-labels checked by decoding them (see [`idna`]).
+//! - `email`, `idn-email`: as above; `idn-email` (RFC 6531) also takes
+//!   non-ASCII characters in the local part and an `idn-hostname` domain.
+//! - `ipv6`: RFC 4291 text form, an IPv4 tail allowed, no zone or prefix.
+//! - `uri-reference`, `iri`, `iri-reference`: RFC 3986 `URI-reference`,
+//!   RFC 3987 `IRI` / `IRI-reference` (non-ASCII characters allowed where
+//!   RFC 3986 takes unreserved characters).
+//! - `uri-template`: RFC 6570 (level 4), with the apostrophe allowed in
+//!   literals as the JSON-Schema-Test-Suite expects.
+//! - `json-pointer`: RFC 6901; `relative-json-pointer`: the draft
+//!   `relative-json-pointer` grammar (a non-negative integer, then `#` or a
+//!   JSON pointer).
+//! - `regex`: ECMA-262 syntax, read by [`crate::pattern`].
+//!
+//! Every check works on the bytes of the string; `idn-hostname`, `idn-email`,
+//! `hostname` with A-labels and `regex` decode or parse, and allocate. No input
+//! panics.
+
+use crate::schema::Draft;
+
+mod idna;
+#[allow(clippy::unreadable_literal)]
+mod idna_tables;
 
 /// A `format` value that we assert.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
-    Email,
-    Uri,
-    Uuid,
     Date,
+    Time,
     DateTime,
+    Duration,
+    Email,
+    IdnEmail,
+    Hostname,
+    IdnHostname,
     Ipv4,
+    Ipv6,
+    Uri,
+    UriReference,
+    Iri,
+    IriReference,
+    UriTemplate,
+    Uuid,
+    JsonPointer,
+    RelativeJsonPointer,
+    Regex,
 }
 
 impl Format {
     /// Every format we assert.
-    pub const ALL: [Format; 6] = [
-        Format::Email,
-        Format::Uri,
-        Format::Uuid,
+    pub const ALL: [Format; 19] = [
         Format::Date,
+        Format::Time,
         Format::DateTime,
+        Format::Duration,
+        Format::Email,
+        Format::IdnEmail,
+        Format::Hostname,
+        Format::IdnHostname,
         Format::Ipv4,
+        Format::Ipv6,
+        Format::Uri,
+        Format::UriReference,
+        Format::Iri,
+        Format::IriReference,
+        Format::UriTemplate,
+        Format::Uuid,
+        Format::JsonPointer,
+        Format::RelativeJsonPointer,
+        Format::Regex,
     ];
 
     /// The name as written in a schema ("date-time").
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
-            Format::Email => "email",
-            Format::Uri => "uri",
-            Format::Uuid => "uuid",
             Format::Date => "date",
+            Format::Time => "time",
             Format::DateTime => "date-time",
+            Format::Duration => "duration",
+            Format::Email => "email",
+            Format::IdnEmail => "idn-email",
+            Format::Hostname => "hostname",
+            Format::IdnHostname => "idn-hostname",
             Format::Ipv4 => "ipv4",
+            Format::Ipv6 => "ipv6",
+            Format::Uri => "uri",
+            Format::UriReference => "uri-reference",
+            Format::Iri => "iri",
+            Format::IriReference => "iri-reference",
+            Format::UriTemplate => "uri-template",
+            Format::Uuid => "uuid",
+            Format::JsonPointer => "json-pointer",
+            Format::RelativeJsonPointer => "relative-json-pointer",
+            Format::Regex => "regex",
         }
     }
 
     /// `None` for a format name we do not assert.
     #[must_use]
     pub fn from_name(name: &str) -> Option<Format> {
-        match name {
-            "email" => Some(Format::Email),
-            "uri" => Some(Format::Uri),
-            "uuid" => Some(Format::Uuid),
-            "date" => Some(Format::Date),
-            "date-time" => Some(Format::DateTime),
-            "ipv4" => Some(Format::Ipv4),
-            _ => None,
+        Format::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The draft that first defines this format (each later draft keeps it).
+    ///
+    /// Draft 4: `date-time`, `email`, `hostname`, `ipv4`, `ipv6`, `uri`; draft 6
+    /// adds `uri-reference`, `uri-template`, `json-pointer`; draft 7 adds
+    /// `date`, `time`, `idn-email`, `idn-hostname`, `iri`, `iri-reference`,
+    /// `relative-json-pointer`, `regex`; 2019-09 adds `duration` and `uuid`.
+    #[must_use]
+    pub fn since(self) -> Draft {
+        match self {
+            Format::DateTime
+            | Format::Email
+            | Format::Hostname
+            | Format::Ipv4
+            | Format::Ipv6
+            | Format::Uri => Draft::Draft4,
+            Format::UriReference | Format::UriTemplate | Format::JsonPointer => Draft::Draft6,
+            Format::Date
+            | Format::Time
+            | Format::IdnEmail
+            | Format::IdnHostname
+            | Format::Iri
+            | Format::IriReference
+            | Format::RelativeJsonPointer
+            | Format::Regex => Draft::Draft7,
+            Format::Duration | Format::Uuid => Draft::Draft201909,
         }
+    }
+
+    /// The format `name` names in `draft`; `None` where that draft does not
+    /// define it (an annotation there, like any unknown name).
+    #[must_use]
+    pub fn from_name_in(name: &str, draft: Draft) -> Option<Format> {
+        Format::from_name(name).filter(|f| f.since() <= draft)
     }
 
     /// Whether `s` is a valid instance of this format.
@@ -70,27 +165,54 @@ impl Format {
     pub fn is_valid(self, s: &str) -> bool {
         let b = s.as_bytes();
         match self {
-            Format::Email => is_email(b),
-            Format::Uri => is_uri(b),
-            Format::Uuid => is_uuid(b),
             Format::Date => is_date(b),
+            Format::Time => is_time(b),
             Format::DateTime => is_date_time(b),
+            Format::Duration => is_duration(b),
+            Format::Email => is_email(b, false),
+            Format::IdnEmail => is_email(b, true),
+            Format::Hostname => is_hostname(s),
+            Format::IdnHostname => idna::is_idn_hostname(s),
             Format::Ipv4 => is_ipv4(b),
+            Format::Ipv6 => is_ipv6(b),
+            Format::Uri => is_uri_reference(b, false, false),
+            Format::UriReference => is_uri_reference(b, true, false),
+            Format::Iri => is_uri_reference(b, false, true),
+            Format::IriReference => is_uri_reference(b, true, true),
+            Format::UriTemplate => is_uri_template(b),
+            Format::Uuid => is_uuid(b),
+            Format::JsonPointer => is_json_pointer(b),
+            Format::RelativeJsonPointer => is_relative_json_pointer(b),
+            Format::Regex => crate::pattern::is_valid_syntax(s),
         }
     }
 
     /// Relative cost of one check, a pure number used by the schema
     /// complexity score (no unit; compare with each other only): fixed-width
-    /// scans (`uuid`, `ipv4`, `date`) weigh 2.0, `date-time` (date, time,
-    /// offset, leap-second arithmetic) and `email` (local part plus domain)
-    /// weigh 3.0, and `uri` (scheme, authority, IP literals, path, query,
-    /// fragment, percent-encoding) weighs 4.0.
+    /// scans (`uuid`, `ipv4`, `date`, `time`) and one-pass scans
+    /// (`json-pointer`, `relative-json-pointer`, `duration`) weigh 2.0;
+    /// `date-time`, `email`, `hostname` and `ipv6` weigh 3.0; the URI family
+    /// and `uri-template` weigh 4.0; `idn-email` and `idn-hostname` (Punycode,
+    /// table look-ups per code point) weigh 6.0; `regex` (a regular
+    /// expression parsed per value) weighs 8.0.
     #[must_use]
     pub fn cost(self) -> f64 {
         match self {
-            Format::Uuid | Format::Ipv4 | Format::Date => 2.0,
-            Format::DateTime | Format::Email => 3.0,
-            Format::Uri => 4.0,
+            Format::Uuid
+            | Format::Ipv4
+            | Format::Date
+            | Format::Time
+            | Format::Duration
+            | Format::JsonPointer
+            | Format::RelativeJsonPointer => 2.0,
+            Format::DateTime | Format::Email | Format::Hostname | Format::Ipv6 => 3.0,
+            Format::Uri
+            | Format::UriReference
+            | Format::Iri
+            | Format::IriReference
+            | Format::UriTemplate => 4.0,
+            Format::IdnEmail | Format::IdnHostname => 6.0,
+            Format::Regex => 8.0,
         }
     }
 }
@@ -362,22 +484,26 @@ fn is_date(b: &[u8]) -> bool {
 /// either case. A leap second (`:60`) is accepted only where the time,
 /// shifted to UTC by its offset, is 23:59.
 fn is_date_time(b: &[u8]) -> bool {
-    // Shortest form: "YYYY-MM-DDThh:mm:ssZ" (20 bytes).
-    if b.len() < 20 || !date_prefix_ok(b) || !matches!(b[10], b'T' | b't') {
-        return false;
-    }
-    if b[13] != b':' || b[16] != b':' {
+    b.len() > 11 && date_prefix_ok(b) && matches!(b[10], b'T' | b't') && is_time(&b[11..])
+}
+
+/// RFC 3339 `full-time`: `hh:mm:ss[.frac]` and a `Z` or `+hh:mm`/`-hh:mm`
+/// offset (always required). A leap second (`:60`) only where the time,
+/// shifted to UTC by its offset, is 23:59.
+fn is_time(b: &[u8]) -> bool {
+    // Shortest form: "hh:mm:ssZ" (9 bytes).
+    if b.len() < 9 || b[2] != b':' || b[5] != b':' {
         return false;
     }
     let (Some(hour), Some(minute), Some(second)) =
-        (two_digits(b, 11), two_digits(b, 14), two_digits(b, 17))
+        (two_digits(b, 0), two_digits(b, 3), two_digits(b, 6))
     else {
         return false;
     };
     if hour > 23 || minute > 59 || second > 60 {
         return false;
     }
-    let mut i = 19;
+    let mut i = 8;
     if b[i] == b'.' {
         i += 1;
         let digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
@@ -426,6 +552,75 @@ fn is_date_time(b: &[u8]) -> bool {
 }
 
 // ---------------------------------------------------------------------------
+// duration
+
+/// RFC 3339 Appendix A `duration`:
+///
+/// ```text
+/// duration   = "P" (dur-date / dur-time / dur-week)
+/// dur-date   = (dur-day / dur-month / dur-year) [dur-time]
+/// dur-time   = "T" (dur-hour / dur-minute / dur-second)
+/// dur-year   = 1*DIGIT "Y" [dur-month]     dur-month  = 1*DIGIT "M" [dur-day]
+/// dur-day    = 1*DIGIT "D"                 dur-hour   = 1*DIGIT "H" [dur-minute]
+/// dur-minute = 1*DIGIT "M" [dur-second]    dur-second = 1*DIGIT "S"
+/// dur-week   = 1*DIGIT "W"
+/// ```
+///
+/// So the elements come in order without gaps (`P1Y2D` lacks the month,
+/// `PT1H2S` the minute), and weeks stand alone.
+fn is_duration(b: &[u8]) -> bool {
+    let Some(rest) = b.strip_prefix(b"P") else {
+        return false;
+    };
+    // Each element: digits then a unit letter.
+    let mut elements = Vec::new();
+    let mut i = 0;
+    let mut time_at = None;
+    while i < rest.len() {
+        if rest[i] == b'T' {
+            if time_at.is_some() {
+                return false;
+            }
+            time_at = Some(elements.len());
+            i += 1;
+            continue;
+        }
+        let digits = rest[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits == 0 {
+            return false;
+        }
+        i += digits;
+        let Some(&unit) = rest.get(i) else {
+            return false;
+        };
+        i += 1;
+        elements.push(unit);
+    }
+    let (date, time) = match time_at {
+        Some(at) => elements.split_at(at),
+        None => (&elements[..], &[][..]),
+    };
+    if time_at.is_some() && time.is_empty() {
+        return false;
+    }
+    if date.is_empty() && time.is_empty() {
+        return false;
+    }
+    if date == b"W" {
+        return time_at.is_none();
+    }
+    consecutive(date, b"YMD") && consecutive(time, b"HMS")
+}
+
+/// Whether `units` is a run of consecutive letters of `order` (or empty).
+fn consecutive(units: &[u8], order: &[u8]) -> bool {
+    if units.is_empty() {
+        return true;
+    }
+    order.windows(units.len()).any(|w| w == units)
+}
+
+// ---------------------------------------------------------------------------
 // email
 
 /// RFC 5321 `Mailbox`: `Local-part "@" ( Domain / address-literal )`.
@@ -435,8 +630,12 @@ fn is_date_time(b: &[u8]) -> bool {
 /// with `\` escapes), at most 64 bytes. The domain is a hostname (labels of
 /// letters, digits and inner hyphens, 1..=63 bytes each, 253 in all), an
 /// `[IPv4]` literal or an `[IPv6:...]` literal.
-fn is_email(b: &[u8]) -> bool {
+///
+/// With `idn` (RFC 6531 `idn-email`), any non-ASCII character also counts as
+/// `atext` and `qtext`, and the domain is an `idn-hostname`.
+fn is_email(b: &[u8], idn: bool) -> bool {
     let n = b.len();
+    let text = |c: u8| is(c, ATEXT) || (idn && c >= 0x80);
     let mut i;
     match b.first() {
         None => return false,
@@ -449,11 +648,11 @@ fn is_email(b: &[u8]) -> bool {
                         break;
                     }
                     Some(b'\\') => match b.get(i + 1) {
-                        Some(&c) if (32..=126).contains(&c) => i += 2,
+                        Some(&c) if (32..=126).contains(&c) || (idn && c >= 0x80) => i += 2,
                         _ => return false,
                     },
                     // qtextSMTP: %d32-33 / %d35-91 / %d93-126
-                    Some(&c) if (32..=126).contains(&c) => i += 1,
+                    Some(&c) if (32..=126).contains(&c) || (idn && c >= 0x80) => i += 1,
                     _ => return false,
                 }
             }
@@ -461,7 +660,7 @@ fn is_email(b: &[u8]) -> bool {
         Some(_) => {
             i = 0;
             loop {
-                let atom = b[i..].iter().take_while(|&&c| is(c, ATEXT)).count();
+                let atom = b[i..].iter().take_while(|&&c| text(c)).count();
                 if atom == 0 {
                     return false;
                 }
@@ -490,14 +689,15 @@ fn is_email(b: &[u8]) -> bool {
                 is_ipv4(inner)
             }
         }
-        Some(_) => is_hostname(domain),
+        Some(_) if idn => std::str::from_utf8(domain).is_ok_and(idna::is_idn_hostname),
+        Some(_) => is_ldh_hostname(domain),
     }
 }
 
 /// RFC 1123 hostname: dot-separated labels of letters, digits and hyphens,
 /// no label empty, longer than 63 bytes, or starting or ending with a
 /// hyphen; 253 bytes at most.
-fn is_hostname(b: &[u8]) -> bool {
+fn is_ldh_hostname(b: &[u8]) -> bool {
     if b.is_empty() || b.len() > 253 {
         return false;
     }
@@ -512,17 +712,138 @@ fn is_hostname(b: &[u8]) -> bool {
     })
 }
 
+/// `hostname`: an RFC 1123 hostname ([`is_ldh_hostname`]) whose `xn--`
+/// labels are valid A-labels (RFC 5891 section 5.4: they decode to a valid
+/// U-label that encodes back to the same text).
+fn is_hostname(s: &str) -> bool {
+    is_ldh_hostname(s.as_bytes())
+        && s.split('.').all(|label| {
+            !label
+                .get(..4)
+                .is_some_and(|p| p.eq_ignore_ascii_case("xn--"))
+                || idna::is_a_label(label)
+        })
+}
+
+// ---------------------------------------------------------------------------
+// json-pointer, relative-json-pointer
+
+/// RFC 6901: empty, or `/`-prefixed reference tokens in which `~` is always
+/// followed by `0` or `1`.
+fn is_json_pointer(b: &[u8]) -> bool {
+    if b.is_empty() {
+        return true;
+    }
+    if b[0] != b'/' {
+        return false;
+    }
+    b.iter()
+        .enumerate()
+        .all(|(i, &c)| c != b'~' || matches!(b.get(i + 1), Some(b'0' | b'1')))
+}
+
+/// `relative-json-pointer`: a non-negative integer (no leading zero) followed
+/// by `#` or a JSON pointer.
+fn is_relative_json_pointer(b: &[u8]) -> bool {
+    let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 || (digits > 1 && b[0] == b'0') {
+        return false;
+    }
+    let rest = &b[digits..];
+    rest == b"#" || is_json_pointer(rest)
+}
+
+// ---------------------------------------------------------------------------
+// uri-template
+
+/// RFC 6570 URI Template (level 4): literals and `{` expressions `}`.
+///
+/// A literal is any character but controls, space, `"`, `<`, `>`, `\`, `^`,
+/// `` ` ``, `{`, `|`, `}`, with `%` only in a pct-encoded triplet. An
+/// expression is an optional operator (`+ # . / ; ? &`) and a comma-separated
+/// list of varspecs: a varname (`ALPHA / DIGIT / "_" / pct-encoded`, with
+/// single inner dots), then `*` or `:` and a max-length of 1..=9999.
+fn is_uri_template(b: &[u8]) -> bool {
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'{' => {
+                let Some(len) = b[i + 1..].iter().position(|&c| c == b'}') else {
+                    return false;
+                };
+                if !is_template_expression(&b[i + 1..i + 1 + len]) {
+                    return false;
+                }
+                i += len + 2;
+            }
+            b'%' => match (b.get(i + 1), b.get(i + 2)) {
+                (Some(&h), Some(&l)) if is(h, HEX) && is(l, HEX) => i += 3,
+                _ => return false,
+            },
+            c if c < 0x21 || c == 0x7F => return false,
+            b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'|' | b'}' => return false,
+            _ => i += 1,
+        }
+    }
+    true
+}
+
+fn is_template_expression(b: &[u8]) -> bool {
+    let body = match b.first() {
+        Some(b'+' | b'#' | b'.' | b'/' | b';' | b'?' | b'&') => &b[1..],
+        _ => b,
+    };
+    body.split(|&c| c == b',').all(|varspec| {
+        let (name, modifier) = match varspec.iter().position(|&c| c == b':' || c == b'*') {
+            Some(at) => varspec.split_at(at),
+            None => (varspec, &[][..]),
+        };
+        is_varname(name)
+            && match modifier {
+                [] | [b'*'] => true,
+                [b':', digits @ ..] => {
+                    !digits.is_empty()
+                        && digits.len() <= 4
+                        && digits[0] != b'0'
+                        && digits.iter().all(u8::is_ascii_digit)
+                }
+                _ => false,
+            }
+    })
+}
+
+/// `varname = varchar *( ["."] varchar )`, `varchar = ALPHA / DIGIT / "_" / pct-encoded`.
+fn is_varname(b: &[u8]) -> bool {
+    if b.is_empty() || b[0] == b'.' || b[b.len() - 1] == b'.' {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            c if c.is_ascii_alphanumeric() || c == b'_' => i += 1,
+            b'.' if b[i - 1] != b'.' => i += 1,
+            b'%' => match (b.get(i + 1), b.get(i + 2)) {
+                (Some(&h), Some(&l)) if is(h, HEX) && is(l, HEX) => i += 3,
+                _ => return false,
+            },
+            _ => return false,
+        }
+    }
+    true
+}
+
 // ---------------------------------------------------------------------------
 // uri
 
 /// Length of the run of RFC 3986 characters at the start of `b` that are in
-/// `class` or pct-encoded; `None` on a malformed percent-encoding.
+/// `class` or pct-encoded (with `iri`, any non-ASCII byte too: RFC 3987
+/// `ucschar`/`iprivate`); `None` on a malformed percent-encoding.
 #[inline]
-fn uri_run(b: &[u8], class: u16) -> Option<usize> {
+fn uri_run(b: &[u8], class: u16, iri: bool) -> Option<usize> {
     let mut i = 0;
     while i < b.len() {
         let byte = b[i];
-        if is(byte, class) {
+        if is(byte, class) || (iri && byte >= 0x80) {
             i += 1;
         } else if byte == b'%' {
             match (b.get(i + 1), b.get(i + 2)) {
@@ -536,27 +857,39 @@ fn uri_run(b: &[u8], class: u16) -> Option<usize> {
     Some(i)
 }
 
-/// RFC 3986 `URI`: `scheme ":" hier-part [ "?" query ] [ "#" fragment ]`.
-fn is_uri(b: &[u8]) -> bool {
+/// RFC 3986 `URI`: `scheme ":" hier-part [ "?" query ] [ "#" fragment ]`;
+/// with `relative`, `URI-reference` (a URI or a `relative-ref`); with `iri`,
+/// the RFC 3987 forms, where non-ASCII characters count as unreserved.
+fn is_uri_reference(b: &[u8], relative: bool, iri: bool) -> bool {
     // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
-    match b.first() {
-        Some(&c) if is(c, ALPHA) => {}
-        _ => return false,
-    }
-    let scheme = 1 + b[1..].iter().take_while(|&&c| is(c, SCHEME)).count();
-    if b.get(scheme) != Some(&b':') {
+    let scheme = match b.first() {
+        Some(&c) if is(c, ALPHA) => 1 + b[1..].iter().take_while(|&&c| is(c, SCHEME)).count(),
+        _ => 0,
+    };
+    let mut i = if scheme > 0 && b.get(scheme) == Some(&b':') {
+        scheme + 1
+    } else if relative {
+        // relative-ref: a first path segment may not hold ":" (path-noscheme).
+        let segment = b
+            .iter()
+            .position(|&c| matches!(c, b'/' | b'?' | b'#'))
+            .unwrap_or(b.len());
+        if b[..segment].contains(&b':') {
+            return false;
+        }
+        0
+    } else {
         return false;
-    }
-    let mut i = scheme + 1;
+    };
 
-    // hier-part
+    // hier-part / relative-part
     if b[i..].starts_with(b"//") {
         i += 2;
         let auth_len = b[i..]
             .iter()
             .position(|&c| matches!(c, b'/' | b'?' | b'#'))
             .unwrap_or(b.len() - i);
-        if !is_authority(&b[i..i + auth_len]) {
+        if !is_authority(&b[i..i + auth_len], iri) {
             return false;
         }
         i += auth_len;
@@ -564,21 +897,21 @@ fn is_uri(b: &[u8]) -> bool {
     }
     // path-abempty / path-absolute / path-rootless / path-empty: pchar and
     // "/" (a leading "//" was taken as an authority above).
-    let Some(path) = uri_run(&b[i..], PATH) else {
+    let Some(path) = uri_run(&b[i..], PATH, iri) else {
         return false;
     };
     i += path;
 
     if b.get(i) == Some(&b'?') {
         i += 1;
-        let Some(query) = uri_run(&b[i..], QUERY) else {
+        let Some(query) = uri_run(&b[i..], QUERY, iri) else {
             return false;
         };
         i += query;
     }
     if b.get(i) == Some(&b'#') {
         i += 1;
-        let Some(fragment) = uri_run(&b[i..], QUERY) else {
+        let Some(fragment) = uri_run(&b[i..], QUERY, iri) else {
             return false;
         };
         i += fragment;
@@ -587,12 +920,12 @@ fn is_uri(b: &[u8]) -> bool {
 }
 
 /// RFC 3986 `authority = [ userinfo "@" ] host [ ":" port ]`.
-fn is_authority(b: &[u8]) -> bool {
+fn is_authority(b: &[u8], iri: bool) -> bool {
     let mut rest = b;
     // userinfo = *( unreserved / pct-encoded / sub-delims / ":" ); it cannot
     // hold "@", so the first "@" ends it.
     if let Some(at) = rest.iter().position(|&c| c == b'@') {
-        if uri_run(&rest[..at], USERINFO) != Some(at) {
+        if uri_run(&rest[..at], USERINFO, iri) != Some(at) {
             return false;
         }
         rest = &rest[at + 1..];
@@ -609,7 +942,7 @@ fn is_authority(b: &[u8]) -> bool {
     } else {
         // reg-name = *( unreserved / pct-encoded / sub-delims ); IPv4address
         // is a subset of it.
-        match uri_run(rest, UNRESERVED | SUB_DELIM) {
+        match uri_run(rest, UNRESERVED | SUB_DELIM, iri) {
             Some(len) => len,
             None => return false,
         }
@@ -662,7 +995,18 @@ mod tests {
         }
         assert_eq!(Format::from_name("date-time"), Some(Format::DateTime));
         assert_eq!(Format::DateTime.name(), "date-time");
-        assert_eq!(Format::from_name("ipv6"), None);
+        assert_eq!(Format::from_name("ipv6"), Some(Format::Ipv6));
+        assert_eq!(Format::from_name("color"), None);
+        assert_eq!(Format::from_name_in("json-pointer", Draft::Draft4), None);
+        assert_eq!(
+            Format::from_name_in("json-pointer", Draft::Draft6),
+            Some(Format::JsonPointer)
+        );
+        assert_eq!(Format::from_name_in("uuid", Draft::Draft7), None);
+        assert_eq!(
+            Format::from_name_in("uuid", Draft::Draft202012),
+            Some(Format::Uuid)
+        );
         assert_eq!(Format::from_name("Email"), None);
         assert_eq!(Format::from_name(""), None);
     }
@@ -676,6 +1020,8 @@ mod tests {
         assert_eq!(Format::DateTime.cost(), 3.0);
         assert_eq!(Format::Email.cost(), 3.0);
         assert_eq!(Format::Uri.cost(), 4.0);
+        assert_eq!(Format::IdnHostname.cost(), 6.0);
+        assert_eq!(Format::Regex.cost(), 8.0);
     }
 
     #[test]
@@ -1013,54 +1359,65 @@ mod tests {
         }
     }
 
-    /// Runs the JSON-Schema-Test-Suite's draft 2020-12 `optional/format`
-    /// files for our formats; every string case must agree.
+    /// Runs the JSON-Schema-Test-Suite's `optional/format` files of every
+    /// draft for the formats that draft defines; every string case must agree.
     #[test]
     fn json_schema_test_suite() {
-        let dir = concat!(
+        let root = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/jsonschema-test-suite/draft2020-12/optional/format/"
+            "/../../../shared/jsonschema-test-suite/"
         );
-        if !std::path::Path::new(dir).is_dir() {
-            println!("note: {dir} is missing; skipping the JSON-Schema-Test-Suite format cases");
+        if !std::path::Path::new(root).is_dir() {
+            println!("note: {root} is missing; skipping the JSON-Schema-Test-Suite format cases");
             return;
         }
+        let drafts = [
+            ("draft4", Draft::Draft4),
+            ("draft6", Draft::Draft6),
+            ("draft7", Draft::Draft7),
+            ("draft2019-09", Draft::Draft201909),
+            ("draft2020-12", Draft::Draft202012),
+        ];
         let mut failures = Vec::new();
-        for f in Format::ALL {
-            let path = format!("{dir}{}.json", f.name());
-            let text = std::fs::read_to_string(&path)
-                .unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
-            let groups: serde_json::Value =
-                serde_json::from_str(&text).unwrap_or_else(|e| panic!("cannot parse {path}: {e}"));
-            let groups = groups.as_array().expect("a suite file is an array");
-            let mut count = 0;
-            for group in groups {
-                assert_eq!(
-                    group["schema"]["format"].as_str(),
-                    Some(f.name()),
-                    "{path}: unexpected schema"
-                );
-                for case in group["tests"].as_array().expect("tests is an array") {
-                    let Some(data) = case["data"].as_str() else {
-                        continue; // non-strings always pass `format`
-                    };
-                    let expected = case["valid"].as_bool().expect("valid is a bool");
-                    count += 1;
-                    if f.is_valid(data) != expected {
-                        failures.push(format!(
-                            "{}: {data:?} expected {expected} ({})",
-                            f.name(),
-                            case["description"]
-                        ));
+        let mut count = 0;
+        for (folder, draft) in drafts {
+            for f in Format::ALL.into_iter().filter(|f| f.since() <= draft) {
+                let path = format!("{root}{folder}/optional/format/{}.json", f.name());
+                let Ok(text) = std::fs::read_to_string(&path) else {
+                    continue; // the suite has no file for it in this draft
+                };
+                let groups: serde_json::Value = serde_json::from_str(&text)
+                    .unwrap_or_else(|e| panic!("cannot parse {path}: {e}"));
+                let groups = groups.as_array().expect("a suite file is an array");
+                for group in groups {
+                    assert_eq!(
+                        group["schema"]["format"].as_str(),
+                        Some(f.name()),
+                        "{path}: unexpected schema"
+                    );
+                    for case in group["tests"].as_array().expect("tests is an array") {
+                        let Some(data) = case["data"].as_str() else {
+                            continue; // non-strings always pass `format`
+                        };
+                        let expected = case["valid"].as_bool().expect("valid is a bool");
+                        count += 1;
+                        if f.is_valid(data) != expected {
+                            failures.push(format!(
+                                "{folder} {}: {data:?} expected {expected} ({})",
+                                f.name(),
+                                case["description"]
+                            ));
+                        }
                     }
                 }
             }
-            assert!(count > 0, "{path}: no string cases");
-            println!("{}.json: {count} string cases", f.name());
         }
+        println!("{count} string cases");
+        assert!(count > 1500, "only {count} string cases");
         assert!(
             failures.is_empty(),
-            "suite failures:\n{}",
+            "{} suite failures:\n{}",
+            failures.len(),
             failures.join("\n")
         );
     }

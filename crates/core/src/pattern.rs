@@ -16,12 +16,25 @@
 //! - an escaped ASCII letter with no meaning in ECMA-262 (`\a`, `\A`, `\z`)
 //!   is an error there and here, not a `regex` assertion.
 //!
-//! Lookaround and backreferences stay unsupported (`regex` refuses them).
+//! Two engines. A pattern the `regex` crate takes is matched by it, in time
+//! linear in the input. Only a pattern it refuses for a feature it lacks
+//! (look-ahead `(?=` `(?!`, look-behind `(?<=` `(?<!`, back-references `\1`
+//! `\k<name>`) is compiled by `fancy-regex`, a backtracking engine, with a
+//! bound on matching work: at most [`BACKTRACK_LIMIT`] backtracking steps per
+//! match, on strings of at most [`BACKTRACK_INPUT_LIMIT`] bytes. A match that
+//! would need more steps, or a longer string, answers [`WorkExceeded`]; the `pattern` check reports it as an error for that
+//! record (the same pattern on the same string always gives the same answer).
+//! In the backtracking dialect `\b`/`\B` are written with look-around over
+//! `[0-9A-Za-z_]` (`fancy-regex` cannot switch Unicode off inside a pattern).
+//! ECMA-262 syntax that neither engine should read another way is refused
+//! first: a quantifier after a quantifier (possessive `a++` elsewhere) and
+//! atomic groups `(?>`.
 //!
 //! Work per byte is bounded: `regex` matches in time linear in the input, but
 //! with a factor proportional to the compiled program when its lazy DFA gives
 //! up. The program is capped at [`SIZE_LIMIT`] bytes; a pattern over the cap
-//! is refused when the schema compiles.
+//! is refused when the schema compiles. The same cap applies to each
+//! sub-expression that `fancy-regex` hands to `regex`.
 //!
 //! A `regex::Regex` shared by several threads hands its match caches out
 //! through a shared pool, which measured as a large slowdown with two pool
@@ -34,6 +47,17 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use regex::{Regex, RegexBuilder};
+
+/// Backtracking steps one match may take in the backtracking engine before it
+/// stops with [`WorkExceeded`] (`fancy-regex`'s own default).
+pub const BACKTRACK_LIMIT: usize = 1_000_000;
+
+/// The longest string (bytes) the backtracking engine matches; a longer one is
+/// [`WorkExceeded`] without matching. Steps alone do not bound the work: an
+/// unanchored search tries every start position, and a look-ahead such as
+/// `(?=a*b)` scans the rest of the string at each one, so the work grows with
+/// the square of the length without one backtracking step over the limit.
+pub const BACKTRACK_INPUT_LIMIT: usize = 8192;
 
 /// Clones kept per thread; the oldest is dropped beyond this.
 const CLONES_PER_THREAD: usize = 64;
@@ -70,11 +94,23 @@ pub enum PatternError {
     TooLarge { limit: usize },
 }
 
+/// A match in the backtracking engine stopped after [`BACKTRACK_LIMIT`] steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WorkExceeded;
+
+#[derive(Debug)]
+enum Engine {
+    /// The `regex` crate: linear time.
+    Linear(Regex),
+    /// `fancy-regex`, for look-around and back-references: bounded backtracking.
+    Backtracking(Box<fancy_regex::Regex>),
+}
+
 #[derive(Debug)]
 pub struct Pattern {
     id: u64,
     source: String,
-    regex: Regex,
+    engine: Engine,
 }
 
 impl Pattern {
@@ -86,18 +122,47 @@ impl Pattern {
     /// Compiles an ECMA-262 pattern whose program may take at most `limit` bytes.
     pub fn with_limit(source: &str, limit: usize) -> Result<Pattern, PatternError> {
         let translated = translate(source).map_err(PatternError::Syntax)?;
-        let regex = RegexBuilder::new(&translated)
-            .size_limit(limit)
-            .build()
-            .map_err(|e| match e {
-                regex::Error::CompiledTooBig(limit) => PatternError::TooLarge { limit },
-                other => PatternError::Syntax(last_line(&other.to_string())),
-            })?;
+        let engine = match RegexBuilder::new(&translated).size_limit(limit).build() {
+            Ok(regex) => Engine::Linear(regex),
+            Err(regex::Error::CompiledTooBig(limit)) => {
+                return Err(PatternError::TooLarge { limit })
+            }
+            Err(linear_error) => {
+                // Only what `regex` lacks goes to the backtracking engine; any
+                // other refusal keeps the `regex` crate's reason.
+                let refusal = || PatternError::Syntax(last_line(&linear_error.to_string()));
+                if !needs_backtracking(source) {
+                    return Err(refusal());
+                }
+                let fancy_source =
+                    translate_with(source, Dialect::Backtracking).map_err(PatternError::Syntax)?;
+                match fancy_regex::RegexBuilder::new(&fancy_source)
+                    .backtrack_limit(BACKTRACK_LIMIT)
+                    .delegate_size_limit(limit)
+                    .build()
+                {
+                    Ok(regex) => Engine::Backtracking(Box::new(regex)),
+                    Err(fancy_regex::Error::CompileError(e))
+                        if matches!(&*e, fancy_regex::CompileError::InnerError(inner)
+                            if inner.size_limit().is_some()) =>
+                    {
+                        return Err(PatternError::TooLarge { limit })
+                    }
+                    Err(_) => return Err(refusal()),
+                }
+            }
+        };
         Ok(Pattern {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             source: source.to_owned(),
-            regex,
+            engine,
         })
+    }
+
+    /// Whether the pattern runs on the backtracking engine (look-around or
+    /// back-references).
+    pub fn is_backtracking(&self) -> bool {
+        matches!(self.engine, Engine::Backtracking(_))
     }
 
     /// The pattern as written in the schema.
@@ -105,12 +170,28 @@ impl Pattern {
         &self.source
     }
 
-    /// Whether the pattern matches anywhere in `s` (JSON Schema patterns are not anchored).
+    /// Whether the pattern matches anywhere in `s` (JSON Schema patterns are
+    /// not anchored); `Err` when the backtracking engine ran out of its
+    /// [`BACKTRACK_LIMIT`].
+    pub fn find(&self, s: &str) -> Result<bool, WorkExceeded> {
+        match &self.engine {
+            Engine::Linear(regex) => Ok(self.linear_match(regex, s)),
+            Engine::Backtracking(_) if s.len() > BACKTRACK_INPUT_LIMIT => Err(WorkExceeded),
+            Engine::Backtracking(regex) => regex.is_match(s).map_err(|_| WorkExceeded),
+        }
+    }
+
+    /// [`Self::find`] where a match that exceeded the work bound counts as no
+    /// match (for `patternProperties` keys, whose checks report it separately).
     pub fn is_match(&self, s: &str) -> bool {
+        self.find(s).unwrap_or(false)
+    }
+
+    fn linear_match(&self, regex: &Regex, s: &str) -> bool {
         CLONES
             .try_with(|clones| {
                 let Ok(mut clones) = clones.try_borrow_mut() else {
-                    return self.regex.is_match(s);
+                    return regex.is_match(s);
                 };
                 if let Some((_, re)) = clones.iter().rev().find(|(id, _)| *id == self.id) {
                     return re.is_match(s);
@@ -118,13 +199,27 @@ impl Pattern {
                 if clones.len() >= CLONES_PER_THREAD {
                     clones.remove(0);
                 }
-                let re = self.regex.clone();
+                let re = regex.clone();
                 let matched = re.is_match(s);
                 clones.push((self.id, re));
                 matched
             })
-            .unwrap_or_else(|_| self.regex.is_match(s))
+            .unwrap_or_else(|_| regex.is_match(s))
     }
+}
+
+/// Whether `source` is an ECMA-262 regular expression we read (the `regex`
+/// format): parsed, not compiled, so no size limit applies.
+pub fn is_valid_syntax(source: &str) -> bool {
+    let Ok(linear) = translate(source) else {
+        return false;
+    };
+    if regex_syntax::Parser::new().parse(&linear).is_ok() {
+        return true;
+    }
+    needs_backtracking(source)
+        && translate_with(source, Dialect::Backtracking)
+            .is_ok_and(|t| fancy_regex::Expr::parse_tree(&t).is_ok())
 }
 
 /// The last non-blank line of a `regex` error (the reason; the lines above
@@ -137,19 +232,110 @@ fn last_line(s: &str) -> String {
         .to_owned()
 }
 
+/// The syntax a translation is written for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Dialect {
+    /// The `regex` crate.
+    Linear,
+    /// `fancy-regex`: `regex` syntax plus look-around and back-references,
+    /// but no inline switch of the Unicode flag.
+    Backtracking,
+}
+
+/// `\b` in the backtracking dialect: an ASCII word boundary by look-around.
+const WORD_BOUNDARY: &str =
+    r"(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))";
+/// `\B` in the backtracking dialect.
+const NOT_WORD_BOUNDARY: &str =
+    r"(?:(?<=[0-9A-Za-z_])(?=[0-9A-Za-z_])|(?<![0-9A-Za-z_])(?![0-9A-Za-z_]))";
+
+/// Whether `source` uses what only the backtracking engine has: look-around
+/// or a back-reference (`\1`..`\9`, `\k<name>`).
+fn needs_backtracking(source: &str) -> bool {
+    let b = source.as_bytes();
+    b.windows(3).any(|w| matches!(w, b"(?=" | b"(?!" | b"\\k<"))
+        || b.windows(4).any(|w| matches!(w, b"(?<=" | b"(?<!"))
+        || b.windows(2)
+            .any(|w| w[0] == b'\\' && matches!(w[1], b'1'..=b'9'))
+}
+
 /// Rewrites an ECMA-262 pattern into the `regex` crate's syntax with the same
 /// meaning (see the module documentation); `Err` holds the reason it is refused.
 pub fn translate(source: &str) -> Result<String, String> {
+    translate_with(source, Dialect::Linear)
+}
+
+fn translate_with(source: &str, dialect: Dialect) -> Result<String, String> {
     let mut out = String::with_capacity(source.len() + 16);
     let mut chars = source.chars().peekable();
     let mut in_class = false;
+    // 0: the last token is not a quantifier; 1: it is one; 2: a lazy one (`+?`).
+    let mut quantified = 0u8;
+    let repeat_error = || "error: a quantifier cannot follow a quantifier".to_owned();
     while let Some(c) = chars.next() {
+        if !in_class {
+            match c {
+                '*' | '+' => {
+                    if quantified != 0 {
+                        return Err(repeat_error());
+                    }
+                    out.push(c);
+                    quantified = 1;
+                    continue;
+                }
+                '?' => {
+                    quantified = match quantified {
+                        0 => 1,
+                        1 => 2,
+                        _ => return Err(repeat_error()),
+                    };
+                    out.push(c);
+                    continue;
+                }
+                '{' if starts_quantifier(chars.clone()) => {
+                    if quantified != 0 {
+                        return Err(repeat_error());
+                    }
+                    out.push('{');
+                    for q in chars.by_ref() {
+                        out.push(q);
+                        if q == '}' {
+                            break;
+                        }
+                    }
+                    quantified = 1;
+                    continue;
+                }
+                '(' if chars.peek() == Some(&'?') => {
+                    chars.next();
+                    let mut ahead = chars.clone();
+                    let group = match (ahead.next(), ahead.next()) {
+                        (Some(':' | '=' | '!'), _) | (Some('<'), Some('=' | '!')) => true,
+                        (Some('<'), Some(n)) => n.is_alphabetic() || n == '_' || n == '$',
+                        _ => false,
+                    };
+                    if chars.peek() == Some(&'>') {
+                        return Err("error: atomic groups `(?>` are not ECMA-262".to_owned());
+                    }
+                    if !group {
+                        return Err(
+                            "error: `(?` must start `(?:`, `(?=`, `(?!`, `(?<=`, `(?<!` or `(?<name>`"
+                                .to_owned(),
+                        );
+                    }
+                    out.push_str("(?");
+                    quantified = 0;
+                    continue;
+                }
+                _ => quantified = 0,
+            }
+        }
         match c {
             '\\' => {
                 let Some(e) = chars.next() else {
                     return Err("error: the pattern ends with a lone `\\`".to_owned());
                 };
-                escape(e, &mut chars, in_class, &mut out)?;
+                escape(e, &mut chars, in_class, dialect, &mut out)?;
             }
             '[' if in_class => out.push_str(r"\["),
             '&' | '~' if in_class => {
@@ -181,7 +367,7 @@ pub fn translate(source: &str) -> Result<String, String> {
                 }
             }
             '.' if !in_class => out.push_str(DOT),
-            '{' if !in_class && !starts_quantifier(chars.clone()) => out.push_str(r"\{"),
+            '{' if !in_class => out.push_str(r"\{"),
             _ => out.push(c),
         }
     }
@@ -211,6 +397,7 @@ fn escape(
     e: char,
     chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
     in_class: bool,
+    dialect: Dialect,
     out: &mut String,
 ) -> Result<(), String> {
     let class = |body: &str, negated: bool, out: &mut String| match (in_class, negated) {
@@ -230,6 +417,8 @@ fn escape(
         's' => class(SPACE, false, out),
         'S' => class(SPACE, true, out),
         'b' if in_class => out.push_str(r"\x08"),
+        'b' if dialect == Dialect::Backtracking => out.push_str(WORD_BOUNDARY),
+        'B' if !in_class && dialect == Dialect::Backtracking => out.push_str(NOT_WORD_BOUNDARY),
         'b' => out.push_str(r"(?-u:\b)"),
         'B' if !in_class => out.push_str(r"(?-u:\B)"),
         'c' => match chars.peek().copied() {
@@ -287,13 +476,12 @@ fn escape(
                 _ => return Err("error: `\\x` must be followed by two hex digits".to_owned()),
             }
         }
-        // Escapes both dialects read alike; `\1`..`\9` and `\0n` are
-        // backreferences, which `regex` refuses with its own message.
-        't' | 'n' | 'v' | 'f' | 'r' | '1'..='9' | '0' => {
+        // Escapes both dialects read alike; `\1`..`\9` and `\k<name>` are
+        // back-references, which `regex` refuses and `fancy-regex` takes.
+        't' | 'n' | 'v' | 'f' | 'r' | '1'..='9' | '0' | 'k' => {
             out.push('\\');
             out.push(e);
         }
-        'k' => return Err("error: backreferences are not supported".to_owned()),
         e if e.is_ascii_alphanumeric() => {
             return Err(format!("error: unrecognized escape sequence `\\{e}`"));
         }
@@ -451,11 +639,37 @@ mod tests {
             syntax("error: `\\u` must be followed by four hex digits")
         );
         assert_eq!(
-            refusal(r"(a)\k<a>"),
-            syntax("error: backreferences are not supported")
+            refusal("a++"),
+            syntax("error: a quantifier cannot follow a quantifier")
         );
         assert_eq!(
-            refusal(r"(a)\1"),
+            refusal("(?=x)a{2}+"),
+            syntax("error: a quantifier cannot follow a quantifier")
+        );
+        assert_eq!(
+            refusal("a+??"),
+            syntax("error: a quantifier cannot follow a quantifier")
+        );
+        assert_eq!(
+            refusal("(?i)a"),
+            syntax("error: `(?` must start `(?:`, `(?=`, `(?!`, `(?<=`, `(?<!` or `(?<name>`")
+        );
+        assert_eq!(
+            refusal("(?P<n>a)"),
+            syntax("error: `(?` must start `(?:`, `(?=`, `(?!`, `(?<=`, `(?<!` or `(?<name>`")
+        );
+        assert_eq!(
+            refusal("(?>a)"),
+            syntax("error: atomic groups `(?>` are not ECMA-262")
+        );
+        // A look-ahead that the backtracking engine cannot read either keeps
+        // the `regex` crate's reason.
+        assert_eq!(
+            refusal("(?=a"),
+            syntax("error: look-around, including look-ahead and look-behind, is not supported")
+        );
+        assert_eq!(
+            refusal(r"(a)\2"),
             syntax("error: backreferences are not supported")
         );
         assert_eq!(
@@ -463,11 +677,64 @@ mod tests {
             syntax("error: the pattern ends with a lone `\\`")
         );
         assert_eq!(refusal("[a"), syntax("error: unclosed character class"));
-        assert_eq!(
-            refusal("(?=a)"),
-            syntax("error: look-around, including look-ahead and look-behind, is not supported")
-        );
         assert_eq!(refusal("("), syntax("error: unclosed group"));
+    }
+
+    #[test]
+    fn look_around_and_back_references_backtrack() {
+        let p = Pattern::new(r"^(?=.*\d)[a-z\d]+$").unwrap();
+        assert!(p.is_backtracking());
+        assert_eq!(p.find("abc1"), Ok(true));
+        assert_eq!(p.find("abc"), Ok(false));
+        assert!(!Pattern::new(r"^[a-z]+$").unwrap().is_backtracking());
+        assert!(matches(r"^(?!foo)\w+$", "bar") && !matches(r"^(?!foo)\w+$", "food"));
+        assert!(matches(r"(?<=\$)\d+", "$12") && !matches(r"(?<=\$)\d+", "€12"));
+        assert!(matches(r"(?<!-)\b\d", "a 1") && !matches(r"(?<!-)\b\d", "-1"));
+        assert!(matches(r"^(a|b)\1$", "aa") && !matches(r"^(a|b)\1$", "ab"));
+        assert!(
+            matches(r"^(?<q>['\x22]).*\k<q>$", "'x'")
+                && !matches(r"^(?<q>['\x22]).*\k<q>$", "'x\x22")
+        );
+        // ECMA-262 meanings survive the backtracking dialect.
+        // `é` is not an ECMA-262 word character: `x` stands between boundaries.
+        assert!(matches(r"(?=x)\bx\b", "a x") && matches(r"(?=x)\bx\b", "éxé"));
+        assert!(!matches(r"(?=c)\bcat\b", "concat") && matches(r"(?=c)\Bcat", "concat"));
+        assert!(!matches(r"(?=.)^\d$", "\u{07C0}") && !matches(r"(?=.)^.$", "\n"));
+        assert!(matches(r"(?=.)^\s$", "\u{FEFF}"));
+    }
+
+    #[test]
+    fn backtracking_work_is_bounded() {
+        // Catastrophic backtracking: nested quantifiers behind a look-ahead.
+        let p = Pattern::new(r"^(a|aa)+(?!a)$").unwrap();
+        assert!(p.is_backtracking());
+        assert_eq!(p.find(&"a".repeat(20)), Ok(true));
+        let hostile = format!("{}!", "a".repeat(64));
+        let started = std::time::Instant::now();
+        assert_eq!(p.find(&hostile), Err(WorkExceeded));
+        // Deterministic: the same answer every time.
+        assert_eq!(p.find(&hostile), Err(WorkExceeded));
+        assert!(!p.is_match(&hostile));
+        println!("two bounded matches took {:?}", started.elapsed());
+        // Quadratic without backtracking: a look-ahead scanning the rest of the
+        // string at every start position. Over the length cap, no matching.
+        let p = Pattern::new(r"(?=a*b)a").unwrap();
+        let at_cap = "a".repeat(BACKTRACK_INPUT_LIMIT);
+        assert_eq!(p.find(&at_cap), Ok(false));
+        assert_eq!(p.find(&(at_cap.clone() + "b")), Err(WorkExceeded));
+        assert_eq!(p.find(&"a".repeat(1 << 20)), Err(WorkExceeded));
+        assert_eq!(p.find("aab"), Ok(true));
+    }
+
+    #[test]
+    fn regex_syntax_is_ecma_262() {
+        assert!(is_valid_syntax(r"^(?=a)(?<n>b)\k<n>$") && is_valid_syntax("([abc])+\\s+$"));
+        assert!(!is_valid_syntax("^(abc]") && !is_valid_syntax("(?P<name>x)"));
+        // Deep nesting is refused, not a stack overflow, in both engines' parsers.
+        let deep = format!("(?=a){}a{}", "(".repeat(100_000), ")".repeat(100_000));
+        assert!(!is_valid_syntax(&deep));
+        assert!(Pattern::new(&deep).is_err());
+        assert!(!is_valid_syntax(&"(".repeat(100_000)));
     }
 
     #[test]

@@ -103,6 +103,8 @@ pub struct Options {
     pub strict: bool,
     /// `(uri, document)` pairs that references resolve to without any network.
     pub resources: Vec<(String, Value)>,
+    /// `format` is an annotation (else the formats of the draft are asserted).
+    pub annotate_formats: bool,
 }
 
 impl Options {
@@ -699,6 +701,7 @@ struct Compiler<'d> {
     strict: bool,
     strict_seen: HashSet<usize>,
     unknown: Vec<String>,
+    annotate_formats: bool,
     /// `unevaluated*` occurs somewhere: nodes keep their annotations.
     keep_annotations: bool,
 }
@@ -718,6 +721,7 @@ impl<'d> Compiler<'d> {
             strict: options.strict,
             strict_seen: HashSet::new(),
             unknown: Vec::new(),
+            annotate_formats: options.annotate_formats,
             keep_annotations: false,
         }
     }
@@ -1181,7 +1185,8 @@ impl<'d> Compiler<'d> {
                 }
             }
         }
-        node.string = compile_string(map, location)?;
+        let formats = (!self.annotate_formats).then_some(draft);
+        node.string = compile_string(map, formats, location)?;
         node.number = compile_number(map, draft, location)?;
         node.array = self.compile_array(map, base, draft, location)?;
         node.object = self.compile_object(map, base, draft, location)?;
@@ -1682,8 +1687,10 @@ fn json_short(v: &Value) -> &'static str {
     }
 }
 
+/// `formats`: the draft whose formats are asserted, `None` when `format` is an annotation.
 fn compile_string(
     map: &Map<String, Value>,
+    formats: Option<Draft>,
     location: &str,
 ) -> Result<Option<StringChecks>, SchemaError> {
     let mut checks = StringChecks {
@@ -1703,8 +1710,10 @@ fn compile_string(
     }
     match map.get("format") {
         None => {}
-        // Formats outside the asserted set are annotations.
-        Some(Value::String(name)) => checks.format = Format::from_name(name),
+        // Formats the draft does not define are annotations.
+        Some(Value::String(name)) => {
+            checks.format = formats.and_then(|draft| Format::from_name_in(name, draft));
+        }
         Some(other) => {
             return err(
                 location,

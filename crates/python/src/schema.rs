@@ -55,13 +55,14 @@ fn raw(p: Profile) -> RawProfile {
 #[pymethods]
 impl CompiledSchema {
     #[new]
-    #[pyo3(signature = (schema_json, draft=None, strict=false, resources_json=None))]
+    #[pyo3(signature = (schema_json, draft=None, strict=false, resources_json=None, formats=true))]
     fn new(
         py: Python<'_>,
         schema_json: &str,
         draft: Option<&str>,
         strict: bool,
         resources_json: Option<&str>,
+        formats: bool,
     ) -> PyResult<Self> {
         let error = |m: String| satya_error(py, "SchemaError", m);
         let draft = match draft {
@@ -81,6 +82,7 @@ impl CompiledSchema {
             draft,
             strict,
             resources,
+            annotate_formats: !formats,
         };
         let schema = Schema::compile_with(&doc, &options).map_err(|e| error(e.0))?;
         Ok(CompiledSchema {

@@ -160,10 +160,21 @@ fn additional<'s, R: Record, S: Sink<'s>>(
         let child = Path::Key(path, key);
         let mut matched = false;
         for (pattern, node) in &checks.patterns {
-            if pattern.is_match(key) {
-                matched = true;
-                if let Some(node) = node {
-                    check_node(node, item, &child, depth + 1, cx.descend(), sink)?;
+            match pattern.find(key) {
+                Ok(true) => {
+                    matched = true;
+                    if let Some(node) = node {
+                        check_node(node, item, &child, depth + 1, cx.descend(), sink)?;
+                    }
+                }
+                Ok(false) => {}
+                Err(_) => {
+                    // Not knowing whether the key matches, neither the
+                    // pattern's schema nor `additionalProperties` decides it.
+                    matched = true;
+                    sink.fail(&child, "patternProperties", || {
+                        format!("Matching `{}` exceeded the work bound", pattern.as_str())
+                    })?;
                 }
             }
         }

@@ -5,6 +5,7 @@ use std::ops::ControlFlow;
 use super::plural;
 use super::Sink;
 use crate::error::Path;
+use crate::pattern::WorkExceeded;
 use crate::schema::StringChecks;
 use crate::value::Record;
 
@@ -45,10 +46,14 @@ pub(super) fn check_str<'s, S: Sink<'s>>(
         }
     }
     if let Some(re) = &checks.pattern {
-        if !re.is_match(s) {
-            sink.fail(path, "pattern", || {
+        match re.find(s) {
+            Ok(true) => {}
+            Ok(false) => sink.fail(path, "pattern", || {
                 format!("String does not match `{}`", re.as_str())
-            })?;
+            })?,
+            Err(WorkExceeded) => sink.fail(path, "pattern", || {
+                format!("Matching `{}` exceeded the work bound", re.as_str())
+            })?,
         }
     }
     if let Some(format) = checks.format {
