@@ -131,19 +131,17 @@ def online_default() -> bool:
 
 
 def _ranks(n: int, level: float) -> tuple[int, int]:
-    """0-based ranks ``(lo, hi)`` of the order statistics bounding the median of ``n`` samples
-    with coverage at least ``level`` where ``n`` allows (else the extremes)."""
-    # P(X < k) for X ~ Binomial(n, 1/2); the interval [x_(k), x_(n-1-k)] covers the median
-    # with probability 1 - 2 P(X <= k - 1) ... take the largest k with that >= level.
-    cdf = 0.0
+    """0-based ranks ``(lo, hi)`` of the narrowest symmetric pair of order statistics that
+    covers the median of ``n`` samples with probability at least ``level`` (the extremes when
+    ``n`` is too small): ``[x_j, x_(n-1-j)]`` covers it with ``1 - 2 P(B <= j)``,
+    B ~ Binomial(n, 1/2), as :func:`satya_adapt.tuning.measure.order_statistic_ranks`."""
     best = 0
-    for k in range(n // 2 + 1):
-        cover = 1.0 - 2.0 * cdf
-        if cover >= level:
-            best = k
-        else:
+    cdf = 1.0 / 2.0**n  # P(B <= 0)
+    for j in range(1, (n + 1) // 2):
+        cdf += math.comb(n, j) / 2.0**n
+        if 1.0 - 2.0 * cdf < level:
             break
-        cdf += math.comb(n, k) / 2.0**n
+        best = j
     return best, n - 1 - best
 
 

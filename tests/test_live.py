@@ -50,12 +50,50 @@ def test_median_interval_ranks() -> None:
     assert L.median_interval([5.0, 1.0, 3.0]) == (3.0, 1.0, 5.0)
     assert L.median_interval([4.0, 1.0, 3.0, 2.0]) == (2.5, 1.0, 4.0)
     xs = [float(x) for x in range(1, 16)]
-    # 15 samples at 90%: the 5th and the 11th order statistics (binomial ranks, coverage 0.965;
-    # the 6th and 10th would cover 0.88).
-    assert L.median_interval(xs) == (8.0, 5.0, 11.0)
-    assert L._ranks(15, 0.9) == (4, 10)
+    # 15 samples at 90%: the 4th and the 12th order statistics (binomial ranks, coverage 0.965;
+    # the 5th and 11th would cover 0.88).
+    assert L.median_interval(xs) == (8.0, 4.0, 12.0)
+    assert L._ranks(15, 0.9) == (3, 11)
     with pytest.raises(ValueError, match="must not be empty"):
         L.median_interval([])
+
+
+def test_ranks_agree_with_the_tuning_harness() -> None:
+    from satya_adapt.tuning.measure import order_statistic_ranks
+
+    for n in range(1, L.WINDOW + 1):
+        lo, hi, _ = order_statistic_ranks(n, L.LEVEL)
+        assert L._ranks(n, L.LEVEL) == (lo - 1, hi - 1), n
+
+
+def test_timings_that_are_not_timings_are_ignored() -> None:
+    c = L.Cell(BatchConfig(4096, 512, 1, "archive-exact"), [], cores=2)
+    arm, _ = c.choose(N)
+    for seconds in (0.0, -1.0, float("nan"), float("inf")):
+        c.record(arm, N, seconds)
+    c.record(arm, 0, 0.01)
+    assert len(arm.rates) == 0 and c.slack == 0.0
+
+
+def test_noise_in_the_baseline_counts_as_no_saving() -> None:
+    """Savings are counted against the upper end of the baseline's median interval: probes at
+    1, 3 and 2 million records/s (a loaded machine) and a choice at 2 million leave a negative
+    slack (with the median, 2 million, it would be positive and buy trials)."""
+    c = L.Cell(BatchConfig(4096, 512, 1, "archive-exact"), [], cores=2)
+    probes = iter([1e6, 3e6, 2e6])
+    sources = []
+    for _ in range(6):
+        arm, source = c.choose(N)
+        rate = next(probes) if source == "probe" else 2e6
+        c.record(arm, N, N / rate)
+        sources.append(source)
+    assert sources == ["archive-exact", "probe"] * 3
+    # From call 2 on (the first call, before any probe, is the cold start):
+    # alpha * 5N / 3e6 + (2N / 3e6 - 2N / 2e6)
+    assert c.slack == pytest.approx(0.02 * 5 * N / 3e6 + 2 * N / 3e6 - 2 * N / 2e6)
+    assert c.slack < 0.0
+    assert c.last == (1.0, 2e6 / 3e6, 2e6 / 1e6)  # not reverted: the ratio of medians is 1
+    assert not c.reverted
 
 
 def test_ratio_interval_combines_both_medians() -> None:
