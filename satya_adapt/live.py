@@ -74,7 +74,14 @@ from collections.abc import Callable, Sequence
 from typing import Any, Optional
 
 from . import hardware as _hardware
-from .config import DEFAULT_CONFIGURATION, BatchConfig, clamp, effective
+from .config import (
+    DEFAULT_CONFIGURATION,
+    ONLINE_ENV_VAR,
+    BatchConfig,
+    clamp,
+    effective,
+    online_default,
+)
 from .errors import ArchiveError, ArchiveWarning
 from .heuristic import heuristic_config
 
@@ -93,8 +100,6 @@ __all__ = [
     "read_cache",
 ]
 
-#: Environment variable turning live verification and online refinement on (``1``) or off (``0``).
-ONLINE_ENV_VAR = "SATYA_ADAPT_ONLINE"
 #: Environment variable naming the folder of the online cache file.
 CACHE_DIR_ENV_VAR = "SATYA_ADAPT_CACHE_DIR"
 CACHE_FORMAT = "satya-adapt-online-cache"
@@ -118,13 +123,6 @@ MAX_CANDIDATES = 6
 MAX_CACHE_ENTRIES = 4096
 #: Selector steps whose answers online refinement may replace.
 REFINED_SOURCES = frozenset({"heuristic", "archive-knn", "archive-nearest"})
-
-
-def online_default() -> bool:
-    """Whether live verification is on when ``Validator(online=None)``: ``SATYA_ADAPT_ONLINE``
-    (``0``/``false``/``off`` turn it off), else on."""
-    value = os.environ.get(ONLINE_ENV_VAR, "").strip().lower()
-    return value not in ("0", "false", "off", "no")
 
 
 # -- statistics -------------------------------------------------------------------------------
