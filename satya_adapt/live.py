@@ -31,18 +31,18 @@ calls), with its old throughputs forgotten, and only once the slack covers one c
 
 **Slack** is the promise in seconds: ``alpha`` times the baseline-equivalent time of every
 call so far (``records / baseline throughput``), plus the time the cell's non-baseline calls
-saved against the baseline (negative when they lost). The baseline throughput taken is the
-upper end of its median's interval: on a noisy machine, noise is never counted as time saved. Over a run of calls the cumulative
-throughput stays at least ``(1 - alpha)`` times the baseline's as long as slack stays
-non-negative; every decision that risks time is taken only while the slack covers its
-worst case.
+saved against the baseline (negative when they lost), with the baseline's median throughput.
+Over a run of calls the cumulative throughput stays at least ``(1 - alpha)`` times the
+baseline's as long as slack stays non-negative. Trials are paid from a second, pessimistic
+slack that takes the upper end of the interval of the baseline's median instead: on a noisy
+machine, noise never counts as time saved that would pay for a trial.
 
 **Online refinement** (cells whose selector answer did not come from a filled archive cell:
 ``heuristic``, ``archive-knn``, ``archive-nearest``): a small candidate set (the heuristic,
 the nearest elites of the archive even when it was measured on another hardware class,
 ``threads`` variants, ``batch_size`` and ``micro_batch_size`` four times larger and smaller)
 is tried in ``online-trial`` calls, a conservative bandit: a trial runs only when the slack
-covers its worst-case loss, the baseline-equivalent time of the call times
+covers its worst-case loss (the pessimistic slack), the baseline-equivalent time of the call times
 ``1 / worst - 1``, where ``worst`` is the lowest throughput ratio still plausible for it (its
 own lowest observed ratio, discounted by 20%, once it has run; before that
 :data:`WORST_RATIO_THREADS` when it changes ``threads``, :data:`WORST_RATIO_SIZES` otherwise).
@@ -226,6 +226,7 @@ class Cell:
         self.probe_every = FIRST_PROBE_EVERY
         self.next_probe = 0
         self.slack = 0.0  # seconds
+        self.explore_slack = 0.0  # seconds, with the baseline at the upper end of its interval
         self.records = 0  # records of every timed call
         self.other_records = 0  # ... of the calls that did not run as the baseline
         self.other_seconds = 0.0  # their engine time
@@ -295,7 +296,7 @@ class Cell:
             cost = call * (1.0 / self._worst(arm) - 1.0)
             if cost < best_cost:
                 best, best_cost = arm, cost
-        if best is None or best_cost > self.slack:
+        if best is None or best_cost > self.explore_slack:
             return None
         self.trials += 1
         best.trials += 1
@@ -349,11 +350,12 @@ class Cell:
         if not as_base:
             self.other_records += n
             self.other_seconds += seconds
-        # Re-estimated from every baseline throughput at hand, not accumulated call by call,
-        # with the upper end of the baseline's interval: noise never counts as time saved.
-        base_rate = self._base_high()
-        saved = self.other_records / base_rate - self.other_seconds
-        self.slack = self.alpha * self.records / base_rate + saved
+        # Re-estimated from every baseline throughput at hand, not accumulated call by call:
+        # with the median (the best estimate: reverting), and with the upper end of its
+        # interval (exploring: noise never counts as time saved that would pay for a trial).
+        budget = self.alpha * self.records + self.other_records
+        self.slack = budget / self._base_rate() - self.other_seconds
+        self.explore_slack = budget / self._base_high() - self.other_seconds
         if arm is self.incumbent or arm is base:
             self._verify(n, arm is base)
         elif len(arm.rates) >= MIN_SAMPLES or self.slack < 0.0:
@@ -436,6 +438,7 @@ class Cell:
             "level": LEVEL,
             "alpha": self.alpha,
             "slack_seconds": self.slack,
+            "explore_slack_seconds": self.explore_slack,
             "candidates": [a.as_dict() for a in self.candidates],
         }
 
