@@ -5,6 +5,7 @@ constants)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any, NamedTuple, Optional
 
@@ -16,9 +17,11 @@ __all__ = [
     "KNOB_MAX",
     "READ_AHEAD_BYTES",
     "SHIP_THRESHOLD",
+    "ONLINE_ENV_VAR",
     "check_knob",
     "clamp",
     "effective",
+    "online_default",
 ]
 
 #: A cell ships its elite only when the lower confidence bound of its speedup over the default
@@ -91,3 +94,15 @@ def _short(value: int) -> str:
     """An int as text, shortened when long (a message never echoes unbounded input)."""
     text = str(value) if value.bit_length() < 10_000 else "a number of more than 3000 digits"
     return text if len(text) <= 40 else f"{text[:40]}... ({len(text)} digits)"
+
+
+#: Environment variable turning live verification and online refinement (``satya_adapt.live``)
+#: on (``1``) or off (``0``).
+ONLINE_ENV_VAR = "SATYA_ADAPT_ONLINE"
+
+
+def online_default() -> bool:
+    """Whether live verification is on when ``Validator(online=None)``: ``SATYA_ADAPT_ONLINE``
+    (``0``, ``false``, ``off`` or ``no`` turn it off), else on."""
+    value = os.environ.get(ONLINE_ENV_VAR, "").strip().lower()
+    return value not in ("0", "false", "off", "no")

@@ -31,18 +31,18 @@ calls), with its old throughputs forgotten, and only once the slack covers one c
 
 **Slack** is the promise in seconds: ``alpha`` times the baseline-equivalent time of every
 call so far (``records / baseline throughput``), plus the time the cell's non-baseline calls
-saved against the baseline (negative when they lost). The baseline throughput taken is the
-upper end of its median's interval: on a noisy machine, noise is never counted as time saved. Over a run of calls the cumulative
-throughput stays at least ``(1 - alpha)`` times the baseline's as long as slack stays
-non-negative; every decision that risks time is taken only while the slack covers its
-worst case.
+saved against the baseline (negative when they lost), with the baseline's median throughput.
+Over a run of calls the cumulative throughput stays at least ``(1 - alpha)`` times the
+baseline's as long as slack stays non-negative. Trials are paid from a second, pessimistic
+slack that takes the upper end of the interval of the baseline's median instead: on a noisy
+machine, noise never counts as time saved that would pay for a trial.
 
 **Online refinement** (cells whose selector answer did not come from a filled archive cell:
 ``heuristic``, ``archive-knn``, ``archive-nearest``): a small candidate set (the heuristic,
 the nearest elites of the archive even when it was measured on another hardware class,
 ``threads`` variants, ``batch_size`` and ``micro_batch_size`` four times larger and smaller)
 is tried in ``online-trial`` calls, a conservative bandit: a trial runs only when the slack
-covers its worst-case loss, the baseline-equivalent time of the call times
+covers its worst-case loss (the pessimistic slack), the baseline-equivalent time of the call times
 ``1 / worst - 1``, where ``worst`` is the lowest throughput ratio still plausible for it (its
 own lowest observed ratio, discounted by 20%, once it has run; before that
 :data:`WORST_RATIO_THREADS` when it changes ``threads``, :data:`WORST_RATIO_SIZES` otherwise).
@@ -74,7 +74,14 @@ from collections.abc import Callable, Sequence
 from typing import Any, Optional
 
 from . import hardware as _hardware
-from .config import DEFAULT_CONFIGURATION, BatchConfig, clamp, effective
+from .config import (
+    DEFAULT_CONFIGURATION,
+    ONLINE_ENV_VAR,
+    BatchConfig,
+    clamp,
+    effective,
+    online_default,
+)
 from .errors import ArchiveError, ArchiveWarning
 from .heuristic import heuristic_config
 
@@ -93,8 +100,6 @@ __all__ = [
     "read_cache",
 ]
 
-#: Environment variable turning live verification and online refinement on (``1``) or off (``0``).
-ONLINE_ENV_VAR = "SATYA_ADAPT_ONLINE"
 #: Environment variable naming the folder of the online cache file.
 CACHE_DIR_ENV_VAR = "SATYA_ADAPT_CACHE_DIR"
 CACHE_FORMAT = "satya-adapt-online-cache"
@@ -120,30 +125,21 @@ MAX_CACHE_ENTRIES = 4096
 REFINED_SOURCES = frozenset({"heuristic", "archive-knn", "archive-nearest"})
 
 
-def online_default() -> bool:
-    """Whether live verification is on when ``Validator(online=None)``: ``SATYA_ADAPT_ONLINE``
-    (``0``/``false``/``off`` turn it off), else on."""
-    value = os.environ.get(ONLINE_ENV_VAR, "").strip().lower()
-    return value not in ("0", "false", "off", "no")
-
-
 # -- statistics -------------------------------------------------------------------------------
 
 
 def _ranks(n: int, level: float) -> tuple[int, int]:
-    """0-based ranks ``(lo, hi)`` of the order statistics bounding the median of ``n`` samples
-    with coverage at least ``level`` where ``n`` allows (else the extremes)."""
-    # P(X < k) for X ~ Binomial(n, 1/2); the interval [x_(k), x_(n-1-k)] covers the median
-    # with probability 1 - 2 P(X <= k - 1) ... take the largest k with that >= level.
-    cdf = 0.0
+    """0-based ranks ``(lo, hi)`` of the narrowest symmetric pair of order statistics that
+    covers the median of ``n`` samples with probability at least ``level`` (the extremes when
+    ``n`` is too small): ``[x_j, x_(n-1-j)]`` covers it with ``1 - 2 P(B <= j)``,
+    B ~ Binomial(n, 1/2), as :func:`satya_adapt.tuning.measure.order_statistic_ranks`."""
     best = 0
-    for k in range(n // 2 + 1):
-        cover = 1.0 - 2.0 * cdf
-        if cover >= level:
-            best = k
-        else:
+    cdf = 1.0 / 2.0**n  # P(B <= 0)
+    for j in range(1, (n + 1) // 2):
+        cdf += math.comb(n, j) / 2.0**n
+        if 1.0 - 2.0 * cdf < level:
             break
-        cdf += math.comb(n, k) / 2.0**n
+        best = j
     return best, n - 1 - best
 
 
@@ -230,6 +226,7 @@ class Cell:
         self.probe_every = FIRST_PROBE_EVERY
         self.next_probe = 0
         self.slack = 0.0  # seconds
+        self.explore_slack = 0.0  # seconds, with the baseline at the upper end of its interval
         self.records = 0  # records of every timed call
         self.other_records = 0  # ... of the calls that did not run as the baseline
         self.other_seconds = 0.0  # their engine time
@@ -299,7 +296,7 @@ class Cell:
             cost = call * (1.0 / self._worst(arm) - 1.0)
             if cost < best_cost:
                 best, best_cost = arm, cost
-        if best is None or best_cost > self.slack:
+        if best is None or best_cost > self.explore_slack:
             return None
         self.trials += 1
         best.trials += 1
@@ -353,11 +350,12 @@ class Cell:
         if not as_base:
             self.other_records += n
             self.other_seconds += seconds
-        # Re-estimated from every baseline throughput at hand, not accumulated call by call,
-        # with the upper end of the baseline's interval: noise never counts as time saved.
-        base_rate = self._base_high()
-        saved = self.other_records / base_rate - self.other_seconds
-        self.slack = self.alpha * self.records / base_rate + saved
+        # Re-estimated from every baseline throughput at hand, not accumulated call by call:
+        # with the median (the best estimate: reverting), and with the upper end of its
+        # interval (exploring: noise never counts as time saved that would pay for a trial).
+        budget = self.alpha * self.records + self.other_records
+        self.slack = budget / self._base_rate() - self.other_seconds
+        self.explore_slack = budget / self._base_high() - self.other_seconds
         if arm is self.incumbent or arm is base:
             self._verify(n, arm is base)
         elif len(arm.rates) >= MIN_SAMPLES or self.slack < 0.0:
@@ -440,6 +438,7 @@ class Cell:
             "level": LEVEL,
             "alpha": self.alpha,
             "slack_seconds": self.slack,
+            "explore_slack_seconds": self.explore_slack,
             "candidates": [a.as_dict() for a in self.candidates],
         }
 

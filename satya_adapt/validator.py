@@ -7,7 +7,7 @@ import os
 from typing import Any, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 from ._inputs import Opened, open_input
-from .config import DEFAULT_CONFIGURATION, BatchConfig, check_knob
+from .config import DEFAULT_CONFIGURATION, BatchConfig, check_knob, online_default
 from .profile import INPUT_KINDS, Profile
 from .result import EngineStats, ValidationResult
 from .schema import Schema
@@ -72,8 +72,6 @@ class Validator:
         self.max_record_bytes = _check_max_record_bytes(max_record_bytes)
         self._selector: Any = None
         self._select: Any = None
-        from .live import online_default
-
         self.online = online_default() if online is None else bool(online)
         if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0.0 <= alpha < 1.0:
             raise ValueError(f"`alpha` must be a number in [0, 1), got {alpha!r}")
