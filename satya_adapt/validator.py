@@ -289,8 +289,9 @@ class Validator:
 
 
 def _result(raw: Any, config: BatchConfig) -> ValidationResult:
-    valid, errors, chunks, tasks, peak_bytes, seconds, start = raw
-    return ValidationResult(valid, errors, config, EngineStats(chunks, tasks, peak_bytes, seconds), start)
+    valid, errors, chunks, tasks, peak_bytes, seconds, start, max_gil_hold = raw
+    stats = EngineStats(chunks, tasks, peak_bytes, seconds, max_gil_hold)
+    return ValidationResult(valid, errors, config, stats, start)
 
 
 def _json_bytes(data: Any) -> bytes:
