@@ -413,7 +413,8 @@ impl Run {
                 validate_objects(py, schema_arc, &records, first, knobs, signals, gil).map(Some)
             }
             Source::JsonArray { chunker, bytes } => {
-                let spans = chunker.next_chunk(b).map_err(|e| {
+                // Cutting a chunk reads all its bytes: without the GIL.
+                let spans = gil.release(py, || chunker.next_chunk(b)).map_err(|e| {
                     satya_error(py, "InputError", format!("invalid JSON array: {e}"))
                 })?;
                 validate_bytes(
@@ -430,8 +431,8 @@ impl Run {
                 )
             }
             Source::NdjsonBytes { chunker, bytes } => {
-                let spans = chunker
-                    .next_chunk(b)
+                let spans = gil
+                    .release(py, || chunker.next_chunk(b))
                     .map_err(|e| satya_error(py, "InputError", e.to_string()))?;
                 validate_bytes(
                     py,
