@@ -31,7 +31,9 @@ class BatchConfig(NamedTuple):
     """A batch configuration and the step of selection that chose it.
 
     ``source`` is one of ``"explicit"``, ``"default"`` (adaptation off), ``"archive-exact"``,
-    ``"archive-nearest"``, ``"archive-knn"``, ``"archive-keep-default"``, ``"heuristic"``.
+    ``"archive-nearest"``, ``"archive-knn"``, ``"archive-keep-default"``, ``"heuristic"``;
+    ``"+budget"`` is appended when a memory or pause budget cut ``batch_size`` (see
+    :mod:`satya_adapt.budget`).
     """
 
     batch_size: int

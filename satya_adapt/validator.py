@@ -7,6 +7,7 @@ import os
 import stat
 from typing import IO, Any, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
+from .budget import NO_BUDGET, Budget, BytesArg, SecondsArg, explain_budget, fit, make_budget
 from .config import DEFAULT_CONFIGURATION, READ_AHEAD_BYTES, BatchConfig, check_knob
 from .errors import InputError
 from .profile import INPUT_KINDS, Profile
@@ -34,6 +35,13 @@ class Validator:
     then the shipped archive). ``max_record_bytes`` is the longest NDJSON line accepted (a longer one raises
     :class:`InputError`); a call's own ``max_record_bytes`` wins. ``draft``, ``strict`` and
     ``resources`` are passed to :meth:`Schema.from_json_schema` when ``schema`` is a document.
+
+    ``memory_budget`` (bytes, or text such as ``"64MiB"``) and ``max_pause`` (seconds, or text
+    such as ``"5ms"``) bound what a call may cost: ``result.stats.peak_bytes`` and
+    ``result.stats.max_gil_hold`` (the longest pause of other Python threads). A chosen batch
+    configuration that the model of :mod:`satya_adapt.budget` expects to exceed them gets a
+    smaller ``batch_size`` (``source`` ends in ``"+budget"``); explicit ``batch_size`` wins. A
+    call's own ``memory_budget`` / ``max_pause`` replace the validator's.
     """
 
     def __init__(
@@ -46,6 +54,8 @@ class Validator:
         draft: Optional[str] = None,
         strict: bool = False,
         resources: Optional[Mapping[str, Any]] = None,
+        memory_budget: BytesArg = None,
+        max_pause: SecondsArg = None,
     ) -> None:
         if isinstance(schema, Schema):
             if draft is not None or strict or resources is not None:
@@ -59,6 +69,8 @@ class Validator:
             raise TypeError(f"`archive` must be a path, got {type(archive).__name__}")
         self._archive = archive
         self.max_record_bytes = _check_max_record_bytes(max_record_bytes)
+        #: The limits every call keeps within unless it gives its own (see :mod:`satya_adapt.budget`).
+        self.budget = make_budget(memory_budget, max_pause)
         self._selector: Any = None
         self._select: Any = None
 
@@ -71,12 +83,15 @@ class Validator:
         batch_size: Optional[int] = None,
         micro_batch_size: Optional[int] = None,
         threads: Optional[int] = None,
+        memory_budget: BytesArg = None,
+        max_pause: SecondsArg = None,
     ) -> ValidationResult:
         """Validates records given as Python objects: a list, a tuple or any iterable.
 
         A generator is consumed chunk by chunk (``batch_size`` records at a time), never whole.
         """
-        items, config = self._prepare_objects(items, batch_size, micro_batch_size, threads)
+        budget = self._call_budget(memory_budget, max_pause)
+        items, config = self._prepare_objects(items, batch_size, micro_batch_size, threads, budget)
         raw = self._core.validate_objects(items, *config[:3])
         return _result(raw, config)
 
@@ -87,13 +102,18 @@ class Validator:
         batch_size: Optional[int] = None,
         micro_batch_size: Optional[int] = None,
         threads: Optional[int] = None,
+        memory_budget: BytesArg = None,
+        max_pause: SecondsArg = None,
     ) -> ValidationResult:
         """Validates the elements of a JSON array given as bytes or str, parsed in Rust.
 
         A broken array (truncated, not an array, a malformed element) raises :class:`InputError`.
         """
         data = _json_bytes(data)
-        config = self._config(lambda: self._core.profile_json(data), batch_size, micro_batch_size, threads)
+        budget = self._call_budget(memory_budget, max_pause)
+        config = self._config(
+            lambda: self._core.profile_json(data), batch_size, micro_batch_size, threads, budget
+        )
         return _result(self._core.validate_json(data, *config[:3]), config)
 
     def validate_ndjson(
@@ -104,6 +124,8 @@ class Validator:
         micro_batch_size: Optional[int] = None,
         threads: Optional[int] = None,
         max_record_bytes: Optional[int] = None,
+        memory_budget: BytesArg = None,
+        max_pause: SecondsArg = None,
     ) -> ValidationResult:
         """Validates NDJSON: bytes, a path, or a binary file object, streamed in chunks.
 
@@ -113,10 +135,15 @@ class Validator:
         once that many bytes of it are read, so a stream without newlines ends too.
         """
         limit = self._max_record_bytes(max_record_bytes)
+        budget = self._call_budget(memory_budget, max_pause)
         src, prefix, opened = _ndjson_source(source)
         try:
             config = self._config(
-                lambda: self._core.profile_ndjson(src, prefix), batch_size, micro_batch_size, threads
+                lambda: self._core.profile_ndjson(src, prefix),
+                batch_size,
+                micro_batch_size,
+                threads,
+                budget,
             )
             return _result(self._core.validate_ndjson(src, prefix, *config[:3], limit), config)
         finally:
@@ -131,6 +158,8 @@ class Validator:
         batch_size: Optional[int] = None,
         micro_batch_size: Optional[int] = None,
         threads: Optional[int] = None,
+        memory_budget: BytesArg = None,
+        max_pause: SecondsArg = None,
     ) -> ValidationResult:
         """Validates ``data`` of any input kind: :meth:`validate_batch` for ``"dicts"``,
         :meth:`validate_json` for ``"json"``, :meth:`validate_ndjson` for ``"ndjson"``.
@@ -145,7 +174,12 @@ class Validator:
         else:
             run = self.validate_ndjson
         result: ValidationResult = run(
-            data, batch_size=batch_size, micro_batch_size=micro_batch_size, threads=threads
+            data,
+            batch_size=batch_size,
+            micro_batch_size=micro_batch_size,
+            threads=threads,
+            memory_budget=memory_budget,
+            max_pause=max_pause,
         )
         return result
 
@@ -158,6 +192,8 @@ class Validator:
         micro_batch_size: Optional[int] = None,
         threads: Optional[int] = None,
         max_record_bytes: Optional[int] = None,
+        memory_budget: BytesArg = None,
+        max_pause: SecondsArg = None,
     ) -> Iterator[ValidationResult]:
         """Yields one result per chunk of ``batch_size`` records, for streams.
 
@@ -167,21 +203,28 @@ class Validator:
         ``max_record_bytes`` limits NDJSON lines as in :meth:`validate_ndjson`.
         """
         limit = self._max_record_bytes(max_record_bytes)
+        budget = self._call_budget(memory_budget, max_pause)
         kind = _input_kind(source, input_kind)
         if kind == "dicts":
-            items, config = self._prepare_objects(source, batch_size, micro_batch_size, threads)
+            items, config = self._prepare_objects(
+                source, batch_size, micro_batch_size, threads, budget
+            )
             chunks = self._core.iter_objects(items, *config[:3])
         elif kind == "json":
             data = _json_bytes(source)
             config = self._config(
-                lambda: self._core.profile_json(data), batch_size, micro_batch_size, threads
+                lambda: self._core.profile_json(data), batch_size, micro_batch_size, threads, budget
             )
             chunks = self._core.iter_json(data, *config[:3])
         else:
             src, prefix, opened = _ndjson_source(source)
             try:
                 config = self._config(
-                    lambda: self._core.profile_ndjson(src, prefix), batch_size, micro_batch_size, threads
+                    lambda: self._core.profile_ndjson(src, prefix),
+                    batch_size,
+                    micro_batch_size,
+                    threads,
+                    budget,
                 )
                 chunks = self._core.iter_ndjson(src, prefix, *config[:3], limit)
                 for raw in chunks:
@@ -210,10 +253,26 @@ class Validator:
             if opened is not None:
                 opened.close()
 
-    def explain(self, source: Any, *, input_kind: Optional[str] = None) -> Any:
-        """How a call on ``source`` would choose its batch configuration, step by step."""
+    def explain(
+        self,
+        source: Any,
+        *,
+        input_kind: Optional[str] = None,
+        memory_budget: BytesArg = None,
+        max_pause: SecondsArg = None,
+    ) -> Any:
+        """How a call on ``source`` would choose its batch configuration, step by step.
+
+        With a budget (the validator's or the arguments'), ``budget`` tells the limits, what
+        the model predicts for the selected configuration, and the configuration cut to them.
+        """
+        budget = self._call_budget(memory_budget, max_pause)
         profile = self.profile(source, input_kind=input_kind)
-        return self._get_selector().explain(profile)
+        out = self._get_selector().explain(profile)
+        if not budget.empty:
+            out["budget"] = explain_budget(_config_of(out), profile, budget)
+            out["config"] = out["budget"]["config"]
+        return out
 
     # -- selection ----------------------------------------------------------------------------
 
@@ -233,17 +292,20 @@ class Validator:
         batch_size: Optional[int],
         micro_batch_size: Optional[int],
         threads: Optional[int],
+        budget: Budget = NO_BUDGET,
     ) -> BatchConfig:
         if batch_size is None and micro_batch_size is None and threads is None:
-            # The hot path: one profile detection (Rust) and a cached selection.
-            if not self.adapt:
-                return DEFAULT_CONFIGURATION
-            select = self._select
-            if select is None:
-                select = self._select = self._get_selector().select
-            # The selector takes the raw profile tuple: building a Profile costs ~0.5 us.
-            chosen: BatchConfig = select(detect())
-            return chosen
+            if budget.empty:
+                # The hot path: one profile detection (Rust) and a cached selection.
+                if not self.adapt:
+                    return DEFAULT_CONFIGURATION
+                select = self._select
+                if select is None:
+                    select = self._select = self._get_selector().select
+                # The selector takes the raw profile tuple: building a Profile costs ~0.5 us.
+                chosen: BatchConfig = select(detect())
+                return chosen
+            return self._within_budget(detect(), budget)
         explicit = (
             None if batch_size is None else check_knob("batch_size", batch_size),
             None if micro_batch_size is None else check_knob("micro_batch_size", micro_batch_size),
@@ -252,9 +314,31 @@ class Validator:
         b0, m0, t0 = explicit
         if b0 is not None and m0 is not None and t0 is not None:
             return BatchConfig(b0, m0, t0, source="explicit")
-        chosen = self._get_selector().select(detect()) if self.adapt else DEFAULT_CONFIGURATION
+        if budget.empty or b0 is not None:
+            chosen = self._get_selector().select(detect()) if self.adapt else DEFAULT_CONFIGURATION
+        else:  # the budget cuts the chosen batch_size, fitted to the explicit threads
+            profile = detect()
+            chosen = self._get_selector().select(profile) if self.adapt else DEFAULT_CONFIGURATION
+            if t0 is not None:
+                chosen = chosen._replace(threads=t0)
+            chosen = fit(chosen, profile, budget)
         b, m, t = (e if e is not None else c for e, c in zip(explicit, chosen[:3]))
         return BatchConfig(b, m, t, source=f"explicit+{chosen.source}")
+
+    def _call_budget(self, memory_budget: BytesArg, max_pause: SecondsArg) -> Budget:
+        """The budget of a call: its own limits, else the validator's."""
+        if memory_budget is None and max_pause is None:
+            return self.budget
+        own = make_budget(memory_budget, max_pause)
+        return Budget(
+            self.budget.memory if own.memory is None else own.memory,
+            self.budget.pause if own.pause is None else own.pause,
+        )
+
+    def _within_budget(self, profile: Any, budget: Budget) -> BatchConfig:
+        """The selected (or default) configuration, cut to ``budget`` by the model."""
+        chosen = self._get_selector().select(profile) if self.adapt else DEFAULT_CONFIGURATION
+        return fit(chosen, profile, budget)
 
     def _prepare_objects(
         self,
@@ -262,11 +346,16 @@ class Validator:
         batch_size: Optional[int],
         micro_batch_size: Optional[int],
         threads: Optional[int],
+        budget: Budget = NO_BUDGET,
     ) -> Tuple[Iterable[Any], BatchConfig]:
         if isinstance(items, (list, tuple)):
             seq = items
             config = self._config(
-                lambda: self._core.profile_objects(seq, len(seq)), batch_size, micro_batch_size, threads
+                lambda: self._core.profile_objects(seq, len(seq)),
+                batch_size,
+                micro_batch_size,
+                threads,
+                budget,
             )
             return items, config
         if isinstance(items, (str, bytes, bytearray, Mapping)):
@@ -284,8 +373,13 @@ class Validator:
             head.extend(itertools.islice(iterator, PROFILE_SAMPLE))
             return self._core.profile_objects(head, None)
 
-        config = self._config(detect, batch_size, micro_batch_size, threads)
+        config = self._config(detect, batch_size, micro_batch_size, threads, budget)
         return (itertools.chain(head, iterator) if head else iterator), config
+
+
+def _config_of(explained: Any) -> BatchConfig:
+    c = explained["config"]
+    return BatchConfig(c["batch_size"], c["micro_batch_size"], c["threads"], c["source"])
 
 
 def _result(raw: Any, config: BatchConfig) -> ValidationResult:
