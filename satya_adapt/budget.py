@@ -82,6 +82,7 @@ __all__ = [
     "parse_max_pause",
     "parse_memory_budget",
     "predict",
+    "within",
 ]
 
 #: Result bytes per record (a bool, plus an allowance for error records).
@@ -286,16 +287,20 @@ def fit(config: BatchConfig, profile: Sequence[Any], budget: Budget) -> BatchCon
     return BatchConfig(limit, m, config.threads, f"{config.source}+budget")
 
 
-def explain_budget(config: BatchConfig, profile: Sequence[Any], budget: Budget) -> dict[str, Any]:
-    """How :func:`fit` treats ``config`` under ``budget``, as JSON-ready values."""
+def explain_budget(
+    config: BatchConfig, profile: Sequence[Any], budget: Budget, measured: bool = False
+) -> dict[str, Any]:
+    """How :func:`fit` treats ``config`` under ``budget``, as JSON-ready values; ``measured``:
+    the configuration was measured within the budget on this profile's cell (it is not cut)."""
     before = predict(config, profile)
-    cut = fit(config, profile, budget)
+    cut = config if measured else fit(config, profile, budget)
     after = predict(cut, profile)
     return {
         "memory_budget": budget.memory,
         "max_pause": budget.pause,
         "predicted": {"peak_bytes": before.peak_bytes, "max_gil_hold": before.max_gil_hold},
         "max_batch_size": max_batch_size(config, profile, budget),
+        "measured_within": measured,
         "cut": cut is not config,
         "predicted_after": {"peak_bytes": after.peak_bytes, "max_gil_hold": after.max_gil_hold},
         "config": {

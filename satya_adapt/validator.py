@@ -7,7 +7,7 @@ import os
 import stat
 from typing import IO, Any, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
-from .budget import NO_BUDGET, Budget, BytesArg, SecondsArg, explain_budget, fit, make_budget
+from .budget import NO_BUDGET, Budget, BytesArg, SecondsArg, fit, make_budget
 from .config import DEFAULT_CONFIGURATION, READ_AHEAD_BYTES, BatchConfig, check_knob
 from .errors import InputError
 from .profile import INPUT_KINDS, Profile
@@ -268,11 +268,7 @@ class Validator:
         """
         budget = self._call_budget(memory_budget, max_pause)
         profile = self.profile(source, input_kind=input_kind)
-        out = self._get_selector().explain(profile)
-        if not budget.empty:
-            out["budget"] = explain_budget(_config_of(out), profile, budget)
-            out["config"] = out["budget"]["config"]
-        return out
+        return self._get_selector().explain(profile, budget)
 
     # -- selection ----------------------------------------------------------------------------
 
@@ -318,7 +314,11 @@ class Validator:
             chosen = self._get_selector().select(detect()) if self.adapt else DEFAULT_CONFIGURATION
         else:  # the budget cuts the chosen batch_size, fitted to the explicit threads
             profile = detect()
-            chosen = self._get_selector().select(profile) if self.adapt else DEFAULT_CONFIGURATION
+            chosen = (
+                self._get_selector().select_within(profile, budget)
+                if self.adapt
+                else DEFAULT_CONFIGURATION
+            )
             if t0 is not None:
                 chosen = chosen._replace(threads=t0)
             chosen = fit(chosen, profile, budget)
@@ -337,8 +337,10 @@ class Validator:
 
     def _within_budget(self, profile: Any, budget: Budget) -> BatchConfig:
         """The selected (or default) configuration, cut to ``budget`` by the model."""
-        chosen = self._get_selector().select(profile) if self.adapt else DEFAULT_CONFIGURATION
-        return fit(chosen, profile, budget)
+        if self.adapt:
+            chosen: BatchConfig = self._get_selector().select_within(profile, budget)
+            return chosen
+        return fit(DEFAULT_CONFIGURATION, profile, budget)
 
     def _prepare_objects(
         self,
@@ -375,11 +377,6 @@ class Validator:
 
         config = self._config(detect, batch_size, micro_batch_size, threads, budget)
         return (itertools.chain(head, iterator) if head else iterator), config
-
-
-def _config_of(explained: Any) -> BatchConfig:
-    c = explained["config"]
-    return BatchConfig(c["batch_size"], c["micro_batch_size"], c["threads"], c["source"])
 
 
 def _result(raw: Any, config: BatchConfig) -> ValidationResult:
