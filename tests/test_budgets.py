@@ -4,6 +4,7 @@ the choice among candidates), and the models that predict ``peak_bytes`` and pau
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pytest
@@ -373,3 +374,61 @@ def test_cli_validate_budget_flag_errors(tmp_path: Any, flag: str, value: str, m
         f"satya-adapt: error: validate: argument {flag}: {message}"
         " (see 'satya-adapt validate --help')\n"
     )
+
+
+# -- real-data workloads and the benchmark ---------------------------------------------------
+
+from pathlib import Path  # noqa: E402
+
+from satya_adapt.tuning import realdata  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def shared() -> str:
+    folder = realdata.shared_dir(str(ROOT))
+    if folder is None:
+        suite = os.environ.get("SATYA_ADAPT_SUITE")  # <shared>/jsonschema-test-suite
+        if suite and os.path.isdir(os.path.join(os.path.dirname(suite), "realdata")):
+            return os.path.dirname(suite)
+        pytest.skip("no shared data folder")
+    return folder
+
+
+def test_realdata_workloads_are_valid_and_split() -> None:
+    ws = realdata.workloads(300, shared=shared(), schemastore_limit=12)
+    names = [w.name for w in ws]
+    assert names[:3] == ["twitter-statuses", "citm-performances", "amazon-products"]
+    assert len(ws) == 15
+    assert [w.held_out for w in ws[:3]] == [True, False, False]
+    assert any(w.held_out for w in ws[3:]) and not all(w.held_out for w in ws[3:])
+    for w in ws:
+        assert len(w.records) == 300
+        assert realdata.check(w), w.name
+    assert 4000 < ws[0].object_size < 5000  # Twitter statuses: ~4.6 KB
+
+
+def test_eval_budgets_quick(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out_json, out_md = tmp_path / "e.json", tmp_path / "e.md"
+    env = dict(os.environ, SATYA_ADAPT_SHARED=shared())
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "eval_budgets.py"), "--quick",
+         "--json", str(out_json), "--markdown", str(out_md)],
+        capture_output=True, text=True, check=False, env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(out_json.read_text())
+    assert doc["settings"]["profiles"] == ["twitter-statuses"]
+    assert [(r["kind"]) for r in doc["memory"]] == ["dicts", "json"]
+    assert [(r["kind"], r["budget"]) for r in doc["budgets"]] == [
+        (k, b) for k in ("dicts", "json") for b in ("16KiB", "128KiB", "1MiB")
+    ]
+    for r in doc["budgets"]:  # peak_bytes is the engine's count: the same on any machine
+        assert r["within_every_call"] is True
+        assert r["max_peak_bytes"] <= r["budget_bytes"]
+    assert [r["case"] for r in doc["pauses"]] == ["no validation", "default", 'max_pause="5ms"']
+    assert doc["pauses"][1]["config"] == [8192, 1024, 1, "default"]
+    assert out_md.read_text().startswith("# Budgets and memory in flight (issue 13)")
