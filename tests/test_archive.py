@@ -649,3 +649,43 @@ def test_keep_default_point_answers_keep_default() -> None:
     assert s.select_within(profile(511), Budget(memory=100_000)) == BatchConfig(
         8192, 1024, 1, "archive-keep-default"
     )
+
+
+def test_archive_show_lists_fronts(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "front.json"
+    A.write_archive(front_archive(), path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "satya_adapt", "archive", "show", str(path)],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    at = lines.index("fronts       non-dominated configurations per cell (* the cell's elite)")
+    assert lines[at + 1 : at + 6] == [
+        "  index   B/M/T                  speedup [CI]       peak       longest GIL hold",
+        "  [0, 1]  8192/1024/1 (default)  1.00 [0.97, 1.03]  72.3 KiB   4.0 ms",
+        "          65536/64/1 *           1.10 [1.05, 1.15]  576.2 KiB  32.0 ms",
+        "          1024/64/1              1.02 [0.99, 1.06]  9.1 KiB    500 us",
+        "          128/64/1               0.80 [0.75, 0.85]  1.2 KiB    70 us",
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-m", "satya_adapt", "archive", "show", str(path), "--format", "json"],
+        capture_output=True, text=True, check=False,
+    )
+    doc = orjson.loads(proc.stdout)
+    assert [p["config"]["batch_size"] for p in doc["fronts"][0]["points"]] == [8192, 65536, 1024, 128]
+
+
+def test_archive_show_of_a_version_1_archive_has_no_fronts_section() -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "satya_adapt", "archive", "show", str(A.shipped_archive())],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert not any(line.startswith("fronts") for line in proc.stdout.splitlines())
