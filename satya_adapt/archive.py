@@ -503,22 +503,32 @@ def pareto_front(points: Sequence[FrontPoint]) -> List[FrontPoint]:
 
 def cell_front(cell: Cell, default: Sequence[int] = (8192, 1024, 1)) -> List[FrontPoint]:
     """The cell's front; a cell without one (a version-1 file) gives the one-point front of its
-    elite (``default``, the default configuration's knobs, for ``"keep_default"``)."""
+    elite, or for ``"keep_default"`` the default configuration's point (knobs ``default``,
+    speedup 1: the cell's own speedup is that of the candidate that did not clear the bar)."""
     if cell.front:
         return list(cell.front)
     if isinstance(cell.elite, Elite):
-        config, is_default = cell.elite, False
-    else:
-        b, m, t = default[:3]
-        config, is_default = Elite(batch_size=b, micro_batch_size=m, threads=t), True
+        return [
+            FrontPoint(
+                config=cell.elite,
+                throughput=cell.throughput,
+                speedup=cell.speedup,
+                speedup_ci_low=cell.speedup_ci_low,
+                speedup_ci_high=cell.speedup_ci_high,
+                peak_bytes=cell.peak_bytes,
+                max_gil_hold=cell.max_gil_hold,
+            )
+        ]
+    # "keep_default": the cell's speedup is its best candidate's; the default's own is 1.
+    b, m, t = default[:3]
     return [
         FrontPoint(
-            config=config,
-            default=is_default,
+            config=Elite(batch_size=b, micro_batch_size=m, threads=t),
+            default=True,
             throughput=cell.throughput,
-            speedup=cell.speedup,
-            speedup_ci_low=cell.speedup_ci_low,
-            speedup_ci_high=cell.speedup_ci_high,
+            speedup=1.0,
+            speedup_ci_low=1.0,
+            speedup_ci_high=1.0,
             peak_bytes=cell.peak_bytes,
             max_gil_hold=cell.max_gil_hold,
         )

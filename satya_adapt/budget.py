@@ -39,7 +39,8 @@ NDJSON              the same plus the read buffer (NDJSON read       ``HOLD_RESU
                                                                      a Python file object)
 =================== ================================================ ==========================
 
-Fitted on this machine class (AMD EPYC, family 23, 2 usable cores, release build) with
+Fitted on this machine class (AMD EPYC, family 23, 2 usable cores, `quick` build: release
+without LTO) with
 ``benchmarks/budget_model.py``: ``peak_bytes / batch_size`` and the smallest and median
 ``max_gil_hold`` per record of 500-record chunks, on the five named synthetic profiles
 (56-442 bytes per record, 3-30 fields) and Twitter statuses (3.4 KB), at batch sizes 512 and

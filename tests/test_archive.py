@@ -567,11 +567,15 @@ def test_version_1_file_loads_as_one_point_fronts(tmp_path: Path) -> None:
     for c in a.cells:
         (only,) = A.cell_front(c)
         assert only.default == c.keep_default
-        assert (only.speedup, only.peak_bytes, only.max_gil_hold) == (c.speedup, c.peak_bytes, None)
+        assert (only.throughput, only.peak_bytes, only.max_gil_hold) == (
+            c.throughput, c.peak_bytes, None
+        )
         if not c.keep_default:
             assert only.config == c.elite
-        else:
+            assert only.speedup == c.speedup
+        else:  # the default configuration against itself
             assert only.config == A.Elite(batch_size=8192, micro_batch_size=1024, threads=1)
+            assert (only.speedup, only.speedup_ci_low, only.speedup_ci_high) == (1.0, 1.0, 1.0)
 
 
 def test_shipped_archive_reads_as_one_point_fronts() -> None:
@@ -689,3 +693,14 @@ def test_archive_show_of_a_version_1_archive_has_no_fronts_section() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert not any(line.startswith("fronts") for line in proc.stdout.splitlines())
+
+
+def test_plot_fronts_beside_the_heat_map(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    from satya_adapt.tuning.plot import fronts_path, plot_fronts
+
+    assert fronts_path(tmp_path / "a.png") == str(tmp_path / "a-fronts.png")
+    out = plot_fronts(front_archive(), tmp_path / "f.png")
+    assert Path(out).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    plot_fronts(archive([]), tmp_path / "empty.svg")
+    assert (tmp_path / "empty.svg").read_text().lstrip().startswith("<?xml")

@@ -145,7 +145,10 @@ def register(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = asub.add_parser(
         "plot",
         help="heat maps of speedup and elite batch sizes over the grid",
-        description="Plot an archive as heat maps (PNG, SVG or PDF, by the file name).",
+        description=(
+            "Plot an archive as heat maps (PNG, SVG or PDF, by the file name), and beside them"
+            " (OUT-fronts.png) each cell's Pareto front: throughput against memory in flight."
+        ),
         epilog=_PLOT_EPILOG,
         formatter_class=_FMT,
     )
@@ -635,11 +638,13 @@ def cmd_archive_plot(args: argparse.Namespace) -> int:
         raise CliError(f"plotting is not available in this build: {_one_line(exc)}") from None
     try:
         plot.plot_archive(archive, args.output)
+        fronts = plot.plot_fronts(archive, plot.fronts_path(args.output))
     except ImportError as exc:
         if getattr(exc, "name", "") and str(getattr(exc, "name", "")).startswith("matplotlib"):
             raise CliError(_NO_MATPLOTLIB) from None
         raise
     print(f"wrote {args.output} ({location}, {len(archive.cells)} cells)")
+    print(f"wrote {fronts} (the cells' Pareto fronts: throughput against memory in flight)")
     return 0
 
 
