@@ -302,13 +302,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a small run that shows it works")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--rounds", type=int, default=None, help="paired rounds (default 9)")
+    parser.add_argument(
+        "--profiles", type=int, default=None, help="held-out profiles at most (default 6)"
+    )
     parser.add_argument("--json", default=os.path.join(RESULTS, "eval_budgets.json"))
     parser.add_argument("--markdown", default=os.path.join(RESULTS, "eval_budgets.md"))
     args = parser.parse_args(argv)
     # more records than the default configuration's 8192 a chunk, so that chunks differ
     n = 9000 if args.quick else 16384
-    rounds = 1 if args.quick else 9
-    profiles = 1 if args.quick else 6
+    rounds = args.rounds or (1 if args.quick else 9)
+    profiles = args.profiles or (1 if args.quick else 6)
     log("loading held-out real-data profiles...")
     large = held_out_large(n, profiles, schemastore=not args.quick)
     if not large:
