@@ -45,7 +45,7 @@ RESULTS = os.path.join(ROOT, "benchmarks", "results")
 PEAK_TARGET = 0.25
 SPEED_TARGET = 0.97
 STALL_TARGET = 0.010
-BUDGETS = (("tight", "16KiB"), ("medium", "128KiB"), ("loose", "1MiB"))
+BUDGETS = (("tight", "2KiB"), ("medium", "8KiB"), ("loose", "64KiB"))
 
 
 def log(message: str) -> None:

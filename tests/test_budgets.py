@@ -424,7 +424,7 @@ def test_eval_budgets_quick(tmp_path: Path) -> None:
     assert doc["settings"]["profiles"] == ["twitter-statuses"]
     assert [(r["kind"]) for r in doc["memory"]] == ["dicts", "json"]
     assert [(r["kind"], r["budget"]) for r in doc["budgets"]] == [
-        (k, b) for k in ("dicts", "json") for b in ("16KiB", "128KiB", "1MiB")
+        (k, b) for k in ("dicts", "json") for b in ("2KiB", "8KiB", "64KiB")
     ]
     for r in doc["budgets"]:  # peak_bytes is the engine's count: the same on any machine
         assert r["within_every_call"] is True
