@@ -2,8 +2,8 @@
 
 from typing import Any, Iterable, Iterator, List, Optional, Tuple, Union
 
-# (valid, errors, chunks, tasks, peak_bytes, seconds, start)
-RawResult = Tuple[List[bool], List["RecordError"], int, int, int, float, int]
+# (valid, errors, chunks, tasks, peak_bytes, seconds, start, max_gil_hold)
+RawResult = Tuple[List[bool], List["RecordError"], int, int, int, float, int, float]
 # (field_count, avg_string_length, constraint_complexity, object_size, input_kind, n)
 RawProfile = Tuple[int, float, float, float, str, Optional[int]]
 NdjsonSource = Union[bytes, str, Any]

@@ -4,7 +4,9 @@ An archive is data. It is decoded with msgspec into the strict types below (unkn
 wrong types and out-of-range values are refused with a message naming the field), checked for
 consistency, and written with orjson atomically (a temporary file in the same folder, fsync,
 rename). It is never ``eval``-ed or unpickled. ``archives/README.md`` documents the format field
-by field; :data:`FORMAT_VERSION` is the only version this code reads and writes.
+by field; this code writes :data:`FORMAT_VERSION` (2) and reads :data:`READ_VERSIONS` (a
+version-1 file has no fronts: each of its cells reads as a one-point front, see
+:func:`cell_front`).
 
 This module also holds the descriptor helpers shared by the selector and the optimizer: how a
 profile is quantized, binned into a cell, and placed in the scaled space where distances are
@@ -35,6 +37,11 @@ __all__ = [
     "FEATURES",
     "FORMAT",
     "FORMAT_VERSION",
+    "READ_VERSIONS",
+    "FrontPoint",
+    "cell_front",
+    "dominates",
+    "pareto_front",
     "KEEP_DEFAULT",
     "ArchiveFile",
     "Cell",
@@ -76,8 +83,10 @@ __all__ = [
 
 #: The value of the ``format`` field: tells an archive from other JSON files (results, ...).
 FORMAT = "satya-adapt-archive"
-#: The archive format version this code reads and writes.
-FORMAT_VERSION = 1
+#: The archive format version this code writes (2: cells carry Pareto fronts).
+FORMAT_VERSION = 2
+#: The versions this code reads (version 1: one elite per cell, read as a one-point front).
+READ_VERSIONS = (1, 2)
 #: Profile features a grid may bin (``n`` is not one: the call size only clamps ``batch_size``).
 FEATURES = (
     "field_count",
@@ -207,6 +216,22 @@ class Elite(_Strict, kw_only=True):
     threads: PositiveInt
 
 
+class FrontPoint(_Strict, kw_only=True):
+    """One measured configuration of a cell's Pareto front: its throughput (items/s) and
+    speedup over the default configuration with the paired interval, ``peak_bytes`` and the
+    longest GIL hold (seconds; ``None`` when not measured). ``default``: the point is the
+    default configuration itself (a front always may keep it, whatever its speedup)."""
+
+    config: Elite
+    default: bool = False
+    throughput: PositiveFloat
+    speedup: PositiveFloat
+    speedup_ci_low: PositiveFloat
+    speedup_ci_high: PositiveFloat
+    peak_bytes: NonNegativeInt
+    max_gil_hold: Optional[NonNegativeFloat] = None
+
+
 class Cell(_Strict, kw_only=True):
     """One filled cell: its elite (or ``"keep_default"``) and the evidence behind it.
 
@@ -218,6 +243,13 @@ class Cell(_Strict, kw_only=True):
     chunk with the configuration the cell yields; ``n_measurements``: timed runs behind it;
     ``workload``: the workload spec the cell's data was generated from (JSON values, as
     ``satya_adapt.tuning.workloads.WorkloadSpec.to_dict()`` gives), so refresh jobs can re-measure it.
+
+    Version 2: ``max_gil_hold``, the longest GIL hold of the configuration the cell yields
+    (seconds, ``None`` when not measured), and ``front``, the non-dominated measured
+    configurations over speedup (higher), ``peak_bytes`` and ``max_gil_hold`` (lower), each
+    kept only when its speedup's lower bound clears the bar, plus the default configuration
+    (kept even when dominated);
+    empty in a version-1 file (:func:`cell_front` then makes the one-point front of the elite).
     """
 
     index: List[NonNegativeInt]
@@ -231,6 +263,8 @@ class Cell(_Strict, kw_only=True):
     peak_bytes: NonNegativeInt
     n_measurements: PositiveInt
     workload: Optional[Dict[str, Any]] = None
+    max_gil_hold: Optional[NonNegativeFloat] = None
+    front: List[FrontPoint] = []
 
     @property
     def keep_default(self) -> bool:
@@ -292,10 +326,10 @@ def decode_archive(data: Union[bytes, str], source: str = "<archive>") -> Archiv
             f"{source}: not an archive: `format` is {header.format!r}, expected {FORMAT!r}"
             " - at `$.format`"
         )
-    if header.format_version != FORMAT_VERSION:
+    if header.format_version not in READ_VERSIONS:
         raise ArchiveError(
             f"{source}: unsupported `format_version` {header.format_version!r}; this satya-adapt"
-            f" reads version {FORMAT_VERSION} - at `$.format_version`"
+            f" reads versions {' and '.join(map(str, READ_VERSIONS))} - at `$.format_version`"
         )
     try:
         archive = msgspec.json.decode(data, type=ArchiveFile, strict=True)
@@ -339,8 +373,8 @@ def check_archive(archive: ArchiveFile, source: str = "<archive>") -> None:
 
     if archive.format != FORMAT:
         fail(f"`format` must be {FORMAT!r}", "format")
-    if archive.format_version != FORMAT_VERSION:
-        fail(f"`format_version` must be {FORMAT_VERSION}", "format_version")
+    if archive.format_version not in READ_VERSIONS:
+        fail(f"`format_version` must be one of {list(READ_VERSIONS)}", "format_version")
     if archive.cells and (
         archive.provenance.hardware is None or archive.provenance.software is None
     ):
@@ -420,15 +454,97 @@ def check_archive(archive: ArchiveFile, source: str = "<archive>") -> None:
             fail("`speedup` must lie in [`speedup_ci_low`, `speedup_ci_high`]", f"{at}.speedup")
         if isinstance(cell.elite, Elite) and cell.elite.micro_batch_size > cell.elite.batch_size:
             fail("`micro_batch_size` must not exceed `batch_size`", f"{at}.elite.micro_batch_size")
+        if archive.format_version < 2 and (cell.front or cell.max_gil_hold is not None):
+            fail("`front` and `max_gil_hold` need `format_version` 2", f"{at}.front")
+        for j, pt in enumerate(cell.front):
+            pat = f"{at}.front[{j}]"
+            for name in ("throughput", "speedup", "speedup_ci_low", "speedup_ci_high"):
+                if not math.isfinite(getattr(pt, name)):
+                    fail(f"`{name}` must be finite", f"{pat}.{name}")
+            if pt.max_gil_hold is not None and not math.isfinite(pt.max_gil_hold):
+                fail("`max_gil_hold` must be finite", f"{pat}.max_gil_hold")
+            if not pt.speedup_ci_low <= pt.speedup <= pt.speedup_ci_high:
+                fail("`speedup` must lie in [`speedup_ci_low`, `speedup_ci_high`]", f"{pat}.speedup")
+            if pt.config.micro_batch_size > pt.config.batch_size:
+                fail("`micro_batch_size` must not exceed `batch_size`", f"{pat}.config")
+            for k, other in enumerate(cell.front):
+                if k != j and not pt.default and dominates(other, pt):
+                    fail(f"the point is dominated by front[{k}]", pat)
+
+
+# -- fronts ---------------------------------------------------------------------------------
+
+
+def _hold(point: FrontPoint) -> float:
+    return math.inf if point.max_gil_hold is None else point.max_gil_hold
+
+
+def dominates(a: FrontPoint, b: FrontPoint) -> bool:
+    """Whether ``a`` is at least as good as ``b`` on every objective (speedup higher,
+    ``peak_bytes`` and ``max_gil_hold`` lower; an unmeasured hold counts as the worst) and
+    better on one."""
+    no_worse = a.speedup >= b.speedup and a.peak_bytes <= b.peak_bytes and _hold(a) <= _hold(b)
+    better = a.speedup > b.speedup or a.peak_bytes < b.peak_bytes or _hold(a) < _hold(b)
+    return no_worse and better
+
+
+def pareto_front(points: Sequence[FrontPoint]) -> List[FrontPoint]:
+    """The points no other point dominates, and the default configuration's point whatever
+    dominates it, in their order; of equal points the first."""
+    out: List[FrontPoint] = []
+    for i, p in enumerate(points):
+        if not p.default and any(dominates(q, p) for q in points):
+            continue
+        if any(q == p for q in points[:i]):
+            continue
+        out.append(p)
+    return out
+
+
+def cell_front(cell: Cell, default: Sequence[int] = (8192, 1024, 1)) -> List[FrontPoint]:
+    """The cell's front; a cell without one (a version-1 file) gives the one-point front of its
+    elite, or for ``"keep_default"`` the default configuration's point (knobs ``default``,
+    speedup 1: the cell's own speedup is that of the candidate that did not clear the bar)."""
+    if cell.front:
+        return list(cell.front)
+    if isinstance(cell.elite, Elite):
+        return [
+            FrontPoint(
+                config=cell.elite,
+                throughput=cell.throughput,
+                speedup=cell.speedup,
+                speedup_ci_low=cell.speedup_ci_low,
+                speedup_ci_high=cell.speedup_ci_high,
+                peak_bytes=cell.peak_bytes,
+                max_gil_hold=cell.max_gil_hold,
+            )
+        ]
+    # "keep_default": the cell's speedup is its best candidate's; the default's own is 1.
+    b, m, t = default[:3]
+    return [
+        FrontPoint(
+            config=Elite(batch_size=b, micro_batch_size=m, threads=t),
+            default=True,
+            throughput=cell.throughput,
+            speedup=1.0,
+            speedup_ci_low=1.0,
+            speedup_ci_high=1.0,
+            peak_bytes=cell.peak_bytes,
+            max_gil_hold=cell.max_gil_hold,
+        )
+    ]
 
 
 # -- writing --------------------------------------------------------------------------------
 
 
 def encode_archive(archive: ArchiveFile) -> bytes:
-    """The archive as indented JSON bytes (orjson), after :func:`check_archive`."""
+    """The archive as indented JSON bytes (orjson), after :func:`check_archive`; always in
+    format version :data:`FORMAT_VERSION` (a version-1 archive is written as version 2)."""
     import orjson  # here: only writers need it
 
+    if archive.format_version != FORMAT_VERSION:
+        archive = msgspec.structs.replace(archive, format_version=FORMAT_VERSION)
     check_archive(archive)
     doc = msgspec.to_builtins(archive)
     try:

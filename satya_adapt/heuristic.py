@@ -24,6 +24,9 @@ The rule (constants below, all sizes in bytes; measured in ``archives/README.md`
    0.77-0.90 times). Where a pool pays elsewhere, the archive's measured elites say so; the
    heuristic does not guess it.
 
+5. **Budgets** (:mod:`satya_adapt.budget`): with a memory or pause budget, ``batch_size`` is
+   cut to the largest the budget model keeps within it (``micro_batch_size`` no more than it).
+
 The constants are starting points to be checked by the optimizer's held-out evaluation
 (``benchmarks/eval_selector.py``), which measures the heuristic beside the default configuration.
 """
@@ -34,6 +37,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from .budget import NO_BUDGET, Budget, fit, max_batch_size
 from .config import BatchConfig
 
 __all__ = [
@@ -75,11 +79,14 @@ def _clip(x: int, low: int, high: int) -> int:
     return max(low, min(x, high))
 
 
-def heuristic_rule(profile: Sequence[Any], cores: int) -> dict[str, Any]:
+def heuristic_rule(
+    profile: Sequence[Any], cores: int, budget: Budget = NO_BUDGET
+) -> dict[str, Any]:
     """The rule's inputs, intermediate values and result (for ``explain``).
 
     ``profile`` is a :class:`~satya_adapt.Profile` (``n`` may be ``None``); ``cores`` the usable
-    cores. The result is not clamped to ``n``; the selector does that.
+    cores; ``budget`` the call's limits. The result is not clamped to ``n``; the selector does
+    that.
     """
     _, _, cc, object_size, kind, n = profile
     size = max(float(object_size), 1.0)
@@ -102,19 +109,29 @@ def heuristic_rule(profile: Sequence[Any], cores: int) -> dict[str, Any]:
     elif chunk_work < PARALLEL_MIN_WORK:
         why = f"chunk work {chunk_work:.0f} < PARALLEL_MIN_WORK {PARALLEL_MIN_WORK}"
     threads = 1 if why is not None else max(1, min(cores, tasks))
+    cut: dict[str, Any] = {}
+    if not budget.empty:  # reported only with a budget
+        fitted = fit(BatchConfig(batch, micro, threads), profile, budget)
+        cut["budget_batch_size"] = max_batch_size((batch, micro, threads), profile, budget)
+        batch, micro = fitted.batch_size, fitted.micro_batch_size
     return {
         "work_per_record": work,
         "chunk_records": chunk_records,
         "chunk_work": chunk_work,
         "tasks_per_chunk": tasks,
         "single_thread_because": why,
+        **cut,
         "batch_size": batch,
         "micro_batch_size": micro,
         "threads": threads,
     }
 
 
-def heuristic_config(profile: Sequence[Any], cores: int) -> BatchConfig:
-    """The heuristic's batch configuration for ``profile`` on ``cores`` usable cores."""
+def heuristic_config(
+    profile: Sequence[Any], cores: int, budget: Budget = NO_BUDGET
+) -> BatchConfig:
+    """The heuristic's batch configuration for ``profile`` on ``cores`` usable cores, within
+    ``budget``."""
     r = heuristic_rule(profile, cores)
-    return BatchConfig(r["batch_size"], r["micro_batch_size"], r["threads"], source="heuristic")
+    config = BatchConfig(r["batch_size"], r["micro_batch_size"], r["threads"], source="heuristic")
+    return fit(config, profile, budget)

@@ -16,6 +16,13 @@ the step in ``BatchConfig.source``:
 A cell whose elite is ``"keep_default"`` answers steps 1 and 2 with the default configuration
 (``"archive-keep-default"``) and counts as the default configuration in step 3.
 
+*Fronts* (archive format 2): a cell holds the non-dominated measured configurations over
+speedup, ``peak_bytes`` and longest GIL hold; steps 1-3 use the point
+:func:`satya_adapt.budget.choose` picks from it: without a budget, the least ``peak_bytes``
+among the points within noise of the best speedup; under a budget
+(:meth:`Selector.select_within`), the best speedup within it, and the answer is then cut by the
+budget model. A version-1 cell is a one-point front (its elite, or the default configuration).
+
 *Transfer* (``selection.transfer == "bytes"``, the default): steps 2 and 3 carry chunk and task
 sizes over in bytes, ``size * cell.object_size / object_size``, so an elite found on 200-byte
 records gives 4 times fewer records per chunk to 800-byte records.
@@ -50,6 +57,7 @@ from typing import Any, ClassVar, NamedTuple, Union
 
 from . import archive as _archive
 from . import hardware as _hardware
+from .budget import NO_BUDGET, Budget, Candidate, choose, explain_budget, fit, within
 from .config import DEFAULT_CONFIGURATION, BatchConfig, clamp
 from .errors import ArchiveError, ArchiveWarning
 from .heuristic import heuristic_config, heuristic_rule
@@ -129,6 +137,8 @@ class Selector:
         self._fast: dict[Any, BatchConfig] = {}
         self._decided: dict[tuple[Any, ...], BatchConfig] = {}  # unclamped, by n bucket
         self._clamped: dict[tuple[Any, ...], BatchConfig] = {}  # clamped, by exact n
+        # unclamped, with a budget; and whether it was measured within the budget
+        self._budgeted: dict[tuple[Any, ...], tuple[BatchConfig, bool]] = {}
         self._internal_warned = False
         #: Every warning this selector issued (also when warnings are filtered or made errors).
         self.messages: list[str] = []
@@ -166,7 +176,34 @@ class Selector:
         except Exception as exc:
             return self._fallback(profile, exc)
 
-    def explain(self, profile: Sequence[Any]) -> dict[str, Any]:
+    def select_within(self, profile: Sequence[Any], budget: Budget) -> BatchConfig:
+        """The batch configuration for a call of this profile under ``budget``: the front point
+        that keeps within it, as measured on the call's own cell; otherwise (a neighbour's
+        point, the heuristic, no point within it) cut by the budget model. Never raises."""
+        if budget.empty:
+            return self.select(profile)
+        try:
+            state = self._state or self._load()
+            key, n = _key(profile)
+            cache_key = (*_bucket_key(key, n), budget)
+            cached = self._budgeted.get(cache_key)
+            if cached is None:
+                trace: dict[str, Any] = {}
+                pre = self._decide(state, cache_key[:-1], trace, budget)
+                cached = (pre, bool(trace.get("measured_within")))
+                if len(self._budgeted) >= _CELL_CACHE_MAX:
+                    self._budgeted.clear()
+                self._budgeted[cache_key] = cached
+            pre, measured = cached
+            config = clamp(pre, n, state.cores)
+            return config if measured else fit(config, profile, budget)
+        except Exception as exc:
+            try:
+                return fit(self._fallback(profile, exc), profile, budget)
+            except Exception:
+                return DEFAULT_CONFIGURATION
+
+    def explain(self, profile: Sequence[Any], budget: Budget = NO_BUDGET) -> dict[str, Any]:
         """How :meth:`select` answers ``profile``, step by step, as JSON-ready values.
 
         Keys: ``profile``, ``quantized_profile``, ``archive`` (location, status, trust, reasons,
@@ -174,15 +211,20 @@ class Selector:
         ``neighbours`` (index, input kind, distance, weight, elite, evidence), ``elite`` (the
         cell that answered steps 1-2 with its evidence), ``heuristic`` (the rule's values when it
         answered), ``unclamped`` and ``config`` (the final clamped configuration), ``clamped``
-        (what clamping changed).
+        (what clamping changed), ``front`` (the answering cell's front, the chosen point
+        marked) and ``front_choice`` (why that point), ``budget`` (the limits, the model's
+        prediction and the cut, see :func:`satya_adapt.budget.explain_budget`; ``None`` without).
         """
         try:
             state = self._load()
             key, n = _key(profile)
             key = _bucket_key(key, n)
             trace: dict[str, Any] = {}
-            pre = self._decide(state, key, trace)
+            pre = self._decide(state, key, trace, budget)
             config = clamp(pre, n, state.cores)
+            cut = None
+            if not budget.empty:
+                cut = explain_budget(config, profile, budget, bool(trace.get("measured_within")))
             changed = [
                 f"{name}: {a} -> {b}"
                 for name, a, b in zip(
@@ -200,8 +242,11 @@ class Selector:
                 "elite": trace.get("elite"),
                 "heuristic": trace.get("heuristic"),
                 "unclamped": _config_dict(pre),
-                "config": _config_dict(config),
+                "config": _config_dict(config) if cut is None else cut["config"],
                 "clamped": changed,
+                "front": trace.get("front"),
+                "front_choice": trace.get("front_choice"),
+                "budget": cut,
             }
         except Exception as exc:
             config = self._fallback(profile, exc)
@@ -243,6 +288,7 @@ class Selector:
         self._fast.clear()
         self._decided.clear()
         self._clamped.clear()
+        self._budgeted.clear()
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -316,9 +362,14 @@ class Selector:
         }
 
     def _decide(
-        self, state: _State, key: tuple[Any, ...], trace: dict[str, Any] | None
+        self,
+        state: _State,
+        key: tuple[Any, ...],
+        trace: dict[str, Any] | None,
+        budget: Budget = NO_BUDGET,
     ) -> BatchConfig:
-        """The unclamped answer for a cache key (a pure function of the key and the state)."""
+        """The unclamped answer for a cache key (a pure function of the key, the state and the
+        budget)."""
         rep = _rep(key)
         archive = state.archive
         if archive is None:
@@ -336,11 +387,14 @@ class Selector:
 
         cell = state.cells.get(index)
         if cell is not None:
+            point = _front_point(cell, budget, trace)
             if trace is not None:
                 trace["elite"] = _evidence(cell)
-            if isinstance(cell.elite, str):
+                # measured on this cell's own profile within the budget: no model cut
+                trace["measured_within"] = not budget.empty and within(_candidate(point), budget)
+            if point.default:
                 return DEFAULT_CONFIGURATION._replace(source="archive-keep-default")
-            e = cell.elite
+            e = point.config
             return self._adapt(state, e.batch_size, e.micro_batch_size, e.threads, "archive-exact")
 
         partition = None if state.category is None else index[state.category]
@@ -358,12 +412,13 @@ class Selector:
             ]
         if neighbours and neighbours[0].distance <= sel.nearest_radius:
             nearest = neighbours[0].cell
+            point = _front_point(nearest, budget, trace)
             if trace is not None:
                 trace["elite"] = _evidence(nearest)
                 trace["neighbours"] = trace["neighbours"][:1]
-            if isinstance(nearest.elite, str):
+            if point.default:
                 return DEFAULT_CONFIGURATION._replace(source="archive-keep-default")
-            b, m, t = _transfer(nearest, rep.object_size, sel.transfer)
+            b, m, t = _transfer(nearest, rep.object_size, sel.transfer, point)
             return self._adapt(state, b, m, t, "archive-nearest")
 
         close = [nb for nb in neighbours if nb.distance <= sel.confidence_radius]
@@ -375,7 +430,8 @@ class Selector:
         weights = _weights([nb.distance for nb in close])
         log_b = log_m = threads = 0.0
         for w, nb in zip(weights, close):
-            b, m, t = _transfer(nb.cell, rep.object_size, sel.transfer)
+            point = _front_point(nb.cell, budget, None)
+            b, m, t = _transfer(nb.cell, rep.object_size, sel.transfer, point)
             log_b += w * math.log2(b)
             log_m += w * math.log2(m)
             threads += w * t
@@ -480,17 +536,62 @@ def _heuristic(rep: Profile, state: _State, trace: dict[str, Any] | None) -> Bat
     return heuristic_config(rep, state.cores)
 
 
-def _transfer(cell: _archive.Cell, object_size: float, mode: str) -> tuple[float, float, float]:
-    """The cell's sizes (the default configuration's for keep_default) for records of
-    ``object_size`` bytes: scaled by bytes, or unchanged in records."""
-    if isinstance(cell.elite, str):
+def _transfer(
+    cell: _archive.Cell, object_size: float, mode: str, point: _archive.FrontPoint
+) -> tuple[float, float, float]:
+    """The sizes of the cell's chosen front point (the default configuration's for the default
+    point) for records of ``object_size`` bytes: scaled by bytes, or unchanged in records."""
+    if point.default:
         b, m, t = DEFAULT_CONFIGURATION[:3]
     else:
-        b, m, t = cell.elite.batch_size, cell.elite.micro_batch_size, cell.elite.threads
+        b, m, t = point.config.batch_size, point.config.micro_batch_size, point.config.threads
     if mode == "bytes":
         ratio = cell.profile.object_size / object_size
         return b * ratio, m * ratio, t
     return float(b), float(m), float(t)
+
+
+def _candidate(p: _archive.FrontPoint) -> Candidate:
+    return Candidate(
+        BatchConfig(p.config.batch_size, p.config.micro_batch_size, p.config.threads),
+        p.speedup,
+        p.speedup_ci_low,
+        p.speedup_ci_high,
+        float(p.peak_bytes),
+        p.max_gil_hold,
+    )
+
+
+def _front_point(
+    cell: _archive.Cell, budget: Budget, trace: dict[str, Any] | None
+) -> _archive.FrontPoint:
+    """The point of the cell's front that answers under ``budget`` (see
+    :func:`satya_adapt.budget.choose`); when none keeps within it, the best speedup (the
+    budget model cuts it afterwards)."""
+    points = _archive.cell_front(cell, DEFAULT_CONFIGURATION[:3])
+    candidates = [_candidate(p) for p in points]
+    chosen, why = choose(candidates, budget)
+    if chosen is None:
+        position = max(range(len(points)), key=lambda i: (points[i].speedup, -i))
+    else:
+        position = candidates.index(chosen)
+    if trace is not None:
+        trace["front"] = [
+            {
+                "batch_size": p.config.batch_size,
+                "micro_batch_size": p.config.micro_batch_size,
+                "threads": p.config.threads,
+                "default": p.default,
+                "speedup": p.speedup,
+                "speedup_ci": [p.speedup_ci_low, p.speedup_ci_high],
+                "peak_bytes": p.peak_bytes,
+                "max_gil_hold": p.max_gil_hold,
+                "chosen": i == position,
+            }
+            for i, p in enumerate(points)
+        ]
+        trace["front_choice"] = why
+    return points[position]
 
 
 def _weights(distances: Sequence[float]) -> list[float]:

@@ -7,6 +7,7 @@ import os
 from typing import Any, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 from ._inputs import Opened, open_input
+from .budget import NO_BUDGET, Budget, BytesArg, SecondsArg, fit, make_budget
 from .config import DEFAULT_CONFIGURATION, BatchConfig, check_knob, online_default
 from .profile import INPUT_KINDS, Profile
 from .result import EngineStats, ValidationResult
@@ -38,6 +39,13 @@ class Validator:
     is a document. ``online`` turns live verification and online refinement on or off (:mod:`satya_adapt.live`;
     ``None``: ``SATYA_ADAPT_ONLINE``, else on); ``alpha`` is the share of the default
     configuration's throughput it may lose (default 0.02).
+
+    ``memory_budget`` (bytes, or text such as ``"64MiB"``) and ``max_pause`` (seconds, or text
+    such as ``"5ms"``) bound what a call may cost: ``result.stats.peak_bytes`` and
+    ``result.stats.max_gil_hold`` (the longest pause of other Python threads). A chosen batch
+    configuration that the model of :mod:`satya_adapt.budget` expects to exceed them gets a
+    smaller ``batch_size`` (``source`` ends in ``"+budget"``); explicit ``batch_size`` wins. A
+    call's own ``memory_budget`` / ``max_pause`` replace the validator's.
     """
 
     def __init__(
@@ -53,6 +61,8 @@ class Validator:
         formats: bool = True,
         online: Optional[bool] = None,
         alpha: float = 0.02,
+        memory_budget: BytesArg = None,
+        max_pause: SecondsArg = None,
     ) -> None:
         if isinstance(schema, Schema):
             if draft is not None or strict or resources is not None or not formats:
@@ -70,6 +80,8 @@ class Validator:
             raise TypeError(f"`archive` must be a path, got {type(archive).__name__}")
         self._archive = archive
         self.max_record_bytes = _check_max_record_bytes(max_record_bytes)
+        #: The limits every call keeps within unless it gives its own (see :mod:`satya_adapt.budget`).
+        self.budget = make_budget(memory_budget, max_pause)
         self._selector: Any = None
         self._select: Any = None
         self.online = online_default() if online is None else bool(online)
@@ -87,12 +99,17 @@ class Validator:
         batch_size: Optional[int] = None,
         micro_batch_size: Optional[int] = None,
         threads: Optional[int] = None,
+        memory_budget: BytesArg = None,
+        max_pause: SecondsArg = None,
     ) -> ValidationResult:
         """Validates records given as Python objects: a list, a tuple or any iterable.
 
         A generator is consumed chunk by chunk (``batch_size`` records at a time), never whole.
         """
-        items, config = self._prepare_objects(items, batch_size, micro_batch_size, threads, live=True)
+        budget = self._call_budget(memory_budget, max_pause)
+        items, config = self._prepare_objects(
+            items, batch_size, micro_batch_size, threads, budget, live=True
+        )
         return self._timed(lambda: self._core.validate_objects(items, *config[:3]), config)
 
     def validate_json(
@@ -102,6 +119,8 @@ class Validator:
         batch_size: Optional[int] = None,
         micro_batch_size: Optional[int] = None,
         threads: Optional[int] = None,
+        memory_budget: BytesArg = None,
+        max_pause: SecondsArg = None,
     ) -> ValidationResult:
         """Validates the elements of a JSON array given as bytes or str, parsed in Rust.
 
@@ -112,8 +131,9 @@ class Validator:
             raise TypeError(
                 f"`data` must be bytes or str holding a JSON array, got {type(data).__name__}"
             )
+        budget = self._call_budget(memory_budget, max_pause)
         opened = self._open(data, "json", str_is_text=True, default="json")
-        return self._run(opened, batch_size, micro_batch_size, threads, self.max_record_bytes)
+        return self._run(opened, batch_size, micro_batch_size, threads, self.max_record_bytes, budget)
 
     def validate_ndjson(
         self,
@@ -123,6 +143,8 @@ class Validator:
         micro_batch_size: Optional[int] = None,
         threads: Optional[int] = None,
         max_record_bytes: Optional[int] = None,
+        memory_budget: BytesArg = None,
+        max_pause: SecondsArg = None,
     ) -> ValidationResult:
         """Validates NDJSON: bytes, NDJSON text, a path, or a binary file object, streamed.
 
@@ -136,9 +158,10 @@ class Validator:
         once that many bytes of it are read, so a stream without newlines ends too.
         """
         limit = self._max_record_bytes(max_record_bytes)
+        budget = self._call_budget(memory_budget, max_pause)
         opened = self._open(source, "ndjson", str_is_text=False, default="ndjson", limit=limit)
         try:
-            return self._run(opened, batch_size, micro_batch_size, threads, limit)
+            return self._run(opened, batch_size, micro_batch_size, threads, limit, budget)
         finally:
             if opened is not source:
                 opened.close()
@@ -151,6 +174,8 @@ class Validator:
         batch_size: Optional[int] = None,
         micro_batch_size: Optional[int] = None,
         threads: Optional[int] = None,
+        memory_budget: BytesArg = None,
+        max_pause: SecondsArg = None,
     ) -> ValidationResult:
         """Validates ``data`` of any input kind: :meth:`validate_batch` for ``"dicts"``,
         :meth:`validate_json` for ``"json"``, :meth:`validate_ndjson` for ``"ndjson"``.
@@ -160,11 +185,19 @@ class Validator:
         kind = _input_kind(data, input_kind)
         if kind == "dicts":
             return self.validate_batch(
-                data, batch_size=batch_size, micro_batch_size=micro_batch_size, threads=threads
+                data,
+                batch_size=batch_size,
+                micro_batch_size=micro_batch_size,
+                threads=threads,
+                memory_budget=memory_budget,
+                max_pause=max_pause,
             )
+        budget = self._call_budget(memory_budget, max_pause)
         opened = self._open_data(data, input_kind)
         try:
-            return self._run(opened, batch_size, micro_batch_size, threads, self.max_record_bytes)
+            return self._run(
+                opened, batch_size, micro_batch_size, threads, self.max_record_bytes, budget
+            )
         finally:
             if opened is not data:
                 opened.close()
@@ -178,6 +211,8 @@ class Validator:
         micro_batch_size: Optional[int] = None,
         threads: Optional[int] = None,
         max_record_bytes: Optional[int] = None,
+        memory_budget: BytesArg = None,
+        max_pause: SecondsArg = None,
     ) -> Iterator[ValidationResult]:
         """Yields one result per chunk of ``batch_size`` records, for streams.
 
@@ -191,9 +226,12 @@ class Validator:
         in :meth:`validate_ndjson`.
         """
         limit = self._max_record_bytes(max_record_bytes)
+        budget = self._call_budget(memory_budget, max_pause)
         kind = _input_kind(source, input_kind)
         if kind == "dicts":
-            items, config = self._prepare_objects(source, batch_size, micro_batch_size, threads)
+            items, config = self._prepare_objects(
+                source, batch_size, micro_batch_size, threads, budget
+            )
             for raw in self._core.iter_objects(items, *config[:3]):
                 yield _result(raw, config)
             return
@@ -202,13 +240,21 @@ class Validator:
             if opened.kind == "json":
                 data = opened.source
                 config = self._config(
-                    lambda: self._core.profile_json(data), batch_size, micro_batch_size, threads
+                    lambda: self._core.profile_json(data),
+                    batch_size,
+                    micro_batch_size,
+                    threads,
+                    budget,
                 )
                 chunks = self._core.iter_json(data, *config[:3])
             else:
                 src, prefix = opened.source, opened.prefix
                 config = self._config(
-                    lambda: self._core.profile_ndjson(src, prefix), batch_size, micro_batch_size, threads
+                    lambda: self._core.profile_ndjson(src, prefix),
+                    batch_size,
+                    micro_batch_size,
+                    threads,
+                    budget,
                 )
                 chunks = self._core.iter_ndjson(src, prefix, *config[:3], limit)
             for raw in chunks:
@@ -234,10 +280,22 @@ class Validator:
             if opened is not source:
                 opened.close()
 
-    def explain(self, source: Any, *, input_kind: Optional[str] = None) -> Any:
-        """How a call on ``source`` would choose its batch configuration, step by step."""
+    def explain(
+        self,
+        source: Any,
+        *,
+        input_kind: Optional[str] = None,
+        memory_budget: BytesArg = None,
+        max_pause: SecondsArg = None,
+    ) -> Any:
+        """How a call on ``source`` would choose its batch configuration, step by step.
+
+        With a budget (the validator's or the arguments'), ``budget`` tells the limits, what
+        the model predicts for the selected configuration, and the configuration cut to them.
+        """
+        budget = self._call_budget(memory_budget, max_pause)
         profile = self.profile(source, input_kind=input_kind)
-        explained = self._get_selector().explain(profile)
+        explained = self._get_selector().explain(profile, budget)
         # The live evidence of the call's cell (``None`` before any, or with ``online`` off).
         explained["live"] = None if self._live is None else self._live.explain(profile)
         return explained
@@ -277,18 +335,19 @@ class Validator:
         micro_batch_size: Optional[int],
         threads: Optional[int],
         limit: int,
+        budget: Budget = NO_BUDGET,
     ) -> ValidationResult:
         if opened.kind == "json":
             data = opened.source
             config = self._config(
                 lambda: self._core.profile_json(data), batch_size, micro_batch_size, threads,
-                live=True,
+                budget, live=True,
             )
             return self._timed(lambda: self._core.validate_json(data, *config[:3]), config)
         src, prefix = opened.source, opened.prefix
         config = self._config(
             lambda: self._core.profile_ndjson(src, prefix), batch_size, micro_batch_size, threads,
-            live=True,
+            budget, live=True,
         )
         return self._timed(
             lambda: self._core.validate_ndjson(src, prefix, *config[:3], limit), config
@@ -332,21 +391,24 @@ class Validator:
         batch_size: Optional[int],
         micro_batch_size: Optional[int],
         threads: Optional[int],
+        budget: Budget = NO_BUDGET,
         live: bool = False,
     ) -> BatchConfig:
         if batch_size is None and micro_batch_size is None and threads is None:
-            # The hot path: one profile detection (Rust) and a cached selection.
-            if not self.adapt:
-                return DEFAULT_CONFIGURATION
-            select = self._select
-            if select is None:
-                select = self._select = self._get_selector().select
-            # The selector takes the raw profile tuple: building a Profile costs ~0.5 us.
-            profile = detect()
-            chosen: BatchConfig = select(profile)
-            if live and self.online and (profile[5] or 0) >= _LIVE_MIN_RECORDS:
-                chosen = (self._live or self._get_live()).choose(profile, chosen)
-            return chosen
+            if budget.empty:
+                # The hot path: one profile detection (Rust) and a cached selection.
+                if not self.adapt:
+                    return DEFAULT_CONFIGURATION
+                select = self._select
+                if select is None:
+                    select = self._select = self._get_selector().select
+                # The selector takes the raw profile tuple: building a Profile costs ~0.5 us.
+                profile = detect()
+                chosen: BatchConfig = select(profile)
+                if live and self.online and (profile[5] or 0) >= _LIVE_MIN_RECORDS:
+                    chosen = (self._live or self._get_live()).choose(profile, chosen)
+                return chosen
+            return self._within_budget(detect(), budget)
         explicit = (
             None if batch_size is None else check_knob("batch_size", batch_size),
             None if micro_batch_size is None else check_knob("micro_batch_size", micro_batch_size),
@@ -355,9 +417,37 @@ class Validator:
         b0, m0, t0 = explicit
         if b0 is not None and m0 is not None and t0 is not None:
             return BatchConfig(b0, m0, t0, source="explicit")
-        chosen = self._get_selector().select(detect()) if self.adapt else DEFAULT_CONFIGURATION
+        if budget.empty or b0 is not None:
+            chosen = self._get_selector().select(detect()) if self.adapt else DEFAULT_CONFIGURATION
+        else:  # the budget cuts the chosen batch_size, fitted to the explicit threads
+            profile = detect()
+            chosen = (
+                self._get_selector().select_within(profile, budget)
+                if self.adapt
+                else DEFAULT_CONFIGURATION
+            )
+            if t0 is not None:
+                chosen = chosen._replace(threads=t0)
+            chosen = fit(chosen, profile, budget)
         b, m, t = (e if e is not None else c for e, c in zip(explicit, chosen[:3]))
         return BatchConfig(b, m, t, source=f"explicit+{chosen.source}")
+
+    def _call_budget(self, memory_budget: BytesArg, max_pause: SecondsArg) -> Budget:
+        """The budget of a call: its own limits, else the validator's."""
+        if memory_budget is None and max_pause is None:
+            return self.budget
+        own = make_budget(memory_budget, max_pause)
+        return Budget(
+            self.budget.memory if own.memory is None else own.memory,
+            self.budget.pause if own.pause is None else own.pause,
+        )
+
+    def _within_budget(self, profile: Any, budget: Budget) -> BatchConfig:
+        """The selected (or default) configuration, cut to ``budget`` by the model."""
+        if self.adapt:
+            chosen: BatchConfig = self._get_selector().select_within(profile, budget)
+            return chosen
+        return fit(DEFAULT_CONFIGURATION, profile, budget)
 
     def _prepare_objects(
         self,
@@ -365,12 +455,17 @@ class Validator:
         batch_size: Optional[int],
         micro_batch_size: Optional[int],
         threads: Optional[int],
+        budget: Budget = NO_BUDGET,
         live: bool = False,
     ) -> Tuple[Iterable[Any], BatchConfig]:
         if isinstance(items, (list, tuple)):
             seq = items
             config = self._config(
-                lambda: self._core.profile_objects(seq, len(seq)), batch_size, micro_batch_size, threads,
+                lambda: self._core.profile_objects(seq, len(seq)),
+                batch_size,
+                micro_batch_size,
+                threads,
+                budget,
                 live,
             )
             return items, config
@@ -389,13 +484,14 @@ class Validator:
             head.extend(itertools.islice(iterator, PROFILE_SAMPLE))
             return self._core.profile_objects(head, None)
 
-        config = self._config(detect, batch_size, micro_batch_size, threads)
+        config = self._config(detect, batch_size, micro_batch_size, threads, budget)
         return (itertools.chain(head, iterator) if head else iterator), config
 
 
 def _result(raw: Any, config: BatchConfig) -> ValidationResult:
-    valid, errors, chunks, tasks, peak_bytes, seconds, start = raw
-    return ValidationResult(valid, errors, config, EngineStats(chunks, tasks, peak_bytes, seconds), start)
+    valid, errors, chunks, tasks, peak_bytes, seconds, start, max_gil_hold = raw
+    stats = EngineStats(chunks, tasks, peak_bytes, seconds, max_gil_hold)
+    return ValidationResult(valid, errors, config, stats, start)
 
 
 def _check_max_record_bytes(value: Any) -> int:

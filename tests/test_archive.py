@@ -9,7 +9,7 @@ from pathlib import Path
 import msgspec
 import orjson
 import pytest
-from archive_helpers import DATE, KIND_SIZE_GRID, archive, cell, profile
+from archive_helpers import DATE, HERE, KIND_SIZE_GRID, archive, cell, profile
 
 from satya_adapt import ArchiveError
 from satya_adapt import archive as A
@@ -60,7 +60,7 @@ def test_encoded_document_layout() -> None:
         "optimizer",
     ]
     assert doc["format"] == "satya-adapt-archive"
-    assert doc["format_version"] == 1
+    assert doc["format_version"] == 2  # written as version 2 (fronts), whatever was read
     assert doc["provenance"]["date"] == "2025-01-02T03:04:05Z"
     assert doc["provenance"]["hardware"] == {
         "cpu_model": "Test CPU",
@@ -155,9 +155,10 @@ def test_bad_elite_string(tmp_path: Path) -> None:
 
 def test_wrong_version(tmp_path: Path) -> None:
     doc = sample_doc()
-    doc["format_version"] = 2
+    doc["format_version"] = 3
     assert error_of(tmp_path, doc) == (
-        "unsupported `format_version` 2; this satya-adapt reads version 1 - at `$.format_version`"
+        "unsupported `format_version` 3; this satya-adapt reads versions 1 and 2"
+        " - at `$.format_version`"
     )
 
 
@@ -467,7 +468,7 @@ def test_shipped_archive_loads() -> None:
     shipped = A.shipped_archive()
     assert os.path.isfile(shipped)
     a = A.load_archive(shipped)
-    assert a.format_version == A.FORMAT_VERSION
+    assert a.format_version in A.READ_VERSIONS
 
 
 def test_repository_and_package_archives_are_identical() -> None:
@@ -489,3 +490,217 @@ def test_sync_shipped_archive_checks_its_source(tmp_path: Path) -> None:
         A.sync_shipped_archive(bad)
     with pytest.raises(ArchiveError, match="cannot read the archive"):
         A.sync_shipped_archive(tmp_path / "missing.json")
+
+
+# -- format version 2: Pareto fronts ------------------------------------------------------------
+
+from satya_adapt.budget import Budget  # noqa: E402
+from satya_adapt.config import BatchConfig  # noqa: E402
+from satya_adapt.selector import Selector  # noqa: E402
+
+
+def point(
+    b: int,
+    speedup: float,
+    ci: tuple[float, float],
+    peak: int,
+    hold: float | None,
+    *,
+    m: int = 64,
+    t: int = 1,
+    default: bool = False,
+) -> A.FrontPoint:
+    return A.FrontPoint(
+        config=A.Elite(batch_size=b, micro_batch_size=m, threads=t),
+        default=default,
+        throughput=1_000_000.0 * speedup,
+        speedup=speedup,
+        speedup_ci_low=ci[0],
+        speedup_ci_high=ci[1],
+        peak_bytes=peak,
+        max_gil_hold=hold,
+    )
+
+
+# The front of a dicts cell of 511-byte records: batch_size barely moves throughput, but memory
+# and pauses grow with it (the default configuration is kept whatever its speedup).
+FRONT = [
+    point(8192, 1.0, (0.97, 1.03), 74_000, 0.0040, m=1024, default=True),
+    point(65536, 1.10, (1.05, 1.15), 590_000, 0.032),
+    point(1024, 1.02, (0.99, 1.06), 9_300, 0.0005),
+    point(128, 0.80, (0.75, 0.85), 1_200, 0.00007),
+]
+
+
+def front_archive(front: list[A.FrontPoint] = FRONT) -> A.ArchiveFile:
+    c = cell(KIND_SIZE_GRID, profile(511), (65536, 64, 1), speedup=1.10, ci=(1.05, 1.15))
+    c = msgspec.structs.replace(c, front=front, max_gil_hold=0.032, peak_bytes=590_000)
+    return archive([c])
+
+
+def test_front_round_trips_in_version_2(tmp_path: Path) -> None:
+    a = front_archive()
+    path = tmp_path / "a.json"
+    A.write_archive(a, path)
+    doc = orjson.loads(path.read_bytes())
+    assert doc["format_version"] == 2
+    assert doc["cells"][0]["front"][2] == {
+        "config": {"batch_size": 1024, "micro_batch_size": 64, "threads": 1},
+        "default": False,
+        "throughput": 1_020_000.0,
+        "speedup": 1.02,
+        "speedup_ci_low": 0.99,
+        "speedup_ci_high": 1.06,
+        "peak_bytes": 9300,
+        "max_gil_hold": 0.0005,
+    }
+    assert A.load_archive(path).cells[0].front == FRONT
+
+
+def test_version_1_file_loads_as_one_point_fronts(tmp_path: Path) -> None:
+    doc = sample_doc()
+    doc["format_version"] = 1
+    path = tmp_path / "v1.json"
+    path.write_bytes(orjson.dumps(doc))
+    a = A.load_archive(path)
+    assert a.format_version == 1
+    for c in a.cells:
+        (only,) = A.cell_front(c)
+        assert only.default == c.keep_default
+        assert (only.throughput, only.peak_bytes, only.max_gil_hold) == (
+            c.throughput, c.peak_bytes, None
+        )
+        if not c.keep_default:
+            assert only.config == c.elite
+            assert only.speedup == c.speedup
+        else:  # the default configuration against itself
+            assert only.config == A.Elite(batch_size=8192, micro_batch_size=1024, threads=1)
+            assert (only.speedup, only.speedup_ci_low, only.speedup_ci_high) == (1.0, 1.0, 1.0)
+
+
+def test_shipped_archive_reads_as_one_point_fronts() -> None:
+    a = A.load_archive(A.shipped_archive())
+    fronts = [A.cell_front(c) for c in a.cells]
+    assert all(len(f) == 1 for f in fronts)
+    assert sum(f[0].default for f in fronts) == sum(c.keep_default for c in a.cells)
+
+
+def test_version_1_with_a_front_is_refused(tmp_path: Path) -> None:
+    doc = orjson.loads(A.encode_archive(front_archive()))
+    doc["format_version"] = 1
+    assert error_of(tmp_path, doc) == (
+        "`front` and `max_gil_hold` need `format_version` 2 - at `$.cells[0].front`"
+    )
+
+
+def test_dominated_front_point_is_refused(tmp_path: Path) -> None:
+    doc = orjson.loads(A.encode_archive(front_archive()))
+    worse = dict(doc["cells"][0]["front"][2], peak_bytes=9400, max_gil_hold=0.0006)
+    doc["cells"][0]["front"].append(worse)
+    assert error_of(tmp_path, doc) == (
+        "the point is dominated by front[2] - at `$.cells[0].front[4]`"
+    )
+
+
+def test_pareto_front_and_dominance() -> None:
+    a = point(1024, 1.0, (0.9, 1.1), 100, 0.001)
+    b = point(2048, 1.0, (0.9, 1.1), 200, 0.001)  # more memory, same otherwise
+    c = point(4096, 1.2, (1.1, 1.3), 400, 0.004)  # faster, costlier
+    unmeasured = point(512, 1.0, (0.9, 1.1), 100, None)  # an unmeasured hold counts as worst
+    assert A.dominates(a, b) and not A.dominates(b, a)
+    assert not A.dominates(a, c) and not A.dominates(c, a)
+    assert A.dominates(a, unmeasured)
+    assert A.pareto_front([b, a, c, a, unmeasured]) == [a, c]
+
+
+def test_selector_takes_least_memory_within_noise_from_a_front() -> None:
+    s = Selector(front_archive(), hardware=HERE)
+    config = s.select(profile(511))
+    assert config == BatchConfig(1024, 64, 1, "archive-exact")
+    out = s.explain(profile(511))
+    assert [p["chosen"] for p in out["front"]] == [False, False, True, False]
+    assert out["front_choice"] == (
+        "within noise of the highest speedup (1.020 vs 1.100, intervals overlap) with the least"
+        " memory in flight (9300 vs 590000 bytes)"
+    )
+    assert out["budget"] is None
+
+
+def test_selector_chooses_within_a_budget_from_a_front() -> None:
+    s = Selector(front_archive(), hardware=HERE)
+    p = profile(511)
+    # loose: the fastest point fits
+    assert s.select_within(p, Budget(memory=1 << 20)) == BatchConfig(65536, 64, 1, "archive-exact")
+    # a pause budget the default configuration keeps: the best speedup within it
+    assert s.select_within(p, Budget(pause=0.005)) == BatchConfig(1024, 64, 1, "archive-exact")
+    # tight: only the smallest point fits
+    assert s.select_within(p, Budget(memory=2000)) == BatchConfig(128, 64, 1, "archive-exact")
+    # tighter than every point: the fastest point, cut by the model (24 bytes a record)
+    assert s.select_within(p, Budget(memory=1000)) == BatchConfig(41, 41, 1, "archive-exact+budget")
+    out = s.explain(p, Budget(memory=2000))
+    assert out["front_choice"] == (
+        "the highest speedup within the budget (0.800; the best, 1.100, does not keep within it)"
+    )
+    assert out["config"]["batch_size"] == 128
+    assert out["budget"]["cut"] is False
+
+
+def test_keep_default_point_answers_keep_default() -> None:
+    front = [FRONT[0], FRONT[1]]
+    s = Selector(front_archive(front), hardware=HERE)
+    # the two intervals do not overlap: the faster point wins without a budget
+    assert s.select(profile(511)) == BatchConfig(65536, 64, 1, "archive-exact")
+    assert s.select_within(profile(511), Budget(memory=100_000)) == BatchConfig(
+        8192, 1024, 1, "archive-keep-default"
+    )
+
+
+def test_archive_show_lists_fronts(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "front.json"
+    A.write_archive(front_archive(), path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "satya_adapt", "archive", "show", str(path)],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    at = lines.index("fronts       non-dominated configurations per cell (* the cell's elite)")
+    assert lines[at + 1 : at + 6] == [
+        "  index   B/M/T                  speedup [CI]       peak       longest GIL hold",
+        "  [0, 1]  8192/1024/1 (default)  1.00 [0.97, 1.03]  72.3 KiB   4.0 ms",
+        "          65536/64/1 *           1.10 [1.05, 1.15]  576.2 KiB  32.0 ms",
+        "          1024/64/1              1.02 [0.99, 1.06]  9.1 KiB    500 us",
+        "          128/64/1               0.80 [0.75, 0.85]  1.2 KiB    70 us",
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-m", "satya_adapt", "archive", "show", str(path), "--format", "json"],
+        capture_output=True, text=True, check=False,
+    )
+    doc = orjson.loads(proc.stdout)
+    assert [p["config"]["batch_size"] for p in doc["fronts"][0]["points"]] == [8192, 65536, 1024, 128]
+
+
+def test_archive_show_of_a_version_1_archive_has_no_fronts_section() -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "satya_adapt", "archive", "show", str(A.shipped_archive())],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert not any(line.startswith("fronts") for line in proc.stdout.splitlines())
+
+
+def test_plot_fronts_beside_the_heat_map(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    from satya_adapt.tuning.plot import fronts_path, plot_fronts
+
+    assert fronts_path(tmp_path / "a.png") == str(tmp_path / "a-fronts.png")
+    out = plot_fronts(front_archive(), tmp_path / "f.png")
+    assert Path(out).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    plot_fronts(archive([]), tmp_path / "empty.svg")
+    assert (tmp_path / "empty.svg").read_text().lstrip().startswith("<?xml")

@@ -202,10 +202,14 @@ def test_validate_ndjson_json_format_exact(files: dict[str, Any]) -> None:
     doc = json.loads(proc.stdout)
     truth = Validator(w.schema).validate_ndjson(w.ndjson_bytes())
     assert truth.valid == w.expected_valid
-    assert doc.pop("seconds") > 0
+    seconds = doc.pop("seconds")
+    assert seconds > 0
     assert doc.pop("items_per_s") > 0
     assert doc.pop("peak_bytes") > 0
+    assert 0 < doc.pop("max_gil_hold") <= seconds
     assert doc == {
+        "memory_budget": None,
+        "max_pause": None,
         "data": "mixed.ndjson",
         "input_kind": "ndjson",
         "compression": None,

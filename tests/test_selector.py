@@ -255,7 +255,7 @@ def good_bytes() -> bytes:
 def broken_files() -> dict[str, bytes]:
     good = good_bytes()
     doc = orjson.loads(good)
-    versioned = dict(doc, format_version=2)
+    versioned = dict(doc, format_version=3)
     unknown = orjson.loads(good)
     unknown["cells"][0]["color"] = "red"
     return {
@@ -272,7 +272,7 @@ EXPECTED_PROBLEM = {
     "truncated": "not valid JSON: Input data was truncated",
     "empty": "not valid JSON: Input data was truncated",
     "garbage": "not valid JSON: JSON is malformed: invalid character (byte 0)",
-    "wrong-version": "unsupported `format_version` 2; this satya-adapt reads version 1"
+    "wrong-version": "unsupported `format_version` 3; this satya-adapt reads versions 1 and 2"
     " - at `$.format_version`",
     "unknown-field": "Object contains unknown field `color` - at `$.cells[0]`",
     "results-file": "not an archive: `format` is None, expected 'satya-adapt-archive' - at `$.format`",

@@ -25,6 +25,7 @@ from ._common import (
     _Parser,
     _plural,
     _rate,
+    _seconds,
     _table,
 )
 from ._input import _make_validator, open_data
@@ -153,7 +154,10 @@ def register(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = asub.add_parser(
         "plot",
         help="heat maps of speedup and elite batch sizes over the grid",
-        description="Plot an archive as heat maps (PNG, SVG or PDF, by the file name).",
+        description=(
+            "Plot an archive as heat maps (PNG, SVG or PDF, by the file name), and beside them"
+            " (OUT-fronts.png) each cell's Pareto front: throughput against memory in flight."
+        ),
         epilog=_PLOT_EPILOG,
         formatter_class=_FMT,
     )
@@ -311,7 +315,8 @@ def cmd_archive_show(args: argparse.Namespace) -> int:
     import msgspec
 
     from .. import hardware
-    from ..archive import hardware_class
+    from ..archive import cell_front, hardware_class
+    from ..config import DEFAULT_CONFIGURATION
 
     origin, location = _resolve_archive(args.path)
     archive = _load(location)
@@ -335,6 +340,13 @@ def cmd_archive_show(args: argparse.Namespace) -> int:
             },
             "trust_here": trust,
             "trust_reasons": reasons,
+            "fronts": [
+                {
+                    "index": list(c.index),
+                    "points": msgspec.to_builtins(cell_front(c, DEFAULT_CONFIGURATION[:3])),
+                }
+                for c in sorted(archive.cells, key=lambda c: c.index)
+            ],
             "archive": msgspec.to_builtins(archive),
         }
         print(json.dumps(doc, indent=2))
@@ -432,6 +444,28 @@ def cmd_archive_show(args: argparse.Namespace) -> int:
                 ),
                 "  ",
             )
+        )
+    fronts = [(c, cell_front(c, DEFAULT_CONFIGURATION[:3])) for c in archive.cells]
+    if any(len(points) > 1 for _, points in fronts):
+        out.append("fronts       non-dominated configurations per cell (* the cell's elite)")
+        rows = []
+        for c, points in sorted(fronts, key=lambda item: item[0].index):
+            for i, pt in enumerate(points):
+                b, m, t = pt.config.batch_size, pt.config.micro_batch_size, pt.config.threads
+                elite = (pt.default and c.keep_default) or (
+                    not c.keep_default and c.elite == pt.config and not pt.default
+                )
+                rows.append(
+                    [
+                        str(list(c.index)) if i == 0 else "",
+                        f"{b}/{m}/{t}{' (default)' if pt.default else ''}{' *' if elite else ''}",
+                        f"{pt.speedup:.2f} [{pt.speedup_ci_low:.2f}, {pt.speedup_ci_high:.2f}]",
+                        _bytes(pt.peak_bytes),
+                        "-" if pt.max_gil_hold is None else _seconds(pt.max_gil_hold),
+                    ]
+                )
+        out.extend(
+            _table(rows, ("index", "B/M/T", "speedup [CI]", "peak", "longest GIL hold"), "  ")
         )
     out.append("history")
     if not archive.history:
@@ -668,11 +702,13 @@ def cmd_archive_plot(args: argparse.Namespace) -> int:
         raise CliError(f"plotting is not available in this build: {_one_line(exc)}") from None
     try:
         plot.plot_archive(archive, args.output)
+        fronts = plot.plot_fronts(archive, plot.fronts_path(args.output))
     except ImportError as exc:
         if getattr(exc, "name", "") and str(getattr(exc, "name", "")).startswith("matplotlib"):
             raise CliError(_NO_MATPLOTLIB) from None
         raise
     print(f"wrote {args.output} ({location}, {len(archive.cells)} cells)")
+    print(f"wrote {fronts} (the cells' Pareto fronts: throughput against memory in flight)")
     return 0
 
 

@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from .._argtypes import bounded_int, non_negative_int
+from ..budget import parse_max_pause, parse_memory_budget
 from ..config import KNOB_MAX
 from ..errors import InputError, SatyaAdaptError
 from ._common import (
@@ -91,8 +92,42 @@ def register(sub: argparse._SubParsersAction[_Parser]) -> None:
     ):
         high = KNOB_MAX[name]
         p.add_argument(flag, type=bounded_int(1, high), metavar=meta, help=f"{text} (1 to {high})")
+    p.add_argument(
+        "--memory-budget",
+        type=_memory_budget,
+        metavar="BYTES",
+        help="keep the engine's memory in flight within BYTES (e.g. 64MiB, 512KB, 1000000)",
+    )
+    p.add_argument(
+        "--max-pause",
+        type=_max_pause,
+        metavar="TIME",
+        help="hold the GIL at most TIME at a stretch (e.g. 5ms, 250us, 0.01)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
     p.set_defaults(func=cmd_validate)
+
+
+def _memory_budget(text: str) -> int | None:
+    try:
+        return parse_memory_budget(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected bytes such as 64MiB, 512KB or 1000000, got {_shown(text)}"
+        ) from None
+
+
+def _max_pause(text: str) -> float | None:
+    try:
+        return parse_max_pause(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a time such as 5ms, 250us or 0.01 (seconds), got {_shown(text)}"
+        ) from None
+
+
+def _shown(text: str) -> str:
+    return repr(text) if len(text) <= 40 else f"{text[:40]!r}... ({len(text)} characters)"
 
 
 def _error_dict(e: Any) -> dict[str, Any]:
@@ -106,6 +141,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         for name in ("batch_size", "micro_batch_size", "threads")
         if getattr(args, name) is not None
     }
+    budget = {"memory_budget": args.memory_budget, "max_pause": args.max_pause}
     data = open_data(args.data, args.input_kind)
     archive = _archive_state(args.archive) if not args.no_adapt and len(knobs) < 3 else None
 
@@ -119,11 +155,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     progress = Progress(sys.stderr, total, enabled=progress_on)
 
     n = n_valid = n_errors = chunks = peak = 0
+    hold = 0.0
     first: list[Any] = []
     config = None
     start = time.perf_counter()
     try:
-        for chunk in validator.iter_validate(data.source, input_kind=data.kind, **knobs):
+        for chunk in validator.iter_validate(
+            data.source, input_kind=data.kind, **knobs, **budget
+        ):
             size = len(chunk.valid)
             n += size
             n_valid += chunk.n_valid
@@ -133,6 +172,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             config = chunk.config
             chunks += chunk.stats.chunks
             peak = max(peak, chunk.stats.peak_bytes)
+            hold = max(hold, chunk.stats.max_gil_hold)
             progress.update(n)
     except InputError as exc:
         hint = ""
@@ -172,6 +212,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
             },
             "chunks": chunks,
             "peak_bytes": peak,
+            "max_gil_hold": hold,
+            "memory_budget": args.memory_budget,
+            "max_pause": args.max_pause,
             "archive": archive,
         }
         print(json.dumps(doc, indent=2))

@@ -544,6 +544,7 @@ def refresh_archive(
         )
     new = msgspec.structs.replace(
         archive,
+        format_version=_archive.FORMAT_VERSION,
         provenance=provenance,
         cells=new_cells,
         history=[*archive.history, change],
@@ -619,9 +620,38 @@ def _refresh_cell(
         "speedup_ci_high": max(s.ci.high, s.median),
         "n_measurements": rounds,
     }
+    d = DEFAULT_CONFIGURATION
+    hold_elite, hold_default = a.stats.max_gil_hold, b.stats.max_gil_hold
+    default_point = _archive.FrontPoint(
+        config=_archive.Elite(
+            batch_size=d.batch_size, micro_batch_size=d.micro_batch_size, threads=d.threads
+        ),
+        default=True,
+        throughput=max(default_ips, 1e-9),
+        speedup=1.0,
+        speedup_ci_low=1.0,
+        speedup_ci_high=1.0,
+        peak_bytes=peak_default,
+        max_gil_hold=hold_default,
+    )
     if s.ci.low > min_speedup:
+        elite_point = _archive.FrontPoint(
+            config=elite,
+            throughput=max(elite_ips, 1e-9),
+            speedup=common["speedup"],
+            speedup_ci_low=common["speedup_ci_low"],
+            speedup_ci_high=common["speedup_ci_high"],
+            peak_bytes=peak_elite,
+            max_gil_hold=hold_elite,
+        )
         after = msgspec.structs.replace(
-            cell, elite=elite, throughput=elite_ips, peak_bytes=peak_elite, **common
+            cell,
+            elite=elite,
+            throughput=elite_ips,
+            peak_bytes=peak_elite,
+            max_gil_hold=hold_elite,
+            front=_archive.pareto_front([default_point, elite_point]),
+            **common,
         )
         action: RefreshAction = "kept"
     else:
@@ -630,6 +660,8 @@ def _refresh_cell(
             elite=_archive.KEEP_DEFAULT,
             throughput=default_ips,
             peak_bytes=peak_default,
+            max_gil_hold=hold_default,
+            front=[default_point],
             **common,
         )
         action = "demoted"
@@ -758,7 +790,13 @@ def merge_archives(
     history.sort(key=lambda c: c.date)
     history.append(change)
     provenance = a.provenance if a.cells or not b.cells else b.provenance
-    merged = msgspec.structs.replace(a, provenance=provenance, cells=cells, history=history)
+    merged = msgspec.structs.replace(
+        a,
+        format_version=_archive.FORMAT_VERSION,
+        provenance=provenance,
+        cells=cells,
+        history=history,
+    )
     _archive.check_archive(merged, "the merged archive")
     return MergeReport(merged, change, origins)
 

@@ -14,7 +14,7 @@ from typing import Any
 from .. import archive as _archive
 from ..config import DEFAULT_CONFIGURATION
 
-__all__ = ["METRICS", "plot_archive"]
+__all__ = ["METRICS", "fronts_path", "plot_archive", "plot_fronts"]
 
 #: What a panel can show per cell.
 METRICS = ("speedup", "batch_size", "micro_batch_size", "threads")
@@ -196,5 +196,95 @@ def plot_archive(
     out = os.fspath(out_path)
     folder = os.path.dirname(os.path.abspath(out))
     os.makedirs(folder, exist_ok=True)
+    fig.savefig(out, dpi=dpi)
+    return out
+
+
+def fronts_path(heatmap_path: str | os.PathLike[str]) -> str:
+    """Where ``archive plot`` draws the fronts beside a heat map: ``a.png`` -> ``a-fronts.png``."""
+    stem, suffix = os.path.splitext(os.fspath(heatmap_path))
+    return f"{stem}-fronts{suffix}"
+
+
+def plot_fronts(
+    archive: _archive.ArchiveFile | str | os.PathLike[str],
+    out_path: str | os.PathLike[str],
+    *,
+    dpi: int = 120,
+) -> str:
+    """Draws each cell's Pareto front, throughput against memory in flight, into ``out_path``.
+
+    One panel per input kind; in it, one line per cell through its front points: x is
+    ``peak_bytes`` (log scale), y the speedup over the default configuration with its interval
+    as an error bar; the default configuration's point is hollow, the cell's elite ringed. A
+    version-1 archive has one-point fronts (each cell a single point).
+    """
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.ticker import NullFormatter
+    except ImportError:
+        raise ImportError(
+            "plotting an archive needs matplotlib: pip install 'satya-adapt[plot]'",
+            name="matplotlib",
+        ) from None
+    from ..config import DEFAULT_CONFIGURATION
+
+    if not isinstance(archive, _archive.ArchiveFile):
+        archive = _archive.load_archive(archive)
+    features = archive.grid.features
+    cat_pos = next((i for i, f in enumerate(features) if f.scale == "category"), None)
+    categories: list[str] = list(features[cat_pos].categories) if cat_pos is not None else ["all"]
+    fig = Figure(figsize=(4.2 * len(categories) + 0.6, 3.8), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, len(categories), squeeze=False)[0]
+    for k, kind in enumerate(categories):
+        ax = axes[k]
+        drawn: list[float] = []
+        for cell in sorted(archive.cells, key=lambda c: c.index):
+            if cat_pos is not None and cell.index[cat_pos] != k:
+                continue
+            points = sorted(
+                _archive.cell_front(cell, DEFAULT_CONFIGURATION[:3]), key=lambda p: p.peak_bytes
+            )
+            xs = [max(p.peak_bytes, 1) for p in points]
+            ys = [p.speedup for p in points]
+            drawn.extend(xs)
+            errors = [
+                [p.speedup - p.speedup_ci_low for p in points],
+                [p.speedup_ci_high - p.speedup for p in points],
+            ]
+            line = ax.errorbar(xs, ys, yerr=errors, marker="o", markersize=4, linewidth=1,
+                               capsize=2, label=str(list(cell.index)))
+            colour = line[0].get_color()
+            for p, x, y in zip(points, xs, ys):
+                if p.default:
+                    ax.plot([x], [y], marker="o", markersize=7, markerfacecolor="white",
+                            markeredgecolor=colour, linestyle="none")
+                elif not cell.keep_default and cell.elite == p.config:
+                    ax.plot([x], [y], marker="o", markersize=10, markerfacecolor="none",
+                            markeredgecolor="black", linestyle="none")
+                ax.annotate(f"{p.config.batch_size}/{p.config.micro_batch_size}/{p.config.threads}",
+                            (x, y), fontsize=5, xytext=(3, 3), textcoords="offset points")
+        ax.axhline(1.0, color="0.6", linewidth=0.8, linestyle="--")
+        ax.set_xscale("log")
+        if drawn:  # at least one decade, so that the axis has labelled ticks
+            low = 10 ** math.floor(math.log10(min(drawn)))
+            high = 10 ** math.ceil(math.log10(max(drawn) * 1.0001))
+            ax.set_xlim(low / 1.5, max(high, low * 10) * 1.5)
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlabel("peak_bytes (memory in flight per chunk)", fontsize=8)
+        ax.set_ylabel("speedup over the default configuration", fontsize=8)
+        ax.set_title(kind, fontsize=9)
+        ax.tick_params(labelsize=7)
+        if drawn:
+            ax.legend(fontsize=5, title="cell", title_fontsize=6, ncol=2, loc="best")
+    fig.suptitle(
+        f"Pareto fronts: throughput against memory in flight (format version"
+        f" {archive.format_version}; hollow: the default configuration, ringed: the elite)",
+        fontsize=9,
+    )
+    out = os.fspath(out_path)
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     fig.savefig(out, dpi=dpi)
     return out

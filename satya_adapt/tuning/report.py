@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from .. import archive as _archive
+from ..config import DEFAULT_CONFIGURATION
 from . import measure
 from .correction import quantile
 from .space import grid_cells
@@ -37,6 +38,7 @@ def archive_cells(search: Search) -> list[_archive.Cell]:
             throughput = f.items_per_s.tuned
             default_rate = f.items_per_s.default
             peak = f.peak_bytes.tuned
+            default_peak = f.peak_bytes.default
             rounds = f.rounds
             best = f.best
         else:
@@ -45,6 +47,7 @@ def archive_cells(search: Search) -> list[_archive.Cell]:
             throughput = cell.rate if ship else cell.default_rate
             default_rate = cell.default_rate
             peak = cell.peak_bytes if ship else cell.default_peak_bytes
+            default_peak = cell.default_peak_bytes
             rounds = max(1, cell.measurements)
             best = None if cell.elite is None else cell.elite.config()[:3]
         elite: Any = (
@@ -61,6 +64,35 @@ def archive_cells(search: Search) -> list[_archive.Cell]:
                 "input_kind": cell.genes.input_kind,
             }
         low, med, high = ev.low, ev.median, ev.high
+        # The front: the default configuration (always kept) and the elite when its claim
+        # clears the bar; points dominated by another are dropped. Pauses are not measured
+        # by the search yet (``max_gil_hold`` None).
+        d = DEFAULT_CONFIGURATION
+        points = [
+            _archive.FrontPoint(
+                config=_archive.Elite(
+                    batch_size=d.batch_size, micro_batch_size=d.micro_batch_size, threads=d.threads
+                ),
+                default=True,
+                throughput=max(default_rate, 1e-9),
+                speedup=1.0,
+                speedup_ci_low=1.0,
+                speedup_ci_high=1.0,
+                peak_bytes=int(default_peak),
+            )
+        ]
+        if isinstance(elite, _archive.Elite):
+            points.append(
+                _archive.FrontPoint(
+                    config=elite,
+                    throughput=max(throughput, 1e-9),
+                    speedup=med,
+                    speedup_ci_low=min(low, med),
+                    speedup_ci_high=max(high, med),
+                    peak_bytes=int(peak),
+                )
+            )
+        kwargs["front"] = _archive.pareto_front(points)
         out.append(
             _archive.Cell(
                 index=list(cell.index),

@@ -5,10 +5,11 @@
 use std::fs::File;
 use std::io::Read;
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::{PyKeyboardInterrupt, PyTypeError};
+use pyo3::marker::Ungil;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyIterator, PyList, PyString, PyTuple};
 
@@ -253,6 +254,44 @@ impl Signals {
     }
 }
 
+/// The longest stretch a call held the GIL: from the call's start, or from
+/// each time it took the GIL back, to the next time it let it go (the pause
+/// every other Python thread saw). A brief retake to run signal handlers while
+/// released is not counted (it runs no Python code but the handlers').
+pub struct GilClock {
+    since: Instant,
+    longest: Duration,
+}
+
+impl GilClock {
+    fn new() -> Self {
+        GilClock {
+            since: Instant::now(),
+            longest: Duration::ZERO,
+        }
+    }
+
+    /// Starts a new call: the GIL is held from now (returned).
+    pub fn restart(&mut self) -> Instant {
+        self.since = Instant::now();
+        self.longest = Duration::ZERO;
+        self.since
+    }
+
+    /// Runs `f` with the GIL released, closing the current stretch.
+    fn release<T: Ungil>(&mut self, py: Python<'_>, f: impl Ungil + FnOnce() -> T) -> T {
+        self.longest = self.longest.max(self.since.elapsed());
+        let out = py.allow_threads(f);
+        self.since = Instant::now();
+        out
+    }
+
+    /// The longest stretch so far, the current one included, in seconds.
+    pub fn longest(&self) -> f64 {
+        self.longest.max(self.since.elapsed()).as_secs_f64()
+    }
+}
+
 extern "C" {
     /// CPython's identifier of the calling thread (`threading.get_ident()`).
     fn PyThread_get_thread_ident() -> std::os::raw::c_ulong;
@@ -278,6 +317,7 @@ pub struct Run {
     next_index: usize,
     done: bool,
     signals: Signals,
+    pub gil: GilClock,
 }
 
 /// A chunk's outcome with the index of its first record.
@@ -285,6 +325,8 @@ pub struct Chunk {
     pub outcome: ChunkOutcome,
     pub start: usize,
     pub seconds: f64,
+    /// The longest GIL hold since the clock was last restarted, up to the chunk's end.
+    pub max_gil_hold: f64,
 }
 
 impl Run {
@@ -296,14 +338,15 @@ impl Run {
             next_index: 0,
             done: false,
             signals: Signals::new(),
+            gil: GilClock::new(),
         }
     }
 
-    pub fn next_chunk(&mut self, py: Python<'_>) -> PyResult<Option<Chunk>> {
+    /// The next chunk; `started`: when its time (`Chunk::seconds`) starts counting.
+    pub fn next_chunk(&mut self, py: Python<'_>, started: Instant) -> PyResult<Option<Chunk>> {
         if self.done {
             return Ok(None);
         }
-        let started = Instant::now();
         let start = self.next_index;
         let result = self.run_chunk(py, start);
         let outcome = match result {
@@ -318,10 +361,12 @@ impl Run {
             }
         };
         self.next_index += outcome.valid.len();
+        let max_gil_hold = self.gil.longest();
         Ok(Some(Chunk {
             outcome,
             start,
             seconds: started.elapsed().as_secs_f64(),
+            max_gil_hold,
         }))
     }
 
@@ -331,6 +376,7 @@ impl Run {
         let schema_arc = &self.schema;
         let schema = &**schema_arc;
         let signals = &mut self.signals;
+        let gil = &mut self.gil;
         match &mut self.source {
             Source::List { list, pos } => {
                 let list = list.bind(py);
@@ -349,7 +395,7 @@ impl Run {
                     .collect();
                 let records: Vec<PyObj<'_>> = held.iter().map(PyObj::new).collect();
                 *pos = end;
-                validate_objects(py, schema_arc, &records, first, knobs, signals).map(Some)
+                validate_objects(py, schema_arc, &records, first, knobs, signals, gil).map(Some)
             }
             Source::Iter { iter } => {
                 let iter = iter.bind(py);
@@ -364,10 +410,11 @@ impl Run {
                     return Ok(None);
                 }
                 let records: Vec<PyObj<'_>> = owned.iter().map(PyObj::new).collect();
-                validate_objects(py, schema_arc, &records, first, knobs, signals).map(Some)
+                validate_objects(py, schema_arc, &records, first, knobs, signals, gil).map(Some)
             }
             Source::JsonArray { chunker, bytes } => {
-                let spans = chunker.next_chunk(b).map_err(|e| {
+                // Cutting a chunk reads all its bytes: without the GIL.
+                let spans = gil.release(py, || chunker.next_chunk(b)).map_err(|e| {
                     satya_error(py, "InputError", format!("invalid JSON array: {e}"))
                 })?;
                 validate_bytes(
@@ -380,11 +427,12 @@ impl Run {
                     OnParseError::Fail,
                     0,
                     signals,
+                    gil,
                 )
             }
             Source::NdjsonBytes { chunker, bytes } => {
-                let spans = chunker
-                    .next_chunk(b)
+                let spans = gil
+                    .release(py, || chunker.next_chunk(b))
                     .map_err(|e| satya_error(py, "InputError", e.to_string()))?;
                 validate_bytes(
                     py,
@@ -396,11 +444,13 @@ impl Run {
                     OnParseError::RecordError,
                     0,
                     signals,
+                    gil,
                 )
             }
             Source::NdjsonFile { reader, file } => {
                 // A read failure or an engine error.
-                let result = py.allow_threads(
+                let result = gil.release(
+                    py,
                     || -> Result<Option<ChunkOutcome>, Result<String, EngineError>> {
                         let spans = reader
                             .next_chunk(b, &mut |buf| file.read(buf))
@@ -461,6 +511,7 @@ impl Run {
                     OnParseError::RecordError,
                     held,
                     signals,
+                    gil,
                 )?;
                 Ok(out)
             }
@@ -479,12 +530,13 @@ fn validate_bytes(
     mode: OnParseError,
     held: usize,
     signals: &mut Signals,
+    gil: &mut GilClock,
 ) -> PyResult<Option<ChunkOutcome>> {
     if spans.is_empty() {
         return Ok(None);
     }
-    let mut out = py
-        .allow_threads(|| {
+    let mut out = gil
+        .release(py, || {
             validate_spans(schema, input, spans, first, knobs, mode, &mut || {
                 signals.check_released()
             })
@@ -503,13 +555,14 @@ fn validate_objects(
     first: usize,
     knobs: Knobs,
     signals: &mut Signals,
+    gil: &mut GilClock,
 ) -> PyResult<ChunkOutcome> {
     let refs_bytes = std::mem::size_of_val(records);
     if knobs.threads <= 1 {
         let out = validate_in_place(schema, records, first, &mut || signals.check(py))
             .map_err(|e| signals.error(py, e))?;
         // Between chunks, let other Python threads run.
-        py.allow_threads(|| ());
+        gil.release(py, || ());
         return Ok(out);
     }
     // Take each task's records apart while the pool checks the previous tasks.
@@ -527,7 +580,7 @@ fn validate_objects(
         // dropped after `finish` (or after the pipeline's drop) has waited for them.
         unsafe { pipeline.submit(docs, first + t * m) };
     }
-    let out = py.allow_threads(|| pipeline.finish(&mut || signals.check_released()));
+    let out = gil.release(py, || pipeline.finish(&mut || signals.check_released()));
     let mut out = out.map_err(|e| signals.error(py, e))?;
     out.bytes = out.result_bytes() + compact.bytes + refs_bytes;
     drop(compact);
@@ -567,13 +620,14 @@ pub fn to_python<'py>(
 }
 
 /// Runs to the end and returns the raw result tuple
-/// `(valid, errors, chunks, tasks, peak_bytes, seconds, start)`.
+/// `(valid, errors, chunks, tasks, peak_bytes, seconds, start, max_gil_hold)`.
 pub fn run_all<'py>(py: Python<'py>, mut run: Run) -> PyResult<Bound<'py, PyTuple>> {
     let started = Instant::now();
+    run.gil.restart();
     let valid = PyList::empty(py);
     let errors = PyList::empty(py);
     let (mut chunks, mut tasks, mut peak) = (0usize, 0usize, 0usize);
-    while let Some(chunk) = run.next_chunk(py)? {
+    while let Some(chunk) = run.next_chunk(py, Instant::now())? {
         chunks += 1;
         tasks += chunk.outcome.tasks;
         peak = peak.max(chunk.outcome.bytes);
@@ -583,6 +637,7 @@ pub fn run_all<'py>(py: Python<'py>, mut run: Run) -> PyResult<Bound<'py, PyTupl
         let n = errors.len();
         errors.set_slice(n, n, &e)?;
     }
+    let max_gil_hold = run.gil.longest();
     let seconds = started.elapsed().as_secs_f64();
     PyTuple::new(
         py,
@@ -594,6 +649,7 @@ pub fn run_all<'py>(py: Python<'py>, mut run: Run) -> PyResult<Bound<'py, PyTupl
             peak.into_pyobject(py)?.into_any(),
             seconds.into_pyobject(py)?.into_any(),
             0usize.into_pyobject(py)?.into_any(),
+            max_gil_hold.into_pyobject(py)?.into_any(),
         ],
     )
 }
@@ -617,9 +673,11 @@ impl ChunkIter {
     }
 
     fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
-        let Some(chunk) = self.run.next_chunk(py)? else {
+        let started = self.run.gil.restart();
+        let Some(chunk) = self.run.next_chunk(py, started)? else {
             return Ok(None);
         };
+        let max_gil_hold = chunk.max_gil_hold;
         let (tasks, bytes, start, seconds) = (
             chunk.outcome.tasks,
             chunk.outcome.bytes,
@@ -637,6 +695,7 @@ impl ChunkIter {
                 bytes.into_pyobject(py)?.into_any(),
                 seconds.into_pyobject(py)?.into_any(),
                 start.into_pyobject(py)?.into_any(),
+                max_gil_hold.into_pyobject(py)?.into_any(),
             ],
         )?))
     }
