@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import stat
-from typing import IO, Any, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
+import threading
+from typing import IO, Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 from .config import DEFAULT_CONFIGURATION, READ_AHEAD_BYTES, BatchConfig, check_knob
 from .errors import InputError
@@ -61,6 +63,17 @@ class Validator:
         self.max_record_bytes = _check_max_record_bytes(max_record_bytes)
         self._selector: Any = None
         self._select: Any = None
+
+    def __reduce__(self) -> Tuple[Any, Tuple[Any, ...]]:
+        """Pickles as the schema document and the options, compiled again on arrival (a few
+        hundred bytes for a typical schema): a worker process of Dask or Ray gets its own
+        compiled schema and runs its own batch configuration selection."""
+        draft, strict, resources = self.schema._options
+        return (
+            _rebuild,
+            (self.schema.json_schema, draft, strict, resources, self._archive, self.adapt,
+             self.max_record_bytes),
+        )
 
     # -- public API -------------------------------------------------------------------------
 
@@ -122,6 +135,29 @@ class Validator:
         finally:
             if opened is not None:
                 opened.close()
+
+    def validate_arrow(
+        self,
+        data: Any,
+        *,
+        null_as_absent: bool = False,
+        batch_size: Optional[int] = None,
+        micro_batch_size: Optional[int] = None,
+        threads: Optional[int] = None,
+    ) -> ValidationResult:
+        """Validates the rows of Arrow data, read in Rust straight from the columns: a
+        ``pyarrow.Table`` or ``RecordBatch``, a pandas or Polars DataFrame, or any object with
+        ``__arrow_c_stream__`` (see :mod:`satya_adapt.arrow`). Struct columns are objects,
+        list columns arrays, a null is JSON ``null``, or with ``null_as_absent=True`` a
+        property that is not there. Input kind ``"arrow"`` in profiles.
+        """
+        from ._validator import ArrowSource
+        from .arrow import arrow_stream
+
+        capsule, n = arrow_stream(data)
+        source = ArrowSource(capsule, bool(null_as_absent))
+        config = self._config(lambda: source.profile(self._core, n), batch_size, micro_batch_size, threads)
+        return _result(source.validate(self._core, *config[:3]), config)
 
     def validate(
         self,
@@ -286,6 +322,40 @@ class Validator:
 
         config = self._config(detect, batch_size, micro_batch_size, threads)
         return (itertools.chain(head, iterator) if head else iterator), config
+
+
+def _rebuild(
+    document: Any,
+    draft: Optional[str],
+    strict: bool,
+    resources: Optional[Mapping[str, Any]],
+    archive: Optional[PathLike],
+    adapt: bool,
+    max_record_bytes: int,
+) -> Validator:
+    """A :class:`Validator` from what :meth:`Validator.__reduce__` pickled: compiled once per
+    process (the same validator comes back for the same arguments)."""
+    key = json.dumps(
+        [document, draft, strict, resources, None if archive is None else os.fspath(archive), adapt,
+         max_record_bytes],
+        sort_keys=True,
+    )
+    with _REBUILT_LOCK:
+        found = _REBUILT.get(key)
+    if found is not None:
+        return found
+    schema = Schema.from_json_schema(document, draft=draft, strict=strict, resources=resources)
+    validator = Validator(schema, archive=archive, adapt=adapt, max_record_bytes=max_record_bytes)
+    with _REBUILT_LOCK:
+        if len(_REBUILT) >= _REBUILT_MAX:
+            _REBUILT.clear()
+        return _REBUILT.setdefault(key, validator)
+
+
+#: Validators unpickled in this process, by their pickled arguments (see :func:`_rebuild`).
+_REBUILT: Dict[str, Validator] = {}
+_REBUILT_MAX = 64
+_REBUILT_LOCK = threading.Lock()
 
 
 def _result(raw: Any, config: BatchConfig) -> ValidationResult:

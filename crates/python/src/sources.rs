@@ -211,7 +211,7 @@ pub struct Signals {
 }
 
 impl Signals {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Signals {
             main_thread: on_main_thread(),
             last: Instant::now(),
@@ -220,7 +220,7 @@ impl Signals {
     }
 
     /// With the GIL held, between records: runs pending signal handlers.
-    fn check(&mut self, py: Python<'_>) -> bool {
+    pub(crate) fn check(&mut self, py: Python<'_>) -> bool {
         match py.check_signals() {
             Ok(()) => false,
             Err(e) => {
@@ -232,7 +232,7 @@ impl Signals {
 
     /// With the GIL released: takes it back at most every [`POLL_INTERVAL`], on
     /// the main thread only, to run pending signal handlers.
-    fn check_released(&mut self) -> bool {
+    pub(crate) fn check_released(&mut self) -> bool {
         if !self.main_thread || self.last.elapsed() < POLL_INTERVAL {
             return false;
         }
@@ -242,7 +242,7 @@ impl Signals {
     }
 
     /// The exception for an engine error: what a signal handler raised, for an interrupt.
-    fn error(&mut self, py: Python<'_>, e: EngineError) -> PyErr {
+    pub(crate) fn error(&mut self, py: Python<'_>, e: EngineError) -> PyErr {
         match e {
             EngineError::Interrupted => self
                 .raised
