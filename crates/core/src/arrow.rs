@@ -18,9 +18,11 @@ use std::borrow::Cow;
 use std::ffi::c_void;
 use std::ops::{ControlFlow, Range};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
-use arrow_array::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
+use arrow_array::ffi::{from_ffi_and_data_type, FFI_ArrowArray, FFI_ArrowSchema};
+use arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use arrow_array::types::{
     Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type,
     UInt64Type, UInt8Type,
@@ -28,10 +30,10 @@ use arrow_array::types::{
 use arrow_array::{
     Array, BooleanArray, FixedSizeListArray, Float32Array, Float64Array, GenericListArray,
     Int16Array, Int32Array, Int64Array, Int8Array, LargeStringArray, StringArray, StringViewArray,
-    UInt16Array, UInt32Array, UInt64Array, UInt8Array,
+    StructArray, UInt16Array, UInt32Array, UInt64Array, UInt8Array,
 };
 use arrow_buffer::NullBuffer;
-use arrow_schema::DataType;
+use arrow_schema::{DataType, Schema as ArrowSchema, SchemaRef};
 use num_bigint::BigInt;
 
 pub use arrow_array::RecordBatch;
@@ -84,7 +86,12 @@ fn check_data(d: &arrow_data::ArrayData) -> Result<(), arrow_schema::ArrowError>
 
 /// An imported Arrow C stream (`ArrowArrayStream`), read one record batch at a time.
 pub struct ArrowStream {
-    reader: ArrowArrayStreamReader,
+    stream: FFI_ArrowArrayStream,
+    schema: SchemaRef,
+}
+
+fn stream_error(text: &str) -> ArrowInputError {
+    ArrowInputError(format!("invalid Arrow stream: {}", short(text)))
 }
 
 impl ArrowStream {
@@ -94,30 +101,71 @@ impl ArrowStream {
     /// # Safety
     /// `raw` points to a valid `ArrowArrayStream` that nothing else reads.
     pub unsafe fn from_raw(raw: *mut c_void) -> Result<ArrowStream, ArrowInputError> {
-        let raw = raw.cast::<FFI_ArrowArrayStream>();
-        let reader = catch_unwind(AssertUnwindSafe(|| {
-            // SAFETY: the caller's promise.
-            unsafe { ArrowArrayStreamReader::from_raw(raw) }
-        }))
-        .map_err(|p| ArrowInputError(format!("invalid Arrow stream: {}", short(&panic_text(&*p)))))?
-        .map_err(|e| ArrowInputError(format!("invalid Arrow stream: {}", short(&e.to_string()))))?;
-        Ok(ArrowStream { reader })
+        // SAFETY: the caller's promise; the stream is moved out and `raw` released.
+        let mut stream = unsafe { FFI_ArrowArrayStream::from_raw(raw.cast()) };
+        let get_schema = stream
+            .get_schema
+            .ok_or_else(|| stream_error("the stream is released"))?;
+        let mut ffi_schema = FFI_ArrowSchema::empty();
+        // SAFETY: a live stream and an empty schema for it to fill.
+        if unsafe { get_schema(&mut stream, &mut ffi_schema) } != 0 {
+            return Err(stream_error(&last_error(&mut stream)));
+        }
+        let schema = catch_unwind(AssertUnwindSafe(|| ArrowSchema::try_from(&ffi_schema)))
+            .map_err(|p| stream_error(&panic_text(&*p)))?
+            .map_err(|e| stream_error(&e.to_string()))?;
+        Ok(ArrowStream {
+            stream,
+            schema: Arc::new(schema),
+        })
     }
 
-    /// The next record batch, `None` at the end of the stream.
+    /// The next record batch, `None` at the end of the stream. Buffers that
+    /// are not aligned for their type (pandas data, for one) are copied.
     pub fn next_batch(&mut self) -> Option<Result<RecordBatch, ArrowInputError>> {
-        match catch_unwind(AssertUnwindSafe(|| self.reader.next())) {
-            Ok(next) => next.map(|r| {
-                r.map_err(|e| {
-                    ArrowInputError(format!("invalid Arrow stream: {}", short(&e.to_string())))
-                })
-            }),
-            Err(p) => Some(Err(ArrowInputError(format!(
-                "invalid Arrow stream: {}",
-                short(&panic_text(&*p))
-            )))),
+        let get_next = match self.stream.get_next {
+            Some(f) => f,
+            None => return Some(Err(stream_error("the stream is released"))),
+        };
+        let mut array = FFI_ArrowArray::empty();
+        // SAFETY: a live stream and an empty array for it to fill.
+        if unsafe { get_next(&mut self.stream, &mut array) } != 0 {
+            return Some(Err(stream_error(&last_error(&mut self.stream))));
         }
+        if array.is_released() {
+            return None;
+        }
+        let fields = self.schema.fields().clone();
+        let schema = Arc::clone(&self.schema);
+        let batch = catch_unwind(AssertUnwindSafe(move || {
+            // SAFETY: the array was filled by the stream, of the stream's schema.
+            let mut data = unsafe { from_ffi_and_data_type(array, DataType::Struct(fields)) }?;
+            data.align_buffers();
+            let (_, columns, _) = StructArray::from(data).into_parts();
+            RecordBatch::try_new(schema, columns)
+        }));
+        Some(match batch {
+            Ok(Ok(batch)) => Ok(batch),
+            Ok(Err(e)) => Err(stream_error(&e.to_string())),
+            Err(p) => Err(stream_error(&panic_text(&*p))),
+        })
     }
+}
+
+/// The stream's own message for its last error.
+fn last_error(stream: &mut FFI_ArrowArrayStream) -> String {
+    let Some(get_last_error) = stream.get_last_error else {
+        return "the producer reported an error".to_string();
+    };
+    // SAFETY: a live stream; the message lives until the next call on it.
+    let text = unsafe { get_last_error(stream) };
+    if text.is_null() {
+        return "the producer reported an error".to_string();
+    }
+    // SAFETY: a NUL-terminated string from the producer.
+    unsafe { std::ffi::CStr::from_ptr(text) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// The value of one column, downcast once per batch.
