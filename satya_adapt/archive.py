@@ -114,7 +114,7 @@ Date = Annotated[_dt.datetime, Meta(tz=True)]
 FeatureName = Literal[
     "field_count", "avg_string_length", "constraint_complexity", "object_size", "input_kind"
 ]
-InputKind = Literal["dicts", "json", "ndjson"]
+InputKind = Literal["dicts", "json", "ndjson", "arrow"]
 
 
 class _Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

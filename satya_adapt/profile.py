@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from typing import NamedTuple, Optional
 
-__all__ = ["Profile", "INPUT_KINDS"]
+__all__ = ["Profile", "INPUT_KINDS", "PROFILE_KINDS"]
 
+#: The input kinds of :meth:`Validator.validate` and of the optimizer's workloads.
 INPUT_KINDS = ("dicts", "json", "ndjson")
+#: Every ``input_kind`` a profile (and an archive cell) can have: Arrow data
+#: (:meth:`Validator.validate_arrow`) too. An archive whose grid lacks a kind answers it
+#: with the heuristic.
+PROFILE_KINDS = (*INPUT_KINDS, "arrow")
 
 
 class Profile(NamedTuple):
@@ -23,7 +28,7 @@ class Profile(NamedTuple):
       (computed once per compiled schema; regex and formats weigh more than bounds).
     - ``object_size``: bytes per record; exact for JSON input (mean over the sampled
       records' spans), estimated from the serialised size of the sample for dicts.
-    - ``input_kind``: ``"dicts"``, ``"json"`` or ``"ndjson"``.
+    - ``input_kind``: ``"dicts"``, ``"json"``, ``"ndjson"`` or ``"arrow"``.
     - ``n``: records in the call when known (a list, an array whose size was estimated
       from bytes, a file), else ``None`` (a generator).
     """

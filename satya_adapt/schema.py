@@ -231,7 +231,7 @@ class Schema:
     every keyword's value; unknown keywords are annotations unless ``strict=True``.
     """
 
-    __slots__ = ("_json_schema", "_compiled")
+    __slots__ = ("_json_schema", "_compiled", "_options")
 
     def __init__(
         self,
@@ -261,6 +261,8 @@ class Schema:
         formats: bool = True,
     ) -> None:
         self._json_schema = doc
+        # What `from_json_schema` needs to compile the same schema again (pickling a Validator).
+        self._options = (draft, strict, None if resources is None else dict(resources), formats)
         if _depth_exceeds(doc, MAX_SCHEMA_DEPTH):
             raise SchemaError(f"the schema is nested deeper than {MAX_SCHEMA_DEPTH} levels")
         try:

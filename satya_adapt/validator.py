@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
-from typing import Any, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
+import threading
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 from ._inputs import Opened, open_input
 from .budget import NO_BUDGET, Budget, BytesArg, SecondsArg, fit, make_budget
@@ -90,6 +92,17 @@ class Validator:
         self.alpha = float(alpha)
         self._live: Any = None
 
+    def __reduce__(self) -> Tuple[Any, Tuple[Any, ...]]:
+        """Pickles as the schema document and the options, compiled again on arrival (a few
+        hundred bytes for a typical schema): a worker process of Dask or Ray gets its own
+        compiled schema and runs its own batch configuration selection."""
+        draft, strict, resources, formats = self.schema._options
+        return (
+            _rebuild,
+            (self.schema.json_schema, draft, strict, resources, formats, self._archive, self.adapt,
+             self.max_record_bytes, self.online, self.alpha, self.budget.memory, self.budget.pause),
+        )
+
     # -- public API -------------------------------------------------------------------------
 
     def validate_batch(
@@ -165,6 +178,29 @@ class Validator:
         finally:
             if opened is not source:
                 opened.close()
+
+    def validate_arrow(
+        self,
+        data: Any,
+        *,
+        null_as_absent: bool = False,
+        batch_size: Optional[int] = None,
+        micro_batch_size: Optional[int] = None,
+        threads: Optional[int] = None,
+    ) -> ValidationResult:
+        """Validates the rows of Arrow data, read in Rust straight from the columns: a
+        ``pyarrow.Table`` or ``RecordBatch``, a pandas or Polars DataFrame, or any object with
+        ``__arrow_c_stream__`` (see :mod:`satya_adapt.arrow`). Struct columns are objects,
+        list columns arrays, a null is JSON ``null``, or with ``null_as_absent=True`` a
+        property that is not there. Input kind ``"arrow"`` in profiles.
+        """
+        from ._validator import ArrowSource
+        from .arrow import arrow_stream
+
+        capsule, n = arrow_stream(data)
+        source = ArrowSource(capsule, bool(null_as_absent))
+        config = self._config(lambda: source.profile(self._core, n), batch_size, micro_batch_size, threads)
+        return _result(source.validate(self._core, *config[:3]), config)
 
     def validate(
         self,
@@ -486,6 +522,56 @@ class Validator:
 
         config = self._config(detect, batch_size, micro_batch_size, threads, budget)
         return (itertools.chain(head, iterator) if head else iterator), config
+
+
+def _rebuild(
+    document: Any,
+    draft: Optional[str],
+    strict: bool,
+    resources: Optional[Mapping[str, Any]],
+    formats: bool,
+    archive: Optional[PathLike],
+    adapt: bool,
+    max_record_bytes: int,
+    online: bool,
+    alpha: float,
+    memory_budget: Optional[int],
+    max_pause: Optional[float],
+) -> Validator:
+    """A :class:`Validator` from what :meth:`Validator.__reduce__` pickled: compiled once per
+    process (the same validator comes back for the same arguments)."""
+    key = json.dumps(
+        [document, draft, strict, resources, formats, None if archive is None else os.fspath(archive),
+         adapt, max_record_bytes, online, alpha, memory_budget, max_pause],
+        sort_keys=True,
+    )
+    with _REBUILT_LOCK:
+        found = _REBUILT.get(key)
+    if found is not None:
+        return found
+    schema = Schema.from_json_schema(
+        document, draft=draft, strict=strict, resources=resources, formats=formats
+    )
+    validator = Validator(
+        schema,
+        archive=archive,
+        adapt=adapt,
+        max_record_bytes=max_record_bytes,
+        online=online,
+        alpha=alpha,
+        memory_budget=memory_budget,
+        max_pause=max_pause,
+    )
+    with _REBUILT_LOCK:
+        if len(_REBUILT) >= _REBUILT_MAX:
+            _REBUILT.clear()
+        return _REBUILT.setdefault(key, validator)
+
+
+#: Validators unpickled in this process, by their pickled arguments (see :func:`_rebuild`).
+_REBUILT: Dict[str, Validator] = {}
+_REBUILT_MAX = 64
+_REBUILT_LOCK = threading.Lock()
 
 
 def _result(raw: Any, config: BatchConfig) -> ValidationResult:

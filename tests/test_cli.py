@@ -443,8 +443,13 @@ def test_missing_data_file(files: dict[str, Any]) -> None:
 
 
 def test_data_is_a_directory(files: dict[str, Any]) -> None:
-    message = one_error_line(run("validate", ".", "--schema", "schema.json", cwd=files["dir"]))
-    assert message == "cannot read .: it is a directory"
+    # A folder is its data files since issue 14 (tests/test_dask.py); one without any is refused.
+    (files["dir"] / "empty").mkdir(exist_ok=True)
+    message = one_error_line(run("validate", "empty", "--schema", "schema.json", cwd=files["dir"]))
+    assert message == (
+        "no data files in folder empty (looked for .ndjson, .jsonl, .json, .ndjson.gz,"
+        " .jsonl.gz, .json.gz)"
+    )
 
 
 def test_missing_schema(files: dict[str, Any]) -> None:

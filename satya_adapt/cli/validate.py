@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from .._argtypes import bounded_int, non_negative_int
-from ..budget import parse_max_pause, parse_memory_budget
+from ..budget import make_budget, parse_max_pause, parse_memory_budget
 from ..config import KNOB_MAX
 from ..errors import InputError, SatyaAdaptError
 from ._common import (
@@ -30,6 +30,7 @@ from ._common import (
     _seconds,
     _table,
 )
+from ._files import is_many, run_many
 from ._input import _make_validator, open_data
 
 _VALIDATE_EPILOG = """\
@@ -52,6 +53,16 @@ examples:
   cat users.ndjson | satya-adapt validate - --schema user.schema.json --format json
   satya-adapt validate rows.ndjson --schema row.json --input-kind ndjson
 
+Several DATA, a folder (its *.ndjson, *.jsonl, *.json files, plain or .gz,
+recursively) or a glob validate many files: one worker process per core
+(--workers), or a Dask or Ray cluster (--engine, --address); the report
+counts all records and lists the first errors with their file.
+
+examples:
+  satya-adapt validate logs/ --schema event.json
+  satya-adapt validate 'logs/**/*.ndjson.gz' --schema event.json --workers 4
+  satya-adapt validate logs/ --schema event.json --engine dask --address tcp://10.0.0.5:8786
+
 exit codes: 0 all records valid, 1 some invalid, 2 usage, schema or input errors.
 """
 
@@ -65,7 +76,12 @@ def register(sub: argparse._SubParsersAction[_Parser]) -> None:
         epilog=_VALIDATE_EPILOG,
         formatter_class=_FMT,
     )
-    p.add_argument("data", metavar="DATA", help="NDJSON or JSON-array file, or - for stdin")
+    p.add_argument(
+        "data",
+        metavar="DATA",
+        nargs="+",
+        help="NDJSON or JSON-array files (.gz too), folders, globs; or - for stdin",
+    )
     p.add_argument("--schema", required=True, metavar="SCHEMA.json", help="JSON Schema file")
     p.add_argument(
         "--errors",
@@ -105,6 +121,23 @@ def register(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="hold the GIL at most TIME at a stretch (e.g. 5ms, 250us, 0.01)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
+    p.add_argument(
+        "--engine",
+        choices=("local", "dask", "ray"),
+        default="local",
+        help="where many files are validated (default local: a process pool on this machine)",
+    )
+    p.add_argument(
+        "--address",
+        metavar="ADDR",
+        help="the Dask scheduler or Ray cluster to use (default: a local one over all cores)",
+    )
+    p.add_argument(
+        "--workers",
+        type=bounded_int(1, 4096),
+        metavar="N",
+        help="worker processes for many files (default: the usable cores)",
+    )
     p.set_defaults(func=cmd_validate)
 
 
@@ -142,6 +175,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if getattr(args, name) is not None
     }
     budget = {"memory_budget": args.memory_budget, "max_pause": args.max_pause}
+    if args.address is not None and args.engine == "local":
+        raise CliError("--address needs --engine dask or --engine ray")
+    if args.engine != "local" or is_many(args.data):
+        # The workers get the budgets with the validator (it pickles them).
+        validator.budget = make_budget(args.memory_budget, args.max_pause)
+        return run_many(args, validator, knobs)
+    args.data = args.data[0]
     data = open_data(args.data, args.input_kind)
     archive = _archive_state(args.archive) if not args.no_adapt and len(knobs) < 3 else None
 

@@ -5,6 +5,8 @@
 //! The modules are private; what the bindings and the tests use is re-exported
 //! here.
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
 mod check;
 mod detect;
 mod engine;

@@ -2,6 +2,7 @@
 //! arguments, calls the core (`satya_adapt_core`), converts results back.
 //! No policy and no check logic lives here.
 
+mod arrow;
 mod errors;
 mod record;
 mod schema;
@@ -16,6 +17,7 @@ fn _validator(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<schema::CompiledSchema>()?;
     m.add_class::<errors::PyRecordError>()?;
     m.add_class::<sources::ChunkIter>()?;
+    m.add_class::<arrow::ArrowSource>()?;
     m.add("MAX_DEPTH", MAX_DEPTH)?;
     m.add("READ_AHEAD_BYTES", READ_AHEAD_BYTES)?;
     // Dict keys carry their kind in CPython 3.11 to 3.13 (see `record::only_exact_str_keys`).

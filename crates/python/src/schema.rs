@@ -17,10 +17,10 @@ use satya_adapt_core::{
 
 #[pyclass(frozen, module = "satya_adapt._validator")]
 pub struct CompiledSchema {
-    schema: Arc<Schema>,
+    pub(crate) schema: Arc<Schema>,
 }
 
-fn knobs(batch_size: usize, micro_batch_size: usize, threads: usize) -> PyResult<Knobs> {
+pub(crate) fn knobs(batch_size: usize, micro_batch_size: usize, threads: usize) -> PyResult<Knobs> {
     for (name, v) in [
         ("batch_size", batch_size),
         ("micro_batch_size", micro_batch_size),
@@ -39,9 +39,9 @@ fn knobs(batch_size: usize, micro_batch_size: usize, threads: usize) -> PyResult
     })
 }
 
-type RawProfile = (usize, f64, f64, f64, &'static str, Option<usize>);
+pub(crate) type RawProfile = (usize, f64, f64, f64, &'static str, Option<usize>);
 
-fn raw(p: Profile) -> RawProfile {
+pub(crate) fn raw(p: Profile) -> RawProfile {
     (
         p.field_count,
         p.avg_string_length,

@@ -212,7 +212,7 @@ pub struct Signals {
 }
 
 impl Signals {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Signals {
             main_thread: on_main_thread(),
             last: Instant::now(),
@@ -221,7 +221,7 @@ impl Signals {
     }
 
     /// With the GIL held, between records: runs pending signal handlers.
-    fn check(&mut self, py: Python<'_>) -> bool {
+    pub(crate) fn check(&mut self, py: Python<'_>) -> bool {
         match py.check_signals() {
             Ok(()) => false,
             Err(e) => {
@@ -233,7 +233,7 @@ impl Signals {
 
     /// With the GIL released: takes it back at most every [`POLL_INTERVAL`], on
     /// the main thread only, to run pending signal handlers.
-    fn check_released(&mut self) -> bool {
+    pub(crate) fn check_released(&mut self) -> bool {
         if !self.main_thread || self.last.elapsed() < POLL_INTERVAL {
             return false;
         }
@@ -243,7 +243,7 @@ impl Signals {
     }
 
     /// The exception for an engine error: what a signal handler raised, for an interrupt.
-    fn error(&mut self, py: Python<'_>, e: EngineError) -> PyErr {
+    pub(crate) fn error(&mut self, py: Python<'_>, e: EngineError) -> PyErr {
         match e {
             EngineError::Interrupted => self
                 .raised
@@ -264,7 +264,7 @@ pub struct GilClock {
 }
 
 impl GilClock {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         GilClock {
             since: Instant::now(),
             longest: Duration::ZERO,
@@ -279,7 +279,7 @@ impl GilClock {
     }
 
     /// Runs `f` with the GIL released, closing the current stretch.
-    fn release<T: Ungil>(&mut self, py: Python<'_>, f: impl Ungil + FnOnce() -> T) -> T {
+    pub(crate) fn release<T: Ungil>(&mut self, py: Python<'_>, f: impl Ungil + FnOnce() -> T) -> T {
         self.longest = self.longest.max(self.since.elapsed());
         let out = py.allow_threads(f);
         self.since = Instant::now();

@@ -1,0 +1,133 @@
+//! Arrow input: an `ArrowArrayStream` capsule (from `__arrow_c_stream__`)
+//! handed to the core, which reads the records straight from the columns.
+
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyCapsule, PyList, PyTuple};
+
+use super::errors::satya_error;
+use super::schema::{knobs, raw, CompiledSchema, RawProfile};
+use super::sources::{to_python, GilClock, Signals};
+use satya_adapt_core::arrow::{ArrowChunks, ArrowInputError, ArrowRunError, ArrowStream};
+
+/// An Arrow C stream being validated: record batches read on demand.
+#[pyclass(module = "satya_adapt._validator")]
+pub struct ArrowSource {
+    /// Behind a mutex: a pyclass is shared between threads; `None` once validated.
+    chunks: Mutex<Option<ArrowChunks>>,
+}
+
+fn input_error(py: Python<'_>, e: ArrowInputError) -> PyErr {
+    satya_error(py, "InputError", e.0)
+}
+
+#[pymethods]
+impl ArrowSource {
+    /// Takes over the stream of an `arrow_array_stream` capsule.
+    #[new]
+    #[pyo3(signature = (capsule, null_as_absent))]
+    fn new(py: Python<'_>, capsule: &Bound<'_, PyCapsule>, null_as_absent: bool) -> PyResult<Self> {
+        let name = capsule.name()?.map(|n| n.to_string_lossy().into_owned());
+        if name.as_deref() != Some("arrow_array_stream") {
+            return Err(PyValueError::new_err(format!(
+                "`__arrow_c_stream__` must return an 'arrow_array_stream' capsule, got {name:?}"
+            )));
+        }
+        // SAFETY: a capsule named `arrow_array_stream` holds an `ArrowArrayStream*`
+        // (the Arrow PyCapsule interface); the import moves the stream out and
+        // leaves it released, so the capsule's destructor frees nothing twice.
+        let stream =
+            unsafe { ArrowStream::from_raw(capsule.pointer()) }.map_err(|e| input_error(py, e))?;
+        Ok(ArrowSource {
+            chunks: Mutex::new(Some(ArrowChunks::new(Box::new(stream), null_as_absent))),
+        })
+    }
+
+    /// The profile of the first non-empty record batch; `n` rows in all when known.
+    #[pyo3(signature = (schema, n))]
+    fn profile(
+        &self,
+        py: Python<'_>,
+        schema: &CompiledSchema,
+        n: Option<usize>,
+    ) -> PyResult<RawProfile> {
+        let mut guard = lock(&self.chunks)?;
+        let chunks = guard.as_mut().ok_or_else(consumed)?;
+        let schema = &schema.schema;
+        py.allow_threads(|| chunks.profile(schema, n))
+            .map(raw)
+            .map_err(|e| input_error(py, e))
+    }
+
+    /// Validates the whole stream; the raw result tuple of `run_all`.
+    fn validate<'py>(
+        &self,
+        py: Python<'py>,
+        schema: &CompiledSchema,
+        batch_size: usize,
+        micro_batch_size: usize,
+        threads: usize,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let knobs = knobs(batch_size, micro_batch_size, threads)?;
+        let taken = lock(&self.chunks)?.take();
+        let mut chunks = taken.ok_or_else(consumed)?;
+        let schema = Arc::clone(&schema.schema);
+        let mut gil = GilClock::new();
+        let started = gil.restart();
+        let mut signals = Signals::new();
+        let valid = PyList::empty(py);
+        let errors = PyList::empty(py);
+        let (mut n_chunks, mut tasks, mut peak) = (0usize, 0usize, 0usize);
+        loop {
+            let next = gil.release(py, || {
+                chunks.next_chunk(&schema, knobs, &mut || signals.check_released())
+            });
+            let outcome = match next {
+                Ok(Some(outcome)) => outcome,
+                Ok(None) => break,
+                Err(ArrowRunError::Input(e)) => return Err(input_error(py, e)),
+                Err(ArrowRunError::Engine(e)) => return Err(signals.error(py, e)),
+            };
+            n_chunks += 1;
+            tasks += outcome.tasks;
+            peak = peak.max(outcome.bytes);
+            let (v, e) = to_python(py, outcome)?;
+            let n = valid.len();
+            valid.set_slice(n, n, &v)?;
+            let n = errors.len();
+            errors.set_slice(n, n, &e)?;
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        PyTuple::new(
+            py,
+            [
+                valid.into_any(),
+                errors.into_any(),
+                n_chunks.into_pyobject(py)?.into_any(),
+                tasks.into_pyobject(py)?.into_any(),
+                peak.into_pyobject(py)?.into_any(),
+                seconds.into_pyobject(py)?.into_any(),
+                0usize.into_pyobject(py)?.into_any(),
+                gil.longest().into_pyobject(py)?.into_any(),
+            ],
+        )
+    }
+}
+
+/// The stream, unless another thread is reading it (waiting for it, without the GIL
+/// released, could deadlock with a stream that needs the GIL to read).
+fn lock(chunks: &Mutex<Option<ArrowChunks>>) -> PyResult<MutexGuard<'_, Option<ArrowChunks>>> {
+    match chunks.try_lock() {
+        Ok(guard) => Ok(guard),
+        Err(TryLockError::Poisoned(p)) => Ok(p.into_inner()),
+        Err(TryLockError::WouldBlock) => Err(PyValueError::new_err(
+            "this Arrow stream is being read by another thread",
+        )),
+    }
+}
+
+fn consumed() -> PyErr {
+    PyValueError::new_err("this Arrow stream was already validated")
+}

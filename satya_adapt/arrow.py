@@ -1,0 +1,105 @@
+"""Arrow input: tables, record batches and anything exporting the Arrow C stream interface.
+
+:meth:`Validator.validate_arrow` hands the data's ``ArrowArrayStream`` to Rust, which reads
+each row as a record straight from the columns (struct columns are objects, list columns
+arrays, nulls JSON ``null``, or absent properties with ``null_as_absent=True``); no Python
+object is built per row. :func:`with_validity` returns the data as a ``pyarrow.Table`` with a
+boolean column of validity (and optionally the errors of each row) for filtering.
+
+pyarrow is imported only where it is needed (``pip install 'satya-adapt[arrow]'``): a Polars
+DataFrame or any other object with ``__arrow_c_stream__`` validates without it; a pandas
+DataFrame is converted with ``pyarrow.Table.from_pandas``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Optional, Tuple
+
+if TYPE_CHECKING:
+    from .validator import Validator
+
+__all__ = ["arrow_stream", "to_table", "with_validity"]
+
+#: The type of the errors column of :func:`with_validity`: one entry per failure of the row.
+ERRORS_TYPE_FIELDS = ("path", "keyword", "message")
+
+
+def arrow_stream(data: Any) -> Tuple[Any, Optional[int]]:
+    """The ``arrow_array_stream`` capsule of ``data`` and its number of rows when known."""
+    n = _rows(data)
+    export = getattr(data, "__arrow_c_stream__", None)
+    if export is None:
+        data = to_table(data)
+        export = data.__arrow_c_stream__
+    return export(), n
+
+
+def to_table(data: Any) -> Any:
+    """``data`` as a ``pyarrow.Table``: a table, a record batch, a pandas DataFrame, or any
+    object exporting ``__arrow_c_stream__`` or ``__arrow_c_array__``."""
+    try:
+        import pyarrow as pa
+    except ImportError:
+        raise TypeError(
+            f"`data` must export `__arrow_c_stream__` (or install pyarrow: pip install"
+            f" 'satya-adapt[arrow]'), got {type(data).__name__}"
+        ) from None
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pa.RecordBatch):
+        return pa.Table.from_batches([data])
+    if type(data).__module__.split(".")[0] == "pandas":
+        return pa.Table.from_pandas(data, preserve_index=False)
+    if hasattr(data, "__arrow_c_stream__") or hasattr(data, "__arrow_c_array__"):
+        return pa.table(data)
+    raise TypeError(
+        "`data` must be a pyarrow Table or RecordBatch, a pandas or Polars DataFrame, or an"
+        f" object exporting `__arrow_c_stream__`, got {type(data).__name__}"
+    )
+
+
+def with_validity(
+    validator: Validator,
+    data: Any,
+    *,
+    column: str = "valid",
+    errors_column: Optional[str] = None,
+    null_as_absent: bool = False,
+    batch_size: Optional[int] = None,
+    micro_batch_size: Optional[int] = None,
+    threads: Optional[int] = None,
+) -> Any:
+    """``data`` as a ``pyarrow.Table`` with a boolean column ``column`` (row valid or not), and
+    with ``errors_column`` a ``list<struct<path, keyword, message>>`` column of each row's
+    errors (empty for a valid row). Filter with ``table.filter(table[column])``."""
+    import pyarrow as pa
+
+    table = to_table(data)
+    for name in (column, errors_column):
+        if name is not None and name in table.column_names:
+            raise ValueError(f"the table already has a column `{name}`")
+    result = validator.validate_arrow(
+        table,
+        null_as_absent=null_as_absent,
+        batch_size=batch_size,
+        micro_batch_size=micro_batch_size,
+        threads=threads,
+    )
+    table = table.append_column(column, pa.array(result.valid, pa.bool_()))
+    if errors_column is not None:
+        per_row: list[list[dict[str, str]]] = [[] for _ in range(len(result.valid))]
+        for e in result.errors:
+            per_row[e.index].append({"path": e.path, "keyword": e.keyword, "message": e.message})
+        kind = pa.list_(pa.struct([(name, pa.string()) for name in ERRORS_TYPE_FIELDS]))
+        table = table.append_column(errors_column, pa.array(per_row, kind))
+    return table
+
+
+def _rows(data: Any) -> Optional[int]:
+    rows = getattr(data, "num_rows", None)
+    if isinstance(rows, int):
+        return rows
+    try:
+        return len(data)
+    except TypeError:
+        return None

@@ -1,0 +1,201 @@
+"""Summaries of validation over many sources (files, partitions), reduced in any order.
+
+A :class:`Summary` holds what a report needs from many validate calls: counts of records,
+valid records and errors, and the first ``max_errors`` errors, each with its ``source`` (a
+file name, ``partition 3``) and its record index in that source. Summaries of parts merge
+with :func:`merge` into the summary of the whole, whatever the order or grouping of the
+merges (sources are ordered by their position in the input, so the first errors are the same
+as in one process reading the sources one after the other). The local process pool
+(``satya-adapt validate`` on many files), :mod:`satya_adapt.dask` and :mod:`satya_adapt.ray`
+all reduce with it.
+
+:func:`validate_path` validates one file (NDJSON or a JSON array, gzip-compressed when its
+name ends in ``.gz``) and returns its summary.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import stat
+from typing import IO, Any, Iterable, List, NamedTuple, Optional, Tuple
+
+from .errors import InputError
+from .result import ValidationResult
+from .validator import Validator
+
+__all__ = ["ErrorAt", "Summary", "merge", "summarize", "validate_path", "open_path"]
+
+_WHITESPACE = b" \t\r\n"
+_BOM = b"\xef\xbb\xbf"
+#: Bytes read from a file to tell a JSON array from NDJSON.
+_SNIFF = 64 * 1024
+
+
+class ErrorAt(NamedTuple):
+    """One failure of one record of one source."""
+
+    source: str
+    index: int  # type: ignore[assignment]  # the record's index, as in RecordError
+    path: str
+    keyword: str
+    message: str
+
+
+class Summary(NamedTuple):
+    """Counts over sources, and their first errors in input order.
+
+    ``errors`` is sorted by (position of the source in the input, record index, order found)
+    and holds at most ``max_errors`` entries. ``sources`` counts the sources merged;
+    ``chunks`` and ``peak_bytes`` are the engine's (chunks added up, the largest peak);
+    ``configs`` the distinct batch configurations used, as ``(batch_size, micro_batch_size,
+    threads, source)``."""
+
+    sources: int
+    records: int
+    valid: int
+    errors_total: int
+    errors: Tuple[Tuple[int, ErrorAt], ...]
+    max_errors: int
+    chunks: int = 0
+    peak_bytes: int = 0
+    configs: Tuple[Tuple[int, int, int, str], ...] = ()
+
+    @property
+    def invalid(self) -> int:
+        return self.records - self.valid
+
+    @property
+    def first_errors(self) -> List[ErrorAt]:
+        """The first errors without their source positions."""
+        return [e for _, e in self.errors]
+
+
+def empty(max_errors: int) -> Summary:
+    return Summary(0, 0, 0, 0, (), max_errors)
+
+
+def summarize(
+    result: ValidationResult, source: str, position: int, max_errors: int, first_index: int = 0
+) -> Summary:
+    """The summary of one validate call on source ``source``, the ``position``-th of the
+    input; record indexes are offset by ``first_index``."""
+    errors = tuple(
+        (position, ErrorAt(source, first_index + e.index, e.path, e.keyword, e.message))
+        for e in result.errors[:max_errors]
+    )
+    c = result.config
+    return Summary(
+        sources=1,
+        records=len(result.valid),
+        valid=result.n_valid,
+        errors_total=len(result.errors),
+        errors=errors,
+        max_errors=max_errors,
+        chunks=result.stats.chunks,
+        peak_bytes=result.stats.peak_bytes,
+        configs=((c.batch_size, c.micro_batch_size, c.threads, c.source),),
+    )
+
+
+def merge(parts: Iterable[Summary]) -> Summary:
+    """The summary of the union of disjoint parts (associative and commutative)."""
+    parts = list(parts)
+    if not parts:
+        raise ValueError("`parts` must hold at least one summary")
+    max_errors = min(p.max_errors for p in parts)
+    errors = sorted(
+        (e for p in parts for e in p.errors), key=lambda pe: (pe[0], pe[1].index)
+    )[:max_errors]
+    configs = tuple(sorted({c for p in parts for c in p.configs}))
+    return Summary(
+        sources=sum(p.sources for p in parts),
+        records=sum(p.records for p in parts),
+        valid=sum(p.valid for p in parts),
+        errors_total=sum(p.errors_total for p in parts),
+        errors=tuple(errors),
+        max_errors=max_errors,
+        chunks=sum(p.chunks for p in parts),
+        peak_bytes=max(p.peak_bytes for p in parts),
+        configs=configs,
+    )
+
+
+def open_path(path: str, input_kind: str = "auto") -> Tuple[str, Any, Optional[IO[bytes]]]:
+    """``(kind, source, opened)`` for validating the file at ``path``: ``kind`` ``"json"``
+    (``source`` the bytes) or ``"ndjson"`` (``source`` a path or an open binary stream, to
+    close after). Names ending in ``.gz`` are decompressed as they are read. ``input_kind``
+    ``"auto"``: a first non-whitespace byte ``[`` means a JSON array."""
+    try:
+        if stat.S_ISDIR(os.stat(path).st_mode):
+            raise InputError(f"cannot read {path}: it is a directory")
+        raw: Any = gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        head = b""
+        kind = None if input_kind == "auto" else input_kind
+        while kind is None:
+            block = raw.read(_SNIFF)
+            if not block:
+                kind = "ndjson"
+                break
+            head += block
+            stripped = head.removeprefix(_BOM).lstrip(_WHITESPACE)
+            if stripped:
+                kind = "json" if stripped[:1] == b"[" else "ndjson"
+        if kind == "json":
+            data = head + raw.read()
+            raw.close()
+            return "json", data, None
+        if not path.endswith(".gz"):
+            # Rust reads a plain file itself, with the GIL released.
+            raw.close()
+            return "ndjson", path, None
+        return "ndjson", _Prefixed(head, raw), raw
+    except OSError as exc:
+        raw.close()
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        raw.close()
+        raise
+
+
+class _Prefixed:
+    """A binary reader returning ``prefix`` first, then the rest of ``raw``."""
+
+    def __init__(self, prefix: bytes, raw: IO[bytes]) -> None:
+        self._prefix = prefix
+        self._raw = raw
+
+    def read(self, size: int = -1) -> bytes:
+        if self._prefix:
+            if size is None or size < 0:
+                out, self._prefix = self._prefix + self._raw.read(), b""
+                return out
+            out, self._prefix = self._prefix[:size], self._prefix[size:]
+            return out
+        return self._raw.read(size)
+
+
+def validate_path(
+    validator: Validator,
+    path: str,
+    position: int,
+    max_errors: int,
+    *,
+    input_kind: str = "auto",
+    name: Optional[str] = None,
+    **knobs: Any,
+) -> Summary:
+    """Validates the file at ``path`` (the ``position``-th source of the input) and returns
+    its summary; errors name it ``name`` (default: ``path``)."""
+    kind, source, opened = open_path(path, input_kind)
+    try:
+        result = validator.validate(source, input_kind=kind, **knobs)
+    except InputError as exc:
+        raise InputError(f"{name or path}: {exc}") from None
+    finally:
+        if opened is not None:
+            opened.close()
+    return summarize(result, name or path, position, max_errors)

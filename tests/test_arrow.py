@@ -1,0 +1,377 @@
+"""Arrow input: `Validator.validate_arrow` against the dict path on every record.
+
+Property tests build random Arrow schemas (nested structs, lists, large strings,
+dictionary-encoded strings), random rows with nulls, random JSON Schemas over those columns,
+and split the table into chunks; the Arrow path must give exactly what
+``validate_batch(table.to_pylist())`` gives, for every batch configuration, with nulls as
+JSON null and (``null_as_absent=True``) as absent properties.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from satya_adapt import InputError, RecordError, Validator
+from satya_adapt.arrow import with_validity
+
+pa = pytest.importorskip("pyarrow")
+
+CORES = os.cpu_count() or 1
+
+
+# -- strategies -------------------------------------------------------------------------------
+
+LEAVES = [
+    pa.int64(),
+    pa.int32(),
+    pa.int8(),
+    pa.uint64(),
+    pa.float64(),
+    pa.float32(),
+    pa.bool_(),
+    pa.string(),
+    pa.large_string(),
+    pa.dictionary(pa.int32(), pa.string()),
+]
+
+NAMES = st.sampled_from(["a", "b", "c", "name", "x y", "~/"])
+
+
+def arrow_types() -> st.SearchStrategy[Any]:
+    def extend(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+        return st.one_of(
+            inner.map(pa.list_),
+            inner.map(pa.large_list),
+            st.lists(st.tuples(NAMES, inner), min_size=1, max_size=3, unique_by=lambda f: f[0]).map(
+                lambda fields: pa.struct([pa.field(n, t) for n, t in fields])
+            ),
+        )
+
+    return st.recursive(st.sampled_from(LEAVES), extend, max_leaves=6)
+
+
+def values(t: Any) -> st.SearchStrategy[Any]:
+    """Python values of Arrow type ``t``, None among them."""
+    if pa.types.is_dictionary(t):
+        inner: st.SearchStrategy[Any] = st.sampled_from(["a", "b", "é", "abc", ""])
+    elif pa.types.is_integer(t):
+        inner = st.integers(-(2 ** (t.bit_width - 1)) if pa.types.is_signed_integer(t) else 0,
+                            2 ** (t.bit_width - (1 if pa.types.is_signed_integer(t) else 0)) - 1)
+    elif pa.types.is_float32(t):
+        inner = st.floats(width=32, allow_nan=False)
+    elif pa.types.is_floating(t):
+        inner = st.floats(allow_nan=False)
+    elif pa.types.is_boolean(t):
+        inner = st.booleans()
+    elif pa.types.is_string(t) or pa.types.is_large_string(t):
+        # Short strings, and now and then a long one.
+        inner = st.one_of(st.text(max_size=6), st.text(min_size=100, max_size=400))
+    elif pa.types.is_list(t) or pa.types.is_large_list(t):
+        inner = st.lists(values(t.value_type), max_size=4)
+    elif pa.types.is_struct(t):
+        inner = st.fixed_dictionaries({t.field(i).name: values(t.field(i).type) for i in range(t.num_fields)})
+    else:  # pragma: no cover - every generated type is handled above
+        raise AssertionError(t)
+    return st.one_of(st.none(), inner)
+
+
+def json_schema(t: Any) -> st.SearchStrategy[Any]:
+    """A JSON Schema for values of Arrow type ``t``: some pass, some fail."""
+    common = st.sampled_from([
+        {}, {"type": "null"}, {"not": {"type": "null"}}, {"type": ["string", "null"]},
+        {"type": "object"}, {"type": "array"}, {"type": "boolean"}, {"type": "number"},
+    ])
+    if pa.types.is_dictionary(t) or pa.types.is_string(t) or pa.types.is_large_string(t):
+        own = st.sampled_from([
+            {"type": "string", "minLength": 1}, {"maxLength": 3}, {"pattern": "^a"},
+            {"enum": ["a", "abc", None]}, {"const": "b"}, {"format": "email"},
+        ])
+    elif pa.types.is_integer(t) or pa.types.is_floating(t):
+        own = st.sampled_from([
+            {"type": "integer"}, {"minimum": 0}, {"maximum": 100.5}, {"exclusiveMinimum": -3},
+            {"multipleOf": 3}, {"enum": [0, 1, 1.5]}, {"type": "integer", "maximum": 2**63},
+        ])
+    elif pa.types.is_boolean(t):
+        own = st.sampled_from([{"const": True}, {"enum": [False, None]}])
+    elif pa.types.is_list(t) or pa.types.is_large_list(t):
+        own = st.one_of(
+            json_schema(t.value_type).map(lambda s: {"type": "array", "items": s}),
+            st.sampled_from([{"maxItems": 2}, {"minItems": 1}, {"uniqueItems": True},
+                             {"contains": {"type": "null"}}]),
+        )
+    elif pa.types.is_struct(t):
+        names = [t.field(i).name for i in range(t.num_fields)]
+        own = st.fixed_dictionaries(
+            {
+                "type": st.just("object"),
+                "properties": st.fixed_dictionaries(
+                    {n: json_schema(t.field(i).type) for i, n in enumerate(names)}
+                ),
+                "required": st.lists(st.sampled_from([*names, "missing"]), unique=True),
+            },
+            optional={
+                "additionalProperties": st.just(False),
+                "maxProperties": st.integers(0, 3),
+                "minProperties": st.integers(0, 3),
+            },
+        )
+    else:  # pragma: no cover
+        raise AssertionError(t)
+    return st.one_of(own, own, common)
+
+
+@st.composite
+def cases(draw: Any) -> tuple[Any, list[dict[str, Any]], Any, list[int]]:
+    fields = draw(st.lists(st.tuples(NAMES, arrow_types()), min_size=1, max_size=4,
+                           unique_by=lambda f: f[0]))
+    struct = pa.struct([pa.field(n, t) for n, t in fields])
+    rows = draw(st.lists(values(struct).filter(lambda v: v is not None), max_size=12))
+    schema = draw(json_schema(struct))
+    cuts = sorted(draw(st.lists(st.integers(0, len(rows)), max_size=3)))
+    return pa.schema(list(struct)), rows, schema, cuts
+
+
+def configurations() -> st.SearchStrategy[dict[str, int]]:
+    return st.fixed_dictionaries(
+        {
+            "batch_size": st.integers(1, 20),
+            "micro_batch_size": st.integers(1, 8),
+            "threads": st.sampled_from([1, 2, CORES + 1]),
+        }
+    )
+
+
+def chunked(table: Any, cuts: list[int]) -> Any:
+    """``table`` with its columns cut into chunks at ``cuts``."""
+    bounds = [0, *cuts, table.num_rows]
+    parts = [table.slice(a, b - a) for a, b in zip(bounds, bounds[1:])]
+    return pa.concat_tables(parts)
+
+
+def absent_nulls(value: Any) -> Any:
+    """``value`` with null properties left out, as ``null_as_absent=True`` reads it."""
+    if isinstance(value, dict):
+        return {k: absent_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [absent_nulls(v) for v in value]
+    return value
+
+
+def outcome(result: Any) -> tuple[list[bool], list[tuple[int, str, str, str]]]:
+    return list(result.valid), [(e.index, e.path, e.keyword, e.message) for e in result.errors]
+
+
+# -- the Arrow path against the dict path -----------------------------------------------------
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases(), configurations(), st.booleans())
+def test_arrow_path_matches_dict_path(case: Any, config: dict[str, int], null_as_absent: bool) -> None:
+    arrow_schema, rows, schema, cuts = case
+    table = chunked(pa.Table.from_pylist(rows, schema=arrow_schema), cuts)
+    v = Validator(schema, adapt=False)
+    records = table.to_pylist()
+    if null_as_absent:
+        records = [absent_nulls(r) for r in records]
+    expected = outcome(v.validate_batch(records, batch_size=1000, micro_batch_size=1000, threads=1))
+    got = outcome(v.validate_arrow(table, null_as_absent=null_as_absent, **config))
+    assert got == expected
+
+
+@settings(max_examples=50, deadline=None)
+@given(cases())
+def test_record_batches_and_readers_match_tables(case: Any) -> None:
+    arrow_schema, rows, schema, cuts = case
+    table = chunked(pa.Table.from_pylist(rows, schema=arrow_schema), cuts)
+    v = Validator(schema, adapt=False)
+    expected = outcome(v.validate_arrow(table))
+    reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
+    assert outcome(v.validate_arrow(reader)) == expected
+    assert outcome(v.validate_arrow(table.combine_chunks().to_batches(max_chunksize=None)[0]
+                                    if table.num_rows else table)) == expected
+
+
+# -- exact results ----------------------------------------------------------------------------
+
+PEOPLE = {
+    "type": "object",
+    "required": ["name", "age"],
+    "properties": {
+        "name": {"type": "string", "minLength": 1},
+        "age": {"type": "integer", "minimum": 0},
+        "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 2},
+        "address": {
+            "type": "object",
+            "required": ["city"],
+            "properties": {"city": {"type": "string"}, "zip": {"type": "string", "pattern": "^[0-9]+$"}},
+        },
+    },
+}
+
+PEOPLE_ROWS = [
+    {"name": "ann", "age": 3, "tags": ["a"], "address": {"city": "Oslo", "zip": "0150"}},
+    {"name": "", "age": -1, "tags": ["a", "b", "c"], "address": {"city": None, "zip": "x1"}},
+    {"name": None, "age": None, "tags": None, "address": None},
+]
+
+
+def people() -> Any:
+    return pa.Table.from_pylist(PEOPLE_ROWS)
+
+
+def test_nested_errors_are_exact() -> None:
+    r = Validator(PEOPLE, adapt=False).validate_arrow(people())
+    assert r.valid == [True, False, False]
+    assert r.errors == [
+        RecordError(1, "/name", "minLength", "String shorter than 1 character"),
+        RecordError(1, "/age", "minimum", "Must be >= 0, got -1"),
+        RecordError(1, "/tags", "maxItems", "Array has more than 2 items"),
+        RecordError(1, "/address/city", "type", "Expected `string`, got `null`"),
+        RecordError(1, "/address/zip", "pattern", "String does not match `^[0-9]+$`"),
+        RecordError(2, "/name", "type", "Expected `string`, got `null`"),
+        RecordError(2, "/age", "type", "Expected `integer`, got `null`"),
+        RecordError(2, "/tags", "type", "Expected `array`, got `null`"),
+        RecordError(2, "/address", "type", "Expected `object`, got `null`"),
+    ]
+
+
+def test_null_as_absent_reads_a_null_as_a_missing_property() -> None:
+    r = Validator(PEOPLE, adapt=False).validate_arrow(people(), null_as_absent=True)
+    assert r.valid == [True, False, False]
+    assert r.errors == [
+        RecordError(1, "/name", "minLength", "String shorter than 1 character"),
+        RecordError(1, "/age", "minimum", "Must be >= 0, got -1"),
+        RecordError(1, "/tags", "maxItems", "Array has more than 2 items"),
+        RecordError(1, "/address", "required", "Missing required property `city`"),
+        RecordError(1, "/address/zip", "pattern", "String does not match `^[0-9]+$`"),
+        RecordError(2, "", "required", "Missing required property `name`"),
+        RecordError(2, "", "required", "Missing required property `age`"),
+    ]
+
+
+def test_dictionary_encoded_and_chunked_columns() -> None:
+    colour = pa.chunked_array(
+        [pa.array(["red", "blue"]).dictionary_encode(), pa.array(["green", None, "red"]).dictionary_encode()]
+    )
+    table = pa.table({"colour": colour})
+    assert table.column("colour").num_chunks == 2
+    r = Validator({"properties": {"colour": {"enum": ["red", "blue"]}}}, adapt=False).validate_arrow(
+        table, batch_size=2, micro_batch_size=1, threads=2
+    )
+    assert r.valid == [True, True, False, False, True]
+    assert r.errors == [
+        RecordError(2, "/colour", "enum", 'Expected one of "red", "blue"'),
+        RecordError(3, "/colour", "enum", 'Expected one of "red", "blue"'),
+    ]
+    assert r.stats.chunks == 3
+
+
+def test_types_json_has_no_value_for_are_named_as_python_names_them() -> None:
+    import datetime
+
+    table = pa.table({"when": pa.array([datetime.date(2020, 1, 2)]), "blob": pa.array([b"x"])})
+    v = Validator({"properties": {"when": {"type": "string"}, "blob": {"type": "string"}}}, adapt=False)
+    r = v.validate_arrow(table)
+    assert r.valid == [False]
+    assert r.errors == [
+        RecordError(0, "/when", "json", "Expected a JSON value, got `date`"),
+        RecordError(0, "/blob", "json", "Expected a JSON value, got `bytes`"),
+    ]
+    assert r.errors == v.validate_batch(table.to_pylist()).errors
+
+
+def test_unsigned_64_bit_beyond_int64_and_float32() -> None:
+    table = pa.table({"u": pa.array([2**64 - 1, 5], pa.uint64()), "f": pa.array([0.1, 2.0], pa.float32())})
+    schema = {"properties": {"u": {"maximum": 2**63}, "f": {"type": "integer"}}}
+    r = Validator(schema, adapt=False).validate_arrow(table)
+    assert r.errors == [
+        RecordError(0, "/u", "maximum", "Must be <= 9223372036854775808, got 18446744073709551615"),
+        RecordError(0, "/f", "type", "Expected `integer`, got `number`"),
+    ]
+    assert r.errors == Validator(schema, adapt=False).validate_batch(table.to_pylist()).errors
+
+
+def test_empty_table_and_empty_batches() -> None:
+    v = Validator({"required": ["a"]}, adapt=False)
+    empty = pa.table({"a": pa.array([], pa.int64())})
+    assert v.validate_arrow(empty).valid == []
+    reader = pa.RecordBatchReader.from_batches(
+        empty.schema, [pa.record_batch([pa.array([], pa.int64())], names=["a"]), pa.record_batch([pa.array([1])], names=["a"])]
+    )
+    r = v.validate_arrow(reader)
+    assert (r.valid, r.errors) == ([True], [])
+
+
+def test_profile_input_kind_is_arrow_and_selection_falls_back_to_the_heuristic() -> None:
+    r = Validator(PEOPLE).validate_arrow(people())
+    assert r.config.source == "heuristic"
+    from satya_adapt._validator import ArrowSource
+
+    v = Validator(PEOPLE, adapt=False)
+    kind, n = ArrowSource(people().__arrow_c_stream__(), False).profile(v._core, 3)[4:]
+    assert (kind, n) == ("arrow", 3)
+
+
+def test_polars_and_pandas_frames() -> None:
+    pl = pytest.importorskip("polars")
+    pd = pytest.importorskip("pandas")
+    v = Validator(PEOPLE, adapt=False)
+    expected = v.validate_arrow(people())
+    frame = pl.DataFrame(PEOPLE_ROWS)
+    got = v.validate_arrow(frame)
+    assert (got.valid, got.errors) == (expected.valid, expected.errors)
+    flat = [{"name": r["name"], "age": r["age"]} for r in PEOPLE_ROWS]
+    got = v.validate_arrow(pd.DataFrame(flat).astype({"age": "Int64"}))
+    assert got.valid == [True, False, False]
+    assert [e.message for e in got.errors][:2] == ["String shorter than 1 character", "Must be >= 0, got -1"]
+
+
+def test_with_validity_appends_the_columns() -> None:
+    v = Validator(PEOPLE, adapt=False)
+    out = with_validity(v, people(), errors_column="errors")
+    assert out.column_names == ["name", "age", "tags", "address", "valid", "errors"]
+    assert out.column("valid").to_pylist() == [True, False, False]
+    errors = out.column("errors").to_pylist()
+    assert errors[0] == []
+    assert errors[2][0] == {"path": "/name", "keyword": "type", "message": "Expected `string`, got `null`"}
+    assert out.filter(out["valid"]).column("name").to_pylist() == ["ann"]
+    with pytest.raises(ValueError, match="^the table already has a column `name`$"):
+        with_validity(v, people(), column="name")
+
+
+def test_what_is_not_arrow_is_refused() -> None:
+    v = Validator({}, adapt=False)
+    with pytest.raises(TypeError, match="^`data` must be a pyarrow Table or RecordBatch, a pandas or Polars"):
+        v.validate_arrow([{"a": 1}])
+
+    class Wrong:
+        def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+            return pa.schema([("a", pa.int64())]).__arrow_c_schema__()  # not a stream
+
+    with pytest.raises(ValueError, match="^`__arrow_c_stream__` must return an 'arrow_array_stream' capsule"):
+        v.validate_arrow(Wrong())
+
+
+def test_a_failing_stream_raises_input_error() -> None:
+    schema = pa.schema([("a", pa.int64())])
+
+    def batches() -> Any:
+        yield pa.record_batch([pa.array([1, 2])], schema=schema)
+        raise RuntimeError("disk gone")
+
+    reader = pa.RecordBatchReader.from_batches(schema, batches())
+    with pytest.raises(InputError, match="^invalid Arrow stream: .*disk gone"):
+        Validator({}, adapt=False).validate_arrow(reader)
+
+
+def test_nan_and_infinity_read_as_the_dict_path_reads_them() -> None:
+    table = pa.table({"x": [math.nan, math.inf, 1.0]})
+    v = Validator({"properties": {"x": {"maximum": 10}}}, adapt=False)
+    a, d = v.validate_arrow(table), v.validate_batch(table.to_pylist())
+    assert (a.valid, a.errors) == (d.valid, d.errors)
