@@ -26,12 +26,9 @@ and 2: it forces a reading, not a decompression of garbage.
 
 from __future__ import annotations
 
-import gzip
 import io
-import json
 import os
 import stat
-import zlib
 from typing import IO, Any, Callable, List, Optional, Tuple
 
 from .config import READ_AHEAD_BYTES
@@ -162,6 +159,8 @@ class _Decompressed:
         self._name = name
 
     def read(self, size: int = -1) -> bytes:
+        import zlib
+
         try:
             return bytes(self._raw.read(size))
         except InputError:
@@ -200,6 +199,8 @@ def _as_bytes(data: Any) -> bytes:
 
 def _decompressor(magic: str, raw: Any) -> Any:
     if magic == "gzip":
+        import gzip  # only for compressed input: `import satya_adapt` stays light
+
         return _Decompressed(gzip.GzipFile(fileobj=raw, mode="rb"), "gzip")
     try:
         import zstandard
@@ -254,6 +255,8 @@ def _first_line(text: bytes) -> bytes:
 
 
 def _is_json(line: bytes) -> bool:
+    import json  # only when a kind is guessed: `import satya_adapt` stays light
+
     try:
         json.loads(line)
     except (ValueError, RecursionError):
