@@ -289,3 +289,18 @@ def test_bench_inputs_quick() -> None:
     assert (doc["records"], doc["rounds"]) == (2000, 3)
     assert set(doc["forms"]) >= {"plain", "gzip"}
     assert doc["forms"]["plain"]["ratio_to_plain"] == 1.0
+
+
+def test_a_path_or_stream_starting_with_a_one_line_array_is_ndjson(
+    v: Validator, tmp_path: Path
+) -> None:
+    """NDJSON whose records are arrays starts with `[` too: for a path or a stream, a first line
+    that is a whole JSON value means NDJSON (as before); only an array spread over lines
+    (pretty-printed) is read as one JSON array. Bytes and str keep `[` as a JSON array."""
+    (tmp_path / "rows.ndjson").write_bytes(b'[]\n{"name": "Ada"}\n')
+    r = v.validate(tmp_path / "rows.ndjson")
+    assert (r.valid, [e[:3] for e in errors_of(r)]) == ([False, True], [(0, "", "type")])
+    assert v.validate(io.BytesIO(b"[]\n")).valid == [False]
+    assert v.validate(b"[]\n").valid == []
+    (tmp_path / "pretty.json").write_bytes(b'[\n  {"name": "Ada"}\n]\n')
+    assert v.validate(tmp_path / "pretty.json").valid == [True]
