@@ -26,12 +26,9 @@ and 2: it forces a reading, not a decompression of garbage.
 
 from __future__ import annotations
 
-import gzip
 import io
-import json
 import os
 import stat
-import zlib
 from typing import IO, Any, Callable, List, Optional, Tuple
 
 from .config import READ_AHEAD_BYTES
@@ -162,6 +159,8 @@ class _Decompressed:
         self._name = name
 
     def read(self, size: int = -1) -> bytes:
+        import zlib
+
         try:
             return bytes(self._raw.read(size))
         except InputError:
@@ -200,6 +199,8 @@ def _as_bytes(data: Any) -> bytes:
 
 def _decompressor(magic: str, raw: Any) -> Any:
     if magic == "gzip":
+        import gzip  # only for compressed input: `import satya_adapt` stays light
+
         return _Decompressed(gzip.GzipFile(fileobj=raw, mode="rb"), "gzip")
     try:
         import zstandard
@@ -254,6 +255,8 @@ def _first_line(text: bytes) -> bytes:
 
 
 def _is_json(line: bytes) -> bool:
+    import json  # only when a kind is guessed: `import satya_adapt` stays light
+
     try:
         json.loads(line)
     except (ValueError, RecursionError):
@@ -261,23 +264,32 @@ def _is_json(line: bytes) -> bool:
     return True
 
 
+#: ``default`` -> (the kind of a guessed input whose text does not decide, the kind of one
+#: starting with a JSON value on its own first line and ``[``): ``"json"`` for bytes and str,
+#: ``"ndjson"`` for paths and streams (NDJSON whose records are arrays starts with ``[``
+#: too), ``"cli"`` for ``satya-adapt validate`` (text NDJSON, ``[`` a JSON array).
+_DEFAULTS = {"json": ("json", "json"), "ndjson": ("ndjson", "ndjson"), "cli": ("ndjson", "json")}
+
+
 def _guess(head: bytes, complete: bool, default: str) -> Tuple[str, bool]:
-    """The kind a guessed input is read as, and whether it is one JSON document spread over
-    lines. ``complete``: ``head`` is the whole input."""
+    """The kind a guessed input is read as, and whether it is one JSON object spread over
+    lines. ``complete``: ``head`` is the whole input. A JSON array spread over lines
+    (pretty-printed) is a JSON array whatever ``default`` says."""
+    text_default, array_default = _DEFAULTS[default]
     text = head.removeprefix(BOM).lstrip(_WHITESPACE)
     if not text:
-        return default, False
+        return text_default, False
     if text[:1] == b"[":
-        return "json", False
+        return ("json" if _spread_over_lines(text, complete) else array_default), False
     if text[:1] == b"{":
         return "ndjson", _spread_over_lines(text, complete)
     if text[0] in _JSON_STARTS:
         return "ndjson", False
-    return default, False
+    return text_default, False
 
 
 def _spread_over_lines(text: bytes, complete: bool) -> bool:
-    """Whether the object that ``text`` starts with goes on past its first line: that line
+    """Whether the value that ``text`` starts with goes on past its first line: that line
     is not JSON and ends where a value cannot (``{``, ``[``, ``,`` or ``:``)."""
     cut = text.find(b"\n")
     if cut < 0:
@@ -321,8 +333,8 @@ def open_input(
 
     ``kind`` is ``"json"`` or ``"ndjson"`` to force a reading, ``None`` to guess it.
     ``str_is_text``: a str is the text itself (else it is a path unless
-    :func:`looks_like_text`). ``default``: the kind of a guessed input whose text does not
-    decide. ``max_bytes`` limits a decompressed JSON array held in memory.
+    :func:`looks_like_text`). ``default`` (``"json"``, ``"ndjson"`` or ``"cli"``): what a
+    guessed input whose text does not decide is read as (see ``_DEFAULTS``). ``max_bytes`` limits a decompressed JSON array held in memory.
     """
     if kind is not None and type(source) is bytes and (not source or source[0] not in _SPECIAL):
         # The hot path (validate_json/validate_ndjson on bytes): no magic bytes can match.
@@ -385,7 +397,7 @@ def _open_path(source: Any, kind: Optional[str], max_bytes: int, default: str) -
     try:
         if not stat.S_ISREG(mode):
             # A FIFO or a character device: read once, as a stream.
-            return _open_stream(f, kind, max_bytes, "ndjson", [f], compression=None, layers=0)
+            return _open_stream(f, kind, max_bytes, default, [f], compression=None, layers=0)
         size = os.fstat(f.fileno()).st_size
         head = f.read(READ_AHEAD_BYTES)
         compression = _compression(head)

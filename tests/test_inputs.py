@@ -107,6 +107,14 @@ def test_a_decompression_bomb_stops_at_max_record_bytes() -> None:
     limit, decompressing as a stream (the process never holds the 256 MiB)."""
     code = r"""
 import resource, zlib
+def peak_mib():
+    # This process's own peak RSS: /proc's VmHWM. ru_maxrss also counts the parent's peak
+    # (Linux keeps it across fork and exec), so it grows with the pytest process.
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(l.split()[1]) for l in f if l.startswith("VmHWM:")) // 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 from satya_adapt import InputError, Validator
 c = zlib.compressobj(1, zlib.DEFLATED, 31)
 block = b"x" * (1 << 20)
@@ -119,7 +127,7 @@ for call in (lambda: v.validate_ndjson(bomb, max_record_bytes=1 << 20),
         call()
     except InputError as e:
         print(e)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+print(peak_mib())
 """
     out = subprocess.run(
         [sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=300
@@ -281,3 +289,18 @@ def test_bench_inputs_quick() -> None:
     assert (doc["records"], doc["rounds"]) == (2000, 3)
     assert set(doc["forms"]) >= {"plain", "gzip"}
     assert doc["forms"]["plain"]["ratio_to_plain"] == 1.0
+
+
+def test_a_path_or_stream_starting_with_a_one_line_array_is_ndjson(
+    v: Validator, tmp_path: Path
+) -> None:
+    """NDJSON whose records are arrays starts with `[` too: for a path or a stream, a first line
+    that is a whole JSON value means NDJSON (as before); only an array spread over lines
+    (pretty-printed) is read as one JSON array. Bytes and str keep `[` as a JSON array."""
+    (tmp_path / "rows.ndjson").write_bytes(b'[]\n{"name": "Ada"}\n')
+    r = v.validate(tmp_path / "rows.ndjson")
+    assert (r.valid, [e[:3] for e in errors_of(r)]) == ([False, True], [(0, "", "type")])
+    assert v.validate(io.BytesIO(b"[]\n")).valid == [False]
+    assert v.validate(b"[]\n").valid == []
+    (tmp_path / "pretty.json").write_bytes(b'[\n  {"name": "Ada"}\n]\n')
+    assert v.validate(tmp_path / "pretty.json").valid == [True]

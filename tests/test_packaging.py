@@ -64,6 +64,7 @@ def test_only_the_binding_crate_depends_on_pyo3() -> None:
 
 _RUNTIME_MODULES = [
     "satya_adapt",
+    "satya_adapt._inputs",
     "satya_adapt._validator",
     "satya_adapt.config",
     "satya_adapt.errors",

@@ -55,7 +55,7 @@ def open_data(path: str, input_kind: str) -> Data:
             raise CliError(f"cannot read {_os_error_text(exc, path)}") from None
         source = Path(path)
     try:
-        opened = open_input(source, kind, max_bytes=_MAX_DOCUMENT_BYTES, default="ndjson")
+        opened = open_input(source, kind, max_bytes=_MAX_DOCUMENT_BYTES, default="cli")
     except InputError as exc:
         raise CliError(f"{name}: {_one_line(exc)}") from None
     except OSError as exc:
