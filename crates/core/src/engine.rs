@@ -659,7 +659,12 @@ mod tests {
             got,
             vec![
                 (10, "/a", "minimum", "Must be >= 0, got -1"),
-                (10, "/b", "pattern", "String does not match `^x+$`")
+                (
+                    10,
+                    "/b",
+                    "pattern",
+                    "String does not match `^x+$`, got \"y\""
+                )
             ]
         );
     }

@@ -16,7 +16,7 @@ use std::ops::ControlFlow;
 
 use crate::error::{Path, RecordError};
 use crate::schema::{types, Node, Schema};
-use crate::value::{Defect, Kind, Record, MAX_DEPTH};
+use crate::value::{Defect, EntryKey, Kind, Record, MAX_DEPTH};
 
 /// Where failures go.
 pub trait Sink {
@@ -187,6 +187,94 @@ pub fn shorten(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// The longest received value a message shows, in characters, before it is cut.
+const SHOWN_CHARS: usize = 40;
+
+/// A received value for a message: compact JSON, cut after [`SHOWN_CHARS`]
+/// characters (a long string also says its length). Linear in what it shows:
+/// the walk stops once the text is long enough.
+pub(crate) fn received<R: Record>(value: &R) -> String {
+    if value.kind() == Kind::String {
+        if let Some(s) = value.as_str() {
+            return quoted(s);
+        }
+    }
+    let mut out = String::new();
+    let _ = write_record(value, &mut out);
+    if out.chars().count() > SHOWN_CHARS {
+        let cut: String = out.chars().take(SHOWN_CHARS - 3).collect();
+        return format!("{cut}...");
+    }
+    out
+}
+
+/// A string for a message: JSON-quoted, cut after [`SHOWN_CHARS`] characters
+/// with its length stated.
+pub(crate) fn quoted(s: &str) -> String {
+    let escape = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    match s.char_indices().nth(SHOWN_CHARS) {
+        None => escape(s),
+        Some((cut, _)) => format!(
+            "{}... ({} characters)",
+            escape(&s[..cut]),
+            string::char_count(s)
+        ),
+    }
+}
+
+/// Writes `value` as compact JSON until `out` is longer than [`SHOWN_CHARS`]
+/// (`Break` then).
+fn write_record<R: Record>(value: &R, out: &mut String) -> ControlFlow<()> {
+    if out.len() > SHOWN_CHARS * 4 {
+        return ControlFlow::Break(());
+    }
+    match value.kind() {
+        Kind::Null => out.push_str("null"),
+        Kind::Bool => out.push_str(if value.as_bool() { "true" } else { "false" }),
+        Kind::Number => out.push_str(&value.as_number().to_string()),
+        Kind::String => match value.as_str() {
+            Some(s) => {
+                let shown: String = s.chars().take(SHOWN_CHARS + 1).collect();
+                out.push_str(&serde_json::to_string(&shown).unwrap_or_default());
+            }
+            None => out.push('?'),
+        },
+        Kind::Array => {
+            out.push('[');
+            value.for_each_item(|i, item| {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_record(item, out)
+            })?;
+            out.push(']');
+        }
+        Kind::Object => {
+            out.push('{');
+            let mut first = true;
+            value.for_each_entry(|key, item| {
+                if !first {
+                    out.push_str(", ");
+                }
+                first = false;
+                match key {
+                    EntryKey::Str(k) => {
+                        let shown: String = k.chars().take(SHOWN_CHARS + 1).collect();
+                        out.push_str(&serde_json::to_string(&shown).unwrap_or_default());
+                    }
+                    EntryKey::NotString(repr) => out.push_str(&shorten(&repr)),
+                    EntryKey::InvalidString => out.push('?'),
+                }
+                out.push_str(": ");
+                write_record(item, out)
+            })?;
+            out.push('}');
+        }
+        Kind::Unsupported => out.push_str(&value.type_name()),
+    }
+    ControlFlow::Continue(())
+}
+
 /// Whether a string passes the string keywords of a node.
 #[inline]
 pub fn string_is_valid(checks: &crate::schema::StringChecks, s: &str) -> bool {
@@ -351,12 +439,18 @@ fn check_here<R: Record, S: Sink>(
             Kind::Unsupported => false,
         };
         if !matches {
-            sink.fail(path, "type", || {
-                format!(
+            sink.fail(path, "type", || match kind {
+                Kind::Bool | Kind::Number | Kind::String => format!(
+                    "Expected {}, got `{}` {}",
+                    type_names(node.types),
+                    value.type_name(),
+                    received(value)
+                ),
+                _ => format!(
                     "Expected {}, got `{}`",
                     type_names(node.types),
                     value.type_name()
-                )
+                ),
             })?;
         }
     }
@@ -364,7 +458,11 @@ fn check_here<R: Record, S: Sink>(
         match equal::equal(value, &expected, depth) {
             Ok(true) => {}
             Ok(false) => sink.fail(path, "const", || {
-                format!("Expected {}", equal::short_repr(expected))
+                format!(
+                    "Expected {}, got {}",
+                    equal::short_repr(expected),
+                    received(value)
+                )
             })?,
             Err(equal::TooDeep) => sink.fail(path, "depth", || {
                 format!("Nesting deeper than {MAX_DEPTH} levels")
@@ -394,7 +492,11 @@ fn check_here<R: Record, S: Sink>(
                 }
                 let shown: Vec<String> = options.iter().take(8).map(equal::short_repr).collect();
                 let more = if options.len() > 8 { ", ..." } else { "" };
-                format!("Expected one of {}{more}", shown.join(", "))
+                format!(
+                    "Expected one of {}{more}, got {}",
+                    shown.join(", "),
+                    received(value)
+                )
             })?;
         }
     }
@@ -450,19 +552,22 @@ mod tests {
             messages(r#"{"minItems": 18446744073709551616}"#, "[1, 2]"),
             [(
                 "minItems",
-                "Array has fewer than 18446744073709551616 items".to_string()
+                "Array has fewer than 18446744073709551616 items, got 2".to_string()
             )]
         );
         assert_eq!(
             messages(r#"{"minProperties": 1e30}"#, "{}"),
             [(
                 "minProperties",
-                "Object has fewer than 1e+30 properties".to_string()
+                "Object has fewer than 1e+30 properties, got 0".to_string()
             )]
         );
         assert_eq!(
             messages(r#"{"minItems": 3}"#, "[1]"),
-            [("minItems", "Array has fewer than 3 items".to_string())]
+            [(
+                "minItems",
+                "Array has fewer than 3 items, got 1".to_string()
+            )]
         );
     }
 
@@ -474,7 +579,131 @@ mod tests {
         );
         assert_eq!(
             messages(r#"{"enum": [1, "a"]}"#, "2"),
-            [("enum", r#"Expected one of 1, "a""#.to_string())]
+            [("enum", r#"Expected one of 1, "a", got 2"#.to_string())]
+        );
+    }
+
+    #[test]
+    fn messages_name_the_received_value() {
+        let cases: &[(&str, &str, &str, &str)] = &[
+            (
+                r#"{"type": "integer"}"#,
+                r#""abc""#,
+                "type",
+                r#"Expected `integer`, got `string` "abc""#,
+            ),
+            (
+                r#"{"type": "string"}"#,
+                "1.5",
+                "type",
+                "Expected `string`, got `number` 1.5",
+            ),
+            (
+                r#"{"type": "string"}"#,
+                "[1]",
+                "type",
+                "Expected `string`, got `array`",
+            ),
+            (r#"{"const": 5}"#, "6", "const", "Expected 5, got 6"),
+            (
+                r#"{"const": [1]}"#,
+                r#"{"a": [true, null]}"#,
+                "const",
+                r#"Expected [1], got {"a": [true, null]}"#,
+            ),
+            (
+                r#"{"enum": ["a", "b"]}"#,
+                r#""c""#,
+                "enum",
+                r#"Expected one of "a", "b", got "c""#,
+            ),
+            (
+                r#"{"minLength": 3}"#,
+                r#""ab""#,
+                "minLength",
+                r#"String shorter than 3 characters, got "ab""#,
+            ),
+            (
+                r#"{"maxLength": 1}"#,
+                r#""ab""#,
+                "maxLength",
+                r#"String longer than 1 character, got "ab""#,
+            ),
+            (
+                r#"{"pattern": "^x"}"#,
+                r#""y\n""#,
+                "pattern",
+                r#"String does not match `^x`, got "y\n""#,
+            ),
+            (
+                r#"{"format": "email"}"#,
+                r#""nope""#,
+                "format",
+                r#"String is not a valid `email`, got "nope""#,
+            ),
+            (
+                r#"{"maxItems": 1}"#,
+                "[1, 2]",
+                "maxItems",
+                "Array has more than 1 item, got 2",
+            ),
+            (
+                r#"{"maxProperties": 0}"#,
+                r#"{"a": 1}"#,
+                "maxProperties",
+                "Object has more than 0 properties, got 1",
+            ),
+            (
+                r#"{"minProperties": 2}"#,
+                r#"{"a": 1}"#,
+                "minProperties",
+                "Object has fewer than 2 properties, got 1",
+            ),
+        ];
+        for (schema, record, keyword, message) in cases {
+            assert_eq!(
+                messages(schema, record),
+                [(*keyword, (*message).to_string())],
+                "{schema} {record}"
+            );
+        }
+    }
+
+    #[test]
+    fn long_received_values_are_shortened() {
+        let long = "x".repeat(1000);
+        assert_eq!(
+            messages(r#"{"maxLength": 2}"#, &format!("\"{long}\"")),
+            [(
+                "maxLength",
+                format!(
+                    "String longer than 2 characters, got \"{}\"... (1000 characters)",
+                    "x".repeat(40)
+                )
+            )]
+        );
+        let array = format!("[{}]", vec!["123456789"; 1000].join(","));
+        let got = messages(r#"{"enum": [1]}"#, &array);
+        assert_eq!(
+            got,
+            [(
+                "enum",
+                "Expected one of 1, got [123456789, 123456789, 123456789, 123...".to_string()
+            )]
+        );
+        let key = "k".repeat(100);
+        assert_eq!(
+            messages(
+                r#"{"additionalProperties": false}"#,
+                &format!("{{\"{key}\": 1}}")
+            ),
+            [(
+                "additionalProperties",
+                format!(
+                    "Unexpected property `{}... (100 characters)`",
+                    "k".repeat(40)
+                )
+            )]
         );
     }
 }

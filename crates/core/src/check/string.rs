@@ -2,8 +2,8 @@
 
 use std::ops::ControlFlow;
 
-use super::plural;
 use super::Sink;
+use super::{plural, quoted, shorten};
 use crate::error::Path;
 use crate::schema::StringChecks;
 use crate::value::Record;
@@ -32,14 +32,22 @@ pub(super) fn check_str<S: Sink>(
         if let Some(min) = checks.min_length {
             if length < min {
                 sink.fail(path, "minLength", || {
-                    format!("String shorter than {}", plural(min, "character"))
+                    format!(
+                        "String shorter than {}, got {}",
+                        plural(min, "character"),
+                        quoted(s)
+                    )
                 })?;
             }
         }
         if let Some(max) = checks.max_length {
             if length > max {
                 sink.fail(path, "maxLength", || {
-                    format!("String longer than {}", plural(max, "character"))
+                    format!(
+                        "String longer than {}, got {}",
+                        plural(max, "character"),
+                        quoted(s)
+                    )
                 })?;
             }
         }
@@ -47,14 +55,22 @@ pub(super) fn check_str<S: Sink>(
     if let Some(re) = &checks.pattern {
         if !re.is_match(s) {
             sink.fail(path, "pattern", || {
-                format!("String does not match `{}`", re.as_str())
+                format!(
+                    "String does not match `{}`, got {}",
+                    shorten(re.as_str()),
+                    quoted(s)
+                )
             })?;
         }
     }
     if let Some(format) = checks.format {
         if !format.is_valid(s) {
             sink.fail(path, "format", || {
-                format!("String is not a valid `{}`", format.name())
+                format!(
+                    "String is not a valid `{}`, got {}",
+                    format.name(),
+                    quoted(s)
+                )
             })?;
         }
     }
