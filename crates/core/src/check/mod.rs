@@ -261,12 +261,20 @@ fn write_record<R: Record>(value: &R, out: &mut String) -> ControlFlow<()> {
                     EntryKey::Str(k) => {
                         let shown: String = k.chars().take(SHOWN_CHARS + 1).collect();
                         out.push_str(&serde_json::to_string(&shown).unwrap_or_default());
+                        out.push_str(": ");
+                        write_record(item, out)
                     }
-                    EntryKey::NotString(repr) => out.push_str(&shorten(&repr)),
-                    EntryKey::InvalidString => out.push('?'),
+                    // The compact form of a Python dict keeps no value under such a key.
+                    EntryKey::NotString(repr) => {
+                        out.push_str(&shorten(&repr));
+                        out.push_str(": ...");
+                        ControlFlow::Continue(())
+                    }
+                    EntryKey::InvalidString => {
+                        out.push_str("?: ...");
+                        ControlFlow::Continue(())
+                    }
                 }
-                out.push_str(": ");
-                write_record(item, out)
             })?;
             out.push('}');
         }
