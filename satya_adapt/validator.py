@@ -11,7 +11,7 @@ from .config import DEFAULT_CONFIGURATION, READ_AHEAD_BYTES, BatchConfig, check_
 from .errors import InputError
 from .profile import INPUT_KINDS, Profile
 from .result import EngineStats, ValidationResult
-from .schema import Schema
+from .schema import Schema, model_json_schema
 
 __all__ = ["Validator"]
 
@@ -38,7 +38,7 @@ class Validator:
 
     def __init__(
         self,
-        schema: Union[Schema, Mapping[str, Any], bool],
+        schema: Union[Schema, Mapping[str, Any], bool, Any],
         *,
         archive: Optional[PathLike] = None,
         adapt: bool = True,
@@ -51,8 +51,17 @@ class Validator:
             if draft is not None or strict or resources is not None:
                 raise ValueError("`draft`, `strict` and `resources` apply to a JSON Schema document, not a `Schema`")
             self.schema = schema
-        else:
+        elif isinstance(schema, (Mapping, bool)):
             self.schema = Schema.from_json_schema(schema, draft=draft, strict=strict, resources=resources)
+        else:
+            document = model_json_schema(schema)
+            if document is None:
+                raise TypeError(
+                    "`schema` must be a JSON Schema (a dict or a bool), a `Schema`, a pydantic model or"
+                    " TypeAdapter, a msgspec Struct type, a dataclass or a TypedDict, got"
+                    f" {type(schema).__name__}"
+                )
+            self.schema = Schema.from_json_schema(document, draft=draft, strict=strict, resources=resources)
         self._core = self.schema._compiled
         self.adapt = bool(adapt)
         if archive is not None and not isinstance(archive, (str, os.PathLike)):

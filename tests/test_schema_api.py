@@ -405,7 +405,7 @@ def test_bad_regex_raises_schema_error() -> None:
         (Field(str, max_length="x"), '`maxLength` must be a non-negative integer, got "x" (at /properties/f)'),  # type: ignore[arg-type]
         (Field(int, ge="1"), "`minimum` must be a number, got a string (at /properties/f)"),  # type: ignore[arg-type]
         (Field(float, multiple_of=0), "`multipleOf` must be greater than 0, got 0 (at /properties/f)"),
-        (Field(list, items=Field(int, min_items=-3)), "`minItems` must be a non-negative integer, got -3 (at /properties/f/items)"),
+        (Field(list, items=Field(list, min_items=-3)), "`minItems` must be a non-negative integer, got -3 (at /properties/f/items)"),
     ],
 )  # fmt: skip
 def test_bad_field_constraints_raise_schema_error(field: Field, message: str) -> None:
