@@ -10,7 +10,7 @@ from typing import IO, Any, Iterable, Iterator, List, Mapping, Optional, Tuple, 
 from .config import DEFAULT_CONFIGURATION, READ_AHEAD_BYTES, BatchConfig, check_knob
 from .errors import InputError
 from .profile import INPUT_KINDS, Profile
-from .result import EngineStats, ValidationResult
+from .result import EngineStats, RecordError, ValidationResult
 from .schema import Schema, model_json_schema
 
 __all__ = ["Validator"]
@@ -46,6 +46,7 @@ class Validator:
         draft: Optional[str] = None,
         strict: bool = False,
         resources: Optional[Mapping[str, Any]] = None,
+        max_errors: Optional[int] = None,
     ) -> None:
         if isinstance(schema, Schema):
             if draft is not None or strict or resources is not None:
@@ -68,6 +69,7 @@ class Validator:
             raise TypeError(f"`archive` must be a path, got {type(archive).__name__}")
         self._archive = archive
         self.max_record_bytes = _check_max_record_bytes(max_record_bytes)
+        self.max_errors = _check_max_errors(max_errors)
         self._selector: Any = None
         self._select: Any = None
 
@@ -80,13 +82,14 @@ class Validator:
         batch_size: Optional[int] = None,
         micro_batch_size: Optional[int] = None,
         threads: Optional[int] = None,
+        max_errors: Optional[int] = ...,  # type: ignore[assignment]
     ) -> ValidationResult:
         """Validates records given as Python objects: a list, a tuple or any iterable.
 
         A generator is consumed chunk by chunk (``batch_size`` records at a time), never whole.
         """
         items, config = self._prepare_objects(items, batch_size, micro_batch_size, threads)
-        raw = self._core.validate_objects(items, *config[:3])
+        raw = self._core.validate_objects(items, *config[:3], self._max_errors(max_errors))
         return _result(raw, config)
 
     def validate_json(
@@ -96,6 +99,7 @@ class Validator:
         batch_size: Optional[int] = None,
         micro_batch_size: Optional[int] = None,
         threads: Optional[int] = None,
+        max_errors: Optional[int] = ...,  # type: ignore[assignment]
     ) -> ValidationResult:
         """Validates the elements of a JSON array given as bytes or str, parsed in Rust.
 
@@ -103,7 +107,7 @@ class Validator:
         """
         data = _json_bytes(data)
         config = self._config(lambda: self._core.profile_json(data), batch_size, micro_batch_size, threads)
-        return _result(self._core.validate_json(data, *config[:3]), config)
+        return _result(self._core.validate_json(data, *config[:3], self._max_errors(max_errors)), config)
 
     def validate_ndjson(
         self,
@@ -113,6 +117,7 @@ class Validator:
         micro_batch_size: Optional[int] = None,
         threads: Optional[int] = None,
         max_record_bytes: Optional[int] = None,
+        max_errors: Optional[int] = ...,  # type: ignore[assignment]
     ) -> ValidationResult:
         """Validates NDJSON: bytes, a path, or a binary file object, streamed in chunks.
 
@@ -122,12 +127,13 @@ class Validator:
         once that many bytes of it are read, so a stream without newlines ends too.
         """
         limit = self._max_record_bytes(max_record_bytes)
+        cap = self._max_errors(max_errors)
         src, prefix, opened = _ndjson_source(source)
         try:
             config = self._config(
                 lambda: self._core.profile_ndjson(src, prefix), batch_size, micro_batch_size, threads
             )
-            return _result(self._core.validate_ndjson(src, prefix, *config[:3], limit), config)
+            return _result(self._core.validate_ndjson(src, prefix, *config[:3], limit, cap), config)
         finally:
             if opened is not None:
                 opened.close()
@@ -140,6 +146,7 @@ class Validator:
         batch_size: Optional[int] = None,
         micro_batch_size: Optional[int] = None,
         threads: Optional[int] = None,
+        max_errors: Optional[int] = ...,  # type: ignore[assignment]
     ) -> ValidationResult:
         """Validates ``data`` of any input kind: :meth:`validate_batch` for ``"dicts"``,
         :meth:`validate_json` for ``"json"``, :meth:`validate_ndjson` for ``"ndjson"``.
@@ -154,7 +161,11 @@ class Validator:
         else:
             run = self.validate_ndjson
         result: ValidationResult = run(
-            data, batch_size=batch_size, micro_batch_size=micro_batch_size, threads=threads
+            data,
+            batch_size=batch_size,
+            micro_batch_size=micro_batch_size,
+            threads=threads,
+            max_errors=max_errors,
         )
         return result
 
@@ -167,6 +178,7 @@ class Validator:
         micro_batch_size: Optional[int] = None,
         threads: Optional[int] = None,
         max_record_bytes: Optional[int] = None,
+        max_errors: Optional[int] = ...,  # type: ignore[assignment]
     ) -> Iterator[ValidationResult]:
         """Yields one result per chunk of ``batch_size`` records, for streams.
 
@@ -176,23 +188,24 @@ class Validator:
         ``max_record_bytes`` limits NDJSON lines as in :meth:`validate_ndjson`.
         """
         limit = self._max_record_bytes(max_record_bytes)
+        cap = self._max_errors(max_errors)
         kind = _input_kind(source, input_kind)
         if kind == "dicts":
             items, config = self._prepare_objects(source, batch_size, micro_batch_size, threads)
-            chunks = self._core.iter_objects(items, *config[:3])
+            chunks = self._core.iter_objects(items, *config[:3], cap)
         elif kind == "json":
             data = _json_bytes(source)
             config = self._config(
                 lambda: self._core.profile_json(data), batch_size, micro_batch_size, threads
             )
-            chunks = self._core.iter_json(data, *config[:3])
+            chunks = self._core.iter_json(data, *config[:3], cap)
         else:
             src, prefix, opened = _ndjson_source(source)
             try:
                 config = self._config(
                     lambda: self._core.profile_ndjson(src, prefix), batch_size, micro_batch_size, threads
                 )
-                chunks = self._core.iter_ndjson(src, prefix, *config[:3], limit)
+                chunks = self._core.iter_ndjson(src, prefix, *config[:3], limit, cap)
                 for raw in chunks:
                     yield _result(raw, config)
             finally:
@@ -201,6 +214,17 @@ class Validator:
             return
         for raw in chunks:
             yield _result(raw, config)
+
+    def is_valid(self, record: Any) -> bool:
+        """Whether one record is valid: checked in place on this thread, with no batch
+        configuration, profile or selection, and no error built."""
+        return bool(self._core.is_valid(record))
+
+    def validate_one(self, record: Any, *, max_errors: Optional[int] = ...) -> List[RecordError]:  # type: ignore[assignment]
+        """The errors of one record (``index`` 0), ``[]`` when it is valid; at most
+        ``max_errors`` of them (default: the validator's). Checked as :meth:`is_valid` is."""
+        errors, _omitted = self._core.errors_of(record, self._max_errors(max_errors))
+        return list(errors)
 
     def profile(self, source: Any, *, input_kind: Optional[str] = None) -> Profile:
         """Detects the profile of ``source`` from a small sample, as a validate call would."""
@@ -232,6 +256,9 @@ class Validator:
 
             self._selector = Selector.shared(self._archive)
         return self._selector
+
+    def _max_errors(self, value: Any) -> Optional[int]:
+        return self.max_errors if value is ... else _check_max_errors(value)
 
     def _max_record_bytes(self, value: Optional[int]) -> int:
         return self.max_record_bytes if value is None else _check_max_record_bytes(value)
@@ -298,8 +325,18 @@ class Validator:
 
 
 def _result(raw: Any, config: BatchConfig) -> ValidationResult:
-    valid, errors, chunks, tasks, peak_bytes, seconds, start = raw
-    return ValidationResult(valid, errors, config, EngineStats(chunks, tasks, peak_bytes, seconds), start)
+    valid, errors, chunks, tasks, peak_bytes, seconds, start, omitted = raw
+    return ValidationResult(
+        valid, errors, config, EngineStats(chunks, tasks, peak_bytes, seconds), start, omitted
+    )
+
+
+def _check_max_errors(value: Any) -> Optional[int]:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"`max_errors` must be None or an int >= 0, got {value!r}")
+    return value
 
 
 def _json_bytes(data: Any) -> bytes:

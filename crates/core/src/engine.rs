@@ -36,6 +36,9 @@ pub struct Knobs {
     pub batch_size: usize,
     pub micro_batch_size: usize,
     pub threads: usize,
+    /// The most errors a chunk collects (`usize::MAX`: all); the rest are
+    /// counted in [`ChunkOutcome::omitted`], their messages never built.
+    pub max_errors: usize,
 }
 
 /// What stops a chunk: the input as a whole is unusable, or the engine failed.
@@ -68,7 +71,10 @@ impl std::fmt::Display for EngineError {
 #[derive(Debug, Default)]
 pub struct ChunkOutcome {
     pub valid: Vec<bool>,
+    /// The first errors in record order, at most [`Knobs::max_errors`].
     pub errors: Vec<RecordError>,
+    /// Errors found past [`Knobs::max_errors`], counted, not built.
+    pub omitted: usize,
     /// Tasks run: `ceil(len / micro_batch_size)` on the pool, 1 on the direct path.
     pub tasks: usize,
     /// Bytes the engine held for this chunk (see [`ChunkOutcome::result_bytes`]).
@@ -88,9 +94,17 @@ impl ChunkOutcome {
                 .sum::<usize>()
     }
 
-    pub fn append(&mut self, mut other: ChunkOutcome) {
+    /// Appends the outcome of the records that follow, keeping at most `cap`
+    /// errors in all (the first ones) and counting the rest.
+    pub fn append(&mut self, mut other: ChunkOutcome, cap: usize) {
         self.valid.append(&mut other.valid);
+        let room = cap.saturating_sub(self.errors.len());
+        if other.errors.len() > room {
+            self.omitted += other.errors.len() - room;
+            other.errors.truncate(room);
+        }
         self.errors.append(&mut other.errors);
+        self.omitted += other.omitted;
     }
 }
 
@@ -167,7 +181,7 @@ fn run_tasks<F>(
     task: F,
 ) -> Result<ChunkOutcome, EngineError>
 where
-    F: Fn(Range<usize>, &AtomicBool) -> Result<ChunkOutcome, EngineError> + Sync,
+    F: Fn(Range<usize>, &AtomicBool, usize) -> Result<ChunkOutcome, EngineError> + Sync,
 {
     if len == 0 {
         return Ok(ChunkOutcome::default());
@@ -183,9 +197,10 @@ where
                 return Err(EngineError::Interrupted);
             }
             let range = start..(start + POLL_RECORDS).min(len);
-            let part = catch_unwind(AssertUnwindSafe(|| task(range, &stop)))
+            let room = knobs.max_errors.saturating_sub(out.errors.len());
+            let part = catch_unwind(AssertUnwindSafe(|| task(range, &stop, room)))
                 .map_err(|p| EngineError::Panic(panic_message(&*p)))??;
-            out.append(part);
+            out.append(part, knobs.max_errors);
         }
         out.tasks = 1;
         return Ok(out);
@@ -212,9 +227,10 @@ where
                             break;
                         }
                         let range = t * m..((t + 1) * m).min(len);
-                        let outcome = catch_unwind(AssertUnwindSafe(|| task(range, stop)))
-                            .map_err(|p| EngineError::Panic(panic_message(&*p)))
-                            .and_then(|r| r);
+                        let outcome =
+                            catch_unwind(AssertUnwindSafe(|| task(range, stop, knobs.max_errors)))
+                                .map_err(|p| EngineError::Panic(panic_message(&*p)))
+                                .and_then(|r| r);
                         *slots[t].lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
                     }
                 });
@@ -239,7 +255,7 @@ where
     };
     for slot in slots {
         match slot.into_inner().unwrap_or_else(|p| p.into_inner()) {
-            Some(r) => out.append(r?),
+            Some(r) => out.append(r?, knobs.max_errors),
             None => return Err(EngineError::Panic("a task did not report".to_string())),
         }
     }
@@ -253,6 +269,7 @@ pub fn validate_in_place<R: Record>(
     schema: &Schema,
     records: &[R],
     first_index: usize,
+    max_errors: usize,
     interrupt: Interrupt<'_>,
 ) -> Result<ChunkOutcome, EngineError> {
     let mut out = ChunkOutcome {
@@ -267,7 +284,14 @@ pub fn validate_in_place<R: Record>(
         let first = first_index + step * POLL_RECORDS;
         catch_unwind(AssertUnwindSafe(|| {
             for (i, record) in part.iter().enumerate() {
-                let ok = check::validate(schema, record, first + i, &mut out.errors);
+                let ok = check::validate_capped(
+                    schema,
+                    record,
+                    first + i,
+                    &mut out.errors,
+                    max_errors,
+                    &mut out.omitted,
+                );
                 out.valid.push(ok);
             }
         }))
@@ -286,13 +310,15 @@ pub fn validate_records<R: Record + Sync>(
     knobs: Knobs,
     interrupt: Interrupt<'_>,
 ) -> Result<ChunkOutcome, EngineError> {
-    let mut out = run_tasks(records.len(), knobs, interrupt, |range, stop| {
-        check_range(range, stop, |i, errors| {
-            Ok(check::validate(
+    let mut out = run_tasks(records.len(), knobs, interrupt, |range, stop, cap| {
+        check_range(range, stop, |i, out| {
+            Ok(check::validate_capped(
                 schema,
                 &records[i],
                 first_index + i,
-                errors,
+                &mut out.errors,
+                cap,
+                &mut out.omitted,
             ))
         })
     })?;
@@ -301,12 +327,13 @@ pub fn validate_records<R: Record + Sync>(
 }
 
 /// Checks one task's records in order with `check_one` (its verdict, errors
-/// appended), stopping early when the call is interrupted.
+/// appended to the outcome up to `cap`, counted past it), stopping early when
+/// the call is interrupted.
 #[inline]
 fn check_range(
     range: Range<usize>,
     stop: &AtomicBool,
-    mut check_one: impl FnMut(usize, &mut Vec<RecordError>) -> Result<bool, EngineError>,
+    mut check_one: impl FnMut(usize, &mut ChunkOutcome) -> Result<bool, EngineError>,
 ) -> Result<ChunkOutcome, EngineError> {
     let mut out = ChunkOutcome {
         valid: Vec::with_capacity(range.len()),
@@ -316,7 +343,7 @@ fn check_range(
         if i % STOP_RECORDS == 0 && stop.load(Ordering::Relaxed) {
             return Err(EngineError::Interrupted);
         }
-        let ok = check_one(i, &mut out.errors)?;
+        let ok = check_one(i, &mut out)?;
         out.valid.push(ok);
     }
     Ok(out)
@@ -342,6 +369,8 @@ pub struct Pipeline {
     pool: Arc<ThreadPool>,
     /// At most this many pool threads work on this pipeline's tasks.
     max_workers: usize,
+    /// The most errors the pipeline's outcome keeps (each task keeps as many).
+    max_errors: usize,
     queue: Arc<Mutex<Queue>>,
     stop: Arc<AtomicBool>,
     sender: mpsc::Sender<TaskReport>,
@@ -356,12 +385,17 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    pub fn new(schema: Arc<Schema>, threads: usize) -> Result<Pipeline, EngineError> {
+    pub fn new(
+        schema: Arc<Schema>,
+        threads: usize,
+        max_errors: usize,
+    ) -> Result<Pipeline, EngineError> {
         let (sender, receiver) = mpsc::channel();
         Ok(Pipeline {
             schema,
             pool: pool()?,
             max_workers: workers(threads),
+            max_errors,
             queue: Arc::default(),
             stop: Arc::default(),
             sender,
@@ -390,6 +424,7 @@ impl Pipeline {
         }
         queue.workers += 1;
         drop(queue);
+        let cap = self.max_errors;
         let (schema, queue, stop, sender) = (
             Arc::clone(&self.schema),
             Arc::clone(&self.queue),
@@ -418,7 +453,14 @@ impl Pipeline {
                     if i % STOP_RECORDS == 0 && stop.load(Ordering::Relaxed) {
                         return Err(EngineError::Interrupted);
                     }
-                    let ok = check::validate(&schema, &record, first_index + i, &mut out.errors);
+                    let ok = check::validate_capped(
+                        &schema,
+                        &record,
+                        first_index + i,
+                        &mut out.errors,
+                        cap,
+                        &mut out.omitted,
+                    );
                     out.valid.push(ok);
                 }
                 Ok(out)
@@ -454,7 +496,7 @@ impl Pipeline {
         };
         for r in std::mem::take(&mut self.received) {
             match r {
-                Some(outcome) => out.append(outcome?),
+                Some(outcome) => out.append(outcome?, self.max_errors),
                 None => return Err(EngineError::Panic("a task did not report".to_string())),
             }
         }
@@ -497,18 +539,30 @@ pub fn validate_spans(
     on_parse_error: OnParseError,
     interrupt: Interrupt<'_>,
 ) -> Result<ChunkOutcome, EngineError> {
-    let mut out = run_tasks(spans.len(), knobs, interrupt, |range, stop| {
-        check_range(range, stop, |i, errors| {
+    let mut out = run_tasks(spans.len(), knobs, interrupt, |range, stop, cap| {
+        check_range(range, stop, |i, out| {
             let span = &spans[i];
             let index = first_index + i;
             let bytes = &input[span.range.clone()];
             if fused::is_valid(schema, bytes) {
                 return Ok(true);
             }
+            let full = out.errors.len() >= cap;
             let ok = match parse_value(bytes, MAX_DEPTH) {
-                Ok(doc) => check::validate(schema, &&doc, index, errors),
+                Ok(doc) => check::validate_capped(
+                    schema,
+                    &&doc,
+                    index,
+                    &mut out.errors,
+                    cap,
+                    &mut out.omitted,
+                ),
+                Err(e) if e.kind == JsonErrorKind::TooDeep && full => {
+                    out.omitted += 1;
+                    false
+                }
                 Err(e) if e.kind == JsonErrorKind::TooDeep => {
-                    errors.push(RecordError {
+                    out.errors.push(RecordError {
                         index,
                         path: String::new(),
                         keyword: "depth",
@@ -518,8 +572,12 @@ pub fn validate_spans(
                     false
                 }
                 Err(e) => match on_parse_error {
+                    OnParseError::RecordError if full => {
+                        out.omitted += 1;
+                        false
+                    }
                     OnParseError::RecordError => {
-                        errors.push(RecordError {
+                        out.errors.push(RecordError {
                             index,
                             path: String::new(),
                             keyword: "json",
@@ -594,6 +652,7 @@ mod tests {
                 batch_size: 1000,
                 micro_batch_size: 1000,
                 threads: 1,
+                max_errors: usize::MAX,
             },
             OnParseError::Fail,
             &mut || false,
@@ -606,6 +665,7 @@ mod tests {
                     batch_size: 1000,
                     micro_batch_size: m,
                     threads,
+                    max_errors: usize::MAX,
                 };
                 let out = validate_spans(
                     &schema,
@@ -644,6 +704,7 @@ mod tests {
                 batch_size: 1,
                 micro_batch_size: 1,
                 threads: 1,
+                max_errors: usize::MAX,
             },
             OnParseError::Fail,
             &mut || false,
@@ -685,6 +746,7 @@ mod tests {
                 batch_size: 10,
                 micro_batch_size: 1,
                 threads: 2,
+                max_errors: usize::MAX,
             },
             OnParseError::RecordError,
             &mut || false,
@@ -715,6 +777,7 @@ mod tests {
                 batch_size: 10,
                 micro_batch_size: 10,
                 threads: 1,
+                max_errors: usize::MAX,
             },
             OnParseError::Fail,
             &mut || false,
@@ -742,12 +805,13 @@ mod tests {
                 batch_size: 57,
                 micro_batch_size: 57,
                 threads: 1,
+                max_errors: usize::MAX,
             },
             &mut || false,
         )
         .unwrap();
         for m in [1, 4, 57, 100] {
-            let mut pipeline = Pipeline::new(Arc::clone(&schema), 2).unwrap();
+            let mut pipeline = Pipeline::new(Arc::clone(&schema), 2, usize::MAX).unwrap();
             for (t, task) in docs.chunks(m).enumerate() {
                 // SAFETY: the documents own their data.
                 unsafe { pipeline.submit(task.to_vec(), 5 + t * m) };
@@ -758,7 +822,7 @@ mod tests {
             assert_eq!(out.tasks, 57usize.div_ceil(m));
         }
         // Dropped without `finish`: waits for its tasks, never hangs.
-        let mut pipeline = Pipeline::new(Arc::clone(&schema), 2).unwrap();
+        let mut pipeline = Pipeline::new(Arc::clone(&schema), 2, usize::MAX).unwrap();
         unsafe { pipeline.submit(docs.clone(), 0) };
         drop(pipeline);
     }
@@ -782,6 +846,7 @@ mod tests {
             batch_size: spans.len(),
             micro_batch_size: 1,
             threads: 1,
+            max_errors: usize::MAX,
         };
         let mut calls = 0;
         let out = validate_spans(
@@ -819,7 +884,7 @@ mod tests {
             .collect();
         let refs: Vec<&Json> = docs.iter().collect();
         let mut calls = 0;
-        let err = validate_in_place(&schema, &refs, 0, &mut || {
+        let err = validate_in_place(&schema, &refs, 0, usize::MAX, &mut || {
             calls += 1;
             calls == 2
         })
@@ -834,6 +899,7 @@ mod tests {
             batch_size: 8,
             micro_batch_size: 1,
             threads: 2,
+            max_errors: usize::MAX,
         };
         let mut calls = 0;
         let err = run_tasks(
@@ -843,7 +909,7 @@ mod tests {
                 calls += 1;
                 calls == 3
             },
-            |_, stop| {
+            |_, stop, _| {
                 while !stop.load(Ordering::Relaxed) {
                     std::thread::sleep(Duration::from_millis(1));
                 }
@@ -862,7 +928,7 @@ mod tests {
             .iter()
             .map(|s| to_owned_json(&parse_value(&input[s.range.clone()], MAX_DEPTH).unwrap()))
             .collect();
-        let mut pipeline = Pipeline::new(Arc::clone(&schema), 2).unwrap();
+        let mut pipeline = Pipeline::new(Arc::clone(&schema), 2, usize::MAX).unwrap();
         // Far more work than the first poll leaves time for.
         for t in 0..200 {
             // SAFETY: the documents own their data.
@@ -913,6 +979,7 @@ mod tests {
                 batch_size: 50,
                 micro_batch_size: 3,
                 threads: 2,
+                max_errors: usize::MAX,
             },
             &mut || false,
         )
@@ -926,6 +993,7 @@ mod tests {
                 batch_size: 50,
                 micro_batch_size: 50,
                 threads: 1,
+                max_errors: usize::MAX,
             },
             OnParseError::Fail,
             &mut || false,
@@ -933,5 +1001,40 @@ mod tests {
         .unwrap();
         assert_eq!(a.valid, b.valid);
         assert_eq!(a.errors, b.errors);
+    }
+
+    #[test]
+    fn max_errors_keeps_the_first_errors_and_counts_the_rest_in_every_configuration() {
+        let schema = Schema::from_json_text(r#"{"items": {"type": "integer"}}"#).unwrap();
+        // Record i has i failing items: 0 + 1 + ... + 19 = 190 errors.
+        let texts: Vec<String> = (0..20)
+            .map(|i| format!("[{}]", vec!["\"x\""; i].join(",")))
+            .collect();
+        let records: Vec<Json<'_>> = texts
+            .iter()
+            .map(|t| parse_value(t.as_bytes(), MAX_DEPTH).unwrap())
+            .collect();
+        let refs: Vec<&Json<'_>> = records.iter().collect();
+        let all = validate_in_place(&schema, &refs, 0, usize::MAX, &mut || false).unwrap();
+        assert_eq!((all.errors.len(), all.omitted), (190, 0));
+        for cap in [0, 1, 7, 100, 189, 190, 1000] {
+            let kept = cap.min(190);
+            let in_place = validate_in_place(&schema, &refs, 0, cap, &mut || false).unwrap();
+            assert_eq!(in_place.errors, all.errors[..kept]);
+            assert_eq!(in_place.omitted, 190 - kept);
+            assert_eq!(in_place.valid, all.valid);
+            for (micro_batch_size, threads) in [(20, 1), (1, 2), (3, 4), (7, 2)] {
+                let knobs = Knobs {
+                    batch_size: 20,
+                    micro_batch_size,
+                    threads,
+                    max_errors: cap,
+                };
+                let out = validate_records(&schema, &refs, 0, knobs, &mut || false).unwrap();
+                assert_eq!(out.errors, all.errors[..kept], "{cap} {knobs:?}");
+                assert_eq!(out.omitted, 190 - kept);
+                assert_eq!(out.valid, all.valid);
+            }
+        }
     }
 }

@@ -57,20 +57,30 @@ impl Sink for FirstFailure {
     }
 }
 
-/// Records every failure of record `index`.
+/// Records every failure of record `index`, while `errors` is shorter than
+/// `cap`; past it, only counts them in `omitted` (no message, no path built).
 pub struct Collect<'e> {
     pub index: usize,
     pub errors: &'e mut Vec<RecordError>,
     /// The location of the node being checked.
     pub at: String,
+    cap: usize,
+    omitted: usize,
 }
 
 impl<'e> Collect<'e> {
     pub fn new(index: usize, errors: &'e mut Vec<RecordError>) -> Collect<'e> {
+        Collect::capped(index, errors, usize::MAX)
+    }
+
+    /// Collects until `errors` holds `cap` errors, then counts.
+    pub fn capped(index: usize, errors: &'e mut Vec<RecordError>, cap: usize) -> Collect<'e> {
         Collect {
             index,
             errors,
             at: String::new(),
+            cap,
+            omitted: 0,
         }
     }
 }
@@ -82,6 +92,10 @@ impl Sink for Collect<'_> {
         keyword: &'static str,
         message: impl FnOnce() -> String,
     ) -> ControlFlow<()> {
+        if self.errors.len() >= self.cap {
+            self.omitted += 1;
+            return ControlFlow::Continue(());
+        }
         let schema_path = match keyword {
             "false" | "json" | "depth" => self.at.clone(),
             _ => format!("{}/{keyword}", self.at),
@@ -97,6 +111,10 @@ impl Sink for Collect<'_> {
     }
 
     fn enter(&mut self, location: &str) -> Option<String> {
+        if self.errors.len() >= self.cap {
+            // Counting only: no schema location is needed.
+            return None;
+        }
         Some(std::mem::replace(&mut self.at, location.to_string()))
     }
 
@@ -319,19 +337,47 @@ pub fn collect<R: Record>(
 
 /// Validates one record: the cheap path first, errors only for a failing record.
 /// Returns whether it is valid.
-#[inline]
+#[cfg(test)]
 pub fn validate<R: Record>(
     schema: &Schema,
     record: &R,
     index: usize,
     errors: &mut Vec<RecordError>,
 ) -> bool {
+    let mut omitted = 0;
+    validate_capped(schema, record, index, errors, usize::MAX, &mut omitted)
+}
+
+/// [`validate`], collecting errors only while `errors` is shorter than `cap`;
+/// the errors past it are counted in `omitted`, their messages never built.
+#[inline]
+pub fn validate_capped<R: Record>(
+    schema: &Schema,
+    record: &R,
+    index: usize,
+    errors: &mut Vec<RecordError>,
+    cap: usize,
+    omitted: &mut usize,
+) -> bool {
     if is_valid(schema, record) {
         return true;
     }
     let before = errors.len();
-    collect(schema, record, index, errors);
-    debug_assert!(errors.len() > before, "is_valid and collect disagree");
+    let mut sink = Collect::capped(index, errors, cap);
+    let _ = check(
+        &schema.root,
+        record,
+        &Path::Root,
+        0,
+        Cx::new(schema),
+        &mut sink,
+    );
+    let counted = sink.omitted;
+    debug_assert!(
+        errors.len() > before || counted > 0,
+        "is_valid and collect disagree"
+    );
+    *omitted += counted;
     false
 }
 
