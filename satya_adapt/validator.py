@@ -305,7 +305,12 @@ class Validator:
                 lambda: self._core.profile_objects(seq, len(seq)), batch_size, micro_batch_size, threads
             )
             return items, config
-        if isinstance(items, (str, bytes, bytearray, Mapping)):
+        if isinstance(items, Mapping):
+            raise TypeError(
+                f"`items` must be an iterable of records, got one {type(items).__name__}; wrap it in a"
+                " list (`validate_batch([record])`) or use `validate_one(record)`"
+            )
+        if isinstance(items, (str, bytes, bytearray)):
             raise TypeError(
                 f"`items` must be an iterable of records, got {type(items).__name__}; "
                 "use validate_json for JSON text"

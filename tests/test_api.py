@@ -150,3 +150,116 @@ def test_field_keeps_constraints_that_apply() -> None:
     assert Field(int, multiple_of=2).to_json_schema() == {"type": "integer", "multipleOf": 2}
     assert Field(Optional[str], min_length=1).to_json_schema() == {"type": ["string", "null"], "minLength": 1}
     assert Field(Any, min_length=1).to_json_schema() == {"minLength": 1}
+
+
+# -- 3. one record -------------------------------------------------------------------------
+
+USER_DOC = {
+    "type": "object",
+    "properties": {"name": {"type": "string", "minLength": 1}, "age": {"type": "integer", "maximum": 150}},
+    "required": ["name"],
+}
+
+
+def test_is_valid_and_validate_one_check_one_record() -> None:
+    v = Validator(USER_DOC)
+    assert v.is_valid({"name": "Ada", "age": 36}) is True
+    assert v.is_valid({"name": "", "age": 200}) is False
+    assert v.is_valid([1]) is False
+    assert v.validate_one({"name": "Ada"}) == []
+    assert errs_of(v.validate_one({"name": "", "age": 200})) == [
+        (0, "/name", "minLength", 'String shorter than 1 character, got ""'),
+        (0, "/age", "maximum", "Must be <= 150, got 200"),
+    ]
+    assert errs_of(v.validate_one({"name": "", "age": 200}, max_errors=1)) == [
+        (0, "/name", "minLength", 'String shorter than 1 character, got ""'),
+    ]
+    assert v.validate_one({"age": 1.5}, max_errors=0) == []
+    # The same verdicts and errors as the batch path.
+    records = [{"name": "Ada"}, {"name": 3}, {}, "x", {"name": "b", "age": "1"}]
+    batch = v.validate_batch(records)
+    assert [v.is_valid(r) for r in records] == batch.valid
+    assert [e for r in records for e in v.validate_one(r)] == [
+        type(e)(0, e.path, e.keyword, e.message) for e in batch.errors
+    ]
+
+
+def errs_of(errors: Any) -> list[tuple[int, str, str, str]]:
+    return [(e.index, e.path, e.keyword, e.message) for e in errors]
+
+
+# -- 5. max_errors -------------------------------------------------------------------------
+
+ITEMS_DOC = {"items": {"type": "integer"}}
+#: Record i has i failing items: 0 + 1 + ... + 19 = 190 errors.
+MANY = [["x"] * i for i in range(20)]
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"batch_size": 1000, "micro_batch_size": 1000, "threads": 1},
+        {"batch_size": 7, "micro_batch_size": 2, "threads": 3},
+        {"batch_size": 3, "micro_batch_size": 1, "threads": 2},
+    ],
+)
+def test_max_errors_keeps_the_first_errors_and_counts_the_rest(config: dict[str, int]) -> None:
+    v = Validator(ITEMS_DOC, adapt=False)
+    everything = v.validate_batch(MANY, **config)
+    assert (len(everything.errors), everything.errors_omitted) == (190, 0)
+    text = json_text(MANY)
+    ndjson = "\n".join(json_text(r) for r in MANY).encode()
+    for cap in (0, 1, 5, 189, 190, 500):
+        kept = min(cap, 190)
+        for result in (
+            v.validate_batch(MANY, max_errors=cap, **config),
+            v.validate_json(text, max_errors=cap, **config),
+            v.validate_ndjson(ndjson, max_errors=cap, **config),
+            v.validate(MANY, max_errors=cap, **config),
+            Validator(ITEMS_DOC, adapt=False, max_errors=cap).validate_batch(MANY, **config),
+        ):
+            assert result.valid == everything.valid
+            assert result.errors == everything.errors[:kept]
+            assert result.errors_omitted == 190 - kept
+            assert result.all_valid is False
+    chunks = list(v.iter_validate(MANY, max_errors=25, **config))
+    assert [e for c in chunks for e in c.errors] == everything.errors[:25]
+    assert sum(c.errors_omitted for c in chunks) == 165
+    assert "errors=5, errors_omitted=185," in repr(v.validate_batch(MANY, max_errors=5, **config))
+    # A call's own None lifts the validator's cap.
+    assert len(Validator(ITEMS_DOC, adapt=False, max_errors=1).validate_batch(MANY, max_errors=None).errors) == 190
+
+
+def json_text(value: Any) -> str:
+    import json
+
+    return json.dumps(value)
+
+
+def test_max_errors_counts_json_errors_of_ndjson_lines() -> None:
+    v = Validator(ITEMS_DOC, adapt=False)
+    result = v.validate_ndjson(b'["x"]\n{bad\n[1]\n{worse\n', max_errors=1)
+    assert result.valid == [False, False, True, False]
+    assert errs(result) == [(0, "/0", "type", 'Expected `integer`, got `string` "x"')]
+    assert result.errors_omitted == 2
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, True, "3"])
+def test_max_errors_must_be_none_or_a_non_negative_int(bad: Any) -> None:
+    with pytest.raises(ValueError) as info:
+        Validator(ITEMS_DOC, max_errors=bad)
+    assert str(info.value) == f"`max_errors` must be None or an int >= 0, got {bad!r}"
+    with pytest.raises(ValueError):
+        Validator(ITEMS_DOC).validate_batch([], max_errors=bad)
+
+
+# -- 6. one dict is not a batch -------------------------------------------------------------
+
+
+def test_one_dict_passed_as_a_batch_suggests_a_list() -> None:
+    with pytest.raises(TypeError) as info:
+        Validator(USER_DOC).validate_batch({"name": "Ada"})  # type: ignore[arg-type]
+    assert str(info.value) == (
+        "`items` must be an iterable of records, got one dict; wrap it in a list"
+        " (`validate_batch([record])`) or use `validate_one(record)`"
+    )
