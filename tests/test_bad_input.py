@@ -764,7 +764,7 @@ def test_misuse_raises_clear_exceptions(tmp_path: Path) -> None:
         TypeError, match="^`items` must be an iterable of records, got str; use validate_json"
     ):
         v.validate_batch("[{}]")  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="^`items` must be an iterable of records, got dict"):
+    with pytest.raises(TypeError, match=r"^`items` must be an iterable of records, got one dict; wrap it in a list"):
         v.validate_batch({"a": 1})
     with pytest.raises(TypeError, match="^`items` must be an iterable of records, got int$"):
         v.validate_batch(5)  # type: ignore[arg-type]
