@@ -69,7 +69,7 @@ def main(argv: List[str] | None = None) -> int:
         samples: Dict[str, List[float]] = {name: [] for name in contenders}
         for _ in range(rounds):
             for name, fn in contenders.items():
-                samples[name].append(_time(lambda fn=fn: fn(record), calls))
+                samples[name].append(_time(lambda fn=fn, record=record: fn(record), calls))
         out[label] = {name: statistics.median(s) for name, s in samples.items()}
     if args.json:
         print(json.dumps(out, indent=2))

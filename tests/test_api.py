@@ -263,3 +263,23 @@ def test_one_dict_passed_as_a_batch_suggests_a_list() -> None:
         "`items` must be an iterable of records, got one dict; wrap it in a list"
         " (`validate_batch([record])`) or use `validate_one(record)`"
     )
+
+
+def test_bench_one_record_quick() -> None:
+    """The one-record benchmark runs (no timing asserted: only its agreement checks and keys)."""
+    import json
+    import os
+    import subprocess
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_one_record.py"
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", str(script), "--quick", "--json"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        check=True,
+    )
+    medians = json.loads(done.stdout)
+    assert sorted(medians) == ["invalid", "valid"]
+    assert {"is_valid", "validate_one", "validate_batch([record])"} <= set(medians["valid"])
