@@ -2,8 +2,8 @@
 
 from typing import Any, Iterable, Iterator, List, Optional, Tuple, Union
 
-# (valid, errors, chunks, tasks, peak_bytes, seconds, start, max_gil_hold)
-RawResult = Tuple[List[bool], List["RecordError"], int, int, int, float, int, float]
+# (valid, errors, chunks, tasks, peak_bytes, seconds, start, max_gil_hold, errors_omitted)
+RawResult = Tuple[List[bool], List["RecordError"], int, int, int, float, int, float, int]
 # (field_count, avg_string_length, constraint_complexity, object_size, input_kind, n)
 RawProfile = Tuple[int, float, float, float, str, Optional[int]]
 NdjsonSource = Union[bytes, str, Any]
@@ -42,16 +42,16 @@ class CompiledSchema:
     @property
     def constraint_complexity(self) -> float: ...
     def validate_objects(
-        self, items: Iterable[Any], batch_size: int, micro_batch_size: int, threads: int
+        self, items: Iterable[Any], batch_size: int, micro_batch_size: int, threads: int, max_errors: Optional[int]
     ) -> RawResult: ...
     def iter_objects(
-        self, items: Iterable[Any], batch_size: int, micro_batch_size: int, threads: int
+        self, items: Iterable[Any], batch_size: int, micro_batch_size: int, threads: int, max_errors: Optional[int]
     ) -> Iterator[RawResult]: ...
     def validate_json(
-        self, data: bytes, batch_size: int, micro_batch_size: int, threads: int
+        self, data: bytes, batch_size: int, micro_batch_size: int, threads: int, max_errors: Optional[int]
     ) -> RawResult: ...
     def iter_json(
-        self, data: bytes, batch_size: int, micro_batch_size: int, threads: int
+        self, data: bytes, batch_size: int, micro_batch_size: int, threads: int, max_errors: Optional[int]
     ) -> Iterator[RawResult]: ...
     def validate_ndjson(
         self,
@@ -61,6 +61,7 @@ class CompiledSchema:
         micro_batch_size: int,
         threads: int,
         max_record_bytes: int,
+        max_errors: Optional[int],
     ) -> RawResult: ...
     def iter_ndjson(
         self,
@@ -70,7 +71,10 @@ class CompiledSchema:
         micro_batch_size: int,
         threads: int,
         max_record_bytes: int,
+        max_errors: Optional[int],
     ) -> Iterator[RawResult]: ...
+    def is_valid(self, record: Any) -> bool: ...
+    def errors_of(self, record: Any, max_errors: Optional[int]) -> Tuple[List[RecordError], int]: ...
     def profile_objects(self, items: Any, n: Optional[int]) -> RawProfile: ...
     def profile_json(self, data: bytes) -> RawProfile: ...
     def profile_ndjson(self, source: NdjsonSource, prefix: bytes) -> RawProfile: ...

@@ -33,11 +33,12 @@ class ValidationResult:
     """The outcome of one call (or of one chunk, for :meth:`Validator.iter_validate`).
 
     ``valid[i]`` tells whether record ``i`` passed; ``errors`` lists every failure, ordered by
-    record index and then by where it was found; ``config`` is the batch configuration used
-    and ``config.source`` the step that chose it.
+    record index and then by where it was found, or the first ``max_errors`` of them;
+    ``errors_omitted`` counts the failures past ``max_errors`` (found, not built);
+    ``config`` is the batch configuration used and ``config.source`` the step that chose it.
     """
 
-    __slots__ = ("valid", "errors", "config", "stats", "start")
+    __slots__ = ("valid", "errors", "config", "stats", "start", "errors_omitted")
 
     def __init__(
         self,
@@ -46,6 +47,7 @@ class ValidationResult:
         config: BatchConfig,
         stats: EngineStats,
         start: int = 0,
+        errors_omitted: int = 0,
     ) -> None:
         self.valid = valid
         self.errors = errors
@@ -54,6 +56,7 @@ class ValidationResult:
         #: Index of this result's first record in the whole input (non-zero for later chunks
         #: of :meth:`Validator.iter_validate`); ``errors[k].index`` is always a whole-input index.
         self.start = start
+        self.errors_omitted = errors_omitted
 
     @property
     def n_valid(self) -> int:
@@ -65,16 +68,17 @@ class ValidationResult:
 
     @property
     def all_valid(self) -> bool:
-        return not self.errors and all(self.valid)
+        return not self.errors and not self.errors_omitted and all(self.valid)
 
     def __len__(self) -> int:
         return len(self.valid)
 
     def __repr__(self) -> str:
         c = self.config
+        omitted = f"errors_omitted={self.errors_omitted}, " if self.errors_omitted else ""
         return (
             f"ValidationResult(n={len(self.valid)}, n_valid={self.n_valid}, "
-            f"n_invalid={self.n_invalid}, errors={len(self.errors)}, "
+            f"n_invalid={self.n_invalid}, errors={len(self.errors)}, {omitted}"
             f"config=(batch_size={c.batch_size}, micro_batch_size={c.micro_batch_size}, "
             f"threads={c.threads}, source={c.source!r}))"
         )

@@ -7,14 +7,16 @@ Schema document (see :attr:`Schema.json_schema`) and hands that to the core.
 from __future__ import annotations
 
 import collections.abc
+import dataclasses
 import json
+import types
 import typing
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from . import _validator
 from .errors import SchemaError
 
-__all__ = ["Schema", "Field", "MAX_SCHEMA_DEPTH"]
+__all__ = ["Schema", "Field", "MAX_SCHEMA_DEPTH", "model_json_schema"]
 
 #: How deeply a schema document may nest objects and arrays (the root is level 1); the Rust
 #: compiler holds the same limit for JSON text.
@@ -48,6 +50,27 @@ _CONSTRAINTS = {
     "min_properties": "minProperties",
     "max_properties": "maxProperties",
 }
+
+
+#: The JSON types each constraint applies to (``integer`` is a ``number``).
+_APPLIES_TO = {
+    "min_length": ("string",),
+    "max_length": ("string",),
+    "pattern": ("string",),
+    "format": ("string",),
+    "ge": ("number", "integer"),
+    "gt": ("number", "integer"),
+    "le": ("number", "integer"),
+    "lt": ("number", "integer"),
+    "multiple_of": ("number", "integer"),
+    "min_items": ("array",),
+    "max_items": ("array",),
+    "unique_items": ("array",),
+    "min_properties": ("object",),
+    "max_properties": ("object",),
+}
+
+_UNION_TYPES: tuple[Any, ...] = (Union, types.UnionType) if hasattr(types, "UnionType") else (Union,)
 
 
 class Field:
@@ -106,9 +129,29 @@ class Field:
             "max_properties": max_properties,
         }
         self.constraints = {k: v for k, v in given.items() if v is not None}
+        if self.constraints:
+            try:
+                declared = _type_to_json_schema(type, 1)
+            except SchemaError:
+                declared = {}  # an unsupported type is reported when the schema compiles
+            self._check_constraints(declared)
+
+    def _check_constraints(self, doc: Mapping[str, Any]) -> None:
+        """Refuses a constraint that no value of the field's type can meet or fail."""
+        declared = doc.get("type")
+        if declared is None:
+            return
+        names = set(declared) if isinstance(declared, list) else {declared}
+        for name in self.constraints:
+            if not names.intersection(_APPLIES_TO[name]):
+                raise SchemaError(
+                    f"`{name}` cannot apply to a field of type `{_type_name(self.type)}`"
+                    f" (it constrains `{_APPLIES_TO[name][0]}` values)"
+                )
 
     def to_json_schema(self, _depth: int = 1) -> Dict[str, Any]:
         out = _type_to_json_schema(self.type, _depth)
+        self._check_constraints(out)
         if self.items is not None:
             out["items"] = _spec_to_json_schema(self.items, _depth + 1)
         for name, value in self.constraints.items():
@@ -127,6 +170,19 @@ class Field:
         return f"Field({', '.join(parts)})"
 
 
+def _type_name(tp: Any) -> str:
+    """How a field type is written in Python, for messages."""
+    if isinstance(tp, type) and typing.get_origin(tp) is None:
+        return tp.__name__
+    if tp is None:
+        return "None"
+    if isinstance(tp, Schema):
+        return "Schema"
+    if isinstance(tp, Mapping):
+        return "dict"
+    return repr(tp).replace("typing.", "")
+
+
 def _type_to_json_schema(tp: Any, depth: int) -> Dict[str, Any]:
     """The JSON Schema of a field type at nesting level ``depth`` (every level is at least one
     level of the document, so past :data:`MAX_SCHEMA_DEPTH` the document is too deep)."""
@@ -139,7 +195,7 @@ def _type_to_json_schema(tp: Any, depth: int) -> Dict[str, Any]:
     if isinstance(tp, Mapping):
         return _fields_to_json_schema(tp, depth)
     origin = typing.get_origin(tp)
-    if origin is Union:
+    if origin in _UNION_TYPES:
         members = [_type_to_json_schema(a, depth) for a in typing.get_args(tp)]
         if all(set(m) == {"type"} for m in members):
             types: List[str] = []
@@ -221,6 +277,53 @@ def _fields_to_json_schema(
     if max_properties is not None:
         doc["maxProperties"] = max_properties
     return doc
+
+
+def model_json_schema(source: Any) -> Optional[Any]:
+    """The JSON Schema document of a Python model, or ``None`` when ``source`` is not one.
+
+    A pydantic model class (``model_json_schema()``) or ``TypeAdapter`` (``json_schema()``),
+    a msgspec ``Struct`` type, a dataclass or a ``TypedDict`` (``msgspec.json.schema``, else
+    pydantic's ``TypeAdapter``). Their own export is used whole, so ``$defs``, ``$ref`` and
+    ``anyOf`` carry nested models and optional fields.
+    """
+    export = getattr(source, "model_json_schema", None)
+    if isinstance(source, type) and callable(export):
+        return export()  # a pydantic model class
+    if type(source).__module__.startswith("pydantic") and callable(getattr(source, "json_schema", None)):
+        return source.json_schema()  # a pydantic TypeAdapter
+    if not isinstance(source, type):
+        if dataclasses.is_dataclass(source):
+            raise TypeError(
+                f"a schema is a model class, got an instance of `{type(source).__name__}`;"
+                f" pass the class `{type(source).__name__}` itself"
+            )
+        return None
+    is_struct = any(
+        base.__module__ == "msgspec" and base.__name__ == "Struct" for base in source.__mro__[1:]
+    )
+    if not (is_struct or dataclasses.is_dataclass(source) or _is_typeddict(source)):
+        return None
+    try:
+        import msgspec
+    except ImportError:
+        pass
+    else:
+        return msgspec.json.schema(source)
+    try:
+        from pydantic import TypeAdapter
+    except ImportError:
+        raise ImportError(
+            f"a schema from `{source.__name__}` needs `msgspec` or `pydantic`: pip install msgspec"
+        ) from None
+    return TypeAdapter(source).json_schema()
+
+
+def _is_typeddict(tp: Any) -> bool:
+    is_typeddict = getattr(typing, "is_typeddict", None)
+    if is_typeddict is not None and is_typeddict(tp):
+        return True
+    return isinstance(tp, type) and issubclass(tp, dict) and hasattr(tp, "__total__")
 
 
 class Schema:
@@ -310,6 +413,25 @@ class Schema:
         )
         return self
 
+    @classmethod
+    def from_model(
+        cls,
+        model: Any,
+        *,
+        strict: bool = False,
+        resources: Optional[Mapping[str, Any]] = None,
+    ) -> Schema:
+        """Compiles the JSON Schema that a Python model exports (see :func:`model_json_schema`):
+        a pydantic model class or ``TypeAdapter``, a msgspec ``Struct`` type, a dataclass, a
+        ``TypedDict``."""
+        document = model_json_schema(model)
+        if document is None:
+            raise TypeError(
+                "`model` must be a pydantic model or TypeAdapter, a msgspec Struct type, a dataclass"
+                f" or a TypedDict, got {_describe(model)}"
+            )
+        return cls.from_json_schema(document, strict=strict, resources=resources)
+
     @property
     def json_schema(self) -> Any:
         """The JSON Schema document this schema compiles."""
@@ -327,3 +449,10 @@ class Schema:
 
     def __repr__(self) -> str:
         return f"Schema({json.dumps(self._json_schema)[:200]})"
+
+
+def _describe(value: Any) -> str:
+    """A value's kind for a message: a class by its name, anything else by its type."""
+    if isinstance(value, type):
+        return f"the class `{value.__name__}`"
+    return f"`{type(value).__name__}`"

@@ -12,8 +12,8 @@ from ._inputs import Opened, open_input
 from .budget import NO_BUDGET, Budget, BytesArg, SecondsArg, fit, make_budget
 from .config import DEFAULT_CONFIGURATION, BatchConfig, check_knob, online_default
 from .profile import INPUT_KINDS, Profile
-from .result import EngineStats, ValidationResult
-from .schema import Schema
+from .result import EngineStats, RecordError, ValidationResult
+from .schema import Schema, model_json_schema
 
 __all__ = ["Validator"]
 
@@ -52,7 +52,7 @@ class Validator:
 
     def __init__(
         self,
-        schema: Union[Schema, Mapping[str, Any], bool],
+        schema: Union[Schema, Mapping[str, Any], bool, Any],
         *,
         archive: Optional[PathLike] = None,
         adapt: bool = True,
@@ -65,6 +65,7 @@ class Validator:
         alpha: float = 0.02,
         memory_budget: BytesArg = None,
         max_pause: SecondsArg = None,
+        max_errors: Optional[int] = None,
     ) -> None:
         if isinstance(schema, Schema):
             if draft is not None or strict or resources is not None or not formats:
@@ -72,9 +73,20 @@ class Validator:
                     "`draft`, `strict`, `resources` and `formats` apply to a JSON Schema document, not a `Schema`"
                 )
             self.schema = schema
-        else:
+        elif isinstance(schema, (Mapping, bool)):
             self.schema = Schema.from_json_schema(
                 schema, draft=draft, strict=strict, resources=resources, formats=formats
+            )
+        else:
+            document = model_json_schema(schema)
+            if document is None:
+                raise TypeError(
+                    "`schema` must be a JSON Schema (a dict or a bool), a `Schema`, a pydantic model or"
+                    " TypeAdapter, a msgspec Struct type, a dataclass or a TypedDict, got"
+                    f" {type(schema).__name__}"
+                )
+            self.schema = Schema.from_json_schema(
+                document, draft=draft, strict=strict, resources=resources, formats=formats
             )
         self._core = self.schema._compiled
         self.adapt = bool(adapt)
@@ -84,6 +96,7 @@ class Validator:
         self.max_record_bytes = _check_max_record_bytes(max_record_bytes)
         #: The limits every call keeps within unless it gives its own (see :mod:`satya_adapt.budget`).
         self.budget = make_budget(memory_budget, max_pause)
+        self.max_errors = _check_max_errors(max_errors)
         self._selector: Any = None
         self._select: Any = None
         self.online = online_default() if online is None else bool(online)
@@ -114,16 +127,18 @@ class Validator:
         threads: Optional[int] = None,
         memory_budget: BytesArg = None,
         max_pause: SecondsArg = None,
+        max_errors: Optional[int] = ...,  # type: ignore[assignment]
     ) -> ValidationResult:
         """Validates records given as Python objects: a list, a tuple or any iterable.
 
         A generator is consumed chunk by chunk (``batch_size`` records at a time), never whole.
         """
         budget = self._call_budget(memory_budget, max_pause)
+        cap = self._max_errors(max_errors)
         items, config = self._prepare_objects(
             items, batch_size, micro_batch_size, threads, budget, live=True
         )
-        return self._timed(lambda: self._core.validate_objects(items, *config[:3]), config)
+        return self._timed(lambda: self._core.validate_objects(items, *config[:3], cap), config)
 
     def validate_json(
         self,
@@ -134,6 +149,7 @@ class Validator:
         threads: Optional[int] = None,
         memory_budget: BytesArg = None,
         max_pause: SecondsArg = None,
+        max_errors: Optional[int] = ...,  # type: ignore[assignment]
     ) -> ValidationResult:
         """Validates the elements of a JSON array given as bytes or str, parsed in Rust.
 
@@ -145,8 +161,11 @@ class Validator:
                 f"`data` must be bytes or str holding a JSON array, got {type(data).__name__}"
             )
         budget = self._call_budget(memory_budget, max_pause)
+        cap = self._max_errors(max_errors)
         opened = self._open(data, "json", str_is_text=True, default="json")
-        return self._run(opened, batch_size, micro_batch_size, threads, self.max_record_bytes, budget)
+        return self._run(
+            opened, batch_size, micro_batch_size, threads, self.max_record_bytes, budget, cap
+        )
 
     def validate_ndjson(
         self,
@@ -158,6 +177,7 @@ class Validator:
         max_record_bytes: Optional[int] = None,
         memory_budget: BytesArg = None,
         max_pause: SecondsArg = None,
+        max_errors: Optional[int] = ...,  # type: ignore[assignment]
     ) -> ValidationResult:
         """Validates NDJSON: bytes, NDJSON text, a path, or a binary file object, streamed.
 
@@ -172,9 +192,10 @@ class Validator:
         """
         limit = self._max_record_bytes(max_record_bytes)
         budget = self._call_budget(memory_budget, max_pause)
+        cap = self._max_errors(max_errors)
         opened = self._open(source, "ndjson", str_is_text=False, default="ndjson", limit=limit)
         try:
-            return self._run(opened, batch_size, micro_batch_size, threads, limit, budget)
+            return self._run(opened, batch_size, micro_batch_size, threads, limit, budget, cap)
         finally:
             if opened is not source:
                 opened.close()
@@ -212,6 +233,7 @@ class Validator:
         threads: Optional[int] = None,
         memory_budget: BytesArg = None,
         max_pause: SecondsArg = None,
+        max_errors: Optional[int] = ...,  # type: ignore[assignment]
     ) -> ValidationResult:
         """Validates ``data`` of any input kind: :meth:`validate_batch` for ``"dicts"``,
         :meth:`validate_json` for ``"json"``, :meth:`validate_ndjson` for ``"ndjson"``.
@@ -227,12 +249,14 @@ class Validator:
                 threads=threads,
                 memory_budget=memory_budget,
                 max_pause=max_pause,
+                max_errors=max_errors,
             )
         budget = self._call_budget(memory_budget, max_pause)
+        cap = self._max_errors(max_errors)
         opened = self._open_data(data, input_kind)
         try:
             return self._run(
-                opened, batch_size, micro_batch_size, threads, self.max_record_bytes, budget
+                opened, batch_size, micro_batch_size, threads, self.max_record_bytes, budget, cap
             )
         finally:
             if opened is not data:
@@ -249,6 +273,7 @@ class Validator:
         max_record_bytes: Optional[int] = None,
         memory_budget: BytesArg = None,
         max_pause: SecondsArg = None,
+        max_errors: Optional[int] = ...,  # type: ignore[assignment]
     ) -> Iterator[ValidationResult]:
         """Yields one result per chunk of ``batch_size`` records, for streams.
 
@@ -263,12 +288,13 @@ class Validator:
         """
         limit = self._max_record_bytes(max_record_bytes)
         budget = self._call_budget(memory_budget, max_pause)
+        cap = self._max_errors(max_errors)
         kind = _input_kind(source, input_kind)
         if kind == "dicts":
             items, config = self._prepare_objects(
                 source, batch_size, micro_batch_size, threads, budget
             )
-            for raw in self._core.iter_objects(items, *config[:3]):
+            for raw in self._core.iter_objects(items, *config[:3], cap):
                 yield _result(raw, config)
             return
         opened = self._open_data(source, input_kind, limit)
@@ -282,7 +308,7 @@ class Validator:
                     threads,
                     budget,
                 )
-                chunks = self._core.iter_json(data, *config[:3])
+                chunks = self._core.iter_json(data, *config[:3], cap)
             else:
                 src, prefix = opened.source, opened.prefix
                 config = self._config(
@@ -292,12 +318,23 @@ class Validator:
                     threads,
                     budget,
                 )
-                chunks = self._core.iter_ndjson(src, prefix, *config[:3], limit)
+                chunks = self._core.iter_ndjson(src, prefix, *config[:3], limit, cap)
             for raw in chunks:
                 yield _result(raw, config)
         finally:
             if opened is not source:
                 opened.close()
+
+    def is_valid(self, record: Any) -> bool:
+        """Whether one record is valid: checked in place on this thread, with no batch
+        configuration, profile or selection, and no error built."""
+        return bool(self._core.is_valid(record))
+
+    def validate_one(self, record: Any, *, max_errors: Optional[int] = ...) -> List[RecordError]:  # type: ignore[assignment]
+        """The errors of one record (``index`` 0), ``[]`` when it is valid; at most
+        ``max_errors`` of them (default: the validator's). Checked as :meth:`is_valid` is."""
+        errors, _omitted = self._core.errors_of(record, self._max_errors(max_errors))
+        return list(errors)
 
     def profile(self, source: Any, *, input_kind: Optional[str] = None) -> Profile:
         """Detects the profile of ``source`` from a small sample, as a validate call would."""
@@ -372,6 +409,7 @@ class Validator:
         threads: Optional[int],
         limit: int,
         budget: Budget = NO_BUDGET,
+        cap: Optional[int] = None,
     ) -> ValidationResult:
         if opened.kind == "json":
             data = opened.source
@@ -379,14 +417,14 @@ class Validator:
                 lambda: self._core.profile_json(data), batch_size, micro_batch_size, threads,
                 budget, live=True,
             )
-            return self._timed(lambda: self._core.validate_json(data, *config[:3]), config)
+            return self._timed(lambda: self._core.validate_json(data, *config[:3], cap), config)
         src, prefix = opened.source, opened.prefix
         config = self._config(
             lambda: self._core.profile_ndjson(src, prefix), batch_size, micro_batch_size, threads,
             budget, live=True,
         )
         return self._timed(
-            lambda: self._core.validate_ndjson(src, prefix, *config[:3], limit), config
+            lambda: self._core.validate_ndjson(src, prefix, *config[:3], limit, cap), config
         )
 
     # -- selection ----------------------------------------------------------------------------
@@ -417,6 +455,9 @@ class Validator:
 
             self._live = Live(self._get_selector(), alpha=self.alpha)
         return self._live
+
+    def _max_errors(self, value: Any) -> Optional[int]:
+        return self.max_errors if value is ... else _check_max_errors(value)
 
     def _max_record_bytes(self, value: Optional[int]) -> int:
         return self.max_record_bytes if value is None else _check_max_record_bytes(value)
@@ -505,7 +546,12 @@ class Validator:
                 live,
             )
             return items, config
-        if isinstance(items, (str, bytes, bytearray, Mapping)):
+        if isinstance(items, Mapping):
+            raise TypeError(
+                f"`items` must be an iterable of records, got one {type(items).__name__}; wrap it in a"
+                " list (`validate_batch([record])`) or use `validate_one(record)`"
+            )
+        if isinstance(items, (str, bytes, bytearray)):
             raise TypeError(
                 f"`items` must be an iterable of records, got {type(items).__name__}; "
                 "use validate_json for JSON text"
@@ -575,9 +621,17 @@ _REBUILT_LOCK = threading.Lock()
 
 
 def _result(raw: Any, config: BatchConfig) -> ValidationResult:
-    valid, errors, chunks, tasks, peak_bytes, seconds, start, max_gil_hold = raw
+    valid, errors, chunks, tasks, peak_bytes, seconds, start, max_gil_hold, omitted = raw
     stats = EngineStats(chunks, tasks, peak_bytes, seconds, max_gil_hold)
-    return ValidationResult(valid, errors, config, stats, start)
+    return ValidationResult(valid, errors, config, stats, start, omitted)
+
+
+def _check_max_errors(value: Any) -> Optional[int]:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"`max_errors` must be None or an int >= 0, got {value!r}")
+    return value
 
 
 def _check_max_record_bytes(value: Any) -> int:

@@ -229,11 +229,11 @@ def test_nested_errors_are_exact() -> None:
     r = Validator(PEOPLE, adapt=False).validate_arrow(people())
     assert r.valid == [True, False, False]
     assert r.errors == [
-        RecordError(1, "/name", "minLength", "String shorter than 1 character"),
+        RecordError(1, "/name", "minLength", "String shorter than 1 character, got \"\""),
         RecordError(1, "/age", "minimum", "Must be >= 0, got -1"),
-        RecordError(1, "/tags", "maxItems", "Array has more than 2 items"),
+        RecordError(1, "/tags", "maxItems", "Array has more than 2 items, got 3"),
         RecordError(1, "/address/city", "type", "Expected `string`, got `null`"),
-        RecordError(1, "/address/zip", "pattern", "String does not match `^[0-9]+$`"),
+        RecordError(1, "/address/zip", "pattern", "String does not match `^[0-9]+$`, got \"x1\""),
         RecordError(2, "/name", "type", "Expected `string`, got `null`"),
         RecordError(2, "/age", "type", "Expected `integer`, got `null`"),
         RecordError(2, "/tags", "type", "Expected `array`, got `null`"),
@@ -245,11 +245,11 @@ def test_null_as_absent_reads_a_null_as_a_missing_property() -> None:
     r = Validator(PEOPLE, adapt=False).validate_arrow(people(), null_as_absent=True)
     assert r.valid == [True, False, False]
     assert r.errors == [
-        RecordError(1, "/name", "minLength", "String shorter than 1 character"),
+        RecordError(1, "/name", "minLength", "String shorter than 1 character, got \"\""),
         RecordError(1, "/age", "minimum", "Must be >= 0, got -1"),
-        RecordError(1, "/tags", "maxItems", "Array has more than 2 items"),
+        RecordError(1, "/tags", "maxItems", "Array has more than 2 items, got 3"),
         RecordError(1, "/address", "required", "Missing required property `city`"),
-        RecordError(1, "/address/zip", "pattern", "String does not match `^[0-9]+$`"),
+        RecordError(1, "/address/zip", "pattern", "String does not match `^[0-9]+$`, got \"x1\""),
         RecordError(2, "", "required", "Missing required property `name`"),
         RecordError(2, "", "required", "Missing required property `age`"),
     ]
@@ -329,7 +329,10 @@ def test_polars_and_pandas_frames() -> None:
     flat = [{"name": r["name"], "age": r["age"]} for r in PEOPLE_ROWS]
     got = v.validate_arrow(pd.DataFrame(flat).astype({"age": "Int64"}))
     assert got.valid == [True, False, False]
-    assert [e.message for e in got.errors][:2] == ["String shorter than 1 character", "Must be >= 0, got -1"]
+    assert [e.message for e in got.errors][:2] == [
+        "String shorter than 1 character, got \"\"",
+        "Must be >= 0, got -1",
+    ]
 
 
 def test_with_validity_appends_the_columns() -> None:

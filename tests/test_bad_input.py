@@ -65,11 +65,11 @@ def test_record_of_the_wrong_type(config: dict[str, int]) -> None:
     records = [[1, 2], "Ada", 3, None, True, 2.5, {"name": "Ada"}]
     expected = [
         (0, "", "type", "Expected `object`, got `array`"),
-        (1, "", "type", "Expected `object`, got `string`"),
-        (2, "", "type", "Expected `object`, got `integer`"),
+        (1, "", "type", 'Expected `object`, got `string` "Ada"'),
+        (2, "", "type", "Expected `object`, got `integer` 3"),
         (3, "", "type", "Expected `object`, got `null`"),
-        (4, "", "type", "Expected `object`, got `boolean`"),
-        (5, "", "type", "Expected `object`, got `number`"),
+        (4, "", "type", "Expected `object`, got `boolean` true"),
+        (5, "", "type", "Expected `object`, got `number` 2.5"),
     ]
     r = v.validate_batch(records, **config)
     assert r.valid == [False] * 6 + [True]
@@ -142,14 +142,14 @@ def test_wrong_field_types(config: dict[str, int]) -> None:
         {"name": ["Ada"], "age": {}, "score": [], "tags": {}},
     ]
     expected = [
-        (0, "/name", "type", "Expected `string`, got `integer`"),
-        (0, "/age", "type", "Expected `integer`, got `string`"),
-        (0, "/score", "type", "Expected `number`, got `string`"),
-        (0, "/tags", "type", "Expected `array`, got `string`"),
+        (0, "/name", "type", "Expected `string`, got `integer` 1"),
+        (0, "/age", "type", 'Expected `integer`, got `string` "1"'),
+        (0, "/score", "type", 'Expected `number`, got `string` "1.5"'),
+        (0, "/tags", "type", 'Expected `array`, got `string` "a"'),
         (1, "/name", "type", "Expected `string`, got `null`"),
-        (1, "/age", "type", "Expected `integer`, got `number`"),
+        (1, "/age", "type", "Expected `integer`, got `number` 1.5"),
         (1, "/score", "type", "Expected `number`, got `null`"),
-        (1, "/tags/0", "type", "Expected `string`, got `integer`"),
+        (1, "/tags/0", "type", "Expected `string`, got `integer` 1"),
         (1, "/tags/1", "type", "Expected `string`, got `null`"),
         (2, "/name", "type", "Expected `string`, got `array`"),
         (2, "/age", "type", "Expected `integer`, got `object`"),
@@ -181,10 +181,10 @@ def test_bool_is_not_an_integer(config: dict[str, int]) -> None:
         {"i": 1, "n": 0, "e": 0, "c": 1.0, "u": [0, False, 1.5]},
     ]
     expected = [
-        (0, "/i", "type", "Expected `integer`, got `boolean`"),
-        (0, "/n", "type", "Expected `number`, got `boolean`"),
-        (0, "/e", "enum", "Expected one of 0, 1"),
-        (0, "/c", "const", "Expected 1"),
+        (0, "/i", "type", "Expected `integer`, got `boolean` true"),
+        (0, "/n", "type", "Expected `number`, got `boolean` false"),
+        (0, "/e", "enum", "Expected one of 0, 1, got false"),
+        (0, "/c", "const", "Expected 1, got true"),
     ]
     r = v.validate_batch(records, **config)
     assert r.valid == [False, True]
@@ -228,13 +228,13 @@ def test_integers_beyond_64_bits_compare_exactly(config: dict[str, int]) -> None
         (1, "/small", "maximum", f"Must be <= 5, got {BIG + 5}"),
         (1, "/nonneg", "minimum", f"Must be >= 0, got {-BIG}"),
         (1, "/mult", "multipleOf", f"Must be a multiple of 7, got {7 * 10**30 + 1}"),
-        (1, "/c", "const", f"Expected {BIG + 1}"),
-        (1, "/e", "enum", f"Expected one of {2**100}"),
+        (1, "/c", "const", f"Expected {BIG + 1}, got {BIG}"),
+        (1, "/e", "enum", f"Expected one of {2**100}, got {2**100 + 1}"),
         (2, "/max", "maximum", f"Must be <= {BIG}, got {10**40}"),
         (2, "/min", "minimum", f"Must be >= {-BIG}, got {-(10**40)}"),
         (2, "/small", "maximum", f"Must be <= 5, got {2**63}"),
         (2, "/nonneg", "minimum", f"Must be >= 0, got {-(2**63) - 1}"),
-        (2, "/c", "const", f"Expected {BIG + 1}"),
+        (2, "/c", "const", f"Expected {BIG + 1}, got 18446744073709552000"),
     ]
     r = v.validate_batch(records, **config)
     assert r.valid == [True, False, False, True]
@@ -250,7 +250,7 @@ def test_big_integers_are_integers() -> None:
     assert v.validate_json(json.dumps(records)).valid == [True] * 6
     s = Validator({"type": "string"}, adapt=False)
     r = s.validate_batch([10**300])
-    assert errors_of(r) == [(0, "", "type", "Expected `string`, got `integer`")]
+    assert errors_of(r) == [(0, "", "type", "Expected `string`, got `integer` 1000000000000000000000000000000000000...")]
 
 
 @pytest.mark.parametrize("config", CONFIGS)
@@ -303,7 +303,7 @@ def test_invalid_utf8_in_an_ndjson_line(config: dict[str, int], tmp_path: Path) 
     expected = [
         (1, "", "json", "Invalid JSON on line 2: invalid UTF-8 at byte 10"),
         (3, "", "json", "Invalid JSON on line 4: invalid UTF-8 at byte 10"),
-        (4, "/name", "minLength", "String shorter than 1 character"),
+        (4, "/name", "minLength", 'String shorter than 1 character, got ""'),
     ]
     path = tmp_path / "bad.ndjson"
     path.write_bytes(data)
@@ -321,7 +321,7 @@ def test_truncated_and_malformed_ndjson_lines(config: dict[str, int]) -> None:
     assert r.valid == [True, False, False, False, False, True, False]
     assert errors_of(r) == [
         (1, "", "json", "Invalid JSON on line 2: unexpected end of input at byte 12"),
-        (2, "/name", "type", "Expected `string`, got `integer`"),
+        (2, "/name", "type", "Expected `string`, got `integer` 1"),
         (3, "", "json", "Invalid JSON on line 6: unexpected end of input at byte 3"),
         (4, "", "json", "Invalid JSON on line 7: trailing characters at byte 14"),
         (6, "", "json", "Invalid JSON on line 9: unexpected end of input at byte 11"),
@@ -764,7 +764,7 @@ def test_misuse_raises_clear_exceptions(tmp_path: Path) -> None:
         TypeError, match="^`items` must be an iterable of records, got str; use validate_json"
     ):
         v.validate_batch("[{}]")  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="^`items` must be an iterable of records, got dict"):
+    with pytest.raises(TypeError, match=r"^`items` must be an iterable of records, got one dict; wrap it in a list"):
         v.validate_batch({"a": 1})
     with pytest.raises(TypeError, match="^`items` must be an iterable of records, got int$"):
         v.validate_batch(5)  # type: ignore[arg-type]
@@ -869,7 +869,7 @@ def test_numbers_beyond_the_range_of_floats_are_numbers() -> None:
     r = v.validate_json(b"[[1e400, -1e400, 1e-400], [1.5, 1e400, -1e-400]]")
     assert r.valid == [True, False]
     assert errors_of(r) == [
-        (1, "/0", "type", "Expected `integer`, got `number`"),
+        (1, "/0", "type", "Expected `integer`, got `number` 1.5"),
         (1, "/1", "maximum", "Must be <= 10, got 1000000000000000000000000000000000000000... (401 digits)"),
         (1, "/2", "exclusiveMinimum", "Must be > 0, got -1e-400"),
     ]
@@ -1079,7 +1079,7 @@ def test_str_subclass_key_is_read_by_content(config: dict[str, int]) -> None:
     v = Validator({"type": "object", "properties": {"a": {"type": "integer"}}}, adapt=False)
     r = v.validate_batch([{S("a"): "x"}, {S("a"): 1}, {S("b"): "x"}], **config)
     assert r.valid == [False, True, True]
-    assert errors_of(r) == [(0, "/a", "type", "Expected `integer`, got `string`")]
+    assert errors_of(r) == [(0, "/a", "type", 'Expected `integer`, got `string` "x"')]
 
 
 @pytest.mark.parametrize("config", CONFIGS)
@@ -1157,10 +1157,10 @@ def test_overrides_of_builtin_subclasses_never_run(config: dict[str, int]) -> No
     assert r.valid == [False, False]
     assert errors_of(r) == [
         (0, "/age", "minimum", "Must be >= 0, got -1"),
-        (0, "/tags/1", "type", "Expected `string`, got `integer`"),
+        (0, "/tags/1", "type", "Expected `string`, got `integer` 1"),
         (0, "", "json", "Object key `<K>` is not a string"),
         (0, "/other", "maximum", "Must be <= 0, got 1"),
-        (1, "/name", "minLength", "String shorter than 1 character"),
+        (1, "/name", "minLength", 'String shorter than 1 character, got ""'),
     ]
 
 
@@ -1373,8 +1373,8 @@ def test_count_bounds_beyond_any_array_are_stated_as_written(config: dict[str, i
         adapt=False,
     )
     expected = [
-        (0, "/a", "minItems", "Array has fewer than 18446744073709551616 items"),
-        (0, "/o", "minProperties", "Object has fewer than 1000000000000000000000000000000 properties"),
+        (0, "/a", "minItems", "Array has fewer than 18446744073709551616 items, got 2"),
+        (0, "/o", "minProperties", "Object has fewer than 1000000000000000000000000000000 properties, got 1"),
     ]
     record = {"a": [1, 2], "o": {"x": 1}}
     assert errors_of(v.validate_batch([record], **config)) == expected
@@ -1503,7 +1503,7 @@ def test_one_leading_byte_order_mark_is_skipped(config: dict[str, int], tmp_path
     v = Validator(PERSON, adapt=False)
     records = [{"name": "a"}, {"name": ""}, {"age": 1}]
     expected = [
-        (1, "/name", "minLength", "String shorter than 1 character"),
+        (1, "/name", "minLength", 'String shorter than 1 character, got ""'),
         (2, "", "required", "Missing required property `name`"),
     ]
     array = BOM + json.dumps(records).encode()
@@ -1668,7 +1668,7 @@ def test_long_names_and_references_are_shortened_in_messages() -> None:
 def test_any_of_explains_at_most_four_branches() -> None:
     v = Validator({"anyOf": [{"const": i} for i in range(10)]}, adapt=False)
     assert errors_of(v.validate_batch([11])) == [
-        (0, "", "anyOf", "No branch of `anyOf` matched: 0: Expected 0; 1: Expected 1; 2: Expected 2; 3: Expected 3; 6 more")
+        (0, "", "anyOf", "No branch of `anyOf` matched: 0: Expected 0, got 11; 1: Expected 1, got 11; 2: Expected 2, got 11; 3: Expected 3, got 11; 6 more")
     ]
 
 

@@ -200,13 +200,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     config = None
     start = time.perf_counter()
     try:
-        for chunk in validator.iter_validate(
-            data.source, input_kind=data.kind, **knobs, **budget
-        ):
+        # The engine builds only the errors shown; it counts the others.
+        chunks_of = validator.iter_validate(
+            data.source, input_kind=data.kind, max_errors=args.errors, **knobs, **budget
+        )
+        for chunk in chunks_of:
             size = len(chunk.valid)
             n += size
             n_valid += chunk.n_valid
-            n_errors += len(chunk.errors)
+            n_errors += len(chunk.errors) + chunk.errors_omitted
             if len(first) < args.errors:
                 first.extend(chunk.errors[: args.errors - len(first)])
             config = chunk.config

@@ -36,6 +36,9 @@ pub struct Knobs {
     pub batch_size: usize,
     pub micro_batch_size: usize,
     pub threads: usize,
+    /// The most errors a chunk collects (`usize::MAX`: all); the rest are
+    /// counted in [`ChunkOutcome::omitted`], their messages never built.
+    pub max_errors: usize,
 }
 
 /// What stops a chunk: the input as a whole is unusable, or the engine failed.
@@ -68,7 +71,10 @@ impl std::fmt::Display for EngineError {
 #[derive(Debug, Default)]
 pub struct ChunkOutcome {
     pub valid: Vec<bool>,
+    /// The first errors in record order, at most [`Knobs::max_errors`].
     pub errors: Vec<RecordError>,
+    /// Errors found past [`Knobs::max_errors`], counted, not built.
+    pub omitted: usize,
     /// Tasks run: `ceil(len / micro_batch_size)` on the pool, 1 on the direct path.
     pub tasks: usize,
     /// Bytes the engine held for this chunk (see [`ChunkOutcome::result_bytes`]).
@@ -88,9 +94,17 @@ impl ChunkOutcome {
                 .sum::<usize>()
     }
 
-    pub fn append(&mut self, mut other: ChunkOutcome) {
+    /// Appends the outcome of the records that follow, keeping at most `cap`
+    /// errors in all (the first ones) and counting the rest.
+    pub fn append(&mut self, mut other: ChunkOutcome, cap: usize) {
         self.valid.append(&mut other.valid);
+        let room = cap.saturating_sub(self.errors.len());
+        if other.errors.len() > room {
+            self.omitted += other.errors.len() - room;
+            other.errors.truncate(room);
+        }
         self.errors.append(&mut other.errors);
+        self.omitted += other.omitted;
     }
 }
 
@@ -244,7 +258,7 @@ where
     };
     for slot in slots {
         match slot.into_inner().unwrap_or_else(|p| p.into_inner()) {
-            Some(r) => out.append(r?),
+            Some(r) => out.append(r?, knobs.max_errors),
             None => return Err(EngineError::Panic("a task did not report".to_string())),
         }
     }
@@ -258,6 +272,7 @@ pub fn validate_in_place<R: Record>(
     schema: &Schema,
     records: &[R],
     first_index: usize,
+    max_errors: usize,
     interrupt: Interrupt<'_>,
 ) -> Result<ChunkOutcome, EngineError> {
     let mut out = ChunkOutcome {
@@ -272,7 +287,14 @@ pub fn validate_in_place<R: Record>(
         let first = first_index + step * POLL_RECORDS;
         catch_unwind(AssertUnwindSafe(|| {
             for (i, record) in part.iter().enumerate() {
-                let ok = check::validate(schema, record, first + i, &mut out.errors);
+                let ok = check::validate_capped(
+                    schema,
+                    record,
+                    first + i,
+                    &mut out.errors,
+                    max_errors,
+                    &mut out.omitted,
+                );
                 out.valid.push(ok);
             }
         }))
@@ -291,13 +313,16 @@ pub fn validate_records<R: Record + Sync>(
     knobs: Knobs,
     interrupt: Interrupt<'_>,
 ) -> Result<ChunkOutcome, EngineError> {
+    let cap = knobs.max_errors;
     let mut out = run_tasks(records.len(), knobs, interrupt, |range, stop, out| {
-        check_range(range, stop, out, |i, errors| {
-            Ok(check::validate(
+        check_range(range, stop, out, |i, out| {
+            Ok(check::validate_capped(
                 schema,
                 &records[i],
                 first_index + i,
-                errors,
+                &mut out.errors,
+                cap,
+                &mut out.omitted,
             ))
         })
     })?;
@@ -306,19 +331,20 @@ pub fn validate_records<R: Record + Sync>(
 }
 
 /// Checks one task's records in order with `check_one` (its verdict, errors
-/// appended), appending to `out`; stops early when the call is interrupted.
+/// appended to the outcome up to the call's `max_errors`, counted past it),
+/// appending to `out`; stops early when the call is interrupted.
 #[inline]
 fn check_range(
     range: Range<usize>,
     stop: &AtomicBool,
     out: &mut ChunkOutcome,
-    mut check_one: impl FnMut(usize, &mut Vec<RecordError>) -> Result<bool, EngineError>,
+    mut check_one: impl FnMut(usize, &mut ChunkOutcome) -> Result<bool, EngineError>,
 ) -> Result<(), EngineError> {
     for i in range {
         if i % STOP_RECORDS == 0 && stop.load(Ordering::Relaxed) {
             return Err(EngineError::Interrupted);
         }
-        let ok = check_one(i, &mut out.errors)?;
+        let ok = check_one(i, out)?;
         out.valid.push(ok);
     }
     Ok(())
@@ -344,6 +370,8 @@ pub struct Pipeline {
     pool: Arc<ThreadPool>,
     /// At most this many pool threads work on this pipeline's tasks.
     max_workers: usize,
+    /// The most errors the pipeline's outcome keeps (each task keeps as many).
+    max_errors: usize,
     queue: Arc<Mutex<Queue>>,
     stop: Arc<AtomicBool>,
     sender: mpsc::Sender<TaskReport>,
@@ -358,12 +386,17 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    pub fn new(schema: Arc<Schema>, threads: usize) -> Result<Pipeline, EngineError> {
+    pub fn new(
+        schema: Arc<Schema>,
+        threads: usize,
+        max_errors: usize,
+    ) -> Result<Pipeline, EngineError> {
         let (sender, receiver) = mpsc::channel();
         Ok(Pipeline {
             schema,
             pool: pool()?,
             max_workers: workers(threads),
+            max_errors,
             queue: Arc::default(),
             stop: Arc::default(),
             sender,
@@ -392,6 +425,7 @@ impl Pipeline {
         }
         queue.workers += 1;
         drop(queue);
+        let cap = self.max_errors;
         let (schema, queue, stop, sender) = (
             Arc::clone(&self.schema),
             Arc::clone(&self.queue),
@@ -420,7 +454,14 @@ impl Pipeline {
                     if i % STOP_RECORDS == 0 && stop.load(Ordering::Relaxed) {
                         return Err(EngineError::Interrupted);
                     }
-                    let ok = check::validate(&schema, &record, first_index + i, &mut out.errors);
+                    let ok = check::validate_capped(
+                        &schema,
+                        &record,
+                        first_index + i,
+                        &mut out.errors,
+                        cap,
+                        &mut out.omitted,
+                    );
                     out.valid.push(ok);
                 }
                 Ok(out)
@@ -456,7 +497,7 @@ impl Pipeline {
         };
         for r in std::mem::take(&mut self.received) {
             match r {
-                Some(outcome) => out.append(outcome?),
+                Some(outcome) => out.append(outcome?, self.max_errors),
                 None => return Err(EngineError::Panic("a task did not report".to_string())),
             }
         }
@@ -499,18 +540,31 @@ pub fn validate_spans(
     on_parse_error: OnParseError,
     interrupt: Interrupt<'_>,
 ) -> Result<ChunkOutcome, EngineError> {
+    let cap = knobs.max_errors;
     let mut out = run_tasks(spans.len(), knobs, interrupt, |range, stop, out| {
-        check_range(range, stop, out, |i, errors| {
+        check_range(range, stop, out, |i, out| {
             let span = &spans[i];
             let index = first_index + i;
             let bytes = &input[span.range.clone()];
             if fused::is_valid(schema, bytes) {
                 return Ok(true);
             }
+            let full = out.errors.len() >= cap;
             let ok = match parse_value(bytes, MAX_DEPTH) {
-                Ok(doc) => check::validate(schema, &&doc, index, errors),
+                Ok(doc) => check::validate_capped(
+                    schema,
+                    &&doc,
+                    index,
+                    &mut out.errors,
+                    cap,
+                    &mut out.omitted,
+                ),
+                Err(e) if e.kind == JsonErrorKind::TooDeep && full => {
+                    out.omitted += 1;
+                    false
+                }
                 Err(e) if e.kind == JsonErrorKind::TooDeep => {
-                    errors.push(RecordError {
+                    out.errors.push(RecordError {
                         index,
                         path: String::new(),
                         keyword: "depth",
@@ -520,8 +574,12 @@ pub fn validate_spans(
                     false
                 }
                 Err(e) => match on_parse_error {
+                    OnParseError::RecordError if full => {
+                        out.omitted += 1;
+                        false
+                    }
                     OnParseError::RecordError => {
-                        errors.push(RecordError {
+                        out.errors.push(RecordError {
                             index,
                             path: String::new(),
                             keyword: "json",
@@ -596,6 +654,7 @@ mod tests {
                 batch_size: 1000,
                 micro_batch_size: 1000,
                 threads: 1,
+                max_errors: usize::MAX,
             },
             OnParseError::Fail,
             &mut || false,
@@ -608,6 +667,7 @@ mod tests {
                     batch_size: 1000,
                     micro_batch_size: m,
                     threads,
+                    max_errors: usize::MAX,
                 };
                 let out = validate_spans(
                     &schema,
@@ -646,6 +706,7 @@ mod tests {
                 batch_size: 1,
                 micro_batch_size: 1,
                 threads: 1,
+                max_errors: usize::MAX,
             },
             OnParseError::Fail,
             &mut || false,
@@ -661,7 +722,12 @@ mod tests {
             got,
             vec![
                 (10, "/a", "minimum", "Must be >= 0, got -1"),
-                (10, "/b", "pattern", "String does not match `^x+$`")
+                (
+                    10,
+                    "/b",
+                    "pattern",
+                    "String does not match `^x+$`, got \"y\""
+                )
             ]
         );
     }
@@ -682,6 +748,7 @@ mod tests {
                 batch_size: 10,
                 micro_batch_size: 1,
                 threads: 2,
+                max_errors: usize::MAX,
             },
             OnParseError::RecordError,
             &mut || false,
@@ -712,6 +779,7 @@ mod tests {
                 batch_size: 10,
                 micro_batch_size: 10,
                 threads: 1,
+                max_errors: usize::MAX,
             },
             OnParseError::Fail,
             &mut || false,
@@ -739,12 +807,13 @@ mod tests {
                 batch_size: 57,
                 micro_batch_size: 57,
                 threads: 1,
+                max_errors: usize::MAX,
             },
             &mut || false,
         )
         .unwrap();
         for m in [1, 4, 57, 100] {
-            let mut pipeline = Pipeline::new(Arc::clone(&schema), 2).unwrap();
+            let mut pipeline = Pipeline::new(Arc::clone(&schema), 2, usize::MAX).unwrap();
             for (t, task) in docs.chunks(m).enumerate() {
                 // SAFETY: the documents own their data.
                 unsafe { pipeline.submit(task.to_vec(), 5 + t * m) };
@@ -755,7 +824,7 @@ mod tests {
             assert_eq!(out.tasks, 57usize.div_ceil(m));
         }
         // Dropped without `finish`: waits for its tasks, never hangs.
-        let mut pipeline = Pipeline::new(Arc::clone(&schema), 2).unwrap();
+        let mut pipeline = Pipeline::new(Arc::clone(&schema), 2, usize::MAX).unwrap();
         unsafe { pipeline.submit(docs.clone(), 0) };
         drop(pipeline);
     }
@@ -779,6 +848,7 @@ mod tests {
             batch_size: spans.len(),
             micro_batch_size: 1,
             threads: 1,
+            max_errors: usize::MAX,
         };
         let mut calls = 0;
         let out = validate_spans(
@@ -816,7 +886,7 @@ mod tests {
             .collect();
         let refs: Vec<&Json> = docs.iter().collect();
         let mut calls = 0;
-        let err = validate_in_place(&schema, &refs, 0, &mut || {
+        let err = validate_in_place(&schema, &refs, 0, usize::MAX, &mut || {
             calls += 1;
             calls == 2
         })
@@ -831,6 +901,7 @@ mod tests {
             batch_size: 8,
             micro_batch_size: 1,
             threads: 2,
+            max_errors: usize::MAX,
         };
         let mut calls = 0;
         let err = run_tasks(
@@ -859,7 +930,7 @@ mod tests {
             .iter()
             .map(|s| to_owned_json(&parse_value(&input[s.range.clone()], MAX_DEPTH).unwrap()))
             .collect();
-        let mut pipeline = Pipeline::new(Arc::clone(&schema), 2).unwrap();
+        let mut pipeline = Pipeline::new(Arc::clone(&schema), 2, usize::MAX).unwrap();
         // Far more work than the first poll leaves time for.
         for t in 0..200 {
             // SAFETY: the documents own their data.
@@ -910,6 +981,7 @@ mod tests {
                 batch_size: 50,
                 micro_batch_size: 3,
                 threads: 2,
+                max_errors: usize::MAX,
             },
             &mut || false,
         )
@@ -923,6 +995,7 @@ mod tests {
                 batch_size: 50,
                 micro_batch_size: 50,
                 threads: 1,
+                max_errors: usize::MAX,
             },
             OnParseError::Fail,
             &mut || false,
@@ -930,5 +1003,40 @@ mod tests {
         .unwrap();
         assert_eq!(a.valid, b.valid);
         assert_eq!(a.errors, b.errors);
+    }
+
+    #[test]
+    fn max_errors_keeps_the_first_errors_and_counts_the_rest_in_every_configuration() {
+        let schema = Schema::from_json_text(r#"{"items": {"type": "integer"}}"#).unwrap();
+        // Record i has i failing items: 0 + 1 + ... + 19 = 190 errors.
+        let texts: Vec<String> = (0..20)
+            .map(|i| format!("[{}]", vec!["\"x\""; i].join(",")))
+            .collect();
+        let records: Vec<Json<'_>> = texts
+            .iter()
+            .map(|t| parse_value(t.as_bytes(), MAX_DEPTH).unwrap())
+            .collect();
+        let refs: Vec<&Json<'_>> = records.iter().collect();
+        let all = validate_in_place(&schema, &refs, 0, usize::MAX, &mut || false).unwrap();
+        assert_eq!((all.errors.len(), all.omitted), (190, 0));
+        for cap in [0, 1, 7, 100, 189, 190, 1000] {
+            let kept = cap.min(190);
+            let in_place = validate_in_place(&schema, &refs, 0, cap, &mut || false).unwrap();
+            assert_eq!(in_place.errors, all.errors[..kept]);
+            assert_eq!(in_place.omitted, 190 - kept);
+            assert_eq!(in_place.valid, all.valid);
+            for (micro_batch_size, threads) in [(20, 1), (1, 2), (3, 4), (7, 2)] {
+                let knobs = Knobs {
+                    batch_size: 20,
+                    micro_batch_size,
+                    threads,
+                    max_errors: cap,
+                };
+                let out = validate_records(&schema, &refs, 0, knobs, &mut || false).unwrap();
+                assert_eq!(out.errors, all.errors[..kept], "{cap} {knobs:?}");
+                assert_eq!(out.omitted, 190 - kept);
+                assert_eq!(out.valid, all.valid);
+            }
+        }
     }
 }

@@ -70,7 +70,7 @@ impl ArrowSource {
         micro_batch_size: usize,
         threads: usize,
     ) -> PyResult<Bound<'py, PyTuple>> {
-        let knobs = knobs(batch_size, micro_batch_size, threads)?;
+        let knobs = knobs(batch_size, micro_batch_size, threads, None)?;
         let taken = lock(&self.chunks)?.take();
         let mut chunks = taken.ok_or_else(consumed)?;
         let schema = Arc::clone(&schema.schema);
@@ -79,7 +79,7 @@ impl ArrowSource {
         let mut signals = Signals::new();
         let valid = PyList::empty(py);
         let errors = PyList::empty(py);
-        let (mut n_chunks, mut tasks, mut peak) = (0usize, 0usize, 0usize);
+        let (mut n_chunks, mut tasks, mut peak, mut omitted) = (0usize, 0usize, 0usize, 0usize);
         loop {
             let next = gil.release(py, || {
                 chunks.next_chunk(&schema, knobs, &mut || signals.check_released())
@@ -93,6 +93,7 @@ impl ArrowSource {
             n_chunks += 1;
             tasks += outcome.tasks;
             peak = peak.max(outcome.bytes);
+            omitted += outcome.omitted;
             let (v, e) = to_python(py, outcome)?;
             let n = valid.len();
             valid.set_slice(n, n, &v)?;
@@ -111,6 +112,7 @@ impl ArrowSource {
                 seconds.into_pyobject(py)?.into_any(),
                 0usize.into_pyobject(py)?.into_any(),
                 gil.longest().into_pyobject(py)?.into_any(),
+                omitted.into_pyobject(py)?.into_any(),
             ],
         )
     }

@@ -3,24 +3,33 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use pyo3::exceptions::PyValueError;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 
-use super::errors::satya_error;
+use super::errors::{satya_error, PyRecordError};
 use super::record::PyObj;
 use super::sources::{run_all, ChunkIter, Run, Source};
 use satya_adapt_core::{
     profile_json, profile_ndjson, profile_ndjson_file, profile_ndjson_prefix, profile_records,
-    sample_indexes, Draft, Knobs, Options, Profile, Schema,
+    sample_indexes, validate_capped, Draft, Knobs, Options, Profile, Schema,
 };
+
+const PANIC: &str = "internal error in the validator (please report it)";
 
 #[pyclass(frozen, module = "satya_adapt._validator")]
 pub struct CompiledSchema {
     pub(crate) schema: Arc<Schema>,
 }
 
-pub(crate) fn knobs(batch_size: usize, micro_batch_size: usize, threads: usize) -> PyResult<Knobs> {
+pub(crate) fn knobs(
+    batch_size: usize,
+    micro_batch_size: usize,
+    threads: usize,
+    max_errors: Option<usize>,
+) -> PyResult<Knobs> {
     for (name, v) in [
         ("batch_size", batch_size),
         ("micro_batch_size", micro_batch_size),
@@ -36,6 +45,7 @@ pub(crate) fn knobs(batch_size: usize, micro_batch_size: usize, threads: usize) 
         batch_size,
         micro_batch_size,
         threads,
+        max_errors: max_errors.unwrap_or(usize::MAX),
     })
 }
 
@@ -100,6 +110,7 @@ impl CompiledSchema {
         self.schema.constraint_complexity
     }
 
+    #[pyo3(signature = (items, batch_size, micro_batch_size, threads, max_errors))]
     fn validate_objects<'py>(
         &self,
         py: Python<'py>,
@@ -107,22 +118,25 @@ impl CompiledSchema {
         batch_size: usize,
         micro_batch_size: usize,
         threads: usize,
+        max_errors: Option<usize>,
     ) -> PyResult<Bound<'py, PyTuple>> {
-        let knobs = knobs(batch_size, micro_batch_size, threads)?;
+        let knobs = knobs(batch_size, micro_batch_size, threads, max_errors)?;
         run_all(
             py,
             Run::new(Arc::clone(&self.schema), Source::objects(items)?, knobs),
         )
     }
 
+    #[pyo3(signature = (items, batch_size, micro_batch_size, threads, max_errors))]
     fn iter_objects(
         &self,
         items: &Bound<'_, PyAny>,
         batch_size: usize,
         micro_batch_size: usize,
         threads: usize,
+        max_errors: Option<usize>,
     ) -> PyResult<ChunkIter> {
-        let knobs = knobs(batch_size, micro_batch_size, threads)?;
+        let knobs = knobs(batch_size, micro_batch_size, threads, max_errors)?;
         Ok(ChunkIter::new(Run::new(
             Arc::clone(&self.schema),
             Source::objects(items)?,
@@ -130,6 +144,7 @@ impl CompiledSchema {
         )))
     }
 
+    #[pyo3(signature = (data, batch_size, micro_batch_size, threads, max_errors))]
     fn validate_json<'py>(
         &self,
         py: Python<'py>,
@@ -137,22 +152,25 @@ impl CompiledSchema {
         batch_size: usize,
         micro_batch_size: usize,
         threads: usize,
+        max_errors: Option<usize>,
     ) -> PyResult<Bound<'py, PyTuple>> {
-        let knobs = knobs(batch_size, micro_batch_size, threads)?;
+        let knobs = knobs(batch_size, micro_batch_size, threads, max_errors)?;
         run_all(
             py,
             Run::new(Arc::clone(&self.schema), Source::json_array(data), knobs),
         )
     }
 
+    #[pyo3(signature = (data, batch_size, micro_batch_size, threads, max_errors))]
     fn iter_json(
         &self,
         data: &Bound<'_, PyBytes>,
         batch_size: usize,
         micro_batch_size: usize,
         threads: usize,
+        max_errors: Option<usize>,
     ) -> PyResult<ChunkIter> {
-        let knobs = knobs(batch_size, micro_batch_size, threads)?;
+        let knobs = knobs(batch_size, micro_batch_size, threads, max_errors)?;
         Ok(ChunkIter::new(Run::new(
             Arc::clone(&self.schema),
             Source::json_array(data),
@@ -161,6 +179,7 @@ impl CompiledSchema {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (source, prefix, batch_size, micro_batch_size, threads, max_record_bytes, max_errors))]
     fn validate_ndjson<'py>(
         &self,
         py: Python<'py>,
@@ -170,8 +189,9 @@ impl CompiledSchema {
         micro_batch_size: usize,
         threads: usize,
         max_record_bytes: usize,
+        max_errors: Option<usize>,
     ) -> PyResult<Bound<'py, PyTuple>> {
-        let knobs = knobs(batch_size, micro_batch_size, threads)?;
+        let knobs = knobs(batch_size, micro_batch_size, threads, max_errors)?;
         run_all(
             py,
             Run::new(
@@ -183,6 +203,7 @@ impl CompiledSchema {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (source, prefix, batch_size, micro_batch_size, threads, max_record_bytes, max_errors))]
     fn iter_ndjson(
         &self,
         py: Python<'_>,
@@ -192,13 +213,54 @@ impl CompiledSchema {
         micro_batch_size: usize,
         threads: usize,
         max_record_bytes: usize,
+        max_errors: Option<usize>,
     ) -> PyResult<ChunkIter> {
-        let knobs = knobs(batch_size, micro_batch_size, threads)?;
+        let knobs = knobs(batch_size, micro_batch_size, threads, max_errors)?;
         Ok(ChunkIter::new(Run::new(
             Arc::clone(&self.schema),
             Source::ndjson(py, source, prefix, max_record_bytes)?,
             knobs,
         )))
+    }
+
+    /// Whether one record (a Python object) is valid: the cheap path, read in
+    /// place, nothing built.
+    fn is_valid(&self, record: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let schema = &*self.schema;
+        catch_unwind(AssertUnwindSafe(|| {
+            satya_adapt_core::is_valid(schema, &PyObj::new(record))
+        }))
+        .map_err(|_| PyRuntimeError::new_err(PANIC))
+    }
+
+    /// The errors of one record (index 0), at most `max_errors` of them, and
+    /// how many more there were.
+    #[pyo3(signature = (record, max_errors))]
+    fn errors_of<'py>(
+        &self,
+        py: Python<'py>,
+        record: &Bound<'py, PyAny>,
+        max_errors: Option<usize>,
+    ) -> PyResult<(Bound<'py, PyList>, usize)> {
+        let schema = &*self.schema;
+        let mut errors = Vec::new();
+        let mut omitted = 0;
+        catch_unwind(AssertUnwindSafe(|| {
+            validate_capped(
+                schema,
+                &PyObj::new(record),
+                0,
+                &mut errors,
+                max_errors.unwrap_or(usize::MAX),
+                &mut omitted,
+            )
+        }))
+        .map_err(|_| PyRuntimeError::new_err(PANIC))?;
+        let list = PyList::empty(py);
+        for e in errors {
+            list.append(Bound::new(py, PyRecordError::from(e))?)?;
+        }
+        Ok((list, omitted))
     }
 
     /// Profile of records given as Python objects: a sample spread over a

@@ -361,6 +361,8 @@ impl Run {
             }
         };
         self.next_index += outcome.valid.len();
+        // The call's error budget: what later chunks may still collect.
+        self.knobs.max_errors = self.knobs.max_errors.saturating_sub(outcome.errors.len());
         let max_gil_hold = self.gil.longest();
         Ok(Some(Chunk {
             outcome,
@@ -559,16 +561,18 @@ fn validate_objects(
 ) -> PyResult<ChunkOutcome> {
     let refs_bytes = std::mem::size_of_val(records);
     if knobs.threads <= 1 {
-        let out = validate_in_place(schema, records, first, &mut || signals.check(py))
-            .map_err(|e| signals.error(py, e))?;
+        let out = validate_in_place(schema, records, first, knobs.max_errors, &mut || {
+            signals.check(py)
+        })
+        .map_err(|e| signals.error(py, e))?;
         // Between chunks, let other Python threads run.
         gil.release(py, || ());
         return Ok(out);
     }
     // Take each task's records apart while the pool checks the previous tasks.
     let mut compact = Compact::new();
-    let mut pipeline =
-        Pipeline::new(Arc::clone(schema), knobs.threads).map_err(|e| engine_error(py, e))?;
+    let mut pipeline = Pipeline::new(Arc::clone(schema), knobs.threads, knobs.max_errors)
+        .map_err(|e| engine_error(py, e))?;
     let m = knobs.micro_batch_size.max(1);
     for (t, task) in records.chunks(m).enumerate() {
         let docs = match compact.take_apart(task, schema, &mut || signals.check(py)) {
@@ -620,15 +624,16 @@ pub fn to_python<'py>(
 }
 
 /// Runs to the end and returns the raw result tuple
-/// `(valid, errors, chunks, tasks, peak_bytes, seconds, start, max_gil_hold)`.
+/// `(valid, errors, chunks, tasks, peak_bytes, seconds, start, max_gil_hold, errors_omitted)`.
 pub fn run_all<'py>(py: Python<'py>, mut run: Run) -> PyResult<Bound<'py, PyTuple>> {
     let started = Instant::now();
     run.gil.restart();
     let valid = PyList::empty(py);
     let errors = PyList::empty(py);
-    let (mut chunks, mut tasks, mut peak) = (0usize, 0usize, 0usize);
+    let (mut chunks, mut tasks, mut peak, mut omitted) = (0usize, 0usize, 0usize, 0usize);
     while let Some(chunk) = run.next_chunk(py, Instant::now())? {
         chunks += 1;
+        omitted += chunk.outcome.omitted;
         tasks += chunk.outcome.tasks;
         peak = peak.max(chunk.outcome.bytes);
         let (v, e) = to_python(py, chunk.outcome)?;
@@ -650,6 +655,7 @@ pub fn run_all<'py>(py: Python<'py>, mut run: Run) -> PyResult<Bound<'py, PyTupl
             seconds.into_pyobject(py)?.into_any(),
             0usize.into_pyobject(py)?.into_any(),
             max_gil_hold.into_pyobject(py)?.into_any(),
+            omitted.into_pyobject(py)?.into_any(),
         ],
     )
 }
@@ -678,11 +684,12 @@ impl ChunkIter {
             return Ok(None);
         };
         let max_gil_hold = chunk.max_gil_hold;
-        let (tasks, bytes, start, seconds) = (
+        let (tasks, bytes, start, seconds, omitted) = (
             chunk.outcome.tasks,
             chunk.outcome.bytes,
             chunk.start,
             chunk.seconds,
+            chunk.outcome.omitted,
         );
         let (valid, errors) = to_python(py, chunk.outcome)?;
         Ok(Some(PyTuple::new(
@@ -696,6 +703,7 @@ impl ChunkIter {
                 seconds.into_pyobject(py)?.into_any(),
                 start.into_pyobject(py)?.into_any(),
                 max_gil_hold.into_pyobject(py)?.into_any(),
+                omitted.into_pyobject(py)?.into_any(),
             ],
         )?))
     }

@@ -21,15 +21,15 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
     if let Some(min) = checks.min_items {
         if len < min {
             sink.fail(path, "minItems", || match &checks.min_items_text {
-                Some(text) => format!("Array has fewer than {text} items"),
-                None => format!("Array has fewer than {}", plural(min, "item")),
+                Some(text) => format!("Array has fewer than {text} items, got {len}"),
+                None => format!("Array has fewer than {}, got {len}", plural(min, "item")),
             })?;
         }
     }
     if let Some(max) = checks.max_items {
         if len > max {
             sink.fail(path, "maxItems", || {
-                format!("Array has more than {}", plural(max, "item"))
+                format!("Array has more than {}, got {len}", plural(max, "item"))
             })?;
         }
     }

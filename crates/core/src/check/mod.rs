@@ -16,7 +16,7 @@ use std::ops::ControlFlow;
 
 use crate::error::{Path, RecordError};
 use crate::schema::{types, Node, Schema};
-use crate::value::{Defect, Kind, Number, Record, MAX_DEPTH};
+use crate::value::{Defect, EntryKey, Kind, Number, Record, MAX_DEPTH};
 
 /// Where failures go. `'s` is the schema's lifetime: a sink may keep the
 /// location of the node being checked without copying it.
@@ -58,21 +58,31 @@ impl Sink<'_> for FirstFailure {
     }
 }
 
-/// Records every failure of record `index`.
+/// Records every failure of record `index`, while `errors` is shorter than
+/// `cap`; past it, only counts them in `omitted` (no message, no path built).
 pub struct Collect<'e, 's> {
     pub index: usize,
     pub errors: &'e mut Vec<RecordError>,
     /// The location of the node being checked, borrowed from the schema: a
     /// schema path is formatted only for an error.
     pub at: &'s str,
+    cap: usize,
+    omitted: usize,
 }
 
 impl<'e> Collect<'e, '_> {
     pub fn new(index: usize, errors: &'e mut Vec<RecordError>) -> Self {
+        Self::capped(index, errors, usize::MAX)
+    }
+
+    /// Collects until `errors` holds `cap` errors, then counts.
+    pub fn capped(index: usize, errors: &'e mut Vec<RecordError>, cap: usize) -> Self {
         Collect {
             index,
             errors,
             at: "",
+            cap,
+            omitted: 0,
         }
     }
 }
@@ -84,6 +94,10 @@ impl<'s> Sink<'s> for Collect<'_, 's> {
         keyword: &'static str,
         message: impl FnOnce() -> String,
     ) -> ControlFlow<()> {
+        if self.errors.len() >= self.cap {
+            self.omitted += 1;
+            return ControlFlow::Continue(());
+        }
         // Built by hand: `format!` measured as a visible share of a failing record.
         let mut schema_path = String::with_capacity(self.at.len() + 1 + keyword.len());
         schema_path.push_str(self.at);
@@ -202,6 +216,102 @@ pub fn shorten(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// The longest received value a message shows, in characters, before it is cut.
+const SHOWN_CHARS: usize = 40;
+
+/// A received value for a message: compact JSON, cut after [`SHOWN_CHARS`]
+/// characters (a long string also says its length). Linear in what it shows:
+/// the walk stops once the text is long enough.
+pub(crate) fn received<R: Record>(value: &R) -> String {
+    if value.kind() == Kind::String {
+        if let Some(s) = value.as_str() {
+            return quoted(s);
+        }
+    }
+    let mut out = String::new();
+    let _ = write_record(value, &mut out);
+    if out.chars().count() > SHOWN_CHARS {
+        let cut: String = out.chars().take(SHOWN_CHARS - 3).collect();
+        return format!("{cut}...");
+    }
+    out
+}
+
+/// A string for a message: JSON-quoted, cut after [`SHOWN_CHARS`] characters
+/// with its length stated.
+pub(crate) fn quoted(s: &str) -> String {
+    let escape = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    match s.char_indices().nth(SHOWN_CHARS) {
+        None => escape(s),
+        Some((cut, _)) => format!(
+            "{}... ({} characters)",
+            escape(&s[..cut]),
+            string::char_count(s)
+        ),
+    }
+}
+
+/// Writes `value` as compact JSON until `out` is longer than [`SHOWN_CHARS`]
+/// (`Break` then).
+fn write_record<R: Record>(value: &R, out: &mut String) -> ControlFlow<()> {
+    if out.len() > SHOWN_CHARS * 4 {
+        return ControlFlow::Break(());
+    }
+    match value.kind() {
+        Kind::Null => out.push_str("null"),
+        Kind::Bool => out.push_str(if value.as_bool() { "true" } else { "false" }),
+        Kind::Number => out.push_str(&value.as_number().to_string()),
+        Kind::String => match value.as_str() {
+            Some(s) => {
+                let shown: String = s.chars().take(SHOWN_CHARS + 1).collect();
+                out.push_str(&serde_json::to_string(&shown).unwrap_or_default());
+            }
+            None => out.push('?'),
+        },
+        Kind::Array => {
+            out.push('[');
+            value.for_each_item(|i, item| {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_record(item, out)
+            })?;
+            out.push(']');
+        }
+        Kind::Object => {
+            out.push('{');
+            let mut first = true;
+            value.for_each_entry(|key, item| {
+                if !first {
+                    out.push_str(", ");
+                }
+                first = false;
+                match key {
+                    EntryKey::Str(k) => {
+                        let shown: String = k.chars().take(SHOWN_CHARS + 1).collect();
+                        out.push_str(&serde_json::to_string(&shown).unwrap_or_default());
+                        out.push_str(": ");
+                        write_record(item, out)
+                    }
+                    // The compact form of a Python dict keeps no value under such a key.
+                    EntryKey::NotString(repr) => {
+                        out.push_str(&shorten(&repr));
+                        out.push_str(": ...");
+                        ControlFlow::Continue(())
+                    }
+                    EntryKey::InvalidString => {
+                        out.push_str("?: ...");
+                        ControlFlow::Continue(())
+                    }
+                }
+            })?;
+            out.push('}');
+        }
+        Kind::Unsupported => out.push_str(&value.type_name()),
+    }
+    ControlFlow::Continue(())
+}
+
 /// Whether a string passes the string keywords of a node.
 #[inline]
 pub fn string_is_valid(checks: &crate::schema::StringChecks, s: &str) -> bool {
@@ -238,19 +348,47 @@ pub fn collect<R: Record>(
 
 /// Validates one record: the cheap path first, errors only for a failing record.
 /// Returns whether it is valid.
-#[inline]
+#[cfg(test)]
 pub fn validate<R: Record>(
     schema: &Schema,
     record: &R,
     index: usize,
     errors: &mut Vec<RecordError>,
 ) -> bool {
+    let mut omitted = 0;
+    validate_capped(schema, record, index, errors, usize::MAX, &mut omitted)
+}
+
+/// [`validate`], collecting errors only while `errors` is shorter than `cap`;
+/// the errors past it are counted in `omitted`, their messages never built.
+#[inline]
+pub fn validate_capped<R: Record>(
+    schema: &Schema,
+    record: &R,
+    index: usize,
+    errors: &mut Vec<RecordError>,
+    cap: usize,
+    omitted: &mut usize,
+) -> bool {
     if is_valid(schema, record) {
         return true;
     }
     let before = errors.len();
-    collect(schema, record, index, errors);
-    debug_assert!(errors.len() > before, "is_valid and collect disagree");
+    let mut sink = Collect::capped(index, errors, cap);
+    let _ = check(
+        &schema.root,
+        record,
+        &Path::Root,
+        0,
+        Cx::new(schema),
+        &mut sink,
+    );
+    let counted = sink.omitted;
+    debug_assert!(
+        errors.len() > before || counted > 0,
+        "is_valid and collect disagree"
+    );
+    *omitted += counted;
     false
 }
 
@@ -376,12 +514,18 @@ fn check_here<'s, R: Record, S: Sink<'s>>(
             Kind::Unsupported => false,
         };
         if !matches {
-            sink.fail(path, "type", || {
-                format!(
+            sink.fail(path, "type", || match kind {
+                Kind::Bool | Kind::Number | Kind::String => format!(
+                    "Expected {}, got `{}` {}",
+                    type_names(node.types),
+                    value.type_name(),
+                    received(value)
+                ),
+                _ => format!(
                     "Expected {}, got `{}`",
                     type_names(node.types),
                     value.type_name()
-                )
+                ),
             })?;
         }
     }
@@ -389,7 +533,11 @@ fn check_here<'s, R: Record, S: Sink<'s>>(
         match equal::equal(value, &expected, depth) {
             Ok(true) => {}
             Ok(false) => sink.fail(path, "const", || {
-                format!("Expected {}", equal::short_repr(expected))
+                format!(
+                    "Expected {}, got {}",
+                    equal::short_repr(expected),
+                    received(value)
+                )
             })?,
             Err(equal::TooDeep) => sink.fail(path, "depth", || {
                 format!("Nesting deeper than {MAX_DEPTH} levels")
@@ -419,7 +567,11 @@ fn check_here<'s, R: Record, S: Sink<'s>>(
                 }
                 let shown: Vec<String> = options.iter().take(8).map(equal::short_repr).collect();
                 let more = if options.len() > 8 { ", ..." } else { "" };
-                format!("Expected one of {}{more}", shown.join(", "))
+                format!(
+                    "Expected one of {}{more}, got {}",
+                    shown.join(", "),
+                    received(value)
+                )
             })?;
         }
     }
@@ -474,19 +626,22 @@ mod tests {
             messages(r#"{"minItems": 18446744073709551616}"#, "[1, 2]"),
             [(
                 "minItems",
-                "Array has fewer than 18446744073709551616 items".to_string()
+                "Array has fewer than 18446744073709551616 items, got 2".to_string()
             )]
         );
         assert_eq!(
             messages(r#"{"minProperties": 1e30}"#, "{}"),
             [(
                 "minProperties",
-                "Object has fewer than 1e+30 properties".to_string()
+                "Object has fewer than 1e+30 properties, got 0".to_string()
             )]
         );
         assert_eq!(
             messages(r#"{"minItems": 3}"#, "[1]"),
-            [("minItems", "Array has fewer than 3 items".to_string())]
+            [(
+                "minItems",
+                "Array has fewer than 3 items, got 1".to_string()
+            )]
         );
     }
 
@@ -498,7 +653,131 @@ mod tests {
         );
         assert_eq!(
             messages(r#"{"enum": [1, "a"]}"#, "2"),
-            [("enum", r#"Expected one of 1, "a""#.to_string())]
+            [("enum", r#"Expected one of 1, "a", got 2"#.to_string())]
+        );
+    }
+
+    #[test]
+    fn messages_name_the_received_value() {
+        let cases: &[(&str, &str, &str, &str)] = &[
+            (
+                r#"{"type": "integer"}"#,
+                r#""abc""#,
+                "type",
+                r#"Expected `integer`, got `string` "abc""#,
+            ),
+            (
+                r#"{"type": "string"}"#,
+                "1.5",
+                "type",
+                "Expected `string`, got `number` 1.5",
+            ),
+            (
+                r#"{"type": "string"}"#,
+                "[1]",
+                "type",
+                "Expected `string`, got `array`",
+            ),
+            (r#"{"const": 5}"#, "6", "const", "Expected 5, got 6"),
+            (
+                r#"{"const": [1]}"#,
+                r#"{"a": [true, null]}"#,
+                "const",
+                r#"Expected [1], got {"a": [true, null]}"#,
+            ),
+            (
+                r#"{"enum": ["a", "b"]}"#,
+                r#""c""#,
+                "enum",
+                r#"Expected one of "a", "b", got "c""#,
+            ),
+            (
+                r#"{"minLength": 3}"#,
+                r#""ab""#,
+                "minLength",
+                r#"String shorter than 3 characters, got "ab""#,
+            ),
+            (
+                r#"{"maxLength": 1}"#,
+                r#""ab""#,
+                "maxLength",
+                r#"String longer than 1 character, got "ab""#,
+            ),
+            (
+                r#"{"pattern": "^x"}"#,
+                r#""y\n""#,
+                "pattern",
+                r#"String does not match `^x`, got "y\n""#,
+            ),
+            (
+                r#"{"format": "email"}"#,
+                r#""nope""#,
+                "format",
+                r#"String is not a valid `email`, got "nope""#,
+            ),
+            (
+                r#"{"maxItems": 1}"#,
+                "[1, 2]",
+                "maxItems",
+                "Array has more than 1 item, got 2",
+            ),
+            (
+                r#"{"maxProperties": 0}"#,
+                r#"{"a": 1}"#,
+                "maxProperties",
+                "Object has more than 0 properties, got 1",
+            ),
+            (
+                r#"{"minProperties": 2}"#,
+                r#"{"a": 1}"#,
+                "minProperties",
+                "Object has fewer than 2 properties, got 1",
+            ),
+        ];
+        for (schema, record, keyword, message) in cases {
+            assert_eq!(
+                messages(schema, record),
+                [(*keyword, (*message).to_string())],
+                "{schema} {record}"
+            );
+        }
+    }
+
+    #[test]
+    fn long_received_values_are_shortened() {
+        let long = "x".repeat(1000);
+        assert_eq!(
+            messages(r#"{"maxLength": 2}"#, &format!("\"{long}\"")),
+            [(
+                "maxLength",
+                format!(
+                    "String longer than 2 characters, got \"{}\"... (1000 characters)",
+                    "x".repeat(40)
+                )
+            )]
+        );
+        let array = format!("[{}]", vec!["123456789"; 1000].join(","));
+        let got = messages(r#"{"enum": [1]}"#, &array);
+        assert_eq!(
+            got,
+            [(
+                "enum",
+                "Expected one of 1, got [123456789, 123456789, 123456789, 123...".to_string()
+            )]
+        );
+        let key = "k".repeat(100);
+        assert_eq!(
+            messages(
+                r#"{"additionalProperties": false}"#,
+                &format!("{{\"{key}\": 1}}")
+            ),
+            [(
+                "additionalProperties",
+                format!(
+                    "Unexpected property `{}... (100 characters)`",
+                    "k".repeat(40)
+                )
+            )]
         );
     }
 }

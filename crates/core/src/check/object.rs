@@ -29,19 +29,29 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
     sink: &mut S,
 ) -> ControlFlow<()> {
     if let Some(min) = checks.min_properties {
-        if value.object_len() < min {
+        let len = value.object_len();
+        if len < min {
             sink.fail(path, "minProperties", || {
                 match &checks.min_properties_text {
-                    Some(text) => format!("Object has fewer than {text} properties"),
-                    None => format!("Object has fewer than {}", plural(min, "property")),
+                    Some(text) => format!("Object has fewer than {text} properties, got {len}"),
+                    None => {
+                        format!(
+                            "Object has fewer than {}, got {len}",
+                            plural(min, "property")
+                        )
+                    }
                 }
             })?;
         }
     }
     if let Some(max) = checks.max_properties {
-        if value.object_len() > max {
+        let len = value.object_len();
+        if len > max {
             sink.fail(path, "maxProperties", || {
-                format!("Object has more than {}", plural(max, "property"))
+                format!(
+                    "Object has more than {}, got {len}",
+                    plural(max, "property")
+                )
             })?;
         }
     }
@@ -115,7 +125,7 @@ fn properties<'s, R: Record, S: Sink<'s>>(
             }
             None if property.required => {
                 sink.fail(path, "required", || {
-                    format!("Missing required property `{}`", property.name)
+                    format!("Missing required property `{}`", shorten(&property.name))
                 })?;
             }
             None => {}
@@ -173,7 +183,11 @@ fn additional<'s, R: Record, S: Sink<'s>>(
                     // pattern's schema nor `additionalProperties` decides it.
                     matched = true;
                     sink.fail(&child, "patternProperties", || {
-                        format!("Matching `{}` exceeded the work bound", pattern.as_str())
+                        format!(
+                            "Matching `{}` exceeded the work bound, got {}",
+                            super::shorten(pattern.as_str()),
+                            super::quoted(key)
+                        )
                     })?;
                 }
             }
@@ -184,7 +198,7 @@ fn additional<'s, R: Record, S: Sink<'s>>(
         match &checks.additional {
             Additional::Allow => ControlFlow::Continue(()),
             Additional::Forbid => sink.fail(path, "additionalProperties", || {
-                format!("Unexpected property `{key}`")
+                format!("Unexpected property `{}`", shorten(key))
             }),
             Additional::Schema(node) => {
                 check_node(node, item, &child, depth + 1, cx.descend(), sink)

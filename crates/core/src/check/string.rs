@@ -2,8 +2,8 @@
 
 use std::ops::ControlFlow;
 
-use super::plural;
 use super::Sink;
+use super::{plural, quoted, shorten};
 use crate::error::Path;
 use crate::pattern::WorkExceeded;
 use crate::schema::StringChecks;
@@ -33,14 +33,22 @@ pub(super) fn check_str<'s, S: Sink<'s>>(
         if let Some(min) = checks.min_length {
             if length < min {
                 sink.fail(path, "minLength", || {
-                    format!("String shorter than {}", plural(min, "character"))
+                    format!(
+                        "String shorter than {}, got {}",
+                        plural(min, "character"),
+                        quoted(s)
+                    )
                 })?;
             }
         }
         if let Some(max) = checks.max_length {
             if length > max {
                 sink.fail(path, "maxLength", || {
-                    format!("String longer than {}", plural(max, "character"))
+                    format!(
+                        "String longer than {}, got {}",
+                        plural(max, "character"),
+                        quoted(s)
+                    )
                 })?;
             }
         }
@@ -49,17 +57,29 @@ pub(super) fn check_str<'s, S: Sink<'s>>(
         match re.find(s) {
             Ok(true) => {}
             Ok(false) => sink.fail(path, "pattern", || {
-                format!("String does not match `{}`", re.as_str())
+                format!(
+                    "String does not match `{}`, got {}",
+                    shorten(re.as_str()),
+                    quoted(s)
+                )
             })?,
             Err(WorkExceeded) => sink.fail(path, "pattern", || {
-                format!("Matching `{}` exceeded the work bound", re.as_str())
+                format!(
+                    "Matching `{}` exceeded the work bound, got {}",
+                    shorten(re.as_str()),
+                    quoted(s)
+                )
             })?,
         }
     }
     if let Some(format) = checks.format {
         if !format.is_valid(s) {
             sink.fail(path, "format", || {
-                format!("String is not a valid `{}`", format.name())
+                format!(
+                    "String is not a valid `{}`, got {}",
+                    format.name(),
+                    quoted(s)
+                )
             })?;
         }
     }
