@@ -25,7 +25,9 @@ class Profile(NamedTuple):
       counted through nested objects; array items count once).
     - ``avg_string_length``: mean length in characters of the string leaves in the sample.
     - ``constraint_complexity``: 0..1, the cost-weighted score of the schema's checks
-      (computed once per compiled schema; regex and formats weigh more than bounds).
+      (computed once per compiled schema; regex and formats weigh more than bounds; a
+      reference, each `anyOf`/`oneOf` branch tried, `if`, `unevaluated*`, `contains` and
+      `propertyNames` add what they make the engine do).
     - ``object_size``: bytes per record; exact for JSON input (mean over the sampled
       records' spans), estimated from the serialised size of the sample for dicts.
     - ``input_kind``: ``"dicts"``, ``"json"``, ``"ndjson"`` or ``"arrow"``.

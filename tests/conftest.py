@@ -107,6 +107,7 @@ def _report_suite_tally(terminalreporter: Any) -> None:
                 counts["allowed"] += 1
             elif outcome == "error" or (outcome in ("failed", "xpassed") and when == "call"):
                 counts["failed"] += 1
+    _schemastore_summary(terminalreporter)
     if not tally:
         return
     terminalreporter.write_sep("-", "JSON-Schema-Test-Suite: passed/ran per draft")
@@ -118,3 +119,27 @@ def _report_suite_tally(terminalreporter: Any) -> None:
             f"{draft:<13} {part:<8}  passed {c['passed']:4d}/{ran:4d} ({share:5.1f}%)  "
             f"allowed failures {c['allowed']:3d}  failed {c['failed']:3d}  skipped {c['skipped']:3d}"
         )
+
+
+def _schemastore_summary(terminalreporter: Any) -> None:
+    """Sums the ``schemastore:*`` properties that tests/test_schemastore.py records."""
+    totals: dict[str, int] = defaultdict(int)
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if getattr(report, "when", None) != "call":
+                continue
+            for key, value in getattr(report, "user_properties", ()):
+                if isinstance(key, str) and key.startswith("schemastore:"):
+                    totals[key.split(":", 1)[1]] += int(value)
+    if not totals:
+        return
+    terminalreporter.write_sep("-", "SchemaStore corpus")
+    compiled, failed = totals["compiled"], totals["compile exceptions"]
+    terminalreporter.write_line(f"schemas compiled {compiled}/{compiled + failed} (listed exceptions {failed})")
+    terminalreporter.write_line(
+        f"instances with their expected verdict {totals['instances agreeing']}/{totals['instances']}"
+    )
+    terminalreporter.write_line(
+        f"agreement with jsonschema-rs (instances and mutated copies) "
+        f"{totals['differential agreeing']}/{totals['differential records']}"
+    )

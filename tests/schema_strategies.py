@@ -178,6 +178,10 @@ def object_schemas(draw: Any, children: st.SearchStrategy[Any]) -> dict[str, Any
         out["propertyNames"] = {"maxLength": draw(st.integers(1, 3))}
     if props and draw(st.floats(0, 1)) < 0.1:
         out["dependentRequired"] = {draw(st.sampled_from(sorted(props))): ["zz"]}
+    if props and draw(st.floats(0, 1)) < 0.1:
+        out["dependentSchemas"] = {draw(st.sampled_from(sorted(props))): draw(children)}
+    if draw(st.floats(0, 1)) < 0.1:
+        out["unevaluatedProperties"] = draw(st.one_of(st.just(False), children))
     if draw(st.floats(0, 1)) < 0.1:
         out["title"] = "annotated"
         out["default"] = {"ignored": True}
@@ -197,6 +201,10 @@ def array_schemas(draw: Any, children: st.SearchStrategy[Any]) -> dict[str, Any]
     _put(out, "uniqueItems", _maybe(draw, st.booleans(), 0.7))
     if draw(st.floats(0, 1)) < 0.15:
         out["contains"] = draw(children)
+        _put(out, "minContains", _maybe(draw, st.integers(0, 2), 0.7))
+        _put(out, "maxContains", _maybe(draw, st.integers(1, 3), 0.7))
+    if draw(st.floats(0, 1)) < 0.1:
+        out["unevaluatedItems"] = draw(st.one_of(st.just(False), children))
     return out
 
 
@@ -224,10 +232,38 @@ def schemas(max_leaves: int = 8) -> st.SearchStrategy[Any]:
     )
 
 
+@st.composite
+def _with_refs(draw: Any, schema: st.SearchStrategy[Any], max_leaves: int) -> Any:
+    """``schema`` with root ``$defs`` that some of its subschemas name by ``$ref``: a plain
+    definition, and one that refers to itself (a linked list of any depth)."""
+    out = draw(schema)
+    if not isinstance(out, dict) or draw(st.floats(0, 1)) < 0.6:
+        return out
+    defs = {
+        "leaf": draw(schemas(max(1, max_leaves // 2))),
+        "node": {
+            "type": "object",
+            "properties": {"v": draw(leaf_schemas()), "next": {"$ref": "#/$defs/node"}},
+        },
+    }
+    refs = st.sampled_from([{"$ref": "#/$defs/leaf"}, {"$ref": "#/$defs/node"}])
+    props = out.get("properties")
+    if isinstance(props, dict) and props:
+        for name in draw(st.lists(st.sampled_from(sorted(props)), max_size=2, unique=True)):
+            props[name] = draw(refs)
+    else:
+        out["properties"] = {"a": draw(refs)}
+    if draw(st.booleans()):
+        out["$ref"] = "#/$defs/leaf"  # a `$ref` next to other keywords (2020-12)
+    out["$defs"] = defs
+    return out
+
+
 @functools.cache
 def record_schemas(max_leaves: int = 8) -> st.SearchStrategy[Any]:
-    """Random schemas whose top level describes an object, as a record schema usually does."""
-    return object_schemas(schemas(max_leaves))
+    """Random schemas whose top level describes an object, as a record schema usually does;
+    some with ``$defs`` named by ``$ref`` (see :func:`_with_refs`)."""
+    return _with_refs(object_schemas(schemas(max_leaves)), max_leaves)
 
 
 # -- records ----------------------------------------------------------------------------------
@@ -245,12 +281,21 @@ def values_for(schema: Any, depth: int = 0) -> st.SearchStrategy[Any]:
 
 _VALUES: dict[tuple[str, int], st.SearchStrategy[Any]] = {}
 
+#: Records for the self-referring ``node`` definition of :func:`_with_refs`.
+_LINKED_LISTS = st.recursive(
+    st.one_of(st.none(), _SCALARS),
+    lambda inner: st.fixed_dictionaries({"v": _SCALARS}, optional={"next": inner}),
+    max_leaves=5,
+)
+
 
 def _values_for(schema: Any, depth: int) -> st.SearchStrategy[Any]:
     noise = json_values(4)
     if not isinstance(schema, dict) or depth > 6:
         return noise
     guided: list[st.SearchStrategy[Any]] = []
+    if schema.get("$ref") == "#/$defs/node":
+        guided.append(_LINKED_LISTS)
     if "enum" in schema:
         guided.append(st.sampled_from(schema["enum"]))
     if "const" in schema:

@@ -80,3 +80,28 @@ def test_compare_builds_runs_on_one_checkout_twice() -> None:
         ("plain3", "dicts"), ("plain3", "json"), ("nested", "dicts"), ("nested", "json"),
     ]  # fmt: skip
     assert all(float(r[4]) > 0 for r in rows)
+
+
+def test_bench_realworld_quick(tmp_path: Path) -> None:
+    """Three SchemaStore schemas and the Twitter statuses, every input kind, two rounds."""
+    out_json, out_md = tmp_path / "realworld.json", tmp_path / "realworld.md"
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "bench_realworld.py"), "--quick",
+           "--json", str(out_json), "--markdown", str(out_md)]  # fmt: skip
+    env = dict(os.environ, PYTHONWARNINGS="error")
+    proc = subprocess.run(cmd, check=False, cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads(out_json.read_text())
+    assert results["settings"] == {"n": 200, "rounds": 2, "seed": 0, "schemas": 3}
+    workloads = sorted({row["workload"] for row in results["rows"]} | {s["workload"] for s in results["skipped"]})
+    assert len(workloads) == 4 and "twitter" in workloads
+    twitter = [row for row in results["rows"] if row["workload"] == "twitter"]
+    assert [row["kind"] for row in twitter] == ["dicts", "json", "ndjson"]
+    for row in twitter:
+        assert row["records"] == 200 and row["invalid"] == 0 and "disagree" not in row
+        assert row["speedup"] > 0 and row["ci"][0] <= row["speedup"] <= row["ci"][1]
+        assert 4000 < row["record_bytes"] < 5500
+    assert set(results["summary"]) == {"dicts", "json", "ndjson"}
+    table = out_md.read_text()
+    for heading in ("## Summary", "## Per workload", "| twitter | dicts |"):
+        assert heading in table
+    assert table in proc.stdout

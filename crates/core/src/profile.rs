@@ -65,27 +65,51 @@ pub fn field_count(root: &Node, nodes: &[Node]) -> usize {
 /// Raw cost of the checks of one node and everything below it, in units of
 /// one type check. Weights (why): regex and formats run per character and
 /// dominate; `uniqueItems` compares items pairwise; `enum` scans its options;
-/// bounds and lengths are a comparison each.
+/// bounds and lengths are a comparison each. The applicators cost what they
+/// make the engine do: a reference is a jump to another node (a dynamic one
+/// also searches the dynamic scope), and its target is counted once however
+/// often it is named; `allOf` runs every branch; `anyOf` and `oneOf` try
+/// branches, each try starting a fresh first-failure evaluation (`oneOf`
+/// always tries them all), so a branch weighs more than an `allOf` branch;
+/// `if` runs its condition and then one of two branches; `unevaluated*`
+/// collects which keys or items every applicator evaluated before checking the
+/// rest; `propertyNames` and `contains` run per key and per item.
 fn node_cost(node: &Node, nodes: &[Node], seen: &mut Vec<bool>) -> f64 {
     let mut cost = 0.0;
     if let Some(logic) = &node.logic {
         for (r, _) in &logic.refs {
+            cost += match r {
+                Ref::Static(_) => REF_COST,
+                Ref::Dynamic { .. } => DYNAMIC_REF_COST,
+            };
             let (Ref::Static(id) | Ref::Dynamic { target: id, .. }) = r;
             if !seen[*id] {
                 seen[*id] = true;
                 cost += node_cost(&nodes[*id], nodes, seen);
             }
         }
-        for sub in logic
-            .all_of
-            .iter()
-            .chain(&logic.any_of)
-            .chain(&logic.one_of)
-        {
+        for sub in &logic.all_of {
             cost += 1.0 + node_cost(sub, nodes, seen);
+        }
+        for sub in logic.any_of.iter().chain(&logic.one_of) {
+            cost += BRANCH_COST + node_cost(sub, nodes, seen);
         }
         for sub in logic.not.iter() {
             cost += 1.0 + node_cost(sub, nodes, seen);
+        }
+        if let Some((cond, then, otherwise)) = &logic.cond {
+            let then = then.as_ref().map_or(0.0, |n| node_cost(n, nodes, seen));
+            let otherwise = otherwise
+                .as_ref()
+                .map_or(0.0, |n| node_cost(n, nodes, seen));
+            cost += BRANCH_COST + node_cost(cond, nodes, seen) + then.max(otherwise);
+        }
+        for sub in logic
+            .unevaluated_properties
+            .iter()
+            .chain(&logic.unevaluated_items)
+        {
+            cost += UNEVALUATED_COST + node_cost(sub, nodes, seen);
         }
     }
     if node.types != 0 {
@@ -130,7 +154,10 @@ fn node_cost(node: &Node, nodes: &[Node], seen: &mut Vec<bool>) -> f64 {
             .sum::<f64>();
         if let Some(items) = &a.items {
             // Items repeat; assume a handful per record.
-            cost += 4.0 * node_cost(items, nodes, seen);
+            cost += REPEATS * node_cost(items, nodes, seen);
+        }
+        if let Some(contains) = &a.contains {
+            cost += 1.0 + REPEATS * node_cost(contains, nodes, seen);
         }
     }
     if let Some(o) = &node.object {
@@ -151,9 +178,32 @@ fn node_cost(node: &Node, nodes: &[Node], seen: &mut Vec<bool>) -> f64 {
             let _ = pattern;
             cost += 8.0 + sub.as_ref().map_or(0.0, |n| node_cost(n, nodes, seen));
         }
+        if let Some(names) = &o.property_names {
+            cost += REPEATS * node_cost(names, nodes, seen);
+        }
+        cost += o
+            .dependent_required
+            .iter()
+            .map(|(_, names)| 0.5 * names.len() as f64)
+            .sum::<f64>();
+        for (_, sub) in &o.dependent_schemas {
+            cost += 1.0 + node_cost(sub, nodes, seen);
+        }
     }
     cost
 }
+
+/// A reference: one jump to its target.
+const REF_COST: f64 = 1.0;
+/// A `$dynamicRef`/`$recursiveRef`: the jump plus a search of the dynamic scope.
+const DYNAMIC_REF_COST: f64 = 4.0;
+/// One branch of `anyOf`/`oneOf`, or an `if`: an evaluation of its own.
+const BRANCH_COST: f64 = 2.0;
+/// `unevaluatedProperties`/`unevaluatedItems`: the evaluated keys or items of
+/// every applicator are collected per value before the rest is checked.
+const UNEVALUATED_COST: f64 = 8.0;
+/// How many times a per-item or per-key subschema runs in a record (assumed).
+const REPEATS: f64 = 4.0;
 
 /// `constraint_complexity` in 0..1: the mean cost per leaf field `c` (see
 /// [`node_cost`]) squashed as `c / (c + 4)`. A field with only a type check
@@ -293,6 +343,54 @@ mod tests {
         assert!(plain.constraint_complexity < bounds.constraint_complexity);
         assert!(bounds.constraint_complexity < regex.constraint_complexity);
         assert!(regex.constraint_complexity < 1.0);
+    }
+
+    /// Two fields (a string and an integer) written with each applicator: every one
+    /// costs more than the plain schema, in the order of the work it makes.
+    #[test]
+    fn applicators_raise_complexity() {
+        let c = |text: &str| schema(text).constraint_complexity;
+        let plain =
+            c(r##"{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"integer"}}}"##);
+        let reference = c(
+            r##"{"$defs":{"s":{"type":"string"}},"type":"object","properties":{"a":{"$ref":"#/$defs/s"},"b":{"type":"integer"}}}"##,
+        );
+        let any_of = c(
+            r##"{"type":"object","properties":{"a":{"anyOf":[{"type":"string"},{"type":"null"}]},"b":{"type":"integer"}}}"##,
+        );
+        let one_of = c(
+            r##"{"type":"object","properties":{"a":{"oneOf":[{"type":"string"},{"type":"null"},{"type":"array"}]},"b":{"type":"integer"}}}"##,
+        );
+        let unevaluated = c(
+            r##"{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"integer"}},"unevaluatedProperties":false}"##,
+        );
+        let dynamic = c(
+            r##"{"$dynamicAnchor":"n","type":"object","properties":{"a":{"type":"string"},"b":{"$dynamicRef":"#n"}}}"##,
+        );
+        let cond = c(
+            r##"{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"integer"}},"if":{"required":["a"]},"then":{"required":["b"]}}"##,
+        );
+        assert_eq!(format!("{plain:.4}"), "0.2727");
+        assert_eq!(format!("{reference:.4}"), "0.3333");
+        assert_eq!(format!("{any_of:.4}"), "0.5000");
+        assert_eq!(format!("{one_of:.4}"), "0.5789");
+        assert_eq!(format!("{unevaluated:.4}"), "0.5789");
+        assert_eq!(format!("{dynamic:.4}"), "0.5000");
+        assert_eq!(format!("{cond:.4}"), "0.4286");
+        for (name, value) in [
+            ("reference", reference),
+            ("anyOf", any_of),
+            ("oneOf", one_of),
+            ("unevaluatedProperties", unevaluated),
+            ("$dynamicRef", dynamic),
+            ("if", cond),
+        ] {
+            assert!(value > plain, "{name}: {value} <= {plain}");
+        }
+        assert!(
+            reference < any_of && any_of < one_of,
+            "more branches tried cost more"
+        );
     }
 
     #[test]

@@ -17,7 +17,9 @@
 //! - `ArrayElements` splits a valid array into its elements, and for invalid
 //!   text either fails or yields an element that does not parse;
 //! - `NdjsonLines` finds the non-blank lines a plain split finds;
-//! - a schema compiles or returns `SchemaError`; for a compiled schema,
+//! - a schema (any keyword of the five drafts: references, `$defs`, the
+//!   combinators, conditionals, `patternProperties`, `unevaluated*`, dependencies,
+//!   `contains`, anchors, `$id`, `$schema`) compiles or returns `SchemaError`; for a compiled schema,
 //!   `is_valid` agrees with `collect` (no errors iff valid), and the fused
 //!   verdict never says valid where the DOM path says invalid.
 
@@ -480,7 +482,7 @@ fn schema_text(rng: &mut Rng) -> String {
     }
     fn keyword(rng: &mut Rng, depth: usize) -> (&'static str, Value) {
         let deeper = depth < 3;
-        match rng.below(if deeper { 24 } else { 18 }) {
+        match rng.below(if deeper { 44 } else { 18 }) {
             0 => (
                 "type",
                 match rng.below(4) {
@@ -559,7 +561,7 @@ fn schema_text(rng: &mut Rng) -> String {
                 Value::Array((0..rng.below(3)).map(|_| node(rng, depth + 1)).collect()),
             ),
             22 => ("additionalProperties", node(rng, depth + 1)),
-            _ => (
+            23 => (
                 "required",
                 Value::Array(
                     (0..rng.below(3))
@@ -567,7 +569,142 @@ fn schema_text(rng: &mut Rng) -> String {
                         .collect(),
                 ),
             ),
+            24 | 25 => ("$ref", reference(rng)),
+            26 => (
+                rng.pick(&["$defs", "definitions"]),
+                schema_map(rng, depth, &["a", "b", "c"]),
+            ),
+            27 | 28 => (
+                rng.pick(&["allOf", "anyOf", "oneOf"]),
+                if rng.chance(12) {
+                    small(rng)
+                } else {
+                    Value::Array((0..rng.below(4)).map(|_| node(rng, depth + 1)).collect())
+                },
+            ),
+            29 => (
+                rng.pick(&["not", "if", "then", "else", "propertyNames", "contains"]),
+                node(rng, depth + 1),
+            ),
+            30 => (
+                rng.pick(&[
+                    "unevaluatedProperties",
+                    "unevaluatedItems",
+                    "additionalItems",
+                ]),
+                node(rng, depth + 1),
+            ),
+            31 => ("patternProperties", {
+                let mut m = serde_json::Map::new();
+                for _ in 0..rng.below(3) {
+                    let key = match pattern(rng) {
+                        Value::String(p) => p,
+                        other => other.to_string(),
+                    };
+                    m.insert(key, node(rng, depth + 1));
+                }
+                Value::Object(m)
+            }),
+            32 => ("dependentSchemas", schema_map(rng, depth, &KEYS)),
+            33 => (
+                rng.pick(&["dependentRequired", "dependencies"]),
+                if rng.chance(10) {
+                    small(rng)
+                } else {
+                    let mut m = serde_json::Map::new();
+                    for _ in 0..rng.below(3) {
+                        let value = if rng.chance(3) {
+                            node(rng, depth + 1)
+                        } else {
+                            serde_json::json!([rng.pick(&KEYS)])
+                        };
+                        m.insert(rng.pick(&KEYS).to_owned(), value);
+                    }
+                    Value::Object(m)
+                },
+            ),
+            34 => (rng.pick(&["minContains", "maxContains"]), count(rng)),
+            35 => (
+                rng.pick(&["$anchor", "$dynamicAnchor", "$recursiveAnchor"]),
+                match rng.below(4) {
+                    0 => Value::Bool(true),
+                    1 => small(rng),
+                    _ => Value::from(rng.pick(&["a", "node", "b", "1x"])),
+                },
+            ),
+            36 => (
+                rng.pick(&["$dynamicRef", "$recursiveRef"]),
+                Value::from(rng.pick(&["#", "#a", "#node", "#/$defs/a", "x.json#a"])),
+            ),
+            37 => (
+                "$id",
+                Value::from(rng.pick(&[
+                    "http://example.com/root.json",
+                    "sub.json",
+                    "#frag",
+                    "urn:x:y",
+                    "http://example.com/a/",
+                    "",
+                ])),
+            ),
+            38 => (
+                "$schema",
+                Value::from(rng.pick(&[
+                    "http://json-schema.org/draft-04/schema#",
+                    "http://json-schema.org/draft-06/schema#",
+                    "http://json-schema.org/draft-07/schema#",
+                    "https://json-schema.org/draft/2019-09/schema",
+                    "https://json-schema.org/draft/2020-12/schema",
+                    "http://example.com/unknown",
+                ])),
+            ),
+            39 => (
+                "items",
+                Value::Array((0..rng.below(3)).map(|_| node(rng, depth + 1)).collect()),
+            ),
+            _ => (
+                rng.pick(&["if", "then", "else", "not"]),
+                node(rng, depth + 1),
+            ),
         }
+    }
+    /// A reference: to the root, a definition, a property, an anchor, a
+    /// missing document, or an escaped or broken pointer.
+    fn reference(rng: &mut Rng) -> Value {
+        if rng.chance(15) {
+            return Value::from(rng.below(3));
+        }
+        Value::from(rng.pick(&[
+            "#",
+            "#/$defs/a",
+            "#/$defs/b",
+            "#/definitions/a",
+            "#/definitions/c",
+            "#/properties/a",
+            "#/items",
+            "#/allOf/0",
+            "#a",
+            "#node",
+            "#/$defs/a~1b",
+            "#/$defs/%61",
+            "#/nope/0",
+            "missing.json",
+            "sub.json#/$defs/a",
+            "http://example.com/root.json#",
+            "https://json-schema.org/draft/2020-12/schema",
+            "#/$defs/a/properties/a",
+        ]))
+    }
+    /// Names to schemas (`$defs`, `dependentSchemas`), sometimes not an object.
+    fn schema_map(rng: &mut Rng, depth: usize, names: &[&str]) -> Value {
+        if rng.chance(12) {
+            return small(rng);
+        }
+        let mut m = serde_json::Map::new();
+        for _ in 0..rng.below(4) {
+            m.insert(rng.pick(names).to_owned(), node(rng, depth + 1));
+        }
+        Value::Object(m)
     }
     node(rng, 0).to_string()
 }

@@ -1,0 +1,320 @@
+#!/usr/bin/env python3
+"""Real-world speed: satya-adapt against jsonschema-rs on SchemaStore schemas and on Twitter
+statuses, one interleaved run, T=1 (issue 10, "Speed").
+
+Workloads:
+
+- every SchemaStore schema (``../shared/schemastore``) that has instances and that both
+  libraries compile, its instances (valid and invalid) repeated into a batch of ``--n``
+  records (default 20,000);
+- ``twitter``: the 100 statuses of ``../shared/realdata/twitter.json`` (~4.6 KB each, nested
+  ``user``, ``entities``, ``retweeted_status``) repeated to ``--n`` records, against
+  :data:`TWITTER_SCHEMA` (references, a recursive ``$ref``, ``anyOf``, ``patternProperties``).
+
+For each workload and input kind, correctness first (both libraries must give the same
+verdict for every record; a workload where they differ is reported and not timed), then
+interleaved rounds (order shuffled per round; the harness of ``satya_adapt/tuning/measure.py``):
+
+- dicts: ``Validator.validate_batch(records, threads=1)`` vs jsonschema-rs ``is_valid`` per item;
+- json: ``validate_json(bytes, threads=1)`` vs ``orjson.loads`` + ``is_valid`` per item;
+- ndjson: ``validate_ndjson(bytes, threads=1)`` vs ``orjson.loads`` per line + ``is_valid``.
+
+The figure is the speedup of satya-adapt (median over rounds of the paired ratio), then its
+minimum and median over the schemas. Targets: dicts >= 1x on every schema and median >= 1.5x;
+json and ndjson >= 2x. Results go to ``--json`` and ``--markdown`` (default
+``benchmarks/results/realworld.{json,md}``).
+
+    python benchmarks/bench_realworld.py                  # every schema (long: hours on 2 cores)
+    python benchmarks/bench_realworld.py --schemas 40     # a seeded sample of 40 schemas
+    python benchmarks/bench_realworld.py --quick          # a small run that only shows it works
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+from collections.abc import Callable
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import jsonschema_rs
+import orjson
+from schemastore import Corpus
+
+from satya_adapt import SchemaError, Validator
+from satya_adapt.tuning import measure
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, "benchmarks", "results")
+KINDS = ("dicts", "json", "ndjson")
+OURS, THEIRS = "satya-adapt T=1", "jsonschema-rs"
+TARGETS = {"dicts": (1.0, 1.5), "json": (2.0, 2.0), "ndjson": (2.0, 2.0)}
+
+_STR = {"type": "string"}
+_STR_OR_NULL = {"type": ["string", "null"]}
+_INT = {"type": "integer", "minimum": 0}
+_URL = {"type": "string", "pattern": "^https?://"}
+#: A schema for Twitter API statuses (search results): what such a record must hold.
+TWITTER_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$ref": "#/$defs/status",
+    "$defs": {
+        "status": {
+            "type": "object",
+            "required": ["created_at", "id", "id_str", "text", "user", "entities", "retweet_count"],
+            "properties": {
+                "metadata": {"type": "object", "properties": {"result_type": _STR, "iso_language_code": _STR}},
+                "created_at": {"type": "string", "pattern": "^[A-Z][a-z]{2} [A-Z][a-z]{2} [0-9]{2} "},
+                "id": _INT,
+                "id_str": {"type": "string", "pattern": "^[0-9]+$"},
+                "text": {"type": "string", "maxLength": 1000},
+                "source": _STR,
+                "truncated": {"type": "boolean"},
+                "in_reply_to_status_id": {"anyOf": [_INT, {"type": "null"}]},
+                "in_reply_to_user_id": {"anyOf": [_INT, {"type": "null"}]},
+                "in_reply_to_screen_name": _STR_OR_NULL,
+                "user": {"$ref": "#/$defs/user"},
+                "retweeted_status": {"$ref": "#/$defs/status"},
+                "retweet_count": _INT,
+                "favorite_count": _INT,
+                "entities": {"$ref": "#/$defs/entities"},
+                "favorited": {"type": "boolean"},
+                "retweeted": {"type": "boolean"},
+                "lang": _STR,
+            },
+            "patternProperties": {"_str$": _STR_OR_NULL},
+        },
+        "user": {
+            "type": "object",
+            "required": ["id", "id_str", "name", "screen_name", "followers_count"],
+            "properties": {
+                "id": _INT,
+                "id_str": {"type": "string", "pattern": "^[0-9]+$"},
+                "name": _STR,
+                "screen_name": {"type": "string", "minLength": 1, "maxLength": 20},
+                "location": _STR,
+                "description": _STR,
+                "url": {"anyOf": [_URL, {"type": "null"}]},
+                "entities": {"type": "object"},
+                "protected": {"type": "boolean"},
+                "followers_count": _INT,
+                "friends_count": _INT,
+                "listed_count": _INT,
+                "favourites_count": _INT,
+                "statuses_count": _INT,
+                "verified": {"type": "boolean"},
+                "lang": _STR,
+                "profile_image_url": _URL,
+                "profile_image_url_https": {"type": "string", "pattern": "^https://"},
+            },
+            "patternProperties": {"_color$": {"type": "string", "pattern": "^[0-9A-F]{6}$"}},
+        },
+        "entities": {
+            "type": "object",
+            "properties": {
+                "hashtags": {"type": "array", "items": {"$ref": "#/$defs/tag"}},
+                "symbols": {"type": "array", "items": {"$ref": "#/$defs/tag"}},
+                "urls": {"type": "array", "items": {"type": "object", "required": ["url"], "properties": {"url": _URL}}},
+                "user_mentions": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["screen_name", "id"],
+                        "properties": {"screen_name": _STR, "id": _INT, "indices": {"$ref": "#/$defs/indices"}},
+                    },
+                },
+                "media": {"type": "array"},
+            },
+        },
+        "tag": {"type": "object", "required": ["text"], "properties": {"text": _STR, "indices": {"$ref": "#/$defs/indices"}}},
+        "indices": {"type": "array", "items": _INT, "minItems": 2, "maxItems": 2},
+    },
+}
+
+
+def twitter_records() -> list[Any] | None:
+    path = os.path.join(str(Corpus().root.parent), "realdata", "twitter.json")
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as fh:
+        statuses: list[Any] = json.load(fh)["statuses"]
+    return statuses
+
+
+class Workload:
+    """A schema, its two compiled validators and a batch of records in every input kind."""
+
+    def __init__(self, name: str, schema: Any, resources: dict[str, Any], base_uri: str, retrieve: Any,
+                 docs: list[Any], n: int) -> None:  # fmt: skip
+        self.name = name
+        self.ours = Validator(schema, adapt=False, resources=resources)
+        self.theirs = jsonschema_rs.validator_for(
+            schema, validate_formats=True, retriever=retrieve, base_uri=base_uri
+        )
+        self.records = [docs[i % len(docs)] for i in range(n)]
+        self.json = orjson.dumps(self.records)
+        self.ndjson = b"\n".join(orjson.dumps(r) for r in self.records) + b"\n"
+        self.record_bytes = len(self.json) / n
+
+    def runners(self, kind: str) -> tuple[Callable[[], list[bool]], Callable[[], list[bool]]]:
+        ours, is_valid = self.ours, self.theirs.is_valid
+        if kind == "dicts":
+            records = self.records
+            return (lambda: ours.validate_batch(records, threads=1).valid), (
+                lambda: [is_valid(r) for r in records]
+            )
+        if kind == "json":
+            data = self.json
+            return (lambda: ours.validate_json(data, threads=1).valid), (
+                lambda: [is_valid(r) for r in orjson.loads(data)]
+            )
+        lines = self.ndjson
+        return (lambda: ours.validate_ndjson(lines, threads=1).valid), (
+            lambda: [is_valid(orjson.loads(line)) for line in lines.splitlines() if line]
+        )
+
+
+def workloads(args: argparse.Namespace) -> tuple[list[Workload], list[dict[str, str]]]:
+    corpus = Corpus()
+    skipped: list[dict[str, str]] = []
+    names = corpus.with_instances() if corpus.present() else []
+    if args.schemas is not None and args.schemas < len(names):
+        names = sorted(random.Random(args.seed).sample(names, args.schemas))
+    out: list[Workload] = []
+    for name in names:
+        docs = [d for kind in ("valid", "invalid") for _, d in corpus.instances(name, kind)]
+        try:
+            out.append(Workload(name, corpus.schema(name), corpus.resources(name), corpus.base_uri(name),
+                                corpus.retrieve, docs, args.n))  # fmt: skip
+        except SchemaError as exc:
+            skipped.append({"workload": name, "why": f"satya-adapt: {str(exc)[:120]}"})
+        except Exception as exc:  # jsonschema-rs raises its own types
+            skipped.append({"workload": name, "why": f"jsonschema-rs: {str(exc).splitlines()[0][:120]}"})
+    statuses = twitter_records()
+    if statuses is not None and args.twitter:
+        out.append(Workload("twitter", TWITTER_SCHEMA, {}, "https://example.com/twitter.json", None,
+                            statuses, args.n))  # fmt: skip
+    return out, skipped
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    loads, skipped = workloads(args)
+    rows: list[dict[str, Any]] = []
+    for i, w in enumerate(loads):
+        for kind in args.kinds:
+            ours, theirs = w.runners(kind)
+            a, b = ours(), theirs()
+            row: dict[str, Any] = {"workload": w.name, "kind": kind, "records": args.n,
+                                   "record_bytes": round(w.record_bytes, 1), "invalid": a.count(False)}  # fmt: skip
+            if a != b:
+                row["disagree"] = sum(x != y for x, y in zip(a, b))
+                rows.append(row)
+                continue
+            m = measure.run_rounds(
+                [measure.Contender(OURS, ours, args.n), measure.Contender(THEIRS, theirs, args.n)],
+                rounds=args.rounds,
+                warmup=1,
+                seed=args.seed + i,
+            )
+            s = m.speedup(OURS, THEIRS)
+            row.update(
+                speedup=round(s.median, 3),
+                ci=[round(s.ci.low, 3), round(s.ci.high, 3)],
+                ours_items_per_s=round(m.summary(OURS).items_per_s),
+                theirs_items_per_s=round(m.summary(THEIRS).items_per_s),
+            )
+            rows.append(row)
+        if args.progress:
+            print(f"[{i + 1}/{len(loads)}] {w.name}", file=sys.stderr, flush=True)
+    return {
+        "provenance": measure.provenance(["satya-adapt", "jsonschema-rs", "orjson"], repo=ROOT),
+        "settings": {"n": args.n, "rounds": args.rounds, "seed": args.seed, "schemas": args.schemas},
+        "rows": rows,
+        "skipped": skipped,
+        "summary": summarize(rows),
+    }
+
+
+def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for kind in KINDS:
+        timed = [r for r in rows if r["kind"] == kind and "speedup" in r]
+        if not timed:
+            continue
+        ratios = sorted(r["speedup"] for r in timed)
+        floor, want_median = TARGETS[kind]
+        med = measure.median(ratios)
+        out[kind] = {
+            "workloads": len(timed),
+            "min": ratios[0],
+            "median": round(med, 3),
+            "below_floor": sorted(r["workload"] for r in timed if r["speedup"] < floor),
+            "target": f"every workload >= {floor}x, median >= {want_median}x",
+            "met": ratios[0] >= floor and med >= want_median,
+        }
+    return out
+
+
+def markdown(doc: dict[str, Any]) -> str:
+    p = doc["provenance"]
+    lines = [
+        "# Real-world benchmark: satya-adapt vs jsonschema-rs (T=1)",
+        "",
+        f"{p['cpu']}, {p['usable_cores']} usable cores, load {p['load_average']}; "
+        f"n={doc['settings']['n']} records per batch, {doc['settings']['rounds']} rounds.",
+        "",
+        "## Summary",
+        "",
+        "| kind | workloads | min | median | target | met | below the floor |",
+        "|---|---:|---:|---:|---|---|---|",
+    ]
+    for kind, s in doc["summary"].items():
+        below = ", ".join(s["below_floor"][:12]) + (" ..." if len(s["below_floor"]) > 12 else "")
+        lines.append(f"| {kind} | {s['workloads']} | {s['min']:.2f}x | {s['median']:.2f}x | {s['target']} | "
+                     f"{'yes' if s['met'] else 'no'} | {below} |")  # fmt: skip
+    lines += ["", "## Per workload", "", "| workload | kind | bytes/record | speedup | 95% CI | satya-adapt items/s | jsonschema-rs items/s |",
+              "|---|---|---:|---:|---|---:|---:|"]  # fmt: skip
+    for r in doc["rows"]:
+        if "speedup" in r:
+            lines.append(f"| {r['workload']} | {r['kind']} | {r['record_bytes']:.0f} | {r['speedup']:.2f}x | "
+                         f"{r['ci'][0]:.2f}-{r['ci'][1]:.2f} | {r['ours_items_per_s']:,} | {r['theirs_items_per_s']:,} |")  # fmt: skip
+        else:
+            lines.append(f"| {r['workload']} | {r['kind']} | {r['record_bytes']:.0f} | not timed: the verdicts "
+                         f"differ on {r['disagree']} records | | | |")  # fmt: skip
+    if doc["skipped"]:
+        lines += ["", "## Not measured", ""] + [f"- {s['workload']}: {s['why']}" for s in doc["skipped"]]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: only shows that it works")
+    parser.add_argument("--n", type=int, default=20_000, help="records per batch (default 20,000)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--schemas", type=int, default=None, help="a seeded sample of this many schemas")
+    parser.add_argument("--no-twitter", dest="twitter", action="store_false")
+    parser.add_argument("--kinds", default=",".join(KINDS))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--progress", action="store_true")
+    parser.add_argument("--json", default=os.path.join(RESULTS, "realworld.json"))
+    parser.add_argument("--markdown", default=os.path.join(RESULTS, "realworld.md"))
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.n, args.rounds = min(args.n, 200), min(args.rounds, 2)
+        args.schemas = 3 if args.schemas is None else args.schemas
+    args.kinds = [k for k in args.kinds.split(",") if k]
+    if not set(args.kinds) <= set(KINDS):
+        parser.error(f"--kinds must name {', '.join(KINDS)}")
+    doc = run(args)
+    table = markdown(doc)
+    measure.write_results(doc, args.json, args.markdown, table)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
