@@ -234,10 +234,12 @@ impl ObjectChecks {
 
     /// Whether finding the properties of an object with `len` entries costs less
     /// by walking its entries (one lookup in `lookup` each) than by looking up
-    /// every property in it: only with `lookup`, and fewer entries than properties.
+    /// every property in it: only with `lookup`, and under half as many entries
+    /// as properties (a key found in `lookup` costs about twice a Python dict
+    /// lookup with an interned key: 15 keys of 20 properties walked were slower).
     #[inline]
     pub fn walks_record(&self, len: usize) -> bool {
-        self.lookup.is_some() && len < self.properties.len()
+        self.lookup.is_some() && len.saturating_mul(2) < self.properties.len()
     }
 
     pub fn dependent_keyword(&self, schema_form: bool) -> &'static str {
