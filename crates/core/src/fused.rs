@@ -240,11 +240,13 @@ fn object(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict 
         return skip(p, depth);
     };
     let ObjectChecks {
-        properties,
+        // Read by `entry`: each entry costs one lookup, whatever their number.
+        properties: _,
         // Another way to find a property: `entry` uses `ObjectChecks::find`.
         lookup: _,
-        // `required` is read from each property.
+        // `required` is read from each property, and counted.
         n_required: _,
+        required_indices,
         // Read by `entry`, with `patterns` and `property_names`.
         additional: _,
         min_properties,
@@ -264,11 +266,11 @@ fn object(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict 
         // Look at the whole object, for the names they depend on.
         return whole_plain(s, node, p, depth);
     }
-    if depth + 1 > MAX_DEPTH || properties.len() > 64 {
+    if depth + 1 > MAX_DEPTH {
         return Err(Undecided);
     }
     p.pos += 1; // `{`
-    let mut seen: u64 = 0;
+    let mut seen = Seen::default();
     let mut count = 0usize;
     // Records usually list keys in schema order: try the next property first.
     let mut hint = 0usize;
@@ -290,11 +292,39 @@ fn object(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict 
             }
         }
     }
-    for (i, property) in properties.iter().enumerate() {
-        ensure(!property.required || seen & (1 << i) != 0)?;
-    }
+    ensure(seen.required == required_indices.len())?;
     ensure(min_properties.is_none_or(|m| count >= m))?;
     ensure(max_properties.is_none_or(|m| count <= m))
+}
+
+/// The required properties an object holds, each counted once (JSON text may
+/// repeat a key).
+#[derive(Default)]
+struct Seen {
+    /// Those among the first 64 properties, by bit.
+    low: u64,
+    /// Those beyond: a few, or the object is left to the parsed path.
+    high: [usize; 8],
+    n_high: usize,
+    required: usize,
+}
+
+impl Seen {
+    #[inline]
+    fn note(&mut self, i: usize) -> Verdict {
+        if i < 64 {
+            let bit = 1u64 << i;
+            if self.low & bit == 0 {
+                self.low |= bit;
+                self.required += 1;
+            }
+        } else if !self.high[..self.n_high].contains(&i) {
+            *self.high.get_mut(self.n_high).ok_or(Undecided)? = i;
+            self.n_high += 1;
+            self.required += 1;
+        }
+        Ok(())
+    }
 }
 
 #[inline(always)]
@@ -302,7 +332,7 @@ fn entry(
     s: &Schema,
     checks: &ObjectChecks,
     key: &str,
-    seen: &mut u64,
+    seen: &mut Seen,
     hint: &mut usize,
     p: &mut Parser<'_>,
     depth: usize,
@@ -313,7 +343,9 @@ fn entry(
     };
     let mut declared = None;
     if let Some(i) = found {
-        *seen |= 1 << i;
+        if checks.properties[i].required {
+            seen.note(i)?;
+        }
         *hint = i + 1;
         // A name only in `required` is present, and still an additional property.
         if checks.properties[i].declared {
@@ -514,6 +546,45 @@ mod tests {
                 "{\"a\": 1, \"b\": \"\\ud800\"}",
             ],
         );
+    }
+
+    #[test]
+    fn objects_with_many_properties_are_decided_by_their_keys() {
+        let properties: Vec<String> = (0..200)
+            .map(|i| format!(r#""p{i}":{{"type":"integer"}}"#))
+            .collect();
+        let schema = format!(
+            r#"{{"type":"object","properties":{{{}}},"required":["p3","p150","p199"]}}"#,
+            properties.join(",")
+        );
+        agree(
+            &schema,
+            &[
+                r#"{"p3":1,"p150":2,"p199":3}"#,
+                r#"{"p199":3,"p150":2,"p3":1,"p70":0}"#,
+                // A required key beyond the 64th counted once, however often it comes.
+                r#"{"p3":1,"p150":2,"p150":2,"p150":2}"#,
+                r#"{"p3":1,"p150":2,"p199":"x"}"#,
+                r#"{"p3":1,"p150":2}"#,
+                r#"{"p150":2,"p199":3}"#,
+                r#"{}"#,
+            ],
+        );
+        // More required keys beyond the 64th than the path counts: left to the
+        // ordinary checks, never called valid wrongly.
+        let names: Vec<String> = (100..120).map(|i| format!(r#""p{i}""#)).collect();
+        let many = format!(
+            r#"{{"type":"object","properties":{{{}}},"required":[{}]}}"#,
+            properties.join(","),
+            names.join(",")
+        );
+        let all: Vec<String> = (100..120).map(|i| format!(r#""p{i}":1"#)).collect();
+        let all = format!("{{{}}}", all.join(","));
+        check_records(&many, &[&all, r#"{"p100":1}"#], false);
+        assert!(!is_valid(
+            &Schema::from_json_text(&many).unwrap(),
+            all.as_bytes()
+        ));
     }
 
     #[test]

@@ -190,6 +190,8 @@ pub struct ObjectChecks {
     /// Name -> index into `properties`, only built when a linear scan would be slow.
     pub lookup: Option<HashMap<String, usize>>,
     pub n_required: usize,
+    /// Indices into `properties` of the required names, ascending.
+    pub required_indices: Vec<usize>,
     pub additional: Additional,
     pub min_properties: Option<usize>,
     /// The schema's `minProperties` beyond `usize::MAX`, as [`ArrayChecks::min_items_text`].
@@ -228,6 +230,16 @@ impl ObjectChecks {
     #[inline]
     pub fn is_additional(&self, key: &str) -> bool {
         self.find_declared(key).is_none() && !self.patterns.iter().any(|(p, _)| p.is_match(key))
+    }
+
+    /// Whether finding the properties of an object with `len` entries costs less
+    /// by walking its entries (one lookup in `lookup` each) than by looking up
+    /// every property in it: only with `lookup`, and under half as many entries
+    /// as properties (a key found in `lookup` costs about twice a Python dict
+    /// lookup with an interned key: 15 keys of 20 properties walked were slower).
+    #[inline]
+    pub fn walks_record(&self, len: usize) -> bool {
+        self.lookup.is_some() && len.saturating_mul(2) < self.properties.len()
     }
 
     pub fn dependent_keyword(&self, schema_form: bool) -> &'static str {
@@ -1539,10 +1551,15 @@ impl<'d> Compiler<'d> {
                 .map(|(i, p)| (p.name.clone(), i))
                 .collect()
         });
+        let required_indices = (properties.iter().enumerate())
+            .filter(|(_, p)| p.required)
+            .map(|(i, _)| i)
+            .collect();
         Ok(Some(ObjectChecks {
             properties,
             lookup,
             n_required,
+            required_indices,
             additional,
             min_properties,
             min_properties_text: min_properties_text.flatten(),

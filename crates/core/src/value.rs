@@ -671,6 +671,23 @@ pub trait Record: Sized + Copy {
             ControlFlow::Continue(())
         });
     }
+    /// Only for [`Kind::Object`]: calls `f(i, value)` for each entry whose key is
+    /// property `i` of `checks`, in the record's order (every entry, duplicates
+    /// included), so that the cost follows the record's keys, not the schema's.
+    fn object_find_each<F: FnMut(usize, Self)>(
+        &self,
+        checks: &crate::schema::ObjectChecks,
+        mut f: F,
+    ) {
+        let _ = self.for_each_entry(|key, value| {
+            if let EntryKey::Str(k) = key {
+                if let Some(i) = checks.find(k) {
+                    f(i, *value);
+                }
+            }
+            ControlFlow::Continue(())
+        });
+    }
     /// Only for [`Kind::Object`]; visits entries in order until `f` breaks.
     fn for_each_entry<F: FnMut(EntryKey<'_>, &Self) -> ControlFlow<()>>(
         &self,

@@ -412,6 +412,17 @@ impl<'a> Record for PyObj<'a> {
             }
         }
     }
+    fn object_find_each<F: FnMut(usize, Self)>(&self, checks: &ObjectChecks, mut f: F) {
+        // As `scan_lookup`: str keys compared by content, no Python code run.
+        let _ = self.for_each_dict_entry(|k, v| {
+            if kind_of(k.as_ptr()) == Kind::String {
+                if let Some(i) = utf8(k.as_ptr()).and_then(|key| checks.find(key)) {
+                    f(i, v);
+                }
+            }
+            ControlFlow::Continue(())
+        });
+    }
     fn for_each_entry<F: FnMut(EntryKey<'_>, &Self) -> ControlFlow<()>>(
         &self,
         mut f: F,
@@ -596,18 +607,26 @@ impl Compact {
         });
         let mut entries: Vec<(Cow<'static, str>, Json<'static>)> = Vec::new();
         if let (Some(o), false) = (checks, all_entries) {
-            let n = o.properties.len();
-            let mut found: Vec<Option<PyObj<'_>>> = vec![None; n];
-            obj.object_lookup(o, &mut found);
-            entries.reserve(n);
-            for (property, value) in o.properties.iter().zip(found) {
-                if let Some(value) = value {
-                    let converted = match &property.node {
-                        Some(node) => self.convert(value, Guide::Node(node), depth + 1),
-                        None => Json::Skipped(value.kind()),
-                    };
-                    entries.push((Cow::Borrowed(static_name(&property.name)), converted));
-                }
+            // The properties the dict holds, in schema order.
+            let mut held: Vec<(usize, PyObj<'_>)> = Vec::new();
+            let len = obj.object_len();
+            if o.walks_record(len) {
+                held.reserve(len);
+                obj.object_find_each(o, |i, value| held.push((i, value)));
+                held.sort_unstable_by_key(|&(i, _)| i);
+            } else {
+                let mut found: Vec<Option<PyObj<'_>>> = vec![None; o.properties.len()];
+                obj.object_lookup(o, &mut found);
+                held.extend((found.into_iter().enumerate()).filter_map(|(i, v)| Some((i, v?))));
+            }
+            entries.reserve(held.len());
+            for (i, value) in held {
+                let property = &o.properties[i];
+                let converted = match &property.node {
+                    Some(node) => self.convert(value, Guide::Node(node), depth + 1),
+                    None => Json::Skipped(value.kind()),
+                };
+                entries.push((Cow::Borrowed(static_name(&property.name)), converted));
             }
             self.bytes += entries.capacity() * std::mem::size_of::<(Cow<str>, Json)>();
             return Json::Object(entries);
