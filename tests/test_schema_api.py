@@ -546,6 +546,33 @@ def test_draft_is_chosen_by_schema_keyword_or_argument() -> None:
         Validator(Schema({"a": int}), draft="7")
 
 
+def test_draft_argument_overrides_the_root_schema_keyword() -> None:
+    # Draft 4 reads `const` as an annotation: both branches match, every record fails.
+    doc = {"$schema": "http://json-schema.org/draft-04/schema#", "oneOf": [{"const": "a"}, {"const": "b"}]}
+    both = "More than one branch of `oneOf` matched: 0 and 1"
+    v = Validator(doc, adapt=False)
+    assert _errs(v.validate_batch(["a", "b", "c"])) == [(i, "", "oneOf", both) for i in range(3)]
+    six = Validator(doc, adapt=False, draft="6")
+    none = 'No branch of `oneOf` matched: 0: Expected "a", got "c"; 1: Expected "b", got "c"'
+    for result in (six.validate_batch(["a", "b", "c"]), six.validate_json('["a", "b", "c"]')):
+        assert result.valid == [True, True, False]
+        assert _errs(result) == [(2, "", "oneOf", none)]
+    # A document of `resources` keeps the draft its own `$schema` names.
+    ref = {"$schema": "http://json-schema.org/draft-04/schema#", "$ref": "http://example.com/ab.json"}
+    resources = {"http://example.com/ab.json": doc}
+    assert Validator(ref, adapt=False, draft="6", resources=resources).validate_batch(["a"]).valid == [False]
+    # `strict` and the asserted formats follow the draft in effect.
+    with pytest.raises(SchemaError) as info:
+        Validator(doc, adapt=False, strict=True)
+    assert str(info.value) == "unknown keywords: `const` (at /oneOf/0), `const` (at /oneOf/1)"
+    assert Validator(doc, adapt=False, strict=True, draft="6").validate_batch(["a", "c"]).valid == [True, False]
+    dates = {"$schema": "http://json-schema.org/draft-04/schema#", "format": "date"}
+    assert Validator(dates, adapt=False).validate_batch(["2020-13-01"]).valid == [True]
+    result = Validator(dates, adapt=False, draft="7").validate_batch(["2020-01-31", "2020-13-01"])
+    assert _errs(result) == [(1, "", "format", 'String is not a valid `date`, got "2020-13-01"')]
+    assert Validator(dates, adapt=False, draft="7", formats=False).validate_batch(["2020-13-01"]).valid == [True]
+
+
 def test_strict_lists_every_unknown_keyword_with_its_location() -> None:
     schema = {"markdownDescription": "x", "properties": {"a": {"minlength": 1, "x-tag": 2}}}
     assert Validator(schema, adapt=False).validate_batch([{"a": ""}]).valid == [True]

@@ -97,7 +97,8 @@ impl Draft {
 /// are an error, and the documents that references may name besides the schema.
 #[derive(Debug, Default)]
 pub struct Options {
-    /// Overrides the root document's `$schema`; 2020-12 when neither says.
+    /// Overrides the root document's `$schema` (an embedded resource or a
+    /// `resources` document naming its own keeps it); 2020-12 when neither says.
     pub draft: Option<Draft>,
     /// Unknown keywords raise one error listing them all (else they are annotations).
     pub strict: bool,
@@ -434,6 +435,9 @@ impl Schema {
             .draft
             .or_else(|| root_meta_draft(doc))
             .unwrap_or(Draft::Draft202012);
+        if options.draft.is_some() {
+            c.root_draft = Some((doc, draft));
+        }
         c.register(uri::DEFAULT_BASE, doc, draft, uri::DEFAULT_BASE);
         c.index(doc, uri::DEFAULT_BASE, draft, true);
         for (uri, resource) in &options.resources {
@@ -716,6 +720,9 @@ struct Compiler<'d> {
     annotate_formats: bool,
     /// `unevaluated*` occurs somewhere: nodes keep their annotations.
     keep_annotations: bool,
+    /// The root document and the draft `Options::draft` gives it: the override
+    /// wins over the root's own `$schema` however the root is reached.
+    root_draft: Option<(&'d Value, Draft)>,
 }
 
 impl<'d> Compiler<'d> {
@@ -735,6 +742,17 @@ impl<'d> Compiler<'d> {
             unknown: Vec::new(),
             annotate_formats: options.annotate_formats,
             keep_annotations: false,
+            root_draft: None,
+        }
+    }
+
+    /// The draft a schema object declares for itself: the `$schema` it names,
+    /// except the root document under `Options::draft`. An embedded resource
+    /// or a `resources` document naming its own `$schema` keeps it.
+    fn declared_draft(&self, v: &Value) -> Option<Draft> {
+        match self.root_draft {
+            Some((root, draft)) if std::ptr::eq(v, root) => Some(draft),
+            _ => root_meta_draft(v),
         }
     }
 
@@ -750,10 +768,7 @@ impl<'d> Compiler<'d> {
         let Value::Object(map) = v else {
             return;
         };
-        let mut draft = draft;
-        if let Some(d) = root_meta_draft(v) {
-            draft = d;
-        }
+        let draft = self.declared_draft(v).unwrap_or(draft);
         if map.contains_key("unevaluatedProperties") || map.contains_key("unevaluatedItems") {
             self.keep_annotations = true;
         }
@@ -878,7 +893,7 @@ impl<'d> Compiler<'d> {
         for (i, token) in tokens.iter().enumerate() {
             if i > 0 {
                 if let Value::Object(map) = current {
-                    if let Some(d) = root_meta_draft(current) {
+                    if let Some(d) = self.declared_draft(current) {
                         draft = d;
                     }
                     if let Some(id) = id_of(map, draft) {
@@ -1025,7 +1040,7 @@ impl<'d> Compiler<'d> {
                 )
             }
         };
-        let draft = root_meta_draft(doc).unwrap_or(draft);
+        let draft = self.declared_draft(doc).unwrap_or(draft);
         let mut node = Node {
             location: location.into(),
             ..Node::default()
@@ -2214,5 +2229,114 @@ mod tests {
         let n = s.root.number.as_ref().unwrap();
         assert!(n.maximum.is_none());
         assert_eq!(n.exclusive_maximum.as_ref().unwrap().to_string(), "3");
+    }
+
+    fn verdicts(schema: &Schema, records: &[&str]) -> Vec<bool> {
+        records
+            .iter()
+            .map(|text| {
+                let record = crate::json::parse_value(text.as_bytes(), 64).unwrap();
+                crate::check::is_valid(schema, &&record)
+            })
+            .collect()
+    }
+
+    fn compile_as(text: &str, draft: Option<Draft>) -> Result<Schema, SchemaError> {
+        let doc: Value = serde_json::from_str(text).unwrap();
+        let options = Options {
+            draft,
+            ..Options::default()
+        };
+        Schema::compile_with(&doc, &options)
+    }
+
+    #[test]
+    fn draft_option_overrides_the_root_schema_keyword() {
+        let doc = r#"{"$schema": "http://json-schema.org/draft-04/schema#",
+                      "oneOf": [{"const": "a"}, {"const": "b"}]}"#;
+        // Draft 4: `const` is an annotation, both branches match everything.
+        let own = compile_as(doc, None).unwrap();
+        assert_eq!(own.draft, Draft::Draft4);
+        assert_eq!(
+            verdicts(&own, &[r#""a""#, r#""b""#, r#""c""#]),
+            [false, false, false]
+        );
+        let six = compile_as(doc, Some(Draft::Draft6)).unwrap();
+        assert_eq!(six.draft, Draft::Draft6);
+        assert_eq!(
+            verdicts(&six, &[r#""a""#, r#""b""#, r#""c""#]),
+            [true, true, false]
+        );
+    }
+
+    #[test]
+    fn draft_option_holds_when_a_reference_reenters_the_root() {
+        // `items` reaches the root again through `$ref`: it too is read as draft 6.
+        let doc = r##"{"$schema": "http://json-schema.org/draft-04/schema#",
+                       "items": {"$ref": "#"},
+                       "oneOf": [{"const": "a"}, {"type": "array"}]}"##;
+        let six = compile_as(doc, Some(Draft::Draft6)).unwrap();
+        assert_eq!(
+            verdicts(&six, &[r#""a""#, r#"["a"]"#, r#"["b"]"#, r#"[["a"]]"#]),
+            [true, true, false, true]
+        );
+    }
+
+    #[test]
+    fn an_embedded_resource_keeps_its_own_schema_keyword_under_the_draft_option() {
+        let embedded = r#"{"id": "http://example.com/x.json",
+                           "$schema": "http://json-schema.org/draft-04/schema#",
+                           "oneOf": [{"const": "a"}, {"const": "b"}]}"#;
+        let doc = format!(
+            r#"{{"$schema": "http://json-schema.org/draft-04/schema#",
+                 "properties": {{"x": {embedded}, "y": {{"const": 1}}}}}}"#
+        );
+        let records = [r#"{"y": 1}"#, r#"{"y": 2}"#, r#"{"x": "a"}"#, r#"{"x": 1}"#];
+        // The root is read as 2020-12 (`y`'s `const` asserts); the embedded draft 4
+        // resource keeps its own `$schema` (`const` an annotation: both branches match).
+        let s = compile_as(&doc, Some(Draft::Draft202012)).unwrap();
+        assert_eq!(s.draft, Draft::Draft202012);
+        assert_eq!(verdicts(&s, &records), [true, false, false, false]);
+        // Without its own `$schema` the embedded resource follows the root's draft.
+        let inherits = doc.replace(
+            r#""$schema": "http://json-schema.org/draft-04/schema#",
+                           "oneOf""#,
+            r#""oneOf""#,
+        );
+        assert_ne!(inherits, doc);
+        let s = compile_as(&inherits, Some(Draft::Draft202012)).unwrap();
+        assert_eq!(verdicts(&s, &records), [true, false, true, false]);
+    }
+
+    #[test]
+    fn strict_follows_the_draft_option() {
+        let doc: Value = serde_json::from_str(
+            r#"{"$schema": "http://json-schema.org/draft-04/schema#", "const": 1}"#,
+        )
+        .unwrap();
+        let strict = |draft| Options {
+            strict: true,
+            draft,
+            ..Options::default()
+        };
+        assert_eq!(
+            Schema::compile_with(&doc, &strict(None)).unwrap_err().0,
+            "unknown keywords: `const` (at the root)"
+        );
+        let six = Schema::compile_with(&doc, &strict(Some(Draft::Draft6))).unwrap();
+        assert_eq!(verdicts(&six, &["1", "2"]), [true, false]);
+    }
+
+    #[test]
+    fn formats_follow_the_draft_option() {
+        // `date` is a format of draft 7 on: an annotation in draft 4, asserted in draft 7.
+        let doc = r#"{"$schema": "http://json-schema.org/draft-04/schema#", "format": "date"}"#;
+        let records = [r#""2020-01-31""#, r#""2020-13-01""#];
+        assert_eq!(
+            verdicts(&compile_as(doc, None).unwrap(), &records),
+            [true, true]
+        );
+        let seven = compile_as(doc, Some(Draft::Draft7)).unwrap();
+        assert_eq!(verdicts(&seven, &records), [true, false]);
     }
 }
