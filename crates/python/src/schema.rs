@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 
 use super::errors::{satya_error, PyRecordError};
-use super::record::PyObj;
+use super::record::{refuse_non_json, PyObj};
 use super::sources::{run_all, ChunkIter, Run, Source};
 use satya_adapt_core::{
     profile_json, profile_ndjson, profile_ndjson_file, profile_ndjson_prefix, profile_records,
@@ -226,6 +226,7 @@ impl CompiledSchema {
     /// Whether one record (a Python object) is valid: the cheap path, read in
     /// place, nothing built.
     fn is_valid(&self, record: &Bound<'_, PyAny>) -> PyResult<bool> {
+        refuse_non_json(record, None)?;
         let schema = &*self.schema;
         catch_unwind(AssertUnwindSafe(|| {
             satya_adapt_core::is_valid(schema, &PyObj::new(record))
@@ -242,6 +243,7 @@ impl CompiledSchema {
         record: &Bound<'py, PyAny>,
         max_errors: Option<usize>,
     ) -> PyResult<(Bound<'py, PyList>, usize)> {
+        refuse_non_json(record, None)?;
         let schema = &*self.schema;
         let mut errors = Vec::new();
         let mut omitted = 0;
