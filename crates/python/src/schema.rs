@@ -49,7 +49,7 @@ pub(crate) fn knobs(
     })
 }
 
-pub(crate) type RawProfile = (usize, f64, f64, f64, &'static str, Option<usize>);
+pub(crate) type RawProfile = (usize, f64, f64, f64, &'static str, Option<usize>, bool);
 
 pub(crate) fn raw(p: Profile) -> RawProfile {
     (
@@ -59,6 +59,7 @@ pub(crate) fn raw(p: Profile) -> RawProfile {
         p.object_size,
         p.kind,
         p.n,
+        p.n_estimated,
     )
 }
 
