@@ -784,7 +784,7 @@ def quantize(profile: Sequence[Any]) -> Profile:
     become 0, ``constraint_complexity`` is clipped to [0, 1], ``object_size`` is at least 1 byte.
     ``n`` is kept as it is.
     """
-    fc, asl, cc, osz, kind, n = profile
+    fc, asl, cc, osz, kind, n = profile[:6]
 
     def num(x: Any) -> float:
         try:

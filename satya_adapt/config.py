@@ -5,6 +5,7 @@ constants)."""
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from typing import Any, NamedTuple, Optional
@@ -56,6 +57,21 @@ DEFAULT_CONFIGURATION = BatchConfig(batch_size=8192, micro_batch_size=1024, thre
 #: records (no call holds more), and so does ``threads`` (the pool never has more threads than
 #: usable cores: a larger value is capped to them).
 KNOB_MAX = {"batch_size": 1 << 32, "micro_batch_size": 1 << 32, "threads": 1 << 32}
+
+
+#: The margin an estimated ``n`` (``Profile.n_estimated``) is rounded up by before
+#: ``batch_size`` is clamped to it: an estimate a little short would otherwise split a call into
+#: a full chunk and a tiny one.
+ESTIMATE_MARGIN = 1.25
+
+
+def clamp_n(profile: Sequence[Any]) -> Optional[int]:
+    """The ``n`` that ``batch_size`` is clamped to for a call of ``profile``: its ``n``, rounded
+    up by :data:`ESTIMATE_MARGIN` when it is estimated from bytes."""
+    n: Optional[int] = profile[5]
+    if n is not None and len(profile) > 6 and profile[6]:
+        return math.ceil(n * ESTIMATE_MARGIN)
+    return n
 
 
 def clamp(config: BatchConfig, n: Optional[int], cores: int) -> BatchConfig:

@@ -88,7 +88,7 @@ def heuristic_rule(
     cores; ``budget`` the call's limits. The result is not clamped to ``n``; the selector does
     that.
     """
-    _, _, cc, object_size, kind, n = profile
+    _, _, cc, object_size, kind, n = profile[:6]
     size = max(float(object_size), 1.0)
     cc = min(max(float(cc), 0.0), 1.0)
     work = size * (1.0 + COMPLEXITY_WEIGHT * cc)

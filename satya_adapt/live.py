@@ -79,6 +79,7 @@ from .config import (
     ONLINE_ENV_VAR,
     BatchConfig,
     clamp,
+    clamp_n,
     effective,
     online_default,
 )
@@ -674,7 +675,7 @@ class Live:
             last = cell.answer
             if last is not None and last[0] is arm and last[1] == n and last[2] == source:
                 return last[3]
-        c = clamp(arm.config, n, self._cores)
+        c = clamp(arm.config, clamp_n(profile), self._cores)
         answer = BatchConfig(c.batch_size, c.micro_batch_size, c.threads, source)
         cell.answer = (arm, n, source, answer)
         return answer

@@ -33,6 +33,10 @@ class Profile(NamedTuple):
     - ``input_kind``: ``"dicts"``, ``"json"``, ``"ndjson"`` or ``"arrow"``.
     - ``n``: records in the call when known (a list, an array whose size was estimated
       from bytes, a file), else ``None`` (a generator).
+    - ``n_estimated``: whether ``n`` was estimated from the input's size in bytes (JSON or
+      NDJSON longer than the sample), as likely short as long; ``False`` when ``n`` is exact
+      or unknown. The selector adds a margin to an estimated ``n`` before it clamps
+      ``batch_size`` to it (see :func:`satya_adapt.config.clamp_n`).
     """
 
     field_count: int
@@ -41,3 +45,4 @@ class Profile(NamedTuple):
     object_size: float
     input_kind: str
     n: Optional[int]
+    n_estimated: bool = False

@@ -58,7 +58,7 @@ from typing import Any, ClassVar, NamedTuple, Union
 from . import archive as _archive
 from . import hardware as _hardware
 from .budget import NO_BUDGET, Budget, Candidate, choose, explain_budget, fit, within
-from .config import DEFAULT_CONFIGURATION, BatchConfig, clamp
+from .config import DEFAULT_CONFIGURATION, ESTIMATE_MARGIN, BatchConfig, clamp
 from .errors import ArchiveError, ArchiveWarning
 from .heuristic import heuristic_config, heuristic_rule
 from .profile import Profile
@@ -500,9 +500,11 @@ def _key(profile: Sequence[Any]) -> tuple[tuple[Any, ...], int | None]:
     The key holds what the answer depends on: ``field_count`` and ``constraint_complexity`` as
     given, ``avg_string_length`` and ``object_size`` as quantization steps (see
     :func:`satya_adapt.archive.quantize`), the input kind, and ``n``. This is the hot path of
-    a cache miss, hence written out by hand.
+    a cache miss, hence written out by hand. An estimated ``n`` is rounded up by
+    :data:`~satya_adapt.config.ESTIMATE_MARGIN` here (as :func:`~satya_adapt.config.clamp_n`
+    does), so that every clamp below sees the margin.
     """
-    fc, asl, cc, osz, kind, n = profile
+    fc, asl, cc, osz, kind, n = profile[:6]
     try:
         qa = round(_STEPS * _log2(1.0 + asl)) if asl > 0.0 else 0
         qo = round(_STEPS * _log2(1.0 + osz)) if osz > 0.0 else 0
@@ -512,6 +514,8 @@ def _key(profile: Sequence[Any]) -> tuple[tuple[Any, ...], int | None]:
         qo = round(_STEPS * _log2(1.0 + q.object_size))
     if n is not None:
         n = max(0, int(n))
+        if len(profile) > 6 and profile[6]:
+            n = math.ceil(n * ESTIMATE_MARGIN)
     return (fc, qa, cc, qo, kind, n), n
 
 

@@ -391,7 +391,7 @@ def test_quantize_rounds_sampled_features_to_a_quarter_octave() -> None:
 
 def test_quantize_makes_bad_values_safe() -> None:
     q = A.quantize((-3, float("nan"), 7.0, -1.0, "dicts", None))
-    assert tuple(q) == (0, 0.0, 1.0, 1.0, "dicts", None)
+    assert tuple(q) == (0, 0.0, 1.0, 1.0, "dicts", None, False)
 
 
 def test_descriptor_bins() -> None:

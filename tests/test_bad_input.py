@@ -6,6 +6,7 @@ exact outcome (keyword, path, message) expected.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import math
@@ -15,6 +16,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import msgspec
+import pydantic
 import pytest
 
 from satya_adapt import InputError, SchemaError, Validator
@@ -87,29 +90,89 @@ class Point:
 
 @pytest.mark.parametrize("config", CONFIGS)
 def test_non_json_python_objects(config: dict[str, int]) -> None:
+    # Nested values that are not JSON values stay `json` record errors.
     v = Validator(PERSON, adapt=False)
     records: list[Any] = [
-        Point(1, 2),
-        {1, 2},
-        frozenset(),
-        b"bytes",
         {"name": "Ada", "tags": [Point(0, 0), "ok", {"set"}]},
         {"name": "Ada", "age": 1 + 2j},
         {"name": object()},
         {"name": "Ada"},
     ]
     r = v.validate_batch(records, **config)
-    assert r.valid == [False] * 7 + [True]
+    assert r.valid == [False] * 3 + [True]
     assert errors_of(r) == [
-        (0, "", "json", "Expected a JSON value, got `Point`"),
-        (1, "", "json", "Expected a JSON value, got `set`"),
-        (2, "", "json", "Expected a JSON value, got `frozenset`"),
-        (3, "", "json", "Expected a JSON value, got `bytes`"),
-        (4, "/tags/0", "json", "Expected a JSON value, got `Point`"),
-        (4, "/tags/2", "json", "Expected a JSON value, got `set`"),
-        (5, "/age", "json", "Expected a JSON value, got `complex`"),
-        (6, "/name", "json", "Expected a JSON value, got `object`"),
+        (0, "/tags/0", "json", "Expected a JSON value, got `Point`"),
+        (0, "/tags/2", "json", "Expected a JSON value, got `set`"),
+        (1, "/age", "json", "Expected a JSON value, got `complex`"),
+        (2, "/name", "json", "Expected a JSON value, got `object`"),
     ]
+
+
+@dataclasses.dataclass
+class PointRecord:
+    x: int
+
+
+class StructRecord(msgspec.Struct):
+    x: int
+
+
+class ModelRecord(pydantic.BaseModel):
+    x: int
+
+
+GENERIC = "not a JSON value (a dict, list, str, int, float, bool or None)"
+TOP_LEVEL = [
+    (
+        PointRecord(1),
+        "`PointRecord` dataclass instance, not a JSON value; convert it with"
+        " `dataclasses.asdict(record)`",
+    ),
+    (
+        StructRecord(1),
+        "`StructRecord` msgspec Struct, not a JSON value; convert it with"
+        " `msgspec.to_builtins(record)`",
+    ),
+    (
+        ModelRecord(x=1),
+        "`ModelRecord` pydantic model instance, not a JSON value; convert it"
+        " with `record.model_dump()`",
+    ),
+    (Point(1, 2), f"`Point`, {GENERIC}"),
+    ({1, 2}, f"`set`, {GENERIC}"),
+    (frozenset(), f"`frozenset`, {GENERIC}"),
+    (b"bytes", f"`bytes`, {GENERIC}"),
+]
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+@pytest.mark.parametrize(("record", "what"), TOP_LEVEL)
+def test_top_level_non_json_record_is_a_type_error(
+    config: dict[str, int], record: Any, what: str
+) -> None:
+    # A top-level record that is not a JSON value stops the call, naming its index.
+    v = Validator(PERSON, adapt=False)
+    records = [{"name": "Ada"}] * 5 + [record]
+    with pytest.raises(TypeError) as e:
+        v.validate_batch(records, **config)
+    assert str(e.value) == f"Record 5 is a {what}"
+    with pytest.raises(TypeError) as e:
+        v.validate_batch(iter(records), **config)
+    assert str(e.value) == f"Record 5 is a {what}"
+    with pytest.raises(TypeError) as e:
+        list(v.iter_validate(records, **config))
+    assert str(e.value) == f"Record 5 is a {what}"
+
+
+@pytest.mark.parametrize(("record", "what"), TOP_LEVEL)
+def test_single_non_json_record_is_a_type_error(record: Any, what: str) -> None:
+    v = Validator(PERSON, adapt=False)
+    with pytest.raises(TypeError) as e:
+        v.is_valid(record)
+    assert str(e.value) == f"The record is a {what}"
+    with pytest.raises(TypeError) as e:
+        v.validate_one(record)
+    assert str(e.value) == f"The record is a {what}"
 
 
 @pytest.mark.parametrize("config", CONFIGS)
@@ -250,7 +313,9 @@ def test_big_integers_are_integers() -> None:
     assert v.validate_json(json.dumps(records)).valid == [True] * 6
     s = Validator({"type": "string"}, adapt=False)
     r = s.validate_batch([10**300])
-    assert errors_of(r) == [(0, "", "type", "Expected `string`, got `integer` 1000000000000000000000000000000000000...")]
+    assert errors_of(r) == [
+        (0, "", "type", "Expected `string`, got `integer` 1000000000000000000000000000000000000...")
+    ]
 
 
 @pytest.mark.parametrize("config", CONFIGS)
@@ -764,7 +829,9 @@ def test_misuse_raises_clear_exceptions(tmp_path: Path) -> None:
         TypeError, match="^`items` must be an iterable of records, got str; use validate_json"
     ):
         v.validate_batch("[{}]")  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match=r"^`items` must be an iterable of records, got one dict; wrap it in a list"):
+    with pytest.raises(
+        TypeError, match=r"^`items` must be an iterable of records, got one dict; wrap it in a list"
+    ):
         v.validate_batch({"a": 1})
     with pytest.raises(TypeError, match="^`items` must be an iterable of records, got int$"):
         v.validate_batch(5)  # type: ignore[arg-type]
@@ -862,7 +929,11 @@ def test_numbers_beyond_the_range_of_floats_are_numbers() -> None:
     v = Validator(
         {
             "type": "array",
-            "prefixItems": [{"type": "integer"}, {"type": "number", "maximum": 10}, {"exclusiveMinimum": 0}],
+            "prefixItems": [
+                {"type": "integer"},
+                {"type": "number", "maximum": 10},
+                {"exclusiveMinimum": 0},
+            ],
         },
         adapt=False,
     )
@@ -870,7 +941,12 @@ def test_numbers_beyond_the_range_of_floats_are_numbers() -> None:
     assert r.valid == [True, False]
     assert errors_of(r) == [
         (1, "/0", "type", "Expected `integer`, got `number` 1.5"),
-        (1, "/1", "maximum", "Must be <= 10, got 1000000000000000000000000000000000000000... (401 digits)"),
+        (
+            1,
+            "/1",
+            "maximum",
+            "Must be <= 10, got 1000000000000000000000000000000000000000... (401 digits)",
+        ),
         (1, "/2", "exclusiveMinimum", "Must be > 0, got -1e-400"),
     ]
 
@@ -971,11 +1047,17 @@ def test_max_record_bytes(tmp_path: Path) -> None:
         assert str(info.value) == message
     for source in (data, str(path), io.BytesIO(data)):
         with pytest.raises(InputError) as info:
-            list(Validator({}, adapt=False).iter_validate(source, input_kind="ndjson", max_record_bytes=18))
+            list(
+                Validator({}, adapt=False).iter_validate(
+                    source, input_kind="ndjson", max_record_bytes=18
+                )
+            )
         assert str(info.value) == message
     # A line exactly at the limit is accepted; the call's own limit wins.
     assert small.validate_ndjson(data, max_record_bytes=19).valid == [True, True, True]
-    assert Validator({}, adapt=False, max_record_bytes=19).validate_ndjson(io.BytesIO(data)).valid == [
+    assert Validator({}, adapt=False, max_record_bytes=19).validate_ndjson(
+        io.BytesIO(data)
+    ).valid == [
         True,
         True,
         True,
@@ -986,6 +1068,8 @@ def test_max_record_bytes(tmp_path: Path) -> None:
         assert str(info.value) == f"`max_record_bytes` must be a positive int, got {bad!r}"
         with pytest.raises(ValueError):
             small.validate_ndjson(data, max_record_bytes=bad)  # type: ignore[arg-type]
+
+
 def test_pattern_matching_work_is_bounded_per_byte() -> None:
     """Issue 8: `(?:\\w\\W?){1,100}x` ran at 0.1 MB/s (Unicode `\\w`, a program too large for
     the lazy DFA): these 8 MB took minutes. ECMA-262's ASCII `\\w` and a cap on the compiled
@@ -1253,7 +1337,11 @@ def test_ctrl_c_interrupts_a_long_call(kind: str, threads: int) -> None:
 @pytest.mark.parametrize(
     ("knob", "value", "message"),
     [
-        ("batch_size", 2**64, "`batch_size` must be between 1 and 4294967296, got 18446744073709551616"),
+        (
+            "batch_size",
+            2**64,
+            "`batch_size` must be between 1 and 4294967296, got 18446744073709551616",
+        ),
         ("batch_size", 2**32 + 1, "`batch_size` must be between 1 and 4294967296, got 4294967297"),
         ("micro_batch_size", 0, "`micro_batch_size` must be between 1 and 4294967296, got 0"),
         ("threads", 2**32 + 1, "`threads` must be between 1 and 4294967296, got 4294967297"),
@@ -1296,7 +1384,11 @@ def test_knobs_at_their_bounds_run() -> None:
     v = Validator({"type": "object"}, adapt=False)
     r = v.validate_batch([{}, 1], batch_size=2**32, micro_batch_size=2**32, threads=2**32)
     assert r.valid == [True, False]
-    assert (r.config.batch_size, r.config.micro_batch_size, r.config.threads) == (2**32, 2**32, 2**32)
+    assert (r.config.batch_size, r.config.micro_batch_size, r.config.threads) == (
+        2**32,
+        2**32,
+        2**32,
+    )
 
 
 def nested_schema(depth: int) -> dict[str, Any]:
@@ -1374,7 +1466,12 @@ def test_count_bounds_beyond_any_array_are_stated_as_written(config: dict[str, i
     )
     expected = [
         (0, "/a", "minItems", "Array has fewer than 18446744073709551616 items, got 2"),
-        (0, "/o", "minProperties", "Object has fewer than 1000000000000000000000000000000 properties, got 1"),
+        (
+            0,
+            "/o",
+            "minProperties",
+            "Object has fewer than 1000000000000000000000000000000 properties, got 1",
+        ),
     ]
     record = {"a": [1, 2], "o": {"x": 1}}
     assert errors_of(v.validate_batch([record], **config)) == expected
@@ -1635,21 +1732,36 @@ def _nested(levels: int) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("config", CONFIGS)
-def test_a_recursive_schema_stops_at_the_depth_limit_on_a_deep_record(config: dict[str, int]) -> None:
+def test_a_recursive_schema_stops_at_the_depth_limit_on_a_deep_record(
+    config: dict[str, int],
+) -> None:
     # 100 000 levels: following the reference without a limit would overflow the stack.
-    result = Validator(RECURSIVE, adapt=False).validate_batch([_nested(100_000), _nested(3)], **config)
+    result = Validator(RECURSIVE, adapt=False).validate_batch(
+        [_nested(100_000), _nested(3)], **config
+    )
     assert result.valid == [False, True]
-    assert errors_of(result) == [(0, "/c" * (MAX_DEPTH + 1), "depth", f"Nesting deeper than {MAX_DEPTH} levels")]
+    assert errors_of(result) == [
+        (0, "/c" * (MAX_DEPTH + 1), "depth", f"Nesting deeper than {MAX_DEPTH} levels")
+    ]
 
 
 def test_reference_cycles_that_never_descend_are_schema_errors() -> None:
     for schema, at in [
         ({"$ref": "#"}, "/$ref"),
-        ({"$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"allOf": [{"$ref": "#/$defs/a"}]}}, "$ref": "#/$defs/a"}, "/$ref"),
+        (
+            {
+                "$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"allOf": [{"$ref": "#/$defs/a"}]}},
+                "$ref": "#/$defs/a",
+            },
+            "/$ref",
+        ),
     ]:
         with pytest.raises(SchemaError) as info:
             Validator(schema, adapt=False)
-        assert str(info.value) == f"`$ref` loops back to itself without descending into the value (at {at})"
+        assert (
+            str(info.value)
+            == f"`$ref` loops back to itself without descending into the value (at {at})"
+        )
 
 
 def test_long_names_and_references_are_shortened_in_messages() -> None:
@@ -1657,18 +1769,35 @@ def test_long_names_and_references_are_shortened_in_messages() -> None:
     v = Validator({"propertyNames": {"maxLength": 3}, "unevaluatedProperties": False}, adapt=False)
     for result in (v.validate_batch([{name: 1}]), v.validate_json(json.dumps([{name: 1}]))):
         assert errors_of(result) == [
-            (0, "", "propertyNames", f"Property name `{'k' * 40}... (100 characters)` is not valid against `propertyNames`"),
-            (0, "", "unevaluatedProperties", f"Unevaluated property `{'k' * 40}... (100 characters)`"),
+            (
+                0,
+                "",
+                "propertyNames",
+                f"Property name `{'k' * 40}... (100 characters)` is not valid against `propertyNames`",
+            ),
+            (
+                0,
+                "",
+                "unevaluatedProperties",
+                f"Unevaluated property `{'k' * 40}... (100 characters)`",
+            ),
         ]
     with pytest.raises(SchemaError) as info:
         Validator({"$ref": "x" * 100})
-    assert str(info.value) == f"cannot resolve `$ref` `{'x' * 40}... (100 characters)` (at the root)"
+    assert (
+        str(info.value) == f"cannot resolve `$ref` `{'x' * 40}... (100 characters)` (at the root)"
+    )
 
 
 def test_any_of_explains_at_most_four_branches() -> None:
     v = Validator({"anyOf": [{"const": i} for i in range(10)]}, adapt=False)
     assert errors_of(v.validate_batch([11])) == [
-        (0, "", "anyOf", "No branch of `anyOf` matched: 0: Expected 0, got 11; 1: Expected 1, got 11; 2: Expected 2, got 11; 3: Expected 3, got 11; 6 more")
+        (
+            0,
+            "",
+            "anyOf",
+            "No branch of `anyOf` matched: 0: Expected 0, got 11; 1: Expected 1, got 11; 2: Expected 2, got 11; 3: Expected 3, got 11; 6 more",
+        )
     ]
 
 

@@ -471,7 +471,10 @@ def test_schema_not_json(files: dict[str, Any]) -> None:
     ("schema", "message"),
     [
         ({"type": "strin"}, "unknown type `strin`"),
-        ({"type": "object", "properties": {"a": {"$ref": "#/nope"}}}, "cannot resolve `$ref` `#/nope` (at /properties/a)"),
+        (
+            {"type": "object", "properties": {"a": {"$ref": "#/nope"}}},
+            "cannot resolve `$ref` `#/nope` (at /properties/a)",
+        ),
         ({"type": "string", "pattern": "("}, None),
     ],
 )
@@ -610,6 +613,45 @@ def test_progress_bar_waits_a_second_then_draws_and_erases() -> None:
     assert out.getvalue() == drawn  # at most every 0.1 s
     bar.close()
     assert out.getvalue().endswith("\r\x1b[K")
+
+
+def test_progress_bar_finishes_at_the_real_count() -> None:
+    """Before (issue 11): an estimate 28% high left the bar at 75% when the input ended."""
+    out, clock = io.StringIO(), _Clock()
+    bar = Progress(out, 1000, enabled=True, clock=clock)
+    clock.t = 1.5
+    bar.update(1200)
+    assert out.getvalue().startswith("\r[###################-]  99%  1,200/~1,000  ")
+    clock.t = 2.0
+    bar.finish(1300)
+    assert out.getvalue().endswith(
+        "\r[####################] 100%  1,300/1,300  650 items/s\x1b[K\n"
+    )
+    end = out.getvalue()
+    bar.close()  # a finished bar stays
+    assert out.getvalue() == end
+
+
+def test_progress_bar_of_an_exact_total() -> None:
+    out, clock = io.StringIO(), _Clock()
+    bar = Progress(out, 1000, estimated=False, enabled=True, clock=clock)
+    clock.t = 2.0
+    bar.update(600)
+    assert out.getvalue() == "\r[############--------]  60%  600/1,000  300 items/s  ETA 0:01\x1b[K"
+    bar.finish(1000)
+    assert out.getvalue().endswith(
+        "\r[####################] 100%  1,000/1,000  500 items/s\x1b[K\n"
+    )
+
+
+def test_progress_bar_not_drawn_is_not_finished() -> None:
+    out, clock = io.StringIO(), _Clock()
+    bar = Progress(out, 1000, enabled=True, clock=clock)
+    clock.t = 0.5
+    bar.update(1000)
+    bar.finish(1000)  # faster than a second: no bar at all
+    bar.close()
+    assert out.getvalue() == ""
 
 
 def test_progress_bar_off_when_not_a_terminal() -> None:
@@ -783,6 +825,22 @@ def test_archive_explain_exact_cell(files: dict[str, Any], small_archive: Path) 
         f"final    batch_size={c['batch_size']} micro_batch_size={c['micro_batch_size']}"
         f" threads={c['threads']} (source: archive-exact)"
     )
+
+
+def test_archive_explain_marks_n_estimated_only_when_it_is(tmp_path: Path) -> None:
+    """Before (issue 11): every NDJSON or JSON input's n was shown as "~" (and 25% high)."""
+    (tmp_path / "s.json").write_text('{"type": "object"}')
+    text = "".join(json.dumps({"id": f"{i:06d}"}) + "\n" for i in range(100_000))
+    (tmp_path / "big.ndjson").write_text(text)
+    (tmp_path / "small.ndjson").write_text('{"id": "000000"}\n' * 3)
+    rows = {}
+    for name in ("big", "small"):
+        proc = run("archive", "explain", "--schema", "s.json", f"{name}.ndjson", cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        rows[name] = next(x for x in proc.stdout.splitlines() if x.startswith("  n "))
+    big = "n ~100,000 (records in the call, estimated from bytes; only clamps batch_size)"
+    assert rows["big"].split() == big.split()
+    assert rows["small"].split() == "n 3 (records in the call; only clamps batch_size)".split()
 
 
 def test_archive_explain_keep_default_is_not_a_gain(files: dict[str, Any], tmp_path: Path) -> None:
@@ -1091,7 +1149,10 @@ def test_schema_that_is_not_an_object_or_a_boolean(tmp_path: Path, text: str, ki
     ("content", "expected"),
     [
         (b"\xff\xfe{}", "the schema s.json is not UTF-8 text: invalid start byte at byte 0"),
-        (b'{"type": "\xe9"}', "the schema s.json is not UTF-8 text: invalid continuation byte at byte 10"),
+        (
+            b'{"type": "\xe9"}',
+            "the schema s.json is not UTF-8 text: invalid continuation byte at byte 10",
+        ),
         (b"", "the schema s.json is empty"),
         (b" \n\t\n", "the schema s.json is empty"),
         (b"\xef\xbb\xbf", "the schema s.json is empty"),
@@ -1151,7 +1212,10 @@ def test_schema_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
             ["--threads", "4294967297"],
             "argument --threads: expected an integer from 1 to 4294967296, got '4294967297'",
         ),
-        (["--threads", "0"], "argument --threads: expected an integer from 1 to 4294967296, got '0'"),
+        (
+            ["--threads", "0"],
+            "argument --threads: expected an integer from 1 to 4294967296, got '0'",
+        ),
         (
             ["--micro-batch-size", "-3"],
             "argument --micro-batch-size: expected an integer from 1 to 4294967296, got '-3'",

@@ -15,7 +15,7 @@ from archive_helpers import HERE, KIND_SIZE_GRID, archive, cell, profile
 
 from satya_adapt import ArchiveWarning, BatchConfig
 from satya_adapt import archive as A
-from satya_adapt.config import clamp
+from satya_adapt.config import clamp, clamp_n
 from satya_adapt.selector import Selector
 
 # The known elites. On the object_size axis (log2(1 + size) / 2 grid units) the cells sit at:
@@ -159,6 +159,23 @@ def test_clamp_to_the_call() -> None:
     assert s.select(profile(600, n=0)) == BatchConfig(1, 1, 1, "archive-exact")
     assert s.select(profile(3000, "json", n=50)) == BatchConfig(50, 50, 1, "archive-keep-default")
     assert s.select(profile(16, n=100)) == BatchConfig(100, 100, 1, "heuristic")
+
+
+def test_estimated_n_is_clamped_with_a_margin() -> None:
+    """An n estimated from bytes (unbiased, so possibly short) is rounded up by a quarter
+    before batch_size is clamped to it; an exact n is not."""
+    s = selector()
+    exact = profile(600, n=1000)
+    estimated = exact._replace(n_estimated=True)
+    assert s.select(exact) == BatchConfig(1000, 512, 2, "archive-exact")
+    assert s.select(estimated) == BatchConfig(1250, 512, 2, "archive-exact")
+    assert s.select(profile(600, n=3277)._replace(n_estimated=True)) == BatchConfig(
+        4096, 512, 2, "archive-exact"
+    )
+    assert clamp_n(estimated) == 1250
+    assert clamp_n(exact) == 1000
+    assert clamp_n(tuple(exact)[:6]) == 1000
+    assert clamp_n(profile(600)._replace(n_estimated=True)) is None
 
 
 def test_clamp_function() -> None:
@@ -448,6 +465,7 @@ def test_explain_knn() -> None:
         "object_size": 1500,
         "input_kind": "dicts",
         "n": 3000,
+        "n_estimated": False,
     }
     assert out["quantized_profile"]["object_size"] == 2**10.5 - 1
     assert out["quantized_profile"]["n"] == 2048

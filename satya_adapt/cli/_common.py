@@ -111,8 +111,9 @@ class Progress:
     """A one-line progress bar on a terminal, for inputs that take more than ``delay`` seconds.
 
     Drawn on ``stream`` only when it is a terminal (never when piped or redirected); updated at
-    most every ``interval`` seconds; erased by :meth:`close`. ``total`` is the expected number
-    of records when known (an estimate: shown as ``~``, the bar stops at 99% until the end).
+    most every ``interval`` seconds; erased by :meth:`close`, or left finished by :meth:`finish`.
+    ``total`` is the expected number of records when known; when ``estimated`` it is shown as
+    ``~`` and the bar stops at 99% until :meth:`finish` gives the real count.
     """
 
     def __init__(
@@ -120,6 +121,7 @@ class Progress:
         stream: IO[str],
         total: int | None,
         *,
+        estimated: bool = True,
         enabled: bool | None = None,
         delay: float = 1.0,
         interval: float = 0.1,
@@ -130,6 +132,7 @@ class Progress:
             enabled = bool(isatty and isatty())
         self.stream = stream
         self.total = total
+        self.estimated = estimated
         self.enabled = enabled
         self.delay = delay
         self.interval = interval
@@ -155,18 +158,27 @@ class Progress:
         width = shutil.get_terminal_size((80, 24)).columns
         speed = f"{_rate(rate)} items/s"
         if self.total:
-            frac = min(done / self.total, 0.99)
+            frac = min(done / self.total, 0.99 if self.estimated else 1.0)
             eta = ""
             if rate > 0 and self.total > done:
                 eta = f"  ETA {_clock((self.total - done) / rate)}"
             filled = int(frac * _BAR_WIDTH)
             line = (
                 f"[{'#' * filled}{'-' * (_BAR_WIDTH - filled)}] {frac * 100:3.0f}%"
-                f"  {_int(done)}/~{_int(self.total)}  {speed}{eta}"
+                f"  {_int(done)}/{'~' if self.estimated else ''}{_int(self.total)}  {speed}{eta}"
             )
         else:
             line = f"{_int(done)} records  {speed}  {_clock(elapsed)}"
         return line[: max(1, width - 1)]
+
+    def finish(self, done: int) -> None:
+        """Ends a drawn bar at 100% with the real count ``done`` and leaves it on its line."""
+        if not self.drawn:
+            return
+        self.total, self.estimated = done, False
+        self.stream.write("\r" + self.line(done, self.clock() - self.start) + "\x1b[K\n")
+        self.stream.flush()
+        self.drawn = False
 
     def close(self) -> None:
         if self.drawn:

@@ -519,7 +519,7 @@ def _explain_lines(ex: dict[str, Any], selection: Any, grid: Any = None) -> list
         if isinstance(qv, float) and key in ("avg_string_length", "object_size"):
             qtext = f"(quantized {qv:.4g})"
         if key == "n":
-            estimated = p.get("input_kind") in ("json", "ndjson")
+            estimated = bool(p.get("n_estimated"))
             text = "unknown" if n is None else f"{'~' if estimated else ''}{_int(n)}"
             qtext = "(records in the call" + (", estimated from bytes" if estimated else "")
             qtext += "; only clamps batch_size)"

@@ -186,13 +186,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     archive = _archive_state(args.archive) if not args.no_adapt and len(knobs) < 3 else None
 
     total: int | None = None
+    estimated = False
     progress_on = not args.no_progress and sys.stderr.isatty()
     if progress_on and (data.kind == "json" or isinstance(data.source.source, str)):
         try:
-            total = validator.profile(data.source, input_kind=data.kind).n
+            prof = validator.profile(data.source, input_kind=data.kind)
+            total, estimated = prof.n, prof.n_estimated
         except (SatyaAdaptError, OSError, ValueError):
             total = None
-    progress = Progress(sys.stderr, total, enabled=progress_on)
+    progress = Progress(sys.stderr, total, estimated=estimated, enabled=progress_on)
 
     n = n_valid = n_errors = chunks = peak = 0
     hold = 0.0
@@ -216,6 +218,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             peak = max(peak, chunk.stats.peak_bytes)
             hold = max(hold, chunk.stats.max_gil_hold)
             progress.update(n)
+        progress.finish(n)
     except InputError as exc:
         hint = ""
         if data.kind == "json" and data.detected and "trailing characters" in str(exc):

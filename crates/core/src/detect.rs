@@ -31,6 +31,9 @@ pub struct Profile {
     pub kind: &'static str,
     /// Records in the call, exact or estimated; `None` when unknown.
     pub n: Option<usize>,
+    /// Whether `n` is estimated from the input's size in bytes (unbiased: as
+    /// likely short as long); the selector adds its own margin where it clamps.
+    pub n_estimated: bool,
 }
 
 fn profile(
@@ -47,6 +50,7 @@ fn profile(
         object_size,
         kind,
         n,
+        n_estimated: false,
     }
 }
 
@@ -100,6 +104,7 @@ pub fn profile_ndjson_prefix(schema: &Schema, prefix: &[u8]) -> Profile {
     let spans = complete_lines(prefix, false);
     let mut p = profile_spans(schema, prefix, spans.into_iter(), None, "ndjson", false);
     p.n = None;
+    p.n_estimated = false;
     p
 }
 
@@ -141,20 +146,26 @@ fn profile_spans(
     } else {
         span_bytes as f64 / count as f64
     };
-    let n = if exhausted && exhausted_means_exact {
-        Some(count)
+    let (n, n_estimated) = if exhausted && exhausted_means_exact {
+        (Some(count), false)
     } else {
-        total_bytes.map(|t| estimate_n(t, object_size))
+        (
+            total_bytes.map(|t| estimate_n(t, object_size)),
+            total_bytes.is_some(),
+        )
     };
-    profile(schema, &stats, object_size, kind, n)
+    let mut p = profile(schema, &stats, object_size, kind, n);
+    p.n_estimated = n_estimated;
+    p
 }
 
 /// Records in `total_bytes` of records of `object_size` bytes and a separator
-/// each, rounded up by a quarter: the selector clamps `batch_size` to `n`, and
-/// an estimate a little short would split a call into a full chunk and a tiny one.
+/// each, rounded to the nearest: an unbiased estimate. The selector, which
+/// clamps `batch_size` to `n`, adds a margin to an estimated `n` so that an
+/// estimate a little short does not split a call into a full chunk and a tiny one.
 fn estimate_n(total_bytes: usize, object_size: f64) -> usize {
     if object_size > 0.0 {
-        (total_bytes as f64 / (object_size + 1.0) * 1.25).ceil() as usize
+        (total_bytes as f64 / (object_size + 1.0)).round() as usize
     } else {
         0
     }
@@ -205,10 +216,11 @@ mod tests {
     }
 
     #[test]
-    fn estimate_n_rounds_up_by_a_quarter() {
-        // 100 bytes of 9-byte records and a separator: 10 records, reported as 13.
-        assert_eq!(estimate_n(100, 9.0), 13);
-        assert_eq!(estimate_n(220, 10.0), 25);
+    fn estimate_n_is_unbiased() {
+        // 100 bytes of 9-byte records and a separator: 10 records.
+        assert_eq!(estimate_n(100, 9.0), 10);
+        assert_eq!(estimate_n(220, 10.0), 20);
+        assert_eq!(estimate_n(226, 10.0), 21);
         assert_eq!(estimate_n(1000, 0.0), 0);
     }
 
@@ -234,6 +246,7 @@ mod tests {
                 object_size: 11.0,
                 kind: "json",
                 n: Some(2),
+                n_estimated: false,
             }
         );
     }
@@ -241,10 +254,13 @@ mod tests {
     #[test]
     fn ndjson_beyond_the_sample_estimates_n_from_bytes() {
         let p = profile_ndjson(&schema(), &lines(20));
-        assert_eq!((p.kind, p.object_size, p.n), ("ndjson", 10.0, Some(25)));
+        assert_eq!(
+            (p.kind, p.object_size, p.n, p.n_estimated),
+            ("ndjson", 10.0, Some(20), true)
+        );
         assert_eq!(p.avg_string_length, 2.0);
         let p = profile_ndjson(&schema(), &lines(3));
-        assert_eq!(p.n, Some(3));
+        assert_eq!((p.n, p.n_estimated), (Some(3), false));
     }
 
     #[test]
@@ -272,7 +288,10 @@ mod tests {
         assert!(data.len() > 2 * READ_AHEAD_BYTES);
         let file = TempFile::new("large.ndjson", &data);
         let p = profile_ndjson_file(&schema(), &file.0).unwrap();
-        assert_eq!((p.object_size, p.n), (10.0, Some(15_000)));
+        assert_eq!(
+            (p.object_size, p.n, p.n_estimated),
+            (10.0, Some(12_000), true)
+        );
         assert_eq!(read_head(&file.0).unwrap().0.len(), READ_AHEAD_BYTES);
     }
 

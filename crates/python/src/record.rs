@@ -129,6 +129,48 @@ impl<'a> PyObj<'a> {
     }
 }
 
+/// Refuses a record that is not a JSON value (a dataclass instance, a model
+/// instance, a set, bytes, ...) with a `TypeError` naming its type and its index
+/// (`None` for a single record) and the conversion that makes it one. Only a
+/// top-level record is refused so; a nested value of such a type stays a `json`
+/// record error. Costs one type comparison for a dict.
+#[inline]
+pub fn refuse_non_json(obj: &Bound<'_, PyAny>, index: Option<usize>) -> PyResult<()> {
+    if kind_of(obj.as_ptr()) == Kind::Unsupported {
+        return Err(non_json_error(obj, index));
+    }
+    Ok(())
+}
+
+#[cold]
+fn non_json_error(obj: &Bound<'_, PyAny>, index: Option<usize>) -> PyErr {
+    let name = PyObj::new(obj).type_name_str();
+    // Looked up on the type: some attributes warn when read from an instance.
+    let ty = obj.get_type();
+    let has = |attr: &str| ty.hasattr(attr).unwrap_or(false);
+    let (what, hint) = if has("__dataclass_fields__") {
+        ("dataclass instance", "`dataclasses.asdict(record)`")
+    } else if has("__struct_fields__") {
+        ("msgspec Struct", "`msgspec.to_builtins(record)`")
+    } else if has("model_dump") && has("model_fields") {
+        ("pydantic model instance", "`record.model_dump()`")
+    } else {
+        ("", "")
+    };
+    let who = match index {
+        Some(i) => format!("Record {i}"),
+        None => "The record".to_string(),
+    };
+    let msg = if hint.is_empty() {
+        format!(
+            "{who} is a `{name}`, not a JSON value (a dict, list, str, int, float, bool or None)"
+        )
+    } else {
+        format!("{who} is a `{name}` {what}, not a JSON value; convert it with {hint}")
+    };
+    pyo3::exceptions::PyTypeError::new_err(msg)
+}
+
 #[inline]
 fn kind_of(ptr: *mut ffi::PyObject) -> Kind {
     // SAFETY: `ptr` is a live object; type checks only read its type.

@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 
 use super::errors::{satya_error, PyRecordError};
-use super::record::PyObj;
+use super::record::{refuse_non_json, PyObj};
 use super::sources::{run_all, ChunkIter, Run, Source};
 use satya_adapt_core::{
     profile_json, profile_ndjson, profile_ndjson_file, profile_ndjson_prefix, profile_records,
@@ -49,7 +49,7 @@ pub(crate) fn knobs(
     })
 }
 
-pub(crate) type RawProfile = (usize, f64, f64, f64, &'static str, Option<usize>);
+pub(crate) type RawProfile = (usize, f64, f64, f64, &'static str, Option<usize>, bool);
 
 pub(crate) fn raw(p: Profile) -> RawProfile {
     (
@@ -59,6 +59,7 @@ pub(crate) fn raw(p: Profile) -> RawProfile {
         p.object_size,
         p.kind,
         p.n,
+        p.n_estimated,
     )
 }
 
@@ -226,6 +227,7 @@ impl CompiledSchema {
     /// Whether one record (a Python object) is valid: the cheap path, read in
     /// place, nothing built.
     fn is_valid(&self, record: &Bound<'_, PyAny>) -> PyResult<bool> {
+        refuse_non_json(record, None)?;
         let schema = &*self.schema;
         catch_unwind(AssertUnwindSafe(|| {
             satya_adapt_core::is_valid(schema, &PyObj::new(record))
@@ -242,6 +244,7 @@ impl CompiledSchema {
         record: &Bound<'py, PyAny>,
         max_errors: Option<usize>,
     ) -> PyResult<(Bound<'py, PyList>, usize)> {
+        refuse_non_json(record, None)?;
         let schema = &*self.schema;
         let mut errors = Vec::new();
         let mut omitted = 0;

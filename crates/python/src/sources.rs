@@ -14,7 +14,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyIterator, PyList, PyString, PyTuple};
 
 use super::errors::{engine_error, satya_error, PyRecordError};
-use super::record::{Compact, PyObj};
+use super::record::{refuse_non_json, Compact, PyObj};
 use satya_adapt_core::{
     validate_in_place, validate_spans, ArrayChunker, ChunkOutcome, EngineError, Knobs,
     NdjsonChunker, NdjsonReader, OnParseError, Pipeline, RecordTooLong, Schema, Span,
@@ -395,6 +395,9 @@ impl Run {
                     .iter()
                     .map(|p| unsafe { Bound::from_borrowed_ptr(py, *p) })
                     .collect();
+                for (i, record) in held.iter().enumerate() {
+                    refuse_non_json(record, Some(first + i))?;
+                }
                 let records: Vec<PyObj<'_>> = held.iter().map(PyObj::new).collect();
                 *pos = end;
                 validate_objects(py, schema_arc, &records, first, knobs, signals, gil).map(Some)
@@ -410,6 +413,9 @@ impl Run {
                 }
                 if owned.is_empty() {
                     return Ok(None);
+                }
+                for (i, record) in owned.iter().enumerate() {
+                    refuse_non_json(record, Some(first + i))?;
                 }
                 let records: Vec<PyObj<'_>> = owned.iter().map(PyObj::new).collect();
                 validate_objects(py, schema_arc, &records, first, knobs, signals, gil).map(Some)
