@@ -314,5 +314,5 @@ def test_failing_subschemas_evaluate_nothing() -> None:
     result = Validator(schema, adapt=False).validate_batch([{"id": [], "e": ""}, {"id": [], "zz": [], "e": ""}])
     assert [(e.index, e.path, e.keyword, e.message) for e in result.errors] == [
         (0, "", "required", "Missing required property `zz`"),
-        (0, "/e", "type", "Expected `array`, got `string`"),
+        (0, "/e", "type", 'Expected `array`, got `string` ""'),
     ]
