@@ -66,6 +66,7 @@ _RUNTIME_MODULES = [
     "satya_adapt",
     "satya_adapt._inputs",
     "satya_adapt._validator",
+    "satya_adapt.budget",
     "satya_adapt.config",
     "satya_adapt.errors",
     "satya_adapt.profile",
