@@ -815,7 +815,11 @@ mod tests {
             vec![
                 (1, "/name".into(), "Expected `string`, got `null`".into()),
                 (1, "/age".into(), "Must be >= 0, got -2".into()),
-                (2, "/name".into(), "String shorter than 1 character".into()),
+                (
+                    2,
+                    "/name".into(),
+                    "String shorter than 1 character, got \"\"".into()
+                ),
                 (2, "/age".into(), "Expected `integer`, got `null`".into()),
             ]
         );
@@ -825,7 +829,11 @@ mod tests {
             vec![
                 (1, "".into(), "Missing required property `name`".into()),
                 (1, "/age".into(), "Must be >= 0, got -2".into()),
-                (2, "/name".into(), "String shorter than 1 character".into()),
+                (
+                    2,
+                    "/name".into(),
+                    "String shorter than 1 character, got \"\"".into()
+                ),
                 (2, "".into(), "Missing required property `age`".into()),
             ]
         );
@@ -859,15 +867,19 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                (0, "/tags".into(), "Array has more than 1 item".into()),
-                (0, "/d".into(), "Expected one of \"a\"".into()),
+                (
+                    0,
+                    "/tags".into(),
+                    "Array has more than 1 item, got 2".into()
+                ),
+                (0, "/d".into(), "Expected one of \"a\", got \"b\"".into()),
                 (1, "/tags".into(), "Expected `array`, got `null`".into()),
                 (
                     1,
                     "/inner/n".into(),
                     "Expected `integer`, got `null`".into()
                 ),
-                (1, "/d".into(), "Expected one of \"a\"".into()),
+                (1, "/d".into(), "Expected one of \"a\", got null".into()),
             ]
         );
     }
