@@ -6,7 +6,19 @@ import itertools
 import json
 import os
 import threading
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
+from contextlib import contextmanager
+from typing import (
+    Any,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    NamedTuple,
+    Optional,
+    Tuple,
+    Union,
+)
 
 from ._inputs import Opened, open_input
 from .budget import NO_BUDGET, Budget, BytesArg, SecondsArg, fit, make_budget
@@ -27,6 +39,17 @@ DEFAULT_MAX_RECORD_BYTES = 64 * 1024 * 1024
 PathLike = Union[str, "os.PathLike[str]"]
 JsonData = Union[bytes, bytearray, memoryview, str]
 NdjsonSource = Union[bytes, bytearray, memoryview, PathLike, Any]
+
+
+class _Call(NamedTuple):
+    """What one call asked for, checked once: its batch configuration knobs (``None``: choose),
+    its budget (its own limits, else the validator's) and its cap on collected errors."""
+
+    batch_size: Optional[int]
+    micro_batch_size: Optional[int]
+    threads: Optional[int]
+    budget: Budget
+    cap: Optional[int]
 
 
 class Validator:
@@ -133,12 +156,11 @@ class Validator:
 
         A generator is consumed chunk by chunk (``batch_size`` records at a time), never whole.
         """
-        budget = self._call_budget(memory_budget, max_pause)
-        cap = self._max_errors(max_errors)
-        items, config = self._prepare_objects(
-            items, batch_size, micro_batch_size, threads, budget, live=True
+        call = self._call(batch_size, micro_batch_size, threads, memory_budget, max_pause, max_errors)
+        items, config = self._prepare_objects(items, call, live=True)
+        return self._timed(
+            lambda: self._core.validate_objects(items, *config[:3], call.cap), config
         )
-        return self._timed(lambda: self._core.validate_objects(items, *config[:3], cap), config)
 
     def validate_json(
         self,
@@ -160,12 +182,9 @@ class Validator:
             raise TypeError(
                 f"`data` must be bytes or str holding a JSON array, got {type(data).__name__}"
             )
-        budget = self._call_budget(memory_budget, max_pause)
-        cap = self._max_errors(max_errors)
-        opened = self._open(data, "json", str_is_text=True, default="json")
-        return self._run(
-            opened, batch_size, micro_batch_size, threads, self.max_record_bytes, budget, cap
-        )
+        call = self._call(batch_size, micro_batch_size, threads, memory_budget, max_pause, max_errors)
+        with self._reading(data, "json", str_is_text=True, default="json") as opened:
+            return self._run(opened, call, self.max_record_bytes)
 
     def validate_ndjson(
         self,
@@ -191,14 +210,9 @@ class Validator:
         once that many bytes of it are read, so a stream without newlines ends too.
         """
         limit = self._max_record_bytes(max_record_bytes)
-        budget = self._call_budget(memory_budget, max_pause)
-        cap = self._max_errors(max_errors)
-        opened = self._open(source, "ndjson", str_is_text=False, default="ndjson", limit=limit)
-        try:
-            return self._run(opened, batch_size, micro_batch_size, threads, limit, budget, cap)
-        finally:
-            if opened is not source:
-                opened.close()
+        call = self._call(batch_size, micro_batch_size, threads, memory_budget, max_pause, max_errors)
+        with self._reading(source, "ndjson", str_is_text=False, default="ndjson", limit=limit) as opened:
+            return self._run(opened, call, limit)
 
     def validate_arrow(
         self,
@@ -220,7 +234,8 @@ class Validator:
 
         capsule, n = arrow_stream(data)
         source = ArrowSource(capsule, bool(null_as_absent))
-        config = self._config(lambda: source.profile(self._core, n), batch_size, micro_batch_size, threads)
+        call = _Call(batch_size, micro_batch_size, threads, NO_BUDGET, None)
+        config = self._config(lambda: source.profile(self._core, n), call)
         return _result(source.validate(self._core, *config[:3]), config)
 
     def validate(
@@ -251,16 +266,9 @@ class Validator:
                 max_pause=max_pause,
                 max_errors=max_errors,
             )
-        budget = self._call_budget(memory_budget, max_pause)
-        cap = self._max_errors(max_errors)
-        opened = self._open_data(data, input_kind)
-        try:
-            return self._run(
-                opened, batch_size, micro_batch_size, threads, self.max_record_bytes, budget, cap
-            )
-        finally:
-            if opened is not data:
-                opened.close()
+        call = self._call(batch_size, micro_batch_size, threads, memory_budget, max_pause, max_errors)
+        with self._reading_data(data, input_kind) as opened:
+            return self._run(opened, call, self.max_record_bytes)
 
     def iter_validate(
         self,
@@ -287,43 +295,23 @@ class Validator:
         in :meth:`validate_ndjson`.
         """
         limit = self._max_record_bytes(max_record_bytes)
-        budget = self._call_budget(memory_budget, max_pause)
-        cap = self._max_errors(max_errors)
+        call = self._call(batch_size, micro_batch_size, threads, memory_budget, max_pause, max_errors)
         kind = _input_kind(source, input_kind)
         if kind == "dicts":
-            items, config = self._prepare_objects(
-                source, batch_size, micro_batch_size, threads, budget
-            )
-            for raw in self._core.iter_objects(items, *config[:3], cap):
+            items, config = self._prepare_objects(source, call)
+            for raw in self._core.iter_objects(items, *config[:3], call.cap):
                 yield _result(raw, config)
             return
-        opened = self._open_data(source, input_kind, limit)
-        try:
+        with self._reading_data(source, input_kind, limit) as opened:
+            config = self._config(self._detector(opened), call)
             if opened.kind == "json":
-                data = opened.source
-                config = self._config(
-                    lambda: self._core.profile_json(data),
-                    batch_size,
-                    micro_batch_size,
-                    threads,
-                    budget,
-                )
-                chunks = self._core.iter_json(data, *config[:3], cap)
+                chunks = self._core.iter_json(opened.source, *config[:3], call.cap)
             else:
-                src, prefix = opened.source, opened.prefix
-                config = self._config(
-                    lambda: self._core.profile_ndjson(src, prefix),
-                    batch_size,
-                    micro_batch_size,
-                    threads,
-                    budget,
+                chunks = self._core.iter_ndjson(
+                    opened.source, opened.prefix, *config[:3], limit, call.cap
                 )
-                chunks = self._core.iter_ndjson(src, prefix, *config[:3], limit, cap)
             for raw in chunks:
                 yield _result(raw, config)
-        finally:
-            if opened is not source:
-                opened.close()
 
     def is_valid(self, record: Any) -> bool:
         """Whether one record is valid: checked in place on this thread, with no batch
@@ -344,14 +332,8 @@ class Validator:
                 return Profile(*self._core.profile_objects(source, len(source)))
             sample = list(itertools.islice(iter(source), PROFILE_SAMPLE))
             return Profile(*self._core.profile_objects(sample, None))
-        opened = self._open_data(source, input_kind)
-        try:
-            if opened.kind == "json":
-                return Profile(*self._core.profile_json(opened.source))
-            return Profile(*self._core.profile_ndjson(opened.source, opened.prefix))
-        finally:
-            if opened is not source:
-                opened.close()
+        with self._reading_data(source, input_kind) as opened:
+            return Profile(*self._detector(opened)())
 
     def explain(
         self,
@@ -391,40 +373,51 @@ class Validator:
             source, kind, max_bytes=max_bytes, str_is_text=str_is_text, default=default
         )
 
-    def _open_data(
+    @contextmanager
+    def _reading(
+        self,
+        source: Any,
+        kind: Optional[str],
+        *,
+        str_is_text: bool,
+        default: str,
+        limit: Optional[int] = None,
+    ) -> Iterator[Opened]:
+        """``source`` opened for the call, closed after it unless the caller passed it open."""
+        opened = self._open(source, kind, str_is_text=str_is_text, default=default, limit=limit)
+        try:
+            yield opened
+        finally:
+            if opened is not source:
+                opened.close()
+
+    def _reading_data(
         self, source: Any, input_kind: Optional[str], limit: Optional[int] = None
-    ) -> Opened:
+    ) -> Any:
         """``source`` (not records) for ``validate``/``iter_validate``/``profile``. A str is
         JSON text for the kind ``"json"``; otherwise it is text when it holds a line break,
         starts with ``{`` or ``[`` or is only whitespace, else a path."""
         default = "json" if isinstance(source, (bytes, bytearray, memoryview, str)) else "ndjson"
         text = input_kind == "json" or (isinstance(source, str) and not source.strip())
-        return self._open(source, input_kind, str_is_text=text, default=default, limit=limit)
+        return self._reading(source, input_kind, str_is_text=text, default=default, limit=limit)
 
-    def _run(
-        self,
-        opened: Opened,
-        batch_size: Optional[int],
-        micro_batch_size: Optional[int],
-        threads: Optional[int],
-        limit: int,
-        budget: Budget = NO_BUDGET,
-        cap: Optional[int] = None,
-    ) -> ValidationResult:
+    def _detector(self, opened: Opened) -> Any:
+        """The profile detection of opened JSON or NDJSON data (run only when selecting)."""
         if opened.kind == "json":
-            data = opened.source
-            config = self._config(
-                lambda: self._core.profile_json(data), batch_size, micro_batch_size, threads,
-                budget, live=True,
+            return lambda: self._core.profile_json(opened.source)
+        return lambda: self._core.profile_ndjson(opened.source, opened.prefix)
+
+    def _run(self, opened: Opened, call: _Call, limit: int) -> ValidationResult:
+        config = self._config(self._detector(opened), call, live=True)
+        if opened.kind == "json":
+            return self._timed(
+                lambda: self._core.validate_json(opened.source, *config[:3], call.cap), config
             )
-            return self._timed(lambda: self._core.validate_json(data, *config[:3], cap), config)
-        src, prefix = opened.source, opened.prefix
-        config = self._config(
-            lambda: self._core.profile_ndjson(src, prefix), batch_size, micro_batch_size, threads,
-            budget, live=True,
-        )
         return self._timed(
-            lambda: self._core.validate_ndjson(src, prefix, *config[:3], limit, cap), config
+            lambda: self._core.validate_ndjson(
+                opened.source, opened.prefix, *config[:3], limit, call.cap
+            ),
+            config,
         )
 
     # -- selection ----------------------------------------------------------------------------
@@ -462,15 +455,26 @@ class Validator:
     def _max_record_bytes(self, value: Optional[int]) -> int:
         return self.max_record_bytes if value is None else _check_max_record_bytes(value)
 
-    def _config(
+    def _call(
         self,
-        detect: Any,
         batch_size: Optional[int],
         micro_batch_size: Optional[int],
         threads: Optional[int],
-        budget: Budget = NO_BUDGET,
-        live: bool = False,
-    ) -> BatchConfig:
+        memory_budget: BytesArg,
+        max_pause: SecondsArg,
+        max_errors: Any,
+    ) -> _Call:
+        """A call's arguments, its budget and error cap resolved against the validator's."""
+        return _Call(
+            batch_size,
+            micro_batch_size,
+            threads,
+            self._call_budget(memory_budget, max_pause),
+            self._max_errors(max_errors),
+        )
+
+    def _config(self, detect: Any, call: _Call, live: bool = False) -> BatchConfig:
+        batch_size, micro_batch_size, threads, budget, _cap = call
         if batch_size is None and micro_batch_size is None and threads is None:
             if budget.empty:
                 # The hot path: one profile detection (Rust) and a cached selection.
@@ -527,24 +531,11 @@ class Validator:
         return fit(DEFAULT_CONFIGURATION, profile, budget)
 
     def _prepare_objects(
-        self,
-        items: Iterable[Any],
-        batch_size: Optional[int],
-        micro_batch_size: Optional[int],
-        threads: Optional[int],
-        budget: Budget = NO_BUDGET,
-        live: bool = False,
+        self, items: Iterable[Any], call: _Call, live: bool = False
     ) -> Tuple[Iterable[Any], BatchConfig]:
         if isinstance(items, (list, tuple)):
             seq = items
-            config = self._config(
-                lambda: self._core.profile_objects(seq, len(seq)),
-                batch_size,
-                micro_batch_size,
-                threads,
-                budget,
-                live,
-            )
+            config = self._config(lambda: self._core.profile_objects(seq, len(seq)), call, live)
             return items, config
         if isinstance(items, Mapping):
             raise TypeError(
@@ -566,7 +557,7 @@ class Validator:
             head.extend(itertools.islice(iterator, PROFILE_SAMPLE))
             return self._core.profile_objects(head, None)
 
-        config = self._config(detect, batch_size, micro_batch_size, threads, budget)
+        config = self._config(detect, call)
         return (itertools.chain(head, iterator) if head else iterator), config
 
 
