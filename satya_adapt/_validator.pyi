@@ -1,11 +1,11 @@
 """Type stubs for the Rust extension `satya_adapt._validator` (private; use the package API)."""
 
-from typing import Any, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Any, Iterable, Iterator, List, Literal, Optional, Tuple, Union, overload
 
 # (valid, errors, chunks, tasks, peak_bytes, seconds, start, max_gil_hold, errors_omitted)
 RawResult = Tuple[List[bool], List["RecordError"], int, int, int, float, int, float, int]
-# (field_count, avg_string_length, constraint_complexity, object_size, input_kind, n)
-RawProfile = Tuple[int, float, float, float, str, Optional[int]]
+# (field_count, avg_string_length, constraint_complexity, object_size, input_kind, n, n_estimated)
+RawProfile = Tuple[int, float, float, float, str, Optional[int], bool]
 NdjsonSource = Union[bytes, str, Any]
 
 MAX_DEPTH: int
@@ -41,37 +41,38 @@ class CompiledSchema:
     def field_count(self) -> int: ...
     @property
     def constraint_complexity(self) -> float: ...
+    # Each validate_* returns the raw result of the whole call, or with ``chunked=True`` an
+    # iterator of one raw result per chunk (for ``iter_validate``).
+    @overload
     def validate_objects(
-        self, items: Iterable[Any], batch_size: int, micro_batch_size: int, threads: int, max_errors: Optional[int]
+        self, items: Iterable[Any], batch_size: int, micro_batch_size: int, threads: int,
+        max_errors: Optional[int], chunked: Literal[False] = False,
     ) -> RawResult: ...
-    def iter_objects(
-        self, items: Iterable[Any], batch_size: int, micro_batch_size: int, threads: int, max_errors: Optional[int]
+    @overload
+    def validate_objects(
+        self, items: Iterable[Any], batch_size: int, micro_batch_size: int, threads: int,
+        max_errors: Optional[int], chunked: Literal[True],
     ) -> Iterator[RawResult]: ...
+    @overload
     def validate_json(
-        self, data: bytes, batch_size: int, micro_batch_size: int, threads: int, max_errors: Optional[int]
+        self, data: bytes, batch_size: int, micro_batch_size: int, threads: int,
+        max_errors: Optional[int], chunked: Literal[False] = False,
     ) -> RawResult: ...
-    def iter_json(
-        self, data: bytes, batch_size: int, micro_batch_size: int, threads: int, max_errors: Optional[int]
+    @overload
+    def validate_json(
+        self, data: bytes, batch_size: int, micro_batch_size: int, threads: int,
+        max_errors: Optional[int], chunked: Literal[True],
     ) -> Iterator[RawResult]: ...
+    @overload
     def validate_ndjson(
-        self,
-        source: NdjsonSource,
-        prefix: bytes,
-        batch_size: int,
-        micro_batch_size: int,
-        threads: int,
-        max_record_bytes: int,
-        max_errors: Optional[int],
+        self, source: NdjsonSource, prefix: bytes, batch_size: int, micro_batch_size: int,
+        threads: int, max_record_bytes: int, max_errors: Optional[int],
+        chunked: Literal[False] = False,
     ) -> RawResult: ...
-    def iter_ndjson(
-        self,
-        source: NdjsonSource,
-        prefix: bytes,
-        batch_size: int,
-        micro_batch_size: int,
-        threads: int,
-        max_record_bytes: int,
-        max_errors: Optional[int],
+    @overload
+    def validate_ndjson(
+        self, source: NdjsonSource, prefix: bytes, batch_size: int, micro_batch_size: int,
+        threads: int, max_record_bytes: int, max_errors: Optional[int], chunked: Literal[True],
     ) -> Iterator[RawResult]: ...
     def is_valid(self, record: Any) -> bool: ...
     def errors_of(self, record: Any, max_errors: Optional[int]) -> Tuple[List[RecordError], int]: ...

@@ -299,16 +299,16 @@ class Validator:
         kind = _input_kind(source, input_kind)
         if kind == "dicts":
             items, config = self._prepare_objects(source, call)
-            for raw in self._core.iter_objects(items, *config[:3], call.cap):
+            for raw in self._core.validate_objects(items, *config[:3], call.cap, True):
                 yield _result(raw, config)
             return
         with self._reading_data(source, input_kind, limit) as opened:
             config = self._config(self._detector(opened), call)
             if opened.kind == "json":
-                chunks = self._core.iter_json(opened.source, *config[:3], call.cap)
+                chunks = self._core.validate_json(opened.source, *config[:3], call.cap, True)
             else:
-                chunks = self._core.iter_ndjson(
-                    opened.source, opened.prefix, *config[:3], limit, call.cap
+                chunks = self._core.validate_ndjson(
+                    opened.source, opened.prefix, *config[:3], limit, call.cap, True
                 )
             for raw in chunks:
                 yield _result(raw, config)

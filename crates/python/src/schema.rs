@@ -49,6 +49,15 @@ pub(crate) fn knobs(
     })
 }
 
+/// A run to its end (the raw result tuple), or as an iterator of chunks.
+fn finish(py: Python<'_>, run: Run, chunked: bool) -> PyResult<PyObject> {
+    if chunked {
+        Ok(Bound::new(py, ChunkIter::new(run))?.into_any().unbind())
+    } else {
+        Ok(run_all(py, run)?.into_any().unbind())
+    }
+}
+
 pub(crate) type RawProfile = (usize, f64, f64, f64, &'static str, Option<usize>, bool);
 
 pub(crate) fn raw(p: Profile) -> RawProfile {
@@ -111,101 +120,48 @@ impl CompiledSchema {
         self.schema.constraint_complexity
     }
 
-    #[pyo3(signature = (items, batch_size, micro_batch_size, threads, max_errors))]
-    fn validate_objects<'py>(
+    /// Validates records given as Python objects: the raw result tuple of the
+    /// whole call, or with `chunked` an iterator of one raw result per chunk.
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (items, batch_size, micro_batch_size, threads, max_errors, chunked=false))]
+    fn validate_objects(
         &self,
-        py: Python<'py>,
-        items: &Bound<'py, PyAny>,
-        batch_size: usize,
-        micro_batch_size: usize,
-        threads: usize,
-        max_errors: Option<usize>,
-    ) -> PyResult<Bound<'py, PyTuple>> {
-        let knobs = knobs(batch_size, micro_batch_size, threads, max_errors)?;
-        run_all(
-            py,
-            Run::new(Arc::clone(&self.schema), Source::objects(items)?, knobs),
-        )
-    }
-
-    #[pyo3(signature = (items, batch_size, micro_batch_size, threads, max_errors))]
-    fn iter_objects(
-        &self,
+        py: Python<'_>,
         items: &Bound<'_, PyAny>,
         batch_size: usize,
         micro_batch_size: usize,
         threads: usize,
         max_errors: Option<usize>,
-    ) -> PyResult<ChunkIter> {
+        chunked: bool,
+    ) -> PyResult<PyObject> {
         let knobs = knobs(batch_size, micro_batch_size, threads, max_errors)?;
-        Ok(ChunkIter::new(Run::new(
-            Arc::clone(&self.schema),
-            Source::objects(items)?,
-            knobs,
-        )))
+        let run = Run::new(Arc::clone(&self.schema), Source::objects(items)?, knobs);
+        finish(py, run, chunked)
     }
 
-    #[pyo3(signature = (data, batch_size, micro_batch_size, threads, max_errors))]
-    fn validate_json<'py>(
+    /// Validates the elements of a JSON array, as `validate_objects`.
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (data, batch_size, micro_batch_size, threads, max_errors, chunked=false))]
+    fn validate_json(
         &self,
-        py: Python<'py>,
-        data: &Bound<'py, PyBytes>,
-        batch_size: usize,
-        micro_batch_size: usize,
-        threads: usize,
-        max_errors: Option<usize>,
-    ) -> PyResult<Bound<'py, PyTuple>> {
-        let knobs = knobs(batch_size, micro_batch_size, threads, max_errors)?;
-        run_all(
-            py,
-            Run::new(Arc::clone(&self.schema), Source::json_array(data), knobs),
-        )
-    }
-
-    #[pyo3(signature = (data, batch_size, micro_batch_size, threads, max_errors))]
-    fn iter_json(
-        &self,
+        py: Python<'_>,
         data: &Bound<'_, PyBytes>,
         batch_size: usize,
         micro_batch_size: usize,
         threads: usize,
         max_errors: Option<usize>,
-    ) -> PyResult<ChunkIter> {
+        chunked: bool,
+    ) -> PyResult<PyObject> {
         let knobs = knobs(batch_size, micro_batch_size, threads, max_errors)?;
-        Ok(ChunkIter::new(Run::new(
-            Arc::clone(&self.schema),
-            Source::json_array(data),
-            knobs,
-        )))
+        let run = Run::new(Arc::clone(&self.schema), Source::json_array(data), knobs);
+        finish(py, run, chunked)
     }
 
+    /// Validates NDJSON (bytes, a path, or a binary reader whose first bytes are
+    /// `prefix`), as `validate_objects`.
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (source, prefix, batch_size, micro_batch_size, threads, max_record_bytes, max_errors))]
-    fn validate_ndjson<'py>(
-        &self,
-        py: Python<'py>,
-        source: &Bound<'py, PyAny>,
-        prefix: &[u8],
-        batch_size: usize,
-        micro_batch_size: usize,
-        threads: usize,
-        max_record_bytes: usize,
-        max_errors: Option<usize>,
-    ) -> PyResult<Bound<'py, PyTuple>> {
-        let knobs = knobs(batch_size, micro_batch_size, threads, max_errors)?;
-        run_all(
-            py,
-            Run::new(
-                Arc::clone(&self.schema),
-                Source::ndjson(py, source, prefix, max_record_bytes)?,
-                knobs,
-            ),
-        )
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (source, prefix, batch_size, micro_batch_size, threads, max_record_bytes, max_errors))]
-    fn iter_ndjson(
+    #[pyo3(signature = (source, prefix, batch_size, micro_batch_size, threads, max_record_bytes, max_errors, chunked=false))]
+    fn validate_ndjson(
         &self,
         py: Python<'_>,
         source: &Bound<'_, PyAny>,
@@ -215,13 +171,12 @@ impl CompiledSchema {
         threads: usize,
         max_record_bytes: usize,
         max_errors: Option<usize>,
-    ) -> PyResult<ChunkIter> {
+        chunked: bool,
+    ) -> PyResult<PyObject> {
         let knobs = knobs(batch_size, micro_batch_size, threads, max_errors)?;
-        Ok(ChunkIter::new(Run::new(
-            Arc::clone(&self.schema),
-            Source::ndjson(py, source, prefix, max_record_bytes)?,
-            knobs,
-        )))
+        let source = Source::ndjson(py, source, prefix, max_record_bytes)?;
+        let run = Run::new(Arc::clone(&self.schema), source, knobs);
+        finish(py, run, chunked)
     }
 
     /// Whether one record (a Python object) is valid: the cheap path, read in
