@@ -236,8 +236,9 @@ class Cell:
         self._base_median: Optional[float] = None
         self._base_stats = (1.0, 1.0, 1.0)
         self._since_check = 0  # incumbent throughputs since the interval was last computed
-        #: The last answer of :meth:`Live.choose` for this cell: (arm, n, source, config).
-        self.answer: Optional[tuple[_Arm, int, str, BatchConfig]] = None
+        #: The answers of :meth:`Live.choose` for this cell, by (arm, n, source): a probe
+        #: alternates between two arms, so one remembered answer is not enough.
+        self.answers: dict[tuple[_Arm, int, str], BatchConfig] = {}
 
     # -- choosing ---------------------------------------------------------------------------
 
@@ -672,12 +673,15 @@ class Live:
             if len(self._pending) > 1024:
                 self._pending.clear()
             self._pending[threading.get_ident()] = (cell, arm, key)
-            last = cell.answer
-            if last is not None and last[0] is arm and last[1] == n and last[2] == source:
-                return last[3]
+            known = cell.answers.get((arm, n, source))
+            if known is not None:
+                return known
         c = clamp(arm.config, clamp_n(profile), self._cores)
         answer = BatchConfig(c.batch_size, c.micro_batch_size, c.threads, source)
-        cell.answer = (arm, n, source, answer)
+        with self._lock:
+            if len(cell.answers) >= 16:
+                cell.answers.clear()
+            cell.answers[(arm, n, source)] = answer
         return answer
 
     def record(self, n: int, seconds: float) -> None:
