@@ -16,7 +16,7 @@ use std::ops::Range;
 use memchr::memchr;
 
 use crate::engine::Span;
-use crate::json::{ArrayElements, JsonError, NdjsonLines};
+use crate::json::{without_cr, ArrayElements, JsonError, NdjsonLines};
 
 /// The UTF-8 byte order mark.
 pub const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -247,10 +247,8 @@ impl NdjsonReader {
         Ok(())
     }
 
-    fn push_line(&mut self, mut range: Range<usize>, spans: &mut Vec<Span>) {
-        if range.end > range.start && self.buf[range.end - 1] == b'\r' {
-            range.end -= 1;
-        }
+    fn push_line(&mut self, range: Range<usize>, spans: &mut Vec<Span>) {
+        let mut range = without_cr(&self.buf, range);
         if self.line == 0 && self.buf[range.clone()].starts_with(BOM) {
             range.start += BOM.len();
         }
