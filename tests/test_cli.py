@@ -1312,3 +1312,44 @@ def test_an_archive_too_large_is_refused_by_its_size(tmp_path: Path) -> None:
         f.truncate(A.MAX_ARCHIVE_BYTES + 1)  # sparse: costs no disk
     message = one_error_line(run("archive", "show", "big.json", cwd=tmp_path))
     assert message == "big.json: the archive is larger than 64 MiB (67108865 bytes)"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ("validate", "d.ndjson", "--schema", "s.json", "--erors", "3"),
+            "validate: unrecognized arguments: --erors 3; did you mean --errors?"
+            " (see 'satya-adapt validate --help')",
+        ),
+        (
+            ("validate", "d.ndjson", "--schema", "s.json", "--batchsize=5"),
+            "validate: unrecognized arguments: --batchsize=5; did you mean --batch-size?"
+            " (see 'satya-adapt validate --help')",
+        ),
+        (
+            ("validate", "d.ndjson", "--schema", "s.json", "--zzz"),
+            "validate: unrecognized arguments: --zzz (see 'satya-adapt validate --help')",
+        ),
+        (
+            ("archive", "show", "--formt", "json"),
+            "archive show: unrecognized arguments: --formt; did you mean --format?"
+            " (see 'satya-adapt archive show --help')",
+        ),
+        (
+            ("archive", "explain", "--schema", "s.json", "d.ndjson", "more.ndjson"),
+            "archive explain: unrecognized arguments: more.ndjson"
+            " (see 'satya-adapt archive explain --help')",
+        ),
+        (("--verbose",), "unrecognized arguments: --verbose (see 'satya-adapt --help')"),
+    ],
+    ids=["validate-typo", "typo-with-value", "validate-unknown", "archive-show", "positional", "top"],
+)
+def test_a_mistyped_option_names_the_command_and_the_closest_option(
+    tmp_path: Path, args: tuple[str, ...], expected: str
+) -> None:
+    """Before (issue 11, first hour): `validate ... --erors 3` said `unrecognized arguments:
+    --erors 3 (see 'satya-adapt --help')`, the top-level help, with no hint."""
+    (tmp_path / "s.json").write_text("{}")
+    (tmp_path / "d.ndjson").write_text("{}\n")
+    assert one_error_line(run(*args, cwd=tmp_path)) == expected
