@@ -37,7 +37,7 @@ examples:
   satya-adapt archive explain --schema schema.json records.ndjson
 
 exit codes: 0 success (validate: all records valid), 1 some records invalid,
-2 usage, schema or input errors, 130 interrupted.
+2 usage, schema or input errors, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 """
 
 
