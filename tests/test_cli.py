@@ -1353,3 +1353,16 @@ def test_a_mistyped_option_names_the_command_and_the_closest_option(
     (tmp_path / "s.json").write_text("{}")
     (tmp_path / "d.ndjson").write_text("{}\n")
     assert one_error_line(run(*args, cwd=tmp_path)) == expected
+
+
+def test_archive_show_puts_a_kept_defaults_speedup_in_parentheses(small_archive: Path) -> None:
+    """Before (issue 11, first hour): a keep_default row printed its best rejected candidate's
+    speedup as an elite's (`keep_default  1.45 [0.99, 1.65]`), which reads as a gain."""
+    lines = run("archive", "show", str(small_archive), cwd=small_archive.parent).stdout.splitlines()
+    rows = {line.split()[3]: line for line in lines if line.startswith("  [")}
+    assert rows["dicts"].split("keep_default")[1].split()[:3] == ["(0.98", "[0.95,", "1.02])"]
+    assert rows["json"].split("256/64/1")[1].split()[:3] == ["1.35", "[1.20,", "1.50]"]
+    assert (
+        "  keep_default: (in parentheses) the best candidate's speedup, not kept (its lower"
+        " bound is not above 1.03); the cell runs the default configuration"
+    ) in lines
