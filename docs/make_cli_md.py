@@ -14,6 +14,8 @@ exits with a code other than 0. Speeds and times differ from run to run.
     python docs/make_cli_md.py -o /tmp/cli.md   # write elsewhere
     python docs/make_cli_md.py --check          # exit 1 when docs/cli.md's prose or command
                                                 # lines differ from the template's
+    python docs/make_cli_md.py --inputs DIR     # only write the input files into DIR, to run
+                                                # the documented commands yourself
 
 Uses the standard library and satya_adapt only.
 """
@@ -271,10 +273,16 @@ def transcript(line: str, folder: Path, env: dict[str, str]) -> list[str]:
     return lines
 
 
-def render(template: str, folder: Path) -> str:
+def environment() -> dict[str, str]:
+    """What the commands run with: this checkout first on ``PYTHONPATH``, no archive variable."""
     env = {k: v for k, v in os.environ.items() if k != "SATYA_ADAPT_ARCHIVE"}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
     env["COLUMNS"] = "100"
+    return env
+
+
+def render(template: str, folder: Path) -> str:
+    env = environment()
     make_inputs(folder, env)
     out: list[str] = []
     for kind, lines in split_blocks(template):
@@ -300,7 +308,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="only compare docs/cli.md's prose and command lines with the template's",
     )
+    parser.add_argument(
+        "--inputs",
+        type=Path,
+        metavar="DIR",
+        help="only write the input files the documented commands read into DIR (made if "
+        "missing), to run the commands yourself",
+    )
     args = parser.parse_args(argv)
+    if args.inputs is not None:
+        args.inputs.mkdir(parents=True, exist_ok=True)
+        make_inputs(args.inputs, environment())
+        print(f"wrote the input files into {args.inputs}")
+        return 0
     template = TEMPLATE.read_text(encoding="utf-8")
     if args.check:
         doc = DOC.read_text(encoding="utf-8")

@@ -1312,3 +1312,57 @@ def test_an_archive_too_large_is_refused_by_its_size(tmp_path: Path) -> None:
         f.truncate(A.MAX_ARCHIVE_BYTES + 1)  # sparse: costs no disk
     message = one_error_line(run("archive", "show", "big.json", cwd=tmp_path))
     assert message == "big.json: the archive is larger than 64 MiB (67108865 bytes)"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ("validate", "d.ndjson", "--schema", "s.json", "--erors", "3"),
+            "validate: unrecognized arguments: --erors 3; did you mean --errors?"
+            " (see 'satya-adapt validate --help')",
+        ),
+        (
+            ("validate", "d.ndjson", "--schema", "s.json", "--batchsize=5"),
+            "validate: unrecognized arguments: --batchsize=5; did you mean --batch-size?"
+            " (see 'satya-adapt validate --help')",
+        ),
+        (
+            ("validate", "d.ndjson", "--schema", "s.json", "--zzz"),
+            "validate: unrecognized arguments: --zzz (see 'satya-adapt validate --help')",
+        ),
+        (
+            ("archive", "show", "--formt", "json"),
+            "archive show: unrecognized arguments: --formt; did you mean --format?"
+            " (see 'satya-adapt archive show --help')",
+        ),
+        (
+            ("archive", "explain", "--schema", "s.json", "d.ndjson", "more.ndjson"),
+            "archive explain: unrecognized arguments: more.ndjson"
+            " (see 'satya-adapt archive explain --help')",
+        ),
+        (("--verbose",), "unrecognized arguments: --verbose (see 'satya-adapt --help')"),
+    ],
+    ids=["validate-typo", "typo-with-value", "validate-unknown", "archive-show", "positional", "top"],
+)
+def test_a_mistyped_option_names_the_command_and_the_closest_option(
+    tmp_path: Path, args: tuple[str, ...], expected: str
+) -> None:
+    """Before (issue 11, first hour): `validate ... --erors 3` said `unrecognized arguments:
+    --erors 3 (see 'satya-adapt --help')`, the top-level help, with no hint."""
+    (tmp_path / "s.json").write_text("{}")
+    (tmp_path / "d.ndjson").write_text("{}\n")
+    assert one_error_line(run(*args, cwd=tmp_path)) == expected
+
+
+def test_archive_show_puts_a_kept_defaults_speedup_in_parentheses(small_archive: Path) -> None:
+    """Before (issue 11, first hour): a keep_default row printed its best rejected candidate's
+    speedup as an elite's (`keep_default  1.45 [0.99, 1.65]`), which reads as a gain."""
+    lines = run("archive", "show", str(small_archive), cwd=small_archive.parent).stdout.splitlines()
+    rows = {line.split()[3]: line for line in lines if line.startswith("  [")}
+    assert rows["dicts"].split("keep_default")[1].split()[:3] == ["(0.98", "[0.95,", "1.02])"]
+    assert rows["json"].split("256/64/1")[1].split()[:3] == ["1.35", "[1.20,", "1.50]"]
+    assert (
+        "  keep_default: (in parentheses) the best candidate's speedup, not kept (its lower"
+        " bound is not above 1.03); the cell runs the default configuration"
+    ) in lines

@@ -139,3 +139,42 @@ def test_every_file_a_transcript_reads_is_made_by_the_script(tmp_path: Path) -> 
     assert {"users.ndjson.gz", "one.json", "users.csv", "users.parquet"} <= read
     missing = {name for name in read if not (tmp_path / name).is_file()}
     assert missing == M.MISSING_ON_PURPOSE | made_by_optimizer
+
+
+def test_inputs_writes_the_files_the_commands_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before (issue 11, first hour): a reader had no way to get the files docs/cli.md runs
+    on. `--inputs DIR` writes them into DIR (the optimizer run that makes `tuned.json`
+    recorded here, not run) and nothing else."""
+    optimizer_runs: list[tuple[list[str], Path]] = []
+
+    def run(
+        argv: list[str], cwd: Path, env: dict[str, str], *a: object, **k: object
+    ) -> tuple[int, str]:
+        optimizer_runs.append((list(argv[1:]), cwd))
+        return 0, ""
+
+    monkeypatch.setattr(M, "run", run)
+    folder = tmp_path / "new" / "dir"
+    assert M.main(["--inputs", str(folder)]) == 0
+    assert capsys.readouterr().out == f"wrote the input files into {folder}\n"
+    assert optimizer_runs == [(["-m", "satya_adapt", "optimize", *M.OPTIMIZE_ARGS], folder)]
+    expected = {
+        "user.schema.json", "users.ndjson", "users.json", "head.ndjson", "users.ndjson.gz",
+        "one.json", "truncated.json", "users.csv", "users.parquet", "bad.schema.json",
+        "row.schema.json", "rows.ndjson", "orders.schema.json", "orders.json", "example.json",
+        "refreshed.json", "other.json", "empty.json", "broken.json",
+    }  # fmt: skip
+    assert {p.name for p in folder.iterdir()} == expected
+
+
+def test_the_top_level_help_lists_the_exit_codes_the_doc_lists() -> None:
+    """Before (issue 11, first hour): `satya-adapt --help` stopped at 130; docs/cli.md also
+    lists 143 (terminated)."""
+    doc = DOC.read_text("utf-8")
+    paragraph = doc[doc.index("**Exit codes.**") :].split("\n\n")[0]
+    documented = re.findall(r"\b(\d+): ", paragraph)
+    assert documented == ["0", "1", "2", "130", "143"]
+    helped = " ".join(_help().split("exit codes:")[1].split())
+    assert re.findall(r"\b(\d+) [a-z]", helped) == documented

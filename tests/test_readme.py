@@ -122,3 +122,28 @@ def test_the_suite_runs_where_sigint_is_ignored() -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "1 passed" in proc.stdout
+
+
+_PASTE = """\
+import code, sys
+console = code.InteractiveConsole()
+for line in sys.stdin.read().splitlines():
+    console.push(line)
+console.push("")
+"""
+
+
+def test_the_usage_block_pastes_into_the_interactive_interpreter(tmp_path: Path) -> None:
+    """Before (issue 11, first hour): pasted into `python`, the line after the `with` block
+    was a SyntaxError (the interpreter needs a blank line to end a block)."""
+    env = {k: v for k, v in os.environ.items() if k != "SATYA_ADAPT_ARCHIVE"}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    proc = subprocess.run(
+        [sys.executable, "-c", _PASTE], input=usage_block(), cwd=tmp_path, env=env,
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and "SyntaxError" not in proc.stderr, proc.stderr
+    shown = proc.stdout.splitlines()
+    for value in ("[True, False]", "'maximum'", "(1, 1)", "[False]", "0 [True]", "1 [False]"):
+        assert value in shown, (value, proc.stdout)

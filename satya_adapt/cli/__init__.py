@@ -15,6 +15,7 @@ Exit codes: 0 success (``validate``: every record valid), 1 ``validate`` found i
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import signal
 import sys
@@ -36,7 +37,7 @@ examples:
   satya-adapt archive explain --schema schema.json records.ndjson
 
 exit codes: 0 success (validate: all records valid), 1 some records invalid,
-2 usage, schema or input errors, 130 interrupted.
+2 usage, schema or input errors, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 """
 
 
@@ -58,6 +59,30 @@ def build_parser() -> argparse.ArgumentParser:
     archive.register(sub)
     optimize.register(sub)
     return parser
+
+
+def _command_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Any:
+    """The parser of the (sub)command ``args`` chose: ``satya-adapt archive show``'s for
+    ``archive show ...``, the top-level one when none was chosen."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            name = getattr(args, action.dest, None)
+            if name in action.choices:
+                return _command_parser(action.choices[name], args)
+    return parser
+
+
+def _unrecognized(parser: argparse.ArgumentParser, extra: list[str]) -> str:
+    """The usage error for arguments the command does not take, with the closest option
+    when one is near a mistyped one (``--erors`` -> ``--errors``)."""
+    message = f"unrecognized arguments: {' '.join(extra)}"
+    options = [o for o in parser._option_string_actions if o.startswith("--")]
+    for word in extra:
+        if word.startswith("--"):
+            close = difflib.get_close_matches(word.split("=")[0], options, n=1, cutoff=0.7)
+            if close:
+                return f"{message}; did you mean {close[0]}?"
+    return message
 
 
 # -- main --------------------------------------------------------------------------------------
@@ -89,7 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args_list and args_list[0] == "optimize":
             return optimize.cmd_optimize(args_list[1:])
         parser = build_parser()
-        args = parser.parse_args(args_list)
+        args, extra = parser.parse_known_args(args_list)
+        if extra:
+            command = _command_parser(parser, args)
+            command.error(_unrecognized(command, extra))
         args.argv = args_list
         func = getattr(args, "func", None)
         if func is None:

@@ -109,6 +109,13 @@ examples:
 """
 
 
+def _speedup_text(c: Any) -> str:
+    """A cell's speedup with its interval; in parentheses for a cell that keeps the default,
+    whose stored speedup is the best candidate's, which was not kept (not a gain)."""
+    text = f"{c.speedup:.2f} [{c.speedup_ci_low:.2f}, {c.speedup_ci_high:.2f}]"
+    return f"({text})" if c.keep_default else text
+
+
 def register(sub: argparse._SubParsersAction[_Parser]) -> None:
     """Adds the command to the top-level parser's subcommands."""
     pa = sub.add_parser(
@@ -420,7 +427,7 @@ def cmd_archive_show(args: argparse.Namespace) -> int:
                     f"{p.constraint_complexity:.2f}",
                     _num(round(p.object_size)),
                     _elite_text(c.elite),
-                    f"{c.speedup:.2f} [{c.speedup_ci_low:.2f}, {c.speedup_ci_high:.2f}]",
+                    _speedup_text(c),
                     _rate(c.throughput),
                     _bytes(c.peak_bytes),
                     str(c.n_measurements),
@@ -445,6 +452,11 @@ def cmd_archive_show(args: argparse.Namespace) -> int:
                 "  ",
             )
         )
+        if any(c.keep_default for c in archive.cells):
+            out.append(
+                "  keep_default: (in parentheses) the best candidate's speedup, not kept (its lower"
+                f" bound is not above {SHIP_THRESHOLD:g}); the cell runs the default configuration"
+            )
     fronts = [(c, cell_front(c, DEFAULT_CONFIGURATION[:3])) for c in archive.cells]
     if any(len(points) > 1 for _, points in fronts):
         out.append("fronts       non-dominated configurations per cell (* the cell's elite)")
