@@ -473,23 +473,28 @@ impl Pipeline {
     }
 
     /// Waits for every task and returns their outcomes in order; calls
-    /// `interrupt` every [`POLL_INTERVAL`] while it waits.
+    /// `interrupt` when it starts, after each task's report and every
+    /// [`POLL_INTERVAL`] without one (the hook rate-limits itself: reports that
+    /// arrive faster than the interval must not starve it).
     pub fn finish(mut self, interrupt: Interrupt<'_>) -> Result<ChunkOutcome, EngineError> {
         self.received.resize_with(self.submitted, || None);
-        while self.outstanding > 0 {
+        let mut polled = interrupt();
+        while self.outstanding > 0 && !polled {
             match self.receiver.recv_timeout(POLL_INTERVAL) {
-                Ok(report) => self.receive(report),
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    if interrupt() {
-                        self.stop.store(true, Ordering::Relaxed);
-                        self.wait_all();
-                        return Err(EngineError::Interrupted);
-                    }
+                Ok(report) => {
+                    self.receive(report);
+                    polled = interrupt();
                 }
+                Err(mpsc::RecvTimeoutError::Timeout) => polled = interrupt(),
                 // Every task holds a sender until it has sent; with ours alive this
                 // cannot happen, but never wait forever.
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
+        }
+        if polled {
+            self.stop.store(true, Ordering::Relaxed);
+            self.wait_all();
+            return Err(EngineError::Interrupted);
         }
         let mut out = ChunkOutcome {
             tasks: self.submitted,
@@ -931,7 +936,7 @@ mod tests {
             .map(|s| to_owned_json(&parse_value(&input[s.range.clone()], MAX_DEPTH).unwrap()))
             .collect();
         let mut pipeline = Pipeline::new(Arc::clone(&schema), 2, usize::MAX).unwrap();
-        // Far more work than the first poll leaves time for.
+        // The hook is asked before any task's report: interrupted at once, whatever the load.
         for t in 0..200 {
             // SAFETY: the documents own their data.
             unsafe { pipeline.submit(doc.clone(), t * 1000) };
