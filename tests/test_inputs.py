@@ -304,3 +304,14 @@ def test_a_path_or_stream_starting_with_a_one_line_array_is_ndjson(
     assert v.validate(b"[]\n").valid == []
     (tmp_path / "pretty.json").write_bytes(b'[\n  {"name": "Ada"}\n]\n')
     assert v.validate(tmp_path / "pretty.json").valid == [True]
+
+
+def test_a_blank_line_is_json_whitespace_alike_in_memory_and_streamed() -> None:
+    # A form feed is not JSON whitespace: the line is a record (not JSON), in bytes and in a
+    # stream alike; a line of spaces, tabs and CR is blank in both.
+    v = Validator({"type": "object"}, adapt=False)
+    for data, valid in ((b"{}\n\x0c\n{}\n", [True, False, True]), (b"{}\n \t\r\n{}\n", [True, True])):
+        for source in (data, io.BytesIO(data)):
+            r = v.validate_ndjson(source)
+            assert r.valid == valid
+            assert [(e.index, e.keyword) for e in r.errors] == ([(1, "json")] if len(valid) == 3 else [])

@@ -16,7 +16,7 @@ use std::ops::Range;
 use memchr::memchr;
 
 use crate::engine::Span;
-use crate::json::{without_cr, ArrayElements, JsonError, NdjsonLines};
+use crate::json::{is_blank, without_cr, ArrayElements, JsonError, NdjsonLines};
 
 /// The UTF-8 byte order mark.
 pub const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -31,7 +31,7 @@ pub fn skip_bom(input: &[u8]) -> &[u8] {
 fn line_without_bom(input: &[u8], line: usize, mut range: Range<usize>) -> Option<Range<usize>> {
     if line == 0 && input[range.clone()].starts_with(BOM) {
         range.start += BOM.len();
-        if input[range.clone()].iter().all(u8::is_ascii_whitespace) {
+        if is_blank(&input[range.clone()]) {
             return None;
         }
     }
@@ -252,7 +252,7 @@ impl NdjsonReader {
         if self.line == 0 && self.buf[range.clone()].starts_with(BOM) {
             range.start += BOM.len();
         }
-        if !self.buf[range.clone()].iter().all(u8::is_ascii_whitespace) {
+        if !is_blank(&self.buf[range.clone()]) {
             spans.push(Span {
                 range,
                 line: self.line,

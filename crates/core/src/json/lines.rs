@@ -15,6 +15,13 @@ pub(crate) fn without_cr(b: &[u8], mut range: Range<usize>) -> Range<usize> {
     range
 }
 
+/// Whether an NDJSON line holds only JSON whitespace (space, tab, CR, LF): a
+/// blank line, skipped by every NDJSON reader alike (a form feed is not blank).
+#[inline]
+pub(crate) fn is_blank(line: &[u8]) -> bool {
+    line.iter().all(|&c| is_ws(c))
+}
+
 /// Splits an NDJSON buffer into lines (on `\n`, dropping a trailing `\r`),
 /// skipping blank lines. Yields `(line_number, range)` with zero-based line
 /// numbers that count every line, blank ones included.
@@ -49,7 +56,7 @@ impl<'a> Iterator for NdjsonLines<'a> {
             let line = self.line;
             self.line += 1;
             let end = without_cr(b, start..end).end;
-            if b[start..end].iter().all(|&c| is_ws(c)) {
+            if is_blank(&b[start..end]) {
                 continue;
             }
             return Some((line, start..end));

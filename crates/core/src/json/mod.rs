@@ -32,6 +32,7 @@ mod scan;
 mod testing;
 
 pub use elements::ArrayElements;
+pub(crate) use lines::is_blank;
 pub(crate) use lines::without_cr;
 pub use lines::NdjsonLines;
 pub use parse::parse_value;
