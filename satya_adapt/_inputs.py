@@ -247,7 +247,25 @@ def _not_json_text(head: bytes) -> Optional[str]:
     line = _first_line(text)
     if any(sep in line for sep in (b",", b"\t", b";")) and not _is_json(line):
         return "a CSV file"
+    lines = _lines(text, 3)
+    if first[0] not in _JSON_STARTS and len(lines) > 1 and not any(map(_is_json, lines)):
+        # Prose (a README, a licence): no JSON value starts with its first byte, and none of
+        # its first lines is JSON. One line alone may be a broken record, and an NDJSON file
+        # with one stray header line still reads.
+        return "plain text"
     return None
+
+
+def _lines(text: bytes, most: int) -> List[bytes]:
+    """The first ``most`` non-blank lines of ``text`` (the last one may be cut short)."""
+    out: List[bytes] = []
+    for line in text.split(b"\n", 64):
+        line = line.strip(_WHITESPACE)
+        if line:
+            out.append(line)
+            if len(out) == most:
+                break
+    return out
 
 
 def _first_line(text: bytes) -> bytes:

@@ -423,7 +423,10 @@ def test_validate_reads_inputs_as_they_come(
     )
     (d / "t.parquet").write_bytes(b"PAR1\x15\x04\x15\x10\x15\x14L")
     (d / "t.csv").write_text("name,age\nAda,36\n")
-    for name, what in (("t.parquet", "a Parquet file"), ("t.csv", "a CSV file")):
+    (d / "LICENSE").write_text("MIT License\n\nCopyright (c) 2026 Ada\n")
+    for name, what in (
+        ("t.parquet", "a Parquet file"), ("t.csv", "a CSV file"), ("LICENSE", "plain text")
+    ):
         message = one_error_line(run("validate", name, "--schema", "schema.json", cwd=d))
         assert message == f"{name}: this looks like {what}, not NDJSON or JSON"
     # --input-kind still forces a reading: the CSV's lines are records that are not JSON.

@@ -208,6 +208,10 @@ def test_a_broken_first_ndjson_line_is_still_one_record(v: Validator) -> None:
 NOT_JSON = {
     "parquet": (b"PAR1\x15\x04\x15\x10", "this looks like a Parquet file, not NDJSON or JSON"),
     "csv": (b"name,age\nAda,36\n", "this looks like a CSV file, not NDJSON or JSON"),
+    "text": (
+        b"MIT License\n\nCopyright (c) 2026 Ada\n\nPermission is hereby granted\n",
+        "this looks like plain text, not NDJSON or JSON",
+    ),
     "png": (b"\x89PNG\r\n\x1a\n\x00\x00", "this looks like a PNG image, not NDJSON or JSON"),
     "zip": (
         b"PK\x03\x04\x14\x00",
@@ -242,6 +246,12 @@ def test_not_json_is_an_input_error(v: Validator, name: str, tmp_path: Path) -> 
         with pytest.raises(InputError) as info:
             call()
         assert str(info.value) == message
+
+
+def test_one_stray_line_before_ndjson_is_an_invalid_record_not_plain_text() -> None:
+    r = Validator({"type": "object"}, adapt=False).validate(io.BytesIO(b"# events\n{}\n{}\n"))
+    assert r.valid == [False, True, True]
+    assert [e.keyword for e in r.errors] == ["json"]
 
 
 def test_a_forced_kind_still_refuses_binary_formats_but_reads_text(v: Validator) -> None:
