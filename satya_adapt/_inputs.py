@@ -15,7 +15,7 @@ binary streams alike:
 3. Only when the input kind is guessed (no ``input_kind``, ``--input-kind auto``), the text
    decides: ``[`` first is a JSON array; one JSON object spread over several lines (its first
    line does not end the value) is one record, read as one NDJSON line (a JSON text holds no
-   raw line breaks inside its strings, so they become spaces); a CSV header, XML/HTML or
+   raw line breaks inside its strings, so they become spaces); a CSV header, XML/HTML, prose or
    other binary data raise :class:`InputError`; anything else is NDJSON. Empty or
    whitespace-only input keeps the kind of its type (bytes and str: a JSON array; a path or a
    stream: NDJSON).
