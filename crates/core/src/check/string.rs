@@ -1,12 +1,16 @@
-//! minLength, maxLength (in code points), pattern, format.
+//! minLength, maxLength (in code points), pattern, format: their compiled
+//! form ([`StringChecks`], at the end with [`compile`]) and their check.
 
 use std::ops::ControlFlow;
+
+use serde_json::{Map, Value};
 
 use super::Sink;
 use super::{plural, quoted, shorten};
 use crate::error::Path;
-use crate::pattern::WorkExceeded;
-use crate::schema::StringChecks;
+use crate::format::Format;
+use crate::pattern::{Pattern, WorkExceeded};
+use crate::schema::{compile_pattern, err, json_type, non_negative, Draft, SchemaError};
 use crate::value::Record;
 
 pub(super) fn check<'s, R: Record, S: Sink<'s>>(
@@ -94,4 +98,53 @@ pub fn char_count(s: &str) -> usize {
     } else {
         s.bytes().filter(|b| (*b as i8) >= -0x40).count()
     }
+}
+
+#[derive(Debug, Default)]
+pub struct StringChecks {
+    pub min_length: Option<usize>,
+    pub max_length: Option<usize>,
+    pub pattern: Option<Pattern>,
+    pub format: Option<Format>,
+}
+
+/// `formats`: the draft whose formats are asserted, `None` when `format` is an annotation.
+pub(crate) fn compile(
+    map: &Map<String, Value>,
+    formats: Option<Draft>,
+    location: &str,
+) -> Result<Option<StringChecks>, SchemaError> {
+    let mut checks = StringChecks {
+        min_length: non_negative(map, "minLength", location)?,
+        max_length: non_negative(map, "maxLength", location)?,
+        ..StringChecks::default()
+    };
+    match map.get("pattern") {
+        None => {}
+        Some(Value::String(p)) => checks.pattern = Some(compile_pattern(p, "pattern", location)?),
+        Some(other) => {
+            return err(
+                location,
+                format!("`pattern` must be a string, got {}", json_type(other)),
+            )
+        }
+    }
+    match map.get("format") {
+        None => {}
+        // Formats the draft does not define are annotations.
+        Some(Value::String(name)) => {
+            checks.format = formats.and_then(|draft| Format::from_name_in(name, draft));
+        }
+        Some(other) => {
+            return err(
+                location,
+                format!("`format` must be a string, got {}", json_type(other)),
+            )
+        }
+    }
+    let any = checks.min_length.is_some()
+        || checks.max_length.is_some()
+        || checks.pattern.is_some()
+        || checks.format.is_some();
+    Ok(any.then_some(checks))
 }
