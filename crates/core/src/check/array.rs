@@ -114,6 +114,7 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
     ControlFlow::Continue(())
 }
 
+/// The array keywords of a node.
 #[derive(Debug, Default)]
 pub struct ArrayChecks {
     /// `prefixItems` (2020-12) or the array form of `items` (earlier drafts).
@@ -134,6 +135,8 @@ pub struct ArrayChecks {
     pub max_contains: Option<usize>,
 }
 
+/// Compiles the array keywords of the schema `map`, their subschemas through
+/// `compiler`; `None` when there are none.
 pub(crate) fn compile<'d>(
     map: &'d Map<String, Value>,
     compiler: &mut Subschemas<'_, 'd>,

@@ -378,14 +378,16 @@ pub struct Logic {
 
 impl Logic {
     fn is_empty(&self) -> bool {
+        let lists = [&self.all_of, &self.any_of, &self.one_of];
+        let nodes = [
+            &self.not,
+            &self.unevaluated_properties,
+            &self.unevaluated_items,
+        ];
         self.refs.is_empty()
-            && self.all_of.is_empty()
-            && self.any_of.is_empty()
-            && self.one_of.is_empty()
-            && self.not.is_none()
+            && lists.iter().all(|list| list.is_empty())
+            && nodes.iter().all(|node| node.is_none())
             && self.cond.is_none()
-            && self.unevaluated_properties.is_none()
-            && self.unevaluated_items.is_none()
     }
 }
 

@@ -52,6 +52,8 @@ pub(super) fn check<'s, S: Sink<'s>>(
     ControlFlow::Continue(())
 }
 
+/// The number keywords of a node; a bound made exclusive by draft 4's boolean
+/// `exclusiveMinimum`/`exclusiveMaximum` moves to `exclusive_*`.
 #[derive(Debug, Default)]
 pub struct NumberChecks {
     pub minimum: Option<Number>,
@@ -61,6 +63,7 @@ pub struct NumberChecks {
     pub multiple_of: Option<Number>,
 }
 
+/// Compiles the number keywords of the schema `map`; `None` when there are none.
 pub(crate) fn compile(
     map: &Map<String, Value>,
     draft: Draft,
@@ -120,6 +123,7 @@ pub(crate) fn compile(
     Ok(any.then_some(checks))
 }
 
+/// A finite number keyword.
 fn number(
     map: &Map<String, Value>,
     key: &str,
@@ -138,5 +142,22 @@ fn number(
             location,
             format!("`{key}` must be a number, got {}", json_type(other)),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::schema::{Schema, SchemaError};
+
+    fn compile(text: &str) -> Result<Schema, SchemaError> {
+        Schema::from_json_text(text)
+    }
+
+    #[test]
+    fn bad_values() {
+        assert_eq!(
+            compile(r#"{"multipleOf": 0}"#).unwrap_err().0,
+            "`multipleOf` must be greater than 0, got 0 (at the root)"
+        );
     }
 }

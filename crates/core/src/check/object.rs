@@ -289,6 +289,7 @@ fn additional<'s, R: Record, S: Sink<'s>>(
     })
 }
 
+/// `additionalProperties`, compiled.
 #[derive(Debug)]
 pub enum Additional {
     Allow,
@@ -307,6 +308,7 @@ pub struct Property {
     pub declared: bool,
 }
 
+/// The object keywords of a node.
 #[derive(Debug)]
 pub struct ObjectChecks {
     /// `properties` in document order, then required names that have no schema.
@@ -375,6 +377,8 @@ impl ObjectChecks {
     }
 }
 
+/// Compiles the object keywords of the schema `map`, their subschemas through
+/// `compiler`; `None` when there are none.
 pub(crate) fn compile<'d>(
     map: &'d Map<String, Value>,
     compiler: &mut Subschemas<'_, 'd>,
@@ -597,6 +601,25 @@ pub(crate) fn compile<'d>(
         legacy_dependencies: legacy,
         host_keys: OnceLock::new(),
     }))
+}
+
+#[cfg(test)]
+mod compile_tests {
+    use crate::schema::{Schema, SchemaError};
+
+    fn compile(text: &str) -> Result<Schema, SchemaError> {
+        Schema::from_json_text(text)
+    }
+
+    #[test]
+    fn required_without_property() {
+        let s = compile(r#"{"properties": {"a": {"type": "string"}}, "required": ["a", "b"]}"#)
+            .unwrap();
+        let o = s.root.object.as_ref().unwrap();
+        assert_eq!(o.properties.len(), 2);
+        assert_eq!(o.n_required, 2);
+        assert_eq!(o.find("b"), Some(1));
+    }
 }
 
 #[cfg(test)]

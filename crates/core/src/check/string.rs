@@ -100,14 +100,17 @@ pub fn char_count(s: &str) -> usize {
     }
 }
 
+/// The string keywords of a node; `format` only where the draft asserts it.
 #[derive(Debug, Default)]
 pub struct StringChecks {
+    /// `minLength`; both lengths count code points.
     pub min_length: Option<usize>,
     pub max_length: Option<usize>,
     pub pattern: Option<Pattern>,
     pub format: Option<Format>,
 }
 
+/// Compiles the string keywords of the schema `map`; `None` when there are none.
 /// `formats`: the draft whose formats are asserted, `None` when `format` is an annotation.
 pub(crate) fn compile(
     map: &Map<String, Value>,
@@ -147,4 +150,44 @@ pub(crate) fn compile(
         || checks.pattern.is_some()
         || checks.format.is_some();
     Ok(any.then_some(checks))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::schema::{Schema, SchemaError};
+
+    fn compile(text: &str) -> Result<Schema, SchemaError> {
+        Schema::from_json_text(text)
+    }
+
+    #[test]
+    fn bad_values() {
+        assert_eq!(
+            compile(r#"{"minLength": -1}"#).unwrap_err().0,
+            "`minLength` must be a non-negative integer, got -1 (at the root)"
+        );
+        assert!(compile(r#"{"pattern": "("}"#)
+            .unwrap_err()
+            .0
+            .starts_with("`pattern` is not a valid regular expression"));
+    }
+
+    #[test]
+    fn pattern_refusals() {
+        assert_eq!(
+            compile(r#"{"properties": {"a": {"pattern": "(?:\\p{L}\\P{L}?){1,100}x"}}}"#)
+                .unwrap_err()
+                .0,
+            "`pattern` `(?:\\p{L}\\P{L}?){1,100}x` is too large: it compiles to more than 1048576 bytes (at /properties/a)"
+        );
+        let long = format!("{}{}", "\\\\w".repeat(30), "{1,100000}");
+        assert_eq!(
+            compile(&format!(r#"{{"pattern": "{long}"}}"#)).unwrap_err().0,
+            "`pattern` `\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w... (70 characters)` is too large: it compiles to more than 1048576 bytes (at the root)"
+        );
+        assert_eq!(
+            compile(r#"{"pattern": "\\Z"}"#).unwrap_err().0,
+            "`pattern` is not a valid regular expression: error: unrecognized escape sequence `\\Z` (at the root)"
+        );
+    }
 }

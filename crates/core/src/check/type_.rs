@@ -58,3 +58,20 @@ pub(crate) fn compile(t: &Value, location: &str) -> Result<u8, SchemaError> {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::schema::{Schema, SchemaError};
+
+    fn compile(text: &str) -> Result<Schema, SchemaError> {
+        Schema::from_json_text(text)
+    }
+
+    #[test]
+    fn bad_values() {
+        assert_eq!(
+            compile(r#"{"type": "strin"}"#).unwrap_err().0,
+            "unknown type `strin` (at the root)"
+        );
+    }
+}
