@@ -1,12 +1,17 @@
 //! prefixItems, items (and additionalItems), minItems, maxItems, uniqueItems,
-//! contains, minContains, maxContains.
+//! contains, minContains, maxContains: their compiled form ([`ArrayChecks`],
+//! at the end with [`compile`]) and their check.
 
 use std::ops::ControlFlow;
+
+use serde_json::{Map, Value};
 
 use super::plural;
 use super::{check as check_node, equal, valid_in, Cx, Sink};
 use crate::error::Path;
-use crate::schema::ArrayChecks;
+use crate::schema::{
+    err, json_type, non_negative, non_negative_with_text, Draft, Node, SchemaError, Subschemas,
+};
 use crate::value::{Record, MAX_DEPTH};
 
 pub(super) fn check<'s, R: Record, S: Sink<'s>>(
@@ -107,4 +112,109 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
         }
     }
     ControlFlow::Continue(())
+}
+
+/// The array keywords of a node.
+#[derive(Debug, Default)]
+pub struct ArrayChecks {
+    /// `prefixItems` (2020-12) or the array form of `items` (earlier drafts).
+    pub prefix_items: Vec<Node>,
+    /// `items` (2020-12) or `additionalItems` after an `items` array, or the
+    /// schema form of `items` (earlier drafts).
+    pub items: Option<Box<Node>>,
+    /// The keyword `items` failures report: `items` or `additionalItems`.
+    pub items_keyword: &'static str,
+    pub min_items: Option<usize>,
+    /// The schema's `minItems` when it is beyond `usize::MAX` (then `min_items`
+    /// is `usize::MAX`, which no array reaches), for messages.
+    pub min_items_text: Option<Box<str>>,
+    pub max_items: Option<usize>,
+    pub unique_items: bool,
+    pub contains: Option<Box<Node>>,
+    pub min_contains: Option<usize>,
+    pub max_contains: Option<usize>,
+}
+
+/// Compiles the array keywords of the schema `map`, their subschemas through
+/// `compiler`; `None` when there are none.
+pub(crate) fn compile<'d>(
+    map: &'d Map<String, Value>,
+    compiler: &mut Subschemas<'_, 'd>,
+) -> Result<Option<ArrayChecks>, SchemaError> {
+    let (draft, location) = (compiler.draft, compiler.location);
+    let (min_items, min_items_text) = non_negative_with_text(map, "minItems", location)?.unzip();
+    let mut checks = ArrayChecks {
+        min_items,
+        min_items_text: min_items_text.flatten(),
+        max_items: non_negative(map, "maxItems", location)?,
+        items_keyword: "items",
+        ..ArrayChecks::default()
+    };
+    match map.get("uniqueItems") {
+        None => {}
+        Some(Value::Bool(b)) => checks.unique_items = *b,
+        Some(other) => {
+            return err(
+                location,
+                format!("`uniqueItems` must be a boolean, got {}", json_type(other)),
+            )
+        }
+    }
+    let (prefix_key, rest_key) = if draft == Draft::Draft202012 {
+        ("prefixItems", "items")
+    } else {
+        ("items", "additionalItems")
+    };
+    let prefix = match map.get(prefix_key) {
+        Some(Value::Array(schemas)) => Some(schemas),
+        Some(other) if prefix_key == "prefixItems" => {
+            return err(
+                location,
+                format!("`prefixItems` must be an array, got {}", json_type(other)),
+            )
+        }
+        _ => None,
+    };
+    if let Some(schemas) = prefix {
+        for (i, s) in schemas.iter().enumerate() {
+            checks
+                .prefix_items
+                .push(compiler.compile(s, &format!("{location}/{prefix_key}/{i}"))?);
+        }
+        if let Some(items) = map.get(rest_key) {
+            let node = compiler.compile(items, &format!("{location}/{rest_key}"))?;
+            checks.items_keyword = if rest_key == "items" {
+                "items"
+            } else {
+                "additionalItems"
+            };
+            if !node.trivial {
+                checks.items = Some(Box::new(node));
+            }
+        }
+    } else if let Some(items) = map.get("items") {
+        // `items` as one schema for every item (2020-12, or earlier drafts).
+        let node = compiler.compile(items, &format!("{location}/items"))?;
+        if !node.trivial {
+            checks.items = Some(Box::new(node));
+        }
+    }
+    if draft >= Draft::Draft6 {
+        if let Some(c) = map.get("contains") {
+            checks.contains = Some(Box::new(
+                compiler.compile(c, &format!("{location}/contains"))?,
+            ));
+            if draft >= Draft::Draft201909 {
+                checks.min_contains = non_negative(map, "minContains", location)?;
+                checks.max_contains = non_negative(map, "maxContains", location)?;
+            }
+        }
+    }
+    let any = checks.min_items.is_some()
+        || checks.max_items.is_some()
+        || checks.unique_items
+        || checks.items.is_some()
+        || checks.contains.is_some()
+        || checks.prefix_items.iter().any(|n| !n.trivial);
+    Ok(any.then_some(checks))
 }

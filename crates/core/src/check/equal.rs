@@ -1,12 +1,18 @@
 //! JSON equality for `const`, `enum` and `uniqueItems`: numbers by value
 //! (`1 == 1.0`), objects regardless of key order, bounded by [`MAX_DEPTH`].
+//! [`compile`] compiles `const` and `enum` (their check sits in `check_here`,
+//! `check/mod.rs`).
 
+use std::borrow::Cow;
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::ops::ControlFlow;
 
-use crate::value::{Defect, EntryKey, Json, Kind, Record, MAX_DEPTH};
+use serde_json::{Map, Value};
+
+use crate::schema::{err, json_type, Draft, SchemaError};
+use crate::value::{Defect, EntryKey, Json, Kind, Number, Record, MAX_DEPTH};
 
 /// Values nested deeper than [`MAX_DEPTH`]: they cannot be compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,6 +212,54 @@ fn write_json(value: &Json<'_>, out: &mut String) {
         | Json::InvalidStringKey
         | Json::TooDeep
         | Json::Skipped(_) => out.push('?'),
+    }
+}
+
+/// `const` and `enum` as compiled: the values records are compared with.
+pub(crate) type Literals = (Option<Json<'static>>, Option<Vec<Json<'static>>>);
+
+/// Compiles `const` (draft 6 and later) and `enum`.
+pub(crate) fn compile(
+    map: &Map<String, Value>,
+    draft: Draft,
+    location: &str,
+) -> Result<Literals, SchemaError> {
+    let mut const_value = None;
+    let mut enum_values = None;
+    if draft >= Draft::Draft6 {
+        if let Some(c) = map.get("const") {
+            const_value = Some(to_json(c));
+        }
+    }
+    if let Some(e) = map.get("enum") {
+        match e {
+            Value::Array(values) => enum_values = Some(values.iter().map(to_json).collect()),
+            other => {
+                return err(
+                    location,
+                    format!("`enum` must be an array, got {}", json_type(other)),
+                )
+            }
+        }
+    }
+    Ok((const_value, enum_values))
+}
+
+/// Converts a schema literal (`const`, `enum`) into the value type records are compared with.
+fn to_json(v: &Value) -> Json<'static> {
+    match v {
+        Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Number(n) => {
+            Json::Number(Number::parse(&n.to_string()).unwrap_or(Number::Float(f64::NAN)))
+        }
+        Value::String(s) => Json::String(Cow::Owned(s.clone())),
+        Value::Array(items) => Json::Array(items.iter().map(to_json).collect()),
+        Value::Object(map) => Json::Object(
+            map.iter()
+                .map(|(k, v)| (Cow::Owned(k.clone()), to_json(v)))
+                .collect(),
+        ),
     }
 }
 

@@ -6,13 +6,21 @@
 //! annotations): [`annotate`] collects the property names and item indexes
 //! that the node's siblings and in-place subschemas evaluate, on this slower
 //! path only.
+//!
+//! Their compiled form ([`Logic`], [`Ref`], [`Annotations`]) and [`compile`]
+//! follow the checks; the compiler resolves the references themselves.
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
 
+use serde_json::{Map, Value};
+
 use super::{check as check_node, shorten, valid_in, Collect, Cx, Scope, Sink, MAX_HOPS};
 use crate::error::{Path, RecordError};
-use crate::schema::{Logic, Node, NodeId, Ref};
+use crate::pattern::Pattern;
+use crate::schema::{
+    compile_pattern, err, escape_pointer, json_type, Draft, Node, NodeId, SchemaError, Subschemas,
+};
 use crate::value::{EntryKey, Kind, Record};
 
 /// Branches an `anyOf`/`oneOf` message explains.
@@ -339,5 +347,170 @@ fn annotate<'s, R: Record>(
         } else if let Some(e) = otherwise {
             annotate(e, value, depth, cx, ev, true);
         }
+    }
+}
+
+/// A reference, resolved at compile time except for the dynamic part.
+#[derive(Debug, Clone)]
+pub enum Ref {
+    /// `$ref`, or a `$dynamicRef`/`$recursiveRef` whose target has no dynamic anchor.
+    Static(NodeId),
+    /// `$dynamicRef` (2020-12) or `$recursiveRef` (2019-09, anchor `""`): the
+    /// outermost resource of the dynamic scope that declares `anchor` wins,
+    /// `target` otherwise.
+    Dynamic { target: NodeId, anchor: Box<str> },
+}
+
+/// The applicators that evaluate the value in place, and `unevaluated*`.
+#[derive(Debug, Default)]
+pub struct Logic {
+    /// `(reference, keyword)`: `$ref`, `$dynamicRef` or `$recursiveRef`.
+    pub refs: Vec<(Ref, &'static str)>,
+    pub all_of: Vec<Node>,
+    pub any_of: Vec<Node>,
+    pub one_of: Vec<Node>,
+    pub not: Option<Node>,
+    /// `if`, `then`, `else`.
+    pub cond: Option<(Node, Option<Node>, Option<Node>)>,
+    pub unevaluated_properties: Option<Node>,
+    pub unevaluated_items: Option<Node>,
+}
+
+impl Logic {
+    fn is_empty(&self) -> bool {
+        let lists = [&self.all_of, &self.any_of, &self.one_of];
+        let nodes = [
+            &self.not,
+            &self.unevaluated_properties,
+            &self.unevaluated_items,
+        ];
+        self.refs.is_empty()
+            && lists.iter().all(|list| list.is_empty())
+            && nodes.iter().all(|node| node.is_none())
+            && self.cond.is_none()
+    }
+}
+
+/// What a node marks as evaluated whether or not it checks anything; read only
+/// by `unevaluatedProperties`/`unevaluatedItems`, kept only where they occur.
+#[derive(Debug, Default)]
+pub struct Annotations {
+    pub properties: Vec<String>,
+    pub patterns: Vec<Pattern>,
+    /// `additionalProperties` present: every other key is evaluated.
+    pub additional: bool,
+    /// Items evaluated by `prefixItems` (or an `items` array).
+    pub prefix: usize,
+    /// `items` (or `additionalItems`) present: every item is evaluated.
+    pub items: bool,
+}
+
+/// Compiles the applicators of the schema `map` after its references `refs`
+/// (resolved by the compiler); `None` when there are none.
+pub(crate) fn compile<'d>(
+    map: &'d Map<String, Value>,
+    compiler: &mut Subschemas<'_, 'd>,
+    refs: Vec<(Ref, &'static str)>,
+) -> Result<Option<Box<Logic>>, SchemaError> {
+    let (draft, location) = (compiler.draft, compiler.location);
+    let at = |key: &str| format!("{location}/{}", escape_pointer(key));
+    let mut logic = Logic {
+        refs,
+        ..Logic::default()
+    };
+    for (key, list) in [("allOf", 0), ("anyOf", 1), ("oneOf", 2)] {
+        match map.get(key) {
+            None => {}
+            Some(Value::Array(schemas)) if !schemas.is_empty() => {
+                let mut nodes = Vec::with_capacity(schemas.len());
+                for (i, s) in schemas.iter().enumerate() {
+                    nodes.push(compiler.compile(s, &format!("{location}/{key}/{i}"))?);
+                }
+                match list {
+                    0 => logic.all_of = nodes,
+                    1 => logic.any_of = nodes,
+                    _ => logic.one_of = nodes,
+                }
+            }
+            Some(other) => {
+                return err(
+                    location,
+                    format!(
+                        "`{key}` must be a non-empty array, got {}",
+                        json_short(other)
+                    ),
+                )
+            }
+        }
+    }
+    if let Some(s) = map.get("not") {
+        logic.not = Some(compiler.compile(s, &at("not"))?);
+    }
+    if draft >= Draft::Draft7 {
+        if let Some(s) = map.get("if") {
+            let cond = compiler.compile(s, &at("if"))?;
+            let then = match map.get("then") {
+                Some(t) => Some(compiler.compile(t, &at("then"))?),
+                None => None,
+            };
+            let otherwise = match map.get("else") {
+                Some(t) => Some(compiler.compile(t, &at("else"))?),
+                None => None,
+            };
+            if then.is_some() || otherwise.is_some() || compiler.keep_annotations() {
+                logic.cond = Some((cond, then, otherwise));
+            }
+        }
+    }
+    if draft >= Draft::Draft201909 {
+        if let Some(s) = map.get("unevaluatedProperties") {
+            logic.unevaluated_properties = Some(compiler.compile(s, &at("unevaluatedProperties"))?);
+        }
+        if let Some(s) = map.get("unevaluatedItems") {
+            logic.unevaluated_items = Some(compiler.compile(s, &at("unevaluatedItems"))?);
+        }
+    }
+    Ok((!logic.is_empty()).then(|| Box::new(logic)))
+}
+
+/// What the schema `map` evaluates, for the `unevaluated*` of the nodes around it.
+pub(crate) fn annotations(
+    map: &Map<String, Value>,
+    draft: Draft,
+) -> Result<Annotations, SchemaError> {
+    let mut a = Annotations::default();
+    if let Some(Value::Object(props)) = map.get("properties") {
+        a.properties = props.keys().cloned().collect();
+    }
+    if let Some(Value::Object(props)) = map.get("patternProperties") {
+        for source in props.keys() {
+            a.patterns
+                .push(compile_pattern(source, "patternProperties", "")?);
+        }
+    }
+    a.additional = map.contains_key("additionalProperties");
+    if draft == Draft::Draft202012 {
+        if let Some(Value::Array(p)) = map.get("prefixItems") {
+            a.prefix = p.len();
+        }
+        a.items = map.contains_key("items");
+    } else {
+        match map.get("items") {
+            Some(Value::Array(p)) => {
+                a.prefix = p.len();
+                a.items = map.contains_key("additionalItems");
+            }
+            Some(_) => a.items = true,
+            None => {}
+        }
+    }
+    Ok(a)
+}
+
+/// A short description of a JSON value for messages.
+fn json_short(v: &Value) -> &'static str {
+    match v {
+        Value::Array(_) => "an empty array",
+        other => json_type(other),
     }
 }

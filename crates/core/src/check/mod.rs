@@ -1,13 +1,20 @@
 //! The checks, written once against [`Record`] and run two ways: `is_valid`
 //! (stops at the first failure, allocates nothing) and `collect` (every error,
 //! with its path). Both are the same code, monomorphised over a [`Sink`].
+//!
+//! One module per keyword family holds its compiled form, its `compile`
+//! (called by the schema compiler) and its check: `string`, `number`, `array`,
+//! `object`, `logic` (references and applicators), `equal` (`const`, `enum`)
+//! and `type_` (`type`). The checks every node starts with (`type`, `const`,
+//! `enum`) are in [`check_here`], here.
 
-mod array;
+pub(crate) mod array;
 pub mod equal;
-mod logic;
-mod number;
-mod object;
-mod string;
+pub(crate) mod logic;
+pub(crate) mod number;
+pub(crate) mod object;
+pub(crate) mod string;
+pub mod type_;
 
 pub use string::char_count as char_count_pub;
 

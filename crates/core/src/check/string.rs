@@ -1,12 +1,16 @@
-//! minLength, maxLength (in code points), pattern, format.
+//! minLength, maxLength (in code points), pattern, format: their compiled
+//! form ([`StringChecks`], at the end with [`compile`]) and their check.
 
 use std::ops::ControlFlow;
+
+use serde_json::{Map, Value};
 
 use super::Sink;
 use super::{plural, quoted, shorten};
 use crate::error::Path;
-use crate::pattern::WorkExceeded;
-use crate::schema::StringChecks;
+use crate::format::Format;
+use crate::pattern::{Pattern, WorkExceeded};
+use crate::schema::{compile_pattern, err, json_type, non_negative, Draft, SchemaError};
 use crate::value::Record;
 
 pub(super) fn check<'s, R: Record, S: Sink<'s>>(
@@ -93,5 +97,97 @@ pub fn char_count(s: &str) -> usize {
         s.len()
     } else {
         s.bytes().filter(|b| (*b as i8) >= -0x40).count()
+    }
+}
+
+/// The string keywords of a node; `format` only where the draft asserts it.
+#[derive(Debug, Default)]
+pub struct StringChecks {
+    /// `minLength`; both lengths count code points.
+    pub min_length: Option<usize>,
+    pub max_length: Option<usize>,
+    pub pattern: Option<Pattern>,
+    pub format: Option<Format>,
+}
+
+/// Compiles the string keywords of the schema `map`; `None` when there are none.
+/// `formats`: the draft whose formats are asserted, `None` when `format` is an annotation.
+pub(crate) fn compile(
+    map: &Map<String, Value>,
+    formats: Option<Draft>,
+    location: &str,
+) -> Result<Option<StringChecks>, SchemaError> {
+    let mut checks = StringChecks {
+        min_length: non_negative(map, "minLength", location)?,
+        max_length: non_negative(map, "maxLength", location)?,
+        ..StringChecks::default()
+    };
+    match map.get("pattern") {
+        None => {}
+        Some(Value::String(p)) => checks.pattern = Some(compile_pattern(p, "pattern", location)?),
+        Some(other) => {
+            return err(
+                location,
+                format!("`pattern` must be a string, got {}", json_type(other)),
+            )
+        }
+    }
+    match map.get("format") {
+        None => {}
+        // Formats the draft does not define are annotations.
+        Some(Value::String(name)) => {
+            checks.format = formats.and_then(|draft| Format::from_name_in(name, draft));
+        }
+        Some(other) => {
+            return err(
+                location,
+                format!("`format` must be a string, got {}", json_type(other)),
+            )
+        }
+    }
+    let any = checks.min_length.is_some()
+        || checks.max_length.is_some()
+        || checks.pattern.is_some()
+        || checks.format.is_some();
+    Ok(any.then_some(checks))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::schema::{Schema, SchemaError};
+
+    fn compile(text: &str) -> Result<Schema, SchemaError> {
+        Schema::from_json_text(text)
+    }
+
+    #[test]
+    fn bad_values() {
+        assert_eq!(
+            compile(r#"{"minLength": -1}"#).unwrap_err().0,
+            "`minLength` must be a non-negative integer, got -1 (at the root)"
+        );
+        assert!(compile(r#"{"pattern": "("}"#)
+            .unwrap_err()
+            .0
+            .starts_with("`pattern` is not a valid regular expression"));
+    }
+
+    #[test]
+    fn pattern_refusals() {
+        assert_eq!(
+            compile(r#"{"properties": {"a": {"pattern": "(?:\\p{L}\\P{L}?){1,100}x"}}}"#)
+                .unwrap_err()
+                .0,
+            "`pattern` `(?:\\p{L}\\P{L}?){1,100}x` is too large: it compiles to more than 1048576 bytes (at /properties/a)"
+        );
+        let long = format!("{}{}", "\\\\w".repeat(30), "{1,100000}");
+        assert_eq!(
+            compile(&format!(r#"{{"pattern": "{long}"}}"#)).unwrap_err().0,
+            "`pattern` `\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w\\w... (70 characters)` is too large: it compiles to more than 1048576 bytes (at the root)"
+        );
+        assert_eq!(
+            compile(r#"{"pattern": "\\Z"}"#).unwrap_err().0,
+            "`pattern` is not a valid regular expression: error: unrecognized escape sequence `\\Z` (at the root)"
+        );
     }
 }
