@@ -310,15 +310,23 @@ struct Seen {
 }
 
 impl Seen {
-    #[inline]
+    /// Inlined for the first 64 properties (a branch-free count, measured as a
+    /// visible share of a record when it was an out-of-line call).
+    #[inline(always)]
     fn note(&mut self, i: usize) -> Verdict {
         if i < 64 {
             let bit = 1u64 << i;
-            if self.low & bit == 0 {
-                self.low |= bit;
-                self.required += 1;
-            }
-        } else if !self.high[..self.n_high].contains(&i) {
+            self.required += usize::from(self.low & bit == 0);
+            self.low |= bit;
+            return Ok(());
+        }
+        self.note_high(i)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn note_high(&mut self, i: usize) -> Verdict {
+        if !self.high[..self.n_high].contains(&i) {
             *self.high.get_mut(self.n_high).ok_or(Undecided)? = i;
             self.n_high += 1;
             self.required += 1;

@@ -35,6 +35,7 @@ use satya_adapt_core::{
 
 /// A Python object borrowed for the duration of one chunk's checks (`'a`).
 #[derive(Clone, Copy)]
+#[repr(transparent)]
 pub struct PyObj<'a> {
     ptr: NonNull<ffi::PyObject>,
     _borrow: PhantomData<&'a ()>,
@@ -126,6 +127,58 @@ impl<'a> PyObj<'a> {
             f(k, v)?;
         }
         ControlFlow::Continue(())
+    }
+}
+
+/// Strong references to the records of one chunk, taken in one pass that also
+/// refuses a record that is not a JSON value (see [`refuse_non_json`]); released
+/// when dropped. They keep the records alive while a signal handler, run
+/// between records, changes the list that holds them.
+pub struct HeldRecords<'py> {
+    records: Vec<PyObj<'py>>,
+    _py: Python<'py>,
+}
+
+impl<'py> HeldRecords<'py> {
+    /// Holds `items` (live objects borrowed from a list or a tuple, read with the
+    /// GIL held before any Python code runs); `first` is the index of the first.
+    ///
+    /// # Safety
+    /// Every pointer is a live object, and no Python code runs until this returns.
+    pub unsafe fn new(
+        py: Python<'py>,
+        items: &[*mut ffi::PyObject],
+        first: usize,
+    ) -> PyResult<Self> {
+        let mut held = HeldRecords {
+            records: Vec::with_capacity(items.len()),
+            _py: py,
+        };
+        let dict = std::ptr::addr_of_mut!(ffi::PyDict_Type);
+        for (i, &ptr) in items.iter().enumerate() {
+            // A dict (the usual record) skips the other type tests.
+            if ffi::Py_TYPE(ptr) != dict && kind_of(ptr) == Kind::Unsupported {
+                // Those already held are released by `held`'s drop.
+                let obj = Bound::from_borrowed_ptr(py, ptr);
+                return Err(non_json_error(&obj, Some(first + i)));
+            }
+            ffi::Py_INCREF(ptr);
+            held.records.push(PyObj::borrowed(ptr));
+        }
+        Ok(held)
+    }
+
+    pub fn records(&self) -> &[PyObj<'_>] {
+        &self.records
+    }
+}
+
+impl Drop for HeldRecords<'_> {
+    fn drop(&mut self) {
+        for r in &self.records {
+            // SAFETY: each record was increfed in `new`; the GIL is held (`'py`).
+            unsafe { ffi::Py_DECREF(r.as_ptr()) };
+        }
     }
 }
 
@@ -420,9 +473,11 @@ impl<'a> Record for PyObj<'a> {
         }
         ControlFlow::Continue(())
     }
+    #[inline]
     fn object_len(&self) -> usize {
-        // SAFETY: kind is Object: a dict.
-        unsafe { ffi::PyDict_Size(self.as_ptr()) as usize }
+        // SAFETY: kind is Object: a dict (or a subclass); its entry count is read
+        // from its storage, as `PyDict_GET_SIZE` does (no call into CPython).
+        unsafe { (*self.as_ptr().cast::<ffi::PyDictObject>()).ma_used as usize }
     }
     fn object_get(&self, key: &str) -> Option<Self> {
         let mut found = None;

@@ -14,7 +14,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyIterator, PyList, PyString, PyTuple};
 
 use super::errors::{engine_error, satya_error, PyRecordError};
-use super::record::{refuse_non_json, Compact, PyObj};
+use super::record::{refuse_non_json, Compact, HeldRecords, PyObj};
 use satya_adapt_core::{
     validate_in_place, validate_spans, ArrayChunker, ChunkOutcome, EngineError, Knobs,
     NdjsonChunker, NdjsonReader, OnParseError, Pipeline, RecordTooLong, Schema, Span,
@@ -391,16 +391,10 @@ impl Run {
                 // the list.
                 // SAFETY: the items are live objects of the list, read with the GIL held
                 // before any Python code runs.
-                let held: Vec<Bound<'_, PyAny>> = items[*pos..end]
-                    .iter()
-                    .map(|p| unsafe { Bound::from_borrowed_ptr(py, *p) })
-                    .collect();
-                for (i, record) in held.iter().enumerate() {
-                    refuse_non_json(record, Some(first + i))?;
-                }
-                let records: Vec<PyObj<'_>> = held.iter().map(PyObj::new).collect();
+                let held = unsafe { HeldRecords::new(py, &items[*pos..end], first)? };
                 *pos = end;
-                validate_objects(py, schema_arc, &records, first, knobs, signals, gil).map(Some)
+                validate_objects(py, schema_arc, held.records(), first, knobs, signals, gil)
+                    .map(Some)
             }
             Source::Iter { iter } => {
                 let iter = iter.bind(py);
