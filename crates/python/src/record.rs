@@ -503,7 +503,11 @@ impl<'a> Record for PyObj<'a> {
             // Python code; the value is borrowed from the dict.
             let value = unsafe { ffi::PyDict_GetItemWithError(self.as_ptr(), key.as_ptr()) };
             if value.is_null() {
-                unsafe { ffi::PyErr_Clear() };
+                // A missing key sets no exception: clear only what an error set (the
+                // unconditional clear cost ~30 instructions per absent property).
+                if unsafe { !ffi::PyErr_Occurred().is_null() } {
+                    unsafe { ffi::PyErr_Clear() };
+                }
             } else {
                 *slot = Some(unsafe { PyObj::borrowed(value) });
             }
