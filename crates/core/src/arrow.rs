@@ -879,7 +879,7 @@ mod tests {
             .len(len)
             .offset(offset)
             .child_data(children)
-            .null_bit_buffer(nulls.map(|n| arrow_buffer::Buffer::from_iter(n)))
+            .null_bit_buffer(nulls.map(arrow_buffer::Buffer::from_iter))
             .build()
             .unwrap()
     }
