@@ -15,14 +15,25 @@ Two measurements, in one run:
    the engine's own imports). Every run must give the summary of the single process.
    Engines that are not installed are reported as skipped.
 
+   The files are written with gzip level 1 (fast to write; reading, which is what is
+   timed, costs about the same at any level) into a temporary folder removed at the end.
+   ``--payload-bytes N`` gives every record a field of N random base64 characters (checked
+   by the schema's ``maxLength``), which barely compresses: about 1 GB of compressed NDJSON
+   is then 1-2 million records rather than 40 million small ones. ``--target-mb`` sizes the
+   files to that many compressed MB in all (``--per-file`` computed from a sample). The
+   machine's load average is recorded before and after the run.
+
     python benchmarks/bench_scale.py                       # 16 files
+    python benchmarks/bench_scale.py --payload-bytes 600 --target-mb 1000 --rounds 1   # ~1 GB
     python benchmarks/bench_scale.py --quick               # tiny, for the smoke test
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import gzip
+import math
 import json
 import os
 import platform
@@ -63,10 +74,20 @@ SCHEMA: Dict[str, Any] = {
 }
 
 
-def records(n: int, seed: int) -> List[Dict[str, Any]]:
-    """Event records; about 1 in 20 invalid."""
+def schema(payload_bytes: int = 0) -> Dict[str, Any]:
+    """SCHEMA, with the ``payload`` string of ``records(..., payload_bytes)`` when there is one."""
+    if payload_bytes <= 0:
+        return SCHEMA
+    properties = dict(SCHEMA["properties"], payload={"type": "string", "maxLength": payload_bytes})
+    return dict(SCHEMA, properties=properties)
+
+
+def records(n: int, seed: int, payload_bytes: int = 0) -> List[Dict[str, Any]]:
+    """Event records; about 1 in 20 invalid. ``payload_bytes``: a field of that many random
+    base64 characters in each record (incompressible content, to reach a size in bytes)."""
     rnd = random.Random(seed)
     events = ["click", "view", "buy", "leave"]
+    raw = math.ceil(payload_bytes * 3 / 4)
     out = []
     for i in range(n):
         r: Dict[str, Any] = {
@@ -82,6 +103,8 @@ def records(n: int, seed: int) -> List[Dict[str, Any]]:
         }
         if rnd.randrange(20) == 0:
             r["user"]["email"] = "nobody"
+        if payload_bytes > 0:
+            r["payload"] = base64.b64encode(rnd.randbytes(raw)).decode()[:payload_bytes]
         out.append(r)
     return out
 
@@ -159,15 +182,35 @@ def bench_arrow(n: int, rounds: int, config: Dict[str, int]) -> Dict[str, Any]:
 # -- 2. many files ----------------------------------------------------------------------------
 
 
-def write_files(folder: str, files: int, per_file: int) -> List[str]:
+#: Records generated (and written) at a time, so that a big file never sits in memory whole.
+_BLOCK = 20_000
+
+
+def write_files(folder: str, files: int, per_file: int, payload_bytes: int = 0) -> List[str]:
+    """``files`` gzip (level 1) NDJSON files of ``per_file`` records each."""
     paths = []
     for f in range(files):
         path = os.path.join(folder, f"events-{f:02d}.ndjson.gz")
-        with gzip.open(path, "wt", compresslevel=1) as out:
-            for r in records(per_file, 100 + f):
-                out.write(json.dumps(r) + "\n")
+        with gzip.open(path, "wb", compresslevel=1) as out:
+            for start in range(0, per_file, _BLOCK):
+                block = records(min(_BLOCK, per_file - start), 100 + f + 1000 * start, payload_bytes)
+                out.write("".join(json.dumps(r) + "\n" for r in block).encode())
         paths.append(path)
     return paths
+
+
+def per_file_for(target_mb: float, files: int, payload_bytes: int) -> int:
+    """Records per file for about ``target_mb`` compressed MB in ``files`` files, from the
+    compressed size of a sample."""
+    sample = 2000
+    text = "".join(json.dumps(r) + "\n" for r in records(sample, 7, payload_bytes)).encode()
+    per_record = len(gzip.compress(text, compresslevel=1)) / sample
+    return max(1, round(target_mb * 1e6 / files / per_record))
+
+
+def load() -> Dict[str, Any]:
+    """The load averages (1, 5, 15 min) and the usable cores, to judge how busy the machine was."""
+    return {"loadavg": list(os.getloadavg()), "cores": os.cpu_count()}
 
 
 def _maxrss_kib() -> int:
@@ -226,25 +269,35 @@ def ray_runner(workers: int) -> Any:
     return run, memory, ray.shutdown
 
 
-def bench_files(files: int, per_file: int, rounds: int, max_errors: int = 10) -> Dict[str, Any]:
-    folder = tempfile.mkdtemp(prefix="satya-scale-")
+def bench_files(
+    files: int, per_file: int, rounds: int, max_errors: int = 10, payload_bytes: int = 0, tmp: Optional[str] = None
+) -> Dict[str, Any]:
+    folder = tempfile.mkdtemp(prefix="satya-scale-", dir=tmp)
     try:
-        paths = write_files(folder, files, per_file)
+        t = time.perf_counter()
+        paths = write_files(folder, files, per_file, payload_bytes)
+        generate_s = time.perf_counter() - t
         size = sum(os.path.getsize(p) for p in paths)
-        v = Validator(SCHEMA)
+        print(f"wrote {files} files, {files * per_file} records, {size / 1e6:.1f} MB (gzip level 1)"
+              f" in {generate_s:.1f} s; load {load()['loadavg']}", file=sys.stderr, flush=True)
+        v = Validator(schema(payload_bytes))
         reference = run_single(v, paths, max_errors)
         n = reference.records
         rows: List[Dict[str, Any]] = []
 
-        def measure(name: str, workers: int, run: Callable[[], Any], memory: Optional[Callable[[], int]]) -> None:
-            got = run()  # warm-up, and the correctness check
-            if got[:6] != reference[:6]:
-                raise SystemExit(f"{name} with {workers} workers disagrees with one process")
+        def measure(
+            name: str, workers: int, run: Callable[[Sequence[str]], Any], memory: Optional[Callable[[], int]]
+        ) -> None:
+            run(paths[:workers])  # warm-up (starts the workers), on one file per worker
             times = []
             for _ in range(rounds):
                 t = time.perf_counter()
-                run()
+                got = run(paths)
                 times.append(time.perf_counter() - t)
+                # Every timed run must give the summary of one process.
+                if got[:6] != reference[:6]:
+                    raise SystemExit(f"{name} with {workers} workers disagrees with one process")
+            print(f"{name} {workers}: {times} s; load {load()['loadavg']}", file=sys.stderr, flush=True)
             rows.append(
                 {
                     "engine": name,
@@ -257,9 +310,9 @@ def bench_files(files: int, per_file: int, rounds: int, max_errors: int = 10) ->
                 }
             )
 
-        measure("single process", 1, lambda: run_single(v, paths, max_errors), _maxrss_kib)
+        measure("single process", 1, lambda ps: run_single(v, ps, max_errors), _maxrss_kib)
         for workers in (1, 2):
-            measure("local pool", workers, lambda w=workers: run_local(v, paths, max_errors, w), None)
+            measure("local pool", workers, lambda ps, w=workers: run_local(v, ps, max_errors, w), None)
         skipped = []
         for name, make in (("dask", dask_runner), ("ray", ray_runner)):
             for workers in (1, 2):
@@ -269,7 +322,7 @@ def bench_files(files: int, per_file: int, rounds: int, max_errors: int = 10) ->
                     break
                 run, memory, close = runner
                 try:
-                    measure(name, workers, lambda run=run: run(v, paths, max_errors), memory)
+                    measure(name, workers, lambda ps, run=run: run(v, ps, max_errors), memory)
                 finally:
                     close()
         single = rows[0]["median_s"]
@@ -282,6 +335,8 @@ def bench_files(files: int, per_file: int, rounds: int, max_errors: int = 10) ->
             "records": n,
             "invalid": reference.invalid,
             "compressed_bytes": size,
+            "payload_bytes": payload_bytes,
+            "generate_s": generate_s,
             "rounds": rounds,
             "rows": rows,
             "skipped": skipped,
@@ -317,6 +372,14 @@ def markdown(doc: Dict[str, Any]) -> str:
         f"## Many files ({f['files']} gzip NDJSON files, {f['records']} records,"
         f" {f['compressed_bytes'] / 1e6:.1f} MB compressed, {f['rounds']} rounds)",
         "",
+        f"Records carry a payload of {f['payload_bytes']} random base64 characters"
+        f" (0: none); files written with gzip level 1 in {f['generate_s']:.0f} s (not timed below)."
+        " Each engine: a warm-up on one file per worker, then the timed rounds over all files,"
+        " each checked against the single process's summary.",
+        f"Load average (1, 5, 15 min) on {doc['load_before']['cores']} cores: before"
+        f" {doc['load_before']['loadavg']}, after {doc['load_after']['loadavg']}"
+        " (the machine is shared: figures with 2 workers are noisy).",
+        "",
         "| engine | workers | median s | records/s | MB/s (compressed) | overhead ms/partition | peak RSS MiB/worker |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
@@ -337,6 +400,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--arrow-n", type=int, default=200_000, help="records of the Arrow table")
     p.add_argument("--files", type=int, default=16, help="compressed NDJSON files")
     p.add_argument("--per-file", type=int, default=100_000, help="records per file")
+    p.add_argument("--payload-bytes", type=int, default=0,
+                   help="random base64 characters per record (content that does not compress)")
+    p.add_argument("--target-mb", type=float, default=None,
+                   help="compressed MB of all files together (sets --per-file from a sample)")
+    p.add_argument("--tmp", default=None, help="folder for the temporary files (default: the system's)")
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--seed", type=int, default=0, help="unused: the data is fixed by its seeds")
     p.add_argument("--json", default=os.path.join(ROOT, "benchmarks", "results", "scale.json"))
@@ -344,12 +412,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = p.parse_args(argv)
     if args.quick:
         args.arrow_n, args.files, args.per_file, args.rounds = 2000, 3, 300, 1
+    if args.target_mb is not None:
+        args.per_file = per_file_for(args.target_mb, args.files, args.payload_bytes)
     config = {"batch_size": 8192, "micro_batch_size": 1024, "threads": 1}
-    doc = {
-        "provenance": provenance(),
-        "arrow": bench_arrow(args.arrow_n, max(args.rounds, 3), config),
-        "files": bench_files(args.files, args.per_file, args.rounds),
-    }
+    doc: Dict[str, Any] = {"provenance": provenance(), "load_before": load()}
+    doc["arrow"] = bench_arrow(args.arrow_n, max(args.rounds, 3), config)
+    doc["files"] = bench_files(
+        args.files, args.per_file, args.rounds, payload_bytes=args.payload_bytes, tmp=args.tmp
+    )
+    doc["load_after"] = load()
     with open(args.json, "w") as out:
         json.dump(doc, out, indent=2)
     text = markdown(doc)

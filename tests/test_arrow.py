@@ -170,11 +170,6 @@ def outcome(result: Any) -> tuple[list[bool], list[tuple[int, str, str, str]]]:
 # -- the Arrow path against the dict path -----------------------------------------------------
 
 
-# Known bug, found by this test (reproducer in the closing note of 2026-12-01): a table of one-row
-# chunks whose struct column nests a struct of all nulls makes arrow-rs's `StructArray` import
-# panic (`(offset + length) <= self.len()`), answered as `InputError`. Only that error is
-# tolerated: any other difference from the dict path still fails this test.
-@pytest.mark.xfail(raises=InputError, strict=False, reason="known bug: nested all-null struct in one-row chunks")
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases(), configurations(), st.booleans())
 def test_arrow_path_matches_dict_path(case: Any, config: dict[str, int], null_as_absent: bool) -> None:
@@ -189,7 +184,6 @@ def test_arrow_path_matches_dict_path(case: Any, config: dict[str, int], null_as
     assert got == expected
 
 
-@pytest.mark.xfail(raises=InputError, strict=False, reason="known bug: nested all-null struct in one-row chunks")
 @settings(max_examples=50, deadline=None)
 @given(cases())
 def test_record_batches_and_readers_match_tables(case: Any) -> None:
@@ -201,6 +195,118 @@ def test_record_batches_and_readers_match_tables(case: Any) -> None:
     assert outcome(v.validate_arrow(reader)) == expected
     assert outcome(v.validate_arrow(table.combine_chunks().to_batches(max_chunksize=None)[0]
                                     if table.num_rows else table)) == expected
+
+
+# -- sliced tables: a struct's offset reaches its children once ------------------------------
+
+NESTED = pa.struct([pa.field("a", pa.struct([pa.field("b", pa.int64())]))])
+
+
+def test_nested_all_null_struct_in_one_row_chunks() -> None:
+    # The reproducer the property tests found: arrow-rs applied the offset of a sliced struct
+    # to its struct children twice, and the import failed (an assertion, `InputError`).
+    table = pa.Table.from_pylist([{"s": None}, {"s": None}], schema=pa.schema([pa.field("s", NESTED)]))
+    table = chunked(table, [1])
+    assert [c.offset for c in table.column("s").chunks] == [0, 1]
+    v = Validator({"properties": {"s": {"type": "object"}}}, adapt=False)
+    r = v.validate_arrow(table)
+    assert r.valid == [False, False]
+    assert r.errors == [
+        RecordError(0, "/s", "type", "Expected `object`, got `null`"),
+        RecordError(1, "/s", "type", "Expected `object`, got `null`"),
+    ]
+    assert outcome(r) == outcome(v.validate_batch(table.to_pylist()))
+
+
+def test_a_sliced_nested_struct_reads_its_own_rows() -> None:
+    # Where the children were long enough, the double offset would read the wrong rows.
+    rows = [{"s": {"a": {"b": b}}} for b in (1, 2, 3, 4)]
+    table = pa.Table.from_pylist(rows, schema=pa.schema([pa.field("s", NESTED)])).slice(1, 2)
+    v = Validator({"properties": {"s": {"properties": {"a": {"properties": {"b": {"maximum": 2}}}}}}}, adapt=False)
+    r = v.validate_arrow(table)
+    assert r.valid == [True, False]
+    assert r.errors == [RecordError(1, "/s/a/b", "maximum", "Must be <= 2, got 3")]
+
+
+SLICE_TYPES = [
+    (pa.int64(), [1, None, -3, 4, 5]),
+    (pa.int8(), [1, None, -3, 4, 5]),
+    (pa.uint64(), [2**64 - 1, None, 3, 4, 5]),
+    (pa.float32(), [0.5, None, 1.5, 2.0, -1.0]),
+    (pa.float64(), [0.5, None, 1e300, 2.0, -1.0]),
+    (pa.bool_(), [True, None, False, True, False]),
+    (pa.string(), ["a", None, "é", "", "abc"]),
+    (pa.large_string(), ["a", None, "é", "", "abc"]),
+    (pa.string_view(), ["a", None, "é", "long enough to leave the view", "abc"]),
+    (pa.dictionary(pa.int32(), pa.string()), ["a", None, "b", "a", "c"]),
+    (pa.list_(pa.int64()), [[1], None, [], [2, None], [3, 4, 5]]),
+    (pa.large_list(pa.string()), [["a"], None, [], ["b", None], ["c"]]),
+    (pa.list_(pa.int64(), 2), [[1, 2], None, [3, None], [4, 5], [6, 7]]),
+    (pa.struct([pa.field("x", pa.int64()), pa.field("y", pa.string())]),
+     [{"x": 1, "y": "a"}, None, {"x": None, "y": "b"}, {"x": 4, "y": None}, {"x": 5, "y": "c"}]),
+    (NESTED, [{"a": {"b": 1}}, None, {"a": None}, {"a": {"b": None}}, {"a": {"b": 5}}]),
+    (pa.list_(NESTED), [[{"a": {"b": 1}}], None, [None, {"a": None}], [], [{"a": {"b": 5}}]]),
+    (pa.struct([pa.field("l", pa.list_(NESTED))]),
+     [{"l": [{"a": {"b": 1}}]}, None, {"l": None}, {"l": [None, {"a": {"b": 4}}]}, {"l": []}]),
+    (pa.null(), [None] * 5),
+    (pa.binary(), [b"x", None, b"", b"y", b"z"]),
+]
+
+
+@pytest.mark.parametrize(("arrow_type", "column"), SLICE_TYPES, ids=[str(t) for t, _ in SLICE_TYPES])
+def test_sliced_tables_of_every_column_type_match_the_dict_path(arrow_type: Any, column: list[Any]) -> None:
+    table = pa.table({"c": pa.array(column, arrow_type)})
+    for offset, length in [(0, 5), (1, 3), (2, 3), (4, 1), (5, 0), (1, 1)]:
+        part = table.slice(offset, length)
+        first = part.column("c").to_pylist()[:1]
+        # Valid where the value equals the first row's: a row read from the wrong place fails.
+        schema = {"properties": {"c": {"const": first[0]}}} if first and arrow_type != pa.binary() else {}
+        v = Validator(schema, adapt=False)
+        for null_as_absent in (False, True):
+            records = part.to_pylist()
+            if null_as_absent:
+                records = [absent_nulls(r) for r in records]
+            expected = outcome(v.validate_batch(records))
+            assert outcome(v.validate_arrow(part, null_as_absent=null_as_absent)) == expected
+            assert outcome(v.validate_arrow(chunked(table, [offset, offset + length]).slice(offset, length),
+                                            null_as_absent=null_as_absent)) == expected
+        if first:
+            assert v.validate_arrow(part).valid[0] is True
+
+
+def test_chunked_columns_with_empty_chunks() -> None:
+    c = pa.chunked_array([pa.array([], NESTED), pa.array([{"a": {"b": 1}}, None], NESTED),
+                          pa.array([], NESTED), pa.array([{"a": None}], NESTED), pa.array([], NESTED)])
+    table = pa.table({"c": c})
+    assert table.column("c").num_chunks == 5
+    v = Validator({"properties": {"c": {"required": ["a"], "properties": {"a": {"required": ["b"]}}}}},
+                  adapt=False)
+    r = v.validate_arrow(table, batch_size=1, micro_batch_size=1, threads=1)
+    assert r.valid == [True, True, True]
+    r = Validator({"properties": {"c": {"type": "object", "properties": {"a": {"type": "object"}}}}},
+                  adapt=False).validate_arrow(table)
+    assert r.errors == [
+        RecordError(1, "/c", "type", "Expected `object`, got `null`"),
+        RecordError(2, "/c/a", "type", "Expected `object`, got `null`"),
+    ]
+
+
+def test_dictionary_columns_with_null_dictionaries() -> None:
+    all_null_keys = pa.DictionaryArray.from_arrays(pa.array([None, None], pa.int32()), pa.array([], pa.string()))
+    null_values = pa.DictionaryArray.from_arrays(pa.array([0, 1], pa.int32()), pa.array([None, "a"], pa.string()))
+    null_dictionary = pa.DictionaryArray.from_arrays(pa.array([0, None], pa.int32()), pa.array([None], pa.null()))
+    table = pa.table({"k": all_null_keys, "v": null_values, "n": null_dictionary})
+    schema = {"properties": {"k": {"type": "string"}, "v": {"type": "string"}, "n": {"type": "null"}}}
+    v = Validator(schema, adapt=False)
+    r = v.validate_arrow(table)
+    assert r.errors == [
+        RecordError(0, "/k", "type", "Expected `string`, got `null`"),
+        RecordError(0, "/v", "type", "Expected `string`, got `null`"),
+        RecordError(1, "/k", "type", "Expected `string`, got `null`"),
+    ]
+    assert outcome(r) == outcome(v.validate_batch(table.to_pylist()))
+    for part in (table.slice(1, 1), chunked(table, [1])):
+        assert outcome(v.validate_arrow(part)) == outcome(v.validate_batch(part.to_pylist()))
 
 
 # -- exact results ----------------------------------------------------------------------------

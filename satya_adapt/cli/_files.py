@@ -99,6 +99,22 @@ def _validate_one(path: str, position: int, max_errors: int, input_kind: str, kn
     return validate_path(_WORKER, path, position, max_errors, input_kind=input_kind, **knobs)
 
 
+#: What a pool's server process imports once, so that each worker starts with it imported.
+_PRELOAD = ["satya_adapt", "satya_adapt.summary", "satya_adapt.cli._files"]
+
+
+def _pool_context() -> Any:
+    """Workers forked from a server process that imported satya-adapt once (its first pool
+    starts it; later pools fork from it), not each spawned and importing it again. Forking
+    this process would be unsafe (a forked child inherits a thread pool without its threads);
+    the server runs no threads of ours. Spawn where there is no fork server."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # pragma: no cover - not POSIX
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(_PRELOAD)
+    return context
+
+
 def validate_local(
     validator: Any, files: List[str], max_errors: int, input_kind: str, knobs: Dict[str, Any], workers: int
 ) -> Any:
@@ -111,10 +127,9 @@ def validate_local(
             for i, f in enumerate(files)
         ]
         return merge(parts)
-    # Spawned, not forked: a forked child would inherit a thread pool without its threads.
     with ProcessPoolExecutor(
         max_workers=min(workers, len(files)),
-        mp_context=multiprocessing.get_context("spawn"),
+        mp_context=_pool_context(),
         initializer=_init_worker,
         initargs=(validator,),
     ) as pool:

@@ -33,7 +33,8 @@ use arrow_array::{
     StructArray, UInt16Array, UInt32Array, UInt64Array, UInt8Array,
 };
 use arrow_buffer::NullBuffer;
-use arrow_schema::{DataType, Schema as ArrowSchema, SchemaRef};
+use arrow_data::ArrayData;
+use arrow_schema::{ArrowError, DataType, Schema as ArrowSchema, SchemaRef};
 use num_bigint::BigInt;
 
 pub use arrow_array::RecordBatch;
@@ -82,6 +83,68 @@ fn check_data(d: &arrow_data::ArrayData) -> Result<(), arrow_schema::ArrowError>
         check_data(child)?;
     }
     Ok(())
+}
+
+/// `data` with every struct's offset pushed down into its children, at any depth.
+///
+/// arrow-rs reads a struct's offset twice when the struct sits at an offset in
+/// another struct: `ArrayData::slice` of a struct slices its children and keeps
+/// the offset, and `StructArray::from` then slices the already sliced children
+/// by that offset again, which runs past their end (an assertion) or, with room
+/// to spare, reads the wrong rows. Imported data has such offsets whenever the
+/// producer sliced a table (`table.slice`, one-row chunks). Here no struct keeps
+/// an offset: each child is cut to the struct's rows instead, so the arrays
+/// built from the result read each value once, at its place.
+fn unslice_structs(data: ArrayData) -> Result<ArrayData, ArrowError> {
+    let is_struct = matches!(data.data_type(), DataType::Struct(_));
+    let (offset, len) = (data.offset(), data.len());
+    let children = data
+        .child_data()
+        .iter()
+        .map(|child| {
+            if is_struct {
+                unslice_structs(rows_of(child, offset, len)?)
+            } else {
+                unslice_structs(child.clone())
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let builder = data.into_builder().child_data(children);
+    let builder = if is_struct {
+        builder.offset(0)
+    } else {
+        builder
+    };
+    // SAFETY: the same buffers, and children cut within their length; the data is
+    // still validated (`check_data`) before any value is read.
+    Ok(unsafe { builder.build_unchecked() })
+}
+
+/// The rows `offset..offset + len` of `child` (the struct's own offset stays
+/// on it, for `unslice_structs` to push down further).
+fn rows_of(child: &ArrayData, offset: usize, len: usize) -> Result<ArrayData, ArrowError> {
+    if offset.checked_add(len).is_none_or(|end| end > child.len()) {
+        return Err(ArrowError::InvalidArgumentError(format!(
+            "a struct of {len} rows at offset {offset} has a child of {} rows",
+            child.len()
+        )));
+    }
+    if offset == 0 && len == child.len() {
+        return Ok(child.clone());
+    }
+    if !matches!(child.data_type(), DataType::Struct(_)) {
+        return Ok(child.slice(offset, len));
+    }
+    let builder = child
+        .clone()
+        .into_builder()
+        .offset(child.offset().checked_add(offset).ok_or_else(|| {
+            ArrowError::InvalidArgumentError("a struct's offset is too large".to_string())
+        })?)
+        .len(len)
+        .nulls(child.nulls().map(|n| n.slice(offset, len)));
+    // SAFETY: a window within the child's rows (checked above) over the same buffers.
+    Ok(unsafe { builder.build_unchecked() })
 }
 
 /// An imported Arrow C stream (`ArrowArrayStream`), read one record batch at a time.
@@ -139,10 +202,8 @@ impl ArrowStream {
         let schema = Arc::clone(&self.schema);
         let batch = catch_unwind(AssertUnwindSafe(move || {
             // SAFETY: the array was filled by the stream, of the stream's schema.
-            let mut data = unsafe { from_ffi_and_data_type(array, DataType::Struct(fields)) }?;
-            data.align_buffers();
-            let (_, columns, _) = StructArray::from(data).into_parts();
-            RecordBatch::try_new(schema, columns)
+            let data = unsafe { from_ffi_and_data_type(array, DataType::Struct(fields)) }?;
+            batch_of(schema, data)
         }));
         Some(match batch {
             Ok(Ok(batch)) => Ok(batch),
@@ -150,6 +211,14 @@ impl ArrowStream {
             Err(p) => Err(stream_error(&panic_text(&*p))),
         })
     }
+}
+
+/// The record batch whose columns are the fields of the struct `data`.
+fn batch_of(schema: SchemaRef, mut data: ArrayData) -> Result<RecordBatch, ArrowError> {
+    data.align_buffers();
+    let data = unslice_structs(data)?;
+    let (_, columns, _) = StructArray::from(data).into_parts();
+    RecordBatch::try_new(schema, columns)
 }
 
 /// The stream's own message for its last error.
@@ -791,6 +860,71 @@ mod tests {
             .into_iter()
             .map(|e| (e.index, e.path, e.message))
             .collect()
+    }
+
+    /// A struct of `len` rows at `offset` over `children` (their full length, as
+    /// pyarrow exports a sliced table), with `nulls` for all of its rows.
+    fn struct_data(
+        name: &str,
+        children: Vec<ArrayData>,
+        nulls: Option<Vec<bool>>,
+        offset: usize,
+        len: usize,
+    ) -> ArrayData {
+        let fields: Vec<Field> = children
+            .iter()
+            .map(|c| Field::new(name, c.data_type().clone(), true))
+            .collect();
+        ArrayData::builder(DataType::Struct(fields.into()))
+            .len(len)
+            .offset(offset)
+            .child_data(children)
+            .null_bit_buffer(nulls.map(arrow_buffer::Buffer::from_iter))
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_struct_in_a_struct_at_an_offset_reads_its_own_rows() {
+        // The batch `{"s": {"s": {"b": ...}}}`, rows 1 and 2 of three, with the
+        // offset left on the structs (pyarrow's `table.slice(1, 2)`): arrow-rs's
+        // `StructArray::from` alone would read the inner struct at offset 1 + 1.
+        let b = Int64Array::from(vec![Some(1), Some(2), Some(3)]).into_data();
+        let inner = struct_data("b", vec![b], Some(vec![true, true, false]), 0, 3);
+        let outer = struct_data("s", vec![inner], None, 0, 3);
+        let top = struct_data("s", vec![outer], None, 1, 2);
+        let DataType::Struct(fields) = top.data_type().clone() else {
+            unreachable!()
+        };
+        let batch = batch_of(Arc::new(ArrowSchema::new(fields)), top).unwrap();
+        let s = schema(
+            r#"{"properties":{"s":{"properties":{"s":{"type":"object","properties":{"b":{"maximum":1}}}}}}}"#,
+        );
+        let rows = ArrowRows::new(&batch, false).unwrap();
+        assert_eq!(
+            errors(&s, &rows),
+            vec![
+                (0, "/s/s/b".into(), "Must be <= 1, got 2".into()),
+                (1, "/s/s".into(), "Expected `object`, got `null`".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_struct_child_shorter_than_its_parent_is_an_error() {
+        let b = Int64Array::from(vec![1]).into_data();
+        let inner = struct_data("b", vec![b], None, 0, 1);
+        let outer = ArrayData::builder(DataType::Struct(
+            vec![Field::new("s", inner.data_type().clone(), true)].into(),
+        ))
+        .len(2)
+        .child_data(vec![inner]);
+        // SAFETY: the test's own buffers; the child is short on purpose.
+        let outer = unsafe { outer.build_unchecked() };
+        assert_eq!(
+            unslice_structs(outer).unwrap_err().to_string(),
+            "Invalid argument error: a struct of 2 rows at offset 0 has a child of 1 rows"
+        );
     }
 
     #[test]
