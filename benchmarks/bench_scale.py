@@ -234,7 +234,7 @@ def dask_runner(workers: int) -> Any:
         return None
     from satya_adapt.dask import validate_files
 
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
     client = Client(cluster)
 
     def run(v: Validator, paths: Sequence[str], max_errors: int) -> Any:

@@ -169,7 +169,8 @@ def _client(client: Any, address: Optional[str], workers: Optional[int]) -> Iter
         with Client(address) as c:
             yield c
         return
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True) as cluster, Client(
-        cluster
-    ) as c:
+    # The dashboard on a free port: the default 8787 may be taken by a cluster the user runs.
+    with LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+    ) as cluster, Client(cluster) as c:
         yield c

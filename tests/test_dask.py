@@ -135,7 +135,8 @@ dask_bag = pytest.importorskip("dask.bag")
 @pytest.fixture(scope="module")
 def client() -> Any:
     cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        # Not None, which means the default port 8787: a Dask dashboard the user runs holds it.
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     )
     c = distributed.Client(cluster)
     try:
@@ -246,3 +247,25 @@ def test_cli_engine_dask_and_the_local_pool_report_alike(tmp_path: Path) -> None
         {"file": e.source, "index": e.index, "path": e.path, "keyword": e.keyword, "message": e.message}
         for e in expected.first_errors
     ]
+
+
+def test_a_local_cluster_starts_while_the_default_dashboard_port_is_taken(tmp_path: Path) -> None:
+    """Before: with port 8787 held (a Dask dashboard the user runs, another test run), the
+    LocalCluster of `workers=` warned "Port 8787 is already in use", an error under pytest."""
+    import socket
+
+    from satya_adapt.dask import validate_files
+
+    path = tmp_path / "a.ndjson"
+    path.write_text("".join(json.dumps(r) + "\n" for r in make_records(3, 20)))
+    with socket.socket() as held:
+        held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            held.bind(("", 8787))
+            held.listen()
+        except OSError:
+            pass  # already taken by someone else: the same situation
+        summary = validate_files(Validator(SCHEMA), [str(path)], workers=1)
+    one = validate_path(Validator(SCHEMA), str(path), 0, 10)
+    assert summary.records == 20
+    assert summary == one
