@@ -9,28 +9,21 @@ as in one process reading the sources one after the other). The local process po
 (``satya-adapt validate`` on many files), :mod:`satya_adapt.dask` and :mod:`satya_adapt.ray`
 all reduce with it.
 
-:func:`validate_path` validates one file (NDJSON or a JSON array, gzip-compressed when its
-name ends in ``.gz``) and returns its summary.
+:func:`validate_path` validates one file (NDJSON, a JSON array or one JSON document, gzip- or
+zstd-compressed, all told by content as for one file) and returns its summary.
 """
 
 from __future__ import annotations
 
-import gzip
-import os
-import stat
-from typing import IO, Any, Iterable, List, NamedTuple, Optional, Tuple
+from pathlib import Path
+from typing import Any, Iterable, List, NamedTuple, Optional, Tuple
 
+from ._inputs import Opened, open_input
 from .errors import InputError
 from .result import ValidationResult
-from .validator import Validator
+from .validator import DEFAULT_MAX_RECORD_BYTES, Validator
 
 __all__ = ["ErrorAt", "Summary", "merge", "summarize", "validate_path", "open_path"]
-
-_WHITESPACE = b" \t\r\n"
-_BOM = b"\xef\xbb\xbf"
-#: Bytes read from a file to tell a JSON array from NDJSON.
-_SNIFF = 64 * 1024
-
 
 class ErrorAt(NamedTuple):
     """One failure of one record of one source."""
@@ -121,61 +114,20 @@ def merge(parts: Iterable[Summary]) -> Summary:
     )
 
 
-def open_path(path: str, input_kind: str = "auto") -> Tuple[str, Any, Optional[IO[bytes]]]:
-    """``(kind, source, opened)`` for validating the file at ``path``: ``kind`` ``"json"``
-    (``source`` the bytes) or ``"ndjson"`` (``source`` a path or an open binary stream, to
-    close after). Names ending in ``.gz`` are decompressed as they are read. ``input_kind``
-    ``"auto"``: a first non-whitespace byte ``[`` means a JSON array."""
-    try:
-        if stat.S_ISDIR(os.stat(path).st_mode):
-            raise InputError(f"cannot read {path}: it is a directory")
-        raw: Any = gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        head = b""
-        kind = None if input_kind == "auto" else input_kind
-        while kind is None:
-            block = raw.read(_SNIFF)
-            if not block:
-                kind = "ndjson"
-                break
-            head += block
-            stripped = head.removeprefix(_BOM).lstrip(_WHITESPACE)
-            if stripped:
-                kind = "json" if stripped[:1] == b"[" else "ndjson"
-        if kind == "json":
-            data = head + raw.read()
-            raw.close()
-            return "json", data, None
-        if not path.endswith(".gz"):
-            # Rust reads a plain file itself, with the GIL released.
-            raw.close()
-            return "ndjson", path, None
-        return "ndjson", _Prefixed(head, raw), raw
-    except OSError as exc:
-        raw.close()
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        raw.close()
-        raise
-
-
-class _Prefixed:
-    """A binary reader returning ``prefix`` first, then the rest of ``raw``."""
-
-    def __init__(self, prefix: bytes, raw: IO[bytes]) -> None:
-        self._prefix = prefix
-        self._raw = raw
-
-    def read(self, size: int = -1) -> bytes:
-        if self._prefix:
-            if size is None or size < 0:
-                out, self._prefix = self._prefix + self._raw.read(), b""
-                return out
-            out, self._prefix = self._prefix[:size], self._prefix[size:]
-            return out
-        return self._raw.read(size)
+def open_path(
+    path: str, input_kind: str = "auto", max_bytes: int = DEFAULT_MAX_RECORD_BYTES
+) -> Tuple[str, Any, Optional[Opened]]:
+    """``(kind, source, opened)`` for validating the file at ``path``, read as one file is
+    read anywhere (:mod:`satya_adapt._inputs`): compression and the kind told by content,
+    one JSON document over lines is one record, what is clearly not JSON is refused.
+    ``source`` is what to pass to :meth:`Validator.validate` and ``opened`` what to close
+    after (the same object). ``input_kind`` ``"json"`` or ``"ndjson"`` forces a reading;
+    ``max_bytes`` bounds a decompressed JSON array held in memory."""
+    kind = None if input_kind == "auto" else input_kind
+    opened = open_input(
+        Path(path), kind, max_bytes=max_bytes, str_is_text=False, default="cli"
+    )
+    return opened.kind, opened, opened
 
 
 def validate_path(
@@ -190,7 +142,10 @@ def validate_path(
 ) -> Summary:
     """Validates the file at ``path`` (the ``position``-th source of the input) and returns
     its summary; errors name it ``name`` (default: ``path``)."""
-    kind, source, opened = open_path(path, input_kind)
+    try:
+        kind, source, opened = open_path(path, input_kind, validator.max_record_bytes)
+    except InputError as exc:
+        raise InputError(f"{name or path}: {exc}") from None
     try:
         result = validator.validate(source, input_kind=kind, **knobs)
     except InputError as exc:

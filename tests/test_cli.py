@@ -450,8 +450,8 @@ def test_data_is_a_directory(files: dict[str, Any]) -> None:
     (files["dir"] / "empty").mkdir(exist_ok=True)
     message = one_error_line(run("validate", "empty", "--schema", "schema.json", cwd=files["dir"]))
     assert message == (
-        "no data files in folder empty (looked for .ndjson, .jsonl, .json, .ndjson.gz,"
-        " .jsonl.gz, .json.gz)"
+        "no data files in folder empty (looked for .ndjson, .jsonl and .json files, plain, .gz"
+        " or .zst)"
     )
 
 

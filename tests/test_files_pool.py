@@ -33,3 +33,28 @@ def test_two_pools_in_a_row_give_the_summary_of_one_process(tmp_path: Path) -> N
         assert got[:6] == expected[:6]
     assert expected.records == 301
     assert [(e.source, e.index) for e in expected.first_errors][:1] == [(paths[0], 0)]
+
+
+def test_many_files_are_read_by_content_as_one_file_is(tmp_path: Path) -> None:
+    """Before: with several files, a pretty-printed JSON document was read as NDJSON (one
+    `json` error per line), a folder's `.zst` files were skipped and gzip was told by the
+    name. Now each file is read as `satya-adapt validate FILE` reads it."""
+    import gzip
+    import json
+
+    import zstandard
+
+    record = {"id": 1, "name": "Ada", "tags": ["a"]}
+    (tmp_path / "pretty.json").write_text(json.dumps(record, indent=2))
+    (tmp_path / "lines.ndjson.zst").write_bytes(
+        zstandard.ZstdCompressor().compress(b'{"id": 2, "name": "Bo"}\n{"id": -3, "name": "Cy"}\n')
+    )
+    (tmp_path / "packed.json").write_bytes(gzip.compress(b'[{"id": 4, "name": "Di"}]'))
+    files = _files.expand([str(tmp_path)])
+    assert [Path(f).name for f in files] == ["lines.ndjson.zst", "packed.json", "pretty.json"]
+    v = Validator(SCHEMA, adapt=False)
+    parts = [validate_path(v, f, i, 10) for i, f in enumerate(files)]
+    assert [(p.records, p.valid) for p in parts] == [(2, 1), (1, 1), (1, 1)]
+    assert [(e.source, e.index, e.keyword) for e in merge(parts).first_errors] == [
+        (files[0], 1, "minimum")
+    ]

@@ -30,8 +30,11 @@ from ._common import (
     _table,
 )
 
-#: File names a folder contributes: NDJSON and JSON arrays, plain or gzip-compressed.
-DATA_SUFFIXES = (".ndjson", ".jsonl", ".json", ".ndjson.gz", ".jsonl.gz", ".json.gz")
+#: File names a folder contributes: NDJSON and JSON, plain or gzip- or zstd-compressed (the
+#: content, not the name, then says how each is read).
+DATA_SUFFIXES = tuple(
+    base + comp for comp in ("", ".gz", ".zst") for base in (".ndjson", ".jsonl", ".json")
+)
 _GLOB_CHARS = "*?["
 
 
@@ -63,7 +66,10 @@ def expand(paths: List[str]) -> List[str]:
                 if name.endswith(DATA_SUFFIXES)
             )
             if not found:
-                raise CliError(f"no data files in folder {path} (looked for {', '.join(DATA_SUFFIXES)})")
+                raise CliError(
+                    f"no data files in folder {path} (looked for .ndjson, .jsonl and .json"
+                    " files, plain, .gz or .zst)"
+                )
         elif os.path.exists(path):
             found = [path]
         elif any(c in path for c in _GLOB_CHARS):

@@ -53,7 +53,7 @@ examples:
   cat users.ndjson | satya-adapt validate - --schema user.schema.json --format json
   satya-adapt validate rows.ndjson --schema row.json --input-kind ndjson
 
-Several DATA, a folder (its *.ndjson, *.jsonl, *.json files, plain or .gz,
+Several DATA, a folder (its *.ndjson, *.jsonl, *.json files, plain, .gz or .zst,
 recursively) or a glob validate many files: one worker process per core
 (--workers), or a Dask or Ray cluster (--engine, --address); the report
 counts all records and lists the first errors with their file.
