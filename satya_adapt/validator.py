@@ -357,22 +357,6 @@ class Validator:
 
     # -- reading inputs (satya_adapt._inputs decides what an input is) -----------------------
 
-    def _open(
-        self,
-        source: Any,
-        kind: Optional[str],
-        *,
-        str_is_text: bool,
-        default: str,
-        limit: Optional[int] = None,
-    ) -> Opened:
-        if isinstance(source, Opened):
-            return source  # opened by the command line, which closes it
-        max_bytes = self.max_record_bytes if limit is None else limit
-        return open_input(
-            source, kind, max_bytes=max_bytes, str_is_text=str_is_text, default=default
-        )
-
     @contextmanager
     def _reading(
         self,
@@ -383,13 +367,17 @@ class Validator:
         default: str,
         limit: Optional[int] = None,
     ) -> Iterator[Opened]:
-        """``source`` opened for the call, closed after it unless the caller passed it open."""
-        opened = self._open(source, kind, str_is_text=str_is_text, default=default, limit=limit)
+        """``source`` opened for the call, closed after it unless the caller passed it open
+        (the command line and :mod:`satya_adapt.summary` pass an :class:`Opened`)."""
+        if isinstance(source, Opened):
+            yield source
+            return
+        max_bytes = self.max_record_bytes if limit is None else limit
+        opened = open_input(source, kind, max_bytes=max_bytes, str_is_text=str_is_text, default=default)
         try:
             yield opened
         finally:
-            if opened is not source:
-                opened.close()
+            opened.close()
 
     def _reading_data(
         self, source: Any, input_kind: Optional[str], limit: Optional[int] = None
