@@ -30,6 +30,9 @@ def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert tests in ci
     assert any(line.startswith("cargo test") for line in ci)
+    # A failed install stops CI (`set -e` alone lets the `&&` list fail and go on).
+    assert ci[ci.index(tests) + 1] == "readme_status=$?"
+    assert 'if [ "$readme_status" -ne 0 ]; then exit "$readme_status"; fi' in ci
 
 
 def test_the_demo_is_a_console_script() -> None:
