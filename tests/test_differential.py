@@ -300,6 +300,15 @@ def test_required_names_are_not_declared_properties(schema: Any, records: list[A
         ({"type": "object", "patternProperties": {"^x-": {"type": "string"}}, "additionalProperties": {"type": "integer"}},
          [{"x-a": "s", "n": 1}, {"x-a": 1}, {"n": "s"}]),
         ({"anyOf": [{"type": "string"}, {"type": "integer"}], "not": {"const": 3}}, ["a", 1, 3, None]),
+        # Tagged branches closed by additionalProperties: the verdict walk checks the
+        # properties a record holds and counts the required names it meets in one pass.
+        ({"$defs": {"a": {"properties": {"t": {"const": "a"}, "n": {"type": "integer"}}, "required": ["t", "n"],
+                          "additionalProperties": False},
+                    "b": {"properties": {"t": {"const": "b"}}, "required": ["t", "zz"],
+                          "patternProperties": {"^x-": {"type": "string"}}, "additionalProperties": False}},
+          "oneOf": [{"$ref": "#/$defs/a"}, {"$ref": "#/$defs/b"}]},
+         [{"t": "a", "n": 1}, {"n": 1, "t": "a"}, {"t": "a"}, {"t": "a", "n": "1"}, {"t": "a", "n": 1, "x": 0},
+          {"t": "b", "zz": 1}, {"t": "b"}, {"t": "b", "zz": 1, "x-y": "s"}, {"t": "b", "zz": 1, "x-y": 2}, {"t": "c"}, 7]),
     ],
 )  # fmt: skip
 def test_applicators_agree_with_jsonschema_rs(schema: Any, records: list[Any]) -> None:

@@ -688,6 +688,14 @@ pub trait Record: Sized + Copy {
             ControlFlow::Continue(())
         });
     }
+    /// Only for [`Kind::Object`]: whether no two entries have the same key (a
+    /// Python dict whose keys are all exact `str`; not JSON text, which may
+    /// repeat a key). The checks may then take a property's value from a walk
+    /// over the entries without asking which of several is the last.
+    #[inline]
+    fn object_keys_unique(&self) -> bool {
+        false
+    }
     /// Only for [`Kind::Object`]; visits entries in order until `f` breaks.
     fn for_each_entry<F: FnMut(EntryKey<'_>, &Self) -> ControlFlow<()>>(
         &self,

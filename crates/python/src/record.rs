@@ -513,6 +513,11 @@ impl<'a> Record for PyObj<'a> {
             }
         }
     }
+    #[inline]
+    fn object_keys_unique(&self) -> bool {
+        // A str subclass key may equal an exact str one by content.
+        only_exact_str_keys(self.as_ptr())
+    }
     fn object_find_each<F: FnMut(usize, Self)>(&self, checks: &ObjectChecks, mut f: F) {
         // As `scan_lookup`: str keys compared by content, no Python code run.
         let _ = self.for_each_dict_entry(|k, v| {

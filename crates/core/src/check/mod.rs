@@ -28,6 +28,10 @@ use crate::value::{Defect, EntryKey, Kind, Number, Record, MAX_DEPTH};
 /// Where failures go. `'s` is the schema's lifetime: a sink may keep the
 /// location of the node being checked without copying it.
 pub trait Sink<'s> {
+    /// Keeps nothing but whether a failure happened: the checks may then test
+    /// in any order (only the verdict is seen), and take the cheapest.
+    const VERDICT_ONLY: bool = false;
+
     /// Reports one failure; `Break` stops the walk.
     fn fail(
         &mut self,
@@ -53,6 +57,8 @@ pub struct FirstFailure {
 }
 
 impl Sink<'_> for FirstFailure {
+    const VERDICT_ONLY: bool = true;
+
     #[inline]
     fn fail(
         &mut self,

@@ -68,31 +68,53 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
             })?;
         }
     }
-    let n = checks.properties.len();
-    let len = value.object_len();
-    if checks.walks_record(len) {
-        if len <= STACK_PROPERTIES {
-            let mut held: [Option<(usize, R)>; STACK_PROPERTIES] = [None; STACK_PROPERTIES];
-            walked(checks, value, &mut held[..len], path, depth, cx, sink)?;
-        } else {
-            let mut held: Vec<Option<(usize, R)>> = vec![None; len];
-            walked(checks, value, &mut held, path, depth, cx, sink)?;
-        }
-    } else if n <= SMALL_PROPERTIES {
-        let mut found: [Option<R>; SMALL_PROPERTIES] = [None; SMALL_PROPERTIES];
-        properties(checks, value, &mut found[..n], path, depth, cx, sink)?;
-    } else if n <= STACK_PROPERTIES {
-        let mut found: [Option<R>; STACK_PROPERTIES] = [None; STACK_PROPERTIES];
-        properties(checks, value, &mut found[..n], path, depth, cx, sink)?;
-    } else {
-        let mut found: Vec<Option<R>> = vec![None; n];
-        properties(checks, value, &mut found, path, depth, cx, sink)?;
-    }
-    if !matches!(checks.additional, Additional::Allow)
+    let walks_entries = !matches!(checks.additional, Additional::Allow)
         || !checks.patterns.is_empty()
-        || checks.property_names.is_some()
-    {
-        additional(checks, value, path, depth, cx, sink)?;
+        || checks.property_names.is_some();
+    if S::VERDICT_ONLY && walks_entries && value.object_keys_unique() {
+        // Only the verdict counts and the entries are walked anyway: that one walk
+        // checks the properties the record holds too, and counts the required
+        // names it meets, instead of a lookup per schema property first (with
+        // `additionalProperties: false` every `oneOf` branch paid them all).
+        let mut required_met = 0;
+        entries(checks, value, Some(&mut required_met), path, depth, cx, sink)?;
+        if required_met < checks.n_required {
+            sink.fail(path, "required", || {
+                let missing = checks
+                    .required_indices
+                    .iter()
+                    .map(|&i| &checks.properties[i].name)
+                    .find(|name| value.object_get(name).is_none());
+                format!(
+                    "Missing required property `{}`",
+                    shorten(missing.map_or("", |name| name.as_str()))
+                )
+            })?;
+        }
+    } else {
+        let n = checks.properties.len();
+        let len = value.object_len();
+        if checks.walks_record(len) {
+            if len <= STACK_PROPERTIES {
+                let mut held: [Option<(usize, R)>; STACK_PROPERTIES] = [None; STACK_PROPERTIES];
+                walked(checks, value, &mut held[..len], path, depth, cx, sink)?;
+            } else {
+                let mut held: Vec<Option<(usize, R)>> = vec![None; len];
+                walked(checks, value, &mut held, path, depth, cx, sink)?;
+            }
+        } else if n <= SMALL_PROPERTIES {
+            let mut found: [Option<R>; SMALL_PROPERTIES] = [None; SMALL_PROPERTIES];
+            properties(checks, value, &mut found[..n], path, depth, cx, sink)?;
+        } else if n <= STACK_PROPERTIES {
+            let mut found: [Option<R>; STACK_PROPERTIES] = [None; STACK_PROPERTIES];
+            properties(checks, value, &mut found[..n], path, depth, cx, sink)?;
+        } else {
+            let mut found: Vec<Option<R>> = vec![None; n];
+            properties(checks, value, &mut found, path, depth, cx, sink)?;
+        }
+        if walks_entries {
+            entries(checks, value, None, path, depth, cx, sink)?;
+        }
     }
     for (name, required) in &checks.dependent_required {
         if value.object_get(name).is_none() {
@@ -216,14 +238,19 @@ fn walked<'s, R: Record, S: Sink<'s>>(
     }
 }
 
-fn additional<'s, R: Record, S: Sink<'s>>(
+/// The record's entries in its order: `propertyNames`, `patternProperties` and
+/// `additionalProperties`. With `required_met` (keys known unique), also each
+/// declared property's schema, counting in `required_met` the required names seen.
+fn entries<'s, R: Record, S: Sink<'s>>(
     checks: &'s ObjectChecks,
     value: &R,
+    mut required_met: Option<&mut usize>,
     path: &Path<'_>,
     depth: usize,
     cx: Cx<'s, '_>,
     sink: &mut S,
 ) -> ControlFlow<()> {
+    let mut hint = 0;
     value.for_each_entry(|key, item| {
         let key = match key {
             EntryKey::Str(k) => k,
@@ -274,7 +301,26 @@ fn additional<'s, R: Record, S: Sink<'s>>(
                 }
             }
         }
-        if matched || checks.find_declared(key).is_some() {
+        // Records mostly list their keys in the schema's order: try the next one first.
+        let found = match checks.properties.get(hint) {
+            Some(property) if property.name == key => Some(hint),
+            _ => checks.find(key),
+        };
+        let declared = match found {
+            Some(i) => {
+                hint = i + 1;
+                let property = &checks.properties[i];
+                if let Some(met) = required_met.as_deref_mut() {
+                    *met += usize::from(property.required);
+                    if let (true, Some(node)) = (property.declared, &property.node) {
+                        check_node(node, item, &child, depth + 1, cx.descend(), sink)?;
+                    }
+                }
+                property.declared
+            }
+            None => false,
+        };
+        if matched || declared {
             return ControlFlow::Continue(());
         }
         match &checks.additional {
