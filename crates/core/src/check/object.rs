@@ -77,7 +77,15 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
         // names it meets, instead of a lookup per schema property first (with
         // `additionalProperties: false` every `oneOf` branch paid them all).
         let mut required_met = 0;
-        entries(checks, value, Some(&mut required_met), path, depth, cx, sink)?;
+        entries(
+            checks,
+            value,
+            Some(&mut required_met),
+            path,
+            depth,
+            cx,
+            sink,
+        )?;
         if required_met < checks.n_required {
             sink.fail(path, "required", || {
                 let missing = checks
