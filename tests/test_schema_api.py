@@ -619,3 +619,31 @@ def test_errors_carry_their_schema_path_through_references() -> None:
         assert [(e.path, e.keyword, e.schema_path) for e in result.errors] == expected
     # Equality stays on what failed and where in the record.
     assert RecordError(0, "/b", "minLength", "m", "/x") == RecordError(0, "/b", "minLength", "m")
+
+
+def test_a_tagged_union_explains_the_branch_its_tag_names() -> None:
+    """Branches that give one property a `const` are a tagged union: a record's tag rejects the
+    other branches at once, and a failure explains the branch it names (through references and
+    `allOf`), not the first four."""
+    shape = {"type": "object", "required": ["kind"], "additionalProperties": False}
+    doc = {
+        "$defs": {
+            "circle": {**shape, "properties": {"kind": {"const": "circle"}, "r": {"type": "number"}}, "required": ["kind", "r"]},
+            "square": {"allOf": [{**shape, "properties": {"kind": {"enum": ["square"]}, "side": {"type": "number"}}}]},
+            "dot": {**shape, "properties": {"kind": {"const": "dot"}}},
+        },
+        "oneOf": [{"$ref": "#/$defs/circle"}, {"$ref": "#/$defs/square"}, {"$ref": "#/$defs/dot"}, {"type": "string"}],
+    }  # fmt: skip
+    records = [{"kind": "circle", "r": 1}, {"kind": "square", "side": "2"}, {"kind": "oval"}, {"kind": "circle"}, "s", {"r": 1}]
+    v = Validator(doc, adapt=False)
+    for result in (v.validate_batch(records), v.validate_json(json.dumps(records))):
+        assert result.valid == [True, False, False, False, True, False]
+        assert _errs(result) == [
+            (1, "", "oneOf", 'No branch of `oneOf` matched: 1: at `/side`: Expected `number`, got `string` "2"; 3: Expected `string`, got `object`; 2 others require another `kind`'),
+            (2, "", "oneOf", 'No branch of `oneOf` matched: 3: Expected `string`, got `object`; 3 others require another `kind`'),
+            (3, "", "oneOf", "No branch of `oneOf` matched: 0: Missing required property `r`; 3: Expected `string`, got `object`; 2 others require another `kind`"),
+            (5, "", "oneOf", "No branch of `oneOf` matched: 0: Missing required property `kind`; 1: Missing required property `kind`; 2: Missing required property `kind`; 3: Expected `string`, got `object`"),
+        ]  # fmt: skip
+    untagged_rest = {"anyOf": [{"properties": {"kind": {"const": "a"}}}, {"properties": {"kind": {"const": "b"}}}]}
+    result = Validator({**untagged_rest, "type": "object"}, adapt=False).validate_batch([{"kind": "c"}, {"kind": "b"}, {}])
+    assert _errs(result) == [(0, "", "anyOf", 'No branch of `anyOf` matched: none allows `kind` "c"')]

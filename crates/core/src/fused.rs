@@ -76,6 +76,8 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
         cond,
         unevaluated_properties,
         unevaluated_items,
+        any_of_tags: _,
+        one_of_tags: _,
     } = logic;
     if unevaluated_properties.is_some()
         || unevaluated_items.is_some()

@@ -657,7 +657,8 @@ pub trait Record: Sized + Copy {
     fn for_each_item<F: FnMut(usize, &Self) -> ControlFlow<()>>(&self, f: F) -> ControlFlow<()>;
     /// Only for [`Kind::Object`].
     fn object_len(&self) -> usize;
-    /// Only for [`Kind::Object`]: the value under a string key (equality checks only).
+    /// Only for [`Kind::Object`]: the value under a string key, the one the
+    /// property checks read (the last, for JSON text with duplicate keys).
     fn object_get(&self, key: &str) -> Option<Self>;
     /// Only for [`Kind::Object`]: fills `found[i]` with the value of property `i`
     /// of `checks` (the last one, for JSON text with duplicate keys).

@@ -480,11 +480,17 @@ impl<'a> Record for PyObj<'a> {
         unsafe { (*self.as_ptr().cast::<ffi::PyDictObject>()).ma_used as usize }
     }
     fn object_get(&self, key: &str) -> Option<Self> {
+        // The last entry of that content, as the property checks read it (a str
+        // subclass key may repeat an exact str one); the first is the only one
+        // when every key is an exact str.
+        let unique = only_exact_str_keys(self.as_ptr());
         let mut found = None;
         let _ = self.for_each_dict_entry(|k, v| {
             if kind_of(k.as_ptr()) == Kind::String && utf8(k.as_ptr()) == Some(key) {
                 found = Some(v);
-                return ControlFlow::Break(());
+                if unique {
+                    return ControlFlow::Break(());
+                }
             }
             ControlFlow::Continue(())
         });

@@ -12,16 +12,18 @@
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
+use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
-use super::{check as check_node, shorten, valid_in, Collect, Cx, Scope, Sink, MAX_HOPS};
+use super::{check as check_node, equal, shorten, valid_in, Collect, Cx, Scope, Sink, MAX_HOPS};
 use crate::error::{Path, RecordError};
 use crate::pattern::Pattern;
 use crate::schema::{
-    compile_pattern, err, escape_pointer, json_type, Draft, Node, NodeId, SchemaError, Subschemas,
+    compile_pattern, err, escape_pointer, json_type, Draft, Node, NodeId, Schema, SchemaError,
+    Subschemas,
 };
-use crate::value::{EntryKey, Kind, Record};
+use crate::value::{EntryKey, Json, Kind, Record};
 
 /// Branches an `anyOf`/`oneOf` message explains.
 const EXPLAINED_BRANCHES: usize = 4;
@@ -80,18 +82,22 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
     for branch in &logic.all_of {
         check_node(branch, value, path, depth, cx, sink)?;
     }
-    if !logic.any_of.is_empty() && !logic.any_of.iter().any(|b| valid_in(b, value, depth, cx)) {
+    if !logic.any_of.is_empty() && !any_valid(&logic.any_of, &logic.any_of_tags, value, depth, cx) {
         sink.fail(path, "anyOf", || {
             format!(
                 "No branch of `anyOf` matched: {}",
-                explain(&logic.any_of, value, path, depth, cx)
+                explain(&logic.any_of, &logic.any_of_tags, value, path, depth, cx)
             )
         })?;
     }
     if !logic.one_of.is_empty() {
+        let tags = logic
+            .one_of_tags
+            .get_or_init(|| Tags::of(cx.schema, &logic.one_of));
+        let tag = tags.read(value);
         let mut matched = Vec::new();
         for (i, branch) in logic.one_of.iter().enumerate() {
-            if valid_in(branch, value, depth, cx) {
+            if !tags.rejects(i, tag.as_ref(), depth) && valid_in(branch, value, depth, cx) {
                 matched.push(i);
                 if matched.len() == 2 {
                     break;
@@ -102,7 +108,7 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
             [] => sink.fail(path, "oneOf", || {
                 format!(
                     "No branch of `oneOf` matched: {}",
-                    explain(&logic.one_of, value, path, depth, cx)
+                    explain(&logic.one_of, &logic.one_of_tags, value, path, depth, cx)
                 )
             })?,
             [a, b] => sink.fail(path, "oneOf", || {
@@ -134,20 +140,157 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
     ControlFlow::Continue(())
 }
 
-/// `0: <first error of branch 0>; 1: ...` for the first branches.
+/// Whether a branch of `anyOf` passes.
+fn any_valid<'s, R: Record>(
+    branches: &'s [Node],
+    tags: &OnceLock<Tags>,
+    value: &R,
+    depth: usize,
+    cx: Cx<'s, '_>,
+) -> bool {
+    let tags = tags.get_or_init(|| Tags::of(cx.schema, branches));
+    let tag = tags.read(value);
+    branches
+        .iter()
+        .enumerate()
+        .any(|(i, b)| !tags.rejects(i, tag.as_ref(), depth) && valid_in(b, value, depth, cx))
+}
+
+/// The tags of `oneOf`/`anyOf` branches: most such lists over objects are tagged
+/// unions, each branch giving one property (`type`, `kind`) a `const`. A branch
+/// fails an object that holds the tag property with another value, so one
+/// comparison rejects it instead of a walk through its checks (a `oneOf` of 21
+/// closed object schemas walked every one of them).
+#[derive(Debug, Default)]
+pub struct Tags {
+    /// The property, when at least two branches are tagged by it.
+    name: Option<Box<str>>,
+    /// Per branch, the value it requires there (`None`: untagged, always checked).
+    values: Vec<Option<Json<'static>>>,
+}
+
+/// References followed (and `allOf` entered) looking for a branch's tag.
+const TAG_SEARCH_DEPTH: usize = 8;
+
+impl Tags {
+    fn of(schema: &Schema, branches: &[Node]) -> Tags {
+        let per_branch: Vec<Vec<(&str, &Json<'static>)>> = branches
+            .iter()
+            .map(|b| {
+                let mut found = Vec::new();
+                tags_of(schema, b, TAG_SEARCH_DEPTH, &mut found);
+                found
+            })
+            .collect();
+        // The name that tags the most branches.
+        let mut best: Option<(&str, usize)> = None;
+        for tags in &per_branch {
+            for &(name, _) in tags {
+                let count = per_branch
+                    .iter()
+                    .filter(|t| t.iter().any(|&(n, _)| n == name))
+                    .count();
+                if best.is_none_or(|(_, c)| count > c) {
+                    best = Some((name, count));
+                }
+            }
+        }
+        let Some((name, _)) = best.filter(|&(_, count)| count >= 2) else {
+            return Tags::default();
+        };
+        let values = per_branch
+            .iter()
+            .map(|tags| {
+                tags.iter()
+                    .find(|&&(n, _)| n == name)
+                    .map(|&(_, v)| v.clone())
+            })
+            .collect();
+        Tags {
+            name: Some(name.into()),
+            values,
+        }
+    }
+
+    /// The value of the tag property in `value`, if it is an object that holds it.
+    #[inline]
+    fn read<R: Record>(&self, value: &R) -> Option<R> {
+        match &self.name {
+            Some(name) if value.kind() == Kind::Object => value.object_get(name),
+            _ => None,
+        }
+    }
+
+    /// Whether branch `i` fails for certain, the object holding `tag` under the tag property.
+    #[inline]
+    fn rejects<R: Record>(&self, i: usize, tag: Option<&R>, depth: usize) -> bool {
+        match (tag, self.values.get(i)) {
+            (Some(tag), Some(Some(expected))) => {
+                matches!(equal::equal(tag, &expected, depth + 1), Ok(false))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The `(property, value)` pairs `node` requires of an object holding the property:
+/// its `properties` whose schema is a `const` (or a one-value `enum`), and those of
+/// the nodes it must also pass (its static references, its `allOf`).
+fn tags_of<'s>(
+    schema: &'s Schema,
+    node: &'s Node,
+    budget: usize,
+    out: &mut Vec<(&'s str, &'s Json<'static>)>,
+) {
+    if budget == 0 {
+        return;
+    }
+    if let Some(object) = &node.object {
+        for property in object.properties.iter().filter(|p| p.declared) {
+            let Some(sub) = &property.node else { continue };
+            let required = match (&sub.const_value, &sub.enum_values) {
+                (Some(value), _) => value,
+                (None, Some(values)) if values.len() == 1 => &values[0],
+                _ => continue,
+            };
+            out.push((property.name.as_str(), required));
+        }
+    }
+    if let Some(logic) = &node.logic {
+        for (r, _) in &logic.refs {
+            if let Ref::Static(id) = r {
+                if let Some(target) = schema.nodes.get(*id) {
+                    tags_of(schema, target, budget - 1, out);
+                }
+            }
+        }
+        for branch in &logic.all_of {
+            tags_of(schema, branch, budget - 1, out);
+        }
+    }
+}
+
+/// `0: <first error of branch 0>; 1: ...` for the first branches. Of a tagged
+/// union, only the branches the record's tag allows: the one it meant.
 fn explain<'s, R: Record>(
     branches: &'s [Node],
+    tags: &OnceLock<Tags>,
     value: &R,
     path: &Path<'_>,
     depth: usize,
     cx: Cx<'s, '_>,
 ) -> String {
+    let tags = tags.get_or_init(|| Tags::of(cx.schema, branches));
+    let tag = tags.read(value);
+    let candidates: Vec<usize> = (0..branches.len())
+        .filter(|&i| !tags.rejects(i, tag.as_ref(), depth))
+        .collect();
     let here = path.to_pointer();
     let mut parts = Vec::new();
-    for (i, branch) in branches.iter().enumerate().take(EXPLAINED_BRANCHES) {
+    for &i in candidates.iter().take(EXPLAINED_BRANCHES) {
         let mut errors: Vec<RecordError> = Vec::new();
-        let mut sink = Collect::new(0, &mut errors);
-        let _ = check_node(branch, value, path, depth, cx, &mut sink);
+        let mut sink = Collect::first(0, &mut errors);
+        let _ = check_node(&branches[i], value, path, depth, cx, &mut sink);
         let why = match errors.first() {
             None => "valid".to_string(),
             Some(e) if e.path == here => shorten(&e.message).into_owned(),
@@ -155,8 +298,27 @@ fn explain<'s, R: Record>(
         };
         parts.push(format!("{i}: {why}"));
     }
-    if branches.len() > EXPLAINED_BRANCHES {
-        parts.push(format!("{} more", branches.len() - EXPLAINED_BRANCHES));
+    if candidates.len() > EXPLAINED_BRANCHES {
+        parts.push(format!("{} more", candidates.len() - EXPLAINED_BRANCHES));
+    }
+    let rejected = branches.len() - candidates.len();
+    if let (Some(name), Some(tag), true) = (&tags.name, &tag, rejected > 0) {
+        let name = shorten(name);
+        if candidates.is_empty() {
+            parts.push(format!("none allows `{name}` {}", super::received(tag)));
+        } else {
+            let others = if rejected == 1 {
+                "1 other requires"
+            } else {
+                "others require"
+            };
+            let count = if rejected == 1 {
+                String::new()
+            } else {
+                format!("{rejected} ")
+            };
+            parts.push(format!("{count}{others} another `{name}`"));
+        }
     }
     parts.join("; ")
 }
@@ -374,6 +536,9 @@ pub struct Logic {
     pub cond: Option<(Node, Option<Node>, Option<Node>)>,
     pub unevaluated_properties: Option<Node>,
     pub unevaluated_items: Option<Node>,
+    /// Found on first use: the targets of references are compiled after this node.
+    pub any_of_tags: OnceLock<Tags>,
+    pub one_of_tags: OnceLock<Tags>,
 }
 
 impl Logic {

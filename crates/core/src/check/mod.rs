@@ -81,6 +81,8 @@ pub struct Collect<'e, 's> {
     pub at: &'s str,
     cap: usize,
     omitted: usize,
+    /// Stop the walk at `cap` errors instead of counting the rest.
+    stop_at_cap: bool,
 }
 
 impl<'e> Collect<'e, '_> {
@@ -96,6 +98,17 @@ impl<'e> Collect<'e, '_> {
             at: "",
             cap,
             omitted: 0,
+            stop_at_cap: false,
+        }
+    }
+
+    /// Only the first error, then the walk stops: what a message quoting a
+    /// subschema's first failure needs (the rest, nested explanations
+    /// included, would be built and dropped).
+    pub fn first(index: usize, errors: &'e mut Vec<RecordError>) -> Self {
+        Collect {
+            stop_at_cap: true,
+            ..Self::capped(index, errors, 1)
         }
     }
 }
@@ -108,6 +121,9 @@ impl<'s> Sink<'s> for Collect<'_, 's> {
         message: impl FnOnce() -> String,
     ) -> ControlFlow<()> {
         if self.errors.len() >= self.cap {
+            if self.stop_at_cap {
+                return ControlFlow::Break(());
+            }
             self.omitted += 1;
             return ControlFlow::Continue(());
         }
@@ -125,6 +141,9 @@ impl<'s> Sink<'s> for Collect<'_, 's> {
             message: message(),
             schema_path,
         });
+        if self.stop_at_cap && self.errors.len() >= self.cap {
+            return ControlFlow::Break(());
+        }
         ControlFlow::Continue(())
     }
 
