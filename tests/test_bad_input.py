@@ -1813,3 +1813,32 @@ def test_bad_resources_raise_clear_exceptions(resources: Any, exc: type, message
     with pytest.raises(exc) as info:
         Validator({"$ref": "a.json"}, adapt=False, resources=resources)
     assert str(info.value) == message
+
+
+def test_dict_entries_are_read_as_python_iterates_them() -> None:
+    """The checks read a dict's table in place: deleted entries, an instance's split
+    `__dict__`, a table with two-byte indices, and keys that are not str all read as
+    iterating the dict does."""
+    v = Validator({"properties": {"a": {"type": "integer"}}, "additionalProperties": False}, adapt=False)
+    deleted = {"a": 1, "b": 2, "c": 3}
+    del deleted["b"]
+
+    class Instance:
+        pass
+
+    instance = Instance()
+    instance.a = "x"
+    instance.zz = 2
+    large = {f"k{i}": i for i in range(1000)}
+    large["a"] = 1
+    for i in range(999):
+        del large[f"k{i}"]
+    mixed = {"a": 1, 5: 2}
+    records = [deleted, instance.__dict__, large, mixed, {"a": 1}]
+    assert [(e.index, e.path, e.keyword, e.message) for e in v.validate_batch(records).errors] == [
+        (0, "", "additionalProperties", "Unexpected property `c`"),
+        (1, "/a", "type", 'Expected `integer`, got `string` "x"'),
+        (1, "", "additionalProperties", "Unexpected property `zz`"),
+        (2, "", "additionalProperties", "Unexpected property `k999`"),
+        (3, "", "json", "Object key `5` is not a string"),
+    ]

@@ -118,6 +118,19 @@ impl<'a> PyObj<'a> {
         self,
         mut f: impl FnMut(PyObj<'a>, PyObj<'a>) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
+        if let Some(entries) = unicode_entries(self.as_ptr()) {
+            for entry in entries {
+                // A deleted entry keeps its slot, emptied.
+                if !entry.key.is_null() && !entry.value.is_null() {
+                    // SAFETY: live entries of the dict, alive while it is; the walk
+                    // runs no Python code, so nothing changes the table under it.
+                    let (k, v) =
+                        unsafe { (PyObj::borrowed(entry.key), PyObj::borrowed(entry.value)) };
+                    f(k, v)?;
+                }
+            }
+            return ControlFlow::Continue(());
+        }
         let mut pos: ffi::Py_ssize_t = 0;
         let mut key: *mut ffi::PyObject = std::ptr::null_mut();
         let mut value: *mut ffi::PyObject = std::ptr::null_mut();
@@ -293,6 +306,18 @@ fn wide_has_surrogates(ptr: *mut ffi::PyObject) -> bool {
 /// `None` for a str with lone surrogates.
 #[inline]
 fn utf8<'a>(ptr: *mut ffi::PyObject) -> Option<&'a str> {
+    // SAFETY: `ptr` is a str. A compact ASCII str (nearly every key and short
+    // value) stores its characters, which are their own UTF-8, right after its
+    // header: read in place, without the call into CPython.
+    unsafe {
+        if ffi::PyUnicode_IS_COMPACT_ASCII(ptr) != 0 {
+            let data = ffi::_PyUnicode_COMPACT_DATA(ptr).cast::<u8>();
+            let len = ffi::PyUnicode_GET_LENGTH(ptr) as usize;
+            return Some(std::str::from_utf8_unchecked(std::slice::from_raw_parts(
+                data, len,
+            )));
+        }
+    }
     if has_surrogates(ptr) {
         return None;
     }
@@ -330,6 +355,64 @@ struct DictKeysHead {
     dk_log2_index_bytes: u8,
     /// `DICT_KEYS_GENERAL` (0) once any key is not an exact str; `UNICODE` or `SPLIT` else.
     dk_kind: u8,
+}
+
+/// `PyDictKeysObject` in 3.11 to 3.13 up to its index table (`Objects/dict-common.h`;
+/// the free-threaded build's one-byte `dk_mutex` sits in the padding after `dk_kind`).
+#[repr(C)]
+struct DictKeys {
+    dk_refcnt: ffi::Py_ssize_t,
+    dk_log2_size: u8,
+    dk_log2_index_bytes: u8,
+    dk_kind: u8,
+    dk_version: u32,
+    dk_usable: ffi::Py_ssize_t,
+    dk_nentries: ffi::Py_ssize_t,
+    // `dk_indices` follows: `1 << dk_log2_index_bytes` bytes, then the entries.
+}
+
+const _: () = assert!(
+    std::mem::size_of::<DictKeys>() == 32 && std::mem::offset_of!(DictKeys, dk_version) == 12
+);
+
+/// `PyDictUnicodeEntry`: an entry of a table whose keys are all exact `str`.
+#[repr(C)]
+struct UnicodeEntry {
+    key: *mut ffi::PyObject,
+    value: *mut ffi::PyObject,
+}
+
+/// `DICT_KEYS_UNICODE`: a combined table of exact `str` keys.
+const DICT_KEYS_UNICODE: u8 = 1;
+
+/// The entry slots of a dict in insertion order, read in place (what
+/// `PyDict_Next` visits, without a call per entry: it was a tenth of a record
+/// on schemas that walk entries), when the layout is known and the table is a
+/// combined one of str keys; `None` otherwise (a split table, other keys).
+#[inline]
+fn unicode_entries<'a>(dict: *mut ffi::PyObject) -> Option<&'a [UnicodeEntry]> {
+    if !DICT_KEYS_KIND.load(Ordering::Relaxed) {
+        return None;
+    }
+    // SAFETY: `dict` is a dict and the layout is CPython 3.11 to 3.13's (checked at
+    // import); a combined table (`ma_values` null) holds its values in its entries,
+    // `dk_nentries` of them, after the index table.
+    unsafe {
+        let dict = dict.cast::<ffi::PyDictObject>();
+        if !(*dict).ma_values.is_null() {
+            return None;
+        }
+        let keys = (*dict).ma_keys.cast::<DictKeys>();
+        if (*keys).dk_kind != DICT_KEYS_UNICODE {
+            return None;
+        }
+        let indices = keys.cast::<u8>().add(std::mem::size_of::<DictKeys>());
+        let entries = indices
+            .add(1usize << (*keys).dk_log2_index_bytes)
+            .cast::<UnicodeEntry>();
+        let n = usize::try_from((*keys).dk_nentries).ok()?;
+        Some(std::slice::from_raw_parts(entries, n))
+    }
 }
 
 /// Whether every key of a dict is an exact `str`: a hash lookup of a str in it
