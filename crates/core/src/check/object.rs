@@ -71,21 +71,29 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
     let walks_entries = !matches!(checks.additional, Additional::Allow)
         || !checks.patterns.is_empty()
         || checks.property_names.is_some();
-    if S::VERDICT_ONLY && walks_entries && value.object_keys_unique() {
-        // Only the verdict counts and the entries are walked anyway: that one walk
-        // checks the properties the record holds too, and counts the required
-        // names it meets, instead of a lookup per schema property first (with
-        // `additionalProperties: false` every `oneOf` branch paid them all).
+    let plain = checks.patterns.is_empty() && checks.property_names.is_none();
+    if S::VERDICT_ONLY
+        && (walks_entries || (plain && checks.walk_costs_less(value.object_len())))
+        && value.object_keys_unique()
+    {
+        // Only the verdict counts: one walk over the entries checks the properties
+        // the record holds and counts the required names it meets, instead of a
+        // lookup per schema property (then a walk, with `additionalProperties`:
+        // every `oneOf` branch of closed objects paid both).
         let mut required_met = 0;
-        entries(
-            checks,
-            value,
-            Some(&mut required_met),
-            path,
-            depth,
-            cx,
-            sink,
-        )?;
+        if plain {
+            walk_verdict(checks, value, &mut required_met, path, depth, cx, sink)?;
+        } else {
+            entries(
+                checks,
+                value,
+                Some(&mut required_met),
+                path,
+                depth,
+                cx,
+                sink,
+            )?;
+        }
         if required_met < checks.n_required {
             sink.fail(path, "required", || {
                 let missing = checks
@@ -244,6 +252,68 @@ fn walked<'s, R: Record, S: Sink<'s>>(
             )?;
         }
     }
+}
+
+/// [`entries`] with `required_met`, lean, for objects without `patternProperties`
+/// or `propertyNames` (most): each entry's property, else `additionalProperties`.
+fn walk_verdict<'s, R: Record, S: Sink<'s>>(
+    checks: &'s ObjectChecks,
+    value: &R,
+    required_met: &mut usize,
+    path: &Path<'_>,
+    depth: usize,
+    cx: Cx<'s, '_>,
+    sink: &mut S,
+) -> ControlFlow<()> {
+    let mut hint = 0;
+    value.for_each_entry(|key, item| {
+        let EntryKey::Str(key) = key else {
+            // What `entries` reports; with every key allowed no walk would see it.
+            return match checks.additional {
+                Additional::Allow => ControlFlow::Continue(()),
+                _ => sink.fail(path, "json", || {
+                    "Object key is not valid Unicode".to_string()
+                }),
+            };
+        };
+        // Records mostly list their keys in the schema's order: try the next one first.
+        let found = match checks.properties.get(hint) {
+            Some(property) if property.name == key => Some(hint),
+            _ => checks.find(key),
+        };
+        if let Some(i) = found {
+            hint = i + 1;
+            let property = &checks.properties[i];
+            *required_met += usize::from(property.required);
+            if property.declared {
+                return match &property.node {
+                    Some(node) => check_node(
+                        node,
+                        item,
+                        &Path::Key(path, &property.name),
+                        depth + 1,
+                        cx.descend(),
+                        sink,
+                    ),
+                    None => ControlFlow::Continue(()),
+                };
+            }
+        }
+        match &checks.additional {
+            Additional::Allow => ControlFlow::Continue(()),
+            Additional::Forbid => sink.fail(path, "additionalProperties", || {
+                format!("Unexpected property `{}`", shorten(key))
+            }),
+            Additional::Schema(node) => check_node(
+                node,
+                item,
+                &Path::Key(path, key),
+                depth + 1,
+                cx.descend(),
+                sink,
+            ),
+        }
+    })
 }
 
 /// The record's entries in its order: `propertyNames`, `patternProperties` and
@@ -423,6 +493,14 @@ impl ObjectChecks {
     #[inline]
     pub fn walks_record(&self, len: usize) -> bool {
         self.lookup.is_some() && len.saturating_mul(2) < self.properties.len()
+    }
+
+    /// Whether walking an object of `len` entries (one step each, the next
+    /// property tried first) costs less than looking up every property (a
+    /// hash lookup with an interned key costs about two steps).
+    #[inline]
+    pub fn walk_costs_less(&self, len: usize) -> bool {
+        len <= self.properties.len().saturating_mul(2)
     }
 
     pub fn dependent_keyword(&self, schema_form: bool) -> &'static str {
