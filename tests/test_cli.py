@@ -903,6 +903,40 @@ def test_archive_explain_heuristic_and_json(files: dict[str, Any], tmp_path: Pat
     assert doc["profile"] == expected["profile"]
 
 
+def test_archive_explain_names_a_single_thread_reason_only_when_there_is_one() -> None:
+    """Before (issue 11): a heuristic answer on several threads printed
+    `single_thread_because  None` (Python's None)."""
+    from satya_adapt import Profile
+    from satya_adapt.cli.archive import _explain_lines
+    from satya_adapt.heuristic import heuristic_rule
+
+    def step5(rule: dict[str, Any]) -> list[str]:
+        ex = {
+            "profile": {"input_kind": "json", "n": None},
+            "archive": {"status": "empty", "location": "a.json", "origin": "argument"},
+            "step": "heuristic",
+            "heuristic": rule,
+            "config": {"batch_size": 1, "micro_batch_size": 1, "threads": 1, "source": "s"},
+        }
+        lines = _explain_lines(ex, None)
+        start = lines.index("  5. heuristic (from the profile alone)  <- answers")
+        end = lines.index("clamped  nothing to fit")
+        return [" ".join(x.split()) for x in lines[start + 1 : end]]
+
+    assert step5(heuristic_rule(Profile(10, 12.0, 0.0, 600.0, "json", None), 4)) == [
+        "work_per_record 600",
+        "chunk_records 4096",
+        "chunk_work 2.458e+06",
+        "tasks_per_chunk 8",
+        "batch_size 4096",
+        "micro_batch_size 512",
+        "threads 4",
+    ]
+    assert "single_thread_because one usable core" in step5(
+        heuristic_rule(Profile(10, 12.0, 0.0, 600.0, "json", None), 1)
+    )
+
+
 def test_archive_explain_missing_data(files: dict[str, Any]) -> None:
     message = one_error_line(
         run("archive", "explain", "--schema", "schema.json", "nope.ndjson", cwd=files["dir"])

@@ -648,7 +648,12 @@ def _explain_lines(ex: dict[str, Any], selection: Any, grid: Any = None) -> list
     if not decided:
         rule = ex.get("heuristic") or {}
         out.append("  5. heuristic (from the profile alone)  <- answers")
-        rows = [[k, f"{v:.4g}" if isinstance(v, float) else str(v)] for k, v in rule.items()]
+        # A value of None (no reason to stay on one thread) is no line, not "None".
+        rows = [
+            [k, f"{v:.4g}" if isinstance(v, float) else str(v)]
+            for k, v in rule.items()
+            if v is not None
+        ]
         out.extend(_table(rows, ("", ""), "       ")[1:])
     pre = ex.get("unclamped")
     if pre:
