@@ -6,6 +6,10 @@ never an exception. Exceptions are for what stops a call.
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
+
 __all__ = ["SatyaAdaptError", "SchemaError", "InputError", "ArchiveError", "ArchiveWarning"]
 
 
@@ -27,3 +31,18 @@ class ArchiveError(SatyaAdaptError, ValueError):
 
 class ArchiveWarning(UserWarning):
     """The archive in use could not be trusted; the heuristic answers instead."""
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn_archive(message: str) -> None:
+    """Issues ``message`` as an :class:`ArchiveWarning` located at the user's line: the first
+    frame outside this package (the ``validate_batch`` or ``Validator(...)`` call), whatever
+    the depth of the library code that noticed it. Raises it when warnings are errors."""
+    frame = sys._getframe(1)
+    level = 2  # the caller of this function
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    warnings.warn(message, ArchiveWarning, stacklevel=level)

@@ -68,7 +68,6 @@ import json
 import math
 import os
 import threading
-import warnings
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, Optional
@@ -83,7 +82,7 @@ from .config import (
     effective,
     online_default,
 )
-from .errors import ArchiveError, ArchiveWarning
+from .errors import ArchiveError, warn_archive
 from .heuristic import heuristic_config
 
 __all__ = [
@@ -615,7 +614,7 @@ class _Cache:
             return
         self.warned.add(message)
         try:
-            warnings.warn(message, ArchiveWarning, stacklevel=5)
+            warn_archive(message)
         except Warning:
             pass  # warnings made errors: still no exception out of a validate call
 

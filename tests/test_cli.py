@@ -274,6 +274,38 @@ def test_validate_text_lists_the_first_errors(files: dict[str, Any]) -> None:
     assert len(lines) == at + 4
 
 
+def test_another_hardware_class_is_said_in_the_report_not_warned(
+    files: dict[str, Any], tmp_path: Path
+) -> None:
+    """Before (issue 11): every `validate` and `demo` started with a `satya-adapt: warning:` line
+    about the archive's hardware class, which the report's archive line repeated."""
+    d = files["dir"]
+    arch = make_archive([cell_for(W.PROFILES["mixed10"], "ndjson", (256, 64, 1))])
+    assert arch.provenance.hardware is not None
+    arch.provenance.hardware.cpu_family = "not-this-one"
+    path = tmp_path / "other.json"
+    A.write_archive(arch, path)
+    from satya_adapt import hardware as H
+
+    why = f"CPU family differs: archive 'not-this-one', here {H.current().cpu_family!r}"
+    proc = run("validate", "mixed.ndjson", "--schema", "schema.json", "--errors", "0",
+               "--archive", str(path), cwd=d)  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr == ""
+    assert proc.stdout.splitlines()[3] == (
+        f"  archive        {path} (argument; 1 cells, measured on another hardware class ({why}):"
+        " not used, the heuristic answers)"
+    )
+    proc = run("demo", "--records", "50", "--rounds", "1", "--profiles", "plain3",
+               "--archive", str(path), cwd=d)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert proc.stdout.splitlines()[1] == (
+        f"archive: {path} (argument; 1 cells, measured on another hardware class ({why}):"
+        " not used, the heuristic answers)"
+    )
+
+
 def test_validate_with_a_corrupt_archive_warns_once(files: dict[str, Any]) -> None:
     d = files["dir"]
     (d / "corrupt-archive.json").write_text("{")

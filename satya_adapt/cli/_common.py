@@ -8,6 +8,7 @@ import math
 import os
 import shutil
 import time
+import warnings
 from collections.abc import Sequence
 from typing import IO, Any, Callable
 
@@ -237,14 +238,22 @@ def _archive_state(archive: str | None) -> dict[str, Any]:
     from ..selector import Selector
 
     selector = Selector.shared(archive)
-    status = selector.status  # reads the archive: an unusable one warns here, once
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        status = selector.status  # reads the archive: its state warns here, once
     info: dict[str, Any] = {
         "location": selector.location,
         "origin": selector.origin,
         "status": status,
         "trust": selector.trust,
+        "reasons": selector.reasons,
         "cells": 0 if selector.archive is None else len(selector.archive.cells),
     }
+    if info["trust"] not in ("untrusted", "adapted"):
+        # A missing or corrupt archive stays a warning line. Another hardware class is no
+        # problem to act on: the report's archive line says it, with its reasons.
+        for w in caught:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     return info
 
 
@@ -252,10 +261,12 @@ def _archive_text(info: dict[str, Any]) -> str:
     status = info["status"]
     text = f"{info['location']} ({info['origin']}"
     if status == "ok":
+        reasons = info.get("reasons") or []
+        why = f" ({'; '.join(reasons)})" if reasons else ""
         trust = {
             "full": "measured on this hardware class",
-            "adapted": "measured on a similar machine, threads adapted",
-            "untrusted": "measured on another hardware class: not used, the heuristic answers",
+            "adapted": f"measured on a similar machine{why}, threads adapted",
+            "untrusted": f"measured on another hardware class{why}: not used, the heuristic answers",
         }.get(info["trust"] or "", str(info["trust"]))
         return f"{text}; {info['cells']} cells, {trust})"
     if status == "empty":
