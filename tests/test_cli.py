@@ -1424,6 +1424,52 @@ def test_a_mistyped_option_names_the_command_and_the_closest_option(
     assert one_error_line(run(*args, cwd=tmp_path)) == expected
 
 
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (
+            ("validate", "d.ndjson", "--schema", "s.json", "--erro", "3"),
+            "validate: unrecognized arguments: --erro 3; did you mean --errors?"
+            " (see 'satya-adapt validate --help')",
+        ),
+        (
+            ("validate", "d.ndjson", "--schema", "s.json", "--err=3"),
+            "validate: unrecognized arguments: --err=3; did you mean --errors?"
+            " (see 'satya-adapt validate --help')",
+        ),
+        (
+            ("validate", "d.ndjson", "--schema", "s.json", "--m", "3"),
+            "validate: unrecognized arguments: --m 3; did you mean --max-pause or --memory-budget"
+            " or --micro-batch-size? (see 'satya-adapt validate --help')",
+        ),
+        (
+            ("demo", "--record", "5"),
+            "demo: unrecognized arguments: --record 5; did you mean --records?"
+            " (see 'satya-adapt demo --help')",
+        ),
+        (
+            ("archive", "explain", "--sch", "s.json", "d.ndjson"),
+            "archive explain: the following arguments are required: --schema"
+            " (see 'satya-adapt archive explain --help')",
+        ),
+        (
+            ("optimize", "--gen", "3"),
+            "optimize: unrecognized arguments: --gen 3; did you mean --generations?"
+            " (see 'satya-adapt optimize --help')",
+        ),
+    ],
+    ids=["prefix", "prefix-equals", "ambiguous", "demo", "required", "optimize"],
+)
+def test_an_abbreviated_option_is_refused(
+    tmp_path: Path, args: tuple[str, ...], expected: str
+) -> None:
+    """Before (issue 11): argparse took any unambiguous prefix (`--err 3` ran as `--errors 3`,
+    `demo --record 5` as `--records 5`), so a new option could change an old command's meaning."""
+    (tmp_path / "s.json").write_text("{}")
+    (tmp_path / "d.ndjson").write_text("{}\n")
+    assert one_error_line(run(*args, cwd=tmp_path)) == expected
+
+
 def test_archive_show_puts_a_kept_defaults_speedup_in_parentheses(small_archive: Path) -> None:
     """Before (issue 11, first hour): a keep_default row printed its best rejected candidate's
     speedup as an elite's (`keep_default  1.45 [0.99, 1.65]`), which reads as a gain."""

@@ -4,6 +4,7 @@ formatting helpers, the progress bar, and which archive a command uses."""
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
 import os
 import shutil
@@ -194,12 +195,34 @@ _FMT = argparse.RawDescriptionHelpFormatter
 
 
 class _Parser(argparse.ArgumentParser):
-    """An argument parser whose usage errors are one line: ``satya-adapt: error: ...``."""
+    """An argument parser whose usage errors are one line: ``satya-adapt: error: ...``. It
+    takes no abbreviations (``--err 3`` is not ``--errors 3``): a prefix is refused with the
+    closest option named, so adding an option never changes what an old command line means."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> Any:
         where = self.prog[len(PROG) :].strip()
         prefix = f"{where}: " if where else ""
         self.exit(2, f"{PROG}: error: {prefix}{message} (see '{self.prog} --help')\n")
+
+
+def _unrecognized(parser: argparse.ArgumentParser, extra: list[str]) -> str:
+    """The usage error for arguments the command does not take, with the options a mistyped
+    or abbreviated one may mean: those it begins (``--gen`` -> ``--generations``, at most 3),
+    else the closest (``--erors`` -> ``--errors``)."""
+    message = f"unrecognized arguments: {' '.join(extra)}"
+    options = sorted(o for o in parser._option_string_actions if o.startswith("--"))
+    for word in extra:
+        if word.startswith("--") and len(word) > 2:
+            name = word.split("=")[0]
+            close = [o for o in options if o.startswith(name)][:3]
+            close = close or difflib.get_close_matches(name, options, n=1, cutoff=0.7)
+            if close:
+                return f"{message}; did you mean {' or '.join(close)}?"
+    return message
 
 
 def _existing_file(text: str) -> str:
