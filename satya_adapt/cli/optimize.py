@@ -15,8 +15,8 @@ from pathlib import Path
 from ._common import PROG, CliError, _one_line, _Parser, _unrecognized
 
 _OPTIMIZE_HELP = (
-    "run the MAP-Elites optimizer (the flags of benchmarks/map_elites_optimizer.py;"
-    " see `satya-adapt optimize --help`)"
+    "search, with MAP-Elites, the fastest batch configurations on this machine and write them"
+    " to an archive (see `satya-adapt optimize --help`)"
 )
 
 #: The files ``satya-adapt optimize`` writes when ``--archive``/``--results`` are not given.
