@@ -10,7 +10,14 @@ import os
 import sys
 import warnings
 
-__all__ = ["SatyaAdaptError", "SchemaError", "InputError", "ArchiveError", "ArchiveWarning"]
+__all__ = [
+    "SatyaAdaptError",
+    "SchemaError",
+    "InputError",
+    "ArchiveError",
+    "ArchiveWarning",
+    "BudgetWarning",
+]
 
 
 class SatyaAdaptError(Exception):
@@ -33,16 +40,24 @@ class ArchiveWarning(UserWarning):
     """The archive in use could not be trusted; the heuristic answers instead."""
 
 
+class BudgetWarning(UserWarning):
+    """A memory or pause budget cannot be met by any batch configuration (even one record per
+    chunk exceeds it); the call runs with ``batch_size`` 1."""
+
+
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
-def warn_archive(message: str) -> None:
-    """Issues ``message`` as an :class:`ArchiveWarning` located at the user's line: the first
-    frame outside this package (the ``validate_batch`` or ``Validator(...)`` call), whatever
-    the depth of the library code that noticed it. Raises it when warnings are errors."""
+def warn_at_user(message: str, category: type[Warning] = ArchiveWarning) -> None:
+    """Issues ``message`` located at the user's line: the first frame outside this package
+    (the ``validate_batch`` or ``Validator(...)`` call), whatever the depth of the library code
+    that noticed it. Never raises: where warnings are made errors, the call goes on."""
     frame = sys._getframe(1)
     level = 2  # the caller of this function
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
         frame = frame.f_back  # type: ignore[assignment]
         level += 1
-    warnings.warn(message, ArchiveWarning, stacklevel=level)
+    try:
+        warnings.warn(message, category, stacklevel=level)
+    except Warning:
+        pass  # warnings made errors: still no exception out of a validate call

@@ -82,7 +82,7 @@ from .config import (
     effective,
     online_default,
 )
-from .errors import ArchiveError, warn_archive
+from .errors import ArchiveError, warn_at_user
 from .heuristic import heuristic_config
 
 __all__ = [
@@ -613,10 +613,7 @@ class _Cache:
         if message in self.warned:
             return
         self.warned.add(message)
-        try:
-            warn_archive(message)
-        except Warning:
-            pass  # warnings made errors: still no exception out of a validate call
+        warn_at_user(message)  # never raises, even where warnings are errors
 
 
 _CACHE = _Cache()

@@ -58,7 +58,7 @@ from . import archive as _archive
 from . import hardware as _hardware
 from .budget import NO_BUDGET, Budget, Candidate, choose, explain_budget, fit, within
 from .config import DEFAULT_CONFIGURATION, ESTIMATE_MARGIN, BatchConfig, clamp
-from .errors import ArchiveError, warn_archive
+from .errors import ArchiveError, warn_at_user
 from .heuristic import heuristic_config, heuristic_rule
 from .profile import Profile
 
@@ -331,10 +331,7 @@ class Selector:
 
     def _warn(self, message: str) -> None:
         self.messages.append(message)
-        try:
-            warn_archive(message)
-        except Warning:
-            pass  # warnings made errors: still no exception out of a validate call
+        warn_at_user(message)  # never raises, even where warnings are errors
 
     def _load(self) -> _State:
         state = self._state

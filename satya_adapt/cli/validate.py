@@ -284,9 +284,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
         ]
         if archive is not None:
             lines.append(f"  archive        {_archive_text(archive)}")
+        over = ""
+        if args.memory_budget is not None and peak > args.memory_budget:
+            over = f" (over the {_bytes(args.memory_budget)} memory budget)"
         lines.append(
             f"  engine         {_int(chunks)} chunk{'s' if chunks != 1 else ''},"
-            f" at most {_bytes(peak)} in flight"
+            f" at most {_bytes(peak)} in flight{over}"
         )
         if first:
             lines.append("")
