@@ -306,6 +306,81 @@ def test_another_hardware_class_is_said_in_the_report_not_warned(
     )
 
 
+def test_a_relative_ref_is_read_from_the_schema_folder(tmp_path: Path) -> None:
+    """Before (issue 11): a schema whose `$ref` names a sibling file (`b.json#/$defs/x`) could
+    not be used from the command line (`cannot resolve $ref`): no way to give `resources`."""
+    d = tmp_path / "schemas"
+    (d / "sub").mkdir(parents=True)
+    (d / "a.json").write_text(json.dumps({
+        "type": "object",
+        "properties": {"n": {"$ref": "b.json#/$defs/x"}, "s": {"$ref": "sub/c.json"}},
+    }))  # fmt: skip
+    (d / "b.json").write_text('{"$defs": {"x": {"type": "integer"}}}')
+    (d / "sub" / "c.json").write_text('{"properties": {"d": {"$ref": "d.json"}}}')
+    (d / "sub" / "d.json").write_text('{"type": "string", "minLength": 2}')
+    data = '{"n": 1, "s": {"d": "ab"}}\n{"n": "x", "s": {"d": "a"}}\n'
+    (tmp_path / "data.ndjson").write_text(data)
+    proc = run("validate", "data.ndjson", "--schema", "schemas/a.json", "--no-adapt", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert [line.split(None, 3) for line in proc.stdout.splitlines()[-2:]] == [
+        ["1", "/n", "type", 'Expected `integer`, got `string` "x"'],
+        ["1", "/s/d", "minLength", 'String shorter than 2 characters, got "a"'],
+    ]
+    proc = run("archive", "explain", "--schema", "schemas/a.json", "data.ndjson", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    # A missing file is one line; a file outside the schema's folder is never read.
+    (d / "b.json").unlink()
+    assert one_error_line(
+        run("validate", "data.ndjson", "--schema", "schemas/a.json", cwd=tmp_path)
+    ) == (
+        "invalid schema schemas/a.json: cannot resolve `$ref` `b.json#/$defs/x` (at /properties/n)"
+        " (relative references are read from files under schemas/)"
+    )
+    (tmp_path / "outside.json").write_text('{"type": "integer"}')
+    (d / "a.json").write_text('{"$ref": "../outside.json"}')
+    assert one_error_line(
+        run("validate", "data.ndjson", "--schema", "schemas/a.json", cwd=tmp_path)
+    ) == (
+        "invalid schema schemas/a.json: cannot resolve `$ref` `../outside.json` (at the root)"
+        " (relative references are read from files under schemas/)"
+    )
+
+
+def test_a_relative_ref_to_an_embedded_resource_reads_no_file(tmp_path: Path) -> None:
+    (tmp_path / "s.json").write_text(json.dumps({
+        "$defs": {"b": {"$id": "b.json", "type": "integer"}}, "$ref": "b.json",
+    }))  # fmt: skip
+    (tmp_path / "d.ndjson").write_text('1\n"x"\n')
+    proc = run("validate", "d.ndjson", "--schema", "s.json", "--no-adapt", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.splitlines()[0] == (
+        "d.ndjson: 2 records (ndjson, streamed): 1 valid, 1 invalid (1 error)"
+    )
+
+
+def test_schema_resources_bounds_and_ids(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from satya_adapt.cli import _input
+    from satya_adapt.cli._common import CliError
+
+    (tmp_path / "b.json").write_text('{"type": "integer"}')
+    (tmp_path / "c.json").write_text('{"$ref": "b.json"}')
+    root = {"$id": "https://example.com/s/a.json", "$ref": "c.json#"}
+    assert _input.schema_resources(str(tmp_path / "a.json"), root) == {
+        "https://example.com/s/c.json": {"$ref": "b.json"},
+        "https://example.com/s/b.json": {"type": "integer"},
+    }
+    assert _input.schema_resources(str(tmp_path / "a.json"), {"$ref": "c.json"}) == {
+        "c.json": {"$ref": "b.json"},
+        "b.json": {"type": "integer"},
+    }
+    monkeypatch.setattr(_input, "MAX_RESOURCE_FILES", 1)
+    with pytest.raises(CliError, match=r"^the schema .*a\.json references more than 1 files$"):
+        _input.schema_resources(str(tmp_path / "a.json"), {"$ref": "c.json"})
+    monkeypatch.setattr(_input, "MAX_RESOURCE_BYTES", 10)
+    with pytest.raises(CliError, match=r"names .*c\.json, which is over the 10 B limit$"):
+        _input.schema_resources(str(tmp_path / "a.json"), {"$ref": "c.json"})
+
+
 def test_validate_with_a_corrupt_archive_warns_once(files: dict[str, Any]) -> None:
     d = files["dir"]
     (d / "corrupt-archive.json").write_text("{")

@@ -147,7 +147,13 @@ def register(sub: argparse._SubParsersAction[_Parser]) -> None:
         formatter_class=_FMT,
     )
     p.add_argument("data", metavar="DATA", help="NDJSON or JSON-array file, or - for stdin")
-    p.add_argument("--schema", required=True, metavar="SCHEMA.json", help="JSON Schema file")
+    p.add_argument(
+        "--schema",
+        required=True,
+        metavar="SCHEMA.json",
+        help="JSON Schema file (a relative `$ref`, such as b.json#/$defs/x, reads the file under"
+        " the schema's folder)",
+    )
     p.add_argument(
         "--input-kind",
         choices=("auto", "json", "ndjson"),

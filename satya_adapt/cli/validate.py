@@ -82,7 +82,13 @@ def register(sub: argparse._SubParsersAction[_Parser]) -> None:
         nargs="+",
         help="NDJSON or JSON-array files (.gz too), folders, globs; or - for stdin",
     )
-    p.add_argument("--schema", required=True, metavar="SCHEMA.json", help="JSON Schema file")
+    p.add_argument(
+        "--schema",
+        required=True,
+        metavar="SCHEMA.json",
+        help="JSON Schema file (a relative `$ref`, such as b.json#/$defs/x, reads the file under"
+        " the schema's folder)",
+    )
     p.add_argument(
         "--errors",
         type=non_negative_int,
