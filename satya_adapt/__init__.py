@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from ._validator import RecordError
 from .config import DEFAULT_CONFIGURATION, BatchConfig
-from .errors import ArchiveError, ArchiveWarning, InputError, SatyaAdaptError, SchemaError
+from .errors import (
+    ArchiveError,
+    ArchiveWarning,
+    BudgetWarning,
+    InputError,
+    SatyaAdaptError,
+    SchemaError,
+)
 from .profile import Profile
 from .result import EngineStats, ValidationResult
 from .schema import Field, Schema
@@ -22,6 +29,7 @@ __all__ = [
     "ArchiveError",
     "ArchiveWarning",
     "BatchConfig",
+    "BudgetWarning",
     "DEFAULT_CONFIGURATION",
     "EngineStats",
     "Field",

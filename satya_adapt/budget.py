@@ -73,6 +73,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple, Optional, Union
 
 from .config import BatchConfig
+from .errors import BudgetWarning, warn_at_user
 
 __all__ = [
     "Budget",
@@ -85,6 +86,7 @@ __all__ = [
     "parse_max_pause",
     "parse_memory_budget",
     "predict",
+    "unmet",
     "within",
 ]
 
@@ -275,12 +277,57 @@ def max_batch_size(config: Sequence[Any], profile: Sequence[Any], budget: Budget
     return limit
 
 
+def _size(n: float) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n:.0f} B"
+
+
+def _duration(seconds: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def unmet(config: Sequence[Any], profile: Sequence[Any], budget: Budget) -> Optional[str]:
+    """Why no ``batch_size`` keeps within ``budget`` on ``profile`` with ``config``'s threads
+    (by the model, one record per chunk already exceeds a limit), as one sentence; ``None``
+    when some ``batch_size`` does."""
+    one = predict((1, 1, config[2]), profile)
+    parts = []
+    if budget.memory is not None and one.peak_bytes > budget.memory:
+        fixed = _fixed_bytes(profile)
+        held = f", {_size(fixed)} of it the buffers of NDJSON read from a file or stream"
+        parts.append(
+            f"memory budget {_size(budget.memory)} cannot be met: by the model one record per"
+            f" chunk keeps about {_size(one.peak_bytes)} in flight{held if fixed else ''}"
+        )
+    if budget.pause is not None and one.max_gil_hold > budget.pause:
+        parts.append(
+            f"pause budget {_duration(budget.pause)} cannot be met: by the model one record per"
+            f" chunk holds the GIL about {_duration(one.max_gil_hold)}"
+        )
+    return "; ".join(parts) + "; batch_size is cut to 1" if parts else None
+
+
+#: The :class:`BudgetWarning` messages issued (each once per process).
+_WARNED: set[str] = set()
+
+
 def fit(config: BatchConfig, profile: Sequence[Any], budget: Budget) -> BatchConfig:
     """``config`` cut to the budget by the model: ``batch_size`` lowered to
     :func:`max_batch_size` (``micro_batch_size`` no more than it); ``config`` itself when it
-    fits. ``source`` gains ``"+budget"`` when cut."""
+    fits. ``source`` gains ``"+budget"`` when cut. When no ``batch_size`` fits (:func:`unmet`),
+    the cut is to 1 and a :class:`~satya_adapt.BudgetWarning` says so, once per message."""
     if budget.empty:
         return config
+    message = unmet(config, profile, budget)
+    if message is not None and message not in _WARNED:
+        if len(_WARNED) < 1024:
+            _WARNED.add(message)
+        warn_at_user(message, BudgetWarning)
     limit = max_batch_size(config, profile, budget)
     n = profile[5]
     b = config.batch_size if n is None else min(config.batch_size, max(1, int(n)))

@@ -6,7 +6,18 @@ never an exception. Exceptions are for what stops a call.
 
 from __future__ import annotations
 
-__all__ = ["SatyaAdaptError", "SchemaError", "InputError", "ArchiveError", "ArchiveWarning"]
+import os
+import sys
+import warnings
+
+__all__ = [
+    "SatyaAdaptError",
+    "SchemaError",
+    "InputError",
+    "ArchiveError",
+    "ArchiveWarning",
+    "BudgetWarning",
+]
 
 
 class SatyaAdaptError(Exception):
@@ -27,3 +38,26 @@ class ArchiveError(SatyaAdaptError, ValueError):
 
 class ArchiveWarning(UserWarning):
     """The archive in use could not be trusted; the heuristic answers instead."""
+
+
+class BudgetWarning(UserWarning):
+    """A memory or pause budget cannot be met by any batch configuration (even one record per
+    chunk exceeds it); the call runs with ``batch_size`` 1."""
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn_at_user(message: str, category: type[Warning] = ArchiveWarning) -> None:
+    """Issues ``message`` located at the user's line: the first frame outside this package
+    (the ``validate_batch`` or ``Validator(...)`` call), whatever the depth of the library code
+    that noticed it. Never raises: where warnings are made errors, the call goes on."""
+    frame = sys._getframe(1)
+    level = 2  # the caller of this function
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    try:
+        warnings.warn(message, category, stacklevel=level)
+    except Warning:
+        pass  # warnings made errors: still no exception out of a validate call

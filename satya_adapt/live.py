@@ -68,7 +68,6 @@ import json
 import math
 import os
 import threading
-import warnings
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, Optional
@@ -83,7 +82,7 @@ from .config import (
     effective,
     online_default,
 )
-from .errors import ArchiveError, ArchiveWarning
+from .errors import ArchiveError, warn_at_user
 from .heuristic import heuristic_config
 
 __all__ = [
@@ -614,10 +613,7 @@ class _Cache:
         if message in self.warned:
             return
         self.warned.add(message)
-        try:
-            warnings.warn(message, ArchiveWarning, stacklevel=5)
-        except Warning:
-            pass  # warnings made errors: still no exception out of a validate call
+        warn_at_user(message)  # never raises, even where warnings are errors
 
 
 _CACHE = _Cache()

@@ -51,7 +51,6 @@ from __future__ import annotations
 import math
 import os
 import threading
-import warnings
 from collections.abc import Sequence
 from typing import Any, ClassVar, NamedTuple, Union
 
@@ -59,7 +58,7 @@ from . import archive as _archive
 from . import hardware as _hardware
 from .budget import NO_BUDGET, Budget, Candidate, choose, explain_budget, fit, within
 from .config import DEFAULT_CONFIGURATION, ESTIMATE_MARGIN, BatchConfig, clamp
-from .errors import ArchiveError, ArchiveWarning
+from .errors import ArchiveError, warn_at_user
 from .heuristic import heuristic_config, heuristic_rule
 from .profile import Profile
 
@@ -268,6 +267,11 @@ class Selector:
         return self._load().trust
 
     @property
+    def reasons(self) -> list[str]:
+        """Why the archive's hardware class is not this machine's (empty when it is)."""
+        return list(self._load().reasons)
+
+    @property
     def origin(self) -> str:
         """How the archive was named: ``"argument"``, ``"environment"`` (``SATYA_ADAPT_ARCHIVE``)
         or ``"shipped"`` (see :func:`satya_adapt.archive.discover_archive`)."""
@@ -327,10 +331,7 @@ class Selector:
 
     def _warn(self, message: str) -> None:
         self.messages.append(message)
-        try:
-            warnings.warn(message, ArchiveWarning, stacklevel=4)
-        except Warning:
-            pass  # warnings made errors: still no exception out of a validate call
+        warn_at_user(message)  # never raises, even where warnings are errors
 
     def _load(self) -> _State:
         state = self._state

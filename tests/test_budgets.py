@@ -432,3 +432,68 @@ def test_eval_budgets_quick(tmp_path: Path) -> None:
     assert [r["case"] for r in doc["pauses"]] == ["no validation", "default", 'max_pause="5ms"']
     assert doc["pauses"][1]["config"] == [8192, 1024, 1, "default"]
     assert out_md.read_text().startswith("# Budgets and memory in flight (issue 13)")
+
+
+# -- a budget no batch_size meets ---------------------------------------------------------------
+
+
+def test_unmet_says_why_no_batch_size_keeps_within_the_budget() -> None:
+    from satya_adapt.budget import unmet
+
+    ndjson = DICTS_4K._replace(input_kind="ndjson")  # one record: 512 KiB + 40 + 8000 bytes
+    assert unmet((8192, 1024, 1), ndjson, Budget(memory=64 << 10)) == (
+        "memory budget 64.0 KiB cannot be met: by the model one record per chunk keeps about"
+        " 519.9 KiB in flight, 512.0 KiB of it the buffers of NDJSON read from a file or stream;"
+        " batch_size is cut to 1"
+    )
+    assert unmet((8192, 1024, 1), ndjson, Budget(memory=1 << 20)) is None
+    assert unmet((8192, 1024, 1), DICTS_4K, Budget(memory=10, pause=1e-6)) == (
+        "memory budget 10 B cannot be met: by the model one record per chunk keeps about 24 B in"
+        " flight; pause budget 1 us cannot be met: by the model one record per chunk holds the"
+        " GIL about 1.13 us; batch_size is cut to 1"
+    )
+    assert unmet((8192, 1024, 1), DICTS_4K, Budget()) is None
+
+
+def test_an_unmet_budget_warns_once_at_the_users_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before (issue 11): `--memory-budget 64KiB` on NDJSON cut batch_size to 1 and ran with
+    512 KiB in flight (the read buffers), with `source: default+budget` and no word of it."""
+    import inspect
+
+    import satya_adapt.budget as B
+
+    monkeypatch.setattr(B, "_WARNED", set())
+    v = sa.Validator(SCHEMA, adapt=False)
+    data = b"".join(json.dumps(r).encode() + b"\n" for r in records(100))
+    with pytest.warns(sa.BudgetWarning) as caught:
+        first = v.validate(data, input_kind="ndjson", memory_budget="64KiB")
+        here = inspect.stack()[0].lineno - 1  # the line above
+        again = v.validate(data, input_kind="ndjson", memory_budget="64KiB")
+    assert first.config == again.config == BatchConfig(1, 1, 1, "default+budget")
+    assert [(str(w.message), w.filename, w.lineno) for w in caught] == [
+        (
+            "memory budget 64.0 KiB cannot be met: by the model one record per chunk keeps about"
+            " 512.4 KiB in flight, 512.0 KiB of it the buffers of NDJSON read from a file or"
+            " stream; batch_size is cut to 1",
+            __file__,
+            here,
+        )
+    ]
+
+
+def test_cli_says_when_the_memory_budget_was_not_met(tmp_path: Any) -> None:
+    schema = tmp_path / "s.json"
+    schema.write_text(json.dumps(SCHEMA))
+    data = tmp_path / "d.ndjson"
+    data.write_text("".join(json.dumps(r) + "\n" for r in records(100)))
+    p = run_cli("validate", str(data), "--schema", str(schema), "--no-adapt",
+                "--memory-budget", "64KiB")  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    assert p.stderr.splitlines() == [
+        "satya-adapt: warning: memory budget 64.0 KiB cannot be met: by the model one record per"
+        " chunk keeps about 512.4 KiB in flight, 512.0 KiB of it the buffers of NDJSON read from"
+        " a file or stream; batch_size is cut to 1"
+    ]
+    engine = p.stdout.splitlines()[3]
+    assert engine.startswith("  engine         100 chunks, at most ")
+    assert engine.endswith(" KiB in flight (over the 64.0 KiB memory budget)")

@@ -274,6 +274,113 @@ def test_validate_text_lists_the_first_errors(files: dict[str, Any]) -> None:
     assert len(lines) == at + 4
 
 
+def test_another_hardware_class_is_said_in_the_report_not_warned(
+    files: dict[str, Any], tmp_path: Path
+) -> None:
+    """Before (issue 11): every `validate` and `demo` started with a `satya-adapt: warning:` line
+    about the archive's hardware class, which the report's archive line repeated."""
+    d = files["dir"]
+    arch = make_archive([cell_for(W.PROFILES["mixed10"], "ndjson", (256, 64, 1))])
+    assert arch.provenance.hardware is not None
+    arch.provenance.hardware.cpu_family = "not-this-one"
+    path = tmp_path / "other.json"
+    A.write_archive(arch, path)
+    from satya_adapt import hardware as H
+
+    why = f"CPU family differs: archive 'not-this-one', here {H.current().cpu_family!r}"
+    proc = run("validate", "mixed.ndjson", "--schema", "schema.json", "--errors", "0",
+               "--archive", str(path), cwd=d)  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr == ""
+    assert proc.stdout.splitlines()[3] == (
+        f"  archive        {path} (argument; 1 cells, measured on another hardware class ({why}):"
+        " not used, the heuristic answers)"
+    )
+    proc = run("demo", "--records", "50", "--rounds", "1", "--profiles", "plain3",
+               "--archive", str(path), cwd=d)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert proc.stdout.splitlines()[1] == (
+        f"archive: {path} (argument; 1 cells, measured on another hardware class ({why}):"
+        " not used, the heuristic answers)"
+    )
+
+
+def test_a_relative_ref_is_read_from_the_schema_folder(tmp_path: Path) -> None:
+    """Before (issue 11): a schema whose `$ref` names a sibling file (`b.json#/$defs/x`) could
+    not be used from the command line (`cannot resolve $ref`): no way to give `resources`."""
+    d = tmp_path / "schemas"
+    (d / "sub").mkdir(parents=True)
+    (d / "a.json").write_text(json.dumps({
+        "type": "object",
+        "properties": {"n": {"$ref": "b.json#/$defs/x"}, "s": {"$ref": "sub/c.json"}},
+    }))  # fmt: skip
+    (d / "b.json").write_text('{"$defs": {"x": {"type": "integer"}}}')
+    (d / "sub" / "c.json").write_text('{"properties": {"d": {"$ref": "d.json"}}}')
+    (d / "sub" / "d.json").write_text('{"type": "string", "minLength": 2}')
+    data = '{"n": 1, "s": {"d": "ab"}}\n{"n": "x", "s": {"d": "a"}}\n'
+    (tmp_path / "data.ndjson").write_text(data)
+    proc = run("validate", "data.ndjson", "--schema", "schemas/a.json", "--no-adapt", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert [line.split(None, 3) for line in proc.stdout.splitlines()[-2:]] == [
+        ["1", "/n", "type", 'Expected `integer`, got `string` "x"'],
+        ["1", "/s/d", "minLength", 'String shorter than 2 characters, got "a"'],
+    ]
+    proc = run("archive", "explain", "--schema", "schemas/a.json", "data.ndjson", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    # A missing file is one line; a file outside the schema's folder is never read.
+    (d / "b.json").unlink()
+    assert one_error_line(
+        run("validate", "data.ndjson", "--schema", "schemas/a.json", cwd=tmp_path)
+    ) == (
+        "invalid schema schemas/a.json: cannot resolve `$ref` `b.json#/$defs/x` (at /properties/n)"
+        " (relative references are read from files under schemas/)"
+    )
+    (tmp_path / "outside.json").write_text('{"type": "integer"}')
+    (d / "a.json").write_text('{"$ref": "../outside.json"}')
+    assert one_error_line(
+        run("validate", "data.ndjson", "--schema", "schemas/a.json", cwd=tmp_path)
+    ) == (
+        "invalid schema schemas/a.json: cannot resolve `$ref` `../outside.json` (at the root)"
+        " (relative references are read from files under schemas/)"
+    )
+
+
+def test_a_relative_ref_to_an_embedded_resource_reads_no_file(tmp_path: Path) -> None:
+    (tmp_path / "s.json").write_text(json.dumps({
+        "$defs": {"b": {"$id": "b.json", "type": "integer"}}, "$ref": "b.json",
+    }))  # fmt: skip
+    (tmp_path / "d.ndjson").write_text('1\n"x"\n')
+    proc = run("validate", "d.ndjson", "--schema", "s.json", "--no-adapt", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.splitlines()[0] == (
+        "d.ndjson: 2 records (ndjson, streamed): 1 valid, 1 invalid (1 error)"
+    )
+
+
+def test_schema_resources_bounds_and_ids(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from satya_adapt.cli import _input
+    from satya_adapt.cli._common import CliError
+
+    (tmp_path / "b.json").write_text('{"type": "integer"}')
+    (tmp_path / "c.json").write_text('{"$ref": "b.json"}')
+    root = {"$id": "https://example.com/s/a.json", "$ref": "c.json#"}
+    assert _input.schema_resources(str(tmp_path / "a.json"), root) == {
+        "https://example.com/s/c.json": {"$ref": "b.json"},
+        "https://example.com/s/b.json": {"type": "integer"},
+    }
+    assert _input.schema_resources(str(tmp_path / "a.json"), {"$ref": "c.json"}) == {
+        "c.json": {"$ref": "b.json"},
+        "b.json": {"type": "integer"},
+    }
+    monkeypatch.setattr(_input, "MAX_RESOURCE_FILES", 1)
+    with pytest.raises(CliError, match=r"^the schema .*a\.json references more than 1 files$"):
+        _input.schema_resources(str(tmp_path / "a.json"), {"$ref": "c.json"})
+    monkeypatch.setattr(_input, "MAX_RESOURCE_BYTES", 10)
+    with pytest.raises(CliError, match=r"names .*c\.json, which is over the 10 B limit$"):
+        _input.schema_resources(str(tmp_path / "a.json"), {"$ref": "c.json"})
+
+
 def test_validate_with_a_corrupt_archive_warns_once(files: dict[str, Any]) -> None:
     d = files["dir"]
     (d / "corrupt-archive.json").write_text("{")
@@ -903,6 +1010,40 @@ def test_archive_explain_heuristic_and_json(files: dict[str, Any], tmp_path: Pat
     assert doc["profile"] == expected["profile"]
 
 
+def test_archive_explain_names_a_single_thread_reason_only_when_there_is_one() -> None:
+    """Before (issue 11): a heuristic answer on several threads printed
+    `single_thread_because  None` (Python's None)."""
+    from satya_adapt import Profile
+    from satya_adapt.cli.archive import _explain_lines
+    from satya_adapt.heuristic import heuristic_rule
+
+    def step5(rule: dict[str, Any]) -> list[str]:
+        ex = {
+            "profile": {"input_kind": "json", "n": None},
+            "archive": {"status": "empty", "location": "a.json", "origin": "argument"},
+            "step": "heuristic",
+            "heuristic": rule,
+            "config": {"batch_size": 1, "micro_batch_size": 1, "threads": 1, "source": "s"},
+        }
+        lines = _explain_lines(ex, None)
+        start = lines.index("  5. heuristic (from the profile alone)  <- answers")
+        end = lines.index("clamped  nothing to fit")
+        return [" ".join(x.split()) for x in lines[start + 1 : end]]
+
+    assert step5(heuristic_rule(Profile(10, 12.0, 0.0, 600.0, "json", None), 4)) == [
+        "work_per_record 600",
+        "chunk_records 4096",
+        "chunk_work 2.458e+06",
+        "tasks_per_chunk 8",
+        "batch_size 4096",
+        "micro_batch_size 512",
+        "threads 4",
+    ]
+    assert "single_thread_because one usable core" in step5(
+        heuristic_rule(Profile(10, 12.0, 0.0, 600.0, "json", None), 1)
+    )
+
+
 def test_archive_explain_missing_data(files: dict[str, Any]) -> None:
     message = one_error_line(
         run("archive", "explain", "--schema", "schema.json", "nope.ndjson", cwd=files["dir"])
@@ -1353,6 +1494,52 @@ def test_a_mistyped_option_names_the_command_and_the_closest_option(
 ) -> None:
     """Before (issue 11, first hour): `validate ... --erors 3` said `unrecognized arguments:
     --erors 3 (see 'satya-adapt --help')`, the top-level help, with no hint."""
+    (tmp_path / "s.json").write_text("{}")
+    (tmp_path / "d.ndjson").write_text("{}\n")
+    assert one_error_line(run(*args, cwd=tmp_path)) == expected
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (
+            ("validate", "d.ndjson", "--schema", "s.json", "--erro", "3"),
+            "validate: unrecognized arguments: --erro 3; did you mean --errors?"
+            " (see 'satya-adapt validate --help')",
+        ),
+        (
+            ("validate", "d.ndjson", "--schema", "s.json", "--err=3"),
+            "validate: unrecognized arguments: --err=3; did you mean --errors?"
+            " (see 'satya-adapt validate --help')",
+        ),
+        (
+            ("validate", "d.ndjson", "--schema", "s.json", "--m", "3"),
+            "validate: unrecognized arguments: --m 3; did you mean --max-pause or --memory-budget"
+            " or --micro-batch-size? (see 'satya-adapt validate --help')",
+        ),
+        (
+            ("demo", "--record", "5"),
+            "demo: unrecognized arguments: --record 5; did you mean --records?"
+            " (see 'satya-adapt demo --help')",
+        ),
+        (
+            ("archive", "explain", "--sch", "s.json", "d.ndjson"),
+            "archive explain: the following arguments are required: --schema"
+            " (see 'satya-adapt archive explain --help')",
+        ),
+        (
+            ("optimize", "--gen", "3"),
+            "optimize: unrecognized arguments: --gen 3; did you mean --generations?"
+            " (see 'satya-adapt optimize --help')",
+        ),
+    ],
+    ids=["prefix", "prefix-equals", "ambiguous", "demo", "required", "optimize"],
+)
+def test_an_abbreviated_option_is_refused(
+    tmp_path: Path, args: tuple[str, ...], expected: str
+) -> None:
+    """Before (issue 11): argparse took any unambiguous prefix (`--err 3` ran as `--errors 3`,
+    `demo --record 5` as `--records 5`), so a new option could change an old command's meaning."""
     (tmp_path / "s.json").write_text("{}")
     (tmp_path / "d.ndjson").write_text("{}\n")
     assert one_error_line(run(*args, cwd=tmp_path)) == expected

@@ -178,3 +178,15 @@ def test_the_top_level_help_lists_the_exit_codes_the_doc_lists() -> None:
     assert documented == ["0", "1", "2", "130", "143"]
     helped = " ".join(_help().split("exit codes:")[1].split())
     assert re.findall(r"\b(\d+) [a-z]", helped) == documented
+
+
+def test_the_top_level_help_names_what_an_installed_user_can_run() -> None:
+    """Before (issue 11): `satya-adapt --help` said `optimize` takes "the flags of
+    benchmarks/map_elites_optimizer.py", a file an installed user does not have."""
+    top = _help()
+    line = next(x for x in top.splitlines() if x.startswith("    optimize  "))
+    assert " ".join(line.split()) == (
+        "optimize search, with MAP-Elites, the fastest batch configurations on this machine and"
+        " write them to an archive (see `satya-adapt optimize --help`)"
+    )
+    assert "benchmarks/" not in top

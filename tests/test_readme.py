@@ -150,3 +150,12 @@ def test_the_usage_block_pastes_into_the_interactive_interpreter(tmp_path: Path)
     shown = proc.stdout.splitlines()
     for value in ("[True, False]", "'maximum'", "(1, 1)", "[False]", "0 [True]", "1 [False]"):
         assert value in shown, (value, proc.stdout)
+
+
+def test_readme_says_how_long_the_suite_takes() -> None:
+    """Before (issue 11): nothing next to `python -m pytest` said it runs for many minutes
+    (36 on a busy machine in the first-hour transcript)."""
+    text = (ROOT / "README.md").read_text()
+    head = text[: text.index("\n## ")]
+    assert "then the whole suite (long: minutes)" in head
+    assert re.search(r"The whole suite is long: about [\d,]+ tests,\s+\d+ minutes serial", head)

@@ -749,3 +749,25 @@ def test_validators_in_threads_share_the_selector(tmp_path: Path) -> None:
     for results in out:
         assert [r.valid for r in results] == [reference.valid[: 500 + 100 * j] for j in range(16)]
         assert results[-1].config.source in ("archive-exact", "archive-nearest", "archive-knn")
+
+
+# -- where the warning points ---------------------------------------------------------------------
+
+
+def test_archive_warning_points_at_the_users_call(tmp_path: Path) -> None:
+    """Before (issue 11): the warning pointed at library lines (`selector.py:174`,
+    `validator.py:525`), whatever line of the user's called the validator."""
+    import inspect
+
+    from satya_adapt import Validator
+    from satya_adapt import hardware as H
+
+    other = H.current()._replace(cpu_family="not-this-one")
+    for name, budget in (("select.json", None), ("budget.json", "64MiB")):
+        path = tmp_path / name
+        A.write_archive(archive(known_cells(), hardware=other), path)
+        v = Validator({"type": "object"}, archive=path)
+        with pytest.warns(ArchiveWarning) as record:
+            v.validate_batch([{"a": 1}], memory_budget=budget)
+            here = inspect.stack()[0].lineno - 1  # the line above
+        assert [(w.filename, w.lineno) for w in record] == [(__file__, here)], name

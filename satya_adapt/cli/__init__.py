@@ -15,7 +15,6 @@ Exit codes: 0 success (``validate``: every record valid), 1 ``validate`` found i
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 import signal
 import sys
@@ -25,7 +24,16 @@ from typing import Any
 
 from ..errors import SatyaAdaptError
 from . import archive, demo, optimize, validate
-from ._common import _FMT, PROG, CliError, _one_line, _os_error_text, _Parser, _Terminated
+from ._common import (
+    _FMT,
+    PROG,
+    CliError,
+    _one_line,
+    _os_error_text,
+    _Parser,
+    _Terminated,
+    _unrecognized,
+)
 
 __all__ = ["build_parser", "main"]
 
@@ -70,19 +78,6 @@ def _command_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -
             if name in action.choices:
                 return _command_parser(action.choices[name], args)
     return parser
-
-
-def _unrecognized(parser: argparse.ArgumentParser, extra: list[str]) -> str:
-    """The usage error for arguments the command does not take, with the closest option
-    when one is near a mistyped one (``--erors`` -> ``--errors``)."""
-    message = f"unrecognized arguments: {' '.join(extra)}"
-    options = [o for o in parser._option_string_actions if o.startswith("--")]
-    for word in extra:
-        if word.startswith("--"):
-            close = difflib.get_close_matches(word.split("=")[0], options, n=1, cutoff=0.7)
-            if close:
-                return f"{message}; did you mean {close[0]}?"
-    return message
 
 
 # -- main --------------------------------------------------------------------------------------

@@ -4,10 +4,12 @@ formatting helpers, the progress bar, and which archive a command uses."""
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
 import os
 import shutil
 import time
+import warnings
 from collections.abc import Sequence
 from typing import IO, Any, Callable
 
@@ -193,12 +195,34 @@ _FMT = argparse.RawDescriptionHelpFormatter
 
 
 class _Parser(argparse.ArgumentParser):
-    """An argument parser whose usage errors are one line: ``satya-adapt: error: ...``."""
+    """An argument parser whose usage errors are one line: ``satya-adapt: error: ...``. It
+    takes no abbreviations (``--err 3`` is not ``--errors 3``): a prefix is refused with the
+    closest option named, so adding an option never changes what an old command line means."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> Any:
         where = self.prog[len(PROG) :].strip()
         prefix = f"{where}: " if where else ""
         self.exit(2, f"{PROG}: error: {prefix}{message} (see '{self.prog} --help')\n")
+
+
+def _unrecognized(parser: argparse.ArgumentParser, extra: list[str]) -> str:
+    """The usage error for arguments the command does not take, with the options a mistyped
+    or abbreviated one may mean: those it begins (``--gen`` -> ``--generations``, at most 3),
+    else the closest (``--erors`` -> ``--errors``)."""
+    message = f"unrecognized arguments: {' '.join(extra)}"
+    options = sorted(o for o in parser._option_string_actions if o.startswith("--"))
+    for word in extra:
+        if word.startswith("--") and len(word) > 2:
+            name = word.split("=")[0]
+            close = [o for o in options if o.startswith(name)][:3]
+            close = close or difflib.get_close_matches(name, options, n=1, cutoff=0.7)
+            if close:
+                return f"{message}; did you mean {' or '.join(close)}?"
+    return message
 
 
 def _existing_file(text: str) -> str:
@@ -237,14 +261,22 @@ def _archive_state(archive: str | None) -> dict[str, Any]:
     from ..selector import Selector
 
     selector = Selector.shared(archive)
-    status = selector.status  # reads the archive: an unusable one warns here, once
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        status = selector.status  # reads the archive: its state warns here, once
     info: dict[str, Any] = {
         "location": selector.location,
         "origin": selector.origin,
         "status": status,
         "trust": selector.trust,
+        "reasons": selector.reasons,
         "cells": 0 if selector.archive is None else len(selector.archive.cells),
     }
+    if info["trust"] not in ("untrusted", "adapted"):
+        # A missing or corrupt archive stays a warning line. Another hardware class is no
+        # problem to act on: the report's archive line says it, with its reasons.
+        for w in caught:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     return info
 
 
@@ -252,10 +284,12 @@ def _archive_text(info: dict[str, Any]) -> str:
     status = info["status"]
     text = f"{info['location']} ({info['origin']}"
     if status == "ok":
+        reasons = info.get("reasons") or []
+        why = f" ({'; '.join(reasons)})" if reasons else ""
         trust = {
             "full": "measured on this hardware class",
-            "adapted": "measured on a similar machine, threads adapted",
-            "untrusted": "measured on another hardware class: not used, the heuristic answers",
+            "adapted": f"measured on a similar machine{why}, threads adapted",
+            "untrusted": f"measured on another hardware class{why}: not used, the heuristic answers",
         }.get(info["trust"] or "", str(info["trust"]))
         return f"{text}; {info['cells']} cells, {trust})"
     if status == "empty":

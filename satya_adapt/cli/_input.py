@@ -6,14 +6,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import posixpath
 import stat
 import sys
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
 from .._inputs import Opened, open_input
 from ..errors import InputError
-from ._common import CliError, _one_line, _os_error_text
+from ._common import CliError, _bytes, _one_line, _os_error_text
 
 
 class Data:
@@ -105,12 +107,94 @@ def load_schema(path: str) -> Any:
     return document
 
 
+#: Bounds on the files relative references bring in: how many, and the bytes of each.
+MAX_RESOURCE_FILES = 1000
+MAX_RESOURCE_BYTES = 16 * 1024 * 1024
+
+
+def _refs(document: Any) -> list[str]:
+    """The ``$ref`` values (strings) anywhere in ``document``, in document order."""
+    found: list[str] = []
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                found.append(ref)
+            stack.extend(reversed(list(node.values())))
+        elif isinstance(node, list):
+            stack.extend(reversed(node))
+    return found
+
+
+def schema_resources(path: str, document: Any) -> dict[str, Any]:
+    """The files that ``document`` (the schema in the file at ``path``) and the files it
+    names reference by a relative URI (``"$ref": "b.json#/$defs/x"``, ``"defs/c.json"``),
+    read from the schema's folder, as ``resources`` for the validator: keyed by the path
+    relative to that folder, resolved against the root's ``$id`` when it has an absolute one.
+    Only JSON files under the schema's folder, at most :data:`MAX_RESOURCE_FILES` of at most
+    :data:`MAX_RESOURCE_BYTES` each; a name with no such file is left to the compiler (it may
+    be an embedded resource's ``$id``), whose error then says which file was looked for."""
+    root = Path(path).resolve().parent
+    found = document.get("$id", document.get("id")) if isinstance(document, dict) else None
+    base = found if isinstance(found, str) and urllib.parse.urlsplit(found).scheme else ""
+    resources: dict[str, Any] = {}
+    seen: set[str] = set()
+    pending = [(document, Path(path).resolve().relative_to(root).as_posix())]
+    while pending:
+        doc, here = pending.pop()
+        for ref in _refs(doc):
+            target = ref.split("#", 1)[0]
+            parts = urllib.parse.urlsplit(target)
+            if not target or parts.scheme or parts.netloc or target.startswith("/"):
+                continue  # the same document, or an absolute URI: no file of the folder
+            rel = posixpath.normpath(
+                posixpath.join(posixpath.dirname(here), urllib.parse.unquote(parts.path))
+            )
+            if rel in seen:
+                continue
+            seen.add(rel)
+            file = (root / rel).resolve()
+            if rel.startswith("../") or root not in file.parents or not file.is_file():
+                continue
+            if len(resources) >= MAX_RESOURCE_FILES:
+                raise CliError(
+                    f"the schema {path} references more than {MAX_RESOURCE_FILES} files"
+                )
+            if file.stat().st_size > MAX_RESOURCE_BYTES:
+                raise CliError(
+                    f"the schema {path}: `$ref` {_shown_ref(ref)} names {file}, which is over"
+                    f" the {_bytes(MAX_RESOURCE_BYTES)} limit"
+                )
+            loaded = load_schema(str(file))
+            resources[urllib.parse.urljoin(base, rel) if base else rel] = loaded
+            pending.append((loaded, rel))
+    return resources
+
+
+def _shown_ref(ref: str) -> str:
+    return f"`{ref}`" if len(ref) <= 80 else f"`{ref[:80]}...` ({len(ref)} characters)"
+
+
 def _make_validator(args: argparse.Namespace, adapt: bool = True) -> Any:
     from ..errors import SchemaError
     from ..validator import Validator
 
     document = load_schema(args.schema)
+    resources = schema_resources(args.schema, document)
     try:
-        return Validator(document, archive=getattr(args, "archive", None), adapt=adapt)
+        return Validator(
+            document,
+            archive=getattr(args, "archive", None),
+            adapt=adapt,
+            resources=resources or None,
+        )
     except SchemaError as exc:
-        raise CliError(f"invalid schema {args.schema}: {_one_line(exc)}") from None
+        message = f"invalid schema {args.schema}: {_one_line(exc)}"
+        if "cannot resolve `$ref`" in message:
+            folder = Path(args.schema).parent
+            message += (
+                f" (relative references are read from files under {folder.as_posix() or '.'}/)"
+            )
+        raise CliError(message) from None

@@ -147,7 +147,13 @@ def register(sub: argparse._SubParsersAction[_Parser]) -> None:
         formatter_class=_FMT,
     )
     p.add_argument("data", metavar="DATA", help="NDJSON or JSON-array file, or - for stdin")
-    p.add_argument("--schema", required=True, metavar="SCHEMA.json", help="JSON Schema file")
+    p.add_argument(
+        "--schema",
+        required=True,
+        metavar="SCHEMA.json",
+        help="JSON Schema file (a relative `$ref`, such as b.json#/$defs/x, reads the file under"
+        " the schema's folder)",
+    )
     p.add_argument(
         "--input-kind",
         choices=("auto", "json", "ndjson"),
@@ -648,7 +654,12 @@ def _explain_lines(ex: dict[str, Any], selection: Any, grid: Any = None) -> list
     if not decided:
         rule = ex.get("heuristic") or {}
         out.append("  5. heuristic (from the profile alone)  <- answers")
-        rows = [[k, f"{v:.4g}" if isinstance(v, float) else str(v)] for k, v in rule.items()]
+        # A value of None (no reason to stay on one thread) is no line, not "None".
+        rows = [
+            [k, f"{v:.4g}" if isinstance(v, float) else str(v)]
+            for k, v in rule.items()
+            if v is not None
+        ]
         out.extend(_table(rows, ("", ""), "       ")[1:])
     pre = ex.get("unclamped")
     if pre:

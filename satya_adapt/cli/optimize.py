@@ -12,11 +12,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ._common import PROG, CliError, _one_line, _Parser
+from ._common import PROG, CliError, _one_line, _Parser, _unrecognized
 
 _OPTIMIZE_HELP = (
-    "run the MAP-Elites optimizer (the flags of benchmarks/map_elites_optimizer.py;"
-    " see `satya-adapt optimize --help`)"
+    "search, with MAP-Elites, the fastest batch configurations on this machine and write them"
+    " to an archive (see `satya-adapt optimize --help`)"
 )
 
 #: The files ``satya-adapt optimize`` writes when ``--archive``/``--results`` are not given.
@@ -68,7 +68,9 @@ def cmd_optimize(argv: Sequence[str]) -> int:
     parser.epilog = (parser.epilog or "").replace(
         "benchmarks/map_elites_archive.json", "my-archive.json"
     ).replace("benchmarks/map_elites_results.json", "my-results.json")
-    args = parser.parse_args(list(argv))
+    args, extra = parser.parse_known_args(list(argv))
+    if extra:  # one line with the closest option, as every other command says it
+        raise CliError(f"optimize: {_unrecognized(parser, extra)} (see '{prog} --help')")
     settings = optimizer.settings_from_args(args, f"{prog} {shlex.join(argv)}".rstrip())
     try:
         result: int = optimizer.run(settings)

@@ -82,7 +82,13 @@ def register(sub: argparse._SubParsersAction[_Parser]) -> None:
         nargs="+",
         help="NDJSON or JSON-array files (.gz too), folders, globs; or - for stdin",
     )
-    p.add_argument("--schema", required=True, metavar="SCHEMA.json", help="JSON Schema file")
+    p.add_argument(
+        "--schema",
+        required=True,
+        metavar="SCHEMA.json",
+        help="JSON Schema file (a relative `$ref`, such as b.json#/$defs/x, reads the file under"
+        " the schema's folder)",
+    )
     p.add_argument(
         "--errors",
         type=non_negative_int,
@@ -284,9 +290,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
         ]
         if archive is not None:
             lines.append(f"  archive        {_archive_text(archive)}")
+        over = ""
+        if args.memory_budget is not None and peak > args.memory_budget:
+            over = f" (over the {_bytes(args.memory_budget)} memory budget)"
         lines.append(
             f"  engine         {_int(chunks)} chunk{'s' if chunks != 1 else ''},"
-            f" at most {_bytes(peak)} in flight"
+            f" at most {_bytes(peak)} in flight{over}"
         )
         if first:
             lines.append("")

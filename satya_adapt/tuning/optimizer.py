@@ -374,6 +374,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         ),
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
     )
     p.add_argument("--generations", type=non_negative_int, default=50,
                    help="generations to reach (a resumed search continues up to it; default 50)")
