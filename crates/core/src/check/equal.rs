@@ -20,13 +20,18 @@ pub struct TooDeep;
 
 /// `Err(TooDeep)` when the values nest deeper than [`MAX_DEPTH`].
 pub fn equal<A: Record, B: Record>(a: &A, b: &B, depth: usize) -> Result<bool, TooDeep> {
+    let kind = a.kind();
+    // The common case (a `const`/`enum` string, a tag) first: a string has no
+    // `TooDeep` defect to look for.
+    if kind == Kind::String && b.kind() == Kind::String && depth <= MAX_DEPTH {
+        return Ok(matches!((a.as_str(), b.as_str()), (Some(x), Some(y)) if x == y));
+    }
     if depth > MAX_DEPTH
         || a.defect() == Some(Defect::TooDeep)
         || b.defect() == Some(Defect::TooDeep)
     {
         return Err(TooDeep);
     }
-    let kind = a.kind();
     if kind != b.kind() {
         return Ok(false);
     }

@@ -95,16 +95,20 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
             .one_of_tags
             .get_or_init(|| Tags::of(cx.schema, &logic.one_of));
         let tag = tags.read(value);
-        let mut matched = Vec::new();
+        let text = tag.as_ref().and_then(Tags::text);
+        // The first two branches that pass (no allocation: this runs per value).
+        let mut matched = [usize::MAX; 2];
+        let mut n_matched = 0;
         for (i, branch) in logic.one_of.iter().enumerate() {
-            if !tags.rejects(i, tag.as_ref(), depth) && valid_in(branch, value, depth, cx) {
-                matched.push(i);
-                if matched.len() == 2 {
+            if !tags.rejects(i, tag.as_ref(), text, depth) && valid_in(branch, value, depth, cx) {
+                matched[n_matched] = i;
+                n_matched += 1;
+                if n_matched == 2 {
                     break;
                 }
             }
         }
-        match matched.as_slice() {
+        match &matched[..n_matched] {
             [] => sink.fail(path, "oneOf", || {
                 format!(
                     "No branch of `oneOf` matched: {}",
@@ -150,10 +154,11 @@ fn any_valid<'s, R: Record>(
 ) -> bool {
     let tags = tags.get_or_init(|| Tags::of(cx.schema, branches));
     let tag = tags.read(value);
+    let text = tag.as_ref().and_then(Tags::text);
     branches
         .iter()
         .enumerate()
-        .any(|(i, b)| !tags.rejects(i, tag.as_ref(), depth) && valid_in(b, value, depth, cx))
+        .any(|(i, b)| !tags.rejects(i, tag.as_ref(), text, depth) && valid_in(b, value, depth, cx))
 }
 
 /// The tags of `oneOf`/`anyOf` branches: most such lists over objects are tagged
@@ -221,10 +226,29 @@ impl Tags {
         }
     }
 
+    /// The tag as text, when it is a string of valid Unicode.
+    #[inline]
+    fn text<R: Record>(tag: &R) -> Option<&str> {
+        if tag.kind() == Kind::String {
+            tag.as_str()
+        } else {
+            None
+        }
+    }
+
     /// Whether branch `i` fails for certain, the object holding `tag` under the tag property.
     #[inline]
-    fn rejects<R: Record>(&self, i: usize, tag: Option<&R>, depth: usize) -> bool {
+    fn rejects<R: Record>(
+        &self,
+        i: usize,
+        tag: Option<&R>,
+        text: Option<&str>,
+        depth: usize,
+    ) -> bool {
         match (tag, self.values.get(i)) {
+            // Most tags are strings: compared as text read once (`text`, see
+            // [`Tags::text`]), without the general equality.
+            (Some(_), Some(Some(Json::String(expected)))) => text != Some(expected.as_ref()),
             (Some(tag), Some(Some(expected))) => {
                 matches!(equal::equal(tag, &expected, depth + 1), Ok(false))
             }
@@ -282,8 +306,9 @@ fn explain<'s, R: Record>(
 ) -> String {
     let tags = tags.get_or_init(|| Tags::of(cx.schema, branches));
     let tag = tags.read(value);
+    let text = tag.as_ref().and_then(Tags::text);
     let candidates: Vec<usize> = (0..branches.len())
-        .filter(|&i| !tags.rejects(i, tag.as_ref(), depth))
+        .filter(|&i| !tags.rejects(i, tag.as_ref(), text, depth))
         .collect();
     let here = path.to_pointer();
     let mut parts = Vec::new();
