@@ -391,7 +391,7 @@ def shared() -> str:
         suite = os.environ.get("SATYA_ADAPT_SUITE")  # <shared>/jsonschema-test-suite
         if suite and os.path.isdir(os.path.join(os.path.dirname(suite), "realdata")):
             return os.path.dirname(suite)
-        pytest.skip("no shared data folder")
+        pytest.skip(f"shared test data not found: realdata beside {ROOT} (set SATYA_ADAPT_SUITE)")
     return folder
 
 

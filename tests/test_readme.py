@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import re
 import subprocess
@@ -108,6 +109,27 @@ def test_missing_shared_data_is_loud_and_fails_ci(tmp_path: Path) -> None:
     assert f"{reason} (SATYA_ADAPT_REQUIRE_SHARED=1: it must run)" in proc.stdout
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert ci.index("export SATYA_ADAPT_REQUIRE_SHARED=1") < ci.index(readme_commands()[1])
+
+
+def test_missing_schemastore_corpus_is_loud_and_fails_ci(tmp_path: Path) -> None:
+    """The SchemaStore corpus is shared test data too: without it its tests skipped quietly,
+    and .ci/run passed (found checking issue 11's items)."""
+    env = dict(os.environ)
+    env.update(SATYA_ADAPT_SCHEMASTORE=str(tmp_path / "absent"), SATYA_ADAPT_REQUIRE_SHARED="")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    node = "tests/test_schemastore.py::test_corpus_is_present_and_the_lists_name_real_entries"
+    run = functools.partial(
+        subprocess.run, [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", node], cwd=ROOT,
+        capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    reason = f"shared test data not found: SchemaStore corpus at {tmp_path / 'absent'} (set SATYA_ADAPT_SCHEMASTORE)"
+    proc = run(env=env)
+    assert proc.returncode == 0, proc.stdout
+    assert " 1 test(s) did NOT run: shared test data missing " in proc.stdout
+    assert f"    1 x {reason}\n" in proc.stdout
+    proc = run(env={**env, "SATYA_ADAPT_REQUIRE_SHARED": "1"})
+    assert proc.returncode == 1, proc.stdout
+    assert f"{reason} (SATYA_ADAPT_REQUIRE_SHARED=1: it must run)" in proc.stdout
 
 
 def test_the_suite_runs_where_sigint_is_ignored() -> None:
