@@ -997,7 +997,9 @@ for items in (values, values + [values[5]]):
         for r in (u.validate_json(json.dumps([items]).encode(), threads=t), u.validate_batch([items], threads=t)):
             print(r.valid, [(e.keyword, e.message) for e in r.errors])
 """
-    dup = "[False] [('uniqueItems', 'Items 5 and 64000 are equal')]"
+    lo = 6 * 0x9E3779B97F4A7C15 % 2**64 | 1  # item 5, as the code above makes it
+    item5 = (((lo << 7) | (lo >> 57)) & (2**64 - 1) ^ 0x1234) << 64 | lo
+    dup = f"[False] [('uniqueItems', 'Items 5 and 64000 are equal, got {item5} twice')]"
     assert run_apart(code) == ["[True] []"] * 4 + [dup] * 4
 
 

@@ -632,6 +632,10 @@ def test_help_has_an_example(command: list[str], tmp_path: Path) -> None:
     assert proc.returncode == 0
     assert proc.stdout.startswith(f"usage: satya-adapt {' '.join(command)}".rstrip())
     assert "examples:\n  satya-adapt " in proc.stdout
+    # Examples name the user's files, never the repository layout (issue 11: the `archive
+    # refresh` example assumed `archives/` in the current folder).
+    examples = proc.stdout.split("examples:\n", 1)[1]
+    assert "archives/" not in examples and "benchmarks/" not in examples
 
 
 def test_optimize_writes_under_the_user_data_folder(tmp_path: Path) -> None:

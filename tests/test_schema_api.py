@@ -209,7 +209,7 @@ USER_ERRORS = [
     (3, "/kind", "const", 'Expected "person", got "robot"'),
     (4, "/score", "multipleOf", "Must be a multiple of 0.25, got 1.3"),
     (4, "/tags", "maxItems", "Array has more than 3 items, got 4"),
-    (4, "/tags", "uniqueItems", "Items 0 and 1 are equal"),
+    (4, "/tags", "uniqueItems", 'Items 0 and 1 are equal, got "a" twice'),
     (4, "/address/street", "type", "Expected `string`, got `integer` 1"),
     (4, "/address/zip", "pattern", 'String does not match `^[0-9]{5}$`, got "1234"'),
     (4, "/address", "additionalProperties", "Unexpected property `extra`"),
@@ -256,8 +256,8 @@ def test_validator_accepts_schema_dict_or_bool() -> None:
     r = Validator(False, adapt=False).validate_batch([1, {}])
     assert r.valid == [False, False]
     assert errors_of(r) == [
-        (0, "", "false", "No value is allowed here"),
-        (1, "", "false", "No value is allowed here"),
+        (0, "", "false", "No value is allowed here, got 1"),
+        (1, "", "false", "No value is allowed here, got {}"),
     ]
     assert Validator({"type": "integer"}, adapt=False).validate_batch([1, "1"]).valid == [
         True,
@@ -289,8 +289,8 @@ def test_messages_of_other_keywords() -> None:
     }
     r = Validator(schema, adapt=False).validate_batch([record, {"n": 2.5, "t": ["x"]}])
     assert errors_of(r) == [
-        (0, "/t", "items", "Array has more than 1 item"),
-        (0, "/f", "false", "No value is allowed here"),
+        (0, "/t", "items", "Array has more than 1 item, got 3"),
+        (0, "/f", "false", "No value is allowed here, got 0"),
         (0, "/n", "maximum", "Must be <= 2.5, got 3"),
         (0, "/s", "maxLength", 'String longer than 5 characters, got "2020-01-01T00:00:00"'),
         (0, "/s", "format", 'String is not a valid `date-time`, got "2020-01-01T00:00:00"'),

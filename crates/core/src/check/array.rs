@@ -7,7 +7,7 @@ use std::ops::ControlFlow;
 use serde_json::{Map, Value};
 
 use super::plural;
-use super::{check as check_node, equal, valid_in, Cx, Sink};
+use super::{check as check_node, equal, received, valid_in, Cx, Sink};
 use crate::error::Path;
 use crate::schema::{
     err, json_type, non_negative, non_negative_with_text, Draft, Node, SchemaError, Subschemas,
@@ -43,7 +43,10 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
         if let Some(items) = &checks.items {
             if items.always_false && len > n_prefix {
                 sink.fail(path, checks.items_keyword, || {
-                    format!("Array has more than {}", plural(n_prefix, "item"))
+                    format!(
+                        "Array has more than {}, got {len}",
+                        plural(n_prefix, "item")
+                    )
                 })?;
             }
         }
@@ -103,8 +106,9 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
     if checks.unique_items && len > 1 {
         match equal::first_duplicate(value, depth) {
             Ok(None) => {}
-            Ok(Some((a, b))) => sink.fail(path, "uniqueItems", || {
-                format!("Items {a} and {b} are equal")
+            Ok(Some((a, b))) => sink.fail(path, "uniqueItems", || match value.array_item(a) {
+                Some(item) => format!("Items {a} and {b} are equal, got {} twice", received(&item)),
+                None => format!("Items {a} and {b} are equal"),
             })?,
             Err(equal::TooDeep) => sink.fail(path, "depth", || {
                 format!("Nesting deeper than {MAX_DEPTH} levels")

@@ -124,7 +124,10 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
     if let Some(not) = &logic.not {
         if valid_in(not, value, depth, cx) {
             sink.fail(path, "not", || {
-                "Value is valid against the `not` schema".to_string()
+                format!(
+                    "Value is valid against the `not` schema, got {}",
+                    super::received(value)
+                )
             })?;
         }
     }
@@ -408,7 +411,9 @@ fn unevaluated<'s, R: Record, S: Sink<'s>>(
                 return ControlFlow::Continue(());
             }
             if rest.always_false {
-                return sink.fail(path, "unevaluatedItems", || format!("Unevaluated item {i}"));
+                return sink.fail(path, "unevaluatedItems", || {
+                    format!("Unevaluated item {i}, got {}", super::received(item))
+                });
             }
             check_node(rest, item, &Path::Index(path, i), depth + 1, cx_child, sink)
         })

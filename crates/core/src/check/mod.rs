@@ -486,7 +486,9 @@ fn check_here<'s, R: Record, S: Sink<'s>>(
     sink: &mut S,
 ) -> ControlFlow<()> {
     if node.always_false {
-        return sink.fail(path, "false", || "No value is allowed here".to_string());
+        return sink.fail(path, "false", || {
+            format!("No value is allowed here, got {}", received(value))
+        });
     }
     if depth > MAX_DEPTH {
         // A recursive schema follows a record as deep as it goes: stop where a
