@@ -33,6 +33,7 @@ Results go to ``--json`` and ``--markdown`` (default ``benchmarks/results/eval_l
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import subprocess
@@ -467,6 +468,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                    " (default 200)")
     p.add_argument("--unknown-calls", type=int, default=None,
                    help="calls of the unknown-hardware part (default 50)")
+    p.add_argument("--overhead-only", action="store_true",
+                   help="run only the overhead part and print it (writes no results files)")
     p.add_argument("--json", default=os.path.join(RESULTS, "eval_live.json"), help="results JSON")
     p.add_argument("--markdown", default=os.path.join(RESULTS, "eval_live.md"),
                    help="results table")
@@ -478,6 +481,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.busy_n = 5000 if args.quick else 10000
     args.unknown_calls = args.unknown_calls or (8 if args.quick else 50)
     args.unknown_n = 5000 if args.quick else 10000
+    if args.overhead_only:
+        print(json.dumps(overhead(args), indent=1))
+        return 0
     cores = measure.usable_cores()
     rng = random.Random(args.seed)
     like = A.load_archive(args.archive)
