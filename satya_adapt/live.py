@@ -226,8 +226,6 @@ class Cell:
         self.retry_at = 0
         self.probe_every = FIRST_PROBE_EVERY
         self.next_probe = 0
-        self.slack = 0.0  # seconds
-        self.explore_slack = 0.0  # seconds, with the baseline at the upper end of its interval
         self.records = 0  # records of every timed call
         self.other_records = 0  # ... of the calls that did not run as the baseline
         self.other_seconds = 0.0  # their engine time
@@ -247,6 +245,25 @@ class Cell:
         self._fast_probe = False
 
     # -- choosing ---------------------------------------------------------------------------
+
+    @property
+    def slack(self) -> float:
+        """Seconds (see the module docstring): re-estimated from every baseline throughput at
+        hand, not accumulated call by call, with the baseline's median (the best estimate:
+        reverting). Computed when read, from running sums; 0 before any baseline throughput."""
+        if not self.baseline.rates:
+            return 0.0
+        budget = self.alpha * self.records + self.other_records
+        return budget / self._base_rate() - self.other_seconds
+
+    @property
+    def explore_slack(self) -> float:
+        """:attr:`slack` with the baseline at the upper end of its interval (exploring: noise
+        never counts as time saved that would pay for a trial)."""
+        if not self.baseline.rates:
+            return 0.0
+        budget = self.alpha * self.records + self.other_records
+        return budget / self._base_high() - self.other_seconds
 
     @property
     def reverted(self) -> bool:
@@ -369,17 +386,13 @@ class Cell:
             arm.rates.append(n / seconds)
             self.records += n
             self.other_records += n
-            other = self.other_seconds = self.other_seconds + seconds
-            budget = self.alpha * self.records + self.other_records
-            median, _, high = self._base_stats
-            slack = self.slack = budget / median - other
-            self.explore_slack = budget / high - other
+            self.other_seconds += seconds
             if self._since_check >= 3:
                 self._verify(n, False)  # the interval is due (_verify counts this call)
                 return
             self._since_check += 1
             ratio = self.last[0]
-            if ratio < 1.0 and slack < n / median * (1.0 / ratio - 1.0):
+            if ratio < 1.0 and self.slack < n / self._base_median * (1.0 / ratio - 1.0):
                 self._revert()  # the promise (as in _verify)
             return
         if n <= 0 or not 0.0 < seconds < math.inf:
@@ -398,15 +411,6 @@ class Cell:
         if not as_base:
             self.other_records += n
             self.other_seconds += seconds
-        # Re-estimated from every baseline throughput at hand, not accumulated call by call:
-        # with the median (the best estimate: reverting), and with the upper end of its
-        # interval (exploring: noise never counts as time saved that would pay for a trial).
-        budget = self.alpha * self.records + self.other_records
-        if self._base_median is None:
-            self._base_rate()
-        median, _, high = self._base_stats
-        self.slack = budget / median - self.other_seconds
-        self.explore_slack = budget / high - self.other_seconds
         if arm is self.incumbent or arm is base:
             self._verify(n, arm is base)
         elif len(arm.rates) >= MIN_SAMPLES or self.slack < 0.0:
