@@ -58,6 +58,13 @@ process starts those cells from the learned incumbent (still verified). A corrup
 ignored with one :class:`~satya_adapt.ArchiveWarning`; ``satya-adapt archive merge CACHE
 --into ARCHIVE`` folds one into an archive.
 
+**Cost.** A cell in its steady state (a verified incumbent with no trial or retry pending, or a
+reverted one before its retry is due) is answered from what the last full decision left: the
+arm, and the call at which the next probe is due; its timing updates running sums (the slack is
+computed from them when read) and the incumbent's interval every 4th call, as before. The
+cache file is written only when a cell's incumbent changes by online refinement (one atomic
+write per promotion, never per call).
+
 Sources a call reports in ``result.config.source``: the selector's step (incumbent unchanged),
 ``probe`` (a baseline probe), ``reverted``, ``online-trial``, ``online``.
 """
