@@ -747,7 +747,14 @@ class Live:
             if route is None:
                 route = self._route(profile, selected, n)
             cell = route.cell
-            arm, source = cell.choose(n)
+            calls = cell.calls + 1
+            if n == cell._fast_n and calls < cell._fast_until and not (
+                cell._fast_probe and calls >= cell.next_probe
+            ):
+                cell.calls = calls  # the steady state's incumbent (Cell.choose, inlined)
+                arm, source = cell.incumbent, cell.incumbent_source
+            else:
+                arm, source = cell.choose(n)
             pending = self._pending
             if len(pending) > 1024:
                 pending.clear()

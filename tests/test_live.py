@@ -382,6 +382,31 @@ def test_live_is_thread_safe() -> None:
     assert live._pending == {}
 
 
+@pytest.mark.parametrize("selected", [
+    BatchConfig(4096, 512, 1, "archive-exact"), BatchConfig(4096, 512, 2, "archive-exact"),
+    BatchConfig(8192, 2048, 1, "heuristic"),
+])
+def test_live_answers_as_its_cell_decides(selected: BatchConfig) -> None:
+    """Through :class:`Live` (its shortcut for the steady state included), call by call the
+    sources and configurations of a cell that decides every call in full."""
+    live = L.Live(FakeSelector(), cache=False, cores=2, refine=False)
+    full = SlowPathCell(selected, [], cores=2)
+    rng = random.Random(3)
+    for i in range(300):
+        profile = prof(n=N + (i % 3 == 2))  # another n: the steady state is left and regained
+        config = live.choose(profile, selected)
+        arm, source = full.choose(profile[5])
+        assert (config.source, config[:3]) == (source, arm.config[:3]), i
+        rate = 1e6 * (0.85 if config.threads == 2 else 1.0) * (1.3 if config.batch_size == 4096
+                                                                else 1.0)
+        seconds = profile[5] / (rate * (1.0 + 0.02 * rng.random()))
+        live.record(profile[5], seconds)
+        full.record(arm, profile[5], seconds)
+    ex = live.explain(prof())
+    assert ex is not None
+    assert {k: v for k, v in ex.items() if k != "cell"} == full.evidence()
+
+
 def test_live_keeps_a_bounded_number_of_cells() -> None:
     live = L.Live(FakeSelector(), cache=False, cores=2)
     for i in range(L.MAX_CELLS + 50):
@@ -585,6 +610,32 @@ def test_archive_merge_folds_a_cache_into_an_archive(tmp_path: Path) -> None:
 # -- the benchmark ---------------------------------------------------------------------------------
 
 
+OVERHEAD_KEYS = {
+    "call_1000_seconds", "bookkeeping_seconds", "bookkeeping_share_of_1000_record_call",
+    "call_min_records_seconds", "bookkeeping_share_of_min_records_call", "online_vs_offline_1000",
+}
+
+
+def test_eval_live_overhead_only(tmp_path: Path) -> None:
+    """benchmarks/eval_live.py --overhead-only prints the overhead part alone and writes no
+    results file (structure only, no timing)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    out_json = tmp_path / "live.json"
+    proc = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "eval_live.py"), "--overhead-only", "--quick",
+         "--rounds", "1", "--json", str(out_json)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = json.loads(proc.stdout)
+    assert set(doc) == OVERHEAD_KEYS
+    assert doc["online_vs_offline_1000"]["rounds"] == 2
+    assert not out_json.exists()
+
+
 def test_eval_live_quick_runs(tmp_path: Path) -> None:
     """benchmarks/eval_live.py --quick runs and writes its tables (structure only, no timing)."""
     import subprocess
@@ -610,10 +661,7 @@ def test_eval_live_quick_runs(tmp_path: Path) -> None:
         ("ndjson", "other hardware class"), ("ndjson", "no archive"),
     ]
     assert len(doc["summary"]["targets"]) == 7
-    assert set(doc["overhead"]) == {
-        "call_1000_seconds", "bookkeeping_seconds", "bookkeeping_share_of_1000_record_call",
-        "online_vs_offline_1000",
-    }
+    assert set(doc["overhead"]) == OVERHEAD_KEYS
     table = out_md.read_text()
     for heading in ("## Held-out profiles", "## Busy core", "## Unknown hardware", "## Overhead",
                     "## Targets"):
