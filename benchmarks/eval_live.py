@@ -26,6 +26,7 @@ Four parts, one run, every figure a ratio measured in the same run (interleaved 
 
     python benchmarks/eval_live.py            # full run (long on a busy machine)
     python benchmarks/eval_live.py --quick    # small run that shows it works
+    python benchmarks/eval_live.py --overhead-only   # the overhead part alone, printed
 
 Results go to ``--json`` and ``--markdown`` (default ``benchmarks/results/eval_live.*``).
 """
@@ -33,6 +34,7 @@ Results go to ``--json`` and ``--markdown`` (default ``benchmarks/results/eval_l
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import subprocess
@@ -315,6 +317,16 @@ def overhead(args: Any) -> dict[str, Any]:
             off.validate_batch(records)
         call_samples.append((time.thread_time() - t0) / 100)
     call_s = measure.median(call_samples)
+    # The smallest call that takes part in live verification (MIN_RECORDS records), in CPU time
+    # of the process (its engine call may run on more than one thread).
+    small = [{"id": i, "name": "abc"} for i in range(L.MIN_RECORDS)]
+    small_samples = []
+    for _ in range(5):
+        t0 = time.process_time()
+        for _ in range(20):
+            off.validate_batch(small)
+        small_samples.append((time.process_time() - t0) / 20)
+    small_s = measure.median(small_samples)
     # The bookkeeping itself: choose + record on a cell in steady state (a 10,000-record call).
     live = L.Live(off._get_selector(), cache=False)
     profile = (2, 3.0, 0.1, 30.0, "dicts", 10000)
@@ -336,6 +348,8 @@ def overhead(args: Any) -> dict[str, Any]:
         "call_1000_seconds": call_s,
         "bookkeeping_seconds": per_call,
         "bookkeeping_share_of_1000_record_call": per_call / call_s,
+        "call_min_records_seconds": small_s,
+        "bookkeeping_share_of_min_records_call": per_call / small_s,
         "online_vs_offline_1000": {"median": s.median, "low": s.ci.low, "high": s.ci.high,
                                    "rounds": m.rounds},
     }
@@ -467,6 +481,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                    " (default 200)")
     p.add_argument("--unknown-calls", type=int, default=None,
                    help="calls of the unknown-hardware part (default 50)")
+    p.add_argument("--overhead-only", action="store_true",
+                   help="run only the overhead part and print it (writes no results files)")
     p.add_argument("--json", default=os.path.join(RESULTS, "eval_live.json"), help="results JSON")
     p.add_argument("--markdown", default=os.path.join(RESULTS, "eval_live.md"),
                    help="results table")
@@ -478,6 +494,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.busy_n = 5000 if args.quick else 10000
     args.unknown_calls = args.unknown_calls or (8 if args.quick else 50)
     args.unknown_n = 5000 if args.quick else 10000
+    if args.overhead_only:
+        print(json.dumps(overhead(args), indent=1))
+        return 0
     cores = measure.usable_cores()
     rng = random.Random(args.seed)
     like = A.load_archive(args.archive)

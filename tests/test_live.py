@@ -5,6 +5,7 @@ validator's hook. Timings are injected (a throughput per configuration), never m
 from __future__ import annotations
 
 import json
+import random
 import threading
 import warnings
 from collections.abc import Callable
@@ -186,6 +187,103 @@ def test_history_is_bounded() -> None:
     assert len(c.incumbent.rates) == len(c.baseline.rates) == L.WINDOW
 
 
+def schedule(
+    selected: BatchConfig, rate: Rate, candidates: Any = (), cell: type[L.Cell] = L.Cell,
+    calls: int = 200, seed: int = 7,
+) -> tuple[L.Cell, list[str]]:
+    """Drives a cell with injected timings that wobble by up to 2% (seeded)."""
+    rng = random.Random(seed)
+    c = cell(selected, list(candidates), cores=2)
+    out = []
+    for _ in range(calls):
+        arm, source = c.choose(N)
+        c.record(arm, N, N / (rate(arm.config) * (1.0 + 0.02 * rng.random())))
+        out.append(source)
+    return c, out
+
+
+def marks(sources: list[str], *usual: str) -> list[tuple[int, str]]:
+    return [(i + 1, s) for i, s in enumerate(sources) if s not in usual]
+
+
+REFINE = BatchConfig(8192, 2048, 1, "heuristic")
+REFINE_CANDIDATES = [
+    (BatchConfig(8192, 2048, 2, "online-trial"), "threads"),
+    (BatchConfig(2048, 512, 1, "online-trial"), "sizes"),
+]
+
+
+def refine_rate(cf: BatchConfig) -> float:
+    return 1.4e6 if cf.threads == 2 else (0.9e6 if cf.batch_size == 2048 else 1e6)
+
+
+def test_schedule_over_200_calls() -> None:
+    """Probes, reverts, retries and trials over 200 calls, call by call (the steady state's
+    shortcuts skip none of them: these are the calls of the version without shortcuts)."""
+    fast = BatchConfig(4096, 512, 1, "archive-exact")
+    c, s = schedule(fast, lambda cf: 1.3e6 if cf.batch_size == 4096 else 1e6)
+    assert marks(s, "archive-exact") == [
+        (2, "probe"), (4, "probe"), (6, "probe"), (14, "probe"), (30, "probe"), (62, "probe"),
+        (126, "probe"), (190, "probe"),
+    ]
+    assert (c.probe_every, c.reverts) == (64, 0)
+    slow = BatchConfig(4096, 512, 2, "archive-exact")
+    c, s = schedule(slow, lambda cf: 0.85e6 if cf.threads == 2 else 1e6)
+    assert marks(s, "reverted") == [
+        (1, "archive-exact"), (2, "probe"), (26, "archive-exact"), (27, "probe"),
+        (28, "archive-exact"), (29, "archive-exact"), (61, "archive-exact"), (62, "probe"),
+        (63, "archive-exact"), (64, "archive-exact"), (128, "archive-exact"), (129, "probe"),
+        (130, "archive-exact"), (131, "archive-exact"),
+    ]
+    assert (c.reverts, c.retry_at) == (4, 259)
+    c, s = schedule(REFINE, refine_rate, REFINE_CANDIDATES)
+    assert marks(s, "heuristic", "online") == [
+        (18, "online-trial"), (25, "online-trial"), (33, "online-trial"), (69, "online-trial"),
+        (70, "online-trial"), (71, "online-trial"), (72, "probe"), (80, "probe"), (96, "probe"),
+        (128, "probe"), (192, "probe"),
+    ]
+    assert s.index("online") == 72 and set(s[72:]) == {"online", "probe"}
+    assert (c.promotions, c.trials, c.probes, c.reverts) == (1, 6, 5, 0)
+    assert c.incumbent.config[:3] == (8192, 2048, 2)
+
+
+class SlowPathCell(L.Cell):
+    """A cell that never takes the steady state's shortcuts (every call decided in full)."""
+
+    def choose(self, n: int) -> tuple[Any, str]:
+        self.calls += 1
+        out = self._choose(n)
+        self._fast_n = -1  # so record never takes its steady path either
+        return out
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_steady_state_shortcuts_decide_as_the_full_path(seed: int) -> None:
+    """Call by call, the same sources, the same arms and the same evidence (exact floats)."""
+    rng = random.Random(seed)
+    speed = {1: rng.uniform(0.6, 1.5), 2: rng.uniform(0.6, 1.5)}
+    noise = rng.choice([0.0, 0.02, 0.1])
+    selected = BatchConfig(4096, 512, rng.choice([1, 2]), rng.choice(["archive-exact", "heuristic"]))
+    cands = REFINE_CANDIDATES if selected.source == "heuristic" else []
+
+    def drive(kind: type[L.Cell]) -> tuple[L.Cell, list[tuple[str, Any, float, Any]]]:
+        r = random.Random(seed)
+        c = kind(selected, list(cands), cores=2)
+        trace = []
+        for i in range(600):
+            arm, source = c.choose(N)
+            shift = 1.5 if i > 300 and seed % 3 == 0 else 1.0  # the machine changes mid-run
+            rate = 1e6 * shift * speed[arm.config.threads] * (1.0 + noise * r.random())
+            c.record(arm, N, N / rate)
+            trace.append((source, arm.config[:3], c.slack, c.last))
+        return c, trace
+
+    fast, ours = drive(L.Cell)
+    full, theirs = drive(SlowPathCell)
+    assert ours == theirs
+    assert fast.evidence() == full.evidence()
+
+
 # -- online refinement ----------------------------------------------------------------------------
 
 
@@ -282,6 +380,31 @@ def test_live_is_thread_safe() -> None:
     assert ex["calls"] == 1600
     assert ex["reverts"] == 0
     assert live._pending == {}
+
+
+@pytest.mark.parametrize("selected", [
+    BatchConfig(4096, 512, 1, "archive-exact"), BatchConfig(4096, 512, 2, "archive-exact"),
+    BatchConfig(8192, 2048, 1, "heuristic"),
+])
+def test_live_answers_as_its_cell_decides(selected: BatchConfig) -> None:
+    """Through :class:`Live` (its shortcut for the steady state included), call by call the
+    sources and configurations of a cell that decides every call in full."""
+    live = L.Live(FakeSelector(), cache=False, cores=2, refine=False)
+    full = SlowPathCell(selected, [], cores=2)
+    rng = random.Random(3)
+    for i in range(300):
+        profile = prof(n=N + (i % 3 == 2))  # another n: the steady state is left and regained
+        config = live.choose(profile, selected)
+        arm, source = full.choose(profile[5])
+        assert (config.source, config[:3]) == (source, arm.config[:3]), i
+        rate = 1e6 * (0.85 if config.threads == 2 else 1.0) * (1.3 if config.batch_size == 4096
+                                                                else 1.0)
+        seconds = profile[5] / (rate * (1.0 + 0.02 * rng.random()))
+        live.record(profile[5], seconds)
+        full.record(arm, profile[5], seconds)
+    ex = live.explain(prof())
+    assert ex is not None
+    assert {k: v for k, v in ex.items() if k != "cell"} == full.evidence()
 
 
 def test_live_keeps_a_bounded_number_of_cells() -> None:
@@ -487,6 +610,32 @@ def test_archive_merge_folds_a_cache_into_an_archive(tmp_path: Path) -> None:
 # -- the benchmark ---------------------------------------------------------------------------------
 
 
+OVERHEAD_KEYS = {
+    "call_1000_seconds", "bookkeeping_seconds", "bookkeeping_share_of_1000_record_call",
+    "call_min_records_seconds", "bookkeeping_share_of_min_records_call", "online_vs_offline_1000",
+}
+
+
+def test_eval_live_overhead_only(tmp_path: Path) -> None:
+    """benchmarks/eval_live.py --overhead-only prints the overhead part alone and writes no
+    results file (structure only, no timing)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    out_json = tmp_path / "live.json"
+    proc = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "eval_live.py"), "--overhead-only", "--quick",
+         "--rounds", "1", "--json", str(out_json)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = json.loads(proc.stdout)
+    assert set(doc) == OVERHEAD_KEYS
+    assert doc["online_vs_offline_1000"]["rounds"] == 2
+    assert not out_json.exists()
+
+
 def test_eval_live_quick_runs(tmp_path: Path) -> None:
     """benchmarks/eval_live.py --quick runs and writes its tables (structure only, no timing)."""
     import subprocess
@@ -512,10 +661,7 @@ def test_eval_live_quick_runs(tmp_path: Path) -> None:
         ("ndjson", "other hardware class"), ("ndjson", "no archive"),
     ]
     assert len(doc["summary"]["targets"]) == 7
-    assert set(doc["overhead"]) == {
-        "call_1000_seconds", "bookkeeping_seconds", "bookkeeping_share_of_1000_record_call",
-        "online_vs_offline_1000",
-    }
+    assert set(doc["overhead"]) == OVERHEAD_KEYS
     table = out_md.read_text()
     for heading in ("## Held-out profiles", "## Busy core", "## Unknown hardware", "## Overhead",
                     "## Targets"):
