@@ -246,6 +246,16 @@ def _add_archive_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_schema_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--schema",
+        required=True,
+        metavar="SCHEMA.json",
+        help="JSON Schema file (a relative `$ref`, such as b.json#/$defs/x, reads the file under"
+        " the schema's folder)",
+    )
+
+
 def _add_format(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--format", choices=("text", "json"), default="text", help="output format (default text)"

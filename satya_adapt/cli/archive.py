@@ -19,6 +19,7 @@ from ._common import (
     CliError,
     _add_archive_option,
     _add_format,
+    _add_schema_option,
     _bytes,
     _int,
     _one_line,
@@ -147,13 +148,7 @@ def register(sub: argparse._SubParsersAction[_Parser]) -> None:
         formatter_class=_FMT,
     )
     p.add_argument("data", metavar="DATA", help="NDJSON or JSON-array file, or - for stdin")
-    p.add_argument(
-        "--schema",
-        required=True,
-        metavar="SCHEMA.json",
-        help="JSON Schema file (a relative `$ref`, such as b.json#/$defs/x, reads the file under"
-        " the schema's folder)",
-    )
+    _add_schema_option(p)
     p.add_argument(
         "--input-kind",
         choices=("auto", "json", "ndjson"),

@@ -18,6 +18,7 @@ from ._common import (
     Progress,
     _add_archive_option,
     _add_format,
+    _add_schema_option,
     _archive_state,
     _archive_text,
     _bytes,
@@ -82,13 +83,7 @@ def register(sub: argparse._SubParsersAction[_Parser]) -> None:
         nargs="+",
         help="NDJSON or JSON-array files (.gz too), folders, globs; or - for stdin",
     )
-    p.add_argument(
-        "--schema",
-        required=True,
-        metavar="SCHEMA.json",
-        help="JSON Schema file (a relative `$ref`, such as b.json#/$defs/x, reads the file under"
-        " the schema's folder)",
-    )
+    _add_schema_option(p)
     p.add_argument(
         "--errors",
         type=non_negative_int,
