@@ -25,12 +25,14 @@ the records of a chunk (``batch_size``), so a configuration is cut by lowering `
 =================== ================================================ ==========================
 path                bytes held (``peak_bytes``)                      GIL held
 =================== ================================================ ==========================
-dicts, 1 thread     ``RESULT_BYTES + 8`` (results, references)       ``HOLD_BASE + HOLD_PER_BYTE
+dicts, 1 thread     ``RESULT_BYTES`` (results; records read in       ``HOLD_BASE + HOLD_PER_BYTE
+                    place, no reference held)
                                                                      * object_size +
                                                                      HOLD_PER_FIELD * fields *
                                                                      (1 + 2 complexity)``
-dicts, threads      the same plus the records taken apart:           the same (taken apart
-                    ``COMPACT_BASE + COMPACT_PER_FIELD * fields``    under the GIL)
+dicts, threads      the same plus a reference and the records taken  the same (taken apart
+                    apart: ``8 + COMPACT_BASE + COMPACT_PER_FIELD    under the GIL)
+                    * fields``
 JSON                ``RESULT_BYTES + 24`` (results, record spans)    ``HOLD_RESULTS`` (handing
                                                                      results over)
 NDJSON              the same plus the read buffer (NDJSON read       ``HOLD_RESULTS +
@@ -230,9 +232,10 @@ def _per_record(config: Sequence[Any], profile: Sequence[Any]) -> tuple[float, f
     cc = min(max(float(cc or 0.0), 0.0), 1.0)
     threads = int(config[2])
     if kind == "dicts":
-        per_bytes = RESULT_BYTES + 8.0
+        per_bytes = float(RESULT_BYTES)
         if threads > 1:
-            per_bytes += COMPACT_BASE + COMPACT_PER_FIELD * fields
+            # the pool's chunk holds a reference to each record and takes it apart
+            per_bytes += 8.0 + COMPACT_BASE + COMPACT_PER_FIELD * fields
         hold = HOLD_BASE + HOLD_PER_BYTE * size + HOLD_PER_FIELD * fields * (1 + 2 * cc)
         return per_bytes, hold
     per_bytes = RESULT_BYTES + 24.0

@@ -1152,6 +1152,39 @@ for threads in (1, 2):
     ]
 
 
+def test_signal_handler_that_replaces_the_records_mid_call() -> None:
+    """A signal handler runs between records (every 64, for Ctrl-C) and may change the list:
+    the records it frees are never read. One thread reads the list again after each handler
+    (the call checks what the list holds when it gets there); the pool holds its chunk. Either
+    way the verdicts are the original records' (valid) then the replacements' (invalid), and no
+    more than the list ever held. Whether the timer fires inside a call depends on timing: the
+    assertions hold either way, a crash fails the test."""
+    code = r"""
+import signal
+import satya_adapt as sa
+v = sa.Validator({"type": "object", "properties": {"a": {"type": "integer"}}}, adapt=False)
+def handler(*_):
+    global junk
+    if len(records) > 100:
+        records[:] = [{"a": "x"} for _ in range(100)]
+        junk = [[i] * 8 for i in range(50000)]
+records = []
+signal.signal(signal.SIGALRM, handler)
+signal.setitimer(signal.ITIMER_REAL, 0.002, 0.002)
+bad = []
+for threads in (1, 2):
+    for attempt in range(10):
+        records = [{"a": i} for i in range(100_000)]
+        r = v.validate_batch(records, batch_size=8192, micro_batch_size=1024, threads=threads)
+        k = r.valid.count(True)
+        if len(r.valid) > 100_000 or r.valid != [True] * k + [False] * (len(r.valid) - k):
+            bad.append((threads, len(r.valid), k))
+signal.setitimer(signal.ITIMER_REAL, 0)
+print(bad, v.validate_batch([{"a": 1}, {"a": "x"}], threads=1).valid)
+"""
+    assert run_apart(code) == ["[] [True, False]"]
+
+
 @pytest.mark.parametrize("config", CONFIGS)
 def test_str_subclass_key_is_read_by_content(config: dict[str, int]) -> None:
     """Issue 8 item 2: a str subclass key whose `__eq__` raises was taken as a missing property."""

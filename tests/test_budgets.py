@@ -169,8 +169,8 @@ DICTS_4K = Profile(3, 1000.0, 0.5, 4000.0, "dicts", None)
 
 
 def test_model_bytes_and_hold_per_record() -> None:
-    # dicts on one thread: 16 result bytes + 8 of references per record.
-    assert predict((1000, 100, 1), DICTS_4K) == (24_000.0, pytest.approx(1000 * 1130e-9))
+    # dicts on one thread: 16 result bytes per record (records are read in place).
+    assert predict((1000, 100, 1), DICTS_4K) == (16_000.0, pytest.approx(1000 * 1130e-9))
     # with the pool: plus 200 + 100 per field for the records taken apart.
     assert predict((1000, 100, 2), DICTS_4K).peak_bytes == 524_000.0
     json_profile = DICTS_4K._replace(input_kind="json")
@@ -178,13 +178,13 @@ def test_model_bytes_and_hold_per_record() -> None:
     ndjson_profile = DICTS_4K._replace(input_kind="ndjson")
     assert predict((1000, 100, 1), ndjson_profile).peak_bytes == 2 * 256 * 1024 + 8_040_000.0
     # n caps the chunk
-    assert predict((1000, 100, 1), DICTS_4K._replace(n=10)).peak_bytes == 240.0
+    assert predict((1000, 100, 1), DICTS_4K._replace(n=10)).peak_bytes == 160.0
 
 
 def test_max_batch_size_takes_the_tighter_limit() -> None:
-    assert max_batch_size((8192, 1024, 1), DICTS_4K, Budget(memory=24_000)) == 1000
+    assert max_batch_size((8192, 1024, 1), DICTS_4K, Budget(memory=16_000)) == 1000
     assert max_batch_size((8192, 1024, 1), DICTS_4K, Budget(pause=0.005)) == 4424
-    assert max_batch_size((8192, 1024, 1), DICTS_4K, Budget(24_000, 0.005)) == 1000
+    assert max_batch_size((8192, 1024, 1), DICTS_4K, Budget(16_000, 0.005)) == 1000
     assert max_batch_size((8192, 1024, 1), DICTS_4K, Budget(memory=1)) == 1  # at least one record
     assert max_batch_size((8192, 1024, 1), DICTS_4K, Budget()) is None
 
@@ -193,10 +193,10 @@ def test_fit_cuts_batch_size_only_when_needed() -> None:
     default = BatchConfig(8192, 1024, 1, "default")
     assert fit(default, DICTS_4K, Budget()) is default
     assert fit(default, DICTS_4K, Budget(memory=1 << 30)) is default
-    assert fit(default, DICTS_4K, Budget(memory=24_000)) == BatchConfig(1000, 1000, 1, "default+budget")
-    assert fit(default, DICTS_4K, Budget(memory=2400)) == BatchConfig(100, 100, 1, "default+budget")
+    assert fit(default, DICTS_4K, Budget(memory=16_000)) == BatchConfig(1000, 1000, 1, "default+budget")
+    assert fit(default, DICTS_4K, Budget(memory=1600)) == BatchConfig(100, 100, 1, "default+budget")
     # a call of 50 records already fits
-    assert fit(default, DICTS_4K._replace(n=50), Budget(memory=2400)) is default
+    assert fit(default, DICTS_4K._replace(n=50), Budget(memory=1600)) is default
 
 
 # -- choosing among candidates --------------------------------------------------------------
@@ -256,13 +256,13 @@ def test_choose_counts_an_unmeasured_hold_as_within() -> None:
 def test_validator_budget_cuts_the_default_configuration() -> None:
     v = sa.Validator(SCHEMA, adapt=False, memory_budget="4KiB")
     r = v.validate_batch(records(1000))
-    assert r.config == BatchConfig(170, 170, 1, "default+budget")
-    assert r.stats.chunks == 6
-    assert r.stats.peak_bytes == 170 * 9 <= 4096  # valid records: a bool and a reference each
+    assert r.config == BatchConfig(256, 256, 1, "default+budget")
+    assert r.stats.chunks == 4
+    assert r.stats.peak_bytes == 256 <= 4096  # valid records: a bool each, read in place
     # a call's own budget replaces the validator's
-    r = v.validate_batch(records(1000), memory_budget=2400)
+    r = v.validate_batch(records(1000), memory_budget=1600)
     assert r.config == BatchConfig(100, 100, 1, "default+budget")
-    assert r.stats.peak_bytes == 900
+    assert r.stats.peak_bytes == 100
     # explicit batch_size wins
     r = v.validate_batch(records(1000), batch_size=500)
     assert r.config == BatchConfig(500, 1024, 1, "explicit+default")
@@ -293,19 +293,19 @@ def test_budget_with_adaptation_cuts_the_selected_configuration() -> None:
 def test_iter_validate_and_validate_take_budgets() -> None:
     v = sa.Validator(SCHEMA, adapt=False)
     chunks = list(v.iter_validate(records(1000), memory_budget="4KiB"))
-    assert [len(c) for c in chunks] == [170] * 5 + [150]
+    assert [len(c) for c in chunks] == [256] * 3 + [232]
     r = v.validate(records(1000), memory_budget="4KiB")
-    assert r.config.batch_size == 170
+    assert r.config.batch_size == 256
 
 
 def test_explain_shows_the_budget() -> None:
-    v = sa.Validator(SCHEMA, adapt=False, memory_budget=2400)
+    v = sa.Validator(SCHEMA, adapt=False, memory_budget=1600)
     out = v.explain(records(1000))
-    assert out["budget"]["memory_budget"] == 2400
+    assert out["budget"]["memory_budget"] == 1600
     assert out["budget"]["max_pause"] is None
     assert out["budget"]["max_batch_size"] == 100
     assert out["budget"]["cut"] is True
-    assert out["budget"]["predicted_after"]["peak_bytes"] == 2400.0
+    assert out["budget"]["predicted_after"]["peak_bytes"] == 1600.0
     assert out["config"] == {
         "batch_size": 100,
         "micro_batch_size": 100,
@@ -317,8 +317,8 @@ def test_explain_shows_the_budget() -> None:
 def test_heuristic_respects_budgets() -> None:
     p = Profile(3, 100.0, 0.0, 256.0, "dicts", None)
     assert heuristic_config(p, 2) == BatchConfig(8192, 1024, 1, "heuristic")
-    assert heuristic_config(p, 2, Budget(memory=24_000)) == BatchConfig(1000, 1000, 1, "heuristic+budget")
-    rule = heuristic_rule(p, 2, Budget(memory=24_000))
+    assert heuristic_config(p, 2, Budget(memory=16_000)) == BatchConfig(1000, 1000, 1, "heuristic+budget")
+    rule = heuristic_rule(p, 2, Budget(memory=16_000))
     assert rule["budget_batch_size"] == 1000
     assert "budget_batch_size" not in heuristic_rule(p, 2)
 
@@ -448,7 +448,7 @@ def test_unmet_says_why_no_batch_size_keeps_within_the_budget() -> None:
     )
     assert unmet((8192, 1024, 1), ndjson, Budget(memory=1 << 20)) is None
     assert unmet((8192, 1024, 1), DICTS_4K, Budget(memory=10, pause=1e-6)) == (
-        "memory budget 10 B cannot be met: by the model one record per chunk keeps about 24 B in"
+        "memory budget 10 B cannot be met: by the model one record per chunk keeps about 16 B in"
         " flight; pause budget 1 us cannot be met: by the model one record per chunk holds the"
         " GIL about 1.13 us; batch_size is cut to 1"
     )

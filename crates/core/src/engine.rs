@@ -284,24 +284,42 @@ pub fn validate_in_place<R: Record>(
         if step > 0 && interrupt() {
             return Err(EngineError::Interrupted);
         }
-        let first = first_index + step * POLL_RECORDS;
-        catch_unwind(AssertUnwindSafe(|| {
-            for (i, record) in part.iter().enumerate() {
-                let ok = check::validate_capped(
-                    schema,
-                    record,
-                    first + i,
-                    &mut out.errors,
-                    max_errors,
-                    &mut out.omitted,
-                );
-                out.valid.push(ok);
-            }
-        }))
-        .map_err(|p| EngineError::Panic(panic_message(&*p)))?;
+        check_in_place(
+            schema,
+            part,
+            first_index + step * POLL_RECORDS,
+            max_errors,
+            &mut out,
+        )?;
     }
     out.bytes = out.result_bytes() + std::mem::size_of_val(records);
     Ok(out)
+}
+
+/// Checks records in place, with no interrupt, appending their verdicts and
+/// errors to `out` (at most `max_errors` errors in `out`); for a caller that
+/// polls between parts itself. `first_index` is the input index of `records[0]`.
+pub fn check_in_place<R: Record>(
+    schema: &Schema,
+    records: &[R],
+    first_index: usize,
+    max_errors: usize,
+    out: &mut ChunkOutcome,
+) -> Result<(), EngineError> {
+    catch_unwind(AssertUnwindSafe(|| {
+        for (i, record) in records.iter().enumerate() {
+            let ok = check::validate_capped(
+                schema,
+                record,
+                first_index + i,
+                &mut out.errors,
+                max_errors,
+                &mut out.omitted,
+            );
+            out.valid.push(ok);
+        }
+    }))
+    .map_err(|p| EngineError::Panic(panic_message(&*p)))
 }
 
 /// Validates records that are already Rust values: parsed JSON, or dicts taken

@@ -33,9 +33,9 @@ pub use check::{collect, is_valid, validate_capped};
 pub use fused::is_valid as is_valid_bytes;
 // The engine: entry points, batch configuration knobs and outcome types.
 pub use engine::{
-    pool, usable_cores, validate_in_place, validate_records, validate_spans, workers, ChunkOutcome,
-    EngineError, Interrupt, Knobs, OnParseError, Pipeline, Span, POLL_INTERVAL, POLL_RECORDS,
-    STOP_RECORDS,
+    check_in_place, pool, usable_cores, validate_in_place, validate_records, validate_spans,
+    workers, ChunkOutcome, EngineError, Interrupt, Knobs, OnParseError, Pipeline, Span,
+    POLL_INTERVAL, POLL_RECORDS, STOP_RECORDS,
 };
 // Readers and chunkers of JSON arrays and NDJSON.
 pub use json::{parse_value, ArrayElements, JsonError, JsonErrorKind, NdjsonLines};

@@ -195,6 +195,41 @@ impl Drop for HeldRecords<'_> {
     }
 }
 
+/// The items of a list or tuple as borrowed records, each checked to be a JSON
+/// value (see [`refuse_non_json`]; `first` is the input index of `items[0]`).
+/// No reference is taken: the caller reads them only while no Python code can
+/// run, and reads the list again after any point where some could.
+///
+/// # Safety
+/// Every pointer is a live object (or null), read with the GIL held, and the
+/// slice outlives `'a` only while no Python code runs.
+pub unsafe fn borrowed_records<'a>(
+    py: Python<'_>,
+    items: &'a [*mut ffi::PyObject],
+    first: usize,
+) -> PyResult<&'a [PyObj<'a>]> {
+    let dict = std::ptr::addr_of_mut!(ffi::PyDict_Type);
+    for (i, &ptr) in items.iter().enumerate() {
+        if ptr.is_null() {
+            // Only a C extension can leave a hole in a list.
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "record {} is missing: the list holds a NULL item there",
+                first + i
+            )));
+        }
+        // A dict (the usual record) skips the other type tests.
+        if ffi::Py_TYPE(ptr) != dict && kind_of(ptr) == Kind::Unsupported {
+            let obj = Bound::from_borrowed_ptr(py, ptr);
+            return Err(non_json_error(&obj, Some(first + i)));
+        }
+    }
+    // SAFETY: `PyObj` is a transparent non-null pointer and none is null.
+    Ok(std::slice::from_raw_parts(
+        items.as_ptr().cast::<PyObj<'a>>(),
+        items.len(),
+    ))
+}
+
 /// Refuses a record that is not a JSON value (a dataclass instance, a model
 /// instance, a set, bytes, ...) with a `TypeError` naming its type and its index
 /// (`None` for a single record) and the conversion that makes it one. Only a

@@ -14,11 +14,11 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyIterator, PyList, PyString, PyTuple};
 
 use super::errors::{engine_error, satya_error, PyRecordError};
-use super::record::{refuse_non_json, Compact, HeldRecords, PyObj};
+use super::record::{borrowed_records, refuse_non_json, Compact, HeldRecords, PyObj};
 use satya_adapt_core::{
-    validate_in_place, validate_spans, ArrayChunker, ChunkOutcome, EngineError, Knobs,
-    NdjsonChunker, NdjsonReader, OnParseError, Pipeline, RecordTooLong, Schema, Span,
-    POLL_INTERVAL,
+    check_in_place, validate_in_place, validate_spans, ArrayChunker, ChunkOutcome, EngineError,
+    Knobs, NdjsonChunker, NdjsonReader, OnParseError, Pipeline, RecordTooLong, Schema, Span,
+    POLL_INTERVAL, POLL_RECORDS,
 };
 
 /// Immutable bytes kept alive by a strong reference; the slice borrows them.
@@ -386,6 +386,12 @@ impl Run {
                 if *pos >= items.len() {
                     return Ok(None);
                 }
+                if knobs.threads <= 1 {
+                    return validate_list_in_place(
+                        py, schema, list, pos, first, knobs, signals, gil,
+                    )
+                    .map(Some);
+                }
                 let end = (*pos + b).min(items.len());
                 // Strong references: a signal handler run between records may change
                 // the list.
@@ -588,6 +594,58 @@ fn validate_objects(
     let mut out = out.map_err(|e| signals.error(py, e))?;
     out.bytes = out.result_bytes() + compact.bytes + refs_bytes;
     drop(compact);
+    Ok(out)
+}
+
+/// Checks up to `batch_size` records of a list or a tuple on the caller's thread,
+/// from `*pos` on, read in place without a reference to each: between two polls
+/// for signals ([`POLL_RECORDS`] records) no Python code runs, and after each
+/// poll the items are read again from the list, since a signal handler may have
+/// changed it (records it removed are not checked; the call ends where the list
+/// now ends). Holding every record of the chunk instead cost two extra passes
+/// over its records' memory (an incref and a decref each).
+#[allow(clippy::too_many_arguments)]
+fn validate_list_in_place(
+    py: Python<'_>,
+    schema: &Schema,
+    list: &Bound<'_, PyAny>,
+    pos: &mut usize,
+    first: usize,
+    knobs: Knobs,
+    signals: &mut Signals,
+    gil: &mut GilClock,
+) -> PyResult<ChunkOutcome> {
+    let mut out = ChunkOutcome {
+        valid: Vec::with_capacity(
+            knobs
+                .batch_size
+                .min(sequence_items(list).len().saturating_sub(*pos)),
+        ),
+        tasks: 1,
+        ..ChunkOutcome::default()
+    };
+    let mut index = first;
+    while out.valid.len() < knobs.batch_size {
+        if !out.valid.is_empty() && signals.check(py) {
+            return Err(signals.error(py, EngineError::Interrupted));
+        }
+        let items = sequence_items(list);
+        let room = knobs.batch_size - out.valid.len();
+        let end = items.len().min(*pos + room.min(POLL_RECORDS));
+        if *pos >= end {
+            break;
+        }
+        // SAFETY: the items were just read with the GIL held; no Python code runs
+        // until the next poll, after which they are read again.
+        let part = unsafe { borrowed_records(py, &items[*pos..end], index)? };
+        check_in_place(schema, part, index, knobs.max_errors, &mut out)
+            .map_err(|e| signals.error(py, e))?;
+        index += part.len();
+        *pos = end;
+    }
+    out.bytes = out.result_bytes();
+    // Between chunks, let other Python threads run.
+    gil.release(py, || ());
     Ok(out)
 }
 
