@@ -697,6 +697,28 @@ pub trait Record: Sized + Copy {
     fn object_keys_unique(&self) -> bool {
         false
     }
+    /// Only for [`Kind::Object`]: visits entries in order until `f` breaks, each
+    /// with the index in `checks` of the property its key names (`None`: none);
+    /// the property after the last one found is tried first, since records
+    /// mostly list their keys in the schema's order.
+    #[inline]
+    fn for_each_property<F: FnMut(Option<usize>, EntryKey<'_>, &Self) -> ControlFlow<()>>(
+        &self,
+        checks: &crate::schema::ObjectChecks,
+        mut f: F,
+    ) -> ControlFlow<()> {
+        let mut hint = 0;
+        self.for_each_entry(|key, value| {
+            let found = match key {
+                EntryKey::Str(k) => checks.find_from(hint, k),
+                _ => None,
+            };
+            if let Some(i) = found {
+                hint = i + 1;
+            }
+            f(found, key, value)
+        })
+    }
     /// Only for [`Kind::Object`]; visits entries in order until `f` breaks.
     fn for_each_entry<F: FnMut(EntryKey<'_>, &Self) -> ControlFlow<()>>(
         &self,

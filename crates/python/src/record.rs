@@ -143,6 +143,19 @@ impl<'a> PyObj<'a> {
     }
 }
 
+/// A dict key as the checks see it, read without running Python code.
+#[inline]
+fn entry_key<'a>(k: PyObj<'a>) -> EntryKey<'a> {
+    if kind_of(k.as_ptr()) == Kind::String {
+        match utf8(k.as_ptr()) {
+            Some(s) => EntryKey::Str(s),
+            None => EntryKey::InvalidString,
+        }
+    } else {
+        EntryKey::NotString(k.key_repr())
+    }
+}
+
 /// Strong references to the records of one chunk, taken in one pass that also
 /// refuses a record that is not a JSON value (see [`refuse_non_json`]); released
 /// when dropped. They keep the records alive while a signal handler, run
@@ -657,15 +670,35 @@ impl<'a> Record for PyObj<'a> {
         &self,
         mut f: F,
     ) -> ControlFlow<()> {
+        self.for_each_dict_entry(|k, v| f(entry_key(k), &v))
+    }
+    fn for_each_property<F: FnMut(Option<usize>, EntryKey<'_>, &Self) -> ControlFlow<()>>(
+        &self,
+        checks: &ObjectChecks,
+        mut f: F,
+    ) -> ControlFlow<()> {
+        let names = interned_keys(checks);
+        let mut hint = 0;
         self.for_each_dict_entry(|k, v| {
-            if kind_of(k.as_ptr()) == Kind::String {
-                match utf8(k.as_ptr()) {
-                    Some(s) => f(EntryKey::Str(s), &v),
-                    None => f(EntryKey::InvalidString, &v),
-                }
-            } else {
-                f(EntryKey::NotString(k.key_repr()), &v)
+            // A key that is the interned name itself (a dict written with literal
+            // keys) is that property, found without reading its text.
+            if names
+                .get(hint)
+                .is_some_and(|name| name.as_ptr() == k.as_ptr())
+            {
+                let i = hint;
+                hint += 1;
+                return f(Some(i), EntryKey::Str(&checks.properties[i].name), &v);
             }
+            let key = entry_key(k);
+            let found = match key {
+                EntryKey::Str(s) => checks.find_from(hint, s),
+                _ => None,
+            };
+            if let Some(i) = found {
+                hint = i + 1;
+            }
+            f(found, key, &v)
         })
     }
     #[inline]

@@ -265,8 +265,7 @@ fn walk_verdict<'s, R: Record, S: Sink<'s>>(
     cx: Cx<'s, '_>,
     sink: &mut S,
 ) -> ControlFlow<()> {
-    let mut hint = 0;
-    value.for_each_entry(|key, item| {
+    value.for_each_property(checks, |found, key, item| {
         let EntryKey::Str(key) = key else {
             // What `entries` reports; with every key allowed no walk would see it.
             return match checks.additional {
@@ -276,13 +275,7 @@ fn walk_verdict<'s, R: Record, S: Sink<'s>>(
                 }),
             };
         };
-        // Records mostly list their keys in the schema's order: try the next one first.
-        let found = match checks.properties.get(hint) {
-            Some(property) if property.name == key => Some(hint),
-            _ => checks.find(key),
-        };
         if let Some(i) = found {
-            hint = i + 1;
             let property = &checks.properties[i];
             *required_met += usize::from(property.required);
             if property.declared {
@@ -328,8 +321,7 @@ fn entries<'s, R: Record, S: Sink<'s>>(
     cx: Cx<'s, '_>,
     sink: &mut S,
 ) -> ControlFlow<()> {
-    let mut hint = 0;
-    value.for_each_entry(|key, item| {
+    value.for_each_property(checks, |found, key, item| {
         let key = match key {
             EntryKey::Str(k) => k,
             EntryKey::NotString(repr) => {
@@ -379,14 +371,8 @@ fn entries<'s, R: Record, S: Sink<'s>>(
                 }
             }
         }
-        // Records mostly list their keys in the schema's order: try the next one first.
-        let found = match checks.properties.get(hint) {
-            Some(property) if property.name == key => Some(hint),
-            _ => checks.find(key),
-        };
         let declared = match found {
             Some(i) => {
-                hint = i + 1;
                 let property = &checks.properties[i];
                 if let Some(met) = required_met.as_deref_mut() {
                     *met += usize::from(property.required);
@@ -469,6 +455,15 @@ impl ObjectChecks {
     #[inline]
     pub fn find_declared(&self, key: &str) -> Option<usize> {
         self.find(key).filter(|&i| self.properties[i].declared)
+    }
+
+    /// [`ObjectChecks::find`], property `hint` tried first.
+    #[inline]
+    pub fn find_from(&self, hint: usize, key: &str) -> Option<usize> {
+        match self.properties.get(hint) {
+            Some(property) if property.name == key => Some(hint),
+            _ => self.find(key),
+        }
     }
 
     #[inline]
