@@ -47,19 +47,20 @@ without LTO) with
 ``max_gil_hold`` per record of 500-record chunks, on the five named synthetic profiles
 (56-442 bytes per record, 3-30 fields) and Twitter statuses (3.4 KB), at batch sizes 512 and
 2048, threads 1 and 2 (``twitter, schema``: with ``realdata.TWITTER_SCHEMA``, 14 fields). The
-byte counts are the engine's own accounting (exact); the hold
+byte counts are the engine's own accounting (exact; the "dicts, 1" column re-measured once records
+were no longer held by reference on one thread); the hold
 constants are set above every measured median (the model errs towards smaller chunks):
 
 =============== ====== ====== ========= ========= ============ ============ ============
 profile         bytes  fields dicts, 1  dicts, 2  JSON         hold, 1      model
 =============== ====== ====== ========= ========= ============ ============ ============
-plain3          60     3      16-17     279-281   31-33        374-449 ns   639 ns
-mixed10         186    10     16-18     616-618   32-34        1038-1132 ns 1916 ns
-wide30          442    30     16-18     1735-1738 31-34        2181-2397 ns 4374 ns
-nested          95     5      16-18     652-654   32-34        821-898 ns   1130 ns
-constrained3    56     3      17-18     280-282   32-34        379-425 ns   779 ns
-twitter         3454   3      9         497       25           765-798 ns   1018 ns
-twitter, schema 3454   14     9         ~520      25           1823-1974 ns 2761 ns
+plain3          60     3      9         279-281   31-33        374-449 ns   639 ns
+mixed10         186    10     9         616-618   32-34        1038-1132 ns 1916 ns
+wide30          442    30     9         1735-1738 31-34        2181-2397 ns 4374 ns
+nested          95     5      9         652-654   32-34        821-898 ns   1130 ns
+constrained3    56     3      10        280-282   32-34        379-425 ns   779 ns
+twitter         3454   3      1         497       25           765-798 ns   1018 ns
+twitter, schema 3454   14     1         ~520      25           1823-1974 ns 2761 ns
 =============== ====== ====== ========= ========= ============ ============ ============
 
 The wall-clock hold also counts any time the operating system gives the core to another
