@@ -250,6 +250,11 @@ class Cell:
         self._fast_n = -1
         self._fast_until = 0
         self._fast_probe = False
+        self._quiet: Optional[tuple[int, int, float]] = None  # the last grant of quiet()
+        #: :class:`Live`'s leases on this cell (fast answers whose timings wait to be replayed).
+        self.leases: list[_Lease] = []
+        #: The tickets of the lease granted last (emptied when it is revoked).
+        self.granted: list[BatchConfig] = []
 
     # -- choosing ---------------------------------------------------------------------------
 
@@ -324,6 +329,156 @@ class Cell:
             return self._probe()
         return self.incumbent, self.incumbent_source
 
+    def quiet(self, n: int, most: int) -> tuple[int, float, bool]:
+        """``(k, ceiling, probe)``: the next ``k`` calls of ``n`` records (at most ``most``,
+        the next one first) certainly run the incumbent and decide nothing as long as each of
+        their timings is at most ``ceiling`` seconds, and, when ``probe``, the call after them
+        is the next probe (its timing decides, at the next call). ``(0, 0.0, False)`` outside
+        the steady state. Replayed in turn (:meth:`replay`), such calls leave the state that
+        :meth:`choose` and :meth:`record` call by call leave.
+
+        A reverted cell (or one whose incumbent runs as the baseline) decides nothing on a
+        timing: its calls are quiet until its retry is due, whatever the timings. A verified
+        incumbent decides on a timing only by reverting: when the interval's upper end is
+        below 1 (recomputed every 4th call) or when its ratio is below 1 and the slack no
+        longer covers a call. With a full window and timings of at most ``ceiling`` (a
+        throughput of at least ``floor = n / ceiling``), the ``r``-th order statistic of the
+        window after ``j`` new throughputs is at least ``min(floor, xs[r - j])`` (``xs`` the
+        window now, sorted), and the slack falls by at most ``ceiling - (1 + alpha) n / base``
+        a call: ``k`` is the most calls over which neither revert can happen. The ceiling is
+        tried at half and at 80% of the incumbent's median throughput (the larger ``k``)."""
+        calls = self.calls + 1
+        if n != self._fast_n or calls >= self._fast_until:
+            return 0, 0.0, False
+        if not self._fast_probe:
+            return max(0, min(most, self._fast_until - calls)), math.inf, False
+        upto = self.next_probe - calls  # incumbent calls before the probe
+        if upto <= 0:
+            return 0, 0.0, True
+        rates = self.incumbent.rates
+        last, base = self.last, self._base_median
+        if last is None or base is None or len(rates) < WINDOW or n <= 0:
+            return 0, 0.0, False
+        limit = min(most, upto)
+        xs = sorted(rates)
+        best, ceiling = 0, math.inf
+        for share in (0.0, 0.5, 0.8):
+            # No ceiling, else half, else 80% of the incumbent's median throughput: the first
+            # that allows every call up to the limit, else the most calls the last allows
+            # (by halving: the conditions only get harder with more calls).
+            floor = share * xs[WINDOW // 2]
+            top = math.inf
+            if floor > 0.0:
+                top = n / floor
+                floor = n / top  # what a timing of at most ``top`` guarantees
+            if self._quiet_for(xs, limit, floor, n, limit):
+                best, ceiling = limit, top
+                break
+        else:
+            lo, hi = 0, limit - 1
+            while lo < hi:
+                k = (lo + hi + 1) // 2
+                if self._quiet_for(xs, k, floor, n, limit):
+                    lo = k
+                else:
+                    hi = k - 1
+            best, ceiling = lo, top
+        self._quiet = (self.calls, best, ceiling) if best else None
+        return best, ceiling, best == limit and upto <= most
+
+    def _quiet_for(self, xs: list[float], k: int, floor: float, n: int, limit: int) -> bool:
+        """Whether ``k`` calls of the incumbent with throughputs of at least ``floor`` (and the
+        window now ``xs``, sorted) certainly revert nothing (see :meth:`quiet`)."""
+        mid, hi = WINDOW // 2, _RANKS[WINDOW][1]
+        base = self._base_median
+        last = self.last
+        assert base is not None and last is not None
+        # The r-th order statistic after at most k new throughputs is at least
+        # max(xs[r - k], min(floor, xs[r])).
+        top = max(xs[hi - k] if k <= hi else 0.0, min(floor, xs[hi]))
+        if top < self._base_stats[1]:
+            return False  # the interval's upper end could fall below 1
+        rho = min(last[0], max(xs[mid - k] if k <= mid else 0.0, min(floor, xs[mid])) / base)
+        if rho >= 1.0:
+            return True
+        if rho <= 0.0:
+            return False
+        call = n / base
+        cost = call * (1.0 / rho - 1.0)
+        # The least the slack gains in a call (it loses when negative).
+        step = (1.0 + self.alpha) * call - (n / floor if floor > 0.0 else math.inf)
+        if step == -math.inf:
+            return False
+        slack = self.slack
+        margin = 1e-9 * (abs(slack) + cost + limit * abs(step) + call)
+        return slack + (step if step >= 0.0 else k * step) >= cost + margin
+
+    def replay(self, arm: _Arm, n: int, timings: Sequence[float], probe: bool = False) -> None:
+        """The calls of ``n`` records that ran ``arm`` answered without :meth:`choose` (the quiet
+        calls of :meth:`quiet`, or its ``probe``), counted and recorded in turn: the state that
+        :meth:`choose` and :meth:`record` leave call by call. An invalid timing (the 0.0 of a
+        call that raised) counts the call only.
+
+        In bulk where nothing can be decided: the calls of an incumbent that runs as the
+        baseline, and the quiet calls of the last :meth:`quiet` when nothing else happened
+        since and every timing is within its ceiling (then only the last of the interval's
+        recomputations, every 4th call, matters: the others revert nothing)."""
+        grant, self._quiet = self._quiet, None
+        if not probe and arm is self.incumbent and n > 0:
+            valid = [s for s in timings if 0.0 < s < math.inf]
+            if arm.same if arm.same_n == n else self._as_base(arm, n):
+                self._replay_as_base(arm, n, len(timings), valid)
+                return
+            if (
+                grant is not None and grant[0] == self.calls and len(timings) <= grant[1]
+                and (not valid or max(valid) <= grant[2])
+            ):
+                self._replay_quiet(arm, n, len(timings), valid)
+                return
+        for seconds in timings:
+            self.calls += 1
+            if probe and arm is self.baseline and self._fast_probe and self.calls >= self.next_probe:
+                self._probe()
+            self.record(arm, n, seconds)
+
+    def _replay_as_base(self, arm: _Arm, n: int, count: int, valid: list[float]) -> None:
+        """:meth:`record` of the incumbent's calls when it runs as the baseline: evidence only."""
+        self.calls += count
+        if not valid:
+            return
+        new = [n / s for s in valid]
+        arm.rates.extend(new)
+        if arm is not self.baseline:
+            self.baseline.rates.extend(new)  # the same engine runs as the baseline's
+        self._base_median = None
+        self.records += n * len(valid)
+
+    def _replay_quiet(self, arm: _Arm, n: int, count: int, valid: list[float]) -> None:
+        """:meth:`record` of the verified incumbent's quiet calls (see :meth:`quiet`)."""
+        self.calls += count
+        v = len(valid)
+        if not v:
+            return
+        rates = arm.rates
+        new = [n / s for s in valid]
+        since = self._since_check
+        first = max(0, 3 - since)  # the first of them that recomputes the interval
+        if first < v:
+            at = first + (v - 1 - first) // 4 * 4  # the last one
+            mi, li, hi = median_interval([*rates, *new[: at + 1]][-WINDOW:])
+            mb, lb, hb = self._base_stats
+            self.last = (mi / mb, li / hb, hi / lb)
+            self._since_check = v - 1 - at
+        else:
+            self._since_check = since + v
+        rates.extend(new)
+        self.records += n * v
+        self.other_records += n * v
+        total = self.other_seconds
+        for seconds in valid:
+            total += seconds  # in turn, as call by call
+        self.other_seconds = total
+
     def _affords_retry(self, n: int) -> bool:
         """A reverted incumbent is tried again only when the slack covers one call of it at
         80% of the throughput ratio it had when it was reverted."""
@@ -383,6 +538,7 @@ class Cell:
 
     def record(self, arm: _Arm, n: int, seconds: float) -> None:
         """Adds the timing of a call of ``n`` records run with ``arm``; decides."""
+        self._quiet = None
         if (
             arm is self.incumbent and n == self._fast_n and self._fast_probe
             and self._base_median is not None and self.last is not None
@@ -420,8 +576,10 @@ class Cell:
             self.other_seconds += seconds
         if arm is self.incumbent or arm is base:
             self._verify(n, arm is base)
-        elif len(arm.rates) >= MIN_SAMPLES or self.slack < 0.0:
+        elif arm in self.candidates and (len(arm.rates) >= MIN_SAMPLES or self.slack < 0.0):
             self._settle(arm)
+        # (Otherwise a concurrent call ran an arm that has since stopped being tried: its
+        # timing counts in the slack and decides nothing.)
 
     def _verify(self, n: int, probed: bool) -> None:
         inc, base = self.incumbent, self.baseline
@@ -691,17 +849,42 @@ _CACHE = _Cache()
 # -- the validator's live state ------------------------------------------------------------------
 
 
-class _Route:
-    """Where a profile's calls go: its cell, and the answers given for it by arm."""
+class _Lease:
+    """The answers of one arm for one route: ``slow`` for a call its cell decided, ``fast`` (an
+    equal copy, told apart by identity) for a quiet call (see :meth:`Cell.quiet`), whose timing
+    waits in ``timings`` until the cell's next decision replays it; a timing above ``ceiling``
+    revokes the route's ``tickets`` (the next call is decided)."""
 
-    __slots__ = ("cell", "answers")
+    __slots__ = ("cell", "arm", "n", "source", "slow", "fast", "timings", "ceiling", "tickets")
+
+    def __init__(self, route: _Route, arm: _Arm, n: int, answer: BatchConfig) -> None:
+        self.cell = route.cell
+        self.arm = arm
+        self.n = n
+        self.source = answer.source
+        self.slow = answer
+        self.fast = BatchConfig(*answer)
+        self.timings: list[float] = []
+        self.ceiling = 0.0
+        self.tickets = route.tickets
+
+
+class _Route:
+    """Where a profile's calls go: its cell, its leases by arm, and the tickets of the quiet
+    calls granted to it (fast answers, one per call)."""
+
+    __slots__ = ("cell", "leases", "tickets")
 
     def __init__(self, cell: Cell) -> None:
         self.cell = cell
-        self.answers: dict[_Arm, BatchConfig] = {}
+        self.leases: dict[_Arm, _Lease] = {}
+        self.tickets: list[BatchConfig] = []
 
 
 _get_ident = threading.get_ident
+#: The most calls one grant of quiet calls covers (bounds the timings waiting to be replayed).
+MAX_QUIET = 64
+MAX_ROUTES = 4096
 
 
 class Live:
@@ -710,6 +893,16 @@ class Live:
     ``selector``: the :class:`~satya_adapt.selector.Selector` whose answers are verified.
     ``alpha``: the share of the baseline's throughput that may be lost (default 2%).
     ``cache``: a cache file path, ``None`` for :func:`cache_path`, ``False`` for no cache.
+
+    A call goes ``config = start(profile, selected)``, then ``finish(config, n, seconds)``
+    (or ``cancel(config)`` when it raised). The steady state costs no lock: a cell's decision
+    (under the lock) grants its route the next :meth:`Cell.quiet` calls as tickets, each a
+    ``list.pop`` of the same fast answer, and each of their timings is one ``list.append``;
+    the cell's next decision first replays them in turn (:meth:`Cell.replay`), which leaves
+    the state that deciding every call would have left. Concurrent calls stay apart because
+    each carries its own answer object from ``start`` to ``finish`` (no per-thread state); a
+    call still running when its cell decides is counted when its timing comes, and any
+    timing is recorded for the arm that ran it.
     """
 
     def __init__(
@@ -729,71 +922,67 @@ class Live:
         self._cores = cores or _hardware.usable_cores()
         self._lock = threading.Lock()
         self._cells: dict[tuple[Any, ...], Cell] = {}
-        self._pending: dict[int, tuple[Cell, _Arm]] = {}
         self._cache_arg = cache
         self._hw: Optional[str] = None
-        # The steady state costs one lookup by the profile itself: its cell and the answers
-        # already given for it (emptied whenever a cell goes, bounded).
+        # The steady state costs one lookup by the profile itself: its route (emptied whenever
+        # a cell goes, bounded).
         self._routes: dict[Any, _Route] = {}
+        # Every answer given, by id, to its lease (which holds it, so no id is reused).
+        self._issued: dict[int, _Lease] = {}
+        # choose/record: the answer of each thread's call.
+        self._pending: dict[int, BatchConfig] = {}
+
+    def start(self, profile: Sequence[Any], selected: BatchConfig) -> BatchConfig:
+        """The configuration of a call of ``profile`` whose selector answer is ``selected``
+        (both clamped to the call); give it back to :meth:`finish` or :meth:`cancel`."""
+        route = self._routes.get(profile)
+        if route is not None:
+            tickets = route.tickets
+            if tickets:
+                try:
+                    return tickets.pop()  # a quiet call (atomic: no lock)
+                except IndexError:  # another thread took the last one
+                    pass
+        return self._decide(profile, selected)
+
+    def finish(self, config: BatchConfig, n: int, seconds: float) -> None:
+        """The timing of a call answered with ``config`` by :meth:`start` (``n`` records)."""
+        lease = self._issued.get(id(config))
+        if lease is None:
+            return
+        if config is lease.fast and n == lease.n:
+            lease.timings.append(seconds)  # replayed at the cell's next decision
+            if seconds > lease.ceiling:
+                del lease.tickets[:]  # it may decide: the next call is decided
+            return
+        self._apply(lease, config, n, seconds)
+
+    def cancel(self, config: BatchConfig) -> None:
+        """The call answered with ``config`` raised: it counts as a call, without a timing."""
+        lease = self._issued.get(id(config))
+        if lease is not None and config is lease.fast:
+            lease.timings.append(0.0)  # no timing (Cell.record ignores it)
 
     def choose(self, profile: Sequence[Any], selected: BatchConfig) -> BatchConfig:
-        """The configuration of a call of ``profile`` whose selector answer is ``selected``
-        (both clamped to the call); remembers it for :meth:`record` in this thread."""
-        n = profile[5]
-        lock = self._lock
-        lock.acquire()  # not `with`: half the cost, and this runs on every call
-        try:
-            route = self._routes.get(profile)
-            if route is None:
-                route = self._route(profile, selected, n)
-            cell = route.cell
-            calls = cell.calls + 1
-            if n == cell._fast_n and calls < cell._fast_until and not (
-                cell._fast_probe and calls >= cell.next_probe
-            ):
-                cell.calls = calls  # the steady state's incumbent (Cell.choose, inlined)
-                arm, source = cell.incumbent, cell.incumbent_source
-            else:
-                arm, source = cell.choose(n)
-            pending = self._pending
-            if len(pending) > 1024:
-                pending.clear()
-            pending[_get_ident()] = (cell, arm)
-            known = route.answers.get(arm)
-            if known is not None and known.source == source:
-                return known
-            c = clamp(arm.config, clamp_n(profile), self._cores)
-            answer = BatchConfig(c.batch_size, c.micro_batch_size, c.threads, source)
-            if len(route.answers) >= 16:
-                route.answers.clear()
-            route.answers[arm] = answer
-            return answer
-        finally:
-            lock.release()
+        """:meth:`start`, remembering the answer for :meth:`record` in this thread."""
+        config = self.start(profile, selected)
+        pending = self._pending
+        if len(pending) > 1024:
+            pending.clear()
+        pending[_get_ident()] = config
+        return config
 
     def record(self, n: int, seconds: float) -> None:
-        """The timing of this thread's call chosen by :meth:`choose`."""
-        lock = self._lock
-        lock.acquire()
-        try:
-            pending = self._pending.pop(_get_ident(), None)
-            if pending is None:
-                return
-            cell, arm = pending
-            cell.record(arm, n, seconds)
-            if not cell.changed:
-                return
-            cell.changed = False
-            entry = self._entry(cell.key, cell)
-        finally:
-            lock.release()
-        if self._cache_arg is not False:
-            self._cache().put(cell.key, entry, cell.incumbent.config._replace(source="online"))
+        """:meth:`finish` for this thread's call chosen by :meth:`choose`."""
+        config = self._pending.pop(_get_ident(), None)
+        if config is not None:
+            self.finish(config, n, seconds)
 
     def forget(self) -> None:
-        """Drops this thread's pending call (the call raised)."""
-        with self._lock:
-            self._pending.pop(_get_ident(), None)
+        """:meth:`cancel` for this thread's call chosen by :meth:`choose` (the call raised)."""
+        config = self._pending.pop(_get_ident(), None)
+        if config is not None:
+            self.cancel(config)
 
     def explain(self, profile: Sequence[Any]) -> Optional[dict[str, Any]]:
         """The live evidence of ``profile``'s cell, ``None`` when it has none."""
@@ -803,9 +992,106 @@ class Live:
         key = self._key(profile)
         with self._lock:
             cell = self._cells.get(key)
-            return None if cell is None else {"cell": list(key), **cell.evidence()}
+            if cell is None:
+                return None
+            self._drain(cell)
+            learned = self._learned(cell)
+            out = {"cell": list(key), **cell.evidence()}
+        self._write(cell, learned)
+        return out
 
     # -- internals ------------------------------------------------------------------------------
+
+    def _decide(self, profile: Sequence[Any], selected: BatchConfig) -> BatchConfig:
+        """:meth:`start` when the route has no ticket: the cell decides (under the lock)."""
+        n = profile[5]
+        with self._lock:
+            route = self._routes.get(profile)
+            if route is None:
+                route = self._route(profile, selected, n)
+            cell = route.cell
+            self._drain(cell)
+            quiet, ceiling, probe = cell.quiet(n, MAX_QUIET)
+            if quiet or probe:
+                # This call and the next ones need no decision: tickets, and a lock no more.
+                tickets = cell.granted = route.tickets
+                granted = []
+                if probe:
+                    lease = self._lease(route, cell.baseline, "probe", profile)
+                    lease.ceiling = math.inf
+                    granted.append(lease)
+                    tickets.append(lease.fast)  # the last call granted (tickets pop from the end)
+                if quiet:
+                    lease = self._lease(route, cell.incumbent, cell.incumbent_source, profile)
+                    lease.ceiling = ceiling
+                    granted.insert(0, lease)
+                    tickets.extend([lease.fast] * quiet)
+                leases = [x for x in cell.leases if x.timings and x not in granted]
+                leases.extend(granted)  # replayed in the order they run
+                cell.leases = leases
+                answer = tickets.pop()
+            else:
+                arm, source = cell.choose(n)
+                answer = self._lease(route, arm, source, profile).slow
+            learned = self._learned(cell)
+        self._write(cell, learned)
+        return answer
+
+    def _apply(self, lease: _Lease, config: BatchConfig, n: int, seconds: float) -> None:
+        """:meth:`finish` of a call its cell decided (or of a quiet one whose ``n`` differs)."""
+        cell = lease.cell
+        with self._lock:
+            self._drain(cell)
+            if config is lease.fast:
+                cell.calls += 1  # a quiet call is counted with its timing
+            cell.record(lease.arm, n, seconds)
+            learned = self._learned(cell)
+        self._write(cell, learned)
+
+    def _drain(self, cell: Cell) -> None:
+        """Revokes the cell's tickets and replays the timings of its quiet calls (under the
+        lock, before anything else touches the cell)."""
+        del cell.granted[:]
+        for lease in cell.leases:
+            timings = lease.timings
+            if timings:
+                batch = timings[:]
+                del timings[: len(batch)]  # a timing appended meanwhile stays for the next
+                cell.replay(lease.arm, lease.n, batch, lease.source == "probe")
+
+    def _lease(self, route: _Route, arm: _Arm, source: str, profile: Sequence[Any]) -> _Lease:
+        """The lease of ``arm`` reported as ``source`` on ``route`` (built once)."""
+        lease = route.leases.get(arm)
+        if lease is None or lease.source != source:
+            c = clamp(arm.config, clamp_n(profile), self._cores)
+            answer = BatchConfig(c.batch_size, c.micro_batch_size, c.threads, source)
+            lease = _Lease(route, arm, profile[5], answer)
+            if len(route.leases) >= 16:
+                route.leases.clear()
+            route.leases[arm] = lease
+            issued = self._issued
+            if len(issued) >= 8 * MAX_ROUTES:
+                self._reset_routes()
+            issued[id(lease.slow)] = issued[id(lease.fast)] = lease
+        return lease
+
+    def _learned(self, cell: Cell) -> Optional[tuple[dict[str, Any], BatchConfig]]:
+        """What the cell learned by online refinement since it was last asked (cache it)."""
+        if not cell.changed:
+            return None
+        cell.changed = False
+        return self._entry(cell.key, cell), cell.incumbent.config._replace(source="online")
+
+    def _write(self, cell: Cell, learned: Optional[tuple[dict[str, Any], BatchConfig]]) -> None:
+        if learned is not None and self._cache_arg is not False:
+            self._cache().put(cell.key, *learned)
+
+    def _reset_routes(self) -> None:
+        """Forgets every route and answer (their cells keep their state and their leases)."""
+        for route in self._routes.values():
+            del route.tickets[:]
+        self._routes.clear()
+        self._issued.clear()
 
     def _key(self, profile: Sequence[Any]) -> tuple[Any, ...]:
         from .selector import _bucket_key, _key
@@ -826,8 +1112,8 @@ class Live:
         cell = self._cells.get(key)
         if cell is None:
             cell = self._new_cell(key, profile, selected, n)
-        if len(self._routes) >= 4096:
-            self._routes.clear()
+        if len(self._routes) >= MAX_ROUTES:
+            self._reset_routes()
         route = self._routes[profile] = _Route(cell)
         return route
 
@@ -850,7 +1136,7 @@ class Live:
         self._cells[key] = cell
         if len(self._cells) > MAX_CELLS:
             del self._cells[next(iter(self._cells))]  # the oldest cell goes
-            self._routes.clear()  # some may lead to it
+            self._reset_routes()  # some may lead to it
         return cell
 
     def _elites(self, rep: Sequence[Any]) -> list[BatchConfig]:
