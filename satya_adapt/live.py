@@ -250,7 +250,7 @@ class Cell:
         self._fast_n = -1
         self._fast_until = 0
         self._fast_probe = False
-        self._quiet: Optional[tuple[int, int, float]] = None  # the last grant of quiet()
+        self._quiet: Optional[tuple[int, int, float, int]] = None  # the last grant of quiet()
         #: :class:`Live`'s leases on this cell (fast answers whose timings wait to be replayed).
         self.leases: list[_Lease] = []
         #: The tickets of the lease granted last (emptied when it is revoked).
@@ -347,6 +347,7 @@ class Cell:
         window now, sorted), and the slack falls by at most ``ceiling - (1 + alpha) n / base``
         a call: ``k`` is the most calls over which neither revert can happen. The ceiling is
         tried at half and at 80% of the incumbent's median throughput (the larger ``k``)."""
+        self._quiet = None
         calls = self.calls + 1
         if n != self._fast_n or calls >= self._fast_until:
             return 0, 0.0, False
@@ -383,7 +384,9 @@ class Cell:
                 else:
                     hi = k - 1
             best, ceiling = lo, top
-        self._quiet = (self.calls, best, ceiling) if best else None
+        if not best:
+            return 0, 0.0, False
+        self._quiet = (self.calls, best, ceiling, n)
         return best, ceiling, best == limit and upto <= most
 
     def _quiet_for(self, xs: list[float], k: int, floor: float, n: int, limit: int) -> bool:
@@ -431,7 +434,7 @@ class Cell:
                 return
             if (
                 grant is not None and grant[0] == self.calls and len(timings) <= grant[1]
-                and (not valid or max(valid) <= grant[2])
+                and grant[3] == n and (not valid or max(valid) <= grant[2])
             ):
                 self._replay_quiet(arm, n, len(timings), valid)
                 return
@@ -1042,9 +1045,10 @@ class Live:
         cell = lease.cell
         with self._lock:
             self._drain(cell)
-            if config is lease.fast:
-                cell.calls += 1  # a quiet call is counted with its timing
-            cell.record(lease.arm, n, seconds)
+            if config is lease.fast:  # a quiet call, counted with its timing
+                cell.replay(lease.arm, n, [seconds], lease.source == "probe")
+            else:
+                cell.record(lease.arm, n, seconds)
             learned = self._learned(cell)
         self._write(cell, learned)
 
