@@ -71,8 +71,11 @@ Sources a call reports in ``result.config.source``: the selector's step (incumbe
 
 from __future__ import annotations
 
+import bisect
+import functools
 import json
 import math
+import operator
 import os
 import threading
 from collections import deque
@@ -362,59 +365,45 @@ class Cell:
             return 0, 0.0, False
         limit = min(most, upto)
         xs = sorted(rates)
-        best, ceiling = 0, math.inf
-        for share in (0.0, 0.5, 0.8):
-            # No ceiling, else half, else 80% of the incumbent's median throughput: the first
-            # that allows every call up to the limit, else the most calls the last allows
-            # (by halving: the conditions only get harder with more calls).
-            floor = share * xs[WINDOW // 2]
-            top = math.inf
-            if floor > 0.0:
+        mid, hi = WINDOW // 2, _RANKS[WINDOW][1]
+        low_base = self._base_stats[1]
+        # Calls over which the order statistics alone (whatever the timings) keep the interval's
+        # upper end and the ratio at least 1: xs[r - k] at least the baseline's low end, median.
+        k_top = hi - bisect.bisect_left(xs, low_base)
+        k_ratio = mid - bisect.bisect_left(xs, base) if last[0] >= 1.0 else -1
+        best, ceiling = min(k_top, k_ratio), math.inf
+        if best < limit:
+            call = n / base
+            slack = self.slack
+            for share in (0.5, 0.8):
+                # A ceiling on the timings: a throughput at least ``share`` times the median.
+                floor = share * xs[mid]
+                if floor <= 0.0:
+                    break
                 top = n / floor
                 floor = n / top  # what a timing of at most ``top`` guarantees
-            if self._quiet_for(xs, limit, floor, n, limit):
-                best, ceiling = limit, top
-                break
-        else:
-            lo, hi = 0, limit - 1
-            while lo < hi:
-                k = (lo + hi + 1) // 2
-                if self._quiet_for(xs, k, floor, n, limit):
-                    lo = k
-                else:
-                    hi = k - 1
-            best, ceiling = lo, top
-        if not best:
+                k = limit if min(floor, xs[hi]) >= low_base else k_top
+                rho = min(last[0], min(floor, xs[mid]) / base)
+                if rho < 1.0 and k > k_ratio:
+                    # Past k_ratio the ratio may fall to rho: the slack must cover a call at rho
+                    # after each call, losing at most ``top - (1 + alpha) call`` a call.
+                    step = (1.0 + self.alpha) * call - top
+                    cost = call * (1.0 / rho - 1.0) if rho > 0.0 else math.inf
+                    margin = 1e-9 * (abs(slack) + cost + limit * abs(step) + call)
+                    room = slack - cost - margin
+                    if step >= 0.0:
+                        k = k if room + step >= 0.0 else k_ratio
+                    else:
+                        k = min(k, max(k_ratio, int(room / -step)))
+                if k > best:
+                    best, ceiling = min(k, limit), top
+                if best >= limit:
+                    break
+        best = min(best, limit)
+        if best <= 0:
             return 0, 0.0, False
         self._quiet = (self.calls, best, ceiling, n)
         return best, ceiling, best == limit and upto <= most
-
-    def _quiet_for(self, xs: list[float], k: int, floor: float, n: int, limit: int) -> bool:
-        """Whether ``k`` calls of the incumbent with throughputs of at least ``floor`` (and the
-        window now ``xs``, sorted) certainly revert nothing (see :meth:`quiet`)."""
-        mid, hi = WINDOW // 2, _RANKS[WINDOW][1]
-        base = self._base_median
-        last = self.last
-        assert base is not None and last is not None
-        # The r-th order statistic after at most k new throughputs is at least
-        # max(xs[r - k], min(floor, xs[r])).
-        top = max(xs[hi - k] if k <= hi else 0.0, min(floor, xs[hi]))
-        if top < self._base_stats[1]:
-            return False  # the interval's upper end could fall below 1
-        rho = min(last[0], max(xs[mid - k] if k <= mid else 0.0, min(floor, xs[mid])) / base)
-        if rho >= 1.0:
-            return True
-        if rho <= 0.0:
-            return False
-        call = n / base
-        cost = call * (1.0 / rho - 1.0)
-        # The least the slack gains in a call (it loses when negative).
-        step = (1.0 + self.alpha) * call - (n / floor if floor > 0.0 else math.inf)
-        if step == -math.inf:
-            return False
-        slack = self.slack
-        margin = 1e-9 * (abs(slack) + cost + limit * abs(step) + call)
-        return slack + (step if step >= 0.0 else k * step) >= cost + margin
 
     def replay(self, arm: _Arm, n: int, timings: Sequence[float], probe: bool = False) -> None:
         """The calls of ``n`` records that ran ``arm`` answered without :meth:`choose` (the quiet
@@ -428,7 +417,9 @@ class Cell:
         recomputations, every 4th call, matters: the others revert nothing)."""
         grant, self._quiet = self._quiet, None
         if not probe and arm is self.incumbent and n > 0:
-            valid = [s for s in timings if 0.0 < s < math.inf]
+            valid = timings
+            if not (timings and min(timings) > 0.0 and 0.0 < sum(timings) < math.inf):
+                valid = [s for s in timings if 0.0 < s < math.inf]  # not all of them valid
             if arm.same if arm.same_n == n else self._as_base(arm, n):
                 self._replay_as_base(arm, n, len(timings), valid)
                 return
@@ -444,26 +435,26 @@ class Cell:
                 self._probe()
             self.record(arm, n, seconds)
 
-    def _replay_as_base(self, arm: _Arm, n: int, count: int, valid: list[float]) -> None:
+    def _replay_as_base(self, arm: _Arm, n: int, count: int, valid: Sequence[float]) -> None:
         """:meth:`record` of the incumbent's calls when it runs as the baseline: evidence only."""
         self.calls += count
         if not valid:
             return
-        new = [n / s for s in valid]
+        new = list(map(float(n).__truediv__, valid))  # n / s for each
         arm.rates.extend(new)
         if arm is not self.baseline:
             self.baseline.rates.extend(new)  # the same engine runs as the baseline's
         self._base_median = None
         self.records += n * len(valid)
 
-    def _replay_quiet(self, arm: _Arm, n: int, count: int, valid: list[float]) -> None:
+    def _replay_quiet(self, arm: _Arm, n: int, count: int, valid: Sequence[float]) -> None:
         """:meth:`record` of the verified incumbent's quiet calls (see :meth:`quiet`)."""
         self.calls += count
         v = len(valid)
         if not v:
             return
         rates = arm.rates
-        new = [n / s for s in valid]
+        new = list(map(float(n).__truediv__, valid))  # n / s for each
         since = self._since_check
         first = max(0, 3 - since)  # the first of them that recomputes the interval
         if first < v:
@@ -477,10 +468,7 @@ class Cell:
         rates.extend(new)
         self.records += n * v
         self.other_records += n * v
-        total = self.other_seconds
-        for seconds in valid:
-            total += seconds  # in turn, as call by call
-        self.other_seconds = total
+        self.other_seconds = functools.reduce(operator.add, valid, self.other_seconds)  # in turn
 
     def _affords_retry(self, n: int) -> bool:
         """A reverted incumbent is tried again only when the slack covers one call of it at
@@ -1029,13 +1017,15 @@ class Live:
                     lease.ceiling = ceiling
                     granted.insert(0, lease)
                     tickets.extend([lease.fast] * quiet)
-                leases = [x for x in cell.leases if x.timings and x not in granted]
-                leases.extend(granted)  # replayed in the order they run
-                cell.leases = leases
+                if cell.leases != granted:  # replayed in the order they run
+                    cell.leases = [x for x in cell.leases if x.timings and x not in granted]
+                    cell.leases.extend(granted)
                 answer = tickets.pop()
             else:
                 arm, source = cell.choose(n)
                 answer = self._lease(route, arm, source, profile).slow
+            if not cell.changed:
+                return answer
             learned = self._learned(cell)
         self._write(cell, learned)
         return answer
