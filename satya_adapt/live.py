@@ -71,13 +71,11 @@ Sources a call reports in ``result.config.source``: the selector's step (incumbe
 
 from __future__ import annotations
 
-import bisect
-import functools
 import json
 import math
-import operator
 import os
 import threading
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, Optional
@@ -155,6 +153,7 @@ def _ranks(n: int, level: float) -> tuple[int, int]:
 
 
 _RANKS = {n: _ranks(n, LEVEL) for n in range(1, WINDOW + 1)}
+_MID, _HI = WINDOW // 2, _RANKS[WINDOW][1]  # ranks of a full window's median and upper end
 
 
 def median_interval(values: Sequence[float]) -> tuple[float, float, float]:
@@ -363,15 +362,15 @@ class Cell:
         last, base = self.last, self._base_median
         if last is None or base is None or len(rates) < WINDOW or n <= 0:
             return 0, 0.0, False
-        limit = min(most, upto)
+        limit = most if most < upto else upto
         xs = sorted(rates)
-        mid, hi = WINDOW // 2, _RANKS[WINDOW][1]
+        mid, hi = _MID, _HI
         low_base = self._base_stats[1]
         # Calls over which the order statistics alone (whatever the timings) keep the interval's
         # upper end and the ratio at least 1: xs[r - k] at least the baseline's low end, median.
-        k_top = hi - bisect.bisect_left(xs, low_base)
-        k_ratio = mid - bisect.bisect_left(xs, base) if last[0] >= 1.0 else -1
-        best, ceiling = min(k_top, k_ratio), math.inf
+        k_top = hi - bisect_left(xs, low_base)
+        k_ratio = mid - bisect_left(xs, base) if last[0] >= 1.0 else -1
+        best, ceiling = (k_top if k_top < k_ratio else k_ratio), math.inf
         if best < limit:
             call = n / base
             slack = self.slack
@@ -411,23 +410,38 @@ class Cell:
         :meth:`choose` and :meth:`record` leave call by call. An invalid timing (the 0.0 of a
         call that raised) counts the call only.
 
-        In bulk where nothing can be decided: the calls of an incumbent that runs as the
+        In one pass where nothing can be decided: the calls of an incumbent that runs as the
         baseline, and the quiet calls of the last :meth:`quiet` when nothing else happened
         since and every timing is within its ceiling (then only the last of the interval's
         recomputations, every 4th call, matters: the others revert nothing)."""
         grant, self._quiet = self._quiet, None
         if not probe and arm is self.incumbent and n > 0:
-            valid = timings
-            if not (timings and min(timings) > 0.0 and 0.0 < sum(timings) < math.inf):
-                valid = [s for s in timings if 0.0 < s < math.inf]  # not all of them valid
-            if arm.same if arm.same_n == n else self._as_base(arm, n):
-                self._replay_as_base(arm, n, len(timings), valid)
-                return
-            if (
-                grant is not None and grant[0] == self.calls and len(timings) <= grant[1]
-                and grant[3] == n and (not valid or max(valid) <= grant[2])
+            as_base = arm.same if arm.same_n == n else self._as_base(arm, n)
+            if as_base:
+                ceiling = math.inf
+            elif (
+                grant is not None and grant[0] == self.calls and grant[3] == n
+                and len(timings) <= grant[1]
             ):
-                self._replay_quiet(arm, n, len(timings), valid)
+                ceiling = grant[2]
+            else:
+                ceiling = -1.0
+            new: list[float] = []
+            total = self.other_seconds
+            inf = math.inf
+            for seconds in timings:
+                if 0.0 < seconds < inf:
+                    if seconds > ceiling:
+                        break  # it may decide: call by call below
+                    new.append(n / seconds)
+                    total += seconds  # in turn, as call by call
+            else:
+                self.calls += len(timings)
+                if new:
+                    if as_base:
+                        self._as_base_rates(arm, n, new)
+                    else:
+                        self._quiet_rates(arm, n, new, total)
                 return
         for seconds in timings:
             self.calls += 1
@@ -435,26 +449,18 @@ class Cell:
                 self._probe()
             self.record(arm, n, seconds)
 
-    def _replay_as_base(self, arm: _Arm, n: int, count: int, valid: Sequence[float]) -> None:
+    def _as_base_rates(self, arm: _Arm, n: int, new: list[float]) -> None:
         """:meth:`record` of the incumbent's calls when it runs as the baseline: evidence only."""
-        self.calls += count
-        if not valid:
-            return
-        new = list(map(float(n).__truediv__, valid))  # n / s for each
         arm.rates.extend(new)
         if arm is not self.baseline:
             self.baseline.rates.extend(new)  # the same engine runs as the baseline's
         self._base_median = None
-        self.records += n * len(valid)
+        self.records += n * len(new)
 
-    def _replay_quiet(self, arm: _Arm, n: int, count: int, valid: Sequence[float]) -> None:
+    def _quiet_rates(self, arm: _Arm, n: int, new: list[float], total: float) -> None:
         """:meth:`record` of the verified incumbent's quiet calls (see :meth:`quiet`)."""
-        self.calls += count
-        v = len(valid)
-        if not v:
-            return
+        v = len(new)
         rates = arm.rates
-        new = list(map(float(n).__truediv__, valid))  # n / s for each
         since = self._since_check
         first = max(0, 3 - since)  # the first of them that recomputes the interval
         if first < v:
@@ -468,7 +474,7 @@ class Cell:
         rates.extend(new)
         self.records += n * v
         self.other_records += n * v
-        self.other_seconds = functools.reduce(operator.add, valid, self.other_seconds)  # in turn
+        self.other_seconds = total
 
     def _affords_retry(self, n: int) -> bool:
         """A reverted incumbent is tried again only when the slack covers one call of it at
@@ -996,7 +1002,9 @@ class Live:
     def _decide(self, profile: Sequence[Any], selected: BatchConfig) -> BatchConfig:
         """:meth:`start` when the route has no ticket: the cell decides (under the lock)."""
         n = profile[5]
-        with self._lock:
+        lock = self._lock
+        lock.acquire()  # not `with`: cheaper, and this runs every few calls
+        try:
             route = self._routes.get(profile)
             if route is None:
                 route = self._route(profile, selected, n)
@@ -1027,6 +1035,8 @@ class Live:
             if not cell.changed:
                 return answer
             learned = self._learned(cell)
+        finally:
+            lock.release()
         self._write(cell, learned)
         return answer
 

@@ -613,7 +613,8 @@ def test_archive_merge_folds_a_cache_into_an_archive(tmp_path: Path) -> None:
 
 OVERHEAD_KEYS = {
     "call_1000_seconds", "bookkeeping_seconds", "bookkeeping_share_of_1000_record_call",
-    "call_min_records_seconds", "bookkeeping_share_of_min_records_call", "online_vs_offline_1000",
+    "bookkeeping_by_state", "call_min_records_seconds", "bookkeeping_share_of_min_records_call",
+    "online_vs_offline_1000", "online_vs_offline_10000",
 }
 
 
@@ -634,7 +635,26 @@ def test_eval_live_overhead_only(tmp_path: Path) -> None:
     doc = json.loads(proc.stdout)
     assert set(doc) == OVERHEAD_KEYS
     assert doc["online_vs_offline_1000"]["rounds"] == 2
+    assert doc["online_vs_offline_10000"]["rounds"] == 2
+    assert set(doc["bookkeeping_by_state"]) == {"constant", "tie", "ahead", "reverted"}
     assert not out_json.exists()
+
+
+def test_eval_live_overhead_against_another_live_py(tmp_path: Path) -> None:
+    """--before LIVE_PY measures another version's bookkeeping too (here this one's own)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "eval_live.py"), "--overhead-only", "--quick",
+         "--rounds", "1", "--before", str(root / "satya_adapt" / "live.py")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = json.loads(proc.stdout)
+    assert set(doc) == OVERHEAD_KEYS | {"bookkeeping_before_by_state"}
+    assert set(doc["bookkeeping_before_by_state"]) == set(doc["bookkeeping_by_state"])
 
 
 def test_eval_live_quick_runs(tmp_path: Path) -> None:
