@@ -61,7 +61,17 @@ ignored with one :class:`~satya_adapt.ArchiveWarning`; ``satya-adapt archive mer
 **Cost.** A cell in its steady state (a verified incumbent with no trial or retry pending, or a
 reverted one before its retry is due) is answered from what the last full decision left: the
 arm, and the call at which the next probe is due; its timing updates running sums (the slack is
-computed from them when read) and the incumbent's interval every 4th call, as before. The
+computed from them when read) and the incumbent's interval every 4th call, as before. Through
+:class:`Live`, such a cell takes no lock at all on most calls: each decision (under the lock)
+computes how many of the next calls cannot decide anything whatever their timings
+(:meth:`Cell.quiet`: until the next probe, which may be granted with them, at most
+:data:`MAX_QUIET`; for a verified incumbent, only while each timing stays under a ceiling
+that keeps the interval's upper end and the ratio, or else the slack, clear of a revert, by
+order statistics of the window) and grants them to the call's route as tickets. A granted call
+costs a dict lookup and a ``list.pop``; its timing a ``list.append`` (a timing over the ceiling
+revokes the rest). The next decision replays the timings in turn first (:meth:`Cell.replay`,
+one pass, only the last of the interval's recomputations done), so probes, reverts, back-off,
+trials and promotions happen at the same calls as when every call is decided in full. The
 cache file is written only when a cell's incumbent changes by online refinement (one atomic
 write per promotion, never per call).
 
@@ -343,12 +353,16 @@ class Cell:
         timing: its calls are quiet until its retry is due, whatever the timings. A verified
         incumbent decides on a timing only by reverting: when the interval's upper end is
         below 1 (recomputed every 4th call) or when its ratio is below 1 and the slack no
-        longer covers a call. With a full window and timings of at most ``ceiling`` (a
-        throughput of at least ``floor = n / ceiling``), the ``r``-th order statistic of the
-        window after ``j`` new throughputs is at least ``min(floor, xs[r - j])`` (``xs`` the
-        window now, sorted), and the slack falls by at most ``ceiling - (1 + alpha) n / base``
-        a call: ``k`` is the most calls over which neither revert can happen. The ceiling is
-        tried at half and at 80% of the incumbent's median throughput (the larger ``k``)."""
+        longer covers a call. With a full window (``xs`` sorted), the ``r``-th order statistic
+        after ``j`` new throughputs is at least ``xs[r - j]`` whatever they are (fewer than
+        ``r - j + 1`` values can lie below it), and at least ``min(floor, xs[r])`` when each of
+        them is at least ``floor = n / ceiling``; the slack then falls by at most
+        ``ceiling - (1 + alpha) n / base`` a call. ``k`` is the most calls over which neither
+        revert can happen: with no ceiling while the order statistics alone keep the upper
+        end at least the baseline's low end and the median at least the baseline's median;
+        else with a ceiling at half, then 80%, of the incumbent's median throughput, the ratio
+        bounded below by ``min(floor, xs[median]) / base`` and the slack required to cover a
+        call at that ratio after every call (with a margin for rounding)."""
         self._quiet = None
         calls = self.calls + 1
         if n != self._fast_n or calls >= self._fast_until:
@@ -940,7 +954,7 @@ class Live:
                     return tickets.pop()  # a quiet call (atomic: no lock)
                 except IndexError:  # another thread took the last one
                     pass
-        return self._decide(profile, selected)
+        return self._decide(profile, selected, route)
 
     def finish(self, config: BatchConfig, n: int, seconds: float) -> None:
         """The timing of a call answered with ``config`` by :meth:`start` (``n`` records)."""
@@ -999,15 +1013,18 @@ class Live:
 
     # -- internals ------------------------------------------------------------------------------
 
-    def _decide(self, profile: Sequence[Any], selected: BatchConfig) -> BatchConfig:
+    def _decide(
+        self, profile: Sequence[Any], selected: BatchConfig, route: Optional[_Route] = None
+    ) -> BatchConfig:
         """:meth:`start` when the route has no ticket: the cell decides (under the lock)."""
         n = profile[5]
         lock = self._lock
         lock.acquire()  # not `with`: cheaper, and this runs every few calls
         try:
-            route = self._routes.get(profile)
             if route is None:
-                route = self._route(profile, selected, n)
+                route = self._routes.get(profile)
+                if route is None:
+                    route = self._route(profile, selected, n)
             cell = route.cell
             self._drain(cell)
             quiet, ceiling, probe = cell.quiet(n, MAX_QUIET)

@@ -764,9 +764,9 @@ def count_decisions(live: L.Live) -> list[int]:
     decided = [0]
     decide = live._decide
 
-    def counted(profile: Any, selected: BatchConfig) -> BatchConfig:
+    def counted(profile: Any, selected: BatchConfig, route: Any = None) -> BatchConfig:
         decided[0] += 1
-        return decide(profile, selected)
+        return decide(profile, selected, route)
 
     live._decide = counted  # type: ignore[method-assign]
     return decided
