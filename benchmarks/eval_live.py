@@ -295,19 +295,95 @@ def unknown_hardware(args: Any, like: A.ArchiveFile, folder: str, rng: random.Ra
     return rows
 
 
+#: Cell states of the bookkeeping measurement: the default configuration's time per call over
+#: the choice's (the choice runs 4 ms a call of 10,000 records) and the timings' noise.
+#: ``constant``: both the same, no noise (the cell this benchmark measured before quiet calls:
+#: within noise of the default, so a probe every 4 calls); ``tie``: the same with 2% noise;
+#: ``ahead``: the choice 1.25 times faster (a probe every 64 calls); ``reverted``: the choice
+#: 15% slower (reverted, tried again with back-off).
+STATES = {"constant": (1.0, 0.0), "tie": (1.0, 0.02), "ahead": (1.25, 0.02),
+          "reverted": (0.85, 0.02)}
+
+
+class _NoArchive:
+    archive = None
+
+
+def _bookkeeping(module: Any, state: str) -> Callable[[int], float]:
+    """A sampler of the CPU time per call of live bookkeeping on one cell of ``module`` (a
+    ``satya_adapt.live``; its ``start``/``finish`` as the validator calls them, else its
+    ``choose``/``record``), injected timings, after 2,000 calls that settle the cell."""
+    ratio, noise = STATES[state]
+    rng = random.Random(7)
+    wobble = [1.0 + noise * rng.random() for _ in range(4096)]
+    live = module.Live(_NoArchive(), cache=False, cores=2)
+    profile = (2, 3.0, 0.1, 30.0, "dicts", 10000)
+    chosen = BatchConfig(4096, 512, 1, "archive-exact")
+    pos = [0]
+
+    def drive(k: int, empty: bool = False) -> None:
+        i0 = pos[0]
+        pos[0] += k
+        if empty:  # the loop alone: the timings without the bookkeeping
+            for i in range(i0, i0 + k):
+                c = chosen
+                (0.004 if c.batch_size == 4096 else 0.004 * ratio) * wobble[i & 4095]
+        elif hasattr(live, "start"):
+            start, finish = live.start, live.finish
+            for i in range(i0, i0 + k):
+                c = start(profile, chosen)
+                finish(c, 10000, (0.004 if c.batch_size == 4096 else 0.004 * ratio)
+                       * wobble[i & 4095])
+        else:
+            choose, record = live.choose, live.record
+            for i in range(i0, i0 + k):
+                c = choose(profile, chosen)
+                record(10000, (0.004 if c.batch_size == 4096 else 0.004 * ratio)
+                       * wobble[i & 4095])
+
+    drive(2000)
+
+    def sample(reps: int) -> float:
+        t0 = time.thread_time()
+        drive(reps)
+        t1 = time.thread_time()
+        drive(reps, empty=True)
+        return max(0.0, (t1 - t0) - (time.thread_time() - t1)) / reps
+
+    return sample
+
+
+def _load_live(path: str) -> Any:
+    """Another version of ``satya_adapt/live.py`` (``--before``), loaded next to this one."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("satya_adapt._live_before", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"eval_live: cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def overhead(args: Any) -> dict[str, Any]:
     schema = {"type": "object", "properties": {"id": {"type": "integer"},
                                                "name": {"type": "string"}}}
     records = [{"id": i, "name": "abc"} for i in range(1000)]
+    large = [{"id": i, "name": "abc"} for i in range(10000)]
     off = Validator(schema, online=False)
     on = Validator(schema, online=True)
+    ends = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ArchiveWarning)
-        m = measure.run_rounds(
-            [measure.Contender("online=True", lambda: on.validate_batch(records), 1000),
-             measure.Contender("online=False", lambda: off.validate_batch(records), 1000)],
-            rounds=args.rounds * 2, warmup=2, inner=50, seed=1, collect=True,
-        )
+        for n, data, inner in ((1000, records, 50), (10000, large, 5)):
+            m = measure.run_rounds(
+                [measure.Contender("online=True", lambda d=data: on.validate_batch(d), n),
+                 measure.Contender("online=False", lambda d=data: off.validate_batch(d), n)],
+                rounds=args.rounds * 2, warmup=2, inner=inner, seed=1, collect=True,
+            )
+            s = m.speedup("online=True", "online=False")
+            ends[n] = {"median": s.median, "low": s.ci.low, "high": s.ci.high, "rounds": m.rounds}
     # CPU time of this thread (the 1,000-record call runs on it: threads=1), so that a loaded
     # machine's waiting for a core counts for neither.
     call_samples = []
@@ -327,32 +403,37 @@ def overhead(args: Any) -> dict[str, Any]:
             off.validate_batch(small)
         small_samples.append((time.process_time() - t0) / 20)
     small_s = measure.median(small_samples)
-    # The bookkeeping itself: choose + record on a cell in steady state (a 10,000-record call).
-    live = L.Live(off._get_selector(), cache=False)
-    profile = (2, 3.0, 0.1, 30.0, "dicts", 10000)
-    chosen = BatchConfig(4096, 512, 1, "archive-exact")
-    for _ in range(200):
-        live.choose(profile, chosen)
-        live.record(10000, 0.004)
+    # The bookkeeping itself on cells in each state, 5 samples each, interleaved (and against
+    # another version of live.py with --before, interleaved too).
+    versions = {"now": L}
+    if getattr(args, "before", None):
+        versions["before"] = _load_live(args.before)
+    samplers = {(v, st): _bookkeeping(mod, st) for v, mod in versions.items() for st in STATES}
     reps = 2000 if args.quick else 20000
-    samples = []
+    samples: dict[tuple[str, str], list[float]] = {key: [] for key in samplers}
     for _ in range(5):
-        t0 = time.thread_time()
-        for _ in range(reps):
-            live.choose(profile, chosen)
-            live.record(10000, 0.004)
-        samples.append((time.thread_time() - t0) / reps)
-    per_call = measure.median(samples)
-    s = m.speedup("online=True", "online=False")
-    return {
+        for key, sample in samplers.items():
+            samples[key].append(sample(reps))
+    per_state = {
+        v: {st: {"seconds": measure.median(samples[v, st]),
+                 "share_of_1000_record_call": measure.median(samples[v, st]) / call_s}
+            for st in STATES}
+        for v in versions
+    }
+    per_call = max(x["seconds"] for x in per_state["now"].values())  # the worst state
+    out = {
         "call_1000_seconds": call_s,
         "bookkeeping_seconds": per_call,
         "bookkeeping_share_of_1000_record_call": per_call / call_s,
+        "bookkeeping_by_state": per_state["now"],
         "call_min_records_seconds": small_s,
         "bookkeeping_share_of_min_records_call": per_call / small_s,
-        "online_vs_offline_1000": {"median": s.median, "low": s.ci.low, "high": s.ci.high,
-                                   "rounds": m.rounds},
+        "online_vs_offline_1000": ends[1000],
+        "online_vs_offline_10000": ends[10000],
     }
+    if "before" in per_state:
+        out["bookkeeping_before_by_state"] = per_state["before"]
+    return out
 
 
 def summarize(rows: list[dict[str, Any]], busy: dict[str, Any], unknown: list[dict[str, Any]],
@@ -442,16 +523,21 @@ def markdown(doc: dict[str, Any]) -> str:
             f" {u['cumulative_vs_default_min']:.3f} | {a['median']:.3f} [{a['low']:.2f},"
             f" {a['high']:.2f}] ({a['rounds']}) |")
     o = doc["overhead"]
-    ov = o["online_vs_offline_1000"]
+    ov, ow = o["online_vs_offline_1000"], o["online_vs_offline_10000"]
+    states = ", ".join(f"{st} {x['seconds'] * 1e6:.2f} us ({x['share_of_1000_record_call']:.2%})"
+                       for st, x in o["bookkeeping_by_state"].items())
     lines += [
         "",
         "## Overhead",
         "",
-        (f"Bookkeeping per call {o['bookkeeping_seconds'] * 1e6:.2f} us ="
+        (f"Bookkeeping per call (CPU time, median of 5 samples) in the worst cell state"
+         f" {o['bookkeeping_seconds'] * 1e6:.2f} us ="
          f" {o['bookkeeping_share_of_1000_record_call']:.2%} of a 1,000-record call"
-         f" ({o['call_1000_seconds'] * 1e6:.0f} us). A 1,000-record call (below"
-         f" `MIN_RECORDS`, no bookkeeping) with online=True over online=False:"
-         f" {ov['median']:.3f} [{ov['low']:.2f}, {ov['high']:.2f}] ({ov['rounds']} rounds)."),
+         f" ({o['call_1000_seconds'] * 1e6:.0f} us); by state: {states}. A 1,000-record call"
+         f" (below `MIN_RECORDS`, no bookkeeping) with online=True over online=False:"
+         f" {ov['median']:.3f} [{ov['low']:.2f}, {ov['high']:.2f}] ({ov['rounds']} rounds);"
+         f" a 10,000-record call: {ow['median']:.3f} [{ow['low']:.2f}, {ow['high']:.2f}]"
+         f" ({ow['rounds']} rounds)."),
         "",
         "## Targets",
         "",
@@ -483,6 +569,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="calls of the unknown-hardware part (default 50)")
     p.add_argument("--overhead-only", action="store_true",
                    help="run only the overhead part and print it (writes no results files)")
+    p.add_argument("--before", default=None, metavar="LIVE_PY",
+                   help="also measure the bookkeeping of another version of satya_adapt/live.py,"
+                        " interleaved (the overhead part)")
     p.add_argument("--json", default=os.path.join(RESULTS, "eval_live.json"), help="results JSON")
     p.add_argument("--markdown", default=os.path.join(RESULTS, "eval_live.md"),
                    help="results table")

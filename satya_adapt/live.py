@@ -61,7 +61,17 @@ ignored with one :class:`~satya_adapt.ArchiveWarning`; ``satya-adapt archive mer
 **Cost.** A cell in its steady state (a verified incumbent with no trial or retry pending, or a
 reverted one before its retry is due) is answered from what the last full decision left: the
 arm, and the call at which the next probe is due; its timing updates running sums (the slack is
-computed from them when read) and the incumbent's interval every 4th call, as before. The
+computed from them when read) and the incumbent's interval every 4th call, as before. Through
+:class:`Live`, such a cell takes no lock at all on most calls: each decision (under the lock)
+computes how many of the next calls cannot decide anything whatever their timings
+(:meth:`Cell.quiet`: until the next probe, which may be granted with them, at most
+:data:`MAX_QUIET`; for a verified incumbent, only while each timing stays under a ceiling
+that keeps the interval's upper end and the ratio, or else the slack, clear of a revert, by
+order statistics of the window) and grants them to the call's route as tickets. A granted call
+costs a dict lookup and a ``list.pop``; its timing a ``list.append`` (a timing over the ceiling
+revokes the rest). The next decision replays the timings in turn first (:meth:`Cell.replay`,
+one pass, only the last of the interval's recomputations done), so probes, reverts, back-off,
+trials and promotions happen at the same calls as when every call is decided in full. The
 cache file is written only when a cell's incumbent changes by online refinement (one atomic
 write per promotion, never per call).
 
@@ -71,10 +81,13 @@ Sources a call reports in ``result.config.source``: the selector's step (incumbe
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import operator
 import os
 import threading
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, Optional
@@ -152,6 +165,7 @@ def _ranks(n: int, level: float) -> tuple[int, int]:
 
 
 _RANKS = {n: _ranks(n, LEVEL) for n in range(1, WINDOW + 1)}
+_MID, _HI = WINDOW // 2, _RANKS[WINDOW][1]  # ranks of a full window's median and upper end
 
 
 def median_interval(values: Sequence[float]) -> tuple[float, float, float]:
@@ -250,6 +264,11 @@ class Cell:
         self._fast_n = -1
         self._fast_until = 0
         self._fast_probe = False
+        self._quiet: Optional[tuple[int, int, float, int]] = None  # the last grant of quiet()
+        #: :class:`Live`'s leases on this cell (fast answers whose timings wait to be replayed).
+        self.leases: list[_Lease] = []
+        #: The tickets of the lease granted last (emptied when it is revoked).
+        self.granted: list[BatchConfig] = []
 
     # -- choosing ---------------------------------------------------------------------------
 
@@ -324,6 +343,167 @@ class Cell:
             return self._probe()
         return self.incumbent, self.incumbent_source
 
+    def quiet(self, n: int, most: int) -> tuple[int, float, bool]:
+        """``(k, ceiling, probe)``: the next ``k`` calls of ``n`` records (at most ``most``,
+        the next one first) certainly run the incumbent and decide nothing as long as each of
+        their timings is at most ``ceiling`` seconds, and, when ``probe``, the call after them
+        is the next probe (its timing decides, at the next call). ``(0, 0.0, False)`` outside
+        the steady state. Replayed in turn (:meth:`replay`), such calls leave the state that
+        :meth:`choose` and :meth:`record` call by call leave.
+
+        A reverted cell (or one whose incumbent runs as the baseline) decides nothing on a
+        timing: its calls are quiet until its retry is due, whatever the timings. A verified
+        incumbent decides on a timing only by reverting: when the interval's upper end is
+        below 1 (recomputed every 4th call) or when its ratio is below 1 and the slack no
+        longer covers a call. With a full window (``xs`` sorted), the ``r``-th order statistic
+        after ``j`` new throughputs is at least ``xs[r - j]`` whatever they are (fewer than
+        ``r - j + 1`` values can lie below it), and at least ``min(floor, xs[r])`` when each of
+        them is at least ``floor = n / ceiling``; the slack then falls by at most
+        ``ceiling - (1 + alpha) n / base`` a call. ``k`` is the most calls over which neither
+        revert can happen: with no ceiling while the order statistics alone keep the upper
+        end at least the baseline's low end and the median at least the baseline's median;
+        else with a ceiling at half, then 80%, of the incumbent's median throughput, the ratio
+        bounded below by ``min(floor, xs[median]) / base`` and the slack required to cover a
+        call at that ratio after every call (with a margin for rounding)."""
+        self._quiet = None
+        calls = self.calls + 1
+        if n != self._fast_n or calls >= self._fast_until:
+            return 0, 0.0, False
+        if not self._fast_probe:
+            return max(0, min(most, self._fast_until - calls)), math.inf, False
+        upto = self.next_probe - calls  # incumbent calls before the probe
+        if upto <= 0:
+            return 0, 0.0, True
+        rates = self.incumbent.rates
+        last, base = self.last, self._base_median
+        if last is None or base is None or len(rates) < WINDOW or n <= 0:
+            return 0, 0.0, False
+        limit = most if most < upto else upto
+        xs = sorted(rates)
+        mid, hi = _MID, _HI
+        low_base = self._base_stats[1]
+        # Calls over which the order statistics alone (whatever the timings) keep the interval's
+        # upper end and the ratio at least 1: xs[r - k] at least the baseline's low end, median.
+        k_top = hi - bisect_left(xs, low_base)
+        k_ratio = mid - bisect_left(xs, base) if last[0] >= 1.0 else -1
+        best, ceiling = (k_top if k_top < k_ratio else k_ratio), math.inf
+        if best < limit:
+            call = n / base
+            slack = self.slack
+            for share in (0.5, 0.8):
+                # A ceiling on the timings: a throughput at least ``share`` times the median.
+                floor = share * xs[mid]
+                if floor <= 0.0:
+                    break
+                top = n / floor
+                floor = n / top  # what a timing of at most ``top`` guarantees
+                k = limit if min(floor, xs[hi]) >= low_base else k_top
+                rho = min(last[0], min(floor, xs[mid]) / base)
+                if rho < 1.0 and k > k_ratio:
+                    # Past k_ratio the ratio may fall to rho: the slack must cover a call at rho
+                    # after each call, losing at most ``top - (1 + alpha) call`` a call.
+                    step = (1.0 + self.alpha) * call - top
+                    cost = call * (1.0 / rho - 1.0) if rho > 0.0 else math.inf
+                    margin = 1e-9 * (abs(slack) + cost + limit * abs(step) + call)
+                    room = slack - cost - margin
+                    if step >= 0.0:
+                        k = k if room + step >= 0.0 else k_ratio
+                    else:
+                        k = min(k, max(k_ratio, int(room / -step)))
+                if k > best:
+                    best, ceiling = min(k, limit), top
+                if best >= limit:
+                    break
+        best = min(best, limit)
+        if best <= 0:
+            return 0, 0.0, False
+        self._quiet = (self.calls, best, ceiling, n)
+        return best, ceiling, best == limit and upto <= most
+
+    def replay(self, arm: _Arm, n: int, timings: Sequence[float], probe: bool = False) -> None:
+        """The calls of ``n`` records that ran ``arm`` answered without :meth:`choose` (the quiet
+        calls of :meth:`quiet`, or its ``probe``), counted and recorded in turn: the state that
+        :meth:`choose` and :meth:`record` leave call by call. An invalid timing (the 0.0 of a
+        call that raised) counts the call only.
+
+        In one pass where nothing can be decided: the calls of an incumbent that runs as the
+        baseline, and the quiet calls of the last :meth:`quiet` when nothing else happened
+        since and every timing is within its ceiling (then only the last of the interval's
+        recomputations, every 4th call, matters: the others revert nothing)."""
+        grant, self._quiet = self._quiet, None
+        if not probe and arm is self.incumbent and n > 0:
+            as_base = arm.same if arm.same_n == n else self._as_base(arm, n)
+            if as_base:
+                ceiling = math.inf
+            elif (
+                grant is not None and grant[0] == self.calls and grant[3] == n
+                and len(timings) <= grant[1]
+            ):
+                ceiling = grant[2]
+            else:
+                ceiling = -1.0
+            total = self.other_seconds
+            if len(timings) >= 8 and min(timings) > 0.0 and max(timings) <= ceiling:
+                # All of them valid (the sum is finite: no inf, no nan) and in bulk, in C.
+                total = functools.reduce(operator.add, timings, total)  # in turn
+                if total - total == 0.0:
+                    self.calls += len(timings)
+                    rates = list(map(float(n).__truediv__, timings))  # n / seconds
+                    if as_base:
+                        self._as_base_rates(arm, n, rates)
+                    else:
+                        self._quiet_rates(arm, n, rates, total)
+                    return
+                total = self.other_seconds
+            new: list[float] = []
+            inf = math.inf
+            for seconds in timings:
+                if 0.0 < seconds < inf:
+                    if seconds > ceiling:
+                        break  # it may decide: call by call below
+                    new.append(n / seconds)
+                    total += seconds  # in turn, as call by call
+            else:
+                self.calls += len(timings)
+                if new:
+                    if as_base:
+                        self._as_base_rates(arm, n, new)
+                    else:
+                        self._quiet_rates(arm, n, new, total)
+                return
+        for seconds in timings:
+            self.calls += 1
+            if probe and arm is self.baseline and self._fast_probe and self.calls >= self.next_probe:
+                self._probe()
+            self.record(arm, n, seconds)
+
+    def _as_base_rates(self, arm: _Arm, n: int, new: list[float]) -> None:
+        """:meth:`record` of the incumbent's calls when it runs as the baseline: evidence only."""
+        arm.rates.extend(new)
+        if arm is not self.baseline:
+            self.baseline.rates.extend(new)  # the same engine runs as the baseline's
+        self._base_median = None
+        self.records += n * len(new)
+
+    def _quiet_rates(self, arm: _Arm, n: int, new: list[float], total: float) -> None:
+        """:meth:`record` of the verified incumbent's quiet calls (see :meth:`quiet`)."""
+        v = len(new)
+        rates = arm.rates
+        since = self._since_check
+        first = max(0, 3 - since)  # the first of them that recomputes the interval
+        if first < v:
+            at = first + (v - 1 - first) // 4 * 4  # the last one
+            mi, li, hi = median_interval([*rates, *new[: at + 1]][-WINDOW:])
+            mb, lb, hb = self._base_stats
+            self.last = (mi / mb, li / hb, hi / lb)
+            self._since_check = v - 1 - at
+        else:
+            self._since_check = since + v
+        rates.extend(new)
+        self.records += n * v
+        self.other_records += n * v
+        self.other_seconds = total
+
     def _affords_retry(self, n: int) -> bool:
         """A reverted incumbent is tried again only when the slack covers one call of it at
         80% of the throughput ratio it had when it was reverted."""
@@ -383,6 +563,7 @@ class Cell:
 
     def record(self, arm: _Arm, n: int, seconds: float) -> None:
         """Adds the timing of a call of ``n`` records run with ``arm``; decides."""
+        self._quiet = None
         if (
             arm is self.incumbent and n == self._fast_n and self._fast_probe
             and self._base_median is not None and self.last is not None
@@ -420,8 +601,10 @@ class Cell:
             self.other_seconds += seconds
         if arm is self.incumbent or arm is base:
             self._verify(n, arm is base)
-        elif len(arm.rates) >= MIN_SAMPLES or self.slack < 0.0:
+        elif arm in self.candidates and (len(arm.rates) >= MIN_SAMPLES or self.slack < 0.0):
             self._settle(arm)
+        # (Otherwise a concurrent call ran an arm that has since stopped being tried: its
+        # timing counts in the slack and decides nothing.)
 
     def _verify(self, n: int, probed: bool) -> None:
         inc, base = self.incumbent, self.baseline
@@ -691,17 +874,42 @@ _CACHE = _Cache()
 # -- the validator's live state ------------------------------------------------------------------
 
 
-class _Route:
-    """Where a profile's calls go: its cell, and the answers given for it by arm."""
+class _Lease:
+    """The answers of one arm for one route: ``slow`` for a call its cell decided, ``fast`` (an
+    equal copy, told apart by identity) for a quiet call (see :meth:`Cell.quiet`), whose timing
+    waits in ``timings`` until the cell's next decision replays it; a timing above ``ceiling``
+    revokes the route's ``tickets`` (the next call is decided)."""
 
-    __slots__ = ("cell", "answers")
+    __slots__ = ("cell", "arm", "n", "source", "slow", "fast", "timings", "ceiling", "tickets")
+
+    def __init__(self, route: _Route, arm: _Arm, n: int, answer: BatchConfig) -> None:
+        self.cell = route.cell
+        self.arm = arm
+        self.n = n
+        self.source = answer.source
+        self.slow = answer
+        self.fast = BatchConfig(*answer)
+        self.timings: list[float] = []
+        self.ceiling = 0.0
+        self.tickets = route.tickets
+
+
+class _Route:
+    """Where a profile's calls go: its cell, its leases by arm, and the tickets of the quiet
+    calls granted to it (fast answers, one per call)."""
+
+    __slots__ = ("cell", "leases", "tickets")
 
     def __init__(self, cell: Cell) -> None:
         self.cell = cell
-        self.answers: dict[_Arm, BatchConfig] = {}
+        self.leases: dict[_Arm, _Lease] = {}
+        self.tickets: list[BatchConfig] = []
 
 
 _get_ident = threading.get_ident
+#: The most calls one grant of quiet calls covers (bounds the timings waiting to be replayed).
+MAX_QUIET = 64
+MAX_ROUTES = 4096
 
 
 class Live:
@@ -710,6 +918,16 @@ class Live:
     ``selector``: the :class:`~satya_adapt.selector.Selector` whose answers are verified.
     ``alpha``: the share of the baseline's throughput that may be lost (default 2%).
     ``cache``: a cache file path, ``None`` for :func:`cache_path`, ``False`` for no cache.
+
+    A call goes ``config = start(profile, selected)``, then ``finish(config, n, seconds)``
+    (or ``cancel(config)`` when it raised). The steady state costs no lock: a cell's decision
+    (under the lock) grants its route the next :meth:`Cell.quiet` calls as tickets, each a
+    ``list.pop`` of the same fast answer, and each of their timings is one ``list.append``;
+    the cell's next decision first replays them in turn (:meth:`Cell.replay`), which leaves
+    the state that deciding every call would have left. Concurrent calls stay apart because
+    each carries its own answer object from ``start`` to ``finish`` (no per-thread state); a
+    call still running when its cell decides is counted when its timing comes, and any
+    timing is recorded for the arm that ran it.
     """
 
     def __init__(
@@ -729,71 +947,67 @@ class Live:
         self._cores = cores or _hardware.usable_cores()
         self._lock = threading.Lock()
         self._cells: dict[tuple[Any, ...], Cell] = {}
-        self._pending: dict[int, tuple[Cell, _Arm]] = {}
         self._cache_arg = cache
         self._hw: Optional[str] = None
-        # The steady state costs one lookup by the profile itself: its cell and the answers
-        # already given for it (emptied whenever a cell goes, bounded).
+        # The steady state costs one lookup by the profile itself: its route (emptied whenever
+        # a cell goes, bounded).
         self._routes: dict[Any, _Route] = {}
+        # Every answer given, by id, to its lease (which holds it, so no id is reused).
+        self._issued: dict[int, _Lease] = {}
+        # choose/record: the answer of each thread's call.
+        self._pending: dict[int, BatchConfig] = {}
+
+    def start(self, profile: Sequence[Any], selected: BatchConfig) -> BatchConfig:
+        """The configuration of a call of ``profile`` whose selector answer is ``selected``
+        (both clamped to the call); give it back to :meth:`finish` or :meth:`cancel`."""
+        route = self._routes.get(profile)
+        if route is not None:
+            tickets = route.tickets
+            if tickets:
+                try:
+                    return tickets.pop()  # a quiet call (atomic: no lock)
+                except IndexError:  # another thread took the last one
+                    pass
+        return self._decide(profile, selected, route)
+
+    def finish(self, config: BatchConfig, n: int, seconds: float) -> None:
+        """The timing of a call answered with ``config`` by :meth:`start` (``n`` records)."""
+        lease = self._issued.get(id(config))
+        if lease is None:
+            return
+        if config is lease.fast and n == lease.n:
+            lease.timings.append(seconds)  # replayed at the cell's next decision
+            if seconds > lease.ceiling:
+                del lease.tickets[:]  # it may decide: the next call is decided
+            return
+        self._apply(lease, config, n, seconds)
+
+    def cancel(self, config: BatchConfig) -> None:
+        """The call answered with ``config`` raised: it counts as a call, without a timing."""
+        lease = self._issued.get(id(config))
+        if lease is not None and config is lease.fast:
+            lease.timings.append(0.0)  # no timing (Cell.record ignores it)
 
     def choose(self, profile: Sequence[Any], selected: BatchConfig) -> BatchConfig:
-        """The configuration of a call of ``profile`` whose selector answer is ``selected``
-        (both clamped to the call); remembers it for :meth:`record` in this thread."""
-        n = profile[5]
-        lock = self._lock
-        lock.acquire()  # not `with`: half the cost, and this runs on every call
-        try:
-            route = self._routes.get(profile)
-            if route is None:
-                route = self._route(profile, selected, n)
-            cell = route.cell
-            calls = cell.calls + 1
-            if n == cell._fast_n and calls < cell._fast_until and not (
-                cell._fast_probe and calls >= cell.next_probe
-            ):
-                cell.calls = calls  # the steady state's incumbent (Cell.choose, inlined)
-                arm, source = cell.incumbent, cell.incumbent_source
-            else:
-                arm, source = cell.choose(n)
-            pending = self._pending
-            if len(pending) > 1024:
-                pending.clear()
-            pending[_get_ident()] = (cell, arm)
-            known = route.answers.get(arm)
-            if known is not None and known.source == source:
-                return known
-            c = clamp(arm.config, clamp_n(profile), self._cores)
-            answer = BatchConfig(c.batch_size, c.micro_batch_size, c.threads, source)
-            if len(route.answers) >= 16:
-                route.answers.clear()
-            route.answers[arm] = answer
-            return answer
-        finally:
-            lock.release()
+        """:meth:`start`, remembering the answer for :meth:`record` in this thread."""
+        config = self.start(profile, selected)
+        pending = self._pending
+        if len(pending) > 1024:
+            pending.clear()
+        pending[_get_ident()] = config
+        return config
 
     def record(self, n: int, seconds: float) -> None:
-        """The timing of this thread's call chosen by :meth:`choose`."""
-        lock = self._lock
-        lock.acquire()
-        try:
-            pending = self._pending.pop(_get_ident(), None)
-            if pending is None:
-                return
-            cell, arm = pending
-            cell.record(arm, n, seconds)
-            if not cell.changed:
-                return
-            cell.changed = False
-            entry = self._entry(cell.key, cell)
-        finally:
-            lock.release()
-        if self._cache_arg is not False:
-            self._cache().put(cell.key, entry, cell.incumbent.config._replace(source="online"))
+        """:meth:`finish` for this thread's call chosen by :meth:`choose`."""
+        config = self._pending.pop(_get_ident(), None)
+        if config is not None:
+            self.finish(config, n, seconds)
 
     def forget(self) -> None:
-        """Drops this thread's pending call (the call raised)."""
-        with self._lock:
-            self._pending.pop(_get_ident(), None)
+        """:meth:`cancel` for this thread's call chosen by :meth:`choose` (the call raised)."""
+        config = self._pending.pop(_get_ident(), None)
+        if config is not None:
+            self.cancel(config)
 
     def explain(self, profile: Sequence[Any]) -> Optional[dict[str, Any]]:
         """The live evidence of ``profile``'s cell, ``None`` when it has none."""
@@ -803,9 +1017,116 @@ class Live:
         key = self._key(profile)
         with self._lock:
             cell = self._cells.get(key)
-            return None if cell is None else {"cell": list(key), **cell.evidence()}
+            if cell is None:
+                return None
+            self._drain(cell)
+            learned = self._learned(cell)
+            out = {"cell": list(key), **cell.evidence()}
+        self._write(cell, learned)
+        return out
 
     # -- internals ------------------------------------------------------------------------------
+
+    def _decide(
+        self, profile: Sequence[Any], selected: BatchConfig, route: Optional[_Route] = None
+    ) -> BatchConfig:
+        """:meth:`start` when the route has no ticket: the cell decides (under the lock)."""
+        n = profile[5]
+        lock = self._lock
+        lock.acquire()  # not `with`: cheaper, and this runs every few calls
+        try:
+            if route is None:
+                route = self._routes.get(profile)
+                if route is None:
+                    route = self._route(profile, selected, n)
+            cell = route.cell
+            self._drain(cell)
+            quiet, ceiling, probe = cell.quiet(n, MAX_QUIET)
+            if quiet or probe:
+                # This call and the next ones need no decision: tickets, and a lock no more.
+                tickets = cell.granted = route.tickets
+                granted = []
+                if probe:
+                    lease = self._lease(route, cell.baseline, "probe", profile)
+                    lease.ceiling = math.inf
+                    granted.append(lease)
+                    tickets.append(lease.fast)  # the last call granted (tickets pop from the end)
+                if quiet:
+                    lease = self._lease(route, cell.incumbent, cell.incumbent_source, profile)
+                    lease.ceiling = ceiling
+                    granted.insert(0, lease)
+                    tickets.extend([lease.fast] * quiet)
+                if cell.leases != granted:  # replayed in the order they run
+                    cell.leases = [x for x in cell.leases if x.timings and x not in granted]
+                    cell.leases.extend(granted)
+                answer = tickets.pop()
+            else:
+                arm, source = cell.choose(n)
+                answer = self._lease(route, arm, source, profile).slow
+            if not cell.changed:
+                return answer
+            learned = self._learned(cell)
+        finally:
+            lock.release()
+        self._write(cell, learned)
+        return answer
+
+    def _apply(self, lease: _Lease, config: BatchConfig, n: int, seconds: float) -> None:
+        """:meth:`finish` of a call its cell decided (or of a quiet one whose ``n`` differs)."""
+        cell = lease.cell
+        with self._lock:
+            self._drain(cell)
+            if config is lease.fast:  # a quiet call, counted with its timing
+                cell.replay(lease.arm, n, [seconds], lease.source == "probe")
+            else:
+                cell.record(lease.arm, n, seconds)
+            learned = self._learned(cell)
+        self._write(cell, learned)
+
+    def _drain(self, cell: Cell) -> None:
+        """Revokes the cell's tickets and replays the timings of its quiet calls (under the
+        lock, before anything else touches the cell)."""
+        del cell.granted[:]
+        for lease in cell.leases:
+            timings = lease.timings
+            if timings:
+                batch = timings[:]
+                del timings[: len(batch)]  # a timing appended meanwhile stays for the next
+                cell.replay(lease.arm, lease.n, batch, lease.source == "probe")
+
+    def _lease(self, route: _Route, arm: _Arm, source: str, profile: Sequence[Any]) -> _Lease:
+        """The lease of ``arm`` reported as ``source`` on ``route`` (built once)."""
+        lease = route.leases.get(arm)
+        if lease is None or lease.source != source:
+            c = clamp(arm.config, clamp_n(profile), self._cores)
+            answer = BatchConfig(c.batch_size, c.micro_batch_size, c.threads, source)
+            lease = _Lease(route, arm, profile[5], answer)
+            if len(route.leases) >= 16:
+                route.leases.clear()
+            route.leases[arm] = lease
+            issued = self._issued
+            if len(issued) >= 8 * MAX_ROUTES:
+                self._reset_routes()
+            issued[id(lease.slow)] = issued[id(lease.fast)] = lease
+        return lease
+
+    def _learned(self, cell: Cell) -> Optional[tuple[dict[str, Any], BatchConfig]]:
+        """What the cell learned by online refinement since it was last asked (cache it)."""
+        if not cell.changed:
+            return None
+        cell.changed = False
+        return self._entry(cell.key, cell), cell.incumbent.config._replace(source="online")
+
+    def _write(self, cell: Cell, learned: Optional[tuple[dict[str, Any], BatchConfig]]) -> None:
+        if learned is not None and self._cache_arg is not False:
+            self._cache().put(cell.key, *learned)
+
+    def _reset_routes(self) -> None:
+        """Forgets every route and answer (their cells keep their state and their leases)."""
+        for route in self._routes.values():
+            del route.tickets[:]
+        self._routes.clear()
+        self._issued.clear()
 
     def _key(self, profile: Sequence[Any]) -> tuple[Any, ...]:
         from .selector import _bucket_key, _key
@@ -826,8 +1147,8 @@ class Live:
         cell = self._cells.get(key)
         if cell is None:
             cell = self._new_cell(key, profile, selected, n)
-        if len(self._routes) >= 4096:
-            self._routes.clear()
+        if len(self._routes) >= MAX_ROUTES:
+            self._reset_routes()
         route = self._routes[profile] = _Route(cell)
         return route
 
@@ -850,7 +1171,7 @@ class Live:
         self._cells[key] = cell
         if len(self._cells) > MAX_CELLS:
             del self._cells[next(iter(self._cells))]  # the oldest cell goes
-            self._routes.clear()  # some may lead to it
+            self._reset_routes()  # some may lead to it
         return cell
 
     def _elites(self, rep: Sequence[Any]) -> list[BatchConfig]:

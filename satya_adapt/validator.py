@@ -425,9 +425,9 @@ class Validator:
         try:
             raw = engine()
         except BaseException:
-            live.forget()
+            live.cancel(config)
             raise
-        live.record(len(raw[0]), raw[5])
+        live.finish(config, len(raw[0]), raw[5])
         return _result(raw, config)
 
     def _get_live(self) -> Any:
@@ -475,7 +475,7 @@ class Validator:
                 profile = detect()
                 chosen: BatchConfig = select(profile)
                 if live and self.online and (profile[5] or 0) >= _LIVE_MIN_RECORDS:
-                    chosen = (self._live or self._get_live()).choose(profile, chosen)
+                    chosen = (self._live or self._get_live()).start(profile, chosen)
                 return chosen
             return self._within_budget(detect(), budget)
         explicit = (

@@ -5,6 +5,7 @@ validator's hook. Timings are injected (a throughput per configuration), never m
 from __future__ import annotations
 
 import json
+import math
 import random
 import threading
 import warnings
@@ -18,7 +19,7 @@ from archive_helpers import KIND_SIZE_GRID, archive, cell
 from satya_adapt import ArchiveWarning, BatchConfig, Validator
 from satya_adapt import archive as A
 from satya_adapt import live as L
-from satya_adapt.config import DEFAULT_CONFIGURATION
+from satya_adapt.config import DEFAULT_CONFIGURATION, clamp
 
 N = 10000
 Rate = Callable[[BatchConfig], float]
@@ -612,7 +613,8 @@ def test_archive_merge_folds_a_cache_into_an_archive(tmp_path: Path) -> None:
 
 OVERHEAD_KEYS = {
     "call_1000_seconds", "bookkeeping_seconds", "bookkeeping_share_of_1000_record_call",
-    "call_min_records_seconds", "bookkeeping_share_of_min_records_call", "online_vs_offline_1000",
+    "bookkeeping_by_state", "call_min_records_seconds", "bookkeeping_share_of_min_records_call",
+    "online_vs_offline_1000", "online_vs_offline_10000",
 }
 
 
@@ -633,7 +635,26 @@ def test_eval_live_overhead_only(tmp_path: Path) -> None:
     doc = json.loads(proc.stdout)
     assert set(doc) == OVERHEAD_KEYS
     assert doc["online_vs_offline_1000"]["rounds"] == 2
+    assert doc["online_vs_offline_10000"]["rounds"] == 2
+    assert set(doc["bookkeeping_by_state"]) == {"constant", "tie", "ahead", "reverted"}
     assert not out_json.exists()
+
+
+def test_eval_live_overhead_against_another_live_py(tmp_path: Path) -> None:
+    """--before LIVE_PY measures another version's bookkeeping too (here this one's own)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "eval_live.py"), "--overhead-only", "--quick",
+         "--rounds", "1", "--before", str(root / "satya_adapt" / "live.py")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = json.loads(proc.stdout)
+    assert set(doc) == OVERHEAD_KEYS | {"bookkeeping_before_by_state"}
+    assert set(doc["bookkeeping_before_by_state"]) == set(doc["bookkeeping_by_state"])
 
 
 def test_eval_live_quick_runs(tmp_path: Path) -> None:
@@ -666,3 +687,237 @@ def test_eval_live_quick_runs(tmp_path: Path) -> None:
     for heading in ("## Held-out profiles", "## Busy core", "## Unknown hardware", "## Overhead",
                     "## Targets"):
         assert heading in table
+
+
+# -- quiet calls: the steady state without a lock --------------------------------------------------
+
+
+def drive_live_and_cell(
+    selected: BatchConfig, rate: Rate, calls: int, seed: int, *, refine: bool = False,
+    odd: float = 0.0,
+) -> tuple[L.Live, SlowPathCell, list[str]]:
+    """Drives a :class:`Live` the way the validator does (start, then finish or cancel) and a
+    cell that decides every call in full with the same timings; asserts, call by call, the same
+    source and configuration. ``odd``: the share of calls with something unusual (a timing 3
+    times longer, an invalid timing, a call that raised, another record count, an explain)."""
+    from satya_adapt.selector import _rep
+
+    live = L.Live(FakeSelector(), cache=False, cores=2, refine=refine)
+    cands = L.candidates(selected, _rep(live._key(prof())), N, 2) if refine else []
+    full = SlowPathCell(selected, cands, cores=2)
+    rng = random.Random(seed)
+    sources = []
+    for i in range(calls):
+        config = live.start(prof(), selected)
+        arm, source = full.choose(N)
+        assert (config.source, config[:3]) == (source, clamp(arm.config, N, 2)[:3]), i
+        sources.append(source)
+        seconds = N / (rate(config) * (1.0 + 0.03 * rng.random()))
+        n = N
+        what = rng.random() < odd and rng.choice(["slow", "invalid", "raised", "n", "explain"])
+        if what == "slow":
+            seconds *= 3.0
+        elif what == "invalid":
+            seconds = rng.choice([0.0, -1.0, float("nan"), float("inf")])
+        elif what == "n":
+            n = N - 1
+        elif what == "explain":
+            live.explain(prof())
+        if what == "raised":
+            live.cancel(config)
+        else:
+            live.finish(config, n, seconds)
+            full.record(arm, n, seconds)
+    return live, full, sources
+
+
+def evidence(live: L.Live) -> dict[str, Any]:
+    ex = live.explain(prof())
+    assert ex is not None
+    return {k: v for k, v in ex.items() if k != "cell"}
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("speed", [2.0, 1.3, 1.0, 0.9, 0.5])
+def test_quiet_calls_decide_as_the_full_path(speed: float, seed: int) -> None:
+    """Through start/finish/cancel (quiet calls, their replay, ceilings, probes granted ahead),
+    call by call the sources and configurations of a cell that decides every call in full, and
+    at the end the same evidence (exact floats), with and without unusual calls."""
+    selected = BatchConfig(4096, 512, 1 + seed % 2, "archive-exact")
+
+    def rate(cf: BatchConfig) -> float:
+        return speed * 1e6 if cf.batch_size == 4096 else 1e6
+
+    live, full, _ = drive_live_and_cell(selected, rate, 400, seed, odd=0.05 * (seed % 3))
+    assert evidence(live) == full.evidence()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_quiet_calls_decide_as_the_full_path_while_refining(seed: int) -> None:
+    live, full, sources = drive_live_and_cell(REFINE, refine_rate, 300, seed, refine=True,
+                                              odd=0.03 * seed)
+    assert "online-trial" in sources
+    assert evidence(live) == full.evidence()
+
+
+def count_decisions(live: L.Live) -> list[int]:
+    decided = [0]
+    decide = live._decide
+
+    def counted(profile: Any, selected: BatchConfig, route: Any = None) -> BatchConfig:
+        decided[0] += 1
+        return decide(profile, selected, route)
+
+    live._decide = counted  # type: ignore[method-assign]
+    return decided
+
+
+def test_a_settled_cell_decides_once_per_grant() -> None:
+    """A choice twice as fast as the default, constant timings: after the warm-up, the cell
+    decides once per 64 calls (a grant of 63 quiet calls and the probe after them)."""
+    live = L.Live(FakeSelector(), cache=False, cores=2)
+    selected = BatchConfig(4096, 512, 1, "archive-exact")
+    decided = count_decisions(live)
+    sources = []
+    for _ in range(400):
+        config = live.start(prof(), selected)
+        live.finish(config, N, N / (2e6 if config.batch_size == 4096 else 1e6))
+        sources.append(config.source)
+    assert marks(sources, "archive-exact") == [
+        (2, "probe"), (4, "probe"), (6, "probe"), (14, "probe"), (30, "probe"), (62, "probe"),
+        (126, "probe"), (190, "probe"), (254, "probe"), (318, "probe"), (382, "probe"),
+    ]
+    assert decided[0] == 27
+    cell = live._cells[live._key(prof())]
+    grants = []
+    quiet = cell.quiet
+
+    def remember(n: int, most: int) -> tuple[int, float, bool]:
+        grants.append(quiet(n, most))
+        return grants[-1]
+
+    cell.quiet = remember  # type: ignore[method-assign]
+    before = decided[0]
+    for _ in range(128):
+        config = live.start(prof(), selected)
+        live.finish(config, N, N / (2e6 if config.batch_size == 4096 else 1e6))
+    assert decided[0] - before == 2
+    # 63 quiet calls if every timing stays under N / 1e6 s (throughput at least half the
+    # incumbent's median: the ratio stays at least 1), then the probe.
+    assert grants == [(63, N / 1e6, True)] * 2
+    assert evidence(live)["calls"] == 528
+
+
+def test_a_long_timing_revokes_the_quiet_calls() -> None:
+    live = L.Live(FakeSelector(), cache=False, cores=2)
+    selected = BatchConfig(4096, 512, 1, "archive-exact")
+    for _ in range(130):
+        config = live.start(prof(), selected)
+        live.finish(config, N, N / (2e6 if config.batch_size == 4096 else 1e6))
+    route = live._routes[prof()]
+    assert len(route.tickets) == 60  # after the probe at call 126, a grant of 63 and the probe
+    config = live.start(prof(), selected)
+    live.finish(config, N, 0.0101)  # over the ceiling (N / 1e6 s)
+    assert route.tickets == []  # the next call is decided, with this timing known
+    decided = count_decisions(live)
+    config = live.start(prof(), selected)
+    assert decided[0] == 1 and config.source == "archive-exact"
+
+
+def test_quiet_bounds_hold_where_they_are_tight() -> None:
+    """Cell.quiet: the calls before the interval could fall below 1, exactly."""
+    c, _ = run_cell(BatchConfig(4096, 512, 1, "archive-exact"),
+                    lambda cf: 2e6 if cf.batch_size == 4096 else 1e6, 40)
+    assert c.next_probe - c.calls - 1 == 21  # calls before the probe at call 62
+    assert c.quiet(N, 64) == (21, N / 1e6, True)
+    assert c.quiet(N, 5) == (5, math.inf, False)  # within the window's median: no ceiling
+    assert c.quiet(N + 1, 64) == (0, 0.0, False)  # another n: decided
+    # Seven throughputs far below the baseline: the median is still the incumbent's, and a
+    # ceiling at half of it keeps the ratio at least 1 (the baseline's median) for all 21.
+    for x in (1e5,) * 7:
+        c.incumbent.rates.append(x)
+    assert c.quiet(N, 64) == (21, N / 1e6, True)
+    # Eight: the median is one of them; no ceiling keeps the ratio, nor the slack, for a call.
+    c.incumbent.rates.append(1e5)
+    assert c.quiet(N, 64) == (0, 0.0, False)
+
+
+def test_a_quiet_call_that_raised_counts_as_a_call() -> None:
+    live = L.Live(FakeSelector(), cache=False, cores=2)
+    selected = BatchConfig(4096, 512, 1, "archive-exact")
+    for _ in range(100):
+        config = live.start(prof(), selected)
+        live.finish(config, N, N / (2e6 if config.batch_size == 4096 else 1e6))
+    config = live.start(prof(), selected)
+    assert config is live._routes[prof()].leases[live._cells[live._key(prof())].incumbent].fast
+    live.cancel(config)
+    live.finish(BatchConfig(4096, 512, 1, "archive-exact"), N, 0.001)  # not an answer: ignored
+    ex = evidence(live)
+    assert (ex["calls"], ex["incumbent"]["samples"]) == (101, L.WINDOW)
+
+
+def test_start_and_finish_are_thread_safe() -> None:
+    """8 threads through the validator's path, timings that make the cell revert and retry:
+    every call is counted once, and no thread sees an error."""
+    live = L.Live(FakeSelector(), cache=False, cores=2)
+    chosen = BatchConfig(4096, 512, 2, "archive-exact")
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def work(seed: int) -> None:
+        rng = random.Random(seed)
+        barrier.wait()
+        try:
+            for i in range(300):
+                config = live.start(prof(), chosen)
+                if i % 50 == 49:
+                    live.cancel(config)
+                    continue
+                fast = 2e6 if config.threads == 2 and i < 150 else 0.8e6
+                live.finish(config, N, N / (fast * (1.0 + 0.1 * rng.random())))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    ex = evidence(live)
+    assert ex["calls"] == 2400
+
+
+def live_schedule(selected: BatchConfig, rate: Rate, calls: int = 200, seed: int = 7) -> list[str]:
+    """:func:`schedule` through :class:`Live` (choose and record, as before quiet calls)."""
+    rng = random.Random(seed)
+    live = L.Live(FakeSelector(), cache=False, cores=2, refine=False)
+    out = []
+    for _ in range(calls):
+        config = live.choose(prof(), selected)
+        live.record(N, N / (rate(config) * (1.0 + 0.02 * rng.random())))
+        out.append(config.source)
+    return out
+
+
+def test_live_schedule_over_200_calls() -> None:
+    """The calls of test_schedule_over_200_calls, through Live: quiet calls skip none of them
+    (this test passes on the version before quiet calls too)."""
+    fast = BatchConfig(4096, 512, 1, "archive-exact")
+    s = live_schedule(fast, lambda cf: 1.3e6 if cf.batch_size == 4096 else 1e6)
+    assert marks(s, "archive-exact") == [
+        (2, "probe"), (4, "probe"), (6, "probe"), (14, "probe"), (30, "probe"), (62, "probe"),
+        (126, "probe"), (190, "probe"),
+    ]
+    slow = BatchConfig(4096, 512, 2, "archive-exact")
+    s = live_schedule(slow, lambda cf: 0.85e6 if cf.threads == 2 else 1e6)
+    assert marks(s, "reverted") == [
+        (1, "archive-exact"), (2, "probe"), (26, "archive-exact"), (27, "probe"),
+        (28, "archive-exact"), (29, "archive-exact"), (61, "archive-exact"), (62, "probe"),
+        (63, "archive-exact"), (64, "archive-exact"), (128, "archive-exact"), (129, "probe"),
+        (130, "archive-exact"), (131, "archive-exact"),
+    ]
+    tie = live_schedule(fast, lambda cf: 1e6)
+    # Within noise of the default: never ahead beyond noise, so a probe every 4 calls.
+    probes = [2, 4, *range(6, 200, 4)]
+    assert marks(tie, "archive-exact") == [(i, "probe") for i in probes]
