@@ -218,9 +218,9 @@ fn plain_is_valid(s: &Schema, node: &Node, v: &&Json<'_>, depth: usize) -> bool 
     check::node_is_valid(s, node, v, depth)
 }
 
-/// Parses the value at the cursor (checking that it is JSON) and drops it.
+/// Checks that the value at the cursor is JSON, without building it.
 fn skip(p: &mut Parser<'_>, depth: usize) -> Verdict {
-    p.parse_here(MAX_DEPTH.saturating_sub(depth))?;
+    p.skip_here(MAX_DEPTH.saturating_sub(depth))?;
     Ok(())
 }
 

@@ -5,13 +5,13 @@ use std::borrow::Cow;
 
 use super::scan::{is_ws, scan_string, skip_ws};
 use super::{err, unexpected, JsonError, JsonErrorKind};
-use crate::value::{Json, Number};
+use crate::value::{Json, Number, MAX_DEPTH};
 
 /// `s` as text; `offset` is where `s` starts in the input (for the error).
 #[inline(always)]
 fn to_str(s: &[u8], offset: usize, non_ascii: bool) -> Result<&str, JsonError> {
     if non_ascii {
-        std::str::from_utf8(s)
+        simdutf8::compat::from_utf8(s)
             .map_err(|e| JsonError::new(JsonErrorKind::InvalidUtf8, offset + e.valid_up_to()))
     } else {
         debug_assert!(s.is_ascii());
@@ -352,6 +352,76 @@ impl<'a> Parser<'a> {
                     _ => return Err(unexpected(self.b, self.pos)),
                 }
             }
+        }
+    }
+
+    /// Checks the value at the cursor without building it, for a caller that
+    /// only needs to know it is JSON: the same text is accepted as by
+    /// [`Parser::parse_here`] with the same `max_depth` (at most [`MAX_DEPTH`];
+    /// a container nested deeper is [`JsonErrorKind::TooDeep`]), and nothing is
+    /// allocated but the text of strings with escapes.
+    pub(crate) fn skip_here(&mut self, max_depth: usize) -> Result<(), JsonError> {
+        let max_depth = max_depth.min(MAX_DEPTH);
+        // Bit `d` set: the container open at depth `d` is an object.
+        let mut objects: u128 = 0;
+        let mut depth = 0;
+        'value: loop {
+            match self.peek()? {
+                c @ (b'{' | b'[') => {
+                    if depth >= max_depth {
+                        return Err(err(JsonErrorKind::TooDeep, self.pos));
+                    }
+                    self.pos += 1;
+                    let next = self.peek()?;
+                    if c == b'{' && next == b'}' || c == b'[' && next == b']' {
+                        self.pos += 1;
+                    } else {
+                        if c == b'{' {
+                            self.key(next)?;
+                            objects |= 1 << depth;
+                        } else {
+                            objects &= !(1 << depth);
+                        }
+                        depth += 1;
+                        continue 'value;
+                    }
+                }
+                b'"' => {
+                    self.pos += 1;
+                    self.string()?;
+                }
+                b'-' | b'0'..=b'9' => {
+                    self.number()?;
+                }
+                b't' => self.literal(b"true")?,
+                b'f' => self.literal(b"false")?,
+                b'n' => self.literal(b"null")?,
+                _ => return Err(unexpected(self.b, self.pos)),
+            }
+            // A value is complete: continue or close its containers.
+            while depth > 0 {
+                let object = (objects >> (depth - 1)) & 1 == 1;
+                match self.peek()? {
+                    b',' => {
+                        self.pos += 1;
+                        if object {
+                            let c = self.peek()?;
+                            self.key(c)?;
+                        }
+                        continue 'value;
+                    }
+                    b'}' if object => {
+                        self.pos += 1;
+                        depth -= 1;
+                    }
+                    b']' if !object => {
+                        self.pos += 1;
+                        depth -= 1;
+                    }
+                    _ => return Err(unexpected(self.b, self.pos)),
+                }
+            }
+            return Ok(());
         }
     }
 
@@ -1209,5 +1279,51 @@ mod tests {
             accepted > 1000,
             "only {accepted} mutated documents were valid"
         );
+    }
+
+    /// `skip_here` accepts exactly what `parse_here` accepts, at every depth
+    /// limit, and ends where it ends: random corruptions of valid documents,
+    /// and nesting around the limit.
+    #[test]
+    fn skip_agrees_with_parse() {
+        const INSERTS: &[u8] = b"{}[]\",:\\ 0123456789eE.+-tfnrlsuabx/\x00\x1f\x7f\xff\xc3\xa9\xed";
+        let mut rng = Rng(11);
+        let agree = |doc: &[u8], max_depth: usize| {
+            let (mut a, mut b) = (Parser::new(doc), Parser::new(doc));
+            let parsed = a.parse_here(max_depth).map(|_| a.pos);
+            let skipped = b.skip_here(max_depth).map(|()| b.pos);
+            assert_eq!(
+                parsed.is_ok(),
+                skipped.is_ok(),
+                "max_depth {max_depth}: {:?}",
+                String::from_utf8_lossy(doc)
+            );
+            if let (Ok(x), Ok(y)) = (parsed, skipped) {
+                assert_eq!(x, y);
+            }
+        };
+        for _ in 0..20_000 {
+            let mut doc = gen_document(&mut rng).into_bytes();
+            for _ in 0..rng.below(3) {
+                let at = rng.below(doc.len() + 1);
+                match rng.below(3) {
+                    0 if at < doc.len() => {
+                        doc.remove(at);
+                    }
+                    1 if at < doc.len() => doc[at] = INSERTS[rng.below(INSERTS.len())],
+                    _ => doc.insert(at, INSERTS[rng.below(INSERTS.len())]),
+                }
+            }
+            agree(&doc, MAX_DEPTH);
+            agree(&doc, rng.below(4));
+        }
+        for n in [0, 1, 2, 127, 128, 129, 200] {
+            for (open, close) in [("[", "]"), ("{\"a\":", "}")] {
+                let doc = format!("{}1{}", open.repeat(n), close.repeat(n));
+                for max_depth in [0, 1, 2, 127, MAX_DEPTH] {
+                    agree(doc.as_bytes(), max_depth);
+                }
+            }
+        }
     }
 }
