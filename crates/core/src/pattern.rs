@@ -111,6 +111,54 @@ pub struct Pattern {
     id: u64,
     source: String,
     engine: Engine,
+    /// The pattern when it is one literal, perhaps anchored (`_str$`,
+    /// `^https://`): matched by comparing text, a hundredth of an engine call.
+    literal: Option<Literal>,
+}
+
+/// A pattern that is a single literal, perhaps anchored at either end.
+#[derive(Debug)]
+struct Literal {
+    text: Box<str>,
+    start: bool,
+    end: bool,
+}
+
+impl Literal {
+    /// `translated` (the `regex` crate's syntax) as a literal, if it is one.
+    fn of(translated: &str) -> Option<Literal> {
+        use regex_syntax::hir::{HirKind, Look};
+        let hir = regex_syntax::Parser::new().parse(translated).ok()?;
+        let parts = match hir.kind() {
+            HirKind::Concat(parts) => parts.as_slice(),
+            _ => std::slice::from_ref(&hir),
+        };
+        let (mut start, mut end, mut text) = (false, false, None);
+        for (i, part) in parts.iter().enumerate() {
+            match part.kind() {
+                HirKind::Look(Look::Start) if i == 0 => start = true,
+                HirKind::Look(Look::End) if i + 1 == parts.len() => end = true,
+                HirKind::Literal(lit) if text.is_none() => {
+                    text = Some(std::str::from_utf8(&lit.0).ok()?.into());
+                }
+                _ => return None,
+            }
+        }
+        Some(Literal {
+            text: text?,
+            start,
+            end,
+        })
+    }
+
+    fn is_match(&self, s: &str) -> bool {
+        match (self.start, self.end) {
+            (true, true) => s == &*self.text,
+            (true, false) => s.starts_with(&*self.text),
+            (false, true) => s.ends_with(&*self.text),
+            (false, false) => s.contains(&*self.text),
+        }
+    }
 }
 
 impl Pattern {
@@ -122,6 +170,7 @@ impl Pattern {
     /// Compiles an ECMA-262 pattern whose program may take at most `limit` bytes.
     pub fn with_limit(source: &str, limit: usize) -> Result<Pattern, PatternError> {
         let translated = translate(source).map_err(PatternError::Syntax)?;
+        let literal = Literal::of(&translated);
         let engine = match RegexBuilder::new(&translated).size_limit(limit).build() {
             Ok(regex) => Engine::Linear(regex),
             Err(regex::Error::CompiledTooBig(limit)) => {
@@ -155,6 +204,7 @@ impl Pattern {
         Ok(Pattern {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             source: source.to_owned(),
+            literal: literal.filter(|_| matches!(engine, Engine::Linear(_))),
             engine,
         })
     }
@@ -174,6 +224,9 @@ impl Pattern {
     /// not anchored); `Err` when the backtracking engine ran out of its
     /// [`BACKTRACK_LIMIT`].
     pub fn find(&self, s: &str) -> Result<bool, WorkExceeded> {
+        if let Some(literal) = &self.literal {
+            return Ok(literal.is_match(s));
+        }
         match &self.engine {
             Engine::Linear(regex) => Ok(self.linear_match(regex, s)),
             Engine::Backtracking(_) if s.len() > BACKTRACK_INPUT_LIMIT => Err(WorkExceeded),
@@ -769,5 +822,52 @@ mod tests {
             translate(r"^\d.$").unwrap(),
             r"^[0-9][^\n\r\x{2028}\x{2029}]$"
         );
+    }
+
+    /// A literal pattern, anchored or not, answers as the regex engine does.
+    #[test]
+    fn literal_patterns_match_as_the_engine_does() {
+        let patterns = [
+            "_str$",
+            "^https://",
+            "^abc$",
+            "abc",
+            "^é",
+            "ü$",
+            "a\\.b",
+            "^\\$x",
+            "\\^a",
+        ];
+        let strings = [
+            "",
+            "abc",
+            "xabc",
+            "abcx",
+            "x_str",
+            "_str",
+            "_strx",
+            "https://a",
+            "é",
+            "aü",
+            "a.b",
+            "axb",
+            "$x",
+            "^a",
+            "\n_str",
+            "_str\n",
+        ];
+        for source in patterns {
+            let pattern = Pattern::new(source).unwrap();
+            assert!(pattern.literal.is_some(), "{source} is a literal");
+            let Engine::Linear(regex) = &pattern.engine else {
+                panic!("{source}: not linear");
+            };
+            for s in strings {
+                assert_eq!(pattern.find(s), Ok(regex.is_match(s)), "{source} on {s:?}");
+            }
+        }
+        for source in ["^https?://", "a|b", "(ab)", "a*", "^$", "[ab]", "\\d$"] {
+            assert!(Pattern::new(source).unwrap().literal.is_none(), "{source}");
+        }
     }
 }
