@@ -731,6 +731,19 @@ def test_strings_with_lone_surrogates(config: dict[str, int]) -> None:
     ]
 
 
+@pytest.mark.parametrize("wide", ["é", "😀"])
+@pytest.mark.parametrize("at", [0, 63, 64, 200, 299])
+def test_a_lone_surrogate_anywhere_in_a_long_wide_str(wide: str, at: int) -> None:
+    """2- and 4-byte strs are scanned in blocks of 64 code points: a surrogate in any block
+    and at either end of one is found."""
+    text = [wide] * 300
+    text[at] = "\udc00"
+    v = Validator({"type": "object", "properties": {"a": {"type": "string"}}}, adapt=False)
+    r = v.validate_batch([{"a": "".join(text)}, {"a": wide * 300}], threads=1)
+    assert r.valid == [False, True]
+    assert errors_of(r) == [(0, "/a", "json", "String is not valid Unicode")]
+
+
 @pytest.mark.parametrize("config", CONFIGS)
 def test_a_lone_surrogate_is_reported_alike_by_every_configuration(config: dict[str, int]) -> None:
     """A str that is not valid Unicode is reported as such, before any keyword, with T=1 as with T>1."""
