@@ -362,8 +362,10 @@ impl<'a> Parser<'a> {
     /// allocated but the text of strings with escapes.
     pub(crate) fn skip_here(&mut self, max_depth: usize) -> Result<(), JsonError> {
         let max_depth = max_depth.min(MAX_DEPTH);
-        // Bit `d` set: the container open at depth `d` is an object.
+        // Bit `d` set: the container open at depth `d` is an object; `object`:
+        // the innermost one is (read from the bits only when one closes).
         let mut objects: u128 = 0;
+        let mut object = false;
         let mut depth = 0;
         'value: loop {
             match self.peek()? {
@@ -376,7 +378,8 @@ impl<'a> Parser<'a> {
                     if c == b'{' && next == b'}' || c == b'[' && next == b']' {
                         self.pos += 1;
                     } else {
-                        if c == b'{' {
+                        object = c == b'{';
+                        if object {
                             self.key(next)?;
                             objects |= 1 << depth;
                         } else {
@@ -400,7 +403,6 @@ impl<'a> Parser<'a> {
             }
             // A value is complete: continue or close its containers.
             while depth > 0 {
-                let object = (objects >> (depth - 1)) & 1 == 1;
                 match self.peek()? {
                     b',' => {
                         self.pos += 1;
@@ -410,16 +412,12 @@ impl<'a> Parser<'a> {
                         }
                         continue 'value;
                     }
-                    b'}' if object => {
-                        self.pos += 1;
-                        depth -= 1;
-                    }
-                    b']' if !object => {
-                        self.pos += 1;
-                        depth -= 1;
-                    }
+                    b'}' if object => self.pos += 1,
+                    b']' if !object => self.pos += 1,
                     _ => return Err(unexpected(self.b, self.pos)),
                 }
+                depth -= 1;
+                object = depth > 0 && (objects >> (depth - 1)) & 1 == 1;
             }
             return Ok(());
         }
