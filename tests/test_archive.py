@@ -635,8 +635,8 @@ def test_selector_chooses_within_a_budget_from_a_front() -> None:
     assert s.select_within(p, Budget(pause=0.005)) == BatchConfig(1024, 64, 1, "archive-exact")
     # tight: only the smallest point fits
     assert s.select_within(p, Budget(memory=2000)) == BatchConfig(128, 64, 1, "archive-exact")
-    # tighter than every point: the fastest point, cut by the model (24 bytes a record)
-    assert s.select_within(p, Budget(memory=1000)) == BatchConfig(41, 41, 1, "archive-exact+budget")
+    # tighter than every point: the fastest point, cut by the model (16 bytes a record)
+    assert s.select_within(p, Budget(memory=1000)) == BatchConfig(62, 62, 1, "archive-exact+budget")
     out = s.explain(p, Budget(memory=2000))
     assert out["front_choice"] == (
         "the highest speedup within the budget (0.800; the best, 1.100, does not keep within it)"
