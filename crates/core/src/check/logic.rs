@@ -321,8 +321,8 @@ fn explain<'s, R: Record>(
         let _ = check_node(&branches[i], value, path, depth, cx, &mut sink);
         let why = match errors.first() {
             None => "valid".to_string(),
-            Some(e) if e.path == here => shorten(&e.message).into_owned(),
-            Some(e) => format!("at `{}`: {}", shorten(&e.path), shorten(&e.message)),
+            Some(e) if e.path == here => reason(&e.message),
+            Some(e) => format!("at `{}`: {}", shorten(&e.path), reason(&e.message)),
         };
         parts.push(format!("{i}: {why}"));
     }
@@ -349,6 +349,33 @@ fn explain<'s, R: Record>(
         }
     }
     parts.join("; ")
+}
+
+/// The longest nested explanation a branch's reason quotes, in characters.
+const NESTED_CHARS: usize = 160;
+
+/// A branch's first error for its `anyOf`/`oneOf` explanation: cut after 40
+/// characters, except a nested `anyOf`/`oneOf` explanation, whose useful part
+/// comes after its prefix: `no branch of `oneOf` matched (0: ...; ...)`, the
+/// inner explanation cut after [`NESTED_CHARS`] characters (each level quotes
+/// a bounded text, so the message stays bounded however deep the nesting).
+fn reason(message: &str) -> String {
+    for (prefix, short) in [
+        ("No branch of `oneOf` matched: ", "no branch of `oneOf` matched"),
+        ("No branch of `anyOf` matched: ", "no branch of `anyOf` matched"),
+    ] {
+        if let Some(inner) = message.strip_prefix(prefix) {
+            return match inner.char_indices().nth(NESTED_CHARS) {
+                None => format!("{short} ({inner})"),
+                Some((cut, _)) => format!(
+                    "{short} ({}... ({} characters))",
+                    &inner[..cut],
+                    super::string::char_count(inner)
+                ),
+            };
+        }
+    }
+    shorten(message).into_owned()
 }
 
 /// What the keywords of a node (and its in-place subschemas) evaluated.
