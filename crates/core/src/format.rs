@@ -183,7 +183,7 @@ impl Format {
             Format::Uuid => is_uuid(b),
             Format::JsonPointer => is_json_pointer(b),
             Format::RelativeJsonPointer => is_relative_json_pointer(b),
-            Format::Regex => crate::pattern::is_valid_syntax(s),
+            Format::Regex => crate::pattern::is_valid_syntax_memo(s),
         }
     }
 
