@@ -11,13 +11,14 @@
 //! follow the checks; the compiler resolves the references themselves.
 
 use std::collections::HashSet;
+use std::fmt::Write;
 use std::ops::ControlFlow;
 use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
-use super::{check as check_node, equal, shorten, valid_in, Collect, Cx, Scope, Sink, MAX_HOPS};
-use crate::error::{Path, RecordError};
+use super::{check as check_node, equal, shorten, valid_in, Cx, Scope, Sink, MAX_HOPS};
+use crate::error::Path;
 use crate::pattern::Pattern;
 use crate::schema::{
     compile_pattern, err, escape_pointer, json_type, Draft, Node, NodeId, Schema, SchemaError,
@@ -310,45 +311,88 @@ fn explain<'s, R: Record>(
     let tags = tags.get_or_init(|| Tags::of(cx.schema, branches));
     let tag = tags.read(value);
     let text = tag.as_ref().and_then(Tags::text);
-    let candidates: Vec<usize> = (0..branches.len())
-        .filter(|&i| !tags.rejects(i, tag.as_ref(), text, depth))
-        .collect();
-    let here = path.to_pointer();
-    let mut parts = Vec::new();
-    for &i in candidates.iter().take(EXPLAINED_BRANCHES) {
-        let mut errors: Vec<RecordError> = Vec::new();
-        let mut sink = Collect::first(0, &mut errors);
-        let _ = check_node(&branches[i], value, path, depth, cx, &mut sink);
-        let why = match errors.first() {
-            None => "valid".to_string(),
-            Some(e) if e.path == here => reason(&e.message),
-            Some(e) => format!("at `{}`: {}", shorten(&e.path), reason(&e.message)),
+    let candidates = (0..branches.len()).filter(|&i| !tags.rejects(i, tag.as_ref(), text, depth));
+    let here = path.segments();
+    let mut out = String::with_capacity(128);
+    let mut explained = 0;
+    let mut n_candidates = 0;
+    for i in candidates {
+        n_candidates += 1;
+        if explained == EXPLAINED_BRANCHES {
+            continue;
+        }
+        explained += 1;
+        let mut sink = FirstError {
+            here,
+            message: None,
+            pointer: None,
         };
-        parts.push(format!("{i}: {why}"));
-    }
-    if candidates.len() > EXPLAINED_BRANCHES {
-        parts.push(format!("{} more", candidates.len() - EXPLAINED_BRANCHES));
-    }
-    let rejected = branches.len() - candidates.len();
-    if let (Some(name), Some(tag), true) = (&tags.name, &tag, rejected > 0) {
-        let name = shorten(name);
-        if candidates.is_empty() {
-            parts.push(format!("none allows `{name}` {}", super::received(tag)));
-        } else {
-            let others = if rejected == 1 {
-                "1 other requires"
-            } else {
-                "others require"
-            };
-            let count = if rejected == 1 {
-                String::new()
-            } else {
-                format!("{rejected} ")
-            };
-            parts.push(format!("{count}{others} another `{name}`"));
+        let _ = check_node(&branches[i], value, path, depth, cx, &mut sink);
+        if !out.is_empty() {
+            out.push_str("; ");
+        }
+        let _ = write!(out, "{i}: ");
+        match (&sink.message, &sink.pointer) {
+            (None, _) => out.push_str("valid"),
+            (Some(message), None) => push_reason(&mut out, message),
+            (Some(message), Some(pointer)) => {
+                out.push_str("at `");
+                out.push_str(&shorten(pointer));
+                out.push_str("`: ");
+                push_reason(&mut out, message);
+            }
         }
     }
-    parts.join("; ")
+    let mut push = |part: std::fmt::Arguments<'_>| {
+        if !out.is_empty() {
+            out.push_str("; ");
+        }
+        let _ = out.write_fmt(part);
+    };
+    if n_candidates > EXPLAINED_BRANCHES {
+        push(format_args!("{} more", n_candidates - EXPLAINED_BRANCHES));
+    }
+    let rejected = branches.len() - n_candidates;
+    if let (Some(name), Some(tag), true) = (&tags.name, &tag, rejected > 0) {
+        let name = shorten(name);
+        if n_candidates == 0 {
+            push(format_args!(
+                "none allows `{name}` {}",
+                super::received(tag)
+            ));
+        } else if rejected == 1 {
+            push(format_args!("1 other requires another `{name}`"));
+        } else {
+            push(format_args!("{rejected} others require another `{name}`"));
+        }
+    }
+    out
+}
+
+/// Keeps the first failure of a branch for [`explain`]: its message, and its
+/// pointer only when it lies below the explained value (`here` segments deep);
+/// no schema path, no error record.
+struct FirstError {
+    here: usize,
+    message: Option<String>,
+    pointer: Option<String>,
+}
+
+impl Sink<'_> for FirstError {
+    fn fail(
+        &mut self,
+        path: &Path<'_>,
+        _: &'static str,
+        message: impl FnOnce() -> String,
+    ) -> ControlFlow<()> {
+        if self.message.is_none() {
+            if path.segments() != self.here {
+                self.pointer = Some(path.to_pointer());
+            }
+            self.message = Some(message());
+        }
+        ControlFlow::Break(())
+    }
 }
 
 /// The longest nested explanation a branch's reason quotes, in characters.
@@ -359,23 +403,42 @@ const NESTED_CHARS: usize = 160;
 /// comes after its prefix: `no branch of `oneOf` matched (0: ...; ...)`, the
 /// inner explanation cut after [`NESTED_CHARS`] characters (each level quotes
 /// a bounded text, so the message stays bounded however deep the nesting).
-fn reason(message: &str) -> String {
+fn push_reason(out: &mut String, message: &str) {
     for (prefix, short) in [
-        ("No branch of `oneOf` matched: ", "no branch of `oneOf` matched"),
-        ("No branch of `anyOf` matched: ", "no branch of `anyOf` matched"),
+        (
+            "No branch of `oneOf` matched: ",
+            "no branch of `oneOf` matched",
+        ),
+        (
+            "No branch of `anyOf` matched: ",
+            "no branch of `anyOf` matched",
+        ),
     ] {
         if let Some(inner) = message.strip_prefix(prefix) {
-            return match inner.char_indices().nth(NESTED_CHARS) {
-                None => format!("{short} ({inner})"),
-                Some((cut, _)) => format!(
-                    "{short} ({}... ({} characters))",
-                    &inner[..cut],
-                    super::string::char_count(inner)
-                ),
+            out.push_str(short);
+            out.push_str(" (");
+            // At most NESTED_CHARS bytes: at most as many characters.
+            let cut = if inner.len() <= NESTED_CHARS {
+                None
+            } else {
+                inner.char_indices().nth(NESTED_CHARS)
             };
+            match cut {
+                None => out.push_str(inner),
+                Some((cut, _)) => {
+                    let _ = write!(
+                        out,
+                        "{}... ({} characters)",
+                        &inner[..cut],
+                        super::string::char_count(inner)
+                    );
+                }
+            }
+            out.push(')');
+            return;
         }
     }
-    shorten(message).into_owned()
+    out.push_str(&shorten(message));
 }
 
 /// What the keywords of a node (and its in-place subschemas) evaluated.
