@@ -647,3 +647,23 @@ def test_a_tagged_union_explains_the_branch_its_tag_names() -> None:
     untagged_rest = {"anyOf": [{"properties": {"kind": {"const": "a"}}}, {"properties": {"kind": {"const": "b"}}}]}
     result = Validator({**untagged_rest, "type": "object"}, adapt=False).validate_batch([{"kind": "c"}, {"kind": "b"}, {}])
     assert _errs(result) == [(0, "", "anyOf", 'No branch of `anyOf` matched: none allows `kind` "c"')]
+
+
+def test_a_nested_one_of_explanation_is_quoted_without_its_prefix() -> None:
+    """A branch that fails its own `oneOf`/`anyOf` is explained by the inner explanation (not
+    its repeated prefix cut at 40 characters), cut after 160 characters: every level is bounded."""
+    inner = {"oneOf": [{"type": "object", "properties": {"type": {"const": t}}, "required": ["type", "label"]} for t in "abc"]}
+    doc = {"oneOf": [inner, {"type": "string"}], "$defs": {}}
+    records = [{"type": "a"}, {"type": "x" * 200}, []]
+    long_inner = {"anyOf": [{"type": "object", "required": [f"property_number_{i}"]} for i in range(8)]}
+    v = Validator(doc, adapt=False)
+    w = Validator({"oneOf": [long_inner, {"type": "string"}]}, adapt=False)
+    for result in (v.validate_batch(records), v.validate_json(json.dumps(records))):
+        assert _errs(result) == [
+            (0, "", "oneOf", "No branch of `oneOf` matched: 0: no branch of `oneOf` matched (0: Missing required property `label`; 2 others require another `type`); 1: Expected `string`, got `object`"),
+            (1, "", "oneOf", 'No branch of `oneOf` matched: 0: no branch of `oneOf` matched (none allows `type` "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"... (200 characters)); 1: Expected `string`, got `object`'),
+            (2, "", "oneOf", "No branch of `oneOf` matched: 0: no branch of `oneOf` matched (0: Expected `object`, got `array`; 1: Expected `object`, got `array`; 2: Expected `object`, got `array`); 1: Expected `string`, got `array`"),
+        ]  # fmt: skip
+    assert _errs(w.validate_batch([{}])) == [
+        (0, "", "oneOf", "No branch of `oneOf` matched: 0: no branch of `anyOf` matched (0: Missing required property `property_numb... (45 characters); 1: Missing required property `property_numb... (45 characters); 2: Missing required property `pr... (262 characters)); 1: Expected `string`, got `object`"),
+    ]  # fmt: skip

@@ -1,7 +1,5 @@
 //! Record errors and the paths that locate them, built only on failure.
 
-use std::fmt::Write;
-
 use crate::schema::escape_pointer;
 
 /// One failure of one record: where (`index`, JSON-pointer `path`), which keyword, why.
@@ -26,28 +24,61 @@ pub enum Path<'a> {
 }
 
 impl Path<'_> {
-    /// The RFC 6901 JSON pointer (`""` for the record itself).
-    pub fn to_pointer(&self) -> String {
-        let mut tokens: Vec<String> = Vec::new();
+    /// How many segments the path has (0 for the record itself).
+    pub fn segments(&self) -> usize {
+        let mut n = 0;
         let mut at = self;
-        loop {
-            match at {
-                Path::Root => break,
-                Path::Key(parent, key) => {
-                    tokens.push(escape_pointer(key).into_owned());
-                    at = parent;
-                }
-                Path::Index(parent, i) => {
-                    tokens.push(i.to_string());
-                    at = parent;
-                }
+        while let Path::Key(parent, _) | Path::Index(parent, _) = at {
+            n += 1;
+            at = parent;
+        }
+        n
+    }
+
+    /// The RFC 6901 JSON pointer (`""` for the record itself), written in one
+    /// string without a string per segment.
+    pub fn to_pointer(&self) -> String {
+        let mut out = String::with_capacity(32);
+        self.write_pointer(&mut out);
+        out
+    }
+
+    /// Appends the pointer to `out`, outermost segment first (the recursion is
+    /// as deep as the path: at most the record's depth).
+    fn write_pointer(&self, out: &mut String) {
+        match self {
+            Path::Root => {}
+            Path::Key(parent, key) => {
+                parent.write_pointer(out);
+                out.push('/');
+                out.push_str(&escape_pointer(key));
+            }
+            Path::Index(parent, i) => {
+                parent.write_pointer(out);
+                out.push('/');
+                push_index(out, *i);
             }
         }
-        let mut out = String::new();
-        for token in tokens.iter().rev() {
-            let _ = write!(out, "/{token}");
+    }
+}
+
+/// Appends the decimal digits of `i` (`write!` costs a formatter per call).
+fn push_index(out: &mut String, mut i: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        // `i % 10` is below 10: the cast keeps it.
+        #[allow(clippy::cast_possible_truncation)]
+        let digit = (i % 10) as u8;
+        digits[at] = b'0' + digit;
+        i /= 10;
+        if i == 0 {
+            break;
         }
-        out
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
     }
 }
 
@@ -59,9 +90,15 @@ mod tests {
     fn pointers() {
         let root = Path::Root;
         assert_eq!(root.to_pointer(), "");
+        assert_eq!(root.segments(), 0);
         let a = Path::Key(&root, "a/b");
         let i = Path::Index(&a, 3);
         let t = Path::Key(&i, "~x");
         assert_eq!(t.to_pointer(), "/a~1b/3/~0x");
+        assert_eq!((a.segments(), i.segments(), t.segments()), (1, 2, 3));
+        let big = Path::Index(&root, usize::MAX);
+        let zero = Path::Index(&big, 0);
+        let ten = Path::Index(&zero, 10);
+        assert_eq!(ten.to_pointer(), format!("/{}/0/10", usize::MAX));
     }
 }

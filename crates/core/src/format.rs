@@ -183,7 +183,7 @@ impl Format {
             Format::Uuid => is_uuid(b),
             Format::JsonPointer => is_json_pointer(b),
             Format::RelativeJsonPointer => is_relative_json_pointer(b),
-            Format::Regex => crate::pattern::is_valid_syntax(s),
+            Format::Regex => crate::pattern::is_valid_syntax_memo(s),
         }
     }
 
@@ -841,9 +841,17 @@ fn is_varname(b: &[u8]) -> bool {
 #[inline]
 fn uri_run(b: &[u8], class: u16, iri: bool) -> Option<usize> {
     let mut i = 0;
-    while i < b.len() {
-        let byte = b[i];
-        if is(byte, class) || (iri && byte >= 0x80) {
+    loop {
+        // The run of plain bytes of the class first, in one tight scan (most
+        // of a URI): this loop was a tenth of a record's time on manifests.
+        i += b[i..]
+            .iter()
+            .position(|&c| !is(c, class))
+            .unwrap_or(b.len() - i);
+        let Some(&byte) = b.get(i) else {
+            break;
+        };
+        if iri && byte >= 0x80 {
             i += 1;
         } else if byte == b'%' {
             match (b.get(i + 1), b.get(i + 2)) {

@@ -261,6 +261,79 @@ impl Pattern {
     }
 }
 
+/// Verdicts [`is_valid_syntax_memo`] keeps per thread (slots of a direct-mapped table).
+const SYNTAX_MEMO_SLOTS: usize = 64;
+
+/// The longest string (bytes) whose verdict is kept; a longer one is parsed each time.
+const SYNTAX_MEMO_MAX_LEN: usize = 256;
+
+/// One slot: the string's hash, the string, its verdict (`text` empty: unused).
+struct MemoSlot {
+    hash: u64,
+    text: String,
+    valid: bool,
+}
+
+thread_local! {
+    /// At most [`SYNTAX_MEMO_SLOTS`] strings of at most [`SYNTAX_MEMO_MAX_LEN`]
+    /// bytes per thread, whatever the input: a colliding string replaces the slot.
+    static SYNTAX_MEMO: RefCell<Vec<MemoSlot>> = const { RefCell::new(Vec::new()) };
+}
+
+/// [`is_valid_syntax`] with a small per-thread memo: the `regex` format's
+/// strings repeat across records (the same patterns in every manifest), and
+/// parsing one costs about 10k instructions where a look-up costs a hash and a
+/// comparison. Per thread, so no lock on the hot path; the verdict depends on
+/// the string alone, so the memo is shared by every schema. Strings longer than
+/// [`SYNTAX_MEMO_MAX_LEN`] bytes, and the empty string, are not kept.
+pub fn is_valid_syntax_memo(source: &str) -> bool {
+    if source.is_empty() || source.len() > SYNTAX_MEMO_MAX_LEN {
+        return is_valid_syntax(source);
+    }
+    let hash = {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(source)
+    };
+    // The low bits pick the slot (the table's size is a power of two).
+    #[allow(clippy::cast_possible_truncation)]
+    let slot = (hash as usize) & (SYNTAX_MEMO_SLOTS - 1);
+    SYNTAX_MEMO
+        .try_with(|memo| {
+            let Ok(mut memo) = memo.try_borrow_mut() else {
+                return is_valid_syntax(source);
+            };
+            if memo.is_empty() {
+                memo.extend((0..SYNTAX_MEMO_SLOTS).map(|_| MemoSlot {
+                    hash: 0,
+                    text: String::new(),
+                    valid: false,
+                }));
+            }
+            let entry = &mut memo[slot];
+            if entry.hash == hash && entry.text == source {
+                return entry.valid;
+            }
+            let valid = is_valid_syntax(source);
+            entry.hash = hash;
+            entry.text.clear();
+            entry.text.push_str(source);
+            entry.valid = valid;
+            valid
+        })
+        .unwrap_or_else(|_| is_valid_syntax(source))
+}
+
+/// The strings the calling thread's memo holds and the bytes they take
+/// (for the tests of its bound).
+#[cfg(test)]
+fn syntax_memo_held() -> (usize, usize) {
+    SYNTAX_MEMO.with(|memo| {
+        let memo = memo.borrow();
+        let held = memo.iter().filter(|s| !s.text.is_empty());
+        (held.clone().count(), held.map(|s| s.text.len()).sum())
+    })
+}
+
 /// Whether `source` is an ECMA-262 regular expression we read (the `regex`
 /// format): parsed, not compiled, so no size limit applies.
 pub fn is_valid_syntax(source: &str) -> bool {
@@ -562,6 +635,78 @@ fn hex4(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn syntax_memo_gives_the_parsed_verdict_and_stays_bounded() {
+        let cases = [
+            (r"^[A-Z]{2}-\d{3}$", true),
+            (r"(?<=a)b", true),
+            (r"(a)\1", true),
+            (r"^(?!x)", true),
+            ("[", false),
+            ("a{2,1}", false),
+            (r"\a", false),
+            ("(?>a)", false),
+            ("a++", false),
+            ("", true),
+        ];
+        // Twice: the second round answers from the memo.
+        for _ in 0..2 {
+            for (source, valid) in cases {
+                assert_eq!(is_valid_syntax(source), valid, "{source}");
+                assert_eq!(is_valid_syntax_memo(source), valid, "{source}");
+            }
+        }
+        // Many distinct strings, beyond the capacity, twice over: the same
+        // verdicts, and the memo holds at most its slots and its length bound.
+        let many: Vec<String> = (0..1000)
+            .map(|i| {
+                if i % 3 == 0 {
+                    format!("[{i}")
+                } else {
+                    format!("^a{{{i}}}b$")
+                }
+            })
+            .collect();
+        for _ in 0..2 {
+            for source in &many {
+                assert_eq!(is_valid_syntax_memo(source), !source.starts_with('['));
+            }
+        }
+        let (held, bytes) = syntax_memo_held();
+        assert!(held > 0 && held <= SYNTAX_MEMO_SLOTS, "{held}");
+        assert!(bytes <= SYNTAX_MEMO_SLOTS * SYNTAX_MEMO_MAX_LEN, "{bytes}");
+        // A long string is parsed each time, not kept.
+        let long_valid = "a".repeat(SYNTAX_MEMO_MAX_LEN + 1);
+        let long_invalid = format!("{long_valid}(");
+        for _ in 0..2 {
+            assert!(is_valid_syntax_memo(&long_valid));
+            assert!(!is_valid_syntax_memo(&long_invalid));
+        }
+        assert_eq!(syntax_memo_held().1, bytes);
+        // A string and another that shares its slot: each keeps its own verdict.
+        let mut colliding = Vec::new();
+        let slot_of = |s: &str| {
+            use std::hash::{BuildHasher, BuildHasherDefault};
+            #[allow(clippy::cast_possible_truncation)]
+            let h = BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(s) as usize;
+            h & (SYNTAX_MEMO_SLOTS - 1)
+        };
+        let first = slot_of("[0");
+        for i in 0..10_000 {
+            let s = format!("x{i}");
+            if slot_of(&s) == first {
+                colliding.push(s);
+                break;
+            }
+        }
+        for _ in 0..3 {
+            assert!(!is_valid_syntax_memo("[0"));
+            for s in &colliding {
+                assert!(is_valid_syntax_memo(s));
+            }
+        }
+    }
 
     #[test]
     fn matches_on_many_threads() {

@@ -11,13 +11,14 @@
 //! follow the checks; the compiler resolves the references themselves.
 
 use std::collections::HashSet;
+use std::fmt::Write;
 use std::ops::ControlFlow;
 use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
-use super::{check as check_node, equal, shorten, valid_in, Collect, Cx, Scope, Sink, MAX_HOPS};
-use crate::error::{Path, RecordError};
+use super::{check as check_node, equal, shorten, valid_in, Cx, Scope, Sink, MAX_HOPS};
+use crate::error::Path;
 use crate::pattern::Pattern;
 use crate::schema::{
     compile_pattern, err, escape_pointer, json_type, Draft, Node, NodeId, Schema, SchemaError,
@@ -175,6 +176,23 @@ pub struct Tags {
     name: Option<Box<str>>,
     /// Per branch, the value it requires there (`None`: untagged, always checked).
     values: Vec<Option<Json<'static>>>,
+    /// Per branch, the hash of the string it requires ([`text_hash`]; 0 for
+    /// other values): a record's tag is hashed once and compared with each
+    /// branch's hash, its text only where the hashes agree (a `oneOf` of 21
+    /// tags of one length compared the text 21 times).
+    hashes: Vec<u64>,
+}
+
+/// The tag text with its hash, read once per value.
+#[derive(Clone, Copy)]
+struct TagText<'a> {
+    text: &'a str,
+    hash: u64,
+}
+
+fn text_hash(s: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(s)
 }
 
 /// References followed (and `allOf` entered) looking for a branch's tag.
@@ -206,7 +224,7 @@ impl Tags {
         let Some((name, _)) = best.filter(|&(_, count)| count >= 2) else {
             return Tags::default();
         };
-        let values = per_branch
+        let values: Vec<Option<Json<'static>>> = per_branch
             .iter()
             .map(|tags| {
                 tags.iter()
@@ -214,9 +232,17 @@ impl Tags {
                     .map(|&(_, v)| v.clone())
             })
             .collect();
+        let hashes = values
+            .iter()
+            .map(|v| match v {
+                Some(Json::String(expected)) => text_hash(expected.as_ref()),
+                _ => 0,
+            })
+            .collect();
         Tags {
             name: Some(name.into()),
             values,
+            hashes,
         }
     }
 
@@ -231,9 +257,12 @@ impl Tags {
 
     /// The tag as text, when it is a string of valid Unicode.
     #[inline]
-    fn text<R: Record>(tag: &R) -> Option<&str> {
+    fn text<R: Record>(tag: &R) -> Option<TagText<'_>> {
         if tag.kind() == Kind::String {
-            tag.as_str()
+            tag.as_str().map(|text| TagText {
+                text,
+                hash: text_hash(text),
+            })
         } else {
             None
         }
@@ -245,13 +274,16 @@ impl Tags {
         &self,
         i: usize,
         tag: Option<&R>,
-        text: Option<&str>,
+        text: Option<TagText<'_>>,
         depth: usize,
     ) -> bool {
         match (tag, self.values.get(i)) {
             // Most tags are strings: compared as text read once (`text`, see
             // [`Tags::text`]), without the general equality.
-            (Some(_), Some(Some(Json::String(expected)))) => text != Some(expected.as_ref()),
+            (Some(_), Some(Some(Json::String(expected)))) => match text {
+                Some(t) => self.hashes.get(i) != Some(&t.hash) || t.text != expected.as_ref(),
+                None => true,
+            },
             (Some(tag), Some(Some(expected))) => {
                 matches!(equal::equal(tag, &expected, depth + 1), Ok(false))
             }
@@ -310,45 +342,134 @@ fn explain<'s, R: Record>(
     let tags = tags.get_or_init(|| Tags::of(cx.schema, branches));
     let tag = tags.read(value);
     let text = tag.as_ref().and_then(Tags::text);
-    let candidates: Vec<usize> = (0..branches.len())
-        .filter(|&i| !tags.rejects(i, tag.as_ref(), text, depth))
-        .collect();
-    let here = path.to_pointer();
-    let mut parts = Vec::new();
-    for &i in candidates.iter().take(EXPLAINED_BRANCHES) {
-        let mut errors: Vec<RecordError> = Vec::new();
-        let mut sink = Collect::first(0, &mut errors);
-        let _ = check_node(&branches[i], value, path, depth, cx, &mut sink);
-        let why = match errors.first() {
-            None => "valid".to_string(),
-            Some(e) if e.path == here => shorten(&e.message).into_owned(),
-            Some(e) => format!("at `{}`: {}", shorten(&e.path), shorten(&e.message)),
+    let candidates = (0..branches.len()).filter(|&i| !tags.rejects(i, tag.as_ref(), text, depth));
+    let here = path.segments();
+    let mut out = String::with_capacity(128);
+    let mut explained = 0;
+    let mut n_candidates = 0;
+    for i in candidates {
+        n_candidates += 1;
+        if explained == EXPLAINED_BRANCHES {
+            continue;
+        }
+        explained += 1;
+        let mut sink = FirstError {
+            here,
+            message: None,
+            pointer: None,
         };
-        parts.push(format!("{i}: {why}"));
-    }
-    if candidates.len() > EXPLAINED_BRANCHES {
-        parts.push(format!("{} more", candidates.len() - EXPLAINED_BRANCHES));
-    }
-    let rejected = branches.len() - candidates.len();
-    if let (Some(name), Some(tag), true) = (&tags.name, &tag, rejected > 0) {
-        let name = shorten(name);
-        if candidates.is_empty() {
-            parts.push(format!("none allows `{name}` {}", super::received(tag)));
-        } else {
-            let others = if rejected == 1 {
-                "1 other requires"
-            } else {
-                "others require"
-            };
-            let count = if rejected == 1 {
-                String::new()
-            } else {
-                format!("{rejected} ")
-            };
-            parts.push(format!("{count}{others} another `{name}`"));
+        let _ = check_node(&branches[i], value, path, depth, cx, &mut sink);
+        if !out.is_empty() {
+            out.push_str("; ");
+        }
+        let _ = write!(out, "{i}: ");
+        match (&sink.message, &sink.pointer) {
+            (None, _) => out.push_str("valid"),
+            (Some(message), None) => push_reason(&mut out, message),
+            (Some(message), Some(pointer)) => {
+                out.push_str("at `");
+                out.push_str(&shorten(pointer));
+                out.push_str("`: ");
+                push_reason(&mut out, message);
+            }
         }
     }
-    parts.join("; ")
+    let mut push = |part: std::fmt::Arguments<'_>| {
+        if !out.is_empty() {
+            out.push_str("; ");
+        }
+        let _ = out.write_fmt(part);
+    };
+    if n_candidates > EXPLAINED_BRANCHES {
+        push(format_args!("{} more", n_candidates - EXPLAINED_BRANCHES));
+    }
+    let rejected = branches.len() - n_candidates;
+    if let (Some(name), Some(tag), true) = (&tags.name, &tag, rejected > 0) {
+        let name = shorten(name);
+        if n_candidates == 0 {
+            push(format_args!(
+                "none allows `{name}` {}",
+                super::received(tag)
+            ));
+        } else if rejected == 1 {
+            push(format_args!("1 other requires another `{name}`"));
+        } else {
+            push(format_args!("{rejected} others require another `{name}`"));
+        }
+    }
+    out
+}
+
+/// Keeps the first failure of a branch for [`explain`]: its message, and its
+/// pointer only when it lies below the explained value (`here` segments deep);
+/// no schema path, no error record.
+struct FirstError {
+    here: usize,
+    message: Option<String>,
+    pointer: Option<String>,
+}
+
+impl Sink<'_> for FirstError {
+    fn fail(
+        &mut self,
+        path: &Path<'_>,
+        _: &'static str,
+        message: impl FnOnce() -> String,
+    ) -> ControlFlow<()> {
+        if self.message.is_none() {
+            if path.segments() != self.here {
+                self.pointer = Some(path.to_pointer());
+            }
+            self.message = Some(message());
+        }
+        ControlFlow::Break(())
+    }
+}
+
+/// The longest nested explanation a branch's reason quotes, in characters.
+const NESTED_CHARS: usize = 160;
+
+/// A branch's first error for its `anyOf`/`oneOf` explanation: cut after 40
+/// characters, except a nested `anyOf`/`oneOf` explanation, whose useful part
+/// comes after its prefix: `no branch of `oneOf` matched (0: ...; ...)`, the
+/// inner explanation cut after [`NESTED_CHARS`] characters (each level quotes
+/// a bounded text, so the message stays bounded however deep the nesting).
+fn push_reason(out: &mut String, message: &str) {
+    for (prefix, short) in [
+        (
+            "No branch of `oneOf` matched: ",
+            "no branch of `oneOf` matched",
+        ),
+        (
+            "No branch of `anyOf` matched: ",
+            "no branch of `anyOf` matched",
+        ),
+    ] {
+        if let Some(inner) = message.strip_prefix(prefix) {
+            out.push_str(short);
+            out.push_str(" (");
+            // At most NESTED_CHARS bytes: at most as many characters.
+            let cut = if inner.len() <= NESTED_CHARS {
+                None
+            } else {
+                inner.char_indices().nth(NESTED_CHARS)
+            };
+            match cut {
+                None => out.push_str(inner),
+                Some((cut, _)) => {
+                    let _ = write!(
+                        out,
+                        "{}... ({} characters)",
+                        &inner[..cut],
+                        super::string::char_count(inner)
+                    );
+                }
+            }
+            out.push(')');
+            return;
+        }
+    }
+    out.push_str(&shorten(message));
 }
 
 /// What the keywords of a node (and its in-place subschemas) evaluated.

@@ -81,8 +81,6 @@ pub struct Collect<'e, 's> {
     pub at: &'s str,
     cap: usize,
     omitted: usize,
-    /// Stop the walk at `cap` errors instead of counting the rest.
-    stop_at_cap: bool,
 }
 
 impl<'e> Collect<'e, '_> {
@@ -98,17 +96,6 @@ impl<'e> Collect<'e, '_> {
             at: "",
             cap,
             omitted: 0,
-            stop_at_cap: false,
-        }
-    }
-
-    /// Only the first error, then the walk stops: what a message quoting a
-    /// subschema's first failure needs (the rest, nested explanations
-    /// included, would be built and dropped).
-    pub fn first(index: usize, errors: &'e mut Vec<RecordError>) -> Self {
-        Collect {
-            stop_at_cap: true,
-            ..Self::capped(index, errors, 1)
         }
     }
 }
@@ -121,9 +108,6 @@ impl<'s> Sink<'s> for Collect<'_, 's> {
         message: impl FnOnce() -> String,
     ) -> ControlFlow<()> {
         if self.errors.len() >= self.cap {
-            if self.stop_at_cap {
-                return ControlFlow::Break(());
-            }
             self.omitted += 1;
             return ControlFlow::Continue(());
         }
@@ -141,9 +125,6 @@ impl<'s> Sink<'s> for Collect<'_, 's> {
             message: message(),
             schema_path,
         });
-        if self.stop_at_cap && self.errors.len() >= self.cap {
-            return ControlFlow::Break(());
-        }
         ControlFlow::Continue(())
     }
 
@@ -238,6 +219,10 @@ pub(crate) fn valid_in<'s, R: Record>(
 
 /// A value for a message: at most 40 characters, then `...` and the length.
 pub fn shorten(s: &str) -> Cow<'_, str> {
+    // At most 40 bytes: at most 40 characters (most messages and names).
+    if s.len() <= 40 {
+        return Cow::Borrowed(s);
+    }
     match s.char_indices().nth(40) {
         None => Cow::Borrowed(s),
         Some((cut, _)) => Cow::Owned(format!(
