@@ -315,17 +315,7 @@ impl<'a> Parser<'a> {
                         continue 'value;
                     }
                 }
-                b'"' => {
-                    self.pos += 1;
-                    self.string()?;
-                }
-                b'-' | b'0'..=b'9' => {
-                    self.number()?;
-                }
-                b't' => self.literal(b"true")?,
-                b'f' => self.literal(b"false")?,
-                b'n' => self.literal(b"null")?,
-                _ => return Err(unexpected(self.b, self.pos)),
+                c => self.skip_scalar(c)?,
             }
             // A value is complete: continue or close its containers.
             loop {
@@ -389,17 +379,7 @@ impl<'a> Parser<'a> {
                         continue 'value;
                     }
                 }
-                b'"' => {
-                    self.pos += 1;
-                    self.string()?;
-                }
-                b'-' | b'0'..=b'9' => {
-                    self.number()?;
-                }
-                b't' => self.literal(b"true")?,
-                b'f' => self.literal(b"false")?,
-                b'n' => self.literal(b"null")?,
-                _ => return Err(unexpected(self.b, self.pos)),
+                c => self.skip_scalar(c)?,
             }
             // A value is complete: continue or close its containers.
             while depth > 0 {
@@ -421,6 +401,26 @@ impl<'a> Parser<'a> {
             }
             return Ok(());
         }
+    }
+
+    /// Checks and passes the string, number or literal at the cursor (`c`, its
+    /// first byte, already peeked).
+    #[inline(always)]
+    fn skip_scalar(&mut self, c: u8) -> Result<(), JsonError> {
+        match c {
+            b'"' => {
+                self.pos += 1;
+                self.string()?;
+            }
+            b'-' | b'0'..=b'9' => {
+                self.number()?;
+            }
+            b't' => self.literal(b"true")?,
+            b'f' => self.literal(b"false")?,
+            b'n' => self.literal(b"null")?,
+            _ => return Err(unexpected(self.b, self.pos)),
+        }
+        Ok(())
     }
 
     /// An object key (`c` is the already peeked next byte) and its colon.
