@@ -144,7 +144,7 @@ impl<'a> PyObj<'a> {
 }
 
 /// A dict key as the checks see it, read without running Python code.
-#[inline]
+#[inline(always)]
 fn entry_key<'a>(k: PyObj<'a>) -> EntryKey<'a> {
     if kind_of(k.as_ptr()) == Kind::String {
         match utf8(k.as_ptr()) {
