@@ -194,6 +194,24 @@ def test_python_only_values_identical_for_every_configuration(
         assert concat(v.iter_validate(records, **config)) == expected, config
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_false_schema_shows_the_whole_refused_value(threads: int) -> None:
+    """Found by the test above in a busy-machine run: `false` under `prefixItems` printed
+    `got []` with the pool (the records taken apart skipped what no keyword reads) and
+    `got [null]` on one thread."""
+    v = Validator({"properties": {"b": {"prefixItems": [{"type": "boolean"}, False]}}}, adapt=False)
+    records = [{"b": [None, [None, {"a": 1}]]}] * 2
+    r = v.validate_batch(records, batch_size=1, micro_batch_size=1, threads=threads)
+    assert [(e.index, e.path, e.keyword, e.message) for e in r.errors] == [
+        (i, path, keyword, message)
+        for i in (0, 1)
+        for path, keyword, message in [
+            ("/b/0", "type", "Expected `boolean`, got `null`"),
+            ("/b/1", "false", 'No value is allowed here, got [null, {"a": 1}]'),
+        ]
+    ]
+
+
 def test_default_configuration_is_the_reference() -> None:
     v = Validator({"type": "object", "required": ["a"]}, adapt=False)
     records = [{"a": 1}, {}, [], {"a": None}] * 5000

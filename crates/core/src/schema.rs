@@ -163,7 +163,9 @@ impl Node {
     /// Whether checking this node may read any part of the value (so a host that
     /// converts values for the checks converts it whole).
     pub fn reads_whole(&self) -> bool {
-        self.logic.is_some()
+        // `false` prints the value it refuses.
+        self.always_false
+            || self.logic.is_some()
             || self.annotations.is_some()
             || self.object.as_ref().is_some_and(|o| {
                 !o.patterns.is_empty()
