@@ -386,23 +386,11 @@ def overhead(args: Any) -> dict[str, Any]:
             ends[n] = {"median": s.median, "low": s.ci.low, "high": s.ci.high, "rounds": m.rounds}
     # CPU time of this thread (the 1,000-record call runs on it: threads=1), so that a loaded
     # machine's waiting for a core counts for neither.
-    call_samples = []
-    for _ in range(5):
-        t0 = time.thread_time()
-        for _ in range(100):
-            off.validate_batch(records)
-        call_samples.append((time.thread_time() - t0) / 100)
-    call_s = measure.median(call_samples)
+    call_s = _seconds_per_call(lambda: off.validate_batch(records), time.thread_time, 100)
     # The smallest call that takes part in live verification (MIN_RECORDS records), in CPU time
     # of the process (its engine call may run on more than one thread).
     small = [{"id": i, "name": "abc"} for i in range(L.MIN_RECORDS)]
-    small_samples = []
-    for _ in range(5):
-        t0 = time.process_time()
-        for _ in range(20):
-            off.validate_batch(small)
-        small_samples.append((time.process_time() - t0) / 20)
-    small_s = measure.median(small_samples)
+    small_s = _seconds_per_call(lambda: off.validate_batch(small), time.process_time, 20)
     # The bookkeeping itself on cells in each state, 5 samples each, interleaved (and against
     # another version of live.py with --before, interleaved too).
     versions = {"now": L}
@@ -434,6 +422,17 @@ def overhead(args: Any) -> dict[str, Any]:
     if "before" in per_state:
         out["bookkeeping_before_by_state"] = per_state["before"]
     return out
+
+
+def _seconds_per_call(call: Callable[[], Any], clock: Callable[[], float], calls: int) -> float:
+    """The median over 5 samples of ``clock`` time per call, ``calls`` calls per sample."""
+    samples = []
+    for _ in range(5):
+        t0 = clock()
+        for _ in range(calls):
+            call()
+        samples.append((clock() - t0) / calls)
+    return measure.median(samples)
 
 
 def summarize(rows: list[dict[str, Any]], busy: dict[str, Any], unknown: list[dict[str, Any]],
