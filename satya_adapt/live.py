@@ -46,9 +46,12 @@ covers its worst-case loss (the pessimistic slack), the baseline-equivalent time
 ``1 / worst - 1``, where ``worst`` is the lowest throughput ratio still plausible for it (its
 own lowest observed ratio, discounted by 20%, once it has run; before that
 :data:`WORST_RATIO_THREADS` when it changes ``threads``, :data:`WORST_RATIO_SIZES` otherwise).
-A candidate with :data:`MIN_SAMPLES` throughputs whose median beats the incumbent's by
-:data:`PROMOTE_MARGIN` becomes the incumbent (``source == "online"``); one that does not is
-dropped. The incumbent stays under live verification.
+A candidate with :data:`MIN_SAMPLES` throughputs becomes the incumbent (``source ==
+"online"``) only when it is ahead beyond noise: the lower end of the interval of its throughput
+ratio over the incumbent's (:func:`ratio_interval`) above 1. One whose median is ahead by more
+than :data:`PROMOTE_MARGIN` but not beyond noise is tried again, up to
+:data:`MAX_TRIAL_SAMPLES` throughputs while the slack lasts; any other is dropped. The
+incumbent stays under live verification.
 
 **Cache.** What online refinement learned is written to a per-user cache file
 (``$SATYA_ADAPT_CACHE_DIR/online.json``, else ``$XDG_CACHE_HOME/satya-adapt/online.json``,
@@ -137,6 +140,7 @@ MAX_PROBE_EVERY = 64
 FIRST_BACKOFF = 16
 MAX_BACKOFF = 4096
 PROMOTE_MARGIN = 0.02
+MAX_TRIAL_SAMPLES = 7
 WORST_RATIO_THREADS = 0.5
 WORST_RATIO_SIZES = 0.75
 MAX_CANDIDATES = 6
@@ -653,14 +657,20 @@ class Cell:
         self.retry_at = self.calls + backoff
 
     def _settle(self, arm: _Arm) -> None:
-        """A candidate with enough throughputs (or a spent slack) is promoted or dropped."""
+        """A candidate with enough throughputs (or a spent slack) is promoted, dropped, or,
+        while the evidence is undecided, tried again (at most :data:`MAX_TRIAL_SAMPLES`)."""
         self._fast_n = -1
+        if len(arm.rates) >= MIN_SAMPLES:
+            # Promoted only beyond noise: the lower end of the ratio's interval above 1 (a
+            # median ahead by chance would be cached and start every later process slower).
+            ratio, low, _ = ratio_interval(arm.rates, self.incumbent.rates or self.baseline.rates)
+            undecided = ratio > 1.0 + PROMOTE_MARGIN and low <= 1.0
+            if undecided and len(arm.rates) < MAX_TRIAL_SAMPLES and self.slack >= 0.0:
+                return
+        else:
+            low = 0.0
         self.candidates.remove(arm)
-        if len(arm.rates) < MIN_SAMPLES:
-            return
-        mine = median_interval(arm.rates)[0]
-        theirs = median_interval(self.incumbent.rates or self.baseline.rates)[0]
-        if mine > theirs * (1.0 + PROMOTE_MARGIN):
+        if low > 1.0:
             self.promotions += 1
             self.incumbent = arm
             self.incumbent_source = "online"

@@ -306,6 +306,32 @@ def test_candidates_are_small_and_distinct() -> None:
     ]
 
 
+def test_a_candidate_ahead_only_within_noise_is_never_promoted() -> None:
+    """A sizes candidate whose median is 4% ahead but whose throughputs overlap the incumbent's
+    is tried again up to MAX_TRIAL_SAMPLES, then dropped: nothing is promoted (or cached) on
+    noise. The same candidate clearly ahead is promoted after MIN_SAMPLES."""
+    selected = BatchConfig(8192, 2048, 1, "heuristic")  # runs as the default configuration
+    cand = (BatchConfig(2048, 512, 1, "online-trial"), "sizes")
+    # Throughputs alternate around their medians: the default 0.95e6/1e6/1.05e6, the candidate
+    # 1.0e6/1.04e6/1.08e6 (ahead by 4% in the median, its low end below the default's high).
+    cycle = {True: [1.0e6, 1.04e6, 1.08e6], False: [0.95e6, 1.0e6, 1.05e6]}
+    seen = {True: 0, False: 0}
+
+    def noisy(cf: BatchConfig) -> float:
+        mine = cf.batch_size == 2048
+        seen[mine] += 1
+        return cycle[mine][seen[mine] % 3]
+
+    c, sources = run_cell(selected, noisy, 200, [cand])
+    assert sources.count("online-trial") == L.MAX_TRIAL_SAMPLES
+    assert (c.promotions, c.candidates, c.changed) == (0, [], False)
+    assert c.incumbent.config[:3] == (8192, 2048, 1)
+    assert set(sources) == {"heuristic", "online-trial"}
+    c, sources = run_cell(selected, lambda cf: 1.2e6 if cf.batch_size == 2048 else 1e6, 200, [cand])
+    assert sources.count("online-trial") == L.MIN_SAMPLES
+    assert (c.promotions, c.changed) == (1, True)
+
+
 def test_bandit_waits_until_the_slack_covers_a_trial_then_converges() -> None:
     selected = BatchConfig(8192, 2048, 1, "heuristic")  # runs as the default configuration
     cands = L.candidates(selected, (5, 10.0, 0.5, 200.0, "dicts", N), N, 2)
