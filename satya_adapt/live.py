@@ -15,8 +15,9 @@ at most :data:`WINDOW` throughputs per configuration: memory is bounded.
 in occasional *probe* calls, the *baseline*: the default configuration clamped to the call.
 Both keep their recent throughputs (records per second of engine time, ``stats.seconds``).
 Probes alternate with the incumbent until each has :data:`MIN_SAMPLES` throughputs, then run
-every ``probe_every`` calls (4, doubled each time the incumbent is ahead beyond noise, up to
-:data:`MAX_PROBE_EVERY`). The statistic is the ratio of the two medians with a
+every ``probe_every`` calls (4, doubled after each probe that finds the incumbent not behind
+by more than ``alpha`` beyond noise, the lower end of the interval below at least
+``1 - alpha``, up to :data:`MAX_PROBE_EVERY`). The statistic is the ratio of the two medians with a
 distribution-free interval: the order-statistic interval of each median at
 :data:`LEVEL` (ranks from the binomial distribution), combined as
 ``[low_inc / high_base, high_inc / low_base]``. The incumbent is **reverted** (the cell runs the
@@ -642,8 +643,9 @@ class Cell:
             return
         if high < 1.0:
             self._revert()
-        elif low > 1.0 and probed:
-            # Ahead beyond noise: the next probe comes twice as late.
+        elif low >= 1.0 - self.alpha and probed:
+            # Not behind by more than the allowance, beyond noise (ahead, or tied with the
+            # default): the next probe comes twice as late.
             old, self.probe_every = self.probe_every, min(self.probe_every * 2, MAX_PROBE_EVERY)
             self.next_probe += self.probe_every - old
 

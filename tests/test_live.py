@@ -184,7 +184,7 @@ def test_a_choice_equal_to_the_default_is_never_probed() -> None:
 
 
 def test_history_is_bounded() -> None:
-    c, _ = run_cell(BatchConfig(4096, 512, 1, "archive-exact"), lambda cf: 1e6, 500)
+    c, _ = run_cell(BatchConfig(4096, 512, 1, "archive-exact"), lambda cf: 1e6, 2000)
     assert len(c.incumbent.rates) == len(c.baseline.rates) == L.WINDOW
 
 
@@ -944,6 +944,21 @@ def test_live_schedule_over_200_calls() -> None:
         (130, "archive-exact"), (131, "archive-exact"),
     ]
     tie = live_schedule(fast, lambda cf: 1e6)
-    # Within noise of the default: never ahead beyond noise, so a probe every 4 calls.
-    probes = [2, 4, *range(6, 200, 4)]
+    # Tied with the default (the interval's low end 1, not below 1 - alpha): probes back off
+    # as when ahead.
+    probes = [2, 4, 6, 14, 30, 62, 126, 190]
     assert marks(tie, "archive-exact") == [(i, "probe") for i in probes]
+    for amplitude, expected in (
+        # Tied in the median, its interval's low end 0.96 (below 1 - alpha): every 4 calls.
+        (0.04, [2, 4, *range(6, 200, 4)]),
+        # Tied, its low end 0.99: the probes back off.
+        (0.01, [2, 4, 6, 14, 22, 38, 70, 134, 198]),
+    ):
+        def wobbly(cf: BatchConfig, a: float = amplitude, k: list[int] = [0]) -> float:  # noqa: B006
+            if cf.batch_size != 4096:
+                return 1e6
+            k[0] += 1
+            return (1.0 + a * (k[0] % 3 - 1)) * 1e6
+
+        got = live_schedule(fast, wobbly)
+        assert marks(got, "archive-exact") == [(i, "probe") for i in expected]
