@@ -47,11 +47,12 @@ class CompiledSchema:
     def validate_objects(
         self, items: Iterable[Any], batch_size: int, micro_batch_size: int, threads: int,
         max_errors: Optional[int], chunked: Literal[False] = False,
+        max_hold: Optional[float] = None,
     ) -> RawResult: ...
     @overload
     def validate_objects(
         self, items: Iterable[Any], batch_size: int, micro_batch_size: int, threads: int,
-        max_errors: Optional[int], chunked: Literal[True],
+        max_errors: Optional[int], chunked: Literal[True], max_hold: Optional[float] = None,
     ) -> Iterator[RawResult]: ...
     @overload
     def validate_json(

@@ -45,6 +45,72 @@ def test_max_gil_hold_per_chunk_of_iter_validate() -> None:
         assert 0.0 < c.stats.max_gil_hold <= c.stats.seconds
 
 
+def _mixed(n: int) -> list[dict[str, Any]]:
+    return [{"a": "x" * (i % 7)} if i % 5 else {"a": i} for i in range(n)]
+
+
+def test_max_hold_gives_the_same_results() -> None:
+    """Letting other threads in (``max_hold``, from ``max_pause``) changes no result."""
+    v = sa.Validator(SCHEMA, adapt=False)
+    recs = _mixed(5000)
+    core = v._core
+    want = core.validate_objects(recs, 8192, 1024, 1, None)
+    for hold in (0.0, 1e-4, 10.0):
+        got = core.validate_objects(recs, 8192, 1024, 1, None, False, hold)
+        assert got[:2] == want[:2]
+        chunks = list(core.validate_objects(recs, 1000, 1024, 1, None, True, hold))
+        assert [x for c in chunks for x in c[0]] == list(want[0])
+    plain = v.validate_batch(recs)
+    paused = sa.Validator(SCHEMA, adapt=False, max_pause="1ms").validate_batch(recs)
+    assert (paused.valid, paused.errors) == (plain.valid, plain.errors)
+    assert paused.n_invalid == sum(1 for i in range(5000) if i % 5 == 0 or i % 7 < 3) == 2716
+
+
+@pytest.mark.parametrize(
+    ("hold", "shown"), [(-1.0, "-1.0"), (float("nan"), "NaN"), (float("inf"), "inf")]
+)
+def test_max_hold_refuses_what_is_not_seconds(hold: float, shown: str) -> None:
+    core = sa.Validator(SCHEMA, adapt=False)._core
+    with pytest.raises(ValueError) as e:
+        core.validate_objects(records(3), 8192, 1024, 1, None, False, hold)
+    assert str(e.value) == f"`max_hold` must be a finite number of seconds >= 0, got {shown}"
+
+
+def test_another_thread_may_change_the_list_while_the_gil_is_let_go() -> None:
+    """With ``max_hold=0`` the direct path lets other threads run every 64 records; one that
+    replaces, removes and appends records meanwhile never breaks the call: each record is
+    checked as the list holds it when the call gets there (no crash, no stale record)."""
+    import threading
+
+    core = sa.Validator(SCHEMA, adapt=False)._core
+    stop = threading.Event()
+    recs = records(20000, 4)
+
+    def churn() -> None:
+        i = 0
+        while not stop.is_set():
+            i += 1
+            if recs:
+                recs[i % len(recs)] = {"a": i}  # invalid: an int
+            if i % 3 == 0 and recs:
+                recs.pop()
+            if i % 5 == 0:
+                recs.append({"a": "abcd"})
+
+    t = threading.Thread(target=churn)
+    t.start()
+    try:
+        for _ in range(20):
+            valid, errors = core.validate_objects(recs, 8192, 1024, 1, None, False, 0.0)[:2]
+            assert len(valid) <= 40000
+            assert all(type(x) is bool for x in valid)
+            assert [e.index for e in errors] == [i for i, ok in enumerate(valid) if not ok]
+            assert all(e.message.startswith("Expected `string`, got `integer` ") for e in errors)
+    finally:
+        stop.set()
+        t.join()
+
+
 def test_engine_stats_field_order_keeps_old_positions() -> None:
     stats = sa.EngineStats(1, 2, 3, 4.0)
     assert stats == (1, 2, 3, 4.0, 0.0)

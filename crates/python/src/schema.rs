@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -123,7 +124,10 @@ impl CompiledSchema {
     /// Validates records given as Python objects: the raw result tuple of the
     /// whole call, or with `chunked` an iterator of one raw result per chunk.
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (items, batch_size, micro_batch_size, threads, max_errors, chunked=false))]
+    /// `max_hold` (seconds): on the direct path (`threads == 1`, a list or a
+    /// tuple), the GIL is released whenever it has been held that long, checked
+    /// every 64 records (the engine's signal poll).
+    #[pyo3(signature = (items, batch_size, micro_batch_size, threads, max_errors, chunked=false, max_hold=None))]
     fn validate_objects(
         &self,
         py: Python<'_>,
@@ -133,9 +137,20 @@ impl CompiledSchema {
         threads: usize,
         max_errors: Option<usize>,
         chunked: bool,
+        max_hold: Option<f64>,
     ) -> PyResult<PyObject> {
         let knobs = knobs(batch_size, micro_batch_size, threads, max_errors)?;
-        let run = Run::new(Arc::clone(&self.schema), Source::objects(items)?, knobs);
+        let limit = match max_hold {
+            None => None,
+            Some(s) if s.is_finite() && s >= 0.0 => Some(Duration::from_secs_f64(s.min(1e9))),
+            Some(s) => {
+                return Err(PyValueError::new_err(format!(
+                    "`max_hold` must be a finite number of seconds >= 0, got {s:?}"
+                )))
+            }
+        };
+        let mut run = Run::new(Arc::clone(&self.schema), Source::objects(items)?, knobs);
+        run.gil.set_limit(limit);
         finish(py, run, chunked)
     }
 

@@ -261,6 +261,10 @@ impl Signals {
 pub struct GilClock {
     since: Instant,
     longest: Duration,
+    /// With a pause budget: the longest stretch the direct path holds the GIL
+    /// before it lets other threads run (checked between records, every
+    /// [`POLL_RECORDS`]).
+    limit: Option<Duration>,
 }
 
 impl GilClock {
@@ -268,6 +272,22 @@ impl GilClock {
         GilClock {
             since: Instant::now(),
             longest: Duration::ZERO,
+            limit: None,
+        }
+    }
+
+    pub(crate) fn set_limit(&mut self, limit: Option<Duration>) {
+        self.limit = limit;
+    }
+
+    /// Lets other Python threads run when the current stretch has reached the
+    /// limit. Releasing honours a pending switch request: a thread that has
+    /// waited a switch interval for the GIL gets it here.
+    pub(crate) fn yield_if_due(&mut self, py: Python<'_>) {
+        if let Some(limit) = self.limit {
+            if self.since.elapsed() >= limit {
+                self.release(py, || ());
+            }
         }
     }
 
@@ -600,9 +620,9 @@ fn validate_objects(
 /// Checks up to `batch_size` records of a list or a tuple on the caller's thread,
 /// from `*pos` on, read in place without a reference to each: between two polls
 /// for signals ([`POLL_RECORDS`] records) no Python code runs, and after each
-/// poll the items are read again from the list, since a signal handler may have
-/// changed it (records it removed are not checked; the call ends where the list
-/// now ends). Holding every record of the chunk instead cost two extra passes
+/// poll the items are read again from the list, since a signal handler (or,
+/// with a pause budget, another thread let in at the poll) may have changed it
+/// (records it removed are not checked; the call ends where the list now ends). Holding every record of the chunk instead cost two extra passes
 /// over its records' memory (an incref and a decref each).
 #[allow(clippy::too_many_arguments)]
 fn validate_list_in_place(
@@ -626,8 +646,12 @@ fn validate_list_in_place(
     };
     let mut index = first;
     while out.valid.len() < knobs.batch_size {
-        if !out.valid.is_empty() && signals.check(py) {
-            return Err(signals.error(py, EngineError::Interrupted));
+        if !out.valid.is_empty() {
+            if signals.check(py) {
+                return Err(signals.error(py, EngineError::Interrupted));
+            }
+            // Other threads may run here: the list is read again below.
+            gil.yield_if_due(py);
         }
         let items = sequence_items(list);
         let room = knobs.batch_size - out.valid.len();
