@@ -7,8 +7,9 @@ use std::io::{self, Read};
 use std::ops::Range;
 use std::path::Path;
 
-use crate::json::{parse_value, ArrayElements, NdjsonLines};
-use crate::profile::{SampleStats, SAMPLE_SPANS};
+use crate::check::char_count_pub;
+use crate::json::{visit_value, ArrayElements, NdjsonLines, SkipVisitor};
+use crate::profile::{SampleStats, SAMPLE_SPANS, WALK_BUDGET, WALK_DEPTH};
 use crate::schema::Schema;
 use crate::stream::skip_bom;
 use crate::value::{Record, MAX_DEPTH};
@@ -137,8 +138,17 @@ fn profile_spans(
         }
         span_bytes += range.len();
         count += 1;
-        if let Ok(doc) = parse_value(&input[range], MAX_DEPTH) {
-            stats.add(&&doc);
+        // The strings of a record that is JSON, as `SampleStats::add` of its parsed
+        // tree counts them, read from its text without building the tree.
+        let mut strings = StringCount {
+            budget: WALK_BUDGET,
+            strings: 0,
+            chars: 0,
+        };
+        if visit_value(&input[range], MAX_DEPTH, &mut strings) {
+            stats.records += 1;
+            stats.strings += strings.strings;
+            stats.string_chars += strings.chars;
         }
     }
     let object_size = if count == 0 {
@@ -157,6 +167,28 @@ fn profile_spans(
     let mut p = profile(schema, &stats, object_size, kind, n);
     p.n_estimated = n_estimated;
     p
+}
+
+/// Counts string values (not keys) and their characters within the budget
+/// and depth of [`SampleStats::add`].
+struct StringCount {
+    budget: usize,
+    strings: usize,
+    chars: usize,
+}
+
+impl SkipVisitor for StringCount {
+    #[inline]
+    fn value(&mut self, depth: usize, string: Option<&str>) {
+        if self.budget == 0 || depth > WALK_DEPTH {
+            return;
+        }
+        self.budget -= 1;
+        if let Some(s) = string {
+            self.strings += 1;
+            self.chars += char_count_pub(s);
+        }
+    }
 }
 
 /// Records in `total_bytes` of records of `object_size` bytes and a separator
@@ -187,9 +219,65 @@ fn complete_lines(head: &[u8], complete: bool) -> Vec<Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json::parse_value;
 
     fn schema() -> Schema {
         Schema::from_json_text(r#"{"type":"object","properties":{"a":{"type":"string"}}}"#).unwrap()
+    }
+
+    /// The string statistics read from a record's text are those of its parsed
+    /// tree: random documents, escapes and surrogate pairs, containers deeper
+    /// than the walk reads, more values than its budget, and broken text (not
+    /// counted at all).
+    #[test]
+    fn string_count_agrees_with_the_parsed_walk() {
+        use crate::json::testing::{gen_document, Rng};
+
+        let check = |doc: &[u8]| {
+            let mut walked = SampleStats::default();
+            if let Ok(v) = parse_value(doc, MAX_DEPTH) {
+                walked.add(&&v);
+            }
+            let mut read = StringCount {
+                budget: WALK_BUDGET,
+                strings: 0,
+                chars: 0,
+            };
+            let ok = visit_value(doc, MAX_DEPTH, &mut read);
+            assert_eq!(
+                ok,
+                walked.records == 1,
+                "{:?}",
+                String::from_utf8_lossy(doc)
+            );
+            if ok {
+                assert_eq!(
+                    (read.strings, read.chars),
+                    (walked.strings, walked.string_chars),
+                    "{:?}",
+                    String::from_utf8_lossy(doc)
+                );
+            }
+        };
+        let mut rng = Rng(5);
+        for _ in 0..5_000 {
+            let mut doc = gen_document(&mut rng).into_bytes();
+            check(&doc);
+            if !doc.is_empty() {
+                let at = rng.below(doc.len());
+                let pool = b"\\\"{}[],:x";
+                doc[at] = pool[rng.below(pool.len())];
+                check(&doc);
+            }
+        }
+        let deep = |n: usize| format!("{}\"s\"{}", "[".repeat(n), "]".repeat(n));
+        for n in [30, 31, 32, 33, 40, 120] {
+            check(deep(n).as_bytes());
+        }
+        let many = format!("[{}]", vec!["\"ab\\u00e9\\ud83d\\ude00\""; 5000].join(","));
+        check(many.as_bytes());
+        check(br#"{"a":"\u00e9x","b":["\ud83d\ude00",{"c":"\n"}],"d":1} "#);
+        check(br#"{"a":"x"} x"#);
     }
 
     /// A file in the temporary folder, removed when dropped.

@@ -214,6 +214,11 @@ pub fn constraint_complexity(root: &Node, nodes: &[Node]) -> f64 {
     per_field / (per_field + 4.0)
 }
 
+/// The most values of one record [`SampleStats::add`] reads.
+pub const WALK_BUDGET: usize = 4096;
+/// The deepest value of a record [`SampleStats::add`] reads (the record is at 0).
+pub const WALK_DEPTH: usize = 32;
+
 /// Accumulates sampled string lengths and estimated serialised sizes.
 #[derive(Default, Debug, Clone, Copy)]
 pub struct SampleStats {
@@ -244,13 +249,13 @@ impl SampleStats {
     /// cannot make detection slow.
     pub fn add<R: Record>(&mut self, record: &R) {
         self.records += 1;
-        let mut budget = 4096usize;
+        let mut budget = WALK_BUDGET;
         self.bytes += self.walk(record, &mut budget, 0);
     }
 
     /// Returns the estimated serialised size of `value`.
     fn walk<R: Record>(&mut self, value: &R, budget: &mut usize, depth: usize) -> usize {
-        if *budget == 0 || depth > 32 {
+        if *budget == 0 || depth > WALK_DEPTH {
             return 0;
         }
         *budget -= 1;

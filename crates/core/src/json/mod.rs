@@ -29,14 +29,16 @@ mod lines;
 mod parse;
 mod scan;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 
 pub use elements::ArrayElements;
 pub(crate) use lines::is_blank;
 pub(crate) use lines::without_cr;
 pub use lines::NdjsonLines;
 pub use parse::parse_value;
+pub(crate) use parse::visit_value;
 pub(crate) use parse::Parser;
+pub(crate) use parse::SkipVisitor;
 
 /// Why a JSON text was rejected, and where.
 #[derive(Clone, Debug, PartialEq, Eq)]

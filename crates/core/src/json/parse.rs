@@ -37,6 +37,25 @@ const POW10: [f64; 23] = [
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
 
+/// What [`Parser::skip_visiting`] tells of the values it passes: `()` is
+/// told nothing (and costs nothing).
+pub(crate) trait SkipVisitor {
+    /// A value at `depth` (0: the one the skip started at); `string` is the
+    /// decoded text when it is a string.
+    #[inline(always)]
+    fn value(&mut self, _depth: usize, _string: Option<&str>) {}
+}
+
+impl SkipVisitor for () {}
+
+/// Whether `input` is one complete JSON value (surrounding whitespace allowed)
+/// that [`parse_value`] would accept with `max_depth`; `visitor` is told of
+/// its values as [`Parser::skip_visiting`] passes them (also before an error).
+pub(crate) fn visit_value<V: SkipVisitor>(input: &[u8], max_depth: usize, visitor: &mut V) -> bool {
+    let mut p = Parser { b: input, pos: 0 };
+    p.skip_visiting(max_depth, visitor).is_ok() && skip_ws(input, p.pos) == input.len()
+}
+
 /// Parses one complete JSON value (surrounding whitespace allowed).
 ///
 /// Strings without escapes borrow from `input`; strings with escapes are
@@ -315,7 +334,7 @@ impl<'a> Parser<'a> {
                         continue 'value;
                     }
                 }
-                c => self.skip_scalar(c)?,
+                c => self.skip_scalar(c, open.len(), &mut ())?,
             }
             // A value is complete: continue or close its containers.
             loop {
@@ -351,6 +370,17 @@ impl<'a> Parser<'a> {
     /// a container nested deeper is [`JsonErrorKind::TooDeep`]), and nothing is
     /// allocated but the text of strings with escapes.
     pub(crate) fn skip_here(&mut self, max_depth: usize) -> Result<(), JsonError> {
+        self.skip_visiting(max_depth, &mut ())
+    }
+
+    /// [`Parser::skip_here`], telling `visitor` of every value it passes (not
+    /// keys), in document order, with its depth (the value at the cursor is at 0).
+    #[inline(always)]
+    pub(crate) fn skip_visiting<V: SkipVisitor>(
+        &mut self,
+        max_depth: usize,
+        visitor: &mut V,
+    ) -> Result<(), JsonError> {
         let max_depth = max_depth.min(MAX_DEPTH);
         // Bit `d` set: the container open at depth `d` is an object; `object`:
         // the innermost one is (read from the bits only when one closes).
@@ -363,6 +393,7 @@ impl<'a> Parser<'a> {
                     if depth >= max_depth {
                         return Err(err(JsonErrorKind::TooDeep, self.pos));
                     }
+                    visitor.value(depth, None);
                     self.pos += 1;
                     let next = self.peek()?;
                     if c == b'{' && next == b'}' || c == b'[' && next == b']' {
@@ -379,7 +410,7 @@ impl<'a> Parser<'a> {
                         continue 'value;
                     }
                 }
-                c => self.skip_scalar(c)?,
+                c => self.skip_scalar(c, depth, visitor)?,
             }
             // A value is complete: continue or close its containers.
             while depth > 0 {
@@ -404,20 +435,36 @@ impl<'a> Parser<'a> {
     }
 
     /// Checks and passes the string, number or literal at the cursor (`c`, its
-    /// first byte, already peeked).
+    /// first byte, already peeked), at `depth`.
     #[inline(always)]
-    fn skip_scalar(&mut self, c: u8) -> Result<(), JsonError> {
+    fn skip_scalar<V: SkipVisitor>(
+        &mut self,
+        c: u8,
+        depth: usize,
+        visitor: &mut V,
+    ) -> Result<(), JsonError> {
         match c {
             b'"' => {
                 self.pos += 1;
-                self.string()?;
+                let s = self.string()?;
+                visitor.value(depth, Some(&s));
             }
             b'-' | b'0'..=b'9' => {
                 self.number()?;
+                visitor.value(depth, None);
             }
-            b't' => self.literal(b"true")?,
-            b'f' => self.literal(b"false")?,
-            b'n' => self.literal(b"null")?,
+            b't' => {
+                self.literal(b"true")?;
+                visitor.value(depth, None);
+            }
+            b'f' => {
+                self.literal(b"false")?;
+                visitor.value(depth, None);
+            }
+            b'n' => {
+                self.literal(b"null")?;
+                visitor.value(depth, None);
+            }
             _ => return Err(unexpected(self.b, self.pos)),
         }
         Ok(())
