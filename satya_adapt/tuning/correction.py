@@ -26,6 +26,7 @@ __all__ = [
     "CellFinal",
     "Evidence",
     "HeuristicSpeedup",
+    "Holds",
     "Peaks",
     "Rates",
     "Spread",
@@ -105,6 +106,15 @@ class Peaks(_Record):
     heuristic: int
 
 
+class Holds(_Record):
+    """Longest GIL hold (seconds) of one run, per configuration, as :class:`Peaks`."""
+
+    tuned: float
+    default: float
+    best: Optional[float]
+    heuristic: float
+
+
 class CellFinal(_Record):
     """What the correction measured for one cell, and whether it ships its elite."""
 
@@ -122,6 +132,8 @@ class CellFinal(_Record):
     msgspec_note: Optional[str]
     rounds: int
     n: int
+    # Added with the fronts (``None`` in a state saved before).
+    max_gil_hold: Optional[Holds] = None
 
 
 def quantile(sorted_values: Sequence[float], q: float) -> float | None:
@@ -182,9 +194,10 @@ def correct_cell(
         ev = speedup_evidence(ratios)
     heur_sp = m.speedup(heur_name, "default") if heur_name != "default" else None
     peaks: Dict[str, int] = {"default": measurer.default_peak(prepared)}
+    holds: Dict[str, float] = {"default": measurer.default_hold(prepared)}
     if best is not None:
-        peaks["best"] = measurer.check(prepared, best.config())[1]
-    peaks["heuristic"] = measurer.check(prepared, heur)[1]
+        _, peaks["best"], holds["best"] = measurer.check(prepared, best.config())
+    _, peaks["heuristic"], holds["heuristic"] = measurer.check(prepared, heur)
     default_over = memory_budget is not None and peaks["default"] > memory_budget
     best_feasible = memory_budget is None or peaks.get("best", 0) <= memory_budget
     ship = (
@@ -229,4 +242,10 @@ def correct_cell(
         msgspec_note=msgspec_note,
         rounds=m.rounds,
         n=n,
+        max_gil_hold=Holds(
+            tuned=holds["best"] if ship else holds["default"],
+            default=holds["default"],
+            best=holds.get("best"),
+            heuristic=holds["heuristic"],
+        ),
     )

@@ -92,7 +92,9 @@ class Prepared:
         """The default configuration's results (valid list and errors), computed once."""
         if self._reference is None:
             r = self.run(DEFAULT_CONFIGURATION)
-            self._reference = (list(r.valid), list(r.errors), r.stats.peak_bytes)
+            self._reference = (
+                list(r.valid), list(r.errors), r.stats.peak_bytes, r.stats.max_gil_hold
+            )
         return self._reference
 
     def msgspec_runner(self) -> Callable[[], Any] | None:
@@ -125,16 +127,20 @@ class Measurer:
     def prepare(self, genes: WorkloadGenes) -> Prepared:
         return Prepared(genes, self.test_size)
 
-    def check(self, prepared: Prepared, config: Sequence[Any]) -> tuple[bool, int]:
-        """Runs ``config`` once: whether its results equal the default configuration's, and
-        its peak bytes in flight."""
-        valid, errors, _ = prepared.reference()
+    def check(self, prepared: Prepared, config: Sequence[Any]) -> tuple[bool, int, float]:
+        """Runs ``config`` once: whether its results equal the default configuration's, its
+        peak bytes in flight and its longest GIL hold (seconds)."""
+        valid, errors, _, _ = prepared.reference()
         r = prepared.run(config)
         same = list(r.valid) == valid and list(r.errors) == errors
-        return same, int(r.stats.peak_bytes)
+        return same, int(r.stats.peak_bytes), float(r.stats.max_gil_hold)
 
     def default_peak(self, prepared: Prepared) -> int:
         return int(prepared.reference()[2])
+
+    def default_hold(self, prepared: Prepared) -> float:
+        """The default configuration's longest GIL hold (seconds), from the reference run."""
+        return float(prepared.reference()[3])
 
     def compare(
         self,

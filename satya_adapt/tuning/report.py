@@ -41,6 +41,9 @@ def archive_cells(search: Search) -> list[_archive.Cell]:
             default_peak = f.peak_bytes.default
             rounds = f.rounds
             best = f.best
+            holds = f.max_gil_hold
+            hold = None if holds is None else holds.tuned
+            default_hold = None if holds is None else holds.default
         else:
             ev = cell.speedup
             ship = cell.elite is not None and ev.low > search.settings.ship_threshold
@@ -50,6 +53,8 @@ def archive_cells(search: Search) -> list[_archive.Cell]:
             default_peak = cell.default_peak_bytes
             rounds = max(1, cell.measurements)
             best = None if cell.elite is None else cell.elite.config()[:3]
+            hold = cell.max_gil_hold if ship else cell.default_max_gil_hold
+            default_hold = cell.default_max_gil_hold
         elite: Any = (
             _archive.Elite(batch_size=best[0], micro_batch_size=best[1], threads=best[2])
             if ship and best is not None
@@ -65,8 +70,7 @@ def archive_cells(search: Search) -> list[_archive.Cell]:
             }
         low, med, high = ev.low, ev.median, ev.high
         # The front: the default configuration (always kept) and the elite when its claim
-        # clears the bar; points dominated by another are dropped. Pauses are not measured
-        # by the search yet (``max_gil_hold`` None).
+        # clears the bar; points dominated by another are dropped.
         d = DEFAULT_CONFIGURATION
         points = [
             _archive.FrontPoint(
@@ -79,6 +83,7 @@ def archive_cells(search: Search) -> list[_archive.Cell]:
                 speedup_ci_low=1.0,
                 speedup_ci_high=1.0,
                 peak_bytes=int(default_peak),
+                max_gil_hold=default_hold,
             )
         ]
         if isinstance(elite, _archive.Elite):
@@ -90,6 +95,7 @@ def archive_cells(search: Search) -> list[_archive.Cell]:
                     speedup_ci_low=min(low, med),
                     speedup_ci_high=max(high, med),
                     peak_bytes=int(peak),
+                    max_gil_hold=hold,
                 )
             )
         kwargs["front"] = _archive.pareto_front(points)
@@ -104,6 +110,7 @@ def archive_cells(search: Search) -> list[_archive.Cell]:
                 speedup_ci_low=min(low, med),
                 speedup_ci_high=max(high, med),
                 peak_bytes=int(peak),
+                max_gil_hold=hold,
                 n_measurements=max(1, int(rounds)),
                 **kwargs,
             )

@@ -259,12 +259,13 @@ class Search:
         if effective(challenger, n, self.cores) == effective(holder_config, n, self.cores):
             self.rejected["duplicate"] += 1
             return "duplicate"
-        same, peak = self.measurer.check(prepared, challenger)
+        same, peak, hold = self.measurer.check(prepared, challenger)
         if not same:
             self.rejected["wrong_results"] += 1
             self.log(1, f"configuration {tuple(challenger[:3])} changed the results on {genes}")
             return "wrong_results"
         default_peak = self.measurer.default_peak(prepared)
+        default_hold = self.measurer.default_hold(prepared)
         budget = s.memory_budget
         if budget is not None and peak > budget:
             self.rejected["infeasible"] += 1
@@ -295,6 +296,8 @@ class Search:
             "default_rate": m.summary("default").items_per_s,
             "peak_bytes": peak,
             "default_peak_bytes": default_peak,
+            "max_gil_hold": hold,
+            "default_max_gil_hold": default_hold,
             "measurements": len(vs_default.ratios),
         }
         if wins:

@@ -53,6 +53,10 @@ class CellRecord(msgspec.Struct):
     replacements: int = 0
     demotions: int = 0
     final: Optional[CellFinal] = None
+    # Longest GIL hold (seconds) of the configuration behind the evidence, and the default's
+    # (``None`` in a state saved before the search measured them).
+    max_gil_hold: Optional[float] = None
+    default_max_gil_hold: Optional[float] = None
 
     @property
     def best(self) -> ConfigGenes | None:
