@@ -625,7 +625,7 @@ def test_correction_result_is_typed_and_stored_as_before(tmp_path: Path) -> None
     assert list(doc) == [
         "ship", "best", "best_is_default", "speedup", "spread", "items_per_s", "heuristic",
         "heuristic_speedup", "peak_bytes", "default_over_budget", "implausible", "msgspec_note",
-        "rounds", "n", "max_gil_hold",
+        "rounds", "n", "max_gil_hold", "front",
     ]
     assert list(doc["max_gil_hold"]) == ["tuned", "default", "best", "heuristic"]
     assert final.max_gil_hold is not None

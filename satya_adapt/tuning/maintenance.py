@@ -586,42 +586,48 @@ def _refresh_cell(
             ),
         )
     elite = _rescaled(cell.elite, archive_cores, here.usable_cores)
+    # The elite and every other point of the cell's front, timed in the same rounds.
+    configs: dict[str, Elite] = {"elite": elite}
+    for pt in _archive.cell_front(cell, DEFAULT_CONFIGURATION[:3]):
+        if pt.default:
+            continue
+        c = _rescaled(pt.config, archive_cores, here.usable_cores)
+        if c not in configs.values():
+            configs[f"point{len(configs)}"] = c
     validator = Validator(workload.schema, adapt=False)
-    tuned = BatchConfig(elite.batch_size, elite.micro_batch_size, elite.threads, "archive-exact")
-    elite_fn = _validate_fn(validator, kind, workload.data, tuned)
-    default_fn = _validate_fn(validator, kind, workload.data, DEFAULT_CONFIGURATION)
-    # Invariance is a precondition of comparing speeds: both must give the same answer.
-    a, b = elite_fn(), default_fn()
-    if a.valid != b.valid or a.errors != b.errors:
-        raise ArchiveError(
-            f"cell {list(index)}: the elite {_elite_text(elite)} and the default configuration"
-            " gave different results; this is a bug in the engine, please report it"
+    fns = {
+        name: _validate_fn(
+            validator,
+            kind,
+            workload.data,
+            BatchConfig(c.batch_size, c.micro_batch_size, c.threads, "archive-exact"),
         )
-    peak_elite = a.stats.peak_bytes
-    peak_default = b.stats.peak_bytes
+        for name, c in configs.items()
+    }
+    default_fn = _validate_fn(validator, kind, workload.data, DEFAULT_CONFIGURATION)
+    # Invariance is a precondition of comparing speeds: all must give the same answer.
+    b = default_fn()
+    runs = {}
+    for name, fn in fns.items():
+        a = fn()
+        if a.valid != b.valid or a.errors != b.errors:
+            raise ArchiveError(
+                f"cell {list(index)}: the configuration {_elite_text(configs[name])} and the"
+                " default configuration gave different results; this is a bug in the engine,"
+                " please report it"
+            )
+        runs[name] = a
     inner = _measure.calibrate_inner(default_fn, target_ns=SAMPLE_NS)
     m = _measure.run_rounds(
-        [
-            _measure.Contender("elite", elite_fn, n),
-            _measure.Contender("default", default_fn, n),
-        ],
+        [_measure.Contender(name, fn, n) for name, fn in fns.items()]
+        + [_measure.Contender("default", default_fn, n)],
         rounds=rounds,
         warmup=warmup,
         inner=inner,
         seed=seed,
     )
-    s = m.speedup("elite", "default")
-    elite_ips = m.summary("elite").items_per_s
     default_ips = m.summary("default").items_per_s
-    common = {
-        "default_throughput": default_ips,
-        "speedup": s.median,
-        "speedup_ci_low": min(s.ci.low, s.median),
-        "speedup_ci_high": max(s.ci.high, s.median),
-        "n_measurements": rounds,
-    }
     d = DEFAULT_CONFIGURATION
-    hold_elite, hold_default = a.stats.max_gil_hold, b.stats.max_gil_hold
     default_point = _archive.FrontPoint(
         config=_archive.Elite(
             batch_size=d.batch_size, micro_batch_size=d.micro_batch_size, threads=d.threads
@@ -631,26 +637,47 @@ def _refresh_cell(
         speedup=1.0,
         speedup_ci_low=1.0,
         speedup_ci_high=1.0,
-        peak_bytes=peak_default,
-        max_gil_hold=hold_default,
+        peak_bytes=b.stats.peak_bytes,
+        max_gil_hold=b.stats.max_gil_hold,
     )
-    if s.ci.low > min_speedup:
-        elite_point = _archive.FrontPoint(
-            config=elite,
-            throughput=max(elite_ips, 1e-9),
-            speedup=common["speedup"],
-            speedup_ci_low=common["speedup_ci_low"],
-            speedup_ci_high=common["speedup_ci_high"],
-            peak_bytes=peak_elite,
-            max_gil_hold=hold_elite,
+    points: dict[str, _archive.FrontPoint] = {}
+    kept: list[str] = []
+    for name, c in configs.items():
+        sp = m.speedup(name, "default")
+        points[name] = _archive.FrontPoint(
+            config=c,
+            throughput=max(m.summary(name).items_per_s, 1e-9),
+            speedup=sp.median,
+            speedup_ci_low=min(sp.ci.low, sp.median),
+            speedup_ci_high=max(sp.ci.high, sp.median),
+            peak_bytes=runs[name].stats.peak_bytes,
+            max_gil_hold=runs[name].stats.max_gil_hold,
         )
+        if sp.ci.low > min_speedup:
+            kept.append(name)
+    front = _archive.pareto_front([default_point] + [points[k] for k in kept])
+    # The points no other kept point dominates (the default may, below a bar under 1).
+    on_front = [
+        k for k in kept if not any(_archive.dominates(points[o], points[k]) for o in kept)
+    ]
+    # The cell's figures: its new elite's (the fastest point kept), else the old elite's.
+    shown = max(on_front, key=lambda k: points[k].throughput) if on_front else "elite"
+    p = points[shown]
+    common = {
+        "default_throughput": default_ips,
+        "speedup": p.speedup,
+        "speedup_ci_low": p.speedup_ci_low,
+        "speedup_ci_high": p.speedup_ci_high,
+        "n_measurements": rounds,
+    }
+    if on_front:
         after = msgspec.structs.replace(
             cell,
-            elite=elite,
-            throughput=elite_ips,
-            peak_bytes=peak_elite,
-            max_gil_hold=hold_elite,
-            front=_archive.pareto_front([default_point, elite_point]),
+            elite=p.config,
+            throughput=p.throughput,
+            peak_bytes=p.peak_bytes,
+            max_gil_hold=p.max_gil_hold,
+            front=front,
             **common,
         )
         action: RefreshAction = "kept"
@@ -659,8 +686,8 @@ def _refresh_cell(
             cell,
             elite=_archive.KEEP_DEFAULT,
             throughput=default_ips,
-            peak_bytes=peak_default,
-            max_gil_hold=hold_default,
+            peak_bytes=default_point.peak_bytes,
+            max_gil_hold=default_point.max_gil_hold,
             front=[default_point],
             **common,
         )

@@ -15,7 +15,7 @@ import msgspec
 from .. import archive as _archive
 from ..config import DEFAULT_CONFIGURATION
 from . import measure
-from .correction import quantile
+from .correction import FinalPoint, quantile
 from .space import grid_cells
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def archive_cells(search: Search) -> list[_archive.Cell]:
                 "input_kind": cell.genes.input_kind,
             }
         low, med, high = ev.low, ev.median, ev.high
-        # The front: the default configuration (always kept) and the elite when its claim
+        # The front: the default configuration (always kept) and every point whose claim
         # clears the bar; points dominated by another are dropped.
         d = DEFAULT_CONFIGURATION
         points = [
@@ -86,7 +86,10 @@ def archive_cells(search: Search) -> list[_archive.Cell]:
                 max_gil_hold=default_hold,
             )
         ]
-        if isinstance(elite, _archive.Elite):
+        if f is not None and f.front:
+            # The correction's fresh figures: every point it kept.
+            points.extend(_front_point(p) for p in f.front if p.kept)
+        elif isinstance(elite, _archive.Elite):
             points.append(
                 _archive.FrontPoint(
                     config=elite,
@@ -98,6 +101,25 @@ def archive_cells(search: Search) -> list[_archive.Cell]:
                     max_gil_hold=hold,
                 )
             )
+            if f is None:
+                # The search's front points that clear the bar (their search figures).
+                for c in cell.front:
+                    e = c.speedup
+                    if c.config != cell.elite and e.low > search.settings.ship_threshold:
+                        g = c.config.config()
+                        points.append(
+                            _archive.FrontPoint(
+                                config=_archive.Elite(
+                                    batch_size=g[0], micro_batch_size=g[1], threads=g[2]
+                                ),
+                                throughput=max(c.rate, 1e-9),
+                                speedup=e.median,
+                                speedup_ci_low=min(e.low, e.median),
+                                speedup_ci_high=max(e.high, e.median),
+                                peak_bytes=int(c.peak_bytes),
+                                max_gil_hold=c.max_gil_hold,
+                            )
+                        )
         kwargs["front"] = _archive.pareto_front(points)
         out.append(
             _archive.Cell(
@@ -116,6 +138,20 @@ def archive_cells(search: Search) -> list[_archive.Cell]:
             )
         )
     return out
+
+def _front_point(p: FinalPoint) -> _archive.FrontPoint:
+    b, m, t = p.config
+    e = p.speedup
+    return _archive.FrontPoint(
+        config=_archive.Elite(batch_size=b, micro_batch_size=m, threads=t),
+        throughput=max(p.items_per_s, 1e-9),
+        speedup=e.median,
+        speedup_ci_low=min(e.low, e.median),
+        speedup_ci_high=max(e.high, e.median),
+        peak_bytes=int(p.peak_bytes),
+        max_gil_hold=p.max_gil_hold,
+    )
+
 
 def to_archive(
     search: Search,
@@ -197,6 +233,8 @@ def results(search: Search, *, complete: bool, interrupted: bool = False) -> dic
                 "challenges": cell.challenges,
                 "replacements": cell.replacements,
                 "demotions": cell.demotions,
+                "front": len(cell.front),
+                "front_demotions": cell.front_demotions,
                 "held_by": "elite" if cell.elite is not None else "default",
             },
         }
@@ -216,6 +254,8 @@ def results(search: Search, *, complete: bool, interrupted: bool = False) -> dic
                     "spread": msgspec.to_builtins(f.spread),
                     "peak_bytes": msgspec.to_builtins(f.peak_bytes),
                     "default_over_budget": f.default_over_budget,
+                    "max_gil_hold": msgspec.to_builtins(f.max_gil_hold),
+                    "front": msgspec.to_builtins(f.front),
                     "n": f.n,
                 }
             )
