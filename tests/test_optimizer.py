@@ -44,6 +44,12 @@ class FakePrepared:
         self.genes = genes
         self.kind = genes.input_kind
         self.n = n
+        self.real = genes.real
+        if genes.real:
+            # A real-data workload: a profile of its own (the name's length sets it).
+            genes = O.WorkloadGenes(
+                len(genes.real), 4 * len(genes.real), 0.5, 0.5, 0, 0, genes.input_kind, genes.seed
+            )
         size = 20.0 + genes.field_count * (genes.string_length + 8) + 3 * genes.list_length
         cc = 0.3 + 0.35 * genes.constrained * (0.5 + 0.5 * genes.costly)
         self.profile = Profile(
@@ -134,6 +140,7 @@ def settings(tmp_path: Path, **changes: Any) -> O.Settings:
         "cores": 2,
         "population": 6,
         "command": "pytest",
+        "real_data": False,
     }
     base.update(changes)
     return O.Settings(**base)

@@ -50,6 +50,7 @@ import msgspec
 from .. import archive as _archive
 from .. import hardware as _hardware
 from . import measure as _measure
+from . import realdata as _realdata
 from . import workloads as _workloads
 from ..archive import ArchiveFile, Cell, CellProfile, Change, Elite
 from ..config import DEFAULT_CONFIGURATION, SHIP_THRESHOLD, BatchConfig
@@ -57,6 +58,8 @@ from ..errors import ArchiveError
 from ..profile import Profile
 from ..schema import Schema
 from ..validator import Validator
+from .measurer import Prepared
+from .space import WorkloadGenes
 from .state import stored_workloads
 
 __all__ = [
@@ -280,7 +283,8 @@ class CellWorkload:
     """The data a cell is re-measured on."""
 
     spec: _workloads.WorkloadSpec
-    #: ``"stored"`` (genes stored with the cell) or ``"profile"`` (searched from its profile).
+    #: ``"stored"`` (genes stored with the cell), ``"profile"`` (searched from its profile) or
+    #: ``"real"`` (a real-data workload's records; ``data`` ``None`` when it is not found here).
     origin: str
     data: Any
     n: int
@@ -317,6 +321,10 @@ def cell_workload(
     data seed from the optimizer's search state), else :func:`spec_for_profile`.
     ``workload.in_cell`` tells whether the data falls in the cell.
     """
+    kind = cell.profile.input_kind
+    real = cell.workload.get("real") if isinstance(cell.workload, dict) else None
+    if isinstance(real, str) and real:
+        return _real_cell_workload(cell, grid, n, real, seed)
     spec: _workloads.WorkloadSpec | None = None
     origin = "stored"
     own = _stored_workload(cell)
@@ -328,7 +336,6 @@ def cell_workload(
     if spec is None:
         spec, _ = spec_for_profile(cell.profile, grid, seed=seed)
         origin = "profile"
-    kind = cell.profile.input_kind
     w = _workloads.make_workload(spec, n, seed=seed)
     data = w.data(kind)
     measured = robust_profile(w, kind, Validator(w.schema, adapt=False))
@@ -336,6 +343,40 @@ def cell_workload(
     ok = index == tuple(cell.index)
     return (
         CellWorkload(spec, origin, data, n, measured, tuple(cell.index) if ok else None, w.schema),
+        index,
+    )
+
+
+def _real_cell_workload(
+    cell: Cell, grid: _archive.Grid, n: int, name: str, seed: int
+) -> tuple[CellWorkload, tuple[int, ...] | None]:
+    """``n`` records of the training real-data workload ``name`` in the order the cell's data
+    seed gives (``origin`` ``"real"``); not in the cell when the workload is not found here."""
+    kind = cell.profile.input_kind
+    stored_seed = cell.workload.get("seed") if isinstance(cell.workload, dict) else None
+    if isinstance(stored_seed, int) and not isinstance(stored_seed, bool):
+        seed = stored_seed
+    w = _realdata.training_workloads().get(name)
+    if w is None:
+        p = cell.profile
+        stored = Profile(
+            p.field_count, p.avg_string_length, p.constraint_complexity, p.object_size, kind, n
+        )
+        return CellWorkload(_workloads.WorkloadSpec(name=name), "real", None, n, stored, None, {}), None
+    # The data as the search prepared it (the same records, order and tiling).
+    prepared = Prepared(WorkloadGenes.of_real(name, kind, seed), n)
+    index = _archive.descriptor(grid, prepared.profile)
+    ok = index == tuple(cell.index)
+    return (
+        CellWorkload(
+            _workloads.WorkloadSpec(name=name),
+            "real",
+            prepared.payload,
+            prepared.n,
+            prepared.profile,
+            tuple(cell.index) if ok else None,
+            w.schema,
+        ),
         index,
     )
 
@@ -571,6 +612,7 @@ def _refresh_cell(
         return CellRefresh(index, kind, "keep_default", cell, cell)
     n = _records_for(cell, archive, records)
     workload, got = cell_workload(cell, archive.grid, n, seed=seed, stored=stored)
+    n = workload.n  # a real-data workload may hold fewer (at most 32 MiB of JSON)
     if not workload.in_cell:
         return CellRefresh(
             index,
@@ -581,7 +623,10 @@ def _refresh_cell(
             records=n,
             workload=workload.origin,
             note=(
-                f"the regenerated workload falls in cell {list(got) if got else None},"
+                f"the real-data workload `{workload.spec.name}` is not in the shared data"
+                " folder here; left as it was"
+                if workload.data is None
+                else f"the regenerated workload falls in cell {list(got) if got else None},"
                 " not in this one; left as it was"
             ),
         )

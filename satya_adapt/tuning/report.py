@@ -62,12 +62,9 @@ def archive_cells(search: Search) -> list[_archive.Cell]:
         )
         kwargs: dict[str, Any] = {}
         if with_workload:
-            # The spec, plus the data seed and the input kind (extra keys a spec ignores).
-            kwargs["workload"] = {
-                **cell.genes.spec().to_dict(),
-                "seed": cell.genes.seed,
-                "input_kind": cell.genes.input_kind,
-            }
+            # The spec (or the real workload's name), plus the data seed and the input kind
+            # (extra keys a spec ignores).
+            kwargs["workload"] = cell.genes.archive_workload()
         low, med, high = ev.low, ev.median, ev.high
         # The front: the default configuration (always kept) and every point whose claim
         # clears the bar; points dominated by another are dropped.

@@ -55,8 +55,10 @@ from .space import (
     grid_cells,
     max_log2_batch,
     mutate_config,
+    mutate_real,
     mutate_workload,
     random_config,
+    random_real,
     random_workload,
 )
 from .state import (
@@ -73,6 +75,8 @@ __all__ = ["DEFAULT_ARCHIVE", "DEFAULT_RESULTS", "FRONT_REMEASURED", "Search", "
 
 DEFAULT_ARCHIVE = os.path.join("benchmarks", "map_elites_archive.json")
 DEFAULT_RESULTS = os.path.join("benchmarks", "map_elites_results.json")
+#: The share of immigrants drawn from the real-data workloads (when there are).
+REAL_SHARE = 1 / 3
 #: Front points re-measured with a cell's elite (those with the fewest rounds behind them).
 FRONT_REMEASURED = 3
 #: Front points the correction times besides the best configuration (most diverse in peak bytes).
@@ -105,6 +109,7 @@ class Settings:
     ship_threshold: float = SHIP_THRESHOLD
     command: str | None = None
     cores: int | None = None
+    real_data: bool = True
 
     def __post_init__(self) -> None:
         if self.generations < 0:
@@ -140,8 +145,11 @@ class Search:
         grid: _archive.Grid | None = None,
         log: Callable[[int, str], None] = lambda level, message: None,
         clock: Callable[[], float] = time.monotonic,
+        real_workloads: Sequence[str] = (),
     ) -> None:
         self.settings = settings
+        #: The training real-data workloads immigrants may draw (never a held-out one).
+        self.real_workloads = list(real_workloads)
         self.measurer = measurer
         self.grid = grid if grid is not None else default_grid()
         self.log = log
@@ -437,8 +445,12 @@ class Search:
                 c = make()
             return c
 
+        real = self.real_workloads
         for _ in range(n_imm):
-            w = random_workload(rng, s.input_kinds)
+            if real and rng.random() < REAL_SHARE:
+                w = random_real(rng, real, s.input_kinds)
+            else:
+                w = random_workload(rng, s.input_kinds)
             out.append(("immigrant", w, challenger(lambda: random_config(rng, self.space))))
         for _ in range(min(n_cross, s.population - len(out))):
             a, b = rng.sample(parents, 2)
@@ -451,6 +463,8 @@ class Search:
             if rng.random() < 0.5:
                 # Same kind of data, new records: challenge the cell with another configuration.
                 w = replace(w, seed=rng.randrange(1 << 31))
+            elif w.real:
+                w = mutate_real(rng, w, s.input_kinds, real or [w.real])
             else:
                 w = mutate_workload(rng, w, s.input_kinds)
             child = challenger(lambda c=c: mutate_config(rng, c, self.space))  # type: ignore[misc]

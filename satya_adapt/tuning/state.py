@@ -190,5 +190,10 @@ def stored_genes(archive: _archive.ArchiveFile) -> Dict[Tuple[int, ...], Workloa
 def stored_workloads(archive: _archive.ArchiveFile) -> Dict[Tuple[int, ...], Tuple[WorkloadSpec, int]]:
     """The workload (a :class:`~satya_adapt.tuning.workloads.WorkloadSpec`, with its data seed)
     each cell of an optimizer-written archive was measured on: ``{index: (spec, seed)}``; empty
-    for archives without search state. :class:`ArchiveError` when the state cannot be read."""
-    return {tuple(r.index): (r.genes.spec(), r.genes.seed) for r in _state_cells(archive)}
+    for archives without search state, and without the cells of real-data workloads (their
+    ``workload`` names them). :class:`ArchiveError` when the state cannot be read."""
+    return {
+        tuple(r.index): (r.genes.spec(), r.genes.seed)
+        for r in _state_cells(archive)
+        if not r.genes.real
+    }
