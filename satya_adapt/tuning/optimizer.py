@@ -14,8 +14,9 @@ which drives a search as :class:`Settings` say. A run goes through the parts of
    after generation, challengers take a cell only when the lower bound of their paired speedup
    over the holder exceeds 1.
 3. **Correction** (:mod:`~satya_adapt.tuning.correction`): every cell's best configuration
-   timed again in fresh rounds; a cell ships its elite only when the fresh lower bound of its
-   speedup exceeds :data:`~satya_adapt.config.SHIP_THRESHOLD` (1.03).
+   and up to three other points of its front timed again in fresh rounds; a point stays on
+   the cell's front only when the fresh lower bound of its speedup exceeds
+   :data:`~satya_adapt.config.SHIP_THRESHOLD` (1.03), and the cell ships the fastest of them.
 4. **Report** (:mod:`~satya_adapt.tuning.report`): the archive and the ``--results`` document.
 
 The archive is written atomically every ``save_every`` generations, on Ctrl-C (or SIGTERM) and

@@ -17,8 +17,14 @@ over the holder (the default or the elite, timed in the same rounds) exceeds 1. 
 elites pool their old and fresh rounds; one whose pooled lower bound falls to 1 or below is
 demoted (its advantage was noise). Every configuration is also run once and its results
 compared with the default configuration's (a configuration that changes the results is
-rejected), which also records its peak bytes in flight; with a memory budget, a configuration
-above it is infeasible.
+rejected), which also records its peak bytes in flight and its longest GIL hold; with a memory
+budget, a configuration above it is infeasible.
+
+**Fronts.** Besides its elite, a cell keeps every evaluated configuration whose speedup over
+the default has a lower bound above 1, filtered to the non-dominated ones over (speedup,
+peak bytes, GIL hold) and capped at :data:`~satya_adapt.tuning.state.FRONT_CAP`; re-measurement
+drops those whose pooled lower bound falls to 1. **Real data:** a third of the immigrants draw
+a training real-data workload (:mod:`~satya_adapt.tuning.realdata`) when the search has some.
 
 The gates (:mod:`~satya_adapt.tuning.gates`) run before the first generation, the correction
 (:mod:`~satya_adapt.tuning.correction`) after the last; :mod:`~satya_adapt.tuning.report`
