@@ -409,6 +409,10 @@ def test_run_writes_a_valid_archive_and_results(tmp_path: Path) -> None:
     row = results["cells"][0]
     assert set(row["items_per_s"]) == {"tuned", "default", "heuristic", "best_candidate"}
     assert set(row["peak_bytes"]) == {"tuned", "default", "best", "heuristic"}
+    assert set(row["max_gil_hold"]) == {"tuned", "default", "best", "heuristic"}
+    for r in results["cells"]:
+        # Every front point the correction timed, kept when its fresh bound clears the bar.
+        assert [p["kept"] for p in r["front"]] == [p["speedup"]["low"] > 1.03 for p in r["front"]]
     assert "msgspec_items_per_s" not in row
     # The archive works for the selector: a JSON cell answers with its elite.
     json_cell = next(c for c in archive.cells if not c.keep_default)
