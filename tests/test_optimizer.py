@@ -44,6 +44,12 @@ class FakePrepared:
         self.genes = genes
         self.kind = genes.input_kind
         self.n = n
+        self.real = genes.real
+        if genes.real:
+            # A real-data workload: a profile of its own (the name's length sets it).
+            genes = O.WorkloadGenes(
+                len(genes.real), 4 * len(genes.real), 0.5, 0.5, 0, 0, genes.input_kind, genes.seed
+            )
         size = 20.0 + genes.field_count * (genes.string_length + 8) + 3 * genes.list_length
         cc = 0.3 + 0.35 * genes.constrained * (0.5 + 0.5 * genes.costly)
         self.profile = Profile(
@@ -82,11 +88,20 @@ class FakeMeasurer:
     def peak(self, prepared: FakePrepared, config: Sequence[int]) -> int:
         return int(min(config[0], prepared.n) * prepared.profile.object_size)
 
-    def check(self, prepared: FakePrepared, config: Sequence[int]) -> tuple[bool, int]:
-        return (not self.wrong(config)), self.peak(prepared, config)
+    def hold(self, prepared: FakePrepared, config: Sequence[int]) -> float:
+        """A chunk's GIL hold: 1 microsecond per record of a batch on one thread, one record
+        per worker's micro-batch in the pool (exact binary fractions do not round)."""
+        records = min(config[0], prepared.n) if config[2] == 1 else min(config[1], prepared.n)
+        return records / 1048576
+
+    def check(self, prepared: FakePrepared, config: Sequence[int]) -> tuple[bool, int, float]:
+        return (not self.wrong(config)), self.peak(prepared, config), self.hold(prepared, config)
 
     def default_peak(self, prepared: FakePrepared) -> int:
         return self.peak(prepared, DEFAULT_CONFIGURATION)
+
+    def default_hold(self, prepared: FakePrepared) -> float:
+        return self.hold(prepared, DEFAULT_CONFIGURATION)
 
     def compare(
         self,
@@ -125,6 +140,7 @@ def settings(tmp_path: Path, **changes: Any) -> O.Settings:
         "cores": 2,
         "population": 6,
         "command": "pytest",
+        "real_data": False,
     }
     base.update(changes)
     return O.Settings(**base)
@@ -373,6 +389,11 @@ def test_run_writes_a_valid_archive_and_results(tmp_path: Path) -> None:
         if not cell.keep_default:
             assert isinstance(cell.elite, A.Elite) and cell.elite.threads == 2
             assert cell.speedup_ci_low > O.SHIP_THRESHOLD
+            # The GIL hold is measured: the fake's, one record per worker's micro-batch.
+            assert cell.max_gil_hold == cell.elite.micro_batch_size / 1048576
+        else:
+            assert cell.max_gil_hold == 5000 / 1048576  # the default, 5000 records at once
+        assert [p.max_gil_hold for p in cell.front if p.default] == [5000 / 1048576]
     assert [c.action for c in archive.history] == ["optimize"]
     results = orjson.loads(Path(s.results).read_bytes())  # type: ignore[arg-type]
     assert results["complete"] is True and results["corrected"] is True
@@ -388,6 +409,10 @@ def test_run_writes_a_valid_archive_and_results(tmp_path: Path) -> None:
     row = results["cells"][0]
     assert set(row["items_per_s"]) == {"tuned", "default", "heuristic", "best_candidate"}
     assert set(row["peak_bytes"]) == {"tuned", "default", "best", "heuristic"}
+    assert set(row["max_gil_hold"]) == {"tuned", "default", "best", "heuristic"}
+    for r in results["cells"]:
+        # Every front point the correction timed, kept when its fresh bound clears the bar.
+        assert [p["kept"] for p in r["front"]] == [p["speedup"]["low"] > 1.03 for p in r["front"]]
     assert "msgspec_items_per_s" not in row
     # The archive works for the selector: a JSON cell answers with its elite.
     json_cell = next(c for c in archive.cells if not c.keep_default)
@@ -551,8 +576,9 @@ def test_real_measurer_prepares_and_checks(kind: str) -> None:
     p = m.prepare(genes(kind, field_count=5, string_length=6))
     assert p.n == 600 and p.profile.input_kind == kind
     assert A.descriptor(O.default_grid(), p.profile) is not None
-    same, peak = m.check(p, (64, 16, 2))
-    assert same and peak > 0
+    same, peak, hold = m.check(p, (64, 16, 2))
+    assert same and peak > 0 and hold > 0
+    assert m.default_hold(p) > 0
     r = p.run((100, 10, 1))
     assert r.valid == p.expected_valid  # the generator's truth, through the tiling
     assert m.default_peak(p) > 0
@@ -610,8 +636,11 @@ def test_correction_result_is_typed_and_stored_as_before(tmp_path: Path) -> None
     assert list(doc) == [
         "ship", "best", "best_is_default", "speedup", "spread", "items_per_s", "heuristic",
         "heuristic_speedup", "peak_bytes", "default_over_budget", "implausible", "msgspec_note",
-        "rounds", "n",
+        "rounds", "n", "max_gil_hold", "front",
     ]
+    assert list(doc["max_gil_hold"]) == ["tuned", "default", "best", "heuristic"]
+    assert final.max_gil_hold is not None
+    assert (final.max_gil_hold.tuned, final.max_gil_hold.default) == (256 / 1048576, 5000 / 1048576)
     assert list(doc["speedup"]) == ["median", "low", "high", "coverage", "rounds"]
     assert list(doc["items_per_s"]) == ["tuned", "default", "best", "heuristic", "msgspec"]
     assert O.CellRecord.from_json(orjson.loads(orjson.dumps(cell.to_json()))) == cell

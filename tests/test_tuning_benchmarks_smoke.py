@@ -41,6 +41,9 @@ def test_optimizer_command_line_runs_and_resumes(tmp_path: Path) -> None:
     assert first.provenance.command is not None
     assert first.provenance.command.startswith("python benchmarks/map_elites_optimizer.py")
     assert {c.profile.input_kind for c in first.cells} <= {"json"}
+    # The GIL hold is measured for every cell and every point of its front.
+    assert all(c.max_gil_hold is not None for c in first.cells)
+    assert all(p.max_gil_hold is not None for c in first.cells for p in c.front)
     proc = run("map_elites_optimizer.py", "--generations", "2", "--verbose", "1", *common,
                cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -30,6 +30,7 @@ from ._common import (
     _table,
 )
 from ._input import _make_validator, open_data
+from .validate import _max_pause, _memory_budget
 
 _ARCHIVE_EPILOG = """\
 PATH defaults to the archive in use: $SATYA_ADAPT_ARCHIVE when set, else
@@ -154,6 +155,18 @@ def register(sub: argparse._SubParsersAction[_Parser]) -> None:
         choices=("auto", "json", "ndjson"),
         default="auto",
         help="how to read DATA (default auto)",
+    )
+    p.add_argument(
+        "--memory-budget",
+        type=_memory_budget,
+        metavar="BYTES",
+        help="explain the choice under this memory budget (e.g. 64MiB), as validate's option",
+    )
+    p.add_argument(
+        "--max-pause",
+        type=_max_pause,
+        metavar="TIME",
+        help="explain the choice under this pause budget (e.g. 5ms), as validate's option",
     )
     _add_archive_option(p)
     _add_format(p)
@@ -656,6 +669,7 @@ def _explain_lines(ex: dict[str, Any], selection: Any, grid: Any = None) -> list
             if v is not None
         ]
         out.extend(_table(rows, ("", ""), "       ")[1:])
+    out.extend(_front_lines(ex))
     pre = ex.get("unclamped")
     if pre:
         out.append("")
@@ -676,6 +690,58 @@ def _explain_lines(ex: dict[str, Any], selection: Any, grid: Any = None) -> list
     return out
 
 
+def _front_lines(ex: dict[str, Any]) -> list[str]:
+    """The answering cell's front, the chosen point marked, why it was chosen, and what the
+    budgets (when given) predict and cut."""
+    out: list[str] = []
+    front = ex.get("front") or []
+    budget = ex.get("budget")
+    if front:
+        out.append("")
+        out.append(f"front    {_plural(len(front), 'point')} of the cell (* chosen)")
+        rows = [
+            [
+                f"{p['batch_size']}/{p['micro_batch_size']}/{p['threads']}"
+                + (" (default)" if p["default"] else "")
+                + (" *" if p["chosen"] else ""),
+                f"{p['speedup']:.2f} [{p['speedup_ci'][0]:.2f}, {p['speedup_ci'][1]:.2f}]",
+                _bytes(p["peak_bytes"]),
+                "-" if p["max_gil_hold"] is None else _seconds(p["max_gil_hold"]),
+            ]
+            for p in front
+        ]
+        out.extend(_table(rows, ("B/M/T", "speedup [CI]", "peak", "longest GIL hold"), "  "))
+        limits = "no budget" if budget is None else _budget_text(budget)
+        out.append(f"  chosen under {limits}: {ex.get('front_choice')}")
+    if budget is not None:
+        predicted, after = budget["predicted"], budget["predicted_after"]
+        out.append("")
+        out.append(
+            f"budget   {_budget_text(budget)}: predicted peak {_bytes(predicted['peak_bytes'])},"
+            f" longest GIL hold {_seconds(predicted['max_gil_hold'])}"
+            + (" (measured within the budget on this cell: not cut)"
+               if budget["measured_within"] else "")
+        )
+        if budget["cut"]:
+            c = budget["config"]
+            out.append(
+                f"         cut to batch_size={c['batch_size']} micro_batch_size="
+                f"{c['micro_batch_size']} threads={c['threads']}: predicted peak"
+                f" {_bytes(after['peak_bytes'])}, longest GIL hold"
+                f" {_seconds(after['max_gil_hold'])}"
+            )
+    return out
+
+
+def _budget_text(budget: dict[str, Any]) -> str:
+    parts = []
+    if budget.get("memory_budget") is not None:
+        parts.append(f"memory budget {_bytes(budget['memory_budget'])}")
+    if budget.get("max_pause") is not None:
+        parts.append(f"max pause {_seconds(budget['max_pause'])}")
+    return ", ".join(parts) or "no budget"
+
+
 def _elite_text_dict(elite: Any) -> str:
     if isinstance(elite, dict):
         return f"{elite['batch_size']}/{elite['micro_batch_size']}/{elite['threads']}"
@@ -690,7 +756,12 @@ def cmd_archive_explain(args: argparse.Namespace) -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ex = validator.explain(data.source, input_kind=data.kind)
+            ex = validator.explain(
+                data.source,
+                input_kind=data.kind,
+                memory_budget=args.memory_budget,
+                max_pause=args.max_pause,
+            )
     except InputError as exc:
         raise CliError(f"{data.name}: {_one_line(exc)}") from None
     finally:

@@ -1,10 +1,13 @@
 """The correction: what each cell of a finished search ships.
 
-At the end every cell's best configuration is timed again against the default and the
-heuristic in ``final_rounds`` (>= 5) fresh rounds, plus msgspec on the same data; those fresh
-figures alone go to the archive (the search's figures carry the winner's curse). A cell ships
-its elite only when the fresh lower bound of its speedup exceeds the shipping bar
-(:data:`satya_adapt.config.SHIP_THRESHOLD`, 1.03); otherwise it records ``"keep_default"``.
+At the end every cell's best configuration and up to three other points of its front (the
+most diverse in peak bytes) are timed again against the default and the heuristic in
+``final_rounds`` (>= 5) fresh rounds, plus msgspec on the same data; those fresh figures alone
+go to the archive (the search's figures carry the winner's curse). A point stays on the cell's
+front only when the fresh lower bound of its speedup exceeds the shipping bar
+(:data:`satya_adapt.config.SHIP_THRESHOLD`, 1.03) and no other kept point dominates it; the
+cell ships the fastest kept point as its elite, or records ``"keep_default"`` when none is
+kept.
 The outcome of one cell is a :class:`CellFinal`.
 """
 
@@ -25,7 +28,9 @@ from .space import ConfigGenes
 __all__ = [
     "CellFinal",
     "Evidence",
+    "FinalPoint",
     "HeuristicSpeedup",
+    "Holds",
     "Peaks",
     "Rates",
     "Spread",
@@ -105,6 +110,29 @@ class Peaks(_Record):
     heuristic: int
 
 
+class Holds(_Record):
+    """Longest GIL hold (seconds) of one run, per configuration, as :class:`Peaks`."""
+
+    tuned: float
+    default: float
+    best: Optional[float]
+    heuristic: float
+
+
+class FinalPoint(_Record):
+    """One configuration of a cell's front timed by the correction: its fresh speedup over the
+    default configuration, items/s, peak bytes, longest GIL hold (seconds), and whether it is
+    kept (its lower bound clears the bar, it fits the memory budget, no other kept point
+    dominates it)."""
+
+    config: Tuple[int, int, int]
+    speedup: Evidence
+    items_per_s: float
+    peak_bytes: int
+    max_gil_hold: float
+    kept: bool
+
+
 class CellFinal(_Record):
     """What the correction measured for one cell, and whether it ships its elite."""
 
@@ -122,6 +150,9 @@ class CellFinal(_Record):
     msgspec_note: Optional[str]
     rounds: int
     n: int
+    # Added with the fronts (``None`` in a state saved before).
+    max_gil_hold: Optional[Holds] = None
+    front: List[FinalPoint] = []
 
 
 def quantile(sorted_values: Sequence[float], q: float) -> float | None:
@@ -132,6 +163,13 @@ def quantile(sorted_values: Sequence[float], q: float) -> float | None:
     lo = math.floor(pos)
     hi = min(lo + 1, len(sorted_values) - 1)
     return float(sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo))
+
+
+def _dominates(a: FinalPoint, b: FinalPoint) -> bool:
+    sa, sb = a.speedup.median, b.speedup.median
+    no_worse = sa >= sb and a.peak_bytes <= b.peak_bytes and a.max_gil_hold <= b.max_gil_hold
+    better = sa > sb or a.peak_bytes < b.peak_bytes or a.max_gil_hold < b.max_gil_hold
+    return no_worse and better
 
 
 def correct_cell(
@@ -145,9 +183,12 @@ def correct_cell(
     memory_budget: int | None,
     with_msgspec: bool,
     rng: random.Random,
+    front: Sequence[ConfigGenes] = (),
 ) -> CellFinal:
-    """Times the cell's best configuration, the default and the heuristic in ``rounds`` fresh
-    interleaved rounds on ``prepared`` (plus msgspec), and decides whether the cell ships."""
+    """Times the cell's best configuration, its other ``front`` configurations, the default and
+    the heuristic in ``rounds`` fresh interleaved rounds on ``prepared`` (plus msgspec), and
+    decides what the cell ships: the front points whose fresh lower bound clears the bar (the
+    non-dominated ones), its elite the one of them with the highest throughput."""
     n = prepared.n
     heur = clamp(heuristic_config(prepared.profile, cores), n, cores)
     configs: Dict[str, Sequence[Any]] = {"default": DEFAULT_CONFIGURATION}
@@ -161,8 +202,19 @@ def correct_cell(
     if heur_key not in keys:
         keys[heur_key] = "heuristic"
         configs["heuristic"] = heur
+    for i, genes in enumerate(front):
+        fc = genes.config()
+        if effective(fc, n, cores) not in keys:
+            keys[effective(fc, n, cores)] = f"front{i}"
+            configs[f"front{i}"] = fc
     heur_name = keys[heur_key]
     best_name = keys[effective(best.config(), n, cores)] if best is not None else "default"
+    # The candidates for the front, in order: the best configuration, then the others.
+    candidates: List[str] = []
+    for genes in ([best] if best is not None else []) + list(front):
+        name = keys[effective(genes.config(), n, cores)]
+        if name != "default" and name not in candidates:
+            candidates.append(name)
     extra: Dict[str, Callable[[], Any]] = {}
     msgspec_note = None
     if with_msgspec:
@@ -174,31 +226,47 @@ def correct_cell(
     m = measurer.compare(prepared, configs, rounds=rounds, seed=rng.randrange(1 << 31), extra=extra)
     implausible = [name for name in configs if m.summary(name).items_per_s > prepared.touch_rate]
     rates = {name: m.summary(name).items_per_s for name in m.names}
-    if best_name == "default":
+    peaks: Dict[str, int] = {"default": measurer.default_peak(prepared)}
+    holds: Dict[str, float] = {"default": measurer.default_hold(prepared)}
+    for name in dict.fromkeys([*candidates, heur_name]):
+        if name != "default":
+            _, peaks[name], holds[name] = measurer.check(prepared, configs[name])
+    default_over = memory_budget is not None and peaks["default"] > memory_budget
+    points: Dict[str, FinalPoint] = {}
+    for name in candidates:
+        ev_name = speedup_evidence(m.speedup(name, "default").ratios)
+        feasible = memory_budget is None or peaks[name] <= memory_budget
+        clears = ev_name.low > ship_threshold or (default_over and ev_name.low > 0)
+        b, mb, t = configs[name][:3]
+        points[name] = FinalPoint(
+            config=(int(b), int(mb), int(t)),
+            speedup=ev_name,
+            items_per_s=rates[name],
+            peak_bytes=peaks[name],
+            max_gil_hold=holds[name],
+            kept=feasible and clears and name not in implausible,
+        )
+    kept = [name for name, p in points.items() if p.kept]
+    # Only the non-dominated points stay on the front; the elite is the fastest of them.
+    for name in list(kept):
+        if any(_dominates(points[o], points[name]) for o in kept if o != name):
+            points[name] = msgspec.structs.replace(points[name], kept=False)
+    kept = [name for name, p in points.items() if p.kept]
+    ship = bool(kept)
+    chosen = max(kept, key=lambda name: rates[name]) if ship else best_name
+    if chosen == "default":
         ev = Evidence(median=1.0, low=1.0, high=1.0, coverage=0.0, rounds=m.rounds)
         ratios: tuple[float, ...] = tuple(1.0 for _ in range(m.rounds))
     else:
-        ratios = m.speedup(best_name, "default").ratios
+        ratios = m.speedup(chosen, "default").ratios
         ev = speedup_evidence(ratios)
     heur_sp = m.speedup(heur_name, "default") if heur_name != "default" else None
-    peaks: Dict[str, int] = {"default": measurer.default_peak(prepared)}
-    if best is not None:
-        peaks["best"] = measurer.check(prepared, best.config())[1]
-    peaks["heuristic"] = measurer.check(prepared, heur)[1]
-    default_over = memory_budget is not None and peaks["default"] > memory_budget
-    best_feasible = memory_budget is None or peaks.get("best", 0) <= memory_budget
-    ship = (
-        best is not None
-        and best_name != "default"
-        and best_feasible
-        and not implausible
-        and (ev.low > ship_threshold or (default_over and ev.low > 0))
-    )
-    tuned_name = best_name if ship else "default"
+    tuned_name = chosen if ship else "default"
     spread = sorted(ratios)
+    has_best = best is not None and chosen != "default"
     return CellFinal(
-        ship=bool(ship),
-        best=None if best is None else best.config()[:3],
+        ship=ship,
+        best=None if best is None else (points[chosen].config if ship else best.config()[:3]),
         best_is_default=best_name == "default",
         speedup=ev,
         spread=Spread(
@@ -210,7 +278,7 @@ def correct_cell(
         items_per_s=Rates(
             tuned=rates[tuned_name],
             default=rates["default"],
-            best=rates[best_name],
+            best=rates[chosen],
             heuristic=rates[heur_name],
             msgspec=rates.get("msgspec"),
         ),
@@ -219,14 +287,21 @@ def correct_cell(
         if heur_sp is None
         else HeuristicSpeedup(median=heur_sp.median, low=heur_sp.ci.low, high=heur_sp.ci.high),
         peak_bytes=Peaks(
-            tuned=peaks["best"] if ship else peaks["default"],
+            tuned=peaks[tuned_name],
             default=peaks["default"],
-            best=peaks.get("best"),
-            heuristic=peaks["heuristic"],
+            best=peaks[chosen] if has_best else (peaks["default"] if best is not None else None),
+            heuristic=peaks[heur_name],
         ),
         default_over_budget=default_over,
         implausible=implausible,
         msgspec_note=msgspec_note,
         rounds=m.rounds,
         n=n,
+        max_gil_hold=Holds(
+            tuned=holds[tuned_name],
+            default=holds["default"],
+            best=holds[chosen] if has_best else (holds["default"] if best is not None else None),
+            heuristic=holds[heur_name],
+        ),
+        front=list(points.values()),
     )

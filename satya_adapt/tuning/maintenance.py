@@ -50,6 +50,7 @@ import msgspec
 from .. import archive as _archive
 from .. import hardware as _hardware
 from . import measure as _measure
+from . import realdata as _realdata
 from . import workloads as _workloads
 from ..archive import ArchiveFile, Cell, CellProfile, Change, Elite
 from ..config import DEFAULT_CONFIGURATION, SHIP_THRESHOLD, BatchConfig
@@ -57,6 +58,8 @@ from ..errors import ArchiveError
 from ..profile import Profile
 from ..schema import Schema
 from ..validator import Validator
+from .measurer import Prepared
+from .space import WorkloadGenes
 from .state import stored_workloads
 
 __all__ = [
@@ -280,7 +283,8 @@ class CellWorkload:
     """The data a cell is re-measured on."""
 
     spec: _workloads.WorkloadSpec
-    #: ``"stored"`` (genes stored with the cell) or ``"profile"`` (searched from its profile).
+    #: ``"stored"`` (genes stored with the cell), ``"profile"`` (searched from its profile) or
+    #: ``"real"`` (a real-data workload's records; ``data`` ``None`` when it is not found here).
     origin: str
     data: Any
     n: int
@@ -317,6 +321,10 @@ def cell_workload(
     data seed from the optimizer's search state), else :func:`spec_for_profile`.
     ``workload.in_cell`` tells whether the data falls in the cell.
     """
+    kind = cell.profile.input_kind
+    real = cell.workload.get("real") if isinstance(cell.workload, dict) else None
+    if isinstance(real, str) and real:
+        return _real_cell_workload(cell, grid, n, real, seed)
     spec: _workloads.WorkloadSpec | None = None
     origin = "stored"
     own = _stored_workload(cell)
@@ -328,7 +336,6 @@ def cell_workload(
     if spec is None:
         spec, _ = spec_for_profile(cell.profile, grid, seed=seed)
         origin = "profile"
-    kind = cell.profile.input_kind
     w = _workloads.make_workload(spec, n, seed=seed)
     data = w.data(kind)
     measured = robust_profile(w, kind, Validator(w.schema, adapt=False))
@@ -336,6 +343,40 @@ def cell_workload(
     ok = index == tuple(cell.index)
     return (
         CellWorkload(spec, origin, data, n, measured, tuple(cell.index) if ok else None, w.schema),
+        index,
+    )
+
+
+def _real_cell_workload(
+    cell: Cell, grid: _archive.Grid, n: int, name: str, seed: int
+) -> tuple[CellWorkload, tuple[int, ...] | None]:
+    """``n`` records of the training real-data workload ``name`` in the order the cell's data
+    seed gives (``origin`` ``"real"``); not in the cell when the workload is not found here."""
+    kind = cell.profile.input_kind
+    stored_seed = cell.workload.get("seed") if isinstance(cell.workload, dict) else None
+    if isinstance(stored_seed, int) and not isinstance(stored_seed, bool):
+        seed = stored_seed
+    w = _realdata.training_workloads().get(name)
+    if w is None:
+        p = cell.profile
+        stored = Profile(
+            p.field_count, p.avg_string_length, p.constraint_complexity, p.object_size, kind, n
+        )
+        return CellWorkload(_workloads.WorkloadSpec(name=name), "real", None, n, stored, None, {}), None
+    # The data as the search prepared it (the same records, order and tiling).
+    prepared = Prepared(WorkloadGenes.of_real(name, kind, seed), n)
+    index = _archive.descriptor(grid, prepared.profile)
+    ok = index == tuple(cell.index)
+    return (
+        CellWorkload(
+            _workloads.WorkloadSpec(name=name),
+            "real",
+            prepared.payload,
+            prepared.n,
+            prepared.profile,
+            tuple(cell.index) if ok else None,
+            w.schema,
+        ),
         index,
     )
 
@@ -571,6 +612,7 @@ def _refresh_cell(
         return CellRefresh(index, kind, "keep_default", cell, cell)
     n = _records_for(cell, archive, records)
     workload, got = cell_workload(cell, archive.grid, n, seed=seed, stored=stored)
+    n = workload.n  # a real-data workload may hold fewer (at most 32 MiB of JSON)
     if not workload.in_cell:
         return CellRefresh(
             index,
@@ -581,47 +623,56 @@ def _refresh_cell(
             records=n,
             workload=workload.origin,
             note=(
-                f"the regenerated workload falls in cell {list(got) if got else None},"
+                f"the real-data workload `{workload.spec.name}` is not in the shared data"
+                " folder here; left as it was"
+                if workload.data is None
+                else f"the regenerated workload falls in cell {list(got) if got else None},"
                 " not in this one; left as it was"
             ),
         )
     elite = _rescaled(cell.elite, archive_cores, here.usable_cores)
+    # The elite and every other point of the cell's front, timed in the same rounds.
+    configs: dict[str, Elite] = {"elite": elite}
+    for pt in _archive.cell_front(cell, DEFAULT_CONFIGURATION[:3]):
+        if pt.default:
+            continue
+        c = _rescaled(pt.config, archive_cores, here.usable_cores)
+        if c not in configs.values():
+            configs[f"point{len(configs)}"] = c
     validator = Validator(workload.schema, adapt=False)
-    tuned = BatchConfig(elite.batch_size, elite.micro_batch_size, elite.threads, "archive-exact")
-    elite_fn = _validate_fn(validator, kind, workload.data, tuned)
-    default_fn = _validate_fn(validator, kind, workload.data, DEFAULT_CONFIGURATION)
-    # Invariance is a precondition of comparing speeds: both must give the same answer.
-    a, b = elite_fn(), default_fn()
-    if a.valid != b.valid or a.errors != b.errors:
-        raise ArchiveError(
-            f"cell {list(index)}: the elite {_elite_text(elite)} and the default configuration"
-            " gave different results; this is a bug in the engine, please report it"
+    fns = {
+        name: _validate_fn(
+            validator,
+            kind,
+            workload.data,
+            BatchConfig(c.batch_size, c.micro_batch_size, c.threads, "archive-exact"),
         )
-    peak_elite = a.stats.peak_bytes
-    peak_default = b.stats.peak_bytes
+        for name, c in configs.items()
+    }
+    default_fn = _validate_fn(validator, kind, workload.data, DEFAULT_CONFIGURATION)
+    # Invariance is a precondition of comparing speeds: all must give the same answer.
+    b = default_fn()
+    runs = {}
+    for name, fn in fns.items():
+        a = fn()
+        if a.valid != b.valid or a.errors != b.errors:
+            raise ArchiveError(
+                f"cell {list(index)}: the configuration {_elite_text(configs[name])} and the"
+                " default configuration gave different results; this is a bug in the engine,"
+                " please report it"
+            )
+        runs[name] = a
     inner = _measure.calibrate_inner(default_fn, target_ns=SAMPLE_NS)
     m = _measure.run_rounds(
-        [
-            _measure.Contender("elite", elite_fn, n),
-            _measure.Contender("default", default_fn, n),
-        ],
+        [_measure.Contender(name, fn, n) for name, fn in fns.items()]
+        + [_measure.Contender("default", default_fn, n)],
         rounds=rounds,
         warmup=warmup,
         inner=inner,
         seed=seed,
     )
-    s = m.speedup("elite", "default")
-    elite_ips = m.summary("elite").items_per_s
     default_ips = m.summary("default").items_per_s
-    common = {
-        "default_throughput": default_ips,
-        "speedup": s.median,
-        "speedup_ci_low": min(s.ci.low, s.median),
-        "speedup_ci_high": max(s.ci.high, s.median),
-        "n_measurements": rounds,
-    }
     d = DEFAULT_CONFIGURATION
-    hold_elite, hold_default = a.stats.max_gil_hold, b.stats.max_gil_hold
     default_point = _archive.FrontPoint(
         config=_archive.Elite(
             batch_size=d.batch_size, micro_batch_size=d.micro_batch_size, threads=d.threads
@@ -631,26 +682,47 @@ def _refresh_cell(
         speedup=1.0,
         speedup_ci_low=1.0,
         speedup_ci_high=1.0,
-        peak_bytes=peak_default,
-        max_gil_hold=hold_default,
+        peak_bytes=b.stats.peak_bytes,
+        max_gil_hold=b.stats.max_gil_hold,
     )
-    if s.ci.low > min_speedup:
-        elite_point = _archive.FrontPoint(
-            config=elite,
-            throughput=max(elite_ips, 1e-9),
-            speedup=common["speedup"],
-            speedup_ci_low=common["speedup_ci_low"],
-            speedup_ci_high=common["speedup_ci_high"],
-            peak_bytes=peak_elite,
-            max_gil_hold=hold_elite,
+    points: dict[str, _archive.FrontPoint] = {}
+    kept: list[str] = []
+    for name, c in configs.items():
+        sp = m.speedup(name, "default")
+        points[name] = _archive.FrontPoint(
+            config=c,
+            throughput=max(m.summary(name).items_per_s, 1e-9),
+            speedup=sp.median,
+            speedup_ci_low=min(sp.ci.low, sp.median),
+            speedup_ci_high=max(sp.ci.high, sp.median),
+            peak_bytes=runs[name].stats.peak_bytes,
+            max_gil_hold=runs[name].stats.max_gil_hold,
         )
+        if sp.ci.low > min_speedup:
+            kept.append(name)
+    front = _archive.pareto_front([default_point] + [points[k] for k in kept])
+    # The points no other kept point dominates (the default may, below a bar under 1).
+    on_front = [
+        k for k in kept if not any(_archive.dominates(points[o], points[k]) for o in kept)
+    ]
+    # The cell's figures: its new elite's (the fastest point kept), else the old elite's.
+    shown = max(on_front, key=lambda k: points[k].throughput) if on_front else "elite"
+    p = points[shown]
+    common = {
+        "default_throughput": default_ips,
+        "speedup": p.speedup,
+        "speedup_ci_low": p.speedup_ci_low,
+        "speedup_ci_high": p.speedup_ci_high,
+        "n_measurements": rounds,
+    }
+    if on_front:
         after = msgspec.structs.replace(
             cell,
-            elite=elite,
-            throughput=elite_ips,
-            peak_bytes=peak_elite,
-            max_gil_hold=hold_elite,
-            front=_archive.pareto_front([default_point, elite_point]),
+            elite=p.config,
+            throughput=p.throughput,
+            peak_bytes=p.peak_bytes,
+            max_gil_hold=p.max_gil_hold,
+            front=front,
             **common,
         )
         action: RefreshAction = "kept"
@@ -659,8 +731,8 @@ def _refresh_cell(
             cell,
             elite=_archive.KEEP_DEFAULT,
             throughput=default_ips,
-            peak_bytes=peak_default,
-            max_gil_hold=hold_default,
+            peak_bytes=default_point.peak_bytes,
+            max_gil_hold=default_point.max_gil_hold,
             front=[default_point],
             **common,
         )

@@ -10,12 +10,10 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Callable
 
-import orjson
-
 from ..config import DEFAULT_CONFIGURATION
 from ..profile import Profile
 from ..validator import Validator
-from . import measure
+from . import measure, realdata
 from .reference import msgspec_runner
 from .space import WorkloadGenes
 from .workloads import make_workload
@@ -36,32 +34,40 @@ class Prepared:
     def __init__(self, genes: WorkloadGenes, test_size: int) -> None:
         self.genes = genes
         self.kind = genes.input_kind
-        spec = genes.spec()
-        probe = make_workload(spec, 32, seed=genes.seed)
-        size = max(1.0, len(probe.json_bytes()) / 32.0)
+        if genes.real:
+            records, truth, size = self._real(genes)
+        else:
+            spec = genes.spec()
+            probe = make_workload(spec, 32, seed=genes.seed)
+            size = max(1.0, len(probe.json_bytes()) / 32.0)
         n = int(min(test_size, max(MIN_RECORDS, MAX_DATA_BYTES // size)))
         pool_n = int(min(n, POOL_RECORDS[1], max(POOL_RECORDS[0], POOL_BYTES // size)))
-        self.workload = make_workload(spec, pool_n, seed=genes.seed)
-        self.n = n
-        self.schema = self.workload.schema
-        reps = -(-n // pool_n)
-        truth = self.workload.expected_valid
-        self.expected_valid = (truth * reps)[:n]
-        if self.kind == "dicts":
-            self.payload: Any = (self.workload.records * reps)[:n]
+        if genes.real:
+            records, truth = records[:pool_n], truth[:pool_n]
         else:
-            texts = [
-                orjson.dumps(r) for r in self.workload.records
-            ]  # compact JSON, as json.dumps(separators=(",", ":")) writes it
-            tiled = (texts * reps)[:n]
-            if self.kind == "json":
-                self.payload = b"[" + b",".join(tiled) + b"]"
-            else:
-                self.payload = b"\n".join(tiled) + b"\n"
+            self.workload = make_workload(genes.spec(), pool_n, seed=genes.seed)
+            self.schema = self.workload.schema
+            records, truth = self.workload.records, self.workload.expected_valid
+        self.n = n
+        reps = -(-n // len(records))
+        self.expected_valid = (truth * reps)[:n]
+        tiled = (records * reps)[:n]
+        # Compact JSON, as json.dumps(separators=(",", ":")) writes it.
+        self.payload: Any = realdata.encode(tiled, self.kind)
         self.validator = Validator(self.schema, adapt=False)
         self.profile: Profile = self.validator.profile(self.payload, input_kind=self.kind)
         self._reference: Any = None
         self.touch_rate = self._touch_rate()
+
+    def _real(self, genes: WorkloadGenes) -> tuple[list[Any], list[bool], float]:
+        """A real-data workload's distinct records (in the seed's order), their truth (all
+        valid) and their mean size; only training workloads (never a held-out one)."""
+        w = realdata.training_workloads().get(genes.real)
+        if w is None:
+            raise ValueError(f"`{genes.real}` is not a training real-data workload")
+        self.schema = w.schema
+        records = realdata.tiled(w, len(w.records), genes.seed)
+        return records, [True] * len(records), max(1.0, w.object_size)
 
     def run(self, config: Sequence[Any]) -> Any:
         """Validates the data once with ``config``; returns the :class:`ValidationResult`."""
@@ -92,7 +98,9 @@ class Prepared:
         """The default configuration's results (valid list and errors), computed once."""
         if self._reference is None:
             r = self.run(DEFAULT_CONFIGURATION)
-            self._reference = (list(r.valid), list(r.errors), r.stats.peak_bytes)
+            self._reference = (
+                list(r.valid), list(r.errors), r.stats.peak_bytes, r.stats.max_gil_hold
+            )
         return self._reference
 
     def msgspec_runner(self) -> Callable[[], Any] | None:
@@ -125,16 +133,20 @@ class Measurer:
     def prepare(self, genes: WorkloadGenes) -> Prepared:
         return Prepared(genes, self.test_size)
 
-    def check(self, prepared: Prepared, config: Sequence[Any]) -> tuple[bool, int]:
-        """Runs ``config`` once: whether its results equal the default configuration's, and
-        its peak bytes in flight."""
-        valid, errors, _ = prepared.reference()
+    def check(self, prepared: Prepared, config: Sequence[Any]) -> tuple[bool, int, float]:
+        """Runs ``config`` once: whether its results equal the default configuration's, its
+        peak bytes in flight and its longest GIL hold (seconds)."""
+        valid, errors, _, _ = prepared.reference()
         r = prepared.run(config)
         same = list(r.valid) == valid and list(r.errors) == errors
-        return same, int(r.stats.peak_bytes)
+        return same, int(r.stats.peak_bytes), float(r.stats.max_gil_hold)
 
     def default_peak(self, prepared: Prepared) -> int:
         return int(prepared.reference()[2])
+
+    def default_hold(self, prepared: Prepared) -> float:
+        """The default configuration's longest GIL hold (seconds), from the reference run."""
+        return float(prepared.reference()[3])
 
     def compare(
         self,

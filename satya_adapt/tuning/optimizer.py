@@ -14,8 +14,9 @@ which drives a search as :class:`Settings` say. A run goes through the parts of
    after generation, challengers take a cell only when the lower bound of their paired speedup
    over the holder exceeds 1.
 3. **Correction** (:mod:`~satya_adapt.tuning.correction`): every cell's best configuration
-   timed again in fresh rounds; a cell ships its elite only when the fresh lower bound of its
-   speedup exceeds :data:`~satya_adapt.config.SHIP_THRESHOLD` (1.03).
+   and up to three other points of its front timed again in fresh rounds; a point stays on
+   the cell's front only when the fresh lower bound of its speedup exceeds
+   :data:`~satya_adapt.config.SHIP_THRESHOLD` (1.03), and the cell ships the fastest of them.
 4. **Report** (:mod:`~satya_adapt.tuning.report`): the archive and the ``--results`` document.
 
 The archive is written atomically every ``save_every`` generations, on Ctrl-C (or SIGTERM) and
@@ -44,7 +45,7 @@ from .._argtypes import non_negative_int, positive_int
 from ..config import SHIP_THRESHOLD, effective
 from ..errors import ArchiveError
 from ..profile import INPUT_KINDS
-from . import measure, report
+from . import measure, realdata, report
 from .measurer import Measurer, Prepared
 from .search import DEFAULT_ARCHIVE, DEFAULT_RESULTS, Search, Settings
 from .space import (
@@ -141,7 +142,9 @@ class _Run:
                     f"{s.archive}: the archive holds no optimizer state to resume from;"
                     " choose another --archive"
                 )
-            self.search = Search(s, measurer, grid=previous.grid, log=self.log)
+            self.search = Search(
+                s, measurer, grid=previous.grid, log=self.log, real_workloads=self.real_pool()
+            )
             self.search.restore(
                 previous.optimizer.generation,
                 previous.optimizer.evaluations,
@@ -153,10 +156,27 @@ class _Run:
                 f" ({len(self.search.cells)} cells, {self.search.evaluations} evaluations)",
             )
         else:
-            self.search = Search(s, measurer, log=self.log)
+            self.search = Search(s, measurer, log=self.log, real_workloads=self.real_pool())
             self.log(1, f"new search -> {s.archive} (seed {s.seed}, {self.search.cores} usable cores)")
         self.search.sessions += 1
         self.first_generation = self.search.generation
+
+    def real_pool(self) -> list[str]:
+        """The names of the training real-data workloads the search draws from (none with
+        ``--real-data off`` or without the shared data folder; the log says which)."""
+        if not self.settings.real_data:
+            self.log(1, "real-data workloads: off (--real-data off); synthetic workloads only")
+            return []
+        pool = realdata.training_workloads()
+        if not pool:
+            self.log(1, "real-data workloads: no shared data folder; synthetic workloads only")
+            return []
+        self.log(
+            1,
+            f"real-data workloads: {len(pool)} training workloads beside the synthetic ones"
+            " (held-out workloads are never drawn)",
+        )
+        return sorted(pool)
 
     def log(self, level: int, message: str) -> None:
         _log(level, self.settings.verbose, message)
@@ -398,6 +418,10 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--memory-budget", type=_bytes, metavar="BYTES", default=None,
                    help="configurations whose peak bytes in flight exceed BYTES are infeasible"
                    " (suffixes KiB, MiB, GiB accepted)")
+    p.add_argument("--real-data", choices=("on", "off"), default="on",
+                   help="also draw workloads from the training real-data workloads of the shared"
+                   " data folder (SchemaStore schemas with their instances, realdata/); held-out"
+                   " ones never (default on; synthetic only when the folder is missing)")
     return p
 
 
@@ -415,6 +439,7 @@ def settings_from_args(args: argparse.Namespace, command: str | None = None) -> 
         input_kinds=INPUT_KINDS if args.input_kind == "all" else (args.input_kind,),
         memory_budget=args.memory_budget,
         command=command,
+        real_data=args.real_data == "on",
     )
 
 

@@ -29,7 +29,16 @@ import os
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
-__all__ = ["SHARED_ENV_VAR", "RealWorkload", "check", "shared_dir", "workloads"]
+__all__ = [
+    "SHARED_ENV_VAR",
+    "RealWorkload",
+    "check",
+    "encode",
+    "shared_dir",
+    "tiled",
+    "training_workloads",
+    "workloads",
+]
 
 #: Environment variable naming the shared data folder (default ``<repo>/../shared``).
 SHARED_ENV_VAR = "SATYA_ADAPT_SHARED"
@@ -69,7 +78,9 @@ def shared_dir(root: str | None = None) -> str | None:
     return candidate if os.path.isdir(candidate) else None
 
 
-def _repeat(records: Sequence[Any], n: int) -> list[Any]:
+def _repeat(records: Sequence[Any], n: int | None) -> list[Any]:
+    if n is None:
+        return list(records)  # the distinct records
     out: list[Any] = []
     while len(out) < n and records:
         for r in records:
@@ -163,7 +174,7 @@ AMAZON_SCHEMA: dict[str, Any] = {
 }
 
 
-def _realdata(folder: str, n: int) -> Iterator[RealWorkload]:
+def _realdata(folder: str, n: int | None) -> Iterator[RealWorkload]:
     path = os.path.join(folder, "twitter.json")
     if os.path.isfile(path):
         with open(path, "rb") as f:
@@ -185,7 +196,7 @@ def _realdata(folder: str, n: int) -> Iterator[RealWorkload]:
         yield RealWorkload("amazon-products", "realdata", AMAZON_SCHEMA, _repeat(products, n), False)
 
 
-def _schemastore(folder: str, n: int, limit: int | None) -> Iterator[RealWorkload]:
+def _schemastore(folder: str, n: int | None, limit: int | None) -> Iterator[RealWorkload]:
     from ..schema import Schema
 
     schemas = os.path.join(folder, "schemas")
@@ -227,14 +238,14 @@ def _schemastore(folder: str, n: int, limit: int | None) -> Iterator[RealWorkloa
 
 
 def workloads(
-    n: int = 2000,
+    n: int | None = 2000,
     *,
     shared: str | None = None,
     schemastore_limit: int | None = None,
 ) -> list[RealWorkload]:
-    """The real-data workloads of ``n`` records each (none when the shared folder is missing):
-    the three of ``realdata/``, then the usable SchemaStore schemas (at most
-    ``schemastore_limit``), in a stable order."""
+    """The real-data workloads of ``n`` records each (``None``: the distinct records as read;
+    none when the shared folder is missing): the three of ``realdata/``, then the usable
+    SchemaStore schemas (at most ``schemastore_limit``), in a stable order."""
     folder = shared or shared_dir()
     if folder is None:
         return []
@@ -248,3 +259,44 @@ def check(workload: RealWorkload) -> bool:
     from ..validator import Validator
 
     return Validator(workload.schema, adapt=False).validate_batch(workload.records).all_valid
+
+
+_TRAINING: dict[str, dict[str, RealWorkload]] = {}
+
+
+def training_workloads(shared: str | None = None) -> dict[str, RealWorkload]:
+    """The training workloads (never a held-out one) by name, each with its distinct records;
+    read once per folder (empty when the shared folder is missing). The optimizer draws its
+    real-data workloads from these."""
+    folder = shared or shared_dir()
+    if folder is None:
+        return {}
+    if folder not in _TRAINING:
+        _TRAINING[folder] = {
+            w.name: w for w in workloads(None, shared=folder) if not w.held_out
+        }
+    return _TRAINING[folder]
+
+
+def tiled(workload: RealWorkload, n: int, seed: int) -> list[Any]:
+    """``n`` records of ``workload``: its distinct records in the order ``seed`` shuffles them,
+    repeated (the same objects)."""
+    import random
+
+    records = list(workload.records)
+    random.Random(seed).shuffle(records)
+    reps = -(-n // max(1, len(records)))
+    return (records * reps)[:n]
+
+
+def encode(records: Sequence[Any], kind: str) -> Any:
+    """``records`` as the input kind gives them: the list itself (``"dicts"``), a compact JSON
+    array or NDJSON (bytes)."""
+    import orjson
+
+    if kind == "dicts":
+        return list(records)
+    texts = [orjson.dumps(r) for r in records]
+    if kind == "json":
+        return b"[" + b",".join(texts) + b"]"
+    return b"\n".join(texts) + b"\n"

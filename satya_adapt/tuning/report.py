@@ -15,7 +15,7 @@ import msgspec
 from .. import archive as _archive
 from ..config import DEFAULT_CONFIGURATION
 from . import measure
-from .correction import quantile
+from .correction import FinalPoint, quantile
 from .space import grid_cells
 
 if TYPE_CHECKING:
@@ -41,6 +41,9 @@ def archive_cells(search: Search) -> list[_archive.Cell]:
             default_peak = f.peak_bytes.default
             rounds = f.rounds
             best = f.best
+            holds = f.max_gil_hold
+            hold = None if holds is None else holds.tuned
+            default_hold = None if holds is None else holds.default
         else:
             ev = cell.speedup
             ship = cell.elite is not None and ev.low > search.settings.ship_threshold
@@ -50,6 +53,8 @@ def archive_cells(search: Search) -> list[_archive.Cell]:
             default_peak = cell.default_peak_bytes
             rounds = max(1, cell.measurements)
             best = None if cell.elite is None else cell.elite.config()[:3]
+            hold = cell.max_gil_hold if ship else cell.default_max_gil_hold
+            default_hold = cell.default_max_gil_hold
         elite: Any = (
             _archive.Elite(batch_size=best[0], micro_batch_size=best[1], threads=best[2])
             if ship and best is not None
@@ -57,16 +62,12 @@ def archive_cells(search: Search) -> list[_archive.Cell]:
         )
         kwargs: dict[str, Any] = {}
         if with_workload:
-            # The spec, plus the data seed and the input kind (extra keys a spec ignores).
-            kwargs["workload"] = {
-                **cell.genes.spec().to_dict(),
-                "seed": cell.genes.seed,
-                "input_kind": cell.genes.input_kind,
-            }
+            # The spec (or the real workload's name), plus the data seed and the input kind
+            # (extra keys a spec ignores).
+            kwargs["workload"] = cell.genes.archive_workload()
         low, med, high = ev.low, ev.median, ev.high
-        # The front: the default configuration (always kept) and the elite when its claim
-        # clears the bar; points dominated by another are dropped. Pauses are not measured
-        # by the search yet (``max_gil_hold`` None).
+        # The front: the default configuration (always kept) and every point whose claim
+        # clears the bar; points dominated by another are dropped.
         d = DEFAULT_CONFIGURATION
         points = [
             _archive.FrontPoint(
@@ -79,9 +80,13 @@ def archive_cells(search: Search) -> list[_archive.Cell]:
                 speedup_ci_low=1.0,
                 speedup_ci_high=1.0,
                 peak_bytes=int(default_peak),
+                max_gil_hold=default_hold,
             )
         ]
-        if isinstance(elite, _archive.Elite):
+        if f is not None and f.front:
+            # The correction's fresh figures: every point it kept.
+            points.extend(_front_point(p) for p in f.front if p.kept)
+        elif isinstance(elite, _archive.Elite):
             points.append(
                 _archive.FrontPoint(
                     config=elite,
@@ -90,8 +95,28 @@ def archive_cells(search: Search) -> list[_archive.Cell]:
                     speedup_ci_low=min(low, med),
                     speedup_ci_high=max(high, med),
                     peak_bytes=int(peak),
+                    max_gil_hold=hold,
                 )
             )
+            if f is None:
+                # The search's front points that clear the bar (their search figures).
+                for c in cell.front:
+                    e = c.speedup
+                    if c.config != cell.elite and e.low > search.settings.ship_threshold:
+                        g = c.config.config()
+                        points.append(
+                            _archive.FrontPoint(
+                                config=_archive.Elite(
+                                    batch_size=g[0], micro_batch_size=g[1], threads=g[2]
+                                ),
+                                throughput=max(c.rate, 1e-9),
+                                speedup=e.median,
+                                speedup_ci_low=min(e.low, e.median),
+                                speedup_ci_high=max(e.high, e.median),
+                                peak_bytes=int(c.peak_bytes),
+                                max_gil_hold=c.max_gil_hold,
+                            )
+                        )
         kwargs["front"] = _archive.pareto_front(points)
         out.append(
             _archive.Cell(
@@ -104,11 +129,26 @@ def archive_cells(search: Search) -> list[_archive.Cell]:
                 speedup_ci_low=min(low, med),
                 speedup_ci_high=max(high, med),
                 peak_bytes=int(peak),
+                max_gil_hold=hold,
                 n_measurements=max(1, int(rounds)),
                 **kwargs,
             )
         )
     return out
+
+def _front_point(p: FinalPoint) -> _archive.FrontPoint:
+    b, m, t = p.config
+    e = p.speedup
+    return _archive.FrontPoint(
+        config=_archive.Elite(batch_size=b, micro_batch_size=m, threads=t),
+        throughput=max(p.items_per_s, 1e-9),
+        speedup=e.median,
+        speedup_ci_low=min(e.low, e.median),
+        speedup_ci_high=max(e.high, e.median),
+        peak_bytes=int(p.peak_bytes),
+        max_gil_hold=p.max_gil_hold,
+    )
+
 
 def to_archive(
     search: Search,
@@ -190,6 +230,8 @@ def results(search: Search, *, complete: bool, interrupted: bool = False) -> dic
                 "challenges": cell.challenges,
                 "replacements": cell.replacements,
                 "demotions": cell.demotions,
+                "front": len(cell.front),
+                "front_demotions": cell.front_demotions,
                 "held_by": "elite" if cell.elite is not None else "default",
             },
         }
@@ -209,6 +251,8 @@ def results(search: Search, *, complete: bool, interrupted: bool = False) -> dic
                     "spread": msgspec.to_builtins(f.spread),
                     "peak_bytes": msgspec.to_builtins(f.peak_bytes),
                     "default_over_budget": f.default_over_budget,
+                    "max_gil_hold": msgspec.to_builtins(f.max_gil_hold),
+                    "front": msgspec.to_builtins(f.front),
                     "n": f.n,
                 }
             )

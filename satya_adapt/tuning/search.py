@@ -17,8 +17,14 @@ over the holder (the default or the elite, timed in the same rounds) exceeds 1. 
 elites pool their old and fresh rounds; one whose pooled lower bound falls to 1 or below is
 demoted (its advantage was noise). Every configuration is also run once and its results
 compared with the default configuration's (a configuration that changes the results is
-rejected), which also records its peak bytes in flight; with a memory budget, a configuration
-above it is infeasible.
+rejected), which also records its peak bytes in flight and its longest GIL hold; with a memory
+budget, a configuration above it is infeasible.
+
+**Fronts.** Besides its elite, a cell keeps every evaluated configuration whose speedup over
+the default has a lower bound above 1, filtered to the non-dominated ones over (speedup,
+peak bytes, GIL hold) and capped at :data:`~satya_adapt.tuning.state.FRONT_CAP`; re-measurement
+drops those whose pooled lower bound falls to 1. **Real data:** a third of the immigrants draw
+a training real-data workload (:mod:`~satya_adapt.tuning.realdata`) when the search has some.
 
 The gates (:mod:`~satya_adapt.tuning.gates`) run before the first generation, the correction
 (:mod:`~satya_adapt.tuning.correction`) after the last; :mod:`~satya_adapt.tuning.report`
@@ -28,6 +34,7 @@ what a resumed search continues from.
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import time
@@ -54,16 +61,32 @@ from .space import (
     grid_cells,
     max_log2_batch,
     mutate_config,
+    mutate_real,
     mutate_workload,
     random_config,
+    random_real,
     random_workload,
 )
-from .state import SEARCH_STATE_VERSION, CellRecord, SearchState, decode_search_state
+from .state import (
+    FRONT_CAP,
+    SEARCH_STATE_VERSION,
+    CellRecord,
+    FrontCandidate,
+    SearchState,
+    decode_search_state,
+    front_of,
+)
 
-__all__ = ["DEFAULT_ARCHIVE", "DEFAULT_RESULTS", "Search", "Settings"]
+__all__ = ["DEFAULT_ARCHIVE", "DEFAULT_RESULTS", "FRONT_REMEASURED", "Search", "Settings"]
 
 DEFAULT_ARCHIVE = os.path.join("benchmarks", "map_elites_archive.json")
 DEFAULT_RESULTS = os.path.join("benchmarks", "map_elites_results.json")
+#: The share of immigrants drawn from the real-data workloads (when there are).
+REAL_SHARE = 1 / 3
+#: Front points re-measured with a cell's elite (those with the fewest rounds behind them).
+FRONT_REMEASURED = 3
+#: Front points the correction times besides the best configuration (most diverse in peak bytes).
+FRONT_CORRECTED = 3
 
 
 @dataclass
@@ -92,6 +115,7 @@ class Settings:
     ship_threshold: float = SHIP_THRESHOLD
     command: str | None = None
     cores: int | None = None
+    real_data: bool = True
 
     def __post_init__(self) -> None:
         if self.generations < 0:
@@ -127,8 +151,11 @@ class Search:
         grid: _archive.Grid | None = None,
         log: Callable[[int, str], None] = lambda level, message: None,
         clock: Callable[[], float] = time.monotonic,
+        real_workloads: Sequence[str] = (),
     ) -> None:
         self.settings = settings
+        #: The training real-data workloads immigrants may draw (never a held-out one).
+        self.real_workloads = list(real_workloads)
         self.measurer = measurer
         self.grid = grid if grid is not None else default_grid()
         self.log = log
@@ -259,12 +286,13 @@ class Search:
         if effective(challenger, n, self.cores) == effective(holder_config, n, self.cores):
             self.rejected["duplicate"] += 1
             return "duplicate"
-        same, peak = self.measurer.check(prepared, challenger)
+        same, peak, hold = self.measurer.check(prepared, challenger)
         if not same:
             self.rejected["wrong_results"] += 1
             self.log(1, f"configuration {tuple(challenger[:3])} changed the results on {genes}")
             return "wrong_results"
         default_peak = self.measurer.default_peak(prepared)
+        default_hold = self.measurer.default_hold(prepared)
         budget = s.memory_budget
         if budget is not None and peak > budget:
             self.rejected["infeasible"] += 1
@@ -287,6 +315,17 @@ class Search:
             cell = CellRecord(index, genes, prepared.profile, default_peak_bytes=default_peak)
             self.cells[index] = cell
         cell.challenges += 1
+        if default_over or vs_default.ci.low > 1.0:
+            self._add_front(
+                cell,
+                FrontCandidate(
+                    config,
+                    list(vs_default.ratios),
+                    m.summary("challenger").items_per_s,
+                    peak,
+                    hold,
+                ),
+            )
         evidence = {
             "genes": genes,
             "profile": prepared.profile,
@@ -295,6 +334,8 @@ class Search:
             "default_rate": m.summary("default").items_per_s,
             "peak_bytes": peak,
             "default_peak_bytes": default_peak,
+            "max_gil_hold": hold,
+            "default_max_gil_hold": default_hold,
             "measurements": len(vs_default.ratios),
         }
         if wins:
@@ -326,23 +367,57 @@ class Search:
             return None
         return m
 
+    def _add_front(self, cell: CellRecord, candidate: FrontCandidate) -> None:
+        """Adds ``candidate`` to the cell's front (pooling the rounds of a configuration already
+        there) and keeps the non-dominated candidates, at most :data:`FRONT_CAP`."""
+        for old in cell.front:
+            if old.config == candidate.config:
+                old.ratios = old.ratios + candidate.ratios
+                old.rate, old.peak_bytes = candidate.rate, candidate.peak_bytes
+                old.max_gil_hold = candidate.max_gil_hold
+                break
+        else:
+            cell.front = [*cell.front, candidate]
+        cell.front = front_of(cell.front, FRONT_CAP)
+
     def remeasure(self, cell: CellRecord) -> str:
-        """Times the elite against the default again on its own data; pools the rounds and
-        demotes the elite when the pooled lower bound no longer exceeds 1."""
-        assert cell.elite is not None
+        """Times the elite and up to :data:`FRONT_REMEASURED` other front points against the
+        default again on the cell's data; pools the rounds and demotes the elite (and drops a
+        front point) whose pooled lower bound no longer exceeds 1."""
         s = self.settings
         prepared = self.measurer.prepare(cell.genes)
-        configs = {"default": DEFAULT_CONFIGURATION, "elite": cell.elite.config()}
+        configs: dict[str, Sequence[Any]] = {"default": DEFAULT_CONFIGURATION}
+        if cell.elite is not None:
+            configs["elite"] = cell.elite.config()
+        others = [p for p in cell.front if p.config != cell.elite]
+        others.sort(key=lambda p: len(p.ratios))
+        points = {f"front{i}": p for i, p in enumerate(others[:FRONT_REMEASURED])}
+        for name, p in points.items():
+            configs[name] = p.config.config()
+        own = next((p for p in cell.front if p.config == cell.elite), None)
+        if own is not None:
+            points["elite"] = own
+        if len(configs) == 1:
+            return "confirmed"
         m = self._time(prepared, configs)
         if m is None:
             return "implausible"
+        budget = s.memory_budget
+        default_over = budget is not None and cell.default_peak_bytes > budget
+        for name, p in points.items():
+            p.ratios = p.ratios + list(m.speedup(name, "default").ratios)
+            p.rate = m.summary(name).items_per_s
+        dropped = [p for p in points.values() if p.speedup.low <= 1.0 and not default_over]
+        if dropped:
+            cell.front = [p for p in cell.front if all(p is not d for d in dropped)]
+            cell.front_demotions += len(dropped)
+        cell.default_rate = m.summary("default").items_per_s
+        if cell.elite is None:
+            return "confirmed"
         fresh = m.speedup("elite", "default")
         cell.ratios = cell.ratios + list(fresh.ratios)
         cell.measurements = len(cell.ratios)
         cell.rate = m.summary("elite").items_per_s
-        cell.default_rate = m.summary("default").items_per_s
-        budget = s.memory_budget
-        default_over = budget is not None and cell.default_peak_bytes > budget
         if cell.speedup.low <= 1.0 and not default_over:
             cell.candidate, cell.elite = cell.elite, None
             cell.demotions += 1
@@ -376,8 +451,12 @@ class Search:
                 c = make()
             return c
 
+        real = self.real_workloads
         for _ in range(n_imm):
-            w = random_workload(rng, s.input_kinds)
+            if real and rng.random() < REAL_SHARE:
+                w = random_real(rng, real, s.input_kinds)
+            else:
+                w = random_workload(rng, s.input_kinds)
             out.append(("immigrant", w, challenger(lambda: random_config(rng, self.space))))
         for _ in range(min(n_cross, s.population - len(out))):
             a, b = rng.sample(parents, 2)
@@ -390,6 +469,8 @@ class Search:
             if rng.random() < 0.5:
                 # Same kind of data, new records: challenge the cell with another configuration.
                 w = replace(w, seed=rng.randrange(1 << 31))
+            elif w.real:
+                w = mutate_real(rng, w, s.input_kinds, real or [w.real])
             else:
                 w = mutate_workload(rng, w, s.input_kinds)
             child = challenger(lambda c=c: mutate_config(rng, c, self.space))  # type: ignore[misc]
@@ -413,7 +494,7 @@ class Search:
         counts: dict[str, int] = {}
         speedups: list[float] = []
         children = self.offspring()
-        elites = [c for c in self._parents() if c.elite is not None]
+        elites = [c for c in self._parents() if c.elite is not None or c.front]
         k = min(len(elites), max(1 if elites else 0, round(s.remeasure_share * len(elites))))
         # Re-measure the elites with the fewest rounds behind them first.
         elites.sort(key=lambda c: (c.measurements, self.rng.random()))
@@ -491,6 +572,7 @@ class Search:
                 memory_budget=s.memory_budget,
                 with_msgspec=use_msgspec,
                 rng=self.rng,
+                front=self.front_to_correct(cell),
             )
             cell.final = final
             cell.profile = prepared.profile
@@ -500,6 +582,29 @@ class Search:
                          f"{'ships' if final.ship else 'keeps the default'} "
                          f"({ev.median:.3f} [{ev.low:.3f}, {ev.high:.3f}])")
         self.corrected = True
+
+    @staticmethod
+    def front_to_correct(cell: CellRecord, limit: int = FRONT_CORRECTED) -> list[ConfigGenes]:
+        """Up to ``limit`` front points besides the cell's best configuration, the most diverse
+        in peak bytes: each next one the farthest (in log bytes) from those already chosen."""
+        best = cell.best
+        rest = [p for p in cell.front if p.config != best]
+        chosen_peaks = [
+            next((p.peak_bytes for p in cell.front if p.config == best), cell.peak_bytes)
+        ] if best is not None else []
+        out: list[ConfigGenes] = []
+        while rest and len(out) < limit:
+            def distance(p: FrontCandidate) -> float:
+                if not chosen_peaks:
+                    return -p.speedup.median  # nothing chosen yet: the fastest first
+                lp = math.log2(max(1, p.peak_bytes))
+                return -min(abs(lp - math.log2(max(1, q))) for q in chosen_peaks)
+
+            pick = min(rest, key=distance)
+            rest.remove(pick)
+            out.append(pick.config)
+            chosen_peaks.append(pick.peak_bytes)
+        return out
 
     # -- archive and results --------------------------------------------------------------------
 

@@ -32,8 +32,10 @@ __all__ = [
     "grid_cells",
     "max_log2_batch",
     "mutate_config",
+    "mutate_real",
     "mutate_workload",
     "random_config",
+    "random_real",
     "random_workload",
 ]
 
@@ -101,8 +103,19 @@ class WorkloadGenes:
     list_length: int
     input_kind: str
     seed: int
+    #: The name of a real-data workload (:mod:`~satya_adapt.tuning.realdata`) whose records
+    #: the individual uses, in the order ``seed`` shuffles them; the other genes then do not
+    #: apply. Empty: synthetic data from the genes.
+    real: str = ""
+
+    @classmethod
+    def of_real(cls, name: str, input_kind: str, seed: int) -> WorkloadGenes:
+        """The genes of a real-data individual (the synthetic genes at their least)."""
+        return cls(1, 1, 0.0, 0.0, 0, 0, input_kind, seed, name)
 
     def spec(self) -> WorkloadSpec:
+        if self.real:
+            raise ValueError(f"the real-data workload `{self.real}` has no synthetic spec")
         return WorkloadSpec(
             name="optimizer",
             field_count=self.field_count,
@@ -119,7 +132,16 @@ class WorkloadGenes:
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> WorkloadGenes:
-        return cls(**{k: doc[k] for k in cls.__dataclass_fields__})
+        if doc.get("real"):
+            return cls.of_real(str(doc["real"]), str(doc["input_kind"]), int(doc["seed"]))
+        return cls(**{k: doc[k] for k in cls.__dataclass_fields__ if k != "real"})
+
+    def archive_workload(self) -> dict[str, Any]:
+        """The cell's ``workload`` in an archive: the spec (or the real workload's name), the
+        data seed and the input kind."""
+        if self.real:
+            return {"real": self.real, "seed": self.seed, "input_kind": self.input_kind}
+        return {**self.spec().to_dict(), "seed": self.seed, "input_kind": self.input_kind}
 
     def fixed(self) -> WorkloadGenes:
         """The genes moved into their bounds."""
@@ -208,6 +230,26 @@ def random_workload(rng: random.Random, kinds: Sequence[str]) -> WorkloadGenes:
     ).fixed()
 
 
+def random_real(rng: random.Random, names: Sequence[str], kinds: Sequence[str]) -> WorkloadGenes:
+    """A random immigrant on real data: one of ``names``, an input kind, a record order."""
+    return WorkloadGenes.of_real(rng.choice(list(names)), rng.choice(list(kinds)), rng.randrange(1 << 31))
+
+
+def mutate_real(
+    rng: random.Random, g: WorkloadGenes, kinds: Sequence[str], names: Sequence[str]
+) -> WorkloadGenes:
+    """A real-data individual moved: another input kind, or another record order, or another
+    real workload (a third each, where there is another to go to); always a new order."""
+    r = rng.random()
+    kind, name = g.input_kind, g.real
+    others = [n for n in names if n != name]
+    if r < 1 / 3 and len(kinds) > 1:
+        kind = rng.choice([k for k in kinds if k != kind])
+    elif r >= 2 / 3 and others:
+        name = rng.choice(others)
+    return WorkloadGenes.of_real(name, kind, rng.randrange(1 << 31))
+
+
 def random_config(rng: random.Random, space: SearchSpace) -> ConfigGenes:
     return space.canonical(
         ConfigGenes(
@@ -275,11 +317,22 @@ def crossover(
         return x if rng.random() < 0.5 else y
 
     wa, wb = a[0], b[0]
+    if wa.real or wb.real:
+        # Real data does not mix with genes: the child keeps one side's workload.
+        side = pick(wa, wb)
+        w = replace(side, seed=rng.randrange(1 << 31))
+        ca, cb = a[1], b[1]
+        c = ConfigGenes(
+            pick(ca.log2_batch, cb.log2_batch),
+            pick(ca.log2_micro, cb.log2_micro),
+            pick(ca.threads, cb.threads),
+        )
+        return w, space.canonical(c)
     w = WorkloadGenes(
         **{
             name: pick(getattr(wa, name), getattr(wb, name))
             for name in WorkloadGenes.__dataclass_fields__
-            if name != "seed"
+            if name not in ("seed", "real")
         },
         seed=rng.randrange(1 << 31),
     )

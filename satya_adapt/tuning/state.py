@@ -22,16 +22,57 @@ from .space import ConfigGenes, SearchSpace, WorkloadGenes
 from .workloads import WorkloadSpec
 
 __all__ = [
+    "FRONT_CAP",
     "SEARCH_STATE_VERSION",
     "CellRecord",
+    "FrontCandidate",
     "SearchState",
     "decode_search_state",
+    "front_of",
     "stored_genes",
     "stored_workloads",
 ]
 
 #: Version of the ``search`` block inside ``optimizer.random_state``.
 SEARCH_STATE_VERSION = 1
+
+
+#: Front candidates a cell keeps at most (the slowest beyond it are dropped).
+FRONT_CAP = 8
+
+
+class FrontCandidate(msgspec.Struct):
+    """A configuration of a cell's front in the search: its paired speedups over the default
+    configuration (pooled over its evaluations and re-measurements), items/s, peak bytes and
+    longest GIL hold (seconds) from the run that checked its results."""
+
+    config: ConfigGenes
+    ratios: List[float] = []
+    rate: float = 0.0
+    peak_bytes: int = 0
+    max_gil_hold: Optional[float] = None
+
+    @property
+    def speedup(self) -> Evidence:
+        return speedup_evidence(self.ratios)
+
+
+def _hold(c: FrontCandidate) -> float:
+    return float("inf") if c.max_gil_hold is None else c.max_gil_hold
+
+
+def _dominates(a: FrontCandidate, b: FrontCandidate) -> bool:
+    sa, sb = a.speedup.median, b.speedup.median
+    no_worse = sa >= sb and a.peak_bytes <= b.peak_bytes and _hold(a) <= _hold(b)
+    return no_worse and (sa > sb or a.peak_bytes < b.peak_bytes or _hold(a) < _hold(b))
+
+
+def front_of(candidates: List[FrontCandidate], cap: int = FRONT_CAP) -> List[FrontCandidate]:
+    """The non-dominated candidates (median speedup higher, peak bytes and GIL hold lower; an
+    unmeasured hold counts as the worst), fastest first, at most ``cap`` (the slowest dropped)."""
+    kept = [c for c in candidates if not any(_dominates(o, c) for o in candidates)]
+    kept.sort(key=lambda c: -c.speedup.median)
+    return kept[:cap]
 
 
 class CellRecord(msgspec.Struct):
@@ -53,6 +94,14 @@ class CellRecord(msgspec.Struct):
     replacements: int = 0
     demotions: int = 0
     final: Optional[CellFinal] = None
+    # Longest GIL hold (seconds) of the configuration behind the evidence, and the default's
+    # (``None`` in a state saved before the search measured them).
+    max_gil_hold: Optional[float] = None
+    default_max_gil_hold: Optional[float] = None
+    # Every evaluated configuration whose speedup over the default has a lower bound above 1,
+    # filtered to the non-dominated ones (:func:`front_of`); empty in an older state.
+    front: List[FrontCandidate] = []
+    front_demotions: int = 0
 
     @property
     def best(self) -> ConfigGenes | None:
@@ -141,5 +190,10 @@ def stored_genes(archive: _archive.ArchiveFile) -> Dict[Tuple[int, ...], Workloa
 def stored_workloads(archive: _archive.ArchiveFile) -> Dict[Tuple[int, ...], Tuple[WorkloadSpec, int]]:
     """The workload (a :class:`~satya_adapt.tuning.workloads.WorkloadSpec`, with its data seed)
     each cell of an optimizer-written archive was measured on: ``{index: (spec, seed)}``; empty
-    for archives without search state. :class:`ArchiveError` when the state cannot be read."""
-    return {tuple(r.index): (r.genes.spec(), r.genes.seed) for r in _state_cells(archive)}
+    for archives without search state, and without the cells of real-data workloads (their
+    ``workload`` names them). :class:`ArchiveError` when the state cannot be read."""
+    return {
+        tuple(r.index): (r.genes.spec(), r.genes.seed)
+        for r in _state_cells(archive)
+        if not r.genes.real
+    }

@@ -1,0 +1,172 @@
+"""Fronts in the optimizer's search, correction and archive, driven by the fake measurer of
+``test_optimizer.py`` (exact timings with no noise): which points a cell keeps, the cap, the
+demotion of a front point, the correction's fresh bar, and the resume of an older state."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import orjson
+import pytest
+
+from satya_adapt import archive as A
+from satya_adapt.tuning import optimizer as O
+from satya_adapt.tuning.state import FRONT_CAP, FrontCandidate, front_of
+from test_optimizer import FakeMeasurer, genes, search
+
+MB = 1048576  # the fake's GIL hold: records per chunk / MB seconds
+SIZE = 212  # bytes per record of genes("json") in the fake
+
+A1024 = O.ConfigGenes(10, 8, 2)  # 1024/256/2: speedup 2.0
+B512 = O.ConfigGenes(9, 9, 1)  # 512/512/1: speedup 1.25, less memory, longer hold
+C64 = O.ConfigGenes(6, 4, 2)  # 64/16/2: speedup 2.0, least memory and hold
+D64 = O.ConfigGenes(6, 6, 1)  # 64/64/1: the default's speed
+
+
+def trade_offs(kind: str, config: Sequence[int]) -> float:
+    """Time factors: the pool halves the time; one thread with batches of 512 takes 0.8."""
+    if config[2] > 1:
+        return 0.5
+    return 0.8 if config[0] == 512 else 1.0
+
+
+def configs(front: Sequence[FrontCandidate]) -> list[O.ConfigGenes]:
+    return [p.config for p in front]
+
+
+def test_front_keeps_the_non_dominated_points_that_clear_the_bar(tmp_path: Path) -> None:
+    s = search(tmp_path, FakeMeasurer(trade_offs, noise=0.0))
+    assert s.evaluate(genes("json"), A1024) == "new"
+    (cell,) = s.cells.values()
+    assert configs(cell.front) == [A1024]
+    (a,) = cell.front
+    assert (a.speedup.median, a.peak_bytes, a.max_gil_hold) == (2.0, 1024 * SIZE, 256 / MB)
+    # Slower than the elite, so not the elite, but less memory: on the front.
+    assert s.evaluate(genes("json", seed=2), B512) == "kept"
+    assert cell.elite == A1024
+    assert configs(cell.front) == [A1024, B512]
+    assert [p.speedup.median for p in cell.front] == [2.0, 1.25]
+    # The default's speed: its lower bound is not above 1, never on the front.
+    assert s.evaluate(genes("json", seed=3), D64) == "kept"
+    assert configs(cell.front) == [A1024, B512]
+    # As fast as the elite with less memory and a shorter hold: it dominates both.
+    assert s.evaluate(genes("json", seed=4), C64) == "kept"
+    assert cell.elite == A1024  # the elite changes only on a proven speedup over it
+    assert configs(cell.front) == [C64]
+    assert (cell.front[0].peak_bytes, cell.front[0].max_gil_hold) == (64 * SIZE, 16 / MB)
+
+
+def test_front_is_capped_dropping_the_slowest() -> None:
+    points = [
+        FrontCandidate(O.ConfigGenes(6 + i, 4, 1), [1.0 + i / 10] * 5, 1.0, 100 * i, i / MB)
+        for i in range(10)
+    ]
+    kept = front_of(points, cap=8)
+    assert [p.config.log2_batch for p in kept] == [15, 14, 13, 12, 11, 10, 9, 8]
+    assert len(front_of(points)) == 8 == FRONT_CAP
+
+
+def test_lucky_front_point_is_dropped_when_remeasured(tmp_path: Path) -> None:
+    lucky = {"on": True}
+
+    def effect(kind: str, config: Sequence[int]) -> float:
+        if config[2] > 1:
+            return 0.5
+        return 0.8 if config[0] == 512 and lucky["on"] else 1.0
+
+    s = search(tmp_path, FakeMeasurer(effect, noise=0.0))
+    s.evaluate(genes("json"), A1024)
+    s.evaluate(genes("json", seed=2), B512)
+    (cell,) = s.cells.values()
+    assert configs(cell.front) == [A1024, B512]
+    lucky["on"] = False  # B512's advantage is gone when timed again
+    assert s.remeasure(cell) == "confirmed"  # the elite holds
+    assert configs(cell.front) == [A1024] and cell.front_demotions == 1
+    assert cell.front[0].ratios == [2.0] * (2 * s.settings.search_rounds)
+
+
+def test_correction_keeps_front_points_on_their_fresh_figures(tmp_path: Path) -> None:
+    true = {"fresh": False}
+
+    def effect(kind: str, config: Sequence[int]) -> float:
+        if config[2] > 1:
+            return 0.5
+        if config[0] == 512:
+            return 0.8
+        if config[0] == 256 and true["fresh"]:
+            return 1 / 1.02  # a real but small gain: below the shipping bar of 1.03
+        if config[0] == 256:
+            return 1 / 1.1  # in the search: less memory than 512/512/1, slower
+        return 1.0
+
+    s = search(tmp_path, FakeMeasurer(effect, noise=0.0))
+    s.evaluate(genes("json"), A1024)
+    s.evaluate(genes("json", seed=2), B512)
+    small = O.ConfigGenes(8, 8, 1)  # 256/256/1
+    s.evaluate(genes("json", seed=3), small)
+    (cell,) = s.cells.values()
+    assert configs(cell.front) == [A1024, B512, small]
+    assert O.Search.front_to_correct(cell) == [small, B512]  # farthest in bytes first
+    true["fresh"] = True
+    s.correct()
+    f = cell.final
+    assert f is not None and f.ship is True and f.best == (1024, 256, 2)
+    assert [(p.config, p.kept) for p in f.front] == [
+        ((1024, 256, 2), True),
+        ((256, 256, 1), False),
+        ((512, 512, 1), True),
+    ]
+    assert [p.speedup.median for p in f.front] == [2.0, pytest.approx(1.02), 1.25]
+    (archived,) = s.archive_cells()
+    assert archived.elite == A.Elite(batch_size=1024, micro_batch_size=256, threads=2)
+    assert [
+        (p.config.batch_size, p.default, p.speedup, p.peak_bytes, p.max_gil_hold)
+        for p in archived.front
+    ] == [
+        (8192, True, 1.0, 5000 * SIZE, 5000 / MB),
+        (1024, False, 2.0, 1024 * SIZE, 256 / MB),
+        (512, False, 1.25, 512 * SIZE, 512 / MB),
+    ]
+    assert archived.max_gil_hold == 256 / MB and archived.peak_bytes == 1024 * SIZE
+
+
+def test_correction_ships_a_front_point_when_the_best_falls_below_the_bar(
+    tmp_path: Path,
+) -> None:
+    fresh = {"on": False}
+
+    def effect(kind: str, config: Sequence[int]) -> float:
+        if config[2] > 1:
+            return 1.0 if fresh["on"] else 0.5
+        return 0.8 if config[0] == 512 else 1.0
+
+    s = search(tmp_path, FakeMeasurer(effect, noise=0.0))
+    s.evaluate(genes("json"), A1024)
+    s.evaluate(genes("json", seed=2), B512)
+    (cell,) = s.cells.values()
+    fresh["on"] = True
+    s.correct()
+    assert cell.final is not None and cell.final.ship is True
+    assert cell.final.best == (512, 512, 1)
+    (archived,) = s.archive_cells()
+    assert archived.elite == A.Elite(batch_size=512, micro_batch_size=512, threads=1)
+    assert archived.speedup == 1.25
+    assert [p.config.batch_size for p in archived.front] == [8192, 512]
+
+
+def test_resume_reads_a_state_saved_before_fronts_and_gil_holds(tmp_path: Path) -> None:
+    s = search(tmp_path, FakeMeasurer(trade_offs, noise=0.0))
+    s.evaluate(genes("json"), A1024)
+    state = orjson.loads(orjson.dumps(s.state_json()))
+    for cell in state["search"]["cells"]:
+        for key in ("max_gil_hold", "default_max_gil_hold", "front", "front_demotions"):
+            del cell[key]
+    assert state["search"]["version"] == 1
+    b = search(tmp_path, FakeMeasurer(trade_offs, noise=0.0))
+    b.restore(1, 1, state)
+    (cell,) = b.cells.values()
+    assert cell.elite == A1024 and cell.front == [] and cell.max_gil_hold is None
+    # The search goes on: the next evaluation fills the front.
+    assert b.evaluate(genes("json", seed=2), B512) == "kept"
+    assert configs(cell.front) == [B512]
