@@ -11,6 +11,7 @@ import orjson
 import pytest
 
 from satya_adapt import archive as A
+from satya_adapt.selector import Selector
 from satya_adapt.tuning import optimizer as O
 from satya_adapt.tuning.state import FRONT_CAP, FrontCandidate, front_of
 from test_optimizer import FakeMeasurer, genes, search
@@ -170,3 +171,37 @@ def test_resume_reads_a_state_saved_before_fronts_and_gil_holds(tmp_path: Path) 
     # The search goes on: the next evaluation fills the front.
     assert b.evaluate(genes("json", seed=2), B512) == "kept"
     assert configs(cell.front) == [B512]
+
+
+@pytest.mark.parametrize(("heuristic_time", "kept"), [(1.0, True), (1 / 0.95, False)])
+def test_correction_keeps_the_heuristic_for_its_memory(
+    tmp_path: Path, heuristic_time: float, kept: bool
+) -> None:
+    """Records of ~4 KB: the heuristic cuts chunks to 512 records (2 MiB), a tenth of the
+    default's memory in flight. At the default's speed it joins the front as a memory point
+    (lower bound above 1 / 1.03), never as the elite; 5% slower it does not. Without a budget
+    the selector then answers with it (within noise of the default, less memory)."""
+
+    def effect(kind: str, config: Sequence[int]) -> float:
+        return heuristic_time if config[0] == 512 else 1.0
+
+    s = search(tmp_path, FakeMeasurer(effect, noise=0.0))
+    big = genes("dicts", list_length=1300)  # 4,112 bytes per record in the fake
+    assert s.evaluate(big, O.ConfigGenes(11, 11, 1)) == "new"  # 2048: no gain, no elite
+    s.correct()
+    (cell,) = s.cells.values()
+    f = cell.final
+    assert f is not None and f.ship is False
+    heur = [p for p in f.front if p.config[0] == 512]
+    assert [(p.kept, p.memory) for p in heur] == [(kept, True)]
+    (archived,) = s.archive_cells()
+    assert archived.elite == "keep_default"
+    assert [(p.config.batch_size, p.default, p.peak_bytes) for p in archived.front] == [
+        (8192, True, 5000 * 4112)
+    ] + ([(512, False, 512 * 4112)] if kept else [])
+    archive = s.to_archive()
+    config = Selector(archive).select(s.measurer.prepare(big).profile)
+    if kept:
+        assert (config.batch_size, config.threads, config.source) == (512, 1, "archive-exact")
+    else:
+        assert config.source == "archive-keep-default"

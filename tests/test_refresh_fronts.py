@@ -78,12 +78,22 @@ def test_refresh_keeps_every_front_point_that_clears_the_bar(
     assert after.peak_bytes == after.front[1].peak_bytes
 
 
+@pytest.mark.parametrize(
+    ("point1", "front"),
+    [
+        # As fast as the default with less memory in flight: kept for its memory, not as
+        # the elite.
+        (1.0, [(8192, True), (64, False)]),
+        # Slower than the margin allows (0.91 < 1 / 1.03): dropped.
+        (1.1, [(8192, True)]),
+    ],
+)
 def test_refresh_demotes_when_no_front_point_clears_the_bar(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, point1: float, front: list[tuple[int, bool]]
 ) -> None:
-    monkeypatch.setattr(M._measure, "run_rounds", fake_rounds({"elite": 1.0, "point1": 1.0}))
+    monkeypatch.setattr(M._measure, "run_rounds", fake_rounds({"elite": 1.0, "point1": point1}))
     report = M.refresh_archive(make_archive([front_cell()]), records=300, rounds=5)
     (after,) = report.archive.cells
     assert report.cells[0].action == "demoted"
     assert after.elite == "keep_default"
-    assert [(p.config.batch_size, p.default) for p in after.front] == [(8192, True)]
+    assert [(p.config.batch_size, p.default) for p in after.front] == front

@@ -7,7 +7,11 @@ go to the archive (the search's figures carry the winner's curse). A point stays
 front only when the fresh lower bound of its speedup exceeds the shipping bar
 (:data:`satya_adapt.config.SHIP_THRESHOLD`, 1.03) and no other kept point dominates it; the
 cell ships the fastest kept point as its elite, or records ``"keep_default"`` when none is
-kept.
+kept. The heuristic's configuration, timed in the same rounds, joins the front the same way,
+or for its memory: with less memory in flight than the default configuration and a lower
+bound above ``1 / 1.03`` (it claims the default's throughput, within the same margin, not a
+speedup); such a *memory point* is never the elite, and without a budget the selector takes
+it when it is within noise of the best point (:func:`satya_adapt.budget.choose`).
 The outcome of one cell is a :class:`CellFinal`.
 """
 
@@ -131,6 +135,10 @@ class FinalPoint(_Record):
     peak_bytes: int
     max_gil_hold: float
     kept: bool
+    #: Kept for its memory, not its speed: less memory in flight than the default
+    #: configuration at its throughput (lower bound above ``1 / ship_threshold``); never the
+    #: cell's elite.
+    memory: bool = False
 
 
 class CellFinal(_Record):
@@ -246,14 +254,34 @@ def correct_cell(
             max_gil_hold=holds[name],
             kept=feasible and clears and name not in implausible,
         )
+    if heur_name not in points and heur_name != "default":
+        # The heuristic sizes chunks by bytes: with large records it holds far less in flight
+        # than the default configuration. Timed in the same rounds, it joins the front for
+        # its speed (as any point) or for its memory: at the default's throughput within
+        # the shipping margin, on the other side of 1.
+        ev_h = speedup_evidence(m.speedup(heur_name, "default").ratios)
+        feasible = memory_budget is None or peaks[heur_name] <= memory_budget
+        fast = ev_h.low > ship_threshold
+        lean = ev_h.low > 1.0 / ship_threshold and peaks[heur_name] < peaks["default"]
+        b, mb, t = configs[heur_name][:3]
+        points[heur_name] = FinalPoint(
+            config=(int(b), int(mb), int(t)),
+            speedup=ev_h,
+            items_per_s=rates[heur_name],
+            peak_bytes=peaks[heur_name],
+            max_gil_hold=holds[heur_name],
+            kept=feasible and (fast or lean) and heur_name not in implausible,
+            memory=not fast,
+        )
     kept = [name for name, p in points.items() if p.kept]
-    # Only the non-dominated points stay on the front; the elite is the fastest of them.
+    # Only the non-dominated points stay on the front; the elite is the fastest of them
+    # that is kept for its speed.
     for name in list(kept):
         if any(_dominates(points[o], points[name]) for o in kept if o != name):
             points[name] = msgspec.structs.replace(points[name], kept=False)
-    kept = [name for name, p in points.items() if p.kept]
-    ship = bool(kept)
-    chosen = max(kept, key=lambda name: rates[name]) if ship else best_name
+    fast_kept = [name for name, p in points.items() if p.kept and not p.memory]
+    ship = bool(fast_kept)
+    chosen = max(fast_kept, key=lambda name: rates[name]) if ship else best_name
     if chosen == "default":
         ev = Evidence(median=1.0, low=1.0, high=1.0, coverage=0.0, rounds=m.rounds)
         ratios: tuple[float, ...] = tuple(1.0 for _ in range(m.rounds))

@@ -687,6 +687,7 @@ def _refresh_cell(
     )
     points: dict[str, _archive.FrontPoint] = {}
     kept: list[str] = []
+    lean: set[str] = set()  # kept for their memory (see the correction): never the elite
     for name, c in configs.items():
         sp = m.speedup(name, "default")
         points[name] = _archive.FrontPoint(
@@ -700,10 +701,19 @@ def _refresh_cell(
         )
         if sp.ci.low > min_speedup:
             kept.append(name)
+        elif (
+            name != "elite"
+            and sp.ci.low > 1.0 / min_speedup
+            and points[name].peak_bytes < default_point.peak_bytes
+        ):
+            kept.append(name)
+            lean.add(name)
     front = _archive.pareto_front([default_point] + [points[k] for k in kept])
     # The points no other kept point dominates (the default may, below a bar under 1).
     on_front = [
-        k for k in kept if not any(_archive.dominates(points[o], points[k]) for o in kept)
+        k
+        for k in kept
+        if k not in lean and not any(_archive.dominates(points[o], points[k]) for o in kept)
     ]
     # The cell's figures: its new elite's (the fastest point kept), else the old elite's.
     shown = max(on_front, key=lambda k: points[k].throughput) if on_front else "elite"
@@ -733,7 +743,7 @@ def _refresh_cell(
             throughput=default_ips,
             peak_bytes=default_point.peak_bytes,
             max_gil_hold=default_point.max_gil_hold,
-            front=[default_point],
+            front=_archive.pareto_front([default_point] + [points[k] for k in kept if k in lean]),
             **common,
         )
         action = "demoted"
