@@ -77,7 +77,15 @@ from .state import (
     front_of,
 )
 
-__all__ = ["DEFAULT_ARCHIVE", "DEFAULT_RESULTS", "FRONT_REMEASURED", "Search", "Settings"]
+__all__ = [
+    "DEFAULT_ARCHIVE",
+    "DEFAULT_RESULTS",
+    "FRONT_CORRECTED",
+    "FRONT_REMEASURED",
+    "REAL_SHARE",
+    "Search",
+    "Settings",
+]
 
 DEFAULT_ARCHIVE = os.path.join("benchmarks", "map_elites_archive.json")
 DEFAULT_RESULTS = os.path.join("benchmarks", "map_elites_results.json")
