@@ -87,7 +87,15 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
         sink.fail(path, "anyOf", || {
             let mut m = String::with_capacity(128);
             m.push_str("No branch of `anyOf` matched: ");
-            explain(&mut m, &logic.any_of, &logic.any_of_tags, value, path, depth, cx);
+            explain(
+                &mut m,
+                &logic.any_of,
+                &logic.any_of_tags,
+                value,
+                path,
+                depth,
+                cx,
+            );
             m
         })?;
     }
@@ -113,7 +121,15 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
             [] => sink.fail(path, "oneOf", || {
                 let mut m = String::with_capacity(128);
                 m.push_str("No branch of `oneOf` matched: ");
-                explain(&mut m, &logic.one_of, &logic.one_of_tags, value, path, depth, cx);
+                explain(
+                    &mut m,
+                    &logic.one_of,
+                    &logic.one_of_tags,
+                    value,
+                    path,
+                    depth,
+                    cx,
+                );
                 m
             })?,
             [a, b] => sink.fail(path, "oneOf", || {
