@@ -63,7 +63,7 @@ impl Path<'_> {
 }
 
 /// Appends the decimal digits of `i` (`write!` costs a formatter per call).
-fn push_index(out: &mut String, mut i: usize) {
+pub(crate) fn push_index(out: &mut String, mut i: usize) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     loop {

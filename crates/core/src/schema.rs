@@ -1207,7 +1207,7 @@ pub fn shorten(s: &str) -> Cow<'_, str> {
 
 /// RFC 6901 escaping of one pointer token.
 pub fn escape_pointer(token: &str) -> Cow<'_, str> {
-    if token.contains(['~', '/']) {
+    if token.bytes().any(|b| b == b'~' || b == b'/') {
         Cow::Owned(token.replace('~', "~0").replace('/', "~1"))
     } else {
         Cow::Borrowed(token)

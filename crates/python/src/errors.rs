@@ -1,5 +1,7 @@
 //! `RecordError` for Python, and raising the exceptions of `satya_adapt.errors`.
 
+use std::borrow::Cow;
+
 use pyo3::basic::CompareOp;
 use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -14,8 +16,10 @@ pub struct PyRecordError {
     index: usize,
     #[pyo3(get)]
     path: String,
+    /// Borrowed from the core's names (no copy per error), owned when made
+    /// from Python.
     #[pyo3(get)]
-    keyword: String,
+    keyword: Cow<'static, str>,
     #[pyo3(get)]
     message: String,
     /// Where the failing keyword is in the schema (a JSON pointer); not part of
@@ -38,7 +42,7 @@ impl PyRecordError {
         PyRecordError {
             index,
             path,
-            keyword,
+            keyword: Cow::Owned(keyword),
             message,
             schema_path,
         }
@@ -86,7 +90,7 @@ impl From<RecordError> for PyRecordError {
         PyRecordError {
             index: e.index,
             path: e.path,
-            keyword: e.keyword.to_string(),
+            keyword: Cow::Borrowed(e.keyword),
             message: e.message,
             schema_path: e.schema_path,
         }

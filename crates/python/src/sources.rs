@@ -698,10 +698,13 @@ pub fn to_python<'py>(
     outcome: ChunkOutcome,
 ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>)> {
     let valid = PyList::new(py, outcome.valid)?;
-    let errors = PyList::empty(py);
-    for e in outcome.errors {
-        errors.append(Bound::new(py, PyRecordError::from(e))?)?;
-    }
+    // Made first, then put in a list of the right size (no growing by appends).
+    let made = outcome
+        .errors
+        .into_iter()
+        .map(|e| Bound::new(py, PyRecordError::from(e)))
+        .collect::<PyResult<Vec<_>>>()?;
+    let errors = PyList::new(py, made)?;
     Ok((valid, errors))
 }
 

@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use serde_json::{Map, Value};
 
 use super::{check as check_node, equal, shorten, valid_in, Cx, Scope, Sink, MAX_HOPS};
-use crate::error::Path;
+use crate::error::{push_index, Path};
 use crate::pattern::Pattern;
 use crate::schema::{
     compile_pattern, err, escape_pointer, json_type, Draft, Node, NodeId, Schema, SchemaError,
@@ -85,10 +85,18 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
     }
     if !logic.any_of.is_empty() && !any_valid(&logic.any_of, &logic.any_of_tags, value, depth, cx) {
         sink.fail(path, "anyOf", || {
-            format!(
-                "No branch of `anyOf` matched: {}",
-                explain(&logic.any_of, &logic.any_of_tags, value, path, depth, cx)
-            )
+            let mut m = String::with_capacity(128);
+            m.push_str("No branch of `anyOf` matched: ");
+            explain(
+                &mut m,
+                &logic.any_of,
+                &logic.any_of_tags,
+                value,
+                path,
+                depth,
+                cx,
+            );
+            m
         })?;
     }
     if !logic.one_of.is_empty() {
@@ -111,10 +119,18 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
         }
         match &matched[..n_matched] {
             [] => sink.fail(path, "oneOf", || {
-                format!(
-                    "No branch of `oneOf` matched: {}",
-                    explain(&logic.one_of, &logic.one_of_tags, value, path, depth, cx)
-                )
+                let mut m = String::with_capacity(128);
+                m.push_str("No branch of `oneOf` matched: ");
+                explain(
+                    &mut m,
+                    &logic.one_of,
+                    &logic.one_of_tags,
+                    value,
+                    path,
+                    depth,
+                    cx,
+                );
+                m
             })?,
             [a, b] => sink.fail(path, "oneOf", || {
                 format!("More than one branch of `oneOf` matched: {a} and {b}")
@@ -329,22 +345,26 @@ fn tags_of<'s>(
     }
 }
 
-/// `0: <first error of branch 0>; 1: ...` for the first branches. Of a tagged
-/// union, only the branches the record's tag allows: the one it meant.
+/// Appends `0: <first error of branch 0>; 1: ...` for the first branches to
+/// `out` (written piece by piece: `write!` measured as a visible share of a
+/// failing record). Of a tagged union, only the branches the record's tag
+/// allows: the one it meant.
+#[allow(clippy::too_many_arguments)]
 fn explain<'s, R: Record>(
+    out: &mut String,
     branches: &'s [Node],
     tags: &OnceLock<Tags>,
     value: &R,
     path: &Path<'_>,
     depth: usize,
     cx: Cx<'s, '_>,
-) -> String {
+) {
     let tags = tags.get_or_init(|| Tags::of(cx.schema, branches));
     let tag = tags.read(value);
     let text = tag.as_ref().and_then(Tags::text);
     let candidates = (0..branches.len()).filter(|&i| !tags.rejects(i, tag.as_ref(), text, depth));
     let here = path.segments();
-    let mut out = String::with_capacity(128);
+    let start = out.len();
     let mut explained = 0;
     let mut n_candidates = 0;
     for i in candidates {
@@ -359,45 +379,52 @@ fn explain<'s, R: Record>(
             pointer: None,
         };
         let _ = check_node(&branches[i], value, path, depth, cx, &mut sink);
-        if !out.is_empty() {
+        if out.len() > start {
             out.push_str("; ");
         }
-        let _ = write!(out, "{i}: ");
+        push_index(out, i);
+        out.push_str(": ");
         match (&sink.message, &sink.pointer) {
             (None, _) => out.push_str("valid"),
-            (Some(message), None) => push_reason(&mut out, message),
+            (Some(message), None) => push_reason(out, message),
             (Some(message), Some(pointer)) => {
                 out.push_str("at `");
                 out.push_str(&shorten(pointer));
                 out.push_str("`: ");
-                push_reason(&mut out, message);
+                push_reason(out, message);
             }
         }
     }
-    let mut push = |part: std::fmt::Arguments<'_>| {
-        if !out.is_empty() {
+    let separate = |out: &mut String| {
+        if out.len() > start {
             out.push_str("; ");
         }
-        let _ = out.write_fmt(part);
     };
     if n_candidates > EXPLAINED_BRANCHES {
-        push(format_args!("{} more", n_candidates - EXPLAINED_BRANCHES));
+        separate(out);
+        push_index(out, n_candidates - EXPLAINED_BRANCHES);
+        out.push_str(" more");
     }
     let rejected = branches.len() - n_candidates;
     if let (Some(name), Some(tag), true) = (&tags.name, &tag, rejected > 0) {
         let name = shorten(name);
+        separate(out);
         if n_candidates == 0 {
-            push(format_args!(
-                "none allows `{name}` {}",
-                super::received(tag)
-            ));
+            out.push_str("none allows `");
+            out.push_str(&name);
+            out.push_str("` ");
+            super::push_received(out, tag);
         } else if rejected == 1 {
-            push(format_args!("1 other requires another `{name}`"));
+            out.push_str("1 other requires another `");
+            out.push_str(&name);
+            out.push('`');
         } else {
-            push(format_args!("{rejected} others require another `{name}`"));
+            push_index(out, rejected);
+            out.push_str(" others require another `");
+            out.push_str(&name);
+            out.push('`');
         }
     }
-    out
 }
 
 /// Keeps the first failure of a branch for [`explain`]: its message, and its

@@ -21,7 +21,7 @@ pub use string::char_count as char_count_pub;
 use std::borrow::Cow;
 use std::ops::ControlFlow;
 
-use crate::error::{Path, RecordError};
+use crate::error::{push_index, Path, RecordError};
 use crate::schema::{types, Node, Schema};
 use crate::value::{Defect, EntryKey, Kind, Number, Record, MAX_DEPTH};
 
@@ -240,32 +240,94 @@ const SHOWN_CHARS: usize = 40;
 /// characters (a long string also says its length). Linear in what it shows:
 /// the walk stops once the text is long enough.
 pub(crate) fn received<R: Record>(value: &R) -> String {
-    if value.kind() == Kind::String {
-        if let Some(s) = value.as_str() {
-            return quoted(s);
-        }
-    }
     let mut out = String::new();
-    let _ = write_record(value, &mut out);
-    if out.chars().count() > SHOWN_CHARS {
-        let cut: String = out.chars().take(SHOWN_CHARS - 3).collect();
-        return format!("{cut}...");
-    }
+    push_received(&mut out, value);
     out
+}
+
+/// Appends [`received`] to `out`: messages are written piece by piece into one
+/// string (`format!` and the strings of its arguments measured as most of
+/// the cost of a failing record's error).
+pub(crate) fn push_received<R: Record>(out: &mut String, value: &R) {
+    match value.kind() {
+        Kind::String => {
+            if let Some(s) = value.as_str() {
+                return push_quoted(out, s);
+            }
+        }
+        Kind::Null => return out.push_str("null"),
+        Kind::Bool => return out.push_str(if value.as_bool() { "true" } else { "false" }),
+        _ => {}
+    }
+    let mut text = String::new();
+    let _ = write_record(value, &mut text);
+    if text.chars().count() > SHOWN_CHARS {
+        out.extend(text.chars().take(SHOWN_CHARS - 3));
+        out.push_str("...");
+    } else {
+        out.push_str(&text);
+    }
 }
 
 /// A string for a message: JSON-quoted, cut after [`SHOWN_CHARS`] characters
 /// with its length stated.
 pub(crate) fn quoted(s: &str) -> String {
-    let escape = |s: &str| serde_json::to_string(s).unwrap_or_default();
-    match s.char_indices().nth(SHOWN_CHARS) {
-        None => escape(s),
-        Some((cut, _)) => format!(
-            "{}... ({} characters)",
-            escape(&s[..cut]),
-            string::char_count(s)
-        ),
+    let mut out = String::with_capacity(s.len().min(64) + 2);
+    push_quoted(&mut out, s);
+    out
+}
+
+/// Appends [`quoted`] to `out`.
+pub(crate) fn push_quoted(out: &mut String, s: &str) {
+    // At most SHOWN_CHARS bytes: at most SHOWN_CHARS characters.
+    let cut = if s.len() <= SHOWN_CHARS {
+        None
+    } else {
+        s.char_indices().nth(SHOWN_CHARS)
+    };
+    match cut {
+        None => push_json_string(out, s),
+        Some((cut, _)) => {
+            push_json_string(out, &s[..cut]);
+            out.push_str("... (");
+            push_index(out, string::char_count(s));
+            out.push_str(" characters)");
+        }
     }
+}
+
+/// Appends `s` as a JSON string, escaped as `serde_json` escapes it (`"`,
+/// `\\` and the control characters), without a string of its own.
+pub(crate) fn push_json_string(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(s.len() + 2);
+    out.push('"');
+    let mut start = 0;
+    for (i, &b) in s.as_bytes().iter().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        // `b` is ASCII: `i` and `i + 1` are character boundaries.
+        out.push_str(&s[start..i]);
+        if escape.is_empty() {
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
 }
 
 /// Writes `value` as compact JSON until `out` is longer than [`SHOWN_CHARS`]
@@ -280,8 +342,11 @@ fn write_record<R: Record>(value: &R, out: &mut String) -> ControlFlow<()> {
         Kind::Number => out.push_str(&value.as_number().to_string()),
         Kind::String => match value.as_str() {
             Some(s) => {
-                let shown: String = s.chars().take(SHOWN_CHARS + 1).collect();
-                out.push_str(&serde_json::to_string(&shown).unwrap_or_default());
+                let shown = s
+                    .char_indices()
+                    .nth(SHOWN_CHARS + 1)
+                    .map_or(s, |(cut, _)| &s[..cut]);
+                push_json_string(out, shown);
             }
             None => out.push('?'),
         },
@@ -305,8 +370,11 @@ fn write_record<R: Record>(value: &R, out: &mut String) -> ControlFlow<()> {
                 first = false;
                 match key {
                     EntryKey::Str(k) => {
-                        let shown: String = k.chars().take(SHOWN_CHARS + 1).collect();
-                        out.push_str(&serde_json::to_string(&shown).unwrap_or_default());
+                        let shown = k
+                            .char_indices()
+                            .nth(SHOWN_CHARS + 1)
+                            .map_or(k, |(cut, _)| &k[..cut]);
+                        push_json_string(out, shown);
                         out.push_str(": ");
                         write_record(item, out)
                     }
@@ -411,23 +479,43 @@ pub fn validate_capped<R: Record>(
 
 /// `1 item`, `2 items`, `1 property`, `0 properties`.
 pub(crate) fn plural(n: usize, noun: &str) -> String {
+    let mut out = String::with_capacity(noun.len() + 8);
+    push_plural(&mut out, n, noun);
+    out
+}
+
+/// Appends [`plural`] to `out`.
+pub(crate) fn push_plural(out: &mut String, n: usize, noun: &str) {
+    push_index(out, n);
+    out.push(' ');
     match (n, noun.strip_suffix('y')) {
-        (1, _) => format!("1 {noun}"),
-        (_, Some(stem)) => format!("{n} {stem}ies"),
-        _ => format!("{n} {noun}s"),
+        (1, _) => out.push_str(noun),
+        (_, Some(stem)) => {
+            out.push_str(stem);
+            out.push_str("ies");
+        }
+        _ => {
+            out.push_str(noun);
+            out.push('s');
+        }
     }
 }
 
-pub(crate) fn type_names(bits: u8) -> String {
-    let names: Vec<String> = types::NAMES
-        .iter()
-        .filter(|(_, b)| bits & b != 0)
-        .map(|(n, _)| format!("`{n}`"))
-        .collect();
-    if names.len() == 1 {
-        names[0].clone()
-    } else {
-        format!("one of {}", names.join(", "))
+/// Appends `` `string` `` or `` one of `integer`, `string` `` to `out`.
+pub(crate) fn push_type_names(out: &mut String, bits: u8) {
+    let names = || types::NAMES.iter().filter(|(_, b)| bits & b != 0);
+    if names().count() > 1 {
+        out.push_str("one of ");
+    }
+    let mut first = true;
+    for (name, _) in names() {
+        if !first {
+            out.push_str(", ");
+        }
+        first = false;
+        out.push('`');
+        out.push_str(name);
+        out.push('`');
     }
 }
 
@@ -533,18 +621,18 @@ fn check_here<'s, R: Record, S: Sink<'s>>(
             Kind::Unsupported => false,
         };
         if !matches {
-            sink.fail(path, "type", || match kind {
-                Kind::Bool | Kind::Number | Kind::String => format!(
-                    "Expected {}, got `{}` {}",
-                    type_names(node.types),
-                    value.type_name(),
-                    received(value)
-                ),
-                _ => format!(
-                    "Expected {}, got `{}`",
-                    type_names(node.types),
-                    value.type_name()
-                ),
+            sink.fail(path, "type", || {
+                let mut m = String::with_capacity(64);
+                m.push_str("Expected ");
+                push_type_names(&mut m, node.types);
+                m.push_str(", got `");
+                m.push_str(&value.type_name());
+                m.push('`');
+                if matches!(kind, Kind::Bool | Kind::Number | Kind::String) {
+                    m.push(' ');
+                    push_received(&mut m, value);
+                }
+                m
             })?;
         }
     }
@@ -757,6 +845,103 @@ mod tests {
             assert_eq!(
                 messages(schema, record),
                 [(*keyword, (*message).to_string())],
+                "{schema} {record}"
+            );
+        }
+    }
+
+    /// The messages are written piece by piece; these hold them to what
+    /// `format!` and `serde_json` wrote before.
+    #[test]
+    fn json_strings_are_escaped_as_serde_json_escapes_them() {
+        let mut cases: Vec<String> = (0u8..0x80)
+            .map(|b| format!("a{}b", char::from(b)))
+            .collect();
+        cases.extend(
+            [
+                "",
+                "plain",
+                "\"q\"",
+                "back\\slash",
+                "é\u{1F600}\u{7f}\u{2028}",
+                "\u{0}\u{1f}x",
+            ]
+            .iter()
+            .map(|s| (*s).to_string()),
+        );
+        for case in &cases {
+            let mut out = String::from("<");
+            super::push_json_string(&mut out, case);
+            assert_eq!(
+                out,
+                format!("<{}", serde_json::to_string(case).unwrap()),
+                "{case:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn quoted_strings_cut_at_forty_characters() {
+        assert_eq!(super::quoted("ab\n"), r#""ab\n""#);
+        let forty = "é".repeat(40);
+        assert_eq!(super::quoted(&forty), format!("\"{forty}\""));
+        let long = format!("{forty}\"z");
+        assert_eq!(
+            super::quoted(&long),
+            format!("\"{forty}\"... (42 characters)")
+        );
+        let mut out = String::from("got ");
+        super::push_plural(&mut out, 2, "property");
+        out.push(' ');
+        super::push_plural(&mut out, 1, "item");
+        out.push(' ');
+        super::push_plural(&mut out, 0, "character");
+        assert_eq!(out, "got 2 properties 1 item 0 characters");
+    }
+
+    #[test]
+    fn type_messages() {
+        let cases: &[(&str, &str, &str)] = &[
+            (
+                r#"{"type": ["integer", "string"]}"#,
+                "true",
+                "Expected one of `integer`, `string`, got `boolean` true",
+            ),
+            (
+                r#"{"type": ["null", "array", "object"]}"#,
+                "1.5",
+                "Expected one of `null`, `array`, `object`, got `number` 1.5",
+            ),
+            (
+                r#"{"type": "object"}"#,
+                "null",
+                "Expected `object`, got `null`",
+            ),
+            (
+                r#"{"type": "object"}"#,
+                "false",
+                "Expected `object`, got `boolean` false",
+            ),
+            (
+                r#"{"type": "null"}"#,
+                "123456789012345678901234567890123456789012345",
+                "Expected `null`, got `integer` 1234567890123456789012345678901234567...",
+            ),
+            (
+                r#"{"type": "null"}"#,
+                r#""tab\there \"q\" \u0001""#,
+                r#"Expected `null`, got `string` "tab\there \"q\" \u0001""#,
+            ),
+            (
+                r#"{"type": "null"}"#,
+                r#"{"k": "v"}"#,
+                "Expected `null`, got `object`",
+            ),
+        ];
+        for (schema, record, message) in cases {
+            assert_eq!(
+                messages(schema, record),
+                [("type", (*message).to_string())],
                 "{schema} {record}"
             );
         }

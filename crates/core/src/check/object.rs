@@ -156,6 +156,24 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
     ControlFlow::Continue(())
 }
 
+/// `` Missing required property `name` ``.
+fn missing_required(name: &str) -> String {
+    let mut m = String::with_capacity(36 + name.len().min(64));
+    m.push_str("Missing required property `");
+    m.push_str(&shorten(name));
+    m.push('`');
+    m
+}
+
+/// `` Unexpected property `name` ``.
+fn unexpected_property(name: &str) -> String {
+    let mut m = String::with_capacity(28 + name.len().min(64));
+    m.push_str("Unexpected property `");
+    m.push_str(&shorten(name));
+    m.push('`');
+    m
+}
+
 fn properties<'s, R: Record, S: Sink<'s>>(
     checks: &'s ObjectChecks,
     value: &R,
@@ -184,9 +202,7 @@ fn properties<'s, R: Record, S: Sink<'s>>(
                 }
             }
             None if property.required => {
-                sink.fail(path, "required", || {
-                    format!("Missing required property `{}`", shorten(&property.name))
-                })?;
+                sink.fail(path, "required", || missing_required(&property.name))?;
             }
             None => {}
         }
@@ -232,9 +248,7 @@ fn walked<'s, R: Record, S: Sink<'s>>(
         while let Some(r) = required.next_if(|&r| r <= until) {
             if r < until {
                 let property = &checks.properties[r];
-                sink.fail(path, "required", || {
-                    format!("Missing required property `{}`", shorten(&property.name))
-                })?;
+                sink.fail(path, "required", || missing_required(&property.name))?;
             }
         }
         let Some((i, item)) = found else {
@@ -294,9 +308,9 @@ fn walk_verdict<'s, R: Record, S: Sink<'s>>(
         }
         match &checks.additional {
             Additional::Allow => ControlFlow::Continue(()),
-            Additional::Forbid => sink.fail(path, "additionalProperties", || {
-                format!("Unexpected property `{}`", shorten(key))
-            }),
+            Additional::Forbid => {
+                sink.fail(path, "additionalProperties", || unexpected_property(key))
+            }
             Additional::Schema(node) => check_node(
                 node,
                 item,
@@ -389,9 +403,9 @@ fn entries<'s, R: Record, S: Sink<'s>>(
         }
         match &checks.additional {
             Additional::Allow => ControlFlow::Continue(()),
-            Additional::Forbid => sink.fail(path, "additionalProperties", || {
-                format!("Unexpected property `{}`", shorten(key))
-            }),
+            Additional::Forbid => {
+                sink.fail(path, "additionalProperties", || unexpected_property(key))
+            }
             Additional::Schema(node) => {
                 check_node(node, item, &child, depth + 1, cx.descend(), sink)
             }

@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 use serde_json::{Map, Value};
 
 use super::Sink;
-use super::{plural, quoted, shorten};
+use super::{push_plural, push_quoted, quoted, shorten};
 use crate::error::Path;
 use crate::format::Format;
 use crate::pattern::{Pattern, WorkExceeded};
@@ -37,22 +37,24 @@ pub(super) fn check_str<'s, S: Sink<'s>>(
         if let Some(min) = checks.min_length {
             if length < min {
                 sink.fail(path, "minLength", || {
-                    format!(
-                        "String shorter than {}, got {}",
-                        plural(min, "character"),
-                        quoted(s)
-                    )
+                    let mut m = String::with_capacity(64);
+                    m.push_str("String shorter than ");
+                    push_plural(&mut m, min, "character");
+                    m.push_str(", got ");
+                    push_quoted(&mut m, s);
+                    m
                 })?;
             }
         }
         if let Some(max) = checks.max_length {
             if length > max {
                 sink.fail(path, "maxLength", || {
-                    format!(
-                        "String longer than {}, got {}",
-                        plural(max, "character"),
-                        quoted(s)
-                    )
+                    let mut m = String::with_capacity(64);
+                    m.push_str("String longer than ");
+                    push_plural(&mut m, max, "character");
+                    m.push_str(", got ");
+                    push_quoted(&mut m, s);
+                    m
                 })?;
             }
         }
@@ -61,11 +63,12 @@ pub(super) fn check_str<'s, S: Sink<'s>>(
         match re.find(s) {
             Ok(true) => {}
             Ok(false) => sink.fail(path, "pattern", || {
-                format!(
-                    "String does not match `{}`, got {}",
-                    shorten(re.as_str()),
-                    quoted(s)
-                )
+                let mut m = String::with_capacity(64);
+                m.push_str("String does not match `");
+                m.push_str(&shorten(re.as_str()));
+                m.push_str("`, got ");
+                push_quoted(&mut m, s);
+                m
             })?,
             Err(WorkExceeded) => sink.fail(path, "pattern", || {
                 format!(
@@ -79,11 +82,12 @@ pub(super) fn check_str<'s, S: Sink<'s>>(
     if let Some(format) = checks.format {
         if !format.is_valid(s) {
             sink.fail(path, "format", || {
-                format!(
-                    "String is not a valid `{}`, got {}",
-                    format.name(),
-                    quoted(s)
-                )
+                let mut m = String::with_capacity(64);
+                m.push_str("String is not a valid `");
+                m.push_str(format.name());
+                m.push_str("`, got ");
+                push_quoted(&mut m, s);
+                m
             })?;
         }
     }

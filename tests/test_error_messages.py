@@ -1,0 +1,296 @@
+"""Error messages, paths and their order, exact, for records that fail in many
+ways at once: what the message builders (written piece by piece, without
+`format!`) and the `RecordError` objects of the binding must keep.
+
+The expected values were produced by the release before the builders were
+rewritten; the dict path and the JSON path must both give them.
+"""
+
+import json
+
+import pytest
+
+from satya_adapt import RecordError, Validator
+
+LONG = "x" * 45
+CASES = [
+    ({"type": ["integer", "string"]}, [True, None, 1.5, [1], {"a": 1}]),
+    (
+        {"type": "null"},
+        [
+            'tab\there "q" \\ \u0001 é😀',
+            "é" * 41,
+            12345678901234567890123456789012345678901234567890,
+            -0.5,
+            False,
+        ],
+    ),
+    (
+        {"properties": {"a/b~c é": {"type": "string"}, "😀": {"items": {"type": "integer"}}}},
+        [{"a/b~c é": 1, "😀": [1, "two", 3.5]}],
+    ),
+    (
+        {
+            "required": ["name", "k" * 50],
+            "additionalProperties": False,
+            "properties": {"name": {}, "k" * 50: {}},
+        },
+        [{}, {"name": 1, "ü" * 60: 2, "extra\n": 3}],
+    ),
+    (
+        {
+            "type": "string",
+            "minLength": 3,
+            "maxLength": 4,
+            "pattern": "^[a-z]+$",
+            "format": "email",
+        },
+        ["é", "ABCDEF", 'ab"\n', "x" * 100],
+    ),
+    ({"items": {"minLength": 1, "maxLength": 1}}, [["", "ab", "a"]]),
+    (
+        {
+            "anyOf": [
+                {"type": "string"},
+                {
+                    "properties": {"a": {"oneOf": [{"type": "integer"}, {"minimum": 5}]}},
+                    "required": ["b"],
+                },
+            ]
+        },
+        [{"a": "s"}, {"a": 7}, {"a": 1.5, "b": 1}],
+    ),
+    (
+        {
+            "oneOf": [
+                {
+                    "properties": {"kind": {"const": k}, "v": {"type": "integer"}},
+                    "required": ["kind", "v"],
+                    "additionalProperties": False,
+                }
+                for k in "abcdef"
+            ]
+        },
+        [
+            {"kind": "c", "v": "no"},
+            {"kind": "zz" * 30, "v": 1},
+            {"v": 1},
+            {"kind": "a", "v": 1, "w": 2},
+        ],
+    ),
+    (
+        {"not": {"type": "object"}, "enum": [1, "two", [3], {"four": 4}, None, True, 7, 8, 9]},
+        [{"a": LONG}, [LONG, LONG]],
+    ),
+    ({"const": {"a": [1, 2]}}, [{"a": [1, 3]}, "é" * 50]),
+    (
+        {
+            "if": {"properties": {"t": {"const": 1}}},
+            "then": {"required": ["u"]},
+            "else": {"properties": {"u": {"not": {}}}},
+        },
+        [{"t": 1}, {"t": 2, "u": 0}],
+    ),
+    (
+        {
+            "$defs": {
+                "node": {
+                    "type": "object",
+                    "properties": {"next": {"$ref": "#/$defs/node"}, "v": {"type": "integer"}},
+                }
+            },
+            "$ref": "#/$defs/node",
+        },
+        [{"v": 1, "next": {"v": "x", "next": {"v": 2.5, "next": {"next": 3}}}}],
+    ),
+]
+EXPECTED = [
+    [
+        (0, "", "type", "Expected one of `integer`, `string`, got `boolean` true"),
+        (1, "", "type", "Expected one of `integer`, `string`, got `null`"),
+        (2, "", "type", "Expected one of `integer`, `string`, got `number` 1.5"),
+        (3, "", "type", "Expected one of `integer`, `string`, got `array`"),
+        (4, "", "type", "Expected one of `integer`, `string`, got `object`"),
+    ],
+    [
+        (0, "", "type", 'Expected `null`, got `string` "tab\\there \\"q\\" \\\\ \\u0001 é😀"'),
+        (
+            1,
+            "",
+            "type",
+            'Expected `null`, got `string` "éééééééééééééééééééééééééééééééééééééééé"... (41 characters)',
+        ),
+        (2, "", "type", "Expected `null`, got `integer` 1234567890123456789012345678901234567..."),
+        (3, "", "type", "Expected `null`, got `number` -0.5"),
+        (4, "", "type", "Expected `null`, got `boolean` false"),
+    ],
+    [
+        (0, "/a~1b~0c é", "type", "Expected `string`, got `integer` 1"),
+        (0, "/😀/1", "type", 'Expected `integer`, got `string` "two"'),
+        (0, "/😀/2", "type", "Expected `integer`, got `number` 3.5"),
+    ],
+    [
+        (0, "", "required", "Missing required property `name`"),
+        (
+            0,
+            "",
+            "required",
+            "Missing required property `kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk... (50 characters)`",
+        ),
+        (
+            1,
+            "",
+            "required",
+            "Missing required property `kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk... (50 characters)`",
+        ),
+        (
+            1,
+            "",
+            "additionalProperties",
+            "Unexpected property `üüüüüüüüüüüüüüüüüüüüüüüüüüüüüüüüüüüüüüüü... (60 characters)`",
+        ),
+        (1, "", "additionalProperties", "Unexpected property `extra\n`"),
+    ],
+    [
+        (0, "", "minLength", 'String shorter than 3 characters, got "é"'),
+        (0, "", "pattern", 'String does not match `^[a-z]+$`, got "é"'),
+        (0, "", "format", 'String is not a valid `email`, got "é"'),
+        (1, "", "maxLength", 'String longer than 4 characters, got "ABCDEF"'),
+        (1, "", "pattern", 'String does not match `^[a-z]+$`, got "ABCDEF"'),
+        (1, "", "format", 'String is not a valid `email`, got "ABCDEF"'),
+        (2, "", "pattern", 'String does not match `^[a-z]+$`, got "ab\\"\\n"'),
+        (2, "", "format", 'String is not a valid `email`, got "ab\\"\\n"'),
+        (
+            3,
+            "",
+            "maxLength",
+            'String longer than 4 characters, got "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"... (100 characters)',
+        ),
+        (
+            3,
+            "",
+            "format",
+            'String is not a valid `email`, got "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"... (100 characters)',
+        ),
+    ],
+    [
+        (0, "/0", "minLength", 'String shorter than 1 character, got ""'),
+        (0, "/1", "maxLength", 'String longer than 1 character, got "ab"'),
+    ],
+    [
+        (
+            0,
+            "",
+            "anyOf",
+            "No branch of `anyOf` matched: 0: Expected `string`, got `object`; 1: Missing required property `b`",
+        ),
+        (
+            1,
+            "",
+            "anyOf",
+            "No branch of `anyOf` matched: 0: Expected `string`, got `object`; 1: at `/a`: More than one branch of `oneOf` matched:... (48 characters)",
+        ),
+        (
+            2,
+            "",
+            "anyOf",
+            "No branch of `anyOf` matched: 0: Expected `string`, got `object`; 1: at `/a`: no branch of `oneOf` matched (0: Expected `integer`, got `number` 1.5; 1: Must be >= 5, got 1.5)",
+        ),
+    ],
+    [
+        (
+            0,
+            "",
+            "oneOf",
+            'No branch of `oneOf` matched: 2: at `/v`: Expected `integer`, got `string` "no"; 5 others require another `kind`',
+        ),
+        (
+            1,
+            "",
+            "oneOf",
+            'No branch of `oneOf` matched: none allows `kind` "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"... (60 characters)',
+        ),
+        (
+            2,
+            "",
+            "oneOf",
+            "No branch of `oneOf` matched: 0: Missing required property `kind`; 1: Missing required property `kind`; 2: Missing required property `kind`; 3: Missing required property `kind`; 2 more",
+        ),
+        (
+            3,
+            "",
+            "oneOf",
+            "No branch of `oneOf` matched: 0: Unexpected property `w`; 5 others require another `kind`",
+        ),
+    ],
+    [
+        (
+            0,
+            "",
+            "enum",
+            'Expected one of 1, "two", [3], {"four": 4}, null, true, 7, 8, ..., got {"a": "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...',
+        ),
+        (
+            0,
+            "",
+            "not",
+            'Value is valid against the `not` schema, got {"a": "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...',
+        ),
+        (
+            1,
+            "",
+            "enum",
+            'Expected one of 1, "two", [3], {"four": 4}, null, true, 7, 8, ..., got ["xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...',
+        ),
+    ],
+    [
+        (0, "", "const", 'Expected {"a": [1, 2]}, got {"a": [1, 3]}'),
+        (
+            1,
+            "",
+            "const",
+            'Expected {"a": [1, 2]}, got "éééééééééééééééééééééééééééééééééééééééé"... (50 characters)',
+        ),
+    ],
+    [
+        (0, "", "required", "Missing required property `u`"),
+        (1, "/u", "not", "Value is valid against the `not` schema, got 0"),
+    ],
+    [
+        (0, "/next/next/next/next", "type", "Expected `object`, got `integer` 3"),
+        (0, "/next/next/v", "type", "Expected `integer`, got `number` 2.5"),
+        (0, "/next/v", "type", 'Expected `integer`, got `string` "x"'),
+    ],
+]
+
+
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_messages_are_exact_on_the_dict_and_json_paths(case: int) -> None:
+    schema, records = CASES[case]
+    v = Validator(schema, adapt=False)
+    for result in (
+        v.validate_batch(records, threads=1),
+        v.validate_json(json.dumps(records).encode(), threads=1),
+    ):
+        got = [(e.index, e.path, e.keyword, e.message) for e in result.errors]
+        assert got == EXPECTED[case]
+
+
+def test_a_record_error_made_in_python_equals_one_the_validator_made() -> None:
+    made = Validator({"type": "string"}, adapt=False).validate_batch([1], threads=1).errors[0]
+    by_hand = RecordError(0, "", "type", "Expected `string`, got `integer` 1")
+    assert made == by_hand
+    assert not made != by_hand
+    assert hash(made) == hash(by_hand)
+    assert (
+        repr(made)
+        == repr(by_hand)
+        == (
+            'RecordError(index=0, path="", keyword="type", '
+            'message="Expected `string`, got `integer` 1")'
+        )
+    )
+    assert (made.keyword, by_hand.keyword) == ("type", "type")
+    assert type(made.keyword) is str and type(by_hand.keyword) is str
+    assert made.schema_path == "/type" and by_hand.schema_path == ""
+    assert RecordError(0, "", "minLength", "m") != RecordError(0, "", "maxLength", "m")
