@@ -578,11 +578,28 @@ def test_version_1_file_loads_as_one_point_fronts(tmp_path: Path) -> None:
             assert (only.speedup, only.speedup_ci_low, only.speedup_ci_high) == (1.0, 1.0, 1.0)
 
 
-def test_shipped_archive_reads_as_one_point_fronts() -> None:
-    a = A.load_archive(A.shipped_archive())
+#: The archive shipped before fronts (format version 1, 35 cells), kept as a fixture.
+VERSION_1 = Path(__file__).parent / "data" / "archive_version_1.json"
+
+
+def test_version_1_archive_reads_as_one_point_fronts() -> None:
+    a = A.load_archive(VERSION_1)
+    assert a.format_version == 1 and len(a.cells) == 35
     fronts = [A.cell_front(c) for c in a.cells]
     assert all(len(f) == 1 for f in fronts)
-    assert sum(f[0].default for f in fronts) == sum(c.keep_default for c in a.cells)
+    assert sum(f[0].default for f in fronts) == sum(c.keep_default for c in a.cells) == 20
+
+
+def test_shipped_archive_has_fronts() -> None:
+    """The shipped archive is version 2: every cell holds its front, the default configuration
+    first; some hold several points, and every elite is on its cell's front."""
+    a = A.load_archive(A.shipped_archive())
+    assert a.format_version == 2
+    assert all(c.front and c.front[0].default for c in a.cells)
+    assert max(len(c.front) for c in a.cells) > 2
+    for c in a.cells:
+        if not c.keep_default:
+            assert c.elite in [p.config for p in c.front]
 
 
 def test_version_1_with_a_front_is_refused(tmp_path: Path) -> None:
@@ -688,7 +705,7 @@ def test_archive_show_of_a_version_1_archive_has_no_fronts_section() -> None:
     import sys
 
     proc = subprocess.run(
-        [sys.executable, "-m", "satya_adapt", "archive", "show", str(A.shipped_archive())],
+        [sys.executable, "-m", "satya_adapt", "archive", "show", str(VERSION_1)],
         capture_output=True, text=True, check=False,
     )
     assert proc.returncode == 0, proc.stderr

@@ -105,16 +105,8 @@ def archive_cells(search: Search) -> list[_archive.Cell]:
                     if c.config != cell.elite and e.low > search.settings.ship_threshold:
                         g = c.config.config()
                         points.append(
-                            _archive.FrontPoint(
-                                config=_archive.Elite(
-                                    batch_size=g[0], micro_batch_size=g[1], threads=g[2]
-                                ),
-                                throughput=max(c.rate, 1e-9),
-                                speedup=e.median,
-                                speedup_ci_low=min(e.low, e.median),
-                                speedup_ci_high=max(e.high, e.median),
-                                peak_bytes=int(c.peak_bytes),
-                                max_gil_hold=c.max_gil_hold,
+                            _measured_point(
+                                (g[0], g[1], g[2]), c.rate, e, c.peak_bytes, c.max_gil_hold
                             )
                         )
         kwargs["front"] = _archive.pareto_front(points)
@@ -137,16 +129,26 @@ def archive_cells(search: Search) -> list[_archive.Cell]:
     return out
 
 def _front_point(p: FinalPoint) -> _archive.FrontPoint:
-    b, m, t = p.config
-    e = p.speedup
+    return _measured_point(p.config, p.items_per_s, p.speedup, p.peak_bytes, p.max_gil_hold)
+
+
+def _measured_point(
+    config: tuple[int, int, int],
+    items_per_s: float,
+    e: Any,
+    peak_bytes: int,
+    max_gil_hold: float | None,
+) -> _archive.FrontPoint:
+    """A front point from measured figures (``e``: the speedup's median and interval)."""
+    b, m, t = config
     return _archive.FrontPoint(
         config=_archive.Elite(batch_size=b, micro_batch_size=m, threads=t),
-        throughput=max(p.items_per_s, 1e-9),
+        throughput=max(items_per_s, 1e-9),
         speedup=e.median,
         speedup_ci_low=min(e.low, e.median),
         speedup_ci_high=max(e.high, e.median),
-        peak_bytes=int(p.peak_bytes),
-        max_gil_hold=p.max_gil_hold,
+        peak_bytes=int(peak_bytes),
+        max_gil_hold=max_gil_hold,
     )
 
 
