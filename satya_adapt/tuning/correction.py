@@ -241,38 +241,33 @@ def correct_cell(
             _, peaks[name], holds[name] = measurer.check(prepared, configs[name])
     default_over = memory_budget is not None and peaks["default"] > memory_budget
     points: Dict[str, FinalPoint] = {}
-    for name in candidates:
-        ev_name = speedup_evidence(m.speedup(name, "default").ratios)
+
+    def point(name: str, ev_name: Evidence, clears: bool, memory: bool = False) -> FinalPoint:
         feasible = memory_budget is None or peaks[name] <= memory_budget
-        clears = ev_name.low > ship_threshold or (default_over and ev_name.low > 0)
         b, mb, t = configs[name][:3]
-        points[name] = FinalPoint(
+        return FinalPoint(
             config=(int(b), int(mb), int(t)),
             speedup=ev_name,
             items_per_s=rates[name],
             peak_bytes=peaks[name],
             max_gil_hold=holds[name],
             kept=feasible and clears and name not in implausible,
+            memory=memory,
         )
+
+    for name in candidates:
+        ev_name = speedup_evidence(m.speedup(name, "default").ratios)
+        clears = ev_name.low > ship_threshold or (default_over and ev_name.low > 0)
+        points[name] = point(name, ev_name, clears)
     if heur_name not in points and heur_name != "default":
         # The heuristic sizes chunks by bytes: with large records it holds far less in flight
         # than the default configuration. Timed in the same rounds, it joins the front for
         # its speed (as any point) or for its memory: at the default's throughput within
         # the shipping margin, on the other side of 1.
         ev_h = speedup_evidence(m.speedup(heur_name, "default").ratios)
-        feasible = memory_budget is None or peaks[heur_name] <= memory_budget
         fast = ev_h.low > ship_threshold
         lean = ev_h.low > 1.0 / ship_threshold and peaks[heur_name] < peaks["default"]
-        b, mb, t = configs[heur_name][:3]
-        points[heur_name] = FinalPoint(
-            config=(int(b), int(mb), int(t)),
-            speedup=ev_h,
-            items_per_s=rates[heur_name],
-            peak_bytes=peaks[heur_name],
-            max_gil_hold=holds[heur_name],
-            kept=feasible and (fast or lean) and heur_name not in implausible,
-            memory=not fast,
-        )
+        points[heur_name] = point(heur_name, ev_h, fast or lean, memory=not fast)
     kept = [name for name, p in points.items() if p.kept]
     # Only the non-dominated points stay on the front; the elite is the fastest of them
     # that is kept for its speed.
