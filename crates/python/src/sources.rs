@@ -617,7 +617,7 @@ fn validate_objects(
         })
         .map_err(|e| signals.error(py, e))?;
         // Between chunks, let other Python threads run.
-        gil.release(py, || ());
+        gil.hand_over(py);
         return Ok(out);
     }
     // Take each task's records apart while the pool checks the previous tasks.
