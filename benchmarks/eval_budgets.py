@@ -15,7 +15,9 @@ Three parts, each against the default configuration (``adapt=False``):
 3. **Pauses.** A Python heartbeat thread (sleeps 1 ms, records how late it wakes) runs beside
    repeated dict validations of Twitter statuses (4.6 KB records): its longest stall with the
    default configuration, with ``max_pause="5ms"``, and with no validation at all (the
-   machine's own scheduling noise). Target: at most 10 ms with ``max_pause="5ms"``.
+   machine's own scheduling noise). Target: at most 10 ms with ``max_pause="5ms"``, in every
+   run. Each run starts after a full garbage collection, and the full collections that happen
+   during a run are counted and timed: a collection pauses every thread, whoever triggers it.
 
     python benchmarks/eval_budgets.py            # full run (a few minutes)
     python benchmarks/eval_budgets.py --quick    # small run that shows it works
@@ -27,6 +29,7 @@ Timings on a shared machine are noisy: each figure says how many rounds are behi
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -181,26 +184,57 @@ def _heartbeat(stop: threading.Event, gaps: list[float], period: float = 0.001) 
         last = now
 
 
-def _stall_run(work: Any, seconds: float) -> tuple[float, float, float, int]:
+class _Collections:
+    """The garbage collector's full (generation 2) collections while installed, and the
+    longest one (seconds): Python's own pause, whatever the thread that triggers it."""
+
+    def __init__(self) -> None:
+        self.full = 0
+        self.longest = 0.0
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.full += 1
+            self.longest = max(self.longest, time.perf_counter() - self._started)
+
+
+def _stall_run(work: Any, seconds: float) -> tuple[float, float, float, int, _Collections]:
     """Runs ``work`` repeatedly for ``seconds`` beside a heartbeat; returns the heartbeat's
-    longest stall, its 99th percentile, the longest ``max_gil_hold`` reported, and calls."""
+    longest stall, its 99th percentile, the longest ``max_gil_hold`` reported, the calls and
+    the full collections seen.
+
+    A full collection first: the garbage the earlier parts of this script left would
+    otherwise be collected during the run, a pause of its own (~12 ms over 16,384 statuses
+    here) that validating does not cause (a validation call creates next to no objects that
+    survive it); the collections that still happen during the run are reported."""
+    gc.collect()
+    collections = _Collections()
     gaps: list[float] = []
     stop = threading.Event()
     beat = threading.Thread(target=_heartbeat, args=(stop, gaps), daemon=True)
     beat.start()
     time.sleep(0.05)
     gaps.clear()
-    end = time.perf_counter() + seconds
-    hold, calls = 0.0, 0
-    while time.perf_counter() < end:
-        r = work()
-        calls += 1
-        if r is not None:
-            hold = max(hold, r.stats.max_gil_hold)
+    gc.callbacks.append(collections)
+    try:
+        end = time.perf_counter() + seconds
+        hold, calls = 0.0, 0
+        while time.perf_counter() < end:
+            r = work()
+            calls += 1
+            if r is not None:
+                hold = max(hold, r.stats.max_gil_hold)
+    finally:
+        gc.callbacks.remove(collections)
     stop.set()
     beat.join()
     ordered = sorted(gaps) or [0.0]
-    return ordered[-1], ordered[int(0.99 * (len(ordered) - 1))], hold, calls
+    return ordered[-1], ordered[int(0.99 * (len(ordered) - 1))], hold, calls, collections
 
 
 def part_pauses(w: R.RealWorkload, repeats: int, seconds: float) -> list[dict[str, Any]]:
@@ -213,13 +247,15 @@ def part_pauses(w: R.RealWorkload, repeats: int, seconds: float) -> list[dict[st
     ]
     rows = []
     for label, work in cases:
-        stalls, p99s, holds, calls = [], [], [], 0
+        stalls, p99s, holds, calls, full, longest_full = [], [], [], 0, 0, 0.0
         for _ in range(repeats):
-            stall, p99, hold, k = _stall_run(work, seconds)
+            stall, p99, hold, k, seen = _stall_run(work, seconds)
             stalls.append(stall)
             p99s.append(p99)
             holds.append(hold)
             calls += k
+            full += seen.full
+            longest_full = max(longest_full, seen.longest)
         config = None
         if label != "no validation":
             r = work()
@@ -235,6 +271,8 @@ def part_pauses(w: R.RealWorkload, repeats: int, seconds: float) -> list[dict[st
                 "stall_median_of_max_ms": round(measure.median(stalls) * 1e3, 2),
                 "stall_p99_ms": round(measure.median(p99s) * 1e3, 2),
                 "max_gil_hold_ms": round(max(holds) * 1e3, 2),
+                "full_collections": full,
+                "longest_full_collection_ms": round(longest_full * 1e3, 2),
             }
         )
         log(f"  {label}: longest stalls {rows[-1]['stall_max_ms']} ms")
@@ -283,8 +321,8 @@ def markdown(doc: dict[str, Any]) -> str:
         "## 3. Heartbeat stalls beside dict validation (Twitter statuses)",
         "",
         "| case | B/M/T (source) | longest stall per run (ms) | median of longest | p99 |"
-        " longest max_gil_hold | runs x seconds |",
-        "|---|---|---|---|---|---|---|",
+        " longest max_gil_hold | full collections (longest, ms) | runs x seconds |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in doc["pauses"]:
         c = r["config"]
@@ -292,6 +330,7 @@ def markdown(doc: dict[str, Any]) -> str:
         lines.append(
             f"| {r['case']} | {cfg} | {', '.join(map(str, r['stall_max_ms']))}"
             f" | {r['stall_median_of_max_ms']} | {r['stall_p99_ms']} | {r['max_gil_hold_ms']}"
+            f" | {r['full_collections']} ({r['longest_full_collection_ms']})"
             f" | {r['runs']} x {r['seconds_each']} |"
         )
     lines += ["", "Summary: " + json.dumps(doc["summary"]), ""]
@@ -330,8 +369,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "memory_profiles_meeting_target": sum(r["meets"] for r in memory),
         "memory_rows": len(memory),
         "budgets_within_every_call": all(r["within_every_call"] for r in budgets),
-        "stall_with_max_pause_ms": paused["stall_median_of_max_ms"],
-        "stall_target_met": paused["stall_median_of_max_ms"] <= STALL_TARGET * 1e3,
+        # The longest stall of every run, not a median: the target is on the longest.
+        "stall_with_max_pause_ms": max(paused["stall_max_ms"]),
+        "stall_target_met": max(paused["stall_max_ms"]) <= STALL_TARGET * 1e3,
     }
     doc = {
         "provenance": measure.provenance(repo=ROOT),

@@ -183,6 +183,12 @@ def test_canonical_configuration_ignores_micro_batch_on_the_direct_path() -> Non
     assert space.canonical(O.ConfigGenes(7, 12, 2)) == O.ConfigGenes(7, 7, 2)
     frozen = O.SearchSpace(cores=2, tune_batch=False, tune_micro=False, tune_threads=True)
     assert frozen.canonical(O.ConfigGenes(8, 5, 2)) == O.ConfigGenes(13, 10, 2)
+    # batch_size tuned, micro_batch_size not: every thread keeps a micro-batch of the chunk.
+    untuned_micro = O.SearchSpace(cores=2, tune_micro=False)
+    assert untuned_micro.canonical(O.ConfigGenes(8, 12, 2)) == O.ConfigGenes(8, 7, 2)
+    assert untuned_micro.canonical(O.ConfigGenes(6, 4, 2)) == O.ConfigGenes(6, 5, 2)
+    assert untuned_micro.canonical(O.ConfigGenes(12, 4, 2)) == O.ConfigGenes(12, 10, 2)
+    assert untuned_micro.canonical(O.ConfigGenes(8, 4, 1)) == O.ConfigGenes(8, 8, 1)
     assert O.SearchSpace(cores=2, tune_threads=False).canonical(T2) == O.ConfigGenes(10, 10, 1)
 
 
@@ -346,7 +352,8 @@ def test_implausible_and_wrong_results_are_rejected(tmp_path: Path) -> None:
 
 
 def test_gates_freeze_knobs_that_do_not_move_throughput(tmp_path: Path) -> None:
-    s = O.Search(settings(tmp_path), FakeMeasurer(noise=0.01))
+    # 200 records: every batch_size variant holds them all, so none moves memory in flight.
+    s = O.Search(settings(tmp_path), FakeMeasurer(noise=0.01, n=200))
     gates = s.run_gates()
     assert gates["noise_floor"] < 0.02
     knobs = gates["knobs"]
@@ -357,6 +364,30 @@ def test_gates_freeze_knobs_that_do_not_move_throughput(tmp_path: Path) -> None:
     assert gates["tuned"] == {"batch_size": False, "micro_batch_size": False, "threads": True}
     assert s.space.canonical(O.ConfigGenes(8, 5, 2)) == O.ConfigGenes(13, 10, 2)
     assert "batch_size" in gates["frozen_because"]
+
+
+def test_gates_tune_batch_size_that_moves_memory_in_flight(tmp_path: Path) -> None:
+    # 5000 records: batch_size=256 holds 256 of them in flight, the default all 5000.
+    m = FakeMeasurer(noise=0.01, n=5000)
+    s = O.Search(settings(tmp_path), m)
+    gates = s.run_gates()
+    batch = gates["knobs"]["batch_size"]
+    assert batch["sensitive"] is False
+    assert batch["moves_memory"] is True
+    assert batch["largest_peak_ratio"] == 5000 / 256
+    probe = gates["probes"][0]
+    size = m.prepare(O.WorkloadGenes.from_json(probe["genes"])).profile.object_size
+    assert probe["peak_bytes"] == {
+        "default": int(5000 * size),
+        "batch_size=256": int(256 * size),
+        "batch_size=65536": int(5000 * size),
+    }
+    assert gates["tuned"] == {"batch_size": True, "micro_batch_size": False, "threads": True}
+    assert gates["frozen_because"]["batch_size"] == (
+        "no throughput effect beyond the noise floor; tuned for memory in flight (the front)"
+    )
+    # micro_batch_size is not tuned: it leaves each of the two threads a micro-batch of 128.
+    assert s.space.canonical(O.ConfigGenes(8, 5, 2)) == O.ConfigGenes(8, 7, 2)
 
 
 def test_gates_tune_batch_size_under_a_memory_budget(tmp_path: Path) -> None:
@@ -382,10 +413,20 @@ def test_run_writes_a_valid_archive_and_results(tmp_path: Path) -> None:
     assert archive.provenance.test_size == 5000
     assert archive.grid == O.default_grid()
     assert archive.cells
+    shipped = 0
     for cell in archive.cells:
         kind = cell.profile.input_kind
-        # The fake pool halves JSON time and doubles dict time.
-        assert cell.keep_default is (kind == "dicts")
+        # The fake pool halves JSON time and doubles dict time: dicts never ship (three
+        # generations over every knob need not find the pool in every JSON cell).
+        assert cell.keep_default or kind != "dicts"
+        shipped += not cell.keep_default
+        default = next(p for p in cell.front if p.default)
+        for p in cell.front:
+            # Every other point claims a speedup or, as a memory point, the default's speed
+            # within the margin with less memory in flight.
+            fast = p.speedup_ci_low > O.SHIP_THRESHOLD
+            lean = p.speedup_ci_low > 1 / O.SHIP_THRESHOLD and p.peak_bytes < default.peak_bytes
+            assert p.default or fast or lean
         if not cell.keep_default:
             assert isinstance(cell.elite, A.Elite) and cell.elite.threads == 2
             assert cell.speedup_ci_low > O.SHIP_THRESHOLD
@@ -394,6 +435,13 @@ def test_run_writes_a_valid_archive_and_results(tmp_path: Path) -> None:
         else:
             assert cell.max_gil_hold == 5000 / 1048576  # the default, 5000 records at once
         assert [p.max_gil_hold for p in cell.front if p.default] == [5000 / 1048576]
+    assert shipped >= sum(c.profile.input_kind != "dicts" for c in archive.cells) - 1
+    # batch_size moves memory in flight in the fake: the search finds memory points.
+    assert any(
+        p.speedup_ci_low <= O.SHIP_THRESHOLD and not p.default
+        for c in archive.cells
+        for p in c.front
+    )
     assert [c.action for c in archive.history] == ["optimize"]
     results = orjson.loads(Path(s.results).read_bytes())  # type: ignore[arg-type]
     assert results["complete"] is True and results["corrected"] is True

@@ -36,7 +36,9 @@ def configs(front: Sequence[FrontCandidate]) -> list[O.ConfigGenes]:
     return [p.config for p in front]
 
 
-def test_front_keeps_the_non_dominated_points_that_clear_the_bar(tmp_path: Path) -> None:
+def test_front_keeps_the_non_dominated_points_that_clear_the_bar_or_save_memory(
+    tmp_path: Path,
+) -> None:
     s = search(tmp_path, FakeMeasurer(trade_offs, noise=0.0))
     assert s.evaluate(genes("json"), A1024) == "new"
     (cell,) = s.cells.values()
@@ -48,9 +50,14 @@ def test_front_keeps_the_non_dominated_points_that_clear_the_bar(tmp_path: Path)
     assert cell.elite == A1024
     assert configs(cell.front) == [A1024, B512]
     assert [p.speedup.median for p in cell.front] == [2.0, 1.25]
-    # The default's speed: its lower bound is not above 1, never on the front.
+    # The default's speed with less memory in flight: a memory point, never the elite.
     assert s.evaluate(genes("json", seed=3), D64) == "kept"
-    assert configs(cell.front) == [A1024, B512]
+    assert cell.elite == A1024
+    assert configs(cell.front) == [A1024, B512, D64]
+    assert [p.memory for p in cell.front] == [False, False, True]
+    # The default's speed with as much memory in flight as the default: not on the front.
+    assert s.evaluate(genes("json", seed=5), O.ConfigGenes(14, 10, 1)) == "kept"
+    assert configs(cell.front) == [A1024, B512, D64]
     # As fast as the elite with less memory and a shorter hold: it dominates both.
     assert s.evaluate(genes("json", seed=4), C64) == "kept"
     assert cell.elite == A1024  # the elite changes only on a proven speedup over it
@@ -58,17 +65,39 @@ def test_front_keeps_the_non_dominated_points_that_clear_the_bar(tmp_path: Path)
     assert (cell.front[0].peak_bytes, cell.front[0].max_gil_hold) == (64 * SIZE, 16 / MB)
 
 
-def test_front_is_capped_dropping_the_slowest() -> None:
+def test_front_is_capped_dropping_the_slowest_but_the_leanest() -> None:
     points = [
         FrontCandidate(O.ConfigGenes(6 + i, 4, 1), [1.0 + i / 10] * 5, 1.0, 100 * i, i / MB)
         for i in range(10)
     ]
     kept = front_of(points, cap=8)
-    assert [p.config.log2_batch for p in kept] == [15, 14, 13, 12, 11, 10, 9, 8]
+    # The seven fastest, and the one with the least memory in flight (the front's other end).
+    assert [p.config.log2_batch for p in kept] == [15, 14, 13, 12, 11, 10, 9, 6]
     assert len(front_of(points)) == 8 == FRONT_CAP
 
 
 def test_lucky_front_point_is_dropped_when_remeasured(tmp_path: Path) -> None:
+    lucky = {"on": True}
+
+    def effect(kind: str, config: Sequence[int]) -> float:
+        if config[2] > 1:
+            return 0.5
+        if config[0] == 512:
+            return 0.8 if lucky["on"] else 1.1
+        return 1.0
+
+    s = search(tmp_path, FakeMeasurer(effect, noise=0.0))
+    s.evaluate(genes("json"), A1024)
+    s.evaluate(genes("json", seed=2), B512)
+    (cell,) = s.cells.values()
+    assert configs(cell.front) == [A1024, B512]
+    lucky["on"] = False  # B512's advantage is gone when timed again: 10% slower than default
+    assert s.remeasure(cell) == "confirmed"  # the elite holds
+    assert configs(cell.front) == [A1024] and cell.front_demotions == 1
+    assert cell.front[0].ratios == [2.0] * (2 * s.settings.search_rounds)
+
+
+def test_remeasured_front_point_at_the_default_speed_stays_for_its_memory(tmp_path: Path) -> None:
     lucky = {"on": True}
 
     def effect(kind: str, config: Sequence[int]) -> float:
@@ -80,11 +109,11 @@ def test_lucky_front_point_is_dropped_when_remeasured(tmp_path: Path) -> None:
     s.evaluate(genes("json"), A1024)
     s.evaluate(genes("json", seed=2), B512)
     (cell,) = s.cells.values()
-    assert configs(cell.front) == [A1024, B512]
-    lucky["on"] = False  # B512's advantage is gone when timed again
-    assert s.remeasure(cell) == "confirmed"  # the elite holds
-    assert configs(cell.front) == [A1024] and cell.front_demotions == 1
-    assert cell.front[0].ratios == [2.0] * (2 * s.settings.search_rounds)
+    lucky["on"] = False  # timed again at the default's speed: no speedup, still leaner
+    assert s.remeasure(cell) == "confirmed"
+    assert configs(cell.front) == [A1024, B512] and cell.front_demotions == 0
+    assert [p.memory for p in cell.front] == [False, True]
+    assert cell.front[1].ratios == [1.25] * s.settings.search_rounds + [1.0] * s.settings.search_rounds
 
 
 def test_correction_keeps_front_points_on_their_fresh_figures(tmp_path: Path) -> None:
@@ -113,10 +142,12 @@ def test_correction_keeps_front_points_on_their_fresh_figures(tmp_path: Path) ->
     s.correct()
     f = cell.final
     assert f is not None and f.ship is True and f.best == (1024, 256, 2)
-    assert [(p.config, p.kept) for p in f.front] == [
-        ((1024, 256, 2), True),
-        ((256, 256, 1), False),
-        ((512, 512, 1), True),
+    # 256/256/1 no longer clears the bar, but it keeps the default's speed within the margin
+    # with less memory in flight: kept as a memory point.
+    assert [(p.config, p.kept, p.memory) for p in f.front] == [
+        ((1024, 256, 2), True, False),
+        ((256, 256, 1), True, True),
+        ((512, 512, 1), True, False),
     ]
     assert [p.speedup.median for p in f.front] == [2.0, pytest.approx(1.02), 1.25]
     (archived,) = s.archive_cells()
@@ -127,6 +158,7 @@ def test_correction_keeps_front_points_on_their_fresh_figures(tmp_path: Path) ->
     ] == [
         (8192, True, 1.0, 5000 * SIZE, 5000 / MB),
         (1024, False, 2.0, 1024 * SIZE, 256 / MB),
+        (256, False, pytest.approx(1.02), 256 * SIZE, 256 / MB),
         (512, False, 1.25, 512 * SIZE, 512 / MB),
     ]
     assert archived.max_gil_hold == 256 / MB and archived.peak_bytes == 1024 * SIZE

@@ -7,11 +7,12 @@ go to the archive (the search's figures carry the winner's curse). A point stays
 front only when the fresh lower bound of its speedup exceeds the shipping bar
 (:data:`satya_adapt.config.SHIP_THRESHOLD`, 1.03) and no other kept point dominates it; the
 cell ships the fastest kept point as its elite, or records ``"keep_default"`` when none is
-kept. The heuristic's configuration, timed in the same rounds, joins the front the same way,
-or for its memory: with less memory in flight than the default configuration and a lower
-bound above ``1 / 1.03`` (it claims the default's throughput, within the same margin, not a
-speedup); such a *memory point* is never the elite, and without a budget the selector takes
-it when it is within noise of the best point (:func:`satya_adapt.budget.choose`).
+kept. The other front points and the heuristic's configuration, timed in the same rounds,
+join the front the same way, or for their memory: with less memory in flight than the default
+configuration and a lower bound above ``1 / 1.03`` (they claim the default's throughput,
+within the same margin, not a speedup); such a *memory point* is never the elite, and without
+a budget the selector takes it when it is within noise of the best point
+(:func:`satya_adapt.budget.choose`).
 The outcome of one cell is a :class:`CellFinal`.
 """
 
@@ -255,19 +256,25 @@ def correct_cell(
             memory=memory,
         )
 
+    def lean(name: str, ev_name: Evidence) -> bool:
+        # At the default's throughput within the shipping margin, on the other side of 1,
+        # with less memory in flight: a memory point.
+        return ev_name.low > 1.0 / ship_threshold and peaks[name] < peaks["default"]
+
     for name in candidates:
         ev_name = speedup_evidence(m.speedup(name, "default").ratios)
         clears = ev_name.low > ship_threshold or (default_over and ev_name.low > 0)
-        points[name] = point(name, ev_name, clears)
+        # The best configuration claims a speedup or nothing; the other front points (memory
+        # points of the search among them) may stay for their memory.
+        memory = not clears and name != best_name and lean(name, ev_name)
+        points[name] = point(name, ev_name, clears or memory, memory=memory)
     if heur_name not in points and heur_name != "default":
         # The heuristic sizes chunks by bytes: with large records it holds far less in flight
         # than the default configuration. Timed in the same rounds, it joins the front for
-        # its speed (as any point) or for its memory: at the default's throughput within
-        # the shipping margin, on the other side of 1.
+        # its speed (as any point) or for its memory.
         ev_h = speedup_evidence(m.speedup(heur_name, "default").ratios)
         fast = ev_h.low > ship_threshold
-        lean = ev_h.low > 1.0 / ship_threshold and peaks[heur_name] < peaks["default"]
-        points[heur_name] = point(heur_name, ev_h, fast or lean, memory=not fast)
+        points[heur_name] = point(heur_name, ev_h, fast or lean(heur_name, ev_h), memory=not fast)
     kept = [name for name, p in points.items() if p.kept]
     # Only the non-dominated points stay on the front; the elite is the fastest of them
     # that is kept for its speed.

@@ -4,10 +4,13 @@ On probe workloads of every input kind searched, one interleaved run times the d
 configuration against itself (the A/A run: the *noise floor* of this machine) and against
 one-knob variants (the *sensitivity* pass). A knob whose variants never move throughput beyond
 the noise floor with an interval that excludes 1 is reported and frozen at its default value:
-it is not tuned on noise. ``micro_batch_size`` is probed twice: on the direct path
-(``threads = 1``, where it has no effect) and inside the pool (``threads > 1``); it is tuned only
-in the pool. Every timing is checked for plausibility: a throughput above that of merely
-touching the data is rejected as a measurement error.
+it is not tuned on noise. ``batch_size`` is the exception when it moves memory in flight (its
+variants' ``peak_bytes``, counted exactly by the engine, at least :data:`MEMORY_EFFECT` times
+apart from the default's): it is then tuned for the front, where memory is an objective.
+``micro_batch_size`` is probed twice: on the direct path (``threads = 1``, where it has no
+effect) and inside the pool (``threads > 1``); it is tuned only in the pool. Every timing is
+checked for plausibility: a throughput above that of merely touching the data is rejected as
+a measurement error.
 
 The result is a JSON document (kept in the search state and the results file); the variants
 and the knob each one probes are typed (:class:`Variant`, :class:`Knob`).
@@ -24,10 +27,14 @@ from typing import Any, Callable, Optional
 from ..config import DEFAULT_CONFIGURATION
 from .space import WorkloadGenes
 
-__all__ = ["GATE_LEVEL", "PROBES", "Gates", "Knob", "Variant", "run_gates", "variants"]
+__all__ = ["GATE_LEVEL", "MEMORY_EFFECT", "PROBES", "Gates", "Knob", "Variant", "run_gates", "variants"]
 
 #: Confidence level of the sensitivity pass (stricter than the search's 0.95: many variants).
 GATE_LEVEL = 0.99
+
+#: How far (a factor of peak bytes) a batch_size variant must move memory in flight from the
+#: default configuration's for batch_size to be tuned although throughput does not move.
+MEMORY_EFFECT = 2.0
 
 #: The probes of the gates: (name, workload genes without kind and seed).
 PROBES = (
@@ -135,6 +142,11 @@ def run_gates(
             prepared = measurer.prepare(genes)
             m = measurer.compare(prepared, configs, rounds=rounds, seed=rng.randrange(1 << 31))
             rates = {v: m.summary(v).items_per_s for v in configs}
+            # Memory in flight is counted exactly by the engine: one run per batch_size variant.
+            peaks = {"default": int(measurer.default_peak(prepared))}
+            for v in table:
+                if v.knob is Knob.BATCH_SIZE:
+                    peaks[v.name] = int(measurer.check(prepared, v.config)[1])
             aa = m.speedup("default (A/A)", "default")
             effects = {}
             for v in table:
@@ -162,6 +174,7 @@ def run_gates(
                     "aa_half_width": max(aa.ci.high - 1.0, 1.0 - aa.ci.low),
                     "aa_rounds": len(aa.ratios),
                     "effects": effects,
+                    "peak_bytes": peaks,
                 }
             )
             log(
@@ -202,15 +215,31 @@ def run_gates(
             "effects": rows,
         }
     sensitive = {knob: knobs[knob.label(cores)]["sensitive"] for knob in Knob}
+    # batch_size is an objective's knob even when throughput does not move: the front trades
+    # memory in flight (and the GIL hold that follows it) against throughput.
+    memory_ratios = [
+        max(peak, p["peak_bytes"]["default"]) / max(1, min(peak, p["peak_bytes"]["default"]))
+        for p in probes
+        for v, peak in p["peak_bytes"].items()
+        if v != "default"
+    ]
+    moves_memory = any(r >= MEMORY_EFFECT for r in memory_ratios)
+    knobs["batch_size"]["moves_memory"] = moves_memory
+    knobs["batch_size"]["largest_peak_ratio"] = max(memory_ratios, default=1.0)
     tune_threads = sensitive[Knob.THREADS] if cores > 1 else False
     tune_micro = tune_threads and sensitive[Knob.MICRO_POOL]
-    tune_batch = sensitive[Knob.BATCH_SIZE] or memory_budget is not None
+    tune_batch = sensitive[Knob.BATCH_SIZE] or moves_memory or memory_budget is not None
     tuned = {"batch_size": tune_batch, "micro_batch_size": tune_micro, "threads": tune_threads}
     reasons = {}
     if not sensitive[Knob.BATCH_SIZE]:
-        reasons["batch_size"] = "no effect beyond the noise floor" + (
-            "; tuned anyway for the memory budget" if tune_batch else "; kept at 8192"
+        why = (
+            "tuned for memory in flight (the front)"
+            if moves_memory
+            else "tuned anyway for the memory budget"
+            if tune_batch
+            else "kept at 8192"
         )
+        reasons["batch_size"] = f"no throughput effect beyond the noise floor; {why}"
     if cores <= 1:
         reasons["threads"] = "one usable core; kept at 1"
     elif not tune_threads:

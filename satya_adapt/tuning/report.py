@@ -102,7 +102,8 @@ def archive_cells(search: Search) -> list[_archive.Cell]:
                 # The search's front points that clear the bar (their search figures).
                 for c in cell.front:
                     e = c.speedup
-                    if c.config != cell.elite and e.low > search.settings.ship_threshold:
+                    lean = c.memory and e.low > 1.0 / search.settings.ship_threshold
+                    if c.config != cell.elite and (e.low > search.settings.ship_threshold or lean):
                         g = c.config.config()
                         points.append(
                             _measured_point(

@@ -21,9 +21,11 @@ rejected), which also records its peak bytes in flight and its longest GIL hold;
 budget, a configuration above it is infeasible.
 
 **Fronts.** Besides its elite, a cell keeps every evaluated configuration whose speedup over
-the default has a lower bound above 1, filtered to the non-dominated ones over (speedup,
-peak bytes, GIL hold) and capped at :data:`~satya_adapt.tuning.state.FRONT_CAP`; re-measurement
-drops those whose pooled lower bound falls to 1. **Real data:** a third of the immigrants draw
+the default has a lower bound above 1, and every *memory point*: a configuration with less
+memory in flight than the default at the default's throughput within the shipping margin
+(lower bound above ``1 / ship_threshold``); both are filtered to the non-dominated ones over
+(speedup, peak bytes, GIL hold) and capped at :data:`~satya_adapt.tuning.state.FRONT_CAP`.
+Re-measurement drops those whose pooled lower bound no longer clears their bar. **Real data:** a third of the immigrants draw
 a training real-data workload (:mod:`~satya_adapt.tuning.realdata`) when the search has some.
 
 The gates (:mod:`~satya_adapt.tuning.gates`) run before the first generation, the correction
@@ -323,7 +325,8 @@ class Search:
             cell = CellRecord(index, genes, prepared.profile, default_peak_bytes=default_peak)
             self.cells[index] = cell
         cell.challenges += 1
-        if default_over or vs_default.ci.low > 1.0:
+        fast = default_over or vs_default.ci.low > 1.0
+        if fast or self._lean(vs_default.ci.low, peak, default_peak):
             self._add_front(
                 cell,
                 FrontCandidate(
@@ -332,6 +335,7 @@ class Search:
                     m.summary("challenger").items_per_s,
                     peak,
                     hold,
+                    memory=not fast,
                 ),
             )
         evidence = {
@@ -375,6 +379,12 @@ class Search:
             return None
         return m
 
+    def _lean(self, low: float, peak: int, default_peak: int) -> bool:
+        """Whether a configuration earns a front place for its memory: less memory in flight
+        than the default configuration at the default's throughput within the shipping margin
+        (the lower bound of its speedup above ``1 / ship_threshold``)."""
+        return low > 1.0 / self.settings.ship_threshold and peak < default_peak
+
     def _add_front(self, cell: CellRecord, candidate: FrontCandidate) -> None:
         """Adds ``candidate`` to the cell's front (pooling the rounds of a configuration already
         there) and keeps the non-dominated candidates, at most :data:`FRONT_CAP`."""
@@ -383,6 +393,8 @@ class Search:
                 old.ratios = old.ratios + candidate.ratios
                 old.rate, old.peak_bytes = candidate.rate, candidate.peak_bytes
                 old.max_gil_hold = candidate.max_gil_hold
+                # The pooled rounds decide what the point claims (a speedup, or memory).
+                old.memory = (candidate.memory or old.memory) and old.speedup.low <= 1.0
                 break
         else:
             cell.front = [*cell.front, candidate]
@@ -415,7 +427,16 @@ class Search:
         for name, p in points.items():
             p.ratios = p.ratios + list(m.speedup(name, "default").ratios)
             p.rate = m.summary(name).items_per_s
-        dropped = [p for p in points.values() if p.speedup.low <= 1.0 and not default_over]
+        dropped = []
+        for p in points.values():
+            if p.speedup.low > 1.0 or default_over:
+                p.memory = False
+            elif p.config != cell.elite and self._lean(
+                p.speedup.low, p.peak_bytes, cell.default_peak_bytes
+            ):
+                p.memory = True  # no speedup any more, but still the default's speed, leaner
+            else:
+                dropped.append(p)
         if dropped:
             cell.front = [p for p in cell.front if all(p is not d for d in dropped)]
             cell.front_demotions += len(dropped)

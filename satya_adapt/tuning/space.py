@@ -202,6 +202,10 @@ class SearchSpace:
             t = 1
         if t == 1 or not self.tune_micro:
             m = DEFAULT_LOG2_MICRO
+        if t > 1 and not self.tune_micro:
+            # Untuned, micro_batch_size still leaves every thread a micro-batch of the chunk
+            # (the engine runs no more threads than a chunk has: config.clamp).
+            m = max(LOG2_MICRO[0], min(m, b - (t - 1).bit_length()))
         return ConfigGenes(b, min(m, b), t)
 
     def to_json(self) -> dict[str, Any]:

@@ -44,13 +44,16 @@ FRONT_CAP = 8
 class FrontCandidate(msgspec.Struct):
     """A configuration of a cell's front in the search: its paired speedups over the default
     configuration (pooled over its evaluations and re-measurements), items/s, peak bytes and
-    longest GIL hold (seconds) from the run that checked its results."""
+    longest GIL hold (seconds) from the run that checked its results. ``memory``: kept for its
+    memory in flight, not its speed (a *memory point*: the default's throughput within the
+    shipping margin, less memory; never the elite)."""
 
     config: ConfigGenes
     ratios: List[float] = []
     rate: float = 0.0
     peak_bytes: int = 0
     max_gil_hold: Optional[float] = None
+    memory: bool = False
 
     @property
     def speedup(self) -> Evidence:
@@ -69,10 +72,15 @@ def _dominates(a: FrontCandidate, b: FrontCandidate) -> bool:
 
 def front_of(candidates: List[FrontCandidate], cap: int = FRONT_CAP) -> List[FrontCandidate]:
     """The non-dominated candidates (median speedup higher, peak bytes and GIL hold lower; an
-    unmeasured hold counts as the worst), fastest first, at most ``cap`` (the slowest dropped)."""
+    unmeasured hold counts as the worst), fastest first, at most ``cap``: beyond it the slowest
+    are dropped, except the one with the least memory in flight (the front's other end)."""
     kept = [c for c in candidates if not any(_dominates(o, c) for o in candidates)]
     kept.sort(key=lambda c: -c.speedup.median)
-    return kept[:cap]
+    if len(kept) <= cap:
+        return kept
+    leanest = min(kept, key=lambda c: (c.peak_bytes, -c.speedup.median))
+    fastest = [c for c in kept if c is not leanest][: cap - 1]
+    return sorted([*fastest, leanest], key=lambda c: -c.speedup.median) if cap > 0 else []
 
 
 class CellRecord(msgspec.Struct):
