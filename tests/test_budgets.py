@@ -60,6 +60,10 @@ def test_max_hold_gives_the_same_results() -> None:
         assert got[:2] == want[:2]
         chunks = list(core.validate_objects(recs, 1000, 1024, 1, None, True, hold))
         assert [x for c in chunks for x in c[0]] == list(want[0])
+        # The pool hands the GIL over while it takes records apart; a generator too.
+        pooled = core.validate_objects(recs, 8192, 100, 2, None, False, hold)
+        assert pooled[:2] == want[:2]
+        assert core.validate_objects(iter(recs), 3000, 64, 2, None, False, hold)[:2] == want[:2]
     plain = v.validate_batch(recs)
     paused = sa.Validator(SCHEMA, adapt=False, max_pause="1ms").validate_batch(recs)
     assert (paused.valid, paused.errors) == (plain.valid, plain.errors)
@@ -104,6 +108,37 @@ def test_another_thread_may_change_the_list_while_the_gil_is_let_go() -> None:
             valid, errors = core.validate_objects(recs, 8192, 1024, 1, None, False, 0.0)[:2]
             assert len(valid) <= 40000
             assert all(type(x) is bool for x in valid)
+            assert [e.index for e in errors] == [i for i, ok in enumerate(valid) if not ok]
+            assert all(e.message.startswith("Expected `string`, got `integer` ") for e in errors)
+    finally:
+        stop.set()
+        t.join()
+
+
+def test_another_thread_may_change_records_while_the_pool_lets_the_gil_go() -> None:
+    """With ``max_hold=0`` the pool lets other threads run every 64 records while it takes
+    them apart; one that changes records in place meanwhile never breaks the call: each record
+    is checked as it was when taken apart, whole (no Python code runs inside one record)."""
+    import threading
+
+    core = sa.Validator(SCHEMA, adapt=False)._core
+    stop = threading.Event()
+    recs = records(3000, 4)
+
+    def churn() -> None:
+        i = 0
+        while not stop.is_set():
+            i += 1
+            rec = recs[(i * 7919) % len(recs)]
+            rec["a"] = i if i % 2 else "abcd"  # an int is invalid, a string valid
+            rec.pop("b", None) if i % 3 == 0 else rec.update(b=[i, "x" * (i % 50)])
+
+    t = threading.Thread(target=churn)
+    t.start()
+    try:
+        for _ in range(5):
+            valid, errors = core.validate_objects(recs, 8192, 128, 2, None, False, 0.0)[:2]
+            assert len(valid) == 3000
             assert [e.index for e in errors] == [i for i, ok in enumerate(valid) if not ok]
             assert all(e.message.startswith("Expected `string`, got `integer` ") for e in errors)
     finally:

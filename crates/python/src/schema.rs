@@ -124,9 +124,10 @@ impl CompiledSchema {
     /// Validates records given as Python objects: the raw result tuple of the
     /// whole call, or with `chunked` an iterator of one raw result per chunk.
     #[allow(clippy::too_many_arguments)]
-    /// `max_hold` (seconds): on the direct path (`threads == 1`, a list or a
-    /// tuple), the GIL is released whenever it has been held that long, checked
-    /// every 64 records (the engine's signal poll).
+    /// `max_hold` (seconds): the GIL is released whenever it has been held that
+    /// long, checked every 64 records (the engine's signal poll): on the direct
+    /// path (`threads == 1`) while records are checked, in the pool while they
+    /// are taken apart.
     #[pyo3(signature = (items, batch_size, micro_batch_size, threads, max_errors, chunked=false, max_hold=None))]
     fn validate_objects(
         &self,

@@ -625,9 +625,14 @@ fn validate_objects(
     let mut pipeline = Pipeline::new(Arc::clone(schema), knobs.threads, knobs.max_errors)
         .map_err(|e| engine_error(py, e))?;
     let m = knobs.micro_batch_size.max(1);
+    // Under a pause budget the GIL is handed over while records are taken apart
+    // too, at the signal polls: the records are held, and what was taken apart
+    // keeps its strings alive, so Python code running meanwhile (as a signal
+    // handler already may) changes nothing already read.
+    let mut poll = || signals.check(py) || (gil.yield_if_due(py), false).1;
     for (t, task) in records.chunks(m).enumerate() {
-        let docs = match compact.take_apart(task, schema, &mut || signals.check(py)) {
-            Some(docs) if !signals.check(py) => docs,
+        let docs = match compact.take_apart(task, schema, &mut poll) {
+            Some(docs) if !poll() => docs,
             // Dropping the pipeline stops its tasks and waits for them.
             _ => return Err(signals.error(py, EngineError::Interrupted)),
         };
