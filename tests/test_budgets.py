@@ -530,8 +530,14 @@ def test_eval_budgets_quick(tmp_path: Path) -> None:
     for r in doc["budgets"]:  # peak_bytes is the engine's count: the same on any machine
         assert r["within_every_call"] is True
         assert r["max_peak_bytes"] <= r["budget_bytes"]
-    assert [r["case"] for r in doc["pauses"]] == ["no validation", "default", 'max_pause="5ms"']
+    assert [r["case"] for r in doc["pauses"]] == [
+        "no validation", "default", 'max_pause="5ms"', 'max_pause="5ms", threads=2'
+    ]
     assert doc["pauses"][1]["config"] == [8192, 1024, 1, "default"]
+    assert doc["pauses"][3]["config"][2:] == [2, f"explicit+{doc['pauses'][2]['config'][3]}"]
+    for r in doc["pauses"]:
+        assert r["full_collections"] >= 0 and r["longest_full_collection_ms"] >= 0.0
+    assert doc["summary"]["stall_with_max_pause_ms"] == max(doc["pauses"][2]["stall_max_ms"])
     assert out_md.read_text().startswith("# Budgets and memory in flight (issue 13)")
 
 
