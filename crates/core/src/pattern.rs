@@ -114,6 +114,133 @@ pub struct Pattern {
     /// The pattern when it is one literal, perhaps anchored (`_str$`,
     /// `^https://`): matched by comparing text, a hundredth of an engine call.
     literal: Option<Literal>,
+    /// The pattern when it is a whole string of ASCII characters of one class
+    /// (`^[A-Z0-9_]+$`) or one of a few whole strings (`^(alpha|beta)$`):
+    /// matched without the engine as well.
+    whole: Option<Whole>,
+}
+
+/// A pattern anchored at both ends that a string matches as a whole.
+#[derive(Debug)]
+enum Whole {
+    /// Between `min` and `max` characters, each an ASCII character whose bit is
+    /// set in `class` (bit `c` of word `c / 64`).
+    Run {
+        class: [u64; 2],
+        min: u32,
+        max: Option<u32>,
+    },
+    /// One of these strings exactly.
+    OneOf(Box<[Box<str>]>),
+}
+
+/// Alternatives a [`Whole::OneOf`] holds at most (each is compared).
+const WHOLE_ALTERNATIVES: usize = 16;
+
+impl Whole {
+    /// `translated` (the `regex` crate's syntax) as a [`Whole`], if it is one.
+    fn of(translated: &str) -> Option<Whole> {
+        use regex_syntax::hir::{Class, Hir, HirKind, Look};
+        /// `hir` without the capture groups around it (they change no verdict).
+        fn bare(mut hir: &Hir) -> &Hir {
+            while let HirKind::Capture(capture) = hir.kind() {
+                hir = &capture.sub;
+            }
+            hir
+        }
+        /// An ASCII class as bits (an alternation of classes and characters too:
+        /// `[A-Z]|[0-9]|_`); `None` for one with other characters.
+        fn ascii_class(hir: &Hir) -> Option<[u64; 2]> {
+            let class = match bare(hir).kind() {
+                HirKind::Class(Class::Unicode(class)) => class,
+                HirKind::Alternation(options) => {
+                    let mut bits = [0u64; 2];
+                    for option in options {
+                        let [a, b] = ascii_class(option)?;
+                        bits = [bits[0] | a, bits[1] | b];
+                    }
+                    return Some(bits);
+                }
+                HirKind::Literal(lit) => {
+                    let [c] = *lit.0 else { return None };
+                    if c > 0x7F {
+                        return None;
+                    }
+                    let mut bits = [0u64; 2];
+                    bits[usize::from(c / 64)] |= 1 << (c % 64);
+                    return Some(bits);
+                }
+                _ => return None,
+            };
+            let mut bits = [0u64; 2];
+            for range in class.ranges() {
+                let (start, end) = (u32::from(range.start()), u32::from(range.end()));
+                if end > 0x7F {
+                    return None;
+                }
+                for c in start..=end {
+                    bits[(c / 64) as usize] |= 1 << (c % 64);
+                }
+            }
+            Some(bits)
+        }
+        let hir = regex_syntax::Parser::new().parse(translated).ok()?;
+        let HirKind::Concat(parts) = hir.kind() else {
+            return None;
+        };
+        let [start, middle, end] = parts.as_slice() else {
+            return None;
+        };
+        if !matches!(start.kind(), HirKind::Look(Look::Start))
+            || !matches!(end.kind(), HirKind::Look(Look::End))
+        {
+            return None;
+        }
+        let middle = bare(middle);
+        match middle.kind() {
+            HirKind::Repetition(rep) => Some(Whole::Run {
+                class: ascii_class(&rep.sub)?,
+                min: rep.min,
+                max: rep.max,
+            }),
+            HirKind::Class(_) | HirKind::Alternation(_) if ascii_class(middle).is_some() => {
+                Some(Whole::Run {
+                    class: ascii_class(middle)?,
+                    min: 1,
+                    max: Some(1),
+                })
+            }
+            HirKind::Alternation(options) if options.len() <= WHOLE_ALTERNATIVES => {
+                let words = options
+                    .iter()
+                    .map(|option| match bare(option).kind() {
+                        HirKind::Literal(lit) => {
+                            std::str::from_utf8(&lit.0).ok().map(Box::<str>::from)
+                        }
+                        HirKind::Empty => Some(Box::from("")),
+                        _ => None,
+                    })
+                    .collect::<Option<Box<[Box<str>]>>>()?;
+                Some(Whole::OneOf(words))
+            }
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn is_match(&self, s: &str) -> bool {
+        match self {
+            Whole::Run { class, min, max } => {
+                // ASCII only: each byte is a character.
+                let n = s.len();
+                n >= *min as usize
+                    && max.is_none_or(|max| n <= max as usize)
+                    && s.bytes()
+                        .all(|b| b < 0x80 && class[usize::from(b >> 6)] & (1 << (b & 63)) != 0)
+            }
+            Whole::OneOf(words) => words.iter().any(|w| **w == *s),
+        }
+    }
 }
 
 /// A pattern that is a single literal, perhaps anchored at either end.
@@ -125,7 +252,10 @@ struct Literal {
 }
 
 impl Literal {
-    /// `translated` (the `regex` crate's syntax) as a literal, if it is one.
+    /// `translated` (the `regex` crate's syntax) as a literal, if it is one. A
+    /// repetition that may match nothing (`.*`) first or last, where no anchor
+    /// holds it, changes no verdict of an unanchored search and is dropped:
+    /// `.*module\.json` is the literal `module.json`, `^https://.*` the prefix.
     fn of(translated: &str) -> Option<Literal> {
         use regex_syntax::hir::{HirKind, Look};
         let hir = regex_syntax::Parser::new().parse(translated).ok()?;
@@ -138,6 +268,7 @@ impl Literal {
             match part.kind() {
                 HirKind::Look(Look::Start) if i == 0 => start = true,
                 HirKind::Look(Look::End) if i + 1 == parts.len() => end = true,
+                HirKind::Repetition(rep) if rep.min == 0 && (i == 0 || i + 1 == parts.len()) => {}
                 HirKind::Literal(lit) if text.is_none() => {
                     text = Some(std::str::from_utf8(&lit.0).ok()?.into());
                 }
@@ -171,6 +302,7 @@ impl Pattern {
     pub fn with_limit(source: &str, limit: usize) -> Result<Pattern, PatternError> {
         let translated = translate(source).map_err(PatternError::Syntax)?;
         let literal = Literal::of(&translated);
+        let whole = literal.is_none().then(|| Whole::of(&translated)).flatten();
         let engine = match RegexBuilder::new(&translated).size_limit(limit).build() {
             Ok(regex) => Engine::Linear(regex),
             Err(regex::Error::CompiledTooBig(limit)) => {
@@ -205,6 +337,7 @@ impl Pattern {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             source: source.to_owned(),
             literal: literal.filter(|_| matches!(engine, Engine::Linear(_))),
+            whole: whole.filter(|_| matches!(engine, Engine::Linear(_))),
             engine,
         })
     }
@@ -226,6 +359,9 @@ impl Pattern {
     pub fn find(&self, s: &str) -> Result<bool, WorkExceeded> {
         if let Some(literal) = &self.literal {
             return Ok(literal.is_match(s));
+        }
+        if let Some(whole) = &self.whole {
+            return Ok(whole.is_match(s));
         }
         match &self.engine {
             Engine::Linear(regex) => Ok(self.linear_match(regex, s)),
@@ -969,6 +1105,75 @@ mod tests {
         );
     }
 
+    /// A pattern matched as a whole string (a run of one ASCII class, or one of
+    /// a few strings) answers as the regex engine does.
+    #[test]
+    fn whole_string_patterns_match_as_the_engine_does() {
+        let patterns = [
+            "^([A-Z]|[0-9]|_)+$",
+            "^[a-z]*$",
+            "^[a-z0-9-]{2,4}$",
+            "^\\d{3}$",
+            "^[abc]$",
+            "^(?:[a-f]){1,}$",
+            "^(Alpine Model|Catapult Model|OpenOCD)$",
+            "^(a|ab|)$",
+            "^[^x]+$",
+            "^[A-Z]+$",
+            "^(a|[bc])$",
+        ];
+        let strings = [
+            "",
+            "A",
+            "AB_9",
+            "ab",
+            "abc",
+            "abcd",
+            "abcde",
+            "a-b",
+            "123",
+            "1234",
+            "12",
+            "a",
+            "b",
+            "x",
+            "é",
+            "Aé",
+            "ÉA",
+            "Alpine Model",
+            "Alpine Modelx",
+            "OpenOCD",
+            "openocd",
+            "ab\n",
+            "\nab",
+            "AB\n",
+            "fa",
+            "A\u{212A}",
+            "\u{212A}",
+        ];
+        for source in patterns {
+            let pattern = Pattern::new(source).unwrap();
+            let Engine::Linear(regex) = &pattern.engine else {
+                panic!("{source}: not linear");
+            };
+            let expect_whole = source != "^[^x]+$";
+            assert_eq!(pattern.whole.is_some(), expect_whole, "{source}");
+            for s in strings {
+                assert_eq!(pattern.find(s), Ok(regex.is_match(s)), "{source} on {s:?}");
+            }
+        }
+        for source in [
+            "^[a-z]+",
+            "[a-z]+$",
+            "^[a-z]+x$",
+            "^(ab|[bc])$",
+            "^[a-zé]+$",
+            "^é+$",
+        ] {
+            assert!(Pattern::new(source).unwrap().whole.is_none(), "{source}");
+        }
+    }
+
     /// A literal pattern, anchored or not, answers as the regex engine does.
     #[test]
     fn literal_patterns_match_as_the_engine_does() {
@@ -982,6 +1187,12 @@ mod tests {
             "a\\.b",
             "^\\$x",
             "\\^a",
+            ".*module\\.json",
+            ".*\\.json$",
+            "^https:\\/\\/.*",
+            ".*abc.*",
+            "[xy]*abc",
+            "abc(?:x)*?",
         ];
         let strings = [
             "",
@@ -1000,6 +1211,16 @@ mod tests {
             "^a",
             "\n_str",
             "_str\n",
+            "module.json",
+            "a/module.json",
+            "a\nmodule.json",
+            "module.jsonx\n",
+            "x.json",
+            "x.json\n",
+            "\n.json",
+            "https://x",
+            "\nhttps://x",
+            "xy\nabc\n",
         ];
         for source in patterns {
             let pattern = Pattern::new(source).unwrap();
@@ -1011,7 +1232,22 @@ mod tests {
                 assert_eq!(pattern.find(s), Ok(regex.is_match(s)), "{source} on {s:?}");
             }
         }
-        for source in ["^https?://", "a|b", "(ab)", "a*", "^$", "[ab]", "\\d$"] {
+        for source in [
+            "^https?://",
+            "a|b",
+            "(ab)",
+            "a*",
+            "^$",
+            "[ab]",
+            "\\d$",
+            // A repetition held by an anchor, or needing a character, decides.
+            "^.*abc",
+            "abc.*$",
+            ".+abc",
+            "abc.+",
+            ".*",
+            "a.*b",
+        ] {
             assert!(Pattern::new(source).unwrap().literal.is_none(), "{source}");
         }
     }

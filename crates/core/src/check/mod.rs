@@ -527,6 +527,7 @@ pub(crate) fn check<'s, R: Record, S: Sink<'s>>(
     cx: Cx<'s, '_>,
     sink: &mut S,
 ) -> ControlFlow<()> {
+    let (node, cx) = skip_refs(node, cx);
     if node.trivial {
         return ControlFlow::Continue(());
     }
@@ -543,6 +544,55 @@ pub(crate) fn check<'s, R: Record, S: Sink<'s>>(
     };
     sink.leave(previous);
     flow
+}
+
+/// The node a chain of nodes that hold only a static `$ref` leads to, the
+/// references counted in `cx` as [`logic::check`] counts them. Such a node
+/// (`{"$ref": ...}`, often a property's whole schema) reports nothing itself: going
+/// straight to its target skips a node's checks per reference (a tenth of a
+/// record on schemas made of definitions). A reference past [`MAX_HOPS`] is left
+/// to [`logic::check`], which reports it.
+#[inline(always)]
+fn skip_refs<'s, 'd>(mut node: &'s Node, mut cx: Cx<'s, 'd>) -> (&'s Node, Cx<'s, 'd>) {
+    while let Some(logic) = &node.logic {
+        let Some(target) = only_ref(node, logic, cx.schema.dynamic) else {
+            break;
+        };
+        if cx.hops >= MAX_HOPS {
+            break;
+        }
+        cx.hops += 1;
+        node = &cx.schema.nodes[target];
+    }
+    (node, cx)
+}
+
+/// The target of `node` when its only check is one static reference (and it
+/// starts no resource a dynamic reference could look for).
+#[inline]
+fn only_ref(node: &Node, logic: &logic::Logic, dynamic: bool) -> Option<crate::schema::NodeId> {
+    // The reference first: most nodes with logic but other checks have none or several.
+    let [(logic::Ref::Static(target), _)] = logic.refs.as_slice() else {
+        return None;
+    };
+    let alone = logic.all_of.is_empty()
+        && logic.any_of.is_empty()
+        && logic.one_of.is_empty()
+        && logic.not.is_none()
+        && logic.cond.is_none()
+        && logic.unevaluated_properties.is_none()
+        && logic.unevaluated_items.is_none()
+        && node.types == 0
+        && !node.always_false
+        && node.const_value.is_none()
+        && node.enum_values.is_none()
+        && node.string.is_none()
+        && node.number.is_none()
+        && node.array.is_none()
+        && node.object.is_none()
+        && node.annotations.is_none()
+        && !(dynamic && node.resource.is_some());
+    alone.then_some(*target)
 }
 
 /// The checks of one node; `kind` is the value's, `number` the value when it is one.
@@ -725,6 +775,105 @@ mod tests {
         let mut errors: Vec<RecordError> = Vec::new();
         super::validate(&schema, &&record, 0, &mut errors);
         errors.into_iter().map(|e| (e.keyword, e.message)).collect()
+    }
+
+    /// Every error of `record`: (path, keyword, message, schema path).
+    fn errors(schema: &Schema, record: &str) -> Vec<(String, &'static str, String, String)> {
+        let record = parse_value(record.as_bytes(), MAX_DEPTH).unwrap();
+        let mut errors: Vec<RecordError> = Vec::new();
+        let valid = super::validate(schema, &&record, 0, &mut errors);
+        assert_eq!(valid, errors.is_empty());
+        assert_eq!(super::is_valid(schema, &&record), valid);
+        errors
+            .into_iter()
+            .map(|e| (e.path, e.keyword, e.message, e.schema_path))
+            .collect()
+    }
+
+    /// Nodes that are only a `$ref` are passed straight to their target: the
+    /// errors, their paths and schema paths are those of the target's checks (a
+    /// target's schema path is where it was first reached: `z` reports through `x`).
+    #[test]
+    fn chains_of_references_report_at_their_target() {
+        let schema = Schema::from_json_text(
+            r##"{
+                "$defs": {
+                    "a": {"$ref": "#/$defs/b", "description": "only a reference"},
+                    "b": {"$ref": "#/$defs/c"},
+                    "c": {"type": "string", "minLength": 2},
+                    "d": {"$ref": "#/$defs/c", "maxLength": 3}
+                },
+                "properties": {
+                    "x": {"$ref": "#/$defs/a"},
+                    "y": {"$ref": "#/$defs/d"},
+                    "z": {"items": {"$ref": "#/$defs/a"}},
+                    "w": {"anyOf": [{"$ref": "#/$defs/b"}, {"type": "null"}]},
+                    "v": {"not": {"$ref": "#/$defs/a"}}
+                }
+            }"##,
+        )
+        .unwrap();
+        assert_eq!(
+            errors(
+                &schema,
+                r##"{"x": "ab", "y": "abc", "z": ["ab"], "w": null}"##
+            ),
+            []
+        );
+        let s = |x: &str| x.to_string();
+        assert_eq!(
+            errors(
+                &schema,
+                r##"{"x": 1, "y": "abcd", "z": ["ab", "a"], "w": 2, "v": "ab"}"##
+            ),
+            [
+                (s("/x"), "type", s("Expected `string`, got `integer` 1"), s("/properties/x/$ref/$ref/$ref/type")),
+                (s("/y"), "maxLength", s("String longer than 3 characters, got \"abcd\""), s("/properties/y/$ref/maxLength")),
+                (s("/z/1"), "minLength", s("String shorter than 2 characters, got \"a\""), s("/properties/x/$ref/$ref/$ref/minLength")),
+                (s("/w"), "anyOf", s("No branch of `anyOf` matched: 0: Expected `string`, got `integer` 2; 1: Expected `null`, got `integer` 2"), s("/properties/w/anyOf")),
+                (s("/v"), "not", s("Value is valid against the `not` schema, got \"ab\""), s("/properties/v/not")),
+            ]
+        );
+    }
+
+    /// A chain of references longer than `MAX_HOPS` stops where it did when each
+    /// reference was a node of its own.
+    #[test]
+    fn a_reference_chain_past_the_hop_limit_is_reported() {
+        let n = super::MAX_HOPS as usize + 20;
+        let defs: Vec<String> = (0..n)
+            .map(|i| match i + 1 {
+                next if next < n => format!(r##""d{i}": {{"$ref": "#/$defs/d{next}"}}"##),
+                _ => format!(r##""d{i}": {{"type": "string"}}"##),
+            })
+            .collect();
+        let schema = Schema::from_json_text(&format!(
+            r##"{{"$defs": {{{}}}, "$ref": "#/$defs/d0"}}"##,
+            defs.join(", ")
+        ))
+        .unwrap();
+        let found = errors(&schema, "1");
+        assert_eq!(found.len(), 1);
+        let (path, keyword, message, schema_path) = &found[0];
+        assert_eq!((path.as_str(), *keyword), ("", "$ref"));
+        assert_eq!(
+            message,
+            "References nest deeper than 256 levels without descending"
+        );
+        assert_eq!(schema_path, &format!("{}/$ref", "/$ref".repeat(256)));
+        let short = Schema::from_json_text(
+            r##"{"$defs": {"d0": {"$ref": "#/$defs/d1"}, "d1": {"type": "string"}}, "$ref": "#/$defs/d0"}"##,
+        )
+        .unwrap();
+        assert_eq!(
+            errors(&short, "1"),
+            [(
+                String::new(),
+                "type",
+                "Expected `string`, got `integer` 1".to_string(),
+                "/$ref/$ref/type".to_string()
+            )]
+        );
     }
 
     #[test]
