@@ -2,8 +2,8 @@
 //! from its bytes, without building it.
 //!
 //! The verdict is one-sided. `true` means the text is valid JSON and the record
-//! passes every check; `false` means "invalid, or not decided here" (`const`,
-//! `enum` and `uniqueItems` on containers, unusual input), and the caller then
+//! passes every check; `false` means "invalid, or not decided here" (unusual
+//! input: e.g. more than 8 required properties beyond the 64th), and the caller then
 //! parses the record and runs the ordinary checks, which decide and explain.
 //! So this path can only make valid records cheaper, never change a result.
 //! Scalars are checked by the ordinary checks, on a value made on the stack.
@@ -459,11 +459,12 @@ fn array(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
         min_contains: _,
         max_contains: _,
     } = checks;
-    if contains.is_some() {
-        // Counts the items valid against a schema: on the parsed value.
+    if contains.is_some() || *unique_items {
+        // Counts the items valid against a schema, or compares the items with
+        // each other: on the parsed value.
         return whole_plain(s, node, p, depth);
     }
-    if *unique_items || depth + 1 > MAX_DEPTH {
+    if depth + 1 > MAX_DEPTH {
         return Err(Undecided);
     }
     p.pos += 1; // `[`
@@ -635,12 +636,31 @@ mod tests {
                 r#"3"#,
             ],
         );
-        // Left to the ordinary path: never valid here.
-        check_records(
+        // `uniqueItems` is decided on the parsed array, nested or not.
+        agree(
             r#"{"type":"array","uniqueItems":true}"#,
-            &[r#"[1,2]"#, r#"[1,1.0]"#],
-            false,
+            &[
+                r#"[1,2]"#,
+                r#"[1,1.0]"#,
+                r#"[{"a":[1]},{"a":[1.0]}]"#,
+                "[]",
+                "[1,",
+            ],
         );
+        let nested = r#"{"type":"object","properties":{"tags":{"type":"array","uniqueItems":true,"items":{"type":"string","maxLength":3}},"n":{"type":"integer"}},"required":["n"]}"#;
+        agree(
+            nested,
+            &[
+                r#"{"n":1,"tags":["a","b"]}"#,
+                r#"{"n":1,"tags":["a","a"]}"#,
+                r#"{"n":1,"tags":["a","long"]}"#,
+                r#"{"tags":["a"]}"#,
+                r#"{"n":1,"tags":["a",]}"#,
+            ],
+        );
+        let schema = Schema::from_json_text(nested).unwrap();
+        assert!(is_valid(&schema, br#"{"tags":["\u0061","b"],"n":2}"#));
+        assert!(!is_valid(&schema, br#"{"tags":["\u0061","a"],"n":2}"#));
         agree(
             r#"{"type":["string","null"],"format":"email"}"#,
             &[r#""a@b.co""#, r#""nope""#, "null", "1"],
