@@ -347,10 +347,7 @@ fn entry(
     p: &mut Parser<'_>,
     depth: usize,
 ) -> Verdict {
-    let found = match checks.properties.get(*hint) {
-        Some(property) if property.name == key => Some(*hint),
-        _ => checks.find(key),
-    };
+    let found = find_property(checks, *hint, key);
     let mut declared = None;
     if let Some(i) = found {
         if checks.properties[i].required {
@@ -366,6 +363,50 @@ fn entry(
         return declared_or_additional(s, checks, declared, p, depth);
     }
     entry_with_names(s, checks, key, declared, p, depth)
+}
+
+/// The index of the property named `key`, property `hint` tried first (as
+/// [`ObjectChecks::find_from`], with the names compared inline: short keys are
+/// the rule, and a call to `memcmp` per comparison was a visible share).
+#[inline(always)]
+fn find_property(checks: &ObjectChecks, hint: usize, key: &str) -> Option<usize> {
+    let bytes = key.as_bytes();
+    if let Some(property) = checks.properties.get(hint) {
+        if same_key(property.name.as_bytes(), bytes) {
+            return Some(hint);
+        }
+    }
+    if checks.lookup.is_some() {
+        return checks.find(key);
+    }
+    checks
+        .properties
+        .iter()
+        .position(|p| same_key(p.name.as_bytes(), bytes))
+}
+
+/// `a == b`, inline for the short keys of records: two overlapping word
+/// comparisons up to 16 bytes.
+#[inline(always)]
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word8 = |s: &[u8], at: usize| {
+        s.get(at..at + 8)
+            .map(|w| u64::from_le_bytes(w.try_into().unwrap_or_default()))
+    };
+    let word4 = |s: &[u8], at: usize| {
+        s.get(at..at + 4)
+            .map(|w| u32::from_le_bytes(w.try_into().unwrap_or_default()))
+    };
+    match n {
+        0..=3 => a.iter().zip(b).all(|(x, y)| x == y),
+        4..=7 => word4(a, 0) == word4(b, 0) && word4(a, n - 4) == word4(b, n - 4),
+        8..=16 => word8(a, 0) == word8(b, 0) && word8(a, n - 8) == word8(b, n - 8),
+        _ => a == b,
+    }
 }
 
 /// The schema of a property that no pattern matches: its own, or `additionalProperties`.
@@ -529,6 +570,48 @@ mod tests {
                 assert_eq!(fused, ordinary, "{r}");
             }
         }
+    }
+
+    #[test]
+    fn keys_compare_as_bytes() {
+        // Every length around the word sizes, a difference at every position.
+        for n in 0..40 {
+            let a: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(same_key(&a, &a.clone()), "{n}");
+            for at in 0..n {
+                let mut b = a.clone();
+                b[at] ^= 0x20;
+                assert!(!same_key(&a, &b), "{n} at {at}");
+            }
+            let mut longer = a.clone();
+            longer.push(b'x');
+            assert!(!same_key(&a, &longer));
+        }
+        let schema = Schema::from_json_text(
+            r#"{"properties":{"a":{"type":"integer"},"abcd":{"type":"integer"},"abcdefgh":{"type":"integer"},"abcdefghijklmnopq":{"type":"integer"},"\u00e9t\u00e9":{"type":"integer"}}}"#,
+        )
+        .unwrap();
+        let checks = schema.root.object.as_ref().unwrap();
+        for key in [
+            "a",
+            "abcd",
+            "abcdefgh",
+            "abcdefghijklmnopq",
+            "\u{e9}t\u{e9}",
+            "abce",
+            "",
+            "b",
+        ] {
+            for hint in 0..7 {
+                assert_eq!(
+                    find_property(checks, hint, key),
+                    checks.find_from(hint, key),
+                    "{key} {hint}"
+                );
+            }
+        }
+        assert_eq!(find_property(checks, 9, "abcdefgh"), Some(2));
+        assert_eq!(find_property(checks, 0, "abcdefghijklmnopr"), None);
     }
 
     #[test]
