@@ -119,10 +119,47 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
         }
         ensure(any)?;
     }
+    if let Some(e) = end {
+        if has_no_own_keywords(node) {
+            // A subschema read (and checked as JSON) the whole value, and the
+            // node's own keywords accept anything: not read again (a `$ref`
+            // to an object schema read its object twice, nested ones more).
+            p.pos = e;
+            return Ok(());
+        }
+    }
     p.pos = start;
     plain(s, node, p, depth)?;
     // Every branch read the same value: they all end where it ends.
     ensure(end.is_none_or(|e| e == p.pos))
+}
+
+/// Whether the node's own keywords (not its [`Logic`]) accept every value.
+fn has_no_own_keywords(node: &Node) -> bool {
+    let Node {
+        always_false,
+        trivial: _,
+        types,
+        const_value,
+        enum_values,
+        string,
+        number,
+        array,
+        object,
+        // The keywords this answer leaves out.
+        logic: _,
+        annotations: _,
+        resource: _,
+        location: _,
+    } = node;
+    !always_false
+        && *types == 0
+        && const_value.is_none()
+        && enum_values.is_none()
+        && string.is_none()
+        && number.is_none()
+        && array.is_none()
+        && object.is_none()
 }
 
 /// The node's own keywords (not its [`crate::schema::Logic`]).
@@ -785,6 +822,55 @@ mod tests {
             &["1", "3", "1.5"],
             true,
         );
+    }
+
+    #[test]
+    fn a_value_read_by_a_subschema_is_not_read_again_unless_the_node_has_keywords() {
+        let defs = r##""$defs":{"pt":{"type":"object","properties":{"x":{"type":"integer"}},"required":["x"]}}"##;
+        // `$ref` alone, `$ref` with keywords of its own, `anyOf` with and without.
+        for (field, own) in [
+            (r##"{"$ref":"#/$defs/pt"}"##, false),
+            (r##"{"$ref":"#/$defs/pt","maxProperties":1}"##, true),
+            (
+                r##"{"anyOf":[{"$ref":"#/$defs/pt"},{"type":"array"}]}"##,
+                false,
+            ),
+            (
+                r##"{"anyOf":[{"$ref":"#/$defs/pt"},{"type":"array"}],"minItems":2}"##,
+                true,
+            ),
+            (
+                r##"{"allOf":[{"$ref":"#/$defs/pt"}],"type":"object","required":["y"]}"##,
+                true,
+            ),
+        ] {
+            let schema = format!(
+                r#"{{{defs},"type":"object","properties":{{"p":{field},"q":{{"type":"integer"}}}}}}"#
+            );
+            agree(
+                &schema,
+                &[
+                    r#"{"p":{"x":1},"q":2}"#,
+                    r#"{"p":{"x":1,"y":2},"q":2}"#,
+                    r#"{"p":{"x":"s"},"q":2}"#,
+                    r#"{"p":{"y":1},"q":2}"#,
+                    r#"{"p":[1],"q":2}"#,
+                    r#"{"p":[1,2],"q":2}"#,
+                    r#"{"p":{"x":1},"q":"s"}"#,
+                    r#"{"p":{"x":1} "q":2}"#,
+                    r#"{"p":{"x":1,},"q":2}"#,
+                    r#"{"p":{"x":1},"q":2"#,
+                    r#"{"p":{"x":1}}}"#,
+                ],
+            );
+            let compiled = Schema::from_json_text(&schema).unwrap();
+            let node = &compiled.root.object.as_ref().unwrap().properties[0];
+            assert_eq!(
+                !has_no_own_keywords(node.node.as_ref().unwrap()),
+                own,
+                "{field}"
+            );
+        }
     }
 
     #[test]
