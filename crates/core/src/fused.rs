@@ -208,15 +208,15 @@ fn plain(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
         }
         b'"' => {
             p.pos += 1;
-            let text = p.string()?;
             if const_value.is_none() && enum_values.is_none() {
                 ensure(*types == 0 || types & types::STRING != 0)?;
                 return match string {
-                    None => Ok(()),
-                    Some(checks) => ensure(check::string_is_valid(checks, &text)),
+                    // Only its type matters: checked as JSON, escapes not decoded.
+                    None => Ok(p.skip_string()?),
+                    Some(checks) => ensure(check::string_is_valid(checks, &p.string()?)),
                 };
             }
-            Json::String(text)
+            Json::String(p.string()?)
         }
         b'-' | b'0'..=b'9' => {
             let n = p.number()?;
@@ -871,6 +871,34 @@ mod tests {
                 "{field}"
             );
         }
+    }
+
+    #[test]
+    fn strings_whose_text_no_keyword_reads_are_still_checked_as_json() {
+        let schema = r#"{"type":"object","properties":{"s":{"type":"string"},"t":{"type":["string","null"]},"u":{"type":"string","maxLength":2}}}"#;
+        agree(
+            schema,
+            &[
+                r#"{"s":"a\nb\"c\u00e9\ud83d\ude00"}"#,
+                r#"{"s":"a\qb"}"#,
+                r#"{"s":"\ud800"}"#,
+                r#"{"s":"\udc00x"}"#,
+                r#"{"s":"\u12"}"#,
+                r#"{"s":"caf\u00e9 \u{e9}t\u{e9}"}"#,
+                r#"{"s":1}"#,
+                r#"{"t":"\n","u":"\u00e9\u00e9"}"#,
+                r#"{"t":"\n","u":"\u00e9\u00e9\u00e9"}"#,
+                r#"{"t":"\x"}"#,
+                r#"{"s":"abc"#,
+            ],
+        );
+        let compiled = Schema::from_json_text(schema).unwrap();
+        assert!(is_valid(
+            &compiled,
+            "{\"s\":\"\u{e9}\\n\u{1F600}\"}".as_bytes()
+        ));
+        assert!(!is_valid(&compiled, b"{\"s\":\"\xc3\xa9\\n\xff\"}"));
+        assert!(!is_valid(&compiled, b"{\"s\":\"a\x01b\"}"));
     }
 
     #[test]
