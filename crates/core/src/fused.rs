@@ -2,8 +2,8 @@
 //! from its bytes, without building it.
 //!
 //! The verdict is one-sided. `true` means the text is valid JSON and the record
-//! passes every check; `false` means "invalid, or not decided here" (`const`,
-//! `enum` and `uniqueItems` on containers, unusual input), and the caller then
+//! passes every check; `false` means "invalid, or not decided here" (unusual
+//! input: e.g. more than 8 required properties beyond the 64th), and the caller then
 //! parses the record and runs the ordinary checks, which decide and explain.
 //! So this path can only make valid records cheaper, never change a result.
 //! Scalars are checked by the ordinary checks, on a value made on the stack.
@@ -119,10 +119,47 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
         }
         ensure(any)?;
     }
+    if let Some(e) = end {
+        if has_no_own_keywords(node) {
+            // A subschema read (and checked as JSON) the whole value, and the
+            // node's own keywords accept anything: not read again (a `$ref`
+            // to an object schema read its object twice, nested ones more).
+            p.pos = e;
+            return Ok(());
+        }
+    }
     p.pos = start;
     plain(s, node, p, depth)?;
     // Every branch read the same value: they all end where it ends.
     ensure(end.is_none_or(|e| e == p.pos))
+}
+
+/// Whether the node's own keywords (not its [`Logic`]) accept every value.
+fn has_no_own_keywords(node: &Node) -> bool {
+    let Node {
+        always_false,
+        trivial: _,
+        types,
+        const_value,
+        enum_values,
+        string,
+        number,
+        array,
+        object,
+        // The keywords this answer leaves out.
+        logic: _,
+        annotations: _,
+        resource: _,
+        location: _,
+    } = node;
+    !always_false
+        && *types == 0
+        && const_value.is_none()
+        && enum_values.is_none()
+        && string.is_none()
+        && number.is_none()
+        && array.is_none()
+        && object.is_none()
 }
 
 /// The node's own keywords (not its [`crate::schema::Logic`]).
@@ -171,15 +208,15 @@ fn plain(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
         }
         b'"' => {
             p.pos += 1;
-            let text = p.string()?;
             if const_value.is_none() && enum_values.is_none() {
                 ensure(*types == 0 || types & types::STRING != 0)?;
                 return match string {
-                    None => Ok(()),
-                    Some(checks) => ensure(check::string_is_valid(checks, &text)),
+                    // Only its type matters: checked as JSON, escapes not decoded.
+                    None => Ok(p.skip_string()?),
+                    Some(checks) => ensure(check::string_is_valid(checks, &p.string()?)),
                 };
             }
-            Json::String(text)
+            Json::String(p.string()?)
         }
         b'-' | b'0'..=b'9' => {
             let n = p.number()?;
@@ -347,10 +384,7 @@ fn entry(
     p: &mut Parser<'_>,
     depth: usize,
 ) -> Verdict {
-    let found = match checks.properties.get(*hint) {
-        Some(property) if property.name == key => Some(*hint),
-        _ => checks.find(key),
-    };
+    let found = find_property(checks, *hint, key);
     let mut declared = None;
     if let Some(i) = found {
         if checks.properties[i].required {
@@ -366,6 +400,50 @@ fn entry(
         return declared_or_additional(s, checks, declared, p, depth);
     }
     entry_with_names(s, checks, key, declared, p, depth)
+}
+
+/// The index of the property named `key`, property `hint` tried first (as
+/// [`ObjectChecks::find_from`], with the names compared inline: short keys are
+/// the rule, and a call to `memcmp` per comparison was a visible share).
+#[inline(always)]
+fn find_property(checks: &ObjectChecks, hint: usize, key: &str) -> Option<usize> {
+    let bytes = key.as_bytes();
+    if let Some(property) = checks.properties.get(hint) {
+        if same_key(property.name.as_bytes(), bytes) {
+            return Some(hint);
+        }
+    }
+    if checks.lookup.is_some() {
+        return checks.find(key);
+    }
+    checks
+        .properties
+        .iter()
+        .position(|p| same_key(p.name.as_bytes(), bytes))
+}
+
+/// `a == b`, inline for the short keys of records: two overlapping word
+/// comparisons up to 16 bytes.
+#[inline(always)]
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word8 = |s: &[u8], at: usize| {
+        s.get(at..at + 8)
+            .map(|w| u64::from_le_bytes(w.try_into().unwrap_or_default()))
+    };
+    let word4 = |s: &[u8], at: usize| {
+        s.get(at..at + 4)
+            .map(|w| u32::from_le_bytes(w.try_into().unwrap_or_default()))
+    };
+    match n {
+        0..=3 => a.iter().zip(b).all(|(x, y)| x == y),
+        4..=7 => word4(a, 0) == word4(b, 0) && word4(a, n - 4) == word4(b, n - 4),
+        8..=16 => word8(a, 0) == word8(b, 0) && word8(a, n - 8) == word8(b, n - 8),
+        _ => a == b,
+    }
 }
 
 /// The schema of a property that no pattern matches: its own, or `additionalProperties`.
@@ -459,11 +537,12 @@ fn array(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
         min_contains: _,
         max_contains: _,
     } = checks;
-    if contains.is_some() {
-        // Counts the items valid against a schema: on the parsed value.
+    if contains.is_some() || *unique_items {
+        // Counts the items valid against a schema, or compares the items with
+        // each other: on the parsed value.
         return whole_plain(s, node, p, depth);
     }
-    if *unique_items || depth + 1 > MAX_DEPTH {
+    if depth + 1 > MAX_DEPTH {
         return Err(Undecided);
     }
     p.pos += 1; // `[`
@@ -528,6 +607,48 @@ mod tests {
                 assert_eq!(fused, ordinary, "{r}");
             }
         }
+    }
+
+    #[test]
+    fn keys_compare_as_bytes() {
+        // Every length around the word sizes, a difference at every position.
+        for n in 0..40 {
+            let a: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(same_key(&a, &a.clone()), "{n}");
+            for at in 0..n {
+                let mut b = a.clone();
+                b[at] ^= 0x20;
+                assert!(!same_key(&a, &b), "{n} at {at}");
+            }
+            let mut longer = a.clone();
+            longer.push(b'x');
+            assert!(!same_key(&a, &longer));
+        }
+        let schema = Schema::from_json_text(
+            r#"{"properties":{"a":{"type":"integer"},"abcd":{"type":"integer"},"abcdefgh":{"type":"integer"},"abcdefghijklmnopq":{"type":"integer"},"\u00e9t\u00e9":{"type":"integer"}}}"#,
+        )
+        .unwrap();
+        let checks = schema.root.object.as_ref().unwrap();
+        for key in [
+            "a",
+            "abcd",
+            "abcdefgh",
+            "abcdefghijklmnopq",
+            "\u{e9}t\u{e9}",
+            "abce",
+            "",
+            "b",
+        ] {
+            for hint in 0..7 {
+                assert_eq!(
+                    find_property(checks, hint, key),
+                    checks.find_from(hint, key),
+                    "{key} {hint}"
+                );
+            }
+        }
+        assert_eq!(find_property(checks, 9, "abcdefgh"), Some(2));
+        assert_eq!(find_property(checks, 0, "abcdefghijklmnopr"), None);
     }
 
     #[test]
@@ -635,12 +756,31 @@ mod tests {
                 r#"3"#,
             ],
         );
-        // Left to the ordinary path: never valid here.
-        check_records(
+        // `uniqueItems` is decided on the parsed array, nested or not.
+        agree(
             r#"{"type":"array","uniqueItems":true}"#,
-            &[r#"[1,2]"#, r#"[1,1.0]"#],
-            false,
+            &[
+                r#"[1,2]"#,
+                r#"[1,1.0]"#,
+                r#"[{"a":[1]},{"a":[1.0]}]"#,
+                "[]",
+                "[1,",
+            ],
         );
+        let nested = r#"{"type":"object","properties":{"tags":{"type":"array","uniqueItems":true,"items":{"type":"string","maxLength":3}},"n":{"type":"integer"}},"required":["n"]}"#;
+        agree(
+            nested,
+            &[
+                r#"{"n":1,"tags":["a","b"]}"#,
+                r#"{"n":1,"tags":["a","a"]}"#,
+                r#"{"n":1,"tags":["a","long"]}"#,
+                r#"{"tags":["a"]}"#,
+                r#"{"n":1,"tags":["a",]}"#,
+            ],
+        );
+        let schema = Schema::from_json_text(nested).unwrap();
+        assert!(is_valid(&schema, br#"{"tags":["\u0061","b"],"n":2}"#));
+        assert!(!is_valid(&schema, br#"{"tags":["\u0061","a"],"n":2}"#));
         agree(
             r#"{"type":["string","null"],"format":"email"}"#,
             &[r#""a@b.co""#, r#""nope""#, "null", "1"],
@@ -682,6 +822,83 @@ mod tests {
             &["1", "3", "1.5"],
             true,
         );
+    }
+
+    #[test]
+    fn a_value_read_by_a_subschema_is_not_read_again_unless_the_node_has_keywords() {
+        let defs = r##""$defs":{"pt":{"type":"object","properties":{"x":{"type":"integer"}},"required":["x"]}}"##;
+        // `$ref` alone, `$ref` with keywords of its own, `anyOf` with and without.
+        for (field, own) in [
+            (r##"{"$ref":"#/$defs/pt"}"##, false),
+            (r##"{"$ref":"#/$defs/pt","maxProperties":1}"##, true),
+            (
+                r##"{"anyOf":[{"$ref":"#/$defs/pt"},{"type":"array"}]}"##,
+                false,
+            ),
+            (
+                r##"{"anyOf":[{"$ref":"#/$defs/pt"},{"type":"array"}],"minItems":2}"##,
+                true,
+            ),
+            (
+                r##"{"allOf":[{"$ref":"#/$defs/pt"}],"type":"object","required":["y"]}"##,
+                true,
+            ),
+        ] {
+            let schema = format!(
+                r#"{{{defs},"type":"object","properties":{{"p":{field},"q":{{"type":"integer"}}}}}}"#
+            );
+            agree(
+                &schema,
+                &[
+                    r#"{"p":{"x":1},"q":2}"#,
+                    r#"{"p":{"x":1,"y":2},"q":2}"#,
+                    r#"{"p":{"x":"s"},"q":2}"#,
+                    r#"{"p":{"y":1},"q":2}"#,
+                    r#"{"p":[1],"q":2}"#,
+                    r#"{"p":[1,2],"q":2}"#,
+                    r#"{"p":{"x":1},"q":"s"}"#,
+                    r#"{"p":{"x":1} "q":2}"#,
+                    r#"{"p":{"x":1,},"q":2}"#,
+                    r#"{"p":{"x":1},"q":2"#,
+                    r#"{"p":{"x":1}}}"#,
+                ],
+            );
+            let compiled = Schema::from_json_text(&schema).unwrap();
+            let node = &compiled.root.object.as_ref().unwrap().properties[0];
+            assert_eq!(
+                !has_no_own_keywords(node.node.as_ref().unwrap()),
+                own,
+                "{field}"
+            );
+        }
+    }
+
+    #[test]
+    fn strings_whose_text_no_keyword_reads_are_still_checked_as_json() {
+        let schema = r#"{"type":"object","properties":{"s":{"type":"string"},"t":{"type":["string","null"]},"u":{"type":"string","maxLength":2}}}"#;
+        agree(
+            schema,
+            &[
+                r#"{"s":"a\nb\"c\u00e9\ud83d\ude00"}"#,
+                r#"{"s":"a\qb"}"#,
+                r#"{"s":"\ud800"}"#,
+                r#"{"s":"\udc00x"}"#,
+                r#"{"s":"\u12"}"#,
+                r#"{"s":"caf\u00e9 \u{e9}t\u{e9}"}"#,
+                r#"{"s":1}"#,
+                r#"{"t":"\n","u":"\u00e9\u00e9"}"#,
+                r#"{"t":"\n","u":"\u00e9\u00e9\u00e9"}"#,
+                r#"{"t":"\x"}"#,
+                r#"{"s":"abc"#,
+            ],
+        );
+        let compiled = Schema::from_json_text(schema).unwrap();
+        assert!(is_valid(
+            &compiled,
+            "{\"s\":\"\u{e9}\\n\u{1F600}\"}".as_bytes()
+        ));
+        assert!(!is_valid(&compiled, b"{\"s\":\"\xc3\xa9\\n\xff\"}"));
+        assert!(!is_valid(&compiled, b"{\"s\":\"a\x01b\"}"));
     }
 
     #[test]

@@ -13,8 +13,10 @@
 //! * [`NdjsonLines`] finds the non-blank lines of an NDJSON buffer.
 //!
 //! Unsafe code is limited to `from_utf8_unchecked` on string bytes the scanner
-//! saw to be ASCII, and SSE2 loads on x86-64 (part of its baseline); the
-//! portable SWAR versions used elsewhere are tested against the SSE2 ones.
+//! saw to be ASCII or that lie in an input checked to be UTF-8 as a whole (once,
+//! at its first non-ASCII string), and SSE2 loads on x86-64 (part of its
+//! baseline); the portable SWAR versions used elsewhere are tested against the
+//! SSE2 ones.
 //!
 //! One job a module: `scan` (byte scanners), `parse` (the parser), `elements`
 //! (array elements), `lines` (NDJSON lines); the errors all of them report

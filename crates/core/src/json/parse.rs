@@ -7,18 +7,13 @@ use super::scan::{is_ws, scan_string, skip_ws};
 use super::{err, unexpected, JsonError, JsonErrorKind};
 use crate::value::{Json, Number, MAX_DEPTH};
 
-/// `s` as text; `offset` is where `s` starts in the input (for the error).
-#[inline(always)]
-fn to_str(s: &[u8], offset: usize, non_ascii: bool) -> Result<&str, JsonError> {
-    if non_ascii {
-        simdutf8::compat::from_utf8(s)
-            .map_err(|e| JsonError::new(JsonErrorKind::InvalidUtf8, offset + e.valid_up_to()))
-    } else {
-        debug_assert!(s.is_ascii());
-        // SAFETY: `scan_string` looked at every byte of `s` and saw none >= 0x80;
-        // ASCII is valid UTF-8.
-        Ok(unsafe { std::str::from_utf8_unchecked(s) })
-    }
+/// `s` as text, checked on its own (an input that is not all UTF-8);
+/// `offset` is where `s` starts in the input (for the error).
+#[cold]
+#[inline(never)]
+fn checked_str(s: &[u8], offset: usize) -> Result<&str, JsonError> {
+    simdutf8::compat::from_utf8(s)
+        .map_err(|e| JsonError::new(JsonErrorKind::InvalidUtf8, offset + e.valid_up_to()))
 }
 
 #[inline]
@@ -44,15 +39,21 @@ pub(crate) trait SkipVisitor {
     /// decoded text when it is a string.
     #[inline(always)]
     fn value(&mut self, _depth: usize, _string: Option<&str>) {}
+
+    /// Whether [`SkipVisitor::value`] reads strings: when not, they are
+    /// checked without decoding their escapes.
+    const STRINGS: bool = true;
 }
 
-impl SkipVisitor for () {}
+impl SkipVisitor for () {
+    const STRINGS: bool = false;
+}
 
 /// Whether `input` is one complete JSON value (surrounding whitespace allowed)
 /// that [`parse_value`] would accept with `max_depth`; `visitor` is told of
 /// its values as [`Parser::skip_visiting`] passes them (also before an error).
 pub(crate) fn visit_value<V: SkipVisitor>(input: &[u8], max_depth: usize, visitor: &mut V) -> bool {
-    let mut p = Parser { b: input, pos: 0 };
+    let mut p = Parser::new(input);
     p.skip_visiting(max_depth, visitor).is_ok() && skip_ws(input, p.pos) == input.len()
 }
 
@@ -66,7 +67,7 @@ pub(crate) fn visit_value<V: SkipVisitor>(input: &[u8], max_depth: usize, visito
 /// order.
 pub fn parse_value<'a>(input: &'a [u8], max_depth: usize) -> Result<Json<'a>, JsonError> {
     let mut scratch = take_scratch();
-    let mut p = Parser { b: input, pos: 0 };
+    let mut p = Parser::new(input);
     let result = p.parse(max_depth, &mut scratch);
     put_scratch(scratch);
     // A complete value, or one too deep to build that is otherwise JSON:
@@ -90,6 +91,17 @@ pub fn parse_value<'a>(input: &'a [u8], max_depth: usize) -> Result<Json<'a>, Js
 pub(crate) struct Parser<'a> {
     pub(crate) b: &'a [u8],
     pub(crate) pos: usize,
+    /// Whether all of `b` is UTF-8, found out at the first string with a byte
+    /// >= 0x80: one pass over the input instead of one per such string.
+    utf8: Utf8,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Utf8 {
+    Unknown,
+    Valid,
+    /// Somewhere: each string is checked on its own (for the exact offset).
+    Invalid,
 }
 
 /// An array or object being read: its finished items (or entries) sit on
@@ -163,7 +175,38 @@ fn put_scratch(scratch: Scratch<'_>) {
 
 impl<'a> Parser<'a> {
     pub(crate) fn new(b: &'a [u8]) -> Self {
-        Parser { b, pos: 0 }
+        Parser {
+            b,
+            pos: 0,
+            utf8: Utf8::Unknown,
+        }
+    }
+
+    /// `b[start..end]` (string bytes that `scan_string` passed) as text;
+    /// `non_ascii`: whether a byte >= 0x80 lies among them.
+    #[inline(always)]
+    fn text(&mut self, start: usize, end: usize, non_ascii: bool) -> Result<&'a str, JsonError> {
+        let s = &self.b[start..end];
+        if non_ascii && self.utf8 != Utf8::Valid && !self.all_utf8() {
+            return checked_str(s, start);
+        }
+        // SAFETY: either every byte of `s` is ASCII (`scan_string` saw them
+        // all), or the whole input, `s` included, is UTF-8 and `s` is cut at
+        // ASCII bytes (quotes, backslashes, escapes), never inside a character.
+        Ok(unsafe { std::str::from_utf8_unchecked(s) })
+    }
+
+    /// Whether the whole input is UTF-8 (checked once, at the first call).
+    #[inline(never)]
+    fn all_utf8(&mut self) -> bool {
+        if self.utf8 == Utf8::Unknown {
+            self.utf8 = if simdutf8::basic::from_utf8(self.b).is_ok() {
+                Utf8::Valid
+            } else {
+                Utf8::Invalid
+            };
+        }
+        self.utf8 == Utf8::Valid
     }
 
     /// Parses the value at the cursor (a subtree, for callers that walk the
@@ -320,7 +363,7 @@ impl<'a> Parser<'a> {
                     if c == b'}' {
                         self.pos += 1;
                     } else {
-                        self.key(c)?;
+                        self.skip_key(c)?;
                         open.push(true);
                         continue 'value;
                     }
@@ -346,7 +389,7 @@ impl<'a> Parser<'a> {
                         self.pos += 1;
                         if object {
                             let c = self.peek()?;
-                            self.key(c)?;
+                            self.skip_key(c)?;
                         }
                         continue 'value;
                     }
@@ -401,7 +444,7 @@ impl<'a> Parser<'a> {
                     } else {
                         object = c == b'{';
                         if object {
-                            self.key(next)?;
+                            self.skip_key(next)?;
                             objects |= 1 << depth;
                         } else {
                             objects &= !(1 << depth);
@@ -419,7 +462,7 @@ impl<'a> Parser<'a> {
                         self.pos += 1;
                         if object {
                             let c = self.peek()?;
-                            self.key(c)?;
+                            self.skip_key(c)?;
                         }
                         continue 'value;
                     }
@@ -446,8 +489,13 @@ impl<'a> Parser<'a> {
         match c {
             b'"' => {
                 self.pos += 1;
-                let s = self.string()?;
-                visitor.value(depth, Some(&s));
+                if V::STRINGS {
+                    let s = self.string()?;
+                    visitor.value(depth, Some(&s));
+                } else {
+                    self.skip_string()?;
+                    visitor.value(depth, None);
+                }
             }
             b'-' | b'0'..=b'9' => {
                 self.number()?;
@@ -522,8 +570,9 @@ impl<'a> Parser<'a> {
         let mut non_ascii = false;
         let i = scan_string(b, start, &mut non_ascii);
         if b.get(i) == Some(&b'"') {
+            let text = self.text(start, i, non_ascii)?;
             self.pos = i + 1;
-            return Ok(Cow::Borrowed(to_str(&b[start..i], start, non_ascii)?));
+            return Ok(Cow::Borrowed(text));
         }
         self.string_slow(start, i, non_ascii).map(Cow::Owned)
     }
@@ -543,13 +592,17 @@ impl<'a> Parser<'a> {
             let Some(&c) = b.get(i) else {
                 return Err(err(JsonErrorKind::UnexpectedEnd, b.len()));
             };
-            out.push_str(to_str(&b[seg..i], seg, non_ascii)?);
+            out.push_str(self.text(seg, i, non_ascii)?);
             match c {
                 b'"' => {
                     self.pos = i + 1;
                     return Ok(out);
                 }
-                b'\\' => i = self.escape(i, &mut out)?,
+                b'\\' => {
+                    let (ch, next) = self.escape(i)?;
+                    out.push(ch);
+                    i = next;
+                }
                 _ => return Err(err(JsonErrorKind::UnexpectedByte(c), i)),
             }
             seg = i;
@@ -558,9 +611,76 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Decodes the escape whose backslash is at `i` into `out`; returns the
+    /// Passes a string whose opening quote has been consumed, with the checks
+    /// and errors of [`Parser::string`], without decoding its escapes (nothing
+    /// is allocated).
+    #[inline(always)]
+    pub(crate) fn skip_string(&mut self) -> Result<(), JsonError> {
+        let b = self.b;
+        let start = self.pos;
+        let mut non_ascii = false;
+        let i = scan_string(b, start, &mut non_ascii);
+        if b.get(i) == Some(&b'"') {
+            self.text(start, i, non_ascii)?;
+            self.pos = i + 1;
+            return Ok(());
+        }
+        self.skip_string_slow(start, i, non_ascii)
+    }
+
+    /// [`Parser::string_slow`] without building the text.
+    #[inline(never)]
+    fn skip_string_slow(
+        &mut self,
+        start: usize,
+        mut i: usize,
+        mut non_ascii: bool,
+    ) -> Result<(), JsonError> {
+        let b = self.b;
+        let mut seg = start;
+        loop {
+            let Some(&c) = b.get(i) else {
+                return Err(err(JsonErrorKind::UnexpectedEnd, b.len()));
+            };
+            self.text(seg, i, non_ascii)?;
+            match c {
+                b'"' => {
+                    self.pos = i + 1;
+                    return Ok(());
+                }
+                b'\\' => i = self.escape(i)?.1,
+                _ => return Err(err(JsonErrorKind::UnexpectedByte(c), i)),
+            }
+            seg = i;
+            non_ascii = false;
+            i = scan_string(b, i, &mut non_ascii);
+        }
+    }
+
+    /// An object key that nobody reads (`c` is the already peeked next byte)
+    /// and its colon: [`Parser::key`] without building the key.
+    #[inline(always)]
+    pub(crate) fn skip_key(&mut self, c: u8) -> Result<(), JsonError> {
+        if c != b'"' {
+            return Err(unexpected(self.b, self.pos));
+        }
+        self.pos += 1;
+        self.skip_string()?;
+        if self.b.get(self.pos) == Some(&b':') {
+            self.pos += 1;
+            return Ok(());
+        }
+        if self.peek()? != b':' {
+            return Err(unexpected(self.b, self.pos));
+        }
+        self.pos += 1;
+        Ok(())
+    }
+
+    /// Decodes the escape whose backslash is at `i`: its character and the
     /// index after it.
-    fn escape(&self, i: usize, out: &mut String) -> Result<usize, JsonError> {
+    #[inline]
+    fn escape(&self, i: usize) -> Result<(char, usize), JsonError> {
         let b = self.b;
         let Some(&e) = b.get(i + 1) else {
             return Err(err(JsonErrorKind::UnexpectedEnd, b.len()));
@@ -594,13 +714,11 @@ impl<'a> Parser<'a> {
                 };
                 // `None` exactly for a lone low surrogate.
                 let ch = char::from_u32(cp).ok_or_else(|| err(JsonErrorKind::InvalidEscape, i))?;
-                out.push(ch);
-                return Ok(next);
+                return Ok((ch, next));
             }
             _ => return Err(err(JsonErrorKind::InvalidEscape, i)),
         };
-        out.push(ch);
-        Ok(i + 2)
+        Ok((ch, i + 2))
     }
 
     /// Four hex digits at `at`; `esc` is the escape's backslash (for errors).
@@ -1031,6 +1149,86 @@ mod tests {
         // Fine when valid.
         let v = parse_value("\"\u{e9}\\n\u{1F600}\"".as_bytes(), MAX_DEPTH).unwrap();
         assert_eq!(string_of(&v).0, "\u{e9}\n\u{1F600}");
+    }
+
+    #[test]
+    fn utf8_is_checked_once_for_the_input_and_errors_stay_exact() {
+        // Valid non-ASCII first (the whole input is checked then, and fails),
+        // the bad byte in a later string: its own offset.
+        let doc = b"[\"\xc3\xa9\", \"ab\xffc\", \"\xc3\xa9\"]";
+        assert_eq!(parse_err(doc), e(InvalidUtf8, 10));
+        let doc = b"{\"\xc3\xa9\": 1, \"k\xc3\": 2}";
+        assert_eq!(parse_err(doc), e(InvalidUtf8, 12));
+        // Bad UTF-8 outside any string, after valid non-ASCII strings.
+        let doc = b"[\"\xc3\xa9\", \xff]";
+        assert_eq!(parse_err(doc), e(InvalidUtf8, 7));
+        // Valid everywhere: every string decoded, escapes between characters.
+        let doc = "[\"\u{e9}\", \"a\\u00e9\u{1F600}\\n\u{e9}\", {\"\u{e9}k\": \"\u{4e2d}\"}]";
+        let v = parse(doc).unwrap();
+        let Json::Array(items) = &v else {
+            panic!("{v:?}")
+        };
+        assert_eq!(string_of(&items[0]), ("\u{e9}".to_string(), true));
+        assert_eq!(
+            string_of(&items[1]),
+            ("a\u{e9}\u{1F600}\n\u{e9}".to_string(), false)
+        );
+        let Json::Object(entries) = &items[2] else {
+            panic!("{v:?}")
+        };
+        assert_eq!(entries[0].0, "\u{e9}k");
+        assert_eq!(string_of(&entries[0].1), ("\u{4e2d}".to_string(), true));
+    }
+
+    /// `skip_string` accepts and rejects exactly what `string` does, with the
+    /// same error, and ends at the same place.
+    #[test]
+    fn skip_string_agrees_with_string() {
+        let cases: &[&[u8]] = &[
+            b"abc\"",
+            b"\"",
+            b"a\\nb\\\"c\\\\\\/\\b\\f\\r\\t\"",
+            b"\\u00e9\\uD83D\\uDE00x\"",
+            b"\\uD83D\"",
+            b"\\uDE00\"",
+            b"\\uD83D\\u0041\"",
+            b"\\uD83D\\",
+            b"\\uD83",
+            b"\\u12G4\"",
+            b"\\x\"",
+            b"\\",
+            b"abc",
+            b"a\nb\"",
+            b"a\x1fb\"",
+            b"\xc3\xa9\\n\xff\"",
+            b"\xc3\xa9\\n\xc3\xa9\"",
+            b"\xe4\xb8\xad\xe6\x96\x87 \\\"q\\\" \xf0\x9f\x98\x80\"",
+            b"\xed\xa0\x80\"",
+            b"0123456789abcdef0123456789\\u0020\xc3\"",
+        ];
+        for &case in cases {
+            for prefix in [&b""[..], "\u{e9}\u{e9}".as_bytes()] {
+                let doc = [prefix, case].concat();
+                let (mut a, mut b) = (Parser::new(&doc), Parser::new(&doc));
+                let got = a.string().map(|_| a.pos);
+                let skipped = b.skip_string().map(|()| b.pos);
+                assert_eq!(got, skipped, "{:?}", String::from_utf8_lossy(&doc));
+                let (mut a, mut b) = (Parser::new(&doc), Parser::new(&doc));
+                let quoted = [b"\"", &doc[..], b": 1"].concat();
+                a.b = &quoted;
+                b.b = &quoted;
+                let key = a.key(b'"').map(|_| a.pos);
+                let skipped = b.skip_key(b'"').map(|()| b.pos);
+                assert_eq!(key, skipped, "{:?}", String::from_utf8_lossy(&quoted));
+            }
+        }
+        assert_eq!(Parser::new(b"ab\\n\"").skip_string(), Ok(()));
+        let mut p = Parser::new(b"ab\\q\"");
+        assert_eq!(p.skip_string(), Err(e2(InvalidEscape, 2)));
+    }
+
+    fn e2(kind: JsonErrorKind, offset: usize) -> JsonError {
+        JsonError { kind, offset }
     }
 
     // -- containers --------------------------------------------------------
