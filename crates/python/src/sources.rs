@@ -261,7 +261,7 @@ impl Signals {
 /// How long a release under a pause budget leaves the GIL free (see
 /// [`GilClock::hand_over`]).
 const HAND_OVER: Duration = Duration::from_micros(HAND_OVER_US);
-const HAND_OVER_US: u64 = 60;
+const HAND_OVER_US: u64 = 120;
 
 pub struct GilClock {
     since: Instant,
@@ -301,7 +301,10 @@ impl GilClock {
     /// release wakes it: released and taken back at once more often than that,
     /// the GIL never changes hands (a 1,000-record chunk of 3 ms starved
     /// another thread for a whole second). Pausing [`HAND_OVER`] lets the woken
-    /// waiter take it (60 us measured enough here; 20 us was not).
+    /// waiter take it: a waiter whose core has to wake first may take longer than
+    /// the window, and each miss restarts its 5 ms wait (a heartbeat thread beside
+    /// `max_pause="5ms"` stalled 11-13 ms in 3 runs of 10 with 60 us, at most 7.8 ms
+    /// with 120 us; 200 us cost 13% of throughput against 8% at 120 us).
     pub(crate) fn hand_over(&mut self, py: Python<'_>) {
         if self.limit.is_some() {
             // Spun, not slept: a sleep lasts the timer slack (50 us) more.
