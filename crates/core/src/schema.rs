@@ -160,6 +160,18 @@ pub struct Node {
 }
 
 impl Node {
+    /// Whether the node has no check of its own besides its logic (`$ref`,
+    /// combinators, ...) and `false`.
+    pub fn no_own_checks(&self) -> bool {
+        self.types == 0
+            && self.const_value.is_none()
+            && self.enum_values.is_none()
+            && self.string.is_none()
+            && self.number.is_none()
+            && self.array.is_none()
+            && self.object.is_none()
+    }
+
     /// Whether checking this node may read any part of the value (so a host that
     /// converts values for the checks converts it whole).
     pub fn reads_whole(&self) -> bool {
@@ -969,14 +981,7 @@ impl<'d> Compiler<'d> {
         if keep_annotations {
             node.annotations = Some(Box::new(logic::annotations(map, draft)?));
         }
-        node.trivial = node.types == 0
-            && node.const_value.is_none()
-            && node.enum_values.is_none()
-            && node.string.is_none()
-            && node.number.is_none()
-            && node.array.is_none()
-            && node.object.is_none()
-            && node.logic.is_none();
+        node.trivial = node.no_own_checks() && node.logic.is_none();
         Ok(node)
     }
 

@@ -582,14 +582,8 @@ fn only_ref(node: &Node, logic: &logic::Logic, dynamic: bool) -> Option<crate::s
         && logic.cond.is_none()
         && logic.unevaluated_properties.is_none()
         && logic.unevaluated_items.is_none()
-        && node.types == 0
+        && node.no_own_checks()
         && !node.always_false
-        && node.const_value.is_none()
-        && node.enum_values.is_none()
-        && node.string.is_none()
-        && node.number.is_none()
-        && node.array.is_none()
-        && node.object.is_none()
         && node.annotations.is_none()
         && !(dynamic && node.resource.is_some());
     alone.then_some(*target)
