@@ -30,6 +30,13 @@ from ..heuristic import heuristic_config
 from . import measure
 from .space import ConfigGenes
 
+def memory_point(low: float, peak_bytes: int, default_peak_bytes: int, bar: float) -> bool:
+    """Whether a configuration earns a front place for its memory, not its speed: the
+    default's throughput within the shipping margin ``bar`` (the lower bound of its speedup
+    above ``1 / bar``) with less memory in flight than the default configuration."""
+    return low > 1.0 / bar and peak_bytes < default_peak_bytes
+
+
 __all__ = [
     "CellFinal",
     "Evidence",
@@ -40,6 +47,7 @@ __all__ = [
     "Rates",
     "Spread",
     "correct_cell",
+    "memory_point",
     "quantile",
     "speedup_evidence",
 ]
@@ -257,9 +265,7 @@ def correct_cell(
         )
 
     def lean(name: str, ev_name: Evidence) -> bool:
-        # At the default's throughput within the shipping margin, on the other side of 1,
-        # with less memory in flight: a memory point.
-        return ev_name.low > 1.0 / ship_threshold and peaks[name] < peaks["default"]
+        return memory_point(ev_name.low, peaks[name], peaks["default"], ship_threshold)
 
     for name in candidates:
         ev_name = speedup_evidence(m.speedup(name, "default").ratios)

@@ -58,6 +58,7 @@ from ..errors import ArchiveError
 from ..profile import Profile
 from ..schema import Schema
 from ..validator import Validator
+from .correction import memory_point
 from .measurer import Prepared
 from .space import WorkloadGenes
 from .state import stored_workloads
@@ -701,10 +702,8 @@ def _refresh_cell(
         )
         if sp.ci.low > min_speedup:
             kept.append(name)
-        elif (
-            name != "elite"
-            and sp.ci.low > 1.0 / min_speedup
-            and points[name].peak_bytes < default_point.peak_bytes
+        elif name != "elite" and memory_point(
+            sp.ci.low, points[name].peak_bytes, default_point.peak_bytes, min_speedup
         ):
             kept.append(name)
             lean.add(name)

@@ -15,7 +15,7 @@ import msgspec
 from .. import archive as _archive
 from ..config import DEFAULT_CONFIGURATION
 from . import measure
-from .correction import FinalPoint, quantile
+from .correction import FinalPoint, memory_point, quantile
 from .space import grid_cells
 
 if TYPE_CHECKING:
@@ -102,8 +102,9 @@ def archive_cells(search: Search) -> list[_archive.Cell]:
                 # The search's front points that clear the bar (their search figures).
                 for c in cell.front:
                     e = c.speedup
-                    lean = c.memory and e.low > 1.0 / search.settings.ship_threshold
-                    if c.config != cell.elite and (e.low > search.settings.ship_threshold or lean):
+                    bar = search.settings.ship_threshold
+                    lean = c.memory and memory_point(e.low, c.peak_bytes, default_peak, bar)
+                    if c.config != cell.elite and (e.low > bar or lean):
                         g = c.config.config()
                         points.append(
                             _measured_point(

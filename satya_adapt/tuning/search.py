@@ -51,7 +51,7 @@ from ..config import DEFAULT_CONFIGURATION, SHIP_THRESHOLD, effective
 from ..errors import ArchiveError
 from ..profile import INPUT_KINDS
 from . import measure, report
-from .correction import correct_cell
+from .correction import correct_cell, memory_point
 from .gates import run_gates
 from .space import (
     DEFAULT_GENES,
@@ -383,7 +383,7 @@ class Search:
         """Whether a configuration earns a front place for its memory: less memory in flight
         than the default configuration at the default's throughput within the shipping margin
         (the lower bound of its speedup above ``1 / ship_threshold``)."""
-        return low > 1.0 / self.settings.ship_threshold and peak < default_peak
+        return memory_point(low, peak, default_peak, self.settings.ship_threshold)
 
     def _add_front(self, cell: CellRecord, candidate: FrontCandidate) -> None:
         """Adds ``candidate`` to the cell's front (pooling the rounds of a configuration already

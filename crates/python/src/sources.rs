@@ -632,7 +632,13 @@ fn validate_objects(
     // too, at the signal polls: the records are held, and what was taken apart
     // keeps its strings alive, so Python code running meanwhile (as a signal
     // handler already may) changes nothing already read.
-    let mut poll = || signals.check(py) || (gil.yield_if_due(py), false).1;
+    let mut poll = || {
+        if signals.check(py) {
+            return true;
+        }
+        gil.yield_if_due(py);
+        false
+    };
     for (t, task) in records.chunks(m).enumerate() {
         let docs = match compact.take_apart(task, schema, &mut poll) {
             Some(docs) if !poll() => docs,
