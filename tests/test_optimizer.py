@@ -701,8 +701,9 @@ def test_correction_result_is_typed_and_stored_as_before(tmp_path: Path) -> None
     assert list(doc) == [
         "ship", "best", "best_is_default", "speedup", "spread", "items_per_s", "heuristic",
         "heuristic_speedup", "peak_bytes", "default_over_budget", "implausible", "msgspec_note",
-        "rounds", "n", "max_gil_hold", "front",
+        "rounds", "n", "max_gil_hold", "front", "confirmation",
     ]
+    assert doc["confirmation"] is None  # no other data fell in the cell
     assert list(doc["max_gil_hold"]) == ["tuned", "default", "best", "heuristic"]
     assert final.max_gil_hold is not None
     assert (final.max_gil_hold.tuned, final.max_gil_hold.default) == (256 / 1048576, 5000 / 1048576)

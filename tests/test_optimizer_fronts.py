@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -13,8 +14,8 @@ import pytest
 from satya_adapt import archive as A
 from satya_adapt.selector import Selector
 from satya_adapt.tuning import optimizer as O
-from satya_adapt.tuning.state import FRONT_CAP, FrontCandidate, front_of
-from test_optimizer import FakeMeasurer, genes, search
+from satya_adapt.tuning.state import FRONT_CAP, CellRecord, FrontCandidate, front_of
+from test_optimizer import Effect, FakeMeasurer, FakePrepared, genes, search
 
 MB = 1048576  # the fake's GIL hold: records per chunk / MB seconds
 SIZE = 212  # bytes per record of genes("json") in the fake
@@ -237,3 +238,99 @@ def test_correction_keeps_the_heuristic_for_its_memory(
         assert (config.batch_size, config.threads, config.source) == (512, 1, "archive-exact")
     else:
         assert config.source == "archive-keep-default"
+
+
+# -- the correction's check on other data of the cell ---------------------------------------------
+
+
+class PerDataMeasurer(FakeMeasurer):
+    """The fake measurer with time factors that depend on the data: ``effects`` maps a
+    workload's field count to its effect (what one schema pays for, another may not)."""
+
+    def __init__(self, effects: dict[int, Effect]) -> None:
+        super().__init__(lambda kind, config: 1.0, noise=0.0)
+        self.effects = effects
+
+    def compare(self, prepared: Any, configs: Any, **kwargs: Any) -> Any:
+        self.effect = self.effects[prepared.genes.field_count]
+        return super().compare(prepared, configs, **kwargs)
+
+
+def pool_pays_only_on_eight_fields(kind: str, config: Sequence[int]) -> float:
+    return 0.5 if config[2] > 1 else 1.0
+
+
+def nothing_pays(kind: str, config: Sequence[int]) -> float:
+    return 1.0
+
+
+@pytest.mark.parametrize("holds_elsewhere", [True, False])
+def test_correction_ships_an_elite_only_when_it_holds_on_other_data_of_its_cell(
+    tmp_path: Path, holds_elsewhere: bool
+) -> None:
+    """Two schemas fall in one cell (8 and 9 fields); two threads halve the time of the first.
+    The correction times the elite again on the second: where it holds there too, the cell
+    ships it with that evidence; where it runs at the default's speed, the cell ships no
+    speedup and keeps only its memory point (256/256/1, the default's speed)."""
+    other = pool_pays_only_on_eight_fields if holds_elsewhere else nothing_pays
+    measurer = PerDataMeasurer({8: pool_pays_only_on_eight_fields, 9: other})
+    s = search(tmp_path, measurer)
+    lean = O.ConfigGenes(8, 8, 1)  # 256/256/1
+    assert s.evaluate(genes("json"), A1024) == "new"
+    assert s.evaluate(genes("json", seed=5), lean) == "kept"  # same data, other records
+    assert s.evaluate(genes("json", field_count=9), lean) == "kept"  # other data, same cell
+    (cell,) = s.cells.values()
+    assert cell.other_data == [genes("json", field_count=9)]
+    assert configs(cell.front) == [A1024, lean]
+    s.correct()
+    f = cell.final
+    assert f is not None and f.confirmation is not None
+    assert f.confirmation.workload == genes("json", field_count=9).to_json()
+    assert f.confirmation.confirmed is holds_elsewhere
+    assert f.confirmation.speedup.median == (2.0 if holds_elsewhere else 1.0)
+    assert f.confirmation.peak_bytes == 1024 * 236  # 236 bytes per record with 9 fields
+    assert f.ship is holds_elsewhere
+    assert [(p.config, p.kept, p.memory) for p in f.front] == [
+        ((1024, 256, 2), holds_elsewhere, False),
+        ((256, 256, 1), True, True),
+    ]
+    (archived,) = s.archive_cells()
+    batch_sizes = [p.config.batch_size for p in archived.front]
+    if holds_elsewhere:
+        assert archived.elite == A.Elite(batch_size=1024, micro_batch_size=256, threads=2)
+        assert batch_sizes == [8192, 1024, 256]
+    else:
+        assert archived.elite == "keep_default"
+        assert archived.speedup == 2.0  # the claim on its own data, as any keep-default cell
+        assert (archived.throughput, archived.peak_bytes) == (
+            archived.default_throughput,
+            5000 * SIZE,
+        )
+        assert batch_sizes == [8192, 256]
+    doc = s.results(complete=True)
+    assert doc["other_data"] == {
+        "checked": 1,
+        "confirmed": int(holds_elsewhere),
+        "unchecked_ships": 0,
+    }
+    assert doc["cells"][0]["confirmation"]["confirmed"] is holds_elsewhere
+
+
+def test_a_cell_remembers_other_data_not_other_records() -> None:
+    own = genes("json")
+    cell = CellRecord((0, 0, 0), own, FakePrepared(own, 10).profile)
+    cell.note_data(genes("json", seed=9))  # the cell's own data, other records
+    assert cell.other_data == []
+    real = O.WorkloadGenes.of_real("tox", "json", 1)
+    for g in [real, O.WorkloadGenes.of_real("tox", "json", 2), genes("json", field_count=9)]:
+        cell.note_data(g)
+    assert cell.other_data == [real, genes("json", field_count=9)]
+    assert O.Search.other_data_to_confirm(cell) == real  # real data first
+    for fields in (10, 11, 12):
+        cell.note_data(genes("json", field_count=fields))
+    assert cell.other_data == [genes("json", field_count=f) for f in (9, 10, 11, 12)]
+    assert O.Search.other_data_to_confirm(cell) == genes("json", field_count=12)
+    # A new elite found on other data makes that data the cell's own.
+    cell.genes = genes("json", field_count=12, seed=3)
+    assert cell.other_data_now() == [genes("json", field_count=f) for f in (9, 10, 11)]
+    assert O.Search.other_data_to_confirm(cell) == genes("json", field_count=11)

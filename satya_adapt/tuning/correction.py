@@ -13,6 +13,17 @@ configuration and a lower bound above ``1 / 1.03`` (they claim the default's thr
 within the same margin, not a speedup); such a *memory point* is never the elite, and without
 a budget the selector takes it when it is within noise of the best point
 (:func:`satya_adapt.budget.choose`).
+
+**Other data of the cell.** A cell's claim rests on the one workload it was found on, while
+the selector answers every profile that falls in the cell with it. So a cell that ships an
+elite times it once more against the default, in the same number of fresh rounds, on other
+data that fell in the same cell during the search (another real schema or other synthetic
+genes, not only other records): :func:`confirm_cell`. The elite ships only when its lower
+bound clears the bar there too; otherwise the cell ships no speedup (its fast front points
+rest on the same workload and go with it) and keeps its memory points. This is what stops
+one schema whose checking dominates from giving two threads to every dict profile of its
+cell, where taking the records apart buys nothing and holds hundreds of times the memory.
+
 The outcome of one cell is a :class:`CellFinal`.
 """
 
@@ -39,6 +50,7 @@ def memory_point(low: float, peak_bytes: int, default_peak_bytes: int, bar: floa
 
 __all__ = [
     "CellFinal",
+    "Confirmation",
     "Evidence",
     "FinalPoint",
     "HeuristicSpeedup",
@@ -46,6 +58,7 @@ __all__ = [
     "Peaks",
     "Rates",
     "Spread",
+    "confirm_cell",
     "correct_cell",
     "memory_point",
     "quantile",
@@ -150,6 +163,17 @@ class FinalPoint(_Record):
     memory: bool = False
 
 
+class Confirmation(_Record):
+    """The shipped elite timed against the default on other data of the cell."""
+
+    workload: Dict[str, Any]  # the other data's workload genes
+    speedup: Evidence
+    peak_bytes: int
+    default_peak_bytes: int
+    #: Whether the elite's lower bound clears the bar on that data too.
+    confirmed: bool
+
+
 class CellFinal(_Record):
     """What the correction measured for one cell, and whether it ships its elite."""
 
@@ -170,6 +194,8 @@ class CellFinal(_Record):
     # Added with the fronts (``None`` in a state saved before).
     max_gil_hold: Optional[Holds] = None
     front: List[FinalPoint] = []
+    # Added with the check on other data (``None``: not checked, see :func:`confirm_cell`).
+    confirmation: Optional[Confirmation] = None
 
 
 def quantile(sorted_values: Sequence[float], q: float) -> float | None:
@@ -340,4 +366,59 @@ def correct_cell(
             heuristic=holds[heur_name],
         ),
         front=list(points.values()),
+    )
+
+
+def confirm_cell(
+    measurer: Any,
+    other: Any,
+    workload: Dict[str, Any],
+    final: CellFinal,
+    *,
+    rounds: int,
+    ship_threshold: float,
+    rng: random.Random,
+) -> CellFinal:
+    """Times the elite ``final`` ships against the default on ``other`` (prepared data of the
+    same cell, described by ``workload``) in ``rounds`` fresh interleaved rounds. Confirmed:
+    ``final`` as it was, with the evidence. Not confirmed (its lower bound does not clear the
+    bar there, or it changes the results): the cell ships no elite and its front keeps only
+    its memory points."""
+    if not final.ship or final.best is None:
+        return final
+    elite = final.best
+    same, peak, _hold = measurer.check(other, elite)
+    default_peak = measurer.default_peak(other)
+    m = measurer.compare(
+        other,
+        {"default": DEFAULT_CONFIGURATION, "elite": elite},
+        rounds=rounds,
+        seed=rng.randrange(1 << 31),
+    )
+    ev = speedup_evidence(m.speedup("elite", "default").ratios)
+    confirmed = same and ev.low > ship_threshold
+    confirmation = Confirmation(
+        workload=workload,
+        speedup=ev,
+        peak_bytes=peak,
+        default_peak_bytes=default_peak,
+        confirmed=confirmed,
+    )
+    if confirmed:
+        return msgspec.structs.replace(final, confirmation=confirmation)
+    front = [p if p.memory else msgspec.structs.replace(p, kept=False) for p in final.front]
+    # What the cell ships is the default again: its figures stand for "tuned".
+    rates = msgspec.structs.replace(final.items_per_s, tuned=final.items_per_s.default)
+    peaks = msgspec.structs.replace(final.peak_bytes, tuned=final.peak_bytes.default)
+    holds = final.max_gil_hold
+    if holds is not None:
+        holds = msgspec.structs.replace(holds, tuned=holds.default)
+    return msgspec.structs.replace(
+        final,
+        ship=False,
+        front=front,
+        items_per_s=rates,
+        peak_bytes=peaks,
+        max_gil_hold=holds,
+        confirmation=confirmation,
     )

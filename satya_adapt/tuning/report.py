@@ -257,6 +257,7 @@ def results(search: Search, *, complete: bool, interrupted: bool = False) -> dic
                     "default_over_budget": f.default_over_budget,
                     "max_gil_hold": msgspec.to_builtins(f.max_gil_hold),
                     "front": msgspec.to_builtins(f.front),
+                    "confirmation": msgspec.to_builtins(f.confirmation),
                     "n": f.n,
                 }
             )
@@ -315,7 +316,22 @@ def results(search: Search, *, complete: bool, interrupted: bool = False) -> dic
             "best_candidate": _percentiles(best_speedups),
         },
         "keep_default_share": keep / len(rows) if rows else None,
+        "other_data": _confirmations(search),
         "cells": rows,
+    }
+
+
+def _confirmations(search: Search) -> dict[str, int] | None:
+    """How many shipped elites the correction checked on other data of their cell, and how
+    many of them held (see :func:`~satya_adapt.tuning.correction.confirm_cell`)."""
+    if not search.corrected:
+        return None
+    finals = [c.final for c in search.cells.values() if c.final is not None]
+    checked = [f.confirmation for f in finals if f.confirmation is not None]
+    return {
+        "checked": len(checked),
+        "confirmed": sum(1 for c in checked if c.confirmed),
+        "unchecked_ships": sum(1 for f in finals if f.ship and f.confirmation is None),
     }
 
 

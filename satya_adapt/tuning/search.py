@@ -51,7 +51,7 @@ from ..config import DEFAULT_CONFIGURATION, SHIP_THRESHOLD, effective
 from ..errors import ArchiveError
 from ..profile import INPUT_KINDS
 from . import measure, report
-from .correction import correct_cell, memory_point
+from .correction import confirm_cell, correct_cell, memory_point
 from .gates import run_gates
 from .space import (
     DEFAULT_GENES,
@@ -324,6 +324,7 @@ class Search:
         if cell is None:
             cell = CellRecord(index, genes, prepared.profile, default_peak_bytes=default_peak)
             self.cells[index] = cell
+        cell.note_data(genes)
         cell.challenges += 1
         fast = default_over or vs_default.ci.low > 1.0
         if fast or self._lean(vs_default.ci.low, peak, default_peak):
@@ -603,14 +604,43 @@ class Search:
                 rng=self.rng,
                 front=self.front_to_correct(cell),
             )
+            shipped = final.ship
+            other = self.other_data_to_confirm(cell)
+            if shipped and other is not None:
+                final = confirm_cell(
+                    self.measurer,
+                    self.measurer.prepare(other),
+                    other.to_json(),
+                    final,
+                    rounds=s.final_rounds,
+                    ship_threshold=s.ship_threshold,
+                    rng=self.rng,
+                )
             cell.final = final
             cell.profile = prepared.profile
             if progress is not None:
                 ev = final.speedup
-                progress(i + 1, len(cells), f"cell {list(cell.index)} {cell.genes.input_kind}: "
-                         f"{'ships' if final.ship else 'keeps the default'} "
-                         f"({ev.median:.3f} [{ev.low:.3f}, {ev.high:.3f}])")
+                line = (f"cell {list(cell.index)} {cell.genes.input_kind}: "
+                        f"{'ships' if shipped else 'keeps the default'} "
+                        f"({ev.median:.3f} [{ev.low:.3f}, {ev.high:.3f}])")
+                c = final.confirmation
+                if c is not None and other is not None:
+                    e = c.speedup
+                    line += (f"; on other data ({other.real or 'other genes'}) {e.median:.3f} "
+                             f"[{e.low:.3f}, {e.high:.3f}]: "
+                             f"{'confirmed' if c.confirmed else 'not confirmed, keeps the default'}")
+                progress(i + 1, len(cells), line)
         self.corrected = True
+
+    @staticmethod
+    def other_data_to_confirm(cell: CellRecord) -> WorkloadGenes | None:
+        """The other data the correction confirms a cell's elite on: the latest real-data
+        workload that fell in the cell, else the latest synthetic one; ``None`` when the cell
+        saw no other data."""
+        others = cell.other_data_now()
+        real = [g for g in others if g.real]
+        pick = real or others
+        return pick[-1] if pick else None
 
     @staticmethod
     def front_to_correct(cell: CellRecord, limit: int = FRONT_CORRECTED) -> list[ConfigGenes]:

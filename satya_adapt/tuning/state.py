@@ -10,6 +10,7 @@ command resumes the search. The shipped archive carries no such state
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Dict, List, Optional, Tuple
 
 import msgspec
@@ -23,6 +24,7 @@ from .workloads import WorkloadSpec
 
 __all__ = [
     "FRONT_CAP",
+    "OTHER_DATA_CAP",
     "SEARCH_STATE_VERSION",
     "CellRecord",
     "FrontCandidate",
@@ -39,6 +41,8 @@ SEARCH_STATE_VERSION = 1
 
 #: Front candidates a cell keeps at most (the slowest beyond it are dropped).
 FRONT_CAP = 8
+#: Other data a cell remembers for the correction's check (the latest ones kept).
+OTHER_DATA_CAP = 4
 
 
 class FrontCandidate(msgspec.Struct):
@@ -83,6 +87,12 @@ def front_of(candidates: List[FrontCandidate], cap: int = FRONT_CAP) -> List[Fro
     return sorted([*fastest, leanest], key=lambda c: -c.speedup.median) if cap > 0 else []
 
 
+def same_data(genes: WorkloadGenes) -> WorkloadGenes:
+    """What makes two workloads the same data, whatever their seeds (which only draw other
+    records of the same kind)."""
+    return dataclasses.replace(genes, seed=0)
+
+
 class CellRecord(msgspec.Struct):
     """One cell of the search: the data it was found on, its elite (or, while the default holds
     the cell, the best candidate), the paired speedups behind it and the correction's outcome."""
@@ -110,6 +120,22 @@ class CellRecord(msgspec.Struct):
     # filtered to the non-dominated ones (:func:`front_of`); empty in an older state.
     front: List[FrontCandidate] = []
     front_demotions: int = 0
+    # Workload genes of other data that fell in the cell (another real schema or other synthetic
+    # genes, not only another seed), the latest :data:`OTHER_DATA_CAP`; empty in an older state.
+    other_data: List[WorkloadGenes] = []
+
+    def note_data(self, genes: WorkloadGenes) -> None:
+        """Remembers ``genes`` as other data of the cell when they are not the same data as
+        any already known (the seed aside)."""
+        key = same_data(genes)
+        if key == same_data(self.genes) or any(same_data(g) == key for g in self.other_data):
+            return
+        self.other_data = [*self.other_data, genes][-OTHER_DATA_CAP:]
+
+    def other_data_now(self) -> List[WorkloadGenes]:
+        """The other data, without what became the cell's own data since (a new elite's)."""
+        own = same_data(self.genes)
+        return [g for g in self.other_data if same_data(g) != own]
 
     @property
     def best(self) -> ConfigGenes | None:
