@@ -16,10 +16,12 @@ Four parts, one run, every figure a ratio measured in the same run (interleaved 
   class whose cell for the profile has an elite with ``threads=2``; 200 calls of adaptive with
   live verification, of today's selector (``online=False``) and of the default, interleaved.
   Target: adaptive's cumulative throughput >= 0.98 of the default's.
-- **unknown hardware**: an archive of another hardware class, and no archive: 50 calls of
-  10,000 records paired with default calls; the cumulative throughput ratio along the way
-  (target: never below 0.98 after the first call's pair), and at the end the learned
-  configuration against the oracle (target >= 0.95).
+- **unknown hardware**: an archive of another hardware class, and no archive: 5 independent
+  runs (each from an empty online cache) of 50 calls of 10,000 records paired with default
+  calls; the cumulative throughput ratio along the way (target: never below 0.98 after the
+  first call's pair), judged on the median of the runs at each call (one run's ratio over its
+  first calls is mostly the noise of a call or two) and, separately, on the worst single run;
+  at the end the last run's learned configuration against the oracle (target >= 0.95).
 - **overhead**: live bookkeeping (``Live.choose`` + ``Live.record``) per call, in microseconds
   of CPU time and as a share of the CPU time of a 1,000-record call (target < 1%), and a
   1,000-record call with ``online=True`` against ``online=False`` (paired, wall time).
@@ -280,13 +282,25 @@ def unknown_hardware(args: Any, like: A.ArchiveFile, folder: str, rng: random.Ra
                                cores)
         for archive_name, archive in (("other hardware class", mismatched),
                                       ("no archive", os.path.join(folder, "missing.json"))):
-            v = Validator(compiled(prepared), archive=archive, online=True)
-            default_v = Validator(compiled(prepared), adapt=False)
-            times, sources = paired_calls(
-                {"adaptive": caller(v, prepared), "default": caller(default_v, prepared)},
-                args.unknown_calls, rng.randrange(1 << 31),
-            )
-            along = cumulative(times["adaptive"], times["default"])
+            # Independent runs, each from nothing learned (a cache folder of its own): one
+            # run's cumulative ratio over its first calls is mostly the timing noise of a
+            # call or two; the median over runs at each call is the trajectory's estimate.
+            runs: list[list[float]] = []
+            sources: list[str] = []
+            for r in range(args.unknown_runs):
+                own = os.path.join(folder, f"cache-{name}-{kind}-{len(rows)}-{r}")
+                os.makedirs(own, exist_ok=True)
+                os.environ[L.CACHE_DIR_ENV_VAR] = own
+                v = Validator(compiled(prepared), archive=archive, online=True)
+                default_v = Validator(compiled(prepared), adapt=False)
+                times, run_sources = paired_calls(
+                    {"adaptive": caller(v, prepared), "default": caller(default_v, prepared)},
+                    args.unknown_calls, rng.randrange(1 << 31),
+                )
+                runs.append(cumulative(times["adaptive"], times["default"]))
+                sources.extend(run_sources)
+            along = [measure.median([run[i] for run in runs]) for i in range(len(runs[0]))]
+            per_run_min = [min(run[1:]) if len(run) > 1 else run[-1] for run in runs]
             m = measurer.compare(prepared, {"oracle": oracle}, rounds=args.rounds,
                                  seed=rng.randrange(1 << 31), extra={"adaptive": caller(v, prepared)})
             s = m.speedup("adaptive", "oracle")
@@ -295,13 +309,17 @@ def unknown_hardware(args: Any, like: A.ArchiveFile, folder: str, rng: random.Ra
                 "profile": name, "input_kind": kind, "archive": archive_name, "n": prepared.n,
                 "calls": args.unknown_calls, "oracle": list(oracle[:3]),
                 "learned": None if live is None else live["incumbent"],
+                "runs": len(runs),
                 "cumulative_vs_default_final": along[-1],
                 "cumulative_vs_default_min": min(along[1:]) if len(along) > 1 else along[-1],
+                "cumulative_vs_default_min_per_run": per_run_min,
+                "cumulative_vs_default_final_per_run": [run[-1] for run in runs],
                 "sources": dict(Counter(sources)),
                 "adaptive_vs_oracle_after": {"median": s.median, "low": s.ci.low,
                                              "high": s.ci.high, "rounds": m.rounds},
             })
-            log(f"unknown {name} {kind} {archive_name}: along min {rows[-1]['cumulative_vs_default_min']:.3f},"
+            log(f"unknown {name} {kind} {archive_name}: along min {rows[-1]['cumulative_vs_default_min']:.3f}"
+                f" (single runs {min(per_run_min):.3f}-{max(per_run_min):.3f}),"
                 f" after/oracle {s.median:.3f}")
     return rows
 
@@ -456,6 +474,8 @@ def summarize(rows: list[dict[str, Any]], busy: dict[str, Any], unknown: list[di
     med, worst = measure.median(fractions), min(fractions)
     after = [u["adaptive_vs_oracle_after"]["median"] for u in unknown]
     along = [u["cumulative_vs_default_min"] for u in unknown]
+    single = [x for u in unknown
+              for x in u.get("cumulative_vs_default_min_per_run", [u["cumulative_vs_default_min"]])]
     share = over["bookkeeping_share_of_1000_record_call"]
     return {
         "noise": noise,
@@ -473,8 +493,11 @@ def summarize(rows: list[dict[str, Any]], busy: dict[str, Any], unknown: list[di
             {"target": f"unknown hardware: >= {TARGET_UNKNOWN} of the oracle after the calls"
                        " (worst case)", "value": min(after), "met": min(after) >= TARGET_UNKNOWN},
             {"target": f"unknown hardware: cumulative never below {TARGET_ALONG} of the default's"
-                       " (worst case, from the second call)", "value": min(along),
-             "met": min(along) >= TARGET_ALONG},
+                       " (worst case, from the second call, median of the runs at each call)",
+             "value": min(along), "met": min(along) >= TARGET_ALONG},
+            {"target": f"unknown hardware: cumulative never below {TARGET_ALONG} of the default's"
+                       " (worst single run, from the second call)", "value": min(single),
+             "met": min(single) >= TARGET_ALONG},
             {"target": f"overhead: bookkeeping < {TARGET_OVERHEAD:.0%} of a 1,000-record call",
              "value": share, "met": share < TARGET_OVERHEAD},
         ],
@@ -519,18 +542,21 @@ def markdown(doc: dict[str, Any]) -> str:
         "",
         "## Unknown hardware",
         "",
-        ("| profile | kind | archive | calls | learned | oracle | cumulative/default (final, min)"
+        ("| profile | kind | archive | runs x calls | learned (last run) | oracle"
+         " | cumulative/default, median of the runs (final, min) | min of each run"
          " | after/oracle [CI] (rounds) |"),
-        "|---|---|---|---:|---|---|---:|---:|",
+        "|---|---|---|---:|---|---|---:|---|---:|",
     ]
     for u in doc["unknown_hardware"]:
         inc = u["learned"]
         learned = "-" if inc is None else f"{'/'.join(map(str, inc['config']))} ({inc['source']})"
         a = u["adaptive_vs_oracle_after"]
         lines.append(
-            f"| {u['profile']} | {u['input_kind']} | {u['archive']} | {u['calls']} | {learned}"
-            f" | {'/'.join(map(str, u['oracle']))} | {u['cumulative_vs_default_final']:.3f},"
-            f" {u['cumulative_vs_default_min']:.3f} | {a['median']:.3f} [{a['low']:.2f},"
+            f"| {u['profile']} | {u['input_kind']} | {u['archive']} | {u.get('runs', 1)} x"
+            f" {u['calls']} | {learned} | {'/'.join(map(str, u['oracle']))}"
+            f" | {u['cumulative_vs_default_final']:.3f}, {u['cumulative_vs_default_min']:.3f}"
+            f" | {', '.join(f'{x:.3f}' for x in u.get('cumulative_vs_default_min_per_run', []))}"
+            f" | {a['median']:.3f} [{a['low']:.2f},"
             f" {a['high']:.2f}] ({a['rounds']}) |")
     o = doc["overhead"]
     ov, ow = o["online_vs_offline_1000"], o["online_vs_offline_10000"]
@@ -593,6 +619,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.busy_n = 5000 if args.quick else 10000
     args.unknown_calls = args.unknown_calls or (8 if args.quick else 50)
     args.unknown_n = 5000 if args.quick else 10000
+    args.unknown_runs = 2 if args.quick else 5
     if args.overhead_only:
         print(json.dumps(overhead(args), indent=1))
         return 0
