@@ -49,6 +49,28 @@ class BatchConfig(NamedTuple):
     source: str = "default"
 
 
+class SlicedTrial(BatchConfig):
+    """Live verification's answer for a call that tries a candidate on a slice of its records
+    (see :meth:`satya_adapt.live.Cell._trial`): the candidate's configuration (source
+    ``"online-trial"``) for the first ``records`` records, ``rest`` (the incumbent's answer)
+    for the others. Told apart by its type; its timings go to
+    :meth:`satya_adapt.live.Live.finish_sliced`."""
+
+    records: int
+    lease: Any  # the candidate's lease in live verification
+    rest_lease: Any  # the incumbent's
+
+    def __new__(cls, lease: Any, records: int, rest_lease: Any) -> SlicedTrial:
+        self = super().__new__(cls, *lease.slow)
+        self.records, self.lease, self.rest_lease = records, lease, rest_lease
+        return self
+
+    @property
+    def rest(self) -> BatchConfig:
+        rest: BatchConfig = self.rest_lease.slow
+        return rest
+
+
 #: Used when adaptation is off, and the baseline every tuned result is compared against.
 DEFAULT_CONFIGURATION = BatchConfig(batch_size=8192, micro_batch_size=1024, threads=1, source="default")
 

@@ -22,7 +22,7 @@ from typing import (
 
 from ._inputs import Opened, open_input
 from .budget import NO_BUDGET, Budget, BytesArg, SecondsArg, fit, make_budget
-from .config import DEFAULT_CONFIGURATION, BatchConfig, check_knob, online_default
+from .config import DEFAULT_CONFIGURATION, BatchConfig, SlicedTrial, check_knob, online_default
 from .profile import INPUT_KINDS, Profile
 from .result import EngineStats, RecordError, ValidationResult
 from .schema import Schema, model_json_schema
@@ -168,6 +168,8 @@ class Validator:
         call = self._call(batch_size, micro_batch_size, threads, memory_budget, max_pause, max_errors)
         items, config = self._prepare_objects(items, call, live=True)
         hold = _hold_limit(call.budget)
+        if type(config) is SlicedTrial:
+            return self._sliced(items, config, call.cap, hold)
         return self._timed(
             lambda: self._core.validate_objects(items, *config[:3], call.cap, False, hold), config
         )
@@ -441,6 +443,26 @@ class Validator:
         live.finish(config, len(raw[0]), raw[5])
         return _result(raw, config)
 
+    def _sliced(
+        self, items: Any, trial: SlicedTrial, cap: Optional[int], hold: Any
+    ) -> ValidationResult:
+        """A call whose first ``trial.records`` records try a candidate configuration (online
+        refinement, see :meth:`satya_adapt.live.Cell._trial`) and whose other records run the
+        incumbent's: two engine calls, one result, as one call would give it (indexes, the
+        error cap and its count across both; the longer GIL hold and memory in flight)."""
+        k = trial.records
+        core = self._core
+        first = core.validate_objects(items[:k], *trial[:3], cap, False, hold)
+        rest = trial.rest
+        left = None if cap is None else max(0, cap - len(first[1]))
+        second = core.validate_objects(items[k:], *rest[:3], left, False, hold)
+        self._live.finish_sliced(trial, first[5], len(second[0]), second[5])
+        v1, e1, c1, t1, p1, s1, start, h1, o1 = first
+        v2, e2, c2, t2, p2, s2, _, h2, o2 = second
+        errors = e1 + [RecordError(e.index + k, e.path, e.keyword, e.message, e.schema_path) for e in e2]
+        raw = (v1 + v2, errors, c1 + c2, t1 + t2, max(p1, p2), s1 + s2, start, max(h1, h2), o1 + o2)
+        return _result(raw, BatchConfig(*trial))
+
     def _get_live(self) -> Any:
         if self._live is None:
             from .live import Live
@@ -472,7 +494,9 @@ class Validator:
             self._max_errors(max_errors),
         )
 
-    def _config(self, detect: Any, call: _Call, live: bool = False) -> BatchConfig:
+    def _config(
+        self, detect: Any, call: _Call, live: bool = False, sliceable: bool = False
+    ) -> BatchConfig:
         batch_size, micro_batch_size, threads, budget, _cap = call
         if batch_size is None and micro_batch_size is None and threads is None:
             if budget.empty:
@@ -486,7 +510,7 @@ class Validator:
                 profile = detect()
                 chosen: BatchConfig = select(profile)
                 if live and self.online and (profile[5] or 0) >= _LIVE_MIN_RECORDS:
-                    chosen = (self._live or self._get_live()).start(profile, chosen)
+                    chosen = (self._live or self._get_live()).start(profile, chosen, sliceable)
                 return chosen
             return self._within_budget(detect(), budget)
         explicit = (
@@ -534,7 +558,10 @@ class Validator:
     ) -> Tuple[Iterable[Any], BatchConfig]:
         if isinstance(items, (list, tuple)):
             seq = items
-            config = self._config(lambda: self._core.profile_objects(seq, len(seq)), call, live)
+            # A list may be cut in two: online refinement may try a candidate on a slice.
+            config = self._config(
+                lambda: self._core.profile_objects(seq, len(seq)), call, live, sliceable=live
+            )
             return items, config
         if isinstance(items, Mapping):
             raise TypeError(

@@ -19,7 +19,7 @@ from archive_helpers import KIND_SIZE_GRID, archive, cell
 from satya_adapt import ArchiveWarning, BatchConfig, Validator
 from satya_adapt import archive as A
 from satya_adapt import live as L
-from satya_adapt.config import DEFAULT_CONFIGURATION, clamp
+from satya_adapt.config import DEFAULT_CONFIGURATION, SlicedTrial, clamp
 
 N = 10000
 Rate = Callable[[BatchConfig], float]
@@ -349,6 +349,59 @@ def test_bandit_waits_until_the_slack_covers_a_trial_then_converges() -> None:
     assert c.evidence()["incumbent"]["source"] == "online"
 
 
+def test_a_threads_candidate_is_first_tried_on_a_slice_of_a_list_call() -> None:
+    """A call that can be cut in two (a list) tries a ``threads`` candidate on its first
+    quarter (the incumbent runs the rest) once the slack covers a quarter of a call at the
+    worst ratio 0.5: at call 14 instead of call 51. Ahead there, its worst case is no longer
+    0.5 and its next trials are whole calls; it is promoted after three. Sizes variants are
+    never sliced (a slice would cut the chunks they change)."""
+    selected = BatchConfig(8192, 2048, 1, "heuristic")
+    cands = L.candidates(selected, (5, 10.0, 0.5, 200.0, "dicts", N), N, 2)
+    rate: Rate = lambda cf: 1.5e6 if cf.threads == 2 else 1e6  # noqa: E731
+    c = L.Cell(selected, list(cands), alpha=0.02, cores=2)
+    trials = []
+    for i in range(60):
+        arm, source = c.choose(N, sliceable=True)
+        k = c.slice
+        if k:
+            incumbent = c.incumbent
+            c.record(arm, k, k / rate(arm.config))
+            c.record(incumbent, N - k, (N - k) / rate(incumbent.config))
+        else:
+            c.record(arm, N, N / rate(arm.config))
+        if source == "online-trial":
+            trials.append((i, arm.config[:3], k))
+    assert trials[:4] == [
+        (13, (8192, 2048, 2), 2500),
+        (14, (8192, 2048, 2), 0),
+        (15, (8192, 2048, 2), 0),
+        (16, (32768, 8192, 1), 0),
+    ]
+    assert all(k == 0 for _, config, k in trials if config[2] == 1)
+    assert c.incumbent.config[:3] == (8192, 2048, 2) and c.promotions == 1
+    # Without a slice (a stream, JSON bytes), the same candidate waits for a whole call's slack.
+    c2, sources = run_cell(selected, rate, 60, cands)
+    assert sources.index("online-trial") == 17 and c2.slice == 0
+
+
+def test_no_slice_below_the_smallest_slice_or_when_a_whole_call_is_affordable() -> None:
+    selected = BatchConfig(8192, 2048, 1, "heuristic")
+    cands = [(BatchConfig(8192, 2048, 2, "online-trial"), "threads")]
+    small = 4 * L.MIN_SLICE_RECORDS - 4  # a quarter below MIN_SLICE_RECORDS
+    c = L.Cell(selected, cands, alpha=0.02, cores=2)
+    for _ in range(20):
+        arm, _source = c.choose(small, sliceable=True)
+        assert c.slice == 0
+        c.record(arm, small, small / 1e6)
+    # A generous alpha: the whole call is affordable at once, so no slice is needed.
+    c = L.Cell(selected, cands, alpha=0.5, cores=2)
+    for _ in range(3):
+        arm, _source = c.choose(N, sliceable=True)
+        c.record(arm, N, N / 1e6)
+    arm, source = c.choose(N, sliceable=True)
+    assert (source, c.slice) == ("online-trial", 0)
+
+
 def test_bandit_drops_a_losing_candidate_after_one_trial_when_the_slack_is_spent() -> None:
     selected = BatchConfig(8192, 2048, 1, "heuristic")
     cands = [(BatchConfig(8192, 2048, 2, "online-trial"), "threads")]
@@ -432,6 +485,36 @@ def test_live_answers_as_its_cell_decides(selected: BatchConfig) -> None:
     ex = live.explain(prof())
     assert ex is not None
     assert {k: v for k, v in ex.items() if k != "cell"} == full.evidence()
+
+
+def test_live_answers_a_sliced_trial_and_learns_from_both_parts() -> None:
+    """Through :class:`Live`: a list call gets a :class:`SlicedTrial` when its cell tries a
+    ``threads`` candidate on a slice; its two timings go back with ``finish_sliced``; the
+    candidate is promoted as in the cell alone."""
+    live = L.Live(FakeSelector(), cache=False, cores=2)
+    selected = BatchConfig(8192, 2048, 1, "heuristic")
+    rate: Rate = lambda cf: 1.5e6 if cf.threads == 2 else 1e6  # noqa: E731
+    answers = []
+    for _ in range(40):
+        c = live.start(prof(), selected, sliceable=True)
+        if type(c) is SlicedTrial:
+            k = c.records
+            live.finish_sliced(c, k / rate(c), N - k, (N - k) / rate(c.rest))
+            answers.append((c.source, c.threads, k, c.rest.threads))
+        else:
+            live.finish(c, N, N / rate(c))
+            answers.append((c.source, c.threads, 0, 0))
+    first = next(i for i, a in enumerate(answers) if a[0] == "online-trial")
+    assert answers[first] == ("online-trial", 2, 2500, 1)
+    assert answers[-1][:2] == ("online", 2)
+    ev = live.explain(prof())
+    assert ev is not None and ev["promotions"] == 1 and ev["incumbent"]["config"][2] == 2
+    # A call that cannot be cut gets whole-call answers only.
+    other = L.Live(FakeSelector(), cache=False, cores=2)
+    for _ in range(40):
+        c = other.start(prof(), selected)
+        assert type(c) is BatchConfig
+        other.finish(c, N, N / rate(c))
 
 
 def test_live_keeps_a_bounded_number_of_cells() -> None:
@@ -544,6 +627,51 @@ def test_validator_probes_the_default_and_reports_live_sources(tmp_path: Path) -
     off = Validator(SCHEMA, archive=path, online=False)
     assert [off.validate_batch(data).config.source for _ in range(3)] == ["archive-exact"] * 3
     assert off.explain(data)["live"] is None
+
+
+class _Lease:
+    def __init__(self, config: BatchConfig) -> None:
+        self.slow = config
+
+
+class SlicingLive:
+    """A live verification that answers every call with a sliced trial of ``records``."""
+
+    def __init__(self, records: int) -> None:
+        self.records = records
+        self.timed: list[tuple[int, int]] = []
+
+    def start(self, profile: Any, selected: BatchConfig, sliceable: bool = False) -> BatchConfig:
+        assert sliceable
+        trial = _Lease(BatchConfig(1024, 64, 2, "online-trial"))
+        return SlicedTrial(trial, self.records, _Lease(BatchConfig(4096, 512, 1, "heuristic")))
+
+    def finish_sliced(self, trial: Any, seconds: float, rest_n: int, rest_seconds: float) -> None:
+        assert seconds > 0.0 and rest_seconds > 0.0
+        self.timed.append((trial.records, rest_n))
+
+    def finish(self, config: BatchConfig, n: int, seconds: float) -> None:
+        """A call this live verification did not answer (a generator): nothing to record."""
+
+
+@pytest.mark.parametrize("max_errors", [None, 0, 3, 700])
+@pytest.mark.parametrize("records", [1, 2500, 4999])
+def test_a_sliced_call_gives_the_result_of_one_call(max_errors: Any, records: int) -> None:
+    """A call cut in two for a trial on a slice returns what one call returns: every verdict,
+    every error with its index in the whole call, the error cap across both parts."""
+    data = recs(5000)
+    v = Validator(SCHEMA, online=True)
+    live = v._live = SlicingLive(records)
+    got = v.validate_batch(data, max_errors=max_errors)
+    want = Validator(SCHEMA, adapt=False).validate_batch(data, max_errors=max_errors)
+    assert live.timed == [(records, 5000 - records)]
+    assert (got.valid, got.errors, got.errors_omitted) == (want.valid, want.errors, want.errors_omitted)
+    assert [e.schema_path for e in got.errors] == [e.schema_path for e in want.errors]
+    assert type(got.config) is BatchConfig and got.config == BatchConfig(1024, 64, 2, "online-trial")
+    # The slice in chunks of 1,024 records, the rest in chunks of 4,096.
+    assert got.stats.chunks == -(-records // 1024) + -(-(5000 - records) // 4096)
+    # A generator is never cut: it runs the selector's answer, without live verification.
+    assert v.validate_batch(iter(data)).config.source != "online-trial"
 
 
 def test_online_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -792,9 +920,11 @@ def count_decisions(live: L.Live) -> list[int]:
     decided = [0]
     decide = live._decide
 
-    def counted(profile: Any, selected: BatchConfig, route: Any = None) -> BatchConfig:
+    def counted(
+        profile: Any, selected: BatchConfig, route: Any = None, sliceable: bool = False
+    ) -> BatchConfig:
         decided[0] += 1
-        return decide(profile, selected, route)
+        return decide(profile, selected, route, sliceable)
 
     live._decide = counted  # type: ignore[method-assign]
     return decided
