@@ -88,9 +88,7 @@ impl ChunkOutcome {
             + self
                 .errors
                 .iter()
-                .map(|e| {
-                    std::mem::size_of::<RecordError>() + e.path.capacity() + e.message.capacity()
-                })
+                .map(|e| std::mem::size_of::<RecordError>() + e.heap_bytes())
                 .sum::<usize>()
     }
 
@@ -587,13 +585,13 @@ pub fn validate_spans(
                     false
                 }
                 Err(e) if e.kind == JsonErrorKind::TooDeep => {
-                    out.errors.push(RecordError {
+                    out.errors.push(RecordError::new(
                         index,
-                        path: String::new(),
-                        keyword: "depth",
-                        message: format!("Nesting deeper than {MAX_DEPTH} levels"),
-                        schema_path: String::new(),
-                    });
+                        "",
+                        "depth",
+                        &format!("Nesting deeper than {MAX_DEPTH} levels"),
+                        "",
+                    ));
                     false
                 }
                 Err(e) => match on_parse_error {
@@ -602,13 +600,13 @@ pub fn validate_spans(
                         false
                     }
                     OnParseError::RecordError => {
-                        out.errors.push(RecordError {
+                        out.errors.push(RecordError::new(
                             index,
-                            path: String::new(),
-                            keyword: "json",
-                            message: format!("Invalid JSON on line {}: {e}", span.line + 1),
-                            schema_path: String::new(),
-                        });
+                            "",
+                            "json",
+                            &format!("Invalid JSON on line {}: {e}", span.line + 1),
+                            "",
+                        ));
                         false
                     }
                     OnParseError::Fail => {
@@ -739,7 +737,7 @@ mod tests {
         let got: Vec<(usize, &str, &str, &str)> = out
             .errors
             .iter()
-            .map(|e| (e.index, e.path.as_str(), e.keyword, e.message.as_str()))
+            .map(|e| (e.index, e.path(), e.keyword, e.message()))
             .collect();
         assert_eq!(
             got,
@@ -782,10 +780,10 @@ mod tests {
         assert_eq!(out.errors[0].keyword, "json");
         assert!(
             out.errors[0]
-                .message
+                .message()
                 .starts_with("Invalid JSON on line 2: "),
             "{}",
-            out.errors[0].message
+            out.errors[0].message()
         );
     }
 

@@ -84,19 +84,9 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
         check_node(branch, value, path, depth, cx, sink)?;
     }
     if !logic.any_of.is_empty() && !any_valid(&logic.any_of, &logic.any_of_tags, value, depth, cx) {
-        sink.fail(path, "anyOf", || {
-            let mut m = String::with_capacity(128);
+        sink.fail_with(path, "anyOf", |m| {
             m.push_str("No branch of `anyOf` matched: ");
-            explain(
-                &mut m,
-                &logic.any_of,
-                &logic.any_of_tags,
-                value,
-                path,
-                depth,
-                cx,
-            );
-            m
+            explain(m, &logic.any_of, &logic.any_of_tags, value, path, depth, cx);
         })?;
     }
     if !logic.one_of.is_empty() {
@@ -118,19 +108,9 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
             }
         }
         match &matched[..n_matched] {
-            [] => sink.fail(path, "oneOf", || {
-                let mut m = String::with_capacity(128);
+            [] => sink.fail_with(path, "oneOf", |m| {
                 m.push_str("No branch of `oneOf` matched: ");
-                explain(
-                    &mut m,
-                    &logic.one_of,
-                    &logic.one_of_tags,
-                    value,
-                    path,
-                    depth,
-                    cx,
-                );
-                m
+                explain(m, &logic.one_of, &logic.one_of_tags, value, path, depth, cx);
             })?,
             [a, b] => sink.fail(path, "oneOf", || {
                 format!("More than one branch of `oneOf` matched: {a} and {b}")
@@ -437,6 +417,24 @@ struct FirstError {
 }
 
 impl Sink<'_> for FirstError {
+    fn fail_with(
+        &mut self,
+        path: &Path<'_>,
+        _: &'static str,
+        message: impl FnOnce(&mut String),
+    ) -> ControlFlow<()> {
+        if self.message.is_none() {
+            if path.segments() != self.here {
+                self.pointer = Some(path.to_pointer());
+            }
+            // Sized for most messages: growing it measured as a share of an explanation.
+            let mut m = String::with_capacity(96);
+            message(&mut m);
+            self.message = Some(m);
+        }
+        ControlFlow::Break(())
+    }
+
     fn fail(
         &mut self,
         path: &Path<'_>,
