@@ -173,9 +173,8 @@ pub(crate) fn push_index(out: &mut String, mut i: usize) {
             break;
         }
     }
-    for &d in &digits[at..] {
-        out.push(char::from(d));
-    }
+    // ASCII digits: always UTF-8; pushed as one slice, not a char at a time.
+    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or("?"));
 }
 
 #[cfg(test)]
