@@ -160,6 +160,11 @@ impl Path<'_> {
 
 /// Appends the decimal digits of `i` (`write!` costs a formatter per call).
 pub(crate) fn push_index(out: &mut String, mut i: usize) {
+    if i < 10 {
+        // One digit (most branch numbers and counts in messages).
+        #[allow(clippy::cast_possible_truncation)]
+        return out.push(char::from(b'0' + i as u8));
+    }
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     loop {
