@@ -84,55 +84,95 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
         check_node(branch, value, path, depth, cx, sink)?;
     }
     if !logic.any_of.is_empty() {
-        if S::VERDICT_ONLY {
-            if !any_valid(&logic.any_of, &logic.any_of_tags, value, depth, cx) {
-                sink.fail_with(path, "anyOf", |_| {})?;
-            }
-        } else {
-            let walked =
-                Branches::walk(&logic.any_of, &logic.any_of_tags, value, path, depth, cx, 1);
+        if S::FIRST_ONLY {
+            let walked = Branches::walk(
+                &logic.any_of,
+                &logic.any_of_tags,
+                value,
+                path,
+                depth,
+                cx,
+                1,
+                false,
+            );
             if walked.n_matched == 0 {
                 sink.fail_with(path, "anyOf", |m| {
                     m.push_str("No branch of `anyOf` matched: ");
                     walked.explain(m, &logic.any_of, &logic.any_of_tags, value);
                 })?;
             }
+        } else if !any_valid(&logic.any_of, &logic.any_of_tags, value, depth, cx) {
+            sink.fail_with(path, "anyOf", |m| {
+                m.push_str("No branch of `anyOf` matched: ");
+                Branches::walk(
+                    &logic.any_of,
+                    &logic.any_of_tags,
+                    value,
+                    path,
+                    depth,
+                    cx,
+                    1,
+                    true,
+                )
+                .explain(m, &logic.any_of, &logic.any_of_tags, value);
+            })?;
         }
     }
     if !logic.one_of.is_empty() {
-        if S::VERDICT_ONLY {
+        let (matched, n_matched, walked) = if S::FIRST_ONLY {
+            let walked = Branches::walk(
+                &logic.one_of,
+                &logic.one_of_tags,
+                value,
+                path,
+                depth,
+                cx,
+                2,
+                false,
+            );
+            (walked.matched, walked.n_matched, Some(walked))
+        } else {
             let tags = logic
                 .one_of_tags
                 .get_or_init(|| Tags::of(cx.schema, &logic.one_of));
             let tag = tags.read(value);
             let text = tag.as_ref().and_then(Tags::text);
-            // The branches that pass, counted to 2 (no allocation: this runs per value).
+            // The first two branches that pass (no allocation: this runs per value).
+            let mut matched = [usize::MAX; 2];
             let mut n_matched = 0;
             for (i, branch) in logic.one_of.iter().enumerate() {
                 if !tags.rejects(i, tag.as_ref(), text, depth) && valid_in(branch, value, depth, cx)
                 {
+                    matched[n_matched] = i;
                     n_matched += 1;
                     if n_matched == 2 {
                         break;
                     }
                 }
             }
-            if n_matched != 1 {
-                sink.fail_with(path, "oneOf", |_| {})?;
-            }
-        } else {
-            let walked =
-                Branches::walk(&logic.one_of, &logic.one_of_tags, value, path, depth, cx, 2);
-            match &walked.matched[..walked.n_matched] {
-                [] => sink.fail_with(path, "oneOf", |m| {
-                    m.push_str("No branch of `oneOf` matched: ");
-                    walked.explain(m, &logic.one_of, &logic.one_of_tags, value);
-                })?,
-                [a, b] => sink.fail(path, "oneOf", || {
-                    format!("More than one branch of `oneOf` matched: {a} and {b}")
-                })?,
-                _ => {}
-            }
+            (matched, n_matched, None)
+        };
+        match &matched[..n_matched] {
+            [] => sink.fail_with(path, "oneOf", |m| {
+                m.push_str("No branch of `oneOf` matched: ");
+                let walked = walked.unwrap_or_else(|| {
+                    Branches::walk(
+                        &logic.one_of,
+                        &logic.one_of_tags,
+                        value,
+                        path,
+                        depth,
+                        cx,
+                        2,
+                        true,
+                    )
+                });
+                walked.explain(m, &logic.one_of, &logic.one_of_tags, value);
+            })?,
+            [a, b] => sink.fail(path, "oneOf", || {
+                format!("More than one branch of `oneOf` matched: {a} and {b}")
+            })?,
+            _ => {}
         }
     }
     if let Some(not) = &logic.not {
@@ -178,10 +218,14 @@ fn any_valid<'s, R: Record>(
         .any(|(i, b)| !tags.rejects(i, tag.as_ref(), text, depth) && valid_in(b, value, depth, cx))
 }
 
-/// The branches of an `anyOf`/`oneOf` walked for a sink that explains: the
-/// first [`EXPLAINED_BRANCHES`] candidates are walked once, keeping their
-/// first failure, so that an explanation needs no second walk (nested
-/// `anyOf`/`oneOf` walked each level twice, the innermost `2^depth` times).
+/// The branches of an `anyOf`/`oneOf` walked to explain it: the first
+/// [`EXPLAINED_BRANCHES`] candidates keep their first failure. A sink that
+/// keeps only the first failure ([`Sink::FIRST_ONLY`], explaining an outer
+/// branch) walks the branches this way once, for their verdicts and their
+/// reasons (each level of nested `anyOf`/`oneOf` walked its branches twice,
+/// the innermost `2^depth` times); other sinks walk for the verdicts first
+/// and this way only when no branch passed, so that a branch that passes costs
+/// no message of the branches before it.
 struct Branches {
     /// The first two branches that pass.
     matched: [usize; 2],
@@ -193,7 +237,10 @@ struct Branches {
 }
 
 impl Branches {
-    /// Walks the candidates in order until `enough` of them pass.
+    /// Walks the candidates in order until `enough` of them pass; `failing`:
+    /// no branch passes (known from a walk for the verdicts), the candidates
+    /// past the explained ones are only counted.
+    #[allow(clippy::too_many_arguments)]
     fn walk<'s, R: Record>(
         branches: &'s [Node],
         tags: &OnceLock<Tags>,
@@ -202,6 +249,7 @@ impl Branches {
         depth: usize,
         cx: Cx<'s, '_>,
         enough: usize,
+        failing: bool,
     ) -> Branches {
         let tags = tags.get_or_init(|| Tags::of(cx.schema, branches));
         let tag = tags.read(value);
@@ -234,7 +282,7 @@ impl Branches {
                     true
                 }
             } else {
-                valid_in(branch, value, depth, cx)
+                !failing && valid_in(branch, value, depth, cx)
             };
             if passed {
                 walked.matched[walked.n_matched] = i;
@@ -490,6 +538,8 @@ struct FirstError {
 }
 
 impl Sink<'_> for FirstError {
+    const FIRST_ONLY: bool = true;
+
     fn fail_with(
         &mut self,
         path: &Path<'_>,

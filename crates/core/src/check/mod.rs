@@ -33,6 +33,11 @@ pub trait Sink<'s> {
     /// in any order (only the verdict is seen), and take the cheapest.
     const VERDICT_ONLY: bool = false;
 
+    /// Keeps only the first failure, with its message (explaining a branch of
+    /// an `anyOf`/`oneOf`): the walk stops there, so an `anyOf`/`oneOf` walks
+    /// its branches once for both their verdicts and their first failures.
+    const FIRST_ONLY: bool = false;
+
     /// Reports one failure, its message written by `message` at the end of the
     /// string it is given (a sink that keeps the message writes it where it
     /// keeps it: no string of its own); `Break` stops the walk.
