@@ -858,7 +858,7 @@ mod tests {
         }
         errors
             .into_iter()
-            .map(|e| (e.index, e.path, e.message))
+            .map(|e| (e.index, e.path().to_string(), e.message().to_string()))
             .collect()
     }
 

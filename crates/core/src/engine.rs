@@ -88,9 +88,7 @@ impl ChunkOutcome {
             + self
                 .errors
                 .iter()
-                .map(|e| {
-                    std::mem::size_of::<RecordError>() + e.path.capacity() + e.message.capacity()
-                })
+                .map(|e| std::mem::size_of::<RecordError>() + e.heap_bytes())
                 .sum::<usize>()
     }
 
@@ -308,18 +306,34 @@ pub fn check_in_place<R: Record>(
 ) -> Result<(), EngineError> {
     catch_unwind(AssertUnwindSafe(|| {
         for (i, record) in records.iter().enumerate() {
-            let ok = check::validate_capped(
-                schema,
-                record,
-                first_index + i,
-                &mut out.errors,
-                max_errors,
-                &mut out.omitted,
-            );
+            let ok = check_record(schema, record, first_index + i, max_errors, out);
             out.valid.push(ok);
         }
     }))
     .map_err(|p| EngineError::Panic(panic_message(&*p)))
+}
+
+/// Checks one record, appending its errors to `out` (at most `cap` in all),
+/// and returns its verdict; `out.valid` holds the verdicts of the records
+/// before it in the same task. A record that follows two failing ones goes
+/// straight to the collecting walk (failing records come in runs: a broken
+/// producer, a file of bad rows): one walk instead of [`check::is_valid`] then
+/// the collecting walk, at the cost of a slower walk for a valid record that
+/// ends such a run. The verdict and the errors are the same either way.
+#[inline]
+fn check_record<R: Record>(
+    schema: &Schema,
+    record: &R,
+    index: usize,
+    cap: usize,
+    out: &mut ChunkOutcome,
+) -> bool {
+    let (errors, omitted) = (&mut out.errors, &mut out.omitted);
+    if matches!(out.valid.as_slice(), [.., false, false]) {
+        check::collect_capped(schema, record, index, errors, cap, omitted)
+    } else {
+        check::validate_capped(schema, record, index, errors, cap, omitted)
+    }
 }
 
 /// Validates records that are already Rust values: parsed JSON, or dicts taken
@@ -334,14 +348,7 @@ pub fn validate_records<R: Record + Sync>(
     let cap = knobs.max_errors;
     let mut out = run_tasks(records.len(), knobs, interrupt, |range, stop, out| {
         check_range(range, stop, out, |i, out| {
-            Ok(check::validate_capped(
-                schema,
-                &records[i],
-                first_index + i,
-                &mut out.errors,
-                cap,
-                &mut out.omitted,
-            ))
+            Ok(check_record(schema, &records[i], first_index + i, cap, out))
         })
     })?;
     out.bytes = out.result_bytes() + std::mem::size_of_val(records);
@@ -472,14 +479,7 @@ impl Pipeline {
                     if i % STOP_RECORDS == 0 && stop.load(Ordering::Relaxed) {
                         return Err(EngineError::Interrupted);
                     }
-                    let ok = check::validate_capped(
-                        &schema,
-                        &record,
-                        first_index + i,
-                        &mut out.errors,
-                        cap,
-                        &mut out.omitted,
-                    );
+                    let ok = check_record(&schema, &record, first_index + i, cap, &mut out);
                     out.valid.push(ok);
                 }
                 Ok(out)
@@ -574,7 +574,10 @@ pub fn validate_spans(
             }
             let full = out.errors.len() >= cap;
             let ok = match parse_value(bytes, MAX_DEPTH) {
-                Ok(doc) => check::validate_capped(
+                // The fused walk decides every record of a static schema but
+                // unusual ones: a record it did not pass most likely fails, and
+                // goes straight to the collecting walk.
+                Ok(doc) if !schema.dynamic => check::collect_capped(
                     schema,
                     &&doc,
                     index,
@@ -582,18 +585,19 @@ pub fn validate_spans(
                     cap,
                     &mut out.omitted,
                 ),
+                Ok(doc) => check_record(schema, &&doc, index, cap, out),
                 Err(e) if e.kind == JsonErrorKind::TooDeep && full => {
                     out.omitted += 1;
                     false
                 }
                 Err(e) if e.kind == JsonErrorKind::TooDeep => {
-                    out.errors.push(RecordError {
+                    out.errors.push(RecordError::new(
                         index,
-                        path: String::new(),
-                        keyword: "depth",
-                        message: format!("Nesting deeper than {MAX_DEPTH} levels"),
-                        schema_path: String::new(),
-                    });
+                        "",
+                        "depth",
+                        &format!("Nesting deeper than {MAX_DEPTH} levels"),
+                        "",
+                    ));
                     false
                 }
                 Err(e) => match on_parse_error {
@@ -602,13 +606,13 @@ pub fn validate_spans(
                         false
                     }
                     OnParseError::RecordError => {
-                        out.errors.push(RecordError {
+                        out.errors.push(RecordError::new(
                             index,
-                            path: String::new(),
-                            keyword: "json",
-                            message: format!("Invalid JSON on line {}: {e}", span.line + 1),
-                            schema_path: String::new(),
-                        });
+                            "",
+                            "json",
+                            &format!("Invalid JSON on line {}: {e}", span.line + 1),
+                            "",
+                        ));
                         false
                     }
                     OnParseError::Fail => {
@@ -739,7 +743,7 @@ mod tests {
         let got: Vec<(usize, &str, &str, &str)> = out
             .errors
             .iter()
-            .map(|e| (e.index, e.path.as_str(), e.keyword, e.message.as_str()))
+            .map(|e| (e.index, e.path(), e.keyword, e.message()))
             .collect();
         assert_eq!(
             got,
@@ -782,10 +786,10 @@ mod tests {
         assert_eq!(out.errors[0].keyword, "json");
         assert!(
             out.errors[0]
-                .message
+                .message()
                 .starts_with("Invalid JSON on line 2: "),
             "{}",
-            out.errors[0].message
+            out.errors[0].message()
         );
     }
 
@@ -809,6 +813,79 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(err, EngineError::InvalidJson { .. }), "{err:?}");
+    }
+
+    /// Records after two failing ones skip the first walk (and a record the
+    /// fused walk did not pass goes straight to the collecting walk): every
+    /// verdict, error and count is what checking each record on its own gives,
+    /// whatever the runs of failures, the parts, the tasks and the cap.
+    #[test]
+    fn runs_of_failing_records_report_as_records_checked_alone() {
+        let schema = Schema::from_json_text(SCHEMA).unwrap();
+        let bad2 = r#"{"a": -1, "b": "y"}"#;
+        let bad1 = r#"{"b": "xx"}"#;
+        let good = r#"{"a": 1, "b": "xx"}"#;
+        let pattern = [
+            bad2, bad1, good, bad1, bad2, bad2, bad1, good, good, bad1, good, bad2, bad2, bad2,
+            bad2, bad1, good, bad1, bad1, good, bad2,
+        ];
+        let texts: Vec<&str> = (0..3).flat_map(|_| pattern).collect();
+        let input = format!("[{}]", texts.join(",")).into_bytes();
+        let spans = spans_of_array(&input);
+        let docs: Vec<Json<'static>> = spans
+            .iter()
+            .map(|s| to_owned_json(&parse_value(&input[s.range.clone()], MAX_DEPTH).unwrap()))
+            .collect();
+        let refs: Vec<&Json> = docs.iter().collect();
+        for cap in [1, 5, 17, usize::MAX] {
+            // Each record alone: the first walk, then the collecting walk if it fails.
+            let mut alone = ChunkOutcome::default();
+            for (i, doc) in refs.iter().enumerate() {
+                let ok = check::validate_capped(
+                    &schema,
+                    doc,
+                    3 + i,
+                    &mut alone.errors,
+                    cap,
+                    &mut alone.omitted,
+                );
+                alone.valid.push(ok);
+            }
+            assert_eq!(alone.valid.iter().filter(|v| !**v).count(), 45);
+            let expected = (alone.valid.clone(), alone.errors.clone(), alone.omitted);
+            if cap == usize::MAX {
+                assert_eq!((expected.1.len(), expected.2), (69, 0));
+            }
+            let in_place = validate_in_place(&schema, &refs, 3, cap, &mut || false).unwrap();
+            assert_eq!(
+                (in_place.valid, in_place.errors, in_place.omitted),
+                expected
+            );
+            for (threads, m) in [(1, 63), (2, 1), (2, 4), (3, 10)] {
+                let knobs = Knobs {
+                    batch_size: 1000,
+                    micro_batch_size: m,
+                    threads,
+                    max_errors: cap,
+                };
+                let records = validate_records(&schema, &refs, 3, knobs, &mut || false).unwrap();
+                assert_eq!((records.valid, records.errors, records.omitted), expected);
+                let spans_out = validate_spans(
+                    &schema,
+                    &input,
+                    &spans,
+                    3,
+                    knobs,
+                    OnParseError::Fail,
+                    &mut || false,
+                )
+                .unwrap();
+                assert_eq!(
+                    (spans_out.valid, spans_out.errors, spans_out.omitted),
+                    expected
+                );
+            }
+        }
     }
 
     #[test]

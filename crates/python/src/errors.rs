@@ -14,44 +14,72 @@ use satya_adapt_core::{EngineError, RecordError};
 pub struct PyRecordError {
     #[pyo3(get)]
     index: usize,
-    #[pyo3(get)]
-    path: String,
     /// Borrowed from the core's names (no copy per error), owned when made
     /// from Python.
     #[pyo3(get)]
     keyword: Cow<'static, str>,
-    #[pyo3(get)]
-    message: String,
-    /// Where the failing keyword is in the schema (a JSON pointer); not part of
-    /// equality, so errors compare by what failed and where in the record.
-    #[pyo3(get)]
-    schema_path: String,
+    /// The core's one string per error, kept as it is: `path` is
+    /// `text[..path_end]`, `message` `text[path_end..message_end]`, and
+    /// `schema_path` (where the failing keyword is in the schema, a JSON
+    /// pointer; not part of equality, so errors compare by what failed and
+    /// where in the record) the rest.
+    text: String,
+    path_end: usize,
+    message_end: usize,
+}
+
+impl PyRecordError {
+    fn path_str(&self) -> &str {
+        self.text.get(..self.path_end).unwrap_or("")
+    }
+
+    fn message_str(&self) -> &str {
+        self.text.get(self.path_end..self.message_end).unwrap_or("")
+    }
 }
 
 #[pymethods]
 impl PyRecordError {
     #[new]
-    #[pyo3(signature = (index, path, keyword, message, schema_path=String::new()))]
-    fn new(
-        index: usize,
-        path: String,
-        keyword: String,
-        message: String,
-        schema_path: String,
-    ) -> Self {
+    #[pyo3(signature = (index, path, keyword, message, schema_path=""))]
+    fn new(index: usize, path: &str, keyword: String, message: &str, schema_path: &str) -> Self {
+        let mut text = String::with_capacity(path.len() + message.len() + schema_path.len());
+        text.push_str(path);
+        let path_end = text.len();
+        text.push_str(message);
+        let message_end = text.len();
+        text.push_str(schema_path);
         PyRecordError {
             index,
-            path,
             keyword: Cow::Owned(keyword),
-            message,
-            schema_path,
+            text,
+            path_end,
+            message_end,
         }
+    }
+
+    #[getter]
+    fn path(&self) -> &str {
+        self.path_str()
+    }
+
+    #[getter]
+    fn message(&self) -> &str {
+        self.message_str()
+    }
+
+    #[getter]
+    fn schema_path(&self) -> &str {
+        self.text.get(self.message_end..).unwrap_or("")
     }
 
     fn __repr__(&self) -> String {
         format!(
             "RecordError(index={}, path={:?}, keyword={:?}, message={:?})",
-            self.index, self.path, self.keyword, self.message
+            self.index,
+            self.path_str(),
+            self.keyword,
+            self.message_str()
         )
     }
 
@@ -61,9 +89,9 @@ impl PyRecordError {
         };
         let o = other.get();
         let eq = self.index == o.index
-            && self.path == o.path
+            && self.path_str() == o.path_str()
             && self.keyword == o.keyword
-            && self.message == o.message;
+            && self.message_str() == o.message_str();
         match op {
             CompareOp::Eq => eq
                 .into_pyobject(py)
@@ -80,19 +108,26 @@ impl PyRecordError {
     fn __hash__(&self) -> u64 {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        (self.index, &self.path, &self.keyword, &self.message).hash(&mut h);
+        (
+            self.index,
+            self.path_str(),
+            &self.keyword,
+            self.message_str(),
+        )
+            .hash(&mut h);
         h.finish()
     }
 }
 
 impl From<RecordError> for PyRecordError {
     fn from(e: RecordError) -> Self {
+        let (index, keyword, text, path_end, message_end) = e.into_parts();
         PyRecordError {
-            index: e.index,
-            path: e.path,
-            keyword: Cow::Borrowed(e.keyword),
-            message: e.message,
-            schema_path: e.schema_path,
+            index,
+            keyword: Cow::Borrowed(keyword),
+            text,
+            path_end,
+            message_end,
         }
     }
 }

@@ -171,15 +171,20 @@ fn canonical_hash<R: Record>(value: &R, depth: usize, keys: &RandomState) -> Res
     Ok(h.finish())
 }
 
-/// A schema literal as compact JSON for a message, cut short when long.
-pub fn short_repr(value: &Json<'_>) -> String {
-    let mut out = String::new();
-    write_json(value, &mut out);
-    if out.chars().count() > 40 {
-        let cut: String = out.chars().take(37).collect();
-        format!("{cut}...")
-    } else {
-        out
+/// Appends a schema literal as compact JSON for a message, cut short when long
+/// (written in place: no string of its own).
+pub(crate) fn push_short_repr(out: &mut String, value: &Json<'_>) {
+    let start = out.len();
+    write_json(value, out);
+    let shown = &out[start..];
+    // At most 40 bytes: at most 40 characters.
+    if shown.len() > 40 && shown.chars().count() > 40 {
+        let cut = shown
+            .char_indices()
+            .nth(37)
+            .map_or(out.len(), |(i, _)| start + i);
+        out.truncate(cut);
+        out.push_str("...");
     }
 }
 
@@ -187,8 +192,8 @@ fn write_json(value: &Json<'_>, out: &mut String) {
     match value {
         Json::Null => out.push_str("null"),
         Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Json::Number(n) => out.push_str(&n.to_string()),
-        Json::String(s) => out.push_str(&serde_json::to_string(s.as_ref()).unwrap_or_default()),
+        Json::Number(n) => super::push_number(out, n),
+        Json::String(s) => super::push_json_string(out, s.as_ref()),
         Json::Array(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
@@ -205,7 +210,7 @@ fn write_json(value: &Json<'_>, out: &mut String) {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                out.push_str(&serde_json::to_string(k.as_ref()).unwrap_or_default());
+                super::push_json_string(out, k.as_ref());
                 out.push_str(": ");
                 write_json(v, out);
             }

@@ -83,54 +83,91 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
     for branch in &logic.all_of {
         check_node(branch, value, path, depth, cx, sink)?;
     }
-    if !logic.any_of.is_empty() && !any_valid(&logic.any_of, &logic.any_of_tags, value, depth, cx) {
-        sink.fail(path, "anyOf", || {
-            let mut m = String::with_capacity(128);
-            m.push_str("No branch of `anyOf` matched: ");
-            explain(
-                &mut m,
+    if !logic.any_of.is_empty() {
+        if S::FIRST_ONLY {
+            let walked = Branches::walk(
                 &logic.any_of,
                 &logic.any_of_tags,
                 value,
                 path,
                 depth,
                 cx,
+                1,
+                false,
             );
-            m
-        })?;
-    }
-    if !logic.one_of.is_empty() {
-        let tags = logic
-            .one_of_tags
-            .get_or_init(|| Tags::of(cx.schema, &logic.one_of));
-        let tag = tags.read(value);
-        let text = tag.as_ref().and_then(Tags::text);
-        // The first two branches that pass (no allocation: this runs per value).
-        let mut matched = [usize::MAX; 2];
-        let mut n_matched = 0;
-        for (i, branch) in logic.one_of.iter().enumerate() {
-            if !tags.rejects(i, tag.as_ref(), text, depth) && valid_in(branch, value, depth, cx) {
-                matched[n_matched] = i;
-                n_matched += 1;
-                if n_matched == 2 {
-                    break;
-                }
+            if walked.n_matched == 0 {
+                sink.fail_with(path, "anyOf", |m| {
+                    m.push_str("No branch of `anyOf` matched: ");
+                    walked.explain(m, &logic.any_of, &logic.any_of_tags, value);
+                })?;
             }
-        }
-        match &matched[..n_matched] {
-            [] => sink.fail(path, "oneOf", || {
-                let mut m = String::with_capacity(128);
-                m.push_str("No branch of `oneOf` matched: ");
-                explain(
-                    &mut m,
-                    &logic.one_of,
-                    &logic.one_of_tags,
+        } else if !any_valid(&logic.any_of, &logic.any_of_tags, value, depth, cx) {
+            sink.fail_with(path, "anyOf", |m| {
+                m.push_str("No branch of `anyOf` matched: ");
+                Branches::walk(
+                    &logic.any_of,
+                    &logic.any_of_tags,
                     value,
                     path,
                     depth,
                     cx,
-                );
-                m
+                    1,
+                    true,
+                )
+                .explain(m, &logic.any_of, &logic.any_of_tags, value);
+            })?;
+        }
+    }
+    if !logic.one_of.is_empty() {
+        let (matched, n_matched, walked) = if S::FIRST_ONLY {
+            let walked = Branches::walk(
+                &logic.one_of,
+                &logic.one_of_tags,
+                value,
+                path,
+                depth,
+                cx,
+                2,
+                false,
+            );
+            (walked.matched, walked.n_matched, Some(walked))
+        } else {
+            let tags = logic
+                .one_of_tags
+                .get_or_init(|| Tags::of(cx.schema, &logic.one_of));
+            let tag = tags.read(value);
+            let text = tag.as_ref().and_then(Tags::text);
+            // The first two branches that pass (no allocation: this runs per value).
+            let mut matched = [usize::MAX; 2];
+            let mut n_matched = 0;
+            for (i, branch) in logic.one_of.iter().enumerate() {
+                if !tags.rejects(i, tag.as_ref(), text, depth) && valid_in(branch, value, depth, cx)
+                {
+                    matched[n_matched] = i;
+                    n_matched += 1;
+                    if n_matched == 2 {
+                        break;
+                    }
+                }
+            }
+            (matched, n_matched, None)
+        };
+        match &matched[..n_matched] {
+            [] => sink.fail_with(path, "oneOf", |m| {
+                m.push_str("No branch of `oneOf` matched: ");
+                let walked = walked.unwrap_or_else(|| {
+                    Branches::walk(
+                        &logic.one_of,
+                        &logic.one_of_tags,
+                        value,
+                        path,
+                        depth,
+                        cx,
+                        2,
+                        true,
+                    )
+                });
+                walked.explain(m, &logic.one_of, &logic.one_of_tags, value);
             })?,
             [a, b] => sink.fail(path, "oneOf", || {
                 format!("More than one branch of `oneOf` matched: {a} and {b}")
@@ -179,6 +216,152 @@ fn any_valid<'s, R: Record>(
         .iter()
         .enumerate()
         .any(|(i, b)| !tags.rejects(i, tag.as_ref(), text, depth) && valid_in(b, value, depth, cx))
+}
+
+/// The branches of an `anyOf`/`oneOf` walked to explain it: the first
+/// [`EXPLAINED_BRANCHES`] candidates keep their first failure. A sink that
+/// keeps only the first failure ([`Sink::FIRST_ONLY`], explaining an outer
+/// branch) walks the branches this way once, for their verdicts and their
+/// reasons (each level of nested `anyOf`/`oneOf` walked its branches twice,
+/// the innermost `2^depth` times); other sinks walk for the verdicts first
+/// and this way only when no branch passed, so that a branch that passes costs
+/// no message of the branches before it.
+struct Branches {
+    /// The first two branches that pass.
+    matched: [usize; 2],
+    n_matched: usize,
+    /// The candidates (branches the tag does not reject) walked.
+    n_candidates: usize,
+    /// The first failures of the first failing candidates, with their branch.
+    reasons: [Option<(usize, FirstError)>; EXPLAINED_BRANCHES],
+}
+
+impl Branches {
+    /// Walks the candidates in order until `enough` of them pass; `failing`:
+    /// no branch passes (known from a walk for the verdicts), the candidates
+    /// past the explained ones are only counted.
+    #[allow(clippy::too_many_arguments)]
+    fn walk<'s, R: Record>(
+        branches: &'s [Node],
+        tags: &OnceLock<Tags>,
+        value: &R,
+        path: &Path<'_>,
+        depth: usize,
+        cx: Cx<'s, '_>,
+        enough: usize,
+        failing: bool,
+    ) -> Branches {
+        let tags = tags.get_or_init(|| Tags::of(cx.schema, branches));
+        let tag = tags.read(value);
+        let text = tag.as_ref().and_then(Tags::text);
+        let here = path.segments();
+        let mut walked = Branches {
+            matched: [usize::MAX; 2],
+            n_matched: 0,
+            n_candidates: 0,
+            reasons: Default::default(),
+        };
+        let mut n_reasons = 0;
+        for (i, branch) in branches.iter().enumerate() {
+            if tags.rejects(i, tag.as_ref(), text, depth) {
+                continue;
+            }
+            walked.n_candidates += 1;
+            let passed = if n_reasons < EXPLAINED_BRANCHES {
+                let mut first = FirstError {
+                    here,
+                    message: None,
+                    pointer: None,
+                };
+                let _ = check_node(branch, value, path, depth, cx, &mut first);
+                if first.message.is_some() {
+                    walked.reasons[n_reasons] = Some((i, first));
+                    n_reasons += 1;
+                    false
+                } else {
+                    true
+                }
+            } else {
+                !failing && valid_in(branch, value, depth, cx)
+            };
+            if passed {
+                walked.matched[walked.n_matched] = i;
+                walked.n_matched += 1;
+                if walked.n_matched == enough {
+                    break;
+                }
+            }
+        }
+        walked
+    }
+
+    /// Appends `0: <first error of branch 0>; 1: ...` for the first failing
+    /// candidates to `out` (written piece by piece: `write!` measured as a
+    /// visible share of a failing record), then how many more, then how many
+    /// branches the record's tag rejected: of a tagged union, only the branches
+    /// the tag allows are explained, the one it meant. For a walk where no
+    /// branch passed.
+    fn explain<R: Record>(
+        &self,
+        out: &mut String,
+        branches: &[Node],
+        tags: &OnceLock<Tags>,
+        value: &R,
+    ) {
+        let start = out.len();
+        for (i, first) in self.reasons.iter().flatten() {
+            if out.len() > start {
+                out.push_str("; ");
+            }
+            push_index(out, *i);
+            out.push_str(": ");
+            match (&first.message, &first.pointer) {
+                (None, _) => out.push_str("valid"),
+                (Some(message), None) => push_reason(out, message),
+                (Some(message), Some(pointer)) => {
+                    out.push_str("at `");
+                    out.push_str(&shorten(pointer));
+                    out.push_str("`: ");
+                    push_reason(out, message);
+                }
+            }
+        }
+        let separate = |out: &mut String| {
+            if out.len() > start {
+                out.push_str("; ");
+            }
+        };
+        let n_candidates = self.n_candidates;
+        if n_candidates > EXPLAINED_BRANCHES {
+            separate(out);
+            push_index(out, n_candidates - EXPLAINED_BRANCHES);
+            out.push_str(" more");
+        }
+        let Some(tags) = tags.get() else {
+            return;
+        };
+        let tag = tags.read(value);
+        let rejected = branches.len() - n_candidates;
+        if let (Some(name), Some(tag), true) = (&tags.name, &tag, rejected > 0) {
+            let name = shorten(name);
+            separate(out);
+            if n_candidates == 0 {
+                out.push_str("none allows `");
+                out.push_str(&name);
+                out.push_str("` ");
+                super::push_received(out, tag);
+            } else if rejected == 1 {
+                out.push_str("1 other requires another `");
+                out.push_str(&name);
+                out.push('`');
+            } else {
+                push_index(out, rejected);
+                out.push_str(" others require another `");
+                out.push_str(&name);
+                out.push('`');
+            }
+        }
+    }
 }
 
 /// The tags of `oneOf`/`anyOf` branches: most such lists over objects are tagged
@@ -345,89 +528,7 @@ fn tags_of<'s>(
     }
 }
 
-/// Appends `0: <first error of branch 0>; 1: ...` for the first branches to
-/// `out` (written piece by piece: `write!` measured as a visible share of a
-/// failing record). Of a tagged union, only the branches the record's tag
-/// allows: the one it meant.
-#[allow(clippy::too_many_arguments)]
-fn explain<'s, R: Record>(
-    out: &mut String,
-    branches: &'s [Node],
-    tags: &OnceLock<Tags>,
-    value: &R,
-    path: &Path<'_>,
-    depth: usize,
-    cx: Cx<'s, '_>,
-) {
-    let tags = tags.get_or_init(|| Tags::of(cx.schema, branches));
-    let tag = tags.read(value);
-    let text = tag.as_ref().and_then(Tags::text);
-    let candidates = (0..branches.len()).filter(|&i| !tags.rejects(i, tag.as_ref(), text, depth));
-    let here = path.segments();
-    let start = out.len();
-    let mut explained = 0;
-    let mut n_candidates = 0;
-    for i in candidates {
-        n_candidates += 1;
-        if explained == EXPLAINED_BRANCHES {
-            continue;
-        }
-        explained += 1;
-        let mut sink = FirstError {
-            here,
-            message: None,
-            pointer: None,
-        };
-        let _ = check_node(&branches[i], value, path, depth, cx, &mut sink);
-        if out.len() > start {
-            out.push_str("; ");
-        }
-        push_index(out, i);
-        out.push_str(": ");
-        match (&sink.message, &sink.pointer) {
-            (None, _) => out.push_str("valid"),
-            (Some(message), None) => push_reason(out, message),
-            (Some(message), Some(pointer)) => {
-                out.push_str("at `");
-                out.push_str(&shorten(pointer));
-                out.push_str("`: ");
-                push_reason(out, message);
-            }
-        }
-    }
-    let separate = |out: &mut String| {
-        if out.len() > start {
-            out.push_str("; ");
-        }
-    };
-    if n_candidates > EXPLAINED_BRANCHES {
-        separate(out);
-        push_index(out, n_candidates - EXPLAINED_BRANCHES);
-        out.push_str(" more");
-    }
-    let rejected = branches.len() - n_candidates;
-    if let (Some(name), Some(tag), true) = (&tags.name, &tag, rejected > 0) {
-        let name = shorten(name);
-        separate(out);
-        if n_candidates == 0 {
-            out.push_str("none allows `");
-            out.push_str(&name);
-            out.push_str("` ");
-            super::push_received(out, tag);
-        } else if rejected == 1 {
-            out.push_str("1 other requires another `");
-            out.push_str(&name);
-            out.push('`');
-        } else {
-            push_index(out, rejected);
-            out.push_str(" others require another `");
-            out.push_str(&name);
-            out.push('`');
-        }
-    }
-}
-
-/// Keeps the first failure of a branch for [`explain`]: its message, and its
+/// Keeps the first failure of a branch for [`Branches::explain`]: its message, and its
 /// pointer only when it lies below the explained value (`here` segments deep);
 /// no schema path, no error record.
 struct FirstError {
@@ -437,6 +538,26 @@ struct FirstError {
 }
 
 impl Sink<'_> for FirstError {
+    const FIRST_ONLY: bool = true;
+
+    fn fail_with(
+        &mut self,
+        path: &Path<'_>,
+        _: &'static str,
+        message: impl FnOnce(&mut String),
+    ) -> ControlFlow<()> {
+        if self.message.is_none() {
+            if path.segments() != self.here {
+                self.pointer = Some(path.to_pointer());
+            }
+            // Sized for most messages: growing it measured as a share of an explanation.
+            let mut m = String::with_capacity(96);
+            message(&mut m);
+            self.message = Some(m);
+        }
+        ControlFlow::Break(())
+    }
+
     fn fail(
         &mut self,
         path: &Path<'_>,

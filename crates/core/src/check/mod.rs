@@ -19,6 +19,7 @@ pub mod type_;
 pub use string::char_count as char_count_pub;
 
 use std::borrow::Cow;
+use std::fmt::Write;
 use std::ops::ControlFlow;
 
 use crate::error::{push_index, Path, RecordError};
@@ -32,13 +33,31 @@ pub trait Sink<'s> {
     /// in any order (only the verdict is seen), and take the cheapest.
     const VERDICT_ONLY: bool = false;
 
-    /// Reports one failure; `Break` stops the walk.
+    /// Keeps only the first failure, with its message (explaining a branch of
+    /// an `anyOf`/`oneOf`): the walk stops there, so an `anyOf`/`oneOf` walks
+    /// its branches once for both their verdicts and their first failures.
+    const FIRST_ONLY: bool = false;
+
+    /// Reports one failure, its message written by `message` at the end of the
+    /// string it is given (a sink that keeps the message writes it where it
+    /// keeps it: no string of its own); `Break` stops the walk.
+    fn fail_with(
+        &mut self,
+        path: &Path<'_>,
+        keyword: &'static str,
+        message: impl FnOnce(&mut String),
+    ) -> ControlFlow<()>;
+
+    /// [`Sink::fail_with`] for a message made as a string of its own.
+    #[inline]
     fn fail(
         &mut self,
         path: &Path<'_>,
         keyword: &'static str,
         message: impl FnOnce() -> String,
-    ) -> ControlFlow<()>;
+    ) -> ControlFlow<()> {
+        self.fail_with(path, keyword, |out| out.push_str(&message()))
+    }
 
     /// The checks enter the node at `location`; returns what [`Sink::leave`] restores.
     #[inline]
@@ -58,6 +77,17 @@ pub struct FirstFailure {
 
 impl Sink<'_> for FirstFailure {
     const VERDICT_ONLY: bool = true;
+
+    #[inline]
+    fn fail_with(
+        &mut self,
+        _: &Path<'_>,
+        _: &'static str,
+        _: impl FnOnce(&mut String),
+    ) -> ControlFlow<()> {
+        self.failed = true;
+        ControlFlow::Break(())
+    }
 
     #[inline]
     fn fail(
@@ -101,30 +131,38 @@ impl<'e> Collect<'e, '_> {
 }
 
 impl<'s> Sink<'s> for Collect<'_, 's> {
-    fn fail(
+    fn fail_with(
         &mut self,
         path: &Path<'_>,
         keyword: &'static str,
-        message: impl FnOnce() -> String,
+        message: impl FnOnce(&mut String),
     ) -> ControlFlow<()> {
         if self.errors.len() >= self.cap {
             self.omitted += 1;
             return ControlFlow::Continue(());
         }
-        // Built by hand: `format!` measured as a visible share of a failing record.
-        let mut schema_path = String::with_capacity(self.at.len() + 1 + keyword.len());
-        schema_path.push_str(self.at);
-        if !matches!(keyword, "false" | "json" | "depth") {
-            schema_path.push('/');
-            schema_path.push_str(keyword);
+        // Path, message and schema path written by hand into one string, sized
+        // for most errors at once (`format!`, a string per part and the string
+        // growing measured as most of a failing record's cost).
+        let own = !matches!(keyword, "false" | "json" | "depth");
+        let schema_len = self.at.len() + if own { 1 + keyword.len() } else { 0 };
+        let mut text = String::with_capacity(16 * path.segments() + 96 + schema_len);
+        path.write_pointer(&mut text);
+        let path_end = text.len();
+        message(&mut text);
+        let message_end = text.len();
+        text.push_str(self.at);
+        if own {
+            text.push('/');
+            text.push_str(keyword);
         }
-        self.errors.push(RecordError {
-            index: self.index,
-            path: path.to_pointer(),
+        self.errors.push(RecordError::from_parts(
+            self.index,
             keyword,
-            message: message(),
-            schema_path,
-        });
+            text,
+            path_end,
+            message_end,
+        ));
         ControlFlow::Continue(())
     }
 
@@ -249,7 +287,8 @@ pub(crate) fn received<R: Record>(value: &R) -> String {
 /// string (`format!` and the strings of its arguments measured as most of
 /// the cost of a failing record's error).
 pub(crate) fn push_received<R: Record>(out: &mut String, value: &R) {
-    match value.kind() {
+    let kind = value.kind();
+    match kind {
         Kind::String => {
             if let Some(s) = value.as_str() {
                 return push_quoted(out, s);
@@ -259,6 +298,21 @@ pub(crate) fn push_received<R: Record>(out: &mut String, value: &R) {
         Kind::Bool => return out.push_str(if value.as_bool() { "true" } else { "false" }),
         _ => {}
     }
+    if kind == Kind::Number {
+        // A number's text is short (or stated short by its `Display`): no cut.
+        let start = out.len();
+        push_number(out, &value.as_number());
+        if out[start..].chars().count() <= SHOWN_CHARS {
+            return;
+        }
+        let cut = out[start..]
+            .char_indices()
+            .nth(SHOWN_CHARS - 3)
+            .map_or(out.len(), |(i, _)| start + i);
+        out.truncate(cut);
+        out.push_str("...");
+        return;
+    }
     let mut text = String::new();
     let _ = write_record(value, &mut text);
     if text.chars().count() > SHOWN_CHARS {
@@ -266,6 +320,27 @@ pub(crate) fn push_received<R: Record>(out: &mut String, value: &R) {
         out.push_str("...");
     } else {
         out.push_str(&text);
+    }
+}
+
+/// Appends `n` as its `Display` writes it; an `i64` without the formatter
+/// (most numbers in messages are).
+pub(crate) fn push_number(out: &mut String, n: &Number) {
+    match n {
+        Number::Int(i) => {
+            if *i < 0 {
+                out.push('-');
+            }
+            match usize::try_from(i.unsigned_abs()) {
+                Ok(magnitude) => push_index(out, magnitude),
+                Err(_) => {
+                    let _ = write!(out, "{}", i.unsigned_abs());
+                }
+            }
+        }
+        other => {
+            let _ = write!(out, "{other}");
+        }
     }
 }
 
@@ -339,7 +414,7 @@ fn write_record<R: Record>(value: &R, out: &mut String) -> ControlFlow<()> {
     match value.kind() {
         Kind::Null => out.push_str("null"),
         Kind::Bool => out.push_str(if value.as_bool() { "true" } else { "false" }),
-        Kind::Number => out.push_str(&value.as_number().to_string()),
+        Kind::Number => push_number(out, &value.as_number()),
         Kind::String => match value.as_str() {
             Some(s) => {
                 let shown = s
@@ -458,6 +533,24 @@ pub fn validate_capped<R: Record>(
     if is_valid(schema, record) {
         return true;
     }
+    let found_none = collect_capped(schema, record, index, errors, cap, omitted);
+    debug_assert!(!found_none, "is_valid and collect disagree");
+    false
+}
+
+/// The collecting walk alone: appends the errors of `record` as
+/// [`validate_capped`] does and returns whether it found none (the same verdict
+/// as [`is_valid`]). One walk instead of two for a record known or expected to
+/// fail; a valid record costs more this way than through [`is_valid`].
+#[inline]
+pub fn collect_capped<R: Record>(
+    schema: &Schema,
+    record: &R,
+    index: usize,
+    errors: &mut Vec<RecordError>,
+    cap: usize,
+    omitted: &mut usize,
+) -> bool {
     let before = errors.len();
     let mut sink = Collect::capped(index, errors, cap);
     let _ = check(
@@ -469,12 +562,8 @@ pub fn validate_capped<R: Record>(
         &mut sink,
     );
     let counted = sink.omitted;
-    debug_assert!(
-        errors.len() > before || counted > 0,
-        "is_valid and collect disagree"
-    );
     *omitted += counted;
-    false
+    errors.len() == before && counted == 0
 }
 
 /// `1 item`, `2 items`, `1 property`, `0 properties`.
@@ -503,12 +592,30 @@ pub(crate) fn push_plural(out: &mut String, n: usize, noun: &str) {
 
 /// Appends `` `string` `` or `` one of `integer`, `string` `` to `out`.
 pub(crate) fn push_type_names(out: &mut String, bits: u8) {
-    let names = || types::NAMES.iter().filter(|(_, b)| bits & b != 0);
-    if names().count() > 1 {
+    // Each name has a bit of its own: the bits count the names.
+    if bits.count_ones() == 1 {
+        // One name (most `type`s): its quoted form in one piece.
+        const QUOTED: [&str; 7] = [
+            "`null`",
+            "`boolean`",
+            "`integer`",
+            "`number`",
+            "`string`",
+            "`array`",
+            "`object`",
+        ];
+        if let Some(quoted) = QUOTED.get(bits.trailing_zeros() as usize) {
+            return out.push_str(quoted);
+        }
+    }
+    if bits.count_ones() > 1 {
         out.push_str("one of ");
     }
     let mut first = true;
-    for (name, _) in names() {
+    for (name, b) in types::NAMES {
+        if bits & b == 0 {
+            continue;
+        }
         if !first {
             out.push_str(", ");
         }
@@ -665,30 +772,27 @@ fn check_here<'s, R: Record, S: Sink<'s>>(
             Kind::Unsupported => false,
         };
         if !matches {
-            sink.fail(path, "type", || {
-                let mut m = String::with_capacity(64);
+            sink.fail_with(path, "type", |m| {
                 m.push_str("Expected ");
-                push_type_names(&mut m, node.types);
+                push_type_names(m, node.types);
                 m.push_str(", got `");
                 m.push_str(&value.type_name());
                 m.push('`');
                 if matches!(kind, Kind::Bool | Kind::Number | Kind::String) {
                     m.push(' ');
-                    push_received(&mut m, value);
+                    push_received(m, value);
                 }
-                m
             })?;
         }
     }
     if let Some(expected) = &node.const_value {
         match equal::equal(value, &expected, depth) {
             Ok(true) => {}
-            Ok(false) => sink.fail(path, "const", || {
-                format!(
-                    "Expected {}, got {}",
-                    equal::short_repr(expected),
-                    received(value)
-                )
+            Ok(false) => sink.fail_with(path, "const", |m| {
+                m.push_str("Expected ");
+                equal::push_short_repr(m, expected);
+                m.push_str(", got ");
+                push_received(m, value);
             })?,
             Err(equal::TooDeep) => sink.fail(path, "depth", || {
                 format!("Nesting deeper than {MAX_DEPTH} levels")
@@ -712,17 +816,22 @@ fn check_here<'s, R: Record, S: Sink<'s>>(
             }
         }
         if !found {
-            sink.fail(path, "enum", || {
+            sink.fail_with(path, "enum", |m| {
                 if options.is_empty() {
-                    return "No value is allowed: `enum` is empty".to_string();
+                    return m.push_str("No value is allowed: `enum` is empty");
                 }
-                let shown: Vec<String> = options.iter().take(8).map(equal::short_repr).collect();
-                let more = if options.len() > 8 { ", ..." } else { "" };
-                format!(
-                    "Expected one of {}{more}, got {}",
-                    shown.join(", "),
-                    received(value)
-                )
+                m.push_str("Expected one of ");
+                for (i, option) in options.iter().take(8).enumerate() {
+                    if i > 0 {
+                        m.push_str(", ");
+                    }
+                    equal::push_short_repr(m, option);
+                }
+                if options.len() > 8 {
+                    m.push_str(", ...");
+                }
+                m.push_str(", got ");
+                push_received(m, value);
             })?;
         }
     }
@@ -768,7 +877,10 @@ mod tests {
         let record = parse_value(record.as_bytes(), MAX_DEPTH).unwrap();
         let mut errors: Vec<RecordError> = Vec::new();
         super::validate(&schema, &&record, 0, &mut errors);
-        errors.into_iter().map(|e| (e.keyword, e.message)).collect()
+        errors
+            .into_iter()
+            .map(|e| (e.keyword, e.message().to_string()))
+            .collect()
     }
 
     /// Every error of `record`: (path, keyword, message, schema path).
@@ -780,7 +892,14 @@ mod tests {
         assert_eq!(super::is_valid(schema, &&record), valid);
         errors
             .into_iter()
-            .map(|e| (e.path, e.keyword, e.message, e.schema_path))
+            .map(|e| {
+                (
+                    e.path().to_string(),
+                    e.keyword,
+                    e.message().to_string(),
+                    e.schema_path().to_string(),
+                )
+            })
             .collect()
     }
 
@@ -904,6 +1023,50 @@ mod tests {
         assert_eq!(
             messages(r#"{"enum": [1, "a"]}"#, "2"),
             [("enum", r#"Expected one of 1, "a", got 2"#.to_string())]
+        );
+    }
+
+    /// Integers are written without the formatter: as their `Display` writes
+    /// them, and a received number past 40 characters is cut as before.
+    #[test]
+    fn numbers_are_written_as_display_writes_them() {
+        use crate::value::Number;
+        let numbers = [
+            Number::Int(0),
+            Number::Int(7),
+            Number::Int(-1),
+            Number::Int(1_000_000),
+            Number::Int(i64::MIN),
+            Number::Int(i64::MAX),
+            Number::Float(1.5),
+            Number::Float(-0.25),
+            Number::Float(1e300),
+        ];
+        for n in &numbers {
+            let mut out = String::from("<");
+            super::push_number(&mut out, n);
+            assert_eq!(out, format!("<{n}"));
+        }
+        assert_eq!(
+            messages(r#"{"type": "string"}"#, "-9223372036854775808"),
+            [(
+                "type",
+                "Expected `string`, got `integer` -9223372036854775808".to_string()
+            )]
+        );
+        assert_eq!(
+            messages(r#"{"type": "string"}"#, "1e300"),
+            [(
+                "type",
+                format!("Expected `string`, got `number` 1{}...", "0".repeat(36))
+            )]
+        );
+        assert_eq!(
+            messages(r#"{"const": -12}"#, "[-3, 4.5, {\"k\": -7}]"),
+            [(
+                "const",
+                r#"Expected -12, got [-3, 4.5, {"k": -7}]"#.to_string()
+            )]
         );
     }
 
@@ -1040,6 +1203,19 @@ mod tests {
         out.push(' ');
         super::push_plural(&mut out, 0, "character");
         assert_eq!(out, "got 2 properties 1 item 0 characters");
+    }
+
+    /// A single type name comes from its own table: it agrees with `NAMES`.
+    #[test]
+    fn single_type_names_agree_with_the_names() {
+        for (name, bit) in crate::schema::types::NAMES {
+            let mut out = String::new();
+            super::push_type_names(&mut out, bit);
+            assert_eq!(out, format!("`{name}`"));
+        }
+        let mut out = String::new();
+        super::push_type_names(&mut out, 1 | 64);
+        assert_eq!(out, "one of `null`, `object`");
     }
 
     #[test]

@@ -95,16 +95,13 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
             )?;
         }
         if required_met < checks.n_required {
-            sink.fail(path, "required", || {
+            sink.fail_with(path, "required", |m| {
                 let missing = checks
                     .required_indices
                     .iter()
                     .map(|&i| &checks.properties[i].name)
                     .find(|name| value.object_get(name).is_none());
-                format!(
-                    "Missing required property `{}`",
-                    shorten(missing.map_or("", |name| name.as_str()))
-                )
+                push_missing_required(m, missing.map_or("", |name| name.as_str()));
             })?;
         }
     } else {
@@ -157,21 +154,17 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
 }
 
 /// `` Missing required property `name` ``.
-fn missing_required(name: &str) -> String {
-    let mut m = String::with_capacity(36 + name.len().min(64));
+fn push_missing_required(m: &mut String, name: &str) {
     m.push_str("Missing required property `");
     m.push_str(&shorten(name));
     m.push('`');
-    m
 }
 
 /// `` Unexpected property `name` ``.
-fn unexpected_property(name: &str) -> String {
-    let mut m = String::with_capacity(28 + name.len().min(64));
+fn push_unexpected_property(m: &mut String, name: &str) {
     m.push_str("Unexpected property `");
     m.push_str(&shorten(name));
     m.push('`');
-    m
 }
 
 fn properties<'s, R: Record, S: Sink<'s>>(
@@ -202,7 +195,9 @@ fn properties<'s, R: Record, S: Sink<'s>>(
                 }
             }
             None if property.required => {
-                sink.fail(path, "required", || missing_required(&property.name))?;
+                sink.fail_with(path, "required", |m| {
+                    push_missing_required(m, &property.name)
+                })?;
             }
             None => {}
         }
@@ -248,7 +243,9 @@ fn walked<'s, R: Record, S: Sink<'s>>(
         while let Some(r) = required.next_if(|&r| r <= until) {
             if r < until {
                 let property = &checks.properties[r];
-                sink.fail(path, "required", || missing_required(&property.name))?;
+                sink.fail_with(path, "required", |m| {
+                    push_missing_required(m, &property.name)
+                })?;
             }
         }
         let Some((i, item)) = found else {
@@ -308,9 +305,9 @@ fn walk_verdict<'s, R: Record, S: Sink<'s>>(
         }
         match &checks.additional {
             Additional::Allow => ControlFlow::Continue(()),
-            Additional::Forbid => {
-                sink.fail(path, "additionalProperties", || unexpected_property(key))
-            }
+            Additional::Forbid => sink.fail_with(path, "additionalProperties", |m| {
+                push_unexpected_property(m, key)
+            }),
             Additional::Schema(node) => check_node(
                 node,
                 item,
@@ -403,9 +400,9 @@ fn entries<'s, R: Record, S: Sink<'s>>(
         }
         match &checks.additional {
             Additional::Allow => ControlFlow::Continue(()),
-            Additional::Forbid => {
-                sink.fail(path, "additionalProperties", || unexpected_property(key))
-            }
+            Additional::Forbid => sink.fail_with(path, "additionalProperties", |m| {
+                push_unexpected_property(m, key)
+            }),
             Additional::Schema(node) => {
                 check_node(node, item, &child, depth + 1, cx.descend(), sink)
             }
@@ -879,7 +876,7 @@ mod tests {
         );
         let errors = errors
             .into_iter()
-            .map(|e| (e.path, e.keyword, e.message))
+            .map(|e| (e.path().to_string(), e.keyword, e.message().to_string()))
             .collect();
         (errors, probes.get())
     }

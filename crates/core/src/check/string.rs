@@ -36,25 +36,21 @@ pub(super) fn check_str<'s, S: Sink<'s>>(
         let length = char_count(s);
         if let Some(min) = checks.min_length {
             if length < min {
-                sink.fail(path, "minLength", || {
-                    let mut m = String::with_capacity(64);
+                sink.fail_with(path, "minLength", |m| {
                     m.push_str("String shorter than ");
-                    push_plural(&mut m, min, "character");
+                    push_plural(m, min, "character");
                     m.push_str(", got ");
-                    push_quoted(&mut m, s);
-                    m
+                    push_quoted(m, s);
                 })?;
             }
         }
         if let Some(max) = checks.max_length {
             if length > max {
-                sink.fail(path, "maxLength", || {
-                    let mut m = String::with_capacity(64);
+                sink.fail_with(path, "maxLength", |m| {
                     m.push_str("String longer than ");
-                    push_plural(&mut m, max, "character");
+                    push_plural(m, max, "character");
                     m.push_str(", got ");
-                    push_quoted(&mut m, s);
-                    m
+                    push_quoted(m, s);
                 })?;
             }
         }
@@ -62,13 +58,11 @@ pub(super) fn check_str<'s, S: Sink<'s>>(
     if let Some(re) = &checks.pattern {
         match re.find(s) {
             Ok(true) => {}
-            Ok(false) => sink.fail(path, "pattern", || {
-                let mut m = String::with_capacity(64);
+            Ok(false) => sink.fail_with(path, "pattern", |m| {
                 m.push_str("String does not match `");
                 m.push_str(&shorten(re.as_str()));
                 m.push_str("`, got ");
-                push_quoted(&mut m, s);
-                m
+                push_quoted(m, s);
             })?,
             Err(WorkExceeded) => sink.fail(path, "pattern", || {
                 format!(
@@ -81,13 +75,11 @@ pub(super) fn check_str<'s, S: Sink<'s>>(
     }
     if let Some(format) = checks.format {
         if !format.is_valid(s) {
-            sink.fail(path, "format", || {
-                let mut m = String::with_capacity(64);
+            sink.fail_with(path, "format", |m| {
                 m.push_str("String is not a valid `");
                 m.push_str(format.name());
                 m.push_str("`, got ");
-                push_quoted(&mut m, s);
-                m
+                push_quoted(m, s);
             })?;
         }
     }
