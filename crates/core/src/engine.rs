@@ -315,11 +315,12 @@ pub fn check_in_place<R: Record>(
 
 /// Checks one record, appending its errors to `out` (at most `cap` in all),
 /// and returns its verdict; `out.valid` holds the verdicts of the records
-/// before it in the same task. A record that follows two failing ones goes
-/// straight to the collecting walk (failing records come in runs: a broken
-/// producer, a file of bad rows): one walk instead of [`check::is_valid`] then
-/// the collecting walk, at the cost of a slower walk for a valid record that
-/// ends such a run. The verdict and the errors are the same either way.
+/// before it in the same task. A record inside a run of failures
+/// ([`in_a_run_of_failures`]) goes straight to the collecting walk (failing
+/// records come in runs: a broken producer, a file of bad rows): one walk
+/// instead of [`check::is_valid`] then the collecting walk, at the cost of a
+/// slower walk for a valid record that ends such a run. The verdict and the
+/// errors are the same either way.
 #[inline]
 fn check_record<R: Record>(
     schema: &Schema,
@@ -329,11 +330,27 @@ fn check_record<R: Record>(
     out: &mut ChunkOutcome,
 ) -> bool {
     let (errors, omitted) = (&mut out.errors, &mut out.omitted);
-    if matches!(out.valid.as_slice(), [.., false, false]) {
+    if in_a_run_of_failures(&out.valid) {
         check::collect_capped(schema, record, index, errors, cap, omitted)
     } else {
         check::validate_capped(schema, record, index, errors, cap, omitted)
     }
+}
+
+/// Verdicts looked back at for a short run of failures (see [`in_a_run_of_failures`]).
+const RUN_WINDOW: usize = 64;
+
+/// Whether the next record most likely fails, given the verdicts before it:
+/// the last two failed, and none of the last [`RUN_WINDOW`] passed right after
+/// a failure. Data that mixes a few failing records with valid ones (short runs)
+/// would make every valid record that ends a run pay the slower collecting
+/// walk; one such ending in the window turns the shortcut off.
+fn in_a_run_of_failures(valid: &[bool]) -> bool {
+    let [.., false, false] = valid else {
+        return false;
+    };
+    let recent = &valid[valid.len().saturating_sub(RUN_WINDOW)..];
+    !recent.windows(2).any(|w| !w[0] && w[1])
 }
 
 /// Validates records that are already Rust values: parsed JSON, or dicts taken
@@ -1103,6 +1120,24 @@ mod tests {
         .unwrap();
         assert_eq!(a.valid, b.valid);
         assert_eq!(a.errors, b.errors);
+    }
+
+    #[test]
+    fn a_run_of_failures_is_two_failures_with_no_short_run_before() {
+        let (t, f) = (true, false);
+        assert!(!in_a_run_of_failures(&[]));
+        assert!(!in_a_run_of_failures(&[f]));
+        assert!(!in_a_run_of_failures(&[f, t]));
+        assert!(in_a_run_of_failures(&[f, f]));
+        assert!(in_a_run_of_failures(&[t, t, f, f, f]));
+        // A short run ended by a valid record turns the shortcut off ...
+        assert!(!in_a_run_of_failures(&[f, f, t, f, f]));
+        // ... for RUN_WINDOW verdicts.
+        let mut long = vec![f, t];
+        long.extend(std::iter::repeat_n(f, RUN_WINDOW - 2));
+        assert!(!in_a_run_of_failures(&long));
+        long.push(f);
+        assert!(in_a_run_of_failures(&long));
     }
 
     #[test]
