@@ -18,6 +18,18 @@ pub struct RecordError {
     message_end: usize,
 }
 
+/// Path, message and schema path in one string, with the ends of the first two
+/// (how [`RecordError`] keeps them).
+pub fn one_string(path: &str, message: &str, schema_path: &str) -> (String, usize, usize) {
+    let mut text = String::with_capacity(path.len() + message.len() + schema_path.len());
+    text.push_str(path);
+    let path_end = text.len();
+    text.push_str(message);
+    let message_end = text.len();
+    text.push_str(schema_path);
+    (text, path_end, message_end)
+}
+
 impl RecordError {
     /// An error from its parts. `schema_path` is where the failing keyword is in
     /// the schema, as a JSON pointer (`""` for failures that no keyword reports,
@@ -29,19 +41,8 @@ impl RecordError {
         message: &str,
         schema_path: &str,
     ) -> Self {
-        let mut text = String::with_capacity(path.len() + message.len() + schema_path.len());
-        text.push_str(path);
-        let path_end = text.len();
-        text.push_str(message);
-        let message_end = text.len();
-        text.push_str(schema_path);
-        RecordError {
-            index,
-            keyword,
-            text,
-            path_end,
-            message_end,
-        }
+        let (text, path_end, message_end) = one_string(path, message, schema_path);
+        Self::from_parts(index, keyword, text, path_end, message_end)
     }
 
     /// An error whose parts are already written, in order, into `text`.

@@ -50,6 +50,6 @@ pub use detect::{
 };
 pub use profile::{sample_indexes, SampleStats, SAMPLE_RECORDS, SAMPLE_SPANS};
 // Errors of a failing record.
-pub use error::{Path, RecordError};
+pub use error::{one_string, Path, RecordError};
 // The record representation every check reads.
 pub use value::{Defect, EntryKey, Json, Kind, Number, Record, MAX_DEPTH};

@@ -6,7 +6,7 @@ use pyo3::basic::CompareOp;
 use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
-use satya_adapt_core::{EngineError, RecordError};
+use satya_adapt_core::{one_string, EngineError, RecordError};
 
 /// One failure of one record: `index` in the input, JSON-pointer `path`, the
 /// failing `keyword` (JSON Schema spelling), a readable `message`.
@@ -43,12 +43,7 @@ impl PyRecordError {
     #[new]
     #[pyo3(signature = (index, path, keyword, message, schema_path=""))]
     fn new(index: usize, path: &str, keyword: String, message: &str, schema_path: &str) -> Self {
-        let mut text = String::with_capacity(path.len() + message.len() + schema_path.len());
-        text.push_str(path);
-        let path_end = text.len();
-        text.push_str(message);
-        let message_end = text.len();
-        text.push_str(schema_path);
+        let (text, path_end, message_end) = one_string(path, message, schema_path);
         PyRecordError {
             index,
             keyword: Cow::Owned(keyword),
