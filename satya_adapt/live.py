@@ -545,8 +545,7 @@ class Cell:
         (``sliceable``, :data:`TRIAL_SLICE` of its records, at least :data:`MIN_SLICE_RECORDS`):
         its loss is then that share of a whole call's, so a second thread is tried long before
         the slack would pay for a whole call of it. (A slice is no trial of a batch size: it
-        would cut the chunks it means to measure.)"""
-        self.slice = 0
+        would cut the chunks it means to measure.) :meth:`choose` has reset :attr:`slice`."""
         if not self.candidates:
             return None
         call = n / self._base_rate()

@@ -84,8 +84,8 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
         check_node(branch, value, path, depth, cx, sink)?;
     }
     if !logic.any_of.is_empty() {
-        if S::FIRST_ONLY {
-            let walked = Branches::walk(
+        let walk = |explaining| {
+            Branches::walk(
                 &logic.any_of,
                 &logic.any_of_tags,
                 value,
@@ -93,8 +93,11 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
                 depth,
                 cx,
                 1,
-                false,
-            );
+                explaining,
+            )
+        };
+        if S::FIRST_ONLY {
+            let walked = walk(false);
             if walked.n_matched == 0 {
                 sink.fail_with(path, "anyOf", |m| {
                     m.push_str("No branch of `anyOf` matched: ");
@@ -104,17 +107,7 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
         } else if !any_valid(&logic.any_of, &logic.any_of_tags, value, depth, cx) {
             sink.fail_with(path, "anyOf", |m| {
                 m.push_str("No branch of `anyOf` matched: ");
-                Branches::walk(
-                    &logic.any_of,
-                    &logic.any_of_tags,
-                    value,
-                    path,
-                    depth,
-                    cx,
-                    1,
-                    true,
-                )
-                .explain(m, &logic.any_of, &logic.any_of_tags, value);
+                walk(true).explain(m, &logic.any_of, &logic.any_of_tags, value);
             })?;
         }
     }
