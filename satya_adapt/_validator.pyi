@@ -7,6 +7,10 @@ RawResult = Tuple[List[bool], List["RecordError"], int, int, int, float, int, fl
 # (field_count, avg_string_length, constraint_complexity, object_size, input_kind, n, n_estimated)
 RawProfile = Tuple[int, float, float, float, str, Optional[int], bool]
 NdjsonSource = Union[bytes, str, Any]
+# A sliced trial's first part: (records, batch_size, micro_batch_size, threads); the engine
+# runs the call's first records with these knobs and the rest with the call's, and answers
+# (raw result, (records, seconds) of the first part).
+Trial = Tuple[int, int, int, int]
 
 MAX_DEPTH: int
 READ_AHEAD_BYTES: int
@@ -47,8 +51,14 @@ class CompiledSchema:
     def validate_objects(
         self, items: Iterable[Any], batch_size: int, micro_batch_size: int, threads: int,
         max_errors: Optional[int], chunked: Literal[False] = False,
-        max_hold: Optional[float] = None,
+        max_hold: Optional[float] = None, trial: None = None,
     ) -> RawResult: ...
+    @overload
+    def validate_objects(
+        self, items: Iterable[Any], batch_size: int, micro_batch_size: int, threads: int,
+        max_errors: Optional[int], chunked: Literal[False], max_hold: Optional[float],
+        trial: Trial,
+    ) -> Tuple[RawResult, Tuple[int, float]]: ...
     @overload
     def validate_objects(
         self, items: Iterable[Any], batch_size: int, micro_batch_size: int, threads: int,
@@ -57,8 +67,13 @@ class CompiledSchema:
     @overload
     def validate_json(
         self, data: bytes, batch_size: int, micro_batch_size: int, threads: int,
-        max_errors: Optional[int], chunked: Literal[False] = False,
+        max_errors: Optional[int], chunked: Literal[False] = False, trial: None = None,
     ) -> RawResult: ...
+    @overload
+    def validate_json(
+        self, data: bytes, batch_size: int, micro_batch_size: int, threads: int,
+        max_errors: Optional[int], chunked: Literal[False], trial: Trial,
+    ) -> Tuple[RawResult, Tuple[int, float]]: ...
     @overload
     def validate_json(
         self, data: bytes, batch_size: int, micro_batch_size: int, threads: int,
@@ -68,8 +83,14 @@ class CompiledSchema:
     def validate_ndjson(
         self, source: NdjsonSource, prefix: bytes, batch_size: int, micro_batch_size: int,
         threads: int, max_record_bytes: int, max_errors: Optional[int],
-        chunked: Literal[False] = False,
+        chunked: Literal[False] = False, trial: None = None,
     ) -> RawResult: ...
+    @overload
+    def validate_ndjson(
+        self, source: NdjsonSource, prefix: bytes, batch_size: int, micro_batch_size: int,
+        threads: int, max_record_bytes: int, max_errors: Optional[int],
+        chunked: Literal[False], trial: Trial,
+    ) -> Tuple[RawResult, Tuple[int, float]]: ...
     @overload
     def validate_ndjson(
         self, source: NdjsonSource, prefix: bytes, batch_size: int, micro_batch_size: int,

@@ -38,8 +38,9 @@ baseline's as long as slack stays non-negative. Trials are paid from a second, p
 slack that takes the upper end of the interval of the baseline's median instead: on a noisy
 machine, noise never counts as time saved that would pay for a trial.
 
-**Online refinement** (cells whose selector answer did not come from a filled archive cell:
-``heuristic``, ``archive-knn``, ``archive-nearest``): a small candidate set (the heuristic,
+**Online refinement** (cells whose selector answer did not come from an elite measured on the
+cell itself: ``heuristic``, ``archive-knn``, ``archive-nearest``, and ``archive-keep-default``,
+where the archive found nothing ahead of the default on its data): a small candidate set (the heuristic,
 the nearest elites of the archive even when it was measured on another hardware class,
 ``threads`` variants, ``batch_size`` and ``micro_batch_size`` four times larger and smaller)
 is tried in ``online-trial`` calls, a conservative bandit: a trial runs only when the slack
@@ -48,9 +49,10 @@ covers its worst-case loss (the pessimistic slack), the baseline-equivalent time
 own lowest observed ratio, discounted by 20%, once it has run; before that
 :data:`WORST_RATIO_THREADS` when it changes ``threads``, :data:`WORST_RATIO_SIZES` otherwise).
 A ``threads`` candidate whose loss on a whole call the slack does not cover yet is tried on a
-*slice* of a list call (``validate_batch`` with a list): its first :data:`TRIAL_SLICE` of the
-records (at least :data:`MIN_SLICE_RECORDS`) run the candidate, the rest the incumbent, one
-result as one call gives it; the worst-case loss is then a quarter of a call's, so a second
+*slice* of a call (``validate_batch`` with a list, JSON arrays and NDJSON): its first
+:data:`TRIAL_SLICE` of the records (at least :data:`MIN_SLICE_RECORDS`; of the estimated
+count for JSON and NDJSON) run the candidate, the rest the incumbent, in one engine call that
+switches configuration at a chunk boundary, one result as any call gives it; the worst-case loss is then a quarter of a call's, so a second
 thread is tried after about 13 calls instead of 50 (at ``alpha`` 2%). Its throughput on the
 slice sets its worst case for the next trials, which run whole calls once the slack covers them.
 A candidate with :data:`MIN_SAMPLES` throughputs becomes the incumbent (``source ==
@@ -152,7 +154,7 @@ PROMOTE_MARGIN = 0.02
 MAX_TRIAL_SAMPLES = 7
 WORST_RATIO_THREADS = 0.5
 WORST_RATIO_SIZES = 0.75
-#: A sliced trial runs the candidate on this share of a list call's records (the first ones),
+#: A sliced trial runs the candidate on this share of a call's records (the first ones),
 #: the incumbent on the rest: its worst-case loss is that share of a whole call's.
 TRIAL_SLICE = 0.25
 #: ... and only when the slice holds at least this many records.
@@ -160,7 +162,10 @@ MIN_SLICE_RECORDS = 1024
 MAX_CANDIDATES = 6
 MAX_CACHE_ENTRIES = 4096
 #: Selector steps whose answers online refinement may replace.
-REFINED_SOURCES = frozenset({"heuristic", "archive-knn", "archive-nearest"})
+#: A keep-default cell is refined too: the archive found no configuration ahead of the default
+#: on the data it measured, which says little of other data in the cell, and there the trials
+#: are paid from the allowance alone (its calls run as the baseline).
+REFINED_SOURCES = frozenset({"heuristic", "archive-knn", "archive-nearest", "archive-keep-default"})
 _NEVER = 1 << 62  # a call number no cell reaches
 
 
@@ -1008,7 +1013,7 @@ class Live:
     ) -> BatchConfig:
         """The configuration of a call of ``profile`` whose selector answer is ``selected``
         (both clamped to the call); give it back to :meth:`finish` or :meth:`cancel`.
-        ``sliceable``: the call's records can be cut in two (a list); the answer may then be a
+        ``sliceable``: the call's records can be cut in two (not a generator); the answer may then be a
         :class:`SlicedTrial`, which goes back to :meth:`finish_sliced` instead."""
         route = self._routes.get(profile)
         if route is not None:
@@ -1020,12 +1025,15 @@ class Live:
                     pass
         return self._decide(profile, selected, route, sliceable)
 
-    def finish_sliced(self, trial: SlicedTrial, seconds: float, rest_n: int, rest_seconds: float) -> None:
-        """The timings of a call answered with ``trial``: its first ``trial.records`` records
-        ran the candidate in ``seconds``, the other ``rest_n`` the incumbent in
-        ``rest_seconds``."""
-        self._apply(trial.lease, trial.lease.slow, trial.records, seconds)
-        self._apply(trial.rest_lease, trial.rest, rest_n, rest_seconds)
+    def finish_sliced(
+        self, trial: SlicedTrial, n: int, seconds: float, rest_n: int, rest_seconds: float
+    ) -> None:
+        """The timings of a call answered with ``trial``: its first ``n`` records (the
+        ``trial.records`` asked for, fewer when the call had no more) ran the candidate in
+        ``seconds``, the other ``rest_n`` the incumbent in ``rest_seconds``."""
+        self._apply(trial.lease, trial.lease.slow, n, seconds)
+        if rest_n > 0:
+            self._apply(trial.rest_lease, trial.rest, rest_n, rest_seconds)
 
     def finish(self, config: BatchConfig, n: int, seconds: float) -> None:
         """The timing of a call answered with ``config`` by :meth:`start` (``n`` records)."""

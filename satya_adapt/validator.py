@@ -169,7 +169,13 @@ class Validator:
         items, config = self._prepare_objects(items, call, live=True)
         hold = _hold_limit(call.budget)
         if type(config) is SlicedTrial:
-            return self._sliced(items, config, call.cap, hold)
+            rest = config.rest
+            return self._sliced(
+                lambda trial: self._core.validate_objects(
+                    items, *rest[:3], call.cap, False, hold, trial
+                ),
+                config,
+            )
         return self._timed(
             lambda: self._core.validate_objects(items, *config[:3], call.cap, False, hold), config
         )
@@ -409,17 +415,28 @@ class Validator:
         return lambda: self._core.profile_ndjson(opened.source, opened.prefix)
 
     def _run(self, opened: Opened, call: _Call, limit: int) -> ValidationResult:
-        config = self._config(self._detector(opened), call, live=True)
+        # JSON and NDJSON may be cut in two too (at a record): the engine switches configuration.
+        config = self._config(self._detector(opened), call, live=True, sliceable=True)
+        trial: Any = None
+        if type(config) is SlicedTrial:
+            trial, config = config, config.rest
         if opened.kind == "json":
-            return self._timed(
-                lambda: self._core.validate_json(opened.source, *config[:3], call.cap), config
-            )
-        return self._timed(
-            lambda: self._core.validate_ndjson(
-                opened.source, opened.prefix, *config[:3], limit, call.cap
-            ),
-            config,
-        )
+
+            def engine(first: Any = None) -> Any:
+                return self._core.validate_json(
+                    opened.source, *config[:3], call.cap, False, first
+                )
+
+        else:
+
+            def engine(first: Any = None) -> Any:
+                return self._core.validate_ndjson(
+                    opened.source, opened.prefix, *config[:3], limit, call.cap, False, first
+                )
+
+        if trial is not None:
+            return self._sliced(engine, trial)
+        return self._timed(engine, config)
 
     # -- selection ----------------------------------------------------------------------------
 
@@ -443,24 +460,14 @@ class Validator:
         live.finish(config, len(raw[0]), raw[5])
         return _result(raw, config)
 
-    def _sliced(
-        self, items: Any, trial: SlicedTrial, cap: Optional[int], hold: Any
-    ) -> ValidationResult:
+    def _sliced(self, engine: Any, trial: SlicedTrial) -> ValidationResult:
         """A call whose first ``trial.records`` records try a candidate configuration (online
         refinement, see :meth:`satya_adapt.live.Cell._trial`) and whose other records run the
-        incumbent's: two engine calls, one result, as one call would give it (indexes, the
-        error cap and its count across both; the longer GIL hold and memory in flight)."""
-        k = trial.records
-        core = self._core
-        first = core.validate_objects(items[:k], *trial[:3], cap, False, hold)
-        rest = trial.rest
-        left = None if cap is None else max(0, cap - len(first[1]))
-        second = core.validate_objects(items[k:], *rest[:3], left, False, hold)
-        self._live.finish_sliced(trial, first[5], len(second[0]), second[5])
-        v1, e1, c1, t1, p1, s1, start, h1, o1 = first
-        v2, e2, c2, t2, p2, s2, _, h2, o2 = second
-        errors = e1 + [RecordError(e.index + k, e.path, e.keyword, e.message, e.schema_path) for e in e2]
-        raw = (v1 + v2, errors, c1 + c2, t1 + t2, max(p1, p2), s1 + s2, start, max(h1, h2), o1 + o2)
+        incumbent's: one engine call that switches configuration at a chunk boundary, so its
+        result is what any call gives; each part's timing goes to live verification.
+        ``engine(first)`` runs the call with the incumbent's knobs after ``first``."""
+        raw, (k, seconds) = engine((trial.records, *trial[:3]))
+        self._live.finish_sliced(trial, k, seconds, len(raw[0]) - k, raw[5] - seconds)
         return _result(raw, BatchConfig(*trial))
 
     def _get_live(self) -> Any:

@@ -379,7 +379,7 @@ def test_a_threads_candidate_is_first_tried_on_a_slice_of_a_list_call() -> None:
     ]
     assert all(k == 0 for _, config, k in trials if config[2] == 1)
     assert c.incumbent.config[:3] == (8192, 2048, 2) and c.promotions == 1
-    # Without a slice (a stream, JSON bytes), the same candidate waits for a whole call's slack.
+    # Without a slice (a generator), the same candidate waits for a whole call's slack.
     c2, sources = run_cell(selected, rate, 60, cands)
     assert sources.index("online-trial") == 17 and c2.slice == 0
 
@@ -499,7 +499,7 @@ def test_live_answers_a_sliced_trial_and_learns_from_both_parts() -> None:
         c = live.start(prof(), selected, sliceable=True)
         if type(c) is SlicedTrial:
             k = c.records
-            live.finish_sliced(c, k / rate(c), N - k, (N - k) / rate(c.rest))
+            live.finish_sliced(c, k, k / rate(c), N - k, (N - k) / rate(c.rest))
             answers.append((c.source, c.threads, k, c.rest.threads))
         else:
             live.finish(c, N, N / rate(c))
@@ -515,6 +515,38 @@ def test_live_answers_a_sliced_trial_and_learns_from_both_parts() -> None:
         c = other.start(prof(), selected)
         assert type(c) is BatchConfig
         other.finish(c, N, N / rate(c))
+
+
+@pytest.mark.parametrize("kind", ["dicts", "json", "ndjson"])
+def test_a_keep_default_cell_is_refined_and_an_exact_elite_is_only_verified(kind: str) -> None:
+    """The archive's "keep the default" was measured on other data of the cell: its calls run
+    as the baseline and a second thread is tried (on a slice, for every input kind) and
+    learned when it is ahead. An elite measured on the cell itself is verified, never
+    replaced by a candidate."""
+    rate: Rate = lambda cf: 1.4e6 if cf.threads == 2 else 1e6  # noqa: E731
+
+    def drive(selected: BatchConfig) -> tuple[L.Live, list[str]]:
+        live = L.Live(FakeSelector(), cache=False, cores=2)
+        sources = []
+        for _ in range(60):
+            c = live.start(prof(kind=kind), selected, sliceable=True)
+            if type(c) is SlicedTrial:
+                k = c.records
+                live.finish_sliced(c, k, k / rate(c), N - k, (N - k) / rate(c.rest))
+            else:
+                live.finish(c, N, N / rate(c))
+            sources.append(c.source)
+        return live, sources
+
+    live, sources = drive(DEFAULT_CONFIGURATION._replace(source="archive-keep-default"))
+    ev = live.explain(prof(kind=kind))
+    assert ev is not None and ev["selected_source"] == "archive-keep-default"
+    assert ev["promotions"] == 1 and ev["incumbent"]["config"][2] == 2
+    assert sources[-1] in ("online", "probe") and "online-trial" in sources
+    live, sources = drive(BatchConfig(4096, 512, 1, "archive-exact"))
+    ev = live.explain(prof(kind=kind))
+    assert ev is not None and ev["candidates"] == [] and ev["promotions"] == 0
+    assert "online-trial" not in sources
 
 
 def test_live_keeps_a_bounded_number_of_cells() -> None:
@@ -646,23 +678,34 @@ class SlicingLive:
         trial = _Lease(BatchConfig(1024, 64, 2, "online-trial"))
         return SlicedTrial(trial, self.records, _Lease(BatchConfig(4096, 512, 1, "heuristic")))
 
-    def finish_sliced(self, trial: Any, seconds: float, rest_n: int, rest_seconds: float) -> None:
+    def finish_sliced(
+        self, trial: Any, n: int, seconds: float, rest_n: int, rest_seconds: float
+    ) -> None:
         assert seconds > 0.0 and rest_seconds > 0.0
-        self.timed.append((trial.records, rest_n))
+        self.timed.append((n, rest_n))
 
     def finish(self, config: BatchConfig, n: int, seconds: float) -> None:
         """A call this live verification did not answer (a generator): nothing to record."""
 
 
+@pytest.mark.parametrize("kind", ["dicts", "json", "ndjson"])
 @pytest.mark.parametrize("max_errors", [None, 0, 3, 700])
 @pytest.mark.parametrize("records", [1, 2500, 4999])
-def test_a_sliced_call_gives_the_result_of_one_call(max_errors: Any, records: int) -> None:
+def test_a_sliced_call_gives_the_result_of_one_call(kind: str, max_errors: Any, records: int) -> None:
     """A call cut in two for a trial on a slice returns what one call returns: every verdict,
-    every error with its index in the whole call, the error cap across both parts."""
+    every error with its index in the whole call, the error cap across both parts; lists, JSON
+    arrays and NDJSON bytes alike (the engine switches configuration at a chunk boundary)."""
+    import orjson
+
     data = recs(5000)
+    payload: Any = data
+    if kind == "json":
+        payload = orjson.dumps(data)
+    elif kind == "ndjson":
+        payload = b"".join(orjson.dumps(r) + b"\n" for r in data)
     v = Validator(SCHEMA, online=True)
     live = v._live = SlicingLive(records)
-    got = v.validate_batch(data, max_errors=max_errors)
+    got = v.validate(payload, input_kind=kind, max_errors=max_errors)
     want = Validator(SCHEMA, adapt=False).validate_batch(data, max_errors=max_errors)
     assert live.timed == [(records, 5000 - records)]
     assert (got.valid, got.errors, got.errors_omitted) == (want.valid, want.errors, want.errors_omitted)

@@ -12,7 +12,7 @@ use pyo3::types::{PyBytes, PyList, PyTuple};
 
 use super::errors::{satya_error, PyRecordError};
 use super::record::{refuse_non_json, PyObj};
-use super::sources::{run_all, ChunkIter, Run, Source};
+use super::sources::{run_all, run_split, ChunkIter, Run, Source, Switch};
 use satya_adapt_core::{
     profile_json, profile_ndjson, profile_ndjson_file, profile_ndjson_prefix, profile_records,
     sample_indexes, validate_capped, Draft, Knobs, Options, Profile, Schema,
@@ -50,8 +50,42 @@ pub(crate) fn knobs(
     })
 }
 
-/// A run to its end (the raw result tuple), or as an iterator of chunks.
-fn finish(py: Python<'_>, run: Run, chunked: bool) -> PyResult<PyObject> {
+/// A sliced trial's first part as the bindings receive it: `(records, batch_size,
+/// micro_batch_size, threads)`.
+type Trial = (usize, usize, usize, usize);
+
+/// A run whose first `trial.0` records run the trial's knobs and the rest `knobs` (live
+/// verification's sliced trial), or with no trial one that runs `knobs` throughout.
+fn start(
+    schema: &Arc<Schema>,
+    source: Source,
+    knobs: Knobs,
+    trial: Option<Trial>,
+) -> PyResult<Run> {
+    let Some((records, b, m, t)) = trial else {
+        return Ok(Run::new(Arc::clone(schema), source, knobs));
+    };
+    if records == 0 {
+        return Err(PyValueError::new_err(
+            "a trial's `records` must be positive, got 0",
+        ));
+    }
+    let first = crate::schema::knobs(b, m, t, Some(knobs.max_errors))?;
+    Ok(Run::new(Arc::clone(schema), source, first).switch_at(Switch { at: records, knobs }))
+}
+
+/// A run to its end (the raw result tuple), or as an iterator of chunks; with a trial, the
+/// raw result and `(records, seconds)` of its first part (no chunks).
+fn finish(py: Python<'_>, run: Run, chunked: bool, trial: bool) -> PyResult<PyObject> {
+    if trial {
+        if chunked {
+            return Err(PyValueError::new_err(
+                "a trial runs a whole call, not `chunked`",
+            ));
+        }
+        let (raw, split) = run_split(py, run)?;
+        return Ok((raw, split).into_pyobject(py)?.into_any().unbind());
+    }
     if chunked {
         Ok(Bound::new(py, ChunkIter::new(run))?.into_any().unbind())
     } else {
@@ -128,7 +162,10 @@ impl CompiledSchema {
     /// long, checked every 64 records (the engine's signal poll): on the direct
     /// path (`threads == 1`) while records are checked, in the pool while they
     /// are taken apart.
-    #[pyo3(signature = (items, batch_size, micro_batch_size, threads, max_errors, chunked=false, max_hold=None))]
+    /// `trial` (`(records, batch_size, micro_batch_size, threads)`): the first records run
+    /// these knobs, the rest the call's; the answer is then `(raw, (records, seconds))` of the
+    /// first part (live verification's sliced trial).
+    #[pyo3(signature = (items, batch_size, micro_batch_size, threads, max_errors, chunked=false, max_hold=None, trial=None))]
     fn validate_objects(
         &self,
         py: Python<'_>,
@@ -139,6 +176,7 @@ impl CompiledSchema {
         max_errors: Option<usize>,
         chunked: bool,
         max_hold: Option<f64>,
+        trial: Option<Trial>,
     ) -> PyResult<PyObject> {
         let knobs = knobs(batch_size, micro_batch_size, threads, max_errors)?;
         let limit = match max_hold {
@@ -150,14 +188,14 @@ impl CompiledSchema {
                 )))
             }
         };
-        let mut run = Run::new(Arc::clone(&self.schema), Source::objects(items)?, knobs);
+        let mut run = start(&self.schema, Source::objects(items)?, knobs, trial)?;
         run.gil.set_limit(limit);
-        finish(py, run, chunked)
+        finish(py, run, chunked, trial.is_some())
     }
 
     /// Validates the elements of a JSON array, as `validate_objects`.
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (data, batch_size, micro_batch_size, threads, max_errors, chunked=false))]
+    #[pyo3(signature = (data, batch_size, micro_batch_size, threads, max_errors, chunked=false, trial=None))]
     fn validate_json(
         &self,
         py: Python<'_>,
@@ -167,16 +205,17 @@ impl CompiledSchema {
         threads: usize,
         max_errors: Option<usize>,
         chunked: bool,
+        trial: Option<Trial>,
     ) -> PyResult<PyObject> {
         let knobs = knobs(batch_size, micro_batch_size, threads, max_errors)?;
-        let run = Run::new(Arc::clone(&self.schema), Source::json_array(data), knobs);
-        finish(py, run, chunked)
+        let run = start(&self.schema, Source::json_array(data), knobs, trial)?;
+        finish(py, run, chunked, trial.is_some())
     }
 
     /// Validates NDJSON (bytes, a path, or a binary reader whose first bytes are
     /// `prefix`), as `validate_objects`.
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (source, prefix, batch_size, micro_batch_size, threads, max_record_bytes, max_errors, chunked=false))]
+    #[pyo3(signature = (source, prefix, batch_size, micro_batch_size, threads, max_record_bytes, max_errors, chunked=false, trial=None))]
     fn validate_ndjson(
         &self,
         py: Python<'_>,
@@ -188,11 +227,12 @@ impl CompiledSchema {
         max_record_bytes: usize,
         max_errors: Option<usize>,
         chunked: bool,
+        trial: Option<Trial>,
     ) -> PyResult<PyObject> {
         let knobs = knobs(batch_size, micro_batch_size, threads, max_errors)?;
         let source = Source::ndjson(py, source, prefix, max_record_bytes)?;
-        let run = Run::new(Arc::clone(&self.schema), source, knobs);
-        finish(py, run, chunked)
+        let run = start(&self.schema, source, knobs, trial)?;
+        finish(py, run, chunked, trial.is_some())
     }
 
     /// Whether one record (a Python object) is valid: the cheap path, read in

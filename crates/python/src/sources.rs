@@ -362,10 +362,22 @@ pub struct Run {
     schema: Arc<Schema>,
     source: Source,
     knobs: Knobs,
+    /// A sliced trial: `knobs` run the records before `Switch::at`, the switch's the rest.
+    then: Option<Switch>,
     next_index: usize,
     done: bool,
     signals: Signals,
     pub gil: GilClock,
+}
+
+/// Where a call changes its batch configuration (live verification's sliced trial: a
+/// candidate on the first records, the incumbent on the rest).
+#[derive(Clone, Copy)]
+pub struct Switch {
+    /// The index of the first record run with `knobs`.
+    pub at: usize,
+    /// The rest's knobs (its `max_errors` is ignored: the call's budget carries on).
+    pub knobs: Knobs,
 }
 
 /// A chunk's outcome with the index of its first record.
@@ -383,6 +395,7 @@ impl Run {
             schema,
             source,
             knobs,
+            then: None,
             next_index: 0,
             done: false,
             signals: Signals::new(),
@@ -390,10 +403,33 @@ impl Run {
         }
     }
 
+    /// The run's first `switch.at` records with its knobs, the rest with `switch.knobs`.
+    pub fn switch_at(mut self, switch: Switch) -> Self {
+        self.then = Some(switch);
+        self
+    }
+
+    /// Whether the next chunk is the first one run with the switch's knobs.
+    pub fn switch_due(&self) -> bool {
+        self.then.is_some_and(|s| self.next_index >= s.at)
+    }
+
+    /// Records run so far.
+    pub fn records(&self) -> usize {
+        self.next_index
+    }
+
     /// The next chunk; `started`: when its time (`Chunk::seconds`) starts counting.
     pub fn next_chunk(&mut self, py: Python<'_>, started: Instant) -> PyResult<Option<Chunk>> {
         if self.done {
             return Ok(None);
+        }
+        if self.switch_due() {
+            let switch = self.then.take().expect("switch_due");
+            self.knobs = Knobs {
+                max_errors: self.knobs.max_errors,
+                ..switch.knobs
+            };
         }
         let start = self.next_index;
         let result = self.run_chunk(py, start);
@@ -421,8 +457,12 @@ impl Run {
     }
 
     fn run_chunk(&mut self, py: Python<'_>, first: usize) -> PyResult<Option<ChunkOutcome>> {
-        let b = self.knobs.batch_size;
-        let knobs = self.knobs;
+        let mut knobs = self.knobs;
+        if let Some(switch) = self.then {
+            // No chunk runs across the switch.
+            knobs.batch_size = knobs.batch_size.min(switch.at.saturating_sub(first).max(1));
+        }
+        let b = knobs.batch_size;
         let schema_arc = &self.schema;
         let schema = &**schema_arc;
         let signals = &mut self.signals;
@@ -749,13 +789,29 @@ pub fn to_python<'py>(
 
 /// Runs to the end and returns the raw result tuple
 /// `(valid, errors, chunks, tasks, peak_bytes, seconds, start, max_gil_hold, errors_omitted)`.
-pub fn run_all<'py>(py: Python<'py>, mut run: Run) -> PyResult<Bound<'py, PyTuple>> {
+pub fn run_all<'py>(py: Python<'py>, run: Run) -> PyResult<Bound<'py, PyTuple>> {
+    Ok(run_split(py, run)?.0)
+}
+
+/// [`run_all`], and where a run with a [`Switch`] changed its knobs: the records and seconds
+/// before it (all of them when it never did).
+pub fn run_split<'py>(
+    py: Python<'py>,
+    mut run: Run,
+) -> PyResult<(Bound<'py, PyTuple>, (usize, f64))> {
     let started = Instant::now();
     run.gil.restart();
     let valid = PyList::empty(py);
     let errors = PyList::empty(py);
     let (mut chunks, mut tasks, mut peak, mut omitted) = (0usize, 0usize, 0usize, 0usize);
-    while let Some(chunk) = run.next_chunk(py, Instant::now())? {
+    let mut split = None;
+    loop {
+        if split.is_none() && run.switch_due() {
+            split = Some((run.records(), started.elapsed().as_secs_f64()));
+        }
+        let Some(chunk) = run.next_chunk(py, Instant::now())? else {
+            break;
+        };
         chunks += 1;
         omitted += chunk.outcome.omitted;
         tasks += chunk.outcome.tasks;
@@ -768,7 +824,7 @@ pub fn run_all<'py>(py: Python<'py>, mut run: Run) -> PyResult<Bound<'py, PyTupl
     }
     let max_gil_hold = run.gil.longest();
     let seconds = started.elapsed().as_secs_f64();
-    PyTuple::new(
+    let raw = PyTuple::new(
         py,
         [
             valid.into_any(),
@@ -781,7 +837,8 @@ pub fn run_all<'py>(py: Python<'py>, mut run: Run) -> PyResult<Bound<'py, PyTupl
             max_gil_hold.into_pyobject(py)?.into_any(),
             omitted.into_pyobject(py)?.into_any(),
         ],
-    )
+    )?;
+    Ok((raw, split.unwrap_or((run.records(), seconds))))
 }
 
 /// Yields the raw result of one chunk at a time (for `iter_validate`).
