@@ -48,13 +48,16 @@ covers its worst-case loss (the pessimistic slack), the baseline-equivalent time
 ``1 / worst - 1``, where ``worst`` is the lowest throughput ratio still plausible for it (its
 own lowest observed ratio, discounted by 20%, once it has run; before that
 :data:`WORST_RATIO_THREADS` when it changes ``threads``, :data:`WORST_RATIO_SIZES` otherwise).
-A ``threads`` candidate whose loss on a whole call the slack does not cover yet is tried on a
-*slice* of a call (``validate_batch`` with a list, JSON arrays and NDJSON): its first
-:data:`TRIAL_SLICE` of the records (at least :data:`MIN_SLICE_RECORDS`; of the estimated
-count for JSON and NDJSON) run the candidate, the rest the incumbent, in one engine call that
-switches configuration at a chunk boundary, one result as any call gives it; the worst-case loss is then a quarter of a call's, so a second
-thread is tried after about 13 calls instead of 50 (at ``alpha`` 2%). Its throughput on the
-slice sets its worst case for the next trials, which run whole calls once the slack covers them.
+A candidate whose loss on a whole call the slack does not cover yet is tried on a *slice* of a
+call (``validate_batch`` with a list, JSON arrays and NDJSON): its first records run the
+candidate, the rest the incumbent, in one engine call that switches configuration at a chunk
+boundary, one result as any call gives it. The slice is as many whole chunks of the candidate
+as :data:`TRIAL_SLICE` of the records hold (of the estimated count for JSON and NDJSON), at
+least :data:`MIN_SLICE_RECORDS`, so a size candidate runs its own chunks; a ``threads``
+candidate whose chunk is larger runs on that quarter cut short. The worst-case loss is then
+the slice's share of a call's, so a second thread is tried after about 13 calls instead of 50
+(at ``alpha`` 2%). Its throughput on the slice sets its worst case for the next trials, which
+run whole calls once the slack covers them.
 A candidate with :data:`MIN_SAMPLES` throughputs becomes the incumbent (``source ==
 "online"``) only when it is ahead beyond noise: the lower end of the interval of its throughput
 ratio over the incumbent's (:func:`ratio_interval`) above 1. One whose median is ahead by more
@@ -545,12 +548,12 @@ class Cell:
 
     def _trial(self, n: int, sliceable: bool = False) -> Optional[_Arm]:
         """The candidate to try in this call, the one whose worst-case loss is the least, when
-        the pessimistic slack covers it; else ``None``. A ``threads`` candidate whose loss on
-        the whole call is not covered runs on a slice of it when the call allows
-        (``sliceable``, :data:`TRIAL_SLICE` of its records, at least :data:`MIN_SLICE_RECORDS`):
-        its loss is then that share of a whole call's, so a second thread is tried long before
-        the slack would pay for a whole call of it. (A slice is no trial of a batch size: it
-        would cut the chunks it means to measure.) :meth:`choose` has reset :attr:`slice`."""
+        the pessimistic slack covers it; else ``None``. A candidate whose loss on the whole
+        call is not covered runs on a slice of it when the call allows (``sliceable``, about
+        :data:`TRIAL_SLICE` of its records, at least :data:`MIN_SLICE_RECORDS`; see
+        :meth:`_slice_of`): its loss is then the slice's share of a whole call's, so it is
+        tried long before the slack would pay for a whole call of it. :meth:`choose` has reset
+        :attr:`slice`."""
         if not self.candidates:
             return None
         call = n / self._base_rate()
@@ -561,11 +564,10 @@ class Cell:
         for arm in self.candidates:
             cost = call * (1.0 / self._worst(arm) - 1.0)
             k = 0
-            if (
-                cost > slack and part >= MIN_SLICE_RECORDS
-                and arm.config.threads != self.incumbent.config.threads
-            ):
-                cost, k = cost * part / n, part
+            if cost > slack and part >= MIN_SLICE_RECORDS:
+                k = self._slice_of(arm, n, part)
+                if k:
+                    cost = cost * k / n
             if cost < best_cost:
                 best, best_cost, best_part = arm, cost, k
         if best is None or best_cost > slack:
@@ -574,6 +576,17 @@ class Cell:
         best.trials += 1
         self.slice = best_part
         return best
+
+    def _slice_of(self, arm: _Arm, n: int, part: int) -> int:
+        """Records of a slice of a call of ``n`` records that tries ``arm`` as it would run a
+        whole call (0: none): whole chunks of it, as many as ``part`` holds (the chunks a
+        size candidate changes are then measured as they are); else, for a ``threads``
+        candidate, ``part`` itself (a chunk cut short still shows what a second thread does)."""
+        b = min(arm.config.batch_size, n)
+        k = part // b * b
+        if k >= MIN_SLICE_RECORDS:
+            return k
+        return part if arm.config.threads != self.incumbent.config.threads else 0
 
     def _worst(self, arm: _Arm) -> float:
         if arm.rates:

@@ -349,12 +349,16 @@ def test_bandit_waits_until_the_slack_covers_a_trial_then_converges() -> None:
     assert c.evidence()["incumbent"]["source"] == "online"
 
 
-def test_a_threads_candidate_is_first_tried_on_a_slice_of_a_list_call() -> None:
-    """A call that can be cut in two (a list) tries a ``threads`` candidate on its first
-    quarter (the incumbent runs the rest) once the slack covers a quarter of a call at the
-    worst ratio 0.5: at call 14 instead of call 51. Ahead there, its worst case is no longer
-    0.5 and its next trials are whole calls; it is promoted after three. Sizes variants are
-    never sliced (a slice would cut the chunks they change)."""
+def test_candidates_are_first_tried_on_a_slice_of_a_call() -> None:
+    """A call that can be cut in two tries a candidate on its first records (the incumbent runs
+    the rest). A size candidate runs whole chunks of its own: 2048 records of a 10,000-record
+    call, a fifth of a call's worst case (a third of a call at the worst ratio 0.75), so it is
+    tried from call 5 instead of call 18; not ahead, it is dropped after three. A ``threads``
+    candidate whose chunk is larger than the quarter runs on the quarter (2500 records) once
+    the slack covers a quarter of a call at the worst ratio 0.5: at call 14 instead of call 51.
+    Ahead there, its worst case is no longer 0.5 and its next trials are whole calls; it is
+    promoted after three. A candidate whose chunk outgrows the quarter and that keeps the
+    threads is never sliced (a slice would cut the chunks it changes)."""
     selected = BatchConfig(8192, 2048, 1, "heuristic")
     cands = L.candidates(selected, (5, 10.0, 0.5, 200.0, "dicts", N), N, 2)
     rate: Rate = lambda cf: 1.5e6 if cf.threads == 2 else 1e6  # noqa: E731
@@ -371,13 +375,17 @@ def test_a_threads_candidate_is_first_tried_on_a_slice_of_a_list_call() -> None:
             c.record(arm, N, N / rate(arm.config))
         if source == "online-trial":
             trials.append((i, arm.config[:3], k))
-    assert trials[:4] == [
+    assert trials == [
+        (4, (2048, 512, 1), 2048),
+        (5, (2048, 512, 1), 2048),
+        (6, (2048, 512, 1), 2048),
         (13, (8192, 2048, 2), 2500),
         (14, (8192, 2048, 2), 0),
         (15, (8192, 2048, 2), 0),
         (16, (32768, 8192, 1), 0),
+        (17, (32768, 8192, 1), 0),
+        (18, (32768, 8192, 1), 0),
     ]
-    assert all(k == 0 for _, config, k in trials if config[2] == 1)
     assert c.incumbent.config[:3] == (8192, 2048, 2) and c.promotions == 1
     # Without a slice (a generator), the same candidate waits for a whole call's slack.
     c2, sources = run_cell(selected, rate, 60, cands)
@@ -504,8 +512,9 @@ def test_live_answers_a_sliced_trial_and_learns_from_both_parts() -> None:
         else:
             live.finish(c, N, N / rate(c))
             answers.append((c.source, c.threads, 0, 0))
-    first = next(i for i, a in enumerate(answers) if a[0] == "online-trial")
+    first = next(i for i, a in enumerate(answers) if a[0] == "online-trial" and a[1] == 2)
     assert answers[first] == ("online-trial", 2, 2500, 1)
+    assert ("online-trial", 1, 2048, 1) in answers[:first]  # a size candidate, whole chunks
     assert answers[-1][:2] == ("online", 2)
     ev = live.explain(prof())
     assert ev is not None and ev["promotions"] == 1 and ev["incumbent"]["config"][2] == 2
