@@ -36,7 +36,7 @@ import json
 import os
 import random
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -178,33 +178,36 @@ class Workload:
         )
 
 
-def workloads(args: argparse.Namespace) -> tuple[list[Workload], list[dict[str, str]]]:
+def workloads(args: argparse.Namespace, skipped: list[dict[str, str]]) -> Iterator[Workload]:
+    """The workloads, built one at a time (each holds ``--n`` records three ways: all of them
+    at once would not fit in memory for the whole corpus); those that cannot be built go to
+    ``skipped`` with the reason."""
     corpus = Corpus()
-    skipped: list[dict[str, str]] = []
     names = corpus.with_instances() if corpus.present() else []
     if args.schemas is not None and args.schemas < len(names):
         names = sorted(random.Random(args.seed).sample(names, args.schemas))
-    out: list[Workload] = []
     for name in names:
         docs = [d for kind in ("valid", "invalid") for _, d in corpus.instances(name, kind)]
         try:
-            out.append(Workload(name, corpus.schema(name), corpus.resources(name), corpus.base_uri(name),
-                                corpus.retrieve, docs, args.n))  # fmt: skip
+            w = Workload(name, corpus.schema(name), corpus.resources(name), corpus.base_uri(name),
+                         corpus.retrieve, docs, args.n)  # fmt: skip
         except SchemaError as exc:
             skipped.append({"workload": name, "why": f"satya-adapt: {str(exc)[:120]}"})
+            continue
         except Exception as exc:  # jsonschema-rs raises its own types
             skipped.append({"workload": name, "why": f"jsonschema-rs: {str(exc).splitlines()[0][:120]}"})
+            continue
+        yield w
     statuses = twitter_records()
     if statuses is not None and args.twitter:
-        out.append(Workload("twitter", TWITTER_SCHEMA, {}, "https://example.com/twitter.json", None,
-                            statuses, args.n))  # fmt: skip
-    return out, skipped
+        yield Workload("twitter", TWITTER_SCHEMA, {}, "https://example.com/twitter.json", None,
+                       statuses, args.n)  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    loads, skipped = workloads(args)
+    skipped: list[dict[str, str]] = []
     rows: list[dict[str, Any]] = []
-    for i, w in enumerate(loads):
+    for i, w in enumerate(workloads(args, skipped)):
         for kind in args.kinds:
             ours, theirs = w.runners(kind)
             a, b = ours(), theirs()
@@ -229,7 +232,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             )
             rows.append(row)
         if args.progress:
-            print(f"[{i + 1}/{len(loads)}] {w.name}", file=sys.stderr, flush=True)
+            print(f"[{i + 1}] {w.name}", file=sys.stderr, flush=True)
     return {
         "provenance": measure.provenance(["satya-adapt", "jsonschema-rs", "orjson"], repo=ROOT),
         "settings": {"n": args.n, "rounds": args.rounds, "seed": args.seed, "schemas": args.schemas},
