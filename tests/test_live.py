@@ -726,6 +726,35 @@ def test_a_sliced_call_gives_the_result_of_one_call(kind: str, max_errors: Any, 
     assert v.validate_batch(iter(data)).config.source != "online-trial"
 
 
+def test_the_engine_switches_configuration_once_and_reports_the_first_part() -> None:
+    """The engine's side of a sliced trial: the first ``records`` run the trial's knobs (in
+    chunks that stop at the switch), the rest the call's; the first part's records and seconds
+    come back. A trial that asks for more records than the call holds covers all of them."""
+    import orjson
+
+    core = Validator(SCHEMA, adapt=False)._core
+    data = recs(10)
+    text = orjson.dumps(data)
+    for run in (
+        lambda t: core.validate_objects(data, 3, 1, 1, None, False, None, t),
+        lambda t: core.validate_json(text, 3, 1, 1, None, False, t),
+    ):
+        raw, (k, seconds) = run((4, 5, 2, 2))
+        assert k == 4 and 0.0 <= seconds <= raw[5]
+        assert raw[2] == 1 + 2  # one chunk of 4 (cut from 5), then chunks of 3: 3 + 3
+        raw, (k, seconds) = run((50, 5, 2, 2))
+        assert k == 10 and seconds == raw[5] and raw[2] == 2
+    for trial, message in (
+        ((0, 1, 1, 1), "a trial's `records` must be positive, got 0"),
+        ((5, 0, 1, 1), "`batch_size` must be a positive int, got 0"),
+    ):
+        with pytest.raises(ValueError) as info:
+            core.validate_json(b"[1]", 3, 1, 1, None, False, trial)
+        assert str(info.value) == message
+    with pytest.raises(ValueError, match="not `chunked`"):
+        core.validate_json(b"[1]", 3, 1, 1, None, True, (1, 1, 1, 1))
+
+
 def test_online_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SATYA_ADAPT_ONLINE", "0")
     assert Validator(SCHEMA).online is False
