@@ -58,12 +58,18 @@ candidate whose chunk is larger runs on that quarter cut short. The worst-case l
 the slice's share of a call's, so a second thread is tried after about 13 calls instead of 50
 (at ``alpha`` 2%). Its throughput on the slice sets its worst case for the next trials, which
 run whole calls once the slack covers them.
-A candidate with :data:`MIN_SAMPLES` throughputs becomes the incumbent (``source ==
-"online"``) only when it is ahead beyond noise: the lower end of the interval of its throughput
-ratio over the incumbent's (:func:`ratio_interval`) above 1. One whose median is ahead by more
-than :data:`PROMOTE_MARGIN` but not beyond noise is tried again, up to
-:data:`MAX_TRIAL_SAMPLES` throughputs while the slack lasts; any other is dropped. The
-incumbent stays under live verification.
+Each trial's throughput is *paired* with the incumbent's next to it in time: the rest of the
+same call for a slice, the call just before for a whole call (no two whole-call trials run in
+a row, so that call ran the incumbent). On a shared machine whose speed drifts over seconds,
+a burst of trials compared with the incumbent's older throughputs would measure the drift;
+a pair moves with it. A candidate becomes the incumbent (``source == "online"``) only when it
+is ahead beyond noise: with :data:`PAIRED_MIN_SAMPLES` paired ratios or more, the lower end of
+the interval of their median above 1 (every pair ahead, up to 7 of them); a candidate with an
+unpaired throughput (the incumbent had none yet) is judged on the interval of the ratio of the
+two medians (:func:`ratio_interval`) from :data:`MIN_SAMPLES` throughputs. One whose median
+is ahead by more than :data:`PROMOTE_MARGIN` but not beyond noise is tried again, up to
+:data:`MAX_TRIAL_SAMPLES` throughputs while the slack lasts; any other is dropped (after
+:data:`MIN_SAMPLES`). The incumbent stays under live verification.
 
 **Cache.** What online refinement learned is written to a per-user cache file
 (``$SATYA_ADAPT_CACHE_DIR/online.json``, else ``$XDG_CACHE_HOME/satya-adapt/online.json``,
@@ -155,6 +161,11 @@ FIRST_BACKOFF = 16
 MAX_BACKOFF = 4096
 PROMOTE_MARGIN = 0.02
 MAX_TRIAL_SAMPLES = 7
+#: A candidate whose every throughput is paired with the incumbent's (see :meth:`Cell.record`)
+#: is promoted on its paired ratios, once it has this many: all of them above 1 (the
+#: order-statistic interval of their median at :data:`LEVEL` is their range up to 7), which
+#: chance gives a candidate no faster than the incumbent once in 16.
+PAIRED_MIN_SAMPLES = 4
 WORST_RATIO_THREADS = 0.5
 WORST_RATIO_SIZES = 0.75
 #: A sliced trial runs the candidate on this share of a call's records (the first ones),
@@ -220,7 +231,7 @@ def ratio_interval(a: Sequence[float], b: Sequence[float]) -> tuple[float, float
 class _Arm:
     """A configuration (unclamped) and its recent throughputs."""
 
-    __slots__ = ("config", "rates", "kind", "trials", "same_n", "same")
+    __slots__ = ("config", "rates", "kind", "trials", "same_n", "same", "pairs")
 
     def __init__(self, config: BatchConfig, kind: str = "") -> None:
         self.config = config
@@ -229,6 +240,8 @@ class _Arm:
         self.trials = 0
         self.same_n = -1  # the n that ``same`` was computed for
         self.same = False  # runs the engine as the default configuration on same_n records
+        #: For candidates: each throughput over the incumbent's next to it (see Cell.record).
+        self.pairs: list[float] = []
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -264,6 +277,7 @@ class Cell:
         self.candidates: list[_Arm] = [] if cached is not None else [_Arm(c, k) for c, k in candidates]
         #: Records of the slice the last trial chosen runs (0: the whole call; see :meth:`_trial`).
         self.slice = 0
+        self._whole_trial = False  # the last trial chosen ran a whole call
         self.calls = 0
         self.probes = 0
         self.trials = 0
@@ -556,6 +570,10 @@ class Cell:
         :attr:`slice`."""
         if not self.candidates:
             return None
+        if self._whole_trial:
+            # The call after a whole-call trial runs the incumbent: the next trial's pair.
+            self._whole_trial = False
+            return None
         call = n / self._base_rate()
         slack = self.explore_slack
         part = int(n * TRIAL_SLICE) if sliceable else 0
@@ -575,6 +593,7 @@ class Cell:
         self.trials += 1
         best.trials += 1
         self.slice = best_part
+        self._whole_trial = best_part == 0
         return best
 
     def _slice_of(self, arm: _Arm, n: int, part: int) -> int:
@@ -658,8 +677,16 @@ class Cell:
             self.other_seconds += seconds
         if arm is self.incumbent or arm is base:
             self._verify(n, arm is base)
-        elif arm in self.candidates and (len(arm.rates) >= MIN_SAMPLES or self.slack < 0.0):
-            self._settle(arm)
+        elif arm in self.candidates:
+            # Paired with the incumbent's latest throughput: the rest of the same call for a
+            # trial on a slice (Live.finish_sliced records it first), the call just before for
+            # a whole call (no two whole-call trials run in a row): a machine whose speed
+            # drifts (a shared host) moves both sides of a pair alike.
+            ref = self.incumbent.rates or base.rates
+            if ref:
+                arm.pairs.append(rate / ref[-1])
+            if len(arm.rates) >= MIN_SAMPLES or self.slack < 0.0:
+                self._settle(arm)
         # (Otherwise a concurrent call ran an arm that has since stopped being tried: its
         # timing counts in the slack and decides nothing.)
 
@@ -716,8 +743,14 @@ class Cell:
         self._fast_n = -1
         if len(arm.rates) >= MIN_SAMPLES:
             # Promoted only beyond noise: the lower end of the ratio's interval above 1 (a
-            # median ahead by chance would be cached and start every later process slower).
-            ratio, low, _ = ratio_interval(arm.rates, self.incumbent.rates or self.baseline.rates)
+            # median ahead by chance would be cached and start every later process slower);
+            # of the paired ratios when every throughput has its pair, else of the two medians.
+            if len(arm.pairs) == len(arm.rates):
+                ratio, low, _ = median_interval(arm.pairs)
+                if len(arm.pairs) < PAIRED_MIN_SAMPLES:
+                    low = min(low, 1.0)
+            else:
+                ratio, low, _ = ratio_interval(arm.rates, self.incumbent.rates or self.baseline.rates)
             undecided = ratio > 1.0 + PROMOTE_MARGIN and low <= 1.0
             if undecided and len(arm.rates) < MAX_TRIAL_SAMPLES and self.slack >= 0.0:
                 return
@@ -1043,10 +1076,11 @@ class Live:
     ) -> None:
         """The timings of a call answered with ``trial``: its first ``n`` records (the
         ``trial.records`` asked for, fewer when the call had no more) ran the candidate in
-        ``seconds``, the other ``rest_n`` the incumbent in ``rest_seconds``."""
-        self._apply(trial.lease, trial.lease.slow, n, seconds)
+        ``seconds``, the other ``rest_n`` the incumbent in ``rest_seconds`` (recorded first:
+        the candidate's throughput is paired with it)."""
         if rest_n > 0:
             self._apply(trial.rest_lease, trial.rest, rest_n, rest_seconds)
+        self._apply(trial.lease, trial.lease.slow, n, seconds)
 
     def finish(self, config: BatchConfig, n: int, seconds: float) -> None:
         """The timing of a call answered with ``config`` by :meth:`start` (``n`` records)."""

@@ -238,13 +238,14 @@ def test_schedule_over_200_calls() -> None:
     ]
     assert (c.reverts, c.retry_at) == (4, 259)
     c, s = schedule(REFINE, refine_rate, REFINE_CANDIDATES)
+    # Whole-call trials, each after an incumbent call (its pair); promoted on four pairs.
     assert marks(s, "heuristic", "online") == [
         (18, "online-trial"), (25, "online-trial"), (33, "online-trial"), (69, "online-trial"),
-        (70, "online-trial"), (71, "online-trial"), (72, "probe"), (80, "probe"), (96, "probe"),
-        (128, "probe"), (192, "probe"),
+        (71, "online-trial"), (73, "online-trial"), (75, "online-trial"), (76, "probe"),
+        (84, "probe"), (100, "probe"), (132, "probe"), (196, "probe"),
     ]
-    assert s.index("online") == 72 and set(s[72:]) == {"online", "probe"}
-    assert (c.promotions, c.trials, c.probes, c.reverts) == (1, 6, 5, 0)
+    assert s.index("online") == 76 and set(s[76:]) == {"online", "probe"}
+    assert (c.promotions, c.trials, c.probes, c.reverts) == (1, 7, 5, 0)
     assert c.incumbent.config[:3] == (8192, 2048, 2)
 
 
@@ -328,7 +329,7 @@ def test_a_candidate_ahead_only_within_noise_is_never_promoted() -> None:
     assert c.incumbent.config[:3] == (8192, 2048, 1)
     assert set(sources) == {"heuristic", "online-trial"}
     c, sources = run_cell(selected, lambda cf: 1.2e6 if cf.batch_size == 2048 else 1e6, 200, [cand])
-    assert sources.count("online-trial") == L.MIN_SAMPLES
+    assert sources.count("online-trial") == L.PAIRED_MIN_SAMPLES
     assert (c.promotions, c.changed) == (1, True)
 
 
@@ -337,13 +338,15 @@ def test_bandit_waits_until_the_slack_covers_a_trial_then_converges() -> None:
     cands = L.candidates(selected, (5, 10.0, 0.5, 200.0, "dicts", N), N, 2)
     c, sources = run_cell(selected, lambda cf: 1.5e6 if cf.threads == 2 else 1e6, 120, cands)
     # Sizes variants risk a third of a call (worst ratio 0.75): affordable once alpha * calls
-    # >= 1/3, at call 18; the threads variant risks a whole call (worst 0.5): at call 51 (2% of 50 calls).
+    # >= 1/3, at call 18; the threads variant risks a whole call (worst 0.5): at call 51 (2% of
+    # 50 calls). No two whole-call trials in a row: each is paired with the call before it.
     first = sources.index("online-trial")
     assert first == 17
-    assert sources[17:23] == ["online-trial"] * 6  # two sizes variants, three calls each
-    assert sources[23:50] == ["heuristic"] * 27
-    assert sources[50:53] == ["online-trial"] * 3
-    assert set(sources[53:]) == {"online", "probe"}
+    # two sizes variants, three calls each (not ahead: dropped), one call apart
+    assert sources[17:29] == ["online-trial", "heuristic"] * 6
+    assert sources[29:50] == ["heuristic"] * 21
+    assert sources[50:57] == ["online-trial", "heuristic"] * 3 + ["online-trial"]  # four pairs
+    assert set(sources[57:]) == {"online", "probe"}
     assert c.incumbent.config[:3] == (8192, 2048, 2)
     assert c.promotions == 1
     assert c.evidence()["incumbent"]["source"] == "online"
@@ -356,8 +359,8 @@ def test_candidates_are_first_tried_on_a_slice_of_a_call() -> None:
     tried from call 5 instead of call 18; not ahead, it is dropped after three. A ``threads``
     candidate whose chunk is larger than the quarter runs on the quarter (2500 records) once
     the slack covers a quarter of a call at the worst ratio 0.5: at call 14 instead of call 51.
-    Ahead there, its worst case is no longer 0.5 and its next trials are whole calls; it is
-    promoted after three. A candidate whose chunk outgrows the quarter and that keeps the
+    Ahead there, its worst case is no longer 0.5 and its next trials are whole calls, one call
+    apart (each paired with the incumbent's call before it); it is promoted after four. A candidate whose chunk outgrows the quarter and that keeps the
     threads is never sliced (a slice would cut the chunks it changes)."""
     selected = BatchConfig(8192, 2048, 1, "heuristic")
     cands = L.candidates(selected, (5, 10.0, 0.5, 200.0, "dicts", N), N, 2)
@@ -381,10 +384,11 @@ def test_candidates_are_first_tried_on_a_slice_of_a_call() -> None:
         (6, (2048, 512, 1), 2048),
         (13, (8192, 2048, 2), 2500),
         (14, (8192, 2048, 2), 0),
-        (15, (8192, 2048, 2), 0),
-        (16, (32768, 8192, 1), 0),
-        (17, (32768, 8192, 1), 0),
-        (18, (32768, 8192, 1), 0),
+        (16, (8192, 2048, 2), 0),
+        (18, (8192, 2048, 2), 0),
+        (20, (32768, 8192, 1), 0),
+        (22, (32768, 8192, 1), 0),
+        (24, (32768, 8192, 1), 0),
     ]
     assert c.incumbent.config[:3] == (8192, 2048, 2) and c.promotions == 1
     # Without a slice (a generator), the same candidate waits for a whole call's slack.
@@ -430,8 +434,8 @@ def test_online_after_a_revert_promotes_a_candidate() -> None:
     c, sources = run_cell(selected, rate, 150, cands, alpha=0.05)
     assert sources[:2] == ["heuristic", "probe"]
     assert sources[2:8] == ["reverted"] * 6  # threads=2 lost 43% of a call in call 1
-    assert sources[8:12] == ["online-trial"] * 3 + ["probe"]
-    assert set(sources[12:]) == {"online", "probe"}
+    assert sources[8:16] == ["online-trial", "reverted"] * 3 + ["online-trial", "probe"]
+    assert set(sources[16:]) == {"online", "probe"}
     assert c.incumbent.config == BatchConfig(16384, 2048, 1, "online-trial")
     assert c.reverts == 1 and c.promotions == 1 and c.retry is None
 
