@@ -453,6 +453,16 @@ def overhead(args: Any) -> dict[str, Any]:
     return out
 
 
+def _trust(path: str) -> dict[str, Any]:
+    """The archive's standing here: ``trust`` (``full``, ``adapted``, ``untrusted``) and why."""
+    from satya_adapt.selector import Selector
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ArchiveWarning)
+        sel = Selector(path)
+        return {"status": sel.status, "trust": sel.trust, "reasons": sel.reasons}
+
+
 def _seconds_per_call(call: Callable[[], Any], clock: Callable[[], float], calls: int) -> float:
     """The median over 5 samples of ``clock`` time per call, ``calls`` calls per sample."""
     samples = []
@@ -462,6 +472,14 @@ def _seconds_per_call(call: Callable[[], Any], clock: Callable[[], float], calls
             call()
         samples.append((clock() - t0) / calls)
     return measure.median(samples)
+
+
+def _trust_note(doc: dict[str, Any]) -> str:
+    t = doc.get("archive_trust") or {}
+    if t.get("trust") in (None, "full"):
+        return "" if t.get("trust") == "full" else f" ({t.get('status', 'unknown')}: no usable cells)"
+    why = "; ".join(t.get("reasons") or [])
+    return f" ({t['trust']} on this machine: {why})"
 
 
 def summarize(rows: list[dict[str, Any]], busy: dict[str, Any], unknown: list[dict[str, Any]],
@@ -511,7 +529,8 @@ def markdown(doc: dict[str, Any]) -> str:
         "# Live verification and online refinement",
         "",
         (f"{p['cpu']}, {p['usable_cores']} usable cores, load {p['load_average']}; {p['date']}."
-         f" Archive for held-out profiles: `{doc['archive']}`. Warm-up {st['warmup']} calls;"
+         f" Archive for held-out profiles: `{doc['archive']}`{_trust_note(doc)}."
+         f" Warm-up {st['warmup']} calls;"
          f" final runs of {st['rounds']} paired rounds (oracle screened in"
          f" {st['screen_rounds']})."),
         "",
@@ -646,6 +665,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     doc = {
         "benchmark": "eval_live",
         "archive": os.path.relpath(os.path.abspath(args.archive), ROOT),
+        # Whether that archive describes this machine (else the heuristic starts every cell).
+        "archive_trust": _trust(args.archive),
         "settings": {"quick": args.quick, "seed": args.seed, "warmup": args.warmup,
                      "rounds": args.rounds, "screen_rounds": args.screen_rounds,
                      "busy_calls": args.busy_calls, "unknown_calls": args.unknown_calls,
