@@ -130,11 +130,13 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
                 .get_or_init(|| Tags::of(cx.schema, &logic.one_of));
             let tag = tags.read(value);
             let text = tag.as_ref().and_then(Tags::text);
+            let absent = tags.absent(value, tag.as_ref());
             // The first two branches that pass (no allocation: this runs per value).
             let mut matched = [usize::MAX; 2];
             let mut n_matched = 0;
             for (i, branch) in logic.one_of.iter().enumerate() {
-                if !tags.rejects(i, tag.as_ref(), text, depth) && valid_in(branch, value, depth, cx)
+                if !tags.rejects(i, tag.as_ref(), text, absent, depth)
+                    && valid_in(branch, value, depth, cx)
                 {
                     matched[n_matched] = i;
                     n_matched += 1;
@@ -205,10 +207,10 @@ fn any_valid<'s, R: Record>(
     let tags = tags.get_or_init(|| Tags::of(cx.schema, branches));
     let tag = tags.read(value);
     let text = tag.as_ref().and_then(Tags::text);
-    branches
-        .iter()
-        .enumerate()
-        .any(|(i, b)| !tags.rejects(i, tag.as_ref(), text, depth) && valid_in(b, value, depth, cx))
+    let absent = tags.absent(value, tag.as_ref());
+    branches.iter().enumerate().any(|(i, b)| {
+        !tags.rejects(i, tag.as_ref(), text, absent, depth) && valid_in(b, value, depth, cx)
+    })
 }
 
 /// The branches of an `anyOf`/`oneOf` walked to explain it: the first
@@ -247,6 +249,7 @@ impl Branches {
         let tags = tags.get_or_init(|| Tags::of(cx.schema, branches));
         let tag = tags.read(value);
         let text = tag.as_ref().and_then(Tags::text);
+        let absent = tags.absent(value, tag.as_ref());
         let here = path.segments();
         let mut walked = Branches {
             matched: [usize::MAX; 2],
@@ -256,7 +259,7 @@ impl Branches {
         };
         let mut n_reasons = 0;
         for (i, branch) in branches.iter().enumerate() {
-            if tags.rejects(i, tag.as_ref(), text, depth) {
+            if tags.rejects(i, tag.as_ref(), text, absent, depth) {
                 continue;
             }
             walked.n_candidates += 1;
@@ -335,6 +338,23 @@ impl Branches {
         };
         let tag = tags.read(value);
         let rejected = branches.len() - n_candidates;
+        if let (Some(name), None, true) = (&tags.name, &tag, rejected > 0) {
+            // The object lacks the tag property that these branches require.
+            let name = shorten(name);
+            separate(out);
+            if n_candidates == 0 {
+                out.push_str("every branch requires `");
+            } else {
+                push_index(out, rejected);
+                out.push_str(if rejected == 1 {
+                    " other requires `"
+                } else {
+                    " others require `"
+                });
+            }
+            out.push_str(&name);
+            out.push('`');
+        }
         if let (Some(name), Some(tag), true) = (&tags.name, &tag, rejected > 0) {
             let name = shorten(name);
             separate(out);
@@ -373,6 +393,11 @@ pub struct Tags {
     /// branch's hash, its text only where the hashes agree (a `oneOf` of 21
     /// tags of one length compared the text 21 times).
     hashes: Vec<u64>,
+    /// Per branch, whether it requires the tag property (`required`, through its
+    /// static references and `allOf`): it fails an object without it, so such a
+    /// record is checked against the other branches only (a `oneOf` of 6 closed
+    /// objects, 5 requiring `type`, walked all 6 for a record without `type`).
+    requires: Vec<bool>,
 }
 
 /// The tag text with its hash, read once per value.
@@ -431,11 +456,23 @@ impl Tags {
                 _ => 0,
             })
             .collect();
+        let requires = branches
+            .iter()
+            .map(|b| requires_property(schema, b, name, TAG_SEARCH_DEPTH))
+            .collect();
         Tags {
             name: Some(name.into()),
             values,
             hashes,
+            requires,
         }
+    }
+
+    /// Whether `value` is an object without the tag property (`tag`: what
+    /// [`Tags::read`] found).
+    #[inline]
+    fn absent<R: Record>(&self, value: &R, tag: Option<&R>) -> bool {
+        tag.is_none() && self.name.is_some() && value.kind() == Kind::Object
     }
 
     /// The value of the tag property in `value`, if it is an object that holds it.
@@ -460,15 +497,20 @@ impl Tags {
         }
     }
 
-    /// Whether branch `i` fails for certain, the object holding `tag` under the tag property.
+    /// Whether branch `i` fails for certain, the object holding `tag` under the tag
+    /// property, or, when `absent`, an object without it.
     #[inline]
     fn rejects<R: Record>(
         &self,
         i: usize,
         tag: Option<&R>,
         text: Option<TagText<'_>>,
+        absent: bool,
         depth: usize,
     ) -> bool {
+        if absent {
+            return self.requires.get(i) == Some(&true);
+        }
         match (tag, self.values.get(i)) {
             // Most tags are strings: compared as text read once (`text`, see
             // [`Tags::text`]), without the general equality.
@@ -519,6 +561,36 @@ fn tags_of<'s>(
             tags_of(schema, branch, budget - 1, out);
         }
     }
+}
+
+/// Whether `node` requires an object to hold `name`: its `required`, or that of a
+/// node it must also pass (its static references, its `allOf`).
+fn requires_property(schema: &Schema, node: &Node, name: &str, budget: usize) -> bool {
+    if budget == 0 {
+        return false;
+    }
+    if let Some(object) = &node.object {
+        if object
+            .properties
+            .iter()
+            .any(|p| p.required && p.name == name)
+        {
+            return true;
+        }
+    }
+    let Some(logic) = &node.logic else {
+        return false;
+    };
+    logic.refs.iter().any(|(r, _)| match r {
+        Ref::Static(id) => schema
+            .nodes
+            .get(*id)
+            .is_some_and(|target| requires_property(schema, target, name, budget - 1)),
+        _ => false,
+    }) || logic
+        .all_of
+        .iter()
+        .any(|b| requires_property(schema, b, name, budget - 1))
 }
 
 /// Keeps the first failure of a branch for [`Branches::explain`]: its message, and its
