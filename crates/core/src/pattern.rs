@@ -47,6 +47,7 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use regex::{Regex, RegexBuilder};
+use rustc_hash::FxHashMap;
 
 /// Backtracking steps one match may take in the backtracking engine before it
 /// stops with [`WorkExceeded`] (`fancy-regex`'s own default).
@@ -59,8 +60,15 @@ pub const BACKTRACK_LIMIT: usize = 1_000_000;
 /// the square of the length without one backtracking step over the limit.
 pub const BACKTRACK_INPUT_LIMIT: usize = 8192;
 
-/// Clones kept per thread; the oldest is dropped beyond this.
-const CLONES_PER_THREAD: usize = 64;
+/// Clones kept per thread; beyond this they are all dropped and made again as
+/// they are used. A record of a real schema can use more than 64 patterns (the
+/// venvironment schemas of SchemaStore have 98 to 127 and check a name against
+/// 48 reserved words): with 64 kept first in first out, every match made a
+/// clone and its match cache (12 to 30 times jsonschema-rs's time there). Each
+/// clone holds one lazily grown match cache: about 5 KiB for a simple pattern
+/// (1,000 of them measured +5.4 MB), at most the `regex` crate's lazy DFA cache
+/// capacity for any. Of 925 SchemaStore schemas one has more than 127 patterns.
+const CLONES_PER_THREAD: usize = 512;
 
 /// The largest compiled program (bytes of the `regex` crate's NFA) a pattern may have.
 ///
@@ -82,7 +90,7 @@ const DOT: &str = r"[^\n\r\x{2028}\x{2029}]";
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
-    static CLONES: RefCell<Vec<(u64, Regex)>> = const { RefCell::new(Vec::new()) };
+    static CLONES: RefCell<FxHashMap<u64, Regex>> = RefCell::new(FxHashMap::default());
 }
 
 /// Why a pattern does not compile.
@@ -382,15 +390,15 @@ impl Pattern {
                 let Ok(mut clones) = clones.try_borrow_mut() else {
                     return regex.is_match(s);
                 };
-                if let Some((_, re)) = clones.iter().rev().find(|(id, _)| *id == self.id) {
+                if let Some(re) = clones.get(&self.id) {
                     return re.is_match(s);
                 }
                 if clones.len() >= CLONES_PER_THREAD {
-                    clones.remove(0);
+                    clones.clear();
                 }
                 let re = regex.clone();
                 let matched = re.is_match(s);
-                clones.push((self.id, re));
+                clones.insert(self.id, re);
                 matched
             })
             .unwrap_or_else(|_| regex.is_match(s))
@@ -858,6 +866,26 @@ mod tests {
             })
             .collect();
         assert!(handles.into_iter().all(|h| h.join().unwrap()));
+    }
+
+    #[test]
+    fn more_patterns_than_clones_kept_stay_right_and_bounded() {
+        // Used in turn, more patterns than a thread keeps clones of: each answers right
+        // every time, and the thread never holds more than the bound.
+        let patterns: Vec<Pattern> = (0..CLONES_PER_THREAD + 100)
+            .map(|i| Pattern::new(&format!("^(a|b)*{i}[0-9]+$")).unwrap())
+            .collect();
+        for round in 0..3 {
+            for (i, p) in patterns.iter().enumerate() {
+                assert!(p.is_match(&format!("ab{i}7")), "round {round}, pattern {i}");
+                assert!(
+                    !p.is_match(&format!("ab{i}x")),
+                    "round {round}, pattern {i}"
+                );
+            }
+            let held = CLONES.with(|c| c.borrow().len());
+            assert!(held <= CLONES_PER_THREAD, "{held} clones held");
+        }
     }
 
     #[test]
