@@ -54,24 +54,23 @@ pub(crate) fn knobs(
 /// micro_batch_size, threads)`.
 type Trial = (usize, usize, usize, usize);
 
-/// A run whose first `trial.0` records run the trial's knobs and the rest `knobs` (live
+/// A run whose first `trial.0` records run the trial's knobs and the rest `rest` (live
 /// verification's sliced trial), or with no trial one that runs `knobs` throughout.
-fn start(
-    schema: &Arc<Schema>,
-    source: Source,
-    knobs: Knobs,
-    trial: Option<Trial>,
-) -> PyResult<Run> {
+fn start(schema: &Arc<Schema>, source: Source, rest: Knobs, trial: Option<Trial>) -> PyResult<Run> {
     let Some((records, b, m, t)) = trial else {
-        return Ok(Run::new(Arc::clone(schema), source, knobs));
+        return Ok(Run::new(Arc::clone(schema), source, rest));
     };
     if records == 0 {
         return Err(PyValueError::new_err(
             "a trial's `records` must be positive, got 0",
         ));
     }
-    let first = crate::schema::knobs(b, m, t, Some(knobs.max_errors))?;
-    Ok(Run::new(Arc::clone(schema), source, first).switch_at(Switch { at: records, knobs }))
+    let first = knobs(b, m, t, Some(rest.max_errors))?;
+    let switch = Switch {
+        at: records,
+        knobs: rest,
+    };
+    Ok(Run::new(Arc::clone(schema), source, first).switch_at(switch))
 }
 
 /// A run to its end (the raw result tuple), or as an iterator of chunks; with a trial, the

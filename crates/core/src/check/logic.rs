@@ -421,7 +421,7 @@ impl Tags {
             .iter()
             .map(|b| {
                 let mut found = Vec::new();
-                tags_of(schema, b, TAG_SEARCH_DEPTH, &mut found);
+                tags_of(schema, b, &mut found);
                 found
             })
             .collect();
@@ -458,7 +458,7 @@ impl Tags {
             .collect();
         let requires = branches
             .iter()
-            .map(|b| requires_property(schema, b, name, TAG_SEARCH_DEPTH))
+            .map(|b| requires_property(schema, b, name))
             .collect();
         Tags {
             name: Some(name.into()),
@@ -526,19 +526,38 @@ impl Tags {
     }
 }
 
-/// The `(property, value)` pairs `node` requires of an object holding the property:
-/// its `properties` whose schema is a `const` (or a one-value `enum`), and those of
-/// the nodes it must also pass (its static references, its `allOf`).
-fn tags_of<'s>(
+/// Visits `node` and the nodes a value must also pass with it (its static
+/// references, its `allOf`), up to `budget` levels deep.
+fn conjuncts<'s>(
     schema: &'s Schema,
     node: &'s Node,
     budget: usize,
-    out: &mut Vec<(&'s str, &'s Json<'static>)>,
+    visit: &mut dyn FnMut(&'s Node),
 ) {
     if budget == 0 {
         return;
     }
-    if let Some(object) = &node.object {
+    visit(node);
+    if let Some(logic) = &node.logic {
+        for (r, _) in &logic.refs {
+            if let Ref::Static(id) = r {
+                if let Some(target) = schema.nodes.get(*id) {
+                    conjuncts(schema, target, budget - 1, visit);
+                }
+            }
+        }
+        for branch in &logic.all_of {
+            conjuncts(schema, branch, budget - 1, visit);
+        }
+    }
+}
+
+/// The `(property, value)` pairs `node` requires of an object holding the property:
+/// its `properties` whose schema is a `const` (or a one-value `enum`), and those of
+/// its [`conjuncts`].
+fn tags_of<'s>(schema: &'s Schema, node: &'s Node, out: &mut Vec<(&'s str, &'s Json<'static>)>) {
+    conjuncts(schema, node, TAG_SEARCH_DEPTH, &mut |n| {
+        let Some(object) = &n.object else { return };
         for property in object.properties.iter().filter(|p| p.declared) {
             let Some(sub) = &property.node else { continue };
             let required = match (&sub.const_value, &sub.enum_values) {
@@ -548,49 +567,20 @@ fn tags_of<'s>(
             };
             out.push((property.name.as_str(), required));
         }
-    }
-    if let Some(logic) = &node.logic {
-        for (r, _) in &logic.refs {
-            if let Ref::Static(id) = r {
-                if let Some(target) = schema.nodes.get(*id) {
-                    tags_of(schema, target, budget - 1, out);
-                }
-            }
-        }
-        for branch in &logic.all_of {
-            tags_of(schema, branch, budget - 1, out);
-        }
-    }
+    });
 }
 
-/// Whether `node` requires an object to hold `name`: its `required`, or that of a
-/// node it must also pass (its static references, its `allOf`).
-fn requires_property(schema: &Schema, node: &Node, name: &str, budget: usize) -> bool {
-    if budget == 0 {
-        return false;
-    }
-    if let Some(object) = &node.object {
-        if object
-            .properties
-            .iter()
-            .any(|p| p.required && p.name == name)
-        {
-            return true;
-        }
-    }
-    let Some(logic) = &node.logic else {
-        return false;
-    };
-    logic.refs.iter().any(|(r, _)| match r {
-        Ref::Static(id) => schema
-            .nodes
-            .get(*id)
-            .is_some_and(|target| requires_property(schema, target, name, budget - 1)),
-        _ => false,
-    }) || logic
-        .all_of
-        .iter()
-        .any(|b| requires_property(schema, b, name, budget - 1))
+/// Whether `node` requires an object to hold `name`: its `required`, or that of
+/// one of its [`conjuncts`].
+fn requires_property(schema: &Schema, node: &Node, name: &str) -> bool {
+    let mut found = false;
+    conjuncts(schema, node, TAG_SEARCH_DEPTH, &mut |n| {
+        found |= n
+            .object
+            .as_ref()
+            .is_some_and(|o| o.properties.iter().any(|p| p.required && p.name == name));
+    });
+    found
 }
 
 /// Keeps the first failure of a branch for [`Branches::explain`]: its message, and its
