@@ -126,6 +126,10 @@ pub struct Pattern {
     /// (`^[A-Z0-9_]+$`) or one of a few whole strings (`^(alpha|beta)$`):
     /// matched without the engine as well.
     whole: Option<Whole>,
+    /// The pattern when it is a sequence of single characters held by an
+    /// anchor (`^[aA][nN][dD]$`, `^[a-zA-Z_][a-zA-Z0-9_]*$`, `^.*\.[cC][sS]$`):
+    /// matched by comparing bytes too.
+    sequence: Option<Sequence>,
 }
 
 /// A pattern anchored at both ends that a string matches as a whole.
@@ -251,6 +255,230 @@ impl Whole {
     }
 }
 
+/// A pattern held by an anchor whose fixed part is a sequence of single
+/// characters, each one ASCII class or one literal character
+/// (`^[cC][aA][nN]$`: a reserved word in any case; 48 of them per name in the
+/// venvironment schemas, an engine call each), with perhaps a run of one class
+/// at its free end when both anchors hold it (`^[a-z_][a-z0-9_]*$`,
+/// `^.*\.[cC][sS]$`).
+#[derive(Debug)]
+struct Sequence {
+    /// Per byte of the fixed part, the bytes it takes (bit `b % 64` of word
+    /// `b / 64`): an ASCII class, or one byte of a literal character (whose
+    /// UTF-8 bytes are then compared in turn).
+    atoms: Box<[[u64; 4]]>,
+    /// The fixed part starts the string (`^` before it).
+    start: bool,
+    /// The fixed part ends the string (`$` after it).
+    end: bool,
+    /// With both anchors in the pattern: the run of one class that fills the
+    /// rest of the string, after the fixed part when it is held at the start
+    /// only, before it when held at the end only.
+    rest: Option<Run>,
+}
+
+/// Between `min` and `max` characters of one class.
+#[derive(Debug)]
+struct Run {
+    /// The class's ASCII characters (bit `c % 64` of word `c / 64`).
+    ascii: [u64; 2],
+    /// Its ranges above ASCII (`.`: all of them but U+2028 and U+2029).
+    wide: Box<[(char, char)]>,
+    min: u32,
+    max: Option<u32>,
+}
+
+/// Bytes of the fixed part of a [`Sequence`] at most (each is compared).
+const SEQUENCE_ATOMS: usize = 64;
+
+impl Run {
+    fn of(ranges: &[regex_syntax::hir::ClassUnicodeRange], min: u32, max: Option<u32>) -> Run {
+        let mut ascii = [0u64; 2];
+        let mut wide = Vec::new();
+        for range in ranges {
+            let (start, end) = (u32::from(range.start()), u32::from(range.end()));
+            for c in start..=end.min(0x7F) {
+                ascii[(c / 64) as usize] |= 1 << (c % 64);
+            }
+            if end > 0x7F {
+                wide.push((range.start().max('\u{80}'), range.end()));
+            }
+        }
+        Run {
+            ascii,
+            wide: wide.into(),
+            min,
+            max,
+        }
+    }
+
+    fn is_match(&self, s: &str) -> bool {
+        let bytes = s.as_bytes();
+        let (mut i, mut n) = (0, 0u32);
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b < 0x80 {
+                if self.ascii[usize::from(b >> 6)] & (1 << (b & 63)) == 0 {
+                    return false;
+                }
+                i += 1;
+            } else {
+                // A character's first byte: `s[i..]` starts on a boundary.
+                let Some(c) = s[i..].chars().next() else {
+                    return false;
+                };
+                if !self.wide.iter().any(|&(lo, hi)| lo <= c && c <= hi) {
+                    return false;
+                }
+                i += c.len_utf8();
+            }
+            n = n.saturating_add(1);
+        }
+        n >= self.min && self.max.is_none_or(|max| n <= max)
+    }
+}
+
+impl Sequence {
+    /// `translated` (the `regex` crate's syntax) as a [`Sequence`], if it is one.
+    fn of(translated: &str) -> Option<Sequence> {
+        use regex_syntax::hir::{Class, Hir, HirKind, Look};
+        /// Appends the atoms of `hir` (one character, or a fixed number of them).
+        fn atoms(hir: &Hir, out: &mut Vec<[u64; 4]>) -> Option<()> {
+            match hir.kind() {
+                HirKind::Capture(capture) => atoms(&capture.sub, out),
+                HirKind::Concat(parts) => parts.iter().try_for_each(|part| atoms(part, out)),
+                HirKind::Literal(lit) => {
+                    for &b in lit.0.iter() {
+                        let mut bits = [0u64; 4];
+                        bits[usize::from(b / 64)] |= 1 << (b % 64);
+                        out.push(bits);
+                    }
+                    Some(())
+                }
+                HirKind::Class(Class::Unicode(class)) => {
+                    let mut bits = [0u64; 4];
+                    for range in class.ranges() {
+                        let (start, end) = (u32::from(range.start()), u32::from(range.end()));
+                        if end > 0x7F {
+                            return None; // one character, but not always one byte
+                        }
+                        for c in start..=end {
+                            bits[(c / 64) as usize] |= 1 << (c % 64);
+                        }
+                    }
+                    out.push(bits);
+                    Some(())
+                }
+                HirKind::Repetition(rep) if Some(rep.min) == rep.max && rep.min <= 16 => {
+                    let mut one = Vec::new();
+                    atoms(&rep.sub, &mut one)?;
+                    for _ in 0..rep.min {
+                        out.extend_from_slice(&one);
+                    }
+                    Some(())
+                }
+                _ => None,
+            }
+        }
+        fn run(hir: &Hir) -> Option<Run> {
+            let HirKind::Repetition(rep) = hir.kind() else {
+                return None;
+            };
+            let mut sub = &*rep.sub;
+            while let HirKind::Capture(capture) = sub.kind() {
+                sub = &capture.sub;
+            }
+            let HirKind::Class(Class::Unicode(class)) = sub.kind() else {
+                return None;
+            };
+            Some(Run::of(class.ranges(), rep.min, rep.max))
+        }
+        let hir = regex_syntax::Parser::new().parse(translated).ok()?;
+        let HirKind::Concat(parts) = hir.kind() else {
+            return None;
+        };
+        let mut parts = parts.as_slice();
+        let start = matches!(parts.first()?.kind(), HirKind::Look(Look::Start));
+        if start {
+            parts = &parts[1..];
+        }
+        let end = matches!(parts.last()?.kind(), HirKind::Look(Look::End));
+        if end {
+            parts = &parts[..parts.len() - 1];
+        }
+        let optional = |hir: &Hir| matches!(hir.kind(), HirKind::Repetition(rep) if rep.min == 0);
+        // A run at a free end is dropped where no anchor holds it and it may
+        // match nothing (an unanchored search ignores it); where both anchors
+        // hold the pattern, a run of one class at either end is the rest.
+        let (mut fixed_start, mut fixed_end, mut rest) = (start, end, None);
+        if let [first, tail @ ..] = parts {
+            if !start && optional(first) {
+                parts = tail;
+            } else if start && end && !tail.is_empty() {
+                if let Some(r) = run(first) {
+                    (rest, parts, fixed_start) = (Some(r), tail, false);
+                }
+            }
+        }
+        if let [head @ .., last] = parts {
+            if !end && optional(last) {
+                parts = head;
+            } else if start && end && rest.is_none() && !head.is_empty() {
+                if let Some(r) = run(last) {
+                    (rest, parts, fixed_end) = (Some(r), head, false);
+                }
+            }
+        }
+        if !start && !end {
+            return None;
+        }
+        let mut out = Vec::new();
+        for part in parts {
+            atoms(part, &mut out)?;
+        }
+        if out.is_empty() || out.len() > SEQUENCE_ATOMS {
+            return None;
+        }
+        Some(Sequence {
+            atoms: out.into(),
+            start: fixed_start,
+            end: fixed_end,
+            rest,
+        })
+    }
+
+    #[inline]
+    fn fixed(&self, bytes: &[u8]) -> bool {
+        bytes
+            .iter()
+            .zip(self.atoms.iter())
+            .all(|(&b, bits)| bits[usize::from(b >> 6)] & (1 << (b & 63)) != 0)
+    }
+
+    fn is_match(&self, s: &str) -> bool {
+        let (bytes, n) = (s.as_bytes(), self.atoms.len());
+        if bytes.len() < n {
+            return false;
+        }
+        match (&self.rest, self.start, self.end) {
+            // Each fixed byte is an ASCII class or a literal's byte, so the
+            // fixed part ends (or starts) on a character boundary: `s[n..]` is
+            // safe whenever it matched.
+            (None, true, true) => bytes.len() == n && self.fixed(bytes),
+            (None, true, false) => self.fixed(&bytes[..n]),
+            (None, false, true) => self.fixed(&bytes[bytes.len() - n..]),
+            (Some(rest), true, false) => {
+                self.fixed(&bytes[..n]) && s.get(n..).is_some_and(|tail| rest.is_match(tail))
+            }
+            (Some(rest), false, true) => {
+                let cut = bytes.len() - n;
+                self.fixed(&bytes[cut..]) && s.get(..cut).is_some_and(|head| rest.is_match(head))
+            }
+            _ => false,
+        }
+    }
+}
+
 /// A pattern that is a single literal, perhaps anchored at either end.
 #[derive(Debug)]
 struct Literal {
@@ -311,6 +539,9 @@ impl Pattern {
         let translated = translate(source).map_err(PatternError::Syntax)?;
         let literal = Literal::of(&translated);
         let whole = literal.is_none().then(|| Whole::of(&translated)).flatten();
+        let sequence = (literal.is_none() && whole.is_none())
+            .then(|| Sequence::of(&translated))
+            .flatten();
         let engine = match RegexBuilder::new(&translated).size_limit(limit).build() {
             Ok(regex) => Engine::Linear(regex),
             Err(regex::Error::CompiledTooBig(limit)) => {
@@ -346,6 +577,7 @@ impl Pattern {
             source: source.to_owned(),
             literal: literal.filter(|_| matches!(engine, Engine::Linear(_))),
             whole: whole.filter(|_| matches!(engine, Engine::Linear(_))),
+            sequence: sequence.filter(|_| matches!(engine, Engine::Linear(_))),
             engine,
         })
     }
@@ -370,6 +602,9 @@ impl Pattern {
         }
         if let Some(whole) = &self.whole {
             return Ok(whole.is_match(s));
+        }
+        if let Some(sequence) = &self.sequence {
+            return Ok(sequence.is_match(s));
         }
         match &self.engine {
             Engine::Linear(regex) => Ok(self.linear_match(regex, s)),
@@ -1199,6 +1434,133 @@ mod tests {
             "^é+$",
         ] {
             assert!(Pattern::new(source).unwrap().whole.is_none(), "{source}");
+        }
+    }
+
+    /// A sequence of single characters held by an anchor (with a run at its
+    /// free end) answers as the regex engine does.
+    #[test]
+    fn sequence_patterns_match_as_the_engine_does() {
+        let patterns = [
+            "^[aA][nN][dD]$",
+            "^[cC][aA][nN][oO][eE]_.*$",
+            "^.*\\.[vV][mM][oO][dD][uU][lL][eE]$",
+            "^[a-zA-Z_][a-zA-Z0-9_]*$",
+            "^[a-zA-Z][a-zA-Z0-9_]{0,3}$",
+            "^[0-9]{4}-[0-9]{2}$",
+            "^\\d{3}",
+            "[0-9]x$",
+            "^v[0-9]",
+            "^é[a-z]$",
+            "^[a-z]é$",
+            "^x.+$",
+            "^.+x$",
+            "^[A-Z].*$",
+            "^(?:[a-z])[0-9]$",
+            "^(a)[b-c]{2}$",
+            "[ab]*[0-9]x$",
+            "^[a-z][0-9]*",
+            "^[^a][b]$",
+        ];
+        let strings = [
+            "",
+            "and",
+            "AnD",
+            "anD\n",
+            "\nand",
+            "andx",
+            "an",
+            "canoe_",
+            "CANOE_x",
+            "canoe_\n",
+            "canoe_x\ny",
+            "canoe",
+            "a.vmodule",
+            "x.VMODULE",
+            ".vmodule",
+            "\n.vmodule",
+            "a\u{2028}.vmodule",
+            "a\rb.vmodule",
+            "é.vmodule",
+            "a.vmodule\n",
+            "_a9",
+            "a",
+            "9a",
+            "a-b",
+            "abcd",
+            "abcde",
+            "a_b_",
+            "2024-12",
+            "2024-1x",
+            "123",
+            "12",
+            "1234x",
+            "ax",
+            "9x",
+            "x9x",
+            "v1",
+            "V1",
+            "éa",
+            "ée",
+            "aé",
+            "a\u{e9}\u{301}",
+            "x",
+            "xy",
+            "x\u{2029}",
+            "x\u{2028}y",
+            "yx",
+            "\nx",
+            "A",
+            "Ab\n",
+            "a1",
+            "abc",
+            "abb",
+            "ab9x",
+            "b9x",
+            "z9",
+            "\u{212A}",
+            "K",
+            "bb",
+            "éb",
+        ];
+        for source in patterns {
+            let pattern = Pattern::new(source).unwrap();
+            let Engine::Linear(regex) = &pattern.engine else {
+                panic!("{source}: not linear");
+            };
+            assert!(
+                pattern.literal.is_none() && pattern.whole.is_none(),
+                "{source}"
+            );
+            let expect_sequence = !matches!(source, "^[^a][b]$");
+            assert_eq!(pattern.sequence.is_some(), expect_sequence, "{source}");
+            for s in strings {
+                assert_eq!(pattern.find(s), Ok(regex.is_match(s)), "{source} on {s:?}");
+            }
+            // And every string of up to 4 characters over an alphabet that
+            // takes each class and literal of the patterns, in and out.
+            let alphabet = ['a', 'N', '_', '9', '.', '-', '\n', 'é', 'x', '\u{2028}'];
+            let mut s = String::new();
+            for code in 0..(1 + 10 + 100 + 1000 + 10_000) {
+                s.clear();
+                let (mut k, mut len) = (code, 0);
+                while k >= 10usize.pow(len) {
+                    k -= 10usize.pow(len);
+                    len += 1;
+                }
+                for _ in 0..len {
+                    s.push(alphabet[k % 10]);
+                    k /= 10;
+                }
+                assert_eq!(
+                    pattern.find(&s),
+                    Ok(regex.is_match(&s)),
+                    "{source} on {s:?}"
+                );
+            }
+        }
+        for source in ["[a-z][0-9]", "^.*a.*$", "^a*b*$", "^(a|bc)d$", "^abc.+"] {
+            assert!(Pattern::new(source).unwrap().sequence.is_none(), "{source}");
         }
     }
 
