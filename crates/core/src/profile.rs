@@ -97,7 +97,8 @@ fn node_cost(node: &Node, nodes: &[Node], seen: &mut Vec<bool>) -> f64 {
         for sub in logic.not.iter() {
             cost += 1.0 + node_cost(sub, nodes, seen);
         }
-        if let Some((cond, then, otherwise)) = &logic.cond {
+        if let Some(cond) = &logic.cond {
+            let (cond, then, otherwise) = &**cond;
             let then = then.as_ref().map_or(0.0, |n| node_cost(n, nodes, seen));
             let otherwise = otherwise
                 .as_ref()

@@ -1084,11 +1084,12 @@ fn check_cycles(root: &Node, nodes: &[Node], locations: &[String]) -> Result<(),
             .iter()
             .chain(&logic.any_of)
             .chain(&logic.one_of)
-            .chain(&logic.not)
+            .chain(logic.not.as_deref())
         {
             visit(n, nodes, state, locations)?;
         }
-        if let Some((c, t, e)) = &logic.cond {
+        if let Some(cond) = &logic.cond {
+            let (c, t, e) = &**cond;
             visit(c, nodes, state, locations)?;
             for n in t.iter().chain(e) {
                 visit(n, nodes, state, locations)?;
