@@ -52,17 +52,18 @@ class BatchConfig(NamedTuple):
 class SlicedTrial(BatchConfig):
     """Live verification's answer for a call that tries a candidate on a slice of its records
     (see :meth:`satya_adapt.live.Cell._trial`): the candidate's configuration (source
-    ``"online-trial"``) for the first ``records`` records, ``rest`` (the incumbent's answer)
-    for the others. Told apart by its type; its timings go to
-    :meth:`satya_adapt.live.Live.finish_sliced`."""
+    ``"online-trial"``) for the first ``warm + records`` records (the first ``warm`` of them
+    warm it up and are timed apart), ``rest`` (the incumbent's answer) for the others. Told
+    apart by its type; its timings go to :meth:`satya_adapt.live.Live.finish_sliced`."""
 
     records: int
+    warm: int
     lease: Any  # the candidate's lease in live verification
     rest_lease: Any  # the incumbent's
 
-    def __new__(cls, lease: Any, records: int, rest_lease: Any) -> SlicedTrial:
+    def __new__(cls, lease: Any, records: int, rest_lease: Any, warm: int = 0) -> SlicedTrial:
         self = super().__new__(cls, *lease.slow)
-        self.records, self.lease, self.rest_lease = records, lease, rest_lease
+        self.records, self.lease, self.rest_lease, self.warm = records, lease, rest_lease, warm
         return self
 
     @property

@@ -55,9 +55,12 @@ boundary, one result as any call gives it. The slice is as many whole chunks of 
 as :data:`TRIAL_SLICE` of the records hold (of the estimated count for JSON and NDJSON), at
 least :data:`MIN_SLICE_RECORDS`, so a size candidate runs its own chunks; a ``threads``
 candidate whose chunk is larger runs on that quarter cut short. The worst-case loss is then
-the slice's share of a call's, so a second thread is tried after about 13 calls instead of 50
-(at ``alpha`` 2%). Its throughput on the slice sets its worst case for the next trials, which
-run whole calls once the slack covers them.
+the slice's share of a call's. Its throughput on the slice sets its worst case for the next
+trials, which run whole calls once the slack covers them. A candidate with more threads than
+the incumbent always runs on a slice when the call allows, after as many records that warm it
+up (the same configuration, timed apart and counted in the slack: a second thread right after
+one-thread work runs slower than once warm, and a trial among the incumbent's calls would
+judge it cold); it is first tried after about 25 calls instead of 50 (at ``alpha`` 2%).
 Each trial's throughput is *paired* with the incumbent's next to it in time: the rest of the
 same call for a slice, the call just before for a whole call (no two whole-call trials run in
 a row, so that call ran the incumbent). On a shared machine whose speed drifts over seconds,
@@ -277,6 +280,8 @@ class Cell:
         self.candidates: list[_Arm] = [] if cached is not None else [_Arm(c, k) for c, k in candidates]
         #: Records of the slice the last trial chosen runs (0: the whole call; see :meth:`_trial`).
         self.slice = 0
+        #: Records that warm its candidate up before the slice (timed apart; see :meth:`_trial`).
+        self.warm = 0
         self._whole_trial = False  # the last trial chosen ran a whole call
         self.calls = 0
         self.probes = 0
@@ -342,7 +347,7 @@ class Cell:
         the call may run a trial on a slice of its records (then :attr:`slice` says how many;
         the incumbent runs the rest)."""
         calls = self.calls = self.calls + 1
-        self.slice = 0
+        self.slice = self.warm = 0
         if n == self._fast_n and calls < self._fast_until:
             if self._fast_probe and calls >= self.next_probe:
                 return self._probe()
@@ -566,8 +571,14 @@ class Cell:
         call is not covered runs on a slice of it when the call allows (``sliceable``, about
         :data:`TRIAL_SLICE` of its records, at least :data:`MIN_SLICE_RECORDS`; see
         :meth:`_slice_of`): its loss is then the slice's share of a whole call's, so it is
-        tried long before the slack would pay for a whole call of it. :meth:`choose` has reset
-        :attr:`slice`."""
+        tried long before the slack would pay for a whole call of it.
+
+        A candidate with more threads than the incumbent is always tried on a slice when the
+        call allows, and the slice comes after as many records that warm it up (timed apart,
+        :attr:`warm`): on a shared VM a second thread right after one-thread calls ran 1.0-1.2
+        times as fast as one thread, and 1.25-1.5 times once it had run for 2 ms, so a trial
+        among the incumbent's calls measured what no call of the candidate would see once it
+        runs call after call. :meth:`choose` has reset :attr:`slice` and :attr:`warm`."""
         if not self.candidates:
             return None
         if self._whole_trial:
@@ -577,22 +588,25 @@ class Cell:
         call = n / self._base_rate()
         slack = self.explore_slack
         part = int(n * TRIAL_SLICE) if sliceable else 0
+        threads = self.incumbent.config.threads
         best: Optional[_Arm] = None
-        best_cost, best_part = math.inf, 0
+        best_cost, best_part, best_warm = math.inf, 0, 0
         for arm in self.candidates:
             cost = call * (1.0 / self._worst(arm) - 1.0)
-            k = 0
-            if cost > slack and part >= MIN_SLICE_RECORDS:
+            k = warm = 0
+            more_threads = arm.config.threads > threads
+            if (cost > slack or more_threads) and part >= MIN_SLICE_RECORDS:
                 k = self._slice_of(arm, n, part)
                 if k:
-                    cost = cost * k / n
+                    warm = k if more_threads else 0
+                    cost = cost * (warm + k) / n
             if cost < best_cost:
-                best, best_cost, best_part = arm, cost, k
+                best, best_cost, best_part, best_warm = arm, cost, k, warm
         if best is None or best_cost > slack:
             return None
         self.trials += 1
         best.trials += 1
-        self.slice = best_part
+        self.slice, self.warm = best_part, best_warm
         self._whole_trial = best_part == 0
         return best
 
@@ -606,6 +620,17 @@ class Cell:
         if k >= MIN_SLICE_RECORDS:
             return k
         return part if arm.config.threads != self.incumbent.config.threads else 0
+
+    def spend(self, arm: _Arm, n: int, seconds: float) -> None:
+        """A part of a call that ran ``arm`` and measures nothing (a trial's warm-up): its
+        records and seconds count in the slack as :meth:`record` counts them; no throughput."""
+        self._quiet = None
+        if n <= 0 or not 0.0 < seconds < math.inf or not self.baseline.rates:
+            return
+        self.records += n
+        if not self._as_base(arm, n):
+            self.other_records += n
+            self.other_seconds += seconds
 
     def _worst(self, arm: _Arm) -> float:
         if arm.rates:
@@ -1072,12 +1097,25 @@ class Live:
         return self._decide(profile, selected, route, sliceable)
 
     def finish_sliced(
-        self, trial: SlicedTrial, n: int, seconds: float, rest_n: int, rest_seconds: float
+        self,
+        trial: SlicedTrial,
+        n: int,
+        seconds: float,
+        rest_n: int,
+        rest_seconds: float,
+        warm_n: int = 0,
+        warm_seconds: float = 0.0,
     ) -> None:
-        """The timings of a call answered with ``trial``: its first ``n`` records (the
-        ``trial.records`` asked for, fewer when the call had no more) ran the candidate in
-        ``seconds``, the other ``rest_n`` the incumbent in ``rest_seconds`` (recorded first:
-        the candidate's throughput is paired with it)."""
+        """The timings of a call answered with ``trial``: after its first ``warm_n`` records
+        (``trial.warm``; they warmed the candidate up in ``warm_seconds``, counted in the slack
+        only), ``n`` records (the ``trial.records`` asked for, fewer when the call had no more)
+        ran the candidate in ``seconds``, the other ``rest_n`` the incumbent in
+        ``rest_seconds`` (recorded first: the candidate's throughput is paired with it)."""
+        if warm_n > 0:
+            lease = trial.lease
+            with self._lock:
+                self._drain(lease.cell)
+                lease.cell.spend(lease.arm, warm_n, warm_seconds)
         if rest_n > 0:
             self._apply(trial.rest_lease, trial.rest, rest_n, rest_seconds)
         self._apply(trial.lease, trial.lease.slow, n, seconds)
@@ -1182,7 +1220,7 @@ class Live:
                 answer = lease.slow
                 if cell.slice:
                     rest = self._lease(route, cell.incumbent, cell.incumbent_source, profile)
-                    answer = SlicedTrial(lease, cell.slice, rest)
+                    answer = SlicedTrial(lease, cell.slice, rest, cell.warm)
             if not cell.changed:
                 return answer
             learned = self._learned(cell)

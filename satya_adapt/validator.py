@@ -461,13 +461,15 @@ class Validator:
         return _result(raw, config)
 
     def _sliced(self, engine: Any, trial: SlicedTrial) -> ValidationResult:
-        """A call whose first ``trial.records`` records try a candidate configuration (online
-        refinement, see :meth:`satya_adapt.live.Cell._trial`) and whose other records run the
-        incumbent's: one engine call that switches configuration at a chunk boundary, so its
-        result is what any call gives; each part's timing goes to live verification.
-        ``engine(first)`` runs the call with the incumbent's knobs after ``first``."""
-        raw, (k, seconds) = engine((trial.records, *trial[:3]))
-        self._live.finish_sliced(trial, k, seconds, len(raw[0]) - k, raw[5] - seconds)
+        """A call whose first ``trial.warm + trial.records`` records try a candidate
+        configuration (online refinement, see :meth:`satya_adapt.live.Cell._trial`) and whose
+        other records run the incumbent's: one engine call that switches configuration at a
+        chunk boundary, so its result is what any call gives; each part's timing goes to live
+        verification. ``engine(first)`` runs the call with the incumbent's knobs after
+        ``first``."""
+        raw, (k, seconds, w, warm_seconds) = engine((trial.records, *trial[:3], trial.warm))
+        rest_n, rest_seconds = len(raw[0]) - w - k, raw[5] - warm_seconds - seconds
+        self._live.finish_sliced(trial, k, seconds, rest_n, rest_seconds, w, warm_seconds)
         return _result(raw, BatchConfig(*trial))
 
     def _get_live(self) -> Any:

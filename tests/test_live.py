@@ -356,12 +356,13 @@ def test_candidates_are_first_tried_on_a_slice_of_a_call() -> None:
     """A call that can be cut in two tries a candidate on its first records (the incumbent runs
     the rest). A size candidate runs whole chunks of its own: 2048 records of a 10,000-record
     call, a fifth of a call's worst case (a third of a call at the worst ratio 0.75), so it is
-    tried from call 5 instead of call 18; not ahead, it is dropped after three. A ``threads``
-    candidate whose chunk is larger than the quarter runs on the quarter (2500 records) once
-    the slack covers a quarter of a call at the worst ratio 0.5: at call 14 instead of call 51.
-    Ahead there, its worst case is no longer 0.5 and its next trials are whole calls, one call
-    apart (each paired with the incumbent's call before it); it is promoted after four. A candidate whose chunk outgrows the quarter and that keeps the
-    threads is never sliced (a slice would cut the chunks it changes)."""
+    tried from call 5 instead of call 18; not ahead, it is dropped after three. A candidate
+    whose chunk outgrows the quarter and that keeps the threads is never sliced (a slice would
+    cut the chunks it changes): whole calls, one call apart (each paired with the incumbent's
+    call before it). A ``threads`` candidate whose chunk is larger than the quarter runs on
+    the quarter (2500 records) after 2500 records that warm it up, once the slack covers half
+    a call at the worst ratio 0.5; always on a slice then (a whole call would start cold), and
+    promoted after four."""
     selected = BatchConfig(8192, 2048, 1, "heuristic")
     cands = L.candidates(selected, (5, 10.0, 0.5, 200.0, "dicts", N), N, 2)
     rate: Rate = lambda cf: 1.5e6 if cf.threads == 2 else 1e6  # noqa: E731
@@ -369,26 +370,27 @@ def test_candidates_are_first_tried_on_a_slice_of_a_call() -> None:
     trials = []
     for i in range(60):
         arm, source = c.choose(N, sliceable=True)
-        k = c.slice
+        k, w = c.slice, c.warm
         if k:
             incumbent = c.incumbent
+            c.spend(arm, w, w / rate(arm.config))
             c.record(arm, k, k / rate(arm.config))
-            c.record(incumbent, N - k, (N - k) / rate(incumbent.config))
+            c.record(incumbent, N - w - k, (N - w - k) / rate(incumbent.config))
         else:
             c.record(arm, N, N / rate(arm.config))
         if source == "online-trial":
-            trials.append((i, arm.config[:3], k))
+            trials.append((i, arm.config[:3], k, w))
     assert trials == [
-        (4, (2048, 512, 1), 2048),
-        (5, (2048, 512, 1), 2048),
-        (6, (2048, 512, 1), 2048),
-        (13, (8192, 2048, 2), 2500),
-        (14, (8192, 2048, 2), 0),
-        (16, (8192, 2048, 2), 0),
-        (18, (8192, 2048, 2), 0),
-        (20, (32768, 8192, 1), 0),
-        (22, (32768, 8192, 1), 0),
-        (24, (32768, 8192, 1), 0),
+        (4, (2048, 512, 1), 2048, 0),
+        (5, (2048, 512, 1), 2048, 0),
+        (6, (2048, 512, 1), 2048, 0),
+        (17, (32768, 8192, 1), 0, 0),
+        (19, (32768, 8192, 1), 0, 0),
+        (21, (32768, 8192, 1), 0, 0),
+        (25, (8192, 2048, 2), 2500, 2500),
+        (26, (8192, 2048, 2), 2500, 2500),
+        (27, (8192, 2048, 2), 2500, 2500),
+        (28, (8192, 2048, 2), 2500, 2500),
     ]
     assert c.incumbent.config[:3] == (8192, 2048, 2) and c.promotions == 1
     # Without a slice (a generator), the same candidate waits for a whole call's slack.
@@ -405,13 +407,16 @@ def test_no_slice_below_the_smallest_slice_or_when_a_whole_call_is_affordable() 
         arm, _source = c.choose(small, sliceable=True)
         assert c.slice == 0
         c.record(arm, small, small / 1e6)
-    # A generous alpha: the whole call is affordable at once, so no slice is needed.
-    c = L.Cell(selected, cands, alpha=0.5, cores=2)
-    for _ in range(3):
-        arm, _source = c.choose(N, sliceable=True)
-        c.record(arm, N, N / 1e6)
-    arm, source = c.choose(N, sliceable=True)
-    assert (source, c.slice) == ("online-trial", 0)
+    # A generous alpha: the whole call is affordable at once, so no slice is needed; but a
+    # candidate with more threads is still tried on a slice, after its warm-up.
+    sizes = [(BatchConfig(16384, 2048, 1, "online-trial"), "sizes")]
+    for cand, want in ((sizes, (0, 0)), (cands, (2500, 2500))):
+        c = L.Cell(selected, cand, alpha=0.5, cores=2)
+        for _ in range(3):
+            arm, _source = c.choose(N, sliceable=True)
+            c.record(arm, N, N / 1e6)
+        arm, source = c.choose(N, sliceable=True)
+        assert (source, c.slice, c.warm) == ("online-trial", *want)
 
 
 def test_bandit_drops_a_losing_candidate_after_one_trial_when_the_slack_is_spent() -> None:
@@ -680,22 +685,32 @@ class _Lease:
 
 
 class SlicingLive:
-    """A live verification that answers every call with a sliced trial of ``records``."""
+    """A live verification that answers every call with a sliced trial of ``records`` after
+    ``warm`` records of warm-up."""
 
-    def __init__(self, records: int) -> None:
-        self.records = records
-        self.timed: list[tuple[int, int]] = []
+    def __init__(self, records: int, warm: int = 0) -> None:
+        self.records, self.warm = records, warm
+        self.timed: list[tuple[int, int, int]] = []
 
     def start(self, profile: Any, selected: BatchConfig, sliceable: bool = False) -> BatchConfig:
         assert sliceable
         trial = _Lease(BatchConfig(1024, 64, 2, "online-trial"))
-        return SlicedTrial(trial, self.records, _Lease(BatchConfig(4096, 512, 1, "heuristic")))
+        rest = _Lease(BatchConfig(4096, 512, 1, "heuristic"))
+        return SlicedTrial(trial, self.records, rest, self.warm)
 
     def finish_sliced(
-        self, trial: Any, n: int, seconds: float, rest_n: int, rest_seconds: float
+        self,
+        trial: Any,
+        n: int,
+        seconds: float,
+        rest_n: int,
+        rest_seconds: float,
+        warm_n: int = 0,
+        warm_seconds: float = 0.0,
     ) -> None:
-        assert seconds > 0.0 and rest_seconds > 0.0
-        self.timed.append((n, rest_n))
+        assert seconds > 0.0 and (rest_seconds > 0.0) == (rest_n > 0)
+        assert (warm_seconds > 0.0) == (warm_n > 0)
+        self.timed.append((warm_n, n, rest_n))
 
     def finish(self, config: BatchConfig, n: int, seconds: float) -> None:
         """A call this live verification did not answer (a generator): nothing to record."""
@@ -703,11 +718,14 @@ class SlicingLive:
 
 @pytest.mark.parametrize("kind", ["dicts", "json", "ndjson"])
 @pytest.mark.parametrize("max_errors", [None, 0, 3, 700])
-@pytest.mark.parametrize("records", [1, 2500, 4999])
-def test_a_sliced_call_gives_the_result_of_one_call(kind: str, max_errors: Any, records: int) -> None:
-    """A call cut in two for a trial on a slice returns what one call returns: every verdict,
-    every error with its index in the whole call, the error cap across both parts; lists, JSON
-    arrays and NDJSON bytes alike (the engine switches configuration at a chunk boundary)."""
+@pytest.mark.parametrize(("records", "warm"), [(1, 0), (2500, 0), (4999, 0), (1000, 1500), (4000, 2500)])
+def test_a_sliced_call_gives_the_result_of_one_call(
+    kind: str, max_errors: Any, records: int, warm: int
+) -> None:
+    """A call cut in two for a trial on a slice (after a warm-up part, timed apart) returns
+    what one call returns: every verdict, every error with its index in the whole call, the
+    error cap across the parts; lists, JSON arrays and NDJSON bytes alike (the engine switches
+    configuration at a chunk boundary). A trial longer than the call covers it all."""
     import orjson
 
     data = recs(5000)
@@ -717,23 +735,25 @@ def test_a_sliced_call_gives_the_result_of_one_call(kind: str, max_errors: Any, 
     elif kind == "ndjson":
         payload = b"".join(orjson.dumps(r) + b"\n" for r in data)
     v = Validator(SCHEMA, online=True)
-    live = v._live = SlicingLive(records)
+    live = v._live = SlicingLive(records, warm)
     got = v.validate(payload, input_kind=kind, max_errors=max_errors)
     want = Validator(SCHEMA, adapt=False).validate_batch(data, max_errors=max_errors)
-    assert live.timed == [(records, 5000 - records)]
+    k = min(records, 5000 - warm)
+    assert live.timed == [(warm, k, 5000 - warm - k)]
     assert (got.valid, got.errors, got.errors_omitted) == (want.valid, want.errors, want.errors_omitted)
     assert [e.schema_path for e in got.errors] == [e.schema_path for e in want.errors]
     assert type(got.config) is BatchConfig and got.config == BatchConfig(1024, 64, 2, "online-trial")
-    # The slice in chunks of 1,024 records, the rest in chunks of 4,096.
-    assert got.stats.chunks == -(-records // 1024) + -(-(5000 - records) // 4096)
+    # The warm-up and the slice in chunks of 1,024 records each, the rest in chunks of 4,096.
+    assert got.stats.chunks == -(-warm // 1024) + -(-k // 1024) + -(-(5000 - warm - k) // 4096)
     # A generator is never cut: it runs the selector's answer, without live verification.
     assert v.validate_batch(iter(data)).config.source != "online-trial"
 
 
 def test_the_engine_switches_configuration_once_and_reports_the_first_part() -> None:
-    """The engine's side of a sliced trial: the first ``records`` run the trial's knobs (in
-    chunks that stop at the switch), the rest the call's; the first part's records and seconds
-    come back. A trial that asks for more records than the call holds covers all of them."""
+    """The engine's side of a sliced trial: the first ``warm + records`` run the trial's knobs
+    (in chunks that stop at the end of the warm-up and at the switch), the rest the call's; the
+    first part's records and seconds come back, after and during its warm-up. A trial that asks
+    for more records than the call holds covers all of them."""
     import orjson
 
     core = Validator(SCHEMA, adapt=False)._core
@@ -743,20 +763,28 @@ def test_the_engine_switches_configuration_once_and_reports_the_first_part() -> 
         lambda t: core.validate_objects(data, 3, 1, 1, None, False, None, t),
         lambda t: core.validate_json(text, 3, 1, 1, None, False, t),
     ):
-        raw, (k, seconds) = run((4, 5, 2, 2))
-        assert k == 4 and 0.0 <= seconds <= raw[5]
+        raw, (k, seconds, w, warm_seconds) = run((4, 5, 2, 2, 0))
+        assert (k, w, warm_seconds) == (4, 0, 0.0) and 0.0 <= seconds <= raw[5]
         assert raw[2] == 1 + 2  # one chunk of 4 (cut from 5), then chunks of 3: 3 + 3
-        raw, (k, seconds) = run((50, 5, 2, 2))
-        assert k == 10 and seconds == raw[5] and raw[2] == 2
+        raw, (k, seconds, w, warm_seconds) = run((50, 5, 2, 2, 0))
+        assert (k, w) == (10, 0) and seconds == raw[5] and raw[2] == 2
+        # A warm-up of 2, then 4: chunks of 2 (cut from 5), of 4 (cut from 5), then 3 + 1.
+        raw, (k, seconds, w, warm_seconds) = run((4, 5, 2, 2, 2))
+        assert (k, w) == (4, 2) and 0.0 < warm_seconds and warm_seconds + seconds <= raw[5]
+        assert raw[2] == 1 + 1 + 2
+        raw, (k, seconds, w, warm_seconds) = run((50, 5, 2, 2, 7))
+        assert (k, w) == (3, 7) and warm_seconds + seconds == pytest.approx(raw[5])
+        raw, (k, seconds, w, warm_seconds) = run((5, 5, 2, 2, 50))
+        assert (k, seconds, w, warm_seconds) == (0, 0.0, 10, raw[5])
     for trial, message in (
-        ((0, 1, 1, 1), "a trial's `records` must be positive, got 0"),
-        ((5, 0, 1, 1), "`batch_size` must be a positive int, got 0"),
+        ((0, 1, 1, 1, 0), "a trial's `records` must be positive, got 0"),
+        ((5, 0, 1, 1, 0), "`batch_size` must be a positive int, got 0"),
     ):
         with pytest.raises(ValueError) as info:
             core.validate_json(b"[1]", 3, 1, 1, None, False, trial)
         assert str(info.value) == message
     with pytest.raises(ValueError, match="not `chunked`"):
-        core.validate_json(b"[1]", 3, 1, 1, None, True, (1, 1, 1, 1))
+        core.validate_json(b"[1]", 3, 1, 1, None, True, (1, 1, 1, 1, 0))
 
 
 def test_online_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:

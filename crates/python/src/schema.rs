@@ -51,13 +51,14 @@ pub(crate) fn knobs(
 }
 
 /// A sliced trial's first part as the bindings receive it: `(records, batch_size,
-/// micro_batch_size, threads)`.
-type Trial = (usize, usize, usize, usize);
+/// micro_batch_size, threads, warm)`.
+type Trial = (usize, usize, usize, usize, usize);
 
-/// A run whose first `trial.0` records run the trial's knobs and the rest `rest` (live
-/// verification's sliced trial), or with no trial one that runs `knobs` throughout.
+/// A run whose first `trial.4 + trial.0` records run the trial's knobs (the first `trial.4`
+/// of them a warm-up, timed apart) and the rest `rest` (live verification's sliced trial), or
+/// with no trial one that runs `knobs` throughout.
 fn start(schema: &Arc<Schema>, source: Source, rest: Knobs, trial: Option<Trial>) -> PyResult<Run> {
-    let Some((records, b, m, t)) = trial else {
+    let Some((records, b, m, t, warm)) = trial else {
         return Ok(Run::new(Arc::clone(schema), source, rest));
     };
     if records == 0 {
@@ -67,14 +68,16 @@ fn start(schema: &Arc<Schema>, source: Source, rest: Knobs, trial: Option<Trial>
     }
     let first = knobs(b, m, t, Some(rest.max_errors))?;
     let switch = Switch {
-        at: records,
+        warm,
+        at: warm.saturating_add(records),
         knobs: rest,
     };
     Ok(Run::new(Arc::clone(schema), source, first).switch_at(switch))
 }
 
 /// A run to its end (the raw result tuple), or as an iterator of chunks; with a trial, the
-/// raw result and `(records, seconds)` of its first part (no chunks).
+/// raw result and `(records, seconds, warm_records, warm_seconds)` of its first part after
+/// and during its warm-up (no chunks).
 fn finish(py: Python<'_>, run: Run, chunked: bool, trial: bool) -> PyResult<PyObject> {
     if trial {
         if chunked {
@@ -161,9 +164,10 @@ impl CompiledSchema {
     /// long, checked every 64 records (the engine's signal poll): on the direct
     /// path (`threads == 1`) while records are checked, in the pool while they
     /// are taken apart.
-    /// `trial` (`(records, batch_size, micro_batch_size, threads)`): the first records run
-    /// these knobs, the rest the call's; the answer is then `(raw, (records, seconds))` of the
-    /// first part (live verification's sliced trial).
+    /// `trial` (`(records, batch_size, micro_batch_size, threads, warm)`): the first
+    /// `warm + records` records run these knobs, the rest the call's; the answer is then
+    /// `(raw, (records, seconds, warm, warm_seconds))` of the first part after and during its
+    /// warm-up (live verification's sliced trial).
     #[pyo3(signature = (items, batch_size, micro_batch_size, threads, max_errors, chunked=false, max_hold=None, trial=None))]
     fn validate_objects(
         &self,

@@ -374,6 +374,10 @@ pub struct Run {
 /// candidate on the first records, the incumbent on the rest).
 #[derive(Clone, Copy)]
 pub struct Switch {
+    /// The first records of the first part that warm the candidate up: run with its knobs
+    /// but timed apart (a second thread right after one-thread work ran about 1.2 times
+    /// faster than one thread, and 1.5 times once warm, on a shared VM).
+    pub warm: usize,
     /// The index of the first record run with `knobs`.
     pub at: usize,
     /// The rest's knobs (its `max_errors` is ignored: the call's budget carries on).
@@ -412,6 +416,11 @@ impl Run {
     /// Whether the next chunk is the first one run with the switch's knobs.
     pub fn switch_due(&self) -> bool {
         self.then.is_some_and(|s| self.next_index >= s.at)
+    }
+
+    /// Whether the next chunk is the first one after the switch's warm-up.
+    pub fn warm_done(&self) -> bool {
+        self.then.is_some_and(|s| self.next_index >= s.warm)
     }
 
     /// Records run so far.
@@ -459,8 +468,13 @@ impl Run {
     fn run_chunk(&mut self, py: Python<'_>, first: usize) -> PyResult<Option<ChunkOutcome>> {
         let mut knobs = self.knobs;
         if let Some(switch) = self.then {
-            // No chunk runs across the switch.
-            knobs.batch_size = knobs.batch_size.min(switch.at.saturating_sub(first).max(1));
+            // No chunk runs across the switch, nor across the end of the warm-up.
+            let end = if first < switch.warm {
+                switch.warm
+            } else {
+                switch.at
+            };
+            knobs.batch_size = knobs.batch_size.min(end.saturating_sub(first).max(1));
         }
         let b = knobs.batch_size;
         let schema_arc = &self.schema;
@@ -793,19 +807,33 @@ pub fn run_all<'py>(py: Python<'py>, run: Run) -> PyResult<Bound<'py, PyTuple>> 
     Ok(run_split(py, run)?.0)
 }
 
+/// Records and seconds of the parts of a run with a [`Switch`]: its warm-up, then the rest of
+/// its first part (up to the switch).
+pub type Split = (usize, f64, usize, f64);
+
 /// [`run_all`], and where a run with a [`Switch`] changed its knobs: the records and seconds
-/// before it (all of them when it never did).
-pub fn run_split<'py>(
-    py: Python<'py>,
-    mut run: Run,
-) -> PyResult<(Bound<'py, PyTuple>, (usize, f64))> {
+/// of the first part after its warm-up, then of the warm-up (the whole run is the first part
+/// when it never switched).
+pub fn run_split<'py>(py: Python<'py>, mut run: Run) -> PyResult<(Bound<'py, PyTuple>, Split)> {
     let started = Instant::now();
     run.gil.restart();
     let valid = PyList::empty(py);
     let errors = PyList::empty(py);
     let (mut chunks, mut tasks, mut peak, mut omitted) = (0usize, 0usize, 0usize, 0usize);
+    let mut warm: Option<(usize, f64)> = None;
     let mut split = None;
     loop {
+        if warm.is_none() && run.warm_done() {
+            let w = run.records();
+            warm = Some((
+                w,
+                if w == 0 {
+                    0.0
+                } else {
+                    started.elapsed().as_secs_f64()
+                },
+            ));
+        }
         if split.is_none() && run.switch_due() {
             split = Some((run.records(), started.elapsed().as_secs_f64()));
         }
@@ -838,7 +866,9 @@ pub fn run_split<'py>(
             omitted.into_pyobject(py)?.into_any(),
         ],
     )?;
-    Ok((raw, split.unwrap_or((run.records(), seconds))))
+    let (k, at) = split.unwrap_or((run.records(), seconds));
+    let (w, warmed) = warm.unwrap_or((k, at));
+    Ok((raw, (k - w, at - warmed, w, warmed)))
 }
 
 /// Yields the raw result of one chunk at a time (for `iter_validate`).

@@ -879,6 +879,9 @@ pub enum Ref {
     Dynamic { target: NodeId, anchor: Box<str> },
 }
 
+/// `if`, `then`, `else`.
+pub type Conditional = (Node, Option<Node>, Option<Node>);
+
 /// The applicators that evaluate the value in place, and `unevaluated*`.
 #[derive(Debug, Default)]
 pub struct Logic {
@@ -891,7 +894,7 @@ pub struct Logic {
     // `Logic` 5 KiB, its fields read per check pages apart.
     pub not: Option<Box<Node>>,
     /// `if`, `then`, `else`.
-    pub cond: Option<Box<(Node, Option<Node>, Option<Node>)>>,
+    pub cond: Option<Box<Conditional>>,
     pub unevaluated_properties: Option<Box<Node>>,
     pub unevaluated_items: Option<Box<Node>>,
     /// Found on first use: the targets of references are compiled after this node.
@@ -987,7 +990,8 @@ pub(crate) fn compile<'d>(
     }
     if draft >= Draft::Draft201909 {
         if let Some(s) = map.get("unevaluatedProperties") {
-            logic.unevaluated_properties = Some(Box::new(compiler.compile(s, &at("unevaluatedProperties"))?));
+            logic.unevaluated_properties =
+                Some(Box::new(compiler.compile(s, &at("unevaluatedProperties"))?));
         }
         if let Some(s) = map.get("unevaluatedItems") {
             logic.unevaluated_items = Some(Box::new(compiler.compile(s, &at("unevaluatedItems"))?));
