@@ -283,6 +283,8 @@ class Cell:
         #: Records that warm its candidate up before the slice (timed apart; see :meth:`_trial`).
         self.warm = 0
         self._whole_trial = False  # the last trial chosen ran a whole call
+        #: The lowest throughput any candidate has shown, by its ``threads`` (see :meth:`_worst`).
+        self._lowest: dict[int, float] = {}
         self.calls = 0
         self.probes = 0
         self.trials = 0
@@ -633,9 +635,18 @@ class Cell:
             self.other_seconds += seconds
 
     def _worst(self, arm: _Arm) -> float:
+        """The lowest throughput ratio to the baseline still plausible for ``arm``: its own
+        lowest less 20% once it has run; else, for a ``threads`` change, the lowest that any
+        candidate with its ``threads`` has shown less 20% (the same data, the same number of
+        threads: a first candidate that ran near the baseline with two threads makes the next
+        one's first trial cost less than half what :data:`WORST_RATIO_THREADS` would), or
+        :data:`WORST_RATIO_THREADS`; :data:`WORST_RATIO_SIZES` for a size change."""
         if arm.rates:
             return max(1e-3, 0.8 * min(arm.rates) / self._base_rate())
         if arm.config.threads != self.incumbent.config.threads:
+            lowest = self._lowest.get(arm.config.threads)
+            if lowest is not None:
+                return max(1e-3, 0.8 * lowest / self._base_rate())
             return WORST_RATIO_THREADS
         return WORST_RATIO_SIZES
 
@@ -710,6 +721,8 @@ class Cell:
             ref = self.incumbent.rates or base.rates
             if ref:
                 arm.pairs.append(rate / ref[-1])
+            t = arm.config.threads
+            self._lowest[t] = min(rate, self._lowest.get(t, rate))
             if len(arm.rates) >= MIN_SAMPLES or self.slack < 0.0:
                 self._settle(arm)
         # (Otherwise a concurrent call ran an arm that has since stopped being tried: its

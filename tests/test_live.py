@@ -398,6 +398,43 @@ def test_candidates_are_first_tried_on_a_slice_of_a_call() -> None:
     assert sources.index("online-trial") == 17 and c2.slice == 0
 
 
+def test_a_threads_candidate_that_ran_sets_the_next_ones_worst_case() -> None:
+    """Two candidates with a second thread: the first one runs just behind the baseline and is
+    dropped; the second one's worst case is then what the first showed less 20% (0.76), not
+    0.5, so its first trial comes on the next call (with 0.5 the slack left by the first one's
+    trials would not cover it yet); it is ahead and promoted."""
+    selected = BatchConfig(8192, 1024, 1, "heuristic")
+    slow, fast = BatchConfig(8192, 256, 2, "online-trial"), BatchConfig(65536, 4096, 2, "online-trial")
+    speeds = {slow: 0.95e6, fast: 1.5e6}
+    rate: Rate = lambda cf: speeds.get(cf._replace(source="online-trial"), 1e6)  # noqa: E731
+    c = L.Cell(selected, [(slow, "heuristic"), (fast, "threads")], alpha=0.02, cores=2)
+    fast_arm = c.candidates[1]
+    trials = []
+    for i in range(60):
+        arm, source = c.choose(N, sliceable=True)
+        k, w = c.slice, c.warm
+        if source == "online-trial":
+            trials.append((i, arm.config[:3], k, w))
+            if arm is fast_arm and not arm.rates:
+                assert c._worst(arm) == pytest.approx(0.8 * 0.95)
+        if k:
+            c.spend(arm, w, w / rate(arm.config))
+            c.record(c.incumbent, N - w - k, (N - w - k) / rate(c.incumbent.config))
+            c.record(arm, k, k / rate(arm.config))
+        else:
+            c.record(arm, N, N / rate(arm.config))
+    assert trials == [
+        (25, (8192, 256, 2), 2500, 2500),
+        (26, (8192, 256, 2), 2500, 2500),
+        (27, (8192, 256, 2), 2500, 2500),
+        (28, (65536, 4096, 2), 2500, 2500),
+        (29, (65536, 4096, 2), 2500, 2500),
+        (30, (65536, 4096, 2), 2500, 2500),
+        (31, (65536, 4096, 2), 2500, 2500),
+    ]
+    assert c.incumbent.config[:3] == (65536, 4096, 2) and c.promotions == 1
+
+
 def test_no_slice_below_the_smallest_slice_or_when_a_whole_call_is_affordable() -> None:
     selected = BatchConfig(8192, 2048, 1, "heuristic")
     cands = [(BatchConfig(8192, 2048, 2, "online-trial"), "threads")]
