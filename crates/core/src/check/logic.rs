@@ -131,11 +131,13 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
             let tag = tags.read(value);
             let text = tag.as_ref().and_then(Tags::text);
             let absent = tags.absent(value, tag.as_ref());
+            let bit = kind_bit(value.kind());
             // The first two branches that pass (no allocation: this runs per value).
             let mut matched = [usize::MAX; 2];
             let mut n_matched = 0;
             for (i, branch) in logic.one_of.iter().enumerate() {
-                if !tags.rejects(i, tag.as_ref(), text, absent, depth)
+                if !tags.wrong_kind(i, bit)
+                    && !tags.rejects(i, tag.as_ref(), text, absent, depth)
                     && valid_in(branch, value, depth, cx)
                 {
                     matched[n_matched] = i;
@@ -209,8 +211,11 @@ fn any_valid<'s, R: Record>(
     let tag = tags.read(value);
     let text = tag.as_ref().and_then(Tags::text);
     let absent = tags.absent(value, tag.as_ref());
+    let bit = kind_bit(value.kind());
     branches.iter().enumerate().any(|(i, b)| {
-        !tags.rejects(i, tag.as_ref(), text, absent, depth) && valid_in(b, value, depth, cx)
+        !tags.wrong_kind(i, bit)
+            && !tags.rejects(i, tag.as_ref(), text, absent, depth)
+            && valid_in(b, value, depth, cx)
     })
 }
 
@@ -399,6 +404,56 @@ pub struct Tags {
     /// record is checked against the other branches only (a `oneOf` of 6 closed
     /// objects, 5 requiring `type`, walked all 6 for a record without `type`).
     requires: Vec<bool>,
+    /// Per branch, the kinds of value it may accept ([`kind_bit`]s): the `type` of the
+    /// branch and of its [`conjuncts`] (a `oneOf` of a string, an array and an object, each
+    /// `{"type": ...}`, walked the two the value cannot be); empty when no branch is typed.
+    kinds: Vec<u8>,
+}
+
+/// A value's kind as one bit of [`Tags::kinds`].
+#[inline]
+fn kind_bit(kind: Kind) -> u8 {
+    match kind {
+        Kind::Null => 1,
+        Kind::Bool => 2,
+        Kind::String => 4,
+        Kind::Array => 8,
+        Kind::Object => 16,
+        Kind::Number => 32,
+        Kind::Unsupported => 64,
+    }
+}
+
+/// Every kind: a node with no `type` (a trivial node accepts even an unsupported value).
+const ANY_KIND: u8 = 127;
+
+/// The kinds `node` and its [`conjuncts`] may accept (an integer is a number: an
+/// `"integer"` branch is walked for any number, and decides).
+fn kinds_of(schema: &Schema, node: &Node) -> u8 {
+    use crate::schema::types;
+    let mut kinds = ANY_KIND;
+    conjuncts(schema, node, TAG_SEARCH_DEPTH, &mut |n| {
+        if n.always_false {
+            kinds = 0;
+        } else if n.types != 0 {
+            let t = n.types;
+            let mut allowed = 0;
+            for (bit, kind) in [
+                (types::NULL, Kind::Null),
+                (types::BOOLEAN, Kind::Bool),
+                (types::STRING, Kind::String),
+                (types::ARRAY, Kind::Array),
+                (types::OBJECT, Kind::Object),
+                (types::NUMBER | types::INTEGER, Kind::Number),
+            ] {
+                if t & bit != 0 {
+                    allowed |= kind_bit(kind);
+                }
+            }
+            kinds &= allowed;
+        }
+    });
+    kinds
 }
 
 /// The tag text with its hash, read once per value.
@@ -418,6 +473,10 @@ const TAG_SEARCH_DEPTH: usize = 8;
 
 impl Tags {
     fn of(schema: &Schema, branches: &[Node]) -> Tags {
+        let mut kinds: Vec<u8> = branches.iter().map(|b| kinds_of(schema, b)).collect();
+        if kinds.iter().all(|&k| k == ANY_KIND) {
+            kinds = Vec::new();
+        }
         let per_branch: Vec<Vec<(&str, &Json<'static>)>> = branches
             .iter()
             .map(|b| {
@@ -440,7 +499,10 @@ impl Tags {
             }
         }
         let Some((name, _)) = best.filter(|&(_, count)| count >= 2) else {
-            return Tags::default();
+            return Tags {
+                kinds,
+                ..Tags::default()
+            };
         };
         let values: Vec<Option<Json<'static>>> = per_branch
             .iter()
@@ -466,7 +528,14 @@ impl Tags {
             values,
             hashes,
             requires,
+            kinds,
         }
+    }
+
+    /// Whether branch `i` fails for certain a value of kind `bit` ([`kind_bit`]).
+    #[inline]
+    fn wrong_kind(&self, i: usize, bit: u8) -> bool {
+        self.kinds.get(i).is_some_and(|&k| k & bit == 0)
     }
 
     /// Whether `value` is an object without the tag property (`tag`: what
@@ -1039,5 +1108,32 @@ fn json_short(v: &Value) -> &'static str {
     match v {
         Value::Array(_) => "an empty array",
         other => json_type(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tags;
+    use crate::schema::Schema;
+
+    /// A branch's kinds come from its `type` and those of the nodes it must also pass.
+    #[test]
+    fn branch_kinds_follow_types_references_and_all_of() {
+        let schema = Schema::from_json_text(
+            r##"{
+                "$defs": {"obj": {"type": "object"},
+                          "int": {"allOf": [{"type": "integer"}, {"type": ["integer", "string"]}]}},
+                "oneOf": [{"type": "string"}, {"$ref": "#/$defs/obj"}, {"$ref": "#/$defs/int"},
+                          {"type": ["number", "null"]}, false, {}, {"minimum": 1},
+                          {"type": "string", "allOf": [{"type": "array"}]}]
+            }"##,
+        )
+        .unwrap();
+        let logic = schema.root.logic.as_ref().unwrap();
+        let tags = Tags::of(&schema, &logic.one_of);
+        assert_eq!(tags.kinds, [4, 16, 32, 33, 0, 127, 127, 0]);
+        let untyped = Schema::from_json_text(r#"{"anyOf": [{}, {"minimum": 1}]}"#).unwrap();
+        let logic = untyped.root.logic.as_ref().unwrap();
+        assert!(Tags::of(&untyped, &logic.any_of).kinds.is_empty());
     }
 }

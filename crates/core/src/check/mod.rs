@@ -903,6 +903,59 @@ mod tests {
             .collect()
     }
 
+    /// A branch of `oneOf`/`anyOf` whose `type` (or that of what it references or
+    /// must also pass) excludes the value's kind is not walked for the verdict; the
+    /// verdicts and the explanations are those of walking every branch.
+    #[test]
+    fn branches_of_another_type_give_the_verdicts_and_messages_of_a_walk() {
+        let schema = Schema::from_json_text(
+            r##"{
+                "$defs": {"obj": {"type": "object", "required": ["a"]},
+                          "int": {"allOf": [{"type": "integer"}, {"minimum": 2}]}},
+                "properties": {
+                    "one": {"oneOf": [{"type": "string"}, {"type": "array", "maxItems": 1},
+                                      {"$ref": "#/$defs/obj"}, {"$ref": "#/$defs/int"},
+                                      {"type": ["number", "null"], "maximum": 1.5}]},
+                    "any": {"anyOf": [{"type": "string", "minLength": 2}, {"$ref": "#/$defs/int"},
+                                      false, {"type": "boolean", "const": true}]}
+                }
+            }"##,
+        )
+        .unwrap();
+        let cases = [
+            (r#"{"one": "x", "any": "xy"}"#, vec![]),
+            (r#"{"one": [1], "any": 3}"#, vec![]),
+            (r#"{"one": {"a": 1}, "any": true}"#, vec![]),
+            (r#"{"one": 3, "any": 1}"#, vec![("/any", "anyOf")]),
+            (r#"{"one": 1, "any": 2}"#, vec![]),
+            (r#"{"one": 2, "any": 2.5}"#, vec![("/any", "anyOf")]),
+            (r#"{"one": 1.2, "any": false}"#, vec![("/any", "anyOf")]),
+            (r#"{"one": null, "any": null}"#, vec![("/any", "anyOf")]),
+            (
+                r#"{"one": [1, 2], "any": "x"}"#,
+                vec![("/one", "oneOf"), ("/any", "anyOf")],
+            ),
+            (
+                r#"{"one": {}, "any": {}}"#,
+                vec![("/one", "oneOf"), ("/any", "anyOf")],
+            ),
+            (r#"{"one": true}"#, vec![("/one", "oneOf")]),
+        ];
+        for (record, want) in cases {
+            let got = errors(&schema, record);
+            let got: Vec<(&str, &str)> = got.iter().map(|e| (e.0.as_str(), e.1)).collect();
+            assert_eq!(got, want, "{record}");
+        }
+        // Every failing branch is still explained (none is left out as of another type).
+        let got = errors(&schema, r#"{"one": true}"#);
+        assert_eq!(
+            got[0].2,
+            "No branch of `oneOf` matched: 0: Expected `string`, got `boolean` true; \
+             1: Expected `array`, got `boolean` true; 2: Expected `object`, got `boolean` true; \
+             3: Expected `integer`, got `boolean` true; 1 more"
+        );
+    }
+
     /// Nodes that are only a `$ref` are passed straight to their target: the
     /// errors, their paths and schema paths are those of the target's checks (a
     /// target's schema path is where it was first reached: `z` reports through `x`).
