@@ -410,6 +410,15 @@ impl Sequence {
         // A run at a free end is dropped where no anchor holds it and it may
         // match nothing (an unanchored search ignores it); where both anchors
         // hold the pattern, a run of one class at either end is the rest.
+        if let ([only], true, true) = (parts, start, end) {
+            // A whole string of one class of any characters (`^.+$`, `^[^/]*$`).
+            return run(only).map(|r| Sequence {
+                atoms: Box::new([]),
+                start: true,
+                end: false,
+                rest: Some(r),
+            });
+        }
         let (mut fixed_start, mut fixed_end, mut rest) = (start, end, None);
         if let [first, tail @ ..] = parts {
             if !start && optional(first) {
@@ -1461,6 +1470,12 @@ mod tests {
             "[ab]*[0-9]x$",
             "^[a-z][0-9]*",
             "^[^a][b]$",
+            "^[a-z]+x$",
+            "^.+$",
+            "^.*$",
+            "^[^/]{2,3}$",
+            "^\\S+$",
+            "^[a-z0-9][a-z0-9+\\-\\.]+$",
         ];
         let strings = [
             "",
