@@ -47,7 +47,8 @@ is tried in ``online-trial`` calls, a conservative bandit: a trial runs only whe
 covers its worst-case loss (the pessimistic slack), the baseline-equivalent time of the call times
 ``1 / worst - 1``, where ``worst`` is the lowest throughput ratio still plausible for it (its
 own lowest observed ratio, discounted by 20%, once it has run; before that
-:data:`WORST_RATIO_THREADS` when it changes ``threads``, :data:`WORST_RATIO_SIZES` otherwise).
+:data:`WORST_RATIO_THREADS` when it changes ``threads``, :data:`WORST_RATIO_THREADS_DICTS` for
+Python dicts, :data:`WORST_RATIO_SIZES` otherwise).
 A candidate whose loss on a whole call the slack does not cover yet is tried on a *slice* of a
 call (``validate_batch`` with a list, JSON arrays and NDJSON): its first records run the
 candidate, the rest the incumbent, in one engine call that switches configuration at a chunk
@@ -170,6 +171,11 @@ MAX_TRIAL_SAMPLES = 7
 #: chance gives a candidate no faster than the incumbent once in 16.
 PAIRED_MIN_SAMPLES = 4
 WORST_RATIO_THREADS = 0.5
+#: ... for Python dicts, which the pool's threads cannot read: they are taken apart for it
+#: under the GIL first. Measured on this repository's 2-vCPU VM: a second thread on a cell of
+#: 10,000 small dicts ran 0.12-0.18 times one thread's speed (0.17-0.55 in bench_peers), so a
+#: trial judged at 0.5 cost several times the slack that paid for it.
+WORST_RATIO_THREADS_DICTS = 0.15
 WORST_RATIO_SIZES = 0.75
 #: A sliced trial runs the candidate on this share of a call's records (the first ones),
 #: the incumbent on the rest: its worst-case loss is that share of a whole call's.
@@ -270,9 +276,12 @@ class Cell:
         alpha: float = ALPHA,
         cores: int = 1,
         cached: Optional[BatchConfig] = None,
+        worst_threads: float = WORST_RATIO_THREADS,
     ) -> None:
         self.alpha = alpha
         self.cores = cores
+        #: The worst ratio assumed for an untried ``threads`` change (see :meth:`_worst`).
+        self.worst_threads = worst_threads
         self.selected_source = selected.source
         self.baseline = _Arm(DEFAULT_CONFIGURATION)
         self.incumbent = _Arm(cached if cached is not None else selected)
@@ -640,14 +649,15 @@ class Cell:
         candidate with its ``threads`` has shown less 20% (the same data, the same number of
         threads: a first candidate that ran near the baseline with two threads makes the next
         one's first trial cost less than half what :data:`WORST_RATIO_THREADS` would), or
-        :data:`WORST_RATIO_THREADS`; :data:`WORST_RATIO_SIZES` for a size change."""
+        :attr:`worst_threads` (:data:`WORST_RATIO_THREADS`, :data:`WORST_RATIO_THREADS_DICTS`
+        for dicts); :data:`WORST_RATIO_SIZES` for a size change."""
         if arm.rates:
             return max(1e-3, 0.8 * min(arm.rates) / self._base_rate())
         if arm.config.threads != self.incumbent.config.threads:
             lowest = self._lowest.get(arm.config.threads)
             if lowest is not None:
                 return max(1e-3, 0.8 * lowest / self._base_rate())
-            return WORST_RATIO_THREADS
+            return self.worst_threads
         return WORST_RATIO_SIZES
 
     def _as_base(self, arm: _Arm, n: int) -> bool:
@@ -1337,7 +1347,10 @@ class Live:
             if cached is None:
                 rep = _rep(key)
                 cands = candidates(selected, rep, n, self._cores, self._elites(rep))
-        cell = Cell(selected, cands, alpha=self.alpha, cores=self._cores, cached=cached)
+        worst = WORST_RATIO_THREADS_DICTS if profile[4] == "dicts" else WORST_RATIO_THREADS
+        cell = Cell(
+            selected, cands, alpha=self.alpha, cores=self._cores, cached=cached, worst_threads=worst
+        )
         cell.key = key
         self._cells[key] = cell
         if len(self._cells) > MAX_CELLS:
