@@ -352,6 +352,18 @@ def test_bandit_waits_until_the_slack_covers_a_trial_then_converges() -> None:
     assert c.evidence()["incumbent"]["source"] == "online"
 
 
+def record_call(c: L.Cell, arm: Any, rate: Rate) -> None:
+    """Records a call of N records that ran ``arm`` as :class:`Live` does: a trial on a slice
+    as its warm-up (spent), the incumbent's rest of the call, then the slice (its pair)."""
+    k, w = c.slice, c.warm
+    if k:
+        c.spend(arm, w, w / rate(arm.config))
+        c.record(c.incumbent, N - w - k, (N - w - k) / rate(c.incumbent.config))
+        c.record(arm, k, k / rate(arm.config))
+    else:
+        c.record(arm, N, N / rate(arm.config))
+
+
 def test_candidates_are_first_tried_on_a_slice_of_a_call() -> None:
     """A call that can be cut in two tries a candidate on its first records (the incumbent runs
     the rest). A size candidate runs whole chunks of its own: 2048 records of a 10,000-record
@@ -370,16 +382,9 @@ def test_candidates_are_first_tried_on_a_slice_of_a_call() -> None:
     trials = []
     for i in range(60):
         arm, source = c.choose(N, sliceable=True)
-        k, w = c.slice, c.warm
-        if k:
-            incumbent = c.incumbent
-            c.spend(arm, w, w / rate(arm.config))
-            c.record(arm, k, k / rate(arm.config))
-            c.record(incumbent, N - w - k, (N - w - k) / rate(incumbent.config))
-        else:
-            c.record(arm, N, N / rate(arm.config))
         if source == "online-trial":
-            trials.append((i, arm.config[:3], k, w))
+            trials.append((i, arm.config[:3], c.slice, c.warm))
+        record_call(c, arm, rate)
     assert trials == [
         (4, (2048, 512, 1), 2048, 0),
         (5, (2048, 512, 1), 2048, 0),
@@ -417,12 +422,7 @@ def test_a_threads_candidate_that_ran_sets_the_next_ones_worst_case() -> None:
             trials.append((i, arm.config[:3], k, w))
             if arm is fast_arm and not arm.rates:
                 assert c._worst(arm) == pytest.approx(0.8 * 0.95)
-        if k:
-            c.spend(arm, w, w / rate(arm.config))
-            c.record(c.incumbent, N - w - k, (N - w - k) / rate(c.incumbent.config))
-            c.record(arm, k, k / rate(arm.config))
-        else:
-            c.record(arm, N, N / rate(arm.config))
+        record_call(c, arm, rate)
     assert trials == [
         (25, (8192, 256, 2), 2500, 2500),
         (26, (8192, 256, 2), 2500, 2500),
