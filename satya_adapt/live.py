@@ -61,7 +61,8 @@ trials, which run whole calls once the slack covers them. A candidate with more 
 the incumbent always runs on a slice when the call allows, after as many records that warm it
 up (the same configuration, timed apart and counted in the slack: a second thread right after
 one-thread work runs slower than once warm, and a trial among the incumbent's calls would
-judge it cold); it is first tried after about 25 calls instead of 50 (at ``alpha`` 2%).
+judge it cold); it is first tried after about 25 calls instead of 50 (at ``alpha`` 2%; about
+140 on dicts, judged at :data:`WORST_RATIO_THREADS_DICTS`).
 Each trial's throughput is *paired* with the incumbent's next to it in time: the rest of the
 same call for a slice, the call just before for a whole call (no two whole-call trials run in
 a row, so that call ran the incumbent). On a shared machine whose speed drifts over seconds,
