@@ -15,7 +15,7 @@
 use crate::check;
 use crate::json::{JsonError, Parser};
 use crate::schema::{types, Additional, ArrayChecks, Logic, Node, ObjectChecks, Ref, Schema};
-use crate::value::{Json, MAX_DEPTH};
+use crate::value::{Json, Kind, MAX_DEPTH};
 
 /// Not decided here: invalid, unparsable, or beyond what this path handles.
 struct Undecided;
@@ -81,13 +81,31 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
     } = logic;
     if unevaluated_properties.is_some()
         || unevaluated_items.is_some()
-        || !one_of.is_empty()
         || not.is_some()
         || cond.is_some()
     {
         // Decided on the parsed value (these look at a value more than once
         // or need "invalid" to be proven).
         return whole(s, node, p, depth);
+    }
+    // A `oneOf` whose branches take values of different kinds (a string, an array,
+    // an object) is the branch that can take this value's kind: the others fail
+    // for certain. Otherwise it needs its other branches proven invalid.
+    let mut one_branch = None;
+    if !one_of.is_empty() {
+        let kind = match p.peek()? {
+            b'{' => Kind::Object,
+            b'[' => Kind::Array,
+            b'"' => Kind::String,
+            b't' | b'f' => Kind::Bool,
+            b'n' => Kind::Null,
+            _ => Kind::Number,
+        };
+        match logic.one_of_branch_for(s, kind) {
+            Some(Some(i)) => one_branch = Some(&one_of[i]),
+            Some(None) => return Err(Undecided),
+            None => return whole(s, node, p, depth),
+        }
     }
     // In-place subschemas re-read the same text from the same position.
     let start = p.pos;
@@ -106,7 +124,7 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
         };
         again(p, &s.nodes[*id])?;
     }
-    for sub in all_of {
+    for sub in all_of.iter().chain(one_branch) {
         again(p, sub)?;
     }
     if !any_of.is_empty() {
@@ -649,6 +667,40 @@ mod tests {
         }
         assert_eq!(find_property(checks, 9, "abcdefgh"), Some(2));
         assert_eq!(find_property(checks, 0, "abcdefghijklmnopr"), None);
+    }
+
+    /// A `oneOf` whose branches take different kinds of value is decided here, by the one
+    /// branch the value's kind allows; one whose branches overlap is left to the parsed
+    /// value, and so is a value no branch can take.
+    #[test]
+    fn one_of_branches_of_different_kinds() {
+        let schema = r##"{"$defs": {"obj": {"type": "object", "required": ["a"]}},
+            "oneOf": [{"type": "string", "maxLength": 2}, {"type": "array", "items": {"type": "integer"}},
+                      {"$ref": "#/$defs/obj"}, {"type": ["null", "boolean"]}]}"##;
+        agree(
+            schema,
+            &[
+                r#""ab""#,
+                r#""abc""#,
+                "[1, 2]",
+                "[1, \"x\"]",
+                "[]",
+                r#"{"a": 1}"#,
+                "{}",
+                "null",
+                "true",
+                "false",
+                " [1] ",
+                "[1,]",
+                r#""ab"x"#,
+            ],
+        );
+        // No branch takes a number: left to the parsed value (which says invalid).
+        check_records(schema, &["1", "2.5"], false);
+        // Overlapping branches (two take numbers): decided on the parsed value.
+        let overlap = r#"{"oneOf": [{"type": "integer"}, {"type": "number", "maximum": 1}]}"#;
+        check_records(overlap, &["1", "2", "0.5", "1.5", "\"x\""], false);
+        agree(overlap, &["2", "0.5", "1"]);
     }
 
     #[test]

@@ -199,6 +199,31 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
     ControlFlow::Continue(())
 }
 
+impl Logic {
+    /// The branch of `oneOf` that alone can take a value of `kind` (by the branches'
+    /// kinds, see [`Tags`]): `Some(None)` when none can, `None` when several can or the
+    /// branches give no kinds. A value that branch passes passes the `oneOf`.
+    pub(crate) fn one_of_branch_for(&self, schema: &Schema, kind: Kind) -> Option<Option<usize>> {
+        let tags = self
+            .one_of_tags
+            .get_or_init(|| Tags::of(schema, &self.one_of));
+        if tags.kinds.is_empty() {
+            return None;
+        }
+        let bit = kind_bit(kind);
+        let mut only = None;
+        for (i, &kinds) in tags.kinds.iter().enumerate() {
+            if kinds & bit != 0 {
+                if only.is_some() {
+                    return None;
+                }
+                only = Some(i);
+            }
+        }
+        Some(only)
+    }
+}
+
 /// Whether a branch of `anyOf` passes.
 fn any_valid<'s, R: Record>(
     branches: &'s [Node],
