@@ -266,12 +266,9 @@ impl Whole {
                         .all(|b| b < 0x80 && class[usize::from(b >> 6)] & (1 << (b & 63)) != 0)
             }
             Whole::OneOf(words) => words.iter().any(|w| **w == *s),
-            Whole::Words(words) => words.iter().any(|w| {
-                s.len() == w.len()
-                    && s.bytes()
-                        .zip(w.iter())
-                        .all(|(b, bits)| bits[usize::from(b >> 6)] & (1 << (b & 63)) != 0)
-            }),
+            Whole::Words(words) => words
+                .iter()
+                .any(|w| s.len() == w.len() && atoms_match(s.as_bytes(), w)),
         }
     }
 }
@@ -348,6 +345,16 @@ fn atoms(hir: &regex_syntax::hir::Hir, out: &mut Vec<[u64; 4]>) -> Option<()> {
         }
         _ => None,
     }
+}
+
+/// Whether each of `bytes` is one its atom ([`atoms`]) takes, in turn (as far as the
+/// shorter of the two goes: the callers compare the lengths).
+#[inline]
+fn atoms_match(bytes: &[u8], atoms: &[[u64; 4]]) -> bool {
+    bytes
+        .iter()
+        .zip(atoms)
+        .all(|(&b, bits)| bits[usize::from(b >> 6)] & (1 << (b & 63)) != 0)
 }
 
 /// Bytes of the fixed part of a [`Sequence`] at most (each is compared).
@@ -494,10 +501,7 @@ impl Sequence {
 
     #[inline]
     fn fixed(&self, bytes: &[u8]) -> bool {
-        bytes
-            .iter()
-            .zip(self.atoms.iter())
-            .all(|(&b, bits)| bits[usize::from(b >> 6)] & (1 << (b & 63)) != 0)
+        atoms_match(bytes, &self.atoms)
     }
 
     fn is_match(&self, s: &str) -> bool {

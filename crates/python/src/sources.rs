@@ -807,8 +807,8 @@ pub fn run_all<'py>(py: Python<'py>, run: Run) -> PyResult<Bound<'py, PyTuple>> 
     Ok(run_split(py, run)?.0)
 }
 
-/// Records and seconds of the parts of a run with a [`Switch`]: its warm-up, then the rest of
-/// its first part (up to the switch).
+/// Records and seconds of the parts of a run with a [`Switch`]: its first part after the
+/// warm-up (up to the switch), then the warm-up.
 pub type Split = (usize, f64, usize, f64);
 
 /// [`run_all`], and where a run with a [`Switch`] changed its knobs: the records and seconds
