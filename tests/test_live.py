@@ -372,9 +372,10 @@ def test_candidates_are_first_tried_on_a_slice_of_a_call() -> None:
     whose chunk outgrows the quarter and that keeps the threads is never sliced (a slice would
     cut the chunks it changes): whole calls, one call apart (each paired with the incumbent's
     call before it). A ``threads`` candidate whose chunk is larger than the quarter runs on
-    the quarter (2500 records) after 2500 records that warm it up, once the slack covers half
-    a call at the worst ratio 0.5; always on a slice then (a whole call would start cold), and
-    promoted after four."""
+    the fewest records that give each of its threads a micro-batch (4096, more than the
+    quarter) after as many that warm it up, once the slack covers 0.82 of a call at the worst
+    ratio 0.5; always on a slice then (a whole call would start cold), and promoted after four.
+    No scout runs first (see the next tests): none could be shorter than its slice."""
     selected = BatchConfig(8192, 2048, 1, "heuristic")
     cands = L.candidates(selected, (5, 10.0, 0.5, 200.0, "dicts", N), N, 2)
     rate: Rate = lambda cf: 1.5e6 if cf.threads == 2 else 1e6  # noqa: E731
@@ -392,47 +393,83 @@ def test_candidates_are_first_tried_on_a_slice_of_a_call() -> None:
         (17, (32768, 8192, 1), 0, 0),
         (19, (32768, 8192, 1), 0, 0),
         (21, (32768, 8192, 1), 0, 0),
-        (25, (8192, 2048, 2), 2500, 2500),
-        (26, (8192, 2048, 2), 2500, 2500),
-        (27, (8192, 2048, 2), 2500, 2500),
-        (28, (8192, 2048, 2), 2500, 2500),
+        (41, (8192, 2048, 2), 4096, 4096),
+        (42, (8192, 2048, 2), 4096, 4096),
+        (43, (8192, 2048, 2), 4096, 4096),
+        (44, (8192, 2048, 2), 4096, 4096),
     ]
-    assert c.incumbent.config[:3] == (8192, 2048, 2) and c.promotions == 1
+    assert c.incumbent.config[:3] == (8192, 2048, 2) and c.promotions == 1 and c.scouts == 0
     # Without a slice (a generator), the same candidate waits for a whole call's slack.
     c2, sources = run_cell(selected, rate, 60, cands)
     assert sources.index("online-trial") == 17 and c2.slice == 0
 
 
-def test_a_threads_candidate_that_ran_sets_the_next_ones_worst_case() -> None:
-    """Two candidates with a second thread: the first one runs just behind the baseline and is
-    dropped; the second one's worst case is then what the first showed less 20% (0.76), not
-    0.5, so its first trial comes on the next call (with 0.5 the slack left by the first one's
-    trials would not cover it yet); it is ahead and promoted."""
+def test_a_scout_and_a_threads_candidate_that_ran_set_the_next_ones_worst_case() -> None:
+    """Two candidates with a second thread, whose trials the slack does not cover at the worst
+    ratio 0.5 for a long while. A *scout* runs first: the candidate that needs the fewest
+    records for its threads (8192/256/2) on the largest slice the slack covers, 1100 records
+    after 1100 that warm it up, at call 11. It ran at 0.95 of the baseline: every candidate
+    with two threads is judged at 0.76 from then on, so the slow one's trials (on the quarter)
+    come at once; the scout's throughput is none of them (the candidate still has three trials
+    to run). It is dropped; the fast one needs 8192 records for its two micro-batches of 4096
+    (with as many to warm it up, more than a call), so it runs whole calls, one call apart,
+    from call 21 (at 0.5, a whole call would wait for call 50); it is ahead and promoted."""
     selected = BatchConfig(8192, 1024, 1, "heuristic")
     slow, fast = BatchConfig(8192, 256, 2, "online-trial"), BatchConfig(65536, 4096, 2, "online-trial")
     speeds = {slow: 0.95e6, fast: 1.5e6}
     rate: Rate = lambda cf: speeds.get(cf._replace(source="online-trial"), 1e6)  # noqa: E731
     c = L.Cell(selected, [(slow, "heuristic"), (fast, "threads")], alpha=0.02, cores=2)
-    fast_arm = c.candidates[1]
+    slow_arm, fast_arm = c.candidates
     trials = []
     for i in range(60):
         arm, source = c.choose(N, sliceable=True)
         k, w = c.slice, c.warm
         if source == "online-trial":
-            trials.append((i, arm.config[:3], k, w))
-            if arm is fast_arm and not arm.rates:
+            trials.append((i, arm.kind, arm.config[:3], k, w))
+            if arm.kind == "scout":
+                assert arm not in c.candidates and not slow_arm.rates
+            elif not arm.rates:
                 assert c._worst(arm) == pytest.approx(0.8 * 0.95)
         record_call(c, arm, rate)
     assert trials == [
-        (25, (8192, 256, 2), 2500, 2500),
-        (26, (8192, 256, 2), 2500, 2500),
-        (27, (8192, 256, 2), 2500, 2500),
-        (28, (65536, 4096, 2), 2500, 2500),
-        (29, (65536, 4096, 2), 2500, 2500),
-        (30, (65536, 4096, 2), 2500, 2500),
-        (31, (65536, 4096, 2), 2500, 2500),
+        (11, "scout", (8192, 256, 2), 1100, 1100),
+        (12, "heuristic", (8192, 256, 2), 2500, 2500),
+        (13, "heuristic", (8192, 256, 2), 2500, 2500),
+        (14, "heuristic", (8192, 256, 2), 2500, 2500),
+        (21, "threads", (65536, 4096, 2), 0, 0),
+        (23, "threads", (65536, 4096, 2), 0, 0),
+        (25, "threads", (65536, 4096, 2), 0, 0),
+        (27, "threads", (65536, 4096, 2), 0, 0),
     ]
-    assert c.incumbent.config[:3] == (65536, 4096, 2) and c.promotions == 1
+    assert c.incumbent is fast_arm and c.promotions == 1
+    assert c.scouts == 1 and c.evidence()["scouts"] == 1
+
+
+def test_a_scout_that_runs_slow_costs_no_more_than_the_slack() -> None:
+    """A scout is paid from the pessimistic slack like a trial: a second thread at half the
+    baseline's speed (the worst ratio assumed) is scouted on the largest slice the slack covers
+    at that ratio; the run's cumulative throughput stays within alpha of the baseline's. The
+    candidate is judged at 0.4 from then on (0.8 of what the scout showed): its trials cost
+    more, and come later, than they would have without the scout."""
+    selected = BatchConfig(8192, 1024, 1, "heuristic")
+    cand = BatchConfig(8192, 256, 2, "online-trial")
+    rate: Rate = lambda cf: 0.5e6 if cf.threads == 2 else 1e6  # noqa: E731
+    c = L.Cell(selected, [(cand, "threads")], alpha=0.02, cores=2)
+    (cand_arm,) = c.candidates
+    spent, lowest, kinds, worst = 0.0, 1.0, [], []
+    for i in range(200):
+        arm, source = c.choose(N, sliceable=True)
+        if source == "online-trial":
+            kinds.append(arm.kind)
+        k, w = c.slice, c.warm
+        spent += (k + w) / rate(arm.config) + (N - k - w) / 1e6
+        record_call(c, arm, rate)
+        if arm.kind == "scout":
+            worst.append(c._worst(cand_arm))
+        lowest = min(lowest, (i + 1) * N / 1e6 / spent)
+    assert kinds[0] == "scout" and c.scouts == 1 and "threads" in kinds
+    assert worst == [pytest.approx(0.4)]
+    assert lowest >= 1.0 - L.ALPHA
 
 
 def test_no_slice_below_the_smallest_slice_or_when_a_whole_call_is_affordable() -> None:
@@ -447,7 +484,7 @@ def test_no_slice_below_the_smallest_slice_or_when_a_whole_call_is_affordable() 
     # A generous alpha: the whole call is affordable at once, so no slice is needed; but a
     # candidate with more threads is still tried on a slice, after its warm-up.
     sizes = [(BatchConfig(16384, 2048, 1, "online-trial"), "sizes")]
-    for cand, want in ((sizes, (0, 0)), (cands, (2500, 2500))):
+    for cand, want in ((sizes, (0, 0)), (cands, (4096, 4096))):
         c = L.Cell(selected, cand, alpha=0.5, cores=2)
         for _ in range(3):
             arm, _source = c.choose(N, sliceable=True)
@@ -560,7 +597,8 @@ def test_live_answers_a_sliced_trial_and_learns_from_both_parts() -> None:
             live.finish(c, N, N / rate(c))
             answers.append((c.source, c.threads, 0, 0))
     first = next(i for i, a in enumerate(answers) if a[0] == "online-trial" and a[1] == 2)
-    assert answers[first] == ("online-trial", 2, 2500, 1)
+    # A scout of a second thread (the candidate that needs fewest records), then the trials.
+    assert answers[first : first + 3] == [("online-trial", 2, 1100, 1)] + [("online-trial", 2, 4096, 1)] * 2
     assert ("online-trial", 1, 2048, 1) in answers[:first]  # a size candidate, whole chunks
     assert answers[-1][:2] == ("online", 2)
     ev = live.explain(prof(kind="json"))
@@ -579,9 +617,11 @@ def test_a_second_thread_on_dicts_costs_no_more_than_the_allowance() -> None:
     WORST_RATIO_THREADS_DICTS and tries it only once the slack covers that; a JSON cell at
     WORST_RATIO_THREADS. With the second thread at 0.15 on dicts the run's cumulative
     throughput stays within alpha of the default's (at 0.5 a first trial cost 2.5 calls where
-    the slack held half of one)."""
+    the slack held half of one). A second thread is first run at call 233 on dicts (a trial
+    on 4096 records, the fewest that give both threads a micro-batch, after 4096 of warm-up),
+    at call 11 on JSON (a scout: the slack covers one there much sooner)."""
     selected = BatchConfig(8192, 2048, 1, "heuristic")
-    for kind, speed, worst, first in (("dicts", 0.15e6, 0.15, 142), ("json", 1.5e6, 0.5, 25)):
+    for kind, speed, worst, first in (("dicts", 0.15e6, 0.15, 233), ("json", 1.5e6, 0.5, 11)):
         live = L.Live(FakeSelector(), cache=False, cores=2)
         spent, trials, lowest = 0.0, [], 1.0
         for i in range(300):
@@ -620,7 +660,7 @@ def test_a_keep_default_cell_is_refined_and_an_exact_elite_is_only_verified(kind
     def drive(selected: BatchConfig) -> tuple[L.Live, list[str]]:
         live = L.Live(FakeSelector(), cache=False, cores=2)
         sources = []
-        # Dicts: a second thread is judged at 0.15 before it runs: tried after 142 calls.
+        # Dicts: a second thread is judged at 0.15 before it runs: scouted at call 117.
         for _ in range(200 if kind == "dicts" else 60):
             c = live.start(prof(kind=kind), selected, sliceable=True)
             if type(c) is SlicedTrial:
