@@ -146,7 +146,8 @@ enum Whole {
     OneOf(Box<[Box<str>]>),
     /// One of these sequences of characters exactly, each an ASCII class or a literal
     /// character ([`atoms`]): `^([Pp][Rr][Ee][Ss][Ee][Nn][Tt]|[Aa][Bb][Ss][Ee][Nn][Tt])$`,
-    /// words in any case (over 700 of SchemaStore's patterns are such lists).
+    /// words in any case (over 700 of SchemaStore's patterns are such lists), and
+    /// alternatives inside a pattern spelled out ([`spell`]): `^(?:#|&#x23;)[0-9a-f]{6}$`.
     Words(Box<[Box<[[u64; 4]]>]>),
 }
 
@@ -204,7 +205,7 @@ impl Whole {
         let HirKind::Concat(parts) = hir.kind() else {
             return None;
         };
-        let [start, middle, end] = parts.as_slice() else {
+        let [start, inner @ .., end] = parts.as_slice() else {
             return None;
         };
         if !matches!(start.kind(), HirKind::Look(Look::Start))
@@ -212,6 +213,16 @@ impl Whole {
         {
             return None;
         }
+        // Alternatives within the pattern, spelled out: `^(?:#|&#x23;)[0-9a-f]{6}$`,
+        // `^(?:[01]\d|2[0-3]):[0-5]\d$`, word lists whose common prefix the parser took out.
+        let spelled = || {
+            let mut words = vec![Vec::new()];
+            inner.iter().try_for_each(|part| spell(part, &mut words))?;
+            (words.len() > 1).then(|| Whole::Words(words.into_iter().map(Into::into).collect()))
+        };
+        let [middle] = inner else {
+            return spelled();
+        };
         let middle = bare(middle);
         match middle.kind() {
             HirKind::Repetition(rep) => Some(Whole::Run {
@@ -240,17 +251,9 @@ impl Whole {
                 if let Some(words) = words {
                     return Some(Whole::OneOf(words));
                 }
-                let words = options
-                    .iter()
-                    .map(|option| {
-                        let mut out = Vec::new();
-                        atoms(option, &mut out)?;
-                        (out.len() <= SEQUENCE_ATOMS).then(|| out.into_boxed_slice())
-                    })
-                    .collect::<Option<Box<[_]>>>()?;
-                Some(Whole::Words(words))
+                spelled()
             }
-            _ => None,
+            _ => spelled(),
         }
     }
 
@@ -347,6 +350,45 @@ fn atoms(hir: &regex_syntax::hir::Hir, out: &mut Vec<[u64; 4]>) -> Option<()> {
             Some(())
         }
         _ => None,
+    }
+}
+
+/// Words a [`Whole::Words`] holds at most (each is compared).
+const WORDS: usize = 64;
+
+/// Extends each of `words` (sequences of [`atoms`]) by each sequence `hir` matches, where
+/// `hir` is atoms, alternatives of them, or a sequence of such parts: every word the
+/// pattern spells (at most [`WORDS`] of at most [`SEQUENCE_ATOMS`] atoms).
+fn spell(hir: &regex_syntax::hir::Hir, words: &mut Vec<Vec<[u64; 4]>>) -> Option<()> {
+    use regex_syntax::hir::HirKind;
+    match hir.kind() {
+        HirKind::Capture(capture) => spell(&capture.sub, words),
+        HirKind::Concat(parts) => parts.iter().try_for_each(|part| spell(part, words)),
+        HirKind::Empty => Some(()),
+        HirKind::Alternation(options) => {
+            let mut out = Vec::new();
+            for option in options {
+                let mut these = words.clone();
+                spell(option, &mut these)?;
+                out.extend(these);
+                if out.len() > WORDS {
+                    return None;
+                }
+            }
+            *words = out;
+            Some(())
+        }
+        _ => {
+            let mut tail = Vec::new();
+            atoms(hir, &mut tail)?;
+            for word in words.iter_mut() {
+                word.extend_from_slice(&tail);
+                if word.len() > SEQUENCE_ATOMS {
+                    return None;
+                }
+            }
+            Some(())
+        }
     }
 }
 
@@ -1693,27 +1735,89 @@ mod tests {
             // And every string of up to 4 characters over an alphabet that
             // takes each class and literal of the patterns, in and out.
             let alphabet = ['a', 'N', '_', '9', '.', '-', '\n', 'é', 'x', '\u{2028}'];
-            let mut s = String::new();
-            for code in 0..(1 + 10 + 100 + 1000 + 10_000) {
-                s.clear();
-                let (mut k, mut len) = (code, 0);
-                while k >= 10usize.pow(len) {
-                    k -= 10usize.pow(len);
-                    len += 1;
-                }
-                for _ in 0..len {
-                    s.push(alphabet[k % 10]);
-                    k /= 10;
-                }
-                assert_eq!(
-                    pattern.find(&s),
-                    Ok(regex.is_match(&s)),
-                    "{source} on {s:?}"
-                );
-            }
+            every_short_string(alphabet, |s| {
+                assert_eq!(pattern.find(s), Ok(regex.is_match(s)), "{source} on {s:?}");
+            });
         }
         for source in ["[a-z][0-9]", "^.*a.*$", "^a*b*$", "^(a|bc)d$", "^abc.+"] {
             assert!(Pattern::new(source).unwrap().sequence.is_none(), "{source}");
+        }
+    }
+
+    /// Calls `f` with every string of up to 4 characters of `alphabet`.
+    fn every_short_string(alphabet: [char; 10], mut f: impl FnMut(&str)) {
+        let mut s = String::new();
+        for code in 0..(1 + 10 + 100 + 1000 + 10_000) {
+            s.clear();
+            let (mut k, mut len) = (code, 0);
+            while k >= 10usize.pow(len) {
+                k -= 10usize.pow(len);
+                len += 1;
+            }
+            for _ in 0..len {
+                s.push(alphabet[k % 10]);
+                k /= 10;
+            }
+            f(&s);
+        }
+    }
+
+    /// Alternatives inside a pattern held by both anchors, spelled out as words,
+    /// answer as the regex engine does (every string of up to 4 characters of an
+    /// alphabet that takes each of their classes and literals, in and out).
+    #[test]
+    fn spelled_words_match_as_the_engine_does() {
+        for source in [
+            "^(?:#|&a)[0-9a]$",
+            "^(?:[01]\\d|2[0-3]):[0-2]$",
+            "^x(a|1)(2|)$",
+            "^(x[aA]1|x[aA]2|x#)$",
+            "^é(a1|#)$",
+            "^(a|)(1|)(2|)$",
+            "^(a|bc)d$",
+            "^(?:#|(&#x23;))[0-9a-fA-F]{2}$",
+        ] {
+            let pattern = Pattern::new(source).unwrap();
+            let Engine::Linear(regex) = &pattern.engine else {
+                panic!("{source}: not linear");
+            };
+            assert!(
+                matches!(pattern.whole, Some(Whole::Words(_))),
+                "{source}: {:?}",
+                pattern.whole
+            );
+            let alphabet = ['#', '&', 'a', '1', '2', '0', ':', 'x', 'é', '\n'];
+            every_short_string(alphabet, |s| {
+                assert_eq!(pattern.find(s), Ok(regex.is_match(s)), "{source} on {s:?}");
+            });
+            for s in [
+                "&#x23;0a",
+                "#0a",
+                "&#x23;0",
+                "&#x23;0ag",
+                "23:1",
+                "24:1",
+                "01:2\n",
+            ] {
+                assert_eq!(pattern.find(s), Ok(regex.is_match(s)), "{source} on {s:?}");
+            }
+        }
+        // Runs, or more words than are compared: the engine.
+        let many = format!(
+            "^({})$",
+            (0..65)
+                .map(|i| format!("w{i}"))
+                .collect::<Vec<_>>()
+                .join("|")
+        );
+        for source in [
+            "^(a|1)+$",
+            "^(a|b+)x$",
+            "^(ab|cd)(ab|cd)(ab|cd)(ab|cd)(ab|cd)(ab|cd)(ab|cd)$",
+            &many,
+        ] {
+            let pattern = Pattern::new(source).unwrap();
+            assert!(!matches!(pattern.whole, Some(Whole::Words(_))), "{source}");
         }
     }
 
