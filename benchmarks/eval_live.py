@@ -20,8 +20,10 @@ Four parts, one run, every figure a ratio measured in the same run (interleaved 
   runs (each from an empty online cache) of 50 calls of 10,000 records paired with default
   calls; the cumulative throughput ratio along the way (target: never below 0.98 after the
   first call's pair), judged on the median of the runs at each call (one run's ratio over its
-  first calls is mostly the noise of a call or two) and, separately, on the worst single run;
-  at the end the last run's learned configuration against the oracle (target >= 0.95).
+  first calls is mostly the noise of a call or two) and, separately, on the worst single run,
+  next to the same figure of a second default against the first in the same runs (A/A: how
+  far timing noise alone takes a run of calls that change nothing); at the end the last run's
+  learned configuration against the oracle (target >= 0.95).
 - **overhead**: live bookkeeping (``Live.choose`` + ``Live.record``) per call, in microseconds
   of CPU time and as a share of the CPU time of a 1,000-record call (target < 1%), and a
   1,000-record call with ``online=True`` against ``online=False`` (paired, wall time).
@@ -286,6 +288,7 @@ def unknown_hardware(args: Any, like: A.ArchiveFile, folder: str, rng: random.Ra
             # run's cumulative ratio over its first calls is mostly the timing noise of a
             # call or two; the median over runs at each call is the trajectory's estimate.
             runs: list[list[float]] = []
+            aa_runs: list[list[float]] = []  # a second default against the first: the noise
             sources: list[str] = []
             for r in range(args.unknown_runs):
                 own = os.path.join(folder, f"cache-{name}-{kind}-{len(rows)}-{r}")
@@ -293,11 +296,14 @@ def unknown_hardware(args: Any, like: A.ArchiveFile, folder: str, rng: random.Ra
                 os.environ[L.CACHE_DIR_ENV_VAR] = own
                 v = Validator(compiled(prepared), archive=archive, online=True)
                 default_v = Validator(compiled(prepared), adapt=False)
+                again_v = Validator(compiled(prepared), adapt=False)
                 times, run_sources = paired_calls(
-                    {"adaptive": caller(v, prepared), "default": caller(default_v, prepared)},
+                    {"adaptive": caller(v, prepared), "default": caller(default_v, prepared),
+                     "default (A/A)": caller(again_v, prepared)},
                     args.unknown_calls, rng.randrange(1 << 31),
                 )
                 runs.append(cumulative(times["adaptive"], times["default"]))
+                aa_runs.append(cumulative(times["default (A/A)"], times["default"]))
                 sources.extend(run_sources)
             along = [measure.median([run[i] for run in runs]) for i in range(len(runs[0]))]
             per_run_min = [min(run[1:]) if len(run) > 1 else run[-1] for run in runs]
@@ -314,6 +320,10 @@ def unknown_hardware(args: Any, like: A.ArchiveFile, folder: str, rng: random.Ra
                 "cumulative_vs_default_min": min(along[1:]) if len(along) > 1 else along[-1],
                 "cumulative_vs_default_min_per_run": per_run_min,
                 "cumulative_vs_default_final_per_run": [run[-1] for run in runs],
+                # The same along the way for the default against itself: how low a run of
+                # calls that change nothing dips by timing noise alone.
+                "aa_cumulative_min_per_run": [min(run[1:]) if len(run) > 1 else run[-1]
+                                              for run in aa_runs],
                 "sources": dict(Counter(sources)),
                 "adaptive_vs_oracle_after": {"median": s.median, "low": s.ci.low,
                                              "high": s.ci.high, "rounds": m.rounds},
@@ -563,8 +573,8 @@ def markdown(doc: dict[str, Any]) -> str:
         "",
         ("| profile | kind | archive | runs x calls | learned (last run) | oracle"
          " | cumulative/default, median of the runs (final, min) | min of each run"
-         " | after/oracle [CI] (rounds) |"),
-        "|---|---|---|---:|---|---|---:|---|---:|",
+         " | A/A min of each run | after/oracle [CI] (rounds) |"),
+        "|---|---|---|---:|---|---|---:|---|---|---:|",
     ]
     for u in doc["unknown_hardware"]:
         inc = u["learned"]
@@ -575,6 +585,7 @@ def markdown(doc: dict[str, Any]) -> str:
             f" {u['calls']} | {learned} | {'/'.join(map(str, u['oracle']))}"
             f" | {u['cumulative_vs_default_final']:.3f}, {u['cumulative_vs_default_min']:.3f}"
             f" | {', '.join(f'{x:.3f}' for x in u.get('cumulative_vs_default_min_per_run', []))}"
+            f" | {', '.join(f'{x:.3f}' for x in u.get('aa_cumulative_min_per_run', []))}"
             f" | {a['median']:.3f} [{a['low']:.2f},"
             f" {a['high']:.2f}] ({a['rounds']}) |")
     o = doc["overhead"]
