@@ -451,6 +451,14 @@ impl Run {
         n >= self.min && self.max.is_none_or(|max| n <= max)
     }
 
+    /// Whether `s` holds a character of the class.
+    fn found_in(&self, s: &str) -> bool {
+        s.chars().any(|c| match u8::try_from(c) {
+            Ok(b) if b < 0x80 => self.ascii[usize::from(b >> 6)] & (1 << (b & 63)) != 0,
+            _ => self.wide.iter().any(|&(lo, hi)| lo <= c && c <= hi),
+        })
+    }
+
     /// Whether every character of this run's class is in `other`'s.
     fn within(&self, other: &Run) -> bool {
         (0..2).all(|w| self.ascii[w] & !other.ascii[w] == 0)
@@ -550,6 +558,25 @@ impl Sequence {
             }
         }
         if !start && !end {
+            if let [only] = parts {
+                // One character of a class somewhere (`\S`, `.`, `[a-z]+`): what a run of
+                // at least one finds first.
+                let one = match only.kind() {
+                    HirKind::Class(Class::Unicode(class)) => Some(Run::of(class.ranges(), 1, None)),
+                    _ => run(only)
+                        .filter(|r| r.min == 1)
+                        .map(|r| Run { max: None, ..r }),
+                };
+                if let Some(r) = one {
+                    return Some(Sequence {
+                        atoms: Box::new([]),
+                        start: false,
+                        end: false,
+                        rest: Some(r),
+                        suffix: Box::new([]),
+                    });
+                }
+            }
             // Nothing left of an unanchored pattern but runs that may match nothing
             // (`.*`): every string holds a match.
             return parts.is_empty().then(|| Sequence {
@@ -615,6 +642,8 @@ impl Sequence {
                 let cut = bytes.len() - n;
                 self.fixed(&bytes[cut..]) && s.get(..cut).is_some_and(|head| rest.is_match(head))
             }
+            // One character of the run's class anywhere (see `of`).
+            (Some(rest), false, false) => rest.found_in(s),
             (Some(rest), true, true) => {
                 // Both fixed parts end on character boundaries where they match (as
                 // above), so the run is what lies between them.
@@ -629,7 +658,6 @@ impl Sequence {
                     && atoms_match(&bytes[cut..], &self.suffix)
                     && s.get(n..cut).is_some_and(|middle| rest.is_match(middle))
             }
-            _ => false,
         }
     }
 }
@@ -1653,6 +1681,13 @@ mod tests {
             "^[a_]*[a9]?$",
             "^.*\\S?$",
             "^x[a-z]*[0-9]*$",
+            // One character of a class anywhere.
+            "\\S",
+            ".",
+            "[a-z]+",
+            "[^a-z]",
+            "[é-ê]{1,}",
+            "(?:[a9])",
         ];
         let strings = [
             "",
