@@ -350,7 +350,14 @@ fn in_a_run_of_failures(valid: &[bool]) -> bool {
         return false;
     };
     let recent = &valid[valid.len().saturating_sub(RUN_WINDOW)..];
-    !recent.windows(2).any(|w| !w[0] && w[1])
+    // Every pair looked at, without stopping at the first ending: a loop the
+    // compiler vectorizes (the stopping one measured 13% of a batch of failing
+    // records, one byte at a time over the whole window for each).
+    let ended = recent
+        .iter()
+        .zip(&recent[1..])
+        .fold(false, |ended, (&before, &after)| ended | (!before & after));
+    !ended
 }
 
 /// Validates records that are already Rust values: parsed JSON, or dicts taken
