@@ -72,18 +72,15 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
         all_of,
         any_of,
         one_of,
-        not,
-        cond,
-        unevaluated_properties,
-        unevaluated_items,
+        // Read by `decided_on_parsed`.
+        not: _,
+        cond: _,
+        unevaluated_properties: _,
+        unevaluated_items: _,
         any_of_tags: _,
         one_of_tags: _,
     } = logic;
-    if unevaluated_properties.is_some()
-        || unevaluated_items.is_some()
-        || not.is_some()
-        || cond.is_some()
-    {
+    if decided_on_parsed(logic) {
         // Decided on the parsed value (these look at a value more than once
         // or need "invalid" to be proven).
         return whole(s, node, p, depth);
@@ -106,6 +103,17 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
             Some(None) => return Err(Undecided),
             None => return whole(s, node, p, depth),
         }
+    }
+    // An in-place subschema decided on the parsed value would parse it anew (a tagged union
+    // written as an `allOf` of `if`/`then`, one per tag, parsed its object once per
+    // branch): the value is parsed once, and the node checked on it.
+    let parsed_anyway = |sub: &Node| sub.logic.as_deref().is_some_and(decided_on_parsed);
+    if all_of.iter().chain(one_branch).any(parsed_anyway)
+        || refs
+            .iter()
+            .any(|(r, _)| matches!(r, Ref::Static(id) if parsed_anyway(&s.nodes[*id])))
+    {
+        return whole(s, node, p, depth);
     }
     // In-place subschemas re-read the same text from the same position.
     let start = p.pos;
@@ -150,6 +158,14 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
     plain(s, node, p, depth)?;
     // Every branch read the same value: they all end where it ends.
     ensure(end.is_none_or(|e| e == p.pos))
+}
+
+/// Whether [`with_logic`] decides a node with this logic on the parsed value.
+fn decided_on_parsed(logic: &Logic) -> bool {
+    logic.unevaluated_properties.is_some()
+        || logic.unevaluated_items.is_some()
+        || logic.not.is_some()
+        || logic.cond.is_some()
 }
 
 /// Whether the node's own keywords (not its [`Logic`]) accept every value.
@@ -951,6 +967,46 @@ mod tests {
         ));
         assert!(!is_valid(&compiled, b"{\"s\":\"\xc3\xa9\\n\xff\"}"));
         assert!(!is_valid(&compiled, b"{\"s\":\"a\x01b\"}"));
+    }
+
+    /// A tagged union written as an `allOf` of `if`/`then` (one per tag), directly and
+    /// through references: parsed once, decided as the ordinary checks decide.
+    #[test]
+    fn tags_by_if_then_agree() {
+        let schema = r##"{
+            "$defs": {"pipe": {"if": {"properties": {"type": {"const": "pipe"}}},
+                               "then": {"required": ["cmd"]}}},
+            "type": "object",
+            "properties": {"type": {"type": "string"}, "n": {"type": "integer"}},
+            "required": ["type"],
+            "allOf": [
+                {"if": {"properties": {"type": {"const": "a"}}},
+                 "then": {"required": ["n"], "properties": {"n": {"minimum": 1}}}},
+                {"if": {"properties": {"type": {"const": "b"}}},
+                 "then": {"additionalProperties": false,
+                          "properties": {"type": {}, "s": {"type": "string"}}},
+                 "else": {"not": {"required": ["s"]}}},
+                {"$ref": "#/$defs/pipe"}
+            ]
+        }"##;
+        agree(
+            schema,
+            &[
+                r#"{"type": "a", "n": 2}"#,
+                r#"{"type": "a", "n": 0}"#,
+                r#"{"type": "a"}"#,
+                r#"{"type": "b", "s": "x"}"#,
+                r#"{"type": "b", "s": "x", "n": 1}"#,
+                r#"{"type": "c", "s": "x"}"#,
+                r#"{"type": "c"}"#,
+                r#"{"type": "pipe"}"#,
+                r#"{"type": "pipe", "cmd": 1}"#,
+                r#"{"type": 1}"#,
+                r#"{"n": 1}"#,
+                r#"{"type": "a", "n": 2"#,
+                r#"[]"#,
+            ],
+        );
     }
 
     #[test]
