@@ -1048,7 +1048,15 @@ pub(crate) fn compile<'d>(
                 }
                 match list {
                     0 => logic.all_of = nodes,
-                    1 => logic.any_of = nodes,
+                    1 => {
+                        // A branch that accepts everything goes first: the `anyOf` then
+                        // passes at once (dofigen's root `anyOf: [{"oneOf": [...]}, {}]`
+                        // walked, or parsed, its `oneOf` for every record). Such an `anyOf`
+                        // never fails, so no message names a branch by its place; each
+                        // node keeps its own location.
+                        nodes.sort_by_key(|n| !n.trivial);
+                        logic.any_of = nodes;
+                    }
                     _ => logic.one_of = nodes,
                 }
             }

@@ -1356,4 +1356,32 @@ mod tests {
             )]
         );
     }
+
+    /// An `anyOf` branch that accepts everything is tried first (its `anyOf` passes at
+    /// once); the other branches still annotate what they evaluate for
+    /// `unevaluatedProperties`, and such an `anyOf` inside a branch decides nothing.
+    #[test]
+    fn an_any_of_with_a_branch_that_accepts_everything() {
+        let schema = Schema::from_json_text(
+            r#"{"anyOf": [{"properties": {"a": {"type": "integer"}}}, {"description": "any"}],
+                "unevaluatedProperties": false}"#,
+        )
+        .unwrap();
+        let logic = schema.root.logic.as_ref().unwrap();
+        assert!(logic.any_of[0].trivial && !logic.any_of[1].trivial);
+        assert_eq!(errors(&schema, r#"{"a": 1}"#), []);
+        // "a" fails its branch there: not evaluated, so unevaluated; the anyOf passes.
+        let failing = errors(&schema, r#"{"a": "x"}"#);
+        assert_eq!(failing.len(), 1);
+        assert_eq!(failing[0].1, "unevaluatedProperties");
+        assert_eq!(errors(&schema, r#"{"b": 1}"#).len(), 1);
+        let nested = Schema::from_json_text(
+            r#"{"oneOf": [{"anyOf": [{"minimum": 5}, true], "type": "string"}, {"type": "null"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(errors(&nested, r#""x""#), []);
+        let e = errors(&nested, "3");
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].1, "oneOf");
+    }
 }
