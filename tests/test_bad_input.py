@@ -1215,6 +1215,36 @@ def test_str_subclass_key_is_read_by_content(config: dict[str, int]) -> None:
 
 
 @pytest.mark.parametrize("config", CONFIGS)
+def test_keys_are_found_by_their_text_whatever_their_order_and_hash(config: dict[str, int]) -> None:
+    """Dict keys are matched to properties by the hash a str caches, then by their text: keys
+    out of the schema's order, a str subclass whose `__hash__` returns another number, and
+    keys whose hash the str has not cached, are all found (or reported) by their text."""
+
+    class H(str):
+        def __hash__(self) -> int:
+            return 7
+
+        def __eq__(self, other: object) -> bool:
+            return str.__eq__(self, other)
+
+    for n in (3, 20):  # a scan of the names, and the schema's own lookup table
+        names = [f"p{i}" for i in range(n)]
+        v = Validator({"type": "object", "additionalProperties": False,
+                       "properties": {k: {"type": "integer"} for k in names}}, adapt=False)
+        backwards = {k: i for i, k in enumerate(reversed(names))}
+        wrong = {H(names[1]): "x", names[0]: 1}
+        fresh = {"".join(["p", str(n - 1)]): "y"}
+        extra = {**backwards, "zz": 1}
+        r = v.validate_batch([backwards, wrong, fresh, extra], **config)
+        assert r.valid == [True, False, False, False], n
+        assert errors_of(r) == [
+            (1, "/p1", "type", 'Expected `integer`, got `string` "x"'),
+            (2, f"/p{n - 1}", "type", 'Expected `integer`, got `string` "y"'),
+            (3, "", "additionalProperties", "Unexpected property `zz`"),
+        ], n
+
+
+@pytest.mark.parametrize("config", CONFIGS)
 def test_overrides_of_builtin_subclasses_never_run(config: dict[str, int]) -> None:
     """Containers, numbers and strings are read from their storage: no override runs."""
     ran: list[str] = []

@@ -522,23 +522,56 @@ fn number_of(ptr: *mut ffi::PyObject) -> Number {
     }
 }
 
-/// Interned Python str objects of an object check's property names, made once.
-fn interned_keys(checks: &ObjectChecks) -> &[Py<PyString>] {
+/// An object check's property names as Python sees them, made once.
+struct HostKeys {
+    /// Interned str objects of the names.
+    names: Vec<Py<PyString>>,
+    /// Their Python hashes (a str caches its own: a dict key's is already there).
+    hashes: Vec<ffi::Py_hash_t>,
+}
+
+impl HostKeys {
+    /// The property a str key whose hash is `hash` may be: the first with that hash
+    /// (the caller compares the text, once).
+    #[inline]
+    fn by_hash(&self, hash: ffi::Py_hash_t) -> Option<usize> {
+        self.hashes.iter().position(|&h| h == hash)
+    }
+}
+
+/// [`HostKeys`] of an object check, made once.
+fn host_keys(checks: &ObjectChecks) -> &HostKeys {
     let keys = checks.host_keys.get_or_init(|| {
         // SAFETY: records are only checked with the GIL held.
         let py = unsafe { Python::assume_gil_acquired() };
-        let keys: Vec<Py<PyString>> = checks
+        let names: Vec<Py<PyString>> = checks
             .properties
             .iter()
             .map(|p| PyString::intern(py, &p.name).unbind())
             .collect();
-        Box::new(keys)
+        // SAFETY: hashing an exact str runs no Python code and cannot fail.
+        let hashes = names
+            .iter()
+            .map(|n| unsafe { ffi::PyObject_Hash(n.as_ptr()) })
+            .collect();
+        Box::new(HostKeys { names, hashes })
     });
     // SAFETY: only this function fills `host_keys`, always with this type (a
     // checked downcast measured as a visible share of a dict lookup).
-    unsafe {
-        &*(keys.as_ref() as *const (dyn std::any::Any + Send + Sync)).cast::<Vec<Py<PyString>>>()
-    }
+    unsafe { &*(keys.as_ref() as *const (dyn std::any::Any + Send + Sync)).cast::<HostKeys>() }
+}
+
+/// Interned Python str objects of an object check's property names, made once.
+fn interned_keys(checks: &ObjectChecks) -> &[Py<PyString>] {
+    &host_keys(checks).names
+}
+
+/// The hash a str caches, `-1` while it has none.
+#[inline]
+fn cached_hash(ptr: *mut ffi::PyObject) -> ffi::Py_hash_t {
+    // SAFETY: `ptr` is an exact str (the caller checked its kind); the field is
+    // read, never computed (no Python code runs).
+    unsafe { (*ptr.cast::<ffi::PyASCIIObject>()).hash }
 }
 
 impl<'a> Record for PyObj<'a> {
@@ -678,7 +711,8 @@ impl<'a> Record for PyObj<'a> {
         checks: &ObjectChecks,
         mut f: F,
     ) -> ControlFlow<()> {
-        let names = interned_keys(checks);
+        let host = host_keys(checks);
+        let names = &host.names;
         let mut hint = 0;
         self.for_each_dict_entry(|k, v| {
             // A key that is the interned name itself (a dict written with literal
@@ -693,7 +727,21 @@ impl<'a> Record for PyObj<'a> {
             }
             let key = entry_key(k);
             let found = match key {
-                EntryKey::Str(s) => checks.find_from(hint, s),
+                // Records usually list keys in schema order: the next property
+                // first, by its text. Else a dict key caches its hash: only the
+                // property with the same hash is compared, not every name in turn.
+                EntryKey::Str(s) if checks.properties.get(hint).is_some_and(|p| p.name == s) => {
+                    Some(hint)
+                }
+                EntryKey::Str(s) => match cached_hash(k.as_ptr()) {
+                    -1 => checks.find(s),
+                    hash => match host.by_hash(hash) {
+                        Some(i) if checks.properties[i].name == s => Some(i),
+                        // Another name with its hash (a collision): by the text.
+                        Some(_) => checks.find(s),
+                        None => None,
+                    },
+                },
                 _ => None,
             };
             if let Some(i) = found {
