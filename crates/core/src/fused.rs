@@ -89,6 +89,7 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
     // an object) is the branch that can take this value's kind: the others fail
     // for certain. Otherwise it needs its other branches proven invalid.
     let mut one_branch = None;
+    let mut by_names = false;
     if !one_of.is_empty() {
         let kind = match p.peek()? {
             b'{' => Kind::Object,
@@ -101,6 +102,10 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
         match logic.one_of_branch_for(s, kind) {
             Some(Some(i)) => one_branch = Some(&one_of[i]),
             Some(None) => return Err(Undecided),
+            // Branches that only require names (`[{"required": ["files"]},
+            // {"required": ["folder"]}]`: exactly one of them) are decided by the
+            // names the object holds (see `one_by_names`), not on the parsed value.
+            None if kind == Kind::Object && one_of.iter().all(only_requires) => by_names = true,
             None => return whole(s, node, p, depth),
         }
     }
@@ -145,6 +150,11 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
         }
         ensure(any)?;
     }
+    if by_names {
+        one_by_names(one_of, p, start, depth)?;
+        ensure(end.is_none_or(|e| e == p.pos))?;
+        end = Some(p.pos);
+    }
     if let Some(e) = end {
         if has_no_own_keywords(node) {
             // A subschema read (and checked as JSON) the whole value, and the
@@ -158,6 +168,83 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
     plain(s, node, p, depth)?;
     // Every branch read the same value: they all end where it ends.
     ensure(end.is_none_or(|e| e == p.pos))
+}
+
+/// Whether `node` only requires names of an object (and accepts any other value).
+fn only_requires(node: &Node) -> bool {
+    let Some(o) = &node.object else {
+        return false;
+    };
+    node.logic.is_none()
+        && !node.always_false
+        && (node.types == 0 || node.types == types::OBJECT)
+        && node.const_value.is_none()
+        && node.enum_values.is_none()
+        && node.string.is_none()
+        && node.number.is_none()
+        && node.array.is_none()
+        && matches!(o.additional, Additional::Allow)
+        && o.patterns.is_empty()
+        && o.property_names.is_none()
+        && o.min_properties.is_none()
+        && o.max_properties.is_none()
+        && o.dependent_required.is_empty()
+        && o.dependent_schemas.is_empty()
+        && !o.properties.is_empty()
+        && o.properties.len() <= 64
+        && o.properties
+            .iter()
+            .all(|p| p.required && !p.declared && p.node.is_none())
+}
+
+/// A `oneOf` of branches that only require names ([`only_requires`]), for the object at
+/// `start`: its keys read again (values skipped) and exactly one branch must find all its
+/// names among them. Leaves the cursor after the object.
+fn one_by_names(branches: &[Node], p: &mut Parser<'_>, start: usize, depth: usize) -> Verdict {
+    let names = || {
+        branches
+            .iter()
+            .flat_map(|b| b.object.iter().flat_map(|o| o.properties.iter()))
+            .map(|property| property.name.as_str())
+    };
+    if names().count() > 64 || depth + 1 > MAX_DEPTH {
+        return Err(Undecided);
+    }
+    let mut held = 0u64; // bit j: the j-th name of `names()` is a key of the object
+    p.pos = start;
+    ensure(p.peek()? == b'{')?;
+    p.pos += 1;
+    if p.peek()? == b'}' {
+        p.pos += 1;
+    } else {
+        loop {
+            let c = p.peek()?;
+            let key = p.key(c)?;
+            for (j, name) in names().enumerate() {
+                if name == key {
+                    held |= 1 << j;
+                }
+            }
+            skip(p, depth + 1)?;
+            match p.peek()? {
+                b',' => p.pos += 1,
+                b'}' => {
+                    p.pos += 1;
+                    break;
+                }
+                _ => return Err(Undecided),
+            }
+        }
+    }
+    let mut j = 0;
+    let mut matched = 0;
+    for b in branches {
+        let n = b.object.as_ref().map_or(0, |o| o.properties.len());
+        let all = (j..j + n).all(|k| held & (1 << k) != 0);
+        matched += usize::from(all);
+        j += n;
+    }
+    ensure(matched == 1)
 }
 
 /// Whether [`with_logic`] decides a node with this logic on the parsed value.
@@ -1005,6 +1092,51 @@ mod tests {
                 r#"{"n": 1}"#,
                 r#"{"type": "a", "n": 2"#,
                 r#"[]"#,
+            ],
+        );
+    }
+
+    /// A `oneOf` of branches that only require names (exactly one of them) is decided by
+    /// the keys the object holds, as the ordinary checks decide it.
+    #[test]
+    fn one_of_required_names_agrees() {
+        let schema = r#"{
+            "type": "object",
+            "properties": {"files": {"type": "array"}, "folder": {"type": "string"},
+                           "name": {"type": "string"}},
+            "required": ["name"],
+            "oneOf": [{"required": ["files"]}, {"required": ["folder", "name"]},
+                      {"required": ["a\"b"]}]
+        }"#;
+        agree(
+            schema,
+            &[
+                r#"{"name": "x", "files": []}"#,
+                r#"{"name": "x", "folder": "f"}"#,
+                r#"{"name": "x", "files": [], "folder": "f"}"#,
+                r#"{"name": "x"}"#,
+                r#"{"folder": "f"}"#,
+                r#"{"name": "x", "a"b": 1}"#,
+                r#"{"name": "x", "a"b": {"deep": [1, {"files": 2}]}}"#,
+                r#"{"name": "x", "files": [], "files": []}"#,
+                r#"{"name": "x", "files": "no"}"#,
+                r#"{"name": "x", "files": [], "extra": {"folder": 1}}"#,
+                r#"{"name": "x", "files": [}"#,
+                r#"{}"#,
+                r#"[]"#,
+                r#""files""#,
+            ],
+        );
+        // In an array of items, and behind a reference.
+        let nested = r##"{"$defs": {"one": {"oneOf": [{"required": ["a"]}, {"required": ["b"]}]}},
+                          "type": "array", "items": {"$ref": "#/$defs/one"}}"##;
+        agree(
+            nested,
+            &[
+                r#"[{"a": 1}, {"b": 2}]"#,
+                r#"[{"a": 1, "b": 2}]"#,
+                r#"[{}]"#,
+                r#"[1, "x"]"#,
             ],
         );
     }
