@@ -199,7 +199,8 @@ fn only_requires(node: &Node) -> bool {
 
 /// A `oneOf` of branches that only require names ([`only_requires`]), for the object at
 /// `start`: its keys read again (values skipped) and exactly one branch must find all its
-/// names among them. Leaves the cursor after the object.
+/// names among them. Leaves the cursor after the object. (The loop over the entries is
+/// [`object`]'s, written again: shared through a closure it cost `object` 2-4%.)
 fn one_by_names(branches: &[Node], p: &mut Parser<'_>, start: usize, depth: usize) -> Verdict {
     let names = || {
         branches
