@@ -171,28 +171,70 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
 }
 
 /// Whether `node` only requires names of an object (and accepts any other value).
+/// Destructured field by field, as the rest of this path: a keyword added to `Node` or
+/// `ObjectChecks` does not compile until it is decided here.
 fn only_requires(node: &Node) -> bool {
-    let Some(o) = &node.object else {
+    let Node {
+        always_false,
+        // Only says that nothing is checked: a node that requires names is not trivial.
+        trivial: _,
+        types: kinds,
+        const_value,
+        enum_values,
+        string,
+        number,
+        array,
+        object,
+        logic,
+        // Annotations decide nothing here (only `unevaluated*` read them, in `logic`).
+        annotations: _,
+        // A schema with dynamic references never takes this path.
+        resource: _,
+        // Only for errors.
+        location: _,
+    } = node;
+    let Some(ObjectChecks {
+        properties,
+        // Another way to find a property.
+        lookup: _,
+        // Counts of what `properties` says.
+        n_required: _,
+        required_indices: _,
+        additional,
+        min_properties,
+        // Only for messages.
+        min_properties_text: _,
+        max_properties,
+        patterns,
+        property_names,
+        dependent_required,
+        dependent_schemas,
+        // Only names the keyword in messages.
+        legacy_dependencies: _,
+        // The Python host's cache.
+        host_keys: _,
+    }) = object
+    else {
         return false;
     };
-    node.logic.is_none()
-        && !node.always_false
-        && (node.types == 0 || node.types == types::OBJECT)
-        && node.const_value.is_none()
-        && node.enum_values.is_none()
-        && node.string.is_none()
-        && node.number.is_none()
-        && node.array.is_none()
-        && matches!(o.additional, Additional::Allow)
-        && o.patterns.is_empty()
-        && o.property_names.is_none()
-        && o.min_properties.is_none()
-        && o.max_properties.is_none()
-        && o.dependent_required.is_empty()
-        && o.dependent_schemas.is_empty()
-        && !o.properties.is_empty()
-        && o.properties.len() <= 64
-        && o.properties
+    logic.is_none()
+        && !always_false
+        && (*kinds == 0 || *kinds == types::OBJECT)
+        && const_value.is_none()
+        && enum_values.is_none()
+        && string.is_none()
+        && number.is_none()
+        && array.is_none()
+        && matches!(additional, Additional::Allow)
+        && patterns.is_empty()
+        && property_names.is_none()
+        && min_properties.is_none()
+        && max_properties.is_none()
+        && dependent_required.is_empty()
+        && dependent_schemas.is_empty()
+        && !properties.is_empty()
+        && properties.len() <= 64
+        && properties
             .iter()
             .all(|p| p.required && !p.declared && p.node.is_none())
 }
