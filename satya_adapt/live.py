@@ -786,7 +786,7 @@ class Cell:
             self._lowest[t] = min(rate, self._lowest.get(t, rate))
             if len(arm.rates) >= MIN_SAMPLES or self.slack < 0.0:
                 self._settle(arm)
-        elif arm.kind is SCOUT:
+        elif arm.kind == SCOUT:
             t = arm.config.threads
             self._lowest[t] = min(rate, self._lowest.get(t, rate))
             self._fast_n = -1
