@@ -104,11 +104,37 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
                     walked.explain(m, &logic.any_of, &logic.any_of_tags, value);
                 })?;
             }
-        } else if !any_valid(&logic.any_of, &logic.any_of_tags, value, depth, cx) {
-            sink.fail_with(path, "anyOf", |m| {
-                m.push_str("No branch of `anyOf` matched: ");
-                walk(true).explain(m, &logic.any_of, &logic.any_of_tags, value);
-            })?;
+        } else {
+            let tags = logic
+                .any_of_tags
+                .get_or_init(|| Tags::of(cx.schema, &logic.any_of));
+            let tag = tags.read(value);
+            let text = tag.as_ref().and_then(Tags::text);
+            let absent = tags.absent(value, tag.as_ref());
+            let walked = if S::VERDICT_ONLY {
+                None
+            } else {
+                let read = (tag.as_ref(), text, absent);
+                Branches::at_most_one(&logic.any_of, tags, read, value, path, depth, cx)
+            };
+            let failed = match &walked {
+                Some(walked) => walked.n_matched == 0,
+                None => {
+                    let bit = kind_bit(value.kind());
+                    !logic.any_of.iter().enumerate().any(|(i, b)| {
+                        !tags.wrong_kind(i, bit)
+                            && !tags.rejects(i, tag.as_ref(), text, absent, depth)
+                            && valid_in(b, value, depth, cx)
+                    })
+                }
+            };
+            if failed {
+                sink.fail_with(path, "anyOf", |m| {
+                    m.push_str("No branch of `anyOf` matched: ");
+                    let walked = walked.unwrap_or_else(|| walk(true));
+                    walked.explain(m, &logic.any_of, &logic.any_of_tags, value);
+                })?;
+            }
         }
     }
     if !logic.one_of.is_empty() {
@@ -131,23 +157,33 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
             let tag = tags.read(value);
             let text = tag.as_ref().and_then(Tags::text);
             let absent = tags.absent(value, tag.as_ref());
-            let bit = kind_bit(value.kind());
-            // The first two branches that pass (no allocation: this runs per value).
-            let mut matched = [usize::MAX; 2];
-            let mut n_matched = 0;
-            for (i, branch) in logic.one_of.iter().enumerate() {
-                if !tags.wrong_kind(i, bit)
-                    && !tags.rejects(i, tag.as_ref(), text, absent, depth)
-                    && valid_in(branch, value, depth, cx)
-                {
-                    matched[n_matched] = i;
-                    n_matched += 1;
-                    if n_matched == 2 {
-                        break;
+            let walked = if S::VERDICT_ONLY {
+                None
+            } else {
+                let read = (tag.as_ref(), text, absent);
+                Branches::at_most_one(&logic.one_of, tags, read, value, path, depth, cx)
+            };
+            if let Some(walked) = walked {
+                (walked.matched, walked.n_matched, Some(walked))
+            } else {
+                let bit = kind_bit(value.kind());
+                // The first two branches that pass (no allocation: this runs per value).
+                let mut matched = [usize::MAX; 2];
+                let mut n_matched = 0;
+                for (i, branch) in logic.one_of.iter().enumerate() {
+                    if !tags.wrong_kind(i, bit)
+                        && !tags.rejects(i, tag.as_ref(), text, absent, depth)
+                        && valid_in(branch, value, depth, cx)
+                    {
+                        matched[n_matched] = i;
+                        n_matched += 1;
+                        if n_matched == 2 {
+                            break;
+                        }
                     }
                 }
+                (matched, n_matched, None)
             }
-            (matched, n_matched, None)
         };
         match &matched[..n_matched] {
             [] => sink.fail_with(path, "oneOf", |m| {
@@ -224,26 +260,6 @@ impl Logic {
     }
 }
 
-/// Whether a branch of `anyOf` passes.
-fn any_valid<'s, R: Record>(
-    branches: &'s [Node],
-    tags: &OnceLock<Tags>,
-    value: &R,
-    depth: usize,
-    cx: Cx<'s, '_>,
-) -> bool {
-    let tags = tags.get_or_init(|| Tags::of(cx.schema, branches));
-    let tag = tags.read(value);
-    let text = tag.as_ref().and_then(Tags::text);
-    let absent = tags.absent(value, tag.as_ref());
-    let bit = kind_bit(value.kind());
-    branches.iter().enumerate().any(|(i, b)| {
-        !tags.wrong_kind(i, bit)
-            && !tags.rejects(i, tag.as_ref(), text, absent, depth)
-            && valid_in(b, value, depth, cx)
-    })
-}
-
 /// The branches of an `anyOf`/`oneOf` walked to explain it: the first
 /// [`EXPLAINED_BRANCHES`] candidates keep their first failure. A sink that
 /// keeps only the first failure ([`Sink::FIRST_ONLY`], explaining an outer
@@ -263,6 +279,55 @@ struct Branches {
 }
 
 impl Branches {
+    /// The walk of a union whose tag leaves at most one candidate for `value` (a
+    /// tagged union: most `oneOf`s over objects), as [`Branches::walk`] explains it:
+    /// that branch walked once, for its verdict and its first failure. A collecting
+    /// sink otherwise walked it for the verdict, then again for the reason when it
+    /// failed (every failing record of such a union paid both). `read`: what
+    /// [`Tags::read`], [`Tags::text`] and [`Tags::absent`] found in `value`.
+    /// `None` when several branches are candidates.
+    fn at_most_one<'s, R: Record>(
+        branches: &'s [Node],
+        tags: &Tags,
+        read: (Option<&R>, Option<TagText<'_>>, bool),
+        value: &R,
+        path: &Path<'_>,
+        depth: usize,
+        cx: Cx<'s, '_>,
+    ) -> Option<Branches> {
+        if tags.name.is_none() && branches.len() > 1 {
+            return None; // untagged: every branch is a candidate
+        }
+        let (tag, text, absent) = read;
+        let mut candidates =
+            (0..branches.len()).filter(|&i| !tags.rejects(i, tag, text, absent, depth));
+        let only = candidates.next();
+        if candidates.next().is_some() {
+            return None;
+        }
+        let mut walked = Branches {
+            matched: [usize::MAX; 2],
+            n_matched: 0,
+            n_candidates: usize::from(only.is_some()),
+            reasons: Default::default(),
+        };
+        if let Some(i) = only {
+            let mut first = FirstError {
+                here: path.segments(),
+                message: None,
+                pointer: None,
+            };
+            let _ = check_node(&branches[i], value, path, depth, cx, &mut first);
+            if first.message.is_none() {
+                walked.matched[0] = i;
+                walked.n_matched = 1;
+            } else {
+                walked.reasons[0] = Some((i, first));
+            }
+        }
+        Some(walked)
+    }
+
     /// Walks the candidates in order until `enough` of them pass; `failing`:
     /// no branch passes (known from a walk for the verdicts), the candidates
     /// past the explained ones are only counted.

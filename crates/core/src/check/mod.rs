@@ -956,6 +956,111 @@ mod tests {
         );
     }
 
+    /// A tagged union whose tag leaves one candidate (or none) has that branch
+    /// walked once by a collecting sink, for its verdict and its reason: the
+    /// verdicts and messages are those of walking it for the verdict, then for the
+    /// reason (these messages were written by that walk), nested or not, for
+    /// `oneOf` and `anyOf`, and a union that passes inside a failing record reports
+    /// nothing.
+    #[test]
+    fn a_tagged_unions_only_candidate_gives_the_verdict_and_the_reason_of_two_walks() {
+        let schema = Schema::from_json_text(
+            r##"{
+                "$defs": {
+                    "a": {"type": "object", "required": ["kind", "n"], "additionalProperties": false,
+                          "properties": {"kind": {"const": "a"}, "n": {"type": "integer"}}},
+                    "b": {"type": "object", "required": ["kind"], "additionalProperties": false,
+                          "properties": {"kind": {"const": "b"}, "s": {"type": "string"}}},
+                    "inner": {"oneOf": [{"$ref": "#/$defs/a"}, {"$ref": "#/$defs/b"}]},
+                    "c": {"allOf": [{"required": ["kind"], "properties": {
+                        "kind": {"const": "c"},
+                        "items": {"type": "array", "items": {"$ref": "#/$defs/item"}}}}]},
+                    "item": {"oneOf": [{"$ref": "#/$defs/inner"}, {"$ref": "#/$defs/c"}]},
+                    "any": {"anyOf": [
+                        {"properties": {"kind": {"const": "a"}}, "required": ["kind"], "minProperties": 2},
+                        {"properties": {"kind": {"const": "z"}}}]}
+                },
+                "properties": {"items": {"type": "array", "items": {"$ref": "#/$defs/item"}},
+                               "other": {"type": "string"}, "any": {"$ref": "#/$defs/any"}}
+            }"##,
+        )
+        .unwrap();
+        let one_of = |path: &str, message: &str| {
+            (
+                path.to_string(),
+                "oneOf",
+                format!("No branch of `oneOf` matched: {message}"),
+                "/properties/items/items/$ref/oneOf".to_string(),
+            )
+        };
+        let cases = [
+            (
+                r#"{"items": [{"kind": "a", "n": 1}, {"kind": "b"}], "other": 5}"#,
+                vec![(
+                    "/other".to_string(),
+                    "type",
+                    "Expected `string`, got `integer` 5".to_string(),
+                    "/properties/other/type".to_string(),
+                )],
+            ),
+            (
+                r#"{"items": [{"kind": "b", "s": 1}, {"kind": "q"}, {"n": 1}]}"#,
+                vec![
+                    one_of(
+                        "/items/0",
+                        "0: no branch of `oneOf` matched (1: at `/items/0/s`: Expected `string`, \
+                         got `integer` 1; 1 other requires another `kind`); \
+                         1: at `/items/0/kind`: Expected \"c\", got \"b\"",
+                    ),
+                    one_of(
+                        "/items/1",
+                        "0: no branch of `oneOf` matched (none allows `kind` \"q\"); \
+                         1: at `/items/1/kind`: Expected \"c\", got \"q\"",
+                    ),
+                    one_of(
+                        "/items/2",
+                        "0: no branch of `oneOf` matched (every branch requires `kind`); \
+                         1: Missing required property `kind`",
+                    ),
+                ],
+            ),
+            (
+                r#"{"items": [{"kind": "c", "items": [{"kind": "a"}]}]}"#,
+                vec![one_of(
+                    "/items/0",
+                    "0: no branch of `oneOf` matched (none allows `kind` \"c\"); \
+                     1: at `/items/0/items/0`: no branch of `oneOf` matched (0: no branch of \
+                     `oneOf` matched (0: Missing required property `n`; 1 other requires another \
+                     `kind`); 1: at `/items/0/items/0/kind`: Expected \"c\", got \"a\")",
+                )],
+            ),
+            (
+                r#"{"any": {"kind": "a"}}"#,
+                vec![(
+                    "/any".to_string(),
+                    "anyOf",
+                    "No branch of `anyOf` matched: 0: Object has fewer than 2 properties, \
+                     got ... (41 characters); 1 other requires another `kind`"
+                        .to_string(),
+                    "/properties/any/$ref/anyOf".to_string(),
+                )],
+            ),
+            (
+                r#"{"any": {"kind": "q"}}"#,
+                vec![(
+                    "/any".to_string(),
+                    "anyOf",
+                    "No branch of `anyOf` matched: none allows `kind` \"q\"".to_string(),
+                    "/properties/any/$ref/anyOf".to_string(),
+                )],
+            ),
+            (r#"{"any": {"kind": "z", "x": 1}}"#, vec![]),
+        ];
+        for (record, want) in cases {
+            assert_eq!(errors(&schema, record), want, "{record}");
+        }
+    }
+
     /// Nodes that are only a `$ref` are passed straight to their target: the
     /// errors, their paths and schema paths are those of the target's checks (a
     /// target's schema path is where it was first reached: `z` reports through `x`).
