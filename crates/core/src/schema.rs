@@ -143,7 +143,7 @@ pub struct Node {
     /// Allowed types as [`types`] bits; 0 = any.
     pub types: u8,
     pub const_value: Option<Json<'static>>,
-    pub enum_values: Option<Vec<Json<'static>>>,
+    pub enum_values: Option<crate::check::Enum>,
     pub string: Option<StringChecks>,
     pub number: Option<NumberChecks>,
     pub array: Option<ArrayChecks>,

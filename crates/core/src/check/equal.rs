@@ -226,7 +226,81 @@ fn write_json(value: &Json<'_>, out: &mut String) {
 }
 
 /// `const` and `enum` as compiled: the values records are compared with.
-pub(crate) type Literals = (Option<Json<'static>>, Option<Vec<Json<'static>>>);
+pub(crate) type Literals = (Option<Json<'static>>, Option<Enum>);
+
+/// An `enum` with at least this many strings finds a string by its hash.
+const INDEXED_STRINGS: usize = 16;
+
+/// The values of an `enum`, in schema order (its messages quote them so); a
+/// long one also keeps its strings in a hash set, so that a string is found
+/// with one lookup instead of a comparison per value (SchemaStore has enums of
+/// hundreds of names, each checked for every record).
+#[derive(Debug)]
+pub struct Enum {
+    values: Vec<Json<'static>>,
+    /// The string values, when there are at least [`INDEXED_STRINGS`].
+    strings: Option<rustc_hash::FxHashSet<Box<str>>>,
+    /// The other values, compared one by one (with `strings`: a string equals
+    /// no value of another kind).
+    others: Vec<usize>,
+}
+
+impl Enum {
+    pub fn new(values: Vec<Json<'static>>) -> Enum {
+        let n_strings = values
+            .iter()
+            .filter(|v| matches!(v, Json::String(_)))
+            .count();
+        if n_strings < INDEXED_STRINGS {
+            let others = (0..values.len()).collect();
+            return Enum {
+                values,
+                strings: None,
+                others,
+            };
+        }
+        let mut strings = rustc_hash::FxHashSet::default();
+        let mut others = Vec::new();
+        for (i, v) in values.iter().enumerate() {
+            match v {
+                Json::String(s) => {
+                    strings.insert(Box::from(s.as_ref()));
+                }
+                _ => others.push(i),
+            }
+        }
+        Enum {
+            values,
+            strings: Some(strings),
+            others,
+        }
+    }
+
+    /// Whether `value` equals one of the values (`Err(TooDeep)` as [`equal`]).
+    #[inline]
+    pub fn contains<R: Record>(&self, value: &R, depth: usize) -> Result<bool, TooDeep> {
+        if let Some(strings) = &self.strings {
+            if value.kind() == Kind::String && depth <= MAX_DEPTH {
+                // A string with a defect has no text: it equals no value.
+                return Ok(value.as_str().is_some_and(|s| strings.contains(s)));
+            }
+        }
+        for &i in &self.others {
+            if equal(value, &&self.values[i], depth)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
+
+impl std::ops::Deref for Enum {
+    type Target = [Json<'static>];
+
+    fn deref(&self) -> &[Json<'static>] {
+        &self.values
+    }
+}
 
 /// Compiles `const` (draft 6 and later) and `enum`.
 pub(crate) fn compile(
@@ -243,7 +317,9 @@ pub(crate) fn compile(
     }
     if let Some(e) = map.get("enum") {
         match e {
-            Value::Array(values) => enum_values = Some(values.iter().map(to_json).collect()),
+            Value::Array(values) => {
+                enum_values = Some(Enum::new(values.iter().map(to_json).collect()))
+            }
             other => {
                 return err(
                     location,
@@ -278,6 +354,58 @@ mod tests {
     use super::*;
     use crate::value::Number;
     use num_bigint::BigInt;
+
+    /// A long `enum` finds strings by hash and compares its other values one by
+    /// one: the same answers as comparing every value, for strings listed and
+    /// not, values of every kind, and a short `enum` (never indexed).
+    #[test]
+    fn an_indexed_enum_answers_as_comparing_every_value() {
+        let listed: Vec<Value> = (0..40)
+            .map(|i| Value::String(format!("name{i}")))
+            .chain([
+                serde_json::json!(1),
+                serde_json::json!(null),
+                serde_json::json!({"a": [1, "name3"]}),
+                serde_json::json!(["name1"]),
+                serde_json::json!(""),
+                serde_json::json!("é"),
+            ])
+            .collect();
+        let long = Enum::new(listed.iter().map(to_json).collect());
+        let short = Enum::new(listed[35..].iter().map(to_json).collect());
+        assert!(long.strings.is_some() && short.strings.is_none());
+        let probes = [
+            r#""name0""#,
+            r#""name39""#,
+            r#""name40""#,
+            r#""name""#,
+            r#""""#,
+            r#""é""#,
+            r#""e""#,
+            "1",
+            "1.0",
+            "2",
+            "null",
+            "false",
+            r#"{"a": [1.0, "name3"]}"#,
+            r#"{"a": [1, "name4"]}"#,
+            r#"["name1"]"#,
+            r#"["name2"]"#,
+            "[]",
+            "{}",
+        ];
+        for text in probes {
+            let value = crate::json::parse_value(text.as_bytes(), MAX_DEPTH).unwrap();
+            for e in [&long, &short] {
+                let every = e.iter().any(|v| equal(&&value, &v, 0) == Ok(true));
+                assert_eq!(e.contains(&&value, 0), Ok(every), "{text}");
+            }
+        }
+        assert_eq!(
+            long.contains(&&to_json(&serde_json::json!("name7")), 0),
+            Ok(true)
+        );
+    }
 
     /// 128-bit integers `hi·2^64 + lo` with `hi = lo.rotate_left(7) ^ 0x1234`:
     /// all distinct, and all alike under the old unkeyed fold of their 64-bit

@@ -16,6 +16,7 @@ pub(crate) mod object;
 pub(crate) mod string;
 pub mod type_;
 
+pub use equal::Enum;
 pub use string::char_count as char_count_pub;
 
 use std::borrow::Cow;
@@ -800,21 +801,14 @@ fn check_here<'s, R: Record, S: Sink<'s>>(
         }
     }
     if let Some(options) = &node.enum_values {
-        let mut found = false;
-        for option in options {
-            match equal::equal(value, &option, depth) {
-                Ok(true) => {
-                    found = true;
-                    break;
-                }
-                Ok(false) => {}
-                Err(equal::TooDeep) => {
-                    return sink.fail(path, "depth", || {
-                        format!("Nesting deeper than {MAX_DEPTH} levels")
-                    })
-                }
+        let found = match options.contains(value, depth) {
+            Ok(found) => found,
+            Err(equal::TooDeep) => {
+                return sink.fail(path, "depth", || {
+                    format!("Nesting deeper than {MAX_DEPTH} levels")
+                })
             }
-        }
+        };
         if !found {
             sink.fail_with(path, "enum", |m| {
                 if options.is_empty() {
