@@ -1227,7 +1227,9 @@ def test_keys_are_found_by_their_text_whatever_their_order_and_hash(config: dict
         def __eq__(self, other: object) -> bool:
             return str.__eq__(self, other)
 
-    for n in (3, 20):  # a scan of the names, and the schema's own lookup table
+    # A scan of the names; the schema's own lookup table and a table of the names' hashes
+    # (more than 16 names), probed past slots that other names took.
+    for n in (3, 20, 100):
         names = [f"p{i}" for i in range(n)]
         v = Validator({"type": "object", "additionalProperties": False,
                        "properties": {k: {"type": "integer"} for k in names}}, adapt=False)
