@@ -151,6 +151,8 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
             );
             (walked.matched, walked.n_matched, Some(walked))
         } else {
+            // As `anyOf` above, written out again: shared through a function taking the
+            // loop as a closure, the verdict walk measured 2-4% slower (typo3, gaspar, dofigen).
             let tags = logic
                 .one_of_tags
                 .get_or_init(|| Tags::of(cx.schema, &logic.one_of));
