@@ -280,7 +280,10 @@ impl Enum {
     #[inline]
     pub fn contains<R: Record>(&self, value: &R, depth: usize) -> Result<bool, TooDeep> {
         if let Some(strings) = &self.strings {
-            if value.kind() == Kind::String && depth <= MAX_DEPTH {
+            if value.kind() == Kind::String {
+                if depth > MAX_DEPTH {
+                    return Err(TooDeep); // as `equal` answers
+                }
                 // A string with a defect has no text: it equals no value.
                 return Ok(value.as_str().is_some_and(|s| strings.contains(s)));
             }
@@ -405,6 +408,13 @@ mod tests {
             long.contains(&&to_json(&serde_json::json!("name7")), 0),
             Ok(true)
         );
+        // Too deep to compare, as `equal` says of any value.
+        let deep = to_json(&serde_json::json!("name7"));
+        assert_eq!(long.contains(&&deep, MAX_DEPTH + 1), Err(TooDeep));
+        assert_eq!(short.contains(&&deep, MAX_DEPTH + 1), Err(TooDeep));
+        let strings_only = Enum::new(listed[..40].iter().map(to_json).collect());
+        assert_eq!(strings_only.contains(&&deep, MAX_DEPTH + 1), Err(TooDeep));
+        assert_eq!(strings_only.contains(&&deep, 0), Ok(true));
     }
 
     /// 128-bit integers `hi·2^64 + lo` with `hi = lo.rotate_left(7) ^ 0x1234`:
