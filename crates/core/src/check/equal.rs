@@ -240,8 +240,8 @@ pub struct Enum {
     values: Vec<Json<'static>>,
     /// The string values, when there are at least [`INDEXED_STRINGS`].
     strings: Option<rustc_hash::FxHashSet<Box<str>>>,
-    /// The other values, compared one by one (with `strings`: a string equals
-    /// no value of another kind).
+    /// With `strings`, the indexes of the other values, compared one by one (a
+    /// string equals no value of another kind); without, every value is.
     others: Vec<usize>,
 }
 
@@ -252,11 +252,10 @@ impl Enum {
             .filter(|v| matches!(v, Json::String(_)))
             .count();
         if n_strings < INDEXED_STRINGS {
-            let others = (0..values.len()).collect();
             return Enum {
                 values,
                 strings: None,
-                others,
+                others: Vec::new(),
             };
         }
         let mut strings = rustc_hash::FxHashSet::default();
@@ -279,14 +278,20 @@ impl Enum {
     /// Whether `value` equals one of the values (`Err(TooDeep)` as [`equal`]).
     #[inline]
     pub fn contains<R: Record>(&self, value: &R, depth: usize) -> Result<bool, TooDeep> {
-        if let Some(strings) = &self.strings {
-            if value.kind() == Kind::String {
-                if depth > MAX_DEPTH {
-                    return Err(TooDeep); // as `equal` answers
+        let Some(strings) = &self.strings else {
+            for option in &self.values {
+                if equal(value, &option, depth)? {
+                    return Ok(true);
                 }
-                // A string with a defect has no text: it equals no value.
-                return Ok(value.as_str().is_some_and(|s| strings.contains(s)));
             }
+            return Ok(false);
+        };
+        if value.kind() == Kind::String {
+            if depth > MAX_DEPTH {
+                return Err(TooDeep); // as `equal` answers
+            }
+            // A string with a defect has no text: it equals no value.
+            return Ok(value.as_str().is_some_and(|s| strings.contains(s)));
         }
         for &i in &self.others {
             if equal(value, &&self.values[i], depth)? {
