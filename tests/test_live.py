@@ -998,7 +998,7 @@ def test_archive_merge_folds_a_cache_into_an_archive(tmp_path: Path) -> None:
 OVERHEAD_KEYS = {
     "call_1000_seconds", "bookkeeping_seconds", "bookkeeping_share_of_1000_record_call",
     "bookkeeping_by_state", "call_min_records_seconds", "bookkeeping_share_of_min_records_call",
-    "online_vs_offline_1000", "online_vs_offline_10000",
+    "online_vs_offline_1000", "online_vs_offline_10000", "loop_min_records", "loop_10000",
 }
 
 
@@ -1144,6 +1144,25 @@ def test_quiet_calls_decide_as_the_full_path_while_refining(seed: int) -> None:
                                               odd=0.03 * seed)
     assert "online-trial" in sources
     assert evidence(live) == full.evidence()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_quiet_calls_decide_as_the_full_path_while_candidates_wait(seed: int) -> None:
+    """Candidates that the slack does not afford for long (a second thread, slower, judged at
+    the dicts' worst case) next to a verified incumbent a little ahead of the default: the
+    cell looks for a trial every few calls (LOOK_EVERY at most), between quiet grants and
+    probes, as the cell that decides every call in full does."""
+
+    def rate(cf: BatchConfig) -> float:
+        if cf.threads == 2:
+            return 0.9e6
+        return 1.05e6 if cf.batch_size == 4096 else 1e6
+
+    selected = BatchConfig(4096, 1024, 1, "heuristic")
+    live, full, sources = drive_live_and_cell(selected, rate, 400, seed, refine=True,
+                                              odd=0.03 * seed)
+    assert evidence(live) == full.evidence()
+    assert "online-trial" in sources and "probe" in sources
 
 
 def count_decisions(live: L.Live) -> list[int]:
