@@ -121,3 +121,41 @@ def test_invalid_utf8_and_truncated_records_are_reported_as_before() -> None:
             (2, "", "json", "Invalid JSON on line 3: unexpected end of input at byte 29"),
         ],
     )
+
+
+#: An ``allOf`` of ``not``/``pattern`` branches (reserved words, as venvironment's 48):
+#: a string that no pattern matches is decided by one search of them all.
+RESERVED = ["^[aA][nN][dD]$", "^[oO][rR]$", "_tmp$", "^x.*y", "\\d{3}", "é+", "^$"]
+
+
+def _reserved(merged: bool) -> dict:
+    branches = [{"not": {"pattern": p}} for p in RESERVED]
+    if not merged:  # another keyword in a branch: each is walked as before
+        branches[0] = {"not": {"pattern": RESERVED[0], "minLength": 0}}
+    return {
+        "type": "object",
+        "properties": {"name": {"allOf": branches}, "names": {"items": {"allOf": branches}}},
+    }
+
+
+def test_an_all_of_of_not_patterns_decides_as_its_branches() -> None:
+    """Strings that match no pattern, one, several; non-strings (every ``not`` fails); the
+    same verdicts and errors (messages, schema paths) as the branches walked one by one,
+    through dicts, JSON and NDJSON."""
+    values = ["name", "AND", "and", "or", "nor", "a_tmp", "x123y", "xy", "123", "café", "",
+              "A" * 300 + "_tmp", "\u20ac", 5, None, ["and"], {"or": 1}]  # fmt: skip
+    records = [{"name": v} for v in values] + [{"names": values}]
+    merged, walked = Validator(_reserved(True)), Validator(_reserved(False))
+    data = json.dumps(records).encode()
+    lines = b"\n".join(json.dumps(r).encode() for r in records)
+
+    def run(v: Validator) -> list:
+        results = [v.validate_batch(records), v.validate_json(data), v.validate_ndjson(lines)]
+        return [(r.valid, [(e.index, e.path, e.keyword, e.schema_path, e.message) for e in r.errors])
+                for r in results]  # fmt: skip
+
+    got, want = run(merged), run(walked)
+    # The unmerged schema's first branch has one more keyword: its paths are the same.
+    assert got == want
+    assert got[0][0] == [True, False, False, False, True, False, False, False, False, False,
+                         False, False, True, False, False, False, False, False]  # fmt: skip

@@ -70,6 +70,7 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
     let Logic {
         refs,
         all_of,
+        all_of_patterns: _,
         any_of,
         one_of,
         // Read by `decided_on_parsed`.

@@ -80,8 +80,15 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
             sink,
         )?;
     }
-    for branch in &logic.all_of {
-        check_node(branch, value, path, depth, cx, sink)?;
+    // A string that none of the patterns of an `allOf` of `not`/`pattern` matches passes
+    // every branch: one search instead of a walk of each (venvironment's 48 reserved words).
+    let none_match = logic.all_of_patterns.as_ref().is_some_and(|any| {
+        value.kind() == Kind::String && value.as_str().is_some_and(|s| !any.is_match(s))
+    });
+    if !none_match {
+        for branch in &logic.all_of {
+            check_node(branch, value, path, depth, cx, sink)?;
+        }
     }
     if !logic.any_of.is_empty() {
         let walk = |explaining| {
@@ -1049,6 +1056,9 @@ pub struct Logic {
     /// `(reference, keyword)`: `$ref`, `$dynamicRef` or `$recursiveRef`.
     pub refs: Vec<(Ref, &'static str)>,
     pub all_of: Vec<Node>,
+    /// When every branch of `allOf` is only `{"not": {"pattern": p}}` (at least
+    /// [`MIN_NOT_PATTERNS`] of them, none backtracking): all the `p` in one pattern.
+    pub all_of_patterns: Option<Pattern>,
     pub any_of: Vec<Node>,
     pub one_of: Vec<Node>,
     // Boxed: a node is about 800 bytes, and six of them inline made every
@@ -1114,7 +1124,10 @@ pub(crate) fn compile<'d>(
                     nodes.push(compiler.compile(s, &format!("{location}/{key}/{i}"))?);
                 }
                 match list {
-                    0 => logic.all_of = nodes,
+                    0 => {
+                        logic.all_of_patterns = any_of_patterns(&nodes);
+                        logic.all_of = nodes;
+                    }
                     1 => {
                         // A branch that accepts everything goes first: the `anyOf` then
                         // passes at once (dofigen's root `anyOf: [{"oneOf": [...]}, {}]`
@@ -1167,6 +1180,63 @@ pub(crate) fn compile<'d>(
         }
     }
     Ok((!logic.is_empty()).then(|| Box::new(logic)))
+}
+
+/// The fewest `not`/`pattern` branches worth one search of all their patterns.
+const MIN_NOT_PATTERNS: usize = 4;
+
+/// One pattern that matches where any of the `{"not": {"pattern": p}}` branches'
+/// patterns does; `None` unless every branch is just that (and their patterns run on
+/// the linear engine, so a search never gives up half way).
+fn any_of_patterns(branches: &[Node]) -> Option<Pattern> {
+    if branches.len() < MIN_NOT_PATTERNS {
+        return None;
+    }
+    let mut sources = Vec::with_capacity(branches.len());
+    for branch in branches {
+        let only_not = |l: &Logic| {
+            l.refs.is_empty()
+                && l.all_of.is_empty()
+                && l.any_of.is_empty()
+                && l.one_of.is_empty()
+                && l.cond.is_none()
+                && l.unevaluated_properties.is_none()
+                && l.unevaluated_items.is_none()
+        };
+        let inner = match &branch.logic {
+            Some(l) if only_not(l) && plain(branch) && branch.string.is_none() => {
+                l.not.as_deref()?
+            }
+            _ => return None,
+        };
+        let pattern = match &inner.string {
+            Some(c) if c.min_length.is_none() && c.max_length.is_none() && c.format.is_none() => {
+                c.pattern.as_ref()?
+            }
+            _ => return None,
+        };
+        if inner.logic.is_some() || !plain(inner) || pattern.is_backtracking() {
+            return None;
+        }
+        sources.push(format!("(?:{})", pattern.as_str()));
+    }
+    Pattern::new(&sources.join("|"))
+        .ok()
+        .filter(|p| !p.is_backtracking())
+}
+
+/// A node whose only checks are its string checks and logic (none of its own otherwise).
+fn plain(node: &Node) -> bool {
+    !node.always_false
+        && !node.trivial
+        && node.types == 0
+        && node.const_value.is_none()
+        && node.enum_values.is_none()
+        && node.number.is_none()
+        && node.array.is_none()
+        && node.object.is_none()
+        && node.annotations.is_none()
+        && node.resource.is_none()
 }
 
 /// What the schema `map` evaluates, for the `unevaluated*` of the nodes around it.
@@ -1235,5 +1305,40 @@ mod tests {
         let untyped = Schema::from_json_text(r#"{"anyOf": [{}, {"minimum": 1}]}"#).unwrap();
         let logic = untyped.root.logic.as_ref().unwrap();
         assert!(Tags::of(&untyped, &logic.any_of).kinds.is_empty());
+    }
+
+    /// An `allOf` of at least four `{"not": {"pattern": p}}` gets one pattern of them all;
+    /// fewer branches, another keyword anywhere in a branch or a backtracking pattern, none.
+    #[test]
+    fn an_all_of_of_not_patterns_gets_one_pattern() {
+        let merged = |branches: &str| {
+            let text = format!(r#"{{"allOf": [{branches}]}}"#);
+            let schema = Schema::from_json_text(&text).unwrap();
+            let logic = schema.root.logic.as_ref().unwrap();
+            logic
+                .all_of_patterns
+                .as_ref()
+                .map(|p| p.as_str().to_owned())
+        };
+        let four = r#"{"not": {"pattern": "^a$"}}, {"not": {"pattern": "b|c"}},
+                      {"not": {"pattern": "\\d"}}, {"not": {"pattern": "^$"}}"#;
+        assert_eq!(
+            merged(four).as_deref(),
+            Some(r"(?:^a$)|(?:b|c)|(?:\d)|(?:^$)")
+        );
+        let three = r#"{"not": {"pattern": "^a$"}}, {"not": {"pattern": "b"}},
+                       {"not": {"pattern": "c"}}"#;
+        assert_eq!(merged(three), None);
+        for other in [
+            r#"{"not": {"pattern": "d", "minLength": 1}}"#,
+            r#"{"not": {"pattern": "d"}, "type": "string"}"#,
+            r#"{"not": {"pattern": "d", "format": "email"}}"#,
+            r#"{"not": {"pattern": "(?=d)"}}"#,
+            r#"{"not": {"pattern": "d", "not": {}}}"#,
+            r#"{"not": {"minLength": 2}}"#,
+            r#"{"pattern": "d"}"#,
+        ] {
+            assert_eq!(merged(&format!("{three}, {other}")), None, "{other}");
+        }
     }
 }
