@@ -182,6 +182,8 @@ fn only_requires(node: &Node) -> bool {
         types: kinds,
         const_value,
         enum_values,
+        // Says whether `const_value` or `enum_values` is there.
+        equality: _,
         string,
         number,
         array,
@@ -307,6 +309,8 @@ fn has_no_own_keywords(node: &Node) -> bool {
         types,
         const_value,
         enum_values,
+        // Says whether `const_value` or `enum_values` is there.
+        equality: _,
         string,
         number,
         array,
@@ -336,6 +340,8 @@ fn plain(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
         types,
         const_value,
         enum_values,
+        // Says whether `const_value` or `enum_values` is there.
+        equality: _,
         string,
         number,
         array: array_checks,

@@ -144,6 +144,9 @@ pub struct Node {
     pub types: u8,
     pub const_value: Option<Json<'static>>,
     pub enum_values: Option<crate::check::Enum>,
+    /// `const` or `enum` present: read before them, next to the other flags, so a node
+    /// without them costs no read of where they lie (another cache line).
+    pub equality: bool,
     pub string: Option<StringChecks>,
     pub number: Option<NumberChecks>,
     pub array: Option<ArrayChecks>,
@@ -974,6 +977,7 @@ impl<'d> Compiler<'d> {
             node.types = types::compile(t, location)?;
         }
         (node.const_value, node.enum_values) = equal::compile(map, draft, location)?;
+        node.equality = node.const_value.is_some() || node.enum_values.is_some();
         node.string = string::compile(map, formats, location)?;
         node.number = number::compile(map, draft, location)?;
         node.array = array::compile(map, &mut subschemas)?;

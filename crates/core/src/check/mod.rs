@@ -723,8 +723,14 @@ fn check_here<'s, R: Record, S: Sink<'s>>(
         });
     }
     let scope;
-    let cx = match node.resource {
-        Some(resource) if cx.schema.dynamic => {
+    // `dynamic` first: the node's `resource` lies in another cache line than its flags.
+    let resource = if cx.schema.dynamic {
+        node.resource
+    } else {
+        None
+    };
+    let cx = match resource {
+        Some(resource) => {
             scope = Scope {
                 resource,
                 parent: cx.scope,
@@ -734,7 +740,7 @@ fn check_here<'s, R: Record, S: Sink<'s>>(
                 ..cx
             }
         }
-        _ => cx,
+        None => cx,
     };
     // Only strings and unsupported values can have a defect (see [`Record::defect`]).
     if matches!(kind, Kind::String | Kind::Unsupported) {
@@ -786,6 +792,47 @@ fn check_here<'s, R: Record, S: Sink<'s>>(
             })?;
         }
     }
+    if node.equality {
+        check_equality(node, value, path, depth, sink)?;
+    }
+    match kind {
+        // A string that is not valid Unicode was reported above, as a defect.
+        Kind::String => {
+            if let Some(checks) = &node.string {
+                string::check(checks, value, path, sink)?;
+            }
+        }
+        Kind::Number => {
+            if let (Some(checks), Some(n)) = (&node.number, number) {
+                number::check(checks, n, path, sink)?;
+            }
+        }
+        Kind::Array => {
+            if let Some(checks) = &node.array {
+                array::check(checks, value, path, depth, cx, sink)?;
+            }
+        }
+        Kind::Object => {
+            if let Some(checks) = &node.object {
+                object::check(checks, value, path, depth, cx, sink)?;
+            }
+        }
+        _ => {}
+    }
+    match &node.logic {
+        Some(logic) => logic::check(node, logic, value, path, depth, cx, sink),
+        None => ControlFlow::Continue(()),
+    }
+}
+
+/// `const` and `enum` (see [`Node::equality`]).
+fn check_equality<'s, R: Record, S: Sink<'s>>(
+    node: &'s Node,
+    value: &R,
+    path: &Path<'_>,
+    depth: usize,
+    sink: &mut S,
+) -> ControlFlow<()> {
     if let Some(expected) = &node.const_value {
         match equal::equal(value, &expected, depth) {
             Ok(true) => {}
@@ -829,34 +876,7 @@ fn check_here<'s, R: Record, S: Sink<'s>>(
             })?;
         }
     }
-    match kind {
-        // A string that is not valid Unicode was reported above, as a defect.
-        Kind::String => {
-            if let Some(checks) = &node.string {
-                string::check(checks, value, path, sink)?;
-            }
-        }
-        Kind::Number => {
-            if let (Some(checks), Some(n)) = (&node.number, number) {
-                number::check(checks, n, path, sink)?;
-            }
-        }
-        Kind::Array => {
-            if let Some(checks) = &node.array {
-                array::check(checks, value, path, depth, cx, sink)?;
-            }
-        }
-        Kind::Object => {
-            if let Some(checks) = &node.object {
-                object::check(checks, value, path, depth, cx, sink)?;
-            }
-        }
-        _ => {}
-    }
-    match &node.logic {
-        Some(logic) => logic::check(node, logic, value, path, depth, cx, sink),
-        None => ControlFlow::Continue(()),
-    }
+    ControlFlow::Continue(())
 }
 
 #[cfg(test)]
