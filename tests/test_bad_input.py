@@ -1922,3 +1922,25 @@ def test_dict_entries_are_read_as_python_iterates_them() -> None:
         (2, "", "additionalProperties", "Unexpected property `k999`"),
         (3, "", "json", "Object key `5` is not a string"),
     ]
+
+
+def test_an_enum_too_deep_to_compare_ends_its_nodes_checks() -> None:
+    """A value compared with an `enum` option beyond the nesting limit gets the one `depth`
+    error of its node, not also that node's other keywords (here `minItems`)."""
+
+    def nested(n: int) -> list:
+        v: list = [1]
+        for _ in range(n):
+            v = [v]
+        return v
+
+    # A chain of references (the schema itself stays shallow) leads 80 levels down.
+    defs = {f"a{i}": {"items": {"$ref": f"#/$defs/a{i + 1}"}} for i in range(80)}
+    defs["a80"] = {"enum": [nested(60)], "minItems": 2}
+    v = Validator({"$defs": defs, "$ref": "#/$defs/a0"}, adapt=False)
+    record = nested(60)
+    for _ in range(80):
+        record = [record]
+    for result in (v.validate_batch([record]), v.validate_json(json.dumps([record]))):
+        assert result.valid == [False]
+        assert [e.keyword for e in result.errors] == ["depth"]

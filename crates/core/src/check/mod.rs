@@ -793,7 +793,9 @@ fn check_here<'s, R: Record, S: Sink<'s>>(
         }
     }
     if node.equality {
-        check_equality(node, value, path, depth, sink)?;
+        if let Some(flow) = check_equality(node, value, path, depth, sink) {
+            return flow;
+        }
     }
     match kind {
         // A string that is not valid Unicode was reported above, as a defect.
@@ -825,39 +827,38 @@ fn check_here<'s, R: Record, S: Sink<'s>>(
     }
 }
 
-/// `const` and `enum` (see [`Node::equality`]).
+/// `const` and `enum` (see [`Node::equality`]): `Some(flow)` when the node's checks end
+/// here with `flow` (a value too deep to compare, or a sink that stops at its first failure).
 fn check_equality<'s, R: Record, S: Sink<'s>>(
     node: &'s Node,
     value: &R,
     path: &Path<'_>,
     depth: usize,
     sink: &mut S,
-) -> ControlFlow<()> {
+) -> Option<ControlFlow<()>> {
+    let too_deep = || format!("Nesting deeper than {MAX_DEPTH} levels");
     if let Some(expected) = &node.const_value {
-        match equal::equal(value, &expected, depth) {
-            Ok(true) => {}
+        let flow = match equal::equal(value, &expected, depth) {
+            Ok(true) => ControlFlow::Continue(()),
             Ok(false) => sink.fail_with(path, "const", |m| {
                 m.push_str("Expected ");
                 equal::push_short_repr(m, expected);
                 m.push_str(", got ");
                 push_received(m, value);
-            })?,
-            Err(equal::TooDeep) => sink.fail(path, "depth", || {
-                format!("Nesting deeper than {MAX_DEPTH} levels")
-            })?,
+            }),
+            Err(equal::TooDeep) => sink.fail(path, "depth", too_deep),
+        };
+        if flow.is_break() {
+            return Some(flow);
         }
     }
     if let Some(options) = &node.enum_values {
         let found = match options.contains(value, depth) {
             Ok(found) => found,
-            Err(equal::TooDeep) => {
-                return sink.fail(path, "depth", || {
-                    format!("Nesting deeper than {MAX_DEPTH} levels")
-                })
-            }
+            Err(equal::TooDeep) => return Some(sink.fail(path, "depth", too_deep)),
         };
         if !found {
-            sink.fail_with(path, "enum", |m| {
+            let flow = sink.fail_with(path, "enum", |m| {
                 if options.is_empty() {
                     return m.push_str("No value is allowed: `enum` is empty");
                 }
@@ -873,10 +874,13 @@ fn check_equality<'s, R: Record, S: Sink<'s>>(
                 }
                 m.push_str(", got ");
                 push_received(m, value);
-            })?;
+            });
+            if flow.is_break() {
+                return Some(flow);
+            }
         }
     }
-    ControlFlow::Continue(())
+    None
 }
 
 #[cfg(test)]
