@@ -394,13 +394,13 @@ class Cell:
             self.probe_every = FIRST_PROBE_EVERY
         if self._as_base(self.incumbent, n):
             # The incumbent is the baseline: its calls are baseline evidence; refine if allowed.
-            if self.candidates and len(base.rates) >= MIN_SAMPLES:
+            if self.candidates:
+                if len(base.rates) < MIN_SAMPLES:
+                    return self.incumbent, self.incumbent_source
                 trial = self._trial(n, sliceable) if look else None
                 if trial is not None:
                     return trial, "online-trial"
-                self._steady(n, False)
-            elif not self.candidates:
-                self._steady(n, False)
+            self._steady(n, False)
             return self.incumbent, self.incumbent_source
         ni, nb = len(self.incumbent.rates), len(base.rates)
         if nb < MIN_SAMPLES:
