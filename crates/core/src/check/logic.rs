@@ -219,11 +219,9 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
     }
     if let Some(not) = &logic.not {
         if valid_in(not, value, depth, cx) {
-            sink.fail(path, "not", || {
-                format!(
-                    "Value is valid against the `not` schema, got {}",
-                    super::received(value)
-                )
+            sink.fail_with(path, "not", |m| {
+                m.push_str("Value is valid against the `not` schema, got ");
+                super::push_received(m, value);
             })?;
         }
     }

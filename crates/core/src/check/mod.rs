@@ -299,28 +299,22 @@ pub(crate) fn push_received<R: Record>(out: &mut String, value: &R) {
         Kind::Bool => return out.push_str(if value.as_bool() { "true" } else { "false" }),
         _ => {}
     }
+    // Written in place, then cut: no string of its own (its allocation and growth
+    // measured as a visible share of a failing record's `not` error). The walk stops
+    // once the text is long enough.
+    let start = out.len();
     if kind == Kind::Number {
-        // A number's text is short (or stated short by its `Display`): no cut.
-        let start = out.len();
         push_number(out, &value.as_number());
-        if out[start..].chars().count() <= SHOWN_CHARS {
-            return;
-        }
-        let cut = out[start..]
+    } else {
+        let _ = write_record(value, out, start + SHOWN_CHARS * 4);
+    }
+    if out[start..].chars().nth(SHOWN_CHARS).is_some() {
+        let keep = out[start..]
             .char_indices()
             .nth(SHOWN_CHARS - 3)
             .map_or(out.len(), |(i, _)| start + i);
-        out.truncate(cut);
+        out.truncate(keep);
         out.push_str("...");
-        return;
-    }
-    let mut text = String::new();
-    let _ = write_record(value, &mut text);
-    if text.chars().count() > SHOWN_CHARS {
-        out.extend(text.chars().take(SHOWN_CHARS - 3));
-        out.push_str("...");
-    } else {
-        out.push_str(&text);
     }
 }
 
@@ -406,10 +400,10 @@ pub(crate) fn push_json_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// Writes `value` as compact JSON until `out` is longer than [`SHOWN_CHARS`]
+/// Writes `value` as compact JSON until `out` is longer than `limit` bytes
 /// (`Break` then).
-fn write_record<R: Record>(value: &R, out: &mut String) -> ControlFlow<()> {
-    if out.len() > SHOWN_CHARS * 4 {
+fn write_record<R: Record>(value: &R, out: &mut String, limit: usize) -> ControlFlow<()> {
+    if out.len() > limit {
         return ControlFlow::Break(());
     }
     match value.kind() {
@@ -432,7 +426,7 @@ fn write_record<R: Record>(value: &R, out: &mut String) -> ControlFlow<()> {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                write_record(item, out)
+                write_record(item, out, limit)
             })?;
             out.push(']');
         }
@@ -452,7 +446,7 @@ fn write_record<R: Record>(value: &R, out: &mut String) -> ControlFlow<()> {
                             .map_or(k, |(cut, _)| &k[..cut]);
                         push_json_string(out, shown);
                         out.push_str(": ");
-                        write_record(item, out)
+                        write_record(item, out, limit)
                     }
                     // The compact form of a Python dict keeps no value under such a key.
                     EntryKey::NotString(repr) => {
