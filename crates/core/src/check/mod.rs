@@ -853,21 +853,10 @@ fn check_equality<'s, R: Record, S: Sink<'s>>(
         };
         if !found {
             let flow = sink.fail_with(path, "enum", |m| {
-                if options.is_empty() {
-                    return m.push_str("No value is allowed: `enum` is empty");
+                m.push_str(options.message_start());
+                if !options.is_empty() {
+                    push_received(m, value);
                 }
-                m.push_str("Expected one of ");
-                for (i, option) in options.iter().take(8).enumerate() {
-                    if i > 0 {
-                        m.push_str(", ");
-                    }
-                    equal::push_short_repr(m, option);
-                }
-                if options.len() > 8 {
-                    m.push_str(", ...");
-                }
-                m.push_str(", got ");
-                push_received(m, value);
             });
             if flow.is_break() {
                 return Some(flow);
