@@ -159,3 +159,114 @@ def test_an_all_of_of_not_patterns_decides_as_its_branches() -> None:
     assert got == want
     assert got[0][0] == [True, False, False, False, True, False, False, False, False, False,
                          False, False, True, False, False, False, False, False]  # fmt: skip
+
+
+def _named(forced_whole: bool) -> dict:
+    """``not`` and ``if`` that read a few named entries (as most in SchemaStore do:
+    chezmoi, attw, gitleaks); ``forced_whole`` adds ``minProperties: 0`` to each, the same
+    verdicts, which makes the fused path parse the value whole instead."""
+    extra = {"minProperties": 0} if forced_whole else {}
+
+    def d(schema: dict) -> dict:
+        return {**schema, **extra}
+
+    return {
+        "$defs": {"pair": d({"required": ["a", "b"]}), "open": {"type": "object"}},
+        "type": "object",
+        "properties": {
+            # `not` beside the node's own keywords: decided in the node's own walk.
+            "own": {
+                "type": "object",
+                "properties": {"a": {}, "b": {"type": "integer"}, "c": {}},
+                "additionalProperties": False,
+                "not": d(
+                    {
+                        "properties": {"a": {"const": True}, "b": {"minimum": 3}},
+                        "required": ["a", "b"],
+                    }
+                ),
+            },
+            # `not` through a reference and `anyOf`, beside another reference: the named
+            # entries cut out first, then the reference.
+            "ref": {
+                "$ref": "#/$defs/open",
+                "not": d({"anyOf": [{"$ref": "#/$defs/pair"}, {"required": ["é"]}]}),
+            },
+            # `if`/`then`/`else` and no keyword of its own.
+            "cond": {
+                "if": d({"properties": {"kind": {"const": "x"}}, "required": ["kind"]}),
+                "then": {"required": ["x"]},
+                "else": {"properties": {"x": {"type": "string"}}},
+            },
+            # An `allOf` of two `if`/`then` (read more than twice: parsed whole).
+            "tagged": {
+                "allOf": [
+                    {"if": d({"properties": {"t": {"const": 1}}}), "then": {"required": ["one"]}},
+                    {"if": d({"properties": {"t": {"const": 2}}}), "then": {"required": ["two"]}},
+                ],
+            },
+            "items": {"items": {"$ref": "#/properties/own"}},
+        },
+        "additionalProperties": False,
+    }
+
+
+#: JSON texts for `_named`'s properties: escaped and repeated keys, entries in any order.
+NAMED_TEXTS = [
+    '{"own":{"a":true,"b":1}}',
+    '{"own":{"a":true,"b":3}}',
+    '{"own":{"b":3,"a":true}}',
+    '{"own":{"\\u0061":true,"b":4}}',
+    '{"own":{"a":false,"b":4,"c":[{"a":true,"b":9}]}}',
+    '{"own":{"a":true,"b":4,"a":false}}',
+    '{"own":{"a":true}}',
+    '{"own":{"a":true,"b":"s"}}',
+    '{"own":{"a":true,"b":3,"d":0}}',
+    '{"own":[1]}',
+    '{"ref":{"a":1}}',
+    '{"ref":{"a":1,"b":{"a":1,"b":2}}}',
+    '{"ref":{"b":[],"a":null}}',
+    '{"ref":{"\\u00e9":0}}',
+    '{"ref":{"x":{"\\u00e9":0}}}',
+    '{"ref":{"b":1,"b":2}}',
+    '{"ref":"a"}',
+    '{"cond":{"kind":"x","x":1}}',
+    '{"cond":{"kind":"x"}}',
+    '{"cond":{"kind":"y","x":1}}',
+    '{"cond":{"kind":"y","x":"s"}}',
+    '{"cond":{"x":1,"kind":"x","kind":"y"}}',
+    '{"cond":{"kind":"\\u0078","x":0}}',
+    '{"tagged":{"t":1,"one":0}}',
+    '{"tagged":{"t":2,"one":0}}',
+    '{"tagged":{"t":3}}',
+    '{"items":[{"a":true,"b":1},{"a":true,"b":5},{"a":1,"b":5}]}',
+]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_not_and_if_on_named_entries_decide_as_on_the_parsed_value(threads: int) -> None:
+    """The fused path decides ``not``/``if`` on the entries they name (the others skipped, or
+    checked by the node's own walk): the same verdicts and errors as the same keywords
+    decided on the parsed value, through JSON and NDJSON, and as dicts where the text has
+    no repeated key."""
+    cut, whole = Validator(_named(False), adapt=False), Validator(_named(True), adapt=False)
+    data = ("[" + ",".join(NAMED_TEXTS) + "]").encode()
+    lines = "\n".join(NAMED_TEXTS).encode()
+
+    def run(v: Validator) -> list:
+        return [outcome(v.validate_json(data, threads=threads)),
+                outcome(v.validate_ndjson(lines, threads=threads))]  # fmt: skip
+
+    got = run(cut)
+    assert got == run(whole)
+    assert got[0] == got[1]
+    # A repeated key counts with its last entry, as `json.loads` keeps it.
+    assert got[0][0] == [True, False, False, False, True, True, True, False, False, False,
+                         True, False, False, False, True, True, False, True, False, False,
+                         True, False, True, True, False, True, False]  # fmt: skip
+    # Without repeated keys, dicts decide and explain alike.
+    unique = [i for i, t in enumerate(NAMED_TEXTS) if i not in (5, 15, 21)]
+    dicts = outcome(cut.validate_batch([json.loads(NAMED_TEXTS[i]) for i in unique]))
+    errors = [(unique[e[0]], *e[1:]) for e in dicts[1]]
+    assert [got[0][0][i] for i in unique] == dicts[0]
+    assert [e for e in got[0][1] if e[0] in unique] == errors

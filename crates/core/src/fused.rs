@@ -12,6 +12,8 @@
 //! `ArrayChecks`) is destructured field by field, without `..`: a keyword added
 //! to one of them does not compile until this path decides what to do with it.
 
+use std::borrow::Cow;
+
 use crate::check;
 use crate::json::{JsonError, Parser};
 use crate::schema::{types, Additional, ArrayChecks, Logic, Node, ObjectChecks, Ref, Schema};
@@ -80,11 +82,37 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
         unevaluated_items: _,
         any_of_tags: _,
         one_of_tags: _,
+        // Read by `on_names`.
+        on_names: _,
     } = logic;
+    // The branch of `if` that applies: `then` or `else`, checked as an in-place subschema.
+    let mut chosen = None;
     if decided_on_parsed(logic) {
-        // Decided on the parsed value (these look at a value more than once
-        // or need "invalid" to be proven).
-        return whole(s, node, p, depth);
+        // `not` and `if` need "invalid" proven, which this path cannot do. When they
+        // look only at a few named entries of an object (`"not": {"required": ["a",
+        // "b"]}`, `"if": {"properties": {"kind": {"const": "x"}}}`: most of them in
+        // real schemas), those entries are parsed and they decide on them; the rest
+        // of the object is only skipped here, and read by the other keywords below.
+        // Otherwise the value is parsed whole and checked.
+        let names = match on_names(s, logic) {
+            Some(names) if few_readings(node, logic) && p.peek()? == b'{' => names,
+            _ => return whole(s, node, p, depth),
+        };
+        if keeps_in_its_walk(node, logic) {
+            // The node's own walk of the object is the only reading: it keeps the
+            // named entries as it checks them.
+            let mut keep = Keep {
+                names,
+                entries: Vec::new(),
+            };
+            object_keeping(s, node, p, depth, &mut keep)?;
+            let cut = Json::Object(keep.entries);
+            return decide(s, logic, &cut, depth).map(|_| ());
+        }
+        let start = p.pos;
+        let cut = projection(p, names, depth)?;
+        p.pos = start;
+        chosen = decide(s, logic, &cut, depth)?;
     }
     // A `oneOf` whose branches take values of different kinds (a string, an array,
     // an object) is the branch that can take this value's kind: the others fail
@@ -113,8 +141,17 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
     // An in-place subschema decided on the parsed value would parse it anew (a tagged union
     // written as an `allOf` of `if`/`then`, one per tag, parsed its object once per
     // branch): the value is parsed once, and the node checked on it.
-    let parsed_anyway = |sub: &Node| sub.logic.as_deref().is_some_and(decided_on_parsed);
-    if all_of.iter().chain(one_branch).any(parsed_anyway)
+    let parsed_anyway = |sub: &Node| {
+        sub.logic.as_deref().is_some_and(|l| {
+            decided_on_parsed(l)
+                && !(few_readings(node, logic) && few_readings(sub, l) && on_names(s, l).is_some())
+        })
+    };
+    if all_of
+        .iter()
+        .chain(one_branch)
+        .chain(chosen)
+        .any(parsed_anyway)
         || refs
             .iter()
             .any(|(r, _)| matches!(r, Ref::Static(id) if parsed_anyway(&s.nodes[*id])))
@@ -138,7 +175,7 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
         };
         again(p, &s.nodes[*id])?;
     }
-    for sub in all_of.iter().chain(one_branch) {
+    for sub in all_of.iter().chain(one_branch).chain(chosen) {
         again(p, sub)?;
     }
     if !any_of.is_empty() {
@@ -293,12 +330,264 @@ fn one_by_names(branches: &[Node], p: &mut Parser<'_>, start: usize, depth: usiz
     ensure(matched == 1)
 }
 
-/// Whether [`with_logic`] decides a node with this logic on the parsed value.
+/// Whether [`with_logic`] decides a node with this logic on the parsed value (or on the
+/// parsed entries named by [`on_names`]).
 fn decided_on_parsed(logic: &Logic) -> bool {
     logic.unevaluated_properties.is_some()
         || logic.unevaluated_items.is_some()
         || logic.not.is_some()
         || logic.cond.is_some()
+}
+
+/// Whether [`with_logic`] reads the value at most once besides deciding `not`/`if` on
+/// named entries: each reading of the text costs about what parsing it once and checking
+/// the parsed value costs (an `allOf` of 8 `if`/`then` read its object 3 to 7 times
+/// slower than parsed; a `then` and the node's own properties, 1.2-1.7 times).
+fn few_readings(node: &Node, logic: &Logic) -> bool {
+    in_place_readings(logic) + usize::from(!has_no_own_keywords(node)) <= 1
+}
+
+/// How many times [`with_logic`] reads the value for `logic`: once per reference and
+/// `allOf` branch, once for `anyOf`, `oneOf`, and `then`/`else` (besides the node's own
+/// keywords).
+fn in_place_readings(logic: &Logic) -> usize {
+    let branch = logic
+        .cond
+        .as_deref()
+        .is_some_and(|(_, then, otherwise)| then.is_some() || otherwise.is_some());
+    logic.refs.len()
+        + logic.all_of.len()
+        + usize::from(!logic.any_of.is_empty())
+        + usize::from(!logic.one_of.is_empty())
+        + usize::from(branch)
+}
+
+/// Whether [`with_logic`] decides `not`/`if` on the entries kept by the node's own walk
+/// of the object ([`object_keeping`]): that walk is the value's only reading, and the
+/// node's keywords are all decided by it.
+fn keeps_in_its_walk(node: &Node, logic: &Logic) -> bool {
+    in_place_readings(logic) == 0
+        && !node.trivial
+        && node.const_value.is_none()
+        && node.enum_values.is_none()
+        && (node.types == 0 || node.types & types::OBJECT != 0)
+        && node
+            .object
+            .as_ref()
+            .is_some_and(|o| o.dependent_required.is_empty() && o.dependent_schemas.is_empty())
+}
+
+/// `not` and `if` of `logic` decided on `cut` (the value, or the object cut down to the
+/// entries they read): `Undecided` when `not` fails, else the branch of `if` that applies.
+fn decide<'s>(
+    s: &Schema,
+    logic: &'s Logic,
+    cut: &Json<'_>,
+    depth: usize,
+) -> Result<Option<&'s Node>, Undecided> {
+    if let Some(not) = logic.not.as_deref() {
+        ensure(!plain_is_valid(s, not, &cut, depth))?;
+    }
+    Ok(logic.cond.as_deref().and_then(|(when, then, otherwise)| {
+        if plain_is_valid(s, when, &cut, depth) {
+            then.as_ref()
+        } else {
+            otherwise.as_ref()
+        }
+    }))
+}
+
+/// The most names, and nodes looked at, for [`on_names`].
+const MAX_NAMES: usize = 32;
+
+/// The names of an object's entries on which the verdicts of `logic`'s `not` and `if`
+/// depend, when they depend on no other entries and not on how many there are: each
+/// then decides an object as it decides the object cut down to those entries
+/// ([`projection`]). `None` otherwise, or with `unevaluated*`. Found once per `Logic`.
+fn on_names<'s>(s: &'s Schema, logic: &'s Logic) -> Option<&'s [Box<str>]> {
+    logic
+        .on_names
+        .get_or_init(|| {
+            if logic.unevaluated_properties.is_some() || logic.unevaluated_items.is_some() {
+                return None;
+            }
+            let mut names = Vec::new();
+            let mut budget = MAX_NAMES;
+            let deciders = logic.not.as_deref().into_iter();
+            let deciders = deciders.chain(logic.cond.as_deref().map(|(when, _, _)| when));
+            for node in deciders {
+                if !reads_only_names(s, node, &mut names, &mut budget) {
+                    return None;
+                }
+            }
+            Some(names.into_iter().map(Box::from).collect())
+        })
+        .as_deref()
+}
+
+/// Whether `node` decides an object by the entries whose names it adds to `names` alone
+/// (and by its kind): named properties and `required`, through in-place subschemas and
+/// static references, nothing that counts or ranges over every entry (`const`/`enum` of
+/// the object, `additionalProperties`, `patternProperties`, `propertyNames`, `min/
+/// maxProperties`, dependencies, `unevaluated*`). The properties' own subschemas may be
+/// anything: they are checked on the entries' parsed values. At most `budget` nodes and
+/// [`MAX_NAMES`] names (a reference cycle ends there).
+fn reads_only_names<'s>(
+    s: &'s Schema,
+    node: &'s Node,
+    names: &mut Vec<&'s str>,
+    budget: &mut usize,
+) -> bool {
+    if *budget == 0 {
+        return false;
+    }
+    *budget -= 1;
+    let Node {
+        // Decide without reading the value.
+        always_false: _,
+        trivial: _,
+        // The kind of the value: the same for the object cut down.
+        types: _,
+        const_value,
+        enum_values,
+        // Says whether `const_value` or `enum_values` is there.
+        equality: _,
+        // Only for values of other kinds.
+        string: _,
+        number: _,
+        array: _,
+        object,
+        logic,
+        // Only `unevaluated*` read them, which this answer excludes.
+        annotations: _,
+        // A schema with dynamic references never takes this path.
+        resource: _,
+        // Only for errors.
+        location: _,
+    } = node;
+    if const_value.is_some() || enum_values.is_some() {
+        return false;
+    }
+    if let Some(ObjectChecks {
+        properties,
+        // Another way to find a property.
+        lookup: _,
+        // Counts of what `properties` says.
+        n_required: _,
+        required_indices: _,
+        additional,
+        min_properties,
+        // Only for messages.
+        min_properties_text: _,
+        max_properties,
+        patterns,
+        property_names,
+        dependent_required,
+        dependent_schemas,
+        // Only names the keyword in messages.
+        legacy_dependencies: _,
+        // The Python host's cache.
+        host_keys: _,
+    }) = object
+    {
+        let reads_all = !matches!(additional, Additional::Allow)
+            || min_properties.is_some()
+            || max_properties.is_some()
+            || !patterns.is_empty()
+            || property_names.is_some()
+            || !dependent_required.is_empty()
+            || !dependent_schemas.is_empty();
+        if reads_all {
+            return false;
+        }
+        for property in properties {
+            if !names.contains(&property.name.as_str()) {
+                if names.len() == MAX_NAMES {
+                    return false;
+                }
+                names.push(&property.name);
+            }
+        }
+    }
+    let Some(logic) = logic.as_deref() else {
+        return true;
+    };
+    let Logic {
+        refs,
+        all_of,
+        // Only for strings.
+        all_of_patterns: _,
+        any_of,
+        one_of,
+        not,
+        cond,
+        unevaluated_properties,
+        unevaluated_items,
+        // Shortcuts of `any_of` and `one_of`.
+        any_of_tags: _,
+        one_of_tags: _,
+        on_names: _,
+    } = logic;
+    if unevaluated_properties.is_some() || unevaluated_items.is_some() {
+        return false;
+    }
+    let mut each = |n: &'s Node| reads_only_names(s, n, names, budget);
+    for (r, _) in refs {
+        let Ref::Static(id) = r else {
+            return false;
+        };
+        if !each(&s.nodes[*id]) {
+            return false;
+        }
+    }
+    let branches = all_of
+        .iter()
+        .chain(any_of)
+        .chain(one_of)
+        .chain(not.as_deref());
+    let cond = cond.as_deref().into_iter();
+    let cond =
+        cond.flat_map(|(when, then, otherwise)| [Some(when), then.as_ref(), otherwise.as_ref()]);
+    branches.chain(cond.flatten()).all(each)
+}
+
+/// The object at the cursor cut down to its entries named in `names` (parsed, the others
+/// skipped), the cursor left after it. `Undecided` when a name repeats (JSON text may
+/// repeat a key: the parsed path decides which entry counts).
+fn projection<'a>(
+    p: &mut Parser<'a>,
+    names: &[Box<str>],
+    depth: usize,
+) -> Result<Json<'a>, Undecided> {
+    if depth + 1 > MAX_DEPTH {
+        return Err(Undecided);
+    }
+    ensure(p.peek()? == b'{')?;
+    p.pos += 1;
+    let mut entries: Vec<(Cow<'a, str>, Json<'a>)> = Vec::new();
+    if p.peek()? == b'}' {
+        p.pos += 1;
+        return Ok(Json::Object(entries));
+    }
+    loop {
+        let c = p.peek()?;
+        let key = p.key(c)?;
+        if names.iter().any(|name| **name == *key) {
+            ensure(entries.iter().all(|(k, _)| *k != key))?;
+            let value = p.parse_here(MAX_DEPTH.saturating_sub(depth + 1))?;
+            entries.push((key, value));
+        } else {
+            skip(p, depth + 1)?;
+        }
+        match p.peek()? {
+            b',' => p.pos += 1,
+            b'}' => {
+                p.pos += 1;
+                return Ok(Json::Object(entries));
+            }
+            _ => return Err(Undecided),
+        }
+    }
 }
 
 /// Whether the node's own keywords (not its [`Logic`]) accept every value.
@@ -445,6 +734,61 @@ fn whole_plain(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Ver
 }
 
 fn object(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
+    object_keeping(s, node, p, depth, &mut KeepNone)
+}
+
+/// Entries of an object that its walk keeps besides checking them (see [`Keep`]).
+trait Keeps<'a> {
+    /// Whether any entry is kept (the walk that keeps none is compiled without).
+    const ANY: bool;
+    fn wants(&self, key: &str) -> bool;
+    fn keep(&mut self, key: Cow<'a, str>, value: Json<'a>) -> Verdict;
+}
+
+struct KeepNone;
+
+impl<'a> Keeps<'a> for KeepNone {
+    const ANY: bool = false;
+
+    fn wants(&self, _: &str) -> bool {
+        false
+    }
+
+    fn keep(&mut self, _: Cow<'a, str>, _: Json<'a>) -> Verdict {
+        Ok(())
+    }
+}
+
+/// The entries named in `names`, parsed: the object cut down to them (see [`on_names`]).
+struct Keep<'n, 'a> {
+    names: &'n [Box<str>],
+    entries: Vec<(Cow<'a, str>, Json<'a>)>,
+}
+
+impl<'a> Keeps<'a> for Keep<'_, 'a> {
+    const ANY: bool = true;
+
+    fn wants(&self, key: &str) -> bool {
+        self.names.iter().any(|name| **name == *key)
+    }
+
+    /// `Undecided` when a name repeats (JSON text may repeat a key: the parsed path
+    /// decides which entry counts).
+    fn keep(&mut self, key: Cow<'a, str>, value: Json<'a>) -> Verdict {
+        ensure(self.entries.iter().all(|(k, _)| *k != key))?;
+        self.entries.push((key, value));
+        Ok(())
+    }
+}
+
+/// [`object`], the entries `keep` wants parsed and kept as they are checked.
+fn object_keeping<'a, K: Keeps<'a>>(
+    s: &Schema,
+    node: &Node,
+    p: &mut Parser<'a>,
+    depth: usize,
+    keep: &mut K,
+) -> Verdict {
     ensure(node.types == 0 || node.types & types::OBJECT != 0)?;
     let Some(checks) = &node.object else {
         return skip(p, depth);
@@ -473,7 +817,9 @@ fn object(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict 
         host_keys: _,
     } = checks;
     if !dependent_required.is_empty() || !dependent_schemas.is_empty() {
-        // Look at the whole object, for the names they depend on.
+        // Look at the whole object, for the names they depend on (a walk that keeps
+        // entries is not given such a node: see `keeps_in_its_walk`).
+        ensure(!K::ANY)?;
         return whole_plain(s, node, p, depth);
     }
     if depth + 1 > MAX_DEPTH {
@@ -491,7 +837,17 @@ fn object(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict 
             let c = p.peek()?;
             let key = p.key(c)?;
             count += 1;
-            entry(s, checks, &key, &mut seen, &mut hint, p, depth)?;
+            if K::ANY && keep.wants(&key) {
+                let at = p.pos;
+                entry(s, checks, &key, &mut seen, &mut hint, p, depth)?;
+                let end = p.pos;
+                p.pos = at;
+                let value = p.parse_here(MAX_DEPTH.saturating_sub(depth + 1))?;
+                p.pos = end;
+                keep.keep(key, value)?;
+            } else {
+                entry(s, checks, &key, &mut seen, &mut hint, p, depth)?;
+            }
             match p.peek()? {
                 b',' => p.pos += 1,
                 b'}' => {
@@ -778,6 +1134,69 @@ mod tests {
                 assert_eq!(fused, ordinary, "{r}");
             }
         }
+    }
+
+    /// The names `not`/`if` of the root read, `None` when they read more.
+    fn names_of(schema: &str) -> Option<Vec<String>> {
+        let schema = Schema::from_json_text(schema).unwrap();
+        let logic = schema.root.logic.as_deref().unwrap();
+        on_names(&schema, logic).map(|n| n.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn not_and_if_on_named_entries() {
+        let names = |s: &str| names_of(s).map(|n| n.join(","));
+        assert_eq!(
+            names(r#"{"not": {"required": ["a", "b"]}}"#).as_deref(),
+            Some("a,b")
+        );
+        assert_eq!(
+            names(
+                r##"{"$defs": {"k": {"properties": {"k": {"const": 1}}}},
+                      "if": {"$ref": "#/$defs/k"}, "then": {"minProperties": 9},
+                      "not": {"anyOf": [{"required": ["a"]}, {"not": {"required": ["k"]}}]}}"##
+            )
+            .as_deref(),
+            Some("a,k")
+        );
+        // What reads every entry, or compares the object whole.
+        for reads_more in [
+            r#"{"not": {"minProperties": 2}}"#,
+            r#"{"not": {"properties": {"a": {}}, "additionalProperties": false}}"#,
+            r#"{"not": {"patternProperties": {"^a": {"type": "string"}}}}"#,
+            r#"{"not": {"propertyNames": {"maxLength": 1}}}"#,
+            r#"{"not": {"dependentRequired": {"a": ["b"]}}}"#,
+            r#"{"not": {"const": {"a": 1}}}"#,
+            r#"{"if": {"enum": [{}]}, "then": {"required": ["x"]}}"#,
+            r#"{"not": {"unevaluatedProperties": false}}"#,
+            r#"{"if": {"required": ["a"]}, "then": {}, "unevaluatedProperties": false}"#,
+            r#"{"if": {"allOf": [{"required": ["a"]}, {"maxProperties": 1}]}, "else": {}}"#,
+        ] {
+            assert_eq!(names(reads_more), None, "{reads_more}");
+        }
+        // Past the budget of nodes (a static cycle does not compile).
+        let branches = (0..40).map(|i| format!(r#"{{"required": ["n{i}"]}}"#));
+        let wide = format!(
+            r#"{{"not": {{"anyOf": [{}]}}}}"#,
+            branches.collect::<Vec<_>>().join(",")
+        );
+        assert_eq!(names(&wide), None);
+        agree(
+            r#"{"type": "object", "properties": {"a": {}, "b": {}}, "additionalProperties": false,
+                "not": {"required": ["a", "b"], "properties": {"a": {"const": 1}}}}"#,
+            &[
+                r#"{"a": 1}"#,
+                r#"{"a": 1, "b": 2}"#,
+                r#"{"a": 2, "b": 2}"#,
+                r#"{"b": [{"a": 1, "b": 1}]}"#,
+            ],
+        );
+        // A repeated key is left to the parsed path.
+        check_records(
+            r#"{"not": {"required": ["a", "b"]}}"#,
+            &[r#"{"a": 1, "a": 2}"#],
+            false,
+        );
     }
 
     #[test]

@@ -1069,6 +1069,9 @@ pub struct Logic {
     /// Found on first use: the targets of references are compiled after this node.
     pub any_of_tags: OnceLock<Tags>,
     pub one_of_tags: OnceLock<Tags>,
+    /// For the fused JSON path, found on first use: the names of an object's entries on
+    /// which the verdicts of `not` and `if` depend, when they depend on no others.
+    pub on_names: OnceLock<Option<Box<[Box<str>]>>>,
 }
 
 impl Logic {
