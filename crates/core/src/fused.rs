@@ -221,6 +221,8 @@ fn only_requires(node: &Node) -> bool {
         enum_values,
         // Says whether `const_value` or `enum_values` is there.
         equality: _,
+        // Says what `logic` holds.
+        ref_alone: _,
         string,
         number,
         array,
@@ -452,6 +454,8 @@ fn reads_only_names<'s>(
         enum_values,
         // Says whether `const_value` or `enum_values` is there.
         equality: _,
+        // Says what `logic` holds.
+        ref_alone: _,
         // Only for values of other kinds.
         string: _,
         number: _,
@@ -600,6 +604,8 @@ fn has_no_own_keywords(node: &Node) -> bool {
         enum_values,
         // Says whether `const_value` or `enum_values` is there.
         equality: _,
+        // Says what `logic` holds.
+        ref_alone: _,
         string,
         number,
         array,
@@ -631,6 +637,8 @@ fn plain(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
         enum_values,
         // Says whether `const_value` or `enum_values` is there.
         equality: _,
+        // Says what `logic` holds.
+        ref_alone: _,
         string,
         number,
         array: array_checks,

@@ -656,39 +656,22 @@ pub(crate) fn check<'s, R: Record, S: Sink<'s>>(
 /// to [`logic::check`], which reports it.
 #[inline(always)]
 fn skip_refs<'s, 'd>(mut node: &'s Node, mut cx: Cx<'s, 'd>) -> (&'s Node, Cx<'s, 'd>) {
-    while let Some(logic) = &node.logic {
-        let Some(target) = only_ref(node, logic, cx.schema.dynamic) else {
+    while node.ref_alone {
+        if cx.schema.dynamic && node.resource.is_some() {
+            break; // a dynamic reference may look for the resource it starts
+        }
+        let Some([(logic::Ref::Static(target), _)]) =
+            node.logic.as_deref().map(|l| l.refs.as_slice())
+        else {
             break;
         };
         if cx.hops >= MAX_HOPS {
             break;
         }
         cx.hops += 1;
-        node = &cx.schema.nodes[target];
+        node = &cx.schema.nodes[*target];
     }
     (node, cx)
-}
-
-/// The target of `node` when its only check is one static reference (and it
-/// starts no resource a dynamic reference could look for).
-#[inline]
-fn only_ref(node: &Node, logic: &logic::Logic, dynamic: bool) -> Option<crate::schema::NodeId> {
-    // The reference first: most nodes with logic but other checks have none or several.
-    let [(logic::Ref::Static(target), _)] = logic.refs.as_slice() else {
-        return None;
-    };
-    let alone = logic.all_of.is_empty()
-        && logic.any_of.is_empty()
-        && logic.one_of.is_empty()
-        && logic.not.is_none()
-        && logic.cond.is_none()
-        && logic.unevaluated_properties.is_none()
-        && logic.unevaluated_items.is_none()
-        && node.no_own_checks()
-        && !node.always_false
-        && node.annotations.is_none()
-        && !(dynamic && node.resource.is_some());
-    alone.then_some(*target)
 }
 
 /// The checks of one node; `kind` is the value's, `number` the value when it is one.
