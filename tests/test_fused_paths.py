@@ -198,6 +198,20 @@ def _named(forced_whole: bool) -> dict:
                 "then": {"required": ["x"]},
                 "else": {"properties": {"x": {"type": "string"}}},
             },
+            # `if`/`then`/`else` beside the node's own keywords, the branches reading named
+            # entries only: all decided in the node's own walk.
+            "cond2": {
+                "type": "object",
+                "properties": {"kind": {"type": "string"}},
+                "if": d({"properties": {"kind": {"const": "x"}}}),
+                "then": {"properties": {"x": {"maximum": 5}}, "required": ["x"]},
+                "else": {"properties": {"y": {"items": {"type": "integer"}}}},
+            },
+            # A branch that counts entries: read again, or parsed whole.
+            "cond3": {
+                "if": d({"required": ["kind"]}),
+                "then": {"minProperties": 2},
+            },
             # An `allOf` of two `if`/`then` (read more than twice: parsed whole).
             "tagged": {
                 "allOf": [
@@ -236,6 +250,14 @@ NAMED_TEXTS = [
     '{"cond":{"kind":"y","x":"s"}}',
     '{"cond":{"x":1,"kind":"x","kind":"y"}}',
     '{"cond":{"kind":"\\u0078","x":0}}',
+    '{"cond2":{"kind":"x","x":5}}',
+    '{"cond2":{"kind":"x","x":6}}',
+    '{"cond2":{"x":6,"kind":"z","y":[1,2]}}',
+    '{"cond2":{"kind":"z","y":[1,"2"]}}',
+    '{"cond2":{"kind":1}}',
+    '{"cond3":{"kind":1}}',
+    '{"cond3":{"kind":1,"k":2}}',
+    '{"cond3":{"other":1}}',
     '{"tagged":{"t":1,"one":0}}',
     '{"tagged":{"t":2,"one":0}}',
     '{"tagged":{"t":3}}',
@@ -263,7 +285,8 @@ def test_not_and_if_on_named_entries_decide_as_on_the_parsed_value(threads: int)
     # A repeated key counts with its last entry, as `json.loads` keeps it.
     assert got[0][0] == [True, False, False, False, True, True, True, False, False, False,
                          True, False, False, False, True, True, False, True, False, False,
-                         True, False, True, True, False, True, False]  # fmt: skip
+                         True, False, True, True, False, True, False, False, False, True,
+                         True, True, False, True, False]  # fmt: skip
     # Without repeated keys, dicts decide and explain alike.
     unique = [i for i, t in enumerate(NAMED_TEXTS) if i not in (5, 15, 21)]
     dicts = outcome(cut.validate_batch([json.loads(NAMED_TEXTS[i]) for i in unique]))

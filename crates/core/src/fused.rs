@@ -13,8 +13,10 @@
 //! to one of them does not compile until this path decides what to do with it.
 
 use std::borrow::Cow;
+use std::sync::atomic::Ordering;
 
 use crate::check;
+use crate::check::logic::OnNames;
 use crate::json::{JsonError, Parser};
 use crate::schema::{types, Additional, ArrayChecks, Logic, Node, ObjectChecks, Ref, Schema};
 use crate::value::{Json, Kind, MAX_DEPTH};
@@ -84,6 +86,8 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
         one_of_tags: _,
         // Read by `on_names`.
         on_names: _,
+        // Read below.
+        keep_heavy,
     } = logic;
     // The branch of `if` that applies: `then` or `else`, checked as an in-place subschema.
     let mut chosen = None;
@@ -94,25 +98,42 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
         // real schemas), those entries are parsed and they decide on them; the rest
         // of the object is only skipped here, and read by the other keywords below.
         // Otherwise the value is parsed whole and checked.
-        let names = match on_names(s, logic) {
-            Some(names) if few_readings(node, logic) && p.peek()? == b'{' => names,
+        let on = match on_names(s, logic) {
+            Some(on) if few_readings(s, node, logic) && p.peek()? == b'{' => on,
             _ => return whole(s, node, p, depth),
         };
-        if keeps_in_its_walk(node, logic) {
+        let names = &on.names;
+        // Named entries that are most of the object (`"if": {"properties": {"runs":
+        // {"properties": {"using": ...}}}}` keeps `runs`, the whole record) are parsed
+        // anyway, and read twice besides: the next records are parsed whole.
+        let heavy = keep_heavy.load(Ordering::Relaxed);
+        if heavy > 0 {
+            keep_heavy.store(heavy - 1, Ordering::Relaxed);
+            return whole(s, node, p, depth);
+        }
+        let start = p.pos;
+        let note = |kept: usize, end: usize| {
+            if kept > HEAVY_BYTES && kept.saturating_mul(2) > end - start {
+                keep_heavy.store(HEAVY_RECORDS, Ordering::Relaxed);
+            }
+        };
+        if keeps_in_its_walk(s, node, logic) {
             // The node's own walk of the object is the only reading: it keeps the
             // named entries as it checks them.
             let mut keep = Keep {
                 names,
                 entries: Vec::new(),
+                bytes: 0,
             };
             object_keeping(s, node, p, depth, &mut keep)?;
+            note(keep.bytes, p.pos);
             let cut = Json::Object(keep.entries);
-            return decide(s, logic, &cut, depth).map(|_| ());
+            return decide(s, logic, on, &cut, depth).map(|_| ());
         }
-        let start = p.pos;
-        let cut = projection(p, names, depth)?;
+        let (cut, kept) = projection(p, names, depth)?;
+        note(kept, p.pos);
         p.pos = start;
-        chosen = decide(s, logic, &cut, depth)?;
+        chosen = decide(s, logic, on, &cut, depth)?;
     }
     // A `oneOf` whose branches take values of different kinds (a string, an array,
     // an object) is the branch that can take this value's kind: the others fail
@@ -144,7 +165,9 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
     let parsed_anyway = |sub: &Node| {
         sub.logic.as_deref().is_some_and(|l| {
             decided_on_parsed(l)
-                && !(few_readings(node, logic) && few_readings(sub, l) && on_names(s, l).is_some())
+                && !(few_readings(s, node, logic)
+                    && few_readings(s, sub, l)
+                    && on_names(s, l).is_some())
         })
     };
     if all_of
@@ -345,18 +368,19 @@ fn decided_on_parsed(logic: &Logic) -> bool {
 /// named entries: each reading of the text costs about what parsing it once and checking
 /// the parsed value costs (an `allOf` of 8 `if`/`then` read its object 3 to 7 times
 /// slower than parsed; a `then` and the node's own properties, 1.2-1.7 times).
-fn few_readings(node: &Node, logic: &Logic) -> bool {
-    in_place_readings(logic) + usize::from(!has_no_own_keywords(node)) <= 1
+fn few_readings(s: &Schema, node: &Node, logic: &Logic) -> bool {
+    in_place_readings(s, logic) + usize::from(!has_no_own_keywords(node)) <= 1
 }
 
 /// How many times [`with_logic`] reads the value for `logic`: once per reference and
-/// `allOf` branch, once for `anyOf`, `oneOf`, and `then`/`else` (besides the node's own
-/// keywords).
-fn in_place_readings(logic: &Logic) -> usize {
+/// `allOf` branch, once for `anyOf`, `oneOf`, and `then`/`else` unless they are decided
+/// on named entries (besides the node's own keywords).
+fn in_place_readings(s: &Schema, logic: &Logic) -> usize {
     let branch = logic
         .cond
         .as_deref()
-        .is_some_and(|(_, then, otherwise)| then.is_some() || otherwise.is_some());
+        .is_some_and(|(_, then, otherwise)| then.is_some() || otherwise.is_some())
+        && !on_names(s, logic).is_some_and(|on| on.branches);
     logic.refs.len()
         + logic.all_of.len()
         + usize::from(!logic.any_of.is_empty())
@@ -367,8 +391,8 @@ fn in_place_readings(logic: &Logic) -> usize {
 /// Whether [`with_logic`] decides `not`/`if` on the entries kept by the node's own walk
 /// of the object ([`object_keeping`]): that walk is the value's only reading, and the
 /// node's keywords are all decided by it.
-fn keeps_in_its_walk(node: &Node, logic: &Logic) -> bool {
-    in_place_readings(logic) == 0
+fn keeps_in_its_walk(s: &Schema, node: &Node, logic: &Logic) -> bool {
+    in_place_readings(s, logic) == 0
         && !node.trivial
         && node.const_value.is_none()
         && node.enum_values.is_none()
@@ -380,24 +404,40 @@ fn keeps_in_its_walk(node: &Node, logic: &Logic) -> bool {
 }
 
 /// `not` and `if` of `logic` decided on `cut` (the value, or the object cut down to the
-/// entries they read): `Undecided` when `not` fails, else the branch of `if` that applies.
+/// entries they read): `Undecided` when `not` fails; else the branch of `if` that applies,
+/// or `None` when there is none or `on` decides it here too (`Undecided` if it fails).
 fn decide<'s>(
     s: &Schema,
     logic: &'s Logic,
+    on: &OnNames,
     cut: &Json<'_>,
     depth: usize,
 ) -> Result<Option<&'s Node>, Undecided> {
     if let Some(not) = logic.not.as_deref() {
         ensure(!plain_is_valid(s, not, &cut, depth))?;
     }
-    Ok(logic.cond.as_deref().and_then(|(when, then, otherwise)| {
+    let chosen = logic.cond.as_deref().and_then(|(when, then, otherwise)| {
         if plain_is_valid(s, when, &cut, depth) {
             then.as_ref()
         } else {
             otherwise.as_ref()
         }
-    }))
+    });
+    match chosen {
+        Some(branch) if on.branches => {
+            ensure(plain_is_valid(s, branch, &cut, depth))?;
+            Ok(None)
+        }
+        chosen => Ok(chosen),
+    }
 }
+
+/// Records parsed whole after one whose named entries were most of its object and longer
+/// than [`HEAVY_BYTES`] (then one is tried again).
+const HEAVY_RECORDS: u8 = 32;
+
+/// Named entries shorter than this are cheap to keep, whatever share of the object.
+const HEAVY_BYTES: usize = 256;
 
 /// The most names, and nodes looked at, for [`on_names`].
 const MAX_NAMES: usize = 32;
@@ -405,8 +445,10 @@ const MAX_NAMES: usize = 32;
 /// The names of an object's entries on which the verdicts of `logic`'s `not` and `if`
 /// depend, when they depend on no other entries and not on how many there are: each
 /// then decides an object as it decides the object cut down to those entries
-/// ([`projection`]). `None` otherwise, or with `unevaluated*`. Found once per `Logic`.
-fn on_names<'s>(s: &'s Schema, logic: &'s Logic) -> Option<&'s [Box<str>]> {
+/// ([`projection`]); with `then` and `else` too when they read only named entries as
+/// well (`"then": {"properties": {"outputs": ...}}`). `None` otherwise, or with
+/// `unevaluated*`. Found once per `Logic`.
+fn on_names<'s>(s: &'s Schema, logic: &'s Logic) -> Option<&'s OnNames> {
     logic
         .on_names
         .get_or_init(|| {
@@ -422,9 +464,22 @@ fn on_names<'s>(s: &'s Schema, logic: &'s Logic) -> Option<&'s [Box<str>]> {
                     return None;
                 }
             }
-            Some(names.into_iter().map(Box::from).collect())
+            let mut with_branches = names.clone();
+            let branches = logic.cond.as_deref().is_some_and(|(_, then, otherwise)| {
+                [then, otherwise]
+                    .into_iter()
+                    .flatten()
+                    .all(|b| reads_only_names(s, b, &mut with_branches, &mut budget))
+            });
+            if branches {
+                names = with_branches;
+            }
+            Some(OnNames {
+                names: names.into_iter().map(Box::from).collect(),
+                branches,
+            })
         })
-        .as_deref()
+        .as_ref()
 }
 
 /// Whether `node` decides an object by the entries whose names it adds to `names` alone
@@ -531,6 +586,7 @@ fn reads_only_names<'s>(
         any_of_tags: _,
         one_of_tags: _,
         on_names: _,
+        keep_heavy: _,
     } = logic;
     if unevaluated_properties.is_some() || unevaluated_items.is_some() {
         return false;
@@ -556,29 +612,33 @@ fn reads_only_names<'s>(
 }
 
 /// The object at the cursor cut down to its entries named in `names` (parsed, the others
-/// skipped), the cursor left after it. `Undecided` when a name repeats (JSON text may
-/// repeat a key: the parsed path decides which entry counts).
+/// skipped), with the length of their values in the text; the cursor left after it.
+/// `Undecided` when a name repeats (JSON text may repeat a key: the parsed path decides
+/// which entry counts).
 fn projection<'a>(
     p: &mut Parser<'a>,
     names: &[Box<str>],
     depth: usize,
-) -> Result<Json<'a>, Undecided> {
+) -> Result<(Json<'a>, usize), Undecided> {
     if depth + 1 > MAX_DEPTH {
         return Err(Undecided);
     }
     ensure(p.peek()? == b'{')?;
     p.pos += 1;
     let mut entries: Vec<(Cow<'a, str>, Json<'a>)> = Vec::new();
+    let mut kept = 0;
     if p.peek()? == b'}' {
         p.pos += 1;
-        return Ok(Json::Object(entries));
+        return Ok((Json::Object(entries), 0));
     }
     loop {
         let c = p.peek()?;
         let key = p.key(c)?;
         if names.iter().any(|name| **name == *key) {
             ensure(entries.iter().all(|(k, _)| *k != key))?;
+            let at = p.pos;
             let value = p.parse_here(MAX_DEPTH.saturating_sub(depth + 1))?;
+            kept += p.pos - at;
             entries.push((key, value));
         } else {
             skip(p, depth + 1)?;
@@ -587,7 +647,7 @@ fn projection<'a>(
             b',' => p.pos += 1,
             b'}' => {
                 p.pos += 1;
-                return Ok(Json::Object(entries));
+                return Ok((Json::Object(entries), kept));
             }
             _ => return Err(Undecided),
         }
@@ -750,7 +810,8 @@ trait Keeps<'a> {
     /// Whether any entry is kept (the walk that keeps none is compiled without).
     const ANY: bool;
     fn wants(&self, key: &str) -> bool;
-    fn keep(&mut self, key: Cow<'a, str>, value: Json<'a>) -> Verdict;
+    /// Keeps the entry, its value `bytes` long in the text.
+    fn keep(&mut self, key: Cow<'a, str>, value: Json<'a>, bytes: usize) -> Verdict;
 }
 
 struct KeepNone;
@@ -762,7 +823,7 @@ impl<'a> Keeps<'a> for KeepNone {
         false
     }
 
-    fn keep(&mut self, _: Cow<'a, str>, _: Json<'a>) -> Verdict {
+    fn keep(&mut self, _: Cow<'a, str>, _: Json<'a>, _: usize) -> Verdict {
         Ok(())
     }
 }
@@ -771,6 +832,8 @@ impl<'a> Keeps<'a> for KeepNone {
 struct Keep<'n, 'a> {
     names: &'n [Box<str>],
     entries: Vec<(Cow<'a, str>, Json<'a>)>,
+    /// The length of their values in the text.
+    bytes: usize,
 }
 
 impl<'a> Keeps<'a> for Keep<'_, 'a> {
@@ -782,9 +845,10 @@ impl<'a> Keeps<'a> for Keep<'_, 'a> {
 
     /// `Undecided` when a name repeats (JSON text may repeat a key: the parsed path
     /// decides which entry counts).
-    fn keep(&mut self, key: Cow<'a, str>, value: Json<'a>) -> Verdict {
+    fn keep(&mut self, key: Cow<'a, str>, value: Json<'a>, bytes: usize) -> Verdict {
         ensure(self.entries.iter().all(|(k, _)| *k != key))?;
         self.entries.push((key, value));
+        self.bytes += bytes;
         Ok(())
     }
 }
@@ -852,7 +916,7 @@ fn object_keeping<'a, K: Keeps<'a>>(
                 p.pos = at;
                 let value = p.parse_here(MAX_DEPTH.saturating_sub(depth + 1))?;
                 p.pos = end;
-                keep.keep(key, value)?;
+                keep.keep(key, value, end - at)?;
             } else {
                 entry(s, checks, &key, &mut seen, &mut hint, p, depth)?;
             }
@@ -1148,7 +1212,7 @@ mod tests {
     fn names_of(schema: &str) -> Option<Vec<String>> {
         let schema = Schema::from_json_text(schema).unwrap();
         let logic = schema.root.logic.as_deref().unwrap();
-        on_names(&schema, logic).map(|n| n.iter().map(|s| s.to_string()).collect())
+        on_names(&schema, logic).map(|on| on.names.iter().map(|s| s.to_string()).collect())
     }
 
     #[test]
@@ -1198,6 +1262,17 @@ mod tests {
                 r#"{"a": 2, "b": 2}"#,
                 r#"{"b": [{"a": 1, "b": 1}]}"#,
             ],
+        );
+        // Named entries that are most of a long object: the next records are parsed whole
+        // (a hint kept in the schema), then one is kept again; the verdicts do not change.
+        let long = format!(r#"{{"a": [{}], "b": 1}}"#, vec!["1"; 400].join(","));
+        let short = r#"{"a": 1, "b": 2}"#;
+        let mut records = vec![long.as_str(); 3];
+        records.extend([short; 40]);
+        records.extend([r#"{"a": [1], "b": 1, "c": 2}"#, r#"{"b": 2}"#]);
+        agree(
+            r#"{"properties": {"b": {"type": "integer"}}, "not": {"required": ["a", "c"]}}"#,
+            &records,
         );
         // A repeated key is left to the parsed path.
         check_records(

@@ -1071,7 +1071,11 @@ pub struct Logic {
     pub one_of_tags: OnceLock<Tags>,
     /// For the fused JSON path, found on first use: the names of an object's entries on
     /// which the verdicts of `not` and `if` depend, when they depend on no others.
-    pub on_names: OnceLock<Option<Box<[Box<str>]>>>,
+    pub on_names: OnceLock<Option<OnNames>>,
+    /// For the fused JSON path: records left that it parses whole because the named
+    /// entries were most of the object lately (see `fused::with_logic`). A hint only:
+    /// either way gives the same results.
+    pub keep_heavy: std::sync::atomic::AtomicU8,
 }
 
 impl Logic {
@@ -1087,6 +1091,14 @@ impl Logic {
             && nodes.iter().all(|node| node.is_none())
             && self.cond.is_none()
     }
+}
+
+/// The names of an object's entries that decide `not` and `if` (and, when `branches`,
+/// `then` and `else` too) of a [`Logic`], for the fused JSON path.
+#[derive(Debug)]
+pub struct OnNames {
+    pub names: Box<[Box<str>]>,
+    pub branches: bool,
 }
 
 /// What a node marks as evaluated whether or not it checks anything; read only
