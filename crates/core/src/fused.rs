@@ -89,7 +89,8 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
         // Read below.
         keep_heavy,
     } = logic;
-    // The branch of `if` that applies: `then` or `else`, checked as an in-place subschema.
+    // The branch of `if` that applies, `then` or `else`, when it is checked as an in-place
+    // subschema (not decided on named entries with `if`).
     let mut chosen = None;
     if decided_on_parsed(logic) {
         // `not` and `if` need "invalid" proven, which this path cannot do. When they
@@ -258,28 +259,7 @@ fn only_requires(node: &Node) -> bool {
         // Only for errors.
         location: _,
     } = node;
-    let Some(ObjectChecks {
-        properties,
-        // Another way to find a property.
-        lookup: _,
-        // Counts of what `properties` says.
-        n_required: _,
-        required_indices: _,
-        additional,
-        min_properties,
-        // Only for messages.
-        min_properties_text: _,
-        max_properties,
-        patterns,
-        property_names,
-        dependent_required,
-        dependent_schemas,
-        // Only names the keyword in messages.
-        legacy_dependencies: _,
-        // The Python host's cache.
-        host_keys: _,
-    }) = object
-    else {
+    let Some(checks) = object else {
         return false;
     };
     logic.is_none()
@@ -290,16 +270,11 @@ fn only_requires(node: &Node) -> bool {
         && string.is_none()
         && number.is_none()
         && array.is_none()
-        && matches!(additional, Additional::Allow)
-        && patterns.is_empty()
-        && property_names.is_none()
-        && min_properties.is_none()
-        && max_properties.is_none()
-        && dependent_required.is_empty()
-        && dependent_schemas.is_empty()
-        && !properties.is_empty()
-        && properties.len() <= 64
-        && properties
+        && reads_named_entries_only(checks)
+        && !checks.properties.is_empty()
+        && checks.properties.len() <= 64
+        && checks
+            .properties
             .iter()
             .all(|p| p.required && !p.declared && p.node.is_none())
 }
@@ -527,39 +502,11 @@ fn reads_only_names<'s>(
     if const_value.is_some() || enum_values.is_some() {
         return false;
     }
-    if let Some(ObjectChecks {
-        properties,
-        // Another way to find a property.
-        lookup: _,
-        // Counts of what `properties` says.
-        n_required: _,
-        required_indices: _,
-        additional,
-        min_properties,
-        // Only for messages.
-        min_properties_text: _,
-        max_properties,
-        patterns,
-        property_names,
-        dependent_required,
-        dependent_schemas,
-        // Only names the keyword in messages.
-        legacy_dependencies: _,
-        // The Python host's cache.
-        host_keys: _,
-    }) = object
-    {
-        let reads_all = !matches!(additional, Additional::Allow)
-            || min_properties.is_some()
-            || max_properties.is_some()
-            || !patterns.is_empty()
-            || property_names.is_some()
-            || !dependent_required.is_empty()
-            || !dependent_schemas.is_empty();
-        if reads_all {
+    if let Some(checks) = object {
+        if !reads_named_entries_only(checks) {
             return false;
         }
-        for property in properties {
+        for property in &checks.properties {
             if !names.contains(&property.name.as_str()) {
                 if names.len() == MAX_NAMES {
                     return false;
@@ -609,6 +556,42 @@ fn reads_only_names<'s>(
     let cond =
         cond.flat_map(|(when, then, otherwise)| [Some(when), then.as_ref(), otherwise.as_ref()]);
     branches.chain(cond.flatten()).all(each)
+}
+
+/// Whether object checks decide an object by its named entries alone (`properties`,
+/// `required`): nothing that counts its entries or ranges over all of them
+/// (`additionalProperties`, `patternProperties`, `propertyNames`, `min/maxProperties`,
+/// dependencies). Destructured field by field, as the rest of this path.
+fn reads_named_entries_only(checks: &ObjectChecks) -> bool {
+    let ObjectChecks {
+        // Named entries.
+        properties: _,
+        // Another way to find a property.
+        lookup: _,
+        // Counts of what `properties` says.
+        n_required: _,
+        required_indices: _,
+        additional,
+        min_properties,
+        // Only for messages.
+        min_properties_text: _,
+        max_properties,
+        patterns,
+        property_names,
+        dependent_required,
+        dependent_schemas,
+        // Only names the keyword in messages.
+        legacy_dependencies: _,
+        // The Python host's cache.
+        host_keys: _,
+    } = checks;
+    matches!(additional, Additional::Allow)
+        && min_properties.is_none()
+        && max_properties.is_none()
+        && patterns.is_empty()
+        && property_names.is_none()
+        && dependent_required.is_empty()
+        && dependent_schemas.is_empty()
 }
 
 /// The object at the cursor cut down to its entries named in `names` (parsed, the others
