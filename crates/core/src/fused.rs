@@ -118,23 +118,22 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
                 keep_heavy.store(HEAVY_RECORDS, Ordering::Relaxed);
             }
         };
+        let mut keep = Keep {
+            names,
+            entries: Vec::new(),
+            bytes: 0,
+        };
         if keeps_in_its_walk(s, node, logic) {
             // The node's own walk of the object is the only reading: it keeps the
             // named entries as it checks them.
-            let mut keep = Keep {
-                names,
-                entries: Vec::new(),
-                bytes: 0,
-            };
             object_keeping(s, node, p, depth, &mut keep)?;
             note(keep.bytes, p.pos);
-            let cut = Json::Object(keep.entries);
-            return decide(s, logic, on, &cut, depth).map(|_| ());
+            return decide(s, logic, on, &Json::Object(keep.entries), depth).map(|_| ());
         }
-        let (cut, kept) = projection(p, names, depth)?;
-        note(kept, p.pos);
+        projection(p, &mut keep, depth)?;
+        note(keep.bytes, p.pos);
         p.pos = start;
-        chosen = decide(s, logic, on, &cut, depth)?;
+        chosen = decide(s, logic, on, &Json::Object(keep.entries), depth)?;
     }
     // A `oneOf` whose branches take values of different kinds (a string, an array,
     // an object) is the branch that can take this value's kind: the others fail
@@ -594,35 +593,25 @@ fn reads_named_entries_only(checks: &ObjectChecks) -> bool {
         && dependent_schemas.is_empty()
 }
 
-/// The object at the cursor cut down to its entries named in `names` (parsed, the others
-/// skipped), with the length of their values in the text; the cursor left after it.
-/// `Undecided` when a name repeats (JSON text may repeat a key: the parsed path decides
-/// which entry counts).
-fn projection<'a>(
-    p: &mut Parser<'a>,
-    names: &[Box<str>],
-    depth: usize,
-) -> Result<(Json<'a>, usize), Undecided> {
+/// The entries of the object at the cursor that `keep` wants, parsed into it (the others
+/// skipped); the cursor left after the object. `Undecided` as [`Keep::keep`] decides.
+fn projection<'a>(p: &mut Parser<'a>, keep: &mut Keep<'_, 'a>, depth: usize) -> Verdict {
     if depth + 1 > MAX_DEPTH {
         return Err(Undecided);
     }
     ensure(p.peek()? == b'{')?;
     p.pos += 1;
-    let mut entries: Vec<(Cow<'a, str>, Json<'a>)> = Vec::new();
-    let mut kept = 0;
     if p.peek()? == b'}' {
         p.pos += 1;
-        return Ok((Json::Object(entries), 0));
+        return Ok(());
     }
     loop {
         let c = p.peek()?;
         let key = p.key(c)?;
-        if names.iter().any(|name| **name == *key) {
-            ensure(entries.iter().all(|(k, _)| *k != key))?;
+        if keep.wants(&key) {
             let at = p.pos;
             let value = p.parse_here(MAX_DEPTH.saturating_sub(depth + 1))?;
-            kept += p.pos - at;
-            entries.push((key, value));
+            keep.keep(key, value, p.pos - at)?;
         } else {
             skip(p, depth + 1)?;
         }
@@ -630,7 +619,7 @@ fn projection<'a>(
             b',' => p.pos += 1,
             b'}' => {
                 p.pos += 1;
-                return Ok((Json::Object(entries), kept));
+                return Ok(());
             }
             _ => return Err(Undecided),
         }
