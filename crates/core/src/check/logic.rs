@@ -765,7 +765,7 @@ impl Sink<'_> for FirstError {
     fn fail_with(
         &mut self,
         path: &Path<'_>,
-        _: &'static str,
+        keyword: &'static str,
         message: impl FnOnce(&mut String),
     ) -> ControlFlow<()> {
         if self.message.is_none() {
@@ -773,7 +773,7 @@ impl Sink<'_> for FirstError {
                 self.pointer = Some(path.to_pointer());
             }
             // Sized for most messages: growing it measured as a share of an explanation.
-            let mut m = String::with_capacity(96);
+            let mut m = String::with_capacity(super::message_capacity(keyword));
             message(&mut m);
             self.message = Some(m);
         }

@@ -70,6 +70,17 @@ pub trait Sink<'s> {
     fn leave(&mut self, _previous: &'s str) {}
 }
 
+/// The bytes to set aside for a message of `keyword`: most fit in 96; an
+/// `anyOf`/`oneOf` explanation quotes its branches' reasons and ran to 150-300
+/// (growing the string measured as a share of a failing record of a union).
+#[inline]
+pub(crate) fn message_capacity(keyword: &str) -> usize {
+    match keyword {
+        "oneOf" | "anyOf" => 320,
+        _ => 96,
+    }
+}
+
 /// Stops at the first failure and remembers only that there was one.
 #[derive(Default)]
 pub struct FirstFailure {
@@ -147,7 +158,8 @@ impl<'s> Sink<'s> for Collect<'_, 's> {
         // growing measured as most of a failing record's cost).
         let own = !matches!(keyword, "false" | "json" | "depth");
         let schema_len = self.at.len() + if own { 1 + keyword.len() } else { 0 };
-        let mut text = String::with_capacity(16 * path.segments() + 96 + schema_len);
+        let mut text =
+            String::with_capacity(16 * path.segments() + message_capacity(keyword) + schema_len);
         path.write_pointer(&mut text);
         let path_end = text.len();
         message(&mut text);
