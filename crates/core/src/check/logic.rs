@@ -25,6 +25,7 @@ use crate::schema::{
     Subschemas,
 };
 use crate::value::{EntryKey, Json, Kind, Record};
+use rustc_hash::FxHashMap;
 
 /// Branches an `anyOf`/`oneOf` message explains.
 const EXPLAINED_BRANCHES: usize = 4;
@@ -128,11 +129,13 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
                 Some(walked) => walked.n_matched == 0,
                 None => {
                     let bit = kind_bit(value.kind());
-                    !logic.any_of.iter().enumerate().any(|(i, b)| {
-                        !tags.wrong_kind(i, bit)
-                            && !tags.rejects(i, tag.as_ref(), text, absent, depth)
-                            && valid_in(b, value, depth, cx)
-                    })
+                    !tags
+                        .candidates(logic.any_of.len(), tag.is_some(), text, absent)
+                        .any(|i| {
+                            !tags.wrong_kind(i, bit)
+                                && !tags.rejects(i, tag.as_ref(), text, absent, depth)
+                                && valid_in(&logic.any_of[i], value, depth, cx)
+                        })
                 }
             };
             if failed {
@@ -179,10 +182,11 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
                 // The first two branches that pass (no allocation: this runs per value).
                 let mut matched = [usize::MAX; 2];
                 let mut n_matched = 0;
-                for (i, branch) in logic.one_of.iter().enumerate() {
+                let n = logic.one_of.len();
+                for i in tags.candidates(n, tag.is_some(), text, absent) {
                     if !tags.wrong_kind(i, bit)
                         && !tags.rejects(i, tag.as_ref(), text, absent, depth)
-                        && valid_in(branch, value, depth, cx)
+                        && valid_in(&logic.one_of[i], value, depth, cx)
                     {
                         matched[n_matched] = i;
                         n_matched += 1;
@@ -306,8 +310,9 @@ impl Branches {
             return None; // untagged: every branch is a candidate
         }
         let (tag, text, absent) = read;
-        let mut candidates =
-            (0..branches.len()).filter(|&i| !tags.rejects(i, tag, text, absent, depth));
+        let mut candidates = tags
+            .candidates(branches.len(), tag.is_some(), text, absent)
+            .filter(|&i| !tags.rejects(i, tag, text, absent, depth));
         let only = candidates.next();
         if candidates.next().is_some() {
             return None;
@@ -361,10 +366,11 @@ impl Branches {
             reasons: Default::default(),
         };
         let mut n_reasons = 0;
-        for (i, branch) in branches.iter().enumerate() {
+        for i in tags.candidates(branches.len(), tag.is_some(), text, absent) {
             if tags.rejects(i, tag.as_ref(), text, absent, depth) {
                 continue;
             }
+            let branch = &branches[i];
             walked.n_candidates += 1;
             let passed = if n_reasons < EXPLAINED_BRANCHES {
                 let mut first = FirstError {
@@ -505,6 +511,36 @@ pub struct Tags {
     /// branch and of its [`conjuncts`] (a `oneOf` of a string, an array and an object, each
     /// `{"type": ...}`, walked the two the value cannot be); empty when no branch is typed.
     kinds: Vec<u8>,
+    /// Of a union of at most 64 branches, the branches a tag of each text may
+    /// leave, by the text's hash, with `open` (those not tagged by a string)
+    /// included: a record's tag picks its few candidates at once (a `oneOf` of
+    /// 21 tagged branches compared its tag with each of them, per record).
+    by_hash: FxHashMap<u64, u64>,
+    /// The branches not tagged by a string (untagged, or tagged by another
+    /// value), as bits (unused past 64 branches).
+    open: u64,
+    /// The branches that do not require the tag property, as bits.
+    not_requiring: u64,
+}
+
+/// The most branches [`Tags::picks`] gives as bits.
+const MASK_BRANCHES: usize = 64;
+
+/// The set bits of a mask, lowest first: the branches [`Tags::picks`] leaves.
+struct Bits(u64);
+
+impl Iterator for Bits {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        if self.0 == 0 {
+            return None;
+        }
+        let i = self.0.trailing_zeros() as usize;
+        self.0 &= self.0 - 1;
+        Some(i)
+    }
 }
 
 /// A value's kind as one bit of [`Tags::kinds`].
@@ -616,16 +652,73 @@ impl Tags {
                 _ => 0,
             })
             .collect();
-        let requires = branches
+        let requires: Vec<bool> = branches
             .iter()
             .map(|b| requires_property(schema, b, name))
             .collect();
+        let (mut by_hash, mut open, mut not_requiring) = (FxHashMap::default(), u64::MAX, u64::MAX);
+        if branches.len() <= MASK_BRANCHES {
+            open = 0;
+            not_requiring = 0;
+            for (i, (value, &hash)) in values.iter().zip(&hashes).enumerate() {
+                match value {
+                    Some(Json::String(_)) => *by_hash.entry(hash).or_insert(0) |= 1 << i,
+                    _ => open |= 1 << i,
+                }
+                if !requires[i] {
+                    not_requiring |= 1 << i;
+                }
+            }
+            for mask in by_hash.values_mut() {
+                *mask |= open;
+            }
+        }
         Tags {
             name: Some(name.into()),
             values,
             hashes,
             requires,
             kinds,
+            by_hash,
+            open,
+            not_requiring,
+        }
+    }
+
+    /// The branches of a union of `n` to ask [`Tags::rejects`] about, in order: those
+    /// [`Tags::picks`] leaves, else all.
+    #[inline]
+    fn candidates(
+        &self,
+        n: usize,
+        tag: bool,
+        text: Option<TagText<'_>>,
+        absent: bool,
+    ) -> std::iter::Chain<Bits, std::ops::Range<usize>> {
+        match self.picks(n, tag, text, absent) {
+            Some(mask) => Bits(mask).chain(0..0),
+            None => Bits(0).chain(0..n),
+        }
+    }
+
+    /// Of a tagged union of at most 64 branches, the branches that [`Tags::rejects`]
+    /// may leave for a value whose tag [`Tags::read`], [`Tags::text`] and
+    /// [`Tags::absent`] found, as bits: a superset, each still to be asked, picked by
+    /// the tag text's hash. `None`: every branch is a candidate.
+    #[inline]
+    fn picks(&self, n: usize, tag: bool, text: Option<TagText<'_>>, absent: bool) -> Option<u64> {
+        if n > MASK_BRANCHES || self.name.is_none() {
+            return None;
+        }
+        if absent {
+            Some(self.not_requiring)
+        } else if !tag {
+            None
+        } else if let Some(t) = text {
+            Some(self.by_hash.get(&t.hash).copied().unwrap_or(self.open))
+        } else {
+            // A tag that is no string (or not valid Unicode): string tags reject it.
+            Some(self.open)
         }
     }
 
@@ -1318,6 +1411,68 @@ mod tests {
         let untyped = Schema::from_json_text(r#"{"anyOf": [{}, {"minimum": 1}]}"#).unwrap();
         let logic = untyped.root.logic.as_ref().unwrap();
         assert!(Tags::of(&untyped, &logic.any_of).kinds.is_empty());
+    }
+
+    /// The branches a tag picks by its hash are, once asked, those a walk asking
+    /// every branch keeps: tags of strings (one shared by two branches), of a number, an
+    /// untagged branch, a tagged one that does not require the tag; an absent tag, a
+    /// tag that is no string, values that are no objects; a union past 64 branches.
+    #[test]
+    fn tag_picks_keep_the_candidates_of_a_walk_over_every_branch() {
+        use crate::json::parse_value;
+        for n in [20, 70] {
+            let mut branches: Vec<String> = (0..n)
+                .map(|i| {
+                    format!(
+                        r#"{{"properties": {{"type": {{"const": "t{i}"}}}}, "required": ["type"]}}"#
+                    )
+                })
+                .collect();
+            branches[5] =
+                r#"{"properties": {"type": {"const": "t3"}}, "required": ["type"]}"#.into();
+            branches[7] = r#"{"properties": {"type": {"const": 7}}, "required": ["type"]}"#.into();
+            branches[9] = r#"{"minProperties": 1}"#.into();
+            branches[11] = r#"{"properties": {"type": {"const": "opt"}}}"#.into();
+            let text = format!(r#"{{"oneOf": [{}]}}"#, branches.join(", "));
+            let schema = Schema::from_json_text(&text).unwrap();
+            let logic = schema.root.logic.as_ref().unwrap();
+            let tags = Tags::of(&schema, &logic.one_of);
+            assert_eq!(tags.name.as_deref(), Some("type"));
+            for record in [
+                r#"{"type": "t3"}"#,
+                r#"{"type": "t19"}"#,
+                r#"{"type": "t65"}"#,
+                r#"{"type": "opt"}"#,
+                r#"{"type": "nothing"}"#,
+                r#"{"type": 7}"#,
+                r#"{"type": 7.0}"#,
+                r#"{"type": null}"#,
+                r#"{"type": ["t3"]}"#,
+                r#"{}"#,
+                r#"{"other": 1}"#,
+                r#""t3""#,
+                r#"[1]"#,
+            ] {
+                let parsed = parse_value(record.as_bytes(), 64).unwrap();
+                let value = &parsed;
+                let tag = tags.read(&value);
+                let text = tag.as_ref().and_then(Tags::text);
+                let absent = tags.absent(&value, tag.as_ref());
+                let kept = |i: &usize| !tags.rejects(*i, tag.as_ref(), text, absent, 0);
+                let every: Vec<usize> = (0..n).filter(kept).collect();
+                let picked: Vec<usize> = tags
+                    .candidates(n, tag.is_some(), text, absent)
+                    .filter(kept)
+                    .collect();
+                assert_eq!(picked, every, "{n} branches, {record}");
+            }
+            // The picks do narrow a string tag down (not every branch asked).
+            let parsed = parse_value(br#"{"type": "t3"}"#, 64).unwrap();
+            let tag = tags.read(&&parsed);
+            let text = tag.as_ref().and_then(Tags::text);
+            let asked = tags.candidates(n, true, text, false).count();
+            assert_eq!(asked, if n <= 64 { 4 } else { n }, "{n} branches"); // 3, 5, 7, 9
+        }
     }
 
     /// An `allOf` of at least four `{"not": {"pattern": p}}` gets one pattern of them all;
