@@ -911,15 +911,9 @@ fn push_reason(out: &mut String, message: &str) {
         if let Some(inner) = message.strip_prefix(prefix) {
             out.push_str(short);
             out.push_str(" (");
-            // At most NESTED_CHARS bytes: at most as many characters.
-            let cut = if inner.len() <= NESTED_CHARS {
-                None
-            } else {
-                inner.char_indices().nth(NESTED_CHARS)
-            };
-            match cut {
+            match super::string::nth_char_start(inner, NESTED_CHARS) {
                 None => out.push_str(inner),
-                Some((cut, _)) => {
+                Some(cut) => {
                     let _ = write!(
                         out,
                         "{}... ({} characters)",

@@ -274,9 +274,9 @@ pub fn shorten(s: &str) -> Cow<'_, str> {
     if s.len() <= 40 {
         return Cow::Borrowed(s);
     }
-    match s.char_indices().nth(40) {
+    match string::nth_char_start(s, 40) {
         None => Cow::Borrowed(s),
-        Some((cut, _)) => Cow::Owned(format!(
+        Some(cut) => Cow::Owned(format!(
             "{}... ({} characters)",
             &s[..cut],
             string::char_count(s)
@@ -320,11 +320,10 @@ pub(crate) fn push_received<R: Record>(out: &mut String, value: &R) {
     } else {
         let _ = write_record(value, out, start + SHOWN_CHARS * 4);
     }
-    if out[start..].chars().nth(SHOWN_CHARS).is_some() {
-        let keep = out[start..]
-            .char_indices()
-            .nth(SHOWN_CHARS - 3)
-            .map_or(out.len(), |(i, _)| start + i);
+    let written = &out[start..];
+    if string::nth_char_start(written, SHOWN_CHARS).is_some() {
+        let keep =
+            string::nth_char_start(written, SHOWN_CHARS - 3).map_or(out.len(), |i| start + i);
         out.truncate(keep);
         out.push_str("...");
     }
@@ -361,15 +360,9 @@ pub(crate) fn quoted(s: &str) -> String {
 
 /// Appends [`quoted`] to `out`.
 pub(crate) fn push_quoted(out: &mut String, s: &str) {
-    // At most SHOWN_CHARS bytes: at most SHOWN_CHARS characters.
-    let cut = if s.len() <= SHOWN_CHARS {
-        None
-    } else {
-        s.char_indices().nth(SHOWN_CHARS)
-    };
-    match cut {
+    match string::nth_char_start(s, SHOWN_CHARS) {
         None => push_json_string(out, s),
-        Some((cut, _)) => {
+        Some(cut) => {
             push_json_string(out, &s[..cut]);
             out.push_str("... (");
             push_index(out, string::char_count(s));
