@@ -744,6 +744,32 @@ def test_a_lone_surrogate_anywhere_in_a_long_wide_str(wide: str, at: int) -> Non
     assert errors_of(r) == [(0, "/a", "json", "String is not valid Unicode")]
 
 
+class _Str(str):
+    """A str subclass: not a compact str, so CPython keeps no UTF-8 in it the same way."""
+
+
+def test_wide_strs_read_again_once_their_utf8_is_made() -> None:
+    """A non-ASCII str whose UTF-8 CPython already made (the first read asks for it) is
+    read from that UTF-8 afterwards: the same verdicts and messages on every later read,
+    for values and keys, str subclasses too; a lone surrogate is still found."""
+    schema = {
+        "type": "object",
+        "properties": {"a": {"type": "string", "pattern": "^.*\\.[vV][sS]$", "maxLength": 8}},
+        "propertyNames": {"pattern": "^[a-zé😀]+$"},
+    }
+    v = Validator(schema, adapt=False)
+    values = ["dé😀.vs", "dé😀.vx", "dé😀😀😀😀😀.vs", "x\u2028.vs", _Str("é.vs"), _Str("é.vz")]
+    records = [{"a": x} for x in values] + [{"é😀": 1}, {"é😀X": 1}, {"a": "é\udc00.vs"}]
+    first = v.validate_batch(records, threads=1)
+    assert first.valid == [True, False, False, False, True, False, True, False, False]
+    for _ in range(2):  # every str's UTF-8 is made by now
+        again = v.validate_batch(records, threads=1)
+        assert again.valid == first.valid
+        assert errors_of(again) == errors_of(first)
+        assert [v.is_valid(r) for r in records] == first.valid
+    assert errors_of(first)[-1] == (8, "/a", "json", "String is not valid Unicode")
+
+
 @pytest.mark.parametrize("config", CONFIGS)
 def test_a_lone_surrogate_is_reported_alike_by_every_configuration(config: dict[str, int]) -> None:
     """A str that is not valid Unicode is reported as such, before any keyword, with T=1 as with T>1."""

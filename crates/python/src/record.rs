@@ -323,11 +323,37 @@ fn kind_of(ptr: *mut ffi::PyObject) -> Kind {
 }
 
 /// Whether a str holds a lone surrogate, read from its code points: asking
-/// CPython for its UTF-8 would raise.
+/// CPython for its UTF-8 would raise. A str whose UTF-8 CPython already made
+/// has none.
 #[inline]
 fn has_surrogates(ptr: *mut ffi::PyObject) -> bool {
     // SAFETY: `ptr` is a str (checked by the caller).
-    unsafe { ffi::PyUnicode_IS_ASCII(ptr) == 0 && wide_has_surrogates(ptr) }
+    unsafe {
+        ffi::PyUnicode_IS_ASCII(ptr) == 0 && cached_utf8(ptr).is_none() && wide_has_surrogates(ptr)
+    }
+}
+
+/// The UTF-8 that CPython keeps in a compact non-ASCII str once it was asked for
+/// it (`PyUnicode_AsUTF8AndSize` succeeded: valid UTF-8, so no lone surrogate):
+/// read without scanning the code points again (a str read twice, or a record
+/// checked again, scanned them each time).
+#[inline]
+fn cached_utf8<'a>(ptr: *mut ffi::PyObject) -> Option<&'a str> {
+    // SAFETY: `ptr` is a str; a compact one starts with `PyCompactUnicodeObject`
+    // (this build's CPython layout), whose `utf8` is null or `utf8_length` bytes
+    // that live as long as the object.
+    unsafe {
+        if ffi::PyUnicode_IS_COMPACT(ptr) == 0 {
+            return None;
+        }
+        let compact = ptr.cast::<ffi::PyCompactUnicodeObject>();
+        let data = (*compact).utf8;
+        if data.is_null() {
+            return None;
+        }
+        let bytes = std::slice::from_raw_parts(data.cast::<u8>(), (*compact).utf8_length as usize);
+        Some(std::str::from_utf8_unchecked(bytes))
+    }
 }
 
 #[inline(never)]
@@ -367,7 +393,17 @@ fn utf8<'a>(ptr: *mut ffi::PyObject) -> Option<&'a str> {
             )));
         }
     }
-    if has_surrogates(ptr) {
+    wide_utf8(ptr)
+}
+
+/// [`utf8`] of a str that is not compact ASCII (out of line: the common case
+/// above is inlined into every key lookup).
+#[inline(never)]
+fn wide_utf8<'a>(ptr: *mut ffi::PyObject) -> Option<&'a str> {
+    if let Some(cached) = cached_utf8(ptr) {
+        return Some(cached);
+    }
+    if wide_has_surrogates(ptr) {
         return None;
     }
     let mut size: ffi::Py_ssize_t = 0;
