@@ -310,6 +310,105 @@ struct Run {
     wide: Box<[(char, char)]>,
     min: u32,
     max: Option<u32>,
+    /// Of a class of every character but a few (`.`, `[^/]`), those few.
+    few: Option<Few>,
+}
+
+/// The characters a class of nearly all of them leaves out: a string is a run of
+/// it when it holds none of them, found with `memchr` instead of a test per
+/// character (`^.*\.ext$` over long paths spent most of a record in that test).
+#[derive(Debug)]
+struct Few {
+    /// At most [`FEW_ASCII`] ASCII bytes left out.
+    ascii: Box<[u8]>,
+    /// At most [`FEW_WIDE`] characters above ASCII left out.
+    wide: Box<[char]>,
+    /// The distinct first bytes of their UTF-8 (U+2028 and U+2029: one, `0xE2`).
+    leads: Box<[u8]>,
+}
+
+/// The most ASCII characters and wide characters a [`Few`] leaves out.
+const FEW_ASCII: usize = 3;
+const FEW_WIDE: usize = 4;
+
+impl Few {
+    /// The characters `ascii` and `wide` (a [`Run`]'s) leave out, if there are few.
+    fn of(ascii: [u64; 2], wide: &[(char, char)]) -> Option<Few> {
+        let out_ascii: Vec<u8> = (0u8..0x80)
+            .filter(|&b| ascii[usize::from(b >> 6)] & (1 << (b & 63)) == 0)
+            .collect();
+        if out_ascii.len() > FEW_ASCII {
+            return None;
+        }
+        let mut ranges: Vec<(u32, u32)> = wide.iter().map(|&(a, b)| (a as u32, b as u32)).collect();
+        ranges.sort_unstable();
+        let mut out_wide = Vec::new();
+        let mut next = 0x80u32; // the first code point not yet covered
+        let gap = |from: u32, to: u32, out: &mut Vec<char>| -> Option<()> {
+            // Code points from..=to, surrogates aside (no char is one).
+            let surrogates = to.min(0xDFFF).saturating_sub(from.max(0xD800)) + 1;
+            let surrogates = if from <= 0xDFFF && to >= 0xD800 {
+                surrogates
+            } else {
+                0
+            };
+            if out.len() + (to - from + 1 - surrogates) as usize > FEW_WIDE {
+                return None;
+            }
+            out.extend((from..=to).filter_map(char::from_u32));
+            Some(())
+        };
+        for (lo, hi) in ranges {
+            if lo > next {
+                gap(next, lo - 1, &mut out_wide)?;
+            }
+            next = next.max(hi.saturating_add(1));
+        }
+        if next <= 0x10FFFF {
+            gap(next, 0x10FFFF, &mut out_wide)?;
+        }
+        let mut leads: Vec<u8> = out_wide
+            .iter()
+            .map(|c| c.encode_utf8(&mut [0; 4]).as_bytes()[0])
+            .collect();
+        leads.sort_unstable();
+        leads.dedup();
+        Some(Few {
+            ascii: out_ascii.into(),
+            wide: out_wide.into(),
+            leads: leads.into(),
+        })
+    }
+
+    /// Whether `s` holds none of the characters left out.
+    fn none_in(&self, s: &str) -> bool {
+        let bytes = s.as_bytes();
+        let ascii_hit = match *self.ascii {
+            [] => false,
+            [a] => memchr::memchr(a, bytes).is_some(),
+            [a, b] => memchr::memchr2(a, b, bytes).is_some(),
+            [a, b, c] => memchr::memchr3(a, b, c, bytes).is_some(),
+            _ => bytes.iter().any(|b| self.ascii.contains(b)),
+        };
+        if ascii_hit {
+            return false;
+        }
+        // Where a left-out character's first byte is, the character that starts there
+        // (a lead byte starts one in UTF-8): most text holds none of those bytes.
+        let left_out = |i: usize| {
+            s[i..]
+                .chars()
+                .next()
+                .is_some_and(|c| self.wide.contains(&c))
+        };
+        match *self.leads {
+            [] => true,
+            [a] => !memchr::memchr_iter(a, bytes).any(left_out),
+            [a, b] => !memchr::memchr2_iter(a, b, bytes).any(left_out),
+            [a, b, c] => !memchr::memchr3_iter(a, b, c, bytes).any(left_out),
+            _ => !self.wide.iter().any(|&c| s.contains(c)),
+        }
+    }
 }
 
 /// Appends the atoms of `hir` (one character, or a fixed number of them) for a
@@ -419,6 +518,7 @@ impl Run {
             }
         }
         Run {
+            few: Few::of(ascii, &wide),
             ascii,
             wide: wide.into(),
             min,
@@ -427,6 +527,16 @@ impl Run {
     }
 
     fn is_match(&self, s: &str) -> bool {
+        if let Some(few) = &self.few {
+            if !few.none_in(s) {
+                return false;
+            }
+            if self.min == 0 && self.max.is_none() {
+                return true;
+            }
+            let n = u32::try_from(crate::check::string::char_count(s)).unwrap_or(u32::MAX);
+            return n >= self.min && self.max.is_none_or(|max| n <= max);
+        }
         let bytes = s.as_bytes();
         let (mut i, mut n) = (0, 0u32);
         while i < bytes.len() {
@@ -1681,6 +1791,11 @@ mod tests {
             "^[a_]*[a9]?$",
             "^.*\\S?$",
             "^x[a-z]*[0-9]*$",
+            // Runs of every character but a few (see `Few`).
+            "^[^é]*$",
+            "^[^\\n\\u2028x]{1,3}$",
+            "^[^\\nx.]+\\.[a-z]$",
+            "^[^\\u2029\\u2028é\\u212A]{2,}$",
             // One character of a class anywhere.
             "\\S",
             ".",
@@ -1776,6 +1891,30 @@ mod tests {
         }
         for source in ["[a-z][0-9]", "^.*a.*$", "^a*b*$", "^(a|bc)d$", "^abc.+"] {
             assert!(Pattern::new(source).unwrap().sequence.is_none(), "{source}");
+        }
+        // Which runs are "every character but a few".
+        for (source, few) in [
+            (
+                "^.*\\.x$",
+                Some((vec![b'\n', b'\r'], vec!['\u{2028}', '\u{2029}'])),
+            ),
+            ("^[^/]{2,3}$", Some((vec![b'/'], vec![]))),
+            ("^[^é]*$", Some((vec![], vec!['é']))),
+            ("^[^abcd]*$", None),
+            ("^\\S+$", None),
+            ("^[a-z_][a-z0-9_]*$", None),
+        ] {
+            let pattern = Pattern::new(source).unwrap();
+            let run = pattern
+                .sequence
+                .as_ref()
+                .and_then(|q| q.rest.as_ref())
+                .unwrap();
+            let got = run
+                .few
+                .as_ref()
+                .map(|f| (f.ascii.to_vec(), f.wide.to_vec()));
+            assert_eq!(got, few, "{source}");
         }
     }
 
