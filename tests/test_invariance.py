@@ -389,3 +389,44 @@ def test_streams_are_consumed_chunk_by_chunk(threads: int) -> None:
         if k == 2:
             break
     assert 1 <= reader.reads <= 4
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_closed_objects_report_alike_from_dicts_and_json(threads: int) -> None:
+    """A dict of a closed object (`additionalProperties`) is walked once for its properties
+    and again only for the keys left to `additionalProperties`; parsed JSON is looked up.
+    Both report the same failures in the same order: properties and missing required names
+    in the schema's order, then the other keys in the record's order."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "a": {"type": "integer"},
+            "b": {"type": "string"},
+            "c": {"type": "object", "properties": {"d": {"type": "integer"}},
+                  "required": ["d", "e"], "additionalProperties": False},
+        },
+        "required": ["a", "b", "z"],
+        "additionalProperties": {"type": "boolean"},
+    }
+    v = Validator(schema, adapt=False)
+    records = [
+        {"x": 1, "b": 2, "a": "s", "y": True, "c": {"q": 1, "d": "no"}},
+        {"c": {"d": 1, "e": 2}, "a": 1, "b": "", "z": 0},
+        {"z": False, "b": "x", "a": 1},
+        {"a": 1, "b": "x", "z": None, "w": None, "c": {}},
+    ] * 3
+    from_dicts = v.validate_batch(records, threads=threads, batch_size=3, micro_batch_size=2)
+    from_json = v.validate_json(json.dumps(records), threads=threads, batch_size=3,
+                                micro_batch_size=2)
+    assert outcome(from_dicts) == outcome(from_json)
+    assert [(e.path, e.keyword) for e in from_dicts.errors if e.index == 0] == [
+        ("/a", "type"), ("/b", "type"), ("/c/d", "type"), ("/c", "required"),
+        ("/c", "additionalProperties"), ("", "required"), ("/x", "type"),
+    ]
+    assert [(e.path, e.keyword) for e in from_dicts.errors if e.index == 1] == [
+        ("/c", "additionalProperties"), ("/z", "type"),  # `z` is required, not a property
+    ]
+    assert from_dicts.valid[2] is True
+    assert [(e.path, e.keyword) for e in from_dicts.errors if e.index == 3] == [
+        ("/c", "required"), ("/c", "required"), ("/z", "type"), ("/w", "type"),
+    ]

@@ -110,6 +110,24 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
                 push_missing_required(m, missing.map_or("", |name| name.as_str()));
             })?;
         }
+    } else if plain && walks_entries && value.object_keys_unique() {
+        // One walk finds the properties the record holds (in place of a lookup per
+        // schema property) and whether a key is left for `additionalProperties`;
+        // a second walk reports those keys only when there are some. The same
+        // failures in the same order as the lookups then the walk below (the
+        // errors of a failing dict of closed objects cost 3x its verdict; parsed
+        // JSON, whose lookups are a walk already, measured 0.95x this way).
+        let n = checks.properties.len();
+        if n <= SMALL_PROPERTIES {
+            let mut found: [Option<R>; SMALL_PROPERTIES] = [None; SMALL_PROPERTIES];
+            walk_then_report(checks, value, &mut found[..n], path, depth, cx, sink)?;
+        } else if n <= STACK_PROPERTIES {
+            let mut found: [Option<R>; STACK_PROPERTIES] = [None; STACK_PROPERTIES];
+            walk_then_report(checks, value, &mut found[..n], path, depth, cx, sink)?;
+        } else {
+            let mut found: Vec<Option<R>> = vec![None; n];
+            walk_then_report(checks, value, &mut found, path, depth, cx, sink)?;
+        }
     } else {
         let n = checks.properties.len();
         let len = value.object_len();
@@ -186,6 +204,52 @@ fn properties<'s, R: Record, S: Sink<'s>>(
         return ControlFlow::Continue(());
     }
     value.object_lookup(checks, found);
+    report_found(checks, found, path, depth, cx, sink)
+}
+
+/// For an object without `patternProperties` or `propertyNames`: its properties
+/// found in one walk of its entries (the last of a repeated key, as a lookup finds),
+/// reported by [`report_found`], then its keys that no declared property takes
+/// (`additionalProperties`, keys that are no strings) by [`entries`], when any.
+fn walk_then_report<'s, R: Record, S: Sink<'s>>(
+    checks: &'s ObjectChecks,
+    value: &R,
+    found: &mut [Option<R>],
+    path: &Path<'_>,
+    depth: usize,
+    cx: Cx<'s, '_>,
+    sink: &mut S,
+) -> ControlFlow<()> {
+    let mut left = false;
+    let _ = value.for_each_property(checks, |i, key, item| {
+        match (i, key) {
+            (Some(i), EntryKey::Str(_)) => {
+                if let Some(slot) = found.get_mut(i) {
+                    *slot = Some(*item);
+                }
+                left |= !checks.properties[i].declared;
+            }
+            _ => left = true,
+        }
+        ControlFlow::Continue(())
+    });
+    report_found(checks, found, path, depth, cx, sink)?;
+    if left {
+        entries(checks, value, None, path, depth, cx, sink)?;
+    }
+    ControlFlow::Continue(())
+}
+
+/// The checks of the properties `found` holds (by schema index), and a failure for
+/// each required one it lacks, in the schema's order.
+fn report_found<'s, R: Record, S: Sink<'s>>(
+    checks: &'s ObjectChecks,
+    found: &[Option<R>],
+    path: &Path<'_>,
+    depth: usize,
+    cx: Cx<'s, '_>,
+    sink: &mut S,
+) -> ControlFlow<()> {
     for (property, item) in checks.properties.iter().zip(found.iter()) {
         match item {
             Some(item) => {
