@@ -134,7 +134,12 @@ pub struct Resource {
 }
 
 /// One compiled (sub)schema. Keyword families apply to the kinds they concern.
+///
+/// Laid out in this order (`repr(C)`): the flags every visit reads, the logic, then
+/// the object keywords' most read fields, so that a visit of an object node reads
+/// one or two cache lines of it, not five spread over its 968 bytes.
 #[derive(Debug, Default)]
+#[repr(C)]
 pub struct Node {
     /// The `false` schema: nothing is valid.
     pub always_false: bool,
@@ -142,8 +147,6 @@ pub struct Node {
     pub trivial: bool,
     /// Allowed types as [`types`] bits; 0 = any.
     pub types: u8,
-    pub const_value: Option<Json<'static>>,
-    pub enum_values: Option<crate::check::Enum>,
     /// `const` or `enum` present: read before them, next to the other flags, so a node
     /// without them costs no read of where they lie (another cache line).
     pub equality: bool,
@@ -151,16 +154,18 @@ pub struct Node {
     /// other flags, so that following it reads none of the checks it lacks (six cache
     /// lines of the node).
     pub ref_alone: bool,
-    pub string: Option<StringChecks>,
-    pub number: Option<NumberChecks>,
-    pub array: Option<ArrayChecks>,
-    pub object: Option<ObjectChecks>,
-    /// References, combinators, conditionals, `unevaluated*`.
-    pub logic: Option<Box<Logic>>,
-    /// Set where `unevaluated*` may read this node's annotations.
-    pub annotations: Option<Box<Annotations>>,
     /// The schema resource this node starts (an index into [`Schema::resources`]).
     pub resource: Option<u32>,
+    /// References, combinators, conditionals, `unevaluated*`.
+    pub logic: Option<Box<Logic>>,
+    pub object: Option<ObjectChecks>,
+    pub array: Option<ArrayChecks>,
+    pub string: Option<StringChecks>,
+    pub number: Option<NumberChecks>,
+    pub const_value: Option<Json<'static>>,
+    pub enum_values: Option<crate::check::Enum>,
+    /// Set where `unevaluated*` may read this node's annotations.
+    pub annotations: Option<Box<Annotations>>,
     /// Where the node is in the schema, as a JSON pointer (the target of a
     /// reference: where it was first reached, through the `$ref`).
     pub location: Box<str>,
@@ -1548,5 +1553,36 @@ mod tests {
         );
         let seven = compile_as(doc, Some(Draft::Draft7)).unwrap();
         assert_eq!(verdicts(&seven, &records), [true, false]);
+    }
+}
+#[cfg(test)]
+mod layout {
+    /// What every visit of an object node reads lies in the node's first 128 bytes:
+    /// its flags, its logic, and the object keywords' most read fields (see [`Node`]).
+    #[test]
+    fn an_object_node_is_read_from_its_first_two_cache_lines() {
+        use super::{Node, ObjectChecks};
+        use std::mem::offset_of;
+        let object = offset_of!(Node, object);
+        for (name, end) in [
+            ("flags", offset_of!(Node, ref_alone) + 1),
+            ("logic", offset_of!(Node, logic) + 8),
+            (
+                "properties",
+                object + offset_of!(ObjectChecks, properties) + 24,
+            ),
+            (
+                "additional",
+                object + offset_of!(ObjectChecks, additional) + 8,
+            ),
+            (
+                "n_required",
+                object + offset_of!(ObjectChecks, n_required) + 8,
+            ),
+            ("patterns", object + offset_of!(ObjectChecks, patterns) + 24),
+            ("lookup", object + offset_of!(ObjectChecks, lookup) + 8),
+        ] {
+            assert!(end <= 128, "{name} ends at byte {end} of a node");
+        }
     }
 }

@@ -499,36 +499,37 @@ pub struct Property {
     pub declared: bool,
 }
 
-/// The object keywords of a node.
+/// The object keywords of a node, the most read first (`repr(C)`: see [`Node`]).
 #[derive(Debug)]
+#[repr(C)]
 pub struct ObjectChecks {
     /// `properties` in document order, then required names that have no schema.
     pub properties: Vec<Property>,
+    pub additional: Additional,
+    pub n_required: usize,
+    /// `patternProperties`: keys matching a pattern are not additional.
+    pub patterns: Vec<(Pattern, Option<Node>)>,
+    pub property_names: Option<Box<Node>>,
     /// Name -> index into `properties`, only built when a linear scan would be slow.
     /// FxHash, not SipHash: the map holds the schema's names only and records
     /// merely read it, so crafted keys cannot lengthen a probe beyond what the
     /// schema's own names make (SipHash was a fifth of the time on real schemas).
     pub lookup: Option<FxHashMap<String, usize>>,
-    pub n_required: usize,
+    /// A cache the host of the records may fill once (the Python layer keeps
+    /// interned key objects here for fast dict lookups).
+    pub host_keys: OnceLock<Box<dyn Any + Send + Sync>>,
     /// Indices into `properties` of the required names, ascending.
     pub required_indices: Vec<usize>,
-    pub additional: Additional,
     pub min_properties: Option<usize>,
-    /// The schema's `minProperties` beyond `usize::MAX`, as [`ArrayChecks::min_items_text`].
-    pub min_properties_text: Option<Box<str>>,
     pub max_properties: Option<usize>,
-    /// `patternProperties`: keys matching a pattern are not additional.
-    pub patterns: Vec<(Pattern, Option<Node>)>,
-    pub property_names: Option<Box<Node>>,
     /// `dependentRequired` (or the array form of draft 4-7 `dependencies`).
     pub dependent_required: Vec<(String, Vec<String>)>,
     /// `dependentSchemas` (or the schema form of draft 4-7 `dependencies`).
     pub dependent_schemas: Vec<(String, Node)>,
+    /// The schema's `minProperties` beyond `usize::MAX`, as [`ArrayChecks::min_items_text`].
+    pub min_properties_text: Option<Box<str>>,
     /// `dependencies` in drafts 4-7; the 2019-09 names otherwise (see [`Self::dependent_keyword`]).
     pub legacy_dependencies: bool,
-    /// A cache the host of the records may fill once (the Python layer keeps
-    /// interned key objects here for fast dict lookups).
-    pub host_keys: OnceLock<Box<dyn Any + Send + Sync>>,
 }
 
 impl ObjectChecks {
