@@ -118,7 +118,8 @@ pub struct StringChecks {
     /// `minLength`; both lengths count code points.
     pub min_length: Option<usize>,
     pub max_length: Option<usize>,
-    pub pattern: Option<Pattern>,
+    /// Boxed: a string node's checks then fit next to its flags (see [`crate::schema::Node`]).
+    pub pattern: Option<Box<Pattern>>,
     pub format: Option<Format>,
 }
 
@@ -136,7 +137,9 @@ pub(crate) fn compile(
     };
     match map.get("pattern") {
         None => {}
-        Some(Value::String(p)) => checks.pattern = Some(compile_pattern(p, "pattern", location)?),
+        Some(Value::String(p)) => {
+            checks.pattern = Some(Box::new(compile_pattern(p, "pattern", location)?))
+        }
         Some(other) => {
             return err(
                 location,
