@@ -117,17 +117,9 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
         // failures in the same order as the lookups then the walk below (the
         // errors of a failing dict of closed objects cost 3x its verdict; parsed
         // JSON, whose lookups are a walk already, measured 0.95x this way).
-        let n = checks.properties.len();
-        if n <= SMALL_PROPERTIES {
-            let mut found: [Option<R>; SMALL_PROPERTIES] = [None; SMALL_PROPERTIES];
-            walk_then_report(checks, value, &mut found[..n], path, depth, cx, sink)?;
-        } else if n <= STACK_PROPERTIES {
-            let mut found: [Option<R>; STACK_PROPERTIES] = [None; STACK_PROPERTIES];
-            walk_then_report(checks, value, &mut found[..n], path, depth, cx, sink)?;
-        } else {
-            let mut found: Vec<Option<R>> = vec![None; n];
-            walk_then_report(checks, value, &mut found, path, depth, cx, sink)?;
-        }
+        with_slots(checks.properties.len(), |found| {
+            walk_then_report(checks, value, found, path, depth, cx, sink)
+        })?;
     } else {
         let n = checks.properties.len();
         let len = value.object_len();
@@ -139,15 +131,10 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
                 let mut held: Vec<Option<(usize, R)>> = vec![None; len];
                 walked(checks, value, &mut held, path, depth, cx, sink)?;
             }
-        } else if n <= SMALL_PROPERTIES {
-            let mut found: [Option<R>; SMALL_PROPERTIES] = [None; SMALL_PROPERTIES];
-            properties(checks, value, &mut found[..n], path, depth, cx, sink)?;
-        } else if n <= STACK_PROPERTIES {
-            let mut found: [Option<R>; STACK_PROPERTIES] = [None; STACK_PROPERTIES];
-            properties(checks, value, &mut found[..n], path, depth, cx, sink)?;
         } else {
-            let mut found: Vec<Option<R>> = vec![None; n];
-            properties(checks, value, &mut found, path, depth, cx, sink)?;
+            with_slots(n, |found| {
+                properties(checks, value, found, path, depth, cx, sink)
+            })?;
         }
         if walks_entries {
             entries(checks, value, None, path, depth, cx, sink)?;
@@ -182,6 +169,23 @@ fn push_missing_required(m: &mut String, name: &str) {
     m.push_str("Missing required property `");
     m.push_str(&shorten(name));
     m.push('`');
+}
+
+/// Runs `f` with `n` empty slots, one per schema property: on the stack for most objects.
+#[inline(always)]
+fn with_slots<R: Record>(
+    n: usize,
+    f: impl FnOnce(&mut [Option<R>]) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    if n <= SMALL_PROPERTIES {
+        let mut found: [Option<R>; SMALL_PROPERTIES] = [None; SMALL_PROPERTIES];
+        f(&mut found[..n])
+    } else if n <= STACK_PROPERTIES {
+        let mut found: [Option<R>; STACK_PROPERTIES] = [None; STACK_PROPERTIES];
+        f(&mut found[..n])
+    } else {
+        f(&mut vec![None; n])
+    }
 }
 
 /// `` Unexpected property `name` ``.
