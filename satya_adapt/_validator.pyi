@@ -51,50 +51,55 @@ class CompiledSchema:
     def validate_objects(
         self, items: Iterable[Any], batch_size: int, micro_batch_size: int, threads: int,
         max_errors: Optional[int], chunked: Literal[False] = False,
-        max_hold: Optional[float] = None, trial: None = None,
+        max_hold: Optional[float] = None, trial: None = None, verdicts_only: bool = False,
     ) -> RawResult: ...
     @overload
     def validate_objects(
         self, items: Iterable[Any], batch_size: int, micro_batch_size: int, threads: int,
         max_errors: Optional[int], chunked: Literal[False], max_hold: Optional[float],
-        trial: Trial,
+        trial: Trial, verdicts_only: bool = False,
     ) -> Tuple[RawResult, Tuple[int, float]]: ...
     @overload
     def validate_objects(
         self, items: Iterable[Any], batch_size: int, micro_batch_size: int, threads: int,
         max_errors: Optional[int], chunked: Literal[True], max_hold: Optional[float] = None,
+        trial: None = None, verdicts_only: bool = False,
     ) -> Iterator[RawResult]: ...
     @overload
     def validate_json(
         self, data: bytes, batch_size: int, micro_batch_size: int, threads: int,
         max_errors: Optional[int], chunked: Literal[False] = False, trial: None = None,
+        verdicts_only: bool = False,
     ) -> RawResult: ...
     @overload
     def validate_json(
         self, data: bytes, batch_size: int, micro_batch_size: int, threads: int,
-        max_errors: Optional[int], chunked: Literal[False], trial: Trial,
+        max_errors: Optional[int], chunked: Literal[False], trial: Trial, verdicts_only: bool = False,
     ) -> Tuple[RawResult, Tuple[int, float]]: ...
     @overload
     def validate_json(
         self, data: bytes, batch_size: int, micro_batch_size: int, threads: int,
-        max_errors: Optional[int], chunked: Literal[True],
+        max_errors: Optional[int], chunked: Literal[True], trial: None = None,
+        verdicts_only: bool = False,
     ) -> Iterator[RawResult]: ...
     @overload
     def validate_ndjson(
         self, source: NdjsonSource, prefix: bytes, batch_size: int, micro_batch_size: int,
         threads: int, max_record_bytes: int, max_errors: Optional[int],
-        chunked: Literal[False] = False, trial: None = None,
+        chunked: Literal[False] = False, trial: None = None, verdicts_only: bool = False,
     ) -> RawResult: ...
     @overload
     def validate_ndjson(
         self, source: NdjsonSource, prefix: bytes, batch_size: int, micro_batch_size: int,
         threads: int, max_record_bytes: int, max_errors: Optional[int],
-        chunked: Literal[False], trial: Trial,
+        chunked: Literal[False], trial: Trial, verdicts_only: bool = False,
     ) -> Tuple[RawResult, Tuple[int, float]]: ...
     @overload
     def validate_ndjson(
         self, source: NdjsonSource, prefix: bytes, batch_size: int, micro_batch_size: int,
         threads: int, max_record_bytes: int, max_errors: Optional[int], chunked: Literal[True],
+        trial: None = None,
+        verdicts_only: bool = False,
     ) -> Iterator[RawResult]: ...
     def is_valid(self, record: Any) -> bool: ...
     def errors_of(self, record: Any, max_errors: Optional[int]) -> Tuple[List[RecordError], int]: ...

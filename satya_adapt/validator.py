@@ -59,6 +59,8 @@ class _Call(NamedTuple):
     threads: Optional[int]
     budget: Budget
     cap: Optional[int]
+    #: ``errors=False``: the verdicts alone (no error built or counted).
+    verdicts_only: bool = False
 
 
 class Validator:
@@ -160,24 +162,32 @@ class Validator:
         memory_budget: BytesArg = None,
         max_pause: SecondsArg = None,
         max_errors: Optional[int] = ...,  # type: ignore[assignment]
+        errors: bool = True,
     ) -> ValidationResult:
         """Validates records given as Python objects: a list, a tuple or any iterable.
 
         A generator is consumed chunk by chunk (``batch_size`` records at a time), never whole.
+        ``errors=False`` (here and in every validate call) returns the verdicts alone: no error
+        is built or counted, and a failing record is not walked again for them.
         """
-        call = self._call(batch_size, micro_batch_size, threads, memory_budget, max_pause, max_errors)
+        call = self._call(
+            batch_size, micro_batch_size, threads, memory_budget, max_pause, max_errors, errors
+        )
         items, config = self._prepare_objects(items, call, live=True)
         hold = _hold_limit(call.budget)
         if type(config) is SlicedTrial:
             rest = config.rest
             return self._sliced(
                 lambda trial: self._core.validate_objects(
-                    items, *rest[:3], call.cap, False, hold, trial
+                    items, *rest[:3], call.cap, False, hold, trial, call.verdicts_only
                 ),
                 config,
             )
         return self._timed(
-            lambda: self._core.validate_objects(items, *config[:3], call.cap, False, hold), config
+            lambda: self._core.validate_objects(
+                items, *config[:3], call.cap, False, hold, None, call.verdicts_only
+            ),
+            config,
         )
 
     def validate_json(
@@ -190,6 +200,7 @@ class Validator:
         memory_budget: BytesArg = None,
         max_pause: SecondsArg = None,
         max_errors: Optional[int] = ...,  # type: ignore[assignment]
+        errors: bool = True,
     ) -> ValidationResult:
         """Validates the elements of a JSON array given as bytes or str, parsed in Rust.
 
@@ -200,7 +211,9 @@ class Validator:
             raise TypeError(
                 f"`data` must be bytes or str holding a JSON array, got {type(data).__name__}"
             )
-        call = self._call(batch_size, micro_batch_size, threads, memory_budget, max_pause, max_errors)
+        call = self._call(
+            batch_size, micro_batch_size, threads, memory_budget, max_pause, max_errors, errors
+        )
         with self._reading(data, "json", str_is_text=True, default="json") as opened:
             return self._run(opened, call, self.max_record_bytes)
 
@@ -215,6 +228,7 @@ class Validator:
         memory_budget: BytesArg = None,
         max_pause: SecondsArg = None,
         max_errors: Optional[int] = ...,  # type: ignore[assignment]
+        errors: bool = True,
     ) -> ValidationResult:
         """Validates NDJSON: bytes, NDJSON text, a path, or a binary file object, streamed.
 
@@ -228,7 +242,9 @@ class Validator:
         once that many bytes of it are read, so a stream without newlines ends too.
         """
         limit = self._max_record_bytes(max_record_bytes)
-        call = self._call(batch_size, micro_batch_size, threads, memory_budget, max_pause, max_errors)
+        call = self._call(
+            batch_size, micro_batch_size, threads, memory_budget, max_pause, max_errors, errors
+        )
         with self._reading(source, "ndjson", str_is_text=False, default="ndjson", limit=limit) as opened:
             return self._run(opened, call, limit)
 
@@ -267,6 +283,7 @@ class Validator:
         memory_budget: BytesArg = None,
         max_pause: SecondsArg = None,
         max_errors: Optional[int] = ...,  # type: ignore[assignment]
+        errors: bool = True,
     ) -> ValidationResult:
         """Validates ``data`` of any input kind: :meth:`validate_batch` for ``"dicts"``,
         :meth:`validate_json` for ``"json"``, :meth:`validate_ndjson` for ``"ndjson"``.
@@ -283,8 +300,11 @@ class Validator:
                 memory_budget=memory_budget,
                 max_pause=max_pause,
                 max_errors=max_errors,
+                errors=errors,
             )
-        call = self._call(batch_size, micro_batch_size, threads, memory_budget, max_pause, max_errors)
+        call = self._call(
+            batch_size, micro_batch_size, threads, memory_budget, max_pause, max_errors, errors
+        )
         with self._reading_data(data, input_kind) as opened:
             return self._run(opened, call, self.max_record_bytes)
 
@@ -300,6 +320,7 @@ class Validator:
         memory_budget: BytesArg = None,
         max_pause: SecondsArg = None,
         max_errors: Optional[int] = ...,  # type: ignore[assignment]
+        errors: bool = True,
     ) -> Iterator[ValidationResult]:
         """Yields one result per chunk of ``batch_size`` records, for streams.
 
@@ -313,21 +334,28 @@ class Validator:
         in :meth:`validate_ndjson`.
         """
         limit = self._max_record_bytes(max_record_bytes)
-        call = self._call(batch_size, micro_batch_size, threads, memory_budget, max_pause, max_errors)
+        call = self._call(
+            batch_size, micro_batch_size, threads, memory_budget, max_pause, max_errors, errors
+        )
         kind = _input_kind(source, input_kind)
         if kind == "dicts":
             items, config = self._prepare_objects(source, call)
             hold = _hold_limit(call.budget)
-            for raw in self._core.validate_objects(items, *config[:3], call.cap, True, hold):
+            for raw in self._core.validate_objects(
+                items, *config[:3], call.cap, True, hold, None, call.verdicts_only
+            ):
                 yield _result(raw, config)
             return
         with self._reading_data(source, input_kind, limit) as opened:
             config = self._config(self._detector(opened), call)
             if opened.kind == "json":
-                chunks = self._core.validate_json(opened.source, *config[:3], call.cap, True)
+                chunks = self._core.validate_json(
+                    opened.source, *config[:3], call.cap, True, None, call.verdicts_only
+                )
             else:
                 chunks = self._core.validate_ndjson(
-                    opened.source, opened.prefix, *config[:3], limit, call.cap, True
+                    opened.source, opened.prefix, *config[:3], limit, call.cap, True, None,
+                    call.verdicts_only,
                 )
             for raw in chunks:
                 yield _result(raw, config)
@@ -424,14 +452,15 @@ class Validator:
 
             def engine(first: Any = None) -> Any:
                 return self._core.validate_json(
-                    opened.source, *config[:3], call.cap, False, first
+                    opened.source, *config[:3], call.cap, False, first, call.verdicts_only
                 )
 
         else:
 
             def engine(first: Any = None) -> Any:
                 return self._core.validate_ndjson(
-                    opened.source, opened.prefix, *config[:3], limit, call.cap, False, first
+                    opened.source, opened.prefix, *config[:3], limit, call.cap, False, first,
+                    call.verdicts_only,
                 )
 
         if trial is not None:
@@ -493,20 +522,24 @@ class Validator:
         memory_budget: BytesArg,
         max_pause: SecondsArg,
         max_errors: Any,
+        errors: Any = True,
     ) -> _Call:
         """A call's arguments, its budget and error cap resolved against the validator's."""
+        if not isinstance(errors, bool):
+            raise TypeError(f"`errors` must be True or False, got {errors!r}")
         return _Call(
             batch_size,
             micro_batch_size,
             threads,
             self._call_budget(memory_budget, max_pause),
             self._max_errors(max_errors),
+            not errors,
         )
 
     def _config(
         self, detect: Any, call: _Call, live: bool = False, sliceable: bool = False
     ) -> BatchConfig:
-        batch_size, micro_batch_size, threads, budget, _cap = call
+        batch_size, micro_batch_size, threads, budget = call[:4]
         if batch_size is None and micro_batch_size is None and threads is None:
             if budget.empty:
                 # The hot path: one profile detection (Rust) and a cached selection.

@@ -253,6 +253,41 @@ def test_max_errors_must_be_none_or_a_non_negative_int(bad: Any) -> None:
         Validator(ITEMS_DOC).validate_batch([], max_errors=bad)
 
 
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"batch_size": 1000, "micro_batch_size": 1000, "threads": 1},
+        {"batch_size": 7, "micro_batch_size": 2, "threads": 3},
+    ],
+)
+def test_errors_false_gives_the_verdicts_alone(config: dict[str, int]) -> None:
+    v = Validator(ITEMS_DOC, adapt=False)
+    everything = v.validate_batch(MANY, **config)
+    # Lines that are no JSON, or nested too deep, are failing records too.
+    ndjson = b"\n".join(json_text(r).encode() for r in MANY) + b"\n{bad\n" + b"[" * 300 + b"\n"
+    for cap in (None, 0, 5):
+        for result in (
+            v.validate_batch(MANY, errors=False, max_errors=cap, **config),
+            v.validate_json(json_text(MANY), errors=False, max_errors=cap, **config),
+            v.validate(MANY, errors=False, max_errors=cap, **config),
+        ):
+            assert (result.valid, result.errors, result.errors_omitted) == (everything.valid, [], 0)
+            assert result.all_valid is False
+        result = v.validate_ndjson(ndjson, errors=False, max_errors=cap, **config)
+        assert (result.valid, result.errors, result.errors_omitted) == (everything.valid + [False, False], [], 0)
+    chunks = list(v.iter_validate(MANY, errors=False, **config))
+    assert [ok for c in chunks for ok in c.valid] == everything.valid
+    assert [e for c in chunks for e in c.errors] == []
+    assert v.validate_batch([[1], []], errors=False, **config).all_valid is True
+
+
+@pytest.mark.parametrize("bad", [0, 1, None, "no"])
+def test_errors_must_be_a_bool(bad: Any) -> None:
+    with pytest.raises(TypeError) as info:
+        Validator(ITEMS_DOC).validate_batch([], errors=bad)
+    assert str(info.value) == f"`errors` must be True or False, got {bad!r}"
+
+
 # -- 6. one dict is not a batch -------------------------------------------------------------
 
 

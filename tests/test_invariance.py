@@ -110,6 +110,10 @@ def test_results_identical_for_every_configuration(
     for config in configs:
         for name, got in every_entry_point(v, records, tmp, config):
             assert got == expected, f"{name} with {config} differs; schema={json.dumps(schema)}"
+    # The verdicts alone are the same verdicts, from every entry point.
+    verdicts = {**configs[0], "errors": False}
+    for name, got in every_entry_point(v, records, tmp, verdicts):
+        assert got == (expected[0], []), f"{name} with {verdicts} differs; schema={json.dumps(schema)}"
 
 
 @settings(
@@ -127,6 +131,10 @@ def test_large_inputs_identical_for_every_configuration(case: Any, config: dict)
     assert outcome(v.validate_batch(records, **config)) == expected
     assert outcome(v.validate_json(json.dumps(records).encode(), **config)) == expected
     assert outcome(v.validate_ndjson(ndjson(records), **config)) == expected
+    verdicts = (expected[0], [])
+    assert outcome(v.validate_batch(records, errors=False, **config)) == verdicts
+    assert outcome(v.validate_json(json.dumps(records).encode(), errors=False, **config)) == verdicts
+    assert outcome(v.validate_ndjson(ndjson(records), errors=False, **config)) == verdicts
 
 
 class _Opaque:

@@ -39,6 +39,9 @@ pub struct Knobs {
     /// The most errors a chunk collects (`usize::MAX`: all); the rest are
     /// counted in [`ChunkOutcome::omitted`], their messages never built.
     pub max_errors: usize,
+    /// The verdicts alone: no error is built or counted, and a failing record
+    /// is not walked again for its errors (the fastest way to filter records).
+    pub verdicts_only: bool,
 }
 
 /// What stops a chunk: the input as a whole is unusable, or the engine failed.
@@ -270,7 +273,7 @@ pub fn validate_in_place<R: Record>(
     schema: &Schema,
     records: &[R],
     first_index: usize,
-    max_errors: usize,
+    knobs: Knobs,
     interrupt: Interrupt<'_>,
 ) -> Result<ChunkOutcome, EngineError> {
     let mut out = ChunkOutcome {
@@ -286,7 +289,7 @@ pub fn validate_in_place<R: Record>(
             schema,
             part,
             first_index + step * POLL_RECORDS,
-            max_errors,
+            knobs,
             &mut out,
         )?;
     }
@@ -295,18 +298,18 @@ pub fn validate_in_place<R: Record>(
 }
 
 /// Checks records in place, with no interrupt, appending their verdicts and
-/// errors to `out` (at most `max_errors` errors in `out`); for a caller that
+/// errors to `out` (at most `knobs.max_errors` errors in `out`); for a caller that
 /// polls between parts itself. `first_index` is the input index of `records[0]`.
 pub fn check_in_place<R: Record>(
     schema: &Schema,
     records: &[R],
     first_index: usize,
-    max_errors: usize,
+    knobs: Knobs,
     out: &mut ChunkOutcome,
 ) -> Result<(), EngineError> {
     catch_unwind(AssertUnwindSafe(|| {
         for (i, record) in records.iter().enumerate() {
-            let ok = check_record(schema, record, first_index + i, max_errors, out);
+            let ok = check_record(schema, record, first_index + i, knobs, out);
             out.valid.push(ok);
         }
     }))
@@ -320,16 +323,20 @@ pub fn check_in_place<R: Record>(
 /// records come in runs: a broken producer, a file of bad rows): one walk
 /// instead of [`check::is_valid`] then the collecting walk, at the cost of a
 /// slower walk for a valid record that ends such a run. The verdict and the
-/// errors are the same either way.
+/// errors are the same either way. With [`Knobs::verdicts_only`], the verdict
+/// walk alone.
 #[inline]
 fn check_record<R: Record>(
     schema: &Schema,
     record: &R,
     index: usize,
-    cap: usize,
+    knobs: Knobs,
     out: &mut ChunkOutcome,
 ) -> bool {
-    let (errors, omitted) = (&mut out.errors, &mut out.omitted);
+    if knobs.verdicts_only {
+        return check::is_valid(schema, record);
+    }
+    let (errors, omitted, cap) = (&mut out.errors, &mut out.omitted, knobs.max_errors);
     if in_a_run_of_failures(&out.valid) {
         check::collect_capped(schema, record, index, errors, cap, omitted)
     } else {
@@ -369,10 +376,15 @@ pub fn validate_records<R: Record + Sync>(
     knobs: Knobs,
     interrupt: Interrupt<'_>,
 ) -> Result<ChunkOutcome, EngineError> {
-    let cap = knobs.max_errors;
     let mut out = run_tasks(records.len(), knobs, interrupt, |range, stop, out| {
         check_range(range, stop, out, |i, out| {
-            Ok(check_record(schema, &records[i], first_index + i, cap, out))
+            Ok(check_record(
+                schema,
+                &records[i],
+                first_index + i,
+                knobs,
+                out,
+            ))
         })
     })?;
     out.bytes = out.result_bytes() + std::mem::size_of_val(records);
@@ -419,8 +431,9 @@ pub struct Pipeline {
     pool: Arc<ThreadPool>,
     /// At most this many pool threads work on this pipeline's tasks.
     max_workers: usize,
-    /// The most errors the pipeline's outcome keeps (each task keeps as many).
-    max_errors: usize,
+    /// What each task collects (its `max_errors`: the most errors the
+    /// pipeline's outcome keeps; each task keeps as many).
+    knobs: Knobs,
     queue: Arc<Mutex<Queue>>,
     stop: Arc<AtomicBool>,
     sender: mpsc::Sender<TaskReport>,
@@ -435,17 +448,13 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    pub fn new(
-        schema: Arc<Schema>,
-        threads: usize,
-        max_errors: usize,
-    ) -> Result<Pipeline, EngineError> {
+    pub fn new(schema: Arc<Schema>, knobs: Knobs) -> Result<Pipeline, EngineError> {
         let (sender, receiver) = mpsc::channel();
         Ok(Pipeline {
             schema,
             pool: pool()?,
-            max_workers: workers(threads),
-            max_errors,
+            max_workers: workers(knobs.threads),
+            knobs,
             queue: Arc::default(),
             stop: Arc::default(),
             sender,
@@ -474,7 +483,7 @@ impl Pipeline {
         }
         queue.workers += 1;
         drop(queue);
-        let cap = self.max_errors;
+        let knobs = self.knobs;
         let (schema, queue, stop, sender) = (
             Arc::clone(&self.schema),
             Arc::clone(&self.queue),
@@ -503,7 +512,7 @@ impl Pipeline {
                     if i % STOP_RECORDS == 0 && stop.load(Ordering::Relaxed) {
                         return Err(EngineError::Interrupted);
                     }
-                    let ok = check_record(&schema, &record, first_index + i, cap, &mut out);
+                    let ok = check_record(&schema, &record, first_index + i, knobs, &mut out);
                     out.valid.push(ok);
                 }
                 Ok(out)
@@ -544,7 +553,7 @@ impl Pipeline {
         };
         for r in std::mem::take(&mut self.received) {
             match r {
-                Some(outcome) => out.append(outcome?, self.max_errors),
+                Some(outcome) => out.append(outcome?, self.knobs.max_errors),
                 None => return Err(EngineError::Panic("a task did not report".to_string())),
             }
         }
@@ -601,6 +610,15 @@ pub fn validate_spans(
             }
             let full = out.errors.len() >= cap;
             let ok = match parse_value(bytes, MAX_DEPTH) {
+                // The fused walk may leave an unusual valid record undecided.
+                Ok(doc) if knobs.verdicts_only => check::is_valid(schema, &&doc),
+                Err(e)
+                    if knobs.verdicts_only
+                        && (e.kind == JsonErrorKind::TooDeep
+                            || on_parse_error == OnParseError::RecordError) =>
+                {
+                    false
+                }
                 // The fused walk decides every record of a static schema but
                 // unusual ones: a record it did not pass most likely fails, and
                 // goes straight to the collecting walk.
@@ -612,7 +630,7 @@ pub fn validate_spans(
                     cap,
                     &mut out.omitted,
                 ),
-                Ok(doc) => check_record(schema, &&doc, index, cap, out),
+                Ok(doc) => check_record(schema, &&doc, index, knobs, out),
                 Err(e) if e.kind == JsonErrorKind::TooDeep && full => {
                     out.omitted += 1;
                     false
@@ -694,6 +712,17 @@ mod tests {
         format!("[{}]", items.join(",")).into_bytes()
     }
 
+    /// Knobs that collect at most `max_errors` errors with `threads` threads.
+    fn collecting(threads: usize, max_errors: usize) -> Knobs {
+        Knobs {
+            batch_size: 1000,
+            micro_batch_size: 1000,
+            threads,
+            max_errors,
+            verdicts_only: false,
+        }
+    }
+
     #[test]
     fn results_identical_for_every_configuration() {
         let schema = Schema::from_json_text(SCHEMA).unwrap();
@@ -709,6 +738,7 @@ mod tests {
                 micro_batch_size: 1000,
                 threads: 1,
                 max_errors: usize::MAX,
+                verdicts_only: false,
             },
             OnParseError::Fail,
             &mut || false,
@@ -722,6 +752,7 @@ mod tests {
                     micro_batch_size: m,
                     threads,
                     max_errors: usize::MAX,
+                    verdicts_only: false,
                 };
                 let out = validate_spans(
                     &schema,
@@ -761,6 +792,7 @@ mod tests {
                 micro_batch_size: 1,
                 threads: 1,
                 max_errors: usize::MAX,
+                verdicts_only: false,
             },
             OnParseError::Fail,
             &mut || false,
@@ -803,6 +835,7 @@ mod tests {
                 micro_batch_size: 1,
                 threads: 2,
                 max_errors: usize::MAX,
+                verdicts_only: false,
             },
             OnParseError::RecordError,
             &mut || false,
@@ -834,6 +867,7 @@ mod tests {
                 micro_batch_size: 10,
                 threads: 1,
                 max_errors: usize::MAX,
+                verdicts_only: false,
             },
             OnParseError::Fail,
             &mut || false,
@@ -890,20 +924,40 @@ mod tests {
             if cap == usize::MAX {
                 assert_eq!((expected.1.len(), expected.2), (75, 0));
             }
-            let in_place = validate_in_place(&schema, &refs, 3, cap, &mut || false).unwrap();
-            assert_eq!(
-                (in_place.valid, in_place.errors, in_place.omitted),
-                expected
-            );
-            for (threads, m) in [(1, 63), (2, 1), (2, 4), (3, 10)] {
+            let verdicts = (expected.0.clone(), Vec::new(), 0);
+            for verdicts_only in [false, true] {
+                let expected = if verdicts_only { &verdicts } else { &expected };
+                let knobs = Knobs {
+                    batch_size: 1000,
+                    micro_batch_size: 1000,
+                    threads: 1,
+                    max_errors: cap,
+                    verdicts_only,
+                };
+                let in_place = validate_in_place(&schema, &refs, 3, knobs, &mut || false).unwrap();
+                assert_eq!(
+                    &(in_place.valid, in_place.errors, in_place.omitted),
+                    expected
+                );
+            }
+            for (threads, m, verdicts_only) in [
+                (1, 63, false),
+                (2, 1, false),
+                (2, 4, false),
+                (3, 10, false),
+                (1, 63, true),
+                (2, 4, true),
+            ] {
+                let expected = if verdicts_only { &verdicts } else { &expected };
                 let knobs = Knobs {
                     batch_size: 1000,
                     micro_batch_size: m,
                     threads,
                     max_errors: cap,
+                    verdicts_only,
                 };
                 let records = validate_records(&schema, &refs, 3, knobs, &mut || false).unwrap();
-                assert_eq!((records.valid, records.errors, records.omitted), expected);
+                assert_eq!(&(records.valid, records.errors, records.omitted), expected);
                 let spans_out = validate_spans(
                     &schema,
                     &input,
@@ -915,7 +969,7 @@ mod tests {
                 )
                 .unwrap();
                 assert_eq!(
-                    (spans_out.valid, spans_out.errors, spans_out.omitted),
+                    &(spans_out.valid, spans_out.errors, spans_out.omitted),
                     expected
                 );
             }
@@ -942,12 +996,14 @@ mod tests {
                 micro_batch_size: 57,
                 threads: 1,
                 max_errors: usize::MAX,
+                verdicts_only: false,
             },
             &mut || false,
         )
         .unwrap();
         for m in [1, 4, 57, 100] {
-            let mut pipeline = Pipeline::new(Arc::clone(&schema), 2, usize::MAX).unwrap();
+            let mut pipeline =
+                Pipeline::new(Arc::clone(&schema), collecting(2, usize::MAX)).unwrap();
             for (t, task) in docs.chunks(m).enumerate() {
                 // SAFETY: the documents own their data.
                 unsafe { pipeline.submit(task.to_vec(), 5 + t * m) };
@@ -958,7 +1014,7 @@ mod tests {
             assert_eq!(out.tasks, 57usize.div_ceil(m));
         }
         // Dropped without `finish`: waits for its tasks, never hangs.
-        let mut pipeline = Pipeline::new(Arc::clone(&schema), 2, usize::MAX).unwrap();
+        let mut pipeline = Pipeline::new(Arc::clone(&schema), collecting(2, usize::MAX)).unwrap();
         unsafe { pipeline.submit(docs.clone(), 0) };
         drop(pipeline);
     }
@@ -983,6 +1039,7 @@ mod tests {
             micro_batch_size: 1,
             threads: 1,
             max_errors: usize::MAX,
+            verdicts_only: false,
         };
         let mut calls = 0;
         let out = validate_spans(
@@ -1020,7 +1077,7 @@ mod tests {
             .collect();
         let refs: Vec<&Json> = docs.iter().collect();
         let mut calls = 0;
-        let err = validate_in_place(&schema, &refs, 0, usize::MAX, &mut || {
+        let err = validate_in_place(&schema, &refs, 0, collecting(1, usize::MAX), &mut || {
             calls += 1;
             calls == 2
         })
@@ -1036,6 +1093,7 @@ mod tests {
             micro_batch_size: 1,
             threads: 2,
             max_errors: usize::MAX,
+            verdicts_only: false,
         };
         let mut calls = 0;
         let err = run_tasks(
@@ -1064,7 +1122,7 @@ mod tests {
             .iter()
             .map(|s| to_owned_json(&parse_value(&input[s.range.clone()], MAX_DEPTH).unwrap()))
             .collect();
-        let mut pipeline = Pipeline::new(Arc::clone(&schema), 2, usize::MAX).unwrap();
+        let mut pipeline = Pipeline::new(Arc::clone(&schema), collecting(2, usize::MAX)).unwrap();
         // The hook is asked before any task's report: interrupted at once, whatever the load.
         for t in 0..200 {
             // SAFETY: the documents own their data.
@@ -1116,6 +1174,7 @@ mod tests {
                 micro_batch_size: 3,
                 threads: 2,
                 max_errors: usize::MAX,
+                verdicts_only: false,
             },
             &mut || false,
         )
@@ -1130,6 +1189,7 @@ mod tests {
                 micro_batch_size: 50,
                 threads: 1,
                 max_errors: usize::MAX,
+                verdicts_only: false,
             },
             OnParseError::Fail,
             &mut || false,
@@ -1169,11 +1229,13 @@ mod tests {
             .map(|t| parse_value(t.as_bytes(), MAX_DEPTH).unwrap())
             .collect();
         let refs: Vec<&Json<'_>> = records.iter().collect();
-        let all = validate_in_place(&schema, &refs, 0, usize::MAX, &mut || false).unwrap();
+        let all =
+            validate_in_place(&schema, &refs, 0, collecting(1, usize::MAX), &mut || false).unwrap();
         assert_eq!((all.errors.len(), all.omitted), (190, 0));
         for cap in [0, 1, 7, 100, 189, 190, 1000] {
             let kept = cap.min(190);
-            let in_place = validate_in_place(&schema, &refs, 0, cap, &mut || false).unwrap();
+            let in_place =
+                validate_in_place(&schema, &refs, 0, collecting(1, cap), &mut || false).unwrap();
             assert_eq!(in_place.errors, all.errors[..kept]);
             assert_eq!(in_place.omitted, 190 - kept);
             assert_eq!(in_place.valid, all.valid);
@@ -1183,6 +1245,7 @@ mod tests {
                     micro_batch_size,
                     threads,
                     max_errors: cap,
+                    verdicts_only: false,
                 };
                 let out = validate_records(&schema, &refs, 0, knobs, &mut || false).unwrap();
                 assert_eq!(out.errors, all.errors[..kept], "{cap} {knobs:?}");

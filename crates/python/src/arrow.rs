@@ -70,7 +70,7 @@ impl ArrowSource {
         micro_batch_size: usize,
         threads: usize,
     ) -> PyResult<Bound<'py, PyTuple>> {
-        let knobs = knobs(batch_size, micro_batch_size, threads, None)?;
+        let knobs = knobs(batch_size, micro_batch_size, threads, None, false)?;
         let taken = lock(&self.chunks)?.take();
         let mut chunks = taken.ok_or_else(consumed)?;
         let schema = Arc::clone(&schema.schema);

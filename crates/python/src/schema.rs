@@ -30,6 +30,7 @@ pub(crate) fn knobs(
     micro_batch_size: usize,
     threads: usize,
     max_errors: Option<usize>,
+    verdicts_only: bool,
 ) -> PyResult<Knobs> {
     for (name, v) in [
         ("batch_size", batch_size),
@@ -47,6 +48,7 @@ pub(crate) fn knobs(
         micro_batch_size,
         threads,
         max_errors: max_errors.unwrap_or(usize::MAX),
+        verdicts_only,
     })
 }
 
@@ -66,7 +68,7 @@ fn start(schema: &Arc<Schema>, source: Source, rest: Knobs, trial: Option<Trial>
             "a trial's `records` must be positive, got 0",
         ));
     }
-    let first = knobs(b, m, t, Some(rest.max_errors))?;
+    let first = knobs(b, m, t, Some(rest.max_errors), rest.verdicts_only)?;
     let switch = Switch {
         warm,
         at: warm.saturating_add(records),
@@ -168,7 +170,8 @@ impl CompiledSchema {
     /// `warm + records` records run these knobs, the rest the call's; the answer is then
     /// `(raw, (records, seconds, warm, warm_seconds))` of the first part after and during its
     /// warm-up (live verification's sliced trial).
-    #[pyo3(signature = (items, batch_size, micro_batch_size, threads, max_errors, chunked=false, max_hold=None, trial=None))]
+    /// `verdicts_only`: no error built or counted, a failing record not walked for them.
+    #[pyo3(signature = (items, batch_size, micro_batch_size, threads, max_errors, chunked=false, max_hold=None, trial=None, verdicts_only=false))]
     fn validate_objects(
         &self,
         py: Python<'_>,
@@ -180,8 +183,15 @@ impl CompiledSchema {
         chunked: bool,
         max_hold: Option<f64>,
         trial: Option<Trial>,
+        verdicts_only: bool,
     ) -> PyResult<PyObject> {
-        let knobs = knobs(batch_size, micro_batch_size, threads, max_errors)?;
+        let knobs = knobs(
+            batch_size,
+            micro_batch_size,
+            threads,
+            max_errors,
+            verdicts_only,
+        )?;
         let limit = match max_hold {
             None => None,
             Some(s) if s.is_finite() && s >= 0.0 => Some(Duration::from_secs_f64(s.min(1e9))),
@@ -198,7 +208,7 @@ impl CompiledSchema {
 
     /// Validates the elements of a JSON array, as `validate_objects`.
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (data, batch_size, micro_batch_size, threads, max_errors, chunked=false, trial=None))]
+    #[pyo3(signature = (data, batch_size, micro_batch_size, threads, max_errors, chunked=false, trial=None, verdicts_only=false))]
     fn validate_json(
         &self,
         py: Python<'_>,
@@ -209,8 +219,15 @@ impl CompiledSchema {
         max_errors: Option<usize>,
         chunked: bool,
         trial: Option<Trial>,
+        verdicts_only: bool,
     ) -> PyResult<PyObject> {
-        let knobs = knobs(batch_size, micro_batch_size, threads, max_errors)?;
+        let knobs = knobs(
+            batch_size,
+            micro_batch_size,
+            threads,
+            max_errors,
+            verdicts_only,
+        )?;
         let run = start(&self.schema, Source::json_array(data), knobs, trial)?;
         finish(py, run, chunked, trial.is_some())
     }
@@ -218,7 +235,7 @@ impl CompiledSchema {
     /// Validates NDJSON (bytes, a path, or a binary reader whose first bytes are
     /// `prefix`), as `validate_objects`.
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (source, prefix, batch_size, micro_batch_size, threads, max_record_bytes, max_errors, chunked=false, trial=None))]
+    #[pyo3(signature = (source, prefix, batch_size, micro_batch_size, threads, max_record_bytes, max_errors, chunked=false, trial=None, verdicts_only=false))]
     fn validate_ndjson(
         &self,
         py: Python<'_>,
@@ -231,8 +248,15 @@ impl CompiledSchema {
         max_errors: Option<usize>,
         chunked: bool,
         trial: Option<Trial>,
+        verdicts_only: bool,
     ) -> PyResult<PyObject> {
-        let knobs = knobs(batch_size, micro_batch_size, threads, max_errors)?;
+        let knobs = knobs(
+            batch_size,
+            micro_batch_size,
+            threads,
+            max_errors,
+            verdicts_only,
+        )?;
         let source = Source::ndjson(py, source, prefix, max_record_bytes)?;
         let run = start(&self.schema, source, knobs, trial)?;
         finish(py, run, chunked, trial.is_some())

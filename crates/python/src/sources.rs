@@ -437,6 +437,7 @@ impl Run {
             let switch = self.then.take().expect("switch_due");
             self.knobs = Knobs {
                 max_errors: self.knobs.max_errors,
+                verdicts_only: self.knobs.verdicts_only,
                 ..switch.knobs
             };
         }
@@ -669,18 +670,15 @@ fn validate_objects(
 ) -> PyResult<ChunkOutcome> {
     let refs_bytes = std::mem::size_of_val(records);
     if knobs.threads <= 1 {
-        let out = validate_in_place(schema, records, first, knobs.max_errors, &mut || {
-            signals.check(py)
-        })
-        .map_err(|e| signals.error(py, e))?;
+        let out = validate_in_place(schema, records, first, knobs, &mut || signals.check(py))
+            .map_err(|e| signals.error(py, e))?;
         // Between chunks, let other Python threads run.
         gil.hand_over(py);
         return Ok(out);
     }
     // Take each task's records apart while the pool checks the previous tasks.
     let mut compact = Compact::new();
-    let mut pipeline = Pipeline::new(Arc::clone(schema), knobs.threads, knobs.max_errors)
-        .map_err(|e| engine_error(py, e))?;
+    let mut pipeline = Pipeline::new(Arc::clone(schema), knobs).map_err(|e| engine_error(py, e))?;
     let m = knobs.micro_batch_size.max(1);
     // Under a pause budget the GIL is handed over while records are taken apart
     // too, at the signal polls: the records are held, and what was taken apart
@@ -755,8 +753,7 @@ fn validate_list_in_place(
         // SAFETY: the items were just read with the GIL held; no Python code runs
         // until the next poll, after which they are read again.
         let part = unsafe { borrowed_records(py, &items[*pos..end], index)? };
-        check_in_place(schema, part, index, knobs.max_errors, &mut out)
-            .map_err(|e| signals.error(py, e))?;
+        check_in_place(schema, part, index, knobs, &mut out).map_err(|e| signals.error(py, e))?;
         index += part.len();
         *pos = end;
     }
