@@ -142,6 +142,15 @@ def test_suite_case(draft: str, relfile: str, g: int, t: int) -> None:
     assert bool(by_json.errors) != expected, f"JSON path errors {by_json.errors}: {what}"
     assert _errors(by_json) == _errors(by_dict), f"the two paths disagree: {what}"
 
+    # The verdicts alone: the fused walk decides failing JSON records then too.
+    text = json.dumps(data).encode()
+    for by_verdicts in (
+        v.validate_json(b"[" + text + b"]", errors=False),
+        v.validate_ndjson(text + b"\n", errors=False),
+        v.validate_batch([data], errors=False),
+    ):
+        assert by_verdicts.valid == [expected], f"errors=False, expected valid={expected}: {what}"
+
 
 def _errors(result: Any) -> list[tuple[int, str, str, str]]:
     return [(e.index, e.path, e.keyword, e.message) for e in result.errors]

@@ -172,10 +172,16 @@ def _instances(name: str) -> list[tuple[str, Any, bool]]:
 
 
 def _verdicts(v: Validator, docs: list[Any]) -> list[bool]:
-    """Verdicts through the dict path, after checking the JSON path gives the same errors."""
+    """Verdicts through the dict path, after checking the JSON path gives the same errors,
+    and that the verdicts alone (``errors=False``, decided by the fused walk for most failing
+    JSON records) are the same ones."""
     by_dict = v.validate_batch(docs)
-    by_json = v.validate_json(json.dumps(docs).encode())
+    text = json.dumps(docs).encode()
+    by_json = v.validate_json(text)
     assert by_json.valid == by_dict.valid
+    assert v.validate_json(text, errors=False).valid == by_dict.valid
+    lines = b"".join(json.dumps(d).encode() + b"\n" for d in docs)
+    assert v.validate_ndjson(lines, errors=False).valid == by_dict.valid
     assert [(e.index, e.path, e.keyword, e.message) for e in by_json.errors] == [
         (e.index, e.path, e.keyword, e.message) for e in by_dict.errors
     ]

@@ -603,10 +603,17 @@ pub fn validate_spans(
             let index = first_index + i;
             let bytes = &input[span.range.clone()];
             // Inside a run of failing records (see `check_record`), straight to the
-            // parse and the collecting walk: the fused walk would only find the first
-            // failure again.
-            if !in_a_run_of_failures(&out.valid) && fused::is_valid(schema, bytes) {
-                return Ok(true);
+            // parse and the checks: the fused walk would only find the first failure
+            // again (and it may find it late: it learns an object's size at its end).
+            if !in_a_run_of_failures(&out.valid) {
+                if knobs.verdicts_only {
+                    // The fused walk decides most failing records too.
+                    if let Some(valid) = fused::verdict(schema, bytes) {
+                        return Ok(valid);
+                    }
+                } else if fused::is_valid(schema, bytes) {
+                    return Ok(true);
+                }
             }
             let full = out.errors.len() >= cap;
             let ok = match parse_value(bytes, MAX_DEPTH) {

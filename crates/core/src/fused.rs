@@ -17,49 +17,151 @@ use std::sync::atomic::Ordering;
 
 use crate::check;
 use crate::check::logic::OnNames;
-use crate::json::{JsonError, Parser};
+use crate::json::{JsonError, JsonErrorKind, Parser};
 use crate::schema::{types, Additional, ArrayChecks, Logic, Node, ObjectChecks, Ref, Schema};
 use crate::value::{Json, Kind, MAX_DEPTH};
 
-/// Not decided here: invalid, unparsable, or beyond what this path handles.
-struct Undecided;
+/// Why this path stopped short of "valid".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stop {
+    /// A check failed: the record is invalid, provided its text is JSON (the
+    /// walk stops at the failure, the rest unread) and none of its objects
+    /// repeats a key (this walk checks every entry of a repeated key, the
+    /// parsed path the last): see [`verdict`].
+    Invalid,
+    /// Not decided here: text that is not JSON, or beyond what this path
+    /// handles; the parsed path decides.
+    Unsure,
+}
 
-impl From<JsonError> for Undecided {
+impl From<JsonError> for Stop {
     fn from(_: JsonError) -> Self {
-        Undecided
+        Stop::Unsure
     }
 }
 
-type Verdict = Result<(), Undecided>;
+type Verdict = Result<(), Stop>;
 
+/// A check: `ok`, or the record is invalid.
 #[inline]
 fn ensure(ok: bool) -> Verdict {
     if ok {
         Ok(())
     } else {
-        Err(Undecided)
+        Err(Stop::Invalid)
+    }
+}
+
+/// A condition of this path: `ok`, or it leaves the record to the parsed path.
+#[inline]
+fn decidable(ok: bool) -> Verdict {
+    if ok {
+        Ok(())
+    } else {
+        Err(Stop::Unsure)
     }
 }
 
 /// Whether `input` holds exactly one JSON value that is valid against `schema`.
 pub fn is_valid(schema: &Schema, input: &[u8]) -> bool {
+    walk(schema, input) == Ok(true)
+}
+
+/// The verdict on `input` when this path decides it: `Some(true)` when it holds
+/// exactly one JSON value valid against `schema`, `Some(false)` when it holds
+/// one that is invalid (or nested deeper than [`MAX_DEPTH`]: an invalid record
+/// too), `None` when the parsed path must decide (text that is not JSON among
+/// them: it alone says how).
+pub fn verdict(schema: &Schema, input: &[u8]) -> Option<bool> {
+    match walk(schema, input) {
+        Ok(valid) => valid.then_some(true),
+        // The walk stopped at the failure: the rest must be JSON too, and the
+        // failure one the parsed path finds.
+        Err(Stop::Invalid) => json_with_unique_keys(input).then_some(false),
+        Err(Stop::Unsure) => None,
+    }
+}
+
+/// The walk of `input`: `Ok(true)` when it holds one valid value and nothing
+/// else, `Ok(false)` when text follows the value, or what stopped it.
+fn walk(schema: &Schema, input: &[u8]) -> Result<bool, Stop> {
     if schema.dynamic {
         // Dynamic references depend on the path through the schema: the
         // ordinary checks track it.
-        return false;
+        return Err(Stop::Unsure);
     }
     let mut p = Parser::new(input);
-    if value(schema, &schema.root, &mut p, 0).is_err() {
-        return false;
-    }
+    value(schema, &schema.root, &mut p, 0)?;
     // Only whitespace may follow.
-    matches!(p.peek(), Err(e) if e.offset == input.len())
+    Ok(matches!(p.peek(), Err(e) if e.offset == input.len()))
+}
+
+/// Whether `input` is one JSON value none of whose objects repeats a key (or one
+/// nested deeper than [`MAX_DEPTH`], which the parsed path reports as a failing
+/// record, not as text that is not JSON). One pass, nothing built but the keys
+/// with escapes; linear (an object's keys past the first few go to a hash set).
+fn json_with_unique_keys(input: &[u8]) -> bool {
+    let mut p = Parser::new(input);
+    match unique_keys(&mut p, 0) {
+        Ok(unique) => unique && matches!(p.peek(), Err(e) if e.offset == input.len()),
+        Err(e) => e.kind == JsonErrorKind::TooDeep,
+    }
+}
+
+/// [`json_with_unique_keys`] for the value at the cursor, at `depth`; the cursor
+/// left after it (when it answers `Ok(true)`).
+fn unique_keys(p: &mut Parser<'_>, depth: usize) -> Result<bool, JsonError> {
+    /// Keys compared in a list up to this many, then looked up in a set.
+    const LISTED: usize = 16;
+    let c = p.peek()?;
+    if c != b'{' && c != b'[' {
+        p.skip_here(MAX_DEPTH.saturating_sub(depth))?;
+        return Ok(true);
+    }
+    if depth >= MAX_DEPTH {
+        // The parsed path's error for it.
+        p.skip_here(0)?;
+    }
+    p.pos += 1;
+    let close = if c == b'{' { b'}' } else { b']' };
+    if p.peek()? == close {
+        p.pos += 1;
+        return Ok(true);
+    }
+    let mut listed: Vec<Cow<'_, str>> = Vec::new();
+    let mut many: rustc_hash::FxHashSet<Cow<'_, str>> = Default::default();
+    loop {
+        if c == b'{' {
+            let k = p.peek()?;
+            let key = p.key(k)?;
+            if listed.len() < LISTED {
+                if listed.contains(&key) {
+                    return Ok(false);
+                }
+                listed.push(key);
+            } else if listed.contains(&key) || !many.insert(key) {
+                return Ok(false);
+            }
+        }
+        if !unique_keys(p, depth + 1)? {
+            return Ok(false);
+        }
+        match p.peek()? {
+            b',' => p.pos += 1,
+            b if b == close => {
+                p.pos += 1;
+                return Ok(true);
+            }
+            // Not JSON.
+            _ => return Ok(false),
+        }
+    }
 }
 
 #[inline(always)]
 fn value(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
     if node.always_false {
-        return Err(Undecided);
+        return Err(Stop::Invalid);
     }
     match &node.logic {
         // One call per node on the common path, as before `Logic` existed.
@@ -151,7 +253,7 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
         };
         match logic.one_of_branch_for(s, kind) {
             Some(Some(i)) => one_branch = Some(&one_of[i]),
-            Some(None) => return Err(Undecided),
+            Some(None) => return Err(Stop::Invalid),
             // Branches that only require names (`[{"required": ["files"]},
             // {"required": ["folder"]}]`: exactly one of them) are decided by the
             // names the object holds (see `one_by_names`), not on the parsed value.
@@ -194,7 +296,7 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
     };
     for (r, _) in refs {
         let Ref::Static(id) = r else {
-            return Err(Undecided);
+            return Err(Stop::Unsure);
         };
         again(p, &s.nodes[*id])?;
     }
@@ -202,18 +304,23 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
         again(p, sub)?;
     }
     if !any_of.is_empty() {
-        let mut any = false;
+        // No branch passed: invalid when every branch failed a check.
+        let mut stop = Err(Stop::Invalid);
         for sub in any_of {
-            if again(p, sub).is_ok() {
-                any = true;
-                break;
+            match again(p, sub) {
+                Ok(()) => {
+                    stop = Ok(());
+                    break;
+                }
+                Err(Stop::Unsure) => stop = Err(Stop::Unsure),
+                Err(Stop::Invalid) => {}
             }
         }
-        ensure(any)?;
+        stop?;
     }
     if by_names {
         one_by_names(one_of, p, start, depth)?;
-        ensure(end.is_none_or(|e| e == p.pos))?;
+        decidable(end.is_none_or(|e| e == p.pos))?;
         end = Some(p.pos);
     }
     if let Some(e) = end {
@@ -228,7 +335,7 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
     p.pos = start;
     plain(s, node, p, depth)?;
     // Every branch read the same value: they all end where it ends.
-    ensure(end.is_none_or(|e| e == p.pos))
+    decidable(end.is_none_or(|e| e == p.pos))
 }
 
 /// Whether `node` only requires names of an object (and accepts any other value).
@@ -290,11 +397,11 @@ fn one_by_names(branches: &[Node], p: &mut Parser<'_>, start: usize, depth: usiz
             .map(|property| property.name.as_str())
     };
     if names().count() > 64 || depth + 1 > MAX_DEPTH {
-        return Err(Undecided);
+        return Err(Stop::Unsure);
     }
     let mut held = 0u64; // bit j: the j-th name of `names()` is a key of the object
     p.pos = start;
-    ensure(p.peek()? == b'{')?;
+    decidable(p.peek()? == b'{')?;
     p.pos += 1;
     if p.peek()? == b'}' {
         p.pos += 1;
@@ -314,7 +421,7 @@ fn one_by_names(branches: &[Node], p: &mut Parser<'_>, start: usize, depth: usiz
                     p.pos += 1;
                     break;
                 }
-                _ => return Err(Undecided),
+                _ => return Err(Stop::Unsure),
             }
         }
     }
@@ -378,15 +485,15 @@ fn keeps_in_its_walk(s: &Schema, node: &Node, logic: &Logic) -> bool {
 }
 
 /// `not` and `if` of `logic` decided on `cut` (the value, or the object cut down to the
-/// entries they read): `Undecided` when `not` fails; else the branch of `if` that applies,
-/// or `None` when there is none or `on` decides it here too (`Undecided` if it fails).
+/// entries they read): [`Stop::Invalid`] when `not` fails; else the branch of `if` that
+/// applies, or `None` when there is none or `on` decides it here too (`Invalid` if it fails).
 fn decide<'s>(
     s: &Schema,
     logic: &'s Logic,
     on: &OnNames,
     cut: &Json<'_>,
     depth: usize,
-) -> Result<Option<&'s Node>, Undecided> {
+) -> Result<Option<&'s Node>, Stop> {
     if let Some(not) = logic.not.as_deref() {
         ensure(!plain_is_valid(s, not, &cut, depth))?;
     }
@@ -594,12 +701,12 @@ fn reads_named_entries_only(checks: &ObjectChecks) -> bool {
 }
 
 /// The entries of the object at the cursor that `keep` wants, parsed into it (the others
-/// skipped); the cursor left after the object. `Undecided` as [`Keep::keep`] decides.
+/// skipped); the cursor left after the object. [`Stop::Unsure`] as [`Keep::keep`] decides.
 fn projection<'a>(p: &mut Parser<'a>, keep: &mut Keep<'_, 'a>, depth: usize) -> Verdict {
     if depth + 1 > MAX_DEPTH {
-        return Err(Undecided);
+        return Err(Stop::Unsure);
     }
-    ensure(p.peek()? == b'{')?;
+    decidable(p.peek()? == b'{')?;
     p.pos += 1;
     if p.peek()? == b'}' {
         p.pos += 1;
@@ -621,7 +728,7 @@ fn projection<'a>(p: &mut Parser<'a>, keep: &mut Keep<'_, 'a>, depth: usize) -> 
                 p.pos += 1;
                 return Ok(());
             }
-            _ => return Err(Undecided),
+            _ => return Err(Stop::Unsure),
         }
     }
 }
@@ -724,7 +831,9 @@ fn plain(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
                 let type_ok = *types == 0
                     || types & types::NUMBER != 0
                     || (types & types::INTEGER != 0 && n.is_integer());
-                ensure(type_ok && n.is_finite())?;
+                ensure(type_ok)?;
+                // Beyond `f64`: the parsed path keeps the number exact.
+                decidable(n.is_finite())?;
                 return match number {
                     None => Ok(()),
                     Some(checks) => ensure(check::number_is_valid(checks, &n)),
@@ -744,7 +853,7 @@ fn plain(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
             p.literal(b"null")?;
             Json::Null
         }
-        _ => return Err(Undecided),
+        _ => return Err(Stop::Unsure),
     };
     ensure(*trivial || plain_is_valid(s, node, &&scalar, depth))
 }
@@ -815,10 +924,10 @@ impl<'a> Keeps<'a> for Keep<'_, 'a> {
         self.names.iter().any(|name| **name == *key)
     }
 
-    /// `Undecided` when a name repeats (JSON text may repeat a key: the parsed path
+    /// [`Stop::Unsure`] when a name repeats (JSON text may repeat a key: the parsed path
     /// decides which entry counts).
     fn keep(&mut self, key: Cow<'a, str>, value: Json<'a>, bytes: usize) -> Verdict {
-        ensure(self.entries.iter().all(|(k, _)| *k != key))?;
+        decidable(self.entries.iter().all(|(k, _)| *k != key))?;
         self.entries.push((key, value));
         self.bytes += bytes;
         Ok(())
@@ -863,11 +972,11 @@ fn object_keeping<'a, K: Keeps<'a>>(
     if !dependent_required.is_empty() || !dependent_schemas.is_empty() {
         // Look at the whole object, for the names they depend on (a walk that keeps
         // entries is not given such a node: see `keeps_in_its_walk`).
-        ensure(!K::ANY)?;
+        decidable(!K::ANY)?;
         return whole_plain(s, node, p, depth);
     }
     if depth + 1 > MAX_DEPTH {
-        return Err(Undecided);
+        return Err(Stop::Unsure);
     }
     p.pos += 1; // `{`
     let mut seen = Seen::default();
@@ -898,7 +1007,7 @@ fn object_keeping<'a, K: Keeps<'a>>(
                     p.pos += 1;
                     break;
                 }
-                _ => return Err(Undecided),
+                _ => return Err(Stop::Unsure),
             }
         }
     }
@@ -937,7 +1046,7 @@ impl Seen {
     #[inline(never)]
     fn note_high(&mut self, i: usize) -> Verdict {
         if !self.high[..self.n_high].contains(&i) {
-            *self.high.get_mut(self.n_high).ok_or(Undecided)? = i;
+            *self.high.get_mut(self.n_high).ok_or(Stop::Unsure)? = i;
             self.n_high += 1;
             self.required += 1;
         }
@@ -1031,7 +1140,7 @@ fn declared_or_additional(
         Some(None) => skip(p, depth + 1),
         None => match &checks.additional {
             Additional::Allow => skip(p, depth + 1),
-            Additional::Forbid => Err(Undecided),
+            Additional::Forbid => Err(Stop::Invalid),
             Additional::Schema(sub) => value(s, sub, p, depth + 1),
         },
     }
@@ -1068,7 +1177,7 @@ fn entry_with_names(
     let mut matched = false;
     for (pattern, sub) in &checks.patterns {
         // A match over the work bound is decided (and explained) by the checks.
-        if pattern.find(key).map_err(|_| Undecided)? {
+        if pattern.find(key).map_err(|_| Stop::Unsure)? {
             matched = true;
             if let Some(sub) = sub {
                 run(p, sub)?;
@@ -1078,7 +1187,7 @@ fn entry_with_names(
     if declared.is_none() && !matched {
         match &checks.additional {
             Additional::Allow => {}
-            Additional::Forbid => return Err(Undecided),
+            Additional::Forbid => return Err(Stop::Invalid),
             Additional::Schema(sub) => run(p, sub)?,
         }
     }
@@ -1114,7 +1223,7 @@ fn array(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
         return whole_plain(s, node, p, depth);
     }
     if depth + 1 > MAX_DEPTH {
-        return Err(Undecided);
+        return Err(Stop::Unsure);
     }
     p.pos += 1; // `[`
     let mut count = 0usize;
@@ -1130,7 +1239,7 @@ fn array(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
                     p.pos += 1;
                     break;
                 }
-                _ => return Err(Undecided),
+                _ => return Err(Stop::Unsure),
             }
         }
     }
@@ -1174,10 +1283,83 @@ mod tests {
                 !fused || ordinary,
                 "fused says valid, ordinary says invalid: {r}"
             );
+            if let Some(decided) = verdict(&schema, r.as_bytes()) {
+                assert_eq!(decided, ordinary, "the fused verdict differs: {r}");
+                let json = match parse_value(r.as_bytes(), MAX_DEPTH) {
+                    Ok(_) => true,
+                    Err(e) => e.kind == JsonErrorKind::TooDeep,
+                };
+                assert!(json, "a verdict on text that is not JSON: {r}");
+            }
             if decides {
                 assert_eq!(fused, ordinary, "{r}");
             }
         }
+    }
+
+    /// A failure the fused walk finds decides the record only when the parsed
+    /// path would find it too: not in a record whose objects repeat a key (the
+    /// parsed path reads the last), not in a branch of `anyOf` beside one it
+    /// cannot decide, not in text that is not JSON further on.
+    #[test]
+    fn failures_decide_only_what_the_parsed_path_would() {
+        let decided = |schema: &str, record: &str| {
+            let schema = Schema::from_json_text(schema).unwrap();
+            verdict(&schema, record.as_bytes())
+        };
+        let int_a = r##"{"properties": {"a": {"type": "integer"}, "b": {"$ref": "#"}}}"##;
+        for (record, expected) in [
+            (r#"{"a": 1}"#, Some(true)),
+            (r#"{"a": "x"}"#, Some(false)),
+            // A repeated key (the last `a` is the one checked: valid, then invalid).
+            (r#"{"a": "x", "a": 1}"#, None),
+            (r#"{"a": 1, "a": "x"}"#, None),
+            (r#"{"a": "x", "c": {"d": 1, "d": 2}}"#, None),
+            (
+                r#"{"a": "x", "c": [{"d": 1}, {"d": 2}], "d": 3}"#,
+                Some(false),
+            ),
+            (r#"{"a": "x", "c": 2, "a": 1}"#, None),
+            (r#"{"b": {"a": "x"}, "b": {"a": 1}}"#, None),
+            (r#"{"b": {"a": "x", "a": 1}}"#, None),
+            (r#"{"b": {"a": 1}, "b": {"a": "x"}}"#, None),
+            (r#"{"b": {"a": "x"}, "c": {"a": 1}}"#, Some(false)),
+            // Not JSON after the failure: the parsed path says how.
+            (r#"{"a": "x", "c": }"#, None),
+            (r#"{"a": "x"} x"#, None),
+            (r#"{"a": "x", "c": [1, 2}"#, None),
+            (r#"{"a": "x", "c": "\u00"}"#, None),
+        ] {
+            assert_eq!(decided(int_a, record), expected, "{record}");
+        }
+        // Nested too deep after the failure: a failing record either way.
+        let deep = format!(
+            r#"{{"a": "x", "c": {}1{}}}"#,
+            "[".repeat(300),
+            "]".repeat(300)
+        );
+        assert_eq!(decided(int_a, &deep), Some(false));
+        // Keys compared as the parsed path reads them (escapes decoded), and
+        // linearly past the first few of an object.
+        assert_eq!(decided(int_a, r#"{"a": "x", "c": 1, "\u0063": 2}"#), None);
+        let keys: Vec<String> = (0..5000).map(|i| format!(r#""k{i}": {i}"#)).collect();
+        let wide = format!(r#"{{"a": "x", {}}}"#, keys.join(", "));
+        assert_eq!(decided(int_a, &wide), Some(false));
+        let again = format!(r#"{{"a": "x", {}, "k4999": 0}}"#, keys.join(", "));
+        assert_eq!(decided(int_a, &again), None);
+        let any = r#"{"anyOf": [{"type": "array"}, {"properties": {"a": {"type": "integer"}}}]}"#;
+        assert_eq!(decided(any, r#"{"a": "x"}"#), Some(false));
+        assert_eq!(decided(any, r#"{"a": "x", "a": 1}"#), None);
+        assert_eq!(decided(any, r#"[]"#), Some(true));
+        let small = r#"{"type": "number", "maximum": 5}"#;
+        assert_eq!(decided(small, "6"), Some(false));
+        agree(small, &["1e400", "-1e400", "4", "6"]);
+        let repeated = [
+            r#"{"a": "x", "a": 1}"#,
+            r#"{"a": 1, "a": "x"}"#,
+            r#"{"b": {"a": "x", "a": 1}}"#,
+        ];
+        check_records(int_a, &repeated, false);
     }
 
     /// The names `not`/`if` of the root read, `None` when they read more.
