@@ -138,6 +138,9 @@ class Validator:
             raise ValueError(f"`alpha` must be a number in [0, 1), got {alpha!r}")
         self.alpha = float(alpha)
         self._live: Any = None
+        # Calls with errors=False keep their own evidence: on failing records they run
+        # faster than calls that build every error, and a cell's arms are compared by speed.
+        self._live_verdicts: Any = None
 
     def __reduce__(self) -> Tuple[Any, Tuple[Any, ...]]:
         """Pickles as the schema document and the options, compiled again on arrival (a few
@@ -178,12 +181,14 @@ class Validator:
         if type(config) is SlicedTrial:
             rest = config.rest
             return self._sliced(
+                call,
                 lambda trial: self._core.validate_objects(
                     items, *rest[:3], call.cap, False, hold, trial, call.verdicts_only
                 ),
                 config,
             )
         return self._timed(
+            call,
             lambda: self._core.validate_objects(
                 items, *config[:3], call.cap, False, hold, None, call.verdicts_only
             ),
@@ -464,8 +469,8 @@ class Validator:
                 )
 
         if trial is not None:
-            return self._sliced(engine, trial)
-        return self._timed(engine, config)
+            return self._sliced(call, engine, trial)
+        return self._timed(call, engine, config)
 
     # -- selection ----------------------------------------------------------------------------
 
@@ -476,9 +481,9 @@ class Validator:
             self._selector = Selector.shared(self._archive)
         return self._selector
 
-    def _timed(self, engine: Any, config: BatchConfig) -> ValidationResult:
+    def _timed(self, call: _Call, engine: Any, config: BatchConfig) -> ValidationResult:
         """Runs an engine call; with live verification, its timing is recorded for the cell."""
-        live = self._live
+        live = self._live_verdicts if call.verdicts_only else self._live
         if live is None:
             return _result(engine(), config)
         try:
@@ -489,7 +494,7 @@ class Validator:
         live.finish(config, len(raw[0]), raw[5])
         return _result(raw, config)
 
-    def _sliced(self, engine: Any, trial: SlicedTrial) -> ValidationResult:
+    def _sliced(self, call: _Call, engine: Any, trial: SlicedTrial) -> ValidationResult:
         """A call whose first ``trial.warm + trial.records`` records try a candidate
         configuration (online refinement, see :meth:`satya_adapt.live.Cell._trial`) and whose
         other records run the incumbent's: one engine call that switches configuration at a
@@ -498,10 +503,18 @@ class Validator:
         ``first``."""
         raw, (k, seconds, w, warm_seconds) = engine((trial.records, *trial[:3], trial.warm))
         rest_n, rest_seconds = len(raw[0]) - w - k, raw[5] - warm_seconds - seconds
-        self._live.finish_sliced(trial, k, seconds, rest_n, rest_seconds, w, warm_seconds)
+        live = self._live_verdicts if call.verdicts_only else self._live
+        live.finish_sliced(trial, k, seconds, rest_n, rest_seconds, w, warm_seconds)
         return _result(raw, BatchConfig(*trial))
 
-    def _get_live(self) -> Any:
+    def _get_live(self, verdicts_only: bool = False) -> Any:
+        """The live verification of calls with (or, ``verdicts_only``, without) errors."""
+        if verdicts_only:
+            if self._live_verdicts is None:
+                from .live import Live
+
+                self._live_verdicts = Live(self._get_selector(), alpha=self.alpha)
+            return self._live_verdicts
         if self._live is None:
             from .live import Live
 
@@ -552,7 +565,7 @@ class Validator:
                 profile = detect()
                 chosen: BatchConfig = select(profile)
                 if live and self.online and (profile[5] or 0) >= _LIVE_MIN_RECORDS:
-                    chosen = (self._live or self._get_live()).start(profile, chosen, sliceable)
+                    chosen = self._get_live(call.verdicts_only).start(profile, chosen, sliceable)
                 return chosen
             return self._within_budget(detect(), budget)
         explicit = (

@@ -936,6 +936,24 @@ def test_json_and_ndjson_calls_take_part() -> None:
     assert DEFAULT_CONFIGURATION.source == "default"
 
 
+def test_calls_without_errors_keep_their_own_evidence() -> None:
+    """errors=False runs failing records faster than a call that builds their errors: its
+    timings go to cells of their own, never compared with the other calls'."""
+    data = recs(5000)
+    v = Validator(SCHEMA, online=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ArchiveWarning)
+        built = [v.validate_batch(data) for _ in range(3)]
+        alone = [v.validate_batch(data, errors=False) for _ in range(3)]
+    assert all(r.valid == built[0].valid for r in built + alone)
+    assert all(r.errors == [] for r in alone)
+    assert v._live is not None and v._live_verdicts is not None
+    cells, verdict_cells = list(v._live._cells.values()), list(v._live_verdicts._cells.values())
+    # One cell each (quiet calls are counted at the cell's next decision: at least the first).
+    assert len(cells) == len(verdict_cells) == 1
+    assert cells[0].calls >= 1 and verdict_cells[0].calls >= 1
+
+
 # -- satya-adapt archive merge CACHE --into ARCHIVE ------------------------------------------------
 
 
