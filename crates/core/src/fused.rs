@@ -1362,6 +1362,55 @@ mod tests {
         check_records(int_a, &repeated, false);
     }
 
+    /// A `oneOf` tagged by a property is decided by the one branch the tag leaves.
+    #[test]
+    fn tagged_unions_decide_by_the_branch_their_tag_leaves() {
+        let union = r#"{"oneOf": [
+            {"type": "object", "properties": {"type": {"const": "a"}, "n": {"type": "integer"}},
+             "required": ["type"], "additionalProperties": false},
+            {"type": "object", "properties": {"type": {"const": "b"}, "s": {"type": "string"}},
+             "required": ["type", "s"]},
+            {"type": "object", "properties": {"type": {"const": "c"}}, "required": ["type"]},
+            {"type": "object", "properties": {"type": {"const": "c"}, "x": {"type": "null"}}},
+            {"type": "object", "properties": {"type": {"const": 7}}, "required": ["type"]},
+            {"type": "array"}
+        ]}"#;
+        let records = [
+            r#"{"type": "a", "n": 1}"#,
+            r#"{"n": 1, "type": "a"}"#,
+            r#"{"type": "a", "n": "x"}"#,
+            r#"{"type": "a", "n": 1, "extra": 0}"#,
+            r#"{"type": "b", "s": "x"}"#,
+            r#"{"type": "b"}"#,
+            r#"{"type": "z"}"#,
+            r#"{"type": 7}"#,
+            r#"{"type": 7.0}"#,
+            r#"{"type": null}"#,
+            r#"{}"#,
+            r#"{"x": null}"#,
+            r#"{"type": "c"}"#,
+            r#"{"type": "c", "x": 1}"#,
+            r#"{"type": "a", "type": "b", "s": "x"}"#,
+            r#"{"type": "b", "s": "x", "type": "a"}"#,
+            r#"{"type": "\u0061", "n": 2}"#,
+            r#"[1]"#,
+            r#""a""#,
+        ];
+        check_records(union, &records, false);
+        let schema = Schema::from_json_text(union).unwrap();
+        for (record, expected) in [
+            (r#"{"type": "a", "n": 1}"#, Some(true)),
+            (r#"{"n": 1, "type": "a"}"#, Some(true)),
+            (r#"{"type": "\u0061", "n": 2}"#, Some(true)),
+            (r#"{"type": "a", "n": "x"}"#, Some(false)),
+            (r#"{"type": "z"}"#, Some(false)),
+            (r#"{"type": "b"}"#, Some(false)),
+            (r#"{"type": 7}"#, Some(true)),
+        ] {
+            assert_eq!(verdict(&schema, record.as_bytes()), expected, "{record}");
+        }
+    }
+
     /// The names `not`/`if` of the root read, `None` when they read more.
     fn names_of(schema: &str) -> Option<Vec<String>> {
         let schema = Schema::from_json_text(schema).unwrap();
