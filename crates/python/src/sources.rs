@@ -814,8 +814,8 @@ pub type Split = (usize, f64, usize, f64);
 pub fn run_split<'py>(py: Python<'py>, mut run: Run) -> PyResult<(Bound<'py, PyTuple>, Split)> {
     let started = Instant::now();
     run.gil.restart();
-    let valid = PyList::empty(py);
-    let errors = PyList::empty(py);
+    let mut valid = PyList::empty(py);
+    let mut errors = PyList::empty(py);
     let (mut chunks, mut tasks, mut peak, mut omitted) = (0usize, 0usize, 0usize, 0usize);
     let mut warm: Option<(usize, f64)> = None;
     let mut split = None;
@@ -842,10 +842,16 @@ pub fn run_split<'py>(py: Python<'py>, mut run: Run) -> PyResult<(Bound<'py, PyT
         tasks += chunk.outcome.tasks;
         peak = peak.max(chunk.outcome.bytes);
         let (v, e) = to_python(py, chunk.outcome)?;
-        let n = valid.len();
-        valid.set_slice(n, n, &v)?;
-        let n = errors.len();
-        errors.set_slice(n, n, &e)?;
+        if chunks == 1 {
+            // The first chunk's lists are the call's (most calls are one chunk): not
+            // copied into new ones (for 80,000 errors, 2% of a failing batch).
+            (valid, errors) = (v, e);
+        } else {
+            let n = valid.len();
+            valid.set_slice(n, n, &v)?;
+            let n = errors.len();
+            errors.set_slice(n, n, &e)?;
+        }
     }
     let max_gil_hold = run.gil.longest();
     let seconds = started.elapsed().as_secs_f64();
