@@ -99,7 +99,8 @@ fn walk(schema: &Schema, input: &[u8]) -> Result<bool, Stop> {
 /// Whether `input` is one JSON value none of whose objects repeats a key (or one
 /// nested deeper than [`MAX_DEPTH`], which the parsed path reports as a failing
 /// record, not as text that is not JSON). One pass, nothing built but the keys
-/// with escapes; linear (an object's keys past the first few go to a hash set).
+/// with escapes; linear (an object's keys past the first few go to a hash set),
+/// whatever the keys.
 fn json_with_unique_keys(input: &[u8]) -> bool {
     let mut p = Parser::new(input);
     match unique_keys(&mut p, 0) {
@@ -129,7 +130,9 @@ fn unique_keys(p: &mut Parser<'_>, depth: usize) -> Result<bool, JsonError> {
         return Ok(true);
     }
     let mut listed: Vec<Cow<'_, str>> = Vec::new();
-    let mut many: rustc_hash::FxHashSet<Cow<'_, str>> = Default::default();
+    // SipHash with a random key: the keys are the record's, and crafted ones must not
+    // make their lookups collide (FxHash can be made to, for quadratic time).
+    let mut many: std::collections::HashSet<Cow<'_, str>> = Default::default();
     loop {
         if c == b'{' {
             let k = p.peek()?;
