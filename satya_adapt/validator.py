@@ -261,21 +261,23 @@ class Validator:
         batch_size: Optional[int] = None,
         micro_batch_size: Optional[int] = None,
         threads: Optional[int] = None,
+        errors: bool = True,
     ) -> ValidationResult:
         """Validates the rows of Arrow data, read in Rust straight from the columns: a
         ``pyarrow.Table`` or ``RecordBatch``, a pandas or Polars DataFrame, or any object with
         ``__arrow_c_stream__`` (see :mod:`satya_adapt.arrow`). Struct columns are objects,
         list columns arrays, a null is JSON ``null``, or with ``null_as_absent=True`` a
-        property that is not there. Input kind ``"arrow"`` in profiles.
+        property that is not there. Input kind ``"arrow"`` in profiles. ``errors=False``:
+        the verdicts alone, as in :meth:`validate_batch`.
         """
         from ._validator import ArrowSource
         from .arrow import arrow_stream
 
+        call = _Call(batch_size, micro_batch_size, threads, NO_BUDGET, None, _verdicts_only(errors))
         capsule, n = arrow_stream(data)
         source = ArrowSource(capsule, bool(null_as_absent))
-        call = _Call(batch_size, micro_batch_size, threads, NO_BUDGET, None)
         config = self._config(lambda: source.profile(self._core, n), call)
-        return _result(source.validate(self._core, *config[:3]), config)
+        return _result(source.validate(self._core, *config[:3], call.verdicts_only), config)
 
     def validate(
         self,
@@ -538,15 +540,13 @@ class Validator:
         errors: Any = True,
     ) -> _Call:
         """A call's arguments, its budget and error cap resolved against the validator's."""
-        if not isinstance(errors, bool):
-            raise TypeError(f"`errors` must be True or False, got {errors!r}")
         return _Call(
             batch_size,
             micro_batch_size,
             threads,
             self._call_budget(memory_budget, max_pause),
             self._max_errors(max_errors),
-            not errors,
+            _verdicts_only(errors),
         )
 
     def _config(
@@ -696,6 +696,13 @@ def _result(raw: Any, config: BatchConfig) -> ValidationResult:
     valid, errors, chunks, tasks, peak_bytes, seconds, start, max_gil_hold, omitted = raw
     stats = EngineStats(chunks, tasks, peak_bytes, seconds, max_gil_hold)
     return ValidationResult(valid, errors, config, stats, start, omitted)
+
+
+def _verdicts_only(errors: Any) -> bool:
+    """A call's ``errors`` (a bool), as whether it asks for the verdicts alone."""
+    if not isinstance(errors, bool):
+        raise TypeError(f"`errors` must be True or False, got {errors!r}")
+    return not errors
 
 
 def _check_max_errors(value: Any) -> Optional[int]:

@@ -182,6 +182,8 @@ def test_arrow_path_matches_dict_path(case: Any, config: dict[str, int], null_as
     expected = outcome(v.validate_batch(records, batch_size=1000, micro_batch_size=1000, threads=1))
     got = outcome(v.validate_arrow(table, null_as_absent=null_as_absent, **config))
     assert got == expected
+    alone = v.validate_arrow(table, null_as_absent=null_as_absent, errors=False, **config)
+    assert outcome(alone) == (expected[0], [])
 
 
 @settings(max_examples=50, deadline=None)

@@ -120,8 +120,10 @@ fn unique_keys(p: &mut Parser<'_>, depth: usize) -> Result<bool, JsonError> {
         return Ok(true);
     }
     if depth >= MAX_DEPTH {
-        // The parsed path's error for it.
+        // Nested too deep: the parsed path's error, which `skip_here` with no depth
+        // left gives for a container.
         p.skip_here(0)?;
+        return Ok(false);
     }
     p.pos += 1;
     let close = if c == b'{' { b'}' } else { b']' };

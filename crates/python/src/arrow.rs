@@ -61,7 +61,9 @@ impl ArrowSource {
             .map_err(|e| input_error(py, e))
     }
 
-    /// Validates the whole stream; the raw result tuple of `run_all`.
+    /// Validates the whole stream; the raw result tuple of `run_all`. `verdicts_only`:
+    /// no error built or counted, a failing row not walked for them.
+    #[pyo3(signature = (schema, batch_size, micro_batch_size, threads, verdicts_only=false))]
     fn validate<'py>(
         &self,
         py: Python<'py>,
@@ -69,16 +71,17 @@ impl ArrowSource {
         batch_size: usize,
         micro_batch_size: usize,
         threads: usize,
+        verdicts_only: bool,
     ) -> PyResult<Bound<'py, PyTuple>> {
-        let knobs = knobs(batch_size, micro_batch_size, threads, None, false)?;
+        let knobs = knobs(batch_size, micro_batch_size, threads, None, verdicts_only)?;
         let taken = lock(&self.chunks)?.take();
         let mut chunks = taken.ok_or_else(consumed)?;
         let schema = Arc::clone(&schema.schema);
         let mut gil = GilClock::new();
         let started = gil.restart();
         let mut signals = Signals::new();
-        let valid = PyList::empty(py);
-        let errors = PyList::empty(py);
+        let mut valid = PyList::empty(py);
+        let mut errors = PyList::empty(py);
         let (mut n_chunks, mut tasks, mut peak, mut omitted) = (0usize, 0usize, 0usize, 0usize);
         loop {
             let next = gil.release(py, || {
@@ -95,10 +98,15 @@ impl ArrowSource {
             peak = peak.max(outcome.bytes);
             omitted += outcome.omitted;
             let (v, e) = to_python(py, outcome)?;
-            let n = valid.len();
-            valid.set_slice(n, n, &v)?;
-            let n = errors.len();
-            errors.set_slice(n, n, &e)?;
+            if n_chunks == 1 {
+                // The first chunk's lists are the call's (see `run_split`).
+                (valid, errors) = (v, e);
+            } else {
+                let n = valid.len();
+                valid.set_slice(n, n, &v)?;
+                let n = errors.len();
+                errors.set_slice(n, n, &e)?;
+            }
         }
         let seconds = started.elapsed().as_secs_f64();
         PyTuple::new(
