@@ -45,21 +45,13 @@ type Verdict = Result<(), Stop>;
 /// A check: `ok`, or the record is invalid.
 #[inline]
 fn ensure(ok: bool) -> Verdict {
-    if ok {
-        Ok(())
-    } else {
-        Err(Stop::Invalid)
-    }
+    ok.then_some(()).ok_or(Stop::Invalid)
 }
 
 /// A condition of this path: `ok`, or it leaves the record to the parsed path.
 #[inline]
 fn decidable(ok: bool) -> Verdict {
-    if ok {
-        Ok(())
-    } else {
-        Err(Stop::Unsure)
-    }
+    ok.then_some(()).ok_or(Stop::Unsure)
 }
 
 /// Whether `input` holds exactly one JSON value that is valid against `schema`.

@@ -9,7 +9,7 @@ use pyo3::types::{PyCapsule, PyList, PyTuple};
 
 use super::errors::satya_error;
 use super::schema::{knobs, raw, CompiledSchema, RawProfile};
-use super::sources::{to_python, GilClock, Signals};
+use super::sources::{gather, to_python, GilClock, Signals};
 use satya_adapt_core::arrow::{ArrowChunks, ArrowInputError, ArrowRunError, ArrowStream};
 
 /// An Arrow C stream being validated: record batches read on demand.
@@ -97,16 +97,12 @@ impl ArrowSource {
             tasks += outcome.tasks;
             peak = peak.max(outcome.bytes);
             omitted += outcome.omitted;
-            let (v, e) = to_python(py, outcome)?;
-            if n_chunks == 1 {
-                // The first chunk's lists are the call's (see `run_split`).
-                (valid, errors) = (v, e);
-            } else {
-                let n = valid.len();
-                valid.set_slice(n, n, &v)?;
-                let n = errors.len();
-                errors.set_slice(n, n, &e)?;
-            }
+            gather(
+                &mut valid,
+                &mut errors,
+                n_chunks == 1,
+                to_python(py, outcome)?,
+            )?;
         }
         let seconds = started.elapsed().as_secs_f64();
         PyTuple::new(

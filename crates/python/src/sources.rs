@@ -798,6 +798,25 @@ pub fn to_python<'py>(
     Ok((valid, errors))
 }
 
+/// Adds a chunk's lists (from [`to_python`]) to a call's. The first chunk's are the
+/// call's (most calls are one chunk): not copied into new ones (for 80,000 errors, 2%
+/// of a failing batch).
+pub fn gather<'py>(
+    valid: &mut Bound<'py, PyList>,
+    errors: &mut Bound<'py, PyList>,
+    first: bool,
+    (v, e): (Bound<'py, PyList>, Bound<'py, PyList>),
+) -> PyResult<()> {
+    if first {
+        (*valid, *errors) = (v, e);
+        return Ok(());
+    }
+    let n = valid.len();
+    valid.set_slice(n, n, &v)?;
+    let n = errors.len();
+    errors.set_slice(n, n, &e)
+}
+
 /// Runs to the end and returns the raw result tuple
 /// `(valid, errors, chunks, tasks, peak_bytes, seconds, start, max_gil_hold, errors_omitted)`.
 pub fn run_all<'py>(py: Python<'py>, run: Run) -> PyResult<Bound<'py, PyTuple>> {
@@ -841,17 +860,12 @@ pub fn run_split<'py>(py: Python<'py>, mut run: Run) -> PyResult<(Bound<'py, PyT
         omitted += chunk.outcome.omitted;
         tasks += chunk.outcome.tasks;
         peak = peak.max(chunk.outcome.bytes);
-        let (v, e) = to_python(py, chunk.outcome)?;
-        if chunks == 1 {
-            // The first chunk's lists are the call's (most calls are one chunk): not
-            // copied into new ones (for 80,000 errors, 2% of a failing batch).
-            (valid, errors) = (v, e);
-        } else {
-            let n = valid.len();
-            valid.set_slice(n, n, &v)?;
-            let n = errors.len();
-            errors.set_slice(n, n, &e)?;
-        }
+        gather(
+            &mut valid,
+            &mut errors,
+            chunks == 1,
+            to_python(py, chunk.outcome)?,
+        )?;
     }
     let max_gil_hold = run.gil.longest();
     let seconds = started.elapsed().as_secs_f64();
