@@ -99,8 +99,13 @@ def test_bench_realworld_quick(tmp_path: Path) -> None:
     for row in twitter:
         assert row["records"] == 200 and row["invalid"] == 0 and "disagree" not in row
         assert row["speedup"] > 0 and row["ci"][0] <= row["speedup"] <= row["ci"][1]
+        # Ours with errors=False too (the verdicts alone), timed in the same rounds.
+        low, high = row["verdicts_ci"]
+        assert row["verdicts_speedup"] > 0 and low <= row["verdicts_speedup"] <= high
+        assert row["verdicts_items_per_s"] > 0
         assert 4000 < row["record_bytes"] < 5500
-    assert set(results["summary"]) == {"dicts", "json", "ndjson"}
+    kinds = ("dicts", "json", "ndjson")
+    assert set(results["summary"]) == {*kinds, *(f"{k}, errors=False" for k in kinds)}
     table = out_md.read_text()
     for heading in ("## Summary", "## Per workload", "| twitter | dicts |"):
         assert heading in table
