@@ -485,7 +485,7 @@ class Validator:
 
     def _timed(self, call: _Call, engine: Any, config: BatchConfig) -> ValidationResult:
         """Runs an engine call; with live verification, its timing is recorded for the cell."""
-        live = self._live_verdicts if call.verdicts_only else self._live
+        live = self._live_of(call)
         if live is None:
             return _result(engine(), config)
         try:
@@ -505,23 +505,26 @@ class Validator:
         ``first``."""
         raw, (k, seconds, w, warm_seconds) = engine((trial.records, *trial[:3], trial.warm))
         rest_n, rest_seconds = len(raw[0]) - w - k, raw[5] - warm_seconds - seconds
-        live = self._live_verdicts if call.verdicts_only else self._live
+        live = self._live_of(call)
         live.finish_sliced(trial, k, seconds, rest_n, rest_seconds, w, warm_seconds)
         return _result(raw, BatchConfig(*trial))
 
+    def _live_of(self, call: _Call) -> Any:
+        """The live verification a call's timing goes to (``None`` before any took part)."""
+        return self._live_verdicts if call.verdicts_only else self._live
+
     def _get_live(self, verdicts_only: bool = False) -> Any:
         """The live verification of calls with (or, ``verdicts_only``, without) errors."""
-        if verdicts_only:
-            if self._live_verdicts is None:
-                from .live import Live
-
-                self._live_verdicts = Live(self._get_selector(), alpha=self.alpha)
-            return self._live_verdicts
-        if self._live is None:
+        live = self._live_verdicts if verdicts_only else self._live
+        if live is None:
             from .live import Live
 
-            self._live = Live(self._get_selector(), alpha=self.alpha)
-        return self._live
+            live = Live(self._get_selector(), alpha=self.alpha)
+            if verdicts_only:
+                self._live_verdicts = live
+            else:
+                self._live = live
+        return live
 
     def _max_errors(self, value: Any) -> Optional[int]:
         return self.max_errors if value is ... else _check_max_errors(value)
