@@ -114,5 +114,5 @@ class ArrowSource:
     def profile(self, schema: CompiledSchema, n: Optional[int]) -> RawProfile: ...
     def validate(
         self, schema: CompiledSchema, batch_size: int, micro_batch_size: int, threads: int,
-        verdicts_only: bool = False,
+        max_errors: Optional[int] = None, verdicts_only: bool = False,
     ) -> RawResult: ...

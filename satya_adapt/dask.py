@@ -120,10 +120,10 @@ def _partition_summary(
             (i if isinstance(i, bytes) else i.encode("utf-8", "surrogatepass")).rstrip(b"\r\n")
             for i in items
         ]
-        result = validator.validate_ndjson(b"\n".join(lines), **knobs)
+        result = validator.validate_ndjson(b"\n".join(lines), max_errors=max_errors, **knobs)
     else:
-        result = validator.validate_batch(items, **knobs)
-    return summarize(result, source, position, max_errors)
+        result = validator.validate_batch(items, max_errors=max_errors, **knobs)
+    return summarize(result, source, position, max_errors, errors_counted=knobs.get("errors", True))
 
 
 def _frame_summary(
@@ -132,8 +132,10 @@ def _frame_summary(
     import pyarrow as pa
 
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    result = validator.validate_arrow(table, null_as_absent=null_as_absent, **knobs)
-    return summarize(result, f"partition {position}", position, max_errors)
+    result = validator.validate_arrow(
+        table, null_as_absent=null_as_absent, max_errors=max_errors, **knobs
+    )
+    return summarize(result, f"partition {position}", position, max_errors, errors_counted=knobs.get("errors", True))
 
 
 # -- running ----------------------------------------------------------------------------------

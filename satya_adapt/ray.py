@@ -103,8 +103,10 @@ def validate_files(
 def _block_summary(
     validator: Validator, table: Any, position: int, max_errors: int, null_as_absent: bool, knobs: Dict[str, Any]
 ) -> Summary:
-    result = validator.validate_arrow(table, null_as_absent=null_as_absent, **knobs)
-    return summarize(result, f"block {position}", position, max_errors)
+    result = validator.validate_arrow(
+        table, null_as_absent=null_as_absent, max_errors=max_errors, **knobs
+    )
+    return summarize(result, f"block {position}", position, max_errors, errors_counted=knobs.get("errors", True))
 
 
 def _file_summary(

@@ -42,7 +42,9 @@ class Summary(NamedTuple):
     and holds at most ``max_errors`` entries. ``sources`` counts the sources merged;
     ``chunks`` and ``peak_bytes`` are the engine's (chunks added up, the largest peak);
     ``configs`` the distinct batch configurations used, as ``(batch_size, micro_batch_size,
-    threads, source)``."""
+    threads, source)``. ``errors_counted`` is ``False`` when a source was validated with
+    ``errors=False`` (the verdicts alone): no error was built or counted, and
+    ``errors_total`` says nothing."""
 
     sources: int
     records: int
@@ -53,6 +55,7 @@ class Summary(NamedTuple):
     chunks: int = 0
     peak_bytes: int = 0
     configs: Tuple[Tuple[int, int, int, str], ...] = ()
+    errors_counted: bool = True
 
     @property
     def invalid(self) -> int:
@@ -69,10 +72,17 @@ def empty(max_errors: int) -> Summary:
 
 
 def summarize(
-    result: ValidationResult, source: str, position: int, max_errors: int, first_index: int = 0
+    result: ValidationResult,
+    source: str,
+    position: int,
+    max_errors: int,
+    first_index: int = 0,
+    errors_counted: bool = True,
 ) -> Summary:
     """The summary of one validate call on source ``source``, the ``position``-th of the
-    input; record indexes are offset by ``first_index``."""
+    input; record indexes are offset by ``first_index``. The call needs to build only the
+    first ``max_errors`` errors (its ``max_errors``): the others are counted in
+    ``errors_omitted``. ``errors_counted=False``: the call had ``errors=False``."""
     errors = tuple(
         (position, ErrorAt(source, first_index + e.index, e.path, e.keyword, e.message))
         for e in result.errors[:max_errors]
@@ -82,12 +92,13 @@ def summarize(
         sources=1,
         records=len(result.valid),
         valid=result.n_valid,
-        errors_total=len(result.errors),
+        errors_total=len(result.errors) + result.errors_omitted,
         errors=errors,
         max_errors=max_errors,
         chunks=result.stats.chunks,
         peak_bytes=result.stats.peak_bytes,
         configs=((c.batch_size, c.micro_batch_size, c.threads, c.source),),
+        errors_counted=errors_counted,
     )
 
 
@@ -111,6 +122,7 @@ def merge(parts: Iterable[Summary]) -> Summary:
         chunks=sum(p.chunks for p in parts),
         peak_bytes=max(p.peak_bytes for p in parts),
         configs=configs,
+        errors_counted=all(p.errors_counted for p in parts),
     )
 
 
@@ -141,16 +153,18 @@ def validate_path(
     **knobs: Any,
 ) -> Summary:
     """Validates the file at ``path`` (the ``position``-th source of the input) and returns
-    its summary; errors name it ``name`` (default: ``path``)."""
+    its summary; errors name it ``name`` (default: ``path``). Only the errors the summary
+    keeps are built (the others are counted)."""
     try:
         kind, source, opened = open_path(path, input_kind, validator.max_record_bytes)
     except InputError as exc:
         raise InputError(f"{name or path}: {exc}") from None
     try:
-        result = validator.validate(source, input_kind=kind, **knobs)
+        result = validator.validate(source, input_kind=kind, max_errors=max_errors, **knobs)
     except InputError as exc:
         raise InputError(f"{name or path}: {exc}") from None
     finally:
         if opened is not None:
             opened.close()
-    return summarize(result, name or path, position, max_errors)
+    # `errors` is a bool here: the call raised TypeError otherwise.
+    return summarize(result, name or path, position, max_errors, errors_counted=knobs.get("errors", True))

@@ -261,23 +261,25 @@ class Validator:
         batch_size: Optional[int] = None,
         micro_batch_size: Optional[int] = None,
         threads: Optional[int] = None,
+        max_errors: Optional[int] = ...,  # type: ignore[assignment]
         errors: bool = True,
     ) -> ValidationResult:
         """Validates the rows of Arrow data, read in Rust straight from the columns: a
         ``pyarrow.Table`` or ``RecordBatch``, a pandas or Polars DataFrame, or any object with
         ``__arrow_c_stream__`` (see :mod:`satya_adapt.arrow`). Struct columns are objects,
         list columns arrays, a null is JSON ``null``, or with ``null_as_absent=True`` a
-        property that is not there. Input kind ``"arrow"`` in profiles. ``errors=False``:
-        the verdicts alone, as in :meth:`validate_batch`.
+        property that is not there. Input kind ``"arrow"`` in profiles. ``max_errors`` and
+        ``errors=False`` as in :meth:`validate_batch`.
         """
         from ._validator import ArrowSource
         from .arrow import arrow_stream
 
-        call = _Call(batch_size, micro_batch_size, threads, NO_BUDGET, None, _verdicts_only(errors))
+        call = _Call(batch_size, micro_batch_size, threads, NO_BUDGET, self._max_errors(max_errors),
+                     _verdicts_only(errors))  # fmt: skip
         capsule, n = arrow_stream(data)
         source = ArrowSource(capsule, bool(null_as_absent))
         config = self._config(lambda: source.profile(self._core, n), call)
-        return _result(source.validate(self._core, *config[:3], call.verdicts_only), config)
+        return _result(source.validate(self._core, *config[:3], call.cap, call.verdicts_only), config)
 
     def validate(
         self,

@@ -492,3 +492,20 @@ def test_nan_and_infinity_read_as_the_dict_path_reads_them() -> None:
     v = Validator({"properties": {"x": {"maximum": 10}}}, adapt=False)
     a, d = v.validate_arrow(table), v.validate_batch(table.to_pylist())
     assert (a.valid, a.errors) == (d.valid, d.errors)
+
+
+def test_max_errors_caps_the_errors_over_the_whole_stream() -> None:
+    """`max_errors` holds across record batches: the first errors of the stream are built,
+    the others counted in `errors_omitted`, as for the other inputs."""
+    rows = [{"id": -i, "name": "x" * (i % 3)} for i in range(200)]
+    schema = {"type": "object", "properties": {"id": {"type": "integer", "minimum": 0},
+                                               "name": {"type": "string", "minLength": 1}}}
+    v = Validator(schema, adapt=False)
+    table = chunked(pa.Table.from_pylist(rows), [10, 50, 120])
+    every = v.validate_arrow(table, batch_size=16, micro_batch_size=4, threads=2)
+    assert len(every.errors) > 150 and every.errors_omitted == 0
+    for cap in (0, 1, 7, 40, 10**6):
+        got = v.validate_arrow(table, batch_size=16, micro_batch_size=4, threads=2, max_errors=cap)
+        assert outcome(got) == (outcome(every)[0], outcome(every)[1][:cap])
+        assert got.errors_omitted == len(every.errors) - len(got.errors)
+    assert Validator(schema, adapt=False, max_errors=5).validate_arrow(table).errors_omitted == len(every.errors) - 5

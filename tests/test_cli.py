@@ -414,6 +414,28 @@ def test_validate_errors_zero_lists_none(files: dict[str, Any]) -> None:
     assert "record  path" not in proc.stdout
 
 
+@pytest.mark.parametrize("data", [["mixed.ndjson"], ["mixed.ndjson", "mixed.json"]])
+def test_validate_no_errors_gives_the_verdicts_alone(files: dict[str, Any], data: list[str]) -> None:
+    """`--no-errors`: the counts of valid and invalid records, no error built or counted,
+    on one file and on many; the exit code still says whether any record is invalid."""
+    d, w = files["dir"], files["workload"]
+    args = ("validate", *data, "--schema", "schema.json", "--format", "json", "--workers", "1")
+    counted = json.loads(run(*args, cwd=d).stdout)
+    proc = run(*args, "--no-errors", cwd=d)
+    assert proc.returncode == 1
+    alone = json.loads(proc.stdout)
+    invalid = w.expected_valid.count(False) * len(data)
+    assert (alone["records"], alone["invalid"]) == (counted["records"], counted["invalid"]) == (
+        len(w.records) * len(data), invalid)
+    assert counted["errors_total"] >= invalid
+    assert (alone["errors_total"], alone["errors"]) == (None, [])
+    text = run(*args[:-4], "--no-errors", cwd=d).stdout
+    assert f"{invalid} invalid\n" in text
+    assert "error" not in text
+    good = run("validate", "good.ndjson", "--schema", "schema.json", "--no-errors", cwd=d)
+    assert good.returncode == 0 and "all valid" in good.stdout
+
+
 @pytest.mark.parametrize("name", ["mixed.ndjson", "mixed.json"])
 def test_validate_stdin(files: dict[str, Any], name: str) -> None:
     d, w = files["dir"], files["workload"]

@@ -58,3 +58,42 @@ def test_many_files_are_read_by_content_as_one_file_is(tmp_path: Path) -> None:
     assert [(e.source, e.index, e.keyword) for e in merge(parts).first_errors] == [
         (files[0], 1, "minimum")
     ]
+
+
+def test_a_file_summary_builds_only_the_errors_it_keeps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: each file's call built every error of every record and its summary kept the
+    first `max_errors` (on failing records the CLI ran 2-3x slower on many files than on one).
+    Now the call builds those and counts the others; the summary is the same."""
+    paths = write_files(tmp_path, 3, 200)
+    v = Validator(SCHEMA, adapt=False)
+    whole = [validate_path(v, p, i, 10**9) for i, p in enumerate(paths)]
+    built = []
+    validate = Validator.validate
+
+    def spy(self: Validator, *args: object, **kwargs: object) -> object:
+        result = validate(self, *args, **kwargs)  # type: ignore[arg-type]
+        built.append((len(result.errors), result.errors_omitted))
+        return result
+
+    monkeypatch.setattr(Validator, "validate", spy)
+    capped = [validate_path(v, p, i, 3) for i, p in enumerate(paths)]
+    for w, c in zip(whole, capped):
+        assert w.errors_total > 3
+        assert (c.records, c.valid, c.errors_total) == (w.records, w.valid, w.errors_total)
+        assert c.errors == w.errors[:3]
+    assert built == [(3, w.errors_total - 3) for w in whole]
+    assert merge(capped)[:6] == merge(validate_path(v, p, i, 3) for i, p in enumerate(paths))[:6]
+
+
+def test_summaries_of_calls_without_errors_say_so(tmp_path: Path) -> None:
+    paths = write_files(tmp_path, 3, 100)
+    v = Validator(SCHEMA, adapt=False)
+    counted = merge(validate_path(v, p, i, 5) for i, p in enumerate(paths))
+    alone = [validate_path(v, p, i, 5, errors=False) for i, p in enumerate(paths)]
+    assert [a.errors_counted for a in alone] == [False] * 3
+    got = merge(alone)
+    assert (got.records, got.valid, got.errors, got.errors_total) == (counted.records, counted.valid, (), 0)
+    assert got.errors_counted is False
+    assert merge([*alone, counted]).errors_counted is False
+    assert counted.errors_counted is True
+    assert _files.validate_local(v, paths, 5, "auto", {"errors": False}, 2).errors_counted is False

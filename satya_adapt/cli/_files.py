@@ -196,7 +196,7 @@ def report(args: argparse.Namespace, files: List[str], summary: Any, seconds: fl
             "records": summary.records,
             "valid": summary.valid,
             "invalid": summary.invalid,
-            "errors_total": summary.errors_total,
+            "errors_total": summary.errors_total if summary.errors_counted else None,
             "errors": [
                 {"file": e.source, "index": e.index, "path": e.path, "keyword": e.keyword, "message": e.message}
                 for e in summary.first_errors
@@ -216,10 +216,9 @@ def report(args: argparse.Namespace, files: List[str], summary: Any, seconds: fl
     if summary.invalid == 0:
         head += "all valid"
     else:
-        head += (
-            f"{_int(summary.valid)} valid, {_int(summary.invalid)} invalid"
-            f" ({_plural(summary.errors_total, 'error')})"
-        )
+        head += f"{_int(summary.valid)} valid, {_int(summary.invalid)} invalid"
+        if summary.errors_counted:
+            head += f" ({_plural(summary.errors_total, 'error')})"
     lines = [
         head,
         f"  speed          {_rate(ips)} items/s ({_seconds(seconds)})",

@@ -61,9 +61,10 @@ impl ArrowSource {
             .map_err(|e| input_error(py, e))
     }
 
-    /// Validates the whole stream; the raw result tuple of `run_all`. `verdicts_only`:
-    /// no error built or counted, a failing row not walked for them.
-    #[pyo3(signature = (schema, batch_size, micro_batch_size, threads, verdicts_only=false))]
+    /// Validates the whole stream; the raw result tuple of `run_all`. `max_errors`: the
+    /// errors built over the whole stream (the others counted); `verdicts_only`: no error
+    /// built or counted, a failing row not walked for them.
+    #[pyo3(signature = (schema, batch_size, micro_batch_size, threads, max_errors=None, verdicts_only=false))]
     fn validate<'py>(
         &self,
         py: Python<'py>,
@@ -71,9 +72,16 @@ impl ArrowSource {
         batch_size: usize,
         micro_batch_size: usize,
         threads: usize,
+        max_errors: Option<usize>,
         verdicts_only: bool,
     ) -> PyResult<Bound<'py, PyTuple>> {
-        let knobs = knobs(batch_size, micro_batch_size, threads, None, verdicts_only)?;
+        let mut knobs = knobs(
+            batch_size,
+            micro_batch_size,
+            threads,
+            max_errors,
+            verdicts_only,
+        )?;
         let taken = lock(&self.chunks)?.take();
         let mut chunks = taken.ok_or_else(consumed)?;
         let schema = Arc::clone(&schema.schema);
@@ -97,6 +105,8 @@ impl ArrowSource {
             tasks += outcome.tasks;
             peak = peak.max(outcome.bytes);
             omitted += outcome.omitted;
+            // The call's error budget: what later chunks may still build.
+            knobs.max_errors = knobs.max_errors.saturating_sub(outcome.errors.len());
             gather(
                 &mut valid,
                 &mut errors,
