@@ -28,7 +28,10 @@ baseline's and the slack no longer covers the time one more call of it would los
 ratio (this is what keeps the promise). A reverted incumbent is tried
 again after 16 calls, then 32, 64, ... (exponential back-off, at most :data:`MAX_BACKOFF`
 calls), with its old throughputs forgotten, and only once the slack covers one call of it at
-80% of the throughput ratio it had.
+80% of the throughput ratio it had. In a cell with online refinement, an incumbent reverted
+before it had :data:`MIN_SAMPLES` throughputs (thin evidence: a first call, often cold) is a
+candidate again at once instead, tried on slices like the others, its lowest throughput
+bounding its worst case (:meth:`Cell._revert`); the back-off applies if its trials drop it.
 
 **Slack** is the promise in seconds: ``alpha`` times the baseline-equivalent time of every
 call so far (``records / baseline throughput``), plus the time the cell's non-baseline calls
@@ -252,7 +255,7 @@ def ratio_interval(a: Sequence[float], b: Sequence[float]) -> tuple[float, float
 class _Arm:
     """A configuration (unclamped) and its recent throughputs."""
 
-    __slots__ = ("config", "rates", "kind", "trials", "same_n", "same", "pairs")
+    __slots__ = ("config", "rates", "kind", "trials", "same_n", "same", "pairs", "floor")
 
     def __init__(self, config: BatchConfig, kind: str = "") -> None:
         self.config = config
@@ -263,6 +266,8 @@ class _Arm:
         self.same = False  # runs the engine as the default configuration on same_n records
         #: For candidates: each throughput over the incumbent's next to it (see Cell.record).
         self.pairs: list[float] = []
+        #: For a reverted incumbent tried again as a candidate: its lowest throughput before.
+        self.floor = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -299,6 +304,8 @@ class Cell:
         self.incumbent = _Arm(cached if cached is not None else selected)
         self.incumbent_source = "online" if cached is not None else selected.source
         self.candidates: list[_Arm] = [] if cached is not None else [_Arm(c, k) for c, k in candidates]
+        #: Online refinement runs here (the cell was given candidates).
+        self.refines = bool(self.candidates)
         #: Records of the slice the last trial chosen runs (0: the whole call; see :meth:`_trial`).
         self.slice = 0
         #: Records that warm its candidate up before the slice (timed apart; see :meth:`_trial`).
@@ -744,14 +751,20 @@ class Cell:
         threads: a first candidate that ran near the baseline with two threads makes the next
         one's first trial cost less than half what :data:`WORST_RATIO_THREADS` would), or
         :attr:`worst_threads` (:data:`WORST_RATIO_THREADS`, :data:`WORST_RATIO_THREADS_DICTS`
-        for dicts); :data:`WORST_RATIO_SIZES` for a size change."""
+        for dicts); :data:`WORST_RATIO_SIZES` for a size change. A reverted incumbent tried
+        again as a candidate (see :meth:`_revert`) has its lowest throughput before the revert
+        (its ``floor``) in place of those two assumptions."""
         if arm.rates:
             return max(1e-3, 0.8 * min(arm.rates) / self._base_rate())
         if arm.config.threads != self.incumbent.config.threads:
             lowest = self._lowest.get(arm.config.threads)
             if lowest is not None:
                 return max(1e-3, 0.8 * lowest / self._base_rate())
+            if arm.floor > 0.0:
+                return max(1e-3, 0.8 * arm.floor / self._base_rate())
             return self.worst_threads
+        if arm.floor > 0.0:
+            return max(1e-3, 0.8 * arm.floor / self._base_rate())
         return WORST_RATIO_SIZES
 
     def _as_base(self, arm: _Arm, n: int) -> bool:
@@ -878,10 +891,28 @@ class Cell:
         self._fast_n = -1
         self.reverts += 1
         self.retry_ratio = self.last[0] if self.last is not None else 1.0
-        self.retry, self.retry_source = self.incumbent, self.incumbent_source
+        arm = self.retry = self.incumbent
+        self.retry_source = self.incumbent_source
         self.incumbent, self.incumbent_source = self.baseline, "reverted"
-        backoff = min(FIRST_BACKOFF << min(self.reverts - 1, 20), MAX_BACKOFF)
-        self.retry_at = self.calls + backoff
+        self.retry_at = self.calls + self._backoff()
+        if self.refines and len(arm.rates) < MIN_SAMPLES:
+            # Reverted on thin evidence (a first call, often cold, against one probe): in a
+            # refining cell it is tried again as a candidate, on slices paired with the rest
+            # of their calls, as soon as the slack covers one, not after the back-off (a
+            # second thread's first call alone sent it back for ~30 calls). Its lowest
+            # throughput bounds its own worst case only (a scout of its threads may still
+            # run: a cold call says little of the others); its back-off retry waits
+            # for the verdict of its trials (see :meth:`_settle`).
+            arm.floor = min(arm.rates, default=0.0)
+            arm.rates.clear()
+            arm.pairs.clear()
+            self.candidates.insert(0, arm)
+            self.retry_at = _NEVER
+
+    def _backoff(self) -> int:
+        """Calls before a reverted incumbent's retry: 16, doubled at each revert, at most
+        :data:`MAX_BACKOFF`."""
+        return min(FIRST_BACKOFF << min(self.reverts - 1, 20), MAX_BACKOFF)
 
     def _settle(self, arm: _Arm) -> None:
         """A candidate with enough throughputs (or a spent slack) is promoted, dropped, or,
@@ -903,6 +934,8 @@ class Cell:
         else:
             low = 0.0
         self.candidates.remove(arm)
+        if arm is self.retry and low <= 1.0:
+            self.retry_at = self.calls + self._backoff()  # not ahead: the usual retry
         if low > 1.0:
             self.promotions += 1
             self.incumbent = arm
@@ -929,7 +962,7 @@ class Cell:
             "scouts": self.scouts,
             "reverts": self.reverts,
             "promotions": self.promotions,
-            "retry_at": self.retry_at if self.reverted else None,
+            "retry_at": self.retry_at if self.reverted and self.retry_at < _NEVER else None,
             "probe_every": self.probe_every,
             "throughput_ratio": ratio,
             "level": LEVEL,

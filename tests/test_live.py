@@ -514,9 +514,51 @@ def test_online_after_a_revert_promotes_a_candidate() -> None:
     assert sources[:2] == ["heuristic", "probe"]
     assert sources[2:8] == ["reverted"] * 6  # threads=2 lost 43% of a call in call 1
     assert sources[8:16] == ["online-trial", "reverted"] * 3 + ["online-trial", "probe"]
-    assert set(sources[16:]) == {"online", "probe"}
+    # Reverted after one call, the selector's answer is a candidate again: tried against the
+    # new incumbent and dropped (still slower).
+    assert sources[16:22] == ["online-trial", "online"] * 3
+    assert set(sources[22:]) == {"online", "probe"}
     assert c.incumbent.config == BatchConfig(16384, 2048, 1, "online-trial")
-    assert c.reverts == 1 and c.promotions == 1 and c.retry is None
+    assert c.reverts == 1 and c.promotions == 1 and c.retry is None and c.candidates == []
+
+
+@pytest.mark.parametrize("kind", ["json", "dicts"])
+def test_a_choice_reverted_on_one_cold_call_is_tried_again_on_slices(kind: str) -> None:
+    """The selector's answer has a second thread whose first call runs cold (0.7x the
+    default), then 1.4x (the other candidates do not pay). Reverted after that one call
+    against one probe, it came back only by its back-off retry, once the slack covered a
+    whole call of it at 80% of 0.7x: at call 93 on JSON, 41 on dicts. Now it is a candidate
+    again at once (its cold call bounding its own worst case only): tried on slices paired
+    with the rest of their calls, promoted by call 27."""
+    live = L.Live(FakeSelector(), cache=False, cores=2)
+    selected = BatchConfig(4096, 512, 2, "heuristic")
+    cold = [True]
+
+    def rate(cf: BatchConfig) -> float:
+        if cf[:3] != selected[:3]:
+            return 0.9e6 if cf.threads == 2 else 1e6  # the other candidates do not pay
+        if cold[0]:
+            cold[0] = False
+            return 0.7e6
+        return 1.4e6
+
+    answers = []
+    for _ in range(60):
+        c = live.start(prof(kind=kind), selected, sliceable=True)
+        if type(c) is SlicedTrial:
+            k, w = c.records, c.warm
+            rest = N - w - k
+            live.finish_sliced(c, k, k / rate(c), rest, rest / rate(c.rest), w, w / rate(c))
+        else:
+            live.finish(c, N, N / rate(c))
+        answers.append((c.source, c.threads))
+    assert answers[:3] == [("heuristic", 2), ("probe", 1), ("reverted", 1)]
+    back = answers.index(("online", 2))
+    assert back <= 27
+    ev = live.explain(prof(kind=kind))
+    assert ev is not None and ev["reverts"] == 1 and ev["promotions"] == 1
+    assert ev["incumbent"]["config"] == list(selected[:3]) and ev["retry_at"] is None
+    assert set(answers[-10:]) <= {("online", 2), ("probe", 1)}  # the others tried and dropped
 
 
 # -- the Live object: threads, cells, cache --------------------------------------------------------
