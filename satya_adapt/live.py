@@ -101,10 +101,12 @@ computes how many of the next calls cannot decide anything whatever their timing
 (:meth:`Cell.quiet`: until the next probe, which may be granted with them, at most
 :data:`MAX_QUIET`; for a verified incumbent, only while each timing stays under a ceiling
 that keeps the interval's upper end and the ratio, or else the slack, clear of a revert, by
-order statistics of the window) and grants them to the call's route as tickets. A granted call
-costs a dict lookup and a ``list.pop``; its timing a ``list.append`` (a timing over the ceiling
-revokes the rest). The next decision replays the timings in turn first (:meth:`Cell.replay`,
-one pass, only the last of the interval's recomputations done), so probes, reverts, back-off,
+order statistics of the window; where the timings tie with the baseline's, under two: the
+baseline's low end for most timings and half the median for a few) and grants them to the
+call's route as tickets. A granted call costs a dict lookup and a ``list.pop``; its timing a
+``list.append`` (a timing over the ceiling revokes the rest, or spends one of the few). The
+next decision replays the timings in turn first (:meth:`Cell.replay`, one pass up to a timing
+that revoked the rest, only the last of the interval's recomputations done), so probes, reverts, back-off,
 trials and promotions happen at the same calls as when every call is decided in full. The
 cache file is written only when a cell's incumbent changes by online refinement (one atomic
 write per promotion, never per call).
@@ -124,7 +126,7 @@ import threading
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 from . import hardware as _hardware
 from .config import (
@@ -281,6 +283,21 @@ class _Arm:
         return out
 
 
+class Grant(NamedTuple):
+    """What :meth:`Cell.quiet` grants: the next ``calls`` calls decide nothing as long as each
+    timing is at most ``ceiling`` seconds, or at most ``hard`` for ``spare`` of them; when
+    ``probe``, the call after them is the next probe."""
+
+    calls: int
+    ceiling: float
+    probe: bool
+    hard: float = 0.0
+    spare: int = 0
+
+
+_NO_GRANT = Grant(0, 0.0, False)
+
+
 class Cell:
     """The live state of one cell: pure bookkeeping, no clock and no engine (tests drive it
     with injected timings). Not thread-safe by itself: :class:`Live` holds a lock around it."""
@@ -344,7 +361,7 @@ class Cell:
         self._fast_n = -1
         self._fast_until = 0
         self._fast_probe = False
-        self._quiet: Optional[tuple[int, int, float, int]] = None  # the last grant of quiet()
+        self._quiet: Optional[tuple[int, int, float, int, float, int]] = None  # the last grant of quiet()
         #: :class:`Live`'s leases on this cell (fast answers whose timings wait to be replayed).
         self.leases: list[_Lease] = []
         #: The tickets of the lease granted last (emptied when it is revoked).
@@ -449,8 +466,8 @@ class Cell:
             until = min(until, self.look_at)
         self._fast_n, self._fast_until, self._fast_probe = n, until, probe
 
-    def quiet(self, n: int, most: int) -> tuple[int, float, bool]:
-        """``(k, ceiling, probe)``: the next ``k`` calls of ``n`` records (at most ``most``,
+    def quiet(self, n: int, most: int) -> Grant:
+        """``(k, ceiling, probe, hard, spare)``: the next ``k`` calls of ``n`` records (at most ``most``,
         the next one first) certainly run the incumbent and decide nothing as long as each of
         their timings is at most ``ceiling`` seconds, and, when ``probe``, the call after them
         is the next probe (its timing decides, at the next call). ``(0, 0.0, False)`` outside
@@ -471,20 +488,22 @@ class Cell:
         end at least the baseline's low end and the median at least the baseline's median;
         else with a ceiling at half, then 80%, of the incumbent's median throughput, the ratio
         bounded below by ``min(floor, xs[median]) / base`` and the slack required to cover a
-        call at that ratio after every call (with a margin for rounding)."""
+        call at that ratio after every call (with a margin for rounding); or, when it grants
+        more, with two ceilings (:meth:`_two_ceilings`): the baseline's low end for most
+        timings, half the median for ``spare`` of them."""
         self._quiet = None
         calls = self.calls + 1
         if n != self._fast_n or calls >= self._fast_until:
-            return 0, 0.0, False
+            return _NO_GRANT
         if not self._fast_probe:
-            return max(0, min(most, self._fast_until - calls)), math.inf, False
+            return Grant(max(0, min(most, self._fast_until - calls)), math.inf, False)
         upto = self.next_probe - calls  # incumbent calls before the probe
         if upto <= 0:
-            return 0, 0.0, True
+            return Grant(0, 0.0, True)
         rates = self.incumbent.rates
         last, base = self.last, self._base_median
         if last is None or base is None or len(rates) < WINDOW or n <= 0:
-            return 0, 0.0, False
+            return _NO_GRANT
         to_look = self._fast_until - calls  # calls before the next look (it decides in full)
         limit = min(most, upto, to_look)
         xs = sorted(rates)
@@ -523,10 +542,76 @@ class Cell:
                 if best >= limit:
                     break
         best = min(best, limit)
+        hard, spare = ceiling, 0
+        if best < limit:
+            k, top, two_hard, two_spare, worth = self._two_ceilings(n, xs, limit, low_base, base, last[0])
+            if worth > best:
+                best, ceiling, hard, spare = k, top, two_hard, two_spare
         if best <= 0:
-            return 0, 0.0, False
-        self._quiet = (self.calls, best, ceiling, n)
-        return best, ceiling, best == limit and upto <= most and upto < to_look
+            return _NO_GRANT
+        self._quiet = (self.calls, best, ceiling, n, hard, spare)
+        return Grant(best, ceiling, best == limit and upto <= most and upto < to_look, hard, spare)
+
+    def _two_ceilings(
+        self, n: int, xs: list[float], limit: int, low_base: float, base: float, ratio: float
+    ) -> tuple[int, float, float, int, int]:
+        """``(k, ceiling, hard, spare, worth)`` for :meth:`quiet` (``k`` 0: none): a grant whose
+        timings stay under ``ceiling`` (a throughput at least the baseline's low end) but for
+        at most ``spare`` of them, under ``hard`` (half the incumbent's median throughput).
+
+        Of a full window ``xs`` (sorted) with ``c`` throughputs below the baseline's low end,
+        at most ``c + spare`` lie below it after any number of such calls: with ``spare`` at
+        most the upper end's rank less ``c``, the interval's upper end stays at least that low
+        end (no revert by the interval), and the ratio at least ``low_base / base`` while
+        ``c + spare`` stays within the median's rank, else at least ``min(floor, xs[0],
+        low_base) / base``; the slack after ``j`` calls is at least its value now plus ``j``
+        steps of the ceiling and ``spare`` steps of the hard one, and must cover a call at that
+        ratio. Of the two, the grant worth more calls: ``worth``, the calls expected before
+        ``spare + 1`` timings over the ceiling if they come as often as in the window.
+
+        Where the timings tie with the baseline's, one ceiling at half the median granted only
+        the calls over which the order statistics alone stay clear (7 of 15: a decision every
+        7 calls); two ceilings grant until the probe and are revoked after ``spare + 1``
+        timings over the first."""
+        c = bisect_left(xs, low_base)
+        median = xs[_MID]
+        if _HI - c < 1 or low_base <= 0.0 or median <= 0.0:
+            return 0, 0.0, 0.0, 0, 0
+        ceiling = n / low_base
+        while n / ceiling < low_base:  # a timing at most ``ceiling`` must guarantee low_base
+            ceiling = math.nextafter(ceiling, 0.0)
+        hard = n / (0.5 * median)
+        floor = n / hard
+        if floor >= low_base:  # one ceiling does it (see quiet)
+            return 0, 0.0, 0.0, 0, 0
+        call = n / base
+        slack = self.slack
+        step = (1.0 + self.alpha) * call - ceiling
+        step_hard = min(0.0, (1.0 + self.alpha) * call - hard)
+        best = (0, 0.0, 0.0, 0, 0)
+        for spare in (_HI - c, _MID - c):
+            if spare < 1:
+                continue
+            low = low_base if c + spare <= _MID else min(floor, xs[0], low_base)
+            rho = min(ratio, low / base)
+            if rho < 1.0:
+                cost = call * (1.0 / rho - 1.0) if rho > 0.0 else math.inf
+                margin = 1e-9 * (abs(slack) + cost + limit * (abs(step) - step_hard) + call)
+                room = slack - cost - margin
+                if room < 0.0:
+                    continue
+                if step_hard < 0.0:
+                    spare = min(spare, int(room / -step_hard))
+                if spare < 1:
+                    continue
+                room += spare * step_hard
+                k = limit if step >= 0.0 else min(limit, spare + int(room / -step))
+            else:
+                k = limit
+            worth = min(k, (spare + 1) * len(xs) // c) if c else k
+            if worth > best[4]:
+                best = (k, ceiling, hard, spare, worth)
+        return best
 
     def replay(self, arm: _Arm, n: int, timings: Sequence[float], probe: bool = False) -> None:
         """The calls of ``n`` records that ran ``arm`` answered without :meth:`choose` (the quiet
@@ -536,22 +621,27 @@ class Cell:
 
         In one pass where nothing can be decided: the calls of an incumbent that runs as the
         baseline, and the quiet calls of the last :meth:`quiet` when nothing else happened
-        since and every timing is within its ceiling (then only the last of the interval's
-        recomputations, every 4th call, matters: the others revert nothing)."""
+        since, up to the first timing beyond its ceilings (then only the last of the interval's
+        recomputations, every 4th call, matters: the others revert nothing); the calls from
+        that timing on call by call."""
         grant, self._quiet = self._quiet, None
         if not probe and arm is self.incumbent and n > 0:
             as_base = arm.same if arm.same_n == n else self._as_base(arm, n)
+            spare = 0
             if as_base:
-                ceiling = math.inf
+                ceiling = hard = math.inf
             elif (
                 grant is not None and grant[0] == self.calls and grant[3] == n
                 and len(timings) <= grant[1]
             ):
-                ceiling = grant[2]
+                ceiling, hard, spare = grant[2], grant[4], grant[5]
             else:
-                ceiling = -1.0
+                ceiling = hard = -1.0
             total = self.other_seconds
-            if len(timings) >= 8 and min(timings) > 0.0 and max(timings) <= ceiling:
+            if (
+                len(timings) >= 8 and min(timings) > 0.0 and max(timings) <= hard
+                and (not spare or sum(t > ceiling for t in timings) <= spare)
+            ):
                 # All of them valid (the sum is finite: no inf, no nan) and in bulk, in C.
                 total = functools.reduce(operator.add, timings, total)  # in turn
                 if total - total == 0.0:
@@ -565,20 +655,26 @@ class Cell:
                 total = self.other_seconds
             new: list[float] = []
             inf = math.inf
+            done = 0
             for seconds in timings:
                 if 0.0 < seconds < inf:
                     if seconds > ceiling:
-                        break  # it may decide: call by call below
+                        if seconds > hard or spare <= 0:
+                            break  # it may decide: call by call from here
+                        spare -= 1
                     new.append(n / seconds)
                     total += seconds  # in turn, as call by call
-            else:
-                self.calls += len(timings)
-                if new:
-                    if as_base:
-                        self._as_base_rates(arm, n, new)
-                    else:
-                        self._quiet_rates(arm, n, new, total)
+                done += 1
+            # The calls before it (all of them, without one) decided nothing: at once.
+            self.calls += done
+            if new:
+                if as_base:
+                    self._as_base_rates(arm, n, new)
+                else:
+                    self._quiet_rates(arm, n, new, total)
+            if done == len(timings):
                 return
+            timings = timings[done:]
         for seconds in timings:
             self.calls += 1
             if probe and arm is self.baseline and self._fast_probe and self.calls >= self.next_probe:
@@ -1155,9 +1251,12 @@ class _Lease:
     """The answers of one arm for one route: ``slow`` for a call its cell decided, ``fast`` (an
     equal copy, told apart by identity) for a quiet call (see :meth:`Cell.quiet`), whose timing
     waits in ``timings`` until the cell's next decision replays it; a timing above ``ceiling``
-    revokes the route's ``tickets`` (the next call is decided)."""
+    revokes the route's ``tickets`` (the next call is decided), unless it is at most ``hard``
+    and one of the ``spare`` such timings is left."""
 
-    __slots__ = ("cell", "arm", "n", "source", "slow", "fast", "timings", "ceiling", "tickets")
+    __slots__ = (
+        "cell", "arm", "n", "source", "slow", "fast", "timings", "ceiling", "hard", "spare", "tickets"
+    )
 
     def __init__(self, route: _Route, arm: _Arm, n: int, answer: BatchConfig) -> None:
         self.cell = route.cell
@@ -1167,7 +1266,10 @@ class _Lease:
         self.slow = answer
         self.fast = BatchConfig(*answer)
         self.timings: list[float] = []
-        self.ceiling = 0.0
+        self.ceiling = self.hard = 0.0
+        #: One item per timing over ``ceiling`` (and at most ``hard``) still allowed (popped:
+        #: atomic, as the tickets).
+        self.spare: list[None] = []
         self.tickets = route.tickets
 
 
@@ -1283,6 +1385,13 @@ class Live:
         if config is lease.fast and n == lease.n:
             lease.timings.append(seconds)  # replayed at the cell's next decision
             if seconds > lease.ceiling:
+                spare = lease.spare
+                if seconds <= lease.hard and spare:
+                    try:
+                        spare.pop()
+                        return
+                    except IndexError:  # another thread took the last one
+                        pass
                 del lease.tickets[:]  # it may decide: the next call is decided
             return
         self._apply(lease, config, n, seconds)
@@ -1350,19 +1459,20 @@ class Live:
                     route = self._route(profile, selected, n)
             cell = route.cell
             self._drain(cell)
-            quiet, ceiling, probe = cell.quiet(n, MAX_QUIET)
+            quiet, ceiling, probe, hard, spare = cell.quiet(n, MAX_QUIET)
             if quiet or probe:
                 # This call and the next ones need no decision: tickets, and a lock no more.
                 tickets = cell.granted = route.tickets
                 granted = []
                 if probe:
                     lease = self._lease(route, cell.baseline, "probe", profile)
-                    lease.ceiling = math.inf
+                    lease.ceiling = lease.hard = math.inf
                     granted.append(lease)
                     tickets.append(lease.fast)  # the last call granted (tickets pop from the end)
                 if quiet:
                     lease = self._lease(route, cell.incumbent, cell.incumbent_source, profile)
-                    lease.ceiling = ceiling
+                    lease.ceiling, lease.hard = ceiling, hard
+                    lease.spare[:] = [None] * spare
                     granted.insert(0, lease)
                     tickets.extend([lease.fast] * quiet)
                 if cell.leases != granted:  # replayed in the order they run
@@ -1401,6 +1511,7 @@ class Live:
         lock, before anything else touches the cell)."""
         del cell.granted[:]
         for lease in cell.leases:
+            del lease.spare[:]  # a late timing of an old grant revokes what comes next
             timings = lease.timings
             if timings:
                 batch = timings[:]

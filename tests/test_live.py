@@ -4,6 +4,7 @@ validator's hook. Timings are injected (a throughput per configuration), never m
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import random
@@ -1259,7 +1260,7 @@ def test_a_settled_cell_decides_once_per_grant() -> None:
     grants = []
     quiet = cell.quiet
 
-    def remember(n: int, most: int) -> tuple[int, float, bool]:
+    def remember(n: int, most: int) -> L.Grant:
         grants.append(quiet(n, most))
         return grants[-1]
 
@@ -1271,7 +1272,7 @@ def test_a_settled_cell_decides_once_per_grant() -> None:
     assert decided[0] - before == 2
     # 63 quiet calls if every timing stays under N / 1e6 s (throughput at least half the
     # incumbent's median: the ratio stays at least 1), then the probe.
-    assert grants == [(63, N / 1e6, True)] * 2
+    assert grants == [(63, N / 1e6, True, N / 1e6, 0)] * 2
     assert evidence(live)["calls"] == 528
 
 
@@ -1296,17 +1297,51 @@ def test_quiet_bounds_hold_where_they_are_tight() -> None:
     c, _ = run_cell(BatchConfig(4096, 512, 1, "archive-exact"),
                     lambda cf: 2e6 if cf.batch_size == 4096 else 1e6, 40)
     assert c.next_probe - c.calls - 1 == 21  # calls before the probe at call 62
-    assert c.quiet(N, 64) == (21, N / 1e6, True)
-    assert c.quiet(N, 5) == (5, math.inf, False)  # within the window's median: no ceiling
-    assert c.quiet(N + 1, 64) == (0, 0.0, False)  # another n: decided
+    assert c.quiet(N, 64)[:3] == (21, N / 1e6, True)
+    assert c.quiet(N, 5)[:3] == (5, math.inf, False)  # within the window's median: no ceiling
+    assert c.quiet(N + 1, 64)[:3] == (0, 0.0, False)  # another n: decided
     # Seven throughputs far below the baseline: the median is still the incumbent's, and a
     # ceiling at half of it keeps the ratio at least 1 (the baseline's median) for all 21.
     for x in (1e5,) * 7:
         c.incumbent.rates.append(x)
-    assert c.quiet(N, 64) == (21, N / 1e6, True)
+    assert c.quiet(N, 64)[:3] == (21, N / 1e6, True)
     # Eight: the median is one of them; no ceiling keeps the ratio, nor the slack, for a call.
     c.incumbent.rates.append(1e5)
-    assert c.quiet(N, 64) == (0, 0.0, False)
+    assert c.quiet(N, 64)[:3] == (0, 0.0, False)
+
+
+def test_two_ceilings_grant_only_calls_that_decide_nothing() -> None:
+    """Cell.quiet with two ceilings (timings that tie with the baseline's, noisy): whatever
+    the grant's calls take within it (every timing at most the ceiling, at most ``spare`` of
+    them up to ``hard``, in any order), a cell that decides each of them in full runs the
+    incumbent and reverts nothing. The worst of them: the allowed timings over the ceiling at
+    ``hard`` exactly, the others at the ceiling. Fails with one spare too many (tried)."""
+    rng = random.Random(5)
+    granted = spares = 0
+    for case in range(60):
+        noise, alpha = rng.choice([0.02, 0.05, 0.1]), rng.choice([0.02, 0.05])
+        speed = rng.choice([0.98, 1.0, 1.02])
+
+        def rate(cf: BatchConfig, speed: float = speed, noise: float = noise) -> float:
+            return (speed if cf.batch_size == 4096 else 1.0) * 1e6 * (1 + noise * (rng.random() - 0.5))
+
+        c, _ = run_cell(BatchConfig(4096, 512, 1, "archive-exact"), rate, rng.randrange(40, 300),
+                        alpha=alpha)
+        g = c.quiet(N, 64)
+        if not g.spare:
+            continue
+        granted += 1
+        spares += g.spare
+        assert g.ceiling < g.hard
+        for order in range(6):
+            over = set(range(g.spare)) if order == 0 else set(rng.sample(range(g.calls), min(g.spare, g.calls)))
+            full = copy.deepcopy(c)
+            for j in range(g.calls):
+                arm, source = full.choose(N)
+                assert arm is full.incumbent and source == "archive-exact", (case, j)
+                full.record(arm, N, g.hard if j in over else g.ceiling)
+            assert full.reverts == c.reverts and not full.reverted, case
+    assert granted >= 15 and spares >= 30  # the cases exercise the two ceilings
 
 
 def test_a_quiet_call_that_raised_counts_as_a_call() -> None:
