@@ -1107,6 +1107,31 @@ def candidates(
     return out
 
 
+#: The elites of an archive's cells by input kind, with their points (see :func:`_elite_points`).
+_POINTS: dict[tuple[int, str], tuple[Any, list[tuple[tuple[float, ...], BatchConfig]]]] = {}
+
+
+def _elite_points(archive: Any, kind: str) -> list[tuple[tuple[float, ...], BatchConfig]]:
+    """The elites of ``archive``'s cells of input kind ``kind`` with their points in its grid,
+    in cell order: made once per archive and kind (every new cell's first call computed them
+    all), shared by the validators that share the archive."""
+    key = (id(archive), kind)
+    found = _POINTS.get(key)
+    if found is None or found[0] is not archive:
+        from . import archive as _archive
+
+        points = [
+            (_archive.point(archive.grid, _archive.as_profile(c.profile)),
+             BatchConfig(c.elite.batch_size, c.elite.micro_batch_size, c.elite.threads, "elite"))
+            for c in archive.cells
+            if c.profile.input_kind == kind and not isinstance(c.elite, str)
+        ]  # fmt: skip
+        if len(_POINTS) >= 64:
+            _POINTS.clear()
+        found = _POINTS[key] = (archive, points)
+    return found[1]
+
+
 # -- the cache --------------------------------------------------------------------------------
 
 
@@ -1612,15 +1637,9 @@ class Live:
                 return []
             here = _archive.point(archive.grid, rep)
             ranked = sorted(
-                (math.dist(_archive.point(archive.grid, _archive.as_profile(c.profile)), here), i)
-                for i, c in enumerate(archive.cells)
-                if c.profile.input_kind == rep[4] and not isinstance(c.elite, str)
+                (math.dist(p, here), i, e) for i, (p, e) in enumerate(_elite_points(archive, rep[4]))
             )
-            out = []
-            for _, i in ranked[:2]:
-                e = archive.cells[i].elite
-                out.append(BatchConfig(e.batch_size, e.micro_batch_size, e.threads, "elite"))
-            return out
+            return [e for _, _, e in ranked[:2]]
         except Exception:
             return []
 
