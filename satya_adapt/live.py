@@ -559,15 +559,16 @@ class Cell:
         timings stay under ``ceiling`` (a throughput at least the baseline's low end) but for
         at most ``spare`` of them, under ``hard`` (half the incumbent's median throughput).
 
-        Of a full window ``xs`` (sorted) with ``c`` throughputs below the baseline's low end,
-        at most ``c + spare`` lie below it after any number of such calls: with ``spare`` at
-        most the upper end's rank less ``c``, the interval's upper end stays at least that low
-        end (no revert by the interval), and the ratio at least ``low_base / base`` while
-        ``c + spare`` stays within the median's rank, else at least ``min(floor, xs[0],
-        low_base) / base``; the slack after ``j`` calls is at least its value now plus ``j``
-        steps of the ceiling and ``spare`` steps of the hard one, and must cover a call at that
-        ratio. Of the two, the grant worth more calls: ``worth``, the calls expected before
-        ``spare + 1`` timings over the ceiling if they come as often as in the window.
+        Of a full window with ``below(j)`` throughputs below the baseline's low end that are
+        still in it after ``j`` more (the oldest go first), at most ``below(j) + min(j, spare)``
+        lie below it after ``j`` such calls, a number that grows with ``j`` up to
+        ``below(spare) + spare``: with that at most the upper end's rank, the interval's upper
+        end stays at least that low end (no revert by the interval); with that at most the
+        median's rank, the ratio stays at least ``low_base / base``, else at least ``min(floor,
+        xs[0], low_base) / base``. The slack after ``j`` calls is at least its value now plus
+        ``j`` steps of the ceiling and ``spare`` steps of the hard one, and must cover a call at
+        that ratio. Of the two, the grant worth more calls: ``worth``, the calls expected
+        before ``spare + 1`` timings over the ceiling if they come as often as in the window.
 
         Where the timings tie with the baseline's, one ceiling at half the median granted only
         the calls over which the order statistics alone stay clear (7 of 15: a decision every
@@ -577,6 +578,18 @@ class Cell:
         median = xs[_MID]
         if _HI - c < 1 or low_base <= 0.0 or median <= 0.0:
             return 0, 0.0, 0.0, 0, 0
+        # below[m]: of the window's throughputs, those below the low end that are still in it
+        # after m more (the oldest go first); most(r): the most timings over the ceiling such
+        # that at most r throughputs lie below it after any of the grant's calls.
+        below = [0] * (WINDOW + 1)
+        for m, rate in zip(range(WINDOW - 1, -1, -1), reversed(self.incumbent.rates)):
+            below[m] = below[m + 1] + (rate < low_base)
+
+        def most(rank: int) -> int:
+            m = 0
+            while m < rank and below[min(m + 1, WINDOW)] + m + 1 <= rank:
+                m += 1
+            return m
         ceiling = n / low_base
         while n / ceiling < low_base:  # a timing at most ``ceiling`` must guarantee low_base
             ceiling = math.nextafter(ceiling, 0.0)
@@ -589,10 +602,10 @@ class Cell:
         step = (1.0 + self.alpha) * call - ceiling
         step_hard = min(0.0, (1.0 + self.alpha) * call - hard)
         best = (0, 0.0, 0.0, 0, 0)
-        for spare in (_HI - c, _MID - c):
+        for spare, kept in ((most(_HI), False), (most(_MID), True)):
             if spare < 1:
                 continue
-            low = low_base if c + spare <= _MID else min(floor, xs[0], low_base)
+            low = low_base if kept else min(floor, xs[0], low_base)
             rho = min(ratio, low / base)
             if rho < 1.0:
                 cost = call * (1.0 / rho - 1.0) if rho > 0.0 else math.inf

@@ -1315,7 +1315,8 @@ def test_two_ceilings_grant_only_calls_that_decide_nothing() -> None:
     the grant's calls take within it (every timing at most the ceiling, at most ``spare`` of
     them up to ``hard``, in any order), a cell that decides each of them in full runs the
     incumbent and reverts nothing. The worst of them: the allowed timings over the ceiling at
-    ``hard`` exactly, the others at the ceiling. Fails with one spare too many (tried)."""
+    ``hard`` exactly, the others at the ceiling. Fails with one spare too many, or with the
+    window read newest first (both tried)."""
     rng = random.Random(5)
     granted = spares = 0
     for case in range(60):
