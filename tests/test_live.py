@@ -26,6 +26,19 @@ N = 10000
 Rate = Callable[[BatchConfig], float]
 
 
+def call_sliceable(live: L.Live, profile: tuple[Any, ...], selected: BatchConfig, rate: Rate) -> Any:
+    """One call of N records that may be cut (a list, JSON), as the validator makes it: its
+    answer, timed at ``rate``; a sliced trial's parts (warm-up, slice, rest) each at its own."""
+    c = live.start(profile, selected, sliceable=True)
+    if type(c) is SlicedTrial:
+        k, w = c.records, c.warm
+        rest = N - w - k
+        live.finish_sliced(c, k, k / rate(c), rest, rest / rate(c.rest), w, w / rate(c))
+    else:
+        live.finish(c, N, N / rate(c))
+    return c
+
+
 def run_cell(
     selected: BatchConfig,
     rate: Rate,
@@ -545,13 +558,7 @@ def test_a_choice_reverted_on_one_cold_call_is_tried_again_on_slices(kind: str) 
 
     answers = []
     for _ in range(60):
-        c = live.start(prof(kind=kind), selected, sliceable=True)
-        if type(c) is SlicedTrial:
-            k, w = c.records, c.warm
-            rest = N - w - k
-            live.finish_sliced(c, k, k / rate(c), rest, rest / rate(c.rest), w, w / rate(c))
-        else:
-            live.finish(c, N, N / rate(c))
+        c = call_sliceable(live, prof(kind=kind), selected, rate)
         answers.append((c.source, c.threads))
     assert answers[:3] == [("heuristic", 2), ("probe", 1), ("reverted", 1)]
     back = answers.index(("online", 2))
@@ -705,14 +712,7 @@ def test_a_keep_default_cell_is_refined_and_an_exact_elite_is_only_verified(kind
         sources = []
         # Dicts: a second thread is judged at 0.15 before it runs: scouted at call 117.
         for _ in range(200 if kind == "dicts" else 60):
-            c = live.start(prof(kind=kind), selected, sliceable=True)
-            if type(c) is SlicedTrial:
-                k, w = c.records, c.warm
-                rest = N - w - k
-                live.finish_sliced(c, k, k / rate(c), rest, rest / rate(c.rest), w, w / rate(c))
-            else:
-                live.finish(c, N, N / rate(c))
-            sources.append(c.source)
+            sources.append(call_sliceable(live, prof(kind=kind), selected, rate).source)
         return live, sources
 
     live, sources = drive(DEFAULT_CONFIGURATION._replace(source="archive-keep-default"))
