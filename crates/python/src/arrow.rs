@@ -65,6 +65,7 @@ impl ArrowSource {
     /// errors built over the whole stream (the others counted); `verdicts_only`: no error
     /// built or counted, a failing row not walked for them.
     #[pyo3(signature = (schema, batch_size, micro_batch_size, threads, max_errors=None, verdicts_only=false))]
+    #[allow(clippy::too_many_arguments)]
     fn validate<'py>(
         &self,
         py: Python<'py>,
