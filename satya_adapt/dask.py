@@ -16,13 +16,20 @@ scheduler runs the graph (a ``distributed.Client`` made earlier, else Dask's def
 from __future__ import annotations
 
 import contextlib
+import warnings
 from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 import dask
 from dask import delayed
 
+from .errors import ArchiveWarning
 from .summary import Summary, merge, summarize, validate_path
 from .validator import Validator
+
+try:
+    from distributed.diagnostics.plugin import WorkerPlugin
+except ImportError:  # dask without distributed: no cluster of ours to start
+    WorkerPlugin = object
 
 __all__ = ["validate_bag", "validate_dataframe", "validate_files", "reduce_summaries"]
 
@@ -175,4 +182,17 @@ def _client(client: Any, address: Optional[str], workers: Optional[int]) -> Iter
     with LocalCluster(
         n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as cluster, Client(cluster) as c:
+        c.register_plugin(_QuietArchiveWarnings())
         yield c
+
+
+class _QuietArchiveWarnings(WorkerPlugin):  # type: ignore[misc]
+    """In the worker processes of a cluster started for one call: an archive that does not
+    describe the machine is not warned about once per worker (printed on the caller's terminal
+    beside the report, attributed to a line of Dask), as the local process pool's workers do
+    not warn either."""
+
+    name = "satya-adapt-quiet-archive-warnings"
+
+    def setup(self, worker: Any) -> None:
+        warnings.simplefilter("ignore", ArchiveWarning)

@@ -269,3 +269,32 @@ def test_a_local_cluster_starts_while_the_default_dashboard_port_is_taken(tmp_pa
     one = validate_path(Validator(SCHEMA), str(path), 0, 10)
     assert summary.records == 20
     assert summary == one
+
+
+def test_workers_of_a_cluster_started_for_the_call_do_not_warn_about_the_archive(tmp_path: Path) -> None:
+    """Before: with an archive of another hardware class, `satya-adapt validate DIR --engine
+    dask --workers 2` printed its ArchiveWarning once per worker on the terminal, beside the
+    report and attributed to a line of Dask (the local pool's workers are quiet). Now the
+    cluster started for the call is as quiet; the report is the same."""
+    import archive_helpers as H
+
+    from satya_adapt import archive as A
+
+    elsewhere = H.archive([H.cell(H.KIND_SIZE_GRID, H.profile(100.0, "ndjson"), (256, 64, 1))],
+                          hardware=H.HERE._replace(cpu_family="0"))
+    path = tmp_path / "elsewhere.json"
+    A.write_archive(elsewhere, path)
+    folder = tmp_path / "data"
+    folder.mkdir()
+    write_files(folder, 3, 50)
+    schema = tmp_path / "schema.json"
+    schema.write_text(json.dumps(SCHEMA))
+    env = dict(os.environ, SATYA_ADAPT_ARCHIVE=str(path))
+    out = subprocess.run(
+        [sys.executable, "-m", "satya_adapt", "validate", str(folder), "--schema", str(schema),
+         "--engine", "dask", "--workers", "2", "--no-progress"],
+        capture_output=True, text=True, env=env, check=False, timeout=300,
+    )
+    assert out.returncode == 1, out.stderr
+    assert out.stdout.startswith("3 files: 151 records:")
+    assert "ArchiveWarning" not in out.stderr and "measured on another hardware class" not in out.stderr
