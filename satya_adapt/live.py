@@ -262,7 +262,7 @@ class _Arm:
     def __init__(self, config: BatchConfig, kind: str = "") -> None:
         self.config = config
         self.rates: deque[float] = deque(maxlen=WINDOW)
-        self.kind = kind  # for candidates: what made them (heuristic, elite, threads, sizes)
+        self.kind = kind  # for candidates: what made them (heuristic, elite, threads, sizes, retry)
         self.trials = 0
         self.same_n = -1  # the n that ``same`` was computed for
         self.same = False  # runs the engine as the default configuration on same_n records
@@ -1013,6 +1013,7 @@ class Cell:
             # run: a cold call says little of the others); its back-off retry waits
             # for the verdict of its trials (see :meth:`_settle`).
             arm.floor = min(arm.rates, default=0.0)
+            arm.kind = arm.kind or "retry"  # what explain() calls it among the candidates
             arm.rates.clear()
             arm.pairs.clear()
             self.candidates.insert(0, arm)

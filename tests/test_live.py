@@ -560,7 +560,11 @@ def test_a_choice_reverted_on_one_cold_call_is_tried_again_on_slices(kind: str) 
     for _ in range(60):
         c = call_sliceable(live, prof(kind=kind), selected, rate)
         answers.append((c.source, c.threads))
+        if len(answers) == 3:
+            early = live.explain(prof(kind=kind))
     assert answers[:3] == [("heuristic", 2), ("probe", 1), ("reverted", 1)]
+    assert early is not None and early["state"] == "reverted" and early["retry_at"] is None
+    assert early["candidates"][0] == {"config": list(selected[:3]), "samples": 0, "candidate": "retry"}
     back = answers.index(("online", 2))
     assert back <= 27
     ev = live.explain(prof(kind=kind))
