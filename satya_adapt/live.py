@@ -291,7 +291,7 @@ class Grant(NamedTuple):
     calls: int
     ceiling: float
     probe: bool
-    hard: float = 0.0
+    hard: float = math.inf
     spare: int = 0
 
 
@@ -590,6 +590,7 @@ class Cell:
             while m < rank and below[min(m + 1, WINDOW)] + m + 1 <= rank:
                 m += 1
             return m
+
         ceiling = n / low_base
         while n / ceiling < low_base:  # a timing at most ``ceiling`` must guarantee low_base
             ceiling = math.nextafter(ceiling, 0.0)
@@ -678,7 +679,8 @@ class Cell:
                     new.append(n / seconds)
                     total += seconds  # in turn, as call by call
                 done += 1
-            # The calls before it (all of them, without one) decided nothing: at once.
+            # The calls before that timing (all of them when none broke the grant) decided
+            # nothing: at once.
             self.calls += done
             if new:
                 if as_base:
