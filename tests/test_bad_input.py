@@ -1851,6 +1851,30 @@ def test_a_recursive_schema_stops_at_the_depth_limit_on_a_deep_record(
     ]
 
 
+@pytest.mark.parametrize("config", CONFIGS)
+def test_a_leaf_checked_by_type_alone_stops_at_the_depth_limit(config: dict[str, int]) -> None:
+    """A value of the allowed type under a node whose only check is `type` passes without
+    the full visit, but not beyond the depth limit: there it fails as any deeper value."""
+    # The string at the bottom is reached from an array by `items`, one level down.
+    schema = {
+        "anyOf": [
+            {"type": "array", "items": {"type": "string"}},
+            {"type": "array", "items": {"$ref": "#"}},
+        ]
+    }
+
+    def nested(depth: int, leaf: Any) -> Any:
+        for _ in range(depth):
+            leaf = [leaf]
+        return leaf
+
+    v = Validator(schema, adapt=False)
+    records = [nested(MAX_DEPTH, "x"), nested(MAX_DEPTH + 1, "x"), nested(MAX_DEPTH, 5)]
+    r = v.validate_batch(records, **config)
+    assert r.valid == [True, False, False]
+    assert [(e.index, e.keyword) for e in r.errors] == [(1, "anyOf"), (2, "anyOf")]
+
+
 def test_reference_cycles_that_never_descend_are_schema_errors() -> None:
     for schema, at in [
         ({"$ref": "#"}, "/$ref"),

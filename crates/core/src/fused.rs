@@ -350,6 +350,8 @@ fn only_requires(node: &Node) -> bool {
         equality: _,
         // Says what `logic` holds.
         ref_alone: _,
+        // Says what the other fields hold.
+        types_only: _,
         string,
         number,
         array,
@@ -589,6 +591,8 @@ fn reads_only_names<'s>(
         equality: _,
         // Says what `logic` holds.
         ref_alone: _,
+        // Says what the other fields hold.
+        types_only: _,
         // Only for values of other kinds.
         string: _,
         number: _,
@@ -742,6 +746,8 @@ fn has_no_own_keywords(node: &Node) -> bool {
         equality: _,
         // Says what `logic` holds.
         ref_alone: _,
+        // Says what the other fields hold.
+        types_only: _,
         string,
         number,
         array,
@@ -775,6 +781,8 @@ fn plain(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
         equality: _,
         // Says what `logic` holds.
         ref_alone: _,
+        // Says what the other fields hold.
+        types_only: _,
         string,
         number,
         array: array_checks,

@@ -19,6 +19,7 @@ mod pattern;
 mod profile;
 mod schema;
 mod stream;
+mod text;
 mod uri;
 mod value;
 
@@ -53,3 +54,5 @@ pub use profile::{sample_indexes, SampleStats, SAMPLE_RECORDS, SAMPLE_SPANS};
 pub use error::{one_string, Path, RecordError};
 // The record representation every check reads.
 pub use value::{Defect, EntryKey, Json, Kind, Number, Record, MAX_DEPTH};
+// Key comparison, shared with the bindings' dict walk.
+pub use text::same_text;

@@ -155,6 +155,10 @@ pub struct Node {
     /// other flags, so that following it reads none of the checks it lacks (six cache
     /// lines of the node).
     pub ref_alone: bool,
+    /// Its only check is `type` (a leaf such as `{"type": "string"}` with annotations):
+    /// a value of an allowed kind passes without the full visit (see
+    /// [`crate::check::check`]).
+    pub types_only: bool,
     /// The schema resource this node starts (an index into [`Schema::resources`]).
     pub resource: Option<u32>,
     /// References, combinators, conditionals, `unevaluated*`.
@@ -203,6 +207,20 @@ impl Node {
             && self.no_own_checks()
             && !self.always_false
             && self.annotations.is_none()
+    }
+
+    /// Whether `type` is the node's only check (see [`Node::types_only`]).
+    pub fn types_only(&self) -> bool {
+        self.types != 0
+            && self.logic.is_none()
+            && self.annotations.is_none()
+            && !self.always_false
+            && self.const_value.is_none()
+            && self.enum_values.is_none()
+            && self.string.is_none()
+            && self.number.is_none()
+            && self.array.is_none()
+            && self.object.is_none()
     }
 
     /// Whether checking this node may read any part of the value (so a host that
@@ -1018,6 +1036,7 @@ impl<'d> Compiler<'d> {
         }
         node.trivial = node.no_own_checks() && node.logic.is_none();
         node.ref_alone = node.ref_alone();
+        node.types_only = node.types_only();
         Ok(node)
     }
 

@@ -645,6 +645,11 @@ pub trait Record: Sized + Copy {
     fn as_number(&self) -> Number;
     /// Only for [`Kind::String`]; `None` when the string is not valid Unicode.
     fn as_str(&self) -> Option<&str>;
+    /// Only for [`Kind::Number`]: whether it is finite (a float may not be; an
+    /// integer always is), without building the number.
+    fn is_finite_number(&self) -> bool {
+        self.as_number().is_finite()
+    }
     /// Only for [`Kind::String`]: whether it is valid Unicode (cheaper than `as_str`).
     fn is_valid_unicode(&self) -> bool {
         self.as_str().is_some()
@@ -774,6 +779,16 @@ impl<'a> Record for &Json<'a> {
             Json::String(s) => Some(s),
             _ => None,
         }
+    }
+    #[inline]
+    fn is_finite_number(&self) -> bool {
+        // As `as_number` reads it, without cloning a big number.
+        matches!(self, Json::Number(n) if n.is_finite())
+    }
+    #[inline]
+    fn is_valid_unicode(&self) -> bool {
+        // A skipped string was valid Unicode (else it is `InvalidString`).
+        !matches!(self, Json::InvalidString)
     }
     #[inline]
     fn array_len(&self) -> usize {

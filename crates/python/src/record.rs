@@ -29,8 +29,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyString;
 
 use satya_adapt_core::{
-    Additional, Defect, EntryKey, Interrupt, Json, Kind, Node, Number, ObjectChecks, Record,
-    Schema, MAX_DEPTH, POLL_RECORDS,
+    same_text, Additional, Defect, EntryKey, Interrupt, Json, Kind, Node, Number, ObjectChecks,
+    Record, Schema, MAX_DEPTH, POLL_RECORDS,
 };
 
 /// A Python object borrowed for the duration of one chunk's checks (`'a`).
@@ -114,32 +114,64 @@ impl<'a> PyObj<'a> {
     }
 
     /// Visits a dict's entries with borrowed keys and values.
+    #[inline(always)]
     fn for_each_dict_entry(
         self,
         mut f: impl FnMut(PyObj<'a>, PyObj<'a>) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        if let Some(entries) = unicode_entries(self.as_ptr()) {
-            for entry in entries {
+        // One call of `f` (not one per way of reading the table): the walk's
+        // checks inline into the loop.
+        let mut entries = DictEntries::new(self.as_ptr());
+        while let Some((k, v)) = entries.next() {
+            f(k, v)?;
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// A dict's entries, borrowed: from its table in place when its keys are all
+/// exact `str` (see [`unicode_entries`]), else through `PyDict_Next`.
+enum DictEntries<'a> {
+    Unicode(std::slice::Iter<'a, UnicodeEntry>),
+    Next {
+        dict: *mut ffi::PyObject,
+        pos: ffi::Py_ssize_t,
+    },
+}
+
+impl<'a> DictEntries<'a> {
+    #[inline(always)]
+    fn new(dict: *mut ffi::PyObject) -> Self {
+        match unicode_entries(dict) {
+            Some(entries) => DictEntries::Unicode(entries.iter()),
+            None => DictEntries::Next { dict, pos: 0 },
+        }
+    }
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<(PyObj<'a>, PyObj<'a>)> {
+        match self {
+            DictEntries::Unicode(entries) => loop {
+                let entry = entries.next()?;
                 // A deleted entry keeps its slot, emptied.
                 if !entry.key.is_null() && !entry.value.is_null() {
                     // SAFETY: live entries of the dict, alive while it is; the walk
                     // runs no Python code, so nothing changes the table under it.
-                    let (k, v) =
-                        unsafe { (PyObj::borrowed(entry.key), PyObj::borrowed(entry.value)) };
-                    f(k, v)?;
+                    return Some(unsafe {
+                        (PyObj::borrowed(entry.key), PyObj::borrowed(entry.value))
+                    });
                 }
+            },
+            DictEntries::Next { dict, pos } => {
+                let mut key: *mut ffi::PyObject = std::ptr::null_mut();
+                let mut value: *mut ffi::PyObject = std::ptr::null_mut();
+                // SAFETY: PyDict_Next hands out borrowed references, alive while the dict is.
+                if unsafe { ffi::PyDict_Next(*dict, pos, &mut key, &mut value) } == 0 {
+                    return None;
+                }
+                Some(unsafe { (PyObj::borrowed(key), PyObj::borrowed(value)) })
             }
-            return ControlFlow::Continue(());
         }
-        let mut pos: ffi::Py_ssize_t = 0;
-        let mut key: *mut ffi::PyObject = std::ptr::null_mut();
-        let mut value: *mut ffi::PyObject = std::ptr::null_mut();
-        // SAFETY: PyDict_Next hands out borrowed references, alive while the dict is.
-        while unsafe { ffi::PyDict_Next(self.as_ptr(), &mut pos, &mut key, &mut value) } != 0 {
-            let (k, v) = unsafe { (PyObj::borrowed(key), PyObj::borrowed(value)) };
-            f(k, v)?;
-        }
-        ControlFlow::Continue(())
     }
 }
 
@@ -651,6 +683,39 @@ fn interned_keys(checks: &ObjectChecks) -> &[Py<PyString>] {
     &host_keys(checks).names
 }
 
+/// The property a dict key `k` (read as `key`) is, by its text: the property
+/// `hint` first (records usually list keys in schema order); else, as a dict key
+/// caches its hash, only the property with the same hash is compared, not every
+/// name in turn.
+#[inline(always)]
+fn find_key(
+    checks: &ObjectChecks,
+    host: &HostKeys,
+    hint: usize,
+    k: PyObj<'_>,
+    key: &EntryKey<'_>,
+) -> Option<usize> {
+    let EntryKey::Str(s) = *key else {
+        return None;
+    };
+    if checks
+        .properties
+        .get(hint)
+        .is_some_and(|p| same_text(&p.name, s))
+    {
+        return Some(hint);
+    }
+    match cached_hash(k.as_ptr()) {
+        -1 => checks.find(s),
+        hash => match host.by_hash(hash) {
+            Some(i) if same_text(&checks.properties[i].name, s) => Some(i),
+            // Another name with its hash (a collision): by the text.
+            Some(_) => checks.find(s),
+            None => None,
+        },
+    }
+}
+
 /// The hash a str caches, `-1` while it has none.
 #[inline]
 fn cached_hash(ptr: *mut ffi::PyObject) -> ffi::Py_hash_t {
@@ -677,7 +742,22 @@ impl<'a> Record for PyObj<'a> {
     fn as_str(&self) -> Option<&str> {
         utf8(self.as_ptr())
     }
-    #[inline]
+    #[inline(always)]
+    fn is_finite_number(&self) -> bool {
+        let ptr = self.as_ptr();
+        // SAFETY: kind is Number; an exact float's double is read from its storage.
+        unsafe {
+            let ty = ffi::Py_TYPE(ptr);
+            if ty == std::ptr::addr_of_mut!(ffi::PyLong_Type) {
+                true
+            } else if ty == std::ptr::addr_of_mut!(ffi::PyFloat_Type) {
+                ffi::PyFloat_AS_DOUBLE(ptr).is_finite()
+            } else {
+                self.as_number().is_finite()
+            }
+        }
+    }
+    #[inline(always)]
     fn is_valid_unicode(&self) -> bool {
         let ptr = self.as_ptr();
         // SAFETY: kind is String; its code points are read in place (no UTF-8 is
@@ -802,36 +882,19 @@ impl<'a> Record for PyObj<'a> {
         self.for_each_dict_entry(|k, v| {
             // A key that is the interned name itself (a dict written with literal
             // keys) is that property, found without reading its text.
-            if names
+            let (found, key) = if names
                 .get(hint)
                 .is_some_and(|name| name.as_ptr() == k.as_ptr())
             {
-                let i = hint;
-                hint += 1;
-                return f(Some(i), EntryKey::Str(&checks.properties[i].name), &v);
-            }
-            let key = entry_key(k);
-            let found = match key {
-                // Records usually list keys in schema order: the next property
-                // first, by its text. Else a dict key caches its hash: only the
-                // property with the same hash is compared, not every name in turn.
-                EntryKey::Str(s) if checks.properties.get(hint).is_some_and(|p| p.name == s) => {
-                    Some(hint)
-                }
-                EntryKey::Str(s) => match cached_hash(k.as_ptr()) {
-                    -1 => checks.find(s),
-                    hash => match host.by_hash(hash) {
-                        Some(i) if checks.properties[i].name == s => Some(i),
-                        // Another name with its hash (a collision): by the text.
-                        Some(_) => checks.find(s),
-                        None => None,
-                    },
-                },
-                _ => None,
+                (Some(hint), EntryKey::Str(&checks.properties[hint].name))
+            } else {
+                let key = entry_key(k);
+                (find_key(checks, host, hint, k, &key), key)
             };
             if let Some(i) = found {
                 hint = i + 1;
             }
+            // One call of `f`, inlined here.
             f(found, key, &v)
         })
     }

@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 use serde_json::{Map, Value};
 
 use crate::schema::{err, json_type, Draft, SchemaError};
+use crate::text::same_text;
 use crate::value::{Defect, EntryKey, Json, Kind, Number, Record, MAX_DEPTH};
 
 /// Values nested deeper than [`MAX_DEPTH`]: they cannot be compared.
@@ -25,7 +26,7 @@ pub fn equal<A: Record, B: Record>(a: &A, b: &B, depth: usize) -> Result<bool, T
     // The common case (a `const`/`enum` string, a tag) first: a string has no
     // `TooDeep` defect to look for.
     if kind == Kind::String && b.kind() == Kind::String && depth <= MAX_DEPTH {
-        return Ok(matches!((a.as_str(), b.as_str()), (Some(x), Some(y)) if x == y));
+        return Ok(matches!((a.as_str(), b.as_str()), (Some(x), Some(y)) if same_text(x, y)));
     }
     if depth > MAX_DEPTH
         || a.defect() == Some(Defect::TooDeep)

@@ -26,6 +26,7 @@ use crate::schema::{
     compile_pattern, err, escape_pointer, json_type, non_negative, non_negative_with_text, Draft,
     Node, SchemaError, Subschemas,
 };
+use crate::text::same_text;
 use crate::value::{EntryKey, Json, Record};
 
 /// Lookups for up to this many properties live on the stack.
@@ -547,7 +548,7 @@ impl ObjectChecks {
     #[inline]
     pub fn find_from(&self, hint: usize, key: &str) -> Option<usize> {
         match self.properties.get(hint) {
-            Some(property) if property.name == key => Some(hint),
+            Some(property) if same_text(&property.name, key) => Some(hint),
             _ => self.find(key),
         }
     }
@@ -556,7 +557,7 @@ impl ObjectChecks {
     pub fn find(&self, key: &str) -> Option<usize> {
         match &self.lookup {
             Some(map) => map.get(key).copied(),
-            None => self.properties.iter().position(|p| p.name == key),
+            None => self.properties.iter().position(|p| same_text(&p.name, key)),
         }
     }
 
