@@ -10,6 +10,7 @@ import dataclasses
 import io
 import json
 import math
+import random
 import subprocess
 import sys
 import threading
@@ -742,6 +743,31 @@ def test_a_lone_surrogate_anywhere_in_a_long_wide_str(wide: str, at: int) -> Non
     r = v.validate_batch([{"a": "".join(text)}, {"a": wide * 300}], threads=1)
     assert r.valid == [False, True]
     assert errors_of(r) == [(0, "/a", "json", "String is not valid Unicode")]
+
+
+@pytest.mark.parametrize("size", [0, 1, 5, 11, 171, 300, 44_000])
+def test_dict_lookups_find_every_key_of_tables_of_every_size(size: int) -> None:
+    """Properties are looked up in a dict's own table (CPython's probe, in place): tables
+    whose index slots are 1, 2 and 4 bytes wide, with deleted slots (a dict that lost keys)
+    and without (its copy); names present, deleted and never there, one not ASCII."""
+    rng = random.Random(size)
+    keys = [f"k{i}" for i in range(size)]
+    record = {k: i for i, k in enumerate(keys)}
+    for k in keys[::3]:
+        del record[k]
+    names = rng.sample(keys, min(size, 8)) + ["never", "k-1", "é"]
+    for rec in (record, dict(record)):
+        for name in names:
+            present = name in rec
+            # `required` and `const` read the key; the other property makes a lookup
+            # per property cheaper than a walk over a record of more than 4 keys.
+            found = {"properties": {name: {"const": rec.get(name)}, "zz": {"type": "string"}},
+                     "required": [name]}  # fmt: skip
+            other = {"properties": {name: {"const": "x"}}}
+            for threads in (1, 2):
+                r = Validator(found, adapt=False).validate_batch([rec], threads=threads)
+                assert r.valid == [present], (size, name, threads)
+            assert Validator(other, adapt=False).validate_batch([rec]).valid == [not present]
 
 
 class _Str(str):

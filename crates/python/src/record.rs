@@ -502,6 +502,86 @@ struct UnicodeEntry {
 /// `DICT_KEYS_UNICODE`: a combined table of exact `str` keys.
 const DICT_KEYS_UNICODE: u8 = 1;
 
+/// The value of `key`, an interned compact ASCII str whose hash is `hash`, in a dict
+/// whose table is a combined one of exact str keys, probed in place as CPython
+/// does (`unicodekeys_lookup_unicode`, 3.11 to 3.13): `Some(None)` when absent.
+/// `None` when this cannot answer (another table, or a key with that hash that is
+/// not compact ASCII): the caller asks `PyDict_GetItemWithError`, three calls deep
+/// (a lookup per property of an `if` or of a record with many keys).
+#[inline]
+fn unicode_get<'a>(
+    dict: *mut ffi::PyObject,
+    key: *mut ffi::PyObject,
+    hash: ffi::Py_hash_t,
+) -> Option<Option<PyObj<'a>>> {
+    /// `DKIX_EMPTY`: the probe ends, the key is absent (`DKIX_DUMMY`, -2, goes on).
+    const EMPTY: isize = -1;
+    if !DICT_KEYS_KIND.load(Ordering::Relaxed) {
+        return None;
+    }
+    // SAFETY: `dict` is a dict and the layout is CPython 3.11 to 3.13's (checked at
+    // import); a combined table (`ma_values` null) of `1 << dk_log2_size` index
+    // slots, each of the width `dictkeys_get_index` reads, then its entries; an
+    // index is below `dk_nentries`. `key` is a compact ASCII str (the caller's).
+    unsafe {
+        let d = dict.cast::<ffi::PyDictObject>();
+        if !(*d).ma_values.is_null() {
+            return None;
+        }
+        let keys = (*d).ma_keys.cast::<DictKeys>();
+        if (*keys).dk_kind != DICT_KEYS_UNICODE {
+            return None;
+        }
+        let log2 = (*keys).dk_log2_size;
+        let mask = (1usize << log2) - 1;
+        let indices = keys.cast::<u8>().add(std::mem::size_of::<DictKeys>());
+        let entries = indices
+            .add(1usize << (*keys).dk_log2_index_bytes)
+            .cast::<UnicodeEntry>();
+        let (len, data) = (
+            ffi::PyUnicode_GET_LENGTH(key),
+            ffi::_PyUnicode_COMPACT_DATA(key).cast::<u8>(),
+        );
+        let mut perturb = hash as usize;
+        let mut i = hash as usize & mask;
+        loop {
+            let ix = match log2 {
+                0..=7 => *indices.cast::<i8>().add(i) as isize,
+                8..=15 => *indices.cast::<i16>().add(i) as isize,
+                16..=31 => *indices.cast::<i32>().add(i) as isize,
+                _ => *indices.cast::<i64>().add(i) as isize,
+            };
+            if ix == EMPTY {
+                return Some(None);
+            }
+            if ix >= 0 {
+                let entry = &*entries.add(ix as usize);
+                let other = entry.key;
+                if other == key {
+                    return Some(Some(PyObj::borrowed(entry.value)));
+                }
+                if cached_hash(other) == hash {
+                    // Equal text is equal canonical form: a compact ASCII str of
+                    // the same bytes; anything else is left to CPython.
+                    if ffi::PyUnicode_IS_COMPACT_ASCII(other) == 0 {
+                        return None;
+                    }
+                    if ffi::PyUnicode_GET_LENGTH(other) == len
+                        && std::slice::from_raw_parts(
+                            ffi::_PyUnicode_COMPACT_DATA(other).cast::<u8>(),
+                            len as usize,
+                        ) == std::slice::from_raw_parts(data, len as usize)
+                    {
+                        return Some(Some(PyObj::borrowed(entry.value)));
+                    }
+                }
+            }
+            perturb >>= 5;
+            i = (i.wrapping_mul(5).wrapping_add(perturb).wrapping_add(1)) & mask;
+        }
+    }
+}
+
 /// The entry slots of a dict in insertion order, read in place (what
 /// `PyDict_Next` visits, without a call per entry: it was a tenth of a record
 /// on schemas that walk entries), when the layout is known and the table is a
@@ -596,6 +676,8 @@ struct HostKeys {
     names: Vec<Py<PyString>>,
     /// Their Python hashes (a str caches its own: a dict key's is already there).
     hashes: Vec<ffi::Py_hash_t>,
+    /// Every name is compact ASCII (see [`unicode_get`]).
+    ascii: bool,
     /// With more than [`SCANNED_HASHES`] names: `(hash, property)` slots, open
     /// addressing by the hash's low bits (a Python hash is already well mixed;
     /// a scan of 98 hashes per key measured as a visible share of a record).
@@ -631,6 +713,10 @@ impl HostKeys {
             }
         }
         HostKeys {
+            // SAFETY: the names are live strs.
+            ascii: names
+                .iter()
+                .all(|n| unsafe { ffi::PyUnicode_IS_COMPACT_ASCII(n.as_ptr()) != 0 }),
             names,
             hashes,
             table: table.into_boxed_slice(),
@@ -676,11 +762,6 @@ fn host_keys(checks: &ObjectChecks) -> &HostKeys {
     // SAFETY: only this function fills `host_keys`, always with this type (a
     // checked downcast measured as a visible share of a dict lookup).
     unsafe { &*(keys.as_ref() as *const (dyn std::any::Any + Send + Sync)).cast::<HostKeys>() }
-}
-
-/// Interned Python str objects of an object check's property names, made once.
-fn interned_keys(checks: &ObjectChecks) -> &[Py<PyString>] {
-    &host_keys(checks).names
 }
 
 /// The property a dict key `k` (read as `key`) is, by its text: the property
@@ -833,8 +914,14 @@ impl<'a> Record for PyObj<'a> {
             // str subclass) whose hash collides: scan, comparing str keys by content.
             return self.scan_lookup(checks, found);
         }
-        let keys = interned_keys(checks);
-        for (slot, key) in found.iter_mut().zip(keys) {
+        let host = host_keys(checks);
+        for ((slot, key), &hash) in found.iter_mut().zip(&host.names).zip(&host.hashes) {
+            if host.ascii {
+                if let Some(value) = unicode_get(self.as_ptr(), key.as_ptr(), hash) {
+                    *slot = value;
+                    continue;
+                }
+            }
             // SAFETY: every key is an exact str: the lookup compares strs and runs no
             // Python code; the value is borrowed from the dict.
             let value = unsafe { ffi::PyDict_GetItemWithError(self.as_ptr(), key.as_ptr()) };
