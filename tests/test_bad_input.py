@@ -257,6 +257,41 @@ def test_bool_is_not_an_integer(config: dict[str, int]) -> None:
         assert errors_of(other) == expected
 
 
+class _Int(int):
+    pass
+
+
+class _Float(float):
+    pass
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_integer_and_number_leaves_take_every_kind_of_number(config: dict[str, int]) -> None:
+    """A leaf whose only check is `type` (passed without the full visit when it holds): every
+    integral number is an `integer` (`1.0`, a big int, subclasses), nothing else is, and NaN
+    and the infinities are no JSON number under either type."""
+    schema = {"type": "object", "properties": {"i": {"type": "integer"}, "n": {"type": "number"}}}
+    v = Validator(schema, adapt=False)
+    passing = [1, -7, 1.0, -0.0, 1e300, 10**30, -(10**400), _Int(3), _Float(2.0)]
+    failing = [1.5, 1e-300, True, "1", None]
+    records = [{"i": x, "n": x} for x in passing + failing]
+    r = v.validate_batch(records, **config)
+    assert r.valid == [True] * len(passing) + [False] * len(failing)
+    assert [(e.index, e.path, e.keyword) for e in r.errors] == [
+        (9, "/i", "type"),
+        (10, "/i", "type"),
+        (11, "/i", "type"),
+        (11, "/n", "type"),
+        (12, "/i", "type"),
+        (12, "/n", "type"),
+        (13, "/i", "type"),
+        (13, "/n", "type"),
+    ]
+    for x in (math.nan, math.inf, -math.inf, _Float("nan")):
+        r = v.validate_batch([{"i": x}, {"n": x}], **config)
+        assert [(e.path, e.keyword) for e in r.errors] == [("/i", "json"), ("/n", "json")]
+
+
 # -- numbers -------------------------------------------------------------------------------------
 
 BIG = 2**64

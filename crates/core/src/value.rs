@@ -650,6 +650,11 @@ pub trait Record: Sized + Copy {
     fn is_finite_number(&self) -> bool {
         self.as_number().is_finite()
     }
+    /// Only for [`Kind::Number`]: whether it is an integer (`1.0` is one), as
+    /// [`Number::is_integer`], without building the number.
+    fn is_integer_number(&self) -> bool {
+        self.as_number().is_integer()
+    }
     /// Only for [`Kind::String`]: whether it is valid Unicode (cheaper than `as_str`).
     fn is_valid_unicode(&self) -> bool {
         self.as_str().is_some()
@@ -784,6 +789,10 @@ impl<'a> Record for &Json<'a> {
     fn is_finite_number(&self) -> bool {
         // As `as_number` reads it, without cloning a big number.
         matches!(self, Json::Number(n) if n.is_finite())
+    }
+    #[inline]
+    fn is_integer_number(&self) -> bool {
+        matches!(self, Json::Number(n) if n.is_integer())
     }
     #[inline]
     fn is_valid_unicode(&self) -> bool {

@@ -839,6 +839,22 @@ impl<'a> Record for PyObj<'a> {
         }
     }
     #[inline(always)]
+    fn is_integer_number(&self) -> bool {
+        let ptr = self.as_ptr();
+        // SAFETY: kind is Number; an exact float's double is read from its storage.
+        unsafe {
+            let ty = ffi::Py_TYPE(ptr);
+            if ty == std::ptr::addr_of_mut!(ffi::PyLong_Type) {
+                true
+            } else if ty == std::ptr::addr_of_mut!(ffi::PyFloat_Type) {
+                let f = ffi::PyFloat_AS_DOUBLE(ptr);
+                f.is_finite() && f.fract() == 0.0
+            } else {
+                self.as_number().is_integer()
+            }
+        }
+    }
+    #[inline(always)]
     fn is_valid_unicode(&self) -> bool {
         let ptr = self.as_ptr();
         // SAFETY: kind is String; its code points are read in place (no UTF-8 is

@@ -645,8 +645,7 @@ pub(crate) fn check<'s, R: Record, S: Sink<'s>>(
     check_node(node, value, path, depth, cx, sink)
 }
 
-/// Whether `value` passes `type` (`types` bits) without reading its number: an
-/// integral value against `integer` alone is left to the full check.
+/// Whether `value` passes `type` (`types` bits), read without building a number.
 #[inline(always)]
 fn has_allowed_kind<R: Record>(types: u8, value: &R) -> bool {
     match value.kind() {
@@ -656,8 +655,12 @@ fn has_allowed_kind<R: Record>(types: u8, value: &R) -> bool {
         Kind::String => types & types::STRING != 0 && value.is_valid_unicode(),
         Kind::Array => types & types::ARRAY != 0,
         Kind::Object => types & types::OBJECT != 0,
-        // NaN and the infinities are not JSON numbers (a defect of their own).
-        Kind::Number => types & types::NUMBER != 0 && value.is_finite_number(),
+        // NaN and the infinities are not JSON numbers (a defect of their own); an
+        // integer is finite.
+        Kind::Number => {
+            (types & types::NUMBER != 0 && value.is_finite_number())
+                || (types & types::INTEGER != 0 && value.is_integer_number())
+        }
         Kind::Unsupported => false,
     }
 }
