@@ -180,8 +180,12 @@ impl Node {
     /// Whether the node has no check of its own besides its logic (`$ref`,
     /// combinators, ...) and `false`.
     pub fn no_own_checks(&self) -> bool {
-        self.types == 0
-            && self.const_value.is_none()
+        self.types == 0 && self.no_checks_but_type()
+    }
+
+    /// Whether the node checks nothing but `type`, its logic and `false`.
+    fn no_checks_but_type(&self) -> bool {
+        self.const_value.is_none()
             && self.enum_values.is_none()
             && self.string.is_none()
             && self.number.is_none()
@@ -212,15 +216,10 @@ impl Node {
     /// Whether `type` is the node's only check (see [`Node::types_only`]).
     pub fn types_only(&self) -> bool {
         self.types != 0
+            && self.no_checks_but_type()
             && self.logic.is_none()
             && self.annotations.is_none()
             && !self.always_false
-            && self.const_value.is_none()
-            && self.enum_values.is_none()
-            && self.string.is_none()
-            && self.number.is_none()
-            && self.array.is_none()
-            && self.object.is_none()
     }
 
     /// Whether checking this node may read any part of the value (so a host that

@@ -502,6 +502,37 @@ struct UnicodeEntry {
 /// `DICT_KEYS_UNICODE`: a combined table of exact `str` keys.
 const DICT_KEYS_UNICODE: u8 = 1;
 
+/// A dict's combined table of exact str keys, in place: its keys object, its
+/// index slots and its entries; `None` for any other table (split, other keys)
+/// or where the layout is not known.
+#[inline(always)]
+fn unicode_table(
+    dict: *mut ffi::PyObject,
+) -> Option<(*const DictKeys, *const u8, *const UnicodeEntry)> {
+    if !DICT_KEYS_KIND.load(Ordering::Relaxed) {
+        return None;
+    }
+    // SAFETY: `dict` is a dict and the layout is CPython 3.11 to 3.13's (checked at
+    // import); a combined table (`ma_values` null) of `1 << dk_log2_size` index slots
+    // (`1 << dk_log2_index_bytes` bytes), then its `dk_nentries` entries, which hold
+    // its values.
+    unsafe {
+        let dict = dict.cast::<ffi::PyDictObject>();
+        if !(*dict).ma_values.is_null() {
+            return None;
+        }
+        let keys = (*dict).ma_keys.cast::<DictKeys>();
+        if (*keys).dk_kind != DICT_KEYS_UNICODE {
+            return None;
+        }
+        let indices = keys.cast::<u8>().add(std::mem::size_of::<DictKeys>());
+        let entries = indices
+            .add(1usize << (*keys).dk_log2_index_bytes)
+            .cast::<UnicodeEntry>();
+        Some((keys, indices, entries))
+    }
+}
+
 /// The value of `key`, an interned compact ASCII str whose hash is `hash`, in a dict
 /// whose table is a combined one of exact str keys, probed in place as CPython
 /// does (`unicodekeys_lookup_unicode`, 3.11 to 3.13): `Some(None)` when absent.
@@ -516,28 +547,12 @@ fn unicode_get<'a>(
 ) -> Option<Option<PyObj<'a>>> {
     /// `DKIX_EMPTY`: the probe ends, the key is absent (`DKIX_DUMMY`, -2, goes on).
     const EMPTY: isize = -1;
-    if !DICT_KEYS_KIND.load(Ordering::Relaxed) {
-        return None;
-    }
-    // SAFETY: `dict` is a dict and the layout is CPython 3.11 to 3.13's (checked at
-    // import); a combined table (`ma_values` null) of `1 << dk_log2_size` index
-    // slots, each of the width `dictkeys_get_index` reads, then its entries; an
-    // index is below `dk_nentries`. `key` is a compact ASCII str (the caller's).
+    let (keys, indices, entries) = unicode_table(dict)?;
+    // SAFETY: each index slot is of the width `dictkeys_get_index` reads; an index
+    // is below `dk_nentries`. `key` is a compact ASCII str (the caller's).
     unsafe {
-        let d = dict.cast::<ffi::PyDictObject>();
-        if !(*d).ma_values.is_null() {
-            return None;
-        }
-        let keys = (*d).ma_keys.cast::<DictKeys>();
-        if (*keys).dk_kind != DICT_KEYS_UNICODE {
-            return None;
-        }
         let log2 = (*keys).dk_log2_size;
         let mask = (1usize << log2) - 1;
-        let indices = keys.cast::<u8>().add(std::mem::size_of::<DictKeys>());
-        let entries = indices
-            .add(1usize << (*keys).dk_log2_index_bytes)
-            .cast::<UnicodeEntry>();
         let (len, data) = (
             ffi::PyUnicode_GET_LENGTH(key),
             ffi::_PyUnicode_COMPACT_DATA(key).cast::<u8>(),
@@ -588,25 +603,9 @@ fn unicode_get<'a>(
 /// combined one of str keys; `None` otherwise (a split table, other keys).
 #[inline]
 fn unicode_entries<'a>(dict: *mut ffi::PyObject) -> Option<&'a [UnicodeEntry]> {
-    if !DICT_KEYS_KIND.load(Ordering::Relaxed) {
-        return None;
-    }
-    // SAFETY: `dict` is a dict and the layout is CPython 3.11 to 3.13's (checked at
-    // import); a combined table (`ma_values` null) holds its values in its entries,
-    // `dk_nentries` of them, after the index table.
+    let (keys, _, entries) = unicode_table(dict)?;
+    // SAFETY: the entries of the dict's table, alive while it is.
     unsafe {
-        let dict = dict.cast::<ffi::PyDictObject>();
-        if !(*dict).ma_values.is_null() {
-            return None;
-        }
-        let keys = (*dict).ma_keys.cast::<DictKeys>();
-        if (*keys).dk_kind != DICT_KEYS_UNICODE {
-            return None;
-        }
-        let indices = keys.cast::<u8>().add(std::mem::size_of::<DictKeys>());
-        let entries = indices
-            .add(1usize << (*keys).dk_log2_index_bytes)
-            .cast::<UnicodeEntry>();
         let n = usize::try_from((*keys).dk_nentries).ok()?;
         Some(std::slice::from_raw_parts(entries, n))
     }
