@@ -669,6 +669,31 @@ fn number_of(ptr: *mut ffi::PyObject) -> Number {
     }
 }
 
+/// A number as its type says, for the checks that need no [`Number`]: an exact int
+/// (always an integer, always finite), an exact float's double, or a subclass
+/// (read through [`number_of`]).
+enum ExactNumber {
+    Int,
+    Float(f64),
+    Other,
+}
+
+#[inline(always)]
+fn exact_number(ptr: *mut ffi::PyObject) -> ExactNumber {
+    // SAFETY: `ptr` is an int or a float (the kind was checked); an exact float's
+    // double is read from its storage.
+    unsafe {
+        let ty = ffi::Py_TYPE(ptr);
+        if ty == std::ptr::addr_of_mut!(ffi::PyLong_Type) {
+            ExactNumber::Int
+        } else if ty == std::ptr::addr_of_mut!(ffi::PyFloat_Type) {
+            ExactNumber::Float(ffi::PyFloat_AS_DOUBLE(ptr))
+        } else {
+            ExactNumber::Other
+        }
+    }
+}
+
 /// An object check's property names as Python sees them, made once.
 struct HostKeys {
     /// Interned str objects of the names.
@@ -824,33 +849,18 @@ impl<'a> Record for PyObj<'a> {
     }
     #[inline(always)]
     fn is_finite_number(&self) -> bool {
-        let ptr = self.as_ptr();
-        // SAFETY: kind is Number; an exact float's double is read from its storage.
-        unsafe {
-            let ty = ffi::Py_TYPE(ptr);
-            if ty == std::ptr::addr_of_mut!(ffi::PyLong_Type) {
-                true
-            } else if ty == std::ptr::addr_of_mut!(ffi::PyFloat_Type) {
-                ffi::PyFloat_AS_DOUBLE(ptr).is_finite()
-            } else {
-                self.as_number().is_finite()
-            }
+        match exact_number(self.as_ptr()) {
+            ExactNumber::Int => true,
+            ExactNumber::Float(f) => f.is_finite(),
+            ExactNumber::Other => self.as_number().is_finite(),
         }
     }
     #[inline(always)]
     fn is_integer_number(&self) -> bool {
-        let ptr = self.as_ptr();
-        // SAFETY: kind is Number; an exact float's double is read from its storage.
-        unsafe {
-            let ty = ffi::Py_TYPE(ptr);
-            if ty == std::ptr::addr_of_mut!(ffi::PyLong_Type) {
-                true
-            } else if ty == std::ptr::addr_of_mut!(ffi::PyFloat_Type) {
-                let f = ffi::PyFloat_AS_DOUBLE(ptr);
-                f.is_finite() && f.fract() == 0.0
-            } else {
-                self.as_number().is_integer()
-            }
+        match exact_number(self.as_ptr()) {
+            ExactNumber::Int => true,
+            ExactNumber::Float(f) => f.is_finite() && f.fract() == 0.0,
+            ExactNumber::Other => self.as_number().is_integer(),
         }
     }
     #[inline(always)]
