@@ -46,7 +46,6 @@ DRAFTS = {
 #: Drafts whose required ``format.json`` expects ``format`` to be an annotation.
 ANNOTATION_DRAFTS = frozenset({"draft2019-09", "draft2020-12"})
 
-_META = "custom meta-schemas with `$vocabulary` are read as annotations: every vocabulary applies"
 _CONTENT = "`contentEncoding`/`contentMediaType` are annotations"
 _FLOAT = "draft 4 treats 1.0 as an integer, as later drafts do"
 
@@ -57,8 +56,6 @@ KNOWN_FAILURES: dict[str, str] = {
     "draft7/optional/content.json#1.1": _CONTENT,
     "draft7/optional/content.json#2.1": _CONTENT,
     "draft7/optional/content.json#2.2": _CONTENT,
-    "draft2019-09/vocabulary.json#0.2": _META,
-    "draft2020-12/vocabulary.json#0.2": _META,
 }
 
 
@@ -171,3 +168,77 @@ def test_keyword_named_properties_are_names_not_keywords() -> None:
     schema = {"properties": {"$ref": {"type": "string"}, "allOf": {"type": "integer"}}}
     v = Validator(schema, adapt=False, strict=True)
     assert v.validate_batch([{"$ref": "a", "allOf": 1}, {"$ref": 1}]).valid == [True, False]
+
+
+def _meta(uri: str, vocabularies: dict[str, bool], draft: str = "2020-12") -> dict[str, Any]:
+    return {
+        "$schema": f"https://json-schema.org/draft/{draft}/schema",
+        "$id": uri,
+        "$vocabulary": vocabularies,
+    }
+
+
+_CORE = "https://json-schema.org/draft/2020-12/vocab/core"
+_APPLICATOR = "https://json-schema.org/draft/2020-12/vocab/applicator"
+_VALIDATION = "https://json-schema.org/draft/2020-12/vocab/validation"
+
+
+def test_a_meta_schema_without_the_validation_vocabulary_makes_its_keywords_annotations() -> None:
+    no_validation = _meta("https://example.com/no-validation", {_CORE: True, _APPLICATOR: True})
+    schema = {
+        "$schema": "https://example.com/no-validation",
+        "type": "object",
+        "required": ["id"],
+        "properties": {"id": {"type": "integer", "minimum": 10}, "bad": False},
+        # An embedded resource under a standard meta-schema keeps every vocabulary.
+        "$defs": {
+            "strict": {
+                "$id": "https://example.com/strict",
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "type": "string",
+            }
+        },
+        "additionalProperties": {"$ref": "https://example.com/strict"},
+    }
+    records = [{"id": 1}, "not an object", {}, {"bad": 1}, {"other": 5}, {"other": "x"}]
+    expected = [True, True, True, False, False, True]
+    v = Validator(schema, adapt=False, resources={"https://example.com/no-validation": no_validation})
+    assert v.validate_batch(records).valid == expected
+    assert v.validate_json(json.dumps(records).encode()).valid == expected
+    assert v.validate_batch(records, errors=False).valid == expected
+    # The same schema with the standard meta-schema: every keyword asserts.
+    plain = Validator({**schema, "$schema": "https://json-schema.org/draft/2020-12/schema"}, adapt=False)
+    assert plain.validate_batch(records).valid == [False, False, False, False, False, False]
+
+
+def test_a_meta_schema_that_requires_an_unknown_vocabulary_refuses_the_schema() -> None:
+    custom = "https://example.com/vocab/custom"
+    requires = _meta("https://example.com/requires", {_CORE: True, _VALIDATION: True, custom: True})
+    with pytest.raises(SchemaError) as info:
+        Validator(
+            {"$schema": "https://example.com/requires", "type": "string"},
+            adapt=False,
+            resources={"https://example.com/requires": requires},
+        )
+    assert "requires vocabularies satya-adapt does not know: `https://example.com/vocab/custom`" in str(info.value)
+    # Optional (false), it is ignored and the known vocabularies apply.
+    optional = _meta("https://example.com/optional", {_CORE: True, _VALIDATION: True, custom: False})
+    v = Validator(
+        {"$schema": "https://example.com/optional", "type": "string"},
+        adapt=False,
+        resources={"https://example.com/optional": optional},
+    )
+    assert v.validate_batch(["a", 1]).valid == [True, False]
+
+
+def test_a_custom_meta_schema_gives_its_draft() -> None:
+    # Draft 7 ignores the keywords beside `$ref`; 2020-12 applies them. A custom meta-schema
+    # whose own `$schema` is draft 7 makes the schemas it describes draft 7.
+    meta = {"$schema": "http://json-schema.org/draft-07/schema#", "$id": "https://example.com/meta7"}
+    schema = {"$schema": "https://example.com/meta7", "$ref": "#/definitions/any", "type": "string", "definitions": {"any": {}}}
+    v = Validator(schema, adapt=False, resources={"https://example.com/meta7": meta})
+    assert v.validate_batch(["a", 1]).valid == [True, True]
+    v2020 = Validator({**schema, "$schema": "https://json-schema.org/draft/2020-12/schema"}, adapt=False)
+    assert v2020.validate_batch(["a", 1]).valid == [True, False]
+    # Unknown to the resources, the URI names no draft: 2020-12, as when `$schema` is absent.
+    assert Validator(schema, adapt=False).validate_batch(["a", 1]).valid == [True, False]

@@ -22,6 +22,7 @@ mod stream;
 mod text;
 mod uri;
 mod value;
+mod vocabulary;
 
 // Schema and its compile entry points (`Schema::compile`, `Schema::from_json_text`);
 // the nodes a `Record` implementation reads while checking.

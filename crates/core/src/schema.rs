@@ -27,6 +27,7 @@ use crate::check::{array, equal, logic, number, object, string};
 use crate::pattern::{Pattern, PatternError};
 use crate::uri;
 use crate::value::{Json, Number};
+use crate::vocabulary::{self, MetaSchemas};
 
 // The compiled keyword families a `Node` holds, each defined next to its check.
 pub use crate::check::array::ArrayChecks;
@@ -312,21 +313,36 @@ impl Schema {
     }
 
     fn compile_here(doc: &Value, options: &Options) -> Result<Schema, SchemaError> {
-        let mut c = Compiler::new(options);
+        let metas = MetaSchemas::new(&options.resources);
+        // Documents whose meta-schemas switch a vocabulary off are compiled
+        // from copies without its keywords.
+        let doc_copy = vocabulary::without_inactive(doc, &metas)?;
+        let doc = doc_copy.as_ref().unwrap_or(doc);
+        let resource_copies = options
+            .resources
+            .iter()
+            .map(|(_, r)| vocabulary::without_inactive(r, &metas))
+            .collect::<Result<Vec<_>, _>>()?;
+        let resources = options
+            .resources
+            .iter()
+            .zip(&resource_copies)
+            .map(|((uri, r), copy)| (uri, copy.as_ref().unwrap_or(r)));
+        let mut c = Compiler::new(options, metas);
         let draft = options
             .draft
-            .or_else(|| root_meta_draft(doc))
+            .or_else(|| c.declared_draft(doc))
             .unwrap_or(Draft::Draft202012);
         if options.draft.is_some() {
             c.root_draft = Some((doc, draft));
         }
         c.register(uri::DEFAULT_BASE, doc, draft, uri::DEFAULT_BASE);
         c.index(doc, uri::DEFAULT_BASE, draft, true);
-        for (uri, resource) in &options.resources {
+        for (uri, resource) in resources {
             let base = uri::split_fragment(&uri::resolve(uri::DEFAULT_BASE, uri))
                 .0
                 .to_string();
-            let d = root_meta_draft(resource).unwrap_or(draft);
+            let d = c.declared_draft(resource).unwrap_or(draft);
             c.register(&base, resource, d, &base);
             c.index(resource, &base, d, true);
         }
@@ -434,7 +450,7 @@ pub(crate) fn err<T>(location: &str, message: impl std::fmt::Display) -> Result<
 }
 
 /// Keywords whose values are a schema or an array of schemas.
-const SCHEMA_KEYWORDS: [&str; 17] = [
+pub(crate) const SCHEMA_KEYWORDS: [&str; 17] = [
     "additionalProperties",
     "additionalItems",
     "items",
@@ -454,7 +470,7 @@ const SCHEMA_KEYWORDS: [&str; 17] = [
     "extends",
 ];
 /// Keywords whose values map names to schemas.
-const SCHEMA_MAPS: [&str; 6] = [
+pub(crate) const SCHEMA_MAPS: [&str; 6] = [
     "properties",
     "patternProperties",
     "$defs",
@@ -605,11 +621,14 @@ struct Compiler<'d> {
     /// The root document and the draft `Options::draft` gives it: the override
     /// wins over the root's own `$schema` however the root is reached.
     root_draft: Option<(&'d Value, Draft)>,
+    /// Custom meta-schemas among the resources (their drafts, their vocabularies).
+    metas: MetaSchemas<'d>,
 }
 
 impl<'d> Compiler<'d> {
-    fn new(options: &Options) -> Compiler<'d> {
+    fn new(options: &Options, metas: MetaSchemas<'d>) -> Compiler<'d> {
         Compiler {
+            metas,
             documents: HashMap::new(),
             anchors: HashMap::new(),
             dynamic_anchors: HashMap::new(),
@@ -634,7 +653,7 @@ impl<'d> Compiler<'d> {
     fn declared_draft(&self, v: &Value) -> Option<Draft> {
         match self.root_draft {
             Some((root, draft)) if std::ptr::eq(v, root) => Some(draft),
-            _ => root_meta_draft(v),
+            _ => root_meta_draft(v).or_else(|| self.metas.draft_of(v)),
         }
     }
 
