@@ -293,3 +293,66 @@ def test_not_and_if_on_named_entries_decide_as_on_the_parsed_value(threads: int)
     errors = [(unique[e[0]], *e[1:]) for e in dicts[1]]
     assert [got[0][0][i] for i in unique] == dicts[0]
     assert [e for e in got[0][1] if e[0] in unique] == errors
+
+
+class _Tag(str):
+    """A str subclass, as an enum's value or a user's type may be."""
+
+
+#: `if` schemas that compare one property with strings (decided by one lookup), each with
+#: the records' tags; the same `if` with `minProperties: 0` beside it is checked in full.
+_PROBES = [
+    {"properties": {"kind": {"const": "a"}}},
+    {"properties": {"kind": {"enum": ["a", "b"], "type": "string", "description": "x"}}},
+    {"properties": {"kind": {"const": "a"}}, "required": ["kind"]},
+    {"anyOf": [{"properties": {"kind": {"const": "a"}}}, {"properties": {"kind": {"const": "b"}}}]},
+]
+
+
+def _conditional(probe: dict, full: bool) -> dict:
+    when = {**probe, "minProperties": 0} if full else probe
+    branch = {"if": when, "then": {"required": ["then_mark"]}, "else": {"required": ["else_mark"]}}
+    # Nested lists reach the depth limit with the conditional at every level.
+    return {"allOf": [branch], "items": {"$ref": "#"}}
+
+
+def _nested(depth: int, leaf: object) -> object:
+    for _ in range(depth):
+        leaf = [leaf]
+    return leaf
+
+
+_TAGGED = [
+    "a", 1, None, True, [], {}, {"kind": "a"}, {"kind": "b"}, {"kind": "ab"}, {"kind": ""},
+    {"kind": 1}, {"kind": 1.0}, {"kind": None}, {"kind": False}, {"kind": ["a"]},
+    {"kind": {"kind": "a"}}, {"other": "a"}, {"kind": "a", "then_mark": 1},
+    {"kind": "c", "else_mark": 1}, {"x": 1, "y": 2, "z": 3, "kind": "b"},
+    *[_nested(d, {"kind": "a"}) for d in (126, 127, 128, 129)],
+]  # fmt: skip
+#: Values only dicts can hold.
+_HOSTILE = [
+    {"kind": _Tag("a")}, {"kind": "\ud800"}, {"kind": float("nan")}, {"kind": object()},
+    {1: "a", "kind": "a"}, {_Tag("kind"): "a"}, {"kind": 10**40},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("probe", _PROBES, ids=["const", "enum", "required", "anyOf"])
+def test_if_probes_decide_as_the_full_if(probe: dict) -> None:
+    """An `if` that compares one property with strings is decided by one lookup: the same
+    verdicts and errors as the same `if` checked in full, on every kind of tag, through
+    dicts, JSON and NDJSON, with and without errors, and at the depth limit."""
+    quick, full = (Validator(_conditional(probe, f), adapt=False) for f in (False, True))
+    texts = [json.dumps(r) for r in _TAGGED]
+    array, lines = ("[" + ",".join(texts) + "]").encode(), "\n".join(texts).encode()
+
+    def run(v: Validator, errors: bool) -> list:
+        return [outcome(v.validate_batch(_TAGGED + _HOSTILE, errors=errors)),
+                outcome(v.validate_json(array, errors=errors)),
+                outcome(v.validate_ndjson(lines, errors=errors))]  # fmt: skip
+
+    for errors in (True, False):
+        assert run(quick, errors) == run(full, errors)
+    # Not vacuous: each branch is taken somewhere.
+    explained = run(quick, True)[0][1]
+    keywords = {e[3].split("`")[1] for e in explained if e[2] == "required"}
+    assert keywords == {"then_mark", "else_mark"}

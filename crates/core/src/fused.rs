@@ -179,6 +179,7 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
         // Read by `decided_on_parsed`.
         not: _,
         cond: _,
+        if_probe: _,
         unevaluated_properties: _,
         unevaluated_items: _,
         any_of_tags: _,
@@ -497,7 +498,8 @@ fn decide<'s>(
         ensure(!plain_is_valid(s, not, &cut, depth))?;
     }
     let chosen = logic.cond.as_deref().and_then(|(when, then, otherwise)| {
-        if plain_is_valid(s, when, &cut, depth) {
+        let holds = logic.if_probe.as_ref().and_then(|p| p.holds(&cut, depth));
+        if holds.unwrap_or_else(|| plain_is_valid(s, when, &cut, depth)) {
             then.as_ref()
         } else {
             otherwise.as_ref()
@@ -636,9 +638,10 @@ fn reads_only_names<'s>(
         cond,
         unevaluated_properties,
         unevaluated_items,
-        // Shortcuts of `any_of` and `one_of`.
+        // Shortcuts of `any_of`, `one_of` and `cond`.
         any_of_tags: _,
         one_of_tags: _,
+        if_probe: _,
         on_names: _,
         keep_heavy: _,
     } = logic;

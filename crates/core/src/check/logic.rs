@@ -24,7 +24,8 @@ use crate::schema::{
     compile_pattern, err, escape_pointer, json_type, Draft, Node, NodeId, Schema, SchemaError,
     Subschemas,
 };
-use crate::value::{EntryKey, Json, Kind, Record};
+use crate::text::same_text;
+use crate::value::{EntryKey, Json, Kind, Record, MAX_DEPTH};
 use rustc_hash::FxHashMap;
 
 /// Branches an `anyOf`/`oneOf` message explains.
@@ -231,7 +232,11 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
     }
     if let Some(cond) = &logic.cond {
         let (cond, then, otherwise) = &**cond;
-        let branch = if valid_in(cond, value, depth, cx) {
+        let holds = match &logic.if_probe {
+            Some(probe) => probe.holds(value, depth),
+            None => None,
+        };
+        let branch = if holds.unwrap_or_else(|| valid_in(cond, value, depth, cx)) {
             then
         } else {
             otherwise
@@ -1135,6 +1140,152 @@ pub enum Ref {
 /// `if`, `then`, `else`.
 pub type Conditional = (Node, Option<Node>, Option<Node>);
 
+/// An `if` that compares one property of an object with strings:
+/// `{"properties": {"kind": {"const": "x"}}}`, with an `enum` instead, with
+/// `"required": ["kind"]`, or an `anyOf` of such on one property. Real schemas
+/// chain them (one `if`/`then` per value of a tag in an `allOf`), and each was
+/// a visit of the object; this is one lookup and a comparison.
+#[derive(Debug)]
+pub struct Probe {
+    name: Box<str>,
+    /// The strings the property may equal for the `if` to hold.
+    texts: Vec<Box<str>>,
+    /// An object without the property fails the `if`.
+    required: bool,
+}
+
+/// Keywords that leave an `if` a [`Probe`]: annotations.
+const PROBE_ANNOTATIONS: [&str; 8] = [
+    "title",
+    "description",
+    "$comment",
+    "examples",
+    "default",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+];
+
+impl Probe {
+    /// Whether `value` passes the `if`, at `depth`; `None` when the probe does
+    /// not decide (a value it does not know how to compare, the depth limit):
+    /// the `if` is then checked as any schema is.
+    #[inline]
+    pub(crate) fn holds<R: Record>(&self, value: &R, depth: usize) -> Option<bool> {
+        if value.kind() != Kind::Object {
+            // `properties` and `required` apply to objects only.
+            return Some(true);
+        }
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        let Some(tag) = value.object_get(&self.name) else {
+            return Some(!self.required);
+        };
+        match tag.kind() {
+            // `as_str` is `None` for a string that is not valid Unicode: a failure
+            // the checks report as such.
+            Kind::String => tag
+                .as_str()
+                .map(|text| self.texts.iter().any(|t| same_text(t, text))),
+            Kind::Unsupported => None,
+            // Not a string: no `const`/`enum` string equals it (a non-finite
+            // number fails any schema too).
+            _ => Some(false),
+        }
+    }
+
+    /// The probe the `if` schema `doc` is, if it is one.
+    fn compile(doc: &Value) -> Option<Probe> {
+        let Value::Object(map) = doc else {
+            return None;
+        };
+        let mut probe: Option<Probe> = None;
+        let mut required: Option<&str> = None;
+        for (key, v) in map {
+            match key.as_str() {
+                "properties" if probe.is_none() => probe = Some(Probe::of_properties(v)?),
+                "anyOf" if probe.is_none() => {
+                    let Value::Array(branches) = v else {
+                        return None;
+                    };
+                    let mut union: Option<Probe> = None;
+                    for branch in branches {
+                        let Value::Object(branch) = branch else {
+                            return None;
+                        };
+                        let mut one = None;
+                        for (key, v) in branch {
+                            match key.as_str() {
+                                "properties" => one = Some(Probe::of_properties(v)?),
+                                k if PROBE_ANNOTATIONS.contains(&k) => {}
+                                _ => return None,
+                            }
+                        }
+                        let one = one?;
+                        match &mut union {
+                            None => union = Some(one),
+                            Some(u) if u.name == one.name => u.texts.extend(one.texts),
+                            Some(_) => return None,
+                        }
+                    }
+                    probe = Some(union?);
+                }
+                "required" => match v {
+                    Value::Array(names) if names.len() == 1 => required = names[0].as_str(),
+                    _ => return None,
+                },
+                k if PROBE_ANNOTATIONS.contains(&k) => {}
+                _ => return None,
+            }
+        }
+        let mut probe = probe?;
+        if let Some(name) = required {
+            if name != &*probe.name {
+                return None;
+            }
+            probe.required = true;
+        }
+        Some(probe)
+    }
+
+    /// `{"kind": {"const": "x"}}` (or `enum` of strings, with `"type": "string"`
+    /// or annotations beside): the probe it is, `required` unset.
+    fn of_properties(properties: &Value) -> Option<Probe> {
+        let Value::Object(properties) = properties else {
+            return None;
+        };
+        let mut entries = properties.iter();
+        let (name, Value::Object(tag)) = entries.next()? else {
+            return None;
+        };
+        if entries.next().is_some() {
+            return None;
+        }
+        let mut texts = None;
+        for (key, v) in tag {
+            match (key.as_str(), v) {
+                ("const", Value::String(text)) if texts.is_none() => {
+                    texts = Some(vec![text.as_str().into()]);
+                }
+                ("enum", Value::Array(values)) if texts.is_none() && !values.is_empty() => {
+                    let strings: Option<Vec<Box<str>>> =
+                        values.iter().map(|v| v.as_str().map(Box::from)).collect();
+                    texts = Some(strings?);
+                }
+                ("type", Value::String(t)) if t == "string" => {}
+                (k, _) if PROBE_ANNOTATIONS.contains(&k) => {}
+                _ => return None,
+            }
+        }
+        Some(Probe {
+            name: name.as_str().into(),
+            texts: texts?,
+            required: false,
+        })
+    }
+}
+
 /// The applicators that evaluate the value in place, and `unevaluated*`.
 #[derive(Debug, Default)]
 pub struct Logic {
@@ -1151,6 +1302,8 @@ pub struct Logic {
     pub not: Option<Box<Node>>,
     /// `if`, `then`, `else`.
     pub cond: Option<Box<Conditional>>,
+    /// `if`, when it only compares one property with strings (see [`Probe`]).
+    pub if_probe: Option<Probe>,
     pub unevaluated_properties: Option<Box<Node>>,
     pub unevaluated_items: Option<Box<Node>>,
     /// Found on first use: the targets of references are compiled after this node.
@@ -1267,6 +1420,7 @@ pub(crate) fn compile<'d>(
             };
             if then.is_some() || otherwise.is_some() || compiler.keep_annotations() {
                 logic.cond = Some(Box::new((cond, then, otherwise)));
+                logic.if_probe = Probe::compile(s);
             }
         }
     }
