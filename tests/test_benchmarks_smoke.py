@@ -104,9 +104,13 @@ def test_bench_realworld_quick(tmp_path: Path) -> None:
         assert row["verdicts_speedup"] > 0 and low <= row["verdicts_speedup"] <= high
         assert row["verdicts_items_per_s"] > 0
         assert 4000 < row["record_bytes"] < 5500
+    # The default call on dicts against jsonschema-rs building every error, same rounds.
+    assert "errors_peer_speedup" in twitter[0] and "errors_peer_speedup" not in twitter[1]
+    low, high = twitter[0]["errors_peer_ci"]
+    assert 0 < low <= twitter[0]["errors_peer_speedup"] <= high and twitter[0]["their_errors_items_per_s"] > 0
     kinds = ("dicts", "json", "ndjson")
-    assert set(results["summary"]) == {*kinds, *(f"{k}, errors=False" for k in kinds)}
+    assert set(results["summary"]) == {*kinds, *(f"{k}, errors=False" for k in kinds), "dicts, default call vs iter_errors"}
     table = out_md.read_text()
-    for heading in ("## Summary", "## Per workload", "| twitter | dicts |"):
+    for heading in ("## Summary", "## Per workload", "| twitter | dicts |", "## The default call against jsonschema-rs"):
         assert heading in table
     assert table in proc.stdout
