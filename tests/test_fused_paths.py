@@ -327,12 +327,15 @@ _TAGGED = [
     {"kind": 1}, {"kind": 1.0}, {"kind": None}, {"kind": False}, {"kind": ["a"]},
     {"kind": {"kind": "a"}}, {"other": "a"}, {"kind": "a", "then_mark": 1},
     {"kind": "c", "else_mark": 1}, {"x": 1, "y": 2, "z": 3, "kind": "b"},
+    # Wider than a scan (dicts look the tag up by hash).
+    {**{f"k{i}": i for i in range(20)}, "kind": "a"}, {f"k{i}": i for i in range(20)},
     *[_nested(d, {"kind": "a"}) for d in (126, 127, 128, 129)],
 ]  # fmt: skip
 #: Values only dicts can hold.
 _HOSTILE = [
     {"kind": _Tag("a")}, {"kind": "\ud800"}, {"kind": float("nan")}, {"kind": object()},
     {1: "a", "kind": "a"}, {_Tag("kind"): "a"}, {"kind": 10**40},
+    {**{f"k{i}": i for i in range(20)}, _Tag("kind"): "b"}, {**{i: i for i in range(20)}, "kind": "a"},
 ]  # fmt: skip
 
 
