@@ -85,7 +85,7 @@ def test_compare_builds_runs_on_one_checkout_twice() -> None:
 def test_bench_realworld_quick(tmp_path: Path) -> None:
     """Three SchemaStore schemas and the Twitter statuses, every input kind, two rounds."""
     out_json, out_md = tmp_path / "realworld.json", tmp_path / "realworld.md"
-    cmd = [sys.executable, str(ROOT / "benchmarks" / "bench_realworld.py"), "--quick",
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "bench_realworld.py"), "--quick", "--iter-errors",
            "--json", str(out_json), "--markdown", str(out_md)]  # fmt: skip
     env = dict(os.environ, PYTHONWARNINGS="error")
     proc = subprocess.run(cmd, check=False, cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
