@@ -19,6 +19,7 @@ use crate::check;
 use crate::check::logic::OnNames;
 use crate::json::{JsonError, JsonErrorKind, Parser};
 use crate::schema::{types, Additional, ArrayChecks, Logic, Node, ObjectChecks, Ref, Schema};
+use crate::text::same_text;
 use crate::value::{Json, Kind, MAX_DEPTH};
 
 /// Why this path stopped short of "valid".
@@ -1102,9 +1103,8 @@ fn entry(
 /// the rule, and a call to `memcmp` per comparison was a visible share).
 #[inline(always)]
 fn find_property(checks: &ObjectChecks, hint: usize, key: &str) -> Option<usize> {
-    let bytes = key.as_bytes();
     if let Some(property) = checks.properties.get(hint) {
-        if same_key(property.name.as_bytes(), bytes) {
+        if same_text(&property.name, key) {
             return Some(hint);
         }
     }
@@ -1114,31 +1114,7 @@ fn find_property(checks: &ObjectChecks, hint: usize, key: &str) -> Option<usize>
     checks
         .properties
         .iter()
-        .position(|p| same_key(p.name.as_bytes(), bytes))
-}
-
-/// `a == b`, inline for the short keys of records: two overlapping word
-/// comparisons up to 16 bytes.
-#[inline(always)]
-fn same_key(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    let word8 = |s: &[u8], at: usize| {
-        s.get(at..at + 8)
-            .map(|w| u64::from_le_bytes(w.try_into().unwrap_or_default()))
-    };
-    let word4 = |s: &[u8], at: usize| {
-        s.get(at..at + 4)
-            .map(|w| u32::from_le_bytes(w.try_into().unwrap_or_default()))
-    };
-    match n {
-        0..=3 => a.iter().zip(b).all(|(x, y)| x == y),
-        4..=7 => word4(a, 0) == word4(b, 0) && word4(a, n - 4) == word4(b, n - 4),
-        8..=16 => word8(a, 0) == word8(b, 0) && word8(a, n - 8) == word8(b, n - 8),
-        _ => a == b,
-    }
+        .position(|p| same_text(&p.name, key))
 }
 
 /// The schema of a property that no pattern matches: its own, or `additionalProperties`.
@@ -1505,15 +1481,16 @@ mod tests {
         // Every length around the word sizes, a difference at every position.
         for n in 0..40 {
             let a: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
-            assert!(same_key(&a, &a.clone()), "{n}");
+            let text = |t: &[u8]| std::str::from_utf8(t).unwrap().to_owned();
+            assert!(same_text(&text(&a), &text(&a)), "{n}");
             for at in 0..n {
                 let mut b = a.clone();
                 b[at] ^= 0x20;
-                assert!(!same_key(&a, &b), "{n} at {at}");
+                assert!(!same_text(&text(&a), &text(&b)), "{n} at {at}");
             }
             let mut longer = a.clone();
             longer.push(b'x');
-            assert!(!same_key(&a, &longer));
+            assert!(!same_text(&text(&a), &text(&longer)));
         }
         let schema = Schema::from_json_text(
             r#"{"properties":{"a":{"type":"integer"},"abcd":{"type":"integer"},"abcdefgh":{"type":"integer"},"abcdefghijklmnopq":{"type":"integer"},"\u00e9t\u00e9":{"type":"integer"}}}"#,

@@ -625,11 +625,20 @@ fn get_by_text<'a>(dict: *mut ffi::PyObject, key: &str) -> Option<Option<PyObj<'
         unsafe { ffi::PyErr_Clear() };
         return None;
     }
+    let found = dict_get(dict, name);
+    unsafe { ffi::Py_DECREF(name) };
+    found
+}
+
+/// `dict[key]` for a dict of exact str keys and a str `key`: `Some(None)` when
+/// absent, `None` when the lookup failed (its error cleared).
+fn dict_get<'a>(dict: *mut ffi::PyObject, key: *mut ffi::PyObject) -> Option<Option<PyObj<'a>>> {
     // SAFETY: every key of `dict` is an exact str: the lookup compares strs and runs
     // no Python code; the value is borrowed from the dict, which outlives it.
-    let value = unsafe { ffi::PyDict_GetItemWithError(dict, name) };
-    unsafe { ffi::Py_DECREF(name) };
+    let value = unsafe { ffi::PyDict_GetItemWithError(dict, key) };
     if value.is_null() {
+        // A missing key sets no exception: clear only what an error set (the
+        // unconditional clear cost ~30 instructions per absent property).
         if unsafe { !ffi::PyErr_Occurred().is_null() } {
             unsafe { ffi::PyErr_Clear() };
             return None;
@@ -988,18 +997,8 @@ impl<'a> Record for PyObj<'a> {
                     continue;
                 }
             }
-            // SAFETY: every key is an exact str: the lookup compares strs and runs no
-            // Python code; the value is borrowed from the dict.
-            let value = unsafe { ffi::PyDict_GetItemWithError(self.as_ptr(), key.as_ptr()) };
-            if value.is_null() {
-                // A missing key sets no exception: clear only what an error set (the
-                // unconditional clear cost ~30 instructions per absent property).
-                if unsafe { !ffi::PyErr_Occurred().is_null() } {
-                    unsafe { ffi::PyErr_Clear() };
-                }
-            } else {
-                *slot = Some(unsafe { PyObj::borrowed(value) });
-            }
+            // Every key is an exact str; a failed lookup (a cleared error) finds nothing.
+            *slot = dict_get(self.as_ptr(), key.as_ptr()).flatten();
         }
     }
     #[inline]
