@@ -30,6 +30,10 @@ enum Stop {
     /// repeats a key (this walk checks every entry of a repeated key, the
     /// parsed path the last): see [`verdict`].
     Invalid,
+    /// The root failed its checks on the whole record, parsed: invalid, provided
+    /// only whitespace follows (a repeated key means what it means on the parsed
+    /// path, which parses and checks the same way).
+    InvalidRecord,
     /// Not decided here: text that is not JSON, or beyond what this path
     /// handles; the parsed path decides.
     Unsure,
@@ -71,6 +75,7 @@ pub fn verdict(schema: &Schema, input: &[u8]) -> Option<bool> {
         // The walk stopped at the failure: the rest must be JSON too, and the
         // failure one the parsed path finds.
         Err(Stop::Invalid) => json_with_unique_keys(input).then_some(false),
+        Err(Stop::InvalidRecord) => Some(false),
         Err(Stop::Unsure) => None,
     }
 }
@@ -84,9 +89,15 @@ fn walk(schema: &Schema, input: &[u8]) -> Result<bool, Stop> {
         return Err(Stop::Unsure);
     }
     let mut p = Parser::new(input);
-    value(schema, &schema.root, &mut p, 0)?;
+    let walked = value(schema, &schema.root, &mut p, 0);
     // Only whitespace may follow.
-    Ok(matches!(p.peek(), Err(e) if e.offset == input.len()))
+    let alone = matches!(p.peek(), Err(e) if e.offset == input.len());
+    match walked {
+        Ok(()) => Ok(alone),
+        // Text after the record: the parsed path says what it is.
+        Err(Stop::InvalidRecord) if !alone => Err(Stop::Unsure),
+        Err(stop) => Err(stop),
+    }
 }
 
 /// Whether `input` is one JSON value none of whose objects repeats a key (or one
@@ -319,7 +330,7 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
                     break;
                 }
                 Err(Stop::Unsure) => stop = Err(Stop::Unsure),
-                Err(Stop::Invalid) => {}
+                Err(Stop::Invalid | Stop::InvalidRecord) => {}
             }
         }
         stop?;
@@ -889,7 +900,16 @@ fn skip(p: &mut Parser<'_>, depth: usize) -> Verdict {
 /// Parses the value and runs the ordinary checks on it (whole-value keywords).
 fn whole(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
     let doc = p.parse_here(MAX_DEPTH.saturating_sub(depth))?;
-    ensure(check::node_is_valid(s, node, &&doc, depth))
+    if check::node_is_valid(s, node, &&doc, depth) {
+        return Ok(());
+    }
+    // The root on the whole record: what the parsed path checks, on the same tree.
+    let record = depth == 0 && std::ptr::eq(node, &s.root);
+    Err(if record {
+        Stop::InvalidRecord
+    } else {
+        Stop::Invalid
+    })
 }
 
 /// Like [`whole`], for the node's own keywords; its logic is checked by
@@ -1351,6 +1371,94 @@ mod tests {
             r#"{"b": {"a": "x", "a": 1}}"#,
         ];
         check_records(int_a, &repeated, false);
+    }
+
+    /// A root read more than twice is parsed whole and checked as the parsed path
+    /// checks it: its failure decides the record whatever keys repeat, unless
+    /// text follows it; a failure of a subschema parsed whole (the branch an `if`
+    /// chose from the first of a repeated key) does not.
+    #[test]
+    fn a_root_parsed_whole_decides_its_failures() {
+        let decided = |schema: &str, record: &str| {
+            let schema = Schema::from_json_text(schema).unwrap();
+            verdict(&schema, record.as_bytes())
+        };
+        let read_thrice = r##"{
+            "$defs": {"a": {"required": ["a"]}, "b": {"properties": {"b": {"type": "integer"}}}},
+            "allOf": [{"$ref": "#/$defs/a"}, {"$ref": "#/$defs/b"}],
+            "properties": {"a": {"type": "string"}}
+        }"##;
+        let records = [
+            r#"{"a": "x", "b": 1}"#,
+            r#"{"a": 1, "b": 1}"#,
+            r#"{"a": 1, "a": "x", "b": 1}"#,
+            r#"{"a": "x", "a": 1, "b": 1}"#,
+            r#"{"a": "x", "b": "y", "b": 1}"#,
+            r#"{"a": "x", "b": 1, "b": "y"}"#,
+            r#"{"b": 1}"#,
+            r#"{"a": 1, "b": 1} x"#,
+            r#"{"a": 1, "b": 1}  "#,
+            r#"{"a": 1, "b": }"#,
+        ];
+        check_records(read_thrice, &records, false);
+        for (record, expected) in [
+            (r#"{"a": "x", "b": 1}"#, Some(true)),
+            (r#"{"a": 1, "b": 1}"#, Some(false)),
+            (r#"{"a": "x", "a": 1, "b": 1}"#, Some(false)),
+            (r#"{"a": "x", "b": 1, "b": "y"}"#, Some(false)),
+            (r#"{"b": 1}"#, Some(false)),
+            (r#"{"a": 1, "b": 1}  "#, Some(false)),
+            (r#"{"a": 1, "b": 1} x"#, None),
+            (r#"{"a": 1, "b": }"#, None),
+        ] {
+            assert_eq!(decided(read_thrice, record), expected, "{record}");
+        }
+        let probed = r#"{
+            "if": {"properties": {"kind": {"const": "x"}}, "required": ["kind"]},
+            "then": {"minProperties": 3, "allOf": [{"required": ["n"]}, {"required": ["m"]}]}
+        }"#;
+        let records = [
+            r#"{"kind": "x", "n": 1, "m": 2}"#,
+            r#"{"kind": "x", "n": 1}"#,
+            r#"{"kind": "x", "kind": "y"}"#,
+            r#"{"kind": "y", "kind": "x"}"#,
+            r#"{"kind": "x", "n": 1, "kind": "y"}"#,
+            r#"{"kind": "y", "n": 1, "kind": "x"}"#,
+        ];
+        check_records(probed, &records, false);
+        for record in [
+            r#"{"kind": "x", "kind": "y"}"#,
+            r#"{"kind": "y", "kind": "x"}"#,
+        ] {
+            assert_eq!(decided(probed, record), None, "{record}");
+        }
+        // Below the root, the failure of a value parsed whole leaves the record to
+        // the keys (an enclosing key may repeat).
+        let below = r##"{
+            "$defs": {
+                "a": {"required": ["a"]},
+                "b": {"properties": {"b": {"type": "integer"}}},
+                "t": {
+                    "allOf": [{"$ref": "#/$defs/a"}, {"$ref": "#/$defs/b"}],
+                    "properties": {"a": {"type": "string"}}
+                }
+            },
+            "properties": {"c": {"$ref": "#/$defs/t"}},
+            "items": {"$ref": "#/$defs/t"},
+            "if": {"properties": {"kind": {"const": "x"}}, "required": ["kind"]},
+            "then": {"$ref": "#/$defs/t"}
+        }"##;
+        let records = [
+            r#"{"c": {"a": 1}, "c": {"a": "x"}}"#,
+            r#"{"c": {"a": "x"}, "c": {"a": 1}}"#,
+            r#"[{"a": 1, "a": "x"}]"#,
+            r#"{"kind": "x", "a": 1, "kind": "y"}"#,
+            r#"{"kind": "y", "a": 1, "kind": "x"}"#,
+        ];
+        check_records(below, &records, false);
+        for record in [records[0], records[1]] {
+            assert_eq!(decided(below, record), None, "{record}");
+        }
     }
 
     /// A `oneOf` tagged by a property is decided by the one branch the tag leaves.
