@@ -7,7 +7,12 @@ The rule (constants below, all sizes in bytes; measured in ``archives/README.md`
 2. **batch_size** from bytes per chunk: ``CHUNK_BYTES / object_size`` records, rounded to the
    nearest power of two and kept in ``[MIN_BATCH_SIZE, MAX_BATCH_SIZE]``. Memory in flight is
    then about ``CHUNK_BYTES`` whatever the record size; records of about 256 bytes get the
-   default configuration's 8192.
+   default configuration's 8192. On a call of ``n`` records whose chunks would end in a short
+   one (under half a chunk), the chunks are made equal instead (:func:`even_chunks`, applied
+   by the selector to the call's own ``n``: the rule sees the cell's, a power of two), each up
+   to half as large again: the last chunk runs alone (a pool's threads wait for it), and
+   5,000 records in 4,096-record chunks ran at 0.89 times the speed of one chunk (NDJSON, long
+   strings, two threads; 0.92 for 2,500 regex-checked records in 2,048-record chunks).
 3. **micro_batch_size** from work per task: ``TASK_WORK / w`` records, rounded to a power of
    two, in ``[MIN_MICRO_BATCH_SIZE, batch_size]``.
 4. **threads**: 1 (the direct path, no pool) unless all of these hold: the input is JSON or
@@ -49,6 +54,7 @@ __all__ = [
     "PARALLEL_MIN_RECORD_WORK",
     "PARALLEL_MIN_WORK",
     "TASK_WORK",
+    "even_chunks",
     "heuristic_config",
     "heuristic_rule",
 ]
@@ -135,3 +141,17 @@ def heuristic_config(
     r = heuristic_rule(profile, cores)
     config = BatchConfig(r["batch_size"], r["micro_batch_size"], r["threads"], source="heuristic")
     return fit(config, profile, budget)
+
+
+def even_chunks(config: BatchConfig, n: int | None) -> BatchConfig:
+    """``config`` on a call of ``n`` records: where its chunks would end in one of under half
+    ``batch_size`` records, ``batch_size`` made ``ceil(n / full chunks)`` (at most
+    ``MAX_BATCH_SIZE``), so that every chunk is as large; else ``config`` itself."""
+    b = config.batch_size
+    if n is None or b <= 0:
+        return config
+    full, rest = divmod(n, b)
+    if full == 0 or rest == 0 or 2 * rest >= b:
+        return config
+    even = -(-n // full)
+    return config._replace(batch_size=even) if even <= MAX_BATCH_SIZE else config

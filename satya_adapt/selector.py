@@ -59,7 +59,7 @@ from . import hardware as _hardware
 from .budget import NO_BUDGET, Budget, Candidate, choose, explain_budget, fit, within
 from .config import DEFAULT_CONFIGURATION, ESTIMATE_MARGIN, BatchConfig, clamp
 from .errors import ArchiveError, warn_at_user
-from .heuristic import heuristic_config, heuristic_rule
+from .heuristic import even_chunks, heuristic_config, heuristic_rule
 from .profile import Profile
 
 __all__ = ["KNN_ENV_VAR", "MAX_BATCH_SIZE", "Selector"]
@@ -194,7 +194,7 @@ class Selector:
                     self._budgeted.clear()
                 self._budgeted[cache_key] = cached
             pre, measured = cached
-            config = clamp(pre, n, state.cores)
+            config = _fitted(pre, n, state.cores)
             return config if measured else fit(config, profile, budget)
         except Exception as exc:
             try:
@@ -220,7 +220,7 @@ class Selector:
             key = _bucket_key(key, n)
             trace: dict[str, Any] = {}
             pre = self._decide(state, key, trace, budget)
-            config = clamp(pre, n, state.cores)
+            config = _fitted(pre, n, state.cores)
             cut = None
             if not budget.empty:
                 cut = explain_budget(config, profile, budget, bool(trace.get("measured_within")))
@@ -308,7 +308,7 @@ class Selector:
                 if len(self._decided) >= _CELL_CACHE_MAX:
                     self._decided.clear()
                 self._decided[bucket_key] = pre
-            config = clamp(pre, n, state.cores)
+            config = _fitted(pre, n, state.cores)
             if len(self._clamped) >= _CELL_CACHE_MAX:
                 self._clamped.clear()
             self._clamped[key] = config
@@ -325,7 +325,7 @@ class Selector:
         try:
             key, n = _key(profile)
             cores = self._hardware.usable_cores if self._hardware else _hardware.usable_cores()
-            return clamp(heuristic_config(_rep(_bucket_key(key, n)), cores), n, cores)
+            return _fitted(heuristic_config(_rep(_bucket_key(key, n)), cores), n, cores)
         except Exception:
             return DEFAULT_CONFIGURATION
 
@@ -493,6 +493,15 @@ class Selector:
 
 _STEPS = float(_archive.QUANT_STEPS_PER_OCTAVE)
 _log2 = math.log2
+
+
+def _fitted(config: BatchConfig, n: int | None, cores: int) -> BatchConfig:
+    """A cell's answer fitted to a call of ``n`` records: clamped, and the heuristic's with
+    chunks of equal size (:func:`~satya_adapt.heuristic.even_chunks`; an elite runs the
+    chunks it was measured with)."""
+    if config.source == "heuristic":
+        config = even_chunks(config, n)
+    return clamp(config, n, cores)
 
 
 def _key(profile: Sequence[Any]) -> tuple[tuple[Any, ...], int | None]:

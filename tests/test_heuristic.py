@@ -91,3 +91,16 @@ def test_bounds_hold(size: int, kind: str, cc: float) -> None:
         assert 1 <= c.threads <= cores
         for k in (c.batch_size, c.micro_batch_size):
             assert k & (k - 1) == 0  # powers of two
+
+
+def test_a_short_last_chunk_is_spread_over_even_chunks() -> None:
+    c = BatchConfig(4096, 128, 2, "heuristic")
+    # 5,000 = 4,096 + 904 (under half a chunk): one chunk; 10,000 = 2 x 4,096 + 1,808: two of 5,000.
+    assert H.even_chunks(c, 5000) == BatchConfig(5000, 128, 2, "heuristic")
+    assert H.even_chunks(c, 10000) == BatchConfig(5000, 128, 2, "heuristic")
+    # A last chunk of half a chunk or more, whole chunks, a call of one chunk: as they are.
+    for n in (6144, 12000, 8192, 4096, 100, None):
+        assert H.even_chunks(c, n) is c
+    # Never past MAX_BATCH_SIZE: 70,000 = 65,536 + 4,464 stays in two chunks.
+    big = BatchConfig(H.MAX_BATCH_SIZE, 4096, 1, "heuristic")
+    assert H.even_chunks(big, 70000) is big

@@ -16,6 +16,7 @@ from archive_helpers import HERE, KIND_SIZE_GRID, archive, cell, profile
 from satya_adapt import ArchiveWarning, BatchConfig
 from satya_adapt import archive as A
 from satya_adapt.config import clamp, clamp_n
+from satya_adapt.budget import NO_BUDGET
 from satya_adapt.selector import Selector
 
 # The known elites. On the object_size axis (log2(1 + size) / 2 grid units) the cells sit at:
@@ -771,3 +772,18 @@ def test_archive_warning_points_at_the_users_call(tmp_path: Path) -> None:
             v.validate_batch([{"a": 1}], memory_budget=budget)
             here = inspect.stack()[0].lineno - 1  # the line above
         assert [(w.filename, w.lineno) for w in record] == [(__file__, here)], name
+
+
+def test_the_heuristic_answer_is_fitted_to_the_call_with_even_chunks() -> None:
+    """The heuristic's chunks on a call whose last chunk would be short are made equal (its
+    rule sees the cell's ``n``, a power of two); an elite keeps the chunks it was measured
+    with, clamped as before."""
+    s = Selector(archive([], hardware=HERE), hardware=HERE)
+    assert s.select(profile(600, n=16384)) == BatchConfig(4096, 256, 1, "heuristic")
+    assert s.select(profile(600, n=5000)) == BatchConfig(5000, 256, 1, "heuristic")
+    explained = s.explain(profile(600, n=5000))
+    assert explained["config"]["batch_size"] == 5000
+    assert explained["clamped"] == ["batch_size: 4096 -> 5000"]
+    assert s.select_within(profile(600, n=5000), NO_BUDGET) == s.select(profile(600, n=5000))
+    elite = Selector(archive([cell(KIND_SIZE_GRID, profile(511), A_ELITE)]), hardware=HERE)
+    assert elite.select(profile(511, n=5000)) == BatchConfig(4096, 512, 2, "archive-exact")
