@@ -1061,7 +1061,7 @@ def test_archive_explain_names_a_single_thread_reason_only_when_there_is_one() -
         "chunk_records 4096",
         "chunk_work 2.458e+06",
         "tasks_per_chunk 8",
-        "batch_size 4096",
+        "batch_size 16384",
         "micro_batch_size 512",
         "threads 4",
     ]

@@ -35,9 +35,10 @@ def test_work_per_task_fixes_micro_batch_size() -> None:
 
 
 def test_threads() -> None:
-    # JSON: 4096 records * 600 B = 2.4 MB of work per chunk -> parallel, 16 tasks, 4 cores
-    assert heuristic_config(p(600, "json"), 4) == BatchConfig(4096, 512, 4, "heuristic")
-    assert heuristic_config(p(600, "ndjson"), 2) == BatchConfig(4096, 512, 2, "heuristic")
+    # JSON: 4096 records * 600 B = 2.4 MB of work per chunk -> parallel, 16 tasks, 4 cores;
+    # checked by a pool, chunks of 8 MiB: 13,981 -> 16384 records
+    assert heuristic_config(p(600, "json"), 4) == BatchConfig(16384, 512, 4, "heuristic")
+    assert heuristic_config(p(600, "ndjson"), 2) == BatchConfig(16384, 512, 2, "heuristic")
     assert heuristic_config(p(600, "json"), 1) == BatchConfig(4096, 512, 1, "heuristic")
     # dicts stay on one thread, whatever the checks cost
     assert heuristic_config(p(600, "dicts", cc=0.2), 4).threads == 1
@@ -48,7 +49,9 @@ def test_threads() -> None:
     assert heuristic_config(p(600, "json", n=100), 4).threads == 1
     assert heuristic_config(p(600, "json", n=1024), 4).threads == 1  # 614 KB of work
     # no more threads than tasks: 2048 records, 4 tasks of 512
-    assert heuristic_config(p(600, "json", n=2048), 16) == BatchConfig(4096, 512, 4, "heuristic")
+    assert heuristic_config(p(600, "json", n=2048), 16) == BatchConfig(16384, 512, 4, "heuristic")
+    # one thread: rule 2's 2 MiB chunks; a record too small for a pool keeps them too
+    assert heuristic_config(p(100, "json"), 2) == BatchConfig(16384, 2048, 1, "heuristic")
 
 
 def test_rule_explains_itself() -> None:

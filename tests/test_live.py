@@ -759,13 +759,13 @@ def test_what_is_learned_is_cached_and_read_by_the_next_process(tmp_path: Path) 
     assert doc["format"] == "satya-adapt-online-cache"
     [entry] = doc["entries"]
     assert entry["hardware"] == L.fingerprint()
-    assert entry["config"] == [8192, 512, 2]
+    assert entry["config"] == [32768, 512, 2]  # the heuristic's pool chunks (8 MiB)
     assert entry["cell"][4:] == ["json", N.bit_length()]
     assert sorted(p.name for p in path.parent.iterdir()) == ["online.json"]  # no temporary left
     L._CACHE.path = None  # a new process
     fresh = L.Live(FakeSelector(), cache=path, cores=2)
     first = fresh.choose(prof(kind="json"), BatchConfig(8192, 2048, 1, "heuristic"))
-    assert first == BatchConfig(8192, 512, 2, "online")
+    assert first == BatchConfig(10000, 512, 2, "online")  # clamped to the call
 
 
 def test_a_corrupt_cache_is_ignored_with_a_warning(tmp_path: Path) -> None:
@@ -1034,7 +1034,7 @@ def test_archive_merge_folds_a_cache_into_an_archive(tmp_path: Path) -> None:
     assert lines[-1] == "wrote arch.json"
     merged = A.load_archive(tmp_path / "arch.json")
     [c] = merged.cells
-    assert c.elite == A.Elite(batch_size=8192, micro_batch_size=512, threads=2)
+    assert c.elite == A.Elite(batch_size=32768, micro_batch_size=512, threads=2)
     assert (c.speedup, c.speedup_ci_low, c.speedup_ci_high) == (1.5, 1.5, 1.5)
     assert c.profile.input_kind == "json"
     last = merged.history[-1]

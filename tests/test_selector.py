@@ -118,7 +118,7 @@ def test_heuristic_beyond_the_confidence_radius() -> None:
 
 
 def test_heuristic_for_a_kind_without_cells() -> None:
-    assert selector().select(profile(600, "ndjson")) == BatchConfig(4096, 256, 4, "heuristic")
+    assert selector().select(profile(600, "ndjson")) == BatchConfig(16384, 256, 4, "heuristic")
 
 
 def test_heuristic_for_a_kind_outside_the_grid() -> None:
@@ -130,7 +130,7 @@ def test_heuristic_for_a_kind_outside_the_grid() -> None:
     )
     s = Selector(archive([cell(g, profile(511), A_ELITE)], grid=g), hardware=HERE)
     assert s.select(profile(600)) == BatchConfig(4096, 512, 2, "archive-exact")
-    assert s.select(profile(600, "json")) == BatchConfig(4096, 256, 4, "heuristic")  # json: a pool
+    assert s.select(profile(600, "json")) == BatchConfig(16384, 256, 4, "heuristic")  # json: a pool
 
 
 def test_empty_archive_uses_the_heuristic_without_warning() -> None:
@@ -245,7 +245,7 @@ def test_other_hardware_class_is_not_trusted(change: dict[str, Any], reason: str
     s = Selector(archive(known_cells(), hardware=HERE._replace(**change)), hardware=HERE)
     with pytest.warns(ArchiveWarning) as record:
         got = [s.select(profile(600)), s.select(profile(3000, "json"))]
-    assert got == [BatchConfig(4096, 256, 1, "heuristic"), BatchConfig(1024, 64, 4, "heuristic")]
+    assert got == [BatchConfig(4096, 256, 1, "heuristic"), BatchConfig(4096, 64, 4, "heuristic")]
     assert [str(w.message) for w in record] == [
         (
             f"archive <ArchiveFile> was measured on another hardware class ({reason});"
