@@ -6,7 +6,9 @@ The rule (constants below, all sizes in bytes; measured in ``archives/README.md`
    bytes to walk, weighted up for a check-heavy schema (regex and formats cost more per byte).
 2. **batch_size** from bytes per chunk: ``CHUNK_BYTES / object_size`` records, rounded to the
    nearest power of two and kept in ``[MIN_BATCH_SIZE, MAX_BATCH_SIZE]``. Memory in flight is
-   then about ``CHUNK_BYTES`` whatever the record size; records of about 256 bytes get the
+   then about ``CHUNK_BYTES`` whatever the record size (``POOL_CHUNK_BYTES`` with a pool,
+   rule 4, and up to half as much again where chunks are evened out); records of about 256
+   bytes get the
    default configuration's 8192. On a call of ``n`` records whose chunks would end in a short
    one (under half a chunk), the chunks are made equal instead (:func:`even_chunks`, applied
    by the selector to the call's own ``n``: the rule sees the cell's, a power of two), each up
@@ -35,8 +37,7 @@ The rule (constants below, all sizes in bytes; measured in ``archives/README.md`
    rule 2's chunks, 11 interleaved rounds, 2 cores: 1.04-1.06 times on four profiles (JSON
    and NDJSON, 10,000-20,000 records of 230-800 bytes); in separate processes (steady
    state), 10,000 records of 30 fields in one chunk against five: 1.19 times (medians of
-   5 processes). The exhaustive oracle of ``benchmarks/eval_live.py`` chose chunks of
-   4,096-65,536 records for every threaded held-out profile.
+   5 processes).
 
 5. **Budgets** (:mod:`satya_adapt.budget`): with a memory or pause budget, ``batch_size`` is
    cut to the largest the budget model keeps within it (``micro_batch_size`` no more than it).
