@@ -8,9 +8,8 @@ The rule (constants below, all sizes in bytes; measured in ``archives/README.md`
    nearest power of two and kept in ``[MIN_BATCH_SIZE, MAX_BATCH_SIZE]``. Memory in flight is
    then about ``CHUNK_BYTES`` whatever the record size (``POOL_CHUNK_BYTES`` with a pool,
    rule 4, and up to half as much again where chunks are evened out); records of about 256
-   bytes get the
-   default configuration's 8192. On a call of ``n`` records whose chunks would end in a short
-   one (under half a chunk), the chunks are made equal instead (:func:`even_chunks`, applied
+   bytes get the default configuration's 8192. On a call of ``n`` records whose chunks would
+   end in a short one (under half a chunk), the chunks are made equal instead (:func:`even_chunks`, applied
    by the selector to the call's own ``n``: the rule sees the cell's, a power of two), each up
    to half as large again: the last chunk runs alone (a pool's threads wait for it), and
    5,000 records in 4,096-record chunks ran at 0.89 times the speed of one chunk (NDJSON, long
