@@ -9,9 +9,9 @@ The rule (constants below, all sizes in bytes; measured in ``archives/README.md`
    then about ``CHUNK_BYTES`` whatever the record size (``POOL_CHUNK_BYTES`` with a pool,
    rule 4, and up to half as much again where chunks are evened out); records of about 256
    bytes get the default configuration's 8192. On a call of ``n`` records whose chunks would
-   end in a short one (under half a chunk), the chunks are made equal instead (:func:`even_chunks`, applied
-   by the selector to the call's own ``n``: the rule sees the cell's, a power of two), each up
-   to half as large again: the last chunk runs alone (a pool's threads wait for it), and
+   end in a short one (under half a chunk), the chunks are made equal instead
+   (:func:`even_chunks`, applied by the selector to the call's own ``n``: the rule sees the
+   cell's, a power of two), each up to half as large again: the last chunk runs alone (a pool's threads wait for it), and
    5,000 records in 4,096-record chunks ran at 0.89 times the speed of one chunk (NDJSON, long
    strings, two threads; 0.92 for 2,500 regex-checked records in 2,048-record chunks).
 3. **micro_batch_size** from work per task: ``TASK_WORK / w`` records, rounded to a power of
@@ -28,7 +28,18 @@ The rule (constants below, all sizes in bytes; measured in ``archives/README.md`
    dicts stay on one thread; JSON and NDJSON gained with large records (``wide30``, 420 bytes:
    1.2-1.4 times) and lost with small, regex-checked ones (``constrained3``, 56 bytes:
    0.77-0.90 times). Where a pool pays elsewhere, the archive's measured elites say so; the
-   heuristic does not guess it.
+   heuristic does not guess it. Measured again on 2026-12-03 (the engine since then checks
+   JSON and NDJSON with the GIL released and hands results back in bulk), steady state (25
+   calls of one configuration per process, processes alternating, 3 pairs per profile, 2
+   cores): two threads ran ``plain3`` (52 bytes) at 1.09-1.60 times one thread's speed,
+   ``constrained3`` at 1.09-2.19, ``mixed10`` JSON at 1.05-1.58, ``nested`` NDJSON at
+   1.15-1.52 (50,000 records), ``plain3`` JSON at 1.26-2.21 (12,000 records): every pair
+   faster. ``PARALLEL_MIN_RECORD_WORK`` went from 512 to 64 weighted bytes (the smallest
+   record measured, 52 bytes of ``plain3``, weighs 101); ``PARALLEL_MIN_WORK`` still keeps
+   small calls on one thread. A call whose ``n`` is unknown (a stream) may be small, and
+   there a pool costs its start: 200 and 1,000 ``mixed10`` records from a file object ran at
+   0.44 and 0.73-0.80 times one thread's speed on two; so without ``n`` a record must still
+   carry ``STREAM_MIN_RECORD_WORK`` (512, the earlier threshold).
 
    With more than one thread, chunks of ``POOL_CHUNK_BYTES`` (four times as large; rule 2's
    evening-out applies to them): each chunk ends when its last task does, with the pool's
@@ -63,6 +74,7 @@ __all__ = [
     "PARALLEL_MIN_RECORD_WORK",
     "PARALLEL_MIN_WORK",
     "POOL_CHUNK_BYTES",
+    "STREAM_MIN_RECORD_WORK",
     "TASK_WORK",
     "even_chunks",
     "heuristic_config",
@@ -81,7 +93,9 @@ COMPLEXITY_WEIGHT = 3.0
 #: Work a chunk must carry before a thread pool pays for itself.
 PARALLEL_MIN_WORK = 4 * TASK_WORK
 #: Work one record must carry before checking it in the pool pays (JSON and NDJSON).
-PARALLEL_MIN_RECORD_WORK = 512.0
+PARALLEL_MIN_RECORD_WORK = 64.0
+#: ... when the call's number of records is unknown (a stream, which may be short).
+STREAM_MIN_RECORD_WORK = 512.0
 MIN_BATCH_SIZE = 64
 MAX_BATCH_SIZE = 65536
 MIN_MICRO_BATCH_SIZE = 16
@@ -124,6 +138,11 @@ def heuristic_rule(
     elif work < PARALLEL_MIN_RECORD_WORK:
         why = (
             f"work per record {work:.0f} < PARALLEL_MIN_RECORD_WORK {PARALLEL_MIN_RECORD_WORK:.0f}"
+        )
+    elif n is None and work < STREAM_MIN_RECORD_WORK:
+        why = (
+            f"n unknown and work per record {work:.0f} < STREAM_MIN_RECORD_WORK"
+            f" {STREAM_MIN_RECORD_WORK:.0f}"
         )
     elif chunk_work < PARALLEL_MIN_WORK:
         why = f"chunk work {chunk_work:.0f} < PARALLEL_MIN_WORK {PARALLEL_MIN_WORK}"

@@ -51,6 +51,9 @@ def test_threads() -> None:
     # no more threads than tasks: 2048 records, 4 tasks of 512
     assert heuristic_config(p(600, "json", n=2048), 16) == BatchConfig(16384, 512, 4, "heuristic")
     # one thread: rule 2's 2 MiB chunks; a record too small for a pool keeps them too
+    assert heuristic_config(p(40, "json"), 2) == BatchConfig(65536, 8192, 1, "heuristic")
+    assert heuristic_config(p(100, "json", n=100000), 2) == BatchConfig(65536, 2048, 2, "heuristic")
+    # a stream (n unknown) may be short: a pool only for records of 512 weighted bytes or more
     assert heuristic_config(p(100, "json"), 2) == BatchConfig(16384, 2048, 1, "heuristic")
 
 
@@ -69,9 +72,13 @@ def test_rule_explains_itself() -> None:
         "dicts are taken apart under the GIL"
     )
     assert heuristic_rule(p(600, "json"), 1)["single_thread_because"] == "one usable core"
-    # small records: handing results back under the GIL outweighs checking them in the pool
-    assert heuristic_rule(p(100, "json", cc=0.5), 4)["single_thread_because"] == (
-        "work per record 250 < PARALLEL_MIN_RECORD_WORK 512"
+    # tiny records: handing results back outweighs checking them in the pool
+    assert heuristic_rule(p(20, "json", cc=0.5), 4)["single_thread_because"] == (
+        "work per record 50 < PARALLEL_MIN_RECORD_WORK 64"
+    )
+    assert heuristic_config(p(26, "ndjson", cc=0.5, n=100000), 4).threads == 4  # 65 weighted
+    assert heuristic_rule(p(100, "ndjson", cc=0.5), 4)["single_thread_because"] == (
+        "n unknown and work per record 250 < STREAM_MIN_RECORD_WORK 512"
     )
     assert heuristic_config(p(205, "ndjson", cc=0.5), 4).threads == 4  # 512.5 weighted bytes
 

@@ -306,7 +306,8 @@ def test_true_elite_survives_remeasurement(tmp_path: Path) -> None:
 )
 def test_cell_ships_only_above_the_bar(tmp_path: Path, factor: float, ships: bool) -> None:
     def effect(kind: str, config: Sequence[int]) -> float:
-        return factor if config[2] > 1 else 1.0
+        # The elite alone (the heuristic's configuration, timed too, has two threads as well).
+        return factor if tuple(config[:3]) == (1024, 256, 2) else 1.0
 
     s = search(tmp_path, FakeMeasurer(effect, noise=0.002))
     cell = O.CellRecord((1, 1, 1), genes("json"), FakePrepared(genes("json"), 1000).profile)
@@ -686,7 +687,9 @@ def test_gate_variants_name_the_knob_they_probe() -> None:
 
 
 def test_correction_result_is_typed_and_stored_as_before(tmp_path: Path) -> None:
-    s = search(tmp_path, FakeMeasurer(lambda kind, config: 0.5 if config[2] > 1 else 1.0))
+    # The elite alone is faster (the heuristic's configuration has two threads as well).
+    fast = FakeMeasurer(lambda kind, config: 0.5 if tuple(config[:3]) == (1024, 256, 2) else 1.0)
+    s = search(tmp_path, fast)
     cell = O.CellRecord((1, 1, 1), genes("json"), FakePrepared(genes("json"), 1000).profile)
     cell.index = A.descriptor(s.grid, cell.profile)  # type: ignore[assignment]
     cell.elite = T2
