@@ -113,13 +113,14 @@ def _clip(x: int, low: int, high: int) -> int:
 
 
 def heuristic_rule(
-    profile: Sequence[Any], cores: int, budget: Budget = NO_BUDGET
+    profile: Sequence[Any], cores: int, budget: Budget = NO_BUDGET, threads: int | None = None
 ) -> dict[str, Any]:
     """The rule's inputs, intermediate values and result (for ``explain``).
 
     ``profile`` is a :class:`~satya_adapt.Profile` (``n`` may be ``None``); ``cores`` the usable
-    cores; ``budget`` the call's limits. The result is not clamped to ``n``; the selector does
-    that.
+    cores; ``budget`` the call's limits; ``threads`` the caller's, when given (rule 4 is then
+    not applied, and the chunks are those of that many threads). The result is not clamped to
+    ``n``; the selector does that.
     """
     _, _, cc, object_size, kind, n = profile[:6]
     size = max(float(object_size), 1.0)
@@ -146,8 +147,12 @@ def heuristic_rule(
         )
     elif chunk_work < PARALLEL_MIN_WORK:
         why = f"chunk work {chunk_work:.0f} < PARALLEL_MIN_WORK {PARALLEL_MIN_WORK}"
-    threads = 1 if why is not None else max(1, min(cores, tasks))
-    if threads > 1:
+    if threads is None:
+        threads = 1 if why is not None else max(1, min(cores, tasks))
+    else:
+        why = None if threads > 1 else "threads given: 1"
+    if threads > 1 and kind in ("json", "ndjson"):
+        # (Dicts given a pool keep rule 2's chunks: they are taken apart under the GIL.)
         batch = _clip(_pow2(POOL_CHUNK_BYTES / size), MIN_BATCH_SIZE, MAX_BATCH_SIZE)
     cut: dict[str, Any] = {}
     if not budget.empty:  # reported only with a budget
@@ -168,11 +173,11 @@ def heuristic_rule(
 
 
 def heuristic_config(
-    profile: Sequence[Any], cores: int, budget: Budget = NO_BUDGET
+    profile: Sequence[Any], cores: int, budget: Budget = NO_BUDGET, threads: int | None = None
 ) -> BatchConfig:
     """The heuristic's batch configuration for ``profile`` on ``cores`` usable cores, within
-    ``budget``."""
-    r = heuristic_rule(profile, cores)
+    ``budget``; with ``threads``, the chunks and tasks for that many threads."""
+    r = heuristic_rule(profile, cores, threads=threads)
     config = BatchConfig(r["batch_size"], r["micro_batch_size"], r["threads"], source="heuristic")
     return fit(config, profile, budget)
 

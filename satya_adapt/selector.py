@@ -175,6 +175,22 @@ class Selector:
         except Exception as exc:
             return self._fallback(profile, exc)
 
+    def select_for_threads(self, profile: Sequence[Any], threads: int) -> BatchConfig:
+        """:meth:`select` for a call whose caller gives ``threads``: a heuristic answer for
+        another number of threads is made anew for that many (a pool's chunks are four
+        times as large, see :mod:`satya_adapt.heuristic`); any other answer as it is. Never
+        raises."""
+        config = self.select(profile)
+        if config.source != "heuristic" or (config.threads > 1) == (threads > 1):
+            return config
+        try:
+            state = self._state or self._load()
+            key, n = _key(profile)
+            rep = _rep(_bucket_key(key, n))
+            return _fitted(heuristic_config(rep, state.cores, threads=threads), n, state.cores)
+        except Exception:
+            return config
+
     def select_within(self, profile: Sequence[Any], budget: Budget) -> BatchConfig:
         """The batch configuration for a call of this profile under ``budget``: the front point
         that keeps within it, as measured on the call's own cell; otherwise (a neighbour's

@@ -582,7 +582,12 @@ class Validator:
         if b0 is not None and m0 is not None and t0 is not None:
             return BatchConfig(b0, m0, t0, source="explicit")
         if budget.empty or b0 is not None:
-            chosen = self._get_selector().select(detect()) if self.adapt else DEFAULT_CONFIGURATION
+            if not self.adapt:
+                chosen = DEFAULT_CONFIGURATION
+            elif t0 is not None:  # chunks for the threads given (a pool's are larger)
+                chosen = self._get_selector().select_for_threads(detect(), t0)
+            else:
+                chosen = self._get_selector().select(detect())
         else:  # the budget cuts the chosen batch_size, fitted to the explicit threads
             profile = detect()
             chosen = (

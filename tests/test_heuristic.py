@@ -114,3 +114,13 @@ def test_a_short_last_chunk_is_spread_over_even_chunks() -> None:
     # Never past MAX_BATCH_SIZE: 70,000 = 65,536 + 4,464 stays in two chunks.
     big = BatchConfig(H.MAX_BATCH_SIZE, 4096, 1, "heuristic")
     assert H.even_chunks(big, 70000) is big
+
+
+def test_threads_given_size_the_chunks() -> None:
+    # JSON records of 600 bytes: a pool by the rule (16,384-record chunks); one thread given:
+    # rule 2's 4,096; two threads given for dicts: rule 2's too (taken apart under the GIL).
+    assert heuristic_config(p(600, "json"), 4, threads=1) == BatchConfig(4096, 512, 1, "heuristic")
+    assert heuristic_config(p(600, "dicts"), 4, threads=2) == BatchConfig(4096, 512, 2, "heuristic")
+    assert heuristic_rule(p(600, "json"), 4, threads=1)["single_thread_because"] == (
+        "threads given: 1"
+    )

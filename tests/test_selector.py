@@ -787,3 +787,37 @@ def test_the_heuristic_answer_is_fitted_to_the_call_with_even_chunks() -> None:
     assert s.select_within(profile(600, n=5000), NO_BUDGET) == s.select(profile(600, n=5000))
     elite = Selector(archive([cell(KIND_SIZE_GRID, profile(511), A_ELITE)]), hardware=HERE)
     assert elite.select(profile(511, n=5000)) == BatchConfig(4096, 512, 2, "archive-exact")
+
+
+def test_threads_given_by_the_caller_get_the_chunks_of_that_many() -> None:
+    """A heuristic answer for a pool has chunks four times as large; a caller who gives one
+    thread gets the one-thread chunks (and the other way round); an elite keeps its own."""
+    s = Selector(archive([], hardware=HERE), hardware=HERE)
+    call = profile(600, "json", n=65536)
+    pooled = s.select(call)
+    assert pooled.threads > 1 and pooled.batch_size == 16384
+    assert s.select_for_threads(call, 1) == BatchConfig(4096, 256, 1, "heuristic")
+    assert s.select_for_threads(call, 2) == pooled
+    tiny = profile(20, "ndjson", n=65536)  # too small for a pool by the rule (w 38 < 64)
+    assert s.select(tiny).threads == 1
+    assert s.select_for_threads(tiny, 1) == s.select(tiny)
+    assert s.select_for_threads(tiny, 2) == BatchConfig(65536, 8192, 2, "heuristic")
+    elite = Selector(archive([cell(KIND_SIZE_GRID, profile(511), A_ELITE)]), hardware=HERE)
+    assert elite.select_for_threads(profile(511, n=65536), 1) == elite.select(
+        profile(511, n=65536)
+    )
+
+
+def test_a_call_given_one_thread_runs_the_one_thread_chunks(tmp_path: Path) -> None:
+    from satya_adapt import Validator
+
+    empty = tmp_path / "empty.json"
+    A.write_archive(archive([], hardware=HERE), empty)
+    schema = {"type": "object", "properties": {"s": {"type": "string", "minLength": 1}}}
+    data = b"".join(b'{"s": "%s"}\n' % (b"x" * 580) for _ in range(20000))
+    v = Validator(schema, archive=str(empty))
+    pooled = v.validate_ndjson(data).config
+    alone = v.validate_ndjson(data, threads=1).config
+    assert alone.threads == 1 and alone.source == "explicit+heuristic"
+    if pooled.threads > 1:  # a machine of one core has no pool to size for
+        assert alone.batch_size * 3 < pooled.batch_size
