@@ -578,6 +578,23 @@ def test_online_after_a_revert_promotes_a_candidate() -> None:
     assert c.reverts == 1 and c.promotions == 1 and c.retry is None and c.candidates == []
 
 
+def cold_then_fast(selected: BatchConfig, cold: int) -> Rate:
+    """``selected`` runs its first ``cold`` calls at 0.7 times the default's throughput, then
+    1.4 times; any other configuration with two threads 0.9 times (the other candidates do not
+    pay), with one thread the default's."""
+    left = [cold]
+
+    def rate(cf: BatchConfig) -> float:
+        if cf[:3] != selected[:3]:
+            return 0.9e6 if cf.threads == 2 else 1e6
+        if left[0]:
+            left[0] -= 1
+            return 0.7e6
+        return 1.4e6
+
+    return rate
+
+
 @pytest.mark.parametrize("kind", ["json", "dicts"])
 def test_the_first_call_on_the_pool_is_a_warm_up(kind: str) -> None:
     """The selector's answer has a second thread whose first call runs cold (0.7x the
@@ -586,15 +603,7 @@ def test_the_first_call_on_the_pool_is_a_warm_up(kind: str) -> None:
     slack, no throughput) and the choice is verified on the calls after it."""
     live = L.Live(FakeSelector(), cache=False, cores=2)
     selected = BatchConfig(4096, 512, 2, "heuristic")
-    cold = [1]
-
-    def rate(cf: BatchConfig) -> float:
-        if cf[:3] != selected[:3]:
-            return 0.9e6 if cf.threads == 2 else 1e6  # the other candidates do not pay
-        if cold[0]:
-            cold[0] -= 1
-            return 0.7e6
-        return 1.4e6
+    rate = cold_then_fast(selected, 1)
 
     answers = [call_sliceable(live, prof(kind=kind), selected, rate) for _ in range(3)]
     assert [(c.source, c.threads) for c in answers] == [
@@ -621,15 +630,7 @@ def test_a_choice_reverted_on_one_cold_throughput_is_tried_again_on_slices(kind:
     only): tried on slices paired with the rest of their calls, promoted by call 28."""
     live = L.Live(FakeSelector(), cache=False, cores=2)
     selected = BatchConfig(4096, 512, 2, "heuristic")
-    cold = [2]
-
-    def rate(cf: BatchConfig) -> float:
-        if cf[:3] != selected[:3]:
-            return 0.9e6 if cf.threads == 2 else 1e6  # the other candidates do not pay
-        if cold[0]:
-            cold[0] -= 1
-            return 0.7e6
-        return 1.4e6
+    rate = cold_then_fast(selected, 2)
 
     answers = []
     for _ in range(60):
