@@ -85,6 +85,14 @@ pub struct ChunkOutcome {
 }
 
 impl ChunkOutcome {
+    /// An empty outcome with room for the verdicts of `n` records.
+    pub fn for_records(n: usize) -> Self {
+        ChunkOutcome {
+            valid: Vec::with_capacity(n),
+            ..ChunkOutcome::default()
+        }
+    }
+
     /// Bytes of the pending results themselves.
     pub fn result_bytes(&self) -> usize {
         self.valid.capacity()
@@ -163,6 +171,13 @@ pub fn pool() -> Result<Arc<ThreadPool>, EngineError> {
 /// The caller's interrupt hook: called on the caller's thread, `true` = stop.
 pub type Interrupt<'a> = &'a mut dyn FnMut() -> bool;
 
+/// Runs `f`, a panic in it becoming [`EngineError::Panic`].
+fn guarded<T>(f: impl FnOnce() -> Result<T, EngineError>) -> Result<T, EngineError> {
+    catch_unwind(AssertUnwindSafe(f))
+        .map_err(|p| EngineError::Panic(panic_message(&*p)))
+        .and_then(|r| r)
+}
+
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     payload
         .downcast_ref::<&str>()
@@ -197,17 +212,13 @@ where
     }
     let stop = AtomicBool::new(false);
     if knobs.threads <= 1 {
-        let mut out = ChunkOutcome {
-            valid: Vec::with_capacity(len),
-            ..ChunkOutcome::default()
-        };
+        let mut out = ChunkOutcome::for_records(len);
         for start in (0..len).step_by(POLL_RECORDS) {
             if start > 0 && interrupt() {
                 return Err(EngineError::Interrupted);
             }
             let range = start..(start + POLL_RECORDS).min(len);
-            catch_unwind(AssertUnwindSafe(|| task(range, &stop, &mut out)))
-                .map_err(|p| EngineError::Panic(panic_message(&*p)))??;
+            guarded(|| task(range, &stop, &mut out))?;
         }
         out.tasks = 1;
         return Ok(out);
@@ -216,6 +227,11 @@ where
     let n_tasks = len.div_ceil(m);
     let pool = pool()?;
     let next = AtomicUsize::new(0);
+    // The next task not taken yet, and its records (tasks are taken by any worker in turn).
+    let claim = || {
+        let t = next.fetch_add(1, Ordering::Relaxed);
+        (t < n_tasks).then(|| (t, t * m..((t + 1) * m).min(len)))
+    };
     let slots: Vec<Mutex<Option<Result<ChunkOutcome, EngineError>>>> =
         (0..n_tasks).map(|_| Mutex::new(None)).collect();
     let mut interrupted = false;
@@ -227,24 +243,15 @@ where
             for _ in 1..workers(knobs.threads).min(n_tasks) {
                 // Each worker holds a sender: the channel closes when the last one ends.
                 let done = done.clone();
-                let (task, stop, next, slots) = (&task, &stop, &next, &slots);
+                let (task, stop, claim, slots) = (&task, &stop, &claim, &slots);
                 scope.spawn(move |_| {
                     let _done = done;
                     while !stop.load(Ordering::Relaxed) {
-                        let t = next.fetch_add(1, Ordering::Relaxed);
-                        if t >= n_tasks {
-                            break;
-                        }
-                        let range = t * m..((t + 1) * m).min(len);
-                        let outcome = catch_unwind(AssertUnwindSafe(|| {
-                            let mut out = ChunkOutcome {
-                                valid: Vec::with_capacity(range.len()),
-                                ..ChunkOutcome::default()
-                            };
+                        let Some((t, range)) = claim() else { break };
+                        let outcome = guarded(|| {
+                            let mut out = ChunkOutcome::for_records(range.len());
                             task(range, stop, &mut out).map(|()| out)
-                        }))
-                        .map_err(|p| EngineError::Panic(panic_message(&*p)))
-                        .and_then(|r| r);
+                        });
                         *slots[t].lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
                     }
                 });
@@ -253,15 +260,8 @@ where
             // The caller's own tasks, in steps of POLL_RECORDS records (as on one thread),
             // asking the caller whether to stop between two steps.
             'tasks: while !stop.load(Ordering::Relaxed) {
-                let t = next.fetch_add(1, Ordering::Relaxed);
-                if t >= n_tasks {
-                    break;
-                }
-                let range = t * m..((t + 1) * m).min(len);
-                let mut out = ChunkOutcome {
-                    valid: Vec::with_capacity(range.len()),
-                    ..ChunkOutcome::default()
-                };
+                let Some((t, range)) = claim() else { break };
+                let mut out = ChunkOutcome::for_records(range.len());
                 let mut outcome = Ok(());
                 for start in range.clone().step_by(POLL_RECORDS) {
                     if interrupt() {
@@ -270,9 +270,7 @@ where
                         break 'tasks;
                     }
                     let step = start..(start + POLL_RECORDS).min(range.end);
-                    outcome = catch_unwind(AssertUnwindSafe(|| task(step, &stop, &mut out)))
-                        .map_err(|p| EngineError::Panic(panic_message(&*p)))
-                        .and_then(|r| r);
+                    outcome = guarded(|| task(step, &stop, &mut out));
                     if outcome.is_err() {
                         break;
                     }
@@ -292,10 +290,7 @@ where
     if interrupted {
         return Err(EngineError::Interrupted);
     }
-    let mut out = ChunkOutcome {
-        valid: Vec::with_capacity(len),
-        ..ChunkOutcome::default()
-    };
+    let mut out = ChunkOutcome::for_records(len);
     for slot in slots {
         match slot.into_inner().unwrap_or_else(|p| p.into_inner()) {
             Some(r) => out.append(r?, knobs.max_errors),
@@ -543,10 +538,7 @@ impl Pipeline {
                 return;
             };
             let outcome = catch_unwind(AssertUnwindSafe(|| {
-                let mut out = ChunkOutcome {
-                    valid: Vec::with_capacity(records.len()),
-                    ..ChunkOutcome::default()
-                };
+                let mut out = ChunkOutcome::for_records(records.len());
                 for (i, record) in records.iter().enumerate() {
                     if i % STOP_RECORDS == 0 && stop.load(Ordering::Relaxed) {
                         return Err(EngineError::Interrupted);
