@@ -449,6 +449,7 @@ def overhead(args: Any) -> dict[str, Any]:
     }
     per_call = max(x["seconds"] for x in per_state["now"].values())  # the worst state
     loop = {n: _loop_overhead(schema, n, 60 if args.quick else 300) for n in (L.MIN_RECORDS, 10000)}
+    loop_json = _loop_overhead(schema, 10000, 60 if args.quick else 300, "json")
     out = {
         "call_1000_seconds": call_s,
         "bookkeeping_seconds": per_call,
@@ -460,6 +461,7 @@ def overhead(args: Any) -> dict[str, Any]:
         "online_vs_offline_10000": ends[10000],
         "loop_min_records": loop[L.MIN_RECORDS],
         "loop_10000": loop[10000],
+        "loop_json_10000": loop_json,
     }
     if "before" in per_state:
         out["bookkeeping_before_by_state"] = per_state["before"]
@@ -476,15 +478,20 @@ def _trust(path: str) -> dict[str, Any]:
         return {"status": sel.status, "trust": sel.trust, "reasons": sel.reasons}
 
 
-def _loop_overhead(schema: Any, n: int, calls: int) -> dict[str, Any]:
+def _loop_overhead(schema: Any, n: int, calls: int, kind: str = "dicts") -> dict[str, Any]:
     """What live bookkeeping adds to a call as users make them, one after another: the median
     over ``calls`` calls of ``n`` records of wall time less the engine's own time
     (``stats.seconds``), online=True less online=False, interleaved (order shuffled per call)
     after 40 warm-up calls each. After an engine call the bookkeeping's code and data are no
     longer in the CPU's caches: a tight loop of bookkeeping alone (the states above) misses
-    that; a cell's decisions (trials, probes, looks) count here as often as they come."""
-    records = [{"id": i, "name": "abc"} for i in range(n)]
+    that; a cell's decisions (trials, probes, looks) count here as often as they come.
+    ``kind`` ``json``: the records as one JSON array (its profile's ``n`` is an estimate)."""
+    records: Any = [{"id": i, "name": "abc"} for i in range(n)]
     sides = {"online": Validator(schema, online=True), "offline": Validator(schema, online=False)}
+    run = {k: v.validate_batch for k, v in sides.items()}
+    if kind == "json":
+        records = json.dumps(records).encode()
+        run = {k: v.validate_json for k, v in sides.items()}
     extra: dict[str, list[float]] = {k: [] for k in sides}
     wall: dict[str, list[float]] = {k: [] for k in sides}
     rng = random.Random(n)
@@ -493,7 +500,7 @@ def _loop_overhead(schema: Any, n: int, calls: int) -> dict[str, Any]:
         rng.shuffle(order)
         for side in order:
             t0 = time.perf_counter()
-            result = sides[side].validate_batch(records)
+            result = run[side](records)
             w = time.perf_counter() - t0
             if i >= 40:
                 extra[side].append(w - result.stats.seconds)
@@ -501,7 +508,7 @@ def _loop_overhead(schema: Any, n: int, calls: int) -> dict[str, Any]:
             del result  # freed here, not inside the next call's timing
     added = measure.median(extra["online"]) - measure.median(extra["offline"])
     call = measure.median(wall["offline"])
-    return {"records": n, "calls": calls, "online_extra_seconds": added,
+    return {"records": n, "kind": kind, "calls": calls, "online_extra_seconds": added,
             "offline_call_seconds": call, "share_of_call": added / call}
 
 
@@ -632,16 +639,18 @@ def markdown(doc: dict[str, Any]) -> str:
          f" {o['bookkeeping_seconds'] * 1e6:.2f} us ="
          f" {o['bookkeeping_share_of_1000_record_call']:.2%} of a 1,000-record call"
          f" ({o['call_1000_seconds'] * 1e6:.0f} us); by state: {states}. A 1,000-record call"
-         f" (below `MIN_RECORDS`, no bookkeeping) with online=True over online=False:"
+         f" (dicts, below `MIN_RECORDS`: no bookkeeping) with online=True over online=False:"
          f" {ov['median']:.3f} [{ov['low']:.2f}, {ov['high']:.2f}] ({ov['rounds']} rounds);"
          f" a 10,000-record call: {ow['median']:.3f} [{ow['low']:.2f}, {ow['high']:.2f}]"
          f" ({ow['rounds']} rounds)."
          + "".join(
-             f" In the loop ({lp['calls']} calls of {lp['records']:,} records, interleaved,"
+             f" In the loop ({lp['calls']} calls of {lp['records']:,} records"
+             f"{' as a JSON array' if lp.get('kind') == 'json' else ''}, interleaved,"
              f" median of wall less engine time, online=True less online=False):"
              f" {lp['online_extra_seconds'] * 1e6:.1f} us = {lp['share_of_call']:.2%} of the call"
              f" ({lp['offline_call_seconds'] * 1e6:.0f} us)."
-             for lp in (o["loop_min_records"], o["loop_10000"]))),
+             for lp in (o["loop_min_records"], o["loop_10000"], *(
+                 [o["loop_json_10000"]] if "loop_json_10000" in o else [])))),
         "",
         "## Targets",
         "",

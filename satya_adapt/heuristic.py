@@ -79,6 +79,7 @@ __all__ = [
     "even_chunks",
     "heuristic_config",
     "heuristic_rule",
+    "work_per_record",
 ]
 
 #: Bytes of records per chunk (memory in flight is a small multiple of it).
@@ -112,6 +113,13 @@ def _clip(x: int, low: int, high: int) -> int:
     return max(low, min(x, high))
 
 
+def work_per_record(object_size: float, constraint_complexity: float) -> float:
+    """Rule 1: the weighted bytes of one record of ``object_size`` bytes."""
+    size = max(float(object_size), 1.0)
+    cc = min(max(float(constraint_complexity), 0.0), 1.0)
+    return size * (1.0 + COMPLEXITY_WEIGHT * cc)
+
+
 def heuristic_rule(
     profile: Sequence[Any], cores: int, budget: Budget = NO_BUDGET, threads: int | None = None
 ) -> dict[str, Any]:
@@ -124,8 +132,7 @@ def heuristic_rule(
     """
     _, _, cc, object_size, kind, n = profile[:6]
     size = max(float(object_size), 1.0)
-    cc = min(max(float(cc), 0.0), 1.0)
-    work = size * (1.0 + COMPLEXITY_WEIGHT * cc)
+    work = work_per_record(object_size, cc)
     batch = _clip(_pow2(CHUNK_BYTES / size), MIN_BATCH_SIZE, MAX_BATCH_SIZE)
     micro = _clip(_pow2(TASK_WORK / work), MIN_MICRO_BATCH_SIZE, batch)
     chunk_records = batch if n is None else max(0, min(batch, int(n)))

@@ -6,16 +6,17 @@ learns where the archive cannot answer. One :class:`Live` belongs to one
 :class:`~satya_adapt.Validator` (thread-safe: any number of threads may share it).
 
 **Cells.** Calls are grouped by the selector's cache key: the quantized profile, with ``n``
-bucketed by powers of two. Only calls of at least :data:`MIN_RECORDS` records take part (a
-shorter call runs the selector's answer untouched: its timing says little and its cost is
-small). At most :data:`MAX_CELLS` cells are kept (the oldest one goes), each with
+bucketed by powers of two. Only calls of at least :data:`MIN_RECORDS` records take part, and
+shorter JSON and NDJSON calls that carry enough work (:func:`takes_part`); any other call runs
+the selector's answer untouched: its timing says little and its cost is small. At most :data:`MAX_CELLS` cells are kept (the oldest one goes), each with
 at most :data:`WINDOW` throughputs per configuration: memory is bounded.
 
 **Live verification.** Each cell runs its *incumbent* (at first the selector's answer) and,
 in occasional *probe* calls, the *baseline*: the default configuration clamped to the call.
 Both keep their recent throughputs (records per second of engine time, ``stats.seconds``),
-except the first call of an incumbent that runs on the pool: the pool's threads have not run
-the schema yet, so that call is a *warm-up*, counted in the slack only.
+except the cell's first call on the pool (the incumbent's, or a candidate's whole-call trial):
+the pool's threads have not run the schema yet, so that call is a *warm-up*, counted in the
+slack only (a candidate's is afforded at :data:`WORST_RATIO_COLD`, and bounds its next trials).
 Probes alternate with the incumbent until each has :data:`MIN_SAMPLES` throughputs, then run
 every ``probe_every`` calls (4, doubled after each probe that finds the incumbent not behind
 by more than ``alpha`` beyond noise, the lower end of the interval below at least
@@ -144,7 +145,7 @@ from .config import (
     online_default,
 )
 from .errors import ArchiveError, warn_at_user
-from .heuristic import heuristic_config
+from .heuristic import MIN_MICRO_BATCH_SIZE, heuristic_config, work_per_record
 
 __all__ = [
     "ALPHA",
@@ -160,6 +161,7 @@ __all__ = [
     "online_default",
     "ratio_interval",
     "read_cache",
+    "takes_part",
 ]
 
 #: Environment variable naming the folder of the online cache file.
@@ -170,6 +172,24 @@ CACHE_NAME = "online.json"
 ALPHA = 0.02
 #: Calls shorter than this (records) run the selector's answer without live bookkeeping.
 MIN_RECORDS = 4096
+#: A JSON or NDJSON call of fewer records takes part when it has at least this many records
+#: and at least :data:`MIN_SHORT_WORK` weighted bytes (:func:`takes_part`).
+MIN_SHORT_RECORDS = 256
+#: Weighted bytes (``heuristic.work_per_record`` times records) of a short call that takes part:
+#: 50-170 us of checking on the AMD machine (0.34-1.3 ns per weighted byte, the held-out
+#: profiles of ``benchmarks/eval_live.py``), so a settled cell's bookkeeping (0.5-0.9 us) stays
+#: within about 1% of most such calls. Below 4,096 records the pool's start is what decides
+#: whether a second thread pays, and that depends on how the calls come (400 records of 12
+#: fields, JSON: two threads ran 1.33 times one thread's speed back to back, 0.77-0.90 with 1-5
+#: ms of Python between calls): only the calls themselves can tell.
+MIN_SHORT_WORK = 128 * 1024
+#: Records of a task of the ``threads`` candidate on such a short call: the pool's thread may
+#: join late (it sleeps between calls), and the caller then waits for one task at the end.
+#: Measured on the two short held-out cells of ``eval_live.py`` (400 records of 12 fields,
+#: JSON; 2,000 of 3, NDJSON; 2 threads, calls back to back, 2-3 runs): 64-record tasks ran
+#: 1.09-1.75 times one thread's speed, tasks of a quarter of the chunk 0.90-1.58, 25-record
+#: tasks 1.22-1.65.
+SHORT_TASK_RECORDS = 64
 MAX_CELLS = 256
 WINDOW = 15
 MIN_SAMPLES = 3
@@ -199,6 +219,9 @@ WORST_RATIO_THREADS = 0.5
 #: trial judged at 0.5 cost several times the slack that paid for it.
 WORST_RATIO_THREADS_DICTS = 0.15
 WORST_RATIO_SIZES = 0.75
+#: ... for a cell's first call on the pool (a warm-up, see :meth:`Cell.record`) when a trial
+#: runs it on a whole call (a short call, which cannot be sliced): measured 0.37-0.59.
+WORST_RATIO_COLD = 0.3
 #: A sliced trial runs the candidate on this share of a call's records (the first ones),
 #: the incumbent on the rest: its worst-case loss is that share of a whole call's.
 TRIAL_SLICE = 0.25
@@ -254,6 +277,21 @@ def median_interval(values: Sequence[float]) -> tuple[float, float, float]:
     return mid, xs[lo], xs[hi]
 
 
+def takes_part(profile: Sequence[Any]) -> bool:
+    """Whether a call of ``profile`` takes part in live verification: ``n`` known and at least
+    :data:`MIN_RECORDS`, or, for JSON and NDJSON, at least :data:`MIN_SHORT_RECORDS` records
+    carrying :data:`MIN_SHORT_WORK` weighted bytes. (Dicts are left out below
+    :data:`MIN_RECORDS`: they run on one thread, and a short call's sizes change little.)"""
+    n: Optional[int] = profile[5]
+    if n is None or n < MIN_SHORT_RECORDS:
+        return False
+    if n >= MIN_RECORDS:
+        return True
+    if profile[4] not in ("json", "ndjson"):
+        return False
+    return n * work_per_record(profile[3], profile[2]) >= MIN_SHORT_WORK
+
+
 def sign_test(ratios: Sequence[float]) -> float:
     """The chance that at least as many of ``ratios`` as here are above 1 when each is above 1
     or not as by a fair coin: the one-sided sign test of "ahead"."""
@@ -276,7 +314,7 @@ def ratio_interval(a: Sequence[float], b: Sequence[float]) -> tuple[float, float
 class _Arm:
     """A configuration (unclamped) and its recent throughputs."""
 
-    __slots__ = ("config", "rates", "kind", "trials", "same_n", "same", "pairs", "floor", "cold")
+    __slots__ = ("config", "rates", "kind", "trials", "same_n", "same", "pairs", "floor")
 
     def __init__(self, config: BatchConfig, kind: str = "") -> None:
         self.config = config
@@ -289,9 +327,6 @@ class _Arm:
         self.pairs: list[float] = []
         #: For a reverted incumbent tried again as a candidate: its lowest throughput before.
         self.floor = 0.0
-        #: The cell's first incumbent until its first call on the pool (a warm-up, see
-        #: Cell.record).
-        self.cold = False
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -342,7 +377,9 @@ class Cell:
         self.baseline = _Arm(DEFAULT_CONFIGURATION)
         self.incumbent = _Arm(cached if cached is not None else selected)
         self.incumbent_source = "online" if cached is not None else selected.source
-        self.incumbent.cold = True
+        #: No call of the cell has run on the pool yet: the first that does, the incumbent's
+        #: or a candidate's whole-call trial, is a warm-up (see :meth:`record`).
+        self.pool_cold = True
         self.candidates: list[_Arm] = [] if cached is not None else [_Arm(c, k) for c, k in candidates]
         #: Online refinement runs here (the cell was given candidates).
         self.refines = bool(self.candidates)
@@ -797,6 +834,9 @@ class Cell:
                 if k:
                     warm = k if more_threads else 0
                     cost = cost * (warm + k) / n
+            if not k and self.pool_cold and effective(arm.config, n, self.cores)[2] > 1:
+                # A whole call on the cold pool: its warm-up (see :meth:`record`), dearer.
+                cost = max(cost, call * (1.0 / WORST_RATIO_COLD - 1.0))
             if cost < best_cost:
                 best, best_cost, best_part, best_warm = arm, cost, k, warm
         if best is None or best_cost > slack:
@@ -878,6 +918,8 @@ class Cell:
         if not self._as_base(arm, n):
             self.other_records += n
             self.other_seconds += seconds
+            if effective(arm.config, n, self.cores)[2] > 1:
+                self.pool_cold = False  # a sliced trial's warm-up ran on the pool
 
     def _worst(self, arm: _Arm) -> float:
         """The lowest throughput ratio to the baseline still plausible for ``arm``: its own
@@ -952,20 +994,28 @@ class Cell:
         base = self.baseline
         as_base = arm.same if arm.same_n == n else self._as_base(arm, n)
         if (
-            arm.cold and arm is self.incumbent and not as_base
+            self.pool_cold and not as_base
+            and (arm is self.incumbent or arm in self.candidates)
             and effective(arm.config, n, self.cores)[2] > 1
         ):
-            # The incumbent's first call on the pool: the pool's threads have not run the
-            # schema yet (each keeps its own clones of the schema's patterns, whose match
-            # caches grow on first use), while the caller's thread may have. Measured on the
-            # held-out long-strings NDJSON cell: that call 0.38-0.52 times the default's speed,
-            # the next ones 0.95-1.56. It says nothing of the configuration (any later pool call
-            # finds the threads warm), so it counts in the slack as a trial's warm-up does, not
-            # as a throughput: alone against one probe it reverted a choice 1.4 times as fast.
-            # (Not again on a retry: the threads keep their clones.)
-            arm.cold = False
+            # The cell's first call on the pool: the pool's threads have not run the schema
+            # yet (each keeps its own clones of the schema's patterns, whose match caches grow
+            # on first use), while the caller's thread may have. Measured on the held-out
+            # long-strings NDJSON cell: the incumbent's first such call 0.38-0.52 times the
+            # default's speed, the next ones 0.95-1.56; a candidate's first whole-call trial
+            # on 400 records of medium-mixed JSON 0.37. It says nothing of the configuration
+            # (any later pool call finds the threads warm), so it counts in the slack as a
+            # sliced trial's warm-up does, not as a throughput: alone against one probe it
+            # reverted a choice 1.4 times as fast, and dropped a candidate 1.3 times as fast.
+            # (Once per cell: the threads keep their clones.)
+            self.pool_cold = False
             self.warmups += 1
             self.spend(arm, n, seconds)
+            if arm is not self.incumbent:
+                # Still a bound on its worst case (as a scout's, see _worst): far slower than
+                # the cold start explains, its next trial waits for the slack.
+                t = arm.config.threads
+                self._lowest[t] = min(n / seconds, self._lowest.get(t, math.inf))
             return
         rate = n / seconds
         arm.rates.append(rate)
@@ -1166,7 +1216,16 @@ def candidates(
     add(h.batch_size, h.micro_batch_size, h.threads, "heuristic")
     b, m, t = selected[:3]
     if cores > 1:
-        add(b, m, 1 if t > 1 else cores, "threads")
+        if t > 1:
+            add(b, m, 1, "threads")
+        else:
+            # Tasks small enough that every thread gets two of a chunk (a short call's one
+            # task would run on one thread: no candidate at all); on a call shorter than
+            # MIN_RECORDS, of at most SHORT_TASK_RECORDS records.
+            task = min(b, n) // (2 * cores)
+            if n < MIN_RECORDS:
+                task = min(task, SHORT_TASK_RECORDS)
+            add(b, min(m, max(MIN_MICRO_BATCH_SIZE, task)), cores, "threads")
     for e in elites:
         add(e.batch_size, e.micro_batch_size, e.threads, "elite")
     add(b * 4, m * 4, t, "sizes")
@@ -1350,10 +1409,12 @@ class _Lease:
     and one of the ``spare`` such timings is left."""
 
     __slots__ = (
-        "cell", "arm", "n", "source", "slow", "fast", "timings", "ceiling", "hard", "spare", "tickets"
+        "route", "cell", "arm", "n", "source", "slow", "fast", "timings", "ceiling", "hard", "spare",
+        "tickets",
     )
 
     def __init__(self, route: _Route, arm: _Arm, n: int, answer: BatchConfig) -> None:
+        self.route = route
         self.cell = route.cell
         self.arm = arm
         self.n = n
@@ -1369,13 +1430,16 @@ class _Lease:
 
 
 class _Route:
-    """Where a profile's calls go: its cell, its leases by arm, and the tickets of the quiet
-    calls granted to it (fast answers, one per call)."""
+    """Where a profile's calls go: its cell, its leases by arm, the tickets of the quiet
+    calls granted to it (fast answers, one per call), and ``n``, the records of its last call
+    (a JSON or NDJSON profile's ``n`` is estimated from a sample; its calls report the count:
+    the cell decides, and grants quiet calls, for that many)."""
 
-    __slots__ = ("cell", "leases", "tickets")
+    __slots__ = ("cell", "leases", "tickets", "n")
 
-    def __init__(self, cell: Cell) -> None:
+    def __init__(self, cell: Cell, n: int) -> None:
         self.cell = cell
+        self.n = n
         self.leases: dict[_Arm, _Lease] = {}
         self.tickets: list[BatchConfig] = []
 
@@ -1489,6 +1553,8 @@ class Live:
                         pass
                 del lease.tickets[:]  # it may decide: the next call is decided
             return
+        if n != lease.n:
+            self._recount(lease.route, n)
         self._apply(lease, config, n, seconds)
 
     def cancel(self, config: BatchConfig) -> None:
@@ -1520,8 +1586,7 @@ class Live:
 
     def explain(self, profile: Sequence[Any]) -> Optional[dict[str, Any]]:
         """The live evidence of ``profile``'s cell, ``None`` when it has none."""
-        n = profile[5]
-        if n is None or n < MIN_RECORDS:
+        if not takes_part(profile):
             return None
         key = self._key(profile)
         with self._lock:
@@ -1552,7 +1617,7 @@ class Live:
                 route = self._routes.get(profile)
                 if route is None:
                     route = self._route(profile, selected, n)
-            cell = route.cell
+            cell, n = route.cell, route.n
             self._drain(cell)
             quiet, ceiling, probe, hard, spare = cell.quiet(n, MAX_QUIET)
             if quiet or probe:
@@ -1589,6 +1654,17 @@ class Live:
         self._write(cell, learned)
         return answer
 
+    def _recount(self, route: _Route, n: int) -> None:
+        """``route``'s calls have ``n`` records (not as estimated, or no longer): its next
+        decisions, leases and quiet calls are for that many. Without this, every call of a
+        JSON or NDJSON route whose estimate missed the count was decided in full (10-30 us
+        each instead of a ticket)."""
+        with self._lock:
+            self._drain(route.cell)  # timings waiting were of calls of the old count
+            route.n = n
+            for lease in route.leases.values():
+                lease.n = n
+
     def _apply(self, lease: _Lease, config: BatchConfig, n: int, seconds: float) -> None:
         """:meth:`finish` of a call its cell decided (or of a quiet one whose ``n`` differs)."""
         cell = lease.cell
@@ -1619,7 +1695,7 @@ class Live:
         if lease is None or lease.source != source:
             c = clamp(arm.config, clamp_n(profile), self._cores)
             answer = BatchConfig(c.batch_size, c.micro_batch_size, c.threads, source)
-            lease = _Lease(route, arm, profile[5], answer)
+            lease = _Lease(route, arm, route.n, answer)
             if len(route.leases) >= 16:
                 route.leases.clear()
             route.leases[arm] = lease
@@ -1668,7 +1744,7 @@ class Live:
             cell = self._new_cell(key, profile, selected, n)
         if len(self._routes) >= MAX_ROUTES:
             self._reset_routes()
-        route = self._routes[profile] = _Route(cell)
+        route = self._routes[profile] = _Route(cell, n)
         return route
 
     def _new_cell(

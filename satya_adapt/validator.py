@@ -31,10 +31,20 @@ __all__ = ["Validator"]
 
 #: How many records of a generator are read ahead to detect its profile.
 PROFILE_SAMPLE = 4
-#: Calls of fewer records run the selector's answer without live bookkeeping (``live.MIN_RECORDS``).
+#: Calls of this many records take part in live verification (``live.MIN_RECORDS``); shorter
+#: ones of at least ``live.MIN_SHORT_RECORDS`` when ``live.takes_part`` says so.
 _LIVE_MIN_RECORDS = 4096
+_LIVE_MIN_SHORT_RECORDS = 256
 #: The longest NDJSON line (record) accepted unless ``max_record_bytes`` says otherwise.
 DEFAULT_MAX_RECORD_BYTES = 64 * 1024 * 1024
+
+
+
+def _short_call_takes_part(profile: Any) -> bool:
+    from .live import takes_part  # not at import: live is the dearest module to import
+
+    return takes_part(profile)
+
 
 PathLike = Union[str, "os.PathLike[str]"]
 JsonData = Union[bytes, bytearray, memoryview, str]
@@ -569,8 +579,12 @@ class Validator:
                 # The selector takes the raw profile tuple: building a Profile costs ~0.5 us.
                 profile = detect()
                 chosen: BatchConfig = select(profile)
-                if live and self.online and (profile[5] or 0) >= _LIVE_MIN_RECORDS:
-                    chosen = self._get_live(call.verdicts_only).start(profile, chosen, sliceable)
+                if live and self.online:
+                    n = profile[5] or 0
+                    if n >= _LIVE_MIN_RECORDS or (
+                        n >= _LIVE_MIN_SHORT_RECORDS and _short_call_takes_part(profile)
+                    ):
+                        chosen = self._get_live(call.verdicts_only).start(profile, chosen, sliceable)
                 return chosen
             return self._within_budget(detect(), budget)
         explicit = (

@@ -264,14 +264,16 @@ def test_schedule_over_200_calls() -> None:
     assert marks(s, "reverted") == SLOW_MARKS
     assert (c.reverts, c.retry_at) == (4, 261)
     c, s = schedule(REFINE, refine_rate, REFINE_CANDIDATES)
-    # Whole-call trials, each after an incumbent call (its pair); promoted on four pairs.
+    # Whole-call trials, each after an incumbent call (its pair); the threads candidate's first
+    # is the cell's first call on the pool, a warm-up (no throughput), and waits for the slack
+    # to cover it at WORST_RATIO_COLD (call 137 instead of 69); promoted on four pairs.
     assert marks(s, "heuristic", "online") == [
-        (18, "online-trial"), (25, "online-trial"), (33, "online-trial"), (69, "online-trial"),
-        (71, "online-trial"), (73, "online-trial"), (75, "online-trial"), (76, "probe"),
-        (84, "probe"), (100, "probe"), (132, "probe"), (196, "probe"),
+        (18, "online-trial"), (25, "online-trial"), (33, "online-trial"), (137, "online-trial"),
+        (139, "online-trial"), (141, "online-trial"), (143, "online-trial"),
+        (145, "online-trial"), (146, "probe"), (154, "probe"), (170, "probe"),
     ]
-    assert s.index("online") == 76 and set(s[76:]) == {"online", "probe"}
-    assert (c.promotions, c.trials, c.probes, c.reverts) == (1, 7, 5, 0)
+    assert s.index("online") == 146 and set(s[146:]) == {"online", "probe"}
+    assert (c.promotions, c.trials, c.probes, c.reverts, c.warmups) == (1, 8, 3, 0, 1)
     assert c.incumbent.config[:3] == (8192, 2048, 2)
 
 
@@ -333,6 +335,41 @@ def test_candidates_are_small_and_distinct() -> None:
     ]
 
 
+def test_a_short_calls_threads_candidate_cuts_its_chunk_into_short_tasks() -> None:
+    """400 records whose one-thread answer is a single task: the threads candidate cuts the
+    chunk into tasks of at most SHORT_TASK_RECORDS (else it would run as one thread: no
+    candidate)."""
+    rep = (12, 15.0, 0.5, 225.0, "json", 400)
+    got = L.candidates(BatchConfig(493, 493, 1, "heuristic"), rep, 400, 2)
+    assert got[0] == (BatchConfig(493, 64, 2, "online-trial"), "threads")
+
+
+def test_short_json_and_ndjson_calls_take_part_when_they_carry_enough_work() -> None:
+    assert L.takes_part((5, 10.0, 0.5, 200.0, "dicts", L.MIN_RECORDS))
+    assert not L.takes_part((5, 10.0, 0.5, 200.0, "dicts", L.MIN_RECORDS - 1))
+    # 400 records of 225 bytes at complexity 0.5: 562.5 weighted bytes each, 225,000 in all.
+    for kind in ("json", "ndjson"):
+        assert L.takes_part((12, 15.0, 0.5, 225.0, kind, 400))
+        assert not L.takes_part((12, 15.0, 0.5, 225.0, kind, 200))  # under MIN_SHORT_RECORDS
+        assert not L.takes_part((12, 15.0, 0.5, 225.0, kind, None))  # a stream
+        assert not L.takes_part((3, 6.0, 0.3, 40.0, kind, 400))  # 30,400: too little work
+    assert not L.takes_part((12, 15.0, 0.5, 225.0, "dicts", 400))
+
+
+def test_a_short_json_call_with_enough_work_is_verified_live() -> None:
+    schema = {"type": "object", "properties": {
+        "text": {"type": "string", "pattern": "^[a-z ]+$"}, "id": {"type": "integer"}}}
+    heavy = json.dumps([{"text": "lorem ipsum " * 40, "id": i} for i in range(600)]).encode()
+    light = json.dumps([{"id": i} for i in range(600)]).encode()
+    v = Validator(schema, online=True)
+    for data in (heavy, light):
+        for _ in range(3):
+            assert v.validate_json(data).n_valid == 600
+    heavy_live = v.explain(heavy, input_kind="json")["live"]
+    assert heavy_live is not None and heavy_live["calls"] == 3
+    assert v.explain(light, input_kind="json")["live"] is None
+
+
 def test_a_candidate_ahead_only_within_noise_is_never_promoted() -> None:
     """A sizes candidate whose median is 4% ahead but whose throughputs overlap the incumbent's
     is tried again up to MAX_TRIAL_SAMPLES, then dropped: nothing is promoted (or cached) on
@@ -391,19 +428,22 @@ def test_a_candidate_with_a_slow_tail_is_judged_by_the_sign_test(slow: int, prom
 def test_bandit_waits_until_the_slack_covers_a_trial_then_converges() -> None:
     selected = BatchConfig(8192, 2048, 1, "heuristic")  # runs as the default configuration
     cands = L.candidates(selected, (5, 10.0, 0.5, 200.0, "dicts", N), N, 2)
-    c, sources = run_cell(selected, lambda cf: 1.5e6 if cf.threads == 2 else 1e6, 120, cands)
+    c, sources = run_cell(selected, lambda cf: 1.5e6 if cf.threads == 2 else 1e6, 200, cands)
     # Sizes variants risk a third of a call (worst ratio 0.75): affordable once alpha * calls
-    # >= 1/3, at call 18; the threads variant risks a whole call (worst 0.5): at call 51 (2% of
-    # 50 calls). No two whole-call trials in a row: each is paired with the call before it.
+    # >= 1/3, at call 18. The threads variant's first whole call is the cell's first on the
+    # pool, a warm-up that risks 2.33 calls (WORST_RATIO_COLD 0.3): at call 118 (2% of 117
+    # calls); its measured trials risk a call at most (worst 0.5). No two whole-call trials in
+    # a row: each is paired with the call before it.
     first = sources.index("online-trial")
     assert first == 17
     # two sizes variants, three calls each (not ahead: dropped), one call apart
     assert sources[17:29] == ["online-trial", "heuristic"] * 6
-    assert sources[29:50] == ["heuristic"] * 21
-    assert sources[50:57] == ["online-trial", "heuristic"] * 3 + ["online-trial"]  # four pairs
-    assert set(sources[57:]) == {"online", "probe"}
+    assert sources[29:117] == ["heuristic"] * 88
+    # the warm-up, then four pairs
+    assert sources[117:126] == ["online-trial", "heuristic"] * 4 + ["online-trial"]
+    assert set(sources[126:]) == {"online", "probe"}
     assert c.incumbent.config[:3] == (8192, 2048, 2)
-    assert c.promotions == 1
+    assert (c.promotions, c.warmups) == (1, 1)
     assert c.evidence()["incumbent"]["source"] == "online"
 
 
@@ -548,12 +588,17 @@ def test_no_slice_below_the_smallest_slice_or_when_a_whole_call_is_affordable() 
         assert (source, c.slice, c.warm) == ("online-trial", *want)
 
 
-def test_bandit_drops_a_losing_candidate_after_one_trial_when_the_slack_is_spent() -> None:
+def test_a_losing_candidates_warm_up_bounds_its_next_trials() -> None:
+    """A second thread at 0.2 times the speed: its first whole call warms the pool up (no
+    throughput), and its speed there bounds its worst case, so each later trial waits for
+    the slack to cover a loss at 0.16 (0.8 of it); three measured trials, then dropped."""
     selected = BatchConfig(8192, 2048, 1, "heuristic")
     cands = [(BatchConfig(8192, 2048, 2, "online-trial"), "threads")]
-    c, sources = run_cell(selected, lambda cf: 0.2e6 if cf.threads == 2 else 1e6, 200, cands)
-    assert sources.count("online-trial") == 1
-    assert c.candidates == []
+    c, sources = run_cell(selected, lambda cf: 0.2e6 if cf.threads == 2 else 1e6, 1500, cands)
+    assert marks(sources, "heuristic") == [
+        (118, "online-trial"), (464, "online-trial"), (664, "online-trial"), (864, "online-trial"),
+    ]
+    assert (c.warmups, c.candidates) == (1, [])
     assert c.incumbent.config == selected
 
 
@@ -815,8 +860,9 @@ def test_live_keeps_a_bounded_number_of_cells() -> None:
     assert live.explain(prof(n=100)) is None  # below MIN_RECORDS: no evidence
 
 
-def learn(live: L.Live, calls: int = 120) -> list[str]:
-    """A JSON cell whose second thread is 1.5 times as fast, learned over whole calls."""
+def learn(live: L.Live, calls: int = 200) -> list[str]:
+    """A JSON cell whose second thread is 1.5 times as fast, learned over whole calls (the
+    first on the pool, a warm-up, once the slack covers it: call 118)."""
     selected = BatchConfig(8192, 2048, 1, "heuristic")
     out = []
     for _ in range(calls):
@@ -1140,6 +1186,7 @@ OVERHEAD_KEYS = {
     "call_1000_seconds", "bookkeeping_seconds", "bookkeeping_share_of_1000_record_call",
     "bookkeeping_by_state", "call_min_records_seconds", "bookkeeping_share_of_min_records_call",
     "online_vs_offline_1000", "online_vs_offline_10000", "loop_min_records", "loop_10000",
+    "loop_json_10000",
 }
 
 
@@ -1161,6 +1208,7 @@ def test_eval_live_overhead_only(tmp_path: Path) -> None:
     assert set(doc) == OVERHEAD_KEYS
     assert doc["online_vs_offline_1000"]["rounds"] == 2
     assert doc["online_vs_offline_10000"]["rounds"] == 2
+    assert doc["loop_json_10000"]["kind"] == "json"
     assert set(doc["bookkeeping_by_state"]) == {"constant", "tie", "ahead", "reverted"}
     assert not out_json.exists()
 
@@ -1354,6 +1402,26 @@ def test_a_settled_cell_decides_once_per_grant() -> None:
     # incumbent's median: the ratio stays at least 1), then the probe.
     assert grants == [(63, N / 1e6, True, N / 1e6, 0)] * 2
     assert evidence(live)["calls"] == 528
+
+
+def test_quiet_calls_come_when_the_profile_estimates_the_count() -> None:
+    """A JSON or NDJSON profile's ``n`` is estimated from a sample (here 3 records short of the
+    call's count): the cell decides, and grants quiet calls, for the count its calls report,
+    so it decides as rarely as where the estimate is exact (every call was decided in full)."""
+    selected = BatchConfig(4096, 512, 1, "archive-exact")
+    counts = {}
+    for reported in (N, N + 3):
+        live = L.Live(FakeSelector(), cache=False, cores=2)
+        decided = count_decisions(live)
+        sources = []
+        for _ in range(400):
+            config = live.start(prof(kind="json"), selected)
+            live.finish(config, reported, reported / (2e6 if config.batch_size == 4096 else 1e6))
+            sources.append(config.source)
+        counts[reported] = decided[0]
+        assert sources.count("probe") == 11
+    assert counts[N] == 27
+    assert counts[N + 3] <= counts[N] + 1  # the first call's, for the estimate
 
 
 def test_a_long_timing_revokes_the_quiet_calls() -> None:
