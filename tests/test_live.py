@@ -1424,6 +1424,27 @@ def test_quiet_calls_come_when_the_profile_estimates_the_count() -> None:
     assert counts[N + 3] <= counts[N] + 1  # the first call's, for the estimate
 
 
+def test_a_cell_running_the_baseline_looks_for_a_trial_when_the_slack_should_cover_it() -> None:
+    """The incumbent runs as the default configuration; a second thread, slower, waits for
+    the slack: the slack grows by alpha of a call per call, so the cell looks when it should
+    cover the trial (at most LOOK_EVERY_AS_BASE calls on) rather than every LOOK_EVERY calls:
+    the same trials at the same calls, 35 decisions in 400 calls instead of 93."""
+    live = L.Live(FakeSelector(), cache=False, cores=2, refine=True)
+    decided = count_decisions(live)
+    selected = BatchConfig(8192, 2048, 1, "heuristic")
+    sources = []
+    for _ in range(400):
+        config = live.start(prof(), selected)
+        live.finish(config, N, N / (0.9e6 if config.threads == 2 else 1e6))
+        sources.append(config.source)
+    assert marks(sources, "heuristic") == [
+        (18, "online-trial"), (20, "online-trial"), (22, "online-trial"), (24, "online-trial"),
+        (26, "online-trial"), (28, "online-trial"), (285, "online-trial"), (287, "online-trial"),
+        (289, "online-trial"), (291, "online-trial"),
+    ]
+    assert decided[0] == 35
+
+
 def test_a_long_timing_revokes_the_quiet_calls() -> None:
     live = L.Live(FakeSelector(), cache=False, cores=2)
     selected = BatchConfig(4096, 512, 1, "archive-exact")
