@@ -1368,17 +1368,27 @@ def count_decisions(live: L.Live) -> list[int]:
     return decided
 
 
+def drive(
+    live: L.Live, selected: BatchConfig, rate: Rate, calls: int = 400, kind: str = "dicts",
+    reported: int = N,
+) -> list[str]:
+    """``calls`` calls of :func:`prof` through start and finish, each reporting ``reported``
+    records at ``rate``: their sources."""
+    sources = []
+    for _ in range(calls):
+        config = live.start(prof(kind=kind), selected)
+        live.finish(config, reported, reported / rate(config))
+        sources.append(config.source)
+    return sources
+
+
 def test_a_settled_cell_decides_once_per_grant() -> None:
     """A choice twice as fast as the default, constant timings: after the warm-up, the cell
     decides once per 64 calls (a grant of 63 quiet calls and the probe after them)."""
     live = L.Live(FakeSelector(), cache=False, cores=2)
     selected = BatchConfig(4096, 512, 1, "archive-exact")
     decided = count_decisions(live)
-    sources = []
-    for _ in range(400):
-        config = live.start(prof(), selected)
-        live.finish(config, N, N / (2e6 if config.batch_size == 4096 else 1e6))
-        sources.append(config.source)
+    sources = drive(live, selected, lambda cf: 2e6 if cf.batch_size == 4096 else 1e6)
     assert marks(sources, "archive-exact") == [
         (2, "probe"), (4, "probe"), (6, "probe"), (14, "probe"), (30, "probe"), (62, "probe"),
         (126, "probe"), (190, "probe"), (254, "probe"), (318, "probe"), (382, "probe"),
@@ -1413,11 +1423,8 @@ def test_quiet_calls_come_when_the_profile_estimates_the_count() -> None:
     for reported in (N, N + 3):
         live = L.Live(FakeSelector(), cache=False, cores=2)
         decided = count_decisions(live)
-        sources = []
-        for _ in range(400):
-            config = live.start(prof(kind="json"), selected)
-            live.finish(config, reported, reported / (2e6 if config.batch_size == 4096 else 1e6))
-            sources.append(config.source)
+        sources = drive(live, selected, lambda cf: 2e6 if cf.batch_size == 4096 else 1e6,
+                        kind="json", reported=reported)
         counts[reported] = decided[0]
         assert sources.count("probe") == 11
     assert counts[N] == 27
@@ -1432,11 +1439,7 @@ def test_a_cell_running_the_baseline_looks_for_a_trial_when_the_slack_should_cov
     live = L.Live(FakeSelector(), cache=False, cores=2, refine=True)
     decided = count_decisions(live)
     selected = BatchConfig(8192, 2048, 1, "heuristic")
-    sources = []
-    for _ in range(400):
-        config = live.start(prof(), selected)
-        live.finish(config, N, N / (0.9e6 if config.threads == 2 else 1e6))
-        sources.append(config.source)
+    sources = drive(live, selected, lambda cf: 0.9e6 if cf.threads == 2 else 1e6)
     assert marks(sources, "heuristic") == [
         (18, "online-trial"), (20, "online-trial"), (22, "online-trial"), (24, "online-trial"),
         (26, "online-trial"), (28, "online-trial"), (285, "online-trial"), (287, "online-trial"),
