@@ -16,7 +16,8 @@ in occasional *probe* calls, the *baseline*: the default configuration clamped t
 Both keep their recent throughputs (records per second of engine time, ``stats.seconds``),
 except the cell's first call on the pool (the incumbent's, or a candidate's whole-call trial):
 the pool's threads have not run the schema yet, so that call is a *warm-up*, counted in the
-slack only (a candidate's is afforded at :data:`WORST_RATIO_COLD`, and bounds its next trials).
+slack only (a candidate's is afforded at :data:`WORST_RATIO_COLD`; slower than that, it
+lowers the worst case assumed for its next trials alike).
 Probes alternate with the incumbent until each has :data:`MIN_SAMPLES` throughputs, then run
 every ``probe_every`` calls (4, doubled after each probe that finds the incumbent not behind
 by more than ``alpha`` beyond noise, the lower end of the interval below at least
@@ -1019,11 +1020,20 @@ class Cell:
             self.pool_cold = False
             self.warmups += 1
             self.spend(arm, n, seconds)
-            if arm is not self.incumbent:
-                # Still a bound on its worst case (as a scout's, see _worst): far slower than
-                # the cold start explains, its next trial waits for the slack.
+            if arm is not self.incumbent and self.baseline.rates:
+                # The worst case of its warm calls (see _worst): at least 80% of this cold one
+                # (a warm call is faster), else the assumed one; slower than a cold start
+                # explains (WORST_RATIO_COLD), the assumed one shrinks alike, so its next
+                # trials wait for the slack. (Not 80% of a cold call alone: on the short cell
+                # above, 0.37 cold, 1.2-1.3 warm, it made the first measured trial wait
+                # another 117 calls.)
+                ratio = n / seconds / self._base_rate()
+                worst = max(self.worst_threads, 0.8 * ratio)
+                if ratio < WORST_RATIO_COLD:
+                    worst = self.worst_threads * ratio / WORST_RATIO_COLD
                 t = arm.config.threads
-                self._lowest[t] = min(n / seconds, self._lowest.get(t, math.inf))
+                lowest = worst * self._base_rate() / 0.8  # _worst takes 80% of it
+                self._lowest[t] = min(lowest, self._lowest.get(t, math.inf))
             return
         rate = n / seconds
         arm.rates.append(rate)
