@@ -843,7 +843,7 @@ class Cell:
                 if k:
                     warm = k if more_threads else 0
                     cost = cost * (warm + k) / n
-            if not k and self.pool_cold and effective(arm.config, n, self.cores)[2] > 1:
+            if not k and self.pool_cold and self._on_pool(arm, n):
                 # A whole call on the cold pool: its warm-up (see :meth:`record`), dearer.
                 cost = max(cost, call * (1.0 / WORST_RATIO_COLD - 1.0))
             if cost < best_cost:
@@ -927,8 +927,12 @@ class Cell:
         if not self._as_base(arm, n):
             self.other_records += n
             self.other_seconds += seconds
-            if effective(arm.config, n, self.cores)[2] > 1:
+            if self._on_pool(arm, n):
                 self.pool_cold = False  # a sliced trial's warm-up ran on the pool
+
+    def _on_pool(self, arm: _Arm, n: int) -> bool:
+        """Whether ``arm`` runs a call of ``n`` records on more than one thread."""
+        return effective(arm.config, n, self.cores)[2] > 1
 
     def _worst(self, arm: _Arm) -> float:
         """The lowest throughput ratio to the baseline still plausible for ``arm``: its own
@@ -1005,7 +1009,7 @@ class Cell:
         if (
             self.pool_cold and not as_base
             and (arm is self.incumbent or arm in self.candidates)
-            and effective(arm.config, n, self.cores)[2] > 1
+            and self._on_pool(arm, n)
         ):
             # The cell's first call on the pool: the pool's threads have not run the schema
             # yet (each keeps its own clones of the schema's patterns, whose match caches grow
@@ -1028,9 +1032,10 @@ class Cell:
                 # above, 0.37 cold, 1.2-1.3 warm, it made the first measured trial wait
                 # another 117 calls.)
                 ratio = n / seconds / self._base_rate()
-                worst = max(self.worst_threads, 0.8 * ratio)
                 if ratio < WORST_RATIO_COLD:
                     worst = self.worst_threads * ratio / WORST_RATIO_COLD
+                else:
+                    worst = max(self.worst_threads, 0.8 * ratio)
                 t = arm.config.threads
                 lowest = worst * self._base_rate() / 0.8  # _worst takes 80% of it
                 self._lowest[t] = min(lowest, self._lowest.get(t, math.inf))

@@ -39,7 +39,6 @@ _LIVE_MIN_SHORT_RECORDS = 256
 DEFAULT_MAX_RECORD_BYTES = 64 * 1024 * 1024
 
 
-
 def _short_call_takes_part(profile: Any) -> bool:
     from .live import takes_part  # not at import: live is the dearest module to import
 
