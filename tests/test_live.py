@@ -370,6 +370,28 @@ def test_a_short_json_call_with_enough_work_is_verified_live() -> None:
     assert v.explain(light, input_kind="json")["live"] is None
 
 
+def test_a_short_dict_call_is_left_out_without_asking_live(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The validator answers "dicts below MIN_RECORDS never take part" itself: asking
+    ``live.takes_part`` (an import statement and a call, 1 us) cost online=True 3% of a
+    1,000-record call of small dicts that never takes part. JSON still asks."""
+    import satya_adapt.validator as V
+
+    asked: list[Any] = []
+
+    def spy(profile: Any) -> bool:
+        asked.append(profile[4])
+        return False
+
+    monkeypatch.setattr(L, "takes_part", spy)
+    monkeypatch.setattr(V, "_takes_part", None, raising=False)  # imported afresh: the spy
+    schema = {"type": "object", "properties": {"id": {"type": "integer"}}}
+    v = Validator(schema, online=True)
+    assert v.validate_batch([{"id": i} for i in range(1000)]).n_valid == 1000
+    assert asked == []
+    assert v.validate_json(json.dumps([{"id": i} for i in range(1000)])).n_valid == 1000
+    assert asked == ["json"]
+
+
 def test_a_candidate_ahead_only_within_noise_is_never_promoted() -> None:
     """A sizes candidate whose median is 4% ahead but whose throughputs overlap the incumbent's
     is tried again up to MAX_TRIAL_SAMPLES, then dropped: nothing is promoted (or cached) on
