@@ -1230,11 +1230,12 @@ mod tests {
             Json::Number(n) => Json::Number(n.clone()),
             Json::String(s) => Json::String(std::borrow::Cow::Owned(s.to_string())),
             Json::Array(items) => Json::Array(items.iter().map(to_owned_json).collect()),
-            Json::Object(entries) => Json::Object(
+            Json::Object(entries, keys) => Json::Object(
                 entries
                     .iter()
                     .map(|(k, v)| (std::borrow::Cow::Owned(k.to_string()), to_owned_json(v)))
                     .collect(),
+                *keys,
             ),
             other => panic!("not from the parser: {other:?}"),
         }

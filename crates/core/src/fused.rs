@@ -20,7 +20,7 @@ use crate::check::logic::OnNames;
 use crate::json::{JsonError, JsonErrorKind, Parser};
 use crate::schema::{types, Additional, ArrayChecks, Logic, Node, ObjectChecks, Ref, Schema};
 use crate::text::same_text;
-use crate::value::{Json, Kind, MAX_DEPTH};
+use crate::value::{Json, Keys, Kind, MAX_DEPTH};
 
 /// Why this path stopped short of "valid".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -240,12 +240,12 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
             // named entries as it checks them.
             object_keeping(s, node, p, depth, &mut keep)?;
             note(keep.bytes, p.pos);
-            return decide(s, logic, on, &Json::Object(keep.entries), depth).map(|_| ());
+            return decide(s, logic, on, &keep.into_object(), depth).map(|_| ());
         }
         projection(p, &mut keep, depth)?;
         note(keep.bytes, p.pos);
         p.pos = start;
-        chosen = decide(s, logic, on, &Json::Object(keep.entries), depth)?;
+        chosen = decide(s, logic, on, &keep.into_object(), depth)?;
     }
     // A `oneOf` whose branches take values of different kinds (a string, an array,
     // an object) is the branch that can take this value's kind: the others fail
@@ -696,7 +696,7 @@ fn reads_named_entries_only(checks: &ObjectChecks) -> bool {
         // Named entries.
         properties: _,
         // Another way to find a property.
-        lookup: _,
+        names: _,
         // Counts of what `properties` says.
         n_required: _,
         required_indices: _,
@@ -953,6 +953,14 @@ struct Keep<'n, 'a> {
     bytes: usize,
 }
 
+impl<'a> Keep<'_, 'a> {
+    /// The object cut down to the entries kept (their keys checked for repeats).
+    fn into_object(self) -> Json<'a> {
+        let keys = Keys::of(&self.entries);
+        Json::Object(self.entries, keys)
+    }
+}
+
 impl<'a> Keeps<'a> for Keep<'_, 'a> {
     const ANY: bool = true;
 
@@ -986,7 +994,7 @@ fn object_keeping<'a, K: Keeps<'a>>(
         // Read by `entry`: each entry costs one lookup, whatever their number.
         properties: _,
         // Another way to find a property: `entry` uses `ObjectChecks::find`.
-        lookup: _,
+        names: _,
         // `required` is read from each property, and counted.
         n_required: _,
         required_indices,
@@ -1118,9 +1126,9 @@ fn entry(
     entry_with_names(s, checks, key, declared, p, depth)
 }
 
-/// The index of the property named `key`, property `hint` tried first (as
-/// [`ObjectChecks::find_from`], with the names compared inline: short keys are
-/// the rule, and a call to `memcmp` per comparison was a visible share).
+/// The index of the property named `key`, property `hint` tried first:
+/// [`ObjectChecks::find_from`], inlined into the walk (the hint compared without
+/// a call to `memcmp`: short keys are the rule).
 #[inline(always)]
 fn find_property(checks: &ObjectChecks, hint: usize, key: &str) -> Option<usize> {
     if let Some(property) = checks.properties.get(hint) {
@@ -1128,13 +1136,7 @@ fn find_property(checks: &ObjectChecks, hint: usize, key: &str) -> Option<usize>
             return Some(hint);
         }
     }
-    if checks.lookup.is_some() {
-        return checks.find(key);
-    }
-    checks
-        .properties
-        .iter()
-        .position(|p| same_text(&p.name, key))
+    checks.find(key)
 }
 
 /// The schema of a property that no pattern matches: its own, or `additionalProperties`.

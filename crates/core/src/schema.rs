@@ -1623,7 +1623,7 @@ mod layout {
                 object + offset_of!(ObjectChecks, n_required) + 8,
             ),
             ("patterns", object + offset_of!(ObjectChecks, patterns) + 24),
-            ("lookup", object + offset_of!(ObjectChecks, lookup) + 8),
+            ("names", object + offset_of!(ObjectChecks, names) + 16),
         ] {
             assert!(end <= 192, "{name} ends at byte {end} of a node");
         }

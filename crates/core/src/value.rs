@@ -14,6 +14,8 @@ use std::sync::Arc;
 use num_bigint::{BigInt, Sign};
 use num_traits::{FromPrimitive, Signed, ToPrimitive, Zero};
 
+use crate::text::same_text;
+
 /// Nesting deeper than this is reported as a `depth` error, never recursed into.
 pub const MAX_DEPTH: usize = 128;
 
@@ -611,7 +613,9 @@ pub enum Json<'a> {
     Number(Number),
     String(Cow<'a, str>),
     Array(Vec<Json<'a>>),
-    Object(Vec<(Cow<'a, str>, Json<'a>)>),
+    /// Its entries in the text's order, and whether a key may repeat (checked as it
+    /// is parsed: the object checks take one walk over unique keys for their verdict).
+    Object(Vec<(Cow<'a, str>, Json<'a>)>, Keys),
     /// A Python object JSON cannot represent; holds its type name for the message.
     Unsupported(String),
     /// A string that is not valid Unicode (a Python str with lone surrogates).
@@ -624,6 +628,37 @@ pub enum Json<'a> {
     TooDeep,
     /// A value of this kind that no check looks into, left out of a compact form.
     Skipped(Kind),
+}
+
+/// Whether an object's keys are known to be unique (JSON text may repeat a key;
+/// the last one counts).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keys {
+    Unique,
+    MayRepeat,
+}
+
+impl Keys {
+    /// Whether no two of `entries` have the same key: compared in a list up to 16
+    /// entries, then in a set with a random key (the keys are the record's: crafted
+    /// ones must not collide, for quadratic time). Linear, whatever the keys.
+    pub fn of<V>(entries: &[(Cow<'_, str>, V)]) -> Keys {
+        const LISTED: usize = 16;
+        let unique = if entries.len() <= LISTED {
+            (1..entries.len()).all(|i| {
+                let key = &entries[i].0;
+                !entries[..i].iter().any(|(k, _)| same_text(k, key))
+            })
+        } else {
+            let mut seen = std::collections::HashSet::with_capacity(entries.len());
+            entries.iter().all(|(k, _)| seen.insert(&**k))
+        };
+        if unique {
+            Keys::Unique
+        } else {
+            Keys::MayRepeat
+        }
+    }
 }
 
 /// Why an object entry cannot be checked.
@@ -753,6 +788,10 @@ pub enum Defect {
 
 impl<'a> Record for &Json<'a> {
     #[inline]
+    fn object_keys_unique(&self) -> bool {
+        matches!(self, Json::Object(_, Keys::Unique))
+    }
+    #[inline]
     fn kind(&self) -> Kind {
         match self {
             Json::Null => Kind::Null,
@@ -760,7 +799,7 @@ impl<'a> Record for &Json<'a> {
             Json::Number(_) => Kind::Number,
             Json::String(_) | Json::InvalidString => Kind::String,
             Json::Array(_) => Kind::Array,
-            Json::Object(_) => Kind::Object,
+            Json::Object(..) => Kind::Object,
             Json::Unsupported(_) | Json::InvalidKey(_) | Json::InvalidStringKey | Json::TooDeep => {
                 Kind::Unsupported
             }
@@ -826,13 +865,15 @@ impl<'a> Record for &Json<'a> {
     #[inline]
     fn object_len(&self) -> usize {
         match self {
-            Json::Object(entries) => entries.len(),
+            Json::Object(entries, _) => entries.len(),
             _ => 0,
         }
     }
     fn object_get(&self, key: &str) -> Option<Self> {
         match self {
-            Json::Object(entries) => entries.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
+            Json::Object(entries, _) => {
+                entries.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
+            }
             _ => None,
         }
     }
@@ -840,7 +881,7 @@ impl<'a> Record for &Json<'a> {
         &self,
         mut f: F,
     ) -> ControlFlow<()> {
-        if let Json::Object(entries) = self {
+        if let Json::Object(entries, _) = self {
             for (key, value) in entries {
                 let key = match value {
                     Json::InvalidKey(repr) => EntryKey::NotString(repr.clone()),
@@ -860,7 +901,7 @@ impl<'a> Record for &Json<'a> {
             Json::Number(_) => "number",
             Json::String(_) | Json::InvalidString => "string",
             Json::Array(_) => "array",
-            Json::Object(_) => "object",
+            Json::Object(..) => "object",
             Json::Unsupported(name) => return Cow::Owned(name.clone()),
             Json::InvalidKey(_) | Json::InvalidStringKey => "object",
             Json::TooDeep => "value",
@@ -887,6 +928,36 @@ impl<'a> Record for &Json<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_objects_keys_are_known_unique_at_no_cost_in_size() {
+        // The flag sits in the enum's padding: a parsed value is as large as before.
+        assert_eq!(std::mem::size_of::<Json<'_>>(), 32);
+        let entries = |keys: &[&'static str]| -> Vec<(Cow<'static, str>, ())> {
+            keys.iter().map(|k| (Cow::Borrowed(*k), ())).collect()
+        };
+        assert_eq!(Keys::of(&entries(&[])), Keys::Unique);
+        assert_eq!(Keys::of(&entries(&["a", "b", "ab"])), Keys::Unique);
+        assert_eq!(Keys::of(&entries(&["a", "b", "a"])), Keys::MayRepeat);
+        // Past 16 keys, a set: a repeat anywhere is found.
+        let mut many: Vec<(Cow<'static, str>, ())> = (0..40)
+            .map(|i| (Cow::Owned(format!("key{i}")), ()))
+            .collect();
+        assert_eq!(Keys::of(&many), Keys::Unique);
+        many.push((Cow::Borrowed("key3"), ()));
+        assert_eq!(Keys::of(&many), Keys::MayRepeat);
+        fn parsed(text: &str) -> Json<'_> {
+            crate::parse_value(text.as_bytes(), MAX_DEPTH).unwrap()
+        }
+        assert!((&parsed(r#"{"a": 1, "b": {"c": 2, "d": 3}}"#)).object_keys_unique());
+        let repeated = parsed(r#"{"a": 1, "b": {"c": 2, "c": 3}}"#);
+        assert!((&repeated).object_keys_unique());
+        let Json::Object(entries, _) = &repeated else {
+            panic!()
+        };
+        assert!(!(&entries[1].1).object_keys_unique());
+        assert!(!(&parsed(r#"{"a": 1, "a": 2}"#)).object_keys_unique());
+    }
 
     #[test]
     fn big_integers_compare_exactly() {

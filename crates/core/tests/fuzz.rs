@@ -727,7 +727,7 @@ fn same(ours: &Json<'_>, theirs: &Value) -> bool {
         (Json::Array(a), Value::Array(b)) => {
             a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(x, y))
         }
-        (Json::Object(a), Value::Object(b)) => {
+        (Json::Object(a, _), Value::Object(b)) => {
             let mut keys: Vec<&str> = a.iter().map(|(k, _)| k.as_ref()).collect();
             keys.sort_unstable();
             keys.dedup();

@@ -29,8 +29,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyString;
 
 use satya_adapt_core::{
-    same_text, Additional, Defect, EntryKey, Interrupt, Json, Kind, Node, Number, ObjectChecks,
-    Record, Schema, MAX_DEPTH, POLL_RECORDS,
+    same_text, Additional, Defect, EntryKey, Interrupt, Json, Keys, Kind, Node, Number,
+    ObjectChecks, Record, Schema, MAX_DEPTH, POLL_RECORDS,
 };
 
 /// A Python object borrowed for the duration of one chunk's checks (`'a`).
@@ -1241,7 +1241,8 @@ impl Compact {
                 entries.push((Cow::Borrowed(static_name(&property.name)), converted));
             }
             self.bytes += entries.capacity() * std::mem::size_of::<(Cow<str>, Json)>();
-            return Json::Object(entries);
+            let keys = Keys::of(&entries);
+            return Json::Object(entries, keys);
         }
         entries.reserve(obj.object_len());
         let _ = obj.for_each_dict_entry(|k, v| {
@@ -1272,7 +1273,8 @@ impl Compact {
             ControlFlow::Continue(())
         });
         self.bytes += entries.capacity() * std::mem::size_of::<(Cow<str>, Json)>();
-        Json::Object(entries)
+        let keys = Keys::of(&entries);
+        Json::Object(entries, keys)
     }
 }
 

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::schema::{err, json_type, Draft, SchemaError};
 use crate::text::same_text;
-use crate::value::{Defect, EntryKey, Json, Kind, Number, Record, MAX_DEPTH};
+use crate::value::{Defect, EntryKey, Json, Keys, Kind, Number, Record, MAX_DEPTH};
 
 /// Values nested deeper than [`MAX_DEPTH`]: they cannot be compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,7 +206,7 @@ fn write_json(value: &Json<'_>, out: &mut String) {
             }
             out.push(']');
         }
-        Json::Object(entries) => {
+        Json::Object(entries, _) => {
             out.push('{');
             for (i, (k, v)) in entries.iter().enumerate() {
                 if i > 0 {
@@ -378,10 +378,12 @@ fn to_json(v: &Value) -> Json<'static> {
         }
         Value::String(s) => Json::String(Cow::Owned(s.clone())),
         Value::Array(items) => Json::Array(items.iter().map(to_json).collect()),
+        // A map's keys are unique.
         Value::Object(map) => Json::Object(
             map.iter()
                 .map(|(k, v)| (Cow::Owned(k.clone()), to_json(v)))
                 .collect(),
+            Keys::Unique,
         ),
     }
 }

@@ -11,6 +11,7 @@
 pub(crate) mod array;
 pub mod equal;
 pub(crate) mod logic;
+pub(crate) mod names;
 pub(crate) mod number;
 pub(crate) mod object;
 pub(crate) mod string;

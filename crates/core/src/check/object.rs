@@ -11,13 +11,13 @@
 //! Python dict). Then, only when the schema constrains unknown keys, the
 //! record's entries are walked in the record's order.
 
-use rustc_hash::FxHashMap;
 use std::any::Any;
 use std::ops::ControlFlow;
 use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
+use super::names::Names;
 use super::plural;
 use super::{check as check_node, shorten, valid_in, Cx, Sink};
 use crate::error::Path;
@@ -515,11 +515,9 @@ pub struct ObjectChecks {
     /// `patternProperties`: keys matching a pattern are not additional.
     pub patterns: Vec<(Pattern, Option<Node>)>,
     pub property_names: Option<Box<Node>>,
-    /// Name -> index into `properties`, only built when a linear scan would be slow.
-    /// FxHash, not SipHash: the map holds the schema's names only and records
-    /// merely read it, so crafted keys cannot lengthen a probe beyond what the
-    /// schema's own names make (SipHash was a fifth of the time on real schemas).
-    pub lookup: Option<FxHashMap<String, usize>>,
+    /// The names of `properties`, in their order, to find a key among them
+    /// (scanned, or through a table above 12; see [`Names`]).
+    pub names: Names,
     /// A cache the host of the records may fill once (the Python layer keeps
     /// interned key objects here for fast dict lookups).
     pub host_keys: OnceLock<Box<dyn Any + Send + Sync>>,
@@ -555,10 +553,7 @@ impl ObjectChecks {
 
     #[inline]
     pub fn find(&self, key: &str) -> Option<usize> {
-        match &self.lookup {
-            Some(map) => map.get(key).copied(),
-            None => self.properties.iter().position(|p| same_text(&p.name, key)),
-        }
+        self.names.find(key)
     }
 
     /// Whether `key` is neither a declared property nor matched by `patternProperties`.
@@ -568,13 +563,13 @@ impl ObjectChecks {
     }
 
     /// Whether finding the properties of an object with `len` entries costs less
-    /// by walking its entries (one lookup in `lookup` each) than by looking up
-    /// every property in it: only with `lookup`, and under half as many entries
-    /// as properties (a key found in `lookup` costs about twice a Python dict
+    /// by walking its entries (one lookup in `names`' table each) than by looking up
+    /// every property in it: only with that table, and under half as many entries
+    /// as properties (a key found in the table costs about twice a Python dict
     /// lookup with an interned key: 15 keys of 20 properties walked were slower).
     #[inline]
     pub fn walks_record(&self, len: usize) -> bool {
-        self.lookup.is_some() && len.saturating_mul(2) < self.properties.len()
+        self.names.hashed() && len.saturating_mul(2) < self.properties.len()
     }
 
     /// Whether walking an object of `len` entries (one step each, the next
@@ -791,20 +786,14 @@ pub(crate) fn compile<'d>(
         properties.retain(|p| p.node.is_some() || p.required);
         patterns.retain(|(_, n)| n.is_some());
     }
-    let lookup = (properties.len() > 12).then(|| {
-        properties
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.name.clone(), i))
-            .collect()
-    });
+    let names = Names::new(properties.iter().map(|p| p.name.as_str()));
     let required_indices = (properties.iter().enumerate())
         .filter(|(_, p)| p.required)
         .map(|(i, _)| i)
         .collect();
     Ok(Some(ObjectChecks {
         properties,
-        lookup,
+        names,
         n_required,
         required_indices,
         additional,
@@ -972,7 +961,7 @@ mod tests {
     /// `schema`, with each property looked up in the record whatever its size.
     fn looking_up(mut schema: Schema) -> Schema {
         if let Some(object) = schema.root.object.as_mut() {
-            object.lookup = None;
+            object.names.scan_only();
         }
         schema
     }

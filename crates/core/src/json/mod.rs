@@ -298,7 +298,7 @@ mod tests {
 
     fn object_len_hint(value: &Json<'_>) -> usize {
         match value {
-            Json::Object(entries) => entries.len(),
+            Json::Object(entries, _) => entries.len(),
             _ => 0,
         }
     }

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use super::scan::{is_ws, scan_string, skip_ws};
 use super::{err, unexpected, JsonError, JsonErrorKind};
-use crate::value::{Json, Number, MAX_DEPTH};
+use crate::value::{Json, Keys, Number, MAX_DEPTH};
 
 /// `s` as text, checked on its own (an input that is not all UTF-8);
 /// `offset` is where `s` starts in the input (for the error).
@@ -263,7 +263,7 @@ impl<'a> Parser<'a> {
                     let c = self.peek()?;
                     if c == b'}' {
                         self.pos += 1;
-                        Json::Object(Vec::new())
+                        Json::Object(Vec::new(), Keys::Unique)
                     } else {
                         let key = self.key(c)?;
                         frames.push(Frame {
@@ -325,7 +325,9 @@ impl<'a> Parser<'a> {
                             self.pos += 1;
                             let start = frame.start;
                             frames.pop();
-                            value = Json::Object(entries.split_off(start));
+                            let object = entries.split_off(start);
+                            let keys = Keys::of(&object);
+                            value = Json::Object(object, keys);
                         }
                         _ => return Err(unexpected(self.b, self.pos)),
                     }
@@ -1173,7 +1175,7 @@ mod tests {
             string_of(&items[1]),
             ("a\u{e9}\u{1F600}\n\u{e9}".to_string(), false)
         );
-        let Json::Object(entries) = &items[2] else {
+        let Json::Object(entries, _) = &items[2] else {
             panic!("{v:?}")
         };
         assert_eq!(entries[0].0, "\u{e9}k");
@@ -1239,7 +1241,9 @@ mod tests {
             r#" { "a" : [1, 2.5, "x", true, null, {}, []], "b": {"c": {"d": -1}} , "a": 0} "#,
         )
         .unwrap();
-        let Json::Object(entries) = &v else { panic!() };
+        let Json::Object(entries, _) = &v else {
+            panic!()
+        };
         assert_eq!(
             entries.iter().map(|(k, _)| k.as_ref()).collect::<Vec<_>>(),
             ["a", "b", "a"]
@@ -1250,12 +1254,14 @@ mod tests {
         assert_eq!(items.len(), 7);
         assert!(matches!(items[0], Json::Number(Number::Int(1))));
         assert!(matches!(items[1], Json::Number(Number::Float(f)) if f == 2.5));
-        assert!(matches!(&items[5], Json::Object(o) if o.is_empty()));
+        assert!(matches!(&items[5], Json::Object(o, _) if o.is_empty()));
         assert!(matches!(&items[6], Json::Array(a) if a.is_empty()));
-        let Json::Object(b) = &entries[1].1 else {
+        let Json::Object(b, _) = &entries[1].1 else {
             panic!()
         };
-        let Json::Object(c) = &b[0].1 else { panic!() };
+        let Json::Object(c, _) = &b[0].1 else {
+            panic!()
+        };
         assert!(matches!(c[0].1, Json::Number(Number::Int(-1))));
         assert!(matches!(entries[2].1, Json::Number(Number::Int(0))));
     }
@@ -1263,7 +1269,9 @@ mod tests {
     #[test]
     fn escaped_keys_are_owned() {
         let v = parse(r#"{"plain": 1, "esc\naped": 2}"#).unwrap();
-        let Json::Object(entries) = &v else { panic!() };
+        let Json::Object(entries, _) = &v else {
+            panic!()
+        };
         assert!(matches!(entries[0].0, Cow::Borrowed("plain")));
         assert!(matches!(&entries[1].0, Cow::Owned(s) if s == "esc\naped"));
     }
@@ -1387,7 +1395,9 @@ mod tests {
         let v = parse(SAMPLE).unwrap();
         let theirs: Value = serde_json::from_str(SAMPLE).unwrap();
         assert!(same(&v, &theirs));
-        let Json::Object(entries) = &v else { panic!() };
+        let Json::Object(entries, _) = &v else {
+            panic!()
+        };
         assert!(matches!(num(&entries[4].1), Number::Big(_)));
     }
 

@@ -62,7 +62,7 @@ pub(crate) fn same(ours: &Json<'_>, theirs: &Value) -> bool {
         (Json::Array(a), Value::Array(b)) => {
             a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(x, y))
         }
-        (Json::Object(a), Value::Object(b)) => {
+        (Json::Object(a, _), Value::Object(b)) => {
             a.len() == b.len()
                 && a.iter()
                     .zip(b)
