@@ -22,13 +22,15 @@ pub fn same_text(a: &str, b: &str) -> bool {
     }
 }
 
+/// The 4 bytes of `s` from `at`, as one word.
 #[inline(always)]
-fn word4(s: &[u8], at: usize) -> u32 {
+pub(crate) fn word4(s: &[u8], at: usize) -> u32 {
     u32::from_ne_bytes(s[at..at + 4].try_into().unwrap())
 }
 
+/// The 8 bytes of `s` from `at`, as one word.
 #[inline(always)]
-fn word8(s: &[u8], at: usize) -> u64 {
+pub(crate) fn word8(s: &[u8], at: usize) -> u64 {
     u64::from_ne_bytes(s[at..at + 8].try_into().unwrap())
 }
 

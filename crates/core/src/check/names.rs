@@ -9,7 +9,7 @@
 //! every byte of a name up to 16 bytes), compared without a call; longer names
 //! are confirmed against their text.
 
-use crate::text::same_text;
+use crate::text::{same_text, word4, word8};
 
 /// Names up to this many are scanned; more are found through a table.
 const SCAN_MAX: usize = 12;
@@ -47,16 +47,6 @@ impl Key {
         let mixed = self.head ^ self.tail.rotate_left(32) ^ self.len as u64;
         (mixed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
     }
-}
-
-#[inline(always)]
-fn word4(s: &[u8], at: usize) -> u32 {
-    u32::from_ne_bytes(s[at..at + 4].try_into().unwrap())
-}
-
-#[inline(always)]
-fn word8(s: &[u8], at: usize) -> u64 {
-    u64::from_ne_bytes(s[at..at + 8].try_into().unwrap())
 }
 
 /// The names of an object node's properties, in their order.
