@@ -125,7 +125,7 @@ impl Names {
     }
 
     /// The index of the name `text`.
-    #[inline]
+    #[inline(always)]
     pub fn find(&self, text: &str) -> Option<usize> {
         let key = Key::of(text);
         if self.table.is_empty() {
