@@ -1235,7 +1235,7 @@ mod tests {
                     .iter()
                     .map(|(k, v)| (std::borrow::Cow::Owned(k.to_string()), to_owned_json(v)))
                     .collect(),
-                *keys,
+                keys.clone(),
             ),
             other => panic!("not from the parser: {other:?}"),
         }

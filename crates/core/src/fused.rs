@@ -20,7 +20,7 @@ use crate::check::logic::OnNames;
 use crate::json::{JsonError, JsonErrorKind, Parser};
 use crate::schema::{types, Additional, ArrayChecks, Logic, Node, ObjectChecks, Ref, Schema};
 use crate::text::same_text;
-use crate::value::{Json, Keys, Kind, MAX_DEPTH};
+use crate::value::{Json, KeysOnce, Kind, MAX_DEPTH};
 
 /// Why this path stopped short of "valid".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -956,8 +956,7 @@ struct Keep<'n, 'a> {
 impl<'a> Keep<'_, 'a> {
     /// The object cut down to the entries kept (their keys checked for repeats).
     fn into_object(self) -> Json<'a> {
-        let keys = Keys::of(&self.entries);
-        Json::Object(self.entries, keys)
+        Json::Object(self.entries, KeysOnce::default())
     }
 }
 

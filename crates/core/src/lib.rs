@@ -54,6 +54,6 @@ pub use profile::{sample_indexes, SampleStats, SAMPLE_RECORDS, SAMPLE_SPANS};
 // Errors of a failing record.
 pub use error::{one_string, Path, RecordError};
 // The record representation every check reads.
-pub use value::{Defect, EntryKey, Json, Keys, Kind, Number, Record, MAX_DEPTH};
+pub use value::{Defect, EntryKey, Json, Keys, KeysOnce, Kind, Number, Record, MAX_DEPTH};
 // Key comparison, shared with the bindings' dict walk.
 pub use text::same_text;

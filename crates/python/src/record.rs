@@ -29,7 +29,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyString;
 
 use satya_adapt_core::{
-    same_text, Additional, Defect, EntryKey, Interrupt, Json, Keys, Kind, Node, Number,
+    same_text, Additional, Defect, EntryKey, Interrupt, Json, KeysOnce, Kind, Node, Number,
     ObjectChecks, Record, Schema, MAX_DEPTH, POLL_RECORDS,
 };
 
@@ -1241,8 +1241,7 @@ impl Compact {
                 entries.push((Cow::Borrowed(static_name(&property.name)), converted));
             }
             self.bytes += entries.capacity() * std::mem::size_of::<(Cow<str>, Json)>();
-            let keys = Keys::of(&entries);
-            return Json::Object(entries, keys);
+            return Json::Object(entries, KeysOnce::default());
         }
         entries.reserve(obj.object_len());
         let _ = obj.for_each_dict_entry(|k, v| {
@@ -1273,8 +1272,7 @@ impl Compact {
             ControlFlow::Continue(())
         });
         self.bytes += entries.capacity() * std::mem::size_of::<(Cow<str>, Json)>();
-        let keys = Keys::of(&entries);
-        Json::Object(entries, keys)
+        Json::Object(entries, KeysOnce::default())
     }
 }
 

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::schema::{err, json_type, Draft, SchemaError};
 use crate::text::same_text;
-use crate::value::{Defect, EntryKey, Json, Keys, Kind, Number, Record, MAX_DEPTH};
+use crate::value::{Defect, EntryKey, Json, Keys, KeysOnce, Kind, Number, Record, MAX_DEPTH};
 
 /// Values nested deeper than [`MAX_DEPTH`]: they cannot be compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -383,7 +383,7 @@ fn to_json(v: &Value) -> Json<'static> {
             map.iter()
                 .map(|(k, v)| (Cow::Owned(k.clone()), to_json(v)))
                 .collect(),
-            Keys::Unique,
+            KeysOnce::known(Keys::Unique),
         ),
     }
 }

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use super::scan::{is_ws, scan_string, skip_ws};
 use super::{err, unexpected, JsonError, JsonErrorKind};
-use crate::value::{Json, Keys, Number, MAX_DEPTH};
+use crate::value::{Json, Keys, KeysOnce, Number, MAX_DEPTH};
 
 /// `s` as text, checked on its own (an input that is not all UTF-8);
 /// `offset` is where `s` starts in the input (for the error).
@@ -263,7 +263,7 @@ impl<'a> Parser<'a> {
                     let c = self.peek()?;
                     if c == b'}' {
                         self.pos += 1;
-                        Json::Object(Vec::new(), Keys::Unique)
+                        Json::Object(Vec::new(), KeysOnce::known(Keys::Unique))
                     } else {
                         let key = self.key(c)?;
                         frames.push(Frame {
@@ -325,9 +325,7 @@ impl<'a> Parser<'a> {
                             self.pos += 1;
                             let start = frame.start;
                             frames.pop();
-                            let object = entries.split_off(start);
-                            let keys = Keys::of(&object);
-                            value = Json::Object(object, keys);
+                            value = Json::Object(entries.split_off(start), KeysOnce::default());
                         }
                         _ => return Err(unexpected(self.b, self.pos)),
                     }
