@@ -544,7 +544,8 @@ class Validator:
         if live is None:
             from .live import Live
 
-            live = Live(self._get_selector(), alpha=self.alpha)
+            # Its first call that takes part is the first to run this validator's schema.
+            live = Live(self._get_selector(), alpha=self.alpha, first_call_warms=True)
             if verdicts_only:
                 self._live_verdicts = live
             else:

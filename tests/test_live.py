@@ -999,7 +999,8 @@ def test_validator_probes_the_default_and_reports_live_sources(tmp_path: Path) -
     v = Validator(SCHEMA, archive=path, online=True)
     reference = Validator(SCHEMA, adapt=False).validate_batch(data)
     results = [v.validate_batch(data) for _ in range(4)]
-    assert [r.config for r in results[:2]] == [
+    assert [r.config for r in results[:3]] == [
+        BatchConfig(1024, 256, 1, "archive-exact"),  # the validator's first call: a warm-up
         BatchConfig(1024, 256, 1, "archive-exact"),
         BatchConfig(5000, 1024, 1, "probe"),  # the default configuration, clamped to the call
     ]
@@ -1007,6 +1008,7 @@ def test_validator_probes_the_default_and_reports_live_sources(tmp_path: Path) -
         assert (r.valid, r.errors) == (reference.valid, reference.errors)
     live = v.explain(data)["live"]
     assert live["calls"] == 4
+    assert live["warmups"] == 1
     assert live["probes"] >= 1  # later calls depend on the timings: reverted or probed
     assert live["baseline"]["config"] == [8192, 1024, 1]
     assert set(live) >= {"throughput_ratio", "state", "incumbent", "reverts", "slack_seconds"}
@@ -1432,6 +1434,33 @@ def drive(
         live.finish(config, reported, reported / rate(config))
         sources.append(config.source)
     return sources
+
+
+def test_a_validators_first_call_is_a_warm_up() -> None:
+    """The first call of a validator that takes part runs its schema for the first time
+    (measured: 469 us against 253-307 us for the next calls on 10,000 small dicts). Counted
+    as evidence, that cold call against one probe reverted a choice 2% faster than the
+    default; as a warm-up it counts nothing, and the choice stays. Only the first cell of a
+    Live made so (the validator's): later cells' first calls count."""
+    selected = BatchConfig(4096, 512, 1, "archive-exact")
+    calls = iter(range(1_000_000))
+
+    def rate(cf: BatchConfig) -> float:
+        cold = next(calls) == 0
+        return (0.6e6 if cold else 1.02e6) if cf.batch_size == 4096 else 1e6
+
+    for warms in (False, True):
+        calls = iter(range(1_000_000))
+        live = L.Live(FakeSelector(), cache=False, cores=2, first_call_warms=warms)
+        sources = drive(live, selected, rate, calls=40)
+        if warms:
+            assert sources[:3] == ["archive-exact", "archive-exact", "probe"]
+            assert "reverted" not in sources
+            assert live.explain(prof())["warmups"] == 1
+        else:
+            assert sources[:3] == ["archive-exact", "probe", "reverted"]
+        other = drive(live, selected, lambda cf: 1e6, calls=3, kind="json")
+        assert live.explain(prof(kind="json"))["warmups"] == 0 and len(other) == 3
 
 
 def test_a_settled_cell_decides_once_per_grant() -> None:
