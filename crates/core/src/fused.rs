@@ -16,7 +16,8 @@ use std::borrow::Cow;
 use std::sync::atomic::Ordering;
 
 use crate::check;
-use crate::check::logic::OnNames;
+use crate::check::logic::{OnNames, RequiredNames};
+use crate::check::object::reads_named_entries_only;
 use crate::json::{JsonError, JsonErrorKind, Parser};
 use crate::schema::{types, Additional, ArrayChecks, Logic, Node, ObjectChecks, Ref, Schema};
 use crate::text::same_text;
@@ -199,6 +200,8 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
         // Read by `on_names`.
         on_names: _,
         // Read below.
+        any_of_names,
+        one_of_names,
         keep_heavy,
     } = logic;
     // The branch of `if` that applies, `then` or `else`, when it is checked as an in-place
@@ -251,7 +254,7 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
     // an object) is the branch that can take this value's kind: the others fail
     // for certain. Otherwise it needs its other branches proven invalid.
     let mut one_branch = None;
-    let mut by_names = false;
+    let mut by_names = None;
     if !one_of.is_empty() {
         let kind = match p.peek()? {
             b'{' => Kind::Object,
@@ -266,9 +269,11 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
             Some(None) => return Err(Stop::Invalid),
             // Branches that only require names (`[{"required": ["files"]},
             // {"required": ["folder"]}]`: exactly one of them) are decided by the
-            // names the object holds (see `one_by_names`), not on the parsed value.
-            None if kind == Kind::Object && one_of.iter().all(only_requires) => by_names = true,
-            None => return whole(s, node, p, depth),
+            // names the object holds (see `names_held`), not on the parsed value.
+            None => match one_of_names {
+                Some(names) if kind == Kind::Object => by_names = Some(names),
+                _ => return whole(s, node, p, depth),
+            },
         }
     }
     // An in-place subschema decided on the parsed value would parse it anew (a tagged union
@@ -320,7 +325,21 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
     for sub in all_of.iter().chain(one_branch).chain(chosen) {
         again(p, sub)?;
     }
-    if !any_of.is_empty() {
+    let any_by_names = match any_of_names {
+        Some(names) => {
+            p.pos = start;
+            (p.peek()? == b'{').then_some(names)
+        }
+        None => None,
+    };
+    if let Some(names) = any_by_names {
+        // Branches that only require names: one of them must find all its names among
+        // the object's keys (see `names_held`).
+        let held = names_held(names, p, start, depth)?;
+        ensure(names.passed(held).next().is_some())?;
+        decidable(end.is_none_or(|e| e == p.pos))?;
+        end = Some(p.pos);
+    } else if !any_of.is_empty() {
         // No branch passed: invalid when every branch failed a check.
         let mut stop = Err(Stop::Invalid);
         for sub in any_of {
@@ -335,8 +354,10 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
         }
         stop?;
     }
-    if by_names {
-        one_by_names(one_of, p, start, depth)?;
+    if let Some(names) = by_names {
+        // Exactly one branch finds all its names among the object's keys.
+        let held = names_held(names, p, start, depth)?;
+        ensure(names.passed(held).take(2).count() == 1)?;
         decidable(end.is_none_or(|e| e == p.pos))?;
         end = Some(p.pos);
     }
@@ -355,70 +376,20 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
     decidable(end.is_none_or(|e| e == p.pos))
 }
 
-/// Whether `node` only requires names of an object (and accepts any other value).
-/// Destructured field by field, as the rest of this path: a keyword added to `Node` or
-/// `ObjectChecks` does not compile until it is decided here.
-fn only_requires(node: &Node) -> bool {
-    let Node {
-        always_false,
-        // Only says that nothing is checked: a node that requires names is not trivial.
-        trivial: _,
-        types: kinds,
-        const_value,
-        enum_values,
-        // Says whether `const_value` or `enum_values` is there.
-        equality: _,
-        // Says what `logic` holds.
-        ref_alone: _,
-        // Says what the other fields hold.
-        types_only: _,
-        string,
-        number,
-        array,
-        object,
-        logic,
-        // Annotations decide nothing here (only `unevaluated*` read them, in `logic`).
-        annotations: _,
-        // A schema with dynamic references never takes this path.
-        resource: _,
-        // Only for errors.
-        location: _,
-    } = node;
-    let Some(checks) = object else {
-        return false;
-    };
-    logic.is_none()
-        && !always_false
-        && (*kinds == 0 || *kinds == types::OBJECT)
-        && const_value.is_none()
-        && enum_values.is_none()
-        && string.is_none()
-        && number.is_none()
-        && array.is_none()
-        && reads_named_entries_only(checks)
-        && !checks.properties.is_empty()
-        && checks.properties.len() <= 64
-        && checks
-            .properties
-            .iter()
-            .all(|p| p.required && !p.declared && p.node.is_none())
-}
-
-/// A `oneOf` of branches that only require names ([`only_requires`]), for the object at
-/// `start`: its keys read again (values skipped) and exactly one branch must find all its
-/// names among them. Leaves the cursor after the object. (The loop over the entries is
+/// For a `oneOf` or `anyOf` of branches that only require names ([`RequiredNames`]), the
+/// bits of those names that the object at `start` holds: its keys read again (values
+/// skipped). Leaves the cursor after the object. (The loop over the entries is
 /// [`object`]'s, written again: shared through a closure it cost `object` 2-4%.)
-fn one_by_names(branches: &[Node], p: &mut Parser<'_>, start: usize, depth: usize) -> Verdict {
-    let names = || {
-        branches
-            .iter()
-            .flat_map(|b| b.object.iter().flat_map(|o| o.properties.iter()))
-            .map(|property| property.name.as_str())
-    };
-    if names().count() > 64 || depth + 1 > MAX_DEPTH {
+fn names_held(
+    names: &RequiredNames,
+    p: &mut Parser<'_>,
+    start: usize,
+    depth: usize,
+) -> Result<u64, Stop> {
+    if depth + 1 > MAX_DEPTH {
         return Err(Stop::Unsure);
     }
-    let mut held = 0u64; // bit j: the j-th name of `names()` is a key of the object
+    let mut held = 0u64; // the bits of the names that are keys of the object
     p.pos = start;
     decidable(p.peek()? == b'{')?;
     p.pos += 1;
@@ -428,11 +399,7 @@ fn one_by_names(branches: &[Node], p: &mut Parser<'_>, start: usize, depth: usiz
         loop {
             let c = p.peek()?;
             let key = p.key(c)?;
-            for (j, name) in names().enumerate() {
-                if name == key {
-                    held |= 1 << j;
-                }
-            }
+            held |= names.bit(&key);
             skip(p, depth + 1)?;
             match p.peek()? {
                 b',' => p.pos += 1,
@@ -444,15 +411,7 @@ fn one_by_names(branches: &[Node], p: &mut Parser<'_>, start: usize, depth: usiz
             }
         }
     }
-    let mut j = 0;
-    let mut matched = 0;
-    for b in branches {
-        let n = b.object.as_ref().map_or(0, |o| o.properties.len());
-        let all = (j..j + n).all(|k| held & (1 << k) != 0);
-        matched += usize::from(all);
-        j += n;
-    }
-    ensure(matched == 1)
+    Ok(held)
 }
 
 /// Whether [`with_logic`] decides a node with this logic on the parsed value (or on the
@@ -660,6 +619,8 @@ fn reads_only_names<'s>(
         // Shortcuts of `any_of`, `one_of` and `cond`.
         any_of_tags: _,
         one_of_tags: _,
+        any_of_names: _,
+        one_of_names: _,
         if_probe: _,
         on_names: _,
         keep_heavy: _,
@@ -685,42 +646,6 @@ fn reads_only_names<'s>(
     let cond =
         cond.flat_map(|(when, then, otherwise)| [Some(when), then.as_ref(), otherwise.as_ref()]);
     branches.chain(cond.flatten()).all(each)
-}
-
-/// Whether object checks decide an object by its named entries alone (`properties`,
-/// `required`): nothing that counts its entries or ranges over all of them
-/// (`additionalProperties`, `patternProperties`, `propertyNames`, `min/maxProperties`,
-/// dependencies). Destructured field by field, as the rest of this path.
-fn reads_named_entries_only(checks: &ObjectChecks) -> bool {
-    let ObjectChecks {
-        // Named entries.
-        properties: _,
-        // Another way to find a property.
-        names: _,
-        // Counts of what `properties` says.
-        n_required: _,
-        required_indices: _,
-        additional,
-        min_properties,
-        // Only for messages.
-        min_properties_text: _,
-        max_properties,
-        patterns,
-        property_names,
-        dependent_required,
-        dependent_schemas,
-        // Only names the keyword in messages.
-        legacy_dependencies: _,
-        // The Python host's cache.
-        host_keys: _,
-    } = checks;
-    matches!(additional, Additional::Allow)
-        && min_properties.is_none()
-        && max_properties.is_none()
-        && patterns.is_empty()
-        && property_names.is_none()
-        && dependent_required.is_empty()
-        && dependent_schemas.is_empty()
 }
 
 /// The entries of the object at the cursor that `keep` wants, parsed into it (the others

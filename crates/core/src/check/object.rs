@@ -589,6 +589,43 @@ impl ObjectChecks {
     }
 }
 
+/// Whether object checks decide an object by its named entries alone (`properties`,
+/// `required`): nothing that counts its entries or ranges over all of them
+/// (`additionalProperties`, `patternProperties`, `propertyNames`, `min/maxProperties`,
+/// dependencies). Destructured field by field, as the fused JSON path does: a field
+/// added to `ObjectChecks` does not compile until it is decided here.
+pub(crate) fn reads_named_entries_only(checks: &ObjectChecks) -> bool {
+    let ObjectChecks {
+        // Named entries.
+        properties: _,
+        // Another way to find a property.
+        names: _,
+        // Counts of what `properties` says.
+        n_required: _,
+        required_indices: _,
+        additional,
+        min_properties,
+        // Only for messages.
+        min_properties_text: _,
+        max_properties,
+        patterns,
+        property_names,
+        dependent_required,
+        dependent_schemas,
+        // Only names the keyword in messages.
+        legacy_dependencies: _,
+        // The Python host's cache.
+        host_keys: _,
+    } = checks;
+    matches!(additional, Additional::Allow)
+        && min_properties.is_none()
+        && max_properties.is_none()
+        && patterns.is_empty()
+        && property_names.is_none()
+        && dependent_required.is_empty()
+        && dependent_schemas.is_empty()
+}
+
 /// Compiles the object keywords of the schema `map`, their subschemas through
 /// `compiler`; `None` when there are none.
 pub(crate) fn compile<'d>(
