@@ -94,8 +94,8 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
         }
     }
     if !logic.any_of.is_empty() {
-        let walk = |explaining| {
-            Branches::walk(
+        if S::FIRST_ONLY {
+            let walked = Branches::walk(
                 &logic.any_of,
                 &logic.any_of_tags,
                 value,
@@ -103,16 +103,10 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
                 depth,
                 cx,
                 1,
-                explaining,
-            )
-        };
-        if S::FIRST_ONLY {
-            let walked = walk(false);
+                false,
+            );
             if walked.n_matched == 0 {
-                sink.fail_with(path, "anyOf", |m| {
-                    m.push_str("No branch of `anyOf` matched: ");
-                    walked.explain(m, &logic.any_of, &logic.any_of_tags, value);
-                })?;
+                any_of_unmatched(Some(walked), logic, value, path, depth, cx, sink)?;
             }
         } else if let Some(names) = logic
             .any_of_names
@@ -149,11 +143,7 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
                 }
             };
             if failed {
-                sink.fail_with(path, "anyOf", |m| {
-                    m.push_str("No branch of `anyOf` matched: ");
-                    let walked = walked.unwrap_or_else(|| walk(true));
-                    walked.explain(m, &logic.any_of, &logic.any_of_tags, value);
-                })?;
+                any_of_unmatched(walked, logic, value, path, depth, cx, sink)?;
             }
         }
     }
@@ -334,18 +324,35 @@ fn any_by_names<'s, R: Record, S: Sink<'s>>(
     if names.any(value) {
         return ControlFlow::Continue(());
     }
+    any_of_unmatched(None, logic, value, path, depth, cx, sink)
+}
+
+/// The failure of an `anyOf` no branch passed, explained by `walked`, or a walk made
+/// for it.
+#[inline(always)]
+fn any_of_unmatched<'s, R: Record, S: Sink<'s>>(
+    walked: Option<Branches>,
+    logic: &'s Logic,
+    value: &R,
+    path: &Path<'_>,
+    depth: usize,
+    cx: Cx<'s, '_>,
+    sink: &mut S,
+) -> ControlFlow<()> {
     sink.fail_with(path, "anyOf", |m| {
         m.push_str("No branch of `anyOf` matched: ");
-        let walked = Branches::walk(
-            &logic.any_of,
-            &logic.any_of_tags,
-            value,
-            path,
-            depth,
-            cx,
-            1,
-            true,
-        );
+        let walked = walked.unwrap_or_else(|| {
+            Branches::walk(
+                &logic.any_of,
+                &logic.any_of_tags,
+                value,
+                path,
+                depth,
+                cx,
+                1,
+                true,
+            )
+        });
         walked.explain(m, &logic.any_of, &logic.any_of_tags, value);
     })
 }
@@ -1499,7 +1506,6 @@ fn only_requires(node: &Node) -> bool {
         && array.is_none()
         && super::object::reads_named_entries_only(checks)
         && !checks.properties.is_empty()
-        && checks.properties.len() <= 64
         && checks
             .properties
             .iter()
