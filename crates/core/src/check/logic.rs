@@ -716,7 +716,7 @@ fn text_hash(s: &str) -> u64 {
 const TAG_SEARCH_DEPTH: usize = 8;
 
 impl Tags {
-    fn of(schema: &Schema, branches: &[Node]) -> Tags {
+    pub(crate) fn of(schema: &Schema, branches: &[Node]) -> Tags {
         let mut kinds: Vec<u8> = branches.iter().map(|b| kinds_of(schema, b)).collect();
         if kinds.iter().all(|&k| k == ANY_KIND) {
             kinds = Vec::new();
@@ -794,6 +794,32 @@ impl Tags {
             open,
             not_requiring,
         }
+    }
+
+    /// The tag property, when at least two branches are tagged by it.
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// Of a tagged union of at most 64 branches, the branches that an object may pass
+    /// whose tag property holds `tag` (`None`: it lacks it), as bits: the others fail it
+    /// for certain ([`Tags::rejects`], or a `type` that takes no object). `None` past 64
+    /// branches, or untagged. For the fused JSON path, which reads the tag from the text.
+    pub(crate) fn object_candidates<R: Record>(
+        &self,
+        n: usize,
+        tag: Option<&R>,
+        depth: usize,
+    ) -> Option<u64> {
+        let text = tag.and_then(Tags::text);
+        let absent = tag.is_none();
+        let bit = kind_bit(Kind::Object);
+        let mask = self.picks(n, tag.is_some(), text, absent)?;
+        Some(
+            Bits(mask)
+                .filter(|&i| !self.wrong_kind(i, bit) && !self.rejects(i, tag, text, absent, depth))
+                .fold(0, |m, i| m | 1 << i),
+        )
     }
 
     /// The branches of a union of `n` to ask [`Tags::rejects`] about, in order: those
