@@ -188,12 +188,8 @@ fn value(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
 #[inline(never)]
 fn target<'s>(s: &'s Schema, mut node: &'s Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
     let mut hops = 0;
-    while node.ref_alone && hops < check::MAX_HOPS {
-        let Some([(Ref::Static(target), _)]) = node.logic.as_deref().map(|l| l.refs.as_slice())
-        else {
-            break;
-        };
-        node = &s.nodes[*target];
+    while let Some(target) = node.static_target().filter(|_| hops < check::MAX_HOPS) {
+        node = &s.nodes[target];
         hops += 1;
     }
     if node.always_false {

@@ -194,6 +194,19 @@ impl Node {
             && self.object.is_none()
     }
 
+    /// The target of a node whose only check is one static reference (the `ref_alone`
+    /// flag, see [`Node::ref_alone`]): a value passes the node exactly when it passes it.
+    #[inline(always)]
+    pub fn static_target(&self) -> Option<NodeId> {
+        if !self.ref_alone {
+            return None;
+        }
+        match self.logic.as_deref()?.refs.as_slice() {
+            [(Ref::Static(target), _)] => Some(*target),
+            _ => None,
+        }
+    }
+
     /// Whether the node's only check is one static reference (a value passes it exactly
     /// when it passes the target; in a schema with dynamic references, only when the node
     /// starts no resource either).

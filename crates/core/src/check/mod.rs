@@ -702,20 +702,15 @@ fn check_node<'s, R: Record, S: Sink<'s>>(
 /// to [`logic::check`], which reports it.
 #[inline(always)]
 fn skip_refs<'s, 'd>(mut node: &'s Node, mut cx: Cx<'s, 'd>) -> (&'s Node, Cx<'s, 'd>) {
-    while node.ref_alone {
+    while let Some(target) = node.static_target() {
         if cx.schema.dynamic && node.resource.is_some() {
             break; // a dynamic reference may look for the resource it starts
         }
-        let Some([(logic::Ref::Static(target), _)]) =
-            node.logic.as_deref().map(|l| l.refs.as_slice())
-        else {
-            break;
-        };
         if cx.hops >= MAX_HOPS {
             break;
         }
         cx.hops += 1;
-        node = &cx.schema.nodes[*target];
+        node = &cx.schema.nodes[target];
     }
     (node, cx)
 }
