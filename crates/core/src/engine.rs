@@ -1172,21 +1172,24 @@ mod tests {
         };
         let caller = std::thread::current().id();
         let threads = Mutex::new(std::collections::HashSet::new());
-        let pool_took = AtomicBool::new(false);
+        let (pool_took, caller_took) = (AtomicBool::new(false), AtomicBool::new(false));
         let out = run_tasks(4096, knobs, &mut || false, |range, _, out| {
             threads.lock().unwrap().insert(std::thread::current().id());
-            if std::thread::current().id() != caller {
-                pool_took.store(true, Ordering::Relaxed);
+            // Each side, once it holds a task, waits (a bounded time, on a busy machine) for
+            // the other to take one, so that neither runs through every task alone while the
+            // other is descheduled.
+            let (mine, theirs) = if std::thread::current().id() == caller {
+                (&caller_took, &pool_took)
             } else {
-                // The caller waits (a bounded time, on a busy machine) for the pool's
-                // thread to take a task, so that both are seen working.
-                let start = std::time::Instant::now();
-                while workers(2) > 1
-                    && !pool_took.load(Ordering::Relaxed)
-                    && start.elapsed() < Duration::from_secs(30)
-                {
-                    std::thread::sleep(Duration::from_millis(1));
-                }
+                (&pool_took, &caller_took)
+            };
+            mine.store(true, Ordering::Relaxed);
+            let start = std::time::Instant::now();
+            while workers(2) > 1
+                && !theirs.load(Ordering::Relaxed)
+                && start.elapsed() < Duration::from_secs(30)
+            {
+                std::thread::sleep(Duration::from_millis(1));
             }
             out.valid.extend(range.map(|i| i % 3 == 0));
             Ok(())
