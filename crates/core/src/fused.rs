@@ -117,11 +117,9 @@ fn json_with_unique_keys(input: &[u8]) -> bool {
 /// [`json_with_unique_keys`] for the value at the cursor, at `depth`; the cursor
 /// left after it (when it answers `Ok(true)`).
 fn unique_keys(p: &mut Parser<'_>, depth: usize) -> Result<bool, JsonError> {
-    /// Keys compared in a list up to this many, then looked up in a set.
-    const LISTED: usize = 16;
     let c = p.peek()?;
     if c != b'{' && c != b'[' {
-        p.skip_here(MAX_DEPTH.saturating_sub(depth))?;
+        p.skip_scalar(c, 0, &mut ())?;
         return Ok(true);
     }
     if depth >= MAX_DEPTH {
@@ -136,25 +134,22 @@ fn unique_keys(p: &mut Parser<'_>, depth: usize) -> Result<bool, JsonError> {
         p.pos += 1;
         return Ok(true);
     }
-    let mut listed: Vec<Cow<'_, str>> = Vec::new();
-    // SipHash with a random key: the keys are the record's, and crafted ones must not
-    // make their lookups collide (FxHash can be made to, for quadratic time).
-    let mut many: std::collections::HashSet<Cow<'_, str>> = Default::default();
+    let mut keys = KeysSeen::default();
     loop {
         if c == b'{' {
             let k = p.peek()?;
-            let key = p.key(k)?;
-            if listed.len() < LISTED {
-                if listed.contains(&key) {
-                    return Ok(false);
-                }
-                listed.push(key);
-            } else if listed.contains(&key) || !many.insert(key) {
+            if !keys.insert(p.key(k)?) {
                 return Ok(false);
             }
         }
-        if !unique_keys(p, depth + 1)? {
-            return Ok(false);
+        // A scalar is passed here: a call less for most values.
+        let v = p.peek()?;
+        if v == b'{' || v == b'[' {
+            if !unique_keys(p, depth + 1)? {
+                return Ok(false);
+            }
+        } else {
+            p.skip_scalar(v, 0, &mut ())?;
         }
         match p.peek()? {
             b',' => p.pos += 1,
@@ -164,6 +159,38 @@ fn unique_keys(p: &mut Parser<'_>, depth: usize) -> Result<bool, JsonError> {
             }
             // Not JSON.
             _ => return Ok(false),
+        }
+    }
+}
+
+/// The keys of one object read so far, compared as the parsed path reads them (escapes
+/// decoded): the first few unescaped ones in a list on the stack (most objects: nothing
+/// allocated), the others in a set made when the first of them comes.
+#[derive(Default)]
+struct KeysSeen<'a> {
+    listed: [&'a str; KeysSeen::LISTED],
+    count: usize,
+    // SipHash with a random key: the keys are the record's, and crafted ones must not
+    // make their lookups collide (FxHash can be made to, for quadratic time).
+    rest: Option<std::collections::HashSet<Cow<'a, str>>>,
+}
+
+impl<'a> KeysSeen<'a> {
+    /// Keys compared in the list up to this many, then looked up in the set.
+    const LISTED: usize = 16;
+
+    /// Adds `key`: `false` when the object already has it.
+    fn insert(&mut self, key: Cow<'a, str>) -> bool {
+        if self.listed[..self.count].contains(&&*key) {
+            return false;
+        }
+        match key {
+            Cow::Borrowed(text) if self.count < Self::LISTED && self.rest.is_none() => {
+                self.listed[self.count] = text;
+                self.count += 1;
+                true
+            }
+            key => self.rest.get_or_insert_with(Default::default).insert(key),
         }
     }
 }
@@ -1348,6 +1375,37 @@ mod tests {
         assert_eq!(decided(int_a, &wide), Some(false));
         let again = format!(r#"{{"a": "x", {}, "k4999": 0}}"#, keys.join(", "));
         assert_eq!(decided(int_a, &again), None);
+        // A key repeated in the list or past it, escaped on either side or both.
+        let twenty: Vec<String> = (0..20).map(|i| format!(r#""k{i}": {i}"#)).collect();
+        let twenty = twenty.join(", ");
+        for (extra, expected) in [
+            (r#""k3": 0"#, None),
+            (r#""k19": 0"#, None),
+            (r#""\u006b3": 0"#, None),
+            (r#""\u006b19": 0"#, None),
+            (r#""k20": 0"#, Some(false)),
+            (r#""\u006b20": 0"#, Some(false)),
+        ] {
+            let record = format!(r#"{{"a": "x", {twenty}, {extra}}}"#);
+            assert_eq!(decided(int_a, &record), expected, "{record}");
+        }
+        for (record, expected) in [
+            (r#"{"\u0063": 1, "a": "x", "c": 2}"#, None),
+            (r#"{"\u0063": 1, "a": "x", "\u0063": 2}"#, None),
+            (r#"{"\u0063": 1, "a": "x", "\u0064": 2, "d": 3}"#, None),
+            (
+                r#"{"\u0063": 1, "a": "x", "\u0064": 2, "e": 3}"#,
+                Some(false),
+            ),
+            (
+                r#"{ "a" : "x" , "c" : [ 1 , true , null , "y" , { } , [ ] ] }"#,
+                Some(false),
+            ),
+            (r#"{"a": "x", "c": [1, tru]}"#, None),
+            (r#"{"a": "x", "c": {"d": 1,}}"#, None),
+        ] {
+            assert_eq!(decided(int_a, record), expected, "{record}");
+        }
         let any = r#"{"anyOf": [{"type": "array"}, {"properties": {"a": {"type": "integer"}}}]}"#;
         assert_eq!(decided(any, r#"{"a": "x"}"#), Some(false));
         assert_eq!(decided(any, r#"{"a": "x", "a": 1}"#), None);

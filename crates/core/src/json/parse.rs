@@ -480,7 +480,7 @@ impl<'a> Parser<'a> {
     /// Checks and passes the string, number or literal at the cursor (`c`, its
     /// first byte, already peeked), at `depth`.
     #[inline(always)]
-    fn skip_scalar<V: SkipVisitor>(
+    pub(crate) fn skip_scalar<V: SkipVisitor>(
         &mut self,
         c: u8,
         depth: usize,
