@@ -235,6 +235,7 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
         refs,
         all_of,
         all_of_patterns: _,
+        all_of_probes: _,
         any_of,
         one_of,
         // Read by `decided_on_parsed`.
@@ -719,6 +720,8 @@ fn reads_only_names<'s>(
         all_of,
         // Only for strings.
         all_of_patterns: _,
+        // A shortcut of `all_of`.
+        all_of_probes: _,
         any_of,
         one_of,
         not,

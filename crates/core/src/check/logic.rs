@@ -89,8 +89,15 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
         value.kind() == Kind::String && value.as_str().is_some_and(|s| !any.is_match(s))
     });
     if !none_match {
-        for branch in &logic.all_of {
-            check_node(branch, value, path, depth, cx, sink)?;
+        match &logic.all_of_probes {
+            Some(probes) if value.kind() == Kind::Object && depth < MAX_DEPTH => {
+                probes.check(&logic.all_of, value, path, depth, cx, sink)?;
+            }
+            _ => {
+                for branch in &logic.all_of {
+                    check_node(branch, value, path, depth, cx, sink)?;
+                }
+            }
         }
     }
     if !logic.any_of.is_empty() {
@@ -1286,6 +1293,152 @@ pub struct Probe {
     required: bool,
 }
 
+/// An `allOf` of which 2 branches or more are each only an `if` that probes the same
+/// property ([`Probe`]), with `then` or `else`: a tagged union written as one `if`/`then`
+/// per tag (typo3's route enhancers and their aspects, 4 to 6 each). Each branch was a
+/// node visited and the property looked up again; here the property is looked up once
+/// for all of them, and each branch checks the `then` or `else` it picks, in order.
+#[derive(Debug)]
+pub struct AllOfProbes {
+    /// The property the branches probe.
+    name: Box<str>,
+    /// Per branch of the `allOf`: whether it is such a branch (the others are checked as
+    /// any branch is).
+    probed: Box<[bool]>,
+}
+
+impl AllOfProbes {
+    fn of(branches: &[Node]) -> Option<AllOfProbes> {
+        let name = branches.iter().find_map(Self::probe)?.name.clone();
+        let probed: Box<[bool]> = branches
+            .iter()
+            .map(|b| Self::probe(b).is_some_and(|p| p.name == name))
+            .collect();
+        (probed.iter().filter(|&&p| p).count() >= 2).then_some(AllOfProbes { name, probed })
+    }
+
+    /// The probe of a branch that is only an `if` (a [`Probe`]) with `then`/`else`: a node
+    /// whose checks are all in that `if`, so that checking the branch is checking the
+    /// `then` or `else` the probe picks. Destructured field by field: a keyword added to
+    /// `Node` or `Logic` does not compile until it is decided here.
+    fn probe(branch: &Node) -> Option<&Probe> {
+        let Node {
+            always_false,
+            trivial,
+            types,
+            const_value,
+            enum_values,
+            // Says whether `const_value` or `enum_values` is there.
+            equality: _,
+            // Says what `logic` holds.
+            ref_alone: _,
+            // Says what the other fields hold.
+            types_only: _,
+            string,
+            number,
+            array,
+            object,
+            logic,
+            // Read by the `unevaluated*` of the node that holds the `allOf`, from the
+            // schema, whatever this path does.
+            annotations: _,
+            resource,
+            // Only for errors: a failure comes from the `then` or `else`, at its own.
+            location: _,
+        } = branch;
+        let own = *always_false
+            || *trivial
+            || *types != 0
+            || const_value.is_some()
+            || enum_values.is_some()
+            || string.is_some()
+            || number.is_some()
+            || array.is_some()
+            || object.is_some()
+            // A resource enters the dynamic scope.
+            || resource.is_some();
+        let Logic {
+            refs,
+            all_of,
+            all_of_patterns,
+            all_of_probes,
+            any_of,
+            one_of,
+            not,
+            cond,
+            if_probe,
+            unevaluated_properties,
+            unevaluated_items,
+            // Found from `any_of` and `one_of`.
+            any_of_tags: _,
+            one_of_tags: _,
+            any_of_names: _,
+            one_of_names: _,
+            // For the fused JSON path only.
+            on_names: _,
+            keep_heavy: _,
+        } = logic.as_deref()?;
+        let only_if = refs.is_empty()
+            && all_of.is_empty()
+            && all_of_patterns.is_none()
+            && all_of_probes.is_none()
+            && any_of.is_empty()
+            && one_of.is_empty()
+            && not.is_none()
+            && unevaluated_properties.is_none()
+            && unevaluated_items.is_none()
+            && cond.is_some();
+        if own || !only_if {
+            return None;
+        }
+        if_probe.as_ref()
+    }
+
+    /// The branches of `all_of` (those of this `allOf`) on `value`, an object at a depth
+    /// below [`MAX_DEPTH`], as [`check_node`] on each in turn would check them.
+    fn check<'s, R: Record, S: Sink<'s>>(
+        &self,
+        all_of: &'s [Node],
+        value: &R,
+        path: &Path<'_>,
+        depth: usize,
+        cx: Cx<'s, '_>,
+        sink: &mut S,
+    ) -> ControlFlow<()> {
+        let tag = value.object_get(&self.name);
+        for (branch, &probed) in all_of.iter().zip(self.probed.iter()) {
+            let picked = match (probed, branch.logic.as_deref()) {
+                (
+                    true,
+                    Some(Logic {
+                        cond: Some(cond),
+                        if_probe: Some(probe),
+                        ..
+                    }),
+                ) => {
+                    let (cond, then, otherwise) = &**cond;
+                    let holds = probe
+                        .holds_with(tag.as_ref())
+                        .unwrap_or_else(|| valid_in(cond, value, depth, cx));
+                    if holds {
+                        then
+                    } else {
+                        otherwise
+                    }
+                }
+                _ => {
+                    check_node(branch, value, path, depth, cx, sink)?;
+                    continue;
+                }
+            };
+            if let Some(picked) = picked {
+                check_node(picked, value, path, depth, cx, sink)?;
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
 /// Keywords that leave an `if` a [`Probe`]: annotations.
 const PROBE_ANNOTATIONS: [&str; 8] = [
     "title",
@@ -1311,7 +1464,14 @@ impl Probe {
         if depth >= MAX_DEPTH {
             return None;
         }
-        let Some(tag) = value.object_get(&self.name) else {
+        self.holds_with(value.object_get(&self.name).as_ref())
+    }
+
+    /// [`Probe::holds`] for an object whose entry of the probed name is `tag` (`None`:
+    /// it has none), at a depth below [`MAX_DEPTH`].
+    #[inline]
+    fn holds_with<R: Record>(&self, tag: Option<&R>) -> Option<bool> {
+        let Some(tag) = tag else {
             return Some(!self.required);
         };
         match tag.kind() {
@@ -1436,6 +1596,9 @@ pub struct Logic {
     pub cond: Option<Box<Conditional>>,
     /// `if`, when it only compares one property with strings (see [`Probe`]).
     pub if_probe: Option<Probe>,
+    /// When branches of `allOf` are each only an `if` probing the same property (see
+    /// [`AllOfProbes`]).
+    pub all_of_probes: Option<AllOfProbes>,
     pub unevaluated_properties: Option<Box<Node>>,
     pub unevaluated_items: Option<Box<Node>>,
     /// Found on first use: the targets of references are compiled after this node.
@@ -1670,6 +1833,7 @@ pub(crate) fn compile<'d>(
                 match list {
                     0 => {
                         logic.all_of_patterns = any_of_patterns(&nodes);
+                        logic.all_of_probes = AllOfProbes::of(&nodes);
                         logic.all_of = nodes;
                     }
                     1 => {
@@ -1931,6 +2095,101 @@ mod tests {
         let s =
             Schema::from_json_text(&format!(r#"{{"oneOf": [{}]}}"#, many[..64].join(","))).unwrap();
         assert!(s.root.logic.as_ref().unwrap().one_of_names.is_some());
+    }
+
+    /// An `allOf` of `if`/`then` probing one property gives the verdicts and the errors (in
+    /// order, with their instance paths and messages) of the same branches each wrapped in
+    /// an `allOf` of one, which are visited one by one.
+    #[test]
+    fn all_of_probes_give_the_verdicts_and_errors_of_each_branch() {
+        let branches = [
+            r#"{"if": {"properties": {"type": {"const": "a"}}}, "then": {"required": ["x"]}}"#,
+            r#"{"if": {"properties": {"type": {"const": "b"}}, "required": ["type"]}, "then": {"properties": {"x": {"type": "string"}}}, "else": {"properties": {"y": {"type": "integer"}}}}"#,
+            r#"{"type": "object", "if": {"properties": {"type": {"const": "c"}}}, "then": {"required": ["z"]}}"#,
+            r#"{"if": {"properties": {"kind": {"const": "a"}}}, "then": {"required": ["k"]}}"#,
+            r#"{"if": {"properties": {"type": {"enum": ["a", "d"]}}}, "then": {"properties": {"x": {"maximum": 3}}}}"#,
+            r#"{"if": {"properties": {"type": {"minLength": 3}}}, "then": {"required": ["w"]}}"#,
+            r#"{"if": {"anyOf": [{"properties": {"type": {"const": "e"}}}, {"properties": {"type": {"const": "f"}}}]}, "else": {"maxProperties": 3}}"#,
+        ];
+        let fast_text = format!(r#"{{"allOf": [{}]}}"#, branches.join(", "));
+        let wrapped: Vec<String> = branches
+            .iter()
+            .map(|b| format!(r#"{{"allOf": [{b}]}}"#))
+            .collect();
+        let walked_text = format!(r#"{{"allOf": [{}]}}"#, wrapped.join(", "));
+        let nested = |text: &str| format!(r#"{{"properties": {{"n": {text}}}, "items": {text}}}"#);
+        let records = [
+            "{}",
+            r#"{"type": "a"}"#,
+            r#"{"type": "a", "x": 5}"#,
+            r#"{"type": "a", "x": "s", "y": "t"}"#,
+            r#"{"type": "b", "x": 1}"#,
+            r#"{"type": "b", "x": "s", "y": "t"}"#,
+            r#"{"type": "c"}"#,
+            r#"{"type": "d", "x": 4, "w": 1}"#,
+            r#"{"type": "e", "a": 1, "b": 2, "c": 3}"#,
+            r#"{"type": 1, "x": 9}"#,
+            r#"{"type": null, "y": "t"}"#,
+            r#"{"type": "long", "y": 1}"#,
+            r#"{"type": "a", "type": "b", "x": 1}"#,
+            r#"{"kind": "a", "type": "b"}"#,
+            r#"{"y": 1.5, "a": 1, "b": 2, "c": 3}"#,
+            r#"{"n": {"type": "a"}}"#,
+            r#"[{"type": "c"}, {"type": "b", "y": "t"}, 7]"#,
+            "[]",
+            "1",
+            r#""a""#,
+        ];
+        for (fast_text, walked_text) in [
+            (fast_text.clone(), walked_text.clone()),
+            (nested(&fast_text), nested(&walked_text)),
+        ] {
+            let fast = Schema::from_json_text(&fast_text).unwrap();
+            let walked = Schema::from_json_text(&walked_text).unwrap();
+            let probes = |s: &Schema| {
+                let root = &s.root;
+                let logic = root.logic.as_ref().or_else(|| {
+                    let n = root.object.as_ref()?.properties.first()?.node.as_ref()?;
+                    n.logic.as_ref()
+                });
+                logic
+                    .and_then(|l| l.all_of_probes.as_ref())
+                    .map(|p| p.probed.to_vec())
+            };
+            // The branches probing `type` with `then`/`else` only (not the typed one, the
+            // one probing `kind`, or the `if` that is no probe).
+            let expected = vec![true, true, false, false, true, false, true];
+            assert_eq!(probes(&fast), Some(expected), "{fast_text}");
+            assert_eq!(probes(&walked), None, "{walked_text}");
+            for r in records {
+                let value = parse_value(r.as_bytes(), MAX_DEPTH).unwrap();
+                let want = super::super::is_valid(&walked, &&value);
+                assert_eq!(
+                    super::super::is_valid(&fast, &&value),
+                    want,
+                    "{fast_text} {r}"
+                );
+                if let Some(fused) = crate::fused::verdict(&fast, r.as_bytes()) {
+                    assert_eq!(fused, want, "{r}: fused");
+                }
+                let errors = |s: &Schema| {
+                    let mut errors: Vec<RecordError> = Vec::new();
+                    super::super::validate(s, &&value, 0, &mut errors);
+                    errors
+                        .iter()
+                        .map(|e| (e.path().to_string(), e.keyword, e.message().to_string()))
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(errors(&fast), errors(&walked), "{fast_text} {r}: errors");
+            }
+        }
+        // One probing branch is not enough.
+        let one = Schema::from_json_text(&format!(
+            r#"{{"allOf": [{}, {}]}}"#,
+            branches[0], branches[3]
+        ))
+        .unwrap();
+        assert!(one.root.logic.as_ref().unwrap().all_of_probes.is_none());
     }
 
     /// A branch's kinds come from its `type` and those of the nodes it must also pass.
