@@ -88,7 +88,7 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
     let none_match = logic.all_of_patterns.as_ref().is_some_and(|any| {
         value.kind() == Kind::String && value.as_str().is_some_and(|s| !any.is_match(s))
     });
-    if !none_match {
+    if !none_match && !logic.all_of.is_empty() {
         match &logic.all_of_probes {
             Some(probes) if value.kind() == Kind::Object && depth < MAX_DEPTH => {
                 probes.check(&logic.all_of, value, path, depth, cx, sink)?;
@@ -1395,7 +1395,9 @@ impl AllOfProbes {
     }
 
     /// The branches of `all_of` (those of this `allOf`) on `value`, an object at a depth
-    /// below [`MAX_DEPTH`], as [`check_node`] on each in turn would check them.
+    /// below [`MAX_DEPTH`], as [`check_node`] on each in turn would check them. Out of
+    /// line: inlined, it made every node's logic check longer.
+    #[inline(never)]
     fn check<'s, R: Record, S: Sink<'s>>(
         &self,
         all_of: &'s [Node],
