@@ -1295,7 +1295,7 @@ pub struct Probe {
 
 /// An `allOf` of which 2 branches or more are each only an `if` that probes the same
 /// property ([`Probe`]), with `then` or `else`: a tagged union written as one `if`/`then`
-/// per tag (typo3's route enhancers and their aspects, 4 to 6 each). Each branch was a
+/// per tag (typo3's route enhancers, 3, and their aspects, 5). Each branch was a
 /// node visited and the property looked up again; here the property is looked up once
 /// for all of them, and each branch checks the `then` or `else` it picks, in order.
 #[derive(Debug)]
