@@ -2004,6 +2004,29 @@ mod tests {
     use crate::schema::Schema;
     use crate::value::MAX_DEPTH;
 
+    /// `fast` (a schema compiled with a shortcut) gives `walked`'s verdicts (also on the
+    /// fused JSON path, where it decides) and errors (instance path, keyword, message, in
+    /// order) on each of `records`.
+    fn same_outcomes(fast: &Schema, walked: &Schema, records: &[&str], label: &str) {
+        for r in records {
+            let value = parse_value(r.as_bytes(), MAX_DEPTH).unwrap();
+            let want = super::super::is_valid(walked, &&value);
+            assert_eq!(super::super::is_valid(fast, &&value), want, "{label} {r}");
+            if let Some(fused) = crate::fused::verdict(fast, r.as_bytes()) {
+                assert_eq!(fused, want, "{label} {r}: fused");
+            }
+            let errors = |s: &Schema| {
+                let mut errors: Vec<RecordError> = Vec::new();
+                super::super::validate(s, &&value, 0, &mut errors);
+                errors
+                    .iter()
+                    .map(|e| (e.path().to_string(), e.keyword, e.message().to_string()))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(errors(fast), errors(walked), "{label} {r}: errors");
+        }
+    }
+
     /// A `oneOf` or `anyOf` whose branches only require names is decided by the names an
     /// object holds: the verdicts (on the parsed value and on the fused JSON path) of the
     /// same union whose branches also say `"minProperties": 0`, which only a walk of every
@@ -2058,23 +2081,7 @@ mod tests {
             };
             assert!(node(&fast), "{union}: decided by names");
             assert!(!node(&walked), "{walked_text}: walked");
-            for r in records {
-                let value = parse_value(r.as_bytes(), MAX_DEPTH).unwrap();
-                let want = super::super::is_valid(&walked, &&value);
-                assert_eq!(super::super::is_valid(&fast, &&value), want, "{union} {r}");
-                if let Some(fused) = crate::fused::verdict(&fast, r.as_bytes()) {
-                    assert_eq!(fused, want, "{union} {r}: fused");
-                }
-                let errors = |s: &Schema| {
-                    let mut errors: Vec<RecordError> = Vec::new();
-                    super::super::validate(s, &&value, 0, &mut errors);
-                    errors
-                        .iter()
-                        .map(|e| (e.path().to_string(), e.keyword, e.message().to_string()))
-                        .collect::<Vec<_>>()
-                };
-                assert_eq!(errors(&fast), errors(&walked), "{union} {r}: errors");
-            }
+            same_outcomes(&fast, &walked, &records, union);
         }
         // Not decided by names: one branch, a branch that checks more, too many names.
         for union in [
@@ -2163,27 +2170,7 @@ mod tests {
             let expected = vec![true, true, false, false, true, false, true];
             assert_eq!(probes(&fast), Some(expected), "{fast_text}");
             assert_eq!(probes(&walked), None, "{walked_text}");
-            for r in records {
-                let value = parse_value(r.as_bytes(), MAX_DEPTH).unwrap();
-                let want = super::super::is_valid(&walked, &&value);
-                assert_eq!(
-                    super::super::is_valid(&fast, &&value),
-                    want,
-                    "{fast_text} {r}"
-                );
-                if let Some(fused) = crate::fused::verdict(&fast, r.as_bytes()) {
-                    assert_eq!(fused, want, "{r}: fused");
-                }
-                let errors = |s: &Schema| {
-                    let mut errors: Vec<RecordError> = Vec::new();
-                    super::super::validate(s, &&value, 0, &mut errors);
-                    errors
-                        .iter()
-                        .map(|e| (e.path().to_string(), e.keyword, e.message().to_string()))
-                        .collect::<Vec<_>>()
-                };
-                assert_eq!(errors(&fast), errors(&walked), "{fast_text} {r}: errors");
-            }
+            same_outcomes(&fast, &walked, &records, &fast_text);
         }
         // One probing branch is not enough.
         let one = Schema::from_json_text(&format!(
