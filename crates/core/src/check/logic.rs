@@ -1839,11 +1839,18 @@ pub(crate) fn compile<'d>(
                         logic.all_of = nodes;
                     }
                     1 => {
-                        // A branch that accepts everything goes first: the `anyOf` then
-                        // passes at once (dofigen's root `anyOf: [{"oneOf": [...]}, {}]`
-                        // walked, or parsed, its `oneOf` for every record). Such an `anyOf`
-                        // never fails, so no message names a branch by its place; each
-                        // node keeps its own location.
+                        // A branch that accepts everything makes the `anyOf` pass whatever
+                        // the value (dofigen's root `anyOf: [{"oneOf": [...]}, {}]`), and
+                        // then it never fails, so no message names a branch. Unless an
+                        // `unevaluated*` may read its branches' annotations, it checks
+                        // nothing: dropped (the branches stay compiled: a broken one is
+                        // still a schema error). Kept, that branch goes first, so the
+                        // `anyOf` passes at once; each node keeps its own location.
+                        let accepts_all =
+                            |n: &Node| n.trivial && !n.always_false && n.annotations.is_none();
+                        if !compiler.keep_annotations() && nodes.iter().any(accepts_all) {
+                            continue;
+                        }
                         nodes.sort_by_key(|n| !n.trivial);
                         logic.any_of_names = RequiredNames::of(&nodes);
                         logic.any_of = nodes;
@@ -2197,9 +2204,47 @@ mod tests {
         let logic = schema.root.logic.as_ref().unwrap();
         let tags = Tags::of(&schema, &logic.one_of);
         assert_eq!(tags.kinds, [4, 16, 32, 33, 0, 127, 127, 0]);
-        let untyped = Schema::from_json_text(r#"{"anyOf": [{}, {"minimum": 1}]}"#).unwrap();
+        let untyped =
+            Schema::from_json_text(r#"{"anyOf": [{"maximum": 5}, {"minimum": 1}]}"#).unwrap();
         let logic = untyped.root.logic.as_ref().unwrap();
         assert!(Tags::of(&untyped, &logic.any_of).kinds.is_empty());
+    }
+
+    /// An `anyOf` with a branch that accepts everything (`{}`, `true`, annotations only)
+    /// checks nothing and is dropped (unless `unevaluated*` reads its branches'
+    /// annotations: `check::tests::an_any_of_with_a_branch_that_accepts_everything`).
+    #[test]
+    fn an_any_of_that_accepts_everything_checks_nothing() {
+        for text in [
+            r#"{"properties": {"a": {"type": "string"}}, "anyOf": [{"oneOf": [{"required": ["x"]}, {"required": ["y"]}]}, {}]}"#,
+            r#"{"properties": {"a": {"type": "string"}}, "anyOf": [{"required": ["x"]}, true]}"#,
+            r#"{"properties": {"a": {"type": "string"}}, "anyOf": [{"required": ["x"]}, {"description": "any"}]}"#,
+        ] {
+            let schema = Schema::from_json_text(text).unwrap();
+            assert!(schema.root.logic.is_none(), "{text}");
+            for (record, valid) in [
+                (r#"{"a": "s"}"#, true),
+                (r#"{"x": 1, "y": 2}"#, true),
+                (r#"{"a": 1}"#, false),
+            ] {
+                let value = parse_value(record.as_bytes(), MAX_DEPTH).unwrap();
+                assert_eq!(
+                    super::super::is_valid(&schema, &&value),
+                    valid,
+                    "{text} {record}"
+                );
+                assert_eq!(
+                    crate::fused::verdict(&schema, record.as_bytes()),
+                    Some(valid),
+                    "{text} {record}"
+                );
+            }
+        }
+        // A `false` branch and a branch with checks do not accept everything.
+        let kept = Schema::from_json_text(r#"{"anyOf": [{"required": ["x"]}, false]}"#).unwrap();
+        assert_eq!(kept.root.logic.as_ref().unwrap().any_of.len(), 2);
+        // A broken branch is still a schema error.
+        assert!(Schema::from_json_text(r#"{"anyOf": [{"minimum": "1"}, {}]}"#).is_err());
     }
 
     /// The branches a tag picks by its hash are, once asked, those a walk asking
