@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use std::sync::atomic::Ordering;
 
 use crate::check;
-use crate::check::logic::{OnNames, RequiredNames, Tags};
+use crate::check::logic::{KeyShapes, OnNames, RequiredNames, Tags};
 use crate::check::object::reads_named_entries_only;
 use crate::json::{JsonError, JsonErrorKind, Parser};
 use crate::schema::{types, Additional, ArrayChecks, Logic, Node, ObjectChecks, Ref, Schema};
@@ -251,6 +251,7 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
         // Read below.
         any_of_names,
         one_of_names,
+        one_of_shapes,
         keep_heavy,
     } = logic;
     // The branch of `if` that applies, `then` or `else`, when it is checked as an in-place
@@ -321,6 +322,19 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
             // names the object holds (see `names_held`), not on the parsed value.
             None => match one_of_names {
                 Some(names) if kind == Kind::Object => by_names = Some(names),
+                // Closed objects, or objects requiring names: the object's keys may
+                // leave one branch (see `KeyShapes`); otherwise the value is parsed.
+                _ if kind == Kind::Object => {
+                    let left = match one_of_shapes.get_or_init(|| KeyShapes::of(s, one_of)) {
+                        Some(shapes) => shape_candidates(shapes, p, depth)?,
+                        None => return whole(s, node, p, depth),
+                    };
+                    match left.count_ones() {
+                        0 => return Err(Stop::Invalid),
+                        1 => one_branch = Some(&one_of[left.trailing_zeros() as usize]),
+                        _ => return whole(s, node, p, depth),
+                    }
+                }
                 _ => return whole(s, node, p, depth),
             },
         }
@@ -458,6 +472,32 @@ fn names_held(
         Ok(true)
     })?;
     Ok(held)
+}
+
+/// The `oneOf` branches the object at the cursor may pass by its keys ([`KeyShapes`]), as
+/// bits: its keys read (values skipped) until at most one branch is left (a key rules a
+/// branch out for good; required names are counted only when every key was read).
+/// Leaves the cursor where it was.
+fn shape_candidates(shapes: &KeyShapes, p: &mut Parser<'_>, depth: usize) -> Result<u64, Stop> {
+    let start = p.pos;
+    let (mut held, mut left, mut all_read) = (0u64, shapes.objects, true);
+    entries(p, depth, |key, p| {
+        let (bit, out) = shapes.key(&key);
+        held |= bit;
+        left &= !out;
+        if left.count_ones() <= 1 {
+            all_read = false;
+            return Ok(false);
+        }
+        skip(p, depth + 1)?;
+        Ok(true)
+    })?;
+    p.pos = start;
+    Ok(if all_read {
+        shapes.with_required(left, held)
+    } else {
+        left
+    })
 }
 
 /// Reads the entries of the object at the cursor, in order: `visit` gets each key with the
@@ -733,6 +773,7 @@ fn reads_only_names<'s>(
         one_of_tags: _,
         any_of_names: _,
         one_of_names: _,
+        one_of_shapes: _,
         if_probe: _,
         on_names: _,
         keep_heavy: _,
@@ -912,6 +953,13 @@ fn plain_is_valid(s: &Schema, node: &Node, v: &&Json<'_>, depth: usize) -> bool 
 
 /// Checks that the value at the cursor is JSON, without building it.
 fn skip(p: &mut Parser<'_>, depth: usize) -> Verdict {
+    // A scalar is passed here: `skip_here` sets up for containers first (the values
+    // skipped by a walk of an object's keys are mostly strings and numbers).
+    let c = p.peek()?;
+    if c != b'{' && c != b'[' {
+        p.skip_scalar(c, 0, &mut ())?;
+        return Ok(());
+    }
     p.skip_here(MAX_DEPTH.saturating_sub(depth))?;
     Ok(())
 }
@@ -1013,18 +1061,20 @@ fn object_keeping<'a, K: Keeps<'a>>(
         properties: _,
         // Another way to find a property: `entry` uses `ObjectChecks::find`.
         names: _,
-        // `required` is read from each property, and counted.
+        // `required` is read from each property, and counted (by `walk_entries`).
         n_required: _,
-        required_indices,
+        required_indices: _,
         // Read by `entry`, with `patterns` and `property_names`.
         additional: _,
-        min_properties,
+        // Read by `walk_entries`.
+        min_properties: _,
         // Only for messages.
         min_properties_text: _,
-        max_properties,
+        max_properties: _,
         patterns: _,
         property_names: _,
         dependent_required,
+        dependent_masks,
         dependent_schemas,
         // Only names the keyword in messages.
         legacy_dependencies: _,
@@ -1032,16 +1082,56 @@ fn object_keeping<'a, K: Keeps<'a>>(
         host_keys: _,
     } = checks;
     if !dependent_required.is_empty() || !dependent_schemas.is_empty() {
-        // Look at the whole object, for the names they depend on (a walk that keeps
+        // Dependencies on properties are checked on those the walk finds, in a walk of its
+        // own: the others pay nothing for them (noting every property held, in one walk
+        // for all, cost them up to 2% of their instructions). Any other dependencies: the
+        // whole object is looked at, for the names they depend on (a walk that keeps
         // entries is not given such a node: see `keeps_in_its_walk`).
         decidable(!K::ANY)?;
+        if dependent_masks.is_some() && dependent_schemas.is_empty() {
+            return walk_entries_with_dependencies(s, checks, p, depth);
+        }
         return whole_plain(s, node, p, depth);
     }
+    walk_entries::<K, false>(s, checks, p, depth, keep)
+}
+
+/// [`walk_entries`] of an object with `dependentRequired` on its properties (out of line:
+/// see [`object_keeping`]).
+#[inline(never)]
+fn walk_entries_with_dependencies(
+    s: &Schema,
+    checks: &ObjectChecks,
+    p: &mut Parser<'_>,
+    depth: usize,
+) -> Verdict {
+    walk_entries::<KeepNone, true>(s, checks, p, depth, &mut KeepNone)
+}
+
+/// The walk of [`object_keeping`]; `DEPS`: the object has `dependentRequired` on its
+/// properties (see [`ObjectChecks::dependent_masks`]).
+#[inline(always)]
+fn walk_entries<'a, K: Keeps<'a>, const DEPS: bool>(
+    s: &Schema,
+    checks: &ObjectChecks,
+    p: &mut Parser<'a>,
+    depth: usize,
+    keep: &mut K,
+) -> Verdict {
+    let ObjectChecks {
+        required_indices,
+        min_properties,
+        max_properties,
+        dependent_masks,
+        ..
+    } = checks;
     if depth + 1 > MAX_DEPTH {
         return Err(Stop::Unsure);
     }
     p.pos += 1; // `{`
     let mut seen = Seen::default();
+    // With `DEPS`, the first 64 properties the object holds, required or not, by bit.
+    let mut present = 0u64;
     let mut count = 0usize;
     // Records usually list keys in schema order: try the next property first.
     let mut hint = 0usize;
@@ -1054,14 +1144,32 @@ fn object_keeping<'a, K: Keeps<'a>>(
             count += 1;
             if K::ANY && keep.wants(&key) {
                 let at = p.pos;
-                entry(s, checks, &key, &mut seen, &mut hint, p, depth)?;
+                entry::<DEPS>(
+                    s,
+                    checks,
+                    &key,
+                    &mut seen,
+                    &mut present,
+                    &mut hint,
+                    p,
+                    depth,
+                )?;
                 let end = p.pos;
                 p.pos = at;
                 let value = p.parse_here(MAX_DEPTH.saturating_sub(depth + 1))?;
                 p.pos = end;
                 keep.keep(key, value, end - at)?;
             } else {
-                entry(s, checks, &key, &mut seen, &mut hint, p, depth)?;
+                entry::<DEPS>(
+                    s,
+                    checks,
+                    &key,
+                    &mut seen,
+                    &mut present,
+                    &mut hint,
+                    p,
+                    depth,
+                )?;
             }
             match p.peek()? {
                 b',' => p.pos += 1,
@@ -1074,6 +1182,14 @@ fn object_keeping<'a, K: Keeps<'a>>(
         }
     }
     ensure(seen.required == required_indices.len())?;
+    if let (true, Some(masks)) = (DEPS, dependent_masks) {
+        let held = present;
+        ensure(
+            masks
+                .iter()
+                .all(|&(name, needs)| held & name == 0 || held & needs == needs),
+        )?;
+    }
     ensure(min_properties.is_none_or(|m| count >= m))?;
     ensure(max_properties.is_none_or(|m| count <= m))
 }
@@ -1117,11 +1233,13 @@ impl Seen {
 }
 
 #[inline(always)]
-fn entry(
+#[allow(clippy::too_many_arguments)]
+fn entry<const DEPS: bool>(
     s: &Schema,
     checks: &ObjectChecks,
     key: &str,
     seen: &mut Seen,
+    present: &mut u64,
     hint: &mut usize,
     p: &mut Parser<'_>,
     depth: usize,
@@ -1131,6 +1249,9 @@ fn entry(
     if let Some(i) = found {
         if checks.properties[i].required {
             seen.note(i)?;
+        }
+        if DEPS && checks.properties[i].dependency {
+            *present |= 1 << i; // among the first 64 (see `dependent_masks`)
         }
         *hint = i + 1;
         // A name only in `required` is present, and still an additional property.
@@ -1747,6 +1868,115 @@ mod tests {
     /// A `oneOf` whose branches take different kinds of value is decided here, by the one
     /// branch the value's kind allows; one whose branches overlap is left to the parsed
     /// value, and so is a value no branch can take.
+    /// A `oneOf` of objects that keys tell apart (closed, requiring names) is the branch
+    /// its keys leave, walked in place; objects with `dependencies` on their properties
+    /// are walked in place too. Every verdict is the parsed path's, and decided here.
+    #[test]
+    fn one_of_objects_told_apart_by_their_keys() {
+        let schema = r##"{"$defs": {
+            "normal": {"type": "object", "required": ["runs-on"], "additionalProperties": false,
+                       "properties": {"name": {"type": "string"}, "runs-on": {"type": "string"},
+                                      "steps": {"type": "array", "items": {"$ref": "#/$defs/step"}}}},
+            "call": {"type": "object", "required": ["uses"], "additionalProperties": false,
+                     "properties": {"name": {"type": "string"}, "uses": {"type": "string"}}},
+            "step": {"type": "object", "additionalProperties": false,
+                     "properties": {"run": {"type": "string"}, "uses": {"type": "string"}, "shell": {}},
+                     "dependencies": {"shell": ["run"]}}},
+            "type": "object",
+            "properties": {"jobs": {"type": "object",
+                "additionalProperties": {"oneOf": [{"$ref": "#/$defs/normal"}, {"$ref": "#/$defs/call"}]}}}}"##;
+        let records = [
+            r#"{"jobs": {"a": {"runs-on": "x", "steps": [{"run": "y", "shell": "bash"}]}}}"#,
+            r#"{"jobs": {"a": {"name": "n", "uses": "u"}, "b": {"name": "m", "runs-on": "x"}}}"#,
+            // Neither branch's required name; both, each ruling the other branch out.
+            r#"{"jobs": {"a": {"name": "n"}}}"#,
+            r#"{"jobs": {"a": {"runs-on": "x", "uses": "u"}}}"#,
+            r#"{"jobs": {"a": {"name": "n", "uses": "u", "runs-on": "x"}}}"#,
+            // One branch left, failing inside; a name no branch allows; no keys.
+            r#"{"jobs": {"a": {"runs-on": 1}}}"#,
+            r#"{"jobs": {"a": {"uses": "u", "steps": []}}}"#,
+            r#"{"jobs": {"a": {"other": 1}}}"#,
+            r#"{"jobs": {"a": {}}}"#,
+            // A dependency unmet, met; a repeated key; an escaped one; not an object.
+            r#"{"jobs": {"a": {"runs-on": "x", "steps": [{"shell": "bash"}]}}}"#,
+            r#"{"jobs": {"a": {"runs-on": "x", "steps": [{"shell": 1, "run": "r"}, {"uses": "u"}]}}}"#,
+            r#"{"jobs": {"a": {"uses": "u", "uses": "v"}}}"#,
+            r#"{"jobs": {"a": {"runs\u002don": "x"}}}"#,
+            r#"{"jobs": {"a": "x"}}"#,
+        ];
+        agree(schema, &records);
+        let compiled = Schema::from_json_text(schema).unwrap();
+        for r in records {
+            assert!(
+                verdict(&compiled, r.as_bytes()).is_some(),
+                "not decided: {r}"
+            );
+        }
+        // The branches the keys leave (bits), the walk of the keys stopping once one is.
+        let union = Schema::from_json_text(&schema.replace(
+            r#""type": "object",
+            "properties": {"jobs""#,
+            r##""oneOf": [{"$ref": "#/$defs/normal"}, {"$ref": "#/$defs/call"}, {"type": "string"}],
+            "properties": {"unused""##,
+        ))
+        .unwrap();
+        let logic = union.root.logic.as_deref().unwrap();
+        let shapes = KeyShapes::of(&union, &logic.one_of).unwrap();
+        let left = |text: &str| {
+            let mut p = Parser::new(text.as_bytes());
+            let bits = shape_candidates(&shapes, &mut p, 0).unwrap();
+            assert_eq!(p.pos, 0, "{text}");
+            bits
+        };
+        assert_eq!(left(r#"{"runs-on": "x", "steps": [1, {"a": 2}]}"#), 0b001);
+        assert_eq!(left(r#"{"runs-on": "x", "not JSON"#), 0b001);
+        assert_eq!(left(r#"{"name": "n", "uses": 1}"#), 0b010);
+        assert_eq!(left(r#"{"name": "n"}"#), 0);
+        // Stopped at `runs-on`: the branch left fails at `uses` in its own walk.
+        assert_eq!(left(r#"{"name": "n", "runs-on": 1, "uses": 1}"#), 0b001);
+        assert_eq!(left(r#"{"x": 1}"#), 0);
+        assert_eq!(left("{}"), 0);
+        // Text that is not JSON after the keys have decided: no verdict on it.
+        check_records(
+            schema,
+            &[
+                r#"{"jobs": {"a": {"runs-on": "x", "uses": "u", "z": [1,}}}"#,
+                r#"{"jobs": {"a": {"other": 1,}}}"#,
+            ],
+            false,
+        );
+        // Not told apart by keys: an open branch (read whole, keys would say something
+        // only at its end), a branch that is itself a union (walked, it is parsed).
+        let not_by_keys = [
+            r#"{"oneOf": [{"required": ["a"], "properties": {"a": {"type": "integer"}}}, {"required": ["b"]}]}"#,
+            r#"{"oneOf": [{"required": ["a"], "additionalProperties": false, "properties": {"a": {}}},
+                          {"oneOf": [{"required": ["b"]}, {"required": ["c"]}], "additionalProperties": false}]}"#,
+        ];
+        for text in not_by_keys {
+            let schema = Schema::from_json_text(text).unwrap();
+            let logic = schema.root.logic.as_deref().unwrap();
+            assert!(KeyShapes::of(&schema, &logic.one_of).is_none(), "{text}");
+        }
+        // Their verdicts; dependencies on names that are no properties: parsed.
+        let open = not_by_keys[0];
+        agree(
+            open,
+            &[
+                r#"{"a": 1}"#,
+                r#"{"a": "x"}"#,
+                r#"{"b": 1}"#,
+                r#"{"a": 1, "b": 2}"#,
+                r#"{"a": "x", "b": 2}"#,
+                "{}",
+            ],
+        );
+        let elsewhere = r#"{"properties": {"a": {}}, "dependencies": {"a": ["b"]}}"#;
+        agree(
+            elsewhere,
+            &[r#"{"a": 1}"#, r#"{"a": 1, "b": 2}"#, r#"{"b": 2}"#],
+        );
+    }
+
     #[test]
     fn one_of_branches_of_different_kinds() {
         let schema = r##"{"$defs": {"obj": {"type": "object", "required": ["a"]}},

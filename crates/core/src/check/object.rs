@@ -502,6 +502,9 @@ pub struct Property {
     /// Named in `properties` (not only in `required`): keys that are not
     /// declared fall under `additionalProperties`.
     pub declared: bool,
+    /// Named by `dependentRequired` where [`ObjectChecks::dependent_masks`] holds it: the
+    /// fused JSON walk notes that the object holds it.
+    pub dependency: bool,
 }
 
 /// The object keywords of a node, the most read first (`repr(C)`: see [`Node`]).
@@ -527,6 +530,11 @@ pub struct ObjectChecks {
     pub max_properties: Option<usize>,
     /// `dependentRequired` (or the array form of draft 4-7 `dependencies`).
     pub dependent_required: Vec<(String, Vec<String>)>,
+    /// `dependent_required` as bits of `properties` (trigger, names it needs), when all
+    /// its names are among the first 64 properties: the fused JSON path checks it on
+    /// the properties its walk finds (github-workflow's steps, parsed for it, were 40%
+    /// of that schema's instructions).
+    pub dependent_masks: Option<Box<[(u64, u64)]>>,
     /// `dependentSchemas` (or the schema form of draft 4-7 `dependencies`).
     pub dependent_schemas: Vec<(String, Node)>,
     /// The schema's `minProperties` beyond `usize::MAX`, as [`ArrayChecks::min_items_text`].
@@ -611,6 +619,8 @@ pub(crate) fn reads_named_entries_only(checks: &ObjectChecks) -> bool {
         patterns,
         property_names,
         dependent_required,
+        // Says what `dependent_required` holds.
+        dependent_masks: _,
         dependent_schemas,
         // Only names the keyword in messages.
         legacy_dependencies: _,
@@ -647,6 +657,7 @@ pub(crate) fn compile<'d>(
                     node: (!node.trivial).then_some(node),
                     required: false,
                     declared: true,
+                    dependency: false,
                 });
             }
         }
@@ -683,6 +694,7 @@ pub(crate) fn compile<'d>(
                             node: None,
                             required: true,
                             declared: false,
+                            dependency: false,
                         });
                         n_required += 1;
                     }
@@ -828,6 +840,27 @@ pub(crate) fn compile<'d>(
         .filter(|(_, p)| p.required)
         .map(|(i, _)| i)
         .collect();
+    let bit = |name: &str| {
+        let i = properties.iter().position(|p| p.name == name)?;
+        (i < 64).then(|| 1u64 << i)
+    };
+    let dependent_masks = dependent_required
+        .iter()
+        .map(|(name, needs)| {
+            let needs = needs
+                .iter()
+                .map(|n| bit(n))
+                .try_fold(0, |m, b| Some(m | b?))?;
+            Some((bit(name)?, needs))
+        })
+        .collect::<Option<Box<[(u64, u64)]>>>();
+    let named = dependent_masks
+        .iter()
+        .flatten()
+        .fold(0, |m, &(name, needs)| m | name | needs);
+    for (i, property) in properties.iter_mut().enumerate().take(64) {
+        property.dependency = named & (1 << i) != 0;
+    }
     Ok(Some(ObjectChecks {
         properties,
         names,
@@ -840,6 +873,7 @@ pub(crate) fn compile<'d>(
         patterns,
         property_names,
         dependent_required,
+        dependent_masks,
         dependent_schemas,
         legacy_dependencies: legacy,
         host_keys: OnceLock::new(),
