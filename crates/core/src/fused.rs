@@ -1142,34 +1142,15 @@ fn walk_entries<'a, K: Keeps<'a>, const DEPS: bool>(
             let c = p.peek()?;
             let key = p.key(c)?;
             count += 1;
+            let at = p.pos;
+            let seen_here = (&mut seen, &mut present, &mut hint);
+            entry::<DEPS>(s, checks, &key, seen_here, p, depth)?;
             if K::ANY && keep.wants(&key) {
-                let at = p.pos;
-                entry::<DEPS>(
-                    s,
-                    checks,
-                    &key,
-                    &mut seen,
-                    &mut present,
-                    &mut hint,
-                    p,
-                    depth,
-                )?;
                 let end = p.pos;
                 p.pos = at;
                 let value = p.parse_here(MAX_DEPTH.saturating_sub(depth + 1))?;
                 p.pos = end;
                 keep.keep(key, value, end - at)?;
-            } else {
-                entry::<DEPS>(
-                    s,
-                    checks,
-                    &key,
-                    &mut seen,
-                    &mut present,
-                    &mut hint,
-                    p,
-                    depth,
-                )?;
             }
             match p.peek()? {
                 b',' => p.pos += 1,
@@ -1232,15 +1213,15 @@ impl Seen {
     }
 }
 
+/// The entry `key` of an object: noted in `(seen, present, hint)` (the required properties,
+/// with `DEPS` every one of the first 64, and the property to try first for the next key)
+/// and its value checked.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 fn entry<const DEPS: bool>(
     s: &Schema,
     checks: &ObjectChecks,
     key: &str,
-    seen: &mut Seen,
-    present: &mut u64,
-    hint: &mut usize,
+    (seen, present, hint): (&mut Seen, &mut u64, &mut usize),
     p: &mut Parser<'_>,
     depth: usize,
 ) -> Verdict {
