@@ -1927,9 +1927,12 @@ mod tests {
             false,
         );
         // Not told apart by keys: an open branch (read whole, keys would say something
-        // only at its end), a branch that is itself a union (walked, it is parsed).
+        // only at its end), a branch that is itself a union (walked, it is parsed), two
+        // closed branches that allow the same names.
         let not_by_keys = [
             r#"{"oneOf": [{"required": ["a"], "properties": {"a": {"type": "integer"}}}, {"required": ["b"]}]}"#,
+            r#"{"oneOf": [{"additionalProperties": false, "properties": {"t": {"const": 1}, "a": {}}},
+                          {"additionalProperties": false, "properties": {"t": {"const": 2}, "a": {}}}]}"#,
             r#"{"oneOf": [{"required": ["a"], "additionalProperties": false, "properties": {"a": {}}},
                           {"oneOf": [{"required": ["b"]}, {"required": ["c"]}], "additionalProperties": false}]}"#,
         ];

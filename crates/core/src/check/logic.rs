@@ -1838,8 +1838,8 @@ pub struct KeyShapes {
 
 impl KeyShapes {
     /// `None` unless there are 2 to 64 branches, each a plain object schema (no other
-    /// combinator than `allOf` and references) that is closed or takes no object, with
-    /// at most [`MAX_REQUIRED_NAMES`] names in all.
+    /// combinator than `allOf` and references) that is closed or takes no object, no two
+    /// of them allowing the same names, with at most [`MAX_REQUIRED_NAMES`] names in all.
     pub(crate) fn of<'s>(schema: &'s Schema, branches: &'s [Node]) -> Option<KeyShapes> {
         if branches.len() < 2 || branches.len() > 64 {
             return None;
@@ -1912,6 +1912,23 @@ impl KeyShapes {
         // name, was read whole for them, then parsed for its `dependencies`: +8%).
         if objects & !closed != 0 {
             return None;
+        }
+        // And no two of them allow the same names: else only the required names, once
+        // every key was read, tell those apart (venvironment's variables, closed objects
+        // of the same names but `type`'s `const`: a pass over every key, then the walk,
+        // cost 2% more than parsing them).
+        let allows = |i: usize| {
+            rules_out
+                .iter()
+                .fold(0u64, |m, &r| m << 1 | u64::from(r & (1 << i) == 0))
+        };
+        let mut seen_allows: Vec<u64> = Vec::new();
+        for i in (0..branches.len()).filter(|&i| objects & (1 << i) != 0) {
+            let a = allows(i);
+            if seen_allows.contains(&a) {
+                return None;
+            }
+            seen_allows.push(a);
         }
         Some(KeyShapes {
             names: Names::new(distinct),
