@@ -41,6 +41,19 @@ The rule (constants below, all sizes in bytes; measured in ``archives/README.md`
    0.44 and 0.73-0.80 times one thread's speed on two; so without ``n`` a record must still
    carry ``STREAM_MIN_RECORD_WORK`` (512, the earlier threshold).
 
+   ``PARALLEL_MIN_WORK`` went from 1 MiB (four tasks) to 384 KiB (one and a half) on
+   2026-12-04: one thread against two (four tasks), 250 interleaved calls each, on four
+   synthetic profiles (5 to 20 fields, 156 to 1,035 weighted bytes per record; JSON and
+   NDJSON), with chunks of 48K to 768K weighted bytes, in two runs: at 384K two threads ran
+   1.13-1.45 times one thread's speed in 15 of 16 medians (0.96 once, in a run whose second
+   core was busy throughout); at 192K 0.92-1.30, at 96K and below as often slower as faster.
+   The rule sees the lower end of the call's power-of-two bucket of ``n``, so a call it sends
+   to the pool carries 384-768K. Where it changed the answer (22 calls: six profiles,
+   600-6,000 records), the heuristic's call ran 1.37-1.73 times as fast as before (medians
+   of 200 interleaved calls); in a second run, with the second core busy much of the time,
+   0.97-1.64 (12 of 22 within 0.97-1.01). Such a short chunk is cut into at least two
+   tasks per thread.
+
    With more than one thread, chunks of ``POOL_CHUNK_BYTES`` (four times as large; rule 2's
    evening-out applies to them): each chunk ends when its last task does, with the pool's
    threads waiting, and the caller's thread hands its results over alone. Measured against
@@ -92,7 +105,7 @@ TASK_WORK = 256 * 1024
 #: Extra cost per byte of a schema whose checks are all expensive (complexity 1).
 COMPLEXITY_WEIGHT = 3.0
 #: Work a chunk must carry before a thread pool pays for itself.
-PARALLEL_MIN_WORK = 4 * TASK_WORK
+PARALLEL_MIN_WORK = 3 * TASK_WORK // 2
 #: Work one record must carry before checking it in the pool pays (JSON and NDJSON).
 PARALLEL_MIN_RECORD_WORK = 64.0
 #: ... when the call's number of records is unknown (a stream, which may be short).
@@ -107,6 +120,11 @@ def _pow2(x: float) -> int:
     if not x > 1.0:
         return 1
     return 1 << round(math.log2(x))
+
+
+def _pow2_floor(x: int) -> int:
+    """The largest power of two at most ``x`` (1 below 1)."""
+    return 1 << (x.bit_length() - 1) if x > 1 else 1
 
 
 def _clip(x: int, low: int, high: int) -> int:
@@ -161,6 +179,11 @@ def heuristic_rule(
     if threads > 1 and kind in ("json", "ndjson"):
         # (Dicts given a pool keep rule 2's chunks: they are taken apart under the GIL.)
         batch = _clip(_pow2(POOL_CHUNK_BYTES / size), MIN_BATCH_SIZE, MAX_BATCH_SIZE)
+    if threads > 1 and n is not None:
+        # A short call's chunk split into at least two tasks per thread (a thread that
+        # draws the longer of two uneven tasks keeps the others waiting).
+        per_thread = min(batch, int(n)) // (2 * threads)
+        micro = max(MIN_MICRO_BATCH_SIZE, min(micro, _pow2_floor(per_thread)))
     cut: dict[str, Any] = {}
     if not budget.empty:  # reported only with a budget
         fitted = fit(BatchConfig(batch, micro, threads), profile, budget)

@@ -45,11 +45,14 @@ def test_threads() -> None:
     # work per record 600 * 2.5 = 1500 -> 174.8 records per task -> 128
     assert heuristic_config(p(600, "dicts", cc=0.5), 4) == BatchConfig(4096, 128, 1, "heuristic")
     assert heuristic_config(p(600, "dicts", cc=1.0), 16).threads == 1
-    # a small call is not worth a pool: 100 records * 600 B
+    # a small call is not worth a pool: 100 or 512 records * 600 B (307 KB of work)
     assert heuristic_config(p(600, "json", n=100), 4).threads == 1
-    assert heuristic_config(p(600, "json", n=1024), 4).threads == 1  # 614 KB of work
-    # no more threads than tasks: 2048 records, 4 tasks of 512
-    assert heuristic_config(p(600, "json", n=2048), 16) == BatchConfig(16384, 512, 4, "heuristic")
+    assert heuristic_config(p(600, "json", n=512), 4).threads == 1
+    # 1,024 records (614 KB of work): two tasks of 512, so two threads, each given two tasks
+    assert heuristic_config(p(600, "json", n=1024), 4) == BatchConfig(16384, 256, 2, "heuristic")
+    assert heuristic_config(p(600, "ndjson", n=1024), 2) == BatchConfig(16384, 256, 2, "heuristic")
+    # no more threads than tasks: 2048 records, 4 tasks of 512, so 4 threads given 2 tasks each
+    assert heuristic_config(p(600, "json", n=2048), 16) == BatchConfig(16384, 256, 4, "heuristic")
     # one thread: rule 2's 2 MiB chunks; a record too small for a pool keeps them too
     assert heuristic_config(p(40, "json"), 2) == BatchConfig(65536, 8192, 1, "heuristic")
     assert heuristic_config(p(100, "json", n=100000), 2) == BatchConfig(65536, 2048, 2, "heuristic")
@@ -63,7 +66,7 @@ def test_rule_explains_itself() -> None:
         "chunk_records": 100,
         "chunk_work": 60000.0,
         "tasks_per_chunk": 1,
-        "single_thread_because": "chunk work 60000 < PARALLEL_MIN_WORK 1048576",
+        "single_thread_because": "chunk work 60000 < PARALLEL_MIN_WORK 393216",
         "batch_size": 4096,
         "micro_batch_size": 512,
         "threads": 1,
