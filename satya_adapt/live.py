@@ -76,14 +76,24 @@ needs the fewest records on the largest slice the slack covers: its throughput o
 the worst case of every candidate with its threads, so the first trial comes sooner (on
 10,000-record JSON calls at ``alpha`` 2%, a second thread first runs after about 11 calls
 instead of 25).
+A candidate with more threads than the incumbent tried on a whole call (a call too short
+for a slice, or not sliceable) runs two calls in a row: the first warms the pool (counted in
+the slack only, as a slice's warm-up is), the second is the trial, when the slack left covers
+it (else the first is the trial): between one-thread calls the pool's threads fall asleep,
+and a trial among them paid their waking (400 records of medium-mixed JSON: two threads
+201-222 us there, 140 us call after call, against 185 us on one thread: in 14 runs of that
+held-out cell the candidate was not promoted 5 times, and once with the warm-up call).
 Each trial's throughput is *paired* with the incumbent's next to it in time: the rest of the
 same call for a slice, the call just before for a whole call (no two whole-call trials run in
-a row, so that call ran the incumbent). On a shared machine whose speed drifts over seconds,
+a row, so that call ran the incumbent; before a warm-up call, the call before it). On a
+shared machine whose speed drifts over seconds,
 a burst of trials compared with the incumbent's older throughputs would measure the drift;
 a pair moves with it. A candidate becomes the incumbent (``source == "online"``) only when it
 is ahead beyond noise: with :data:`PAIRED_MIN_SAMPLES` paired ratios or more, so many of them
 above 1 that a fair coin would give as many at most once in 16 (:func:`sign_test`: 4 of 4, 5
-of 5, 6 of 6, 6 of 7); a candidate with an
+of 5, 6 of 6, 6 of 7), and their median ahead by more than :data:`PROMOTE_MARGIN` (two
+configurations that tie pass the sign test once in 16 cells, more where the machine's speed
+drifts, and a tie promoted costs slack to revert); a candidate with an
 unpaired throughput (the incumbent had none yet) is judged on the interval of the ratio of the
 two medians (:func:`ratio_interval`) from :data:`MIN_SAMPLES` throughputs. One whose median
 is ahead by more than :data:`PROMOTE_MARGIN` but not beyond noise is tried again, up to
@@ -399,6 +409,11 @@ class Cell:
         #: Records that warm its candidate up before the slice (timed apart; see :meth:`_trial`).
         self.warm = 0
         self._whole_trial = False  # the last trial chosen ran a whole call
+        # A candidate with more threads tried on whole calls runs twice in a row: its first
+        # call (``_warm_arm``'s next timing) warms the pool, the second (``_warm_next``) is
+        # the trial. See :meth:`_trial`.
+        self._warm_arm: Optional[_Arm] = None
+        self._warm_next: Optional[_Arm] = None
         #: The lowest throughput any candidate has shown, by its ``threads`` (see :meth:`_worst`).
         self._lowest: dict[int, float] = {}
         self.calls = 0
@@ -828,6 +843,17 @@ class Cell:
         runs call after call. :meth:`choose` has reset :attr:`slice` and :attr:`warm`."""
         if not self.candidates:
             return None
+        warmed, self._warm_next = self._warm_next, None
+        if (
+            warmed is not None and warmed in self.candidates
+            and n / self._base_rate() * (1.0 / self._worst(warmed) - 1.0) <= self.explore_slack
+        ):
+            # The call after a whole call that warmed the pool for this candidate: its trial,
+            # when the slack left covers it (see :meth:`record`).
+            self.trials += 1
+            warmed.trials += 1
+            self._whole_trial = True
+            return warmed
         if self._whole_trial:
             # The call after a whole-call trial runs the incumbent: the next trial's pair.
             self._whole_trial = False
@@ -861,10 +887,20 @@ class Cell:
                 short = min(short, scout_short)
             self._look_later(n, short, self._base_high())
             return None
-        self.trials += 1
-        best.trials += 1
         self.slice, self.warm = best_part, best_warm
         self._whole_trial = best_part == 0
+        if best_part == 0 and best.config.threads > threads:
+            # Between one-thread calls the pool's threads fall asleep, and a whole-call trial
+            # among them paid their waking: on 400 records of medium-mixed JSON (185 us a
+            # call on one thread) two threads ran 201-222 us there, 140 us call after call
+            # (where the call before warmed them), and were dropped though 1.3 times as fast
+            # once chosen. This call warms the pool (counted in the slack only) and the next
+            # one is the trial, paid when it comes; where the slack left does not cover it,
+            # this call is the trial instead (see :meth:`record`).
+            self._warm_arm = self._warm_next = best
+            return best
+        self.trials += 1
+        best.trials += 1
         return best
 
     def _scout(self, n: int, part: int, call: float, slack: float) -> tuple[Optional[_Arm], float]:
@@ -1021,6 +1057,27 @@ class Cell:
             return
         base = self.baseline
         as_base = arm.same if arm.same_n == n else self._as_base(arm, n)
+        if arm is self._warm_arm:
+            # The whole call that warmed the pool before a candidate's trial (see _trial).
+            self._warm_arm = None
+            if self.baseline.rates and (not self.pool_cold or not self._on_pool(arm, n)):
+                rate = n / seconds
+                self.spend(arm, n, seconds)
+                if (
+                    self._warm_next is None
+                    or n / self._base_rate() * (1.0 / self._worst(arm) - 1.0) <= self.explore_slack
+                ):
+                    self.warmups += 1
+                    return
+                # The slack left does not cover the trial after it: this call is the trial
+                # (else a candidate too slow for the slack left after each warm-up would be
+                # warmed up again and again, never measured, never dropped).
+                self._warm_next = None
+                self.trials += 1
+                arm.trials += 1
+                arm.rates.append(rate)
+                self._candidate_rate(arm, rate)
+                return
         if (
             self.pool_cold and not as_base
             and (arm is self.incumbent or arm in self.candidates)
@@ -1070,23 +1127,27 @@ class Cell:
         if arm is self.incumbent or arm is base:
             self._verify(n, arm is base)
         elif arm in self.candidates:
-            # Paired with the incumbent's latest throughput: the rest of the same call for a
-            # trial on a slice (Live.finish_sliced records it first), the call just before for
-            # a whole call (no two whole-call trials run in a row): a machine whose speed
-            # drifts (a shared host) moves both sides of a pair alike.
-            ref = self.incumbent.rates or base.rates
-            if ref:
-                arm.pairs.append(rate / ref[-1])
-            t = arm.config.threads
-            self._lowest[t] = min(rate, self._lowest.get(t, rate))
-            if len(arm.rates) >= MIN_SAMPLES or self.slack < 0.0:
-                self._settle(arm)
+            self._candidate_rate(arm, rate)
         elif arm.kind == SCOUT:
             t = arm.config.threads
             self._lowest[t] = min(rate, self._lowest.get(t, rate))
             self._fast_n = -1
         # (Otherwise a concurrent call ran an arm that has since stopped being tried: its
         # timing counts in the slack and decides nothing.)
+
+    def _candidate_rate(self, arm: _Arm, rate: float) -> None:
+        """A candidate's throughput (already in ``arm.rates``), paired with the incumbent's
+        latest: the rest of the same call for a trial on a slice (Live.finish_sliced records it
+        first), the call just before for a whole call (no two whole-call trials run in a row;
+        with a warm-up, the call before it): a machine whose speed drifts (a shared host)
+        moves both sides of a pair alike."""
+        ref = self.incumbent.rates or self.baseline.rates
+        if ref:
+            arm.pairs.append(rate / ref[-1])
+        t = arm.config.threads
+        self._lowest[t] = min(rate, self._lowest.get(t, rate))
+        if len(arm.rates) >= MIN_SAMPLES or self.slack < 0.0:
+            self._settle(arm)
 
     def _verify(self, n: int, probed: bool) -> None:
         inc, base = self.incumbent, self.baseline
@@ -1177,7 +1238,14 @@ class Cell:
             # throughput has its pair, else the lower end of the interval of the two medians'.
             if len(arm.pairs) == len(arm.rates):
                 ratio = median_interval(arm.pairs)[0]
-                ahead = len(arm.pairs) >= PAIRED_MIN_SAMPLES and sign_test(arm.pairs) <= SIGN_LEVEL
+                # Ahead by more than PROMOTE_MARGIN too: of two configurations that tie, one
+                # is ahead in 4 pairs of 4 once in 16 (and more often where the machine's
+                # speed drifts), and a tie promoted is an incumbent that costs slack to revert.
+                ahead = (
+                    len(arm.pairs) >= PAIRED_MIN_SAMPLES
+                    and sign_test(arm.pairs) <= SIGN_LEVEL
+                    and ratio > 1.0 + PROMOTE_MARGIN
+                )
             else:
                 ratio, low, _ = ratio_interval(arm.rates, self.incumbent.rates or self.baseline.rates)
                 ahead = low > 1.0

@@ -264,16 +264,19 @@ def test_schedule_over_200_calls() -> None:
     assert marks(s, "reverted") == SLOW_MARKS
     assert (c.reverts, c.retry_at) == (4, 261)
     c, s = schedule(REFINE, refine_rate, REFINE_CANDIDATES)
-    # Whole-call trials, each after an incumbent call (its pair); the threads candidate's first
-    # is the cell's first call on the pool, a warm-up (no throughput), and waits for the slack
-    # to cover it at WORST_RATIO_COLD (call 137 instead of 69); promoted on four pairs.
+    # Whole-call trials, each after an incumbent call (its pair). The threads candidate's run
+    # two calls in a row, the first warming the pool (no throughput), the second the trial;
+    # the first of them is the cell's first call on the pool and waits for the slack to cover
+    # it at WORST_RATIO_COLD (call 137 instead of 69); promoted on four pairs.
     assert marks(s, "heuristic", "online") == [
-        (18, "online-trial"), (25, "online-trial"), (33, "online-trial"), (137, "online-trial"),
-        (139, "online-trial"), (141, "online-trial"), (143, "online-trial"),
-        (145, "online-trial"), (146, "probe"), (154, "probe"), (170, "probe"),
+        (18, "online-trial"), (25, "online-trial"), (33, "online-trial"),
+        (137, "online-trial"), (138, "online-trial"), (140, "online-trial"),
+        (141, "online-trial"), (143, "online-trial"), (144, "online-trial"),
+        (146, "online-trial"), (147, "online-trial"), (148, "probe"), (156, "probe"),
+        (172, "probe"),
     ]
-    assert s.index("online") == 146 and set(s[146:]) == {"online", "probe"}
-    assert (c.promotions, c.trials, c.probes, c.reverts, c.warmups) == (1, 8, 3, 0, 1)
+    assert s.index("online") == 148 and set(s[148:]) == {"online", "probe"}
+    assert (c.promotions, c.trials, c.probes, c.reverts, c.warmups) == (1, 7, 3, 0, 4)
     assert c.incumbent.config[:3] == (8192, 2048, 2)
 
 
@@ -455,17 +458,19 @@ def test_bandit_waits_until_the_slack_covers_a_trial_then_converges() -> None:
     # >= 1/3, at call 18. The threads variant's first whole call is the cell's first on the
     # pool, a warm-up that risks 2.33 calls (WORST_RATIO_COLD 0.3): at call 118 (2% of 117
     # calls); its measured trials risk a call at most (worst 0.5). No two whole-call trials in
-    # a row: each is paired with the call before it.
+    # a row: each is paired with the call before it; the threads variant's come each right
+    # after a whole call of it that warms the pool (counted in the slack only).
     first = sources.index("online-trial")
     assert first == 17
     # two sizes variants, three calls each (not ahead: dropped), one call apart
     assert sources[17:29] == ["online-trial", "heuristic"] * 6
     assert sources[29:117] == ["heuristic"] * 88
-    # the warm-up, then four pairs
-    assert sources[117:126] == ["online-trial", "heuristic"] * 4 + ["online-trial"]
-    assert set(sources[126:]) == {"online", "probe"}
+    # four times a warm-up and a trial, each after an incumbent call (its pair)
+    assert sources[117:128] == ["online-trial", "online-trial", "heuristic"] * 3 + [
+        "online-trial", "online-trial"]
+    assert set(sources[128:]) == {"online", "probe"}
     assert c.incumbent.config[:3] == (8192, 2048, 2)
-    assert (c.promotions, c.warmups) == (1, 1)
+    assert (c.promotions, c.warmups) == (1, 4)
     assert c.evidence()["incumbent"]["source"] == "online"
 
 
@@ -529,8 +534,9 @@ def test_a_scout_and_a_threads_candidate_that_ran_set_the_next_ones_worst_case()
     with two threads is judged at 0.76 from then on, so the slow one's trials (on the quarter)
     come at once; the scout's throughput is none of them (the candidate still has three trials
     to run). It is dropped; the fast one needs 8192 records for its two micro-batches of 4096
-    (with as many to warm it up, more than a call), so it runs whole calls, one call apart,
-    from call 21 (at 0.5, a whole call would wait for call 50); it is ahead and promoted."""
+    (with as many to warm it up, more than a call), so it runs whole calls from call 21 (at
+    0.5, a whole call would wait for call 50), each trial right after a whole call that warms
+    the pool, one incumbent call between; it is ahead and promoted."""
     selected = BatchConfig(8192, 1024, 1, "heuristic")
     slow, fast = BatchConfig(8192, 256, 2, "online-trial"), BatchConfig(65536, 4096, 2, "online-trial")
     speeds = {slow: 0.95e6, fast: 1.5e6}
@@ -554,9 +560,13 @@ def test_a_scout_and_a_threads_candidate_that_ran_set_the_next_ones_worst_case()
         (13, "heuristic", (8192, 256, 2), 2500, 2500),
         (14, "heuristic", (8192, 256, 2), 2500, 2500),
         (21, "threads", (65536, 4096, 2), 0, 0),
-        (23, "threads", (65536, 4096, 2), 0, 0),
+        (22, "threads", (65536, 4096, 2), 0, 0),
+        (24, "threads", (65536, 4096, 2), 0, 0),
         (25, "threads", (65536, 4096, 2), 0, 0),
         (27, "threads", (65536, 4096, 2), 0, 0),
+        (28, "threads", (65536, 4096, 2), 0, 0),
+        (30, "threads", (65536, 4096, 2), 0, 0),
+        (31, "threads", (65536, 4096, 2), 0, 0),
     ]
     assert c.incumbent is fast_arm and c.promotions == 1
     assert c.scouts == 1 and c.evidence()["scouts"] == 1
@@ -614,8 +624,8 @@ def test_a_candidates_cold_warm_up_does_not_hold_back_its_trials() -> None:
     """A short call's second thread: 0.37 times the default's speed on its first call (cold),
     1.3 times after. The warm-up waits for the slack to cover 0.3 (call 118); a cold start
     that slow is as expected, so the measured trials are judged at the usual 0.5 and follow
-    once the slack has recovered (call 137, not after another 117 calls at 80% of 0.37);
-    promoted on four pairs."""
+    once the slack has recovered (call 137, not after another 117 calls at 80% of 0.37), each
+    right after a whole call that warms the pool; promoted on four pairs."""
     left = [1]
 
     def rate(cf: BatchConfig) -> float:
@@ -628,11 +638,42 @@ def test_a_candidates_cold_warm_up_does_not_hold_back_its_trials() -> None:
 
     cand = (BatchConfig(493, 64, 2, "online-trial"), "threads")
     c, s = run_cell(BatchConfig(493, 493, 1, "heuristic"), rate, 200, [cand], n=400)
-    assert marks(s, "heuristic", "online")[:6] == [
-        (118, "online-trial"), (137, "online-trial"), (139, "online-trial"),
-        (141, "online-trial"), (143, "online-trial"), (144, "probe"),
+    assert marks(s, "heuristic", "online")[:10] == [
+        (118, "online-trial"), (137, "online-trial"), (138, "online-trial"),
+        (140, "online-trial"), (141, "online-trial"), (143, "online-trial"),
+        (144, "online-trial"), (146, "online-trial"), (147, "online-trial"), (148, "probe"),
     ]
-    assert (c.warmups, c.promotions, s.index("online")) == (1, 1, 144)
+    assert (c.warmups, c.promotions, s.index("online")) == (5, 1, 148)
+
+
+def test_a_second_thread_is_tried_after_a_call_that_wakes_the_pool() -> None:
+    """Short calls whose pool threads fall asleep between calls: two threads run 0.9 times the
+    default's speed right after a one-thread call, 1.3 times call after call. Each whole-call
+    trial comes right after a call of the candidate that warms the pool (its timing kept out of
+    the evidence), so the candidate is judged at 1.3 and promoted; tried among one-thread calls
+    (the previous schedule) it showed 0.9 and was dropped. The cumulative time stays within
+    alpha of the default's."""
+    last = [1]
+
+    def rate(cf: BatchConfig) -> float:
+        warm = last[0] == 2
+        last[0] = cf.threads
+        return (1.3e6 if warm else 0.9e6) if cf.threads == 2 else 1e6
+
+    cand = (BatchConfig(493, 64, 2, "online-trial"), "threads")
+    c = L.Cell(BatchConfig(493, 493, 1, "heuristic"), [cand], alpha=0.02, cores=2)
+    spent = 0.0
+    for _ in range(400):
+        arm, _source = c.choose(400)
+        seconds = 400 / rate(arm.config)
+        spent += seconds
+        c.record(arm, 400, seconds)
+        assert spent <= (1 + c.alpha) * c.calls * 400 / 1e6 + 400 / 1e6 * (1 / 0.3)
+    assert c.incumbent.config[:3] == (493, 64, 2) and c.promotions == 1
+    # its trials were each timed after a call that warmed the pool: paired ratios of 1.3
+    assert len(c.incumbent.pairs) >= L.PAIRED_MIN_SAMPLES
+    assert all(p == pytest.approx(1.3) for p in c.incumbent.pairs)
+    assert c.warmups >= 4
 
 
 def test_a_losing_candidates_warm_up_bounds_its_next_trials() -> None:
@@ -662,9 +703,12 @@ def test_online_after_a_revert_promotes_a_candidate() -> None:
     assert sources[3:9] == ["reverted"] * 6
     assert sources[9:17] == ["online-trial", "reverted"] * 3 + ["online-trial", "probe"]
     # Reverted after one throughput, the selector's answer is a candidate again: tried against
-    # the new incumbent and dropped (still slower).
-    assert sources[17:23] == ["online-trial", "online"] * 3
-    assert set(sources[23:]) == {"online", "probe"}
+    # the new incumbent (with more threads: each trial right after a whole call that warms
+    # the pool; the third warm-up, the slack then short of a trial, is the trial) and dropped
+    # (still slower).
+    assert sources[17:25] == ["online-trial"] * 2 + ["online"] + ["online-trial"] * 2 + [
+        "online", "online", "online-trial"]
+    assert set(sources[25:]) == {"online", "probe"}
     assert c.incumbent.config == BatchConfig(16384, 2048, 1, "online-trial")
     assert c.reverts == 1 and c.promotions == 1 and c.retry is None and c.candidates == []
 
@@ -1516,17 +1560,18 @@ def test_a_cell_running_the_baseline_looks_for_a_trial_when_the_slack_should_cov
     """The incumbent runs as the default configuration; a second thread, slower, waits for
     the slack: the slack grows by alpha of a call per call, so the cell looks when it should
     cover the trial (at most LOOK_EVERY_AS_BASE calls on) rather than every LOOK_EVERY calls:
-    the same trials at the same calls, 35 decisions in 400 calls instead of 93."""
+    the same trials at the same calls (each of the second thread's right after a whole call
+    that warms the pool), 36 decisions in 400 calls instead of 93."""
     live = L.Live(FakeSelector(), cache=False, cores=2, refine=True)
     decided = count_decisions(live)
     selected = BatchConfig(8192, 2048, 1, "heuristic")
     sources = drive(live, selected, lambda cf: 0.9e6 if cf.threads == 2 else 1e6)
     assert marks(sources, "heuristic") == [
         (18, "online-trial"), (20, "online-trial"), (22, "online-trial"), (24, "online-trial"),
-        (26, "online-trial"), (28, "online-trial"), (285, "online-trial"), (287, "online-trial"),
-        (289, "online-trial"), (291, "online-trial"),
+        (26, "online-trial"), (28, "online-trial"), (285, "online-trial"), (286, "online-trial"),
+        (288, "online-trial"), (289, "online-trial"), (291, "online-trial"), (292, "online-trial"),
     ]
-    assert decided[0] == 35
+    assert decided[0] == 36
 
 
 def test_a_long_timing_revokes_the_quiet_calls() -> None:
