@@ -177,13 +177,14 @@ def heuristic_rule(
     else:
         why = None if threads > 1 else "threads given: 1"
     if threads > 1 and kind in ("json", "ndjson"):
-        # (Dicts given a pool keep rule 2's chunks: they are taken apart under the GIL.)
+        # (Dicts given a pool keep rule 2's chunks and tasks: they are taken apart under the
+        # GIL.)
         batch = _clip(_pow2(POOL_CHUNK_BYTES / size), MIN_BATCH_SIZE, MAX_BATCH_SIZE)
-    if threads > 1 and n is not None:
-        # A short call's chunk split into at least two tasks per thread (a thread that
-        # draws the longer of two uneven tasks keeps the others waiting).
-        per_thread = min(batch, int(n)) // (2 * threads)
-        micro = max(MIN_MICRO_BATCH_SIZE, min(micro, _pow2_floor(per_thread)))
+        if n is not None:
+            # A short call's chunk split into at least two tasks per thread (a thread that
+            # draws the longer of two uneven tasks keeps the others waiting).
+            per_thread = min(batch, int(n)) // (2 * threads)
+            micro = max(MIN_MICRO_BATCH_SIZE, min(micro, _pow2_floor(per_thread)))
     cut: dict[str, Any] = {}
     if not budget.empty:  # reported only with a budget
         fitted = fit(BatchConfig(batch, micro, threads), profile, budget)

@@ -124,6 +124,9 @@ def test_threads_given_size_the_chunks() -> None:
     # rule 2's 4,096; two threads given for dicts: rule 2's too (taken apart under the GIL).
     assert heuristic_config(p(600, "json"), 4, threads=1) == BatchConfig(4096, 512, 1, "heuristic")
     assert heuristic_config(p(600, "dicts"), 4, threads=2) == BatchConfig(4096, 512, 2, "heuristic")
+    # a short call: JSON's chunk cut into two tasks per thread given; dicts keep rule 3's tasks
+    assert heuristic_config(p(600, "json", n=1000), 4, threads=2).micro_batch_size == 128
+    assert heuristic_config(p(600, "dicts", n=1000), 4, threads=2).micro_batch_size == 512
     assert heuristic_rule(p(600, "json"), 4, threads=1)["single_thread_because"] == (
         "threads given: 1"
     )
