@@ -648,6 +648,29 @@ def test_self_referencing_records_never_hang(config: dict[str, int]) -> None:
 # -- empty inputs ----------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("config", CONFIGS)
+def test_a_failure_reached_again_and_again_is_reported_once(config: dict[str, int]) -> None:
+    # allOf of 8 references, 5 levels deep: 32,768 visits of one leaf per record. Each
+    # visit of the failing leaf was an error of its own (12 x 6 deep: 3 million errors,
+    # 1.2 GB, for one record of one field).
+    defs: dict[str, Any] = {
+        f"L{i}": {"allOf": [{"$ref": f"#/$defs/L{i + 1}"}] * 8} for i in range(5)
+    }
+    defs["L5"] = {"properties": {"a": {"type": "integer"}, "b": {"maxLength": 2}}}
+    v = Validator({"$defs": defs, "$ref": "#/$defs/L0"})
+    records = [{"a": "x"}, {"a": 1}, {"a": 2, "b": "long"}, {"a": "y", "b": "long"}]
+    expected = [
+        (0, "/a", "type", 'Expected `integer`, got `string` "x"'),
+        (2, "/b", "maxLength", 'String longer than 2 characters, got "long"'),
+        (3, "/a", "type", 'Expected `integer`, got `string` "y"'),
+        (3, "/b", "maxLength", 'String longer than 2 characters, got "long"'),
+    ]
+    for result in [v.validate_batch(records, **config), *all_json_paths(v, records, config)]:
+        assert result.valid == [False, True, False, False]
+        assert errors_of(result) == expected
+        assert result.errors_omitted == 0
+
+
 def test_empty_inputs(tmp_path: Path) -> None:
     v = Validator(PERSON)
     empty = tmp_path / "empty.ndjson"

@@ -64,6 +64,32 @@ impl RecordError {
         }
     }
 
+    /// Whether this error is the one that `keyword` and `text` (cut at `path_end` and
+    /// `message_end`, as [`RecordError::from_parts`] takes them) would make, index aside.
+    pub(crate) fn is(
+        &self,
+        keyword: &str,
+        text: &str,
+        path_end: usize,
+        message_end: usize,
+    ) -> bool {
+        self.path_end == path_end
+            && self.message_end == message_end
+            && self.keyword == keyword
+            && self.text == text
+    }
+
+    /// `(index, keyword, text, path_end, message_end)`, borrowed.
+    pub(crate) fn parts(&self) -> (usize, &'static str, &str, usize, usize) {
+        (
+            self.index,
+            self.keyword,
+            &self.text,
+            self.path_end,
+            self.message_end,
+        )
+    }
+
     /// The JSON pointer to the failing value in its record.
     pub fn path(&self) -> &str {
         self.text.get(..self.path_end).unwrap_or("")
