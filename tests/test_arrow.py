@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from revisit_helpers import remembering_every_visit
 from satya_adapt import InputError, RecordError, Validator
 from satya_adapt.arrow import with_validity
 
@@ -509,3 +510,31 @@ def test_max_errors_caps_the_errors_over_the_whole_stream() -> None:
         assert outcome(got) == (outcome(every)[0], outcome(every)[1][:cap])
         assert got.errors_omitted == len(every.errors) - len(got.errors)
     assert Validator(schema, adapt=False, max_errors=5).validate_arrow(table).errors_omitted == len(every.errors) - 5
+
+
+def test_a_definition_reached_along_millions_of_paths_is_checked_once_per_cell() -> None:
+    # 12 references to the next definition nested 7 deep (35 million paths to the last
+    # one): a record's walk remembers the verdicts of shared nodes per cell, a value of a
+    # dictionary column (one cell for many rows) included.
+    defs: dict[str, Any] = {f"L{i}": {"allOf": [{"$ref": f"#/$defs/L{i + 1}"}] * 12} for i in range(7)}
+    defs["L7"] = {
+        "properties": {"a": {"type": "integer"}, "tag": {"maxLength": 2}, "x": {"$ref": "#/$defs/L6"}}
+    }
+    schema = {"$defs": defs, "$ref": "#/$defs/L0"}
+    rows = [
+        {"a": 1, "tag": "ok", "x": {"a": 2, "tag": "ok"}},
+        {"a": 1, "tag": "long", "x": {"a": 2, "tag": "long"}},
+        {"a": 3, "tag": "ok", "x": {"a": 4, "tag": "long"}},
+    ]
+    inner = pa.struct([pa.field("a", pa.int64()), pa.field("tag", pa.dictionary(pa.int32(), pa.string()))])
+    arrow_schema = pa.schema(
+        [pa.field("a", pa.int64()), pa.field("tag", pa.dictionary(pa.int32(), pa.string())), pa.field("x", inner)]
+    )
+    table = pa.Table.from_pylist(rows, schema=arrow_schema)
+    plain = Validator(schema, adapt=False)
+    every = remembering_every_visit(lambda: Validator(schema, adapt=False))
+    expected = outcome(plain.validate_batch(rows))
+    assert expected[0] == [True, False, False]
+    for v in (plain, every):
+        assert outcome(v.validate_arrow(table)) == expected
+        assert outcome(v.validate_arrow(table, errors=False)) == (expected[0], [])

@@ -21,6 +21,7 @@ import msgspec
 import pydantic
 import pytest
 
+from revisit_helpers import outcomes, remembering_every_visit
 from satya_adapt import InputError, SchemaError, Validator
 from satya_adapt._validator import MAX_DEPTH
 
@@ -669,6 +670,72 @@ def test_a_failure_reached_again_and_again_is_reported_once(config: dict[str, in
         assert result.valid == [False, True, False, False]
         assert errors_of(result) == expected
         assert result.errors_omitted == 0
+
+
+def _fan_out(width: int, levels: int, wrap: str, last: Any) -> dict[str, Any]:
+    """Definitions L0..L{levels}: each `allOf` of `width` references to the next (each put
+    in ``wrap``, where "REF" stands for it), the last ``last``; the schema is L0."""
+    defs: dict[str, Any] = {}
+    for i in range(levels):
+        ref = json.dumps({"$ref": f"#/$defs/L{i + 1}"})
+        defs[f"L{i}"] = {"allOf": [json.loads(wrap.replace('"REF"', ref))] * width}
+    defs[f"L{levels}"] = last
+    return {"$defs": defs, "$ref": "#/$defs/L0"}
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_a_definition_reached_along_millions_of_paths_is_checked_once_per_value(
+    config: dict[str, int],
+) -> None:
+    # 12 references to the next definition, nested 7 deep: 35 million paths to the last
+    # one, walked one by one before (0.8 s a record for a verdict, 38 s with errors; 12 x 9
+    # would take hours). A record's walk now remembers the verdicts of shared nodes.
+    field = {"type": "object", "properties": {"a": {"type": "integer"}}}
+    in_place = Validator(_fan_out(12, 7, '"REF"', field))
+    records: list[Any] = [{"a": 1}, {"a": "x"}, {"b": 2}, [1]]
+    expected = [
+        (1, "/a", "type", 'Expected `integer`, got `string` "x"'),
+        (3, "", "type", "Expected `object`, got `array`"),
+    ]
+    for result in [in_place.validate_batch(records, **config), *all_json_paths(in_place, records, config)]:
+        assert result.valid == [True, False, True, False]
+        assert errors_of(result) == expected
+    for result in [in_place.validate_batch(records, errors=False, **config)]:
+        assert result.valid == [True, False, True, False]
+    # Each descent into the record multiplies the paths again.
+    down = Validator(_fan_out(12, 7, '{"properties": {"x": "REF"}}', field))
+    deep: Any = {"a": "x"}
+    for _ in range(7):
+        deep = {"x": deep}
+    records = [deep, {"x": {"x": 1}}]
+    pointer = "/x" * 7 + "/a"
+    expected = [(0, pointer, "type", 'Expected `integer`, got `string` "x"')]
+    for result in [down.validate_batch(records, **config), *all_json_paths(down, records, config)]:
+        assert result.valid == [False, True]
+        assert errors_of(result) == expected
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_one_object_at_two_places_fails_at_both(config: dict[str, int]) -> None:
+    # The dict path knows a value by its address: one object under two keys is one value
+    # for a verdict, but its errors are reported at each place.
+    shared_defs = _fan_out(3, 3, '"REF"', {"properties": {"a": {"type": "integer"}}})["$defs"]
+    schema = {
+        "$defs": shared_defs,
+        "properties": {"p": {"$ref": "#/$defs/L0"}, "q": {"$ref": "#/$defs/L0"}},
+    }
+    one = {"a": "s"}
+    record = {"p": one, "q": one, "r": [one, one]}
+    expected = [
+        (0, "/p/a", "type", 'Expected `integer`, got `string` "s"'),
+        (0, "/q/a", "type", 'Expected `integer`, got `string` "s"'),
+    ]
+    plain = Validator(schema)
+    every = remembering_every_visit(lambda: Validator(schema))
+    for v in (plain, every):
+        assert errors_of(v.validate_batch([record], **config)) == expected
+        assert errors_of(v.validate_json(json.dumps([record]), **config)) == expected
+    assert outcomes(every, [record, one]) == outcomes(plain, [record, one])
 
 
 def test_empty_inputs(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from revisit_helpers import outcomes, remembering_every_visit
 from satya_adapt import SchemaError, Validator
 
 REPO = Path(__file__).resolve().parent.parent
@@ -147,6 +148,23 @@ def test_suite_case(draft: str, relfile: str, g: int, t: int) -> None:
         v.validate_batch([data], errors=False),
     ):
         assert by_verdicts.valid == [expected], f"errors=False, expected valid={expected}: {what}"
+
+
+GROUPS = sorted({(c.values[0], c.values[1], c.values[2]) for c in CASES if c.values[0] != "-"})
+
+
+@pytest.mark.skipif(not SUITE.is_dir(), reason=MISSING)
+@pytest.mark.parametrize(("draft", "relfile", "g"), GROUPS)
+def test_remembering_every_visit_changes_no_outcome(draft: str, relfile: str, g: int) -> None:
+    # A walk remembers the verdicts of shared nodes only past thousands of visits in one
+    # record: compiled to remember all of them, each group must give the same outcomes.
+    docs = [case["data"] for case in _groups(draft, relfile)[g]["tests"]]
+    formats = not (relfile == "format.json" and draft in ANNOTATION_DRAFTS)
+    schema = _groups(draft, relfile)[g]["schema"]
+    every = remembering_every_visit(
+        lambda: Validator(schema, adapt=False, draft=DRAFTS[draft], resources=_remotes(), formats=formats)
+    )
+    assert outcomes(every, docs) == outcomes(_validator(draft, relfile, g), docs)
 
 
 def _errors(result: Any) -> list[tuple[int, str, str, str]]:

@@ -32,6 +32,7 @@ import jsonschema_rs
 import pytest
 from schemastore import Corpus
 
+from revisit_helpers import outcomes, remembering_every_visit
 from satya_adapt import SchemaError, Validator
 
 CORPUS = Corpus()
@@ -340,6 +341,23 @@ def test_agrees_with_jsonschema_rs_on_instances_and_mutated_copies(name: str, re
     assert differ == listed, f"unexpected: {sorted(differ - listed)}; listed but now agreeing: {sorted(listed - differ)}"
     record_property("schemastore:differential records", len(records))
     record_property("schemastore:differential agreeing", len(records) - len(differ))
+
+
+@needs_corpus
+@pytest.mark.parametrize("name", WITH_INSTANCES)
+def test_remembering_every_visit_changes_no_outcome(name: str) -> None:
+    # A walk remembers the verdicts of shared nodes only past thousands of visits in one
+    # record: compiled to remember all of them, the corpus must give the same outcomes.
+    if name in COMPILE_EXCEPTIONS:
+        pytest.skip(f"does not compile: {COMPILE_EXCEPTIONS[name]}")
+    docs = []
+    for rid, doc, _ in _instances(name):
+        docs.append(doc)
+        docs.extend(doc for _, doc in mutants(rid, doc))
+    every = remembering_every_visit(
+        lambda: Validator(CORPUS.schema(name), adapt=False, resources=CORPUS.resources(name))
+    )
+    assert outcomes(every, docs) == outcomes(_validator(name), docs)
 
 
 def test_mutations_are_deterministic_and_change_the_document() -> None:

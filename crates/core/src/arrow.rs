@@ -476,6 +476,11 @@ impl<'a> Cell<'a> {
 }
 
 impl<'a> Record for Cell<'a> {
+    /// Its column and row.
+    #[inline]
+    fn identity(&self) -> Option<(usize, usize)> {
+        Some((self.col as *const Col<'a> as usize, self.row))
+    }
     #[inline]
     fn kind(&self) -> Kind {
         if self.is_null() {

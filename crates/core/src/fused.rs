@@ -90,6 +90,11 @@ fn walk(schema: &Schema, input: &[u8]) -> Result<bool, Stop> {
         return Err(Stop::Unsure);
     }
     let mut p = Parser::new(input);
+    p.reread_left = if schema.remembers_every_visit {
+        0
+    } else {
+        REREAD_BYTES.saturating_add(input.len().saturating_mul(REREAD_PER_BYTE))
+    };
     let walked = value(schema, &schema.root, &mut p, 0);
     // Only whitespace may follow.
     let alone = matches!(p.peek(), Err(e) if e.offset == input.len());
@@ -227,6 +232,15 @@ fn target<'s>(s: &'s Schema, mut node: &'s Node, p: &mut Parser<'_>, depth: usiz
         Some(logic) => with_logic(s, node, logic, p, depth),
     }
 }
+
+/// Bytes of a record this walk may read for in-place subschemas, besides
+/// [`REREAD_PER_BYTE`] times the record, before it leaves the record to the parsed path:
+/// reaching a node at one value along many paths, it would read the value again along
+/// each (12 nested `allOf`s of 12 references to one definition: 12^7 readings of the
+/// record), while the parsed path's walk remembers verdicts (see `check::revisit`).
+/// Real schemas read a value a few times (once per in-place subschema).
+const REREAD_BYTES: usize = 1 << 16;
+const REREAD_PER_BYTE: usize = 16;
 
 /// A node with references or combinators: its in-place subschemas, then its own keywords.
 #[inline(never)]
@@ -371,9 +385,14 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
     // In-place subschemas re-read the same text from the same position.
     let start = p.pos;
     let mut end = None;
+    // Each reading counted (see `REREAD_BYTES`), passed or failed: a union whose branches
+    // all fail reads them all.
     let mut again = |p: &mut Parser<'_>, sub: &Node| -> Verdict {
+        decidable(p.reread_left > 0)?;
         p.pos = start;
-        value(s, sub, p, depth)?;
+        let read = value(s, sub, p, depth);
+        p.reread_left = p.reread_left.saturating_sub(p.pos.saturating_sub(start));
+        read?;
         if end.is_none() {
             end = Some(p.pos);
         }
@@ -723,6 +742,8 @@ fn reads_only_names<'s>(
         ref_alone: _,
         // Says what the other fields hold.
         types_only: _,
+        // How walks visit it, not what it checks.
+        revisited: _,
         // Only for values of other kinds.
         string: _,
         number: _,
@@ -830,6 +851,8 @@ fn has_no_own_keywords(node: &Node) -> bool {
         ref_alone: _,
         // Says what the other fields hold.
         types_only: _,
+        // How walks visit it, not what it checks.
+        revisited: _,
         string,
         number,
         array,
@@ -865,6 +888,8 @@ fn plain(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
         ref_alone: _,
         // Says what the other fields hold.
         types_only: _,
+        // How walks visit it, not what it checks.
+        revisited: _,
         string,
         number,
         array: array_checks,

@@ -31,7 +31,7 @@ pub use schema::{
 };
 // Checks of one record: `is_valid` (first failure, no allocation), `collect`
 // (every error); `is_valid_bytes` checks a record straight from its JSON text.
-pub use check::{collect, is_valid, validate_capped};
+pub use check::{collect, is_valid, remember_every_visit, validate_capped};
 pub use fused::is_valid as is_valid_bytes;
 // The engine: entry points, batch configuration knobs and outcome types.
 pub use engine::{

@@ -160,6 +160,10 @@ pub struct Node {
     /// a value of an allowed kind passes without the full visit (see
     /// [`crate::check::check`]).
     pub types_only: bool,
+    /// Named by two references or more (or the end of a chain of references from such a
+    /// node): a walk may reach it at one value many times, and remembers its verdicts
+    /// (see `check::revisit`).
+    pub revisited: bool,
     /// The schema resource this node starts (an index into [`Schema::resources`]).
     pub resource: Option<u32>,
     /// References, combinators, conditionals, `unevaluated*`.
@@ -263,6 +267,15 @@ pub struct Schema {
     pub resources: Vec<Resource>,
     /// Whether any reference is dynamic (checks then track the dynamic scope).
     pub dynamic: bool,
+    /// Whether a walk counts its visits of [`Node::revisited`] nodes: some node is, and
+    /// no reference is dynamic (a verdict then depends on the path to the node too).
+    pub revisits: bool,
+    /// Whether a chain of references followed in place can reach
+    /// [`crate::check::MAX_HOPS`] (where a walk gives up): a node's verdict then
+    /// depends on how many led to it.
+    pub hops_matter: bool,
+    /// Compiled for tests to remember every visit (see `check::remember_every_visit`).
+    pub remembers_every_visit: bool,
     /// The draft of the root document.
     pub draft: Draft,
     /// Leaf fields: properties and array items that are not objects with properties.
@@ -384,8 +397,10 @@ impl Schema {
                 shown.join(", ")
             )));
         }
-        let nodes: Vec<Node> = c.nodes.into_iter().map(Option::unwrap_or_default).collect();
-        check_cycles(&root, &nodes, &c.locations)?;
+        let mut nodes: Vec<Node> = c.nodes.into_iter().map(Option::unwrap_or_default).collect();
+        let chain = check_cycles(&root, &nodes, &c.locations)?;
+        let every_visit = crate::check::every_visit();
+        let revisits = mark_revisited(&mut nodes, &c.referrers, every_visit) && !c.dynamic;
         let field_count = crate::profile::field_count(&root, &nodes);
         let constraint_complexity = crate::profile::constraint_complexity(&root, &nodes);
         Ok(Schema {
@@ -393,6 +408,9 @@ impl Schema {
             nodes,
             resources: c.resources,
             dynamic: c.dynamic,
+            revisits,
+            hops_matter: chain >= crate::check::MAX_HOPS,
+            remembers_every_visit: every_visit,
             draft,
             field_count,
             constraint_complexity,
@@ -622,6 +640,8 @@ struct Compiler<'d> {
     locations: Vec<String>,
     /// Address of a schema value -> its arena node.
     memo: HashMap<usize, NodeId>,
+    /// References compiled to each arena node.
+    referrers: Vec<u32>,
     resources: Vec<Resource>,
     resource_ids: HashMap<String, u32>,
     dynamic: bool,
@@ -648,6 +668,7 @@ impl<'d> Compiler<'d> {
             nodes: Vec::new(),
             locations: Vec::new(),
             memo: HashMap::new(),
+            referrers: Vec::new(),
             resources: Vec::new(),
             resource_ids: HashMap::new(),
             dynamic: false,
@@ -876,7 +897,12 @@ impl<'d> Compiler<'d> {
         };
         let (place, at) = self.locate(base, reference, location, keyword)?;
         let target_location = format!("{location}/{keyword}");
-        self.target(place, &at, &target_location)
+        let id = self.target(place, &at, &target_location)?;
+        if self.referrers.len() <= id {
+            self.referrers.resize(id + 1, 0);
+        }
+        self.referrers[id] += 1;
+        Ok(id)
     }
 
     fn resource_id(&mut self, uri: &str) -> u32 {
@@ -1130,26 +1156,56 @@ pub(crate) fn compile_pattern(
     })
 }
 
+/// Marks the nodes that two references or more name (one, for `every_visit`), and the
+/// nodes their chains of plain references lead to (the walk checks the end of such a
+/// chain, see `check::skip_refs`); whether any is marked.
+fn mark_revisited(nodes: &mut [Node], referrers: &[u32], every_visit: bool) -> bool {
+    let least = if every_visit { 1 } else { 2 };
+    let mut any = false;
+    for (id, &n) in referrers.iter().enumerate() {
+        if n < least {
+            continue;
+        }
+        any = true;
+        nodes[id].revisited = true;
+        // Cycles of plain references were rejected: the chain ends.
+        let mut at = id;
+        while let Some(next) = nodes[at].static_target() {
+            nodes[next].revisited = true;
+            at = next;
+        }
+    }
+    any
+}
+
 /// Fails on a cycle of references that never descends into the value
-/// (`{"$ref": "#"}`): checking it would never end.
-fn check_cycles(root: &Node, nodes: &[Node], locations: &[String]) -> Result<(), SchemaError> {
-    // 0 = unvisited, 1 = on the stack, 2 = done.
-    let mut state = vec![0u8; nodes.len()];
+/// (`{"$ref": "#"}`): checking it would never end. Otherwise returns the most
+/// references a walk follows in place, one after another (saturating).
+fn check_cycles(root: &Node, nodes: &[Node], locations: &[String]) -> Result<u32, SchemaError> {
+    /// Per node: `None` unvisited, `Some(None)` on the stack, `Some(Some(n))` done, its
+    /// longest chain of references in place `n`.
+    type State = Vec<Option<Option<u32>>>;
     fn visit(
         node: &Node,
         nodes: &[Node],
-        state: &mut Vec<u8>,
+        state: &mut State,
         locations: &[String],
-    ) -> Result<(), SchemaError> {
+    ) -> Result<u32, SchemaError> {
+        let mut longest = 0;
+        if let Some(o) = &node.object {
+            for (_, n) in &o.dependent_schemas {
+                longest = longest.max(visit(n, nodes, state, locations)?);
+            }
+        }
         let Some(logic) = &node.logic else {
-            return in_place_objects(node, nodes, state, locations);
+            return Ok(longest);
         };
         for (r, keyword) in &logic.refs {
             let id = match r {
                 Ref::Static(id) | Ref::Dynamic { target: id, .. } => *id,
             };
-            match state[id] {
-                1 => {
+            let chain = match state[id] {
+                Some(None) => {
                     return err(
                         &locations[id],
                         format!(
@@ -1157,13 +1213,10 @@ fn check_cycles(root: &Node, nodes: &[Node], locations: &[String]) -> Result<(),
                         ),
                     )
                 }
-                2 => {}
-                _ => {
-                    state[id] = 1;
-                    visit(&nodes[id], nodes, state, locations)?;
-                    state[id] = 2;
-                }
-            }
+                Some(Some(n)) => n,
+                None => target(id, nodes, state, locations)?,
+            };
+            longest = longest.max(chain.saturating_add(1));
         }
         for n in logic
             .all_of
@@ -1172,39 +1225,38 @@ fn check_cycles(root: &Node, nodes: &[Node], locations: &[String]) -> Result<(),
             .chain(&logic.one_of)
             .chain(logic.not.as_deref())
         {
-            visit(n, nodes, state, locations)?;
+            longest = longest.max(visit(n, nodes, state, locations)?);
         }
         if let Some(cond) = &logic.cond {
             let (c, t, e) = &**cond;
-            visit(c, nodes, state, locations)?;
+            longest = longest.max(visit(c, nodes, state, locations)?);
             for n in t.iter().chain(e) {
-                visit(n, nodes, state, locations)?;
+                longest = longest.max(visit(n, nodes, state, locations)?);
             }
         }
-        in_place_objects(node, nodes, state, locations)
+        Ok(longest)
     }
-    fn in_place_objects(
-        node: &Node,
+    fn target(
+        id: NodeId,
         nodes: &[Node],
-        state: &mut Vec<u8>,
+        state: &mut State,
         locations: &[String],
-    ) -> Result<(), SchemaError> {
-        if let Some(o) = &node.object {
-            for (_, n) in &o.dependent_schemas {
-                visit(n, nodes, state, locations)?;
-            }
-        }
-        Ok(())
+    ) -> Result<u32, SchemaError> {
+        state[id] = Some(None);
+        let chain = visit(&nodes[id], nodes, state, locations)?;
+        state[id] = Some(Some(chain));
+        Ok(chain)
     }
-    visit(root, nodes, &mut state, locations)?;
+    let mut state = vec![None; nodes.len()];
+    let mut longest = visit(root, nodes, &mut state, locations)?;
     for id in 0..nodes.len() {
-        if state[id] == 0 {
-            state[id] = 1;
-            visit(&nodes[id], nodes, &mut state, locations)?;
-            state[id] = 2;
-        }
+        let chain = match state[id] {
+            Some(Some(n)) => n,
+            _ => target(id, nodes, &mut state, locations)?,
+        };
+        longest = longest.max(chain);
     }
-    Ok(())
+    Ok(longest)
 }
 
 pub(crate) fn json_type(v: &Value) -> &'static str {

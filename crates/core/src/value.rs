@@ -834,6 +834,14 @@ pub trait Record: Sized + Copy {
     ) -> ControlFlow<()>;
     /// A short name of the value's type for messages (`"object"`, `"set"`).
     fn type_name(&self) -> Cow<'_, str>;
+    /// What tells this value from the record's others while the record is checked
+    /// (an address): two values with one identity have the same content, so a node's
+    /// verdict on one is its verdict on the other (see `check::revisit`). `None`: a
+    /// value that has none (its verdicts are not remembered).
+    #[inline]
+    fn identity(&self) -> Option<(usize, usize)> {
+        None
+    }
     /// Why the value cannot be validated at all, if it cannot (too deep, not JSON).
     /// Only a [`Kind::String`] (one that is not valid Unicode) or a
     /// [`Kind::Unsupported`] value has one: the checks ask no other kind.
@@ -850,6 +858,11 @@ pub enum Defect {
 }
 
 impl<'a> Record for &Json<'a> {
+    /// Its address in the record's tree.
+    #[inline]
+    fn identity(&self) -> Option<(usize, usize)> {
+        Some((*self as *const Json<'a> as usize, 0))
+    }
     #[inline]
     fn object_keys_unique(&self) -> bool {
         matches!(self, Json::Object(entries, keys) if keys.of(entries) == Keys::Unique)

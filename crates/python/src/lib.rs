@@ -12,12 +12,21 @@ use pyo3::prelude::*;
 
 use satya_adapt_core::{MAX_DEPTH, READ_AHEAD_BYTES};
 
+/// For tests: schemas compiled afterwards remember every visit of every node a reference
+/// names (see the core's `check::revisit`); verdicts and errors must not change.
+#[pyfunction]
+#[pyo3(name = "_remember_every_visit")]
+fn remember_every_visit(on: bool) {
+    satya_adapt_core::remember_every_visit(on);
+}
+
 #[pymodule]
 fn _validator(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<schema::CompiledSchema>()?;
     m.add_class::<errors::PyRecordError>()?;
     m.add_class::<sources::ChunkIter>()?;
     m.add_class::<arrow::ArrowSource>()?;
+    m.add_function(wrap_pyfunction!(remember_every_visit, m)?)?;
     m.add("MAX_DEPTH", MAX_DEPTH)?;
     m.add("READ_AHEAD_BYTES", READ_AHEAD_BYTES)?;
     // Dict keys carry their kind in CPython 3.11 to 3.13 (see `record::only_exact_str_keys`).

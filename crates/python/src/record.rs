@@ -867,6 +867,11 @@ fn cached_hash(ptr: *mut ffi::PyObject) -> ffi::Py_hash_t {
 }
 
 impl<'a> Record for PyObj<'a> {
+    /// The object's address: it lives, unchanged, while the record is checked.
+    #[inline]
+    fn identity(&self) -> Option<(usize, usize)> {
+        Some((self.as_ptr() as usize, 0))
+    }
     #[inline]
     fn kind(&self) -> Kind {
         kind_of(self.as_ptr())

@@ -18,7 +18,9 @@ use std::sync::OnceLock;
 use serde_json::{Map, Value};
 
 use super::names::Names;
-use super::{check as check_node, equal, shorten, valid_in, Cx, Scope, Sink, MAX_HOPS};
+use super::{
+    check as check_node, check_target, equal, shorten, valid_in, Cx, First, Scope, Sink, MAX_HOPS,
+};
 use crate::error::{push_index, Path};
 use crate::pattern::Pattern;
 use crate::schema::{
@@ -74,7 +76,7 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
             hops: cx.hops + 1,
             ..cx
         };
-        check_node(
+        check_target(
             &cx.schema.nodes[target(r, cx)],
             value,
             path,
@@ -442,11 +444,7 @@ impl Branches {
             reasons: Default::default(),
         };
         if let Some(i) = only {
-            let mut first = FirstError {
-                here: path.segments(),
-                message: None,
-                pointer: None,
-            };
+            let mut first = FirstError::new(path.segments());
             let _ = check_node(&branches[i], value, path, depth, cx, &mut first);
             if first.message.is_none() {
                 walked.matched[0] = i;
@@ -491,11 +489,7 @@ impl Branches {
             let branch = &branches[i];
             walked.n_candidates += 1;
             let passed = if n_reasons < EXPLAINED_BRANCHES {
-                let mut first = FirstError {
-                    here,
-                    message: None,
-                    pointer: None,
-                };
+                let mut first = FirstError::new(here);
                 let _ = check_node(branch, value, path, depth, cx, &mut first);
                 if first.message.is_some() {
                     walked.reasons[n_reasons] = Some((i, first));
@@ -994,10 +988,44 @@ struct FirstError {
     here: usize,
     message: Option<String>,
     pointer: Option<String>,
+    /// How deep the failure lies (segments of its path).
+    segments: usize,
+}
+
+impl FirstError {
+    fn new(here: usize) -> FirstError {
+        FirstError {
+            here,
+            message: None,
+            pointer: None,
+            segments: 0,
+        }
+    }
 }
 
 impl Sink<'_> for FirstError {
     const FIRST_ONLY: bool = true;
+
+    fn first(&self) -> Option<First> {
+        Some(First {
+            message: self.message.clone()?,
+            segments: self.segments,
+            pointer: self.pointer.clone(),
+        })
+    }
+
+    fn fail_first(&mut self, first: &First, path: &Path<'_>) -> ControlFlow<()> {
+        if self.message.is_none() {
+            if first.segments != self.here {
+                // No pointer: the failure lay `here` for the sink it was found by, at
+                // the value of the visit (a walk only descends), at `path`.
+                self.pointer = Some(first.pointer.clone().unwrap_or_else(|| path.to_pointer()));
+            }
+            self.segments = first.segments;
+            self.message = Some(first.message.clone());
+        }
+        ControlFlow::Break(())
+    }
 
     fn fail_with(
         &mut self,
@@ -1006,7 +1034,8 @@ impl Sink<'_> for FirstError {
         message: impl FnOnce(&mut String),
     ) -> ControlFlow<()> {
         if self.message.is_none() {
-            if path.segments() != self.here {
+            self.segments = path.segments();
+            if self.segments != self.here {
                 self.pointer = Some(path.to_pointer());
             }
             // Sized for most messages: growing it measured as a share of an explanation.
@@ -1024,7 +1053,8 @@ impl Sink<'_> for FirstError {
         message: impl FnOnce() -> String,
     ) -> ControlFlow<()> {
         if self.message.is_none() {
-            if path.segments() != self.here {
+            self.segments = path.segments();
+            if self.segments != self.here {
                 self.pointer = Some(path.to_pointer());
             }
             self.message = Some(message());
@@ -1080,6 +1110,11 @@ struct Evaluated {
     all_keys: bool,
     items: Vec<bool>,
     all_items: bool,
+    /// Shared nodes (see [`Node::revisited`]) whose annotations are in already, with the
+    /// references followed to them where that matters ([`Schema::hops_matter`]): what a
+    /// node evaluates at the value is the same each time, and `allOf`s of references to
+    /// one definition, nested, reach it along millions of paths.
+    annotated: HashSet<(usize, u32)>,
 }
 
 fn unevaluated<'s, R: Record, S: Sink<'s>>(
@@ -1235,14 +1270,15 @@ fn annotate<'s, R: Record>(
         ..cx
     };
     for (r, _) in &logic.refs {
-        annotate(
-            &cx.schema.nodes[target(r, cx)],
-            value,
-            depth,
-            next,
-            ev,
-            true,
-        );
+        let to = &cx.schema.nodes[target(r, cx)];
+        // With dynamic references, what a node evaluates depends on the path to it.
+        if to.revisited && !cx.schema.dynamic {
+            let hops = if cx.schema.hops_matter { next.hops } else { 0 };
+            if !ev.annotated.insert((to as *const Node as usize, hops)) {
+                continue;
+            }
+        }
+        annotate(to, value, depth, next, ev, true);
     }
     for branch in &logic.all_of {
         annotate(branch, value, depth, cx, ev, true);
@@ -1334,6 +1370,8 @@ impl AllOfProbes {
             ref_alone: _,
             // Says what the other fields hold.
             types_only: _,
+            // How walks visit it, not what it checks.
+            revisited: _,
             string,
             number,
             array,
@@ -1675,6 +1713,8 @@ fn only_requires(node: &Node) -> bool {
         ref_alone: _,
         // Says what the other fields hold.
         types_only: _,
+        // How walks visit it, not what it checks.
+        revisited: _,
         string,
         number,
         array,

@@ -1,12 +1,14 @@
 //! The checks, written once against [`Record`] and run two ways: `is_valid`
-//! (stops at the first failure, allocates nothing) and `collect` (every error,
-//! with its path). Both are the same code, monomorphised over a [`Sink`].
+//! (stops at the first failure, allocates nothing unless `revisit` remembers) and
+//! `collect` (every error, with its path). Both are the same code, monomorphised
+//! over a [`Sink`].
 //!
 //! One module per keyword family holds its compiled form, its `compile`
 //! (called by the schema compiler) and its check: `string`, `number`, `array`,
 //! `object`, `logic` (references and applicators), `equal` (`const`, `enum`)
 //! and `type_` (`type`). The checks every node starts with (`type`, `const`,
-//! `enum`) are in [`check_here`], here.
+//! `enum`) are in [`check_here`], here; `revisit` keeps a record's walk linear where
+//! references reach one node at one value along many paths.
 
 pub(crate) mod array;
 pub mod equal;
@@ -14,10 +16,15 @@ pub(crate) mod logic;
 pub(crate) mod names;
 pub(crate) mod number;
 pub(crate) mod object;
+mod revisit;
 pub(crate) mod string;
 pub mod type_;
 
 pub use equal::Enum;
+pub(crate) use revisit::every_visit;
+pub use revisit::remember_every_visit;
+pub(crate) use revisit::First;
+use revisit::{Revisits, Visit};
 pub use string::char_count as char_count_pub;
 
 use std::borrow::Cow;
@@ -25,7 +32,7 @@ use std::fmt::Write;
 use std::hash::{BuildHasher, RandomState};
 use std::ops::ControlFlow;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::error::{push_index, Path, RecordError};
 use crate::schema::{types, Node, Schema};
@@ -72,6 +79,42 @@ pub trait Sink<'s> {
 
     #[inline]
     fn leave(&mut self, _previous: &'s str) {}
+
+    /// How many failures it was told of (repeats and those past a cap included): a walk
+    /// that returns `Continue` failed if this grew. 0 for a sink that stops at its
+    /// first failure (its walk breaks instead).
+    #[inline]
+    fn failures(&self) -> usize {
+        0
+    }
+
+    /// Whether it holds the errors of a walk of `visit` at `path` already (see
+    /// [`revisit`]): they would all be repeats.
+    #[inline]
+    fn walked(&self, _visit: &Visit, _path: &Path<'_>) -> bool {
+        false
+    }
+
+    /// Notes that it holds the errors of the failed walk of `visit` at `path`.
+    #[inline]
+    fn mark_walked(&mut self, _visit: Visit, _path: &Path<'_>) {}
+
+    /// A failure whose errors it holds (a walk [`Sink::walked`] skipped): counted only.
+    #[inline]
+    fn fail_again(&mut self) {}
+
+    /// For a sink that keeps only the first failure ([`Sink::FIRST_ONLY`]): that failure.
+    #[inline]
+    fn first(&self) -> Option<First> {
+        None
+    }
+
+    /// For a sink that keeps only the first failure: takes `first`, remembered from a
+    /// walk of the value at `path`, as if the walk had found it again.
+    #[inline]
+    fn fail_first(&mut self, _first: &First, _path: &Path<'_>) -> ControlFlow<()> {
+        ControlFlow::Break(())
+    }
 }
 
 /// The bytes to set aside for a message of `keyword`: most fit in 96; an
@@ -137,6 +180,11 @@ pub struct Collect<'e, 's> {
     first: usize,
     /// Past [`Collect::LISTED`] errors of this record, their hashes (see [`Seen`]).
     seen: Option<Box<Seen>>,
+    /// Failures reported, repeats and those past the cap included.
+    failures: usize,
+    /// The failed walks of shared nodes whose errors it holds, by the visit and the
+    /// path as a pointer (one Python object may lie at two paths).
+    walked: Option<Box<FxHashSet<(Visit, String)>>>,
 }
 
 /// A record's errors by the hash of their text, keyed (SipHash, as `HashMap`'s: the
@@ -164,6 +212,8 @@ impl<'e> Collect<'e, '_> {
             omitted: 0,
             first,
             seen: None,
+            failures: 0,
+            walked: None,
         }
     }
 
@@ -228,6 +278,7 @@ impl<'s> Sink<'s> for Collect<'_, 's> {
         keyword: &'static str,
         message: impl FnOnce(&mut String),
     ) -> ControlFlow<()> {
+        self.failures += 1;
         if self.errors.len() >= self.cap {
             self.omitted += 1;
             return ControlFlow::Continue(());
@@ -270,6 +321,27 @@ impl<'s> Sink<'s> for Collect<'_, 's> {
     fn leave(&mut self, previous: &'s str) {
         self.at = previous;
     }
+
+    #[inline]
+    fn failures(&self) -> usize {
+        self.failures
+    }
+
+    fn walked(&self, visit: &Visit, path: &Path<'_>) -> bool {
+        self.walked
+            .as_ref()
+            .is_some_and(|walked| walked.contains(&(*visit, path.to_pointer())))
+    }
+
+    fn mark_walked(&mut self, visit: Visit, path: &Path<'_>) {
+        self.walked
+            .get_or_insert_with(Box::default)
+            .insert((visit, path.to_pointer()));
+    }
+
+    fn fail_again(&mut self) {
+        self.failures += 1;
+    }
 }
 
 /// References followed in place (without descending into the value) before
@@ -284,6 +356,8 @@ pub struct Cx<'s, 'd> {
     pub schema: &'s Schema,
     scope: Option<&'d Scope<'d>>,
     hops: u32,
+    /// The record's visits of shared nodes (see [`revisit`]), for a schema that has them.
+    revisits: Option<&'d Revisits>,
 }
 
 /// The dynamic scope as a linked list on the stack, innermost first.
@@ -292,12 +366,25 @@ pub struct Scope<'a> {
     parent: Option<&'a Scope<'a>>,
 }
 
-impl<'s> Cx<'s, '_> {
-    pub fn new(schema: &'s Schema) -> Self {
+impl<'s, 'd> Cx<'s, 'd> {
+    /// The context of a walk from a record's root (`revisits` from [`Revisits::of`]).
+    pub fn new(schema: &'s Schema, revisits: Option<&'d Revisits>) -> Self {
         Cx {
             schema,
             scope: None,
             hops: 0,
+            revisits,
+        }
+    }
+
+    /// The context for a value made for one check and dropped (a property name as a
+    /// string): its identity may be another such value's next, so none is remembered.
+    #[inline]
+    fn alone(self) -> Self {
+        Cx {
+            hops: 0,
+            revisits: None,
+            ..self
         }
     }
 
@@ -312,12 +399,13 @@ impl<'s> Cx<'s, '_> {
 #[inline]
 pub fn is_valid<R: Record>(schema: &Schema, record: &R) -> bool {
     let mut sink = FirstFailure::default();
+    let revisits = Revisits::of(schema);
     let _ = check(
         &schema.root,
         record,
         &Path::Root,
         0,
-        Cx::new(schema),
+        Cx::new(schema, revisits.as_ref()),
         &mut sink,
     );
     !sink.failed
@@ -333,7 +421,9 @@ pub fn node_is_valid<'s, R: Record>(
     depth: usize,
 ) -> bool {
     let mut sink = FirstFailure::default();
-    let _ = check(node, value, &Path::Root, depth, Cx::new(schema), &mut sink);
+    let revisits = Revisits::of(schema);
+    let cx = Cx::new(schema, revisits.as_ref());
+    let _ = check(node, value, &Path::Root, depth, cx, &mut sink);
     !sink.failed
 }
 
@@ -578,12 +668,13 @@ pub fn collect<R: Record>(
     errors: &mut Vec<RecordError>,
 ) {
     let mut sink = Collect::new(index, errors);
+    let revisits = Revisits::of(schema);
     let _ = check(
         &schema.root,
         record,
         &Path::Root,
         0,
-        Cx::new(schema),
+        Cx::new(schema, revisits.as_ref()),
         &mut sink,
     );
 }
@@ -635,12 +726,13 @@ pub fn collect_capped<R: Record>(
 ) -> bool {
     let before = errors.len();
     let mut sink = Collect::capped(index, errors, cap);
+    let revisits = Revisits::of(schema);
     let _ = check(
         &schema.root,
         record,
         &Path::Root,
         0,
-        Cx::new(schema),
+        Cx::new(schema, revisits.as_ref()),
         &mut sink,
     );
     let counted = sink.omitted;
@@ -756,10 +848,28 @@ fn check_node<'s, R: Record, S: Sink<'s>>(
     cx: Cx<'s, '_>,
     sink: &mut S,
 ) -> ControlFlow<()> {
-    let (node, cx) = skip_refs(node, cx);
+    let (node, cx, shared) = skip_refs(node, cx);
     if node.trivial {
         return ControlFlow::Continue(());
     }
+    if shared {
+        if let Some(revisits) = cx.revisits.filter(|r| r.tick()) {
+            return revisit::remembered(revisits, node, value, path, depth, cx, sink);
+        }
+    }
+    visit(node, value, path, depth, cx, sink)
+}
+
+/// The checks of `node` (not a chain of references, not trivial) on `value`.
+#[inline(always)]
+fn visit<'s, R: Record, S: Sink<'s>>(
+    node: &'s Node,
+    value: &R,
+    path: &Path<'_>,
+    depth: usize,
+    cx: Cx<'s, '_>,
+    sink: &mut S,
+) -> ControlFlow<()> {
     let previous = sink.enter(&node.location);
     // A number is read once, here, and borrowed by the checks: `Number` owns heap
     // variants, whose drop glue (an out-of-line call) would otherwise run at
@@ -781,8 +891,11 @@ fn check_node<'s, R: Record, S: Sink<'s>>(
 /// straight to its target skips a node's checks per reference (a tenth of a
 /// record on schemas made of definitions). A reference past [`MAX_HOPS`] is left
 /// to [`logic::check`], which reports it.
+/// Also says whether it reached a shared node ([`Node::revisited`]: tested here, on
+/// the way through references, not on every visit).
 #[inline(always)]
-fn skip_refs<'s, 'd>(mut node: &'s Node, mut cx: Cx<'s, 'd>) -> (&'s Node, Cx<'s, 'd>) {
+fn skip_refs<'s, 'd>(mut node: &'s Node, mut cx: Cx<'s, 'd>) -> (&'s Node, Cx<'s, 'd>, bool) {
+    let mut shared = false;
     while let Some(target) = node.static_target() {
         if cx.schema.dynamic && node.resource.is_some() {
             break; // a dynamic reference may look for the resource it starts
@@ -792,8 +905,27 @@ fn skip_refs<'s, 'd>(mut node: &'s Node, mut cx: Cx<'s, 'd>) -> (&'s Node, Cx<'s
         }
         cx.hops += 1;
         node = &cx.schema.nodes[target];
+        shared = node.revisited;
     }
-    (node, cx)
+    (node, cx, shared)
+}
+
+/// [`check`] for the target of a reference: a shared one may be remembered.
+#[inline(always)]
+fn check_target<'s, R: Record, S: Sink<'s>>(
+    node: &'s Node,
+    value: &R,
+    path: &Path<'_>,
+    depth: usize,
+    cx: Cx<'s, '_>,
+    sink: &mut S,
+) -> ControlFlow<()> {
+    if node.revisited {
+        if let Some(revisits) = cx.revisits.filter(|r| r.tick()) {
+            return revisit::remembered(revisits, node, value, path, depth, cx, sink);
+        }
+    }
+    check(node, value, path, depth, cx, sink)
 }
 
 /// The checks of one node; `kind` is the value's, `number` the value when it is one.

@@ -423,7 +423,7 @@ fn entries<'s, R: Record, S: Sink<'s>>(
         };
         if let Some(names) = &checks.property_names {
             let name = Json::String(key.into());
-            if !valid_in(names, &&name, depth + 1, cx.descend()) {
+            if !valid_in(names, &&name, depth + 1, cx.alone()) {
                 sink.fail(path, "propertyNames", || {
                     format!(
                         "Property name `{}` is not valid against `propertyNames`",
@@ -1007,7 +1007,7 @@ mod tests {
             &record,
             &Path::Root,
             0,
-            Cx::new(schema),
+            Cx::new(schema, None),
             &mut sink,
         );
         let errors = errors

@@ -94,6 +94,9 @@ pub(crate) struct Parser<'a> {
     /// Whether all of `b` is UTF-8, found out at the first string with a byte
     /// >= 0x80: one pass over the input instead of one per such string.
     utf8: Utf8,
+    /// Bytes the walk that checks as it reads may still read again (see
+    /// `fused::REREAD_BYTES`).
+    pub(crate) reread_left: usize,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -179,6 +182,7 @@ impl<'a> Parser<'a> {
             b,
             pos: 0,
             utf8: Utf8::Unknown,
+            reread_left: usize::MAX,
         }
     }
 
