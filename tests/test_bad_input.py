@@ -713,6 +713,17 @@ def test_a_definition_reached_along_millions_of_paths_is_checked_once_per_value(
     for result in [down.validate_batch(records, **config), *all_json_paths(down, records, config)]:
         assert result.valid == [False, True]
         assert errors_of(result) == expected
+    # Property names are walked as strings of their own, each remembering on its own.
+    names = _fan_out(12, 7, '"REF"', {"maxLength": 3})
+    keys = Validator({"$defs": names["$defs"], "propertyNames": {"$ref": "#/$defs/L0"}})
+    records = [{"abc": 1, "ab": 2}, {"abcd": 1, "abc": 2, "efgh": 3}]
+    expected = [
+        (1, "", "propertyNames", "Property name `abcd` is not valid against `propertyNames`"),
+        (1, "", "propertyNames", "Property name `efgh` is not valid against `propertyNames`"),
+    ]
+    for result in [keys.validate_batch(records, **config), *all_json_paths(keys, records, config)]:
+        assert result.valid == [True, False]
+        assert errors_of(result) == expected
 
 
 @pytest.mark.parametrize("config", CONFIGS)

@@ -377,13 +377,17 @@ impl<'s, 'd> Cx<'s, 'd> {
         }
     }
 
-    /// The context for a value made for one check and dropped (a property name as a
-    /// string): its identity may be another such value's next, so none is remembered.
+    /// The context for a property name, checked as a string made for that check and
+    /// dropped: its address may be the next name's, so its walk remembers in `revisits`
+    /// of its own.
     #[inline]
-    fn alone(self) -> Self {
+    fn for_key<'k>(self, revisits: Option<&'k Revisits>) -> Cx<'s, 'k>
+    where
+        'd: 'k,
+    {
         Cx {
             hops: 0,
-            revisits: None,
+            revisits,
             ..self
         }
     }

@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 
 use super::names::Names;
 use super::plural;
-use super::{check as check_node, shorten, valid_in, Cx, Sink};
+use super::{check as check_node, shorten, valid_in, Cx, Revisits, Sink};
 use crate::error::Path;
 use crate::pattern::Pattern;
 use crate::schema::{
@@ -423,7 +423,8 @@ fn entries<'s, R: Record, S: Sink<'s>>(
         };
         if let Some(names) = &checks.property_names {
             let name = Json::String(key.into());
-            if !valid_in(names, &&name, depth + 1, cx.alone()) {
+            let revisits = Revisits::of(cx.schema);
+            if !valid_in(names, &&name, depth + 1, cx.for_key(revisits.as_ref())) {
                 sink.fail(path, "propertyNames", || {
                     format!(
                         "Property name `{}` is not valid against `propertyNames`",
