@@ -18,6 +18,7 @@ mod metaschemas;
 mod pattern;
 mod profile;
 mod schema;
+mod sharing;
 mod stream;
 mod text;
 mod uri;

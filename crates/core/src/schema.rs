@@ -400,7 +400,7 @@ impl Schema {
         let mut nodes: Vec<Node> = c.nodes.into_iter().map(Option::unwrap_or_default).collect();
         let chain = check_cycles(&root, &nodes, &c.locations)?;
         let every_visit = crate::check::every_visit();
-        let revisits = mark_revisited(&mut nodes, &c.referrers, every_visit) && !c.dynamic;
+        let revisits = mark_revisited(&root, &mut nodes, &c.referrers, every_visit) && !c.dynamic;
         let field_count = crate::profile::field_count(&root, &nodes);
         let constraint_complexity = crate::profile::constraint_complexity(&root, &nodes);
         Ok(Schema {
@@ -1156,14 +1156,22 @@ pub(crate) fn compile_pattern(
     })
 }
 
-/// Marks the nodes that two references or more name (one, for `every_visit`), and the
-/// nodes their chains of plain references lead to (the walk checks the end of such a
-/// chain, see `check::skip_refs`); whether any is marked.
-fn mark_revisited(nodes: &mut [Node], referrers: &[u32], every_visit: bool) -> bool {
+/// Marks the nodes that two references or more name and that a walk may reach twice
+/// at one value (see [`crate::sharing`]; every node a reference names for `every_visit`),
+/// and the nodes their chains of plain references lead to (the walk checks the end of
+/// such a chain, see `check::skip_refs`); whether any is marked.
+fn mark_revisited(root: &Node, nodes: &mut [Node], referrers: &[u32], every_visit: bool) -> bool {
     let least = if every_visit { 1 } else { 2 };
+    // A node named by one reference is reached twice at a value only where the node
+    // holding that reference is: marked there, if it needs to be.
+    let met = if every_visit || !referrers.iter().any(|&n| n >= 2) {
+        None
+    } else {
+        crate::sharing::met_twice(root, nodes)
+    };
     let mut any = false;
     for (id, &n) in referrers.iter().enumerate() {
-        if n < least {
+        if n < least || met.as_ref().is_some_and(|met| !met[id]) {
             continue;
         }
         any = true;

@@ -1194,10 +1194,7 @@ fn annotate<'s, R: Record>(
     let scope;
     let cx = match node.resource {
         Some(resource) if cx.schema.dynamic => {
-            scope = Scope {
-                resource,
-                parent: cx.scope,
-            };
+            scope = Scope::enter(resource, cx.scope);
             Cx {
                 scope: Some(&scope),
                 ..cx

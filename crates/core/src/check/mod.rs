@@ -350,44 +350,78 @@ pub const MAX_HOPS: u32 = 256;
 
 /// What a check needs besides the node and the value: the schema (for the
 /// targets of references), the dynamic scope (the schema resources entered, for
-/// `$dynamicRef`), and how many references were followed in place.
+/// `$dynamicRef`) or the record's revisits, and how many references were followed
+/// in place.
 #[derive(Clone, Copy)]
 pub struct Cx<'s, 'd> {
     pub schema: &'s Schema,
     scope: Option<&'d Scope<'d>>,
     hops: u32,
-    /// The record's visits of shared nodes (see [`revisit`]), for a schema that has them.
-    revisits: Option<&'d Revisits>,
 }
 
-/// The dynamic scope as a linked list on the stack, innermost first.
+/// The dynamic scope as a linked list on the stack, innermost first. Its root holds
+/// the record's visits of shared nodes (see [`revisit`]), for a schema without dynamic
+/// references (which alone enters resources): there, so that [`Cx`] stays three words
+/// (a fourth cost 2% of the instructions on netlify's records).
 pub struct Scope<'a> {
     resource: u32,
     parent: Option<&'a Scope<'a>>,
+    revisits: Option<&'a Revisits>,
 }
 
-impl<'s, 'd> Cx<'s, 'd> {
-    /// The context of a walk from a record's root (`revisits` from [`Revisits::of`]).
-    pub fn new(schema: &'s Schema, revisits: Option<&'d Revisits>) -> Self {
-        Cx {
-            schema,
-            scope: None,
-            hops: 0,
-            revisits,
+impl<'a> Scope<'a> {
+    /// A record's root, for its revisits (see [`Revisits::of`]).
+    fn root(revisits: &'a Revisits) -> Scope<'a> {
+        Scope {
+            resource: u32::MAX,
+            parent: None,
+            revisits: Some(revisits),
         }
     }
 
-    /// The context for a property name, checked as a string made for that check and
-    /// dropped: its address may be the next name's, so its walk remembers in `revisits`
-    /// of its own.
+    /// `resource` entered.
     #[inline]
-    fn for_key<'k>(self, revisits: Option<&'k Revisits>) -> Cx<'s, 'k>
+    fn enter(resource: u32, parent: Option<&'a Scope<'a>>) -> Scope<'a> {
+        Scope {
+            resource,
+            parent,
+            revisits: None,
+        }
+    }
+}
+
+impl<'s, 'd> Cx<'s, 'd> {
+    /// The context of a walk from a record's root (`root` from [`Scope::root`], for a
+    /// schema whose walks have revisits).
+    pub fn new(schema: &'s Schema, root: Option<&'d Scope<'d>>) -> Self {
+        Cx {
+            schema,
+            scope: root,
+            hops: 0,
+        }
+    }
+
+    /// The record's visits of shared nodes, if its walks count them.
+    #[inline(always)]
+    fn revisits(&self) -> Option<&'d Revisits> {
+        self.scope?.revisits
+    }
+
+    /// The context for a property name, checked as a string made for that check and
+    /// dropped: its address may be the next name's, so its walk remembers from `root`
+    /// of its own (a schema with dynamic references keeps its scope: it has none).
+    #[inline]
+    fn for_key<'k>(self, root: Option<&'k Scope<'k>>) -> Cx<'s, 'k>
     where
         'd: 'k,
     {
         Cx {
             hops: 0,
-            revisits,
+            scope: if self.schema.dynamic {
+                self.scope
+            } else {
+                root
+            },
             ..self
         }
     }
@@ -404,12 +438,13 @@ impl<'s, 'd> Cx<'s, 'd> {
 pub fn is_valid<R: Record>(schema: &Schema, record: &R) -> bool {
     let mut sink = FirstFailure::default();
     let revisits = Revisits::of(schema);
+    let root = revisits.as_ref().map(Scope::root);
     let _ = check(
         &schema.root,
         record,
         &Path::Root,
         0,
-        Cx::new(schema, revisits.as_ref()),
+        Cx::new(schema, root.as_ref()),
         &mut sink,
     );
     !sink.failed
@@ -426,7 +461,8 @@ pub fn node_is_valid<'s, R: Record>(
 ) -> bool {
     let mut sink = FirstFailure::default();
     let revisits = Revisits::of(schema);
-    let cx = Cx::new(schema, revisits.as_ref());
+    let root = revisits.as_ref().map(Scope::root);
+    let cx = Cx::new(schema, root.as_ref());
     let _ = check(node, value, &Path::Root, depth, cx, &mut sink);
     !sink.failed
 }
@@ -673,12 +709,13 @@ pub fn collect<R: Record>(
 ) {
     let mut sink = Collect::new(index, errors);
     let revisits = Revisits::of(schema);
+    let root = revisits.as_ref().map(Scope::root);
     let _ = check(
         &schema.root,
         record,
         &Path::Root,
         0,
-        Cx::new(schema, revisits.as_ref()),
+        Cx::new(schema, root.as_ref()),
         &mut sink,
     );
 }
@@ -731,12 +768,13 @@ pub fn collect_capped<R: Record>(
     let before = errors.len();
     let mut sink = Collect::capped(index, errors, cap);
     let revisits = Revisits::of(schema);
+    let root = revisits.as_ref().map(Scope::root);
     let _ = check(
         &schema.root,
         record,
         &Path::Root,
         0,
-        Cx::new(schema, revisits.as_ref()),
+        Cx::new(schema, root.as_ref()),
         &mut sink,
     );
     let counted = sink.omitted;
@@ -852,12 +890,34 @@ fn check_node<'s, R: Record, S: Sink<'s>>(
     cx: Cx<'s, '_>,
     sink: &mut S,
 ) -> ControlFlow<()> {
+    if node.ref_alone {
+        return through_refs(node, value, path, depth, cx, sink);
+    }
+    if node.trivial {
+        return ControlFlow::Continue(());
+    }
+    visit(node, value, path, depth, cx, sink)
+}
+
+/// [`check_node`] for a node that is only a reference: the chain followed, its end
+/// remembered if shared. Apart, so that the visit of every other node carries none of
+/// it (in `check_node`, the path to `remembered` cost 1.3% of the instructions on the
+/// records of a schema with no reference; apart, 0.7% less than before it).
+#[inline(never)]
+fn through_refs<'s, R: Record, S: Sink<'s>>(
+    node: &'s Node,
+    value: &R,
+    path: &Path<'_>,
+    depth: usize,
+    cx: Cx<'s, '_>,
+    sink: &mut S,
+) -> ControlFlow<()> {
     let (node, cx, shared) = skip_refs(node, cx);
     if node.trivial {
         return ControlFlow::Continue(());
     }
     if shared {
-        if let Some(revisits) = cx.revisits.filter(|r| r.tick()) {
+        if let Some(revisits) = cx.revisits().filter(|r| r.tick()) {
             return revisit::remembered(revisits, node, value, path, depth, cx, sink);
         }
     }
@@ -925,7 +985,7 @@ fn check_target<'s, R: Record, S: Sink<'s>>(
     sink: &mut S,
 ) -> ControlFlow<()> {
     if node.revisited {
-        if let Some(revisits) = cx.revisits.filter(|r| r.tick()) {
+        if let Some(revisits) = cx.revisits().filter(|r| r.tick()) {
             return revisit::remembered(revisits, node, value, path, depth, cx, sink);
         }
     }
@@ -966,10 +1026,7 @@ fn check_here<'s, R: Record, S: Sink<'s>>(
     };
     let cx = match resource {
         Some(resource) => {
-            scope = Scope {
-                resource,
-                parent: cx.scope,
-            };
+            scope = Scope::enter(resource, cx.scope);
             Cx {
                 scope: Some(&scope),
                 ..cx

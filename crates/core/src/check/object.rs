@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 
 use super::names::Names;
 use super::plural;
-use super::{check as check_node, shorten, valid_in, Cx, Revisits, Sink};
+use super::{check as check_node, shorten, valid_in, Cx, Revisits, Scope, Sink};
 use crate::error::Path;
 use crate::pattern::Pattern;
 use crate::schema::{
@@ -424,7 +424,8 @@ fn entries<'s, R: Record, S: Sink<'s>>(
         if let Some(names) = &checks.property_names {
             let name = Json::String(key.into());
             let revisits = Revisits::of(cx.schema);
-            if !valid_in(names, &&name, depth + 1, cx.for_key(revisits.as_ref())) {
+            let root = revisits.as_ref().map(Scope::root);
+            if !valid_in(names, &&name, depth + 1, cx.for_key(root.as_ref())) {
                 sink.fail(path, "propertyNames", || {
                     format!(
                         "Property name `{}` is not valid against `propertyNames`",

@@ -4,16 +4,19 @@
 //! many paths: `allOf`s of 12 references to the next definition, nested 7 deep, reach
 //! the last one 12^7 times (each level multiplies the time of a record by 12), and a
 //! schema can be written so that each descent into the value multiplies the paths
-//! again. A record's walk counts its visits of such nodes; past [`COUNTED`] of them it
-//! starts to remember each one's verdict by the node and the value (see [`Visit`]), so
-//! that the walk is linear in the schema and the record. A walk that finds little to
-//! reuse (a long record of many items that each reach a shared definition once) stops
-//! remembering and counts again, twice as long.
+//! again. Compiling marks the definitions that two paths can reach at one value
+//! ([`Node::revisited`], see `crate::sharing`). A record's walk counts its visits of
+//! them through references; past [`COUNTED`] of them it starts to remember each one's
+//! verdict by the node and the value (see [`Visit`]), so that the walk is linear in the
+//! schema and the record. A walk that finds little to reuse (a long record of many
+//! items that each reach a shared definition once) stops remembering and counts
+//! again, twice as long.
 //!
 //! Not remembered: schemas with dynamic references (a verdict depends on the path to
-//! the node), the walk that collects what `unevaluated*` needs, and values with no
-//! identity. The walk that checks JSON text as it reads it leaves a record with too
-//! many such visits to this one (see `fused::with_logic`).
+//! the node) and values with no identity. The walk that collects what `unevaluated*`
+//! needs takes a shared node's annotations once per value instead (`logic::annotate`);
+//! the walk that checks JSON text as it reads it leaves a record it would read too
+//! often to this one (see `fused::REREAD_BYTES`).
 //!
 //! What a verdict lets a walk skip, by sink: one that keeps only a verdict skips a
 //! remembered pass or fails at a remembered failure at once; one that keeps the first
@@ -291,7 +294,7 @@ mod tests {
     use std::ops::ControlFlow;
 
     use super::{Revisits, COUNTED};
-    use crate::check::{check, Collect, Cx, FirstFailure};
+    use crate::check::{check, Collect, Cx, FirstFailure, Scope};
     use crate::error::{Path, RecordError};
     use crate::json::parse_value;
     use crate::schema::Schema;
@@ -390,13 +393,15 @@ mod tests {
             reads: &reads,
         };
         let revisits = count.map(|n| Revisits::counting(n, false));
+        let root = revisits.as_ref().map(Scope::root);
         let mut first = FirstFailure::default();
-        let cx = Cx::new(schema, revisits.as_ref());
+        let cx = Cx::new(schema, root.as_ref());
         let _ = check(&schema.root, &record, &Path::Root, 0, cx, &mut first);
         let revisits = count.map(|n| Revisits::counting(n, false));
+        let root = revisits.as_ref().map(Scope::root);
         let mut errors: Vec<RecordError> = Vec::new();
         let mut sink = Collect::new(0, &mut errors);
-        let cx = Cx::new(schema, revisits.as_ref());
+        let cx = Cx::new(schema, root.as_ref());
         let _ = check(&schema.root, &record, &Path::Root, 0, cx, &mut sink);
         let errors = errors
             .iter()
@@ -546,13 +551,16 @@ mod tests {
 
     #[test]
     fn a_walk_that_finds_little_to_reuse_stops_remembering() {
-        // A shared item definition reached once per item: nothing to reuse.
+        // A shared item definition reached once per item: nothing to reuse (`one` may
+        // reach it twice, through its name and a pattern: it is remembered).
         let schema = Schema::from_json_text(
             r##"{"$defs": {"item": {"properties": {"n": {"type": "integer"}}, "required": ["n"]}},
                 "properties": {"items": {"items": {"$ref": "#/$defs/item"}},
-                               "one": {"$ref": "#/$defs/item"}}}"##,
+                               "one": {"$ref": "#/$defs/item"}},
+                "patternProperties": {"^one$": {"$ref": "#/$defs/item"}}}"##,
         )
         .unwrap();
+        assert!(schema.revisits);
         let items: Vec<String> = (0..3 * COUNTED as usize)
             .map(|i| match i % 1000 {
                 7 => r#"{"n": "x"}"#.to_string(),
@@ -569,7 +577,8 @@ mod tests {
         let revisits = Revisits::counting(COUNTED, false);
         let json = parse_value(walked.as_bytes(), MAX_DEPTH).unwrap();
         let mut sink = FirstFailure::default();
-        let cx = Cx::new(&schema, Some(&revisits));
+        let root = Scope::root(&revisits);
+        let cx = Cx::new(&schema, Some(&root));
         let _ = check(&schema.root, &&json, &Path::Root, 0, cx, &mut sink);
         assert!(sink.failed);
         // It started remembering, found nothing, and counts again for longer.
