@@ -11,6 +11,8 @@
 //! references reach one node at one value along many paths.
 
 pub(crate) mod array;
+#[cfg(test)]
+mod counted;
 pub mod equal;
 pub(crate) mod logic;
 pub(crate) mod names;

@@ -903,85 +903,12 @@ mod compile_tests {
 
 #[cfg(test)]
 mod tests {
-    use std::borrow::Cow;
-    use std::cell::Cell;
-    use std::ops::ControlFlow;
-
+    use crate::check::counted::{Counted, Counts};
     use crate::check::{check as check_node, Collect, Cx};
     use crate::error::{Path, RecordError};
     use crate::json::parse_value;
-    use crate::schema::{ObjectChecks, Schema};
-    use crate::value::{EntryKey, Json, Kind, Number, Record, MAX_DEPTH};
-
-    /// Parsed JSON that counts the keys the object checks look at: one per
-    /// property looked up in it, one per entry walked.
-    #[derive(Clone, Copy)]
-    struct Counted<'a> {
-        json: &'a Json<'a>,
-        probes: &'a Cell<usize>,
-    }
-
-    impl<'a> Counted<'a> {
-        fn wrap(&self, json: &'a Json<'a>) -> Self {
-            Counted {
-                json,
-                probes: self.probes,
-            }
-        }
-    }
-
-    impl Record for Counted<'_> {
-        fn kind(&self) -> Kind {
-            self.json.kind()
-        }
-        fn as_bool(&self) -> bool {
-            self.json.as_bool()
-        }
-        fn as_number(&self) -> Number {
-            self.json.as_number()
-        }
-        fn as_str(&self) -> Option<&str> {
-            self.json.as_str()
-        }
-        fn array_len(&self) -> usize {
-            self.json.array_len()
-        }
-        fn array_item(&self, i: usize) -> Option<Self> {
-            self.json.array_item(i).map(|j| self.wrap(j))
-        }
-        fn for_each_item<F: FnMut(usize, &Self) -> ControlFlow<()>>(
-            &self,
-            mut f: F,
-        ) -> ControlFlow<()> {
-            self.json.for_each_item(|i, j| f(i, &self.wrap(j)))
-        }
-        fn object_len(&self) -> usize {
-            self.json.object_len()
-        }
-        fn object_get(&self, key: &str) -> Option<Self> {
-            self.probes.set(self.probes.get() + 1);
-            self.json.object_get(key).map(|j| self.wrap(j))
-        }
-        fn object_lookup(&self, checks: &ObjectChecks, found: &mut [Option<Self>]) {
-            // As a Python dict: one hash lookup per property.
-            for (slot, property) in found.iter_mut().zip(&checks.properties) {
-                self.probes.set(self.probes.get() + 1);
-                *slot = self.json.object_get(&property.name).map(|j| self.wrap(j));
-            }
-        }
-        fn for_each_entry<F: FnMut(EntryKey<'_>, &Self) -> ControlFlow<()>>(
-            &self,
-            mut f: F,
-        ) -> ControlFlow<()> {
-            self.json.for_each_entry(|k, j| {
-                self.probes.set(self.probes.get() + 1);
-                f(k, &self.wrap(j))
-            })
-        }
-        fn type_name(&self) -> Cow<'_, str> {
-            self.json.type_name()
-        }
-    }
+    use crate::schema::Schema;
+    use crate::value::MAX_DEPTH;
 
     fn many_properties(n: usize, extra: &str) -> Schema {
         let properties: Vec<String> = (0..n)
@@ -997,10 +924,10 @@ mod tests {
     /// The errors and the number of keys looked at.
     fn run(schema: &Schema, record: &str) -> (Vec<(String, &'static str, String)>, usize) {
         let json = parse_value(record.as_bytes(), MAX_DEPTH).unwrap();
-        let probes = Cell::new(0);
+        let counts = Counts::default();
         let record = Counted {
             json: &json,
-            probes: &probes,
+            counts: &counts,
         };
         let mut errors: Vec<RecordError> = Vec::new();
         let mut sink = Collect::new(0, &mut errors);
@@ -1016,7 +943,7 @@ mod tests {
             .into_iter()
             .map(|e| (e.path().to_string(), e.keyword, e.message().to_string()))
             .collect();
-        (errors, probes.get())
+        (errors, counts.probes.get())
     }
 
     fn error(path: &str, keyword: &'static str, message: &str) -> (String, &'static str, String) {

@@ -289,78 +289,13 @@ pub(super) fn remembered<'s, R: Record, S: Sink<'s>>(
 
 #[cfg(test)]
 mod tests {
-    use std::borrow::Cow;
-    use std::cell::Cell;
-    use std::ops::ControlFlow;
-
     use super::{Revisits, COUNTED};
+    use crate::check::counted::{Counted, Counts};
     use crate::check::{check, Collect, Cx, FirstFailure, Scope};
     use crate::error::{Path, RecordError};
     use crate::json::parse_value;
     use crate::schema::Schema;
-    use crate::value::{EntryKey, Json, Kind, Number, Record, MAX_DEPTH};
-
-    /// Parsed JSON that counts the values the checks look at (one per `kind`).
-    #[derive(Clone, Copy)]
-    struct Reads<'a> {
-        json: &'a Json<'a>,
-        reads: &'a Cell<usize>,
-    }
-
-    impl<'a> Reads<'a> {
-        fn wrap(&self, json: &'a Json<'a>) -> Self {
-            Reads {
-                json,
-                reads: self.reads,
-            }
-        }
-    }
-
-    impl Record for Reads<'_> {
-        fn kind(&self) -> Kind {
-            self.reads.set(self.reads.get() + 1);
-            self.json.kind()
-        }
-        fn as_bool(&self) -> bool {
-            self.json.as_bool()
-        }
-        fn as_number(&self) -> Number {
-            self.json.as_number()
-        }
-        fn as_str(&self) -> Option<&str> {
-            self.json.as_str()
-        }
-        fn array_len(&self) -> usize {
-            self.json.array_len()
-        }
-        fn array_item(&self, i: usize) -> Option<Self> {
-            self.json.array_item(i).map(|j| self.wrap(j))
-        }
-        fn for_each_item<F: FnMut(usize, &Self) -> ControlFlow<()>>(
-            &self,
-            mut f: F,
-        ) -> ControlFlow<()> {
-            self.json.for_each_item(|i, j| f(i, &self.wrap(j)))
-        }
-        fn object_len(&self) -> usize {
-            self.json.object_len()
-        }
-        fn object_get(&self, key: &str) -> Option<Self> {
-            self.json.object_get(key).map(|j| self.wrap(j))
-        }
-        fn for_each_entry<F: FnMut(EntryKey<'_>, &Self) -> ControlFlow<()>>(
-            &self,
-            mut f: F,
-        ) -> ControlFlow<()> {
-            self.json.for_each_entry(|k, j| f(k, &self.wrap(j)))
-        }
-        fn type_name(&self) -> Cow<'_, str> {
-            self.json.type_name()
-        }
-        fn identity(&self) -> Option<(usize, usize)> {
-            self.json.identity()
-        }
-    }
+    use crate::value::MAX_DEPTH;
 
     /// Definitions `L0`..`L{levels}`, each but the last `{keyword: [width x {"$ref": next}]}`
     /// (`wrap` puts each reference in a subschema), the last `last`.
@@ -387,10 +322,10 @@ mod tests {
     /// remembering after `count` visits of shared nodes (`None`: never).
     fn run(schema: &Schema, record: &str, count: Option<u32>) -> (bool, Errors, usize) {
         let json = parse_value(record.as_bytes(), MAX_DEPTH).unwrap();
-        let reads = Cell::new(0);
-        let record = Reads {
+        let counts = Counts::default();
+        let record = Counted {
             json: &json,
-            reads: &reads,
+            counts: &counts,
         };
         let revisits = count.map(|n| Revisits::counting(n, false));
         let root = revisits.as_ref().map(Scope::root);
@@ -410,7 +345,7 @@ mod tests {
                 (path, e.keyword, message, e.schema_path().to_string())
             })
             .collect();
-        (!first.failed, errors, reads.get())
+        (!first.failed, errors, counts.reads.get())
     }
 
     /// The same verdicts and errors remembering from the first visit, after the usual
