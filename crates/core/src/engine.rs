@@ -472,9 +472,6 @@ pub struct Pipeline {
     stop: Arc<AtomicBool>,
     sender: mpsc::Sender<TaskReport>,
     receiver: mpsc::Receiver<TaskReport>,
-    /// Checked records come back to be freed on the caller's thread: freeing
-    /// another thread's allocations contends for its malloc arena.
-    spent: Vec<Vec<Json<'static>>>,
     submitted: usize,
     /// Tasks queued whose outcome has not arrived yet.
     outstanding: usize,
@@ -493,7 +490,6 @@ impl Pipeline {
             stop: Arc::default(),
             sender,
             receiver,
-            spent: Vec::new(),
             submitted: 0,
             outstanding: 0,
             received: Vec::new(),
@@ -591,10 +587,26 @@ impl Pipeline {
         Ok(out)
     }
 
+    /// Takes the reports of the tasks done so far, without waiting: the caller
+    /// calls this between submits so that checked records are freed while it takes
+    /// the next ones apart, whose allocations then reuse their memory (kept to the
+    /// end, a call's records grew the heap by all of them and faulted its pages
+    /// in again on every call).
+    pub fn reclaim(&mut self) {
+        while let Ok(report) = self.receiver.try_recv() {
+            self.receive(report);
+        }
+    }
+
+    /// Checked records come back to be freed on the caller's thread: freeing
+    /// another thread's allocations contends for its malloc arena.
     fn receive(&mut self, (task, outcome, records): TaskReport) {
         self.outstanding -= 1;
+        if self.received.len() <= task {
+            self.received.resize_with(task + 1, || None);
+        }
         self.received[task] = Some(outcome);
-        self.spent.push(records);
+        drop(records);
     }
 
     fn wait_all(&mut self) {
@@ -1039,12 +1051,23 @@ mod tests {
             &mut || false,
         )
         .unwrap();
-        for m in [1, 4, 57, 100] {
+        for (m, reclaim) in [1, 4, 57, 100]
+            .into_iter()
+            .flat_map(|m| [(m, false), (m, true)])
+        {
             let mut pipeline =
                 Pipeline::new(Arc::clone(&schema), collecting(2, usize::MAX)).unwrap();
             for (t, task) in docs.chunks(m).enumerate() {
                 // SAFETY: the documents own their data.
                 unsafe { pipeline.submit(task.to_vec(), 5 + t * m) };
+                if reclaim {
+                    pipeline.reclaim();
+                }
+            }
+            // Reports taken before `finish`, in whatever order the tasks ended.
+            while reclaim && pipeline.outstanding > 0 {
+                pipeline.reclaim();
+                std::thread::yield_now();
             }
             let out = pipeline.finish(&mut || false).unwrap();
             assert_eq!(out.valid, direct.valid);

@@ -1103,6 +1103,100 @@ impl Drop for Compact {
     }
 }
 
+/// Properties of a schema object looked up in an array on the stack (more: on the heap).
+const FOUND_ON_STACK: usize = 32;
+
+/// `Vec::push`, inlined (the standard one was not, here: each value went through
+/// the stack to it).
+#[inline(always)]
+fn push<T>(v: &mut Vec<T>, x: T) {
+    if v.len() == v.capacity() {
+        v.reserve(1);
+    }
+    // SAFETY: there is room for one more element, written before the length grows.
+    unsafe {
+        v.as_mut_ptr().add(v.len()).write(x);
+        v.set_len(v.len() + 1);
+    }
+}
+
+/// [`push`] of a pair, each half written in place: built as a pair first, the
+/// pair was stored in pieces on the stack and read back whole (a store-forwarding
+/// stall per value).
+#[inline(always)]
+fn push_pair<A, B>(v: &mut Vec<(A, B)>, a: A, b: B) {
+    if v.len() == v.capacity() {
+        v.reserve(1);
+    }
+    // SAFETY: there is room for one more pair, both halves written before the
+    // length grows.
+    unsafe {
+        let slot = v.as_mut_ptr().add(v.len());
+        std::ptr::addr_of_mut!((*slot).0).write(a);
+        std::ptr::addr_of_mut!((*slot).1).write(b);
+        v.set_len(v.len() + 1);
+    }
+}
+
+/// Converts `$obj` to be checked as `$guide` says (`None`: no check reads it; see
+/// [`Compact::convert`]) and hands the value to `$put`, spelled out at each kind: a scalar (most values)
+/// is then built where `$put` stores it. Made in one place and moved there, each value
+/// was stored in pieces and read back whole, a store-forwarding stall or two per value
+/// that cost as much as the rest of its conversion.
+macro_rules! put_converted {
+    ($compact:expr, $obj:expr, $guide:expr, $depth:expr, |$json:ident| $put:expr) => {{
+        let obj: PyObj<'_> = $obj;
+        let depth: usize = $depth;
+        let kind = obj.kind();
+        match $guide {
+            _ if depth > MAX_DEPTH => {
+                let $json = Json::TooDeep;
+                $put
+            }
+            None => {
+                let $json = Json::Skipped(kind);
+                $put
+            }
+            Some(Guide::Node(n)) if n.trivial => {
+                let $json = Json::Skipped(kind);
+                $put
+            }
+            Some(guide) => match kind {
+                Kind::Null => {
+                    let $json = Json::Null;
+                    $put
+                }
+                Kind::Bool => {
+                    let $json = Json::Bool(obj.as_bool());
+                    $put
+                }
+                Kind::Number => {
+                    let $json = Json::Number(obj.as_number());
+                    $put
+                }
+                Kind::String => match $compact.borrow_str(obj) {
+                    Some(s) => {
+                        let $json = Json::String(Cow::Borrowed(s));
+                        $put
+                    }
+                    None => {
+                        let $json = Json::InvalidString;
+                        $put
+                    }
+                },
+                Kind::Array | Kind::Object => {
+                    let $json = $compact.convert_container(obj, kind, guide, depth);
+                    $put
+                }
+                Kind::Unsupported => {
+                    let $json = Json::Unsupported(obj.type_name_str());
+                    $put
+                }
+            },
+        }
+    }};
+}
+
 impl Compact {
     /// Takes apart the records of a chunk, guided by the schema: only what a check
     /// will look at is converted (see [`Compact::convert`]).
@@ -1157,12 +1251,19 @@ impl Compact {
     /// `minProperties` or `maxProperties` read them. Values under `const`,
     /// `enum` or `uniqueItems`, which compare whole values, are converted whole.
     fn convert(&mut self, obj: PyObj<'_>, guide: Guide<'_>, depth: usize) -> Json<'static> {
-        if depth > MAX_DEPTH {
-            return Json::TooDeep;
-        }
-        let kind = obj.kind();
+        put_converted!(self, obj, Some(guide), depth, |json| json)
+    }
+
+    /// [`Compact::convert`] of a list, a tuple or a dict (out of line).
+    #[inline(never)]
+    fn convert_container(
+        &mut self,
+        obj: PyObj<'_>,
+        kind: Kind,
+        guide: Guide<'_>,
+        depth: usize,
+    ) -> Json<'static> {
         let guide = match guide {
-            Guide::Node(n) if n.trivial => return Json::Skipped(kind),
             Guide::Node(n)
                 if n.const_value.is_some() || n.enum_values.is_some() || n.reads_whole() =>
             {
@@ -1170,17 +1271,10 @@ impl Compact {
             }
             other => other,
         };
-        match kind {
-            Kind::Null => Json::Null,
-            Kind::Bool => Json::Bool(obj.as_bool()),
-            Kind::Number => Json::Number(obj.as_number()),
-            Kind::String => match self.borrow_str(obj) {
-                Some(s) => Json::String(Cow::Borrowed(s)),
-                None => Json::InvalidString,
-            },
-            Kind::Array => self.convert_array(obj, guide, depth),
-            Kind::Object => self.convert_object(obj, guide, depth),
-            Kind::Unsupported => Json::Unsupported(obj.type_name_str()),
+        if kind == Kind::Array {
+            self.convert_array(obj, guide, depth)
+        } else {
+            self.convert_object(obj, guide, depth)
         }
     }
 
@@ -1195,14 +1289,15 @@ impl Compact {
         };
         let mut items = Vec::with_capacity(obj.array_len());
         let _ = obj.for_each_item(|i, item| {
-            let converted = match checks {
-                None => self.convert(*item, Guide::Whole, depth + 1),
-                Some(a) => match a.prefix_items.get(i).or(a.items.as_deref()) {
-                    Some(n) => self.convert(*item, Guide::Node(n), depth + 1),
-                    None => Json::Skipped(item.kind()),
-                },
+            let guide = match checks {
+                None => Some(Guide::Whole),
+                Some(a) => a
+                    .prefix_items
+                    .get(i)
+                    .or(a.items.as_deref())
+                    .map(Guide::Node),
             };
-            items.push(converted);
+            put_converted!(self, *item, guide, depth + 1, |json| push(&mut items, json));
             ControlFlow::Continue(())
         });
         self.bytes += items.capacity() * std::mem::size_of::<Json>();
@@ -1225,25 +1320,41 @@ impl Compact {
         let mut entries: Vec<(Cow<'static, str>, Json<'static>)> = Vec::new();
         if let (Some(o), false) = (checks, all_entries) {
             // The properties the dict holds, in schema order.
-            let mut held: Vec<(usize, PyObj<'_>)> = Vec::new();
             let len = obj.object_len();
+            let put = |this: &mut Self, entries: &mut Vec<_>, i: usize, value: PyObj<'_>| {
+                let property = &o.properties[i];
+                let name = Cow::Borrowed(static_name(&property.name));
+                let guide = property.node.as_ref().map(Guide::Node);
+                put_converted!(this, value, guide, depth + 1, |json| push_pair(
+                    entries, name, json
+                ));
+            };
             if o.walks_record(len) {
-                held.reserve(len);
+                let mut held: Vec<(usize, PyObj<'_>)> = Vec::with_capacity(len);
                 obj.object_find_each(o, |i, value| held.push((i, value)));
                 held.sort_unstable_by_key(|&(i, _)| i);
+                entries.reserve(held.len());
+                for (i, value) in held {
+                    put(self, &mut entries, i, value);
+                }
             } else {
-                let mut found: Vec<Option<PyObj<'_>>> = vec![None; o.properties.len()];
-                obj.object_lookup(o, &mut found);
-                held.extend((found.into_iter().enumerate()).filter_map(|(i, v)| Some((i, v?))));
-            }
-            entries.reserve(held.len());
-            for (i, value) in held {
-                let property = &o.properties[i];
-                let converted = match &property.node {
-                    Some(node) => self.convert(value, Guide::Node(node), depth + 1),
-                    None => Json::Skipped(value.kind()),
+                // Looked up in place of the properties (on the stack for most schemas:
+                // an allocation less per object).
+                let mut on_stack = [None; FOUND_ON_STACK];
+                let mut on_heap = Vec::new();
+                let found = if o.properties.len() <= FOUND_ON_STACK {
+                    &mut on_stack[..o.properties.len()]
+                } else {
+                    on_heap.resize(o.properties.len(), None);
+                    &mut on_heap[..]
                 };
-                entries.push((Cow::Borrowed(static_name(&property.name)), converted));
+                obj.object_lookup(o, found);
+                entries.reserve(found.iter().filter(|v| v.is_some()).count());
+                for (i, value) in found.iter().enumerate() {
+                    if let Some(value) = *value {
+                        put(self, &mut entries, i, value);
+                    }
+                }
             }
             self.bytes += entries.capacity() * std::mem::size_of::<(Cow<str>, Json)>();
             return Json::Object(entries, KeysOnce::default());
@@ -1269,11 +1380,12 @@ impl Compact {
                     },
                 },
             };
-            let converted = match value_guide {
-                Some(g) => self.convert(v, g, depth + 1),
-                None => Json::Skipped(v.kind()),
-            };
-            entries.push((Cow::Borrowed(key), converted));
+            let name = Cow::Borrowed(key);
+            put_converted!(self, v, value_guide, depth + 1, |json| push_pair(
+                &mut entries,
+                name,
+                json
+            ));
             ControlFlow::Continue(())
         });
         self.bytes += entries.capacity() * std::mem::size_of::<(Cow<str>, Json)>();

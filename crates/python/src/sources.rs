@@ -659,6 +659,16 @@ fn validate_bytes(
 
 /// Records that are live Python objects: read in place with one thread, taken
 /// apart for the pool with several.
+/// Once this many bytes of records have been taken apart since the last time, the
+/// records the pool has checked meanwhile are freed, and taking apart reuses their
+/// memory. Measured on 10,000 dicts with two threads (CPU time per record pinned to one
+/// core / wall time on two idle ones): freed only at the end of a call, the heap grew
+/// by every record and faulted its pages in again each call (15 strings of 120
+/// characters 1.89 / 1.22 us, 12 mixed fields 0.86 / 0.31 us); freed after every task,
+/// records of 3 short strings ran 0.23 us where they had run 0.14 (memory just read
+/// on the other core, written again here); at 4 MiB: 1.75 / 0.97, 0.55 / 0.32, 0.14.
+const RECLAIM_BYTES: usize = 4 << 20;
+
 fn validate_objects(
     py: Python<'_>,
     schema: &Arc<Schema>,
@@ -691,6 +701,7 @@ fn validate_objects(
         gil.yield_if_due(py);
         false
     };
+    let mut reclaimed_at = 0;
     for (t, task) in records.chunks(m).enumerate() {
         let docs = match compact.take_apart(task, schema, &mut poll) {
             Some(docs) if !poll() => docs,
@@ -700,6 +711,10 @@ fn validate_objects(
         // SAFETY: the documents borrow strings kept alive by `compact`, which is
         // dropped after `finish` (or after the pipeline's drop) has waited for them.
         unsafe { pipeline.submit(docs, first + t * m) };
+        if compact.bytes - reclaimed_at >= RECLAIM_BYTES {
+            reclaimed_at = compact.bytes;
+            pipeline.reclaim();
+        }
     }
     let out = gil.release(py, || pipeline.finish(&mut || signals.check_released()));
     let mut out = out.map_err(|e| signals.error(py, e))?;
