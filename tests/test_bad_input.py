@@ -1434,6 +1434,48 @@ def test_keys_are_found_by_their_text_whatever_their_order_and_hash(config: dict
         ], n
 
 
+def test_a_name_held_twice_by_a_str_subclass_gives_the_pool_the_direct_paths_results() -> None:
+    """A dict can hold a property's name twice: as a str and as a str subclass with another
+    hash. Taken apart for the pool, such an object has a repeated key (counted twice, it
+    would meet `required` for a name it lacks): every configuration must give the direct
+    path's results, with and without the verdicts alone, on objects of few and of many keys
+    (more than 16 properties: their names are looked up in a table, and a record of under
+    half as many keys is walked)."""
+
+    class H(str):
+        def __hash__(self) -> int:
+            return 7
+
+        def __eq__(self, other: object) -> bool:
+            return str.__eq__(self, other)
+
+    for n in (3, 20):
+        names = [f"p{i}" for i in range(n)]
+        for extra in ({}, {"additionalProperties": False}, {"minProperties": n + 1},
+                      {"maxProperties": n}, {"required": names}, {"required": ["p1", "p2"]}):
+            schema = {"type": "object", "properties": {k: {"type": "integer"} for k in names},
+                      **extra}
+            v = Validator(schema, adapt=False)
+            base = {k: i for i, k in enumerate(names)}
+            records = [
+                {**base, H("p1"): "x"},
+                {H("p1"): "x", **base},
+                {**{k: "s" for k in names}, H("p0"): 0},
+                {**{k: i for i, k in enumerate(names) if k != "p0"}, H("p1"): 1},  # no p0
+                {"p1": 1, H("p1"): 2},
+                base,
+            ]
+            direct = v.validate_batch(records, threads=1)
+            verdicts = v.validate_batch(records, threads=1, errors=False).valid
+            for t in (2, 3):
+                pooled = v.validate_batch(records, batch_size=4, micro_batch_size=1, threads=t)
+                assert pooled.valid == direct.valid, (n, extra, t)
+                assert errors_of(pooled) == errors_of(direct), (n, extra, t)
+                assert v.validate_batch(records, micro_batch_size=1, threads=t,
+                                        errors=False).valid == verdicts, (n, extra, t)
+            assert verdicts == direct.valid, (n, extra)
+
+
 @pytest.mark.parametrize("config", CONFIGS)
 def test_overrides_of_builtin_subclasses_never_run(config: dict[str, int]) -> None:
     """Containers, numbers and strings are read from their storage: no override runs."""
