@@ -339,6 +339,33 @@ def _read_all(read: Callable[[int], Any], head: bytes, limit: Optional[int], wha
         parts.append(block)
 
 
+def at_pointer(opened: Opened, pointer: str) -> Opened:
+    """The records of a JSON document that wraps them: the array ``pointer`` (a JSON Pointer,
+    RFC 6901, such as ``/statuses``; ``""`` is the document itself) leads to in ``opened``,
+    a JSON document read whole (kind ``"json"``). The whole document must be JSON; where an
+    object repeats a key, its last value counts. ``ValueError`` for a pointer that is not
+    one, :class:`InputError` for a document that has no array there."""
+    from . import _validator
+
+    if opened.kind != "json" or not isinstance(opened.source, bytes):
+        raise InputError("a JSON Pointer selects records in one JSON document, not in NDJSON")
+    data = opened.source
+    start, end = _validator.locate(data, pointer)
+    if data[start:start + 1] != b"[":
+        what = _JSON_KINDS.get(data[start:start + 1], "a number")
+        raise InputError(f"the value at `{pointer}` is {what}, not an array of records")
+    # A copy of the array's text (the engine reads bytes objects whole). The document is in
+    # memory: what was opened to read it is closed.
+    array = data if (start, end) == (0, len(data)) else data[start:end]
+    opened.close()
+    return Opened("json", array, size=end - start, compression=opened.compression)
+
+
+#: What a JSON value is, by its first byte (see :func:`at_pointer`).
+_JSON_KINDS = {b"{": "an object", b'"': "a string", b"t": "a boolean", b"f": "a boolean",
+               b"n": "null"}
+
+
 def open_input(
     source: Any,
     kind: Optional[str],

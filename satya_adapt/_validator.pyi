@@ -15,6 +15,12 @@ Trial = Tuple[int, int, int, int]
 MAX_DEPTH: int
 READ_AHEAD_BYTES: int
 
+def locate(data: bytes, pointer: str) -> Tuple[int, int]:
+    """The byte range of the value the JSON Pointer leads to in the JSON text ``data``."""
+    ...
+
+def _remember_every_visit(on: bool) -> None: ...
+
 class RecordError:
     """One failure of one record."""
 

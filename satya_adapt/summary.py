@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable, List, NamedTuple, Optional, Tuple
 
-from ._inputs import Opened, open_input
+from ._inputs import Opened, at_pointer, open_input
 from .errors import InputError
 from .result import ValidationResult
 from .validator import DEFAULT_MAX_RECORD_BYTES, Validator
@@ -127,18 +127,33 @@ def merge(parts: Iterable[Summary]) -> Summary:
 
 
 def open_path(
-    path: str, input_kind: str = "auto", max_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    path: str,
+    input_kind: str = "auto",
+    max_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    pointer: Optional[str] = None,
 ) -> Tuple[str, Any, Optional[Opened]]:
     """``(kind, source, opened)`` for validating the file at ``path``, read as one file is
     read anywhere (:mod:`satya_adapt._inputs`): compression and the kind told by content,
     one JSON document over lines is one record, what is clearly not JSON is refused.
     ``source`` is what to pass to :meth:`Validator.validate` and ``opened`` what to close
     after (the same object). ``input_kind`` ``"json"`` or ``"ndjson"`` forces a reading;
-    ``max_bytes`` bounds a decompressed JSON array held in memory."""
+    ``max_bytes`` bounds a decompressed JSON array held in memory. With ``pointer`` (a JSON
+    Pointer), the file is one JSON document and the records are the array it leads to
+    (:func:`~satya_adapt._inputs.at_pointer`)."""
     kind = None if input_kind == "auto" else input_kind
+    if pointer is not None:
+        if kind == "ndjson":
+            raise InputError("a JSON Pointer selects records in one JSON document, not in NDJSON")
+        kind = "json"
     opened = open_input(
         Path(path), kind, max_bytes=max_bytes, str_is_text=False, default="cli"
     )
+    if pointer is not None:
+        try:
+            opened = at_pointer(opened, pointer)
+        except BaseException:
+            opened.close()
+            raise
     return opened.kind, opened, opened
 
 
@@ -150,13 +165,15 @@ def validate_path(
     *,
     input_kind: str = "auto",
     name: Optional[str] = None,
+    pointer: Optional[str] = None,
     **knobs: Any,
 ) -> Summary:
     """Validates the file at ``path`` (the ``position``-th source of the input) and returns
     its summary; errors name it ``name`` (default: ``path``). Only the errors the summary
-    keeps are built (the others are counted)."""
+    keeps are built (the others are counted). ``pointer``: the records are the array this
+    JSON Pointer leads to in the file's JSON document (see :func:`open_path`)."""
     try:
-        kind, source, opened = open_path(path, input_kind, validator.max_record_bytes)
+        kind, source, opened = open_path(path, input_kind, validator.max_record_bytes, pointer)
     except InputError as exc:
         raise InputError(f"{name or path}: {exc}") from None
     try:

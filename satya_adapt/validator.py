@@ -19,7 +19,7 @@ from typing import (
     Union,
 )
 
-from ._inputs import Opened, open_input
+from ._inputs import Opened, at_pointer, open_input
 from .budget import NO_BUDGET, Budget, BytesArg, SecondsArg, fit, make_budget
 from .config import DEFAULT_CONFIGURATION, BatchConfig, SlicedTrial, check_knob, online_default
 from .profile import INPUT_KINDS, Profile
@@ -228,11 +228,19 @@ class Validator:
         max_pause: SecondsArg = None,
         max_errors: Optional[int] = ...,  # type: ignore[assignment]
         errors: bool = True,
+        pointer: Optional[str] = None,
     ) -> ValidationResult:
         """Validates the elements of a JSON array given as bytes or str, parsed in Rust.
 
         A broken array (truncated, not an array, a malformed element) raises :class:`InputError`.
         gzip- or zstd-compressed bytes are decompressed (see :meth:`validate_ndjson`).
+
+        ``pointer``: the records are the elements of the array this JSON Pointer (RFC 6901)
+        leads to in a document that wraps them, e.g. ``"/statuses"`` of
+        ``{"statuses": [...], "search_metadata": {...}}`` (``"/data/items"``, ``"/0/rows"``;
+        ``~1`` and ``~0`` stand for ``/`` and ``~`` in a key). The whole document must be JSON
+        (:class:`InputError` otherwise, or when no array is there; ``ValueError`` for a pointer
+        that is not one); error indexes count the array's elements.
         """
         if not isinstance(data, (bytes, bytearray, memoryview, str)):
             raise TypeError(
@@ -242,6 +250,8 @@ class Validator:
             batch_size, micro_batch_size, threads, memory_budget, max_pause, max_errors, errors
         )
         with self._reading(data, "json", str_is_text=True, default="json") as opened:
+            if pointer is not None:
+                opened = at_pointer(opened, _check_pointer(pointer))
             return self._run(opened, call, self.max_record_bytes)
 
     def validate_ndjson(
@@ -768,6 +778,12 @@ def _check_max_record_bytes(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"`max_record_bytes` must be a positive int, got {value!r}")
     return value
+
+
+def _check_pointer(pointer: Any) -> str:
+    if not isinstance(pointer, str):
+        raise TypeError(f"`pointer` must be a str (a JSON Pointer such as '/items'), got {type(pointer).__name__}")
+    return pointer
 
 
 def _input_kind(source: Any, input_kind: Optional[str]) -> str:

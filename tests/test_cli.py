@@ -212,6 +212,7 @@ def test_validate_ndjson_json_format_exact(files: dict[str, Any]) -> None:
         "max_pause": None,
         "data": "mixed.ndjson",
         "input_kind": "ndjson",
+        "pointer": None,
         "compression": None,
         "document": False,
         "records": 600,

@@ -13,7 +13,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from .._inputs import Opened, open_input
+from .._inputs import Opened, at_pointer, open_input
 from ..errors import InputError
 from ._common import CliError, _bytes, _one_line, _os_error_text
 
@@ -37,15 +37,20 @@ class Data:
         self.source.close()
 
 
-def open_data(path: str, input_kind: str) -> Data:
+def open_data(path: str, input_kind: str, pointer: str | None = None) -> Data:
     """Opens DATA (a path, or ``-`` for standard input) by its content, as
     :mod:`satya_adapt._inputs` does for the API: compressed input is decompressed, a file
     format that is not JSON is an error, and with ``input_kind`` ``"auto"`` the text decides
     (``[`` first: a JSON array; one JSON document spread over lines: one record; else NDJSON).
     JSON arrays are read whole into memory; NDJSON is streamed. A path that is not a regular
-    file (a FIFO, ``/dev/stdin``) is read as a stream, as ``-`` is.
+    file (a FIFO, ``/dev/stdin``) is read as a stream, as ``-`` is. With ``pointer`` (a JSON
+    Pointer), DATA is one JSON document and the records are the array the pointer leads to.
     """
     kind = None if input_kind == "auto" else input_kind
+    if pointer is not None:
+        if kind == "ndjson":
+            raise CliError("--pointer reads DATA as one JSON document: not with --input-kind ndjson")
+        kind = "json"
     source: Any = sys.stdin.buffer
     name = "<stdin>"
     if path != "-":
@@ -58,6 +63,8 @@ def open_data(path: str, input_kind: str) -> Data:
         source = Path(path)
     try:
         opened = open_input(source, kind, max_bytes=_MAX_DOCUMENT_BYTES, default="cli")
+        if pointer is not None:
+            opened = at_pointer(opened, pointer)
     except InputError as exc:
         raise CliError(f"{name}: {_one_line(exc)}") from None
     except OSError as exc:

@@ -45,7 +45,8 @@ CSV, ZIP, an image, other binary data) is refused with exit 2, naming what
 it looks like. NDJSON whose records are themselves arrays also starts with
 '[': pass --input-kind ndjson for it. NDJSON is streamed (memory bounded by
 the batch size, whatever the file size); a JSON array is read whole into
-memory.
+memory. With --pointer, DATA is one JSON document (read whole) and its
+records are the elements of the array at that JSON Pointer.
 
 examples:
   satya-adapt validate users.ndjson --schema user.schema.json
@@ -53,6 +54,7 @@ examples:
   satya-adapt validate users.ndjson.gz --schema user.schema.json
   cat users.ndjson | satya-adapt validate - --schema user.schema.json --format json
   satya-adapt validate rows.ndjson --schema row.json --input-kind ndjson
+  satya-adapt validate response.json --schema item.json --pointer /data/items
 
 Several DATA, a folder (its *.ndjson, *.jsonl, *.json files, plain, .gz or .zst,
 recursively) or a glob validate many files: one worker process per core
@@ -104,6 +106,13 @@ def register(sub: argparse._SubParsersAction[_Parser]) -> None:
         default="auto",
         help="how to read DATA (default auto: by its content; '[' first means a JSON array)",
     )
+    p.add_argument(
+        "--pointer",
+        type=_pointer,
+        metavar="PTR",
+        help="DATA is one JSON document whose records are the array at this JSON Pointer"
+        " (e.g. /statuses, /data/items; ~1 and ~0 stand for / and ~ in a key)",
+    )
     _add_archive_option(p)
     p.add_argument(
         "--no-adapt", action="store_true", help="use the default configuration (no selection)"
@@ -148,6 +157,18 @@ def register(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.set_defaults(func=cmd_validate)
 
 
+def _pointer(text: str) -> str:
+    from .._validator import locate
+
+    try:
+        locate(b"0", text)  # the core's own reading of the pointer
+    except InputError:
+        pass  # a pointer: nothing at it in this document, which says nothing of DATA
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def _memory_budget(text: str) -> int | None:
     try:
         return parse_memory_budget(text)
@@ -190,9 +211,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if args.engine != "local" or is_many(args.data):
         # The workers get the budgets with the validator (it pickles them).
         validator.budget = make_budget(args.memory_budget, args.max_pause)
+        if args.pointer is not None:
+            knobs["pointer"] = args.pointer
         return run_many(args, validator, knobs)
     args.data = args.data[0]
-    data = open_data(args.data, args.input_kind)
+    data = open_data(args.data, args.input_kind, args.pointer)
     archive = _archive_state(args.archive) if archive_used else None
 
     total: int | None = None
@@ -248,6 +271,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         doc = {
             "data": data.name,
             "input_kind": data.kind,
+            "pointer": args.pointer,
             "compression": data.compression,
             "document": data.document,
             "records": n,
@@ -277,7 +301,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if data.document:
             how = "json document, streamed as one record"
         else:
-            how = f"{data.kind}, " + ("held in memory" if data.kind == "json" else "streamed")
+            at = "" if args.pointer is None else f" at {args.pointer or '(root)'}"
+            how = f"{data.kind}{at}, " + ("held in memory" if data.kind == "json" else "streamed")
         if data.compression:
             how = f"{data.compression}, {how}"
         head = f"{data.name}: {_plural(n, 'record')} ({how}): "

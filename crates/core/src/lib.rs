@@ -41,7 +41,9 @@ pub use engine::{
     POLL_INTERVAL, POLL_RECORDS, STOP_RECORDS,
 };
 // Readers and chunkers of JSON arrays and NDJSON.
-pub use json::{parse_value, ArrayElements, JsonError, JsonErrorKind, NdjsonLines};
+pub use json::{
+    locate, parse_value, ArrayElements, JsonError, JsonErrorKind, NdjsonLines, PointerError,
+};
 pub use stream::{
     skip_bom, ArrayChunker, NdjsonChunker, NdjsonReader, RecordTooLong, BOM,
     DEFAULT_MAX_RECORD_BYTES, READ_BLOCK,

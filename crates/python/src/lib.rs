@@ -8,9 +8,11 @@ mod record;
 mod schema;
 mod sources;
 
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 
-use satya_adapt_core::{MAX_DEPTH, READ_AHEAD_BYTES};
+use satya_adapt_core::{PointerError, MAX_DEPTH, READ_AHEAD_BYTES};
 
 /// For tests: schemas compiled afterwards remember every visit of every node a reference
 /// names (see the core's `check::revisit`); verdicts and errors must not change.
@@ -20,6 +22,19 @@ fn remember_every_visit(on: bool) {
     satya_adapt_core::remember_every_visit(on);
 }
 
+/// The byte range of the value `pointer` (a JSON Pointer) leads to in the JSON text
+/// `data`: `ValueError` for a pointer that is not one, `InputError` for text that is
+/// not one JSON value or has no value there. Read without the GIL.
+#[pyfunction]
+fn locate(py: Python<'_>, data: &Bound<'_, PyBytes>, pointer: &str) -> PyResult<(usize, usize)> {
+    let bytes = data.as_bytes();
+    match py.allow_threads(|| satya_adapt_core::locate(bytes, pointer)) {
+        Ok(range) => Ok((range.start, range.end)),
+        Err(e @ PointerError::Syntax(_)) => Err(PyValueError::new_err(e.to_string())),
+        Err(e) => Err(errors::satya_error(py, "InputError", e.to_string())),
+    }
+}
+
 #[pymodule]
 fn _validator(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<schema::CompiledSchema>()?;
@@ -27,6 +42,7 @@ fn _validator(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<sources::ChunkIter>()?;
     m.add_class::<arrow::ArrowSource>()?;
     m.add_function(wrap_pyfunction!(remember_every_visit, m)?)?;
+    m.add_function(wrap_pyfunction!(locate, m)?)?;
     m.add("MAX_DEPTH", MAX_DEPTH)?;
     m.add("READ_AHEAD_BYTES", READ_AHEAD_BYTES)?;
     // Dict keys carry their kind in CPython 3.11 to 3.13 (see `record::only_exact_str_keys`).

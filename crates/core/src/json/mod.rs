@@ -11,6 +11,8 @@
 //!   elements (the common case: records) are skipped 64 bytes at a time with
 //!   bit masks of quotes, backslashes and brackets.
 //! * [`NdjsonLines`] finds the non-blank lines of an NDJSON buffer.
+//! * [`locate`] finds the value a JSON Pointer leads to (the records a document
+//!   wraps), without building anything.
 //!
 //! Unsafe code is limited to `from_utf8_unchecked` on string bytes the scanner
 //! saw to be ASCII or that lie in an input checked to be UTF-8 as a whole (once,
@@ -19,7 +21,7 @@
 //! SSE2 ones.
 //!
 //! One job a module: `scan` (byte scanners), `parse` (the parser), `elements`
-//! (array elements), `lines` (NDJSON lines); the errors all of them report
+//! (array elements), `lines` (NDJSON lines), `pointer` (JSON Pointers); the errors all of them report
 //! live here.
 
 use std::fmt;
@@ -29,6 +31,7 @@ use crate::value::MAX_DEPTH;
 mod elements;
 mod lines;
 mod parse;
+mod pointer;
 mod scan;
 #[cfg(test)]
 pub(crate) mod testing;
@@ -41,6 +44,7 @@ pub use parse::parse_value;
 pub(crate) use parse::visit_value;
 pub(crate) use parse::Parser;
 pub(crate) use parse::SkipVisitor;
+pub use pointer::{locate, PointerError};
 
 /// Why a JSON text was rejected, and where.
 #[derive(Clone, Debug, PartialEq, Eq)]

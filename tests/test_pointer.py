@@ -1,0 +1,189 @@
+"""Records inside a JSON document (`validate_json(..., pointer=...)`, `validate --pointer`): the
+array a JSON Pointer leads to is validated as a JSON array, with the results its records get
+as dicts."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from satya_adapt import Validator
+from satya_adapt.errors import InputError
+from satya_adapt.tuning import realdata
+
+ROOT = Path(__file__).resolve().parent.parent
+
+ITEM = {
+    "type": "object",
+    "required": ["id", "name"],
+    "properties": {"id": {"type": "integer", "minimum": 0}, "name": {"type": "string", "maxLength": 5}},
+}
+
+ITEMS = [{"id": 1, "name": "a"}, {"id": -1, "name": "b"}, {"id": 2}, {"id": 3, "name": "toolong"}]
+
+CONFIGS = [
+    {},
+    {"batch_size": 1, "micro_batch_size": 1, "threads": 1},
+    {"batch_size": 3, "micro_batch_size": 1, "threads": 2},
+    {"errors": False},
+]
+
+
+def errors_of(result: Any) -> list[tuple[int, str, str, str]]:
+    return [(e.index, e.path, e.keyword, e.message) for e in result.errors]
+
+
+def same(a: Any, b: Any) -> None:
+    assert list(a.valid) == list(b.valid)
+    assert errors_of(a) == errors_of(b)
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_the_records_at_a_pointer_get_the_results_of_the_same_records_as_dicts(config: dict[str, Any]) -> None:
+    v = Validator(ITEM, adapt=False)
+    expected = v.validate_batch(ITEMS, **config)
+    assert list(expected.valid) == [True, False, False, False]
+    documents = {
+        "/data/items": {"meta": {"items": "not these"}, "data": {"n": 4, "items": ITEMS}, "z": [1]},
+        "/0/rows": [{"rows": ITEMS}],
+        "/a~1b/m~0n": {"a/b": {"m~n": ITEMS}},
+        "/": {"": ITEMS},
+        "": ITEMS,
+    }
+    for pointer, doc in documents.items():
+        text = json.dumps(doc, indent=1)
+        for data in (text.encode(), text, gzip.compress(text.encode())):
+            same(v.validate_json(data, pointer=pointer, **config), expected)
+
+
+def test_a_key_written_twice_counts_its_last_value() -> None:
+    v = Validator(ITEM, adapt=False)
+    text = '{"items": [{"id": -5}], "items": ' + json.dumps(ITEMS) + "}"
+    same(v.validate_json(text, pointer="/items"), v.validate_batch(ITEMS))
+    # An escaped key matches its decoded text.
+    same(v.validate_json('{"\\u0069tems": [{"id": 1, "name": "x"}]}', pointer="/items"),
+         v.validate_batch([{"id": 1, "name": "x"}]))
+
+
+def test_a_pointer_that_leads_nowhere_says_why() -> None:
+    v = Validator(ITEM, adapt=False)
+    doc = json.dumps({"data": {"items": ITEMS, "count": 4}, "s": "x"})
+    cases = {
+        "/data/item": "nothing at `/data/item`: /data is an object without the key `item`",
+        "/data/items/9/id": "nothing at `/data/items/9/id`: /data/items is an array without an element 9",
+        "/data/items/x": "nothing at `/data/items/x`: /data/items is an array, and `x` is not an index",
+        "/s/0": "nothing at `/s/0`: /s is a string",
+        "/data": "the value at `/data` is an object, not an array of records",
+        "/data/count": "the value at `/data/count` is a number, not an array of records",
+    }
+    for pointer, message in cases.items():
+        with pytest.raises(InputError) as info:
+            v.validate_json(doc, pointer=pointer)
+        assert str(info.value) == message
+    for pointer in ("data", "#/data", "/a~2"):
+        with pytest.raises(ValueError, match="not a JSON Pointer"):
+            v.validate_json(doc, pointer=pointer)
+    with pytest.raises(TypeError, match="`pointer` must be a str"):
+        v.validate_json(doc, pointer=1)  # type: ignore[arg-type]
+
+
+def test_the_whole_document_must_be_json() -> None:
+    v = Validator(ITEM, adapt=False)
+    broken = [
+        '{"items": [{"id": 1, "name": "a"}], "rest": [1, }',  # after the records
+        '{"rest": tru, "items": []}',  # before them
+        '{"items": []} {"items": []}',  # two documents
+        '{"items": [], "deep": ' + "[" * 200 + "]" * 200 + "}",  # nested too deep
+        '{"items": [}',
+    ]
+    for text in broken:
+        with pytest.raises(InputError, match="not JSON"):
+            v.validate_json(text, pointer="/items")
+
+
+def _realdata() -> str:
+    folder = realdata.shared_dir(str(ROOT))
+    if folder is None or not os.path.isfile(os.path.join(folder, "realdata", "twitter.json")):
+        pytest.skip("shared test data not found: realdata/twitter.json (set SATYA_ADAPT_SUITE)")
+    return os.path.join(folder, "realdata", "twitter.json")
+
+
+STATUS = {
+    "type": "object",
+    "required": ["id", "text", "user"],
+    "properties": {
+        "id": {"type": "integer"},
+        "text": {"type": "string", "maxLength": 100},
+        "user": {"type": "object", "required": ["screen_name"],
+                 "properties": {"followers_count": {"type": "integer", "minimum": 0}}},
+    },
+}
+
+
+def test_twitter_statuses_at_their_pointer() -> None:
+    path = _realdata()
+    data = Path(path).read_bytes()
+    statuses = json.loads(data)["statuses"]
+    v = Validator(STATUS)
+    for config in CONFIGS:
+        expected = v.validate_batch(statuses, **config)
+        same(v.validate_json(data, pointer="/statuses", **config), expected)
+    assert 0 < sum(expected.valid) < len(statuses)  # some 140-character texts fail
+
+
+def cli(*args: str, cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    env = dict(os.environ)
+    env.pop("SATYA_ADAPT_ARCHIVE", None)
+    proc = subprocess.run([sys.executable, "-m", "satya_adapt", *args], cwd=cwd, input=stdin,
+                          capture_output=True, env=env, timeout=120, check=False)
+    assert b"Traceback" not in proc.stderr, proc.stderr.decode()
+    return proc
+
+
+def test_the_command_line_validates_the_records_at_a_pointer(tmp_path: Path) -> None:
+    (tmp_path / "item.json").write_text(json.dumps(ITEM))
+    doc = json.dumps({"data": {"items": ITEMS}}, indent=2)
+    (tmp_path / "a.json").write_text(doc)
+    (tmp_path / "b.json.gz").write_bytes(gzip.compress(doc.encode()))
+    proc = cli("validate", "a.json", "--schema", "item.json", "--pointer", "/data/items",
+               "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads(proc.stdout)
+    assert (report["records"], report["valid"], report["pointer"]) == (4, 1, "/data/items")
+    assert [(e["index"], e["keyword"]) for e in report["errors"]] == [
+        (1, "minimum"), (2, "required"), (3, "maxLength")]
+    text = cli("validate", "-", "--schema", "item.json", "--pointer", "/data/items", "--no-progress",
+               cwd=tmp_path, stdin=gzip.compress(doc.encode()))
+    assert text.returncode == 1
+    assert text.stdout.decode().startswith("<stdin>: 4 records (gzip, json at /data/items, held in memory)")
+    # Many files: the same pointer in each.
+    many = cli("validate", "a.json", "b.json.gz", "--schema", "item.json", "--pointer", "/data/items",
+               "--workers", "1", cwd=tmp_path)
+    assert many.returncode == 1, many.stderr
+    assert many.stdout.decode().startswith("2 files: 8 records: 2 valid, 6 invalid")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--pointer", "data"], "argument --pointer: not a JSON Pointer: `data` does not start with `/`"),
+        (["--pointer", "/data/item"],
+         "a.json: nothing at `/data/item`: /data is an object without the key `item`"),
+        (["--pointer", "/data"], "a.json: the value at `/data` is an object, not an array of records"),
+        (["--pointer", "/data/items", "--input-kind", "ndjson"],
+         "--pointer reads DATA as one JSON document: not with --input-kind ndjson"),
+    ],
+)
+def test_the_command_line_says_why_a_pointer_leads_nowhere(tmp_path: Path, args: list[str], message: str) -> None:
+    (tmp_path / "item.json").write_text(json.dumps(ITEM))
+    (tmp_path / "a.json").write_text(json.dumps({"data": {"items": ITEMS}}))
+    proc = cli("validate", "a.json", "--schema", "item.json", *args, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert message in proc.stderr.decode()
