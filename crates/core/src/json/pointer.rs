@@ -173,8 +173,7 @@ fn resolve(
         b'{' if depth_left > 0 => {
             p.pos += 1;
             let mut found = missing(format!("an object without the key `{}`", shown(token)));
-            if p.peek()? == b'}' {
-                p.pos += 1;
+            if empty(p, b'}')? {
                 return Ok(found);
             }
             loop {
@@ -187,13 +186,8 @@ fn resolve(
                     let v = p.peek()?;
                     skip_value(p, v, depth_left - 1)?;
                 }
-                match p.peek()? {
-                    b',' => p.pos += 1,
-                    b'}' => {
-                        p.pos += 1;
-                        return Ok(found);
-                    }
-                    _ => return Err(super::unexpected(p.b, p.pos).into()),
+                if ended(p, b'}')? {
+                    return Ok(found);
                 }
             }
         }
@@ -204,8 +198,7 @@ fn resolve(
                 Some(_) => format!("an array without an element {token}"),
                 None => format!("an array, and `{}` is not an index", shown(token)),
             });
-            if p.peek()? == b']' {
-                p.pos += 1;
+            if empty(p, b']')? {
                 return Ok(found);
             }
             let mut i = 0usize;
@@ -217,13 +210,8 @@ fn resolve(
                     skip_value(p, v, depth_left - 1)?;
                 }
                 i += 1;
-                match p.peek()? {
-                    b',' => p.pos += 1,
-                    b']' => {
-                        p.pos += 1;
-                        return Ok(found);
-                    }
-                    _ => return Err(super::unexpected(p.b, p.pos).into()),
+                if ended(p, b']')? {
+                    return Ok(found);
                 }
             }
         }
@@ -238,6 +226,32 @@ fn resolve(
             };
             Ok(missing(what.to_string()))
         }
+    }
+}
+
+/// Just inside a container closed by `close`: whether it is empty (then the
+/// cursor is past its end).
+fn empty(p: &mut Parser<'_>, close: u8) -> Result<bool, JsonError> {
+    let end = p.peek()? == close;
+    if end {
+        p.pos += 1;
+    }
+    Ok(end)
+}
+
+/// After a value in a container closed by `close`: `true` past the container's
+/// end, `false` past the comma before its next value.
+fn ended(p: &mut Parser<'_>, close: u8) -> Result<bool, JsonError> {
+    match p.peek()? {
+        b',' => {
+            p.pos += 1;
+            Ok(false)
+        }
+        b if b == close => {
+            p.pos += 1;
+            Ok(true)
+        }
+        _ => Err(super::unexpected(p.b, p.pos)),
     }
 }
 
