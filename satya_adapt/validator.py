@@ -249,9 +249,7 @@ class Validator:
         call = self._call(
             batch_size, micro_batch_size, threads, memory_budget, max_pause, max_errors, errors
         )
-        with self._reading(data, "json", str_is_text=True, default="json") as opened:
-            if pointer is not None:
-                opened = at_pointer(opened, _check_pointer(pointer))
+        with self._reading(data, "json", str_is_text=True, default="json", pointer=pointer) as opened:
             return self._run(opened, call, self.max_record_bytes)
 
     def validate_ndjson(
@@ -325,13 +323,16 @@ class Validator:
         max_pause: SecondsArg = None,
         max_errors: Optional[int] = ...,  # type: ignore[assignment]
         errors: bool = True,
+        pointer: Optional[str] = None,
     ) -> ValidationResult:
         """Validates ``data`` of any input kind: :meth:`validate_batch` for ``"dicts"``,
         :meth:`validate_json` for ``"json"``, :meth:`validate_ndjson` for ``"ndjson"``.
 
-        When ``input_kind`` is omitted it is guessed as :meth:`iter_validate` does.
+        When ``input_kind`` is omitted it is guessed as :meth:`iter_validate` does. With
+        ``pointer`` (see :meth:`validate_json`), ``data`` (bytes, text, a path or a binary file
+        object) is one JSON document and the records are the array the pointer leads to.
         """
-        kind = _input_kind(data, input_kind)
+        kind = _input_kind(data, input_kind) if pointer is None else _pointer_kind(input_kind)
         if kind == "dicts":
             return self.validate_batch(
                 data,
@@ -346,7 +347,7 @@ class Validator:
         call = self._call(
             batch_size, micro_batch_size, threads, memory_budget, max_pause, max_errors, errors
         )
-        with self._reading_data(data, input_kind) as opened:
+        with self._reading_data(data, input_kind, pointer=pointer) as opened:
             return self._run(opened, call, self.max_record_bytes)
 
     def iter_validate(
@@ -362,6 +363,7 @@ class Validator:
         max_pause: SecondsArg = None,
         max_errors: Optional[int] = ...,  # type: ignore[assignment]
         errors: bool = True,
+        pointer: Optional[str] = None,
     ) -> Iterator[ValidationResult]:
         """Yields one result per chunk of ``batch_size`` records, for streams.
 
@@ -372,13 +374,13 @@ class Validator:
         lines is one record, other JSON text is NDJSON; empty bytes and str are a JSON array,
         an empty file NDJSON), anything else is an iterable of records. Record indexes in
         errors count from the start of the input. ``max_record_bytes`` limits NDJSON lines as
-        in :meth:`validate_ndjson`.
+        in :meth:`validate_ndjson`. ``pointer``: as in :meth:`validate`.
         """
         limit = self._max_record_bytes(max_record_bytes)
         call = self._call(
             batch_size, micro_batch_size, threads, memory_budget, max_pause, max_errors, errors
         )
-        kind = _input_kind(source, input_kind)
+        kind = _input_kind(source, input_kind) if pointer is None else _pointer_kind(input_kind)
         if kind == "dicts":
             items, config = self._prepare_objects(source, call)
             hold = _hold_limit(call.budget)
@@ -387,7 +389,7 @@ class Validator:
             ):
                 yield _result(raw, config)
             return
-        with self._reading_data(source, input_kind, limit) as opened:
+        with self._reading_data(source, input_kind, limit, pointer) as opened:
             config = self._config(self._detector(opened), call)
             if opened.kind == "json":
                 chunks = self._core.validate_json(
@@ -412,15 +414,18 @@ class Validator:
         errors, _omitted = self._core.errors_of(record, self._max_errors(max_errors))
         return list(errors)
 
-    def profile(self, source: Any, *, input_kind: Optional[str] = None) -> Profile:
-        """Detects the profile of ``source`` from a small sample, as a validate call would."""
-        kind = _input_kind(source, input_kind)
+    def profile(
+        self, source: Any, *, input_kind: Optional[str] = None, pointer: Optional[str] = None
+    ) -> Profile:
+        """Detects the profile of ``source`` from a small sample, as a validate call would
+        (``pointer``: as in :meth:`validate`)."""
+        kind = _input_kind(source, input_kind) if pointer is None else _pointer_kind(input_kind)
         if kind == "dicts":
             if isinstance(source, (list, tuple)):
                 return Profile(*self._core.profile_objects(source, len(source)))
             sample = list(itertools.islice(iter(source), PROFILE_SAMPLE))
             return Profile(*self._core.profile_objects(sample, None))
-        with self._reading_data(source, input_kind) as opened:
+        with self._reading_data(source, input_kind, pointer=pointer) as opened:
             return Profile(*self._detector(opened)())
 
     def explain(
@@ -430,6 +435,7 @@ class Validator:
         input_kind: Optional[str] = None,
         memory_budget: BytesArg = None,
         max_pause: SecondsArg = None,
+        pointer: Optional[str] = None,
     ) -> Any:
         """How a call on ``source`` would choose its batch configuration, step by step.
 
@@ -437,7 +443,7 @@ class Validator:
         the model predicts for the selected configuration, and the configuration cut to them.
         """
         budget = self._call_budget(memory_budget, max_pause)
-        profile = self.profile(source, input_kind=input_kind)
+        profile = self.profile(source, input_kind=input_kind, pointer=pointer)
         explained = self._get_selector().explain(profile, budget)
         # The live evidence of the call's cell (``None`` before any, or with ``online`` off).
         explained["live"] = None if self._live is None else self._live.explain(profile)
@@ -453,24 +459,42 @@ class Validator:
         str_is_text: bool,
         default: str,
         limit: Optional[int] = None,
+        pointer: Optional[str] = None,
     ) -> _Reading:
         """``source`` opened for the call, closed after it unless the caller passed it open
-        (the command line and :mod:`satya_adapt.summary` pass an :class:`Opened`)."""
+        (the command line and :mod:`satya_adapt.summary` pass an :class:`Opened`); with
+        ``pointer``, the array it leads to in the JSON document (see :func:`at_pointer`)."""
         if isinstance(source, Opened):
             return _Reading(source, False)
         max_bytes = self.max_record_bytes if limit is None else limit
+        if pointer is not None:
+            _check_pointer(pointer)
         opened = open_input(source, kind, max_bytes=max_bytes, str_is_text=str_is_text, default=default)
+        if pointer is not None:
+            try:
+                opened = at_pointer(opened, pointer)
+            except BaseException:
+                opened.close()
+                raise
         return _Reading(opened, True)
 
     def _reading_data(
-        self, source: Any, input_kind: Optional[str], limit: Optional[int] = None
+        self,
+        source: Any,
+        input_kind: Optional[str],
+        limit: Optional[int] = None,
+        pointer: Optional[str] = None,
     ) -> Any:
         """``source`` (not records) for ``validate``/``iter_validate``/``profile``. A str is
         JSON text for the kind ``"json"``; otherwise it is text when it holds a line break,
         starts with ``{`` or ``[`` or is only whitespace, else a path."""
         default = "json" if isinstance(source, (bytes, bytearray, memoryview, str)) else "ndjson"
         text = input_kind == "json" or (isinstance(source, str) and not source.strip())
-        return self._reading(source, input_kind, str_is_text=text, default=default, limit=limit)
+        # With a pointer, a str is still a path unless it looks like text; read as JSON.
+        kind = input_kind if pointer is None else "json"
+        return self._reading(
+            source, kind, str_is_text=text, default=default, limit=limit, pointer=pointer
+        )
 
     def _detector(self, opened: Opened) -> Any:
         """The profile detection of opened JSON or NDJSON data (run only when selecting)."""
@@ -778,6 +802,15 @@ def _check_max_record_bytes(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"`max_record_bytes` must be a positive int, got {value!r}")
     return value
+
+
+def _pointer_kind(input_kind: Optional[str]) -> str:
+    """The input kind of a call with a ``pointer``: one JSON document."""
+    if input_kind not in (None, "json"):
+        raise ValueError(
+            f"`pointer` selects the records of one JSON document: not with input_kind={input_kind!r}"
+        )
+    return "json"
 
 
 def _check_pointer(pointer: Any) -> str:

@@ -63,6 +63,33 @@ def test_the_records_at_a_pointer_get_the_results_of_the_same_records_as_dicts(c
             same(v.validate_json(data, pointer=pointer, **config), expected)
 
 
+def test_every_reading_method_takes_a_pointer(tmp_path: Path) -> None:
+    """`validate`, `iter_validate`, `profile` and `explain` read a path, bytes, text or a binary
+    file object as one JSON document when given a pointer."""
+    v = Validator(ITEM, adapt=False)
+    expected = v.validate_batch(ITEMS)
+    doc = json.dumps({"data": {"items": ITEMS}}, indent=2)
+    path = tmp_path / "doc.json"
+    path.write_text(doc)
+    (tmp_path / "doc.json.gz").write_bytes(gzip.compress(doc.encode()))
+    for source in (path, str(path), tmp_path / "doc.json.gz", doc, doc.encode()):
+        same(v.validate(source, pointer="/data/items"), expected)
+        chunks = list(v.iter_validate(source, pointer="/data/items", batch_size=3))
+        assert [len(c.valid) for c in chunks] == [3, 1]
+        assert [e for c in chunks for e in errors_of(c)] == errors_of(expected)
+        profile = v.profile(source, pointer="/data/items")
+        assert (profile.input_kind, profile.n) == ("json", 4)
+        assert v.explain(source, pointer="/data/items")["profile"]["input_kind"] == "json"
+    with open(path, "rb") as f:
+        same(v.validate(f, pointer="/data/items"), expected)
+    same(v.validate(path, input_kind="json", pointer="/data/items"), expected)
+    for kind in ("ndjson", "dicts"):
+        with pytest.raises(ValueError, match="`pointer` selects the records of one JSON document"):
+            v.validate(path, input_kind=kind, pointer="/data/items")
+    with pytest.raises(InputError, match="nothing at `/data/x`"):
+        list(v.iter_validate(path, pointer="/data/x"))
+
+
 def test_a_key_written_twice_counts_its_last_value() -> None:
     v = Validator(ITEM, adapt=False)
     text = '{"items": [{"id": -5}], "items": ' + json.dumps(ITEMS) + "}"
