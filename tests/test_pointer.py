@@ -214,3 +214,14 @@ def test_the_command_line_says_why_a_pointer_leads_nowhere(tmp_path: Path, args:
     proc = cli("validate", "a.json", "--schema", "item.json", *args, cwd=tmp_path)
     assert proc.returncode == 2
     assert message in proc.stderr.decode()
+
+
+def test_archive_explain_reads_the_records_at_a_pointer(tmp_path: Path) -> None:
+    (tmp_path / "item.json").write_text(json.dumps(ITEM))
+    (tmp_path / "a.json").write_text(json.dumps({"data": {"items": ITEMS * 50}}))
+    proc = cli("archive", "explain", "a.json", "--schema", "item.json", "--pointer", "/data/items",
+               "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    profile = json.loads(proc.stdout)["profile"]
+    assert profile["input_kind"] == "json"
+    assert profile["field_count"] == 2

@@ -37,6 +37,29 @@ class Data:
         self.source.close()
 
 
+def add_pointer_option(p: argparse.ArgumentParser) -> None:
+    """``--pointer PTR``: DATA is one JSON document whose records are the array at PTR."""
+    p.add_argument(
+        "--pointer",
+        type=_pointer,
+        metavar="PTR",
+        help="DATA is one JSON document whose records are the array at this JSON Pointer"
+        " (e.g. /statuses, /data/items; ~1 and ~0 stand for / and ~ in a key)",
+    )
+
+
+def _pointer(text: str) -> str:
+    from .._validator import locate
+
+    try:
+        locate(b"0", text)  # the core's own reading of the pointer
+    except InputError:
+        pass  # a pointer: nothing at it in this document, which says nothing of DATA
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def open_data(path: str, input_kind: str, pointer: str | None = None) -> Data:
     """Opens DATA (a path, or ``-`` for standard input) by its content, as
     :mod:`satya_adapt._inputs` does for the API: compressed input is decompressed, a file

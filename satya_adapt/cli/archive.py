@@ -29,7 +29,7 @@ from ._common import (
     _seconds,
     _table,
 )
-from ._input import _make_validator, open_data
+from ._input import _make_validator, add_pointer_option, open_data
 from .validate import _max_pause, _memory_budget
 
 _ARCHIVE_EPILOG = """\
@@ -156,6 +156,7 @@ def register(sub: argparse._SubParsersAction[_Parser]) -> None:
         default="auto",
         help="how to read DATA (default auto)",
     )
+    add_pointer_option(p)
     p.add_argument(
         "--memory-budget",
         type=_memory_budget,
@@ -752,7 +753,7 @@ def cmd_archive_explain(args: argparse.Namespace) -> int:
     from ..selector import Selector
 
     validator = _make_validator(args)
-    data = open_data(args.data, args.input_kind)
+    data = open_data(args.data, args.input_kind, args.pointer)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

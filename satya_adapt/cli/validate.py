@@ -32,7 +32,7 @@ from ._common import (
     _table,
 )
 from ._files import is_many, run_many
-from ._input import _make_validator, open_data
+from ._input import _make_validator, add_pointer_option, open_data
 
 _VALIDATE_EPILOG = """\
 DATA is read by its content, never its name. gzip- and zstd-compressed DATA
@@ -106,13 +106,7 @@ def register(sub: argparse._SubParsersAction[_Parser]) -> None:
         default="auto",
         help="how to read DATA (default auto: by its content; '[' first means a JSON array)",
     )
-    p.add_argument(
-        "--pointer",
-        type=_pointer,
-        metavar="PTR",
-        help="DATA is one JSON document whose records are the array at this JSON Pointer"
-        " (e.g. /statuses, /data/items; ~1 and ~0 stand for / and ~ in a key)",
-    )
+    add_pointer_option(p)
     _add_archive_option(p)
     p.add_argument(
         "--no-adapt", action="store_true", help="use the default configuration (no selection)"
@@ -155,18 +149,6 @@ def register(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="worker processes for many files (default: the usable cores)",
     )
     p.set_defaults(func=cmd_validate)
-
-
-def _pointer(text: str) -> str:
-    from .._validator import locate
-
-    try:
-        locate(b"0", text)  # the core's own reading of the pointer
-    except InputError:
-        pass  # a pointer: nothing at it in this document, which says nothing of DATA
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return text
 
 
 def _memory_budget(text: str) -> int | None:
