@@ -373,14 +373,25 @@ def open_input(
     max_bytes: int,
     str_is_text: bool = True,
     default: str = "ndjson",
+    pointer: Optional[str] = None,
 ) -> Opened:
-    """Opens ``source`` (bytes-like, str, a path or a binary reader) for the engine.
+    """Opens ``source`` (bytes-like, str, a path or a binary reader) for the engine; with
+    ``pointer``, as one JSON document narrowed to the array it leads to (:func:`at_pointer`).
 
     ``kind`` is ``"json"`` or ``"ndjson"`` to force a reading, ``None`` to guess it.
     ``str_is_text``: a str is the text itself (else it is a path unless
     :func:`looks_like_text`). ``default`` (``"json"``, ``"ndjson"`` or ``"cli"``): what a
     guessed input whose text does not decide is read as (see ``_DEFAULTS``). ``max_bytes`` limits a decompressed JSON array held in memory.
     """
+    if pointer is not None:
+        if kind == "ndjson":
+            raise InputError("a JSON Pointer selects records in one JSON document, not in NDJSON")
+        document = open_input(source, "json", max_bytes=max_bytes, str_is_text=str_is_text, default=default)
+        try:
+            return at_pointer(document, pointer)
+        except BaseException:
+            document.close()
+            raise
     if kind is not None and type(source) is bytes and (not source or source[0] not in _SPECIAL):
         # The hot path (validate_json/validate_ndjson on bytes): no magic bytes can match.
         return Opened(kind, source, size=len(source))

@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable, List, NamedTuple, Optional, Tuple
 
-from ._inputs import Opened, at_pointer, open_input
+from ._inputs import Opened, open_input
 from .errors import InputError
 from .result import ValidationResult
 from .validator import DEFAULT_MAX_RECORD_BYTES, Validator
@@ -141,19 +141,9 @@ def open_path(
     Pointer), the file is one JSON document and the records are the array it leads to
     (:func:`~satya_adapt._inputs.at_pointer`)."""
     kind = None if input_kind == "auto" else input_kind
-    if pointer is not None:
-        if kind == "ndjson":
-            raise InputError("a JSON Pointer selects records in one JSON document, not in NDJSON")
-        kind = "json"
     opened = open_input(
-        Path(path), kind, max_bytes=max_bytes, str_is_text=False, default="cli"
+        Path(path), kind, max_bytes=max_bytes, str_is_text=False, default="cli", pointer=pointer
     )
-    if pointer is not None:
-        try:
-            opened = at_pointer(opened, pointer)
-        except BaseException:
-            opened.close()
-            raise
     return opened.kind, opened, opened
 
 

@@ -19,7 +19,7 @@ from typing import (
     Union,
 )
 
-from ._inputs import Opened, at_pointer, open_input
+from ._inputs import Opened, open_input
 from .budget import NO_BUDGET, Budget, BytesArg, SecondsArg, fit, make_budget
 from .config import DEFAULT_CONFIGURATION, BatchConfig, SlicedTrial, check_knob, online_default
 from .profile import INPUT_KINDS, Profile
@@ -463,19 +463,15 @@ class Validator:
     ) -> _Reading:
         """``source`` opened for the call, closed after it unless the caller passed it open
         (the command line and :mod:`satya_adapt.summary` pass an :class:`Opened`); with
-        ``pointer``, the array it leads to in the JSON document (see :func:`at_pointer`)."""
+        ``pointer``, the array it leads to in the JSON document (see :func:`open_input`)."""
         if isinstance(source, Opened):
             return _Reading(source, False)
         max_bytes = self.max_record_bytes if limit is None else limit
         if pointer is not None:
             _check_pointer(pointer)
-        opened = open_input(source, kind, max_bytes=max_bytes, str_is_text=str_is_text, default=default)
-        if pointer is not None:
-            try:
-                opened = at_pointer(opened, pointer)
-            except BaseException:
-                opened.close()
-                raise
+        opened = open_input(
+            source, kind, max_bytes=max_bytes, str_is_text=str_is_text, default=default, pointer=pointer
+        )
         return _Reading(opened, True)
 
     def _reading_data(

@@ -13,7 +13,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from .._inputs import Opened, at_pointer, open_input
+from .._inputs import Opened, open_input
 from ..errors import InputError
 from ._common import CliError, _bytes, _one_line, _os_error_text
 
@@ -73,7 +73,6 @@ def open_data(path: str, input_kind: str, pointer: str | None = None) -> Data:
     if pointer is not None:
         if kind == "ndjson":
             raise CliError("--pointer reads DATA as one JSON document: not with --input-kind ndjson")
-        kind = "json"
     source: Any = sys.stdin.buffer
     name = "<stdin>"
     if path != "-":
@@ -85,9 +84,9 @@ def open_data(path: str, input_kind: str, pointer: str | None = None) -> Data:
             raise CliError(f"cannot read {_os_error_text(exc, path)}") from None
         source = Path(path)
     try:
-        opened = open_input(source, kind, max_bytes=_MAX_DOCUMENT_BYTES, default="cli")
-        if pointer is not None:
-            opened = at_pointer(opened, pointer)
+        opened = open_input(
+            source, kind, max_bytes=_MAX_DOCUMENT_BYTES, default="cli", pointer=pointer
+        )
     except InputError as exc:
         raise CliError(f"{name}: {_one_line(exc)}") from None
     except OSError as exc:
