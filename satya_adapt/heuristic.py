@@ -28,7 +28,13 @@ The rule (constants below, all sizes in bytes; measured in ``archives/README.md`
    dicts stay on one thread; JSON and NDJSON gained with large records (``wide30``, 420 bytes:
    1.2-1.4 times) and lost with small, regex-checked ones (``constrained3``, 56 bytes:
    0.77-0.90 times). Where a pool pays elsewhere, the archive's measured elites say so; the
-   heuristic does not guess it. Measured again on 2026-12-03 (the engine since then checks
+   heuristic does not guess it. Dicts measured again on 2026-12-05, once records were taken
+   apart 1.1-1.6 times faster for the pool (10,000 records, 2 cores, 64-record tasks, medians
+   of 15 interleaved calls): two threads ran 15 regex-checked strings of 120 characters at
+   1.06-1.13 times one thread's speed, 6 strings of 180 characters at 1.0-1.13, 12 mixed
+   fields at 0.6-0.77, 3 short strings at 0.28; with the second core taken (pinned to one),
+   0.65, 0.66, 0.43 and 0.25. Dicts still stay on one thread here: where a second thread pays
+   it pays little, and costs much when the core is busy. Measured again on 2026-12-03 (the engine since then checks
    JSON and NDJSON with the GIL released and hands results back in bulk), steady state (25
    calls of one configuration per process, processes alternating, 3 pairs per profile, 2
    cores): two threads ran ``plain3`` (52 bytes) at 1.09-1.60 times one thread's speed,
