@@ -179,6 +179,9 @@ def make_inputs(folder: Path, env: dict[str, str], optimize: bool = True) -> Non
     (folder / "head.ndjson").write_bytes(b"".join(users.ndjson_bytes().splitlines(True)[:1000]))
     (folder / "users.ndjson.gz").write_bytes(gzip.compress(users.ndjson_bytes(), mtime=0))
     _write_json(folder / "one.json", users.records[0])
+    # An API response that wraps 1,000 of the records.
+    _write_json(folder / "response.json", {"meta": {"page": 1, "per_page": 1000},
+                                            "data": {"items": users.records[:1000]}})
     (folder / "truncated.json").write_bytes(users.json_bytes()[:100_000])
     with open(folder / "users.csv", "w", encoding="utf-8", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(users.records[0]), extrasaction="ignore")
