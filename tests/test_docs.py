@@ -162,7 +162,7 @@ def test_inputs_writes_the_files_the_commands_read(
     assert optimizer_runs == [(["-m", "satya_adapt", "optimize", *M.OPTIMIZE_ARGS], folder)]
     expected = {
         "user.schema.json", "users.ndjson", "users.json", "head.ndjson", "users.ndjson.gz",
-        "one.json", "truncated.json", "users.csv", "users.parquet", "bad.schema.json",
+        "one.json", "response.json", "truncated.json", "users.csv", "users.parquet", "bad.schema.json",
         "row.schema.json", "rows.ndjson", "orders.schema.json", "orders.json", "example.json",
         "refreshed.json", "other.json", "empty.json", "broken.json",
     }  # fmt: skip
