@@ -55,8 +55,9 @@ is tried in ``online-trial`` calls, a conservative bandit: a trial runs only whe
 covers its worst-case loss (the pessimistic slack), the baseline-equivalent time of the call times
 ``1 / worst - 1``, where ``worst`` is the lowest throughput ratio still plausible for it (its
 own lowest observed ratio, discounted by 20%, once it has run; before that
-:data:`WORST_RATIO_THREADS` when it changes ``threads``, :data:`WORST_RATIO_THREADS_DICTS` for
-Python dicts, :data:`WORST_RATIO_SIZES` otherwise).
+:data:`WORST_RATIO_THREADS` when it changes ``threads``; for Python dicts, what taking them
+apart for the pool costs, measured on the call's records (:data:`POOL_COST_RECORDS`), else
+:data:`WORST_RATIO_THREADS_DICTS`; :data:`WORST_RATIO_SIZES` otherwise).
 A candidate whose loss on a whole call the slack does not cover yet is tried on a *slice* of a
 call (``validate_batch`` with a list, JSON arrays and NDJSON): its first records run the
 candidate, the rest the incumbent, in one engine call that switches configuration at a chunk
@@ -229,6 +230,16 @@ WORST_RATIO_THREADS = 0.5
 #: 10,000 small dicts ran 0.12-0.18 times one thread's speed (0.17-0.55 in bench_peers), so a
 #: trial judged at 0.5 cost several times the slack that paid for it.
 WORST_RATIO_THREADS_DICTS = 0.15
+#: ... measured instead on the call's own records when the validator can (see
+#: :meth:`Live.start`): this many records spread over the list, checked in place and taken
+#: apart for the pool and checked, on the caller's thread (the binding's ``pool_cost``, best of
+#: 3); the first time over the second is what a second thread gives when it shares the
+#: caller's core, and :data:`POOL_COST_MARGIN` of it the worst case assumed. On the four dict
+#: profiles of ``benchmarks/eval_live.py`` (10,000 records; 5 repeats each, within 0.02):
+#: 0.75 / 0.45 / 0.26 / 0.65, against two threads pinned to one core (64-record tasks, 2 runs
+#: of 15 calls) 0.63-0.64 / 0.42 / 0.22-0.24 / 0.64: within 0.84 of it.
+POOL_COST_RECORDS = 64
+POOL_COST_MARGIN = 0.8
 WORST_RATIO_SIZES = 0.75
 #: ... for a cell's first call on the pool (a warm-up, see :meth:`Cell.record`) when a trial
 #: runs it on a whole call (a short call, which cannot be sliced): measured 0.37-0.59.
@@ -1564,6 +1575,10 @@ class Live:
     ``cache``: a cache file path, ``None`` for :func:`cache_path`, ``False`` for no cache.
     ``first_call_warms``: the first timing of the first cell made is a warm-up, not evidence
     (the validator's first call that takes part: see :meth:`Cell.record`).
+    ``pool_cost``: ``pool_cost(records)``, the seconds of checking a sample of a list of dicts
+    in place and taken apart for the pool (the binding's ``pool_cost``, ``None`` when it could
+    not tell); a new cell of dicts whose first call gave :meth:`start` its records takes its
+    worst case for a second thread from it (:data:`POOL_COST_MARGIN`).
 
     A call goes ``config = start(profile, selected)``, then ``finish(config, n, seconds)``
     (or ``cancel(config)`` when it raised). The steady state costs no lock: a cell's decision
@@ -1585,6 +1600,7 @@ class Live:
         cache: Any = None,
         cores: Optional[int] = None,
         first_call_warms: bool = False,
+        pool_cost: Optional[Callable[[Any], Optional[tuple[float, float]]]] = None,
     ) -> None:
         if not 0.0 <= alpha < 1.0:
             raise ValueError(f"`alpha` must be in [0, 1), got {alpha!r}")
@@ -1605,14 +1621,20 @@ class Live:
         self._pending: dict[int, BatchConfig] = {}
         #: The first cell's first timing is a warm-up (see Cell.record) until a cell is made.
         self._first_call_warms = first_call_warms
+        self._pool_cost = pool_cost
 
     def start(
-        self, profile: Sequence[Any], selected: BatchConfig, sliceable: bool = False
+        self,
+        profile: Sequence[Any],
+        selected: BatchConfig,
+        sliceable: bool = False,
+        records: Any = None,
     ) -> BatchConfig:
         """The configuration of a call of ``profile`` whose selector answer is ``selected``
         (both clamped to the call); give it back to :meth:`finish` or :meth:`cancel`.
         ``sliceable``: the call's records can be cut in two (not a generator); the answer may then be a
-        :class:`SlicedTrial`, which goes back to :meth:`finish_sliced` instead."""
+        :class:`SlicedTrial`, which goes back to :meth:`finish_sliced` instead. ``records``:
+        the call's list of dicts, for ``pool_cost`` when the call makes a cell."""
         route = self._routes.get(profile)
         if route is not None:
             tickets = route.tickets
@@ -1621,7 +1643,7 @@ class Live:
                     return tickets.pop()  # a quiet call (atomic: no lock)
                 except IndexError:  # another thread took the last one
                     pass
-        return self._decide(profile, selected, route, sliceable)
+        return self._decide(profile, selected, route, sliceable, records)
 
     def finish_sliced(
         self,
@@ -1718,6 +1740,7 @@ class Live:
         selected: BatchConfig,
         route: Optional[_Route] = None,
         sliceable: bool = False,
+        records: Any = None,
     ) -> BatchConfig:
         """:meth:`start` when the route has no ticket: the cell decides (under the lock)."""
         n = profile[5]
@@ -1727,7 +1750,7 @@ class Live:
             if route is None:
                 route = self._routes.get(profile)
                 if route is None:
-                    route = self._route(profile, selected, n)
+                    route = self._route(profile, selected, n, records)
             cell, n = route.cell, route.n
             self._drain(cell)
             quiet, ceiling, probe, hard, spare = cell.quiet(n, MAX_QUIET)
@@ -1847,19 +1870,26 @@ class Live:
         _CACHE.load(path, self._hw)
         return _CACHE
 
-    def _route(self, profile: Sequence[Any], selected: BatchConfig, n: int) -> _Route:
+    def _route(
+        self, profile: Sequence[Any], selected: BatchConfig, n: int, records: Any = None
+    ) -> _Route:
         """The route of a profile not looked up since its cell (or the routes) went."""
         key = self._key(profile)
         cell = self._cells.get(key)
         if cell is None:
-            cell = self._new_cell(key, profile, selected, n)
+            cell = self._new_cell(key, profile, selected, n, records)
         if len(self._routes) >= MAX_ROUTES:
             self._reset_routes()
         route = self._routes[profile] = _Route(cell, n)
         return route
 
     def _new_cell(
-        self, key: tuple[Any, ...], profile: Sequence[Any], selected: BatchConfig, n: int
+        self,
+        key: tuple[Any, ...],
+        profile: Sequence[Any],
+        selected: BatchConfig,
+        n: int,
+        records: Any = None,
     ) -> Cell:
         from .selector import _rep
 
@@ -1872,7 +1902,11 @@ class Live:
             if cached is None:
                 rep = _rep(key)
                 cands = candidates(selected, rep, n, self._cores, self._elites(rep))
-        worst = WORST_RATIO_THREADS_DICTS if profile[4] == "dicts" else WORST_RATIO_THREADS
+        worst = WORST_RATIO_THREADS
+        if profile[4] == "dicts":
+            worst = WORST_RATIO_THREADS_DICTS
+            if records is not None and any(c.threads != selected.threads for c, _ in cands):
+                worst = self._worst_threads_measured(records, selected) or worst
         cell = Cell(
             selected, cands, alpha=self.alpha, cores=self._cores, cached=cached,
             worst_threads=worst, first_call_warms=self._first_call_warms,
@@ -1884,6 +1918,20 @@ class Live:
             del self._cells[next(iter(self._cells))]  # the oldest cell goes
             self._reset_routes()  # some may lead to it
         return cell
+
+    def _worst_threads_measured(self, records: Any, selected: BatchConfig) -> Optional[float]:
+        """The worst ratio of a second thread to one on ``records`` (dicts, ``selected`` on one
+        thread): :data:`POOL_COST_MARGIN` of ``pool_cost``'s, else ``None``."""
+        if self._pool_cost is None or selected.threads != 1:
+            return None
+        try:
+            cost = self._pool_cost(records)
+        except Exception:  # a record the call itself will refuse, with its own message
+            return None
+        if not cost or not cost[1] > 0.0 or not cost[0] > 0.0:
+            return None
+        ratio = min(1.0, cost[0] / cost[1])
+        return max(1e-3, POOL_COST_MARGIN * ratio)
 
     def _elites(self, rep: Sequence[Any]) -> list[BatchConfig]:
         """The configurations of the two nearest elites of the same input kind (the archive's

@@ -566,10 +566,17 @@ class Validator:
         """The live verification of calls with (or, ``verdicts_only``, without) errors."""
         live = self._live_verdicts if verdicts_only else self._live
         if live is None:
-            from .live import Live
+            from .live import POOL_COST_RECORDS, Live
+
+            core = self._core
+
+            def pool_cost(records: Any) -> Any:
+                return core.pool_cost(records, POOL_COST_RECORDS, verdicts_only)
 
             # Its first call that takes part is the first to run this validator's schema.
-            live = Live(self._get_selector(), alpha=self.alpha, first_call_warms=True)
+            live = Live(
+                self._get_selector(), alpha=self.alpha, first_call_warms=True, pool_cost=pool_cost
+            )
             if verdicts_only:
                 self._live_verdicts = live
             else:
@@ -603,7 +610,12 @@ class Validator:
         )
 
     def _config(
-        self, detect: Any, call: _Call, live: bool = False, sliceable: bool = False
+        self,
+        detect: Any,
+        call: _Call,
+        live: bool = False,
+        sliceable: bool = False,
+        records: Any = None,
     ) -> BatchConfig:
         batch_size, micro_batch_size, threads, budget = call[:4]
         if batch_size is None and micro_batch_size is None and threads is None:
@@ -622,7 +634,9 @@ class Validator:
                     if n >= _LIVE_MIN_RECORDS or (
                         n >= _LIVE_MIN_SHORT_RECORDS and _short_call_takes_part(profile)
                     ):
-                        chosen = self._get_live(call.verdicts_only).start(profile, chosen, sliceable)
+                        chosen = self._get_live(call.verdicts_only).start(
+                            profile, chosen, sliceable, records
+                        )
                 return chosen
             return self._within_budget(detect(), budget)
         explicit = (
@@ -677,7 +691,7 @@ class Validator:
             seq = items
             # A list may be cut in two: online refinement may try a candidate on a slice.
             config = self._config(
-                lambda: self._core.profile_objects(seq, len(seq)), call, live, sliceable=live
+                lambda: self._core.profile_objects(seq, len(seq)), call, live, live, seq
             )
             return items, config
         if isinstance(items, Mapping):

@@ -920,6 +920,99 @@ def test_a_second_thread_on_dicts_costs_no_more_than_the_allowance() -> None:
             assert cell.incumbent.config.threads == 2
 
 
+def test_a_dicts_cell_takes_a_second_threads_worst_case_from_its_records() -> None:
+    """Given the call's records and ``pool_cost``, a new dicts cell assumes a second thread
+    runs at POOL_COST_MARGIN of what one thread in place over taken apart measured (there:
+    0.7 / 1.0, so 0.56): a second thread that is 1.3 times as fast is then tried within 40
+    calls and learned; one that runs at that worst case keeps the run's cumulative throughput
+    within alpha of the default's. Once per cell; ``None``, an error, no records, a selected
+    second thread or one core: WORST_RATIO_THREADS_DICTS, as before."""
+    selected = BatchConfig(8192, 2048, 1, "heuristic")
+    asked: list[Any] = []
+
+    def pool_cost(records: Any) -> Any:
+        asked.append(records)
+        return (0.7, 1.0)
+
+    records = [{"a": 1}]
+    for speed in (1.3e6, 0.56e6):
+        asked.clear()
+        live = L.Live(FakeSelector(), cache=False, cores=2, pool_cost=pool_cost)
+        spent, trials, lowest = 0.0, [], 1.0
+        for i in range(300):
+            c = live.start(prof(kind="dicts"), selected, True, records)
+            rate = speed if c.threads == 2 else 1e6
+            if c.source == "online-trial" and c.threads == 2:
+                trials.append(i)
+            if type(c) is SlicedTrial:
+                k, w = c.records, c.warm
+                rest = N - w - k
+                live.finish_sliced(c, k, k / rate, rest, rest / 1e6, w, w / rate)
+                spent += (k + w) / rate + rest / 1e6
+            else:
+                live.finish(c, N, N / rate)
+                spent += N / rate
+            lowest = min(lowest, (i + 1) * N / 1e6 / spent)
+        cell = live._cells[live._key(prof(kind="dicts"))]
+        assert cell.worst_threads == pytest.approx(L.POOL_COST_MARGIN * 0.7)
+        assert asked == [records]  # measured when the cell was made, not again
+        assert trials and trials[0] < 40
+        if speed > 1e6:
+            assert cell.incumbent.config.threads == 2
+        else:
+            assert lowest >= 1.0 - L.ALPHA
+            assert cell.incumbent.config.threads == 1
+
+    def raises(records: Any) -> Any:
+        raise TypeError("record 3 is a set")
+
+    for cost, start_records, chosen, cores in (
+        (lambda r: None, records, selected, 2),
+        (lambda r: (0.0, 1.0), records, selected, 2),
+        (raises, records, selected, 2),
+        (pool_cost, None, selected, 2),
+        (pool_cost, records, selected._replace(threads=2), 2),
+        (pool_cost, records, selected, 1),
+    ):
+        asked.clear()
+        live = L.Live(FakeSelector(), cache=False, cores=cores, pool_cost=cost)
+        live.finish(live.start(prof(kind="dicts"), chosen, True, start_records), N, 0.01)
+        cell = live._cells[live._key(prof(kind="dicts"))]
+        assert cell.worst_threads == L.WORST_RATIO_THREADS_DICTS
+        if start_records is None or chosen.threads == 2 or cores == 1:
+            assert asked == []
+
+
+def test_pool_cost_times_a_sample_of_the_records() -> None:
+    """The binding behind ``pool_cost``: seconds of checking a spread sample in place and
+    taken apart for the pool, on this thread; ``None`` when a sampled record is not a JSON
+    value (the call itself says which); a list or a tuple only. A validator's live cell of
+    dicts takes its worst case for a second thread from it (on more than one core)."""
+    v = Validator({"type": "object", "properties": {"s": {"type": "string", "pattern": "^a+$"}}})
+    records = [{"s": "a" * 50, "n": i} for i in range(5000)]
+    for items in (records, tuple(records), records[:3]):
+        for verdicts_only in (False, True):
+            cost = v._core.pool_cost(items, L.POOL_COST_RECORDS, verdicts_only)
+            assert cost is not None and cost[0] > 0.0 and cost[1] > 0.0
+    assert v._core.pool_cost([{1, 2}] + records, 64) is None  # the first is sampled
+    assert v._core.pool_cost([], 64) is None
+    with pytest.raises(ValueError, match="`k` must be a positive int"):
+        v._core.pool_cost(records, 0)
+    with pytest.raises(ValueError, match="list or a tuple"):
+        v._core.pool_cost(iter(records), 64)
+    online = Validator(v.schema, online=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ArchiveWarning)
+        assert online.validate_batch(records).n_valid == len(records)
+    assert online._live is not None
+    (cell,) = online._live._cells.values()
+    one_thread = cell.incumbent.config.threads == 1
+    if not (one_thread and any(a.config.threads > 1 for a in cell.candidates)):
+        pytest.skip("no second thread to try here (one core, or an elite measured on the cell)")
+    assert 0.0 < cell.worst_threads <= L.POOL_COST_MARGIN
+    assert cell.worst_threads != L.WORST_RATIO_THREADS_DICTS  # measured, not assumed
+
+
 @pytest.mark.parametrize("kind", ["dicts", "json", "ndjson"])
 def test_a_keep_default_cell_is_refined_and_an_exact_elite_is_only_verified(kind: str) -> None:
     """The archive's "keep the default" was measured on other data of the cell: its calls run
@@ -1076,7 +1169,9 @@ class SlicingLive:
         self.records, self.warm = records, warm
         self.timed: list[tuple[int, int, int]] = []
 
-    def start(self, profile: Any, selected: BatchConfig, sliceable: bool = False) -> BatchConfig:
+    def start(
+        self, profile: Any, selected: BatchConfig, sliceable: bool = False, records: Any = None
+    ) -> BatchConfig:
         assert sliceable
         trial = _Lease(BatchConfig(1024, 64, 2, "online-trial"))
         rest = _Lease(BatchConfig(4096, 512, 1, "heuristic"))
@@ -1457,10 +1552,14 @@ def count_decisions(live: L.Live) -> list[int]:
     decide = live._decide
 
     def counted(
-        profile: Any, selected: BatchConfig, route: Any = None, sliceable: bool = False
+        profile: Any,
+        selected: BatchConfig,
+        route: Any = None,
+        sliceable: bool = False,
+        records: Any = None,
     ) -> BatchConfig:
         decided[0] += 1
-        return decide(profile, selected, route, sliceable)
+        return decide(profile, selected, route, sliceable, records)
 
     live._decide = counted  # type: ignore[method-assign]
     return decided

@@ -53,7 +53,7 @@ pub use detect::{
     profile_json, profile_ndjson, profile_ndjson_file, profile_ndjson_prefix, profile_records,
     Profile, READ_AHEAD_BYTES,
 };
-pub use profile::{sample_indexes, SampleStats, SAMPLE_RECORDS, SAMPLE_SPANS};
+pub use profile::{sample_indexes, spread_indexes, SampleStats, SAMPLE_RECORDS, SAMPLE_SPANS};
 // Errors of a failing record.
 pub use error::{one_string, Path, RecordError};
 // The record representation every check reads.

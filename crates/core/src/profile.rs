@@ -313,7 +313,12 @@ impl SampleStats {
 
 /// Indexes of `SAMPLE_RECORDS` records spread evenly over `n` (all when fewer).
 pub fn sample_indexes(n: usize) -> impl Iterator<Item = usize> {
-    let k = n.min(SAMPLE_RECORDS);
+    spread_indexes(n, SAMPLE_RECORDS)
+}
+
+/// Indexes of `k` records spread evenly over `n` (all when fewer).
+pub fn spread_indexes(n: usize, k: usize) -> impl Iterator<Item = usize> {
+    let k = n.min(k);
     (0..k).map(move |i| if k <= 1 { 0 } else { i * (n - 1) / (k - 1) })
 }
 

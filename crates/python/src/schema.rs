@@ -12,10 +12,10 @@ use pyo3::types::{PyBytes, PyList, PyTuple};
 
 use super::errors::{satya_error, PyRecordError};
 use super::record::{refuse_non_json, PyObj};
-use super::sources::{run_all, run_split, ChunkIter, Run, Source, Switch};
+use super::sources::{pool_cost, run_all, run_split, ChunkIter, Run, Source, Switch};
 use satya_adapt_core::{
     profile_json, profile_ndjson, profile_ndjson_file, profile_ndjson_prefix, profile_records,
-    sample_indexes, validate_capped, Draft, Knobs, Options, Profile, Schema,
+    sample_indexes, spread_indexes, validate_capped, Draft, Knobs, Options, Profile, Schema,
 };
 
 const PANIC: &str = "internal error in the validator (please report it)";
@@ -324,6 +324,40 @@ impl CompiledSchema {
             sample.iter().map(PyObj::new),
             n,
         )))
+    }
+
+    /// Seconds of checking `k` records spread over a list or a tuple in place, and of
+    /// taking them apart for the pool and checking them, on this thread (best of 3;
+    /// see `sources::pool_cost`). `None` when a sampled record is not a JSON value
+    /// (the call itself says which) or a check stopped.
+    #[pyo3(signature = (items, k, verdicts_only=false))]
+    fn pool_cost(
+        &self,
+        items: &Bound<'_, PyAny>,
+        k: usize,
+        verdicts_only: bool,
+    ) -> PyResult<Option<(f64, f64)>> {
+        if k == 0 {
+            return Err(PyValueError::new_err("`k` must be a positive int, got 0"));
+        }
+        let sample = if let Ok(list) = items.downcast::<PyList>() {
+            spread_indexes(list.len(), k)
+                .map(|i| list.get_item(i))
+                .collect::<PyResult<Vec<_>>>()?
+        } else if let Ok(tuple) = items.downcast::<PyTuple>() {
+            spread_indexes(tuple.len(), k)
+                .map(|i| tuple.get_item(i))
+                .collect::<PyResult<Vec<_>>>()?
+        } else {
+            return Err(PyValueError::new_err("`items` must be a list or a tuple"));
+        };
+        if sample.is_empty() || sample.iter().any(|r| refuse_non_json(r, None).is_err()) {
+            return Ok(None);
+        }
+        // Held here, so no record goes while it is read.
+        let records: Vec<PyObj<'_>> = sample.iter().map(PyObj::new).collect();
+        let knobs = knobs(k, k, 1, None, verdicts_only)?;
+        Ok(pool_cost(&self.schema, &records, knobs, 3))
     }
 
     fn profile_json(&self, data: &Bound<'_, PyBytes>) -> RawProfile {

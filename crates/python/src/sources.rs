@@ -17,7 +17,7 @@ use super::errors::{engine_error, satya_error, PyRecordError};
 use super::record::{borrowed_records, refuse_non_json, Compact, HeldRecords, PyObj};
 use satya_adapt_core::{
     check_in_place, validate_in_place, validate_spans, ArrayChunker, ChunkOutcome, EngineError,
-    Knobs, NdjsonChunker, NdjsonReader, OnParseError, Pipeline, RecordTooLong, Schema, Span,
+    Json, Knobs, NdjsonChunker, NdjsonReader, OnParseError, Pipeline, RecordTooLong, Schema, Span,
     POLL_INTERVAL, POLL_RECORDS,
 };
 
@@ -721,6 +721,43 @@ fn validate_objects(
     out.bytes = out.result_bytes() + compact.bytes + refs_bytes;
     drop(compact);
     Ok(out)
+}
+
+/// What the pool path costs the caller's thread on `records` (a sample of a
+/// call's): seconds of checking them in place, and of taking them apart as for
+/// the pool and checking what came out, both on this thread, each the best of
+/// `rounds`. The first over the second is what a second thread gives at worst,
+/// when the pool's thread shares the caller's core: live verification's prior
+/// for trying one on dicts. `None` when a check stopped (a caught panic).
+pub fn pool_cost(
+    schema: &Schema,
+    records: &[PyObj<'_>],
+    knobs: Knobs,
+    rounds: usize,
+) -> Option<(f64, f64)> {
+    let mut best = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..rounds {
+        let started = Instant::now();
+        let mut out = ChunkOutcome::for_records(records.len());
+        check_in_place(schema, records, 0, knobs, &mut out).ok()?;
+        drop(out);
+        let in_place = started.elapsed();
+        let started = Instant::now();
+        let mut compact = Compact::new();
+        let docs = compact.take_apart(records, schema, &mut || false)?;
+        let mut out = ChunkOutcome::for_records(records.len());
+        let refs: Vec<&Json<'_>> = docs.iter().collect();
+        check_in_place(schema, &refs, 0, knobs, &mut out).ok()?;
+        // The pool path frees them too (the caller's thread, `Pipeline::reclaim`);
+        // the documents before what keeps their strings alive.
+        drop((out, refs));
+        drop(docs);
+        drop(compact);
+        let taken_apart = started.elapsed();
+        best.0 = best.0.min(in_place.as_secs_f64());
+        best.1 = best.1.min(taken_apart.as_secs_f64());
+    }
+    Some(best)
 }
 
 /// Checks up to `batch_size` records of a list or a tuple on the caller's thread,
