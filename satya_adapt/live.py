@@ -231,14 +231,18 @@ WORST_RATIO_THREADS = 0.5
 #: trial judged at 0.5 cost several times the slack that paid for it.
 WORST_RATIO_THREADS_DICTS = 0.15
 #: ... measured instead on the call's own records when the validator can (see
-#: :meth:`Live.start`): this many records spread over the list, checked in place and taken
-#: apart for the pool and checked, on the caller's thread (the binding's ``pool_cost``, best of
-#: 3); the first time over the second is what a second thread gives when it shares the
-#: caller's core, and :data:`POOL_COST_MARGIN` of it the worst case assumed. On the four dict
-#: profiles of ``benchmarks/eval_live.py`` (10,000 records; 5 repeats each, within 0.02):
-#: 0.75 / 0.45 / 0.26 / 0.65, against two threads pinned to one core (64-record tasks, 2 runs
-#: of 15 calls) 0.63-0.64 / 0.42 / 0.22-0.24 / 0.64: within 0.84 of it.
-POOL_COST_RECORDS = 64
+#: :meth:`Live.start`), once per cell: this many records spread over the list, checked in place
+#: and taken apart for the pool and checked, on the caller's thread (the binding's
+#: ``pool_cost``, each the best of :data:`POOL_COST_ROUNDS`); the first time over the second is
+#: what a second thread gives when it shares the caller's core, and :data:`POOL_COST_MARGIN` of
+#: it the worst case assumed. On the four dict profiles of ``benchmarks/eval_live.py`` (8
+#: measurements each): 0.74 / 0.42-0.43 / 0.24-0.25 / 0.66-0.68, against two threads pinned to
+#: one core (64-record tasks, 2 runs of 15 calls of 10,000 records) 0.63-0.64 / 0.42 /
+#: 0.22-0.24 / 0.64: within 0.85 of it. It costs 6-85 us, 0.7% of a call of 10,000 records
+#: of 15 regex-checked strings (64 records and 3 rounds: 4.5%, which showed in the cell's
+#: first call: 0.86-0.92 of the default's speed, against 0.91-0.97 without).
+POOL_COST_RECORDS = 16
+POOL_COST_ROUNDS = 2
 POOL_COST_MARGIN = 0.8
 WORST_RATIO_SIZES = 0.75
 #: ... for a cell's first call on the pool (a warm-up, see :meth:`Cell.record`) when a trial

@@ -566,12 +566,12 @@ class Validator:
         """The live verification of calls with (or, ``verdicts_only``, without) errors."""
         live = self._live_verdicts if verdicts_only else self._live
         if live is None:
-            from .live import POOL_COST_RECORDS, Live
+            from .live import POOL_COST_RECORDS, POOL_COST_ROUNDS, Live
 
             core = self._core
 
             def pool_cost(records: Any) -> Any:
-                return core.pool_cost(records, POOL_COST_RECORDS, verdicts_only)
+                return core.pool_cost(records, POOL_COST_RECORDS, POOL_COST_ROUNDS, verdicts_only)
 
             # Its first call that takes part is the first to run this validator's schema.
             live = Live(

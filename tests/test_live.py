@@ -992,14 +992,15 @@ def test_pool_cost_times_a_sample_of_the_records() -> None:
     records = [{"s": "a" * 50, "n": i} for i in range(5000)]
     for items in (records, tuple(records), records[:3]):
         for verdicts_only in (False, True):
-            cost = v._core.pool_cost(items, L.POOL_COST_RECORDS, verdicts_only)
+            cost = v._core.pool_cost(items, L.POOL_COST_RECORDS, L.POOL_COST_ROUNDS, verdicts_only)
             assert cost is not None and cost[0] > 0.0 and cost[1] > 0.0
-    assert v._core.pool_cost([{1, 2}] + records, 64) is None  # the first is sampled
-    assert v._core.pool_cost([], 64) is None
-    with pytest.raises(ValueError, match="`k` must be a positive int"):
-        v._core.pool_cost(records, 0)
+    assert v._core.pool_cost([{1, 2}] + records, 16, 1) is None  # the first is sampled
+    assert v._core.pool_cost([], 16, 1) is None
+    for k, rounds in ((0, 1), (16, 0)):
+        with pytest.raises(ValueError, match="`k` and `rounds` must be positive ints"):
+            v._core.pool_cost(records, k, rounds)
     with pytest.raises(ValueError, match="list or a tuple"):
-        v._core.pool_cost(iter(records), 64)
+        v._core.pool_cost(iter(records), 16, 1)
     online = Validator(v.schema, online=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ArchiveWarning)

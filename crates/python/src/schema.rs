@@ -327,18 +327,21 @@ impl CompiledSchema {
     }
 
     /// Seconds of checking `k` records spread over a list or a tuple in place, and of
-    /// taking them apart for the pool and checking them, on this thread (best of 3;
-    /// see `sources::pool_cost`). `None` when a sampled record is not a JSON value
+    /// taking them apart for the pool and checking them, on this thread (each the best
+    /// of `rounds`; see `sources::pool_cost`). `None` when a sampled record is not a JSON value
     /// (the call itself says which) or a check stopped.
-    #[pyo3(signature = (items, k, verdicts_only=false))]
+    #[pyo3(signature = (items, k, rounds, verdicts_only=false))]
     fn pool_cost(
         &self,
         items: &Bound<'_, PyAny>,
         k: usize,
+        rounds: usize,
         verdicts_only: bool,
     ) -> PyResult<Option<(f64, f64)>> {
-        if k == 0 {
-            return Err(PyValueError::new_err("`k` must be a positive int, got 0"));
+        if k == 0 || rounds == 0 {
+            return Err(PyValueError::new_err(format!(
+                "`k` and `rounds` must be positive ints, got {k} and {rounds}"
+            )));
         }
         let sample = if let Ok(list) = items.downcast::<PyList>() {
             spread_indexes(list.len(), k)
@@ -357,7 +360,7 @@ impl CompiledSchema {
         // Held here, so no record goes while it is read.
         let records: Vec<PyObj<'_>> = sample.iter().map(PyObj::new).collect();
         let knobs = knobs(k, k, 1, None, verdicts_only)?;
-        Ok(pool_cost(&self.schema, &records, knobs, 3))
+        Ok(pool_cost(&self.schema, &records, knobs, rounds))
     }
 
     fn profile_json(&self, data: &Bound<'_, PyBytes>) -> RawProfile {
