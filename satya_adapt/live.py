@@ -409,6 +409,9 @@ class Cell:
         self.cores = cores
         #: The worst ratio assumed for an untried ``threads`` change (see :meth:`_worst`).
         self.worst_threads = worst_threads
+        #: ... ``measured`` on the call's records (dicts, see :data:`POOL_COST_RECORDS`), else
+        #: ``assumed``.
+        self.worst_threads_from = "assumed"
         self.selected_source = selected.source
         self.baseline = _Arm(DEFAULT_CONFIGURATION)
         self.incumbent = _Arm(cached if cached is not None else selected)
@@ -1307,6 +1310,7 @@ class Cell:
             "slack_seconds": self.slack,
             "explore_slack_seconds": self.explore_slack,
             "candidates": [a.as_dict() for a in self.candidates],
+            "threads_worst_ratio": {"ratio": self.worst_threads, "from": self.worst_threads_from},
         }
 
 
@@ -1906,15 +1910,18 @@ class Live:
             if cached is None:
                 rep = _rep(key)
                 cands = candidates(selected, rep, n, self._cores, self._elites(rep))
-        worst = WORST_RATIO_THREADS
+        worst, measured = WORST_RATIO_THREADS, None
         if profile[4] == "dicts":
             worst = WORST_RATIO_THREADS_DICTS
             if records is not None and any(c.threads != selected.threads for c, _ in cands):
-                worst = self._worst_threads_measured(records, selected) or worst
+                measured = self._worst_threads_measured(records, selected)
         cell = Cell(
             selected, cands, alpha=self.alpha, cores=self._cores, cached=cached,
-            worst_threads=worst, first_call_warms=self._first_call_warms,
+            worst_threads=measured or worst, first_call_warms=self._first_call_warms,
         )
+        if measured:
+            cell.worst_threads_from = "measured"
+
         self._first_call_warms = False
         cell.key = key
         self._cells[key] = cell

@@ -832,7 +832,7 @@ def test_live_answers_as_its_cell_decides(selected: BatchConfig) -> None:
     """Through :class:`Live` (its shortcut for the steady state included), call by call the
     sources and configurations of a cell that decides every call in full."""
     live = L.Live(FakeSelector(), cache=False, cores=2, refine=False)
-    full = SlowPathCell(selected, [], cores=2)
+    full = SlowPathCell(selected, [], cores=2, worst_threads=L.WORST_RATIO_THREADS_DICTS)
     rng = random.Random(3)
     for i in range(300):
         profile = prof(n=N + (i % 3 == 2))  # another n: the steady state is left and regained
@@ -955,6 +955,8 @@ def test_a_dicts_cell_takes_a_second_threads_worst_case_from_its_records() -> No
             lowest = min(lowest, (i + 1) * N / 1e6 / spent)
         cell = live._cells[live._key(prof(kind="dicts"))]
         assert cell.worst_threads == pytest.approx(L.POOL_COST_MARGIN * 0.7)
+        ev = live.explain(prof(kind="dicts"))
+        assert ev is not None and ev["threads_worst_ratio"]["from"] == "measured"
         assert asked == [records]  # measured when the cell was made, not again
         assert trials and trials[0] < 40
         if speed > 1e6:
@@ -979,6 +981,7 @@ def test_a_dicts_cell_takes_a_second_threads_worst_case_from_its_records() -> No
         live.finish(live.start(prof(kind="dicts"), chosen, True, start_records), N, 0.01)
         cell = live._cells[live._key(prof(kind="dicts"))]
         assert cell.worst_threads == L.WORST_RATIO_THREADS_DICTS
+        assert cell.evidence()["threads_worst_ratio"]["from"] == "assumed"
         if start_records is None or chosen.threads == 2 or cores == 1:
             assert asked == []
 
