@@ -91,10 +91,12 @@ class Opened:
     """An input opened for the engine: ``kind`` (``"json"`` or ``"ndjson"``), ``source``
     (bytes; a path to a regular file, for NDJSON; or a binary reader), ``prefix`` (bytes
     already read from a reader, which the engine reads first), ``size`` (in bytes, when
-    known), ``compression`` (``"gzip"``, ``"zstd"`` or ``None``) and ``document`` (one JSON
-    document spread over lines, read as one record). :meth:`close` closes what was opened."""
+    known), ``compression`` (``"gzip"``, ``"zstd"`` or ``None``), ``document`` (one JSON
+    document spread over lines, read as one record) and ``span`` (JSON: the array is
+    ``source[start:end]``, inside a document; ``None``: all of ``source``). :meth:`close`
+    closes what was opened."""
 
-    __slots__ = ("kind", "source", "prefix", "size", "compression", "document", "_opened")
+    __slots__ = ("kind", "source", "prefix", "size", "compression", "document", "span", "_opened")
 
     def __init__(
         self,
@@ -105,6 +107,7 @@ class Opened:
         compression: Optional[str] = None,
         document: bool = False,
         opened: Optional[List[IO[bytes]]] = None,
+        span: Optional[Tuple[int, int]] = None,
     ) -> None:
         self.kind = kind
         self.source = source
@@ -112,6 +115,7 @@ class Opened:
         self.size = size
         self.compression = compression
         self.document = document
+        self.span = span
         self._opened = opened or []
 
     def close(self) -> None:
@@ -354,11 +358,11 @@ def at_pointer(opened: Opened, pointer: str) -> Opened:
     if data[start:start + 1] != b"[":
         what = _JSON_KINDS.get(data[start:start + 1], "a number")
         raise InputError(f"the value at `{pointer}` is {what}, not an array of records")
-    # A copy of the array's text (the engine reads bytes objects whole). The document is in
-    # memory: what was opened to read it is closed.
-    array = data if (start, end) == (0, len(data)) else data[start:end]
+    # The engine reads the array where it lies in the document (no copy). The document is
+    # in memory: what was opened to read it is closed.
+    span = None if (start, end) == (0, len(data)) else (start, end)
     opened.close()
-    return Opened("json", array, size=end - start, compression=opened.compression)
+    return Opened("json", data, size=end - start, compression=opened.compression, span=span)
 
 
 #: What a JSON value is, by its first byte (see :func:`at_pointer`).

@@ -75,18 +75,19 @@ class CompiledSchema:
     def validate_json(
         self, data: bytes, batch_size: int, micro_batch_size: int, threads: int,
         max_errors: Optional[int], chunked: Literal[False] = False, trial: None = None,
-        verdicts_only: bool = False,
+        verdicts_only: bool = False, span: Optional[Tuple[int, int]] = None,
     ) -> RawResult: ...
     @overload
     def validate_json(
         self, data: bytes, batch_size: int, micro_batch_size: int, threads: int,
         max_errors: Optional[int], chunked: Literal[False], trial: Trial, verdicts_only: bool = False,
+        span: Optional[Tuple[int, int]] = None,
     ) -> Tuple[RawResult, Tuple[int, float]]: ...
     @overload
     def validate_json(
         self, data: bytes, batch_size: int, micro_batch_size: int, threads: int,
         max_errors: Optional[int], chunked: Literal[True], trial: None = None,
-        verdicts_only: bool = False,
+        verdicts_only: bool = False, span: Optional[Tuple[int, int]] = None,
     ) -> Iterator[RawResult]: ...
     @overload
     def validate_ndjson(
@@ -113,7 +114,7 @@ class CompiledSchema:
     def pool_cost(
         self, items: Any, k: int, rounds: int, verdicts_only: bool = False
     ) -> Optional[Tuple[float, float]]: ...
-    def profile_json(self, data: bytes) -> RawProfile: ...
+    def profile_json(self, data: bytes, span: Optional[Tuple[int, int]] = None) -> RawProfile: ...
     def profile_ndjson(self, source: NdjsonSource, prefix: bytes) -> RawProfile: ...
 
 class ArrowSource:

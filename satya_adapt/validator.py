@@ -393,7 +393,8 @@ class Validator:
             config = self._config(self._detector(opened), call)
             if opened.kind == "json":
                 chunks = self._core.validate_json(
-                    opened.source, *config[:3], call.cap, True, None, call.verdicts_only
+                    opened.source, *config[:3], call.cap, True, None, call.verdicts_only,
+                    opened.span,
                 )
             else:
                 chunks = self._core.validate_ndjson(
@@ -495,7 +496,7 @@ class Validator:
     def _detector(self, opened: Opened) -> Any:
         """The profile detection of opened JSON or NDJSON data (run only when selecting)."""
         if opened.kind == "json":
-            return lambda: self._core.profile_json(opened.source)
+            return lambda: self._core.profile_json(opened.source, opened.span)
         return lambda: self._core.profile_ndjson(opened.source, opened.prefix)
 
     def _run(self, opened: Opened, call: _Call, limit: int) -> ValidationResult:
@@ -508,7 +509,8 @@ class Validator:
 
             def engine(first: Any = None) -> Any:
                 return self._core.validate_json(
-                    opened.source, *config[:3], call.cap, False, first, call.verdicts_only
+                    opened.source, *config[:3], call.cap, False, first, call.verdicts_only,
+                    opened.span,
                 )
 
         else:

@@ -63,6 +63,44 @@ def test_the_records_at_a_pointer_get_the_results_of_the_same_records_as_dicts(c
             same(v.validate_json(data, pointer=pointer, **config), expected)
 
 
+def test_the_array_is_read_where_it_lies_in_the_document() -> None:
+    """The engine reads the array inside the document's bytes (a span), not a copy of it: the
+    opened input holds the document itself; the span is checked against it; an array that is
+    the whole document needs none."""
+    from satya_adapt._inputs import open_input
+
+    doc = json.dumps({"meta": [1, 2], "items": ITEMS}).encode()
+    opened = open_input(doc, "json", max_bytes=1 << 20, pointer="/items")
+    assert opened.source is doc and opened.span is not None
+    start, end = opened.span
+    assert json.loads(doc[start:end]) == ITEMS and opened.size == end - start
+    whole = json.dumps(ITEMS).encode()
+    assert open_input(whole, "json", max_bytes=1 << 20, pointer="").span is None
+    v = Validator(ITEM, adapt=False)
+    core = v._core
+    array = doc[start:end]
+    assert core.profile_json(doc, (start, end)) == core.profile_json(array)
+    for chunked in (False, True):
+        got = core.validate_json(doc, 2, 1, 2, None, chunked, None, False, (start, end))
+        want = core.validate_json(array, 2, 1, 2, None, chunked, None, False)
+        # Verdicts, errors, omitted errors, tasks, bytes (the rest are timings).
+        parts = (list(got), list(want)) if chunked else ([got], [want])
+        assert len(parts[0]) == len(parts[1]) == (2 if chunked else 1)
+        for g, w in zip(*parts):
+            assert repr(g[:5]) == repr(w[:5])
+    for span in ((start, len(doc) + 1), (end, start), (len(doc) + 5, len(doc) + 6)):
+        with pytest.raises(ValueError, match="is not within the"):
+            core.validate_json(doc, 2, 1, 1, None, False, None, False, span)
+        with pytest.raises(ValueError, match="is not within the"):
+            core.profile_json(doc, span)
+    # A broken element never reaches the engine: the document is read whole first, and its
+    # error names the byte in the document.
+    broken = b'{"items": [{"id": 1, "name": "a"}, {"id": 2,, "name": "b"}], "z": 1}'
+    with pytest.raises(InputError, match="at byte 44") as in_doc:
+        v.validate_json(broken, pointer="/items")
+    assert broken[44:45] == b"," and "not JSON" in str(in_doc.value)
+
+
 def test_every_reading_method_takes_a_pointer(tmp_path: Path) -> None:
     """`validate`, `iter_validate`, `profile` and `explain` read a path, bytes, text or a binary
     file object as one JSON document when given a pointer."""

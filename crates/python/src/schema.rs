@@ -12,7 +12,7 @@ use pyo3::types::{PyBytes, PyList, PyTuple};
 
 use super::errors::{satya_error, PyRecordError};
 use super::record::{refuse_non_json, PyObj};
-use super::sources::{pool_cost, run_all, run_split, ChunkIter, Run, Source, Switch};
+use super::sources::{pool_cost, run_all, run_split, within, ChunkIter, Run, Source, Switch};
 use satya_adapt_core::{
     profile_json, profile_ndjson, profile_ndjson_file, profile_ndjson_prefix, profile_records,
     sample_indexes, spread_indexes, validate_capped, Draft, Knobs, Options, Profile, Schema,
@@ -208,7 +208,8 @@ impl CompiledSchema {
 
     /// Validates the elements of a JSON array, as `validate_objects`.
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (data, batch_size, micro_batch_size, threads, max_errors, chunked=false, trial=None, verdicts_only=false))]
+    /// `span`: the array is `data[start..end]` (records inside a JSON document).
+    #[pyo3(signature = (data, batch_size, micro_batch_size, threads, max_errors, chunked=false, trial=None, verdicts_only=false, span=None))]
     fn validate_json(
         &self,
         py: Python<'_>,
@@ -220,6 +221,7 @@ impl CompiledSchema {
         chunked: bool,
         trial: Option<Trial>,
         verdicts_only: bool,
+        span: Option<(usize, usize)>,
     ) -> PyResult<PyObject> {
         let knobs = knobs(
             batch_size,
@@ -228,7 +230,7 @@ impl CompiledSchema {
             max_errors,
             verdicts_only,
         )?;
-        let run = start(&self.schema, Source::json_array(data), knobs, trial)?;
+        let run = start(&self.schema, Source::json_array(data, span)?, knobs, trial)?;
         finish(py, run, chunked, trial.is_some())
     }
 
@@ -363,8 +365,16 @@ impl CompiledSchema {
         Ok(pool_cost(&self.schema, &records, knobs, rounds))
     }
 
-    fn profile_json(&self, data: &Bound<'_, PyBytes>) -> RawProfile {
-        raw(profile_json(&self.schema, data.as_bytes()))
+    #[pyo3(signature = (data, span=None))]
+    fn profile_json(
+        &self,
+        data: &Bound<'_, PyBytes>,
+        span: Option<(usize, usize)>,
+    ) -> PyResult<RawProfile> {
+        Ok(raw(profile_json(
+            &self.schema,
+            within(data.as_bytes(), span)?,
+        )))
     }
 
     fn profile_ndjson(

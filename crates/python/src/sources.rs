@@ -40,6 +40,19 @@ impl OwnedBytes {
     }
 }
 
+/// `data[start..end]` for a `span`, else `data`; a span outside it is a `ValueError`.
+pub fn within(data: &[u8], span: Option<(usize, usize)>) -> PyResult<&[u8]> {
+    match span {
+        None => Ok(data),
+        Some((start, end)) => data.get(start..end).ok_or_else(|| {
+            pyo3::exceptions::PyValueError::new_err(format!(
+                "`span` ({start}, {end}) is not within the {} bytes",
+                data.len()
+            ))
+        }),
+    }
+}
+
 pub enum Source {
     List {
         list: Py<PyAny>,
@@ -151,12 +164,15 @@ impl Source {
         })
     }
 
-    pub fn json_array(data: &Bound<'_, PyBytes>) -> Source {
-        let bytes = OwnedBytes::new(data);
-        Source::JsonArray {
+    /// The JSON array in `data`, or in `data[start..end]` with a `span` (an array
+    /// inside a document: read where it lies, not copied out).
+    pub fn json_array(data: &Bound<'_, PyBytes>, span: Option<(usize, usize)>) -> PyResult<Source> {
+        let mut bytes = OwnedBytes::new(data);
+        bytes.data = within(bytes.data, span)?;
+        Ok(Source::JsonArray {
             chunker: ArrayChunker::new(bytes.data),
             bytes,
-        }
+        })
     }
 
     pub fn ndjson(
