@@ -855,7 +855,8 @@ class Cell:
 
         A candidate with more threads than the incumbent is always tried on a slice when the
         call allows, and the slice comes after as many records that warm it up (timed apart,
-        :attr:`warm`): on a shared VM a second thread right after one-thread calls ran 1.0-1.2
+        :attr:`warm`; on a call too short for a slice, the candidate runs all of it, its first
+        task per thread the warm-up, at :data:`WORST_RATIO_COLD`): on a shared VM a second thread right after one-thread calls ran 1.0-1.2
         times as fast as one thread, and 1.25-1.5 times once it had run for 2 ms, so a trial
         among the incumbent's calls measured what no call of the candidate would see once it
         runs call after call. :meth:`choose` has reset :attr:`slice` and :attr:`warm`."""
@@ -891,6 +892,15 @@ class Cell:
                 if k:
                     warm = k if more_threads else 0
                     cost = cost * (warm + k) / n
+            elif more_threads and sliceable:
+                # A call too short for a slice: the candidate runs all of it, its first task per
+                # thread a warm-up (timed apart, at the cold pool's worst case), the rest measured.
+                warm = self._threads_need(arm, n)
+                if 2 * warm <= n:
+                    k = n - warm
+                    cost = cost * k / n + call * (1.0 / WORST_RATIO_COLD - 1.0) * warm / n
+                else:
+                    warm = 0
             if not k and self.pool_cold and self._on_pool(arm, n):
                 # A whole call on the cold pool: its warm-up (see :meth:`record`), dearer.
                 cost = max(cost, call * (1.0 / WORST_RATIO_COLD - 1.0))
@@ -906,7 +916,8 @@ class Cell:
             self._look_later(n, short, self._base_high())
             return None
         self.slice, self.warm = best_part, best_warm
-        self._whole_trial = best_part == 0
+        # (A trial that runs the whole call, warm-up and all, is paired as a whole call is.)
+        self._whole_trial = best_part == 0 or best_part + best_warm >= n
         if best_part == 0 and best.config.threads > threads:
             # Between one-thread calls the pool's threads fall asleep, and a whole-call trial
             # among them paid their waking: on 400 records of medium-mixed JSON (185 us a

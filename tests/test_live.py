@@ -676,6 +676,51 @@ def test_a_second_thread_is_tried_after_a_call_that_wakes_the_pool() -> None:
     assert c.warmups >= 4
 
 
+def test_a_call_too_short_for_a_slice_warms_the_pool_and_tries_a_second_thread_at_once() -> None:
+    """The cell above, its 400-record calls sliceable (a list, JSON, NDJSON): a trial of the
+    second thread runs the whole call, its first task per thread (128 records) warming the
+    pool up (0.9 times the default's speed there, timed apart and counted in the slack only),
+    the other 272 records measured (1.3 times). One call a trial instead of two, each paired
+    with the incumbent's call before it: first tried at call 72, promoted at call 78, where
+    whole calls (a generator) first warmed the pool at call 117 and promoted at 127. The
+    cumulative time never exceeds (1 + alpha) times the default's."""
+    cand = (BatchConfig(493, 64, 2, "online-trial"), "threads")
+    marks = {}
+    for sliceable in (True, False):
+        last = [1]
+
+        def rate(cf: BatchConfig, last: list[int] = last) -> float:
+            warm = last[0] == 2
+            last[0] = cf.threads
+            return (1.3e6 if warm else 0.9e6) if cf.threads == 2 else 1e6
+
+        c = L.Cell(BatchConfig(493, 493, 1, "heuristic"), [cand], alpha=0.02, cores=2)
+        spent, trials, promoted = 0.0, [], -1
+        for i in range(200):
+            arm, source = c.choose(400, sliceable)
+            if source == "online-trial":
+                trials.append((i, c.warm, c.slice))
+            if c.slice:  # as Live.finish_sliced records it: the warm-up spent, the rest timed
+                w, k = c.warm, c.slice
+                last[0] = 2
+                c.spend(arm, w, w / 0.9e6)
+                c.record(arm, k, k / 1.3e6)
+                spent += w / 0.9e6 + k / 1.3e6
+            else:
+                seconds = 400 / rate(arm.config)
+                c.record(arm, 400, seconds)
+                spent += seconds
+            assert spent <= (1 + c.alpha) * c.calls * 400 / 1e6 + 1e-12
+            if promoted < 0 and c.promotions:
+                promoted = i
+        assert c.incumbent.config[:3] == (493, 64, 2)
+        assert list(c.incumbent.pairs) == pytest.approx([1.3] * L.PAIRED_MIN_SAMPLES)
+        marks[sliceable] = (trials[0][0], promoted, c.warmups)
+        if sliceable:
+            assert {(w, k) for _, w, k in trials} == {(128, 272)}
+    assert marks == {True: (72, 78, 0), False: (117, 127, 4)}
+
+
 def test_a_losing_candidates_warm_up_bounds_its_next_trials() -> None:
     """A second thread at 0.2 times the speed: its first whole call warms the pool up (no
     throughput), slower than WORST_RATIO_COLD (0.3), so the worst case assumed for its warm
