@@ -927,6 +927,30 @@ def test_live_answers_a_sliced_trial_and_learns_from_both_parts() -> None:
         other.finish(c, N, N / rate(c))
 
 
+def drive_second_thread(
+    live: L.Live, kind: str, selected: BatchConfig, speed: float, records: Any = None
+) -> tuple[list[int], float]:
+    """300 calls of N records that may be cut, a second thread running at ``speed`` (one at
+    1e6 records a second): the calls that tried a second thread, and the lowest cumulative
+    throughput over the default's since the first call."""
+    spent, trials, lowest = 0.0, [], 1.0
+    for i in range(300):
+        c = live.start(prof(kind=kind), selected, True, records)
+        rate = speed if c.threads == 2 else 1e6
+        if c.source == "online-trial" and c.threads == 2:
+            trials.append(i)
+        if type(c) is SlicedTrial:
+            k, w = c.records, c.warm
+            rest = N - w - k
+            live.finish_sliced(c, k, k / rate, rest, rest / 1e6, w, w / rate)
+            spent += (k + w) / rate + rest / 1e6
+        else:
+            live.finish(c, N, N / rate)
+            spent += N / rate
+        lowest = min(lowest, (i + 1) * N / 1e6 / spent)
+    return trials, lowest
+
+
 def test_a_second_thread_on_dicts_costs_no_more_than_the_allowance() -> None:
     """Python dicts are taken apart for the pool under the GIL: there a second thread ran at
     0.12-0.18 of one thread's speed, so a dicts cell judges an untried ``threads`` candidate at
@@ -939,22 +963,7 @@ def test_a_second_thread_on_dicts_costs_no_more_than_the_allowance() -> None:
     selected = BatchConfig(8192, 2048, 1, "heuristic")
     for kind, speed, worst, first in (("dicts", 0.15e6, 0.15, 233), ("json", 1.5e6, 0.5, 11)):
         live = L.Live(FakeSelector(), cache=False, cores=2)
-        spent, trials, lowest = 0.0, [], 1.0
-        for i in range(300):
-            c = live.start(prof(kind=kind), selected, sliceable=True)
-            rate = speed if c.threads == 2 else 1e6
-            if c.source == "online-trial" and c.threads == 2:
-                trials.append(i)
-            if type(c) is SlicedTrial:
-                k, w = c.records, c.warm
-                rest = N - w - k
-                live.finish_sliced(c, k, k / rate, rest, rest / 1e6, w, w / rate)
-                spent += (k + w) / rate + rest / 1e6
-            else:
-                live.finish(c, N, N / rate)
-                spent += N / rate
-            # Cumulative throughput over the default's since the first call.
-            lowest = min(lowest, (i + 1) * N / 1e6 / spent)
+        trials, lowest = drive_second_thread(live, kind, selected, speed)
         cell = live._cells[live._key(prof(kind=kind))]
         assert cell.worst_threads == worst
         assert trials[0] == first, kind
@@ -983,21 +992,7 @@ def test_a_dicts_cell_takes_a_second_threads_worst_case_from_its_records() -> No
     for speed in (1.3e6, 0.56e6):
         asked.clear()
         live = L.Live(FakeSelector(), cache=False, cores=2, pool_cost=pool_cost)
-        spent, trials, lowest = 0.0, [], 1.0
-        for i in range(300):
-            c = live.start(prof(kind="dicts"), selected, True, records)
-            rate = speed if c.threads == 2 else 1e6
-            if c.source == "online-trial" and c.threads == 2:
-                trials.append(i)
-            if type(c) is SlicedTrial:
-                k, w = c.records, c.warm
-                rest = N - w - k
-                live.finish_sliced(c, k, k / rate, rest, rest / 1e6, w, w / rate)
-                spent += (k + w) / rate + rest / 1e6
-            else:
-                live.finish(c, N, N / rate)
-                spent += N / rate
-            lowest = min(lowest, (i + 1) * N / 1e6 / spent)
+        trials, lowest = drive_second_thread(live, "dicts", selected, speed, records)
         cell = live._cells[live._key(prof(kind="dicts"))]
         assert cell.worst_threads == pytest.approx(L.POOL_COST_MARGIN * 0.7)
         ev = live.explain(prof(kind="dicts"))
