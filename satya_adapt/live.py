@@ -856,10 +856,10 @@ class Cell:
         A candidate with more threads than the incumbent is always tried on a slice when the
         call allows, and the slice comes after as many records that warm it up (timed apart,
         :attr:`warm`; on a call too short for a slice, the candidate runs all of it, its first
-        task per thread the warm-up, at :data:`WORST_RATIO_COLD`): on a shared VM a second thread right after one-thread calls ran 1.0-1.2
-        times as fast as one thread, and 1.25-1.5 times once it had run for 2 ms, so a trial
-        among the incumbent's calls measured what no call of the candidate would see once it
-        runs call after call. :meth:`choose` has reset :attr:`slice` and :attr:`warm`."""
+        task per thread the warm-up, at :data:`WORST_RATIO_COLD`): on a shared VM a second
+        thread right after one-thread calls ran 1.0-1.2 times as fast as one thread, and
+        1.25-1.5 times once it had run for 2 ms, so a trial among the incumbent's calls measured
+        what no call of the candidate would see once it runs call after call. :meth:`choose` has reset :attr:`slice` and :attr:`warm`."""
         if not self.candidates:
             return None
         warmed, self._warm_next = self._warm_next, None

@@ -206,9 +206,9 @@ impl CompiledSchema {
         finish(py, run, chunked, trial.is_some())
     }
 
-    /// Validates the elements of a JSON array, as `validate_objects`.
+    /// Validates the elements of a JSON array, as `validate_objects`; with a
+    /// `span`, the array is `data[start..end]` (records inside a JSON document).
     #[allow(clippy::too_many_arguments)]
-    /// `span`: the array is `data[start..end]` (records inside a JSON document).
     #[pyo3(signature = (data, batch_size, micro_batch_size, threads, max_errors, chunked=false, trial=None, verdicts_only=false, span=None))]
     fn validate_json(
         &self,
