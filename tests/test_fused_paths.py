@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import jsonschema_rs
 import pytest
 
 from satya_adapt import Validator
@@ -359,3 +360,56 @@ def test_if_probes_decide_as_the_full_if(probe: dict) -> None:
     explained = run(quick, True)[0][1]
     keywords = {e[3].split("`")[1] for e in explained if e[2] == "required"}
     assert keywords == {"then_mark", "else_mark"}
+
+
+#: A tagged `oneOf` (each branch a `const` on `kind`, through a reference or an `allOf`) with
+#: an untagged branch that accepts any `kind`, nested in itself; the fused path walks only
+#: the branches an object's tag leaves.
+_UNION = {
+    "$defs": {
+        "a": {"properties": {"kind": {"const": "a"}, "n": {"type": "integer"}},
+              "required": ["kind"], "additionalProperties": False},
+        "b": {"allOf": [{"properties": {"kind": {"const": "b"}}},
+                        {"properties": {"kind": {}, "s": {"type": "string"}, "more": {"$ref": "#"}},
+                         "additionalProperties": False}]},
+        "loose": {"properties": {"loose": {"const": True}}, "required": ["loose"]},
+    },
+    "oneOf": [{"$ref": "#/$defs/a"}, {"$ref": "#/$defs/b"},
+              {"properties": {"kind": {"const": 1}}, "required": ["kind", "one"]},
+              {"$ref": "#/$defs/loose"}],
+}  # fmt: skip
+
+#: JSON texts for `_UNION`: escaped tags and keys, tags of every kind, and repeated tags,
+#: which count with their last entry (the untagged branch passes whatever the first says).
+UNION_TEXTS = [
+    '{"kind":"a","n":1}', '{"kind":"a","n":"x"}', '{"n":1,"kind":"a"}', '{"kind":"\\u0061"}',
+    '{"\\u006bind":"a"}', '{"kind":"b","s":"x"}', '{"kind":"b","s":1}', '{"kind":"c"}', '{}',
+    '{"kind":1,"one":0}', '{"kind":1.0,"one":0}', '{"kind":1}', '{"kind":null}', '{"kind":["a"]}',
+    '{"kind":{"kind":"a"}}', '{"loose":true}', '{"loose":true,"kind":"c"}',
+    '{"loose":true,"kind":"a"}', '{"loose":true,"kind":"c","kind":"a"}',
+    '{"loose":true,"kind":"a","kind":"c"}', '{"loose":true,"one":0,"kind":"c","kind":1}',
+    '{"loose":true,"one":0,"kind":1,"kind":"c"}', '{"kind":"c","kind":"a","n":1}',
+    '{"kind":"a","n":1,"kind":"b"}', '{"kind":"b","more":{"kind":"a","n":2}}',
+    '{"kind":"b","more":{"kind":"b","more":{"kind":"c"}}}', '{"kind":"b","more":[]}', '[]', '"a"',
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_tagged_one_of_decides_as_on_the_parsed_value(threads: int) -> None:
+    """A `oneOf` whose branches are told apart by a tag: the verdicts and errors of dicts (the
+    ordinary checks on ``json.loads``'s value, the last of a repeated key kept) through JSON
+    and NDJSON, with and without errors, and those of jsonschema-rs."""
+    v = Validator(_UNION, adapt=False)
+    array = ("[" + ",".join(UNION_TEXTS) + "]").encode()
+    lines = "\n".join(UNION_TEXTS).encode()
+    parsed = [json.loads(t) for t in UNION_TEXTS]
+    want = [jsonschema_rs.validator_for(_UNION).is_valid(r) for r in parsed]
+    for errors in (True, False):
+        dicts = outcome(v.validate_batch(parsed, threads=threads, errors=errors))
+        assert dicts[0] == want
+        assert outcome(v.validate_json(array, threads=threads, errors=errors)) == dicts
+        assert outcome(v.validate_ndjson(lines, threads=threads, errors=errors)) == dicts
+    # Not vacuous: every branch passes some record, and a repeated tag decides both ways.
+    assert want == [True, False, True, True, True, True, False, False, True, True, True, False,
+                    False, False, False, True, True, True, True, True, False, True, True, False,
+                    True, False, False, False, False]  # fmt: skip
