@@ -593,11 +593,12 @@ fn tag_candidates(
 }
 
 /// Of a tagged `oneOf` ([`Tags`]) of at most 64 branches, the branches that the object at
-/// the cursor may pass, as bits ([`Tags::object_candidates`]): its keys read (values
-/// skipped, the tag parsed), the reading counted against the record's rereads. `None` when
-/// the union is untagged, or when the object repeats its tag property: the parsed path reads
-/// the last entry, and a branch that does not check the tag (passing whatever its value)
-/// would be taken as the only one left by the first. Leaves the cursor where it was.
+/// the cursor may pass, as bits ([`Tags::object_candidates`]): its keys read up to the tag
+/// (values skipped, the tag parsed), the reading counted against the record's rereads.
+/// `None` when the union is untagged, or when the object repeats its tag property and an
+/// untagged branch is left: the parsed path reads the last entry, and such a branch (passing
+/// whatever the tag) would be taken as the only one left by the first. The other entries are
+/// read only to find such a repeat. Leaves the cursor where it was.
 fn one_tag_candidates(
     tags: &Tags,
     n: usize,
@@ -609,15 +610,18 @@ fn one_tag_candidates(
     };
     decidable(p.reread_left > 0)?;
     let start = p.pos;
-    let (mut tag, mut repeated) = (None, false);
+    let (mut picked, mut repeated) = (None, false);
     entries(p, depth, |key, p| {
         if key == name {
-            repeated = tag.is_some();
-            if repeated {
+            if picked.is_some() {
+                repeated = true;
                 return Ok(false);
             }
-            tag = Some(tag_value(p, depth)?);
-            return Ok(true);
+            let tag = tag_value(p, depth)?;
+            let left = tags.object_candidates(n, Some(&&tag), depth);
+            picked = Some(left);
+            // A branch tagged checks every entry of its tag: no repeat to look for.
+            return Ok(left.is_some_and(|m| !tags.all_tagged(m)));
         }
         skip(p, depth + 1)?;
         Ok(true)
@@ -627,7 +631,10 @@ fn one_tag_candidates(
     if repeated {
         return Ok(None);
     }
-    Ok(tags.object_candidates(n, tag.as_ref().as_ref(), depth))
+    Ok(match picked {
+        Some(left) => left,
+        None => tags.object_candidates::<&Json<'_>>(n, None, depth),
+    })
 }
 
 /// The value at the cursor, the tag of an object at `depth`: a string read as text, without

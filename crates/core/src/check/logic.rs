@@ -633,6 +633,8 @@ pub struct Tags {
     open: u64,
     /// The branches that do not require the tag property, as bits.
     not_requiring: u64,
+    /// The branches without a tag, as bits (all of them past 64 branches).
+    untagged: u64,
 }
 
 /// The most branches [`Tags::picks`] gives as bits.
@@ -769,13 +771,18 @@ impl Tags {
             .map(|b| requires_property(schema, b, name))
             .collect();
         let (mut by_hash, mut open, mut not_requiring) = (FxHashMap::default(), u64::MAX, u64::MAX);
+        let mut untagged = u64::MAX;
         if branches.len() <= MASK_BRANCHES {
             open = 0;
             not_requiring = 0;
+            untagged = 0;
             for (i, (value, &hash)) in values.iter().zip(&hashes).enumerate() {
                 match value {
                     Some(Json::String(_)) => *by_hash.entry(hash).or_insert(0) |= 1 << i,
                     _ => open |= 1 << i,
+                }
+                if value.is_none() {
+                    untagged |= 1 << i;
                 }
                 if !requires[i] {
                     not_requiring |= 1 << i;
@@ -794,12 +801,19 @@ impl Tags {
             by_hash,
             open,
             not_requiring,
+            untagged,
         }
     }
 
     /// The tag property, when at least two branches are tagged by it.
     pub(crate) fn name(&self) -> Option<&str> {
         self.name.as_deref()
+    }
+
+    /// Whether every branch of `mask` requires a value of the tag property (a branch that
+    /// passes checked each entry of a repeated tag against it).
+    pub(crate) fn all_tagged(&self, mask: u64) -> bool {
+        mask & self.untagged == 0
     }
 
     /// Of a tagged union of at most 64 branches, the branches that an object may pass
