@@ -337,13 +337,13 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
             None => match one_of_names {
                 Some(names) if kind == Kind::Object => by_names = Some(names),
                 // A tagged union: the object's tag leaves few branches (see
-                // `one_tag_candidates`; most unions over objects are tagged, a tag read
+                // `tag_candidates`; most unions over objects are tagged, a tag read
                 // instead of the object parsed: enonic-xp-mixin 1.16-1.18x). Closed objects,
                 // or objects requiring names: its keys may leave fewer (see `KeyShapes`).
                 // Parsed when two branches or more are left.
                 _ if kind == Kind::Object => {
                     let tags = logic.one_of_tags.get_or_init(|| Tags::of(s, one_of));
-                    let mut left = one_tag_candidates(tags, one_of.len(), p, depth)?;
+                    let mut left = tag_candidates(tags, one_of.len(), p, depth, true)?;
                     let shapes = one_of_shapes.get_or_init(|| KeyShapes::of(s, one_of));
                     if let Some(shapes) = shapes
                         .as_ref()
@@ -440,7 +440,7 @@ fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth:
         p.pos = start;
         let picked = if any_of.len() > 2 && p.peek()? == b'{' {
             let tags = logic.any_of_tags.get_or_init(|| Tags::of(s, any_of));
-            tag_candidates(tags, any_of.len(), p, depth)?
+            tag_candidates(tags, any_of.len(), p, depth, false)?
         } else {
             None
         };
@@ -564,46 +564,23 @@ fn entries<'a>(
     }
 }
 
-/// Of a tagged `anyOf` ([`Tags`]) of at most 64 branches, the branches that the object at
-/// the cursor may pass, as bits ([`Tags::object_candidates`]), read from the first entry of
-/// its tag property (values before it skipped, the tag parsed, the rest unread); `None` when
-/// the union is untagged. The cursor is left anywhere in the object. A later entry of the
-/// same name (the parsed path reads the last) needs no look: a candidate that passes has
-/// checked every entry of its tag, and "no candidate passed" is a failure that
-/// [`verdict`] keeps only for an object without repeated keys.
+/// Of a tagged `anyOf` or `oneOf` ([`Tags`]) of at most 64 branches, the branches that the
+/// object at the cursor may pass, as bits ([`Tags::object_candidates`]): its keys read up to
+/// the tag (values skipped, the tag parsed), the reading counted against the record's
+/// rereads; `None` when the union is untagged. Leaves the cursor where it was.
+///
+/// A later entry of the tag (the parsed path reads the last) needs no look when a candidate
+/// that passes has checked every entry of it and "no candidate passed" is a failure, which
+/// [`verdict`] keeps only for an object without repeated keys: in an `anyOf`, and in a
+/// `oneOf` whose branches left are all tagged. Otherwise (`one_of`, an untagged branch left,
+/// which passes whatever the tag and would be taken as the only one left by the first entry)
+/// the other entries are read to find a repeat, and there is one: `None`.
 fn tag_candidates(
     tags: &Tags,
     n: usize,
     p: &mut Parser<'_>,
     depth: usize,
-) -> Result<Option<u64>, Stop> {
-    let Some(name) = tags.name().filter(|_| n <= 64) else {
-        return Ok(None);
-    };
-    let mut tag = None;
-    entries(p, depth, |key, p| {
-        if key == name {
-            tag = Some(tag_value(p, depth)?);
-            return Ok(false);
-        }
-        skip(p, depth + 1)?;
-        Ok(true)
-    })?;
-    Ok(tags.object_candidates(n, tag.as_ref().as_ref(), depth))
-}
-
-/// Of a tagged `oneOf` ([`Tags`]) of at most 64 branches, the branches that the object at
-/// the cursor may pass, as bits ([`Tags::object_candidates`]): its keys read up to the tag
-/// (values skipped, the tag parsed), the reading counted against the record's rereads.
-/// `None` when the union is untagged, or when the object repeats its tag property and an
-/// untagged branch is left: the parsed path reads the last entry, and such a branch (passing
-/// whatever the tag) would be taken as the only one left by the first. The other entries are
-/// read only to find such a repeat. Leaves the cursor where it was.
-fn one_tag_candidates(
-    tags: &Tags,
-    n: usize,
-    p: &mut Parser<'_>,
-    depth: usize,
+    one_of: bool,
 ) -> Result<Option<u64>, Stop> {
     let Some(name) = tags.name().filter(|_| n <= 64) else {
         return Ok(None);
@@ -620,8 +597,7 @@ fn one_tag_candidates(
             let tag = tag_value(p, depth)?;
             let left = tags.object_candidates(n, Some(&&tag), depth);
             picked = Some(left);
-            // A branch tagged checks every entry of its tag: no repeat to look for.
-            return Ok(left.is_some_and(|m| !tags.all_tagged(m)));
+            return Ok(one_of && left.is_some_and(|m| !tags.all_tagged(m)));
         }
         skip(p, depth + 1)?;
         Ok(true)
@@ -1762,6 +1738,26 @@ mod tests {
         {
             assert_eq!(verdict(&schema, record.as_bytes()), expected, "{record}");
         }
+        // The candidates, read up to the tag while every branch left is tagged; with an
+        // untagged branch left, the object is read for a repeated tag, and one leaves the
+        // union undecided.
+        let loose = format!(r#"{{"oneOf": [{TAGGED_BRANCHES}, {{"required": ["loose"]}}]}}"#);
+        let loose = Schema::from_json_text(&loose).unwrap();
+        for (schema, record, expected) in [
+            (&schema, r#"{"type": "a", "type": "c"}"#, Some(0b1)),
+            (&schema, r#"{"type": "c", "type": "a"}"#, Some(0b1100)),
+            (&loose, r#"{"type": "a", "loose": 1}"#, Some(0b1000001)),
+            (&loose, r#"{"type": "a", "loose": 1, "type": "c"}"#, None),
+            (&loose, r#"{"loose": 1}"#, Some(0b1001000)),
+        ] {
+            let logic = schema.root.logic.as_deref().unwrap();
+            let tags = logic
+                .one_of_tags
+                .get_or_init(|| Tags::of(schema, &logic.one_of));
+            let mut p = Parser::new(record.as_bytes());
+            let picked = tag_candidates(tags, logic.one_of.len(), &mut p, 0, true).unwrap();
+            assert_eq!((picked, p.pos), (expected, 0), "{record}");
+        }
     }
 
     /// A tagged `anyOf` walks only the branches its tag leaves (read from the text): the
@@ -1807,7 +1803,7 @@ mod tests {
             .get_or_init(|| Tags::of(&schema, &logic.any_of));
         let picked = |record: &str| {
             let mut p = Parser::new(record.as_bytes());
-            tag_candidates(tags, logic.any_of.len(), &mut p, 0).unwrap()
+            tag_candidates(tags, logic.any_of.len(), &mut p, 0, false).unwrap()
         };
         assert_eq!(picked(r#"{"n": 1, "type": "a"}"#), Some(0b0000001));
         assert_eq!(picked(r#"{"type": "c"}"#), Some(0b0001100));
