@@ -412,6 +412,23 @@ def test_tagged_one_of_decides_as_on_the_parsed_value(threads: int) -> None:
             assert dicts[0] == want
             assert outcome(v.validate_json(array, threads=threads, errors=errors)) == dicts
             assert outcome(v.validate_ndjson(lines, threads=threads, errors=errors)) == dicts
+    # Unions nested through `more` up to the depth limit and past it (no jsonschema-rs: its
+    # recursion stops earlier): JSON and NDJSON decide as dicts (and explain alike: a record
+    # too deep fails parsing, which dicts do not).
+    deep = []
+    for depth in (125, 126, 127, 128):
+        record: dict = {"kind": "a", "n": 1}
+        for _ in range(depth):
+            record = {"more": record, "kind": "b"}
+        deep.append(record)
+    texts = [json.dumps(r) for r in deep]
+    v = Validator(_UNION, adapt=False)
+    dicts = v.validate_batch(deep, threads=threads).valid
+    for errors in (True, False):
+        array = outcome(v.validate_json(("[" + ",".join(texts) + "]").encode(), errors=errors))
+        assert array[0] == dicts
+        assert outcome(v.validate_ndjson("\n".join(texts).encode(), errors=errors)) == array
+    assert dicts == [True, True, True, False]
     # Not vacuous: every branch passes some record, and a repeated tag decides both ways.
     assert want == [True, False, True, True, True, True, False, False, True, True, True, False,
                     False, False, False, True, True, True, True, True, False, True, True, False,
