@@ -15,7 +15,7 @@ use super::record::{refuse_non_json, PyObj};
 use super::sources::{pool_cost, run_all, run_split, within, ChunkIter, Run, Source, Switch};
 use satya_adapt_core::{
     profile_json, profile_ndjson, profile_ndjson_file, profile_ndjson_prefix, profile_records,
-    sample_indexes, spread_indexes, validate_capped, Draft, Knobs, Options, Profile, Schema,
+    spread_indexes, validate_capped, Draft, Knobs, Options, Profile, Schema, SAMPLE_RECORDS,
 };
 
 const PANIC: &str = "internal error in the validator (please report it)";
@@ -59,6 +59,21 @@ type Trial = (usize, usize, usize, usize, usize);
 /// A run whose first `trial.4 + trial.0` records run the trial's knobs (the first `trial.4`
 /// of them a warm-up, timed apart) and the rest `rest` (live verification's sliced trial), or
 /// with no trial one that runs `knobs` throughout.
+/// `k` records spread evenly over a list or a tuple (all when fewer), as the core samples.
+fn spread_sample<'py>(items: &Bound<'py, PyAny>, k: usize) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    if let Ok(list) = items.downcast::<PyList>() {
+        spread_indexes(list.len(), k)
+            .map(|i| list.get_item(i))
+            .collect()
+    } else if let Ok(tuple) = items.downcast::<PyTuple>() {
+        spread_indexes(tuple.len(), k)
+            .map(|i| tuple.get_item(i))
+            .collect()
+    } else {
+        Err(PyValueError::new_err("`items` must be a list or a tuple"))
+    }
+}
+
 fn start(schema: &Arc<Schema>, source: Source, rest: Knobs, trial: Option<Trial>) -> PyResult<Run> {
     let Some((records, b, m, t, warm)) = trial else {
         return Ok(Run::new(Arc::clone(schema), source, rest));
@@ -310,17 +325,7 @@ impl CompiledSchema {
     /// list or tuple (or the read-ahead of an iterator).
     #[pyo3(signature = (items, n))]
     fn profile_objects(&self, items: &Bound<'_, PyAny>, n: Option<usize>) -> PyResult<RawProfile> {
-        let sample = if let Ok(list) = items.downcast::<PyList>() {
-            sample_indexes(list.len())
-                .map(|i| list.get_item(i))
-                .collect::<PyResult<Vec<_>>>()?
-        } else if let Ok(tuple) = items.downcast::<PyTuple>() {
-            sample_indexes(tuple.len())
-                .map(|i| tuple.get_item(i))
-                .collect::<PyResult<Vec<_>>>()?
-        } else {
-            return Err(PyValueError::new_err("`items` must be a list or a tuple"));
-        };
+        let sample = spread_sample(items, SAMPLE_RECORDS)?;
         Ok(raw(profile_records(
             &self.schema,
             sample.iter().map(PyObj::new),
@@ -345,17 +350,7 @@ impl CompiledSchema {
                 "`k` and `rounds` must be positive ints, got {k} and {rounds}"
             )));
         }
-        let sample = if let Ok(list) = items.downcast::<PyList>() {
-            spread_indexes(list.len(), k)
-                .map(|i| list.get_item(i))
-                .collect::<PyResult<Vec<_>>>()?
-        } else if let Ok(tuple) = items.downcast::<PyTuple>() {
-            spread_indexes(tuple.len(), k)
-                .map(|i| tuple.get_item(i))
-                .collect::<PyResult<Vec<_>>>()?
-        } else {
-            return Err(PyValueError::new_err("`items` must be a list or a tuple"));
-        };
+        let sample = spread_sample(items, k)?;
         if sample.is_empty() || sample.iter().any(|r| refuse_non_json(r, None).is_err()) {
             return Ok(None);
         }
