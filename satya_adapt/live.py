@@ -859,7 +859,8 @@ class Cell:
         task per thread the warm-up, at :data:`WORST_RATIO_COLD`): on a shared VM a second
         thread right after one-thread calls ran 1.0-1.2 times as fast as one thread, and
         1.25-1.5 times once it had run for 2 ms, so a trial among the incumbent's calls measured
-        what no call of the candidate would see once it runs call after call. :meth:`choose` has reset :attr:`slice` and :attr:`warm`."""
+        what no call of the candidate would see once it runs call after call. :meth:`choose` has
+        reset :attr:`slice` and :attr:`warm`."""
         if not self.candidates:
             return None
         warmed, self._warm_next = self._warm_next, None
@@ -1932,7 +1933,6 @@ class Live:
         )
         if measured:
             cell.worst_threads_from = "measured"
-
         self._first_call_warms = False
         cell.key = key
         self._cells[key] = cell

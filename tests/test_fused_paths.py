@@ -389,8 +389,9 @@ UNION_TEXTS = [
     '{"loose":true,"kind":"a"}', '{"loose":true,"kind":"c","kind":"a"}',
     '{"loose":true,"kind":"a","kind":"c"}', '{"loose":true,"one":0,"kind":"c","kind":1}',
     '{"loose":true,"one":0,"kind":1,"kind":"c"}', '{"kind":"c","kind":"a","n":1}',
-    '{"kind":"a","n":1,"kind":"b"}', '{"kind":"b","kind":"a","n":1}', '{"kind":"b","more":{"kind":"a","n":2}}',
-    '{"kind":"b","more":{"kind":"b","more":{"kind":"c"}}}', '{"kind":"b","more":[]}', '[]', '"a"',
+    '{"kind":"a","n":1,"kind":"b"}', '{"kind":"b","kind":"a","n":1}',
+    '{"kind":"b","more":{"kind":"a","n":2}}', '{"kind":"b","more":{"kind":"b","more":{"kind":"c"}}}',
+    '{"kind":"b","more":[]}', '[]', '"a"',
 ]  # fmt: skip
 
 
