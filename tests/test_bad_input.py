@@ -10,6 +10,7 @@ import dataclasses
 import io
 import json
 import math
+import multiprocessing
 import random
 import subprocess
 import sys
@@ -1594,6 +1595,37 @@ print(r.valid.count(False), r.stats.tasks)
     assert run_apart(code) == ["True True 1", "1 64"]
 
 
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="no fork")
+def test_a_process_forked_after_a_pool_call_builds_its_own_pool() -> None:
+    """Before: a process forked (`multiprocessing`'s default on Linux) from one whose calls had
+    used the pool got a copy of the pool without its threads, and its first call on more than
+    one thread waited forever."""
+    code = r"""
+import json, multiprocessing
+import satya_adapt as sa
+v = sa.Validator({"type": "object", "properties": {"a": {"type": "integer"}}}, adapt=False)
+records = [{"a": i} for i in range(999)] + [{"a": "x"}]
+data = json.dumps(records).encode()
+ndjson = b"\n".join(json.dumps(r).encode() for r in records)
+config = dict(batch_size=1000, micro_batch_size=16, threads=2)
+def calls(_):
+    return [
+        v.validate_batch(records, **config).valid.count(False),
+        v.validate_json(data, **config).valid.count(False),
+        v.validate_ndjson(ndjson, **config).valid.count(False),
+        sa.Validator(v.schema).validate_json(data).valid.count(False),
+    ]
+print(calls(0))  # the parent's pool is built
+with multiprocessing.get_context("fork").Pool(2) as pool:
+    try:
+        print(pool.map_async(calls, range(2), chunksize=1).get(timeout=60))
+    except multiprocessing.TimeoutError:
+        print("a child waited for a minute")
+print(calls(0))  # the parent's pool still runs
+"""
+    assert run_apart(code) == ["[1, 1, 1, 1]", "[[1, 1, 1, 1], [1, 1, 1, 1]]", "[1, 1, 1, 1]"]
 #: One chunk of 2,000,000 records, each compared with 2,000 `enum` options: minutes of work
 #: whatever the machine, so that it cannot end before SIGINT arrives 0.2 s in.
 INTERRUPTED_CALL = r"""

@@ -151,12 +151,25 @@ pub fn workers(threads: usize) -> usize {
     threads.clamp(1, usable_cores())
 }
 
-/// The one thread pool, [`usable_cores`] threads, built on first use.
+/// The one thread pool, [`usable_cores`] threads, built on first use in each
+/// process.
+///
+/// A process forked from one that had built it (Python's `multiprocessing`
+/// forks by default on Linux) holds a copy of the pool without its threads
+/// (a fork copies the calling thread only): a task given to it would wait
+/// forever. Such a process builds its own, and leaves the copy alone (dropping
+/// it would signal threads it does not have).
 pub fn pool() -> Result<Arc<ThreadPool>, EngineError> {
-    static POOL: Mutex<Option<Arc<ThreadPool>>> = Mutex::new(None);
+    static POOL: Mutex<Option<(u32, Arc<ThreadPool>)>> = Mutex::new(None);
+    let pid = std::process::id();
     let mut pool = POOL.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(p) = pool.as_ref() {
-        return Ok(Arc::clone(p));
+    if let Some((owner, p)) = pool.as_ref() {
+        if *owner == pid {
+            return Ok(Arc::clone(p));
+        }
+    }
+    if let Some(inherited) = pool.take() {
+        std::mem::forget(inherited);
     }
     let p = ThreadPoolBuilder::new()
         .num_threads(usable_cores())
@@ -164,7 +177,7 @@ pub fn pool() -> Result<Arc<ThreadPool>, EngineError> {
         .build()
         .map_err(|e| EngineError::Pool(e.to_string()))?;
     let p = Arc::new(p);
-    *pool = Some(Arc::clone(&p));
+    *pool = Some((pid, Arc::clone(&p)));
     Ok(p)
 }
 
