@@ -1626,6 +1626,48 @@ with multiprocessing.get_context("fork").Pool(2) as pool:
 print(calls(0))  # the parent's pool still runs
 """
     assert run_apart(code) == ["[1, 1, 1, 1]", "[[1, 1, 1, 1], [1, 1, 1, 1]]", "[1, 1, 1, 1]"]
+
+
+#: Daemon threads validating every kind of input, as chosen and on the pool, with and without
+#: a pause budget, when the interpreter exits `sys.argv[1]` seconds in.
+EXIT_WHILE_VALIDATING = r"""
+import io, json, sys, threading, time
+import satya_adapt as sa
+v = sa.Validator({"type": "object", "properties": {"a": {"type": "string", "pattern": "^(x|y)+z$"}}})
+records = [{"a": "x" * 200 + "z"}] * 20000
+data = json.dumps(records).encode()
+ndjson = b"\n".join(json.dumps(r).encode() for r in records)
+def work(kind, threads):
+    config = dict(threads=threads, batch_size=4096, micro_batch_size=256) if threads else {}
+    while True:
+        if kind == "dicts":
+            v.validate_batch(records, **config)
+        elif kind == "pause":
+            v.validate_batch(records, max_pause="1ms", **config)
+        elif kind == "json":
+            v.validate_json(data, **config)
+        elif kind == "ndjson":
+            v.validate_ndjson(io.BytesIO(ndjson), **config)
+        else:
+            sum(1 for _ in v.iter_validate(iter(records), **config))
+for kind in ("dicts", "pause", "json", "ndjson", "iter"):
+    for threads in (0, 2):
+        threading.Thread(target=work, args=(kind, threads), daemon=True).start()
+time.sleep(float(sys.argv[1]))
+print("exits")
+"""
+
+
+@pytest.mark.parametrize("seconds", [0.1, 0.3])
+def test_daemon_threads_validating_at_exit_never_crash_it(seconds: float) -> None:
+    """Before: the process crashed at exit (a segfault or an abort, 10 runs of 10): CPython
+    ended a daemon thread that took the GIL back from the engine with `pthread_exit`, whose
+    unwinding dropped Python objects without the GIL while the interpreter finalized."""
+    out = subprocess.run(
+        [sys.executable, "-c", EXIT_WHILE_VALIDATING, str(seconds)],
+        check=False, capture_output=True, text=True, timeout=120,
+    )
+    assert (out.returncode, out.stdout) == (0, "exits\n"), out.stderr[-2000:]
 #: One chunk of 2,000,000 records, each compared with 2,000 `enum` options: minutes of work
 #: whatever the machine, so that it cannot end before SIGINT arrives 0.2 s in.
 INTERRUPTED_CALL = r"""

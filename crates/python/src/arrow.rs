@@ -10,6 +10,7 @@ use pyo3::types::{PyCapsule, PyList, PyTuple};
 use super::errors::satya_error;
 use super::schema::{knobs, raw, CompiledSchema, RawProfile};
 use super::sources::{gather, to_python, GilClock, Signals};
+use super::threads::without_gil;
 use satya_adapt_core::arrow::{ArrowChunks, ArrowInputError, ArrowRunError, ArrowStream};
 
 /// An Arrow C stream being validated: record batches read on demand.
@@ -56,7 +57,7 @@ impl ArrowSource {
         let mut guard = lock(&self.chunks)?;
         let chunks = guard.as_mut().ok_or_else(consumed)?;
         let schema = &schema.schema;
-        py.allow_threads(|| chunks.profile(schema, n))
+        without_gil(py, || chunks.profile(schema, n))
             .map(raw)
             .map_err(|e| input_error(py, e))
     }

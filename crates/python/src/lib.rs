@@ -7,6 +7,7 @@ mod errors;
 mod record;
 mod schema;
 mod sources;
+mod threads;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -28,7 +29,7 @@ fn remember_every_visit(on: bool) {
 #[pyfunction]
 fn locate(py: Python<'_>, data: &Bound<'_, PyBytes>, pointer: &str) -> PyResult<(usize, usize)> {
     let bytes = data.as_bytes();
-    match py.allow_threads(|| satya_adapt_core::locate(bytes, pointer)) {
+    match threads::without_gil(py, || satya_adapt_core::locate(bytes, pointer)) {
         Ok(range) => Ok((range.start, range.end)),
         Err(e @ PointerError::Syntax(_)) => Err(PyValueError::new_err(e.to_string())),
         Err(e) => Err(errors::satya_error(py, "InputError", e.to_string())),
@@ -61,7 +62,13 @@ fn _validator(m: &Bound<'_, PyModule>) -> PyResult<()> {
     record::DICT_KEYS_KIND.store(kind_known, std::sync::atomic::Ordering::Relaxed);
     // Ctrl-C is looked for on the main thread only (the only one that runs signal handlers).
     let main = m.py().import("threading")?.call_method0("main_thread")?;
-    let _ = sources::MAIN_THREAD.set(main.getattr("ident")?.extract()?);
+    let _ = threads::MAIN_THREAD.set(main.getattr("ident")?.extract()?);
+    // A daemon thread's call that ends while the interpreter exits must not take the GIL back.
+    let exits = wrap_pyfunction!(threads::interpreter_exits, m)?;
+    m.py()
+        .import("atexit")?
+        .call_method1("register", (&exits,))?;
+    m.add_function(exits)?;
     // Recorded in archives' provenance: timings of a debug build mean nothing.
     m.add(
         "BUILD_PROFILE",

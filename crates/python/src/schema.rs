@@ -13,6 +13,7 @@ use pyo3::types::{PyBytes, PyList, PyTuple};
 use super::errors::{satya_error, PyRecordError};
 use super::record::{refuse_non_json, PyObj};
 use super::sources::{pool_cost, run_all, run_split, within, ChunkIter, Run, Source, Switch};
+use super::threads::without_gil;
 use satya_adapt_core::{
     profile_json, profile_ndjson, profile_ndjson_file, profile_ndjson_prefix, profile_records,
     spread_indexes, validate_capped, Draft, Knobs, Options, Profile, Schema, SAMPLE_RECORDS,
@@ -383,8 +384,7 @@ impl CompiledSchema {
         }
         if let Ok(path) = source.extract::<String>() {
             let schema = &self.schema;
-            let profile = py
-                .allow_threads(|| profile_ndjson_file(schema, Path::new(&path)))
+            let profile = without_gil(py, || profile_ndjson_file(schema, Path::new(&path)))
                 .map_err(|e| {
                     satya_error(
                         py,

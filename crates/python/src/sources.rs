@@ -4,7 +4,7 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pyo3::buffer::PyBuffer;
@@ -15,6 +15,7 @@ use pyo3::types::{PyBytes, PyIterator, PyList, PyString, PyTuple};
 
 use super::errors::{engine_error, satya_error, PyRecordError};
 use super::record::{borrowed_records, refuse_non_json, Compact, HeldRecords, PyObj};
+use super::threads::{on_main_thread, without_gil};
 use satya_adapt_core::{
     check_in_place, validate_in_place, validate_spans, ArrayChunker, ChunkOutcome, EngineError,
     Json, Knobs, NdjsonChunker, NdjsonReader, OnParseError, Pipeline, RecordTooLong, Schema, Span,
@@ -343,9 +344,9 @@ impl GilClock {
     }
 
     /// Runs `f` with the GIL released, closing the current stretch.
-    pub(crate) fn release<T: Ungil>(&mut self, py: Python<'_>, f: impl Ungil + FnOnce() -> T) -> T {
+    pub(crate) fn release<T: Ungil>(&mut self, py: Python<'_>, f: impl Send + FnOnce() -> T) -> T {
         self.longest = self.longest.max(self.since.elapsed());
-        let out = py.allow_threads(f);
+        let out = without_gil(py, f);
         self.since = Instant::now();
         out
     }
@@ -354,23 +355,6 @@ impl GilClock {
     pub fn longest(&self) -> f64 {
         self.longest.max(self.since.elapsed()).as_secs_f64()
     }
-}
-
-extern "C" {
-    /// CPython's identifier of the calling thread (`threading.get_ident()`).
-    fn PyThread_get_thread_ident() -> std::os::raw::c_ulong;
-}
-
-/// `threading.main_thread().ident`, learnt when the module is imported.
-pub static MAIN_THREAD: OnceLock<u64> = OnceLock::new();
-
-/// Whether the caller is Python's main thread (asked without running Python
-/// code, which would run pending signal handlers); `true` when unknown.
-#[allow(clippy::useless_conversion)] // `c_ulong` is 32 bits on Windows
-fn on_main_thread() -> bool {
-    // SAFETY: a plain query of the calling thread's identifier.
-    let me = u64::from(unsafe { PyThread_get_thread_ident() });
-    MAIN_THREAD.get().is_none_or(|main| *main == me)
 }
 
 /// One validate call in progress.
