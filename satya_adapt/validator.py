@@ -20,8 +20,10 @@ from typing import (
 )
 
 from ._inputs import Opened, open_input
+from ._validator import _start_pool
 from .budget import NO_BUDGET, Budget, BytesArg, SecondsArg, fit, make_budget
 from .config import DEFAULT_CONFIGURATION, BatchConfig, SlicedTrial, check_knob, online_default
+from .hardware import usable_cores
 from .profile import INPUT_KINDS, Profile
 from .result import EngineStats, RecordError, ValidationResult
 from .schema import Schema, model_json_schema
@@ -579,6 +581,10 @@ class Validator:
             live = Live(
                 self._get_selector(), alpha=self.alpha, first_call_warms=True, pool_cost=pool_cost
             )
+            if live.refine and usable_cores() > 1:
+                # A cell may try more threads: the pool's first build (a one-off of the
+                # process, 0.3 ms on 2 cores) must not land in that trial's timing.
+                _start_pool()
             if verdicts_only:
                 self._live_verdicts = live
             else:
