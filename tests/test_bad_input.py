@@ -1668,6 +1668,32 @@ def test_daemon_threads_validating_at_exit_never_crash_it(seconds: float) -> Non
         check=False, capture_output=True, text=True, timeout=120,
     )
     assert (out.returncode, out.stdout) == (0, "exits\n"), out.stderr[-2000:]
+
+
+def test_an_exit_hook_that_joins_a_validating_thread_ends() -> None:
+    """A hook registered before satya-adapt is imported runs after its own: a thread whose call
+    ends in between may be the one it waits for, so it gets the GIL back a second after the
+    interpreter began to exit (the process ends, not hangs)."""
+    code = r"""
+import atexit, json, threading, time
+stop = threading.Event()
+def finish():
+    stop.set()
+    worker.join()
+    print("joined")
+atexit.register(finish)
+import satya_adapt as sa
+v = sa.Validator({"type": "object", "properties": {"a": {"type": "integer"}}})
+data = json.dumps([{"a": i} for i in range(50000)]).encode()
+def work():
+    while not stop.is_set():
+        v.validate_json(data, threads=2, batch_size=4096, micro_batch_size=256)
+worker = threading.Thread(target=work, daemon=True)
+worker.start()
+time.sleep(0.2)
+print("exits")
+"""
+    assert run_apart(code, timeout=60) == ["exits", "joined"]
 #: One chunk of 2,000,000 records, each compared with 2,000 `enum` options: minutes of work
 #: whatever the machine, so that it cannot end before SIGINT arrives 0.2 s in.
 INTERRUPTED_CALL = r"""

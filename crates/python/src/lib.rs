@@ -76,6 +76,7 @@ fn _validator(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let main = m.py().import("threading")?.call_method0("main_thread")?;
     let _ = threads::MAIN_THREAD.set(main.getattr("ident")?.extract()?);
     // A daemon thread's call that ends while the interpreter exits must not take the GIL back.
+    threads::find_is_finalizing();
     let exits = wrap_pyfunction!(threads::interpreter_exits, m)?;
     m.py()
         .import("atexit")?

@@ -1,6 +1,7 @@
 //! Which Python thread runs a call, and how a call lets the GIL go and takes
 //! it back, also while the interpreter exits.
 
+use std::os::raw::c_int;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -20,12 +21,51 @@ pub static MAIN_THREAD: OnceLock<u64> = OnceLock::new();
 /// interpreter is about to finalize.
 static EXITING: AtomicBool = AtomicBool::new(false);
 
+/// When the hook ran.
+static EXITED_AT: OnceLock<Instant> = OnceLock::new();
+
 /// Threads between the end of their work without the GIL and having the GIL
 /// back (see [`without_gil`]).
 static TAKING_BACK: AtomicUsize = AtomicUsize::new(0);
 
 /// The longest the `atexit` hook waits for them.
 const EXIT_WAIT: Duration = Duration::from_secs(2);
+
+/// How long after the hook a thread whose work ends waits for the interpreter
+/// to finalize before it takes the GIL back after all: an `atexit` hook that
+/// runs after this module's may be waiting for it.
+const FINALIZE_WAIT: Duration = Duration::from_secs(1);
+
+/// `Py_IsFinalizing` (Python 3.13 on) or `_Py_IsFinalizing` (before), found
+/// when the module is imported; callable without the GIL (an atomic load).
+static IS_FINALIZING: OnceLock<Option<unsafe extern "C" fn() -> c_int>> = OnceLock::new();
+
+/// Finds [`IS_FINALIZING`] among the interpreter's symbols.
+pub(crate) fn find_is_finalizing() {
+    IS_FINALIZING.get_or_init(|| {
+        #[cfg(unix)]
+        for name in [c"Py_IsFinalizing", c"_Py_IsFinalizing"] {
+            // SAFETY: a lookup in the symbols already loaded; either function takes
+            // nothing and returns an int.
+            let found = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
+            if !found.is_null() {
+                return Some(unsafe {
+                    std::mem::transmute::<*mut libc::c_void, unsafe extern "C" fn() -> c_int>(found)
+                });
+            }
+        }
+        None
+    });
+}
+
+/// Whether the interpreter finalizes (`false` when that cannot be told).
+fn finalizing() -> bool {
+    match IS_FINALIZING.get() {
+        // SAFETY: see `find_is_finalizing`.
+        Some(Some(f)) => unsafe { f() != 0 },
+        _ => false,
+    }
+}
 
 /// Whether the caller is Python's main thread (asked without running Python
 /// code, which would run pending signal handlers); `true` when unknown.
@@ -42,14 +82,15 @@ pub(crate) fn on_main_thread() -> bool {
 /// once the interpreter finalizes (a daemon thread still validating at exit) is
 /// ended with `pthread_exit`, whose unwinding through Rust frames dropped
 /// Python objects without the GIL and crashed the process (a segfault, or an
-/// abort with a pool call). So from now on such threads never take it back
-/// once their work without it ends: they wait, without it, until the process
-/// ends. The ones already taking it back get it now (the hook lets it go for
-/// them), before the interpreter finalizes. The main thread, which finalizes,
-/// is never stopped.
+/// abort with a pool call). So the threads already taking it back get it now
+/// (the hook lets it go for them), before the interpreter finalizes, and a
+/// thread whose work without it ends from now on waits for the interpreter to
+/// finalize, then for good (see [`wait_for_the_end`]). The main thread, which
+/// finalizes, is never stopped.
 #[pyfunction]
 #[pyo3(name = "_interpreter_exits")]
 pub(crate) fn interpreter_exits(py: Python<'_>) {
+    EXITED_AT.get_or_init(Instant::now);
     EXITING.store(true, Ordering::SeqCst);
     if TAKING_BACK.load(Ordering::SeqCst) == 0 {
         return;
@@ -63,7 +104,7 @@ pub(crate) fn interpreter_exits(py: Python<'_>) {
 }
 
 /// Runs `f` with the GIL released; a thread other than the main one takes it
-/// back only before the interpreter exits (see [`interpreter_exits`]).
+/// back only before the interpreter finalizes (see [`interpreter_exits`]).
 pub(crate) fn without_gil<T: Ungil>(py: Python<'_>, f: impl Send + FnOnce() -> T) -> T {
     let out = py.allow_threads(|| {
         let out = f();
@@ -72,12 +113,29 @@ pub(crate) fn without_gil<T: Ungil>(py: Python<'_>, f: impl Send + FnOnce() -> T
         TAKING_BACK.fetch_add(1, Ordering::SeqCst);
         if EXITING.load(Ordering::SeqCst) && !on_main_thread() {
             TAKING_BACK.fetch_sub(1, Ordering::SeqCst);
-            loop {
-                std::thread::park();
-            }
+            wait_for_the_end();
+            TAKING_BACK.fetch_add(1, Ordering::SeqCst);
         }
         out
     });
     TAKING_BACK.fetch_sub(1, Ordering::SeqCst);
     out
+}
+
+/// After the `atexit` hook: waits, without the GIL, for the interpreter to
+/// finalize, and then for good (the process ends). Returns when it has not
+/// begun to [`FINALIZE_WAIT`] after the hook (at once from then on).
+fn wait_for_the_end() {
+    let start = *EXITED_AT.get_or_init(Instant::now);
+    loop {
+        if finalizing() {
+            loop {
+                std::thread::park();
+            }
+        }
+        if start.elapsed() >= FINALIZE_WAIT {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
 }
