@@ -1598,7 +1598,12 @@ class Live:
     ``pool_cost``: ``pool_cost(records)``, the seconds of checking a sample of a list of dicts
     in place and taken apart for the pool (the binding's ``pool_cost``, ``None`` when it could
     not tell); a new cell of dicts whose first call gave :meth:`start` its records takes its
-    worst case for a second thread from it (:data:`POOL_COST_MARGIN`).
+    worst case for a second thread from it (:data:`POOL_COST_MARGIN`). ``start_pool``: builds
+    the engine's thread pool when the process has none (the binding's ``_start_pool``); called
+    before the first answer that runs on more than one thread is given, so that the pool's
+    first build (0.24-0.32 ms on 2 cores) lands outside that call's timing (in a fresh process
+    it had made a first trial of two threads on 400 records of JSON cost more than the cell's
+    slack, and the candidate was dropped at its first trial).
 
     A call goes ``config = start(profile, selected)``, then ``finish(config, n, seconds)``
     (or ``cancel(config)`` when it raised). The steady state costs no lock: a cell's decision
@@ -1621,6 +1626,7 @@ class Live:
         cores: Optional[int] = None,
         first_call_warms: bool = False,
         pool_cost: Optional[Callable[[Any], Optional[tuple[float, float]]]] = None,
+        start_pool: Optional[Callable[[], None]] = None,
     ) -> None:
         if not 0.0 <= alpha < 1.0:
             raise ValueError(f"`alpha` must be in [0, 1), got {alpha!r}")
@@ -1642,6 +1648,7 @@ class Live:
         #: The first cell's first timing is a warm-up (see Cell.record) until a cell is made.
         self._first_call_warms = first_call_warms
         self._pool_cost = pool_cost
+        self._start_pool = start_pool
 
     def start(
         self,
@@ -1848,6 +1855,9 @@ class Live:
         lease = route.leases.get(arm)
         if lease is None or lease.source != source:
             c = clamp(arm.config, clamp_n(profile), self._cores)
+            if c.threads > 1 and self._start_pool is not None:
+                self._start_pool()
+                self._start_pool = None
             answer = BatchConfig(c.batch_size, c.micro_batch_size, c.threads, source)
             lease = _Lease(route, arm, route.n, answer)
             if len(route.leases) >= 16:

@@ -23,7 +23,6 @@ from ._inputs import Opened, open_input
 from ._validator import _start_pool
 from .budget import NO_BUDGET, Budget, BytesArg, SecondsArg, fit, make_budget
 from .config import DEFAULT_CONFIGURATION, BatchConfig, SlicedTrial, check_knob, online_default
-from .hardware import usable_cores
 from .profile import INPUT_KINDS, Profile
 from .result import EngineStats, RecordError, ValidationResult
 from .schema import Schema, model_json_schema
@@ -579,12 +578,12 @@ class Validator:
 
             # Its first call that takes part is the first to run this validator's schema.
             live = Live(
-                self._get_selector(), alpha=self.alpha, first_call_warms=True, pool_cost=pool_cost
+                self._get_selector(),
+                alpha=self.alpha,
+                first_call_warms=True,
+                pool_cost=pool_cost,
+                start_pool=_start_pool,
             )
-            if live.refine and usable_cores() > 1:
-                # A cell may try more threads: the pool's first build (a one-off of the
-                # process, 0.3 ms on 2 cores) must not land in that trial's timing.
-                _start_pool()
             if verdicts_only:
                 self._live_verdicts = live
             else:
