@@ -312,6 +312,45 @@ def test_dictionary_columns_with_null_dictionaries() -> None:
         assert outcome(v.validate_arrow(part)) == outcome(v.validate_batch(part.to_pylist()))
 
 
+@pytest.mark.parametrize("ends_type", ["int16", "int32", "int64"])
+def test_run_end_encoded_columns_read_as_their_values(ends_type: str) -> None:
+    """Before, a run-end encoded column was a value JSON has none for (``got `value```) in
+    every row; each row now reads its run's value, nulls and slices included, at any depth."""
+    ends = pa.array([3, 5, 9], getattr(pa, ends_type)())
+    a = pa.RunEndEncodedArray.from_arrays(ends, pa.array([1, None, 7]))
+    s = pa.RunEndEncodedArray.from_arrays(ends, pa.array(["x", "yy", None]))
+    inner = pa.StructArray.from_arrays([a], ["a"])
+    table = pa.table({"a": a, "s": s, "in": inner})
+    schema = {"properties": {
+        "a": {"type": ["integer", "null"], "maximum": 5}, "s": {"type": "string", "maxLength": 1},
+        "in": {"properties": {"a": {"type": "integer"}}}}}
+    v = Validator(schema, adapt=False)
+    assert table.column("a").to_pylist() == [1, 1, 1, None, None, 7, 7, 7, 7]
+    for part in (table, table.slice(2, 5), table.slice(4), table.slice(9), chunked(table, [1, 4])):
+        for null_as_absent in (False, True):
+            records = part.to_pylist()
+            if null_as_absent:
+                records = [absent_nulls(r) for r in records]
+            expected = outcome(v.validate_batch(records))
+            for config in ({}, {"batch_size": 2, "micro_batch_size": 1, "threads": 2}):
+                got = v.validate_arrow(part, null_as_absent=null_as_absent, **config)
+                assert outcome(got) == expected
+
+
+def test_the_last_rows_of_a_long_run_end_encoded_column_read_their_run() -> None:
+    """2**24 rows in two runs, the last ten read through a slice (the Rust unit test
+    ``a_run_end_encoded_column_is_read_run_by_run_whatever_its_length`` checks that rows are
+    looked up in the runs, not spelled out one by one)."""
+    n = 1 << 24
+    typ = pa.run_end_encoded(pa.int64(), pa.int64())
+    column = pa.RunEndEncodedArray.from_buffers(
+        typ, n, [None], 0, 0, [pa.array([3, n], pa.int64()), pa.array([1, -1])]
+    )
+    v = Validator({"properties": {"a": {"minimum": 0}}}, adapt=False)
+    r = v.validate_arrow(pa.table({"a": column}).slice(n - 10), errors=False)
+    assert r.valid == [False] * 10
+
+
 # -- exact results ----------------------------------------------------------------------------
 
 PEOPLE = {

@@ -24,15 +24,15 @@ use arrow_array::cast::AsArray;
 use arrow_array::ffi::{from_ffi_and_data_type, FFI_ArrowArray, FFI_ArrowSchema};
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use arrow_array::types::{
-    Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type,
-    UInt64Type, UInt8Type,
+    Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, RunEndIndexType,
+    UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
 use arrow_array::{
     Array, BooleanArray, FixedSizeListArray, Float32Array, Float64Array, GenericListArray,
-    Int16Array, Int32Array, Int64Array, Int8Array, LargeStringArray, StringArray, StringViewArray,
-    StructArray, UInt16Array, UInt32Array, UInt64Array, UInt8Array,
+    Int16Array, Int32Array, Int64Array, Int8Array, LargeStringArray, RunArray, StringArray,
+    StringViewArray, StructArray, UInt16Array, UInt32Array, UInt64Array, UInt8Array,
 };
-use arrow_buffer::NullBuffer;
+use arrow_buffer::{ArrowNativeType, NullBuffer};
 use arrow_data::ArrayData;
 use arrow_schema::{ArrowError, DataType, Schema as ArrowSchema, SchemaRef};
 use num_bigint::BigInt;
@@ -266,6 +266,13 @@ enum Data<'a> {
     },
     /// Dictionary-encoded: row `i` reads `values[keys[i]]`.
     Dict(Vec<usize>, Box<Col<'a>>),
+    /// Run-end encoded: row `i` reads the value of the first run whose end is
+    /// past `offset + i`.
+    Runs {
+        ends: Vec<usize>,
+        offset: usize,
+        values: Box<Col<'a>>,
+    },
     /// A type JSON has no value for, with the name `to_pylist()` gives its values.
     Other(&'static str),
 }
@@ -373,6 +380,19 @@ impl<'a> Col<'a> {
                 };
                 Data::Dict(keys, Box::new(Col::new(values.as_ref(), skip_nulls)))
             }),
+            DataType::RunEndEncoded(ends, _) => match ends.data_type() {
+                DataType::Int16 => array
+                    .as_run_opt::<Int16Type>()
+                    .map(|r| run_col(r, skip_nulls)),
+                DataType::Int32 => array
+                    .as_run_opt::<Int32Type>()
+                    .map(|r| run_col(r, skip_nulls)),
+                DataType::Int64 => array
+                    .as_run_opt::<Int64Type>()
+                    .map(|r| run_col(r, skip_nulls)),
+                _ => None,
+            }
+            .unwrap_or_else(other),
             _ => other(),
         };
         Col {
@@ -387,6 +407,18 @@ impl<'a> Col<'a> {
     }
 }
 
+/// A run-end encoded array: its run ends (as `usize`) and values. Looked up per
+/// row (the runs are few; rows past the last run read as null): a length the
+/// buffers do not hold (a few runs may claim 2^40 rows) costs no memory.
+fn run_col<'a, R: RunEndIndexType>(runs: &'a RunArray<R>, skip_nulls: bool) -> Data<'a> {
+    let ends = runs.run_ends();
+    Data::Runs {
+        ends: ends.values().iter().map(|e| e.as_usize()).collect(),
+        offset: ends.offset(),
+        values: Box::new(Col::new(runs.values().as_ref(), skip_nulls)),
+    }
+}
+
 /// One value of an Arrow column: a record (a row of the batch), or a value inside one.
 #[derive(Clone, Copy)]
 pub struct Cell<'a> {
@@ -395,13 +427,22 @@ pub struct Cell<'a> {
 }
 
 impl<'a> Cell<'a> {
-    /// The value at `row` of `col`, looked up through dictionaries.
+    /// The value at `row` of `col`, looked up through dictionaries and runs.
     #[inline]
     fn at(mut col: &'a Col<'a>, mut row: usize) -> Cell<'a> {
         // A dictionary's values may be a dictionary again: follow each level.
         for _ in 0..MAX_DEPTH {
-            let Data::Dict(keys, values) = &col.data else {
-                return Cell { col, row };
+            let (key, values) = match &col.data {
+                Data::Dict(keys, values) => (keys.get(row).copied(), values),
+                Data::Runs {
+                    ends,
+                    offset,
+                    values,
+                } => {
+                    let at = offset.saturating_add(row);
+                    (Some(ends.partition_point(|&end| end <= at)), values)
+                }
+                _ => return Cell { col, row },
             };
             if col.nulls.is_some_and(|n| n.is_null(row)) {
                 return Cell {
@@ -409,8 +450,8 @@ impl<'a> Cell<'a> {
                     row: 0,
                 };
             }
-            match keys.get(row) {
-                Some(&key) if key < values.len() => {
+            match key {
+                Some(key) if key < values.len() => {
                     row = key;
                     col = values;
                 }
@@ -487,7 +528,7 @@ impl<'a> Record for Cell<'a> {
             return Kind::Null;
         }
         match &self.col.data {
-            Data::Null | Data::Dict(..) => Kind::Null,
+            Data::Null | Data::Dict(..) | Data::Runs { .. } => Kind::Null,
             Data::Bool(_) => Kind::Bool,
             Data::I8(_)
             | Data::I16(_)
@@ -1021,5 +1062,31 @@ mod tests {
                 (1, "/d".into(), "Expected one of \"a\", got null".into()),
             ]
         );
+    }
+
+    #[test]
+    fn a_run_end_encoded_column_is_read_run_by_run_whatever_its_length() {
+        // Two runs over 2^40 rows: rows are looked up in the runs, never spelled out.
+        let rows_n: i64 = 1 << 40;
+        let ends = Int64Array::from(vec![3, rows_n]);
+        let values = Int64Array::from(vec![Some(1), Some(-1)]);
+        let runs = RunArray::<Int64Type>::try_new(&ends, &values).unwrap();
+        let b = batch(vec![("a", Arc::new(runs) as ArrayRef)]);
+        let rows = ArrowRows::new(&b, false).unwrap();
+        let Data::Struct { fields, .. } = &rows.root.data else {
+            panic!("a batch reads as a struct");
+        };
+        assert!(matches!(&fields[0].data, Data::Runs { ends, .. } if ends.len() == 2));
+        let s = schema(r#"{"properties":{"a":{"minimum":0}}}"#);
+        let last = usize::try_from(rows_n).unwrap() - 1;
+        let got: Vec<usize> = [0, 2, 3, last]
+            .into_iter()
+            .filter(|&i| {
+                let mut errors = Vec::new();
+                collect(&s, &rows.row(i), i, &mut errors);
+                !errors.is_empty()
+            })
+            .collect();
+        assert_eq!(got, vec![3, last]);
     }
 }
