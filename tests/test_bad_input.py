@@ -1629,7 +1629,8 @@ print(calls(0))  # the parent's pool still runs
 
 
 #: Daemon threads validating every kind of input, as chosen and on the pool, with and without
-#: a pause budget, when the interpreter exits `sys.argv[1]` seconds in.
+#: a pause budget, from a generator that lets the GIL go, when the interpreter exits
+#: `sys.argv[1]` seconds in.
 EXIT_WHILE_VALIDATING = r"""
 import io, json, sys, threading, time
 import satya_adapt as sa
@@ -1637,6 +1638,11 @@ v = sa.Validator({"type": "object", "properties": {"a": {"type": "string", "patt
 records = [{"a": "x" * 200 + "z"}] * 20000
 data = json.dumps(records).encode()
 ndjson = b"\n".join(json.dumps(r).encode() for r in records)
+def sleepy():
+    for i, record in enumerate(records * 1000):
+        if i % 100 == 0:
+            time.sleep(0.0005)  # Python code the engine calls lets the GIL go
+        yield record
 def work(kind, threads):
     config = dict(threads=threads, batch_size=4096, micro_batch_size=256) if threads else {}
     while True:
@@ -1648,9 +1654,11 @@ def work(kind, threads):
             v.validate_json(data, **config)
         elif kind == "ndjson":
             v.validate_ndjson(io.BytesIO(ndjson), **config)
+        elif kind == "generator":
+            v.validate_batch(sleepy(), batch_size=4096, micro_batch_size=256, threads=threads or 1)
         else:
             sum(1 for _ in v.iter_validate(iter(records), **config))
-for kind in ("dicts", "pause", "json", "ndjson", "iter"):
+for kind in ("dicts", "pause", "json", "ndjson", "iter", "generator"):
     for threads in (0, 2):
         threading.Thread(target=work, args=(kind, threads), daemon=True).start()
 time.sleep(float(sys.argv[1]))
@@ -1661,8 +1669,9 @@ print("exits")
 @pytest.mark.parametrize("seconds", [0.1, 0.3])
 def test_daemon_threads_validating_at_exit_never_crash_it(seconds: float) -> None:
     """Before: the process crashed at exit (a segfault or an abort, 10 runs of 10): CPython
-    ended a daemon thread that took the GIL back from the engine with `pthread_exit`, whose
-    unwinding dropped Python objects without the GIL while the interpreter finalized."""
+    ended a daemon thread that took the GIL back from the engine, or in Python code the engine
+    called (a generator that slept), with `pthread_exit`, whose unwinding dropped Python objects
+    without the GIL while the interpreter finalized, or was caught and not rethrown."""
     out = subprocess.run(
         [sys.executable, "-c", EXIT_WHILE_VALIDATING, str(seconds)],
         check=False, capture_output=True, text=True, timeout=120,

@@ -15,7 +15,7 @@ use pyo3::types::{PyBytes, PyIterator, PyList, PyString, PyTuple};
 
 use super::errors::{engine_error, satya_error, PyRecordError};
 use super::record::{borrowed_records, refuse_non_json, Compact, HeldRecords, PyObj};
-use super::threads::{on_main_thread, without_gil};
+use super::threads::{on_main_thread, without_gil, InPython};
 use satya_adapt_core::{
     check_in_place, validate_in_place, validate_spans, ArrayChunker, ChunkOutcome, EngineError,
     Json, Knobs, NdjsonChunker, NdjsonReader, OnParseError, Pipeline, RecordTooLong, Schema, Span,
@@ -96,7 +96,10 @@ impl Spill {
         if self.served == self.data.len() {
             self.data.clear();
             self.served = 0;
+            let python = InPython::enter();
+            python.check(py);
             let got = obj.call_method1("read", (buf.len(),))?;
+            drop(python);
             if let Ok(bytes) = got.downcast::<PyBytes>() {
                 return Ok(self.take(bytes.as_bytes(), buf));
             }
@@ -508,12 +511,15 @@ impl Run {
             Source::Iter { iter } => {
                 let iter = iter.bind(py);
                 let mut owned = Vec::with_capacity(b.min(1 << 16));
+                let python = InPython::enter();
                 while owned.len() < b {
+                    python.check(py);
                     match iter.clone().next() {
                         Some(item) => owned.push(item?),
                         None => break,
                     }
                 }
+                drop(python);
                 if owned.is_empty() {
                     return Ok(None);
                 }

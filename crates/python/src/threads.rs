@@ -28,8 +28,13 @@ static EXITED_AT: OnceLock<Instant> = OnceLock::new();
 /// back (see [`without_gil`]).
 static TAKING_BACK: AtomicUsize = AtomicUsize::new(0);
 
-/// The longest the `atexit` hook waits for them.
-const EXIT_WAIT: Duration = Duration::from_secs(2);
+/// Threads in a stretch of Python code the engine calls (an iterator's
+/// `__next__`, a reader's `read`: see [`InPython`]).
+static IN_PYTHON: AtomicUsize = AtomicUsize::new(0);
+
+/// The longest the `atexit` hook waits for them all (a thread blocked in its
+/// Python code, a generator waiting on a socket, is left where it is).
+const EXIT_WAIT: Duration = Duration::from_millis(200);
 
 /// How long after the hook a thread whose work ends waits for the interpreter
 /// to finalize before it takes the GIL back after all: an `atexit` hook that
@@ -82,25 +87,56 @@ pub(crate) fn on_main_thread() -> bool {
 /// once the interpreter finalizes (a daemon thread still validating at exit) is
 /// ended with `pthread_exit`, whose unwinding through Rust frames dropped
 /// Python objects without the GIL and crashed the process (a segfault, or an
-/// abort with a pool call). So the threads already taking it back get it now
-/// (the hook lets it go for them), before the interpreter finalizes, and a
-/// thread whose work without it ends from now on waits for the interpreter to
-/// finalize, then for good (see [`wait_for_the_end`]). The main thread, which
-/// finalizes, is never stopped.
+/// abort with a pool call or a generator that let the GIL go). So the threads
+/// already taking it back, or running Python code the engine called, get it
+/// now (the hook lets it go for them), before the interpreter finalizes; a
+/// thread whose work without the GIL ends, or that would call Python code, from
+/// now on waits for the interpreter to finalize, then for good (see
+/// [`wait_for_the_end`]). The main thread, which finalizes, is never stopped.
 #[pyfunction]
 #[pyo3(name = "_interpreter_exits")]
 pub(crate) fn interpreter_exits(py: Python<'_>) {
     EXITED_AT.get_or_init(Instant::now);
     EXITING.store(true, Ordering::SeqCst);
-    if TAKING_BACK.load(Ordering::SeqCst) == 0 {
+    let busy = || TAKING_BACK.load(Ordering::SeqCst) + IN_PYTHON.load(Ordering::SeqCst) > 0;
+    if !busy() {
         return;
     }
     py.allow_threads(|| {
         let start = Instant::now();
-        while TAKING_BACK.load(Ordering::SeqCst) > 0 && start.elapsed() < EXIT_WAIT {
+        while busy() && start.elapsed() < EXIT_WAIT {
             std::thread::sleep(Duration::from_micros(100));
         }
     });
+}
+
+/// A stretch of calls from the engine into Python code (counted for the
+/// `atexit` hook while it lasts); [`InPython::check`] before each call.
+pub(crate) struct InPython;
+
+impl InPython {
+    pub(crate) fn enter() -> Self {
+        IN_PYTHON.fetch_add(1, Ordering::SeqCst);
+        InPython
+    }
+
+    /// Before a call into Python code: once the `atexit` hook has run, a thread
+    /// other than the main one stops here (without the GIL) rather than run
+    /// Python code that may let the GIL go and be ended taking it back.
+    #[inline]
+    pub(crate) fn check(&self, py: Python<'_>) {
+        if EXITING.load(Ordering::Relaxed) && !on_main_thread() {
+            IN_PYTHON.fetch_sub(1, Ordering::SeqCst);
+            without_gil(py, || ());
+            IN_PYTHON.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+impl Drop for InPython {
+    fn drop(&mut self) {
+        IN_PYTHON.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Runs `f` with the GIL released; a thread other than the main one takes it
