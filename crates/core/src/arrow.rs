@@ -837,6 +837,9 @@ impl ArrowChunks {
         while need > 0 {
             let batch = match self.ahead.pop_front() {
                 Some(b) => b,
+                // The caller is asked before each read: a stream's producer may block or
+                // run the caller's code (a Python generator behind pyarrow).
+                None if interrupt() => return Err(ArrowRunError::Engine(EngineError::Interrupted)),
                 None => match self.batches.next() {
                     Some(b) => b.map_err(ArrowRunError::Input)?,
                     None => break,

@@ -10,7 +10,7 @@ use pyo3::types::{PyCapsule, PyList, PyTuple};
 use super::errors::satya_error;
 use super::schema::{knobs, raw, CompiledSchema, RawProfile};
 use super::sources::{gather, to_python, GilClock, Signals};
-use super::threads::without_gil;
+use super::threads::{without_gil, InPython};
 use satya_adapt_core::arrow::{ArrowChunks, ArrowInputError, ArrowRunError, ArrowStream};
 
 /// An Arrow C stream being validated: record batches read on demand.
@@ -94,9 +94,12 @@ impl ArrowSource {
         let mut errors = PyList::empty(py);
         let (mut n_chunks, mut tasks, mut peak, mut omitted) = (0usize, 0usize, 0usize, 0usize);
         loop {
+            // Reading the stream may run Python code (the producer takes the GIL).
+            let python = InPython::enter();
             let next = gil.release(py, || {
                 chunks.next_chunk(&schema, knobs, &mut || signals.check_released())
             });
+            drop(python);
             let outcome = match next {
                 Ok(Some(outcome)) => outcome,
                 Ok(None) => break,

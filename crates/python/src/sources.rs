@@ -15,7 +15,7 @@ use pyo3::types::{PyBytes, PyIterator, PyList, PyString, PyTuple};
 
 use super::errors::{engine_error, satya_error, PyRecordError};
 use super::record::{borrowed_records, refuse_non_json, Compact, HeldRecords, PyObj};
-use super::threads::{on_main_thread, without_gil, InPython};
+use super::threads::{on_main_thread, stop_if_exiting, without_gil, InPython};
 use satya_adapt_core::{
     check_in_place, validate_in_place, validate_spans, ArrayChunker, ChunkOutcome, EngineError,
     Json, Knobs, NdjsonChunker, NdjsonReader, OnParseError, Pipeline, RecordTooLong, Schema, Span,
@@ -254,7 +254,11 @@ impl Signals {
     /// With the GIL released: takes it back at most every [`POLL_INTERVAL`], on
     /// the main thread only, to run pending signal handlers.
     pub(crate) fn check_released(&mut self) -> bool {
-        if !self.main_thread || self.last.elapsed() < POLL_INTERVAL {
+        if !self.main_thread {
+            stop_if_exiting();
+            return false;
+        }
+        if self.last.elapsed() < POLL_INTERVAL {
             return false;
         }
         let stop = Python::with_gil(|py| self.check(py));

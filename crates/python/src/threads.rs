@@ -111,8 +111,19 @@ pub(crate) fn interpreter_exits(py: Python<'_>) {
 }
 
 /// A stretch of calls from the engine into Python code (counted for the
-/// `atexit` hook while it lasts); [`InPython::check`] before each call.
+/// `atexit` hook while it lasts); [`InPython::check`] before each call with
+/// the GIL held, [`stop_if_exiting`] before each one without it (an Arrow
+/// stream's producer takes the GIL itself).
 pub(crate) struct InPython;
+
+/// Without the GIL, before the engine calls what may run Python code: once the
+/// `atexit` hook has run, a thread other than the main one stops here (see
+/// [`wait_for_the_end`]).
+pub(crate) fn stop_if_exiting() {
+    if EXITING.load(Ordering::Relaxed) && !on_main_thread() {
+        wait_for_the_end();
+    }
+}
 
 impl InPython {
     pub(crate) fn enter() -> Self {
