@@ -24,8 +24,8 @@ fn remember_every_visit(on: bool) {
 }
 
 /// Builds this process's thread pool now when it has none: live verification asks
-/// when it starts, so that the first build (about 0.3 ms with its threads' start)
-/// never lands in the timing of a call that tries more threads.
+/// before its first answer that runs on more than one thread, so that the first
+/// build (about 0.3 ms with its threads' start) never lands in that call's timing.
 #[pyfunction]
 #[pyo3(name = "_start_pool")]
 fn start_pool(py: Python<'_>) -> PyResult<()> {

@@ -252,7 +252,8 @@ impl Signals {
     }
 
     /// With the GIL released: takes it back at most every [`POLL_INTERVAL`], on
-    /// the main thread only, to run pending signal handlers.
+    /// the main thread only, to run pending signal handlers. Another thread
+    /// stops here once the interpreter exits (see [`stop_if_exiting`]).
     pub(crate) fn check_released(&mut self) -> bool {
         if !self.main_thread {
             stop_if_exiting();

@@ -116,15 +116,6 @@ pub(crate) fn interpreter_exits(py: Python<'_>) {
 /// stream's producer takes the GIL itself).
 pub(crate) struct InPython;
 
-/// Without the GIL, before the engine calls what may run Python code: once the
-/// `atexit` hook has run, a thread other than the main one stops here (see
-/// [`wait_for_the_end`]).
-pub(crate) fn stop_if_exiting() {
-    if EXITING.load(Ordering::Relaxed) && !on_main_thread() {
-        wait_for_the_end();
-    }
-}
-
 impl InPython {
     pub(crate) fn enter() -> Self {
         IN_PYTHON.fetch_add(1, Ordering::SeqCst);
@@ -147,6 +138,15 @@ impl InPython {
 impl Drop for InPython {
     fn drop(&mut self) {
         IN_PYTHON.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Without the GIL, before the engine calls what may run Python code: once the
+/// `atexit` hook has run, a thread other than the main one stops here (see
+/// [`wait_for_the_end`]).
+pub(crate) fn stop_if_exiting() {
+    if EXITING.load(Ordering::Relaxed) && !on_main_thread() {
+        wait_for_the_end();
     }
 }
 
