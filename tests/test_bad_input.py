@@ -1679,32 +1679,6 @@ def test_daemon_threads_validating_at_exit_never_crash_it(seconds: float) -> Non
     assert (out.returncode, out.stdout) == (0, "exits\n"), out.stderr[-2000:]
 
 
-def test_daemon_threads_reading_an_arrow_stream_from_a_generator_at_exit_never_crash_it() -> None:
-    """Before: 7 runs of 8 aborted at exit: pyarrow's producer takes the GIL to run the
-    generator, and CPython ended the thread there, unwinding through the engine. Now the
-    engine asks before each read, and a thread stops there once the interpreter exits."""
-    pytest.importorskip("pyarrow")
-    code = r"""
-import threading, time
-import pyarrow as pa
-import satya_adapt as sa
-v = sa.Validator({"type": "object", "properties": {"a": {"type": "integer"}}})
-schema = pa.schema([("a", pa.int64())])
-def batches():
-    while True:
-        time.sleep(0.001)
-        yield pa.record_batch([pa.array(range(1000))], schema=schema)
-def work():
-    while True:
-        v.validate_arrow(pa.RecordBatchReader.from_batches(schema, batches()))
-for _ in range(3):
-    threading.Thread(target=work, daemon=True).start()
-time.sleep(0.3)
-print("exits")
-"""
-    for _ in range(2):
-        assert run_apart(code, timeout=60) == ["exits"]
-
 def test_an_exit_hook_that_joins_a_validating_thread_ends() -> None:
     """A hook registered before satya-adapt is imported runs after its own: a thread whose call
     ends in between may be the one it waits for, so it gets the GIL back a second after the
