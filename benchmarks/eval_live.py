@@ -22,8 +22,9 @@ Four parts, one run, every figure a ratio measured in the same run (interleaved 
   first call's pair), judged on the median of the runs at each call (one run's ratio over its
   first calls is mostly the noise of a call or two) and, separately, on the worst single run,
   next to the same figure of a second default against the first in the same runs (A/A: how
-  far timing noise alone takes a run of calls that change nothing); at the end the last run's
-  learned configuration against the oracle (target >= 0.95).
+  far timing noise alone takes a run of calls that change nothing); after each run, what that
+  run learned against the oracle (target >= 0.95), judged on the median of the runs and,
+  separately, on the worst single run.
 - **overhead**: live bookkeeping (``Live.choose`` + ``Live.record``) per call, in microseconds
   of CPU time and as a share of the CPU time of a 1,000-record call (target < 1%), and a
   1,000-record call with ``online=True`` against ``online=False`` (paired, wall time).
@@ -290,6 +291,9 @@ def unknown_hardware(args: Any, like: A.ArchiveFile, folder: str, rng: random.Ra
             runs: list[list[float]] = []
             aa_runs: list[list[float]] = []  # a second default against the first: the noise
             sources: list[str] = []
+            # Each run's validator against the oracle after its calls (what it learned is
+            # one run's: the last run's alone told one draw of the trials' noise).
+            after: list[dict[str, float]] = []
             for r in range(args.unknown_runs):
                 own = os.path.join(folder, f"cache-{name}-{kind}-{len(rows)}-{r}")
                 os.makedirs(own, exist_ok=True)
@@ -305,11 +309,14 @@ def unknown_hardware(args: Any, like: A.ArchiveFile, folder: str, rng: random.Ra
                 runs.append(cumulative(times["adaptive"], times["default"]))
                 aa_runs.append(cumulative(times["default (A/A)"], times["default"]))
                 sources.extend(run_sources)
+                m = measurer.compare(prepared, {"oracle": oracle}, rounds=args.rounds,
+                                     seed=rng.randrange(1 << 31),
+                                     extra={"adaptive": caller(v, prepared)})
+                s = m.speedup("adaptive", "oracle")
+                after.append({"median": s.median, "low": s.ci.low, "high": s.ci.high,
+                              "rounds": m.rounds})
             along = [measure.median([run[i] for run in runs]) for i in range(len(runs[0]))]
             per_run_min = [min(run[1:]) if len(run) > 1 else run[-1] for run in runs]
-            m = measurer.compare(prepared, {"oracle": oracle}, rounds=args.rounds,
-                                 seed=rng.randrange(1 << 31), extra={"adaptive": caller(v, prepared)})
-            s = m.speedup("adaptive", "oracle")
             live = v.explain(prepared.payload, input_kind=kind)["live"]
             rows.append({
                 "profile": name, "input_kind": kind, "archive": archive_name, "n": prepared.n,
@@ -325,12 +332,16 @@ def unknown_hardware(args: Any, like: A.ArchiveFile, folder: str, rng: random.Ra
                 "aa_cumulative_min_per_run": [min(run[1:]) if len(run) > 1 else run[-1]
                                               for run in aa_runs],
                 "sources": dict(Counter(sources)),
-                "adaptive_vs_oracle_after": {"median": s.median, "low": s.ci.low,
-                                             "high": s.ci.high, "rounds": m.rounds},
+                "adaptive_vs_oracle_after": {
+                    "median": measure.median([a["median"] for a in after]),
+                    "min": min(a["median"] for a in after), "rounds": after[0]["rounds"]},
+                "adaptive_vs_oracle_after_per_run": after,
             })
+            each = ", ".join(f"{a['median']:.3f}" for a in after)
             log(f"unknown {name} {kind} {archive_name}: along min {rows[-1]['cumulative_vs_default_min']:.3f}"
                 f" (single runs {min(per_run_min):.3f}-{max(per_run_min):.3f}),"
-                f" after/oracle {s.median:.3f}")
+                f" after/oracle {rows[-1]['adaptive_vs_oracle_after']['median']:.3f}"
+                f" (single runs {each})")
     return rows
 
 
@@ -540,6 +551,8 @@ def summarize(rows: list[dict[str, Any]], busy: dict[str, Any], unknown: list[di
              and r["adaptive_vs_default"]["median"] < 1.0 - noise]
     med, worst = measure.median(fractions), min(fractions)
     after = [u["adaptive_vs_oracle_after"]["median"] for u in unknown]
+    after_single = [u["adaptive_vs_oracle_after"].get("min", u["adaptive_vs_oracle_after"]["median"])
+                    for u in unknown]
     along = [u["cumulative_vs_default_min"] for u in unknown]
     single = [x for u in unknown
               for x in u.get("cumulative_vs_default_min_per_run", [u["cumulative_vs_default_min"]])]
@@ -558,7 +571,11 @@ def summarize(rows: list[dict[str, Any]], busy: dict[str, Any], unknown: list[di
             {"target": f"busy core: cumulative >= {TARGET_BUSY} of the default's",
              "value": busy["live_vs_default"], "met": busy["live_vs_default"] >= TARGET_BUSY},
             {"target": f"unknown hardware: >= {TARGET_UNKNOWN} of the oracle after the calls"
-                       " (worst case)", "value": min(after), "met": min(after) >= TARGET_UNKNOWN},
+                       " (worst case, median of the runs)", "value": min(after),
+             "met": min(after) >= TARGET_UNKNOWN},
+            {"target": f"unknown hardware: >= {TARGET_UNKNOWN} of the oracle after the calls"
+                       " (worst single run)", "value": min(after_single),
+             "met": min(after_single) >= TARGET_UNKNOWN},
             {"target": f"unknown hardware: cumulative never below {TARGET_ALONG} of the default's"
                        " (worst case, from the second call, median of the runs at each call)",
              "value": min(along), "met": min(along) >= TARGET_ALONG},
@@ -612,21 +629,21 @@ def markdown(doc: dict[str, Any]) -> str:
         "",
         ("| profile | kind | archive | runs x calls | learned (last run) | oracle"
          " | cumulative/default, median of the runs (final, min) | min of each run"
-         " | A/A min of each run | after/oracle [CI] (rounds) |"),
+         " | A/A min of each run | after/oracle, median of the runs (each run; rounds) |"),
         "|---|---|---|---:|---|---|---:|---|---|---:|",
     ]
     for u in doc["unknown_hardware"]:
         inc = u["learned"]
         learned = "-" if inc is None else f"{'/'.join(map(str, inc['config']))} ({inc['source']})"
         a = u["adaptive_vs_oracle_after"]
+        each = ", ".join(f"{x['median']:.3f}" for x in u.get("adaptive_vs_oracle_after_per_run", [a]))
         lines.append(
             f"| {u['profile']} | {u['input_kind']} | {u['archive']} | {u.get('runs', 1)} x"
             f" {u['calls']} | {learned} | {'/'.join(map(str, u['oracle']))}"
             f" | {u['cumulative_vs_default_final']:.3f}, {u['cumulative_vs_default_min']:.3f}"
             f" | {', '.join(f'{x:.3f}' for x in u.get('cumulative_vs_default_min_per_run', []))}"
             f" | {', '.join(f'{x:.3f}' for x in u.get('aa_cumulative_min_per_run', []))}"
-            f" | {a['median']:.3f} [{a['low']:.2f},"
-            f" {a['high']:.2f}] ({a['rounds']}) |")
+            f" | {a['median']:.3f} ({each}; {a['rounds']}) |")
     o = doc["overhead"]
     ov, ow = o["online_vs_offline_1000"], o["online_vs_offline_10000"]
     states = ", ".join(f"{st} {x['seconds'] * 1e6:.2f} us ({x['share_of_1000_record_call']:.2%})"

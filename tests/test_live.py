@@ -1525,9 +1525,11 @@ def test_eval_live_quick_runs(tmp_path: Path) -> None:
         ("dicts", "other hardware class"), ("dicts", "no archive"),
         ("ndjson", "other hardware class"), ("ndjson", "no archive"),
     ]
-    assert len(doc["summary"]["targets"]) == 8
+    assert len(doc["summary"]["targets"]) == 9
     for u in doc["unknown_hardware"]:
         assert u["runs"] == 2 and len(u["cumulative_vs_default_min_per_run"]) == 2
+        # Every run's validator is measured against the oracle, not the last run's alone.
+        assert len(u["adaptive_vs_oracle_after_per_run"]) == 2
     assert set(doc["overhead"]) == OVERHEAD_KEYS
     table = out_md.read_text()
     for heading in ("## Held-out profiles", "## Busy core", "## Unknown hardware", "## Overhead",
