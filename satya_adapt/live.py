@@ -84,9 +84,10 @@ it (else the first is the trial): between one-thread calls the pool's threads fa
 and a trial among them paid their waking (400 records of medium-mixed JSON: two threads
 201-222 us there, 140 us call after call, against 185 us on one thread: in 14 runs of that
 held-out cell the candidate was not promoted 5 times, and once with the warm-up call).
-A candidate's first trial, whatever ran before it, is a warm-up too (counted in the slack
-only; see :meth:`Cell.record`): configurations that had not run came out slower in their first
-trial than in the next ones, every time, and three throughputs decided.
+On a call shorter than :data:`MIN_RECORDS` a candidate's first trial, whatever ran before it,
+is a warm-up too (counted in the slack only; see :meth:`Cell.record`): configurations that had
+not run came out slower in their first trial than in the next ones, and three throughputs
+decided.
 Each trial's throughput is *paired* with the incumbent's next to it in time: the rest of the
 same call for a slice, the call just before for a whole call (no two whole-call trials run in
 a row, so that call ran the incumbent; before a warm-up call, the call before it). On a
@@ -1147,16 +1148,19 @@ class Cell:
                 lowest = worst * self._base_rate() / 0.8  # _worst takes 80% of it
                 self._lowest[t] = min(lowest, self._lowest.get(t, math.inf))
             return
-        if arm.cold and arm in self.candidates:
-            # A candidate's first trial (after the pool's warm-up, if any) is one more warm-up:
-            # on the held-out 400-record JSON cell of ``eval_live.py``, a second thread's first
-            # trial ran 0.51-0.94 times the default's speed and its next ones mostly 1.1-1.6, the
-            # sizes candidate's 0.87-0.97 then mostly 0.96-1.0 (6 runs; 11 first trials of 12
-            # below the same candidate's later median): judged on its first three throughputs,
-            # the second thread was dropped 5 times in 6 (promoted 3 times in 6 with this; on
-            # 2,000 records of NDJSON, promoted 1 time in 3, then 3 in 3). It counts in the
-            # slack; where 80% of it is below the worst case assumed for the candidate, it sets
-            # that worst case as a throughput would (its ``floor``, see _worst).
+        if arm.cold and self._whole_trial and n < MIN_RECORDS and arm in self.candidates:
+            # A candidate's first trial on a short call (a whole call, after the pool's warm-up
+            # if any) is one more warm-up: on the held-out 400-record JSON cell of
+            # ``eval_live.py``, a second thread's first trial ran 0.51-0.94 times the default's
+            # speed and its next ones mostly 1.1-1.6, the sizes candidate's 0.87-0.97 then
+            # mostly 0.96-1.0 (6 runs; 11 first trials of 12 below the same candidate's later
+            # median): judged on its first three throughputs, the second thread was dropped 5
+            # times in 6 (promoted 3 times in 6 with this; on 2,000 records of NDJSON,
+            # promoted 1 time in 3, then 3 in 3). (On calls of 10,000 records, whose
+            # candidates run on slices after a warm-up of their own, the same rule only made
+            # exploration longer: 0.88-0.89 of the oracle after 50 calls, against 0.95-0.99.)
+            # It counts in the slack; where 80% of it is below the worst case assumed for the
+            # candidate, it sets that worst case as a throughput would (its ``floor``).
             arm.cold = False
             self.warmups += 1
             self.spend(arm, n, seconds)
