@@ -1207,9 +1207,11 @@ const HEAP_KEPT_BYTES: usize = 16 << 20;
 /// that block's size (`mallopt(3)`, "dynamic mmap threshold", at most 64 MiB). The
 /// pool path takes a call's records apart into a few MiB of small blocks and frees
 /// them by the call's end: given back, the next call faulted them in again, 1,000 to
-/// 1,400 pages a call of 10,000 dicts of 15 strings of 120 characters on two threads
-/// (8-12% of its time), for a process's first 15 or so such calls, and in most calls
-/// for good with a `batch_size` of 16,384 or more. One block of `HEAP_KEPT_BYTES`
+/// 1,400 pages a call of 10,000 dicts of 15 strings of 120 characters on two threads,
+/// for a process's first 15 or so such calls, and in most calls for good with a
+/// `batch_size` of 16,384 or more (in a fresh process, calls of 10,000 dicts on two
+/// threads ran in 0.78-0.99 of the time once kept: `benchmarks/compare_builds.py`,
+/// five profiles). One block of `HEAP_KEPT_BYTES`
 /// mapped and freed untouched (no page faulted in) raises the thresholds once, as
 /// glibc does after freeing any such block, so that the heap keeps a call's records'
 /// memory for the next one.
