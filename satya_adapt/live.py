@@ -56,7 +56,8 @@ covers its worst-case loss (the pessimistic slack), the baseline-equivalent time
 ``1 / worst - 1``, where ``worst`` is the lowest throughput ratio still plausible for it (its
 own lowest observed ratio, discounted by 20%, once it has run; before that
 :data:`WORST_RATIO_THREADS` when it changes ``threads``; for Python dicts, what taking them
-apart for the pool costs, measured on the call's records (:data:`POOL_COST_RECORDS`), else
+apart for the pool costs, measured on a call's records before the first trial
+(:data:`POOL_COST_RECORDS`), else
 :data:`WORST_RATIO_THREADS_DICTS`; :data:`WORST_RATIO_SIZES` otherwise).
 A candidate whose loss on a whole call the slack does not cover yet is tried on a *slice* of a
 call (``validate_batch`` with a list, JSON arrays and NDJSON): its first records run the
@@ -235,7 +236,7 @@ WORST_RATIO_THREADS = 0.5
 #: trial judged at 0.5 cost several times the slack that paid for it.
 WORST_RATIO_THREADS_DICTS = 0.15
 #: ... measured instead on the call's own records when the validator can (see
-#: :meth:`Live.start`), once per cell: this many records spread over the list, checked in place
+#: :meth:`Live.start`), once per cell, before its first trial: this many records spread over the list, checked in place
 #: and taken apart for the pool and checked, on the caller's thread (the binding's
 #: ``pool_cost``, each the best of :data:`POOL_COST_ROUNDS`); the first time over the second is
 #: what a second thread gives when it shares the caller's core, and :data:`POOL_COST_MARGIN` of
@@ -418,6 +419,9 @@ class Cell:
         #: ... ``measured`` on the call's records (dicts, see :data:`POOL_COST_RECORDS`), else
         #: ``assumed``.
         self.worst_threads_from = "assumed"
+        #: :class:`Live` is to measure :attr:`worst_threads` on the records of a call before
+        #: the cell may first try a candidate (see :meth:`may_try`).
+        self.pool_cost_due = False
         self.selected_source = selected.source
         self.baseline = _Arm(DEFAULT_CONFIGURATION)
         self.incumbent = _Arm(cached if cached is not None else selected)
@@ -502,6 +506,11 @@ class Cell:
     @property
     def reverted(self) -> bool:
         return self.retry is not None
+
+    def may_try(self) -> bool:
+        """Whether the next :meth:`choose` may try a candidate (the baseline has its first
+        throughputs; no trial comes before)."""
+        return bool(self.candidates) and len(self.baseline.rates) >= MIN_SAMPLES
 
     def choose(self, n: int, sliceable: bool = False) -> tuple[_Arm, str]:
         """The arm of the next call of ``n`` records and the source it reports. ``sliceable``:
@@ -1625,13 +1634,14 @@ class Live:
     (the validator's first call that takes part: see :meth:`Cell.record`).
     ``pool_cost``: ``pool_cost(records)``, the seconds of checking a sample of a list of dicts
     in place and taken apart for the pool (the binding's ``pool_cost``, ``None`` when it could
-    not tell); a new cell of dicts whose first call gave :meth:`start` its records takes its
-    worst case for a second thread from it (:data:`POOL_COST_MARGIN`). ``start_pool``: builds
-    the engine's thread pool when the process has none (the binding's ``_start_pool``); called
-    before the first answer that runs on more than one thread is given, so that the pool's
-    first build (0.24-0.32 ms on 2 cores) lands outside that call's timing (in a fresh process
-    it had made a first trial of two threads on 400 records of JSON cost more than the cell's
-    slack, and the candidate was dropped at its first trial).
+    not tell); a cell of dicts takes its worst case for a second thread from it
+    (:data:`POOL_COST_MARGIN`), measured on the records of the first call given to
+    :meth:`start` with them once the cell may try a candidate (not the call that makes it).
+    ``start_pool``: builds the engine's thread pool when the process has none (the binding's
+    ``_start_pool``); called before the first answer that runs on more than one thread is
+    given, so that the pool's first build (0.24-0.32 ms on 2 cores) lands outside that call's
+    timing (in a fresh process it had made a first trial of two threads on 400 records of JSON
+    cost more than the cell's slack, and the candidate was dropped at its first trial).
 
     A call goes ``config = start(profile, selected)``, then ``finish(config, n, seconds)``
     (or ``cancel(config)`` when it raised). The steady state costs no lock: a cell's decision
@@ -1689,7 +1699,7 @@ class Live:
         (both clamped to the call); give it back to :meth:`finish` or :meth:`cancel`.
         ``sliceable``: the call's records can be cut in two (not a generator); the answer may then be a
         :class:`SlicedTrial`, which goes back to :meth:`finish_sliced` instead. ``records``:
-        the call's list of dicts, for ``pool_cost`` when the call makes a cell."""
+        the call's list of dicts, for ``pool_cost`` when its cell is due to measure it."""
         route = self._routes.get(profile)
         if route is not None:
             tickets = route.tickets
@@ -1829,6 +1839,8 @@ class Live:
                     cell.leases.extend(granted)
                 answer = tickets.pop()
             else:
+                if cell.pool_cost_due and records is not None and cell.may_try():
+                    self._measure_worst_threads(cell, records)
                 arm, source = cell.choose(n, sliceable)
                 lease = self._lease(route, arm, source, profile)
                 answer = lease.slow
@@ -1960,17 +1972,18 @@ class Live:
             if cached is None:
                 rep = _rep(key)
                 cands = candidates(selected, rep, n, self._cores, self._elites(rep))
-        worst, measured = WORST_RATIO_THREADS, None
-        if profile[4] == "dicts":
-            worst = WORST_RATIO_THREADS_DICTS
-            if records is not None and any(c.threads != selected.threads for c, _ in cands):
-                measured = self._worst_threads_measured(records, selected)
+        worst = WORST_RATIO_THREADS_DICTS if profile[4] == "dicts" else WORST_RATIO_THREADS
         cell = Cell(
             selected, cands, alpha=self.alpha, cores=self._cores, cached=cached,
-            worst_threads=measured or worst, first_call_warms=self._first_call_warms,
+            worst_threads=worst, first_call_warms=self._first_call_warms,
         )
-        if measured:
-            cell.worst_threads_from = "measured"
+        # A dicts cell measures a second thread's worst case on its records (pool_cost), once,
+        # when it first may try one (see _decide), not when it is made: 120-135 us, a third of
+        # what a new validator's first call spent outside the engine on 10,000 heavy-regex dicts.
+        cell.pool_cost_due = (
+            profile[4] == "dicts" and self._pool_cost is not None and selected.threads == 1
+            and any(c.threads != selected.threads for c, _ in cands)
+        )
         self._first_call_warms = False
         cell.key = key
         self._cells[key] = cell
@@ -1979,19 +1992,21 @@ class Live:
             self._reset_routes()  # some may lead to it
         return cell
 
-    def _worst_threads_measured(self, records: Any, selected: BatchConfig) -> Optional[float]:
-        """The worst ratio of a second thread to one on ``records`` (dicts, ``selected`` on one
-        thread): :data:`POOL_COST_MARGIN` of ``pool_cost``'s, else ``None``."""
-        if self._pool_cost is None or selected.threads != 1:
-            return None
+    def _measure_worst_threads(self, cell: Cell, records: Any) -> None:
+        """Sets ``cell``'s worst ratio of a second thread to one (dicts on one thread) to
+        :data:`POOL_COST_MARGIN` of ``pool_cost``'s on ``records``; where it cannot tell, the
+        assumed one stays. Once per cell."""
+        cell.pool_cost_due = False
+        assert self._pool_cost is not None
         try:
             cost = self._pool_cost(records)
         except Exception:  # a record the call itself will refuse, with its own message
-            return None
+            return
         if not cost or not cost[1] > 0.0 or not cost[0] > 0.0:
-            return None
+            return
         ratio = min(1.0, cost[0] / cost[1])
-        return max(1e-3, POOL_COST_MARGIN * ratio)
+        cell.worst_threads = max(1e-3, POOL_COST_MARGIN * ratio)
+        cell.worst_threads_from = "measured"
 
     def _elites(self, rep: Sequence[Any]) -> list[BatchConfig]:
         """The configurations of the two nearest elites of the same input kind (the archive's

@@ -1067,25 +1067,34 @@ def test_a_dicts_cell_takes_a_second_threads_worst_case_from_its_records() -> No
     runs at POOL_COST_MARGIN of what one thread in place over taken apart measured (there:
     0.7 / 1.0, so 0.56): a second thread that is 1.3 times as fast is then tried within 40
     calls and learned; one that runs at that worst case keeps the run's cumulative throughput
-    within alpha of the default's. Once per cell; ``None``, an error, no records, a selected
-    second thread or one core: WORST_RATIO_THREADS_DICTS, as before."""
+    within alpha of the default's. Once per cell, before its first trial but not on the call
+    that makes it (a new validator's first call pays the least); ``None``, an error, no
+    records, a selected second thread or one core: WORST_RATIO_THREADS_DICTS, as before."""
     selected = BatchConfig(8192, 2048, 1, "heuristic")
     asked: list[Any] = []
+    calls_when_asked: list[int] = []
+    lives: list[L.Live] = []
 
     def pool_cost(records: Any) -> Any:
         asked.append(records)
+        calls_when_asked.append(sum(c.calls for c in lives[-1]._cells.values()))
         return (0.7, 1.0)
 
     records = [{"a": 1}]
     for speed in (1.3e6, 0.56e6):
         asked.clear()
+        calls_when_asked.clear()
         live = L.Live(FakeSelector(), cache=False, cores=2, pool_cost=pool_cost)
+        lives.append(live)
         trials, lowest = drive_second_thread(live, "dicts", selected, speed, records)
         cell = live._cells[live._key(prof(kind="dicts"))]
         assert cell.worst_threads == pytest.approx(L.POOL_COST_MARGIN * 0.7)
         ev = live.explain(prof(kind="dicts"))
         assert ev is not None and ev["threads_worst_ratio"]["from"] == "measured"
-        assert asked == [records]  # measured when the cell was made, not again
+        assert asked == [records]  # once
+        # Not on the cell's first call; before any call that ran a second thread.
+        assert 1 <= calls_when_asked[0] < cell.calls
+        assert calls_when_asked[0] <= trials[0]
         assert trials and trials[0] < 40
         if speed > 1e6:
             assert cell.incumbent.config.threads == 2
@@ -1118,7 +1127,8 @@ def test_pool_cost_times_a_sample_of_the_records() -> None:
     """The binding behind ``pool_cost``: seconds of checking a spread sample in place and
     taken apart for the pool, on this thread; ``None`` when a sampled record is not a JSON
     value (the call itself says which); a list or a tuple only. A validator's live cell of
-    dicts takes its worst case for a second thread from it (on more than one core)."""
+    dicts takes its worst case for a second thread from it (on more than one core), measured
+    on a later call than the one that made the cell, before the cell may try a candidate."""
     v = Validator({"type": "object", "properties": {"s": {"type": "string", "pattern": "^a+$"}}})
     records = [{"s": "a" * 50, "n": i} for i in range(5000)]
     for items in (records, tuple(records), records[:3]):
@@ -1141,8 +1151,16 @@ def test_pool_cost_times_a_sample_of_the_records() -> None:
     one_thread = cell.incumbent.config.threads == 1
     if not (one_thread and any(a.config.threads > 1 for a in cell.candidates)):
         pytest.skip("no second thread to try here (one core, or an elite measured on the cell)")
+    assert cell.pool_cost_due and cell.worst_threads == L.WORST_RATIO_THREADS_DICTS
+    for _ in range(40):
+        if not cell.pool_cost_due:
+            break
+        assert not cell.trials and not cell.scouts
+        online.validate_batch(records)
+    assert not cell.pool_cost_due and cell.may_try()
     assert 0.0 < cell.worst_threads <= L.POOL_COST_MARGIN
     assert cell.worst_threads != L.WORST_RATIO_THREADS_DICTS  # measured, not assumed
+    assert cell.evidence()["threads_worst_ratio"]["from"] == "measured"
 
 
 @pytest.mark.parametrize("kind", ["dicts", "json", "ndjson"])
