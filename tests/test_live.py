@@ -329,22 +329,45 @@ def test_steady_state_shortcuts_decide_as_the_full_path(seed: int) -> None:
 # -- online refinement ----------------------------------------------------------------------------
 
 
+#: A cell's candidates for the schedule tests below: a second thread and both sizes variants
+#: (a JSON cell's, less its heuristic; a dicts cell has no smaller chunks on one thread).
+THREADS_AND_SIZES = [
+    (BatchConfig(8192, 2048, 2, "online-trial"), "threads"),
+    (BatchConfig(32768, 8192, 1, "online-trial"), "sizes"),
+    (BatchConfig(2048, 512, 1, "online-trial"), "sizes"),
+]
+
+
 def test_candidates_are_small_and_distinct() -> None:
+    """Each configuration once, as it runs on the call; on dicts, no candidate that runs one
+    thread on smaller chunks than both the selector's answer and the default (read in place,
+    they only cost more, which a trial on one chunk of them does not show)."""
+    elite = [BatchConfig(1024, 64, 2, "elite")]
     got = L.candidates(
-        BatchConfig(8192, 2048, 1, "heuristic"), (5, 10.0, 0.5, 200.0, "dicts", N), N, 2,
-        [BatchConfig(1024, 64, 2, "elite")],
+        BatchConfig(8192, 2048, 1, "heuristic"), (5, 10.0, 0.5, 200.0, "json", N), N, 2, elite
     )
     assert got == [
+        (BatchConfig(32768, 512, 2, "online-trial"), "heuristic"),
         (BatchConfig(8192, 2048, 2, "online-trial"), "threads"),
         (BatchConfig(1024, 64, 2, "online-trial"), "elite"),
         (BatchConfig(32768, 8192, 1, "online-trial"), "sizes"),
         (BatchConfig(2048, 512, 1, "online-trial"), "sizes"),
     ]
-    assert L.candidates(BatchConfig(8192, 1024, 1, "heuristic"), (5, 10.0, 0.5, 200.0, "dicts",
-                        N), N, 1) == [
-        (BatchConfig(32768, 4096, 1, "online-trial"), "sizes"),
-        (BatchConfig(2048, 256, 1, "online-trial"), "sizes"),
+    got = L.candidates(
+        BatchConfig(8192, 2048, 1, "heuristic"), (5, 10.0, 0.5, 200.0, "dicts", N), N, 2, elite
+    )
+    assert got == [
+        (BatchConfig(8192, 2048, 2, "online-trial"), "threads"),
+        (BatchConfig(1024, 64, 2, "online-trial"), "elite"),
+        (BatchConfig(32768, 8192, 1, "online-trial"), "sizes"),
     ]
+    assert L.candidates(BatchConfig(8192, 1024, 1, "heuristic"), (5, 10.0, 0.5, 200.0, "dicts",
+                        N), N, 1) == [(BatchConfig(32768, 4096, 1, "online-trial"), "sizes")]
+    # An answer with smaller chunks than the default's: none smaller still on one thread (its
+    # larger variant is the default itself, the baseline, not a candidate).
+    got = L.candidates(BatchConfig(2048, 256, 1, "archive-nearest"),
+                       (5, 10.0, 0.5, 200.0, "dicts", N), N, 2)
+    assert [c[:3] for c, _ in got] == [(2048, 256, 2)]
 
 
 def test_a_short_calls_threads_candidate_cuts_its_chunk_into_short_tasks() -> None:
@@ -503,7 +526,7 @@ def test_a_candidate_with_a_slow_tail_is_judged_by_the_sign_test(slow: int, prom
 
 def test_bandit_waits_until_the_slack_covers_a_trial_then_converges() -> None:
     selected = BatchConfig(8192, 2048, 1, "heuristic")  # runs as the default configuration
-    cands = L.candidates(selected, (5, 10.0, 0.5, 200.0, "dicts", N), N, 2)
+    cands = THREADS_AND_SIZES
     c, sources = run_cell(selected, lambda cf: 1.5e6 if cf.threads == 2 else 1e6, 200, cands)
     # Sizes variants risk a third of a call (worst ratio 0.75): affordable once alpha * calls
     # >= 1/3, at call 18. The threads variant's first whole call is the cell's first on the
@@ -550,7 +573,7 @@ def test_candidates_are_first_tried_on_a_slice_of_a_call() -> None:
     ratio 0.5; always on a slice then (a whole call would start cold), and promoted after four.
     No scout runs first (see the next tests): none could be shorter than its slice."""
     selected = BatchConfig(8192, 2048, 1, "heuristic")
-    cands = L.candidates(selected, (5, 10.0, 0.5, 200.0, "dicts", N), N, 2)
+    cands = THREADS_AND_SIZES
     rate: Rate = lambda cf: 1.5e6 if cf.threads == 2 else 1e6  # noqa: E731
     c = L.Cell(selected, list(cands), alpha=0.02, cores=2)
     trials = []
@@ -1812,17 +1835,18 @@ def test_a_cell_running_the_baseline_looks_for_a_trial_when_the_slack_should_cov
     the slack: the slack grows by alpha of a call per call, so the cell looks when it should
     cover the trial (at most LOOK_EVERY_AS_BASE calls on) rather than every LOOK_EVERY calls:
     the same trials at the same calls (each of the second thread's right after a whole call
-    that warms the pool), 36 decisions in 400 calls instead of 93."""
+    that warms the pool), 32 decisions in 400 calls (looking every LOOK_EVERY calls made 93,
+    with one more sizes candidate than a dicts cell has now)."""
     live = L.Live(FakeSelector(), cache=False, cores=2, refine=True)
     decided = count_decisions(live)
     selected = BatchConfig(8192, 2048, 1, "heuristic")
     sources = drive(live, selected, lambda cf: 0.9e6 if cf.threads == 2 else 1e6)
     assert marks(sources, "heuristic") == [
-        (18, "online-trial"), (20, "online-trial"), (22, "online-trial"), (24, "online-trial"),
-        (26, "online-trial"), (28, "online-trial"), (285, "online-trial"), (286, "online-trial"),
-        (288, "online-trial"), (289, "online-trial"), (291, "online-trial"), (292, "online-trial"),
+        (18, "online-trial"), (20, "online-trial"), (22, "online-trial"), (285, "online-trial"),
+        (286, "online-trial"), (288, "online-trial"), (289, "online-trial"), (291, "online-trial"),
+        (292, "online-trial"),
     ]
-    assert decided[0] == 36
+    assert decided[0] == 32
 
 
 def test_a_long_timing_revokes_the_quiet_calls() -> None:
