@@ -343,24 +343,17 @@ def test_candidates_are_small_and_distinct() -> None:
     thread on smaller chunks than both the selector's answer and the default (read in place,
     they only cost more, which a trial on one chunk of them does not show)."""
     elite = [BatchConfig(1024, 64, 2, "elite")]
-    got = L.candidates(
-        BatchConfig(8192, 2048, 1, "heuristic"), (5, 10.0, 0.5, 200.0, "json", N), N, 2, elite
-    )
-    assert got == [
-        (BatchConfig(32768, 512, 2, "online-trial"), "heuristic"),
-        (BatchConfig(8192, 2048, 2, "online-trial"), "threads"),
-        (BatchConfig(1024, 64, 2, "online-trial"), "elite"),
-        (BatchConfig(32768, 8192, 1, "online-trial"), "sizes"),
-        (BatchConfig(2048, 512, 1, "online-trial"), "sizes"),
-    ]
-    got = L.candidates(
-        BatchConfig(8192, 2048, 1, "heuristic"), (5, 10.0, 0.5, 200.0, "dicts", N), N, 2, elite
-    )
-    assert got == [
-        (BatchConfig(8192, 2048, 2, "online-trial"), "threads"),
-        (BatchConfig(1024, 64, 2, "online-trial"), "elite"),
-        (BatchConfig(32768, 8192, 1, "online-trial"), "sizes"),
-    ]
+    threads = (BatchConfig(8192, 2048, 2, "online-trial"), "threads")
+    from_elite = (BatchConfig(1024, 64, 2, "online-trial"), "elite")
+    larger = (BatchConfig(32768, 8192, 1, "online-trial"), "sizes")
+    smaller = (BatchConfig(2048, 512, 1, "online-trial"), "sizes")
+    heuristic = (BatchConfig(32768, 512, 2, "online-trial"), "heuristic")  # JSON's: 2 threads
+    for kind, expected in (
+        ("json", [heuristic, threads, from_elite, larger, smaller]),
+        ("dicts", [threads, from_elite, larger]),
+    ):
+        rep = (5, 10.0, 0.5, 200.0, kind, N)
+        assert L.candidates(BatchConfig(8192, 2048, 1, "heuristic"), rep, N, 2, elite) == expected
     assert L.candidates(BatchConfig(8192, 1024, 1, "heuristic"), (5, 10.0, 0.5, 200.0, "dicts",
                         N), N, 1) == [(BatchConfig(32768, 4096, 1, "online-trial"), "sizes")]
     # An answer with smaller chunks than the default's: none smaller still on one thread (its
