@@ -48,17 +48,17 @@ machine, noise never counts as time saved that would pay for a trial.
 
 **Online refinement** (cells whose selector answer did not come from an elite measured on the
 cell itself: ``heuristic``, ``archive-knn``, ``archive-nearest``, and ``archive-keep-default``,
-where the archive found nothing ahead of the default on its data): a small candidate set (the heuristic,
-the nearest elites of the archive even when it was measured on another hardware class,
-``threads`` variants, ``batch_size`` and ``micro_batch_size`` four times larger and smaller;
-see :func:`candidates`) is tried in ``online-trial`` calls, a conservative bandit: a trial runs only when the slack
-covers its worst-case loss (the pessimistic slack), the baseline-equivalent time of the call times
-``1 / worst - 1``, where ``worst`` is the lowest throughput ratio still plausible for it (its
-own lowest observed ratio, discounted by 20%, once it has run; before that
-:data:`WORST_RATIO_THREADS` when it changes ``threads``; for Python dicts, what taking them
-apart for the pool costs, measured on a call's records before the first trial
-(:data:`POOL_COST_RECORDS`), else
-:data:`WORST_RATIO_THREADS_DICTS`; :data:`WORST_RATIO_SIZES` otherwise).
+where the archive found nothing ahead of the default on its data): a small candidate set (the
+heuristic, the nearest elites of the archive even when it was measured on another hardware
+class, ``threads`` variants, ``batch_size`` and ``micro_batch_size`` four times larger and
+smaller; see :func:`candidates`) is tried in ``online-trial`` calls, a conservative bandit: a
+trial runs only when the slack covers its worst-case loss (the pessimistic slack), the
+baseline-equivalent time of the call times ``1 / worst - 1``, where ``worst`` is the lowest
+throughput ratio still plausible for it (its own lowest observed ratio, discounted by 20%, once
+it has run; before that :data:`WORST_RATIO_THREADS` when it changes ``threads``; for Python
+dicts, what taking them apart for the pool costs, measured on a call's records before the first
+trial (:data:`POOL_COST_RECORDS`), else :data:`WORST_RATIO_THREADS_DICTS`;
+:data:`WORST_RATIO_SIZES` otherwise).
 A candidate whose loss on a whole call the slack does not cover yet is tried on a *slice* of a
 call (``validate_batch`` with a list, JSON arrays and NDJSON): its first records run the
 candidate, the rest the incumbent, in one engine call that switches configuration at a chunk
@@ -236,16 +236,17 @@ WORST_RATIO_THREADS = 0.5
 #: trial judged at 0.5 cost several times the slack that paid for it.
 WORST_RATIO_THREADS_DICTS = 0.15
 #: ... measured instead on the call's own records when the validator can (see
-#: :meth:`Live.start`), once per cell, before its first trial: this many records spread over the list, checked in place
-#: and taken apart for the pool and checked, on the caller's thread (the binding's
-#: ``pool_cost``, each the best of :data:`POOL_COST_ROUNDS`); the first time over the second is
-#: what a second thread gives when it shares the caller's core, and :data:`POOL_COST_MARGIN` of
-#: it the worst case assumed. On the four dict profiles of ``benchmarks/eval_live.py`` (8
-#: measurements each): 0.74 / 0.42-0.43 / 0.24-0.25 / 0.66-0.68, against two threads pinned to
-#: one core (64-record tasks, 2 runs of 15 calls of 10,000 records) 0.63-0.64 / 0.42 /
-#: 0.22-0.24 / 0.64: within 0.85 of it. It costs 6-85 us, 0.7% of a call of 10,000 records
-#: of 15 regex-checked strings (64 records and 3 rounds: 4.5%, which showed in the cell's
-#: first call: 0.86-0.92 of the default's speed, against 0.91-0.97 without).
+#: :meth:`Live.start`), once per cell, before its first trial: this many records spread over
+#: the list, checked in place and taken apart for the pool and checked, on the caller's
+#: thread (the binding's ``pool_cost``, each the best of :data:`POOL_COST_ROUNDS`); the
+#: first time over the second is what a second thread gives when it shares the caller's
+#: core, and :data:`POOL_COST_MARGIN` of it the worst case assumed. On the four dict
+#: profiles of ``benchmarks/eval_live.py`` (8 measurements each): 0.74 / 0.42-0.43 /
+#: 0.24-0.25 / 0.66-0.68, against two threads pinned to one core (64-record tasks, 2 runs of
+#: 15 calls of 10,000 records) 0.63-0.64 / 0.42 / 0.22-0.24 / 0.64: within 0.85 of it. It
+#: costs 6-85 us, 0.7% of a call of 10,000 records of 15 regex-checked strings (64 records
+#: and 3 rounds: 4.5%, which showed when the cell's first call paid it: 0.86-0.92 of the
+#: default's speed, against 0.91-0.97 without).
 POOL_COST_RECORDS = 16
 POOL_COST_ROUNDS = 2
 POOL_COST_MARGIN = 0.8
