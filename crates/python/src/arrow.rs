@@ -5,11 +5,11 @@ use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyCapsule, PyList, PyTuple};
+use pyo3::types::{PyCapsule, PyTuple};
 
 use super::errors::satya_error;
 use super::schema::{knobs, raw, CompiledSchema, RawProfile};
-use super::sources::{gather, to_python, GilClock, Signals};
+use super::sources::{Gathered, GilClock, Signals};
 use super::threads::{without_gil, InPython};
 use satya_adapt_core::arrow::{ArrowChunks, ArrowInputError, ArrowRunError, ArrowStream};
 
@@ -90,8 +90,7 @@ impl ArrowSource {
         let mut gil = GilClock::new();
         let started = gil.restart();
         let mut signals = Signals::new();
-        let mut valid = PyList::empty(py);
-        let mut errors = PyList::empty(py);
+        let mut gathered = Gathered::default();
         let (mut n_chunks, mut tasks, mut peak, mut omitted) = (0usize, 0usize, 0usize, 0usize);
         loop {
             // Reading the stream may run Python code (the producer takes the GIL).
@@ -112,13 +111,9 @@ impl ArrowSource {
             omitted += outcome.omitted;
             // The call's error budget: what later chunks may still build.
             knobs.max_errors = knobs.max_errors.saturating_sub(outcome.errors.len());
-            gather(
-                &mut valid,
-                &mut errors,
-                n_chunks == 1,
-                to_python(py, outcome)?,
-            )?;
+            gathered.add(py, outcome)?;
         }
+        let (valid, errors) = gathered.into_lists(py)?;
         let seconds = started.elapsed().as_secs_f64();
         PyTuple::new(
             py,

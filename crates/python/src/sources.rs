@@ -861,23 +861,39 @@ pub fn to_python<'py>(
     Ok((valid, errors))
 }
 
-/// Adds a chunk's lists (from [`to_python`]) to a call's. The first chunk's are the
-/// call's (most calls are one chunk): not copied into new ones (for 80,000 errors, 2%
-/// of a failing batch).
-pub fn gather<'py>(
-    valid: &mut Bound<'py, PyList>,
-    errors: &mut Bound<'py, PyList>,
-    first: bool,
-    (v, e): (Bound<'py, PyList>, Bound<'py, PyList>),
-) -> PyResult<()> {
-    if first {
-        (*valid, *errors) = (v, e);
-        return Ok(());
+/// A call's results, gathered chunk by chunk: the verdicts as bytes, the errors as the
+/// Python objects made from each chunk's (as its part of the call is timed); each list is
+/// made once, at the end. Added to growing lists chunk by chunk (the first chunk's lists
+/// the call's), 60,000 small dicts took 2.45-2.56 ms in 4-30 chunks against 2.29 in one
+/// (the lists' copies and reallocations; now 2.27-2.30), and a sliced trial's first part,
+/// the candidate's, skipped the copy every later part paid: with the same knobs on both
+/// parts it read 1.07-1.09 times as fast per record as the rest (now 0.96-0.98).
+#[derive(Default)]
+pub struct Gathered<'py> {
+    valid: Vec<bool>,
+    errors: Vec<Bound<'py, PyAny>>,
+}
+
+impl<'py> Gathered<'py> {
+    /// Adds a chunk's outcome (its verdicts after the ones before).
+    pub fn add(&mut self, py: Python<'py>, outcome: ChunkOutcome) -> PyResult<()> {
+        if self.valid.is_empty() {
+            self.valid = outcome.valid;
+        } else {
+            self.valid.extend_from_slice(&outcome.valid);
+        }
+        self.errors.reserve(outcome.errors.len());
+        for e in outcome.errors {
+            self.errors
+                .push(Bound::new(py, PyRecordError::from(e))?.into_any());
+        }
+        Ok(())
     }
-    let n = valid.len();
-    valid.set_slice(n, n, &v)?;
-    let n = errors.len();
-    errors.set_slice(n, n, &e)
+
+    /// The call's lists: its verdicts and its errors.
+    pub fn into_lists(self, py: Python<'py>) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>)> {
+        Ok((PyList::new(py, self.valid)?, PyList::new(py, self.errors)?))
+    }
 }
 
 /// Runs to the end and returns the raw result tuple
@@ -896,8 +912,7 @@ pub type Split = (usize, f64, usize, f64);
 pub fn run_split<'py>(py: Python<'py>, mut run: Run) -> PyResult<(Bound<'py, PyTuple>, Split)> {
     let started = Instant::now();
     run.gil.restart();
-    let mut valid = PyList::empty(py);
-    let mut errors = PyList::empty(py);
+    let mut gathered = Gathered::default();
     let (mut chunks, mut tasks, mut peak, mut omitted) = (0usize, 0usize, 0usize, 0usize);
     let mut warm: Option<(usize, f64)> = None;
     let mut split = None;
@@ -923,13 +938,11 @@ pub fn run_split<'py>(py: Python<'py>, mut run: Run) -> PyResult<(Bound<'py, PyT
         omitted += chunk.outcome.omitted;
         tasks += chunk.outcome.tasks;
         peak = peak.max(chunk.outcome.bytes);
-        gather(
-            &mut valid,
-            &mut errors,
-            chunks == 1,
-            to_python(py, chunk.outcome)?,
-        )?;
+        gathered.add(py, chunk.outcome)?;
     }
+    let listing = Instant::now();
+    let (valid, errors) = gathered.into_lists(py)?;
+    let listed = listing.elapsed().as_secs_f64();
     let max_gil_hold = run.gil.longest();
     let seconds = started.elapsed().as_secs_f64();
     let raw = PyTuple::new(
@@ -946,8 +959,12 @@ pub fn run_split<'py>(py: Python<'py>, mut run: Run) -> PyResult<(Bound<'py, PyT
             omitted.into_pyobject(py)?.into_any(),
         ],
     )?;
-    let (k, at) = split.unwrap_or((run.records(), seconds));
-    let (w, warmed) = warm.unwrap_or((k, at));
+    // The lists are made at the end: each part of a sliced trial is charged its records'
+    // share of making them (the rest's share is what is left of the call's seconds).
+    let n = run.records().max(1) as f64;
+    let share = |records: usize| listed * records as f64 / n;
+    let (k, at) = split.map_or((run.records(), seconds), |(k, at)| (k, at + share(k)));
+    let (w, warmed) = warm.map_or((k, at), |(w, warmed)| (w, warmed + share(w)));
     Ok((raw, (k - w, at - warmed, w, warmed)))
 }
 
