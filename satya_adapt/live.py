@@ -1378,13 +1378,14 @@ def candidates(
     and the default configuration (each configuration once, as it runs on ``n`` records)."""
     out: list[tuple[BatchConfig, str]] = []
     seen = {effective(selected, n, cores), effective(DEFAULT_CONFIGURATION, n, cores)}
-    # Dicts on one thread are read in place: a chunk is only where results are gathered, so
-    # chunks smaller than both the selector's answer's and the default's cost more per call,
-    # which a trial on a slice (one chunk of the candidate, paired with one of the incumbent)
-    # does not show: on 5,000 long-strings dicts 1250/32/1 ran 0.983 times 5000/128/1's
-    # speed over whole calls and 1.003 on its slice; on 10,000 medium-mixed ones 2500/128/1
-    # 0.985 and 1.006 (150 calls each). Promoted by such trials, both ran at 0.97 of the
-    # default's speed in eval_live.py's held-out part (3 runs of 8, 2 of 3).
+    # Dicts on one thread are read in place: a chunk only adds its own work, so chunks
+    # smaller than both the selector's answer's and the default's never ran faster (on 5,000
+    # long-strings dicts 1250/32/1 ran 0.999 times 5000/128/1's speed, on 10,000 medium-mixed
+    # ones 2500/128/1 0.994 times 10000/512/1's, 150 calls each; 60,000 small dicts in chunks
+    # of 2,048 0.984 times one chunk's): such a candidate's trials could only cost. (Before
+    # a call's result lists were made once, at the end, its trials on one chunk, which skipped
+    # the copy every later chunk paid, read 1.003-1.006 where whole calls ran 0.983-0.985, and
+    # promoted it: 0.97 of the default's speed in eval_live.py's held-out part.)
     in_place = rep[4] == "dicts"
     least = min(e[0] for e in seen) if in_place else 0
 

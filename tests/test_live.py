@@ -341,7 +341,7 @@ THREADS_AND_SIZES = [
 def test_candidates_are_small_and_distinct() -> None:
     """Each configuration once, as it runs on the call; on dicts, no candidate that runs one
     thread on smaller chunks than both the selector's answer and the default (read in place,
-    they only cost more, which a trial on one chunk of them does not show)."""
+    smaller chunks never run faster)."""
     elite = [BatchConfig(1024, 64, 2, "elite")]
     threads = (BatchConfig(8192, 2048, 2, "online-trial"), "threads")
     from_elite = (BatchConfig(1024, 64, 2, "online-trial"), "elite")
