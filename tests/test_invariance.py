@@ -438,3 +438,46 @@ def test_closed_objects_report_alike_from_dicts_and_json(threads: int) -> None:
     assert [(e.path, e.keyword) for e in from_dicts.errors if e.index == 3] == [
         ("/c", "required"), ("/c", "required"), ("/z", "type"), ("/w", "type"),
     ]
+
+
+def test_a_call_of_many_chunks_makes_its_result_lists_whole() -> None:
+    """A call's result lists are made once, at the end, and past 65,536 items with the GIL let
+    go on the way (the list kept from the garbage collector until it is whole): 150,000
+    records in chunks of 8,192, a third of them invalid, give the verdicts and errors of one
+    chunk, with the pause budget (lists grown chunk by chunk) or without, from lists, JSON and
+    NDJSON, while another thread collects garbage and walks every object it tracks."""
+    import gc
+    import threading
+
+    import orjson
+
+    schema = {"type": "object", "properties": {"a": {"type": "integer", "maximum": 99}}}
+    records = [{"a": i % 150} for i in range(150_000)]
+    v = Validator(schema, adapt=False)
+    want = v.validate_batch(records, batch_size=200_000, micro_batch_size=200_000, threads=1)
+    assert want.n_valid == 100_000 and len(want.errors) == 50_000
+    stop = threading.Event()
+
+    def collect() -> None:
+        while not stop.is_set():
+            gc.collect()
+            for obj in gc.get_objects():
+                if type(obj) is list:
+                    len(obj) and obj[-1]  # every tracked list is whole
+
+    walker = threading.Thread(target=collect)
+    walker.start()
+    try:
+        payloads = {"dicts": records, "json": orjson.dumps(records),
+                    "ndjson": b"".join(orjson.dumps(r) + b"\n" for r in records)}
+        for kind, payload in payloads.items():
+            for pause in (None, "1ms"):
+                got = v.validate(payload, input_kind=kind, batch_size=8192, threads=1,
+                                 max_pause=pause)
+                assert got.stats.chunks == 19
+                assert got.valid == want.valid, (kind, pause)
+                assert [(e.index, e.message) for e in got.errors] == [
+                    (e.index, e.message) for e in want.errors], (kind, pause)
+    finally:
+        stop.set()
+        walker.join()

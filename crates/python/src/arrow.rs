@@ -90,7 +90,7 @@ impl ArrowSource {
         let mut gil = GilClock::new();
         let started = gil.restart();
         let mut signals = Signals::new();
-        let mut gathered = Gathered::default();
+        let mut gathered = Gathered::new(&gil);
         let (mut n_chunks, mut tasks, mut peak, mut omitted) = (0usize, 0usize, 0usize, 0usize);
         loop {
             // Reading the stream may run Python code (the producer takes the GIL).
@@ -113,7 +113,7 @@ impl ArrowSource {
             knobs.max_errors = knobs.max_errors.saturating_sub(outcome.errors.len());
             gathered.add(py, outcome)?;
         }
-        let (valid, errors) = gathered.into_lists(py)?;
+        let (valid, errors) = gathered.into_lists(py, &mut gil)?;
         let seconds = started.elapsed().as_secs_f64();
         PyTuple::new(
             py,

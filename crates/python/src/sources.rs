@@ -12,6 +12,7 @@ use pyo3::exceptions::{PyKeyboardInterrupt, PyTypeError};
 use pyo3::marker::Ungil;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyIterator, PyList, PyString, PyTuple};
+use pyo3::{ffi, BoundObject};
 
 use super::errors::{engine_error, satya_error, PyRecordError};
 use super::record::{borrowed_records, refuse_non_json, Compact, HeldRecords, PyObj};
@@ -308,6 +309,11 @@ impl GilClock {
 
     pub(crate) fn set_limit(&mut self, limit: Option<Duration>) {
         self.limit = limit;
+    }
+
+    /// Whether the call has a pause budget.
+    pub(crate) fn limited(&self) -> bool {
+        self.limit.is_some()
     }
 
     /// Lets other Python threads run when the current stretch has reached the
@@ -861,22 +867,50 @@ pub fn to_python<'py>(
     Ok((valid, errors))
 }
 
-/// A call's results, gathered chunk by chunk: the verdicts as bytes, the errors as the
-/// Python objects made from each chunk's (as its part of the call is timed); each list is
-/// made once, at the end. Added to growing lists chunk by chunk (the first chunk's lists
-/// the call's), 60,000 small dicts took 2.45-2.56 ms in 4-30 chunks against 2.29 in one
-/// (the lists' copies and reallocations; now 2.27-2.30), and a sliced trial's first part,
-/// the candidate's, skipped the copy every later part paid: with the same knobs on both
-/// parts it read 1.07-1.09 times as fast per record as the rest (now 0.96-0.98).
-#[derive(Default)]
+/// A call's results, gathered chunk by chunk. Without a pause budget: the verdicts as
+/// bytes, the errors as the Python objects made from each chunk's (as its part of the call
+/// is timed), each list made once, at the end ([`paced_list`]). Added to growing lists chunk
+/// by chunk (the first chunk's lists the call's), 60,000 small dicts took 2.45-2.56 ms in
+/// 4-30 chunks against 2.29 in one (the lists' copies and reallocations; made once,
+/// 2.27-2.30), and a sliced trial's first part, the candidate's, skipped the copy every
+/// later part paid: with the same knobs on both parts it read 1.07-1.09 times as fast per
+/// record as the rest (made once, each part charged its share: 0.96-0.98). With a pause
+/// budget (no trial runs there) the lists still grow chunk by chunk: a list made at once
+/// needs its whole allocation in one stretch, which glibc may clear first (3,000,000
+/// records: 1.3-2.5 ms held where `max_pause="1ms"` had kept every stretch under 0.3 ms).
 pub struct Gathered<'py> {
+    grow: bool,
     valid: Vec<bool>,
     errors: Vec<Bound<'py, PyAny>>,
+    lists: Option<(Bound<'py, PyList>, Bound<'py, PyList>)>,
 }
 
 impl<'py> Gathered<'py> {
+    /// For a call timed by `gil` (whose pause budget, if any, decides how lists are made).
+    pub fn new(gil: &GilClock) -> Self {
+        Gathered {
+            grow: gil.limited(),
+            valid: Vec::new(),
+            errors: Vec::new(),
+            lists: None,
+        }
+    }
+
     /// Adds a chunk's outcome (its verdicts after the ones before).
     pub fn add(&mut self, py: Python<'py>, outcome: ChunkOutcome) -> PyResult<()> {
+        if self.grow {
+            let (v, e) = to_python(py, outcome)?;
+            match &mut self.lists {
+                None => self.lists = Some((v, e)),
+                Some((valid, errors)) => {
+                    let n = valid.len();
+                    valid.set_slice(n, n, &v)?;
+                    let n = errors.len();
+                    errors.set_slice(n, n, &e)?;
+                }
+            }
+            return Ok(());
+        }
         if self.valid.is_empty() {
             self.valid = outcome.valid;
         } else {
@@ -891,8 +925,71 @@ impl<'py> Gathered<'py> {
     }
 
     /// The call's lists: its verdicts and its errors.
-    pub fn into_lists(self, py: Python<'py>) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>)> {
-        Ok((PyList::new(py, self.valid)?, PyList::new(py, self.errors)?))
+    pub fn into_lists(
+        self,
+        py: Python<'py>,
+        gil: &mut GilClock,
+    ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>)> {
+        if let Some(lists) = self.lists {
+            return Ok(lists);
+        }
+        if self.grow {
+            return Ok((PyList::empty(py), PyList::empty(py)));
+        }
+        let valid = paced_list(py, gil, self.valid.into_iter())?;
+        let errors = paced_list(py, gil, self.errors.into_iter())?;
+        Ok((valid, errors))
+    }
+}
+
+/// Items of a result list made between two releases of the GIL (as between chunks).
+const LIST_STRETCH: usize = 1 << 16;
+
+/// A list of `items`, made with the GIL released and taken back every [`LIST_STRETCH`]
+/// of them, as between chunks (made whole, 3,000,000 verdicts held it 6-11 ms; so,
+/// 0.4-0.9 ms).
+fn paced_list<'py, T: IntoPyObject<'py>>(
+    py: Python<'py>,
+    gil: &mut GilClock,
+    items: impl ExactSizeIterator<Item = T>,
+) -> PyResult<Bound<'py, PyList>>
+where
+    PyErr: From<T::Error>,
+{
+    let n = items.len();
+    if n <= LIST_STRETCH {
+        return PyList::new(py, items);
+    }
+    let size = ffi::Py_ssize_t::try_from(n)?;
+    // SAFETY: the list is made with `n` empty slots and filled in order; it is left
+    // untracked by the garbage collector until every slot holds an item, so that no other
+    // thread can reach it (`gc.get_objects()` lists tracked objects only) while the GIL is
+    // let go and a slot is still empty. Dropped part-filled (an item that fails), it frees
+    // what it holds: a list's deallocation skips empty slots and untracks only if tracked.
+    unsafe {
+        let ptr = ffi::PyList_New(size);
+        if ptr.is_null() {
+            return Err(PyErr::fetch(py));
+        }
+        let list = Bound::from_owned_ptr(py, ptr).downcast_into_unchecked::<PyList>();
+        ffi::PyObject_GC_UnTrack(ptr.cast());
+        let mut filled: usize = 0;
+        for item in items.take(n) {
+            let object = item.into_pyobject(py)?.into_any().into_bound();
+            ffi::PyList_SET_ITEM(ptr, filled as ffi::Py_ssize_t, object.into_ptr());
+            filled += 1;
+            if filled.is_multiple_of(LIST_STRETCH) {
+                gil.hand_over(py);
+            }
+        }
+        if filled != n {
+            // (An iterator shorter than it said: never, for a Vec's.)
+            return Err(PyErr::new::<pyo3::exceptions::PySystemError, _>(
+                "a result list was given fewer items than its length",
+            ));
+        }
+        ffi::PyObject_GC_Track(ptr.cast());
+        Ok(list)
     }
 }
 
@@ -912,7 +1009,7 @@ pub type Split = (usize, f64, usize, f64);
 pub fn run_split<'py>(py: Python<'py>, mut run: Run) -> PyResult<(Bound<'py, PyTuple>, Split)> {
     let started = Instant::now();
     run.gil.restart();
-    let mut gathered = Gathered::default();
+    let mut gathered = Gathered::new(&run.gil);
     let (mut chunks, mut tasks, mut peak, mut omitted) = (0usize, 0usize, 0usize, 0usize);
     let mut warm: Option<(usize, f64)> = None;
     let mut split = None;
@@ -941,7 +1038,7 @@ pub fn run_split<'py>(py: Python<'py>, mut run: Run) -> PyResult<(Bound<'py, PyT
         gathered.add(py, chunk.outcome)?;
     }
     let listing = Instant::now();
-    let (valid, errors) = gathered.into_lists(py)?;
+    let (valid, errors) = gathered.into_lists(py, &mut run.gil)?;
     let listed = listing.elapsed().as_secs_f64();
     let max_gil_hold = run.gil.longest();
     let seconds = started.elapsed().as_secs_f64();
