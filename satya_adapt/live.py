@@ -202,11 +202,13 @@ MIN_SHORT_RECORDS = 256
 MIN_SHORT_WORK = 128 * 1024
 #: Records of a task of the ``threads`` candidate on such a short call: the pool's thread may
 #: join late (it sleeps between calls), and the caller then waits for one task at the end.
-#: Measured on the two short held-out cells of ``eval_live.py`` (400 records of 12 fields,
-#: JSON; 2,000 of 3, NDJSON; 2 threads, calls back to back, 2-3 runs): 64-record tasks ran
-#: 1.09-1.75 times one thread's speed, tasks of a quarter of the chunk 0.90-1.58, 25-record
-#: tasks 1.22-1.65.
-SHORT_TASK_RECORDS = 64
+#: Which size ends best depends on the data more than on any rule (``benchmarks/
+#: short_tasks.py``: 10 short calls of JSON and NDJSON, 400-2,500 records, 4 data seeds each,
+#: tasks of 32-96 records, calls back to back): tasks of 48 records ran at 0.982 of the best
+#: size's speed in the median row, 0.85 at the least; of 64 records (the size before), 0.968
+#: and 0.72 (400 records of medium-mixed JSON, a held-out cell: 1.05-1.08 times one thread's
+#: speed, where 48 ran 1.23-1.30 and 56 1.33-1.46); quarter-chunk tasks had run 0.90-1.58.
+SHORT_TASK_RECORDS = 48
 MAX_CELLS = 256
 WINDOW = 15
 MIN_SAMPLES = 3

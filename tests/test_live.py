@@ -369,7 +369,8 @@ def test_a_short_calls_threads_candidate_cuts_its_chunk_into_short_tasks() -> No
     candidate)."""
     rep = (12, 15.0, 0.5, 225.0, "json", 400)
     got = L.candidates(BatchConfig(493, 493, 1, "heuristic"), rep, 400, 2)
-    assert got[0] == (BatchConfig(493, 64, 2, "online-trial"), "threads")
+    assert got[0] == (BatchConfig(493, L.SHORT_TASK_RECORDS, 2, "online-trial"), "threads")
+    assert L.SHORT_TASK_RECORDS < 493 // 4
 
 
 def test_short_json_and_ndjson_calls_take_part_when_they_carry_enough_work() -> None:

@@ -1,7 +1,7 @@
 """The tuning scripts run end to end with tiny sizes, so that none of them rots: the optimizer's
-command line (a new search, then a resume), the held-out selector evaluation and the grid-axes
-measurement. Not measurements: no timing is asserted, only that each script runs and writes
-what it says."""
+command line (a new search, then a resume), the held-out selector evaluation, the grid-axes
+measurement and the task sizes of short calls. Not measurements: no timing is asserted, only
+that each script runs and writes what it says."""
 
 from __future__ import annotations
 
@@ -85,3 +85,19 @@ def test_grid_axes_quick(tmp_path: Path) -> None:
     assert all(set(r["speedups"]) == names for r in doc["rows"])
     assert "| kind | axis | step |" in out_md.read_text()
 
+
+
+def test_short_tasks_quick(tmp_path: Path) -> None:
+    out_json, out_md = tmp_path / "s.json", tmp_path / "s.md"
+    proc = run("short_tasks.py", "--quick", "--sizes", "32,48", "--json", str(out_json),
+               "--markdown", str(out_md), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = json.loads(out_json.read_text())
+    assert [(r["workload"], r["kind"], r["n"]) for r in doc["rows"]] == [
+        ("medium-mixed", "json", 400), ("tiny-plain", "ndjson", 2000)]
+    for r in doc["rows"]:
+        assert r["takes_part"]  # the short held-out cells of eval_live.py take part
+        assert set(r["speeds"]) == {"32", "48"}
+        assert all(s["low"] <= s["median"] <= s["high"] for s in r["speeds"].values())
+    assert set(doc["summary"]) == {"32", "48"}
+    assert "| task size | median | lowest | rows |" in out_md.read_text()
