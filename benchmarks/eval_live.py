@@ -201,6 +201,9 @@ def held_out(name: str, params: dict[str, Any], kind: str, n: int, archive: str,
         "warmup_sources": dict(Counter([first.config.source, *warm_sources])),
         "final_sources": dict(Counter(sources)),
         "incumbent": None if live is None else live["incumbent"],
+        # The cell's whole evidence after the run (its trials, candidates, worst cases): why
+        # it learned what it learned.
+        "live_evidence": live,
         "oracle": list(oracle[:3]),
         "rounds": m.rounds,
         "items_per_s": {k: m.summary(k).items_per_s for k in m.names},

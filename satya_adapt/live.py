@@ -262,6 +262,8 @@ TRIAL_SLICE = 0.25
 #: ... and only when the slice holds at least this many records.
 MIN_SLICE_RECORDS = 1024
 MAX_CANDIDATES = 6
+#: Dropped candidates a cell's evidence lists (the latest).
+MAX_DROPPED = 8
 #: Calls between two looks for an affordable trial or retry after one found none: looking at
 #: every call made every call decide in full (20-40 us after a 10,000-record call, 3-6% of it,
 #: measured) in cells whose candidates wait for the slack, often for good.
@@ -379,6 +381,9 @@ class _Arm:
             out["candidate"] = self.kind
         if self.rates:
             out["median_items_per_s"] = median_interval(self.rates)[0]
+        if self.pairs:
+            # Its throughputs over the incumbent's next to them (what promotes or drops it).
+            out["paired_ratios"] = [round(x, 4) for x in self.pairs]
         return out
 
 
@@ -484,6 +489,8 @@ class Cell:
         self.leases: list[_Lease] = []
         #: The tickets of the lease granted last (emptied when it is revoked).
         self.granted: list[BatchConfig] = []
+        #: The candidates dropped (the latest :data:`MAX_DROPPED`), for :meth:`evidence`.
+        self.dropped: deque[_Arm] = deque(maxlen=MAX_DROPPED)
 
     # -- choosing ---------------------------------------------------------------------------
 
@@ -1325,6 +1332,8 @@ class Cell:
         else:
             ahead = False
         self.candidates.remove(arm)
+        if not ahead:
+            self.dropped.append(arm)
         if arm is self.retry and not ahead:
             self.retry_at = self.calls + self._backoff()  # not ahead: the usual retry
         if ahead:
@@ -1362,6 +1371,7 @@ class Cell:
             "slack_seconds": self.slack,
             "explore_slack_seconds": self.explore_slack,
             "candidates": [a.as_dict() for a in self.candidates],
+            "dropped": [a.as_dict() for a in self.dropped],
             "threads_worst_ratio": {"ratio": self.worst_threads, "from": self.worst_threads_from},
         }
 

@@ -539,7 +539,14 @@ def test_bandit_waits_until_the_slack_covers_a_trial_then_converges() -> None:
     assert set(sources[128:]) == {"online", "probe"}
     assert c.incumbent.config[:3] == (8192, 2048, 2)
     assert (c.promotions, c.warmups) == (1, 4)
-    assert c.evidence()["incumbent"]["source"] == "online"
+    ev = c.evidence()
+    assert ev["incumbent"]["source"] == "online"
+    # The promoted one shows the paired ratios that promoted it; the two dropped ones theirs
+    # (each throughput over the incumbent's next to it: as fast, so not ahead).
+    assert ev["incumbent"]["paired_ratios"] == [1.5] * L.PAIRED_MIN_SAMPLES
+    assert [(d["config"], d["candidate"], d["paired_ratios"]) for d in ev["dropped"]] == [
+        ([32768, 8192, 1], "sizes", [1.0] * 3), ([2048, 512, 1], "sizes", [1.0] * 3)]
+    assert ev["candidates"] == []
 
 
 def record_call(c: L.Cell, arm: Any, rate: Rate) -> None:
