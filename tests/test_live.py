@@ -496,14 +496,19 @@ def test_sign_test() -> None:
     assert L.sign_test([0.9, 1.0]) == 1.0  # a tie is not ahead
 
 
-@pytest.mark.parametrize(("slow", "promoted"), [(1, True), (2, False)])
-def test_a_candidate_with_a_slow_tail_is_judged_by_the_sign_test(slow: int, promoted: bool) -> None:
-    """A sizes candidate 1.5 times as fast as the incumbent except in ``slow`` of its 7 trials
+@pytest.mark.parametrize(("slow", "trials", "promoted"), [
+    (1, L.MAX_TRIAL_SAMPLES, True), (2, 15, True), (3, L.MAX_AHEAD_TRIAL_SAMPLES, False)])
+def test_a_candidate_with_a_slow_tail_is_judged_by_the_sign_test(
+    slow: int, trials: int, promoted: bool
+) -> None:
+    """A sizes candidate 1.5 times as fast as the incumbent except in ``slow`` of every 7 trials
     (0.8 times: a shared machine's tail): 6 pairs of 7 ahead promote it (chance gives that to a
-    candidate no faster once in 16), 5 of 7 do not. Requiring all 7 dropped both."""
+    candidate no faster once in 16); with 5 of 7, its median well ahead, it is tried on until
+    11 pairs of 15 are (5 of 7 had dropped it); with 4 of 7 it never is, and is dropped after
+    MAX_AHEAD_TRIAL_SAMPLES (12 of 21). Requiring all 7 had dropped the first two."""
     selected = BatchConfig(8192, 2048, 1, "heuristic")  # runs as the default configuration
     cand = (BatchConfig(2048, 512, 1, "online-trial"), "sizes")
-    tail = [0.8e6 if i in (1, 4)[:slow] else 1.5e6 for i in range(7)]
+    tail = [0.8e6 if i in (1, 4, 6)[:slow] else 1.5e6 for i in range(7)]
     seen = [0]
 
     def rate(cf: BatchConfig) -> float:
@@ -512,10 +517,70 @@ def test_a_candidate_with_a_slow_tail_is_judged_by_the_sign_test(slow: int, prom
         seen[0] += 1
         return tail[(seen[0] - 1) % 7]
 
-    c, sources = run_cell(selected, rate, 200, [cand])
-    assert sources.count("online-trial") == L.MAX_TRIAL_SAMPLES
+    c, sources = run_cell(selected, rate, 400, [cand])
+    assert sources.count("online-trial") == trials
     assert (c.promotions, c.changed) == ((1, True) if promoted else (0, False))
     assert c.incumbent.config[:3] == ((2048, 512, 1) if promoted else (8192, 2048, 1))
+    assert c.candidates == []
+    if not promoted:
+        assert c.evidence()["dropped"][0]["paired_ratios"] == pytest.approx(
+            [0.8 if i % 7 in (1, 4, 6) else 1.5 for i in range(trials)])
+
+
+def test_a_candidate_well_ahead_waits_when_the_slack_is_spent() -> None:
+    """A trial's timing comes when the slack is spent (warm-ups that cost more than assumed),
+    before the candidate has MIN_SAMPLES throughputs: one 1.35 times the incumbent's speed
+    stays, tried again once the slack pays for it, and is promoted; one at 0.9 goes."""
+    selected = BatchConfig(8192, 2048, 1, "heuristic")  # runs as the default configuration
+    cand = (BatchConfig(2048, 512, 1, "online-trial"), "sizes")
+    for speed, kept in ((1.35, True), (0.9, False)):
+        c = L.Cell(selected, [cand], alpha=0.02, cores=2)
+        arm = c.candidates[0]
+        for _ in range(5):  # the incumbent runs as the default: baseline evidence
+            a, _ = c.choose(N)
+            c.record(a, N, N / 1e6)
+        c.other_seconds += 0.1  # a warm-up 10 calls long: the slack is spent
+        assert c.slack < 0.0
+        c.record(arm, N, N / (speed * 1e6))
+        assert (arm in c.candidates, len(c.dropped)) == ((True, 0) if kept else (False, 1))
+        sources = []
+        for _ in range(1000):
+            a, source = c.choose(N)
+            c.record(a, N, N / ((speed if a.config.batch_size == 2048 else 1.0) * 1e6))
+            sources.append(source)
+        assert (c.promotions, c.incumbent.config[:3]) == (
+            (1, (2048, 512, 1)) if kept else (0, (8192, 2048, 1)))
+        # Not tried until the slack pays for a trial again (it grows by 2% of a call a call).
+        assert ("online-trial" in sources[:200]) is False
+        assert ("online-trial" in sources) is kept
+
+
+@pytest.mark.parametrize(("speeds", "trials", "promoted"), [
+    ([0.95, 1.65, 0.86] + [1.5] * 10, 10, True),  # promoted with 8 pairs of 10 ahead
+    ([1.02, 0.98, 1.03] * 5, L.MIN_SAMPLES, False),  # a tie
+    ([0.9, 0.8, 0.85] * 5, L.MIN_SAMPLES, False),  # slower
+])
+def test_a_candidate_with_few_pairs_but_one_well_ahead_is_tried_again(
+    speeds: list[float], trials: int, promoted: bool
+) -> None:
+    """Three trials of a second thread on short calls, two of them slow (the pool's thread woke
+    late: 0.95 and 0.86 times the incumbent's speed) and one 1.65 times: its median is below 1,
+    but the pair well ahead makes a slow tail's draws likelier than a slower candidate; it is
+    tried on, and promoted once its pairs say so. Ties and slower candidates, no pair well
+    ahead, are dropped after MIN_SAMPLES as before."""
+    selected = BatchConfig(8192, 2048, 1, "heuristic")  # runs as the default configuration
+    cand = (BatchConfig(2048, 512, 1, "online-trial"), "sizes")
+    seen = [0]
+
+    def rate(cf: BatchConfig) -> float:
+        if cf.batch_size != 2048:
+            return 1e6
+        seen[0] += 1
+        return speeds[min(seen[0], len(speeds)) - 1] * 1e6
+
+    c, sources = run_cell(selected, rate, 300, [cand])
+    assert (c.promotions, c.changed) == ((1, True) if promoted else (0, False))
+    assert sources.count("online-trial") == trials
 
 
 def test_bandit_waits_until_the_slack_covers_a_trial_then_converges() -> None:
