@@ -297,6 +297,7 @@ def unknown_hardware(args: Any, like: A.ArchiveFile, folder: str, rng: random.Ra
             # Each run's validator against the oracle after its calls (what it learned is
             # one run's: the last run's alone told one draw of the trials' noise).
             after: list[dict[str, float]] = []
+            evidence: list[Any] = []  # each run's cell after its calls and the comparison
             for r in range(args.unknown_runs):
                 own = os.path.join(folder, f"cache-{name}-{kind}-{len(rows)}-{r}")
                 os.makedirs(own, exist_ok=True)
@@ -318,6 +319,7 @@ def unknown_hardware(args: Any, like: A.ArchiveFile, folder: str, rng: random.Ra
                 s = m.speedup("adaptive", "oracle")
                 after.append({"median": s.median, "low": s.ci.low, "high": s.ci.high,
                               "rounds": m.rounds})
+                evidence.append(v.explain(prepared.payload, input_kind=kind)["live"])
             along = [measure.median([run[i] for run in runs]) for i in range(len(runs[0]))]
             per_run_min = [min(run[1:]) if len(run) > 1 else run[-1] for run in runs]
             live = v.explain(prepared.payload, input_kind=kind)["live"]
@@ -339,6 +341,7 @@ def unknown_hardware(args: Any, like: A.ArchiveFile, folder: str, rng: random.Ra
                     "median": measure.median([a["median"] for a in after]),
                     "min": min(a["median"] for a in after), "rounds": after[0]["rounds"]},
                 "adaptive_vs_oracle_after_per_run": after,
+                "live_evidence_per_run": evidence,
             })
             each = ", ".join(f"{a['median']:.3f}" for a in after)
             log(f"unknown {name} {kind} {archive_name}: along min {rows[-1]['cumulative_vs_default_min']:.3f}"
