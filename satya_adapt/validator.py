@@ -154,6 +154,7 @@ class Validator:
         #: The limits every call keeps within unless it gives its own (see :mod:`satya_adapt.budget`).
         self.budget = make_budget(memory_budget, max_pause)
         self.max_errors = _check_max_errors(max_errors)
+        self._plain_call: Optional[_Call] = None
         self._selector: Any = None
         self._select: Any = None
         self.online = online_default() if online is None else bool(online)
@@ -607,6 +608,16 @@ class Validator:
         errors: Any = True,
     ) -> _Call:
         """A call's arguments, its budget and error cap resolved against the validator's."""
+        if (
+            batch_size is None and micro_batch_size is None and threads is None
+            and memory_budget is None and max_pause is None and max_errors is ... and errors is True
+        ):
+            # A call that gives none of them (most calls): the validator's own, made once
+            # (again when its budget or cap was changed since).
+            plain = self._plain_call
+            if plain is None or plain.budget is not self.budget or plain.cap != self.max_errors:
+                plain = self._plain_call = _Call(None, None, None, self.budget, self.max_errors)
+            return plain
         return _Call(
             batch_size,
             micro_batch_size,

@@ -11,6 +11,7 @@ import msgspec
 import pytest
 
 from satya_adapt import Field, Schema, SchemaError, Validator
+from satya_adapt.budget import make_budget
 
 
 def errs(result: Any) -> list[tuple[int, str, str, str]]:
@@ -228,6 +229,22 @@ def test_max_errors_keeps_the_first_errors_and_counts_the_rest(config: dict[str,
     assert "errors=5, errors_omitted=185," in repr(v.validate_batch(MANY, max_errors=5, **config))
     # A call's own None lifts the validator's cap.
     assert len(Validator(ITEMS_DOC, adapt=False, max_errors=1).validate_batch(MANY, max_errors=None).errors) == 190
+
+
+def test_a_validators_cap_and_budget_changed_after_a_call_hold_for_the_next() -> None:
+    """A call that gives no knob, cap or budget of its own uses the validator's as they are
+    now: set after earlier calls (as the command line sets ``budget``), they hold."""
+    v = Validator(ITEMS_DOC, adapt=False)
+    assert (len(v.validate_batch(MANY).errors), v.validate_batch(MANY).errors_omitted) == (190, 0)
+    v.max_errors = 3
+    r = v.validate_batch(MANY)
+    assert (len(r.errors), r.errors_omitted) == (3, 187)
+    v.max_errors = None
+    assert len(v.validate_batch(MANY).errors) == 190
+    rows = [[1, 2, 3]] * 20000
+    assert v.validate_batch(rows).config == (8192, 1024, 1, "default")
+    v.budget = make_budget("64KB", None)
+    assert v.validate_batch(rows).config == (4000, 1024, 1, "default+budget")
 
 
 def json_text(value: Any) -> str:
