@@ -332,6 +332,8 @@ def unknown_hardware(args: Any, like: A.ArchiveFile, folder: str, rng: random.Ra
                 "cumulative_vs_default_min": min(along[1:]) if len(along) > 1 else along[-1],
                 "cumulative_vs_default_min_per_run": per_run_min,
                 "cumulative_vs_default_final_per_run": [run[-1] for run in runs],
+                # Each run's cumulative ratio after each call (where a dip came from).
+                "cumulative_vs_default_per_run": [[round(x, 4) for x in run] for run in runs],
                 # The same along the way for the default against itself: how low a run of
                 # calls that change nothing dips by timing noise alone.
                 "aa_cumulative_min_per_run": [min(run[1:]) if len(run) > 1 else run[-1]
