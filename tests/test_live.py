@@ -12,7 +12,7 @@ import random
 import threading
 import warnings
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -496,6 +496,22 @@ def test_sign_test() -> None:
     assert L.sign_test([0.9, 1.0]) == 1.0  # a tie is not ahead
 
 
+def candidate_speeds(speeds: Sequence[float], repeat: bool = False) -> Rate:
+    """Timings for :func:`run_cell`: a candidate with chunks of 2048 records runs its calls at
+    ``speeds`` times the default's 1e6 records/s in turn (cycled when ``repeat``, else at the
+    last one after them); every other configuration at 1e6."""
+    seen = [0]
+
+    def rate(cf: BatchConfig) -> float:
+        if cf.batch_size != 2048:
+            return 1e6
+        i = seen[0]
+        seen[0] += 1
+        return speeds[i % len(speeds) if repeat else min(i, len(speeds) - 1)] * 1e6
+
+    return rate
+
+
 @pytest.mark.parametrize(("slow", "trials", "promoted"), [
     (1, L.MAX_TRIAL_SAMPLES, True), (2, 15, True), (3, L.MAX_AHEAD_TRIAL_SAMPLES, False)])
 def test_a_candidate_with_a_slow_tail_is_judged_by_the_sign_test(
@@ -508,16 +524,8 @@ def test_a_candidate_with_a_slow_tail_is_judged_by_the_sign_test(
     MAX_AHEAD_TRIAL_SAMPLES (12 of 21). Requiring all 7 had dropped the first two."""
     selected = BatchConfig(8192, 2048, 1, "heuristic")  # runs as the default configuration
     cand = (BatchConfig(2048, 512, 1, "online-trial"), "sizes")
-    tail = [0.8e6 if i in (1, 4, 6)[:slow] else 1.5e6 for i in range(7)]
-    seen = [0]
-
-    def rate(cf: BatchConfig) -> float:
-        if cf.batch_size != 2048:
-            return 1e6
-        seen[0] += 1
-        return tail[(seen[0] - 1) % 7]
-
-    c, sources = run_cell(selected, rate, 400, [cand])
+    tail = [0.8 if i in (1, 4, 6)[:slow] else 1.5 for i in range(7)]
+    c, sources = run_cell(selected, candidate_speeds(tail, repeat=True), 400, [cand])
     assert sources.count("online-trial") == trials
     assert (c.promotions, c.changed) == ((1, True) if promoted else (0, False))
     assert c.incumbent.config[:3] == ((2048, 512, 1) if promoted else (8192, 2048, 1))
@@ -570,15 +578,7 @@ def test_a_candidate_with_few_pairs_but_one_well_ahead_is_tried_again(
     ahead, are dropped after MIN_SAMPLES as before."""
     selected = BatchConfig(8192, 2048, 1, "heuristic")  # runs as the default configuration
     cand = (BatchConfig(2048, 512, 1, "online-trial"), "sizes")
-    seen = [0]
-
-    def rate(cf: BatchConfig) -> float:
-        if cf.batch_size != 2048:
-            return 1e6
-        seen[0] += 1
-        return speeds[min(seen[0], len(speeds)) - 1] * 1e6
-
-    c, sources = run_cell(selected, rate, 300, [cand])
+    c, sources = run_cell(selected, candidate_speeds(speeds), 300, [cand])
     assert (c.promotions, c.changed) == ((1, True) if promoted else (0, False))
     assert sources.count("online-trial") == trials
 
