@@ -33,6 +33,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from eval_live import HELD_OUT
+
 from satya_adapt import live as L
 from satya_adapt.tuning import measure
 from satya_adapt.tuning.measurer import Measurer
@@ -42,21 +44,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
 
 
-def _w(fields: int, length: int, constrained: float, costly: float, nesting: int = 0,
-       lists: int = 0) -> dict[str, Any]:
-    return {"field_count": fields, "string_length": length, "constrained": constrained,
-            "costly": costly, "nesting": nesting, "list_length": lists}
-
-
-#: The workloads of ``eval_live.py``'s held-out profiles.
-WORKLOADS = {
-    "heavy-regex": _w(15, 120, 1.0, 1.0),
-    "medium-mixed": _w(12, 20, 0.6, 0.4),
-    "tiny-plain": _w(3, 6, 0.1, 0.0),
-    "long-strings": _w(6, 180, 0.5, 0.5),
-    "wide-costly": _w(30, 24, 0.9, 0.8, 1),
-    "nested-lists": _w(10, 10, 0.5, 0.2, 2, 16),
-}
+#: The workloads of ``eval_live.py``'s held-out profiles, by name.
+WORKLOADS: dict[str, dict[str, Any]] = {name: params for name, params, _, _ in HELD_OUT}
 #: Short calls: (workload, input kind, records). The first two are ``eval_live.py``'s short
 #: held-out cells.
 CALLS = (
