@@ -139,6 +139,7 @@ Sources a call reports in ``result.config.source``: the selector's step (incumbe
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import math
@@ -1573,13 +1574,20 @@ def write_cache(path: str, entries: Sequence[dict[str, Any]]) -> None:
 
 
 class _Cache:
-    """The online cache of this process: read once, written when a cell learns."""
+    """The online cache of this process: read once; what a cell learns is written by a thread
+    of its own (a write, merged over the file's entries and fsynced, took 0.8-3 ms: in the
+    call that learned it, a dozen calls' worth of 10,000 small dicts) and, at exit, by
+    :meth:`flush`."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.path: Optional[str] = None
         self.entries: dict[tuple[Any, ...], BatchConfig] = {}
         self.warned: set[str] = set()
+        self.pending: list[tuple[str, dict[str, Any]]] = []  # (path, entry) not yet written
+        self._writing = threading.Lock()  # one write at a time, the thread's or flush's
+        self._wake = threading.Event()
+        self._writer: Optional[threading.Thread] = None
 
     def load(self, path: str, hw: str) -> None:
         with self.lock:
@@ -1601,15 +1609,41 @@ class _Cache:
         return self.entries.get(key)
 
     def put(self, key: tuple[Any, ...], entry: dict[str, Any], config: BatchConfig) -> None:
+        """Keeps ``config`` for the cell ``key`` and has ``entry`` written soon (not here)."""
         with self.lock:
             self.entries[key] = config
-            path = self.path
-        if path is None:
-            return
-        try:
-            write_cache(path, [entry])
-        except (ArchiveError, OSError) as exc:
-            self._warn(f"online cache {path}: cannot write it: {str(exc)[:200]}")
+            if self.path is None:
+                return
+            self.pending.append((self.path, entry))
+            writer = self._writer
+            if writer is None or not writer.is_alive():  # the first put, or a forked child
+                if writer is None:
+                    atexit.register(self.flush)
+                writer = self._writer = threading.Thread(
+                    target=self._run, name="satya-adapt-online-cache", daemon=True
+                )
+                writer.start()
+        self._wake.set()
+
+    def flush(self) -> None:
+        """Writes the entries not yet written (each file once, merged over what it holds)."""
+        with self._writing:
+            with self.lock:
+                pending, self.pending = self.pending, []
+            by_path: dict[str, list[dict[str, Any]]] = {}
+            for path, entry in pending:
+                by_path.setdefault(path, []).append(entry)
+            for path, entries in by_path.items():
+                try:
+                    write_cache(path, entries)
+                except (ArchiveError, OSError) as exc:
+                    self._warn(f"online cache {path}: cannot write it: {str(exc)[:200]}")
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            self.flush()
 
     def _warn(self, message: str) -> None:
         if message in self.warned:
