@@ -21,17 +21,20 @@ lowers the worst case assumed for its next trials alike).
 Probes alternate with the incumbent until each has :data:`MIN_SAMPLES` throughputs, then run
 every ``probe_every`` calls (4, doubled after each probe that finds the incumbent not behind
 by more than ``alpha`` beyond noise, the lower end of the interval below at least
-``1 - alpha``, or ahead by :data:`AHEAD_MARGIN` in the median with the slack to cover twice
+``1 - alpha``, or not behind in the median with the slack to cover twice
 as many calls until the next probe at that lower end, up to :data:`MAX_PROBE_EVERY`). The statistic is the ratio of the two medians with a
 distribution-free interval: the order-statistic interval of each median at
 :data:`LEVEL` (ranks from the binomial distribution), combined as
 ``[low_inc / high_base, high_inc / low_base]``. The incumbent is **reverted** (the cell runs the
 baseline, ``source == "reverted"``) when the whole interval lies below 1 (slower beyond noise),
-or when the cell's *slack* is spent while the incumbent's median is below the baseline's.
+or when the cell's *slack* is spent while the incumbent's median is below the baseline's,
+or when it is *tied* with the baseline (:data:`TIE_MARGIN`: the noise too wide to tell them
+apart, its verification costs more than the difference).
 Whatever the number of throughputs, it is also reverted when its median is below the
 baseline's and the slack no longer covers the time one more call of it would lose at that
 ratio (this is what keeps the promise). A reverted incumbent is tried
-again after 16 calls, then 32, 64, ... (exponential back-off, at most :data:`MAX_BACKOFF`
+again after 16 calls, then 32, 64, ... (exponential back-off, :data:`FIRST_TIE_BACKOFF` after
+a tie, at most :data:`MAX_BACKOFF`
 calls), with its old throughputs forgotten, and only once the slack covers one call of it at
 80% of the throughput ratio it had. In a cell with online refinement, an incumbent reverted
 before it had :data:`MIN_SAMPLES` throughputs (thin evidence: a first call, often cold) is a
@@ -219,8 +222,22 @@ MAX_PROBE_EVERY = 64
 FIRST_BACKOFF = 16
 MAX_BACKOFF = 4096
 PROMOTE_MARGIN = 0.02
-#: A verified incumbent whose median throughput is this much ahead of the baseline's has its
-#: probes spaced out while the slack pays for its worst case (see :meth:`Cell._paid_ahead`).
+#: A verified incumbent whose median throughput is within this much of the baseline's, with a
+#: full window and an interval whose low end is under ``1 - alpha`` (the noise too wide to
+#: tell them apart) and whose upper end is no further above 1 than that low end is below, is
+#: reverted as *tied*: its verification decided every 2-3 calls in full, 20-30 us after each
+#: call of 10,000 small dicts (240 us), 3-5% of it, for a difference smaller than that. Tried
+#: again with back-off like any revert. (Without the last condition, a second thread on a busy
+#: core, 1.09 times the default's speed over 200 calls, was reverted as tied at a median of
+#: 1.012 with an interval of 0.974-1.384, and ran the default for 69 calls.) Not while the
+#: cell has candidates to try: on a cell of unknown hardware, a tie reverted before the
+#: candidates' trials held them back (3 trials in 50 calls instead of 9-15).
+TIE_MARGIN = 0.02
+#: Calls before a tied choice is tried again (doubled at each tie): its retry is verified in
+#: full (every call decides until its window is full, 20-30 calls), which after a back-off of
+#: 16 calls made a tied cell decide as often as before.
+FIRST_TIE_BACKOFF = 128
+#: A candidate whose paired ratios are this much ahead is tried on (see :data:`MAX_AHEAD_TRIAL_SAMPLES`).
 AHEAD_MARGIN = 0.1
 MAX_TRIAL_SAMPLES = 7
 #: A candidate whose every throughput is paired with the incumbent's (see :meth:`Cell.record`)
@@ -282,6 +299,12 @@ LOOK_EVERY = 8
 #: later. (Every 8 calls, a cell of 400-record JSON calls of 170 us whose threads candidate
 #: waited 117 calls for its warm-up spent 2.5 us a call on looks and their grants, 1.4%.)
 LOOK_EVERY_AS_BASE = 64
+#: ... where the slack does not grow at the present pace (the incumbent tied with the baseline:
+#: its median is no further ahead than the interval's upper end, which the pessimistic slack
+#: counts the baseline at): only a probe or the incumbent's next throughputs can change that.
+#: Every 8 calls there, a cell of 10,000-record dict calls tied with the default spent ~3 us a
+#: call (1.3%) on looks that found its threads candidate unaffordable, for good.
+LOOK_NO_GROWTH = 32
 #: The kind of the arm a scout runs (see :meth:`Cell._scout`): a copy of a candidate's.
 SCOUT = "scout"
 MAX_CACHE_ENTRIES = 4096
@@ -466,6 +489,7 @@ class Cell:
         self.scouts = 0
         self.warmups = 0
         self.reverts = 0
+        self.ties = 0  # reverts of a choice tied with the baseline (see :data:`TIE_MARGIN`)
         self.promotions = 0
         self.retry: Optional[_Arm] = None  # the reverted incumbent, tried again at retry_at
         self.retry_source = ""
@@ -585,13 +609,20 @@ class Cell:
         """The next look for a trial or retry, now ``short`` seconds of slack away from one: in
         as many calls as the slack takes to grow by that much at its present pace (calls at
         the incumbent's median throughput, the baseline's at ``base``), at most
-        :data:`LOOK_EVERY` (:data:`LOOK_EVERY_AS_BASE` where the cell runs the baseline)."""
+        :data:`LOOK_EVERY` (:data:`LOOK_EVERY_AS_BASE` where the cell runs the baseline), or
+        :data:`LOOK_NO_GROWTH` calls when the slack does not grow at that pace."""
         grow = self.alpha * n / base
         most = LOOK_EVERY_AS_BASE
         if not self._as_base(self.incumbent, n):
-            grow += n / base - (n / (self.last[0] * self._base_rate()) if self.last else math.inf)
+            if self.last is None:  # no pace known yet
+                self.look_at = self.calls + LOOK_EVERY
+                return
+            grow += n / base - n / (self.last[0] * self._base_rate())
             most = LOOK_EVERY
-        k = most if grow <= 0.0 or short >= grow * most else max(1, math.ceil(short / grow))
+        if grow <= 0.0:
+            k = LOOK_NO_GROWTH  # only new evidence (a probe, the incumbent's calls) changes that
+        else:
+            k = most if short >= grow * most else max(1, math.ceil(short / grow))
         self.look_at = self.calls + k
 
     def _steady(self, n: int, probe: bool) -> None:
@@ -1266,21 +1297,36 @@ class Cell:
             return
         if high < 1.0:
             self._revert()
-        elif probed and (low >= 1.0 - self.alpha or self._paid_ahead(n, ratio, low)):
+        elif (
+            probed and low < 1.0 - self.alpha and ni >= WINDOW and not self.candidates
+            and abs(ratio - 1.0) < TIE_MARGIN and high - 1.0 <= 1.0 - low
+        ):
+            # Tied with the default, and the noise too wide to settle it: its verification
+            # decides every few calls in full for a difference within the margin, so the
+            # default runs instead (tried again with back-off, as any revert). Not where the
+            # interval reaches further above 1 than below (the median may be off), nor while
+            # candidates wait: a revert there held back their trials.
+            self.ties += 1
+            self._revert()
+        elif probed and (low >= 1.0 - self.alpha or self._probes_paid(n, ratio, low)):
             # Not behind by more than the allowance, beyond noise (ahead, or tied with the
-            # default), or well ahead with the slack to pay for its low end: the next probe
-            # comes twice as late.
+            # default), or not behind in the median with the slack to pay for its low end:
+            # the next probe comes twice as late.
             old, self.probe_every = self.probe_every, min(self.probe_every * 2, MAX_PROBE_EVERY)
             self.next_probe += self.probe_every - old
 
-    def _paid_ahead(self, n: int, ratio: float, low: float) -> bool:
-        """The incumbent's median is ahead by :data:`AHEAD_MARGIN` or more, and the slack covers
-        the calls until a probe twice as late even if each ran at the low end of the ratio's
-        interval. A pool's calls on a shared machine have a slow tail (on the held-out
-        long-strings NDJSON cell of ``eval_live.py``, ratio 1.5-1.8 with 4 of 15 calls near
-        0.8): the interval's low end then stays under ``1 - alpha`` for good, and a probe
-        every 4 calls, each at the default's speed, cost the cell 10-15% of its throughput."""
-        if ratio < 1.0 + AHEAD_MARGIN:
+    def _probes_paid(self, n: int, ratio: float, low: float) -> bool:
+        """The incumbent's median is not behind the baseline's, and the slack covers the calls
+        until a probe twice as late even if each ran at the low end of the ratio's interval.
+        Where calls are noisy the interval's low end stays under ``1 - alpha`` for good: a
+        pool's calls on a shared machine have a slow tail (on the held-out long-strings NDJSON
+        cell of ``eval_live.py``, ratio 1.5-1.8 with 4 of 15 calls near 0.8), and a probe
+        every 4 calls, each at the default's speed, cost that cell 10-15% of its throughput;
+        a choice tied with the default (10,000 small dicts a call, low end 0.89-0.97) decided
+        every 2-3 calls in full, probes and their verdicts, 20-30 us after each 240 us call.
+        (Where the median is behind, the promise reverts the choice before the slack is spent,
+        whatever the probes' spacing.)"""
+        if ratio < 1.0:
             return False
         call = n / self._base_rate()
         return self.slack >= 2 * self.probe_every * call * max(0.0, 1.0 / max(low, 1e-3) - 1.0)
@@ -1310,8 +1356,12 @@ class Cell:
 
     def _backoff(self) -> int:
         """Calls before a reverted incumbent's retry: 16, doubled at each revert, at most
-        :data:`MAX_BACKOFF`."""
-        return min(FIRST_BACKOFF << min(self.reverts - 1, 20), MAX_BACKOFF)
+        :data:`MAX_BACKOFF`; after a tie, at least :data:`FIRST_TIE_BACKOFF`, doubled at
+        each tie."""
+        calls = FIRST_BACKOFF << min(self.reverts - 1, 20)
+        if self.ties:
+            calls = max(calls, FIRST_TIE_BACKOFF << min(self.ties - 1, 20))
+        return min(calls, MAX_BACKOFF)
 
     def _settle(self, arm: _Arm) -> None:
         """A candidate with enough throughputs (or a spent slack) is promoted, dropped, or,
@@ -1387,6 +1437,7 @@ class Cell:
             "scouts": self.scouts,
             "warmups": self.warmups,
             "reverts": self.reverts,
+            "ties": self.ties,
             "promotions": self.promotions,
             "retry_at": self.retry_at if self.reverted and self.retry_at < _NEVER else None,
             "probe_every": self.probe_every,

@@ -1947,6 +1947,27 @@ def test_a_cell_running_the_baseline_looks_for_a_trial_when_the_slack_should_cov
     assert decided[0] == 32
 
 
+def test_a_cell_whose_slack_does_not_grow_looks_again_later() -> None:
+    """Cell._look_later: where the slack grows at the present pace, the next look comes when
+    it should cover the trial (LOOK_EVERY calls at most); where it does not grow (the
+    incumbent's median not far enough ahead to pay for the allowance the pessimistic slack
+    counts), LOOK_NO_GROWTH calls on: looking every 8 calls there decided in full for good."""
+    c, _ = run_cell(BatchConfig(4096, 512, 1, "heuristic"),
+                    lambda cf: 1.1e6 if cf.batch_size == 4096 else 1e6, 40)
+    call = N / c._base_rate()
+    c._look_later(N, 0.25 * call, c._base_high())  # grows ~0.12 of a call per call
+    assert c.look_at - c.calls == 3
+    c._look_later(N, 10 * call, c._base_high())
+    assert c.look_at - c.calls == L.LOOK_EVERY
+    assert c.last is not None
+    c.last = (0.97, *c.last[1:])  # behind: the slack shrinks
+    c._look_later(N, 0.25 * call, c._base_high())
+    assert c.look_at - c.calls == L.LOOK_NO_GROWTH
+    c.last = None  # no pace known
+    c._look_later(N, 0.25 * call, c._base_high())
+    assert c.look_at - c.calls == L.LOOK_EVERY
+
+
 def test_a_long_timing_revokes_the_quiet_calls() -> None:
     live = L.Live(FakeSelector(), cache=False, cores=2)
     selected = BatchConfig(4096, 512, 1, "archive-exact")
@@ -2091,17 +2112,79 @@ def test_live_schedule_over_200_calls() -> None:
     # as when ahead.
     probes = [2, 4, 6, 14, 30, 62, 126, 190]
     assert marks(tie, "archive-exact") == [(i, "probe") for i in probes]
-    for amplitude, expected in (
-        # Tied in the median, its interval's low end 0.96 (below 1 - alpha): every 4 calls.
-        (0.04, [2, 4, *range(6, 200, 4)]),
-        # Tied, its low end 0.99: the probes back off.
-        (0.01, [2, 4, 6, 14, 22, 38, 70, 134, 198]),
-    ):
-        def wobbly(cf: BatchConfig, a: float = amplitude, k: list[int] = [0]) -> float:  # noqa: B006
-            if cf.batch_size != 4096:
-                return 1e6
-            k[0] += 1
-            return (1.0 + a * (k[0] % 3 - 1)) * 1e6
+    # Tied, its interval's low end 0.99: the probes back off. (With a low end under 1 - alpha,
+    # it is reverted as tied: the test below.)
+    got = live_schedule(fast, wobbly_rate(1.0, 0.01))
+    assert marks(got, "archive-exact") == [
+        (i, "probe") for i in [2, 4, 6, 14, 22, 38, 70, 134, 198]
+    ]
 
-        got = live_schedule(fast, wobbly)
-        assert marks(got, "archive-exact") == [(i, "probe") for i in expected]
+
+def wobbly_rate(center: float, amplitude: float) -> Rate:
+    """The choice (``batch_size`` 4096) at ``center`` times the default's throughput, each
+    call off by ``-amplitude``, 0 or ``+amplitude`` of it in turn; the default at 1e6."""
+    k = [0]
+
+    def rate(cf: BatchConfig) -> float:
+        if cf.batch_size != 4096:
+            return 1e6
+        k[0] += 1
+        return center * (1.0 + amplitude * (k[0] % 3 - 1)) * 1e6
+
+    return rate
+
+
+def runs_of(sources: list[str], source: str) -> list[tuple[int, int]]:
+    """``(first call, length)`` of each run of calls reported as ``source``."""
+    out = []
+    for key, group in itertools.groupby(enumerate(sources, 1), key=lambda x: x[1]):
+        calls = [i for i, _ in group]
+        if key == source:
+            out.append((calls[0], len(calls)))
+    return out
+
+
+def test_a_noisy_choice_tied_with_the_default_is_reverted_and_one_ahead_probed_less() -> None:
+    """Noisy timings keep the interval's low end under 1 - alpha for good. Tied in the median
+    (within TIE_MARGIN, the interval reaching no further above 1 than below), the choice is
+    reverted as tied once its window is full (a probe every 4 calls and a decision every 2-3
+    before, for nothing), and tried again after FIRST_TIE_BACKOFF calls, then twice as late;
+    ahead in the median, the slack pays for probes twice as late each time (every 4 calls
+    before, where the median was less than 10% ahead)."""
+    fast = BatchConfig(4096, 512, 1, "archive-exact")
+    for amplitude, reverted, probes in (
+        (0.04, [(23, 127), (276, 125)], [151, 155, 163, 179, 211, 275]),
+        # Retried at 151, the interval leans above 1 at each probe: not a tie; the probes back
+        # off as the slack allows, until one finds it tied again.
+        (0.1, [(23, 127), (340, 61)], [151, 155, 163, 179, 211, 243, 275, 307, 339]),
+    ):
+        got = live_schedule(fast, wobbly_rate(1.0, amplitude), calls=400)
+        assert runs_of(got, "reverted") == reverted
+        assert [i for i, s in marks(got, "archive-exact", "reverted")] == [
+            2, 4, 6, 10, 14, 18, 22, *probes,
+        ]
+    live = L.Live(FakeSelector(), cache=False, cores=2, refine=False)
+    sources = drive(live, fast, wobbly_rate(1.0, 0.04), 400)
+    ev = live.explain(prof())
+    assert ev is not None and (ev["ties"], ev["reverts"]) == (2, 2)
+    assert runs_of(sources, "reverted") == [(23, 127), (180, 221)]
+    for center, probes in (
+        (1.05, [2, 4, 6, 10, 14, 22, 38, 54, 86, 150, 214, 278, 342]),
+        (1.03, [2, 4, 6, 10, 14, 18, 22, 30, 38, 54, 70, 102, 134, 166, 230, 294, 358]),
+    ):
+        got = live_schedule(fast, wobbly_rate(center, 0.1), calls=400)
+        assert marks(got, "archive-exact") == [(i, "probe") for i in probes]
+
+
+def test_a_tie_waits_while_candidates_wait() -> None:
+    """A refining cell whose choice ties with the default keeps it while candidates are still
+    to be tried (a revert there held back their trials), and reverts it as tied once none is
+    left."""
+    selected = BatchConfig(4096, 1024, 1, "heuristic")
+    live = L.Live(FakeSelector(), cache=False, cores=2, refine=True)
+    rate = wobbly_rate(1.0, 0.04)
+    sources = drive(live, selected, lambda cf: 0.5e6 if cf.threads == 2 else rate(cf), 400)
+    ev = live.explain(prof())
+    assert ev is not None and ev["ties"] == 1 and not ev["candidates"]
+    first_tie = runs_of(sources, "reverted")[0][0]
+    assert "online-trial" not in sources[first_tie - 1:]  # every trial came before it
