@@ -1636,6 +1636,9 @@ class _Cache:
         self.entries: dict[tuple[Any, ...], BatchConfig] = {}
         self.warned: set[str] = set()
         self.pending: list[tuple[str, dict[str, Any]]] = []  # (path, entry) not yet written
+        #: The writer thread's failures, warned on the next caller's thread (located at the
+        #: user's line, not at ``threading.py``): its next :meth:`put`, or :meth:`flush`.
+        self.failures: list[str] = []
         self._writing = threading.Lock()  # one write at a time, the thread's or flush's
         self._wake = threading.Event()
         self._writer: Optional[threading.Thread] = None
@@ -1661,6 +1664,7 @@ class _Cache:
 
     def put(self, key: tuple[Any, ...], entry: dict[str, Any], config: BatchConfig) -> None:
         """Keeps ``config`` for the cell ``key`` and has ``entry`` written soon (not here)."""
+        self._report()
         with self.lock:
             self.entries[key] = config
             if self.path is None:
@@ -1688,7 +1692,17 @@ class _Cache:
                 try:
                     write_cache(path, entries)
                 except (ArchiveError, OSError) as exc:
-                    self._warn(f"online cache {path}: cannot write it: {str(exc)[:200]}")
+                    self.failures.append(f"online cache {path}: cannot write it: {str(exc)[:200]}")
+        if threading.current_thread() is not self._writer:
+            self._report()
+
+    def _report(self) -> None:
+        while self.failures:
+            try:
+                message = self.failures.pop(0)
+            except IndexError:  # another thread reported it
+                return
+            self._warn(message)
 
     def _run(self) -> None:
         while True:

@@ -1357,6 +1357,23 @@ def test_the_cache_is_written_off_the_calls_thread_and_at_exit(
     assert entry["config"] == [32768, 512, 2]
 
 
+def test_a_cache_that_cannot_be_written_is_warned_at_the_users_line(tmp_path: Path) -> None:
+    """The cache's thread does not warn (its warning would point into ``threading.py``): the
+    next caller's thread does, at the user's line (here, this file's ``flush`` call)."""
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    path = blocker / "online.json"  # under a file: cannot be read nor written
+    L._CACHE.path = None
+    L._CACHE.warned.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "cannot read it" on the first call
+        learn(L.Live(FakeSelector(), cache=path, cores=2))
+    with pytest.warns(ArchiveWarning, match="cannot write it") as record:
+        L._CACHE.flush()
+    assert [Path(w.filename).name for w in record] == [Path(__file__).name]
+    assert L._CACHE.failures == []
+
+
 def test_a_corrupt_cache_is_ignored_with_a_warning(tmp_path: Path) -> None:
     path = tmp_path / "online.json"
     path.write_text('{"format": "satya-adapt-online-cache", "format_version": 1, "entries": 3}')
