@@ -1642,6 +1642,19 @@ class _Cache:
         self._writing = threading.Lock()  # one write at a time, the thread's or flush's
         self._wake = threading.Event()
         self._writer: Optional[threading.Thread] = None
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._forked)
+
+    def _forked(self) -> None:
+        """In a forked child: fresh locks (the parent's writer may have held one at the fork,
+        and the child's flush at exit would wait for it for ever), no thread, nothing pending
+        (the parent writes it)."""
+        self.lock = threading.Lock()
+        self._writing = threading.Lock()
+        self._wake = threading.Event()
+        self._writer = None
+        self.pending = []
+        self.failures = []
 
     def load(self, path: str, hw: str) -> None:
         with self.lock:

@@ -8,6 +8,7 @@ import copy
 import itertools
 import json
 import math
+import os
 import random
 import subprocess
 import sys
@@ -1374,6 +1375,31 @@ def test_a_cache_that_cannot_be_written_is_warned_at_the_users_line(tmp_path: Pa
     assert L._CACHE.failures == []
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork here")
+def test_a_forked_child_writes_its_cache_even_when_the_parent_was_writing(tmp_path: Path) -> None:
+    """Forked while the parent's cache thread held its write lock, a child that learns
+    writes its cache at exit instead of waiting for that lock for ever (it did)."""
+    code = (
+        "import os, sys; sys.path.insert(0, sys.argv[1]);"
+        "from test_live import L, FakeSelector, learn;"
+        "L._CACHE.path = None;"
+        "learn(L.Live(FakeSelector(), cache=sys.argv[2] + '/parent.json', cores=2));"
+        "L._CACHE._writing.acquire();"  # as if its thread were writing at the fork
+        "pid = os.fork();"
+        "L._CACHE.path = None if pid == 0 else L._CACHE.path;"
+        "pid == 0 and learn(L.Live(FakeSelector(), cache=sys.argv[2] + '/child.json', cores=2));"
+        "pid == 0 and (L._CACHE.flush(), os._exit(0));"
+        "L._CACHE._writing.release();"
+        "sys.exit(os.waitpid(pid, 0)[1])"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent), str(tmp_path)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    for name in ("parent.json", "child.json"):
+        [entry] = json.loads((tmp_path / name).read_text())["entries"]
+        assert entry["config"] == [32768, 512, 2]
+
+
 def test_a_corrupt_cache_is_ignored_with_a_warning(tmp_path: Path) -> None:
     path = tmp_path / "online.json"
     path.write_text('{"format": "satya-adapt-online-cache", "format_version": 1, "entries": 3}')
@@ -1615,8 +1641,6 @@ def test_calls_without_errors_keep_their_own_evidence() -> None:
 
 
 def run_cli(*args: str, cwd: Path) -> Any:
-    import os
-
     env = {k: v for k, v in os.environ.items() if k != "SATYA_ADAPT_ARCHIVE"}
     return subprocess.run([sys.executable, "-m", "satya_adapt", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=120, check=False)
