@@ -1690,8 +1690,14 @@ class _Cache:
                 writer = self._writer = threading.Thread(
                     target=self._run, name="satya-adapt-online-cache", daemon=True
                 )
-                writer.start()
-        self._wake.set()
+                try:
+                    writer.start()
+                except RuntimeError:  # no new thread (the interpreter is shutting down)
+                    writer = None
+        if writer is None:
+            self.flush()  # here, then
+        else:
+            self._wake.set()
 
     def flush(self) -> None:
         """Writes the entries not yet written (each file once, merged over what it holds)."""

@@ -1375,6 +1375,23 @@ def test_a_cache_that_cannot_be_written_is_warned_at_the_users_line(tmp_path: Pa
     assert L._CACHE.failures == []
 
 
+def test_the_cache_is_written_in_the_call_where_no_thread_can_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where no thread can start (Python 3.12+ at interpreter shutdown: a validate call in an
+    atexit handler), the entry is written in the call, and nothing raises."""
+    def refuse(self: threading.Thread) -> None:
+        raise RuntimeError("can't create new thread at interpreter shutdown")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    monkeypatch.setattr(L._CACHE, "_writer", None)
+    path = tmp_path / "online.json"
+    L._CACHE.path = None
+    learn(L.Live(FakeSelector(), cache=path, cores=2))
+    [entry] = json.loads(path.read_text())["entries"]  # no flush: written already
+    assert entry["config"] == [32768, 512, 2]
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork here")
 def test_a_forked_child_writes_its_cache_even_when_the_parent_was_writing(tmp_path: Path) -> None:
     """Forked while the parent's cache thread held its write lock, a child that learns
