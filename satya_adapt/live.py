@@ -303,7 +303,10 @@ LOOK_EVERY_AS_BASE = 64
 #: its median is no further ahead than the interval's upper end, which the pessimistic slack
 #: counts the baseline at): only a probe or the incumbent's next throughputs can change that.
 #: Every 8 calls there, a cell of 10,000-record dict calls tied with the default spent ~3 us a
-#: call (1.3%) on looks that found its threads candidate unaffordable, for good.
+#: call (1.3%) on looks that found its threads candidate unaffordable, for good. Only once the
+#: baseline's window is full: before, the pace is mostly noise (on the unknown-hardware dicts
+#: cell of ``eval_live.py`` a second thread then went untried for 50 calls in 5 runs of 20,
+#: against 2 of 18 before LOOK_NO_GROWTH and 1 of 18 with this rule).
 LOOK_NO_GROWTH = 32
 #: The kind of the arm a scout runs (see :meth:`Cell._scout`): a copy of a candidate's.
 SCOUT = "scout"
@@ -620,7 +623,9 @@ class Cell:
             grow += n / base - n / (self.last[0] * self._base_rate())
             most = LOOK_EVERY
         if grow <= 0.0:
-            k = LOOK_NO_GROWTH  # only new evidence (a probe, the incumbent's calls) changes that
+            # Only new evidence changes that: while the baseline's window fills, every probe
+            # moves its interval's upper end (the pace) a lot, so look as often as before.
+            k = LOOK_NO_GROWTH if len(self.baseline.rates) >= WINDOW else most
         else:
             k = most if short >= grow * most else max(1, math.ceil(short / grow))
         self.look_at = self.calls + k

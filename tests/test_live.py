@@ -2009,7 +2009,8 @@ def test_a_cell_whose_slack_does_not_grow_looks_again_later() -> None:
     """Cell._look_later: where the slack grows at the present pace, the next look comes when
     it should cover the trial (LOOK_EVERY calls at most); where it does not grow (the
     incumbent's median not far enough ahead to pay for the allowance the pessimistic slack
-    counts), LOOK_NO_GROWTH calls on: looking every 8 calls there decided in full for good."""
+    counts) and the baseline's window full, LOOK_NO_GROWTH calls on: looking every 8 calls
+    there decided in full for good."""
     c, _ = run_cell(BatchConfig(4096, 512, 1, "heuristic"),
                     lambda cf: 1.1e6 if cf.batch_size == 4096 else 1e6, 40)
     call = N / c._base_rate()
@@ -2019,6 +2020,11 @@ def test_a_cell_whose_slack_does_not_grow_looks_again_later() -> None:
     assert c.look_at - c.calls == L.LOOK_EVERY
     assert c.last is not None
     c.last = (0.97, *c.last[1:])  # behind: the slack shrinks
+    c._look_later(N, 0.25 * call, c._base_high())
+    assert len(c.baseline.rates) < L.WINDOW  # its pace is mostly noise yet: as often as before
+    assert c.look_at - c.calls == L.LOOK_EVERY
+    c.baseline.rates.extend([1e6] * L.WINDOW)
+    c._base_median = None
     c._look_later(N, 0.25 * call, c._base_high())
     assert c.look_at - c.calls == L.LOOK_NO_GROWTH
     c.last = None  # no pace known
