@@ -277,6 +277,13 @@ WORST_RATIO_THREADS_DICTS = 0.15
 POOL_COST_RECORDS = 16
 POOL_COST_ROUNDS = 2
 POOL_COST_MARGIN = 0.8
+#: A candidate with ``t`` threads is dropped untried where ``t`` times that first time over the
+#: second is below this: the records' taking apart and checking, spread over ``t`` threads at
+#: best, would still take longer than checking them in place on one (the margin for the
+#: measurement's noise). On the tiny-plain dicts of ``eval_live.py`` (0.24-0.25 a measure) or
+#: 10,000 dicts of two short fields (0.34), a second thread's trials and scout, paid from the
+#: allowance, could only lose (they ran at 0.26-0.36 of one thread's speed).
+POOL_HOPELESS = 0.8
 WORST_RATIO_SIZES = 0.75
 #: ... for a cell's first call on the pool (a warm-up, see :meth:`Cell.record`) when a trial
 #: runs it on a whole call (a short call, which cannot be sliced): measured 0.37-0.59.
@@ -390,7 +397,9 @@ def ratio_interval(a: Sequence[float], b: Sequence[float]) -> tuple[float, float
 class _Arm:
     """A configuration (unclamped) and its recent throughputs."""
 
-    __slots__ = ("config", "rates", "kind", "trials", "same_n", "same", "pairs", "floor", "cold")
+    __slots__ = (
+        "config", "rates", "kind", "trials", "same_n", "same", "pairs", "floor", "cold", "note"
+    )
 
     def __init__(self, config: BatchConfig, kind: str = "") -> None:
         self.config = config
@@ -405,6 +414,7 @@ class _Arm:
         self.floor = 0.0
         #: A candidate not tried yet: its first trial is a warm-up (see Cell.record).
         self.cold = bool(kind)
+        self.note = ""  # for a candidate dropped untried: why
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -418,6 +428,8 @@ class _Arm:
         if self.pairs:
             # Its throughputs over the incumbent's next to them (what promotes or drops it).
             out["paired_ratios"] = [round(x, 4) for x in self.pairs]
+        if self.note:
+            out["dropped_untried"] = self.note
         return out
 
 
@@ -1368,6 +1380,16 @@ class Cell:
             calls = max(calls, FIRST_TIE_BACKOFF << min(self.ties - 1, 20))
         return min(calls, MAX_BACKOFF)
 
+    def drop_untried(self, arms: Sequence[_Arm], why: str) -> None:
+        """Drops candidates that no trial could promote (``why`` goes with them to
+        :meth:`evidence`)."""
+        for arm in arms:
+            arm.note = why
+            self.candidates.remove(arm)
+            self.dropped.append(arm)
+        if arms:
+            self._fast_n = -1  # the steady state's next look may be due to them
+
     def _settle(self, arm: _Arm) -> None:
         """A candidate with enough throughputs (or a spent slack) is promoted, dropped, or,
         while the evidence is undecided, tried again (at most :data:`MAX_TRIAL_SAMPLES`, or
@@ -2179,6 +2201,11 @@ class Live:
         ratio = min(1.0, cost[0] / cost[1])
         cell.worst_threads = max(1e-3, POOL_COST_MARGIN * ratio)
         cell.worst_threads_from = "measured"
+        hopeless = [
+            a for a in cell.candidates
+            if a.config.threads > 1 and a.config.threads * ratio < POOL_HOPELESS
+        ]
+        cell.drop_untried(hopeless, f"a thread at {ratio:.2f} of in place (pool_cost): no threads pay")
 
     def _elites(self, rep: Sequence[Any]) -> list[BatchConfig]:
         """The configurations of the two nearest elites of the same input kind (the archive's

@@ -1215,6 +1215,32 @@ def test_a_dicts_cell_takes_a_second_threads_worst_case_from_its_records() -> No
             assert asked == []
 
 
+def test_threads_that_cannot_pay_are_dropped_untried() -> None:
+    """Where taking the records apart and checking them costs more than twice checking them in
+    place (pool_cost's first time over the second under POOL_HOPELESS / 2), two threads could
+    not beat one even with no other cost: the ``threads`` candidates go untried, said so in the
+    evidence, and the cell neither scouts nor tries a second thread (the sizes candidate is
+    still tried). At 0.45 they stay."""
+    selected = BatchConfig(8192, 2048, 1, "heuristic")
+    records = [{"a": 1}]
+    for ratio, dropped in ((0.3, True), (0.45, False)):
+        live = L.Live(FakeSelector(), cache=False, cores=2, pool_cost=lambda r, x=ratio: (x, 1.0))
+        trials, _ = drive_second_thread(live, "dicts", selected, 0.3e6, records)
+        ev = live.explain(prof(kind="dicts"))
+        assert ev is not None
+        untried = [d for d in ev["dropped"] if "dropped_untried" in d]
+        if dropped:
+            assert trials == [] and ev["scouts"] == 0
+            assert [(d["config"][2], d["candidate"], d["samples"]) for d in untried] == [
+                (2, "threads", 0)
+            ]
+            assert untried[0]["dropped_untried"].startswith("a thread at 0.30 of in place")
+            assert all(c["config"][2] == 1 for c in ev["candidates"])
+            assert ev["trials"] > 0  # the sizes candidate's
+        else:
+            assert untried == [] and trials != []
+
+
 def test_pool_cost_times_a_sample_of_the_records() -> None:
     """The binding behind ``pool_cost``: seconds of checking a spread sample in place and
     taken apart for the pool, on this thread; ``None`` when a sampled record is not a JSON
@@ -1249,7 +1275,11 @@ def test_pool_cost_times_a_sample_of_the_records() -> None:
             break
         assert not cell.trials and not cell.scouts
         online.validate_batch(records)
-    assert not cell.pool_cost_due and cell.may_try()
+    assert not cell.pool_cost_due
+    # Tried from here on, unless the measure says no number of threads can pay (below
+    # POOL_HOPELESS: dropped untried, here when the machine is loaded).
+    untried = [a for a in cell.dropped if a.note]
+    assert cell.may_try() or (untried and not cell.candidates)
     assert 0.0 < cell.worst_threads <= L.POOL_COST_MARGIN
     assert cell.worst_threads != L.WORST_RATIO_THREADS_DICTS  # measured, not assumed
     assert cell.evidence()["threads_worst_ratio"]["from"] == "measured"
