@@ -1352,6 +1352,24 @@ def test_what_is_learned_is_cached_and_read_by_the_next_process(tmp_path: Path) 
     assert first == BatchConfig(10000, 512, 2, "online")  # clamped to the call
 
 
+def run_learning_process(body: str, *args: str) -> None:
+    """Runs ``body`` in a new Python process with this module's ``L``, ``FakeSelector`` and
+    ``learn`` imported, no cache file read yet, and ``args`` in ``sys.argv[1:]``."""
+    code = (
+        f"import os, sys; sys.path.insert(0, {str(Path(__file__).parent)!r});"
+        "from test_live import L, FakeSelector, learn; L._CACHE.path = None;" + body
+    )
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+def cached_config(path: Path) -> list[int]:
+    """The configuration of the one entry of the cache file at ``path``."""
+    [entry] = json.loads(path.read_text())["entries"]
+    return list(entry["config"])
+
+
 def test_the_cache_is_written_off_the_calls_thread_and_at_exit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1374,18 +1392,12 @@ def test_the_cache_is_written_off_the_calls_thread_and_at_exit(
     assert len(json.loads(path.read_text())["entries"]) == 1
 
     child = tmp_path / "child.json"
-    code = (
-        "import sys; sys.path.insert(0, sys.argv[1]);"
-        "from test_live import L, FakeSelector, learn;"
-        "L._CACHE.path = None;"
-        "s = learn(L.Live(FakeSelector(), cache=sys.argv[2], cores=2));"
-        "assert s[-1] in ('online', 'probe'), s[-1]"
+    run_learning_process(
+        "s = learn(L.Live(FakeSelector(), cache=sys.argv[1], cores=2));"
+        "assert s[-1] in ('online', 'probe'), s[-1]",
+        str(child),
     )
-    proc = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent), str(child)],
-                          capture_output=True, text=True, timeout=120, check=False)
-    assert proc.returncode == 0, proc.stderr
-    [entry] = json.loads(child.read_text())["entries"]
-    assert entry["config"] == [32768, 512, 2]
+    assert cached_config(child) == [32768, 512, 2]
 
 
 def test_a_cache_that_cannot_be_written_is_warned_at_the_users_line(tmp_path: Path) -> None:
@@ -1426,25 +1438,19 @@ def test_the_cache_is_written_in_the_call_where_no_thread_can_start(
 def test_a_forked_child_writes_its_cache_even_when_the_parent_was_writing(tmp_path: Path) -> None:
     """Forked while the parent's cache thread held its write lock, a child that learns
     writes its cache at exit instead of waiting for that lock for ever (it did)."""
-    code = (
-        "import os, sys; sys.path.insert(0, sys.argv[1]);"
-        "from test_live import L, FakeSelector, learn;"
-        "L._CACHE.path = None;"
-        "learn(L.Live(FakeSelector(), cache=sys.argv[2] + '/parent.json', cores=2));"
+    run_learning_process(
+        "learn(L.Live(FakeSelector(), cache=sys.argv[1] + '/parent.json', cores=2));"
         "L._CACHE._writing.acquire();"  # as if its thread were writing at the fork
         "pid = os.fork();"
         "L._CACHE.path = None if pid == 0 else L._CACHE.path;"
-        "pid == 0 and learn(L.Live(FakeSelector(), cache=sys.argv[2] + '/child.json', cores=2));"
+        "pid == 0 and learn(L.Live(FakeSelector(), cache=sys.argv[1] + '/child.json', cores=2));"
         "pid == 0 and (L._CACHE.flush(), os._exit(0));"
         "L._CACHE._writing.release();"
-        "sys.exit(os.waitpid(pid, 0)[1])"
+        "sys.exit(os.waitpid(pid, 0)[1])",
+        str(tmp_path),
     )
-    proc = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent), str(tmp_path)],
-                          capture_output=True, text=True, timeout=60, check=False)
-    assert proc.returncode == 0, proc.stderr
     for name in ("parent.json", "child.json"):
-        [entry] = json.loads((tmp_path / name).read_text())["entries"]
-        assert entry["config"] == [32768, 512, 2]
+        assert cached_config(tmp_path / name) == [32768, 512, 2]
 
 
 def test_a_corrupt_cache_is_ignored_with_a_warning(tmp_path: Path) -> None:
