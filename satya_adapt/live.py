@@ -1669,6 +1669,7 @@ class _Cache:
         self._writing = threading.Lock()  # one write at a time, the thread's or flush's
         self._wake = threading.Event()
         self._writer: Optional[threading.Thread] = None
+        atexit.register(self.flush)  # what the thread has not written yet (nothing: no work)
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=self._forked)
 
@@ -1712,8 +1713,6 @@ class _Cache:
             self.pending.append((self.path, entry))
             writer = self._writer
             if writer is None or not writer.is_alive():  # the first put, or a forked child
-                if writer is None:
-                    atexit.register(self.flush)
                 writer = self._writer = threading.Thread(
                     target=self._run, name="satya-adapt-online-cache", daemon=True
                 )
