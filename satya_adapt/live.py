@@ -462,7 +462,14 @@ class Cell:
         cached: Optional[BatchConfig] = None,
         worst_threads: float = WORST_RATIO_THREADS,
         first_call_warms: bool = False,
+        later: Optional[Callable[[], Sequence[tuple[BatchConfig, str]]]] = None,
     ) -> None:
+        """``later``: makes the candidates (added after ``candidates``) when the cell first
+        needs them, once the baseline has :data:`MIN_SAMPLES` throughputs (see :meth:`_fill`):
+        no candidate is tried before, and made with the cell they took about 55 us of a new
+        validator's first call (the candidate set 32, the archive's nearest elites 21, on
+        10,000 heavy-regex dicts: a call of 10 ms, whose wall time outside the engine was
+        0.45 ms against the default's 0.06)."""
         self.alpha = alpha
         #: The cell's first timing is a warm-up (see :meth:`record`): it is the first call of
         #: its validator that takes part.
@@ -484,8 +491,10 @@ class Cell:
         #: or a candidate's whole-call trial, is a warm-up (see :meth:`record`).
         self.pool_cold = True
         self.candidates: list[_Arm] = [] if cached is not None else [_Arm(c, k) for c, k in candidates]
-        #: Online refinement runs here (the cell was given candidates).
-        self.refines = bool(self.candidates)
+        #: What makes the rest of the candidates (``None``: made, or none to make).
+        self._later = later if cached is None else None
+        #: Online refinement runs here (the cell was given candidates, or will be).
+        self.refines = bool(self.candidates) or self._later is not None
         #: Records of the slice the last trial chosen runs (0: the whole call; see :meth:`_trial`).
         self.slice = 0
         #: Records that warm its candidate up before the slice (timed apart; see :meth:`_trial`).
@@ -567,7 +576,23 @@ class Cell:
     def may_try(self) -> bool:
         """Whether the next :meth:`choose` may try a candidate (the baseline has its first
         throughputs; no trial comes before)."""
-        return bool(self.candidates) and len(self.baseline.rates) >= MIN_SAMPLES
+        if len(self.baseline.rates) < MIN_SAMPLES:
+            return False
+        self._fill()
+        return bool(self.candidates)
+
+    def _fill(self) -> None:
+        """Makes the candidates still to be made (see ``later``). Until then the cell acts as
+        one with candidates: before the baseline has :data:`MIN_SAMPLES` throughputs, only
+        whether the incumbent running as the baseline stays out of the steady state depends
+        on them (see :meth:`_choose`); a revert (:meth:`_revert`), a trial and
+        :meth:`evidence` make them first."""
+        later = self._later
+        if later is not None:
+            made = [_Arm(c, k) for c, k in later()]  # (raising, it leaves the cell as it was)
+            self._later = None
+            self.candidates.extend(made)
+            self.refines = bool(self.candidates)
 
     def choose(self, n: int, sliceable: bool = False) -> tuple[_Arm, str]:
         """The arm of the next call of ``n`` records and the source it reports. ``sliceable``:
@@ -585,6 +610,8 @@ class Cell:
         """:meth:`choose` outside the steady state (``calls`` already counted)."""
         self._fast_n = -1
         base = self.baseline
+        if self._later is not None and len(base.rates) >= MIN_SAMPLES:
+            self._fill()
         look = self.calls >= self.look_at
         if self.retry is not None and self.calls >= self.retry_at and look and self._retry_due(n):
             self.incumbent, self.incumbent_source = self.retry, self.retry_source
@@ -595,7 +622,7 @@ class Cell:
             self.probe_every = FIRST_PROBE_EVERY
         if self._as_base(self.incumbent, n):
             # The incumbent is the baseline: its calls are baseline evidence; refine if allowed.
-            if self.candidates:
+            if self.candidates or self._later is not None:
                 if len(base.rates) < MIN_SAMPLES:
                     return self.incumbent, self.incumbent_source
                 trial = self._trial(n, sliceable) if look else None
@@ -1356,6 +1383,7 @@ class Cell:
         self.retry_source = self.incumbent_source
         self.incumbent, self.incumbent_source = self.baseline, "reverted"
         self.retry_at = self.calls + self._backoff()
+        self._fill()
         if self.refines and len(arm.rates) < MIN_SAMPLES:
             # Reverted on thin evidence (a first call, often cold, against one probe): in a
             # refining cell it is tried again as a candidate, on slices paired with the rest
@@ -1450,6 +1478,7 @@ class Cell:
     # -- reporting --------------------------------------------------------------------------
 
     def evidence(self) -> dict[str, Any]:
+        self._fill()
         ratio = None
         if self.last is not None:
             ratio = {"median": self.last[0], "low": self.last[1], "high": self.last[2]}
@@ -2032,7 +2061,8 @@ class Live:
                     cell.leases.extend(granted)
                 answer = tickets.pop()
             else:
-                if cell.pool_cost_due and records is not None and cell.may_try():
+                # (may_try first: it makes the candidates, and so tells pool_cost_due.)
+                if records is not None and cell.may_try() and cell.pool_cost_due:
                     self._measure_worst_threads(cell, records)
                 arm, source = cell.choose(n, sliceable)
                 lease = self._lease(route, arm, source, profile)
@@ -2158,24 +2188,27 @@ class Live:
 
         refine = self.refine and selected.source in REFINED_SOURCES
         cached = None
-        cands: list[tuple[BatchConfig, str]] = []
-        if refine:
-            if self._cache_arg is not False:
-                cached = self._cache().get(key)
-            if cached is None:
-                rep = _rep(key)
-                cands = candidates(selected, rep, n, self._cores, self._elites(rep))
+        if refine and self._cache_arg is not False:
+            cached = self._cache().get(key)
+
+        def later() -> list[tuple[BatchConfig, str]]:
+            # When the cell first needs them (see Cell._fill), under the lock.
+            rep = _rep(key)
+            cands = candidates(selected, rep, n, self._cores, self._elites(rep))
+            # A dicts cell measures a second thread's worst case on its records (pool_cost),
+            # once, when it first may try one (see _decide), not when it is made: 120-135 us,
+            # a third of what a new validator's first call spent outside the engine on 10,000
+            # heavy-regex dicts.
+            cell.pool_cost_due = (
+                profile[4] == "dicts" and self._pool_cost is not None and selected.threads == 1
+                and any(c.threads != selected.threads for c, _ in cands)
+            )
+            return cands
+
         worst = WORST_RATIO_THREADS_DICTS if profile[4] == "dicts" else WORST_RATIO_THREADS
         cell = Cell(
-            selected, cands, alpha=self.alpha, cores=self._cores, cached=cached,
-            worst_threads=worst, first_call_warms=self._first_call_warms,
-        )
-        # A dicts cell measures a second thread's worst case on its records (pool_cost), once,
-        # when it first may try one (see _decide), not when it is made: 120-135 us, a third of
-        # what a new validator's first call spent outside the engine on 10,000 heavy-regex dicts.
-        cell.pool_cost_due = (
-            profile[4] == "dicts" and self._pool_cost is not None and selected.threads == 1
-            and any(c.threads != selected.threads for c, _ in cands)
+            selected, alpha=self.alpha, cores=self._cores, cached=cached, worst_threads=worst,
+            first_call_warms=self._first_call_warms, later=later if refine else None,
         )
         self._first_call_warms = False
         cell.key = key

@@ -329,6 +329,47 @@ def test_steady_state_shortcuts_decide_as_the_full_path(seed: int) -> None:
     assert fast.evidence() == full.evidence()
 
 
+@pytest.mark.parametrize("seed", range(16))
+def test_candidates_made_when_first_needed_decide_as_candidates_given_at_once(seed: int) -> None:
+    """A cell whose candidates are made later (``later``, as Live makes them) runs the same
+    calls as one given them at once, call by call, whatever its incumbent (running as the
+    baseline or not, slower or faster: reverted early or not); they are made no sooner than
+    the call after the baseline's MIN_SAMPLES-th throughput, and never on the first call."""
+    rng = random.Random(seed)
+    speed = {1: rng.uniform(0.6, 1.5), 2: rng.uniform(0.6, 1.5)}
+    noise = rng.choice([0.0, 0.02, 0.1])
+    selected = rng.choice([REFINE, DEFAULT_CONFIGURATION._replace(source="archive-keep-default"),
+                           BatchConfig(4096, 512, 2, "heuristic")])
+    cands = rng.choice([REFINE_CANDIDATES, THREADS_AND_SIZES, []])  # none: may it never refine
+    if seed >= 12:  # a second thread far slower: reverted on its first throughputs
+        selected, speed = BatchConfig(4096, 512, 2, "heuristic"), {1: 1.0, 2: 0.6}
+
+    def drive(later: bool) -> tuple[L.Cell, list[tuple[str, Any, float, Any]], list[int]]:
+        r = random.Random(seed)
+        made: list[int] = []
+
+        def make() -> list[tuple[BatchConfig, str]]:
+            made.append(c.calls)
+            assert len(c.baseline.rates) >= L.MIN_SAMPLES or c.reverted
+            return list(cands)
+
+        c = L.Cell(selected, [] if later else list(cands), cores=2, first_call_warms=True,
+                   later=make if later else None)
+        trace = []
+        for _ in range(400):
+            arm, source = c.choose(N)
+            rate = 1e6 * speed[arm.config.threads] * (1.0 + noise * r.random())
+            c.record(arm, N, N / rate)
+            trace.append((source, arm.config[:3], c.slack, c.last))
+        return c, trace, made
+
+    now, ours, made = drive(True)
+    once, theirs, _ = drive(False)
+    assert ours == theirs
+    assert now.evidence() == once.evidence()
+    assert len(made) == 1 and made[0] > 1
+
+
 # -- online refinement ----------------------------------------------------------------------------
 
 
@@ -1531,6 +1572,38 @@ def test_validator_probes_the_default_and_reports_live_sources(tmp_path: Path) -
     assert [off.validate_batch(data).config.source for _ in range(3)] == ["archive-exact"] * 3
     assert off.explain(data)["live"] is None
 
+
+
+def test_a_new_cells_candidates_are_made_when_it_first_may_try_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Not in a validator's first calls (the first a warm-up, the second before any probe: no
+    trial, and no revert, can come yet, whatever the timings); once the baseline has
+    MIN_SAMPLES throughputs (or at a revert); ``explain`` shows them at any time."""
+    monkeypatch.setenv(L.CACHE_DIR_ENV_VAR, str(tmp_path))
+    made: list[int] = []
+    make = L.candidates
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        made.append(1)
+        return make(*args, **kwargs)
+
+    monkeypatch.setattr(L, "candidates", counted)
+    data = recs(5000)
+    v = Validator(SCHEMA, archive=tmp_path / "missing.json", online=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ArchiveWarning)
+        sources = [v.validate_batch(data).config.source for _ in range(2)]
+    assert sources == ["heuristic", "heuristic"]
+    assert made == []
+    live = v.explain(data)["live"]
+    assert made == [1] and live["candidates"]
+    w = Validator(SCHEMA, archive=tmp_path / "missing.json", online=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ArchiveWarning)
+        for _ in range(4 + 2 * L.MIN_SAMPLES):
+            w.validate_batch(data)
+    assert made == [1, 1]  # once the baseline had its throughputs
 
 class _Lease:
     def __init__(self, config: BatchConfig) -> None:
