@@ -2080,6 +2080,30 @@ def test_a_settled_cell_decides_once_per_grant() -> None:
     assert evidence(live)["calls"] == 528
 
 
+def test_a_choice_with_a_slow_tail_is_granted_calls_past_its_tail() -> None:
+    """A choice 1.3 times as fast as the default whose every 20th call runs at 0.8 times (a
+    pool's slow tail): one ceiling at 80% of the median granted the 63 calls up to the next
+    probe but was crossed every 20 calls (52 decisions in 800 calls); the grant that lets a
+    few timings past the default's speed, up to half the median, is worth more calls and
+    decides about once per probe. The same calls run (the full path's: above)."""
+    live = L.Live(FakeSelector(), cache=False, cores=2)
+    selected = BatchConfig(4096, 512, 1, "archive-exact")
+    decided = count_decisions(live)
+    calls = itertools.count()
+
+    def rate(cf: BatchConfig) -> float:
+        if cf.batch_size != 4096:
+            return 1e6
+        return 0.8e6 if next(calls) % 20 == 19 else 1.3e6
+
+    drive(live, selected, rate, calls=200)
+    before, probes = decided[0], evidence(live)["probes"]
+    sources = drive(live, selected, rate, calls=800)
+    assert sources.count("probe") == evidence(live)["probes"] - probes == 12
+    assert decided[0] - before <= 16
+    assert evidence(live)["reverts"] == 0
+
+
 def test_quiet_calls_come_when_the_profile_estimates_the_count() -> None:
     """A JSON or NDJSON profile's ``n`` is estimated from a sample (here 3 records short of the
     call's count): the cell decides, and grants quiet calls, for the count its calls report,
