@@ -710,6 +710,32 @@ def test_candidates_are_first_tried_on_a_slice_of_a_call() -> None:
     assert sources.index("online-trial") == 17 and c2.slice == 0
 
 
+def test_candidates_with_more_threads_run_slices_of_at_least_a_quarter_whatever_their_chunks() -> None:
+    """Two second-thread candidates, one with chunks larger than a quarter of the call (run on
+    a quarter, 2,500 records, after as many of warm-up), one with 1,024-record chunks: those
+    hold a quarter in three chunks (3,072 records), not two (2,048: its trials were then the
+    cheaper, so tried first, and noisier). Same cost per record, so the first in the list
+    (the ``threads`` candidate) is tried first."""
+    selected = BatchConfig(5000, 128, 1, "heuristic")
+    cands = [(BatchConfig(5000, 128, 2, "online-trial"), "threads"),
+             (BatchConfig(1024, 64, 2, "online-trial"), "elite")]
+    c = L.Cell(selected, cands, cores=2, worst_threads=L.WORST_RATIO_THREADS_DICTS)
+    threads, elite = c.candidates
+    part = int(N * L.TRIAL_SLICE)
+    assert (c._slice_of(threads, N, part), c._slice_of(elite, N, part)) == (2500, 3072)
+    # A chunk larger than the quarter: the quarter, its chunk cut short (as before).
+    wide = L._Arm(BatchConfig(4096, 64, 2, "online-trial"))
+    assert c._slice_of(wide, N, part) == part
+    rate: Rate = lambda cf: 1.2e6 if cf.threads == 2 else 1e6  # noqa: E731
+    tried = []
+    for _ in range(80):
+        arm, source = c.choose(N, sliceable=True)
+        if source == "online-trial" and arm.kind != L.SCOUT:
+            tried.append((arm.config[:3], c.slice, c.warm))
+        record_call(c, arm, rate)
+    assert tried[0] == ((5000, 128, 2), 2500, 2500)
+
+
 def test_a_scout_and_a_threads_candidate_that_ran_set_the_next_ones_worst_case() -> None:
     """Two candidates with a second thread, whose trials the slack does not cover at the worst
     ratio 0.5 for a long while. A *scout* runs first: the candidate that needs the fewest
