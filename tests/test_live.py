@@ -1088,12 +1088,14 @@ def prof(size: float = 200.0, n: int = N, kind: str = "dicts") -> tuple[Any, ...
 
 
 @pytest.mark.parametrize("kind", ["dicts", "json"])
-def test_live_is_thread_safe(kind: str) -> None:
+@pytest.mark.parametrize("source", ["archive-exact", "heuristic"])
+def test_live_is_thread_safe(kind: str, source: str) -> None:
     """Eight threads share a cell; for JSON each call reports N or N + 3 records at random
     (a profile's estimate that some calls miss: the route's count flips under the others'
-    quiet calls). Every call is counted once, nothing raises, nothing is left pending."""
+    quiet calls). Every call is counted once, nothing raises, nothing is left pending. A
+    ``heuristic`` answer is refined: its candidates are made while the others call."""
     live = L.Live(FakeSelector(), cache=False, cores=2)
-    chosen = BatchConfig(4096, 512, 1, "archive-exact")
+    chosen = BatchConfig(4096, 512, 1, source)
     barrier = threading.Barrier(8)
 
     def work(seed: int) -> None:
@@ -1114,6 +1116,7 @@ def test_live_is_thread_safe(kind: str) -> None:
     assert ex["calls"] == 1600
     assert ex["reverts"] == 0
     assert live._pending == {}
+    assert (ex["trials"] > 0) == (source == "heuristic")
 
 
 @pytest.mark.parametrize("selected", [
