@@ -1093,29 +1093,27 @@ class Cell:
 
     def _slice_of(self, arm: _Arm, n: int, part: int) -> int:
         """Records of a slice of a call of ``n`` records that tries ``arm`` as it would run a
-        whole call (0: none): whole chunks of it, as many as ``part`` holds (the chunks a
-        size candidate changes are then measured as they are), or, with more threads than
-        the incumbent, as many as hold ``part`` where that leaves room for as many records of
-        warm-up and some of the call; else, for a ``threads`` candidate, ``part`` itself (a
-        chunk cut short still shows what its threads do), or more when ``part`` is too short
-        to give each of its threads a micro-batch, as long as the slice (and, with more
-        threads than the incumbent, as many records of warm-up) leaves the incumbent some of
-        the call."""
-        b = min(arm.config.batch_size, n)
-        k = part // b * b
+        whole call (0: none): with as many threads as the incumbent or fewer, whole chunks of
+        it, as many as ``part`` holds (the chunks a size candidate changes are then measured
+        as they are); else, for a ``threads`` change, ``part`` itself (a chunk cut short still
+        shows what its threads do), or more when ``part`` is too short to give each of its
+        threads a micro-batch, as long as the slice (and, with more threads than the
+        incumbent, as many records of warm-up) leaves the incumbent some of the call."""
         threads = self.incumbent.config.threads
-        if arm.config.threads > threads and 0 < k < part and 2 * (k + b) < n:
-            # More threads: whole chunks holding at least ``part`` records, so that every
-            # such candidate is measured on as many records whatever its chunks. Rounded
-            # down, an elite of 1,024-record chunks ran 2,048 records where the threads
-            # candidate of 5,000-record chunks ran 2,500: cheaper, so tried first, and its
-            # low paired ratios (0.6-0.96 on 10,000 heavy-regex dicts) made a second thread
-            # too dear to try again: learned within 50 calls in 36 runs of 48, 44 now.
-            k += b
-        if k >= MIN_SLICE_RECORDS:
-            return k
-        if arm.config.threads == threads:
-            return 0
+        if arm.config.threads <= threads:
+            b = min(arm.config.batch_size, n)
+            k = part // b * b
+            if k >= MIN_SLICE_RECORDS:
+                return k
+            if arm.config.threads == threads:
+                return 0
+        # More threads: ``part`` whatever its chunks (the last one cut short), so that every
+        # such candidate is measured on as many records. In whole chunks, an elite of
+        # 1,024-record chunks ran 2,048 records of 10,000 heavy-regex dicts where the
+        # threads candidate of 5,000-record chunks ran 2,500: cheaper, so tried first, and
+        # its low paired ratios (0.6-0.96) made a second thread too dear to try again (learned
+        # within 50 calls in 57 runs of 80, 74 now; whole chunks rounded up to hold the quarter
+        # did as well there, but took 8,192 records of 20,000 for 4,096-record chunks).
         k = max(part, self._threads_need(arm, n))
         return k if k * (2 if arm.config.threads > threads else 1) < n else 0
 

@@ -710,22 +710,21 @@ def test_candidates_are_first_tried_on_a_slice_of_a_call() -> None:
     assert sources.index("online-trial") == 17 and c2.slice == 0
 
 
-def test_candidates_with_more_threads_run_slices_of_at_least_a_quarter_whatever_their_chunks() -> None:
-    """Two second-thread candidates, one with chunks larger than a quarter of the call (run on
-    a quarter, 2,500 records, after as many of warm-up), one with 1,024-record chunks: those
-    hold a quarter in three chunks (3,072 records), not two (2,048: its trials were then the
-    cheaper, so tried first, and noisier). Same cost per record, so the first in the list
-    (the ``threads`` candidate) is tried first."""
+def test_candidates_with_more_threads_run_a_quarter_of_the_call_whatever_their_chunks() -> None:
+    """Two second-thread candidates, one with chunks larger than a quarter of the call, one
+    with 1,024-record chunks: both run on a quarter, 2,500 records, after as many of warm-up
+    (in whole chunks the second ran 2,048: its trials were then the cheaper, so tried first,
+    and noisier). The same cost, so the first in the list (the ``threads`` candidate) is
+    tried first; a candidate that keeps the threads still runs whole chunks."""
     selected = BatchConfig(5000, 128, 1, "heuristic")
     cands = [(BatchConfig(5000, 128, 2, "online-trial"), "threads"),
              (BatchConfig(1024, 64, 2, "online-trial"), "elite")]
     c = L.Cell(selected, cands, cores=2, worst_threads=L.WORST_RATIO_THREADS_DICTS)
     threads, elite = c.candidates
     part = int(N * L.TRIAL_SLICE)
-    assert (c._slice_of(threads, N, part), c._slice_of(elite, N, part)) == (2500, 3072)
-    # A chunk larger than the quarter: the quarter, its chunk cut short (as before).
-    wide = L._Arm(BatchConfig(4096, 64, 2, "online-trial"))
-    assert c._slice_of(wide, N, part) == part
+    assert (c._slice_of(threads, N, part), c._slice_of(elite, N, part)) == (2500, 2500)
+    sizes = L._Arm(BatchConfig(1024, 64, 1, "online-trial"))
+    assert c._slice_of(sizes, N, part) == 2048
     rate: Rate = lambda cf: 1.2e6 if cf.threads == 2 else 1e6  # noqa: E731
     tried = []
     for _ in range(80):
