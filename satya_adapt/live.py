@@ -1004,6 +1004,19 @@ class Cell:
         slack = self.explore_slack
         part = int(n * TRIAL_SLICE) if sliceable else 0
         threads = self.incumbent.config.threads
+        # Candidates with more threads run slices as long as one another's, up to the quarter:
+        # in its own whole chunks, an elite of 1,024-record chunks ran 2,048 records of 10,000
+        # heavy-regex dicts where the threads candidate of 5,000-record chunks ran 2,500 (the
+        # quarter, its chunk cut short): the cheaper, so tried first, and its low paired
+        # ratios (0.6-0.96) made a second thread too dear to try again within 50 calls
+        # (learned in 34 runs of 48, 47 now). Up to the quarter: a slice of the quarter for
+        # every such candidate took 5,000 records of 20,000 for 4,096-record chunks.
+        longest = 0
+        if part >= MIN_SLICE_RECORDS:
+            longest = min(part, max(
+                (self._slice_of(a, n, part) for a in self.candidates if a.config.threads > threads),
+                default=0,
+            ))
         best: Optional[_Arm] = None
         best_cost, best_part, best_warm = math.inf, 0, 0
         for arm in self.candidates:
@@ -1012,6 +1025,8 @@ class Cell:
             more_threads = arm.config.threads > threads
             if (cost > slack or more_threads) and part >= MIN_SLICE_RECORDS:
                 k = self._slice_of(arm, n, part)
+                if k and more_threads:
+                    k = max(k, longest)
                 if k:
                     warm = k if more_threads else 0
                     cost = cost * (warm + k) / n
@@ -1093,27 +1108,19 @@ class Cell:
 
     def _slice_of(self, arm: _Arm, n: int, part: int) -> int:
         """Records of a slice of a call of ``n`` records that tries ``arm`` as it would run a
-        whole call (0: none): with as many threads as the incumbent or fewer, whole chunks of
-        it, as many as ``part`` holds (the chunks a size candidate changes are then measured
-        as they are); else, for a ``threads`` change, ``part`` itself (a chunk cut short still
-        shows what its threads do), or more when ``part`` is too short to give each of its
-        threads a micro-batch, as long as the slice (and, with more threads than the
-        incumbent, as many records of warm-up) leaves the incumbent some of the call."""
+        whole call (0: none): whole chunks of it, as many as ``part`` holds (the chunks a
+        size candidate changes are then measured as they are); else, for a ``threads``
+        candidate, ``part`` itself (a chunk cut short still shows what its threads do), or more
+        when ``part`` is too short to give each of its threads a micro-batch, as long as the
+        slice (and, with more threads than the incumbent, as many records of warm-up) leaves
+        the incumbent some of the call."""
+        b = min(arm.config.batch_size, n)
+        k = part // b * b
+        if k >= MIN_SLICE_RECORDS:
+            return k
         threads = self.incumbent.config.threads
-        if arm.config.threads <= threads:
-            b = min(arm.config.batch_size, n)
-            k = part // b * b
-            if k >= MIN_SLICE_RECORDS:
-                return k
-            if arm.config.threads == threads:
-                return 0
-        # More threads: ``part`` whatever its chunks (the last one cut short), so that every
-        # such candidate is measured on as many records. In whole chunks, an elite of
-        # 1,024-record chunks ran 2,048 records of 10,000 heavy-regex dicts where the
-        # threads candidate of 5,000-record chunks ran 2,500: cheaper, so tried first, and
-        # its low paired ratios (0.6-0.96) made a second thread too dear to try again (learned
-        # within 50 calls in 57 runs of 80, 74 now; whole chunks rounded up to hold the quarter
-        # did as well there, but took 8,192 records of 20,000 for 4,096-record chunks).
+        if arm.config.threads == threads:
+            return 0
         k = max(part, self._threads_need(arm, n))
         return k if k * (2 if arm.config.threads > threads else 1) < n else 0
 

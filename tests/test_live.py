@@ -710,29 +710,46 @@ def test_candidates_are_first_tried_on_a_slice_of_a_call() -> None:
     assert sources.index("online-trial") == 17 and c2.slice == 0
 
 
-def test_candidates_with_more_threads_run_a_quarter_of_the_call_whatever_their_chunks() -> None:
-    """Two second-thread candidates, one with chunks larger than a quarter of the call, one
-    with 1,024-record chunks: both run on a quarter, 2,500 records, after as many of warm-up
-    (in whole chunks the second ran 2,048: its trials were then the cheaper, so tried first,
-    and noisier). The same cost, so the first in the list (the ``threads`` candidate) is
-    tried first; a candidate that keeps the threads still runs whole chunks."""
+def test_candidates_with_more_threads_run_slices_as_long_as_one_another() -> None:
+    """Two second-thread candidates, one with chunks larger than a quarter of the call (it runs
+    on the quarter, 2,500 records, after as many of warm-up), one with 1,024-record chunks
+    (in its own whole chunks, 2,048: its trials were then the cheaper, so tried first, and
+    noisier): both run 2,500. The same cost, so the first in the list (the ``threads``
+    candidate) is tried first, and then the other on as many records. A lone candidate with
+    more threads keeps its whole chunks (4,096 of a 20,000-record call, not its quarter)."""
     selected = BatchConfig(5000, 128, 1, "heuristic")
     cands = [(BatchConfig(5000, 128, 2, "online-trial"), "threads"),
              (BatchConfig(1024, 64, 2, "online-trial"), "elite")]
     c = L.Cell(selected, cands, cores=2, worst_threads=L.WORST_RATIO_THREADS_DICTS)
     threads, elite = c.candidates
     part = int(N * L.TRIAL_SLICE)
-    assert (c._slice_of(threads, N, part), c._slice_of(elite, N, part)) == (2500, 2500)
-    sizes = L._Arm(BatchConfig(1024, 64, 1, "online-trial"))
-    assert c._slice_of(sizes, N, part) == 2048
+    assert (c._slice_of(threads, N, part), c._slice_of(elite, N, part)) == (2500, 2048)
     rate: Rate = lambda cf: 1.2e6 if cf.threads == 2 else 1e6  # noqa: E731
     tried = []
-    for _ in range(80):
+    for _ in range(120):
         arm, source = c.choose(N, sliceable=True)
-        if source == "online-trial" and arm.kind != L.SCOUT:
+        if source == "online-trial" and arm.kind != L.SCOUT and c.incumbent.config.threads == 1:
             tried.append((arm.config[:3], c.slice, c.warm))
         record_call(c, arm, rate)
     assert tried[0] == ((5000, 128, 2), 2500, 2500)
+    assert {t[1:] for t in tried} == {(2500, 2500)}
+    lone = L.Cell(selected, [(BatchConfig(4096, 128, 2, "online-trial"), "threads")], cores=2,
+                  worst_threads=L.WORST_RATIO_THREADS_DICTS)
+    n = 20000
+    for _ in range(200):
+        arm, source = lone.choose(n, sliceable=True)
+        if source == "online-trial" and arm.kind != L.SCOUT:
+            assert (lone.slice, lone.warm) == (4096, 4096)
+            break
+        k, w = lone.slice, lone.warm
+        if k:
+            lone.spend(arm, w, w / rate(arm.config))
+            lone.record(lone.incumbent, n - w - k, (n - w - k) / rate(lone.incumbent.config))
+            lone.record(arm, k, k / rate(arm.config))
+        else:
+            lone.record(arm, n, n / rate(arm.config))
+    else:
+        raise AssertionError("no trial in 200 calls")
 
 
 def test_a_scout_and_a_threads_candidate_that_ran_set_the_next_ones_worst_case() -> None:
