@@ -658,16 +658,16 @@ def test_bandit_waits_until_the_slack_covers_a_trial_then_converges() -> None:
     assert ev["candidates"] == []
 
 
-def record_call(c: L.Cell, arm: Any, rate: Rate) -> None:
-    """Records a call of N records that ran ``arm`` as :class:`Live` does: a trial on a slice
-    as its warm-up (spent), the incumbent's rest of the call, then the slice (its pair)."""
+def record_call(c: L.Cell, arm: Any, rate: Rate, n: int = N) -> None:
+    """Records a call of ``n`` records that ran ``arm`` as :class:`Live` does: a trial on a
+    slice as its warm-up (spent), the incumbent's rest of the call, then the slice (its pair)."""
     k, w = c.slice, c.warm
     if k:
         c.spend(arm, w, w / rate(arm.config))
-        c.record(c.incumbent, N - w - k, (N - w - k) / rate(c.incumbent.config))
+        c.record(c.incumbent, n - w - k, (n - w - k) / rate(c.incumbent.config))
         c.record(arm, k, k / rate(arm.config))
     else:
-        c.record(arm, N, N / rate(arm.config))
+        c.record(arm, n, n / rate(arm.config))
 
 
 def test_candidates_are_first_tried_on_a_slice_of_a_call() -> None:
@@ -741,13 +741,7 @@ def test_candidates_with_more_threads_run_slices_as_long_as_one_another() -> Non
         if source == "online-trial" and arm.kind != L.SCOUT:
             assert (lone.slice, lone.warm) == (4096, 4096)
             break
-        k, w = lone.slice, lone.warm
-        if k:
-            lone.spend(arm, w, w / rate(arm.config))
-            lone.record(lone.incumbent, n - w - k, (n - w - k) / rate(lone.incumbent.config))
-            lone.record(arm, k, k / rate(arm.config))
-        else:
-            lone.record(arm, n, n / rate(arm.config))
+        record_call(lone, arm, rate, n)
     else:
         raise AssertionError("no trial in 200 calls")
 
