@@ -1009,7 +1009,7 @@ class Cell:
         # heavy-regex dicts where the threads candidate of 5,000-record chunks ran 2,500 (the
         # quarter, its chunk cut short): the cheaper, so tried first, and its low paired
         # ratios (0.6-0.96) made a second thread too dear to try again within 50 calls
-        # (learned in 34 runs of 48, 47 now). Up to the quarter: a slice of the quarter for
+        # (learned in 33 runs of 48, 47 now). Up to the quarter: a slice of the quarter for
         # every such candidate took 5,000 records of 20,000 for 4,096-record chunks.
         longest = 0
         if part >= MIN_SLICE_RECORDS:
