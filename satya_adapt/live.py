@@ -1011,12 +1011,10 @@ class Cell:
         # ratios (0.6-0.96) made a second thread too dear to try again within 50 calls
         # (learned in 33 runs of 48, 47 now). Up to the quarter: a slice of the quarter for
         # every such candidate took 5,000 records of 20,000 for 4,096-record chunks.
-        longest = 0
+        own: dict[_Arm, int] = {}  # the slices of the candidates with more threads
         if part >= MIN_SLICE_RECORDS:
-            longest = min(part, max(
-                (self._slice_of(a, n, part) for a in self.candidates if a.config.threads > threads),
-                default=0,
-            ))
+            own = {a: self._slice_of(a, n, part) for a in self.candidates if a.config.threads > threads}
+        longest = min(part, max(own.values(), default=0))
         best: Optional[_Arm] = None
         best_cost, best_part, best_warm = math.inf, 0, 0
         for arm in self.candidates:
@@ -1024,7 +1022,7 @@ class Cell:
             k = warm = 0
             more_threads = arm.config.threads > threads
             if (cost > slack or more_threads) and part >= MIN_SLICE_RECORDS:
-                k = self._slice_of(arm, n, part)
+                k = own[arm] if more_threads else self._slice_of(arm, n, part)
                 if k and more_threads:
                     k = max(k, longest)
                 if k:
