@@ -1885,6 +1885,10 @@ def test_eval_live_overhead_only(tmp_path: Path) -> None:
     assert doc["online_vs_offline_1000"]["rounds"] == 2
     assert doc["online_vs_offline_10000"]["rounds"] == 2
     assert doc["loop_json_10000"]["kind"] == "json"
+    # The loop's figure is the mean (decisions count as often as they come), the median beside it.
+    for loop in ("loop_min_records", "loop_10000", "loop_json_10000"):
+        assert {"online_extra_seconds", "online_extra_median_seconds", "share_of_call",
+                "share_of_call_median"} <= set(doc[loop])
     assert set(doc["bookkeeping_by_state"]) == {"constant", "tie", "ahead", "reverted"}
     assert not out_json.exists()
 
