@@ -1935,6 +1935,9 @@ def test_eval_live_quick_runs(tmp_path: Path) -> None:
         assert u["runs"] == 2 and len(u["cumulative_vs_default_min_per_run"]) == 2
         # Every run's validator is measured against the oracle, not the last run's alone.
         assert len(u["adaptive_vs_oracle_after_per_run"]) == 2
+        # --quick: the comparison after the calls takes --rounds (21 rounds otherwise).
+        assert all(a["rounds"] == 2 for a in u["adaptive_vs_oracle_after_per_run"])
+    assert doc["settings"]["after_rounds"] == 2
     assert set(doc["overhead"]) == OVERHEAD_KEYS
     table = out_md.read_text()
     for heading in ("## Held-out profiles", "## Busy core", "## Unknown hardware", "## Overhead",
