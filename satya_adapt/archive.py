@@ -566,9 +566,12 @@ def write_archive(archive: ArchiveFile, path: Union[str, os.PathLike[str]]) -> N
     atomic_write_bytes(path, encode_archive(archive))
 
 
-def atomic_write_bytes(path: Union[str, os.PathLike[str]], data: bytes) -> None:
+def atomic_write_bytes(
+    path: Union[str, os.PathLike[str]], data: bytes, durable: bool = True
+) -> None:
     """Writes ``data`` to ``path`` so that readers see the old file or the new one, never a part:
-    a temporary file in the same folder, flushed and fsynced, then renamed over ``path``."""
+    a temporary file in the same folder, flushed (and, ``durable``, fsynced, as the folder is
+    after the rename), then renamed over ``path``."""
     target = os.path.abspath(os.fspath(path))
     folder = os.path.dirname(target)
     try:
@@ -587,7 +590,8 @@ def atomic_write_bytes(path: Union[str, os.PathLike[str]], data: bytes) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException as exc:
@@ -598,7 +602,7 @@ def atomic_write_bytes(path: Union[str, os.PathLike[str]], data: bytes) -> None:
                 f"{target}: cannot write the archive: {exc.strerror or exc}"
             ) from None
         raise
-    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
+    if durable and hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
         with contextlib.suppress(OSError):
             dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
             try:

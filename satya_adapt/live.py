@@ -149,6 +149,7 @@ import math
 import operator
 import os
 import threading
+import time
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -318,6 +319,16 @@ LOOK_NO_GROWTH = 32
 #: The kind of the arm a scout runs (see :meth:`Cell._scout`): a copy of a candidate's.
 SCOUT = "scout"
 MAX_CACHE_ENTRIES = 4096
+#: A call whose engine ran while this process wrote its online cache, or less than this many
+#: seconds after, measured the write too: its timing is spent, not evidence (see
+#: :meth:`Live.finish`). The write (a thread of its own, 0.4-0.8 ms on the Intel VM) slowed
+#: 1-3 of the 2-thread calls of 2,000 tiny NDJSON records that ran beside it or just after,
+#: to 0.4-0.8 of their speed (fsynced, 1-5 calls, to 0.25-0.9), just after the promotion
+#: that caused the write: the new incumbent's first timings, which reverted it where the
+#: allowance was spent.
+WRITE_SETTLE = 0.0005
+#: ... and how long after a write the writer keeps telling them apart (then calls check nothing).
+WRITE_HOLD = 1.0
 #: Selector steps whose answers online refinement may replace.
 #: A keep-default cell is refined too: the archive found no configuration ahead of the default
 #: on the data it measured, which says little of other data in the cell, and there the trials
@@ -1691,7 +1702,10 @@ def read_cache(path: str) -> list[dict[str, Any]]:
 
 
 def write_cache(path: str, entries: Sequence[dict[str, Any]]) -> None:
-    """Writes ``entries`` (merged over what the file holds, by hardware and cell) atomically."""
+    """Writes ``entries`` (merged over what the file holds, by hardware and cell) atomically,
+    not fsynced: a cache, which a power cut may leave empty (then ignored, with a warning, and
+    learned again); fsynced, the write slowed 1-5 of the next 10 calls of 2,000 tiny NDJSON
+    records on two threads (2026-12-05, Intel VM), 1-3 without (0-1 without a write)."""
     from .archive import atomic_write_bytes
 
     try:
@@ -1704,14 +1718,15 @@ def write_cache(path: str, entries: Sequence[dict[str, Any]]) -> None:
     keep = list(merged.values())[-MAX_CACHE_ENTRIES:]
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     doc = {"format": CACHE_FORMAT, "format_version": 1, "entries": keep}
-    atomic_write_bytes(path, json.dumps(doc, indent=1).encode())
+    atomic_write_bytes(path, json.dumps(doc, indent=1).encode(), durable=False)
 
 
 class _Cache:
     """The online cache of this process: read once; what a cell learns is written by a thread
     of its own (a write, merged over the file's entries and fsynced, took 0.8-3 ms: in the
-    call that learned it, a dozen calls' worth of 10,000 small dicts) and, at exit, by
-    :meth:`flush`."""
+    call that learned it, a dozen calls' worth of 10,000 small dicts; 0.4-0.8 ms since it is
+    not fsynced) and, at exit, by :meth:`flush`. The calls that run beside a write are told
+    apart by :attr:`busy_until`."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -1725,6 +1740,11 @@ class _Cache:
         self._writing = threading.Lock()  # one write at a time, the thread's or flush's
         self._wake = threading.Event()
         self._writer: Optional[threading.Thread] = None
+        #: While the writer thread writes, ``inf``; after, when the disturbance ends (the
+        #: write's end and :data:`WRITE_SETTLE`), for :data:`WRITE_HOLD`; else 0.0. Set by the
+        #: writer thread alone, read by :meth:`Live.finish` (a call that began before it was
+        #: beside a write).
+        self.busy_until = 0.0
         atexit.register(self.flush)  # what the thread has not written yet (nothing: no work)
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=self._forked)
@@ -1739,6 +1759,7 @@ class _Cache:
         self._writer = None
         self.pending = []
         self.failures = []
+        self.busy_until = 0.0
 
     def load(self, path: str, hw: str) -> None:
         with self.lock:
@@ -1809,7 +1830,13 @@ class _Cache:
         while True:
             self._wake.wait()
             self._wake.clear()
-            self.flush()
+            self.busy_until = math.inf
+            try:
+                self.flush()
+            finally:
+                self.busy_until = time.perf_counter() + WRITE_SETTLE
+            if not self._wake.wait(WRITE_HOLD):  # (a put meanwhile: it writes at once)
+                self.busy_until = 0.0
 
     def _warn(self, message: str) -> None:
         if message in self.warned:
@@ -1819,6 +1846,15 @@ class _Cache:
 
 
 _CACHE = _Cache()
+
+
+class _NoWrites:
+    """The cache writer as a :class:`Live` whose timings are not its calls' own sees it."""
+
+    busy_until = 0.0
+
+
+_NO_WRITES = _NoWrites()
 
 
 # -- the validator's live state ------------------------------------------------------------------
@@ -1868,6 +1904,7 @@ class _Route:
 
 
 _get_ident = threading.get_ident
+_perf_counter = time.perf_counter
 #: The most calls one grant of quiet calls covers (bounds the timings waiting to be replayed).
 MAX_QUIET = 64
 MAX_ROUTES = 4096
@@ -1914,6 +1951,7 @@ class Live:
         first_call_warms: bool = False,
         pool_cost: Optional[Callable[[Any], Optional[tuple[float, float]]]] = None,
         start_pool: Optional[Callable[[], None]] = None,
+        real_timings: bool = False,
     ) -> None:
         if not 0.0 <= alpha < 1.0:
             raise ValueError(f"`alpha` must be in [0, 1), got {alpha!r}")
@@ -1936,6 +1974,9 @@ class Live:
         self._first_call_warms = first_call_warms
         self._pool_cost = pool_cost
         self._start_pool = start_pool
+        # ``real_timings``: each timing is the engine's, given as its call ends (the validator),
+        # so a call that ran beside the online cache's write can be told apart (see finish).
+        self._writes: Any = _CACHE if real_timings else _NO_WRITES
 
     def start(
         self,
@@ -1974,6 +2015,18 @@ class Live:
         only), ``n`` records (the ``trial.records`` asked for, fewer when the call had no more)
         ran the candidate in ``seconds``, the other ``rest_n`` the incumbent in
         ``rest_seconds`` (recorded first: the candidate's throughput is paired with it)."""
+        busy = self._writes.busy_until
+        if busy and _perf_counter() - (warm_seconds + seconds + rest_seconds) <= busy:
+            lease, rest = trial.lease, trial.rest_lease
+            cell = lease.cell
+            with self._lock:
+                self._drain(cell)
+                for arm, k, t in ((lease.arm, warm_n, warm_seconds), (rest.arm, rest_n, rest_seconds),
+                                  (lease.arm, n, seconds)):
+                    cell.spend(arm, k, t)
+                learned = self._learned(cell)
+            self._write(cell, learned)
+            return
         if warm_n > 0:
             lease = trial.lease
             with self._lock:
@@ -1984,7 +2037,14 @@ class Live:
         self._apply(trial.lease, trial.lease.slow, n, seconds)
 
     def finish(self, config: BatchConfig, n: int, seconds: float) -> None:
-        """The timing of a call answered with ``config`` by :meth:`start` (``n`` records)."""
+        """The timing of a call answered with ``config`` by :meth:`start` (``n`` records).
+
+        With ``real_timings``, a call its cell decided whose engine ran beside a write of the
+        online cache (or just after: :data:`WRITE_SETTLE`) counts, and its seconds count in the
+        slack, but its throughput is no evidence: the write slowed it, whatever its
+        configuration. (A write follows a promotion, whose next calls are decided. A quiet call
+        is not told apart, and stays as cheap as it was: a verified incumbent's, whose full
+        window a write's few timings hardly move, or a probe, one of the baseline's 15.)"""
         lease = self._issued.get(id(config))
         if lease is None:
             return
@@ -1999,6 +2059,10 @@ class Live:
                     except IndexError:  # another thread took the last one
                         pass
                 del lease.tickets[:]  # it may decide: the next call is decided
+            return
+        busy = self._writes.busy_until
+        if busy and _perf_counter() - seconds <= busy:
+            self._spent(lease, config, n, seconds)
             return
         if n != lease.n:
             self._recount(lease.route, n)
@@ -2115,6 +2179,22 @@ class Live:
             route.n = n
             for lease in route.leases.values():
                 lease.n = n
+
+    def _spent(self, lease: _Lease, config: BatchConfig, n: int, seconds: float) -> None:
+        """:meth:`finish` of a call that ran beside the cache's write: counted (a quiet call in
+        turn, without a timing), its cost in the slack, no throughput."""
+        if n != lease.n:
+            self._recount(lease.route, n)
+        cell = lease.cell
+        with self._lock:
+            self._drain(cell)
+            if config is lease.fast:
+                cell.replay(lease.arm, n, [0.0], lease.source == "probe")
+            if lease.arm is cell._warm_arm:
+                cell._warm_arm = None  # it warmed the pool all the same
+            cell.spend(lease.arm, n, seconds)
+            learned = self._learned(cell)
+        self._write(cell, learned)
 
     def _apply(self, lease: _Lease, config: BatchConfig, n: int, seconds: float) -> None:
         """:meth:`finish` of a call its cell decided (or of a quiet one whose ``n`` differs)."""

@@ -584,6 +584,7 @@ class Validator:
                 first_call_warms=True,
                 pool_cost=pool_cost,
                 start_pool=_start_pool,
+                real_timings=True,
             )
             if verdicts_only:
                 self._live_verdicts = live

@@ -13,6 +13,7 @@ import random
 import subprocess
 import sys
 import threading
+import time
 import warnings
 import weakref
 from collections.abc import Callable, Sequence
@@ -1453,7 +1454,7 @@ def cached_config(path: Path) -> list[int]:
 def test_the_cache_is_written_off_the_calls_thread_and_at_exit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A write (read, merge, fsync, rename: 0.8-3 ms) runs on the cache's own thread, never in
+    """A write (read, merge, rename: 0.4-3 ms) runs on the cache's own thread, never in
     the call that learned; a process that exits right after learning leaves its entry all the
     same (flushed at exit)."""
     path = tmp_path / "online.json"
@@ -1478,6 +1479,115 @@ def test_the_cache_is_written_off_the_calls_thread_and_at_exit(
         str(child),
     )
     assert cached_config(child) == [32768, 512, 2]
+
+
+class Writing:
+    """The cache's writer, writing (as :class:`Live` sees it), apart from the real one: its
+    thread, done with an earlier test's write, would say it is done."""
+
+    busy_until = math.inf
+
+
+def test_a_call_beside_the_caches_write_counts_but_is_no_evidence() -> None:
+    """With the calls' own timings (``real_timings``: the validator's), a decided call whose
+    engine ran while this process wrote its online cache counts, and its seconds count in the
+    slack, but its throughput is no evidence (the write slowed it): here, while the window
+    fills (every call decided, as after a promotion), ten calls of the incumbent at a fifth of
+    its speed revert nothing. Injected timings (``real_timings=False``) are evidence whatever
+    the writer does: the same ten revert it."""
+    chosen = BatchConfig(4096, 512, 1, "archive-exact")
+
+    def rate(c: BatchConfig, slow: bool) -> float:
+        return 0.2e6 if slow and c.batch_size == 4096 else 1e6
+
+    for real in (True, False):
+        live = L.Live(FakeSelector(), cache=False, cores=2, real_timings=real)
+        assert (live._writes is L._CACHE) == real
+        for _ in range(12):  # evidence on both sides, the incumbent's window not full
+            c = live.start(prof(), chosen)
+            live.finish(c, N, N / rate(c, False))
+        [cell] = live._cells.values()
+        before = evidence(live)
+        rates = list(cell.incumbent.rates)
+        records, seconds = cell.records, cell.other_seconds
+        writes, live._writes = live._writes, Writing() if real else live._writes
+        spent = 0.0
+        for _ in range(10):
+            c = live.start(prof(), chosen)
+            live.finish(c, N, N / rate(c, True))
+            if c.batch_size == 4096:  # the incumbent's (a probe's seconds are the baseline's)
+                spent += N / rate(c, True)
+        live._writes = writes
+        after = evidence(live)
+        assert after["calls"] == before["calls"] + 10
+        if real:
+            assert (after["reverts"], after["incumbent"]) == (before["reverts"], before["incumbent"])
+            assert list(cell.incumbent.rates) == rates  # (a probe granted as a ticket is not told apart)
+            assert cell.records == records + 10 * N  # counted in the slack, with their seconds
+            assert spent > 0.0 and cell.other_seconds == pytest.approx(seconds + spent)
+        else:
+            assert after["reverts"] == before["reverts"] + 1
+
+
+def test_a_sliced_trial_beside_the_caches_write_counts_but_is_no_evidence() -> None:
+    """The same for a sliced trial: its three parts count in the slack; the candidate gets no
+    throughput and no pair, the incumbent no throughput."""
+    live = L.Live(FakeSelector(), cache=False, cores=2, real_timings=True)
+    selected = BatchConfig(8192, 2048, 1, "heuristic")
+    rate: Rate = lambda cf: 1.5e6 if cf.threads == 2 else 1e6  # noqa: E731
+    for _ in range(200):
+        c = live.start(prof(kind="json"), selected, sliceable=True)
+        if type(c) is SlicedTrial:
+            break
+        live.finish(c, N, N / rate(c))
+    else:
+        raise AssertionError("no sliced trial in 200 calls")
+    [cell] = live._cells.values()
+    arms = [cell.incumbent, *cell.candidates]
+    kept = [(list(a.rates), list(a.pairs)) for a in arms]
+    records = cell.records
+    live._writes = Writing()
+    k, w = c.records, c.warm
+    rest = N - w - k
+    live.finish_sliced(c, k, k / rate(c), rest, rest / rate(c.rest), w, w / rate(c))
+    assert [(list(a.rates), list(a.pairs)) for a in arms] == kept
+    assert cell.records == records + N
+
+
+def test_the_cache_writer_tells_when_it_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While its thread writes, ``busy_until`` is infinite; after, the write's end and
+    WRITE_SETTLE for WRITE_HOLD seconds; then 0.0 (calls check nothing). The online cache is
+    not fsynced (a cache: a power cut leaves it empty at worst); archives are."""
+    seen: list[float] = []
+    write = L.write_cache
+
+    def spy(p: str, entries: Sequence[dict[str, Any]]) -> None:
+        seen.append(L._CACHE.busy_until)
+        write(p, entries)
+
+    synced: list[int] = []
+    fsync = os.fsync
+
+    def count(fd: int) -> None:
+        synced.append(fd)
+        fsync(fd)
+
+    monkeypatch.setattr(L, "write_cache", spy)
+    monkeypatch.setattr(L, "WRITE_HOLD", 0.05)
+    monkeypatch.setattr(os, "fsync", count)
+    L._CACHE.path = None
+    learn(L.Live(FakeSelector(), cache=tmp_path / "online.json", cores=2))
+    deadline = time.monotonic() + 60.0  # the thread's write and hold, on a busy machine
+    while (not seen or L._CACHE.busy_until) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert seen and all(b == math.inf for b in seen)
+    assert L._CACHE.busy_until == 0.0
+    assert synced == []
+    assert cached_config(tmp_path / "online.json") == [32768, 512, 2]
+    A.atomic_write_bytes(tmp_path / "archive.json", b"{}")
+    assert len(synced) >= 1  # the file (and its folder, where POSIX allows)
 
 
 def test_a_cache_that_cannot_be_written_is_warned_at_the_users_line(tmp_path: Path) -> None:
