@@ -1849,7 +1849,8 @@ _CACHE = _Cache()
 
 
 class _NoWrites:
-    """The cache writer as a :class:`Live` whose timings are not its calls' own sees it."""
+    """The cache's writer as a :class:`Live` without ``real_timings`` sees it: never writing
+    (injected timings, as tests give, are evidence whenever they come)."""
 
     busy_until = 0.0
 
@@ -1928,6 +1929,9 @@ class Live:
     given, so that the pool's first build (0.24-0.32 ms on 2 cores) lands outside that call's
     timing (in a fresh process it had made a first trial of two threads on 400 records of JSON
     cost more than the cell's slack, and the candidate was dropped at its first trial).
+    ``real_timings``: each timing is the engine's own, given as its call ends (the validator's;
+    not injected): a decided call that ran beside a write of the online cache is then no
+    evidence (see :meth:`finish`).
 
     A call goes ``config = start(profile, selected)``, then ``finish(config, n, seconds)``
     (or ``cancel(config)`` when it raised). The steady state costs no lock: a cell's decision
