@@ -1146,6 +1146,14 @@ class Cell:
             if self._on_pool(arm, n):
                 self.pool_cold = False  # a sliced trial's warm-up ran on the pool
 
+    def spend_call(self, arm: _Arm, n: int, seconds: float) -> None:
+        """:meth:`spend` for a whole call of ``arm`` that measures nothing (it ran beside the
+        online cache's write, see :meth:`Live.finish`); a call that was to warm the pool for a
+        trial warmed it all the same."""
+        if arm is self._warm_arm:
+            self._warm_arm = None
+        self.spend(arm, n, seconds)
+
     def _on_pool(self, arm: _Arm, n: int) -> bool:
         """Whether ``arm`` runs a call of ``n`` records on more than one thread."""
         return effective(arm.config, n, self.cores)[2] > 1
@@ -2194,9 +2202,7 @@ class Live:
             self._drain(cell)
             if config is lease.fast:
                 cell.replay(lease.arm, n, [0.0], lease.source == "probe")
-            if lease.arm is cell._warm_arm:
-                cell._warm_arm = None  # it warmed the pool all the same
-            cell.spend(lease.arm, n, seconds)
+            cell.spend_call(lease.arm, n, seconds)
             learned = self._learned(cell)
         self._write(cell, learned)
 
