@@ -280,11 +280,15 @@ POOL_COST_ROUNDS = 2
 POOL_COST_MARGIN = 0.8
 #: A candidate with ``t`` threads is dropped untried where ``t`` times that first time over the
 #: second is below this: the records' taking apart and checking, spread over ``t`` threads at
-#: best, would still take longer than checking them in place on one (the margin for the
-#: measurement's noise). On the tiny-plain dicts of ``eval_live.py`` (0.24-0.25 a measure) or
-#: 10,000 dicts of two short fields (0.34), a second thread's trials and scout, paid from the
-#: allowance, could only lose (they ran at 0.26-0.36 of one thread's speed).
-POOL_HOPELESS = 0.8
+#: best, would take about as long as checking them in place on one. No pool scales that well:
+#: on the four dict profiles of ``eval_live.py``, two threads (128- to 2,048-record tasks) ran
+#: 0.65-0.83 times that product (tiny-plain 0.48: 0.28-0.31; medium-mixed 0.91: 0.69-0.71;
+#: long-strings 1.32: 0.96-1.01; heavy-regex 1.52: 1.07-1.26), so below 1.1 a second thread
+#: would have to come within 10% of perfect scaling to break even. (At 0.8, the medium-mixed
+#: cell, 0.87-1.0 a measure, tried a second thread three times after its warm-up, at 0.58 of
+#: one thread's speed, and lost 1% of its throughput to them; the tiny-plain dicts, 0.24-0.25
+#: a measure, or 10,000 dicts of two short fields, 0.34, were dropped at 0.8 already.)
+POOL_HOPELESS = 1.1
 WORST_RATIO_SIZES = 0.75
 #: ... for a cell's first call on the pool (a warm-up, see :meth:`Cell.record`) when a trial
 #: runs it on a whole call (a short call, which cannot be sliced): measured 0.37-0.59.
