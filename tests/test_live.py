@@ -1347,6 +1347,7 @@ def test_pool_cost_times_a_sample_of_the_records() -> None:
         assert online.validate_batch(records).n_valid == len(records)
     assert online._live is not None
     (cell,) = online._live._cells.values()
+    cell._fill()  # its candidates, made when the cell first needs them (and pool_cost_due)
     one_thread = cell.incumbent.config.threads == 1
     if not (one_thread and any(a.config.threads > 1 for a in cell.candidates)):
         pytest.skip("no second thread to try here (one core, or an elite measured on the cell)")
