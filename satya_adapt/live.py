@@ -285,7 +285,7 @@ POOL_COST_MARGIN = 0.8
 #: 0.65-0.83 times that product (tiny-plain 0.48: 0.28-0.31; medium-mixed 0.91: 0.69-0.71;
 #: long-strings 1.32: 0.96-1.01; heavy-regex 1.52: 1.07-1.26), so below 1.1 a second thread
 #: would have to come within 10% of perfect scaling to break even. (At 0.8, the medium-mixed
-#: cell, 0.87-1.0 a measure, tried a second thread three times after its warm-up, at 0.58 of
+#: cell, 0.86-1.06 a measure, tried a second thread three times after its warm-up, at 0.58 of
 #: one thread's speed, and lost 1% of its throughput to them; the tiny-plain dicts, 0.24-0.25
 #: a measure, or 10,000 dicts of two short fields, 0.34, were dropped at 0.8 already.)
 POOL_HOPELESS = 1.1

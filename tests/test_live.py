@@ -1297,9 +1297,9 @@ def test_a_dicts_cell_takes_a_second_threads_worst_case_from_its_records() -> No
 
 
 def test_threads_that_cannot_pay_are_dropped_untried() -> None:
-    """Where taking the records apart and checking them costs more than twice checking them in
-    place (pool_cost's first time over the second under POOL_HOPELESS / 2), two threads could
-    not beat one unless they scaled almost perfectly: the ``threads`` candidates go untried,
+    """Where taking the records apart and checking them costs more than about 1.8 times
+    checking them in place (pool_cost's first time over the second under POOL_HOPELESS / 2,
+    0.55), two threads could not beat one unless they scaled almost perfectly: the ``threads`` candidates go untried,
     said so in the evidence, and the cell neither scouts nor tries a second thread (the sizes
     candidate is still tried). At 0.6 they stay."""
     selected = BatchConfig(8192, 2048, 1, "heuristic")
