@@ -299,6 +299,14 @@ TRIAL_SLICE = 0.25
 #: ... and only when the slice holds at least this many records.
 MIN_SLICE_RECORDS = 1024
 MAX_CANDIDATES = 6
+#: A candidate dropped on its trials (not one dropped untried, nor a reverted choice, which has
+#: its own retry) is tried again this many calls later, twice as late each time it is dropped
+#: again, at most :data:`MAX_BACKOFF`: trials that ran while the machine was busy (a second
+#: thread on a loaded core), or in a bad draw of a noisy machine (a second thread on dicts here
+#: runs below one thread in a quarter of its calls), would otherwise keep a faster
+#: configuration out for the rest of the process. Its trials are paid from the allowance as
+#: any are, its worst case its lowest throughput before.
+FIRST_RETURN = 256
 #: Dropped candidates a cell's evidence lists (the latest).
 MAX_DROPPED = 8
 #: Calls between two looks for an affordable trial or retry after one found none: looking at
@@ -413,7 +421,8 @@ class _Arm:
     """A configuration (unclamped) and its recent throughputs."""
 
     __slots__ = (
-        "config", "rates", "kind", "trials", "same_n", "same", "pairs", "floor", "cold", "note"
+        "config", "rates", "kind", "trials", "same_n", "same", "pairs", "floor", "cold", "note",
+        "drops", "back_at",
     )
 
     def __init__(self, config: BatchConfig, kind: str = "") -> None:
@@ -430,6 +439,8 @@ class _Arm:
         #: A candidate not tried yet: its first trial is a warm-up (see Cell.record).
         self.cold = bool(kind)
         self.note = ""  # for a candidate dropped untried: why
+        self.drops = 0  # times dropped on its trials
+        self.back_at = 0  # for a dropped candidate: the call it is tried again at (0: never)
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -445,6 +456,8 @@ class _Arm:
             out["paired_ratios"] = [round(x, 4) for x in self.pairs]
         if self.note:
             out["dropped_untried"] = self.note
+        if self.back_at:
+            out["tried_again_at_call"] = self.back_at
         return out
 
 
@@ -562,6 +575,10 @@ class Cell:
         self.granted: list[BatchConfig] = []
         #: The candidates dropped (the latest :data:`MAX_DROPPED`), for :meth:`evidence`.
         self.dropped: deque[_Arm] = deque(maxlen=MAX_DROPPED)
+        #: Dropped candidates to try again (see :data:`FIRST_RETURN`), the first due at
+        #: :attr:`next_return`.
+        self._returning: list[_Arm] = []
+        self.next_return = _NEVER
 
     # -- choosing ---------------------------------------------------------------------------
 
@@ -627,6 +644,8 @@ class Cell:
         base = self.baseline
         if self._later is not None and len(base.rates) >= MIN_SAMPLES:
             self._fill()
+        if self.calls >= self.next_return:
+            self._bring_back()
         look = self.calls >= self.look_at
         if self.retry is not None and self.calls >= self.retry_at and look and self._retry_due(n):
             self.incumbent, self.incumbent_source = self.retry, self.retry_source
@@ -694,6 +713,7 @@ class Cell:
             until = max(self.retry_at, self.look_at)
         if self.candidates:
             until = min(until, self.look_at)
+        until = min(until, self.next_return)
         self._fast_n, self._fast_until, self._fast_probe = n, until, probe
 
     def quiet(self, n: int, most: int) -> Grant:
@@ -1458,6 +1478,35 @@ class Cell:
             calls = max(calls, FIRST_TIE_BACKOFF << min(self.ties - 1, 20))
         return min(calls, MAX_BACKOFF)
 
+    def _come_back_later(self, arm: _Arm) -> None:
+        """Schedules a candidate dropped on its trials to be tried again (see
+        :data:`FIRST_RETURN`)."""
+        arm.drops += 1
+        arm.back_at = self.calls + min(FIRST_RETURN << min(arm.drops - 1, 20), MAX_BACKOFF)
+        self._returning.append(arm)
+        self.next_return = min(self.next_return, arm.back_at)
+
+    def _bring_back(self) -> None:
+        """Makes the dropped candidates that are due candidates again (up to
+        :data:`MAX_CANDIDATES`), their evidence cleared but their lowest throughput kept as
+        their worst case (their ``floor``, see :meth:`_worst`); one that is now the incumbent's
+        configuration is not."""
+        for arm in [a for a in self._returning if a.back_at <= self.calls]:
+            if len(self.candidates) >= MAX_CANDIDATES:
+                break
+            self._returning.remove(arm)
+            arm.back_at = 0
+            if arm in self.dropped:
+                self.dropped.remove(arm)
+            if arm.config[:3] == self.incumbent.config[:3]:
+                continue
+            arm.floor = min(arm.rates, default=arm.floor)
+            arm.rates.clear()
+            arm.pairs.clear()
+            self.candidates.append(arm)
+            self.refines = True
+        self.next_return = min((a.back_at for a in self._returning), default=_NEVER)
+
     def drop_untried(self, arms: Sequence[_Arm], why: str) -> None:
         """Drops candidates that no trial could promote (``why`` goes with them to
         :meth:`evidence`)."""
@@ -1514,6 +1563,8 @@ class Cell:
         self.candidates.remove(arm)
         if not ahead:
             self.dropped.append(arm)
+            if arm is not self.retry:
+                self._come_back_later(arm)
         if arm is self.retry and not ahead:
             self.retry_at = self.calls + self._backoff()  # not ahead: the usual retry
         if ahead:

@@ -73,6 +73,13 @@ def run_cell(
 PROMOTED_AT: weakref.WeakKeyDictionary[L.Cell, list[int]] = weakref.WeakKeyDictionary()
 
 
+@pytest.fixture
+def no_returns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A dropped candidate comes back only after MAX_BACKOFF calls, beyond the test's: for
+    tests of a cell's first round of trials (see FIRST_RETURN)."""
+    monkeypatch.setattr(L, "FIRST_RETURN", L.MAX_BACKOFF)
+
+
 # -- statistics -----------------------------------------------------------------------------------
 
 
@@ -534,6 +541,65 @@ def test_a_short_calls_candidates_first_trial_is_a_warm_up() -> None:
     assert sources[:PROMOTED_AT[c][0] + 1].count("online-trial") == L.PAIRED_MIN_SAMPLES
 
 
+def test_a_dropped_candidate_is_tried_again_later() -> None:
+    """A sizes candidate slower than the incumbent in its first trials (0.8 times its speed:
+    the machine was busy then) is dropped, and the evidence says when it is tried again:
+    FIRST_RETURN calls later. No trial of it comes before; then it is a candidate again, its
+    evidence cleared, and, 1.5 times as fast by then, promoted."""
+    selected = BatchConfig(8192, 2048, 1, "heuristic")  # runs as the default configuration
+    c = L.Cell(selected, [(BatchConfig(2048, 512, 1, "online-trial"), "sizes")], alpha=0.02, cores=2)
+    fast = False
+    sources: list[str] = []
+    dropped_at = 0
+    while not c.promotions and c.calls < 4000:
+        arm, source = c.choose(N)
+        speed = (1.5e6 if fast else 0.8e6) if arm.config.batch_size == 2048 else 1e6
+        c.record(arm, N, N / speed)
+        sources.append(source)
+        if c.dropped and not dropped_at:
+            dropped_at = c.calls
+            (ev,) = c.evidence()["dropped"]
+            assert ev["samples"] == L.MIN_SAMPLES and ev["tried_again_at_call"] == dropped_at + L.FIRST_RETURN
+            assert c.candidates == []
+            fast = True
+    assert dropped_at and c.promotions == 1 and c.incumbent.config[:3] == (2048, 512, 1)
+    back = dropped_at + L.FIRST_RETURN
+    assert "online-trial" not in sources[dropped_at:back - 1]
+    assert sources[back - 1:].count("online-trial") >= L.PAIRED_MIN_SAMPLES
+    assert list(c.dropped) == []  # it came back: no longer listed as dropped
+
+
+def test_a_candidate_dropped_again_comes_back_twice_as_late_and_the_promise_holds() -> None:
+    """A second thread always at 0.6 times one thread's speed: dropped, tried again
+    FIRST_RETURN calls later, dropped again, tried again twice as late, and so on (at most
+    MAX_BACKOFF apart). Its trials are paid from the allowance: over the whole run the cell's
+    throughput stays at least 1 - alpha of the default's. A candidate dropped untried never
+    comes back."""
+    selected = BatchConfig(8192, 2048, 1, "heuristic")
+    cands = [(BatchConfig(8192, 2048, 2, "online-trial"), "threads"),
+             (BatchConfig(2048, 512, 1, "online-trial"), "sizes")]
+    c = L.Cell(selected, cands, alpha=0.02, cores=2)
+    c.drop_untried([c.candidates[1]], "hopeless")
+    spent = default = 0.0
+    backs = []
+    for _ in range(3000):
+        arm, _source = c.choose(N)
+        seconds = N / (0.6e6 if arm.config.threads == 2 else 1e6)
+        c.record(arm, N, seconds)
+        spent += seconds
+        default += N / 1e6
+        for d in c.evidence()["dropped"]:
+            if d["config"][2] == 2 and d.get("tried_again_at_call") not in (None, *backs[-1:]):
+                backs.append(d["tried_again_at_call"])
+        assert default / spent >= 1.0 - c.alpha - 1e-9
+    assert c.promotions == 0 and c.incumbent.config[:3] == (8192, 2048, 1)
+    gaps = [b - a for a, b in zip(backs, backs[1:])]
+    assert len(backs) >= 3
+    assert all(g >= L.FIRST_RETURN << (i + 1) for i, g in enumerate(gaps))  # twice as late each time
+    untried = [d for d in c.evidence()["dropped"] if d.get("dropped_untried")]
+    assert untried and all("tried_again_at_call" not in d for d in untried)
+
+
 def test_sign_test() -> None:
     assert L.sign_test([1.1] * 4) == 1 / 16
     assert L.sign_test([1.1] * 5 + [0.9]) == 7 / 64
@@ -560,7 +626,7 @@ def candidate_speeds(speeds: Sequence[float], repeat: bool = False) -> Rate:
 @pytest.mark.parametrize(("slow", "trials", "promoted"), [
     (1, L.MAX_TRIAL_SAMPLES, True), (2, 15, True), (3, L.MAX_AHEAD_TRIAL_SAMPLES, False)])
 def test_a_candidate_with_a_slow_tail_is_judged_by_the_sign_test(
-    slow: int, trials: int, promoted: bool
+    slow: int, trials: int, promoted: bool, no_returns: None
 ) -> None:
     """A sizes candidate 1.5 times as fast as the incumbent except in ``slow`` of every 7 trials
     (0.8 times: a shared machine's tail): 6 pairs of 7 ahead promote it (chance gives that to a
@@ -580,7 +646,7 @@ def test_a_candidate_with_a_slow_tail_is_judged_by_the_sign_test(
             [0.8 if i % 7 in (1, 4, 6) else 1.5 for i in range(trials)])
 
 
-def test_a_candidate_well_ahead_waits_when_the_slack_is_spent() -> None:
+def test_a_candidate_well_ahead_waits_when_the_slack_is_spent(no_returns: None) -> None:
     """A trial's timing comes when the slack is spent (warm-ups that cost more than assumed),
     before the candidate has MIN_SAMPLES throughputs: one 1.35 times the incumbent's speed
     stays, tried again once the slack pays for it, and is promoted; one at 0.9 goes."""
@@ -614,7 +680,7 @@ def test_a_candidate_well_ahead_waits_when_the_slack_is_spent() -> None:
     ([0.9, 0.8, 0.85] * 5, L.MIN_SAMPLES, False),  # slower
 ])
 def test_a_candidate_with_few_pairs_but_one_well_ahead_is_tried_again(
-    speeds: list[float], trials: int, promoted: bool
+    speeds: list[float], trials: int, promoted: bool, no_returns: None
 ) -> None:
     """Three trials of a second thread on short calls, two of them slow (the pool's thread woke
     late: 0.95 and 0.86 times the incumbent's speed) and one 1.65 times: its median is below 1,
@@ -945,7 +1011,7 @@ def test_a_call_too_short_for_a_slice_warms_the_pool_and_tries_a_second_thread_a
     assert marks == {True: (72, 80, 1), False: (117, 130, 6)}
 
 
-def test_a_losing_candidates_warm_up_bounds_its_next_trials() -> None:
+def test_a_losing_candidates_warm_up_bounds_its_next_trials(no_returns: None) -> None:
     """A second thread at 0.2 times the speed: its first whole call warms the pool up (no
     throughput), slower than WORST_RATIO_COLD (0.3), so the worst case assumed for its warm
     calls shrinks alike (0.5 * 0.2 / 0.3 = 0.33) and its next trial waits for the slack to
@@ -2278,7 +2344,9 @@ def test_quiet_calls_come_when_the_profile_estimates_the_count() -> None:
     assert counts[N + 3] <= counts[N] + 1  # the first call's, for the estimate
 
 
-def test_a_cell_running_the_baseline_looks_for_a_trial_when_the_slack_should_cover_it() -> None:
+def test_a_cell_running_the_baseline_looks_for_a_trial_when_the_slack_should_cover_it(
+    no_returns: None,
+) -> None:
     """The incumbent runs as the default configuration; a second thread, slower, waits for
     the slack: the slack grows by alpha of a call per call, so the cell looks when it should
     cover the trial (at most LOOK_EVERY_AS_BASE calls on) rather than every LOOK_EVERY calls:
