@@ -306,7 +306,7 @@ MAX_CANDIDATES = 6
 #: runs below one thread in a quarter of its calls), would otherwise keep a faster
 #: configuration out for the rest of the process. Its trials are paid from the allowance as
 #: any are, its worst case its lowest throughput before.
-FIRST_RETURN = 256
+FIRST_RETURN = 1024
 #: Dropped candidates a cell's evidence lists (the latest).
 MAX_DROPPED = 8
 #: Calls between two looks for an affordable trial or retry after one found none: looking at
