@@ -1487,13 +1487,16 @@ class Cell:
         self.next_return = min(self.next_return, arm.back_at)
 
     def _bring_back(self) -> None:
-        """Makes the dropped candidates that are due candidates again (up to
-        :data:`MAX_CANDIDATES`), their evidence cleared but their lowest throughput kept as
-        their worst case (their ``floor``, see :meth:`_worst`); one that is now the incumbent's
-        configuration is not."""
+        """Makes the dropped candidates that are due candidates again, their evidence cleared
+        but their lowest throughput kept as their worst case (their ``floor``, see
+        :meth:`_worst`); one that is now the incumbent's configuration is not, and one for
+        which there is no room (:data:`MAX_CANDIDATES`) comes :data:`FIRST_RETURN` calls
+        later."""
         for arm in [a for a in self._returning if a.back_at <= self.calls]:
             if len(self.candidates) >= MAX_CANDIDATES:
-                break
+                # No room: later (due and waiting, it would end every steady state at once).
+                arm.back_at = self.calls + FIRST_RETURN
+                continue
             self._returning.remove(arm)
             arm.back_at = 0
             if arm in self.dropped:

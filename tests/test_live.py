@@ -601,6 +601,26 @@ def test_a_candidate_dropped_again_comes_back_twice_as_late_and_the_promise_hold
     assert untried and all("tried_again_at_call" not in d for d in untried)
 
 
+def test_a_returning_candidate_without_room_comes_later() -> None:
+    """A dropped candidate due back while the cell already has MAX_CANDIDATES candidates waits
+    FIRST_RETURN calls more, rather than staying due (which would end every steady state at
+    once: every call would decide)."""
+    c = L.Cell(BatchConfig(8192, 2048, 1, "heuristic"), [
+        (BatchConfig(1024 * (i + 1), 512, 1, "online-trial"), "sizes") for i in range(L.MAX_CANDIDATES)
+    ], alpha=0.02, cores=2)
+    arm = L._Arm(BatchConfig(8192, 2048, 2, "online-trial"), "threads")
+    c.calls = 5
+    c._come_back_later(arm)
+    c.calls = arm.back_at
+    c._bring_back()
+    assert arm not in c.candidates and len(c.candidates) == L.MAX_CANDIDATES
+    assert arm.back_at == c.calls + L.FIRST_RETURN == c.next_return
+    c.candidates.pop()
+    c.calls = arm.back_at
+    c._bring_back()
+    assert c.candidates[-1] is arm and arm.back_at == 0 and c.next_return == L._NEVER
+
+
 def test_sign_test() -> None:
     assert L.sign_test([1.1] * 4) == 1 / 16
     assert L.sign_test([1.1] * 5 + [0.9]) == 7 / 64
