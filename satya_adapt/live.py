@@ -398,6 +398,12 @@ def takes_part(profile: Sequence[Any]) -> bool:
     return n * work_per_record(profile[3], profile[2]) >= MIN_SHORT_WORK
 
 
+def _doubled(first: int, times: int) -> int:
+    """A back-off of ``first`` calls the first time, doubled each time after, at most
+    :data:`MAX_BACKOFF`."""
+    return min(first << min(times - 1, 20), MAX_BACKOFF)
+
+
 def sign_test(ratios: Sequence[float]) -> float:
     """The chance that at least as many of ``ratios`` as here are above 1 when each is above 1
     or not as by a fair coin: the one-sided sign test of "ahead"."""
@@ -1473,16 +1479,16 @@ class Cell:
         """Calls before a reverted incumbent's retry: 16, doubled at each revert, at most
         :data:`MAX_BACKOFF`; after a tie, at least :data:`FIRST_TIE_BACKOFF`, doubled at
         each tie."""
-        calls = FIRST_BACKOFF << min(self.reverts - 1, 20)
+        calls = _doubled(FIRST_BACKOFF, self.reverts)
         if self.ties:
-            calls = max(calls, FIRST_TIE_BACKOFF << min(self.ties - 1, 20))
-        return min(calls, MAX_BACKOFF)
+            calls = max(calls, _doubled(FIRST_TIE_BACKOFF, self.ties))
+        return calls
 
     def _come_back_later(self, arm: _Arm) -> None:
         """Schedules a candidate dropped on its trials to be tried again (see
         :data:`FIRST_RETURN`)."""
         arm.drops += 1
-        arm.back_at = self.calls + min(FIRST_RETURN << min(arm.drops - 1, 20), MAX_BACKOFF)
+        arm.back_at = self.calls + _doubled(FIRST_RETURN, arm.drops)
         self._returning.append(arm)
         self.next_return = min(self.next_return, arm.back_at)
 
