@@ -114,3 +114,28 @@ def test_bench_realworld_quick(tmp_path: Path) -> None:
     for heading in ("## Summary", "## Per workload", "| twitter | dicts |", "## The default call against jsonschema-rs"):
         assert heading in table
     assert table in proc.stdout
+
+
+def test_learn_rate_quick_against_itself(tmp_path: Path) -> None:
+    """benchmarks/learn_rate.py with --quick and --against the same checkout: a batch of fresh
+    validators per side, each run's outcome, a summary per side (structure only, no timing)."""
+    out_json, out_md = tmp_path / "learn_rate.json", tmp_path / "learn_rate.md"
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "learn_rate.py"), "--quick",
+           "--against", str(ROOT), "--json", str(out_json), "--markdown", str(out_md)]  # fmt: skip
+    env = dict(os.environ, PYTHONWARNINGS="error")
+    proc = subprocess.run(cmd, check=False, cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = json.loads(out_json.read_text())
+    assert doc["settings"]["n"] == 5000 and doc["settings"]["calls"] == 6
+    assert set(doc["summary"]) == {"this", "against"}
+    for side, summary in doc["summary"].items():
+        runs = [r for r in doc["runs"] if r["side"] == side]
+        assert summary["runs"] == len(runs) == 2
+        assert {r["seed"] for r in runs} == {100, 101}  # the same data on both sides
+        # 5,000 dicts take part in live verification: every run ends with a cell.
+        assert all(r["end"] and r["end_source"] for r in runs), runs
+        assert sum(summary["ends"].values()) == 2
+        assert 0 <= summary["learned"] <= 2
+    table = out_md.read_text()
+    assert "| this |" in table and "| against |" in table
+    assert table in proc.stdout
