@@ -119,9 +119,12 @@ def _median(xs: Sequence[float]) -> float | None:
 
 def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     learned = [r for r in runs if r["end_source"] == "online"]
+    batches = sorted({r["batch"] for r in runs})
     return {
         "runs": len(runs),
         "learned": len(learned),
+        # Stretches of machine time differ: 0 of 4 in one batch, 4 of 4 in the next.
+        "learned_per_batch": [sum(r["batch"] == b for r in learned) for b in batches],
         "promoted_at_median": _median([r["promoted_at"] for r in learned if r["promoted_at"]]),
         "ends": _ends(runs),
         "cumulative_min_median": _median([r["cumulative_min"] for r in runs]),
@@ -171,15 +174,16 @@ def markdown(doc: dict[str, Any]) -> str:
          " the cell ends on a candidate it promoted (`online`). Cumulative: throughput over the"
          " default's, the lowest from the second call on and the last."),
         "",
-        ("| side | checkout | learned | promoted at (median call) | ends | cumulative min,"
-         " median (worst) | cumulative final, median |"),
-        "|---|---|---:|---:|---|---:|---:|",
+        ("| side | checkout | learned | learned per batch | promoted at (median call) | ends"
+         " | cumulative min, median (worst) | cumulative final, median |"),
+        "|---|---|---:|---|---:|---|---:|---:|",
     ]
     for side, summ in doc["summary"].items():
         ends = "; ".join(f"{k}: {v}" for k, v in summ["ends"].items())
         at = "-" if summ["promoted_at_median"] is None else str(summ["promoted_at_median"])
         lines.append(
-            f"| {side} | {doc['sides'][side]} | {summ['learned']}/{summ['runs']} | {at} | {ends}"
+            f"| {side} | {doc['sides'][side]} | {summ['learned']}/{summ['runs']}"
+            f" | {' '.join(map(str, summ['learned_per_batch']))} | {at} | {ends}"
             f" | {summ['cumulative_min_median']:.3f} ({summ['cumulative_min_worst']:.3f})"
             f" | {summ['cumulative_final_median']:.3f} |")
     lines.append("")
