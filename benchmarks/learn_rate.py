@@ -44,6 +44,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -113,8 +114,10 @@ def run_batch(args: Any, batch: int) -> list[dict[str, Any]]:
 
 
 def _median(xs: Sequence[float]) -> float | None:
-    s = sorted(xs)
-    return s[len(s) // 2] if s else None
+    """``measure.median``, ``None`` for no values (no run learned)."""
+    from satya_adapt.tuning import measure
+
+    return measure.median(xs) if xs else None
 
 
 def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -134,12 +137,12 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _ends(runs: list[dict[str, Any]]) -> dict[str, int]:
-    ends: dict[str, int] = {}
-    for r in runs:
-        key = (f"{'/'.join(map(str, r['end']))} ({r['end_source']})" if r["end"]
-               else "no cell (its calls took no part)")
-        ends[key] = ends.get(key, 0) + 1
-    return dict(sorted(ends.items(), key=lambda kv: -kv[1]))
+    """How many runs ended on each configuration (and source), the most first."""
+    return dict(Counter(
+        f"{'/'.join(map(str, r['end']))} ({r['end_source']})" if r["end"]
+        else "no cell (its calls took no part)"
+        for r in runs
+    ).most_common())
 
 
 def _child(args: Any, side: str, root: str, batch: int) -> list[dict[str, Any]]:
