@@ -153,6 +153,7 @@ import time
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Sequence
+from itertools import accumulate
 from typing import Any, NamedTuple, Optional
 
 from . import hardware as _hardware
@@ -851,13 +852,13 @@ class Cell:
         # below[m]: of the window's throughputs, those below the low end that are still in it
         # after m more (the oldest go first); most(r): the most timings over the ceiling such
         # that at most r throughputs lie below it after any of the grant's calls.
-        below = [0] * (WINDOW + 1)
-        for m, rate in zip(range(WINDOW - 1, -1, -1), reversed(self.incumbent.rates)):
-            below[m] = below[m + 1] + (rate < low_base)
+        # (quiet calls this with a full window: WINDOW throughputs.)
+        below = [*accumulate(map(low_base.__gt__, reversed(self.incumbent.rates)), initial=0)]
+        below.reverse()
 
         def most(rank: int) -> int:
-            m = 0
-            while m < rank and below[min(m + 1, WINDOW)] + m + 1 <= rank:
+            m = 0  # (rank < WINDOW: below[m + 1] is in range)
+            while m < rank and below[m + 1] + m + 1 <= rank:
                 m += 1
             return m
 
@@ -923,8 +924,8 @@ class Cell:
                 ceiling = hard = -1.0
             total = self.other_seconds
             if (
-                len(timings) >= 8 and min(timings) > 0.0 and max(timings) <= hard
-                and (not spare or sum(t > ceiling for t in timings) <= spare)
+                len(timings) >= 8 and min(timings) > 0.0 and (top := max(timings)) <= hard
+                and (not spare or top <= ceiling or sum(map(ceiling.__lt__, timings)) <= spare)
             ):
                 # All of them valid (the sum is finite: no inf, no nan) and in bulk, in C.
                 total = functools.reduce(operator.add, timings, total)  # in turn
@@ -1979,7 +1980,7 @@ class _Route:
 _get_ident = threading.get_ident
 _perf_counter = time.perf_counter
 #: The most calls one grant of quiet calls covers (bounds the timings waiting to be replayed).
-MAX_QUIET = 64
+MAX_QUIET = 256
 MAX_ROUTES = 4096
 
 

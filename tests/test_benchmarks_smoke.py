@@ -139,3 +139,25 @@ def test_learn_rate_quick_against_itself(tmp_path: Path) -> None:
     table = out_md.read_text()
     assert "| this |" in table and "| against |" in table
     assert table in proc.stdout
+
+
+def test_live_trace_tells_a_grant_too_long_from_a_faithful_copy(tmp_path: Path) -> None:
+    """benchmarks/live_trace.py compares live.py's answers on injected timings: a copy of
+    live.py gives the same answers (exit 0); one whose grants of quiet calls may outlast the
+    calls that cannot decide (three more timings below the baseline's low end allowed) answers
+    differently somewhere (exit 1), so it can vouch for a change meant to cost less alone."""
+    source = (ROOT / "satya_adapt" / "live.py").read_text()
+    copy, mutant = tmp_path / "copy.py", tmp_path / "mutant.py"
+    copy.write_text(source)
+    needle = "below[m + 1] + m + 1 <= rank:"
+    assert source.count(needle) == 1
+    mutant.write_text(source.replace(needle, "below[m + 1] + m + 1 <= rank + 3:"))
+    script = str(ROOT / "benchmarks" / "live_trace.py")
+    runs = {}
+    for name, other in (("copy", copy), ("mutant", mutant)):
+        cmd = [sys.executable, script, "--against-live", str(other)]
+        runs[name] = subprocess.run(cmd, check=False, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert runs["copy"].returncode == 0, runs["copy"].stdout + runs["copy"].stderr[-3000:]
+    assert "answers the same in all 216 scenarios" in runs["copy"].stdout
+    assert runs["mutant"].returncode == 1, runs["mutant"].stdout + runs["mutant"].stderr[-3000:]
+    assert "answers differ in" in runs["mutant"].stdout

@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""Does a change to ``satya_adapt/live.py`` keep its answers? A digest of live verification's
+answers, call by call, on injected timings, to compare two versions.
+
+A change meant to make live bookkeeping cheaper (longer grants of quiet calls, a faster replay)
+must leave every answer as it was: the same configuration and source at every call, the same
+evidence at the end. Timings on a real machine never repeat, so this drives
+:class:`satya_adapt.live.Live` with timings made up from the answer itself (a speed per
+configuration, seeded noise, a slow tail, a change of speeds halfway) over scenarios that reach
+its states: trials (whole calls and, through ``start(..., sliceable=True)``, slices),
+promotions, verification, probes, reverts, ties, cancelled calls. Per scenario it keeps a digest
+of the answers, the count of each source, the evidence at the end, and the decisions made (a
+cost, not an answer: a longer grant makes fewer; it may differ). Deterministic: the same
+``live.py`` gives the same output in any process.
+
+    python benchmarks/live_trace.py --against /tmp/base       # this checkout's live.py against another's
+    python benchmarks/live_trace.py --live A.py --against-live B.py
+    python benchmarks/live_trace.py --json trace.json         # the digests, for a later compare
+
+Exit status 1 when the answers of the two differ (the scenarios that do are listed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import itertools
+import json
+import os
+import random
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from satya_adapt.config import BatchConfig  # noqa: E402
+
+N = 10000
+CALLS = 3000
+
+
+class _NoArchive:
+    archive = None
+
+
+def load_live(path: str, name: str) -> Any:
+    """The module at ``path`` (a ``live.py``), loaded as ``satya_adapt.<name>`` so that its
+    relative imports resolve to this checkout's package."""
+    spec = importlib.util.spec_from_file_location(f"satya_adapt.{name}", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"live_trace: cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def scenarios(limit: int | None = None) -> list[dict[str, Any]]:
+    """Input kind x timing noise x second thread's speed (before, after the change) x the
+    selector's source (refined or not) x the selected configuration's speed x API (choose and
+    record, or start and finish with slices)."""
+    out = []
+    product = itertools.product(
+        ("dicts", "json"), (0.0, 0.02, 0.1), ((0.6, 1.3), (1.3, 0.7), (1.4, 1.4)),
+        ("heuristic", "archive-exact", "archive-knn"), (0.9, 1.1), ("choose", "start"),
+    )
+    for seed, (kind, noise, threads, source, chosen, api) in enumerate(product):
+        out.append({
+            "seed": seed, "kind": kind, "noise": noise, "threads": list(threads),
+            "source": source, "chosen": chosen, "api": api,
+            "small_tasks": (1.0, 1.05, 0.9)[seed % 3], "tail": (seed // 2 % 2) * 0.05,
+        })
+    return out[:limit]
+
+
+def _speed(config: Sequence[int], phase: int, sc: dict[str, Any]) -> float:
+    """A configuration's speed relative to the default's in a scenario's ``phase`` (0, 1)."""
+    b, m, t = config[:3]
+    f = 1.0
+    if t > 1:
+        f *= sc["threads"][phase]
+    if b < 2048:
+        f *= 0.97
+    if m < 100:
+        f *= sc["small_tasks"]
+    if b == 4096 and m == 512:
+        f *= sc["chosen"]
+    return f
+
+
+def run(live_module: Any, sc: dict[str, Any], calls: int = CALLS) -> dict[str, Any]:
+    """One scenario on ``live_module``: its digest, sources, evidence and decisions."""
+    rng = random.Random(sc["seed"] * 1009 + 17)
+    live = live_module.Live(_NoArchive(), cache=False, cores=2)
+    decided = [0]
+    decide = live._decide
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        decided[0] += 1
+        return decide(*args, **kwargs)
+
+    live._decide = counting
+    profile = (2, 3.0, 0.1, 30.0, sc["kind"], N)
+    selected = BatchConfig(4096, 512, 1, sc["source"])
+    sliced_type = getattr(live_module, "SlicedTrial", None)
+    digest = hashlib.sha256()
+    sources: dict[str, int] = {}
+
+    def seconds_of(config: Sequence[int], phase: int) -> float:
+        s = 0.004 / _speed(config, phase, sc) * (1.0 + sc["noise"] * rng.random())
+        return s * 1.5 if rng.random() < sc["tail"] else s
+
+    for i in range(calls):
+        phase = 0 if i < calls // 2 else 1
+        if sc["api"] == "choose":
+            config = live.choose(profile, selected)
+        else:
+            config = live.start(profile, selected, sliceable=True)
+        sliced = sliced_type is not None and type(config) is sliced_type
+        digest.update(repr((i, tuple(config[:3]), config.source, sliced)).encode())
+        sources[config.source] = sources.get(config.source, 0) + 1
+        seconds = seconds_of(config, phase)
+        if i % 997 == 500 and not sliced:  # a call that raised
+            if sc["api"] == "choose":
+                live.forget()
+            else:
+                live.cancel(config)
+        elif sc["api"] == "choose":
+            live.record(N, seconds)
+        elif sliced:
+            k, warm = config.records, config.warm
+            rest = N - k - warm
+            digest.update(repr((k, warm, tuple(config.rest[:3]))).encode())
+            live.finish_sliced(config, k, seconds * k / N, rest,
+                               seconds_of(config.rest, phase) * rest / N, warm, seconds * warm / N * 1.2)
+        else:
+            live.finish(config, N, seconds)
+    evidence = json.loads(json.dumps(live.explain(profile), default=str))
+    return {"scenario": sc, "digest": digest.hexdigest(), "sources": sources,
+            "evidence": evidence, "decisions": decided[0]}
+
+
+def trace(live_module: Any, limit: int | None = None, calls: int = CALLS) -> list[dict[str, Any]]:
+    return [run(live_module, sc, calls) for sc in scenarios(limit)]
+
+
+def differences(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[int]:
+    """The scenarios whose answers differ (decisions aside)."""
+    def answers(x: dict[str, Any]) -> Any:
+        return x["digest"], x["sources"], x["evidence"]
+
+    return [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if answers(x) != answers(y)]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    p.add_argument("--live", default=os.path.join(ROOT, "satya_adapt", "live.py"),
+                   help="the live.py to trace (default: this checkout's)")
+    p.add_argument("--against", default=None, metavar="DIR",
+                   help="compare with the live.py of another checkout")
+    p.add_argument("--against-live", default=None, metavar="LIVE_PY",
+                   help="compare with another live.py file")
+    p.add_argument("--scenarios", type=int, default=None, help="the first N scenarios only")
+    p.add_argument("--calls", type=int, default=CALLS, help=f"calls per scenario (default {CALLS})")
+    p.add_argument("--json", default=None, help="write this live.py's trace here")
+    args = p.parse_args(argv)
+    this = trace(load_live(args.live, "_live_trace_this"), args.scenarios, args.calls)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(this, f, indent=1, sort_keys=True)
+    totals: dict[str, int] = {}
+    for row in this:
+        for source, count in row["sources"].items():
+            totals[source] = totals.get(source, 0) + count
+    print(f"{len(this)} scenarios of {args.calls} calls; answers by source: {dict(sorted(totals.items()))}")
+    other_path = args.against_live or (
+        os.path.join(args.against, "satya_adapt", "live.py") if args.against else None
+    )
+    if other_path is None:
+        print(f"decisions: {sum(r['decisions'] for r in this)}")
+        return 0
+    other = trace(load_live(other_path, "_live_trace_other"), args.scenarios, args.calls)
+    print(f"decisions: {sum(r['decisions'] for r in this)} here, {sum(r['decisions'] for r in other)}"
+          f" in {other_path}")
+    diff = differences(this, other)
+    if diff:
+        print(f"answers differ in {len(diff)} of {len(this)} scenarios: {diff[:20]}")
+        for i in diff[:3]:
+            print(" ", json.dumps(this[i]["scenario"]))
+        return 1
+    print(f"answers the same in all {len(this)} scenarios")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
