@@ -472,6 +472,8 @@ def overhead(args: Any) -> dict[str, Any]:
     per_call = max(x["seconds"] for x in per_state["now"].values())  # the worst state
     loop = {n: _loop_overhead(schema, n, 60 if args.quick else 600) for n in (L.MIN_RECORDS, 10000)}
     loop_json = _loop_overhead(schema, 10000, 60 if args.quick else 600, "json")
+    # Lists of dicts whose length changes from call to call, within one n bucket.
+    loop_counts = _loop_overhead(schema, 16383, 60 if args.quick else 600, counts=(8192, 16383))
     out = {
         "call_1000_seconds": call_s,
         "bookkeeping_seconds": per_call,
@@ -484,6 +486,7 @@ def overhead(args: Any) -> dict[str, Any]:
         "loop_min_records": loop[L.MIN_RECORDS],
         "loop_10000": loop[10000],
         "loop_json_10000": loop_json,
+        "loop_changing_counts": loop_counts,
     }
     if "before" in per_state:
         out["bookkeeping_before_by_state"] = per_state["before"]
@@ -500,7 +503,9 @@ def _trust(path: str) -> dict[str, Any]:
         return {"status": sel.status, "trust": sel.trust, "reasons": sel.reasons}
 
 
-def _loop_overhead(schema: Any, n: int, calls: int, kind: str = "dicts") -> dict[str, Any]:
+def _loop_overhead(
+    schema: Any, n: int, calls: int, kind: str = "dicts", counts: tuple[int, int] | None = None
+) -> dict[str, Any]:
     """What live bookkeeping adds to a call as users make them, one after another: over
     ``calls`` calls of ``n`` records, the mean of wall time less the engine's own time
     (``stats.seconds``), online=True less online=False, interleaved (order shuffled per call)
@@ -510,7 +515,9 @@ def _loop_overhead(schema: Any, n: int, calls: int, kind: str = "dicts") -> dict
     each) count in the mean as often as they come; the median is a quiet call's alone
     wherever fewer than half the calls decide (on a cell of 10,000 small dicts that ties with
     the default, 1.3-1.8 us against a mean of 5-7 us on 2026-12-05).
-    ``kind`` ``json``: the records as one JSON array (its profile's ``n`` is an estimate)."""
+    ``kind`` ``json``: the records as one JSON array (its profile's ``n`` is an estimate).
+    ``counts``: each round's calls have a count of records drawn from this range (lists of
+    dicts whose length changes from call to call; ``n`` is then its upper end)."""
     records: Any = [{"id": i, "name": "abc"} for i in range(n)]
     sides = {"online": Validator(schema, online=True), "offline": Validator(schema, online=False)}
     run = {k: v.validate_batch for k, v in sides.items()}
@@ -523,9 +530,10 @@ def _loop_overhead(schema: Any, n: int, calls: int, kind: str = "dicts") -> dict
     for i in range(40 + calls):
         order = list(sides)
         rng.shuffle(order)
+        data = records if counts is None else records[: rng.randint(*counts)]
         for side in order:
             t0 = time.perf_counter()
-            result = run[side](records)
+            result = run[side](data)
             w = time.perf_counter() - t0
             if i >= 40:
                 extra[side].append(w - result.stats.seconds)
@@ -534,10 +542,18 @@ def _loop_overhead(schema: Any, n: int, calls: int, kind: str = "dicts") -> dict
     added = statistics.fmean(extra["online"]) - statistics.fmean(extra["offline"])
     added_median = measure.median(extra["online"]) - measure.median(extra["offline"])
     call = measure.median(wall["offline"])
-    return {"records": n, "kind": kind, "calls": calls, "online_extra_seconds": added,
+    return {"records": n if counts is None else list(counts), "kind": kind, "calls": calls,
+            "online_extra_seconds": added,
             "offline_call_seconds": call, "share_of_call": added / call,
             "online_extra_median_seconds": added_median,
             "share_of_call_median": added_median / call}
+
+
+def _records_text(records: Any) -> str:
+    """A loop's record count, or the range its counts were drawn from."""
+    if isinstance(records, list):
+        return f"{records[0]:,}-{records[1]:,} (a count drawn per call)"
+    return f"{records:,}"
 
 
 def _seconds_per_call(call: Callable[[], Any], clock: Callable[[], float], calls: int) -> float:
@@ -678,7 +694,7 @@ def markdown(doc: dict[str, Any]) -> str:
          f" a 10,000-record call: {ow['median']:.3f} [{ow['low']:.2f}, {ow['high']:.2f}]"
          f" ({ow['rounds']} rounds)."
          + "".join(
-             f" In the loop ({lp['calls']} calls of {lp['records']:,} records"
+             f" In the loop ({lp['calls']} calls of {_records_text(lp['records'])} records"
              f"{' as a JSON array' if lp.get('kind') == 'json' else ''}, interleaved,"
              f" mean of wall less engine time, online=True less online=False):"
              f" {lp['online_extra_seconds'] * 1e6:.1f} us = {lp['share_of_call']:.2%} of the call"
@@ -686,7 +702,7 @@ def markdown(doc: dict[str, Any]) -> str:
              + (f"; the medians' difference {lp['online_extra_median_seconds'] * 1e6:.1f} us"
                 if "online_extra_median_seconds" in lp else "") + "."
              for lp in (o["loop_min_records"], o["loop_10000"], *(
-                 [o["loop_json_10000"]] if "loop_json_10000" in o else [])))),
+                 [o[k] for k in ("loop_json_10000", "loop_changing_counts") if k in o])))),
         "",
         "## Targets",
         "",

@@ -72,6 +72,24 @@ def scenarios(limit: int | None = None) -> list[dict[str, Any]]:
             "seed": seed, "kind": kind, "noise": noise, "threads": list(threads),
             "source": source, "chosen": chosen, "api": api,
             "small_tasks": (1.0, 1.05, 0.9)[seed % 3], "tail": (seed // 2 % 2) * 0.05,
+            "sizes": [N, N], "selected": [4096, 512, 1], "period": CALLS // 2,
+        })
+    # Record counts that change from call to call (each drawn from ``sizes``; one cell or
+    # two; the selected configuration's batch size inside them or not), speeds that swap every
+    # ``period`` calls (reverts and retries in the steady state).
+    # A small ``alpha`` makes the slack, not the interval, decide the reverts.
+    product = itertools.product(
+        (0.02, 0.1), ((0.6, 1.3), (1.4, 0.8)), ("heuristic", "archive-exact"), (0.9, 1.1),
+        ([9000, 16000], [4500, 15000], [10000, 10001], [5000, 8000]),
+        ([4096, 512, 1], [12000, 1500, 2], [12000, 6000, 2]), (0.02, 0.002),
+    )
+    for seed, (noise, threads, source, chosen, sizes, selected, alpha) in enumerate(product, start=len(out)):
+        out.append({
+            "seed": seed, "kind": ("dicts", "json")[seed // 2 % 2], "noise": noise,
+            "threads": list(threads), "source": source, "chosen": chosen,
+            "api": ("choose", "start")[seed % 2], "small_tasks": (1.0, 1.05, 0.9)[seed % 3],
+            "tail": (seed // 4 % 2) * 0.05, "sizes": sizes, "selected": selected,
+            "period": (300, 700)[seed // 3 % 2], "alpha": alpha,
         })
     return out[:limit]
 
@@ -86,15 +104,15 @@ def _speed(config: Sequence[int], phase: int, sc: dict[str, Any]) -> float:
         f *= 0.97
     if m < 100:
         f *= sc["small_tasks"]
-    if b == 4096 and m == 512:
-        f *= sc["chosen"]
+    if [b, m, t] == sc["selected"] or (b == 4096 and m == 512):
+        f *= sc["chosen"] if phase == 0 else 2.0 - sc["chosen"]
     return f
 
 
 def run(live_module: Any, sc: dict[str, Any], calls: int = CALLS) -> dict[str, Any]:
     """One scenario on ``live_module``: its digest, sources, evidence and decisions."""
     rng = random.Random(sc["seed"] * 1009 + 17)
-    live = live_module.Live(_NoArchive(), cache=False, cores=2)
+    live = live_module.Live(_NoArchive(), cache=False, cores=2, alpha=sc.get("alpha", 0.02))
     decided = [0]
     decide = live._decide
 
@@ -103,18 +121,21 @@ def run(live_module: Any, sc: dict[str, Any], calls: int = CALLS) -> dict[str, A
         return decide(*args, **kwargs)
 
     live._decide = counting
-    profile = (2, 3.0, 0.1, 30.0, sc["kind"], N)
-    selected = BatchConfig(4096, 512, 1, sc["source"])
+    low, high = sc["sizes"]
+    selected = BatchConfig(*sc["selected"], sc["source"])
     sliced_type = getattr(live_module, "SlicedTrial", None)
+    profile: tuple[Any, ...]
     digest = hashlib.sha256()
     sources: dict[str, int] = {}
 
-    def seconds_of(config: Sequence[int], phase: int) -> float:
-        s = 0.004 / _speed(config, phase, sc) * (1.0 + sc["noise"] * rng.random())
+    def seconds_of(config: Sequence[int], phase: int, n: int = N) -> float:
+        s = 0.004 * n / N / _speed(config, phase, sc) * (1.0 + sc["noise"] * rng.random())
         return s * 1.5 if rng.random() < sc["tail"] else s
 
     for i in range(calls):
-        phase = 0 if i < calls // 2 else 1
+        phase = i // sc["period"] % 2
+        n = low if low == high else rng.randint(low, high)
+        profile = (2, 3.0, 0.1, 30.0, sc["kind"], n)
         if sc["api"] == "choose":
             config = live.choose(profile, selected)
         else:
@@ -122,23 +143,23 @@ def run(live_module: Any, sc: dict[str, Any], calls: int = CALLS) -> dict[str, A
         sliced = sliced_type is not None and type(config) is sliced_type
         digest.update(repr((i, tuple(config[:3]), config.source, sliced)).encode())
         sources[config.source] = sources.get(config.source, 0) + 1
-        seconds = seconds_of(config, phase)
+        seconds = seconds_of(config, phase, n)
         if i % 997 == 500 and not sliced:  # a call that raised
             if sc["api"] == "choose":
                 live.forget()
             else:
                 live.cancel(config)
         elif sc["api"] == "choose":
-            live.record(N, seconds)
+            live.record(n, seconds)
         elif sliced:
             k, warm = config.records, config.warm
-            rest = N - k - warm
+            rest = n - k - warm
             digest.update(repr((k, warm, tuple(config.rest[:3]))).encode())
-            live.finish_sliced(config, k, seconds * k / N, rest,
-                               seconds_of(config.rest, phase) * rest / N, warm, seconds * warm / N * 1.2)
+            live.finish_sliced(config, k, seconds * k / n, rest,
+                               seconds_of(config.rest, phase, n) * rest / n, warm, seconds * warm / n * 1.2)
         else:
-            live.finish(config, N, seconds)
-    evidence = json.loads(json.dumps(live.explain(profile), default=str))
+            live.finish(config, n, seconds)
+    evidence = json.loads(json.dumps(live.explain((2, 3.0, 0.1, 30.0, sc["kind"], high)), default=str))
     return {"scenario": sc, "digest": digest.hexdigest(), "sources": sources,
             "evidence": evidence, "decisions": decided[0]}
 

@@ -129,7 +129,10 @@ that keeps the interval's upper end and the ratio, or else the slack, clear of a
 order statistics of the window; where the timings tie with the baseline's, under two: the
 baseline's low end for most timings and half the median for a few) and grants them to the
 call's route as tickets. A granted call costs a dict lookup and a ``list.pop``; its timing a
-``list.append`` (a timing over the ceiling revokes the rest, or spends one of the few). The
+``list.append`` (a timing over the ceiling revokes the rest, or spends one of the few). Where
+the record count changes from call to call, a grant covers a range of counts
+(:meth:`Cell.quiet_range`: ceilings per record, each call's answer fitted to its count, its
+count replayed with its timing, :meth:`Cell.replay_counts`). The
 next decision replays the timings in turn first (:meth:`Cell.replay`, one pass up to a timing
 that revoked the rest, only the last of the interval's recomputations done), so probes, reverts, back-off,
 trials and promotions happen at the same calls as when every call is decided in full. The
@@ -429,7 +432,7 @@ class _Arm:
 
     __slots__ = (
         "config", "rates", "kind", "trials", "same_n", "same", "pairs", "floor", "cold", "note",
-        "drops", "back_at",
+        "drops", "back_at", "pieces",
     )
 
     def __init__(self, config: BatchConfig, kind: str = "") -> None:
@@ -448,6 +451,8 @@ class _Arm:
         self.note = ""  # for a candidate dropped untried: why
         self.drops = 0  # times dropped on its trials
         self.back_at = 0  # for a dropped candidate: the call it is tried again at (0: never)
+        #: For an incumbent: the pieces of :meth:`Cell._steady_range`, with the range they cover.
+        self.pieces: Optional[tuple[tuple[int, int], list[list[Any]]]] = None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -576,8 +581,15 @@ class Cell:
         self._fast_until = 0
         self._fast_probe = False
         self._quiet: Optional[tuple[int, int, float, int, float, int]] = None  # the last grant of quiet()
+        #: The record counts this cell's calls have (its ``n`` bucket, set by :class:`Live`;
+        #: ``(0, 0)``: not known, no grant over a range, see :meth:`quiet_range`).
+        self.n_range = (0, 0)
+        #: The tickets of :class:`Live`'s grants over a range of record counts (leases popped
+        #: one per call, see :meth:`quiet_range`), and those leases by arm.
+        self.range_tickets: list[Any] = []
+        self.range_leases: dict[_Arm, Any] = {}
         #: :class:`Live`'s leases on this cell (fast answers whose timings wait to be replayed).
-        self.leases: list[_Lease] = []
+        self.leases: list[Any] = []  # _Lease, _RangeLease
         #: The tickets of the lease granted last (emptied when it is revoked).
         self.granted: list[BatchConfig] = []
         #: The candidates dropped (the latest :data:`MAX_DROPPED`), for :meth:`evidence`.
@@ -753,6 +765,76 @@ class Cell:
         calls = self.calls + 1
         if n != self._fast_n or calls >= self._fast_until:
             return _NO_GRANT
+        return self._grant(n, most, calls)
+
+    def quiet_range(self, n: int, most: int) -> tuple[Grant, int, int]:
+        """``(grant, lo, hi)``: :meth:`quiet` for calls of any record count from ``lo`` to
+        ``hi`` (``n`` among them), where the record count changes from call to call (lists of
+        dicts of varying length): each of those counts is answered and decided as the steady
+        state's own (see :meth:`_steady_range`), so the grant is computed for ``hi`` records,
+        the most a call of the range can lose, and its ceilings hold per record (a call of
+        ``m`` records is within the ceiling when ``m / seconds >= hi / ceiling``, as
+        :meth:`replay_counts` checks). Without it, every such call was decided in full: 25-30
+        us after a call of 5,000-15,000 small dicts, 10% of it."""
+        self._quiet = None
+        calls = self.calls + 1
+        if self._fast_n <= 0 or calls >= self._fast_until or n <= 0:
+            return _NO_GRANT, 0, 0
+        lo, hi = self._steady_range(self._fast_n)
+        if not lo <= n <= hi:
+            return _NO_GRANT, 0, 0
+        bound = hi  # the most a call of the range can lose
+        grant = self._grant(bound, most, calls)
+        if self._quiet is not None:  # told apart from a grant for calls of hi records alone
+            self._quiet = (*self._quiet[:3], -bound, *self._quiet[4:])
+        return grant, lo, hi
+
+    def _steady_range(self, n: int) -> tuple[int, int]:
+        """The record counts around ``n`` (within :attr:`n_range`) whose calls the steady state
+        of ``n`` answers and records alike: the incumbent runs as the baseline at all of them
+        or at none, and on the pool at all or none (a cold pool makes a call a warm-up; then
+        only counts off the pool). ``(n, n)`` when the cell's counts are not known.
+
+        :func:`effective` is piecewise in the record count: the chunk is the call's records
+        below ``batch_size``, the task the chunk below ``micro_batch_size``, the threads
+        change where a chunk holds one more task. Between those points (each its own piece)
+        every part of it is constant or the count itself, so equality with the baseline's
+        holds everywhere or nowhere; pieces alike are joined (memoized per incumbent)."""
+        lo, hi = self.n_range
+        inc = self.incumbent
+        if not lo <= n <= hi:
+            return n, n
+        memo = inc.pieces
+        if memo is None or memo[0] != self.n_range:
+            points = {lo}
+            for b, m, *_ in (inc.config, DEFAULT_CONFIGURATION):
+                for p in (b, b + 1, *(k * m + d for k in range(1, self.cores + 1) for d in (0, 1))):
+                    if lo < p <= hi:
+                        points.add(p)
+            pieces: list[list[Any]] = []
+            for start in sorted(points):
+                kind = (self._runs_as_base(inc, start), self._on_pool(inc, start))
+                if pieces and pieces[-1][2] == kind:
+                    continue
+                if pieces:
+                    pieces[-1][1] = start - 1
+                pieces.append([start, hi, kind])
+            memo = inc.pieces = (self.n_range, pieces)
+        for start, end, kind in memo[1]:
+            if start <= n <= end:
+                if self.pool_cold and kind[1]:
+                    return n, n
+                return start, end
+        return n, n
+
+    def _runs_as_base(self, arm: _Arm, n: int) -> bool:
+        """:meth:`_as_base` without its memo."""
+        return arm is self.baseline or effective(arm.config, n, self.cores) == effective(
+            DEFAULT_CONFIGURATION, n, self.cores
+        )
+
+    def _grant(self, n: int, most: int, calls: int) -> Grant:
+        """:meth:`quiet` once its steady state holds for the calls (of at most ``n`` records)."""
         if not self._fast_probe:
             return Grant(max(0, min(most, self._fast_until - calls)), math.inf, False)
         upto = self.next_probe - calls  # incumbent calls before the probe
@@ -933,9 +1015,9 @@ class Cell:
                     self.calls += len(timings)
                     rates = list(map(float(n).__truediv__, timings))  # n / seconds
                     if as_base:
-                        self._as_base_rates(arm, n, rates)
+                        self._as_base_rates(arm, n * len(rates), rates)
                     else:
-                        self._quiet_rates(arm, n, rates, total)
+                        self._quiet_rates(arm, n * len(rates), rates, total)
                     return
                 total = self.other_seconds
             new: list[float] = []
@@ -955,28 +1037,99 @@ class Cell:
             self.calls += done
             if new:
                 if as_base:
-                    self._as_base_rates(arm, n, new)
+                    self._as_base_rates(arm, n * len(new), new)
                 else:
-                    self._quiet_rates(arm, n, new, total)
+                    self._quiet_rates(arm, n * len(new), new, total)
             if done == len(timings):
                 return
             timings = timings[done:]
-        for seconds in timings:
+        self._in_turn(arm, [(n, seconds) for seconds in timings], probe)
+
+    def replay_counts(
+        self, arm: _Arm, bound: int, calls: Sequence[tuple[int, float]], probe: bool = False
+    ) -> None:
+        """:meth:`replay` of the calls of a grant over a range of record counts
+        (:meth:`quiet_range`, computed for ``bound`` records): ``calls`` of ``(records,
+        seconds)``, each counted and recorded with its own count (``(0, 0.0)``: a call that
+        raised). In one pass up to the first call beyond the grant's ceilings per record, the
+        rest call by call."""
+        grant, self._quiet = self._quiet, None
+        if not calls:
+            return
+        counts, timings = zip(*calls)
+        n0 = max(counts)
+        if not probe and arm is self.incumbent and n0 > 0:
+            # Every count of the grant's range runs as the baseline, or none (_steady_range).
+            as_base = arm.same if arm.same_n == n0 else self._as_base(arm, n0)
+            spare = 0
+            if as_base:
+                floor = hard = 0.0
+            elif (
+                grant is not None and grant[0] == self.calls and grant[3] == -bound
+                and len(calls) <= grant[1]
+            ):
+                floor, hard, spare = bound / grant[2], bound / grant[4], grant[5]
+            else:
+                floor = hard = math.inf
+            total = self.other_seconds
+            if len(calls) >= 8 and min(counts) > 0 and min(timings) > 0.0:
+                rates = list(map(operator.truediv, counts, timings))  # n / seconds
+                if min(rates) >= hard and (
+                    not spare or sum(map(floor.__gt__, rates)) <= spare
+                ):
+                    # All of them within the grant (and valid: the sum is finite), in bulk, in C.
+                    total = functools.reduce(operator.add, timings, total)  # in turn
+                    if total - total == 0.0:
+                        self.calls += len(calls)
+                        if as_base:
+                            self._as_base_rates(arm, sum(counts), rates)
+                        else:
+                            self._quiet_rates(arm, sum(counts), rates, total)
+                        return
+                    total = self.other_seconds
+            inf = math.inf
+            new: list[float] = []
+            records = done = 0
+            for n, seconds in calls:
+                if n > 0 and 0.0 < seconds < inf:
+                    rate = n / seconds
+                    if rate < floor:
+                        if rate < hard or spare <= 0:
+                            break  # it may decide: call by call from here
+                        spare -= 1
+                    new.append(rate)
+                    records += n
+                    total += seconds  # in turn, as call by call
+                done += 1
+            self.calls += done
+            if new:
+                if as_base:
+                    self._as_base_rates(arm, records, new)
+                else:
+                    self._quiet_rates(arm, records, new, total)
+            calls = calls[done:]
+        self._in_turn(arm, calls, probe)
+
+    def _in_turn(self, arm: _Arm, calls: Sequence[tuple[int, float]], probe: bool) -> None:
+        """Replayed calls ``(records, seconds)`` of ``arm``, counted and recorded call by call."""
+        for n, seconds in calls:
             self.calls += 1
             if probe and arm is self.baseline and self._fast_probe and self.calls >= self.next_probe:
                 self._probe()
             self.record(arm, n, seconds)
 
-    def _as_base_rates(self, arm: _Arm, n: int, new: list[float]) -> None:
-        """:meth:`record` of the incumbent's calls when it runs as the baseline: evidence only."""
+    def _as_base_rates(self, arm: _Arm, records: int, new: list[float]) -> None:
+        """:meth:`record` of the incumbent's calls (``records`` in all) when it runs as the
+        baseline: evidence only."""
         arm.rates.extend(new)
         if arm is not self.baseline:
             self.baseline.rates.extend(new)  # the same engine runs as the baseline's
         self._base_median = None
-        self.records += n * len(new)
+        self.records += records
 
-    def _quiet_rates(self, arm: _Arm, n: int, new: list[float], total: float) -> None:
-        """:meth:`record` of the verified incumbent's quiet calls (see :meth:`quiet`)."""
+    def _quiet_rates(self, arm: _Arm, records: int, new: list[float], total: float) -> None:
+        """:meth:`record` of the verified incumbent's quiet calls (``records`` in all; see
+        :meth:`quiet`)."""
         v = len(new)
         rates = arm.rates
         since = self._since_check
@@ -990,8 +1143,8 @@ class Cell:
         else:
             self._since_check = since + v
         rates.extend(new)
-        self.records += n * v
-        self.other_records += n * v
+        self.records += records
+        self.other_records += records
         self.other_seconds = total
 
     def _retry_due(self, n: int) -> bool:
@@ -1945,6 +2098,7 @@ class _Lease:
         "route", "cell", "arm", "n", "source", "slow", "fast", "timings", "ceiling", "hard", "spare",
         "tickets",
     )
+    ranged = False
 
     def __init__(self, route: _Route, arm: _Arm, n: int, answer: BatchConfig) -> None:
         self.route = route
@@ -1977,8 +2131,58 @@ class _Route:
         self.tickets: list[BatchConfig] = []
 
 
+class QuietAnswer(BatchConfig):
+    """The answer of a quiet call of a grant over a range of record counts (see
+    :meth:`Cell.quiet_range`): its configuration fitted to the call, and the lease its timing
+    goes to (told apart by its type: one such answer serves every call of its lease whose
+    records are at least its ``batch_size``, the others get one made for them)."""
+
+    lease: Any
+
+    def __new__(cls, config: Sequence[Any], source: str, lease: Any) -> QuietAnswer:
+        self = super().__new__(cls, config[0], config[1], config[2], source)
+        self.lease = lease
+        return self
+
+
+class _RangeLease:
+    """The lease of ``arm`` for the quiet calls of a grant over the record counts ``lo`` to
+    ``hi`` (:meth:`Cell.quiet_range`, computed for ``bound`` records): each call's timing, with
+    its count, waits in ``timings`` until the cell's next decision replays it
+    (:meth:`Cell.replay_counts`); one whose throughput is below ``floor`` revokes the cell's
+    range tickets, unless it is at least ``hard`` and one of the ``spare`` is left."""
+
+    __slots__ = (
+        "cell", "arm", "source", "cores", "fast", "full", "lo", "hi", "bound", "floor", "hard",
+        "spare", "timings", "tickets",
+    )
+    ranged = True
+
+    def __init__(self, cell: Cell, arm: _Arm, source: str, cores: int) -> None:
+        self.cell = cell
+        self.arm = arm
+        self.source = source
+        self.cores = cores
+        # The answer of a call of at least ``batch_size`` records (clamping changes nothing).
+        self.fast = QuietAnswer(clamp(arm.config, None, cores), source, self)
+        self.full = arm.config.batch_size
+        self.lo = self.hi = self.bound = 0
+        self.floor = self.hard = 0.0
+        self.spare: list[None] = []
+        self.timings: list[tuple[int, float]] = []
+        self.tickets = cell.range_tickets
+
+    def answer(self, n: int) -> QuietAnswer:
+        """The answer of a call of ``n`` records (as a lease of its own profile's would be)."""
+        if n >= self.full:
+            return self.fast
+        return QuietAnswer(clamp(self.arm.config, n, self.cores), self.source, self)
+
+
 _get_ident = threading.get_ident
 _perf_counter = time.perf_counter
+#: :func:`satya_adapt.selector.cell_key`, once imported.
+_CELL_KEY: Optional[Callable[[Sequence[Any]], tuple[Any, ...]]] = None
 #: The most calls one grant of quiet calls covers (bounds the timings waiting to be replayed).
 MAX_QUIET = 256
 MAX_ROUTES = 4096
@@ -2045,6 +2249,8 @@ class Live:
         self._routes: dict[Any, _Route] = {}
         # Every answer given, by id, to its lease (which holds it, so no id is reused).
         self._issued: dict[int, _Lease] = {}
+        # A grant over a range of record counts was made (start then looks for its tickets).
+        self._ranged = False
         # choose/record: the answer of each thread's call.
         self._pending: dict[int, BatchConfig] = {}
         #: The first cell's first timing is a warm-up (see Cell.record) until a cell is made.
@@ -2075,6 +2281,10 @@ class Live:
                     return tickets.pop()  # a quiet call (atomic: no lock)
                 except IndexError:  # another thread took the last one
                     pass
+        if self._ranged:
+            answer = self._range_ticket(profile, route)
+            if answer is not None:
+                return answer
         return self._decide(profile, selected, route, sliceable, records)
 
     def finish_sliced(
@@ -2124,6 +2334,8 @@ class Live:
         window a write's few timings hardly move, or a probe, one of the baseline's 15.)"""
         lease = self._issued.get(id(config))
         if lease is None:
+            if type(config) is QuietAnswer:
+                self._finish_ranged(config.lease, n, seconds)
             return
         if config is lease.fast and n == lease.n:
             lease.timings.append(seconds)  # replayed at the cell's next decision
@@ -2150,6 +2362,8 @@ class Live:
         lease = self._issued.get(id(config))
         if lease is not None and config is lease.fast:
             lease.timings.append(0.0)  # no timing (Cell.record ignores it)
+        elif type(config) is QuietAnswer:
+            config.lease.timings.append((0, 0.0))
 
     def choose(self, profile: Sequence[Any], selected: BatchConfig) -> BatchConfig:
         """:meth:`start`, remembering the answer for :meth:`record` in this thread."""
@@ -2228,6 +2442,8 @@ class Live:
                     cell.leases = [x for x in cell.leases if x.timings and x not in granted]
                     cell.leases.extend(granted)
                 answer = tickets.pop()
+            elif (ranged := self._range_grant(cell, profile, n)) is not None:
+                answer = ranged
             else:
                 # (may_try first: it makes the candidates, and so tells pool_cost_due.)
                 if records is not None and cell.may_try() and cell.pool_cost_due:
@@ -2293,7 +2509,98 @@ class Live:
             if timings:
                 batch = timings[:]
                 del timings[: len(batch)]  # a timing appended meanwhile stays for the next
-                cell.replay(lease.arm, lease.n, batch, lease.source == "probe")
+                if lease.ranged:
+                    cell.replay_counts(lease.arm, lease.bound, batch, lease.source == "probe")
+                else:
+                    cell.replay(lease.arm, lease.n, batch, lease.source == "probe")
+
+    def _range_ticket(self, profile: Sequence[Any], route: Optional[_Route]) -> Optional[QuietAnswer]:
+        """:meth:`start` of a profile with no ticket of its own: a ticket of its cell's grant
+        over a range of record counts, when it has one and the call's count is in its range
+        (else ``None``: the call is decided). Not for a count estimated from bytes."""
+        if len(profile) > 6 and profile[6]:
+            return None
+        if route is not None:
+            cell: Optional[Cell] = route.cell
+        else:
+            cell = self._cells.get(self._key(profile))
+        if cell is None or not cell.range_tickets:
+            return None
+        try:
+            lease = cell.range_tickets.pop()
+        except IndexError:  # another thread took the last one
+            return None
+        n = profile[5]
+        if not lease.lo <= n <= lease.hi:
+            return None  # decided (which revokes the rest of the grant)
+        answer: QuietAnswer = lease.answer(n)
+        return answer
+
+    def _range_grant(self, cell: Cell, profile: Sequence[Any], n: int) -> Optional[BatchConfig]:
+        """Under the lock, where :meth:`Cell.quiet` grants nothing (a count other than the
+        steady state's): :meth:`Cell.quiet_range`'s grant as the cell's range tickets, and this
+        call's answer, the first of them; ``None`` when it grants nothing."""
+        if not cell.n_range[1] or (len(profile) > 6 and profile[6]):
+            return None
+        (quiet, ceiling, probe, hard, spare), lo, hi = cell.quiet_range(n, MAX_QUIET)
+        if not (quiet or probe):
+            return None
+        self._ranged = True
+        tickets = cell.granted = cell.range_tickets
+        granted: list[Any] = []
+        if probe:
+            lease = self._range_lease(cell, cell.baseline, "probe", lo, hi)
+            lease.floor = lease.hard = 0.0
+            granted.append(lease)
+            tickets.append(lease)  # the last call granted (tickets pop from the end)
+        if quiet:
+            lease = self._range_lease(cell, cell.incumbent, cell.incumbent_source, lo, hi)
+            lease.floor, lease.hard = hi / ceiling, hi / hard  # per record (0.0: none)
+            lease.spare[:] = [None] * spare
+            granted.insert(0, lease)
+            tickets.extend([lease] * quiet)
+        if cell.leases != granted:  # replayed in the order they run
+            cell.leases = [x for x in cell.leases if x.timings and x not in granted]
+            cell.leases.extend(granted)
+        answer: QuietAnswer = tickets.pop().answer(n)
+        return answer
+
+    def _range_lease(self, cell: Cell, arm: _Arm, source: str, lo: int, hi: int) -> _RangeLease:
+        """The range lease of ``arm`` reported as ``source`` on ``cell`` (built once), for
+        record counts ``lo`` to ``hi``."""
+        lease = cell.range_leases.get(arm)
+        if lease is None or lease.source != source:
+            if arm.config.threads > 1 and self._start_pool is not None:
+                self._start_pool()
+                self._start_pool = None
+            lease = _RangeLease(cell, arm, source, self._cores)
+            if len(cell.range_leases) >= 16:
+                cell.range_leases.clear()
+            cell.range_leases[arm] = lease
+        lease.lo, lease.hi, lease.bound = lo, hi, hi
+        return lease
+
+    def _finish_ranged(self, lease: _RangeLease, n: int, seconds: float) -> None:
+        """:meth:`finish` of a call answered from a range ticket."""
+        if lease.lo <= n <= lease.hi:
+            lease.timings.append((n, seconds))  # replayed at the cell's next decision
+            if seconds > 0.0 and n / seconds < lease.floor:
+                spare = lease.spare
+                if n / seconds >= lease.hard and spare:
+                    try:
+                        spare.pop()
+                        return
+                    except IndexError:  # another thread took the last one
+                        pass
+                del lease.tickets[:]  # it may decide: the next call is decided
+            return
+        # Another count than its start's (the range moved since): counted call by call.
+        cell = lease.cell
+        with self._lock:
+            self._drain(cell)
+            cell.replay_counts(lease.arm, lease.bound, [(n, seconds)], lease.source == "probe")
+            learned = self._learned(cell)
+        self._write(cell, learned)
 
     def _lease(self, route: _Route, arm: _Arm, source: str, profile: Sequence[Any]) -> _Lease:
         """The lease of ``arm`` reported as ``source`` on ``route`` (built once)."""
@@ -2333,10 +2640,12 @@ class Live:
         self._issued.clear()
 
     def _key(self, profile: Sequence[Any]) -> tuple[Any, ...]:
-        from .selector import _bucket_key, _key
+        global _CELL_KEY
+        if _CELL_KEY is None:  # (selector is imported when first needed, as elsewhere here)
+            from .selector import cell_key
 
-        key, n = _key(profile)
-        return _bucket_key(key, n)
+            _CELL_KEY = cell_key
+        return _CELL_KEY(profile)
 
     def _cache(self) -> _Cache:
         if self._hw is None:
@@ -2394,6 +2703,9 @@ class Live:
         )
         self._first_call_warms = False
         cell.key = key
+        bucket = key[5]
+        if bucket and not (len(profile) > 6 and profile[6]):  # the counts of this n bucket
+            cell.n_range = (1 << (bucket - 1), (1 << bucket) - 1)
         self._cells[key] = cell
         if len(self._cells) > MAX_CELLS:
             del self._cells[next(iter(self._cells))]  # the oldest cell goes

@@ -547,6 +547,8 @@ class Validator:
             live.cancel(config)
             raise
         live.finish(config, len(raw[0]), raw[5])
+        if type(config) is not BatchConfig:  # a live.QuietAnswer: the configuration alone
+            config = BatchConfig(*config)
         return _result(raw, config)
 
     def _sliced(self, call: _Call, engine: Any, trial: SlicedTrial) -> ValidationResult:

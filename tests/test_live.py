@@ -1185,23 +1185,28 @@ def prof(size: float = 200.0, n: int = N, kind: str = "dicts") -> tuple[Any, ...
     return (5, 10.0, 0.5, size, kind, n)
 
 
-@pytest.mark.parametrize("kind", ["dicts", "json"])
+@pytest.mark.parametrize("kind", ["dicts", "json", "dicts of changing counts"])
 @pytest.mark.parametrize("source", ["archive-exact", "heuristic"])
 def test_live_is_thread_safe(kind: str, source: str) -> None:
     """Eight threads share a cell; for JSON each call reports N or N + 3 records at random
     (a profile's estimate that some calls miss: the route's count flips under the others'
-    quiet calls). Every call is counted once, nothing raises, nothing is left pending. A
-    ``heuristic`` answer is refined: its candidates are made while the others call."""
+    quiet calls); dicts of changing counts have 8,192-16,383 records a call (grants over a
+    range of counts, their tickets taken by all threads). Every call is counted once, nothing
+    raises, nothing is left pending. A ``heuristic`` answer is refined: its candidates are
+    made while the others call."""
     live = L.Live(FakeSelector(), cache=False, cores=2)
     chosen = BatchConfig(4096, 512, 1, source)
     barrier = threading.Barrier(8)
+    changing = kind == "dicts of changing counts"
+    kind = "dicts" if changing else kind
 
     def work(seed: int) -> None:
         rng = random.Random(seed)
         barrier.wait()
         for _ in range(200):
-            config = live.choose(prof(kind=kind), chosen)
-            n = N + 3 * (kind == "json" and rng.random() < 0.3)
+            n = rng.randint(8192, 16383) if changing else N
+            config = live.choose(prof(n=n, kind=kind), chosen)
+            n += 3 * (kind == "json" and rng.random() < 0.3)
             live.record(n, n / (2e6 if config.batch_size == 4096 else 1e6))
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
@@ -2062,7 +2067,7 @@ OVERHEAD_KEYS = {
     "call_1000_seconds", "bookkeeping_seconds", "bookkeeping_share_of_1000_record_call",
     "bookkeeping_by_state", "call_min_records_seconds", "bookkeeping_share_of_min_records_call",
     "online_vs_offline_1000", "online_vs_offline_10000", "loop_min_records", "loop_10000",
-    "loop_json_10000",
+    "loop_json_10000", "loop_changing_counts",
 }
 
 
@@ -2084,7 +2089,8 @@ def test_eval_live_overhead_only(tmp_path: Path) -> None:
     assert doc["online_vs_offline_10000"]["rounds"] == 2
     assert doc["loop_json_10000"]["kind"] == "json"
     # The loop's figure is the mean (decisions count as often as they come), the median beside it.
-    for loop in ("loop_min_records", "loop_10000", "loop_json_10000"):
+    assert doc["loop_changing_counts"]["records"] == [8192, 16383]
+    for loop in ("loop_min_records", "loop_10000", "loop_json_10000", "loop_changing_counts"):
         assert {"online_extra_seconds", "online_extra_median_seconds", "share_of_call",
                 "share_of_call_median"} <= set(doc[loop])
     assert set(doc["bookkeeping_by_state"]) == {"constant", "tie", "ahead", "reverted"}
@@ -2481,6 +2487,192 @@ def test_two_ceilings_grant_only_calls_that_decide_nothing() -> None:
                 full.record(arm, N, g.hard if j in over else g.ceiling)
             assert full.reverts == c.reverts and not full.reverted, case
     assert granted >= 15 and spares >= 30  # the cases exercise the two ceilings
+
+
+# -- quiet calls whose record counts change from call to call ---------------------------------------
+
+
+def drive_counts(
+    selected: BatchConfig, rate: Rate, calls: int, seed: int, sizes: tuple[int, int], *,
+    refine: bool = False, odd: float = 0.0,
+) -> tuple[L.Live, SlowPathCell, list[int]]:
+    """:func:`drive_live_and_cell` with a record count drawn from ``sizes`` for each call (one
+    cell's bucket): each answer is the full path's arm clamped to its own call."""
+    from satya_adapt.selector import _rep
+
+    live = L.Live(FakeSelector(), cache=False, cores=2, refine=refine)
+    decided = count_decisions(live)
+    n0 = sizes[0]
+    cands = L.candidates(selected, _rep(live._key(prof(n=n0))), n0, 2) if refine else []
+    full = SlowPathCell(selected, cands, cores=2, worst_threads=L.WORST_RATIO_THREADS_DICTS)
+    rng = random.Random(seed)
+    for i in range(calls):
+        n = rng.randint(*sizes)
+        config = live.start(prof(n=n), selected)
+        arm, source = full.choose(n)
+        assert (config.source, config[:3]) == (source, clamp(arm.config, n, 2)[:3]), i
+        seconds = n / (rate(config) * (1.0 + 0.03 * rng.random()))
+        what = rng.random() < odd and rng.choice(["slow", "invalid", "raised", "explain"])
+        if what == "slow":
+            seconds *= 3.0
+        elif what == "invalid":
+            seconds = rng.choice([0.0, -1.0, float("nan"), float("inf")])
+        elif what == "explain":
+            live.explain(prof(n=n))
+        if what == "raised":
+            live.cancel(config)
+        else:
+            live.finish(config, n, seconds)
+            full.record(arm, n, seconds)
+    return live, full, decided
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize(
+    "selected", [(4096, 512, 1), (12000, 1500, 2), (12000, 6000, 2), (16384, 16384, 1)]
+)
+@pytest.mark.parametrize("speed", [1.3, 1.0, 0.9])
+def test_quiet_calls_of_changing_counts_decide_as_the_full_path(
+    selected: tuple[int, int, int], speed: float, seed: int
+) -> None:
+    """Lists of dicts whose length changes from call to call (9,000-16,000 records, one n
+    bucket; 4,500-8,000 for odd seeds): through start/finish/cancel, call by call the sources
+    and configurations (clamped to each call) of a cell that decides every call in full, and
+    the same evidence at the end; and most calls are quiet (every call was decided in full,
+    25-30 us each after an engine call, before grants over a range of counts): at most about
+    twice as many decisions as the same calls at one count (12,500 or 6,250) make (the grant
+    is computed for the range's largest count, so a choice behind the default gets shorter
+    ones), except where the counts straddle a point where the choice changes how it runs
+    (12000/6000/2 on 4,500-8,000 records: one thread up to 6,000, as the default runs them;
+    two above): a grant holds on one side, so a call on the other side is decided."""
+    chosen = BatchConfig(*selected, "archive-exact")
+
+    def rate(cf: BatchConfig) -> float:
+        return (speed if cf.batch_size in (selected[0], 4096) else 1.0) * 1e6
+
+    sizes = (9000, 16000) if seed % 2 == 0 else (4500, 8000)
+    odd = 0.04 * (seed % 3)
+    live, full, decided = drive_counts(chosen, rate, 600, seed, sizes, odd=odd)
+    assert evidence_at(live, sizes[0]) == full.evidence()
+    one = sum(sizes) // 2 + 250
+    _, _, at_one_count = drive_counts(chosen, rate, 600, seed, (one, one), odd=odd)
+    if selected == (12000, 6000, 2) and sizes == (4500, 8000):
+        assert decided[0] < 0.9 * 600
+    else:
+        assert decided[0] <= 2 * at_one_count[0] + 60, (decided[0], at_one_count[0])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_quiet_calls_of_changing_counts_decide_as_the_full_path_while_refining(seed: int) -> None:
+    live, full, _ = drive_counts(REFINE, refine_rate, 400, seed, (9000, 16000), refine=True,
+                                 odd=0.03 * seed)
+    assert evidence_at(live, 9000) == full.evidence()
+
+
+def evidence_at(live: L.Live, n: int) -> dict[str, Any]:
+    ex = live.explain(prof(n=n))
+    assert ex is not None
+    return {k: v for k, v in ex.items() if k != "cell"}
+
+
+def test_range_grants_grant_only_calls_that_decide_nothing() -> None:
+    """Cell.quiet_range: whatever the grant's calls are, a count anywhere in its range and a
+    throughput at its floor per record (at most ``spare`` of them at the hard floor, in any
+    order), a cell that decides each of them in full runs the incumbent and reverts nothing.
+    The worst of them: every call at the range's largest count (the grant is computed for it);
+    fails with the grant computed for the smallest (tried)."""
+    rng = random.Random(11)
+    granted = tight = 0
+    for case in range(120):
+        noise, alpha = rng.choice([0.02, 0.05, 0.1]), rng.choice([0.002, 0.02, 0.05])
+        speed = rng.choice([0.97, 0.99, 1.0, 1.02, 1.3])
+        selected = BatchConfig(*rng.choice([(4096, 512, 1), (12000, 1500, 2), (20000, 2500, 2)]),
+                               "archive-exact")
+        c = L.Cell(selected, [], alpha=alpha, cores=2)
+        c.n_range = (8192, 16383)
+        for _ in range(rng.randrange(40, 300)):
+            n = rng.randint(8192, 16383)
+            arm, _ = c.choose(n)
+            fast = speed if arm.config.batch_size == selected.batch_size else 1.0
+            c.record(arm, n, n / (fast * 1e6 * (1 + noise * (rng.random() - 0.5))))
+        n = rng.randint(8192, 16383)
+        g, lo, hi = c.quiet_range(n, 64)
+        if not g.calls:
+            continue
+        granted += 1
+        bound = -c._quiet[3] if c._quiet is not None else hi  # the count it was computed for
+        floor = bound / g.ceiling if g.ceiling < math.inf else 0.0
+        hard = bound / g.hard if g.hard < math.inf else 0.0
+        tight += floor > 0.0
+        assert lo <= n <= hi and c.n_range[0] <= lo and hi <= c.n_range[1]
+        for order in range(4):
+            over = set(rng.sample(range(g.calls), min(g.spare, g.calls)))
+            full = copy.deepcopy(c)
+            for j in range(g.calls):
+                m = hi if order < 2 else rng.randint(lo, hi)
+                arm, _ = full.choose(m)
+                assert arm is full.incumbent, (case, j)
+                rate = hard if j in over else floor
+                seconds = m / rate if rate > 0.0 else m / 1e6
+                while m / seconds < rate:  # the slowest the grant lets through, exactly
+                    seconds = math.nextafter(seconds, 0.0)
+                full.record(arm, m, seconds)
+            assert full.reverts == c.reverts and full.reverted == c.reverted, case
+    assert granted >= 40 and tight >= 20  # the cases exercise grants with ceilings
+
+
+@pytest.mark.parametrize("config", [(4096, 512, 1), (12000, 1500, 2), (12000, 6000, 2),
+                                    (9000, 9000, 2), (16384, 4096, 2), (8192, 1024, 1),
+                                    (5000, 700, 2), (30000, 15000, 2)])
+@pytest.mark.parametrize("cores", [2, 4])
+def test_a_steady_range_runs_alike_at_every_count(config: tuple[int, int, int], cores: int) -> None:
+    """Cell._steady_range, against :func:`effective` at every count of the bucket: within
+    the range around any count, the incumbent runs as the baseline everywhere or nowhere, and
+    on the pool everywhere or nowhere; the ranges are as wide as that allows (a neighbour
+    outside them differs)."""
+    for lo, hi in ((4096, 8191), (8192, 16383)):
+        c = L.Cell(BatchConfig(*config, "archive-exact"), [], cores=cores)
+        c.n_range = (lo, hi)
+        c.pool_cold = False
+        kinds = {x: (c._runs_as_base(c.incumbent, x), c._on_pool(c.incumbent, x))
+                 for x in range(lo, hi + 1)}
+        for n in range(lo, hi + 1, 37):
+            a, b = c._steady_range(n)
+            assert a <= n <= b
+            assert all(kinds[x] == kinds[n] for x in range(a, b + 1)), (config, n, a, b)
+            assert a == lo or kinds[a - 1] != kinds[n]
+            assert b == hi or kinds[b + 1] != kinds[n]
+
+
+def test_a_cold_pool_keeps_calls_on_it_out_of_a_range() -> None:
+    """Before the cell's first call on the pool (a warm-up, not evidence), a range holds only
+    counts that run off it."""
+    c = L.Cell(BatchConfig(12000, 6000, 2, "archive-exact"), [], cores=2)
+    c.n_range = (4096, 8191)
+    assert c.pool_cold
+    assert c._steady_range(5000) == (4096, 6000)  # one thread up to one task per chunk
+    assert c._steady_range(7000) == (7000, 7000)  # two threads: that count alone
+    c.pool_cold = False
+    assert c._steady_range(7000) == (6001, 8191)
+
+
+def test_changing_counts_through_the_validator() -> None:
+    """Lists of dicts of 5,000-16,000 records through a validator with live verification:
+    results whose configuration is a plain BatchConfig fitted to the call, and few calls
+    decided in full."""
+    records = [{"id": i, "name": "abc"} for i in range(16000)]
+    v = Validator({"type": "object", "properties": {"id": {"type": "integer"}}}, online=True)
+    rng = random.Random(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ArchiveWarning)
+        v.validate_batch(records[:9000])
+        decided = count_decisions(v._live)
+        for _ in range(300):
+            n = rng.randint(9000, 16000)
+            r = v.validate_batch(records[:n])
+            assert type(r.config) is BatchConfig and r.config.batch_size <= n
+            assert len(r.valid) == n and all(r.valid)
+    assert decided[0] < 100, decided[0]
 
 
 def test_a_quiet_call_that_raised_counts_as_a_call() -> None:
