@@ -474,6 +474,8 @@ def overhead(args: Any) -> dict[str, Any]:
     loop_json = _loop_overhead(schema, 10000, 60 if args.quick else 600, "json")
     # Lists of dicts whose length changes from call to call, within one n bucket.
     loop_counts = _loop_overhead(schema, 16383, 60 if args.quick else 600, counts=(8192, 16383))
+    loop_json_counts = _loop_overhead(schema, 16383, 60 if args.quick else 600, "json",
+                                      counts=(8192, 16383))
     out = {
         "call_1000_seconds": call_s,
         "bookkeeping_seconds": per_call,
@@ -487,6 +489,7 @@ def overhead(args: Any) -> dict[str, Any]:
         "loop_10000": loop[10000],
         "loop_json_10000": loop_json,
         "loop_changing_counts": loop_counts,
+        "loop_json_changing_counts": loop_json_counts,
     }
     if "before" in per_state:
         out["bookkeeping_before_by_state"] = per_state["before"]
@@ -516,21 +519,29 @@ def _loop_overhead(
     wherever fewer than half the calls decide (on a cell of 10,000 small dicts that ties with
     the default, 1.3-1.8 us against a mean of 5-7 us on 2026-12-05).
     ``kind`` ``json``: the records as one JSON array (its profile's ``n`` is an estimate).
-    ``counts``: each round's calls have a count of records drawn from this range (lists of
-    dicts whose length changes from call to call; ``n`` is then its upper end)."""
+    ``counts``: each round's calls have a count of records drawn from this range (records
+    whose count changes from call to call; ``n`` is then its upper end; for JSON, one of 64
+    arrays of such counts)."""
     records: Any = [{"id": i, "name": "abc"} for i in range(n)]
     sides = {"online": Validator(schema, online=True), "offline": Validator(schema, online=False)}
     run = {k: v.validate_batch for k, v in sides.items()}
+    rng = random.Random(n)
+    texts: list[bytes] = []
     if kind == "json":
-        records = json.dumps(records).encode()
+        if counts is None:
+            records = json.dumps(records).encode()
+        else:
+            texts = [json.dumps(records[: rng.randint(*counts)]).encode() for _ in range(64)]
         run = {k: v.validate_json for k, v in sides.items()}
     extra: dict[str, list[float]] = {k: [] for k in sides}
     wall: dict[str, list[float]] = {k: [] for k in sides}
-    rng = random.Random(n)
     for i in range(40 + calls):
         order = list(sides)
         rng.shuffle(order)
-        data = records if counts is None else records[: rng.randint(*counts)]
+        if counts is None:
+            data = records
+        else:
+            data = rng.choice(texts) if texts else records[: rng.randint(*counts)]
         for side in order:
             t0 = time.perf_counter()
             result = run[side](data)
@@ -702,7 +713,8 @@ def markdown(doc: dict[str, Any]) -> str:
              + (f"; the medians' difference {lp['online_extra_median_seconds'] * 1e6:.1f} us"
                 if "online_extra_median_seconds" in lp else "") + "."
              for lp in (o["loop_min_records"], o["loop_10000"], *(
-                 [o[k] for k in ("loop_json_10000", "loop_changing_counts") if k in o])))),
+                 [o[k] for k in ("loop_json_10000", "loop_changing_counts",
+                                 "loop_json_changing_counts") if k in o])))),
         "",
         "## Targets",
         "",

@@ -162,6 +162,7 @@ from typing import Any, NamedTuple, Optional
 from . import hardware as _hardware
 from .config import (
     DEFAULT_CONFIGURATION,
+    ESTIMATE_MARGIN,
     ONLINE_ENV_VAR,
     BatchConfig,
     SlicedTrial,
@@ -2138,10 +2139,13 @@ class QuietAnswer(BatchConfig):
     records are at least its ``batch_size``, the others get one made for them)."""
 
     lease: Any
+    #: The route of a call whose count is estimated from bytes (it keeps the count reported).
+    route: Any
 
-    def __new__(cls, config: Sequence[Any], source: str, lease: Any) -> QuietAnswer:
+    def __new__(cls, config: Sequence[Any], source: str, lease: Any, route: Any = None) -> QuietAnswer:
         self = super().__new__(cls, config[0], config[1], config[2], source)
         self.lease = lease
+        self.route = route
         return self
 
 
@@ -2172,11 +2176,12 @@ class _RangeLease:
         self.timings: list[tuple[int, float]] = []
         self.tickets = cell.range_tickets
 
-    def answer(self, n: int) -> QuietAnswer:
-        """The answer of a call of ``n`` records (as a lease of its own profile's would be)."""
-        if n >= self.full:
+    def answer(self, n: int, route: Optional[_Route] = None) -> QuietAnswer:
+        """The answer of a call clamped to ``n`` records (as a lease of its own profile's
+        would be); with the call's ``route``, one of its own."""
+        if n >= self.full and route is None:
             return self.fast
-        return QuietAnswer(clamp(self.arm.config, n, self.cores), self.source, self)
+        return QuietAnswer(clamp(self.arm.config, n, self.cores), self.source, self, route)
 
 
 _get_ident = threading.get_ident
@@ -2335,7 +2340,7 @@ class Live:
         lease = self._issued.get(id(config))
         if lease is None:
             if type(config) is QuietAnswer:
-                self._finish_ranged(config.lease, n, seconds)
+                self._finish_ranged(config.lease, n, seconds, config.route)
             return
         if config is lease.fast and n == lease.n:
             lease.timings.append(seconds)  # replayed at the cell's next decision
@@ -2516,31 +2521,42 @@ class Live:
 
     def _range_ticket(self, profile: Sequence[Any], route: Optional[_Route]) -> Optional[QuietAnswer]:
         """:meth:`start` of a profile with no ticket of its own: a ticket of its cell's grant
-        over a range of record counts, when it has one and the call's count is in its range
-        (else ``None``: the call is decided). Not for a count estimated from bytes."""
-        if len(profile) > 6 and profile[6]:
-            return None
+        over a range of record counts, when it has one and the call's count (its route's, as
+        the cell would decide with) is in its range (else ``None``: the call is decided). A
+        count estimated from bytes gets the route a decided call would (its calls keep the
+        count they report, as deciding each of them does)."""
         if route is not None:
             cell: Optional[Cell] = route.cell
+            n = route.n
         else:
             cell = self._cells.get(self._key(profile))
+            n = profile[5]
         if cell is None or not cell.range_tickets:
             return None
         try:
             lease = cell.range_tickets.pop()
         except IndexError:  # another thread took the last one
             return None
-        n = profile[5]
         if not lease.lo <= n <= lease.hi:
             return None  # decided (which revokes the rest of the grant)
-        answer: QuietAnswer = lease.answer(n)
+        if not (len(profile) > 6 and profile[6]):
+            answer: QuietAnswer = lease.answer(n)
+            return answer
+        if route is None:
+            with self._lock:
+                route = self._routes.get(profile)
+                if route is None or route.cell is not cell:
+                    if len(self._routes) >= MAX_ROUTES:
+                        self._reset_routes()
+                    route = self._routes[profile] = _Route(cell, n)
+        answer = lease.answer(clamp_n(profile) or 0, route)
         return answer
 
     def _range_grant(self, cell: Cell, profile: Sequence[Any], n: int) -> Optional[BatchConfig]:
         """Under the lock, where :meth:`Cell.quiet` grants nothing (a count other than the
         steady state's): :meth:`Cell.quiet_range`'s grant as the cell's range tickets, and this
         call's answer, the first of them; ``None`` when it grants nothing."""
-        if not cell.n_range[1] or (len(profile) > 6 and profile[6]):
+        if not cell.n_range[1]:
             return None
         (quiet, ceiling, probe, hard, spare), lo, hi = cell.quiet_range(n, MAX_QUIET)
         if not (quiet or probe):
@@ -2562,7 +2578,11 @@ class Live:
         if cell.leases != granted:  # replayed in the order they run
             cell.leases = [x for x in cell.leases if x.timings and x not in granted]
             cell.leases.extend(granted)
-        answer: QuietAnswer = tickets.pop().answer(n)
+        lease = tickets.pop()
+        if len(profile) > 6 and profile[6]:
+            answer: QuietAnswer = lease.answer(clamp_n(profile) or 0, self._routes.get(profile))
+        else:
+            answer = lease.answer(n)
         return answer
 
     def _range_lease(self, cell: Cell, arm: _Arm, source: str, lo: int, hi: int) -> _RangeLease:
@@ -2580,8 +2600,16 @@ class Live:
         lease.lo, lease.hi, lease.bound = lo, hi, hi
         return lease
 
-    def _finish_ranged(self, lease: _RangeLease, n: int, seconds: float) -> None:
-        """:meth:`finish` of a call answered from a range ticket."""
+    def _finish_ranged(
+        self, lease: _RangeLease, n: int, seconds: float, route: Optional[_Route] = None
+    ) -> None:
+        """:meth:`finish` of a call answered from a range ticket (of ``route``, for a count
+        estimated from bytes: the count reported becomes its route's, see :meth:`_recount`)."""
+        if route is not None and n != route.n:
+            with self._lock:
+                route.n = n
+                for other in route.leases.values():
+                    other.n = n
         if lease.lo <= n <= lease.hi:
             lease.timings.append((n, seconds))  # replayed at the cell's next decision
             if seconds > 0.0 and n / seconds < lease.floor:
@@ -2704,8 +2732,13 @@ class Live:
         self._first_call_warms = False
         cell.key = key
         bucket = key[5]
-        if bucket and not (len(profile) > 6 and profile[6]):  # the counts of this n bucket
-            cell.n_range = (1 << (bucket - 1), (1 << bucket) - 1)
+        if bucket:
+            # The counts of this n bucket; for an estimate (whose bucket is that of the count
+            # with its margin), the counts its calls report too: the estimate may miss them.
+            lo, hi = 1 << (bucket - 1), (1 << bucket) - 1
+            if len(profile) > 6 and profile[6]:
+                lo = int(lo / ESTIMATE_MARGIN**2)
+            cell.n_range = (max(1, lo), hi)
         self._cells[key] = cell
         if len(self._cells) > MAX_CELLS:
             del self._cells[next(iter(self._cells))]  # the oldest cell goes

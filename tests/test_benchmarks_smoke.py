@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -141,23 +143,32 @@ def test_learn_rate_quick_against_itself(tmp_path: Path) -> None:
     assert table in proc.stdout
 
 
-def test_live_trace_tells_a_grant_too_long_from_a_faithful_copy(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("needle", "wrong", "scenarios"), [
+    # A grant of one count that outlasts the calls that cannot decide (three more timings
+    # below the baseline's low end allowed).
+    ("below[m + 1] + m + 1 <= rank:", "below[m + 1] + m + 1 <= rank + 3:", ("0", "216")),
+    # Calls of JSON text answered from a range ticket that do not keep the count they report
+    # in their route (as deciding each of them does).
+    ("        if route is not None and n != route.n:\n", "        if False:\n", ("216", "330")),
+])
+def test_live_trace_tells_a_wrong_live_py_from_a_faithful_copy(
+    tmp_path: Path, needle: str, wrong: str, scenarios: tuple[str, str]
+) -> None:
     """benchmarks/live_trace.py compares live.py's answers on injected timings: a copy of
-    live.py gives the same answers (exit 0); one whose grants of quiet calls may outlast the
-    calls that cannot decide (three more timings below the baseline's low end allowed) answers
-    differently somewhere (exit 1), so it can vouch for a change meant to cost less alone."""
+    live.py gives the same answers (exit 0); a wrong one answers differently somewhere (exit
+    1), so it can vouch for a change meant to cost less alone."""
     source = (ROOT / "satya_adapt" / "live.py").read_text()
     copy, mutant = tmp_path / "copy.py", tmp_path / "mutant.py"
     copy.write_text(source)
-    needle = "below[m + 1] + m + 1 <= rank:"
     assert source.count(needle) == 1
-    mutant.write_text(source.replace(needle, "below[m + 1] + m + 1 <= rank + 3:"))
+    mutant.write_text(source.replace(needle, wrong))
     script = str(ROOT / "benchmarks" / "live_trace.py")
+    start, stop = scenarios
     runs = {}
     for name, other in (("copy", copy), ("mutant", mutant)):
-        cmd = [sys.executable, script, "--against-live", str(other), "--scenarios", "216"]
+        cmd = [sys.executable, script, "--against-live", str(other), "--start", start, "--scenarios", stop]
         runs[name] = subprocess.run(cmd, check=False, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert runs["copy"].returncode == 0, runs["copy"].stdout + runs["copy"].stderr[-3000:]
-    assert "answers the same in all 216 scenarios" in runs["copy"].stdout
+    assert f"answers the same in all {int(stop) - int(start)} scenarios" in runs["copy"].stdout
     assert runs["mutant"].returncode == 1, runs["mutant"].stdout + runs["mutant"].stderr[-3000:]
     assert "answers differ in" in runs["mutant"].stdout
