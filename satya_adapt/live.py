@@ -771,7 +771,8 @@ class Cell:
     def quiet_range(self, n: int, most: int) -> tuple[Grant, int, int]:
         """``(grant, lo, hi)``: :meth:`quiet` for calls of any record count from ``lo`` to
         ``hi`` (``n`` among them), where the record count changes from call to call (lists of
-        dicts of varying length): each of those counts is answered and decided as the steady
+        dicts of varying length, JSON text of varying size): each of those counts is answered
+        and decided as the steady
         state's own (see :meth:`_steady_range`), so the grant is computed for ``hi`` records,
         the most a call of the range can lose, and its ceilings hold per record (a call of
         ``m`` records is within the ceiling when ``m / seconds >= hi / ceiling``, as
@@ -2556,7 +2557,7 @@ class Live:
         """Under the lock, where :meth:`Cell.quiet` grants nothing (a count other than the
         steady state's): :meth:`Cell.quiet_range`'s grant as the cell's range tickets, and this
         call's answer, the first of them; ``None`` when it grants nothing."""
-        if not cell.n_range[1]:
+        if not cell.n_range[1] or n == cell._fast_n:  # (quiet's grant is at least as long)
             return None
         (quiet, ceiling, probe, hard, spare), lo, hi = cell.quiet_range(n, MAX_QUIET)
         if not (quiet or probe):
