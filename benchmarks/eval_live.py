@@ -476,6 +476,7 @@ def overhead(args: Any) -> dict[str, Any]:
     loop_counts = _loop_overhead(schema, 16383, 60 if args.quick else 600, counts=(8192, 16383))
     loop_json_counts = _loop_overhead(schema, 16383, 60 if args.quick else 600, "json",
                                       counts=(8192, 16383))
+    loop_mixes = _loop_overhead(schema, 10000, 60 if args.quick else 600, mixes=20)
     out = {
         "call_1000_seconds": call_s,
         "bookkeeping_seconds": per_call,
@@ -490,6 +491,7 @@ def overhead(args: Any) -> dict[str, Any]:
         "loop_json_10000": loop_json,
         "loop_changing_counts": loop_counts,
         "loop_json_changing_counts": loop_json_counts,
+        "loop_changing_profiles": loop_mixes,
     }
     if "before" in per_state:
         out["bookkeeping_before_by_state"] = per_state["before"]
@@ -507,7 +509,8 @@ def _trust(path: str) -> dict[str, Any]:
 
 
 def _loop_overhead(
-    schema: Any, n: int, calls: int, kind: str = "dicts", counts: tuple[int, int] | None = None
+    schema: Any, n: int, calls: int, kind: str = "dicts", counts: tuple[int, int] | None = None,
+    mixes: int = 0,
 ) -> dict[str, Any]:
     """What live bookkeeping adds to a call as users make them, one after another: over
     ``calls`` calls of ``n`` records, the mean of wall time less the engine's own time
@@ -521,12 +524,18 @@ def _loop_overhead(
     ``kind`` ``json``: the records as one JSON array (its profile's ``n`` is an estimate).
     ``counts``: each round's calls have a count of records drawn from this range (records
     whose count changes from call to call; ``n`` is then its upper end; for JSON, one of 64
-    arrays of such counts)."""
+    arrays of such counts). ``mixes``: each round's calls take one of this many lists of ``n``
+    dicts whose names' lengths are drawn around a mean of their own (8-12 characters: batches
+    of one kind of data whose profiles differ a little, a few cells, many routes)."""
     records: Any = [{"id": i, "name": "abc"} for i in range(n)]
     sides = {"online": Validator(schema, online=True), "offline": Validator(schema, online=False)}
     run = {k: v.validate_batch for k, v in sides.items()}
     rng = random.Random(n)
     texts: list[bytes] = []
+    batches = []
+    for _ in range(mixes):
+        mean = rng.choice([8, 9, 10, 11, 12])
+        batches.append([{"id": i, "name": "x" * max(1, int(rng.gauss(mean, 3)))} for i in range(n)])
     if kind == "json":
         if counts is None:
             records = json.dumps(records).encode()
@@ -538,7 +547,9 @@ def _loop_overhead(
     for i in range(40 + calls):
         order = list(sides)
         rng.shuffle(order)
-        if counts is None:
+        if batches:
+            data = rng.choice(batches)
+        elif counts is None:
             data = records
         else:
             data = rng.choice(texts) if texts else records[: rng.randint(*counts)]
@@ -554,17 +565,26 @@ def _loop_overhead(
     added_median = measure.median(extra["online"]) - measure.median(extra["offline"])
     call = measure.median(wall["offline"])
     return {"records": n if counts is None else list(counts), "kind": kind, "calls": calls,
+            **({"mixes": mixes} if mixes else {}),
             "online_extra_seconds": added,
             "offline_call_seconds": call, "share_of_call": added / call,
             "online_extra_median_seconds": added_median,
             "share_of_call_median": added_median / call}
 
 
-def _records_text(records: Any) -> str:
-    """A loop's record count, or the range its counts were drawn from."""
+def _records_text(loop: dict[str, Any]) -> str:
+    """What a loop's calls validate: the count of records (or the range its counts were drawn
+    from), and how."""
+    records = loop["records"]
     if isinstance(records, list):
-        return f"{records[0]:,}-{records[1]:,} (a count drawn per call)"
-    return f"{records:,}"
+        text = f"{records[0]:,}-{records[1]:,} (a count drawn per call)"
+    else:
+        text = f"{records:,}"
+    if loop.get("kind") == "json":
+        text += " as a JSON array"
+    if loop.get("mixes"):
+        text += f", one of {loop['mixes']} lists whose names' lengths differ"
+    return text
 
 
 def _seconds_per_call(call: Callable[[], Any], clock: Callable[[], float], calls: int) -> float:
@@ -705,8 +725,7 @@ def markdown(doc: dict[str, Any]) -> str:
          f" a 10,000-record call: {ow['median']:.3f} [{ow['low']:.2f}, {ow['high']:.2f}]"
          f" ({ow['rounds']} rounds)."
          + "".join(
-             f" In the loop ({lp['calls']} calls of {_records_text(lp['records'])} records"
-             f"{' as a JSON array' if lp.get('kind') == 'json' else ''}, interleaved,"
+             f" In the loop ({lp['calls']} calls of {_records_text(lp)} records, interleaved,"
              f" mean of wall less engine time, online=True less online=False):"
              f" {lp['online_extra_seconds'] * 1e6:.1f} us = {lp['share_of_call']:.2%} of the call"
              f" ({lp['offline_call_seconds'] * 1e6:.0f} us)"
@@ -714,7 +733,8 @@ def markdown(doc: dict[str, Any]) -> str:
                 if "online_extra_median_seconds" in lp else "") + "."
              for lp in (o["loop_min_records"], o["loop_10000"], *(
                  [o[k] for k in ("loop_json_10000", "loop_changing_counts",
-                                 "loop_json_changing_counts") if k in o])))),
+                                 "loop_json_changing_counts", "loop_changing_profiles")
+                  if k in o])))),
         "",
         "## Targets",
         "",

@@ -91,6 +91,18 @@ def scenarios(limit: int | None = None, start: int = 0) -> list[dict[str, Any]]:
             "tail": (seed // 4 % 2) * 0.05, "sizes": sizes, "selected": selected,
             "period": (300, 700)[seed // 3 % 2], "alpha": alpha,
         })
+    # Profiles that differ in their records' average string length, the count the same: one
+    # cell or several, each profile its own route.
+    for seed, (noise, threads, source, lengths, api) in enumerate(itertools.product(
+        (0.02, 0.1), ((0.6, 1.3), (1.4, 0.8)), ("heuristic", "archive-exact"),
+        ([3.0, 3.05, 3.1], [3.0, 6.0], [3.0, 3.1, 12.0, 40.0]), ("choose", "start"),
+    ), start=len(out)):
+        out.append({
+            "seed": seed, "kind": "dicts", "noise": noise, "threads": list(threads),
+            "source": source, "chosen": (0.9, 1.1)[seed % 2], "api": api,
+            "small_tasks": 1.0, "tail": (seed // 2 % 2) * 0.05, "sizes": [N, N],
+            "selected": [4096, 512, 1], "period": (300, 700)[seed // 3 % 2], "lengths": lengths,
+        })
     return out[start:limit]
 
 
@@ -142,7 +154,9 @@ def run(live_module: Any, sc: dict[str, Any], calls: int = CALLS) -> dict[str, A
             estimate = int(n * (1.0 + 0.2 * (rng.random() - 0.5))) if miss else n
             profile = (2, 3.0, 0.1, 30.0, "json", estimate, True)
         else:
-            profile = (2, 3.0, 0.1, 30.0, sc["kind"], n)
+            lengths = sc.get("lengths")
+            length = 3.0 if lengths is None else lengths[rng.randrange(len(lengths))]
+            profile = (2, length, 0.1, 30.0, sc["kind"], n)
         if sc["api"] == "choose":
             config = live.choose(profile, selected)
         else:
@@ -197,7 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="compare with another live.py file")
     p.add_argument("--scenarios", type=int, default=None, help="the first N scenarios only")
     p.add_argument("--start", type=int, default=0,
-                   help="skip the scenarios before this one (216 and after: changing counts)")
+                   help="skip the scenarios before this one (216-599: changing counts; 600 and after:"
+                        " profiles that differ, one count)")
     p.add_argument("--calls", type=int, default=CALLS, help=f"calls per scenario (default {CALLS})")
     p.add_argument("--json", default=None, help="write this live.py's trace here")
     args = p.parse_args(argv)

@@ -593,6 +593,8 @@ class Cell:
         self.leases: list[Any] = []  # _Lease, _RangeLease
         #: The tickets of the lease granted last (emptied when it is revoked).
         self.granted: list[BatchConfig] = []
+        #: The record count of the calls it was granted to (-1: a grant over a range of counts).
+        self.granted_n = -1
         #: The candidates dropped (the latest :data:`MAX_DROPPED`), for :meth:`evidence`.
         self.dropped: deque[_Arm] = deque(maxlen=MAX_DROPPED)
         #: Dropped candidates to try again (see :data:`FIRST_RETURN`), the first due at
@@ -2255,8 +2257,6 @@ class Live:
         self._routes: dict[Any, _Route] = {}
         # Every answer given, by id, to its lease (which holds it, so no id is reused).
         self._issued: dict[int, _Lease] = {}
-        # A grant over a range of record counts was made (start then looks for its tickets).
-        self._ranged = False
         # choose/record: the answer of each thread's call.
         self._pending: dict[int, BatchConfig] = {}
         #: The first cell's first timing is a warm-up (see Cell.record) until a cell is made.
@@ -2287,10 +2287,9 @@ class Live:
                     return tickets.pop()  # a quiet call (atomic: no lock)
                 except IndexError:  # another thread took the last one
                     pass
-        if self._ranged:
-            answer = self._range_ticket(profile, route)
-            if answer is not None:
-                return answer
+        answer = self._cell_ticket(profile, route)
+        if answer is not None:
+            return answer
         return self._decide(profile, selected, route, sliceable, records)
 
     def finish_sliced(
@@ -2432,6 +2431,7 @@ class Live:
             if quiet or probe:
                 # This call and the next ones need no decision: tickets, and a lock no more.
                 tickets = cell.granted = route.tickets
+                cell.granted_n = n
                 granted = []
                 if probe:
                     lease = self._lease(route, cell.baseline, "probe", profile)
@@ -2520,20 +2520,36 @@ class Live:
                 else:
                     cell.replay(lease.arm, lease.n, batch, lease.source == "probe")
 
-    def _range_ticket(self, profile: Sequence[Any], route: Optional[_Route]) -> Optional[QuietAnswer]:
-        """:meth:`start` of a profile with no ticket of its own: a ticket of its cell's grant
-        over a range of record counts, when it has one and the call's count (its route's, as
-        the cell would decide with) is in its range (else ``None``: the call is decided). A
-        count estimated from bytes gets the route a decided call would (its calls keep the
-        count they report, as deciding each of them does)."""
+    def _cell_ticket(self, profile: Sequence[Any], route: Optional[_Route]) -> Optional[BatchConfig]:
+        """:meth:`start` of a profile with no ticket of its own: a ticket of its cell's grant,
+        else ``None`` (the call is decided). The grant of another profile of the cell, for
+        calls of the same count (profiles whose records differ a little, one cell: each
+        profile's calls otherwise revoked the others' grant, and most calls were decided in
+        full); or a grant over a range of counts (see :meth:`_range_ticket`)."""
         if route is not None:
             cell: Optional[Cell] = route.cell
             n = route.n
         else:
             cell = self._cells.get(self._key(profile))
             n = profile[5]
-        if cell is None or not cell.range_tickets:
+        if cell is None:
             return None
+        if cell.range_tickets:
+            return self._range_ticket(profile, route, cell, n)
+        if n == cell.granted_n and cell.granted and not (len(profile) > 6 and profile[6]):
+            try:
+                return cell.granted.pop()  # answers as this profile's own grant would
+            except IndexError:  # another thread took the last one
+                return None
+        return None
+
+    def _range_ticket(
+        self, profile: Sequence[Any], route: Optional[_Route], cell: Cell, n: int
+    ) -> Optional[QuietAnswer]:
+        """A ticket of ``cell``'s grant over a range of record counts, when the call's count
+        ``n`` (its route's, as the cell would decide with) is in its range, else ``None``. A
+        count estimated from bytes gets the route a decided call would (its calls keep the
+        count they report, as deciding each of them does)."""
         try:
             lease = cell.range_tickets.pop()
         except IndexError:  # another thread took the last one
@@ -2562,8 +2578,8 @@ class Live:
         (quiet, ceiling, probe, hard, spare), lo, hi = cell.quiet_range(n, MAX_QUIET)
         if not (quiet or probe):
             return None
-        self._ranged = True
         tickets = cell.granted = cell.range_tickets
+        cell.granted_n = -1
         granted: list[Any] = []
         if probe:
             lease = self._range_lease(cell, cell.baseline, "probe", lo, hi)

@@ -2067,7 +2067,7 @@ OVERHEAD_KEYS = {
     "call_1000_seconds", "bookkeeping_seconds", "bookkeeping_share_of_1000_record_call",
     "bookkeeping_by_state", "call_min_records_seconds", "bookkeeping_share_of_min_records_call",
     "online_vs_offline_1000", "online_vs_offline_10000", "loop_min_records", "loop_10000",
-    "loop_json_10000", "loop_changing_counts", "loop_json_changing_counts",
+    "loop_json_10000", "loop_changing_counts", "loop_json_changing_counts", "loop_changing_profiles",
 }
 
 
@@ -2091,8 +2091,9 @@ def test_eval_live_overhead_only(tmp_path: Path) -> None:
     # The loop's figure is the mean (decisions count as often as they come), the median beside it.
     assert doc["loop_changing_counts"]["records"] == [8192, 16383]
     assert doc["loop_json_changing_counts"]["kind"] == "json"
+    assert doc["loop_changing_profiles"]["mixes"] == 20
     for loop in ("loop_min_records", "loop_10000", "loop_json_10000", "loop_changing_counts",
-                 "loop_json_changing_counts"):
+                 "loop_json_changing_counts", "loop_changing_profiles"):
         assert {"online_extra_seconds", "online_extra_median_seconds", "share_of_call",
                 "share_of_call_median"} <= set(doc[loop])
     assert set(doc["bookkeeping_by_state"]) == {"constant", "tie", "ahead", "reverted"}
@@ -2614,6 +2615,40 @@ def test_quiet_calls_of_estimated_changing_counts_decide_as_the_full_path(
     assert ex is not None
     assert {k: v for k, v in ex.items() if k != "cell"} == full.evidence()
     assert decided[0] < (0.5 if refine else 0.25) * 600, decided[0]
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("speed", [1.3, 1.0, 0.9])
+def test_profiles_of_one_cell_share_its_grant(speed: float, seed: int) -> None:
+    """Batches whose records differ a little (average string lengths 10-11: four profiles, one
+    cell, each profile its own route), in random order: call by call the answers of a cell
+    that decides every call in full, the same evidence, and about as few decisions as one
+    profile's calls make (each profile's calls revoked the others' grant before: most calls
+    were decided in full)."""
+    chosen = BatchConfig(4096, 512, 1 + seed % 2, "archive-exact")
+
+    def rate(cf: BatchConfig) -> float:
+        return (speed if cf.batch_size == 4096 else 1.0) * 1e6
+
+    decisions = []
+    for lengths in ([10.0], [10.0, 10.2, 10.5, 11.0]):
+        live = L.Live(FakeSelector(), cache=False, cores=2)
+        decided = count_decisions(live)
+        full = SlowPathCell(chosen, [], cores=2, worst_threads=L.WORST_RATIO_THREADS_DICTS)
+        rng = random.Random(seed)
+        for i in range(600):
+            profile = (5, rng.choice(lengths), 0.5, 200.0, "dicts", N)
+            config = live.start(profile, chosen)
+            arm, source = full.choose(N)
+            assert (config.source, config[:3]) == (source, clamp(arm.config, N, 2)[:3]), i
+            seconds = N / (rate(config) * (1.0 + 0.03 * rng.random()))
+            live.finish(config, N, seconds)
+            full.record(arm, N, seconds)
+        assert evidence(live) == full.evidence()
+        assert len(live._cells) == 1
+        decisions.append(decided[0])
+    one, four = decisions
+    assert four <= one + 20, decisions
 
 
 def evidence_at(live: L.Live, n: int) -> dict[str, Any]:
