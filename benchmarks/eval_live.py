@@ -577,9 +577,9 @@ def _records_text(loop: dict[str, Any]) -> str:
     from), and how."""
     records = loop["records"]
     if isinstance(records, list):
-        text = f"{records[0]:,}-{records[1]:,} (a count drawn per call)"
+        text = f"{records[0]:,}-{records[1]:,} records (a count drawn per call)"
     else:
-        text = f"{records:,}"
+        text = f"{records:,} records"
     if loop.get("kind") == "json":
         text += " as a JSON array"
     if loop.get("mixes"):
@@ -725,7 +725,7 @@ def markdown(doc: dict[str, Any]) -> str:
          f" a 10,000-record call: {ow['median']:.3f} [{ow['low']:.2f}, {ow['high']:.2f}]"
          f" ({ow['rounds']} rounds)."
          + "".join(
-             f" In the loop ({lp['calls']} calls of {_records_text(lp)} records, interleaved,"
+             f" In the loop ({lp['calls']} calls of {_records_text(lp)}, interleaved,"
              f" mean of wall less engine time, online=True less online=False):"
              f" {lp['online_extra_seconds'] * 1e6:.1f} us = {lp['share_of_call']:.2%} of the call"
              f" ({lp['offline_call_seconds'] * 1e6:.0f} us)"
