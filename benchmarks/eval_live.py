@@ -416,15 +416,9 @@ def _bookkeeping(module: Any, state: str) -> Callable[[int], float]:
 
 def _load_live(path: str) -> Any:
     """Another version of ``satya_adapt/live.py`` (``--before``), loaded next to this one."""
-    import importlib.util
+    from live_trace import load_live  # (this folder)
 
-    spec = importlib.util.spec_from_file_location("satya_adapt._live_before", path)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"eval_live: cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_live(path, "_live_before")
 
 
 def overhead(args: Any) -> dict[str, Any]:

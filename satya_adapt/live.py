@@ -2187,6 +2187,20 @@ class _RangeLease:
         return QuietAnswer(clamp(self.arm.config, n, self.cores), self.source, self, route)
 
 
+def _over_ceiling(lease: Any, within_hard: bool) -> None:
+    """A quiet call's timing beyond its lease's ceiling: it spends one of the ``spare`` when
+    ``within_hard`` and one is left, else it revokes the rest of the grant (it may decide: the
+    next call is decided)."""
+    spare = lease.spare
+    if within_hard and spare:
+        try:
+            spare.pop()
+            return
+        except IndexError:  # another thread took the last one
+            pass
+    del lease.tickets[:]
+
+
 _get_ident = threading.get_ident
 _perf_counter = time.perf_counter
 #: :func:`satya_adapt.selector.cell_key`, once imported.
@@ -2345,14 +2359,7 @@ class Live:
         if config is lease.fast and n == lease.n:
             lease.timings.append(seconds)  # replayed at the cell's next decision
             if seconds > lease.ceiling:
-                spare = lease.spare
-                if seconds <= lease.hard and spare:
-                    try:
-                        spare.pop()
-                        return
-                    except IndexError:  # another thread took the last one
-                        pass
-                del lease.tickets[:]  # it may decide: the next call is decided
+                _over_ceiling(lease, seconds <= lease.hard)
             return
         busy = self._writes.busy_until
         if busy and _perf_counter() - seconds <= busy:
@@ -2556,17 +2563,19 @@ class Live:
             return None
         if not lease.lo <= n <= lease.hi:
             return None  # decided (which revokes the rest of the grant)
-        if not (len(profile) > 6 and profile[6]):
-            answer: QuietAnswer = lease.answer(n)
-            return answer
-        if route is None:
+        # The answer is fitted to the profile's count, as its lease would be; with its route, the
+        # call keeps the count it reports there, as deciding it does (a count estimated from
+        # bytes gets its route now: its next calls decide with the count it reports. An exact
+        # count that the call reports otherwise, which a list never does, is not kept when the
+        # profile has no route yet).
+        if route is None and len(profile) > 6 and profile[6]:
             with self._lock:
                 route = self._routes.get(profile)
                 if route is None or route.cell is not cell:
                     if len(self._routes) >= MAX_ROUTES:
                         self._reset_routes()
                     route = self._routes[profile] = _Route(cell, n)
-        answer = lease.answer(clamp_n(profile) or 0, route)
+        answer: QuietAnswer = lease.answer(clamp_n(profile) or 0, route)
         return answer
 
     def _range_grant(self, cell: Cell, profile: Sequence[Any], n: int) -> Optional[BatchConfig]:
@@ -2595,11 +2604,7 @@ class Live:
         if cell.leases != granted:  # replayed in the order they run
             cell.leases = [x for x in cell.leases if x.timings and x not in granted]
             cell.leases.extend(granted)
-        lease = tickets.pop()
-        if len(profile) > 6 and profile[6]:
-            answer: QuietAnswer = lease.answer(clamp_n(profile) or 0, self._routes.get(profile))
-        else:
-            answer = lease.answer(n)
+        answer: QuietAnswer = tickets.pop().answer(clamp_n(profile) or 0, self._routes.get(profile))
         return answer
 
     def _range_lease(self, cell: Cell, arm: _Arm, source: str, lo: int, hi: int) -> _RangeLease:
@@ -2630,14 +2635,7 @@ class Live:
         if lease.lo <= n <= lease.hi:
             lease.timings.append((n, seconds))  # replayed at the cell's next decision
             if seconds > 0.0 and n / seconds < lease.floor:
-                spare = lease.spare
-                if n / seconds >= lease.hard and spare:
-                    try:
-                        spare.pop()
-                        return
-                    except IndexError:  # another thread took the last one
-                        pass
-                del lease.tickets[:]  # it may decide: the next call is decided
+                _over_ceiling(lease, n / seconds >= lease.hard)
             return
         # Another count than its start's (the range moved since): counted call by call.
         cell = lease.cell

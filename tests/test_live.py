@@ -2157,40 +2157,47 @@ def test_eval_live_quick_runs(tmp_path: Path) -> None:
 
 def drive_live_and_cell(
     selected: BatchConfig, rate: Rate, calls: int, seed: int, *, refine: bool = False,
-    odd: float = 0.0,
+    odd: float = 0.0, sizes: tuple[int, int] = (N, N), decided: list[int] | None = None,
 ) -> tuple[L.Live, SlowPathCell, list[str]]:
     """Drives a :class:`Live` the way the validator does (start, then finish or cancel) and a
     cell that decides every call in full with the same timings; asserts, call by call, the same
-    source and configuration. ``odd``: the share of calls with something unusual (a timing 3
-    times longer, an invalid timing, a call that raised, another record count, an explain)."""
+    source and configuration (clamped to the call). ``odd``: the share of calls with something
+    unusual (a timing 3 times longer, an invalid timing, a call that raised, another record
+    count, an explain). ``sizes``: each call's record count drawn from this range (one cell's
+    bucket). ``decided``: gets the count of calls decided in full."""
     from satya_adapt.selector import _rep
 
     live = L.Live(FakeSelector(), cache=False, cores=2, refine=refine)
-    cands = L.candidates(selected, _rep(live._key(prof())), N, 2) if refine else []
-    full = SlowPathCell(selected, cands, cores=2, worst_threads=L.WORST_RATIO_THREADS_DICTS)
+    counted = count_decisions(live)
+    full: Any = None
     rng = random.Random(seed)
     sources = []
     for i in range(calls):
-        config = live.start(prof(), selected)
-        arm, source = full.choose(N)
-        assert (config.source, config[:3]) == (source, clamp(arm.config, N, 2)[:3]), i
+        n = sizes[0] if sizes[0] == sizes[1] else rng.randint(*sizes)
+        config = live.start(prof(n=n), selected)
+        if full is None:  # made as Live makes its cell: candidates for the first call's count
+            cands = L.candidates(selected, _rep(live._key(prof(n=n))), n, 2) if refine else []
+            full = SlowPathCell(selected, cands, cores=2, worst_threads=L.WORST_RATIO_THREADS_DICTS)
+        arm, source = full.choose(n)
+        assert (config.source, config[:3]) == (source, clamp(arm.config, n, 2)[:3]), i
         sources.append(source)
-        seconds = N / (rate(config) * (1.0 + 0.03 * rng.random()))
-        n = N
+        seconds = n / (rate(config) * (1.0 + 0.03 * rng.random()))
         what = rng.random() < odd and rng.choice(["slow", "invalid", "raised", "n", "explain"])
         if what == "slow":
             seconds *= 3.0
         elif what == "invalid":
             seconds = rng.choice([0.0, -1.0, float("nan"), float("inf")])
-        elif what == "n":
-            n = N - 1
+        elif what == "n" and sizes[0] == sizes[1]:
+            n -= 1
         elif what == "explain":
-            live.explain(prof())
+            live.explain(prof(n=n))
         if what == "raised":
             live.cancel(config)
         else:
             live.finish(config, n, seconds)
             full.record(arm, n, seconds)
+    if decided is not None:
+        decided[:] = counted
     return live, full, sources
 
 
@@ -2495,41 +2502,6 @@ def test_two_ceilings_grant_only_calls_that_decide_nothing() -> None:
 # -- quiet calls whose record counts change from call to call ---------------------------------------
 
 
-def drive_counts(
-    selected: BatchConfig, rate: Rate, calls: int, seed: int, sizes: tuple[int, int], *,
-    refine: bool = False, odd: float = 0.0,
-) -> tuple[L.Live, SlowPathCell, list[int]]:
-    """:func:`drive_live_and_cell` with a record count drawn from ``sizes`` for each call (one
-    cell's bucket): each answer is the full path's arm clamped to its own call."""
-    from satya_adapt.selector import _rep
-
-    live = L.Live(FakeSelector(), cache=False, cores=2, refine=refine)
-    decided = count_decisions(live)
-    n0 = sizes[0]
-    cands = L.candidates(selected, _rep(live._key(prof(n=n0))), n0, 2) if refine else []
-    full = SlowPathCell(selected, cands, cores=2, worst_threads=L.WORST_RATIO_THREADS_DICTS)
-    rng = random.Random(seed)
-    for i in range(calls):
-        n = rng.randint(*sizes)
-        config = live.start(prof(n=n), selected)
-        arm, source = full.choose(n)
-        assert (config.source, config[:3]) == (source, clamp(arm.config, n, 2)[:3]), i
-        seconds = n / (rate(config) * (1.0 + 0.03 * rng.random()))
-        what = rng.random() < odd and rng.choice(["slow", "invalid", "raised", "explain"])
-        if what == "slow":
-            seconds *= 3.0
-        elif what == "invalid":
-            seconds = rng.choice([0.0, -1.0, float("nan"), float("inf")])
-        elif what == "explain":
-            live.explain(prof(n=n))
-        if what == "raised":
-            live.cancel(config)
-        else:
-            live.finish(config, n, seconds)
-            full.record(arm, n, seconds)
-    return live, full, decided
-
-
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize(
     "selected", [(4096, 512, 1), (12000, 1500, 2), (12000, 6000, 2), (16384, 16384, 1)]
@@ -2555,10 +2527,13 @@ def test_quiet_calls_of_changing_counts_decide_as_the_full_path(
 
     sizes = (9000, 16000) if seed % 2 == 0 else (4500, 8000)
     odd = 0.04 * (seed % 3)
-    live, full, decided = drive_counts(chosen, rate, 600, seed, sizes, odd=odd)
+    decided: list[int] = []
+    live, full, _ = drive_live_and_cell(chosen, rate, 600, seed, sizes=sizes, odd=odd,
+                                        decided=decided)
     assert evidence_at(live, sizes[0]) == full.evidence()
     one = sum(sizes) // 2 + 250
-    _, _, at_one_count = drive_counts(chosen, rate, 600, seed, (one, one), odd=odd)
+    at_one_count: list[int] = []
+    drive_live_and_cell(chosen, rate, 600, seed, sizes=(one, one), odd=odd, decided=at_one_count)
     if selected == (12000, 6000, 2) and sizes == (4500, 8000):
         assert decided[0] < 0.9 * 600
     else:
@@ -2567,8 +2542,8 @@ def test_quiet_calls_of_changing_counts_decide_as_the_full_path(
 
 @pytest.mark.parametrize("seed", range(4))
 def test_quiet_calls_of_changing_counts_decide_as_the_full_path_while_refining(seed: int) -> None:
-    live, full, _ = drive_counts(REFINE, refine_rate, 400, seed, (9000, 16000), refine=True,
-                                 odd=0.03 * seed)
+    live, full, _ = drive_live_and_cell(REFINE, refine_rate, 400, seed, sizes=(9000, 16000),
+                                        refine=True, odd=0.03 * seed)
     assert evidence_at(live, 9000) == full.evidence()
 
 
