@@ -2160,18 +2160,17 @@ class _RangeLease:
     range tickets, unless it is at least ``hard`` and one of the ``spare`` is left."""
 
     __slots__ = (
-        "cell", "arm", "source", "cores", "fast", "full", "lo", "hi", "bound", "floor", "hard",
-        "spare", "timings", "tickets",
+        "cell", "arm", "source", "fast", "full", "lo", "hi", "bound", "floor", "hard", "spare",
+        "timings", "tickets",
     )
     ranged = True
 
-    def __init__(self, cell: Cell, arm: _Arm, source: str, cores: int) -> None:
+    def __init__(self, cell: Cell, arm: _Arm, source: str) -> None:
         self.cell = cell
         self.arm = arm
         self.source = source
-        self.cores = cores
         # The answer of a call of at least ``batch_size`` records (clamping changes nothing).
-        self.fast = QuietAnswer(clamp(arm.config, None, cores), source, self)
+        self.fast = QuietAnswer(clamp(arm.config, None, cell.cores), source, self)
         self.full = arm.config.batch_size
         self.lo = self.hi = self.bound = 0
         self.floor = self.hard = 0.0
@@ -2184,7 +2183,7 @@ class _RangeLease:
         would be); with the call's ``route``, one of its own."""
         if n >= self.full and route is None:
             return self.fast
-        return QuietAnswer(clamp(self.arm.config, n, self.cores), self.source, self, route)
+        return QuietAnswer(clamp(self.arm.config, n, self.cell.cores), self.source, self, route)
 
 
 def _over_ceiling(lease: Any, within_hard: bool) -> None:
@@ -2612,10 +2611,8 @@ class Live:
         record counts ``lo`` to ``hi``."""
         lease = cell.range_leases.get(arm)
         if lease is None or lease.source != source:
-            if arm.config.threads > 1 and self._start_pool is not None:
-                self._start_pool()
-                self._start_pool = None
-            lease = _RangeLease(cell, arm, source, self._cores)
+            self._pool_for(arm.config.threads)
+            lease = _RangeLease(cell, arm, source)
             if len(cell.range_leases) >= 16:
                 cell.range_leases.clear()
             cell.range_leases[arm] = lease
@@ -2645,14 +2642,19 @@ class Live:
             learned = self._learned(cell)
         self._write(cell, learned)
 
+    def _pool_for(self, threads: int) -> None:
+        """Before the first answer that runs on ``threads`` > 1: the pool is built (see
+        ``start_pool``), once."""
+        if threads > 1 and self._start_pool is not None:
+            self._start_pool()
+            self._start_pool = None
+
     def _lease(self, route: _Route, arm: _Arm, source: str, profile: Sequence[Any]) -> _Lease:
         """The lease of ``arm`` reported as ``source`` on ``route`` (built once)."""
         lease = route.leases.get(arm)
         if lease is None or lease.source != source:
             c = clamp(arm.config, clamp_n(profile), self._cores)
-            if c.threads > 1 and self._start_pool is not None:
-                self._start_pool()
-                self._start_pool = None
+            self._pool_for(c.threads)
             answer = BatchConfig(c.batch_size, c.micro_batch_size, c.threads, source)
             lease = _Lease(route, arm, route.n, answer)
             if len(route.leases) >= 16:

@@ -313,12 +313,12 @@ class Selector:
     # -- internals ------------------------------------------------------------------------------
 
     def _select_slow(self, profile: Sequence[Any]) -> BatchConfig:
+        global _LAST_CELL
         state = self._state or self._load()
         key, n = _key(profile)
         config = self._clamped.get(key)
         if config is None:
             bucket_key = _bucket_key(key, n)
-            global _LAST_CELL
             _LAST_CELL = (profile, bucket_key)  # live verification asks for it next
             pre = self._decided.get(bucket_key)
             if pre is None:
