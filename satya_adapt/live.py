@@ -157,7 +157,7 @@ from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Sequence
 from itertools import accumulate
-from typing import Any, NamedTuple, Optional
+from typing import Any, NamedTuple, Optional, Union
 
 from . import hardware as _hardware
 from .config import (
@@ -190,6 +190,10 @@ __all__ = [
     "read_cache",
     "takes_part",
 ]
+
+#: What :meth:`Live.start` takes for the selector's answer: the answer, or the selector's
+#: ``select`` (asked only when the answer is read: for a profile with no route yet).
+Selected = Union[BatchConfig, Callable[[Sequence[Any]], BatchConfig]]
 
 #: Environment variable naming the folder of the online cache file.
 CACHE_DIR_ENV_VAR = "SATYA_ADAPT_CACHE_DIR"
@@ -2231,8 +2235,9 @@ class Live:
     not injected): a decided call that ran beside a write of the online cache is then no
     evidence (see :meth:`finish`).
 
-    A call goes ``config = start(profile, selected)``, then ``finish(config, n, seconds)``
-    (or ``cancel(config)`` when it raised). The steady state costs no lock: a cell's decision
+    A call goes ``config = start(profile, selected)`` (``selected``: the selector's answer,
+    or its ``select``, asked only for a profile with no route yet), then
+    ``finish(config, n, seconds)`` (or ``cancel(config)`` when it raised). The steady state costs no lock: a cell's decision
     (under the lock) grants its route the next :meth:`Cell.quiet` calls as tickets, each a
     ``list.pop`` of the same fast answer, and each of their timings is one ``list.append``;
     the cell's next decision first replays them in turn (:meth:`Cell.replay`), which leaves
@@ -2283,12 +2288,16 @@ class Live:
     def start(
         self,
         profile: Sequence[Any],
-        selected: BatchConfig,
+        selected: Selected,
         sliceable: bool = False,
         records: Any = None,
     ) -> BatchConfig:
         """The configuration of a call of ``profile`` whose selector answer is ``selected``
         (both clamped to the call); give it back to :meth:`finish` or :meth:`cancel`.
+        ``selected`` may be the selector's ``select`` instead, asked only for a profile with no
+        route yet: a route's calls never read the selector's answer (its cell has its own), and
+        asking cost a lookup by the profile on every call, 5-6 us where the record count
+        changes from call to call.
         ``sliceable``: the call's records can be cut in two (not a generator); the answer may then be a
         :class:`SlicedTrial`, which goes back to :meth:`finish_sliced` instead. ``records``:
         the call's list of dicts, for ``pool_cost`` when its cell is due to measure it."""
@@ -2417,19 +2426,23 @@ class Live:
     def _decide(
         self,
         profile: Sequence[Any],
-        selected: BatchConfig,
+        selected: Selected,
         route: Optional[_Route] = None,
         sliceable: bool = False,
         records: Any = None,
     ) -> BatchConfig:
         """:meth:`start` when the route has no ticket: the cell decides (under the lock)."""
         n = profile[5]
+        if route is None and not isinstance(selected, BatchConfig):
+            selected = selected(profile)  # (outside the lock: a first selection loads the archive)
         lock = self._lock
         lock.acquire()  # not `with`: cheaper, and this runs every few calls
         try:
             if route is None:
                 route = self._routes.get(profile)
                 if route is None:
+                    if not isinstance(selected, BatchConfig):  # (asked above: not here)
+                        selected = selected(profile)
                     route = self._route(profile, selected, n, records)
             cell, n = route.cell, route.n
             self._drain(cell)

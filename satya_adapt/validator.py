@@ -649,15 +649,18 @@ class Validator:
                     select = self._select = self._get_selector().select
                 # The selector takes the raw profile tuple: building a Profile costs ~0.5 us.
                 profile = detect()
-                chosen: BatchConfig = select(profile)
                 if live and self.online:
                     n = profile[5] or 0
                     if n >= _LIVE_MIN_RECORDS or (
                         n >= _LIVE_MIN_SHORT_RECORDS and _short_call_takes_part(profile)
                     ):
-                        chosen = self._get_live(call.verdicts_only).start(
-                            profile, chosen, sliceable, records
+                        # Live verification asks the selector only for a profile it has no
+                        # route for (its cells keep their own answer).
+                        live_config: BatchConfig = self._get_live(call.verdicts_only).start(
+                            profile, select, sliceable, records
                         )
+                        return live_config
+                chosen: BatchConfig = select(profile)
                 return chosen
             return self._within_budget(detect(), budget)
         explicit = (

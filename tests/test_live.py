@@ -1247,6 +1247,57 @@ def test_live_answers_as_its_cell_decides(selected: BatchConfig) -> None:
     assert {k: v for k, v in ex.items() if k != "cell"} == full.evidence()
 
 
+def test_live_asks_the_selector_only_for_a_profile_without_a_route() -> None:
+    """Given the selector's ``select`` instead of its answer, ``start`` asks it once per
+    profile, when the profile's route is made (the route's cell keeps its own answer), and
+    answers call by call as given the answer itself."""
+    selected = BatchConfig(8192, 2048, 1, "heuristic")
+    asked: list[tuple[Any, ...]] = []
+
+    def select(profile: Sequence[Any]) -> BatchConfig:
+        asked.append(tuple(profile))
+        return selected
+
+    given = L.Live(FakeSelector(), cache=False, cores=2)
+    lazy = L.Live(FakeSelector(), cache=False, cores=2)
+    profiles = [prof(n=N), prof(n=N + 1), prof(size=300.0), prof(n=2 * N)]
+    rng = random.Random(5)
+    for i in range(400):
+        profile = profiles[i % 7 % 4]
+        a, b = given.choose(profile, selected), lazy.choose(profile, select)
+        assert (a.source, a[:3]) == (b.source, b[:3]), i
+        rate = 1e6 * (1.2 if a.batch_size != 8192 else 1.0) * (1.0 + 0.05 * rng.random())
+        given.record(profile[5], profile[5] / rate)
+        lazy.record(profile[5], profile[5] / rate)
+    assert sorted(asked) == sorted(profiles)
+    assert lazy.explain(prof()) == given.explain(prof())
+
+
+def test_the_validator_asks_the_selector_once_per_profile_that_takes_part(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A call that takes part in live verification does not ask the selector once its
+    profile has a route (5-6 us a call where counts change from call to call); one that does
+    not take part does."""
+    from satya_adapt.selector import Selector
+
+    asked: list[int] = []
+    select = Selector.select
+
+    def counting(self: Selector, profile: Sequence[Any]) -> BatchConfig:
+        asked.append(profile[5])
+        return select(self, profile)
+
+    monkeypatch.setattr(Selector, "select", counting)
+    v = Validator({"type": "object", "properties": {"id": {"type": "integer"}}}, online=True)
+    records = [{"id": i} for i in range(L.MIN_RECORDS + 1000)]
+    for _ in range(20):
+        assert v.validate_batch(records).n_valid == len(records)
+    assert asked == [len(records)]
+    assert v.validate_batch(records[:1000]).n_valid == 1000
+    assert asked == [len(records), 1000]
+
+
 def test_live_answers_a_sliced_trial_and_learns_from_both_parts() -> None:
     """Through :class:`Live`: a call that can be cut (a JSON array) gets a :class:`SlicedTrial`
     when its cell tries a ``threads`` candidate on a slice (after its warm-up); its timings go
