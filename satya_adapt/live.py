@@ -2130,13 +2130,15 @@ class _Route:
     (a JSON or NDJSON profile's ``n`` is estimated from a sample; its calls report the count:
     the cell decides, and grants quiet calls, for that many)."""
 
-    __slots__ = ("cell", "leases", "tickets", "n")
+    __slots__ = ("cell", "leases", "tickets", "n", "range_answers")
 
     def __init__(self, cell: Cell, n: int) -> None:
         self.cell = cell
         self.n = n
         self.leases: dict[_Arm, _Lease] = {}
         self.tickets: list[BatchConfig] = []
+        #: Its answers to the quiet calls of range leases: lease -> (count, answer).
+        self.range_answers: dict[Any, tuple[int, QuietAnswer]] = {}
 
 
 class QuietAnswer(BatchConfig):
@@ -2184,10 +2186,19 @@ class _RangeLease:
 
     def answer(self, n: int, route: Optional[_Route] = None) -> QuietAnswer:
         """The answer of a call clamped to ``n`` records (as a lease of its own profile's
-        would be); with the call's ``route``, one of its own."""
-        if n >= self.full and route is None:
-            return self.fast
-        return QuietAnswer(clamp(self.arm.config, n, self.cell.cores), self.source, self, route)
+        would be); with the call's ``route``, one of its own (made once: a JSON profile's
+        calls come back with the same count, and making one cost 1-3 us a call)."""
+        if route is None:
+            if n >= self.full:
+                return self.fast
+            return QuietAnswer(clamp(self.arm.config, n, self.cell.cores), self.source, self)
+        made = route.range_answers.get(self)
+        if made is None or made[0] != n:
+            answer = QuietAnswer(clamp(self.arm.config, n, self.cell.cores), self.source, self, route)
+            if len(route.range_answers) >= 4:  # (leases of arms gone)
+                route.range_answers.clear()
+            made = route.range_answers[self] = (n, answer)
+        return made[1]
 
 
 def _over_ceiling(lease: Any, within_hard: bool) -> None:

@@ -1185,28 +1185,38 @@ def prof(size: float = 200.0, n: int = N, kind: str = "dicts") -> tuple[Any, ...
     return (5, 10.0, 0.5, size, kind, n)
 
 
-@pytest.mark.parametrize("kind", ["dicts", "json", "dicts of changing counts"])
+@pytest.mark.parametrize(
+    "kind", ["dicts", "json", "dicts of changing counts", "json of changing counts"]
+)
 @pytest.mark.parametrize("source", ["archive-exact", "heuristic"])
 def test_live_is_thread_safe(kind: str, source: str) -> None:
     """Eight threads share a cell; for JSON each call reports N or N + 3 records at random
     (a profile's estimate that some calls miss: the route's count flips under the others'
     quiet calls); dicts of changing counts have 8,192-16,383 records a call (grants over a
-    range of counts, their tickets taken by all threads). Every call is counted once, nothing
+    range of counts, their tickets taken by all threads); JSON of changing counts, one of 16
+    estimated counts (each profile's route keeps its answers to range tickets, shared by the
+    threads), each call reporting 7 records fewer. Every call is counted once, nothing
     raises, nothing is left pending. A ``heuristic`` answer is refined: its candidates are
     made while the others call."""
     live = L.Live(FakeSelector(), cache=False, cores=2)
     chosen = BatchConfig(4096, 512, 1, source)
     barrier = threading.Barrier(8)
-    changing = kind == "dicts of changing counts"
-    kind = "dicts" if changing else kind
+    changing = kind.endswith("of changing counts")
+    kind = kind.split()[0]
+    estimates = random.Random(0).sample(range(8192, 13000), 16)  # (one cell: x 1.25, 2**13-2**14)
 
     def work(seed: int) -> None:
         rng = random.Random(seed)
         barrier.wait()
         for _ in range(200):
-            n = rng.randint(8192, 16383) if changing else N
-            config = live.choose(prof(n=n, kind=kind), chosen)
-            n += 3 * (kind == "json" and rng.random() < 0.3)
+            if changing and kind == "json":
+                n = rng.choice(estimates)
+                config = live.choose((*prof(n=n, kind=kind), True), chosen)
+                n -= 7
+            else:
+                n = rng.randint(8192, 16383) if changing else N
+                config = live.choose(prof(n=n, kind=kind), chosen)
+                n += 3 * (kind == "json" and rng.random() < 0.3)
             live.record(n, n / (2e6 if config.batch_size == 4096 else 1e6))
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
@@ -1214,7 +1224,7 @@ def test_live_is_thread_safe(kind: str, source: str) -> None:
         t.start()
     for t in threads:
         t.join()
-    ex = live.explain(prof(kind=kind))
+    ex = live.explain((*prof(kind=kind), True) if changing and kind == "json" else prof(kind=kind))
     assert ex is not None
     assert ex["calls"] == 1600
     assert ex["reverts"] == 0
