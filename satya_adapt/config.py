@@ -101,14 +101,22 @@ def clamp(config: BatchConfig, n: Optional[int], cores: int) -> BatchConfig:
     """Fits ``config`` to a call of ``n`` records on ``cores`` usable cores: ``batch_size <= n``
     (at least 1), ``micro_batch_size <= batch_size``, ``1 <= threads <= min(cores, tasks)`` where
     ``tasks`` is the number of tasks in one chunk. Returns ``config`` itself when nothing changes."""
-    b, m, t = config.batch_size, config.micro_batch_size, config.threads
+    # Written out with comparisons (min/max and the fields by name cost 0.4 of its 0.7 us: the
+    # selector and live verification clamp on every call whose record count is new).
+    b0, m0, t0, source = config
+    b = b0
     if n is not None and b > n:
-        b = max(1, n)
-    m = min(m, b)
-    t = max(1, min(t, cores, -(-b // m)))
-    if b == config.batch_size and m == config.micro_batch_size and t == config.threads:
+        b = n if n > 1 else 1
+    m = m0 if m0 < b else b
+    tasks = -(-b // m)
+    t = t0 if t0 < cores else cores
+    if t > tasks:
+        t = tasks
+    if t < 1:
+        t = 1
+    if b == b0 and m == m0 and t == t0:
         return config
-    return BatchConfig(b, m, t, config.source)
+    return BatchConfig(b, m, t, source)
 
 
 def effective(config: Sequence[Any], n: int, cores: int) -> tuple[int, int, int]:

@@ -230,4 +230,7 @@ def even_chunks(config: BatchConfig, n: int | None) -> BatchConfig:
     if full == 0 or rest == 0 or 2 * rest >= b:
         return config
     even = -(-n // full)
-    return config._replace(batch_size=even) if even <= MAX_BATCH_SIZE else config
+    if even > MAX_BATCH_SIZE:
+        return config
+    # (not ``_replace``: 0.5 us more, on every call of a new count)
+    return BatchConfig(even, config.micro_batch_size, config.threads, config.source)

@@ -188,6 +188,24 @@ def test_clamp_function() -> None:
     assert clamp(c, 0, 4) == BatchConfig(1, 1, 1, "x")
 
 
+def test_clamp_is_its_definition() -> None:
+    """``clamp`` (written out by hand for speed) against its definition with ``min`` and
+    ``max``, on random configurations, counts and cores: the same fields, and the
+    configuration itself when nothing changes."""
+    rng = random.Random(0)
+    for _ in range(20000):
+        c = BatchConfig(rng.choice([1, 2, 7, 4096, rng.randint(1, 10**6)]),
+                        rng.choice([1, 5, 512, rng.randint(1, 10**5)]), rng.randint(1, 70), "s")
+        n = rng.choice([None, 0, 1, rng.randint(0, 100), rng.randint(0, 10**6)])
+        cores = rng.randint(1, 64)
+        b = c.batch_size if n is None or c.batch_size <= n else max(1, n)
+        m = min(c.micro_batch_size, b)
+        t = max(1, min(c.threads, cores, -(-b // m)))
+        got = clamp(c, n, cores)
+        assert got == BatchConfig(b, m, t, "s"), (c, n, cores)
+        assert (got is c) == ((b, m, t) == tuple(c[:3])), (c, n, cores)
+
+
 def test_one_core_means_one_thread() -> None:
     one = HERE._replace(usable_cores=1)
     s = selector(hardware=one)
