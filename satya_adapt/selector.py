@@ -68,7 +68,10 @@ __all__ = ["KNN_ENV_VAR", "MAX_BATCH_SIZE", "Selector"]
 MAX_BATCH_SIZE = 1 << 20
 #: Environment variable choosing the k-NN backend: ``python`` (default) or ``sklearn``.
 KNN_ENV_VAR = "SATYA_ADAPT_KNN"
-#: Bounds of the two answer caches; a full cache is emptied (answers are cheap to recompute).
+#: Bounds of the answer caches; a full cache is emptied (answers are cheap to recompute). The
+#: answers fitted to one record count (by profile, and by quantized profile) hold 4,096 each:
+#: about 250 bytes an entry, and calls of ever new counts kept 16 MB at 65,536. A cell's own
+#: answer (a k-NN search: 50-100 us) holds 65,536.
 _FAST_CACHE_MAX = 4096
 _CELL_CACHE_MAX = 65536
 
@@ -327,7 +330,7 @@ class Selector:
                     self._decided.clear()
                 self._decided[bucket_key] = pre
             config = _fitted(pre, n, state.cores)
-            if len(self._clamped) >= _CELL_CACHE_MAX:
+            if len(self._clamped) >= _FAST_CACHE_MAX:
                 self._clamped.clear()
             self._clamped[key] = config
         if len(self._fast) >= _FAST_CACHE_MAX:

@@ -839,3 +839,17 @@ def test_a_call_given_one_thread_runs_the_one_thread_chunks(tmp_path: Path) -> N
     assert alone.threads == 1 and alone.source == "explicit+heuristic"
     if pooled.threads > 1:  # a machine of one core has no pool to size for
         assert alone.batch_size * 3 < pooled.batch_size
+
+
+def test_answer_caches_stay_small_over_calls_of_ever_new_counts() -> None:
+    """Calls whose record count is new every time (20,000 counts) keep the answers fitted to
+    one count within 4,096 entries of each cache (65,536 before: 16 MB), and answer as a fresh
+    selector does."""
+    sel = Selector(None)
+    for n in range(1, 20001):
+        sel.select((2, 3.0, 0.1, 30.0, "dicts", n))
+    assert len(sel._fast) <= 4096
+    assert len(sel._clamped) <= 4096
+    fresh = Selector(None)
+    for n in (1, 777, 4096, 19999, 20000):
+        assert sel.select((2, 3.0, 0.1, 30.0, "dicts", n)) == fresh.select((2, 3.0, 0.1, 30.0, "dicts", n))
