@@ -2161,6 +2161,28 @@ def test_eval_live_overhead_only(tmp_path: Path) -> None:
     assert not out_json.exists()
 
 
+def test_eval_live_quick_run_writes_its_tables(tmp_path: Path) -> None:
+    """benchmarks/eval_live.py --quick runs every part and writes the JSON and the tables: the
+    held-out rows with their warm-up in wall time, the targets (structure only, no timing)."""
+    root = Path(__file__).resolve().parent.parent
+    out_json, out_md = tmp_path / "live.json", tmp_path / "live.md"
+    proc = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "eval_live.py"), "--quick", "--json",
+         str(out_json), "--markdown", str(out_md)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = json.loads(out_json.read_text())
+    assert len(doc["held_out"]) == 2
+    assert all(r["warmup_cumulative_vs_default"] > 0 for r in doc["held_out"])
+    text = out_md.read_text()
+    assert "| warm-up/default |" in text
+    # held out; unknown hardware with an archive of another class, and with none
+    assert text.count("\n| heavy-regex | dicts |") == 3
+    assert len(doc["summary"]["targets"]) == 9
+    assert "## Targets" in text
+
+
 def test_eval_live_overhead_against_another_live_py(tmp_path: Path) -> None:
     """--before LIVE_PY measures another version's bookkeeping too (here this one's own)."""
 
