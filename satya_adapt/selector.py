@@ -555,9 +555,9 @@ def _bucket_key(key: tuple[Any, ...], n: int | None) -> tuple[Any, ...]:
     return (*key[:5], None if n is None else n.bit_length())
 
 
-#: The last profile :func:`cell_key` was asked for (by identity) and its key: a call's profile
-#: is asked for by its selection, then by live verification (which computed it again: 1.5 us,
-#: 4-5 us after an engine call, on every call whose record count differs from the last).
+#: The last profile :func:`cell_key` was asked for (by identity) and its key: live verification
+#: asks for a call's cell, and again when that call's decision makes its route, after the
+#: selector's slow path has computed the key too (1.5 us, 4-5 us after an engine call).
 _LAST_CELL: tuple[Any, tuple[Any, ...]] = (None, ())
 
 
