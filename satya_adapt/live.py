@@ -2248,11 +2248,12 @@ class Live:
 
     A call goes ``config = start(profile, selected)`` (``selected``: the selector's answer,
     or its ``select``, asked only for a profile with no route yet), then
-    ``finish(config, n, seconds)`` (or ``cancel(config)`` when it raised). The steady state costs no lock: a cell's decision
-    (under the lock) grants its route the next :meth:`Cell.quiet` calls as tickets, each a
-    ``list.pop`` of the same fast answer, and each of their timings is one ``list.append``;
-    the cell's next decision first replays them in turn (:meth:`Cell.replay`), which leaves
-    the state that deciding every call would have left. Concurrent calls stay apart because
+    ``finish(config, n, seconds)`` (or ``cancel(config)`` when it raised). The steady state
+    costs no lock: a cell's decision (under the lock) grants its route the next
+    :meth:`Cell.quiet` calls as tickets, each a ``list.pop`` of the same fast answer, and each
+    of their timings is one ``list.append``; the cell's next decision first replays them in
+    turn (:meth:`Cell.replay`), which leaves the state that deciding every call would have
+    left. Concurrent calls stay apart because
     each carries its own answer object from ``start`` to ``finish`` (no per-thread state); a
     call still running when its cell decides is counted when its timing comes, and any
     timing is recorded for the arm that ran it.
