@@ -157,7 +157,7 @@ from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Sequence
 from itertools import accumulate
-from typing import Any, NamedTuple, Optional, Union
+from typing import Any, NamedTuple, Optional, Union, cast
 
 from . import hardware as _hardware
 from .config import (
@@ -2452,10 +2452,8 @@ class Live:
         try:
             if route is None:
                 route = self._routes.get(profile)
-                if route is None:
-                    if not isinstance(selected, BatchConfig):  # (asked above: not here)
-                        selected = selected(profile)
-                    route = self._route(profile, selected, n, records)
+                if route is None:  # (so it was at the top, which asked the selector)
+                    route = self._route(profile, cast(BatchConfig, selected), n, records)
             cell, n = route.cell, route.n
             self._drain(cell)
             quiet, ceiling, probe, hard, spare = cell.quiet(n, MAX_QUIET)
