@@ -1749,6 +1749,23 @@ class Cell:
 
     # -- reporting --------------------------------------------------------------------------
 
+    def release(self) -> None:
+        """Drops what refers back to this cell once :class:`Live` lets it go (evicted): its
+        leases (each holds the cell; a range lease's fast answer holds the lease), its range
+        tickets and its candidates still to be made (a closure over it). Those cycles (and the
+        routes', see :meth:`Live._reset_routes`) kept every evicted cell, its arms and its
+        timings until a full collection: over 200,000 calls of ever new profiles, memory went
+        up and down between 3 and 19 MB where the cells alive held 2.8 MB. A call still
+        running on it finishes as before; its timing is replayed nowhere."""
+        self._later = None
+        for lease in [*self.leases, *self.range_leases.values()]:
+            if lease.ranged:
+                lease.drop()
+        self.leases = []
+        self.range_leases.clear()
+        del self.range_tickets[:]
+        del self.granted[:]
+
     def evidence(self) -> dict[str, Any]:
         self._fill()
         ratio = None
@@ -2176,7 +2193,9 @@ class _RangeLease:
         self.arm = arm
         self.source = source
         # The answer of a call of at least ``batch_size`` records (clamping changes nothing).
-        self.fast = QuietAnswer(clamp(arm.config, None, cell.cores), source, self)
+        self.fast: Optional[QuietAnswer] = QuietAnswer(
+            clamp(arm.config, None, cell.cores), source, self
+        )
         self.full = arm.config.batch_size
         self.lo = self.hi = self.bound = 0
         self.floor = self.hard = 0.0
@@ -2184,13 +2203,19 @@ class _RangeLease:
         self.timings: list[tuple[int, float]] = []
         self.tickets = cell.range_tickets
 
+    def drop(self) -> None:
+        """Its cell lets it go: its fast answer, which refers back to it, goes (a call still
+        holding one finishes as before; later answers are made for their calls)."""
+        self.fast = None
+
     def answer(self, n: int, route: Optional[_Route] = None) -> QuietAnswer:
         """The answer of a call clamped to ``n`` records (as a lease of its own profile's
         would be); with the call's ``route``, one of its own (made once: a JSON profile's
         calls come back with the same count, and making one cost 1-3 us a call)."""
         if route is None:
-            if n >= self.full:
-                return self.fast
+            fast = self.fast  # (read once: None after its cell let it go, see drop)
+            if n >= self.full and fast is not None:
+                return fast
             return QuietAnswer(clamp(self.arm.config, n, self.cell.cores), self.source, self)
         made = route.range_answers.get(self)
         if made is None or made[0] != n:
@@ -2637,6 +2662,8 @@ class Live:
             self._pool_for(arm.config.threads)
             lease = _RangeLease(cell, arm, source)
             if len(cell.range_leases) >= 16:
+                for gone in cell.range_leases.values():
+                    gone.drop()
                 cell.range_leases.clear()
             cell.range_leases[arm] = lease
         lease.lo, lease.hi, lease.bound = lo, hi, hi
@@ -2704,6 +2731,9 @@ class Live:
         """Forgets every route and answer (their cells keep their state and their leases)."""
         for route in self._routes.values():
             del route.tickets[:]
+            # (Each lease and range answer refers back to its route: no cycle left.)
+            route.leases.clear()
+            route.range_answers.clear()
         self._routes.clear()
         self._issued.clear()
 
@@ -2781,7 +2811,7 @@ class Live:
             cell.n_range = (max(1, lo), hi)
         self._cells[key] = cell
         if len(self._cells) > MAX_CELLS:
-            del self._cells[next(iter(self._cells))]  # the oldest cell goes
+            self._cells.pop(next(iter(self._cells))).release()  # the oldest cell goes
             self._reset_routes()  # some may lead to it
         return cell
 
