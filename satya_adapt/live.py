@@ -2659,6 +2659,8 @@ class Live:
         record counts ``lo`` to ``hi``."""
         lease = cell.range_leases.get(arm)
         if lease is None or lease.source != source:
+            if lease is not None:
+                lease.drop()  # (its timings, if any, are still replayed: cell.leases)
             self._pool_for(arm.config.threads)
             lease = _RangeLease(cell, arm, source)
             if len(cell.range_leases) >= 16:
