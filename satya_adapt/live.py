@@ -8,8 +8,9 @@ learns where the archive cannot answer. One :class:`Live` belongs to one
 **Cells.** Calls are grouped by the selector's cache key: the quantized profile, with ``n``
 bucketed by powers of two. Only calls of at least :data:`MIN_RECORDS` records take part, and
 shorter JSON and NDJSON calls that carry enough work (:func:`takes_part`); any other call runs
-the selector's answer untouched: its timing says little and its cost is small. At most :data:`MAX_CELLS` cells are kept (the oldest one goes), each with
-at most :data:`WINDOW` throughputs per configuration: memory is bounded.
+the selector's answer untouched: its timing says little and its cost is small. At most
+:data:`MAX_CELLS` cells are kept (the oldest one goes, freed at once: :meth:`Cell.release`),
+each with at most :data:`WINDOW` throughputs per configuration: memory is bounded.
 
 **Live verification.** Each cell runs its *incumbent* (at first the selector's answer) and,
 in occasional *probe* calls, the *baseline*: the default configuration clamped to the call.
