@@ -2926,6 +2926,64 @@ def test_start_and_finish_are_thread_safe() -> None:
     assert ex["calls"] == 2400
 
 
+def test_cells_evicted_while_other_threads_call_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """6 threads call a JSON and a dicts profile of changing counts (grants over ranges of
+    counts) while another makes new cells, with room for 3: cells (and with them every route)
+    go while the 6 hold their tickets and answers. No thread sees an error, and every answer
+    is a configuration for its call."""
+    monkeypatch.setattr(L, "MAX_CELLS", 3)
+    live = L.Live(FakeSelector(), cache=False, cores=2)
+    chosen = BatchConfig(4096, 512, 2, "heuristic")
+    barrier = threading.Barrier(7)
+    done = threading.Event()
+    errors: list[BaseException] = []
+    bad: list[Any] = []
+
+    def call(profile: tuple[Any, ...], n: int, rng: random.Random) -> None:
+        config = live.start(profile, chosen)
+        if isinstance(config, SlicedTrial):
+            k = config.records
+            live.finish_sliced(config, k, k / 1.2e6, n - k, (n - k) / 1e6)
+            return
+        if not (isinstance(config, BatchConfig) and min(config[:3]) >= 1):
+            bad.append(config)
+        live.finish(config, n, n / (1.2e6 if config.threads == 2 else 1e6)
+                    * (1.0 + 0.05 * rng.random()))
+
+    def work(seed: int) -> None:
+        rng = random.Random(seed)
+        barrier.wait()
+        try:
+            for _ in range(600):
+                kind = ("json", "dicts")[rng.randrange(2)]
+                n = rng.randint(9000, 12000)
+                call((1, 10.0, 0.5, 200.0, kind, n, kind == "json"), n, rng)
+        except BaseException as exc:
+            errors.append(exc)
+
+    def evict() -> None:
+        rng = random.Random(0)
+        barrier.wait()
+        try:
+            for j in itertools.count(100):
+                if done.wait(0.002):
+                    break
+                call((j, 10.0, 0.5, 200.0, "dicts", N), N, rng)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in range(6)]
+    evictor = threading.Thread(target=evict)
+    for t in [*threads, evictor]:
+        t.start()
+    for t in threads:
+        t.join()
+    done.set()
+    evictor.join()
+    assert errors == [] and bad == []
+    assert len(live._cells) == 3
+
+
 def live_schedule(selected: BatchConfig, rate: Rate, calls: int = 200, seed: int = 7) -> list[str]:
     """:func:`schedule` through :class:`Live` (choose and record, as before quiet calls)."""
     rng = random.Random(seed)
