@@ -1740,6 +1740,7 @@ class Cell:
         if arm is self.retry and not ahead:
             self.retry_at = self.calls + self._backoff()  # not ahead: the usual retry
         if ahead:
+            before = self.incumbent.config.threads
             self.promotions += 1
             self.incumbent = arm
             self.incumbent_source = "online"
@@ -1747,6 +1748,28 @@ class Cell:
             self.changed = True
             self.next_probe = self.calls + 1
             self.probe_every = FIRST_PROBE_EVERY
+            if arm.config.threads > before:
+                self._fewer_threads_later(arm.config.threads)
+
+    def _fewer_threads_later(self, threads: int) -> None:
+        """A promotion added threads (the incumbent now runs ``threads``): the candidates with
+        fewer go, to come back later (:meth:`_come_back_later`). Their trials would pit the old
+        number of threads against the one just found faster: in ``eval_live.py`` every cell of
+        heavy-regex dicts that learned its second thread went on to try a one-thread sizes
+        variant and its reverted one-thread choice, three trials each at 0.75-1.0 of the new
+        incumbent's speed (a held-out cell spent 8 of its 10 final calls on them). (Moving
+        the sizes variants to the new threads instead cost more: a whole-call trial of
+        20,000-record chunks on two threads ran far below the incumbent.)"""
+        kept: list[_Arm] = []
+        for arm in self.candidates:
+            if arm.config.threads < threads:
+                if not arm.rates:
+                    arm.note = f"fewer threads than the incumbent's {threads}"
+                self.dropped.append(arm)
+                self._come_back_later(arm)
+            else:
+                kept.append(arm)
+        self.candidates = kept
 
     # -- reporting --------------------------------------------------------------------------
 

@@ -541,6 +541,44 @@ def test_a_short_calls_candidates_first_trial_is_a_warm_up() -> None:
     assert sources[:PROMOTED_AT[c][0] + 1].count("online-trial") == L.PAIRED_MIN_SAMPLES
 
 
+def test_a_promotion_that_adds_a_thread_leaves_one_thread_candidates_for_later(no_returns: None) -> None:
+    """Once a second thread is promoted (JSON, cut for its trials), no one-thread candidate
+    runs: the sizes variant not tried yet goes, to come back later (such trials cost the
+    heavy-regex dicts cells of ``eval_live.py`` 0.75-1.0 of a call each)."""
+    live = L.Live(FakeSelector(), cache=False, cores=2)
+    selected = BatchConfig(8192, 2048, 1, "heuristic")
+    trials = []
+    for i in range(300):
+        c = call_sliceable(live, prof(kind="json"), selected,
+                           lambda cf: 1.5e6 if cf.threads == 2 else 1e6)
+        if c.source == "online-trial":
+            trials.append((i, tuple(c[:3])))
+    cell = live._cells[live._key(prof(kind="json"))]
+    assert cell.promotions == 1 and cell.incumbent.config[:3] == (8192, 2048, 2)
+    first_two = min(i for i, c in trials if c[2] == 2)
+    assert [c for i, c in trials if c[2] == 1] == [(2048, 512, 1)] * 3  # all before it
+    assert all(i < first_two for i, c in trials if c[2] == 1)
+    later = [a for a in cell.dropped if a.config[:3] == (32768, 8192, 1)]
+    assert [(a.kind, a.note, a.back_at > 0) for a in later] == [
+        ("sizes", "fewer threads than the incumbent's 2", True)]
+
+
+def test_candidates_with_fewer_threads_than_a_promoted_one_go_for_now() -> None:
+    """What a promotion that adds a thread does to the candidates: those with fewer threads go,
+    to come back later (one that has run is not called untried); the others stay."""
+    c = L.Cell(BatchConfig(8192, 2048, 1, "heuristic"), [
+        (BatchConfig(32768, 8192, 1, "online-trial"), "sizes"),
+        (BatchConfig(1024, 256, 1, "online-trial"), "elite"),
+        (BatchConfig(4096, 64, 2, "online-trial"), "elite"),
+    ], cores=2)
+    c.candidates[1].rates.append(1e6)
+    c._fewer_threads_later(2)
+    assert [a.config[:3] for a in c.candidates] == [(4096, 64, 2)]
+    assert [(a.config[:3], a.note, a.back_at) for a in c.dropped] == [
+        ((32768, 8192, 1), "fewer threads than the incumbent's 2", L.FIRST_RETURN),
+        ((1024, 256, 1), "", L.FIRST_RETURN)]
+
+
 def test_a_dropped_candidate_is_tried_again_later() -> None:
     """A sizes candidate slower than the incumbent in its first trials (0.8 times its speed:
     the machine was busy then) is dropped, and the evidence says when it is tried again:
