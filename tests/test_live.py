@@ -1513,6 +1513,27 @@ def test_threads_that_cannot_pay_are_dropped_untried() -> None:
             assert untried == [] and trials != []
 
 
+def test_a_hopeless_measure_is_confirmed_before_threads_go() -> None:
+    """A first measure that says no threads pay is taken again twice, and the median of the
+    three decides (a candidate dropped untried never comes back): a lone low measure (an
+    interruption) keeps the second thread, two low ones drop it. A measure that says threads
+    may pay is taken once."""
+    selected = BatchConfig(8192, 2048, 1, "heuristic")
+    records = [{"a": 1}]
+    for measures, dropped, ratio in (([0.37, 0.74, 0.75], False, 0.74), ([0.37, 0.5, 0.74], True, 0.5),
+                                     ([0.74], False, 0.74)):
+        given = list(measures)
+        live = L.Live(FakeSelector(), cache=False, cores=2,
+                      pool_cost=lambda r, g=given: (g.pop(0), 1.0))
+        drive_second_thread(live, "dicts", selected, 0.3e6, records)
+        ev = live.explain(prof(kind="dicts"))
+        assert ev is not None and given == []  # each measure taken, no more
+        untried = [d for d in ev["dropped"] if "dropped_untried" in d]
+        assert bool(untried) is dropped
+        assert ev["threads_worst_ratio"] == {"ratio": pytest.approx(L.POOL_COST_MARGIN * ratio),
+                                             "from": "measured"}
+
+
 def test_pool_cost_times_a_sample_of_the_records() -> None:
     """The binding behind ``pool_cost``: seconds of checking a spread sample in place and
     taken apart for the pool, on this thread; ``None`` when a sampled record is not a JSON
