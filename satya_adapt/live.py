@@ -2845,8 +2845,9 @@ class Live:
 
     def _measure_worst_threads(self, cell: Cell, records: Any) -> None:
         """Sets ``cell``'s worst ratio of a second thread to one (dicts on one thread) to
-        :data:`POOL_COST_MARGIN` of ``pool_cost``'s on ``records``; where it cannot tell, the
-        assumed one stays. Once per cell."""
+        :data:`POOL_COST_MARGIN` of ``pool_cost``'s on ``records`` (where that says no threads
+        pay, the median of it and two more); where it cannot tell, the assumed one stays. Once
+        per cell."""
         cell.pool_cost_due = False
         first = self._pool_ratio(records)
         if first is None:
