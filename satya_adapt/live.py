@@ -2252,6 +2252,12 @@ class _RangeLease:
         return made[1]
 
 
+def _hopeless(candidates: Sequence[_Arm], ratio: float) -> list[_Arm]:
+    """The candidates whose threads cannot pay where a second thread gives ``ratio`` of one
+    (``pool_cost``'s first time over its second, see :data:`POOL_HOPELESS`)."""
+    return [a for a in candidates if a.config.threads > 1 and a.config.threads * ratio < POOL_HOPELESS]
+
+
 def _over_ceiling(lease: Any, within_hard: bool) -> None:
     """A quiet call's timing beyond its lease's ceiling: it spends one of the ``spare`` when
     ``within_hard`` and one is left, else it revokes the rest of the grant (it may decide: the
@@ -2849,18 +2855,10 @@ class Live:
         pay, the median of it and two more); where it cannot tell, the assumed one stays. Once
         per cell."""
         cell.pool_cost_due = False
-        first = self._pool_ratio(records)
-        if first is None:
+        ratio = self._pool_ratio(records)
+        if ratio is None:
             return
-        ratio: float = first
-
-        def hopeless() -> list[_Arm]:
-            return [
-                a for a in cell.candidates
-                if a.config.threads > 1 and a.config.threads * ratio < POOL_HOPELESS
-            ]
-
-        if hopeless():
+        if _hopeless(cell.candidates, ratio):
             # Confirmed before anything is dropped for good (a candidate dropped untried never
             # comes back): the median of three. One measure of 16 records in 2 rounds is tens
             # of microseconds, and an interruption halves it: on heavy-regex dicts (0.72-0.75
@@ -2870,7 +2868,10 @@ class Live:
             ratio = sorted([ratio, *(r if r is not None else ratio for r in again)])[1]
         cell.worst_threads = max(1e-3, POOL_COST_MARGIN * ratio)
         cell.worst_threads_from = "measured"
-        cell.drop_untried(hopeless(), f"a thread at {ratio:.2f} of in place (pool_cost): no threads pay")
+        cell.drop_untried(
+            _hopeless(cell.candidates, ratio),
+            f"a thread at {ratio:.2f} of in place (pool_cost): no threads pay",
+        )
 
     def _pool_ratio(self, records: Any) -> Optional[float]:
         """``pool_cost``'s first time over its second on ``records`` (at most 1), ``None``
