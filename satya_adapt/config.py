@@ -19,6 +19,7 @@ __all__ = [
     "READ_AHEAD_BYTES",
     "SHIP_THRESHOLD",
     "ONLINE_ENV_VAR",
+    "check_flag",
     "check_knob",
     "clamp",
     "effective",
@@ -149,8 +150,34 @@ def _short(value: int) -> str:
 ONLINE_ENV_VAR = "SATYA_ADAPT_ONLINE"
 
 
+#: The values of ``SATYA_ADAPT_ONLINE`` (any case, surrounding blanks ignored; empty or unset:
+#: on). Anything else raises: a typo such as ``flase`` would otherwise leave it on unseen.
+ONLINE_ON = ("1", "true", "on", "yes")
+ONLINE_OFF = ("0", "false", "off", "no")
+
+
 def online_default() -> bool:
     """Whether live verification is on when ``Validator(online=None)``: ``SATYA_ADAPT_ONLINE``
-    (``0``, ``false``, ``off`` or ``no`` turn it off), else on."""
-    value = os.environ.get(ONLINE_ENV_VAR, "").strip().lower()
-    return value not in ("0", "false", "off", "no")
+    (``0``, ``false``, ``off`` or ``no`` turn it off; ``1``, ``true``, ``on``, ``yes``, empty
+    or unset leave it on; any other value raises ``ValueError``)."""
+    raw = os.environ.get(ONLINE_ENV_VAR, "")
+    value = raw.strip().lower()
+    if value in ONLINE_OFF:
+        return False
+    if value and value not in ONLINE_ON:
+        shown = raw if len(raw) <= 40 else f"{raw[:40]}..."
+        raise ValueError(
+            f"the environment variable {ONLINE_ENV_VAR} must be one of"
+            f" {', '.join(ONLINE_ON)} (on) or {', '.join(ONLINE_OFF)} (off), got {shown!r}"
+        )
+    return True
+
+
+def check_flag(name: str, value: Any, or_none: str = "") -> bool:
+    """``value`` of the option ``name`` checked to be ``True`` or ``False`` (``bool("false")``
+    is ``True``: a string or a number is refused rather than read). ``or_none``: what ``None``
+    means where the option also takes it (the caller handles ``None``; the message says it)."""
+    if not isinstance(value, bool):
+        allowed = f"True, False or None ({or_none})" if or_none else "True or False"
+        raise TypeError(f"`{name}` must be {allowed}, got {value!r:.60}")
+    return value

@@ -14,6 +14,7 @@ import typing
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from . import _validator
+from .config import check_flag
 from .errors import SchemaError
 
 __all__ = ["Schema", "Field", "MAX_SCHEMA_DEPTH", "model_json_schema"]
@@ -407,9 +408,9 @@ class Schema:
         self._init(
             dict(document) if isinstance(document, Mapping) else document,
             draft,
-            bool(strict),
+            check_flag("strict", strict),
             resources,
-            bool(formats),
+            check_flag("formats", formats),
         )
         return self
 

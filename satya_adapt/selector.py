@@ -129,7 +129,8 @@ class Selector:
     ) -> None:
         backend = knn_backend or os.environ.get(KNN_ENV_VAR) or "python"
         if backend not in ("python", "sklearn"):
-            raise ValueError(f"`knn_backend` must be 'python' or 'sklearn', got {backend!r}")
+            named = "`knn_backend`" if knn_backend else f"the environment variable {KNN_ENV_VAR}"
+            raise ValueError(f"{named} must be 'python' or 'sklearn', got {backend!r:.60}")
         self._archive_arg = archive
         self._origin = "argument"
         self._hardware = hardware

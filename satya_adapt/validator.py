@@ -22,7 +22,15 @@ from typing import (
 from ._inputs import Opened, open_input
 from ._validator import _start_pool
 from .budget import NO_BUDGET, Budget, BytesArg, SecondsArg, fit, make_budget
-from .config import DEFAULT_CONFIGURATION, BatchConfig, SlicedTrial, check_knob, online_default
+from .config import (
+    DEFAULT_CONFIGURATION,
+    ONLINE_ENV_VAR,
+    BatchConfig,
+    SlicedTrial,
+    check_flag,
+    check_knob,
+    online_default,
+)
 from .profile import INPUT_KINDS, Profile
 from .result import EngineStats, RecordError, ValidationResult
 from .schema import Schema, model_json_schema
@@ -146,7 +154,7 @@ class Validator:
                 document, draft=draft, strict=strict, resources=resources, formats=formats
             )
         self._core = self.schema._compiled
-        self.adapt = bool(adapt)
+        self.adapt = check_flag("adapt", adapt)
         if archive is not None and not isinstance(archive, (str, os.PathLike)):
             raise TypeError(f"`archive` must be a path, got {type(archive).__name__}")
         self._archive = archive
@@ -157,7 +165,9 @@ class Validator:
         self._plain_call: Optional[_Call] = None
         self._selector: Any = None
         self._select: Any = None
-        self.online = online_default() if online is None else bool(online)
+        self.online = online_default() if online is None else check_flag(
+            "online", online, or_none=f"{ONLINE_ENV_VAR}, else on"
+        )
         if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0.0 <= alpha < 1.0:
             raise ValueError(f"`alpha` must be a number in [0, 1), got {alpha!r}")
         self.alpha = float(alpha)
@@ -309,7 +319,7 @@ class Validator:
         call = _Call(batch_size, micro_batch_size, threads, NO_BUDGET, self._max_errors(max_errors),
                      _verdicts_only(errors))  # fmt: skip
         capsule, n = arrow_stream(data)
-        source = ArrowSource(capsule, bool(null_as_absent))
+        source = ArrowSource(capsule, check_flag("null_as_absent", null_as_absent))
         config = self._config(lambda: source.profile(self._core, n), call)
         return _result(source.validate(self._core, *config[:3], call.cap, call.verdicts_only), config)
 

@@ -409,6 +409,12 @@ def test_null_as_absent_reads_a_null_as_a_missing_property() -> None:
     ]
 
 
+def test_null_as_absent_is_a_bool() -> None:
+    # bool("false") is True: it would have read every null as absent.
+    with pytest.raises(TypeError, match=r"^`null_as_absent` must be True or False, got 'false'$"):
+        Validator(PEOPLE, adapt=False).validate_arrow(people(), null_as_absent="false")
+
+
 def test_dictionary_encoded_and_chunked_columns() -> None:
     colour = pa.chunked_array(
         [pa.array(["red", "blue"]).dictionary_encode(), pa.array(["green", None, "red"]).dictionary_encode()]

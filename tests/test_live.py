@@ -2150,6 +2150,38 @@ def test_online_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SATYA_ADAPT_ONLINE")
     assert Validator(SCHEMA).online is True
     assert Validator(SCHEMA, online=False).online is False
+    for value, on in ((" OFF ", False), ("No", False), ("false", False), ("Yes", True),
+                      ("on", True), ("TRUE", True), ("", True), ("  ", True)):
+        monkeypatch.setenv("SATYA_ADAPT_ONLINE", value)
+        assert Validator(SCHEMA).online is on, value
+        assert Validator(SCHEMA, online=not on).online is (not on)  # the argument wins
+
+
+def test_unknown_online_environment_value_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A typo would otherwise leave live verification on without a word.
+    monkeypatch.setenv("SATYA_ADAPT_ONLINE", "flase")
+    with pytest.raises(ValueError) as info:
+        Validator(SCHEMA)
+    assert str(info.value) == (
+        "the environment variable SATYA_ADAPT_ONLINE must be one of 1, true, on, yes (on) or"
+        " 0, false, off, no (off), got 'flase'"
+    )
+    assert Validator(SCHEMA, online=False).online is False  # not read when the argument is given
+    monkeypatch.setenv("SATYA_ADAPT_ONLINE", "x" * 10_000)
+    with pytest.raises(ValueError, match=r"got 'x{40}\.\.\.'$"):
+        Validator(SCHEMA)
+
+
+@pytest.mark.parametrize("name", ["online", "adapt", "strict", "formats"])
+@pytest.mark.parametrize("value", ["false", 0, 1, "", [], 0.0])
+def test_flags_are_bools(name: str, value: object) -> None:
+    # bool("false") is True: a flag given as anything but a bool is refused, not read.
+    with pytest.raises(TypeError) as info:
+        Validator(SCHEMA, **{name: value})
+    allowed = "True, False or None (SATYA_ADAPT_ONLINE, else on)" if name == "online" else "True or False"
+    assert str(info.value) == f"`{name}` must be {allowed}, got {value!r}"
+    kept = Validator(SCHEMA, **{name: False})
+    assert {"online": kept.online, "adapt": kept.adapt}.get(name, False) is False
 
 
 def test_alpha_is_checked() -> None:

@@ -386,6 +386,16 @@ def test_unknown_knn_backend() -> None:
         Selector(None, knn_backend="faiss")
 
 
+def test_unknown_knn_backend_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SATYA_ADAPT_KNN", "faiss")
+    with pytest.raises(ValueError) as info:
+        Selector(None)
+    assert str(info.value) == (
+        "the environment variable SATYA_ADAPT_KNN must be 'python' or 'sklearn', got 'faiss'"
+    )
+    assert Selector(None, knn_backend="python")._backend == "python"  # the argument wins
+
+
 # -- sharing and caching ----------------------------------------------------------------------
 
 
