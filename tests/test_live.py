@@ -1212,6 +1212,43 @@ def test_a_choice_reverted_on_one_cold_throughput_is_tried_again_on_slices(kind:
     assert set(answers[-10:]) <= {("online", 2), ("probe", 1)}  # the others tried and dropped
 
 
+def test_a_slice_that_runs_as_the_baseline_is_paired_with_the_rest_of_its_call() -> None:
+    """A one-thread choice of 4,096-record chunks on calls of 20,000 dicts, 1.1 times the
+    default's speed after two cold calls, is reverted on them and tried again, first on a
+    slice of one chunk: on 4,096 records it runs as the default does, and its throughput
+    joined the baseline's window, which is the incumbent's while the cell is reverted. It was
+    paired with itself, then its next trial (a whole call) with that slice: ratios of exactly
+    1, and it was dropped as not ahead. A candidate's throughput stays out of the baseline's
+    window now: each trial is paired with the default's (1.1), and it comes back at call 18."""
+    live = L.Live(FakeSelector(), cache=False, cores=2)
+    selected = BatchConfig(4096, 128, 1, "heuristic")
+    n = 20000
+    trials, sources = [], []
+    for i in range(40):
+        ours = 0.7e6 if i < 2 else 1.1e6  # (its first two calls cold)
+        rate: Rate = lambda cf, ours=ours: ours if cf[:3] == selected[:3] else 1e6  # noqa: E731
+        c = live.start(prof(n=n), selected, sliceable=True)
+        sources.append(c.source)
+        if type(c) is SlicedTrial:
+            k, w = c.records, c.warm
+            trials.append((i, tuple(c[:3]), k))
+            rest = n - w - k
+            live.finish_sliced(c, k, k / rate(c), rest, rest / rate(c.rest), w, w / rate(c))
+        else:
+            if c.source == "online-trial":
+                trials.append((i, tuple(c[:3]), n))
+            live.finish(c, n, n / rate(c))
+    # First on one chunk of its own (as the default runs 4,096 records), then on whole calls.
+    assert trials[:4] == [(10, (4096, 128, 1), 4096), (11, (4096, 128, 1), n),
+                          (13, (4096, 128, 1), n), (15, (4096, 128, 1), n)]
+    assert sources.index("online") == 18
+    ev = live.explain(prof(n=n))
+    assert ev is not None and ev["reverts"] == 1 and ev["promotions"] == 1
+    assert ev["incumbent"]["config"] == list(selected[:3])
+    assert ev["incumbent"]["candidate"] == "retry" and ev["incumbent"]["paired_ratios"] == [1.1] * 4
+    assert ev["baseline"]["median_items_per_s"] == 1e6
+
+
 # -- the Live object: threads, cells, cache --------------------------------------------------------
 
 
