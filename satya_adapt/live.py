@@ -1452,9 +1452,8 @@ class Cell:
                 self._warm_next = None
                 self.trials += 1
                 arm.trials += 1
-                ref = (self.incumbent.rates or self.baseline.rates or (None,))[-1]
                 arm.rates.append(rate)
-                self._candidate_rate(arm, rate, ref)
+                self._candidate_rate(arm, rate)
                 return
         if (
             self.pool_cold and not as_base
@@ -1513,7 +1512,6 @@ class Cell:
                     arm.floor = n / seconds
             return
         rate = n / seconds
-        ref = (self.incumbent.rates or base.rates or (None,))[-1]  # a candidate's pair
         arm.rates.append(rate)
         if as_base and (arm is base or arm is self.incumbent):
             self._base_median = None
@@ -1533,7 +1531,7 @@ class Cell:
         if arm is self.incumbent or arm is base:
             self._verify(n, arm is base)
         elif arm in self.candidates:
-            self._candidate_rate(arm, rate, ref)
+            self._candidate_rate(arm, rate)
         elif arm.kind == SCOUT:
             t = arm.config.threads
             self._lowest[t] = min(rate, self._lowest.get(t, rate))
@@ -1541,15 +1539,16 @@ class Cell:
         # (Otherwise a concurrent call ran an arm that has since stopped being tried: its
         # timing counts in the slack and decides nothing.)
 
-    def _candidate_rate(self, arm: _Arm, rate: float, ref: Optional[float]) -> None:
-        """A candidate's throughput (already in ``arm.rates``), paired with ``ref``, the
-        incumbent's latest before it (the baseline's while the incumbent has none): the rest of
-        the same call for a trial on a slice (Live.finish_sliced records it first), the call
-        just before for a whole call (no two whole-call trials run in a row; with a warm-up,
-        the call before it): a machine whose speed drifts (a shared host) moves both sides of
-        a pair alike."""
-        if ref is not None:
-            arm.pairs.append(rate / ref)
+    def _candidate_rate(self, arm: _Arm, rate: float) -> None:
+        """A candidate's throughput (already in ``arm.rates``, and in no other window: see
+        :meth:`record`), paired with the incumbent's latest (the baseline's while the incumbent
+        has none): the rest of the same call for a trial on a slice (Live.finish_sliced records
+        it first), the call just before for a whole call (no two whole-call trials run in a
+        row; with a warm-up, the call before it): a machine whose speed drifts (a shared host)
+        moves both sides of a pair alike."""
+        ref = self.incumbent.rates or self.baseline.rates
+        if ref:
+            arm.pairs.append(rate / ref[-1])
         t = arm.config.threads
         self._lowest[t] = min(rate, self._lowest.get(t, rate))
         if len(arm.rates) >= MIN_SAMPLES or self.slack < 0.0:
