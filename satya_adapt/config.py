@@ -39,9 +39,9 @@ class BatchConfig(NamedTuple):
 
     ``source`` is one of ``"explicit"``, ``"default"`` (adaptation off), ``"archive-exact"``,
     ``"archive-nearest"``, ``"archive-knn"``, ``"archive-keep-default"``, ``"heuristic"``, or
-    one of live verification's (:mod:`satya_adapt.live`): ``"probe"``, ``"reverted"``,
-    ``"online-trial"``, ``"online"``; ``"+budget"`` is appended when a memory or pause budget
-    cut ``batch_size`` (see :mod:`satya_adapt.budget`).
+    one of live verification's (:mod:`satya_adapt.live`): ``"default-first"``, ``"probe"``,
+    ``"reverted"``, ``"online-trial"``, ``"online"``; ``"+budget"`` is appended when a memory or
+    pause budget cut ``batch_size`` (see :mod:`satya_adapt.budget`).
     """
 
     batch_size: int

@@ -63,6 +63,10 @@ it has run; before that :data:`WORST_RATIO_THREADS` when it changes ``threads``;
 dicts, what taking them apart for the pool costs, measured on a call's records before the first
 trial (:data:`POOL_COST_RECORDS`), else :data:`WORST_RATIO_THREADS_DICTS`;
 :data:`WORST_RATIO_SIZES` otherwise).
+A cell of dicts whose selector answer is the heuristic's (one thread, as the default) starts
+from the default configuration instead (``default-first``), that answer its first candidate
+(:func:`starts_from_default`): as the incumbent, a choice that ties with the default left the
+pessimistic slack little of ``alpha`` to grow by.
 A candidate whose loss on a whole call the slack does not cover yet is tried on a *slice* of a
 call (``validate_batch`` with a list, JSON arrays and NDJSON): its first records run the
 candidate, the rest the incumbent, in one engine call that switches configuration at a chunk
@@ -141,7 +145,8 @@ cache file is written only when a cell's incumbent changes by online refinement 
 write per promotion, never per call).
 
 Sources a call reports in ``result.config.source``: the selector's step (incumbent unchanged),
-``probe`` (a baseline probe), ``reverted``, ``online-trial``, ``online``.
+``default-first`` (a cell that starts from the default, see above), ``probe`` (a baseline
+probe), ``reverted``, ``online-trial``, ``online``.
 """
 
 from __future__ import annotations
@@ -356,6 +361,27 @@ WRITE_HOLD = 1.0
 #: on the data it measured, which says little of other data in the cell, and there the trials
 #: are paid from the allowance alone (its calls run as the baseline).
 REFINED_SOURCES = frozenset({"heuristic", "archive-knn", "archive-nearest", "archive-keep-default"})
+#: The default configuration as a cell that starts from it reports it (see
+#: :func:`starts_from_default`).
+DEFAULT_FIRST = DEFAULT_CONFIGURATION._replace(source="default-first")
+
+
+def starts_from_default(selected: BatchConfig, kind: str) -> bool:
+    """Whether a cell with online refinement starts from the default configuration, the
+    selector's answer ``selected`` its first candidate: the heuristic's answer for dicts, which
+    runs them on one thread as the default does (see :mod:`satya_adapt.heuristic`, rule 4) and
+    differs from it in its sizes alone, a few percent either way on one thread. As the
+    incumbent, such a tie held online refinement back: the pessimistic slack counts the
+    incumbent's calls at the upper end of the baseline's interval (1-2% above its median while
+    probes are few), which left about a quarter of ``alpha`` a call to pay for a second
+    thread's trial (4 ms of a 10 ms call of heavy-regex dicts at its worst case): it came
+    within 50 calls in 37 of 48 fresh validators (10,000 heavy-regex dicts a call, no
+    archive), 17 of 24 with an archive of another hardware class. Running the default, every
+    call adds ``alpha`` of itself: 54 of 54 and 24 of 24 (2026-12-06, alternating)."""
+    return (
+        selected.source == "heuristic" and kind == "dicts"
+        and selected.threads == DEFAULT_CONFIGURATION.threads
+    )
 _NEVER = 1 << 62  # a call number no cell reaches
 
 
@@ -509,8 +535,11 @@ class Cell:
         worst_threads: float = WORST_RATIO_THREADS,
         first_call_warms: bool = False,
         later: Optional[Callable[[], Sequence[tuple[BatchConfig, str]]]] = None,
+        selected_source: str = "",
     ) -> None:
-        """``later``: makes the candidates (added after ``candidates``) when the cell first
+        """``selected``: the configuration the cell starts from (the selector's answer, or the
+        default where it starts from that, see :func:`starts_from_default`; then
+        ``selected_source`` is the selector's step). ``later``: makes the candidates (added after ``candidates``) when the cell first
         needs them, once the baseline has :data:`MIN_SAMPLES` throughputs (see :meth:`_fill`):
         no candidate is tried before, and made with the cell they took about 55 us of a new
         validator's first call (the candidate set 32, the archive's nearest elites 21, on
@@ -529,7 +558,7 @@ class Cell:
         #: :class:`Live` is to measure :attr:`worst_threads` on the records of a call before
         #: the cell may first try a candidate (see :meth:`may_try`).
         self.pool_cost_due = False
-        self.selected_source = selected.source
+        self.selected_source = selected_source or selected.source
         self.baseline = _Arm(DEFAULT_CONFIGURATION)
         self.incumbent = _Arm(cached if cached is not None else selected)
         self.incumbent_source = "online" if cached is not None else selected.source
@@ -1838,10 +1867,16 @@ def candidates(
     n: int,
     cores: int,
     elites: Sequence[BatchConfig] = (),
+    *,
+    with_selected: bool = False,
 ) -> list[tuple[BatchConfig, str]]:
     """The small candidate set of online refinement for a cell, without the selector's answer
-    and the default configuration (each configuration once, as it runs on ``n`` records)."""
+    and the default configuration (each configuration once, as it runs on ``n`` records);
+    ``with_selected``: the selector's answer first (a cell that starts from the default, see
+    :func:`starts_from_default`), unless it runs as the default does."""
     out: list[tuple[BatchConfig, str]] = []
+    if with_selected and effective(selected, n, cores) != effective(DEFAULT_CONFIGURATION, n, cores):
+        out.append((selected, selected.source))
     seen = {effective(selected, n, cores), effective(DEFAULT_CONFIGURATION, n, cores)}
     # Dicts on one thread are read in place: a chunk only adds its own work, so chunks
     # smaller than both the selector's answer's and the default's never ran faster (on 5,000
@@ -2823,7 +2858,8 @@ class Live:
         def later() -> list[tuple[BatchConfig, str]]:
             # When the cell first needs them (see Cell._fill), under the lock.
             rep = _rep(key)
-            cands = candidates(selected, rep, n, self._cores, self._elites(rep))
+            cands = candidates(selected, rep, n, self._cores, self._elites(rep),
+                               with_selected=start is not selected)
             # A dicts cell measures a second thread's worst case on its records (pool_cost),
             # once, when it first may try one (see _decide), not when it is made: 120-135 us,
             # a third of what a new validator's first call spent outside the engine on 10,000
@@ -2834,10 +2870,14 @@ class Live:
             )
             return cands
 
+        start = selected
+        if refine and cached is None and starts_from_default(selected, profile[4]):
+            start = DEFAULT_FIRST
         worst = WORST_RATIO_THREADS_DICTS if profile[4] == "dicts" else WORST_RATIO_THREADS
         cell = Cell(
-            selected, alpha=self.alpha, cores=self._cores, cached=cached, worst_threads=worst,
+            start, alpha=self.alpha, cores=self._cores, cached=cached, worst_threads=worst,
             first_call_warms=self._first_call_warms, later=later if refine else None,
+            selected_source=selected.source,
         )
         self._first_call_warms = False
         cell.key = key

@@ -58,7 +58,7 @@ GUARD_N = 10000
 ROUNDS = 5
 #: What ``config.source`` may say for the adaptive validator's calls.
 SOURCES = {"archive-exact", "archive-nearest", "archive-knn", "archive-keep-default",
-           "heuristic", "probe", "reverted", "online-trial", "online"}
+           "heuristic", "probe", "reverted", "online-trial", "online", "default-first"}
 SMOKE_N = 3000
 
 

@@ -1219,9 +1219,10 @@ def test_a_slice_that_runs_as_the_baseline_is_paired_with_the_rest_of_its_call()
     joined the baseline's window, which is the incumbent's while the cell is reverted. It was
     paired with itself, then its next trial (a whole call) with that slice: ratios of exactly
     1, and it was dropped as not ahead. A candidate's throughput stays out of the baseline's
-    window now: each trial is paired with the default's (1.1), and it comes back at call 18."""
+    window now: each trial is paired with the default's (1.1), and it comes back at call 18.
+    (An archive's k-NN answer: the heuristic's for dicts is a candidate from the start.)"""
     live = L.Live(FakeSelector(), cache=False, cores=2)
-    selected = BatchConfig(4096, 128, 1, "heuristic")
+    selected = BatchConfig(4096, 128, 1, "archive-knn")
     n = 20000
     trials, sources = [], []
     for i in range(40):
@@ -1967,11 +1968,11 @@ def test_a_corrupt_cache_is_ignored_with_a_warning(tmp_path: Path) -> None:
     L._CACHE.warned.clear()
     live = L.Live(FakeSelector(), cache=path, cores=2)
     with pytest.warns(ArchiveWarning) as record:
-        config = live.choose(prof(), BatchConfig(8192, 2048, 1, "heuristic"))
+        config = live.choose(prof(), BatchConfig(8192, 2048, 1, "archive-knn"))
     assert [str(w.message) for w in record] == [
         f"online cache {path} is corrupt: `entries` must be a list; ignored"
     ]
-    assert config == BatchConfig(8192, 2048, 1, "heuristic")  # as selected
+    assert config == BatchConfig(8192, 2048, 1, "archive-knn")  # as selected
 
 
 def test_read_cache_messages(tmp_path: Path) -> None:
@@ -2058,7 +2059,7 @@ def test_a_new_cells_candidates_are_made_when_it_first_may_try_one(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ArchiveWarning)
         sources = [v.validate_batch(data).config.source for _ in range(2)]
-    assert sources == ["heuristic", "heuristic"]
+    assert sources == ["default-first", "default-first"]  # (the heuristic's answer: a candidate)
     assert made == []
     live = v.explain(data)["live"]
     assert made == [1] and live["candidates"]
@@ -2452,8 +2453,13 @@ def drive_live_and_cell(
         n = sizes[0] if sizes[0] == sizes[1] else rng.randint(*sizes)
         config = live.start(prof(n=n), selected)
         if full is None:  # made as Live makes its cell: candidates for the first call's count
-            cands = L.candidates(selected, _rep(live._key(prof(n=n))), n, 2) if refine else []
-            full = SlowPathCell(selected, cands, cores=2, worst_threads=L.WORST_RATIO_THREADS_DICTS)
+            first = refine and L.starts_from_default(selected, "dicts")
+            cands = L.candidates(
+                selected, _rep(live._key(prof(n=n))), n, 2, with_selected=first
+            ) if refine else []
+            full = SlowPathCell(L.DEFAULT_FIRST if first else selected, cands, cores=2,
+                                worst_threads=L.WORST_RATIO_THREADS_DICTS,
+                                selected_source=selected.source)
         arm, source = full.choose(n)
         assert (config.source, config[:3]) == (source, clamp(arm.config, n, 2)[:3]), i
         sources.append(source)
@@ -2499,15 +2505,17 @@ def test_quiet_calls_decide_as_the_full_path(speed: float, seed: int) -> None:
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_quiet_calls_decide_as_the_full_path_while_refining(seed: int) -> None:
-    live, full, sources = drive_live_and_cell(REFINE, refine_rate, 300, seed, refine=True,
-                                              odd=0.03 * seed)
+@pytest.mark.parametrize("source", ["heuristic", "archive-knn"])  # (from the default, or not)
+def test_quiet_calls_decide_as_the_full_path_while_refining(seed: int, source: str) -> None:
+    live, full, sources = drive_live_and_cell(REFINE._replace(source=source), refine_rate, 300,
+                                              seed, refine=True, odd=0.03 * seed)
     assert "online-trial" in sources
     assert evidence(live) == full.evidence()
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_quiet_calls_decide_as_the_full_path_while_candidates_wait(seed: int) -> None:
+@pytest.mark.parametrize("source", ["heuristic", "archive-knn"])  # (from the default, or not)
+def test_quiet_calls_decide_as_the_full_path_while_candidates_wait(seed: int, source: str) -> None:
     """Candidates that the slack does not afford for long (a second thread, slower, judged at
     the dicts' worst case) next to a verified incumbent a little ahead of the default: the
     cell looks for a trial every few calls (LOOK_EVERY at most), between quiet grants and
@@ -2518,7 +2526,7 @@ def test_quiet_calls_decide_as_the_full_path_while_candidates_wait(seed: int) ->
             return 0.9e6
         return 1.05e6 if cf.batch_size == 4096 else 1e6
 
-    selected = BatchConfig(4096, 1024, 1, "heuristic")
+    selected = BatchConfig(4096, 1024, 1, source)
     live, full, sources = drive_live_and_cell(selected, rate, 400, seed, refine=True,
                                               odd=0.03 * seed)
     assert evidence(live) == full.evidence()
@@ -2669,9 +2677,9 @@ def test_a_cell_running_the_baseline_looks_for_a_trial_when_the_slack_should_cov
     calls)."""
     live = L.Live(FakeSelector(), cache=False, cores=2, refine=True)
     decided = count_decisions(live)
-    selected = BatchConfig(8192, 2048, 1, "heuristic")
+    selected = BatchConfig(8192, 2048, 1, "heuristic")  # (runs as the default: no candidate)
     sources = drive(live, selected, lambda cf: 0.9e6 if cf.threads == 2 else 1e6)
-    assert marks(sources, "heuristic") == [
+    assert marks(sources, "default-first") == [
         (18, "online-trial"), (20, "online-trial"), (22, "online-trial"), (285, "online-trial"),
         (286, "online-trial"), (288, "online-trial"), (289, "online-trial"), (291, "online-trial"),
         (292, "online-trial"),
@@ -2817,9 +2825,12 @@ def test_quiet_calls_of_changing_counts_decide_as_the_full_path(
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_quiet_calls_of_changing_counts_decide_as_the_full_path_while_refining(seed: int) -> None:
-    live, full, _ = drive_live_and_cell(REFINE, refine_rate, 400, seed, sizes=(9000, 16000),
-                                        refine=True, odd=0.03 * seed)
+@pytest.mark.parametrize("source", ["heuristic", "archive-knn"])  # (from the default, or not)
+def test_quiet_calls_of_changing_counts_decide_as_the_full_path_while_refining(
+    seed: int, source: str
+) -> None:
+    live, full, _ = drive_live_and_cell(REFINE._replace(source=source), refine_rate, 400, seed,
+                                        sizes=(9000, 16000), refine=True, odd=0.03 * seed)
     assert evidence_at(live, 9000) == full.evidence()
 
 
@@ -3205,11 +3216,91 @@ def test_a_noisy_choice_tied_with_the_default_is_reverted_and_one_ahead_probed_l
         assert marks(got, "archive-exact") == [(i, "probe") for i in probes]
 
 
+def test_the_heuristics_answer_for_dicts_is_a_candidate_of_a_cell_that_runs_the_default() -> None:
+    """The heuristic's answer for dicts runs them on one thread, as the default does, with
+    other sizes: a refining cell starts from the default (``default-first``) and tries that
+    answer first among its candidates. Running the default, every call adds alpha of itself to
+    the pessimistic slack, which a tied incumbent's calls do not: with the same timings (the
+    answer 1.02 times the default's speed, each throughput off by up to 4%, a second thread
+    1.2 times), the second thread is promoted at call 19, and at call 26 where the same
+    answer came from an archive's k-NN (verified as the incumbent, as before)."""
+
+    def run(source: str) -> tuple[list[str], int, dict[str, Any]]:
+        live = L.Live(FakeSelector(), cache=False, cores=2, pool_cost=lambda r: (0.6, 1.0))
+        selected = BatchConfig(4096, 128, 1, source)
+        k = [0]
+
+        def rate(cf: BatchConfig) -> float:
+            k[0] += 1
+            speed = 1.2e6 if cf.threads == 2 else (1.02e6 if cf.batch_size == 4096 else 1e6)
+            return speed * (1.0 + 0.04 * ((k[0] * 7) % 5 - 2) / 2)
+
+        sources, learned, first = [], 0, None
+        for i in range(60):
+            c = live.start(prof(n=N), selected, True, [{}] * 16)
+            sources.append(c.source)
+            if type(c) is SlicedTrial:
+                n, w = c.records, c.warm
+                rest = N - w - n
+                live.finish_sliced(c, n, n / rate(c), rest, rest / rate(c.rest), w, w / rate(c))
+            else:
+                live.finish(c, N, N / rate(c))
+            if not learned and c.source == "online" and c.threads == 2:
+                learned = i + 1
+            if first is None:
+                first = live.explain(prof(n=N))
+        assert first is not None
+        return sources, learned, first
+
+    sources, learned, first = run("heuristic")
+    assert sources[:3] == ["default-first"] * 3 and learned == 19
+    assert first["selected_source"] == "heuristic"
+    assert first["incumbent"]["config"] == [8192, 1024, 1]
+    assert first["incumbent"]["source"] == "default-first"
+    assert [(c["config"], c["candidate"]) for c in first["candidates"][:2]] == [
+        ([4096, 128, 1], "heuristic"), ([4096, 128, 2], "threads")
+    ]
+    knn_sources, knn_learned, knn_first = run("archive-knn")
+    assert knn_sources[0] == "archive-knn" and knn_learned == 26
+    assert knn_first["incumbent"]["config"] == [4096, 128, 1]
+
+
+def test_which_cells_start_from_the_default() -> None:
+    """Only the heuristic's one-thread answer for dicts; not an archive's answer, not JSON or
+    NDJSON (where the heuristic's answer may bound the memory that parsed records hold, and a
+    second thread from the first call pays), not a cell that starts from what the cache
+    learned, not without online refinement."""
+    assert L.starts_from_default(BatchConfig(4096, 128, 1, "heuristic"), "dicts")
+    assert not L.starts_from_default(BatchConfig(4096, 128, 2, "heuristic"), "dicts")
+    assert not L.starts_from_default(BatchConfig(4096, 128, 1, "archive-knn"), "dicts")
+    for kind in ("json", "ndjson"):
+        assert not L.starts_from_default(BatchConfig(4096, 128, 1, "heuristic"), kind)
+    selected = BatchConfig(4096, 128, 1, "heuristic")
+    assert L.Live(FakeSelector(), cache=False, cores=2).start(prof(kind="json"), selected).source == "heuristic"
+    off = L.Live(FakeSelector(), cache=False, cores=2, refine=False)
+    assert off.start(prof(), selected).source == "heuristic"
+
+
+def test_a_cell_that_learned_the_heuristics_answer_starts_from_it(tmp_path: Path) -> None:
+    """Promoted (the heuristic's answer ahead of the default), it is cached; the next process
+    starts that cell from it, not from the default."""
+    path = tmp_path / "online.json"
+    selected = BatchConfig(4096, 128, 1, "heuristic")
+    rate = lambda cf: 1.1e6 if cf.batch_size == 4096 else 1e6  # noqa: E731
+    live = L.Live(FakeSelector(), cache=path, cores=2)
+    sources = drive(live, selected, rate, 120)
+    assert sources[0] == "default-first" and sources[-1] == "online"
+    L._CACHE.flush()  # written by the cache's own thread; here, now
+    again = L.Live(FakeSelector(), cache=path, cores=2)
+    c = again.start(prof(), selected)
+    assert (c.source, c[:3]) == ("online", (4096, 128, 1))
+
+
 def test_a_tie_waits_while_candidates_wait() -> None:
     """A refining cell whose choice ties with the default keeps it while candidates are still
     to be tried (a revert there held back their trials), and reverts it as tied once none is
-    left."""
-    selected = BatchConfig(4096, 1024, 1, "heuristic")
+    left. (An archive's k-NN answer: the heuristic's for dicts is a candidate from the start.)"""
+    selected = BatchConfig(4096, 1024, 1, "archive-knn")
     live = L.Live(FakeSelector(), cache=False, cores=2, refine=True)
     rate = wobbly_rate(1.0, 0.04)
     sources = drive(live, selected, lambda cf: 0.5e6 if cf.threads == 2 else rate(cf), 400)
