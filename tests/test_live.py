@@ -32,10 +32,13 @@ N = 10000
 Rate = Callable[[BatchConfig], float]
 
 
-def call_sliceable(live: L.Live, profile: tuple[Any, ...], selected: BatchConfig, rate: Rate) -> Any:
+def call_sliceable(
+    live: L.Live, profile: tuple[Any, ...], selected: BatchConfig, rate: Rate, records: Any = None
+) -> Any:
     """One call of N records that may be cut (a list, JSON), as the validator makes it: its
-    answer, timed at ``rate``; a sliced trial's parts (warm-up, slice, rest) each at its own."""
-    c = live.start(profile, selected, sliceable=True)
+    answer, timed at ``rate``; a sliced trial's parts (warm-up, slice, rest) each at its own.
+    ``records``: the call's list of dicts (for ``pool_cost``)."""
+    c = live.start(profile, selected, sliceable=True, records=records)
     if type(c) is SlicedTrial:
         k, w = c.records, c.warm
         rest = N - w - k
@@ -3237,14 +3240,8 @@ def test_the_heuristics_answer_for_dicts_is_a_candidate_of_a_cell_that_runs_the_
 
         sources, learned, first = [], 0, None
         for i in range(60):
-            c = live.start(prof(n=N), selected, True, [{}] * 16)
+            c = call_sliceable(live, prof(n=N), selected, rate, [{}] * 16)
             sources.append(c.source)
-            if type(c) is SlicedTrial:
-                n, w = c.records, c.warm
-                rest = N - w - n
-                live.finish_sliced(c, n, n / rate(c), rest, rest / rate(c.rest), w, w / rate(c))
-            else:
-                live.finish(c, N, N / rate(c))
             if not learned and c.source == "online" and c.threads == 2:
                 learned = i + 1
             if first is None:
