@@ -377,11 +377,15 @@ def starts_from_default(selected: BatchConfig, kind: str) -> bool:
     thread's trial (4 ms of a 10 ms call of heavy-regex dicts at its worst case): it came
     within 50 calls in 37 of 48 fresh validators (10,000 heavy-regex dicts a call, no
     archive), 17 of 24 with an archive of another hardware class. Running the default, every
-    call adds ``alpha`` of itself: 54 of 54 and 24 of 24 (2026-12-06, alternating)."""
+    call adds ``alpha`` of itself: 54 of 54 and 24 of 24 (2026-12-06, alternating; in
+    ``benchmarks/learn_rate.py --against`` the commit before, 30 of 40 against 16 of 40 within
+    30 calls of 20,000, 40 of 40 against 29 of 40 with the other archive)."""
     return (
         selected.source == "heuristic" and kind == "dicts"
         and selected.threads == DEFAULT_CONFIGURATION.threads
     )
+
+
 _NEVER = 1 << 62  # a call number no cell reaches
 
 
@@ -539,7 +543,8 @@ class Cell:
     ) -> None:
         """``selected``: the configuration the cell starts from (the selector's answer, or the
         default where it starts from that, see :func:`starts_from_default`; then
-        ``selected_source`` is the selector's step). ``later``: makes the candidates (added after ``candidates``) when the cell first
+        ``selected_source`` is the selector's step). ``later``: makes the candidates (added
+        after ``candidates``) when the cell first
         needs them, once the baseline has :data:`MIN_SAMPLES` throughputs (see :meth:`_fill`):
         no candidate is tried before, and made with the cell they took about 55 us of a new
         validator's first call (the candidate set 32, the archive's nearest elites 21, on
@@ -1875,9 +1880,9 @@ def candidates(
     ``with_selected``: the selector's answer first (a cell that starts from the default, see
     :func:`starts_from_default`), unless it runs as the default does."""
     out: list[tuple[BatchConfig, str]] = []
-    if with_selected and effective(selected, n, cores) != effective(DEFAULT_CONFIGURATION, n, cores):
-        out.append((selected, selected.source))
     seen = {effective(selected, n, cores), effective(DEFAULT_CONFIGURATION, n, cores)}
+    if with_selected and len(seen) == 2:  # (one: the answer runs as the default does)
+        out.append((selected, selected.source))
     # Dicts on one thread are read in place: a chunk only adds its own work, so chunks
     # smaller than both the selector's answer's and the default's never ran faster (on 5,000
     # long-strings dicts 1250/32/1 ran 0.999 times 5000/128/1's speed, on 10,000 medium-mixed
