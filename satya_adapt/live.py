@@ -33,7 +33,9 @@ or when it is *tied* with the baseline (:data:`TIE_MARGIN`: the noise too wide t
 apart, its verification costs more than the difference).
 Whatever the number of throughputs, it is also reverted when its median is below the
 baseline's and the slack no longer covers the time one more call of it would lose at that
-ratio (this is what keeps the promise). A reverted incumbent is tried
+ratio (this is what keeps the promise; for a candidate just promoted, whose window still holds
+its trials' throughputs, that ratio is also the median of its whole calls since, see
+:meth:`Cell._promise_ratio`). A reverted incumbent is tried
 again after 16 calls, then 32, 64, ... (exponential back-off, :data:`FIRST_TIE_BACKOFF` after
 a tie, at most :data:`MAX_BACKOFF`
 calls), with its old throughputs forgotten, and only once the slack covers one call of it at
@@ -607,6 +609,9 @@ class Cell:
         self.other_records = 0  # ... of the calls that did not run as the baseline
         self.other_seconds = 0.0  # their engine time
         self.last: Optional[tuple[float, float, float]] = None  # incumbent/baseline ratio
+        #: A promoted incumbent's throughputs from its trials, the first of its window (0: none,
+        #: or the window is full); see :meth:`_promise_ratio`.
+        self.trial_rates = 0
         self.changed = False  # the incumbent changed by online refinement (cache it)
         self._base_median: Optional[float] = None
         self._base_stats = (1.0, 1.0, 1.0)
@@ -711,6 +716,7 @@ class Cell:
         if self.retry is not None and self.calls >= self.retry_at and look and self._retry_due(n):
             self.incumbent, self.incumbent_source = self.retry, self.retry_source
             self.incumbent.rates.clear()
+            self.trial_rates = 0
             self.last = None
             self.retry = None
             self.next_probe = self.calls + 1
@@ -1450,6 +1456,8 @@ class Cell:
                 return
             self._since_check += 1
             ratio = self.last[0]
+            if self.trial_rates:
+                ratio = self._promise_ratio(ratio)
             if ratio < 1.0 and self.slack < n / self._base_median * (1.0 / ratio - 1.0):
                 self._revert()  # the promise (as in _verify)
             return
@@ -1610,10 +1618,11 @@ class Cell:
             last = self.last = (mi / mb, li / hb, hi / lb)
         assert last is not None
         ratio, low, high = last
-        if ratio < 1.0:
+        promise = self._promise_ratio(ratio) if self.trial_rates and not probed else ratio
+        if promise < 1.0:
             # The promise: the slack must cover the next call of the incumbent at its ratio.
             call = n / self._base_rate()
-            if self.slack < call * (1.0 / ratio - 1.0):
+            if self.slack < call * (1.0 / promise - 1.0):
                 self._revert()
                 return
         if not fresh or ni < MIN_SAMPLES or nb < MIN_SAMPLES:
@@ -1638,6 +1647,27 @@ class Cell:
             old, self.probe_every = self.probe_every, min(self.probe_every * 2, MAX_PROBE_EVERY)
             self.next_probe += self.probe_every - old
 
+    def _promise_ratio(self, ratio: float) -> float:
+        """The ratio the promise takes for a promoted incumbent's call while its window still
+        holds the throughputs of its trials (:attr:`trial_rates`, the first of it): ``ratio``,
+        or the ratio of the median of its whole calls since the promotion when lower (once
+        there are :data:`MIN_SAMPLES` of them). Trials often ran on slices of calls, whose
+        throughputs need not be those of whole calls: on heavy-regex dicts (10,000 a call, a
+        machine whose second core was slow for a while) a second thread promoted at 1.12
+        [1.04, 1.19] ran 0.85 of the default's speed on whole calls while the window's median,
+        holding the slices, went 1.12, 1.02, 1.00; the slack fell to 1.2 calls below zero
+        before that median reverted it. Once the window is full (a quiet grant needs a full
+        window, so quiet calls still decide as the full path) the rule ends."""
+        rates = self.incumbent.rates
+        k, m = self.trial_rates, len(rates)
+        if m >= WINDOW:
+            self.trial_rates = 0
+            return ratio
+        if m - k < MIN_SAMPLES:
+            return ratio
+        whole = median_interval(list(rates)[k:])[0] / self._base_rate()
+        return whole if whole < ratio else ratio
+
     def _probes_paid(self, n: int, ratio: float, low: float) -> bool:
         """The incumbent's median is not behind the baseline's, and the slack covers the calls
         until a probe twice as late even if each ran at the low end of the ratio's interval.
@@ -1661,6 +1691,7 @@ class Cell:
         arm = self.retry = self.incumbent
         self.retry_source = self.incumbent_source
         self.incumbent, self.incumbent_source = self.baseline, "reverted"
+        self.trial_rates = 0
         self.retry_at = self.calls + self._backoff()
         self._fill()
         if self.refines and len(arm.rates) < MIN_SAMPLES:
@@ -1784,6 +1815,7 @@ class Cell:
             self.promotions += 1
             self.incumbent = arm
             self.incumbent_source = "online"
+            self.trial_rates = len(arm.rates)
             self.retry = None
             self.changed = True
             self.next_probe = self.calls + 1

@@ -205,6 +205,43 @@ def test_promise_holds_over_any_prefix_of_calls() -> None:
             assert c.reverts == 0, factor
 
 
+def test_a_promoted_choice_whose_whole_calls_run_behind_keeps_the_promise() -> None:
+    """A candidate ahead in its trials (1.3 times the incumbent's speed) runs behind once
+    promoted (``after`` times the default's: on a real machine, slices of calls that ran faster
+    than whole calls, or a second core slowed for a while). Its window still holds the trials'
+    throughputs, so its median says ahead for several calls; the promise takes the median of its
+    whole calls since the promotion once there are three, and the slack never falls below zero.
+    Before, the cell kept it until the window's median fell below 1: the slack went to -0.17
+    calls (0.8) and -0.21 to -1.4 calls (0.7). Whole calls ahead of the default, though slower
+    than the trials, are kept."""
+    selected = BatchConfig(8192, 2048, 1, "heuristic")
+    cand = BatchConfig(2048, 512, 1, "online-trial")
+    for after, seed in itertools.product((0.7, 0.8, 1.1), range(3)):
+        rng = random.Random(seed)
+        c = L.Cell(selected, [(cand, "sizes")], cores=2)
+        promoted_at = reverted_at = None
+        ratios = []
+        for k in range(1, 61):
+            arm, _ = c.choose(N)
+            fast = 1.3e6 if not c.promotions else after * 1e6
+            rate = fast if arm.config[:3] == cand[:3] else 1e6
+            c.record(arm, N, N / (rate * (1.0 + 0.02 * rng.random())))
+            if c.promotions and promoted_at is None:
+                promoted_at = k
+            if c.reverts and reverted_at is None:
+                reverted_at = k
+                ratios.append(c.retry_ratio)
+            if c.baseline.rates:
+                assert c.slack >= 0.0, (after, seed, k)
+        assert promoted_at is not None
+        if after < 1.0:
+            # Reverted on whole calls (at most 8 of them: the window's median still says ahead).
+            assert reverted_at is not None and reverted_at - promoted_at <= 8, (after, seed)
+            assert ratios[0] >= 1.0
+        else:
+            assert reverted_at is None and c.incumbent.config == cand
+
+
 def test_noise_within_the_interval_does_not_revert() -> None:
     choice = BatchConfig(4096, 512, 1, "archive-exact")
     wobble = [1.0, 1.04, 0.97, 1.02, 0.99, 1.03, 0.98]
@@ -2534,6 +2571,25 @@ def test_quiet_calls_decide_as_the_full_path_while_candidates_wait(seed: int, so
                                               odd=0.03 * seed)
     assert evidence(live) == full.evidence()
     assert "online-trial" in sources and "probe" in sources
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("after", [0.6, 0.8])
+def test_quiet_calls_decide_as_the_full_path_when_a_promoted_choice_runs_behind(
+    seed: int, after: float
+) -> None:
+    """Trials 1.3 times the default's speed, the promoted choice ``after`` times it on its
+    calls (the promise on its whole calls since the promotion reverts it, see
+    ``test_a_promoted_choice_whose_whole_calls_run_behind_keeps_the_promise``): the same
+    sources and evidence as the cell that decides every call in full."""
+
+    def rate(cf: BatchConfig) -> float:
+        return {"online-trial": 1.3e6, "online": after * 1e6}.get(cf.source, 1e6)
+
+    live, full, sources = drive_live_and_cell(REFINE, rate, 300, seed, refine=True,
+                                              odd=0.03 * seed)
+    assert evidence(live) == full.evidence()
+    assert "online" in sources and "reverted" in sources
 
 
 def count_decisions(live: L.Live) -> list[int]:
