@@ -54,10 +54,6 @@ from typing import Any
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
 
-#: The validator's default ``alpha`` (``satya_adapt.live.ALPHA``; not imported here: this
-#: process runs no validator, and a side's ``satya_adapt`` is its child's).
-ALPHA = 0.02
-
 #: The bursty background load (``--bursty``): busy for 5-50 ms, idle for 20-150 ms, repeated.
 BURSTY = (
     "import random, time\n"
@@ -163,6 +159,8 @@ def _median(xs: Sequence[float]) -> float | None:
 def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     learned = [r for r in runs if r["end_source"] == "online"]
     batches = sorted({r["batch"] for r in runs})
+    from satya_adapt.live import ALPHA  # (this checkout's: the validators' default alpha)
+
     promise = [x for r in runs if (x := r.get("engine_promise_min")) is not None]
     aa = [x for r in runs if (x := r.get("engine_promise_min_aa")) is not None]
     return {
