@@ -2088,6 +2088,7 @@ class _Cache:
         self.path: Optional[str] = None
         self.entries: dict[tuple[Any, ...], BatchConfig] = {}
         self.warned: set[str] = set()
+        self.unsaid: list[str] = []  # what is wrong with the file, not yet warned (see load)
         self.pending: list[tuple[str, dict[str, Any]]] = []  # (path, entry) not yet written
         #: The writer thread's failures, warned on the next caller's thread (located at the
         #: user's line, not at ``threading.py``): its next :meth:`put`, or :meth:`flush`.
@@ -2116,21 +2117,29 @@ class _Cache:
         self.failures = []
         self.busy_until = 0.0
 
-    def load(self, path: str, hw: str) -> None:
+    def load(self, path: str, hw: str, say: bool = True) -> None:
+        """Reads the cache file ``path`` (once: another path is read anew). ``say=False`` (a
+        validator being made) keeps what is wrong with the file for the next load that says
+        it (its first cell's, at the user's call)."""
         with self.lock:
-            if self.path == path:
+            if self.path != path:
+                self.path = path
+                self.entries = {}
+                self.unsaid = []
+                try:
+                    found = read_cache(path)
+                except ArchiveError as exc:
+                    found = []
+                    self.unsaid.append(f"{exc}; ignored")
+                for e in found:
+                    if e["hardware"] == hw:
+                        b, m, t = e["config"]
+                        self.entries[tuple(e["cell"])] = BatchConfig(b, m, t, "online")
+            if not say or not self.unsaid:
                 return
-            self.path = path
-            self.entries = {}
-            try:
-                found = read_cache(path)
-            except ArchiveError as exc:
-                found = []
-                self._warn(f"{exc}; ignored")
-            for e in found:
-                if e["hardware"] == hw:
-                    b, m, t = e["config"]
-                    self.entries[tuple(e["cell"])] = BatchConfig(b, m, t, "online")
+            unsaid, self.unsaid = self.unsaid, []
+        for message in unsaid:
+            self._warn(message)
 
     def get(self, key: tuple[Any, ...]) -> Optional[BatchConfig]:
         return self.entries.get(key)
@@ -2431,6 +2440,16 @@ class Live:
         # ``real_timings``: each timing is the engine's, given as its call ends (the validator),
         # so a call that ran beside the online cache's write can be told apart (see finish).
         self._writes: Any = _CACHE if real_timings else _NO_WRITES
+
+    def prepare(self) -> None:
+        """Reads the online cache now, if refinement may use it (a validator asks when it is
+        made); what is wrong with it is said by the first cell made, as before. Never raises:
+        a failure is met again there."""
+        if self.refine and self._cache_arg is not False:
+            try:
+                self._cache(say=False)
+            except Exception:
+                pass
 
     def start(
         self,
@@ -2857,11 +2876,11 @@ class Live:
             _CELL_KEY = cell_key
         return _CELL_KEY(profile)
 
-    def _cache(self) -> _Cache:
+    def _cache(self, say: bool = True) -> _Cache:
         if self._hw is None:
             self._hw = fingerprint()
         path = cache_path() if self._cache_arg is None else os.fspath(self._cache_arg)
-        _CACHE.load(path, self._hw)
+        _CACHE.load(path, self._hw, say)
         return _CACHE
 
     def _route(

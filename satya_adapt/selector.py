@@ -114,7 +114,7 @@ class Selector:
     one (``SATYA_ADAPT_ARCHIVE``, else the shipped archive). ``hardware``: the class of this
     process (default :func:`satya_adapt.hardware.current`; tests pass another).
     ``knn_backend``: ``"python"`` or ``"sklearn"`` (default: ``SATYA_ADAPT_KNN``, else python).
-    The archive is read at the first selection, not here.
+    The archive is read at the first selection (or :meth:`prepare`), not here.
     """
 
     _shared: ClassVar[dict[tuple[str, str], Selector]] = {}
@@ -137,6 +137,7 @@ class Selector:
         self._backend = backend
         self._lock = threading.Lock()
         self._state: _State | None = None
+        self._prepared: _State | None = None  # read by prepare, not yet said (see _load)
         self._fast: dict[Any, BatchConfig] = {}
         self._decided: dict[tuple[Any, ...], BatchConfig] = {}  # unclamped, by n bucket
         self._clamped: dict[tuple[Any, ...], BatchConfig] = {}  # clamped, by exact n
@@ -362,14 +363,31 @@ class Selector:
         with self._lock:
             if self._state is not None:
                 return self._state
-            state = _build_state(
+            state = self._prepared or _build_state(
                 self._archive_arg, self._origin, self._hardware or _hardware.current()
             )
             self._state = state
+            self._prepared = None
         message = _state_message(state)
         if message is not None:
             self._warn(message)
         return state
+
+    def prepare(self) -> None:
+        """Reads the archive now, if not yet (a validator asks when it is made), for the first
+        selection, which still says what is wrong with it (at the user's call, as before).
+        Never raises: a failure is met again, and answered, by the first selection."""
+        if self._state is not None or self._prepared is not None:
+            return
+        try:
+            state = _build_state(
+                self._archive_arg, self._origin, self._hardware or _hardware.current()
+            )
+        except Exception:
+            return
+        with self._lock:
+            if self._prepared is None:
+                self._prepared = state
 
     def _archive_info(self, state: _State) -> dict[str, Any]:
         return {

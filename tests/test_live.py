@@ -2015,6 +2015,30 @@ def test_a_corrupt_cache_is_ignored_with_a_warning(tmp_path: Path) -> None:
     assert config == BatchConfig(8192, 2048, 1, "archive-knn")  # as selected
 
 
+def test_a_validator_reads_the_cache_when_made_and_warns_at_its_first_cell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A validator reads the online cache when it is made (not in its first call), and says
+    what is wrong with it at the call that makes its first cell, as before. Before: read by
+    that call, so a cache mended meanwhile was read mended."""
+    path = tmp_path / L.CACHE_NAME
+    path.write_text('{"format": "satya-adapt-online-cache", "format_version": 1, "entries": 3}')
+    monkeypatch.setenv(L.CACHE_DIR_ENV_VAR, str(tmp_path))
+    L._CACHE.path = None
+    L._CACHE.warned.clear()
+    with warnings.catch_warnings(record=True) as made:
+        warnings.simplefilter("always")
+        v = Validator({"type": "object"}, archive=tmp_path / "none.json", online=True)
+    assert [w for w in made if issubclass(w.category, ArchiveWarning)
+            and "online cache" in str(w.message)] == []
+    path.write_text('{"format": "satya-adapt-online-cache", "format_version": 1, "entries": []}')
+    with pytest.warns(ArchiveWarning) as record:
+        v.validate_batch([{"a": i} for i in range(5000)])
+    assert [str(w.message) for w in record if "online cache" in str(w.message)] == [
+        f"online cache {path} is corrupt: `entries` must be a list; ignored"
+    ]
+
+
 def test_read_cache_messages(tmp_path: Path) -> None:
     path = tmp_path / "c.json"
     assert L.read_cache(str(path)) == []
@@ -2731,7 +2755,7 @@ def test_a_cell_running_the_baseline_looks_for_a_trial_when_the_slack_should_cov
     the slack: the slack grows by alpha of a call per call, so the cell looks when it should
     cover the trial (at most LOOK_EVERY_AS_BASE calls on) rather than every LOOK_EVERY calls:
     the same trials at the same calls (each of the second thread's right after a whole call
-    that warms the pool), 31 decisions in 400 calls (looking every LOOK_EVERY calls made 93,
+    that warms the pool), 30 decisions in 400 calls (looking every LOOK_EVERY calls made 93,
     with one more sizes candidate than a dicts cell has now; 32 while grants stopped at 64
     calls)."""
     live = L.Live(FakeSelector(), cache=False, cores=2, refine=True)

@@ -802,6 +802,39 @@ def test_archive_warning_points_at_the_users_call(tmp_path: Path) -> None:
         assert [(w.filename, w.lineno) for w in record] == [(__file__, here)], name
 
 
+def test_a_validator_reads_its_archive_when_made_and_warns_at_the_first_call(
+    tmp_path: Path,
+) -> None:
+    """The archive is read when the validator is made (a first call spent 0.1-0.6 ms outside
+    the engine on it), and what is wrong with it is still said at the user's first call, not
+    where the validator was made. Before: read at the first call, so an archive removed
+    meanwhile was reported missing."""
+    import inspect
+    import warnings
+
+    from satya_adapt import Validator
+    from satya_adapt import hardware as H
+
+    path = tmp_path / "other.json"
+    A.write_archive(archive(known_cells(), hardware=H.current()._replace(cpu_family="x")), path)
+    with warnings.catch_warnings(record=True) as made:
+        warnings.simplefilter("always")
+        v = Validator({"type": "object"}, archive=path)
+    assert made == []
+    path.unlink()
+    with pytest.warns(ArchiveWarning) as record:
+        v.validate_batch([{"a": 1}])
+        here = inspect.stack()[0].lineno - 1  # the line above
+    assert [str(w.message) for w in record] == [
+        f"archive {path} was measured on another hardware class (CPU family differs: archive"
+        f" 'x', here '{H.current().cpu_family}'); the heuristic chooses batch configurations"
+    ]
+    assert [(w.filename, w.lineno) for w in record] == [(__file__, here)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        v.validate_batch([{"a": 1}])  # said once
+
+
 def test_the_heuristic_answer_is_fitted_to_the_call_with_even_chunks() -> None:
     """The heuristic's chunks on a call whose last chunk would be short are made equal (its
     rule sees the cell's ``n``, a power of two); an elite keeps the chunks it was measured
