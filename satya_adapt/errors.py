@@ -48,13 +48,26 @@ class BudgetWarning(UserWarning):
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
+_INSIDE: dict[str, bool] = {}  # by a frame's file name: whether it is this package's
+
+
+def _in_package(filename: str) -> bool:
+    # (``abspath`` of each frame's file: 5.6 us for ten frames warm, 1.8 us with this.)
+    inside = _INSIDE.get(filename)
+    if inside is None:
+        inside = os.path.abspath(filename).startswith(_PACKAGE)
+        if len(_INSIDE) < 1024:
+            _INSIDE[filename] = inside
+    return inside
+
+
 def warn_at_user(message: str, category: type[Warning] = ArchiveWarning) -> None:
     """Issues ``message`` located at the user's line: the first frame outside this package
     (the ``validate_batch`` or ``Validator(...)`` call), whatever the depth of the library code
     that noticed it. Never raises: where warnings are made errors, the call goes on."""
     frame = sys._getframe(1)
     level = 2  # the caller of this function
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+    while frame is not None and _in_package(frame.f_code.co_filename):
         frame = frame.f_back  # type: ignore[assignment]
         level += 1
     try:
