@@ -789,8 +789,8 @@ class Cell:
         that runs as the baseline, its calls decide nothing (evidence only: see :meth:`record`)
         until the call that has them all (one more after a cold start, which counts nothing):
         the steady state's until then, which :meth:`quiet` may grant. Decided in full, each of
-        them cost 30-60 us more outside the engine than the default's call (10,000
-        heavy-regex dicts), 0.3-0.6% of it, in the calls where the promise has least slack."""
+        them cost 25-45 us more outside the engine than the default's call (10,000
+        heavy-regex dicts), 0.25-0.45% of it, in the calls where the promise has least slack."""
         self._steady(n, False)
         need = MIN_SAMPLES - len(self.baseline.rates) + (1 if self.cold_start else 0)
         self._fast_until = min(self._fast_until, self.calls + need)

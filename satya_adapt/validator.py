@@ -544,10 +544,10 @@ class Validator:
 
     def _prepare_adaptation(self) -> None:
         """Reads the archive, and with ``online`` the online cache, now rather than in the
-        first call: there they cost 0.1-0.6 ms outside the engine (cold, after the engine's
-        run; the archive's share once per file and process, the cache's once per process),
-        1-6% of a first call of 10,000 heavy-regex dicts. Never raises: whatever fails here
-        fails again, and is answered as before, in the first call."""
+        first call: there they cost 0.05-0.4 ms more outside the engine (cold, after the
+        engine's run; the archive's share once per file and process, the cache's once per
+        process), 0.5-4% of a first call of 10,000 heavy-regex dicts. Never raises: whatever
+        fails here fails again, and is answered as before, in the first call."""
         try:
             selector = self._get_selector()
             self._select = selector.select
