@@ -20,8 +20,10 @@ and the selector agree.
 import bisect
 import contextlib
 import datetime as _dt
+import errno
 import math
 import os
+import stat
 import sys
 from typing import Annotated, Any, Dict, List, Literal, NoReturn, Optional, Sequence, Tuple, Union
 
@@ -339,11 +341,29 @@ def decode_archive(data: Union[bytes, str], source: str = "<archive>") -> Archiv
     return archive
 
 
+def open_regular(path: Union[str, os.PathLike[str]]) -> Any:
+    """``path`` opened for reading (a binary file object) when it is a regular file; else an
+    ``OSError``: ``Is a directory``, or ``not a regular file`` for a FIFO, a socket or a device
+    (an archive or an online cache named by a FIFO blocked the read for ever: ``open`` waits
+    for a writer). Opened without waiting, then checked."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def load_archive(path: Union[str, os.PathLike[str], Any]) -> ArchiveFile:
     """Reads and decodes the archive at ``path`` (a path or an ``importlib.resources`` file)."""
     try:
         if isinstance(path, (str, os.PathLike)):
-            with open(os.fspath(path), "rb") as f:
+            with open_regular(os.fspath(path)) as f:
                 data = _read_limited(f, str(path))
         else:  # an importlib.resources file: the shipped archive
             data = path.read_bytes()
@@ -662,7 +682,7 @@ def sync_shipped_archive(source: Optional[Union[str, os.PathLike[str]]] = None) 
     dest = os.path.realpath(os.path.join(here, "archives", "default.json"))
     src = os.fspath(source) if source is not None else dest
     try:
-        with open(src, "rb") as f:
+        with open_regular(src) as f:
             data = _read_limited(f, src)
     except OSError as exc:
         raise ArchiveError(f"{src}: cannot read the archive: {exc.strerror or exc}") from None

@@ -2034,8 +2034,10 @@ def _cell_key(entry: Any) -> tuple[Any, ...]:
 def read_cache(path: str) -> list[dict[str, Any]]:
     """The entries of an online cache file. Raises :class:`ArchiveError` naming what is wrong
     (a missing file is no error: no entries)."""
+    from .archive import open_regular
+
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:  # (a FIFO blocked ``open`` for ever)
             data = f.read(64 * 1024 * 1024 + 1)
     except FileNotFoundError:
         return []

@@ -733,7 +733,8 @@ def _build_state(arg: Any, origin: str, here: _hardware.HardwareClass) -> _State
                 location = arg  # an importlib.resources file
             state.location = str(location)
             exists = (
-                location.is_file() if hasattr(location, "is_file") else os.path.isfile(location)
+                # (A folder or a FIFO exists: load_archive says what it is, without waiting.)
+                location.is_file() if hasattr(location, "is_file") else os.path.exists(location)
             )
             if not exists:
                 state.status = "missing"

@@ -2098,6 +2098,48 @@ def test_dev_stdin_is_read_as_a_stream() -> None:
     assert proc.stdout == b"[True, False, True] ['Expected `object`, got `array`']\n"
 
 
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no FIFOs here")
+def test_an_archive_or_online_cache_named_by_a_fifo_is_refused_not_waited_for(
+    tmp_path: Path,
+) -> None:
+    """Before: a FIFO at the online cache's path (or named as an archive, to
+    ``load_archive``) blocked for ever, waiting for a writer: the first adaptive call of 4,096
+    records or more hung; a validator named a FIFO or a folder as its archive said "not
+    found". (Run in a process of its own, so that a hang fails the test.)"""
+    import os
+
+    os.mkfifo(tmp_path / "online.json")
+    os.mkfifo(tmp_path / "archive.json")
+    probe = (
+        "import json, sys, warnings\n"
+        "from satya_adapt import Validator, ArchiveError\n"
+        "from satya_adapt import archive as A\n"
+        "folder = sys.argv[1]\n"
+        "try:\n"
+        "    A.load_archive(folder + '/archive.json')\n"
+        "except ArchiveError as exc:\n"
+        "    refused = str(exc)\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    v = Validator({'type': 'object'}, online=True, archive=folder + '/none.json')\n"
+        "    r = v.validate_batch([{'a': i} for i in range(5000)])\n"
+        "    named = Validator({'type': 'object'}, archive=folder + '/archive.json')\n"
+        "    assert named.validate_batch([{}]).valid == [True]\n"
+        "print(json.dumps([refused, all(r.valid), [str(w.message) for w in caught]]))\n"
+    )
+    env = {**os.environ, "SATYA_ADAPT_CACHE_DIR": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True,
+        timeout=60, env=env, check=True,
+    )
+    refused, valid, messages = json.loads(out.stdout)
+    assert refused == f"{tmp_path}/archive.json: cannot read the archive: not a regular file"
+    assert valid
+    assert f"online cache {tmp_path}/online.json: cannot read it: not a regular file; ignored" in messages
+    # (Said as what it is, not "not found" as before.)
+    assert f"archive unusable, the heuristic chooses batch configurations: {refused}" in messages
+
+
 def test_an_archive_too_large_is_refused_before_it_is_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
