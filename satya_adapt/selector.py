@@ -363,9 +363,7 @@ class Selector:
         with self._lock:
             if self._state is not None:
                 return self._state
-            state = self._prepared or _build_state(
-                self._archive_arg, self._origin, self._hardware or _hardware.current()
-            )
+            state = self._prepared or self._read_state()
             self._state = state
             self._prepared = None
         message = _state_message(state)
@@ -380,14 +378,15 @@ class Selector:
         if self._state is not None or self._prepared is not None:
             return
         try:
-            state = _build_state(
-                self._archive_arg, self._origin, self._hardware or _hardware.current()
-            )
+            state = self._read_state()
         except Exception:
             return
         with self._lock:
             if self._prepared is None:
                 self._prepared = state
+
+    def _read_state(self) -> _State:
+        return _build_state(self._archive_arg, self._origin, self._hardware or _hardware.current())
 
     def _archive_info(self, state: _State) -> dict[str, Any]:
         return {
