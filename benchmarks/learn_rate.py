@@ -14,9 +14,11 @@ first validator, as a user's is). Per run: the cell's configuration at the end a
 the first call answered by a promoted candidate (``online``), the cumulative throughput over
 the default's (its lowest from the second call on, and its last), and the lowest of the same in
 engine time against the default's median call (the README's promise, which leaves out the
-bookkeeping's wall time: see :func:`engine_promise_min`). Per side: the runs whose cell ends on
-a candidate it promoted, the median promotion call, the medians and the worst of the
-cumulative figures, and the runs whose promise figure fell under ``1 / (1 + alpha)``.
+bookkeeping's wall time: see :func:`engine_promise_min`), and the candidates its cell dropped
+with their trials' throughputs over the incumbent's (why a cell that did not learn ended where
+it did). Per side: the runs whose cell ends on a candidate it promoted, the median promotion
+call, the medians and the worst of the cumulative figures, the runs whose promise figure fell
+under ``1 / (1 + alpha)``, and the dropped candidates by configuration.
 
 ``--against DIR`` compares this checkout with another (its ``satya_adapt`` on ``PYTHONPATH``;
 this script and ``eval_live.py`` from this one), batch by batch in alternating order, so that
@@ -112,6 +114,11 @@ def run_batch(args: Any, batch: int) -> list[dict[str, Any]]:
                 "end": incumbent.get("config"), "end_source": incumbent.get("source"),
                 "promoted_at": next((i + 1 for i, s in enumerate(sources) if s == "online"), None),
                 "promotions": live.get("promotions", 0), "trials": live.get("trials", 0),
+                # Why a cell that did not learn ended where it did: the candidates its trials
+                # dropped, with their throughputs over the incumbent's.
+                "dropped": [{"config": d["config"], "candidate": d.get("candidate"),
+                             "paired_ratios": d.get("paired_ratios", [])}
+                            for d in live.get("dropped", [])],
                 "cumulative_min": min(along[1:]) if len(along) > 1 else along[-1],
                 "cumulative_final": along[-1],
                 "engine_promise_min": engine_promise_min(engine["adaptive"], engine["default"]),
@@ -178,7 +185,23 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "engine_promise_below": sum(x < 1.0 / (1.0 + ALPHA) for x in promise),
         "engine_promise_aa_min_median": _median(aa),
         "engine_promise_aa_below": sum(x < 1.0 / (1.0 + ALPHA) for x in aa),
+        "dropped": _dropped(runs),
     }
+
+
+def _dropped(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The candidates the runs' cells dropped, by configuration (the most often dropped
+    first): in how many runs, and the median of their paired ratios over all those runs
+    (``None``: dropped untried)."""
+    by: dict[str, list[float]] = {}
+    count: Counter[str] = Counter()
+    for r in runs:
+        for d in r.get("dropped", []):
+            key = "/".join(map(str, d["config"])) + (f" ({d['candidate']})" if d["candidate"] else "")
+            count[key] += 1
+            by.setdefault(key, []).extend(d["paired_ratios"])
+    return {k: {"runs": n, "paired_ratio_median": _median(by[k]), "pairs": len(by[k])}
+            for k, n in count.most_common()}
 
 
 def _ends(runs: list[dict[str, Any]]) -> dict[str, int]:
@@ -240,6 +263,16 @@ def markdown(doc: dict[str, Any]) -> str:
             f" | {summ['cumulative_min_median']:.3f} ({summ['cumulative_min_worst']:.3f})"
             f" | {summ['cumulative_final_median']:.3f} | {_promise(summ)} |")
     lines.append("")
+    for side, summ in doc["summary"].items():
+        dropped = summ.get("dropped")  # (results of an older version have none)
+        if dropped:
+            each = "; ".join(
+                f"{k} in {d['runs']} run{'' if d['runs'] == 1 else 's'}"
+                + (", untried" if d["paired_ratio_median"] is None
+                   else f", paired ratio {d['paired_ratio_median']:.3f} in the median of {d['pairs']}")
+                for k, d in dropped.items())
+            lines += [f"Candidates the cells dropped ({side}; paired ratio: a trial's throughput"
+                      f" over the incumbent's): {each}.", ""]
     return "\n".join(lines)
 
 

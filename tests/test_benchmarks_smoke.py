@@ -141,6 +141,40 @@ def test_learn_rate_quick_against_itself(tmp_path: Path) -> None:
     table = out_md.read_text()
     assert "| this |" in table and "| against |" in table
     assert table in proc.stdout
+    for r in doc["runs"]:
+        assert isinstance(r["dropped"], list)
+
+
+def test_learn_rate_says_which_candidates_the_cells_dropped() -> None:
+    """Each run keeps its cell's dropped candidates; a side's summary counts them by
+    configuration, with the median of their paired ratios over the runs (none: untried), and
+    the table says so."""
+    import learn_rate
+
+    base = {"batch": 0, "first_source": "default-first", "end": [8192, 1024, 1],
+            "end_source": "default-first", "promoted_at": None, "cumulative_min": 0.99,
+            "cumulative_final": 1.0, "side": "this"}
+    runs = [
+        {**base, "run": 0, "dropped": [
+            {"config": [5000, 128, 2], "candidate": "threads", "paired_ratios": [0.8, 0.9, 1.0]}]},
+        {**base, "run": 1, "dropped": [
+            {"config": [5000, 128, 2], "candidate": "threads", "paired_ratios": [0.7, 0.75]},
+            {"config": [2500, 32, 2], "candidate": "sizes", "paired_ratios": []}]},
+        {**base, "run": 2, "dropped": []},
+    ]
+    summary = learn_rate.summarize(runs)
+    assert summary["dropped"] == {
+        "5000/128/2 (threads)": {"runs": 2, "paired_ratio_median": 0.8, "pairs": 5},
+        "2500/32/2 (sizes)": {"runs": 1, "paired_ratio_median": None, "pairs": 0},
+    }
+    doc = {"settings": {"bursty": False, "profile": "long-strings", "kind": "dicts", "n": 5000,
+                        "archive": "shipped", "batches": 1, "runs": 3, "calls": 100},
+           "provenance": {"git": None, "cpu": "cpu", "usable_cores": 2, "load_average": [0, 0, 0],
+                          "date": "today"},
+           "sides": {"this": "/here"}, "summary": {"this": summary}}
+    text = learn_rate.markdown(doc)
+    assert ("5000/128/2 (threads) in 2 runs, paired ratio 0.800 in the median of 5;"
+            " 2500/32/2 (sizes) in 1 run, untried.") in text
 
 
 @pytest.mark.parametrize(("needle", "wrong", "scenarios"), [
