@@ -114,8 +114,8 @@ def run_batch(args: Any, batch: int) -> list[dict[str, Any]]:
                 "end": incumbent.get("config"), "end_source": incumbent.get("source"),
                 "promoted_at": next((i + 1 for i, s in enumerate(sources) if s == "online"), None),
                 "promotions": live.get("promotions", 0), "trials": live.get("trials", 0),
-                # Why a cell that did not learn ended where it did: the candidates its trials
-                # dropped, with their throughputs over the incumbent's.
+                # Why a cell that did not learn ended where it did: the candidates it dropped
+                # (on their trials, with their throughputs over the incumbent's, or untried).
                 "dropped": [{"config": d["config"], "candidate": d.get("candidate"),
                              "paired_ratios": d.get("paired_ratios", [])}
                             for d in live.get("dropped", [])],
