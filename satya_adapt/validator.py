@@ -19,7 +19,7 @@ from typing import (
     Union,
 )
 
-from ._inputs import Opened, open_input
+from ._inputs import Opened, looks_like_text, open_input
 from ._validator import _start_pool
 from .budget import NO_BUDGET, Budget, BytesArg, SecondsArg, fit, make_budget
 from .config import (
@@ -500,8 +500,13 @@ class Validator:
         """``source`` (not records) for ``validate``/``iter_validate``/``profile``. A str is
         JSON text for the kind ``"json"``; otherwise it is text when it holds a line break,
         starts with ``{`` or ``[`` or is only whitespace, else a path."""
-        default = "json" if isinstance(source, (bytes, bytearray, memoryview, str)) else "ndjson"
         text = input_kind == "json" or (isinstance(source, str) and not source.strip())
+        # A str that names a path reads as a path does (`Path` or str alike: NDJSON whose
+        # records are arrays starts with `[` too), text as text.
+        is_text = isinstance(source, (bytes, bytearray, memoryview)) or (
+            isinstance(source, str) and (text or looks_like_text(source))
+        )
+        default = "json" if is_text else "ndjson"
         # With a pointer, a str is still a path unless it looks like text; read as JSON.
         kind = input_kind if pointer is None else "json"
         return self._reading(

@@ -316,6 +316,20 @@ def test_a_path_or_stream_starting_with_a_one_line_array_is_ndjson(
     assert v.validate(tmp_path / "pretty.json").valid == [True]
 
 
+def test_a_path_given_as_str_reads_as_the_same_path_given_as_a_path(
+    v: Validator, tmp_path: Path
+) -> None:
+    """Before: a str that names a file took the default of text (`[` a JSON array), so NDJSON
+    whose records are arrays, read fine through `Path`, raised `InputError: invalid JSON array:
+    trailing characters` when the same path came as a str."""
+    path = tmp_path / "rows.ndjson"
+    path.write_bytes(b'[]\n{"name": "Ada"}\n')
+    for source in (path, str(path)):
+        assert v.validate(source).valid == [False, True]
+        assert [c.valid for c in v.iter_validate(source)] == [[False, True]]
+        assert v.profile(source).input_kind == "ndjson"
+
+
 def test_a_blank_line_is_json_whitespace_alike_in_memory_and_streamed() -> None:
     # A form feed is not JSON whitespace: the line is a record (not JSON), in bytes and in a
     # stream alike; a line of spaces, tabs and CR is blank in both.
