@@ -347,6 +347,29 @@ def test_a_relative_ref_is_read_from_the_schema_folder(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("draft", ["draft-04/schema#", "draft-07/schema#", "draft/2020-12/schema"])
+def test_a_relative_ref_beside_the_root_id_is_read_from_the_schema_folder(
+    tmp_path: Path, draft: str
+) -> None:
+    """Before: `{"$id": "https://example.com/a.json", "$ref": "b.json"}` in draft 7 (SchemaStore's
+    schema-org-thing, vs-2017.3.host) exited 2 with `cannot resolve $ref b.json`: the file was
+    given under its `$id`-resolved URI, while up to draft 7 a `$ref` makes the `$id` beside it
+    ignored (the reference resolves against the file's own place)."""
+    (tmp_path / "a.json").write_text(json.dumps({
+        "$schema": f"http://json-schema.org/{draft}" if "draft-" in draft
+        else f"https://json-schema.org/{draft}",
+        "id" if draft.startswith("draft-04") else "$id": "https://example.com/a.json",
+        "$ref": "b.json",
+    }))  # fmt: skip
+    (tmp_path / "b.json").write_text('{"type": "integer"}')
+    (tmp_path / "d.ndjson").write_text('1\n"x"\n')
+    proc = run("validate", "d.ndjson", "--schema", "a.json", "--no-adapt", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.splitlines()[0] == (
+        "d.ndjson: 2 records (ndjson, streamed): 1 valid, 1 invalid (1 error)"
+    )
+
+
 def test_a_relative_ref_to_an_embedded_resource_reads_no_file(tmp_path: Path) -> None:
     (tmp_path / "s.json").write_text(json.dumps({
         "$defs": {"b": {"$id": "b.json", "type": "integer"}}, "$ref": "b.json",
@@ -367,7 +390,9 @@ def test_schema_resources_bounds_and_ids(tmp_path: Path, monkeypatch: pytest.Mon
     (tmp_path / "c.json").write_text('{"$ref": "b.json"}')
     root = {"$id": "https://example.com/s/a.json", "$ref": "c.json#"}
     assert _input.schema_resources(str(tmp_path / "a.json"), root) == {
+        "c.json": {"$ref": "b.json"},
         "https://example.com/s/c.json": {"$ref": "b.json"},
+        "b.json": {"type": "integer"},
         "https://example.com/s/b.json": {"type": "integer"},
     }
     assert _input.schema_resources(str(tmp_path / "a.json"), {"$ref": "c.json"}) == {

@@ -161,7 +161,8 @@ def schema_resources(path: str, document: Any) -> dict[str, Any]:
     """The files that ``document`` (the schema in the file at ``path``) and the files it
     names reference by a relative URI (``"$ref": "b.json#/$defs/x"``, ``"defs/c.json"``),
     read from the schema's folder, as ``resources`` for the validator: keyed by the path
-    relative to that folder, resolved against the root's ``$id`` when it has an absolute one.
+    relative to that folder, and by that path resolved against the root's ``$id`` when it has
+    an absolute one.
     Only JSON files under the schema's folder, at most :data:`MAX_RESOURCE_FILES` of at most
     :data:`MAX_RESOURCE_BYTES` each; a name with no such file is left to the compiler (it may
     be an embedded resource's ``$id``), whose error then says which file was looked for."""
@@ -170,6 +171,7 @@ def schema_resources(path: str, document: Any) -> dict[str, Any]:
     base = found if isinstance(found, str) and urllib.parse.urlsplit(found).scheme else ""
     resources: dict[str, Any] = {}
     seen: set[str] = set()
+    files = 0
     pending = [(document, Path(path).resolve().relative_to(root).as_posix())]
     while pending:
         doc, here = pending.pop()
@@ -187,7 +189,7 @@ def schema_resources(path: str, document: Any) -> dict[str, Any]:
             file = (root / rel).resolve()
             if rel.startswith("../") or root not in file.parents or not file.is_file():
                 continue
-            if len(resources) >= MAX_RESOURCE_FILES:
+            if files >= MAX_RESOURCE_FILES:
                 raise CliError(
                     f"the schema {path} references more than {MAX_RESOURCE_FILES} files"
                 )
@@ -197,7 +199,13 @@ def schema_resources(path: str, document: Any) -> dict[str, Any]:
                     f" the {_bytes(MAX_RESOURCE_BYTES)} limit"
                 )
             loaded = load_schema(str(file))
-            resources[urllib.parse.urljoin(base, rel) if base else rel] = loaded
+            files += 1
+            # Under its name relative to the folder too: up to draft 7 a `$ref` makes the
+            # keywords beside it ignored, the root's `$id` included, so `{"$id": ..., "$ref":
+            # "b.json"}` resolves against the file's own place, not the `$id`.
+            resources[rel] = loaded
+            if base:
+                resources[urllib.parse.urljoin(base, rel)] = loaded
             pending.append((loaded, rel))
     return resources
 
