@@ -2267,11 +2267,16 @@ def test_long_names_and_references_are_shortened_in_messages() -> None:
                 f"Unevaluated property `{'k' * 40}... (100 characters)`",
             ),
         ]
+    # A reference is quoted up to 200 characters: the URI of the document to supply.
     with pytest.raises(SchemaError) as info:
-        Validator({"$ref": "x" * 100})
+        Validator({"$ref": "x" * 300})
     assert (
-        str(info.value) == f"cannot resolve `$ref` `{'x' * 40}... (100 characters)` (at the root)"
+        str(info.value) == f"cannot resolve `$ref` `{'x' * 200}... (300 characters)` (at the root)"
     )
+    ref = "https://raw.githubusercontent.com/CircleCI-Public/circleci-yaml-language-server/main/schema.json"
+    with pytest.raises(SchemaError) as info:
+        Validator({"$ref": ref})
+    assert str(info.value) == f"cannot resolve `$ref` `{ref}` (at the root)"
 
 
 def test_any_of_explains_at_most_four_branches() -> None:

@@ -188,7 +188,7 @@ EXPECTED = [
             1,
             "",
             "anyOf",
-            "No branch of `anyOf` matched: 0: Expected `string`, got `object`; 1: at `/a`: More than one branch of `oneOf` matched:... (48 characters)",
+            "No branch of `anyOf` matched: 0: Expected `string`, got `object`; 1: at `/a`: More than one branch of `oneOf` matched: 0 and 1",
         ),
         (
             2,
@@ -325,3 +325,24 @@ def test_a_union_whose_tag_is_missing_checks_only_the_branches_that_do_not_requi
     # Through JSON text too (the fused path reads the tag from the bytes).
     result = v.validate_json(b'[{"v": 1}, {"v": "x"}, 5]')
     assert result.valid == [False, True, False]
+
+
+def test_a_branch_reason_keeps_the_value_it_names() -> None:
+    """Before: each branch's reason was cut after 40 characters with the cut message's length,
+    `String is not a valid `date-time`, got "... (60 characters)`, which lost the value and read
+    as its length (SchemaStore's webjob-publish-settings, Azure `function` instances)."""
+    v = Validator({"properties": {"t": {"oneOf": [
+        {"type": "string", "format": "date-time"}, {"type": "integer"}]}}}, adapt=False)  # fmt: skip
+    assert [e.message for e in v.validate_one({"t": "2018-12-14T10:00:00"})] == [
+        'No branch of `oneOf` matched: 0: String is not a valid `date-time`, got'
+        ' "2018-12-14T10:00:00"; 1: Expected `integer`, got `string` "2018-12-14T10:00:00"'
+    ]
+    # A reason longer than 120 characters ends in `...` alone.
+    long_name = "p" * 150
+    w = Validator({"anyOf": [{"required": [long_name]}, {"type": "string"}]}, adapt=False)
+    (error,) = w.validate_one({})
+    assert error.message == (
+        f"No branch of `anyOf` matched: 0: Missing required property `{'p' * 40}..."
+        " (150 characters)`; 1: Expected `string`, got `object`"
+    )
+

@@ -652,7 +652,7 @@ def test_a_tagged_union_explains_the_branch_its_tag_names() -> None:
 
 def test_a_nested_one_of_explanation_is_quoted_without_its_prefix() -> None:
     """A branch that fails its own `oneOf`/`anyOf` is explained by the inner explanation (not
-    its repeated prefix cut at 40 characters), cut after 160 characters: every level is bounded."""
+    its repeated prefix), cut after 160 characters with `...`: every level is bounded."""
     inner = {"oneOf": [{"type": "object", "properties": {"type": {"const": t}}, "required": ["type", "label"]} for t in "abc"]}
     doc = {"oneOf": [inner, {"type": "string"}], "$defs": {}}
     records = [{"type": "a"}, {"type": "x" * 200}, []]
@@ -666,5 +666,5 @@ def test_a_nested_one_of_explanation_is_quoted_without_its_prefix() -> None:
             (2, "", "oneOf", "No branch of `oneOf` matched: 0: no branch of `oneOf` matched (0: Expected `object`, got `array`; 1: Expected `object`, got `array`; 2: Expected `object`, got `array`); 1: Expected `string`, got `array`"),
         ]  # fmt: skip
     assert _errs(w.validate_batch([{}])) == [
-        (0, "", "oneOf", "No branch of `oneOf` matched: 0: no branch of `anyOf` matched (0: Missing required property `property_numb... (45 characters); 1: Missing required property `property_numb... (45 characters); 2: Missing required property `pr... (262 characters)); 1: Expected `string`, got `object`"),
+        (0, "", "oneOf", "No branch of `oneOf` matched: 0: no branch of `anyOf` matched (0: Missing required property `property_number_0`; 1: Missing required property `property_number_1`; 2: Missing required property `property_number_2`; 3: Missing...); 1: Expected `string`, got `object`"),
     ]  # fmt: skip

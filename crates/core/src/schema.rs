@@ -800,7 +800,7 @@ impl<'d> Compiler<'d> {
                 location,
                 format!(
                     "cannot resolve `{keyword}` `{}`",
-                    crate::check::shorten(reference)
+                    shown_reference(reference)
                 ),
             )
         };
@@ -1343,6 +1343,24 @@ pub(crate) fn non_negative_with_text(
 
 /// Characters of a schema value quoted in a message before it is cut short.
 const QUOTE_CHARS: usize = 40;
+
+/// Characters of a reference quoted in a message before it is cut short: the whole
+/// URI of the document a user must supply (`https://raw.githubusercontent.com/...`),
+/// which 40 characters cut before its file name.
+const REFERENCE_CHARS: usize = 200;
+
+/// A reference for a message: whole if at most [`REFERENCE_CHARS`] characters,
+/// else cut, `...` and its length.
+fn shown_reference(s: &str) -> Cow<'_, str> {
+    match s.char_indices().nth(REFERENCE_CHARS) {
+        None => Cow::Borrowed(s),
+        Some((end, _)) => Cow::Owned(format!(
+            "{}... ({} characters)",
+            &s[..end],
+            s.chars().count()
+        )),
+    }
+}
 
 /// `s` for a message: whole if short, else its first [`QUOTE_CHARS`]
 /// characters, `...` and its length.

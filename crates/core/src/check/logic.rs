@@ -11,7 +11,6 @@
 //! follow the checks; the compiler resolves the references themselves.
 
 use std::collections::HashSet;
-use std::fmt::Write;
 use std::ops::ControlFlow;
 use std::sync::OnceLock;
 
@@ -1077,14 +1076,20 @@ impl Sink<'_> for FirstError {
     }
 }
 
+/// The longest reason a branch gives, in characters: room for a message with its
+/// location and its received value (itself cut after 40 characters), so that a
+/// reason is seldom cut and never loses the value it names.
+const REASON_CHARS: usize = 120;
+
 /// The longest nested explanation a branch's reason quotes, in characters.
 const NESTED_CHARS: usize = 160;
 
-/// A branch's first error for its `anyOf`/`oneOf` explanation: cut after 40
-/// characters, except a nested `anyOf`/`oneOf` explanation, whose useful part
-/// comes after its prefix: `no branch of `oneOf` matched (0: ...; ...)`, the
-/// inner explanation cut after [`NESTED_CHARS`] characters (each level quotes
-/// a bounded text, so the message stays bounded however deep the nesting).
+/// A branch's first error for its `anyOf`/`oneOf` explanation: cut after
+/// [`REASON_CHARS`] characters, except a nested `anyOf`/`oneOf` explanation, whose
+/// useful part comes after its prefix: `no branch of `oneOf` matched (0: ...; ...)`,
+/// the inner explanation cut after [`NESTED_CHARS`] characters (each level quotes
+/// a bounded text, so the message stays bounded however deep the nesting). A cut
+/// ends in `...` alone: a count of characters there read as the value's length.
 fn push_reason(out: &mut String, message: &str) {
     for (prefix, short) in [
         (
@@ -1099,22 +1104,23 @@ fn push_reason(out: &mut String, message: &str) {
         if let Some(inner) = message.strip_prefix(prefix) {
             out.push_str(short);
             out.push_str(" (");
-            match super::string::nth_char_start(inner, NESTED_CHARS) {
-                None => out.push_str(inner),
-                Some(cut) => {
-                    let _ = write!(
-                        out,
-                        "{}... ({} characters)",
-                        &inner[..cut],
-                        super::string::char_count(inner)
-                    );
-                }
-            }
+            push_cut(out, inner, NESTED_CHARS);
             out.push(')');
             return;
         }
     }
-    out.push_str(&shorten(message));
+    push_cut(out, message, REASON_CHARS);
+}
+
+/// `text`, cut after `most` characters with `...`.
+fn push_cut(out: &mut String, text: &str, most: usize) {
+    match super::string::nth_char_start(text, most) {
+        None => out.push_str(text),
+        Some(cut) => {
+            out.push_str(&text[..cut]);
+            out.push_str("...");
+        }
+    }
 }
 
 /// What the keywords of a node (and its in-place subschemas) evaluated.
