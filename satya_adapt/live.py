@@ -161,6 +161,7 @@ import operator
 import os
 import threading
 import time
+import weakref
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -2353,6 +2354,19 @@ class _RangeLease:
         return made[1]
 
 
+#: Every :class:`Live` of the process, for :func:`_after_fork_in_child`.
+_LIVES: weakref.WeakSet[Live] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for live in list(_LIVES):
+        live._forked()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _hopeless(candidates: Sequence[_Arm], ratio: float) -> list[_Arm]:
     """The candidates whose threads cannot pay where a second thread gives ``ratio`` of one
     (``pool_cost``'s first time over its second, see :data:`POOL_HOPELESS`)."""
@@ -2454,6 +2468,19 @@ class Live:
         # ``real_timings``: each timing is the engine's, given as its call ends (the validator),
         # so a call that ran beside the online cache's write can be told apart (see finish).
         self._writes: Any = _CACHE if real_timings else _NO_WRITES
+        _LIVES.add(self)
+
+    def _forked(self) -> None:
+        """In a forked child: a lock that another thread of the parent held at the fork is
+        never released here (that thread is not in the child), so the child's first decision
+        waited for ever; and what it guarded may be half changed. Then a fresh lock, and the
+        cells start anew (from the online cache, as in a new process)."""
+        if self._lock.locked():
+            self._lock = threading.Lock()
+            self._cells.clear()
+            self._routes.clear()
+            self._issued.clear()
+            self._pending.clear()
 
     def prepare(self) -> None:
         """Reads the online cache now, if refinement may use it (a validator asks when it is

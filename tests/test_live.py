@@ -1793,7 +1793,7 @@ def run_learning_process(body: str, *args: str) -> None:
     """Runs ``body`` in a new Python process with this module's ``L``, ``FakeSelector`` and
     ``learn`` imported, no cache file read yet, and ``args`` in ``sys.argv[1:]``."""
     code = (
-        f"import os, sys; sys.path.insert(0, {str(Path(__file__).parent)!r});"
+        f"import os, signal, sys; sys.path.insert(0, {str(Path(__file__).parent)!r});"
         "from test_live import L, FakeSelector, learn; L._CACHE.path = None;" + body
     )
     proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
@@ -1999,6 +1999,25 @@ def test_a_forked_child_writes_its_cache_even_when_the_parent_was_writing(tmp_pa
     )
     for name in ("parent.json", "child.json"):
         assert cached_config(tmp_path / name) == [32768, 512, 2]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork here")
+def test_a_child_forked_while_a_cell_decided_decides_in_the_child(tmp_path: Path) -> None:
+    """Before: forked while another thread held a validator's lock (a decision, `explain`),
+    the child's first decision waited for ever for a lock no thread of it would release. The
+    child starts its cells anew (its state may have been half changed) and learns as a new
+    process would; the parent's cells are untouched."""
+    run_learning_process(
+        "live = L.Live(FakeSelector(), cache=False, cores=2); learn(live, 30);"
+        "live._lock.acquire();"  # as if another thread were deciding at the fork
+        "pid = os.fork();"
+        "pid == 0 and (signal.alarm(60), os._exit(0 if learn(live)[-1] == 'online'"
+        " and not live._lock.locked() else 3));"
+        "live._lock.release();"
+        "status = os.waitpid(pid, 0)[1];"
+        "sys.exit(status or (learn(live, 170)[-1] != 'online'))",
+        str(tmp_path),
+    )
 
 
 def test_a_corrupt_cache_is_ignored_with_a_warning(tmp_path: Path) -> None:
