@@ -154,6 +154,7 @@ probe), ``reverted``, ``online-trial``, ``online``.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import json
 import math
@@ -164,7 +165,7 @@ import time
 import weakref
 from bisect import bisect_left
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import accumulate
 from typing import Any, NamedTuple, Optional, Union, cast
 
@@ -349,6 +350,8 @@ LOOK_NO_GROWTH = 32
 #: The kind of the arm a scout runs (see :meth:`Cell._scout`): a copy of a candidate's.
 SCOUT = "scout"
 MAX_CACHE_ENTRIES = 4096
+#: The most of a cache file read (a larger one is corrupt).
+_MAX_CACHE_BYTES = 64 * 1024 * 1024
 #: A call whose engine ran while this process wrote its online cache, or less than this many
 #: seconds after, measured the write too: its timing is spent, not evidence (see
 #: :meth:`Live.finish`). The write (a thread of its own, 0.4-0.8 ms on the Intel VM) slowed
@@ -2020,6 +2023,12 @@ def cache_path() -> str:
     return os.path.join(folder, CACHE_NAME)
 
 
+#: Bounds on a cached cell's numbers (its profile's quantized values, its count's power of
+#: two): a huge int there raised `OverflowError` where `archive merge` takes it as a profile.
+_MAX_CELL_INT = 1 << 31
+_MAX_BUCKET = 64
+
+
 def _cell_key(entry: Any) -> tuple[Any, ...]:
     fc, qa, cc, qo, kind, bucket = entry
     if (
@@ -2029,7 +2038,29 @@ def _cell_key(entry: Any) -> tuple[Any, ...]:
         or not (bucket is None or (isinstance(bucket, int) and not isinstance(bucket, bool)))
     ):
         raise ValueError("a malformed cell")
+    if (
+        not all(0 <= x < _MAX_CELL_INT for x in (fc, qa, qo))
+        or not 0.0 <= cc < _MAX_CELL_INT  # (not NaN either)
+        or not (bucket is None or 0 <= bucket <= _MAX_BUCKET)
+    ):
+        raise ValueError("a cell out of range")
     return (fc, qa, float(cc), qo, kind, bucket)
+
+
+def _cache_entry(e: Any) -> dict[str, Any]:
+    """An entry of a cache file, checked (``ValueError`` or ``TypeError`` saying what is
+    wrong), its cell and configuration as lists."""
+    if not isinstance(e, dict) or not isinstance(e.get("hardware"), str):
+        raise ValueError("an entry without `hardware`")
+    cell = _cell_key(e.get("cell"))
+    config = e.get("config")
+    if (
+        not isinstance(config, list) or len(config) != 3
+        or not all(isinstance(x, int) and not isinstance(x, bool) and 1 <= x <= 1 << 32
+                   for x in config)
+    ):
+        raise ValueError("an entry whose `config` is not three positive ints")
+    return {**e, "cell": list(cell), "config": config}
 
 
 def read_cache(path: str) -> list[dict[str, Any]]:
@@ -2039,7 +2070,7 @@ def read_cache(path: str) -> list[dict[str, Any]]:
 
     try:
         with open_regular(path) as f:  # (a FIFO blocked ``open`` for ever)
-            data = f.read(64 * 1024 * 1024 + 1)
+            data = f.read(_MAX_CACHE_BYTES + 1)
     except FileNotFoundError:
         return []
     except OSError as exc:
@@ -2053,42 +2084,112 @@ def read_cache(path: str) -> list[dict[str, Any]]:
         entries = doc.get("entries")
         if not isinstance(entries, list):
             raise ValueError("`entries` must be a list")
-        out = []
-        for e in entries[:MAX_CACHE_ENTRIES]:
-            if not isinstance(e, dict) or not isinstance(e.get("hardware"), str):
-                raise ValueError("an entry without `hardware`")
-            cell = _cell_key(e.get("cell"))
-            config = e.get("config")
-            if (
-                not isinstance(config, list) or len(config) != 3
-                or not all(isinstance(x, int) and not isinstance(x, bool) and 1 <= x <= 1 << 32
-                           for x in config)
-            ):
-                raise ValueError("an entry whose `config` is not three positive ints")
-            out.append({**e, "cell": list(cell), "config": config})
-        return out
+        return [_cache_entry(e) for e in entries[:MAX_CACHE_ENTRIES]]
     except (ValueError, TypeError, RecursionError) as exc:
         raise ArchiveError(f"online cache {path} is corrupt: {str(exc)[:200]}") from None
 
 
-def write_cache(path: str, entries: Sequence[dict[str, Any]]) -> None:
-    """Writes ``entries`` (merged over what the file holds, by hardware and cell) atomically,
-    not fsynced: a cache, which a power cut may leave empty (then ignored, with a warning, and
-    learned again); fsynced, the write slowed 1-5 of the next 10 calls of 2,000 tiny NDJSON
-    records on two threads (2026-12-05, Intel VM), 1-3 without (0-1 without a write)."""
-    from .archive import atomic_write_bytes
+def _entries_to_keep(path: str) -> list[dict[str, Any]]:
+    """What a write of the cache file ``path`` keeps of it: its valid entries (an entry this
+    version cannot read is dropped, the others stay). Raises :class:`ArchiveError` where the
+    file must not be overwritten: one it cannot read, one that is not an online cache (a
+    user's file of that name), one of another ``format_version`` (another version of
+    satya-adapt's). Before, a write replaced any of them with its own entries alone."""
+    from .archive import open_regular
 
     try:
-        old = read_cache(path)
-    except ArchiveError:
-        old = []
-    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for e in [*old, *entries]:
-        merged[(e["hardware"], *e["cell"])] = e
-    keep = list(merged.values())[-MAX_CACHE_ENTRIES:]
+        with open_regular(path) as f:
+            data = f.read(_MAX_CACHE_BYTES + 1)
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise ArchiveError(f"cannot read it ({exc.strerror or exc}), so it is left as it is") from None
+    if not data.strip():
+        return []  # (what a power cut may leave)
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError):
+        doc = None
+    if not isinstance(doc, dict) or doc.get("format") != CACHE_FORMAT:
+        raise ArchiveError(
+            f"it is not a `{CACHE_FORMAT}` file, so it is left as it is (remove it, or set"
+            f" {CACHE_DIR_ENV_VAR} to another folder)"
+        )
+    if doc.get("format_version") != 1:
+        raise ArchiveError(
+            f"another version of satya-adapt wrote it (`format_version`"
+            f" {str(doc.get('format_version'))[:20]}), so it is left as it is"
+        )
+    entries = doc.get("entries")
+    kept = []
+    for e in entries[:MAX_CACHE_ENTRIES] if isinstance(entries, list) else ():
+        try:
+            kept.append(_cache_entry(e))
+        except (ValueError, TypeError, RecursionError):
+            pass
+    return kept
+
+
+def write_cache(path: str, entries: Sequence[dict[str, Any]]) -> None:
+    """Writes ``entries`` (merged over what the file holds, by hardware and cell; the newest
+    last, the oldest dropped past :data:`MAX_CACHE_ENTRIES`) atomically, not fsynced: a cache,
+    which a power cut may leave empty (then ignored, with a warning, and learned again);
+    fsynced, the write slowed 1-5 of the next 10 calls of 2,000 tiny NDJSON records on two
+    threads (2026-12-05, Intel VM), 1-3 without (0-1 without a write). Processes that write
+    the same file take turns (:func:`_turn`): the read, merge and rename of two at once kept
+    only the last one's entries (4 processes learning 20 cells each: 40-51 of 80 left)."""
+    from .archive import atomic_write_bytes
+
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    doc = {"format": CACHE_FORMAT, "format_version": 1, "entries": keep}
-    atomic_write_bytes(path, json.dumps(doc, indent=1).encode(), durable=False)
+    with _turn(path):
+        merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for e in _entries_to_keep(path):
+            merged[(e["hardware"], *e["cell"])] = e
+        for e in entries:
+            key = (e["hardware"], *e["cell"])
+            merged.pop(key, None)  # re-learned: the newest, not the first evicted
+            merged[key] = e
+        keep = list(merged.values())[-MAX_CACHE_ENTRIES:]
+        doc = {"format": CACHE_FORMAT, "format_version": 1, "entries": keep}
+        atomic_write_bytes(path, json.dumps(doc, indent=1).encode(), durable=False)
+
+
+#: How long a write waits for another process's turn at the same cache file before it goes
+#: on without it (a process stopped in its turn must not stop every other one's writes).
+TURN_WAIT = 2.0
+
+
+@contextlib.contextmanager
+def _turn(path: str) -> Iterator[None]:
+    """An exclusive advisory lock (``flock``) on ``path + ".lock"`` while the block runs,
+    waited for at most :data:`TURN_WAIT` seconds; none where the platform has no ``flock``
+    or the lock file cannot be opened (the write then goes on alone, as before)."""
+    try:
+        import fcntl
+    except ImportError:  # (not POSIX)
+        yield
+        return
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path + ".lock", flags | getattr(os, "O_CLOEXEC", 0), 0o600)
+    except OSError:
+        yield
+        return
+    try:
+        deadline = time.monotonic() + TURN_WAIT
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    break  # on without it
+                time.sleep(0.005)
+            except OSError:
+                break  # (a file system without locks)
+        yield
+    finally:
+        os.close(fd)  # (releases the lock)
 
 
 class _Cache:

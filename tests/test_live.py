@@ -1782,7 +1782,9 @@ def test_what_is_learned_is_cached_and_read_by_the_next_process(tmp_path: Path) 
     assert entry["hardware"] == L.fingerprint()
     assert entry["config"] == [32768, 512, 2]  # the heuristic's pool chunks (8 MiB)
     assert entry["cell"][4:] == ["json", N.bit_length()]
-    assert sorted(p.name for p in path.parent.iterdir()) == ["online.json"]  # no temporary left
+    # No temporary left; the lock file processes take turns on stays (removing it would let
+    # two of them lock two files of one name).
+    assert sorted(p.name for p in path.parent.iterdir()) == ["online.json", "online.json.lock"]
     L._CACHE.path = None  # a new process
     fresh = L.Live(FakeSelector(), cache=path, cores=2)
     first = fresh.choose(prof(kind="json"), BatchConfig(8192, 2048, 1, "heuristic"))
@@ -3426,3 +3428,90 @@ def test_a_tie_waits_while_candidates_wait() -> None:
     assert ev is not None and ev["ties"] == 1 and not ev["candidates"]
     first_tie = runs_of(sources, "reverted")[0][0]
     assert "online-trial" not in sources[first_tie - 1:]  # every trial came before it
+
+
+def cache_entries(hardware: str, cells: range, config: list[int]) -> list[dict[str, Any]]:
+    """Cache entries of ``hardware`` for JSON cells ``cells`` (the first number of each)."""
+    return [{"hardware": hardware, "cell": [i, 20, 0.5, 30, "json", 13], "config": config}
+            for i in cells]
+
+
+def write_entries_in_turn(path: str, first: int) -> None:
+    """In a process of its own: 20 writes of one entry each to the cache file ``path``."""
+    for i in range(first, first + 20):
+        L.write_cache(path, cache_entries("hw", range(i, i + 1), [8192, 512, 2]))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork here")
+def test_processes_writing_one_cache_keep_every_entry(tmp_path: Path) -> None:
+    """Before: each write read, merged and renamed alone, so writes of processes at the same
+    time dropped each other's entries (4 processes x 20 writes: 47 of 80 left). They take
+    turns now."""
+    import multiprocessing
+
+    path = str(tmp_path / "online.json")
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=write_entries_in_turn, args=(path, 20 * k)) for k in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    assert sorted(e["cell"][0] for e in L.read_cache(path)) == list(range(80))
+
+
+@pytest.mark.parametrize(
+    "content, why",
+    [
+        ('{"format": "satya-adapt-online-cache", "format_version": 2, "entries": []}',
+         "another version of satya-adapt wrote it (`format_version` 2), so it is left as it is"),
+        ('{"name": "a file of the user\'s"}',
+         "it is not a `satya-adapt-online-cache` file, so it is left as it is (remove it, or"
+         " set SATYA_ADAPT_CACHE_DIR to another folder)"),
+        ("not JSON at all",
+         "it is not a `satya-adapt-online-cache` file, so it is left as it is (remove it, or"
+         " set SATYA_ADAPT_CACHE_DIR to another folder)"),
+    ],
+)
+def test_a_write_leaves_a_file_it_cannot_merge_as_it_is(tmp_path: Path, content: str, why: str) -> None:
+    """Before: a write replaced a cache of a newer format, or any file of that name, with its
+    own entries alone."""
+    path = tmp_path / "online.json"
+    path.write_text(content)
+    with pytest.raises(A.ArchiveError) as info:
+        L.write_cache(str(path), cache_entries("hw", range(1), [8192, 512, 2]))
+    assert str(info.value) == why
+    assert path.read_text() == content
+
+
+def test_a_write_keeps_the_valid_entries_and_the_newest_of_a_full_cache(tmp_path: Path) -> None:
+    """Before: one entry this version cannot read (a negative `threads`) made a write drop
+    every other one, other machines' included; and an entry re-learned where it stood first
+    in a full cache was the one evicted."""
+    path = tmp_path / "online.json"
+    bad = cache_entries("other", range(1), [8192, 512, -1])
+    others = cache_entries("other", range(1, 4), [4096, 256, 1])
+    path.write_text(json.dumps({"format": "satya-adapt-online-cache", "format_version": 1,
+                                "entries": [*bad, *others]}))  # fmt: skip
+    L.write_cache(str(path), cache_entries("here", range(1), [8192, 512, 2]))
+    assert [(e["hardware"], e["cell"][0]) for e in L.read_cache(str(path))] == [
+        ("other", 1), ("other", 2), ("other", 3), ("here", 0)
+    ]
+    full = cache_entries("here", range(L.MAX_CACHE_ENTRIES), [4096, 256, 1])
+    path.write_text(json.dumps({"format": "satya-adapt-online-cache", "format_version": 1,
+                                "entries": full}))  # fmt: skip
+    L.write_cache(str(path), cache_entries("here", range(1), [8192, 512, 2]))  # cell 0 again
+    kept = L.read_cache(str(path))
+    assert len(kept) == L.MAX_CACHE_ENTRIES
+    assert (kept[-1]["cell"][0], kept[-1]["config"]) == (0, [8192, 512, 2])
+
+
+@pytest.mark.parametrize("cell", [[10**400, 20, 0.5, 30, "json", 13], [1, -1, 0.5, 30, "json", 13],
+                                  [1, 20, float("nan"), 30, "json", 13], [1, 20, 0.5, 30, "json", 10**6]])
+def test_a_cached_cell_out_of_range_makes_the_cache_corrupt(tmp_path: Path, cell: list[Any]) -> None:
+    """Before: a huge int in a cell was read, and `archive merge` then raised `OverflowError`."""
+    path = tmp_path / "online.json"
+    path.write_text(json.dumps({"format": "satya-adapt-online-cache", "format_version": 1,
+                                "entries": [{"hardware": "hw", "cell": cell, "config": [1, 1, 1]}]}))
+    with pytest.raises(A.ArchiveError, match="is corrupt: a cell out of range$"):
+        L.read_cache(str(path))
