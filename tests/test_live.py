@@ -2400,6 +2400,55 @@ def test_archive_merge_folds_a_cache_into_an_archive(tmp_path: Path) -> None:
     )
 
 
+def test_archive_merge_never_rewrites_the_shipped_archive_and_only_writes_a_change(
+    tmp_path: Path,
+) -> None:
+    """Before: without `--into` a cache was folded into the archive in use, the installed
+    package's own file (in a checkout, a tracked one, its link replaced by a file), and written
+    with a history record even when nothing changed; a cache whose keys came in another order,
+    or an empty one, was taken for an archive, and a FIFO made it wait for ever."""
+    cache = tmp_path / "online.json"
+    L._CACHE.path = None
+    learn(L.Live(FakeSelector(), cache=cache, cores=2))
+    L._CACHE.flush()
+    shipped = Path(A.shipped_archive())
+    before = shipped.read_bytes()
+    proc = run_cli("archive", "merge", "online.json", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("satya-adapt: error: the archive in use is the shipped one (")
+    assert proc.stderr.endswith(
+        "), which a merge does not rewrite: name the archive to fold into with `--into"
+        " ARCHIVE`, or the result with `-o OUT`\n"
+    )
+    assert shipped.read_bytes() == before
+    empty = A.ArchiveFile(
+        format=A.FORMAT, format_version=A.FORMAT_VERSION,
+        provenance=A.provenance_here(tool="tests", command=None, seed=None, generations=0),
+        grid=KIND_SIZE_GRID, cells=[],
+    )
+    A.write_archive(empty, tmp_path / "arch.json")
+    doc = json.loads(cache.read_text())
+    (tmp_path / "sorted.json").write_text(json.dumps(doc, sort_keys=True))  # `entries` first
+    assert run_cli("archive", "merge", "sorted.json", "--into", "arch.json", cwd=tmp_path).returncode == 0
+    written = (tmp_path / "arch.json").read_bytes()
+    again = run_cli("archive", "merge", "online.json", "--into", "arch.json", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[-1] == "nothing changed: arch.json left as it was"
+    assert (tmp_path / "arch.json").read_bytes() == written
+    (tmp_path / "empty.json").write_text("")
+    bad = run_cli("archive", "merge", "empty.json", "--into", "arch.json", cwd=tmp_path)
+    assert (bad.returncode, bad.stderr) == (
+        2, "satya-adapt: error: online cache empty.json is corrupt: Expecting value: line 1"
+        " column 1 (char 0)\n"
+    )
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "fifo")
+        bad = run_cli("archive", "merge", "fifo", "--into", "arch.json", cwd=tmp_path)
+        assert (bad.returncode, bad.stderr) == (
+            2, "satya-adapt: error: online cache fifo: cannot read it: not a regular file\n"
+        )
+
+
 # -- the benchmark ---------------------------------------------------------------------------------
 
 

@@ -100,8 +100,9 @@ atomically.
 
 With an online cache (A is the file live verification writes, e.g.
 ~/.cache/satya-adapt/online.json), its entries measured on the archive's
-hardware are folded into --into ARCHIVE (default: the archive in use), written
-to -o OUT or the archive itself: a learned configuration becomes a cell's
+hardware are folded into --into ARCHIVE (default: the archive in use, but the
+shipped one only with -o OUT), written to -o OUT or the archive itself (not
+when nothing changed): a learned configuration becomes a cell's
 elite when that cell is empty or its lower bound of the throughput ratio over
 the default is higher. The change is recorded in the archive's history.
 
@@ -239,7 +240,8 @@ def register(sub: argparse._SubParsersAction[_Parser]) -> None:
         "--into",
         metavar="ARCHIVE",
         default=None,
-        help="with a cache: the archive to fold it into (default: the archive in use)",
+        help="with a cache: the archive to fold it into (default: the archive in use; the"
+        " shipped one only with -o OUT)",
     )
     p.add_argument(
         "-o",
@@ -256,7 +258,13 @@ def _fold_cache(args: argparse.Namespace) -> int:
 
     if args.b is not None:
         raise CliError("a cache is folded into one archive: name it with `--into ARCHIVE`")
-    _, into = _resolve_archive(args.into)
+    origin, into = _resolve_archive(args.into)
+    if origin == "shipped" and args.output is None:
+        # (the installed package's file, or in a checkout a tracked one)
+        raise CliError(
+            f"the archive in use is the shipped one ({into}), which a merge does not rewrite:"
+            " name the archive to fold into with `--into ARCHIVE`, or the result with `-o OUT`"
+        )
     out = args.output or into
     report = online_merge.fold_cache_file(
         args.a, into, out, command=_command_line(args.argv)
@@ -276,7 +284,7 @@ def _fold_cache(args: argparse.Namespace) -> int:
     ]
     if rows:
         print("\n".join(_table(rows, ("cell", "input", "elite B/M/T", "ratio [CI]", "n", ""), "  ")))
-    print(f"wrote {out}")
+    print(f"wrote {out}" if report.written else f"nothing changed: {out} left as it was")
     return 0
 
 
@@ -862,20 +870,26 @@ def cmd_archive_refresh(args: argparse.Namespace) -> int:
     return 0
 
 
-def _is_online_cache(path: str) -> bool:
-    from ..live import CACHE_FORMAT
+def _format_of(path: str) -> Any:
+    """The ``format`` of the JSON file at ``path`` (the whole file read: its keys may come in
+    any order; a FIFO is not waited for), ``None`` when it has none or cannot be read."""
+    from ..archive import open_regular
 
     try:
-        with open(path, "rb") as f:
-            head = f.read(256)
-    except OSError:
-        return False
-    return CACHE_FORMAT.encode() in head
+        with open_regular(path) as f:
+            doc = json.loads(f.read(64 * 1024 * 1024 + 1))
+    except (OSError, ValueError, RecursionError):
+        return None
+    return doc.get("format") if isinstance(doc, dict) else None
 
 
 def cmd_archive_merge(args: argparse.Namespace) -> int:
-    if _is_online_cache(args.a):
-        return _fold_cache(args)
+    from ..archive import FORMAT
+    from ..live import CACHE_FORMAT
+
+    found = _format_of(args.a)
+    if found == CACHE_FORMAT or (args.into is not None and args.b is None and found != FORMAT):
+        return _fold_cache(args)  # (with --into, A is meant as a cache: its reading says why not)
     if args.into is not None:
         raise CliError("`--into` applies to an online cache, and A is an archive")
     if args.b is None or args.output is None:

@@ -35,6 +35,7 @@ class FoldReport:
     added: list[tuple[int, ...]]
     changed: list[tuple[int, ...]]
     skipped: int  # entries of another hardware, or without evidence
+    written: bool = True  # False: nothing changed, and the archive was left as it was
 
 
 def archive_fingerprint(archive: ArchiveFile) -> Optional[str]:
@@ -148,9 +149,13 @@ def fold_cache(
 def fold_cache_file(
     cache: str, into: Any, out: Any, *, command: Optional[str] = None
 ) -> FoldReport:
-    """Reads the cache file and the archive ``into``, folds, writes ``out`` atomically."""
+    """Reads the cache file and the archive ``into``, folds, writes ``out`` atomically; when
+    nothing changed and ``out`` is ``into``, writes nothing (not even a history record)."""
     entries = _live.read_cache(cache)
     archive = _archive.load_archive(into)
     report = fold_cache(archive, entries, name=os.fspath(cache), command=command)
-    _archive.write_archive(report.archive, out)
+    if report.added or report.changed or os.fspath(out) != os.fspath(into):
+        _archive.write_archive(report.archive, out)
+    else:
+        report.written = False
     return report
