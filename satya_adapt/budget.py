@@ -200,7 +200,10 @@ def parse_max_pause(value: SecondsArg, name: str = "max_pause") -> Optional[floa
             )
         seconds = parsed[0] * _SECOND_UNITS[parsed[1]]
     elif isinstance(value, (int, float)):
-        seconds = float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:  # an int past any float (10**400)
+            seconds = math.inf
     else:
         raise TypeError(
             f"`{name}` must be a number of seconds or a str like '5ms', got {type(value).__name__}"

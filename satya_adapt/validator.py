@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import sys
 import threading
 from typing import (
     Any,
@@ -859,18 +860,34 @@ def _verdicts_only(errors: Any) -> bool:
     return not errors
 
 
+#: The most a count the engine takes can be: a larger ``max_errors`` or ``max_record_bytes``
+#: means the same (no call comes near it), and 2**64 raised a bare ``OverflowError`` at the
+#: first call.
+_MOST = sys.maxsize
+
+
 def _check_max_errors(value: Any) -> Optional[int]:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"`max_errors` must be None or an int >= 0, got {value!r}")
-    return value
+        raise ValueError(f"`max_errors` must be None or an int >= 0, got {_shown_int(value)}")
+    return min(value, _MOST)
 
 
 def _check_max_record_bytes(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"`max_record_bytes` must be a positive int, got {value!r}")
-    return value
+        raise ValueError(f"`max_record_bytes` must be a positive int, got {_shown_int(value)}")
+    return min(value, _MOST)
+
+
+def _shown_int(value: Any) -> str:
+    """``repr(value)`` for a message, cut short (a huge int's repr has thousands of digits,
+    or raises past Python's limit on them)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**60:
+        digits = int(value.bit_length() * 0.30103) + 1
+        return f"{'a negative' if value < 0 else 'an'} int of about {digits} digits"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:80] + "..."
 
 
 def _pointer_kind(input_kind: Optional[str]) -> str:

@@ -270,6 +270,23 @@ def test_max_errors_must_be_none_or_a_non_negative_int(bad: Any) -> None:
         Validator(ITEMS_DOC).validate_batch([], max_errors=bad)
 
 
+def test_max_errors_and_max_record_bytes_past_any_count_mean_no_limit() -> None:
+    """Before: 2**64 was accepted, then every call raised a bare `OverflowError`."""
+    v = Validator(ITEMS_DOC, adapt=False, max_errors=2**64, max_record_bytes=2**70)
+    assert errs(v.validate_batch([["x", "y"]])) == [
+        (0, "/0", "type", 'Expected `integer`, got `string` "x"'),
+        (0, "/1", "type", 'Expected `integer`, got `string` "y"'),
+    ]
+    assert v.validate_ndjson(b"[1]\n", max_record_bytes=2**64, max_errors=2**64).valid == [True]
+    assert [r.valid for r in v.iter_validate(b"[1]\n", max_errors=2**64)] == [[True]]
+    assert v.validate_one(["x"], max_errors=2**64)[0].keyword == "type"
+    with pytest.raises(ValueError) as info:
+        Validator(ITEMS_DOC, max_errors=-(10**5000))
+    assert str(info.value) == (
+        "`max_errors` must be None or an int >= 0, got a negative int of about 5001 digits"
+    )
+
+
 @pytest.mark.parametrize(
     "config",
     [

@@ -281,6 +281,8 @@ def test_memory_budget_errors(value: Any, error: type, message: str) -> None:
         ("0ms", ValueError, "`max_pause` must be more than 0 and at most 1 day, got '0ms'"),
         (-1, ValueError, "`max_pause` must be more than 0 and at most 1 day, got -1"),
         (90000, ValueError, "`max_pause` must be more than 0 and at most 1 day, got 90000"),
+        # Before: a bare `OverflowError` (an int past any float).
+        (10**400, ValueError, "`max_pause` must be more than 0 and at most 1 day, got 1000000000000000000000000000000000000000... (401 characters)"),
         (False, TypeError, "`max_pause` must be a number of seconds or a str like '5ms', got bool"),
     ],
 )
