@@ -453,17 +453,22 @@ class Validator:
         memory_budget: BytesArg = None,
         max_pause: SecondsArg = None,
         pointer: Optional[str] = None,
+        errors: bool = True,
     ) -> Any:
         """How a call on ``source`` would choose its batch configuration, step by step.
 
         With a budget (the validator's or the arguments'), ``budget`` tells the limits, what
         the model predicts for the selected configuration, and the configuration cut to them.
+        ``live`` is the evidence of the call's cell, of calls with ``errors`` as given (calls
+        with ``errors=False`` keep theirs apart: they run faster).
         """
+        verdicts_only = _verdicts_only(errors)
         budget = self._call_budget(memory_budget, max_pause)
         profile = self.profile(source, input_kind=input_kind, pointer=pointer)
         explained = self._get_selector().explain(profile, budget)
-        # The live evidence of the call's cell (``None`` before any, or with ``online`` off).
-        explained["live"] = None if self._live is None else self._live.explain(profile)
+        # ``None`` before any evidence, or with ``online`` off.
+        live = self._live_verdicts if verdicts_only else self._live
+        explained["live"] = None if live is None else live.explain(profile)
         return explained
 
     # -- reading inputs (satya_adapt._inputs decides what an input is) -----------------------

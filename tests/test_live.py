@@ -2345,6 +2345,16 @@ def test_calls_without_errors_keep_their_own_evidence() -> None:
     # One cell each (quiet calls are counted at the cell's next decision: at least the first).
     assert len(cells) == len(verdict_cells) == 1
     assert cells[0].calls >= 1 and verdict_cells[0].calls >= 1
+    # `explain(data, errors=False)` gives theirs (before: it had no `errors`, and gave None
+    # for a validator whose calls were all errors=False).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ArchiveWarning)
+        only = Validator(SCHEMA, online=True)
+        for _ in range(3):
+            only.validate_batch(data, errors=False)
+        assert only.explain(data)["live"] is None
+        assert only.explain(data, errors=False)["live"]["calls"] >= 1
+        assert v.explain(data, errors=False)["live"]["cell"] == v.explain(data)["live"]["cell"]
 
 
 # -- satya-adapt archive merge CACHE --into ARCHIVE ------------------------------------------------
