@@ -245,6 +245,36 @@ def _depth_exceeds(doc: Any, limit: int) -> bool:
     return False
 
 
+def _not_unicode_at(doc: Any) -> Optional[str]:
+    """Where ``doc`` holds a str that is not valid Unicode (a lone surrogate, ``"\\ud800"``),
+    as a JSON Pointer, ``" (a property name)"`` after it for a key; ``None`` when nowhere.
+    Walked only after a compile failed on it (nested at most ``MAX_SCHEMA_DEPTH`` deep)."""
+
+    def bad(s: str) -> bool:
+        try:
+            s.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+
+    stack: list[tuple[Any, str]] = [(doc, "")]
+    while stack:
+        value, at = stack.pop()
+        if isinstance(value, str):
+            if bad(value):
+                return at or "the root"
+        elif isinstance(value, Mapping):
+            for key, child in reversed(list(value.items())):
+                token = str(key).encode("utf-8", "backslashreplace").decode()  # (printable)
+                here = f"{at}/{token.replace('~', '~0').replace('/', '~1')}"
+                if isinstance(key, str) and bad(key):
+                    return f"{here} (a property name)"
+                stack.append((child, here))
+        elif isinstance(value, (list, tuple)):
+            stack.extend((child, f"{at}/{i}") for i, child in reversed(list(enumerate(value))))
+    return None
+
+
 def _spec_to_json_schema(spec: Any, depth: int) -> Dict[str, Any]:
     if isinstance(spec, Field):
         return spec.to_json_schema(depth)
@@ -370,11 +400,23 @@ class Schema:
         if _depth_exceeds(doc, MAX_SCHEMA_DEPTH):
             raise SchemaError(f"the schema is nested deeper than {MAX_SCHEMA_DEPTH} levels")
         try:
-            text = json.dumps(doc, allow_nan=False)
-            resources_text = None if resources is None else json.dumps(dict(resources), allow_nan=False)
+            # (not ASCII-escaped: a lone surrogate, escaped, read as broken JSON text, "unexpected
+            # end of hex escape at line 1 column 24", of a text the user never wrote)
+            text = json.dumps(doc, allow_nan=False, ensure_ascii=False)
+            resources_text = (
+                None if resources is None
+                else json.dumps(dict(resources), allow_nan=False, ensure_ascii=False)
+            )
         except (TypeError, ValueError) as exc:
             raise SchemaError(f"the schema is not a JSON document: {exc}") from None
-        self._compiled = _validator.CompiledSchema(text, draft, strict, resources_text, formats)
+        try:
+            self._compiled = _validator.CompiledSchema(text, draft, strict, resources_text, formats)
+        except UnicodeEncodeError:
+            at = _not_unicode_at(doc)
+            where = f"at {at}" if at is not None else f"in `resources` at {_not_unicode_at(resources)}"
+            raise SchemaError(
+                f"the schema holds a string that is not valid Unicode (a lone surrogate) {where}"
+            ) from None
 
     @classmethod
     def from_json_schema(

@@ -668,3 +668,26 @@ def test_a_nested_one_of_explanation_is_quoted_without_its_prefix() -> None:
     assert _errs(w.validate_batch([{}])) == [
         (0, "", "oneOf", "No branch of `oneOf` matched: 0: no branch of `anyOf` matched (0: Missing required property `property_number_0`; 1: Missing required property `property_number_1`; 2: Missing required property `property_number_2`; 3: Missing...); 1: Expected `string`, got `object`"),
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("doc", "resources", "where"),
+    [
+        ({"properties": {"\ud800": {}}}, None, "at /properties/\\ud800 (a property name)"),
+        ({"const": "\ud800"}, None, "at /const"),
+        ({"enum": ["a", ["x", "\udfff"]]}, None, "at /enum/1/1"),
+        ({"$ref": "r"}, {"r": {"const": "\ud801"}}, "in `resources` at /r/const"),
+    ],
+)
+def test_a_lone_surrogate_in_a_schema_is_named_where_it_is(
+    doc: Any, resources: Any, where: str
+) -> None:
+    """Before: `SchemaError: the schema is not valid JSON: unexpected end of hex escape at line 1
+    column 24`, of a JSON text the user never wrote (the dict's dump, ASCII-escaped)."""
+    with pytest.raises(SchemaError) as info:
+        Validator(doc, resources=resources)
+    assert str(info.value) == (
+        f"the schema holds a string that is not valid Unicode (a lone surrogate) {where}"
+    )
+    # Characters outside ASCII are compiled as they are.
+    assert Validator({"const": "é€😀"}).validate_batch(["é€😀", "e"]).valid == [True, False]
