@@ -181,6 +181,22 @@ def test_refresh_rescales_threads_to_the_cores_here() -> None:
     assert kept.elite == A.Elite(batch_size=256, micro_batch_size=64, threads=cores)
     hw = report.archive.provenance.hardware
     assert hw is not None and hw.usable_cores == cores  # now measured here
+    assert report.cells[0].describe().startswith(
+        f"cell {list(kept.index)} json: elite 256/64/{4 * cores} -> 256/64/{cores} (threads"
+        " rescaled to the cores here) kept: speedup "
+    )
+
+
+def test_a_refreshed_cell_whose_front_won_says_so() -> None:
+    """Before: any new elite was said to be the old one's threads rescaled, also where
+    another point of the cell's front won the re-measure with the same threads."""
+    cell = make_cell(W.PROFILES["mixed10"], "json", (256, 64, 1))
+    after = msgspec.structs.replace(cell, elite=A.Elite(batch_size=512, micro_batch_size=64, threads=1))
+    line = M.CellRefresh(tuple(cell.index), "json", "kept", cell, after, records=200).describe()
+    assert line.startswith(
+        f"cell {list(cell.index)} json: elite 256/64/1 -> 512/64/1 (the fastest of the cell's"
+        " front, re-measured) kept: speedup "
+    )
 
 
 def test_refresh_rejects_bad_arguments() -> None:

@@ -423,8 +423,18 @@ class CellRefresh:
                 f" ({self.after.n_measurements} rounds of {self.records} records)"
             )
         changed = ""
-        if _elite_text(self.after.elite) != elite:
-            changed = f" -> {_elite_text(self.after.elite)} (threads rescaled to the cores here)"
+        after = self.after.elite
+        if _elite_text(after) != elite:
+            # The fastest point of the cell's front re-measured; the old elite's threads
+            # rescaled to the cores here when that is all that differs.
+            why = (
+                "threads rescaled to the cores here"
+                if not isinstance(b.elite, str) and not isinstance(after, str)
+                and (b.elite.batch_size, b.elite.micro_batch_size)
+                == (after.batch_size, after.micro_batch_size)
+                else "the fastest of the cell's front, re-measured"
+            )
+            changed = f" -> {_elite_text(after)} ({why})"
         return (
             f"{where}: elite {elite}{changed} kept: speedup {old} -> {new}"
             f" ({self.after.n_measurements} rounds of {self.records} records)"
