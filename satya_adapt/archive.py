@@ -325,7 +325,9 @@ def decode_archive(data: Union[bytes, str], source: str = "<archive>") -> Archiv
         raise ArchiveError(f"{source}: not valid JSON: {exc}") from None
     if header.format != FORMAT:
         raise ArchiveError(
-            f"{source}: not an archive: `format` is {header.format!r}, expected {FORMAT!r}"
+            f"{source}: not an archive: "
+            + ("no `format`" if header.format is None else f"`format` is {header.format!r}")
+            + f", expected {FORMAT!r}"
             " - at `$.format`"
         )
     if header.format_version not in READ_VERSIONS:

@@ -159,12 +159,16 @@ def current() -> HardwareClass:
     )
 
 
-def compare(recorded: HardwareClass, here: HardwareClass) -> tuple[str, list[str]]:
+def compare(
+    recorded: HardwareClass, here: HardwareClass, names: tuple[str, str] = ("archive", "here")
+) -> tuple[str, list[str]]:
     """Compares the class an archive was measured on with this one.
 
     Returns ``(trust, reasons)``: trust is ``"full"``, ``"adapted"`` or ``"untrusted"``; reasons
-    lists every difference, sentence case, untrusting ones first.
+    lists every difference, sentence case, untrusting ones first, each side named by ``names``
+    (two archives: their names).
     """
+    one, other = names
     hard: list[str] = []
     soft: list[str] = []
     for name, label in (
@@ -176,13 +180,13 @@ def compare(recorded: HardwareClass, here: HardwareClass) -> tuple[str, list[str
     ):
         a, b = getattr(recorded, name), getattr(here, name)
         if a != b:
-            hard.append(f"{label} differs: archive {a!r}, here {b!r}")
+            hard.append(f"{label} differs: {one} {a!r}, {other} {b!r}")
     if recorded.usable_cores != here.usable_cores:
         soft.append(
-            f"usable cores differ: archive {recorded.usable_cores}, here {here.usable_cores}"
+            f"usable cores differ: {one} {recorded.usable_cores}, {other} {here.usable_cores}"
         )
     if recorded.python != here.python:
-        soft.append(f"Python version differs: archive {recorded.python}, here {here.python}")
+        soft.append(f"Python version differs: {one} {recorded.python}, {other} {here.python}")
     if hard:
         return "untrusted", hard + soft
     if soft:

@@ -164,7 +164,7 @@ def test_wrong_version(tmp_path: Path) -> None:
 
 def test_not_an_archive(tmp_path: Path) -> None:
     assert error_of(tmp_path, {"generations": 3}) == (
-        "not an archive: `format` is None, expected 'satya-adapt-archive' - at `$.format`"
+        "not an archive: no `format`, expected 'satya-adapt-archive' - at `$.format`"
     )
     assert error_of(tmp_path, [1, 2]) == "not an archive: Expected `object`, got `array`"
 

@@ -1115,6 +1115,19 @@ def test_archive_plot_writes_a_png(small_archive: Path, tmp_path: Path) -> None:
     assert proc.stdout.startswith(f"wrote {out}")
 
 
+def test_archive_plot_names_the_files_it_wrote(small_archive: Path, tmp_path: Path) -> None:
+    """Before: `-o out` printed `wrote out` and `wrote out-fronts`; matplotlib wrote out.png
+    and out-fronts.png."""
+    pytest.importorskip("matplotlib")
+    proc = run("archive", "plot", str(small_archive), "-o", "out", cwd=tmp_path, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("wrote out.png (") and lines[1].startswith("wrote out-fronts.png (")
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("out")) == [
+        "out-fronts.png", "out.png"
+    ]
+
+
 def test_archive_plot_without_matplotlib(small_archive: Path, tmp_path: Path) -> None:
     code = (
         "import sys; sys.modules['matplotlib'] = None\n"  # as if it were not installed
@@ -1322,8 +1335,11 @@ def test_archive_merge_refuses_other_hardware(tmp_path: Path) -> None:
     message = one_error_line(
         run("archive", "merge", "a.json", "b.json", "-o", "m.json", cwd=tmp_path)
     )
+    # Each side named by its file (before: `archive '..', here '..'`, of two archives).
     assert message.startswith(
         "cannot merge a.json and b.json: they were measured on different hardware classes"
+        f" (CPU vendor differs: a.json {hw.cpu_vendor!r}, b.json 'OtherVendor'; CPU family"
+        f" differs: a.json {hw.cpu_family!r}, b.json '99'"
     )
 
 

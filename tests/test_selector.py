@@ -311,7 +311,7 @@ EXPECTED_PROBLEM = {
     "wrong-version": "unsupported `format_version` 3; this satya-adapt reads versions 1 and 2"
     " - at `$.format_version`",
     "unknown-field": "Object contains unknown field `color` - at `$.cells[0]`",
-    "results-file": "not an archive: `format` is None, expected 'satya-adapt-archive' - at `$.format`",
+    "results-file": "not an archive: no `format`, expected 'satya-adapt-archive' - at `$.format`",
 }
 
 

@@ -799,13 +799,13 @@ def cmd_archive_plot(args: argparse.Namespace) -> int:
             raise CliError(_NO_MATPLOTLIB) from None
         raise CliError(f"plotting is not available in this build: {_one_line(exc)}") from None
     try:
-        plot.plot_archive(archive, args.output)
-        fronts = plot.plot_fronts(archive, plot.fronts_path(args.output))
+        heatmap = plot.plot_archive(archive, args.output)
+        fronts = plot.plot_fronts(archive, plot.fronts_path(heatmap))
     except ImportError as exc:
         if getattr(exc, "name", "") and str(getattr(exc, "name", "")).startswith("matplotlib"):
             raise CliError(_NO_MATPLOTLIB) from None
         raise
-    print(f"wrote {args.output} ({location}, {len(archive.cells)} cells)")
+    print(f"wrote {heatmap} ({location}, {len(archive.cells)} cells)")
     print(f"wrote {fronts} (the cells' Pareto fronts: throughput against memory in flight)")
     return 0
 

@@ -830,7 +830,7 @@ def merge_archives(
     class_a = _archive.hardware_class(a.provenance)
     class_b = _archive.hardware_class(b.provenance)
     if a.cells and b.cells and class_a != class_b:
-        _, reasons = _hardware.compare(class_a, class_b)  # type: ignore[arg-type]
+        _, reasons = _hardware.compare(class_a, class_b, (name_a, name_b))  # type: ignore[arg-type]
         raise ArchiveError(
             f"cannot merge {name_a} and {name_b}: they were measured on different hardware"
             f" classes ({'; '.join(reasons)}); refresh one of them on the other's machine first"

@@ -193,16 +193,23 @@ def plot_archive(
         + (f"; {hw.cpu_model}, {hw.usable_cores} cores" if hw is not None else ""),
         fontsize=10,
     )
-    out = os.fspath(out_path)
+    out = _with_suffix(out_path)
     folder = os.path.dirname(os.path.abspath(out))
     os.makedirs(folder, exist_ok=True)
     fig.savefig(out, dpi=dpi)
     return out
 
 
+def _with_suffix(out_path: str | os.PathLike[str]) -> str:
+    """``out_path``, with ``.png`` added when it has no suffix: the file matplotlib writes
+    then (the path returned and printed was the one without)."""
+    out = os.fspath(out_path)
+    return out if os.path.splitext(out)[1] else out + ".png"
+
+
 def fronts_path(heatmap_path: str | os.PathLike[str]) -> str:
     """Where ``archive plot`` draws the fronts beside a heat map: ``a.png`` -> ``a-fronts.png``."""
-    stem, suffix = os.path.splitext(os.fspath(heatmap_path))
+    stem, suffix = os.path.splitext(_with_suffix(heatmap_path))
     return f"{stem}-fronts{suffix}"
 
 
@@ -284,7 +291,7 @@ def plot_fronts(
         f" {archive.format_version}; hollow: the default configuration, ringed: the elite)",
         fontsize=9,
     )
-    out = os.fspath(out_path)
+    out = _with_suffix(out_path)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     fig.savefig(out, dpi=dpi)
     return out
