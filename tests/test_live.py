@@ -3574,3 +3574,39 @@ def test_a_cached_cell_out_of_range_makes_the_cache_corrupt(tmp_path: Path, cell
                                 "entries": [{"hardware": "hw", "cell": cell, "config": [1, 1, 1]}]}))
     with pytest.raises(A.ArchiveError, match="is corrupt: a cell out of range$"):
         L.read_cache(str(path))
+
+
+def test_folding_a_cache_keeps_the_archives_bar_and_the_cells_profile(tmp_path: Path) -> None:
+    """Before: an entry whose ratio's lower bound was under 1 (a sign test promotes on evidence
+    whose interval may reach below 1) replaced a cell that keeps the default, an elite that
+    `archive refresh` demoted at once; and a replaced cell took the cache's coarser profile."""
+    import msgspec
+
+    from satya_adapt.tuning import online_merge
+
+    cache = tmp_path / "online.json"
+    L._CACHE.path = None
+    learn(L.Live(FakeSelector(), cache=cache, cores=2))
+    L._CACHE.flush()
+    [entry] = L.read_cache(str(cache))
+    empty = A.ArchiveFile(
+        format=A.FORMAT, format_version=A.FORMAT_VERSION,
+        provenance=A.provenance_here(tool="tests", command=None, seed=None, generations=0),
+        grid=KIND_SIZE_GRID, cells=[],
+    )
+    [learned] = online_merge.fold_cache(empty, [entry], name="c").archive.cells
+    keeps = msgspec.structs.replace(learned, elite=A.KEEP_DEFAULT, speedup=0.97, speedup_ci_low=0.38,
+                         speedup_ci_high=1.87, profile=msgspec.structs.replace(learned.profile, field_count=17))
+    archive = msgspec.structs.replace(empty, cells=[keeps])
+    noisy = {**entry, "ratio": [1.37, 0.86, 2.82]}
+    report = online_merge.fold_cache(archive, [noisy], name="c")
+    assert (report.added, report.changed, report.archive.cells) == ([], [], [keeps])
+    assert report.change.summary == (
+        "Folded online cache c: 0 cells added, 0 changed (higher lower bound of the throughput"
+        " ratio over the default); 1 entries not ahead of the default beyond noise (lower bound"
+        " of the ratio at most 1.03)."
+    )
+    report = online_merge.fold_cache(archive, [entry], name="c")  # 1.5 [1.5, 1.5]
+    [cell] = report.archive.cells
+    assert (cell.elite, cell.speedup_ci_low) == (learned.elite, 1.5)
+    assert cell.profile == keeps.profile

@@ -102,9 +102,10 @@ With an online cache (A is the file live verification writes, e.g.
 ~/.cache/satya-adapt/online.json), its entries measured on the archive's
 hardware are folded into --into ARCHIVE (default: the archive in use, but the
 shipped one only with -o OUT), written to -o OUT or the archive itself (not
-when nothing changed): a learned configuration becomes a cell's
-elite when that cell is empty or its lower bound of the throughput ratio over
-the default is higher. The change is recorded in the archive's history.
+when nothing changed): a learned configuration becomes a cell's elite when the
+lower bound of its throughput ratio over the default clears the bar of every
+elite (1.03) and that cell is empty or its own lower bound is lower. The
+change is recorded in the archive's history.
 
 examples:
   satya-adapt archive merge a.json b.json -o merged.json

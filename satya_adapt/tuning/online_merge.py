@@ -6,9 +6,13 @@ fingerprint of the archive's provenance) are folded; an archive without measurem
 entries of this machine and this machine's provenance. Each entry becomes a cell at the
 descriptor of its quantized profile: the learned configuration as the elite, the evidence of
 live verification (median throughputs, the throughput ratio over the default configuration with
-its interval, the number of throughputs). It replaces a cell of the archive only when the lower
-bound of its ratio is higher; among entries of one cell, the one with the highest lower bound
-wins. The change is recorded in the archive's history (action ``merge``).
+its interval, the number of throughputs). An entry becomes an elite only when the lower bound of
+its ratio is above the bar every elite of an archive clears (:data:`SHIP_THRESHOLD`; live
+verification promotes on a sign test, whose interval may still reach below 1: such a cell,
+folded, made a claim that ``archive refresh`` demoted at once). It replaces a cell of the
+archive only when that lower bound is higher, keeping the cell's profile; among entries of one
+cell, the one with the highest lower bound wins. The change is recorded in the archive's
+history (action ``merge``).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import msgspec
 from .. import archive as _archive
 from .. import live as _live
 from ..archive import ArchiveFile, Cell, Change, Elite
+from ..config import SHIP_THRESHOLD
 from ..hardware import HardwareClass
 
 __all__ = ["FoldReport", "archive_fingerprint", "fold_cache", "fold_cache_file"]
@@ -102,11 +107,14 @@ def fold_cache(
             note=provenance.note,
         )
     best: dict[tuple[int, ...], Cell] = {}
-    skipped = 0
+    skipped = below = 0
     for entry in entries:
         cell = _cell(archive, entry) if entry.get("hardware") == target else None
         if cell is None:
             skipped += 1
+            continue
+        if not cell.speedup_ci_low > SHIP_THRESHOLD:
+            below += 1
             continue
         index = tuple(cell.index)
         if index not in best or cell.speedup_ci_low > best[index].speedup_ci_low:
@@ -119,6 +127,7 @@ def fold_cache(
             added.append(index)
         elif cell.speedup_ci_low > old.speedup_ci_low:
             changed.append(index)
+            cell = msgspec.structs.replace(cell, profile=old.profile)  # (the cell's own data)
         else:
             continue
         cells[index] = cell
@@ -128,6 +137,11 @@ def fold_cache(
     )
     if skipped:
         summary += f"; {skipped} entries skipped (another hardware, or no evidence)"
+    if below:
+        summary += (
+            f"; {below} entries not ahead of the default beyond noise (lower bound of the ratio"
+            f" at most {SHIP_THRESHOLD})"
+        )
     change = Change(
         date=_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0),
         action="merge",
