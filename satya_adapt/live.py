@@ -160,6 +160,7 @@ import json
 import math
 import operator
 import os
+import sys
 import threading
 import time
 import weakref
@@ -2218,6 +2219,7 @@ class _Cache:
         #: beside a write).
         self.busy_until = 0.0
         atexit.register(self.flush)  # what the thread has not written yet (nothing: no work)
+        self._flush_in_processes()
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=self._forked)
 
@@ -2232,6 +2234,22 @@ class _Cache:
         self.pending = []
         self.failures = []
         self.busy_until = 0.0
+        self._flush_in_processes()
+
+    def _flush_in_processes(self) -> None:
+        """A `multiprocessing` child (fork or forkserver) ends with `os._exit`: no `atexit`, so
+        what it learned last was never written (10 workers learning a cell each: none cached).
+        Its exit runs `multiprocessing.util.Finalize`rs, which it clears as it starts, then
+        runs its after-fork hooks: the flush is registered from there (made here, in the parent
+        or as the child unpickles its target; none where `multiprocessing` is not in use)."""
+        util = sys.modules.get("multiprocessing.util")
+        if util is not None:
+            util.register_after_fork(self, _Cache._flush_at_process_exit)
+
+    def _flush_at_process_exit(self) -> None:
+        import multiprocessing.util
+
+        multiprocessing.util.Finalize(self, self.flush, exitpriority=0)
 
     def load(self, path: str, hw: str, say: bool = True) -> None:
         """Reads the cache file ``path`` (once: another path is read anew). ``say=False`` (a

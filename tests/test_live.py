@@ -3610,3 +3610,25 @@ def test_folding_a_cache_keeps_the_archives_bar_and_the_cells_profile(tmp_path: 
     [cell] = report.archive.cells
     assert (cell.elite, cell.speedup_ci_low) == (learned.elite, 1.5)
     assert cell.profile == keeps.profile
+
+
+def learn_in_a_worker(folder: str) -> None:
+    """A `multiprocessing` worker's job: learn one cell with the cache in ``folder``."""
+    L._CACHE.path = None
+    learn(L.Live(FakeSelector(), cache=os.path.join(folder, "online.json"), cores=2))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork here")
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
+def test_a_multiprocessing_worker_writes_what_it_learned_as_it_ends(
+    tmp_path: Path, method: str
+) -> None:
+    """Before: such a worker ends with `os._exit` (no `atexit`), so what it learned just before
+    was never written (10 workers: none cached); `spawn` workers, which exit normally, did."""
+    import multiprocessing
+
+    proc = multiprocessing.get_context(method).Process(target=learn_in_a_worker, args=(str(tmp_path),))
+    proc.start()
+    proc.join(120)
+    assert proc.exitcode == 0
+    assert cached_config(tmp_path / "online.json") == [32768, 512, 2]
