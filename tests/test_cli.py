@@ -1582,8 +1582,8 @@ def test_a_mistyped_option_names_the_command_and_the_closest_option(
         ),
         (
             ("validate", "d.ndjson", "--schema", "s.json", "--m", "3"),
-            "validate: unrecognized arguments: --m 3; did you mean --max-pause or --memory-budget"
-            " or --micro-batch-size? (see 'satya-adapt validate --help')",
+            "validate: unrecognized arguments: --m 3; did you mean --max-pause or"
+            " --max-record-bytes or --memory-budget? (see 'satya-adapt validate --help')",
         ),
         (
             ("demo", "--record", "5"),
@@ -1624,3 +1624,26 @@ def test_archive_show_puts_a_kept_defaults_speedup_in_parentheses(small_archive:
         "  keep_default: (in parentheses) the best candidate's speedup, not kept (its lower"
         " bound is not above 1.03); the cell runs the default configuration"
     ) in lines
+
+
+def test_validate_max_record_bytes_sets_the_longest_line(tmp_path: Path) -> None:
+    """Before: a line over 64 MiB stopped with exit 2 naming `max_record_bytes`, which the
+    command line had no way to set."""
+    (tmp_path / "s.json").write_text('{"type": "object"}')
+    (tmp_path / "d.ndjson").write_text('{"a": "' + "x" * 200 + '"}\n{}\n')
+    line = one_error_line(run("validate", "d.ndjson", "--schema", "s.json",
+                              "--max-record-bytes", "100", cwd=tmp_path))  # fmt: skip
+    assert line == (
+        "d.ndjson: NDJSON line 1 is longer than `max_record_bytes` (100 bytes)"
+        " (--max-record-bytes sets it)"
+    )
+    proc = run("validate", "d.ndjson", "--schema", "s.json", "--max-record-bytes", "1KiB",
+               cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0] == "d.ndjson: 2 records (ndjson, streamed): all valid"
+    bad = one_error_line(run("validate", "d.ndjson", "--schema", "s.json",
+                             "--max-record-bytes", "lots", cwd=tmp_path))  # fmt: skip
+    assert bad == (
+        "validate: argument --max-record-bytes: expected bytes such as 256MiB or 100000000,"
+        " got 'lots' (see 'satya-adapt validate --help')"
+    )

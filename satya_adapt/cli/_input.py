@@ -60,7 +60,9 @@ def _pointer(text: str) -> str:
     return text
 
 
-def open_data(path: str, input_kind: str, pointer: str | None = None) -> Data:
+def open_data(
+    path: str, input_kind: str, pointer: str | None = None, max_bytes: int | None = None
+) -> Data:
     """Opens DATA (a path, or ``-`` for standard input) by its content, as
     :mod:`satya_adapt._inputs` does for the API: compressed input is decompressed, a file
     format that is not JSON is an error, and with ``input_kind`` ``"auto"`` the text decides
@@ -68,6 +70,7 @@ def open_data(path: str, input_kind: str, pointer: str | None = None) -> Data:
     JSON arrays are read whole into memory; NDJSON is streamed. A path that is not a regular
     file (a FIFO, ``/dev/stdin``) is read as a stream, as ``-`` is. With ``pointer`` (a JSON
     Pointer), DATA is one JSON document and the records are the array the pointer leads to.
+    ``max_bytes``: the longest decompressed JSON array held (``--max-record-bytes``).
     """
     kind = None if input_kind == "auto" else input_kind
     if pointer is not None:
@@ -85,10 +88,11 @@ def open_data(path: str, input_kind: str, pointer: str | None = None) -> Data:
         source = Path(path)
     try:
         opened = open_input(
-            source, kind, max_bytes=_MAX_DOCUMENT_BYTES, default="cli", pointer=pointer
+            source, kind, max_bytes=max_bytes or _MAX_DOCUMENT_BYTES, default="cli", pointer=pointer
         )
     except InputError as exc:
-        raise CliError(f"{name}: {_one_line(exc)}") from None
+        hint = " (--max-record-bytes sets it)" if "`max_record_bytes`" in str(exc) else ""
+        raise CliError(f"{name}: {_one_line(exc)}{hint}") from None
     except OSError as exc:
         raise CliError(f"cannot read {_os_error_text(exc, path)}") from None
     return Data(name, opened, input_kind == "auto")
@@ -226,6 +230,7 @@ def _make_validator(args: argparse.Namespace, adapt: bool = True) -> Any:
             archive=getattr(args, "archive", None),
             adapt=adapt,
             resources=resources or None,
+            max_record_bytes=getattr(args, "max_record_bytes", None) or _MAX_DOCUMENT_BYTES,
         )
     except SchemaError as exc:
         message = f"invalid schema {args.schema}: {_one_line(exc)}"

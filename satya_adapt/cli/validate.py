@@ -130,6 +130,13 @@ def register(sub: argparse._SubParsersAction[_Parser]) -> None:
         metavar="TIME",
         help="hold the GIL at most TIME at a stretch (e.g. 5ms, 250us, 0.01)",
     )
+    p.add_argument(
+        "--max-record-bytes",
+        type=_max_record_bytes,
+        metavar="BYTES",
+        help="the longest NDJSON line, or decompressed JSON array, accepted (default 64MiB;"
+        " e.g. 256MiB)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
     p.add_argument(
         "--engine",
@@ -149,6 +156,18 @@ def register(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="worker processes for many files (default: the usable cores)",
     )
     p.set_defaults(func=cmd_validate)
+
+
+def _max_record_bytes(text: str) -> int:
+    try:
+        value = parse_memory_budget(text, "max_record_bytes")
+    except ValueError:
+        value = None
+    if value is None:
+        raise argparse.ArgumentTypeError(
+            f"expected bytes such as 256MiB or 100000000, got {_shown(text)}"
+        )
+    return value
 
 
 def _memory_budget(text: str) -> int | None:
@@ -197,7 +216,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             knobs["pointer"] = args.pointer
         return run_many(args, validator, knobs)
     args.data = args.data[0]
-    data = open_data(args.data, args.input_kind, args.pointer)
+    data = open_data(args.data, args.input_kind, args.pointer, validator.max_record_bytes)
     archive = _archive_state(args.archive) if archive_used else None
 
     total: int | None = None
@@ -241,6 +260,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 " (DATA starts with '[' so it was read as one JSON array; for NDJSON whose"
                 " records are arrays, pass --input-kind ndjson)"
             )
+        if "`max_record_bytes`" in str(exc):
+            hint = " (--max-record-bytes sets it)"
         raise CliError(f"{data.name}: {_one_line(exc)}{hint}") from None
     finally:
         progress.close()
