@@ -2354,3 +2354,174 @@ def test_an_enum_too_deep_to_compare_ends_its_nodes_checks() -> None:
     for result in (v.validate_batch([record]), v.validate_json(json.dumps([record]))):
         assert result.valid == [False]
         assert [e.keyword for e in result.errors] == ["depth"]
+
+
+# -- values compared whole (uniqueItems, const, enum), numbers out of range, counts as written ------
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_unique_items_reports_values_json_cannot_hold(config: dict[str, int]) -> None:
+    """`uniqueItems` compares its items whole: a value JSON cannot hold anywhere in them is a
+    `json` error at its path, as where any check reads one, and is never compared (lone
+    surrogates, bytes, sets and NaN equalled nothing, not even themselves, so duplicates
+    passed; two infinities were a `uniqueItems` error). Every entry point gives one verdict."""
+    v = Validator({"uniqueItems": True}, adapt=False)
+    records: list[Any] = [
+        ["\ud800", "\ud800"],
+        [b"x", b"x"],
+        [{1}, {1}],
+        [math.nan, math.nan],
+        [math.inf, math.inf],
+        [[1, {"a": b"x"}], [2]],  # read whole, though the items differ before it
+        [{1: "a"}, {"\udc00": 1}],
+        [*range(20), -math.inf, b"x"],  # past 16 items (compared by hash)
+        [b"x"],  # one item: nothing is compared
+        ["a", "b", "a"],
+    ]
+    expected = [
+        (0, "/0", "json", "String is not valid Unicode"),
+        (0, "/1", "json", "String is not valid Unicode"),
+        (1, "/0", "json", "Expected a JSON value, got `bytes`"),
+        (1, "/1", "json", "Expected a JSON value, got `bytes`"),
+        (2, "/0", "json", "Expected a JSON value, got `set`"),
+        (2, "/1", "json", "Expected a JSON value, got `set`"),
+        (3, "/0", "json", "`NaN` is not a JSON number"),
+        (3, "/1", "json", "`NaN` is not a JSON number"),
+        (4, "/0", "json", "`inf` is not a JSON number"),
+        (4, "/1", "json", "`inf` is not a JSON number"),
+        (5, "/0/1/a", "json", "Expected a JSON value, got `bytes`"),
+        (6, "/0", "json", "Object key `1` is not a string"),
+        (6, "/1", "json", "Object key is not valid Unicode"),
+        (7, "/20", "json", "`-inf` is not a JSON number"),
+        (7, "/21", "json", "Expected a JSON value, got `bytes`"),
+        (9, "", "uniqueItems", 'Items 0 and 2 are equal, got "a" twice'),
+    ]
+    valid = [False] * 8 + [True, False]
+    r = v.validate_batch(records, **config)
+    assert r.valid == valid
+    assert errors_of(r) == expected
+    assert v.validate_batch(records, errors=False, **config).valid == valid
+    assert [v.is_valid(x) for x in records] == valid
+    assert [
+        (i, e.path, e.keyword, e.message) for i, x in enumerate(records) for e in v.validate_one(x)
+    ] == expected
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_const_and_enum_report_values_json_cannot_hold_inside_the_value(
+    config: dict[str, int],
+) -> None:
+    """`const` and `enum` read the value whole too: what JSON cannot hold inside it is a `json`
+    error at its path, in place of the keyword's error (which quoted it as `?` or `bytes`)."""
+    v = Validator(
+        {"properties": {"c": {"const": [1, "a"]}, "e": {"enum": [{"k": 1}, None]}}}, adapt=False
+    )
+    records: list[Any] = [
+        {"c": [1, "\ud800"], "e": {"k": math.nan}},
+        {"c": [b"x", {2}], "e": {"k": 1}},
+        {"c": [1, "a"], "e": None},
+        {"c": [2, "a"], "e": {"k": 2}},
+    ]
+    expected = [
+        (0, "/c/1", "json", "String is not valid Unicode"),
+        (0, "/e/k", "json", "`NaN` is not a JSON number"),
+        (1, "/c/0", "json", "Expected a JSON value, got `bytes`"),
+        (1, "/c/1", "json", "Expected a JSON value, got `set`"),
+        (3, "/c", "const", 'Expected [1, "a"], got [2, "a"]'),
+        (3, "/e", "enum", 'Expected one of {"k": 1}, null, got {"k": 2}'),
+    ]
+    valid = [False, False, True, False]
+    r = v.validate_batch(records, **config)
+    assert r.valid == valid
+    assert errors_of(r) == expected
+    assert v.validate_batch(records, errors=False, **config).valid == valid
+    assert [v.is_valid(x) for x in records] == valid
+
+
+BEYOND = "Numbers with an exponent beyond ±1152921504606846976 are not supported"
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_numbers_with_exponents_out_of_range_are_json_errors_never_clamped(
+    config: dict[str, int],
+) -> None:
+    """JSON text numbers are exact up to an exponent of ±2**60; past it a number is a `json`
+    error where a check reads it (its exponent was clamped to 2**60: two different numbers
+    were equal, and messages showed a value not in the input)."""
+    u = Validator({"uniqueItems": True}, adapt=False)
+    lines = [
+        b"[1e1152921504606846976, 1e1152921504606846977]",
+        b"[1e1152921504606846976, 10e1152921504606846975]",  # equal: exact at the bound
+        b"[1e1152921504606846976, 1e1152921504606846975]",
+    ]
+    records = b"[" + b", ".join(lines) + b"]"
+    expected = [
+        (0, "/1", "json", f"{BEYOND}, got `1e1152921504606846977`"),
+        (1, "", "uniqueItems", f"Items 0 and 1 are equal, got 1{'0' * 36}... twice"),
+    ]
+    ndjson_text = b"\n".join(lines) + b"\n"
+    for r in (u.validate_json(records, **config), u.validate_ndjson(ndjson_text, **config)):
+        assert r.valid == [False, False, True]
+        assert errors_of(r) == expected
+    assert u.validate_json(records, errors=False, **config).valid == [False, False, True]
+    integer = Validator({"type": "integer"}, adapt=False)
+    text = b"[1e-99999999999999999999, 1e1152921504606846976, -2E+1152921504606846977, 1.5]"
+    r = integer.validate_json(text, **config)
+    assert r.valid == [False, True, False, False]
+    assert errors_of(r) == [
+        (0, "", "json", f"{BEYOND}, got `1e-99999999999999999999`"),
+        (2, "", "json", f"{BEYOND}, got `-2E+1152921504606846977`"),
+        (3, "", "type", "Expected `integer`, got `number` 1.5"),
+    ]
+    assert integer.validate_json(text, errors=False, **config).valid == r.valid
+    # A union or `not` does not take the error for a verdict on the number.
+    for schema in ({"not": {"type": "integer"}}, {"oneOf": [{"type": "integer"}, {"type": "number"}]}):
+        v = Validator({"items": schema}, adapt=False)
+        text = b"[[1e1152921504606846977]]"
+        r = v.validate_json(text, **config)
+        assert errors_of(r) == [(0, "/0", "json", f"{BEYOND}, got `1e1152921504606846977`")]
+        assert v.validate_json(text, errors=False, **config).valid == [False]
+    # Not read where no check looks, as any value.
+    assert Validator({"type": "array"}).validate_json(b"[[1e-1152921504606846977]]").valid == [True]
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_minimum_counts_beyond_any_count_are_stated_as_written(config: dict[str, int]) -> None:
+    """A count past 2**64 - 1 is stated as the schema wrote it: `minLength` and `minContains`
+    said 18446744073709551615, as `minItems` and `minProperties` no longer did."""
+    cases: list[tuple[dict[str, Any], Any, str, str]] = [
+        (
+            {"minLength": 10**30},
+            "a",
+            "minLength",
+            'String shorter than 1000000000000000000000000000000 characters, got "a"',
+        ),
+        (
+            {"minContains": 2**64, "contains": {}},
+            [1],
+            "minContains",
+            "Array has fewer than 18446744073709551616 items valid against `contains`",
+        ),
+        (
+            {"minItems": 2**64},
+            [1],
+            "minItems",
+            "Array has fewer than 18446744073709551616 items, got 1",
+        ),
+        (
+            {"minProperties": 2**64},
+            {},
+            "minProperties",
+            "Object has fewer than 18446744073709551616 properties, got 0",
+        ),
+        (
+            {"minLength": 2**64 - 1},
+            "a",
+            "minLength",
+            'String shorter than 18446744073709551615 characters, got "a"',
+        ),
+    ]
+    for schema, record, keyword, message in cases:
+        v = Validator(schema, adapt=False)
+        for r in (v.validate_batch([record], **config), v.validate_json(json.dumps([record]))):
+            assert errors_of(r) == [(0, "", keyword, message)], schema

@@ -979,13 +979,14 @@ fn plain(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
         }
         b'-' | b'0'..=b'9' => {
             let n = p.number()?;
+            // Out of range: the parsed path reports it (before `type`, which a
+            // `not` or a union would read as a verdict on the number).
+            decidable(n.is_finite())?;
             if const_value.is_none() && enum_values.is_none() {
                 let type_ok = *types == 0
                     || types & types::NUMBER != 0
                     || (types & types::INTEGER != 0 && n.is_integer());
                 ensure(type_ok)?;
-                // Beyond `f64`: the parsed path keeps the number exact.
-                decidable(n.is_finite())?;
                 return match number {
                     None => Ok(()),
                     Some(checks) => ensure(check::number_is_valid(checks, &n)),
@@ -1413,6 +1414,8 @@ fn array(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
         contains,
         // Only with `contains`.
         min_contains: _,
+        // Only for messages.
+        min_contains_text: _,
         max_contains: _,
     } = checks;
     if contains.is_some() || *unique_items {

@@ -270,6 +270,7 @@ impl SampleStats {
                 // Estimated from the size: printing a huge integer is quadratic.
                 Number::Big(b) => (b.bits() as f64 * std::f64::consts::LOG10_2) as usize + 2,
                 Number::Decimal(d) => d.digits.len() + 8,
+                Number::OutOfRange(text) => text.len(),
                 Number::Float(_) => 12,
             },
             Kind::String => {

@@ -50,7 +50,18 @@ pub enum Number {
     /// [`BIG_DIGITS`] digits, or beyond the range of f64 (`1e-400`,
     /// `1e2000`): kept as exact decimal text, compared without conversion.
     Decimal(Arc<Decimal>),
+    /// A number read from JSON text whose written exponent is beyond
+    /// ±[`MAX_EXPONENT`] (`1e1152921504606846977`): its value is not kept (a
+    /// clamped exponent made two such numbers equal), so no check reads it: a
+    /// `json` error wherever one would, as NaN is. Holds its text, for messages
+    /// (a `String` behind the `Arc`: one pointer, so `Number` stays 16 bytes).
+    OutOfRange(Arc<String>),
 }
+
+/// The largest written exponent (`1e1152921504606846976`, or `e-` it) whose
+/// number is kept exact: digit counts and the exponent then add up without
+/// overflow in an `i64`.
+pub const MAX_EXPONENT: i64 = 1 << 60;
 
 /// `±digits × 10^exp`, exact: `digits` are ASCII digits without leading or
 /// trailing zeros (never empty: zero is never a `Decimal`).
@@ -134,8 +145,9 @@ impl Decimal {
         self.exp >= 0
     }
 
-    /// Reads JSON number text exactly: `None` for text that is not a number.
-    fn from_text(text: &str) -> Option<DecView<'static>> {
+    /// Reads JSON number text exactly: `None` for text that is not a number,
+    /// [`Number::OutOfRange`] for one whose exponent is beyond [`MAX_EXPONENT`].
+    fn from_text(text: &str) -> Option<Number> {
         let b = text.as_bytes();
         let (neg, b) = match b.split_first() {
             Some((b'-', rest)) => (true, rest),
@@ -167,12 +179,12 @@ impl Decimal {
             if !all_digits(e) {
                 return None;
             }
-            // Saturates far beyond any magnitude a text can otherwise reach.
+            // Saturates: any value past the bound is beyond it.
             for &c in e {
-                exp = exp
-                    .saturating_mul(10)
-                    .saturating_add(i64::from(c - b'0'))
-                    .min(1 << 60);
+                exp = exp.saturating_mul(10).saturating_add(i64::from(c - b'0'));
+            }
+            if exp > MAX_EXPONENT {
+                return Some(Number::OutOfRange(Arc::new(text.to_owned())));
             }
             if exp_neg {
                 exp = -exp;
@@ -181,7 +193,7 @@ impl Decimal {
         let mut digits = Vec::with_capacity(int_part.len() + frac_part.len());
         digits.extend_from_slice(int_part);
         digits.extend_from_slice(frac_part);
-        Some(DecView::new(neg, &digits, exp - frac_part.len() as i64))
+        Some(DecView::new(neg, &digits, exp - frac_part.len() as i64).into_number())
     }
 
     /// The value as a `BigInt`; `None` unless it is an integer. Quadratic in
@@ -239,12 +251,17 @@ impl Number {
             Number::Int(_) | Number::Big(_) => true,
             Number::Float(f) => f.is_finite() && f.fract() == 0.0,
             Number::Decimal(d) => d.is_integer(),
+            // Not read: see `is_finite`.
+            Number::OutOfRange(_) => false,
         }
     }
 
+    /// Whether the checks may read its value: not NaN, an infinity or a number
+    /// out of range (the checks report those as `json` errors).
     pub fn is_finite(&self) -> bool {
         match self {
             Number::Float(f) => f.is_finite(),
+            Number::OutOfRange(_) => false,
             _ => true,
         }
     }
@@ -262,7 +279,7 @@ impl Number {
             if text.trim_start_matches('-').len() <= BIG_DIGITS {
                 return text.parse::<BigInt>().ok().map(Number::from_bigint);
             }
-            return Decimal::from_text(text).map(DecView::into_number);
+            return Decimal::from_text(text);
         }
         // Rust's float parsing is linear in the length of the text.
         let f = text.parse::<f64>().ok()?;
@@ -274,7 +291,7 @@ impl Number {
         if f.is_finite() && (f != 0.0 || mantissa_is_zero()) {
             return Some(Number::Float(f));
         }
-        Decimal::from_text(text).map(DecView::into_number)
+        Decimal::from_text(text)
     }
 
     pub fn from_bigint(b: BigInt) -> Number {
@@ -289,6 +306,7 @@ impl Number {
     /// number of digits alone.
     pub fn compare(&self, other: &Number) -> Option<Ordering> {
         match (self, other) {
+            (Number::OutOfRange(_), _) | (_, Number::OutOfRange(_)) => None,
             (Number::Decimal(a), b) => decimal_cmp(a, b),
             (a, Number::Decimal(b)) => decimal_cmp(b, a).map(Ordering::reverse),
             (Number::Int(a), Number::Int(b)) => Some(a.cmp(b)),
@@ -332,6 +350,7 @@ impl Number {
             Number::Float(f) => (1u8, f.to_bits()).hash(h),
             Number::Big(b) => integer(h, b.sign() == Sign::Minus, &b.magnitude().to_bytes_le()),
             Number::Decimal(d) => (2u8, d).hash(h),
+            Number::OutOfRange(text) => (3u8, text).hash(h),
         }
     }
 
@@ -340,6 +359,7 @@ impl Number {
             Number::Int(i) => *i as f64,
             Number::Big(b) => b.to_f64().unwrap_or(f64::NAN),
             Number::Float(f) => *f,
+            Number::OutOfRange(_) => f64::NAN,
             Number::Decimal(d) => {
                 let sign = if d.neg { -1.0 } else { 1.0 };
                 let mag = d.view().mag();
@@ -406,6 +426,7 @@ impl Number {
     /// decimal that round-trips; `None` for NaN and infinities.
     fn to_decimal(&self) -> Option<(BigInt, u32)> {
         match self {
+            Number::OutOfRange(_) => None,
             Number::Int(i) => Some((BigInt::from(*i), 0)),
             Number::Big(b) => Some(((**b).clone(), 0)),
             Number::Decimal(d) => {
@@ -460,6 +481,11 @@ impl std::fmt::Display for Number {
                 write_integer(f, sign == "-", digits.as_bytes(), 0)
             }
             Number::Float(x) => write!(f, "{x}"),
+            // JSON number text is ASCII: cut anywhere.
+            Number::OutOfRange(text) if text.len() > SHOWN_CHARS => {
+                write!(f, "{}... ({} characters)", &text[..40], text.len())
+            }
+            Number::OutOfRange(text) => f.write_str(text),
             Number::Decimal(d) if d.exp >= 0 => write_integer(f, d.neg, &d.digits, d.exp),
             Number::Decimal(d) => {
                 let sign = if d.neg { "-" } else { "" };
@@ -510,6 +536,7 @@ fn decimal_cmp(a: &Decimal, b: &Number) -> Option<Ordering> {
     let b = match b {
         Number::Decimal(b) => return Some(a.view().cmp(&b.view())),
         Number::Float(f) if f.is_nan() => return None,
+        Number::OutOfRange(_) => return None,
         Number::Float(f) if f.is_infinite() => {
             return Some(if *f > 0.0 {
                 Ordering::Less
@@ -595,7 +622,7 @@ fn int_cmp_float(int: &Number, f: f64) -> Option<Ordering> {
     let big = match int {
         Number::Int(i) => BigInt::from(*i),
         Number::Big(b) => (**b).clone(),
-        Number::Float(_) | Number::Decimal(_) => return None,
+        Number::Float(_) | Number::Decimal(_) | Number::OutOfRange(_) => return None,
     };
     let floor = f.floor();
     let floor_big = BigInt::from_f64(floor)?;
@@ -1124,6 +1151,43 @@ mod tests {
         assert_eq!(n("1e-400").compare(&n("1.1e-400")), Some(Ordering::Less));
         assert!(matches!(n("0e999"), Number::Float(f) if f == 0.0));
         assert!(matches!(n("1e308"), Number::Float(f) if f == 1e308));
+    }
+
+    #[test]
+    fn exponents_beyond_the_bound_are_out_of_range_not_clamped() {
+        // One pointer: `Number` stays as small as before.
+        assert_eq!(std::mem::size_of::<Number>(), 16);
+        let at_bound = n("1e1152921504606846976");
+        let Number::Decimal(d) = &at_bound else {
+            panic!("{at_bound:?}")
+        };
+        assert_eq!(d.exp, MAX_EXPONENT);
+        assert!(at_bound.is_finite());
+        assert!(n("1e-1152921504606846976").is_finite());
+        for text in [
+            "1e1152921504606846977",
+            "1e1152921504606846978",
+            "-1E+99999999999999999999999",
+            "1e-1152921504606846977",
+            "0.5e-99999999999999999999",
+        ] {
+            let x = n(text);
+            assert!(
+                matches!(&x, Number::OutOfRange(t) if t.as_str() == text),
+                "{x:?}"
+            );
+            assert!(!x.is_finite() && !x.is_integer());
+            assert_eq!(x.compare(&x), None);
+            assert_eq!(x.compare(&at_bound), None);
+            assert_eq!(at_bound.compare(&x), None);
+            assert_eq!(x.compare(&Number::Int(0)), None);
+            assert!(!x.is_multiple_of(&Number::Int(1)));
+            assert!(!Number::Int(1).is_multiple_of(&x));
+            assert_eq!(x.to_string(), text);
+        }
+        // Zero is zero whatever its exponent.
+        assert!(matches!(n("0e99999999999999999999"), Number::Float(f) if f == 0.0));
+        assert!(matches!(n("-0.0E-99999999999999999999"), Number::Float(f) if f == 0.0));
     }
 
     #[test]

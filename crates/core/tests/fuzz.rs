@@ -720,7 +720,11 @@ fn same(ours: &Json<'_>, theirs: &Value) -> bool {
         (Json::Null, Value::Null) => true,
         (Json::Bool(a), Value::Bool(b)) => a == b,
         (Json::Number(a), Value::Number(b)) => match Number::parse(&b.to_string()) {
-            Some(b) => a.compare(&b) == Some(std::cmp::Ordering::Equal) || same_float(a, &b),
+            Some(b) => {
+                a.compare(&b) == Some(std::cmp::Ordering::Equal)
+                    || same_float(a, &b)
+                    || same_out_of_range(a, &b)
+            }
             None => false,
         },
         (Json::String(a), Value::String(b)) => a == b,
@@ -745,6 +749,32 @@ fn same(ours: &Json<'_>, theirs: &Value) -> bool {
 
 fn same_float(a: &Number, b: &Number) -> bool {
     matches!((a, b), (Number::Float(x), Number::Float(y)) if x.is_nan() && y.is_nan())
+}
+
+/// Whether two numbers out of range (which compare with nothing) are one value in two
+/// spellings (serde_json writes `1e9999999999999999999999999` as `1e+9999...`).
+fn same_out_of_range(a: &Number, b: &Number) -> bool {
+    /// `(negative, digits, exponent)`, the digits without leading or trailing zeros.
+    fn value(text: &str) -> Option<(bool, String, num_bigint::BigInt)> {
+        let (neg, rest) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let (mantissa, exp) = rest.split_once(['e', 'E'])?;
+        let exp: num_bigint::BigInt = exp.trim_start_matches('+').parse().ok()?;
+        let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        let digits = format!("{int}{frac}");
+        let significant = digits.trim_start_matches('0');
+        let kept = significant.trim_end_matches('0');
+        let zeros = significant.len() - kept.len();
+        Some((neg, kept.to_owned(), exp - frac.len() + zeros))
+    }
+    match (a, b) {
+        (Number::OutOfRange(x), Number::OutOfRange(y)) => {
+            value(x).is_some_and(|x| value(y) == Some(x))
+        }
+        _ => false,
+    }
 }
 
 /// Whether serde_json stopped on its nesting limit, or our reader on ours.

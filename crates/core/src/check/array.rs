@@ -6,6 +6,7 @@ use std::ops::ControlFlow;
 
 use serde_json::{Map, Value};
 
+use super::equal::Cut;
 use super::plural;
 use super::{check as check_node, equal, received, valid_in, Cx, Sink};
 use crate::error::Path;
@@ -84,9 +85,12 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
             } else {
                 "contains"
             };
-            sink.fail(path, keyword, || match min {
-                1 => "Array has no item valid against `contains`".to_string(),
-                _ => format!(
+            sink.fail(path, keyword, || match (min, &checks.min_contains_text) {
+                (_, Some(text)) => {
+                    format!("Array has fewer than {text} items valid against `contains`")
+                }
+                (1, None) => "Array has no item valid against `contains`".to_string(),
+                (_, None) => format!(
                     "Array has fewer than {} valid against `contains`",
                     plural(min, "item")
                 ),
@@ -104,7 +108,24 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
         }
     }
     if checks.unique_items && len > 1 {
-        match equal::first_duplicate(value, depth) {
+        // The items are compared whole: a value JSON cannot hold in one is reported,
+        // never compared (a set, bytes, a lone surrogate or NaN equalled nothing, not
+        // even itself, and two infinities were equal).
+        let mut found = 0;
+        value.for_each_item(|i, item| {
+            let at = Path::Index(path, i);
+            match equal::report_non_json(item, &at, depth + 1, &mut found, sink) {
+                ControlFlow::Break(Cut::Stopped) => ControlFlow::Break(()),
+                // Past a value too deep, the next item.
+                _ => ControlFlow::Continue(()),
+            }
+        })?;
+        let compared = if found > 0 {
+            Ok(None)
+        } else {
+            equal::first_duplicate(value, depth)
+        };
+        match compared {
             Ok(None) => {}
             Ok(Some((a, b))) => sink.fail(path, "uniqueItems", || match value.array_item(a) {
                 Some(item) => format!("Items {a} and {b} are equal, got {} twice", received(&item)),
@@ -136,6 +157,8 @@ pub struct ArrayChecks {
     pub unique_items: bool,
     pub contains: Option<Box<Node>>,
     pub min_contains: Option<usize>,
+    /// The schema's `minContains` beyond `usize::MAX`, as [`ArrayChecks::min_items_text`].
+    pub min_contains_text: Option<Box<str>>,
     pub max_contains: Option<usize>,
 }
 
@@ -209,7 +232,10 @@ pub(crate) fn compile<'d>(
                 compiler.compile(c, &format!("{location}/contains"))?,
             ));
             if draft >= Draft::Draft201909 {
-                checks.min_contains = non_negative(map, "minContains", location)?;
+                let (min_contains, min_contains_text) =
+                    non_negative_with_text(map, "minContains", location)?.unzip();
+                checks.min_contains = min_contains;
+                checks.min_contains_text = min_contains_text.flatten();
                 checks.max_contains = non_negative(map, "maxContains", location)?;
             }
         }

@@ -12,6 +12,8 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
+use super::Sink;
+use crate::error::Path;
 use crate::schema::{err, json_type, Draft, SchemaError};
 use crate::text::same_text;
 use crate::value::{Defect, EntryKey, Json, Keys, KeysOnce, Kind, Number, Record, MAX_DEPTH};
@@ -117,6 +119,104 @@ pub fn first_duplicate<R: Record>(
         bucket.push(j);
     }
     Ok(None)
+}
+
+/// Why [`report_non_json`] stopped before the end of a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cut {
+    /// The sink said stop.
+    Stopped,
+    /// A value nested deeper than [`MAX_DEPTH`] (a cycle reaches one too): the
+    /// walk of this value ends there, and the comparison alone says what that is.
+    TooDeep,
+}
+
+/// Reports, as `json` errors at their paths, the values JSON cannot hold in `value`
+/// (NaN or an infinity, a number out of range, a string that is not valid Unicode, a
+/// key that is not a string, any other object), as the checks of a node report the
+/// value they are given: a keyword that compares whole values reads every part of
+/// them. Parts in order, up to the first one nested deeper than [`MAX_DEPTH`], which
+/// ends the walk (so that a record that refers to itself ends it early); `found`
+/// counts the errors.
+pub(crate) fn report_non_json<'s, R: Record, S: Sink<'s>>(
+    value: &R,
+    path: &Path<'_>,
+    depth: usize,
+    found: &mut usize,
+    sink: &mut S,
+) -> ControlFlow<Cut> {
+    if depth > MAX_DEPTH {
+        return ControlFlow::Break(Cut::TooDeep);
+    }
+    match value.kind() {
+        Kind::Null | Kind::Bool => ControlFlow::Continue(()),
+        Kind::Number if value.is_finite_number() => ControlFlow::Continue(()),
+        Kind::Number => fail_json(path, found, sink, || {
+            super::unreadable_number(&value.as_number())
+        }),
+        Kind::String if value.is_valid_unicode() => ControlFlow::Continue(()),
+        Kind::String => fail_json(path, found, sink, || {
+            "String is not valid Unicode".to_string()
+        }),
+        Kind::Unsupported if value.defect() == Some(Defect::TooDeep) => {
+            ControlFlow::Break(Cut::TooDeep)
+        }
+        Kind::Unsupported => fail_json(path, found, sink, || {
+            format!("Expected a JSON value, got `{}`", value.type_name())
+        }),
+        Kind::Array => {
+            let mut cut = None;
+            let _ = value.for_each_item(|i, item| {
+                let at = Path::Index(path, i);
+                match report_non_json(item, &at, depth + 1, found, sink) {
+                    ControlFlow::Continue(()) => ControlFlow::Continue(()),
+                    ControlFlow::Break(why) => {
+                        cut = Some(why);
+                        ControlFlow::Break(())
+                    }
+                }
+            });
+            cut.map_or(ControlFlow::Continue(()), ControlFlow::Break)
+        }
+        Kind::Object => {
+            let mut cut = None;
+            let _ = value.for_each_entry(|key, item| {
+                let flow = match key {
+                    EntryKey::Str(key) => {
+                        report_non_json(item, &Path::Key(path, key), depth + 1, found, sink)
+                    }
+                    EntryKey::NotString(repr) => fail_json(path, found, sink, || {
+                        format!("Object key `{repr}` is not a string")
+                    }),
+                    EntryKey::InvalidString => fail_json(path, found, sink, || {
+                        "Object key is not valid Unicode".to_string()
+                    }),
+                };
+                match flow {
+                    ControlFlow::Continue(()) => ControlFlow::Continue(()),
+                    ControlFlow::Break(why) => {
+                        cut = Some(why);
+                        ControlFlow::Break(())
+                    }
+                }
+            });
+            cut.map_or(ControlFlow::Continue(()), ControlFlow::Break)
+        }
+    }
+}
+
+/// One error of [`report_non_json`].
+fn fail_json<'s, S: Sink<'s>>(
+    path: &Path<'_>,
+    found: &mut usize,
+    sink: &mut S,
+    message: impl FnOnce() -> String,
+) -> ControlFlow<Cut> {
+    *found += 1;
+    match sink.fail(path, "json", message) {
+        ControlFlow::Continue(()) => ControlFlow::Continue(()),
+        ControlFlow::Break(()) => ControlFlow::Break(Cut::Stopped),
+    }
 }
 
 /// A hash that agrees with [`equal`]: equal values hash alike (numbers by

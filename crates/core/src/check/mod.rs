@@ -38,7 +38,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::error::{push_index, Path, RecordError};
 use crate::schema::{types, Node, Schema};
-use crate::value::{Defect, EntryKey, Kind, Number, Record, MAX_DEPTH};
+use crate::value::{Defect, EntryKey, Kind, Number, Record, MAX_DEPTH, MAX_EXPONENT};
 
 /// Where failures go. `'s` is the schema's lifetime: a sink may keep the
 /// location of the node being checked without copying it.
@@ -1056,7 +1056,7 @@ fn check_here<'s, R: Record, S: Sink<'s>>(
     }
     if let Some(n) = number {
         if !n.is_finite() {
-            return sink.fail(path, "json", || format!("`{n}` is not a JSON number"));
+            return sink.fail(path, "json", || unreadable_number(n));
         }
     }
     if node.types != 0 {
@@ -1121,6 +1121,38 @@ fn check_here<'s, R: Record, S: Sink<'s>>(
     }
 }
 
+/// For a value that `const` or `enum` found equal to none of its values: the `json`
+/// errors of the values JSON cannot hold inside it, which stand for the keyword's error
+/// (the keyword read the value whole, and such a value equals no value of a schema).
+/// `None` when it holds none, or when only the verdict is kept (it is the same).
+fn non_json_inside<'s, R: Record, S: Sink<'s>>(
+    value: &R,
+    path: &Path<'_>,
+    depth: usize,
+    sink: &mut S,
+) -> Option<ControlFlow<()>> {
+    if S::VERDICT_ONLY {
+        return None;
+    }
+    let mut found = 0;
+    match equal::report_non_json(value, path, depth, &mut found, sink) {
+        ControlFlow::Break(equal::Cut::Stopped) => Some(ControlFlow::Break(())),
+        _ if found > 0 => Some(ControlFlow::Continue(())),
+        _ => None,
+    }
+}
+
+/// The message of a `json` error on a number no check reads (see [`Number::is_finite`]).
+#[cold]
+fn unreadable_number(n: &Number) -> String {
+    match n {
+        Number::OutOfRange(_) => {
+            format!("Numbers with an exponent beyond ±{MAX_EXPONENT} are not supported, got `{n}`")
+        }
+        _ => format!("`{n}` is not a JSON number"),
+    }
+}
+
 /// `const` and `enum` (see [`Node::equality`]): `Some(flow)` when the node's checks end
 /// here with `flow` (a value too deep to compare, or a sink that stops at its first failure).
 fn check_equality<'s, R: Record, S: Sink<'s>>(
@@ -1134,12 +1166,15 @@ fn check_equality<'s, R: Record, S: Sink<'s>>(
     if let Some(expected) = &node.const_value {
         let flow = match equal::equal(value, &expected, depth) {
             Ok(true) => ControlFlow::Continue(()),
-            Ok(false) => sink.fail_with(path, "const", |m| {
-                m.push_str("Expected ");
-                equal::push_short_repr(m, expected);
-                m.push_str(", got ");
-                push_received(m, value);
-            }),
+            Ok(false) => match non_json_inside(value, path, depth, sink) {
+                Some(flow) => flow,
+                None => sink.fail_with(path, "const", |m| {
+                    m.push_str("Expected ");
+                    equal::push_short_repr(m, expected);
+                    m.push_str(", got ");
+                    push_received(m, value);
+                }),
+            },
             Err(equal::TooDeep) => sink.fail(path, "depth", too_deep),
         };
         if flow.is_break() {
@@ -1152,12 +1187,15 @@ fn check_equality<'s, R: Record, S: Sink<'s>>(
             Err(equal::TooDeep) => return Some(sink.fail(path, "depth", too_deep)),
         };
         if !found {
-            let flow = sink.fail_with(path, "enum", |m| {
-                m.push_str(options.message_start());
-                if !options.is_empty() {
-                    push_received(m, value);
-                }
-            });
+            let flow = match non_json_inside(value, path, depth, sink) {
+                Some(flow) => flow,
+                None => sink.fail_with(path, "enum", |m| {
+                    m.push_str(options.message_start());
+                    if !options.is_empty() {
+                        push_received(m, value);
+                    }
+                }),
+            };
             if flow.is_break() {
                 return Some(flow);
             }
@@ -1470,6 +1508,181 @@ mod tests {
                 "minItems",
                 "Array has fewer than 3 items, got 1".to_string()
             )]
+        );
+        // Not `usize::MAX` (18446744073709551615), which the schema did not say.
+        assert_eq!(
+            messages(
+                r#"{"minLength": 1000000000000000000000000000000}"#,
+                r#""a""#
+            ),
+            [(
+                "minLength",
+                r#"String shorter than 1000000000000000000000000000000 characters, got "a""#
+                    .to_string()
+            )]
+        );
+        assert_eq!(
+            messages(
+                r#"{"minContains": 18446744073709551616, "contains": {}}"#,
+                "[1]"
+            ),
+            [(
+                "minContains",
+                "Array has fewer than 18446744073709551616 items valid against `contains`"
+                    .to_string()
+            )]
+        );
+        assert_eq!(
+            messages(
+                r#"{"minLength": 2, "minContains": 2, "contains": {}}"#,
+                "[1]"
+            ),
+            [(
+                "minContains",
+                "Array has fewer than 2 items valid against `contains`".to_string()
+            )]
+        );
+        assert_eq!(
+            messages(r#"{"minLength": 2}"#, r#""a""#),
+            [(
+                "minLength",
+                r#"String shorter than 2 characters, got "a""#.to_string()
+            )]
+        );
+    }
+
+    /// `uniqueItems`, `const` and `enum` read values whole: what JSON cannot hold in them
+    /// (as the compact form of a Python record holds it) is a `json` error at its path and
+    /// is never compared (bytes and NaN equalled nothing, not even themselves, so their
+    /// duplicates passed; two infinities were a `uniqueItems` error). Same verdicts without
+    /// the errors.
+    #[test]
+    fn values_compared_whole_report_what_json_cannot_hold() {
+        use crate::value::{Json, KeysOnce, Number};
+        fn run(schema: &str, record: &Json<'_>) -> Vec<(String, &'static str, String)> {
+            let schema = Schema::from_json_text(schema).unwrap();
+            let mut errors: Vec<RecordError> = Vec::new();
+            let valid = super::validate(&schema, &record, 0, &mut errors);
+            assert_eq!(valid, errors.is_empty());
+            assert_eq!(super::is_valid(&schema, &record), valid);
+            errors
+                .into_iter()
+                .map(|e| (e.path().to_string(), e.keyword, e.message().to_string()))
+                .collect()
+        }
+        let error = |path: &str, message: &str| (path.to_string(), "json", message.to_string());
+        let bytes = || Json::Unsupported("bytes".to_string());
+        let number = |f: f64| Json::Number(Number::Float(f));
+        let unique = r#"{"uniqueItems": true}"#;
+        let not_json = "Expected a JSON value, got `bytes`";
+        assert_eq!(
+            run(unique, &Json::Array(vec![bytes(), bytes()])),
+            [error("/0", not_json), error("/1", not_json)]
+        );
+        assert_eq!(
+            run(
+                unique,
+                &Json::Array(vec![number(f64::NAN), number(f64::NAN)])
+            ),
+            [
+                error("/0", "`NaN` is not a JSON number"),
+                error("/1", "`NaN` is not a JSON number")
+            ]
+        );
+        assert_eq!(
+            run(unique, &Json::Array(vec![number(f64::INFINITY); 2])),
+            [
+                error("/0", "`inf` is not a JSON number"),
+                error("/1", "`inf` is not a JSON number")
+            ]
+        );
+        // Read whole though the items differ before it; keys as the object checks say.
+        let object = Json::Object(
+            vec![
+                ("a".into(), Json::InvalidString),
+                ("1".into(), Json::InvalidKey("1".to_string())),
+                ("".into(), Json::InvalidStringKey),
+            ],
+            KeysOnce::default(),
+        );
+        assert_eq!(
+            run(
+                unique,
+                &Json::Array(vec![Json::Array(vec![Json::Null, object]), Json::Null])
+            ),
+            [
+                error("/0/1/a", "String is not valid Unicode"),
+                error("/0/1", "Object key `1` is not a string"),
+                error("/0/1", "Object key is not valid Unicode"),
+            ]
+        );
+        // Past a value too deep the walk of that item ends: the comparison decides.
+        let cut = Json::Array(vec![Json::Array(vec![Json::TooDeep, bytes()]), Json::Null]);
+        assert_eq!(run(unique, &cut), []);
+        // One item: nothing is compared.
+        assert_eq!(run(unique, &Json::Array(vec![bytes()])), []);
+        let pair = Json::Array(vec![Json::Number(Number::Int(1)), bytes()]);
+        assert_eq!(run(r#"{"const": [1, 2]}"#, &pair), [error("/1", not_json)]);
+        assert_eq!(
+            run(r#"{"enum": [[1, 2], 3]}"#, &pair),
+            [error("/1", not_json)]
+        );
+        assert_eq!(
+            run(
+                r#"{"const": [1, 2]}"#,
+                &Json::Array(vec![Json::Null, Json::Null])
+            ),
+            [(
+                String::new(),
+                "const",
+                "Expected [1, 2], got [null, null]".to_string()
+            )]
+        );
+    }
+
+    /// A number whose exponent is beyond the ones kept exact is a `json` error where a
+    /// check reads it, never a clamped value that equals another or is shown for it.
+    #[test]
+    fn numbers_out_of_range_are_json_errors() {
+        let beyond = "Numbers with an exponent beyond ±1152921504606846976 are not supported";
+        assert_eq!(
+            messages(r#"{"type": "integer"}"#, "1e-99999999999999999999"),
+            [("json", format!("{beyond}, got `1e-99999999999999999999`"))]
+        );
+        assert_eq!(
+            messages(
+                r#"{"uniqueItems": true}"#,
+                "[1e1152921504606846976, 1e1152921504606846977]"
+            ),
+            [("json", format!("{beyond}, got `1e1152921504606846977`"))]
+        );
+        // At the bound: exact, and compared exactly.
+        assert_eq!(
+            messages(
+                r#"{"uniqueItems": true}"#,
+                "[1e1152921504606846976, 10e1152921504606846975, 1e1152921504606846975]"
+            ),
+            [(
+                "uniqueItems",
+                format!("Items 0 and 1 are equal, got 1{}... twice", "0".repeat(36))
+            )]
+        );
+        let long = format!("1{}e-1152921504606846977", "0".repeat(100));
+        assert_eq!(
+            messages(r#"{"not": {"type": "string"}}"#, &long),
+            [(
+                "json",
+                format!(
+                    "{beyond}, got `1{}... ({} characters)`",
+                    "0".repeat(39),
+                    long.len()
+                )
+            )]
+        );
+        // Unread, as any value no check reads.
+        assert_eq!(
+            messages(r#"{"type": "array"}"#, "[1e1152921504606846977]"),
+            []
         );
     }
 

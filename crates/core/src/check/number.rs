@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::Sink;
 use crate::error::Path;
 use crate::schema::{err, json_type, Draft, SchemaError};
-use crate::value::Number;
+use crate::value::{Number, MAX_EXPONENT};
 
 pub(super) fn check<'s, S: Sink<'s>>(
     checks: &NumberChecks,
@@ -133,6 +133,12 @@ fn number(
         None => Ok(None),
         Some(Value::Number(n)) => match Number::parse(&n.to_string()) {
             Some(num) if num.is_finite() => Ok(Some(num)),
+            Some(Number::OutOfRange(_)) => err(
+                location,
+                format!(
+                    "`{key}` has an exponent beyond ±{MAX_EXPONENT}, which is not supported, got {n}"
+                ),
+            ),
             _ => err(
                 location,
                 format!("`{key}` must be a finite number, got {n}"),

@@ -10,7 +10,9 @@ use super::{push_plural, push_quoted, quoted, shorten};
 use crate::error::Path;
 use crate::format::Format;
 use crate::pattern::{Pattern, WorkExceeded};
-use crate::schema::{compile_pattern, err, json_type, non_negative, Draft, SchemaError};
+use crate::schema::{
+    compile_pattern, err, json_type, non_negative, non_negative_with_text, Draft, SchemaError,
+};
 use crate::value::Record;
 
 pub(super) fn check<'s, R: Record, S: Sink<'s>>(
@@ -38,7 +40,13 @@ pub(super) fn check_str<'s, S: Sink<'s>>(
             if length < min {
                 sink.fail_with(path, "minLength", |m| {
                     m.push_str("String shorter than ");
-                    push_plural(m, min, "character");
+                    match &checks.min_length_text {
+                        Some(text) => {
+                            m.push_str(text);
+                            m.push_str(" characters");
+                        }
+                        None => push_plural(m, min, "character"),
+                    }
                     m.push_str(", got ");
                     push_quoted(m, s);
                 })?;
@@ -117,6 +125,9 @@ pub fn nth_char_start(s: &str, n: usize) -> Option<usize> {
 pub struct StringChecks {
     /// `minLength`; both lengths count code points.
     pub min_length: Option<usize>,
+    /// The schema's `minLength` when it is beyond `usize::MAX`, as
+    /// [`crate::check::array::ArrayChecks::min_items_text`].
+    pub min_length_text: Option<Box<str>>,
     pub max_length: Option<usize>,
     /// Boxed: a string node's checks then fit next to its flags (see [`crate::schema::Node`]).
     pub pattern: Option<Box<Pattern>>,
@@ -130,8 +141,10 @@ pub(crate) fn compile(
     formats: Option<Draft>,
     location: &str,
 ) -> Result<Option<StringChecks>, SchemaError> {
+    let (min_length, min_length_text) = non_negative_with_text(map, "minLength", location)?.unzip();
     let mut checks = StringChecks {
-        min_length: non_negative(map, "minLength", location)?,
+        min_length,
+        min_length_text: min_length_text.flatten(),
         max_length: non_negative(map, "maxLength", location)?,
         ..StringChecks::default()
     };

@@ -1012,8 +1012,25 @@ mod tests {
                 "Decimal(Decimal { neg: true, digits: [50, 53], exp: -401 })",
             ),
             (
-                "1.0e1000000000000000000000000",
+                "1.0e1152921504606846976",
                 "Decimal(Decimal { neg: false, digits: [49], exp: 1152921504606846976 })",
+            ),
+            (
+                "-15e-1152921504606846976",
+                "Decimal(Decimal { neg: true, digits: [49, 53], exp: -1152921504606846976 })",
+            ),
+            // Past the exponents kept exact: its text, never a clamped value.
+            (
+                "1.0e1000000000000000000000000",
+                r#"OutOfRange("1.0e1000000000000000000000000")"#,
+            ),
+            (
+                "1e1152921504606846977",
+                r#"OutOfRange("1e1152921504606846977")"#,
+            ),
+            (
+                "-2E-99999999999999999999",
+                r#"OutOfRange("-2E-99999999999999999999")"#,
             ),
         ] {
             let n = num(&parse(text).unwrap()).clone();

@@ -45,6 +45,7 @@ pub(crate) fn same_number(a: &Number, b: &Number) -> bool {
         (Number::Big(x), Number::Big(y)) => x == y,
         (Number::Float(x), Number::Float(y)) => x.to_bits() == y.to_bits(),
         (Number::Decimal(x), Number::Decimal(y)) => x == y,
+        (Number::OutOfRange(x), Number::OutOfRange(y)) => x == y,
         _ => false,
     }
 }
