@@ -435,7 +435,11 @@ class Validator:
         self, source: Any, *, input_kind: Optional[str] = None, pointer: Optional[str] = None
     ) -> Profile:
         """Detects the profile of ``source`` from a small sample, as a validate call would
-        (``pointer``: as in :meth:`validate`)."""
+        (``pointer``: as in :meth:`validate`). What it reads of a one-pass source is used up: the
+        first records of an iterator (a generator), the bytes of a stream or file object read
+        for the sample, which a later call on the same source then does not see (a validate
+        call takes its own sample of the records it validates: profile a list, bytes or a
+        path, or the call itself)."""
         kind = _input_kind(source, input_kind) if pointer is None else _pointer_kind(input_kind)
         if kind == "dicts":
             if isinstance(source, (list, tuple)):
@@ -460,7 +464,8 @@ class Validator:
         With a budget (the validator's or the arguments'), ``budget`` tells the limits, what
         the model predicts for the selected configuration, and the configuration cut to them.
         ``live`` is the evidence of the call's cell, of calls with ``errors`` as given (calls
-        with ``errors=False`` keep theirs apart: they run faster).
+        with ``errors=False`` keep theirs apart: they run faster). A one-pass ``source`` is
+        used up as :meth:`profile` says.
         """
         verdicts_only = _verdicts_only(errors)
         budget = self._call_budget(memory_budget, max_pause)
