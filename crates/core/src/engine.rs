@@ -563,6 +563,18 @@ impl Pipeline {
         });
     }
 
+    /// Takes the next task's place with the outcome of records the caller checked
+    /// itself (a Python record too large to take apart for the pool): it comes out
+    /// of [`Pipeline::finish`] in order among the tasks' outcomes.
+    pub fn submit_checked(&mut self, outcome: ChunkOutcome) {
+        let task = self.submitted;
+        self.submitted += 1;
+        if self.received.len() <= task {
+            self.received.resize_with(task + 1, || None);
+        }
+        self.received[task] = Some(Ok(outcome));
+    }
+
     /// Waits for every task and returns their outcomes in order; calls
     /// `interrupt` when it starts, after each task's report and every
     /// [`POLL_INTERVAL`] without one (the hook rate-limits itself: reports that

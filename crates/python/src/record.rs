@@ -1089,7 +1089,22 @@ pub struct Compact {
     /// per string measured as a visible share of the pool path).
     keep: Vec<*mut ffi::PyObject>,
     pub bytes: usize,
+    /// Items the record being taken apart may still have converted (see
+    /// [`MAX_CONVERTED`]).
+    left: usize,
+    /// Whether the record being taken apart ran past [`MAX_CONVERTED`].
+    over: bool,
 }
+
+/// The most items of containers taken apart for the pool in one record. A Python
+/// record is an object graph, and taking it apart copies its tree expansion, which
+/// is exponential in the graph when containers are shared (`x = {"a": y, "b": y}`,
+/// nested) and reaches [`MAX_DEPTH`] when one holds itself. A record that expands
+/// past this is not taken apart but checked in place on the caller's thread, as with
+/// one thread, where the checks read only what they need: the same results, and
+/// memory for at most this many values. Far above a record that is data (its
+/// checks then run on the caller's thread, with the same results).
+pub const MAX_CONVERTED: usize = 1 << 18;
 
 impl Drop for Compact {
     fn drop(&mut self) {
@@ -1236,28 +1251,57 @@ impl Compact {
             docs: Vec::new(),
             keep: Vec::new(),
             bytes: 0,
+            left: MAX_CONVERTED,
+            over: false,
         }
     }
 
     /// Takes apart one task's records, calling `interrupt` every
-    /// [`POLL_RECORDS`] records (`None`: it said stop). The documents borrow
-    /// strings that `self` keeps alive: `self` must outlive them.
+    /// [`POLL_RECORDS`] records (`None`: it said stop), up to the first record that
+    /// expands past [`MAX_CONVERTED`] items: the documents of the records before it,
+    /// and its index in `records` (`None`: every record was taken apart). The
+    /// documents borrow strings that `self` keeps alive: `self` must outlive them.
     pub fn take_apart(
         &mut self,
         records: &[PyObj<'_>],
         schema: &Schema,
         interrupt: Interrupt<'_>,
-    ) -> Option<Vec<Json<'static>>> {
+    ) -> Option<(Vec<Json<'static>>, Option<usize>)> {
         let mut docs: Vec<Json<'static>> = Vec::with_capacity(records.len());
+        let mut too_large = None;
         for (i, r) in records.iter().enumerate() {
             if i > 0 && i % POLL_RECORDS == 0 && interrupt() {
                 return None;
             }
-            docs.push(self.convert(*r, Guide::Node(&schema.root), 0));
+            self.left = MAX_CONVERTED;
+            self.over = false;
+            let doc = self.convert(*r, Guide::Node(&schema.root), 0);
+            if self.over {
+                too_large = Some(i);
+                break;
+            }
+            docs.push(doc);
         }
         self.bytes += docs.capacity() * std::mem::size_of::<Json>()
-            + records.len() * std::mem::size_of::<usize>();
-        Some(docs)
+            + docs.len() * std::mem::size_of::<usize>();
+        Some((docs, too_large))
+    }
+
+    /// Counts `n` more items converted in the record: `false` once past
+    /// [`MAX_CONVERTED`] (the record is then not taken apart: what is left of it
+    /// is not converted).
+    #[inline(always)]
+    fn spend(&mut self, n: usize) -> bool {
+        match self.left.checked_sub(n) {
+            Some(rest) if !self.over => {
+                self.left = rest;
+                true
+            }
+            _ => {
+                self.over = true;
+                false
+            }
+        }
     }
 
     /// Borrows the UTF-8 of a str and keeps the str alive as long as `self`.
@@ -1318,6 +1362,9 @@ impl Compact {
             },
             Guide::Whole => None,
         };
+        if !self.spend(obj.array_len()) {
+            return Json::Skipped(Kind::Array);
+        }
         let mut items = Vec::with_capacity(obj.array_len());
         let _ = obj.for_each_item(|i, item| {
             let guide = match checks {
@@ -1343,6 +1390,9 @@ impl Compact {
             },
             Guide::Whole => None,
         };
+        if !self.spend(obj.object_len()) {
+            return Json::Skipped(Kind::Object);
+        }
         let all_entries = checks.is_none_or(|o| {
             !matches!(o.additional, Additional::Allow)
                 || o.min_properties.is_some()

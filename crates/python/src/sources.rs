@@ -720,14 +720,31 @@ fn validate_objects(
     };
     let mut reclaimed_at = 0;
     for (t, task) in records.chunks(m).enumerate() {
-        let docs = match compact.take_apart(task, schema, &mut poll) {
-            Some(docs) if !poll() => docs,
-            // Dropping the pipeline stops its tasks and waits for them.
-            _ => return Err(signals.error(py, EngineError::Interrupted)),
-        };
-        // SAFETY: the documents borrow strings kept alive by `compact`, which is
-        // dropped after `finish` (or after the pipeline's drop) has waited for them.
-        unsafe { pipeline.submit(docs, first + t * m) };
+        let mut start = 0;
+        while start < task.len() {
+            let part = &task[start..];
+            let at = first + t * m + start;
+            let (docs, too_large) = match compact.take_apart(part, schema, &mut poll) {
+                Some(taken) if !poll() => taken,
+                // Dropping the pipeline stops its tasks and waits for them.
+                _ => return Err(signals.error(py, EngineError::Interrupted)),
+            };
+            if !docs.is_empty() {
+                // SAFETY: the documents borrow strings kept alive by `compact`, which
+                // is dropped after `finish` (or after the pipeline's drop) has waited
+                // for them.
+                unsafe { pipeline.submit(docs, at) };
+            }
+            let Some(k) = too_large else { break };
+            // A record that expands past what is taken apart (`MAX_CONVERTED`): checked
+            // here, read in place as with one thread.
+            let mut out = ChunkOutcome::for_records(1);
+            // (It fails only with a caught panic, which `signals` has no part in.)
+            check_in_place(schema, &part[k..=k], at + k, knobs, &mut out)
+                .map_err(|e| engine_error(py, e))?;
+            pipeline.submit_checked(out);
+            start += k + 1;
+        }
         if compact.bytes - reclaimed_at >= RECLAIM_BYTES {
             reclaimed_at = compact.bytes;
             pipeline.reclaim();
@@ -761,7 +778,10 @@ pub fn pool_cost(
         let in_place = started.elapsed();
         let started = Instant::now();
         let mut compact = Compact::new();
-        let docs = compact.take_apart(records, schema, &mut || false)?;
+        // A sample with a record too large to take apart says nothing of the pool.
+        let (docs, None) = compact.take_apart(records, schema, &mut || false)? else {
+            return None;
+        };
         let mut out = ChunkOutcome::for_records(records.len());
         let refs: Vec<&Json<'_>> = docs.iter().collect();
         check_in_place(schema, &refs, 0, knobs, &mut out).ok()?;

@@ -1,0 +1,148 @@
+"""Python records whose containers are shared (a DAG) or hold themselves (a cycle):
+their value is the tree expansion, exponential or unbounded in the object graph. The pool
+path (two threads) took such a record apart whole, and never finished where one thread
+answered at once (a record holding itself, with `uniqueItems` or a recursive schema);
+it now checks a record that expands past `MAX_CONVERTED` items in place, as one thread
+does: the same results on every path. A container shared a few times gives the results
+of its deep copy.
+
+Not bounded yet (left, see the closing note of 2026-12-06): a whole-value keyword
+(`uniqueItems`, `const`, `enum`) or a schema that walks every value, on a DAG whose
+expansion is exponential, on any path (`dag` x `unique` below)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from satya_adapt import Validator
+
+TOO_DEEP = "Nesting deeper than 128 levels"
+
+SCHEMAS: dict[str, Any] = {
+    "any": {},
+    "object": {"type": "object"},
+    "unique": {"uniqueItems": True},
+    "props": {"properties": {"a": {"type": "object"}}},
+    "deep": {"$ref": "#/$defs/n", "$defs": {"n": {"properties": {"a": {"$ref": "#/$defs/n"}}}}},
+    "const": {"items": {"const": {"a": 1}}},
+    "enum": {"items": {"enum": [1, {"a": 1}]}},
+}
+
+# Runs in a child process so that a regression fails on its timeout instead of
+# hanging the suite. Prints, for each path, the verdicts and the errors.
+CHILD = r"""
+import json, sys, warnings
+warnings.simplefilter("ignore")
+from satya_adapt import Validator
+kind, name, schema = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+if kind == "cycle":
+    x = {}; x["a"] = x; x["b"] = x
+else:
+    x = {}
+    for _ in range(60):
+        x = {"a": x, "b": x}
+record = [x, 1] if name in ("unique", "const", "enum") else x
+records = [record] * 3
+v = Validator(schema, adapt=False)
+out = {}
+for threads in (1, 2):
+    r = v.validate_batch(records, threads=threads, micro_batch_size=1)
+    out[f"errors{threads}"] = [r.valid, [(e.index, e.path, e.keyword, e.message) for e in r.errors]]
+    r = v.validate_batch(records, threads=threads, micro_batch_size=1, errors=False)
+    out[f"verdicts{threads}"] = r.valid
+out["is_valid"] = [v.is_valid(rec) for rec in records]
+out["one"] = [(e.path, e.keyword, e.message) for e in v.validate_one(record)]
+print(json.dumps(out))
+"""
+
+EXPECTED: dict[tuple[str, str], tuple[bool, list[tuple[str, str, str]]]] = {
+    ("cycle", "any"): (True, []),
+    ("cycle", "object"): (True, []),
+    # The walk for values JSON cannot hold stops at the first value too deep; `x`
+    # and `1` differ in kind: never compared further.
+    ("cycle", "unique"): (True, []),
+    ("cycle", "props"): (True, []),
+    ("cycle", "deep"): (False, [("/a" * 128 + "/a", "depth", TOO_DEEP)]),
+    ("dag", "any"): (True, []),
+    ("dag", "object"): (True, []),
+    ("dag", "props"): (True, []),
+    ("dag", "deep"): (True, []),
+}
+
+
+def run_child(kind: str, name: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, kind, name, json.dumps(SCHEMAS[name])],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+CASES = [("cycle", name) for name in SCHEMAS] + [
+    ("dag", name) for name in ("any", "object", "props", "deep")
+]
+
+
+@pytest.mark.parametrize(("kind", "name"), CASES)
+def test_hostile_records_finish_alike_on_every_path(kind: str, name: str) -> None:
+    out = run_child(kind, name)
+    first = out["errors1"]
+    valid = first[0]
+    errors = [tuple(e) for e in first[1]]
+    assert out["errors2"] == first
+    assert out["verdicts1"] == valid and out["verdicts2"] == valid
+    assert out["is_valid"] == valid
+    assert [tuple(e) for e in out["one"]] == [e[1:] for e in errors if e[0] == 0]
+    if (kind, name) in EXPECTED:
+        ok, one = EXPECTED[(kind, name)]
+        assert valid == [ok] * 3
+        assert errors == [(i, *e) for i in range(3) for e in one]
+    else:
+        # `const`, `enum`: `x` equals no literal.
+        assert valid == [False] * 3
+        assert errors[0][:3] == (0, "/0", name)
+
+
+def results(v: Validator, records: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for threads in (1, 2):
+        r = v.validate_batch(records, threads=threads, micro_batch_size=2)
+        out.append((r.valid, [(e.index, e.path, e.keyword, e.message) for e in r.errors]))
+        out.append(v.validate_batch(records, threads=threads, errors=False).valid)
+    out.append([v.is_valid(r) for r in records])
+    out.append([[(e.path, e.keyword, e.message) for e in v.validate_one(r)] for r in records])
+    return out
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"uniqueItems": True},
+        {"properties": {"a": {"uniqueItems": True}, "b": {"const": ["x", "y"]}}},
+        {"additionalProperties": {"enum": [["x", "y"], ["x", "z", "z"]]}},
+        {"additionalProperties": {"$ref": "#/$defs/t"}, "$defs": {"t": {"items": {"type": "string", "maxLength": 1}}}},
+    ],
+)
+def test_shared_containers_give_the_results_of_their_deep_copies(schema: Any) -> None:
+    tags = ["x", "y"]
+    other = ["x", "z", "z"]
+    shared = [
+        {"a": tags, "b": tags},
+        {"a": other, "b": tags, "c": other},
+        [tags, tags],
+        [tags, other, tags],
+        {"a": [tags, tags], "b": [tags, 1]},
+    ]
+    v = Validator(schema, adapt=False)
+    got = results(v, shared)
+    assert got == results(v, copy.deepcopy(shared))
+    assert got[0] == got[2]  # threads 1 and 2
