@@ -1322,7 +1322,7 @@ def test_pattern_outside_ecma_262_or_the_regex_subset_raises_schema_error(
     with pytest.raises(SchemaError) as info:
         Validator({"type": "string", "pattern": pattern}, adapt=False)
     assert str(info.value) == (
-        f"`pattern` is not a valid regular expression: error: {reason} (at the root)"
+        f"`pattern` `{pattern}` is not a valid regular expression: {reason} (at the root)"
     )
 
 

@@ -229,4 +229,4 @@ def test_regex_syntax_outside_ecma_262_is_refused() -> None:
     ]:
         with pytest.raises(SchemaError) as info:
             Validator({"pattern": pattern}, adapt=False)
-        assert str(info.value) == f"`pattern` is not a valid regular expression: error: {reason} (at the root)"
+        assert str(info.value) == f"`pattern` `{pattern}` is not a valid regular expression: {reason} (at the root)"

@@ -1142,9 +1142,15 @@ pub(crate) fn compile_pattern(
     location: &str,
 ) -> Result<Pattern, SchemaError> {
     Pattern::new(source).or_else(|e| match e {
+        // The pattern named (which of a `patternProperties`' keys), its reason once:
+        // "`pattern` is not a valid regular expression: error: ..." said "error" twice.
         PatternError::Syntax(reason) => err(
             location,
-            format!("`{keyword}` is not a valid regular expression: {reason}"),
+            format!(
+                "`{keyword}` `{}` is not a valid regular expression: {}",
+                shorten(source),
+                reason.strip_prefix("error: ").unwrap_or(&reason)
+            ),
         ),
         PatternError::TooLarge { limit } => err(
             location,

@@ -212,7 +212,7 @@ mod tests {
         assert!(compile(r#"{"pattern": "("}"#)
             .unwrap_err()
             .0
-            .starts_with("`pattern` is not a valid regular expression"));
+            .starts_with("`pattern` `(` is not a valid regular expression"));
     }
 
     #[test]
@@ -230,7 +230,7 @@ mod tests {
         );
         assert_eq!(
             compile(r#"{"pattern": "\\Z"}"#).unwrap_err().0,
-            "`pattern` is not a valid regular expression: error: unrecognized escape sequence `\\Z` (at the root)"
+            "`pattern` `\\Z` is not a valid regular expression: unrecognized escape sequence `\\Z` (at the root)"
         );
     }
 }
