@@ -719,8 +719,8 @@ def test_a_definition_reached_along_millions_of_paths_is_checked_once_per_value(
     keys = Validator({"$defs": names["$defs"], "propertyNames": {"$ref": "#/$defs/L0"}})
     records = [{"abc": 1, "ab": 2}, {"abcd": 1, "abc": 2, "efgh": 3}]
     expected = [
-        (1, "", "propertyNames", "Property name `abcd` is not valid against `propertyNames`"),
-        (1, "", "propertyNames", "Property name `efgh` is not valid against `propertyNames`"),
+        (1, "", "propertyNames", 'Property name `abcd` is not valid against `propertyNames`: String longer than 3 characters, got "abcd"'),
+        (1, "", "propertyNames", 'Property name `efgh` is not valid against `propertyNames`: String longer than 3 characters, got "efgh"'),
     ]
     for result in [keys.validate_batch(records, **config), *all_json_paths(keys, records, config)]:
         assert result.valid == [True, False]
@@ -2258,7 +2258,8 @@ def test_long_names_and_references_are_shortened_in_messages() -> None:
                 0,
                 "",
                 "propertyNames",
-                f"Property name `{'k' * 40}... (100 characters)` is not valid against `propertyNames`",
+                f"Property name `{'k' * 40}... (100 characters)` is not valid against `propertyNames`:"
+                f' String longer than 3 characters, got "{"k" * 40}"... (100 characters)',
             ),
             (
                 0,

@@ -7,6 +7,7 @@ rewritten; the dict path and the JSON path must both give them.
 """
 
 import json
+from typing import Any
 
 import pytest
 
@@ -346,3 +347,25 @@ def test_a_branch_reason_keeps_the_value_it_names() -> None:
         " (150 characters)`; 1: Expected `string`, got `object`"
     )
 
+
+
+@pytest.mark.parametrize(
+    ("names", "key", "why"),
+    [
+        ({"pattern": "^[a-z]+$"}, "A1", 'String does not match `^[a-z]+$`, got "A1"'),
+        ({"enum": ["a", "b"]}, "c", 'Expected one of "a", "b", got "c"'),
+        (False, "x", 'No value is allowed here, got "x"'),
+        ({"anyOf": [{"minLength": 5}, {"pattern": "^x"}]}, "ab",
+         'no branch of `anyOf` matched (0: String shorter than 5 characters, got "ab";'
+         ' 1: String does not match `^x`, got "ab")'),
+    ],
+)
+def test_a_property_name_says_why_it_fails_property_names(names: Any, key: str, why: str) -> None:
+    """Before: only `Property name `A1` is not valid against `propertyNames`` (never which check
+    of it failed; jsonschema names it)."""
+    v = Validator({"propertyNames": names}, adapt=False)
+    message = f"Property name `{key}` is not valid against `propertyNames`: {why}"
+    for result in (v.validate_batch([{key: 1}]), v.validate_json(json.dumps([{key: 1}])),
+                   v.validate_batch([{key: 1}] * 3, threads=2, micro_batch_size=1)):
+        assert [e.message for e in result.errors][:1] == [message]
+    assert [e.message for e in v.validate_one({key: 1})] == [message]

@@ -11,6 +11,7 @@
 //! follow the checks; the compiler resolves the references themselves.
 
 use std::collections::HashSet;
+use std::fmt::Write;
 use std::ops::ControlFlow;
 use std::sync::OnceLock;
 
@@ -1110,6 +1111,27 @@ fn push_reason(out: &mut String, message: &str) {
         }
     }
     push_cut(out, message, REASON_CHARS);
+}
+
+/// Why `value` fails `node`: its first error, cut as a branch's reason is, for a keyword
+/// whose own message would otherwise only say that a subschema failed (`propertyNames`
+/// said "is not valid against `propertyNames`", never which check of it failed).
+pub(super) fn first_reason<'s, R: Record>(
+    node: &'s Node,
+    value: &R,
+    path: &Path<'_>,
+    depth: usize,
+    cx: Cx<'s, '_>,
+) -> Option<String> {
+    let mut first = FirstError::new(path.segments());
+    let _ = check_node(node, value, path, depth, cx, &mut first);
+    let message = first.message?;
+    let mut out = String::new();
+    if let Some(pointer) = &first.pointer {
+        let _ = write!(out, "at `{pointer}`: ");
+    }
+    push_reason(&mut out, &message);
+    Some(out)
 }
 
 /// `text`, cut after `most` characters with `...`.

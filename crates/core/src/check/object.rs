@@ -427,10 +427,23 @@ fn entries<'s, R: Record, S: Sink<'s>>(
             let root = revisits.as_ref().map(Scope::root);
             if !valid_in(names, &&name, depth + 1, cx.for_key(root.as_ref())) {
                 sink.fail(path, "propertyNames", || {
-                    format!(
-                        "Property name `{}` is not valid against `propertyNames`",
-                        shorten(key)
-                    )
+                    let why = super::logic::first_reason(
+                        names,
+                        &&name,
+                        path,
+                        depth + 1,
+                        cx.for_key(root.as_ref()),
+                    );
+                    match why {
+                        Some(why) => format!(
+                            "Property name `{}` is not valid against `propertyNames`: {why}",
+                            shorten(key)
+                        ),
+                        None => format!(
+                            "Property name `{}` is not valid against `propertyNames`",
+                            shorten(key)
+                        ),
+                    }
                 })?;
             }
         }
