@@ -1364,20 +1364,18 @@ const REFERENCE_CHARS: usize = 200;
 /// A reference for a message: whole if at most [`REFERENCE_CHARS`] characters,
 /// else cut, `...` and its length.
 fn shown_reference(s: &str) -> Cow<'_, str> {
-    match s.char_indices().nth(REFERENCE_CHARS) {
-        None => Cow::Borrowed(s),
-        Some((end, _)) => Cow::Owned(format!(
-            "{}... ({} characters)",
-            &s[..end],
-            s.chars().count()
-        )),
-    }
+    shorten_to(s, REFERENCE_CHARS)
 }
 
 /// `s` for a message: whole if short, else its first [`QUOTE_CHARS`]
 /// characters, `...` and its length.
 pub fn shorten(s: &str) -> Cow<'_, str> {
-    match s.char_indices().nth(QUOTE_CHARS) {
+    shorten_to(s, QUOTE_CHARS)
+}
+
+/// `s` whole if at most `most` characters, else its first `most`, `...` and its length.
+fn shorten_to(s: &str, most: usize) -> Cow<'_, str> {
+    match s.char_indices().nth(most) {
         None => Cow::Borrowed(s),
         Some((end, _)) => Cow::Owned(format!(
             "{}... ({} characters)",
