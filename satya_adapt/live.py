@@ -2064,18 +2064,29 @@ def _cache_entry(e: Any) -> dict[str, Any]:
     return {**e, "cell": list(cell), "config": config}
 
 
-def read_cache(path: str) -> list[dict[str, Any]]:
-    """The entries of an online cache file. Raises :class:`ArchiveError` naming what is wrong
-    (a missing file is no error: no entries)."""
+def _cache_bytes(path: str) -> Optional[bytes]:
+    """The bytes of the cache file ``path`` (at most one past :data:`_MAX_CACHE_BYTES`: more
+    is corrupt), ``None`` when it does not exist; ``OSError`` when it cannot be read (a FIFO
+    is not waited for: it blocked ``open`` for ever)."""
     from .archive import open_regular
 
     try:
-        with open_regular(path) as f:  # (a FIFO blocked ``open`` for ever)
-            data = f.read(_MAX_CACHE_BYTES + 1)
+        with open_regular(path) as f:
+            data: bytes = f.read(_MAX_CACHE_BYTES + 1)
+            return data
     except FileNotFoundError:
-        return []
+        return None
+
+
+def read_cache(path: str) -> list[dict[str, Any]]:
+    """The entries of an online cache file. Raises :class:`ArchiveError` naming what is wrong
+    (a missing file is no error: no entries)."""
+    try:
+        data = _cache_bytes(path)
     except OSError as exc:
         raise ArchiveError(f"online cache {path}: cannot read it: {exc.strerror or exc}") from None
+    if data is None:
+        return []
     try:
         doc = json.loads(data)
         if not isinstance(doc, dict) or doc.get("format") != CACHE_FORMAT:
@@ -2096,17 +2107,12 @@ def _entries_to_keep(path: str) -> list[dict[str, Any]]:
     file must not be overwritten: one it cannot read, one that is not an online cache (a
     user's file of that name), one of another ``format_version`` (another version of
     satya-adapt's). Before, a write replaced any of them with its own entries alone."""
-    from .archive import open_regular
-
     try:
-        with open_regular(path) as f:
-            data = f.read(_MAX_CACHE_BYTES + 1)
-    except FileNotFoundError:
-        return []
+        data = _cache_bytes(path)
     except OSError as exc:
         raise ArchiveError(f"cannot read it ({exc.strerror or exc}), so it is left as it is") from None
-    if not data.strip():
-        return []  # (what a power cut may leave)
+    if data is None or not data.strip():
+        return []  # (missing; or empty, what a power cut may leave)
     try:
         doc = json.loads(data)
     except (ValueError, RecursionError):
