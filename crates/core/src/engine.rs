@@ -109,11 +109,11 @@ impl ChunkOutcome {
         self.valid.append(&mut other.valid);
         let room = cap.saturating_sub(self.errors.len());
         if other.errors.len() > room {
-            self.omitted += other.errors.len() - room;
+            self.omitted = self.omitted.saturating_add(other.errors.len() - room);
             other.errors.truncate(room);
         }
         self.errors.append(&mut other.errors);
-        self.omitted += other.omitted;
+        self.omitted = self.omitted.saturating_add(other.omitted);
     }
 }
 
@@ -707,7 +707,7 @@ pub fn validate_spans(
                 ),
                 Ok(doc) => check_record(schema, &&doc, index, knobs, out),
                 Err(e) if e.kind == JsonErrorKind::TooDeep && full => {
-                    out.omitted += 1;
+                    out.omitted = out.omitted.saturating_add(1);
                     false
                 }
                 Err(e) if e.kind == JsonErrorKind::TooDeep => {
@@ -722,7 +722,7 @@ pub fn validate_spans(
                 }
                 Err(e) => match on_parse_error {
                     OnParseError::RecordError if full => {
-                        out.omitted += 1;
+                        out.omitted = out.omitted.saturating_add(1);
                         false
                     }
                     OnParseError::RecordError => {

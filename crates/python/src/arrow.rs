@@ -108,7 +108,7 @@ impl ArrowSource {
             n_chunks += 1;
             tasks += outcome.tasks;
             peak = peak.max(outcome.bytes);
-            omitted += outcome.omitted;
+            omitted = omitted.saturating_add(outcome.omitted);
             // The call's error budget: what later chunks may still build.
             knobs.max_errors = knobs.max_errors.saturating_sub(outcome.errors.len());
             gathered.add(py, outcome)?;

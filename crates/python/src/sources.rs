@@ -736,8 +736,8 @@ fn validate_objects(
                 unsafe { pipeline.submit(docs, at) };
             }
             let Some(k) = too_large else { break };
-            // A record that expands past what is taken apart (`MAX_CONVERTED`): checked
-            // here, read in place as with one thread.
+            // A record that expands past what is taken apart (`MAX_CONVERTED`), or holds
+            // a container twice: checked here, read in place as with one thread.
             let mut out = ChunkOutcome::for_records(1);
             // (It fails only with a caught panic, which `signals` has no part in.)
             check_in_place(schema, &part[k..=k], at + k, knobs, &mut out)
@@ -1052,7 +1052,7 @@ pub fn run_split<'py>(py: Python<'py>, mut run: Run) -> PyResult<(Bound<'py, PyT
             break;
         };
         chunks += 1;
-        omitted += chunk.outcome.omitted;
+        omitted = omitted.saturating_add(chunk.outcome.omitted);
         tasks += chunk.outcome.tasks;
         peak = peak.max(chunk.outcome.bytes);
         gathered.add(py, chunk.outcome)?;
