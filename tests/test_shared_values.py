@@ -2,13 +2,14 @@
 their value is the tree expansion, exponential or unbounded in the object graph. The pool
 path (two threads) took such a record apart whole, and never finished where one thread
 answered at once (a record holding itself, with `uniqueItems` or a recursive schema);
-it now checks a record that expands past `MAX_CONVERTED` items in place, as one thread
-does: the same results on every path. A container shared a few times gives the results
-of its deep copy.
+it now checks a record that expands past `MAX_CONVERTED` items, or holds a container
+twice, in place, as one thread does: the same results on every path. A container shared
+a few times gives the results of its deep copy.
 
-Not bounded yet (left, see the closing note of 2026-12-06): a whole-value keyword
-(`uniqueItems`, `const`, `enum`) or a schema that walks every value, on a DAG whose
-expansion is exponential, on any path (`dag` x `unique` below)."""
+A recursive schema that walks every value (`walk`) visited a DAG once per path, 2**60
+times; the walk now remembers the verdicts of recursive definitions at a shared value
+(past 65,536 visits); past a record's first 65,536 errors, one found again at another path
+is counted in `errors_omitted` (exactly), not listed."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ SCHEMAS: dict[str, Any] = {
     "deep": {"$ref": "#/$defs/n", "$defs": {"n": {"properties": {"a": {"$ref": "#/$defs/n"}}}}},
     "const": {"items": {"const": {"a": 1}}},
     "enum": {"items": {"enum": [1, {"a": 1}]}},
+    "walk": {"additionalProperties": {"$ref": "#"}},
+    "walk_any": {"type": "object", "additionalProperties": {"anyOf": [{"type": "integer"}, {"$ref": "#"}]}},
 }
 
 # Runs in a child process so that a regression fails on its timeout instead of
@@ -49,11 +52,12 @@ else:
         x = {"a": x, "b": x}
 record = [x, 1] if name in ("unique", "const", "enum") else x
 records = [record] * 3
-v = Validator(schema, adapt=False)
+v = Validator(schema, adapt=False, max_errors=20)
 out = {}
 for threads in (1, 2):
     r = v.validate_batch(records, threads=threads, micro_batch_size=1)
     out[f"errors{threads}"] = [r.valid, [(e.index, e.path, e.keyword, e.message) for e in r.errors]]
+    out[f"omitted{threads}"] = r.errors_omitted
     r = v.validate_batch(records, threads=threads, micro_batch_size=1, errors=False)
     out[f"verdicts{threads}"] = r.valid
 out["is_valid"] = [v.is_valid(rec) for rec in records]
@@ -73,6 +77,8 @@ EXPECTED: dict[tuple[str, str], tuple[bool, list[tuple[str, str, str]]]] = {
     ("dag", "object"): (True, []),
     ("dag", "props"): (True, []),
     ("dag", "deep"): (True, []),
+    ("dag", "walk"): (True, []),
+    ("dag", "walk_any"): (True, []),
 }
 
 
@@ -87,8 +93,8 @@ def run_child(kind: str, name: str) -> dict[str, Any]:
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 
 
-CASES = [("cycle", name) for name in SCHEMAS] + [
-    ("dag", name) for name in ("any", "object", "props", "deep")
+CASES = [("cycle", name) for name in SCHEMAS if name != "walk_any"] + [
+    ("dag", name) for name in ("any", "object", "props", "deep", "walk", "walk_any")
 ]
 
 
@@ -99,10 +105,18 @@ def test_hostile_records_finish_alike_on_every_path(kind: str, name: str) -> Non
     valid = first[0]
     errors = [tuple(e) for e in first[1]]
     assert out["errors2"] == first
+    assert out["omitted1"] == out["omitted2"]
     assert out["verdicts1"] == valid and out["verdicts2"] == valid
     assert out["is_valid"] == valid
     assert [tuple(e) for e in out["one"]] == [e[1:] for e in errors if e[0] == 0]
-    if (kind, name) in EXPECTED:
+    if (kind, name) == ("cycle", "walk"):
+        # Each of the 2**129 paths of 129 keys ends too deep: the first 20 listed (in
+        # walk order), the rest counted, past what `errors_omitted` can hold.
+        assert valid == [False] * 3
+        assert errors[0] == (0, "/a" * 129, "depth", TOO_DEEP)
+        assert errors[1] == (0, "/a" * 128 + "/b", "depth", TOO_DEEP)
+        assert len(errors) == 20 and out["omitted1"] == 2**64 - 1
+    elif (kind, name) in EXPECTED:
         ok, one = EXPECTED[(kind, name)]
         assert valid == [ok] * 3
         assert errors == [(i, *e) for i in range(3) for e in one]
@@ -130,6 +144,11 @@ def results(v: Validator, records: list[Any]) -> list[Any]:
         {"properties": {"a": {"uniqueItems": True}, "b": {"const": ["x", "y"]}}},
         {"additionalProperties": {"enum": [["x", "y"], ["x", "z", "z"]]}},
         {"additionalProperties": {"$ref": "#/$defs/t"}, "$defs": {"t": {"items": {"type": "string", "maxLength": 1}}}},
+        {
+            "$defs": {"n": {"type": ["object", "array", "string"], "maxLength": 1,
+                            "additionalProperties": {"$ref": "#/$defs/n"}, "items": {"$ref": "#/$defs/n"}}},
+            "$ref": "#/$defs/n",
+        },
     ],
 )
 def test_shared_containers_give_the_results_of_their_deep_copies(schema: Any) -> None:
@@ -146,3 +165,47 @@ def test_shared_containers_give_the_results_of_their_deep_copies(schema: Any) ->
     got = results(v, shared)
     assert got == results(v, copy.deepcopy(shared))
     assert got[0] == got[2]  # threads 1 and 2
+
+
+# A DAG whose every path fails: its innermost value is 1, where the schema wants objects.
+FAILING = r"""
+import json, sys, warnings
+warnings.simplefilter("ignore")
+from satya_adapt import Validator
+cap = json.loads(sys.argv[1])
+x = 1
+for _ in range(60):
+    x = {"a": x, "b": x}
+v = Validator({"type": "object", "additionalProperties": {"$ref": "#"}}, adapt=False, max_errors=cap)
+out = {}
+for threads in (1, 2):
+    r = v.validate_batch([x, x, x], threads=threads, micro_batch_size=1)
+    out[f"errors{threads}"] = [r.valid, [(e.index, e.path, e.keyword) for e in r.errors[:50]], len(r.errors), r.errors_omitted]
+    out[f"verdicts{threads}"] = v.validate_batch([x, x, x], threads=threads, errors=False).valid
+out["is_valid"] = v.is_valid(x)
+out["one"] = len(v.validate_one(x))
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("cap", [None, 5])
+def test_a_dag_failing_at_every_path_is_counted_exactly(cap: Any) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", FAILING, json.dumps(cap)],
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+    out = json.loads(done.stdout)
+    assert out["errors1"] == out["errors2"]
+    valid, first, listed, omitted = out["errors1"]
+    assert valid == [False] * 3
+    assert out["verdicts1"] == out["verdicts2"] == [False] * 3
+    assert out["is_valid"] is False
+    # Every one of the 2**60 paths of each record, listed or counted.
+    assert listed + omitted == 3 * 2**60
+    assert first[0] == [0, "/a" * 60, "type"] and first[1] == [0, "/a" * 59 + "/b", "type"]
+    if cap is None:
+        # Each record's first 65,536 errors listed, path by path; the others counted.
+        assert listed == 3 * 2**16
+    else:
+        assert listed == cap
+    assert out["one"] == (2**16 if cap is None else cap)

@@ -784,6 +784,7 @@ fn reads_only_names<'s>(
         types_only: _,
         // How walks visit it, not what it checks.
         revisited: _,
+        recursive: _,
         // Only for values of other kinds.
         string: _,
         number: _,
@@ -893,6 +894,7 @@ fn has_no_own_keywords(node: &Node) -> bool {
         types_only: _,
         // How walks visit it, not what it checks.
         revisited: _,
+        recursive: _,
         string,
         number,
         array,
@@ -930,6 +932,7 @@ fn plain(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
         types_only: _,
         // How walks visit it, not what it checks.
         revisited: _,
+        recursive: _,
         string,
         number,
         array: array_checks,

@@ -164,6 +164,11 @@ pub struct Node {
     /// node): a walk may reach it at one value many times, and remembers its verdicts
     /// (see `check::revisit`).
     pub revisited: bool,
+    /// On a cycle of references that descends into the value (or the end of a chain of
+    /// references from such a node): a walk of a record whose values may be shared
+    /// ([`crate::value::Record::MAY_SHARE`]) remembers its verdicts too, since a
+    /// container held twice is reached at one value along two paths, level after level.
+    pub recursive: bool,
     /// The schema resource this node starts (an index into [`Schema::resources`]).
     pub resource: Option<u32>,
     /// References, combinators, conditionals, `unevaluated*`.
@@ -270,6 +275,9 @@ pub struct Schema {
     /// Whether a walk counts its visits of [`Node::revisited`] nodes: some node is, and
     /// no reference is dynamic (a verdict then depends on the path to the node too).
     pub revisits: bool,
+    /// Whether some node is [`Node::recursive`] and no reference is dynamic: a walk of a
+    /// record whose values may be shared counts its visits of them.
+    pub recursive: bool,
     /// Whether a chain of references followed in place can reach
     /// [`crate::check::MAX_HOPS`] (where a walk gives up): a node's verdict then
     /// depends on how many led to it.
@@ -401,6 +409,7 @@ impl Schema {
         let chain = check_cycles(&root, &nodes, &c.locations)?;
         let every_visit = crate::check::every_visit();
         let revisits = mark_revisited(&root, &mut nodes, &c.referrers, every_visit) && !c.dynamic;
+        let recursive = mark_recursive(&mut nodes, &c.referrers) && !c.dynamic;
         let field_count = crate::profile::field_count(&root, &nodes);
         let constraint_complexity = crate::profile::constraint_complexity(&root, &nodes);
         Ok(Schema {
@@ -409,6 +418,7 @@ impl Schema {
             resources: c.resources,
             dynamic: c.dynamic,
             revisits,
+            recursive,
             hops_matter: chain >= crate::check::MAX_HOPS,
             remembers_every_visit: every_visit,
             draft,
@@ -1186,6 +1196,29 @@ fn mark_revisited(root: &Node, nodes: &mut [Node], referrers: &[u32], every_visi
         let mut at = id;
         while let Some(next) = nodes[at].static_target() {
             nodes[next].revisited = true;
+            at = next;
+        }
+    }
+    any
+}
+
+/// Marks the definitions on a cycle of references (a static one never stays in place:
+/// those were rejected) and the nodes their chains of plain references lead to; whether
+/// any is marked. A schema with too many definitions to analyse has each one a
+/// reference names marked.
+fn mark_recursive(nodes: &mut [Node], referrers: &[u32]) -> bool {
+    let on_cycle = crate::sharing::on_cycle(nodes)
+        .unwrap_or_else(|| referrers.iter().map(|&n| n > 0).collect());
+    let mut any = false;
+    for (id, &cyclic) in on_cycle.iter().enumerate() {
+        if !cyclic || id >= nodes.len() {
+            continue;
+        }
+        any = true;
+        nodes[id].recursive = true;
+        let mut at = id;
+        while let Some(next) = nodes[at].static_target() {
+            nodes[next].recursive = true;
             at = next;
         }
     }

@@ -867,6 +867,8 @@ fn cached_hash(ptr: *mut ffi::PyObject) -> ffi::Py_hash_t {
 }
 
 impl<'a> Record for PyObj<'a> {
+    /// A container may be held by several others of the record (a DAG).
+    const MAY_SHARE: bool = true;
     /// The object's address: it lives, unchanged, while the record is checked.
     #[inline]
     fn identity(&self) -> Option<(usize, usize)> {
@@ -1092,8 +1094,11 @@ pub struct Compact {
     /// Items the record being taken apart may still have converted (see
     /// [`MAX_CONVERTED`]).
     left: usize,
-    /// Whether the record being taken apart ran past [`MAX_CONVERTED`].
+    /// Whether the record being taken apart ran past [`MAX_CONVERTED`], or holds a
+    /// container twice (see [`Compact::held_twice`]).
     over: bool,
+    /// The containers with other references met in the record being taken apart.
+    held: rustc_hash::FxHashSet<usize>,
 }
 
 /// The most items of containers taken apart for the pool in one record. A Python
@@ -1253,12 +1258,14 @@ impl Compact {
             bytes: 0,
             left: MAX_CONVERTED,
             over: false,
+            held: rustc_hash::FxHashSet::default(),
         }
     }
 
     /// Takes apart one task's records, calling `interrupt` every
     /// [`POLL_RECORDS`] records (`None`: it said stop), up to the first record that
-    /// expands past [`MAX_CONVERTED`] items: the documents of the records before it,
+    /// expands past [`MAX_CONVERTED`] items or holds a container twice
+    /// ([`Compact::held_twice`]): the documents of the records before it,
     /// and its index in `records` (`None`: every record was taken apart). The
     /// documents borrow strings that `self` keeps alive: `self` must outlive them.
     pub fn take_apart(
@@ -1275,6 +1282,9 @@ impl Compact {
             }
             self.left = MAX_CONVERTED;
             self.over = false;
+            if !self.held.is_empty() {
+                self.held.clear();
+            }
             let doc = self.convert(*r, Guide::Node(&schema.root), 0);
             if self.over {
                 too_large = Some(i);
@@ -1329,6 +1339,23 @@ impl Compact {
         put_converted!(self, obj, Some(guide), depth, |json| json)
     }
 
+    /// Whether `obj`, a container, was met before in the record being taken apart
+    /// (which then is not: see [`Compact::take_apart`]). A copy of a container held
+    /// twice is a tree that no longer tells its parts are one: checked in place, a
+    /// record whose walk meets the same containers many times remembers their verdicts
+    /// (see `check::revisit` in the core) and counts the errors found again at another
+    /// path; its copy would list them, so the two paths would differ. Only a container
+    /// with other references can be held twice: one with a single reference (any record
+    /// `json.loads` made) costs a read of its count.
+    #[inline(always)]
+    fn held_twice(&mut self, obj: PyObj<'_>) -> bool {
+        // SAFETY: `obj` is alive (the record holds it) and the GIL is held.
+        if unsafe { ffi::Py_REFCNT(obj.as_ptr()) } <= 1 {
+            return false;
+        }
+        !self.held.insert(obj.as_ptr() as usize)
+    }
+
     /// [`Compact::convert`] of a list, a tuple or a dict (out of line).
     #[inline(never)]
     fn convert_container(
@@ -1338,6 +1365,12 @@ impl Compact {
         guide: Guide<'_>,
         depth: usize,
     ) -> Json<'static> {
+        // (A record is not held by itself unless it holds itself, which its first
+        // child that does meets.)
+        if depth > 0 && self.held_twice(obj) {
+            self.over = true;
+            return Json::Skipped(kind);
+        }
         let guide = match guide {
             Guide::Node(n)
                 if n.const_value.is_some() || n.enum_values.is_some() || n.reads_whole() =>

@@ -105,6 +105,12 @@ pub trait Sink<'s> {
     #[inline]
     fn fail_again(&mut self) {}
 
+    /// `n` failures found without a walk: a failed walk remembered at another path (one
+    /// Python container held twice), whose errors it holds at that path; counted among
+    /// those past the cap, not listed again.
+    #[inline]
+    fn count_failures(&mut self, _n: usize) {}
+
     /// For a sink that keeps only the first failure ([`Sink::FIRST_ONLY`]): that failure.
     #[inline]
     fn first(&self) -> Option<First> {
@@ -282,7 +288,7 @@ impl<'s> Sink<'s> for Collect<'_, 's> {
     ) -> ControlFlow<()> {
         self.failures += 1;
         if self.errors.len() >= self.cap {
-            self.omitted += 1;
+            self.omitted = self.omitted.saturating_add(1);
             return ControlFlow::Continue(());
         }
         // Path, message and schema path written by hand into one string, sized
@@ -343,6 +349,11 @@ impl<'s> Sink<'s> for Collect<'_, 's> {
 
     fn fail_again(&mut self) {
         self.failures += 1;
+    }
+
+    fn count_failures(&mut self, n: usize) {
+        self.failures = self.failures.saturating_add(n);
+        self.omitted = self.omitted.saturating_add(n);
     }
 }
 
@@ -439,7 +450,7 @@ impl<'s, 'd> Cx<'s, 'd> {
 #[inline]
 pub fn is_valid<R: Record>(schema: &Schema, record: &R) -> bool {
     let mut sink = FirstFailure::default();
-    let revisits = Revisits::of(schema);
+    let revisits = Revisits::of::<R>(schema);
     let root = revisits.as_ref().map(Scope::root);
     let _ = check(
         &schema.root,
@@ -462,7 +473,7 @@ pub fn node_is_valid<'s, R: Record>(
     depth: usize,
 ) -> bool {
     let mut sink = FirstFailure::default();
-    let revisits = Revisits::of(schema);
+    let revisits = Revisits::of::<R>(schema);
     let root = revisits.as_ref().map(Scope::root);
     let cx = Cx::new(schema, root.as_ref());
     let _ = check(node, value, &Path::Root, depth, cx, &mut sink);
@@ -710,7 +721,7 @@ pub fn collect<R: Record>(
     errors: &mut Vec<RecordError>,
 ) {
     let mut sink = Collect::new(index, errors);
-    let revisits = Revisits::of(schema);
+    let revisits = Revisits::of::<R>(schema);
     let root = revisits.as_ref().map(Scope::root);
     let _ = check(
         &schema.root,
@@ -769,7 +780,7 @@ pub fn collect_capped<R: Record>(
 ) -> bool {
     let before = errors.len();
     let mut sink = Collect::capped(index, errors, cap);
-    let revisits = Revisits::of(schema);
+    let revisits = Revisits::of::<R>(schema);
     let root = revisits.as_ref().map(Scope::root);
     let _ = check(
         &schema.root,
@@ -780,7 +791,7 @@ pub fn collect_capped<R: Record>(
         &mut sink,
     );
     let counted = sink.omitted;
-    *omitted += counted;
+    *omitted = omitted.saturating_add(counted);
     errors.len() == before && counted == 0
 }
 
@@ -918,7 +929,7 @@ fn through_refs<'s, R: Record, S: Sink<'s>>(
     if node.trivial {
         return ControlFlow::Continue(());
     }
-    if shared {
+    if shared || (R::MAY_SHARE && node.recursive) {
         if let Some(revisits) = cx.revisits().filter(|r| r.tick()) {
             return revisit::remembered(revisits, node, value, path, depth, cx, sink);
         }
@@ -986,7 +997,7 @@ fn check_target<'s, R: Record, S: Sink<'s>>(
     cx: Cx<'s, '_>,
     sink: &mut S,
 ) -> ControlFlow<()> {
-    if node.revisited {
+    if node.revisited || (R::MAY_SHARE && node.recursive) {
         if let Some(revisits) = cx.revisits().filter(|r| r.tick()) {
             return revisit::remembered(revisits, node, value, path, depth, cx, sink);
         }

@@ -423,7 +423,7 @@ fn entries<'s, R: Record, S: Sink<'s>>(
         };
         if let Some(names) = &checks.property_names {
             let name = Json::String(key.into());
-            let revisits = Revisits::of(cx.schema);
+            let revisits = Revisits::of::<&Json<'_>>(cx.schema);
             let root = revisits.as_ref().map(Scope::root);
             if !valid_in(names, &&name, depth + 1, cx.for_key(root.as_ref())) {
                 sink.fail(path, "propertyNames", || {
