@@ -118,8 +118,11 @@ def plot_archive(
 
     cells = {tuple(c.index): c for c in archive.cells}
     rows = [(m, f) for m in metrics for f in facets]
+    # Each cell about an inch wide: its label ("32768/1024/2" at 7 points) overlapped its
+    # neighbours' at a fixed width per map of four columns.
     fig = Figure(
-        figsize=(3.6 * len(categories) + 1.2, 2.9 * len(rows) + 1.0), layout="constrained"
+        figsize=((0.95 * nx + 0.9) * len(categories) + 1.2, 2.9 * len(rows) + 1.0),
+        layout="constrained",
     )
     FigureCanvasAgg(fig)
     axes = fig.subplots(len(rows), len(categories), squeeze=False)
