@@ -1457,31 +1457,37 @@ mod tests {
         );
     }
 
-    /// A chain of references longer than `MAX_HOPS` stops where it did when each
-    /// reference was a node of its own.
+    /// A chain of more references in place than a walk follows (`MAX_HOPS`) is refused
+    /// when compiled (the dict path failed such a record, the JSON text path passed it);
+    /// a chain of `MAX_HOPS` is followed to its end.
     #[test]
-    fn a_reference_chain_past_the_hop_limit_is_reported() {
-        let n = super::MAX_HOPS as usize + 20;
-        let defs: Vec<String> = (0..n)
-            .map(|i| match i + 1 {
-                next if next < n => format!(r##""d{i}": {{"$ref": "#/$defs/d{next}"}}"##),
-                _ => format!(r##""d{i}": {{"type": "string"}}"##),
-            })
-            .collect();
-        let schema = Schema::from_json_text(&format!(
-            r##"{{"$defs": {{{}}}, "$ref": "#/$defs/d0"}}"##,
-            defs.join(", ")
-        ))
-        .unwrap();
-        let found = errors(&schema, "1");
-        assert_eq!(found.len(), 1);
-        let (path, keyword, message, schema_path) = &found[0];
-        assert_eq!((path.as_str(), *keyword), ("", "$ref"));
-        assert_eq!(
-            message,
-            "References nest deeper than 256 levels without descending"
+    fn a_reference_chain_past_the_hop_limit_is_refused() {
+        let chain = |n: usize| {
+            let defs: Vec<String> = (0..n)
+                .map(|i| match i + 1 {
+                    next if next < n => format!(r##""d{i}": {{"$ref": "#/$defs/d{next}"}}"##),
+                    _ => format!(r##""d{i}": {{"type": "string"}}"##),
+                })
+                .collect();
+            Schema::from_json_text(&format!(
+                r##"{{"$defs": {{{}}}, "$ref": "#/$defs/d0"}}"##,
+                defs.join(", ")
+            ))
+        };
+        let refused = chain(super::MAX_HOPS as usize + 1).unwrap_err().to_string();
+        assert!(
+            refused.starts_with("references followed one after another"),
+            "{refused}"
         );
-        assert_eq!(schema_path, &format!("{}/$ref", "/$ref".repeat(256)));
+        assert!(
+            refused.ends_with("are more than 256: refused, as a loop is (at the root)"),
+            "{refused}"
+        );
+        let longest = chain(super::MAX_HOPS as usize).unwrap();
+        let found = errors(&longest, "1");
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].0.as_str(), found[0].1), ("", "type"));
+        assert_eq!(found[0].3, format!("{}/type", "/$ref".repeat(256)));
         let short = Schema::from_json_text(
             r##"{"$defs": {"d0": {"$ref": "#/$defs/d1"}, "d1": {"type": "string"}}, "$ref": "#/$defs/d0"}"##,
         )
