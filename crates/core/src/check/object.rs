@@ -12,6 +12,7 @@
 //! record's entries are walked in the record's order.
 
 use std::any::Any;
+use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::sync::OnceLock;
 
@@ -687,6 +688,12 @@ pub(crate) fn compile<'d>(
     match map.get("required") {
         None => {}
         Some(Value::Array(names)) => {
+            // By name, not a scan per name: 100,000 names took 34 s to compile.
+            let mut at: HashMap<String, usize> = properties
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.name.clone(), i))
+                .collect();
             for name in names {
                 let Value::String(name) = name else {
                     return err(
@@ -697,13 +704,14 @@ pub(crate) fn compile<'d>(
                         ),
                     );
                 };
-                match properties.iter_mut().find(|p| &p.name == name) {
+                match at.get(name.as_str()).map(|&i| &mut properties[i]) {
                     Some(p) if p.required => {}
                     Some(p) => {
                         p.required = true;
                         n_required += 1;
                     }
                     None => {
+                        at.insert(name.clone(), properties.len());
                         properties.push(Property {
                             name: name.clone(),
                             node: None,
