@@ -480,6 +480,11 @@ impl std::fmt::Display for Number {
                 let (sign, digits) = text.split_at(usize::from(text.starts_with('-')));
                 write_integer(f, sign == "-", digits.as_bytes(), 0)
             }
+            // With an exponent where Python's repr has one: `1e30` was written as 31
+            // digits, which said it is the integer 10**30, and it is not (nor equal to it).
+            Number::Float(x) if x.is_finite() && *x != 0.0 && !(1e-4..1e16).contains(&x.abs()) => {
+                write!(f, "{x:e}")
+            }
             Number::Float(x) => write!(f, "{x}"),
             // JSON number text is ASCII: cut anywhere.
             Number::OutOfRange(text) if text.len() > SHOWN_CHARS => {

@@ -1745,10 +1745,7 @@ mod tests {
         );
         assert_eq!(
             messages(r#"{"type": "string"}"#, "1e300"),
-            [(
-                "type",
-                format!("Expected `string`, got `number` 1{}...", "0".repeat(36))
-            )]
+            [("type", "Expected `string`, got `number` 1e300".to_string())]
         );
         assert_eq!(
             messages(r#"{"const": -12}"#, "[-3, 4.5, {\"k\": -7}]"),
