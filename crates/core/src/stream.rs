@@ -198,14 +198,15 @@ impl NdjsonReader {
             let found = memchr(b'\n', &self.buf[from..]);
             self.searched += found.map_or(self.buf.len() - from, |k| k + 1);
             if let Some(k) = found {
-                self.check_length(from + k - pos)?;
+                self.check_length(pos..from + k)?;
                 self.push_line(pos..from + k, &mut spans);
                 pos = from + k + 1;
                 self.scanned = pos;
                 continue;
             }
             self.scanned = self.buf.len();
-            self.check_length(self.buf.len() - pos)?;
+            // The line so far: a `\r` it ends with may yet be a CRLF ending.
+            self.check_length(pos..self.buf.len())?;
             if self.eof {
                 if pos < self.buf.len() {
                     self.push_line(pos..self.buf.len(), &mut spans);
@@ -234,7 +235,15 @@ impl NdjsonReader {
         Ok(spans)
     }
 
-    fn check_length(&self, len: usize) -> io::Result<()> {
+    /// Checks the line at `range` of the buffer against `max_record_bytes`,
+    /// counted as [`NdjsonChunker`] counts it: without a `\r` before the
+    /// newline or a byte order mark, so bytes in memory and streams agree.
+    fn check_length(&self, range: Range<usize>) -> io::Result<()> {
+        let range = without_cr(&self.buf, range);
+        let mut len = range.len();
+        if self.line == 0 && self.buf[range].starts_with(BOM) {
+            len -= BOM.len();
+        }
         if len > self.max_record_bytes {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -446,6 +455,36 @@ mod tests {
         assert!(ArrayChunker::new(b"\xEF\xBB\xBF\xEF\xBB\xBF[1]")
             .next_chunk(10)
             .is_err());
+    }
+
+    #[test]
+    fn the_limit_counts_neither_the_line_ending_nor_the_mark() {
+        // Memory and streams (read any number of bytes at a time) agree at
+        // the limit: a `\r\n` ending and a byte order mark are not counted.
+        for data in [
+            &b"1234\r\n1234\r\n"[..],
+            b"1234\n1234",
+            b"1234\r\n1234\r",
+            b"\xEF\xBB\xBF1234\r\n1234",
+            b"12345\r\n",
+            b"1234\r\n123\r\r\n",
+            b"\xEF\xBB\xBF12345",
+        ] {
+            let memory = NdjsonChunker::new(data, 4).next_chunk(10).map(|s| s.len());
+            for block in [1, 2, 5, 1000] {
+                let mut read = reader_over(data, block);
+                let mut reader = NdjsonReader::new(Vec::new(), 4);
+                let streamed = reader
+                    .next_chunk(10, &mut read)
+                    .map(|s| s.len())
+                    .map_err(|e| e.to_string());
+                assert_eq!(
+                    streamed,
+                    memory.clone().map_err(|e| e.to_string()),
+                    "{data:?}, block {block}"
+                );
+            }
+        }
     }
 
     #[test]
