@@ -17,8 +17,10 @@ binary streams alike:
    line does not end the value) is one record, read as one NDJSON line (a JSON text holds no
    raw line breaks inside its strings, so they become spaces); a CSV header, XML/HTML, prose or
    other binary data raise :class:`InputError`; anything else is NDJSON. Empty or
-   whitespace-only input keeps the kind of its type (bytes and str: a JSON array; a path or a
-   stream: NDJSON).
+   whitespace-only input, or input whose first character begins no JSON value, keeps the kind
+   of its type: a path or a stream is NDJSON; bytes and str would be a JSON array, so they
+   raise :class:`InputError` saying what they look like (empty, whitespace only, or starting
+   with U+00A0, say).
 
 A forced kind (``validate_json``, ``validate_ndjson``, ``input_kind=``) still gets steps 1
 and 2: it forces a reading, not a decompression of garbage.
@@ -293,13 +295,20 @@ def _is_json(line: bytes) -> bool:
 _DEFAULTS = {"json": ("json", "json"), "ndjson": ("ndjson", "ndjson"), "cli": ("ndjson", "json")}
 
 
-def _guess(head: bytes, complete: bool, default: str) -> Tuple[str, bool]:
+def _guess(
+    head: bytes, complete: bool, default: str, compression: Optional[str] = None
+) -> Tuple[str, bool]:
     """The kind a guessed input is read as, and whether it is one JSON object spread over
     lines. ``complete``: ``head`` is the whole input. A JSON array spread over lines
-    (pretty-printed) is a JSON array whatever ``default`` says."""
+    (pretty-printed) is a JSON array whatever ``default`` says. Where the text would be read
+    as a JSON array that it cannot be (empty, whitespace only, a first character that begins
+    no JSON value), :class:`InputError` says what the input looks like instead of "expected a
+    JSON array at byte N" of an input that never looked like one."""
     text_default, array_default = _DEFAULTS[default]
     text = head.removeprefix(BOM).lstrip(_WHITESPACE)
     if not text:
+        if text_default == "json" and complete:
+            raise InputError(_no_value(head, compression))
         return text_default, False
     if text[:1] == b"[":
         return ("json" if _spread_over_lines(text, complete) else array_default), False
@@ -307,7 +316,48 @@ def _guess(head: bytes, complete: bool, default: str) -> Tuple[str, bool]:
         return "ndjson", _spread_over_lines(text, complete)
     if text[0] in _JSON_STARTS:
         return "ndjson", False
+    if text_default == "json":
+        raise InputError(_bad_start(text, len(head) - len(text), compression))
     return text_default, False
+
+
+def _no_value(head: bytes, compression: Optional[str]) -> str:
+    """The message of guessed bytes or text that hold no JSON value at all."""
+    what = f"the decompressed {compression} input" if compression else "the input"
+    how = "empty" if not head.removeprefix(BOM) else "whitespace only"
+    return (
+        f"{what} is {how}, not a JSON array (bytes and text that do not start like NDJSON are"
+        " read as one when the input kind is guessed; input_kind='ndjson' reads no records)"
+    )
+
+
+#: Names of control characters that ``unicodedata.name`` does not know.
+_CONTROL_NAMES = {"\x0b": "VERTICAL TAB", "\x0c": "FORM FEED", "\x1c": "FILE SEPARATOR",
+                  "\x1d": "GROUP SEPARATOR", "\x1e": "RECORD SEPARATOR", "\x85": "NEXT LINE"}
+
+
+def _bad_start(text: bytes, at: int, compression: Optional[str]) -> str:
+    """The message of guessed bytes or text whose first character (``text[0]``, at byte
+    ``at``) begins no JSON value."""
+    import unicodedata  # only for this message: `import satya_adapt` stays light
+
+    what = f"the decompressed {compression} input" if compression else "the input"
+    char = None
+    for n in range(1, 5):
+        try:
+            char = text[:n].decode("utf-8")
+            break
+        except UnicodeDecodeError:
+            continue
+    if char is None:
+        shown = f"the byte 0x{text[0]:02x} (not UTF-8)"
+    elif char.isprintable() and not char.isspace():
+        shown = repr(char)
+    else:
+        name = _CONTROL_NAMES.get(char) or unicodedata.name(char, "")
+        shown = f"U+{ord(char):04X}" + (f" ({name})" if name else "")
+    hint = " (JSON whitespace is only space, tab, CR and LF)" if char and char.isspace() else ""
+    return f"{what} starts with {shown} at byte {at}, which begins no JSON value{hint}: not NDJSON or JSON"
 
 
 def _spread_over_lines(text: bytes, complete: bool) -> bool:
@@ -511,7 +561,7 @@ def _open_stream(
             raise InputError(message)
         document = False
         if kind is None:
-            kind, document = _guess(head, len(head) < READ_AHEAD_BYTES, default)
+            kind, document = _guess(head, len(head) < READ_AHEAD_BYTES, default, compression)
         if document:
             return Opened(
                 "ndjson", _OneLine(raw), head.translate(_ONE_LINE), None, compression, True, opened

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, NamedTuple
+from typing import Any, List, NamedTuple, Tuple
 
 from ._validator import RecordError
 from .config import BatchConfig
@@ -36,6 +36,7 @@ class ValidationResult:
     record index and then by where it was found, or the first ``max_errors`` of them;
     ``errors_omitted`` counts the failures past ``max_errors`` (found, not built);
     ``config`` is the batch configuration used and ``config.source`` the step that chose it.
+    A result (its errors included) can be pickled and copied.
     """
 
     __slots__ = ("valid", "errors", "config", "stats", "start", "errors_omitted")
@@ -72,6 +73,14 @@ class ValidationResult:
 
     def __len__(self) -> int:
         return len(self.valid)
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        # Pickling (a multiprocessing worker returns its result) and `copy`, with every pickle
+        # protocol and Python version: slots alone need protocol 2 and Python 3.11.
+        return (
+            type(self),
+            (self.valid, self.errors, self.config, self.stats, self.start, self.errors_omitted),
+        )
 
     def __repr__(self) -> str:
         c = self.config

@@ -363,6 +363,7 @@ class Schema:
     Pythonic: ``Schema({"name": Field(str, min_length=1), "age": int}, additional_properties=False)``;
     or from JSON Schema: ``Schema.from_json_schema({"type": "object", ...})``. Compiling checks
     every keyword's value; unknown keywords are annotations unless ``strict=True``.
+    ``additional_properties`` is ``True`` or ``False`` (anything else raises ``TypeError``).
     """
 
     __slots__ = ("_json_schema", "_compiled", "_options")
@@ -377,10 +378,17 @@ class Schema:
     ) -> None:
         if not isinstance(fields, Mapping):
             raise TypeError(f"`fields` must be a mapping of names to types, got {type(fields).__name__}")
+        if isinstance(additional_properties, Mapping):
+            raise TypeError(
+                f"`additional_properties` must be True or False, got {additional_properties!r:.60};"
+                " a schema for the other properties needs Schema.from_json_schema"
+                ' ("additionalProperties": {...})'
+            )
         doc = _fields_to_json_schema(
             fields,
             1,
-            additional_properties=additional_properties,
+            # checked: a schema dict here (as JSON Schema allows) would be read as True
+            additional_properties=check_flag("additional_properties", additional_properties),
             min_properties=min_properties,
             max_properties=max_properties,
         )

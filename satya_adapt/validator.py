@@ -214,7 +214,16 @@ class Validator:
         call = self._call(
             batch_size, micro_batch_size, threads, memory_budget, max_pause, max_errors, errors
         )
-        items, config = self._prepare_objects(items, call, live=True)
+        return self._validate_records(items, call)
+
+    def _validate_records(
+        self,
+        items: Iterable[Any],
+        call: _Call,
+        arg: Tuple[str, str, str] = ("items", "validate_batch", "an iterable of records"),
+    ) -> ValidationResult:
+        """:meth:`validate_batch` (``arg`` as in :meth:`_prepare_objects`)."""
+        items, config = self._prepare_objects(items, call, live=True, arg=arg)
         hold = _hold_limit(call.budget)
         if type(config) is SlicedTrial:
             rest = config.rest
@@ -349,20 +358,11 @@ class Validator:
         object) is one JSON document and the records are the array the pointer leads to.
         """
         kind = _input_kind(data, input_kind) if pointer is None else _pointer_kind(input_kind)
-        if kind == "dicts":
-            return self.validate_batch(
-                data,
-                batch_size=batch_size,
-                micro_batch_size=micro_batch_size,
-                threads=threads,
-                memory_budget=memory_budget,
-                max_pause=max_pause,
-                max_errors=max_errors,
-                errors=errors,
-            )
         call = self._call(
             batch_size, micro_batch_size, threads, memory_budget, max_pause, max_errors, errors
         )
+        if kind == "dicts":
+            return self._validate_records(data, call, ("data", "validate", _takes(input_kind)))
         with self._reading_data(data, input_kind, pointer=pointer) as opened:
             return self._run(opened, call, self.max_record_bytes)
 
@@ -387,8 +387,9 @@ class Validator:
         str (text or a path, as in :meth:`validate_ndjson`), a path and a binary file object
         are data read by their content (compressed
         input is decompressed; ``[`` first is a JSON array, one JSON document spread over
-        lines is one record, other JSON text is NDJSON; empty bytes and str are a JSON array,
-        an empty file NDJSON), anything else is an iterable of records. Record indexes in
+        lines is one record, other JSON text is NDJSON; empty bytes and str raise
+        :class:`InputError` as they cannot be the JSON array they are read as, an empty file
+        is NDJSON), anything else is an iterable of records. Record indexes in
         errors count from the start of the input. ``max_record_bytes`` limits NDJSON lines as
         in :meth:`validate_ndjson`. ``pointer``: as in :meth:`validate`.
         """
@@ -398,7 +399,9 @@ class Validator:
         )
         kind = _input_kind(source, input_kind) if pointer is None else _pointer_kind(input_kind)
         if kind == "dicts":
-            items, config = self._prepare_objects(source, call)
+            items, config = self._prepare_objects(
+                source, call, arg=("source", "iter_validate", _takes(input_kind))
+            )
             hold = _hold_limit(call.budget)
             for raw in self._core.validate_objects(
                 items, *config[:3], call.cap, True, hold, None, call.verdicts_only
@@ -755,8 +758,15 @@ class Validator:
         return fit(DEFAULT_CONFIGURATION, profile, budget)
 
     def _prepare_objects(
-        self, items: Iterable[Any], call: _Call, live: bool = False
+        self,
+        items: Iterable[Any],
+        call: _Call,
+        live: bool = False,
+        arg: Tuple[str, str, str] = ("items", "validate_batch", "an iterable of records"),
     ) -> Tuple[Iterable[Any], BatchConfig]:
+        """``arg``: the caller's parameter, method and what it takes, for messages (the user
+        of ``validate(data)`` never wrote ``items``)."""
+        name, method, takes = arg
         if isinstance(items, (list, tuple)):
             seq = items
             # A list may be cut in two: online refinement may try a candidate on a slice.
@@ -766,18 +776,18 @@ class Validator:
             return items, config
         if isinstance(items, Mapping):
             raise TypeError(
-                f"`items` must be an iterable of records, got one {type(items).__name__}; wrap it in a"
-                " list (`validate_batch([record])`) or use `validate_one(record)`"
+                f"`{name}` must be {takes}, got one {type(items).__name__}; wrap it in a"
+                f" list (`{method}([record])`) or use `validate_one(record)`"
             )
         if isinstance(items, (str, bytes, bytearray)):
             raise TypeError(
-                f"`items` must be an iterable of records, got {type(items).__name__}; "
+                f"`{name}` must be {takes}, got {type(items).__name__}; "
                 "use validate_json for JSON text"
             )
         try:
             iterator = iter(items)
         except TypeError:
-            raise TypeError(f"`items` must be an iterable of records, got {type(items).__name__}") from None
+            raise TypeError(f"`{name}` must be {takes}, got {type(items).__name__}") from None
         head: List[Any] = []
 
         def detect() -> Any:
@@ -913,6 +923,14 @@ def _check_pointer(pointer: Any) -> str:
     if not isinstance(pointer, str):
         raise TypeError(f"`pointer` must be a str (a JSON Pointer such as '/items'), got {type(pointer).__name__}")
     return pointer
+
+
+def _takes(input_kind: Optional[str]) -> str:
+    """What a ``data``/``source`` read as records takes, for a message: with the kind guessed,
+    data of the other kinds too."""
+    if input_kind is None:
+        return "an iterable of records, bytes, str, a path or a binary file object"
+    return "an iterable of records"
 
 
 def _input_kind(source: Any, input_kind: Optional[str]) -> str:

@@ -68,6 +68,25 @@ impl PyRecordError {
         self.text.get(self.message_end..).unwrap_or("")
     }
 
+    /// Pickling (a multiprocessing worker returns its errors) and `copy`: the
+    /// constructor's arguments, `schema_path` included.
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> (Bound<'py, PyAny>, (usize, String, String, String, String)) {
+        let e = slf.get();
+        let schema_path = e.text.get(e.message_end..).unwrap_or("");
+        (
+            slf.get_type().into_any(),
+            (
+                e.index,
+                e.path_str().to_owned(),
+                e.keyword.to_string(),
+                e.message_str().to_owned(),
+                schema_path.to_owned(),
+            ),
+        )
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "RecordError(index={}, path={:?}, keyword={:?}, message={:?})",
