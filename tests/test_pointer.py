@@ -165,12 +165,32 @@ def test_the_whole_document_must_be_json() -> None:
         '{"items": [{"id": 1, "name": "a"}], "rest": [1, }',  # after the records
         '{"rest": tru, "items": []}',  # before them
         '{"items": []} {"items": []}',  # two documents
-        '{"items": [], "deep": ' + "[" * 200 + "]" * 200 + "}",  # nested too deep
+        '{"items": [], "deep": ' + "[" * 200 + "]" * 200 + ", }",  # not JSON past a deep part
         '{"items": [}',
     ]
     for text in broken:
         with pytest.raises(InputError, match="not JSON"):
             v.validate_json(text, pointer="/items")
+
+
+def test_depth_is_a_records_limit_not_the_documents() -> None:
+    # A value nested deeper than a record may be is JSON: off the pointer's path it is no
+    # record, and under it it is that record's `depth` error, as in the array on its own
+    # (it refused the whole call: "not JSON: nesting deeper than 128 levels").
+    v = Validator({}, adapt=False)
+    deep = "[" * 200 + "]" * 200
+    records = "[1, " + deep + ", 2]"
+    alone = v.validate_json(records)
+    assert alone.valid == [True, False, True]
+    assert [(e.index, e.keyword) for e in alone.errors] == [(1, "depth")]
+    wrapped = v.validate_json('{"meta": ' + deep + ', "items": ' + records + "}", pointer="/items")
+    assert wrapped.valid == alone.valid
+    assert [(e.index, e.path, e.keyword, e.message) for e in wrapped.errors] == [
+        (e.index, e.path, e.keyword, e.message) for e in alone.errors
+    ]
+    beside = v.validate_json('{"items": [1, 2], "meta": ' + "[" * 100_000 + "]" * 100_000 + "}",
+                             pointer="/items")
+    assert beside.valid == [True, True]
 
 
 def _realdata() -> str:

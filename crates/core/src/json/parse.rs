@@ -356,7 +356,7 @@ impl<'a> Parser<'a> {
     /// Checks the container at the cursor without building it, however deep
     /// it nests: an explicit stack of one flag per open container, never
     /// recursion; each byte is read once. Its errors are the parser's own.
-    fn skip_deep(&mut self) -> Result<(), JsonError> {
+    pub(crate) fn skip_deep(&mut self) -> Result<(), JsonError> {
         // `true` for an object.
         let mut open: Vec<bool> = Vec::new();
         'value: loop {

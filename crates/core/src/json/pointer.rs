@@ -5,7 +5,8 @@
 //! One pass over the whole text: every value is skipped once, the values on the
 //! pointer's path are walked into instead of skipped. The rest of the document
 //! is read too, so that text that is not JSON anywhere in it is refused, as it
-//! is when the document itself is the array. Where an object repeats a key, its
+//! is when the document itself is the array (however deep it nests: depth is a
+//! record's limit, not JSON's). Where an object repeats a key, its
 //! last value counts (as everywhere in this crate).
 
 use std::borrow::Cow;
@@ -215,8 +216,14 @@ fn resolve(
                 }
             }
         }
+        b'{' | b'[' => {
+            // No depth left: a pointer deeper than a record may nest.
+            Err(PointerError::Json(JsonError::new(
+                super::JsonErrorKind::TooDeep,
+                p.pos,
+            )))
+        }
         _ => {
-            // (A container here has no depth left: refused as too deep.)
             skip_value(p, c, depth_left)?;
             let what = match c {
                 b'"' => "a string",
@@ -256,12 +263,22 @@ fn ended(p: &mut Parser<'_>, close: u8) -> Result<bool, JsonError> {
 }
 
 /// Skips the value whose first byte `c` the cursor is at (a scalar without the
-/// container machinery).
+/// container machinery), however deep it nests: a value off the pointer's path is
+/// no record, and a record under it too deep to check is that record's `depth`
+/// error, as in a document that is the array itself (a value 129 levels deep anywhere
+/// in the document refused the whole call).
 fn skip_value(p: &mut Parser<'_>, c: u8, depth_left: usize) -> Result<(), JsonError> {
     if c != b'{' && c != b'[' {
         return p.skip_scalar(c, 0, &mut ());
     }
-    p.skip_here(depth_left)
+    let start = p.pos;
+    match p.skip_here(depth_left) {
+        Err(e) if e.kind == super::JsonErrorKind::TooDeep => {
+            p.pos = start; // (read again by the skip without a depth limit, rarely)
+            p.skip_deep()
+        }
+        done => done,
+    }
 }
 
 /// The index a reference token names in an array: `0` or digits without a
@@ -406,14 +423,20 @@ mod tests {
                 "{doc}"
             );
         }
-        // Nested too deep anywhere: refused as the parsed path refuses it.
-        let deep = format!(
-            r#"{{"r": [1], "s": {}{}}}"#,
-            "[".repeat(MAX_DEPTH + 1),
-            "]".repeat(MAX_DEPTH + 1)
+        // Nested deeper than a record may be, off the path or in a record: JSON still
+        // (a record that deep is its own `depth` error, as in an array on its own).
+        let nest = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        let deep = format!(r#"{{"r": [1], "s": {}}}"#, nest(100_000));
+        assert_eq!(at(&deep, "/r").unwrap(), "[1]");
+        let deep = format!(r#"{{"r": [1, {}]}}"#, nest(MAX_DEPTH + 1));
+        assert_eq!(
+            at(&deep, "/r").unwrap(),
+            format!("[1, {}]", nest(MAX_DEPTH + 1))
         );
+        // Not JSON past a deep part is still refused.
+        let broken = format!(r#"{{"r": [1], "s": {}x}}"#, nest(MAX_DEPTH + 1));
         assert!(matches!(
-            locate(deep.as_bytes(), "/r"),
+            locate(broken.as_bytes(), "/r"),
             Err(PointerError::Json(_))
         ));
     }
