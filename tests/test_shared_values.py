@@ -6,8 +6,10 @@ it now checks a record that expands past `MAX_CONVERTED` items, or holds a conta
 twice, in place, as one thread does: the same results on every path. A container shared
 a few times gives the results of its deep copy.
 
-A recursive schema that walks every value (`walk`) visited a DAG once per path, 2**60
-times; the walk now remembers the verdicts of recursive definitions at a shared value
+A whole-value keyword (`uniqueItems`, `const`, `enum`: their walks for values JSON cannot
+hold, their hashes and comparisons) and a recursive schema that walks every value (`walk`)
+visited a DAG once per path, 2**60 times. The whole-value walks now remember what they found
+of each container (past 4,096 of them); the recursive walk the walk now remembers the verdicts of recursive definitions at a shared value
 (past 65,536 visits); past a record's first 65,536 errors, one found again at another path
 is counted in `errors_omitted` (exactly), not listed."""
 
@@ -79,6 +81,8 @@ EXPECTED: dict[tuple[str, str], tuple[bool, list[tuple[str, str, str]]]] = {
     ("dag", "deep"): (True, []),
     ("dag", "walk"): (True, []),
     ("dag", "walk_any"): (True, []),
+    # `[x, 1]`: two values of different kinds.
+    ("dag", "unique"): (True, []),
 }
 
 
@@ -94,7 +98,7 @@ def run_child(kind: str, name: str) -> dict[str, Any]:
 
 
 CASES = [("cycle", name) for name in SCHEMAS if name != "walk_any"] + [
-    ("dag", name) for name in ("any", "object", "props", "deep", "walk", "walk_any")
+    ("dag", name) for name in SCHEMAS
 ]
 
 
@@ -209,3 +213,47 @@ def test_a_dag_failing_at_every_path_is_counted_exactly(cap: Any) -> None:
     else:
         assert listed == cap
     assert out["one"] == (2**16 if cap is None else cap)
+
+
+# Whole-value keywords on a DAG whose innermost value is NaN: every path is a `json` error.
+NAN_LEAF = r"""
+import json, sys, warnings
+warnings.simplefilter("ignore")
+from satya_adapt import Validator
+x = float("nan")
+for _ in range(60):
+    x = {"a": x, "b": x}
+twin = float("nan")
+for _ in range(60):
+    twin = {"a": twin, "b": twin}
+out = {}
+for name, schema in (("unique", {"uniqueItems": True}), ("const", {"items": {"const": {"a": 1}}}),
+                     ("enum", {"items": {"enum": [1, {"a": 1}]}})):
+    v = Validator(schema, adapt=False)
+    runs = []
+    for threads in (1, 2):
+        r = v.validate_batch([[x, 1], [x, twin]], threads=threads, micro_batch_size=1)
+        runs.append([r.valid, len(r.errors), r.errors_omitted, [(e.index, e.path, e.keyword) for e in r.errors[:3]]])
+        runs.append(v.validate_batch([[x, 1], [x, twin]], threads=threads, errors=False).valid)
+    runs.append([v.is_valid([x, 1]), v.is_valid([x, twin])])
+    out[name] = runs
+print(json.dumps(out))
+"""
+
+
+def test_whole_value_keywords_count_a_dag_failing_at_every_path() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", NAN_LEAF], capture_output=True, text=True, timeout=60, check=True,
+    )
+    out = json.loads(done.stdout)
+    for name, runs in out.items():
+        errors1, verdicts1, errors2, verdicts2, is_valid = runs
+        assert errors1 == errors2, name
+        assert verdicts1 == verdicts2 == is_valid == [False, False], name
+        valid, listed, omitted, first = errors1
+        # Each NaN at the end of each of the 2**60 paths of each DAG (one in the first
+        # record, two in the second), listed up to 65,536 per keyword's walk, then counted.
+        extra = 1 if name == "const" else 0  # `1` is not `{"a": 1}`
+        assert listed + omitted == 3 * 2**60 + extra, name
+        assert listed <= 3 * 2**16 + 1, name  # (at most one walk per DAG)
+        assert first[0] == [0, "/0" + "/a" * 60, "json"], name

@@ -112,9 +112,11 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
         // never compared (a set, bytes, a lone surrogate or NaN equalled nothing, not
         // even itself, and two infinities were equal).
         let mut found = 0;
+        // One memo for the items' walks: they may share containers.
+        let mut shared = equal::Shared::new();
         value.for_each_item(|i, item| {
             let at = Path::Index(path, i);
-            match equal::report_non_json(item, &at, depth + 1, &mut found, sink) {
+            match equal::report_non_json_in(item, &at, depth + 1, &mut found, sink, &mut shared) {
                 ControlFlow::Break(Cut::Stopped) => ControlFlow::Break(()),
                 // Past a value too deep, the next item.
                 _ => ControlFlow::Continue(()),

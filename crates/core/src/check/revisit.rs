@@ -64,7 +64,7 @@ const COUNTED_VALUES: u32 = 1 << 16;
 /// held twice) is counted instead of walked again: below it, its errors are listed at
 /// each path, as the record's copy would list them; past it, a record holding one
 /// container twice at each of 60 levels would list 2**60.
-const LISTED: usize = 1 << 16;
+pub(crate) const LISTED: usize = 1 << 16;
 
 /// Lookups judged at a time while remembering: the walk keeps remembering while at
 /// least one in [`REUSED`] of them found a verdict.
