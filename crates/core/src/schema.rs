@@ -1215,15 +1215,21 @@ fn mark_revisited(root: &Node, nodes: &mut [Node], referrers: &[u32], every_visi
             continue;
         }
         any = true;
-        nodes[id].revisited = true;
-        // Cycles of plain references were rejected: the chain ends.
-        let mut at = id;
-        while let Some(next) = nodes[at].static_target() {
-            nodes[next].revisited = true;
-            at = next;
-        }
+        mark_with_chain(nodes, id, |n| n.revisited = true);
     }
     any
+}
+
+/// Marks node `id` and the nodes its chain of plain references leads to (a walk
+/// checks the end of such a chain, see `check::skip_refs`).
+fn mark_with_chain(nodes: &mut [Node], id: NodeId, mark: impl Fn(&mut Node)) {
+    mark(&mut nodes[id]);
+    // Cycles of plain references were rejected: the chain ends.
+    let mut at = id;
+    while let Some(next) = nodes[at].static_target() {
+        mark(&mut nodes[next]);
+        at = next;
+    }
 }
 
 /// Marks the definitions on a cycle of references (a static one never stays in place:
@@ -1239,12 +1245,7 @@ fn mark_recursive(nodes: &mut [Node], referrers: &[u32]) -> bool {
             continue;
         }
         any = true;
-        nodes[id].recursive = true;
-        let mut at = id;
-        while let Some(next) = nodes[at].static_target() {
-            nodes[next].recursive = true;
-            at = next;
-        }
+        mark_with_chain(nodes, id, |n| n.recursive = true);
     }
     any
 }
