@@ -222,3 +222,15 @@ def test_results_and_errors_pickle_and_copy() -> None:
         assert _error_fields(pickle.loads(pickle.dumps(made, protocol=protocol))) == _error_fields(made)
     assert _error_fields(copy.deepcopy(made)) == _error_fields(made)
     assert hash(pickle.loads(pickle.dumps(made))) == hash(made)
+
+
+def test_a_non_json_type_named_as_a_builtin_is_named_in_full() -> None:
+    # numpy's `bool` is not Python's: "a `bool`, not a JSON value (... bool ...)" said both.
+    np = pytest.importorskip("numpy")
+    v = Validator({"properties": {"a": {"type": "boolean"}}}, adapt=False)
+    with pytest.raises(TypeError, match=r"Record 0 is a `numpy\.bool_?`, not a JSON value"):
+        v.validate_batch([np.bool_(True)])
+    result = v.validate_batch([{"a": np.bool_(True)}])
+    assert [e.message for e in result.errors] in (
+        ["Expected a JSON value, got `numpy.bool`"], ["Expected a JSON value, got `numpy.bool_`"]
+    )

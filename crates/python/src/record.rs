@@ -68,8 +68,18 @@ impl<'a> PyObj<'a> {
         // SAFETY: every object has a type with a NUL-terminated name.
         let name = unsafe { CStr::from_ptr((*ffi::Py_TYPE(self.as_ptr())).tp_name) };
         let name = name.to_string_lossy();
-        // `module.Class` -> `Class`, as Python's own messages show it.
-        name.rsplit('.').next().unwrap_or(&name).to_string()
+        // `module.Class` -> `Class`, as Python's own messages show it; but not where the
+        // short name is a builtin's (`numpy.bool` was refused as "a `bool`, not a JSON
+        // value (... bool ...)").
+        let short = name.rsplit('.').next().unwrap_or(&name);
+        match short {
+            "dict" | "list" | "tuple" | "str" | "int" | "float" | "bool" | "NoneType"
+                if short.len() < name.len() =>
+            {
+                name.to_string()
+            }
+            _ => short.to_string(),
+        }
     }
 
     /// A printable form of a key that is not a str, made without running Python code.
