@@ -447,7 +447,18 @@ class Validator:
         if kind == "dicts":
             if isinstance(source, (list, tuple)):
                 return Profile(*self._core.profile_objects(source, len(source)))
-            sample = list(itertools.islice(iter(source), PROFILE_SAMPLE))
+            if isinstance(source, Mapping):  # (its keys were profiled as records)
+                raise TypeError(
+                    f"`source` must be {_takes(input_kind)}, got one {type(source).__name__};"
+                    " wrap it in a list (`profile([record])`)"
+                )
+            try:
+                records = iter(source)
+            except TypeError:
+                raise TypeError(
+                    f"`source` must be {_takes(input_kind)}, got {type(source).__name__}"
+                ) from None
+            sample = list(itertools.islice(records, PROFILE_SAMPLE))
             return Profile(*self._core.profile_objects(sample, None))
         with self._reading_data(source, input_kind, pointer=pointer) as opened:
             return Profile(*self._detector(opened)())

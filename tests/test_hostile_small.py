@@ -234,3 +234,13 @@ def test_a_non_json_type_named_as_a_builtin_is_named_in_full() -> None:
     assert [e.message for e in result.errors] in (
         ["Expected a JSON value, got `numpy.bool`"], ["Expected a JSON value, got `numpy.bool_`"]
     )
+
+
+def test_profile_of_one_dict_or_no_records_says_so() -> None:
+    # `profile({"a": 1})` profiled the dict's keys as records.
+    v = Validator({"type": "object"}, adapt=False)
+    with pytest.raises(TypeError, match=r"`source` must be .*, got one dict; wrap it in a list"):
+        v.profile({"a": 1})
+    with pytest.raises(TypeError, match=r"`source` must be an iterable of records, got int"):
+        v.profile(5, input_kind="dicts")
+    assert v.profile([{"a": 1}]).input_kind == "dicts"
