@@ -494,7 +494,14 @@ def _open_path(source: Any, kind: Optional[str], max_bytes: int, default: str) -
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
-        raise InputError(f"no such NDJSON file: {name!r}") from None
+        hint = ""
+        if isinstance(source, str) and any(c in source for c in '{["'):
+            # Text that looks like JSON but was read as a path ('\xa0{"a": 1}').
+            hint = (
+                " (a str with no line break is read as a path unless it starts with `{` or `[`"
+                " after JSON whitespace; give JSON text as bytes, or end it with a line break)"
+            )
+        raise InputError(f"no such NDJSON file: {name!r}{hint}") from None
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or _one_line(exc)
         raise InputError(f"cannot open NDJSON file {name!r}: {reason}") from None

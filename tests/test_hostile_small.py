@@ -244,3 +244,11 @@ def test_profile_of_one_dict_or_no_records_says_so() -> None:
     with pytest.raises(TypeError, match=r"`source` must be an iterable of records, got int"):
         v.profile(5, input_kind="dicts")
     assert v.profile([{"a": 1}]).input_kind == "dicts"
+
+
+def test_json_looking_text_read_as_a_path_says_why() -> None:
+    v = Validator({}, adapt=False)
+    with pytest.raises(InputError, match=r"no such NDJSON file: .*read as a path unless it starts"):
+        v.validate_ndjson('\xa0{"a": 1}')
+    with pytest.raises(InputError, match=r"no such NDJSON file: 'missing\.ndjson'$"):
+        v.validate_ndjson("missing.ndjson")
