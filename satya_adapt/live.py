@@ -119,7 +119,8 @@ is ahead by more than :data:`PROMOTE_MARGIN` but not beyond noise is tried again
 **Cache.** What online refinement learned is written to a per-user cache file
 (``$SATYA_ADAPT_CACHE_DIR/online.json``, else ``$XDG_CACHE_HOME/satya-adapt/online.json``,
 else ``~/.cache/satya-adapt/online.json``), keyed by the hardware fingerprint
-(:func:`fingerprint`) and the cell, atomically (a temporary file renamed over it). The next
+(:func:`fingerprint`) and the cell (calls with ``errors=False`` apart: ``"errors": false``),
+atomically (a temporary file renamed over it). The next
 process starts those cells from the learned incumbent (still verified). A corrupt cache is
 ignored with one :class:`~satya_adapt.ArchiveWarning`; ``satya-adapt archive merge CACHE
 --into ARCHIVE`` folds one into an archive.
@@ -2048,6 +2049,12 @@ def _cell_key(entry: Any) -> tuple[Any, ...]:
     return (fc, qa, float(cc), qo, kind, bucket)
 
 
+def _entry_key(e: dict[str, Any]) -> tuple[Any, ...]:
+    """What tells a cache entry from another: the hardware, the cell, and whether its calls
+    kept errors (absent: they did)."""
+    return (e["hardware"], *e["cell"], e.get("errors", True))
+
+
 def _cache_entry(e: Any) -> dict[str, Any]:
     """An entry of a cache file, checked (``ValueError`` or ``TypeError`` saying what is
     wrong), its cell and configuration as lists."""
@@ -2061,6 +2068,8 @@ def _cache_entry(e: Any) -> dict[str, Any]:
                    for x in config)
     ):
         raise ValueError("an entry whose `config` is not three positive ints")
+    if not isinstance(e.get("errors", True), bool):
+        raise ValueError("an entry whose `errors` is not true or false")
     return {**e, "cell": list(cell), "config": config}
 
 
@@ -2151,9 +2160,9 @@ def write_cache(path: str, entries: Sequence[dict[str, Any]]) -> None:
     with _turn(path):
         merged: dict[tuple[Any, ...], dict[str, Any]] = {}
         for e in _entries_to_keep(path):
-            merged[(e["hardware"], *e["cell"])] = e
+            merged[_entry_key(e)] = e
         for e in entries:
-            key = (e["hardware"], *e["cell"])
+            key = _entry_key(e)
             merged.pop(key, None)  # re-learned: the newest, not the first evicted
             merged[key] = e
         keep = list(merged.values())[-MAX_CACHE_ENTRIES:]
@@ -2274,7 +2283,8 @@ class _Cache:
                 for e in found:
                     if e["hardware"] == hw:
                         b, m, t = e["config"]
-                        self.entries[tuple(e["cell"])] = BatchConfig(b, m, t, "online")
+                        key = (tuple(e["cell"]), e.get("errors", True))
+                        self.entries[key] = BatchConfig(b, m, t, "online")
             if not say or not self.unsaid:
                 return
             unsaid, self.unsaid = self.unsaid, []
@@ -2568,6 +2578,7 @@ class Live:
         pool_cost: Optional[Callable[[Any], Optional[tuple[float, float]]]] = None,
         start_pool: Optional[Callable[[], None]] = None,
         real_timings: bool = False,
+        verdicts_only: bool = False,
     ) -> None:
         if not 0.0 <= alpha < 1.0:
             raise ValueError(f"`alpha` must be in [0, 1), got {alpha!r}")
@@ -2593,6 +2604,10 @@ class Live:
         # ``real_timings``: each timing is the engine's, given as its call ends (the validator),
         # so a call that ran beside the online cache's write can be told apart (see finish).
         self._writes: Any = _CACHE if real_timings else _NO_WRITES
+        # The calls it verifies keep errors (or, `verdicts_only`, not): their cells learn
+        # apart in the online cache (an `errors=False` call runs faster on failing records,
+        # and the two wrote over each other's entry).
+        self._errors = not verdicts_only
         _LIVES.add(self)
 
     def _forked(self) -> None:
@@ -3022,7 +3037,7 @@ class Live:
 
     def _write(self, cell: Cell, learned: Optional[tuple[dict[str, Any], BatchConfig]]) -> None:
         if learned is not None and self._cache_arg is not False:
-            self._cache().put(cell.key, *learned)
+            self._cache().put((cell.key, self._errors), *learned)
 
     def _reset_routes(self) -> None:
         """Forgets every route and answer (their cells keep their state and their leases)."""
@@ -3075,7 +3090,7 @@ class Live:
         refine = self.refine and selected.source in REFINED_SOURCES
         cached = None
         if refine and self._cache_arg is not False:
-            cached = self._cache().get(key)
+            cached = self._cache().get((key, self._errors))
 
         def later() -> list[tuple[BatchConfig, str]]:
             # When the cell first needs them (see Cell._fill), under the lock.
@@ -3187,6 +3202,8 @@ class Live:
             "samples": len(inc.rates),
             "calls": cell.calls,
             "date": datetime.date.today().isoformat(),
+            # (Written only for calls without errors: a file of earlier versions reads alike.)
+            **({} if self._errors else {"errors": False}),
         }
 
 

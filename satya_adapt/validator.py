@@ -645,6 +645,7 @@ class Validator:
                 pool_cost=pool_cost,
                 start_pool=_start_pool,
                 real_timings=True,
+                verdicts_only=verdicts_only,
             )
             if verdicts_only:
                 self._live_verdicts = live

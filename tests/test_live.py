@@ -1791,6 +1791,39 @@ def test_what_is_learned_is_cached_and_read_by_the_next_process(tmp_path: Path) 
     assert first == BatchConfig(10000, 512, 2, "online")  # clamped to the call
 
 
+def test_calls_with_and_without_errors_learn_apart_in_the_cache(tmp_path: Path) -> None:
+    """Before: the two `Live`s of a validator (calls with errors, calls with `errors=False`)
+    wrote one (hardware, cell) entry, the last write winning for both in the next process."""
+    path = tmp_path / "online.json"
+    L._CACHE.path = None
+    learn(L.Live(FakeSelector(), cache=path, cores=2))
+    L._CACHE.flush()
+    [with_errors] = json.loads(path.read_text())["entries"]
+    assert "errors" not in with_errors  # (as earlier versions wrote and read it)
+    # The verdicts' cell learns another configuration: a second thread slower, so it stays.
+    verdicts = L.Live(FakeSelector(), cache=path, cores=2, verdicts_only=True)
+    doc = json.loads(path.read_text())
+    entry = {**with_errors, "errors": False, "config": [4096, 512, 1]}
+    doc["entries"].append(entry)
+    path.write_text(json.dumps(doc))
+    L._CACHE.path = None  # a new process reads both
+    both = L.read_cache(str(path))
+    assert [e.get("errors", True) for e in both] == [True, False]
+    selected = BatchConfig(8192, 2048, 1, "heuristic")
+    keeps = L.Live(FakeSelector(), cache=path, cores=2).choose(prof(kind="json"), selected)
+    verdicts = L.Live(FakeSelector(), cache=path, cores=2, verdicts_only=True)
+    fast = verdicts.choose(prof(kind="json"), selected)
+    assert keeps[:3] == (10000, 512, 2) and fast[:3] == (4096, 512, 1)
+    # A write keeps both (one key each), and a cell learned again replaces its own.
+    L.write_cache(str(path), [{**with_errors, "config": [16384, 512, 2]}])
+    assert [(e.get("errors", True), e["config"]) for e in L.read_cache(str(path))] == [
+        (False, [4096, 512, 1]), (True, [16384, 512, 2])
+    ]
+    path.write_text(json.dumps({**doc, "entries": [{**with_errors, "errors": "no"}]}))
+    with pytest.raises(A.ArchiveError, match="is corrupt: an entry whose `errors` is not true or false$"):
+        L.read_cache(str(path))
+
+
 def run_learning_process(body: str, *args: str) -> None:
     """Runs ``body`` in a new Python process with this module's ``L``, ``FakeSelector`` and
     ``learn`` imported, no cache file read yet, and ``args`` in ``sys.argv[1:]``."""
@@ -3610,6 +3643,13 @@ def test_folding_a_cache_keeps_the_archives_bar_and_the_cells_profile(tmp_path: 
     [cell] = report.archive.cells
     assert (cell.elite, cell.speedup_ci_low) == (learned.elite, 1.5)
     assert cell.profile == keeps.profile
+    # Learned on calls with `errors=False`: left out (an archive measures calls with errors).
+    report = online_merge.fold_cache(archive, [{**entry, "errors": False}], name="c")
+    assert (report.added, report.changed, report.archive.cells) == ([], [], [keeps])
+    assert report.change.summary.endswith(
+        "; 1 entries of calls with errors=False left out (an archive's cells are measured on"
+        " calls that keep errors)."
+    )
 
 
 def learn_in_a_worker(folder: str) -> None:

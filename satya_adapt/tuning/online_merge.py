@@ -11,8 +11,9 @@ its ratio is above the bar every elite of an archive clears (:data:`SHIP_THRESHO
 verification promotes on a sign test, whose interval may still reach below 1: such a cell,
 folded, made a claim that ``archive refresh`` demoted at once). It replaces a cell of the
 archive only when that lower bound is higher, keeping the cell's profile; among entries of one
-cell, the one with the highest lower bound wins. The change is recorded in the archive's
-history (action ``merge``).
+cell, the one with the highest lower bound wins. Entries learned on calls with
+``errors=False`` are left out: an archive's cells are measured on calls that keep errors. The
+change is recorded in the archive's history (action ``merge``).
 """
 
 from __future__ import annotations
@@ -107,8 +108,13 @@ def fold_cache(
             note=provenance.note,
         )
     best: dict[tuple[int, ...], Cell] = {}
-    skipped = below = 0
+    skipped = below = verdicts = 0
     for entry in entries:
+        if entry.get("errors", True) is False:
+            # Learned on calls with `errors=False`: an archive's cells are measured on calls
+            # that keep errors (the default), which run slower on failing records.
+            verdicts += 1
+            continue
         cell = _cell(archive, entry) if entry.get("hardware") == target else None
         if cell is None:
             skipped += 1
@@ -141,6 +147,11 @@ def fold_cache(
         summary += (
             f"; {below} entries not ahead of the default beyond noise (lower bound of the ratio"
             f" at most {SHIP_THRESHOLD})"
+        )
+    if verdicts:
+        summary += (
+            f"; {verdicts} entries of calls with errors=False left out (an archive's cells are"
+            " measured on calls that keep errors)"
         )
     change = Change(
         date=_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0),
