@@ -8,10 +8,12 @@ a few times gives the results of its deep copy.
 
 A whole-value keyword (`uniqueItems`, `const`, `enum`: their walks for values JSON cannot
 hold, their hashes and comparisons) and a recursive schema that walks every value (`walk`)
-visited a DAG once per path, 2**60 times. The whole-value walks now remember what they found
-of each container (past 4,096 of them); the recursive walk the walk now remembers the verdicts of recursive definitions at a shared value
-(past 65,536 visits); past a record's first 65,536 errors, one found again at another path
-is counted in `errors_omitted` (exactly), not listed."""
+visited a DAG once per path, 2**60 times, and so did any schema that descends as deep without
+recursion (definitions one after another, `items` nested in `items`). The whole-value walks
+now remember what they found of each container (past 4,096 of them); the walk of a Python
+record remembers each node's verdict at each container (past 65,536 entries of containers
+visited); past a record's first 65,536 errors, one found again at another path is counted
+in `errors_omitted` (exactly), not listed."""
 
 from __future__ import annotations
 
@@ -37,6 +39,16 @@ SCHEMAS: dict[str, Any] = {
     "enum": {"items": {"enum": [1, {"a": 1}]}},
     "walk": {"additionalProperties": {"$ref": "#"}},
     "walk_any": {"type": "object", "additionalProperties": {"anyOf": [{"type": "integer"}, {"$ref": "#"}]}},
+    # No recursion: 61 definitions, each naming the next twice; 61 levels written out.
+    "chain": {
+        "$defs": {
+            **{f"d{i}": {"properties": {"a": {"$ref": f"#/$defs/d{i + 1}"},
+                                        "b": {"$ref": f"#/$defs/d{i + 1}"}}} for i in range(61)},
+            "d61": {"type": "object"},
+        },
+        "$ref": "#/$defs/d0",
+    },
+    "nested": json.loads('{"additionalProperties": ' * 61 + '{"type": "object"}' + "}" * 61),
 }
 
 # Runs in a child process so that a regression fails on its timeout instead of
@@ -81,6 +93,10 @@ EXPECTED: dict[tuple[str, str], tuple[bool, list[tuple[str, str, str]]]] = {
     ("dag", "deep"): (True, []),
     ("dag", "walk"): (True, []),
     ("dag", "walk_any"): (True, []),
+    ("dag", "chain"): (True, []),
+    ("dag", "nested"): (True, []),
+    ("cycle", "chain"): (True, []),
+    ("cycle", "nested"): (True, []),
     # `[x, 1]`: two values of different kinds.
     ("dag", "unique"): (True, []),
 }
@@ -250,10 +266,86 @@ def test_whole_value_keywords_count_a_dag_failing_at_every_path() -> None:
         errors1, verdicts1, errors2, verdicts2, is_valid = runs
         assert errors1 == errors2, name
         assert verdicts1 == verdicts2 == is_valid == [False, False], name
-        valid, listed, omitted, first = errors1
+        _, listed, omitted, first = errors1
         # Each NaN at the end of each of the 2**60 paths of each DAG (one in the first
         # record, two in the second), listed up to 65,536 per keyword's walk, then counted.
         extra = 1 if name == "const" else 0  # `1` is not `{"a": 1}`
         assert listed + omitted == 3 * 2**60 + extra, name
         assert listed <= 3 * 2**16 + 1, name  # (at most one walk per DAG)
         assert first[0] == [0, "/0" + "/a" * 60, "json"], name
+
+
+# Lists holding one list `width` times, `levels` deep, whose innermost items (1) are not
+# strings: every one of the width**levels paths fails, under a schema that descends that deep
+# without recursion (nested `items`, or definitions one after another).
+WIDE = r"""
+import json, sys, warnings
+warnings.simplefilter("ignore")
+from satya_adapt import Validator
+form, levels, width = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+x = 1
+for _ in range(levels):
+    x = [x] * width
+if form == "items":
+    schema = {"type": "string"}
+    for _ in range(levels):
+        schema = {"type": "array", "items": schema}
+else:
+    defs = {f"d{i}": {"type": "array", "items": {"$ref": f"#/$defs/d{i + 1}"}} for i in range(levels)}
+    schema = {"$defs": {**defs, f"d{levels}": {"type": "string"}}, "$ref": "#/$defs/d0"}
+v = Validator(schema, adapt=False)
+out = {}
+for threads in (1, 2):
+    r = v.validate_batch([x, x], threads=threads, micro_batch_size=1)
+    out[f"errors{threads}"] = [r.valid, [(e.index, e.path, e.keyword) for e in r.errors[:2]], len(r.errors), r.errors_omitted]
+    out[f"verdicts{threads}"] = v.validate_batch([x, x], threads=threads, errors=False).valid
+out["is_valid"] = v.is_valid(x)
+out["one"] = len(v.validate_one(x))
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("form", ["items", "definitions"])
+@pytest.mark.parametrize(("levels", "width"), [(3, 300), (6, 100), (40, 2)])
+def test_wide_shared_lists_under_schemas_without_recursion_are_counted_exactly(
+    form: str, levels: int, width: int
+) -> None:
+    # Before, (3, 300) took 23 s (27 million failures walked) and (6, 100) never finished.
+    done = subprocess.run(
+        [sys.executable, "-c", WIDE, form, str(levels), str(width)],
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+    out = json.loads(done.stdout)
+    assert out["errors1"] == out["errors2"]
+    valid, first, listed, omitted = out["errors1"]
+    assert valid == [False, False]
+    assert out["verdicts1"] == out["verdicts2"] == [False, False]
+    assert out["is_valid"] is False
+    assert listed + omitted == 2 * width**levels
+    # Each record's errors listed until 65,536 of them, the innermost list's walk (``width``
+    # failures) finished; the others counted.
+    assert 2 * 2**16 <= listed <= 2 * (2**16 + width)
+    assert first == [[0, "/0" * levels, "type"], [0, "/0" * (levels - 1) + "/1", "type"]]
+    assert 2**16 <= out["one"] <= 2**16 + width
+
+
+def test_a_large_container_under_a_dag_is_walked_a_bounded_number_of_times() -> None:
+    # A list of 20,000 items at the end of 2**40 paths: counted by its entries, the walk
+    # starts remembering after a few visits of it, not after 65,536 of them.
+    code = r"""
+import json, warnings
+warnings.simplefilter("ignore")
+from satya_adapt import Validator
+x = {"t": list(range(20000))}
+for _ in range(40):
+    x = {"a": x, "b": x}
+schema = {"type": "object", "properties": {"t": {"items": {"type": "integer"}}}}
+for _ in range(40):
+    schema = {"type": "object", "additionalProperties": schema}
+v = Validator(schema, adapt=False)
+print(json.dumps([v.validate_batch([x]).valid, v.is_valid(x)]))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True,
+    )
+    assert json.loads(done.stdout) == [[True], True]

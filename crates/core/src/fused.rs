@@ -784,7 +784,6 @@ fn reads_only_names<'s>(
         types_only: _,
         // How walks visit it, not what it checks.
         revisited: _,
-        recursive: _,
         // Only for values of other kinds.
         string: _,
         number: _,
@@ -894,7 +893,6 @@ fn has_no_own_keywords(node: &Node) -> bool {
         types_only: _,
         // How walks visit it, not what it checks.
         revisited: _,
-        recursive: _,
         string,
         number,
         array,
@@ -932,7 +930,6 @@ fn plain(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
         types_only: _,
         // How walks visit it, not what it checks.
         revisited: _,
-        recursive: _,
         string,
         number,
         array: array_checks,

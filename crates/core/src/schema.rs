@@ -164,11 +164,6 @@ pub struct Node {
     /// node): a walk may reach it at one value many times, and remembers its verdicts
     /// (see `check::revisit`).
     pub revisited: bool,
-    /// On a cycle of references that descends into the value (or the end of a chain of
-    /// references from such a node): a walk of a record whose values may be shared
-    /// ([`crate::value::Record::MAY_SHARE`]) remembers its verdicts too, since a
-    /// container held twice is reached at one value along two paths, level after level.
-    pub recursive: bool,
     /// The schema resource this node starts (an index into [`Schema::resources`]).
     pub resource: Option<u32>,
     /// References, combinators, conditionals, `unevaluated*`.
@@ -275,9 +270,6 @@ pub struct Schema {
     /// Whether a walk counts its visits of [`Node::revisited`] nodes: some node is, and
     /// no reference is dynamic (a verdict then depends on the path to the node too).
     pub revisits: bool,
-    /// Whether some node is [`Node::recursive`] and no reference is dynamic: a walk of a
-    /// record whose values may be shared counts its visits of them.
-    pub recursive: bool,
     /// Whether a chain of references followed in place can reach
     /// [`crate::check::MAX_HOPS`] (where a walk gives up): a node's verdict then
     /// depends on how many led to it.
@@ -423,7 +415,6 @@ impl Schema {
         let chain = check_cycles(&root, &nodes, &c.locations)?;
         let every_visit = crate::check::every_visit();
         let revisits = mark_revisited(&root, &mut nodes, &c.referrers, every_visit) && !c.dynamic;
-        let recursive = mark_recursive(&mut nodes, &c.referrers) && !c.dynamic;
         let field_count = crate::profile::field_count(&root, &nodes);
         let constraint_complexity = crate::profile::constraint_complexity(&root, &nodes);
         Ok(Schema {
@@ -432,7 +423,6 @@ impl Schema {
             resources: c.resources,
             dynamic: c.dynamic,
             revisits,
-            recursive,
             hops_matter: chain >= MAX_HOPS,
             remembers_every_visit: every_visit,
             draft,
@@ -1230,24 +1220,6 @@ fn mark_with_chain(nodes: &mut [Node], id: NodeId, mark: impl Fn(&mut Node)) {
         mark(&mut nodes[next]);
         at = next;
     }
-}
-
-/// Marks the definitions on a cycle of references (a static one never stays in place:
-/// those were rejected) and the nodes their chains of plain references lead to; whether
-/// any is marked. A schema with too many definitions to analyse has each one a
-/// reference names marked.
-fn mark_recursive(nodes: &mut [Node], referrers: &[u32]) -> bool {
-    let on_cycle = crate::sharing::on_cycle(nodes)
-        .unwrap_or_else(|| referrers.iter().map(|&n| n > 0).collect());
-    let mut any = false;
-    for (id, &cyclic) in on_cycle.iter().enumerate() {
-        if !cyclic || id >= nodes.len() {
-            continue;
-        }
-        any = true;
-        mark_with_chain(nodes, id, |n| n.recursive = true);
-    }
-    any
 }
 
 /// The message of a chain of more than [`MAX_HOPS`] references followed in place.

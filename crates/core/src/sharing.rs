@@ -188,16 +188,6 @@ pub(crate) fn met_twice(root: &Node, nodes: &[Node]) -> Option<Vec<bool>> {
     Some((0..n).map(|id| marked.contains(id)).collect())
 }
 
-/// For each definition, whether it can reach itself (through its subschemas and
-/// references); `None` when the schema has too many definitions to analyse.
-pub(crate) fn on_cycle(nodes: &[Node]) -> Option<Vec<bool>> {
-    if nodes.len() > MAX_ANALYSED {
-        return None;
-    }
-    let reach = reachable(nodes);
-    Some((0..nodes.len()).map(|id| reach[id].contains(id)).collect())
-}
-
 /// For each definition, the definitions reachable from it (itself when in a cycle).
 fn reachable(nodes: &[Node]) -> Vec<Set> {
     let n = nodes.len();
@@ -335,58 +325,6 @@ mod tests {
     }
 
     const LEAF: &str = r#""A": {"type": "integer"}"#;
-
-    /// Where the definitions marked recursive were first reached, and whether the
-    /// schema says it has some.
-    fn recursive(text: &str) -> (Vec<String>, bool) {
-        let schema = Schema::from_json_text(text).unwrap();
-        let mut at: Vec<String> = schema
-            .nodes
-            .iter()
-            .filter(|n| n.recursive)
-            .map(|n| n.location.to_string())
-            .collect();
-        at.sort();
-        (at, schema.recursive)
-    }
-
-    #[test]
-    fn definitions_on_a_cycle_of_references_are_recursive() {
-        // `n` reaches itself through `items`; `m` through `k`; the leaf and the alias
-        // `to_leaf` do not; `to_n` is a chain of references that ends at `n`.
-        let (at, any) = recursive(
-            r##"{"$defs": {"n": {"items": {"$ref": "#/$defs/n"}},
-                           "k": {"properties": {"x": {"$ref": "#/$defs/m"}}},
-                           "m": {"anyOf": [{"type": "integer"}, {"$ref": "#/$defs/k"}]},
-                           "leaf": {"type": "integer"},
-                           "to_leaf": {"$ref": "#/$defs/leaf"},
-                           "to_n": {"$ref": "#/$defs/n"}},
-                 "properties": {"a": {"$ref": "#/$defs/to_n"}, "b": {"$ref": "#/$defs/to_leaf"},
-                                "c": {"$ref": "#/$defs/m"}}}"##,
-        );
-        assert_eq!(
-            at,
-            [
-                "/properties/a/$ref/$ref",         // n
-                "/properties/c/$ref",              // m
-                "/properties/c/$ref/anyOf/1/$ref", // k
-            ]
-        );
-        assert!(any);
-        let (at, any) = recursive(r##"{"additionalProperties": {"$ref": "#"}}"##);
-        assert_eq!(at, ["/additionalProperties/$ref"]); // the root, as a target
-        assert!(any);
-        let (at, any) = recursive(
-            r##"{"$defs": {"leaf": {"type": "integer"}}, "items": {"$ref": "#/$defs/leaf"}}"##,
-        );
-        assert!(at.is_empty() && !any);
-        // A dynamic reference: a verdict depends on the path, nothing is remembered.
-        let (_, any) = recursive(
-            r##"{"$schema": "https://json-schema.org/draft/2020-12/schema",
-                 "$dynamicAnchor": "t", "items": {"$dynamicRef": "#t"}}"##,
-        );
-        assert!(!any);
-    }
 
     #[test]
     fn subschemas_that_can_take_one_value_meet() {

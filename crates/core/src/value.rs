@@ -769,7 +769,7 @@ pub enum EntryKey<'k> {
 /// One set of checks, two inputs: the operations the checks need from a record.
 pub trait Record: Sized + Copy {
     /// Whether one value may lie at several paths of a record (a Python container held
-    /// twice): a walk then also remembers verdicts of recursive definitions at a value
+    /// twice): a walk then also remembers verdicts at its containers
     /// (see `check::revisit`), or a record of containers shared level after level would
     /// be walked once per path, exponentially many.
     const MAY_SHARE: bool = false;

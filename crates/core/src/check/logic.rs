@@ -1411,7 +1411,6 @@ impl AllOfProbes {
             types_only: _,
             // How walks visit it, not what it checks.
             revisited: _,
-            recursive: _,
             string,
             number,
             array,
@@ -1755,7 +1754,6 @@ fn only_requires(node: &Node) -> bool {
         types_only: _,
         // How walks visit it, not what it checks.
         revisited: _,
-        recursive: _,
         string,
         number,
         array,

@@ -929,7 +929,7 @@ fn through_refs<'s, R: Record, S: Sink<'s>>(
     if node.trivial {
         return ControlFlow::Continue(());
     }
-    if shared || (R::MAY_SHARE && node.recursive) {
+    if shared {
         if let Some(revisits) = cx.revisits().filter(|r| r.tick()) {
             return revisit::remembered(revisits, node, value, path, depth, cx, sink);
         }
@@ -938,6 +938,14 @@ fn through_refs<'s, R: Record, S: Sink<'s>>(
 }
 
 /// The checks of `node` (not a chain of references, not trivial) on `value`.
+///
+/// A container of a record whose values may be shared ([`Record::MAY_SHARE`]) is
+/// counted, and past the count its verdict remembered by node and container (see
+/// [`revisit`]): a Python container held twice, at each of 60 levels, is reached along
+/// 2**60 paths, under any schema that descends that deep (nested `items`, definitions
+/// one after another, a recursive one). Counted by its entries: a list holding one
+/// list 300 times, three deep, made 65,536 visits of 300 entries each before
+/// remembering, and failed at every one.
 #[inline(always)]
 fn visit<'s, R: Record, S: Sink<'s>>(
     node: &'s Node,
@@ -947,11 +955,38 @@ fn visit<'s, R: Record, S: Sink<'s>>(
     cx: Cx<'s, '_>,
     sink: &mut S,
 ) -> ControlFlow<()> {
+    let kind = value.kind();
+    // A record's root is reached at depth 0 alone: never along two paths.
+    if R::MAY_SHARE && depth > 0 && matches!(kind, Kind::Object | Kind::Array) {
+        if let Some(revisits) = cx.revisits() {
+            let entries = if kind == Kind::Object {
+                value.object_len()
+            } else {
+                value.array_len()
+            };
+            if revisits.tick_value(entries) {
+                return revisit::remembered(revisits, node, value, path, depth, cx, sink);
+            }
+        }
+    }
+    visit_kind(node, value, kind, path, depth, cx, sink)
+}
+
+/// [`visit`] without counting, `kind` the value's.
+#[inline(always)]
+pub(super) fn visit_kind<'s, R: Record, S: Sink<'s>>(
+    node: &'s Node,
+    value: &R,
+    kind: Kind,
+    path: &Path<'_>,
+    depth: usize,
+    cx: Cx<'s, '_>,
+    sink: &mut S,
+) -> ControlFlow<()> {
     let previous = sink.enter(&node.location);
     // A number is read once, here, and borrowed by the checks: `Number` owns heap
     // variants, whose drop glue (an out-of-line call) would otherwise run at
     // the end of every node's checks, numbers or not.
-    let kind = value.kind();
     let flow = if kind == Kind::Number {
         let n = value.as_number();
         check_here(node, value, Kind::Number, Some(&n), path, depth, cx, sink)
@@ -997,7 +1032,7 @@ fn check_target<'s, R: Record, S: Sink<'s>>(
     cx: Cx<'s, '_>,
     sink: &mut S,
 ) -> ControlFlow<()> {
-    if node.revisited || (R::MAY_SHARE && node.recursive) {
+    if node.revisited {
         if let Some(revisits) = cx.revisits().filter(|r| r.tick()) {
             return revisit::remembered(revisits, node, value, path, depth, cx, sink);
         }

@@ -28,13 +28,15 @@
 //! instead of walking and listing it again.
 //!
 //! A value can be reached along many paths too: a Python record may hold one container
-//! twice, at each of 60 levels (2**60 paths to its innermost dict). Where a record's
-//! values may be shared ([`Record::MAY_SHARE`]), the definitions on a cycle of
-//! references ([`Node::recursive`], which alone let a walk descend without end) are
-//! counted and remembered as the shared ones are: such a record is walked once per
-//! container and definition, not once per path: its first [`LISTED`] errors are
-//! listed, the rest counted (2**61 of them, exactly, for a record that fails at each
-//! of 2**60 paths twice).
+//! twice, at each of 60 levels (2**60 paths to its innermost dict), under any schema
+//! that descends that deep (a recursive definition, definitions one after another,
+//! `items` nested in `items`). Where a record's values may be shared
+//! ([`Record::MAY_SHARE`]), the visits of its containers below the root are counted
+//! too, by their entries (a list holding one list 300 times, three deep, is 27 million
+//! paths before it is many visits), apart from those of shared nodes, and remembered
+//! as theirs are: such a record is walked once per container and node, not once per
+//! path: its first [`LISTED`] errors are listed, the rest counted (2**61 of them,
+//! exactly, for a record that fails at each of 2**60 paths twice).
 
 use std::cell::{Cell, OnceCell, RefCell};
 use std::ops::ControlFlow;
@@ -42,7 +44,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rustc_hash::FxHashMap;
 
-use super::{skip_refs, visit, Cx, Sink};
+use super::{skip_refs, visit_kind, Cx, Sink};
 use crate::error::Path;
 use crate::schema::{Node, Schema};
 use crate::value::Record;
@@ -52,12 +54,11 @@ use crate::value::Record;
 /// definition); the fan-outs that need remembering make millions.
 const COUNTED: u32 = 4096;
 
-/// [`COUNTED`] for a schema whose only counted nodes are recursive ones, counted
-/// because the record's values may be shared ([`Record::MAY_SHARE`]): a record
-/// that holds its containers twice at each level doubles its walk per level, so
-/// waiting longer costs it little, and a large tree-shaped record (a recursive
-/// schema's usual case, with nothing to reuse) remembers 10% of its visits at 4096
-/// (10,000 nodes: 11% slower), under 2% here.
+/// [`COUNTED`] for the entries of the containers of a record whose values may be
+/// shared ([`Record::MAY_SHARE`]): a record that holds its containers twice at each
+/// level doubles its walk per level, so waiting longer costs it little, and a large
+/// tree-shaped record (the usual case, with nothing to reuse) remembered 10% of its
+/// visits at 4096 (10,000 nodes: 11% slower), under 2% here.
 const COUNTED_VALUES: u32 = 1 << 16;
 
 /// A record's failures found before a failure remembered at another path (a value
@@ -97,12 +98,18 @@ pub struct Visit {
     hops: u32,
 }
 
-/// One record's visits of shared nodes (those [`Node::revisited`] marks): two counters
-/// on the stack of each walk, the rest made when the count first runs out (most
-/// records never get there).
+/// One record's visits of shared nodes (those [`Node::revisited`] marks) and, where
+/// its values may be shared, of its containers: counters on the stack of each walk,
+/// the rest made when a count first runs out (most records never get there).
 pub struct Revisits {
-    /// Visits left to count before the walk starts remembering; 0 while it does.
+    /// Visits of shared nodes left to count before the walk starts remembering; 0
+    /// while it does.
     left: Cell<u32>,
+    /// The same for visits of containers of a record whose values may be shared
+    /// ([`Record::MAY_SHARE`]), counted apart: a large tree-shaped record makes many,
+    /// and counting them with the others had it remember at [`COUNTED`], a record
+    /// of 10,000 containers 11% slower.
+    values_left: Cell<u32>,
     /// The count [`Revisits::counting`] started with.
     count: u32,
     memory: OnceCell<Box<Memory>>,
@@ -140,11 +147,11 @@ pub struct First {
 
 impl Revisits {
     /// The revisits of a record of type `R`, for a schema that has shared nodes, or
-    /// recursive ones where `R`'s values may be shared (and no dynamic references: a
-    /// node's verdict then also depends on the path to it).
+    /// any where `R`'s values may be shared (and no dynamic references: a node's
+    /// verdict then also depends on the path to it).
     #[inline]
     pub fn of<R: Record>(schema: &Schema) -> Option<Revisits> {
-        if !(schema.revisits || (R::MAY_SHARE && schema.recursive)) {
+        if !(schema.revisits || (R::MAY_SHARE && !schema.dynamic)) {
             return None;
         }
         Some(if schema.remembers_every_visit {
@@ -162,6 +169,7 @@ impl Revisits {
     pub(crate) fn counting(count: u32, always: bool) -> Revisits {
         let revisits = Revisits {
             left: Cell::new(count),
+            values_left: Cell::new(if always { 0 } else { COUNTED_VALUES }),
             count,
             memory: OnceCell::new(),
         };
@@ -179,6 +187,20 @@ impl Revisits {
             return true;
         }
         self.left.set(left - 1);
+        false
+    }
+
+    /// [`Revisits::tick`] for a visit of a container of `entries` entries of a record
+    /// whose values may be shared (`check::held_twice_maybe`), counted as one visit
+    /// per entry and one for the container.
+    #[inline(always)]
+    pub fn tick_value(&self, entries: usize) -> bool {
+        let left = self.values_left.get();
+        if left == 0 {
+            return true;
+        }
+        let visits = u32::try_from(entries).unwrap_or(u32::MAX).saturating_add(1);
+        self.values_left.set(left.saturating_sub(visits));
         false
     }
 
@@ -205,7 +227,7 @@ impl Memory {
     /// The verdict of `visit` if it is known; counts the lookup, and decides at the end
     /// of each window whether remembering pays. `None` also when the count has just
     /// run out (remembering starts).
-    fn look_up(&self, visit: &Visit, left: &Cell<u32>) -> Option<bool> {
+    fn look_up(&self, visit: &Visit, revisits: &Revisits) -> Option<bool> {
         if !self.remembering.get() {
             self.remembering.set(true);
             return None;
@@ -220,14 +242,14 @@ impl Memory {
             self.lookups.set(0);
             self.found.set(0);
         } else {
-            self.stop(left);
+            self.stop(revisits);
         }
         known
     }
 
     /// Forgets and counts again, twice as long as last time.
     #[cold]
-    fn stop(&self, left: &Cell<u32>) {
+    fn stop(&self, revisits: &Revisits) {
         self.remembering.set(false);
         self.lookups.set(0);
         self.found.set(0);
@@ -235,7 +257,8 @@ impl Memory {
         self.firsts.borrow_mut().clear();
         self.failures.borrow_mut().clear();
         let count = self.next_count.get();
-        left.set(count);
+        revisits.left.set(count);
+        revisits.values_left.set(count.max(COUNTED_VALUES));
         self.next_count.set(count.saturating_mul(2));
     }
 
@@ -265,7 +288,7 @@ pub(super) fn remembered<'s, R: Record, S: Sink<'s>>(
         return ControlFlow::Continue(());
     }
     let Some(identity) = value.identity() else {
-        return visit(node, value, path, depth, cx, sink);
+        return visit_kind(node, value, value.kind(), path, depth, cx, sink);
     };
     let at = Visit {
         node: node as *const Node as usize,
@@ -274,7 +297,7 @@ pub(super) fn remembered<'s, R: Record, S: Sink<'s>>(
         hops: if cx.schema.hops_matter { cx.hops } else { 0 },
     };
     let memory = revisits.memory();
-    match memory.look_up(&at, &revisits.left) {
+    match memory.look_up(&at, revisits) {
         Some(true) => return ControlFlow::Continue(()),
         Some(false) if S::VERDICT_ONLY => {
             return sink.fail(path, "$ref", String::new);
@@ -304,7 +327,7 @@ pub(super) fn remembered<'s, R: Record, S: Sink<'s>>(
         _ => {}
     }
     let before = sink.failures();
-    let flow = visit(node, value, path, depth, cx, sink);
+    let flow = visit_kind(node, value, value.kind(), path, depth, cx, sink);
     if !memory.remembering.get() {
         return flow; // it stopped remembering during the walk
     }
