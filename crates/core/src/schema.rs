@@ -267,8 +267,7 @@ pub struct Schema {
     pub resources: Vec<Resource>,
     /// Whether any reference is dynamic (checks then track the dynamic scope).
     pub dynamic: bool,
-    /// Whether a walk counts its visits of [`Node::revisited`] nodes: some node is, and
-    /// no reference is dynamic (a verdict then depends on the path to the node too).
+    /// Whether a walk counts its visits of [`Node::revisited`] nodes: some node is.
     pub revisits: bool,
     /// Whether a chain of references followed in place can reach
     /// [`crate::check::MAX_HOPS`] (where a walk gives up): a node's verdict then
@@ -414,7 +413,7 @@ impl Schema {
         let mut nodes: Vec<Node> = c.nodes.into_iter().map(Option::unwrap_or_default).collect();
         let chain = check_cycles(&root, &nodes, &c.locations)?;
         let every_visit = crate::check::every_visit();
-        let revisits = mark_revisited(&root, &mut nodes, &c.referrers, every_visit) && !c.dynamic;
+        let revisits = mark_revisited(&root, &mut nodes, &c.referrers, every_visit);
         let field_count = crate::profile::field_count(&root, &nodes);
         let constraint_complexity = crate::profile::constraint_complexity(&root, &nodes);
         Ok(Schema {

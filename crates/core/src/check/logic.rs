@@ -43,9 +43,9 @@ fn target(r: &Ref, cx: Cx<'_, '_>) -> NodeId {
             let mut found = None;
             let mut at = cx.scope;
             while let Some(scope) = at {
-                if let Some(&id) = cx.schema.resources[scope.resource as usize]
-                    .dynamic_anchors
-                    .get(anchor.as_ref())
+                if let Some(&id) = scope
+                    .resource()
+                    .and_then(|r| cx.schema.resources[r].dynamic_anchors.get(anchor.as_ref()))
                 {
                     found = Some(id);
                 }
@@ -1156,7 +1156,9 @@ struct Evaluated {
     /// references followed to them where that matters ([`Schema::hops_matter`]): what a
     /// node evaluates at the value is the same each time, and `allOf`s of references to
     /// one definition, nested, reach it along millions of paths.
-    annotated: HashSet<(usize, u32)>,
+    /// (With dynamic references, the part of the dynamic scope they read too, see
+    /// [`Scope::part`].)
+    annotated: HashSet<(usize, u32, Vec<u32>)>,
 }
 
 fn unevaluated<'s, R: Record, S: Sink<'s>>(
@@ -1310,10 +1312,18 @@ fn annotate<'s, R: Record>(
     };
     for (r, _) in &logic.refs {
         let to = &cx.schema.nodes[target(r, cx)];
-        // With dynamic references, what a node evaluates depends on the path to it.
-        if to.revisited && !cx.schema.dynamic {
+        if to.revisited {
             let hops = if cx.schema.hops_matter { next.hops } else { 0 };
-            if !ev.annotated.insert((to as *const Node as usize, hops)) {
+            // With dynamic references, what a node evaluates depends on the scope too.
+            let part = if cx.schema.dynamic {
+                Scope::part(cx.scope, cx.schema)
+            } else {
+                Vec::new()
+            };
+            if !ev
+                .annotated
+                .insert((to as *const Node as usize, hops, part))
+            {
                 continue;
             }
         }

@@ -372,10 +372,11 @@ pub struct Cx<'s, 'd> {
     hops: u32,
 }
 
-/// The dynamic scope as a linked list on the stack, innermost first. Its root holds
-/// the record's visits of shared nodes (see [`revisit`]), for a schema without dynamic
-/// references (which alone enters resources): there, so that [`Cx`] stays three words
-/// (a fourth cost 2% of the instructions on netlify's records).
+/// The dynamic scope as a linked list on the stack, innermost first. Each link holds
+/// the record's visits of shared nodes (see [`revisit`]): there, so that [`Cx`] stays
+/// three words (a fourth cost 2% of the instructions on netlify's records). Only a
+/// schema with dynamic references enters resources; the root enters none
+/// ([`Scope::NO_RESOURCE`]).
 pub struct Scope<'a> {
     resource: u32,
     parent: Option<&'a Scope<'a>>,
@@ -383,10 +384,13 @@ pub struct Scope<'a> {
 }
 
 impl<'a> Scope<'a> {
+    /// The resource of a root: none entered.
+    const NO_RESOURCE: u32 = u32::MAX;
+
     /// A record's root, for its revisits (see [`Revisits::of`]).
     fn root(revisits: &'a Revisits) -> Scope<'a> {
         Scope {
-            resource: u32::MAX,
+            resource: Self::NO_RESOURCE,
             parent: None,
             revisits: Some(revisits),
         }
@@ -398,8 +402,45 @@ impl<'a> Scope<'a> {
         Scope {
             resource,
             parent,
-            revisits: None,
+            revisits: parent.and_then(|p| p.revisits),
         }
+    }
+
+    /// The part of the dynamic scope from `at` outwards that resolving a dynamic
+    /// reference reads: it takes the outermost resource in scope that declares its
+    /// anchor, so what counts is the resources of `schema` that declare one, outermost
+    /// first, each where it was first entered (a recursive schema enters its resource at
+    /// each level: one entry, not the depth).
+    pub(crate) fn part(at: Option<&Scope<'_>>, schema: &Schema) -> Vec<u32> {
+        let mut entered: Vec<u32> = Scope::resources(at)
+            .filter(|&r| !schema.resources[r].dynamic_anchors.is_empty())
+            .map(|r| r as u32)
+            .collect();
+        entered.reverse();
+        let mut part: Vec<u32> = Vec::new();
+        for r in entered {
+            if !part.contains(&r) {
+                part.push(r);
+            }
+        }
+        part
+    }
+
+    /// The resource this link entered (none at a root).
+    #[inline(always)]
+    fn resource(&self) -> Option<usize> {
+        (self.resource != Self::NO_RESOURCE).then_some(self.resource as usize)
+    }
+
+    /// The resources entered, innermost first.
+    pub(crate) fn resources<'b>(mut at: Option<&'b Scope<'b>>) -> impl Iterator<Item = usize> + 'b {
+        std::iter::from_fn(move || loop {
+            let scope = at?;
+            at = scope.parent;
+            if scope.resource != Self::NO_RESOURCE {
+                return Some(scope.resource as usize);
+            }
+        })
     }
 }
 
@@ -420,21 +461,34 @@ impl<'s, 'd> Cx<'s, 'd> {
         self.scope?.revisits
     }
 
-    /// The context for a property name, checked as a string made for that check and
-    /// dropped: its address may be the next name's, so its walk remembers from `root`
-    /// of its own (a schema with dynamic references keeps its scope: it has none).
+    /// The scope of a property name's walk (see [`Cx::for_key`]): the dynamic scope
+    /// kept, with `revisits` of its own.
     #[inline]
-    fn for_key<'k>(self, root: Option<&'k Scope<'k>>) -> Cx<'s, 'k>
+    fn key_scope<'k>(&self, revisits: Option<&'k Revisits>) -> Option<Scope<'k>>
+    where
+        'd: 'k,
+    {
+        match self.scope {
+            Some(scope) if self.schema.dynamic => Some(Scope {
+                resource: scope.resource,
+                parent: scope.parent,
+                revisits,
+            }),
+            _ => revisits.map(Scope::root),
+        }
+    }
+
+    /// The context for a property name, checked as a string made for that check and
+    /// dropped: its address may be the next name's, so its walk remembers in a scope of
+    /// its own (`scope`, from [`Cx::key_scope`]).
+    #[inline]
+    fn for_key<'k>(self, scope: Option<&'k Scope<'k>>) -> Cx<'s, 'k>
     where
         'd: 'k,
     {
         Cx {
             hops: 0,
-            scope: if self.schema.dynamic {
-                self.scope
-            } else {
-                root
-            },
+            scope,
             ..self
         }
     }

@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 
 use super::names::Names;
 use super::plural;
-use super::{check as check_node, shorten, valid_in, Cx, Revisits, Scope, Sink};
+use super::{check as check_node, shorten, valid_in, Cx, Revisits, Sink};
 use crate::error::Path;
 use crate::pattern::Pattern;
 use crate::schema::{
@@ -425,7 +425,7 @@ fn entries<'s, R: Record, S: Sink<'s>>(
         if let Some(names) = &checks.property_names {
             let name = Json::String(key.into());
             let revisits = Revisits::of::<&Json<'_>>(cx.schema);
-            let root = revisits.as_ref().map(Scope::root);
+            let root = cx.key_scope(revisits.as_ref());
             if !valid_in(names, &&name, depth + 1, cx.for_key(root.as_ref())) {
                 sink.fail(path, "propertyNames", || {
                     let why = super::logic::first_reason(
