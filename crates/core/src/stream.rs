@@ -140,7 +140,9 @@ pub const READ_BLOCK: usize = 256 * 1024;
 
 /// NDJSON from a reader. Holds the lines of one chunk plus at most one read
 /// block, whatever the size of the stream; a line longer than
-/// `max_record_bytes` is an error as soon as that many bytes of it are read.
+/// `max_record_bytes` is an error as soon as that many bytes of it are read,
+/// unless they are all whitespace: a blank line is skipped, however long, as in
+/// memory (see [`NdjsonReader::drop_blank`]).
 /// Each byte is searched for a newline once, however many reads a line spans.
 pub struct NdjsonReader {
     buf: Vec<u8>,
@@ -150,6 +152,8 @@ pub struct NdjsonReader {
     scanned: usize,
     /// Lines seen so far (blank ones included), for messages.
     line: usize,
+    /// Whitespace the current line starts with, dropped from `buf`.
+    blank_dropped: usize,
     eof: bool,
     max_record_bytes: usize,
     /// Bytes searched for newlines so far (each byte once), for tests.
@@ -164,6 +168,7 @@ impl NdjsonReader {
             consumed: 0,
             scanned: 0,
             line: 0,
+            blank_dropped: 0,
             eof: false,
             max_record_bytes,
             searched: 0,
@@ -207,6 +212,7 @@ impl NdjsonReader {
             self.scanned = self.buf.len();
             // The line so far: a `\r` it ends with may yet be a CRLF ending.
             self.check_length(pos..self.buf.len())?;
+            self.drop_blank(pos);
             if self.eof {
                 if pos < self.buf.len() {
                     self.push_line(pos..self.buf.len(), &mut spans);
@@ -239,12 +245,13 @@ impl NdjsonReader {
     /// counted as [`NdjsonChunker`] counts it: without a `\r` before the
     /// newline or a byte order mark, so bytes in memory and streams agree.
     fn check_length(&self, range: Range<usize>) -> io::Result<()> {
-        let range = without_cr(&self.buf, range);
-        let mut len = range.len();
-        if self.line == 0 && self.buf[range].starts_with(BOM) {
+        let mut range = without_cr(&self.buf, range);
+        let mut len = range.len() + self.blank_dropped;
+        if self.line == 0 && self.blank_dropped == 0 && self.buf[range.clone()].starts_with(BOM) {
             len -= BOM.len();
+            range.start += BOM.len();
         }
-        if len > self.max_record_bytes {
+        if len > self.max_record_bytes && !is_blank(&self.buf[range]) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 RecordTooLong {
@@ -256,9 +263,35 @@ impl NdjsonReader {
         Ok(())
     }
 
+    /// Drops the line that starts at `start` from the buffer while it is whitespace
+    /// alone and longer than `max_record_bytes`: a blank line of any length then
+    /// holds at most the limit and a block (its length is counted on in
+    /// `blank_dropped`), and each of its bytes is looked at a few times, not once per
+    /// read. A line dropped from is over the limit, so a record never starts past
+    /// what was dropped: it is refused, as in memory.
+    fn drop_blank(&mut self, start: usize) {
+        let held = self.buf.len() - start;
+        // The stream's byte order mark goes too, uncounted as ever.
+        let bom = if self.line == 0 && self.blank_dropped == 0 && self.buf[start..].starts_with(BOM)
+        {
+            BOM.len()
+        } else {
+            0
+        };
+        if held - bom + self.blank_dropped <= self.max_record_bytes
+            || !is_blank(&self.buf[start + bom..])
+        {
+            return;
+        }
+        self.buf.truncate(start);
+        self.scanned = start;
+        self.blank_dropped += held - bom;
+    }
+
     fn push_line(&mut self, range: Range<usize>, spans: &mut Vec<Span>) {
+        let dropped = std::mem::take(&mut self.blank_dropped);
         let mut range = without_cr(&self.buf, range);
-        if self.line == 0 && self.buf[range.clone()].starts_with(BOM) {
+        if self.line == 0 && dropped == 0 && self.buf[range.clone()].starts_with(BOM) {
             range.start += BOM.len();
         }
         if !is_blank(&self.buf[range.clone()]) {
@@ -364,6 +397,83 @@ mod tests {
         }
         assert_eq!(lines, vec![(0, 8 << 20), (1, 1)]);
         assert_eq!(reader.searched, data.len());
+    }
+
+    /// Records by line number, or the message that stopped the reading.
+    type Records = Result<Vec<(usize, Vec<u8>)>, String>;
+
+    /// The records of `data` read from a stream in blocks of `block` bytes, and the
+    /// reader's peak memory.
+    fn read_all(data: &[u8], block: usize, limit: usize) -> (Records, usize) {
+        let mut read = reader_over(data, block);
+        let mut reader = NdjsonReader::new(Vec::new(), limit);
+        let mut out = Vec::new();
+        let mut peak = 0;
+        loop {
+            let spans = match reader.next_chunk(2, &mut read) {
+                Ok(spans) => spans,
+                Err(e) => return (Err(e.to_string()), peak),
+            };
+            peak = peak.max(reader.held_bytes());
+            if spans.is_empty() {
+                return (Ok(out), peak);
+            }
+            out.extend(
+                spans
+                    .iter()
+                    .map(|s| (s.line, reader.buffer()[s.range.clone()].to_vec())),
+            );
+        }
+    }
+
+    /// [`read_all`] from memory.
+    fn chunk_all(data: &[u8], limit: usize) -> Records {
+        let mut memory = NdjsonChunker::new(data, limit);
+        let mut out = Vec::new();
+        loop {
+            let spans = memory.next_chunk(2).map_err(|e| e.to_string())?;
+            if spans.is_empty() {
+                return Ok(out);
+            }
+            out.extend(
+                spans
+                    .iter()
+                    .map(|s| (s.line, data[s.range.clone()].to_vec())),
+            );
+        }
+    }
+
+    #[test]
+    fn a_blank_line_over_the_limit_is_skipped_as_in_memory() {
+        // A stream refused a whitespace-only line longer than the limit, which bytes
+        // in memory skip; it now skips it too, holding at most twice the limit and a
+        // block (the buffer grows by doubling), however long the line.
+        let limit = 1 << 16;
+        let long = 2 * (limit + READ_BLOCK) + 5;
+        let mut cases: Vec<Vec<u8>> = Vec::new();
+        for ws in [&b" \t"[..], b" \r"] {
+            let blank: Vec<u8> = ws.iter().copied().cycle().take(long).collect();
+            cases.push([&b"1\n"[..], &blank, b"\n2\n"].concat());
+            cases.push([&b"1\n"[..], &blank].concat()); // at the end, no newline
+            cases.push([&blank[..], b"\r\n2"].concat());
+            cases.push([BOM, &blank, b"\n2"].concat());
+            // Whitespace, then a record: over the limit, refused.
+            cases.push([&b"1\n"[..], &blank, b"3\n"].concat());
+            cases.push([BOM, &blank, b"3"].concat());
+        }
+        for data in &cases {
+            let memory = chunk_all(data, limit);
+            for block in [4096, READ_BLOCK] {
+                let (stream, peak) = read_all(data, block, limit);
+                assert_eq!(stream, memory, "block {block}, {} bytes", data.len());
+                assert!(peak <= 2 * (limit + READ_BLOCK), "peak {peak}");
+            }
+        }
+        // Whitespace then a record, within the limit: the same record from both.
+        let mut data = vec![b' '; 60_000];
+        data.extend_from_slice(b"[1]\n");
+        assert_eq!(read_all(&data, 4096, limit).0, chunk_all(&data, limit));
+        assert_eq!(chunk_all(&data, limit).unwrap().len(), 1);
     }
 
     #[test]
