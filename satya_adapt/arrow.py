@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Optional, Tuple
 
+from .errors import InputError
+
 if TYPE_CHECKING:
     from .validator import Validator
 
@@ -31,7 +33,23 @@ def arrow_stream(data: Any) -> Tuple[Any, Optional[int]]:
     if export is None:
         data = to_table(data)
         export = data.__arrow_c_stream__
-    return export(), n
+    try:
+        return export(), n
+    except Exception as e:
+        if type(e).__module__.split(".")[0] != "pyarrow":
+            raise
+        raise _unreadable(data, e) from e
+
+
+def _unreadable(data: Any, e: BaseException) -> InputError:
+    """The error of ``data`` that Arrow cannot hold (pyarrow's ``e``): a pandas column of
+    objects of mixed kinds has no Arrow type, and pyarrow's message did not say what to do."""
+    why = "; ".join(str(a) for a in e.args) or type(e).__name__
+    hint = ""
+    if type(data).__module__.split(".")[0] == "pandas":
+        hint = (". A column whose values differ in kind has no Arrow type: validate the rows"
+                " as dicts instead, validate_batch(df.to_dict('records'))")
+    return InputError(f"`data` cannot be read as Arrow: {why}{hint}")
 
 
 def to_table(data: Any) -> Any:
@@ -49,7 +67,10 @@ def to_table(data: Any) -> Any:
     if isinstance(data, pa.RecordBatch):
         return pa.Table.from_batches([data])
     if type(data).__module__.split(".")[0] == "pandas":
-        return pa.Table.from_pandas(data, preserve_index=False)
+        try:
+            return pa.Table.from_pandas(data, preserve_index=False)
+        except pa.ArrowException as e:
+            raise _unreadable(data, e) from e
     if hasattr(data, "__arrow_c_stream__") or hasattr(data, "__arrow_c_array__"):
         return pa.table(data)
     raise TypeError(

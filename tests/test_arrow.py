@@ -495,6 +495,24 @@ def test_polars_and_pandas_frames() -> None:
     ]
 
 
+@pytest.mark.parametrize("column", [[1, "x", 2.5], [{"x": 1}, [1], 3]])
+def test_a_pandas_column_of_mixed_kinds_is_an_input_error_that_says_what_to_do(column: Any) -> None:
+    # pyarrow's ArrowInvalid came through as it was ("Could not convert 'x' with type str").
+    pd = pytest.importorskip("pandas")
+    v = Validator({"properties": {"a": {"type": ["integer", "string"]}}}, adapt=False)
+    frame = pd.DataFrame({"a": column})
+    for call in (v.validate_arrow, lambda d: with_validity(v, d)):
+        with pytest.raises(InputError) as info:
+            call(frame)
+        message = str(info.value)
+        assert message.startswith("`data` cannot be read as Arrow: ")
+        assert "column a" in message
+        assert message.endswith("validate the rows as dicts instead, validate_batch(df.to_dict('records'))")
+        assert type(info.value.__cause__).__module__.startswith("pyarrow")
+    # What it says to do works.
+    assert len(v.validate_batch(frame.to_dict("records")).valid) == 3
+
+
 def test_with_validity_appends_the_columns() -> None:
     v = Validator(PEOPLE, adapt=False)
     out = with_validity(v, people(), errors_column="errors")
