@@ -513,6 +513,21 @@ def test_a_pandas_column_of_mixed_kinds_is_an_input_error_that_says_what_to_do(c
     assert len(v.validate_batch(frame.to_dict("records")).valid) == 3
 
 
+def test_a_table_of_rows_without_columns_is_rows_of_empty_objects() -> None:
+    # arrow-rs refused a batch of no columns ("must either specify a row count or at
+    # least one column"): an InputError for what is a list of `{}`.
+    pa = pytest.importorskip("pyarrow")
+    table = pa.table({"a": [1, 2, 3]}).drop_columns(["a"])
+    needs_a = Validator({"type": "object", "required": ["a"]})
+    for threads in (1, 2):
+        got = needs_a.validate_arrow(table, threads=threads, batch_size=2, micro_batch_size=1)
+        expected = needs_a.validate_batch([{}, {}, {}], threads=threads)
+        assert (got.valid, got.errors) == (expected.valid, expected.errors)
+        assert got.valid == [False] * 3
+    assert Validator({"type": "object"}).validate_arrow(table).valid == [True] * 3
+    assert with_validity(needs_a, table).column("valid").to_pylist() == [False] * 3
+
+
 def test_with_validity_appends_the_columns() -> None:
     v = Validator(PEOPLE, adapt=False)
     out = with_validity(v, people(), errors_column="errors")

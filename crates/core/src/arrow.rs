@@ -29,8 +29,8 @@ use arrow_array::types::{
 };
 use arrow_array::{
     Array, BooleanArray, FixedSizeListArray, Float32Array, Float64Array, GenericListArray,
-    Int16Array, Int32Array, Int64Array, Int8Array, LargeStringArray, RunArray, StringArray,
-    StringViewArray, StructArray, UInt16Array, UInt32Array, UInt64Array, UInt8Array,
+    Int16Array, Int32Array, Int64Array, Int8Array, LargeStringArray, RecordBatchOptions, RunArray,
+    StringArray, StringViewArray, StructArray, UInt16Array, UInt32Array, UInt64Array, UInt8Array,
 };
 use arrow_buffer::{ArrowNativeType, NullBuffer};
 use arrow_data::ArrayData;
@@ -217,8 +217,12 @@ impl ArrowStream {
 fn batch_of(schema: SchemaRef, mut data: ArrayData) -> Result<RecordBatch, ArrowError> {
     data.align_buffers();
     let data = unslice_structs(data)?;
+    // The rows are counted apart: a batch of no columns still has rows (empty objects;
+    // without the count, arrow refused such a batch).
+    let rows = data.len();
     let (_, columns, _) = StructArray::from(data).into_parts();
-    RecordBatch::try_new(schema, columns)
+    let options = RecordBatchOptions::new().with_row_count(Some(rows));
+    RecordBatch::try_new_with_options(schema, columns, &options)
 }
 
 /// The stream's own message for its last error.
