@@ -528,6 +528,23 @@ def test_a_table_of_rows_without_columns_is_rows_of_empty_objects() -> None:
     assert with_validity(needs_a, table).column("valid").to_pylist() == [False] * 3
 
 
+def test_a_list_view_column_is_named_with_what_to_do() -> None:
+    # arrow-rs cannot import list views; its message named only the format (`+vl`).
+    pa = pytest.importorskip("pyarrow")
+    if not hasattr(pa, "list_view"):
+        pytest.skip("pyarrow without list views")
+    view = pa.array([[1, 2], [3]], type=pa.list_view(pa.int64()))
+    v = Validator({"properties": {"a": {"items": {"maximum": 2}}}}, adapt=False)
+    inner = pa.StructArray.from_arrays([view], names=["in"])
+    for table, column in ((pa.table({"a": view}), "a"), (pa.table({"s": inner}), "s.in")):
+        with pytest.raises(InputError) as info:
+            v.validate_arrow(table)
+        assert str(info.value).startswith(f"column `{column}` is a list_view, which is not read")
+    # What it says to do works.
+    fixed = pa.table({"a": pa.array(view.to_pylist(), pa.list_(pa.int64()))})
+    assert v.validate_arrow(fixed).valid == [True, False]
+
+
 def test_with_validity_appends_the_columns() -> None:
     v = Validator(PEOPLE, adapt=False)
     out = with_validity(v, people(), errors_column="errors")

@@ -174,6 +174,13 @@ impl ArrowStream {
         if unsafe { get_schema(&mut stream, &mut ffi_schema) } != 0 {
             return Err(stream_error(&last_error(&mut stream)));
         }
+        if let Some((column, format)) = unread_column(&ffi_schema, "") {
+            return Err(ArrowInputError(format!(
+                "column `{column}` is a {format}, which is not read (arrow-rs cannot import \
+                 it): give it as a list, for example `pa.array(values.to_pylist(), \
+                 pa.list_(...))`"
+            )));
+        }
         let schema = catch_unwind(AssertUnwindSafe(|| ArrowSchema::try_from(&ffi_schema)))
             .map_err(|p| stream_error(&panic_text(&*p)))?
             .map_err(|e| stream_error(&e.to_string()))?;
@@ -211,6 +218,29 @@ impl ArrowStream {
             Err(p) => Err(stream_error(&panic_text(&*p))),
         })
     }
+}
+
+/// The first column (by its path, `a.b` inside a struct) of a type arrow-rs cannot
+/// import, with the type's name: list views, whose message said only that the
+/// datatype `+vl` is not supported.
+fn unread_column(schema: &FFI_ArrowSchema, path: &str) -> Option<(String, &'static str)> {
+    for child in schema.children() {
+        let name = child.name().unwrap_or("");
+        let at = if path.is_empty() {
+            name.to_string()
+        } else {
+            format!("{path}.{name}")
+        };
+        match child.format() {
+            "+vl" => return Some((at, "list_view")),
+            "+vL" => return Some((at, "large_list_view")),
+            _ => {}
+        }
+        if let Some(found) = unread_column(child, &at) {
+            return Some(found);
+        }
+    }
+    None
 }
 
 /// The record batch whose columns are the fields of the struct `data`.
