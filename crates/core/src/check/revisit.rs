@@ -98,7 +98,7 @@ pub struct Visit {
     value: (usize, usize),
     depth: usize,
     hops: u32,
-    scope: u32,
+    scope: usize,
 }
 
 /// One record's visits of shared nodes (those [`Node::revisited`] marks) and, where
@@ -109,9 +109,9 @@ pub struct Revisits {
     /// while it does.
     left: Cell<u32>,
     /// The same for visits of containers of a record whose values may be shared
-    /// ([`Record::MAY_SHARE`]), counted apart: a large tree-shaped record makes many,
-    /// and counting them with the others had it remember at [`COUNTED`], a record
-    /// of 10,000 containers 11% slower.
+    /// ([`Record::MAY_SHARE`]), counted apart, from [`COUNTED_VALUES`]: a large
+    /// tree-shaped record makes many, and counted with the others it would start
+    /// remembering at [`COUNTED`].
     values_left: Cell<u32>,
     /// The count [`Revisits::counting`] started with.
     count: u32,
@@ -137,7 +137,7 @@ struct Memory {
     /// each of 60 levels fails at 2**60 paths).
     failures: RefCell<FxHashMap<Visit, usize>>,
     /// The parts of dynamic scopes met (see [`Memory::scope_id`]), numbered from 1.
-    scopes: RefCell<FxHashMap<Vec<u32>, u32>>,
+    scopes: RefCell<FxHashMap<Vec<u32>, usize>>,
 }
 
 /// A node's first failure at a value, as a sink that keeps only that found it.
@@ -199,7 +199,7 @@ impl Revisits {
     }
 
     /// [`Revisits::tick`] for a visit of a container of `entries` entries of a record
-    /// whose values may be shared (`check::held_twice_maybe`), counted as one visit
+    /// whose values may be shared (see `check::visit`), counted as one visit
     /// per entry and one for the container.
     #[inline(always)]
     pub fn tick_value(&self, entries: usize) -> bool {
@@ -235,10 +235,10 @@ impl Memory {
 
     /// The part of the dynamic scope of `cx` that a verdict depends on
     /// ([`Scope::part`]), numbered.
-    fn scope_id(&self, cx: &Cx<'_, '_>) -> u32 {
+    fn scope_id(&self, cx: &Cx<'_, '_>) -> usize {
         let part = Scope::part(cx.scope, cx.schema);
         let mut scopes = self.scopes.borrow_mut();
-        let next = u32::try_from(scopes.len() + 1).unwrap_or(u32::MAX);
+        let next = scopes.len() + 1;
         *scopes.entry(part).or_insert(next)
     }
 
