@@ -17,6 +17,7 @@ from .errors import (
     InputError,
     SatyaAdaptError,
     SchemaError,
+    SchemaWarning,
 )
 from .profile import Profile
 from .result import EngineStats, ValidationResult
@@ -39,6 +40,7 @@ __all__ = [
     "SatyaAdaptError",
     "Schema",
     "SchemaError",
+    "SchemaWarning",
     "ValidationResult",
     "Validator",
     "__version__",

@@ -17,6 +17,7 @@ __all__ = [
     "ArchiveError",
     "ArchiveWarning",
     "BudgetWarning",
+    "SchemaWarning",
 ]
 
 
@@ -40,6 +41,11 @@ class ArchiveWarning(UserWarning):
     """The archive in use could not be trusted; the heuristic answers instead."""
 
 
+class SchemaWarning(UserWarning):
+    """The schema compiles, but not as its author may expect: a ``$schema`` that names none of
+    the drafts satya-adapt implements (it is read as 2020-12, or as the draft around it)."""
+
+
 class BudgetWarning(UserWarning):
     """A memory or pause budget cannot be met by any batch configuration (even one record per
     chunk exceeds it); the call runs with ``batch_size`` 1."""
@@ -61,10 +67,13 @@ def _in_package(filename: str) -> bool:
     return inside
 
 
-def warn_at_user(message: str, category: type[Warning] = ArchiveWarning) -> None:
+def warn_at_user(
+    message: str, category: type[Warning] = ArchiveWarning, may_raise: bool = False
+) -> None:
     """Issues ``message`` located at the user's line: the first frame outside this package
     (the ``validate_batch`` or ``Validator(...)`` call), whatever the depth of the library code
-    that noticed it. Never raises: where warnings are made errors, the call goes on."""
+    that noticed it. Never raises, unless ``may_raise``: where warnings are made errors, the
+    call goes on (a schema's warning, raised, stops its compiling as the user asked)."""
     frame = sys._getframe(1)
     level = 2  # the caller of this function
     while frame is not None and _in_package(frame.f_code.co_filename):
@@ -73,4 +82,6 @@ def warn_at_user(message: str, category: type[Warning] = ArchiveWarning) -> None
     try:
         warnings.warn(message, category, stacklevel=level)
     except Warning:
+        if may_raise:
+            raise
         pass  # warnings made errors: still no exception out of a validate call

@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from . import _validator
 from .config import check_flag
-from .errors import SchemaError
+from .errors import SchemaError, SchemaWarning, warn_at_user
 
 __all__ = ["Schema", "Field", "MAX_SCHEMA_DEPTH", "model_json_schema"]
 
@@ -401,6 +401,7 @@ class Schema:
         strict: bool = False,
         resources: Optional[Mapping[str, Any]] = None,
         formats: bool = True,
+        warn: bool = True,
     ) -> None:
         self._json_schema = doc
         # What `from_json_schema` needs to compile the same schema again (pickling a Validator).
@@ -425,6 +426,9 @@ class Schema:
             raise SchemaError(
                 f"the schema holds a string that is not valid Unicode (a lone surrogate) {where}"
             ) from None
+        if warn:
+            for message in self._compiled.warnings:
+                warn_at_user(message, SchemaWarning, may_raise=True)
 
     @classmethod
     def from_json_schema(

@@ -835,9 +835,9 @@ def _rebuild(
         found = _REBUILT.get(key)
     if found is not None:
         return found
-    schema = Schema.from_json_schema(
-        document, draft=draft, strict=strict, resources=resources, formats=formats
-    )
+    # Compiled as it was where it was pickled (its schema warnings were said there).
+    schema = Schema.__new__(Schema)
+    schema._init(document, draft, strict, resources, formats, warn=False)
     validator = Validator(
         schema,
         archive=archive,

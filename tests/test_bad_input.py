@@ -2231,21 +2231,34 @@ def test_a_leaf_checked_by_type_alone_stops_at_the_depth_limit(config: dict[str,
 
 
 def test_reference_cycles_that_never_descend_are_schema_errors() -> None:
-    for schema, at in [
-        ({"$ref": "#"}, "/$ref"),
+    # The message names the references of the loop, as written, from where it starts.
+    for schema, loop, at in [
+        ({"$ref": "#"}, "`#` -> `#`", "/$ref"),
         (
             {
                 "$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"allOf": [{"$ref": "#/$defs/a"}]}},
                 "$ref": "#/$defs/a",
             },
+            "`#/$defs/a` -> `#/$defs/b` -> `#/$defs/a`",
             "/$ref",
+        ),
+        (
+            {
+                "properties": {"x": {"$ref": "#/$defs/a"}},
+                "$defs": {
+                    "a": {"$ref": "#/$defs/b"},
+                    "b": {"anyOf": [{"$ref": "#/$defs/c"}]},
+                    "c": {"not": {"$ref": "#/$defs/b"}},
+                },
+            },
+            "`#/$defs/b` -> `#/$defs/c` -> `#/$defs/b`",
+            "/properties/x/$ref/$ref",
         ),
     ]:
         with pytest.raises(SchemaError) as info:
             Validator(schema, adapt=False)
-        assert (
-            str(info.value)
-            == f"`$ref` loops back to itself without descending into the value (at {at})"
+        assert str(info.value) == (
+            f"`$ref` loops back to itself without descending into the value: {loop} (at {at})"
         )
 
 

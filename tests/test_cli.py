@@ -1393,6 +1393,29 @@ def test_schema_that_is_a_directory(tmp_path: Path) -> None:
     assert message == "cannot read the schema sub: Is a directory"
 
 
+def test_draft_option_and_an_unrecognised_meta_schema(tmp_path: Path) -> None:
+    # Draft 4 reads `const` as an annotation; 2020-12 (what an unknown `$schema` means) asserts it.
+    (tmp_path / "s.json").write_text(
+        '{"$schema": "http://json-schema.org/draft-03/schema#", "const": 1}'
+    )
+    (tmp_path / "d.ndjson").write_text("1\n2\n")
+    proc = run("validate", "d.ndjson", "--schema", "s.json", "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert [e["index"] for e in json.loads(proc.stdout)["errors"]] == [1]
+    assert proc.stderr.splitlines() == [
+        "satya-adapt: warning: `$schema` `http://json-schema.org/draft-03/schema#` names none of"
+        " the drafts satya-adapt implements (4, 6, 7, 2019-09, 2020-12) nor a meta-schema given"
+        " in `resources`: the schema is read as draft 2020-12; `draft=` (the command line's"
+        " `--draft`) chooses another"
+    ]
+    proc = run("validate", "d.ndjson", "--schema", "s.json", "--format", "json", "--draft", "4",
+               cwd=tmp_path)  # fmt: skip
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert json.loads(proc.stdout)["invalid"] == 0
+    proc = run("validate", "d.ndjson", "--schema", "s.json", "--draft", "3", cwd=tmp_path)
+    assert "argument --draft: invalid choice: '3'" in one_error_line(proc)
+
+
 def test_schema_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
     (tmp_path / "s.json").write_bytes(b'\xef\xbb\xbf{"type": "object"}')
     (tmp_path / "d.ndjson").write_text("{}\n[]\n")

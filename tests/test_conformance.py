@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from revisit_helpers import outcomes, remembering_every_visit
-from satya_adapt import SchemaError, Validator
+from satya_adapt import SchemaError, SchemaWarning, Validator
 
 REPO = Path(__file__).resolve().parent.parent
 #: The checkout's sibling ``shared/`` (a worktree one level deeper also finds it).
@@ -258,5 +258,8 @@ def test_a_custom_meta_schema_gives_its_draft() -> None:
     assert v.validate_batch(["a", 1]).valid == [True, True]
     v2020 = Validator({**schema, "$schema": "https://json-schema.org/draft/2020-12/schema"}, adapt=False)
     assert v2020.validate_batch(["a", 1]).valid == [True, False]
-    # Unknown to the resources, the URI names no draft: 2020-12, as when `$schema` is absent.
-    assert Validator(schema, adapt=False).validate_batch(["a", 1]).valid == [True, False]
+    # Unknown to the resources, the URI names no draft: 2020-12, as when `$schema` is absent,
+    # with a warning that says so.
+    with pytest.warns(SchemaWarning, match="`https://example.com/meta7` names none of the drafts"):
+        unknown = Validator(schema, adapt=False)
+    assert unknown.validate_batch(["a", 1]).valid == [True, False]

@@ -8,13 +8,16 @@ messages and RFC 6901 paths.
 from __future__ import annotations
 
 import json
+import pickle
 import re
+import warnings
 import typing
 from typing import Any, Optional, Union
 
 import pytest
 
-from satya_adapt import Field, RecordError, Schema, SchemaError, Validator
+from satya_adapt import Field, RecordError, Schema, SchemaError, SchemaWarning, Validator
+from satya_adapt.validator import _REBUILT as rebuilt
 
 
 def errors_of(result: Any) -> list[tuple[int, str, str, str]]:
@@ -375,7 +378,7 @@ BAD_SCHEMAS = [
     ({"additionalProperties": {"patternProperties": []}}, "`patternProperties` must be an object, got an array (at /additionalProperties)"),
     ({"items": {"if": 1, "then": {}}}, "a schema must be an object or a boolean, got a number (at /items/if)"),
     ({"$id": "http://example.com/s", "$ref": "other.json"}, "cannot resolve `$ref` `other.json` (at the root)"),
-    ({"$defs": {"a": {"anyOf": [{"$ref": "#/$defs/a"}]}}, "$ref": "#/$defs/a"}, "`$ref` loops back to itself without descending into the value (at /$ref)"),
+    ({"$defs": {"a": {"anyOf": [{"$ref": "#/$defs/a"}]}}, "$ref": "#/$defs/a"}, "`$ref` loops back to itself without descending into the value: `#/$defs/a` -> `#/$defs/a` (at /$ref)"),
 ]  # fmt: skip
 
 
@@ -572,6 +575,46 @@ def test_draft_argument_overrides_the_root_schema_keyword() -> None:
     result = Validator(dates, adapt=False, draft="7").validate_batch(["2020-01-31", "2020-13-01"])
     assert _errs(result) == [(1, "", "format", 'String is not a valid `date`, got "2020-13-01"')]
     assert Validator(dates, adapt=False, draft="7", formats=False).validate_batch(["2020-13-01"]).valid == [True]
+
+
+DRAFT_3 = {"$schema": "http://json-schema.org/draft-03/schema#", "type": "integer"}
+UNRECOGNISED = (
+    "`$schema` `http://json-schema.org/draft-03/schema#` names none of the drafts satya-adapt"
+    " implements (4, 6, 7, 2019-09, 2020-12) nor a meta-schema given in `resources`: the schema"
+    " is read as draft 2020-12; `draft=` (the command line's `--draft`) chooses another"
+)
+
+
+def test_an_unrecognised_meta_schema_is_a_warning_at_the_users_line() -> None:
+    with pytest.warns(SchemaWarning) as caught:
+        v = Validator(DRAFT_3, adapt=False)
+    assert [str(w.message) for w in caught] == [UNRECOGNISED]
+    assert caught[0].filename == __file__
+    assert v.validate_batch([1, 1.5]).valid == [True, False]
+    with pytest.warns(SchemaWarning):
+        Schema.from_json_schema(DRAFT_3)
+    # Warnings made errors: compiling stops with it.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SchemaWarning)
+        with pytest.raises(SchemaWarning):
+            Validator(DRAFT_3, adapt=False)
+        # Nothing to say where the draft is given, or where `$schema` names a draft.
+        assert Validator(DRAFT_3, adapt=False, draft="4").validate_batch([1.0]).valid == [True]
+        Validator({"$schema": "https://json-schema.org/draft/2019-09/schema"}, adapt=False)
+        # An unpickled validator (a Dask or Ray worker's) does not say it again.
+        rebuilt.clear()  # (validators unpickled before are not compiled again)
+        with pytest.warns(SchemaWarning):
+            v = Validator(DRAFT_3, adapt=False)
+        assert pickle.loads(pickle.dumps(v)).validate_batch([1.5]).valid == [False]
+    with pytest.raises(SchemaError) as info:
+        Validator(DRAFT_3, adapt=False, strict=True)
+    assert str(info.value) == UNRECOGNISED
+    # A schema error it leads to says why the schema was read as 2020-12.
+    with pytest.raises(SchemaError) as info:
+        Validator({**DRAFT_3, "properties": {"a": {"required": True}}}, adapt=False)
+    assert str(info.value) == (
+        f"`required` must be an array, got a boolean (at /properties/a); {UNRECOGNISED}"
+    )
 
 
 def test_strict_lists_every_unknown_keyword_with_its_location() -> None:

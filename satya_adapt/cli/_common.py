@@ -254,6 +254,12 @@ def _add_schema_option(p: argparse.ArgumentParser) -> None:
         help="JSON Schema file (a relative `$ref`, such as b.json#/$defs/x, reads the file under"
         " the schema's folder)",
     )
+    p.add_argument(
+        "--draft",
+        choices=("4", "6", "7", "2019-09", "2020-12"),
+        help="read the schema as this JSON Schema draft (default: the draft its `$schema` names,"
+        " else 2020-12)",
+    )
 
 
 def _add_format(p: argparse.ArgumentParser) -> None:

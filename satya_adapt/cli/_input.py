@@ -229,6 +229,7 @@ def _make_validator(args: argparse.Namespace, adapt: bool = True) -> Any:
             document,
             archive=getattr(args, "archive", None),
             adapt=adapt,
+            draft=getattr(args, "draft", None),
             resources=resources or None,
             max_record_bytes=getattr(args, "max_record_bytes", None) or _MAX_DOCUMENT_BYTES,
         )

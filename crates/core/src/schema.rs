@@ -281,6 +281,9 @@ pub struct Schema {
     pub field_count: usize,
     /// 0..1, see [`crate::profile::constraint_complexity`].
     pub constraint_complexity: f64,
+    /// What compiling noticed that the schema's author should hear, though it compiles:
+    /// each `$schema` that names no draft (see [`Compiler::unrecognised`]).
+    pub warnings: Vec<String>,
 }
 
 /// How deeply a schema document may nest objects and arrays (the root is level 1).
@@ -396,8 +399,23 @@ impl Schema {
                 c.index(meta, uri::DEFAULT_BASE, d, false);
             }
         }
-        let root = c.compile_node(doc, uri::DEFAULT_BASE, draft, "", true)?;
-        c.finish_dynamic()?;
+        // A schema of a draft satya-adapt does not implement (draft 3's `required: true`)
+        // fails as the draft it is read as: the error says why it was read so.
+        let explained = |e: SchemaError, c: &Compiler| {
+            let warnings = unrecognised_warnings(&c.unrecognised);
+            if warnings.is_empty() {
+                e
+            } else {
+                SchemaError(format!("{}; {}", e.0, warnings.join("; ")))
+            }
+        };
+        let root = match c.compile_node(doc, uri::DEFAULT_BASE, draft, "", true) {
+            Ok(root) => root,
+            Err(e) => return Err(explained(e, &c)),
+        };
+        if let Err(e) = c.finish_dynamic() {
+            return Err(explained(e, &c));
+        }
         if !c.unknown.is_empty() {
             let shown: Vec<&str> = c.unknown.iter().take(20).map(String::as_str).collect();
             let more = if c.unknown.len() > 20 {
@@ -405,13 +423,15 @@ impl Schema {
             } else {
                 String::new()
             };
-            return Err(SchemaError(format!(
-                "unknown keywords: {}{more}",
-                shown.join(", ")
-            )));
+            let e = SchemaError(format!("unknown keywords: {}{more}", shown.join(", ")));
+            return Err(explained(e, &c));
+        }
+        let warnings = unrecognised_warnings(&c.unrecognised);
+        if options.strict && !warnings.is_empty() {
+            return Err(SchemaError(warnings.join("; ")));
         }
         let mut nodes: Vec<Node> = c.nodes.into_iter().map(Option::unwrap_or_default).collect();
-        let chain = check_cycles(&root, &nodes, &c.locations)?;
+        let chain = check_cycles(&root, &nodes, &c.locations, &c.references)?;
         let every_visit = crate::check::every_visit();
         let revisits = mark_revisited(&root, &mut nodes, &c.referrers, every_visit);
         let field_count = crate::profile::field_count(&root, &nodes);
@@ -427,8 +447,35 @@ impl Schema {
             draft,
             field_count,
             constraint_complexity,
+            warnings,
         })
     }
+}
+
+/// What the schema's author is told of each `$schema` that names no draft.
+fn unrecognised_warnings(unrecognised: &[(String, Draft, String)]) -> Vec<String> {
+    unrecognised
+        .iter()
+        .map(|(named, draft, location)| {
+            let draft = draft.name().trim_start_matches("draft");
+            let (at, read) = if location.is_empty() {
+                (
+                    String::new(),
+                    format!("the schema is read as draft {draft}; `draft=` (the command line's `--draft`) chooses another"),
+                )
+            } else {
+                (
+                    format!(" (at {location})"),
+                    format!("the schema there is read as draft {draft}, the draft around it"),
+                )
+            };
+            format!(
+                "`$schema` `{}`{at} names none of the drafts satya-adapt implements (4, 6, 7, \
+                 2019-09, 2020-12) nor a meta-schema given in `resources`: {read}",
+                shorten(named)
+            )
+        })
+        .collect()
 }
 
 /// Whether the objects and arrays of JSON `text` nest deeper than `max` (a
@@ -651,6 +698,8 @@ struct Compiler<'d> {
     /// Arena slots; `None` while the target is being compiled.
     nodes: Vec<Option<Node>>,
     locations: Vec<String>,
+    /// The reference each arena node was first reached by, as written (for messages).
+    references: Vec<String>,
     /// Address of a schema value -> its arena node.
     memo: HashMap<usize, NodeId>,
     /// References compiled to each arena node.
@@ -671,6 +720,10 @@ struct Compiler<'d> {
     metas: MetaSchemas<'d>,
     /// Targets being compiled, each inside the last (see [`MAX_TARGET_NESTING`]).
     nesting: usize,
+    /// Each `$schema` value that names neither one of the five drafts nor a custom
+    /// meta-schema among the resources (once each), with the draft its schema is read
+    /// as and whether it is the root document's: a warning (an error when strict).
+    unrecognised: Vec<(String, Draft, String)>,
 }
 
 impl<'d> Compiler<'d> {
@@ -682,6 +735,7 @@ impl<'d> Compiler<'d> {
             dynamic_anchors: HashMap::new(),
             nodes: Vec::new(),
             locations: Vec::new(),
+            references: Vec::new(),
             memo: HashMap::new(),
             referrers: Vec::new(),
             resources: Vec::new(),
@@ -694,6 +748,7 @@ impl<'d> Compiler<'d> {
             keep_annotations: false,
             root_draft: None,
             nesting: 0,
+            unrecognised: Vec::new(),
         }
     }
 
@@ -704,6 +759,20 @@ impl<'d> Compiler<'d> {
         match self.root_draft {
             Some((root, draft)) if std::ptr::eq(v, root) => Some(draft),
             _ => root_meta_draft(v).or_else(|| self.metas.draft_of(v)),
+        }
+    }
+
+    /// Remembers a `$schema` value (`named`) that names no draft, of the schema compiled
+    /// at `location`: it is read as `draft` (2020-12 at the root, else the draft around
+    /// it). A few are kept, each value once.
+    fn note_unrecognised(&mut self, named: &Value, draft: Draft, location: &str) {
+        let text = match named {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        if self.unrecognised.len() < 8 && !self.unrecognised.iter().any(|(t, ..)| *t == text) {
+            self.unrecognised
+                .push((text, draft, shorten(location).into_owned()));
         }
     }
 
@@ -874,12 +943,14 @@ impl<'d> Compiler<'d> {
         ))
     }
 
-    /// Compiles the schema `place` into the arena (once) and returns its index.
+    /// Compiles the schema `place`, which `reference` names, into the arena (once) and
+    /// returns its index.
     fn target(
         &mut self,
         place: Place<'d>,
         base: &str,
         location: &str,
+        reference: &str,
     ) -> Result<NodeId, SchemaError> {
         let key = place.value as *const Value as usize;
         if let Some(&id) = self.memo.get(&key) {
@@ -888,6 +959,7 @@ impl<'d> Compiler<'d> {
         let id = self.nodes.len();
         self.nodes.push(None);
         self.locations.push(location.to_string());
+        self.references.push(reference.to_string());
         self.memo.insert(key, id);
         if self.nesting >= MAX_TARGET_NESTING {
             // (The location is the chain itself: its start tells where.)
@@ -920,7 +992,7 @@ impl<'d> Compiler<'d> {
         };
         let (place, at) = self.locate(base, reference, location, keyword)?;
         let target_location = format!("{location}/{keyword}");
-        let id = self.target(place, &at, &target_location)?;
+        let id = self.target(place, &at, &target_location, reference)?;
         if self.referrers.len() <= id {
             self.referrers.resize(id + 1, 0);
         }
@@ -959,7 +1031,8 @@ impl<'d> Compiler<'d> {
             for (uri_, rid) in uris {
                 let anchors = self.dynamic_anchors.get(&uri_).cloned().unwrap_or_default();
                 for (name, place) in anchors {
-                    let id = self.target(place, &uri_, &format!("{uri_}#{name}"))?;
+                    let named = format!("{uri_}#{name}");
+                    let id = self.target(place, &uri_, &named, &named)?;
                     self.resources[rid as usize]
                         .dynamic_anchors
                         .entry(name)
@@ -1003,7 +1076,13 @@ impl<'d> Compiler<'d> {
                 )
             }
         };
-        let draft = self.declared_draft(doc).unwrap_or(draft);
+        let declared = self.declared_draft(doc);
+        if declared.is_none() {
+            if let Some(named) = map.get("$schema") {
+                self.note_unrecognised(named, draft, location);
+            }
+        }
+        let draft = declared.unwrap_or(draft);
         let mut node = Node {
             location: location.into(),
             ..Node::default()
@@ -1234,20 +1313,44 @@ fn too_many_hops() -> String {
 /// [`MAX_HOPS`] of them, where a walk would give up (the dict path failed such a record
 /// and the JSON text path, which follows chains apart, passed it). Otherwise returns
 /// the most references a walk follows in place, one after another.
-fn check_cycles(root: &Node, nodes: &[Node], locations: &[String]) -> Result<u32, SchemaError> {
+fn check_cycles(
+    root: &Node,
+    nodes: &[Node],
+    locations: &[String],
+    references: &[String],
+) -> Result<u32, SchemaError> {
     /// Per node: `None` unvisited, `Some(None)` on the stack, `Some(Some(n))` done, its
     /// longest chain of references in place `n`.
     type State = Vec<Option<Option<u32>>>;
-    fn visit(
-        node: &Node,
-        nodes: &[Node],
-        state: &mut State,
-        locations: &[String],
-    ) -> Result<u32, SchemaError> {
+    /// What the walk holds: each node's state, the targets entered (innermost last).
+    struct Walk<'a> {
+        nodes: &'a [Node],
+        locations: &'a [String],
+        references: &'a [String],
+        state: State,
+        entered: Vec<NodeId>,
+    }
+    impl Walk<'_> {
+        /// The loop that comes back to `id`: the references that enter its targets.
+        fn the_loop(&self, id: NodeId) -> String {
+            let from = self.entered.iter().rposition(|&e| e == id).unwrap_or(0);
+            let mut shown: Vec<String> = self.entered[from..]
+                .iter()
+                .chain([&id])
+                .map(|&e| format!("`{}`", shorten_to(&self.references[e], 120)))
+                .collect();
+            if shown.len() > 8 {
+                let more = shown.len() - 7;
+                shown.splice(3..shown.len() - 4, [format!("({more} more)")]);
+            }
+            shown.join(" -> ")
+        }
+    }
+    fn visit(node: &Node, w: &mut Walk) -> Result<u32, SchemaError> {
         let mut longest = 0;
         if let Some(o) = &node.object {
             for (_, n) in &o.dependent_schemas {
-                longest = longest.max(visit(n, nodes, state, locations)?);
+                longest = longest.max(visit(n, w)?);
             }
         }
         let Some(logic) = &node.logic else {
@@ -1257,17 +1360,19 @@ fn check_cycles(root: &Node, nodes: &[Node], locations: &[String]) -> Result<u32
             let id = match r {
                 Ref::Static(id) | Ref::Dynamic { target: id, .. } => *id,
             };
-            let chain = match state[id] {
+            let chain = match w.state[id] {
                 Some(None) => {
                     return err(
-                        &locations[id],
+                        &w.locations[id],
                         format!(
-                            "`{keyword}` loops back to itself without descending into the value"
+                            "`{keyword}` loops back to itself without descending into the \
+                             value: {}",
+                            w.the_loop(id)
                         ),
                     )
                 }
                 Some(Some(n)) => n,
-                None => target(id, nodes, state, locations)?,
+                None => target(id, w)?,
             };
             longest = longest.max(chain.saturating_add(1));
         }
@@ -1278,40 +1383,43 @@ fn check_cycles(root: &Node, nodes: &[Node], locations: &[String]) -> Result<u32
             .chain(&logic.one_of)
             .chain(logic.not.as_deref())
         {
-            longest = longest.max(visit(n, nodes, state, locations)?);
+            longest = longest.max(visit(n, w)?);
         }
         if let Some(cond) = &logic.cond {
             let (c, t, e) = &**cond;
-            longest = longest.max(visit(c, nodes, state, locations)?);
+            longest = longest.max(visit(c, w)?);
             for n in t.iter().chain(e) {
-                longest = longest.max(visit(n, nodes, state, locations)?);
+                longest = longest.max(visit(n, w)?);
             }
         }
         Ok(longest)
     }
-    fn target(
-        id: NodeId,
-        nodes: &[Node],
-        state: &mut State,
-        locations: &[String],
-    ) -> Result<u32, SchemaError> {
-        state[id] = Some(None);
-        let chain = visit(&nodes[id], nodes, state, locations)?;
+    fn target(id: NodeId, w: &mut Walk) -> Result<u32, SchemaError> {
+        w.state[id] = Some(None);
+        w.entered.push(id);
+        let chain = visit(&w.nodes[id], w)?;
+        w.entered.pop();
         if chain > MAX_HOPS {
-            return err(&locations[id], too_many_hops());
+            return err(&w.locations[id], too_many_hops());
         }
-        state[id] = Some(Some(chain));
+        w.state[id] = Some(Some(chain));
         Ok(chain)
     }
-    let mut state = vec![None; nodes.len()];
-    let mut longest = visit(root, nodes, &mut state, locations)?;
+    let mut w = Walk {
+        nodes,
+        locations,
+        references,
+        state: vec![None; nodes.len()],
+        entered: Vec::new(),
+    };
+    let mut longest = visit(root, &mut w)?;
     if longest > MAX_HOPS {
         return err("", too_many_hops());
     }
     for id in 0..nodes.len() {
-        let chain = match state[id] {
+        let chain = match w.state[id] {
             Some(Some(n)) => n,
-            _ => target(id, nodes, &mut state, locations)?,
+            _ => target(id, &mut w)?,
         };
         longest = longest.max(chain);
     }
@@ -1604,7 +1712,27 @@ mod tests {
             )
             .unwrap_err()
             .0,
-            "`$ref` loops back to itself without descending into the value (at /$ref)"
+            "`$ref` loops back to itself without descending into the value: `#/$defs/a` -> \
+             `#/$defs/a` (at /$ref)"
+        );
+        // A long loop shows its first three references, how many more, and its last four.
+        let defs: Vec<String> = (0..12)
+            .map(|i| {
+                format!(
+                    r##""d{i}": {{"allOf": [{{"$ref": "#/$defs/d{}"}}]}}"##,
+                    (i + 1) % 12
+                )
+            })
+            .collect();
+        let doc = format!(
+            r##"{{"$defs": {{{}}}, "$ref": "#/$defs/d0"}}"##,
+            defs.join(", ")
+        );
+        assert_eq!(
+            compile(&doc).unwrap_err().0,
+            "`$ref` loops back to itself without descending into the value: `#/$defs/d0` -> \
+             `#/$defs/d1` -> `#/$defs/d2` -> (6 more) -> `#/$defs/d9` -> `#/$defs/d10` -> \
+             `#/$defs/d11` -> `#/$defs/d0` (at /$ref)"
         );
     }
 
@@ -1752,6 +1880,113 @@ mod tests {
         );
         let six = Schema::compile_with(&doc, &strict(Some(Draft::Draft6))).unwrap();
         assert_eq!(verdicts(&six, &["1", "2"]), [true, false]);
+    }
+
+    #[test]
+    fn an_unrecognised_meta_schema_is_a_warning_and_strict_refuses_it() {
+        let doc: Value = serde_json::from_str(
+            r#"{"$schema": "http://json-schema.org/draft-03/schema#", "type": "integer"}"#,
+        )
+        .unwrap();
+        let s = Schema::compile(&doc).unwrap();
+        assert_eq!(s.draft, Draft::Draft202012);
+        assert_eq!(
+            s.warnings,
+            [
+                "`$schema` `http://json-schema.org/draft-03/schema#` names none of the drafts \
+              satya-adapt implements (4, 6, 7, 2019-09, 2020-12) nor a meta-schema given in \
+              `resources`: the schema is read as draft 2020-12; `draft=` (the command line's \
+              `--draft`) chooses another"
+            ]
+        );
+        assert_eq!(verdicts(&s, &["1", "1.5"]), [true, false]);
+        let strict = Options {
+            strict: true,
+            ..Options::default()
+        };
+        assert_eq!(
+            Schema::compile_with(&doc, &strict).unwrap_err().0,
+            s.warnings[0]
+        );
+        // The draft option reads the root as a draft: nothing to say.
+        let seven = Options {
+            draft: Some(Draft::Draft7),
+            strict: true,
+            ..Options::default()
+        };
+        assert!(Schema::compile_with(&doc, &seven)
+            .unwrap()
+            .warnings
+            .is_empty());
+        // The five drafts (either scheme, with or without `#`) are known.
+        for uri in [
+            "http://json-schema.org/draft-04/schema#",
+            "https://json-schema.org/draft-06/schema",
+            "http://json-schema.org/draft-07/schema",
+            "https://json-schema.org/draft/2019-09/schema",
+            "https://json-schema.org/draft/2020-12/schema#",
+        ] {
+            let s = compile(&format!(r#"{{"$schema": "{uri}"}}"#)).unwrap();
+            assert!(s.warnings.is_empty(), "{uri}");
+        }
+    }
+
+    #[test]
+    fn an_unrecognised_meta_schema_inside_is_read_as_the_draft_around_it() {
+        let doc = r#"{"$schema": "http://json-schema.org/draft-07/schema#",
+                      "properties": {"a": {"$id": "http://x.test/a", "$schema": "draft-7",
+                                           "type": "string"},
+                                     "b": {"$schema": 4}}}"#;
+        let s = compile(doc).unwrap();
+        assert_eq!(s.draft, Draft::Draft7);
+        assert_eq!(s.warnings.len(), 2);
+        assert!(s.warnings[0].starts_with("`$schema` `draft-7` (at /properties/a) names none"));
+        assert!(s.warnings[0].ends_with("the schema there is read as draft 7, the draft around it"));
+        assert!(s.warnings[1].starts_with("`$schema` `4` (at /properties/b) names none"));
+        // A resource that is never reached says nothing; a custom meta-schema given in
+        // `resources` is known.
+        let options = Options {
+            resources: vec![
+                (
+                    "http://x.test/unused".into(),
+                    serde_json::json!({"$schema": "https://json-schema.org/v1"}),
+                ),
+                (
+                    "http://x.test/meta".into(),
+                    serde_json::json!({"$schema": "http://json-schema.org/draft-07/schema#"}),
+                ),
+            ],
+            ..Options::default()
+        };
+        let doc = serde_json::json!({"$schema": "http://x.test/meta", "type": "string"});
+        let s = Schema::compile_with(&doc, &options).unwrap();
+        assert!(s.warnings.is_empty());
+        assert_eq!(s.draft, Draft::Draft7);
+    }
+
+    #[test]
+    fn a_schema_error_says_the_schema_was_read_as_another_draft() {
+        // Draft 3's boolean `required`, read as 2020-12.
+        let e = compile(
+            r#"{"$schema": "http://json-schema.org/draft-03/schema#",
+                "properties": {"a": {"required": true}}}"#,
+        )
+        .unwrap_err()
+        .0;
+        assert!(
+            e.starts_with(
+                "`required` must be an array, got a boolean (at /properties/a); `$schema` \
+                 `http://json-schema.org/draft-03/schema#` names none of the drafts"
+            ),
+            "{e}"
+        );
+        let e = compile(r#"{"properties": {"a": {"required": true}}}"#)
+            .unwrap_err()
+            .0;
+        assert_eq!(
+            e,
+            "`required` must be an array, got a boolean (at /properties/a)"
+        );
     }
 
     #[test]

@@ -165,6 +165,13 @@ impl CompiledSchema {
         })
     }
 
+    /// What compiling noticed that the schema's author should hear (each `$schema`
+    /// that names no draft); the Python layer issues them as `SchemaWarning`s.
+    #[getter]
+    fn warnings(&self) -> Vec<String> {
+        self.schema.warnings.clone()
+    }
+
     #[getter]
     fn field_count(&self) -> usize {
         self.schema.field_count
