@@ -432,7 +432,9 @@ def open_input(
     """Opens ``source`` (bytes-like, str, a path or a binary reader) for the engine; with
     ``pointer``, as one JSON document narrowed to the array it leads to (:func:`at_pointer`).
 
-    ``kind`` is ``"json"`` or ``"ndjson"`` to force a reading, ``None`` to guess it.
+    ``kind`` is ``"json"`` or ``"ndjson"`` to force a reading, ``None`` to guess it;
+    ``"document"`` reads the whole input as one JSON document, one record (a top-level array
+    too: the command line's ``--input-kind document``).
     ``str_is_text``: a str is the text itself (else it is a path unless
     :func:`looks_like_text`). ``default`` (``"json"``, ``"ndjson"`` or ``"cli"``): what a
     guessed input whose text does not decide is read as (see ``_DEFAULTS``). ``max_bytes`` limits a decompressed JSON array held in memory.
@@ -440,13 +442,20 @@ def open_input(
     if pointer is not None:
         if kind == "ndjson":
             raise InputError("a JSON Pointer selects records in one JSON document, not in NDJSON")
+        if kind == "document":
+            raise InputError(
+                "a JSON Pointer selects records in one JSON document, not the document as one record"
+            )
         document = open_input(source, "json", max_bytes=max_bytes, str_is_text=str_is_text, default=default)
         try:
             return at_pointer(document, pointer)
         except BaseException:
             document.close()
             raise
-    if kind is not None and type(source) is bytes and (not source or source[0] not in _SPECIAL):
+    if (
+        kind is not None and type(source) is bytes and (not source or source[0] not in _SPECIAL)
+        and kind != "document"
+    ):
         # The hot path (validate_json/validate_ndjson on bytes): no magic bytes can match.
         return Opened(kind, source, size=len(source))
     if isinstance(source, str) and (str_is_text or looks_like_text(source)):
@@ -472,15 +481,19 @@ def open_input(
     return _open_stream(source, kind, max_bytes, default, [], compression=None, layers=0)
 
 
+def _kind(kind: str) -> Tuple[str, bool]:
+    """``(kind, document)`` of a forced reading: ``"document"`` is read as NDJSON of one line,
+    its line breaks read as spaces (as a guessed document spread over lines is)."""
+    return ("ndjson", True) if kind == "document" else (kind, False)
+
+
 def _open_bytes(data: bytes, kind: Optional[str], default: str) -> Opened:
     # A forced kind only needs the magic bytes (no copy of a large head on the hot path).
     head = data[: READ_AHEAD_BYTES if kind is None else 32]
     message = _not_json(head, kind is None, None)
     if message is not None:
         raise InputError(message)
-    document = False
-    if kind is None:
-        kind, document = _guess(head, len(data) <= READ_AHEAD_BYTES, default)
+    kind, document = _kind(kind) if kind is not None else _guess(head, len(data) <= READ_AHEAD_BYTES, default)
     if document:
         return Opened("ndjson", data.translate(_ONE_LINE), size=len(data), document=True)
     return Opened(kind, data, size=len(data))
@@ -524,9 +537,7 @@ def _open_path(source: Any, kind: Optional[str], max_bytes: int, default: str) -
         message = _not_json(head, kind is None, None)
         if message is not None:
             raise InputError(message)
-        document = False
-        if kind is None:
-            kind, document = _guess(head, len(head) >= size, default)
+        kind, document = _kind(kind) if kind is not None else _guess(head, len(head) >= size, default)
         if document:
             f.seek(0)
             reader = _OneLine(f)
@@ -566,9 +577,10 @@ def _open_stream(
         message = _not_json(head, kind is None, compression)
         if message is not None:
             raise InputError(message)
-        document = False
-        if kind is None:
-            kind, document = _guess(head, len(head) < READ_AHEAD_BYTES, default, compression)
+        kind, document = (
+            _kind(kind) if kind is not None
+            else _guess(head, len(head) < READ_AHEAD_BYTES, default, compression)
+        )
         if document:
             return Opened(
                 "ndjson", _OneLine(raw), head.translate(_ONE_LINE), None, compression, True, opened

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import io
 import json
 import math
@@ -1391,6 +1392,51 @@ def test_schema_that_is_a_directory(tmp_path: Path) -> None:
     (tmp_path / "d.ndjson").write_text("{}\n")
     message = one_error_line(run("validate", "d.ndjson", "--schema", "sub", cwd=tmp_path))
     assert message == "cannot read the schema sub: Is a directory"
+
+
+def test_input_kind_document_reads_a_top_level_array_as_one_record(tmp_path: Path) -> None:
+    commands = [{"file": "a.c", "directory": "/x"}, {"file": "b.c"}]
+    (tmp_path / "cc.json").write_text(json.dumps(commands, indent=2))
+    (tmp_path / "s.json").write_text(
+        '{"type": "array", "items": {"type": "object", "required": ["file", "directory"]}}'
+    )
+    # Read as a JSON array of records, each element fails; the report says what to pass.
+    proc = run("validate", "cc.json", "--schema", "s.json", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines()[-1] == (
+        "note: DATA is a JSON array, so each of its elements is a record; the schema describes"
+        " an array: --input-kind document validates DATA as one record"
+    )
+    proc = run("validate", "cc.json", "--schema", "s.json", "--input-kind", "document",
+               "--format", "json", cwd=tmp_path)  # fmt: skip
+    doc = json.loads(proc.stdout)
+    assert (doc["records"], doc["document"]) == (1, True)
+    assert doc["errors"] == [
+        {"index": 0, "path": "/1", "keyword": "required",
+         "message": "Missing required property `directory`"}
+    ]  # fmt: skip
+    # Compressed, on standard input, and as one of several files, alike.
+    gz = gzip.compress((tmp_path / "cc.json").read_bytes())
+    (tmp_path / "cc.json.gz").write_bytes(gz)
+    text = (tmp_path / "cc.json").read_bytes()
+    for args, stdin in ((["cc.json.gz"], None), (["-"], text), (["cc.json", "cc.json.gz"], None)):
+        proc = run("validate", *args, "--schema", "s.json", "--input-kind", "document",
+                   "--format", "json", cwd=tmp_path, stdin=stdin)  # fmt: skip
+        assert proc.returncode == 1, proc.stderr
+        doc = json.loads(proc.stdout)
+        assert doc["records"] == len(args), args
+        assert {e["path"] for e in doc["errors"]} == {"/1"}, args
+    # A document that is not JSON is one invalid record; with --pointer it is refused.
+    (tmp_path / "broken.json").write_text("[1,\n2")
+    proc = run("validate", "broken.json", "--schema", "s.json", "--input-kind", "document",
+               "--format", "json", cwd=tmp_path)  # fmt: skip
+    doc = json.loads(proc.stdout)
+    assert (doc["records"], [e["keyword"] for e in doc["errors"]]) == (1, ["json"])
+    proc = run("validate", "cc.json", "--schema", "s.json", "--input-kind", "document",
+               "--pointer", "/0", cwd=tmp_path)  # fmt: skip
+    assert one_error_line(proc) == (
+        "--pointer reads the records of an array in DATA: not with --input-kind document"
+    )
 
 
 def test_draft_option_and_an_unrecognised_meta_schema(tmp_path: Path) -> None:

@@ -263,7 +263,7 @@ def test_the_command_line_validates_the_records_at_a_pointer(tmp_path: Path) -> 
          "a.json: nothing at `/data/item`: /data is an object without the key `item`"),
         (["--pointer", "/data"], "a.json: the value at `/data` is an object, not an array of records"),
         (["--pointer", "/data/items", "--input-kind", "ndjson"],
-         "--pointer reads DATA as one JSON document: not with --input-kind ndjson"),
+         "--pointer reads the records of an array in DATA: not with --input-kind ndjson"),
     ],
 )
 def test_the_command_line_says_why_a_pointer_leads_nowhere(tmp_path: Path, args: list[str], message: str) -> None:

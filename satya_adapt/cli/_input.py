@@ -74,8 +74,10 @@ def open_data(
     """
     kind = None if input_kind == "auto" else input_kind
     if pointer is not None:
-        if kind == "ndjson":
-            raise CliError("--pointer reads DATA as one JSON document: not with --input-kind ndjson")
+        if kind in ("ndjson", "document"):
+            raise CliError(
+                f"--pointer reads the records of an array in DATA: not with --input-kind {kind}"
+            )
     source: Any = sys.stdin.buffer
     name = "<stdin>"
     if path != "-":

@@ -43,10 +43,12 @@ record per line; blank lines are skipped; a line that is not JSON is an
 invalid record, keyword `json`). A file that is clearly not JSON (Parquet,
 CSV, ZIP, an image, other binary data) is refused with exit 2, naming what
 it looks like. NDJSON whose records are themselves arrays also starts with
-'[': pass --input-kind ndjson for it. NDJSON is streamed (memory bounded by
-the batch size, whatever the file size); a JSON array is read whole into
-memory. With --pointer, DATA is one JSON document (read whole) and its
-records are the elements of the array at that JSON Pointer.
+'[': pass --input-kind ndjson for it; a file that is one record whatever it
+holds (compile_commands.json, a top-level array): --input-kind document.
+NDJSON is streamed (memory bounded by the batch size, whatever the file
+size); a JSON array is read whole into memory. With --pointer, DATA is one
+JSON document (read whole) and its records are the elements of the array at
+that JSON Pointer.
 
 examples:
   satya-adapt validate users.ndjson --schema user.schema.json
@@ -102,9 +104,10 @@ def register(sub: argparse._SubParsersAction[_Parser]) -> None:
     _add_format(p)
     p.add_argument(
         "--input-kind",
-        choices=("auto", "json", "ndjson"),
+        choices=("auto", "json", "ndjson", "document"),
         default="auto",
-        help="how to read DATA (default auto: by its content; '[' first means a JSON array)",
+        help="how to read DATA (default auto: by its content; '[' first means a JSON array of"
+        " records); document: DATA is one record, whatever it holds (a top-level array too)",
     )
     add_pointer_option(p)
     _add_archive_option(p)
@@ -337,5 +340,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 lines.append(f"{_plural(n_errors, 'error')}:")
             rows = [[str(e.index), e.path or "(root)", e.keyword, e.message] for e in first]
             lines.extend(_table(rows, ("record", "path", "keyword", "message"), "  "))
+        if n_invalid and data.kind == "json" and data.detected and args.pointer is None:
+            document = validator.schema.json_schema
+            if isinstance(document, dict) and document.get("type") == "array":
+                lines.append(
+                    "\nnote: DATA is a JSON array, so each of its elements is a record; the schema"
+                    " describes an array: --input-kind document validates DATA as one record"
+                )
         print("\n".join(lines))
     return 0 if n_invalid == 0 else 1
