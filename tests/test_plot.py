@@ -67,3 +67,33 @@ def test_plot_archive_names_the_missing_extra(tmp_path: Path, monkeypatch: pytes
     with pytest.raises(ImportError, match=r"satya-adapt\[plot\]") as info:
         plot_archive(sample(), tmp_path / "x.png")
     assert info.value.name == "matplotlib"
+
+
+def test_front_labels_never_overlap_and_each_is_written_once() -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from satya_adapt.tuning.plot import _place_labels
+
+    fig = Figure(figsize=(4, 3), dpi=120)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    ax.set_xscale("log")
+    ax.set_xlim(1e3, 1e6)
+    ax.set_ylim(0.9, 2.1)
+    # Twelve points of a cluster (the picture's fronts crowd one corner), one of them twice,
+    # and two apart; on the left and on the right of the panel.
+    named = [(f"{2 ** (10 + i)}/64/2", 7e5 * (1 + 0.01 * i), 1.9 - 0.005 * i) for i in range(12)]
+    named += [named[0], ("256/16/1", 2e3, 1.2), ("512/16/1", 2.1e3, 1.2)]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    _place_labels(ax, named, renderer, 120)
+    labels = [t for t in ax.texts if t.get_text()]
+    assert sorted(t.get_text() for t in labels) == sorted({n[0] for n in named})
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    assert not [
+        (labels[i].get_text(), labels[j].get_text())
+        for i in range(len(boxes)) for j in range(i + 1, len(boxes)) if boxes[i].overlaps(boxes[j])
+    ]  # fmt: skip
+    # In the right third, labels are written on the left of their points.
+    assert all(t.get_horizontalalignment() == "right" for t in labels if "/64/" in t.get_text())

@@ -245,12 +245,15 @@ def plot_fronts(
     features = archive.grid.features
     cat_pos = next((i for i, f in enumerate(features) if f.scale == "category"), None)
     categories: list[str] = list(features[cat_pos].categories) if cat_pos is not None else ["all"]
-    fig = Figure(figsize=(4.2 * len(categories) + 0.6, 3.8), layout="constrained")
+    fig = Figure(figsize=(4.2 * len(categories) + 0.6, 4.6), layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, len(categories), squeeze=False)[0]
+    labels: list[tuple[Any, list[tuple[str, float, float]]]] = []
     for k, kind in enumerate(categories):
         ax = axes[k]
         drawn: list[float] = []
+        named: list[tuple[str, float, float]] = []
+        labels.append((ax, named))
         for cell in sorted(archive.cells, key=lambda c: c.index):
             if cat_pos is not None and cell.index[cat_pos] != k:
                 continue
@@ -274,8 +277,10 @@ def plot_fronts(
                 elif not cell.keep_default and cell.elite == p.config:
                     ax.plot([x], [y], marker="o", markersize=10, markerfacecolor="none",
                             markeredgecolor="black", linestyle="none")
-                ax.annotate(f"{p.config.batch_size}/{p.config.micro_batch_size}/{p.config.threads}",
-                            (x, y), fontsize=5, xytext=(3, 3), textcoords="offset points")
+                if not p.default:  # (hollow says it)
+                    named.append(
+                        (f"{p.config.batch_size}/{p.config.micro_batch_size}/{p.config.threads}", x, y)
+                    )
         ax.axhline(1.0, color="0.6", linewidth=0.8, linestyle="--")
         ax.set_xscale("log")
         if drawn:  # at least one decade, so that the axis has labelled ticks
@@ -294,7 +299,48 @@ def plot_fronts(
         f" {archive.format_version}; hollow: the default configuration, ringed: the elite)",
         fontsize=9,
     )
+    fig.set_dpi(dpi)
+    fig.canvas.draw()  # the layout, so that the labels are placed where they will be drawn
+    for ax, named in labels:
+        _place_labels(ax, named, fig.canvas.get_renderer(), dpi)
     out = _with_suffix(out_path)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     fig.savefig(out, dpi=dpi)
     return out
+
+
+def _place_labels(ax: Any, named: list[tuple[str, float, float]], renderer: Any, dpi: int) -> None:
+    """Writes each point's label beside it (on its left in the right third of the panel) where
+    it overlaps no label already written (the highest points first), moving it down or up a
+    line at a time (20 lines each way at most), with a thin line back to its point once it has
+    moved; a label that says what another says at the same place is written once. The default
+    configuration's points are not labelled: they are drawn hollow."""
+    seen: set[tuple[str, int, int]] = set()
+    placed: list[Any] = []
+    right = ax.get_window_extent(renderer).x1
+    width = ax.get_window_extent(renderer).width
+    for text, x, y in sorted(named, key=lambda t: (-t[2], t[1])):
+        px, py = ax.transData.transform((x, y))
+        key = (text, round(px / 3), round(py / 3))
+        if key in seen:
+            continue
+        seen.add(key)
+        dx, align = (-3, "right") if px > right - width / 3 else (3, "left")
+        label = ax.annotate(text, (x, y), fontsize=5, xytext=(dx, 3), textcoords="offset points",
+                            ha=align, annotation_clip=False, zorder=5,
+                            bbox={"boxstyle": "square,pad=0.05", "facecolor": "white",
+                                  "edgecolor": "none", "alpha": 0.75})
+        label.set_in_layout(False)
+        line = 72.0 / dpi * (label.get_window_extent(renderer).height + 1)
+        for step in range(1, 41):
+            box = label.get_window_extent(renderer)
+            if not any(box.overlaps(other) for other in placed):
+                break
+            # 3 - line, 3 + line, 3 - 2 line, ...: the nearest free line, below first.
+            shift = (step + 1) // 2 * (-1 if step % 2 else 1)
+            label.xyann = (dx, 3 + shift * line)
+        if label.xyann != (dx, 3):
+            ax.annotate("", (x, y), xytext=label.xyann, textcoords="offset points",
+                        arrowprops={"arrowstyle": "-", "linewidth": 0.3, "color": "0.6",
+                                    "shrinkA": 0, "shrinkB": 2})
+        placed.append(label.get_window_extent(renderer))
