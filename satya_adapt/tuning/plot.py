@@ -246,7 +246,7 @@ def plot_fronts(
     cat_pos = next((i for i, f in enumerate(features) if f.scale == "category"), None)
     categories: list[str] = list(features[cat_pos].categories) if cat_pos is not None else ["all"]
     fig = Figure(figsize=(4.2 * len(categories) + 0.6, 4.6), layout="constrained")
-    FigureCanvasAgg(fig)
+    canvas: Any = FigureCanvasAgg(fig)  # (its draw and get_renderer are untyped)
     axes = fig.subplots(1, len(categories), squeeze=False)[0]
     labels: list[tuple[Any, list[tuple[str, float, float]]]] = []
     for k, kind in enumerate(categories):
@@ -300,9 +300,9 @@ def plot_fronts(
         fontsize=9,
     )
     fig.set_dpi(dpi)
-    fig.canvas.draw()  # the layout, so that the labels are placed where they will be drawn
+    canvas.draw()  # the layout, so that the labels are placed where they will be drawn
     for ax, named in labels:
-        _place_labels(ax, named, fig.canvas.get_renderer(), dpi)
+        _place_labels(ax, named, canvas.get_renderer(), dpi)
     out = _with_suffix(out_path)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     fig.savefig(out, dpi=dpi)
