@@ -1432,6 +1432,13 @@ def test_input_kind_document_reads_a_top_level_array_as_one_record(tmp_path: Pat
                "--format", "json", cwd=tmp_path)  # fmt: skip
     doc = json.loads(proc.stdout)
     assert (doc["records"], [e["keyword"] for e in doc["errors"]]) == (1, ["json"])
+    # A document longer than --max-record-bytes is refused as such.
+    proc = run("validate", "cc.json", "--schema", "s.json", "--input-kind", "document",
+               "--max-record-bytes", "20", cwd=tmp_path)  # fmt: skip
+    assert one_error_line(proc) == (
+        "cc.json: the document is longer than `max_record_bytes` (20 bytes)"
+        " (--max-record-bytes sets it)"
+    )
     proc = run("validate", "cc.json", "--schema", "s.json", "--input-kind", "document",
                "--pointer", "/0", cwd=tmp_path)  # fmt: skip
     assert one_error_line(proc) == (

@@ -263,9 +263,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 " (DATA starts with '[' so it was read as one JSON array; for NDJSON whose"
                 " records are arrays, pass --input-kind ndjson)"
             )
-        if "`max_record_bytes`" in str(exc):
+        message = _one_line(exc)
+        if "`max_record_bytes`" in message:
             hint = " (--max-record-bytes sets it)"
-        raise CliError(f"{data.name}: {_one_line(exc)}{hint}") from None
+            if data.document:  # (read as one line of NDJSON)
+                message = message.replace("NDJSON line 1 is longer", "the document is longer", 1)
+        raise CliError(f"{data.name}: {message}{hint}") from None
     finally:
         progress.close()
         data.close()
