@@ -1439,6 +1439,11 @@ def test_input_kind_document_reads_a_top_level_array_as_one_record(tmp_path: Pat
         "cc.json: the document is longer than `max_record_bytes` (20 bytes)"
         " (--max-record-bytes sets it)"
     )
+    # `archive explain` reads it as `validate` does: one record, streamed.
+    proc = run("archive", "explain", "cc.json", "--schema", "s.json", "--input-kind", "document",
+               cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "  input_kind             ndjson" in proc.stdout.splitlines()
     proc = run("validate", "cc.json", "--schema", "s.json", "--input-kind", "document",
                "--pointer", "/0", cwd=tmp_path)  # fmt: skip
     assert one_error_line(proc) == (

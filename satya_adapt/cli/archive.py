@@ -154,9 +154,9 @@ def register(sub: argparse._SubParsersAction[_Parser]) -> None:
     _add_schema_option(p)
     p.add_argument(
         "--input-kind",
-        choices=("auto", "json", "ndjson"),
+        choices=("auto", "json", "ndjson", "document"),
         default="auto",
-        help="how to read DATA (default auto)",
+        help="how to read DATA (default auto; document: DATA is one record, as for validate)",
     )
     add_pointer_option(p)
     p.add_argument(
