@@ -107,8 +107,11 @@ MAX_ARCHIVE_BYTES = 64 << 20
 #: Quantization of the sampled features: steps per octave of ``1 + value``.
 QUANT_STEPS_PER_OCTAVE = 4
 
-PositiveInt = Annotated[int, Meta(ge=1)]
-NonNegativeInt = Annotated[int, Meta(ge=0)]
+#: The largest integer an archive may hold (2**53: exact as a float, which descriptors and
+#: byte counts become; a larger one raised OverflowError where it was turned into one).
+MAX_INT = 1 << 53
+PositiveInt = Annotated[int, Meta(ge=1, le=MAX_INT)]
+NonNegativeInt = Annotated[int, Meta(ge=0, le=MAX_INT)]
 NonNegativeFloat = Annotated[float, Meta(ge=0)]
 PositiveFloat = Annotated[float, Meta(gt=0)]
 UnitFloat = Annotated[float, Meta(ge=0, le=1)]
@@ -323,6 +326,8 @@ def decode_archive(data: Union[bytes, str], source: str = "<archive>") -> Archiv
         raise ArchiveError(f"{source}: not an archive: {exc}") from None
     except msgspec.DecodeError as exc:
         raise ArchiveError(f"{source}: not valid JSON: {exc}") from None
+    except RecursionError:  # (msgspec's own limit: about 1,000 levels)
+        raise ArchiveError(f"{source}: its JSON nests too deep to be read") from None
     if header.format != FORMAT:
         raise ArchiveError(
             f"{source}: not an archive: "
@@ -339,6 +344,8 @@ def decode_archive(data: Union[bytes, str], source: str = "<archive>") -> Archiv
         archive = msgspec.json.decode(data, type=ArchiveFile, strict=True)
     except msgspec.DecodeError as exc:
         raise ArchiveError(f"{source}: {exc}") from None
+    except RecursionError:
+        raise ArchiveError(f"{source}: its JSON nests too deep to be read") from None
     check_archive(archive, source)
     return archive
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 from pathlib import Path
@@ -118,6 +119,29 @@ def test_unknown_field_is_refused(tmp_path: Path) -> None:
     doc = sample_doc()
     doc["cells"][0]["extra"] = 1
     assert error_of(tmp_path, doc) == "Object contains unknown field `extra` - at `$.cells[0]`"
+
+
+def test_integers_beyond_floats_and_deep_nesting_are_refused(tmp_path: Path) -> None:
+    # Found by a hostile-input hunt: an integer beyond floats passed decoding and raised
+    # OverflowError where it became a float (a traceback from `archive show`), and JSON nested
+    # 1,000 deep raised msgspec's RecursionError.
+    for path, value in (("profile", 10**400), ("peak", 2**53 + 1)):
+        doc = sample_doc()
+        if path == "profile":
+            doc["cells"][0]["profile"]["field_count"] = value
+            at = "$.cells[0].profile.field_count"
+        else:
+            doc["cells"][0]["peak_bytes"] = value
+            at = "$.cells[0].peak_bytes"
+        (tmp_path / "archive.json").write_text(json.dumps(doc))
+        with pytest.raises(ArchiveError) as info:
+            A.load_archive(tmp_path / "archive.json")
+        assert str(info.value).endswith(f"Expected `int` <= 9007199254740992 - at `{at}`")
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"a":' * 1000 + "1" + "}" * 1000)
+    with pytest.raises(ArchiveError) as info:
+        A.load_archive(deep)
+    assert str(info.value) == f"{deep}: its JSON nests too deep to be read"
 
 
 def test_unknown_top_level_field_is_refused(tmp_path: Path) -> None:

@@ -2443,6 +2443,42 @@ def test_archive_merge_folds_a_cache_into_an_archive(tmp_path: Path) -> None:
     )
 
 
+def test_archive_merge_skips_cache_entries_that_cannot_make_a_cell(tmp_path: Path) -> None:
+    # Entries that pass the cache's reading but hold evidence no archive cell can (found by a
+    # hostile-input hunt: each failed the whole fold, with a traceback or an error located in
+    # the merged archive, or wrote an archive that could not be read back).
+    cache = tmp_path / "online.json"
+    L._CACHE.path = None
+    learn(L.Live(FakeSelector(), cache=cache, cores=2))
+    L._CACHE.flush()
+    doc = json.loads(cache.read_text())
+    [good] = doc["entries"]
+    bad = [
+        {**good, "cell": [good["cell"][0], 5000, *good["cell"][2:]]},  # 2.0 ** 1250
+        {**good, "items_per_s": 10**400},
+        {**good, "default_items_per_s": float("nan")},
+        {**good, "ratio": [1.0, 1.5, 2.0]},  # out of order
+        {**good, "config": [2048, 2**31, 2]},  # micro_batch_size above batch_size
+    ]
+    doc["entries"] = [{**good, "samples": True}, *bad]  # (a bool is not a count)
+    cache.write_text(json.dumps(doc))
+    empty = A.ArchiveFile(
+        format=A.FORMAT, format_version=A.FORMAT_VERSION,
+        provenance=A.provenance_here(tool="tests", command=None, seed=None, generations=0),
+        grid=KIND_SIZE_GRID, cells=[],
+    )
+    A.write_archive(empty, tmp_path / "arch.json")
+    proc = run_cli("archive", "merge", "online.json", "--into", "arch.json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0] == (
+        "Folded online cache online.json: 1 cells added, 0 changed (higher lower bound of the"
+        " throughput ratio over the default); 5 entries skipped (another hardware, no evidence,"
+        " or evidence that cannot make a cell)."
+    )
+    [c] = A.load_archive(tmp_path / "arch.json").cells
+    assert c.n_measurements == 1
+
+
 def test_archive_merge_never_rewrites_the_shipped_archive_and_only_writes_a_change(
     tmp_path: Path,
 ) -> None:

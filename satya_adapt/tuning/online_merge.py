@@ -19,6 +19,7 @@ change is recorded in the archive's history (action ``merge``).
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import os
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -61,36 +62,58 @@ def _fingerprint(h: HardwareClass, model: str) -> str:
     )
 
 
+def _positive(x: Any) -> Optional[float]:
+    """``x`` as a float when it is a finite positive number (not a bool), else ``None``."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return None
+    try:
+        v = float(x)
+    except OverflowError:  # an int beyond floats
+        return None
+    return v if 0.0 < v < math.inf else None
+
+
 def _cell(archive: ArchiveFile, entry: dict[str, Any]) -> Optional[Cell]:
+    """The archive cell a cache entry makes, ``None`` for an entry that cannot make one: its
+    evidence not finite positive numbers, its interval out of order, its configuration not
+    one an archive holds (``micro_batch_size`` above ``batch_size``), its cell beyond the
+    quantization's range. Such an entry is skipped (counted), never the whole fold."""
     from ..selector import _rep
 
     ratio = entry.get("ratio")
-    rate, base = entry.get("items_per_s"), entry.get("default_items_per_s")
-    if (
-        not isinstance(ratio, list) or len(ratio) != 3
-        or not all(isinstance(x, (int, float)) and x > 0 for x in ratio)
-        or not isinstance(rate, (int, float)) or not isinstance(base, (int, float))
-        or rate <= 0 or base <= 0
-    ):
+    rate, base = _positive(entry.get("items_per_s")), _positive(entry.get("default_items_per_s"))
+    if not isinstance(ratio, list) or len(ratio) != 3 or rate is None or base is None:
         return None
-    rep = _rep(tuple(entry["cell"]))
-    index = _archive.descriptor(archive.grid, rep)
-    if index is None:
+    speedup, low, high = (_positive(x) for x in ratio)
+    if speedup is None or low is None or high is None or not low <= speedup <= high:
         return None
     b, m, t = entry["config"]
-    profile = _archive.cell_profile(rep._replace(n=rep.n or None))
+    if m > b:
+        return None
+    try:
+        rep = _rep(tuple(entry["cell"]))
+        index = _archive.descriptor(archive.grid, rep)
+        if index is None:
+            return None
+        profile = _archive.cell_profile(rep._replace(n=rep.n or None))
+    except (OverflowError, ValueError):  # a quantized value beyond floats (2.0 ** 1250)
+        return None
     samples = entry.get("samples")
     return Cell(
         index=list(index),
         profile=profile,
         elite=Elite(batch_size=b, micro_batch_size=m, threads=t),
-        throughput=float(rate),
-        default_throughput=float(base),
-        speedup=float(ratio[0]),
-        speedup_ci_low=float(ratio[1]),
-        speedup_ci_high=float(ratio[2]),
+        throughput=rate,
+        default_throughput=base,
+        speedup=speedup,
+        speedup_ci_low=low,
+        speedup_ci_high=high,
         peak_bytes=0,
-        n_measurements=samples if isinstance(samples, int) and samples > 0 else 1,
+        n_measurements=(
+            samples
+            if type(samples) is int and 0 < samples <= _archive.MAX_INT  # (not a bool)
+            else 1
+        ),
     )
 
 
@@ -142,7 +165,10 @@ def fold_cache(
         f" (higher lower bound of the throughput ratio over the default)"
     )
     if skipped:
-        summary += f"; {skipped} entries skipped (another hardware, or no evidence)"
+        summary += (
+            f"; {skipped} entries skipped (another hardware, no evidence, or evidence that"
+            " cannot make a cell)"
+        )
     if below:
         summary += (
             f"; {below} entries not ahead of the default beyond noise (lower bound of the ratio"
