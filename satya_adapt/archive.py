@@ -601,12 +601,19 @@ def atomic_write_bytes(
     """Writes ``data`` to ``path`` so that readers see the old file or the new one, never a part:
     a temporary file in the same folder, flushed (and, ``durable``, fsynced, as the folder is
     after the rename), then renamed over ``path``."""
-    target = os.path.abspath(os.fspath(path))
+    # Through a symbolic link, its file is written (the link stays); a device, a FIFO or a
+    # folder at ``path`` is never replaced (the rename replaced even /dev/null, as root).
+    target = os.path.realpath(os.fspath(path))
     folder = os.path.dirname(target)
     try:
-        mode = os.stat(target).st_mode & 0o7777
+        st = os.stat(target)
     except OSError:
         mode = 0o644
+    else:
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+            raise ArchiveError(f"{target}: cannot write the archive: {kind}, left as it is")
+        mode = st.st_mode & 0o7777
     import tempfile  # here: writing is rare, importing it costs a few ms
 
     try:

@@ -373,6 +373,28 @@ def test_write_into_a_missing_folder(tmp_path: Path) -> None:
     assert str(info.value) == f"{target}: cannot write the archive: No such file or directory"
 
 
+def test_write_never_replaces_what_is_not_a_regular_file(tmp_path: Path) -> None:
+    # Found by a hostile-input hunt: the rename replaced a FIFO or a device at the path with a
+    # regular file (as root, `archive merge ... -o /dev/full` replaced /dev/full).
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for target, kind in ((fifo, "not a regular file"), (folder, "a folder")):
+        with pytest.raises(ArchiveError) as info:
+            A.write_archive(sample(), target)
+        assert str(info.value) == f"{target}: cannot write the archive: {kind}, left as it is"
+    assert os.path.exists(fifo) and not os.path.isfile(fifo)
+    # Through a symbolic link, its file is written and the link stays.
+    (tmp_path / "real.json").write_text("{}")
+    link = tmp_path / "link.json"
+    link.symlink_to("real.json")
+    A.write_archive(sample(), link)
+    assert link.is_symlink()
+    assert A.load_archive(tmp_path / "real.json") == A.load_archive(link)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", "link.json", "out.fifo", "real.json"]
+
+
 def test_rng_state_round_trip_python() -> None:
     rng = random.Random(5)
     rng.random()
