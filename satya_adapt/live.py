@@ -2256,10 +2256,16 @@ class _Cache:
         what it learned last was never written (10 workers learning a cell each: none cached).
         Its exit runs `multiprocessing.util.Finalize`rs, which it clears as it starts, then
         runs its after-fork hooks: the flush is registered from there (made here, in the parent
-        or as the child unpickles its target; none where `multiprocessing` is not in use)."""
+        or as the child unpickles its target; none where `multiprocessing` is not in use), or
+        at once in a child that imports satya-adapt after its start."""
         util = sys.modules.get("multiprocessing.util")
         if util is not None:
             util.register_after_fork(self, _Cache._flush_at_process_exit)
+            process = sys.modules.get("multiprocessing.process")
+            if process is not None and process.parent_process() is not None:
+                # Made in a `multiprocessing` child that imported satya-adapt itself (after its
+                # start, so no after-fork hook runs): its entries were lost at its exit.
+                self._flush_at_process_exit()
 
     def _flush_at_process_exit(self) -> None:
         import multiprocessing.util

@@ -3688,6 +3688,49 @@ def test_folding_a_cache_keeps_the_archives_bar_and_the_cells_profile(tmp_path: 
     )
 
 
+_IMPORTED_IN_THE_WORKER = """
+import multiprocessing, os, sys
+
+def worker(path):
+    from satya_adapt import live as L  # imported here, after the worker started
+    from satya_adapt.config import BatchConfig
+
+    L._CACHE.load(path, L.fingerprint(), say=False)
+    for i in range(3):
+        cell = [i, 14, 0.5, 30, "json", 11]
+        entry = {"hardware": L.fingerprint(), "cell": cell, "config": [2048, 256, 2]}
+        L._CACHE.put((tuple(cell), True), entry, BatchConfig(2048, 256, 2, "online"))
+
+if __name__ == "__main__":
+    method, path = sys.argv[1:]
+    process = multiprocessing.get_context(method).Process(target=worker, args=(path,))
+    process.start()
+    process.join(120)
+    assert "satya_adapt" not in sys.modules
+    from satya_adapt import live as L
+    print(process.exitcode, len(L.read_cache(path)))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork here")
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
+def test_a_worker_that_imports_satya_adapt_itself_writes_its_cache_as_it_ends(
+    tmp_path: Path, method: str
+) -> None:
+    """Found by a hostile-input hunt: a worker whose parent had not imported satya-adapt runs
+    no after-fork hook of ours, and its entries still waiting for the writer thread were lost
+    at its `os._exit` (all of them, put just before it ended)."""
+    script = tmp_path / "run.py"
+    script.write_text(_IMPORTED_IN_THE_WORKER)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    proc = subprocess.run(
+        [sys.executable, str(script), method, str(tmp_path / "online.json")],
+        capture_output=True, text=True, timeout=180, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["0", "3"]
+
+
 def learn_in_a_worker(folder: str) -> None:
     """A `multiprocessing` worker's job: learn one cell with the cache in ``folder``."""
     L._CACHE.path = None
