@@ -110,6 +110,9 @@ QUANT_STEPS_PER_OCTAVE = 4
 #: The largest integer an archive may hold (2**53: exact as a float, which descriptors and
 #: byte counts become; a larger one raised OverflowError where it was turned into one).
 MAX_INT = 1 << 53
+#: The most points a cell's front holds (the search keeps 8): checking that none dominates
+#: another compares every pair, 38 s for one front of 16,000 points.
+MAX_FRONT_POINTS = 64
 PositiveInt = Annotated[int, Meta(ge=1, le=MAX_INT)]
 NonNegativeInt = Annotated[int, Meta(ge=0, le=MAX_INT)]
 NonNegativeFloat = Annotated[float, Meta(ge=0)]
@@ -253,7 +256,7 @@ class Cell(_Strict, kw_only=True):
     (seconds, ``None`` when not measured), and ``front``, the non-dominated measured
     configurations over speedup (higher), ``peak_bytes`` and ``max_gil_hold`` (lower), each
     kept only when its speedup's lower bound clears the bar, plus the default configuration
-    (kept even when dominated);
+    (kept even when dominated), at most :data:`MAX_FRONT_POINTS`;
     empty in a version-1 file (:func:`cell_front` then makes the one-point front of the elite).
     """
 
@@ -269,7 +272,7 @@ class Cell(_Strict, kw_only=True):
     n_measurements: PositiveInt
     workload: Optional[Dict[str, Any]] = None
     max_gil_hold: Optional[NonNegativeFloat] = None
-    front: List[FrontPoint] = []
+    front: Annotated[List[FrontPoint], Meta(max_length=MAX_FRONT_POINTS)] = []
 
     @property
     def keep_default(self) -> bool:
@@ -485,6 +488,8 @@ def check_archive(archive: ArchiveFile, source: str = "<archive>") -> None:
             fail("`micro_batch_size` must not exceed `batch_size`", f"{at}.elite.micro_batch_size")
         if archive.format_version < 2 and (cell.front or cell.max_gil_hold is not None):
             fail("`front` and `max_gil_hold` need `format_version` 2", f"{at}.front")
+        if len(cell.front) > MAX_FRONT_POINTS:  # (as reading refuses it: never written)
+            fail(f"`front` holds more than {MAX_FRONT_POINTS} points", f"{at}.front")
         for j, pt in enumerate(cell.front):
             pat = f"{at}.front[{j}]"
             for name in ("throughput", "speedup", "speedup_ci_low", "speedup_ci_high"):
@@ -878,13 +883,23 @@ def descriptor(grid: Grid, profile: Sequence[Any]) -> Optional[Tuple[int, ...]]:
     return tuple(out)
 
 
-def point(grid: Grid, profile: Sequence[Any]) -> Tuple[float, ...]:
-    """The quantized profile in the scaled space of the grid's numeric features."""
+def feature_units(grid: Grid) -> Tuple[float, ...]:
+    """:func:`feature_unit` of each numeric feature of ``grid``, in order."""
+    return tuple(feature_unit(f) for f in grid.features if f.scale != "category")
+
+
+def point(
+    grid: Grid, profile: Sequence[Any], units: Optional[Sequence[float]] = None
+) -> Tuple[float, ...]:
+    """The quantized profile in the scaled space of the grid's numeric features; ``units``:
+    :func:`feature_units` of the grid, computed once by a caller that places many profiles (a
+    unit transforms every edge of its feature: per profile, cells times edges)."""
     q = quantize(profile)
+    if units is None:
+        units = feature_units(grid)
+    numeric = [f for f in grid.features if f.scale != "category"]
     return tuple(
-        transform(getattr(q, f.name), f.scale) / feature_unit(f)
-        for f in grid.features
-        if f.scale != "category"
+        transform(getattr(q, f.name), f.scale) / unit for f, unit in zip(numeric, units)
     )
 
 

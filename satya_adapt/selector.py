@@ -101,6 +101,7 @@ class _State:
         self.cells: dict[tuple[int, ...], _archive.Cell] = {}
         self.partitions: dict[int | None, list[tuple[tuple[float, ...], _archive.Cell]]] = {}
         self.models: dict[int | None, Any] = {}
+        self.units: tuple[float, ...] = ()  # the grid's feature units (see archive.point)
 
     @property
     def usable(self) -> bool:
@@ -438,7 +439,9 @@ class Selector:
             return self._adapt(state, e.batch_size, e.micro_batch_size, e.threads, "archive-exact")
 
         partition = None if state.category is None else index[state.category]
-        neighbours = self._neighbours(state, partition, _archive.point(grid, rep), sel.k)
+        neighbours = self._neighbours(
+            state, partition, _archive.point(grid, rep, state.units or None), sel.k
+        )
         if trace is not None:
             trace["neighbours"] = [
                 {
@@ -756,11 +759,12 @@ def _build_state(arg: Any, origin: str, here: _hardware.HardwareClass) -> _State
     for i, f in enumerate(archive.grid.features):
         if f.scale == "category":
             state.category = i
+    state.units = _archive.feature_units(archive.grid)
     for cell in archive.cells:
         index = tuple(cell.index)
         state.cells[index] = cell
         partition = None if state.category is None else index[state.category]
-        p = _archive.point(archive.grid, _archive.as_profile(cell.profile))
+        p = _archive.point(archive.grid, _archive.as_profile(cell.profile), state.units)
         state.partitions.setdefault(partition, []).append((p, cell))
     return state
 

@@ -665,6 +665,31 @@ def test_dominated_front_point_is_refused(tmp_path: Path) -> None:
     )
 
 
+def test_a_front_of_more_than_64_points_is_refused(tmp_path: Path) -> None:
+    # Checking a front compares every pair of its points: 16,000 points took 38 s to load
+    # (a hostile-input hunt); the search keeps 8.
+    doc = orjson.loads(A.encode_archive(front_archive()))
+    first = doc["cells"][0]["front"][0]
+    doc["cells"][0]["front"] = [dict(first, peak_bytes=i) for i in range(A.MAX_FRONT_POINTS + 1)]
+    assert error_of(tmp_path, doc) == (
+        f"Expected `array` of length <= {A.MAX_FRONT_POINTS} - at `$.cells[0].front`"
+    )
+    archive = front_archive()
+    cell = archive.cells[0]
+    many = [msgspec.structs.replace(cell.front[0], peak_bytes=i) for i in range(65)]
+    big = msgspec.structs.replace(archive, cells=[msgspec.structs.replace(cell, front=many)])
+    with pytest.raises(ArchiveError, match="`front` holds more than 64 points"):
+        A.encode_archive(big)  # never written
+
+
+def test_point_with_the_grid_units_given_is_the_same() -> None:
+    grid = sample().grid
+    units = A.feature_units(grid)
+    for c in sample().cells:
+        profile = A.as_profile(c.profile)
+        assert A.point(grid, profile, units) == A.point(grid, profile)
+
+
 def test_pareto_front_and_dominance() -> None:
     a = point(1024, 1.0, (0.9, 1.1), 100, 0.001)
     b = point(2048, 1.0, (0.9, 1.1), 200, 0.001)  # more memory, same otherwise
