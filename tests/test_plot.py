@@ -97,3 +97,29 @@ def test_front_labels_never_overlap_and_each_is_written_once() -> None:
     ]  # fmt: skip
     # In the right third, labels are written on the left of their points.
     assert all(t.get_horizontalalignment() == "right" for t in labels if "/64/" in t.get_text())
+
+
+def test_plot_archive_draws_rows_for_the_bins_that_hold_cells_at_most_twelve(tmp_path: Path) -> None:
+    # Found by a hostile-input hunt: a row per combination of the third feature's bins, held or
+    # not (40 edges: 35 s and 420 MB for one cell; 5,000 edges: killed past 2 GB).
+    grid = A.Grid(
+        features=[
+            A.GridFeature(name="object_size", scale="log", edges=[255.0]),
+            A.GridFeature(name="field_count", scale="log", edges=[8.0]),
+            A.GridFeature(name="avg_string_length", scale="linear",
+                          edges=[float(e) for e in range(1, 200)]),
+        ]
+    )  # fmt: skip
+    one = archive([cell(grid, profile(600, avg_string_length=50.5), (2048, 256, 1))], grid=grid)
+    many = archive(
+        [cell(grid, profile(600, avg_string_length=s + 0.5), (2048, 256, 1)) for s in range(30)],
+        grid=grid,
+    )
+    for a, rows in ((one, 1), (many, 12)):
+        out = plot_archive(a, tmp_path / "rows.png", metrics=("speedup",), dpi=50)
+        height = int.from_bytes(Path(out).read_bytes()[20:24], "big")  # the PNG's IHDR height
+        assert height == round((2.9 * rows + 1.0) * 50)
+    wide = A.Grid(features=[A.GridFeature(name="object_size", scale="log",
+                                          edges=[float(2**i) for i in range(1, 70)])])  # fmt: skip
+    with pytest.raises(ValueError, match="the grid has 70 bins of `object_size`, more than the 64"):
+        plot_archive(archive([], grid=wide), tmp_path / "wide.png")

@@ -806,6 +806,8 @@ def cmd_archive_plot(args: argparse.Namespace) -> int:
         if getattr(exc, "name", "") and str(getattr(exc, "name", "")).startswith("matplotlib"):
             raise CliError(_NO_MATPLOTLIB) from None
         raise
+    except ValueError as exc:  # a grid too large to draw
+        raise CliError(f"archive plot: {location}: {exc}") from None
     print(f"wrote {heatmap} ({location}, {len(archive.cells)} cells)")
     print(f"wrote {fronts} (the cells' Pareto fronts: throughput against memory in flight)")
     return 0

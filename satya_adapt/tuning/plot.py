@@ -65,6 +65,14 @@ def _text(cell: _archive.Cell, metric: str) -> str:
     return f"{value}" + ("\n(default)" if keep else "")
 
 
+#: The most bins of a feature along a heat map's axis (each is about an inch wide).
+MAX_MAP_BINS = 64
+#: The most rows of maps per metric (combinations of the other numeric features' bins).
+MAX_MAP_ROWS = 12
+#: The most cells whose fronts a panel of the fronts picture draws.
+MAX_FRONT_CELLS = 24
+
+
 def plot_archive(
     archive: _archive.ArchiveFile | str | os.PathLike[str],
     out_path: str | os.PathLike[str],
@@ -77,7 +85,8 @@ def plot_archive(
 
     One column per input kind; one row of panels per metric in ``metrics`` (see
     :data:`METRICS`) and per combination of the bins of any numeric feature beyond the first
-    two. Within a panel, x is the grid's first numeric feature and y its second. Each filled
+    two that holds a cell (the :data:`MAX_MAP_ROWS` holding most cells, the title says so).
+    ``ValueError`` for a grid of more than :data:`MAX_MAP_BINS` bins of the first two. Within a panel, x is the grid's first numeric feature and y its second. Each filled
     cell shows its value, and for ``speedup`` the interval and the elite (``B/M/T``) or
     ``keep``; empty cells are blank. Speedup colours are centred on 1 (log scale).
 
@@ -109,12 +118,24 @@ def plot_archive(
     x_pos = numeric[0] if numeric else None
     y_pos = numeric[1] if len(numeric) > 1 else None
     facet_pos = numeric[2:]
-    facet_bins = [len(features[i].edges) + 1 for i in facet_pos]
-    facets: list[tuple[int, ...]] = [()]
-    for n in facet_bins:
-        facets = [f + (b,) for f in facets for b in range(n)]
+    # One row per combination of the other features' bins that holds a cell (every
+    # combination was drawn: a product of bins, 100 edges took minutes and gigabytes).
+    held: dict[tuple[int, ...], int] = {}
+    for c in archive.cells:
+        facet_of = tuple(c.index[i] for i in facet_pos)
+        held[facet_of] = held.get(facet_of, 0) + 1
+    # At most MAX_MAP_ROWS of them, those holding most cells (each row costs a second or so).
+    facets: list[tuple[int, ...]] = sorted(
+        sorted(held, key=lambda f: (-held[f], f))[:MAX_MAP_ROWS]
+    ) or [tuple(0 for _ in facet_pos)]
     nx = len(features[x_pos].edges) + 1 if x_pos is not None else 1
     ny = len(features[y_pos].edges) + 1 if y_pos is not None else 1
+    for pos, bins in ((x_pos, nx), (y_pos, ny)):
+        if bins > MAX_MAP_BINS and pos is not None:
+            raise ValueError(
+                f"the grid has {bins} bins of `{features[pos].name}`, more than the"
+                f" {MAX_MAP_BINS} a heat map draws"
+            )
 
     cells = {tuple(c.index): c for c in archive.cells}
     rows = [(m, f) for m in metrics for f in facets]
@@ -193,7 +214,12 @@ def plot_archive(
     fig.suptitle(
         f"satya-adapt archive: {len(archive.cells)} cells, {shipped} ship an elite;"
         f" {p.generations} generations, {p.date:%Y-%m-%d}"
-        + (f"; {hw.cpu_model}, {hw.usable_cores} cores" if hw is not None else ""),
+        + (f"; {hw.cpu_model}, {hw.usable_cores} cores" if hw is not None else "")
+        + (
+            f"\nrows: the {MAX_MAP_ROWS} of {len(held)} combinations of"
+            f" {', '.join(features[i].name for i in facet_pos)} bins holding most cells"
+            if len(held) > MAX_MAP_ROWS else ""
+        ),
         fontsize=10,
     )
     out = _with_suffix(out_path)
@@ -254,9 +280,14 @@ def plot_fronts(
         drawn: list[float] = []
         named: list[tuple[str, float, float]] = []
         labels.append((ax, named))
-        for cell in sorted(archive.cells, key=lambda c: c.index):
-            if cat_pos is not None and cell.index[cat_pos] != k:
-                continue
+        of_kind = [c for c in archive.cells if cat_pos is None or c.index[cat_pos] == k]
+        # At most MAX_FRONT_CELLS of them, those with the highest lower bounds (each cell is a
+        # line, a legend entry and labels: 5,000 cells took minutes).
+        shown = sorted(
+            sorted(of_kind, key=lambda c: (-c.speedup_ci_low, c.index))[:MAX_FRONT_CELLS],
+            key=lambda c: c.index,
+        )
+        for cell in shown:
             points = sorted(
                 _archive.cell_front(cell, DEFAULT_CONFIGURATION[:3]), key=lambda p: p.peak_bytes
             )
@@ -290,7 +321,11 @@ def plot_fronts(
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("peak_bytes (memory in flight per chunk)", fontsize=8)
         ax.set_ylabel("speedup over the default configuration", fontsize=8)
-        ax.set_title(kind, fontsize=9)
+        more = (
+            f" ({len(shown)} of {len(of_kind)} cells: the highest lower bounds)"
+            if len(shown) < len(of_kind) else ""
+        )
+        ax.set_title(kind + more, fontsize=9)
         ax.tick_params(labelsize=7)
         if drawn:
             ax.legend(fontsize=5, title="cell", title_fontsize=6, ncol=2, loc="best")
