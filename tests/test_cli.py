@@ -913,6 +913,17 @@ def test_archive_show(small_archive: Path) -> None:
     assert any("create" in line and "test archive" in line for line in lines)
 
 
+def test_archive_show_never_prints_terminal_controls(tmp_path: Path) -> None:
+    # Found by a hostile-input hunt: an escape sequence in the file's strings reached the
+    # terminal as it was.
+    path = tmp_path / "a.json"
+    A.write_archive(make_archive([], tool="evil\x1b[31m\x07\x9b"), path)
+    proc = run("archive", "show", str(path), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "  tool       evil\\x1b[31m\\x07\\x9b" in proc.stdout.splitlines()
+    assert not any(c in proc.stdout for c in "\x1b\x07\x9b")
+
+
 def test_archive_show_json(small_archive: Path) -> None:
     proc = run("archive", "show", str(small_archive), "--format", "json", cwd=small_archive.parent)
     assert proc.returncode == 0

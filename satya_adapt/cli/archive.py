@@ -511,8 +511,16 @@ def cmd_archive_show(args: argparse.Namespace) -> int:
         out.append(f"  {h.date.isoformat()}  {h.action:<9} {counts:<10} {h.summary}")
         if h.command:
             out.append(f"  {'':<25}  {'':<9} {'':<10} command: {h.command}")
-    print("\n".join(out))
+    # The file's strings (tool, note, commands, summaries) as text, never as terminal
+    # controls: an escape sequence in `provenance.tool` reached the terminal.
+    print("\n".join(out).translate(_CONTROLS))
     return 0
+
+
+#: Control characters but line breaks and tabs, shown escaped (``\x1b``) in reports.
+_CONTROLS = {
+    c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)] if c not in (0x09, 0x0A)
+}
 
 
 # -- archive explain ---------------------------------------------------------------------------
