@@ -2399,16 +2399,21 @@ def run_cli(*args: str, cwd: Path) -> Any:
                           capture_output=True, text=True, timeout=120, check=False)
 
 
+def empty_archive() -> A.ArchiveFile:
+    """An archive of this machine without cells, on the kind-and-size grid."""
+    return A.ArchiveFile(
+        format=A.FORMAT, format_version=A.FORMAT_VERSION,
+        provenance=A.provenance_here(tool="tests", command=None, seed=None, generations=0),
+        grid=KIND_SIZE_GRID, cells=[],
+    )
+
+
 def test_archive_merge_folds_a_cache_into_an_archive(tmp_path: Path) -> None:
     cache = tmp_path / "online.json"
     L._CACHE.path = None
     learn(L.Live(FakeSelector(), cache=cache, cores=2))
     L._CACHE.flush()
-    empty = A.ArchiveFile(
-        format=A.FORMAT, format_version=A.FORMAT_VERSION,
-        provenance=A.provenance_here(tool="tests", command=None, seed=None, generations=0),
-        grid=KIND_SIZE_GRID, cells=[],
-    )
+    empty = empty_archive()
     A.write_archive(empty, tmp_path / "arch.json")
     proc = run_cli("archive", "merge", "online.json", "--into", "arch.json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -2462,11 +2467,7 @@ def test_archive_merge_skips_cache_entries_that_cannot_make_a_cell(tmp_path: Pat
     ]
     doc["entries"] = [{**good, "samples": True}, *bad]  # (a bool is not a count)
     cache.write_text(json.dumps(doc))
-    empty = A.ArchiveFile(
-        format=A.FORMAT, format_version=A.FORMAT_VERSION,
-        provenance=A.provenance_here(tool="tests", command=None, seed=None, generations=0),
-        grid=KIND_SIZE_GRID, cells=[],
-    )
+    empty = empty_archive()
     A.write_archive(empty, tmp_path / "arch.json")
     proc = run_cli("archive", "merge", "online.json", "--into", "arch.json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -2500,11 +2501,7 @@ def test_archive_merge_never_rewrites_the_shipped_archive_and_only_writes_a_chan
         " ARCHIVE`, or the result with `-o OUT`\n"
     )
     assert shipped.read_bytes() == before
-    empty = A.ArchiveFile(
-        format=A.FORMAT, format_version=A.FORMAT_VERSION,
-        provenance=A.provenance_here(tool="tests", command=None, seed=None, generations=0),
-        grid=KIND_SIZE_GRID, cells=[],
-    )
+    empty = empty_archive()
     A.write_archive(empty, tmp_path / "arch.json")
     doc = json.loads(cache.read_text())
     (tmp_path / "sorted.json").write_text(json.dumps(doc, sort_keys=True))  # `entries` first
@@ -3658,11 +3655,7 @@ def test_folding_a_cache_keeps_the_archives_bar_and_the_cells_profile(tmp_path: 
     learn(L.Live(FakeSelector(), cache=cache, cores=2))
     L._CACHE.flush()
     [entry] = L.read_cache(str(cache))
-    empty = A.ArchiveFile(
-        format=A.FORMAT, format_version=A.FORMAT_VERSION,
-        provenance=A.provenance_here(tool="tests", command=None, seed=None, generations=0),
-        grid=KIND_SIZE_GRID, cells=[],
-    )
+    empty = empty_archive()
     [learned] = online_merge.fold_cache(empty, [entry], name="c").archive.cells
     keeps = msgspec.structs.replace(learned, elite=A.KEEP_DEFAULT, speedup=0.97, speedup_ci_low=0.38,
                          speedup_ci_high=1.87, profile=msgspec.structs.replace(learned.profile, field_count=17))
