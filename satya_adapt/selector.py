@@ -735,8 +735,9 @@ def _build_state(arg: Any, origin: str, here: _hardware.HardwareClass) -> _State
                 location = arg  # an importlib.resources file
             state.location = str(location)
             exists = (
-                # (A folder or a FIFO exists: load_archive says what it is, without waiting.)
-                location.is_file() if hasattr(location, "is_file") else os.path.exists(location)
+                # (A folder or a FIFO exists: load_archive says what it is, without waiting; so
+                # does a symbolic link that leads nowhere: it is not "missing".)
+                location.is_file() if hasattr(location, "is_file") else os.path.lexists(location)
             )
             if not exists:
                 state.status = "missing"

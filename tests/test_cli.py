@@ -716,7 +716,7 @@ def test_optimize_writes_under_the_user_data_folder(tmp_path: Path) -> None:
         assert data_dir() == tmp_path / ".local" / "share" / "satya-adapt"
 
 
-def test_a_mistyped_archive_is_a_usage_error(files: dict[str, Any]) -> None:
+def test_a_mistyped_archive_is_a_usage_error(files: dict[str, Any], tmp_path: Path) -> None:
     """Before (issue 11): only a warning, and the heuristic answered."""
     d = files["dir"]
     for args in (
@@ -730,6 +730,16 @@ def test_a_mistyped_archive_is_a_usage_error(files: dict[str, Any]) -> None:
             f"{command}: argument --archive: no such file: 'nope.json'"
             f" (see 'satya-adapt {command} --help')"
         )
+    # A symbolic link that leads nowhere says where it leads; one in a loop, that it loops.
+    (tmp_path / "gone-link.json").symlink_to("gone.json")
+    (tmp_path / "loop-a.json").symlink_to("loop-b.json")
+    (tmp_path / "loop-b.json").symlink_to("loop-a.json")
+    for name, reason in (
+        ("gone-link.json", "'gone-link.json' is a symbolic link to 'gone.json', which does not exist"),
+        ("loop-a.json", "'loop-a.json': Too many levels of symbolic links"),
+    ):
+        message = one_error_line(run("demo", "--archive", name, cwd=tmp_path))
+        assert message == f"demo: argument --archive: {reason} (see 'satya-adapt demo --help')"
 
 
 def test_optimize_delegates_to_the_optimizer(tmp_path: Path) -> None:

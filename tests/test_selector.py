@@ -353,6 +353,24 @@ def test_missing_archive_warns_once(tmp_path: Path) -> None:
     assert s.status == "missing"
 
 
+def test_a_symbolic_link_to_no_archive_says_why(tmp_path: Path) -> None:
+    # Found by a hostile-input hunt: a link that leads nowhere, or round in a loop, was "not
+    # found", which hid why.
+    (tmp_path / "loop1").symlink_to("loop2")
+    (tmp_path / "loop2").symlink_to("loop1")
+    (tmp_path / "dangling").symlink_to("gone.json")
+    for name, reason in (("loop1", "Too many levels of symbolic links"),
+                         ("dangling", "No such file or directory")):  # fmt: skip
+        s = Selector(tmp_path / name, hardware=HERE)
+        with pytest.warns(ArchiveWarning) as record:
+            s.select(profile(600))
+        assert [str(w.message) for w in record] == [
+            "archive unusable, the heuristic chooses batch configurations:"
+            f" {tmp_path / name}: cannot read the archive: {reason}"
+        ]
+        assert s.status == "corrupt"
+
+
 def test_warnings_as_errors_never_escape_select(tmp_path: Path) -> None:
     import warnings
 

@@ -225,11 +225,24 @@ def _unrecognized(parser: argparse.ArgumentParser, extra: list[str]) -> str:
     return message
 
 
+def _dangling(path: str) -> str | None:
+    """Why the symbolic link ``path`` leads to no file (``None`` if it now does)."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return f"{path!r} is a symbolic link to {os.readlink(path)!r}, which does not exist"
+    except OSError as exc:
+        return f"{path!r}: {exc.strerror or exc}"
+    return None
+
+
 def _existing_file(text: str) -> str:
     """An ``--archive PATH`` that exists: a mistyped path is a usage error (exit 2), not a
     fallback to the heuristic with a warning."""
     if not os.path.exists(text):
-        raise argparse.ArgumentTypeError(f"no such file: {text!r}")
+        # (a symbolic link that leads nowhere, or round in a loop, exists as a link)
+        reason = _dangling(text) if os.path.lexists(text) else None
+        raise argparse.ArgumentTypeError(reason or f"no such file: {text!r}")
     if os.path.isdir(text):
         raise argparse.ArgumentTypeError(f"{text!r} is a directory, not an archive file")
     return text
