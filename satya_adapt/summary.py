@@ -169,7 +169,10 @@ def validate_path(
     try:
         result = validator.validate(source, input_kind=kind, max_errors=max_errors, **knobs)
     except InputError as exc:
-        raise InputError(f"{name or path}: {exc}") from None
+        message = str(exc)
+        if opened is not None and opened.document:  # (read as one line of NDJSON)
+            message = message.replace("NDJSON line 1 is longer", "the document is longer", 1)
+        raise InputError(f"{name or path}: {message}") from None
     finally:
         if opened is not None:
             opened.close()

@@ -1460,6 +1460,9 @@ def test_input_kind_document_reads_a_top_level_array_as_one_record(tmp_path: Pat
         "cc.json: the document is longer than `max_record_bytes` (20 bytes)"
         " (--max-record-bytes sets it)"
     )
+    proc = run("validate", "cc.json", "cc.json.gz", "--schema", "s.json", "--input-kind",
+               "document", "--max-record-bytes", "20", cwd=tmp_path)  # fmt: skip
+    assert "the document is longer than `max_record_bytes` (20 bytes)" in one_error_line(proc)
     # `archive explain` reads it as `validate` does: one record, streamed.
     proc = run("archive", "explain", "cc.json", "--schema", "s.json", "--input-kind", "document",
                cwd=tmp_path)  # fmt: skip
