@@ -481,6 +481,14 @@ def open_input(
     return _open_stream(source, kind, max_bytes, default, [], compression=None, layers=0)
 
 
+def said_of(opened: Opened, message: str) -> str:
+    """The engine's ``message`` about the input ``opened``, in the user's terms: a document
+    (one record over lines) is read as one line of NDJSON, but it is not "NDJSON line 1"."""
+    if opened.document:
+        return message.replace("NDJSON line 1 is longer", "the document is longer", 1)
+    return message
+
+
 def _kind(kind: str) -> Tuple[str, bool]:
     """``(kind, document)`` of a forced reading: ``"document"`` is read as NDJSON of one line,
     its line breaks read as spaces (as a guessed document spread over lines is)."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable, List, NamedTuple, Optional, Tuple
 
-from ._inputs import Opened, open_input
+from ._inputs import Opened, open_input, said_of
 from .errors import InputError
 from .result import ValidationResult
 from .validator import DEFAULT_MAX_RECORD_BYTES, Validator
@@ -169,9 +169,7 @@ def validate_path(
     try:
         result = validator.validate(source, input_kind=kind, max_errors=max_errors, **knobs)
     except InputError as exc:
-        message = str(exc)
-        if opened is not None and opened.document:  # (read as one line of NDJSON)
-            message = message.replace("NDJSON line 1 is longer", "the document is longer", 1)
+        message = str(exc) if opened is None else said_of(opened, str(exc))
         raise InputError(f"{name or path}: {message}") from None
     finally:
         if opened is not None:

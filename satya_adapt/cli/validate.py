@@ -11,6 +11,7 @@ from typing import Any
 from .._argtypes import bounded_int, non_negative_int
 from ..budget import make_budget, parse_max_pause, parse_memory_budget
 from ..config import KNOB_MAX
+from .._inputs import said_of
 from ..errors import InputError, SatyaAdaptError
 from ._common import (
     _FMT,
@@ -263,11 +264,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 " (DATA starts with '[' so it was read as one JSON array; for NDJSON whose"
                 " records are arrays, pass --input-kind ndjson)"
             )
-        message = _one_line(exc)
+        message = said_of(data.source, _one_line(exc))
         if "`max_record_bytes`" in message:
             hint = " (--max-record-bytes sets it)"
-            if data.document:  # (read as one line of NDJSON)
-                message = message.replace("NDJSON line 1 is longer", "the document is longer", 1)
         raise CliError(f"{data.name}: {message}{hint}") from None
     finally:
         progress.close()

@@ -352,8 +352,8 @@ def _place_labels(ax: Any, named: list[tuple[str, float, float]], renderer: Any,
     configuration's points are not labelled: they are drawn hollow."""
     seen: set[tuple[str, int, int]] = set()
     placed: list[Any] = []
-    right = ax.get_window_extent(renderer).x1
-    width = ax.get_window_extent(renderer).width
+    panel = ax.get_window_extent(renderer)
+    right, width = panel.x1, panel.width
     for text, x, y in sorted(named, key=lambda t: (-t[2], t[1])):
         px, py = ax.transData.transform((x, y))
         key = (text, round(px / 3), round(py / 3))
