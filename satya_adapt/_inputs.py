@@ -95,10 +95,14 @@ class Opened:
     already read from a reader, which the engine reads first), ``size`` (in bytes, when
     known), ``compression`` (``"gzip"``, ``"zstd"`` or ``None``), ``document`` (one JSON
     document spread over lines, read as one record) and ``span`` (JSON: the array is
-    ``source[start:end]``, inside a document; ``None``: all of ``source``). :meth:`close`
-    closes what was opened."""
+    ``source[start:end]``, inside a document; ``None``: all of ``source``). ``origin``, for a
+    document that can be read again (bytes, a file), opens it again as it was, line breaks
+    and all, to place a JSON error in it (:func:`placed`). :meth:`close` closes what was
+    opened."""
 
-    __slots__ = ("kind", "source", "prefix", "size", "compression", "document", "span", "_opened")
+    __slots__ = (
+        "kind", "source", "prefix", "size", "compression", "document", "span", "origin", "_opened"
+    )
 
     def __init__(
         self,
@@ -118,6 +122,7 @@ class Opened:
         self.compression = compression
         self.document = document
         self.span = span
+        self.origin: Optional[Callable[[], Any]] = None
         self._opened = opened or []
 
     def close(self) -> None:
@@ -489,6 +494,121 @@ def said_of(opened: Opened, message: str) -> str:
     return message
 
 
+_ON_LINE_1 = "Invalid JSON on line 1: "
+_AT_BYTE = " at byte "
+#: The bytes that continue a UTF-8 character: a column counts the others.
+_CONTINUATION = bytes(range(0x80, 0xC0))
+
+
+def placed(opened: Opened, errors: List[Any]) -> List[Any]:
+    """``errors`` of the input ``opened``, with the engine's JSON error about a document (read
+    as one line, so "on line 1" of what the engine saw) placed in the document as the user
+    wrote it: line and column (in characters), where ``opened`` can be read again; else
+    said to be in the document."""
+    if not opened.document or not errors:
+        return errors
+    out = list(errors)
+    for i, e in enumerate(out):
+        if e.keyword != "json" or not e.message.startswith(_ON_LINE_1):
+            continue
+        what = e.message[len(_ON_LINE_1):]
+        head, at, number = what.rpartition(_AT_BYTE)
+        where = _place(opened.origin, int(number)) if at and number.isdigit() else None
+        if where is None:
+            message = f"Invalid JSON in the document: {what}"
+        else:
+            line, column, offset = where
+            message = f"Invalid JSON on line {line}, column {column}: {head}{_AT_BYTE}{offset}"
+        out[i] = type(e)(e.index, e.path, e.keyword, message, e.schema_path)
+    return out
+
+
+def _place(origin: Optional[Callable[[], Any]], offset: int) -> Optional[Tuple[int, int, int]]:
+    """``(line, column, byte)``, from 1, 1 and 0, of the engine's ``offset`` in the document
+    ``origin`` opens again (the engine's offset does not count a leading BOM; the byte
+    does); ``None`` where it cannot be read again."""
+    if origin is None:
+        return None
+    try:
+        reader = origin()
+    except (OSError, InputError):
+        return None
+    try:
+        pending = _as_bytes(reader.read(len(BOM)))
+        start = len(BOM) if pending == BOM else 0
+        offset += start
+        line, column, seen, pending = 1, 1, start, pending[start:]
+        while True:
+            block = pending[: offset - seen]
+            seen += len(block)
+            breaks = block.count(b"\n")
+            if breaks:
+                line += breaks
+                column = 1
+                block = block[block.rfind(b"\n") + 1:]
+            column += len(block.translate(None, _CONTINUATION))
+            if seen >= offset:
+                return line, column, offset
+            pending = _as_bytes(reader.read(min(1 << 20, offset - seen)))
+            if not pending:
+                return None
+    except (OSError, InputError, EOFError):
+        return None
+    finally:
+        close = getattr(reader, "close", None)
+        if close is not None:
+            close()
+
+
+class _Again:
+    """A reader of data read again to place an error in it: ``read`` as the data is read
+    (``view``: bytes held in memory, not copied) and ``close`` closes ``file``."""
+
+    def __init__(self, read: Callable[[int], Any], file: Optional[IO[bytes]] = None) -> None:
+        self.read = read
+        self._file = file
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+def _bytes_again(data: Any) -> Callable[[], _Again]:
+    def origin() -> _Again:
+        view, at = memoryview(data).cast("B"), 0
+
+        def read(size: int) -> bytes:
+            nonlocal at
+            out = bytes(view[at: at + size])
+            at += len(out)
+            return out
+
+        return _Again(read)
+
+    return origin
+
+
+def _file_again(path: str) -> Callable[[], _Again]:
+    """The file at ``path`` opened again, decompressed as it was."""
+
+    def origin() -> _Again:
+        f = open(path, "rb")
+        try:
+            raw: Any = f
+            for _ in range(_MAX_LAYERS + 1):
+                head = _read_head(raw.read)
+                magic = _compression(head)
+                if magic is None:
+                    return _Again(_PrefixedReader(head, raw).read, f)
+                raw = _decompressor(magic, _PrefixedReader(head, raw))
+            raise InputError(f"more than {_MAX_LAYERS} layers of compression")
+        except BaseException:
+            f.close()
+            raise
+
+    return origin
+
+
 def _kind(kind: str) -> Tuple[str, bool]:
     """``(kind, document)`` of a forced reading: ``"document"`` is read as NDJSON of one line,
     its line breaks read as spaces (as a guessed document spread over lines is)."""
@@ -503,7 +623,9 @@ def _open_bytes(data: bytes, kind: Optional[str], default: str) -> Opened:
         raise InputError(message)
     kind, document = _kind(kind) if kind is not None else _guess(head, len(data) <= READ_AHEAD_BYTES, default)
     if document:
-        return Opened("ndjson", data.translate(_ONE_LINE), size=len(data), document=True)
+        opened = Opened("ndjson", data.translate(_ONE_LINE), size=len(data), document=True)
+        opened.origin = _bytes_again(data)
+        return opened
     return Opened(kind, data, size=len(data))
 
 
@@ -541,7 +663,10 @@ def _open_path(source: Any, kind: Optional[str], max_bytes: int, default: str) -
         compression = _compression(head)
         if compression is not None:
             f.seek(0)
-            return _open_stream(f, kind, max_bytes, default, [f], compression=None, layers=0)
+            opened = _open_stream(f, kind, max_bytes, default, [f], compression=None, layers=0)
+            if opened.document:
+                opened.origin = _file_again(path)
+            return opened
         message = _not_json(head, kind is None, None)
         if message is not None:
             raise InputError(message)
@@ -549,7 +674,9 @@ def _open_path(source: Any, kind: Optional[str], max_bytes: int, default: str) -
         if document:
             f.seek(0)
             reader = _OneLine(f)
-            return Opened("ndjson", reader, reader.read(READ_AHEAD_BYTES), size, None, True, [f])
+            opened = Opened("ndjson", reader, reader.read(READ_AHEAD_BYTES), size, None, True, [f])
+            opened.origin = _file_again(path)
+            return opened
         if kind == "json":
             data = head + f.read()
             f.close()

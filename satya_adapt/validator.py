@@ -20,7 +20,7 @@ from typing import (
     Union,
 )
 
-from ._inputs import Opened, looks_like_text, open_input
+from ._inputs import Opened, looks_like_text, open_input, placed
 from ._validator import _start_pool
 from .budget import NO_BUDGET, Budget, BytesArg, SecondsArg, fit, make_budget
 from .config import (
@@ -421,7 +421,10 @@ class Validator:
                     call.verdicts_only,
                 )
             for raw in chunks:
-                yield _result(raw, config)
+                result = _result(raw, config)
+                if opened.document:
+                    result.errors = placed(opened, result.errors)
+                yield result
 
     def is_valid(self, record: Any) -> bool:
         """Whether one record is valid: checked in place on this thread, with no batch
@@ -567,8 +570,12 @@ class Validator:
                 )
 
         if trial is not None:
-            return self._sliced(call, engine, trial)
-        return self._timed(call, engine, config)
+            result = self._sliced(call, engine, trial)
+        else:
+            result = self._timed(call, engine, config)
+        if opened.document:
+            result.errors = placed(opened, result.errors)
+        return result
 
     # -- selection ----------------------------------------------------------------------------
 

@@ -203,6 +203,60 @@ def test_a_broken_first_ndjson_line_is_still_one_record(v: Validator) -> None:
     assert errors_of(r)[0][:3] == (0, "", "json")
 
 
+BROKEN_DOCUMENTS = [
+    # (document, where Python's json places its error: line, column)
+    (b'{\n  "name": "Ada",\n  "age": [1, 2,\n   3,, 4]\n}\n', (4, 6)),
+    (b'\xef\xbb\xbf{\n ,"name": "Ada"}\n', (2, 2)),
+    (b'{\n"name":\n', (3, 1)),
+    ('{\n "\u00e9\u00e9\u00e9": 1 2}\n'.encode(), (2, 11)),
+    (b'{\r\n"name":\r\n  x}', (3, 3)),
+]
+
+
+def python_json_place(doc: bytes) -> tuple[int, int]:
+    try:
+        json.loads(doc.decode("utf-8-sig"))
+    except json.JSONDecodeError as exc:
+        return exc.lineno, exc.colno
+    raise AssertionError("the document is valid JSON")
+
+
+@pytest.mark.parametrize("doc, where", BROKEN_DOCUMENTS)
+def test_a_broken_document_is_placed_by_line_and_column(
+    v: Validator, tmp_path: Path, doc: bytes, where: tuple[int, int]
+) -> None:
+    """Before: "Invalid JSON on line 1" whatever the line, as the engine reads a document as
+    one line. Now the line and column (in characters) Python's json says, and the byte of
+    the file."""
+    assert python_json_place(doc) == where
+    (tmp_path / "doc.json").write_bytes(doc)
+    (tmp_path / "doc.json.gz").write_bytes(gzip.compress(doc))
+    line, column = where
+    byte = None
+    for source in (doc, bytearray(doc), memoryview(doc), tmp_path / "doc.json", tmp_path / "doc.json.gz"):
+        for r in (v.validate(source), *v.iter_validate(source)):
+            assert r.valid == [False]
+            ((index, path, keyword, message),) = errors_of(r)
+            assert (index, path, keyword) == (0, "", "json")
+            head, _, at = message.rpartition(" at byte ")
+            assert head.startswith(f"Invalid JSON on line {line}, column {column}: "), message
+            byte = int(at) if byte is None else byte
+            assert int(at) == byte
+    # The byte is the file's: what is there is what the message says is unexpected.
+    quoted = message.split("unexpected character ", 1)[1:]
+    if quoted:
+        assert doc[byte:byte + 1].decode() == quoted[0][1]
+
+
+def test_a_broken_document_read_once_is_said_to_be_in_the_document(v: Validator) -> None:
+    """A stream cannot be read again to count its lines: the error does not claim line 1."""
+    doc = BROKEN_DOCUMENTS[0][0]
+    r = v.validate(io.BytesIO(doc))
+    assert errors_of(r) == [
+        (0, "", "json", "Invalid JSON in the document: unexpected character ',' at byte 40")
+    ]
+
+
 # -- what is clearly not JSON ------------------------------------------------------------------
 
 NOT_JSON = {
