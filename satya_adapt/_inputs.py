@@ -409,7 +409,10 @@ def at_pointer(opened: Opened, pointer: str) -> Opened:
     if opened.kind != "json" or not isinstance(opened.source, bytes):
         raise InputError("a JSON Pointer selects records in one JSON document, not in NDJSON")
     data = opened.source
-    start, end = _validator.locate(data, pointer)
+    try:
+        start, end = _validator.locate(data, pointer)
+    except InputError as exc:
+        raise InputError(placed_message(opened, str(exc))) from None
     if data[start:start + 1] != b"[":
         what = _JSON_KINDS.get(data[start:start + 1], "a number")
         raise InputError(f"the value at `{pointer}` is {what}, not an array of records")
@@ -513,7 +516,7 @@ def placed(opened: Opened, errors: List[Any]) -> List[Any]:
             continue
         what = e.message[len(_ON_LINE_1):]
         head, at, number = what.rpartition(_AT_BYTE)
-        where = _place(opened.origin, int(number)) if at and number.isdigit() else None
+        where = _place(opened.origin, int(number), False) if at and number.isdigit() else None
         if where is None:
             message = f"Invalid JSON in the document: {what}"
         else:
@@ -523,10 +526,25 @@ def placed(opened: Opened, errors: List[Any]) -> List[Any]:
     return out
 
 
-def _place(origin: Optional[Callable[[], Any]], offset: int) -> Optional[Tuple[int, int, int]]:
-    """``(line, column, byte)``, from 1, 1 and 0, of the engine's ``offset`` in the document
-    ``origin`` opens again (the engine's offset does not count a leading BOM; the byte
-    does); ``None`` where it cannot be read again."""
+def placed_message(opened: Opened, message: str) -> str:
+    """The engine's ``message`` about JSON text ``opened`` (held in memory) that ends "at
+    byte N", with the line and column of that byte past line 1: "(line 3, column 11)"."""
+    _, at, number = message.rpartition(_AT_BYTE)
+    if opened.kind != "json" or not isinstance(opened.source, (bytes, bytearray, memoryview)) or not at:
+        return message
+    where = _place(_bytes_again(opened.source), int(number), True) if number.isdigit() else None
+    if where is None or where[0] == 1:  # (on line 1 the byte says where)
+        return message
+    return f"{message} (line {where[0]}, column {where[1]})"
+
+
+def _place(
+    origin: Optional[Callable[[], Any]], offset: int, counts_bom: bool
+) -> Optional[Tuple[int, int, int]]:
+    """``(line, column, byte)``, from 1, 1 and 0, of the engine's ``offset`` in the text
+    ``origin`` opens again; a leading BOM is no character of line 1, and the byte counts
+    it (``counts_bom``: the offset does already, as a JSON array's does; a document's, read
+    as a line of NDJSON, does not). ``None`` where it cannot be read again."""
     if origin is None:
         return None
     try:
@@ -536,7 +554,8 @@ def _place(origin: Optional[Callable[[], Any]], offset: int) -> Optional[Tuple[i
     try:
         pending = _as_bytes(reader.read(len(BOM)))
         start = len(BOM) if pending == BOM else 0
-        offset += start
+        if not counts_bom:
+            offset += start
         line, column, seen, pending = 1, 1, start, pending[start:]
         while True:
             block = pending[: offset - seen]

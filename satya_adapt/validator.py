@@ -20,9 +20,10 @@ from typing import (
     Union,
 )
 
-from ._inputs import Opened, looks_like_text, open_input, placed
+from ._inputs import Opened, looks_like_text, open_input, placed, placed_message
 from ._validator import _start_pool
 from .budget import NO_BUDGET, Budget, BytesArg, SecondsArg, fit, make_budget
+from .errors import InputError
 from .config import (
     DEFAULT_CONFIGURATION,
     ONLINE_ENV_VAR,
@@ -257,7 +258,8 @@ class Validator:
     ) -> ValidationResult:
         """Validates the elements of a JSON array given as bytes or str, parsed in Rust.
 
-        A broken array (truncated, not an array, a malformed element) raises :class:`InputError`.
+        A broken array (truncated, not an array, a malformed element) raises :class:`InputError`
+        saying at which byte (and, past line 1, at which line and column).
         gzip- or zstd-compressed bytes are decompressed (see :meth:`validate_ndjson`).
 
         ``pointer``: the records are the elements of the array this JSON Pointer (RFC 6901)
@@ -420,7 +422,13 @@ class Validator:
                     opened.source, opened.prefix, *config[:3], limit, call.cap, True, None,
                     call.verdicts_only,
                 )
-            for raw in chunks:
+            while True:
+                try:
+                    raw = next(chunks)
+                except StopIteration:
+                    return
+                except InputError as exc:
+                    raise InputError(placed_message(opened, str(exc))) from None
                 result = _result(raw, config)
                 if opened.document:
                     result.errors = placed(opened, result.errors)
@@ -569,10 +577,13 @@ class Validator:
                     call.verdicts_only,
                 )
 
-        if trial is not None:
-            result = self._sliced(call, engine, trial)
-        else:
-            result = self._timed(call, engine, config)
+        try:
+            if trial is not None:
+                result = self._sliced(call, engine, trial)
+            else:
+                result = self._timed(call, engine, config)
+        except InputError as exc:
+            raise InputError(placed_message(opened, str(exc))) from None
         if opened.document:
             result.errors = placed(opened, result.errors)
         return result

@@ -257,6 +257,37 @@ def test_a_broken_document_read_once_is_said_to_be_in_the_document(v: Validator)
     ]
 
 
+def test_a_broken_json_array_over_lines_gives_the_line_and_column(v: Validator, tmp_path: Path) -> None:
+    """"at byte 24" alone sent the user counting bytes in a pretty-printed file."""
+    text = '[\n  {"name": "Ada"},\n  {"name": "\u00e9\u00e9",, "age": 3}\n]\n'
+    data = text.encode()
+    byte = data.index(b",,") + 1
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        line, column = exc.lineno, exc.colno
+    assert (line, column) == (3, 17)  # in characters: "é" is two bytes
+    expected = (
+        f"invalid JSON array: element 1: unexpected character ',' at byte {byte}"
+        f" (line {line}, column {column})"
+    )
+    (tmp_path / "a.json").write_bytes(data)
+    for call in (
+        lambda: v.validate(data),
+        lambda: v.validate_json(data, **CONFIG),
+        lambda: list(v.iter_validate(data, **CONFIG)),
+        lambda: v.validate(tmp_path / "a.json"),
+        lambda: v.validate(io.BytesIO(gzip.compress(data))),
+    ):
+        with pytest.raises(InputError) as caught:
+            call()
+        assert str(caught.value) == expected
+    # On line 1 the byte says where: no line and column.
+    with pytest.raises(InputError) as caught:
+        v.validate(b'[{"name": "Ada"},, {}]')
+    assert str(caught.value) == "invalid JSON array: unexpected character ',' at byte 17"
+
+
 # -- what is clearly not JSON ------------------------------------------------------------------
 
 NOT_JSON = {

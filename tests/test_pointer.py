@@ -173,6 +173,26 @@ def test_the_whole_document_must_be_json() -> None:
             v.validate_json(text, pointer="/items")
 
 
+def test_a_byte_order_mark_is_skipped_before_the_document() -> None:
+    """Before: "not JSON: unexpected byte 0xef at byte 0", where every other reading skips
+    one leading UTF-8 byte order mark."""
+    v = Validator(ITEM, adapt=False)
+    text = json.dumps({"meta": 1, "items": ITEMS}, indent=2).encode()
+    for pointer in ("/items", ""):
+        doc = text if pointer else json.dumps(ITEMS, indent=2).encode()
+        same(v.validate_json(b"\xef\xbb\xbf" + doc, pointer=pointer), v.validate(ITEMS))
+    # An error past it names the file's byte (the mark counted), and the line and column.
+    broken = b"\xef\xbb\xbf" + text.replace(b'"name": "b"', b'"name": "b",,')
+    with pytest.raises(InputError) as caught:
+        v.validate_json(broken, pointer="/items")
+    byte = broken.index(b",,") + 1
+    line = broken[:byte].count(b"\n") + 1
+    column = byte - broken.rindex(b"\n", 0, byte)
+    assert str(caught.value) == (
+        f"not JSON: unexpected character ',' at byte {byte} (line {line}, column {column})"
+    )
+
+
 def test_depth_is_a_records_limit_not_the_documents() -> None:
     # A value nested deeper than a record may be is JSON: off the pointer's path it is no
     # record, and under it it is that record's `depth` error, as in the array on its own

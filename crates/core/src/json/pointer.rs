@@ -107,8 +107,22 @@ fn tokens(pointer: &str) -> Result<Vec<Cow<'_, str>>, PointerError> {
 }
 
 /// The byte range of the value `pointer` leads to in `input`, which must hold
-/// exactly one JSON value (whitespace around it allowed).
+/// exactly one JSON value (whitespace around it allowed, and one leading byte
+/// order mark, skipped as every reader skips it). Ranges and error offsets are
+/// the input's, byte order mark included.
 pub fn locate(input: &[u8], pointer: &str) -> Result<Range<usize>, PointerError> {
+    let bom = input.len() - crate::stream::skip_bom(input).len();
+    match locate_in(&input[bom..], pointer) {
+        Ok(range) => Ok(range.start + bom..range.end + bom),
+        Err(PointerError::Json(mut e)) => {
+            e.offset += bom;
+            Err(PointerError::Json(e))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn locate_in(input: &[u8], pointer: &str) -> Result<Range<usize>, PointerError> {
     let tokens = tokens(pointer)?;
     let mut p = Parser::new(input);
     let found = resolve(&mut p, &tokens, 0)?;
@@ -439,6 +453,22 @@ mod tests {
             locate(broken.as_bytes(), "/r"),
             Err(PointerError::Json(_))
         ));
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_skipped_and_counted() {
+        let doc = "\u{feff}{\"r\": [1, 2]}";
+        assert_eq!(at(doc, "/r").unwrap(), "[1, 2]");
+        assert_eq!(at(doc, "").unwrap(), &doc[3..]);
+        // An error's offset is the input's, byte order mark included.
+        let broken = "\u{feff}{\"r\": [1,, 2]}";
+        match locate(broken.as_bytes(), "/r") {
+            Err(PointerError::Json(e)) => assert_eq!(&broken[e.offset..e.offset + 1], ","),
+            other => panic!("{other:?}"),
+        }
+        // Only one, and only first.
+        assert!(locate("\u{feff}\u{feff}[]".as_bytes(), "").is_err());
+        assert!(locate(" \u{feff}[]".as_bytes(), "").is_err());
     }
 
     #[test]
