@@ -189,7 +189,8 @@ class Validator:
         return (
             _rebuild,
             (self.schema.json_schema, draft, strict, resources, formats, self._archive, self.adapt,
-             self.max_record_bytes, self.online, self.alpha, self.budget.memory, self.budget.pause),
+             self.max_record_bytes, self.online, self.alpha, self.budget.memory, self.budget.pause,
+             self.max_errors),
         )
 
     # -- public API -------------------------------------------------------------------------
@@ -841,12 +842,13 @@ def _rebuild(
     alpha: float,
     memory_budget: Optional[int],
     max_pause: Optional[float],
+    max_errors: Optional[int] = None,
 ) -> Validator:
     """A :class:`Validator` from what :meth:`Validator.__reduce__` pickled: compiled once per
     process (the same validator comes back for the same arguments)."""
     key = json.dumps(
         [document, draft, strict, resources, formats, None if archive is None else os.fspath(archive),
-         adapt, max_record_bytes, online, alpha, memory_budget, max_pause],
+         adapt, max_record_bytes, online, alpha, memory_budget, max_pause, max_errors],
         sort_keys=True,
     )
     with _REBUILT_LOCK:
@@ -865,6 +867,7 @@ def _rebuild(
         alpha=alpha,
         memory_budget=memory_budget,
         max_pause=max_pause,
+        max_errors=max_errors,
     )
     with _REBUILT_LOCK:
         if len(_REBUILT) >= _REBUILT_MAX:

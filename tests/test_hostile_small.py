@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import gzip
+import inspect
 import io
 import pickle
 from pathlib import Path
@@ -194,6 +195,34 @@ def _result_fields(r: ValidationResult) -> tuple[Any, ...]:
         r.start,
         r.errors_omitted,
     )
+
+
+def test_every_validator_option_survives_pickling_and_copying() -> None:
+    """Before: `max_errors` was lost, so a Dask, Ray or multiprocessing worker built every
+    error of a validator made with `max_errors=1`. Every option of `Validator` is given here
+    (the signature is checked, so a new option must be added)."""
+    archive = Path(__file__).resolve().parent.parent / "satya_adapt" / "archives" / "default.json"
+    options: dict[str, Any] = {
+        "archive": archive, "adapt": False, "max_record_bytes": 1234, "draft": "7",
+        "strict": True, "resources": {"urn:x": {"type": "integer"}}, "formats": False,
+        "online": False, "alpha": 0.05, "memory_budget": 64 << 20, "max_pause": 0.5,
+        "max_errors": 1,
+    }  # fmt: skip
+    assert set(options) == set(inspect.signature(Validator).parameters) - {"schema"}
+    schema = {"type": "object", "properties": {"a": {"$ref": "urn:x"}, "b": {"format": "email"}}}
+    v = Validator(schema, **options)
+
+    def seen(w: Validator) -> tuple[Any, ...]:
+        records = [{"a": "x", "b": "nope"}, {"a": "y"}]
+        r = w.validate_batch(records)
+        return (
+            w.adapt, w.max_record_bytes, w.online, w.alpha, w.budget, w.max_errors,
+            w.schema._options, w._archive, len(r.errors), r.errors_omitted,
+        )  # fmt: skip
+
+    assert seen(v)[-2:] == (1, 1)
+    for w in (pickle.loads(pickle.dumps(v)), copy.deepcopy(v), copy.copy(v)):
+        assert seen(w) == seen(v)
 
 
 def test_results_and_errors_pickle_and_copy() -> None:
