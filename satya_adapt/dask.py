@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Dict, Iterable, Iterator, Optional, Sequence
 
 import dask
 from dask import delayed
 
-from .errors import ArchiveWarning
+from .errors import ArchiveWarning, InputError
 from .summary import Summary, merge, summarize, validate_path
 from .validator import Validator
 
@@ -81,8 +81,9 @@ def validate_bag(
     **knobs: Any,
 ) -> Summary:
     """Validates a Dask bag of NDJSON lines (``str`` or ``bytes``, as ``dask.bag.read_text``
-    gives them) or of records (dicts), one task per partition; errors name ``partition k`` and
-    the record index in it."""
+    gives them) or of records (dicts), one task per partition (a list or any iterable); errors
+    name ``partition k`` and the record index in it. A partition that mixes lines and records
+    raises :class:`InputError`."""
     parts = [
         delayed(_partition_summary, pure=True)(validator, part, i, max_errors, knobs)
         for i, part in enumerate(bag.to_delayed())
@@ -119,10 +120,22 @@ def _file_summary(
 
 
 def _partition_summary(
-    validator: Validator, items: List[Any], position: int, max_errors: int, knobs: Dict[str, Any]
+    validator: Validator, items: Iterable[Any], position: int, max_errors: int, knobs: Dict[str, Any]
 ) -> Summary:
     source = f"partition {position}"
-    if items and isinstance(items[0], (str, bytes)):
+    if not isinstance(items, list):  # a partition may be any iterable (a generator)
+        items = list(items)
+    texts = sum(isinstance(i, (str, bytes)) for i in items)
+    if 0 < texts < len(items):
+        # Read by its first item, a str after a dict was a record, a dict after a str broke.
+        head = isinstance(items[0], (str, bytes))
+        first = next(k for k, i in enumerate(items) if isinstance(i, (str, bytes)) != head)
+        raise InputError(
+            f"{source} mixes NDJSON lines (str or bytes) and records: item 0 is"
+            f" {type(items[0]).__name__}, item {first} {type(items[first]).__name__};"
+            " give a bag of lines or a bag of records (`bag.map(json.loads)` makes records of lines)"
+        )
+    if texts:
         lines = [
             (i if isinstance(i, bytes) else i.encode("utf-8", "surrogatepass")).rstrip(b"\r\n")
             for i in items
@@ -136,9 +149,12 @@ def _partition_summary(
 def _frame_summary(
     validator: Validator, frame: Any, position: int, max_errors: int, null_as_absent: bool, knobs: Dict[str, Any]
 ) -> Summary:
-    import pyarrow as pa
+    from .arrow import to_table
 
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    try:
+        table = to_table(frame)  # (what validate_arrow does: a column with no Arrow type is said)
+    except InputError as exc:
+        raise InputError(f"partition {position}: {exc}") from None
     result = validator.validate_arrow(
         table, null_as_absent=null_as_absent, max_errors=max_errors, **knobs
     )

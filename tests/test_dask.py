@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from satya_adapt import Validator
+from satya_adapt import InputError, Validator
 from satya_adapt.summary import ErrorAt, Summary, merge, open_path, summarize, validate_path
 
 SCHEMA = {
@@ -184,6 +184,39 @@ def test_a_bag_of_lines_and_a_dataframe(tmp_path: Path, client: Any) -> None:
     assert [(int(e.source.split()[1]), e.index) for e in got.first_errors] == [
         next((k, e.index - starts[k]) for k in (2, 1, 0) if e.index >= starts[k]) for e in one.errors
     ]
+
+
+def test_partitions_that_are_iterators_mixed_or_not_arrow(client: Any) -> None:
+    """Before: a partition that is a generator (legal in Dask) raised "'generator' object is
+    not subscriptable"; a str line then a dict, `AttributeError: 'dict' object has no
+    attribute 'encode'` (and a dict then a str validated the str as a record); a pandas
+    column with no Arrow type, pyarrow's own `ArrowNotImplementedError`, where
+    `validate_arrow` says `InputError` with what to do."""
+    from satya_adapt.dask import validate_bag, validate_dataframe
+
+    v = Validator(SCHEMA, adapt=False)
+    records = make_records(3, 30)
+    bag = dask_bag.from_sequence(records, npartitions=3).map_partitions(lambda p: (x for x in p))
+    got = validate_bag(v, bag, client=client, max_errors=1000)
+    one = v.validate_batch(records)
+    assert (got.records, got.valid, got.errors_total) == (30, one.n_valid, len(one.errors))
+    for items, kinds in ((['{"id": 1}', {"id": 2}], "item 0 is str, item 1 dict"),
+                         ([{"id": 1}, b'{"id": 2}'], "item 0 is dict, item 1 bytes")):  # fmt: skip
+        with pytest.raises(InputError) as caught:
+            validate_bag(v, dask_bag.from_sequence(items, npartitions=1), client=client)
+        assert str(caught.value).startswith(
+            f"partition 0 mixes NDJSON lines (str or bytes) and records: {kinds};"
+        )
+    pytest.importorskip("pyarrow")
+    dd = pytest.importorskip("dask.dataframe")
+    pd = pytest.importorskip("pandas")
+    # (Dask makes an object column strings: a complex one stays, and has no Arrow type.)
+    unreadable = pd.DataFrame({"id": [1 + 2j, 3j]})
+    with pytest.raises(InputError) as direct:
+        v.validate_arrow(unreadable)
+    with pytest.raises(InputError) as caught:
+        validate_dataframe(v, dd.from_pandas(unreadable, npartitions=1), client=client)
+    assert str(caught.value) == f"partition 0: {direct.value}"
 
 
 def test_a_worker_killed_mid_run_loses_nothing_and_counts_nothing_twice(
