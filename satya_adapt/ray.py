@@ -69,8 +69,11 @@ def validate_dataset(
     **knobs: Any,
 ) -> Summary:
     """Validates every row of a Ray ``Dataset``, one task per block (read as Arrow, in
-    order); errors name ``block k`` and the row index in that block."""
+    order); errors name ``block k`` and the row index in that block. An empty dataset gives
+    an empty summary (0 sources, 0 records)."""
     refs = dataset.to_arrow_refs()
+    if not refs:  # (`from_items([])`: no block, where a filtered dataset has empty ones)
+        return Summary(0, 0, 0, 0, (), max_errors, errors_counted=knobs.get("errors", True))
     task = ray.remote(_block_summary)
     parts = [task.remote(validator, ref, i, max_errors, null_as_absent, knobs) for i, ref in enumerate(refs)]
     return _reduce(parts)

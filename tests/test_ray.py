@@ -63,6 +63,18 @@ def test_validate_dataset_summary(local_ray: Any) -> None:
     ]
 
 
+def test_an_empty_dataset_is_an_empty_summary(local_ray: Any) -> None:
+    """Before: `from_items([])` (no block) raised "nothing to validate", where a dataset
+    filtered down to nothing (empty blocks) and `validate_batch([])` give 0 records."""
+    from satya_adapt.ray import validate_dataset
+
+    v = Validator(SCHEMA, adapt=False)
+    for errors in (True, False):
+        got = validate_dataset(v, ray.data.from_items([]), max_errors=5, errors=errors)
+        assert (got.sources, got.records, got.valid, got.errors_total, got.errors) == (0, 0, 0, 0, ())
+        assert (got.max_errors, got.errors_counted) == (5, errors)
+
+
 def test_validate_files_matches_one_process(tmp_path: Path, local_ray: Any) -> None:
     from satya_adapt.ray import validate_files
 
