@@ -41,7 +41,9 @@ class BatchConfig(NamedTuple):
     ``"archive-nearest"``, ``"archive-knn"``, ``"archive-keep-default"``, ``"heuristic"``, or
     one of live verification's (:mod:`satya_adapt.live`): ``"default-first"``, ``"probe"``,
     ``"reverted"``, ``"online-trial"``, ``"online"``; ``"+budget"`` is appended when a memory or
-    pause budget cut ``batch_size`` (see :mod:`satya_adapt.budget`).
+    pause budget cut ``batch_size`` (see :mod:`satya_adapt.budget`). A call that gives some of
+    the knobs but not all says ``"explicit+"`` and the step that chose the others
+    (``"explicit+heuristic"``, ``"explicit+default"``, ``"explicit+archive-exact+budget"``).
     """
 
     batch_size: int
