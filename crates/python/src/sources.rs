@@ -19,8 +19,8 @@ use super::record::{borrowed_records, refuse_non_json, Compact, HeldRecords, PyO
 use super::threads::{on_main_thread, stop_if_exiting, without_gil, InPython};
 use satya_adapt_core::{
     check_in_place, validate_in_place, validate_spans, ArrayChunker, ChunkOutcome, EngineError,
-    Json, Knobs, NdjsonChunker, NdjsonReader, OnParseError, Pipeline, RecordTooLong, Schema, Span,
-    POLL_INTERVAL, POLL_RECORDS,
+    Json, Knobs, NdjsonChunker, NdjsonReader, OnParseError, Pipeline, PollSteps, RecordTooLong,
+    Schema, Span, POLL_INTERVAL,
 };
 
 /// Immutable bytes kept alive by a strong reference; the slice borrows them.
@@ -294,7 +294,7 @@ pub struct GilClock {
     longest: Duration,
     /// With a pause budget: the longest stretch the direct path holds the GIL
     /// before it lets other threads run (checked between records, every
-    /// [`POLL_RECORDS`]).
+    /// [`satya_adapt_core::POLL_RECORDS`]).
     limit: Option<Duration>,
 }
 
@@ -799,7 +799,7 @@ pub fn pool_cost(
 
 /// Checks up to `batch_size` records of a list or a tuple on the caller's thread,
 /// from `*pos` on, read in place without a reference to each: between two polls
-/// for signals ([`POLL_RECORDS`] records) no Python code runs, and after each
+/// for signals (at most [`satya_adapt_core::POLL_RECORDS`] records: [`PollSteps`]) no Python code runs, and after each
 /// poll the items are read again from the list, since a signal handler (or,
 /// with a pause budget, another thread let in at the poll) may have changed it
 /// (records it removed are not checked; the call ends where the list now ends). Holding every record of the chunk instead cost two extra passes
@@ -825,6 +825,7 @@ fn validate_list_in_place(
         ..ChunkOutcome::default()
     };
     let mut index = first;
+    let mut steps = PollSteps::new();
     while out.valid.len() < knobs.batch_size {
         if !out.valid.is_empty() {
             if signals.check(py) {
@@ -835,7 +836,7 @@ fn validate_list_in_place(
         }
         let items = sequence_items(list);
         let room = knobs.batch_size - out.valid.len();
-        let end = items.len().min(*pos + room.min(POLL_RECORDS));
+        let end = items.len().min(*pos + room.min(steps.size()));
         if *pos >= end {
             break;
         }
@@ -843,6 +844,7 @@ fn validate_list_in_place(
         // until the next poll, after which they are read again.
         let part = unsafe { borrowed_records(py, &items[*pos..end], index)? };
         check_in_place(schema, part, index, knobs, &mut out).map_err(|e| signals.error(py, e))?;
+        steps.ended();
         index += part.len();
         *pos = end;
     }
