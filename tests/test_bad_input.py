@@ -1306,6 +1306,27 @@ def test_pattern_over_the_size_cap_raises_schema_error() -> None:
     )
 
 
+def test_a_pattern_that_repeats_too_much_unanchored_raises_schema_error() -> None:
+    """Before: `a{1,8000}b` compiled, under the size cap, and matched a 100 KB string in 29 s
+    (its lazy DFA outgrows its cache). Anchored, the same repetitions are fast and allowed;
+    on the backtracking engine the input cap bounds them."""
+    with pytest.raises(SchemaError) as info:
+        Validator({"properties": {"a": {"pattern": "a{1,8000}b"}}}, adapt=False)
+    assert str(info.value) == (
+        "`pattern` `a{1,8000}b` repeats too much to match in linear time: its counted"
+        " repetitions write out more than 512 characters and a match may start anywhere"
+        " (anchored by `^` or `$` it is allowed; `minLength`/`maxLength` bound a length)"
+        " (at /properties/a)"
+    )
+    with pytest.raises(SchemaError, match=r"^`patternProperties` `\\w\{1000,5000\}x` repeats"):
+        Validator({"patternProperties": {r"\w{1000,5000}x": {}}}, adapt=False)
+    for pattern in ("^[0-9]{1,1000}$", "^a{1,8000}b", r"^[^\s@]{1,64}@[^\s@]{1,255}$", "(?=x)a{1,8000}b"):
+        v = Validator({"pattern": pattern}, adapt=False)
+        assert v.validate_batch(["1" * 1000, "a" * 20_000 + "b"]).valid == [
+            pattern == "^[0-9]{1,1000}$", False
+        ]
+
+
 @pytest.mark.parametrize(
     ("pattern", "reason"),
     [

@@ -24,6 +24,9 @@
 //! match, on strings of at most [`BACKTRACK_INPUT_LIMIT`] bytes. A match that
 //! would need more steps, or a longer string, answers [`WorkExceeded`]; the `pattern` check reports it as an error for that
 //! record (the same pattern on the same string always gives the same answer).
+//! A step can scan the rest of the string (a look-ahead that reads far, or a
+//! back-reference, in a loop), so for such a pattern the steps shrink with the
+//! length past 128 bytes: steps times bytes stay under [`BACKTRACK_WORK_LIMIT`].
 //! In the backtracking dialect `\b`/`\B` are written with look-around over
 //! `[0-9A-Za-z_]` (`fancy-regex` cannot switch Unicode off inside a pattern).
 //! ECMA-262 syntax that neither engine should read another way is refused
@@ -34,7 +37,11 @@
 //! with a factor proportional to the compiled program when its lazy DFA gives
 //! up. The program is capped at [`SIZE_LIMIT`] bytes; a pattern over the cap
 //! is refused when the schema compiles. The same cap applies to each
-//! sub-expression that `fancy-regex` hands to `regex`.
+//! sub-expression that `fancy-regex` hands to `regex`. A small program gives
+//! up the lazy DFA too when counted repetitions write out thousands of
+//! positions and a match may start anywhere (`a{1,8000}b`), so they are capped
+//! at [`REPEAT_LIMIT`] where the pattern is not anchored by `^` or `$` (the
+//! backtracking engine's input cap bounds its own: 0.15 s on 8 KiB at most).
 //!
 //! A `regex::Regex` shared by several threads hands its match caches out
 //! through a shared pool, which measured as a large slowdown with two pool
@@ -78,6 +85,26 @@ const CLONES_PER_THREAD: usize = 512;
 /// at 0.03 MB/s.
 pub const SIZE_LIMIT: usize = 1 << 20;
 
+/// The most positions the counted repetitions of a pattern that is not anchored
+/// (no `^` first, no `$` last) may write out (`x{m,n}` writes `x` out `n`
+/// times, nested counts multiply).
+///
+/// A small program can still be slow: `a{1,8000}b` is 8,000 positions whose
+/// lazy DFA outgrows its cache, and the `regex` crate then falls back to an
+/// NFA simulation costing each byte one step per position (0.01 MB/s). Of the
+/// SchemaStore catalog's patterns the most is 319 (`^[^\s@"]{1,64}@[^\s@]{1,255}$`);
+/// at 512 the slowest pattern we found (`[ab]*a[ab]{512}c`) runs at 0.2 MB/s.
+pub const REPEAT_LIMIT: usize = 512;
+
+/// Backtracking work a match may do, in steps times bytes of the string: a
+/// step may run a look-around or back-reference over the rest of the string
+/// (`(?:a(?!(?:a|aa)*b))+c`), so [`BACKTRACK_LIMIT`] steps on 8 KiB took 8 s.
+/// Strings of up to 128 bytes keep the full [`BACKTRACK_LIMIT`]; a longer one
+/// gets this divided by its length rounded up to a power of two (16,384 steps
+/// at 8 KiB; 0.15-0.5 s at worst on 2 vCPUs, 4-33 s before). Only patterns whose loops hold such a step
+/// ([`loops_over_far_looks`]); the others keep [`BACKTRACK_LIMIT`].
+pub const BACKTRACK_WORK_LIMIT: usize = 1 << 27;
+
 /// `\d` as the body of a class.
 const DIGIT: &str = "0-9";
 /// `\w` as the body of a class.
@@ -100,6 +127,8 @@ pub enum PatternError {
     Syntax(String),
     /// The compiled program would exceed [`SIZE_LIMIT`] bytes.
     TooLarge { limit: usize },
+    /// Its counted repetitions write out more than [`REPEAT_LIMIT`] positions.
+    TooManyRepeats { limit: usize },
 }
 
 /// A match in the backtracking engine stopped after [`BACKTRACK_LIMIT`] steps.
@@ -111,7 +140,70 @@ enum Engine {
     /// The `regex` crate: linear time.
     Linear(Regex),
     /// `fancy-regex`, for look-around and back-references: bounded backtracking.
-    Backtracking(Box<fancy_regex::Regex>),
+    Backtracking(Box<Backtracker>),
+}
+
+/// String lengths, in powers of two above 128 bytes up to [`BACKTRACK_INPUT_LIMIT`],
+/// that get a lower step bound (see [`BACKTRACK_WORK_LIMIT`]).
+const BACKTRACK_TIERS: usize = 6;
+
+/// A pattern compiled by `fancy-regex`, whose step bound is set when it compiles:
+/// once with [`BACKTRACK_LIMIT`], and once more for each tier of string length
+/// met (`fancy-regex` takes no bound per call).
+#[derive(Debug)]
+struct Backtracker {
+    /// The backtracking dialect's source and the program cap, to compile a tier.
+    source: String,
+    size_limit: usize,
+    full: fancy_regex::Regex,
+    /// Whether the steps shrink with the length ([`loops_over_far_looks`]): only
+    /// where a step can scan far (a `\b` in `(?<!-)\b\d` checks one character
+    /// and needs 3-4 steps a byte: 32,772 on 8 KiB, over a tier's bound).
+    tiered: bool,
+    tiers: [std::sync::OnceLock<Option<fancy_regex::Regex>>; BACKTRACK_TIERS],
+}
+
+impl Backtracker {
+    fn build(
+        source: &str,
+        size_limit: usize,
+        steps: usize,
+    ) -> Result<fancy_regex::Regex, fancy_regex::Error> {
+        fancy_regex::RegexBuilder::new(source)
+            .backtrack_limit(steps)
+            .delegate_size_limit(size_limit)
+            .build()
+    }
+
+    /// The steps a match on `len` bytes may take: [`BACKTRACK_WORK_LIMIT`] over
+    /// `len` rounded up to a power of two, at most [`BACKTRACK_LIMIT`]; and the
+    /// tier of that bound (`None`: the full one).
+    fn steps_for(len: usize) -> (usize, Option<usize>) {
+        let rounded = len.max(1).next_power_of_two();
+        let steps = BACKTRACK_WORK_LIMIT / rounded;
+        if steps >= BACKTRACK_LIMIT {
+            return (BACKTRACK_LIMIT, None);
+        }
+        let full_up_to = (BACKTRACK_WORK_LIMIT / BACKTRACK_LIMIT).next_power_of_two();
+        let tier = (rounded.trailing_zeros() - full_up_to.trailing_zeros()) as usize;
+        (steps, Some(tier))
+    }
+
+    fn is_match(&self, s: &str) -> Result<bool, WorkExceeded> {
+        let regex = match Backtracker::steps_for(s.len()) {
+            _ if !self.tiered => &self.full,
+            (_, None) => &self.full,
+            (steps, Some(tier)) => {
+                let Some(Some(regex)) = self.tiers.get(tier).map(|t| {
+                    t.get_or_init(|| Backtracker::build(&self.source, self.size_limit, steps).ok())
+                }) else {
+                    return Err(WorkExceeded);
+                };
+                regex
+            }
+        };
+        regex.is_match(s).map_err(|_| WorkExceeded)
+    }
 }
 
 #[derive(Debug)]
@@ -839,8 +931,21 @@ impl Pattern {
         let sequence = (literal.is_none() && whole.is_none())
             .then(|| Sequence::of(&translated))
             .flatten();
+        // Counted repetitions are bounded once the program is known to fit (see
+        // `REPEAT_LIMIT`).
+        let too_many_repeats = PatternError::TooManyRepeats {
+            limit: REPEAT_LIMIT,
+        };
         let engine = match RegexBuilder::new(&translated).size_limit(limit).build() {
-            Ok(regex) => Engine::Linear(regex),
+            Ok(regex) => {
+                if regex_syntax::Parser::new()
+                    .parse(&translated)
+                    .is_ok_and(|hir| !anchored(&hir) && repeated(&hir) > REPEAT_LIMIT)
+                {
+                    return Err(too_many_repeats);
+                }
+                Engine::Linear(regex)
+            }
             Err(regex::Error::CompiledTooBig(limit)) => {
                 return Err(PatternError::TooLarge { limit })
             }
@@ -853,12 +958,15 @@ impl Pattern {
                 }
                 let fancy_source =
                     translate_with(source, Dialect::Backtracking).map_err(PatternError::Syntax)?;
-                match fancy_regex::RegexBuilder::new(&fancy_source)
-                    .backtrack_limit(BACKTRACK_LIMIT)
-                    .delegate_size_limit(limit)
-                    .build()
-                {
-                    Ok(regex) => Engine::Backtracking(Box::new(regex)),
+                match Backtracker::build(&fancy_source, limit, BACKTRACK_LIMIT) {
+                    Ok(full) => Engine::Backtracking(Box::new(Backtracker {
+                        tiered: fancy_regex::Expr::parse_tree(&fancy_source)
+                            .map_or(true, |tree| loops_over_far_looks(&tree.expr, false)),
+                        source: fancy_source,
+                        size_limit: limit,
+                        full,
+                        tiers: Default::default(),
+                    })),
                     Err(fancy_regex::Error::CompileError(e))
                         if matches!(&*e, fancy_regex::CompileError::InnerError(inner)
                             if inner.size_limit().is_some()) =>
@@ -906,7 +1014,7 @@ impl Pattern {
         match &self.engine {
             Engine::Linear(regex) => Ok(self.linear_match(regex, s)),
             Engine::Backtracking(_) if s.len() > BACKTRACK_INPUT_LIMIT => Err(WorkExceeded),
-            Engine::Backtracking(regex) => regex.is_match(s).map_err(|_| WorkExceeded),
+            Engine::Backtracking(backtracker) => backtracker.is_match(s),
         }
     }
 
@@ -1059,6 +1167,94 @@ fn needs_backtracking(source: &str) -> bool {
         || b.windows(4).any(|w| matches!(w, b"(?<=" | b"(?<!"))
         || b.windows(2)
             .any(|w| w[0] == b'\\' && matches!(w[1], b'1'..=b'9'))
+}
+
+/// How many times `x{min,max}` writes `x` out as counted: `max` times, or
+/// `min` for `x{min,}` (the loop after them, like `x*` and `x+`, adds no
+/// positions that can be active at once); at least once.
+fn copies(min: usize, max: Option<usize>) -> usize {
+    max.unwrap_or(min).max(1)
+}
+
+/// The positions of `hir` with its counted repetitions written out: one per
+/// literal byte and per class, `x{m,n}` counts `x` n times.
+fn unrolled(hir: &regex_syntax::hir::Hir) -> usize {
+    use regex_syntax::hir::HirKind;
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => 0,
+        HirKind::Literal(lit) => lit.0.len(),
+        HirKind::Class(_) => 1,
+        HirKind::Repetition(rep) => {
+            copies(rep.min as usize, rep.max.map(|m| m as usize)).saturating_mul(unrolled(&rep.sub))
+        }
+        HirKind::Capture(capture) => unrolled(&capture.sub),
+        HirKind::Concat(parts) | HirKind::Alternation(parts) => parts
+            .iter()
+            .fold(0, |sum, part| sum.saturating_add(unrolled(part))),
+    }
+}
+
+/// The positions counted repetitions of `hir` write out (`x{m,n}` with `n` of
+/// 2 or more: `n` times [`unrolled`] of `x`); text written in the pattern
+/// itself does not count, it costs the schema its own length.
+fn repeated(hir: &regex_syntax::hir::Hir) -> usize {
+    use regex_syntax::hir::HirKind;
+    match hir.kind() {
+        HirKind::Repetition(rep) => match copies(rep.min as usize, rep.max.map(|m| m as usize)) {
+            0 | 1 => repeated(&rep.sub),
+            n => n.saturating_mul(unrolled(&rep.sub)),
+        },
+        HirKind::Capture(capture) => repeated(&capture.sub),
+        HirKind::Concat(parts) | HirKind::Alternation(parts) => parts
+            .iter()
+            .fold(0, |sum, part| sum.saturating_add(repeated(part))),
+        _ => 0,
+    }
+}
+
+/// Whether a match of `hir` starts or ends at an end of the string (`^`, `$`):
+/// the `regex` crate then runs it anchored, one position set at a time, and
+/// counted repetitions cost nothing more (`^[0-9]{1,1000}$` at 1 GB/s, where
+/// `a{1,8000}b` ran at 0.01 MB/s).
+fn anchored(hir: &regex_syntax::hir::Hir) -> bool {
+    use regex_syntax::hir::Look;
+    let props = hir.properties();
+    props.look_set_prefix().contains(Look::Start) || props.look_set_suffix().contains(Look::End)
+}
+
+/// The most characters `expr` can match (or a look-around in it scan),
+/// `usize::MAX` for no bound.
+fn widest(expr: &fancy_regex::Expr) -> usize {
+    use fancy_regex::Expr;
+    match expr {
+        Expr::Literal { val, .. } => val.chars().count(),
+        Expr::LiteralBytes { bytes } => bytes.len(),
+        Expr::Any { .. } | Expr::Delegate { .. } | Expr::GeneralNewline { .. } => 1,
+        Expr::Backref { .. } | Expr::BackrefWithRelativeRecursionLevel { .. } => usize::MAX,
+        Expr::Repeat { child, hi, .. } => hi.saturating_mul(widest(child)),
+        Expr::Alt(_) | Expr::Conditional { .. } => {
+            expr.children_iter().map(widest).max().unwrap_or(0)
+        }
+        _ => expr
+            .children_iter()
+            .fold(0, |sum, child| sum.saturating_add(widest(child))),
+    }
+}
+
+/// Whether a repetition in `expr` holds a look-around that can scan far (over
+/// 64 characters) or a back-reference: each of its steps may then read the rest
+/// of the string (`(?:a(?!(?:a|aa)*b))+c`), so its work is steps times length,
+/// and the steps shrink with the length ([`BACKTRACK_WORK_LIMIT`]).
+fn loops_over_far_looks(expr: &fancy_regex::Expr, in_loop: bool) -> bool {
+    use fancy_regex::Expr;
+    match expr {
+        Expr::LookAround(body, _) if in_loop && widest(body) > 64 => true,
+        Expr::Backref { .. } | Expr::BackrefWithRelativeRecursionLevel { .. } => in_loop,
+        Expr::Repeat { child, hi, .. } => loops_over_far_looks(child, in_loop || *hi > 1),
+        _ => expr
+            .children_iter()
+            .any(|child| loops_over_far_looks(child, in_loop)),
+    }
 }
 
 /// Rewrites an ECMA-262 pattern into the `regex` crate's syntax with the same
@@ -1618,6 +1814,83 @@ mod tests {
         assert_eq!(p.find(&(at_cap.clone() + "b")), Err(WorkExceeded));
         assert_eq!(p.find(&"a".repeat(1 << 20)), Err(WorkExceeded));
         assert_eq!(p.find("aab"), Ok(true));
+    }
+
+    #[test]
+    fn backtracking_work_is_bounded_by_steps_times_length() {
+        // A look-ahead at every step scans the rest of the string: with the step
+        // bound alone, 4,000 bytes took seconds and 8 KiB 8 s. Past 128 bytes
+        // the steps shrink with the length.
+        let p = Pattern::new(r"(?:a(?!(?:a|aa)*b))+c").unwrap();
+        assert_eq!(p.find("aac"), Ok(true));
+        assert_eq!(p.find(&"a".repeat(100)), Ok(false));
+        let started = std::time::Instant::now();
+        assert_eq!(p.find(&"a".repeat(4000)), Err(WorkExceeded));
+        assert_eq!(
+            p.find(&"a".repeat(BACKTRACK_INPUT_LIMIT)),
+            Err(WorkExceeded)
+        );
+        println!("two bounded matches took {:?}", started.elapsed());
+        // Real look-around still answers up to the length cap: look-arounds that
+        // read one character (`\b`, about four steps a byte), a far one not in a
+        // loop, one held by `^`.
+        let p = Pattern::new(r"(?<!-)\b\d").unwrap();
+        assert_eq!(p.find(&"a ".repeat(BACKTRACK_INPUT_LIMIT / 2)), Ok(false));
+        assert_eq!(p.find(&format!("{}1", "a ".repeat(4000))), Ok(true));
+        let p = Pattern::new(r"^(?!.*\bnative\b)[a-z ]+$").unwrap();
+        assert_eq!(p.find(&"a ".repeat(BACKTRACK_INPUT_LIMIT / 2)), Ok(true));
+        let p = Pattern::new(r"^(?=.*\d)[a-z\d]+$").unwrap();
+        let long = format!("{}1", "a".repeat(BACKTRACK_INPUT_LIMIT - 1));
+        assert_eq!(p.find(&long), Ok(true));
+        // The bound per length.
+        assert_eq!(Backtracker::steps_for(0), (BACKTRACK_LIMIT, None));
+        assert_eq!(Backtracker::steps_for(128), (BACKTRACK_LIMIT, None));
+        assert_eq!(Backtracker::steps_for(129), (1 << 19, Some(0)));
+        assert_eq!(
+            Backtracker::steps_for(BACKTRACK_INPUT_LIMIT),
+            (1 << 14, Some(BACKTRACK_TIERS - 1))
+        );
+    }
+
+    #[test]
+    fn counted_repetitions_are_bounded() {
+        // Small programs whose lazy DFA outgrows its cache: the `regex` crate then
+        // steps through every position at each byte (0.01 MB/s).
+        for source in [
+            "a{1,8000}b",
+            r"\w{1000,5000}x",
+            "[a-z]{1,3000}[0-9]",
+            "(?:a{1,30}){1,30}b",
+            "(?:ab){300}",
+        ] {
+            assert_eq!(
+                refusal(source),
+                PatternError::TooManyRepeats {
+                    limit: REPEAT_LIMIT
+                },
+                "{source}"
+            );
+        }
+        // The most the SchemaStore catalog needs, and the bound itself, compile;
+        // text written out in the pattern does not count.
+        assert!(Pattern::new(r#"^[^\s@"]{1,64}@[^\s@]{1,255}$"#).is_ok());
+        assert!(Pattern::new(&format!("a{{{REPEAT_LIMIT}}}")).is_ok());
+        assert!(Pattern::new(&format!("(?=a)a{{{REPEAT_LIMIT}}}")).is_ok());
+        // Anchored, they cost nothing more (one position set at a time), and the
+        // backtracking engine bounds its own.
+        for source in [
+            "^[0-9]{1,1000}$",
+            "[0-9]{1,1000}$",
+            "^a{1,8000}b",
+            "(?=x)a{1,8000}b",
+        ] {
+            assert!(Pattern::new(source).is_ok(), "{source}");
+        }
+        let words = (0..1000)
+            .map(|i| format!("w{i}x"))
+            .collect::<Vec<_>>()
+            .join("|");
+        assert!(Pattern::new(&format!("^({words})+$")).is_ok());
     }
 
     #[test]

@@ -1261,6 +1261,16 @@ pub(crate) fn compile_pattern(
                 shorten(source)
             ),
         ),
+        PatternError::TooManyRepeats { limit } => err(
+            location,
+            format!(
+                "`{keyword}` `{}` repeats too much to match in linear time: its counted \
+                 repetitions write out more than {limit} characters and a match may start \
+                 anywhere (anchored by `^` or `$` it is allowed; `minLength`/`maxLength` \
+                 bound a length)",
+                shorten(source)
+            ),
+        ),
     })
 }
 
