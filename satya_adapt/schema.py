@@ -11,7 +11,7 @@ import dataclasses
 import json
 import types
 import typing
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Union
 
 from . import _validator
 from .config import check_flag
@@ -315,39 +315,125 @@ def model_json_schema(source: Any) -> Optional[Any]:
 
     A pydantic model class (``model_json_schema()``) or ``TypeAdapter`` (``json_schema()``),
     a msgspec ``Struct`` type, a dataclass or a ``TypedDict`` (``msgspec.json.schema``, else
-    pydantic's ``TypeAdapter``). Their own export is used whole, so ``$defs``, ``$ref`` and
-    ``anyOf`` carry nested models and optional fields.
+    pydantic's ``TypeAdapter``; pydantic's when the fields carry its constraints, such as
+    ``Annotated[int, Field(gt=0)]``, or its models, or the class is a pydantic dataclass).
+    Their own export is used whole, so ``$defs``, ``$ref`` and ``anyOf`` carry nested models
+    and optional fields.
     """
     export = getattr(source, "model_json_schema", None)
     if isinstance(source, type) and callable(export):
-        return export()  # a pydantic model class
+        return _exported(export(), f"{source.__name__}.model_json_schema()")  # a pydantic model class
     if type(source).__module__.startswith("pydantic") and callable(getattr(source, "json_schema", None)):
-        return source.json_schema()  # a pydantic TypeAdapter
+        return _exported(source.json_schema(), "the TypeAdapter's json_schema()")
     if not isinstance(source, type):
-        if dataclasses.is_dataclass(source):
+        kind = type(source)
+        if dataclasses.is_dataclass(source) or callable(export) or _is_struct(kind):
             raise TypeError(
-                f"a schema is a model class, got an instance of `{type(source).__name__}`;"
-                f" pass the class `{type(source).__name__}` itself"
+                f"a schema is a model class, got an instance of `{kind.__name__}`;"
+                f" pass the class `{kind.__name__}` itself"
             )
         return None
-    is_struct = any(
-        base.__module__ == "msgspec" and base.__name__ == "Struct" for base in source.__mro__[1:]
-    )
+    is_struct = _is_struct(source)
     if not (is_struct or dataclasses.is_dataclass(source) or _is_typeddict(source)):
         return None
-    try:
-        import msgspec
-    except ImportError:
-        pass
-    else:
-        return msgspec.json.schema(source)
+    # Each library's export drops the other's constraints without a word (pydantic's
+    # `Field(gt=0)` in a dataclass read by msgspec, msgspec's `Meta` by pydantic): the
+    # library whose constraints the annotations carry exports them.
+    flavours = _constraint_flavours(source)
+    if len(flavours) > 1 or (is_struct and "pydantic" in flavours):
+        raise TypeError(
+            f"`{source.__name__}` mixes pydantic and msgspec in its fields: each library's JSON"
+            " Schema export drops the other's constraints; use one of them"
+        )
+    if "pydantic" not in flavours:
+        try:
+            import msgspec
+        except ImportError:
+            pass
+        else:
+            return msgspec.json.schema(source)
     try:
         from pydantic import TypeAdapter
     except ImportError:
         raise ImportError(
             f"a schema from `{source.__name__}` needs `msgspec` or `pydantic`: pip install msgspec"
         ) from None
-    return TypeAdapter(source).json_schema()
+    try:
+        return TypeAdapter(source).json_schema()
+    except Exception as exc:
+        if "pydantic" not in flavours or type(exc).__module__.partition(".")[0] != "pydantic":
+            raise
+        # Its fields carry pydantic's constraints, which only pydantic exports.
+        reason = str(exc).partition("\n")[0]
+        raise TypeError(
+            f"`{source.__name__}` carries pydantic constraints, and pydantic cannot export it: {reason}"
+        ) from exc
+
+
+def _exported(document: Any, what: str) -> Any:
+    """A model's own export, which must be a JSON Schema (else a ``TypeError`` naming it)."""
+    if not isinstance(document, (Mapping, bool)):
+        raise TypeError(f"`{what}` returned {type(document).__name__}, not a JSON Schema (a dict)")
+    return document
+
+
+def _is_struct(tp: Any) -> bool:
+    return isinstance(tp, type) and any(
+        base.__module__ == "msgspec" and base.__name__ == "Struct" for base in tp.__mro__[1:]
+    )
+
+
+#: Top-level modules whose objects in an annotation (or a dataclass default) are constraints
+#: of that library (`pydantic.Field`, `annotated_types.Gt`, `msgspec.Meta`), or whose classes
+#: only it exports (a pydantic model field).
+_FLAVOURS = {"pydantic": "pydantic", "pydantic_core": "pydantic", "annotated_types": "pydantic",
+             "msgspec": "msgspec"}
+
+
+def _constraint_flavours(source: type) -> Set[str]:
+    """The libraries (``"pydantic"``, ``"msgspec"``) whose constraints or model classes the
+    fields of ``source`` carry, nested dataclasses, TypedDicts and generics included."""
+    found: Set[str] = set()
+    seen: Set[int] = set()
+    held: List[Any] = []  # (keeps what was seen alive, so no id is reused)
+
+    def note(obj: Any) -> None:
+        flavour = _FLAVOURS.get(type(obj).__module__.partition(".")[0])
+        if flavour is not None:
+            found.add(flavour)
+
+    def walk(tp: Any) -> None:
+        if id(tp) in seen:
+            return
+        seen.add(id(tp))
+        held.append(tp)
+        args = typing.get_args(tp)
+        if typing.get_origin(tp) is typing.Annotated:
+            walk(args[0])
+            for meta in args[1:]:
+                note(meta)
+            return
+        for arg in args:
+            walk(arg)
+        if not isinstance(tp, type):
+            return
+        if hasattr(tp, "__pydantic_fields__") or callable(getattr(tp, "model_json_schema", None)):
+            found.add("pydantic")  # a pydantic dataclass or model
+            return
+        if not (dataclasses.is_dataclass(tp) or _is_typeddict(tp) or _is_struct(tp)):
+            return
+        try:
+            hints = typing.get_type_hints(tp, include_extras=True)
+        except Exception:  # (unresolved forward references: the export says so)
+            hints = {}
+        for hint in hints.values():
+            walk(hint)
+        if dataclasses.is_dataclass(tp):
+            for field in dataclasses.fields(tp):
+                note(field.default)
+
+    walk(source)
+    return found
 
 
 def _is_typeddict(tp: Any) -> bool:

@@ -35,7 +35,7 @@ from .config import (
 )
 from .profile import INPUT_KINDS, Profile
 from .result import EngineStats, RecordError, ValidationResult
-from .schema import Schema, model_json_schema
+from .schema import Schema, _describe, model_json_schema
 
 __all__ = ["Validator"]
 
@@ -151,7 +151,7 @@ class Validator:
                 raise TypeError(
                     "`schema` must be a JSON Schema (a dict or a bool), a `Schema`, a pydantic model or"
                     " TypeAdapter, a msgspec Struct type, a dataclass or a TypedDict, got"
-                    f" {type(schema).__name__}"
+                    f" {_describe(schema)}"
                 )
             self.schema = Schema.from_json_schema(
                 document, draft=draft, strict=strict, resources=resources, formats=formats

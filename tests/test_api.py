@@ -104,8 +104,14 @@ def test_an_instance_or_another_object_is_not_a_schema() -> None:
         Validator(42)
     assert str(info.value) == (
         "`schema` must be a JSON Schema (a dict or a bool), a `Schema`, a pydantic model or TypeAdapter,"
-        " a msgspec Struct type, a dataclass or a TypedDict, got int"
+        " a msgspec Struct type, a dataclass or a TypedDict, got `int`"
     )
+    with pytest.raises(TypeError) as info:
+        Validator(int)
+    assert str(info.value).endswith("a dataclass or a TypedDict, got the class `int`")
+    with pytest.raises(TypeError) as info:
+        Validator(Pair(Point(1)))
+    assert str(info.value) == "a schema is a model class, got an instance of `Pair`; pass the class `Pair` itself"
     with pytest.raises(TypeError) as info:
         Schema.from_model(int)
     assert str(info.value) == (
