@@ -601,11 +601,11 @@ def write_archive(archive: ArchiveFile, path: Union[str, os.PathLike[str]]) -> N
 
 
 def atomic_write_bytes(
-    path: Union[str, os.PathLike[str]], data: bytes, durable: bool = True
+    path: Union[str, os.PathLike[str]], data: bytes, durable: bool = True, what: str = "the archive"
 ) -> None:
     """Writes ``data`` to ``path`` so that readers see the old file or the new one, never a part:
     a temporary file in the same folder, flushed (and, ``durable``, fsynced, as the folder is
-    after the rename), then renamed over ``path``."""
+    after the rename), then renamed over ``path``. Errors say "cannot write ``what``"."""
     # Through a symbolic link, its file is written (the link stays); a device, a FIFO or a
     # folder at ``path`` is never replaced (the rename replaced even /dev/null, as root).
     target = os.path.realpath(os.fspath(path))
@@ -617,7 +617,7 @@ def atomic_write_bytes(
     else:
         if not stat.S_ISREG(st.st_mode):
             kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
-            raise ArchiveError(f"{target}: cannot write the archive: {kind}, left as it is")
+            raise ArchiveError(f"{target}: cannot write {what}: {kind}, left as it is")
         mode = st.st_mode & 0o7777
     import tempfile  # here: writing is rare, importing it costs a few ms
 
@@ -626,7 +626,7 @@ def atomic_write_bytes(
             dir=folder, prefix=f".{os.path.basename(target)}.", suffix=".tmp"
         )
     except OSError as exc:
-        raise ArchiveError(f"{target}: cannot write the archive: {exc.strerror or exc}") from None
+        raise ArchiveError(f"{target}: cannot write {what}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -639,9 +639,7 @@ def atomic_write_bytes(
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(exc, OSError):
-            raise ArchiveError(
-                f"{target}: cannot write the archive: {exc.strerror or exc}"
-            ) from None
+            raise ArchiveError(f"{target}: cannot write {what}: {exc.strerror or exc}") from None
         raise
     if durable and hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
         with contextlib.suppress(OSError):

@@ -760,6 +760,38 @@ def test_optimize_delegates_to_the_optimizer(tmp_path: Path) -> None:
         assert flag in proc.stdout
 
 
+def test_optimize_usage_errors_are_one_line_and_bad_paths_fail_before_measuring(tmp_path: Path) -> None:
+    """Before: a bad value printed the optimizer's 7-line usage block first; `--memory-budget
+    64MB` meant 67,108,864 bytes (64,000,000 everywhere else) and `1.5GiB` was refused; a
+    `--results` folder, `--archive ''` and a seed past 64 bits failed only after the whole
+    search, the results folder named "the archive"."""
+    pytest.importorskip("satya_adapt.tuning.optimizer")
+    env = {"XDG_DATA_HOME": str(tmp_path / "data")}
+    for args, message in (
+        (["--generations", "-1"], "argument --generations: expected an integer >= 0, got '-1'"),
+        (["--memory-budget", "1.5 parsecs"], "argument --memory-budget: expected a number of"
+         " bytes from 1 to 2**53, such as 67108864, 64MiB or 512KB, got '1.5 parsecs'"),
+        (["--seed", "9" * 30], f"argument --seed: expected an integer within +-2**53, got '{'9' * 30}'"),
+    ):  # fmt: skip
+        proc = run("optimize", *args, cwd=tmp_path, env=env)
+        assert (proc.returncode, proc.stderr) == (
+            2, f"satya-adapt: error: optimize: {message} (see 'satya-adapt optimize --help')\n"
+        )
+    (tmp_path / "adir").mkdir()
+    for args, message in (
+        (["--results", "adir"], f"{tmp_path / 'adir'}: cannot write the results: a folder"),
+        (["--archive", ""], "cannot write the archive: no file named (an empty path)"),
+        (["--archive", "adir"], f"{tmp_path / 'adir'}: cannot write the archive: a folder"),
+    ):  # fmt: skip
+        proc = run("optimize", "--test-size", "200", "--generations", "1", *args,
+                   cwd=tmp_path, env=env, timeout=120)  # fmt: skip
+        assert (proc.returncode, one_error_line(proc)) == (2, message)
+        assert "generation" not in proc.stderr + proc.stdout  # nothing was measured
+    from satya_adapt.tuning.optimizer import _bytes
+
+    assert (_bytes("64MB"), _bytes("64MiB"), _bytes("1.5GiB")) == (64_000_000, 64 << 20, 3 << 29)
+
+
 # -- progress bar (in process: it needs a terminal) -----------------------------------------------
 
 

@@ -68,6 +68,12 @@ def cmd_optimize(argv: Sequence[str]) -> int:
     parser.epilog = (parser.epilog or "").replace(
         "benchmarks/map_elites_archive.json", "my-archive.json"
     ).replace("benchmarks/map_elites_results.json", "my-results.json")
+    def one_line_error(message: str) -> None:
+        # As every other command says a usage error (the optimizer's own parser printed
+        # its usage block first).
+        parser.exit(2, f"{PROG}: error: optimize: {message} (see '{prog} --help')\n")
+
+    parser.error = one_line_error  # type: ignore[assignment, method-assign]
     args, extra = parser.parse_known_args(list(argv))
     if extra:  # one line with the closest option, as every other command says it
         raise CliError(f"optimize: {_unrecognized(parser, extra)} (see '{prog} --help')")

@@ -568,7 +568,7 @@ def write_results(
         | orjson.OPT_NON_STR_KEYS
     )
     os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)
-    atomic_write_bytes(json_path, orjson.dumps(doc, option=options))
+    atomic_write_bytes(json_path, orjson.dumps(doc, option=options), what="the results")
     if markdown_path is not None:
         os.makedirs(os.path.dirname(os.path.abspath(markdown_path)), exist_ok=True)
         with open(markdown_path, "w", encoding="utf-8") as f:

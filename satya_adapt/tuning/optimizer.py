@@ -41,6 +41,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import archive as _archive
+from ..budget import parse_memory_budget
 from .._argtypes import non_negative_int, positive_int
 from ..config import SHIP_THRESHOLD, effective
 from ..errors import ArchiveError
@@ -124,11 +125,29 @@ def _raise_interrupted(signum: int, frame: Any) -> None:
     raise Interrupted(f"signal {signum}")
 
 
+def _writable(path: str, what: str) -> None:
+    """Refuses, before anything is measured, a ``path`` that ``what`` could not be written to
+    at the end of the search (a folder, a folder that is not writable, no name)."""
+    if not path:
+        raise ArchiveError(f"cannot write {what}: no file named (an empty path)")
+    target = os.path.realpath(path)
+    if os.path.isdir(target):
+        raise ArchiveError(f"{target}: cannot write {what}: a folder")
+    folder = os.path.dirname(target)
+    while folder and not os.path.exists(folder):  # (the folders are made when it is written)
+        folder = os.path.dirname(folder) if os.path.dirname(folder) != folder else ""
+    if folder and not (os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK)):
+        raise ArchiveError(f"{target}: cannot write {what}: {folder} is not a writable folder")
+
+
 class _Run:
     """One session of :func:`run`: the search, the archive it resumes, the clock and the logs."""
 
     def __init__(self, settings: Settings, measurer: Any) -> None:
         s = self.settings = settings
+        _writable(s.archive, "the archive")
+        if s.results:
+            _writable(s.results, "the results")
         self.started = time.monotonic()
         self.deadline = self.started + s.time_budget if s.time_budget is not None else None
         self.gen_seconds: list[float] = []
@@ -355,22 +374,28 @@ the saved generation. Exit codes: 0 done, 1 failure, 2 usage or archive error, 1
 
 
 def _bytes(text: str) -> int:
-    units = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20,
-             "mb": 1 << 20, "mib": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30}
-    t = text.strip().lower()
-    i = len(t)
-    while i and not t[i - 1].isdigit():
-        i -= 1
+    """Bytes read as every other memory budget is (``64MB`` is 64,000,000, ``64MiB``
+    67,108,864: :func:`satya_adapt.budget.parse_memory_budget`), at most 2**53 (what an
+    archive holds)."""
     try:
-        value = int(t[:i])
-        unit = units[t[i:].strip()]
-    except (ValueError, KeyError):
+        value = parse_memory_budget(text)
+    except ValueError:
+        value = None
+    if value is None or value > _archive.MAX_INT:
         raise argparse.ArgumentTypeError(
-            f"expected a number of bytes such as 67108864 or 64MiB, got {text!r}"
-        ) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"the memory budget must be at least 1 byte, got {text!r}")
-    return value * unit
+            f"expected a number of bytes from 1 to 2**53, such as 67108864, 64MiB or 512KB, got {text!r}"
+        )
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if abs(value) > _archive.MAX_INT:  # (the archive keeps it)
+        raise argparse.ArgumentTypeError(f"expected an integer within +-2**53, got {text!r}")
+    return value
 
 
 def _seconds(text: str) -> float:
@@ -408,7 +433,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
                    help=f"results JSON to write (default {DEFAULT_RESULTS})")
     p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                    help="0 quiet, 1 one line per generation, 2 progress lines with ETA")
-    p.add_argument("--seed", type=int, default=42, help="random seed of a new search (default 42)")
+    p.add_argument("--seed", type=_seed, default=42, help="random seed of a new search (default 42)")
     p.add_argument("--no-msgspec", action="store_true",
                    help="do not time msgspec on the cells' data at the end")
     p.add_argument("--time-budget", type=_seconds, metavar="SECONDS", default=None,
@@ -417,7 +442,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
                    help="input kinds to search (default all)")
     p.add_argument("--memory-budget", type=_bytes, metavar="BYTES", default=None,
                    help="configurations whose peak bytes in flight exceed BYTES are infeasible"
-                   " (suffixes KiB, MiB, GiB accepted)")
+                   " (64MiB, 512KB: KB/MB/GB powers of 1000, KiB/MiB/GiB of 1024)")
     p.add_argument("--real-data", choices=("on", "off"), default="on",
                    help="also draw workloads from the training real-data workloads of the shared"
                    " data folder (SchemaStore schemas with their instances, realdata/); held-out"
