@@ -792,6 +792,24 @@ def test_optimize_usage_errors_are_one_line_and_bad_paths_fail_before_measuring(
     assert (_bytes("64MB"), _bytes("64MiB"), _bytes("1.5GiB")) == (64_000_000, 64 << 20, 3 << 29)
 
 
+def test_a_second_optimize_on_one_archive_stops_at_once(tmp_path: Path) -> None:
+    """Before: two searches of one archive both said done, and the archive held the last
+    writer's search alone."""
+    pytest.importorskip("satya_adapt.tuning.optimizer")
+    fcntl = pytest.importorskip("fcntl")
+    lock = tmp_path / "a.json.lock"
+    with open(lock, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running search holds it
+        proc = run("optimize", "--archive", "a.json", "--results", "r.json", "--test-size", "200",
+                   cwd=tmp_path, env={"XDG_DATA_HOME": str(tmp_path)}, timeout=120)  # fmt: skip
+    assert (proc.returncode, one_error_line(proc)) == (
+        2,
+        f"a.json: another search is writing this archive (it holds {lock}); wait for it to"
+        " end, or choose another --archive",
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json.lock"]  # nothing measured
+
+
 # -- progress bar (in process: it needs a terminal) -----------------------------------------------
 
 

@@ -30,6 +30,7 @@ search with fake timings.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import math
 import os
@@ -38,7 +39,7 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Iterator
 
 from .. import archive as _archive
 from ..budget import parse_memory_budget
@@ -145,9 +146,6 @@ class _Run:
 
     def __init__(self, settings: Settings, measurer: Any) -> None:
         s = self.settings = settings
-        _writable(s.archive, "the archive")
-        if s.results:
-            _writable(s.results, "the results")
         self.started = time.monotonic()
         self.deadline = self.started + s.time_budget if s.time_budget is not None else None
         self.gen_seconds: list[float] = []
@@ -345,18 +343,55 @@ class _Run:
 def run(settings: Settings, *, measurer: Any = None) -> int:
     """Runs (or resumes) a search as ``settings`` says; returns the exit code (0 done,
     130 interrupted, the archive then holding the last complete generation)."""
-    if measurer is None:
-        measurer = Measurer(settings.test_size, sample_ns=settings.sample_ns)
-    session = _Run(settings, measurer)
+    _writable(settings.archive, "the archive")
+    if settings.results:
+        _writable(settings.results, "the results")
+    with _one_search(settings.archive):
+        if measurer is None:
+            measurer = Measurer(settings.test_size, sample_ns=settings.sample_ns)
+        session = _Run(settings, measurer)
+        try:
+            old_handler = signal.signal(signal.SIGTERM, _raise_interrupted)
+        except ValueError:  # not the main thread
+            old_handler = None
+        try:
+            return session()
+        finally:
+            if old_handler is not None:
+                signal.signal(signal.SIGTERM, old_handler)
+
+
+@contextlib.contextmanager
+def _one_search(archive: str) -> Iterator[None]:
+    """An exclusive advisory lock (``flock``) on ``archive + ".lock"`` for the whole run: two
+    searches of one archive each wrote over the other's, and both said done. None where the
+    platform has no ``flock`` or the lock file cannot be made."""
     try:
-        old_handler = signal.signal(signal.SIGTERM, _raise_interrupted)
-    except ValueError:  # not the main thread
-        old_handler = None
+        import fcntl
+    except ImportError:  # (not POSIX)
+        yield
+        return
+    lock = os.path.realpath(archive) + ".lock"
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        return session()
+        os.makedirs(os.path.dirname(lock), exist_ok=True)
+        fd = os.open(lock, flags, 0o644)
+    except OSError:
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ArchiveError(
+                f"{archive}: another search is writing this archive (it holds {lock});"
+                " wait for it to end, or choose another --archive"
+            ) from None
+        except OSError:
+            pass  # (a file system without locks: on alone)
+        yield
     finally:
-        if old_handler is not None:
-            signal.signal(signal.SIGTERM, old_handler)
+        os.close(fd)  # (releases the lock)
 
 
 # -- command line -----------------------------------------------------------------------------
