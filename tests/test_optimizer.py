@@ -561,6 +561,29 @@ def test_resume_with_another_test_size_or_memory_budget(tmp_path: Path) -> None:
     assert state["test_size"] == 60000 and state["space"]["max_log2_batch"] == 16
 
 
+def test_resume_without_a_new_generation_keeps_the_seed_and_remeasures_another_test_size(
+    tmp_path: Path,
+) -> None:
+    """Before: resuming a finished search rewrote its provenance to this run's seed (42, the
+    default) and test size, though nothing was drawn or measured with them."""
+    s = settings(tmp_path, generations=1, seed=11)
+    assert O.run(s, measurer=FakeMeasurer()) == 0
+    first = A.load_archive(s.archive)
+    assert first.provenance.seed == 11
+    # Another --seed (7 here), for one more generation: the search of seed 11 goes on.
+    assert O.run(settings(tmp_path, generations=2), measurer=FakeMeasurer()) == 0
+    again = A.load_archive(s.archive)
+    assert again.provenance.seed == 11
+    assert again.optimizer.random_state["search"]["seed"] == 11  # type: ignore[union-attr]
+    # Another test size and no new generation: every cell is measured again with it.
+    fake = FakeMeasurer()
+    assert O.run(settings(tmp_path, generations=2, test_size=60000), measurer=fake) == 0
+    assert fake.compares > 0
+    resumed = A.load_archive(s.archive)
+    assert resumed.provenance.test_size == 60000
+    assert resumed.optimizer.random_state["search"]["corrected"] is True  # type: ignore[union-attr]
+
+
 def test_resume_refuses_foreign_archives(tmp_path: Path) -> None:
     s = settings(tmp_path, generations=1)
     assert O.run(s, measurer=FakeMeasurer()) == 0

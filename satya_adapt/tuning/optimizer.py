@@ -468,7 +468,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
                    help=f"results JSON to write (default {DEFAULT_RESULTS})")
     p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                    help="0 quiet, 1 one line per generation, 2 progress lines with ETA")
-    p.add_argument("--seed", type=_seed, default=42, help="random seed of a new search (default 42)")
+    p.add_argument("--seed", type=_seed, default=42,
+                   help="random seed of a new search (a resumed one keeps its own; default 42)")
     p.add_argument("--no-msgspec", action="store_true",
                    help="do not time msgspec on the cells' data at the end")
     p.add_argument("--time-budget", type=_seconds, metavar="SECONDS", default=None,

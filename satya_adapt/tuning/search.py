@@ -234,8 +234,14 @@ class Search:
         ]
         if changed:
             # New evaluations use the new values; the correction re-measures every cell with
-            # them, so the archive written at the end is consistent.
+            # them (a corrected search too: its archive said the new test size of cells
+            # measured at the old one), so the archive written at the end is consistent.
             self.log(1, "resuming with other settings: " + ", ".join(changed))
+        if search.seed is not None and search.seed != s.seed:
+            # --seed starts a new search; a resumed one goes on with its own (the archive
+            # said the new seed of a search it had not drawn).
+            self.log(1, f"resuming the search of seed {search.seed} (--seed {s.seed} is a new search's)")
+            self.settings = replace(s, seed=search.seed)
         self.rng = _archive.rng_from_json(state)
         self.generation = generation
         self.evaluations = evaluations
@@ -247,7 +253,7 @@ class Search:
         self.history = list(search.history)
         self.rejected.update(search.rejected)
         self.search_seconds = search.search_seconds
-        self.corrected = search.corrected
+        self.corrected = search.corrected and not changed
         self.sessions = search.sessions
 
     # -- gates ----------------------------------------------------------------------------------
