@@ -2222,9 +2222,29 @@ def test_a_recursive_schema_stops_at_the_depth_limit_on_a_deep_record(
         [_nested(100_000), _nested(3)], **config
     )
     assert result.valid == [False, True]
+    # The object inside 128 others is too deep, as it is in JSON text.
     assert errors_of(result) == [
-        (0, "/c" * (MAX_DEPTH + 1), "depth", f"Nesting deeper than {MAX_DEPTH} levels")
+        (0, "/c" * MAX_DEPTH, "depth", f"Nesting deeper than {MAX_DEPTH} levels")
     ]
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_a_record_at_the_depth_limit_decides_alike_as_dict_and_as_text(
+    config: dict[str, int],
+) -> None:
+    """Before: 129 levels of objects passed as a dict and failed (`depth`) as JSON text or
+    NDJSON: the dict path counted one level more."""
+    v = Validator(RECURSIVE, adapt=False)
+    for levels, valid in ((MAX_DEPTH - 1, True), (MAX_DEPTH, False)):
+        record = _nested(levels)  # `levels` objects below the root
+        text = json.dumps(record)
+        verdicts = (
+            v.validate_batch([record], **config).valid,
+            v.validate_json(f"[{text}]", **config).valid,
+            v.validate_ndjson(text + "\n", **config).valid,
+            [v.is_valid(record)],
+        )
+        assert verdicts == ([valid],) * 4, levels
 
 
 @pytest.mark.parametrize("config", CONFIGS)

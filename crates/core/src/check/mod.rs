@@ -1112,9 +1112,11 @@ fn check_here<'s, R: Record, S: Sink<'s>>(
             format!("No value is allowed here, got {}", received(value))
         });
     }
-    if depth > MAX_DEPTH {
+    if depth > MAX_DEPTH || (depth == MAX_DEPTH && matches!(kind, Kind::Object | Kind::Array)) {
         // A recursive schema follows a record as deep as it goes: stop where a
-        // converted record would have stopped.
+        // converted record would have stopped, and where JSON text would have: a
+        // container inside 128 others is its 129th level (a Python record one
+        // level deeper than the same record as text passed).
         return sink.fail(path, "depth", || {
             format!("Nesting deeper than {MAX_DEPTH} levels")
         });
