@@ -580,8 +580,8 @@ def _place(
 
 
 class _Again:
-    """A reader of data read again to place an error in it: ``read`` as the data is read
-    (``view``: bytes held in memory, not copied) and ``close`` closes ``file``."""
+    """Data read again to place an error in it: ``read(n)`` gives its next bytes in turn,
+    ``close`` closes ``file`` (the file opened again; none for bytes in memory)."""
 
     def __init__(self, read: Callable[[int], Any], file: Optional[IO[bytes]] = None) -> None:
         self.read = read
