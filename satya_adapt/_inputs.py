@@ -44,6 +44,9 @@ _WHITESPACE = b" \t\r\n"
 _ONE_LINE = bytes.maketrans(b"\r\n", b"  ")
 #: Layers of compression unwrapped (gzip inside zstd, say); a deeper one is refused.
 _MAX_LAYERS = 3
+#: The most of a streamed document (stdin, a pipe, a compressed stream) kept as read, to
+#: place a JSON error in it by line and column (beyond it, the error gives its byte).
+KEEP_DOCUMENT_BYTES = 16 * 1024 * 1024
 
 #: Magic bytes of formats that are not JSON: what each looks like, in a message.
 _SIGNATURES: Tuple[Tuple[bytes, str], ...] = (
@@ -152,13 +155,30 @@ class _PrefixedReader:
 
 
 class _OneLine:
-    """A binary reader whose line breaks read as spaces (one JSON document as one line)."""
+    """A binary reader whose line breaks read as spaces (one JSON document as one line).
+    ``kept``: the bytes read before it (its stream's head), kept with what it reads, as
+    written, while they fit in :data:`KEEP_DOCUMENT_BYTES` (a stream cannot be read again:
+    a JSON error is placed in them, see :meth:`again`); ``None``: nothing kept."""
 
-    def __init__(self, raw: Any) -> None:
+    def __init__(self, raw: Any, kept: Optional[bytes] = None) -> None:
         self._raw = raw
+        self._kept = None if kept is None else bytearray(kept)
 
     def read(self, size: int = -1) -> bytes:
-        return _as_bytes(self._raw.read(size)).translate(_ONE_LINE)
+        data = _as_bytes(self._raw.read(size))
+        kept = self._kept
+        if kept is not None:
+            if len(kept) + len(data) <= KEEP_DOCUMENT_BYTES:
+                kept += data
+            else:
+                self._kept = None  # too long to keep: its errors say "in the document"
+        return data.translate(_ONE_LINE)
+
+    def again(self) -> _Again:
+        """What it kept, read again (``OSError`` where it kept nothing)."""
+        if self._kept is None:
+            raise OSError("the document was not kept")
+        return _bytes_again(bytes(self._kept))()
 
 
 class _Decompressed:
@@ -682,7 +702,9 @@ def _open_path(source: Any, kind: Optional[str], max_bytes: int, default: str) -
         compression = _compression(head)
         if compression is not None:
             f.seek(0)
-            opened = _open_stream(f, kind, max_bytes, default, [f], compression=None, layers=0)
+            opened = _open_stream(
+                f, kind, max_bytes, default, [f], compression=None, layers=0, keep=False
+            )
             if opened.document:
                 opened.origin = _file_again(path)
             return opened
@@ -717,7 +739,10 @@ def _open_stream(
     *,
     compression: Optional[str],
     layers: int,
+    keep: bool = True,
 ) -> Opened:
+    """``raw`` opened as a stream (read once). ``keep``: a document keeps what it reads, to
+    place its JSON error (``False``: the caller can open it again)."""
     try:
         head = _read_head(raw.read)
         magic = _compression(head)
@@ -726,7 +751,8 @@ def _open_stream(
                 raise InputError(f"more than {_MAX_LAYERS} layers of compression")
             inner = _decompressor(magic, _PrefixedReader(head, raw))
             return _open_stream(
-                inner, kind, max_bytes, default, opened, compression=magic, layers=layers + 1
+                inner, kind, max_bytes, default, opened, compression=magic, layers=layers + 1,
+                keep=keep,
             )
         message = _not_json(head, kind is None, compression)
         if message is not None:
@@ -736,9 +762,11 @@ def _open_stream(
             else _guess(head, len(head) < READ_AHEAD_BYTES, default, compression)
         )
         if document:
-            return Opened(
-                "ndjson", _OneLine(raw), head.translate(_ONE_LINE), None, compression, True, opened
-            )
+            reader = _OneLine(raw, head if keep else None)
+            doc = Opened("ndjson", reader, head.translate(_ONE_LINE), None, compression, True, opened)
+            if keep:
+                doc.origin = reader.again
+            return doc
         if kind == "json":
             what = "JSON array" if compression else None
             limit = max_bytes if compression else None

@@ -1503,15 +1503,15 @@ def test_input_kind_document_reads_a_top_level_array_as_one_record(tmp_path: Pat
                "--format", "json", cwd=tmp_path)  # fmt: skip
     doc = json.loads(proc.stdout)
     assert (doc["records"], [e["keyword"] for e in doc["errors"]]) == (1, ["json"])
-    # Its error is placed in the file (the engine read it as one line), or, on standard
-    # input, which cannot be read again, said to be in the document.
+    # Its error is placed in the file (the engine read it as one line), and on standard
+    # input too (which cannot be read again: a document of at most 16 MiB is kept as read).
     assert doc["errors"][0]["message"] == (
         "Invalid JSON on line 2, column 2: unexpected end of input at byte 5"
     )
     proc = run("validate", "-", "--schema", "s.json", "--input-kind", "document",
                "--format", "json", cwd=tmp_path, stdin=b"[1,\n2")  # fmt: skip
     assert json.loads(proc.stdout)["errors"][0]["message"] == (
-        "Invalid JSON in the document: unexpected end of input at byte 5"
+        "Invalid JSON on line 2, column 2: unexpected end of input at byte 5"
     )
     # A document longer than --max-record-bytes is refused as such.
     proc = run("validate", "cc.json", "--schema", "s.json", "--input-kind", "document",
