@@ -111,6 +111,24 @@ def test_non_json_python_objects(config: dict[str, int]) -> None:
     ]
 
 
+@pytest.mark.parametrize("config", CONFIGS)
+def test_a_non_json_value_fails_a_subschema_as_any_failure_does(config: dict[str, int]) -> None:
+    """As the README says: where a subschema's failure is no failure of the record (`not`,
+    `if`, `contains`, another branch of `anyOf`), a value JSON cannot hold decides as a failed
+    check does; where it is the record's, it is its `json` error."""
+    bad = [{1, 2}]
+    for schema in (
+        {"not": {"items": {"type": "string"}}},
+        {"if": {"items": {"type": "string"}}, "then": False},
+        {"contains": {"type": "string"}},
+        {"anyOf": [{"items": {"type": "string"}}, {"type": "array"}]},
+    ):
+        record = [*bad, "a"] if "contains" in schema else bad
+        assert Validator(schema, adapt=False).validate_batch([record], **config).valid == [True]
+    r = Validator({"items": {"type": "string"}}, adapt=False).validate_batch([bad], **config)
+    assert errors_of(r) == [(0, "/0", "json", "Expected a JSON value, got `set`")]
+
+
 @dataclasses.dataclass
 class PointRecord:
     x: int
