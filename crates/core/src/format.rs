@@ -32,7 +32,8 @@
 //!   literals as the JSON-Schema-Test-Suite expects.
 //! - `json-pointer`: RFC 6901; `relative-json-pointer`: the draft
 //!   `relative-json-pointer` grammar (a non-negative integer, then `#` or a
-//!   JSON pointer).
+//!   JSON pointer; from 2020-12, draft-bhutton-relative-json-pointer-00, an
+//!   index adjustment `+N` or `-N` may follow the integer).
 //! - `regex`: ECMA-262 syntax, read by [`crate::pattern`].
 //!
 //! Every check works on the bytes of the string; `idn-hostname`, `idn-email`,
@@ -66,6 +67,10 @@ pub enum Format {
     Uuid,
     JsonPointer,
     RelativeJsonPointer,
+    /// `relative-json-pointer` as 2020-12 defines it (draft-bhutton-relative-json-pointer-00):
+    /// an index adjustment (`+1`, `-2`) may follow the integer. Not in [`Format::ALL`]: it has
+    /// the name of [`Format::RelativeJsonPointer`], and [`Format::from_name_in`] gives it.
+    RelativeJsonPointerIndexed,
     Regex,
 }
 
@@ -114,7 +119,9 @@ impl Format {
             Format::UriTemplate => "uri-template",
             Format::Uuid => "uuid",
             Format::JsonPointer => "json-pointer",
-            Format::RelativeJsonPointer => "relative-json-pointer",
+            Format::RelativeJsonPointer | Format::RelativeJsonPointerIndexed => {
+                "relative-json-pointer"
+            }
             Format::Regex => "regex",
         }
     }
@@ -150,6 +157,7 @@ impl Format {
             | Format::RelativeJsonPointer
             | Format::Regex => Draft::Draft7,
             Format::Duration | Format::Uuid => Draft::Draft201909,
+            Format::RelativeJsonPointerIndexed => Draft::Draft202012,
         }
     }
 
@@ -157,7 +165,12 @@ impl Format {
     /// define it (an annotation there, like any unknown name).
     #[must_use]
     pub fn from_name_in(name: &str, draft: Draft) -> Option<Format> {
-        Format::from_name(name).filter(|f| f.since() <= draft)
+        match Format::from_name(name).filter(|f| f.since() <= draft)? {
+            Format::RelativeJsonPointer if draft >= Draft::Draft202012 => {
+                Some(Format::RelativeJsonPointerIndexed)
+            }
+            format => Some(format),
+        }
     }
 
     /// Whether `s` is a valid instance of this format.
@@ -182,7 +195,8 @@ impl Format {
             Format::UriTemplate => is_uri_template(b),
             Format::Uuid => is_uuid(b),
             Format::JsonPointer => is_json_pointer(b),
-            Format::RelativeJsonPointer => is_relative_json_pointer(b),
+            Format::RelativeJsonPointer => is_relative_json_pointer(b, false),
+            Format::RelativeJsonPointerIndexed => is_relative_json_pointer(b, true),
             Format::Regex => crate::pattern::is_valid_syntax_memo(s),
         }
     }
@@ -204,7 +218,8 @@ impl Format {
             | Format::Time
             | Format::Duration
             | Format::JsonPointer
-            | Format::RelativeJsonPointer => 2.0,
+            | Format::RelativeJsonPointer
+            | Format::RelativeJsonPointerIndexed => 2.0,
             Format::DateTime | Format::Email | Format::Hostname | Format::Ipv6 => 3.0,
             Format::Uri
             | Format::UriReference
@@ -742,15 +757,32 @@ fn is_json_pointer(b: &[u8]) -> bool {
         .all(|(i, &c)| c != b'~' || matches!(b.get(i + 1), Some(b'0' | b'1')))
 }
 
-/// `relative-json-pointer`: a non-negative integer (no leading zero) followed
-/// by `#` or a JSON pointer.
-fn is_relative_json_pointer(b: &[u8]) -> bool {
+/// `relative-json-pointer`: a non-negative integer (no leading zero), with
+/// `indexed` (2020-12) an optional index adjustment (`+` or `-` and such an
+/// integer), then `#` or a JSON pointer.
+fn is_relative_json_pointer(b: &[u8], indexed: bool) -> bool {
+    let Some(mut rest) = after_non_negative_integer(b) else {
+        return false;
+    };
+    if indexed {
+        if let [b'+' | b'-', adjustment @ ..] = rest {
+            let Some(after) = after_non_negative_integer(adjustment) else {
+                return false;
+            };
+            rest = after;
+        }
+    }
+    rest == b"#" || is_json_pointer(rest)
+}
+
+/// What follows the non-negative integer (`0`, or digits without a leading
+/// `0`) that `b` starts with; `None` where it starts with none.
+fn after_non_negative_integer(b: &[u8]) -> Option<&[u8]> {
     let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
     if digits == 0 || (digits > 1 && b[0] == b'0') {
-        return false;
+        return None;
     }
-    let rest = &b[digits..];
-    rest == b"#" || is_json_pointer(rest)
+    Some(&b[digits..])
 }
 
 // ---------------------------------------------------------------------------
@@ -1017,6 +1049,38 @@ mod tests {
         );
         assert_eq!(Format::from_name("Email"), None);
         assert_eq!(Format::from_name(""), None);
+    }
+
+    #[test]
+    fn relative_json_pointers_take_an_index_adjustment_from_2020_12() {
+        // The examples of draft-bhutton-relative-json-pointer-00 (2020-12's reference) and
+        // of its ABNF; draft-handrews-relative-json-pointer-02 (2019-09, draft 7) has none.
+        let adjusted = [
+            "0+1",
+            "0-1#",
+            "0+2/baz",
+            "1-2",
+            "1+1/2/baz",
+            "0+0",
+            "10-10/a~1b",
+        ];
+        let never = [
+            "0+", "0-", "+1", "0+01", "0++1", "0+-1", "0+1+1", "0+a", "0+1##", "0+1~",
+        ];
+        let draft = |d| Format::from_name_in("relative-json-pointer", d).unwrap();
+        let newer = draft(Draft::Draft202012);
+        assert_eq!(newer, Format::RelativeJsonPointerIndexed);
+        assert_eq!(newer.name(), "relative-json-pointer");
+        check(newer, &adjusted, &never);
+        check(
+            newer,
+            &["0", "1/a", "0#", "120/foo/bar"],
+            &["01", "-1/a", ""],
+        );
+        for d in [Draft::Draft7, Draft::Draft201909] {
+            assert_eq!(draft(d), Format::RelativeJsonPointer);
+            check(draft(d), &[], &adjusted);
+        }
     }
 
     #[test]
