@@ -2598,3 +2598,23 @@ def test_minimum_counts_beyond_any_count_are_stated_as_written(config: dict[str,
         v = Validator(schema, adapt=False)
         for r in (v.validate_batch([record], **config), v.validate_json(json.dumps([record]))):
             assert errors_of(r) == [(0, "", keyword, message)], schema
+
+
+def test_repeated_keys_in_json_text_are_read_as_the_readme_says() -> None:
+    """RFC 8259 leaves a repeated key undefined; the README says what each keyword reads:
+    the last value for a property, every member for the rest (unlike `json.loads`)."""
+    text = b'[{"x": 1, "x": "s"}]'
+    cases = [
+        ({"properties": {"x": {"type": "string"}}}, True),  # the last value, as json.loads
+        ({"required": ["x"], "dependentRequired": {"x": ["y"]}}, False),  # the last has no y
+        ({"additionalProperties": {"type": "string"}}, False),  # every member
+        ({"patternProperties": {"^x$": {"type": "string"}}}, False),
+        ({"unevaluatedProperties": {"type": "string"}}, False),
+        ({"propertyNames": {"enum": ["x"]}, "maxProperties": 2}, True),
+        ({"maxProperties": 1}, False),  # every member counts
+        ({"const": {"x": "s"}}, False),  # the members as written
+    ]
+    for schema, valid in cases:
+        v = Validator(schema, adapt=False)
+        assert v.validate_json(text).valid == [valid], schema
+        assert v.validate_ndjson(text[1:-1] + b"\n").valid == [valid], schema
