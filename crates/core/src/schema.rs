@@ -24,6 +24,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{Map, Value};
 
 use crate::check::{array, equal, logic, number, object, string, MAX_HOPS};
+use crate::json;
 use crate::pattern::{Pattern, PatternError};
 use crate::uri;
 use crate::value::{Json, Number};
@@ -926,8 +927,9 @@ impl<'d> Compiler<'d> {
                     Some(v) => v,
                     None => return unresolvable(),
                 },
-                Value::Array(items) => match token.parse::<usize>().ok().and_then(|i| items.get(i))
-                {
+                // RFC 6901: `0` or digits without a leading zero (Rust's `usize` parse
+                // took `00` and `+0` too).
+                Value::Array(items) => match json::array_index(token).and_then(|i| items.get(i)) {
                     Some(v) => v,
                     None => return unresolvable(),
                 },
@@ -1712,6 +1714,18 @@ mod tests {
             compile(r##"{"$ref": "other.json"}"##).unwrap_err().0,
             "cannot resolve `$ref` `other.json` (at the root)"
         );
+    }
+
+    #[test]
+    fn a_reference_names_an_array_item_as_rfc_6901_does() {
+        assert!(compile(r##"{"$ref": "#/allOf/0", "allOf": [{"type": "integer"}]}"##).is_ok());
+        for index in ["00", "+0", "01", "-", " 0", "0x0"] {
+            let text = format!(r##"{{"$ref": "#/allOf/{index}", "allOf": [{{}}]}}"##);
+            assert_eq!(
+                compile(&text).unwrap_err().0,
+                format!("cannot resolve `$ref` `#/allOf/{index}` (at the root)")
+            );
+        }
     }
 
     #[test]

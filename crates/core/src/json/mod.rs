@@ -44,6 +44,7 @@ pub use parse::parse_value;
 pub(crate) use parse::visit_value;
 pub(crate) use parse::Parser;
 pub(crate) use parse::SkipVisitor;
+pub(crate) use pointer::array_index;
 pub use pointer::{locate, PointerError};
 
 /// Why a JSON text was rejected, and where.

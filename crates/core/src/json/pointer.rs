@@ -297,7 +297,7 @@ fn skip_value(p: &mut Parser<'_>, c: u8, depth_left: usize) -> Result<(), JsonEr
 
 /// The index a reference token names in an array: `0` or digits without a
 /// leading zero (`-`, the element after the last, never exists here).
-fn array_index(token: &str) -> Option<usize> {
+pub(crate) fn array_index(token: &str) -> Option<usize> {
     let b = token.as_bytes();
     if b.is_empty() || !b.iter().all(u8::is_ascii_digit) || (b.len() > 1 && b[0] == b'0') {
         return None;
