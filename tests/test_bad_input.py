@@ -362,6 +362,21 @@ def test_integers_beyond_64_bits_compare_exactly(config: dict[str, int]) -> None
         assert errors_of(other) == expected
 
 
+def test_multiple_of_an_integral_float_is_decided_as_python_finds_it() -> None:
+    """An integral float is the integer it holds: `2.0**60` is a multiple of 16 (its shortest
+    decimal, 1152921504606847000, is not: it failed), `1e23` no multiple of 1000 (it passed,
+    as 10**23), in dicts and in JSON text alike (as the float `json.loads` reads)."""
+    floats = [2.0**60, 1e23, -(2.0**70), 3.0 * 2**55, 1e22, 12345.0, 2.0**1000, -0.0]
+    for d in (3, 7, 16, 1000, 1024, 10**22):
+        v = Validator({"multipleOf": d}, adapt=False)
+        expected = [x % d == 0 for x in floats]
+        assert v.validate_batch(floats).valid == expected, d
+        assert v.validate_json(json.dumps(floats).encode()).valid == expected, d
+    # A float with a fraction is the decimal it reads as.
+    v = Validator({"multipleOf": 0.01}, adapt=False)
+    assert v.validate_batch([0.07, 0.075, 7.0]).valid == [True, False, True]
+
+
 def test_big_integers_are_integers() -> None:
     v = Validator({"type": "integer"}, adapt=False)
     records = [2**64, -(2**64), 10**300, -(10**300), 2**63, -(2**63) - 1]

@@ -422,8 +422,11 @@ impl Number {
         }
     }
 
-    /// `(mantissa, scale)` with `self == mantissa / 10^scale`, from the shortest
-    /// decimal that round-trips; `None` for NaN and infinities.
+    /// `(mantissa, scale)` with `self == mantissa / 10^scale`; a float that is not
+    /// an integer as the shortest decimal that round-trips (`0.07`, a multiple of
+    /// `0.01`, as written), an integral float as the integer it is exactly (the
+    /// shortest decimal of `2.0**60` is `1152921504606847000`, no multiple of 16);
+    /// `None` for NaN and infinities.
     fn to_decimal(&self) -> Option<(BigInt, u32)> {
         match self {
             Number::OutOfRange(_) => None,
@@ -442,6 +445,9 @@ impl Number {
             Number::Float(f) => {
                 if !f.is_finite() {
                     return None;
+                }
+                if f.fract() == 0.0 {
+                    return BigInt::from_f64(*f).map(|i| (i, 0));
                 }
                 let text = format!("{f:e}");
                 let (mantissa, exp) = text.split_once('e')?;
@@ -1245,6 +1251,24 @@ mod tests {
         assert!(!n(&format!("1{}5", "0".repeat(5000))).is_multiple_of(&Number::Int(2)));
         assert!(!n("1e-400").is_multiple_of(&Number::Int(1)));
         assert!(n("1e-400").is_multiple_of(&n("1e-401")));
+    }
+
+    #[test]
+    fn multiples_of_floats_are_of_integral_floats_exactly() {
+        // An integral float is the integer it holds: 2.0**60 (its shortest decimal is
+        // 1152921504606847000) and 1e23 (exactly 99999999999999991611392), as Python's
+        // `%` finds them and as `const` compares them.
+        let f = |x: f64| Number::Float(x);
+        assert!(f(2f64.powi(60)).is_multiple_of(&Number::Int(16)));
+        assert!(!f(1e23).is_multiple_of(&Number::Int(1000)));
+        assert!(f(1e23).is_multiple_of(&Number::Int(8)));
+        assert!(f(-2f64.powi(70)).is_multiple_of(&Number::Int(1 << 40)));
+        assert!(f(-0.0).is_multiple_of(&Number::Int(7)));
+        assert!(f(6.0).is_multiple_of(&f(1.5)));
+        // A float with a fraction is the decimal it reads as (0.07, a multiple of 0.01).
+        assert!(f(0.07).is_multiple_of(&f(0.01)));
+        assert!(f(0.0075).is_multiple_of(&f(0.0001)));
+        assert!(!f(0.075).is_multiple_of(&f(0.02)));
     }
 
     #[test]
