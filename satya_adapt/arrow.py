@@ -29,6 +29,9 @@ ERRORS_TYPE_FIELDS = ("path", "keyword", "message")
 def arrow_stream(data: Any) -> Tuple[Any, Optional[int]]:
     """The ``arrow_array_stream`` capsule of ``data`` and its number of rows when known."""
     n = _rows(data)
+    _refuse_columns(data)
+    if _module(data) == "polars":
+        data = _without_null_type(data)
     export = getattr(data, "__arrow_c_stream__", None)
     if export is None:
         data = to_table(data)
@@ -41,12 +44,60 @@ def arrow_stream(data: Any) -> Tuple[Any, Optional[int]]:
         raise _unreadable(data, e) from e
 
 
+def _module(data: Any) -> str:
+    return type(data).__module__.split(".")[0]
+
+
+#: Arrow data of one column, not of rows: (module, type name).
+_COLUMNS = {("pyarrow", "ChunkedArray"), ("polars", "Series"), ("pandas", "Series")}
+
+
+def _refuse_columns(data: Any) -> None:
+    """A column (a ``pyarrow.ChunkedArray`` or ``Array`` that is not of structs, a Polars or
+    pandas Series) has no rows of records: a ``TypeError`` that says how to make a table of
+    it (Arrow's own message was "Unable to interpret C data struct as a Schema")."""
+    name = type(data).__name__
+    column = (_module(data), name) in _COLUMNS or (
+        _module(data) == "pyarrow" and name.endswith("Array") and name != "StructArray"
+    )
+    if column:
+        raise TypeError(
+            f"`data` must be a table of rows, got one column (a {name}): make a table of it"
+            " (`pyarrow.table({'name': column})`, `series.to_frame()`), or validate its values"
+            " with validate_batch(column.to_pylist())"
+        )
+
+
+def _without_null_type(df: Any) -> Any:
+    """A Polars DataFrame whose columns of Polars' ``Null`` type (nested too: ``List(Null)``,
+    a struct field) are cast to ``Int8``, all null as before: Polars exports them with a buffer
+    that the Arrow C data interface gives that type none of, and the reader refused them."""
+    import polars as pl
+
+    def fixed(dtype: Any) -> Any:
+        if dtype == pl.Null:
+            return pl.Int8
+        if isinstance(dtype, pl.List):
+            return pl.List(fixed(dtype.inner))
+        if isinstance(dtype, pl.Array):
+            return pl.Array(fixed(dtype.inner), dtype.size)
+        if isinstance(dtype, pl.Struct):
+            return pl.Struct([pl.Field(f.name, fixed(f.dtype)) for f in dtype.fields])
+        return dtype
+
+    schema = getattr(df, "schema", None)
+    if not isinstance(df, pl.DataFrame) or schema is None:
+        return df
+    casts = {name: new for name, dtype in schema.items() if (new := fixed(dtype)) != dtype}
+    return df.cast(casts) if casts else df
+
+
 def _unreadable(data: Any, e: BaseException) -> InputError:
     """The error of ``data`` that Arrow cannot hold (pyarrow's ``e``): a pandas column of
     objects of mixed kinds has no Arrow type, and pyarrow's message did not say what to do."""
     why = "; ".join(str(a) for a in e.args) or type(e).__name__
     hint = ""
-    if type(data).__module__.split(".")[0] == "pandas":
+    if _module(data) == "pandas":
         hint = (". A column whose values differ in kind has no Arrow type: validate the rows"
                 " as dicts instead, validate_batch(df.to_dict('records'))")
     return InputError(f"`data` cannot be read as Arrow: {why}{hint}")
@@ -66,13 +117,16 @@ def to_table(data: Any) -> Any:
         return data
     if isinstance(data, pa.RecordBatch):
         return pa.Table.from_batches([data])
-    if type(data).__module__.split(".")[0] == "pandas":
+    if _module(data) == "pandas":
         try:
             return pa.Table.from_pandas(data, preserve_index=False)
         except pa.ArrowException as e:
             raise _unreadable(data, e) from e
     if hasattr(data, "__arrow_c_stream__") or hasattr(data, "__arrow_c_array__"):
-        return pa.table(data)
+        try:
+            return pa.table(data)
+        except pa.ArrowException as e:
+            raise _unreadable(data, e) from e
     raise TypeError(
         "`data` must be a pyarrow Table or RecordBatch, a pandas or Polars DataFrame, or an"
         f" object exporting `__arrow_c_stream__`, got {type(data).__name__}"
@@ -92,10 +146,14 @@ def with_validity(
 ) -> Any:
     """``data`` as a ``pyarrow.Table`` with a boolean column ``column`` (row valid or not), and
     with ``errors_column`` a ``list<struct<path, keyword, message>>`` column of each row's
-    errors (empty for a valid row). Filter with ``table.filter(table[column])``."""
+    errors (empty for a valid row; every error of each row, whatever the validator's
+    ``max_errors``). Filter with ``table.filter(table[column])``."""
     import pyarrow as pa
 
+    _refuse_columns(data)
     table = to_table(data)
+    if errors_column is not None and errors_column == column:
+        raise ValueError(f"`column` and `errors_column` are both `{column}`: name them apart")
     for name in (column, errors_column):
         if name is not None and name in table.column_names:
             raise ValueError(f"the table already has a column `{name}`")
@@ -105,6 +163,10 @@ def with_validity(
         batch_size=batch_size,
         micro_batch_size=micro_batch_size,
         threads=threads,
+        # The errors column lists each invalid row's errors: none may be left out (with the
+        # validator's max_errors, rows past it had an empty list). Without it, verdicts only.
+        max_errors=None,
+        errors=errors_column is not None,
     )
     table = table.append_column(column, pa.array(result.valid, pa.bool_()))
     if errors_column is not None:

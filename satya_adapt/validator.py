@@ -450,12 +450,22 @@ class Validator:
         self, source: Any, *, input_kind: Optional[str] = None, pointer: Optional[str] = None
     ) -> Profile:
         """Detects the profile of ``source`` from a small sample, as a validate call would
-        (``pointer``: as in :meth:`validate`). What it reads of a one-pass source is used up: the
+        (``pointer``: as in :meth:`validate`; Arrow data, or ``input_kind="arrow"``, as
+        :meth:`validate_arrow` would). What it reads of a one-pass source is used up: the
         first records of an iterator (a generator), the bytes of a stream or file object read
         for the sample, which a later call on the same source then does not see (a validate
         call takes its own sample of the records it validates: profile a list, bytes or a
         path, or the call itself)."""
-        kind = _input_kind(source, input_kind) if pointer is None else _pointer_kind(input_kind)
+        kind = (
+            _input_kind(source, input_kind, arrow=True) if pointer is None
+            else _pointer_kind(input_kind)
+        )
+        if kind == "arrow":
+            from ._validator import ArrowSource
+            from .arrow import arrow_stream
+
+            capsule, n = arrow_stream(source)
+            return Profile(*ArrowSource(capsule, False).profile(self._core, n))
         if kind == "dicts":
             if isinstance(source, (list, tuple)):
                 return Profile(*self._core.profile_objects(source, len(source)))
@@ -491,7 +501,9 @@ class Validator:
         the model predicts for the selected configuration, and the configuration cut to them.
         ``live`` is the evidence of the call's cell, of calls with ``errors`` as given (calls
         with ``errors=False`` keep theirs apart: they run faster). A one-pass ``source`` is
-        used up as :meth:`profile` says.
+        used up as :meth:`profile` says. Arrow data (a table, a DataFrame, an object with
+        ``__arrow_c_stream__``; ``input_kind="arrow"``) is explained as :meth:`validate_arrow`
+        reads it.
         """
         verdicts_only = _verdicts_only(errors)
         budget = self._call_budget(memory_budget, max_pause)
@@ -810,6 +822,12 @@ class Validator:
                 f"`{name}` must be {takes}, got one {type(items).__name__}; wrap it in a"
                 f" list (`{method}([record])`) or use `validate_one(record)`"
             )
+        if _is_arrow(items):
+            # (Iterated, a table gave its columns and a DataFrame its column names as records.)
+            raise TypeError(
+                f"`{name}` must be {takes}, got Arrow data (a {type(items).__name__});"
+                " validate its rows with `validate_arrow(data)`"
+            )
         if isinstance(items, (str, bytes, bytearray)):
             raise TypeError(
                 f"`{name}` must be {takes}, got {type(items).__name__}; "
@@ -966,13 +984,30 @@ def _takes(input_kind: Optional[str]) -> str:
     return "an iterable of records"
 
 
-def _input_kind(source: Any, input_kind: Optional[str]) -> str:
+def _input_kind(source: Any, input_kind: Optional[str], arrow: bool = False) -> str:
     """``input_kind`` checked; when omitted, ``"dicts"`` for records, else ``"data"`` (bytes,
-    str, a path, a binary file object: its content decides, in :mod:`satya_adapt._inputs`)."""
+    str, a path, a binary file object: its content decides, in :mod:`satya_adapt._inputs`).
+    ``arrow``: the caller reads Arrow data too (``"arrow"``, also when it is guessed)."""
     if input_kind is None:
         if isinstance(source, (bytes, bytearray, memoryview, str, os.PathLike, Opened)):
             return "data"
+        if arrow and _is_arrow(source):
+            return "arrow"
         return "data" if hasattr(source, "read") else "dicts"
+    if arrow and input_kind == "arrow":
+        return input_kind
     if input_kind not in INPUT_KINDS:
-        raise ValueError(f"`input_kind` must be 'dicts', 'json' or 'ndjson', got {input_kind!r}")
+        kinds = "'dicts', 'json', 'ndjson' or 'arrow'" if arrow else "'dicts', 'json' or 'ndjson'"
+        raise ValueError(f"`input_kind` must be {kinds}, got {input_kind!r}")
     return input_kind
+
+
+def _is_arrow(data: Any) -> bool:
+    """Whether ``data`` is Arrow data, read by :meth:`Validator.validate_arrow`: an object
+    exporting the Arrow C stream or array interface, or a pandas DataFrame."""
+    kind = type(data)
+    return (
+        hasattr(kind, "__arrow_c_stream__")
+        or hasattr(kind, "__arrow_c_array__")
+        or (kind.__name__ == "DataFrame" and kind.__module__.split(".")[0] == "pandas")
+    )

@@ -495,6 +495,69 @@ def test_polars_and_pandas_frames() -> None:
     ]
 
 
+def test_polars_columns_of_the_null_type_are_read_as_nulls() -> None:
+    # Polars exports its Null type with a buffer the C data interface gives it none of: the
+    # reader refused "tags: List(Null)" (a column of empty lists) and "n: Null".
+    pl = pytest.importorskip("polars")
+    frame = pl.DataFrame(
+        {"id": [1, 2], "tags": [[], [None]], "n": [None, None], "s": [{"x": None}, None],
+         "fixed": [[None, None], [None, None]]},
+        schema_overrides={"fixed": pl.Array(pl.Null, 2)},
+    )  # fmt: skip
+    schema = {"properties": {"tags": {"items": {"type": "null"}, "maxItems": 0},
+                             "n": {"type": "null"}, "s": {"type": ["object", "null"]}}}  # fmt: skip
+    v = Validator(schema, adapt=False)
+    got = v.validate_arrow(frame)
+    expected = v.validate_batch(frame.to_dicts())
+    assert (got.valid, got.errors) == (expected.valid, expected.errors)
+    assert got.valid == [True, False]
+
+
+def test_arrow_data_is_explained_as_validate_arrow_reads_it() -> None:
+    # explain(table) profiled a table's columns (a DataFrame's column names) as dict records,
+    # and input_kind="arrow" was refused.
+    pl = pytest.importorskip("polars")
+    v = Validator(PEOPLE)
+    table = pa.table({"name": ["x" * 20] * 5000, "age": list(range(5000))})
+    for data in (table, table.to_batches()[0], pl.from_arrow(table)):
+        explained = v.explain(data)
+        assert explained["profile"]["input_kind"] == "arrow", type(data)
+        assert explained["profile"]["n"] == 5000
+        assert explained["config"] == v.validate_arrow(data).config._asdict()
+        assert v.profile(data, input_kind="arrow") == v.profile(data)
+    with pytest.raises(ValueError, match="'dicts', 'json', 'ndjson' or 'arrow'"):
+        v.profile(table, input_kind="parquet")
+
+
+def test_arrow_data_given_as_records_is_refused_with_the_way() -> None:
+    # Iterated, a pandas DataFrame gave its column names as records: 1 record, "invalid".
+    pd = pytest.importorskip("pandas")
+    v = Validator(PEOPLE, adapt=False)
+    for data in (pa.table({"age": [1]}), pd.DataFrame({"age": [1]})):
+        for call in (v.validate_batch, v.validate, lambda d: list(v.iter_validate(d))):
+            with pytest.raises(TypeError, match=r"got Arrow data .*`validate_arrow\(data\)`"):
+                call(data)
+
+
+def test_one_column_is_no_table() -> None:
+    pl = pytest.importorskip("polars")
+    v = Validator({}, adapt=False)
+    for column in (pa.chunked_array([[1, 2]]), pa.array([1]), pl.Series([1])):
+        with pytest.raises(TypeError, match="got one column .* make a table of it"):
+            v.validate_arrow(column)
+    # An array of structs is rows.
+    assert v.validate_arrow(pa.array([{"a": 1}, {"a": 2}])).valid == [True, True]
+
+
+def test_with_validity_lists_every_error_of_each_row() -> None:
+    # With the validator's max_errors=1, the second invalid row's errors were an empty list.
+    v = Validator({"properties": {"a": {"maximum": 1}}}, max_errors=1, adapt=False)
+    table = with_validity(v, pa.table({"a": [1, 2, 3]}), errors_column="e")
+    assert [len(e) for e in table["e"].to_pylist()] == [0, 1, 1]
+    with pytest.raises(ValueError, match="both `v`"):
+        with_validity(v, pa.table({"a": [1]}), column="v", errors_column="v")
+
+
 @pytest.mark.parametrize("column", [[1, "x", 2.5], [{"x": 1}, [1], 3]])
 def test_a_pandas_column_of_mixed_kinds_is_an_input_error_that_says_what_to_do(column: Any) -> None:
     # pyarrow's ArrowInvalid came through as it was ("Could not convert 'x' with type str").
