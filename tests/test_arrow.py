@@ -549,6 +549,16 @@ def test_one_column_is_no_table() -> None:
     assert v.validate_arrow(pa.array([{"a": 1}, {"a": 2}])).valid == [True, True]
 
 
+def test_columns_that_repeat_a_name_read_as_json_text_that_repeats_a_key() -> None:
+    # As the README says (to_pylist() keeps the last column alone).
+    table = pa.Table.from_arrays([pa.array([1]), pa.array(["s"])], names=["x", "x"])
+    text = b'[{"x": 1, "x": "s"}]'
+    for schema in ({"properties": {"x": {"type": "string"}}}, {"maxProperties": 1},
+                   {"additionalProperties": {"type": "string"}}):  # fmt: skip
+        v = Validator(schema, adapt=False)
+        assert v.validate_arrow(table).valid == v.validate_json(text).valid, schema
+
+
 def test_with_validity_lists_every_error_of_each_row() -> None:
     # With the validator's max_errors=1, the second invalid row's errors were an empty list.
     v = Validator({"properties": {"a": {"maximum": 1}}}, max_errors=1, adapt=False)
