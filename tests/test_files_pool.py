@@ -4,7 +4,11 @@ from a server process that imported satya-adapt once, and the summary of one pro
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -97,3 +101,42 @@ def test_summaries_of_calls_without_errors_say_so(tmp_path: Path) -> None:
     assert merge([*alone, counted]).errors_counted is False
     assert counted.errors_counted is True
     assert _files.validate_local(v, paths, 5, "auto", {"errors": False}, 2).errors_counted is False
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_an_interrupted_pool_stops_at_once_without_a_traceback(tmp_path: Path, sig: int) -> None:
+    """Ctrl-C reaches the whole process group. A worker waiting for its next task died of it
+    with a traceback, and the pool's shutdown waited for it for ever (killed at the timeout);
+    a worker mid-file held the command until its file ended. Here one worker reads a FIFO
+    that ends after one record, then waits; the other reads a FIFO no one writes; the group
+    gets the signal then (the pause only lets the first worker go back to waiting: with or
+    without it, the command must stop at once)."""
+    small, endless = tmp_path / "a.ndjson", tmp_path / "b.ndjson"
+    os.mkfifo(small)
+    os.mkfifo(endless)
+    (tmp_path / "s.json").write_text('{"type": "object"}')
+    env = dict(os.environ)
+    env.pop("SATYA_ADAPT_ARCHIVE", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "satya_adapt", "validate", "a.ndjson", "b.ndjson",
+         "--schema", "s.json", "--workers", "2"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        start_new_session=True,  # its own process group, as a terminal's command has
+    )  # fmt: skip
+    writer = -1
+    try:
+        # Opening a FIFO to write returns once a worker opened it to read.
+        with open(small, "w") as f:
+            f.write('{"id": 1}\n')
+        writer = os.open(endless, os.O_WRONLY)
+        time.sleep(1.0)
+        os.killpg(proc.pid, sig)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        if writer >= 0:
+            os.close(writer)
+    assert proc.returncode == (130 if sig == signal.SIGINT else 143), err
+    assert "Traceback" not in err, err

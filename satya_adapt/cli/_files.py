@@ -14,6 +14,7 @@ import glob
 import json
 import multiprocessing
 import os
+import signal
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
@@ -93,10 +94,29 @@ _WORKER: Any = None
 def _init_worker(validator: Any) -> None:
     global _WORKER
     _WORKER = validator
+    # Ctrl-C reaches the whole process group: the command stops the pool (see _stop); a
+    # worker that took it waiting for a task died with a traceback, and the pool's shutdown
+    # then waited for it for ever.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # A worker's archive fallback would print once per process, outside the report.
     from ..errors import ArchiveWarning
 
     warnings.simplefilter("ignore", ArchiveWarning)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stops ``pool`` now (the command was interrupted or failed): its tasks not started are
+    cancelled, its workers ended, mid-file too (shutting down as `with` does waited for
+    every running file to end)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(5)
+    # Now that no worker runs, the pool's own thread ends and frees its queues (leaving them
+    # to exit made the resource tracker warn of "leaked semaphore objects").
+    pool.shutdown(wait=True)
 
 
 def _validate_one(path: str, position: int, max_errors: int, input_kind: str, knobs: Dict[str, Any]) -> Any:
@@ -128,21 +148,32 @@ def validate_local(
     from ..summary import merge, validate_path
 
     if workers <= 1 or len(files) <= 1:
-        parts = [
-            validate_path(validator, f, i, max_errors, input_kind=input_kind, **knobs)
-            for i, f in enumerate(files)
-        ]
+        # As in a worker: the archive's fallback is no warning in the report of `validate`.
+        from ..errors import ArchiveWarning
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ArchiveWarning)
+            parts = [
+                validate_path(validator, f, i, max_errors, input_kind=input_kind, **knobs)
+                for i, f in enumerate(files)
+            ]
         return merge(parts)
-    with ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         max_workers=min(workers, len(files)),
         mp_context=_pool_context(),
         initializer=_init_worker,
         initargs=(validator,),
-    ) as pool:
+    )
+    try:
         futures = [
             pool.submit(_validate_one, f, i, max_errors, input_kind, knobs) for i, f in enumerate(files)
         ]
-        return merge(f.result() for f in futures)
+        summary = merge(f.result() for f in futures)
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown()
+    return summary
 
 
 def default_workers() -> int:
