@@ -298,6 +298,11 @@ def test_another_hardware_class_is_said_in_the_report_not_warned(
         f"  archive        {path} (argument; 1 cells, measured on another hardware class ({why}):"
         " not used, the heuristic answers)"
     )
+    # Several files validated in this process (one worker) say nothing either.
+    proc = run("validate", "mixed.ndjson", "mixed.ndjson", "--schema", "schema.json",
+               "--errors", "0", "--workers", "1", "--archive", str(path), cwd=d)  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr == ""
     proc = run("demo", "--records", "50", "--rounds", "1", "--profiles", "plain3",
                "--archive", str(path), cwd=d)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
