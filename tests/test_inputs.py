@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -435,3 +436,25 @@ def test_a_blank_line_is_json_whitespace_alike_in_memory_and_streamed() -> None:
             r = v.validate_ndjson(source)
             assert r.valid == valid
             assert [(e.index, e.keyword) for e in r.errors] == ([(1, "json")] if len(valid) == 3 else [])
+
+
+def test_a_path_whose_bytes_are_not_utf8_is_read(v: Validator, tmp_path: Path) -> None:
+    """Python holds such a name with surrogate escapes: the engine took that str for a file
+    object ("'str' object has no attribute 'read'", a traceback on the command line)."""
+    name = os.fsdecode(b"bad\xff.ndjson")
+    try:
+        (tmp_path / name).write_bytes(b'{"name": "Ada"}\n{"name": 1}\n')
+    except (OSError, UnicodeError):
+        pytest.skip("this file system takes UTF-8 names only")
+    path = str(tmp_path / name)
+    assert v.validate(path).valid == [True, False]
+    assert v.validate_ndjson(path).valid == [True, False]
+    assert v.profile(path).n == 2
+    (tmp_path / "s.json").write_text(json.dumps(v.schema.json_schema))
+    env = {k: val for k, val in os.environ.items() if k != "SATYA_ADAPT_ARCHIVE"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "satya_adapt", "validate", name, "--schema", "s.json"],
+        cwd=tmp_path, capture_output=True, check=False, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc
+    assert b"Traceback" not in proc.stderr

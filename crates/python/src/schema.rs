@@ -1,6 +1,6 @@
 //! `CompiledSchema`: the Python handle on a compiled [`Schema`].
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,7 +8,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use super::errors::{satya_error, PyRecordError};
 use super::record::{refuse_non_json, PyObj};
@@ -389,16 +389,17 @@ impl CompiledSchema {
         if let Ok(data) = source.downcast::<PyBytes>() {
             return Ok(raw(profile_ndjson(&self.schema, data.as_bytes())));
         }
-        if let Ok(path) = source.extract::<String>() {
+        // (As `Source::ndjson` reads it: a path whose bytes are not UTF-8 too.)
+        if source.is_instance_of::<PyString>() {
+            let path: PathBuf = source.extract()?;
             let schema = &self.schema;
-            let profile = without_gil(py, || profile_ndjson_file(schema, Path::new(&path)))
-                .map_err(|e| {
-                    satya_error(
-                        py,
-                        "InputError",
-                        format!("cannot read NDJSON file {path:?}: {e}"),
-                    )
-                })?;
+            let profile = without_gil(py, || profile_ndjson_file(schema, &path)).map_err(|e| {
+                satya_error(
+                    py,
+                    "InputError",
+                    format!("cannot read NDJSON file {path:?}: {e}"),
+                )
+            })?;
             return Ok(raw(profile));
         }
         // A stream: only its read-ahead is known, and not its length.

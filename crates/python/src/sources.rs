@@ -4,6 +4,7 @@
 
 use std::fs::File;
 use std::io::Read;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -193,7 +194,10 @@ impl Source {
                 bytes,
             });
         }
-        if let Ok(path) = source.extract::<String>() {
+        // A path as the OS has it (`PathBuf` takes a str whose bytes are not UTF-8, which
+        // Python holds with surrogate escapes; as a `String` it read as a file object).
+        if source.is_instance_of::<PyString>() {
+            let path: PathBuf = source.extract()?;
             let file = File::open(&path).map_err(|e| {
                 satya_error(
                     py,
