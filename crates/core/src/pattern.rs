@@ -14,7 +14,22 @@
 //!   inside a class; `[\b]` is a backspace; `\cX` is a control character; `\0`
 //!   is NUL; a `{` that does not start a quantifier is literal;
 //! - an escaped ASCII letter with no meaning in ECMA-262 (`\a`, `\A`, `\z`)
-//!   is an error there and here, not a `regex` assertion.
+//!   is an error there and here, not a `regex` assertion;
+//! - in a class, a `-` next to a class escape is a literal: `[\w-.]` holds `\w`,
+//!   `-` and `.` (Annex B, as browsers read a pattern without the `u` flag,
+//!   which makes it an error), where `regex` would read a range ([`class_ranges`]);
+//! - a back-reference to a group that has not matched (on a branch not taken,
+//!   further on, or from inside the group itself) matches the empty string,
+//!   where `fancy-regex`, as PCRE, fails ([`back_reference`]); a quantified group
+//!   that can only match the empty string (`(?:(?=a))?`, `(?:)+`), which
+//!   `fancy-regex` refuses, matches as ECMA-262 repeats it ([`quantify_empty`]).
+//!
+//! Two ECMA-262 meanings are not rewritten, both about capture groups that
+//! `fancy-regex` keeps as PCRE does: a quantified group's captures are not reset
+//! at each iteration (`^(?:(a)|b)+\1$` rejects `ab`, ECMA-262 accepts it: the
+//! last iteration left group 1 unset), and a back-reference in a look-behind is
+//! matched left to right (ECMA-262 matches a look-behind right to left, so
+//! `(?<=(a)\1)` meets `\1` before group 1 there).
 //!
 //! Two engines. A pattern the `regex` crate takes is matched by it, in time
 //! linear in the input. Only a pattern it refuses for a feature it lacks
@@ -1263,49 +1278,86 @@ pub fn translate(source: &str) -> Result<String, String> {
     translate_with(source, Dialect::Linear)
 }
 
+/// A group open at the point [`translate_with`] has read to.
+struct OpenGroup {
+    /// Where its `(` is in the output.
+    start: usize,
+    kind: GroupKind,
+    /// Capture groups opened before it.
+    captures_before: usize,
+    /// Whether all it holds so far matches only the empty string (look-arounds,
+    /// `^`, `$`, `\b`, empty groups).
+    empty: bool,
+}
+
+#[derive(PartialEq, Eq)]
+enum GroupKind {
+    /// A capture group: its number, and its name if it has one.
+    Capture(usize, Option<String>),
+    NonCapture,
+    LookAhead,
+    LookBehind,
+}
+
+/// An atom just read that matches only the empty string, for a quantifier after it.
+struct EmptyAtom {
+    /// Where it starts in the output.
+    start: usize,
+    /// Capture groups opened before it.
+    captures_before: usize,
+    look_behind: bool,
+}
+
 fn translate_with(source: &str, dialect: Dialect) -> Result<String, String> {
     let mut out = String::with_capacity(source.len() + 16);
     let mut chars = source.chars().peekable();
-    let mut in_class = false;
-    // 0: the last token is not a quantifier; 1: it is one; 2: a lazy one (`+?`).
-    let mut quantified = 0u8;
-    let repeat_error = || "error: a quantifier cannot follow a quantifier".to_owned();
+    // Whether the last token is a quantifier.
+    let mut quantified = false;
+    let mut groups: Vec<OpenGroup> = Vec::new();
+    let mut captures = 0usize;
+    let mut last_empty: Option<EmptyAtom> = None;
     while let Some(c) = chars.next() {
-        if !in_class {
-            match c {
-                '*' | '+' => {
-                    if quantified != 0 {
-                        return Err(repeat_error());
+        let is_quantifier = match c {
+            '*' | '+' | '?' => true,
+            '{' => starts_quantifier(chars.clone()),
+            _ => false,
+        };
+        if is_quantifier {
+            if quantified {
+                return Err("error: a quantifier cannot follow a quantifier".to_owned());
+            }
+            quantified = true;
+            let mut quantifier = String::from(c);
+            if c == '{' {
+                for q in chars.by_ref() {
+                    quantifier.push(q);
+                    if q == '}' {
+                        break;
                     }
-                    out.push(c);
-                    quantified = 1;
-                    continue;
                 }
-                '?' => {
-                    quantified = match quantified {
-                        0 => 1,
-                        1 => 2,
-                        _ => return Err(repeat_error()),
-                    };
-                    out.push(c);
-                    continue;
+            }
+            let lazy = chars.next_if_eq(&'?').is_some();
+            match last_empty.take() {
+                Some(atom) if dialect == Dialect::Backtracking => {
+                    quantify_empty(&mut out, &atom, &quantifier, captures)?;
                 }
-                '{' if starts_quantifier(chars.clone()) => {
-                    if quantified != 0 {
-                        return Err(repeat_error());
+                _ => {
+                    out.push_str(&quantifier);
+                    if lazy {
+                        out.push('?');
                     }
-                    out.push('{');
-                    for q in chars.by_ref() {
-                        out.push(q);
-                        if q == '}' {
-                            break;
-                        }
-                    }
-                    quantified = 1;
-                    continue;
                 }
-                '(' if chars.peek() == Some(&'?') => {
-                    chars.next();
+            }
+            continue;
+        }
+        quantified = false;
+        last_empty = None;
+        // Whether the token matches only the empty string (an assertion).
+        let mut empty = false;
+        match c {
+            '(' => {
+                let start = out.len();
+                let kind = if chars.next_if_eq(&'?').is_some() {
                     let mut ahead = chars.clone();
                     let group = match (ahead.next(), ahead.next()) {
                         (Some(':' | '=' | '!'), _) | (Some('<'), Some('=' | '!')) => true,
@@ -1322,57 +1374,292 @@ fn translate_with(source: &str, dialect: Dialect) -> Result<String, String> {
                         );
                     }
                     out.push_str("(?");
-                    quantified = 0;
-                    continue;
-                }
-                _ => quantified = 0,
+                    match chars.next() {
+                        Some(':') => {
+                            out.push(':');
+                            GroupKind::NonCapture
+                        }
+                        Some(d @ ('=' | '!')) => {
+                            out.push(d);
+                            GroupKind::LookAhead
+                        }
+                        _ => {
+                            out.push('<');
+                            if let Some(d) = chars.next_if(|&d| d == '=' || d == '!') {
+                                out.push(d);
+                                GroupKind::LookBehind
+                            } else {
+                                // `(?<name>`; a name with no `>` is left to the engine's parser.
+                                let mut name = String::new();
+                                for n in chars.by_ref() {
+                                    out.push(n);
+                                    if n == '>' {
+                                        break;
+                                    }
+                                    name.push(n);
+                                }
+                                captures += 1;
+                                GroupKind::Capture(captures, Some(name))
+                            }
+                        }
+                    }
+                } else {
+                    out.push('(');
+                    captures += 1;
+                    GroupKind::Capture(captures, None)
+                };
+                let captures_before =
+                    captures - usize::from(matches!(kind, GroupKind::Capture(..)));
+                groups.push(OpenGroup {
+                    start,
+                    kind,
+                    captures_before,
+                    empty: true,
+                });
+                continue;
             }
-        }
-        match c {
+            ')' => {
+                out.push(')');
+                if let Some(group) = groups.pop() {
+                    let look_behind = group.kind == GroupKind::LookBehind;
+                    if look_behind || group.kind == GroupKind::LookAhead || group.empty {
+                        last_empty = Some(EmptyAtom {
+                            start: group.start,
+                            captures_before: group.captures_before,
+                            look_behind,
+                        });
+                        continue;
+                    }
+                }
+            }
+            '|' | '^' | '$' => {
+                out.push(c);
+                empty = true;
+            }
             '\\' => {
                 let Some(e) = chars.next() else {
                     return Err("error: the pattern ends with a lone `\\`".to_owned());
                 };
-                escape(e, &mut chars, in_class, dialect, &mut out)?;
-            }
-            '[' if in_class => out.push_str(r"\["),
-            '&' | '~' if in_class => {
-                out.push('\\');
-                out.push(c);
-            }
-            '-' if in_class && chars.peek() == Some(&'-') => {
-                // `--` is a class difference in `regex`, two hyphens in ECMA-262.
-                out.push('-');
-                chars.next();
-                out.push_str(r"\-");
-            }
-            ']' if in_class => {
-                in_class = false;
-                out.push(']');
+                let start = out.len();
+                match back_reference(e, &mut chars, &groups, dialect, &mut out) {
+                    Some(true) => {
+                        // Inside the group it names: always empty.
+                        last_empty = Some(EmptyAtom {
+                            start,
+                            captures_before: captures,
+                            look_behind: false,
+                        });
+                        continue;
+                    }
+                    Some(false) => {}
+                    None => {
+                        escape(e, &mut chars, false, dialect, &mut out)?;
+                        empty = matches!(e, 'b' | 'B');
+                    }
+                }
             }
             '[' => {
-                let negated = chars.peek() == Some(&'^');
-                if negated {
-                    chars.next();
-                }
-                if chars.peek() == Some(&']') {
-                    chars.next();
+                let negated = chars.next_if_eq(&'^').is_some();
+                if chars.next_if_eq(&']').is_some() {
                     // `[]` matches nothing, `[^]` any character.
                     out.push_str(if negated { r"[\s\S]" } else { r"[a&&b]" });
                 } else {
-                    in_class = true;
                     out.push_str(if negated { "[^" } else { "[" });
+                    class_ranges(&mut chars, dialect, &mut out)?;
                 }
             }
-            '.' if !in_class => out.push_str(DOT),
-            '{' if !in_class => out.push_str(r"\{"),
+            '.' => out.push_str(DOT),
+            '{' => out.push_str(r"\{"),
             _ => out.push(c),
         }
-    }
-    if in_class {
-        return Err("error: unclosed character class".to_owned());
+        if !empty {
+            if let Some(group) = groups.last_mut() {
+                group.empty = false;
+            }
+        }
     }
     Ok(out)
+}
+
+/// Writes a quantifier (`*`, `{2,}`...) on `atom`, which matches only the empty
+/// string, in the backtracking dialect (`fancy-regex` refuses to repeat a
+/// look-around or an empty group). ECMA-262 (RepeatMatcher) fails an iteration
+/// that matches the empty string once the minimum is met, so the atom with a
+/// minimum of 0 matches as if it were not there (its capture groups undefined),
+/// and with a minimum of 1 or more as the atom once. A look-ahead may be
+/// quantified itself (`(?=a)*`, Annex B); a look-behind cannot be.
+fn quantify_empty(
+    out: &mut String,
+    atom: &EmptyAtom,
+    quantifier: &str,
+    captures: usize,
+) -> Result<(), String> {
+    if let Err(e) = regex_syntax::Parser::new().parse(&format!("a{quantifier}")) {
+        return Err(last_line(&e.to_string()));
+    }
+    if atom.look_behind {
+        return Err("error: a look-behind cannot be quantified".to_owned());
+    }
+    let at_least_once = match quantifier.as_bytes() {
+        [b'+'] => true,
+        [b'{', rest @ ..] => rest
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .any(|&b| b != b'0'),
+        _ => false,
+    };
+    if !at_least_once {
+        if captures == atom.captures_before {
+            out.truncate(atom.start);
+        } else {
+            // Its groups stay, never set: a branch that cannot be taken.
+            out.insert_str(atom.start, "(?:|(?!)");
+            out.push(')');
+        }
+    }
+    Ok(())
+}
+
+/// Writes the back-reference `\N` or `\k<name>` that starts with `e` (the
+/// backslash already read) and answers whether it is inside the group it names
+/// (then it is written as an empty group); `None`, writing nothing, for another escape.
+///
+/// ECMA-262 (BackreferenceMatcher): a back-reference to a group that has not
+/// matched (not yet, on a branch not taken, or around it) matches the empty
+/// string, where `fancy-regex` (as PCRE) fails; so in the backtracking dialect
+/// `\N` is `(?(N)\N|)`, a match of the group if it has one, else nothing. Inside
+/// the group it names the group has not matched yet (a repetition around it
+/// resets it at each iteration): always empty.
+fn back_reference(
+    e: char,
+    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+    groups: &[OpenGroup],
+    dialect: Dialect,
+    out: &mut String,
+) -> Option<bool> {
+    let (target, inside) = match e {
+        '1'..='9' => {
+            let mut number = String::from(e);
+            while let Some(d) = chars.next_if(char::is_ascii_digit) {
+                number.push(d);
+            }
+            let inside = number.parse::<usize>().is_ok_and(|n| {
+                groups
+                    .iter()
+                    .any(|g| matches!(g.kind, GroupKind::Capture(m, _) if m == n))
+            });
+            (number, inside)
+        }
+        'k' if chars.peek() == Some(&'<') => {
+            let mut ahead = chars.clone();
+            ahead.next();
+            let mut name = String::new();
+            loop {
+                match ahead.next()? {
+                    '>' => break,
+                    n => name.push(n),
+                }
+            }
+            *chars = ahead;
+            let inside = groups
+                .iter()
+                .any(|g| matches!(&g.kind, GroupKind::Capture(_, Some(named)) if *named == name));
+            (format!("<{name}>"), inside)
+        }
+        _ => return None,
+    };
+    let reference = if target.starts_with('<') {
+        format!(r"\k{target}")
+    } else {
+        format!(r"\{target}")
+    };
+    if inside {
+        out.push_str("(?:)");
+    } else if dialect == Dialect::Backtracking {
+        let _ = write!(out, "(?:(?({target}){reference}|))");
+    } else {
+        out.push_str(&reference);
+    }
+    Some(inside)
+}
+
+/// One ClassAtom of a character class, as the `regex` crate writes it in a class.
+enum ClassAtom {
+    /// One character (`a`, `\-`, `\x{41}`): it may start or end a range.
+    Char(String),
+    /// A class escape (`\d`, `\W`, `\p{L}`): a set of characters.
+    Set(String),
+}
+
+impl ClassAtom {
+    fn text(&self) -> &str {
+        match self {
+            ClassAtom::Char(text) | ClassAtom::Set(text) => text,
+        }
+    }
+}
+
+/// Reads the next ClassAtom of a class; `None` at the `]` that closes it (read).
+fn class_atom(
+    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+    dialect: Dialect,
+) -> Result<Option<ClassAtom>, String> {
+    let Some(c) = chars.next() else {
+        return Err("error: unclosed character class".to_owned());
+    };
+    Ok(Some(match c {
+        ']' => return Ok(None),
+        '\\' => {
+            let Some(e) = chars.next() else {
+                return Err("error: the pattern ends with a lone `\\`".to_owned());
+            };
+            let mut text = String::new();
+            escape(e, chars, true, dialect, &mut text)?;
+            if matches!(e, 'd' | 'D' | 'w' | 'W' | 's' | 'S' | 'p' | 'P') {
+                ClassAtom::Set(text)
+            } else {
+                ClassAtom::Char(text)
+            }
+        }
+        // Literal in ECMA-262, a range, a nested class or a set operation
+        // (`&&`, `--`, `~~`) in `regex`.
+        '[' | '-' | '&' | '~' => ClassAtom::Char(format!("\\{c}")),
+        c => ClassAtom::Char(c.to_string()),
+    }))
+}
+
+/// Writes the ClassRanges of a class, its `[` (or `[^`) already read and
+/// written, up to and including its `]`.
+///
+/// `A-B` is a range of characters. Where `A` or `B` is a class escape
+/// (`[\w-.]`, `[%-\d]`) the `-` is a literal: the class holds `A`, `-` and `B`
+/// (ECMA-262 Annex B, CharacterRangeOrUnion, which browsers follow without the
+/// `u` flag; with it the pattern is an error). A `-` first, last, or just after
+/// a range is a literal too, or starts a range itself (`[--0]`).
+fn class_ranges(
+    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+    dialect: Dialect,
+    out: &mut String,
+) -> Result<(), String> {
+    while let Some(a) = class_atom(chars, dialect)? {
+        let mut ahead = chars.clone();
+        if ahead.next() == Some('-') && !matches!(ahead.next(), Some(']') | None) {
+            chars.next();
+            let Some(b) = class_atom(chars, dialect)? else {
+                return Err("error: unclosed character class".to_owned());
+            };
+            out.push_str(a.text());
+            out.push_str(match (&a, &b) {
+                (ClassAtom::Char(_), ClassAtom::Char(_)) => "-",
+                _ => r"\-",
+            });
+            out.push_str(b.text());
+        } else {
+            out.push_str(a.text());
+        }
+    }
+    out.push(']');
+    Ok(())
 }
 
 /// Whether the text after a `{` is a quantifier body: `n}`, `n,}` or `n,m}`.
@@ -1791,6 +2078,128 @@ mod tests {
         assert!(!matches(r"(?=c)\bcat\b", "concat") && matches(r"(?=c)\Bcat", "concat"));
         assert!(!matches(r"(?=.)^\d$", "\u{07C0}") && !matches(r"(?=.)^.$", "\n"));
         assert!(matches(r"(?=.)^\s$", "\u{FEFF}"));
+    }
+
+    /// `source` matches each of `yes` and none of `no`.
+    fn assert_matches(source: &str, yes: &[&str], no: &[&str]) {
+        let pattern = Pattern::new(source).unwrap();
+        for s in yes {
+            assert_eq!(pattern.find(s), Ok(true), "{source} on {s:?}");
+        }
+        for s in no {
+            assert_eq!(pattern.find(s), Ok(false), "{source} on {s:?}");
+        }
+    }
+
+    #[test]
+    fn back_references_to_unset_groups_match_empty() {
+        // ECMA-262 BackreferenceMatcher: a group that has not matched (on a branch
+        // not taken, not yet, or inside itself) is the empty string.
+        assert_matches(r"^(a)?\1b$", &["b", "aab"], &["ab", "aaab"]);
+        assert_matches(r"^(?:(a)|b)\1$", &["b", "aa"], &["ab", "ba", "bb"]);
+        assert_matches(r"^\1(a)$", &["a"], &["aa", ""]);
+        assert_matches(r"\1(a)", &["a", "xa"], &["b"]);
+        assert_matches(r"^(a\1)$", &["a"], &["aa", ""]);
+        assert_matches(r"^(a\1)+$", &["a", "aa"], &["", "ab"]);
+        assert_matches(r"^((a)|b\2)\1$", &["aa", "bb"], &["ab", "ba"]);
+        assert_matches(r"^(a)?\1{2}b$", &["b", "aaab"], &["ab", "aab"]);
+        // Named: the same, and a name that matched still has to match again.
+        assert_matches(r"^(?<n>a)?\k<n>b$", &["b", "aab"], &["ab"]);
+        assert_matches(r"^(?<n>a\k<n>)$", &["a"], &["aa"]);
+        assert_matches(r"^(?<q>['\x22]).*\k<q>$", &["'x'"], &["'x\x22", "x"]);
+        // Numbered references to named groups, and references past 9.
+        assert_matches(r"^(?<n>a)?\1b$", &["b", "aab"], &["ab"]);
+        assert_matches(
+            r"^(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)?\10x$",
+            &["abcdefghijjx", "abcdefghix"],
+            &["abcdefghijx"],
+        );
+        // The backtracking dialect writes each as a conditional; inside its own
+        // group a reference is empty, in both dialects.
+        assert_eq!(
+            translate_with(r"(a)\1\k<n>(?<n>b)", Dialect::Backtracking).unwrap(),
+            r"(a)(?:(?(1)\1|))(?:(?(<n>)\k<n>|))(?<n>b)"
+        );
+        assert_eq!(translate(r"(a\1)").unwrap(), "(a(?:))");
+        assert!(!Pattern::new(r"^(a\1)$").unwrap().is_backtracking());
+        // A reference to a group that does not exist stays an error.
+        assert!(Pattern::new(r"(a)\2").is_err() && Pattern::new(r"(a)\k<n>").is_err());
+    }
+
+    #[test]
+    fn class_escapes_next_to_a_dash_are_sets() {
+        // ECMA-262 Annex B (CharacterRangeOrUnion): where one end of `A-B` is a
+        // class escape, the class holds `A`, `-` and `B` (`[\w-.]`); `regex` read
+        // `[%-\d]` as the range `%-0` and refused `[\w-.]`.
+        for (class, yes, no) in [
+            (r"[%-\d]", "%-0189", "./a"),
+            (r"[\w-z]", "aZ_9-z", ".%"),
+            (r"[\w-.]", "a_9-.", "%/ "),
+            (r"[\s-z]", " \t\u{FEFF}-z", "ay"),
+            (r"[a-\d]", "a-05", "b%"),
+            (r"[\D-a]", "a-b%é", "05"),
+            (r"[\d-\w]", "0a_-", ".%"),
+            (r"[^\d-a]", "b%", "0-a"),
+            // After a range with a class escape, a `-` starts over: `-` and `c`.
+            (r"[\d-a-c]", "0a-c", "b"),
+            (r"[\p{Lu}-\d]", "A-0", "a."),
+            // Unchanged: a dash first or last, ranges of characters.
+            (r"[\w-]", "a_-", ".%"),
+            (r"[-\w]", "a_-", ".%"),
+            (r"[a-z\d-]", "az09-", "A."),
+            (r"[+--]", "+,-", "a."),
+            (r"[--0]", "-./0", "a,"),
+            (r"[a-]", "a-", "b"),
+        ] {
+            let yes: Vec<String> = yes.chars().map(String::from).collect();
+            let no: Vec<String> = no.chars().map(String::from).collect();
+            let yes: Vec<&str> = yes.iter().map(String::as_str).collect();
+            let no: Vec<&str> = no.iter().map(String::as_str).collect();
+            // Both engines.
+            assert_matches(&format!("^{class}$"), &yes, &no);
+            assert_matches(&format!("(?=.)^{class}$"), &yes, &no);
+        }
+        assert!(Pattern::new(r"[z-a]").is_err() && Pattern::new(r"(?=a)[z-a]").is_err());
+    }
+
+    #[test]
+    fn quantified_empty_groups_compile() {
+        // ECMA-262 (RepeatMatcher) fails an iteration that matches the empty
+        // string once the minimum is met: with a minimum of 0 the group is as if
+        // absent, with more it is the group once. `fancy-regex` refuses to repeat
+        // a look-around or an empty group; they are written so.
+        assert_matches(r"^(?:(?=a))?a", &["a", "ab"], &["b", ""]);
+        assert_matches(r"(?:)+(?=b)", &["b", "ab"], &["a", ""]);
+        assert_matches(r"^(?:(?=a))+.", &["a"], &["b"]);
+        assert_matches(r"^(?:(?=a)){2,3}.", &["a"], &["b"]);
+        assert_matches(r"^(?:(?=a))*b", &["b"], &["a"]);
+        assert_matches(r"^(?:(?=a))*?b", &["b"], &["a"]);
+        assert_matches(r"^(?:(?=a)(?!b)|\b)?c", &["c"], &["ac"]);
+        assert_matches(r"(?=a)(?:)*a(?:){0}", &["xa"], &["x"]);
+        // A group in it stays, unset: the back-reference matches empty.
+        assert_matches(r"^(?:(?=(a)))?\1b$", &["b"], &["ab", "aab"]);
+        assert_matches(r"^(?:(?=(a)))+\1$", &["a"], &["", "b"]);
+        // Annex B: a look-ahead may be quantified itself.
+        assert_matches(r"^(?=a)*b", &["b"], &["a"]);
+        assert_matches(r"^(?!a)+.", &["b"], &["a"]);
+        assert!(is_valid_syntax(r"^(?:(?=a))?a") && is_valid_syntax("(?:)+(?=b)"));
+        let syntax = |s: &str| PatternError::Syntax(s.to_owned());
+        assert_eq!(
+            refusal(r"(?<=a)?b"),
+            syntax("error: a look-behind cannot be quantified")
+        );
+        assert_eq!(
+            refusal(r"(?:(?=a)){3,2}"),
+            syntax("error: invalid repetition count range, the start must be <= the end")
+        );
+        assert_eq!(
+            refusal(r"(?:(?=a))*+"),
+            syntax("error: a quantifier cannot follow a quantifier")
+        );
+        assert_eq!(
+            translate_with(r"(?:(?=a))?(?:(?=(b)))*?(?=c)+", Dialect::Backtracking).unwrap(),
+            r"(?:|(?!)(?:(?=(b))))(?=c)"
+        );
     }
 
     #[test]
