@@ -1470,6 +1470,16 @@ def test_schema_that_is_a_directory(tmp_path: Path) -> None:
     assert message == "cannot read the schema sub: Is a directory"
 
 
+def test_a_schema_without_end_is_refused_at_its_bound(tmp_path: Path) -> None:
+    # `--schema /dev/zero` was read until memory ran out, then a MemoryError traceback.
+    (tmp_path / "d.ndjson").write_text("{}\n")
+    message = one_error_line(run("validate", "d.ndjson", "--schema", "/dev/zero", cwd=tmp_path))
+    assert message == (
+        "the schema /dev/zero is longer than 64 MiB: a schema file, not data, is expected after"
+        " --schema"
+    )
+
+
 def test_input_kind_document_reads_a_top_level_array_as_one_record(tmp_path: Path) -> None:
     commands = [{"file": "a.c", "directory": "/x"}, {"file": "b.c"}]
     (tmp_path / "cc.json").write_text(json.dumps(commands, indent=2))

@@ -107,6 +107,9 @@ _MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 
 _JSON_TYPES = {list: "an array", str: "a string", int: "a number", float: "a number"}
 
+#: The longest schema file read (the largest SchemaStore schema is a few MB).
+MAX_SCHEMA_BYTES = 64 * 1024 * 1024
+
 
 def load_schema(path: str) -> Any:
     """The JSON Schema document in the file at ``path`` (parsed, not yet compiled): a JSON
@@ -115,9 +118,15 @@ def load_schema(path: str) -> Any:
 
     try:
         with open(path, "rb") as f:
-            raw = f.read()
+            # Bounded: `--schema /dev/zero` read until memory ran out, then a traceback.
+            raw = f.read(MAX_SCHEMA_BYTES + 1)
     except OSError as exc:
         raise CliError(f"cannot read the schema {_os_error_text(exc, path)}") from None
+    if len(raw) > MAX_SCHEMA_BYTES:
+        raise CliError(
+            f"the schema {path} is longer than {MAX_SCHEMA_BYTES >> 20} MiB: a schema file,"
+            " not data, is expected after --schema"
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
