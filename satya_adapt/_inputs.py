@@ -401,14 +401,14 @@ def _read_head(read: Callable[[int], Any]) -> bytes:
     return _as_bytes(read(READ_AHEAD_BYTES))
 
 
-def _read_all(read: Callable[[int], Any], head: bytes, limit: Optional[int], what: str) -> bytes:
-    """``head`` and the rest of a stream, at most ``limit`` bytes (decompressed data)."""
+def _read_all(read: Callable[[int], Any], head: bytes, limit: int, what: str) -> bytes:
+    """``head`` and the rest of a stream, at most ``limit`` bytes."""
     parts = [head]
     total = len(head)
     while True:
-        if limit is not None and total > limit:
+        if total > limit:
             raise InputError(
-                f"the decompressed {what} is longer than `max_record_bytes` ({limit} bytes);"
+                f"the {what} is longer than `max_record_bytes` ({limit} bytes);"
                 " a JSON array is held in memory whole: raise the limit, or use NDJSON"
             )
         block = _as_bytes(read(1 << 20))
@@ -768,9 +768,10 @@ def _open_stream(
                 doc.origin = reader.again
             return doc
         if kind == "json":
-            what = "JSON array" if compression else None
-            limit = max_bytes if compression else None
-            data = _read_all(raw.read, head, limit, what or "JSON array")
+            # Bounded as a decompressed one is: a stream has no known end (`[` then records
+            # without end on standard input filled memory).
+            what = "decompressed JSON array" if compression else "JSON array read from a stream"
+            data = _read_all(raw.read, head, max_bytes, what)
             for f in opened:
                 f.close()
             return Opened("json", data, size=len(data), compression=compression)

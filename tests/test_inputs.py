@@ -149,6 +149,19 @@ def test_a_compressed_json_array_is_held_up_to_max_record_bytes() -> None:
     )
 
 
+def test_a_json_array_read_from_a_stream_is_held_up_to_max_record_bytes() -> None:
+    # A stream has no known end: `[` and records without end on standard input filled memory.
+    v = Validator(SCHEMA, adapt=False, max_record_bytes=1000)
+    for kind in (None, "json"):  # (over lines: guessed a JSON array, not NDJSON)
+        with pytest.raises(InputError) as info:
+            v.validate(io.BytesIO(b"[\n" + b'{"a": 1},\n' * 500 + b"{}]"), input_kind=kind)
+        assert str(info.value) == (
+            "the JSON array read from a stream is longer than `max_record_bytes` (1000 bytes);"
+            " a JSON array is held in memory whole: raise the limit, or use NDJSON"
+        )
+    assert len(v.validate(io.BytesIO(b"[" + b'{"a": 1}, ' * 50 + b"{}]"), input_kind="json").valid) == 51
+
+
 def test_corrupt_compressed_input_is_an_input_error(v: Validator) -> None:
     with pytest.raises(InputError) as info:
         v.validate_ndjson(gzip.compress(NDJSON)[:-12])
