@@ -1470,6 +1470,23 @@ def test_schema_that_is_a_directory(tmp_path: Path) -> None:
     assert message == "cannot read the schema sub: Is a directory"
 
 
+def test_terminal_controls_from_the_data_are_shown_as_text(tmp_path: Path) -> None:
+    # A key `\x1b[2J` (clear the screen) reached the terminal in the path and message columns,
+    # as a file name with one did in the report's head line and in errors.
+    (tmp_path / "s.json").write_text(
+        '{"additionalProperties": {"type": "integer"}, "propertyNames": {"maxLength": 3}}'
+    )
+    name = "e\x1b[31m\nx.ndjson"
+    (tmp_path / name).write_text('{"\\u001b[2Jk": "x"}\n')
+    for args in ([name], [name, name, "--workers", "1"], [name + "z"]):
+        proc = run("validate", *args, "--schema", "s.json", cwd=tmp_path)
+        assert proc.returncode in (1, 2), proc.stderr
+        for out in (proc.stdout, proc.stderr):
+            assert "\x1b" not in out and "\nx.ndjson" not in out, out
+        assert "e\\x1b[31m" in proc.stdout + proc.stderr  # (an error's line break: a space)
+    assert "/\\x1b[2Jk  type" in run("validate", name, "--schema", "s.json", cwd=tmp_path).stdout
+
+
 def test_a_schema_without_end_is_refused_at_its_bound(tmp_path: Path) -> None:
     # `--schema /dev/zero` was read until memory ran out, then a MemoryError traceback.
     (tmp_path / "d.ndjson").write_text("{}\n")

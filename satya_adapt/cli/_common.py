@@ -72,8 +72,25 @@ def _config_text(config: Any) -> str:
     )
 
 
+#: Control characters but line breaks and tabs, shown escaped (``\x1b``) in reports.
+CONTROLS = {
+    c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)] if c not in (0x09, 0x0A)
+}
+#: Every control character, shown escaped: for one line or cell of a report.
+ALL_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)]}
+
+
+def _as_text(text: str) -> str:
+    """Text from the data (a key in a path, a message that quotes it, a file name) as one
+    line of text, never as terminal controls: an escape sequence in a key reached the
+    terminal through `validate`'s report."""
+    return text.translate(ALL_CONTROLS)
+
+
 def _table(rows: Sequence[Sequence[str]], header: Sequence[str], indent: str = "") -> list[str]:
-    """Left-aligned text columns, two spaces apart."""
+    """Left-aligned text columns, two spaces apart; each cell on one line, without
+    terminal controls (see :func:`_as_text`)."""
+    rows = [[_as_text(cell) for cell in row] for row in rows]
     widths = [len(h) for h in header]
     for row in rows:
         for i, cell in enumerate(row):
@@ -85,14 +102,16 @@ def _table(rows: Sequence[Sequence[str]], header: Sequence[str], indent: str = "
 
 
 def _one_line(exc: BaseException) -> str:
+    """The message of ``exc`` on one line, without terminal controls (a file name may hold
+    them)."""
     text = str(exc).strip() or type(exc).__name__
-    return " ".join(text.split())
+    return _as_text(" ".join(text.split()))
 
 
 def _os_error_text(exc: OSError, what: str = "") -> str:
     name = exc.filename if exc.filename is not None else what
     reason = exc.strerror or _one_line(exc)
-    return f"{name}: {reason}" if name else reason
+    return _as_text(f"{name}: {reason}" if name else reason)
 
 
 # -- progress bar ------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from ..config import SHIP_THRESHOLD
 from ..errors import InputError
 from ._common import (
     _FMT,
+    CONTROLS,
     PROG,
     CliError,
     _add_archive_option,
@@ -513,14 +514,10 @@ def cmd_archive_show(args: argparse.Namespace) -> int:
             out.append(f"  {'':<25}  {'':<9} {'':<10} command: {h.command}")
     # The file's strings (tool, note, commands, summaries) as text, never as terminal
     # controls: an escape sequence in `provenance.tool` reached the terminal.
-    print("\n".join(out).translate(_CONTROLS))
+    print("\n".join(out).translate(CONTROLS))
     return 0
 
 
-#: Control characters but line breaks and tabs, shown escaped (``\x1b``) in reports.
-_CONTROLS = {
-    c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)] if c not in (0x09, 0x0A)
-}
 
 
 # -- archive explain ---------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from ._common import (
     _bytes,
     _config_text,
     _int,
+    _as_text,
     _one_line,
     _Parser,
     _plural,
@@ -313,7 +314,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             how = f"{data.kind}{at}, " + ("held in memory" if data.kind == "json" else "streamed")
         if data.compression:
             how = f"{data.compression}, {how}"
-        head = f"{data.name}: {_plural(n, 'record')} ({how}): "
+        head = f"{_as_text(data.name)}: {_plural(n, 'record')} ({how}): "
         if n_invalid == 0:
             head += "all valid"
         else:
