@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -616,6 +618,104 @@ def test_a_list_view_column_is_named_with_what_to_do() -> None:
     # What it says to do works.
     fixed = pa.table({"a": pa.array(view.to_pylist(), pa.list_(pa.int64()))})
     assert v.validate_arrow(fixed).valid == [True, False]
+
+
+def test_a_column_nested_too_deep_is_an_input_error_not_a_crash() -> None:
+    # 5000 levels of structs or lists ran the import off the stack (a segmentation fault):
+    # the schema is refused before anything recursive reads it. A process of its own.
+    code = """
+import pyarrow as pa
+from satya_adapt import InputError, Validator
+for kind in ("struct", "list"):
+    arr = pa.array([1])
+    for _ in range(5000):
+        if kind == "list":
+            arr = pa.ListArray.from_arrays(pa.array([0, 1], pa.int32()), arr)
+        else:
+            arr = pa.StructArray.from_arrays([arr], names=["k"])
+    try:
+        Validator({}, adapt=False).validate_arrow(pa.table({"c": arr}))
+    except InputError as e:
+        print(e)
+"""
+    out = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    refused = ("column `c` is nested more than 512 levels deep, which is not read: flatten it, or leave it"
+               " out of the data to validate")
+    assert out.stdout.splitlines() == [refused, refused]
+
+
+@pytest.mark.parametrize("kind", ["struct", "list"])
+def test_columns_nested_hundreds_of_levels_still_match_the_dict_path(kind: str) -> None:
+    # Below the bound on type levels, the checks still stop at 128 levels of values as the
+    # dict path's do (a `depth` error).
+    schema = {"$defs": {"n": {"items": {"$ref": "#/$defs/n"}, "additionalProperties": {"$ref": "#/$defs/n"},
+                              "maximum": 1}}, "$ref": "#/$defs/n"}
+    v = Validator(schema, adapt=False)
+    for levels in (126, 300, 510):
+        arr = pa.array([1, 2])
+        for _ in range(levels):
+            if kind == "list":
+                arr = pa.ListArray.from_arrays(pa.array([0, 1, 2], pa.int32()), arr)
+            else:
+                arr = pa.StructArray.from_arrays([arr], names=["k"])
+        table = pa.table({"c": arr})
+        got = v.validate_arrow(table)
+        assert outcome(got) == outcome(v.validate_batch(table.to_pylist()))
+        assert got.errors[-1].keyword == ("maximum" if levels == 126 else "depth")
+
+
+def test_a_dictionary_key_past_its_values_is_an_input_error() -> None:
+    # Key 5 of two values read as the last one ("b"), silently; pyarrow's full validation
+    # refuses it.
+    keys = pa.DictionaryArray.from_arrays(pa.array([0, 5, 1], pa.int32()), pa.array(["a", "b"]), safe=False)
+    with pytest.raises(pa.ArrowInvalid):
+        keys.validate(full=True)
+    with pytest.raises(InputError) as info:
+        Validator({"properties": {"c": {"const": "a"}}}, adapt=False).validate_arrow(pa.table({"c": keys}))
+    assert str(info.value) == ("invalid Arrow data in column `c`: Invalid argument error: Value at position 1"
+                               " out of bounds: 5 (should be in [0, 1])")
+
+
+ITEMS = pa.array([{"x": i, "y": {"z": i * 10}} for i in range(12)])
+FIXED_SIZE_LISTS = {
+    "fsl<struct>": pa.FixedSizeListArray.from_arrays(ITEMS, 2),
+    "fsl<fsl<struct>>": pa.FixedSizeListArray.from_arrays(pa.FixedSizeListArray.from_arrays(ITEMS, 2), 1),
+    "list<fsl<struct>>": pa.ListArray.from_arrays(pa.array([0, 1, 2, 3, 4, 5, 6], pa.int32()),
+                                                  pa.FixedSizeListArray.from_arrays(ITEMS, 2)),
+    "struct<fsl<struct>>": pa.StructArray.from_arrays([pa.FixedSizeListArray.from_arrays(ITEMS, 2)], names=["f"]),
+}
+
+
+@pytest.mark.parametrize("column", FIXED_SIZE_LISTS.values(), ids=FIXED_SIZE_LISTS.keys())
+def test_sliced_fixed_size_lists_of_structs_match_the_dict_path(column: Any, capfd: Any) -> None:
+    # A sliced fixed-size list of structs read the struct's offset twice: an assertion
+    # (`InputError`) and a panic's backtrace on stderr.
+    table = pa.table({"c": column})
+    schemas = [{"properties": {"c": {"const": None}}},
+               {"properties": {"c": {"items": {"properties": {"x": {"maximum": 3}}}}}}]
+    for offset in range(len(column)):
+        for length in range(len(column) - offset + 1):
+            part = table.slice(offset, length)
+            for schema in schemas:
+                v = Validator(schema, adapt=False)
+                assert outcome(v.validate_arrow(part)) == outcome(v.validate_batch(part.to_pylist()))
+    assert capfd.readouterr().err == ""
+
+
+def test_a_batch_that_contradicts_the_stream_schema_is_an_input_error(capfd: Any) -> None:
+    schema = pa.schema([("a", pa.int64()), ("b", pa.int64())])
+    good = pa.record_batch([pa.array([1]), pa.array([2])], schema=schema)
+    for bad, why in [
+        (pa.record_batch([pa.array([1])], names=["a"]), "it has 1 columns, where the schema has 2"),
+        (pa.record_batch([pa.array([{"x": 1}]), pa.array([2])], names=["a", "b"]),
+         "column `a` has 1 buffers, where its type Int64 has 2"),
+    ]:
+        reader = pa.RecordBatchReader.from_batches(schema, [good, bad])
+        with pytest.raises(InputError) as info:
+            Validator({}, adapt=False).validate_arrow(reader)
+        assert str(info.value) == f"record batch 1 does not match the stream's schema: {why}"
+    assert capfd.readouterr().err == ""
 
 
 def test_with_validity_appends_the_columns() -> None:

@@ -12,10 +12,10 @@
 //! The rows implement [`Record`], so the checks are the same code the dict and
 //! JSON paths run; no Python object is built per row. Data imported from
 //! another library is validated (offsets, UTF-8, dictionary keys) before any
-//! row is read.
+//! row is read: once a record batch, in the rows the batch holds.
 
 use std::borrow::Cow;
-use std::ffi::c_void;
+use std::ffi::{c_char, c_void, CStr};
 use std::ops::{ControlFlow, Range};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -32,7 +32,7 @@ use arrow_array::{
     Int16Array, Int32Array, Int64Array, Int8Array, LargeStringArray, RecordBatchOptions, RunArray,
     StringArray, StringViewArray, StructArray, UInt16Array, UInt32Array, UInt64Array, UInt8Array,
 };
-use arrow_buffer::{ArrowNativeType, NullBuffer};
+use arrow_buffer::{ArrowNativeType, BooleanBufferBuilder, NullBuffer};
 use arrow_data::ArrayData;
 use arrow_schema::{ArrowError, DataType, Schema as ArrowSchema, SchemaRef};
 use num_bigint::BigInt;
@@ -71,86 +71,512 @@ fn short(text: &str) -> String {
     }
 }
 
-/// Checks what reading the data relies on: buffer sizes, offsets within
-/// bounds, UTF-8. Dictionary keys are not checked against their values (a key
-/// under a null parent may point anywhere); reading clamps them instead.
-fn check_data(d: &arrow_data::ArrayData) -> Result<(), arrow_schema::ArrowError> {
-    d.validate()?;
-    if !matches!(d.data_type(), DataType::Dictionary(..)) {
-        d.validate_values()?;
+/// Type levels a stream's schema may nest (a column is level 1). arrow-rs's
+/// import, and the walks here over a batch, recurse once a level: a schema 5000
+/// levels deep ran off the stack (a crash). 512 levels read within 1 MB of
+/// stack, and are four times the levels records are checked to (`MAX_DEPTH`).
+const MAX_TYPE_DEPTH: usize = 512;
+
+/// The C data interface's `ArrowSchema`, field by field as the interface lays it
+/// out (and `FFI_ArrowSchema` holds it): read here rather than through arrow-rs's
+/// accessors, which panic on a name that is not UTF-8 or a null child.
+#[repr(C)]
+struct CSchema {
+    format: *const c_char,
+    name: *const c_char,
+    _metadata: *const c_char,
+    _flags: i64,
+    n_children: i64,
+    children: *const *const CSchema,
+    dictionary: *const CSchema,
+    _release: Option<unsafe extern "C" fn(*mut CSchema)>,
+    _private_data: *mut c_void,
+}
+
+/// The C data interface's `ArrowArray`, as `CSchema` is its `ArrowSchema`.
+#[repr(C)]
+struct CArray {
+    length: i64,
+    _null_count: i64,
+    offset: i64,
+    n_buffers: i64,
+    n_children: i64,
+    buffers: *const *const c_void,
+    children: *const *const CArray,
+    dictionary: *const CArray,
+    _release: Option<unsafe extern "C" fn(*mut CArray)>,
+    _private_data: *mut c_void,
+}
+
+// The layouts of arrow-rs's structs, so that a reference to one reads as the other.
+const _: () = {
+    use std::mem::{align_of, size_of};
+    assert!(size_of::<CSchema>() == size_of::<FFI_ArrowSchema>());
+    assert!(align_of::<CSchema>() == align_of::<FFI_ArrowSchema>());
+    assert!(size_of::<CArray>() == size_of::<FFI_ArrowArray>());
+    assert!(align_of::<CArray>() == align_of::<FFI_ArrowArray>());
+};
+
+/// The bytes of the C string at `text`, `None` for a null pointer.
+///
+/// # Safety
+/// A non-null `text` is NUL-terminated and lives for `'a`.
+unsafe fn c_text<'a>(text: *const c_char) -> Option<&'a [u8]> {
+    // SAFETY: the caller's promise.
+    (!text.is_null()).then(|| unsafe { CStr::from_ptr(text) }.to_bytes())
+}
+
+/// The `n` children listed at `list`; what is wrong where one cannot be read.
+///
+/// # Safety
+/// A non-null `list` points to `n` pointers, each null or to a `T` that lives for `'a`.
+unsafe fn c_children<'a, T>(list: *const *const T, n: i64) -> Result<Vec<&'a T>, String> {
+    let n = usize::try_from(n).map_err(|_| format!("{n} children"))?;
+    if n > 0 && list.is_null() {
+        return Err(format!("{n} children and no list of them"));
     }
-    for child in d.child_data() {
-        check_data(child)?;
+    (0..n)
+        .map(|i| {
+            // SAFETY: the caller's promise, and `i < n`.
+            unsafe { list.add(i).read_unaligned().as_ref() }
+                .ok_or_else(|| format!("a null pointer to child {i}"))
+        })
+        .collect()
+}
+
+/// `path.name`, or `name` at the top.
+fn join(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_string()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+/// Checks a stream's schema where arrow-rs's import trusts it, before the import
+/// runs: formats and names UTF-8 and no child pointer null (its accessors panic
+/// otherwise), at most `MAX_TYPE_DEPTH` levels of types, no type it cannot import
+/// (list views, of which its message said only that the datatype `+vl` is not
+/// supported). Walked with a list rather than recursion, however deep the schema.
+fn check_schema(schema: &FFI_ArrowSchema) -> Result<(), ArrowInputError> {
+    // SAFETY: the same layout (checked above); the schema lives while it is read.
+    let root = unsafe { &*std::ptr::from_ref(schema).cast::<CSchema>() };
+    // Fields to check: their depth, path (`a.b` inside a struct) and column (the
+    // top-level name); each column with its children before the next.
+    let mut todo = vec![(root, 0, String::new(), String::new())];
+    while let Some((field, depth, path, column)) = todo.pop() {
+        let at = if path.is_empty() {
+            "the schema".to_string()
+        } else {
+            format!("column `{path}`")
+        };
+        // SAFETY: a C string of the schema.
+        let format = unsafe { c_text(field.format) }
+            .ok_or_else(|| stream_error(&format!("{at} has no format")))?;
+        let format = std::str::from_utf8(format)
+            .map_err(|_| stream_error(&format!("{at} has a format that is not UTF-8")))?;
+        let unread = match format {
+            "+vl" => Some("list_view"),
+            "+vL" => Some("large_list_view"),
+            _ => None,
+        };
+        if let Some(kind) = unread {
+            return Err(ArrowInputError(format!(
+                "column `{path}` is a {kind}, which is not read (arrow-rs cannot import \
+                 it): give it as a list, for example `pa.array(values.to_pylist(), \
+                 pa.list_(...))`"
+            )));
+        }
+        if depth > MAX_TYPE_DEPTH {
+            return Err(ArrowInputError(format!(
+                "column `{}` is nested more than {MAX_TYPE_DEPTH} levels deep, which is not \
+                 read: flatten it, or leave it out of the data to validate",
+                crate::check::shorten(&column)
+            )));
+        }
+        // SAFETY: the schema's children live with it.
+        let children = unsafe { c_children(field.children, field.n_children) }
+            .map_err(|e| stream_error(&format!("{at} has {e}")))?;
+        // SAFETY: null, or the dictionary's schema, which lives with this one.
+        if let Some(values) = unsafe { field.dictionary.as_ref() } {
+            todo.push((values, depth + 1, path.clone(), column.clone()));
+        }
+        for child in children.into_iter().rev() {
+            // SAFETY: a C string of the schema.
+            let name = unsafe { c_text(child.name) }.unwrap_or_default();
+            let Ok(name) = std::str::from_utf8(name) else {
+                let lossy = String::from_utf8_lossy(name);
+                return Err(stream_error(&format!(
+                    "column `{}` has a name that is not UTF-8",
+                    join(&path, &lossy)
+                )));
+            };
+            let column = if depth == 0 { name } else { &column };
+            todo.push((child, depth + 1, join(&path, name), column.to_string()));
+        }
     }
     Ok(())
 }
 
-/// `data` with every struct's offset pushed down into its children, at any depth.
+/// Checks that `array`, a record batch, has the shape of the stream's `schema`
+/// where arrow-rs's import relies on it (it asserts, or reads past the pointers
+/// it was given, otherwise): lengths and offsets not negative, the buffers and
+/// children of each type, no null pointer among them, the dictionary of a
+/// dictionary type. Walked with a list, as `check_schema`.
+fn check_shape(array: &FFI_ArrowArray, schema: &DataType) -> Result<(), String> {
+    // SAFETY: the same layout (checked above); the array lives while it is read.
+    let root = unsafe { &*std::ptr::from_ref(array).cast::<CArray>() };
+    let mut todo = vec![(root, schema, String::new())];
+    while let Some((array, data_type, path)) = todo.pop() {
+        let at = if path.is_empty() {
+            "the batch".to_string()
+        } else {
+            format!("column `{path}`")
+        };
+        if array.length < 0 || array.offset < 0 || array.length.checked_add(array.offset).is_none()
+        {
+            return Err(format!(
+                "{at} has {} rows at offset {}",
+                array.length, array.offset
+            ));
+        }
+        // The validity slot may be left out where no other buffer follows it; views
+        // end with the lengths of their data buffers.
+        let layout = arrow_data::layout(data_type);
+        let buffers = if layout.buffers.is_empty() {
+            0
+        } else {
+            layout.buffers.len()
+                + usize::from(layout.can_contain_null_mask)
+                + usize::from(layout.variadic)
+        };
+        if usize::try_from(array.n_buffers).map_or(true, |n| n < buffers)
+            || (array.n_buffers > 0 && array.buffers.is_null())
+        {
+            return Err(format!(
+                "{at} has {} buffers, where its type {data_type} has {buffers}",
+                array.n_buffers
+            ));
+        }
+        // SAFETY: the array's children live with it.
+        let children = unsafe { c_children(array.children, array.n_children) }
+            .map_err(|e| format!("{at} has {e}"))?;
+        let types: Vec<(&str, &DataType)> = match data_type {
+            DataType::Struct(fields) => fields
+                .iter()
+                .map(|f| (f.name().as_str(), f.data_type()))
+                .collect(),
+            DataType::Union(fields, _) => fields
+                .iter()
+                .map(|(_, f)| (f.name().as_str(), f.data_type()))
+                .collect(),
+            DataType::List(f)
+            | DataType::LargeList(f)
+            | DataType::FixedSizeList(f, _)
+            | DataType::Map(f, _) => vec![(f.name().as_str(), f.data_type())],
+            DataType::RunEndEncoded(ends, values) => vec![
+                (ends.name().as_str(), ends.data_type()),
+                (values.name().as_str(), values.data_type()),
+            ],
+            _ => Vec::new(),
+        };
+        // The import reads the first children of a type, and asserts that a struct
+        // or union has exactly its fields.
+        let exact = matches!(data_type, DataType::Struct(_) | DataType::Union(..));
+        if children.len() < types.len() || (exact && children.len() != types.len()) {
+            return Err(if path.is_empty() {
+                format!(
+                    "it has {} columns, where the schema has {}",
+                    children.len(),
+                    types.len()
+                )
+            } else {
+                format!(
+                    "{at} has {} child arrays, where its type {data_type} has {}",
+                    children.len(),
+                    types.len()
+                )
+            });
+        }
+        if let DataType::Dictionary(_, values) = data_type {
+            // SAFETY: null, or the dictionary's array, which lives with this one.
+            let dictionary = unsafe { array.dictionary.as_ref() }
+                .ok_or_else(|| format!("{at} has no dictionary"))?;
+            todo.push((dictionary, values, path.clone()));
+        }
+        let pairs: Vec<_> = children.into_iter().zip(types).collect();
+        for (child, (name, child_type)) in pairs.into_iter().rev() {
+            todo.push((child, child_type, join(&path, name)));
+        }
+    }
+    Ok(())
+}
+
+/// Checks what reading `data` relies on, in the rows it holds only: buffer
+/// sizes, offsets within bounds and in order, UTF-8 of the strings, dictionary
+/// keys within their values where a row reads them. A list's items are checked
+/// in the range its offsets reach, not in the whole child a sliced list keeps,
+/// so a batch costs what its rows hold, whatever the table it was cut from.
+fn check_data(data: &ArrayData) -> Result<(), ArrowError> {
+    // A list of arrays to check rather than recursion (one entry a type level),
+    // each with the rows its parents leave readable (`None`: all of them).
+    let mut todo = vec![(data.clone(), None)];
+    while let Some((d, above)) = todo.pop() {
+        d.validate()?;
+        let readable = NullBuffer::union(above.as_ref(), d.nulls());
+        match d.data_type() {
+            DataType::Utf8 => check_strings::<i32>(&d)?,
+            DataType::LargeUtf8 => check_strings::<i64>(&d)?,
+            DataType::Dictionary(..) => check_keys(&d, readable.clone())?,
+            _ => d.validate_values()?,
+        }
+        todo.extend(rows_read(&d, readable)?);
+    }
+    Ok(())
+}
+
+/// The keys of the dictionary `d` that a row reads (`readable`) are within its
+/// values. A key under a null parent is not read, and may be anything: pyarrow
+/// leaves a key 0 under a null struct over no values.
+fn check_keys(d: &ArrayData, readable: Option<NullBuffer>) -> Result<(), ArrowError> {
+    let builder = d.clone().into_builder().nulls(readable);
+    // SAFETY: the same data with more rows null (`readable` has `d`'s nulls), for
+    // `validate_values` to skip.
+    unsafe { builder.build_unchecked() }.validate_values()
+}
+
+/// The children of `d` (checked by `validate` and `validate_values`), each cut to
+/// the rows that `d`'s own rows read, with the rows of it that `readable` rows of
+/// `d` read.
+fn rows_read(
+    d: &ArrayData,
+    readable: Option<NullBuffer>,
+) -> Result<Vec<(ArrayData, Option<NullBuffer>)>, ArrowError> {
+    let (offset, len) = (d.offset(), d.len());
+    match d.data_type() {
+        DataType::List(_) | DataType::Map(..) => {
+            items_read(d, list_offsets::<i32>(d), readable.as_ref())
+        }
+        DataType::LargeList(_) => items_read(d, list_offsets::<i64>(d), readable.as_ref()),
+        DataType::FixedSizeList(_, size) => {
+            let child = &d.child_data()[0];
+            let size = usize::try_from(*size).unwrap_or(0);
+            let items = offset
+                .checked_mul(size)
+                .zip(len.checked_mul(size))
+                .and_then(|(start, n)| rows_of(child, start, n));
+            let items = items.ok_or_else(|| fixed_list_error(d, child))?;
+            Ok(vec![(items, readable.map(|rows| rows.expand(size)))])
+        }
+        DataType::Struct(_) => d
+            .child_data()
+            .iter()
+            .map(|child| {
+                let rows = rows_of(child, offset, len).ok_or_else(|| struct_error(d, child))?;
+                Ok((rows, readable.clone()))
+            })
+            .collect(),
+        // Dictionary values (any key may read any of them), run values, union members
+        // (never read): whole, once a batch.
+        _ => Ok(d.child_data().iter().map(|c| (c.clone(), None)).collect()),
+    }
+}
+
+/// The offsets of a list's rows, none where it has no rows (its buffer may be empty).
+fn list_offsets<O: ArrowNativeType>(d: &ArrayData) -> &[O] {
+    if d.is_empty() {
+        &[]
+    } else {
+        // `validate` checked that the buffer holds them.
+        &d.buffer::<O>(0)[..=d.len()]
+    }
+}
+
+/// The items of a list whose rows have `offsets` (checked by `validate_values`:
+/// in order and within the items), from the first offset to the last; those of
+/// its `readable` rows readable.
+fn items_read<O: ArrowNativeType>(
+    d: &ArrayData,
+    offsets: &[O],
+    readable: Option<&NullBuffer>,
+) -> Result<Vec<(ArrayData, Option<NullBuffer>)>, ArrowError> {
+    let child = &d.child_data()[0];
+    let (first, last) = match (offsets.first(), offsets.last()) {
+        (Some(first), Some(last)) => (first.as_usize(), last.as_usize()),
+        _ => (0, 0),
+    };
+    let items = last
+        .checked_sub(first)
+        .and_then(|n| rows_of(child, first, n))
+        .ok_or_else(|| {
+            ArrowError::InvalidArgumentError(format!(
+                "list offsets {first}..{last} are not within its {} items",
+                child.len()
+            ))
+        })?;
+    let items_readable = readable.map(|rows| {
+        let mut items = BooleanBufferBuilder::new(last - first);
+        items.append_n(last - first, true);
+        for (row, ends) in offsets.windows(2).enumerate() {
+            if rows.is_null(row) {
+                for item in ends[0].as_usize()..ends[1].as_usize() {
+                    items.set_bit(item - first, false);
+                }
+            }
+        }
+        NullBuffer::new(items.finish())
+    });
+    Ok(vec![(items, items_readable)])
+}
+
+/// The strings of `d` (offsets of type `O`), in its rows only: offsets in order
+/// and within the values, the bytes from the first offset to the last UTF-8,
+/// each offset at the start of a character. arrow-rs's `validate_values` reads
+/// the whole values buffer, which a slice keeps: each chunk cut from a batch
+/// read the whole batch's strings again.
+fn check_strings<O: ArrowNativeType>(d: &ArrayData) -> Result<(), ArrowError> {
+    let offsets = list_offsets::<O>(d);
+    let (Some(first), Some(last)) = (offsets.first(), offsets.last()) else {
+        return Ok(());
+    };
+    // `validate` checked the first and last offsets: within the values, in order.
+    let (first, last) = (first.as_usize(), last.as_usize());
+    let values = d.buffers()[1].as_slice();
+    let invalid = |i: usize, what: &str| {
+        ArrowError::InvalidArgumentError(format!("the string at index {i} {what}"))
+    };
+    let all_utf8 = simdutf8::basic::from_utf8(&values[first..last]).is_ok();
+    let mut start = first;
+    for (i, end) in offsets[1..].iter().enumerate() {
+        let end = end
+            .to_usize()
+            .filter(|end| (start..=last).contains(end))
+            .ok_or_else(|| invalid(i, "has offsets out of order or past the values"))?;
+        if all_utf8 {
+            // In UTF-8 text, each byte but a continuation byte starts a character.
+            if end < last && (0x80..0xC0).contains(&values[end]) {
+                return Err(invalid(i, "ends inside a character"));
+            }
+        } else if simdutf8::basic::from_utf8(&values[start..end]).is_err() {
+            return Err(invalid(i, "is not UTF-8"));
+        }
+        start = end;
+    }
+    Ok(())
+}
+
+fn struct_error(d: &ArrayData, child: &ArrayData) -> ArrowError {
+    ArrowError::InvalidArgumentError(format!(
+        "a struct of {} rows at offset {} has a child of {} rows",
+        d.len(),
+        d.offset(),
+        child.len()
+    ))
+}
+
+fn fixed_list_error(d: &ArrayData, child: &ArrayData) -> ArrowError {
+    ArrowError::InvalidArgumentError(format!(
+        "a fixed-size list of {} rows at offset {} has {} items",
+        d.len(),
+        d.offset(),
+        child.len()
+    ))
+}
+
+/// `data` with the offset of every struct and fixed-size list pushed down into
+/// its children, at any depth.
 ///
-/// arrow-rs reads a struct's offset twice when the struct sits at an offset in
-/// another struct: `ArrayData::slice` of a struct slices its children and keeps
-/// the offset, and `StructArray::from` then slices the already sliced children
-/// by that offset again, which runs past their end (an assertion) or, with room
-/// to spare, reads the wrong rows. Imported data has such offsets whenever the
-/// producer sliced a table (`table.slice`, one-row chunks). Here no struct keeps
-/// an offset: each child is cut to the struct's rows instead, so the arrays
-/// built from the result read each value once, at its place.
-fn unslice_structs(data: ArrayData) -> Result<ArrayData, ArrowError> {
-    let is_struct = matches!(data.data_type(), DataType::Struct(_));
+/// arrow-rs reads such an offset twice where the array sits at an offset in
+/// another: `ArrayData::slice` of a struct slices its children and keeps the
+/// offset, and `StructArray::from` then slices the already sliced children by
+/// that offset again; `FixedSizeListArray::from` slices a struct child, which
+/// keeps the offset for `StructArray::from` to apply once more. That runs past
+/// the children's end (an assertion) or, with room to spare, reads the wrong
+/// rows. Imported data has such offsets whenever the producer sliced a table
+/// (`table.slice`, one-row chunks). Here no struct or fixed-size list keeps an
+/// offset: each child is cut to the rows read instead, so the arrays built from
+/// the result read each value once, at its place.
+fn push_down_offsets(data: ArrayData) -> Result<ArrayData, ArrowError> {
     let (offset, len) = (data.offset(), data.len());
+    let rows = match data.data_type() {
+        DataType::Struct(_) => Some((offset, len)),
+        DataType::FixedSizeList(_, size) => {
+            let size = usize::try_from(*size).map_err(|_| {
+                ArrowError::InvalidArgumentError(format!("a fixed-size list of size {size}"))
+            })?;
+            let rows = offset.checked_mul(size).zip(len.checked_mul(size));
+            Some(rows.ok_or_else(|| fixed_list_error(&data, &data.child_data()[0]))?)
+        }
+        _ => None,
+    };
     let children = data
         .child_data()
         .iter()
-        .map(|child| {
-            if is_struct {
-                unslice_structs(rows_of(child, offset, len)?)
-            } else {
-                unslice_structs(child.clone())
+        .map(|child| match rows {
+            Some((start, n)) => {
+                let cut = rows_of(child, start, n).ok_or_else(|| match data.data_type() {
+                    DataType::Struct(_) => struct_error(&data, child),
+                    _ => fixed_list_error(&data, child),
+                })?;
+                push_down_offsets(cut)
             }
+            None => push_down_offsets(child.clone()),
         })
         .collect::<Result<Vec<_>, _>>()?;
     let builder = data.into_builder().child_data(children);
-    let builder = if is_struct {
+    let builder = if rows.is_some() {
         builder.offset(0)
     } else {
         builder
     };
     // SAFETY: the same buffers, and children cut within their length; the data is
-    // still validated (`check_data`) before any value is read.
+    // still checked (`check_data`) before any value is read.
     Ok(unsafe { builder.build_unchecked() })
 }
 
-/// The rows `offset..offset + len` of `child` (the struct's own offset stays
-/// on it, for `unslice_structs` to push down further).
-fn rows_of(child: &ArrayData, offset: usize, len: usize) -> Result<ArrayData, ArrowError> {
-    if offset.checked_add(len).is_none_or(|end| end > child.len()) {
-        return Err(ArrowError::InvalidArgumentError(format!(
-            "a struct of {len} rows at offset {offset} has a child of {} rows",
-            child.len()
-        )));
+/// The rows `offset..offset + len` of `child`, `None` past its end. A struct keeps
+/// them as its offset, over the same children (read as `StructArray::from` reads
+/// them: the offset applies to the children).
+fn rows_of(child: &ArrayData, offset: usize, len: usize) -> Option<ArrayData> {
+    if offset.checked_add(len)? > child.len() {
+        return None;
     }
     if offset == 0 && len == child.len() {
-        return Ok(child.clone());
+        return Some(child.clone());
     }
     if !matches!(child.data_type(), DataType::Struct(_)) {
-        return Ok(child.slice(offset, len));
+        return Some(child.slice(offset, len));
     }
     let builder = child
         .clone()
         .into_builder()
-        .offset(child.offset().checked_add(offset).ok_or_else(|| {
-            ArrowError::InvalidArgumentError("a struct's offset is too large".to_string())
-        })?)
+        .offset(child.offset().checked_add(offset)?)
         .len(len)
         .nulls(child.nulls().map(|n| n.slice(offset, len)));
     // SAFETY: a window within the child's rows (checked above) over the same buffers.
-    Ok(unsafe { builder.build_unchecked() })
+    Some(unsafe { builder.build_unchecked() })
+}
+
+/// `check_data` of the column `name`; its failure, or a panic in arrow-rs, as the input error.
+fn check_column(data: &ArrayData, name: &str) -> Result<(), ArrowInputError> {
+    let problem = match catch_unwind(AssertUnwindSafe(|| check_data(data))) {
+        Ok(Ok(())) => return Ok(()),
+        Ok(Err(e)) => e.to_string(),
+        Err(p) => panic_text(&*p),
+    };
+    Err(ArrowInputError(format!(
+        "invalid Arrow data in column `{}`: {}",
+        crate::check::shorten(name),
+        short(&problem)
+    )))
 }
 
 /// An imported Arrow C stream (`ArrowArrayStream`), read one record batch at a time.
 pub struct ArrowStream {
     stream: FFI_ArrowArrayStream,
     schema: SchemaRef,
+    /// Record batches read so far.
+    batches: usize,
 }
 
 fn stream_error(text: &str) -> ArrowInputError {
@@ -174,24 +600,20 @@ impl ArrowStream {
         if unsafe { get_schema(&mut stream, &mut ffi_schema) } != 0 {
             return Err(stream_error(&last_error(&mut stream)));
         }
-        if let Some((column, format)) = unread_column(&ffi_schema, "") {
-            return Err(ArrowInputError(format!(
-                "column `{column}` is a {format}, which is not read (arrow-rs cannot import \
-                 it): give it as a list, for example `pa.array(values.to_pylist(), \
-                 pa.list_(...))`"
-            )));
-        }
+        check_schema(&ffi_schema)?;
         let schema = catch_unwind(AssertUnwindSafe(|| ArrowSchema::try_from(&ffi_schema)))
             .map_err(|p| stream_error(&panic_text(&*p)))?
             .map_err(|e| stream_error(&e.to_string()))?;
         Ok(ArrowStream {
             stream,
             schema: Arc::new(schema),
+            batches: 0,
         })
     }
 
-    /// The next record batch, `None` at the end of the stream. Buffers that
-    /// are not aligned for their type (pandas data, for one) are copied.
+    /// The next record batch, its data checked (`check_data`); `None` at the end
+    /// of the stream. Buffers that are not aligned for their type (pandas data,
+    /// for one) are copied.
     pub fn next_batch(&mut self) -> Option<Result<RecordBatch, ArrowInputError>> {
         let get_next = match self.stream.get_next {
             Some(f) => f,
@@ -205,54 +627,41 @@ impl ArrowStream {
         if array.is_released() {
             return None;
         }
-        let fields = self.schema.fields().clone();
+        let number = self.batches;
+        self.batches += 1;
+        let data_type = DataType::Struct(self.schema.fields().clone());
+        if let Err(why) = check_shape(&array, &data_type) {
+            return Some(Err(ArrowInputError(format!(
+                "record batch {number} does not match the stream's schema: {}",
+                short(&why)
+            ))));
+        }
         let schema = Arc::clone(&self.schema);
         let batch = catch_unwind(AssertUnwindSafe(move || {
-            // SAFETY: the array was filled by the stream, of the stream's schema.
-            let data = unsafe { from_ffi_and_data_type(array, DataType::Struct(fields)) }?;
+            // SAFETY: the array was filled by the stream, in the shape of the stream's schema.
+            let data = unsafe { from_ffi_and_data_type(array, data_type) }
+                .map_err(|e| stream_error(&e.to_string()))?;
             batch_of(schema, data)
         }));
-        Some(match batch {
-            Ok(Ok(batch)) => Ok(batch),
-            Ok(Err(e)) => Err(stream_error(&e.to_string())),
-            Err(p) => Err(stream_error(&panic_text(&*p))),
-        })
+        Some(batch.unwrap_or_else(|p| Err(stream_error(&panic_text(&*p)))))
     }
 }
 
-/// The first column (by its path, `a.b` inside a struct) of a type arrow-rs cannot
-/// import, with the type's name: list views, whose message said only that the
-/// datatype `+vl` is not supported.
-fn unread_column(schema: &FFI_ArrowSchema, path: &str) -> Option<(String, &'static str)> {
-    for child in schema.children() {
-        let name = child.name().unwrap_or("");
-        let at = if path.is_empty() {
-            name.to_string()
-        } else {
-            format!("{path}.{name}")
-        };
-        match child.format() {
-            "+vl" => return Some((at, "list_view")),
-            "+vL" => return Some((at, "large_list_view")),
-            _ => {}
-        }
-        if let Some(found) = unread_column(child, &at) {
-            return Some(found);
-        }
-    }
-    None
-}
-
-/// The record batch whose columns are the fields of the struct `data`.
-fn batch_of(schema: SchemaRef, mut data: ArrayData) -> Result<RecordBatch, ArrowError> {
+/// The record batch whose columns are the fields of the struct `data`, imported:
+/// its data is checked before arrow-rs builds arrays over it (which assert).
+fn batch_of(schema: SchemaRef, mut data: ArrayData) -> Result<RecordBatch, ArrowInputError> {
     data.align_buffers();
-    let data = unslice_structs(data)?;
+    let data = push_down_offsets(data).map_err(|e| stream_error(&e.to_string()))?;
+    for (column, field) in data.child_data().iter().zip(schema.fields()) {
+        check_column(column, field.name())?;
+    }
     // The rows are counted apart: a batch of no columns still has rows (empty objects;
     // without the count, arrow refused such a batch).
     let rows = data.len();
     let (_, columns, _) = StructArray::from(data).into_parts();
     let options = RecordBatchOptions::new().with_row_count(Some(rows));
     RecordBatch::try_new_with_options(schema, columns, &options)
+        .map_err(|e| stream_error(&e.to_string()))
 }
 
 /// The stream's own message for its last error.
@@ -299,11 +708,11 @@ enum Data<'a> {
         skip_nulls: bool,
     },
     /// Dictionary-encoded: row `i` reads `values[keys[i]]`.
-    Dict(Vec<usize>, Box<Col<'a>>),
+    Dict(Ints<'a>, Box<Col<'a>>),
     /// Run-end encoded: row `i` reads the value of the first run whose end is
     /// past `offset + i`.
     Runs {
-        ends: Vec<usize>,
+        ends: Ints<'a>,
         offset: usize,
         values: Box<Col<'a>>,
     },
@@ -404,26 +813,24 @@ impl<'a> Col<'a> {
                     .collect(),
                 skip_nulls,
             }),
-            DataType::Dictionary(..) => array.as_any_dictionary_opt().map_or_else(other, |d| {
-                let values = d.values();
-                // Keys were validated against the values; with no values every key is null.
-                let keys = if values.is_empty() {
-                    vec![0; d.len()]
-                } else {
-                    d.normalized_keys()
-                };
-                Data::Dict(keys, Box::new(Col::new(values.as_ref(), skip_nulls)))
-            }),
+            // The keys were checked against the values (`check_data`) where not null.
+            DataType::Dictionary(..) => array
+                .as_any_dictionary_opt()
+                .and_then(|d| {
+                    let values = Box::new(Col::new(d.values().as_ref(), skip_nulls));
+                    Some(Data::Dict(Ints::of(d.keys())?, values))
+                })
+                .unwrap_or_else(other),
             DataType::RunEndEncoded(ends, _) => match ends.data_type() {
                 DataType::Int16 => array
                     .as_run_opt::<Int16Type>()
-                    .map(|r| run_col(r, skip_nulls)),
+                    .map(|r| run_col(r, Ints::I16(r.run_ends().values()), skip_nulls)),
                 DataType::Int32 => array
                     .as_run_opt::<Int32Type>()
-                    .map(|r| run_col(r, skip_nulls)),
+                    .map(|r| run_col(r, Ints::I32(r.run_ends().values()), skip_nulls)),
                 DataType::Int64 => array
                     .as_run_opt::<Int64Type>()
-                    .map(|r| run_col(r, skip_nulls)),
+                    .map(|r| run_col(r, Ints::I64(r.run_ends().values()), skip_nulls)),
                 _ => None,
             }
             .unwrap_or_else(other),
@@ -441,15 +848,100 @@ impl<'a> Col<'a> {
     }
 }
 
-/// A run-end encoded array: its run ends (as `usize`) and values. Looked up per
-/// row (the runs are few; rows past the last run read as null): a length the
-/// buffers do not hold (a few runs may claim 2^40 rows) costs no memory.
-fn run_col<'a, R: RunEndIndexType>(runs: &'a RunArray<R>, skip_nulls: bool) -> Data<'a> {
-    let ends = runs.run_ends();
+/// A run-end encoded array: its run `ends` and values. Looked up per row (the
+/// runs are few; rows past the last run read as null): a length the buffers do
+/// not hold (a few runs may claim 2^40 rows) costs no memory.
+fn run_col<'a, R: RunEndIndexType>(
+    runs: &'a RunArray<R>,
+    ends: Ints<'a>,
+    skip_nulls: bool,
+) -> Data<'a> {
     Data::Runs {
-        ends: ends.values().iter().map(|e| e.as_usize()).collect(),
-        offset: ends.offset(),
+        ends,
+        offset: runs.run_ends().offset(),
         values: Box::new(Col::new(runs.values().as_ref(), skip_nulls)),
+    }
+}
+
+/// Dictionary keys or run ends: the integers of the batch's own array, read as
+/// `usize` where a row needs one. (Copied into a `Vec` per chunk, they were
+/// read whole for each chunk: a list's whole child, once per chunk cut from it.)
+#[derive(Clone, Copy)]
+enum Ints<'a> {
+    I8(&'a [i8]),
+    I16(&'a [i16]),
+    I32(&'a [i32]),
+    I64(&'a [i64]),
+    U8(&'a [u8]),
+    U16(&'a [u16]),
+    U32(&'a [u32]),
+    U64(&'a [u64]),
+}
+
+impl<'a> Ints<'a> {
+    /// The values of `array`, if it holds integers.
+    fn of(array: &'a dyn Array) -> Option<Ints<'a>> {
+        Some(match array.data_type() {
+            DataType::Int8 => Ints::I8(array.as_primitive_opt::<Int8Type>()?.values()),
+            DataType::Int16 => Ints::I16(array.as_primitive_opt::<Int16Type>()?.values()),
+            DataType::Int32 => Ints::I32(array.as_primitive_opt::<Int32Type>()?.values()),
+            DataType::Int64 => Ints::I64(array.as_primitive_opt::<Int64Type>()?.values()),
+            DataType::UInt8 => Ints::U8(array.as_primitive_opt::<UInt8Type>()?.values()),
+            DataType::UInt16 => Ints::U16(array.as_primitive_opt::<UInt16Type>()?.values()),
+            DataType::UInt32 => Ints::U32(array.as_primitive_opt::<UInt32Type>()?.values()),
+            DataType::UInt64 => Ints::U64(array.as_primitive_opt::<UInt64Type>()?.values()),
+            _ => return None,
+        })
+    }
+
+    /// Value `i`; `None` past the end, or where it is negative.
+    #[inline]
+    fn get(self, i: usize) -> Option<usize> {
+        fn at<T: ArrowNativeType>(values: &[T], i: usize) -> Option<usize> {
+            values.get(i)?.to_usize()
+        }
+        match self {
+            Ints::I8(v) => at(v, i),
+            Ints::I16(v) => at(v, i),
+            Ints::I32(v) => at(v, i),
+            Ints::I64(v) => at(v, i),
+            Ints::U8(v) => at(v, i),
+            Ints::U16(v) => at(v, i),
+            Ints::U32(v) => at(v, i),
+            Ints::U64(v) => at(v, i),
+        }
+    }
+
+    /// The index of the first value past `at`, in values that ascend.
+    #[inline]
+    fn first_past(self, at: usize) -> usize {
+        fn first<T: ArrowNativeType>(values: &[T], at: usize) -> usize {
+            values.partition_point(|v| v.to_usize().is_none_or(|v| v <= at))
+        }
+        match self {
+            Ints::I8(v) => first(v, at),
+            Ints::I16(v) => first(v, at),
+            Ints::I32(v) => first(v, at),
+            Ints::I64(v) => first(v, at),
+            Ints::U8(v) => first(v, at),
+            Ints::U16(v) => first(v, at),
+            Ints::U32(v) => first(v, at),
+            Ints::U64(v) => first(v, at),
+        }
+    }
+
+    #[cfg(test)]
+    fn len(self) -> usize {
+        match self {
+            Ints::I8(v) => v.len(),
+            Ints::I16(v) => v.len(),
+            Ints::I32(v) => v.len(),
+            Ints::I64(v) => v.len(),
+            Ints::U8(v) => v.len(),
+            Ints::U16(v) => v.len(),
+            Ints::U32(v) => v.len(),
+            Ints::U64(v) => v.len(),
+        }
     }
 }
 
@@ -467,15 +959,12 @@ impl<'a> Cell<'a> {
         // A dictionary's values may be a dictionary again: follow each level.
         for _ in 0..MAX_DEPTH {
             let (key, values) = match &col.data {
-                Data::Dict(keys, values) => (keys.get(row).copied(), values),
+                Data::Dict(keys, values) => (keys.get(row), values),
                 Data::Runs {
                     ends,
                     offset,
                     values,
-                } => {
-                    let at = offset.saturating_add(row);
-                    (Some(ends.partition_point(|&end| end <= at)), values)
-                }
+                } => (Some(ends.first_past(offset.saturating_add(row))), values),
                 _ => return Cell { col, row },
             };
             if col.nulls.is_some_and(|n| n.is_null(row)) {
@@ -489,7 +978,7 @@ impl<'a> Cell<'a> {
                     row = key;
                     col = values;
                 }
-                // No values (every key should be null), or a key under a null parent.
+                // A row past the last run.
                 _ => {
                     return Cell {
                         col: &NULL_COL,
@@ -715,18 +1204,13 @@ impl<'a> ArrowRows<'a> {
     /// is a missing property rather than JSON `null`.
     pub fn new(batch: &'a RecordBatch, null_as_absent: bool) -> Result<Self, ArrowInputError> {
         for (column, field) in batch.columns().iter().zip(batch.schema_ref().fields()) {
-            let checked = catch_unwind(AssertUnwindSafe(|| check_data(&column.to_data())));
-            let problem = match checked {
-                Ok(Ok(())) => continue,
-                Ok(Err(e)) => e.to_string(),
-                Err(p) => panic_text(&*p),
-            };
-            return Err(ArrowInputError(format!(
-                "invalid Arrow data in column `{}`: {}",
-                crate::check::shorten(field.name()),
-                short(&problem)
-            )));
+            check_column(&column.to_data(), field.name())?;
         }
+        Ok(Self::checked(batch, null_as_absent))
+    }
+
+    /// Prepares the columns of `batch`, whose data was checked (`check_data`).
+    fn checked(batch: &'a RecordBatch, null_as_absent: bool) -> Self {
         let fields = batch
             .columns()
             .iter()
@@ -738,7 +1222,7 @@ impl<'a> ArrowRows<'a> {
             .iter()
             .map(|f| f.name().as_str())
             .collect();
-        Ok(ArrowRows {
+        ArrowRows {
             root: Col {
                 len: batch.num_rows(),
                 nulls: None,
@@ -749,7 +1233,7 @@ impl<'a> ArrowRows<'a> {
                 },
             },
             len: batch.num_rows(),
-        })
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -799,7 +1283,10 @@ pub enum ArrowRunError {
     Engine(EngineError),
 }
 
-/// Record batches, from an imported stream or from Rust.
+/// Record batches, each checked once as it is read: from an imported stream
+/// (`ArrowStream` checks what it imports), or built in Rust (arrow-rs's safe
+/// constructors check). The chunks cut from them are not checked again: a slice
+/// keeps a list's whole child, and checking it per chunk made a call quadratic.
 pub type Batches = Box<dyn Iterator<Item = Result<RecordBatch, ArrowInputError>> + Send>;
 
 impl Iterator for ArrowStream {
@@ -844,7 +1331,7 @@ impl ArrowChunks {
         let mut seen = 0;
         loop {
             if let Some(batch) = self.ahead.iter().skip(seen).find(|b| b.num_rows() > 0) {
-                let rows = ArrowRows::new(batch, self.null_as_absent)?;
+                let rows = ArrowRows::checked(batch, self.null_as_absent);
                 return Ok(rows.profile(schema, n));
             }
             seen = self.ahead.len();
@@ -892,11 +1379,10 @@ impl ArrowChunks {
         if pieces.is_empty() {
             return Ok(None);
         }
-        let rows = pieces
+        let rows: Vec<_> = pieces
             .iter()
-            .map(|b| ArrowRows::new(b, self.null_as_absent))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(ArrowRunError::Input)?;
+            .map(|b| ArrowRows::checked(b, self.null_as_absent))
+            .collect();
         let records: Vec<Cell<'_>> = rows
             .iter()
             .flat_map(|r| (0..r.len()).map(|i| r.row(i)))
@@ -920,7 +1406,8 @@ mod tests {
     use std::sync::Arc;
 
     use arrow_array::builder::{ListBuilder, StringBuilder};
-    use arrow_array::{ArrayRef, DictionaryArray, StructArray};
+    use arrow_array::{ArrayRef, DictionaryArray, ListArray, RecordBatchIterator, StructArray};
+    use arrow_buffer::{Buffer, OffsetBuffer};
     use arrow_schema::Field;
 
     use super::*;
@@ -1005,7 +1492,7 @@ mod tests {
         // SAFETY: the test's own buffers; the child is short on purpose.
         let outer = unsafe { outer.build_unchecked() };
         assert_eq!(
-            unslice_structs(outer).unwrap_err().to_string(),
+            push_down_offsets(outer).unwrap_err().to_string(),
             "Invalid argument error: a struct of 2 rows at offset 0 has a child of 1 rows"
         );
     }
@@ -1125,5 +1612,251 @@ mod tests {
             })
             .collect();
         assert_eq!(got, vec![3, last]);
+    }
+
+    /// What `ArrowRows::new` refuses `b` for, `""` where it reads it.
+    fn refusal(b: &RecordBatch) -> String {
+        ArrowRows::new(b, false)
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default()
+    }
+
+    /// A stream of `batches` with the schema `schema`, taken over as `ArrowStream` does.
+    fn stream_of(
+        schema: ArrowSchema,
+        batches: Vec<RecordBatch>,
+    ) -> Result<ArrowStream, ArrowInputError> {
+        let reader = RecordBatchIterator::new(batches.into_iter().map(Ok), Arc::new(schema));
+        let mut stream = FFI_ArrowArrayStream::new(Box::new(reader));
+        // SAFETY: a live stream, left released by the import.
+        unsafe { ArrowStream::from_raw(std::ptr::from_mut(&mut stream).cast()) }
+    }
+
+    #[test]
+    fn a_schema_nested_deeper_than_the_bound_is_refused_before_it_is_imported() {
+        // 5000 levels ran the import off the stack (a crash). A big stack for the test
+        // itself: arrow-rs builds and drops the types by recursion.
+        let refusals = std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn(|| {
+                [MAX_TYPE_DEPTH - 1, MAX_TYPE_DEPTH, 5000].map(|levels| {
+                    // The column `c`, `levels` structs around an integer (at level `levels + 1`).
+                    let mut t = DataType::Int64;
+                    for _ in 0..levels {
+                        t = DataType::Struct(vec![Field::new("k", t, true)].into());
+                    }
+                    let schema = ArrowSchema::new(vec![Field::new("c", t, true)]);
+                    stream_of(schema, vec![]).err().map(|e| e.0)
+                })
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        let refused = "column `c` is nested more than 512 levels deep, which is not read: \
+                       flatten it, or leave it out of the data to validate";
+        assert_eq!(
+            refusals,
+            [None, Some(refused.to_string()), Some(refused.to_string())]
+        );
+    }
+
+    /// `get_schema` of a stream whose column is named in Latin-1 (`caf\xe9`).
+    unsafe extern "C" fn schema_named_in_latin1(
+        _: *mut FFI_ArrowArrayStream,
+        out: *mut FFI_ArrowSchema,
+    ) -> std::ffi::c_int {
+        let schema = ArrowSchema::new(vec![Field::new("a", DataType::Int64, true)]);
+        let ffi = FFI_ArrowSchema::try_from(&schema).unwrap();
+        // SAFETY: the schema's one child, whose name is a `CString` arrow-rs frees as one.
+        unsafe {
+            let root = &*std::ptr::from_ref(&ffi).cast::<CSchema>();
+            let child = (*root.children).cast_mut();
+            drop(std::ffi::CString::from_raw((*child).name.cast_mut()));
+            (*child).name = std::ffi::CString::new(b"caf\xe9".to_vec())
+                .unwrap()
+                .into_raw();
+            std::ptr::write(out, ffi);
+        }
+        0
+    }
+
+    #[test]
+    fn a_name_that_is_not_utf8_is_an_input_error_not_a_panic() {
+        let schema = Arc::new(ArrowSchema::new(vec![Field::new(
+            "a",
+            DataType::Int64,
+            true,
+        )]));
+        let reader = RecordBatchIterator::new(vec![], schema);
+        let mut stream = FFI_ArrowArrayStream::new(Box::new(reader));
+        stream.get_schema = Some(schema_named_in_latin1);
+        // SAFETY: a live stream, left released by the import.
+        let got = unsafe { ArrowStream::from_raw(std::ptr::from_mut(&mut stream).cast()) };
+        assert_eq!(
+            got.err().map(|e| e.0).as_deref(),
+            Some("invalid Arrow stream: column `caf\u{FFFD}` has a name that is not UTF-8")
+        );
+    }
+
+    #[test]
+    fn batches_that_contradict_the_schema_are_named() {
+        let int = |name: &str| Field::new(name, DataType::Int64, true);
+        let schema = ArrowSchema::new(vec![int("a"), int("b")]);
+        let column = |values: Vec<i64>| Arc::new(Int64Array::from(values)) as ArrayRef;
+        let inner = StructArray::from(vec![(Arc::new(int("x")), column(vec![1]))]);
+        let batches = vec![
+            batch(vec![("a", column(vec![1])), ("b", column(vec![2]))]),
+            batch(vec![("a", column(vec![1]))]),
+            batch(vec![("a", Arc::new(inner)), ("b", column(vec![2]))]),
+        ];
+        let mut stream = stream_of(schema, batches).unwrap();
+        let mut next = || stream.next_batch().unwrap().err().map(|e| e.0);
+        assert_eq!(next(), None);
+        assert_eq!(
+            next().as_deref(),
+            Some(
+                "record batch 1 does not match the stream's schema: it has 1 columns, \
+                 where the schema has 2"
+            )
+        );
+        assert_eq!(
+            next().as_deref(),
+            Some(
+                "record batch 2 does not match the stream's schema: column `a` has 1 \
+                 buffers, where its type Int64 has 2"
+            )
+        );
+    }
+
+    #[test]
+    fn a_slice_checks_the_strings_its_rows_hold_and_only_those() {
+        // Each chunk cut from a batch checked the batch's whole strings again (a
+        // slice keeps them): quadratic in the rows. Row 1 is not UTF-8 here.
+        // SAFETY: invalid on purpose; the check must refuse row 1 where it is read.
+        let strings = unsafe {
+            StringArray::new_unchecked(
+                OffsetBuffer::new(vec![0, 1, 3].into()),
+                Buffer::from(b"a\xff\xfe".as_slice()),
+                None,
+            )
+        };
+        let item = Arc::new(Field::new("item", DataType::Utf8, true));
+        let offsets = OffsetBuffer::new(vec![0, 1, 2].into());
+        let lists = ListArray::new(item, offsets, Arc::new(strings.clone()), None);
+        for (name, column) in [
+            ("s", Arc::new(strings) as ArrayRef),
+            ("l", Arc::new(lists) as ArrayRef),
+        ] {
+            let b = batch(vec![(name, column)]);
+            assert_eq!(refusal(&b.slice(0, 1)), "");
+            let expected = format!(
+                "invalid Arrow data in column `{name}`: Invalid argument error: the string \
+                 at index 0 is not UTF-8"
+            );
+            assert_eq!(refusal(&b.slice(1, 1)), expected);
+        }
+        // SAFETY: an offset inside `é` on purpose.
+        let split = unsafe {
+            StringArray::new_unchecked(
+                OffsetBuffer::new(vec![0, 1, 2].into()),
+                Buffer::from("é".as_bytes()),
+                None,
+            )
+        };
+        assert_eq!(
+            refusal(&batch(vec![("s", Arc::new(split) as ArrayRef)])),
+            "invalid Arrow data in column `s`: Invalid argument error: the string at index 0 \
+             ends inside a character"
+        );
+    }
+
+    #[test]
+    fn a_dictionary_key_past_the_values_is_invalid_data() {
+        // Key 5 of two values read as the last value, silently (the keys were clamped).
+        let values: ArrayRef = Arc::new(StringArray::from(vec!["a", "b"]));
+        let keys = Int32Array::from(vec![Some(0), Some(5), Some(1)]);
+        // SAFETY: a key out of range on purpose; the check must refuse it.
+        let past = unsafe { DictionaryArray::<Int32Type>::new_unchecked(keys, values.clone()) };
+        let expected = "invalid Arrow data in column `d`: Invalid argument error: Value at \
+                        position 1 out of bounds: 5 (should be in [0, 1])";
+        let b = batch(vec![("d", Arc::new(past.clone()) as ArrayRef)]);
+        assert_eq!(refusal(&b), expected);
+        // Under a null parent a key is not read, and may be anything (pyarrow leaves a
+        // key 0 there over no values): the row reads null.
+        let under_null = StructArray::try_new(
+            vec![Field::new("d", past.data_type().clone(), true)].into(),
+            vec![Arc::new(past) as ArrayRef],
+            Some(NullBuffer::from(vec![true, false, true])),
+        )
+        .unwrap();
+        let b = batch(vec![("s", Arc::new(under_null) as ArrayRef)]);
+        let rows = ArrowRows::new(&b, false).unwrap();
+        let s = schema(r#"{"properties":{"s":{"type":"object"}}}"#);
+        assert_eq!(
+            errors(&s, &rows),
+            vec![(1, "/s".into(), "Expected `object`, got `null`".into())]
+        );
+        // Nor under a null list or fixed-size list.
+        let keys = Int32Array::from(vec![0, 5]);
+        let one: ArrayRef = Arc::new(StringArray::from(vec!["a"]));
+        // SAFETY: key 5 out of range on purpose, in the null row.
+        let dict = unsafe { DictionaryArray::<Int32Type>::new_unchecked(keys, one) };
+        let item = Arc::new(Field::new("item", dict.data_type().clone(), true));
+        let second_null = Some(NullBuffer::from(vec![true, false]));
+        let offsets = OffsetBuffer::new(vec![0, 1, 2].into());
+        let lists: [ArrayRef; 2] = [
+            Arc::new(ListArray::new(
+                item.clone(),
+                offsets,
+                Arc::new(dict.clone()),
+                second_null.clone(),
+            )),
+            Arc::new(FixedSizeListArray::new(
+                item,
+                1,
+                Arc::new(dict),
+                second_null,
+            )),
+        ];
+        for list in lists {
+            assert_eq!(refusal(&batch(vec![("l", list)])), "");
+        }
+        // The slot of a null key may hold anything.
+        let keys = Int32Array::new(vec![1, 7].into(), Some(NullBuffer::from(vec![true, false])));
+        // SAFETY: the key out of range is null.
+        let null_key = unsafe { DictionaryArray::<Int32Type>::new_unchecked(keys, values) };
+        let b = batch(vec![("d", Arc::new(null_key) as ArrayRef)]);
+        let rows = ArrowRows::new(&b, false).unwrap();
+        let s = schema(r#"{"properties":{"d":{"type":"string"}}}"#);
+        assert_eq!(
+            errors(&s, &rows),
+            vec![(1, "/d".into(), "Expected `string`, got `null`".into())]
+        );
+    }
+
+    #[test]
+    fn a_fixed_size_list_of_structs_at_an_offset_reads_its_own_rows() {
+        // `table.slice(1)` of `[[{x: 1}, {x: 2}], [{x: 3}, {x: 4}]]`: arrow-rs sliced the
+        // struct items by the list's offset, and read that offset once more (an assertion).
+        let x = Int64Array::from(vec![1, 2, 3, 4]).into_data();
+        let items = struct_data("x", vec![x], None, 0, 4);
+        let item = Field::new("item", items.data_type().clone(), true);
+        let lists = ArrayData::builder(DataType::FixedSizeList(Arc::new(item), 2))
+            .len(2)
+            .child_data(vec![items])
+            .build()
+            .unwrap();
+        let top = struct_data("c", vec![lists], None, 1, 1);
+        let DataType::Struct(fields) = top.data_type().clone() else {
+            unreachable!()
+        };
+        let batch = batch_of(Arc::new(ArrowSchema::new(fields)), top).unwrap();
+        let s = schema(r#"{"properties":{"c":{"items":{"properties":{"x":{"maximum":3}}}}}}"#);
+        let rows = ArrowRows::new(&batch, false).unwrap();
+        assert_eq!(
+            errors(&s, &rows),
+            vec![(0, "/c/1/x".into(), "Must be <= 3, got 4".into())]
+        );
     }
 }
