@@ -561,6 +561,27 @@ def test_columns_that_repeat_a_name_read_as_json_text_that_repeats_a_key() -> No
         assert v.validate_arrow(table).valid == v.validate_json(text).valid, schema
 
 
+def test_the_bool8_extension_is_read_as_booleans() -> None:
+    # Its int8 storage was read as numbers: `"type": "boolean"` failed what to_pylist() passes.
+    if not hasattr(pa, "bool8"):
+        pytest.skip("pyarrow without the bool8 extension type")
+    flags = pa.array([1, 0, None, -3], pa.int8()).cast(pa.bool8())
+    table = pa.table({
+        "ok": flags,
+        "s": pa.StructArray.from_arrays([flags], names=["f"]),
+        "l": pa.array([[1], [0, 1], [], None], pa.list_(pa.int8())).cast(pa.list_(pa.bool8())),
+    })  # fmt: skip
+    for schema in (
+        {"properties": {"ok": {"type": ["boolean", "null"]}}},
+        {"properties": {"ok": {"const": True}}},
+        {"properties": {"s": {"properties": {"f": {"type": "boolean"}}}}},
+        {"properties": {"l": {"items": {"type": "boolean"}, "contains": {"const": False}}}},
+    ):
+        v = Validator(schema, adapt=False)
+        got, expected = v.validate_arrow(table), v.validate_batch(table.to_pylist())
+        assert (got.valid, got.errors) == (expected.valid, expected.errors), schema
+
+
 def test_with_validity_lists_every_error_of_each_row() -> None:
     # With the validator's max_errors=1, the second invalid row's errors were an empty list.
     v = Validator({"properties": {"a": {"maximum": 1}}}, max_errors=1, adapt=False)

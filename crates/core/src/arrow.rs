@@ -34,7 +34,7 @@ use arrow_array::{
 };
 use arrow_buffer::{ArrowNativeType, BooleanBufferBuilder, NullBuffer};
 use arrow_data::ArrayData;
-use arrow_schema::{ArrowError, DataType, Schema as ArrowSchema, SchemaRef};
+use arrow_schema::{ArrowError, DataType, Field, Schema as ArrowSchema, SchemaRef};
 use num_bigint::BigInt;
 
 pub use arrow_array::RecordBatch;
@@ -685,6 +685,10 @@ enum Data<'a> {
     /// `DataType::Null`: every value is null.
     Null,
     Bool(&'a BooleanArray),
+    /// The canonical extension `arrow.bool8`: an int8 column of booleans (0 false, any
+    /// other value true), as `to_pylist()` reads it (its int8 read as numbers failed
+    /// `"type": "boolean"`).
+    Bool8(&'a Int8Array),
     I8(&'a Int8Array),
     I16(&'a Int16Array),
     I32(&'a Int32Array),
@@ -753,13 +757,25 @@ fn other_name(t: &DataType) -> &'static str {
     }
 }
 
+/// Whether `field` holds the canonical extension type `arrow.bool8`.
+fn is_bool8(field: &Field) -> bool {
+    field
+        .metadata()
+        .get("ARROW:extension:name")
+        .is_some_and(|name| name == "arrow.bool8")
+}
+
 impl<'a> Col<'a> {
-    fn new(array: &'a dyn Array, skip_nulls: bool) -> Col<'a> {
+    /// The column `array` of `field` (its extension type, if any, is read from it).
+    fn new(array: &'a dyn Array, field: Option<&Field>, skip_nulls: bool) -> Col<'a> {
         let nulls = array.nulls();
         let other = || Data::Other(other_name(array.data_type()));
         let data = match array.data_type() {
             DataType::Null => Data::Null,
             DataType::Boolean => array.as_boolean_opt().map_or_else(other, Data::Bool),
+            DataType::Int8 if field.is_some_and(is_bool8) => array
+                .as_primitive_opt::<Int8Type>()
+                .map_or_else(other, Data::Bool8),
             DataType::Int8 => array
                 .as_primitive_opt::<Int8Type>()
                 .map_or_else(other, Data::I8),
@@ -795,21 +811,29 @@ impl<'a> Col<'a> {
                 .as_string_opt::<i64>()
                 .map_or_else(other, Data::LargeStr),
             DataType::Utf8View => array.as_string_view_opt().map_or_else(other, Data::StrView),
-            DataType::List(_) => array.as_list_opt::<i32>().map_or_else(other, |l| {
-                Data::List(l, Box::new(Col::new(l.values().as_ref(), skip_nulls)))
+            DataType::List(item) => array.as_list_opt::<i32>().map_or_else(other, |l| {
+                Data::List(
+                    l,
+                    Box::new(Col::new(l.values().as_ref(), Some(item), skip_nulls)),
+                )
             }),
-            DataType::LargeList(_) => array.as_list_opt::<i64>().map_or_else(other, |l| {
-                Data::LargeList(l, Box::new(Col::new(l.values().as_ref(), skip_nulls)))
+            DataType::LargeList(item) => array.as_list_opt::<i64>().map_or_else(other, |l| {
+                let items = Col::new(l.values().as_ref(), Some(item), skip_nulls);
+                Data::LargeList(l, Box::new(items))
             }),
-            DataType::FixedSizeList(..) => array.as_fixed_size_list_opt().map_or_else(other, |l| {
-                Data::FixedList(l, Box::new(Col::new(l.values().as_ref(), skip_nulls)))
-            }),
+            DataType::FixedSizeList(item, _) => {
+                array.as_fixed_size_list_opt().map_or_else(other, |l| {
+                    let items = Col::new(l.values().as_ref(), Some(item), skip_nulls);
+                    Data::FixedList(l, Box::new(items))
+                })
+            }
             DataType::Struct(_) => array.as_struct_opt().map_or_else(other, |s| Data::Struct {
                 names: s.fields().iter().map(|f| f.name().as_str()).collect(),
                 fields: s
                     .columns()
                     .iter()
-                    .map(|c| Col::new(c.as_ref(), skip_nulls))
+                    .zip(s.fields())
+                    .map(|(c, f)| Col::new(c.as_ref(), Some(f), skip_nulls))
                     .collect(),
                 skip_nulls,
             }),
@@ -817,7 +841,7 @@ impl<'a> Col<'a> {
             DataType::Dictionary(..) => array
                 .as_any_dictionary_opt()
                 .and_then(|d| {
-                    let values = Box::new(Col::new(d.values().as_ref(), skip_nulls));
+                    let values = Box::new(Col::new(d.values().as_ref(), None, skip_nulls));
                     Some(Data::Dict(Ints::of(d.keys())?, values))
                 })
                 .unwrap_or_else(other),
@@ -859,7 +883,7 @@ fn run_col<'a, R: RunEndIndexType>(
     Data::Runs {
         ends,
         offset: runs.run_ends().offset(),
-        values: Box::new(Col::new(runs.values().as_ref(), skip_nulls)),
+        values: Box::new(Col::new(runs.values().as_ref(), None, skip_nulls)),
     }
 }
 
@@ -1052,7 +1076,7 @@ impl<'a> Record for Cell<'a> {
         }
         match &self.col.data {
             Data::Null | Data::Dict(..) | Data::Runs { .. } => Kind::Null,
-            Data::Bool(_) => Kind::Bool,
+            Data::Bool(_) | Data::Bool8(_) => Kind::Bool,
             Data::I8(_)
             | Data::I16(_)
             | Data::I32(_)
@@ -1074,6 +1098,7 @@ impl<'a> Record for Cell<'a> {
     fn as_bool(&self) -> bool {
         match &self.col.data {
             Data::Bool(b) => b.value(self.row),
+            Data::Bool8(b) => b.value(self.row) != 0,
             _ => false,
         }
     }
@@ -1214,7 +1239,8 @@ impl<'a> ArrowRows<'a> {
         let fields = batch
             .columns()
             .iter()
-            .map(|c| Col::new(c.as_ref(), null_as_absent))
+            .zip(batch.schema_ref().fields())
+            .map(|(c, f)| Col::new(c.as_ref(), Some(f), null_as_absent))
             .collect();
         let names = batch
             .schema_ref()
