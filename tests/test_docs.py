@@ -171,11 +171,11 @@ def test_inputs_writes_the_files_the_commands_read(
 
 def test_the_top_level_help_lists_the_exit_codes_the_doc_lists() -> None:
     """Before (issue 11, first hour): `satya-adapt --help` stopped at 130; docs/cli.md also
-    lists 143 (terminated)."""
+    lists 143 (terminated); 141 (output closed early) was in neither."""
     doc = DOC.read_text("utf-8")
     paragraph = doc[doc.index("**Exit codes.**") :].split("\n\n")[0]
     documented = re.findall(r"\b(\d+): ", paragraph)
-    assert documented == ["0", "1", "2", "130", "143"]
+    assert documented == ["0", "1", "2", "130", "141", "143"]
     helped = " ".join(_help().split("exit codes:")[1].split())
     assert re.findall(r"\b(\d+) [a-z]", helped) == documented
 

@@ -9,7 +9,7 @@ holds :func:`main` and the top-level parser; each command lives in its own modul
 
 Exit codes: 0 success (``validate``: every record valid), 1 ``validate`` found invalid records,
 2 usage errors, schema errors, unreadable input or archives, 130 interrupted (Ctrl-C),
-143 terminated (SIGTERM). Errors are one line on standard error, ``satya-adapt: error: ...``.
+141 standard output closed early (``| head``), 143 terminated (SIGTERM). Errors are one line on standard error, ``satya-adapt: error: ...``.
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ examples:
   satya-adapt archive explain --schema schema.json records.ndjson
 
 exit codes: 0 success (validate: all records valid), 1 some records invalid,
-2 usage, schema or input errors, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
+2 usage, schema or input errors, 130 interrupted (Ctrl-C), 141 output closed early
+(| head), 143 terminated (SIGTERM).
 """
 
 
