@@ -1292,6 +1292,15 @@ def test_archive_refresh_keeps_elites_that_clear_the_bar(tmp_path: Path) -> None
     assert after.history[-1].cells_changed == 0
 
 
+def test_archive_refresh_refuses_an_output_it_cannot_write_before_measuring(tmp_path: Path) -> None:
+    # It measured every cell, then said the folder did not exist.
+    path, _ = refresh_archive_file(tmp_path)
+    for out, why in (("nope/x.json", f"no folder {tmp_path / 'nope'}"), (".", "a folder")):
+        proc = run("archive", "refresh", path.name, "-o", out, cwd=tmp_path)
+        assert one_error_line(proc) == f"{out}: cannot write the archive: {why}"
+        assert proc.stdout == ""
+
+
 def test_archive_refresh_not_an_archive(tmp_path: Path) -> None:
     (tmp_path / "x.json").write_text("[]")
     message = one_error_line(run("archive", "refresh", "x.json", cwd=tmp_path))

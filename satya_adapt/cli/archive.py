@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 import warnings
@@ -827,11 +828,25 @@ _NO_MATPLOTLIB = (
 # -- archive refresh / merge -------------------------------------------------------------------
 
 
+def _can_write(path: str) -> None:
+    """Refuses an output the archive could not be written to: a folder, a folder that does
+    not exist or is not writable (refresh found it after measuring every cell)."""
+    target = os.path.realpath(path)
+    folder = os.path.dirname(target)
+    if os.path.isdir(target):
+        raise CliError(f"{path}: cannot write the archive: a folder")
+    if not os.path.isdir(folder):
+        raise CliError(f"{path}: cannot write the archive: no folder {folder}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise CliError(f"{path}: cannot write the archive: {folder} is not writable")
+
+
 def cmd_archive_refresh(args: argparse.Namespace) -> int:
     from ..tuning import maintenance
 
     out = args.output or args.path
     archive = _load(args.path)
+    _can_write(out)  # before minutes of measuring, not after
     measured = sum(1 for c in archive.cells if not c.keep_default)
     print(
         f"refreshing {args.path}: {len(archive.cells)} cells, {measured} elites to re-measure"
