@@ -1479,6 +1479,18 @@ def test_schema_that_is_a_directory(tmp_path: Path) -> None:
     assert message == "cannot read the schema sub: Is a directory"
 
 
+def test_a_utf16_schema_is_named_as_such(tmp_path: Path) -> None:
+    # It said "not UTF-8 text: invalid start byte at byte 0".
+    (tmp_path / "d.ndjson").write_text("{}\n")
+    for encoding in ("utf-16", "utf-16-be"):
+        text = '{"type": "object"}'.encode(encoding)
+        if not text.startswith((b"\xff\xfe", b"\xfe\xff")):
+            text = b"\xfe\xff" + text
+        (tmp_path / "s.json").write_bytes(text)
+        message = one_error_line(run("validate", "d.ndjson", "--schema", "s.json", cwd=tmp_path))
+        assert message == "the schema s.json is UTF-16 text, not UTF-8: save it as UTF-8"
+
+
 def test_terminal_controls_from_the_data_are_shown_as_text(tmp_path: Path) -> None:
     # A key `\x1b[2J` (clear the screen) reached the terminal in the path and message columns,
     # as a file name with one did in the report's head line and in errors.

@@ -130,6 +130,10 @@ def load_schema(path: str) -> Any:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # (its byte order mark)
+            raise CliError(
+                f"the schema {path} is UTF-16 text, not UTF-8: save it as UTF-8"
+            ) from None
         raise CliError(
             f"the schema {path} is not UTF-8 text: {exc.reason} at byte {exc.start}"
         ) from None
