@@ -31,7 +31,7 @@ def arrow_stream(data: Any) -> Tuple[Any, Optional[int]]:
     n = _rows(data)
     _refuse_columns(data)
     if _module(data) == "polars":
-        data = _without_null_type(data)
+        data = _polars_for_arrow(data)
     export = getattr(data, "__arrow_c_stream__", None)
     if export is None:
         data = to_table(data)
@@ -68,10 +68,11 @@ def _refuse_columns(data: Any) -> None:
         )
 
 
-def _without_null_type(df: Any) -> Any:
-    """A Polars DataFrame whose columns of Polars' ``Null`` type (nested too: ``List(Null)``,
-    a struct field) are cast to ``Int8``, all null as before: Polars exports them with a buffer
-    that the Arrow C data interface gives that type none of, and the reader refused them."""
+def _polars_for_arrow(df: Any) -> Any:
+    """A Polars DataFrame as the reader takes it: its columns of Polars' ``Null`` type (nested
+    too: ``List(Null)``, a struct field) cast to ``Int8``, all null as before (Polars exports
+    them with a buffer that the Arrow C data interface gives that type none of, and the reader
+    refused them); an :class:`InputError` that says what to do for 128-bit integers."""
     import polars as pl
 
     def fixed(dtype: Any) -> Any:
@@ -88,6 +89,15 @@ def _without_null_type(df: Any) -> Any:
     schema = getattr(df, "schema", None)
     if not isinstance(df, pl.DataFrame) or schema is None:
         return df
+    for name, dtype in schema.items():
+        if any(wide in str(dtype) for wide in ("Int128", "UInt128")):
+            # Exported as an extension type arrow-rs cannot import ("_pli128"), which its
+            # message named and no more.
+            raise InputError(
+                f"column `{name}` ({dtype}) holds Polars' 128-bit integers, which have no"
+                " Arrow type the reader takes: cast them to Int64 or String, or validate the"
+                " rows as dicts, validate_batch(df.to_dicts())"
+            )
     casts = {name: new for name, dtype in schema.items() if (new := fixed(dtype)) != dtype}
     return df.cast(casts) if casts else df
 

@@ -515,6 +515,17 @@ def test_polars_columns_of_the_null_type_are_read_as_nulls() -> None:
     assert got.valid == [True, False]
 
 
+def test_polars_128_bit_integers_are_refused_with_what_to_do() -> None:
+    # The reader's own message named the type "_pli128" and no more.
+    pl = pytest.importorskip("polars")
+    if not hasattr(pl, "Int128"):
+        pytest.skip("Polars without Int128")
+    frame = pl.DataFrame({"a": pl.Series([1, 2**100], dtype=pl.Int128)})
+    with pytest.raises(InputError, match=r"column `a` \(Int128\) holds Polars' 128-bit"):
+        Validator({}, adapt=False).validate_arrow(frame)
+    assert Validator({}, adapt=False).validate_batch(frame.to_dicts()).valid == [True, True]
+
+
 def test_arrow_data_is_explained_as_validate_arrow_reads_it() -> None:
     # explain(table) profiled a table's columns (a DataFrame's column names) as dict records,
     # and input_kind="arrow" was refused.
