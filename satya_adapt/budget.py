@@ -76,7 +76,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple, Optional, Union
 
 from .config import BatchConfig
-from .errors import BudgetWarning, warn_at_user
+from .errors import BudgetWarning, user_line, warn_at_user
 
 __all__ = [
     "Budget",
@@ -148,6 +148,8 @@ _MAX_BYTES = 1 << 62
 
 
 def _short(value: Any) -> str:
+    if isinstance(value, int) and value.bit_length() > 14000:  # (repr of 10**5000 raises)
+        return f"an int of {value.bit_length()} bits"
     text = repr(value)
     return text if len(text) <= 40 else f"{text[:40]}... ({len(text)} characters)"
 
@@ -174,8 +176,16 @@ def parse_memory_budget(value: BytesArg, name: str = "memory_budget") -> Optiona
                 f"`{name}` must be a number of bytes or a str like '64MiB', got {_short(value)}"
             )
         number = parsed[0] * _BYTE_UNITS[parsed[1]]
-    elif isinstance(value, (int, float)):
-        number = float(value)
+    elif isinstance(value, int):
+        # Compared as an int: `float()` raised OverflowError past 1e308, and rounded 2**62 + 100
+        # down to 2**62 (within the range) before the check.
+        if not 1 <= value <= _MAX_BYTES:
+            raise ValueError(
+                f"`{name}` must be between 1 byte and 2**62 bytes, got {_short(value)}"
+            )
+        return int(value)
+    elif isinstance(value, float):
+        number = value
     else:
         raise TypeError(
             f"`{name}` must be a number of bytes or a str like '64MiB', got {type(value).__name__}"
@@ -319,21 +329,23 @@ def unmet(config: Sequence[Any], profile: Sequence[Any], budget: Budget) -> Opti
     return "; ".join(parts) + "; batch_size is cut to 1" if parts else None
 
 
-#: The :class:`BudgetWarning` messages issued (each once per process).
-_WARNED: set[str] = set()
+#: The :class:`BudgetWarning` messages issued, with the user's line each was issued at (each
+#: once per line: kept per message alone, a budget unmet at a second line was never said).
+_WARNED: set[tuple[str, tuple[str, int]]] = set()
 
 
 def fit(config: BatchConfig, profile: Sequence[Any], budget: Budget) -> BatchConfig:
     """``config`` cut to the budget by the model: ``batch_size`` lowered to
     :func:`max_batch_size` (``micro_batch_size`` no more than it); ``config`` itself when it
     fits. ``source`` gains ``"+budget"`` when cut. When no ``batch_size`` fits (:func:`unmet`),
-    the cut is to 1 and a :class:`~satya_adapt.BudgetWarning` says so, once per message."""
+    the cut is to 1 and a :class:`~satya_adapt.BudgetWarning` says so, once per message and
+    line of the user's."""
     if budget.empty:
         return config
     message = unmet(config, profile, budget)
-    if message is not None and message not in _WARNED:
+    if message is not None and (key := (message, user_line())) not in _WARNED:
         if len(_WARNED) < 1024:
-            _WARNED.add(message)
+            _WARNED.add(key)
         warn_at_user(message, BudgetWarning)
     limit = max_batch_size(config, profile, budget)
     n = profile[5]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from typing import Any
 
 __all__ = [
     "SatyaAdaptError",
@@ -65,6 +66,14 @@ def _in_package(filename: str) -> bool:
         if len(_INSIDE) < 1024:
             _INSIDE[filename] = inside
     return inside
+
+
+def user_line() -> tuple[str, int]:
+    """``(file, line)`` of the user's line: the first frame outside this package."""
+    frame: Any = sys._getframe(1)
+    while frame is not None and _in_package(frame.f_code.co_filename):
+        frame = frame.f_back
+    return ("", 0) if frame is None else (frame.f_code.co_filename, frame.f_lineno)
 
 
 def warn_at_user(

@@ -772,14 +772,19 @@ class Validator:
                 chosen = self._get_selector().select(detect())
         else:  # the budget cuts the chosen batch_size, fitted to the explicit threads
             profile = detect()
-            chosen = (
-                self._get_selector().select_within(profile, budget)
-                if self.adapt
-                else DEFAULT_CONFIGURATION
-            )
             if t0 is not None:
-                chosen = chosen._replace(threads=t0)
-            chosen = fit(chosen, profile, budget)
+                # Chosen for those threads, then cut once (cut before the threads were set,
+                # and again after, it said "+budget+budget").
+                chosen = (
+                    self._get_selector().select_for_threads(profile, t0)
+                    if self.adapt
+                    else DEFAULT_CONFIGURATION
+                )
+                chosen = fit(chosen._replace(threads=t0), profile, budget)
+            elif self.adapt:
+                chosen = self._get_selector().select_within(profile, budget)
+            else:
+                chosen = fit(DEFAULT_CONFIGURATION, profile, budget)
         b, m, t = (e if e is not None else c for e, c in zip(explicit, chosen[:3]))
         return BatchConfig(b, m, t, source=f"explicit+{chosen.source}")
 

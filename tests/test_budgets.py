@@ -609,9 +609,8 @@ def test_an_unmet_budget_warns_once_at_the_users_call(monkeypatch: pytest.Monkey
     v = sa.Validator(SCHEMA, adapt=False)
     data = b"".join(json.dumps(r).encode() + b"\n" for r in records(100))
     with pytest.warns(sa.BudgetWarning) as caught:
-        first = v.validate(data, input_kind="ndjson", memory_budget="64KiB")
+        first, again = [v.validate(data, input_kind="ndjson", memory_budget="64KiB") for _ in "12"]
         here = inspect.stack()[0].lineno - 1  # the line above
-        again = v.validate(data, input_kind="ndjson", memory_budget="64KiB")
     assert first.config == again.config == BatchConfig(1, 1, 1, "default+budget")
     assert [(str(w.message), w.filename, w.lineno) for w in caught] == [
         (
@@ -622,6 +621,37 @@ def test_an_unmet_budget_warns_once_at_the_users_call(monkeypatch: pytest.Monkey
             here,
         )
     ]
+
+
+def test_an_unmet_budget_warns_at_each_line_that_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Kept per message alone, the warning of a second line of the user's was never given.
+    import satya_adapt.budget as B
+
+    monkeypatch.setattr(B, "_WARNED", set())
+    v = sa.Validator(SCHEMA, adapt=False)
+    data = b"".join(json.dumps(r).encode() + b"\n" for r in records(100))
+    with pytest.warns(sa.BudgetWarning) as caught:
+        for _ in range(2):
+            v.validate(data, input_kind="ndjson", memory_budget="64KiB")
+        v.validate(data, input_kind="ndjson", memory_budget="64KiB")
+    assert len({w.lineno for w in caught}) == len(caught) == 2
+
+
+def test_budget_values_beyond_range_are_value_errors_that_name_them() -> None:
+    # 10**400 raised a bare OverflowError (through float()); 2**62 + 100 was taken as 2**62.
+    for value in (10**400, 2**62 + 100, 10**5000):
+        with pytest.raises(ValueError, match="`memory_budget` must be between 1 byte and 2\\*\\*62"):
+            sa.Validator(SCHEMA, memory_budget=value)
+    with pytest.raises(ValueError, match="`max_pause`"):
+        sa.Validator(SCHEMA, max_pause=10**5000)
+    assert sa.Validator(SCHEMA, memory_budget=2**53 + 1).budget.memory == 2**53 + 1
+
+
+def test_a_budget_with_explicit_threads_is_cut_once() -> None:
+    # It said `explicit+heuristic+budget+budget`.
+    v = sa.Validator(SCHEMA)
+    config = v.validate_batch(records(2000), threads=2, memory_budget="10KiB").config
+    assert config.threads == 2 and config.source.count("+budget") == 1, config
 
 
 def test_cli_says_when_the_memory_budget_was_not_met(tmp_path: Any) -> None:
