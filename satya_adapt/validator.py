@@ -327,7 +327,8 @@ class Validator:
         ``__arrow_c_stream__`` (see :mod:`satya_adapt.arrow`). Struct columns are objects,
         list columns arrays, a null is JSON ``null``, or with ``null_as_absent=True`` a
         property that is not there. Input kind ``"arrow"`` in profiles. ``max_errors`` and
-        ``errors=False`` as in :meth:`validate_batch`.
+        ``errors=False`` as in :meth:`validate_batch`. The validator's ``memory_budget`` and
+        ``max_pause`` do not apply: the budget model has no measurements of Arrow input.
         """
         from ._validator import ArrowSource
         from .arrow import arrow_stream
@@ -508,6 +509,8 @@ class Validator:
         verdicts_only = _verdicts_only(errors)
         budget = self._call_budget(memory_budget, max_pause)
         profile = self.profile(source, input_kind=input_kind, pointer=pointer)
+        if profile.input_kind == "arrow":
+            budget = NO_BUDGET  # as validate_arrow: the model has no Arrow measurements
         explained = self._get_selector().explain(profile, budget)
         # ``None`` before any evidence, or with ``online`` off.
         live = self._live_verdicts if verdicts_only else self._live

@@ -542,6 +542,15 @@ def test_arrow_data_is_explained_as_validate_arrow_reads_it() -> None:
         v.profile(table, input_kind="parquet")
 
 
+def test_budgets_apply_to_arrow_data_neither_in_explain_nor_in_the_call() -> None:
+    # explain(table) said a validator's budget cut batch_size to 50; validate_arrow ran 20000.
+    v = Validator(PEOPLE, memory_budget="10KiB", max_pause="1us")
+    table = pa.table({"name": ["x" * 20] * 20000, "age": list(range(20000))})
+    explained = v.explain(table)
+    assert explained["budget"] is None
+    assert explained["config"] == v.validate_arrow(table).config._asdict()
+
+
 def test_arrow_data_given_as_records_is_refused_with_the_way() -> None:
     # Iterated, a pandas DataFrame gave its column names as records: 1 record, "invalid".
     pd = pytest.importorskip("pandas")
