@@ -443,7 +443,8 @@ class Validator:
 
     def validate_one(self, record: Any, *, max_errors: Optional[int] = ...) -> List[RecordError]:  # type: ignore[assignment]
         """The errors of one record (``index`` 0), ``[]`` when it is valid; at most
-        ``max_errors`` of them (default: the validator's). Checked as :meth:`is_valid` is."""
+        ``max_errors`` of them (default: the validator's; with 0, ``[]`` whatever the record:
+        ask :meth:`is_valid` for the verdict). Checked as :meth:`is_valid` is."""
         errors, _omitted = self._core.errors_of(record, self._max_errors(max_errors))
         return list(errors)
 
