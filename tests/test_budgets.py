@@ -118,46 +118,19 @@ def test_another_thread_may_change_the_list_while_the_gil_is_let_go() -> None:
         t.join()
 
 
-def test_another_thread_may_change_records_while_a_generator_chunk_lets_the_gil_go() -> None:
-    """With ``max_hold=0`` the direct path lets other threads run every 64 records of a
-    generator's chunk too, while it pulls them and while it checks them (it held the GIL for
-    the whole chunk: 45-100 ms under ``max_pause="2ms"``); one that changes the records
-    meanwhile never breaks the call: each is checked as it is when reached."""
-    import threading
-
-    core = sa.Validator(SCHEMA, adapt=False)._core
-    stop = threading.Event()
-    recs = records(20000, 4)
-
-    def churn() -> None:
-        i = 0
-        while not stop.is_set():
-            i += 1
-            rec = recs[(i * 7919) % len(recs)]
-            rec["a"] = i if i % 2 else "abcd"  # an int is invalid, a string valid
-
-    t = threading.Thread(target=churn)
-    t.start()
-    try:
-        for _ in range(10):
-            valid, errors = core.validate_objects(iter(recs), 20000, 1024, 1, None, False, 0.0)[:2]
-            assert len(valid) == 20000
-            assert [e.index for e in errors] == [i for i, ok in enumerate(valid) if not ok]
-            assert all(e.message.startswith("Expected `string`, got `integer` ") for e in errors)
-    finally:
-        stop.set()
-        t.join()
-
-
-def test_another_thread_may_change_records_while_the_pool_lets_the_gil_go() -> None:
+@pytest.mark.parametrize("path", ["pool", "generator"])
+def test_another_thread_may_change_records_while_a_chunk_lets_the_gil_go(path: str) -> None:
     """With ``max_hold=0`` the pool lets other threads run every 64 records while it takes
-    them apart; one that changes records in place meanwhile never breaks the call: each record
-    is checked as it was when taken apart, whole (no Python code runs inside one record)."""
+    them apart, and the direct path while it pulls a generator's records and checks them (it
+    held the GIL for the whole chunk: 45-100 ms under ``max_pause="2ms"``); one that changes
+    records in place meanwhile never breaks the call: each record is checked whole, as it was
+    when taken apart or reached (no Python code runs inside one record)."""
     import threading
 
     core = sa.Validator(SCHEMA, adapt=False)._core
     stop = threading.Event()
-    recs = records(3000, 4)
+    n, micro, threads = (3000, 128, 2) if path == "pool" else (20000, 1024, 1)
+    recs = records(n, 4)
 
     def churn() -> None:
         i = 0
@@ -171,8 +144,9 @@ def test_another_thread_may_change_records_while_the_pool_lets_the_gil_go() -> N
     t.start()
     try:
         for _ in range(5):
-            valid, errors = core.validate_objects(recs, 8192, 128, 2, None, False, 0.0)[:2]
-            assert len(valid) == 3000
+            source = recs if path == "pool" else iter(recs)
+            valid, errors = core.validate_objects(source, n, micro, threads, None, False, 0.0)[:2]
+            assert len(valid) == n
             assert [e.index for e in errors] == [i for i, ok in enumerate(valid) if not ok]
             assert all(e.message.startswith("Expected `string`, got `integer` ") for e in errors)
     finally:
