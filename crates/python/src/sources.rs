@@ -852,7 +852,7 @@ fn validate_list_in_place(
         }
         let items = sequence_items(list);
         let room = knobs.batch_size - out.valid.len();
-        let end = items.len().min(*pos + room.min(steps.size()));
+        let end = items.len().min(*pos + room.min(steps.start()));
         if *pos >= end {
             break;
         }
