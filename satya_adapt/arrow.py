@@ -13,7 +13,7 @@ DataFrame is converted with ``pyarrow.Table.from_pandas``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional, Tuple
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 
 from .errors import InputError
 
@@ -26,18 +26,26 @@ __all__ = ["arrow_stream", "to_table", "with_validity"]
 ERRORS_TYPE_FIELDS = ("path", "keyword", "message")
 
 
-def arrow_stream(data: Any) -> Tuple[Any, Optional[int]]:
-    """The ``arrow_array_stream`` capsule of ``data`` and its number of rows when known."""
+def arrow_stream(data: Any) -> Tuple[Any, Optional[int], List[InputError]]:
+    """The ``arrow_array_stream`` capsule of ``data``, its number of rows when known, and a
+    list that holds the :class:`InputError` of a batch refused while the stream is read (the
+    stream's reader reports it wrapped in Arrow's text: raise it instead)."""
     n = _rows(data)
     _refuse_columns(data)
+    refused: List[InputError] = []
     if _module(data) == "polars":
         data = _polars_for_arrow(data)
+    elif _module(data) == "pyarrow":
+        import pyarrow as pa
+
+        if isinstance(data, pa.RecordBatchReader):
+            data = _checked_reader(data, refused)
     export = getattr(data, "__arrow_c_stream__", None)
     if export is None:
         data = to_table(data)
         export = data.__arrow_c_stream__
     try:
-        return export(), n
+        return export(), n, refused
     except Exception as e:
         if type(e).__module__.split(".")[0] != "pyarrow":
             raise
@@ -66,6 +74,40 @@ def _refuse_columns(data: Any) -> None:
             " (`pyarrow.table({'name': column})`, `series.to_frame()`), or validate its values"
             " with validate_batch(column.to_pylist())"
         )
+
+
+def _checked_reader(reader: Any, refused: List[InputError]) -> Any:
+    """``reader`` (a ``pyarrow.RecordBatchReader``) with each batch's column types checked
+    against its schema as it is read. The Arrow C stream carries no type per batch: a batch of
+    ``int8`` data under an ``int64`` schema (``RecordBatchReader.from_batches`` takes it
+    unchecked) was read as ``int64``, past the end of its buffer. The batch objects still
+    know their types, so the check costs one comparison per batch. The refusal is also put
+    in ``refused``."""
+    import pyarrow as pa
+
+    schema = reader.schema
+    types = schema.types
+
+    def batches() -> Any:
+        for number, batch in enumerate(reader):
+            if batch.schema.types != types:
+                refused.append(InputError(
+                    f"record batch {number} does not match the stream's schema: "
+                    + _type_difference(batch.schema, schema)
+                ))
+                raise refused[-1]
+            yield batch
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
+
+
+def _type_difference(got: Any, want: Any) -> str:
+    if len(got) != len(want):
+        return f"it has {len(got)} columns, where the schema has {len(want)}"
+    for field, expected in zip(got, want):
+        if field.type != expected.type:
+            return f"column `{expected.name}` is {field.type}, where the schema has {expected.type}"
+    return "its column types differ"
 
 
 def _polars_for_arrow(df: Any) -> Any:

@@ -335,10 +335,16 @@ class Validator:
 
         call = _Call(batch_size, micro_batch_size, threads, NO_BUDGET, self._max_errors(max_errors),
                      _verdicts_only(errors))  # fmt: skip
-        capsule, n = arrow_stream(data)
+        capsule, n, refused = arrow_stream(data)
         source = ArrowSource(capsule, check_flag("null_as_absent", null_as_absent))
-        config = self._config(lambda: source.profile(self._core, n), call)
-        return _result(source.validate(self._core, *config[:3], call.cap, call.verdicts_only), config)
+        try:
+            config = self._config(lambda: source.profile(self._core, n), call)
+            raw = source.validate(self._core, *config[:3], call.cap, call.verdicts_only)
+        except InputError:
+            if refused:
+                raise refused[0] from None
+            raise
+        return _result(raw, config)
 
     def validate(
         self,
@@ -466,8 +472,13 @@ class Validator:
             from ._validator import ArrowSource
             from .arrow import arrow_stream
 
-            capsule, n = arrow_stream(source)
-            return Profile(*ArrowSource(capsule, False).profile(self._core, n))
+            capsule, n, refused = arrow_stream(source)
+            try:
+                return Profile(*ArrowSource(capsule, False).profile(self._core, n))
+            except InputError:
+                if refused:
+                    raise refused[0] from None
+                raise
         if kind == "dicts":
             if isinstance(source, (list, tuple)):
                 return Profile(*self._core.profile_objects(source, len(source)))

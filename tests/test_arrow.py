@@ -744,6 +744,17 @@ def test_sliced_fixed_size_lists_of_structs_match_the_dict_path(column: Any, cap
     assert capfd.readouterr().err == ""
 
 
+class _Producer:
+    """Arrow data that only exports the C stream (of ``reader``), as a library other than
+    pyarrow would."""
+
+    def __init__(self, reader: Any) -> None:
+        self.reader = reader
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        return self.reader.__arrow_c_stream__(requested_schema)
+
+
 def test_a_batch_that_contradicts_the_stream_schema_is_an_input_error(capfd: Any) -> None:
     schema = pa.schema([("a", pa.int64()), ("b", pa.int64())])
     good = pa.record_batch([pa.array([1]), pa.array([2])], schema=schema)
@@ -754,8 +765,36 @@ def test_a_batch_that_contradicts_the_stream_schema_is_an_input_error(capfd: Any
     ]:
         reader = pa.RecordBatchReader.from_batches(schema, [good, bad])
         with pytest.raises(InputError) as info:
-            Validator({}, adapt=False).validate_arrow(reader)
+            # Through the C stream alone, as any producer other than pyarrow's reader (whose
+            # batches are checked in Python first: see the next test): the reader's checks.
+            Validator({}, adapt=False).validate_arrow(_Producer(reader))
         assert str(info.value) == f"record batch 1 does not match the stream's schema: {why}"
+    assert capfd.readouterr().err == ""
+
+
+def test_a_batch_of_another_type_than_the_stream_schema_is_an_input_error(capfd: Any) -> None:
+    """The C stream carries no type per batch: int8 data under an int64 schema (which
+    `from_batches` takes unchecked) was read as int64, past the end of its buffer. A pyarrow
+    reader's batches are checked against its schema as they are read; the message is the
+    check's own, not Arrow's wrapping of it."""
+    schema = pa.schema([("a", pa.int64()), ("b", pa.list_(pa.int64()))])
+    good = pa.record_batch([pa.array([1]), pa.array([[2]])], schema=schema)
+    for bad, why in [
+        (pa.record_batch([pa.array([1], pa.int8()), pa.array([[2]])], names=["a", "b"]),
+         "column `a` is int8, where the schema has int64"),
+        (pa.record_batch([pa.array([1]), pa.array([[2]], pa.list_(pa.int32()))], names=["a", "b"]),
+         "column `b` is list<item: int32>, where the schema has list<item: int64>"),
+    ]:
+        for call in ("validate_arrow", "profile"):
+            reader = pa.RecordBatchReader.from_batches(schema, [good, bad] if call == "validate_arrow" else [bad])
+            with pytest.raises(InputError) as info:
+                getattr(Validator({}, adapt=False), call)(reader)
+            number = 1 if call == "validate_arrow" else 0
+            assert str(info.value) == f"record batch {number} does not match the stream's schema: {why}"
+    # A reader whose batches hold what its schema says reads as its table does.
+    v = Validator({"properties": {"a": {"maximum": 1}}}, adapt=False)
+    reader = pa.RecordBatchReader.from_batches(schema, [good, good])
+    assert v.validate_arrow(reader).valid == [True, True]
     assert capfd.readouterr().err == ""
 
 
