@@ -801,6 +801,14 @@ class Validator:
             else:
                 chosen = fit(DEFAULT_CONFIGURATION, profile, budget)
         b, m, t = (e if e is not None else c for e, c in zip(explicit, chosen[:3]))
+        # The knobs chosen are fitted to those given (a chosen micro_batch_size of 5,000 under
+        # batch_size=100 showed in result.config, where the engine ran tasks of 100, one for
+        # threads=2); the knobs given are run and shown as given.
+        if m0 is None:
+            # (with threads given, a task for each of them where the chunk has as many records)
+            m = min(m, b if t0 is None else -(-b // t0))
+        if t0 is None and t > 1:
+            t = min(t, -(-b // m))
         return BatchConfig(b, m, t, source=f"explicit+{chosen.source}")
 
     def _call_budget(self, memory_budget: BytesArg, max_pause: SecondsArg) -> Budget:

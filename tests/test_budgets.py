@@ -409,7 +409,7 @@ def test_validator_budget_cuts_the_default_configuration() -> None:
     assert r.stats.peak_bytes == 100
     # explicit batch_size wins
     r = v.validate_batch(records(1000), batch_size=500)
-    assert r.config == BatchConfig(500, 1024, 1, "explicit+default")
+    assert r.config == BatchConfig(500, 500, 1, "explicit+default")  # micro fitted to it
 
 
 @pytest.mark.parametrize("kind", ["json", "ndjson"])

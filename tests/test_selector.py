@@ -728,6 +728,18 @@ def test_validator_uses_the_archive(tmp_path: Path) -> None:
     assert v.validate_batch(recs, batch_size=1000).config == BatchConfig(
         1000, 128, 1, "explicit+archive-exact"
     )
+    # The knobs chosen are fitted to those given: the chosen micro_batch_size to a smaller
+    # batch_size (it showed 128 under batch_size=100), and with threads given, a task for each.
+    r = v.validate_batch(recs, batch_size=100)
+    assert r.config == BatchConfig(100, 100, 1, "explicit+archive-exact")
+    assert r.stats.tasks == 30  # one per chunk, as the config says
+    r = v.validate_batch(recs, batch_size=100, threads=2)
+    assert r.config == BatchConfig(100, 50, 2, "explicit+archive-exact")
+    assert r.stats.tasks == 60  # two per chunk: one for each thread
+    # What is given is run and shown as given.
+    assert v.validate_batch(recs, batch_size=100, micro_batch_size=400).config == BatchConfig(
+        100, 400, 1, "explicit+archive-exact"
+    )
 
 
 @pytest.mark.parametrize("kind", ["truncated", "wrong-version", "unknown-field"])
