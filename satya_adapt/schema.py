@@ -9,9 +9,10 @@ from __future__ import annotations
 import collections.abc
 import dataclasses
 import json
+import math
 import types
 import typing
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, Union
 
 from . import _validator
 from .config import check_flag
@@ -250,24 +251,51 @@ def _not_unicode_at(doc: Any) -> Optional[str]:
     as a JSON Pointer, ``" (a property name)"`` after it for a key; ``None`` when nowhere.
     Walked only after a compile failed on it (nested at most ``MAX_SCHEMA_DEPTH`` deep)."""
 
-    def bad(s: str) -> bool:
+    def bad(s: Any) -> bool:
+        if not isinstance(s, str):
+            return False
         try:
             s.encode("utf-8")
         except UnicodeEncodeError:
             return True
         return False
 
+    return _first_at(doc, bad, bad)
+
+
+def _not_json_at(doc: Any) -> Optional[str]:
+    """Where ``doc`` holds what JSON cannot (a set, a ``Decimal``, bytes, NaN, a key of
+    another type than str, int, float or bool), as :func:`_not_unicode_at` says it."""
+
+    def bad_value(v: Any) -> bool:
+        if isinstance(v, float):
+            return not math.isfinite(v)
+        return not (v is None or isinstance(v, (str, int, dict, list, tuple)))
+
+    def bad_key(k: Any) -> bool:
+        return bad_value(k) or isinstance(k, (dict, list, tuple))
+
+    return _first_at(doc, bad_value, bad_key)
+
+
+def _first_at(doc: Any, bad_value: Callable[[Any], bool], bad_key: Callable[[Any], bool]) -> Optional[str]:
+    """The JSON Pointer of the first value of ``doc`` that is ``bad_value``, or key that is
+    ``bad_key``, depth first; each container walked once (a shared or cyclic one too)."""
     stack: list[tuple[Any, str]] = [(doc, "")]
+    seen: set[int] = set()
     while stack:
         value, at = stack.pop()
-        if isinstance(value, str):
-            if bad(value):
-                return at or "the root"
-        elif isinstance(value, Mapping):
+        if bad_value(value):
+            return at or "the root"
+        if isinstance(value, (Mapping, list, tuple)):
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+        if isinstance(value, Mapping):
             for key, child in reversed(list(value.items())):
                 token = str(key).encode("utf-8", "backslashreplace").decode()  # (printable)
                 here = f"{at}/{token.replace('~', '~0').replace('/', '~1')}"
-                if isinstance(key, str) and bad(key):
+                if bad_key(key):
                     return f"{here} (a property name)"
                 stack.append((child, here))
         elif isinstance(value, (list, tuple)):
@@ -503,7 +531,15 @@ class Schema:
                 else json.dumps(dict(resources), allow_nan=False, ensure_ascii=False)
             )
         except (TypeError, ValueError) as exc:
-            raise SchemaError(f"the schema is not a JSON document: {exc}") from None
+            at = _not_json_at(doc)
+            where = (f" at {at}" if at is not None
+                     else "" if resources is None else f" in `resources` at {_not_json_at(dict(resources))}")
+            raise SchemaError(f"the schema is not a JSON document{where}: {exc}") from None
+        # What was compiled, kept apart from the caller's document (changed after, it changed
+        # what a pickled validator compiled in another process), its keys as compiled.
+        self._json_schema = json.loads(text)
+        if resources_text is not None:
+            self._options = (draft, strict, json.loads(resources_text), formats)
         try:
             self._compiled = _validator.CompiledSchema(text, draft, strict, resources_text, formats)
         except UnicodeEncodeError:

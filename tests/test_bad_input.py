@@ -2384,7 +2384,7 @@ def test_any_of_explains_at_most_four_branches() -> None:
     [
         ([1], TypeError, "`resources` must be a mapping of URIs to documents, got list"),
         ({1: {}}, TypeError, "`resources` keys must be str URIs, got int"),
-        ({"a.json": float("nan")}, SchemaError, "the schema is not a JSON document: Out of range float values are not JSON compliant"),
+        ({"a.json": float("nan")}, SchemaError, "the schema is not a JSON document in `resources` at /a.json: Out of range float values are not JSON compliant"),
     ],
 )  # fmt: skip
 def test_bad_resources_raise_clear_exceptions(resources: Any, exc: type, message: str) -> None:

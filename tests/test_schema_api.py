@@ -7,7 +7,9 @@ messages and RFC 6901 paths.
 
 from __future__ import annotations
 
+import decimal
 import json
+import math
 import pickle
 import re
 import warnings
@@ -435,10 +437,49 @@ def test_bad_pythonic_specs() -> None:
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), object(), b"bytes"])
 def test_non_json_schema_values_raise_schema_error(value: Any) -> None:
-    with pytest.raises(SchemaError, match="^the schema is not a JSON document: "):
+    with pytest.raises(SchemaError, match="^the schema is not a JSON document at /properties/f/const: "):
         Schema({"f": Field(typing.Any, const=value)})
-    with pytest.raises(SchemaError, match="^the schema is not a JSON document: "):
+    with pytest.raises(SchemaError, match="^the schema is not a JSON document at /enum/0: "):
         Schema.from_json_schema({"enum": [value]})
+
+
+def test_a_non_json_value_is_placed_in_the_schema() -> None:
+    """Before: "the schema is not a JSON document: Object of type set is not JSON
+    serializable", with no word of where (a lone surrogate was placed already)."""
+    cases = [
+        ({"properties": {"a": {"const": {1, 2}}}}, "at /properties/a/const: Object of type set"),
+        ({"enum": [1, decimal.Decimal("1.5")]}, "at /enum/1: Object of type Decimal"),
+        ({"maximum": math.nan}, "at /maximum: Out of range float values"),
+        ({"properties": {(1, 2): {}}}, "at /properties/(1, 2) (a property name): keys must be"),
+        ({"a/b": [b"x"]}, "at /a~1b/0: Object of type bytes"),
+    ]
+    for doc, where in cases:
+        with pytest.raises(SchemaError) as info:
+            Schema.from_json_schema(doc)
+        assert str(info.value).startswith(f"the schema is not a JSON document {where}")
+    cyclic: dict[str, Any] = {}
+    cyclic["a"] = cyclic  # no place to name, and the search for one ends
+    with pytest.raises(SchemaError, match="^the schema is not a JSON document: Circular reference"):
+        Schema.from_json_schema({"properties": cyclic})
+
+
+def test_the_schema_kept_is_the_one_compiled() -> None:
+    """Before: `json_schema` was the caller's own (nested) dicts, so a change made to them
+    after compiling showed there, and a pickled validator (a Dask, Ray or multiprocessing
+    worker's) compiled the changed schema: [True] here, [False] there. A key that is not a
+    str (compiled as JSON writes it) made the validator unpicklable."""
+    doc: dict[str, Any] = {"type": "object", "properties": {"x": {"type": "integer"}}}
+    v = Validator(doc, adapt=False)
+    doc["properties"]["x"]["type"] = "string"
+    assert v.schema.json_schema == {"type": "object", "properties": {"x": {"type": "integer"}}}
+    assert pickle.loads(pickle.dumps(v)).validate_batch([{"x": 1}]).valid == [True]
+    w = Validator({"properties": {1: {"type": "string"}, "a": {}}}, adapt=False)
+    assert w.schema.json_schema == {"properties": {"1": {"type": "string"}, "a": {}}}
+    assert pickle.loads(pickle.dumps(w)).validate_batch([{"1": 2}]).valid == [False]
+    resources: dict[str, Any] = {"urn:x": {"type": "integer"}}
+    r = Validator({"$ref": "urn:x"}, adapt=False, resources=resources)
+    resources["urn:x"]["type"] = "string"
+    assert pickle.loads(pickle.dumps(r)).validate_batch([1]).valid == [True]
 
 
 def test_schema_error_is_a_value_error() -> None:
