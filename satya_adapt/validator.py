@@ -523,6 +523,20 @@ class Validator:
         profile = self.profile(source, input_kind=input_kind, pointer=pointer)
         if profile.input_kind == "arrow":
             budget = NO_BUDGET  # as validate_arrow: the model has no Arrow measurements
+        if not self.adapt:
+            # What its calls run (the archive is not asked: it said the selector's answer).
+            from .budget import explain_budget
+
+            cut = None if budget.empty else explain_budget(DEFAULT_CONFIGURATION, profile, budget)
+            config = DEFAULT_CONFIGURATION if cut is None else BatchConfig(**cut["config"])
+            return {
+                "profile": dict(profile._asdict()),
+                "step": config.source,
+                "why": "adapt=False: every call runs the default configuration",
+                "config": config._asdict(),
+                "budget": cut,
+                "live": None,
+            }
         explained = self._get_selector().explain(profile, budget)
         # ``None`` before any evidence, or with ``online`` off.
         live = self._live_verdicts if verdicts_only else self._live

@@ -604,6 +604,20 @@ def test_explain_nearest_and_heuristic() -> None:
     }
 
 
+def test_explain_of_a_validator_that_does_not_adapt_says_the_default() -> None:
+    """Before: `explain` asked the selector whatever `adapt` said (step `heuristic`, a
+    configuration of 10 records), where every call ran the default configuration."""
+    from satya_adapt import Validator
+
+    v = Validator(SCHEMA, adapt=False)
+    for recs, budget in ((records(10), None), (records(5000), "4KiB")):
+        explained = v.explain(recs, memory_budget=budget)
+        ran = v.validate_batch(recs, memory_budget=budget).config
+        assert explained["config"] == ran._asdict()
+        assert explained["step"] == ran.source == ("default" if budget is None else "default+budget")
+        assert explained["live"] is None and (explained["budget"] is None) == (budget is None)
+
+
 def test_explain_agrees_with_select() -> None:
     s = selector(A.Selection(nearest_radius=0.75))
     for size in (16, 100, 300, 600, 1500, 3000, 3500, 9000, 10**6):
