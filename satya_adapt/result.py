@@ -36,7 +36,8 @@ class ValidationResult:
     record index and then by where it was found, or the first ``max_errors`` of them;
     ``errors_omitted`` counts the failures past ``max_errors`` (found, not built);
     ``config`` is the batch configuration used and ``config.source`` the step that chose it.
-    A result (its errors included) can be pickled and copied.
+    A result (its errors included) can be pickled and copied. It has no truth value (``if
+    result:`` raises ``TypeError``): ask ``all_valid``.
     """
 
     __slots__ = ("valid", "errors", "config", "stats", "start", "errors_omitted")
@@ -73,6 +74,14 @@ class ValidationResult:
 
     def __len__(self) -> int:
         return len(self.valid)
+
+    def __bool__(self) -> bool:
+        # With only __len__, `if v.validate_batch(records):` was true when every record failed
+        # and false for no records: a trap where a result reads as a verdict.
+        raise TypeError(
+            "the truth of a ValidationResult is ambiguous: use `result.all_valid` (every record"
+            " valid) or `len(result)` (the number of records)"
+        )
 
     def __reduce__(self) -> Tuple[Any, ...]:
         # Pickling (a multiprocessing worker returns its result) and `copy`, with every pickle

@@ -225,6 +225,17 @@ def test_every_validator_option_survives_pickling_and_copying() -> None:
         assert seen(w) == seen(v)
 
 
+def test_a_result_has_no_truth_value() -> None:
+    """Before: `bool(result)` was `len(result) > 0`, so `if v.validate_batch(records):` was
+    true when every record failed and false for no records."""
+    v = Validator({"type": "integer"}, adapt=False)
+    for records in (["x"], []):
+        r = v.validate_batch(records)
+        with pytest.raises(TypeError, match="^the truth of a ValidationResult is ambiguous: use `result.all_valid`"):
+            bool(r)
+        assert r.all_valid == (not records) and len(r) == len(records)
+
+
 def test_results_and_errors_pickle_and_copy() -> None:
     """Before: `pickle.dumps(result)` raised "cannot pickle 'satya_adapt.RecordError' object",
     so a multiprocessing worker could not return a result."""
