@@ -448,6 +448,10 @@ _JSON_KINDS = {b"{": "an object", b'"': "a string", b"t": "a boolean", b"f": "a 
                b"n": "null"}
 
 
+#: What the data of a reading kind is, for messages.
+_KIND_TEXT = {"json": "JSON", "ndjson": "NDJSON", "document": "JSON"}
+
+
 def open_input(
     source: Any,
     kind: Optional[str],
@@ -456,6 +460,7 @@ def open_input(
     str_is_text: bool = True,
     default: str = "ndjson",
     pointer: Optional[str] = None,
+    name: str = "source",
 ) -> Opened:
     """Opens ``source`` (bytes-like, str, a path or a binary reader) for the engine; with
     ``pointer``, as one JSON document narrowed to the array it leads to (:func:`at_pointer`).
@@ -466,6 +471,7 @@ def open_input(
     ``str_is_text``: a str is the text itself (else it is a path unless
     :func:`looks_like_text`). ``default`` (``"json"``, ``"ndjson"`` or ``"cli"``): what a
     guessed input whose text does not decide is read as (see ``_DEFAULTS``). ``max_bytes`` limits a decompressed JSON array held in memory.
+    ``name``: the caller's parameter, for messages.
     """
     if pointer is not None:
         if kind == "ndjson":
@@ -474,7 +480,9 @@ def open_input(
             raise InputError(
                 "a JSON Pointer selects records in one JSON document, not the document as one record"
             )
-        document = open_input(source, "json", max_bytes=max_bytes, str_is_text=str_is_text, default=default)
+        document = open_input(
+            source, "json", max_bytes=max_bytes, str_is_text=str_is_text, default=default, name=name
+        )
         try:
             return at_pointer(document, pointer)
         except BaseException:
@@ -503,8 +511,14 @@ def open_input(
         return _open_path(source, kind, max_bytes, default)
     read = getattr(source, "read", None)
     if read is None:
+        what = _KIND_TEXT.get(kind or "", "JSON or NDJSON")
+        hint = (
+            "; records in a list are validated with validate_batch"
+            if isinstance(source, (list, tuple)) else ""
+        )
         raise TypeError(
-            f"`source` must be NDJSON bytes, a path or a binary file object, got {type(source).__name__}"
+            f"`{name}` must be {what} text (bytes or str), a path or a binary file object, got"
+            f" {type(source).__name__}{hint}"
         )
     return _open_stream(source, kind, max_bytes, default, [], compression=None, layers=0)
 

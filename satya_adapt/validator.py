@@ -277,7 +277,7 @@ class Validator:
         call = self._call(
             batch_size, micro_batch_size, threads, memory_budget, max_pause, max_errors, errors
         )
-        with self._reading(data, "json", str_is_text=True, default="json", pointer=pointer) as opened:
+        with self._reading(data, "json", str_is_text=True, default="json", pointer=pointer, name="data") as opened:
             return self._run(opened, call, self.max_record_bytes)
 
     def validate_ndjson(
@@ -373,7 +373,7 @@ class Validator:
         )
         if kind == "dicts":
             return self._validate_records(data, call, ("data", "validate", _takes(input_kind)))
-        with self._reading_data(data, input_kind, pointer=pointer) as opened:
+        with self._reading_data(data, input_kind, pointer=pointer, name="data") as opened:
             return self._run(opened, call, self.max_record_bytes)
 
     def iter_validate(
@@ -554,18 +554,21 @@ class Validator:
         default: str,
         limit: Optional[int] = None,
         pointer: Optional[str] = None,
+        name: str = "source",
     ) -> _Reading:
         """``source`` opened for the call, closed after it unless the caller passed it open
         (the command line and :mod:`satya_adapt.summary` pass an :class:`Opened`); with
-        ``pointer``, the array it leads to in the JSON document (see :func:`open_input`)."""
+        ``pointer``, the array it leads to in the JSON document (see :func:`open_input`).
+        ``name``: the caller's parameter, for messages."""
         if isinstance(source, Opened):
             return _Reading(source, False)
         max_bytes = self.max_record_bytes if limit is None else limit
         if pointer is not None:
             _check_pointer(pointer)
         opened = open_input(
-            source, kind, max_bytes=max_bytes, str_is_text=str_is_text, default=default, pointer=pointer
-        )
+            source, kind, max_bytes=max_bytes, str_is_text=str_is_text, default=default,
+            pointer=pointer, name=name,
+        )  # fmt: skip
         return _Reading(opened, True)
 
     def _reading_data(
@@ -574,6 +577,7 @@ class Validator:
         input_kind: Optional[str],
         limit: Optional[int] = None,
         pointer: Optional[str] = None,
+        name: str = "source",
     ) -> Any:
         """``source`` (not records) for ``validate``/``iter_validate``/``profile``. A str is
         JSON text for the kind ``"json"``; otherwise it is text when it holds a line break,
@@ -588,7 +592,7 @@ class Validator:
         # With a pointer, a str is still a path unless it looks like text; read as JSON.
         kind = input_kind if pointer is None else "json"
         return self._reading(
-            source, kind, str_is_text=text, default=default, limit=limit, pointer=pointer
+            source, kind, str_is_text=text, default=default, limit=limit, pointer=pointer, name=name
         )
 
     def _detector(self, opened: Opened) -> Any:

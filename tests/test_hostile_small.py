@@ -127,6 +127,21 @@ def test_validate_names_its_own_parameter() -> None:
     assert str(info.value) == "`items` must be an iterable of records, got NoneType"
     assert v.validate([{}, 1]).valid == [True, True]
 
+    # A kind of text asked for: the message names the parameter and the kind (it said
+    # "`source` must be NDJSON bytes, ..." for `validate(records, input_kind="json")`).
+    for call, said in [
+        (lambda: v.validate([{}], input_kind="json"), "`data` must be JSON text"),
+        (lambda: v.validate([{}], pointer="/a"), "`data` must be JSON text"),
+        (lambda: v.profile([{}], input_kind="ndjson"), "`source` must be NDJSON text"),
+        (lambda: v.validate_ndjson([{}]), "`source` must be NDJSON text"),  # type: ignore[arg-type]
+    ]:
+        with pytest.raises(TypeError) as info:
+            call()
+        assert str(info.value) == (
+            f"{said} (bytes or str), a path or a binary file object, got list; records in a"
+            " list are validated with validate_batch"
+        )
+
 
 @pytest.mark.parametrize(
     "data, message",
