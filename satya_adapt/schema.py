@@ -110,7 +110,7 @@ class Field:
         max_properties: Optional[int] = None,
     ) -> None:
         self.type = type
-        self.required = required
+        self.required = check_flag("required", required)
         self.items = items
         self.enum = None if enum is None else list(enum)
         self.const = const
@@ -165,11 +165,22 @@ class Field:
         return out
 
     def __repr__(self) -> str:
-        parts = [getattr(self.type, "__name__", repr(self.type))]
+        parts = [_type_text(self.type)]
         if not self.required:
             parts.append("required=False")
+        if self.items is not None:
+            parts.append(f"items={_type_text(self.items)}")
+        if self.enum is not None:
+            parts.append(f"enum={self.enum!r}")
+        if self.const is not ...:
+            parts.append(f"const={self.const!r}")
         parts += [f"{k}={v!r}" for k, v in self.constraints.items()]
         return f"Field({', '.join(parts)})"
+
+
+def _type_text(tp: Any) -> str:
+    """A field's type (or items) in a repr: a class by its name (``int``), else its repr."""
+    return tp.__name__ if isinstance(tp, type) else repr(tp)
 
 
 def _type_name(tp: Any) -> str:

@@ -482,6 +482,20 @@ def test_the_schema_kept_is_the_one_compiled() -> None:
     assert pickle.loads(pickle.dumps(r)).validate_batch([1]).valid == [True]
 
 
+def test_field_checks_required_and_shows_every_option() -> None:
+    """Before: `Field(int, required="no")` made the field required, `required=0` optional
+    (every other flag refuses what is not a bool), and the repr left out `enum`, `const`
+    and `items`, and wrote `list[int]` as `list`."""
+    for flag in ("no", 0, None):
+        with pytest.raises(TypeError, match="^`required` must be True or False, got "):
+            Field(int, required=flag)  # type: ignore[arg-type]
+    assert repr(Field(int, ge=0, enum=[1], const=1)) == "Field(int, enum=[1], const=1, ge=0)"
+    assert repr(Field(list, items=Field(int, ge=1), required=False)) == (
+        "Field(list, required=False, items=Field(int, ge=1))"
+    )
+    assert repr(Field(list[int], max_items=2)) == "Field(list[int], max_items=2)"
+
+
 def test_schema_error_is_a_value_error() -> None:
     with pytest.raises(ValueError):
         Schema.from_json_schema({"allOf": []})
