@@ -277,6 +277,22 @@ def test_messages_are_exact_on_the_dict_and_json_paths(case: int) -> None:
         assert got == EXPECTED[case]
 
 
+@pytest.mark.parametrize("draft", ["4", "7", "2019-09", "2020-12"])
+def test_dependencies_errors_name_the_keyword_the_schema_wrote(draft: str) -> None:
+    """Before: in 2019-09 and 2020-12 the array form of `dependencies` failed as keyword
+    `dependentRequired` at `/dependentRequired`, a place the schema does not have."""
+    schema = {"properties": {"o": {"dependencies": {"a": ["b"]}}}}
+    if draft in ("2019-09", "2020-12"):
+        schema["properties"]["p"] = {"dependentRequired": {"a": ["b"]}}
+    v = Validator(schema, draft=draft, adapt=False)
+    record = {"o": {"a": 1}, "p": {"a": 1}}
+    for errors in (v.validate_batch([record]).errors, v.validate_json(json.dumps([record])).errors):
+        assert [(e.keyword, e.schema_path) for e in errors] == [
+            ("dependencies", "/properties/o/dependencies"),
+            *([("dependentRequired", "/properties/p/dependentRequired")] if "p" in schema["properties"] else []),
+        ]
+
+
 def test_a_record_error_made_in_python_equals_one_the_validator_made() -> None:
     made = Validator({"type": "string"}, adapt=False).validate_batch([1], threads=1).errors[0]
     by_hand = RecordError(0, "", "type", "Expected `string`, got `integer` 1")

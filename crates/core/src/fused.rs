@@ -1142,8 +1142,6 @@ fn object_keeping<'a, K: Keeps<'a>>(
         dependent_required,
         dependent_masks,
         dependent_schemas,
-        // Only names the keyword in messages.
-        legacy_dependencies: _,
         // The Python host's cache.
         host_keys: _,
     } = checks;

@@ -185,7 +185,7 @@ fn node_cost(node: &Node, nodes: &[Node], seen: &mut Vec<bool>) -> f64 {
         cost += o
             .dependent_required
             .iter()
-            .map(|(_, names)| 0.5 * names.len() as f64)
+            .map(|(_, names, _)| 0.5 * names.len() as f64)
             .sum::<f64>();
         for (_, sub) in &o.dependent_schemas {
             cost += 1.0 + node_cost(sub, nodes, seen);

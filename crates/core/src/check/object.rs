@@ -142,13 +142,13 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
             entries(checks, value, None, path, depth, cx, sink)?;
         }
     }
-    for (name, required) in &checks.dependent_required {
+    for (name, required, keyword) in &checks.dependent_required {
         if value.object_get(name).is_none() {
             continue;
         }
         for other in required {
             if value.object_get(other).is_none() {
-                sink.fail(path, checks.dependent_keyword(false), || {
+                sink.fail(path, keyword, || {
                     format!(
                         "Missing property `{}` required by `{}`",
                         shorten(other),
@@ -544,8 +544,10 @@ pub struct ObjectChecks {
     pub required_indices: Vec<usize>,
     pub min_properties: Option<usize>,
     pub max_properties: Option<usize>,
-    /// `dependentRequired` (or the array form of draft 4-7 `dependencies`).
-    pub dependent_required: Vec<(String, Vec<String>)>,
+    /// `dependentRequired` (or the array form of `dependencies`): the trigger, the names
+    /// it needs, and the keyword that says so (errors name it: `dependencies` in drafts
+    /// 4-7, and in 2019-09 and later where the schema still writes it).
+    pub dependent_required: Vec<(String, Vec<String>, &'static str)>,
     /// `dependent_required` as bits of `properties` (trigger, names it needs), when all
     /// its names are among the first 64 properties: the fused JSON path checks it on
     /// the properties its walk finds (github-workflow's steps, parsed for it, were 40%
@@ -555,8 +557,6 @@ pub struct ObjectChecks {
     pub dependent_schemas: Vec<(String, Node)>,
     /// The schema's `minProperties` beyond `usize::MAX`, as [`ArrayChecks::min_items_text`].
     pub min_properties_text: Option<Box<str>>,
-    /// `dependencies` in drafts 4-7; the 2019-09 names otherwise (see [`Self::dependent_keyword`]).
-    pub legacy_dependencies: bool,
 }
 
 impl ObjectChecks {
@@ -603,14 +603,6 @@ impl ObjectChecks {
     pub fn walk_costs_less(&self, len: usize) -> bool {
         len <= self.properties.len().saturating_mul(2)
     }
-
-    pub fn dependent_keyword(&self, schema_form: bool) -> &'static str {
-        match (self.legacy_dependencies, schema_form) {
-            (true, _) => "dependencies",
-            (false, true) => "dependentSchemas",
-            (false, false) => "dependentRequired",
-        }
-    }
 }
 
 /// Whether object checks decide an object by its named entries alone (`properties`,
@@ -638,8 +630,6 @@ pub(crate) fn reads_named_entries_only(checks: &ObjectChecks) -> bool {
         // Says what `dependent_required` holds.
         dependent_masks: _,
         dependent_schemas,
-        // Only names the keyword in messages.
-        legacy_dependencies: _,
         // The Python host's cache.
         host_keys: _,
     } = checks;
@@ -808,7 +798,12 @@ pub(crate) fn compile<'d>(
                                     }
                                 }
                             }
-                            dependent_required.push((name.clone(), list));
+                            let keyword = if key == "dependencies" {
+                                "dependencies"
+                            } else {
+                                "dependentRequired"
+                            };
+                            dependent_required.push((name.clone(), list, keyword));
                         }
                         Value::Object(_) | Value::Bool(_) if key != "dependentRequired" => {
                             let node = compiler.compile(
@@ -869,7 +864,7 @@ pub(crate) fn compile<'d>(
     };
     let dependent_masks = dependent_required
         .iter()
-        .map(|(name, needs)| {
+        .map(|(name, needs, _)| {
             let needs = needs
                 .iter()
                 .map(|n| bit(n))
@@ -898,7 +893,6 @@ pub(crate) fn compile<'d>(
         dependent_required,
         dependent_masks,
         dependent_schemas,
-        legacy_dependencies: legacy,
         host_keys: OnceLock::new(),
     }))
 }
