@@ -2390,7 +2390,7 @@ class _Lease:
 
     __slots__ = (
         "route", "cell", "arm", "n", "source", "slow", "fast", "timings", "ceiling", "hard", "spare",
-        "tickets",
+        "tickets", "listed",
     )
     ranged = False
 
@@ -2408,6 +2408,8 @@ class _Lease:
         #: atomic, as the tickets).
         self.spare: list[None] = []
         self.tickets = route.tickets
+        #: In its cell's ``leases`` (its timings are replayed there); see :func:`_list_leases`.
+        self.listed = False
 
 
 class _Route:
@@ -2453,7 +2455,7 @@ class _RangeLease:
 
     __slots__ = (
         "cell", "arm", "source", "fast", "full", "lo", "hi", "bound", "floor", "hard", "spare",
-        "timings", "tickets",
+        "timings", "tickets", "listed",
     )
     ranged = True
 
@@ -2471,6 +2473,7 @@ class _RangeLease:
         self.spare: list[None] = []
         self.timings: list[tuple[int, float]] = []
         self.tickets = cell.range_tickets
+        self.listed = False  # (as _Lease's)
 
     def drop(self) -> None:
         """Its cell lets it go: its fast answer, which refers back to it, goes (a call still
@@ -2526,6 +2529,26 @@ def _over_ceiling(lease: Any, within_hard: bool) -> None:
         except IndexError:  # another thread took the last one
             pass
     del lease.tickets[:]
+
+
+def _list_leases(cell: Cell, granted: list[Any]) -> None:
+    """``cell.leases`` for a new grant (under the lock): the leases still holding timings,
+    then ``granted`` (replayed in the order they run). A lease let go is marked unlisted
+    before its timings are looked at, so that a timing appended meanwhile is either seen
+    here or lists it again (:meth:`Live._list_again`)."""
+    if cell.leases == granted:
+        return
+    kept = []
+    for lease in cell.leases:
+        if lease in granted:
+            continue
+        lease.listed = False
+        if lease.timings:
+            lease.listed = True
+            kept.append(lease)
+    for lease in granted:
+        lease.listed = True
+    cell.leases = kept + granted
 
 
 _get_ident = threading.get_ident
@@ -2721,6 +2744,8 @@ class Live:
             lease.timings.append(seconds)  # replayed at the cell's next decision
             if seconds > lease.ceiling:
                 _over_ceiling(lease, seconds <= lease.hard)
+            if not lease.listed:  # (its call ran across a grant of another of its cell's routes)
+                self._list_again(lease)
             return
         busy = self._writes.busy_until
         if busy and _perf_counter() - seconds <= busy:
@@ -2803,21 +2828,24 @@ class Live:
                 tickets = cell.granted = route.tickets
                 cell.granted_n = n
                 granted = []
+                # This call's answer is taken before the others go where other threads pop
+                # them without the lock (put there first, a short grant could be emptied by
+                # them before this call took its own: IndexError).
+                new: list[BatchConfig] = []
                 if probe:
                     lease = self._lease(route, cell.baseline, "probe", profile)
                     lease.ceiling = lease.hard = math.inf
                     granted.append(lease)
-                    tickets.append(lease.fast)  # the last call granted (tickets pop from the end)
+                    new.append(lease.fast)  # the last call granted (tickets pop from the end)
                 if quiet:
                     lease = self._lease(route, cell.incumbent, cell.incumbent_source, profile)
                     lease.ceiling, lease.hard = ceiling, hard
                     lease.spare[:] = [None] * spare
                     granted.insert(0, lease)
-                    tickets.extend([lease.fast] * quiet)
-                if cell.leases != granted:  # replayed in the order they run
-                    cell.leases = [x for x in cell.leases if x.timings and x not in granted]
-                    cell.leases.extend(granted)
-                answer = tickets.pop()
+                    new.extend([lease.fast] * quiet)
+                _list_leases(cell, granted)
+                answer = new.pop()
+                tickets.extend(new)
             elif (ranged := self._range_grant(cell, profile, n)) is not None:
                 answer = ranged
             else:
@@ -2953,21 +2981,21 @@ class Live:
         tickets = cell.granted = cell.range_tickets
         cell.granted_n = -1
         granted: list[Any] = []
+        new: list[_RangeLease] = []  # (this call's taken first, as in _decide)
         if probe:
             lease = self._range_lease(cell, cell.baseline, "probe", lo, hi)
             lease.floor = lease.hard = 0.0
             granted.append(lease)
-            tickets.append(lease)  # the last call granted (tickets pop from the end)
+            new.append(lease)  # the last call granted (tickets pop from the end)
         if quiet:
             lease = self._range_lease(cell, cell.incumbent, cell.incumbent_source, lo, hi)
             lease.floor, lease.hard = hi / ceiling, hi / hard  # per record (0.0: none)
             lease.spare[:] = [None] * spare
             granted.insert(0, lease)
-            tickets.extend([lease] * quiet)
-        if cell.leases != granted:  # replayed in the order they run
-            cell.leases = [x for x in cell.leases if x.timings and x not in granted]
-            cell.leases.extend(granted)
-        answer: QuietAnswer = tickets.pop().answer(clamp_n(profile) or 0, self._routes.get(profile))
+            new.extend([lease] * quiet)
+        _list_leases(cell, granted)
+        answer: QuietAnswer = new.pop().answer(clamp_n(profile) or 0, self._routes.get(profile))
+        tickets.extend(new)
         return answer
 
     def _range_lease(self, cell: Cell, arm: _Arm, source: str, lo: int, hi: int) -> _RangeLease:
@@ -3001,6 +3029,8 @@ class Live:
             lease.timings.append((n, seconds))  # replayed at the cell's next decision
             if seconds > 0.0 and n / seconds < lease.floor:
                 _over_ceiling(lease, n / seconds >= lease.hard)
+            if not lease.listed:
+                self._list_again(lease)
             return
         # Another count than its start's (the range moved since): counted call by call.
         cell = lease.cell
@@ -3009,6 +3039,17 @@ class Live:
             cell.replay_counts(lease.arm, lease.bound, [(n, seconds)], lease.source == "probe")
             learned = self._learned(cell)
         self._write(cell, learned)
+
+    def _list_again(self, lease: Any) -> None:
+        """A quiet call's timing came to a lease its cell no longer lists (a grant to another
+        route of the cell, made while the call ran, let it go with no timing yet): listed
+        again, its timing is replayed at the cell's next decision (it stayed there until the
+        lease was granted again, if ever: the call was never counted)."""
+        with self._lock:
+            if not lease.listed:
+                lease.listed = True
+                if lease not in lease.cell.leases:
+                    lease.cell.leases.append(lease)
 
     def _pool_for(self, threads: int) -> None:
         """Before the first answer that runs on ``threads`` > 1: the pool is built (see

@@ -1348,6 +1348,59 @@ def test_live_is_thread_safe(kind: str, source: str) -> None:
     assert (ex["trials"] > 0) == (source == "heuristic")
 
 
+class _TakenAtOnce(list):  # type: ignore[type-arg]
+    """Tickets that other threads take as soon as they are put there."""
+
+    def extend(self, items: Any) -> None:
+        super().extend(items)
+        self.clear()
+
+
+def test_a_grant_emptied_by_other_threads_at_once_still_answers_its_own_call() -> None:
+    """Before: a decision put its grant where other threads pop tickets without the lock, then
+    popped this call's answer from there; another thread could empty a short grant in between,
+    and `start` raised IndexError (8 threads sharing a cell: 1-5 calls in 24,000). The race is
+    made certain here: every grant's tickets are taken the moment they are put there."""
+    live = L.Live(FakeSelector(), cache=False, cores=2)
+    chosen = BatchConfig(4096, 512, 1, "archive-exact")
+    config = live.start(prof(), chosen)
+    live.finish(config, N, N / 2e6)
+    route = live._routes[prof()]
+    route.tickets = _TakenAtOnce()
+    granted = 0
+    for _ in range(500):
+        config = live.start(prof(), chosen)  # (raised IndexError at the first grant)
+        live.finish(config, N, N / (2e6 if config.batch_size == 4096 else 1e6))
+        granted += config is live._issued[id(config)].fast
+    assert granted > 0  # grants were made, and their first calls answered
+
+
+def test_a_quiet_call_that_runs_across_another_routes_grant_is_counted() -> None:
+    """Before: a grant to one route of a cell let go of the other routes' leases that held no
+    timing yet; a quiet call of one of them still running then finished into a lease that
+    nothing replayed (8 threads, 2-6 profiles of one cell: 1-20 calls of 24,000 never
+    counted)."""
+    live = L.Live(FakeSelector(), cache=False, cores=2)
+    chosen = BatchConfig(4096, 512, 1, "archive-exact")
+    a, b = prof(size=200.0), prof(size=201.0)  # two profiles, one cell
+
+    def call(profile: tuple[Any, ...]) -> None:
+        config = live.start(profile, chosen)
+        live.finish(config, N, N / (2e6 if config.batch_size == 4096 else 1e6))
+
+    for _ in range(40):
+        call(a)
+    held = live.start(a, chosen)  # a quiet call of a, still running while b's calls go on
+    assert held is live._issued[id(held)].fast
+    for _ in range(300):
+        call(b)
+    live.finish(held, N, N / 2e6)
+    for _ in range(300):
+        call(b)
+    ex = live.explain(b)
+    assert ex is not None and ex["calls"] == 641
+
+
 @pytest.mark.parametrize("selected", [
     BatchConfig(4096, 512, 1, "archive-exact"), BatchConfig(4096, 512, 2, "archive-exact"),
     BatchConfig(8192, 2048, 1, "heuristic"),
