@@ -213,6 +213,10 @@ CACHE_FORMAT = "satya-adapt-online-cache"
 CACHE_NAME = "online.json"
 #: The default share of the baseline's throughput that live verification may lose.
 ALPHA = 0.02
+#: The timings taken as timings (seconds); any other (0.0 for a call that raised, a negative,
+#: NaN, infinite, or one so small that records / seconds overflow) counts the call only.
+MIN_TIMING = 1e-9
+MAX_TIMING = 1e9
 #: Calls shorter than this (records) run the selector's answer without live bookkeeping.
 MIN_RECORDS = 4096
 #: A JSON or NDJSON call of fewer records takes part when it has at least this many records
@@ -1073,7 +1077,8 @@ class Cell:
                 ceiling = hard = -1.0
             total = self.other_seconds
             if (
-                len(timings) >= 8 and min(timings) > 0.0 and (top := max(timings)) <= hard
+                len(timings) >= 8 and min(timings) >= MIN_TIMING and (top := max(timings)) <= hard
+                and top <= MAX_TIMING
                 and (not spare or top <= ceiling or sum(map(ceiling.__lt__, timings)) <= spare)
             ):
                 # All of them valid (the sum is finite: no inf, no nan) and in bulk, in C.
@@ -1088,10 +1093,9 @@ class Cell:
                     return
                 total = self.other_seconds
             new: list[float] = []
-            inf = math.inf
             done = 0
             for seconds in timings:
-                if 0.0 < seconds < inf:
+                if MIN_TIMING <= seconds <= MAX_TIMING:
                     if seconds > ceiling:
                         if seconds > hard or spare <= 0:
                             break  # it may decide: call by call from here
@@ -1139,7 +1143,10 @@ class Cell:
             else:
                 floor = hard = math.inf
             total = self.other_seconds
-            if len(calls) >= 8 and min(counts) > 0 and min(timings) > 0.0:
+            if (
+                len(calls) >= 8 and min(counts) > 0 and min(timings) >= MIN_TIMING
+                and max(timings) <= MAX_TIMING
+            ):
                 rates = list(map(operator.truediv, counts, timings))  # n / seconds
                 if min(rates) >= hard and (
                     not spare or sum(map(floor.__gt__, rates)) <= spare
@@ -1154,11 +1161,10 @@ class Cell:
                             self._quiet_rates(arm, sum(counts), rates, total)
                         return
                     total = self.other_seconds
-            inf = math.inf
             new: list[float] = []
             records = done = 0
             for n, seconds in calls:
-                if n > 0 and 0.0 < seconds < inf:
+                if n > 0 and MIN_TIMING <= seconds <= MAX_TIMING:
                     rate = n / seconds
                     if rate < floor:
                         if rate < hard or spare <= 0:
@@ -1388,7 +1394,7 @@ class Cell:
         """A part of a call that ran ``arm`` and measures nothing (a trial's warm-up): its
         records and seconds count in the slack as :meth:`record` counts them; no throughput."""
         self._quiet = None
-        if n <= 0 or not 0.0 < seconds < math.inf or not self.baseline.rates:
+        if n <= 0 or not MIN_TIMING <= seconds <= MAX_TIMING or not self.baseline.rates:
             return
         self.records += n
         if not self._as_base(arm, n):
@@ -1461,7 +1467,7 @@ class Cell:
         if (
             arm is self.incumbent and n == self._fast_n and self._fast_probe
             and self._base_median is not None and self.last is not None
-            and len(arm.rates) >= MIN_SAMPLES and n > 0 and 0.0 < seconds < math.inf
+            and len(arm.rates) >= MIN_SAMPLES and n > 0 and MIN_TIMING <= seconds <= MAX_TIMING
         ):
             # The steady state (a verified incumbent that is not the baseline, evidence on
             # both sides): what the general path below does then, in fewer steps.
@@ -1479,7 +1485,7 @@ class Cell:
             if ratio < 1.0 and self.slack < n / self._base_median * (1.0 / ratio - 1.0):
                 self._revert()  # the promise (as in _verify)
             return
-        if n <= 0 or not 0.0 < seconds < math.inf:
+        if n <= 0 or not MIN_TIMING <= seconds <= MAX_TIMING:
             return
         if self.cold_start:
             # The validator's first call that takes part ran its schema, often the process's

@@ -106,13 +106,35 @@ def test_ranks_agree_with_the_tuning_harness() -> None:
         assert L._ranks(n, L.LEVEL) == (lo - 1, hi - 1), n
 
 
+NOT_TIMINGS = (0.0, -1.0, float("nan"), float("inf"), 1e-310, 5e-324, 1.7e308)
+
+
 def test_timings_that_are_not_timings_are_ignored() -> None:
     c = L.Cell(BatchConfig(4096, 512, 1, "archive-exact"), [], cores=2)
     arm, _ = c.choose(N)
-    for seconds in (0.0, -1.0, float("nan"), float("inf")):
+    for seconds in NOT_TIMINGS:
         c.record(arm, N, seconds)
     c.record(arm, 0, 0.01)
     assert len(arm.rates) == 0 and c.slack == 0.0
+
+
+@pytest.mark.parametrize("odd", NOT_TIMINGS)
+@pytest.mark.parametrize("who", ["probe", "incumbent", "both"])
+def test_a_timing_so_small_or_large_that_arithmetic_breaks_counts_the_call_only(odd: float, who: str) -> None:
+    """Before: a probe timed 1e-310 (N / seconds overflows to inf) made `finish` raise
+    ZeroDivisionError, and again later; incumbent timings that small raised in the grant, and
+    timings of 1.7e308 (their sum overflows) made `start` raise ValueError."""
+    for chosen in (BatchConfig(2048, 256, 1, "archive-exact"), BatchConfig(2048, 256, 1, "heuristic")):
+        live = L.Live(FakeSelector(), cache=False, cores=2)
+        first = True
+        for _ in range(300):
+            config = live.start(prof(), chosen)
+            probe = config.source == "probe"
+            odd_now = who == "both" or (who == "probe" and probe and first) or (who == "incumbent" and not probe)
+            first = first and not (probe and odd_now)
+            live.finish(config, N, odd if odd_now else N / (2e6 if config.batch_size == 2048 else 1e6))
+        ex = live.explain(prof())
+        assert ex is not None and ex["calls"] == 300
 
 
 def test_noise_in_the_baseline_counts_as_no_saving() -> None:
