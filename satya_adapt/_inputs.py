@@ -88,8 +88,10 @@ def short(text: str, limit: int = 80) -> str:
 
 def looks_like_text(text: str) -> bool:
     """Whether a str given as NDJSON is the text itself rather than a path: it holds a line
-    break, or its first non-whitespace character is ``{`` or ``[``."""
-    return "\n" in text or text.lstrip(" \t\r\ufeff")[:1] in ("{", "[")
+    break, it is empty or only whitespace (no records; as a path it was "no such NDJSON file:
+    ''"), or its first non-whitespace character is ``{`` or ``[``."""
+    head = text.lstrip(" \t\r\ufeff")[:1]
+    return "\n" in text or not head or head in "{["
 
 
 class Opened:

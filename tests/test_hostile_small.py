@@ -307,3 +307,8 @@ def test_json_looking_text_read_as_a_path_says_why() -> None:
         v.validate_ndjson('\xa0{"a": 1}')
     with pytest.raises(InputError, match=r"no such NDJSON file: 'missing\.ndjson'$"):
         v.validate_ndjson("missing.ndjson")
+    # An empty or blank str is no records, as empty bytes and every other entry point (it was
+    # "no such NDJSON file: ''").
+    for blank in ("", "  ", " \t", "\ufeff"):
+        assert v.validate_ndjson(blank).valid == []
+        assert v.validate(blank, input_kind="ndjson").valid == []
