@@ -539,6 +539,10 @@ _AT_BYTE = " at byte "
 _CONTINUATION = bytes(range(0x80, 0xC0))
 
 
+#: How the engine names a space it did not expect (see :func:`placed`).
+_SPACE_BYTE = "byte 0x20"
+
+
 def placed(opened: Opened, errors: List[Any]) -> List[Any]:
     """``errors`` of the input ``opened``, with the engine's JSON error about a document (read
     as one line, so "on line 1" of what the engine saw) placed in the document as the user
@@ -556,7 +560,10 @@ def placed(opened: Opened, errors: List[Any]) -> List[Any]:
         if where is None:
             message = f"Invalid JSON in the document: {what}"
         else:
-            line, column, offset = where
+            line, column, offset, value = where
+            if value is not None and head.endswith(_SPACE_BYTE) and value != 0x20:
+                # The engine read the document as one line, its line breaks as spaces.
+                head = f"{head[: -len(_SPACE_BYTE)]}byte 0x{value:02x}"
             message = f"Invalid JSON on line {line}, column {column}: {head}{_AT_BYTE}{offset}"
         out[i] = type(e)(e.index, e.path, e.keyword, message, e.schema_path)
     return out
@@ -576,11 +583,12 @@ def placed_message(opened: Opened, message: str) -> str:
 
 def _place(
     origin: Optional[Callable[[], Any]], offset: int, counts_bom: bool
-) -> Optional[Tuple[int, int, int]]:
-    """``(line, column, byte)``, from 1, 1 and 0, of the engine's ``offset`` in the text
-    ``origin`` opens again; a leading BOM is no character of line 1, and the byte counts
-    it (``counts_bom``: the offset does already, as a JSON array's does; a document's, read
-    as a line of NDJSON, does not). ``None`` where it cannot be read again."""
+) -> Optional[Tuple[int, int, int, Optional[int]]]:
+    """``(line, column, byte, value)``, from 1, 1 and 0, of the engine's ``offset`` in the text
+    ``origin`` opens again, and the value of the byte there (``None`` at the end); a leading
+    BOM is no character of line 1, and the byte counts it (``counts_bom``: the offset does
+    already, as a JSON array's does; a document's, read as a line of NDJSON, does not).
+    ``None`` where it cannot be read again."""
     if origin is None:
         return None
     try:
@@ -594,7 +602,7 @@ def _place(
             offset += start
         line, column, seen, pending = 1, 1, start, pending[start:]
         while True:
-            block = pending[: offset - seen]
+            block, rest = pending[: offset - seen], pending[offset - seen:]
             seen += len(block)
             breaks = block.count(b"\n")
             if breaks:
@@ -603,7 +611,8 @@ def _place(
                 block = block[block.rfind(b"\n") + 1:]
             column += len(block.translate(None, _CONTINUATION))
             if seen >= offset:
-                return line, column, offset
+                here = rest[:1] or _as_bytes(reader.read(1))
+                return line, column, offset, (here[0] if here else None)
             pending = _as_bytes(reader.read(min(1 << 20, offset - seen)))
             if not pending:
                 return None

@@ -2633,3 +2633,17 @@ def test_repeated_keys_in_json_text_are_read_as_the_readme_says() -> None:
         v = Validator(schema, adapt=False)
         assert v.validate_json(text).valid == [valid], schema
         assert v.validate_ndjson(text[1:-1] + b"\n").valid == [valid], schema
+
+
+def test_a_document_error_at_a_line_break_names_that_byte(tmp_path: Path) -> None:
+    """The engine reads a JSON document as one line, its line breaks as spaces; placed in the
+    document, its error said "unexpected byte 0x20" of a byte that is a line break."""
+    v = Validator({"type": "object"}, adapt=False)
+    path = tmp_path / "d.json"
+    for text, byte, at in ((b'{\n"y": tru\n}', "0x0a", 10), (b'{\r\n"y": tru\r\n}', "0x0d", 11),
+                           (b'{\n"y": tru }', "0x20", 10)):
+        path.write_bytes(text)
+        for source in (text, path):
+            assert [e.message for e in v.validate(source).errors] == [
+                f"Invalid JSON on line 2, column 9: unexpected byte {byte} at byte {at}"
+            ]
