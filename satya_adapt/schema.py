@@ -638,6 +638,21 @@ class Schema:
     def __repr__(self) -> str:
         return f"Schema({json.dumps(self._json_schema)[:200]})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickles (and copies) as its document and options, compiled again on arrival, as a
+        :class:`~satya_adapt.Validator` does (the compiled schema itself cannot be)."""
+        return (_compiled_again, (self._json_schema, *self._options))
+
+
+def _compiled_again(
+    doc: Any, draft: Optional[str], strict: bool, resources: Optional[Mapping[str, Any]], formats: bool
+) -> Schema:
+    """A :class:`Schema` from what :meth:`Schema.__reduce__` pickled (its warnings were said
+    where it was compiled first)."""
+    schema = Schema.__new__(Schema)
+    schema._init(doc, draft, strict, resources, formats, warn=False)
+    return schema
+
 
 def _describe(value: Any) -> str:
     """A value's kind for a message: a class by its name, anything else by its type."""

@@ -496,6 +496,21 @@ def test_field_checks_required_and_shows_every_option() -> None:
     assert repr(Field(list[int], max_items=2)) == "Field(list[int], max_items=2)"
 
 
+def test_a_schema_pickles_and_copies() -> None:
+    """Before: "cannot pickle 'satya_adapt._validator.CompiledSchema' object" (a Validator, a
+    Field and a result pickled)."""
+    import copy
+
+    schema = Schema({"x": Field(int, ge=1), "s": Field(str, format="email")})
+    strict = Schema.from_json_schema({"$ref": "urn:x"}, draft="7", strict=True,
+                                     resources={"urn:x": {"type": "integer"}}, formats=False)
+    for original, record, ok in ((schema, {"x": 0, "s": "a@b.c"}, False), (strict, 5, True)):
+        for again in (pickle.loads(pickle.dumps(original)), copy.copy(original), copy.deepcopy(original)):
+            assert again.json_schema == original.json_schema
+            assert again._options == original._options
+            assert Validator(again, adapt=False).is_valid(record) is ok
+
+
 def test_schema_error_is_a_value_error() -> None:
     with pytest.raises(ValueError):
         Schema.from_json_schema({"allOf": []})
