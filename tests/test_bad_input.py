@@ -385,7 +385,7 @@ def test_big_integers_are_integers() -> None:
     s = Validator({"type": "string"}, adapt=False)
     r = s.validate_batch([10**300])
     assert errors_of(r) == [
-        (0, "", "type", "Expected `string`, got `integer` 1000000000000000000000000000000000000...")
+        (0, "", "type", f"Expected `string`, got `integer` 1{'0' * 39}... (301 digits)")
     ]
 
 
@@ -2545,7 +2545,7 @@ def test_numbers_with_exponents_out_of_range_are_json_errors_never_clamped(
     records = b"[" + b", ".join(lines) + b"]"
     expected = [
         (0, "/1", "json", f"{BEYOND}, got `1e1152921504606846977`"),
-        (1, "", "uniqueItems", f"Items 0 and 1 are equal, got 1{'0' * 36}... twice"),
+        (1, "", "uniqueItems", f"Items 0 and 1 are equal, got 1{'0' * 39}... (1152921504606846977 digits) twice"),
     ]
     ndjson_text = b"\n".join(lines) + b"\n"
     for r in (u.validate_json(records, **config), u.validate_ndjson(ndjson_text, **config)):

@@ -121,7 +121,7 @@ EXPECTED = [
             "type",
             'Expected `null`, got `string` "éééééééééééééééééééééééééééééééééééééééé"... (41 characters)',
         ),
-        (2, "", "type", "Expected `null`, got `integer` 1234567890123456789012345678901234567..."),
+        (2, "", "type", "Expected `null`, got `integer` 12345678901234567890123456789012345678901234567890"),
         (3, "", "type", "Expected `null`, got `number` -0.5"),
         (4, "", "type", "Expected `null`, got `boolean` false"),
     ],
@@ -275,6 +275,25 @@ def test_messages_are_exact_on_the_dict_and_json_paths(case: int) -> None:
     ):
         got = [(e.index, e.path, e.keyword, e.message) for e in result.errors]
         assert got == EXPECTED[case]
+
+
+def test_a_long_integer_is_shown_by_one_rule_in_every_message() -> None:
+    """README: a number of more than 64 digits is shown as its first 40 digits, `...` and its
+    digit count. `maximum` did; `type`, `enum`, `const`, `not` and `uniqueItems` cut it again
+    as any value, to 37 digits and `...`, its count lost."""
+    n = 10**400
+    shown = f"1{'0' * 39}... (401 digits)"
+    for schema, record, message in [
+        ({"maximum": 0}, n, f"Must be <= 0, got {shown}"),
+        ({"type": "string"}, n, f"Expected `string`, got `integer` {shown}"),
+        ({"enum": [1]}, n, f"Expected one of 1, got {shown}"),
+        ({"const": 1}, n, f"Expected 1, got {shown}"),
+        ({"not": {}}, n, f"Value is valid against the `not` schema, got {shown}"),
+        ({"uniqueItems": True}, [n, n], f"Items 0 and 1 are equal, got {shown} twice"),
+    ]:
+        v = Validator(schema, adapt=False)
+        for result in (v.validate_batch([record]), v.validate_json(json.dumps([record]))):
+            assert [e.message for e in result.errors] == [message]
 
 
 @pytest.mark.parametrize("draft", ["4", "7", "2019-09", "2020-12"])
