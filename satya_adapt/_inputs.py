@@ -693,11 +693,16 @@ def _open_bytes(data: bytes, kind: Optional[str], default: str) -> Opened:
     return Opened(kind, data, size=len(data))
 
 
+#: What a path of a reading kind is called in messages (a path read by its content: "file").
+_FILE_OF_KIND = {"json": "JSON file", "ndjson": "NDJSON file", "document": "JSON file"}
+
+
 def _open_path(source: Any, kind: Optional[str], max_bytes: int, default: str) -> Opened:
     path = os.fspath(source)
     if not isinstance(path, str):
         path = os.fsdecode(path)
     name = short(path)
+    file = _FILE_OF_KIND.get(kind or "", "file")  # (for messages)
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
@@ -708,16 +713,16 @@ def _open_path(source: Any, kind: Optional[str], max_bytes: int, default: str) -
                 " (a str with no line break is read as a path unless it starts with `{` or `[`"
                 " after JSON whitespace; give JSON text as bytes, or end it with a line break)"
             )
-        raise InputError(f"no such NDJSON file: {name!r}{hint}") from None
+        raise InputError(f"no such {file}: {name!r}{hint}") from None
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or _one_line(exc)
-        raise InputError(f"cannot open NDJSON file {name!r}: {reason}") from None
+        raise InputError(f"cannot open {file} {name!r}: {reason}") from None
     if stat.S_ISDIR(mode):
-        raise InputError(f"cannot read NDJSON file {name!r}: it is a directory")
+        raise InputError(f"cannot read {file} {name!r}: it is a directory")
     try:
         f = open(path, "rb")
     except OSError as exc:
-        raise InputError(f"cannot open NDJSON file {name!r}: {exc.strerror or exc}") from None
+        raise InputError(f"cannot open {file} {name!r}: {exc.strerror or exc}") from None
     try:
         if not stat.S_ISREG(mode):
             # A FIFO or a character device: read once, as a stream.

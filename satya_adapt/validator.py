@@ -580,9 +580,10 @@ class Validator:
         name: str = "source",
     ) -> Any:
         """``source`` (not records) for ``validate``/``iter_validate``/``profile``. A str is
-        JSON text for the kind ``"json"``; otherwise it is text when it holds a line break,
-        starts with ``{`` or ``[`` or is only whitespace, else a path."""
-        text = input_kind == "json" or (isinstance(source, str) and not source.strip())
+        text when it holds a line break, starts with ``{`` or ``[`` or is only whitespace,
+        else a path, whatever the kind (for the kind ``"json"`` it was always text: a path
+        given as a str read as "expected a JSON array at byte 0")."""
+        text = isinstance(source, str) and not source.strip()
         # A str that names a path reads as a path does (`Path` or str alike: NDJSON whose
         # records are arrays starts with `[` too), text as text.
         is_text = isinstance(source, (bytes, bytearray, memoryview)) or (

@@ -301,7 +301,7 @@ def test_profile_of_one_dict_or_no_records_says_so() -> None:
     assert v.profile([{"a": 1}]).input_kind == "dicts"
 
 
-def test_json_looking_text_read_as_a_path_says_why() -> None:
+def test_json_looking_text_read_as_a_path_says_why(tmp_path: Path) -> None:
     v = Validator({}, adapt=False)
     with pytest.raises(InputError, match=r"no such NDJSON file: .*read as a path unless it starts"):
         v.validate_ndjson('\xa0{"a": 1}')
@@ -312,3 +312,15 @@ def test_json_looking_text_read_as_a_path_says_why() -> None:
     for blank in ("", "  ", " \t", "\ufeff"):
         assert v.validate_ndjson(blank).valid == []
         assert v.validate(blank, input_kind="ndjson").valid == []
+
+    # With input_kind="json", a str follows the same rule (it was always text: a path read as
+    # "expected a JSON array at byte 0"), and a missing path is a "JSON file".
+    path = tmp_path / "a.json"
+    path.write_text('[{"a": 1}, 2]')
+    w = Validator({"type": "object"}, adapt=False)
+    assert w.validate(str(path), input_kind="json").valid == [True, False]
+    assert w.validate(' [{"a": 1}, 2]', input_kind="json").valid == [True, False]
+    with pytest.raises(InputError, match=r"^no such JSON file: 'missing\.json'$"):
+        w.validate("missing.json", input_kind="json")
+    with pytest.raises(InputError, match=r"^no such file: 'missing\.json'$"):
+        w.validate("missing.json")
