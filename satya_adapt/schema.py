@@ -608,17 +608,19 @@ class Schema:
         *,
         strict: bool = False,
         resources: Optional[Mapping[str, Any]] = None,
+        formats: bool = True,
     ) -> Schema:
         """Compiles the JSON Schema that a Python model exports (see :func:`model_json_schema`):
         a pydantic model class or ``TypeAdapter``, a msgspec ``Struct`` type, a dataclass, a
-        ``TypedDict``."""
+        ``TypedDict``. ``strict``, ``resources`` and ``formats`` as in
+        :meth:`from_json_schema`."""
         document = model_json_schema(model)
         if document is None:
             raise TypeError(
                 "`model` must be a pydantic model or TypeAdapter, a msgspec Struct type, a dataclass"
                 f" or a TypedDict, got {_describe(model)}"
             )
-        return cls.from_json_schema(document, strict=strict, resources=resources)
+        return cls.from_json_schema(document, strict=strict, resources=resources, formats=formats)
 
     @property
     def json_schema(self) -> Any:

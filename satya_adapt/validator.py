@@ -271,9 +271,14 @@ class Validator:
         that is not one); error indexes count the array's elements.
         """
         if not isinstance(data, (bytes, bytearray, memoryview, str)):
-            raise TypeError(
-                f"`data` must be bytes or str holding a JSON array, got {type(data).__name__}"
-            )
+            try:
+                # Any bytes-like object (an mmap, which validate and validate_ndjson read as a
+                # file object), by its bytes.
+                data = memoryview(data)
+            except TypeError:
+                raise TypeError(
+                    f"`data` must be bytes or str holding a JSON array, got {type(data).__name__}"
+                ) from None
         call = self._call(
             batch_size, micro_batch_size, threads, memory_budget, max_pause, max_errors, errors
         )

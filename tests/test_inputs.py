@@ -471,3 +471,19 @@ def test_a_path_whose_bytes_are_not_utf8_is_read(v: Validator, tmp_path: Path) -
     )  # fmt: skip
     assert proc.returncode == 1, proc
     assert b"Traceback" not in proc.stderr
+
+
+def test_validate_json_reads_any_bytes_like_object(tmp_path: Path) -> None:
+    """Before: `validate_json(mmap)` raised TypeError, where `validate` and `validate_ndjson`
+    read an mmap as a file object."""
+    import array
+    import mmap
+
+    path = tmp_path / "a.json"
+    path.write_bytes(b'[{"a": 1}, 2]')
+    v = Validator({"type": "object"}, adapt=False)
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        assert v.validate_json(m).valid == [True, False]
+    assert v.validate_json(array.array("b", b'[{"a": 1}]')).valid == [True]
+    with pytest.raises(TypeError, match="^`data` must be bytes or str holding a JSON array, got int$"):
+        v.validate_json(5)  # type: ignore[arg-type]

@@ -102,3 +102,22 @@ def test_a_model_that_mixes_the_two_libraries_or_that_pydantic_cannot_read_says_
             "`PydanticInTypingTypedDict` carries pydantic constraints, and pydantic cannot"
             " export it: Please use `typing_extensions.TypedDict`"
         )
+
+
+def test_from_model_takes_formats_as_the_validator_does() -> None:
+    """Before: `Schema.from_model(M, formats=False)` raised TypeError, where
+    `Validator(M, formats=False)` made `format` an annotation."""
+    import datetime
+
+    from satya_adapt import Schema
+
+    @dataclasses.dataclass
+    class Event:
+        at: datetime.datetime
+
+    pydantic = pytest.importorskip("pydantic")
+    model = pydantic.TypeAdapter(Event)
+    record = {"at": "not a date"}
+    assert Validator(Schema.from_model(model), adapt=False).is_valid(record) is False
+    assert Validator(Schema.from_model(model, formats=False), adapt=False).is_valid(record) is True
+    assert Validator(model, formats=False, adapt=False).is_valid(record) is True
