@@ -246,6 +246,16 @@ def _decompressor(magic: str, raw: Any) -> Any:
     return _Decompressed(reader, "zstd")
 
 
+def read_in_place(source: Any) -> bool:
+    """Whether ``source``, read as NDJSON, is text in memory that the engine reads in place
+    (bytes, or a str of text, not compressed): no read buffers (see :class:`Budget`)."""
+    if isinstance(source, str):
+        return looks_like_text(source)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return _compression(bytes(source[:4])) is None
+    return False
+
+
 def _compression(head: bytes) -> Optional[str]:
     if head.startswith(_GZIP):
         return "gzip"

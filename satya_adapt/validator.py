@@ -20,7 +20,7 @@ from typing import (
     Union,
 )
 
-from ._inputs import Opened, looks_like_text, open_input, placed, placed_message
+from ._inputs import Opened, looks_like_text, open_input, placed, placed_message, read_in_place
 from ._validator import _start_pool
 from .budget import NO_BUDGET, Budget, BytesArg, SecondsArg, fit, make_budget
 from .errors import InputError
@@ -528,6 +528,8 @@ class Validator:
         profile = self.profile(source, input_kind=input_kind, pointer=pointer)
         if profile.input_kind == "arrow":
             budget = NO_BUDGET  # as validate_arrow: the model has no Arrow measurements
+        elif profile.input_kind == "ndjson" and not budget.empty and read_in_place(source):
+            budget = budget._replace(in_memory=True)  # as _run: no read buffers
         if not self.adapt:
             # What its calls run (the archive is not asked: it said the selector's answer).
             from .budget import explain_budget
@@ -536,7 +538,7 @@ class Validator:
             config = DEFAULT_CONFIGURATION if cut is None else BatchConfig(**cut["config"])
             return {
                 "profile": dict(profile._asdict()),
-                "step": config.source,
+                "step": DEFAULT_CONFIGURATION.source,  # (as the selector's: before the cut)
                 "why": "adapt=False: every call runs the default configuration",
                 "config": config._asdict(),
                 "budget": cut,
@@ -608,6 +610,8 @@ class Validator:
         return lambda: self._core.profile_ndjson(opened.source, opened.prefix)
 
     def _run(self, opened: Opened, call: _Call, limit: int) -> ValidationResult:
+        if not call.budget.empty and opened.kind == "ndjson" and isinstance(opened.source, bytes):
+            call = call._replace(budget=call.budget._replace(in_memory=True))  # (no read buffers)
         # JSON and NDJSON may be cut in two too (at a record): the engine switches configuration.
         config = self._config(self._detector(opened), call, live=True, sliceable=True)
         trial: Any = None

@@ -3,11 +3,14 @@ the choice among candidates), and the models that predict ``peak_bytes`` and pau
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import os
 import platform
 import subprocess
 import sys
+import warnings
 from typing import Any
 
 import pytest
@@ -420,10 +423,9 @@ def test_budget_on_bytes_inputs(kind: str) -> None:
     )
     v = sa.Validator(SCHEMA, adapt=False)
     r = v.validate(data, input_kind=kind, memory_budget=8000)
-    expected = 200 if kind == "json" else 1
-    assert r.config == BatchConfig(expected, min(1024, expected), 1, "default+budget")
-    if kind == "json":
-        assert r.stats.peak_bytes == 200 * 25 <= 8000
+    # (NDJSON in memory is read in place, as JSON: no read buffers)
+    assert r.config == BatchConfig(200, 200, 1, "default+budget")
+    assert r.stats.peak_bytes == 200 * 25 <= 8000
 
 
 def test_budget_with_adaptation_cuts_the_selected_configuration() -> None:
@@ -616,7 +618,7 @@ def test_an_unmet_budget_warns_once_at_the_users_call(monkeypatch: pytest.Monkey
     v = sa.Validator(SCHEMA, adapt=False)
     data = b"".join(json.dumps(r).encode() + b"\n" for r in records(100))
     with pytest.warns(sa.BudgetWarning) as caught:
-        first, again = [v.validate(data, input_kind="ndjson", memory_budget="64KiB") for _ in "12"]
+        first, again = [v.validate(io.BytesIO(data), input_kind="ndjson", memory_budget="64KiB") for _ in "12"]
         here = inspect.stack()[0].lineno - 1  # the line above
     assert first.config == again.config == BatchConfig(1, 1, 1, "default+budget")
     assert [(str(w.message), w.filename, w.lineno) for w in caught] == [
@@ -639,9 +641,31 @@ def test_an_unmet_budget_warns_at_each_line_that_calls(monkeypatch: pytest.Monke
     data = b"".join(json.dumps(r).encode() + b"\n" for r in records(100))
     with pytest.warns(sa.BudgetWarning) as caught:
         for _ in range(2):
-            v.validate(data, input_kind="ndjson", memory_budget="64KiB")
-        v.validate(data, input_kind="ndjson", memory_budget="64KiB")
+            v.validate(io.BytesIO(data), input_kind="ndjson", memory_budget="64KiB")
+        v.validate(io.BytesIO(data), input_kind="ndjson", memory_budget="64KiB")
     assert len({w.lineno for w in caught}) == len(caught) == 2
+
+
+def test_ndjson_in_memory_is_charged_no_read_buffers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: NDJSON given as bytes was charged the 512 KiB read buffers of a file or stream,
+    so `memory_budget="100KiB"` cut 20,000 small records to batch_size=1 (14 times slower),
+    with a BudgetWarning, where 512 of them hold 12.8 KB. A stream or a compressed input still
+    is (its buffers are real)."""
+    v = sa.Validator(SCHEMA, adapt=False)
+    data = b"".join(json.dumps(r).encode() + b"\n" for r in records(20000))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sa.BudgetWarning)
+        for source in (data, data.decode()):
+            r = v.validate_ndjson(source, memory_budget="100KiB")
+            assert r.config.batch_size > 1000 and r.stats.peak_bytes <= 100 << 10
+            explained = v.explain(source, input_kind="ndjson", memory_budget="100KiB")
+            assert explained["config"] == r.config._asdict()
+    import satya_adapt.budget as B
+
+    for source in (io.BytesIO(data), gzip.compress(data)):
+        monkeypatch.setattr(B, "_WARNED", set())  # (warned once per line otherwise)
+        with pytest.warns(sa.BudgetWarning, match="the buffers of NDJSON read from a file or stream"):
+            assert v.validate_ndjson(source, memory_budget="100KiB").config.batch_size == 1
 
 
 def test_budget_values_beyond_range_are_value_errors_that_name_them() -> None:
