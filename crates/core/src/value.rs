@@ -7,9 +7,11 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
 use std::hash::{Hash, Hasher};
 use std::ops::ControlFlow;
-use std::sync::atomic::{AtomicU8, Ordering as AtomicOrdering};
+use std::sync::atomic::{AtomicPtr, Ordering as AtomicOrdering};
 use std::sync::Arc;
 
 use num_bigint::{BigInt, Sign};
@@ -714,26 +716,53 @@ impl Keys {
 /// objects are never asked (those of a record that fails early, those of a value whose
 /// schema reads no closed object), and working it out for each as it was parsed cost
 /// 1.5-2.5% of the verdicts on small SchemaStore records.
+///
+/// For an object of [`INDEXED_MIN`] entries or more, also an index of its keys, built
+/// at its [`LOOKUPS_BEFORE_INDEX`]th lookup ([`KeysOnce::index`]): a lookup is otherwise
+/// a scan of the entries, and keywords that name keys one by one (`dependentRequired`,
+/// `if`/`then` of `required`, unions of `required`) made the checks cost the names
+/// times the entries (32,000 names on as many keys: 2 s, against 8 ms for a dict).
+///
+/// One word, in the padding of [`Json`]: either a pointer to the index (which holds the
+/// [`Keys`]), or an odd number that holds [`Keys`] (known or not) and the lookups made
+/// so far.
 #[derive(Debug)]
-pub struct KeysOnce(AtomicU8);
+pub struct KeysOnce(AtomicPtr<KeyIndex>);
+
+/// Objects with fewer entries are scanned: a scan of a few cache lines costs less than
+/// hashing the key.
+pub const INDEXED_MIN: usize = 64;
+
+/// Lookups scanned before an index is built: building it costs about as much as a few
+/// scans, and an object looked up once or twice (a tag) never needs it.
+pub const LOOKUPS_BEFORE_INDEX: usize = 3;
 
 impl Default for KeysOnce {
     /// Not worked out yet.
     fn default() -> Self {
-        KeysOnce(AtomicU8::new(Self::UNKNOWN))
+        KeysOnce::word(Self::UNKNOWN, 0)
     }
 }
 
 impl KeysOnce {
-    const UNKNOWN: u8 = 0;
-    const UNIQUE: u8 = 1;
-    const MAY_REPEAT: u8 = 2;
+    const UNKNOWN: usize = 0;
+    const UNIQUE: usize = 1;
+    const MAY_REPEAT: usize = 2;
 
     pub fn known(keys: Keys) -> KeysOnce {
-        KeysOnce(AtomicU8::new(Self::code(keys)))
+        KeysOnce::word(Self::code(keys), 0)
     }
 
-    fn code(keys: Keys) -> u8 {
+    /// The word for `keys` (a code) after `lookups` lookups: odd, never a pointer.
+    fn word(keys: usize, lookups: usize) -> KeysOnce {
+        KeysOnce(AtomicPtr::new(Self::tagged(keys, lookups)))
+    }
+
+    fn tagged(keys: usize, lookups: usize) -> *mut KeyIndex {
+        std::ptr::without_provenance_mut(lookups << 3 | keys << 1 | 1)
+    }
+
+    fn code(keys: Keys) -> usize {
         match keys {
             Keys::Unique => Self::UNIQUE,
             Keys::MayRepeat => Self::MAY_REPEAT,
@@ -744,22 +773,170 @@ impl KeysOnce {
     /// once each work it out and store the same answer.
     #[inline]
     pub fn of<V>(&self, entries: &[(Cow<'_, str>, V)]) -> Keys {
-        match self.0.load(AtomicOrdering::Relaxed) {
+        let word = self.0.load(AtomicOrdering::Acquire);
+        if word.addr() & 1 == 0 {
+            // SAFETY: as in `index_large`.
+            return unsafe { &*word }.keys;
+        }
+        match (word.addr() >> 1) & 3 {
             Self::UNIQUE => Keys::Unique,
             Self::MAY_REPEAT => Keys::MayRepeat,
             _ => {
                 let keys = Keys::of(entries);
-                self.0.store(Self::code(keys), AtomicOrdering::Relaxed);
+                let known = Self::tagged(Self::code(keys), word.addr() >> 3);
+                // Lost to another thread's lookup count or index: asked again later.
+                let _ = self.0.compare_exchange(
+                    word,
+                    known,
+                    AtomicOrdering::AcqRel,
+                    AtomicOrdering::Relaxed,
+                );
                 keys
+            }
+        }
+    }
+
+    /// The index of the keys of `entries` (those of the object that holds this), once
+    /// it has [`INDEXED_MIN`] entries or more and has been looked up
+    /// [`LOOKUPS_BEFORE_INDEX`] times; `None` until then (the caller scans). Threads
+    /// that ask at once may each build one: the first stored is kept.
+    #[inline]
+    pub fn index<V>(&self, entries: &[(Cow<'_, str>, V)]) -> Option<&KeyIndex> {
+        if entries.len() < INDEXED_MIN {
+            return None;
+        }
+        self.index_large(entries)
+    }
+
+    #[inline(never)]
+    fn index_large<V>(&self, entries: &[(Cow<'_, str>, V)]) -> Option<&KeyIndex> {
+        let mut word = self.0.load(AtomicOrdering::Acquire);
+        loop {
+            if word.addr() & 1 == 0 {
+                // SAFETY: an even word is a pointer from `Box::into_raw`, stored once and
+                // freed only when this is dropped.
+                return Some(unsafe { &*word });
+            }
+            let lookups = word.addr() >> 3;
+            let next = if lookups + 1 < LOOKUPS_BEFORE_INDEX {
+                Self::tagged((word.addr() >> 1) & 3, lookups + 1)
+            } else {
+                let keys = match (word.addr() >> 1) & 3 {
+                    Self::UNIQUE => Keys::Unique,
+                    Self::MAY_REPEAT => Keys::MayRepeat,
+                    _ => Keys::of(entries),
+                };
+                Box::into_raw(Box::new(KeyIndex::of(entries, keys)))
+            };
+            match self.0.compare_exchange(
+                word,
+                next,
+                AtomicOrdering::AcqRel,
+                AtomicOrdering::Acquire,
+            ) {
+                Ok(_) if next.addr() & 1 == 1 => return None,
+                Ok(_) => return Some(unsafe { &*next }),
+                Err(now) => {
+                    if next.addr() & 1 == 0 {
+                        // SAFETY: built above and never shared.
+                        drop(unsafe { Box::from_raw(next) });
+                    }
+                    word = now;
+                }
             }
         }
     }
 }
 
-impl Clone for KeysOnce {
-    fn clone(&self) -> Self {
-        KeysOnce(AtomicU8::new(self.0.load(AtomicOrdering::Relaxed)))
+impl Drop for KeysOnce {
+    fn drop(&mut self) {
+        let word = *self.0.get_mut();
+        if word.addr() & 1 == 0 {
+            // SAFETY: as in `index_large`; no one else holds it now.
+            drop(unsafe { Box::from_raw(word) });
+        }
     }
+}
+
+impl Clone for KeysOnce {
+    /// The same [`Keys`]; the index, if any, stays with the original.
+    fn clone(&self) -> Self {
+        let word = self.0.load(AtomicOrdering::Acquire);
+        if word.addr() & 1 == 0 {
+            // SAFETY: as in `index_large`.
+            KeysOnce::known(unsafe { &*word }.keys)
+        } else {
+            KeysOnce::word((word.addr() >> 1) & 3, 0)
+        }
+    }
+}
+
+/// Where each key of a large object is (the last entry of a repeated key, as a
+/// scan from the end finds it): open addressing over entry indices, hashed with
+/// a random key so that crafted keys cannot make the probes long.
+#[derive(Debug)]
+pub struct KeyIndex {
+    /// What the word held before it held the index.
+    keys: Keys,
+    hasher: RandomState,
+    /// An entry index plus one per slot (0: empty); at most half full.
+    slots: Box<[u32]>,
+}
+
+impl KeyIndex {
+    fn of<V>(entries: &[(Cow<'_, str>, V)], keys: Keys) -> KeyIndex {
+        let hasher = RandomState::new();
+        let n = (entries.len() * 2).next_power_of_two();
+        let mut slots = vec![0u32; n].into_boxed_slice();
+        for (i, (key, _)) in entries.iter().enumerate() {
+            let mut slot = hasher.hash_one(&**key) as usize & (n - 1);
+            loop {
+                let at = slots[slot] as usize;
+                if at == 0 || entries[at - 1].0 == *key {
+                    // Empty, or the same key earlier: this later entry is the one found.
+                    slots[slot] = u32::try_from(i + 1).expect("fewer than 2^32 entries");
+                    break;
+                }
+                slot = (slot + 1) & (n - 1);
+            }
+        }
+        KeyIndex {
+            keys,
+            hasher,
+            slots,
+        }
+    }
+
+    /// The index in `entries` (those it was built from) of the last entry keyed `key`.
+    #[inline]
+    pub fn find<V>(&self, entries: &[(Cow<'_, str>, V)], key: &str) -> Option<usize> {
+        let mask = self.slots.len() - 1;
+        let mut slot = self.hasher.hash_one(key) as usize & mask;
+        loop {
+            let at = self.slots[slot] as usize;
+            if at == 0 {
+                return None;
+            }
+            if same_text(&entries[at - 1].0, key) {
+                return Some(at - 1);
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Entries of parsed objects read by lookups and walks, on this thread (for tests).
+    pub(crate) static ENTRIES_READ: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts `n` entries read by a lookup or a walk (for tests; nothing otherwise).
+#[inline(always)]
+fn count_read(n: usize) {
+    #[cfg(test)]
+    ENTRIES_READ.with(|c| c.set(c.get() + n));
+    let _ = n;
 }
 
 /// Why an object entry cannot be checked.
@@ -990,10 +1167,44 @@ impl<'a> Record for &Json<'a> {
     }
     fn object_get(&self, key: &str) -> Option<Self> {
         match self {
-            Json::Object(entries, _) => {
-                entries.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
-            }
+            Json::Object(entries, keys) => match keys.index(entries) {
+                Some(index) => index.find(entries, key).map(|i| &entries[i].1),
+                None => {
+                    count_read(entries.len());
+                    entries.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
+                }
+            },
             _ => None,
+        }
+    }
+    fn object_lookup(&self, checks: &crate::schema::ObjectChecks, found: &mut [Option<Self>]) {
+        if let Json::Object(entries, keys) = self {
+            // A large object and a few names: a lookup each, through the index once
+            // the object has been looked up enough (a walk of every entry per check
+            // made each `then: {required: [..]}` of a chain cost the whole object).
+            if entries.len() >= INDEXED_MIN && checks.properties.len() * 4 < entries.len() {
+                if let Some(index) = keys.index(entries) {
+                    for (slot, property) in found.iter_mut().zip(&checks.properties) {
+                        *slot = index.find(entries, &property.name).map(|i| &entries[i].1);
+                    }
+                    // A key that is no string is never a property (as in the walk).
+                    let not_string =
+                        |v: &&Json<'_>| matches!(v, Json::InvalidKey(_) | Json::InvalidStringKey);
+                    if !found.iter().flatten().any(not_string) {
+                        return;
+                    }
+                    found.fill(None);
+                }
+            }
+            count_read(entries.len());
+            let _ = self.for_each_entry(|key, value| {
+                if let EntryKey::Str(k) = key {
+                    if let Some(i) = checks.find(k) {
+                        found[i] = Some(*value);
+                    }
+                }
+                ControlFlow::Continue(())
+            });
         }
     }
     fn for_each_entry<F: FnMut(EntryKey<'_>, &Self) -> ControlFlow<()>>(
@@ -1002,6 +1213,7 @@ impl<'a> Record for &Json<'a> {
     ) -> ControlFlow<()> {
         if let Json::Object(entries, _) = self {
             for (key, value) in entries {
+                count_read(1);
                 let key = match value {
                     Json::InvalidKey(repr) => EntryKey::NotString(repr.clone()),
                     Json::InvalidStringKey => EntryKey::InvalidString,

@@ -115,6 +115,11 @@ impl Names {
         self.keys.len()
     }
 
+    /// The names, in their order.
+    pub fn texts(&self) -> impl Iterator<Item = &str> {
+        self.texts.iter().map(|t| &**t)
+    }
+
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()

@@ -1044,4 +1044,137 @@ mod tests {
         expected.push(error("", "required", "Missing required property `p900`"));
         assert_eq!((errors, probes), (expected, 10 + 10));
     }
+
+    /// The errors of `record` against `schema` (a record of plain parsed JSON), and the
+    /// entries that lookups and walks read.
+    fn scanned(schema: &str, record: &str) -> (Vec<String>, usize) {
+        let schema = Schema::from_json_text(schema).unwrap();
+        let json = parse_value(record.as_bytes(), MAX_DEPTH).unwrap();
+        crate::value::ENTRIES_READ.with(|c| c.set(0));
+        let mut errors: Vec<RecordError> = Vec::new();
+        let valid = crate::check::validate(&schema, &&json, 0, &mut errors);
+        let scanned = crate::value::ENTRIES_READ.with(|c| c.get());
+        assert_eq!(valid, errors.is_empty());
+        let errors = errors
+            .iter()
+            .map(|e| format!("{} {} {}", e.path(), e.keyword, e.message()))
+            .collect();
+        (errors, scanned)
+    }
+
+    #[test]
+    fn names_looked_up_one_by_one_scan_a_large_object_a_few_times_only() {
+        // Each keyword looks up names one at a time: 2000 of them over 2001 keys scanned
+        // the object once per name (millions of entries) before it was indexed.
+        let n = 2000;
+        let chain = |f: &dyn Fn(usize) -> String| (0..n).map(f).collect::<Vec<_>>().join(",");
+        let keys = |skip: usize| {
+            let keys: Vec<String> = (0..=n)
+                .filter(|&i| i != skip)
+                .map(|i| format!(r#""p{i}":1"#))
+                .collect();
+            format!("{{{}}}", keys.join(","))
+        };
+        let schemas = [
+            format!(
+                r#"{{"dependentRequired":{{{}}}}}"#,
+                chain(&|i| format!(r#""p{i}":["p{}"]"#, i + 1))
+            ),
+            format!(
+                r#"{{"dependencies":{{{}}}}}"#,
+                chain(&|i| format!(r#""p{i}":{{"required":["p{}"]}}"#, i + 1))
+            ),
+            format!(
+                r#"{{"allOf":[{}]}}"#,
+                chain(&|i| format!(
+                    r#"{{"if":{{"required":["p{i}"]}},"then":{{"required":["p{}"]}}}}"#,
+                    i + 1
+                ))
+            ),
+            format!(
+                r#"{{"anyOf":[{},{{"required":["p7"]}}]}}"#,
+                chain(&|i| format!(r#"{{"required":["q{i}"]}}"#))
+            ),
+        ];
+        let bound = 8 * crate::value::LOOKUPS_BEFORE_INDEX * (n + 1);
+        for schema in &schemas {
+            let (errors, scanned) = scanned(schema, &keys(usize::MAX));
+            assert_eq!(errors, Vec::<String>::new());
+            assert!(scanned <= bound, "{scanned} entries scanned");
+        }
+        // The same failures as before, in the same order.
+        let missing = |keyword: &str| format!(" {keyword} Missing property `p5` required by `p4`");
+        assert_eq!(
+            scanned(&schemas[0], &keys(5)).0,
+            vec![missing("dependentRequired")]
+        );
+        assert_eq!(
+            scanned(&schemas[1], &keys(5)).0,
+            vec![" required Missing required property `p5`".to_string()]
+        );
+        assert_eq!(
+            scanned(&schemas[2], &keys(5)).0,
+            vec![" required Missing required property `p5`".to_string()]
+        );
+        let (errors, _) = scanned(&schemas[3], &keys(7));
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].starts_with(" anyOf No branch of `anyOf` matched"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn an_indexed_object_finds_the_last_of_a_repeated_key() {
+        let mut keys: Vec<String> = (0..100).map(|i| format!(r#""p{i}":{i}"#)).collect();
+        keys.push(r#""p3":"x""#.to_string());
+        let record = format!("{{{}}}", keys.join(","));
+        // Many looked-up names: the object is indexed after a few lookups.
+        let deps: Vec<String> = (0..50)
+            .map(|i| format!(r#""p{i}":{{"properties":{{"p3":{{"type":"integer"}}}}}}"#))
+            .collect();
+        let schema = format!(r#"{{"dependentSchemas":{{{}}}}}"#, deps.join(","));
+        let (errors, scanned) = scanned(&schema, &record);
+        assert_eq!(errors.len(), 50);
+        assert!(
+            errors
+                .iter()
+                .all(|e| e == "/p3 type Expected `integer`, got `string` \"x\""),
+            "{errors:?}"
+        );
+        assert!(scanned < 50 * 101, "{scanned}");
+    }
+
+    #[test]
+    fn unevaluated_properties_look_up_a_few_names_in_a_large_object() {
+        // 50 `allOf` branches of one property each walked the 2000 keys each.
+        let branches: Vec<String> = (0..50)
+            .map(|i| format!(r#"{{"properties":{{"p{i}":{{}}}}}}"#))
+            .collect();
+        let schema = format!(
+            r#"{{"allOf":[{}],"unevaluatedProperties":false}}"#,
+            branches.join(",")
+        );
+        let keys: Vec<String> = (0..2000).map(|i| format!(r#""p{i}":1"#)).collect();
+        let (errors, read) = scanned(&schema, &format!("{{{}}}", keys.join(",")));
+        let expected: Vec<String> = (50..2000)
+            .map(|i| format!(" unevaluatedProperties Unevaluated property `p{i}`"))
+            .collect();
+        assert_eq!(errors, expected);
+        assert!(read < 10 * 2000, "{read} entries read");
+        // Many names, as many keys: each key found in a table of the names.
+        let names: Vec<String> = (0..1000).map(|i| format!(r#""p{i}":{{}}"#)).collect();
+        let schema = format!(
+            r#"{{"properties":{{{}}},"unevaluatedProperties":false}}"#,
+            names.join(",")
+        );
+        let (errors, _) = scanned(
+            &schema,
+            &format!(r#"{{{},"zz":0}}"#, keys[..1000].join(",")),
+        );
+        assert_eq!(
+            errors,
+            vec![" unevaluatedProperties Unevaluated property `zz`"]
+        );
+    }
 }
