@@ -536,7 +536,7 @@ fn non_json_container<'s, R: Record, S: Sink<'s>>(
                 // Its errors at another path (the container is held twice): past the
                 // first `LISTED`, counted as the record's other errors are, not listed.
                 *found = found.saturating_add(n);
-                sink.count_failures(n);
+                sink.count_failures(n, n);
                 return ControlFlow::Continue(());
             }
             Recall::Walk(p) => pending = p,

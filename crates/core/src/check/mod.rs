@@ -105,11 +105,25 @@ pub trait Sink<'s> {
     #[inline]
     fn fail_again(&mut self) {}
 
-    /// `n` failures found without a walk: a failed walk remembered at another path (one
-    /// Python container held twice), whose errors it holds at that path; counted among
-    /// those past the cap, not listed again.
+    /// How many of its failures were [`Sink::fail_again`]'s: walks skipped, no errors.
     #[inline]
-    fn count_failures(&mut self, _n: usize) {}
+    fn skipped(&self) -> usize {
+        0
+    }
+
+    /// `failures` found without a walk: a failed walk remembered at another path (one
+    /// Python container held twice), whose errors it holds at that path; its `errors`
+    /// (the failures but the walks it skipped) counted among those past the cap, not
+    /// listed again.
+    #[inline]
+    fn count_failures(&mut self, _failures: usize, _errors: usize) {}
+
+    /// Whether it lists no more errors (it holds as many as it may): what it is told of
+    /// now is only counted.
+    #[inline]
+    fn full(&self) -> bool {
+        false
+    }
 
     /// For a sink that keeps only the first failure ([`Sink::FIRST_ONLY`]): that failure.
     #[inline]
@@ -190,6 +204,8 @@ pub struct Collect<'e, 's> {
     seen: Option<Box<Seen>>,
     /// Failures reported, repeats and those past the cap included.
     failures: usize,
+    /// Of them, walks skipped as repeats ([`Sink::fail_again`]).
+    skipped: usize,
     /// The failed walks of shared nodes whose errors it holds, by the visit and the
     /// path as a pointer (one Python object may lie at two paths).
     walked: Option<Box<FxHashSet<(Visit, String)>>>,
@@ -221,6 +237,7 @@ impl<'e> Collect<'e, '_> {
             first,
             seen: None,
             failures: 0,
+            skipped: 0,
             walked: None,
         }
     }
@@ -287,7 +304,7 @@ impl<'s> Sink<'s> for Collect<'_, 's> {
         message: impl FnOnce(&mut String),
     ) -> ControlFlow<()> {
         self.failures += 1;
-        if self.errors.len() >= self.cap {
+        if self.full() {
             self.omitted = self.omitted.saturating_add(1);
             return ControlFlow::Continue(());
         }
@@ -349,11 +366,23 @@ impl<'s> Sink<'s> for Collect<'_, 's> {
 
     fn fail_again(&mut self) {
         self.failures += 1;
+        self.skipped += 1;
     }
 
-    fn count_failures(&mut self, n: usize) {
-        self.failures = self.failures.saturating_add(n);
-        self.omitted = self.omitted.saturating_add(n);
+    #[inline]
+    fn skipped(&self) -> usize {
+        self.skipped
+    }
+
+    fn count_failures(&mut self, failures: usize, errors: usize) {
+        self.failures = self.failures.saturating_add(failures);
+        self.skipped = self.skipped.saturating_add(failures.saturating_sub(errors));
+        self.omitted = self.omitted.saturating_add(errors);
+    }
+
+    #[inline]
+    fn full(&self) -> bool {
+        self.errors.len() >= self.cap
     }
 }
 

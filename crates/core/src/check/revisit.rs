@@ -24,9 +24,9 @@
 //! failure (an `anyOf`/`oneOf` explaining its branches) takes the remembered first
 //! failure of the node at the value and the same path; [`super::Collect`] skips a
 //! failure it has already walked at the same path (its errors are in its list), and,
-//! once the record has [`LISTED`] failures, counts a remembered failure at another path
-//! (a value held twice) with the failures of its first walk, among the errors omitted,
-//! instead of walking and listing it again.
+//! once the record has [`LISTED`] failures or lists no more errors (`max_errors`),
+//! counts a remembered failure at another path (a value held twice) with the errors of
+//! its first walk, among the errors omitted, instead of walking it again.
 //!
 //! A value can be reached along many paths too: a Python record may hold one container
 //! twice, at each of 60 levels (2**60 paths to its innermost dict), under any schema
@@ -132,10 +132,11 @@ struct Memory {
     /// The first failures found by sinks that keep only that, by the visit and its
     /// path as a pointer (one Python object may lie at two paths).
     firsts: RefCell<FxHashMap<(Visit, String), First>>,
-    /// The failures a collecting sink counted in the failed walk of each visit: what
-    /// the visit counts, unwalked, at another path (a Python container held twice at
-    /// each of 60 levels fails at 2**60 paths).
-    failures: RefCell<FxHashMap<Visit, usize>>,
+    /// The failures a collecting sink counted in the failed walk of each visit, and of
+    /// them its errors (the walks it skipped as repeats left out): what the visit
+    /// counts, unwalked, at another path (a Python container held twice at each of 60
+    /// levels fails at 2**60 paths).
+    failures: RefCell<FxHashMap<Visit, (usize, usize)>>,
     /// The parts of dynamic scopes met (see [`Memory::scope_id`]), numbered from 1.
     scopes: RefCell<FxHashMap<Vec<u32>, usize>>,
 }
@@ -339,17 +340,21 @@ pub(super) fn remembered<'s, R: Record, S: Sink<'s>>(
             sink.fail_again();
             return ControlFlow::Continue(());
         }
-        Some(false) if sink.failures() >= LISTED => {
+        Some(false) if sink.failures() >= LISTED || sink.full() => {
             // Failed at another path: the value is held twice (see the module's doc).
+            // A sink that lists no more errors would only count those of a walk again,
+            // and each walk would keep its path (see `Sink::mark_walked`).
             let counted = memory.failures.borrow().get(&at).copied();
-            if let Some(n) = counted {
-                sink.count_failures(n);
+            if let Some((failures, errors)) = counted {
+                sink.count_failures(failures, errors);
+                // A repeat here is then skipped, as after a walk.
+                sink.mark_walked(at, path);
                 return ControlFlow::Continue(());
             }
         }
         _ => {}
     }
-    let before = sink.failures();
+    let (before, skipped_before) = (sink.failures(), sink.skipped());
     let flow = visit_kind(node, value, value.kind(), path, depth, cx, sink);
     if !memory.remembering.get() {
         return flow; // it stopped remembering during the walk
@@ -370,7 +375,8 @@ pub(super) fn remembered<'s, R: Record, S: Sink<'s>>(
             memory.remember(at, failures == 0);
             if failures > 0 {
                 sink.mark_walked(at, path);
-                memory.failures.borrow_mut().insert(at, failures);
+                let errors = failures.saturating_sub(sink.skipped() - skipped_before);
+                memory.failures.borrow_mut().insert(at, (failures, errors));
             }
         }
     }
