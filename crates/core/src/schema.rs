@@ -1320,6 +1320,28 @@ fn too_many_hops() -> String {
     )
 }
 
+/// `location` for a message: whole when short; else its first and last steps around
+/// `...` and its number of steps (the location of a chain past [`MAX_HOPS`] repeats
+/// `/$ref/allOf/0` hundreds of times: the message ran to 3-8 KB).
+fn shortened_location(location: &str) -> Cow<'_, str> {
+    const SHOWN: usize = 6;
+    let steps: Vec<&str> = location.split('/').skip(1).collect();
+    if steps.len() <= 3 * SHOWN {
+        return if location.len() <= 300 {
+            Cow::Borrowed(location)
+        } else {
+            crate::check::shorten(location)
+        };
+    }
+    let (first, last) = (
+        steps[..SHOWN].join("/"),
+        steps[steps.len() - SHOWN..].join("/"),
+    );
+    let first = crate::check::shorten(&first);
+    let last = crate::check::shorten(&last);
+    Cow::Owned(format!("/{first}/.../{last}, {} steps", steps.len()))
+}
+
 /// Fails on a cycle of references that never descends into the value
 /// (`{"$ref": "#"}`): checking it would never end; and on a chain of more than
 /// [`MAX_HOPS`] of them, where a walk would give up (the dict path failed such a record
@@ -1412,7 +1434,7 @@ fn check_cycles(
         let chain = visit(&w.nodes[id], w)?;
         w.entered.pop();
         if chain > MAX_HOPS {
-            return err(&w.locations[id], too_many_hops());
+            return err(&shortened_location(&w.locations[id]), too_many_hops());
         }
         w.state[id] = Some(Some(chain));
         Ok(chain)

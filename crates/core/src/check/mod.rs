@@ -1604,6 +1604,25 @@ mod tests {
             refused.ends_with("are more than 256: refused, as a loop is (at the root)"),
             "{refused}"
         );
+        // Reached through references in place, its location is shortened (it repeated
+        // `/allOf/0/$ref` 257 times).
+        let defs: Vec<String> = (0..300)
+            .map(|i| {
+                format!(
+                    r##""a{i}": {{"allOf": [{{"$ref": "#/$defs/a{}"}}]}}"##,
+                    i + 1
+                )
+            })
+            .chain([r#""a300": {"type": "integer"}"#.to_string()])
+            .collect();
+        let refused = Schema::from_json_text(&format!(
+            r##"{{"$defs": {{{}}}, "$ref": "#/$defs/a0"}}"##,
+            defs.join(", ")
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(refused.ends_with("steps)"), "{refused}");
+        assert!(refused.len() < 400, "{refused}");
         let longest = chain(super::MAX_HOPS as usize).unwrap();
         let found = errors(&longest, "1");
         assert_eq!(found.len(), 1);
