@@ -703,16 +703,13 @@ def _open_bytes(data: bytes, kind: Optional[str], default: str) -> Opened:
     return Opened(kind, data, size=len(data))
 
 
-#: What a path of a reading kind is called in messages (a path read by its content: "file").
-_FILE_OF_KIND = {"json": "JSON file", "ndjson": "NDJSON file", "document": "JSON file"}
-
-
 def _open_path(source: Any, kind: Optional[str], max_bytes: int, default: str) -> Opened:
     path = os.fspath(source)
     if not isinstance(path, str):
         path = os.fsdecode(path)
     name = short(path)
-    file = _FILE_OF_KIND.get(kind or "", "file")  # (for messages)
+    # (for messages; a path read by its content is a "file")
+    file = f"{_KIND_TEXT[kind]} file" if kind in _KIND_TEXT else "file"
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
