@@ -278,7 +278,7 @@ def test_a_dag_past_max_errors_counts_what_its_tree_counts(cap: Any) -> None:
         dag = {"k": dag, "j": dag}
     tree = json.loads(json.dumps(dag))
     for schema in (TWICE, WALK_TYPED):
-        v = remembering_every_visit(lambda: Validator(schema, adapt=False, max_errors=cap))
+        v = remembering_every_visit(lambda schema=schema: Validator(schema, adapt=False, max_errors=cap))
         got = [(len(r.errors), r.errors_omitted) for r in (v.validate_batch([x]) for x in (dag, tree))]
         assert got[0] == got[1], (schema, cap)
         assert sum(got[0]) == 2**6
