@@ -28,9 +28,10 @@ distribution-free interval: the order-statistic interval of each median at
 :data:`LEVEL` (ranks from the binomial distribution), combined as
 ``[low_inc / high_base, high_inc / low_base]``. The incumbent is **reverted** (the cell runs the
 baseline, ``source == "reverted"``) when the whole interval lies below 1 (slower beyond noise),
-or when the cell's *slack* is spent while the incumbent's median is below the baseline's,
-or when it is *tied* with the baseline (:data:`TIE_MARGIN`: the noise too wide to tell them
-apart, its verification costs more than the difference).
+or when the cell's *slack* is spent while the incumbent's median is below the baseline's (or
+by a call below it, whatever the median: the median lags a sudden slowdown), or when it is
+*tied* with the baseline (:data:`TIE_MARGIN`: the noise too wide to tell them apart, its
+verification costs more than the difference).
 Whatever the number of throughputs, it is also reverted when its median is below the
 baseline's and the slack no longer covers the time one more call of it would lose at that
 ratio (this is what keeps the promise; for a candidate just promoted, whose window still holds
@@ -929,10 +930,22 @@ class Cell:
         # upper end and the ratio at least 1: xs[r - k] at least the baseline's low end, median.
         k_top = hi - bisect_left(xs, low_base)
         k_ratio = mid - bisect_left(xs, base) if last[0] >= 1.0 else -1
-        best, ceiling = (k_top if k_top < k_ratio else k_ratio), math.inf
+        call = n / base
+        slack = self.slack
+        # A call behind the baseline must leave the slack at least 0 whatever the median (see
+        # _verify): no grant without a ceiling. Over the calls the order statistics alone keep
+        # clear, the higher of the ceiling that spends at most the slack there is and the
+        # baseline's median's (a call within it is not behind).
+        best = min(k_top, k_ratio, limit)
+        ceiling = math.inf
+        if best > 0:
+            even = n / base
+            while n / even < base:
+                even = math.nextafter(even, 0.0)
+            top = (1.0 + self.alpha) * call + slack / best
+            top -= 1e-9 * (top + abs(slack) + call)  # (a margin for rounding)
+            ceiling = top if top > even else even
         if best < limit:
-            call = n / base
-            slack = self.slack
             for share in (0.5, 0.8):
                 # A ceiling on the timings: a throughput at least ``share`` times the median.
                 floor = share * xs[mid]
@@ -942,12 +955,15 @@ class Cell:
                 floor = n / top  # what a timing of at most ``top`` guarantees
                 k = limit if min(floor, xs[hi]) >= low_base else k_top
                 rho = min(last[0], min(floor, xs[mid]) / base)
+                # Each call loses at most ``top - (1 + alpha) call`` of the slack, which must
+                # stay at least 0 after each call that may be behind the baseline, and past
+                # k_ratio, where the ratio may fall to rho, cover a call at rho.
+                step = (1.0 + self.alpha) * call - top
+                cost = call * (1.0 / rho - 1.0) if rho > 0.0 else math.inf
+                margin = 1e-9 * (abs(slack) + (cost if rho < 1.0 else 0.0) + limit * abs(step) + call)
+                if step < 0.0 and floor < base:
+                    k = min(k, max(0, int((slack - margin) / -step)))
                 if rho < 1.0 and k > k_ratio:
-                    # Past k_ratio the ratio may fall to rho: the slack must cover a call at rho
-                    # after each call, losing at most ``top - (1 + alpha) call`` a call.
-                    step = (1.0 + self.alpha) * call - top
-                    cost = call * (1.0 / rho - 1.0) if rho > 0.0 else math.inf
-                    margin = 1e-9 * (abs(slack) + cost + limit * abs(step) + call)
                     room = slack - cost - margin
                     if step >= 0.0:
                         k = k if room + step >= 0.0 else k_ratio
@@ -1037,20 +1053,20 @@ class Cell:
                 continue
             low = low_base if kept else min(floor, xs[0], low_base)
             rho = min(ratio, low / base)
+            # The slack must stay at least 0 after each call, and cover a call at rho.
+            cost = 0.0
             if rho < 1.0:
                 cost = call * (1.0 / rho - 1.0) if rho > 0.0 else math.inf
-                margin = 1e-9 * (abs(slack) + cost + limit * (abs(step) - step_hard) + call)
-                room = slack - cost - margin
-                if room < 0.0:
-                    continue
-                if step_hard < 0.0:
-                    spare = min(spare, int(room / -step_hard))
-                if spare < 1:
-                    continue
-                room += spare * step_hard
-                k = limit if step >= 0.0 else min(limit, spare + int(room / -step))
-            else:
-                k = limit
+            margin = 1e-9 * (abs(slack) + cost + limit * (abs(step) - step_hard) + call)
+            room = slack - cost - margin
+            if room < 0.0:
+                continue
+            if step_hard < 0.0:
+                spare = min(spare, int(room / -step_hard))
+            if spare < 1:
+                continue
+            room += spare * step_hard
+            k = limit if step >= 0.0 else min(limit, spare + int(room / -step))
             worth = min(k, (spare + 1) * len(xs) // c) if c else k
             if worth > best[4]:
                 best = (k, ceiling, hard, spare, worth)
@@ -1494,8 +1510,11 @@ class Cell:
             ratio = self.last[0]
             if self.trial_rates:
                 ratio = self._promise_ratio(ratio)
-            if ratio < 1.0 and self.slack < self.n_most / self._base_median * (1.0 / ratio - 1.0):
-                self._revert()  # the promise (as in _verify)
+            if ratio < 1.0:
+                if self.slack < self.n_most / self._base_median * (1.0 / ratio - 1.0):
+                    self._revert(self._spent_ratio(ratio))  # the promise (as in _verify)
+            elif n / seconds < self._base_median and self.slack < 0.0:
+                self._revert(self._spent_ratio(ratio))
             return
         if n <= 0 or not MIN_TIMING <= seconds <= MAX_TIMING:
             return
@@ -1660,8 +1679,16 @@ class Cell:
             # (of as many records as the most a call of the cell had).
             call = max(n, self.n_most) / self._base_rate()
             if self.slack < call * (1.0 / promise - 1.0):
-                self._revert()
+                self._revert(self._spent_ratio(promise))
                 return
+        elif inc.rates[-1] < self._base_rate() and self.slack < 0.0:
+            # ... and where the median is ahead, the slack spent by a last call behind: the
+            # median lags a sudden slowdown (1.2 times the default's speed for 20 calls, then
+            # 0.5: 10 calls ran past a spent slack, 1.22 times the default's time). (Not on a
+            # spent slack alone: a choice still ahead, whose calls beside a write of the cache
+            # spent it, wins it back sooner than the baseline would.)
+            self._revert(self._spent_ratio(promise))
+            return
         if not fresh or ni < MIN_SAMPLES or nb < MIN_SAMPLES:
             return
         if high < 1.0:
@@ -1721,10 +1748,27 @@ class Cell:
         call = n / self._base_rate()
         return self.slack >= 2 * self.probe_every * call * max(0.0, 1.0 / max(low, 1e-3) - 1.0)
 
-    def _revert(self) -> None:
+    def _spent_ratio(self, ratio: float) -> float:
+        """The ratio a choice reverted by the promise is retried at (see :meth:`_retry_due`):
+        ``ratio``, or its last call's when lower. Its median may still be ahead while its last
+        calls spent the slack (a choice 1.2 times the default's speed for 20 calls, then 0.5):
+        retried at the median's, it ran again as soon as the slack covered a call at 0.96, and
+        lost a whole call."""
+        rates = self.incumbent.rates
+        if rates:
+            last = rates[-1] / self._base_rate()
+            if last < ratio:
+                return last
+        return ratio
+
+    def _revert(self, ratio: Optional[float] = None) -> None:
+        """Runs the baseline instead of the incumbent, which is retried later (see
+        :meth:`_retry_due`) at ``ratio``, by default the median's."""
         self._fast_n = -1
         self.reverts += 1
-        self.retry_ratio = self.last[0] if self.last is not None else 1.0
+        if ratio is None:
+            ratio = self.last[0] if self.last is not None else 1.0
+        self.retry_ratio = ratio
         arm = self.retry = self.incumbent
         self.retry_source = self.incumbent_source
         self.incumbent, self.incumbent_source = self.baseline, "reverted"
