@@ -235,26 +235,82 @@ def _type_to_json_schema(tp: Any, depth: int) -> Dict[str, Any]:
     return {"type": name}
 
 
-def _depth_exceeds(doc: Any, limit: int) -> bool:
-    """Whether the dicts and lists (or tuples) of ``doc`` nest deeper than ``limit`` (no
-    recursion, so any depth is answered; a container met twice is counted once)."""
-    stack = [(doc, 1)]
-    seen = set()
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, Mapping):
-            children: Any = value.values()
-        elif isinstance(value, (list, tuple)):
-            children = value
-        else:
-            continue
-        if depth > limit:
-            return True
-        if id(value) in seen:
-            continue
-        seen.add(id(value))
-        stack.extend((child, depth + 1) for child in children)
-    return False
+#: The most values a schema given as Python objects may hold once written as JSON, where
+#: that is more than twice what it holds (the same dict or list at many places): ``x = {}``,
+#: then 60 times ``x = {"a": x, "b": x}``, is 61 dicts, and as JSON text 2**61 (writing it
+#: never ended); at 20 times, 4 million values, it compiled in 39 s.
+MAX_SCHEMA_VALUES = 1_000_000
+
+#: The types of JSON's scalars, passed over by :func:`_shape_error` without a check.
+_LEAVES = frozenset({str, int, float, bool, type(None)})
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _shape_error(doc: Any, what: str = "the schema") -> Optional[str]:
+    """Why ``doc`` (Python objects) cannot be written as a JSON schema document: its dicts and
+    lists (or tuples) nest deeper than :data:`MAX_SCHEMA_DEPTH`, or, sharing containers, it
+    would hold more than :data:`MAX_SCHEMA_VALUES` values as JSON; ``None`` when neither.
+    Each container is walked once (its height and values remembered), so a container met at
+    many places costs one walk, and one met deeper than before is still checked for depth
+    there. A container that holds itself is left to ``json.dumps``, which names the cycle."""
+    heights: dict[int, Any] = {}  # id -> (height, values), or None while being walked
+    held = [0]  # the values it holds: each container with its scalars, once
+    alive: list[Any] = []  # (a custom mapping may make its values anew: their ids stay theirs)
+    leaves = _LEAVES
+    mapping = collections.abc.Mapping
+
+    def walk(value: Any, room: int) -> tuple[int, int]:
+        key = id(value)
+        if key in heights:
+            got = heights[key]
+            if got is None:  # a cycle: json.dumps says so
+                return 1, 1
+            if got[0] > room:
+                raise _TooDeep
+            return got  # type: ignore[no-any-return]
+        if room <= 0:
+            raise _TooDeep
+        heights[key] = None
+        alive.append(value)
+        kind = type(value)
+        children: Any = value.values() if kind is dict or (
+            kind is not list and kind is not tuple and isinstance(value, mapping)
+        ) else value
+        height, values, scalars = 0, 1, 0
+        for child in children:
+            kind = type(child)
+            if kind in leaves or not (
+                kind is dict or kind is list or kind is tuple
+                or isinstance(child, (mapping, list, tuple))
+            ):
+                scalars += 1
+                continue
+            h, v = walk(child, room - 1)
+            if h > height:
+                height = h
+            values += v
+        held[0] += 1 + scalars
+        heights[key] = got = (height + 1, values + scalars)
+        return got
+
+    kind = type(doc)
+    if kind in leaves or not isinstance(doc, (collections.abc.Mapping, list, tuple)):
+        return None
+    try:
+        _, values = walk(doc, MAX_SCHEMA_DEPTH)
+    except _TooDeep:
+        return f"{what} is nested deeper than {MAX_SCHEMA_DEPTH} levels"
+    if values > MAX_SCHEMA_VALUES and values > 2 * held[0]:
+        return (
+            f"{what} holds the same dicts or lists at so many places that, written as JSON, it"
+            f" would hold {values:.3g} values, where it holds {held[0]:,} (at most"
+            f" {MAX_SCHEMA_VALUES:,} when repeats more than double them): make each repeat a"
+            " `$ref` to one definition"
+        )
+    return None
 
 
 def _not_unicode_at(doc: Any) -> Optional[str]:
@@ -531,8 +587,11 @@ class Schema:
         self._json_schema = doc
         # What `from_json_schema` needs to compile the same schema again (pickling a Validator).
         self._options = (draft, strict, None if resources is None else dict(resources), formats)
-        if _depth_exceeds(doc, MAX_SCHEMA_DEPTH):
-            raise SchemaError(f"the schema is nested deeper than {MAX_SCHEMA_DEPTH} levels")
+        shape = _shape_error(doc)
+        if shape is None and resources is not None:
+            shape = _shape_error(dict(resources), "`resources`")
+        if shape is not None:
+            raise SchemaError(shape)
         try:
             # (not ASCII-escaped: a lone surrogate, escaped, read as broken JSON text, "unexpected
             # end of hex escape at line 1 column 24", of a text the user never wrote)

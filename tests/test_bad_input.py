@@ -1901,6 +1901,56 @@ def test_a_schema_nested_beyond_the_limit_is_one_schema_error(depth: int) -> Non
     assert str(info.value) == expected
 
 
+def test_a_schema_that_shares_containers_is_measured_as_json_would_write_it() -> None:
+    """A schema given as dicts may hold one dict at many places. 61 dicts, each holding the
+    next twice, are 2**61 values as JSON text: writing it never ended (at 20 levels, 4 million
+    values, it compiled in 39 s). Refused at once, for the schema and for `resources`; a
+    dict met first near the root and then deep in the document is checked for depth there
+    (it was walked once, where it was met first); a shared dict within the limits compiles as
+    its JSON copy does."""
+    from satya_adapt import Schema, SchemaError
+
+    bomb: Any = {"type": "integer"}
+    for _ in range(60):
+        bomb = {"a": bomb, "b": bomb}
+    for make in (lambda: Validator({"const": bomb}), lambda: Schema.from_json_schema({"enum": [bomb]}),
+                 lambda: Validator({"$ref": "urn:x"}, resources={"urn:x": {"const": bomb}})):
+        with pytest.raises(SchemaError, match="holds the same dicts or lists at so many places"
+                           r" that, written as JSON, it would hold 3\.46e\+18 values, where it"
+                           " holds 6[0-9] "):
+            make()
+    shared = nested_schema(60)
+    deep = {"properties": {"a": shared, "b": nested_schema(45)}}
+    inner = deep["properties"]["b"]
+    while inner["items"]:
+        inner = inner["items"]
+    inner["items"] = shared  # 2 + 44 + 60 levels, where "a" is 62
+    with pytest.raises(SchemaError, match="^the schema is nested deeper than 100 levels$"):
+        Validator(deep)
+    integer = {"type": "integer", "minimum": 0}
+    doc = {"properties": {"a": integer, "b": {"items": integer}}}
+    records = [{"a": 1, "b": [2, -1]}, {"a": -1, "b": []}]
+    assert Validator(doc, adapt=False).validate_batch(records).valid == (
+        Validator(json.loads(json.dumps(doc)), adapt=False).validate_batch(records).valid
+    ) == [False, False]
+
+
+def test_only_repeats_count_against_the_values_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A schema is refused for its size as JSON only where repeats more than double what it
+    holds: a large one given as it is compiles (the limit lowered to 1,000 here)."""
+    from satya_adapt import SchemaError
+    from satya_adapt import schema as schema_module
+
+    monkeypatch.setattr(schema_module, "MAX_SCHEMA_VALUES", 1000)
+    values = list(range(3000))
+    assert Validator({"enum": values}, adapt=False).validate_batch([5, -5]).valid == [True, False]
+    assert Validator({"anyOf": [{"enum": values}, {"enum": values}]}, adapt=False).validate_batch(
+        [5]
+    ).valid == [True]
+    with pytest.raises(SchemaError, match="would hold 9.01e\\+03 values, where it holds 3,006"):
+        Validator({"anyOf": [{"enum": values}, {"enum": values}, {"enum": values}]})
+
+
 @pytest.mark.parametrize("depth", [60, 300, 3000])
 def test_a_pythonic_schema_nested_beyond_the_limit_is_one_schema_error(depth: int) -> None:
     """Before: a RecursionError from the field conversion past ~250 levels."""
