@@ -11,7 +11,8 @@ binary streams alike:
    limit instead of filling memory. A JSON array is held whole in memory (as an uncompressed
    one is), so a decompressed one is limited by ``max_record_bytes`` too.
 2. A file format that is not JSON (Parquet, ZIP, PNG, ELF, PDF, other compressions, UTF-16
-   text) raises :class:`InputError` naming what it looks like.
+   text, with a byte order mark or without one) raises :class:`InputError` naming what it
+   looks like.
 3. Only when the input kind is guessed (no ``input_kind``, ``--input-kind auto``), the text
    decides: ``[`` first is a JSON array; one JSON object spread over several lines (its first
    line does not end the value) is one record, read as one NDJSON line (a JSON text holds no
@@ -36,7 +37,7 @@ from typing import IO, Any, Callable, List, Optional, Tuple
 from .config import READ_AHEAD_BYTES
 from .errors import InputError
 
-__all__ = ["Opened", "open_input", "looks_like_text", "short"]
+__all__ = ["Opened", "open_input", "looks_like_text", "short", "utf16_without_bom"]
 
 BOM = b"\xef\xbb\xbf"
 _WHITESPACE = b" \t\r\n"
@@ -67,14 +68,18 @@ _SIGNATURES: Tuple[Tuple[bytes, str], ...] = (
     (b"ORC", "an ORC file"),
     (b"Obj\x01", "an Avro file"),
     (b"SQLite format 3\x00", "an SQLite database"),
-    (b"\xff\xfe", "UTF-16 text (JSON is read as UTF-8)"),
-    (b"\xfe\xff", "UTF-16 text (JSON is read as UTF-8)"),
+    (b"\xff\xfe", "UTF-16 text"),
+    (b"\xfe\xff", "UTF-16 text"),
 )
 _SIGNATURE_FIRST = frozenset(magic[0] for magic, _ in _SIGNATURES)
 _GZIP = b"\x1f\x8b"
 _ZSTD = b"\x28\xb5\x2f\xfd"
-#: First bytes that may start compressed input or a format that is not JSON.
-_SPECIAL = _SIGNATURE_FIRST | {_GZIP[0], _ZSTD[0]}
+#: The last three bytes of the magic number of a zstd skippable frame (its first, 0x50-0x5f):
+#: a stream may start with one (metadata), then its frames.
+_ZSTD_SKIPPABLE = b"\x2a\x4d\x18"
+#: First bytes that may start compressed input or a format that is not JSON (a zero byte:
+#: UTF-16BE text, see :func:`utf16_without_bom`).
+_SPECIAL = _SIGNATURE_FIRST | {_GZIP[0], _ZSTD[0], 0, *range(0x50, 0x60)}
 #: The first byte of a JSON text that is not an object or an array.
 _JSON_STARTS = frozenset(b'"-0123456789tfn')
 
@@ -230,6 +235,100 @@ def _as_bytes(data: Any) -> bytes:
         ) from None
 
 
+class _ZstdFrames:
+    """Whether a zstd stream read so far ends where a frame ends, told from its frame and
+    block headers (RFC 8878; nothing is decompressed). ``zstandard``'s stream reader returns
+    what it has when its input ends inside a frame, no error: a file cut short (an interrupted
+    copy or download) read as fewer records, silently, where gzip says it ended early."""
+
+    def __init__(self) -> None:
+        self._want = "magic"  # what the next bytes are
+        self._need = 4  # how many of them
+        self._have = bytearray()
+        self._skip = 0  # the bytes of a block or a skippable frame to pass over
+        self._checksum = False  # the frame read ends with a 4-byte checksum
+        self._unknown = False  # no zstd this can follow: the decompressor says what is wrong
+
+    @property
+    def complete(self) -> bool:
+        """Whether the bytes fed so far end between two frames."""
+        return self._unknown or (self._want == "magic" and not self._have and not self._skip)
+
+    def feed(self, data: bytes) -> None:
+        at = 0
+        while at < len(data) and not self._unknown:
+            if self._skip:
+                step = min(self._skip, len(data) - at)
+                self._skip -= step
+                at += step
+                continue
+            step = min(self._need - len(self._have), len(data) - at)
+            self._have += data[at : at + step]
+            at += step
+            if len(self._have) == self._need:
+                header, self._have = bytes(self._have), bytearray()
+                self._read(header)
+
+    def _next(self, want: str, need: int) -> None:
+        self._want, self._need = want, need
+
+    def _read(self, header: bytes) -> None:
+        """Moves past ``header``, the ``self._need`` bytes of what ``self._want`` names."""
+        if self._want == "magic":
+            if header == _ZSTD:
+                self._next("descriptor", 1)
+            elif header[1:] == _ZSTD_SKIPPABLE and header[0] & 0xF0 == 0x50:
+                self._next("skippable", 4)
+            else:
+                self._unknown = True
+        elif self._want == "skippable":
+            self._skip = int.from_bytes(header, "little")
+            self._next("magic", 4)
+        elif self._want == "descriptor":
+            flags = header[0]
+            single = bool(flags & 0x20)
+            self._checksum = bool(flags & 0x04)
+            content_size = (1 if single else 0, 2, 4, 8)[flags >> 6]
+            rest = (0 if single else 1) + (0, 1, 2, 4)[flags & 0x03] + content_size
+            self._next("frame header", rest) if rest else self._next("block", 3)
+        elif self._want == "frame header":
+            self._next("block", 3)
+        elif self._want == "block":
+            value = int.from_bytes(header, "little")
+            kind, size = (value >> 1) & 0x03, value >> 3
+            if kind == 3:
+                self._unknown = True  # a reserved block type: the decompressor refuses it
+                return
+            self._skip = 1 if kind == 1 else size  # (an RLE block holds one byte)
+            if not value & 0x01:
+                self._next("block", 3)
+            elif self._checksum:
+                self._next("checksum", 4)
+            else:
+                self._next("magic", 4)
+        else:  # the checksum
+            self._next("magic", 4)
+
+
+class _FramesChecked:
+    """A zstd stream whose end inside a frame is an :class:`InputError` (see
+    :class:`_ZstdFrames`)."""
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+        self._frames = _ZstdFrames()
+
+    def read(self, size: int = -1) -> bytes:
+        data = _as_bytes(self._raw.read(size))
+        if data:
+            self._frames.feed(data)
+        elif not self._frames.complete:
+            raise InputError(
+                "the zstd stream is corrupt: it ends inside a frame (the file was cut short?)"
+            )
+        return data
+
+
 def _decompressor(magic: str, raw: Any) -> Any:
     if magic == "gzip":
         import gzip  # only for compressed input: `import satya_adapt` stays light
@@ -242,7 +341,8 @@ def _decompressor(magic: str, raw: Any) -> Any:
             "this is zstd-compressed input: install the `zstandard` package to read it"
             " (pip install 'satya-adapt[zstd]')"
         ) from None
-    reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+    checked: Any = _FramesChecked(raw)  # (a file object as far as zstandard reads it)
+    reader = zstandard.ZstdDecompressor().stream_reader(checked, read_across_frames=True)
     return _Decompressed(reader, "zstd")
 
 
@@ -259,8 +359,24 @@ def read_in_place(source: Any) -> bool:
 def _compression(head: bytes) -> Optional[str]:
     if head.startswith(_GZIP):
         return "gzip"
-    if head.startswith(_ZSTD):
+    if head.startswith(_ZSTD) or (head[1:4] == _ZSTD_SKIPPABLE and head[0] & 0xF0 == 0x50):
         return "zstd"
+    return None
+
+
+def utf16_without_bom(head: bytes) -> Optional[str]:
+    """``"UTF-16LE"`` or ``"UTF-16BE"`` when ``head`` looks like text in UTF-16 without a byte
+    order mark: its first character ASCII, and most of its first 256 characters too (every
+    other byte zero). UTF-8 JSON has no zero byte, so this is never JSON."""
+    sample = head[:512]
+    sample = sample[: len(sample) & ~1]
+    if not sample:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    for name, low, high in (("UTF-16LE", even, odd), ("UTF-16BE", odd, even)):
+        ascii_chars = sum(1 for lo, hi in zip(low, high) if lo and not hi)
+        if low[0] and not high[0] and ascii_chars * 4 >= len(low) * 3:
+            return name
     return None
 
 
@@ -269,12 +385,18 @@ def _not_json(head: bytes, guessed: bool, compression: Optional[str]) -> Optiona
     what = None
     if head[:1] and head[0] in _SIGNATURE_FIRST:
         what = next((name for magic, name in _SIGNATURES if head.startswith(magic)), None)
+    if what is None and b"\x00" in head[:2]:
+        # (a forced kind too: a zero byte is no JSON text, nor a line of NDJSON)
+        utf16 = utf16_without_bom(head)
+        if utf16 is not None:
+            what = f"{utf16} text without a byte order mark"
     if what is None and guessed:
         what = _not_json_text(head)
     if what is None:
         return None
     inside = f" inside {compression}-compressed input" if compression else ""
-    return f"this looks like {what}{inside}, not NDJSON or JSON"
+    todo = ": re-encode it as UTF-8" if what.startswith("UTF-16") else ""
+    return f"this looks like {what}{inside}, not NDJSON or JSON{todo}"
 
 
 def _not_json_text(head: bytes) -> Optional[str]:
@@ -501,7 +623,8 @@ def open_input(
             document.close()
             raise
     if (
-        kind is not None and type(source) is bytes and (not source or source[0] not in _SPECIAL)
+        kind is not None and type(source) is bytes
+        and (not source or (source[0] not in _SPECIAL and source[1:2] != b"\x00"))
         and kind != "document"
     ):
         # The hot path (validate_json/validate_ndjson on bytes): no magic bytes can match.

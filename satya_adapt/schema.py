@@ -360,14 +360,87 @@ def _first_at(doc: Any, bad_value: Callable[[Any], bool], bad_key: Callable[[Any
             seen.add(id(value))
         if isinstance(value, Mapping):
             for key, child in reversed(list(value.items())):
-                token = str(key).encode("utf-8", "backslashreplace").decode()  # (printable)
-                here = f"{at}/{token.replace('~', '~0').replace('/', '~1')}"
+                here = f"{at}/{_token(key)}"
                 if bad_key(key):
                     return f"{here} (a property name)"
                 stack.append((child, here))
         elif isinstance(value, (list, tuple)):
             stack.extend((child, f"{at}/{i}") for i, child in reversed(list(enumerate(value))))
     return None
+
+
+def _token(key: Any) -> str:
+    """A dict key as a JSON Pointer reference token (RFC 6901 escaping), printable."""
+    token = str(key).encode("utf-8", "backslashreplace").decode()
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def _cycle_at(doc: Any) -> Optional[tuple[str, str, Any]]:
+    """Where ``doc`` holds itself (a dict or list that contains itself, at any depth): the
+    JSON Pointer of the place where the cycle closes, that of the container met again there
+    (its ancestor) and that container; ``None`` when there is no cycle (a container shared
+    by two places, neither inside the other, is none). Depth first in document order, each
+    container walked once."""
+    on_path: dict[int, str] = {}  # the containers being walked, by id: their pointer
+    done: set[int] = set()
+    stack: list[tuple[Any, str, bool]] = [(doc, "", False)]
+    while stack:
+        value, at, leaving = stack.pop()
+        if leaving:
+            done.add(id(value))
+            del on_path[id(value)]
+            continue
+        if not isinstance(value, (Mapping, list, tuple)):
+            continue
+        if id(value) in on_path:
+            return at, on_path[id(value)], value
+        if id(value) in done:
+            continue
+        on_path[id(value)] = at
+        stack.append((value, at, True))
+        if isinstance(value, Mapping):
+            items = [(f"{at}/{_token(key)}", child) for key, child in value.items()]
+        else:
+            items = [(f"{at}/{i}", child) for i, child in enumerate(value)]
+        stack.extend((child, here, False) for here, child in reversed(items))
+    return None
+
+
+def _fragment(pointer: str) -> str:
+    """A JSON Pointer as a URI fragment (RFC 6901, section 6)."""
+    import urllib.parse  # only for this message: `import satya_adapt` stays light
+
+    return urllib.parse.quote(pointer, safe="/~!$&'()*+,;=:@")
+
+
+def _not_json_message(doc: Any, resources: Optional[Mapping[str, Any]], exc: Exception) -> str:
+    """The message of a schema (or ``resources``) that ``json.dumps`` refused with ``exc``:
+    a cycle (json's own message, "Circular reference detected", names no place) or the first
+    value JSON cannot hold, placed by a JSON Pointer."""
+    for where, tree in (("", doc), (" in `resources`", None if resources is None else dict(resources))):
+        cycle = _cycle_at(tree)
+        if cycle is None:
+            continue
+        at, again, node = cycle
+        hint = ""
+        if isinstance(node, Mapping):
+            inside = again
+            if where:  # a `$ref` points into its own document: after the resource's key
+                cut = again.find("/", 1)
+                inside = again[cut:] if cut > 0 else ""
+            hint = f' (to refer back, write {{"$ref": "#{_fragment(inside)}"}} there)'
+        what = "dict" if isinstance(node, Mapping) else "list"
+        return (
+            f"the schema is cyclic: the value{where} at {at} is the {what} at"
+            f" {again or 'the root'}{hint}"
+        )
+    place = _not_json_at(doc)
+    if place is None and resources is not None:
+        place = _not_json_at(dict(resources))
+        where = "" if place is None else f" in `resources` at {place}"
+    else:
+        where = "" if place is None else f" at {place}"
+    return f"the schema is not a JSON document{where}: {exc}"
 
 
 def _spec_to_json_schema(spec: Any, depth: int) -> Dict[str, Any]:
@@ -601,10 +674,7 @@ class Schema:
                 else json.dumps(dict(resources), allow_nan=False, ensure_ascii=False)
             )
         except (TypeError, ValueError) as exc:
-            at = _not_json_at(doc)
-            where = (f" at {at}" if at is not None
-                     else "" if resources is None else f" in `resources` at {_not_json_at(dict(resources))}")
-            raise SchemaError(f"the schema is not a JSON document{where}: {exc}") from None
+            raise SchemaError(_not_json_message(doc, resources, exc)) from None
         # What was compiled, kept apart from the caller's document (changed after, it changed
         # what a pickled validator compiled in another process), its keys as compiled.
         self._json_schema = json.loads(text)
@@ -635,7 +705,10 @@ class Schema:
         """Compiles a JSON Schema document (drafts 4, 6, 7, 2019-09, 2020-12).
 
         The draft is the one ``$schema`` names, else 2020-12; ``draft`` (``"4"``, ``"6"``,
-        ``"7"``, ``"2019-09"``, ``"2020-12"``) overrides it. Unknown keywords are annotations,
+        ``"7"``, ``"2019-09"``, ``"2020-12"``) overrides it. Each name may also follow
+        ``draft`` or ``draft-`` (``"draft7"``, ``"draft-2020-12"``), and those of drafts 4, 6
+        and 7 have two digits too, as their meta-schemas' URIs write them (``"07"``,
+        ``"draft-07"``); any other str is a ``ValueError``. Unknown keywords are annotations,
         unless ``strict``: then one :class:`SchemaError` lists them all. ``resources`` maps
         URIs to documents that references may name (nothing is fetched). ``formats`` (default
         ``True``) asserts the formats the draft defines; ``False`` makes ``format`` an annotation.
@@ -652,7 +725,8 @@ class Schema:
                     raise TypeError(f"`resources` keys must be str URIs, got {type(uri).__name__}")
         self = cls.__new__(cls)
         self._init(
-            dict(document) if isinstance(document, Mapping) else document,
+            # (the caller's dict itself: a cycle back to its root is then placed there)
+            dict(document) if isinstance(document, Mapping) and not isinstance(document, dict) else document,
             draft,
             check_flag("strict", strict),
             resources,

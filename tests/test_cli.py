@@ -1491,6 +1491,18 @@ def test_a_utf16_schema_is_named_as_such(tmp_path: Path) -> None:
         assert message == "the schema s.json is UTF-16 text, not UTF-8: save it as UTF-8"
 
 
+def test_a_utf16_schema_without_a_byte_order_mark_is_named_as_such(tmp_path: Path) -> None:
+    """Before: "the schema s.json is not valid JSON: Expecting property name enclosed in
+    double quotes: line 1 column 2 (char 1)" (its zero bytes are valid UTF-8)."""
+    (tmp_path / "d.ndjson").write_text("{}\n")
+    for encoding, name in (("utf-16-le", "UTF-16LE"), ("utf-16-be", "UTF-16BE")):
+        (tmp_path / "s.json").write_bytes('{"type": "object"}'.encode(encoding))
+        message = one_error_line(run("validate", "d.ndjson", "--schema", "s.json", cwd=tmp_path))
+        assert message == (
+            f"the schema s.json is {name} text without a byte order mark, not UTF-8: save it as UTF-8"
+        )
+
+
 def test_terminal_controls_from_the_data_are_shown_as_text(tmp_path: Path) -> None:
     # A key `\x1b[2J` (clear the screen) reached the terminal in the path and message columns,
     # as a file name with one did in the report's head line and in errors.
@@ -1865,3 +1877,192 @@ def test_validate_max_record_bytes_sets_the_longest_line(tmp_path: Path) -> None
         "validate: argument --max-record-bytes: expected bytes such as 256MiB or 100000000,"
         " got 'lots' (see 'satya-adapt validate --help')"
     )
+
+
+# -- standard output, odd file names, files that change ------------------------------------------
+
+
+def _to(stdout: Any, *args: str, cwd: Path, buffered: bool) -> subprocess.CompletedProcess[str]:
+    """Runs the CLI with its standard output on ``stdout`` (a file or a pipe's end), Python's
+    own buffering on or off (``PYTHONUNBUFFERED``)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("SATYA_ADAPT_ARCHIVE", "PYTHONUNBUFFERED")}
+    if not buffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    proc = subprocess.run(
+        [sys.executable, "-m", "satya_adapt", *args],
+        check=False, cwd=cwd, stdout=stdout, stderr=subprocess.PIPE, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+@pytest.mark.parametrize("buffered", [True, False], ids=["buffered", "unbuffered"])
+def test_a_full_standard_output_is_one_error_line_naming_it(tmp_path: Path, buffered: bool) -> None:
+    """Before: `validate ... > /dev/full` said "satya-adapt: error: No space left on device"
+    (no word of what could not be written) when Python wrote at once, and "Exception ignored
+    in: <_io.TextIOWrapper name='<stdout>'...>" with exit code 120 when it buffered (as it
+    does by default); `--help > /dev/full` exited 0, writing nothing."""
+    (tmp_path / "s.json").write_text('{"type": "object"}')
+    (tmp_path / "d.ndjson").write_text('{"a": 1}\n')
+    for args in (
+        ("validate", "d.ndjson", "--schema", "s.json"),
+        ("validate", "d.ndjson", "--schema", "s.json", "--format", "json"),
+        ("validate", "d.ndjson", "d.ndjson", "--schema", "s.json", "--workers", "1"),
+        ("--help",),
+        ("validate", "--help"),
+        ("--version",),
+    ):
+        with open("/dev/full", "w") as full:
+            proc = _to(full, *args, cwd=tmp_path, buffered=buffered)
+        assert (proc.returncode, proc.stderr) == (
+            2, "satya-adapt: error: cannot write to standard output: No space left on device\n"
+        ), args
+
+
+def test_output_to_a_reader_gone_before_it_is_written_exits_141_quietly(tmp_path: Path) -> None:
+    """Before: buffered output to a pipe whose reader had gone (`| true`) was written as
+    Python exited: "Exception ignored ... BrokenPipeError" and exit code 120."""
+    (tmp_path / "s.json").write_text('{"type": "object"}')
+    (tmp_path / "d.ndjson").write_text('{"a": 1}\n')
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = _to(write, "validate", "d.ndjson", "--schema", "s.json", cwd=tmp_path, buffered=True)
+    finally:
+        os.close(write)
+    assert (proc.returncode, proc.stderr) == (141, "")
+
+
+def test_a_data_file_named_with_a_leading_dash(tmp_path: Path) -> None:
+    """Before: `validate -dash.ndjson --schema s.json` said "the following arguments are
+    required: DATA", no word of why (argparse reads a word that starts with `-` as an option)
+    nor of how to name the file."""
+    (tmp_path / "s.json").write_text('{"type": "object"}')
+    (tmp_path / "-dash.ndjson").write_text('{"a": 1}\n')
+    (tmp_path / "-s.json").write_text('{"type": "object"}')
+    hint = "-dash.ndjson is read as an option: name the file ./-dash.ndjson, or put it last, after --"
+    for args, expected in (
+        (("validate", "-dash.ndjson", "--schema", "s.json"),
+         f"validate: the following arguments are required: DATA; {hint}"),
+        (("validate", "--schema", "s.json", "-dash.ndjson"),
+         f"validate: the following arguments are required: DATA; {hint}"),
+        (("validate", "s.json", "-dash.ndjson", "--schema", "s.json"),
+         f"validate: unrecognized arguments: -dash.ndjson; {hint}"),
+        (("validate", "./-dash.ndjson", "--schema", "-s.json"),
+         "validate: argument --schema: expected one argument; -s.json is read as an option:"
+         " name the file ./-s.json"),
+        (("archive", "show", "-dash.ndjson"),
+         f"archive show: unrecognized arguments: -dash.ndjson; {hint}"),
+        # No such file: no hint.
+        (("validate", "-nothere.ndjson", "--schema", "s.json"),
+         "validate: the following arguments are required: DATA"),
+    ):  # fmt: skip
+        where = " ".join(args[:2]) if args[0] == "archive" else args[0]
+        assert one_error_line(run(*args, cwd=tmp_path)) == (
+            f"{expected} (see 'satya-adapt {where} --help')"
+        ), args
+    proc = run("validate", "--schema", "s.json", "--no-adapt", "--", "-dash.ndjson", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0] == "-dash.ndjson: 1 record (ndjson, streamed): all valid"
+    proc = run("validate", "./-dash.ndjson", "--schema=-s.json", "--no-adapt", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0] == "./-dash.ndjson: 1 record (ndjson, streamed): all valid"
+
+
+_CUT_WHILE_READ = """
+import os, sys
+from satya_adapt import Validator, summary
+from satya_adapt.cli import main
+
+def cut():
+    with open("d.ndjson", "r+b") as f:
+        f.truncate(int(os.environ["CUT_AT"]))
+
+first = Validator.iter_validate
+def iter_validate(self, source, **kwargs):
+    for i, chunk in enumerate(first(self, source, **kwargs)):
+        if i == 0:
+            cut()
+        yield chunk
+Validator.iter_validate = iter_validate
+
+whole = summary.validate_path
+def validate_path(validator, path, *args, **kwargs):
+    result = whole(validator, path, *args, **kwargs)
+    if path == "d.ndjson":
+        cut()
+    return result
+summary.validate_path = validate_path
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("many", [False, True], ids=["one-file", "many-files"])
+def test_a_file_that_changes_while_it_is_read_is_a_warning(tmp_path: Path, many: bool) -> None:
+    """Before: a log truncated while `validate` read it was reported on what was read,
+    silently (2,000,000 records at the start, "1,000,000 records: all valid" and exit 0):
+    the size the file had when it was opened is now checked again once it is read."""
+    (tmp_path / "s.json").write_text('{"type": "object"}')
+    line = '{"a": 1}\n'
+    (tmp_path / "d.ndjson").write_text(line * 1000)
+    args = ["validate", "d.ndjson", "--schema", "s.json", "--no-adapt", "--batch-size", "10"]
+    if many:
+        (tmp_path / "e.ndjson").write_text(line)
+        args[2:2] = ["e.ndjson"]
+        args += ["--workers", "1"]
+    env = {**os.environ, "CUT_AT": str(len(line) * 10)}
+    env.pop("SATYA_ADAPT_ARCHIVE", None)
+    proc = subprocess.run(
+        [sys.executable, "-c", _CUT_WHILE_READ, *args],
+        check=False, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == (
+        "satya-adapt: warning: d.ndjson shrank from 9,000 to 90 bytes while it was read: the"
+        " records that were cut off are not in the report\n"
+    )
+    # Grown (appended to) is said too; unchanged, nothing.
+    from satya_adapt.cli._input import changed
+
+    assert changed(str(tmp_path / "d.ndjson"), 90) is None
+    assert changed(str(tmp_path / "d.ndjson"), 80) == (
+        f"{tmp_path / 'd.ndjson'} grew from 80 to 90 bytes while it was read: records written"
+        " meanwhile may be missing from the report, or the last one cut short (a `json` error)"
+    )
+    assert changed(str(tmp_path / "gone.ndjson"), 80) is None
+
+
+def test_an_absolute_ref_names_what_can_be_done_for_a_uri(tmp_path: Path) -> None:
+    """Before: "cannot resolve `$ref` `https://example.com/s.json` (at the root) (relative
+    references are read from files under ./)": a hint about files, for a URI."""
+    (tmp_path / "d.ndjson").write_text("1\n")
+    for schema, hint in (
+        ({"$ref": "https://example.com/s.json"},
+         'embed the schema it names in `$defs` with "$id": "https://example.com/s.json"'),
+        ({"$schema": "http://json-schema.org/draft-04/schema#",
+          "properties": {"a": {"$ref": "urn:example:s#/definitions/x"}}},
+         'embed the schema it names in `definitions` with "id": "urn:example:s"'),
+        ({"$ref": "https://example.com/" + "x" * 100},
+         "embed the schema it names in `$defs` with its URI as `$id`"),
+    ):  # fmt: skip
+        (tmp_path / "s.json").write_text(json.dumps(schema))
+        ref = next(v for v in _input_refs(schema))
+        where = "the root" if "$ref" in schema else "/properties/a"
+        assert one_error_line(run("validate", "d.ndjson", "--schema", "s.json", cwd=tmp_path)) == (
+            f"invalid schema s.json: cannot resolve `$ref` `{ref}` (at {where}) (absolute URIs are"
+            f" never fetched: {hint}, or save it as a file under ./ and `$ref` that file; in"
+            " Python, pass it in `Validator(resources=...)`)"
+        )
+    # What the hint says works: the schema embedded under its URI.
+    (tmp_path / "s.json").write_text(json.dumps({
+        "$ref": "https://example.com/s.json",
+        "$defs": {"s": {"$id": "https://example.com/s.json", "type": "integer"}},
+    }))  # fmt: skip
+    assert run("validate", "d.ndjson", "--schema", "s.json", cwd=tmp_path).returncode == 0
+
+
+def _input_refs(schema: Any) -> list[str]:
+    from satya_adapt.cli._input import _refs
+
+    return _refs(schema)

@@ -171,6 +171,48 @@ def test_corrupt_compressed_input_is_an_input_error(v: Validator) -> None:
     )
 
 
+def test_zstd_cut_short_is_an_input_error(v: Validator, tmp_path: Path) -> None:
+    """Before: a zstd stream that ended inside a frame (a file cut short) read as the records
+    decompressed so far, silently (zstandard's stream reader returns what it has): a file cut
+    in half was "0 records: all valid". Gzip said so already."""
+    zstandard = pytest.importorskip("zstandard")
+    records = b'{"name": "Ada", "age": 36}\n' * 2000
+    streamed = zstandard.ZstdCompressor(write_checksum=True).compressobj()
+    parts = [
+        zstandard.ZstdCompressor().compress(records),
+        b"\x50\x2a\x4d\x18" + (3).to_bytes(4, "little") + b"xyz",  # a skippable frame
+        zstandard.ZstdCompressor(write_checksum=True, write_content_size=False).compress(records),
+        streamed.compress(os.urandom(200_000).hex().encode() + b"\n") + streamed.flush(),
+    ]
+    whole = b"".join(parts)
+    ends = {sum(map(len, parts[: i + 1])) for i in range(len(parts))}
+    for cut in range(1, len(whole) + 1):  # where the frames end, only there
+        frames = _inputs._ZstdFrames()
+        frames.feed(whole[:cut])
+        assert frames.complete is (cut in ends), cut
+    frames = _inputs._ZstdFrames()
+    for at in range(0, len(whole), 7):
+        frames.feed(whole[at : at + 7])
+    assert frames.complete
+    assert len(v.validate_ndjson(whole, **CONFIG).valid) == 4001
+    # A stream that starts with a skippable frame is zstd too (it was read as text: "Invalid
+    # JSON on line 1: unexpected character 'P'").
+    assert v.validate(parts[1] + parts[0], **CONFIG).valid == [True] * 2000
+    message = "the zstd stream is corrupt: it ends inside a frame (the file was cut short?)"
+    (tmp_path / "cut.ndjson.zst").write_bytes(whole[: len(parts[0]) // 2])
+    for cut in (4, 6, len(parts[0]) // 2, len(whole) - 1, len(whole) - 5000):
+        for call in (
+            lambda cut=cut: v.validate_ndjson(whole[:cut]),
+            lambda cut=cut: v.validate(io.BytesIO(whole[:cut])),
+        ):
+            with pytest.raises(InputError) as info:
+                call()
+            assert str(info.value) == message
+    with pytest.raises(InputError) as info:
+        v.validate(tmp_path / "cut.ndjson.zst")
+    assert str(info.value) == message
+
+
 def test_zstd_without_the_package_says_what_to_install(
     v: Validator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -332,7 +374,17 @@ NOT_JSON = {
     "binary": (b"\x01\x02\x00\x03", "this looks like binary data, not NDJSON or JSON"),
     "utf16": (
         '{"a": 1}'.encode("utf-16"),
-        "this looks like UTF-16 text (JSON is read as UTF-8), not NDJSON or JSON",
+        "this looks like UTF-16 text, not NDJSON or JSON: re-encode it as UTF-8",
+    ),
+    "utf16le": (
+        '{"a": 1}\n{"a": 2}\n'.encode("utf-16-le"),
+        "this looks like UTF-16LE text without a byte order mark, not NDJSON or JSON:"
+        " re-encode it as UTF-8",
+    ),
+    "utf16be": (
+        '[{"name": "Ada"}]'.encode("utf-16-be"),
+        "this looks like UTF-16BE text without a byte order mark, not NDJSON or JSON:"
+        " re-encode it as UTF-8",
     ),
     "parquet.gz": (
         gzip.compress(b"PAR1\x15\x04"),
@@ -356,6 +408,35 @@ def test_not_json_is_an_input_error(v: Validator, name: str, tmp_path: Path) -> 
         with pytest.raises(InputError) as info:
             call()
         assert str(info.value) == message
+
+
+def test_utf16_without_a_byte_order_mark_is_named_whatever_the_kind(v: Validator, tmp_path: Path) -> None:
+    """Before: UTF-16 text without a byte order mark was "binary data" when the kind was
+    guessed, and one `json` error per line ("unexpected byte 0x00") when it was forced. A zero
+    byte is in no JSON text: a forced kind names it too, as it names a Parquet file."""
+    text = '{"name": "Ada", "city": "Zürich"}\n{"name": "Grace"}\n'
+    for encoding, name in (("utf-16-le", "UTF-16LE"), ("utf-16-be", "UTF-16BE")):
+        data = text.encode(encoding)
+        (tmp_path / "data").write_bytes(data)
+        message = (
+            f"this looks like {name} text without a byte order mark, not NDJSON or JSON:"
+            " re-encode it as UTF-8"
+        )
+        for call in (
+            lambda data=data: v.validate_ndjson(data),
+            lambda data=data: v.validate_json(data),
+            lambda: v.validate(tmp_path / "data", input_kind="ndjson"),
+            lambda data=data: v.validate(io.BytesIO(data), input_kind="json"),
+            lambda data=data: v.validate(gzip.compress(data)),
+        ):
+            with pytest.raises(InputError) as info:
+                call()
+            assert str(info.value) in (message, message.replace(", not", " inside gzip-compressed input, not"))
+    # Zero bytes alone, and UTF-32 text, stay binary data.
+    for data in (b"\x00\x00\x00\x00", '{"a": 1}'.encode("utf-32-le"), '{"a": 1}'.encode("utf-32-be")):
+        assert _inputs.utf16_without_bom(data) is None
+        with pytest.raises(InputError, match="^this looks like binary data, not NDJSON or JSON$"):
+            v.validate(data)
 
 
 def test_one_stray_line_before_ndjson_is_an_invalid_record_not_plain_text() -> None:

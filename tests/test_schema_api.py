@@ -458,9 +458,51 @@ def test_a_non_json_value_is_placed_in_the_schema() -> None:
             Schema.from_json_schema(doc)
         assert str(info.value).startswith(f"the schema is not a JSON document {where}")
     cyclic: dict[str, Any] = {}
-    cyclic["a"] = cyclic  # no place to name, and the search for one ends
-    with pytest.raises(SchemaError, match="^the schema is not a JSON document: Circular reference"):
+    cyclic["a"] = cyclic  # placed where the cycle closes (see the test below)
+    with pytest.raises(SchemaError) as info:
         Schema.from_json_schema({"properties": cyclic})
+    assert str(info.value) == (
+        'the schema is cyclic: the value at /properties/a is the dict at /properties (to refer'
+        ' back, write {"$ref": "#/properties"} there)'
+    )
+
+
+def test_a_cyclic_schema_is_placed_where_the_cycle_closes() -> None:
+    """Before: "the schema is not a JSON document: Circular reference detected", json's own
+    words, with no place named; with a set inside the cycle, the set's place followed by
+    "Circular reference detected"."""
+    root: dict[str, Any] = {"type": "object"}
+    root["properties"] = {"child": root}  # a recursive schema written as Python
+    both: dict[str, Any] = {}
+    both["not"] = both
+    both["const"] = {1}  # JSON cannot hold it either: the cycle is said first
+    items: list[Any] = [{"type": "integer"}]
+    items.append(items)
+    deep: dict[str, Any] = {"$defs": {"a b": {}}}
+    deep["$defs"]["a b"]["items"] = deep["$defs"]["a b"]
+    shared = {"type": "string"}  # in two places, inside neither: no cycle
+    resource: dict[str, Any] = {"$defs": {}}
+    resource["$defs"]["self"] = resource
+    cases = [
+        (root, None, "/properties/child", "the dict at the root", "#"),
+        (both, None, "/not", "the dict at the root", "#"),
+        ({"allOf": items}, None, "/allOf/1", "the list at /allOf", None),
+        (deep, None, "/$defs/a b/items", "the dict at /$defs/a b", "#/$defs/a%20b"),
+        ({"$ref": "r.json"}, {"r.json": resource}, " in `resources` at /r.json/$defs/self",
+         "the dict at /r.json", "#"),
+    ]  # fmt: skip
+    for doc, resources, at, what, ref in cases:
+        with pytest.raises(SchemaError) as info:
+            Validator(doc, adapt=False, resources=resources)
+        place = at if at.startswith(" in") else f" at {at}"
+        hint = "" if ref is None else f' (to refer back, write {{"$ref": "{ref}"}} there)'
+        assert str(info.value) == f"the schema is cyclic: the value{place} is {what}{hint}"
+    v = Validator({"properties": {"a": shared, "b": shared}}, adapt=False)
+    assert v.validate_batch([{"a": "x", "b": 1}]).valid == [False]
+    # The hint is what fixes it.
+    root["properties"]["child"] = {"$ref": "#"}
+    v = Validator(root, adapt=False)
+    assert v.validate_batch([{"child": {"child": {}}}, {"child": 1}]).valid == [True, False]
 
 
 def test_the_schema_kept_is_the_one_compiled() -> None:
@@ -616,6 +658,42 @@ def test_draft_is_chosen_by_schema_keyword_or_argument() -> None:
     assert Validator(ref_and_sibling, adapt=False).validate_batch([5]).valid == [False]
     with pytest.raises(ValueError, match=r'^`draft` must be one of 4, 6, 7, 2019-09, 2020-12, got "5"$'):
         Validator({}, draft="5")
+
+
+#: Each draft's `draft=` spellings (documented in `Schema.from_json_schema`): its name alone
+#: or after `draft` or `draft-`; drafts 4, 6 and 7 with two digits too.
+DRAFT_SPELLINGS = {
+    "4": ["4", "draft4", "draft-4", "04", "draft04", "draft-04"],
+    "6": ["6", "draft6", "draft-6", "06", "draft06", "draft-06"],
+    "7": ["7", "draft7", "draft-7", "07", "draft07", "draft-07"],
+    "2019-09": ["2019-09", "draft2019-09", "draft-2019-09"],
+    "2020-12": ["2020-12", "draft2020-12", "draft-2020-12"],
+}
+
+
+@pytest.mark.parametrize("draft", sorted(DRAFT_SPELLINGS))
+def test_every_draft_takes_the_same_documented_spellings(draft: str) -> None:
+    """Before: `draft="draft-07"`, `"07"` and `"draft7"` were taken but documented nowhere,
+    and so were `"-7"`, `"draftdraft7"` and `"draft--7"` (any run of `draft` and `-` before
+    the name). The spellings are now documented, the same forms for every draft, and the
+    others refused."""
+    # Which draft was read shows in `exclusiveMaximum` (a boolean up to draft 4, a number
+    # from draft 6) and `$ref` beside other keywords (ignored up to draft 7).
+    doc = {"$defs": {"a": {"type": "integer"}}, "$ref": "#/$defs/a", "maximum": 1}
+    expected = Validator(doc, adapt=False, draft=draft).validate_batch([5, "x"]).valid
+    assert expected == ([True, False] if draft in ("4", "6", "7") else [False, False])
+    for name in DRAFT_SPELLINGS[draft]:
+        assert Validator(doc, adapt=False, draft=name).validate_batch([5, "x"]).valid == expected
+        bounds = {"maximum": 3, "exclusiveMaximum": True}
+        if draft == "4":
+            assert Validator(bounds, adapt=False, draft=name).validate_batch([3]).valid == [False]
+        else:
+            with pytest.raises(SchemaError, match="^`exclusiveMaximum` must be a number"):
+                Validator(bounds, adapt=False, draft=name)
+    for name in (f"-{draft}", f"draftdraft{draft}", f"draft--{draft}", f"Draft{draft}", f" {draft}"):
+        with pytest.raises(ValueError) as info:
+            Validator({}, draft=name)
+        assert str(info.value) == f'`draft` must be one of 4, 6, 7, 2019-09, 2020-12, got "{name}"'
     with pytest.raises(ValueError, match="apply to a JSON Schema document, not a `Schema`"):
         Validator(Schema({"a": int}), draft="7")
 
@@ -733,6 +811,22 @@ def test_errors_carry_their_schema_path_through_references() -> None:
         assert [(e.path, e.keyword, e.schema_path) for e in result.errors] == expected
     # Equality stays on what failed and where in the record.
     assert RecordError(0, "/b", "minLength", "m", "/x") == RecordError(0, "/b", "minLength", "m")
+
+
+def test_a_record_error_with_a_negative_index_is_a_value_error() -> None:
+    """Before: `RecordError(-1, ...)` raised `OverflowError: can't convert negative int to
+    unsigned`, the conversion's words, not a bad argument's."""
+    for index in (-1, -(2**70)):
+        with pytest.raises(ValueError) as info:
+            RecordError(index, "", "type", "m")
+        assert type(info.value) is ValueError
+        assert str(info.value) == (
+            f"`index` must be >= 0 (the record's place in the input), got {index}"
+        )
+    assert RecordError(0, "", "type", "m").index == 0
+    assert RecordError(2**40, "", "type", "m").index == 2**40
+    with pytest.raises(TypeError):
+        RecordError("0", "", "type", "m")  # type: ignore[arg-type]
 
 
 def test_a_tagged_union_explains_the_branch_its_tag_names() -> None:

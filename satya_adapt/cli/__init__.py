@@ -8,8 +8,9 @@ holds :func:`main` and the top-level parser; each command lives in its own modul
 ``_common`` and ``_input`` hold what they share. Nothing in the library imports this package.
 
 Exit codes: 0 success (``validate``: every record valid), 1 ``validate`` found invalid records,
-2 usage errors, schema errors, unreadable input or archives, 130 interrupted (Ctrl-C),
-141 standard output closed early (``| head``), 143 terminated (SIGTERM). Errors are one line on standard error, ``satya-adapt: error: ...``.
+2 usage errors, schema errors, unreadable input or archives, unwritable output (a full disk),
+130 interrupted (Ctrl-C), 141 standard output closed early (``| head``), 143 terminated
+(SIGTERM). Errors are one line on standard error, ``satya-adapt: error: ...``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from ._common import (
     _FMT,
     PROG,
     CliError,
+    OutputError,
+    Stdout,
     _one_line,
     _os_error_text,
     _Parser,
@@ -45,8 +48,8 @@ examples:
   satya-adapt archive explain --schema schema.json records.ndjson
 
 exit codes: 0 success (validate: all records valid), 1 some records invalid,
-2 usage, schema or input errors, 130 interrupted (Ctrl-C), 141 output closed early
-(| head), 143 terminated (SIGTERM).
+2 usage, schema, input or output errors, 130 interrupted (Ctrl-C), 141 output closed
+early (| head), 143 terminated (SIGTERM).
 """
 
 
@@ -97,6 +100,42 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     raise _Terminated()
 
 
+def _flush() -> None:
+    """Writes what standard output holds now, not as Python exits: a full disk is then an
+    error line and exit code 2, not "Exception ignored" and exit code 120 after the command
+    said nothing."""
+    if sys.stdout is not None:
+        sys.stdout.flush()
+
+
+def _drop_stdout() -> None:
+    """What standard output still holds goes nowhere: Python, as it exits, would write it
+    again and fail again ("Exception ignored", exit code 120)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
+
+
+def _run(args_list: list[str]) -> int:
+    """Parses ``args_list`` and runs the command it names; the exit code."""
+    if args_list and args_list[0] == "optimize":
+        return optimize.cmd_optimize(args_list[1:])
+    parser = build_parser()
+    args, extra = parser.parse_known_args(args_list)
+    if extra:
+        command = _command_parser(parser, args)
+        command.error(_unrecognized(command, extra))
+    args.argv = args_list
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help(sys.stderr)
+        return 2
+    code: int = func(args)
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs ``satya-adapt`` with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -106,20 +145,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
     except (ValueError, OSError):  # not the main thread
         previous = None
+    stdout = sys.stdout
+    if stdout is not None:
+        sys.stdout = Stdout(stdout)
     try:
-        if args_list and args_list[0] == "optimize":
-            return optimize.cmd_optimize(args_list[1:])
-        parser = build_parser()
-        args, extra = parser.parse_known_args(args_list)
-        if extra:
-            command = _command_parser(parser, args)
-            command.error(_unrecognized(command, extra))
-        args.argv = args_list
-        func = getattr(args, "func", None)
-        if func is None:
-            parser.print_help(sys.stderr)
-            return 2
-        code: int = func(args)
+        try:
+            code = _run(args_list)
+        except SystemExit:
+            _flush()  # what argparse wrote (--help, --version)
+            raise
+        _flush()
         return code
     except KeyboardInterrupt:
         return 130
@@ -127,12 +162,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 143
     except BrokenPipeError:
         # The reader went away (say, `| head`): stop quietly, as shell tools do.
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-        except OSError:
-            pass
+        _drop_stdout()
         return 141
+    except OutputError as exc:
+        _drop_stdout()
+        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
     except CliError as exc:
         print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
@@ -143,6 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     finally:
+        sys.stdout = stdout
         if previous is not None:
             try:
                 signal.signal(signal.SIGTERM, previous)

@@ -8,6 +8,7 @@ import difflib
 import math
 import os
 import shutil
+import sys
 import time
 import warnings
 from collections.abc import Sequence
@@ -22,6 +23,44 @@ class CliError(Exception):
 
 class _Terminated(BaseException):
     """Raised by the SIGTERM handler, so that ``finally`` blocks and atomic writes clean up."""
+
+
+class OutputError(CliError):
+    """Standard output cannot be written: a full disk, ``> /dev/full`` (exit code 2)."""
+
+
+class Stdout:
+    """Standard output for a command: what it fails to write (a full disk, ``> /dev/full``) is
+    an :class:`OutputError` that names it, "cannot write to standard output: No space left on
+    device", not an ``OSError`` with no file name (or, once Python exited, "Exception ignored"
+    and exit code 120). A closed pipe stays ``BrokenPipeError`` (exit code 141, quietly). Not an
+    ``OSError``, argparse lets it out of ``--help`` too (it drops those)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> Any:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _unwritable(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _unwritable(exc) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _unwritable(exc: OSError) -> OutputError:
+    return OutputError(f"cannot write to standard output: {exc.strerror or _one_line(exc)}")
 
 
 # -- small formatting helpers ------------------------------------------------------------------
@@ -99,6 +138,11 @@ def _table(rows: Sequence[Sequence[str]], header: Sequence[str], indent: str = "
     for row in rows:
         out.append(indent + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
     return out
+
+
+def _warn(message: str) -> None:
+    """One ``satya-adapt: warning: ...`` line on standard error (the command goes on)."""
+    print(f"{PROG}: warning: {_as_text(message)}", file=sys.stderr)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -221,11 +265,37 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
+        self._words: list[str] = []
+
+    def parse_known_args(self, *args: Any, **kwargs: Any) -> Any:
+        # (the words parsed, for the hint of `error`; a subcommand's parser gets its own)
+        words = args[0] if args else kwargs.get("args")
+        self._words = [w for w in (sys.argv[1:] if words is None else words) if isinstance(w, str)]
+        return super().parse_known_args(*args, **kwargs)
 
     def error(self, message: str) -> Any:
         where = self.prog[len(PROG) :].strip()
         prefix = f"{where}: " if where else ""
-        self.exit(2, f"{PROG}: error: {prefix}{message} (see '{self.prog} --help')\n")
+        hint = _dash_hint(self, self._words)
+        self.exit(2, f"{PROG}: error: {prefix}{message}{hint} (see '{self.prog} --help')\n")
+
+
+def _dash_hint(parser: argparse.ArgumentParser, words: list[str]) -> str:
+    """For a file whose name starts with ``-`` (``-dash.ndjson``), which argparse reads as an
+    option (so DATA was missing, or an option had no value): how to name it. ``""`` when no
+    word before ``--`` is such a file."""
+    for i, word in enumerate(words):
+        if word == "--":
+            break
+        if word == "-" or not word.startswith("-") or not os.path.lexists(word):
+            continue
+        if word.split("=", 1)[0] in parser._option_string_actions:
+            continue  # (a file named like an option is that option)
+        before = parser._option_string_actions.get(words[i - 1]) if i else None
+        if before is not None and before.nargs != 0:  # the value of an option (--schema -s.json)
+            return f"; {word} is read as an option: name the file ./{word}"
+        return f"; {word} is read as an option: name the file ./{word}, or put it last, after --"
+    return ""
 
 
 def _unrecognized(parser: argparse.ArgumentParser, extra: list[str]) -> str:

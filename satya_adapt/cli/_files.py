@@ -15,6 +15,7 @@ import json
 import multiprocessing
 import os
 import signal
+import stat
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
@@ -29,7 +30,9 @@ from ._common import (
     _rate,
     _seconds,
     _table,
+    _warn,
 )
+from ._input import changed
 
 #: File names a folder contributes: NDJSON and JSON, plain or gzip- or zstd-compressed (the
 #: content, not the name, then says how each is read).
@@ -176,6 +179,20 @@ def validate_local(
     return summary
 
 
+def _sizes(files: List[str]) -> Dict[str, int]:
+    """The sizes of the regular files among ``files`` now, before they are read (see
+    :func:`~satya_adapt.cli._input.changed`)."""
+    sizes = {}
+    for path in files:
+        try:
+            status = os.stat(path)
+        except OSError:
+            continue  # (its worker says why it cannot be read)
+        if stat.S_ISREG(status.st_mode):
+            sizes[path] = status.st_size
+    return sizes
+
+
 def default_workers() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -186,6 +203,7 @@ def default_workers() -> int:
 def run_many(args: argparse.Namespace, validator: Any, knobs: Dict[str, Any]) -> int:
     """Validates every file DATA names with ``args.engine``; prints the report; the exit code."""
     files = expand(args.data)
+    sizes = _sizes(files)
     kind = args.input_kind
     start = time.perf_counter()
     try:
@@ -213,6 +231,10 @@ def run_many(args: argparse.Namespace, validator: Any, knobs: Dict[str, Any]) ->
     except (InputError, SatyaAdaptError) as exc:
         raise CliError(_one_line(exc)) from None
     seconds = time.perf_counter() - start
+    for path, size in sizes.items():
+        change = changed(path, size)
+        if change is not None:
+            _warn(change)
     report(args, files, summary, seconds)
     return 0 if summary.invalid == 0 else 1
 

@@ -13,7 +13,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from .._inputs import Opened, open_input
+from .._inputs import Opened, open_input, utf16_without_bom
 from ..errors import InputError
 from ._common import CliError, _bytes, _one_line, _os_error_text
 
@@ -22,9 +22,12 @@ class Data:
     """DATA opened for validation: ``kind`` (``"json"`` or ``"ndjson"``, how the engine
     reads it), ``source`` (the opened input, for the validator), its size in bytes when known,
     ``detected`` (the kind was guessed), ``compression`` and ``document`` (one JSON document
-    spread over lines, read as one record)."""
+    spread over lines, read as one record); ``file_size``: the size of DATA's file when it
+    was opened (``None`` for a stream: standard input, a pipe)."""
 
-    def __init__(self, name: str, opened: Opened, detected: bool):
+    def __init__(
+        self, name: str, opened: Opened, detected: bool, file_size: int | None = None
+    ) -> None:
         self.name = name
         self.kind = opened.kind
         self.source = opened
@@ -32,9 +35,38 @@ class Data:
         self.detected = detected
         self.compression = opened.compression
         self.document = opened.document
+        self.file_size = file_size
+
+    def changed(self) -> str | None:
+        """What happened to DATA's file while it was read, if anything (see :func:`changed`)."""
+        return None if self.file_size is None else changed(self.name, self.file_size)
 
     def close(self) -> None:
         self.source.close()
+
+
+def changed(path: str, size: int) -> str | None:
+    """What happened to the regular file at ``path``, ``size`` bytes long when it was opened,
+    while it was read: the message of a warning where its size is now another (a log
+    truncated, or appended to, during the command), else ``None``. The engine reads a file to
+    its end, so the report covers what was there when it got there. A file that changed and
+    came back to its size is not seen, nor a stream that ended early (standard input, a pipe:
+    its end is all there is to know of its length)."""
+    try:
+        now = os.stat(path).st_size
+    except OSError:
+        return None  # (removed or renamed since: what was opened was read whole)
+    if now == size:
+        return None
+    if now < size:
+        return (
+            f"{path} shrank from {size:,} to {now:,} bytes while it was read: the records"
+            " that were cut off are not in the report"
+        )
+    return (
+        f"{path} grew from {size:,} to {now:,} bytes while it was read: records written"
+        " meanwhile may be missing from the report, or the last one cut short (a `json` error)"
+    )
 
 
 def add_pointer_option(p: argparse.ArgumentParser) -> None:
@@ -80,13 +112,17 @@ def open_data(
             )
     source: Any = sys.stdin.buffer
     name = "<stdin>"
+    file_size = None
     if path != "-":
         name = path
         try:
-            if stat.S_ISDIR(os.stat(path).st_mode):
-                raise CliError(f"cannot read {path}: it is a directory")
+            status = os.stat(path)
         except OSError as exc:
             raise CliError(f"cannot read {_os_error_text(exc, path)}") from None
+        if stat.S_ISDIR(status.st_mode):
+            raise CliError(f"cannot read {path}: it is a directory")
+        if stat.S_ISREG(status.st_mode):
+            file_size = status.st_size
         source = Path(path)
     try:
         opened = open_input(
@@ -97,7 +133,7 @@ def open_data(
         raise CliError(f"{name}: {_one_line(exc)}{hint}") from None
     except OSError as exc:
         raise CliError(f"cannot read {_os_error_text(exc, path)}") from None
-    return Data(name, opened, input_kind == "auto")
+    return Data(name, opened, input_kind == "auto", file_size)
 
 
 #: The longest decompressed JSON array the command line holds in memory (the default
@@ -137,6 +173,12 @@ def load_schema(path: str) -> Any:
         raise CliError(
             f"the schema {path} is not UTF-8 text: {exc.reason} at byte {exc.start}"
         ) from None
+    utf16 = utf16_without_bom(raw) if b"\x00" in raw[:2] else None
+    if utf16 is not None:
+        raise CliError(
+            f"the schema {path} is {utf16} text without a byte order mark, not UTF-8: save it"
+            " as UTF-8"
+        )
     if not text.strip():
         raise CliError(f"the schema {path} is empty")
     try:
@@ -250,9 +292,38 @@ def _make_validator(args: argparse.Namespace, adapt: bool = True) -> Any:
         )
     except SchemaError as exc:
         message = f"invalid schema {args.schema}: {_one_line(exc)}"
-        if "cannot resolve `$ref`" in message:
-            folder = Path(args.schema).parent
-            message += (
-                f" (relative references are read from files under {folder.as_posix() or '.'}/)"
-            )
-        raise CliError(message) from None
+        raise CliError(message + _ref_hint(message, args.schema, document, args)) from None
+
+
+#: How the compiler names a reference it cannot resolve (then the reference, shortened past
+#: 80 characters, and where it is: "` (at /properties/a)").
+_UNRESOLVED = "cannot resolve `$ref` `"
+
+
+def _ref_hint(message: str, path: str, document: Any, args: argparse.Namespace) -> str:
+    """What the user can do about the `$ref` that ``message`` says the schema at ``path``
+    cannot resolve: a relative one is read from a file under the schema's folder; an absolute
+    URI is never fetched, so the schema it names is embedded, saved as a file, or given to
+    the Python API in `resources`. ``""`` when ``message`` is about something else."""
+    start = message.find(_UNRESOLVED)
+    if start < 0:
+        return ""
+    ref = message[start + len(_UNRESOLVED):].rsplit("` (at ", 1)[0]
+    folder = f"{Path(path).parent.as_posix() or '.'}/"
+    if not urllib.parse.urlsplit(ref).scheme:
+        return f" (relative references are read from files under {folder})"
+    uri = ref.split("#", 1)[0]
+    draft_4 = getattr(args, "draft", None) == "4" or (
+        getattr(args, "draft", None) is None
+        and isinstance(document, dict)
+        and "draft-04" in str(document.get("$schema", ""))
+    )
+    id_ = "id" if draft_4 else "$id"
+    # (a long URI, or one the message shortened, is not repeated)
+    shortened = ref.endswith(" characters)")
+    named = f'"{id_}": "{uri}"' if len(uri) <= 80 and not shortened else f"its URI as `{id_}`"
+    return (
+        f" (absolute URIs are never fetched: embed the schema it names in"
+        f" `{'definitions' if draft_4 else '$defs'}` with {named}, or save it as a file under"
+        f" {folder} and `$ref` that file; in Python, pass it in `Validator(resources=...)`)"
+    )

@@ -32,6 +32,7 @@ from ._common import (
     _rate,
     _seconds,
     _table,
+    _warn,
 )
 from ._files import is_many, run_many
 from ._input import _make_validator, add_pointer_option, open_data
@@ -70,7 +71,9 @@ examples:
   satya-adapt validate 'logs/**/*.ndjson.gz' --schema event.json --workers 4
   satya-adapt validate logs/ --schema event.json --engine dask --address tcp://10.0.0.5:8786
 
-exit codes: 0 all records valid, 1 some invalid, 2 usage, schema or input errors.
+A file whose name starts with '-' is written ./-name.ndjson, or last, after --.
+
+exit codes: 0 all records valid, 1 some invalid, 2 usage, schema, input or output errors.
 """
 
 
@@ -273,6 +276,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         progress.close()
         data.close()
     seconds = time.perf_counter() - start
+    change = data.changed()
+    if change is not None:
+        _warn(change)
     ips = n / seconds if seconds > 0 else 0.0
     n_invalid = n - n_valid
 

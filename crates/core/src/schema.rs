@@ -49,9 +49,14 @@ pub enum Draft {
 }
 
 impl Draft {
-    /// `"4"`, `"draft4"`, `"draft-04"`, ..., `"2020-12"`, `"draft2020-12"`.
+    /// A draft's name, alone or after `draft` or `draft-`; drafts 4, 6 and 7
+    /// also with two digits, as their meta-schemas' URIs write them: `"7"`,
+    /// `"07"`, `"draft7"`, `"draft07"`, `"draft-7"`, `"draft-07"`; `"2020-12"`,
+    /// `"draft2020-12"`, `"draft-2020-12"`. Nothing else (`"-7"`, `"draftdraft7"`).
     pub fn from_name(name: &str) -> Option<Draft> {
-        let n = name.trim_start_matches("draft").trim_start_matches('-');
+        let n = name
+            .strip_prefix("draft")
+            .map_or(name, |rest| rest.strip_prefix('-').unwrap_or(rest));
         match n {
             "4" | "04" => Some(Draft::Draft4),
             "6" | "06" => Some(Draft::Draft6),
@@ -1587,6 +1592,40 @@ mod tests {
 
     fn compile(text: &str) -> Result<Schema, SchemaError> {
         Schema::from_json_text(text)
+    }
+
+    #[test]
+    fn draft_names_are_the_same_forms_for_every_draft() {
+        for (number, draft) in [
+            ("4", Draft::Draft4),
+            ("6", Draft::Draft6),
+            ("7", Draft::Draft7),
+            ("2019-09", Draft::Draft201909),
+            ("2020-12", Draft::Draft202012),
+        ] {
+            let mut names = vec![number.to_owned()];
+            if number.len() == 1 {
+                names.push(format!("0{number}"));
+            }
+            for n in names.clone() {
+                names.push(format!("draft{n}"));
+                names.push(format!("draft-{n}"));
+            }
+            for name in &names {
+                assert_eq!(Draft::from_name(name), Some(draft), "{name}");
+            }
+            for name in [
+                format!("-{number}"),
+                format!("draftdraft{number}"),
+                format!("draft--{number}"),
+                format!("Draft{number}"),
+                format!(" {number}"),
+            ] {
+                assert_eq!(Draft::from_name(&name), None, "{name}");
+            }
+        }
+        assert_eq!(Draft::from_name("draft"), None);
+        assert_eq!(Draft::from_name(""), None);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use pyo3::basic::CompareOp;
 use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyInt;
 
 use satya_adapt_core::{one_string, EngineError, RecordError};
 
@@ -42,15 +43,31 @@ impl PyRecordError {
 impl PyRecordError {
     #[new]
     #[pyo3(signature = (index, path, keyword, message, schema_path=""))]
-    fn new(index: usize, path: &str, keyword: String, message: &str, schema_path: &str) -> Self {
+    fn new(
+        index: &Bound<'_, PyAny>,
+        path: &str,
+        keyword: String,
+        message: &str,
+        schema_path: &str,
+    ) -> PyResult<Self> {
+        // A negative int is a bad argument, not the `OverflowError` of its conversion.
+        let index = match index.extract::<usize>() {
+            Ok(index) => index,
+            Err(_) if index.is_instance_of::<PyInt>() && index.lt(0).unwrap_or(false) => {
+                return Err(PyValueError::new_err(format!(
+                    "`index` must be >= 0 (the record's place in the input), got {index}"
+                )));
+            }
+            Err(err) => return Err(err),
+        };
         let (text, path_end, message_end) = one_string(path, message, schema_path);
-        PyRecordError {
+        Ok(PyRecordError {
             index,
             keyword: Cow::Owned(keyword),
             text,
             path_end,
             message_end,
-        }
+        })
     }
 
     #[getter]
