@@ -377,6 +377,40 @@ def test_multiple_of_an_integral_float_is_decided_as_python_finds_it() -> None:
     assert v.validate_batch([0.07, 0.075, 7.0]).valid == [True, False, True]
 
 
+def test_multiple_of_long_numbers_is_exact_on_json_text_and_dicts() -> None:
+    """A divisor of 40,000 digits and numbers as long, in JSON text (past 1,024 digits, read as
+    decimal digits) and as Python ints; small divisors and fractions on long JSON text: the
+    verdicts of exact arithmetic. On JSON text this was quadratic in the digits (a divisor of
+    320,000 digits took a minute): the divisor is now taken apart once, into powers of 2, 5
+    and 10 and the rest, and a number's digits are converted only where a remainder needs them."""
+    from fractions import Fraction
+
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        rng = random.Random(7)
+        d = int(str(rng.randint(1, 9)) + "".join(rng.choice("0123456789") for _ in range(39_999)))
+        v = Validator({"multipleOf": d}, adapt=False)
+        numbers = [3 * d, 3 * d + 1, -7 * d, d, d - 1, d * 10**50, 10**40_000, 0, 12345]
+        texts = [str(x) for x in numbers] + [f"{d}e50", f"{d}e-1", "1e-400", f"{d}e1000000000"]
+        expected = [x % d == 0 for x in numbers] + [True, False, False, True]
+        assert v.validate_json(("[" + ", ".join(texts) + "]").encode()).valid == expected
+        assert v.validate_batch(numbers).valid == expected[: len(numbers)]
+        long = int(str(rng.randint(1, 9)) + "".join(rng.choice("0123456789") for _ in range(4_999)))
+        numbers = [long, long * 2**70, long * 5**40, long * 10**30, long * 7, long * 3 + 1, -(long * 2**40)]
+        texts = [str(x) for x in numbers] + [f"{long}e-3", f"{long}e-30", f"{long}e400"]
+        values = [Fraction(x) for x in numbers] + [Fraction(long, 10**3), Fraction(long, 10**30),
+                                                   Fraction(long * 10**400)]  # fmt: skip
+        for divisor in (7, 2**40, 5**30, 10**20, 3 * 2**70, 0.0001, 0.5, 6.25e-6, 1e-30):
+            v = Validator({"multipleOf": divisor}, adapt=False)
+            exact = Fraction(divisor) if isinstance(divisor, int) else Fraction(repr(divisor))
+            expected = [(x / exact).denominator == 1 for x in values]
+            assert v.validate_json(("[" + ", ".join(texts) + "]").encode()).valid == expected, divisor
+            assert v.validate_batch(numbers).valid == expected[: len(numbers)], divisor
+    finally:
+        sys.set_int_max_str_digits(limit)
+
+
 def test_big_integers_are_integers() -> None:
     v = Validator({"type": "integer"}, adapt=False)
     records = [2**64, -(2**64), 10**300, -(10**300), 2**63, -(2**63) - 1]

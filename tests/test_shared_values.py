@@ -488,6 +488,50 @@ def test_schemas_with_dynamic_references_remember_too(form: str) -> None:
         assert out["errors1"] == [[True, False], 1, 0]
 
 
+def test_a_dynamic_reference_on_a_dag_resolves_as_a_static_one() -> None:
+    # A recursive schema through `$dynamicRef`: the dynamic scope links its resource once
+    # however deep the walk (it was linked at each level, and each dynamic reference looked
+    # its anchor up in every link: 40 times the time of `$ref` on a dict held twice at each
+    # of 127 levels). The outcomes are those of the same schema through `$ref`, on the DAG
+    # and, where a tree is small enough to expand, on every path; and an outer resource that
+    # declares the anchor too still decides what the reference resolves to at every level.
+    def tree(keyword: str, target: str, leaf: Any) -> Any:
+        return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$dynamicAnchor": "node",
+                "type": "object", "properties": {"a": {keyword: target}, "b": {keyword: target}, "v": leaf}}  # fmt: skip
+
+    def dag(levels: int, leaf: Any) -> Any:
+        x = leaf
+        for _ in range(levels):
+            x = {"a": x, "b": x}
+        return x
+
+    def kept(r: Any) -> Any:
+        return r.valid, [(e.index, e.path, e.keyword, e.message) for e in r.errors], r.errors_omitted
+
+    dynamic = Validator(tree("$dynamicRef", "#node", {"type": "integer"}), adapt=False, max_errors=50)
+    static = Validator(tree("$ref", "#", {"type": "integer"}), adapt=False, max_errors=50)
+    for leaf in ({}, {"v": 1}, {"v": "x"}, 1):
+        docs = [dag(127, leaf), dag(3, leaf)]
+        assert kept(dynamic.validate_batch(docs)) == kept(static.validate_batch(docs))
+        assert [dynamic.is_valid(d) for d in docs] == [static.is_valid(d) for d in docs]
+        small = [dag(6, leaf)]
+        every = remembering_every_visit(lambda: Validator(tree("$dynamicRef", "#node", {"type": "integer"}), adapt=False))
+        plain = Validator(tree("$dynamicRef", "#node", {"type": "integer"}), adapt=False)
+        through_ref = Validator(tree("$ref", "#", {"type": "integer"}), adapt=False)
+        expected = [(valid, [e[:4] for e in errors]) for valid, errors in outcomes(through_ref, small)]
+        assert [(valid, [e[:4] for e in errors]) for valid, errors in outcomes(plain, small)] == expected
+        assert outcomes(every, small) == outcomes(plain, small)
+    strict = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://example.com/strict",
+              "$dynamicAnchor": "node", "$ref": "tree", "properties": {"v": {"type": "string"}},
+              "$defs": {"tree": {"$id": "tree", **tree("$dynamicRef", "#node", {})}}}  # fmt: skip
+    del strict["$defs"]["tree"]["$schema"]
+    v = Validator(strict, adapt=False)
+    r = v.validate_batch([dag(127, {"v": "s"}), dag(127, {"v": 1})], max_errors=3)
+    assert r.valid == [True, False]
+    assert [(e.path, e.keyword) for e in r.errors] == [("/a" * 127 + "/v", "type")] + [
+        ("/a" * 126 + "/b/v", "type"), ("/a" * 125 + "/b/a/v", "type")]  # fmt: skip
+
+
 def test_unevaluated_properties_take_a_shared_nodes_annotations_per_dynamic_scope() -> None:
     # `g` evaluates what its dynamic reference resolves to: `a` alone, or `b` when reached
     # through `e`. Its annotations were taken once per value: `b` went unevaluated. (As

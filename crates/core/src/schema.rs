@@ -21,6 +21,7 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
+use rustc_hash::FxHashMap;
 use serde_json::{Map, Value};
 
 use crate::check::{array, equal, logic, number, object, string, MAX_HOPS};
@@ -137,7 +138,9 @@ pub type NodeId = usize;
 /// under the name `""`).
 #[derive(Debug, Default)]
 pub struct Resource {
-    pub dynamic_anchors: HashMap<String, NodeId>,
+    /// Looked up at each resource in scope for each dynamic reference resolved: hashed
+    /// fast (the names are the schema's own).
+    pub dynamic_anchors: FxHashMap<String, NodeId>,
 }
 
 /// One compiled (sub)schema. Keyword families apply to the kinds they concern.

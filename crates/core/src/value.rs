@@ -14,8 +14,8 @@ use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicPtr, Ordering as AtomicOrdering};
 use std::sync::Arc;
 
-use num_bigint::{BigInt, Sign};
-use num_traits::{FromPrimitive, Signed, ToPrimitive, Zero};
+use num_bigint::{BigInt, BigUint, Sign};
+use num_traits::{FromPrimitive, One, Signed, ToPrimitive, Zero};
 
 use crate::text::same_text;
 
@@ -208,17 +208,6 @@ impl Decimal {
         let value = digits * BigInt::from(10u8).pow(u32::try_from(self.exp).ok()?);
         Some(if self.neg { -value } else { value })
     }
-
-    /// `self` modulo `m` (> 0) for an integer `self`, in one pass over the digits.
-    fn rem_small(&self, m: &BigInt) -> BigInt {
-        let mut r = BigInt::zero();
-        for c in self.digits.chunks(18) {
-            let value: u64 = c.iter().fold(0, |v, &d| v * 10 + u64::from(d - b'0'));
-            r = (r * 10u64.pow(c.len() as u32) + value) % m;
-        }
-        let ten = BigInt::from(10u8);
-        r * ten.modpow(&BigInt::from(self.exp), m) % m
-    }
 }
 
 impl DecView<'_> {
@@ -382,89 +371,279 @@ impl Number {
     }
 
     /// Whether `self` is a multiple of `divisor` (> 0). Floats are compared as
-    /// the decimals they print as, so `0.0075` is a multiple of `0.0001`.
+    /// the decimals they print as, so `0.0075` is a multiple of `0.0001`. A check
+    /// that asks again takes the divisor apart once ([`Divisor`]).
     pub fn is_multiple_of(&self, divisor: &Number) -> bool {
-        match (self, divisor) {
-            (Number::Int(a), Number::Int(d)) => (*a as i128) % (*d as i128) == 0,
-            (Number::Decimal(a), _) => {
-                // a = D × 10^e, divisor = m / 10^s: a multiple iff m divides
-                // D × 10^(e+s). With no trailing zeros, 10 never divides D,
-                // so e + s < 0 is never a multiple.
-                let Some((m, s)) = divisor.to_decimal() else {
-                    return false;
-                };
-                if m.is_zero() || a.exp.saturating_add(i64::from(s)) < 0 {
-                    return false;
-                }
-                let m = m.abs();
-                let shifted = Decimal {
-                    neg: false,
-                    digits: a.digits.clone(),
-                    exp: a.exp + i64::from(s),
-                };
-                shifted.rem_small(&m).is_zero()
-            }
-            _ => {
-                let (a, ascale) = match self.to_decimal() {
-                    Some(x) => x,
-                    None => return false,
-                };
-                let (d, dscale) = match divisor.to_decimal() {
-                    Some(x) => x,
-                    None => return false,
-                };
-                if d.is_zero() {
-                    return false;
-                }
-                let scale = ascale.max(dscale);
-                let a = a * BigInt::from(10u8).pow(scale - ascale);
-                let d = d * BigInt::from(10u8).pow(scale - dscale);
-                (a % d).is_zero()
-            }
-        }
+        Divisor::new(divisor.clone()).is_some_and(|d| d.divides(self))
     }
 
-    /// `(mantissa, scale)` with `self == mantissa / 10^scale`; a float that is not
-    /// an integer as the shortest decimal that round-trips (`0.07`, a multiple of
-    /// `0.01`, as written), an integral float as the integer it is exactly (the
-    /// shortest decimal of `2.0**60` is `1152921504606847000`, no multiple of 16);
-    /// `None` for NaN and infinities.
-    fn to_decimal(&self) -> Option<(BigInt, u32)> {
+    /// `(|mantissa|, exponent)` with `|self| == |mantissa| × 10^exponent`; a float that
+    /// is not an integer as the shortest decimal that round-trips (`0.07`, a multiple of
+    /// `0.01`, as written), an integral float as the integer it is exactly (the shortest
+    /// decimal of `2.0**60` is `1152921504606847000`, no multiple of 16); `None` for NaN,
+    /// the infinities and numbers out of range. A [`Decimal`]'s digits are converted
+    /// by [`parse_digits`], in time near-linear in their number.
+    fn decimal_parts(&self) -> Option<(Cow<'_, BigUint>, i64)> {
         match self {
             Number::OutOfRange(_) => None,
-            Number::Int(i) => Some((BigInt::from(*i), 0)),
-            Number::Big(b) => Some(((**b).clone(), 0)),
-            Number::Decimal(d) => {
-                let digits = BigInt::parse_bytes(&d.digits, 10)?;
-                let digits = if d.neg { -digits } else { digits };
-                if d.exp >= 0 {
-                    let factor = BigInt::from(10u8).pow(u32::try_from(d.exp).ok()?);
-                    Some((digits * factor, 0))
-                } else {
-                    Some((digits, u32::try_from(-d.exp).ok()?))
-                }
-            }
+            Number::Int(i) => Some((Cow::Owned(BigUint::from(i.unsigned_abs())), 0)),
+            Number::Big(b) => Some((Cow::Borrowed(b.magnitude()), 0)),
+            Number::Decimal(d) => Some((Cow::Owned(parse_digits(&d.digits)), d.exp)),
             Number::Float(f) => {
                 if !f.is_finite() {
                     return None;
                 }
                 if f.fract() == 0.0 {
-                    return BigInt::from_f64(*f).map(|i| (i, 0));
+                    let i = BigInt::from_f64(*f)?;
+                    return Some((Cow::Owned(i.magnitude().clone()), 0));
                 }
-                let text = format!("{f:e}");
+                let text = format!("{:e}", f.abs());
                 let (mantissa, exp) = text.split_once('e')?;
                 let exp: i64 = exp.parse().ok()?;
                 let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-                let digits: BigInt = format!("{int_part}{frac_part}").parse().ok()?;
-                let scale = frac_part.len() as i64 - exp;
-                if scale <= 0 {
-                    let factor = BigInt::from(10u8).pow(u32::try_from(-scale).ok()?);
-                    Some((digits * factor, 0))
-                } else {
-                    Some((digits, u32::try_from(scale).ok()?))
-                }
+                let digits = BigUint::parse_bytes(format!("{int_part}{frac_part}").as_bytes(), 10)?;
+                Some((Cow::Owned(digits), exp - frac_part.len() as i64))
             }
         }
+    }
+}
+
+/// Digits at a time that [`parse_digits`] leaves to num-bigint's parser.
+const PARSED_DIGITS: usize = 512;
+
+/// Decimal digits (ASCII, at least one) as an integer, in time near-linear in their
+/// number: halves joined by a multiplication (num-bigint's are sub-quadratic) by a
+/// power of ten squared from the one before. num-bigint's own parser takes time
+/// quadratic in the number of digits (a `multipleOf` of 320,000 digits, checked on
+/// JSON text, took a minute by a remainder taken 18 digits at a time).
+pub(crate) fn parse_digits(digits: &[u8]) -> BigUint {
+    fn join(digits: &[u8], powers: &mut Vec<BigUint>) -> BigUint {
+        if digits.len() <= PARSED_DIGITS {
+            return BigUint::parse_bytes(digits, 10).unwrap_or_default();
+        }
+        // The low part: the largest PARSED_DIGITS << level digits shorter than all.
+        let mut level = 0;
+        while PARSED_DIGITS << (level + 1) < digits.len() {
+            level += 1;
+        }
+        let (high, low) = digits.split_at(digits.len() - (PARSED_DIGITS << level));
+        let high = join(high, powers);
+        let low = join(low, powers);
+        while powers.len() <= level {
+            let next = match powers.last() {
+                Some(p) => p * p,
+                None => BigUint::from(10u8).pow(PARSED_DIGITS as u32),
+            };
+            powers.push(next);
+        }
+        high * &powers[level] + low
+    }
+    join(digits, &mut Vec::new())
+}
+
+/// `m` (> 0) divided by the largest power of 5 that divides it, and that power's
+/// exponent: the powers `5^(2^i)` tried once each, from the largest that may divide
+/// (the exponent's bits, highest first). Dividing by `5^27` while it divides took a
+/// divisor of 300,000 digits, a power of 5, seconds to compile.
+fn strip_fives(mut m: BigUint) -> (BigUint, u64) {
+    let five = BigUint::from(5u8);
+    if !(&m % &five).is_zero() {
+        return (m, 0);
+    }
+    // Up to the first whose square exceeds `m`: the exponent is below 2^powers.len().
+    let mut powers = vec![five];
+    while let Some(last) = powers.last().filter(|p| 2 * p.bits() - 1 <= m.bits()) {
+        let square = last * last;
+        powers.push(square);
+    }
+    let mut fives = 0;
+    for (i, power) in powers.iter().enumerate().rev() {
+        let quotient = &m / power;
+        if &quotient * power == m {
+            m = quotient;
+            fives += 1 << i;
+        }
+    }
+    (m, fives)
+}
+
+/// The digits of `digits` (ASCII) modulo `m` (> 0), in one pass, 18 digits at a time.
+fn digits_rem(digits: &[u8], m: u64) -> u64 {
+    let m = u128::from(m);
+    let mut r: u128 = 0;
+    for chunk in digits.chunks(18) {
+        let value = chunk
+            .iter()
+            .fold(0u64, |v, &d| v * 10 + u64::from(d - b'0'));
+        // r < m < 2^64 and 10^18 < 2^60: no overflow.
+        r = (r * 10u128.pow(chunk.len() as u32) + u128::from(value)) % m;
+    }
+    r as u64
+}
+
+/// A `multipleOf` divisor (> 0), taken apart once when the schema is compiled:
+/// `2^twos × 5^fives × rest × 10^exp`, `rest` prime to 10. A number `A × 10^k`
+/// (integer `A`) is a multiple of it when `2^(twos - j)` and `5^(fives - j)` divide
+/// `A` (`j = k - exp`; nothing to divide where not positive) and so does `rest`,
+/// prime to both: no power of ten is ever raised (`1e1000000000` and `1e-400` are
+/// exponents, not digits). Of JSON text's long integers ([`Decimal`]), only the last
+/// digits are read for the powers of 2 and 5 (`10^c` is a multiple of `2^c` and
+/// `5^c`), a `rest` that fits in a `u64` is taken from the digits in one pass, and a
+/// larger one divides them converted in time near-linear in their number
+/// ([`parse_digits`]): the time of the remainder (num-bigint's, schoolbook, as
+/// Python's `%`) and no more. It was quadratic in the digits (a remainder taken 18
+/// digits at a time, each a division by the whole divisor).
+#[derive(Debug)]
+pub struct Divisor {
+    /// As written, for messages.
+    number: Number,
+    /// The divisor when it is an `i64` (most are): the remainder of an `i64` at once.
+    int: Option<i64>,
+    twos: u64,
+    fives: u64,
+    rest: BigUint,
+    exp: i64,
+    /// For a [`Decimal`] divisor (a schema's literal of more than [`BIG_DIGITS`]
+    /// digits, or beyond f64), its digits before the point (`floor(log10) + 1`; may be
+    /// negative): a [`Decimal`] with fewer is smaller, and not zero, so no multiple,
+    /// its digits never converted. `i64::MIN` for the others.
+    mag: i64,
+}
+
+impl Divisor {
+    /// `None` unless `number` is finite and greater than zero.
+    pub fn new(number: Number) -> Option<Divisor> {
+        if number.compare(&Number::Int(0)) != Some(Ordering::Greater) {
+            return None;
+        }
+        let (mantissa, exp) = number.decimal_parts()?;
+        let mut rest = mantissa.into_owned();
+        let twos = rest.trailing_zeros()?;
+        rest >>= twos;
+        let (rest, fives) = strip_fives(rest);
+        let mag = match &number {
+            Number::Decimal(d) => d.view().mag(),
+            // Shorter than any `Decimal` integer: no use asking.
+            _ => i64::MIN,
+        };
+        let int = match number {
+            Number::Int(i) => Some(i),
+            _ => None,
+        };
+        Some(Divisor {
+            number,
+            int,
+            twos,
+            fives,
+            rest,
+            exp,
+            mag,
+        })
+    }
+
+    /// Whether `n` is a multiple of the divisor (see [`Divisor`]).
+    pub fn divides(&self, n: &Number) -> bool {
+        match (n, self.int) {
+            (Number::Int(a), Some(d)) => i128::from(*a) % i128::from(d) == 0,
+            (Number::Decimal(a), _) => self.divides_digits(a),
+            _ => match n.decimal_parts() {
+                Some((a, k)) => self.divides_int(&a, k),
+                None => false,
+            },
+        }
+    }
+
+    /// The exponents of 2 and 5 that must divide `A` of `A × 10^k` (see [`Divisor`]),
+    /// as i128 (each side is an i64).
+    fn needs(&self, k: i64) -> (i128, i128) {
+        let j = i128::from(k) - i128::from(self.exp);
+        (i128::from(self.twos) - j, i128::from(self.fives) - j)
+    }
+
+    /// [`Divisor::divides`] for `a × 10^k`.
+    fn divides_int(&self, a: &BigUint, k: i64) -> bool {
+        if a.is_zero() {
+            return true;
+        }
+        let (twos, fives) = self.needs(k);
+        if twos > 0 && i128::from(a.trailing_zeros().unwrap_or(0)) < twos {
+            return false;
+        }
+        let bits = a.bits();
+        if self.rest.bits() > bits {
+            return false; // `rest` > a > 0
+        }
+        if fives > 0 {
+            // 5^f has more than 2f bits: more than a's, it cannot divide a.
+            if fives.saturating_mul(2) >= i128::from(bits) {
+                return false;
+            }
+            let Ok(fives) = u32::try_from(fives) else {
+                return false;
+            };
+            if !(a % BigUint::from(5u8).pow(fives)).is_zero() {
+                return false;
+            }
+        }
+        self.rest.is_one() || (a % &self.rest).is_zero()
+    }
+
+    /// [`Divisor::divides`] for a [`Decimal`] (never zero), reading its digits as
+    /// little as the answer needs.
+    fn divides_digits(&self, a: &Decimal) -> bool {
+        let digits = &a.digits[..];
+        if a.view().mag() < self.mag {
+            return false; // smaller than the divisor, and not zero
+        }
+        let (twos, fives) = self.needs(a.exp);
+        // `A` modulo `10^c`, a multiple of `2^c` and of `5^c`: its last `c` digits.
+        let last = |c: i128| {
+            let c = usize::try_from(c).unwrap_or(usize::MAX).min(digits.len());
+            parse_digits(&digits[digits.len() - c..])
+        };
+        if twos > 0
+            && last(twos)
+                .trailing_zeros()
+                .is_some_and(|z| i128::from(z) < twos)
+        {
+            return false;
+        }
+        if fives > 0 {
+            // A < 10^len <= 5^f once f >= len * log5(10) (1.4307): no multiple.
+            if fives.saturating_mul(1000) >= digits.len() as i128 * 1431 {
+                return false;
+            }
+            let Ok(f) = u32::try_from(fives) else {
+                return false;
+            };
+            if !(last(fives) % BigUint::from(5u8).pow(f)).is_zero() {
+                return false;
+            }
+        }
+        if self.rest.is_one() {
+            return true;
+        }
+        match self.rest.to_u64() {
+            Some(m) => digits_rem(digits, m) == 0,
+            None => {
+                // A < 10^len < 2^(len * log2(10) + 1): a longer `rest` is larger.
+                if self.rest.bits() as f64 > digits.len() as f64 * std::f64::consts::LOG2_10 + 2.0 {
+                    return false;
+                }
+                (parse_digits(digits) % &self.rest).is_zero()
+            }
+        }
+    }
+
+    /// The divisor as written.
+    pub fn number(&self) -> &Number {
+        &self.number
+    }
+}
+
+impl std::fmt::Display for Divisor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.number.fmt(f)
     }
 }
 
@@ -1481,6 +1660,199 @@ mod tests {
         assert!(f(0.07).is_multiple_of(&f(0.01)));
         assert!(f(0.0075).is_multiple_of(&f(0.0001)));
         assert!(!f(0.075).is_multiple_of(&f(0.02)));
+    }
+
+    /// A small xorshift generator: the same cases on every run.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, m: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % m
+        }
+
+        /// `least` digits and up to `more` - 1 more.
+        fn some_digits(&mut self, least: usize, more: u64) -> String {
+            let n = least + self.below(more) as usize;
+            self.digits(n)
+        }
+
+        fn digits(&mut self, n: usize) -> String {
+            let mut s = String::with_capacity(n);
+            s.push(char::from(b'1' + self.below(9) as u8));
+            while s.len() < n {
+                s.push(char::from(b'0' + self.below(10) as u8));
+            }
+            s
+        }
+    }
+
+    #[test]
+    fn digits_split_in_halves_parse_as_num_bigints_parser_does() {
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let mut lengths: Vec<usize> = vec![1, 511, 512, 513, 1023, 1024, 1025, 2049, 20_000];
+        lengths.extend((0..40).map(|_| 1 + rng.below(6000) as usize));
+        for len in lengths {
+            // Leading zeros too: the last digits of a number are parsed alone.
+            let text = format!("{}{}", "0".repeat(rng.below(3) as usize), rng.digits(len));
+            assert_eq!(
+                parse_digits(text.as_bytes()),
+                BigUint::parse_bytes(text.as_bytes(), 10).unwrap(),
+                "{len} digits"
+            );
+        }
+    }
+
+    #[test]
+    fn the_powers_of_five_of_a_divisor_are_found() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..300 {
+            let e = rng.below(400) as u32;
+            let other = BigUint::from([1u64, 2, 3, 7, 16, 1_000_003][rng.below(6) as usize]);
+            let m = BigUint::from(5u8).pow(e) * &other;
+            assert_eq!(strip_fives(m), (other, u64::from(e)), "5^{e}");
+        }
+    }
+
+    /// Whether `a` is a multiple of `d`, exactly and plainly: both as integers over a
+    /// common power of ten (the exponents here are small enough to raise).
+    fn plainly_multiple(a: &Number, d: &Number) -> bool {
+        fn exact(x: &Number) -> (BigInt, i64) {
+            match x {
+                Number::Int(i) => (BigInt::from(*i), 0),
+                Number::Big(b) => ((**b).clone(), 0),
+                Number::Decimal(d) => {
+                    let m = BigInt::parse_bytes(&d.digits, 10).unwrap();
+                    (if d.neg { -m } else { m }, d.exp)
+                }
+                Number::Float(f) if f.fract() == 0.0 => (BigInt::from_f64(*f).unwrap(), 0),
+                Number::Float(f) => {
+                    let text = format!("{f:e}");
+                    let (mantissa, exp) = text.split_once('e').unwrap();
+                    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+                    let m: BigInt = format!("{int}{frac}").parse().unwrap();
+                    (m, exp.parse::<i64>().unwrap() - frac.len() as i64)
+                }
+                Number::OutOfRange(_) => unreachable!(),
+            }
+        }
+        let ((am, ae), (dm, de)) = (exact(a), exact(d));
+        let e = ae.min(de);
+        let ten = |k: i64| BigInt::from(10u8).pow(u32::try_from(k).unwrap());
+        ((am * ten(ae - e)) % (dm * ten(de - e))).is_zero()
+    }
+
+    /// The divisor taken apart ([`Divisor`]) answers as the plain remainder, for
+    /// integers of every size (JSON text's long ones as [`Decimal`]s), with exponents,
+    /// negative, zero, floats with fractions, floats beyond f64 kept exact, and
+    /// divisors made of powers of 2, 5 and 10, fractions, long integers.
+    #[test]
+    fn divisors_taken_apart_answer_as_the_plain_remainder() {
+        let mut rng = Rng(0x1234_5678_9abc_def1);
+        let instance = |rng: &mut Rng| -> String {
+            let sign = if rng.below(3) == 0 { "-" } else { "" };
+            match rng.below(8) {
+                0 => format!("{sign}{}", rng.below(1_000_000)),
+                1 => format!("{sign}{}", rng.some_digits(15, 30)),
+                2 => format!("{sign}{}", rng.some_digits(1000, 2500)),
+                3 => format!(
+                    "{sign}{}e{}",
+                    rng.some_digits(1, 4),
+                    [0, 3, 20, 300, 308, 309, 400, 1200, -5, -330, -400, -1200]
+                        [rng.below(12) as usize]
+                ),
+                4 => format!("{sign}{}.{}", rng.some_digits(1, 6), rng.some_digits(1, 5)),
+                5 => format!(
+                    "{sign}{}.{}e-{}",
+                    rng.some_digits(1, 3),
+                    rng.some_digits(1, 3),
+                    300 + rng.below(150)
+                ),
+                6 => ["0", "-0.0", "0e5"][rng.below(3) as usize].to_string(),
+                _ => format!(
+                    "{sign}{}{}",
+                    rng.some_digits(1, 30),
+                    "0".repeat(rng.below(1200) as usize)
+                ),
+            }
+        };
+        let divisor = |rng: &mut Rng| -> String {
+            match rng.below(7) {
+                0 => (1 + rng.below(1000)).to_string(),
+                1 => [
+                    "0.0001", "0.01", "0.5", "1.5", "0.25", "1e-5", "2.5e-3", "0.3", "1e-401",
+                    "3e-330", "1e308", "1e400", "16e1100",
+                ][rng.below(13) as usize]
+                    .to_string(),
+                2 => {
+                    let base = BigUint::from([2u8, 5, 10][rng.below(3) as usize]);
+                    let c = BigUint::from([1u8, 3, 7, 11][rng.below(4) as usize]);
+                    (base.pow(1 + rng.below(60) as u32) * c).to_string()
+                }
+                3 => rng.some_digits(1000, 1500),
+                4 => rng.some_digits(15, 25),
+                5 => BigUint::from(5u8)
+                    .pow(100 + rng.below(1500) as u32)
+                    .to_string(),
+                _ => format!("{}e{}", rng.some_digits(1, 3), rng.below(1300) as i64 - 20),
+            }
+        };
+        let mut multiples = 0;
+        for case in 0..1500 {
+            let d_text = divisor(&mut rng);
+            let d = n(&d_text);
+            let a_text = match d_text.split_once('e').unwrap_or((&d_text, "0")) {
+                // A multiple on purpose (digits appended, times a power of ten or not).
+                (mantissa, exp) if case % 3 == 0 && !mantissa.contains('.') => {
+                    let k = rng.some_digits(1, 40);
+                    let shift = exp.parse::<i64>().unwrap() + rng.below(30) as i64;
+                    format!("{mantissa}{k}e{shift}")
+                }
+                _ => instance(&mut rng),
+            };
+            let a = n(&a_text);
+            let plain = plainly_multiple(&a, &d);
+            multiples += usize::from(plain);
+            let divisor = Divisor::new(d.clone()).unwrap();
+            assert_eq!(divisor.divides(&a), plain, "{a_text} / {d_text}");
+            assert_eq!(a.is_multiple_of(&d), plain, "{a_text} / {d_text}");
+        }
+        // Both verdicts are well represented.
+        assert!(multiples > 200 && multiples < 1200, "{multiples}");
+    }
+
+    #[test]
+    fn long_multiples_in_json_text_are_exact() {
+        let mut rng = Rng(77);
+        let d = rng.digits(20_000);
+        let big = |s: &str| BigUint::parse_bytes(s.as_bytes(), 10).unwrap();
+        let divisor = Divisor::new(n(&d)).unwrap();
+        let three = (big(&d) * 3u8).to_string();
+        assert!(divisor.divides(&n(&three)));
+        assert!(divisor.divides(&n(&format!("-{three}"))));
+        assert!(!divisor.divides(&n(&(big(&d) * 3u8 + 1u8).to_string())));
+        assert!(divisor.divides(&n(&format!("{d}e1000000000"))));
+        assert!(!divisor.divides(&n(&rng.digits(19_999))));
+        assert!(!divisor.divides(&n(&format!("{}e-400", rng.digits(5)))));
+        // A power of 5 (of 30,000 digits) and a power of 2 as divisors, against their
+        // own multiples and not.
+        let five = BigUint::from(5u8).pow(43_000);
+        let divisor = Divisor::new(n(&five.to_string())).unwrap();
+        assert_eq!((divisor.fives, divisor.twos), (43_000, 0));
+        assert!(divisor.divides(&n(&(&five * 6u8).to_string())));
+        assert!(!divisor.divides(&n(&(&five * 6u8 + 5u8).to_string())));
+        let two = BigUint::from(2u8).pow(100_000);
+        let divisor = Divisor::new(n(&two.to_string())).unwrap();
+        assert!(divisor.divides(&n(&(&two * 7u8).to_string())));
+        assert!(!divisor.divides(&n(&(&two * 7u8 + 2u8).to_string())));
+        // Small divisors read the digits in one pass.
+        let long = format!("{}{}", rng.digits(50_000), "0".repeat(10));
+        let seven = (big(&long) * 7u8).to_string();
+        assert!(n(&seven).is_multiple_of(&Number::Int(7)));
+        assert!(n(&seven).is_multiple_of(&n("0.0001")));
+        assert!(!n(&seven).is_multiple_of(&Number::Int(1 << 40)));
     }
 
     #[test]

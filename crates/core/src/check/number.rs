@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::Sink;
 use crate::error::Path;
 use crate::schema::{err, json_type, Draft, SchemaError};
-use crate::value::{Number, MAX_EXPONENT};
+use crate::value::{Divisor, Number, MAX_EXPONENT};
 
 pub(super) fn check<'s, S: Sink<'s>>(
     checks: &NumberChecks,
@@ -43,7 +43,7 @@ pub(super) fn check<'s, S: Sink<'s>>(
         }
     }
     if let Some(d) = &checks.multiple_of {
-        if !n.is_multiple_of(d) {
+        if !d.divides(n) {
             sink.fail(path, "multipleOf", || {
                 format!("Must be a multiple of {d}, got {n}")
             })?;
@@ -60,7 +60,8 @@ pub struct NumberChecks {
     pub maximum: Option<Number>,
     pub exclusive_minimum: Option<Number>,
     pub exclusive_maximum: Option<Number>,
-    pub multiple_of: Option<Number>,
+    /// Taken apart once, here: each check then costs a remainder (see [`Divisor`]).
+    pub multiple_of: Option<Divisor>,
 }
 
 /// Compiles the number keywords of the schema `map`; `None` when there are none.
@@ -72,9 +73,9 @@ pub(crate) fn compile(
     let mut checks = NumberChecks {
         minimum: number(map, "minimum", location)?,
         maximum: number(map, "maximum", location)?,
-        multiple_of: number(map, "multipleOf", location)?,
         ..NumberChecks::default()
     };
+    let multiple_of = number(map, "multipleOf", location)?;
     if draft == Draft::Draft4 {
         // Draft 4: booleans that make `minimum`/`maximum` exclusive.
         for (key, bound, exclusive) in [
@@ -107,12 +108,17 @@ pub(crate) fn compile(
         checks.exclusive_minimum = number(map, "exclusiveMinimum", location)?;
         checks.exclusive_maximum = number(map, "exclusiveMaximum", location)?;
     }
-    if let Some(m) = &checks.multiple_of {
+    if let Some(m) = multiple_of {
         if m.compare(&Number::Int(0)) != Some(std::cmp::Ordering::Greater) {
             return err(
                 location,
                 format!("`multipleOf` must be greater than 0, got {m}"),
             );
+        }
+        // A finite number greater than 0 always makes one.
+        match Divisor::new(m.clone()) {
+            Some(d) => checks.multiple_of = Some(d),
+            None => return err(location, format!("`multipleOf` is not supported, got {m}")),
         }
     }
     let any = checks.minimum.is_some()
