@@ -602,6 +602,29 @@ def test_the_bool8_extension_is_read_as_booleans() -> None:
         assert (got.valid, got.errors) == (expected.valid, expected.errors), schema
 
 
+def test_the_uuid_extension_is_named_as_to_pylist_gives_it() -> None:
+    # Its 16-byte storage was named `bytes`; `to_pylist()` gives `UUID` objects, which no JSON
+    # type takes either: the same verdicts, now the same messages as validate_batch's.
+    import uuid
+
+    ids = [uuid.UUID(int=5), None, uuid.UUID(int=2**128 - 1)]
+    column = pa.array([u.bytes if u else None for u in ids], pa.uuid())
+    table = pa.table({"u": column, "l": pa.ListArray.from_arrays(pa.array([0, 1, 1, 3], pa.int32()), column)})
+    assert table.to_pylist()[0]["u"] == ids[0]
+    for schema in (
+        {"properties": {"u": {"type": "string", "format": "uuid"}}},
+        {"properties": {"u": {"format": "uuid"}, "l": {"items": {"type": ["string", "null"]}}}},
+        {"properties": {"u": {"const": str(ids[0])}}},
+        {"properties": {"u": {}, "l": {"maxItems": 1}}},
+    ):
+        v = Validator(schema, adapt=False)
+        got, expected = v.validate_arrow(table), v.validate_batch(table.to_pylist())
+        assert (got.valid, got.errors) == (expected.valid, expected.errors), schema
+    r = Validator({"properties": {"u": {"type": "string", "format": "uuid"}}}, adapt=False).validate_arrow(table)
+    assert r.valid == [False, False, False]
+    assert r.errors[0] == RecordError(0, "/u", "json", "Expected a JSON value, got `UUID`")
+
+
 def test_with_validity_lists_every_error_of_each_row() -> None:
     # With the validator's max_errors=1, the second invalid row's errors were an empty list.
     v = Validator({"properties": {"a": {"maximum": 1}}}, max_errors=1, adapt=False)
@@ -644,21 +667,222 @@ def test_a_table_of_rows_without_columns_is_rows_of_empty_objects() -> None:
     assert with_validity(needs_a, table).column("valid").to_pylist() == [False] * 3
 
 
-def test_a_list_view_column_is_named_with_what_to_do() -> None:
-    # arrow-rs cannot import list views; its message named only the format (`+vl`).
-    pa = pytest.importorskip("pyarrow")
-    if not hasattr(pa, "list_view"):
-        pytest.skip("pyarrow without list views")
-    view = pa.array([[1, 2], [3]], type=pa.list_view(pa.int64()))
-    v = Validator({"properties": {"a": {"items": {"maximum": 2}}}}, adapt=False)
-    inner = pa.StructArray.from_arrays([view], names=["in"])
-    for table, column in ((pa.table({"a": view}), "a"), (pa.table({"s": inner}), "s.in")):
+# -- list views: read in place, each row its own view of the items ---------------------------
+
+#: JSON Schemas of arrays, each applied to a list view column and to one nested in a struct
+#: and in a list.
+LIST_VIEW_SCHEMAS = [
+    {"type": "array"},
+    {"items": {"maximum": 1}},
+    {"items": {"type": "integer"}},
+    {"minItems": 2},
+    {"maxItems": 1},
+    {"uniqueItems": True},
+    {"contains": {"const": 1}},
+    {"contains": {"type": "null"}, "minContains": 2},
+    {"prefixItems": [{"const": 0}, {"maximum": 1}]},
+    {"prefixItems": [{"type": "integer"}], "items": False},
+    {"items": {"uniqueItems": True, "maxItems": 2}},
+]
+
+
+@st.composite
+def list_view_columns(draw: Any) -> Any:
+    """A list view (or large list view) array over a few items: views that overlap, come in
+    any order, are empty or null (a null row's view may be anything in range); items that are
+    integers with nulls, or list views themselves."""
+    items = pa.array(draw(st.lists(st.one_of(st.none(), st.integers(0, 3)), max_size=8)), pa.int64())
+    if draw(st.booleans()):
+        items = draw(list_view_columns())
+    rows = draw(st.integers(0, 7))
+    offsets, sizes = [], []
+    for _ in range(rows):
+        start = draw(st.integers(0, len(items)))
+        offsets.append(start)
+        sizes.append(draw(st.integers(0, len(items) - start)))
+    mask = pa.array(draw(st.lists(st.booleans(), min_size=rows, max_size=rows)), pa.bool_())
+    large = draw(st.booleans())
+    kind = pa.LargeListViewArray if large else pa.ListViewArray
+    width = pa.int64() if large else pa.int32()
+    return kind.from_arrays(pa.array(offsets, width), pa.array(sizes, width), items, mask=mask)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(list_view_columns(), st.sampled_from(LIST_VIEW_SCHEMAS), configurations(), st.data())
+def test_list_views_match_the_dict_path(view: Any, schema: Any, config: dict[str, int], data: Any) -> None:
+    # Read in place (`offsets[i]..offsets[i] + sizes[i]` of the items), at the top, in a
+    # struct and in a list, sliced and chunked: as `validate_batch(table.to_pylist())`.
+    n = len(view)
+    table = pa.table({
+        "v": view,
+        "s": pa.StructArray.from_arrays([view], names=["in"]),
+        "l": pa.ListArray.from_arrays(pa.array([0, *range(1, n + 1)], pa.int32()), view),
+    })  # fmt: skip
+    start = data.draw(st.integers(0, n))
+    length = data.draw(st.integers(0, n - start))
+    cuts = sorted(data.draw(st.lists(st.integers(0, length), max_size=2)))
+    part = chunked(table.slice(start, length), cuts)
+    full = {"properties": {"v": schema, "s": {"properties": {"in": schema}}, "l": {"items": schema}}}
+    v = Validator(full, adapt=False)
+    expected = outcome(v.validate_batch(part.to_pylist()))
+    assert outcome(v.validate_arrow(part, **config)) == expected
+    reader = pa.RecordBatchReader.from_batches(part.schema, part.to_batches())
+    assert outcome(v.validate_arrow(reader)) == expected
+
+
+def test_list_views_in_dictionaries_runs_and_unions_read_as_their_values() -> None:
+    import pyarrow.compute as pc
+
+    views = pa.array([[1], [2, 1], None], pa.list_view(pa.int64()))
+    table = pa.table({
+        "d": pa.DictionaryArray.from_arrays(pa.array([1, 0, None, 1], pa.int32()), views),
+        "r": pc.run_end_encode(pa.array([[1], [1], [2, 1], None], pa.large_list_view(pa.int64()))),
+        "f": pa.FixedSizeListArray.from_arrays(pa.array([[1], [2], [1, 1], [3]], pa.list_view(pa.int8())), 1),
+    })  # fmt: skip
+    for schema in ({"items": {"maximum": 1}}, {"items": {"items": {"maximum": 1}}}, {"minItems": 1}):
+        v = Validator({"properties": {"d": schema, "r": schema, "f": schema}}, adapt=False)
+        assert outcome(v.validate_arrow(table)) == outcome(v.validate_batch(table.to_pylist()))
+    union = pa.UnionArray.from_sparse(pa.array([0, 1], pa.int8()), [pa.array([[1], [2]], pa.list_view(pa.int64())),
+                                                                    pa.array([1, 2])])
+    r = Validator({}, adapt=False).validate_arrow(pa.table({"u": union}))
+    assert r.valid == [True, True]
+
+
+def _views(offsets: list[int], sizes: list[int], *, large: bool = False, validity: Any = None) -> Any:
+    """A list view array over the items [1, 2, 3], its views as given, unchecked."""
+    width = pa.int64() if large else pa.int32()
+    kind = pa.large_list_view(pa.int64()) if large else pa.list_view(pa.int64())
+    buffers = [validity, pa.array(offsets, width).buffers()[1], pa.array(sizes, width).buffers()[1]]
+    return pa.Array.from_buffers(kind, len(offsets), buffers, children=[pa.array([1, 2, 3])])
+
+
+HOSTILE_VIEWS = [
+    ([0, 2], [1, 2], False, "offset 2, size 2"),
+    ([0, 4], [1, 0], False, "offset 4, size 0"),
+    ([0, 1], [1, -1], False, "offset 1, size -1"),
+    ([0, -1], [1, 1], False, "offset -1, size 1"),
+    ([0, 2**31 - 1], [1, 2**31 - 1], False, "offset 2147483647, size 2147483647"),
+    ([0, 2**63 - 1], [1, 2**63 - 1], True, "offset 9223372036854775807, size 9223372036854775807"),
+    ([0, 1], [1, -(2**63)], True, "offset 1, size -9223372036854775808"),
+]
+
+
+@pytest.mark.parametrize(("offsets", "sizes", "large", "why"), HOSTILE_VIEWS, ids=[h[3] for h in HOSTILE_VIEWS])
+def test_a_list_view_past_its_items_is_an_input_error_naming_the_column(
+    offsets: list[int], sizes: list[int], large: bool, why: str, capfd: Any
+) -> None:
+    # A view the producer gave past the items (or negative, or overflowing) was read from
+    # wherever it pointed: each view a row reads is checked, with checked arithmetic.
+    bad = _views(offsets, sizes, large=large)
+    with pytest.raises(pa.ArrowInvalid):
+        bad.validate(full=True)
+    v = Validator({"items": {"maximum": 9}}, adapt=False)
+    for table, column in [
+        (pa.table({"c": bad}), "c"),
+        (pa.table({"s": pa.StructArray.from_arrays([bad], names=["in"])}), "s"),
+        (pa.table({"l": pa.ListArray.from_arrays(pa.array([0, 1, 2], pa.int32()), bad)}), "l"),
+    ]:
+        for source in (table, _Producer(pa.RecordBatchReader.from_batches(table.schema, table.to_batches()))):
+            with pytest.raises(InputError) as info:
+                v.validate_arrow(source)
+            assert str(info.value) == (f"invalid Arrow data in column `{column}`: Invalid argument error: the list"
+                                       f" view at row 1 ({why}) is not within its 3 items")
+        # The batch is checked in the rows it holds: without row 1, it reads.
+        assert v.validate_arrow(table.slice(0, 1)).valid == [True]
+    # Under a null row a view is not read, and may be anything.
+    null_row = _views(offsets, sizes, large=large, validity=pa.array([True, False]).buffers()[1])
+    table = pa.table({"c": null_row})
+    assert outcome(v.validate_arrow(table)) == outcome(v.validate_batch(table.to_pylist()))
+    assert capfd.readouterr().err == ""
+
+
+class _HandMadeStream:
+    """An Arrow C stream of no batches whose schema is built here field by field (ctypes):
+    what no library exports, such as one C struct that is the child of many fields."""
+
+    def __init__(self, levels: int, *, shared: bool) -> None:
+        import ctypes as c
+
+        class Schema(c.Structure):
+            pass
+
+        release = c.CFUNCTYPE(None, c.POINTER(Schema))
+        Schema._fields_ = [
+            ("format", c.c_char_p), ("name", c.c_char_p), ("metadata", c.c_char_p), ("flags", c.c_int64),
+            ("n_children", c.c_int64), ("children", c.POINTER(c.POINTER(Schema))),
+            ("dictionary", c.POINTER(Schema)), ("release", release), ("private_data", c.c_void_p),
+        ]  # fmt: skip
+
+        class Stream(c.Structure):
+            pass
+
+        get_schema = c.CFUNCTYPE(c.c_int, c.POINTER(Stream), c.POINTER(Schema))
+        get_next = c.CFUNCTYPE(c.c_int, c.POINTER(Stream), c.c_void_p)
+        get_last_error = c.CFUNCTYPE(c.c_char_p, c.POINTER(Stream))
+        release_stream = c.CFUNCTYPE(None, c.POINTER(Stream))
+        Stream._fields_ = [("get_schema", get_schema), ("get_next", get_next),
+                           ("get_last_error", get_last_error), ("release", release_stream),
+                           ("private_data", c.c_void_p)]
+
+        def unset(schema: Any) -> None:
+            schema.contents.release = release()
+
+        self.callbacks: list[Any] = [release(unset)]
+
+        def node(format: bytes, children: list[Any]) -> Any:
+            pointers = (c.POINTER(Schema) * len(children))(*[c.pointer(child) for child in children])
+            self.callbacks.append(pointers)
+            return Schema(format, b"f", None, 2, len(children), pointers, None, self.callbacks[0], None)
+
+        def tree(level: int) -> Any:
+            if level == 0:
+                return node(b"l", [])
+            if shared:
+                child = tree(level - 1)
+                return node(b"+s", [child, child])
+            return node(b"+s", [tree(level - 1), tree(level - 1)])
+
+        root = tree(levels)
+        self.callbacks.append(root)
+
+        def schema_of(_: Any, out: Any) -> int:
+            c.memmove(out, c.byref(root), c.sizeof(Schema))
+            return 0
+
+        def end(_: Any, out: Any) -> int:
+            c.memset(out, 0, 80)  # a released array: the end of the stream
+            return 0
+
+        def unset_stream(stream: Any) -> None:
+            stream.contents.release = release_stream()
+
+        self.stream = Stream(get_schema(schema_of), get_next(end), get_last_error(lambda _: None),
+                             release_stream(unset_stream), None)
+        new_capsule = c.pythonapi.PyCapsule_New
+        new_capsule.restype, new_capsule.argtypes = c.py_object, [c.c_void_p, c.c_char_p, c.c_void_p]
+        self.name = b"arrow_array_stream"
+        self.new_capsule = lambda: new_capsule(c.addressof(self.stream), self.name, None)
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        return self.new_capsule()
+
+
+def test_a_schema_whose_fields_share_one_child_is_refused_at_once() -> None:
+    # 40 levels of two fields that are one C struct: 2^40 fields read as a tree, which the
+    # schema's walk and arrow-rs's import visited one by one (days).
+    import time
+
+    v = Validator({}, adapt=False)
+    assert v.validate_arrow(_HandMadeStream(3, shared=False)).valid == []
+    for levels in (1, 40):
+        started = time.perf_counter()
         with pytest.raises(InputError) as info:
-            v.validate_arrow(table)
-        assert str(info.value).startswith(f"column `{column}` is a list_view, which is not read")
-    # What it says to do works.
-    fixed = pa.table({"a": pa.array(view.to_pylist(), pa.list_(pa.int64()))})
-    assert v.validate_arrow(fixed).valid == [True, False]
+            v.validate_arrow(_HandMadeStream(levels, shared=True))
+        assert time.perf_counter() - started < 5
+        path = ".".join(["f"] * levels)
+        path = path if len(path) <= 40 else f"{path[:40]}... ({len(path)} characters)"
+        assert str(info.value) == (f"invalid Arrow stream: column `{path}` is the schema of another field too"
+                                   " (a shared child)")
 
 
 def test_a_column_nested_too_deep_is_an_input_error_not_a_crash() -> None:
@@ -686,7 +910,7 @@ for kind in ("struct", "list"):
     assert out.stdout.splitlines() == [refused, refused]
 
 
-@pytest.mark.parametrize("kind", ["struct", "list"])
+@pytest.mark.parametrize("kind", ["struct", "list", "list_view"])
 def test_columns_nested_hundreds_of_levels_still_match_the_dict_path(kind: str) -> None:
     # Below the bound on type levels, the checks still stop at 128 levels of values as the
     # dict path's do (a `depth` error).
@@ -698,6 +922,8 @@ def test_columns_nested_hundreds_of_levels_still_match_the_dict_path(kind: str) 
         for _ in range(levels):
             if kind == "list":
                 arr = pa.ListArray.from_arrays(pa.array([0, 1, 2], pa.int32()), arr)
+            elif kind == "list_view":
+                arr = pa.ListViewArray.from_arrays(pa.array([1, 0], pa.int32()), pa.array([1, 1], pa.int32()), arr)
             else:
                 arr = pa.StructArray.from_arrays([arr], names=["k"])
         table = pa.table({"c": arr})

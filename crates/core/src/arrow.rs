@@ -1,13 +1,13 @@
 //! Records read straight from Arrow columns (cargo feature `arrow`).
 //!
 //! Each row of a [`RecordBatch`] is a record: the batch's columns are its
-//! properties, struct columns are objects, list columns arrays, strings,
+//! properties, struct columns are objects, list columns (list views too) arrays, strings,
 //! numbers and booleans the JSON values they hold, and a null is JSON `null`
 //! (or, with `null_as_absent`, a property that is not there: what a null
 //! usually means in Parquet data). Dictionary-encoded columns read as their
 //! values. A type JSON has no value for (binary, dates, timestamps, decimals)
 //! is a value no schema type accepts, named as Python's `to_pylist()` would
-//! name it (`bytes`, `datetime`, ...).
+//! name it (`bytes`, `datetime`, `UUID` for the extension `arrow.uuid`, ...).
 //!
 //! The rows implement [`Record`], so the checks are the same code the dict and
 //! JSON paths run; no Python object is built per row. Data imported from
@@ -15,6 +15,7 @@
 //! row is read: once a record batch, in the rows the batch holds.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::ffi::{c_char, c_void, CStr};
 use std::ops::{ControlFlow, Range};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -29,12 +30,15 @@ use arrow_array::types::{
 };
 use arrow_array::{
     Array, BooleanArray, FixedSizeListArray, Float32Array, Float64Array, GenericListArray,
-    Int16Array, Int32Array, Int64Array, Int8Array, LargeStringArray, RecordBatchOptions, RunArray,
-    StringArray, StringViewArray, StructArray, UInt16Array, UInt32Array, UInt64Array, UInt8Array,
+    GenericListViewArray, Int16Array, Int32Array, Int64Array, Int8Array, LargeStringArray,
+    RecordBatchOptions, RunArray, StringArray, StringViewArray, StructArray, UInt16Array,
+    UInt32Array, UInt64Array, UInt8Array,
 };
-use arrow_buffer::{ArrowNativeType, BooleanBufferBuilder, NullBuffer};
+use arrow_buffer::{ArrowNativeType, BooleanBufferBuilder, Buffer, NullBuffer};
 use arrow_data::ArrayData;
-use arrow_schema::{ArrowError, DataType, Field, Schema as ArrowSchema, SchemaRef};
+use arrow_schema::{
+    ArrowError, DataType, Field, Schema as ArrowSchema, SchemaRef, UnionFields, UnionMode,
+};
 use num_bigint::BigInt;
 
 pub use arrow_array::RecordBatch;
@@ -97,15 +101,15 @@ struct CSchema {
 #[repr(C)]
 struct CArray {
     length: i64,
-    _null_count: i64,
+    null_count: i64,
     offset: i64,
     n_buffers: i64,
     n_children: i64,
     buffers: *const *const c_void,
     children: *const *const CArray,
     dictionary: *const CArray,
-    _release: Option<unsafe extern "C" fn(*mut CArray)>,
-    _private_data: *mut c_void,
+    release: Option<unsafe extern "C" fn(*mut CArray)>,
+    private_data: *mut c_void,
 }
 
 // The layouts of arrow-rs's structs, so that a reference to one reads as the other.
@@ -153,69 +157,88 @@ fn join(path: &str, name: &str) -> String {
     }
 }
 
+/// The path `a.b` of the field whose ancestors' names are `chain` (a dictionary's values
+/// add no name).
+fn path_of(chain: &[Option<&[u8]>]) -> String {
+    let names: Vec<Cow<'_, str>> = chain
+        .iter()
+        .flatten()
+        .map(|n| String::from_utf8_lossy(n))
+        .collect();
+    names.join(".")
+}
+
 /// Checks a stream's schema where arrow-rs's import trusts it, before the import
 /// runs: formats and names UTF-8 and no child pointer null (its accessors panic
-/// otherwise), at most `MAX_TYPE_DEPTH` levels of types, no type it cannot import
-/// (list views, of which its message said only that the datatype `+vl` is not
-/// supported). Walked with a list rather than recursion, however deep the schema.
-fn check_schema(schema: &FFI_ArrowSchema) -> Result<(), ArrowInputError> {
+/// otherwise), at most `MAX_TYPE_DEPTH` levels, no child in two places. Walked with
+/// a list rather than recursion, however deep the schema; a field's path is spelled
+/// out only for a message. Whether it has a list view (`+vl`, `+vL`).
+///
+/// A child is a pointer, and one struct may be the child of many (a DAG): the walks
+/// over a schema (this one, arrow-rs's import, `check_shape` once a batch) read it
+/// once a place it is in, 2^40 times for 40 levels of two fields that share one child.
+/// Refused where met twice, each walk reads what the producer gave, once.
+fn check_schema(schema: &FFI_ArrowSchema) -> Result<bool, ArrowInputError> {
     // SAFETY: the same layout (checked above); the schema lives while it is read.
     let root = unsafe { &*std::ptr::from_ref(schema).cast::<CSchema>() };
-    // Fields to check: their depth, path (`a.b` inside a struct) and column (the
-    // top-level name); each column with its children before the next.
-    let mut todo = vec![(root, 0, String::new(), String::new())];
-    while let Some((field, depth, path, column)) = todo.pop() {
-        let at = if path.is_empty() {
-            "the schema".to_string()
-        } else {
-            format!("column `{path}`")
+    // Fields to check, each with its depth and name; each column with its children
+    // before the next, so `chain` holds the names of the ancestors of the one taken.
+    let mut todo: Vec<(&CSchema, usize, Option<&[u8]>)> = vec![(root, 0, None)];
+    let mut chain: Vec<Option<&[u8]>> = Vec::new();
+    let (mut seen, mut views) = (HashSet::new(), false);
+    while let Some((field, depth, name)) = todo.pop() {
+        chain.truncate(depth.saturating_sub(1));
+        if depth > 0 {
+            chain.push(name);
+        }
+        let at = || {
+            if depth == 0 {
+                "the schema".to_string()
+            } else {
+                format!("column `{}`", crate::check::shorten(&path_of(&chain)))
+            }
         };
-        // SAFETY: a C string of the schema.
-        let format = unsafe { c_text(field.format) }
-            .ok_or_else(|| stream_error(&format!("{at} has no format")))?;
-        let format = std::str::from_utf8(format)
-            .map_err(|_| stream_error(&format!("{at} has a format that is not UTF-8")))?;
-        let unread = match format {
-            "+vl" => Some("list_view"),
-            "+vL" => Some("large_list_view"),
-            _ => None,
-        };
-        if let Some(kind) = unread {
-            return Err(ArrowInputError(format!(
-                "column `{path}` is a {kind}, which is not read (arrow-rs cannot import \
-                 it): give it as a list, for example `pa.array(values.to_pylist(), \
-                 pa.list_(...))`"
+        if !seen.insert(std::ptr::from_ref(field)) {
+            return Err(stream_error(&format!(
+                "{} is the schema of another field too (a shared child)",
+                at()
             )));
         }
+        // SAFETY: a C string of the schema.
+        let format = unsafe { c_text(field.format) }
+            .ok_or_else(|| stream_error(&format!("{} has no format", at())))?;
+        let format = std::str::from_utf8(format)
+            .map_err(|_| stream_error(&format!("{} has a format that is not UTF-8", at())))?;
+        views |= matches!(format, "+vl" | "+vL");
         if depth > MAX_TYPE_DEPTH {
+            let column = chain.first().copied().flatten().unwrap_or_default();
             return Err(ArrowInputError(format!(
                 "column `{}` is nested more than {MAX_TYPE_DEPTH} levels deep, which is not \
                  read: flatten it, or leave it out of the data to validate",
-                crate::check::shorten(&column)
+                crate::check::shorten(&String::from_utf8_lossy(column))
             )));
         }
         // SAFETY: the schema's children live with it.
         let children = unsafe { c_children(field.children, field.n_children) }
-            .map_err(|e| stream_error(&format!("{at} has {e}")))?;
+            .map_err(|e| stream_error(&format!("{} has {e}", at())))?;
         // SAFETY: null, or the dictionary's schema, which lives with this one.
         if let Some(values) = unsafe { field.dictionary.as_ref() } {
-            todo.push((values, depth + 1, path.clone(), column.clone()));
+            todo.push((values, depth + 1, None));
         }
         for child in children.into_iter().rev() {
             // SAFETY: a C string of the schema.
             let name = unsafe { c_text(child.name) }.unwrap_or_default();
-            let Ok(name) = std::str::from_utf8(name) else {
-                let lossy = String::from_utf8_lossy(name);
+            if std::str::from_utf8(name).is_err() {
+                chain.push(Some(name));
                 return Err(stream_error(&format!(
                     "column `{}` has a name that is not UTF-8",
-                    join(&path, &lossy)
+                    crate::check::shorten(&path_of(&chain))
                 )));
-            };
-            let column = if depth == 0 { name } else { &column };
-            todo.push((child, depth + 1, join(&path, name), column.to_string()));
+            }
+            todo.push((child, depth + 1, Some(name)));
         }
     }
-    Ok(())
+    Ok(views)
 }
 
 /// Checks that `array`, a record batch, has the shape of the stream's `schema`
@@ -241,9 +264,15 @@ fn check_shape(array: &FFI_ArrowArray, schema: &DataType) -> Result<(), String> 
             ));
         }
         // The validity slot may be left out where no other buffer follows it; views
-        // end with the lengths of their data buffers.
+        // end with the lengths of their data buffers (list views have none, whatever
+        // arrow-rs's layout of them says).
         let layout = arrow_data::layout(data_type);
-        let buffers = if layout.buffers.is_empty() {
+        let buffers = if matches!(
+            data_type,
+            DataType::ListView(_) | DataType::LargeListView(_)
+        ) {
+            3
+        } else if layout.buffers.is_empty() {
             0
         } else {
             layout.buffers.len()
@@ -273,6 +302,8 @@ fn check_shape(array: &FFI_ArrowArray, schema: &DataType) -> Result<(), String> 
             DataType::List(f)
             | DataType::LargeList(f)
             | DataType::FixedSizeList(f, _)
+            | DataType::ListView(f)
+            | DataType::LargeListView(f)
             | DataType::Map(f, _) => vec![(f.name().as_str(), f.data_type())],
             DataType::RunEndEncoded(ends, values) => vec![
                 (ends.name().as_str(), ends.data_type()),
@@ -314,15 +345,21 @@ fn check_shape(array: &FFI_ArrowArray, schema: &DataType) -> Result<(), String> 
 
 /// Checks what reading `data` relies on, in the rows it holds only: buffer
 /// sizes, offsets within bounds and in order, UTF-8 of the strings, dictionary
-/// keys within their values where a row reads them. A list's items are checked
-/// in the range its offsets reach, not in the whole child a sliced list keeps,
-/// so a batch costs what its rows hold, whatever the table it was cut from.
+/// keys within their values and list views within their items where a row reads
+/// them. A list's items are checked in the range its offsets reach, not in the
+/// whole child a sliced list keeps, so a batch costs what its rows hold, whatever
+/// the table it was cut from.
 fn check_data(data: &ArrayData) -> Result<(), ArrowError> {
     // A list of arrays to check rather than recursion (one entry a type level),
     // each with the rows its parents leave readable (`None`: all of them).
     let mut todo = vec![(data.clone(), None)];
+    let views = holds_view(data.data_type());
     while let Some((d, above)) = todo.pop() {
-        d.validate()?;
+        if views && holds_view(d.data_type()) {
+            without_view_items(&d).validate()?;
+        } else {
+            d.validate()?;
+        }
         let readable = NullBuffer::union(above.as_ref(), d.nulls());
         match d.data_type() {
             DataType::Utf8 => check_strings::<i32>(&d)?,
@@ -358,6 +395,8 @@ fn rows_read(
             items_read(d, list_offsets::<i32>(d), readable.as_ref())
         }
         DataType::LargeList(_) => items_read(d, list_offsets::<i64>(d), readable.as_ref()),
+        DataType::ListView(_) => views_read::<i32>(d, readable.as_ref()),
+        DataType::LargeListView(_) => views_read::<i64>(d, readable.as_ref()),
         DataType::FixedSizeList(_, size) => {
             let child = &d.child_data()[0];
             let size = usize::try_from(*size).unwrap_or(0);
@@ -427,6 +466,144 @@ fn items_read<O: ArrowNativeType>(
         NullBuffer::new(items.finish())
     });
     Ok(vec![(items, items_readable)])
+}
+
+/// `d` with the items of each list view in it left out, for `ArrayData::validate`,
+/// which checks each type's children with itself, and in arrow-rs 55 a list view with
+/// a size for each of its items rather than each row (a panic past the rows). The
+/// views and their items are checked apart (`views_read`).
+fn without_view_items(d: &ArrayData) -> ArrayData {
+    if d.child_data().is_empty() {
+        return d.clone();
+    }
+    let children = match d.data_type() {
+        // Its items cut to none (their own views left out too).
+        DataType::ListView(_) | DataType::LargeListView(_) => d
+            .child_data()
+            .iter()
+            .map(|items| without_view_items(&items.slice(0, 0)))
+            .collect(),
+        _ => d.child_data().iter().map(without_view_items).collect(),
+    };
+    // SAFETY: the same data with fewer items, for `validate` to check.
+    unsafe {
+        d.clone()
+            .into_builder()
+            .child_data(children)
+            .build_unchecked()
+    }
+}
+
+/// The items of the list views `d` (offsets and sizes of type `O`, buffers checked by
+/// `validate`) that its `readable` rows read. Each such view is checked
+/// within the items (checked arithmetic: offsets and sizes are the producer's, and
+/// may be negative, overlap or come in any order); the items from the lowest start to
+/// the highest end are then checked, those that no readable view covers unreadable.
+fn views_read<O: ArrowNativeType>(
+    d: &ArrayData,
+    readable: Option<&NullBuffer>,
+) -> Result<Vec<(ArrayData, Option<NullBuffer>)>, ArrowError> {
+    let child = &d.child_data()[0];
+    let offsets = &d.buffer::<O>(0)[..d.len()];
+    let sizes = &d.buffer::<O>(1)[..d.len()];
+    // The items of a row where it is readable and not empty.
+    let view_at = |(row, (&offset, &size)): (usize, (&O, &O))| {
+        if readable.is_some_and(|r| r.is_null(row)) {
+            return Ok(None);
+        }
+        let view = view_of(row, offset, size, child.len())?;
+        Ok::<_, ArrowError>((!view.is_empty()).then_some(view))
+    };
+    // Each view checked; the span of them all, whether their starts ascend, and if so
+    // whether they leave an item out (a gap).
+    let (mut first, mut last, mut start) = (usize::MAX, 0, 0);
+    let (mut sorted, mut gaps) = (true, false);
+    let rows = || offsets.iter().zip(sizes).enumerate();
+    for row in rows() {
+        if let Some(view) = view_at(row)? {
+            sorted &= view.start >= start;
+            gaps |= first != usize::MAX && view.start > last;
+            start = view.start;
+            first = first.min(view.start);
+            last = last.max(view.end);
+        }
+    }
+    let first = first.min(last);
+    // `rows_of` is within the items: every view was checked against them.
+    let Some(items) = rows_of(child, first, last - first) else {
+        return Err(ArrowError::InvalidArgumentError(format!(
+            "list views {first}..{last} are not within its {} items",
+            child.len()
+        )));
+    };
+    if (sorted && !gaps) || !checks_rows_read(child.data_type()) {
+        return Ok(vec![(items, None)]);
+    }
+    // The items covered, from the views in order of their starts (sorted where the
+    // producer did not give them in order).
+    let views = rows().filter_map(|row| view_at(row).ok().flatten());
+    let covered = if sorted {
+        covered_by(views, first, last)
+    } else {
+        let mut views: Vec<_> = views.collect();
+        views.sort_unstable_by_key(|v| v.start);
+        covered_by(views.into_iter(), first, last)
+    };
+    let gaps = covered.null_count() > 0;
+    Ok(vec![(items, gaps.then_some(covered))])
+}
+
+/// Whether the checks of an array of type `t` depend on which of its rows are read:
+/// a dictionary's keys, or a list view's views, in it or under its lists and structs.
+fn checks_rows_read(t: &DataType) -> bool {
+    match t {
+        DataType::Dictionary(..) | DataType::ListView(_) | DataType::LargeListView(_) => true,
+        DataType::List(f)
+        | DataType::LargeList(f)
+        | DataType::FixedSizeList(f, _)
+        | DataType::Map(f, _) => checks_rows_read(f.data_type()),
+        DataType::Struct(fields) => fields.iter().any(|f| checks_rows_read(f.data_type())),
+        _ => false,
+    }
+}
+
+/// The items `offset..offset + size` of the list view at `row`, within the `items`.
+fn view_of<O: ArrowNativeType>(
+    row: usize,
+    offset: O,
+    size: O,
+    items: usize,
+) -> Result<Range<usize>, ArrowError> {
+    let view = offset
+        .to_usize()
+        .zip(size.to_usize())
+        .and_then(|(start, n)| {
+            let end = start.checked_add(n)?;
+            (end <= items).then_some(start..end)
+        });
+    view.ok_or_else(|| {
+        ArrowError::InvalidArgumentError(format!(
+            "the list view at row {row} (offset {offset:?}, size {size:?}) is not within its \
+             {items} items"
+        ))
+    })
+}
+
+/// Which items of `first..last` the `views` cover, given in order of their starts.
+fn covered_by(views: impl Iterator<Item = Range<usize>>, first: usize, last: usize) -> NullBuffer {
+    let mut covered = BooleanBufferBuilder::new(last - first);
+    let mut end = first;
+    for view in views {
+        if view.start > end {
+            covered.append_n(view.start - end, false);
+            end = view.start;
+        }
+        if view.end > end {
+            covered.append_n(view.end - end, true);
+            end = view.end;
+        }
+    }
+    NullBuffer::new(covered.finish())
 }
 
 /// The strings of `d` (offsets of type `O`), in its rows only: offsets in order
@@ -600,10 +777,9 @@ impl ArrowStream {
         if unsafe { get_schema(&mut stream, &mut ffi_schema) } != 0 {
             return Err(stream_error(&last_error(&mut stream)));
         }
-        check_schema(&ffi_schema)?;
-        let schema = catch_unwind(AssertUnwindSafe(|| ArrowSchema::try_from(&ffi_schema)))
-            .map_err(|p| stream_error(&panic_text(&*p)))?
-            .map_err(|e| stream_error(&e.to_string()))?;
+        let views = check_schema(&ffi_schema)?;
+        let schema = catch_unwind(AssertUnwindSafe(|| import_schema(&ffi_schema, views)))
+            .map_err(|p| stream_error(&panic_text(&*p)))??;
         Ok(ArrowStream {
             stream,
             schema: Arc::new(schema),
@@ -639,11 +815,339 @@ impl ArrowStream {
         let schema = Arc::clone(&self.schema);
         let batch = catch_unwind(AssertUnwindSafe(move || {
             // SAFETY: the array was filled by the stream, in the shape of the stream's schema.
-            let data = unsafe { from_ffi_and_data_type(array, data_type) }
+            let data = unsafe { import_batch(array, data_type) }
                 .map_err(|e| stream_error(&e.to_string()))?;
             batch_of(schema, data)
         }));
         Some(batch.unwrap_or_else(|p| Err(stream_error(&panic_text(&*p)))))
+    }
+}
+
+/// The stream's schema. arrow-rs 55 imports no list view (`+vl`, `+vL`): where the
+/// schema has one (`views`), the types on the way to each are built here, and arrow-rs
+/// imports the fields beside them.
+fn import_schema(schema: &FFI_ArrowSchema, views: bool) -> Result<ArrowSchema, ArrowInputError> {
+    let import = || {
+        if !views {
+            return ArrowSchema::try_from(schema);
+        }
+        let children = schema
+            .children()
+            .map(view_field)
+            .collect::<Result<_, _>>()?;
+        let DataType::Struct(fields) = view_type(schema, children, None)? else {
+            return Err(ArrowError::CDataInterface(
+                "Unable to interpret C data struct as a Schema".to_string(),
+            ));
+        };
+        Ok(ArrowSchema::new(fields).with_metadata(schema.metadata()?))
+    };
+    import().map_err(|e| stream_error(&e.to_string()))
+}
+
+/// The field of `s`, by arrow-rs where it has no list view at any depth (`None` from
+/// `view_field`).
+fn field_of(s: &FFI_ArrowSchema, view: Option<Field>) -> Result<Field, ArrowError> {
+    view.map_or_else(|| Field::try_from(s), Ok)
+}
+
+/// The field of `s` where it has a list view at some depth, `None` where it has none.
+/// One call a field (`check_schema`: none in two places, at most `MAX_TYPE_DEPTH` deep).
+fn view_field(s: &FFI_ArrowSchema) -> Result<Option<Field>, ArrowError> {
+    let children = s
+        .children()
+        .map(view_field)
+        .collect::<Result<Vec<_>, _>>()?;
+    let values = s.dictionary().map(view_field).transpose()?;
+    let view = matches!(s.format(), "+vl" | "+vL");
+    if !view && values.iter().flatten().next().is_none() && children.iter().all(Option::is_none) {
+        return Ok(None);
+    }
+    let t = view_type(s, children, values)?;
+    let field = Field::new(s.name().unwrap_or(""), t, s.nullable()).with_metadata(s.metadata()?);
+    Ok(Some(field))
+}
+
+/// The type of `s`, which has a list view at some depth, as arrow-rs would import it
+/// if it could; `children` and `values` (its dictionary's) as `view_field` gave them.
+fn view_type(
+    s: &FFI_ArrowSchema,
+    children: Vec<Option<Field>>,
+    values: Option<Option<Field>>,
+) -> Result<DataType, ArrowError> {
+    let format = s.format();
+    let fields = children
+        .into_iter()
+        .zip(s.children())
+        .map(|(view, child)| field_of(child, view))
+        .collect::<Result<Vec<_>, _>>()?;
+    let unknown = || ArrowError::CDataInterface(format!("the type `{format}` is not known"));
+    let one = || match <[Field; 1]>::try_from(fields.clone()) {
+        Ok([f]) => Ok(Arc::new(f)),
+        Err(_) => Err(ArrowError::CDataInterface(format!(
+            "the type `{format}` has {} children",
+            fields.len()
+        ))),
+    };
+    let mut t = match format {
+        "+vl" => DataType::ListView(one()?),
+        "+vL" => DataType::LargeListView(one()?),
+        "+l" => DataType::List(one()?),
+        "+L" => DataType::LargeList(one()?),
+        "+m" => DataType::Map(one()?, s.map_keys_sorted()),
+        "+s" => DataType::Struct(fields.into()),
+        "+r" => match <[Field; 2]>::try_from(fields) {
+            Ok([ends, values]) => DataType::RunEndEncoded(Arc::new(ends), Arc::new(values)),
+            Err(_) => return Err(unknown()),
+        },
+        // The key type of a dictionary (its values are `s.dictionary()`).
+        "c" => DataType::Int8,
+        "C" => DataType::UInt8,
+        "s" => DataType::Int16,
+        "S" => DataType::UInt16,
+        "i" => DataType::Int32,
+        "I" => DataType::UInt32,
+        "l" => DataType::Int64,
+        "L" => DataType::UInt64,
+        _ => {
+            if let Some(n) = format.strip_prefix("+w:") {
+                DataType::FixedSizeList(one()?, n.parse().map_err(|_| unknown())?)
+            } else if let Some((mode, ids)) =
+                format.strip_prefix("+u").and_then(|u| u.split_once(':'))
+            {
+                let mode = match mode {
+                    "d" => UnionMode::Dense,
+                    "s" => UnionMode::Sparse,
+                    _ => return Err(unknown()),
+                };
+                let ids = ids
+                    .split(',')
+                    .map(str::parse::<i8>)
+                    .collect::<Result<Vec<_>, _>>();
+                let ids = ids
+                    .ok()
+                    .filter(|ids| ids.len() == fields.len())
+                    .ok_or_else(unknown)?;
+                DataType::Union(UnionFields::new(ids, fields), mode)
+            } else {
+                return Err(unknown());
+            }
+        }
+    };
+    if let (Some(c), Some(view)) = (s.dictionary(), values) {
+        let values = field_of(c, view)?;
+        t = DataType::Dictionary(Box::new(t), Box::new(values.data_type().clone()));
+    }
+    Ok(t)
+}
+
+/// Imports the record batch `array` as `t`. arrow-rs 55 imports no list view: the
+/// arrays on the way to each are built here over the producer's buffers, and arrow-rs
+/// imports those beside them (`borrowed`).
+///
+/// # Safety
+/// `array` was filled by the stream, in the shape of `t` (`check_shape`).
+unsafe fn import_batch(array: FFI_ArrowArray, t: DataType) -> Result<ArrayData, ArrowError> {
+    let mut views = HashSet::new();
+    if !has_view(&t, &mut views) {
+        // SAFETY: the caller's promise.
+        return unsafe { from_ffi_and_data_type(array, t) };
+    }
+    let owner = Arc::new(array);
+    // SAFETY: the same layout; the array lives in `owner`.
+    let root = unsafe { &*Arc::as_ptr(&owner).cast::<CArray>() };
+    // SAFETY: the caller's promise.
+    unsafe { import_views(root, &t, &owner, &views) }
+}
+
+/// Whether `t` has a list view at any depth.
+fn holds_view(t: &DataType) -> bool {
+    match t {
+        DataType::ListView(_) | DataType::LargeListView(_) => true,
+        DataType::List(f)
+        | DataType::LargeList(f)
+        | DataType::FixedSizeList(f, _)
+        | DataType::Map(f, _) => holds_view(f.data_type()),
+        DataType::Struct(fields) => fields.iter().any(|f| holds_view(f.data_type())),
+        DataType::Union(fields, _) => fields.iter().any(|(_, f)| holds_view(f.data_type())),
+        DataType::RunEndEncoded(_, values) => holds_view(values.data_type()),
+        DataType::Dictionary(_, values) => holds_view(values),
+        _ => false,
+    }
+}
+
+/// Whether `t` has a list view at any depth; each type on the way to one is put in `views`.
+fn has_view(t: &DataType, views: &mut HashSet<*const DataType>) -> bool {
+    let found = match t {
+        DataType::ListView(f) | DataType::LargeListView(f) => {
+            has_view(f.data_type(), views);
+            true
+        }
+        DataType::List(f)
+        | DataType::LargeList(f)
+        | DataType::FixedSizeList(f, _)
+        | DataType::Map(f, _) => has_view(f.data_type(), views),
+        // Each field, for the list views inside them all.
+        DataType::Struct(fields) => fields
+            .iter()
+            .fold(false, |any, f| has_view(f.data_type(), views) | any),
+        DataType::Union(fields, _) => fields
+            .iter()
+            .fold(false, |any, (_, f)| has_view(f.data_type(), views) | any),
+        DataType::RunEndEncoded(_, values) => has_view(values.data_type(), views),
+        DataType::Dictionary(_, values) => has_view(values, views),
+        _ => false,
+    };
+    if found {
+        views.insert(std::ptr::from_ref(t));
+    }
+    found
+}
+
+/// The array `c` of type `t`, inside the batch `owner`; built here where `t` is in
+/// `views` (holds a list view), by arrow-rs otherwise.
+///
+/// # Safety
+/// `c` lives with `owner`, in the shape of `t` (`check_shape`).
+unsafe fn import_views(
+    c: &CArray,
+    t: &DataType,
+    owner: &Arc<FFI_ArrowArray>,
+    views: &HashSet<*const DataType>,
+) -> Result<ArrayData, ArrowError> {
+    if !views.contains(&std::ptr::from_ref(t)) {
+        // SAFETY: the caller's promise.
+        return unsafe { from_ffi_and_data_type(borrowed(c, owner), t.clone()) };
+    }
+    let too_long = || ArrowError::CDataInterface(format!("an array of {} rows", c.length));
+    // `check_shape`: neither negative, nor their sum past `i64`.
+    let (len, offset) = (c.length as usize, c.offset as usize);
+    let rows = len.checked_add(offset).ok_or_else(too_long)?;
+    let bytes = |width: usize, extra: usize| {
+        rows.checked_add(extra)
+            .and_then(|n| n.checked_mul(width))
+            .ok_or_else(too_long)
+    };
+    let buffer = |i: usize, len: usize| -> Result<Option<Buffer>, ArrowError> {
+        // A struct's validity slot may be left out (no buffer at all).
+        if usize::try_from(c.n_buffers).map_or(true, |n| i >= n) {
+            return Ok(None);
+        }
+        // SAFETY: a list of `n_buffers` (`check_shape`: at least those of `t`).
+        let at = unsafe { c.buffers.add(i).read_unaligned() };
+        Ok(
+            std::ptr::NonNull::new(at.cast_mut().cast::<u8>()).map(|at| {
+                let owner: Arc<dyn arrow_buffer::alloc::Allocation> = owner.clone();
+                // SAFETY: the producer's buffer, of `len` bytes for `t` by the C data interface.
+                unsafe { Buffer::from_custom_allocation(at, len, owner) }
+            }),
+        )
+    };
+    let data = |i: usize, len: usize| match buffer(i, len)? {
+        Some(b) => Ok(b),
+        None if len == 0 => Ok(Buffer::from(Vec::<u8>::new())),
+        None => Err(ArrowError::CDataInterface(format!(
+            "the buffer at position {i} is null"
+        ))),
+    };
+    // SAFETY: `check_shape`: the children of `t`, none null.
+    let children =
+        unsafe { c_children(c.children, c.n_children) }.map_err(ArrowError::CDataInterface)?;
+    let child = |i: usize, t: &DataType| {
+        // SAFETY: the caller's promise, for a child.
+        unsafe { import_views(children[i], t, owner, views) }
+    };
+    let (buffers, child_data) = match t {
+        DataType::ListView(f) => (
+            vec![data(1, bytes(4, 0)?)?, data(2, bytes(4, 0)?)?],
+            vec![child(0, f.data_type())?],
+        ),
+        DataType::LargeListView(f) => (
+            vec![data(1, bytes(8, 0)?)?, data(2, bytes(8, 0)?)?],
+            vec![child(0, f.data_type())?],
+        ),
+        DataType::List(f) | DataType::Map(f, _) => {
+            (vec![data(1, bytes(4, 1)?)?], vec![child(0, f.data_type())?])
+        }
+        DataType::LargeList(f) => (vec![data(1, bytes(8, 1)?)?], vec![child(0, f.data_type())?]),
+        DataType::FixedSizeList(f, _) => (vec![], vec![child(0, f.data_type())?]),
+        DataType::Struct(fields) => {
+            let children = fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| child(i, f.data_type()));
+            (vec![], children.collect::<Result<_, _>>()?)
+        }
+        DataType::Union(fields, mode) => {
+            let children = fields
+                .iter()
+                .enumerate()
+                .map(|(i, (_, f))| child(i, f.data_type()));
+            let mut buffers = vec![data(0, bytes(1, 0)?)?];
+            if *mode == UnionMode::Dense {
+                buffers.push(data(1, bytes(4, 0)?)?);
+            }
+            (buffers, children.collect::<Result<_, _>>()?)
+        }
+        DataType::RunEndEncoded(ends, values) => (
+            vec![],
+            vec![child(0, ends.data_type())?, child(1, values.data_type())?],
+        ),
+        DataType::Dictionary(keys, values) => {
+            let width = keys.primitive_width().unwrap_or(8);
+            // SAFETY: `check_shape`: a dictionary type has its dictionary.
+            let dictionary = unsafe { c.dictionary.as_ref() }
+                .ok_or_else(|| ArrowError::CDataInterface("no dictionary".to_string()))?;
+            // SAFETY: the caller's promise, for the dictionary.
+            let values = unsafe { import_views(dictionary, values, owner, views) }?;
+            (vec![data(1, bytes(width, 0)?)?], vec![values])
+        }
+        _ => {
+            return Err(ArrowError::CDataInterface(format!(
+                "a list view inside {t}"
+            )))
+        }
+    };
+    // The validity buffer comes first where the type has one (not unions, runs).
+    let nulls = if arrow_data::layout(t).can_contain_null_mask {
+        buffer(0, rows.div_ceil(8))?
+    } else {
+        None
+    };
+    let null_count = usize::try_from(c.null_count).ok();
+    // SAFETY: the producer's buffers, of the lengths of `t`; checked (`check_data`)
+    // before any value is read.
+    Ok(unsafe {
+        ArrayData::new_unchecked(
+            t.clone(),
+            len,
+            null_count,
+            nulls,
+            offset,
+            buffers,
+            child_data,
+        )
+    })
+}
+
+/// `c`, an array inside `owner`, as an array of its own for arrow-rs's import: released,
+/// it lets go of `owner` (whose release releases `c`).
+fn borrowed(c: &CArray, owner: &Arc<FFI_ArrowArray>) -> FFI_ArrowArray {
+    let mut copy = CArray {
+        release: Some(release_borrowed),
+        private_data: Box::into_raw(Box::new(Arc::clone(owner))).cast(),
+        ..*c
+    };
+    // SAFETY: the same layout; `copy` is left empty.
+    unsafe { FFI_ArrowArray::from_raw(std::ptr::from_mut(&mut copy).cast()) }
+}
+
+/// The release of an array made by `borrowed`.
+unsafe extern "C" fn release_borrowed(array: *mut CArray) {
+    // SAFETY: an array of `borrowed`, released once (its release is then unset).
+    if let Some(array) = unsafe { array.as_mut() } {
+        drop(unsafe { Box::from_raw(array.private_data.cast::<Arc<FFI_ArrowArray>>()) });
+        array.release = None;
     }
 }
 
@@ -704,6 +1208,9 @@ enum Data<'a> {
     StrView(&'a StringViewArray),
     List(&'a GenericListArray<i32>, Box<Col<'a>>),
     LargeList(&'a GenericListArray<i64>, Box<Col<'a>>),
+    /// Row `i` reads items `offsets[i]..offsets[i] + sizes[i]` (checked by `check_data`).
+    ListView(&'a GenericListViewArray<i32>, Box<Col<'a>>),
+    LargeListView(&'a GenericListViewArray<i64>, Box<Col<'a>>),
     FixedList(&'a FixedSizeListArray, Box<Col<'a>>),
     Struct {
         names: Vec<&'a str>,
@@ -757,12 +1264,12 @@ fn other_name(t: &DataType) -> &'static str {
     }
 }
 
-/// Whether `field` holds the canonical extension type `arrow.bool8`.
-fn is_bool8(field: &Field) -> bool {
+/// Whether `field` holds the canonical extension type `name` (`arrow.bool8`, ...).
+fn is_extension(field: &Field, name: &str) -> bool {
     field
         .metadata()
         .get("ARROW:extension:name")
-        .is_some_and(|name| name == "arrow.bool8")
+        .is_some_and(|n| n == name)
 }
 
 impl<'a> Col<'a> {
@@ -772,8 +1279,14 @@ impl<'a> Col<'a> {
         let other = || Data::Other(other_name(array.data_type()));
         let data = match array.data_type() {
             DataType::Null => Data::Null,
+            // Its storage is 16 bytes; `to_pylist()` gives `UUID` objects, and so names it.
+            DataType::FixedSizeBinary(16)
+                if field.is_some_and(|f| is_extension(f, "arrow.uuid")) =>
+            {
+                Data::Other("UUID")
+            }
             DataType::Boolean => array.as_boolean_opt().map_or_else(other, Data::Bool),
-            DataType::Int8 if field.is_some_and(is_bool8) => array
+            DataType::Int8 if field.is_some_and(|f| is_extension(f, "arrow.bool8")) => array
                 .as_primitive_opt::<Int8Type>()
                 .map_or_else(other, Data::Bool8),
             DataType::Int8 => array
@@ -821,6 +1334,16 @@ impl<'a> Col<'a> {
                 let items = Col::new(l.values().as_ref(), Some(item), skip_nulls);
                 Data::LargeList(l, Box::new(items))
             }),
+            DataType::ListView(item) => array.as_list_view_opt::<i32>().map_or_else(other, |l| {
+                let items = Col::new(l.values().as_ref(), Some(item), skip_nulls);
+                Data::ListView(l, Box::new(items))
+            }),
+            DataType::LargeListView(item) => {
+                array.as_list_view_opt::<i64>().map_or_else(other, |l| {
+                    let items = Col::new(l.values().as_ref(), Some(item), skip_nulls);
+                    Data::LargeListView(l, Box::new(items))
+                })
+            }
             DataType::FixedSizeList(item, _) => {
                 array.as_fixed_size_list_opt().map_or_else(other, |l| {
                     let items = Col::new(l.values().as_ref(), Some(item), skip_nulls);
@@ -969,6 +1492,14 @@ impl<'a> Ints<'a> {
     }
 }
 
+/// The items of a list view row: `offset..offset + size`, checked on import where a row
+/// reads them.
+#[inline]
+fn view<O: ArrowNativeType>(offset: O, size: O) -> Range<usize> {
+    let start = offset.as_usize();
+    start..start.saturating_add(size.as_usize())
+}
+
 /// One value of an Arrow column: a record (a row of the batch), or a value inside one.
 #[derive(Clone, Copy)]
 pub struct Cell<'a> {
@@ -1038,6 +1569,12 @@ impl<'a> Cell<'a> {
                 let o = l.value_offsets();
                 Some((items, o[r] as usize..o[r + 1] as usize))
             }
+            Data::ListView(l, items) => {
+                Some((items, view(l.value_offsets()[r], l.value_sizes()[r])))
+            }
+            Data::LargeListView(l, items) => {
+                Some((items, view(l.value_offsets()[r], l.value_sizes()[r])))
+            }
             Data::FixedList(l, items) => {
                 let size = l.value_length() as usize;
                 Some((items, r * size..(r + 1) * size))
@@ -1088,7 +1625,11 @@ impl<'a> Record for Cell<'a> {
             | Data::F32(_)
             | Data::F64(_) => Kind::Number,
             Data::Str(_) | Data::LargeStr(_) | Data::StrView(_) => Kind::String,
-            Data::List(..) | Data::LargeList(..) | Data::FixedList(..) => Kind::Array,
+            Data::List(..)
+            | Data::LargeList(..)
+            | Data::ListView(..)
+            | Data::LargeListView(..)
+            | Data::FixedList(..) => Kind::Array,
             Data::Struct { .. } => Kind::Object,
             Data::Other(_) => Kind::Unsupported,
         }
@@ -1884,5 +2425,161 @@ mod tests {
             errors(&s, &rows),
             vec![(0, "/c/1/x".into(), "Must be <= 3, got 4".into())]
         );
+    }
+
+    /// The root of a schema whose levels share one child (see `dag_of`), for `get_schema`.
+    static DAG_ROOT: std::sync::atomic::AtomicPtr<CSchema> =
+        std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
+
+    unsafe extern "C" fn release_nothing(schema: *mut CSchema) {
+        // SAFETY: the test's own schema, left to leak.
+        unsafe { (*schema)._release = None };
+    }
+
+    /// A struct schema of `levels` levels above an int64, each level's two fields one
+    /// and the same child (2^levels fields read as a tree); its nodes leaked.
+    fn dag_of(levels: usize) -> CSchema {
+        let node = |format: &'static CStr, n: i64, children: *const *const CSchema| CSchema {
+            format: format.as_ptr(),
+            name: c"f".as_ptr(),
+            _metadata: std::ptr::null(),
+            _flags: 2,
+            n_children: n,
+            children,
+            dictionary: std::ptr::null(),
+            _release: Some(release_nothing),
+            _private_data: std::ptr::null_mut(),
+        };
+        let mut below: *const CSchema = Box::leak(Box::new(node(c"l", 0, std::ptr::null())));
+        for _ in 0..levels {
+            let pair: &[*const CSchema; 2] = Box::leak(Box::new([below, below]));
+            below = Box::leak(Box::new(node(c"+s", 2, pair.as_ptr())));
+        }
+        // SAFETY: a node built above.
+        unsafe { std::ptr::read(below) }
+    }
+
+    unsafe extern "C" fn get_dag_schema(
+        _: *mut FFI_ArrowArrayStream,
+        out: *mut FFI_ArrowSchema,
+    ) -> std::ffi::c_int {
+        // SAFETY: the test's root, copied into the consumer's struct (the same layout).
+        unsafe {
+            std::ptr::write(
+                out.cast::<CSchema>(),
+                std::ptr::read(DAG_ROOT.load(std::sync::atomic::Ordering::SeqCst)),
+            )
+        };
+        0
+    }
+
+    #[test]
+    fn a_schema_whose_fields_share_a_child_is_refused_at_once() {
+        // 40 levels of two fields that are one child: 2^40 fields read as a tree, which the
+        // walk here and arrow-rs's import visited one by one (for days).
+        DAG_ROOT.store(
+            Box::leak(Box::new(dag_of(40))),
+            std::sync::atomic::Ordering::SeqCst,
+        );
+        let schema = Arc::new(ArrowSchema::empty());
+        let reader = RecordBatchIterator::new(vec![], schema);
+        let mut stream = FFI_ArrowArrayStream::new(Box::new(reader));
+        stream.get_schema = Some(get_dag_schema);
+        // SAFETY: a live stream, left released by the import.
+        let got = unsafe { ArrowStream::from_raw(std::ptr::from_mut(&mut stream).cast()) };
+        // The first field met twice: the leaf, second child of the deepest struct.
+        let path = ["f"; 40].join(".");
+        assert_eq!(
+            got.err().map(|e| e.0),
+            Some(format!(
+                "invalid Arrow stream: column `{}` is the schema of another field too (a \
+                 shared child)",
+                crate::check::shorten(&path)
+            ))
+        );
+    }
+
+    #[test]
+    fn list_views_read_their_views_and_views_past_their_items_are_invalid() {
+        use arrow_array::LargeListViewArray;
+        use arrow_buffer::ScalarBuffer;
+        let item = Arc::new(Field::new("item", DataType::Int64, true));
+        let values: ArrayRef = Arc::new(Int64Array::from(vec![1, 2, 3]));
+        // Overlapping, out of order, empty and null views.
+        let views = LargeListViewArray::new(
+            item.clone(),
+            ScalarBuffer::from(vec![1i64, 0, 2, 3]),
+            ScalarBuffer::from(vec![2i64, 3, 0, 0]),
+            values.clone(),
+            Some(NullBuffer::from(vec![true, true, true, false])),
+        );
+        let b = batch(vec![("v", Arc::new(views) as ArrayRef)]);
+        let s =
+            schema(r#"{"properties":{"v":{"type":"array","maxItems":2,"items":{"minimum":2}}}}"#);
+        let rows = ArrowRows::new(&b, false).unwrap();
+        assert_eq!(
+            errors(&s, &rows),
+            vec![
+                (1, "/v".into(), "Array has more than 2 items, got 3".into()),
+                (1, "/v/0".into(), "Must be >= 2, got 1".into()),
+                (3, "/v".into(), "Expected `array`, got `null`".into()),
+            ]
+        );
+        for (offset, size, why) in [
+            (2, 2, "offset 2, size 2"),
+            (-1, 1, "offset -1, size 1"),
+            (0, -1, "offset 0, size -1"),
+            (i32::MAX, i32::MAX, "offset 2147483647, size 2147483647"),
+        ] {
+            let field = Arc::new(Field::new("item", DataType::Int64, true));
+            let data = ArrayData::builder(DataType::ListView(field))
+                .len(2)
+                .add_buffer(Buffer::from_slice_ref([0i32, offset]))
+                .add_buffer(Buffer::from_slice_ref([1i32, size]))
+                .child_data(vec![values.to_data()]);
+            // SAFETY: a view past the items on purpose; the check must refuse it.
+            let views = arrow_array::make_array(unsafe { data.build_unchecked() });
+            assert_eq!(
+                refusal(&batch(vec![("v", views)])),
+                format!(
+                    "invalid Arrow data in column `v`: Invalid argument error: the list view at \
+                     row 1 ({why}) is not within its 3 items"
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn items_no_readable_view_covers_are_not_read() {
+        // Item 1 holds a dictionary key past the values: refused where a row's view reads it,
+        // not in a gap between views (in order or not) nor under a null row.
+        use arrow_array::ListViewArray;
+        use arrow_buffer::ScalarBuffer;
+        let keys = Int32Array::from(vec![0, 5, 0]);
+        let one: ArrayRef = Arc::new(StringArray::from(vec!["a"]));
+        // SAFETY: key 5 out of range on purpose.
+        let dict = unsafe { DictionaryArray::<Int32Type>::new_unchecked(keys, one) };
+        let item = Arc::new(Field::new("item", dict.data_type().clone(), true));
+        let refused = "invalid Arrow data in column `v`: Invalid argument error: Value at \
+                       position 1 out of bounds: 5 (should be in [0, 0])";
+        for (offsets, sizes, nulls, expected) in [
+            (vec![0, 2], vec![1, 1], None, ""),
+            (vec![2, 0], vec![1, 1], None, ""),
+            (vec![0, 1], vec![1, 2], Some(vec![true, false]), ""),
+            (vec![0, 1], vec![1, 1], None, refused),
+            (vec![2, 0], vec![1, 2], None, refused),
+        ] {
+            let views = ListViewArray::new(
+                item.clone(),
+                ScalarBuffer::from(offsets),
+                ScalarBuffer::from(sizes),
+                Arc::new(dict.clone()),
+                nulls.map(NullBuffer::from),
+            );
+            assert_eq!(
+                refusal(&batch(vec![("v", Arc::new(views) as ArrayRef)])),
+                expected
+            );
+        }
     }
 }
