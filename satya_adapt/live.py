@@ -828,12 +828,15 @@ class Cell:
         after ``j`` new throughputs is at least ``xs[r - j]`` whatever they are (fewer than
         ``r - j + 1`` values can lie below it), and at least ``min(floor, xs[r])`` when each of
         them is at least ``floor = n / ceiling``; the slack then falls by at most
-        ``ceiling - (1 + alpha) n / base`` a call. ``k`` is the most calls over which neither
-        revert can happen: with no ceiling while the order statistics alone keep the upper
-        end at least the baseline's low end and the median at least the baseline's median;
-        else with a ceiling at half, then 80%, of the incumbent's median throughput, the ratio
-        bounded below by ``min(floor, xs[median]) / base`` and the slack required to cover a
-        call at that ratio after every call (with a margin for rounding); or, when it is worth
+        ``ceiling - (1 + alpha) n / base`` a call. ``k`` is the most calls over which no
+        revert can happen (a call behind the baseline that leaves the slack below 0 reverts
+        too, whatever the median: each grant has a ceiling): while the order statistics alone
+        keep the upper end at least the baseline's low end and the median at least the
+        baseline's median, with a ceiling that spends at most the slack over them, or the
+        baseline's call where that is higher; else with a ceiling at half, then 80%, of the
+        incumbent's median throughput, the ratio bounded below by ``min(floor, xs[median]) /
+        base``, the slack at least 0 after each call that may be behind and past those calls
+        covering a call at that ratio (with a margin for rounding); or, when it is worth
         more (the calls expected before a timing over the ceiling ends the grant, at the rate
         the window's timings cross it), with two ceilings (:meth:`_two_ceilings`): the
         baseline's low end for most timings, half the median for ``spare`` of them."""
@@ -1011,8 +1014,8 @@ class Cell:
         end stays at least that low end (no revert by the interval); with that at most the
         median's rank, the ratio stays at least ``low_base / base``, else at least ``min(floor,
         xs[0], low_base) / base``. The slack after ``j`` calls is at least its value now plus
-        ``j`` steps of the ceiling and ``spare`` steps of the hard one, and must cover a call at
-        that ratio. Of the two, the grant worth more calls: ``worth``, the calls expected
+        ``j`` steps of the ceiling and ``spare`` steps of the hard one, and must stay at least 0
+        and cover a call at that ratio where it is below 1. Of the two, the grant worth more calls: ``worth``, the calls expected
         before ``spare + 1`` timings over the ceiling if they come as often as in the window.
 
         Where the timings tie with the baseline's, one ceiling at half the median granted only
