@@ -1112,3 +1112,56 @@ def test_a_definition_reached_along_millions_of_paths_is_checked_once_per_cell()
     for v in (plain, every):
         assert outcome(v.validate_arrow(table)) == expected
         assert outcome(v.validate_arrow(table, errors=False)) == (expected[0], [])
+
+
+def _zero_width_items_claimed_by_the_trillion() -> list[Any]:
+    """Valid columns whose items take no memory, claimed 2**40 (or 2**41) at a time under
+    null rows or between list views (the hostile-Arrow hunt of 2026-12-07)."""
+    n = 2**40
+    offsets = pa.array([0, n, n + 1], pa.int64()).buffers()[1]
+    nulls = pa.Array.from_buffers(pa.null(), n + 1, [None])
+    empty = pa.Array.from_buffers(pa.struct([]), n + 1, [None], children=[])
+    columns = [
+        pa.Array.from_buffers(pa.large_list(items.type), 2, [pa.py_buffer(bytes([0b10])), offsets],
+                              null_count=1, children=[items])
+        for items in (nulls, empty)
+    ]
+    rows, size = 1024, 2**31 - 1
+    child = pa.Array.from_buffers(pa.null(), rows * size, [None])
+    columns.append(pa.Array.from_buffers(pa.list_(pa.null(), size), rows,
+                                         [pa.py_buffer(bytes(rows // 8))], null_count=rows,
+                                         children=[child]))
+    keys = pa.DictionaryArray.from_arrays(pa.array([], pa.int8()), pa.array(["p"]))
+    none = pa.Array.from_buffers(pa.list_(keys.type, 0), n, [None], children=[keys])
+    columns.append(pa.Array.from_buffers(
+        pa.large_list_view(none.type), 2,
+        [None, pa.array([0, n - 1], pa.int64()).buffers()[1],
+         pa.array([1, 1], pa.int64()).buffers()[1]], children=[none]))
+    return columns
+
+
+def test_items_that_take_no_memory_are_not_mapped_one_bit_each() -> None:
+    """Which items a row reads was kept as one bit an item, for every list, fixed-size list
+    and list view under a null row or with gaps between views: 2**40 null items (a few bytes
+    of data, valid for pyarrow) asked for 128 GiB, and the allocation aborted the process
+    (SIGABRT, no exception). Now only where an item's check depends on it being read (a
+    dictionary key, a list view), and those take memory of their own."""
+    for column in _zero_width_items_claimed_by_the_trillion():
+        column.validate(full=True)
+        table = pa.table({"a": column})
+        got = Validator({"type": "object"}, adapt=False).validate_arrow(table)
+        assert got.all_valid and len(got) == len(column)
+
+
+def test_a_value_under_hundreds_of_run_end_levels_is_read() -> None:
+    """A value behind more than 128 levels of run-end encoding (or dictionaries) read as
+    null: `Expected "hello", got null`, where `to_pylist()` gives it."""
+    column: Any = pa.array(["hello"])
+    for levels in range(1, 201):
+        column = pa.Array.from_buffers(pa.run_end_encoded(pa.int32(), column.type), 1, [None],
+                                       children=[pa.array([1], pa.int32()), column])
+        if levels in (127, 128, 200):
+            table = pa.table({"a": column})
+            assert table.to_pylist() == [{"a": "hello"}]
+            v = Validator({"properties": {"a": {"const": "hello"}}}, adapt=False)
+            assert v.validate_arrow(table).valid == [True], levels

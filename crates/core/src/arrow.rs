@@ -47,7 +47,7 @@ use crate::detect::{profile_records, Profile};
 use crate::engine::{validate_records, ChunkOutcome, EngineError, Interrupt, Knobs};
 use crate::profile::sample_indexes;
 use crate::schema::Schema;
-use crate::value::{EntryKey, Kind, Number, Record, MAX_DEPTH};
+use crate::value::{EntryKey, Kind, Number, Record};
 
 /// Why Arrow input cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -405,6 +405,7 @@ fn rows_read(
                 .zip(len.checked_mul(size))
                 .and_then(|(start, n)| rows_of(child, start, n));
             let items = items.ok_or_else(|| fixed_list_error(d, child))?;
+            let readable = readable.filter(|_| checks_rows_read(child.data_type()));
             Ok(vec![(items, readable.map(|rows| rows.expand(size)))])
         }
         DataType::Struct(_) => d
@@ -453,6 +454,7 @@ fn items_read<O: ArrowNativeType>(
                 child.len()
             ))
         })?;
+    let readable = readable.filter(|_| checks_rows_read(child.data_type()));
     let items_readable = readable.map(|rows| {
         let mut items = BooleanBufferBuilder::new(last - first);
         items.append_n(last - first, true);
@@ -554,14 +556,17 @@ fn views_read<O: ArrowNativeType>(
 }
 
 /// Whether the checks of an array of type `t` depend on which of its rows are read:
-/// a dictionary's keys, or a list view's views, in it or under its lists and structs.
+/// a dictionary's keys or a list view's views, in it or under its lists and structs
+/// (not under a fixed-size list of size 0: it has no items). Only then are the
+/// rows its parents read told apart, one bit an item: items that take no memory (nulls,
+/// empty structs) may be claimed by the trillion, and such a bitmap aborted the process.
 fn checks_rows_read(t: &DataType) -> bool {
     match t {
         DataType::Dictionary(..) | DataType::ListView(_) | DataType::LargeListView(_) => true,
-        DataType::List(f)
-        | DataType::LargeList(f)
-        | DataType::FixedSizeList(f, _)
-        | DataType::Map(f, _) => checks_rows_read(f.data_type()),
+        DataType::List(f) | DataType::LargeList(f) | DataType::Map(f, _) => {
+            checks_rows_read(f.data_type())
+        }
+        DataType::FixedSizeList(f, size) => *size > 0 && checks_rows_read(f.data_type()),
         DataType::Struct(fields) => fields.iter().any(|f| checks_rows_read(f.data_type())),
         _ => false,
     }
@@ -1511,8 +1516,9 @@ impl<'a> Cell<'a> {
     /// The value at `row` of `col`, looked up through dictionaries and runs.
     #[inline]
     fn at(mut col: &'a Col<'a>, mut row: usize) -> Cell<'a> {
-        // A dictionary's values may be a dictionary again: follow each level.
-        for _ in 0..MAX_DEPTH {
+        // A dictionary's values may be a dictionary again: follow each level, as many as a
+        // stream's schema may have (at 128 levels, a value was read as null).
+        for _ in 0..=MAX_TYPE_DEPTH {
             let (key, values) = match &col.data {
                 Data::Dict(keys, values) => (keys.get(row), values),
                 Data::Runs {
