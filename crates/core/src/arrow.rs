@@ -967,18 +967,7 @@ unsafe fn import_batch(array: FFI_ArrowArray, t: DataType) -> Result<ArrayData, 
 
 /// Whether `t` has a list view at any depth.
 fn holds_view(t: &DataType) -> bool {
-    match t {
-        DataType::ListView(_) | DataType::LargeListView(_) => true,
-        DataType::List(f)
-        | DataType::LargeList(f)
-        | DataType::FixedSizeList(f, _)
-        | DataType::Map(f, _) => holds_view(f.data_type()),
-        DataType::Struct(fields) => fields.iter().any(|f| holds_view(f.data_type())),
-        DataType::Union(fields, _) => fields.iter().any(|(_, f)| holds_view(f.data_type())),
-        DataType::RunEndEncoded(_, values) => holds_view(values.data_type()),
-        DataType::Dictionary(_, values) => holds_view(values),
-        _ => false,
-    }
+    has_view(t, &mut HashSet::new())
 }
 
 /// Whether `t` has a list view at any depth; each type on the way to one is put in `views`.
