@@ -397,15 +397,49 @@ impl Number {
                     let i = BigInt::from_f64(*f)?;
                     return Some((Cow::Owned(i.magnitude().clone()), 0));
                 }
-                let text = format!("{:e}", f.abs());
-                let (mantissa, exp) = text.split_once('e')?;
-                let exp: i64 = exp.parse().ok()?;
-                let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-                let digits = BigUint::parse_bytes(format!("{int_part}{frac_part}").as_bytes(), 10)?;
-                Some((Cow::Owned(digits), exp - frac_part.len() as i64))
+                let (digits, exp) = shortest_decimal(f.abs())?;
+                Some((Cow::Owned(digits), exp))
             }
         }
     }
+}
+
+/// `(digits, exponent)` of the shortest decimal that reads back as `f` (finite, not an
+/// integer), as Python's `repr` writes it: of two as short and as near (`f` exactly halfway
+/// between them: 771884502854283.25 is `...283.2` or `...283.3`), the one whose last digit
+/// is even. Rust's formatting takes the other one at such a tie, so `771884502854283.2`
+/// (Python's float) was no multiple of 0.2.
+fn shortest_decimal(f: f64) -> Option<(BigUint, i64)> {
+    let text = format!("{f:e}");
+    let (mantissa, exp) = text.split_once('e')?;
+    let exp: i64 = exp.parse().ok()?;
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = BigUint::parse_bytes(format!("{int_part}{frac_part}").as_bytes(), 10)?;
+    let k = exp - frac_part.len() as i64;
+    if digits.bit(0) {
+        let (m, e, _) = num_traits::float::FloatCore::integer_decode(f);
+        for other in [&digits - 1u8, &digits + 1u8] {
+            // A tie: 2f = (digits + other) 10^k exactly, each side's negative powers
+            // moved to the other side; and `other` reads back as `f` too.
+            let (mut left, mut right) = (&digits + &other, BigUint::from(m));
+            let twos = i64::from(e) + 1;
+            if twos >= 0 {
+                right <<= twos;
+            } else {
+                left <<= -twos;
+            }
+            let ten = BigUint::from(10u8);
+            if k >= 0 {
+                left *= ten.pow(u32::try_from(k).ok()?);
+            } else {
+                right *= ten.pow(u32::try_from(-k).ok()?);
+            }
+            if left == right && format!("{other}e{k}").parse::<f64>().ok() == Some(f) {
+                return Some((other, k));
+            }
+        }
+    }
+    Some((digits, k))
 }
 
 /// Digits at a time that [`parse_digits`] leaves to num-bigint's parser.
