@@ -2420,6 +2420,135 @@ def test_reference_cycles_that_never_descend_are_schema_errors() -> None:
         )
 
 
+def _in_place(levels: int, keyword: str) -> dict[str, Any]:
+    """A definition whose `properties/c` names it again, inside `levels` nested `keyword`s."""
+    node: dict[str, Any] = {"type": "object", "properties": {"c": {"$ref": "#/$defs/d"}}}
+    for _ in range(levels):
+        node = {keyword: [node, {"type": "object"}]}
+    return {"$ref": "#/$defs/d", "$defs": {"d": node}}
+
+
+@pytest.mark.parametrize("keyword", ["allOf", "anyOf", "oneOf"])
+@pytest.mark.parametrize("config", CONFIGS)
+def test_a_schema_deep_in_place_on_a_deep_record_is_checked_on_any_thread(
+    config: dict[str, int], keyword: str
+) -> None:
+    """Before: a definition inside 45 nested `allOf`s, reached again at each of 126 levels of
+    a record (some 6,000 nested nodes, no loop: a valid schema), overflowed the 2 MiB stack
+    of a pool thread, and the process died (SIGSEGV) on three threads; one answered."""
+    v = Validator(_in_place(45, keyword), adapt=False)
+    records = [_nested(126)] * 8
+    # Each level matches both branches of a `oneOf`: it fails there, at the root first.
+    valid = keyword != "oneOf"
+    text = json.dumps(records)
+    for result in (
+        v.validate_batch(records, **config),
+        v.validate_json(text, **config),
+        v.validate_ndjson("\n".join(json.dumps(r) for r in records), **config),
+    ):
+        assert result.valid == [valid] * 8
+
+
+#: A `$dynamicRef` that always resolves back to the root (the outermost resource declaring
+#: `q`) without descending: by the spec it never finishes, on any value. Compiling cannot
+#: tell (the dynamic scope decides), so the walk meets the loop.
+DYNAMIC_LOOP = {
+    "$id": "https://example.test/root",
+    "$dynamicAnchor": "q",
+    "allOf": [{"$id": "/r2", "$dynamicRef": "../r3#q"}],
+    "$dynamicRef": "../r4#/$defs/d0",
+    "$defs": {
+        "d0": {"properties": {"a": {"$id": "./r3", "$dynamicAnchor": "q"}}},
+        "res1": {
+            "$defs": {
+                "res4": {
+                    "$id": "https://example.test/r4",
+                    "$defs": {"d0": {"properties": {"c": {"$dynamicRef": "../r2"}}}},
+                }
+            }
+        },
+    },
+}
+
+LOOP_MESSAGE = (
+    "References nest deeper than 256 levels without descending into the value (a reference"
+    " that leads back to a schema it started from never finishes)"
+)
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_a_dynamic_reference_that_loops_fails_the_record_once_where_it_loops(
+    config: dict[str, int],
+) -> None:
+    """Before: each of the 256 steps of the loop walked the value below it again (a record
+    3 levels deep never finished as JSON text), and on pool threads the process died of a
+    stack overflow. Now the record fails at the first loop met, with that error alone."""
+    v = Validator(DYNAMIC_LOOP, adapt=False)
+    records = [_nested(10), 5] * 4
+    text = json.dumps(records)
+    for result in (
+        v.validate_batch(records, **config),
+        v.validate_json(text, **config),
+        v.validate_ndjson("\n".join(json.dumps(r) for r in records), **config),
+    ):
+        assert result.valid == [False] * 8
+        assert {(e.index % 2, e.path, e.keyword, e.message) for e in result.errors} == {
+            (0, "/c" * 10, "$dynamicRef", LOOP_MESSAGE),
+            (1, "", "$dynamicRef", LOOP_MESSAGE),
+        }
+        assert len(result.errors) == 8
+    assert not v.is_valid(_nested(3))
+
+
+def test_a_loop_under_not_fails_the_record_and_reports_only_the_loop() -> None:
+    """Before: the loop read as the failure of the `not` branch, so `not` passed (and JSON
+    and dicts could disagree). It never finishes, on any value: the record fails."""
+    schema = {
+        "$id": "https://example.test/root",
+        "$dynamicAnchor": "q",
+        "not": {"$ref": "r1"},
+        "$defs": {
+            "r1": {"$id": "r1", "$dynamicRef": "r2#q"},
+            "r2": {"$id": "r2", "$dynamicAnchor": "q", "type": "string"},
+        },
+    }
+    v = Validator(schema, adapt=False)
+    for result in (v.validate_batch(["x", 1]), v.validate_json('["x", 1]')):
+        assert result.valid == [False, False]
+        # The 257th reference of the chain is a `$ref` (they alternate).
+        assert errors_of(result) == [
+            (0, "", "$ref", LOOP_MESSAGE),
+            (1, "", "$ref", LOOP_MESSAGE),
+        ]
+    assert not v.is_valid("x")
+
+
+def test_a_loop_met_checking_a_property_name_fails_the_record_as_the_loop() -> None:
+    """A property name is checked in a walk of its own: a loop met there is the record's
+    (before: it read as a name that fails `propertyNames`)."""
+    schema = {
+        "$id": "https://example.test/root",
+        "$dynamicAnchor": "q",
+        "propertyNames": {"$ref": "r1"},
+        # A string (a property name) goes to `r1`, whose `$dynamicRef` comes back here.
+        "if": {"type": "string"},
+        "then": {"$ref": "r1"},
+        "$defs": {
+            "r1": {"$id": "r1", "$dynamicRef": "r2#q"},
+            "r2": {"$id": "r2", "$dynamicAnchor": "q"},
+        },
+    }
+    v = Validator(schema, adapt=False)
+    records = [{"a": 1}, "x", 5, {"n": {"a": 1}}, {}]
+    for result in (v.validate_batch(records), v.validate_json(json.dumps(records))):
+        assert result.valid == [False, False, True, False, True]
+        assert [(e.index, e.path, e.message) for e in result.errors] == [
+            (0, "", LOOP_MESSAGE),
+            (1, "", LOOP_MESSAGE),
+            (3, "", LOOP_MESSAGE),
+        ]
+
+
 def test_long_names_and_references_are_shortened_in_messages() -> None:
     name = "k" * 100
     v = Validator({"propertyNames": {"maxLength": 3}, "unevaluatedProperties": False}, adapt=False)

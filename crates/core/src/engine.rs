@@ -207,6 +207,9 @@ pub fn workers(threads: usize) -> usize {
     threads.clamp(1, usable_cores())
 }
 
+/// The stack of each thread of the pool.
+const POOL_STACK_BYTES: usize = 8 << 20;
+
 /// The one thread pool, [`usable_cores`] threads, built on first use in each
 /// process.
 ///
@@ -230,6 +233,9 @@ pub fn pool() -> Result<Arc<ThreadPool>, EngineError> {
     let p = ThreadPoolBuilder::new()
         .num_threads(usable_cores())
         .thread_name(|i| format!("satya-adapt-{i}"))
+        // A caller's main thread has 8 MiB: as deep a walk stays on its own stack here too
+        // (see `crate::stack`; reserved, not used, until a walk needs it).
+        .stack_size(POOL_STACK_BYTES)
         .build()
         .map_err(|e| EngineError::Pool(e.to_string()))?;
     let p = Arc::new(p);

@@ -245,6 +245,19 @@ const REREAD_PER_BYTE: usize = 16;
 /// A node with references or combinators: its in-place subschemas, then its own keywords.
 #[inline(never)]
 fn with_logic(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth: usize) -> Verdict {
+    // Where this walk nests deepest: references and combinators in place.
+    if crate::stack::low(p.nest.wrapping_add(1)) {
+        return crate::stack::on_new_segment(|| with_logic(s, node, logic, p, depth));
+    }
+    p.nest = p.nest.wrapping_add(1);
+    let verdict = in_place(s, node, logic, p, depth);
+    p.nest = p.nest.wrapping_sub(1);
+    verdict
+}
+
+/// [`with_logic`], on enough stack.
+#[inline(always)]
+fn in_place(s: &Schema, node: &Node, logic: &Logic, p: &mut Parser<'_>, depth: usize) -> Verdict {
     let Logic {
         refs,
         all_of,

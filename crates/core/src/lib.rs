@@ -19,6 +19,7 @@ mod pattern;
 mod profile;
 mod schema;
 mod sharing;
+mod stack;
 mod stream;
 mod text;
 mod uri;

@@ -65,11 +65,28 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
     cx: Cx<'s, '_>,
     sink: &mut S,
 ) -> ControlFlow<()> {
+    if cx.schema.dynamic && cx.revisits().is_some_and(|r| r.looped().is_some()) {
+        return ControlFlow::Break(()); // the record fails where it looped
+    }
+    // Where a walk nests deepest: references and combinators in place.
+    let cx = cx.nested();
+    if crate::stack::low(cx.nest) {
+        // Again from there: a new segment is far from low.
+        let outer = Cx {
+            nest: cx.nest - 1,
+            ..cx
+        };
+        return crate::stack::on_new_segment(|| {
+            check(node, logic, value, path, depth, outer, sink)
+        });
+    }
     for (r, keyword) in &logic.refs {
         if cx.hops >= MAX_HOPS {
-            sink.fail(path, keyword, || {
-                format!("References nest deeper than {MAX_HOPS} levels without descending")
-            })?;
+            if let Some(revisits) = cx.revisits() {
+                revisits.loop_met(path, keyword, &node.location);
+                return ControlFlow::Break(());
+            }
+            sink.fail(path, keyword, super::too_many_hops)?;
             continue;
         }
         let next = Cx {
@@ -1247,6 +1264,16 @@ fn annotate<'s, R: Record>(
     ev: &mut Evaluated,
     own_unevaluated: bool,
 ) {
+    let cx = cx.nested();
+    if crate::stack::low(cx.nest) {
+        let outer = Cx {
+            nest: cx.nest - 1,
+            ..cx
+        };
+        return crate::stack::on_new_segment(|| {
+            annotate(node, value, depth, outer, ev, own_unevaluated)
+        });
+    }
     if node.always_false || node.trivial && node.annotations.is_none() {
         return;
     }

@@ -426,7 +426,15 @@ fn entries<'s, R: Record, S: Sink<'s>>(
             let name = Json::String(key.into());
             let revisits = Revisits::of::<&Json<'_>>(cx.schema);
             let root = cx.key_scope(revisits.as_ref());
-            if !valid_in(names, &&name, depth + 1, cx.for_key(root.as_ref())) {
+            let valid = valid_in(names, &&name, depth + 1, cx.for_key(root.as_ref()));
+            if let Some(looped) = revisits.as_ref().and_then(Revisits::looped) {
+                // The name's walk looped: so does the record's, at this object.
+                if let Some(record) = cx.revisits() {
+                    record.loop_met(path, looped.keyword, &looped.location);
+                    return ControlFlow::Break(());
+                }
+            }
+            if !valid {
                 sink.fail(path, "propertyNames", || {
                     let why = super::logic::first_reason(
                         names,

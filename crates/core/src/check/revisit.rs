@@ -116,6 +116,23 @@ pub struct Revisits {
     /// The count [`Revisits::counting`] started with.
     count: u32,
     memory: OnceCell<Box<Memory>>,
+    /// Where the walk met a chain of more than [`super::MAX_HOPS`] references in place
+    /// (see [`Looped`]).
+    looped: OnceCell<Box<Looped>>,
+}
+
+/// A chain of more than [`super::MAX_HOPS`] references followed in place, met at run
+/// time: a dynamic reference that resolves back to a schema it started from (compiling
+/// refuses the static chains). By the spec such a walk never ends, so the record fails
+/// there, whatever branch met it: read as the failure of a branch, it made a `not`
+/// pass, and each of the 256 steps of the chain walked the value below again (256
+/// times more work per level of the record: a record 3 levels deep never finished).
+pub(crate) struct Looped {
+    /// The value's path, as a pointer.
+    pub(crate) pointer: String,
+    /// The keyword of the reference that went past the limit, and its node's location.
+    pub(crate) keyword: &'static str,
+    pub(crate) location: String,
 }
 
 /// What a walk remembers, and how well remembering pays.
@@ -156,7 +173,8 @@ impl Revisits {
     /// any where `R`'s values may be shared.
     #[inline]
     pub fn of<R: Record>(schema: &Schema) -> Option<Revisits> {
-        if !(schema.revisits || R::MAY_SHARE) {
+        // A schema with dynamic references needs them for [`Looped`].
+        if !(schema.revisits || R::MAY_SHARE || schema.dynamic) {
             return None;
         }
         Some(if schema.remembers_every_visit {
@@ -181,11 +199,32 @@ impl Revisits {
             values_left: Cell::new(if always { 0 } else { COUNTED_VALUES }),
             count,
             memory: OnceCell::new(),
+            looped: OnceCell::new(),
         };
         if always {
             let _ = revisits.memory.set(Box::new(Memory::new(count, true)));
         }
         revisits
+    }
+
+    /// Notes the first [`Looped`] chain of the walk.
+    #[cold]
+    pub(crate) fn loop_met(&self, path: &Path<'_>, keyword: &'static str, location: &str) {
+        let _ = self.looped.get_or_init(|| {
+            let mut pointer = String::new();
+            path.write_pointer(&mut pointer);
+            Box::new(Looped {
+                pointer,
+                keyword,
+                location: location.to_string(),
+            })
+        });
+    }
+
+    /// The walk's [`Looped`] chain, once it met one: the walk stops.
+    #[inline]
+    pub(crate) fn looped(&self) -> Option<&Looped> {
+        self.looped.get().map(|l| &**l)
     }
 
     /// Counts a visit of a shared node: whether it goes through [`remembered`].

@@ -97,6 +97,9 @@ pub(crate) struct Parser<'a> {
     /// Bytes the walk that checks as it reads may still read again (see
     /// `fused::REREAD_BYTES`).
     pub(crate) reread_left: usize,
+    /// The nodes with references or combinators that walk is in (see
+    /// `crate::stack::nested`).
+    pub(crate) nest: u32,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -183,6 +186,7 @@ impl<'a> Parser<'a> {
             pos: 0,
             utf8: Utf8::Unknown,
             reread_left: usize::MAX,
+            nest: 0,
         }
     }
 
