@@ -12,6 +12,7 @@ import json
 import math
 import types
 import typing
+import urllib.parse
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, Union
 
 from . import _validator
@@ -413,6 +414,65 @@ def _fragment(pointer: str) -> str:
     return urllib.parse.quote(pointer, safe="/~!$&'()*+,;=:@")
 
 
+#: How the compiler names a reference it cannot resolve, then the reference (shortened past
+#: 200 characters: "... (300 characters)") and where it is: "` (at /properties/a)".
+UNRESOLVED = "cannot resolve `$ref` `"
+
+
+def _unresolved_hint(message: str, doc: Any, draft: Optional[str]) -> str:
+    """What to do about the reference to another document that ``message`` says ``doc``
+    (of ``draft``, if given) cannot resolve: nothing is fetched or read, so the document it
+    names is given in ``resources`` under the URI the reference resolves to (against the
+    ids around it, read from ``doc``), or embedded. ``""`` for another message, or a
+    reference within the document (``#...``: the message says it all)."""
+    start = message.find(UNRESOLVED)
+    if start < 0:
+        return ""
+    ref, _, at = message[start + len(UNRESOLVED):].partition("` (at ")
+    if ref.startswith("#"):
+        return ""
+    declared = str(doc.get("$schema", "")) if isinstance(doc, dict) else ""
+    old = draft if draft is not None else declared
+    defs = "definitions" if any(n in old for n in ("4", "6", "7")) else "$defs"
+    id_ = "id" if "4" in old else "$id"
+    if ref.endswith(" characters)"):  # shortened: not repeated
+        return (
+            " (nothing is fetched or read from files: pass the document it names in"
+            " `resources={uri: document}` under the URI it resolves to, or embed it in"
+            f" `{defs}` with that URI as its `{id_}`)"
+        )
+    base = _base_uri(doc, at.removesuffix(")"), id_)
+    uri = urllib.parse.urljoin(base, ref).split("#", 1)[0]
+    return (
+        f" (nothing is fetched or read from files: pass the document it names as"
+        f' `resources={{"{uri}": document}}`, or embed it in `{defs}` with `"{id_}": "{uri}"`)'
+    )
+
+
+def _base_uri(doc: Any, at: str, id_: str) -> str:
+    """The base URI at ``at`` (a JSON pointer, or ``"the root"``) in ``doc``: the ids (the
+    ``id_`` keyword) of the schemas on the way, each resolved against the one before; ``""``
+    where there is none, or where the pointer leaves ``doc``."""
+    base = ""
+    node = doc
+    parts = [] if at == "the root" else at.split("/")[1:]
+    for i in range(len(parts) + 1):
+        if isinstance(node, dict):
+            own = node.get(id_)
+            if isinstance(own, str):
+                base = urllib.parse.urljoin(base, own)
+        if i == len(parts):
+            break
+        part = parts[i].replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            break
+    return base
+
+
 def _not_json_message(doc: Any, resources: Optional[Mapping[str, Any]], exc: Exception) -> str:
     """The message of a schema (or ``resources``) that ``json.dumps`` refused with ``exc``:
     a cycle (json's own message, "Circular reference detected", names no place) or the first
@@ -682,6 +742,14 @@ class Schema:
             self._options = (draft, strict, json.loads(resources_text), formats)
         try:
             self._compiled = _validator.CompiledSchema(text, draft, strict, resources_text, formats)
+        except SchemaError as exc:
+            hint = _unresolved_hint(str(exc), self._json_schema, draft)
+            if not hint:
+                raise
+            error = SchemaError(str(exc) + hint)
+            # (the command line gives its own hint: files under the schema's folder)
+            error.without_hint = str(exc)  # type: ignore[attr-defined]
+            raise error from None
         except UnicodeEncodeError:
             at = _not_unicode_at(doc)
             where = f"at {at}" if at is not None else f"in `resources` at {_not_unicode_at(resources)}"

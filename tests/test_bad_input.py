@@ -2571,13 +2571,48 @@ def test_long_names_and_references_are_shortened_in_messages() -> None:
     # A reference is quoted up to 200 characters: the URI of the document to supply.
     with pytest.raises(SchemaError) as info:
         Validator({"$ref": "x" * 300})
-    assert (
-        str(info.value) == f"cannot resolve `$ref` `{'x' * 200}... (300 characters)` (at the root)"
+    assert str(info.value) == (
+        f"cannot resolve `$ref` `{'x' * 200}... (300 characters)` (at the root) (nothing is"
+        " fetched or read from files: pass the document it names in `resources={uri: document}`"
+        " under the URI it resolves to, or embed it in `$defs` with that URI as its `$id`)"
     )
     ref = "https://raw.githubusercontent.com/CircleCI-Public/circleci-yaml-language-server/main/schema.json"
     with pytest.raises(SchemaError) as info:
         Validator({"$ref": ref})
-    assert str(info.value) == f"cannot resolve `$ref` `{ref}` (at the root)"
+    assert str(info.value) == (
+        f"cannot resolve `$ref` `{ref}` (at the root) (nothing is fetched or read from files:"
+        f' pass the document it names as `resources={{"{ref}": document}}`, or embed it in'
+        f' `$defs` with `"$id": "{ref}"`)'
+    )
+
+
+def test_a_reference_to_another_document_says_how_to_supply_it() -> None:
+    """Before: "cannot resolve `$ref` `defs.json#/x` (at /properties/a/items)" alone, from the
+    API (the command line gave a hint): the URI to pass in `resources` is the reference
+    resolved against the ids around it, which the user had to work out."""
+    schema = {
+        "$id": "https://example.test/a/root.json",
+        "properties": {"a": {"$id": "sub/", "items": {"$ref": "defs.json#/x"}}},
+    }
+    with pytest.raises(SchemaError) as info:
+        Validator(schema)
+    uri = "https://example.test/a/sub/defs.json"
+    assert str(info.value) == (
+        "cannot resolve `$ref` `defs.json#/x` (at /properties/a/items) (nothing is fetched or"
+        f' read from files: pass the document it names as `resources={{"{uri}": document}}`,'
+        f' or embed it in `$defs` with `"$id": "{uri}"`)'
+    )
+    # Done as it says, it compiles.
+    v = Validator(schema, resources={uri: {"x": {"type": "integer"}}}, adapt=False)
+    assert v.validate_batch([{"a": [1]}, {"a": ["x"]}]).valid == [True, False]
+    # Draft 4 words it in its own keywords.
+    draft4 = {"$schema": "http://json-schema.org/draft-04/schema#", "id": "http://e.test/4/"}
+    with pytest.raises(SchemaError, match='embed it in `definitions` with `"id": "http://e.test/4/o.json"`'):
+        Validator({**draft4, "properties": {"p": {"$ref": "o.json"}}})
+    # A place missing from the document itself needs no hint.
+    with pytest.raises(SchemaError) as info:
+        Validator({"$ref": "#/$defs/missing"})
+    assert str(info.value) == "cannot resolve `$ref` `#/$defs/missing` (at the root)"
 
 
 def test_any_of_explains_at_most_four_branches() -> None:

@@ -379,7 +379,12 @@ BAD_SCHEMAS = [
     ({"prefixItems": [{}, {"allOf": []}]}, "`allOf` must be a non-empty array, got an empty array (at /prefixItems/1)"),
     ({"additionalProperties": {"patternProperties": []}}, "`patternProperties` must be an object, got an array (at /additionalProperties)"),
     ({"items": {"if": 1, "then": {}}}, "a schema must be an object or a boolean, got a number (at /items/if)"),
-    ({"$id": "http://example.com/s", "$ref": "other.json"}, "cannot resolve `$ref` `other.json` (at the root)"),
+    (
+        {"$id": "http://example.com/s", "$ref": "other.json"},
+        "cannot resolve `$ref` `other.json` (at the root) (nothing is fetched or read from files:"
+        ' pass the document it names as `resources={"http://example.com/other.json": document}`,'
+        ' or embed it in `$defs` with `"$id": "http://example.com/other.json"`)',
+    ),
     ({"$defs": {"a": {"anyOf": [{"$ref": "#/$defs/a"}]}}, "$ref": "#/$defs/a"}, "`$ref` loops back to itself without descending into the value: `#/$defs/a` -> `#/$defs/a` (at /$ref)"),
 ]  # fmt: skip
 
@@ -641,7 +646,12 @@ def test_resources_resolve_references_without_network() -> None:
     assert _errs(result) == [(1, "/home/zip", "pattern", 'String does not match `^[0-9]{5}$`, got "1"')]
     with pytest.raises(SchemaError) as info:
         Validator(schema, adapt=False)
-    assert str(info.value) == "cannot resolve `$ref` `address.json` (at /properties/home)"
+    # It says under which URI to pass it: the reference resolved against `$id`.
+    assert str(info.value) == (
+        "cannot resolve `$ref` `address.json` (at /properties/home) (nothing is fetched or read"
+        ' from files: pass the document it names as `resources={"https://example.com/address.json":'
+        ' document}`, or embed it in `$defs` with `"$id": "https://example.com/address.json"`)'
+    )
 
 
 def test_draft_is_chosen_by_schema_keyword_or_argument() -> None:

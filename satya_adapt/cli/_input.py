@@ -291,13 +291,10 @@ def _make_validator(args: argparse.Namespace, adapt: bool = True) -> Any:
             max_record_bytes=getattr(args, "max_record_bytes", None) or _MAX_DOCUMENT_BYTES,
         )
     except SchemaError as exc:
-        message = f"invalid schema {args.schema}: {_one_line(exc)}"
+        # (the API's hint for `resources` without its own, for files under the folder)
+        bare = getattr(exc, "without_hint", None)
+        message = f"invalid schema {args.schema}: {_one_line(SchemaError(bare) if bare else exc)}"
         raise CliError(message + _ref_hint(message, args.schema, document, args)) from None
-
-
-#: How the compiler names a reference it cannot resolve (then the reference, shortened past
-#: 80 characters, and where it is: "` (at /properties/a)").
-_UNRESOLVED = "cannot resolve `$ref` `"
 
 
 def _ref_hint(message: str, path: str, document: Any, args: argparse.Namespace) -> str:
@@ -305,10 +302,12 @@ def _ref_hint(message: str, path: str, document: Any, args: argparse.Namespace) 
     cannot resolve: a relative one is read from a file under the schema's folder; an absolute
     URI is never fetched, so the schema it names is embedded, saved as a file, or given to
     the Python API in `resources`. ``""`` when ``message`` is about something else."""
-    start = message.find(_UNRESOLVED)
+    from ..schema import UNRESOLVED
+
+    start = message.find(UNRESOLVED)
     if start < 0:
         return ""
-    ref = message[start + len(_UNRESOLVED):].rsplit("` (at ", 1)[0]
+    ref = message[start + len(UNRESOLVED):].rsplit("` (at ", 1)[0]
     folder = f"{Path(path).parent.as_posix() or '.'}/"
     if not urllib.parse.urlsplit(ref).scheme:
         return f" (relative references are read from files under {folder})"
