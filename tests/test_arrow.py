@@ -1165,3 +1165,25 @@ def test_a_value_under_hundreds_of_run_end_levels_is_read() -> None:
             assert table.to_pylist() == [{"a": "hello"}]
             v = Validator({"properties": {"a": {"const": "hello"}}}, adapt=False)
             assert v.validate_arrow(table).valid == [True], levels
+
+
+def test_narrow_decimals_are_refused_as_documented_and_read_once_widened() -> None:
+    """docs/scaling.md said decimals read as values JSON cannot hold; decimal32 and decimal64
+    are refused by the C Data importer (arrow-rs takes 128 and 256 bits only): now said so,
+    with the way out (a cast to decimal128), which this checks works."""
+    import decimal
+
+    if not hasattr(pa, "decimal32"):
+        pytest.skip("pyarrow without decimal32")
+    v = Validator({"properties": {"a": {"type": "number"}}}, adapt=False)
+    for t in (pa.decimal32(5, 2), pa.decimal64(10, 2)):
+        table = pa.table({"a": pa.array([decimal.Decimal("1.25"), None], type=t)})
+        with pytest.raises(InputError, match="Only 128- and 256- bit wide decimals"):
+            v.validate_arrow(table)
+        widened = table.cast(pa.schema([pa.field("a", pa.decimal128(t.precision, t.scale))]))
+        result = v.validate_arrow(widened)
+        assert result.valid == [False, False]
+        assert [e.message for e in result.errors] == [
+            "Expected a JSON value, got `Decimal`",
+            "Expected `number`, got `null`",
+        ]
