@@ -404,6 +404,58 @@ impl Number {
     }
 }
 
+/// `x` as Rust writes it (`{x}`; with an exponent, `{x:e}`, where Python's repr has one: `1e30`
+/// was written as 31 digits, which said it is the integer 10**30, and it is not), but with the
+/// digits [`shortest_decimal`] takes at a tie, Python's: a message said `got
+/// 771884502854283.3` of the float Python prints `771884502854283.2`.
+fn write_float(f: &mut std::fmt::Formatter<'_>, x: f64) -> std::fmt::Result {
+    let exponent = x.is_finite() && x != 0.0 && !(1e-4..1e16).contains(&x.abs());
+    let tie = (x.is_finite() && x.fract() != 0.0)
+        .then(|| shortest_decimal(x.abs()))
+        .flatten()
+        .filter(|(digits, k)| format!("{:e}", x.abs()) != scientific(&digits.to_string(), *k));
+    let Some((digits, k)) = tie else {
+        return if exponent {
+            write!(f, "{x:e}")
+        } else {
+            write!(f, "{x}")
+        };
+    };
+    let sign = if x < 0.0 { "-" } else { "" };
+    let digits = digits.to_string();
+    let (digits, k) = match digits.trim_end_matches('0') {
+        "" => ("0", 0),
+        kept => (kept, k + (digits.len() - kept.len()) as i64),
+    };
+    if exponent {
+        return write!(f, "{sign}{}", scientific(digits, k));
+    }
+    // Not integral (a tie is a fraction), so `k < 0`.
+    let point = digits.len() as i64 + k;
+    if point > 0 {
+        let (whole, fraction) = digits.split_at(point as usize);
+        write!(f, "{sign}{whole}.{fraction}")
+    } else {
+        write!(f, "{sign}0.{}{digits}", "0".repeat((-point) as usize))
+    }
+}
+
+/// `digits` times 10^`k` as Rust's `{:e}` writes it: `7.718845028542832e14`.
+fn scientific(digits: &str, k: i64) -> String {
+    let exp = k + digits.len() as i64 - 1;
+    let kept = digits.trim_end_matches('0');
+    let (first, rest) = if kept.is_empty() {
+        ("0", "")
+    } else {
+        kept.split_at(1)
+    };
+    if rest.is_empty() {
+        format!("{first}e{exp}")
+    } else {
+        format!("{first}.{rest}e{exp}")
+    }
+}
+
 /// `(digits, exponent)` of the shortest decimal that reads back as `f` (finite, not an
 /// integer), as Python's `repr` writes it: of two as short and as near (`f` exactly halfway
 /// between them: 771884502854283.25 is `...283.2` or `...283.3`), the one whose last digit
@@ -703,10 +755,7 @@ impl std::fmt::Display for Number {
             }
             // With an exponent where Python's repr has one: `1e30` was written as 31
             // digits, which said it is the integer 10**30, and it is not (nor equal to it).
-            Number::Float(x) if x.is_finite() && *x != 0.0 && !(1e-4..1e16).contains(&x.abs()) => {
-                write!(f, "{x:e}")
-            }
-            Number::Float(x) => write!(f, "{x}"),
+            Number::Float(x) => write_float(f, *x),
             // JSON number text is ASCII: cut anywhere.
             Number::OutOfRange(text) if text.len() > SHOWN_CHARS => {
                 write!(f, "{}... ({} characters)", &text[..40], text.len())
