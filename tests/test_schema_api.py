@@ -654,6 +654,96 @@ def test_resources_resolve_references_without_network() -> None:
     )
 
 
+_D12 = "https://json-schema.org/draft/2020-12/schema"
+_D19 = "https://json-schema.org/draft/2019-09/schema"
+
+#: Dynamic references whose verdicts were wrong or that failed to compile: (schema,
+#: records, verdicts).
+DYNAMIC_CASES = {
+    # A dynamic reference lands on a resource with `$id: d/r3`: its `$ref: x` means `d/x`.
+    "relative-id-2020-12": (
+        {"$schema": _D12, "$id": "https://ex.test/root",
+         "properties": {"b": {"$id": "d/r3", "$dynamicAnchor": "m",
+                              "properties": {"v": {"$ref": "x"}, "w": {"$dynamicRef": "/t#m"}}}},
+         "$defs": {"t": {"$id": "t", "$dynamicAnchor": "m", "type": "integer"},
+                   "x1": {"$id": "d/x", "type": "string"}, "x2": {"$id": "d/d/x", "type": "integer"}}},
+        [{"b": {"v": "s"}}, {"b": {"w": {"v": "s"}}}, {"b": {"w": {"v": 1}}}],
+        [True, True, False],
+    ),
+    "relative-id-2019-09": (
+        {"$schema": _D19, "$id": "https://ex.test/root",
+         "properties": {"b": {"$id": "d/r3", "$recursiveAnchor": True,
+                              "properties": {"v": {"$ref": "x"}, "w": {"$ref": "/t"}}}},
+         "$defs": {"t": {"$id": "/t", "$recursiveAnchor": True, "properties": {"q": {"$recursiveRef": "#"}}},
+                   "x1": {"$id": "d/x", "type": "string"}, "x2": {"$id": "d/d/x", "type": "integer"}}},
+        [{"b": {"w": {"q": {"v": "s"}}}}, {"b": {"w": {"q": {"v": 1}}}}],
+        [True, False],
+    ),
+    # Was "cannot resolve `$dynamicRef` `../r2#m`".
+    "relative-id-dotdot": (
+        {"$schema": _D12, "$id": "https://ex.test/r2",
+         "properties": {"b": {"$id": "d/r3", "$dynamicAnchor": "m", "properties": {"z": {"$dynamicRef": "../r2#m"}}}},
+         "$defs": {"d0": {"$dynamicAnchor": "m", "type": "string"}}},
+        [{"b": {"z": 1}}, {"b": {"z": "x"}}],
+        [False, True],
+    ),
+    # A `$recursiveAnchor` below a resource's root is no anchor of the resource.
+    "recursive-anchor-below-root": (
+        {"$schema": _D19, "$id": "https://ex/root",
+         "properties": {"x": {"$recursiveAnchor": True, "type": "string"}, "t": {"$ref": "tree"}},
+         "$defs": {"tree": {"$id": "tree", "$recursiveAnchor": True, "type": "object",
+                            "properties": {"c": {"$recursiveRef": "#"}}}}},
+        [{"t": {"c": {"c": {}}}}, {"t": {"c": "str"}}],
+        [True, False],
+    ),
+    # In place, but resolved to the outer resource at run time: was "loops back to itself".
+    "in-place-outwards-2020-12": (
+        {"$schema": _D12, "$id": "https://ex.test/A", "$dynamicAnchor": "n", "type": "object",
+         "properties": {"x": {"$ref": "B"}},
+         "$defs": {"B": {"$id": "B", "$dynamicAnchor": "n", "$dynamicRef": "#n"}}},
+        [{"x": {"x": {}}}, {"x": 1}],
+        [True, False],
+    ),
+    "in-place-outwards-2019-09": (
+        {"$schema": _D19, "$id": "https://ex.test/root", "$recursiveAnchor": True, "type": "object",
+         "properties": {"x": {"$ref": "B"}},
+         "$defs": {"B": {"$id": "B", "$recursiveAnchor": True, "$recursiveRef": "#"}}},
+        [{"x": {"x": {}}}, {"x": 1}],
+        [True, False],
+    ),
+    # An anchor no dynamic reference names, with a reference that resolves nowhere inside.
+    "unnamed-anchor": (
+        {"$schema": _D12, "$dynamicRef": "#n",
+         "$defs": {"d0": {"$dynamicAnchor": "n", "anyOf": [{"$dynamicRef": "https://ex.test/r2#/$defs/d1"}]},
+                   "res1": {"$id": "https://ex.test/d/r1",
+                            "anyOf": [{"$id": "../r2", "$dynamicAnchor": "q", "unevaluatedProperties": {"$ref": "d/r4"},
+                                       "$defs": {"d1": {}}}]}}},
+        [1, {}],
+        [True, True],
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", DYNAMIC_CASES)
+def test_dynamic_references_resolve_in_their_resource(name: str) -> None:
+    """Dynamic references give the verdicts the spec gives, from dicts and JSON text alike."""
+    schema, records, expected = DYNAMIC_CASES[name]
+    v = Validator(schema, adapt=False)
+    assert v.validate_batch(records, errors=False).valid == expected
+    assert v.validate_json(json.dumps(records), errors=False).valid == expected
+
+
+def test_a_dynamic_loop_with_no_way_out_is_refused() -> None:
+    """An in-place dynamic reference that resolves to itself whatever the scope is a loop."""
+    schema = {"$schema": _D12, "$id": "https://ex.test/root", "properties": {"x": {"$ref": "B"}},
+              "$defs": {"B": {"$id": "B", "$dynamicAnchor": "n", "$dynamicRef": "#n"}}}  # fmt: skip
+    with pytest.raises(SchemaError) as info:
+        Validator(schema, adapt=False)
+    assert str(info.value) == (
+        "`$dynamicRef` loops back to itself without descending into the value: `B` -> `B` (at /properties/x/$ref)"
+    )
+
+
 def test_draft_is_chosen_by_schema_keyword_or_argument() -> None:
     bounds = {"maximum": 3, "exclusiveMaximum": True}
     draft4 = {"$schema": "http://json-schema.org/draft-04/schema#", **bounds}

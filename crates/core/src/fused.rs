@@ -972,11 +972,16 @@ fn plain(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
             if const_value.is_some() || enum_values.is_some() {
                 return whole_plain(s, node, p, depth);
             }
-            return if c == b'{' {
-                object(s, node, p, depth)
+            // A level of the value: where a walk without combinators nests (see
+            // `crate::stack`).
+            p.nest = p.nest.wrapping_add(1);
+            let verdict = if crate::stack::low(p.nest) {
+                crate::stack::on_new_segment(|| container(s, node, p, depth, c))
             } else {
-                array(s, node, p, depth)
+                container(s, node, p, depth, c)
             };
+            p.nest = p.nest.wrapping_sub(1);
+            return verdict;
         }
         b'"' => {
             p.pos += 1;
@@ -1026,6 +1031,16 @@ fn plain(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
 
 /// Whether `value` passes the node (its logic included: checked twice, which is
 /// correct, only slower).
+/// The object or array (`c`, its first byte) at the cursor, checked against `node`.
+#[inline(always)]
+fn container(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize, c: u8) -> Verdict {
+    if c == b'{' {
+        object(s, node, p, depth)
+    } else {
+        array(s, node, p, depth)
+    }
+}
+
 fn plain_is_valid(s: &Schema, node: &Node, v: &&Json<'_>, depth: usize) -> bool {
     check::node_is_valid(s, node, v, depth)
 }

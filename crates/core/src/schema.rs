@@ -282,6 +282,11 @@ pub struct Schema {
     /// [`crate::check::MAX_HOPS`] (where a walk gives up): a node's verdict then
     /// depends on how many led to it.
     pub hops_matter: bool,
+    /// Whether a walk may follow more than [`crate::check::MAX_HOPS`] references in place
+    /// (compiling refuses such chains, loops included, where it can follow every walk with
+    /// its dynamic scope; past `MAX_SCOPED_STATES` it cannot): such a walk stops the
+    /// record's (see `check::revisit::Looped`).
+    pub may_loop: bool,
     /// Compiled for tests to remember every visit (see `check::remember_every_visit`).
     pub remembers_every_visit: bool,
     /// The draft of the root document.
@@ -422,7 +427,7 @@ impl Schema {
             Ok(root) => root,
             Err(e) => return Err(explained(e, &c)),
         };
-        if let Err(e) = c.finish_dynamic() {
+        if let Err(e) = c.finish_dynamic(root.resource) {
             return Err(explained(e, &c));
         }
         if !c.unknown.is_empty() {
@@ -440,7 +445,7 @@ impl Schema {
             return Err(SchemaError(warnings.join("; ")));
         }
         let mut nodes: Vec<Node> = c.nodes.into_iter().map(Option::unwrap_or_default).collect();
-        let chain = check_cycles(&root, &nodes, &c.locations, &c.references)?;
+        let chain = check_cycles(&root, &nodes, &c.resources, &c.locations, &c.references)?;
         let every_visit = crate::check::every_visit();
         let revisits = mark_revisited(&root, &mut nodes, &c.referrers, every_visit);
         let field_count = crate::profile::field_count(&root, &nodes);
@@ -452,6 +457,7 @@ impl Schema {
             dynamic: c.dynamic,
             revisits,
             hops_matter: chain >= MAX_HOPS,
+            may_loop: chain > MAX_HOPS,
             remembers_every_visit: every_visit,
             draft,
             field_count,
@@ -702,8 +708,14 @@ struct Compiler<'d> {
     documents: HashMap<String, (Place<'d>, String)>,
     /// `uri#name` -> the schema carrying the anchor, with the base in effect at its parent.
     anchors: HashMap<String, (Place<'d>, String)>,
-    /// Resource URI -> its `$dynamicAnchor` names (and `""` for `$recursiveAnchor: true`).
-    dynamic_anchors: HashMap<String, Vec<(String, Place<'d>)>>,
+    /// Resource URI -> its `$dynamicAnchor` names (and `""` for `$recursiveAnchor: true`),
+    /// each with the schema carrying it and the base in effect at that schema's parent.
+    dynamic_anchors: HashMap<String, Vec<(String, Place<'d>, String)>>,
+    /// The anchor names dynamic references look up (see [`Compiler::finish_dynamic`]).
+    dynamic_names: HashSet<String>,
+    /// Addresses of the schemas that start a resource (an `$id`, or a document's root):
+    /// only there does a 2019-09 `$recursiveAnchor` count.
+    resource_roots: HashSet<usize>,
     /// Arena slots; `None` while the target is being compiled.
     nodes: Vec<Option<Node>>,
     locations: Vec<String>,
@@ -715,6 +727,8 @@ struct Compiler<'d> {
     referrers: Vec<u32>,
     resources: Vec<Resource>,
     resource_ids: HashMap<String, u32>,
+    /// Each resource's URI, indexed like `resources`.
+    resource_uris: Vec<String>,
     dynamic: bool,
     strict: bool,
     strict_seen: HashSet<usize>,
@@ -742,6 +756,8 @@ impl<'d> Compiler<'d> {
             documents: HashMap::new(),
             anchors: HashMap::new(),
             dynamic_anchors: HashMap::new(),
+            dynamic_names: HashSet::new(),
+            resource_roots: HashSet::new(),
             nodes: Vec::new(),
             locations: Vec::new(),
             references: Vec::new(),
@@ -749,6 +765,7 @@ impl<'d> Compiler<'d> {
             referrers: Vec::new(),
             resources: Vec::new(),
             resource_ids: HashMap::new(),
+            resource_uris: Vec::new(),
             dynamic: false,
             strict: options.strict,
             strict_seen: HashSet::new(),
@@ -803,6 +820,10 @@ impl<'d> Compiler<'d> {
         }
         let parent_base = base.to_string();
         let mut base = base.to_string();
+        let resource_root = doc_root || id_of(map, draft).is_some();
+        if resource_root {
+            self.resource_roots.insert(v as *const Value as usize);
+        }
         if let Some(id) = id_of(map, draft) {
             let (resolved, fragment) = {
                 let r = uri::resolve(&base, id);
@@ -844,17 +865,23 @@ impl<'d> Compiler<'d> {
         if draft == Draft::Draft202012 {
             if let Some(Value::String(name)) = map.get("$dynamicAnchor") {
                 anchor(name, self);
-                self.dynamic_anchors
-                    .entry(base.clone())
-                    .or_default()
-                    .push((name.clone(), Place { value: v, draft }));
+                self.dynamic_anchors.entry(base.clone()).or_default().push((
+                    name.clone(),
+                    Place { value: v, draft },
+                    parent_base.clone(),
+                ));
             }
         }
-        if draft == Draft::Draft201909 && map.get("$recursiveAnchor") == Some(&Value::Bool(true)) {
-            self.dynamic_anchors
-                .entry(base.clone())
-                .or_default()
-                .push((String::new(), Place { value: v, draft }));
+        // 2019-09 gives `$recursiveAnchor` a meaning only at a resource's root.
+        if draft == Draft::Draft201909
+            && resource_root
+            && map.get("$recursiveAnchor") == Some(&Value::Bool(true))
+        {
+            self.dynamic_anchors.entry(base.clone()).or_default().push((
+                String::new(),
+                Place { value: v, draft },
+                parent_base.clone(),
+            ));
         }
         // Only subschemas are searched: an `$id` inside an unknown keyword or
         // inside data (`enum`, `const`) identifies nothing.
@@ -1017,37 +1044,54 @@ impl<'d> Compiler<'d> {
         let id = self.resources.len() as u32;
         self.resources.push(Resource::default());
         self.resource_ids.insert(uri.to_string(), id);
+        self.resource_uris.push(uri.to_string());
         id
     }
 
-    /// Compiles the dynamic anchors of every resource entered, once any
-    /// reference is dynamic (they may add resources: repeated to a fixpoint).
-    fn finish_dynamic(&mut self) -> Result<(), SchemaError> {
+    /// Compiles the dynamic anchors a dynamic reference may resolve to: those of each
+    /// resource entered that some dynamic reference names (compiling them may enter
+    /// resources and add references: repeated to a fixpoint), except those the root's
+    /// resource (`root_resource`) declares too: every walk starts there, so the root's
+    /// wins. An anchor never looked up is not compiled: an error inside it would refuse
+    /// a schema whose checks never reach it, as an unreferenced `$defs` entry is not.
+    fn finish_dynamic(&mut self, root_resource: Option<u32>) -> Result<(), SchemaError> {
         if !self.dynamic {
             return Ok(());
         }
-        let mut done = 0;
+        let root_anchors: HashSet<String> = root_resource
+            .and_then(|r| self.dynamic_anchors.get(&self.resource_uris[r as usize]))
+            .map(|anchors| anchors.iter().map(|(name, ..)| name.clone()).collect())
+            .unwrap_or_default();
+        let mut compiled: HashSet<(usize, String)> = HashSet::new();
         loop {
-            let uris: Vec<(String, u32)> = self
-                .resource_ids
-                .iter()
-                .map(|(u, &i)| (u.clone(), i))
-                .filter(|(_, i)| *i as usize >= done)
-                .collect();
-            if uris.is_empty() {
-                return Ok(());
-            }
-            done = self.resources.len();
-            for (uri_, rid) in uris {
+            let names_before = self.dynamic_names.len();
+            // In resource order, so that arena indexes (and which error wins) are the
+            // same at every run; resources entered meanwhile are taken in this pass.
+            let mut rid = 0;
+            while rid < self.resources.len() {
+                let uri_ = self.resource_uris[rid].clone();
                 let anchors = self.dynamic_anchors.get(&uri_).cloned().unwrap_or_default();
-                for (name, place) in anchors {
+                let is_root = root_resource.is_some_and(|r| r as usize == rid);
+                for (name, place, parent_base) in anchors {
+                    if !self.dynamic_names.contains(&name)
+                        || (!is_root && root_anchors.contains(&name))
+                        || !compiled.insert((rid, name.clone()))
+                    {
+                        continue;
+                    }
                     let named = format!("{uri_}#{name}");
-                    let id = self.target(place, &uri_, &named, &named)?;
-                    self.resources[rid as usize]
+                    // Compiled against its parent's base, as a reference to it is: its
+                    // own `$id` is resolved once.
+                    let id = self.target(place, &parent_base, &named, &named)?;
+                    self.resources[rid]
                         .dynamic_anchors
                         .entry(name)
                         .or_insert(id);
                 }
+                rid += 1;
+            }
+            if self.dynamic_names.len() == names_before {
+                return Ok(());
             }
         }
     }
@@ -1149,6 +1193,7 @@ impl<'d> Compiler<'d> {
                 let r = match target_anchor {
                     Some(a) if a == name && !name.is_empty() && !name.starts_with('/') => {
                         self.dynamic = true;
+                        self.dynamic_names.insert(name.to_string());
                         Ref::Dynamic {
                             target: id,
                             anchor: name.into(),
@@ -1163,14 +1208,19 @@ impl<'d> Compiler<'d> {
             if let Some(r) = map.get("$recursiveRef") {
                 let reference = r.as_str().unwrap_or("");
                 let id = self.resolve_ref(base, r, location, "$recursiveRef")?;
+                // Dynamic only when the target is a resource's root with `$recursiveAnchor`.
                 let recursive = self
                     .locate(base, reference, location, "$recursiveRef")
                     .ok()
                     .is_some_and(|(p, _)| {
                         p.value.get("$recursiveAnchor") == Some(&Value::Bool(true))
+                            && self
+                                .resource_roots
+                                .contains(&(p.value as *const Value as usize))
                     });
                 let r = if recursive {
                     self.dynamic = true;
+                    self.dynamic_names.insert(String::new());
                     Ref::Dynamic {
                         target: id,
                         anchor: "".into(),
@@ -1350,14 +1400,297 @@ fn shortened_location(location: &str) -> Cow<'_, str> {
     Cow::Owned(format!("/{first}/.../{last}, {} steps", steps.len()))
 }
 
+/// The references a walk follows at `node` without descending into the value (its own,
+/// and those of its subschemas applied in place), in the order it follows them.
+fn in_place_refs<'n>(node: &'n Node, out: &mut Vec<&'n (Ref, &'static str)>) {
+    if let Some(o) = &node.object {
+        for (_, n) in &o.dependent_schemas {
+            in_place_refs(n, out);
+        }
+    }
+    let Some(logic) = &node.logic else {
+        return;
+    };
+    out.extend(&logic.refs);
+    for n in logic
+        .all_of
+        .iter()
+        .chain(&logic.any_of)
+        .chain(&logic.one_of)
+        .chain(logic.not.as_deref())
+    {
+        in_place_refs(n, out);
+    }
+    if let Some(cond) = &logic.cond {
+        let (c, t, e) = &**cond;
+        for n in std::iter::once(c).chain(t).chain(e) {
+            in_place_refs(n, out);
+        }
+    }
+}
+
+/// The nodes `r` may lead to at run time, whatever the dynamic scope: its target, and for
+/// a dynamic reference each node a resource declares its anchor on (the outermost such
+/// resource in scope wins). Every walk starts in the root's resource (`root_resource`):
+/// where that declares the anchor, it always wins.
+fn any_scope_targets(r: &Ref, resources: &[Resource], root_resource: Option<u32>) -> Vec<NodeId> {
+    let (target, anchor) = match r {
+        Ref::Static(id) => return vec![*id],
+        Ref::Dynamic { target, anchor } => (*target, anchor),
+    };
+    let declared = |r: usize| resources[r].dynamic_anchors.get(anchor.as_ref());
+    if let Some(&id) = root_resource.and_then(|r| declared(r as usize)) {
+        return vec![id];
+    }
+    let mut targets = vec![target];
+    for r in 0..resources.len() {
+        if let Some(&id) = declared(r) {
+            if !targets.contains(&id) {
+                targets.push(id);
+            }
+        }
+    }
+    targets
+}
+
+/// Every reference of `node` and of its inline subschemas, in place or not.
+fn every_ref<'n>(node: &'n Node, out: &mut Vec<&'n Ref>) {
+    if let Some(logic) = &node.logic {
+        out.extend(logic.refs.iter().map(|(r, _)| r));
+    }
+    crate::sharing::inline_subschemas(node, |n, _| every_ref(n, out));
+}
+
+/// How many (node, resolutions) pairs [`ScopedWalks`] explores before it gives up.
+const MAX_SCOPED_STATES: usize = 20_000;
+
+/// The walks from the root with their dynamic scopes: each node reached, with what each
+/// anchor named by a dynamic reference resolves to there (the first resource entered that
+/// declares it: the outermost), and the references followed from it. With the scope
+/// known, a dynamic reference has one target: a loop in place is one that some walk from
+/// the root follows forever.
+struct ScopedWalks {
+    /// Per state: the node (`nodes.len()` for the root) and its resolutions.
+    states: Vec<(usize, usize)>,
+    /// Per state: the states its references lead to, whether in place, and the keyword.
+    next: Vec<Vec<(usize, bool, &'static str)>>,
+}
+
+impl ScopedWalks {
+    /// `None` past [`MAX_SCOPED_STATES`].
+    fn of(root: &Node, nodes: &[Node], resources: &[Resource]) -> Option<ScopedWalks> {
+        let mut refs = Vec::new();
+        every_ref(root, &mut refs);
+        for node in nodes {
+            every_ref(node, &mut refs);
+        }
+        let mut names: Vec<&str> = Vec::new();
+        for r in refs {
+            if let Ref::Dynamic { anchor, .. } = r {
+                if !names.contains(&anchor.as_ref()) {
+                    names.push(anchor);
+                }
+            }
+        }
+        /// Per name of `names`, the resource it resolves to (`u32::MAX`: none yet).
+        type Resolutions = Vec<u32>;
+        struct Explorer<'a> {
+            nodes: &'a [Node],
+            resources: &'a [Resource],
+            names: Vec<&'a str>,
+            resolutions: Vec<Resolutions>,
+            resolutions_ids: HashMap<Resolutions, usize>,
+            states: Vec<(usize, usize)>,
+            state_ids: HashMap<(usize, usize), usize>,
+            next: Vec<Vec<(usize, bool, &'static str)>>,
+        }
+        impl Explorer<'_> {
+            fn enter(&mut self, at: usize, resource: Option<u32>) -> usize {
+                let Some(resource) = resource else {
+                    return at;
+                };
+                let anchors = &self.resources[resource as usize].dynamic_anchors;
+                let mut entered = self.resolutions[at].clone();
+                for (i, name) in self.names.iter().enumerate() {
+                    if entered[i] == u32::MAX && anchors.contains_key(*name) {
+                        entered[i] = resource;
+                    }
+                }
+                self.interned(entered)
+            }
+            fn interned(&mut self, resolutions: Resolutions) -> usize {
+                if let Some(&id) = self.resolutions_ids.get(&resolutions) {
+                    return id;
+                }
+                self.resolutions.push(resolutions.clone());
+                self.resolutions_ids
+                    .insert(resolutions, self.resolutions.len() - 1);
+                self.resolutions.len() - 1
+            }
+            fn state(&mut self, node: usize, at: usize) -> usize {
+                if let Some(&id) = self.state_ids.get(&(node, at)) {
+                    return id;
+                }
+                self.states.push((node, at));
+                self.next.push(Vec::new());
+                self.state_ids.insert((node, at), self.states.len() - 1);
+                self.states.len() - 1
+            }
+            /// The references of `node` and its inline subschemas, for state `from`.
+            fn scan(&mut self, from: usize, node: &Node, at: usize, in_place: bool) {
+                let at = self.enter(at, node.resource);
+                if let Some(logic) = &node.logic {
+                    for (r, keyword) in &logic.refs {
+                        let target = match r {
+                            Ref::Static(id) => *id,
+                            Ref::Dynamic { target, anchor } => {
+                                let i = self.names.iter().position(|n| n == &anchor.as_ref());
+                                match i.map(|i| self.resolutions[at][i]) {
+                                    Some(resource) if resource != u32::MAX => self.resources
+                                        [resource as usize]
+                                        .dynamic_anchors
+                                        .get(anchor.as_ref())
+                                        .copied()
+                                        .unwrap_or(*target),
+                                    _ => *target,
+                                }
+                            }
+                        };
+                        let to = self.state(target, at);
+                        self.next[from].push((to, in_place, keyword));
+                    }
+                }
+                let mut inline = Vec::new();
+                crate::sharing::inline_subschemas(node, |n, here| inline.push((n, here)));
+                for (n, here) in inline {
+                    self.scan(from, n, at, in_place && here);
+                }
+            }
+        }
+        let mut e = Explorer {
+            nodes,
+            resources,
+            resolutions: Vec::new(),
+            resolutions_ids: HashMap::new(),
+            names: names.clone(),
+            states: Vec::new(),
+            state_ids: HashMap::new(),
+            next: Vec::new(),
+        };
+        let none = e.interned(vec![u32::MAX; names.len()]);
+        e.state(nodes.len(), none);
+        let mut done = 0;
+        while done < e.states.len() {
+            if e.states.len() > MAX_SCOPED_STATES {
+                return None;
+            }
+            let (node, at) = e.states[done];
+            let n = if node == nodes.len() {
+                root
+            } else {
+                &e.nodes[node]
+            };
+            e.scan(done, n, at, true);
+            done += 1;
+        }
+        Some(ScopedWalks {
+            states: e.states,
+            next: e.next,
+        })
+    }
+
+    /// Fails on a loop in place that some walk from the root follows (see
+    /// [`check_cycles`] for the message); else the longest chain of references in place.
+    fn check(&self, locations: &[String], references: &[String]) -> Result<u32, SchemaError> {
+        /// Per state: `None` unvisited, `Some(None)` on the stack, `Some(Some(n))` done.
+        fn visit(
+            s: usize,
+            walks: &ScopedWalks,
+            state: &mut Vec<Option<Option<u32>>>,
+            entered: &mut Vec<usize>,
+            locations: &[String],
+            references: &[String],
+        ) -> Result<u32, SchemaError> {
+            state[s] = Some(None);
+            entered.push(s);
+            let mut longest = 0;
+            for &(to, in_place, keyword) in &walks.next[s] {
+                if !in_place {
+                    continue;
+                }
+                let chain = match state[to] {
+                    Some(None) => {
+                        let from = entered.iter().rposition(|&e| e == to).unwrap_or(0);
+                        let chain: Vec<usize> =
+                            entered[from..].iter().map(|&e| walks.states[e].0).collect();
+                        let node = walks.states[to].0;
+                        return err(
+                            &locations[node],
+                            format!(
+                                "`{keyword}` loops back to itself without descending into the \
+                                 value: {}",
+                                shown_loop(&chain, references)
+                            ),
+                        );
+                    }
+                    Some(Some(n)) => n,
+                    None => visit(to, walks, state, entered, locations, references)?,
+                };
+                longest = longest.max(chain.saturating_add(1));
+            }
+            entered.pop();
+            state[s] = Some(Some(longest));
+            Ok(longest)
+        }
+        let mut state = vec![None; self.states.len()];
+        let mut longest = 0;
+        for s in 0..self.states.len() {
+            if state[s].is_none() {
+                let mut entered = Vec::new();
+                longest = longest.max(visit(
+                    s,
+                    self,
+                    &mut state,
+                    &mut entered,
+                    locations,
+                    references,
+                )?);
+            }
+        }
+        Ok(longest)
+    }
+}
+
+/// A loop as its messages show it: the references that enter its targets, the first
+/// repeated at the end.
+fn shown_loop(chain: &[NodeId], references: &[String]) -> String {
+    let mut shown: Vec<String> = chain
+        .iter()
+        .chain(chain.first())
+        .map(|&e| format!("`{}`", shorten_to(&references[e], 120)))
+        .collect();
+    if shown.len() > 8 {
+        let more = shown.len() - 7;
+        shown.splice(3..shown.len() - 4, [format!("({more} more)")]);
+    }
+    shown.join(" -> ")
+}
+
 /// Fails on a cycle of references that never descends into the value
 /// (`{"$ref": "#"}`): checking it would never end; and on a chain of more than
 /// [`MAX_HOPS`] of them, where a walk would give up (the dict path failed such a record
 /// and the JSON text path, which follows chains apart, passed it). Otherwise returns
-/// the most references a walk follows in place, one after another.
+/// the most references a walk may follow in place, one after another ([`MAX_HOPS`] where
+/// dynamic references may loop).
+///
+/// A dynamic reference may resolve to another node in another dynamic scope
+/// (`B: {"$dynamicAnchor": "n", "$dynamicRef": "#n"}` entered from a resource that
+/// declares `n` too resolves there): such a loop is refused only where a walk from the
+/// root, with its scope, follows it (see [`ScopedWalks`]).
 fn check_cycles(
     root: &Node,
     nodes: &[Node],
+    resources: &[Resource],
     locations: &[String],
     references: &[String],
 ) -> Result<u32, SchemaError> {
@@ -1367,71 +1700,55 @@ fn check_cycles(
     /// What the walk holds: each node's state, the targets entered (innermost last).
     struct Walk<'a> {
         nodes: &'a [Node],
+        resources: &'a [Resource],
+        root_resource: Option<u32>,
         locations: &'a [String],
         references: &'a [String],
+        /// Follow a dynamic reference to every node it may resolve to, and count a loop
+        /// as [`MAX_HOPS`] instead of refusing it (else only references with one target
+        /// whatever the scope are followed).
+        every_target: bool,
+        /// Some dynamic reference may resolve to more than one node.
+        shifting: bool,
         state: State,
         entered: Vec<NodeId>,
     }
     impl Walk<'_> {
-        /// The loop that comes back to `id`: the references that enter its targets.
-        fn the_loop(&self, id: NodeId) -> String {
-            let from = self.entered.iter().rposition(|&e| e == id).unwrap_or(0);
-            let mut shown: Vec<String> = self.entered[from..]
-                .iter()
-                .chain([&id])
-                .map(|&e| format!("`{}`", shorten_to(&self.references[e], 120)))
-                .collect();
-            if shown.len() > 8 {
-                let more = shown.len() - 7;
-                shown.splice(3..shown.len() - 4, [format!("({more} more)")]);
+        /// The nodes the walk follows `r` to (see [`Walk::every_target`]).
+        fn targets(&mut self, r: &Ref) -> Vec<NodeId> {
+            let targets = any_scope_targets(r, self.resources, self.root_resource);
+            if targets.len() > 1 {
+                self.shifting = true;
+                if !self.every_target {
+                    return Vec::new();
+                }
             }
-            shown.join(" -> ")
+            targets
         }
     }
     fn visit(node: &Node, w: &mut Walk) -> Result<u32, SchemaError> {
         let mut longest = 0;
-        if let Some(o) = &node.object {
-            for (_, n) in &o.dependent_schemas {
-                longest = longest.max(visit(n, w)?);
-            }
-        }
-        let Some(logic) = &node.logic else {
-            return Ok(longest);
-        };
-        for (r, keyword) in &logic.refs {
-            let id = match r {
-                Ref::Static(id) | Ref::Dynamic { target: id, .. } => *id,
-            };
-            let chain = match w.state[id] {
-                Some(None) => {
-                    return err(
-                        &w.locations[id],
-                        format!(
-                            "`{keyword}` loops back to itself without descending into the \
-                             value: {}",
-                            w.the_loop(id)
-                        ),
-                    )
-                }
-                Some(Some(n)) => n,
-                None => target(id, w)?,
-            };
-            longest = longest.max(chain.saturating_add(1));
-        }
-        for n in logic
-            .all_of
-            .iter()
-            .chain(&logic.any_of)
-            .chain(&logic.one_of)
-            .chain(logic.not.as_deref())
-        {
-            longest = longest.max(visit(n, w)?);
-        }
-        if let Some(cond) = &logic.cond {
-            let (c, t, e) = &**cond;
-            longest = longest.max(visit(c, w)?);
-            for n in t.iter().chain(e) {
-                longest = longest.max(visit(n, w)?);
+        let mut refs = Vec::new();
+        in_place_refs(node, &mut refs);
+        for (r, keyword) in refs {
+            for id in w.targets(r) {
+                let chain = match w.state[id] {
+                    Some(None) if w.every_target => MAX_HOPS,
+                    Some(None) => {
+                        let from = w.entered.iter().rposition(|&e| e == id).unwrap_or(0);
+                        return err(
+                            &w.locations[id],
+                            format!(
+                                "`{keyword}` loops back to itself without descending into the \
+                                 value: {}",
+                                shown_loop(&w.entered[from..], w.references)
+                            ),
+                        );
+                    }
+                    Some(Some(n)) => n,
+                    None => target(id, w)?,
+                };
+                longest = longest.max(chain.saturating_add(1));
             }
         }
         Ok(longest)
@@ -1439,33 +1756,61 @@ fn check_cycles(
     fn target(id: NodeId, w: &mut Walk) -> Result<u32, SchemaError> {
         w.state[id] = Some(None);
         w.entered.push(id);
-        let chain = visit(&w.nodes[id], w)?;
+        let mut chain = visit(&w.nodes[id], w)?;
         w.entered.pop();
         if chain > MAX_HOPS {
-            return err(&shortened_location(&w.locations[id]), too_many_hops());
+            if !w.every_target {
+                return err(&shortened_location(&w.locations[id]), too_many_hops());
+            }
+            chain = MAX_HOPS;
         }
         w.state[id] = Some(Some(chain));
         Ok(chain)
     }
+    fn walk(root: &Node, w: &mut Walk) -> Result<u32, SchemaError> {
+        let mut longest = visit(root, w)?;
+        if longest > MAX_HOPS && !w.every_target {
+            return err("", too_many_hops());
+        }
+        for id in 0..w.nodes.len() {
+            let chain = match w.state[id] {
+                Some(Some(n)) => n,
+                _ => target(id, w)?,
+            };
+            longest = longest.max(chain);
+        }
+        Ok(longest)
+    }
     let mut w = Walk {
         nodes,
+        resources,
+        root_resource: root.resource,
         locations,
         references,
+        every_target: false,
+        shifting: false,
         state: vec![None; nodes.len()],
         entered: Vec::new(),
     };
-    let mut longest = visit(root, &mut w)?;
-    if longest > MAX_HOPS {
-        return err("", too_many_hops());
+    // Loops whatever the dynamic scope, wherever they are (as a static loop is refused
+    // though no record may reach it).
+    let fixed = walk(root, &mut w)?;
+    if !w.shifting {
+        return Ok(fixed);
     }
-    for id in 0..nodes.len() {
-        let chain = match w.state[id] {
-            Some(Some(n)) => n,
-            _ => target(id, &mut w)?,
-        };
-        longest = longest.max(chain);
+    if let Some(walks) = ScopedWalks::of(root, nodes, resources) {
+        let scoped = walks.check(locations, references)?;
+        // As a static chain is: a walk would give up there.
+        if scoped > MAX_HOPS {
+            return err("", too_many_hops());
+        }
+        return Ok(fixed.max(scoped));
     }
-    Ok(longest)
+    // Too many scopes to follow: what a walk may meet, for `Schema::hops_matter`; a walk
+    // may meet a loop (see `Schema::may_loop`).
+    w.every_target = true;
+    w.state = vec![None; nodes.len()];
+    Ok(fixed.max(walk(root, &mut w)?).max(MAX_HOPS + 1))
 }
 
 pub(crate) fn json_type(v: &Value) -> &'static str {
@@ -2088,6 +2433,231 @@ mod tests {
         );
         let seven = compile_as(doc, Some(Draft::Draft7)).unwrap();
         assert_eq!(verdicts(&seven, &records), [true, false]);
+    }
+
+    const DRAFT_2020_12: &str = r#""$schema": "https://json-schema.org/draft/2020-12/schema""#;
+    const DRAFT_2019_09: &str = r#""$schema": "https://json-schema.org/draft/2019-09/schema""#;
+
+    /// A dynamic reference that lands on an embedded resource with a relative `$id` in a
+    /// folder (`d/r3`) resolves that resource's own references against `d/r3`: the `$id`
+    /// was resolved twice (`d/d/r3`), so `$ref: x` named `d/d/x` (or nothing at all).
+    #[test]
+    fn a_dynamic_anchor_resource_resolves_its_id_once() {
+        let schema = compile(&format!(
+            r##"{{{DRAFT_2020_12}, "$id": "https://ex.test/root",
+                "properties": {{"b": {{"$id": "d/r3", "$dynamicAnchor": "m",
+                    "properties": {{"v": {{"$ref": "x"}}, "w": {{"$dynamicRef": "/t#m"}}}}}}}},
+                "$defs": {{"t": {{"$id": "t", "$dynamicAnchor": "m", "type": "integer"}},
+                          "x1": {{"$id": "d/x", "type": "string"}},
+                          "x2": {{"$id": "d/d/x", "type": "integer"}}}}}}"##
+        ))
+        .unwrap();
+        let records = [r#"{"b": {"v": "s"}}"#, r#"{"b": {"w": {"v": "s"}}}"#];
+        assert_eq!(verdicts(&schema, &records), [true, true]);
+        assert_eq!(verdicts(&schema, &[r#"{"b": {"w": {"v": 1}}}"#]), [false]);
+        let schema = compile(&format!(
+            r##"{{{DRAFT_2019_09}, "$id": "https://ex.test/root",
+                "properties": {{"b": {{"$id": "d/r3", "$recursiveAnchor": true,
+                    "properties": {{"v": {{"$ref": "x"}}, "w": {{"$ref": "/t"}}}}}}}},
+                "$defs": {{"t": {{"$id": "/t", "$recursiveAnchor": true,
+                                  "properties": {{"q": {{"$recursiveRef": "#"}}}}}},
+                          "x1": {{"$id": "d/x", "type": "string"}},
+                          "x2": {{"$id": "d/d/x", "type": "integer"}}}}}}"##
+        ))
+        .unwrap();
+        let records = [
+            r#"{"b": {"w": {"q": {"v": "s"}}}}"#,
+            r#"{"b": {"w": {"q": {"v": 1}}}}"#,
+        ];
+        assert_eq!(verdicts(&schema, &records), [true, false]);
+        // `../r2` from `d/r3` is the root: it compiled against `d/d/r3` and was not found.
+        let schema = compile(&format!(
+            r##"{{{DRAFT_2020_12}, "$id": "https://ex.test/r2",
+                "properties": {{"b": {{"$id": "d/r3", "$dynamicAnchor": "m",
+                    "properties": {{"z": {{"$dynamicRef": "../r2#m"}}}}}}}},
+                "$defs": {{"d0": {{"$dynamicAnchor": "m", "type": "string"}}}}}}"##
+        ))
+        .unwrap();
+        let records = [r#"{"b": {"z": 1}}"#, r#"{"b": {"z": "x"}}"#];
+        assert_eq!(verdicts(&schema, &records), [false, true]);
+    }
+
+    /// In 2019-09 a `$recursiveAnchor: true` counts only at a resource's root: one on a
+    /// property inside the root resource does not take `$recursiveRef` there.
+    #[test]
+    fn a_recursive_anchor_below_a_resource_root_is_ignored() {
+        let schema = compile(&format!(
+            r##"{{{DRAFT_2019_09}, "$id": "https://ex/root",
+                "properties": {{"x": {{"$recursiveAnchor": true, "type": "string"}},
+                               "t": {{"$ref": "tree"}}}},
+                "$defs": {{"tree": {{"$id": "tree", "$recursiveAnchor": true, "type": "object",
+                                     "properties": {{"c": {{"$recursiveRef": "#"}}}}}}}}}}"##
+        ))
+        .unwrap();
+        let records = [r#"{"t": {"c": {"c": {}}}}"#, r#"{"t": {"c": "str"}}"#];
+        assert_eq!(verdicts(&schema, &records), [true, false]);
+        // Nor is a `$recursiveRef` to such a schema dynamic: it stays where it points.
+        let schema = compile(&format!(
+            r##"{{{DRAFT_2019_09}, "$recursiveAnchor": true, "type": "object",
+                "properties": {{"a": {{"$recursiveRef": "#/$defs/s"}}}},
+                "$defs": {{"s": {{"$recursiveAnchor": true, "type": "string"}}}}}}"##
+        ))
+        .unwrap();
+        assert!(!schema.dynamic);
+        assert_eq!(
+            verdicts(&schema, &[r#"{"a": "s"}"#, r#"{"a": {}}"#]),
+            [true, false]
+        );
+    }
+
+    /// A dynamic reference in place that names its own schema is no loop when another
+    /// resource declares the anchor too: entered from there, it resolves there. A loop that
+    /// a walk from the root follows, with the scope it has there, is still refused.
+    #[test]
+    fn an_in_place_dynamic_reference_that_may_resolve_outwards_compiles() {
+        for (draft, anchor, reference) in [
+            (
+                DRAFT_2020_12,
+                r#""$dynamicAnchor": "n""#,
+                r##""$dynamicRef": "#n""##,
+            ),
+            (
+                DRAFT_2019_09,
+                r#""$recursiveAnchor": true"#,
+                r##""$recursiveRef": "#""##,
+            ),
+        ] {
+            let schema = compile(&format!(
+                r##"{{{draft}, "$id": "https://ex.test/A", {anchor}, "type": "object",
+                    "properties": {{"x": {{"$ref": "B"}}}},
+                    "$defs": {{"B": {{"$id": "B", {anchor}, {reference}}}}}}}"##
+            ))
+            .unwrap();
+            let records = [r#"{"x": {"x": {}}}"#, r#"{"x": 1}"#];
+            assert_eq!(verdicts(&schema, &records), [true, false], "{draft}");
+        }
+        // Nor when only a resource between the root and it declares the anchor too
+        // (reached another way, it would loop).
+        for (draft, anchor, reference) in [
+            (
+                DRAFT_2020_12,
+                r#""$dynamicAnchor": "n""#,
+                r##""$dynamicRef": "#n""##,
+            ),
+            (
+                DRAFT_2019_09,
+                r#""$recursiveAnchor": true"#,
+                r##""$recursiveRef": "#""##,
+            ),
+        ] {
+            let schema = compile(&format!(
+                r##"{{{draft}, "$id": "https://ex.test/root", "properties": {{"p": {{"$ref": "A"}}}},
+                    "$defs": {{"A": {{"$id": "A", {anchor}, "type": "object",
+                                      "properties": {{"x": {{"$ref": "B"}}}}}},
+                              "B": {{"$id": "B", {anchor}, {reference}}}}}}}"##
+            ))
+            .unwrap();
+            let records = [r#"{"p": {"x": {"x": {}}}}"#, r#"{"p": {"x": 1}}"#];
+            assert_eq!(verdicts(&schema, &records), [true, false], "{draft}");
+        }
+        // Where every resource it may resolve to leads back to it in place, refused.
+        let error = compile(&format!(
+            r##"{{{DRAFT_2020_12}, "$id": "https://ex.test/root", "properties": {{"p": {{"$ref": "A"}}}},
+                "$defs": {{"A": {{"$id": "A", "$dynamicAnchor": "n", "$ref": "B"}},
+                          "B": {{"$id": "B", "$dynamicAnchor": "n", "$dynamicRef": "#n"}}}}}}"##
+        ))
+        .unwrap_err();
+        assert_eq!(
+            error.0,
+            "`$ref` loops back to itself without descending into the value: `B` -> `A` -> `B` \
+             (at /properties/p/$ref/$ref)"
+        );
+        // Refused too where the walk from the root meets it with no such resource in scope,
+        // though another walk would leave.
+        let error = compile(&format!(
+            r##"{{{DRAFT_2020_12}, "$id": "https://ex.test/root", "allOf": [{{"$ref": "B"}}],
+                "properties": {{"p": {{"$ref": "A"}}}},
+                "$defs": {{"A": {{"$id": "A", "$dynamicAnchor": "n", "properties": {{"x": {{"$ref": "B"}}}}}},
+                          "B": {{"$id": "B", "$dynamicAnchor": "n", "$dynamicRef": "#n"}}}}}}"##
+        ))
+        .unwrap_err();
+        assert_eq!(
+            error.0,
+            "`$dynamicRef` loops back to itself without descending into the value: `B` -> `B` \
+             (at /allOf/0/$ref)"
+        );
+        // With no other resource to go to, it loops whatever the dynamic scope: refused.
+        for (draft, keyword, anchor, reference) in [
+            (
+                DRAFT_2020_12,
+                "$dynamicRef",
+                r#""$dynamicAnchor": "n""#,
+                "#n",
+            ),
+            (
+                DRAFT_2019_09,
+                "$recursiveRef",
+                r#""$recursiveAnchor": true"#,
+                "#",
+            ),
+        ] {
+            let error = compile(&format!(
+                r##"{{{draft}, "$id": "https://ex.test/root", "properties": {{"x": {{"$ref": "B"}}}},
+                    "$defs": {{"B": {{"$id": "B", {anchor},
+                                      "{keyword}": "{reference}"}}}}}}"##
+            ))
+            .unwrap_err();
+            assert_eq!(
+                error.0,
+                format!(
+                    "`{keyword}` loops back to itself without descending into the value: `B` \
+                     -> `B` (at /properties/x/$ref)"
+                )
+            );
+        }
+    }
+
+    /// A dynamic anchor that no dynamic reference names is never looked up: it is not
+    /// compiled, so a reference inside it that resolves nowhere is no error (as in an
+    /// unreferenced `$defs` entry); one a dynamic reference names still is.
+    #[test]
+    fn a_dynamic_anchor_no_reference_names_is_not_compiled() {
+        let schema = |named: &str| {
+            compile(&format!(
+                r##"{{{DRAFT_2020_12}, "$dynamicAnchor": "n",
+                    "properties": {{"x": {{"$dynamicRef": "#n"}},
+                                   "y": {{"$ref": "https://ex.test/a#/$defs/z"}},
+                                   "w": {{"$dynamicRef": "https://ex.test/a#{named}"}}}},
+                    "$defs": {{"a": {{"$id": "https://ex.test/a", "$dynamicAnchor": "q",
+                                      "$ref": "nowhere", "$defs": {{"z": {{}}, "m": {{"$anchor": "m"}}}}}}}}}}"##
+            ))
+        };
+        assert!(schema("m").is_ok());
+        assert_eq!(
+            schema("q").unwrap_err().0,
+            "cannot resolve `$ref` `nowhere` (at /properties/x/$dynamicRef/properties/w/$dynamicRef)"
+        );
+    }
+
+    /// A loop that closes through a `$ref` and a `$dynamicRef` is named the same way at
+    /// every compile (the dynamic anchors were compiled in a hash map's order).
+    #[test]
+    fn a_loop_through_dynamic_anchors_is_named_the_same_every_time() {
+        let text = format!(
+            r##"{{{DRAFT_2020_12}, "$id": "https://ex.test/root",
+                "properties": {{"a": {{"$dynamicRef": "r3#q"}},
+                               "b": {{"$ref": "r1#/$defs/x"}}, "c": {{"$ref": "r2#/$defs/x"}}}},
+                "$defs": {{"r3": {{"$id": "r3", "$dynamicAnchor": "q", "type": "object"}},
+                          "r1": {{"$id": "r1", "$dynamicAnchor": "n", "allOf": [{{"$ref": "r2"}}],
+                                   "$defs": {{"x": {{}}}}}},
+                          "r2": {{"$id": "r2", "$dynamicAnchor": "q", "$dynamicRef": "r1#n",
+                                  "$defs": {{"x": {{}}}}}}}}}}"##
+        );
+        let first = compile(&text).unwrap_err().0;
+        assert!(first.contains("loops back to itself"), "{first}");
+        for _ in 0..20 {
+            assert_eq!(compile(&text).unwrap_err().0, first);
+        }
     }
 }
 #[cfg(test)]

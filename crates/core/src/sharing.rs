@@ -165,6 +165,16 @@ fn subschemas<'a>(node: &'a Node, mut f: impl FnMut(Applies<'a>, Sub<'a>)) {
     }
 }
 
+/// The inline subschemas of `node` (not its references), each with whether it applies
+/// to the value itself.
+pub(crate) fn inline_subschemas<'a>(node: &'a Node, mut f: impl FnMut(&'a Node, bool)) {
+    subschemas(node, |applies, sub| {
+        if let Sub::Inline(n) = sub {
+            f(n, applies == Applies::InPlace)
+        }
+    });
+}
+
 #[derive(Clone, Copy)]
 enum Sub<'a> {
     Inline(&'a Node),

@@ -272,7 +272,7 @@ impl<'e> Collect<'e, '_> {
     /// after is only the walk stopping, in whatever branch (a `not` of the loop reads
     /// as passing).
     fn watching(mut self, schema: &Schema, revisits: Option<&'e Revisits>) -> Self {
-        if schema.dynamic {
+        if schema.may_loop {
             self.loops = revisits;
         }
         self
@@ -432,8 +432,9 @@ pub const MAX_HOPS: u32 = 256;
 /// The error of a chain of more than [`MAX_HOPS`] references followed in place.
 fn too_many_hops() -> String {
     format!(
-        "References nest deeper than {MAX_HOPS} levels without descending into the value \
-         (a reference that leads back to a schema it started from never finishes)"
+        "References nest deeper than {MAX_HOPS} levels without descending into the value: \
+         checking gives up there (references that lead back to where they started never \
+         finish)"
     )
 }
 
@@ -446,8 +447,8 @@ pub struct Cx<'s, 'd> {
     pub schema: &'s Schema,
     scope: Option<&'d Scope<'d>>,
     hops: u32,
-    /// The nodes with references or combinators the walk is in (see
-    /// [`crate::stack::nested`]); in the padding after `hops`.
+    /// The nodes the walk is in (see [`crate::stack::low`]); in the padding after
+    /// `hops`.
     nest: u32,
 }
 
@@ -601,8 +602,7 @@ impl<'s, 'd> Cx<'s, 'd> {
         }
     }
 
-    /// The context inside a node with references or combinators (see
-    /// [`crate::stack::low`]).
+    /// The context inside a node (see [`crate::stack::low`]).
     #[inline(always)]
     fn nested(self) -> Self {
         Cx {
@@ -1084,6 +1084,16 @@ fn check_node<'s, R: Record, S: Sink<'s>>(
     cx: Cx<'s, '_>,
     sink: &mut S,
 ) -> ControlFlow<()> {
+    // Every node the walk enters nests it (see `crate::stack`).
+    let cx = cx.nested();
+    if crate::stack::low(cx.nest) {
+        // Again from there: a new segment is far from low.
+        let outer = Cx {
+            nest: cx.nest - 1,
+            ..cx
+        };
+        return crate::stack::on_new_segment(|| check_node(node, value, path, depth, outer, sink));
+    }
     if node.ref_alone {
         return through_refs(node, value, path, depth, cx, sink);
     }
@@ -2347,7 +2357,8 @@ mod tests {
     /// The dynamic scope links a resource that declares dynamic anchors the first time
     /// it is entered, and only then: a recursive schema entered at each level keeps one
     /// link (each dynamic reference looked its anchor up in one per level), a resource
-    /// without anchors none, another with anchors one of its own.
+    /// without anchors none, another with anchors (that a dynamic reference names: only
+    /// those are compiled) one of its own.
     #[test]
     fn the_dynamic_scope_links_each_resource_with_anchors_once() {
         use super::Scope;
@@ -2355,6 +2366,7 @@ mod tests {
             r##"{"$schema": "https://json-schema.org/draft/2020-12/schema",
                 "$id": "https://example.com/root", "$dynamicAnchor": "n",
                 "properties": {"a": {"$dynamicRef": "#n"},
+                               "b": {"$dynamicRef": "https://example.com/other#m"},
                                "plain": {"$id": "https://example.com/plain", "type": "object"},
                                "other": {"$id": "https://example.com/other", "$dynamicAnchor": "m",
                                          "type": "object"}}}"##,

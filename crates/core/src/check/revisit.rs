@@ -122,11 +122,12 @@ pub struct Revisits {
 }
 
 /// A chain of more than [`super::MAX_HOPS`] references followed in place, met at run
-/// time: a dynamic reference that resolves back to a schema it started from (compiling
-/// refuses the static chains). By the spec such a walk never ends, so the record fails
-/// there, whatever branch met it: read as the failure of a branch, it made a `not`
-/// pass, and each of the 256 steps of the chain walked the value below again (256
-/// times more work per level of the record: a record 3 levels deep never finished).
+/// time: a dynamic reference that resolves back to a schema it started from, in a
+/// schema too large for compiling to follow every walk with its scope (see
+/// `Schema::may_loop`). By the spec such a walk never ends, so the record fails there,
+/// whatever branch met it: read as the failure of a branch, it made a `not` pass, and
+/// each of the 256 steps of the chain walked the value below again (256 times more work
+/// per level of the record: a record 3 levels deep never finished).
 pub(crate) struct Looped {
     /// The value's path, as a pointer.
     pub(crate) pointer: String,
@@ -173,8 +174,8 @@ impl Revisits {
     /// any where `R`'s values may be shared.
     #[inline]
     pub fn of<R: Record>(schema: &Schema) -> Option<Revisits> {
-        // A schema with dynamic references needs them for [`Looped`].
-        if !(schema.revisits || R::MAY_SHARE || schema.dynamic) {
+        // A schema whose walks may loop needs them for [`Looped`].
+        if !(schema.revisits || R::MAY_SHARE || schema.may_loop) {
             return None;
         }
         Some(if schema.remembers_every_visit {
