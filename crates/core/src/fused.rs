@@ -973,15 +973,12 @@ fn plain(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
                 return whole_plain(s, node, p, depth);
             }
             // A level of the value: where a walk without combinators nests (see
-            // `crate::stack`).
-            p.nest = p.nest.wrapping_add(1);
-            let verdict = if crate::stack::low(p.nest) {
+            // `crate::stack`; every few levels, not at a record's root).
+            return if crate::stack::low(depth as u32 + 1) {
                 crate::stack::on_new_segment(|| container(s, node, p, depth, c))
             } else {
                 container(s, node, p, depth, c)
             };
-            p.nest = p.nest.wrapping_sub(1);
-            return verdict;
         }
         b'"' => {
             p.pos += 1;

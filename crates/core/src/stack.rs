@@ -6,27 +6,28 @@
 //! 6,000 nested nodes, and a chain of references in place may be 256 long at each level.
 //! That outgrew the 2 MiB stack of a pool thread (the process died of a segmentation
 //! fault on two threads, and answered on one), and a plain recursive schema on a record
-//! 127 levels deep outgrew a Python thread of 128 KiB. The walks count the nodes they
-//! are in (the parsed walk: every node; the JSON text walk: its combinators and the
-//! levels of the value) and every few levels look at the stack ([`low`]): past
+//! 127 levels deep outgrew a Python thread of 128 KiB. The walks count the nodes with
+//! references or combinators they are in, and every few of those levels, and every few
+//! levels of the value, look at the stack ([`low`]): past
 //! [`RED_ZONE`] from its end, the rest of the walk runs on a new segment of [`SEGMENT`]
 //! bytes (mapped, freed on return), so no schema and no record can overflow it, on any
 //! thread, whatever its stack.
 
-/// What a walk may use between two looks ([`low`]): [`EVERY`] nodes, a few frames
-/// each, with a wide margin.
+/// What a walk may use between two looks ([`low`]): [`EVERY`] levels of nodes with
+/// combinators and [`EVERY`] levels of the value, a few frames each, with a wide margin.
 const RED_ZONE: usize = 1 << 20;
 
 /// The size of each segment a deep walk adds.
 const SEGMENT: usize = 16 << 20;
 
-/// How many levels of nodes a walk goes between two looks at the stack ([`low`]): a
-/// look is a call into `stacker` and a thread-local read, at every node with references
-/// or combinators 3-14% of the time of ref-heavy SchemaStore schemas.
+/// How many levels a walk goes between two looks at the stack ([`low`]): a look is a
+/// call into `stacker` and a thread-local read, at every node with references or
+/// combinators 3-14% of the time of ref-heavy SchemaStore schemas (and counting every
+/// node, 7-11% of plain records given as dicts).
 const EVERY: u32 = 8;
 
-/// Whether a walk `nest` levels deep should go on on a new segment
-/// ([`on_new_segment`]): looked at every [`EVERY`] levels.
+/// Whether a walk `nest` levels deep (in nodes with combinators, or in the value) should
+/// go on on a new segment ([`on_new_segment`]): looked at every [`EVERY`] levels.
 #[inline(always)]
 pub(crate) fn low(nest: u32) -> bool {
     nest.is_multiple_of(EVERY) && stacker::remaining_stack().is_none_or(|left| left < RED_ZONE)

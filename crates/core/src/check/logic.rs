@@ -68,6 +68,18 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
     if cx.schema.may_loop && cx.revisits().is_some_and(|r| r.looped().is_some()) {
         return ControlFlow::Break(()); // the record fails where it looped
     }
+    // Where a walk nests deepest: references and combinators in place.
+    let cx = cx.nested();
+    if crate::stack::low(cx.nest) {
+        // Again from there: a new segment is far from low.
+        let outer = Cx {
+            nest: cx.nest - 1,
+            ..cx
+        };
+        return crate::stack::on_new_segment(|| {
+            check(node, logic, value, path, depth, outer, sink)
+        });
+    }
     for (r, keyword) in &logic.refs {
         if cx.hops >= MAX_HOPS {
             if let Some(revisits) = cx.revisits() {

@@ -447,8 +447,8 @@ pub struct Cx<'s, 'd> {
     pub schema: &'s Schema,
     scope: Option<&'d Scope<'d>>,
     hops: u32,
-    /// The nodes the walk is in (see [`crate::stack::low`]); in the padding after
-    /// `hops`.
+    /// The nodes with references or combinators the walk is in (see
+    /// [`crate::stack::low`]); in the padding after `hops`.
     nest: u32,
 }
 
@@ -602,7 +602,8 @@ impl<'s, 'd> Cx<'s, 'd> {
         }
     }
 
-    /// The context inside a node (see [`crate::stack::low`]).
+    /// The context inside a node with references or combinators (see
+    /// [`crate::stack::low`]).
     #[inline(always)]
     fn nested(self) -> Self {
         Cx {
@@ -632,13 +633,13 @@ pub fn is_valid<R: Record>(schema: &Schema, record: &R) -> bool {
         Cx::new(schema, root.as_ref()),
         &mut sink,
     );
-    !sink.failed && !looped(revisits.as_ref())
+    !sink.failed && !looped(schema, revisits.as_ref())
 }
 
-/// Whether the walk that counted `revisits` met a [`revisit::Looped`] chain.
+/// Whether the walk of `schema` that counted `revisits` met a [`revisit::Looped`] chain.
 #[inline]
-fn looped(revisits: Option<&Revisits>) -> bool {
-    revisits.is_some_and(|r| r.looped().is_some())
+fn looped(schema: &Schema, revisits: Option<&Revisits>) -> bool {
+    schema.may_loop && revisits.is_some_and(|r| r.looped().is_some())
 }
 
 /// Whether `value`, found `depth` levels down a record, passes `node` (a node of
@@ -655,7 +656,7 @@ pub fn node_is_valid<'s, R: Record>(
     let root = revisits.as_ref().map(Scope::root);
     let cx = Cx::new(schema, root.as_ref());
     let _ = check(node, value, &Path::Root, depth, cx, &mut sink);
-    !sink.failed && !looped(revisits.as_ref())
+    !sink.failed && !looped(schema, revisits.as_ref())
 }
 
 /// Whether `value` passes `node` in context `cx`.
@@ -910,7 +911,9 @@ pub fn collect<R: Record>(
         Cx::new(schema, root.as_ref()),
         &mut sink,
     );
-    sink.add_loop(revisits.as_ref());
+    if schema.may_loop {
+        sink.add_loop(revisits.as_ref());
+    }
 }
 
 /// Validates one record: the cheap path first, errors only for a failing record.
@@ -970,7 +973,9 @@ pub fn collect_capped<R: Record>(
         Cx::new(schema, root.as_ref()),
         &mut sink,
     );
-    sink.add_loop(revisits.as_ref());
+    if schema.may_loop {
+        sink.add_loop(revisits.as_ref());
+    }
     let counted = sink.omitted;
     *omitted = omitted.saturating_add(counted);
     errors.len() == before && counted == 0
@@ -1084,16 +1089,6 @@ fn check_node<'s, R: Record, S: Sink<'s>>(
     cx: Cx<'s, '_>,
     sink: &mut S,
 ) -> ControlFlow<()> {
-    // Every node the walk enters nests it (see `crate::stack`).
-    let cx = cx.nested();
-    if crate::stack::low(cx.nest) {
-        // Again from there: a new segment is far from low.
-        let outer = Cx {
-            nest: cx.nest - 1,
-            ..cx
-        };
-        return crate::stack::on_new_segment(|| check_node(node, value, path, depth, outer, sink));
-    }
     if node.ref_alone {
         return through_refs(node, value, path, depth, cx, sink);
     }
@@ -1343,14 +1338,28 @@ fn check_here<'s, R: Record, S: Sink<'s>>(
                 number::check(checks, n, path, sink)?;
             }
         }
+        // A level of the value: where a walk without combinators nests (see
+        // `crate::stack`; looked at every few levels, not at a record's root).
         Kind::Array => {
             if let Some(checks) = &node.array {
-                array::check(checks, value, path, depth, cx, sink)?;
+                if crate::stack::low(depth as u32 + 1) {
+                    crate::stack::on_new_segment(|| {
+                        array::check(checks, value, path, depth, cx, sink)
+                    })?;
+                } else {
+                    array::check(checks, value, path, depth, cx, sink)?;
+                }
             }
         }
         Kind::Object => {
             if let Some(checks) = &node.object {
-                object::check(checks, value, path, depth, cx, sink)?;
+                if crate::stack::low(depth as u32 + 1) {
+                    crate::stack::on_new_segment(|| {
+                        object::check(checks, value, path, depth, cx, sink)
+                    })?;
+                } else {
+                    object::check(checks, value, path, depth, cx, sink)?;
+                }
             }
         }
         _ => {}

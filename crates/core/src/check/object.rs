@@ -160,7 +160,13 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
     }
     for (name, node) in &checks.dependent_schemas {
         if value.object_get(name).is_some() {
-            check_node(node, value, path, depth, cx, sink)?;
+            // In place, as a combinator's subschema (see `crate::stack`).
+            let cx = cx.nested();
+            if crate::stack::low(cx.nest) {
+                crate::stack::on_new_segment(|| check_node(node, value, path, depth, cx, sink))?;
+            } else {
+                check_node(node, value, path, depth, cx, sink)?;
+            }
         }
     }
     ControlFlow::Continue(())

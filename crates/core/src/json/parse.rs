@@ -97,7 +97,7 @@ pub(crate) struct Parser<'a> {
     /// Bytes the walk that checks as it reads may still read again (see
     /// `fused::REREAD_BYTES`).
     pub(crate) reread_left: usize,
-    /// The levels of nodes with combinators and of the value that walk is in (see
+    /// The nodes with references or combinators that walk is in (see
     /// `crate::stack::low`).
     pub(crate) nest: u32,
 }
