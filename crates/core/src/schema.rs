@@ -2510,23 +2510,26 @@ mod tests {
         );
     }
 
+    /// A dynamic anchor and a dynamic reference to it, in each draft that has them.
+    const SELF_REFERENCES: [(&str, &str, &str); 2] = [
+        (
+            DRAFT_2020_12,
+            r#""$dynamicAnchor": "n""#,
+            r##""$dynamicRef": "#n""##,
+        ),
+        (
+            DRAFT_2019_09,
+            r#""$recursiveAnchor": true"#,
+            r##""$recursiveRef": "#""##,
+        ),
+    ];
+
     /// A dynamic reference in place that names its own schema is no loop when another
     /// resource declares the anchor too: entered from there, it resolves there. A loop that
     /// a walk from the root follows, with the scope it has there, is still refused.
     #[test]
     fn an_in_place_dynamic_reference_that_may_resolve_outwards_compiles() {
-        for (draft, anchor, reference) in [
-            (
-                DRAFT_2020_12,
-                r#""$dynamicAnchor": "n""#,
-                r##""$dynamicRef": "#n""##,
-            ),
-            (
-                DRAFT_2019_09,
-                r#""$recursiveAnchor": true"#,
-                r##""$recursiveRef": "#""##,
-            ),
-        ] {
+        for (draft, anchor, reference) in SELF_REFERENCES {
             let schema = compile(&format!(
                 r##"{{{draft}, "$id": "https://ex.test/A", {anchor}, "type": "object",
                     "properties": {{"x": {{"$ref": "B"}}}},
@@ -2538,18 +2541,7 @@ mod tests {
         }
         // Nor when only a resource between the root and it declares the anchor too
         // (reached another way, it would loop).
-        for (draft, anchor, reference) in [
-            (
-                DRAFT_2020_12,
-                r#""$dynamicAnchor": "n""#,
-                r##""$dynamicRef": "#n""##,
-            ),
-            (
-                DRAFT_2019_09,
-                r#""$recursiveAnchor": true"#,
-                r##""$recursiveRef": "#""##,
-            ),
-        ] {
+        for (draft, anchor, reference) in SELF_REFERENCES {
             let schema = compile(&format!(
                 r##"{{{draft}, "$id": "https://ex.test/root", "properties": {{"p": {{"$ref": "A"}}}},
                     "$defs": {{"A": {{"$id": "A", {anchor}, "type": "object",

@@ -69,13 +69,8 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
         return ControlFlow::Break(()); // the record fails where it looped
     }
     // Where a walk nests deepest: references and combinators in place.
-    let cx = cx.nested();
-    if crate::stack::low(cx.nest) {
-        // Again from there: a new segment is far from low.
-        let outer = Cx {
-            nest: cx.nest - 1,
-            ..cx
-        };
+    let (cx, low) = cx.nested();
+    if let Some(outer) = low {
         return crate::stack::on_new_segment(|| {
             check(node, logic, value, path, depth, outer, sink)
         });
@@ -1264,12 +1259,8 @@ fn annotate<'s, R: Record>(
     ev: &mut Evaluated,
     own_unevaluated: bool,
 ) {
-    let cx = cx.nested();
-    if crate::stack::low(cx.nest) {
-        let outer = Cx {
-            nest: cx.nest - 1,
-            ..cx
-        };
+    let (cx, low) = cx.nested();
+    if let Some(outer) = low {
         return crate::stack::on_new_segment(|| {
             annotate(node, value, depth, outer, ev, own_unevaluated)
         });

@@ -602,14 +602,16 @@ impl<'s, 'd> Cx<'s, 'd> {
         }
     }
 
-    /// The context inside a node with references or combinators (see
-    /// [`crate::stack::low`]).
+    /// The context inside a node with references or combinators, and `self` again where
+    /// the walk should go on from there on a new segment of stack (see
+    /// [`crate::stack::low`]: it starts again there).
     #[inline(always)]
-    fn nested(self) -> Self {
-        Cx {
+    fn nested(self) -> (Self, Option<Self>) {
+        let inner = Cx {
             nest: self.nest.wrapping_add(1),
             ..self
-        }
+        };
+        (inner, crate::stack::low(inner.nest).then_some(self))
     }
 
     /// The context for a child value (an item, a property).

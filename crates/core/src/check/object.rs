@@ -161,8 +161,8 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
     for (name, node) in &checks.dependent_schemas {
         if value.object_get(name).is_some() {
             // In place, as a combinator's subschema (see `crate::stack`).
-            let cx = cx.nested();
-            if crate::stack::low(cx.nest) {
+            let (cx, low) = cx.nested();
+            if low.is_some() {
                 crate::stack::on_new_segment(|| check_node(node, value, path, depth, cx, sink))?;
             } else {
                 check_node(node, value, path, depth, cx, sink)?;
