@@ -974,11 +974,7 @@ fn plain(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
             }
             // A level of the value: where a walk without combinators nests (see
             // `crate::stack`; every few levels, not at a record's root).
-            return if crate::stack::low(depth as u32 + 1) {
-                crate::stack::on_new_segment(|| container(s, node, p, depth, c))
-            } else {
-                container(s, node, p, depth, c)
-            };
+            return crate::stack::at_level(depth as u32 + 1, || container(s, node, p, depth, c));
         }
         b'"' => {
             p.pos += 1;
@@ -1026,8 +1022,6 @@ fn plain(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
     ensure(*trivial || plain_is_valid(s, node, &&scalar, depth))
 }
 
-/// Whether `value` passes the node (its logic included: checked twice, which is
-/// correct, only slower).
 /// The object or array (`c`, its first byte) at the cursor, checked against `node`.
 #[inline(always)]
 fn container(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize, c: u8) -> Verdict {
@@ -1038,6 +1032,8 @@ fn container(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize, c: u8) -
     }
 }
 
+/// Whether `value` passes the node (its logic included: checked twice, which is
+/// correct, only slower).
 fn plain_is_valid(s: &Schema, node: &Node, v: &&Json<'_>, depth: usize) -> bool {
     check::node_is_valid(s, node, v, depth)
 }

@@ -33,6 +33,16 @@ pub(crate) fn low(nest: u32) -> bool {
     nest.is_multiple_of(EVERY) && stacker::remaining_stack().is_none_or(|left| left < RED_ZONE)
 }
 
+/// `f`, on a new segment where a walk `level` levels deep is [`low`].
+#[inline(always)]
+pub(crate) fn at_level<T>(level: u32, f: impl FnOnce() -> T) -> T {
+    if low(level) {
+        on_new_segment(f)
+    } else {
+        f()
+    }
+}
+
 /// `f` on a new segment of [`SEGMENT`] bytes.
 #[cold]
 #[inline(never)]

@@ -223,10 +223,11 @@ struct Seen {
 }
 
 impl<'e> Collect<'e, '_> {
-    /// The error of the [`revisit::Looped`] chain the walk that counted `revisits` met,
-    /// if it met one: the walk stopped there, in whatever branch, and no sink was told.
-    fn add_loop(&mut self, revisits: Option<&Revisits>) {
-        let Some(l) = revisits.and_then(Revisits::looped) else {
+    /// The error of the [`revisit::Looped`] chain the walk it watches met (see
+    /// [`Collect::watching`]), if it met one: the walk stopped there, in whatever branch,
+    /// and no sink was told.
+    fn add_loop(&mut self) {
+        let Some(l) = self.loops.and_then(Revisits::looped) else {
             return;
         };
         self.failures += 1;
@@ -913,9 +914,7 @@ pub fn collect<R: Record>(
         Cx::new(schema, root.as_ref()),
         &mut sink,
     );
-    if schema.may_loop {
-        sink.add_loop(revisits.as_ref());
-    }
+    sink.add_loop();
 }
 
 /// Validates one record: the cheap path first, errors only for a failing record.
@@ -975,9 +974,7 @@ pub fn collect_capped<R: Record>(
         Cx::new(schema, root.as_ref()),
         &mut sink,
     );
-    if schema.may_loop {
-        sink.add_loop(revisits.as_ref());
-    }
+    sink.add_loop();
     let counted = sink.omitted;
     *omitted = omitted.saturating_add(counted);
     errors.len() == before && counted == 0
@@ -1344,24 +1341,16 @@ fn check_here<'s, R: Record, S: Sink<'s>>(
         // `crate::stack`; looked at every few levels, not at a record's root).
         Kind::Array => {
             if let Some(checks) = &node.array {
-                if crate::stack::low(depth as u32 + 1) {
-                    crate::stack::on_new_segment(|| {
-                        array::check(checks, value, path, depth, cx, sink)
-                    })?;
-                } else {
-                    array::check(checks, value, path, depth, cx, sink)?;
-                }
+                crate::stack::at_level(depth as u32 + 1, || {
+                    array::check(checks, value, path, depth, cx, sink)
+                })?;
             }
         }
         Kind::Object => {
             if let Some(checks) = &node.object {
-                if crate::stack::low(depth as u32 + 1) {
-                    crate::stack::on_new_segment(|| {
-                        object::check(checks, value, path, depth, cx, sink)
-                    })?;
-                } else {
-                    object::check(checks, value, path, depth, cx, sink)?;
-                }
+                crate::stack::at_level(depth as u32 + 1, || {
+                    object::check(checks, value, path, depth, cx, sink)
+                })?;
             }
         }
         _ => {}
