@@ -553,7 +553,7 @@ def test_broken_json_array_messages() -> None:
         b'[{"a": tru}]': "invalid JSON array: element 0: unexpected character '}' at byte 10",
         b"[1, \xff]": "invalid JSON array: element 1: invalid UTF-8 at byte 4",
         b"[1, 01]": "invalid JSON array: element 1: invalid number at byte 5",
-        b'[1, 2, "\\ud800"]': "invalid JSON array: element 2: invalid escape sequence at byte 8",
+        b'[1, 2, "\\ud8"]': "invalid JSON array: element 2: invalid escape sequence at byte 8",
         b"[NaN]": "invalid JSON array: element 0: unexpected character 'N' at byte 1",
     }
     for text, message in cases.items():
@@ -567,9 +567,78 @@ def test_json_text_with_lone_surrogate_raises_input_error() -> None:
     v = Validator({"type": "string"}, adapt=False)
     with pytest.raises(InputError, match="not valid Unicode"):
         v.validate_json('["\ud800"]')
-    # the escaped form is JSON text that names a lone surrogate: not a Unicode string
-    with pytest.raises(InputError):
-        v.validate_json('["\\ud800"]')
+
+
+#: Schemas that reach a string, a key or neither, in and out of combinators, against JSON text
+#: whose escapes write lone surrogates (JSON, which ``json.loads`` reads as strs that are not
+#: valid Unicode).
+LONE_SCHEMAS = [
+    {},
+    {"type": "string"},
+    {"type": "array"},
+    {"type": "array", "items": {}},
+    {"type": "array", "items": {"type": "string"}},
+    {"type": "array", "items": {"type": "string", "maxLength": 1}},
+    {"type": "object", "properties": {"a": {"type": "string"}}},
+    {"type": "object", "properties": {"a": {"type": "integer"}}},
+    {"type": "object", "properties": {"b": {"type": "integer"}}},
+    {"type": "object", "additionalProperties": {"type": "string"}},
+    {"type": "object", "additionalProperties": False, "properties": {"a": {}}},
+    {"type": "object", "propertyNames": {"maxLength": 3}},
+    {"type": "object", "required": ["a"]},
+    {"type": "object", "properties": {"a": {"enum": ["x", "ok"]}}},
+    {"type": "object", "properties": {"a": {"const": "x"}}},
+    {"anyOf": [{"type": "integer"}, {"type": "string"}, {"type": "object"}]},
+    {"not": {"type": "integer"}},
+    {"type": "array", "uniqueItems": True},
+]
+
+LONE_RECORDS = [
+    r'"\ud800"',
+    r'"ab\udc00cd"',
+    r'"\ud83d\ude00"',  # a pair: one character
+    r'"\ud83d\u0041"',  # a lone high surrogate, then A
+    r'"\ude00\ud83d"',  # the pair reversed: two lone ones
+    r'["x", "\ud800"]',
+    r'["\ud800", "\ud800"]',
+    r'{"a": "\ud800"}',
+    r'{"a": "x", "b": "\udfff"}',
+    r'{"\ud800": 1}',
+    r'{"a\udfff": "x", "a": "x"}',
+    r'{"a": {"\ud800": ["\udc00"]}}',
+    r'{"a": "ok"}',
+]
+
+
+@pytest.mark.parametrize("schema", LONE_SCHEMAS, ids=lambda s: json.dumps(s))
+def test_json_text_with_lone_surrogate_escapes_reads_as_json_loads_does(schema: Any) -> None:
+    """A lone surrogate escape is JSON: a record that holds one, in a JSON array or an NDJSON
+    line, gets the verdict and errors of the dict ``json.loads`` makes of it (a str that is not
+    valid Unicode: ``json`` where a check reads it), never an ``InputError`` for the text."""
+    v = Validator(schema, adapt=False)
+    dicts = [json.loads(r) for r in LONE_RECORDS]
+    for errors in (True, False):
+        for threads in (1, 2):
+            config = {"batch_size": 4, "micro_batch_size": 2, "threads": threads, "errors": errors}
+            want = v.validate_batch(dicts, **config)
+            array = v.validate_json(("[" + ", ".join(LONE_RECORDS) + "]").encode(), **config)
+            lines = v.validate_ndjson("\n".join(LONE_RECORDS).encode(), **config)
+            for got in (array, lines):
+                assert got.valid == want.valid
+                assert errors_of(got) == errors_of(want)
+    assert [v.is_valid(d) for d in dicts] == want.valid
+
+
+def test_a_lone_surrogate_escape_is_named_where_its_text_is_needed() -> None:
+    """Where a key must be read as text (a JSON Pointer's token), a key that is not valid Unicode
+    names none; the records under a pointer read as the elements of a JSON array do."""
+    v = Validator({"type": "string", "maxLength": 2}, adapt=False)
+    doc = b'{"\\ud800": [1], "data": ["\\udc00", "ok", "toolong"]}'
+    r = v.validate_json(doc, pointer="/data")
+    assert errors_of(r) == [
+        (0, "", "json", "String is not valid Unicode"),
+        (2, "", "maxLength", 'String longer than 2 characters, got "toolong"'),
+    ]
 
 
 # -- nesting -------------------------------------------------------------------------------------

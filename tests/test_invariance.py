@@ -202,6 +202,52 @@ def test_python_only_values_identical_for_every_configuration(
         assert concat(v.iter_validate(records, **config)) == expected, config
 
 
+@st.composite
+def records_with_lone_surrogates(draw: Any) -> Any:
+    """Random schemas and records whose strings and keys (some of them) hold a lone surrogate:
+    JSON text writes it as an escape (``json.dumps``), which ``json.loads`` reads back."""
+    schema, records = draw(schema_and_records(max_records=20))
+    records = copy.deepcopy(records)
+    lone = st.sampled_from(["\ud800", "\udfff", "a\udc00", "\ud83dx"])
+    stack = [(records, i) for i in range(len(records))]
+    while stack:
+        container, key = stack.pop()
+        value = container[key]
+        if isinstance(value, str) and draw(st.integers(0, 3)) == 0:
+            container[key] = value + draw(lone)
+        elif isinstance(value, dict):
+            for k in list(value):
+                if draw(st.integers(0, 7)) == 0:
+                    value[k + draw(lone)] = value.pop(k)
+            stack.extend((value, k) for k in value)
+        elif isinstance(value, list):
+            stack.extend((value, i) for i in range(len(value)))
+    return schema, records
+
+
+@settings(
+    max_examples=examples(60),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(records_with_lone_surrogates(), configurations())
+def test_lone_surrogate_escapes_read_as_the_dicts_json_loads_makes(case: Any, config: dict) -> None:
+    """JSON text whose escapes write lone surrogates gets the results of the dicts ``json.loads``
+    reads from it, errors and verdicts, in every configuration."""
+    schema, records = case
+    v = Validator(schema, adapt=False)
+    text = json.dumps(records)
+    dicts = json.loads(text)
+    expected = outcome(v.validate_batch(dicts, **REFERENCE))
+    lines = b"".join(json.dumps(r).encode() + b"\n" for r in dicts)
+    for errors in (True, False):
+        want = expected if errors else (expected[0], [])
+        got = outcome(v.validate_json(text.encode(), errors=errors, **config))
+        assert got == want, f"validate_json with {config} differs; schema={json.dumps(schema)}"
+        got = outcome(v.validate_ndjson(lines, errors=errors, **config))
+        assert got == want, f"validate_ndjson with {config} differs; schema={json.dumps(schema)}"
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_a_false_schema_shows_the_whole_refused_value(threads: int) -> None:
     """Found by the test above in a busy-machine run: `false` under `prefixItems` printed

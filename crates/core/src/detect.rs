@@ -225,6 +225,7 @@ fn complete_lines(head: &[u8], complete: bool) -> Vec<Range<usize>> {
 mod tests {
     use super::*;
     use crate::json::parse_value;
+    use crate::value::Json;
 
     fn schema() -> Schema {
         Schema::from_json_text(r#"{"type":"object","properties":{"a":{"type":"string"}}}"#).unwrap()
@@ -238,10 +239,23 @@ mod tests {
     fn string_count_agrees_with_the_parsed_walk() {
         use crate::json::testing::{gen_document, Rng};
 
+        // Whether a key of `v` is not valid Unicode: the tree keeps no value under it
+        // (as a dict's conversion keeps none), where the text's walk counts it.
+        fn lone_key(v: &Json<'_>) -> bool {
+            match v {
+                Json::Array(items) => items.iter().any(lone_key),
+                Json::Object(entries, _) => entries
+                    .iter()
+                    .any(|(_, v)| matches!(v, Json::InvalidStringKey) || lone_key(v)),
+                _ => false,
+            }
+        }
         let check = |doc: &[u8]| {
             let mut walked = SampleStats::default();
+            let mut counted = true;
             if let Ok(v) = parse_value(doc, MAX_DEPTH) {
                 walked.add(&&v);
+                counted = !lone_key(&v);
             }
             let mut read = StringCount {
                 budget: WALK_BUDGET,
@@ -255,7 +269,7 @@ mod tests {
                 "{:?}",
                 String::from_utf8_lossy(doc)
             );
-            if ok {
+            if ok && counted {
                 assert_eq!(
                     (read.strings, read.chars),
                     (walked.strings, walked.string_chars),

@@ -981,8 +981,10 @@ fn plain(s: &Schema, node: &Node, p: &mut Parser<'_>, depth: usize) -> Verdict {
             if const_value.is_none() && enum_values.is_none() {
                 ensure(*types == 0 || types & types::STRING != 0)?;
                 return match string {
-                    // Only its type matters: checked as JSON, escapes not decoded.
-                    None => Ok(p.skip_string()?),
+                    // Only its type matters: checked as JSON, escapes not decoded. (Not
+                    // valid Unicode, it fails where a check reaches it: the parsed
+                    // path's error.)
+                    None => decidable(p.skip_text()?),
                     Some(checks) => ensure(check::string_is_valid(checks, &p.string()?)),
                 };
             }

@@ -786,11 +786,23 @@ fn depth_limited(
         || matches!(theirs, Err(e) if e.to_string().contains("recursion limit"))
 }
 
+/// Whether a string or key of `v` is not valid Unicode: an escape of a lone
+/// surrogate, which JSON allows (and `json.loads` reads) but serde_json refuses.
+fn holds_lone_surrogate(v: &Json<'_>) -> bool {
+    match v {
+        Json::InvalidString | Json::InvalidStringKey => true,
+        Json::Array(items) => items.iter().any(holds_lone_surrogate),
+        Json::Object(entries, _) => entries.iter().any(|(_, v)| holds_lone_surrogate(v)),
+        _ => false,
+    }
+}
+
 /// The reader's properties on one input; `schemas` are checked on it too.
 fn check_json(input: &[u8], schemas: &[Schema]) {
     let ours = parse_value(input, MAX_DEPTH);
     let theirs: Result<Value, _> = serde_json::from_slice(input);
-    let limited = depth_limited(&ours, &theirs);
+    let lone = theirs.is_err() && ours.as_ref().is_ok_and(holds_lone_surrogate);
+    let limited = depth_limited(&ours, &theirs) || lone;
     if ours.is_ok() {
         VALID_JSON.fetch_add(1, Ordering::Relaxed);
     }

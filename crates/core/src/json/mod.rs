@@ -64,8 +64,13 @@ pub enum JsonErrorKind {
     UnexpectedByte(u8),
     /// Bytes that are not UTF-8; `offset` is the first bad byte.
     InvalidUtf8,
-    /// A bad `\` escape, or a lone surrogate; `offset` is the backslash.
+    /// A bad `\` escape; `offset` is the backslash.
     InvalidEscape,
+    /// An escape of a lone surrogate (`\ud800` with no low surrogate after it):
+    /// JSON, but not Unicode text, so not a Rust string; `offset` is the
+    /// backslash. Only where a caller needs the string's text (the parser gives
+    /// such a string as a value that is not valid Unicode).
+    LoneSurrogate,
     /// A number that breaks the JSON grammar (leading zero, missing digits);
     /// `offset` is where the grammar broke.
     InvalidNumber,
@@ -95,6 +100,9 @@ impl fmt::Display for JsonError {
             JsonErrorKind::UnexpectedByte(b) => write!(f, "unexpected byte 0x{b:02x} at byte {at}"),
             JsonErrorKind::InvalidUtf8 => write!(f, "invalid UTF-8 at byte {at}"),
             JsonErrorKind::InvalidEscape => write!(f, "invalid escape sequence at byte {at}"),
+            JsonErrorKind::LoneSurrogate => {
+                write!(f, "lone surrogate escape (not valid Unicode) at byte {at}")
+            }
             JsonErrorKind::InvalidNumber => write!(f, "invalid number at byte {at}"),
             // The kind carries no depth; callers use `MAX_DEPTH`.
             JsonErrorKind::TooDeep => {
@@ -154,6 +162,10 @@ mod tests {
         );
         assert_eq!(msg(InvalidUtf8, 3), "invalid UTF-8 at byte 3");
         assert_eq!(msg(InvalidEscape, 4), "invalid escape sequence at byte 4");
+        assert_eq!(
+            msg(LoneSurrogate, 4),
+            "lone surrogate escape (not valid Unicode) at byte 4"
+        );
         assert_eq!(msg(InvalidNumber, 5), "invalid number at byte 5");
         assert_eq!(
             msg(TooDeep, 900),

@@ -111,10 +111,11 @@ enum Utf8 {
 }
 
 /// An array or object being read: its finished items (or entries) sit on
-/// the scratch stack from `start`; `key` is an object's pending key.
+/// the scratch stack from `start`; `key` is an object's pending key (`None`:
+/// one that is not valid Unicode, or an array's).
 struct Frame<'a> {
     start: usize,
-    key: Cow<'a, str>,
+    key: Option<Cow<'a, str>>,
     object: bool,
 }
 
@@ -257,7 +258,10 @@ impl<'a> Parser<'a> {
             let mut value = match c {
                 b'"' => {
                     self.pos += 1;
-                    Json::String(self.string()?)
+                    match self.string_or_lone()? {
+                        Some(text) => Json::String(text),
+                        None => Json::InvalidString,
+                    }
                 }
                 b'{' | b'[' if frames.len() >= max_depth => {
                     // Too deep to build; the rest must still be JSON, else
@@ -273,7 +277,7 @@ impl<'a> Parser<'a> {
                         self.pos += 1;
                         Json::Object(Vec::new(), KeysOnce::known(Keys::Unique))
                     } else {
-                        let key = self.key(c)?;
+                        let key = self.key_or_lone(c)?;
                         frames.push(Frame {
                             start: entries.len(),
                             key,
@@ -290,7 +294,7 @@ impl<'a> Parser<'a> {
                     } else {
                         frames.push(Frame {
                             start: items.len(),
-                            key: Cow::Borrowed(""),
+                            key: None,
                             object: false,
                         });
                         continue 'value;
@@ -321,12 +325,16 @@ impl<'a> Parser<'a> {
                     };
                 };
                 if frame.object {
-                    entries.push((std::mem::take(&mut frame.key), value));
+                    entries.push(match frame.key.take() {
+                        Some(key) => (key, value),
+                        // As a dict key that is not valid Unicode (the value is not kept).
+                        None => (Cow::Borrowed(""), Json::InvalidStringKey),
+                    });
                     match self.peek()? {
                         b',' => {
                             self.pos += 1;
                             let c = self.peek()?;
-                            frame.key = self.key(c)?;
+                            frame.key = self.key_or_lone(c)?;
                             continue 'value;
                         }
                         b'}' => {
@@ -498,8 +506,10 @@ impl<'a> Parser<'a> {
             b'"' => {
                 self.pos += 1;
                 if V::STRINGS {
-                    let s = self.string()?;
-                    visitor.value(depth, Some(&s));
+                    // (One that is not valid Unicode is told as empty text, as
+                    // the profile of a parsed record reads it.)
+                    let s = self.string_or_lone()?;
+                    visitor.value(depth, Some(s.as_deref().unwrap_or("")));
                 } else {
                     self.skip_string()?;
                     visitor.value(depth, None);
@@ -526,14 +536,26 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    /// An object key (`c` is the already peeked next byte) and its colon.
+    /// An object key (`c` is the already peeked next byte) and its colon. One
+    /// that is not valid Unicode is [`JsonErrorKind::LoneSurrogate`].
     #[inline(always)]
     pub(crate) fn key(&mut self, c: u8) -> Result<Cow<'a, str>, JsonError> {
+        let start = self.pos + 1;
+        match self.key_or_lone(c)? {
+            Some(key) => Ok(key),
+            None => Err(self.lone_surrogate(start)),
+        }
+    }
+
+    /// [`Parser::key`], `None` for a key that is not valid Unicode (see
+    /// [`Parser::string_or_lone`]).
+    #[inline(always)]
+    pub(crate) fn key_or_lone(&mut self, c: u8) -> Result<Option<Cow<'a, str>>, JsonError> {
         if c != b'"' {
             return Err(unexpected(self.b, self.pos));
         }
         self.pos += 1;
-        let key = self.string()?;
+        let key = self.string_or_lone()?;
         // Fast path for the common `"key":` without whitespace.
         if self.b.get(self.pos) == Some(&b':') {
             self.pos += 1;
@@ -570,9 +592,23 @@ impl<'a> Parser<'a> {
         unreachable!("literal matched after all")
     }
 
-    /// A string whose opening quote has been consumed.
+    /// A string whose opening quote has been consumed. One whose escapes write
+    /// a lone surrogate is [`JsonErrorKind::LoneSurrogate`] (see
+    /// [`Parser::string_or_lone`]).
     #[inline(always)]
     pub(crate) fn string(&mut self) -> Result<Cow<'a, str>, JsonError> {
+        let start = self.pos;
+        match self.string_or_lone()? {
+            Some(text) => Ok(text),
+            None => Err(self.lone_surrogate(start)),
+        }
+    }
+
+    /// [`Parser::string`], except that a string whose escapes write a lone
+    /// surrogate (`"\ud800"`: JSON, which `json.loads` reads as a str with a
+    /// lone surrogate, but not Unicode text) is `Ok(None)`, passed.
+    #[inline(always)]
+    pub(crate) fn string_or_lone(&mut self) -> Result<Option<Cow<'a, str>>, JsonError> {
         let b = self.b;
         let start = self.pos;
         let mut non_ascii = false;
@@ -580,19 +616,37 @@ impl<'a> Parser<'a> {
         if b.get(i) == Some(&b'"') {
             let text = self.text(start, i, non_ascii)?;
             self.pos = i + 1;
-            return Ok(Cow::Borrowed(text));
+            return Ok(Some(Cow::Borrowed(text)));
         }
-        self.string_slow(start, i, non_ascii).map(Cow::Owned)
+        Ok(self.string_slow(start, i, non_ascii)?.map(Cow::Owned))
     }
 
-    /// The rest of a string from `i`, the first escape/quote/control byte.
+    /// The error of the string from `start` (passed) that holds a lone surrogate:
+    /// at its first such escape.
+    #[cold]
+    #[inline(never)]
+    fn lone_surrogate(&self, start: usize) -> JsonError {
+        let mut i = start;
+        while let Some(at) = self.b[i..self.pos].iter().position(|&c| c == b'\\') {
+            let esc = i + at;
+            match self.escape(esc) {
+                Ok((None, _)) => return err(JsonErrorKind::LoneSurrogate, esc),
+                Ok((Some(_), next)) => i = next,
+                Err(e) => return e, // (not met: the string was passed)
+            }
+        }
+        unreachable!("a lone surrogate in the string")
+    }
+
+    /// The rest of a string from `i`, the first escape/quote/control byte;
+    /// `None` when an escape writes a lone surrogate (the rest still checked).
     #[inline(never)]
     fn string_slow(
         &mut self,
         start: usize,
         mut i: usize,
         mut non_ascii: bool,
-    ) -> Result<String, JsonError> {
+    ) -> Result<Option<String>, JsonError> {
         let b = self.b;
         let mut out = String::with_capacity(i - start + 16);
         let mut seg = start;
@@ -604,13 +658,20 @@ impl<'a> Parser<'a> {
             match c {
                 b'"' => {
                     self.pos = i + 1;
-                    return Ok(out);
+                    return Ok(Some(out));
                 }
-                b'\\' => {
-                    let (ch, next) = self.escape(i)?;
-                    out.push(ch);
-                    i = next;
-                }
+                b'\\' => match self.escape(i)? {
+                    (Some(ch), next) => {
+                        out.push(ch);
+                        i = next;
+                    }
+                    (None, next) => {
+                        // Not Unicode text: the rest is passed, with its checks.
+                        let mut non_ascii = false;
+                        let i = scan_string(b, next, &mut non_ascii);
+                        return self.skip_string_slow(next, i, non_ascii).map(|_| None);
+                    }
+                },
                 _ => return Err(err(JsonErrorKind::UnexpectedByte(c), i)),
             }
             seg = i;
@@ -620,10 +681,17 @@ impl<'a> Parser<'a> {
     }
 
     /// Passes a string whose opening quote has been consumed, with the checks
-    /// and errors of [`Parser::string`], without decoding its escapes (nothing
-    /// is allocated).
+    /// and errors of [`Parser::string_or_lone`], without decoding its escapes
+    /// (nothing is allocated).
     #[inline(always)]
     pub(crate) fn skip_string(&mut self) -> Result<(), JsonError> {
+        self.skip_text().map(|_| ())
+    }
+
+    /// [`Parser::skip_string`]: whether the string is valid Unicode (no escape
+    /// writes a lone surrogate).
+    #[inline(always)]
+    pub(crate) fn skip_text(&mut self) -> Result<bool, JsonError> {
         let b = self.b;
         let start = self.pos;
         let mut non_ascii = false;
@@ -631,21 +699,23 @@ impl<'a> Parser<'a> {
         if b.get(i) == Some(&b'"') {
             self.text(start, i, non_ascii)?;
             self.pos = i + 1;
-            return Ok(());
+            return Ok(true);
         }
         self.skip_string_slow(start, i, non_ascii)
     }
 
-    /// [`Parser::string_slow`] without building the text.
+    /// [`Parser::string_slow`] without building the text: whether it is valid
+    /// Unicode.
     #[inline(never)]
     fn skip_string_slow(
         &mut self,
         start: usize,
         mut i: usize,
         mut non_ascii: bool,
-    ) -> Result<(), JsonError> {
+    ) -> Result<bool, JsonError> {
         let b = self.b;
         let mut seg = start;
+        let mut unicode = true;
         loop {
             let Some(&c) = b.get(i) else {
                 return Err(err(JsonErrorKind::UnexpectedEnd, b.len()));
@@ -654,9 +724,13 @@ impl<'a> Parser<'a> {
             match c {
                 b'"' => {
                     self.pos = i + 1;
-                    return Ok(());
+                    return Ok(unicode);
                 }
-                b'\\' => i = self.escape(i)?.1,
+                b'\\' => {
+                    let (ch, next) = self.escape(i)?;
+                    unicode &= ch.is_some();
+                    i = next;
+                }
                 _ => return Err(err(JsonErrorKind::UnexpectedByte(c), i)),
             }
             seg = i;
@@ -685,10 +759,12 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    /// Decodes the escape whose backslash is at `i`: its character and the
-    /// index after it.
+    /// Decodes the escape whose backslash is at `i`: its character (`None` for a
+    /// lone surrogate: a high one without a low one right after it, or a low one
+    /// alone, which JSON allows and `json.loads` reads, as a str that is not valid
+    /// Unicode) and the index after it.
     #[inline]
-    fn escape(&self, i: usize) -> Result<(char, usize), JsonError> {
+    fn escape(&self, i: usize) -> Result<(Option<char>, usize), JsonError> {
         let b = self.b;
         let Some(&e) = b.get(i + 1) else {
             return Err(err(JsonErrorKind::UnexpectedEnd, b.len()));
@@ -704,29 +780,24 @@ impl<'a> Parser<'a> {
             b't' => '\t',
             b'u' => {
                 let hi = self.hex4(i + 2, i)?;
-                let (cp, next) = if (0xD800..0xDC00).contains(&hi) {
-                    match (b.get(i + 6), b.get(i + 7)) {
-                        (Some(b'\\'), Some(b'u')) => {}
-                        (None, _) | (Some(b'\\'), None) => {
-                            return Err(err(JsonErrorKind::UnexpectedEnd, b.len()))
-                        }
-                        _ => return Err(err(JsonErrorKind::InvalidEscape, i)),
+                if hi & 0xFC00 != 0xD800 {
+                    // `None` exactly for a (lone) low surrogate.
+                    return Ok((char::from_u32(hi), i + 6));
+                }
+                // A pair only with a low surrogate; else the next escape is read on
+                // its own (`\ud800\u0041` is a lone one, then `A`).
+                if b.get(i + 6..i + 8) == Some(b"\\u") {
+                    let lo = self.hex4(i + 8, i + 6)?;
+                    if lo & 0xFC00 == 0xDC00 {
+                        let cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                        return Ok((char::from_u32(cp), i + 12));
                     }
-                    let lo = self.hex4(i + 8, i)?;
-                    if !(0xDC00..0xE000).contains(&lo) {
-                        return Err(err(JsonErrorKind::InvalidEscape, i));
-                    }
-                    (0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00), i + 12)
-                } else {
-                    (hi, i + 6)
-                };
-                // `None` exactly for a lone low surrogate.
-                let ch = char::from_u32(cp).ok_or_else(|| err(JsonErrorKind::InvalidEscape, i))?;
-                return Ok((ch, next));
+                }
+                return Ok((None, i + 6));
             }
             _ => return Err(err(JsonErrorKind::InvalidEscape, i)),
         };
-        Ok((ch, i + 2))
+        Ok((Some(ch), i + 2))
     }
 
     /// Four hex digits at `at`; `esc` is the escape's backslash (for errors).
@@ -1126,18 +1197,75 @@ mod tests {
         assert_eq!(parse_err(br#""\u12""#), e(InvalidEscape, 1));
         assert_eq!(parse_err(br#""\u12"#), e(UnexpectedEnd, 5));
         assert_eq!(parse_err(br#""\"#), e(UnexpectedEnd, 2));
-        // Lone surrogates.
-        assert_eq!(parse_err(br#""\ud800""#), e(InvalidEscape, 1));
-        assert_eq!(parse_err(br#""ab\udc00""#), e(InvalidEscape, 3));
-        assert_eq!(parse_err(br#""\ud800x""#), e(InvalidEscape, 1));
-        assert_eq!(parse_err(br#""\ud800\n""#), e(InvalidEscape, 1));
-        assert_eq!(parse_err(br#""\ud800\u0041""#), e(InvalidEscape, 1));
-        assert_eq!(parse_err(br#""\ud800\ud800""#), e(InvalidEscape, 1));
-        assert_eq!(parse_err(br#""\udfff\udfff""#), e(InvalidEscape, 1));
+        // After a lone surrogate (JSON: see `lone_surrogates`), the rest is checked.
+        assert_eq!(parse_err(br#""\ud800\x""#), e(InvalidEscape, 7));
+        assert_eq!(parse_err(br#""\ud800\u12G4""#), e(InvalidEscape, 7));
+        assert_eq!(parse_err(b"\"\\ud800\xff\""), e(InvalidUtf8, 7));
+        assert_eq!(parse_err(b"\"\\ud800\n\""), e(UnexpectedByte(b'\n'), 7));
         assert_eq!(parse_err(br#""\ud800"#), e(UnexpectedEnd, 7));
         assert_eq!(parse_err(br#""\ud800\"#), e(UnexpectedEnd, 8));
         assert_eq!(parse_err(br#""\ud800\u"#), e(UnexpectedEnd, 9));
         assert_eq!(parse_err(br#""\ud800\udc"#), e(UnexpectedEnd, 11));
+    }
+
+    /// An escape of a lone surrogate is JSON (as `json.loads` reads it), not Unicode
+    /// text: a string that is not valid Unicode, a key that is not (its value not
+    /// kept, as for a dict's); `string` and `key`, which give text, say where.
+    #[test]
+    fn lone_surrogates() {
+        for doc in [
+            &br#""\ud800""#[..],
+            br#""ab\udc00""#,
+            br#""\ud800x""#,
+            br#""\ud800\n""#,
+            br#""\ud800\u0041""#,
+            br#""\ud800\ud800""#,
+            br#""\udfff\udfff""#,
+            br#""\ude00\ud83d""#,
+            br#""\ud83d\ude00\udbff""#,
+        ] {
+            let v = parse_value(doc, MAX_DEPTH).unwrap();
+            assert!(
+                matches!(v, Json::InvalidString),
+                "{:?}",
+                String::from_utf8_lossy(doc)
+            );
+            let mut p = Parser::new(&doc[1..]);
+            assert_eq!(p.string_or_lone(), Ok(None));
+            assert_eq!(p.pos, doc.len() - 1);
+            let mut p = Parser::new(&doc[1..]);
+            assert_eq!(p.string().unwrap_err().kind, LoneSurrogate);
+            let mut p = Parser::new(&doc[1..]);
+            assert_eq!(p.skip_text(), Ok(false));
+        }
+        let at = |doc: &[u8]| Parser::new(&doc[1..]).string().unwrap_err().offset + 1;
+        assert_eq!(at(br#""\ud800""#), 1);
+        assert_eq!(at(br#""ab\n\\\udc00""#), 7);
+        assert_eq!(at(br#""\ud83d\ude00\udbff""#), 13);
+        // A pair is one character.
+        let v = parse_value(br#""\ud83d\ude00""#, MAX_DEPTH).unwrap();
+        assert_eq!(string_of(&v).0, "\u{1F600}");
+        let v = parse(r#"{"a": "\ud800", "\udfff": [1], "b": ["\udc00x"]}"#).unwrap();
+        let Json::Object(entries, _) = &v else {
+            panic!("{v:?}")
+        };
+        assert_eq!(entries.len(), 3);
+        assert!(matches!(
+            (&*entries[0].0, &entries[0].1),
+            ("a", Json::InvalidString)
+        ));
+        assert!(matches!(
+            (&*entries[1].0, &entries[1].1),
+            ("", Json::InvalidStringKey)
+        ));
+        assert!(
+            matches!(&entries[2].1, Json::Array(items) if matches!(items[..], [Json::InvalidString]))
+        );
+        let mut p = Parser::new(br#""k\udfff": 1"#);
+        assert_eq!(p.key(b'"'), Err(e2(LoneSurrogate, 2)));
+        let mut p = Parser::new(br#""k\udfff": 1"#);
+        assert_eq!(p.key_or_lone(b'"'), Ok(None));
+        assert_eq!(p.pos, 10);
     }
 
     #[test]
@@ -1235,14 +1363,14 @@ mod tests {
             for prefix in [&b""[..], "\u{e9}\u{e9}".as_bytes()] {
                 let doc = [prefix, case].concat();
                 let (mut a, mut b) = (Parser::new(&doc), Parser::new(&doc));
-                let got = a.string().map(|_| a.pos);
-                let skipped = b.skip_string().map(|()| b.pos);
+                let got = a.string_or_lone().map(|s| (s.is_some(), a.pos));
+                let skipped = b.skip_text().map(|unicode| (unicode, b.pos));
                 assert_eq!(got, skipped, "{:?}", String::from_utf8_lossy(&doc));
                 let (mut a, mut b) = (Parser::new(&doc), Parser::new(&doc));
                 let quoted = [b"\"", &doc[..], b": 1"].concat();
                 a.b = &quoted;
                 b.b = &quoted;
-                let key = a.key(b'"').map(|_| a.pos);
+                let key = a.key_or_lone(b'"').map(|_| a.pos);
                 let skipped = b.skip_key(b'"').map(|()| b.pos);
                 assert_eq!(key, skipped, "{:?}", String::from_utf8_lossy(&quoted));
             }
@@ -1498,6 +1626,10 @@ mod tests {
             }
             let ours = parse_value(&doc, 100);
             let theirs = serde_json::from_slice::<Value>(&doc);
+            if ours.as_ref().is_ok_and(holds_lone_surrogate) && theirs.is_err() {
+                // JSON, which serde_json refuses (see `lone_surrogates`).
+                continue;
+            }
             match (&ours, &theirs) {
                 (Ok(a), Ok(b)) => {
                     accepted += 1;
@@ -1555,6 +1687,16 @@ mod tests {
             accepted > 1000,
             "only {accepted} mutated documents were valid"
         );
+    }
+
+    /// Whether a string or key of `v` is not valid Unicode.
+    fn holds_lone_surrogate(v: &Json<'_>) -> bool {
+        match v {
+            Json::InvalidString | Json::InvalidStringKey => true,
+            Json::Array(items) => items.iter().any(holds_lone_surrogate),
+            Json::Object(entries, _) => entries.iter().any(|(_, v)| holds_lone_surrogate(v)),
+            _ => false,
+        }
     }
 
     /// `skip_here` accepts exactly what `parse_here` accepts, at every depth

@@ -193,8 +193,9 @@ fn resolve(
             }
             loop {
                 let k = p.peek()?;
-                let key = p.key(k)?;
-                if key == *token {
+                // (A key that is not valid Unicode names no token.)
+                let key = p.key_or_lone(k)?;
+                if key.is_some_and(|key| key == *token) {
                     let here = resolve(p, rest, level + 1)?;
                     found = found.or_later(here);
                 } else {
