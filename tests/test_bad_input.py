@@ -985,6 +985,34 @@ def test_dict_with_non_string_keys(config: dict[str, int], extra: Any) -> None:
     ]
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_key_that_is_no_string_names_no_property(threads: int) -> None:
+    """A dict key that is no str (``1``) or not valid Unicode (``"\\ud800"``) names no property,
+    whatever text stands for it once the record is taken apart for the pool (``"1"``, ``""``):
+    ``dependentRequired``, ``dependentSchemas``, ``required`` and ``properties`` find nothing
+    there, with T=1 as with T=2, in a small object and in one large enough to be indexed."""
+    schema = {
+        "dependentRequired": {"": ["zz"], "1": ["zz"]},
+        "dependentSchemas": {"": False, "1": False},
+        "properties": {"": {"type": "string"}, "1": {"type": "string"}},
+    }
+    v = Validator(schema, adapt=False)
+    wide = {f"k{i}": i for i in range(80)}
+    records = [{1: 5}, {"\ud800": 1}, {**wide, 1: 5, "\udfff": 2}, {"1": "a", 1: 5}, {"": 3}]
+    r = v.validate_batch(records, batch_size=2, micro_batch_size=1, threads=threads)
+    assert r.valid == [True, True, True, False, False]
+    assert errors_of(r) == [
+        (3, "", "dependentRequired", "Missing property `zz` required by `1`"),
+        (3, "", "false", 'No value is allowed here, got {"1": "a", 1: ...}'),
+        (4, "/", "type", "Expected `string`, got `integer` 3"),
+        (4, "", "dependentRequired", "Missing property `zz` required by ``"),
+        (4, "", "false", 'No value is allowed here, got {"": 3}'),
+    ]
+    required = Validator({"required": ["1", ""]}, adapt=False)
+    got = required.validate_batch([{1: 0, "\ud800": 0}, {"1": 0, "": 0}], threads=threads)
+    assert got.valid == [False, True]
+
+
 @pytest.mark.parametrize("config", CONFIGS)
 def test_strings_with_lone_surrogates(config: dict[str, int]) -> None:
     v = Validator({**PERSON, "additionalProperties": {"type": "integer"}}, adapt=False)

@@ -933,6 +933,16 @@ pub enum Json<'a> {
     Skipped(Kind),
 }
 
+impl Json<'_> {
+    /// Whether this entry value stands for an object key that is no string, or not valid
+    /// Unicode ([`Json::InvalidKey`], [`Json::InvalidStringKey`]): its entry's key text
+    /// names no property.
+    #[inline]
+    pub fn stands_for_a_bad_key(&self) -> bool {
+        matches!(self, Json::InvalidKey(_) | Json::InvalidStringKey)
+    }
+}
+
 /// Whether an object's keys are known to be unique (JSON text may repeat a key;
 /// the last one counts).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1428,16 +1438,23 @@ impl<'a> Record for &Json<'a> {
         }
     }
     fn object_get(&self, key: &str) -> Option<Self> {
-        match self {
-            Json::Object(entries, keys) => match keys.index(entries) {
-                Some(index) => index.find(entries, key).map(|i| &entries[i].1),
-                None => {
-                    count_read(entries.len());
-                    entries.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
-                }
-            },
-            _ => None,
+        let Json::Object(entries, keys) = self else {
+            return None;
+        };
+        if let Some(index) = keys.index(entries) {
+            let found = index.find(entries, key).map(|i| &entries[i].1);
+            if !found.is_some_and(Json::stands_for_a_bad_key) {
+                return found;
+            }
         }
+        // A key that is no string (or not valid Unicode) is never a property, whatever the
+        // text its entry holds (a dict's `{1: ..}` holds `1`, `{"\ud800": ..}` holds ``).
+        count_read(entries.len());
+        entries
+            .iter()
+            .rev()
+            .find(|(k, v)| k == key && !v.stands_for_a_bad_key())
+            .map(|(_, v)| v)
     }
     fn object_lookup(&self, checks: &crate::schema::ObjectChecks, found: &mut [Option<Self>]) {
         if let Json::Object(entries, keys) = self {
@@ -1450,9 +1467,7 @@ impl<'a> Record for &Json<'a> {
                         *slot = index.find(entries, &property.name).map(|i| &entries[i].1);
                     }
                     // A key that is no string is never a property (as in the walk).
-                    let not_string =
-                        |v: &&Json<'_>| matches!(v, Json::InvalidKey(_) | Json::InvalidStringKey);
-                    if !found.iter().flatten().any(not_string) {
+                    if !found.iter().flatten().any(|v| v.stands_for_a_bad_key()) {
                         return;
                     }
                     found.fill(None);
