@@ -970,6 +970,20 @@ def test_sliced_fixed_size_lists_of_structs_match_the_dict_path(column: Any, cap
     assert capfd.readouterr().err == ""
 
 
+def test_data_arrow_rs_panics_on_is_an_input_error_and_prints_nothing(capfd: Any, monkeypatch: Any) -> None:
+    """arrow-rs panics on a union whose type ids repeat; the panic is caught (an ``InputError``)
+    and nothing reaches standard error, backtrace asked for or not."""
+    monkeypatch.setenv("RUST_BACKTRACE", "1")
+    codes = pa.array([3, 3], pa.int8())
+    union = pa.UnionArray.from_sparse(codes, [pa.array([1, 2], pa.int32()), pa.array([5, 6], pa.int32())],
+                                      type_codes=[3, 3])
+    for threads in (1, 2):
+        with pytest.raises(InputError) as info:
+            Validator({}, adapt=False).validate_arrow(pa.table({"u": union}), threads=threads)
+        assert str(info.value) == "invalid Arrow stream: duplicate type id: 3"
+    assert capfd.readouterr().err == ""
+
+
 class _Producer:
     """Arrow data that only exports the C stream (of ``reader``), as a library other than
     pyarrow would."""

@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use std::ffi::{c_char, c_void, CStr};
 use std::ops::{ControlFlow, Range};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
+use std::sync::{Arc, Once};
 
 use arrow_array::cast::AsArray;
 use arrow_array::ffi::{from_ffi_and_data_type, FFI_ArrowArray, FFI_ArrowSchema};
@@ -57,6 +57,30 @@ impl std::fmt::Display for ArrowInputError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// Runs `f`, which calls into arrow-rs, catching a panic: arrow-rs panics on some
+/// malformed data (a union whose type ids repeat, a map whose entries are not a
+/// struct), and each becomes an input error. The panic hook stays quiet for it
+/// (else a caught panic printed its message, and with `RUST_BACKTRACE` a backtrace,
+/// on the user's standard error); any other panic prints as before.
+fn catch_quietly<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
+    thread_local! {
+        static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(std::cell::Cell::get) {
+                hook(info);
+            }
+        }));
+    });
+    let was = QUIET.with(|q| q.replace(true));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(was));
+    result
 }
 
 fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
@@ -741,7 +765,7 @@ fn rows_of(child: &ArrayData, offset: usize, len: usize) -> Option<ArrayData> {
 
 /// `check_data` of the column `name`; its failure, or a panic in arrow-rs, as the input error.
 fn check_column(data: &ArrayData, name: &str) -> Result<(), ArrowInputError> {
-    let problem = match catch_unwind(AssertUnwindSafe(|| check_data(data))) {
+    let problem = match catch_quietly(|| check_data(data)) {
         Ok(Ok(())) => return Ok(()),
         Ok(Err(e)) => e.to_string(),
         Err(p) => panic_text(&*p),
@@ -783,7 +807,7 @@ impl ArrowStream {
             return Err(stream_error(&last_error(&mut stream)));
         }
         let views = check_schema(&ffi_schema)?;
-        let schema = catch_unwind(AssertUnwindSafe(|| import_schema(&ffi_schema, views)))
+        let schema = catch_quietly(|| import_schema(&ffi_schema, views))
             .map_err(|p| stream_error(&panic_text(&*p)))??;
         Ok(ArrowStream {
             stream,
@@ -818,12 +842,12 @@ impl ArrowStream {
             ))));
         }
         let schema = Arc::clone(&self.schema);
-        let batch = catch_unwind(AssertUnwindSafe(move || {
+        let batch = catch_quietly(move || {
             // SAFETY: the array was filled by the stream, in the shape of the stream's schema.
             let data = unsafe { import_batch(array, data_type) }
                 .map_err(|e| stream_error(&e.to_string()))?;
             batch_of(schema, data)
-        }));
+        });
         Some(batch.unwrap_or_else(|p| Err(stream_error(&panic_text(&*p)))))
     }
 }
