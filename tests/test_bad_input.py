@@ -2660,6 +2660,38 @@ def test_a_loop_under_not_fails_the_record_and_reports_only_the_loop() -> None:
     assert not v.is_valid("x")
 
 
+def test_a_loop_met_inside_a_branch_is_reported_where_it_loops() -> None:
+    """A branch of `anyOf`, `not` or `if` is walked on its own for its verdict: a loop met
+    there was reported at the record's root (the walk's own root), not where it looped."""
+    # At an integer, `a` applies `r1` in place (through `then`): `r1` comes back to `a`.
+    a = {
+        "if": {"type": "integer"},
+        "then": {"$ref": "r1"},
+        "properties": {
+            "c": {"anyOf": [{"$ref": "a"}, {"type": "string"}]},
+            "n": {"not": {"$ref": "a"}},
+            "i": {"items": {"if": {"$ref": "a"}, "then": {}}},
+            "p": {"$ref": "a"},
+        },
+    }
+    v = Validator(_looping(a), adapt=False)
+    records = [{"c": 1}, {"c": {"c": 1}}, {"n": 1}, {"i": ["x", 2]}, {"p": 1}, 1, {"c": "s"}]
+    for result in (
+        v.validate_batch(records),
+        v.validate_batch(records, batch_size=1, micro_batch_size=1, threads=2),
+        v.validate_json(json.dumps(records)),
+    ):
+        assert result.valid == [False] * 6 + [True]
+        assert [(e.index, e.path, e.keyword) for e in result.errors] == [
+            (0, "/c", "$dynamicRef"),
+            (1, "/c/c", "$dynamicRef"),
+            (2, "/n", "$dynamicRef"),
+            (3, "/i/1", "$dynamicRef"),
+            (4, "/p", "$dynamicRef"),
+            (5, "", "$dynamicRef"),
+        ]
+
+
 def test_a_loop_met_checking_a_property_name_fails_the_record_as_the_loop() -> None:
     """A property name is checked in a walk of its own: a loop met there is the record's
     (before: it read as a name that fails `propertyNames`)."""

@@ -72,8 +72,14 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
     }
     if let Some(contains) = &checks.contains {
         let mut matched = 0usize;
-        let _ = value.for_each_item(|_, item| {
-            if valid_in(contains, item, depth + 1, cx.descend()) {
+        let _ = value.for_each_item(|i, item| {
+            if valid_in(
+                contains,
+                item,
+                &Path::Index(path, i),
+                depth + 1,
+                cx.descend(),
+            ) {
                 matched += 1;
             }
             ControlFlow::Continue(())

@@ -159,7 +159,7 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
                         .any(|i| {
                             !tags.wrong_kind(i, bit)
                                 && !tags.rejects(i, tag.as_ref(), text, absent, depth)
-                                && valid_in(&logic.any_of[i], value, depth, cx)
+                                && valid_in(&logic.any_of[i], value, path, depth, cx)
                         })
                 }
             };
@@ -215,7 +215,7 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
                 for i in tags.candidates(n, tag.is_some(), text, absent) {
                     if !tags.wrong_kind(i, bit)
                         && !tags.rejects(i, tag.as_ref(), text, absent, depth)
-                        && valid_in(&logic.one_of[i], value, depth, cx)
+                        && valid_in(&logic.one_of[i], value, path, depth, cx)
                     {
                         matched[n_matched] = i;
                         n_matched += 1;
@@ -239,7 +239,7 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
         )?;
     }
     if let Some(not) = &logic.not {
-        if valid_in(not, value, depth, cx) {
+        if valid_in(not, value, path, depth, cx) {
             sink.fail_with(path, "not", |m| {
                 m.push_str("Value is valid against the `not` schema, got ");
                 super::push_received(m, value);
@@ -252,7 +252,7 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
             Some(probe) => probe.holds(value, depth),
             None => None,
         };
-        let branch = if holds.unwrap_or_else(|| valid_in(cond, value, depth, cx)) {
+        let branch = if holds.unwrap_or_else(|| valid_in(cond, value, path, depth, cx)) {
             then
         } else {
             otherwise
@@ -511,7 +511,7 @@ impl Branches {
                     true
                 }
             } else {
-                !failing && valid_in(branch, value, depth, cx)
+                !failing && valid_in(branch, value, path, depth, cx)
             };
             if passed {
                 walked.matched[walked.n_matched] = i;
@@ -1210,7 +1210,7 @@ fn unevaluated<'s, R: Record, S: Sink<'s>>(
     if kind == Kind::Array {
         ev.items = vec![false; value.array_len()];
     }
-    annotate(node, value, depth, cx, &mut ev, false);
+    annotate(node, value, path, depth, cx, &mut ev, false);
     let cx_child = Cx { hops: 0, ..cx };
     if kind == Kind::Object {
         if ev.all_keys {
@@ -1254,6 +1254,7 @@ fn unevaluated<'s, R: Record, S: Sink<'s>>(
 fn annotate<'s, R: Record>(
     node: &'s Node,
     value: &R,
+    path: &Path<'_>,
     depth: usize,
     cx: Cx<'s, '_>,
     ev: &mut Evaluated,
@@ -1262,7 +1263,7 @@ fn annotate<'s, R: Record>(
     let (cx, low) = cx.nested();
     if let Some(outer) = low {
         return crate::stack::on_new_segment(|| {
-            annotate(node, value, depth, outer, ev, own_unevaluated)
+            annotate(node, value, path, depth, outer, ev, own_unevaluated)
         });
     }
     if node.always_false || node.trivial && node.annotations.is_none() {
@@ -1323,7 +1324,13 @@ fn annotate<'s, R: Record>(
     if kind == Kind::Array {
         if let Some(contains) = node.array.as_ref().and_then(|a| a.contains.as_ref()) {
             let _ = value.for_each_item(|i, item| {
-                if valid_in(contains, item, depth + 1, Cx { hops: 0, ..cx }) {
+                if valid_in(
+                    contains,
+                    item,
+                    &Path::Index(path, i),
+                    depth + 1,
+                    Cx { hops: 0, ..cx },
+                ) {
                     if let Some(slot) = ev.items.get_mut(i) {
                         *slot = true;
                     }
@@ -1335,8 +1342,8 @@ fn annotate<'s, R: Record>(
     if kind == Kind::Object {
         if let Some(o) = &node.object {
             for (name, sub) in &o.dependent_schemas {
-                if value.object_get(name).is_some() && valid_in(sub, value, depth, cx) {
-                    annotate(sub, value, depth, cx, ev, true);
+                if value.object_get(name).is_some() && valid_in(sub, value, path, depth, cx) {
+                    annotate(sub, value, path, depth, cx, ev, true);
                 }
             }
         }
@@ -1373,25 +1380,25 @@ fn annotate<'s, R: Record>(
                 continue;
             }
         }
-        annotate(to, value, depth, next, ev, true);
+        annotate(to, value, path, depth, next, ev, true);
     }
     for branch in &logic.all_of {
-        annotate(branch, value, depth, cx, ev, true);
+        annotate(branch, value, path, depth, cx, ev, true);
     }
     for branch in logic.any_of.iter().chain(&logic.one_of) {
-        if valid_in(branch, value, depth, cx) {
-            annotate(branch, value, depth, cx, ev, true);
+        if valid_in(branch, value, path, depth, cx) {
+            annotate(branch, value, path, depth, cx, ev, true);
         }
     }
     if let Some(cond) = &logic.cond {
         let (cond, then, otherwise) = &**cond;
-        if valid_in(cond, value, depth, cx) {
-            annotate(cond, value, depth, cx, ev, true);
+        if valid_in(cond, value, path, depth, cx) {
+            annotate(cond, value, path, depth, cx, ev, true);
             if let Some(t) = then {
-                annotate(t, value, depth, cx, ev, true);
+                annotate(t, value, path, depth, cx, ev, true);
             }
         } else if let Some(e) = otherwise {
-            annotate(e, value, depth, cx, ev, true);
+            annotate(e, value, path, depth, cx, ev, true);
         }
     }
 }
@@ -1555,7 +1562,7 @@ impl AllOfProbes {
                     let (cond, then, otherwise) = &**cond;
                     let holds = probe
                         .holds_with(tag.as_ref())
-                        .unwrap_or_else(|| valid_in(cond, value, depth, cx));
+                        .unwrap_or_else(|| valid_in(cond, value, path, depth, cx));
                     if holds {
                         then
                     } else {

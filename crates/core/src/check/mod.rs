@@ -662,16 +662,18 @@ pub fn node_is_valid<'s, R: Record>(
     !sink.failed && !looped(schema, revisits.as_ref())
 }
 
-/// Whether `value` passes `node` in context `cx`.
+/// Whether `value`, at `path` in its record, passes `node` in context `cx` (the path is
+/// where a loop met in the walk is reported).
 #[inline]
 pub(crate) fn valid_in<'s, R: Record>(
     node: &'s Node,
     value: &R,
+    path: &Path<'_>,
     depth: usize,
     cx: Cx<'s, '_>,
 ) -> bool {
     let mut sink = FirstFailure::default();
-    let _ = check(node, value, &Path::Root, depth, cx, &mut sink);
+    let _ = check(node, value, path, depth, cx, &mut sink);
     !sink.failed
 }
 

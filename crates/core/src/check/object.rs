@@ -432,7 +432,14 @@ fn entries<'s, R: Record, S: Sink<'s>>(
             let name = Json::String(key.into());
             let revisits = Revisits::of::<&Json<'_>>(cx.schema);
             let root = cx.key_scope(revisits.as_ref());
-            let valid = valid_in(names, &&name, depth + 1, cx.for_key(root.as_ref()));
+            // (A loop met there is the record's, reported at this object: below.)
+            let valid = valid_in(
+                names,
+                &&name,
+                &Path::Root,
+                depth + 1,
+                cx.for_key(root.as_ref()),
+            );
             if let Some(looped) = revisits.as_ref().and_then(Revisits::looped) {
                 // The name's walk looped: so does the record's, at this object.
                 if let Some(record) = cx.revisits() {
