@@ -970,6 +970,42 @@ def test_sliced_fixed_size_lists_of_structs_match_the_dict_path(column: Any, cap
     assert capfd.readouterr().err == ""
 
 
+def _strings_with_bytes(pieces: list[bytes], valid: list[bool], large: bool = False) -> Any:
+    """A string array of ``pieces`` whose slots ``valid`` marks null keep their bytes."""
+    offsets = [0]
+    for piece in pieces:
+        offsets.append(offsets[-1] + len(piece))
+    kind = pa.int64() if large else pa.int32()
+    return pa.Array.from_buffers(pa.large_string() if large else pa.string(), len(pieces),
+                                 [pa.array(valid).buffers()[1], pa.array(offsets, kind).buffers()[1],
+                                  pa.py_buffer(b"".join(pieces))], null_count=valid.count(False))
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_a_null_string_slot_may_hold_bytes_that_are_not_utf8(large: bool) -> None:
+    """pyarrow's full validation accepts any bytes in a null slot; so does the reader (before:
+    an InputError "the string at index 1 is not UTF-8" for the whole table), also under a null
+    list or struct and among a dictionary's values. A row that reads such bytes is refused."""
+    bad = _strings_with_bytes([b"ab", b"\xff\xfe", b"cd", b"\xc3"], [True, False, True, False], large)
+    bad.validate(full=True)
+    assert bad.to_pylist() == ["ab", None, "cd", None]
+    lists = pa.ListArray.from_arrays(pa.array([0, 1, 3, 4], pa.int32()), bad)
+    structs = pa.StructArray.from_arrays([bad], names=["s"], mask=pa.array([False, True, False, True]))
+    keys = pa.DictionaryArray.from_arrays(pa.array([2, 0, None, 2], pa.int32()), bad)
+    table = pa.table({"s": bad, "l": pa.concat_arrays([lists, pa.array([["x"]], lists.type)]),
+                      "st": structs, "d": keys})
+    for schema in ({"properties": {"s": {"type": ["string", "null"], "maxLength": 1}}},
+                   {"properties": {"l": {"items": {"pattern": "^a"}}, "st": {"properties": {"s": {"const": "x"}}}}},
+                   {"properties": {"d": {"enum": ["cd", None]}}, "additionalProperties": {"type": ["array", "object", "string", "null"]}}):
+        v = Validator(schema, adapt=False)
+        for threads in (1, 2):
+            got = v.validate_arrow(table, batch_size=2, micro_batch_size=1, threads=threads)
+            assert outcome(got) == outcome(v.validate_batch(table.to_pylist()))
+    read = _strings_with_bytes([b"ab", b"\xff"], [True, True], large)
+    with pytest.raises(InputError, match="the string at index 1 is not UTF-8"):
+        Validator({}, adapt=False).validate_arrow(pa.table({"s": read}))
+
+
 def test_data_arrow_rs_panics_on_is_an_input_error_and_prints_nothing(capfd: Any, monkeypatch: Any) -> None:
     """arrow-rs panics on a union whose type ids repeat; the panic is caught (an ``InputError``)
     and nothing reaches standard error, backtrace asked for or not."""

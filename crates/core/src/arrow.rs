@@ -386,8 +386,8 @@ fn check_data(data: &ArrayData) -> Result<(), ArrowError> {
         }
         let readable = NullBuffer::union(above.as_ref(), d.nulls());
         match d.data_type() {
-            DataType::Utf8 => check_strings::<i32>(&d)?,
-            DataType::LargeUtf8 => check_strings::<i64>(&d)?,
+            DataType::Utf8 => check_strings::<i32>(&d, readable.as_ref())?,
+            DataType::LargeUtf8 => check_strings::<i64>(&d, readable.as_ref())?,
             DataType::Dictionary(..) => check_keys(&d, readable.clone())?,
             _ => d.validate_values()?,
         }
@@ -637,10 +637,16 @@ fn covered_by(views: impl Iterator<Item = Range<usize>>, first: usize, last: usi
 
 /// The strings of `d` (offsets of type `O`), in its rows only: offsets in order
 /// and within the values, the bytes from the first offset to the last UTF-8,
-/// each offset at the start of a character. arrow-rs's `validate_values` reads
-/// the whole values buffer, which a slice keeps: each chunk cut from a batch
+/// each offset at the start of a character; where those bytes are not all UTF-8,
+/// each string a row reads (`readable`; `None`: every row) UTF-8 on its own. A
+/// null slot is never read (`Cell::as_str` answers `None` there), and may hold
+/// any bytes, as pyarrow's full validation allows. arrow-rs's `validate_values`
+/// reads the whole values buffer, which a slice keeps: each chunk cut from a batch
 /// read the whole batch's strings again.
-fn check_strings<O: ArrowNativeType>(d: &ArrayData) -> Result<(), ArrowError> {
+fn check_strings<O: ArrowNativeType>(
+    d: &ArrayData,
+    readable: Option<&NullBuffer>,
+) -> Result<(), ArrowError> {
     let offsets = list_offsets::<O>(d);
     let (Some(first), Some(last)) = (offsets.first(), offsets.last()) else {
         return Ok(());
@@ -663,7 +669,9 @@ fn check_strings<O: ArrowNativeType>(d: &ArrayData) -> Result<(), ArrowError> {
             if end < last && (0x80..0xC0).contains(&values[end]) {
                 return Err(invalid(i, "ends inside a character"));
             }
-        } else if simdutf8::basic::from_utf8(&values[start..end]).is_err() {
+        } else if readable.is_none_or(|rows| rows.is_valid(i))
+            && simdutf8::basic::from_utf8(&values[start..end]).is_err()
+        {
             return Err(invalid(i, "is not UTF-8"));
         }
         start = end;
@@ -1687,6 +1695,10 @@ impl<'a> Record for Cell<'a> {
 
     #[inline]
     fn as_str(&self) -> Option<&str> {
+        // A null slot's bytes may be anything (see `check_strings`): never read as text.
+        if self.col.nulls.is_some_and(|n| n.is_null(self.row)) {
+            return None;
+        }
         let r = self.row;
         match &self.col.data {
             Data::Str(a) => Some(a.value(r)),
