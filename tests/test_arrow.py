@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 import os
+import re
+import struct
 import subprocess
 import sys
 from typing import Any
@@ -1004,6 +1006,65 @@ def test_a_null_string_slot_may_hold_bytes_that_are_not_utf8(large: bool) -> Non
     read = _strings_with_bytes([b"ab", b"\xff"], [True, True], large)
     with pytest.raises(InputError, match="the string at index 1 is not UTF-8"):
         Validator({}, adapt=False).validate_arrow(pa.table({"s": read}))
+
+
+def _view_array(views: list[bytes], valid: list[bool], data: bytes, binary: bool = False) -> Any:
+    """A string (``binary``: binary) view array of the 16-byte ``views`` over one data buffer."""
+    kind = pa.binary_view() if binary else pa.string_view()
+    return pa.Array.from_buffers(kind, len(views), [pa.array(valid).buffers()[1],
+                                                    pa.py_buffer(b"".join(views)), pa.py_buffer(data)],
+                                 null_count=valid.count(False))
+
+
+def _inline(text: bytes, after: bytes = b"") -> bytes:
+    return struct.pack("<I", len(text)) + (text + after).ljust(12, b"\0")[:12]
+
+
+def _out_of_line(size: int, buffer: int, offset: int, prefix: bytes) -> bytes:
+    return struct.pack("<I4sII", size, prefix, buffer, offset)
+
+
+VIEW_DATA = b"a string that is too long to be inline" + b"\xff" * 16
+#: Views that pyarrow's full validation refuses in a slot a row reads, and accepts in a null one.
+BAD_VIEWS = {
+    "holds bytes past its length 2": _inline(b"ab", b"\x01"),
+    "names data buffer 7 of 1": _out_of_line(20, 7, 0, b"a st"),
+    "reads 1000..1020 of a data buffer of 54 bytes": _out_of_line(20, 0, 1000, b"a st"),
+    "does not start with its prefix": _out_of_line(20, 0, 0, b"zzzz"),
+    "is not UTF-8": _out_of_line(16, 0, 38, b"\xff" * 4),
+    "reads 0..4294967291": struct.pack("<i", -5) + bytes(12),
+}
+
+
+@pytest.mark.parametrize("why", list(BAD_VIEWS))
+def test_a_null_view_slot_may_hold_anything(why: str) -> None:
+    """As for strings (above): pyarrow's full validation checks only the views a row reads, and
+    so does the reader (before: arrow-rs's check of every view refused the whole table); under a
+    null list or struct too. A row that reads a bad view is refused, saying which and why."""
+    views = [_inline(b"ab"), BAD_VIEWS[why], _out_of_line(20, 0, 0, b"a st"), BAD_VIEWS[why]]
+    valid = [True, False, True, False]
+    for binary in (False, True):
+        if why == "is not UTF-8" and binary:
+            continue
+        bad = _view_array(views, valid, VIEW_DATA, binary)
+        bad.validate(full=True)
+        lists = pa.ListArray.from_arrays(pa.array([0, 1, 3, 4], pa.int32()), bad)
+        structs = pa.StructArray.from_arrays([bad], names=["s"], mask=pa.array([False, True, False, True]))
+        table = pa.table({"s": bad, "l": pa.concat_arrays([lists, pa.array([[None]], lists.type)]),
+                          "st": structs})
+        for schema in ({"properties": {"s": {"type": ["string", "null"], "maxLength": 2}}},
+                       {"properties": {"l": {"items": {"pattern": "^ab$"}},
+                                       "st": {"properties": {"s": {"maxLength": 2}}}}}):
+            v = Validator(schema, adapt=False)
+            for threads in (1, 2):
+                got = v.validate_arrow(table, batch_size=2, micro_batch_size=1, threads=threads)
+                assert outcome(got) == outcome(v.validate_batch(table.to_pylist()))
+        read = _view_array([_inline(b"ab"), BAD_VIEWS[why]], [True, True], VIEW_DATA, binary)
+        with pytest.raises(pa.lib.ArrowException):
+            read.validate(full=True)
+        what = "value" if binary else "string"
+        with pytest.raises(InputError, match=f"the {what} view at index 1 {re.escape(why)}"):
+            Validator({}, adapt=False).validate_arrow(pa.table({"s": read}))
 
 
 def test_data_arrow_rs_panics_on_is_an_input_error_and_prints_nothing(capfd: Any, monkeypatch: Any) -> None:

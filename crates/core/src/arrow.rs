@@ -388,6 +388,8 @@ fn check_data(data: &ArrayData) -> Result<(), ArrowError> {
         match d.data_type() {
             DataType::Utf8 => check_strings::<i32>(&d, readable.as_ref())?,
             DataType::LargeUtf8 => check_strings::<i64>(&d, readable.as_ref())?,
+            DataType::Utf8View => check_views(&d, readable.as_ref(), true)?,
+            DataType::BinaryView => check_views(&d, readable.as_ref(), false)?,
             DataType::Dictionary(..) => check_keys(&d, readable.clone())?,
             _ => d.validate_values()?,
         }
@@ -675,6 +677,61 @@ fn check_strings<O: ArrowNativeType>(
             return Err(invalid(i, "is not UTF-8"));
         }
         start = end;
+    }
+    Ok(())
+}
+
+/// The views of the string (`utf8`) or binary view array `d` that a row reads
+/// (`readable`): within their data buffer, starting with their prefix, UTF-8 for
+/// strings. As pyarrow's full validation, a null slot's view is not checked: it
+/// may hold anything, and no path reads it (`Cell::as_str`). arrow-rs's
+/// `validate_values` checks every view, so a view array with such a null slot
+/// was refused whole.
+fn check_views(d: &ArrayData, readable: Option<&NullBuffer>, utf8: bool) -> Result<(), ArrowError> {
+    // `validate` checked that the views buffer holds `d.len()` views past the offset.
+    let views = &d.buffer::<u128>(0)[..d.len()];
+    let data = &d.buffers()[1..];
+    let what = if utf8 { "string" } else { "value" };
+    let invalid = |i: usize, why: String| {
+        ArrowError::InvalidArgumentError(format!("the {what} view at index {i} {why}"))
+    };
+    for (i, &view) in views.iter().enumerate() {
+        if readable.is_some_and(|rows| rows.is_null(i)) {
+            continue;
+        }
+        let len = view as u32;
+        let bytes = if len <= 12 {
+            // Inline: the bytes after the value are zero (arrow-rs compares views whole).
+            if len < 12 && view >> (32 + len * 8) != 0 {
+                return Err(invalid(i, format!("holds bytes past its length {len}")));
+            }
+            &view.to_le_bytes()[4..4 + len as usize]
+        } else {
+            let v = arrow_data::ByteView::from(view);
+            let buffer = data.get(v.buffer_index as usize).ok_or_else(|| {
+                invalid(
+                    i,
+                    format!("names data buffer {} of {}", v.buffer_index, data.len()),
+                )
+            })?;
+            let (start, end) = (v.offset as usize, v.offset as usize + len as usize);
+            let bytes = buffer.get(start..end).ok_or_else(|| {
+                invalid(
+                    i,
+                    format!(
+                        "reads {start}..{end} of a data buffer of {} bytes",
+                        buffer.len()
+                    ),
+                )
+            })?;
+            if !bytes.starts_with(&v.prefix.to_le_bytes()) {
+                return Err(invalid(i, "does not start with its prefix".to_owned()));
+            }
+            bytes
+        };
+        if utf8 && simdutf8::basic::from_utf8(bytes).is_err() {
+            return Err(invalid(i, "is not UTF-8".to_owned()));
+        }
     }
     Ok(())
 }
