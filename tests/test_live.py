@@ -2755,12 +2755,21 @@ def test_eval_live_quick_runs(tmp_path: Path) -> None:
         assert len(u["adaptive_vs_oracle_after_per_run"]) == 2
         # --quick: the comparison after the calls takes --rounds (21 rounds otherwise).
         assert all(a["rounds"] == 2 for a in u["adaptive_vs_oracle_after_per_run"])
+        # The noise floor of the along-the-way figure: the same statistic for the default
+        # against itself (the lowest of the median of the A/A runs at each call).
+        assert u["aa_cumulative_min"] > 0
+    floor = doc["summary"]["along_noise"]
+    assert floor["median_of_runs"] == min(u["aa_cumulative_min"] for u in doc["unknown_hardware"])
+    assert floor["single_run"] == min(x for u in doc["unknown_hardware"]
+                                      for x in u["aa_cumulative_min_per_run"])
     assert doc["settings"]["after_rounds"] == 2
     assert set(doc["overhead"]) == OVERHEAD_KEYS
     table = out_md.read_text()
     for heading in ("## Held-out profiles", "## Busy core", "## Unknown hardware", "## Overhead",
                     "## Targets"):
         assert heading in table
+    assert "| A/A, median of the runs (min) |" in table
+    assert "(A/A: timing noise alone): median of the runs" in table
 
 
 # -- quiet calls: the steady state without a lock --------------------------------------------------
