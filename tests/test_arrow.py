@@ -42,6 +42,7 @@ LEAVES = [
     pa.bool_(),
     pa.string(),
     pa.large_string(),
+    pa.string_view(),
     pa.dictionary(pa.int32(), pa.string()),
 ]
 
@@ -74,8 +75,8 @@ def values(t: Any) -> st.SearchStrategy[Any]:
         inner = st.floats(allow_nan=False)
     elif pa.types.is_boolean(t):
         inner = st.booleans()
-    elif pa.types.is_string(t) or pa.types.is_large_string(t):
-        # Short strings, and now and then a long one.
+    elif pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        # Short strings (a view's inline: 12 bytes at most), and now and then a long one.
         inner = st.one_of(st.text(max_size=6), st.text(min_size=100, max_size=400))
     elif pa.types.is_list(t) or pa.types.is_large_list(t):
         inner = st.lists(values(t.value_type), max_size=4)
@@ -92,7 +93,8 @@ def json_schema(t: Any) -> st.SearchStrategy[Any]:
         {}, {"type": "null"}, {"not": {"type": "null"}}, {"type": ["string", "null"]},
         {"type": "object"}, {"type": "array"}, {"type": "boolean"}, {"type": "number"},
     ])
-    if pa.types.is_dictionary(t) or pa.types.is_string(t) or pa.types.is_large_string(t):
+    if (pa.types.is_dictionary(t) or pa.types.is_string(t) or pa.types.is_large_string(t)
+            or pa.types.is_string_view(t)):
         own = st.sampled_from([
             {"type": "string", "minLength": 1}, {"maxLength": 3}, {"pattern": "^a"},
             {"enum": ["a", "abc", None]}, {"const": "b"}, {"format": "email"},
