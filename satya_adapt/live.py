@@ -2751,6 +2751,13 @@ class Live:
                     return tickets.pop()  # a quiet call (atomic: no lock)
                 except IndexError:  # another thread took the last one
                     pass
+            elif route.cell.range_tickets:
+                # (Not through _cell_ticket: each method call costs 0.5-1 us after an engine
+                # call, and calls whose count changes are answered here.)
+                ranged = self._range_ticket(profile, route, route.cell, route.n)
+                if ranged is not None:
+                    return ranged
+                return self._decide(profile, selected, route, sliceable, records)
         answer = self._cell_ticket(profile, route)
         if answer is not None:
             return answer
@@ -2803,8 +2810,18 @@ class Live:
         window a write's few timings hardly move, or a probe, one of the baseline's 15.)"""
         lease = self._issued.get(id(config))
         if lease is None:
-            if type(config) is QuietAnswer:
-                self._finish_ranged(config.lease, n, seconds, config.route)
+            if type(config) is QuietAnswer:  # a quiet call of a grant over a range of counts
+                ranged, route = config.lease, config.route
+                if route is not None and n != route.n:
+                    self._recount_ranged(route, n)
+                if ranged.lo <= n <= ranged.hi:
+                    ranged.timings.append((n, seconds))  # replayed at the cell's next decision
+                    if seconds > 0.0 and n / seconds < ranged.floor:
+                        _over_ceiling(ranged, n / seconds >= ranged.hard)
+                    if not ranged.listed:
+                        self._list_again(ranged)
+                else:
+                    self._replay_ranged(ranged, n, seconds)
             return
         if config is lease.fast and n == lease.n:
             lease.timings.append(seconds)  # replayed at the cell's next decision
@@ -3032,6 +3049,10 @@ class Live:
                     if len(self._routes) >= MAX_ROUTES:
                         self._reset_routes()
                     route = self._routes[profile] = _Route(cell, n)
+        if route is not None:
+            made = route.range_answers.get(lease)
+            if made is not None:  # (a route's answers are for its profile's count)
+                return made[1]
         answer: QuietAnswer = lease.answer(clamp_n(profile) or 0, route)
         return answer
 
@@ -3081,24 +3102,18 @@ class Live:
         lease.lo, lease.hi, lease.bound = lo, hi, hi
         return lease
 
-    def _finish_ranged(
-        self, lease: _RangeLease, n: int, seconds: float, route: Optional[_Route] = None
-    ) -> None:
-        """:meth:`finish` of a call answered from a range ticket (of ``route``, for a count
-        estimated from bytes: the count reported becomes its route's, see :meth:`_recount`)."""
-        if route is not None and n != route.n:
-            with self._lock:
-                route.n = n
-                for other in route.leases.values():
-                    other.n = n
-        if lease.lo <= n <= lease.hi:
-            lease.timings.append((n, seconds))  # replayed at the cell's next decision
-            if seconds > 0.0 and n / seconds < lease.floor:
-                _over_ceiling(lease, n / seconds >= lease.hard)
-            if not lease.listed:
-                self._list_again(lease)
-            return
-        # Another count than its start's (the range moved since): counted call by call.
+    def _recount_ranged(self, route: _Route, n: int) -> None:
+        """A quiet call of a range grant, of a count estimated from bytes, reported ``n``
+        records: the count of its route's next calls (see :meth:`_recount`; its timing waits
+        with the others, as the grant's)."""
+        with self._lock:
+            route.n = n
+            for other in route.leases.values():
+                other.n = n
+
+    def _replay_ranged(self, lease: _RangeLease, n: int, seconds: float) -> None:
+        """A quiet call of ``lease`` whose count is not in its range (the range moved since it
+        started): counted call by call."""
         cell = lease.cell
         with self._lock:
             self._drain(cell)

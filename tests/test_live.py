@@ -1882,6 +1882,30 @@ def test_a_call_still_running_when_its_cell_is_evicted_finishes(monkeypatch: pyt
     assert late[:3] == clamp(lease.arm.config, None, 2)[:3] and late.source == lease.source
 
 
+def test_a_range_grants_call_whose_count_left_its_range_is_counted_at_once() -> None:
+    """A quiet call of a grant over a range of counts whose reported count is in the range
+    waits to be replayed; one whose count is not (the range moved while it ran) is counted,
+    with the timings waiting before it, at once; its route keeps the count it reported."""
+    rng = random.Random(5)
+    live = L.Live(FakeSelector(), cache=False, cores=2)
+    profile = (1, 10.0, 0.5, 200.0, "json")
+    _churn(live, profile, 150, rng)
+    selected = BatchConfig(4096, 512, 2, "heuristic")
+    answer = live.start((*profile, 12000, True), selected)
+    assert type(answer) is L.QuietAnswer
+    lease, route = answer.lease, answer.route
+    cell = lease.cell
+    live.finish(answer, 12000, 0.01)
+    assert lease.timings[-1] == (12000, 0.01) and route.n == 12000
+    answer = live.start((*profile, 12000, True), selected)
+    assert type(answer) is L.QuietAnswer and answer.lease is lease
+    waiting, calls = len(lease.timings), cell.calls
+    outside = lease.hi + 1
+    live.finish(answer, outside, outside / 1.2e6)
+    assert lease.timings == [] and cell.calls == calls + waiting + 1
+    assert route.n == outside
+
+
 def learn(live: L.Live, calls: int = 200) -> list[str]:
     """A JSON cell whose second thread is 1.5 times as fast, learned over whole calls (the
     first on the pool, a warm-up, once the slack covers it: call 118)."""
