@@ -2744,6 +2744,7 @@ class Live:
         :class:`SlicedTrial`, which goes back to :meth:`finish_sliced` instead. ``records``:
         the call's list of dicts, for ``pool_cost`` when its cell is due to measure it."""
         route = self._routes.get(profile)
+        cell: Optional[Cell]
         if route is not None:
             tickets = route.tickets
             if tickets:
@@ -2751,16 +2752,24 @@ class Live:
                     return tickets.pop()  # a quiet call (atomic: no lock)
                 except IndexError:  # another thread took the last one
                     pass
-            elif route.cell.range_tickets:
-                # (Not through _cell_ticket: each method call costs 0.5-1 us after an engine
-                # call, and calls whose count changes are answered here.)
-                ranged = self._range_ticket(profile, route, route.cell, route.n)
+            cell, n = route.cell, route.n
+        else:
+            cell, n = self._cells.get(self._key(profile)), profile[5]
+        # No ticket of its own: a ticket of its cell's grant, else the call is decided. A grant
+        # over a range of counts (see _range_ticket), or the grant of another profile of the
+        # cell for calls of the same count (profiles whose records differ a little, one cell:
+        # each profile's calls otherwise revoked the others' grant, and most calls were decided
+        # in full). Written out here: a method call costs 0.5-1 us after an engine call.
+        if cell is not None:
+            if cell.range_tickets:
+                ranged = self._range_ticket(profile, route, cell, n)
                 if ranged is not None:
                     return ranged
-                return self._decide(profile, selected, route, sliceable, records)
-        answer = self._cell_ticket(profile, route)
-        if answer is not None:
-            return answer
+            elif n == cell.granted_n and cell.granted and not (len(profile) > 6 and profile[6]):
+                try:
+                    return cell.granted.pop()  # answers as this profile's own grant would
+                except IndexError:  # another thread took the last one
+                    pass
         return self._decide(profile, selected, route, sliceable, records)
 
     def finish_sliced(
@@ -3000,29 +3009,6 @@ class Live:
                     cell.replay_counts(lease.arm, lease.bound, batch, lease.source == "probe")
                 else:
                     cell.replay(lease.arm, lease.n, batch, lease.source == "probe")
-
-    def _cell_ticket(self, profile: Sequence[Any], route: Optional[_Route]) -> Optional[BatchConfig]:
-        """:meth:`start` of a profile with no ticket of its own: a ticket of its cell's grant,
-        else ``None`` (the call is decided). The grant of another profile of the cell, for
-        calls of the same count (profiles whose records differ a little, one cell: each
-        profile's calls otherwise revoked the others' grant, and most calls were decided in
-        full); or a grant over a range of counts (see :meth:`_range_ticket`)."""
-        if route is not None:
-            cell: Optional[Cell] = route.cell
-            n = route.n
-        else:
-            cell = self._cells.get(self._key(profile))
-            n = profile[5]
-        if cell is None:
-            return None
-        if cell.range_tickets:
-            return self._range_ticket(profile, route, cell, n)
-        if n == cell.granted_n and cell.granted and not (len(profile) > 6 and profile[6]):
-            try:
-                return cell.granted.pop()  # answers as this profile's own grant would
-            except IndexError:  # another thread took the last one
-                return None
-        return None
 
     def _range_ticket(
         self, profile: Sequence[Any], route: Optional[_Route], cell: Cell, n: int
