@@ -701,7 +701,7 @@ fn check_views(d: &ArrayData, readable: Option<&NullBuffer>, utf8: bool) -> Resu
         }
         let len = view as u32;
         let bytes = if len <= 12 {
-            // Inline: the bytes after the value are zero (arrow-rs compares views whole).
+            // Inline: the bytes after the value are zero (pyarrow's full validation too).
             if len < 12 && view >> (32 + len * 8) != 0 {
                 return Err(invalid(i, format!("holds bytes past its length {len}")));
             }
