@@ -185,7 +185,8 @@ def test_learn_rate_says_which_candidates_the_cells_dropped() -> None:
     # in their route (as deciding each of them does).
     ("        if route is not None and n != route.n:\n", "        if False:\n", ("216", "330")),
     # A call that takes another profile's ticket of the cell whatever its count.
-    ("        if n == cell.granted_n and cell.granted and", "        if cell.granted and", ("216", "330")),
+    ("            elif n == cell.granted_n and cell.granted and", "            elif cell.granted and",
+     ("216", "330")),
 ])
 def test_live_trace_tells_a_wrong_live_py_from_a_faithful_copy(
     tmp_path: Path, needle: str, wrong: str, scenarios: tuple[str, str]
