@@ -193,10 +193,22 @@ def trace(
     return [run(live_module, sc, calls) for sc in scenarios(limit, start)]
 
 
+def new_keys(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[str]:
+    """The keys of the evidence that one version reports and the other does not (a field added
+    to ``explain``), told apart from answers that differ."""
+    ka = {k for x in a if x["evidence"] for k in x["evidence"]}
+    kb = {k for x in b if x["evidence"] for k in x["evidence"]}
+    return sorted(ka ^ kb)
+
+
 def differences(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[int]:
-    """The scenarios whose answers differ (decisions aside)."""
+    """The scenarios whose answers differ (decisions aside; the evidence on the keys both
+    versions report, see :func:`new_keys`)."""
+    skip = set(new_keys(a, b))
+
     def answers(x: dict[str, Any]) -> Any:
-        return x["digest"], x["sources"], x["evidence"]
+        evidence = x["evidence"] and {k: v for k, v in x["evidence"].items() if k not in skip}
+        return x["digest"], x["sources"], evidence
 
     return [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if answers(x) != answers(y)]
 
@@ -234,6 +246,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     other = trace(load_live(other_path, "_live_trace_other"), args.scenarios, args.calls, args.start)
     print(f"decisions: {sum(r['decisions'] for r in this)} here, {sum(r['decisions'] for r in other)}"
           f" in {other_path}")
+    added = new_keys(this, other)
+    if added:
+        print(f"evidence keys in one version only (not compared): {added}")
     diff = differences(this, other)
     if diff:
         print(f"answers differ in {len(diff)} of {len(this)} scenarios: {diff[:20]}")

@@ -122,7 +122,12 @@ is ahead by more than :data:`PROMOTE_MARGIN` but not beyond noise is tried again
 else ``~/.cache/satya-adapt/online.json``), keyed by the hardware fingerprint
 (:func:`fingerprint`) and the cell (calls with ``errors=False`` apart: ``"errors": false``),
 atomically (a temporary file renamed over it). The next
-process starts those cells from the learned incumbent (still verified). A corrupt cache is
+process starts those cells from the learned incumbent (still verified). A learned choice later
+reverted with its median behind the baseline's by more than :data:`TIE_MARGIN` is written as
+reverted (``"reverted": true``, with the cell's ``reverts``, ``ties`` and ``retry_ratio``):
+the next process starts that cell reverted, its retry after the back-off those reverts call
+for, and a retry ahead by :data:`PROMOTE_MARGIN` beyond noise over a full window writes it as
+learned again (:class:`Reverted`). A corrupt cache is
 ignored with one :class:`~satya_adapt.ArchiveWarning`; ``satya-adapt archive merge CACHE
 --into ARCHIVE`` folds one into an archive.
 
@@ -145,8 +150,8 @@ count replayed with its timing, :meth:`Cell.replay_counts`). The
 next decision replays the timings in turn first (:meth:`Cell.replay`, one pass up to a timing
 that revoked the rest, only the last of the interval's recomputations done), so probes, reverts, back-off,
 trials and promotions happen at the same calls as when every call is decided in full. The
-cache file is written only when a cell's incumbent changes by online refinement (one atomic
-write per promotion, never per call).
+cache file is written only when a cell's incumbent changes by online refinement or a learned
+choice is reverted or learned again (one atomic write each, never per call).
 
 Sources a call reports in ``result.config.source``: the selector's step (incumbent unchanged),
 ``default-first`` (a cell that starts from the default, see above), ``probe`` (a baseline
@@ -537,6 +542,23 @@ class Grant(NamedTuple):
 _NO_GRANT = Grant(0, 0.0, False)
 
 
+class Reverted(NamedTuple):
+    """What the online cache says of a cell whose learned ``config`` was reverted live (see
+    :meth:`Cell._revert`): the cell's reverts and ties so far (its back-off goes on from
+    them) and the throughput ratio the choice is retried at (see :meth:`Cell._retry_due`)."""
+
+    config: BatchConfig
+    reverts: int
+    ties: int
+    ratio: float
+
+
+#: The most reverts (or ties) a cache entry carries: the back-off stops doubling long before.
+MAX_CACHED_REVERTS = 64
+#: What the online cache holds for a cell: its learned choice, or that choice reverted.
+CacheAnswer = Union[BatchConfig, Reverted]
+
+
 class Cell:
     """The live state of one cell: pure bookkeeping, no clock and no engine (tests drive it
     with injected timings). Not thread-safe by itself: :class:`Live` holds a lock around it."""
@@ -548,7 +570,7 @@ class Cell:
         *,
         alpha: float = ALPHA,
         cores: int = 1,
-        cached: Optional[BatchConfig] = None,
+        cached: Union[BatchConfig, Reverted, None] = None,
         worst_threads: float = WORST_RATIO_THREADS,
         first_call_warms: bool = False,
         later: Optional[Callable[[], Sequence[tuple[BatchConfig, str]]]] = None,
@@ -578,8 +600,22 @@ class Cell:
         self.pool_cost_due = False
         self.selected_source = selected_source or selected.source
         self.baseline = _Arm(DEFAULT_CONFIGURATION)
-        self.incumbent = _Arm(cached if cached is not None else selected)
-        self.incumbent_source = "online" if cached is not None else selected.source
+        reverted: Optional[Reverted] = None
+        learned: Optional[BatchConfig] = None
+        if isinstance(cached, Reverted):
+            reverted, learned = cached, cached.config
+        else:
+            learned = cached
+        self.incumbent = _Arm(learned if learned is not None else selected)
+        self.incumbent_source = "online" if learned is not None else selected.source
+        #: What the online cache said of the cell when it was made: ``learned`` (it starts
+        #: from that choice), ``reverted`` (it starts reverted, see :class:`Reverted`), or
+        #: ``None``.
+        self.cached = None if cached is None else "reverted" if reverted is not None else "learned"
+        #: The cache holds (or is to hold) the cell's choice as reverted: written at a revert
+        #: on evidence (see :meth:`_revert`), and again as learned once the retried choice is
+        #: ahead beyond noise (see :meth:`_verify`).
+        self.written_reverted = reverted is not None
         #: No call of the cell has run on the pool yet: the first that does, the incumbent's
         #: or a candidate's whole-call trial, is a warm-up (see :meth:`record`).
         self.pool_cold = True
@@ -661,6 +697,17 @@ class Cell:
         #: :attr:`next_return`.
         self._returning: list[_Arm] = []
         self.next_return = _NEVER
+        if reverted is not None:
+            # Where the last process left it: the baseline runs, the choice is retried after
+            # the back-off its reverts (and ties) so far call for (a choice tied with the
+            # default, reverted in each process, was verified afresh in each: its window
+            # filled call by call, 25-40 us a call outside the engine, and reverted again).
+            self.reverts = min(reverted.reverts, MAX_CACHED_REVERTS)
+            self.ties = min(reverted.ties, MAX_CACHED_REVERTS)
+            self.retry, self.retry_source = self.incumbent, self.incumbent_source
+            self.retry_ratio = reverted.ratio
+            self.incumbent, self.incumbent_source = self.baseline, "reverted"
+            self.retry_at = self._backoff()
 
     # -- choosing ---------------------------------------------------------------------------
 
@@ -1696,7 +1743,14 @@ class Cell:
             return
         if high < 1.0:
             self._revert()
-        elif (
+            return
+        if probed and low > 1.0 + PROMOTE_MARGIN and self.written_reverted and ni >= WINDOW and (
+            self.incumbent_source == "online"
+        ):
+            # The choice the cache holds as reverted, retried, is ahead by the margin of a
+            # promotion beyond noise over a full window: learned again.
+            self.changed, self.written_reverted = True, False
+        if (
             probed and low < 1.0 - self.alpha and ni >= WINDOW and not self.candidates
             and abs(ratio - 1.0) < TIE_MARGIN and high - 1.0 <= 1.0 - low
         ):
@@ -1777,6 +1831,16 @@ class Cell:
         self.incumbent, self.incumbent_source = self.baseline, "reverted"
         self.trial_rates = 0
         self.retry_at = self.calls + self._backoff()
+        if (
+            self.retry_source == "online" and len(arm.rates) >= MIN_SAMPLES
+            and self.last is not None and self.last[0] < 1.0 - TIE_MARGIN
+        ):
+            # What was learned (here or by an earlier process) is reverted, its median behind
+            # the baseline's by more than a tie: the cache says so, and the next process starts
+            # where this one stands (it started from the choice, and lost to it again, in each
+            # process). A choice tied with the default stays cached as learned: started
+            # reverted, a cell runs the default, which may be a little slower than the choice.
+            self.changed = self.written_reverted = True
         self._fill()
         if self.refines and len(arm.rates) < MIN_SAMPLES:
             # Reverted on thin evidence (a first call, often cold, against one probe): in a
@@ -1902,6 +1966,7 @@ class Cell:
             self.trial_rates = len(arm.rates)
             self.retry = None
             self.changed = True
+            self.written_reverted = False
             self.next_probe = self.calls + 1
             self.probe_every = FIRST_PROBE_EVERY
             if arm.config.threads > before:
@@ -1967,6 +2032,7 @@ class Cell:
             "ties": self.ties,
             "promotions": self.promotions,
             "retry_at": self.retry_at if self.reverted and self.retry_at < _NEVER else None,
+            "cached": self.cached,
             "probe_every": self.probe_every,
             "throughput_ratio": ratio,
             "level": LEVEL,
@@ -2136,6 +2202,15 @@ def _cache_entry(e: Any) -> dict[str, Any]:
         raise ValueError("an entry whose `config` is not three positive ints")
     if not isinstance(e.get("errors", True), bool):
         raise ValueError("an entry whose `errors` is not true or false")
+    if not isinstance(e.get("reverted", False), bool):
+        raise ValueError("an entry whose `reverted` is not true or false")
+    for name in ("reverts", "ties"):
+        k = e.get(name, 0)
+        if not isinstance(k, int) or isinstance(k, bool) or not 0 <= k <= 1 << 32:
+            raise ValueError(f"an entry whose `{name}` is not a count")
+    ratio = e.get("retry_ratio", 1.0)
+    if not isinstance(ratio, (int, float)) or isinstance(ratio, bool) or not 0.0 < ratio < math.inf:
+        raise ValueError("an entry whose `retry_ratio` is not a positive number")
     return {**e, "cell": list(cell), "config": config}
 
 
@@ -2284,7 +2359,7 @@ class _Cache:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.path: Optional[str] = None
-        self.entries: dict[tuple[Any, ...], BatchConfig] = {}
+        self.entries: dict[tuple[Any, ...], CacheAnswer] = {}
         self.warned: set[str] = set()
         self.unsaid: list[str] = []  # what is wrong with the file, not yet warned (see load)
         self.pending: list[tuple[str, dict[str, Any]]] = []  # (path, entry) not yet written
@@ -2356,17 +2431,22 @@ class _Cache:
                     if e["hardware"] == hw:
                         b, m, t = e["config"]
                         key = (tuple(e["cell"]), e.get("errors", True))
-                        self.entries[key] = BatchConfig(b, m, t, "online")
+                        config = BatchConfig(b, m, t, "online")
+                        self.entries[key] = (
+                            Reverted(config, e.get("reverts", 1), e.get("ties", 0),
+                                     float(e.get("retry_ratio", 1.0)))
+                            if e.get("reverted", False) else config
+                        )
             if not say or not self.unsaid:
                 return
             unsaid, self.unsaid = self.unsaid, []
         for message in unsaid:
             self._warn(message)
 
-    def get(self, key: tuple[Any, ...]) -> Optional[BatchConfig]:
+    def get(self, key: tuple[Any, ...]) -> Optional[CacheAnswer]:
         return self.entries.get(key)
 
-    def put(self, key: tuple[Any, ...], entry: dict[str, Any], config: BatchConfig) -> None:
+    def put(self, key: tuple[Any, ...], entry: dict[str, Any], config: CacheAnswer) -> None:
         """Keeps ``config`` for the cell ``key`` and has ``entry`` written soon (not here)."""
         self._report()
         with self.lock:
@@ -3143,14 +3223,22 @@ class Live:
             issued[id(lease.slow)] = issued[id(lease.fast)] = lease
         return lease
 
-    def _learned(self, cell: Cell) -> Optional[tuple[dict[str, Any], BatchConfig]]:
-        """What the cell learned by online refinement since it was last asked (cache it)."""
+    def _learned(self, cell: Cell) -> Optional[tuple[dict[str, Any], CacheAnswer]]:
+        """What the cell learned by online refinement, or of what it had learned, since it was
+        last asked (cache it): its choice, or that choice reverted."""
         if not cell.changed:
             return None
         cell.changed = False
-        return self._entry(cell.key, cell), cell.incumbent.config._replace(source="online")
+        if not cell.written_reverted:
+            return self._entry(cell.key, cell), cell.incumbent.config._replace(source="online")
+        retry = cell.retry
+        if retry is None:  # (retried since: the cache says reverted until it is ahead again)
+            return None
+        entry = self._entry(cell.key, cell, retry)
+        config = retry.config._replace(source="online")
+        return entry, Reverted(config, cell.reverts, cell.ties, cell.retry_ratio)
 
-    def _write(self, cell: Cell, learned: Optional[tuple[dict[str, Any], BatchConfig]]) -> None:
+    def _write(self, cell: Cell, learned: Optional[tuple[dict[str, Any], CacheAnswer]]) -> None:
         if learned is not None and self._cache_arg is not False:
             self._cache().put((cell.key, self._errors), *learned)
 
@@ -3300,12 +3388,14 @@ class Live:
         except Exception:
             return []
 
-    def _entry(self, key: tuple[Any, ...], cell: Cell) -> dict[str, Any]:
+    def _entry(self, key: tuple[Any, ...], cell: Cell, reverted: Optional[_Arm] = None) -> dict[str, Any]:
+        """The cache entry of ``cell``: its incumbent, or the choice ``reverted`` (with the
+        cell's reverts, ties and the ratio it is retried at)."""
         import datetime
 
         if self._hw is None:
             self._hw = fingerprint()
-        inc, base = cell.incumbent, cell.baseline
+        inc, base = reverted or cell.incumbent, cell.baseline
         ratio = ratio_interval(inc.rates, base.rates) if inc.rates and base.rates else None
         return {
             "hardware": self._hw,
@@ -3319,6 +3409,10 @@ class Live:
             "date": datetime.date.today().isoformat(),
             # (Written only for calls without errors: a file of earlier versions reads alike.)
             **({} if self._errors else {"errors": False}),
+            **({} if reverted is None else {
+                "reverted": True, "reverts": cell.reverts, "ties": cell.ties,
+                "retry_ratio": cell.retry_ratio,
+            }),
         }
 
 

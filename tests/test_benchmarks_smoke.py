@@ -177,6 +177,36 @@ def test_learn_rate_says_which_candidates_the_cells_dropped() -> None:
             " 2500/32/2 (sizes) in 1 run, untried.") in text
 
 
+def test_cache_reverts_prints_what_later_processes_run() -> None:
+    """benchmarks/cache_reverts.py: a choice that became slower is cached as reverted, and the
+    processes after it run the default; fast again, it is learned again."""
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "cache_reverts.py")],
+                          check=False, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = {line.split(" | ")[0].strip("| "): line for line in proc.stdout.splitlines()[2:]}
+    assert "(reverted, " in rows["1st at 0.7"]
+    assert "| 300 | 1.0000 (reverted, " in rows["4th at 0.7"]
+    assert rows["the next"].endswith("(learned) |")
+
+
+def test_live_trace_compares_evidence_on_the_keys_both_versions_report() -> None:
+    """A key one version of live.py adds to ``explain`` is named, not taken for answers that
+    differ; a value that differs on a shared key is."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_live_trace_keys", ROOT / "benchmarks" / "live_trace.py")
+    assert spec is not None and spec.loader is not None
+    trace = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(trace)
+    row = {"digest": "d", "sources": {"online": 3}, "evidence": {"calls": 3, "reverts": 0}}
+    added = {**row, "evidence": {**row["evidence"], "cached": None}}
+    assert trace.new_keys([row], [added]) == ["cached"]
+    assert trace.differences([row], [added]) == []
+    other = {**added, "evidence": {**added["evidence"], "reverts": 1}}
+    assert trace.differences([row], [other]) == [0]
+    assert trace.differences([row, {**row, "evidence": None}], [row, {**row, "evidence": None}]) == []
+
+
 @pytest.mark.parametrize(("needle", "wrong", "scenarios"), [
     # A grant of one count that outlasts the calls that cannot decide (three more timings
     # below the baseline's low end allowed).

@@ -1939,6 +1939,107 @@ def test_what_is_learned_is_cached_and_read_by_the_next_process(tmp_path: Path) 
     assert first == BatchConfig(10000, 512, 2, "online")  # clamped to the call
 
 
+def run_process(
+    path: Path, calls: int, two_threads: float, noise: float = 0.0
+) -> tuple[list[str], float]:
+    """A new process's ``calls`` JSON calls of the cell :func:`learn` learns, a second thread
+    at ``two_threads`` times one thread's speed (each timing up to ``noise`` longer): their
+    sources, and their cumulative throughput over the default's (its cache written at the end,
+    as at exit)."""
+    L._CACHE.path = None
+    live = L.Live(FakeSelector(), cache=path, cores=2)
+    selected = BatchConfig(8192, 2048, 1, "heuristic")
+    rng = random.Random(3)
+    sources, seconds = [], 0.0
+    for _ in range(calls):
+        config = live.choose(prof(kind="json"), selected)
+        t = N / ((two_threads if config.threads == 2 else 1.0) * 1e6) * (1.0 + noise * rng.random())
+        live.record(N, t)
+        sources.append(config.source)
+        seconds += t
+    L._CACHE.flush()
+    return sources, calls * N / 1e6 / seconds
+
+
+def test_a_learned_choice_reverted_as_slower_is_cached_so_and_retried_with_back_off(
+    tmp_path: Path,
+) -> None:
+    """Before: the cache kept a learned choice whatever happened to it later, so a choice that
+    had become slower (here a second thread at 0.7 times one thread's speed) started every
+    process, lost to the default, and was reverted again: 0.9845 of the default's throughput
+    in each process of 300 calls. Now a revert behind the baseline is written, and the next
+    process starts reverted, retrying after the back-off its reverts call for; a retry ahead
+    beyond noise (the second thread fast again) is written as learned again."""
+    path = tmp_path / "online.json"
+    sources, _ = run_process(path, 200, 1.5)
+    assert sources[-1] in ("online", "probe")
+    [entry] = json.loads(path.read_text())["entries"]
+    assert entry["config"] == [32768, 512, 2] and "reverted" not in entry
+
+    sources, first = run_process(path, 300, 0.7)
+    assert sources[0] == "online" and "reverted" in sources
+    [entry] = json.loads(path.read_text())["entries"]
+    assert entry["config"] == [32768, 512, 2] and entry["reverted"] is True
+    reverts = entry["reverts"]
+    assert reverts >= 1 and entry["ties"] == 0 and 0.0 < entry["retry_ratio"] < 0.98
+
+    # The next process starts reverted: the default runs until the back-off is over.
+    L._CACHE.path = None
+    live = L.Live(FakeSelector(), cache=path, cores=2)
+    assert live.choose(prof(kind="json"), BatchConfig(8192, 2048, 1, "heuristic")) == (
+        BatchConfig(8192, 1024, 1, "reverted")
+    )
+    live.record(N, N / 1e6)
+    evidence = live.explain(prof(kind="json"))
+    assert evidence is not None
+    assert (evidence["cached"], evidence["state"], evidence["reverts"]) == ("reverted", "reverted", reverts)
+    assert evidence["retry_at"] == L._doubled(L.FIRST_BACKOFF, reverts)
+
+    sources, later = run_process(path, 300, 0.7)
+    backoff = L._doubled(L.FIRST_BACKOFF, reverts)
+    assert sources[: backoff - 1] == ["reverted"] * (backoff - 1)
+    assert first < later <= 1.0 and later >= 1.0 - L.ALPHA
+    [entry] = json.loads(path.read_text())["entries"]
+    assert entry["reverted"] is True and entry["reverts"] > reverts
+
+    # Fast again: retried after the back-off, ahead beyond noise, learned again.
+    sources, _ = run_process(path, 1200, 1.5)
+    assert sources[0] == "reverted" and sources[-1] in ("online", "probe")
+    [entry] = json.loads(path.read_text())["entries"]
+    assert entry["config"] == [32768, 512, 2] and "reverted" not in entry
+    sources, _ = run_process(path, 10, 1.5)
+    assert sources[0] == "online"
+
+
+def test_a_learned_choice_reverted_as_a_tie_stays_cached_as_learned(tmp_path: Path) -> None:
+    """A choice reverted with its median within the tie margin of the baseline's is not
+    written as reverted: started reverted, a cell would run the default, which the selector's
+    answer the choice often is can beat by a little (10,000 small dicts: 0.35%)."""
+    path = tmp_path / "online.json"
+    run_process(path, 200, 1.5)
+    sources, _ = run_process(path, 600, 1.0, noise=0.05)
+    assert "reverted" in sources
+    [entry] = json.loads(path.read_text())["entries"]
+    assert "reverted" not in entry
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("reverted", "yes"), ("reverts", -1), ("reverts", True), ("ties", 1.5),
+     ("retry_ratio", 0.0), ("retry_ratio", "1"), ("retry_ratio", float("inf"))],
+)
+def test_a_cache_entry_with_a_bad_revert_field_makes_the_cache_corrupt(
+    tmp_path: Path, field: str, value: Any
+) -> None:
+    path = tmp_path / "online.json"
+    run_process(path, 200, 1.5)
+    doc = json.loads(path.read_text())
+    doc["entries"][0][field] = value
+    path.write_text(json.dumps(doc))
+    with pytest.raises(A.ArchiveError, match=f"`{field}`"):
+        L.read_cache(str(path))
+
+
 def test_calls_with_and_without_errors_learn_apart_in_the_cache(tmp_path: Path) -> None:
     """Before: the two `Live`s of a validator (calls with errors, calls with `errors=False`)
     wrote one (hardware, cell) entry, the last write winning for both in the next process."""
@@ -2626,6 +2727,23 @@ def test_archive_merge_skips_cache_entries_that_cannot_make_a_cell(tmp_path: Pat
     )
     [c] = A.load_archive(tmp_path / "arch.json").cells
     assert c.n_measurements == 1
+
+
+def test_archive_merge_leaves_out_cache_entries_reverted_live(tmp_path: Path) -> None:
+    cache = tmp_path / "online.json"
+    run_process(cache, 200, 1.5)
+    run_process(cache, 300, 0.7)
+    [entry] = json.loads(cache.read_text())["entries"]
+    assert entry["reverted"] is True
+    A.write_archive(empty_archive(), tmp_path / "arch.json")
+    proc = run_cli("archive", "merge", "online.json", "--into", "arch.json", "-o", "b.json",
+                   cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0] == (
+        "Folded online cache online.json: 0 cells added, 0 changed (higher lower bound of the"
+        " throughput ratio over the default); 1 entries left out whose choice was reverted live."
+    )
+    assert A.load_archive(tmp_path / "b.json").cells == []
 
 
 def test_archive_merge_never_rewrites_the_shipped_archive_and_only_writes_a_change(

@@ -12,8 +12,9 @@ verification promotes on a sign test, whose interval may still reach below 1: su
 folded, made a claim that ``archive refresh`` demoted at once). It replaces a cell of the
 archive only when that lower bound is higher, keeping the cell's profile; among entries of one
 cell, the one with the highest lower bound wins. Entries learned on calls with
-``errors=False`` are left out: an archive's cells are measured on calls that keep errors. The
-change is recorded in the archive's history (action ``merge``).
+``errors=False`` are left out: an archive's cells are measured on calls that keep errors; so
+are entries whose choice was reverted live (``"reverted": true``: the cache keeps them so
+that the next process starts reverted). The change is recorded in the archive's history (action ``merge``).
 """
 
 from __future__ import annotations
@@ -131,8 +132,13 @@ def fold_cache(
             note=provenance.note,
         )
     best: dict[tuple[int, ...], Cell] = {}
-    skipped = below = verdicts = 0
+    skipped = below = verdicts = reverted = 0
     for entry in entries:
+        if entry.get("reverted", False) is True:
+            # Its choice was reverted live (slower than the default beyond noise, or tied):
+            # what the cache keeps so that the next process starts reverted, not an elite.
+            reverted += 1
+            continue
         if entry.get("errors", True) is False:
             # Learned on calls with `errors=False`: an archive's cells are measured on calls
             # that keep errors (the default), which run slower on failing records.
@@ -174,6 +180,8 @@ def fold_cache(
             f"; {below} entries not ahead of the default beyond noise (lower bound of the ratio"
             f" at most {SHIP_THRESHOLD})"
         )
+    if reverted:
+        summary += f"; {reverted} entries left out whose choice was reverted live"
     if verdicts:
         summary += (
             f"; {verdicts} entries of calls with errors=False left out (an archive's cells are"
