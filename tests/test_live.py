@@ -2808,12 +2808,18 @@ def test_eval_live_overhead_only(tmp_path: Path) -> None:
 
     root = Path(__file__).resolve().parent.parent
     out_json = tmp_path / "live.json"
+    # The user's cache is neither read nor written: each measurement learns from an empty one
+    # (before, a cached choice started the cells of `--overhead-only`'s loops).
+    user = tmp_path / "user-cache"
+    user.mkdir()
     proc = subprocess.run(
         [sys.executable, str(root / "benchmarks" / "eval_live.py"), "--overhead-only", "--quick",
          "--rounds", "1", "--json", str(out_json)],
         cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False,
+        env={**os.environ, L.CACHE_DIR_ENV_VAR: str(user)},
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert list(user.iterdir()) == []
     doc = json.loads(proc.stdout)
     assert set(doc) == OVERHEAD_KEYS
     assert doc["online_vs_offline_1000"]["rounds"] == 2
@@ -2826,7 +2832,8 @@ def test_eval_live_overhead_only(tmp_path: Path) -> None:
     for loop in ("loop_min_records", "loop_10000", "loop_json_10000", "loop_changing_counts",
                  "loop_json_changing_counts", "loop_changing_profiles"):
         assert {"online_extra_seconds", "online_extra_median_seconds", "share_of_call",
-                "share_of_call_median"} <= set(doc[loop])
+                "share_of_call_median", "wall_ratio", "engine_ratio"} <= set(doc[loop])
+        assert doc[loop]["wall_ratio"] > 0.0 and doc[loop]["engine_ratio"] > 0.0
     assert set(doc["bookkeeping_by_state"]) == {"constant", "tie", "ahead", "reverted"}
     assert not out_json.exists()
 
