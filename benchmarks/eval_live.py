@@ -516,7 +516,7 @@ def _loop_overhead(
 
 
 @contextlib.contextmanager
-def _empty_cache() -> Iterator[None]:
+def _empty_cache() -> Iterator[str]:
     """Validators made in the block learn from an empty online cache of their own: what the
     user's cache (``--overhead-only`` ran with it), or another measurement's, had learned
     would start their cells elsewhere."""
@@ -524,8 +524,11 @@ def _empty_cache() -> Iterator[None]:
     with tempfile.TemporaryDirectory() as folder:
         os.environ[L.CACHE_DIR_ENV_VAR] = folder
         try:
-            yield
+            yield folder
         finally:
+            # What the cache's thread has still to write goes there now, not into the folder
+            # as it is removed (its write beside the removal failed it: directory not empty).
+            L._CACHE.flush()
             if before is None:
                 del os.environ[L.CACHE_DIR_ENV_VAR]
             else:
@@ -850,9 +853,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     rng = random.Random(args.seed)
     like = A.load_archive(args.archive)
     started = time.monotonic()
-    with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
+    with _empty_cache() as folder, warnings.catch_warnings():  # nothing learned before this run
         warnings.simplefilter("ignore", ArchiveWarning)
-        os.environ[L.CACHE_DIR_ENV_VAR] = folder  # nothing learned before this run
         rows = []
         for name, params, kind, n in HELD_OUT[: args.profiles or (2 if args.quick else None)]:
             n = min(n, 5000) if args.quick else n
