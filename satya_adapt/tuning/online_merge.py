@@ -14,7 +14,8 @@ archive only when that lower bound is higher, keeping the cell's profile; among 
 cell, the one with the highest lower bound wins. Entries learned on calls with
 ``errors=False`` are left out: an archive's cells are measured on calls that keep errors; so
 are entries whose choice was reverted live (``"reverted": true``: the cache keeps them so
-that the next process starts reverted). The change is recorded in the archive's history (action ``merge``).
+that the next process starts reverted). The change is recorded in the archive's history
+(action ``merge``).
 """
 
 from __future__ import annotations
@@ -135,8 +136,8 @@ def fold_cache(
     skipped = below = verdicts = reverted = 0
     for entry in entries:
         if entry.get("reverted", False) is True:
-            # Its choice was reverted live (slower than the default beyond noise, or tied):
-            # what the cache keeps so that the next process starts reverted, not an elite.
+            # Its choice was reverted live, behind the default by more than a tie: what the
+            # cache keeps so that the next process starts reverted, not an elite.
             reverted += 1
             continue
         if entry.get("errors", True) is False:
