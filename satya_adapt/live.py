@@ -141,8 +141,10 @@ computes how many of the next calls cannot decide anything whatever their timing
 :data:`MAX_QUIET`; for a verified incumbent, only while each timing stays under a ceiling
 that keeps the interval's upper end and the ratio, or else the slack, clear of a revert, by
 order statistics of the window; where the timings tie with the baseline's, under two: the
-baseline's low end for most timings and half the median for a few) and grants them to the
-call's route as tickets. A granted call costs a dict lookup and a ``list.pop``; its timing a
+baseline's low end for most timings and half the median for a few; while the window fills
+(not after a promotion), under the call at the baseline's median throughput, where at least
+half the window is that fast, see :meth:`Cell._filling_grant`) and grants them to the call's
+route as tickets. A granted call costs a dict lookup and a ``list.pop``; its timing a
 ``list.append`` (a timing over the ceiling revokes the rest, or spends one of the few). Where
 the record count changes from call to call, a grant covers a range of counts
 (:meth:`Cell.quiet_range`: ceilings per record, each call's answer fitted to its count, its
@@ -969,9 +971,12 @@ class Cell:
             return Grant(0, 0.0, True)
         rates = self.incumbent.rates
         last, base = self.last, self._base_median
-        if last is None or base is None or len(rates) < WINDOW or n <= 0:
+        if last is None or base is None or n <= 0:
             return _NO_GRANT
         to_look = self._fast_until - calls  # calls before the next look (it decides in full)
+        if len(rates) < WINDOW:
+            return self._filling_grant(n, min(most, upto, to_look, WINDOW - len(rates)),
+                                       upto, most, to_look, base)
         limit = min(most, upto, to_look)
         xs = sorted(rates)
         mid, hi = _MID, _HI
@@ -1046,6 +1051,37 @@ class Cell:
             return _NO_GRANT
         self._quiet = (self.calls, best, ceiling, n, hard, spare)
         return Grant(best, ceiling, best == limit and upto <= most and upto < to_look, hard, spare)
+
+    def _filling_grant(
+        self, n: int, limit: int, upto: int, most: int, to_look: int, base: float
+    ) -> Grant:
+        """:meth:`_grant` while the incumbent's window fills (fewer than :data:`WINDOW`
+        throughputs, none of them a trial's), for at most ``limit`` calls (none pushes a
+        throughput out): calls each at least as fast as the baseline's median (a timing of
+        at most the ceiling) decide nothing when at least half the window is too. After ``j``
+        of them, ``j`` more throughputs are at least that median, so the median of the window
+        is (at least ``m // 2 + 1`` of its ``m`` values are), and with it the upper end of its
+        interval: the ratio is at least 1 at every recomputation, no revert by the interval
+        or the promise; and each call adds to the slack, so the promise that holds for the
+        ratio of the last recomputation holds until the next. Replayed call by call (no grant
+        is remembered for :meth:`replay`). Before, each of these calls was decided in full
+        (20-80 us after an engine call): the first 15 of a cell started from the online
+        cache, and of each retry."""
+        rates = self.incumbent.rates
+        last = self.last
+        if self.trial_rates or limit <= 0 or last is None or not 0.0 < self._base_stats[1] <= base:
+            return _NO_GRANT
+        ratio = last[0]
+        if ratio < 1.0 and not (
+            ratio > 0.0 and self.slack >= max(n, self.n_most) / base * (1.0 / ratio - 1.0)
+        ):
+            return _NO_GRANT
+        if sum(map(base.__le__, rates)) < (len(rates) + 1) // 2:
+            return _NO_GRANT
+        ceiling = n / base
+        while n / ceiling < base:  # a timing at most ``ceiling`` must guarantee ``base``
+            ceiling = math.nextafter(ceiling, 0.0)
+        return Grant(limit, ceiling, limit == upto and upto <= most and upto < to_look, ceiling)
 
     def _two_ceilings(
         self, n: int, xs: list[float], limit: int, low_base: float, base: float, ratio: float
@@ -2896,8 +2932,10 @@ class Live:
         online cache (or just after: :data:`WRITE_SETTLE`) counts, and its seconds count in the
         slack, but its throughput is no evidence: the write slowed it, whatever its
         configuration. (A write follows a promotion, whose next calls are decided. A quiet call
-        is not told apart, and stays as cheap as it was: a verified incumbent's, whose full
-        window a write's few timings hardly move, or a probe, one of the baseline's 15.)"""
+        of a grant of one count is told apart only when its timing is over the grant's
+        ceiling, and its grant then ends; within it, it stays as cheap as it was. A quiet call
+        of a grant over a range of counts is not told apart, nor a probe, one of the
+        baseline's 15.)"""
         lease = self._issued.get(id(config))
         if lease is None:
             if type(config) is QuietAnswer:  # a quiet call of a grant over a range of counts
@@ -2914,9 +2952,20 @@ class Live:
                     self._replay_ranged(ranged, n, seconds)
             return
         if config is lease.fast and n == lease.n:
-            lease.timings.append(seconds)  # replayed at the cell's next decision
             if seconds > lease.ceiling:
+                busy = self._writes.busy_until
+                if busy and _perf_counter() - seconds <= busy:
+                    # Beside a write, over its ceiling: counted, no evidence (as a decided
+                    # call, below), and the grant ends (its ceiling bounded what each call
+                    # spends). A window still filling was granted calls since 2026-12-07; a
+                    # few slowed timings would weigh in it, as in a new incumbent's.
+                    del lease.tickets[:]
+                    self._spent(lease, config, n, seconds)
+                    return
+                lease.timings.append(seconds)  # replayed at the cell's next decision
                 _over_ceiling(lease, seconds <= lease.hard)
+            else:
+                lease.timings.append(seconds)  # replayed at the cell's next decision
             if not lease.listed:  # (its call ran across a grant of another of its cell's routes)
                 self._list_again(lease)
             return

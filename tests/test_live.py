@@ -3135,7 +3135,8 @@ def test_a_settled_cell_decides_once_per_grant() -> None:
         (2, "probe"), (4, "probe"), (6, "probe"), (14, "probe"), (30, "probe"), (62, "probe"),
         (126, "probe"), (190, "probe"), (254, "probe"), (318, "probe"), (382, "probe"),
     ]
-    assert decided[0] == 27
+    # (27 before 2026-12-07, when each call was decided until the window of 15 was full.)
+    assert decided[0] == 17
     cell = live._cells[live._key(prof())]
     grants = []
     quiet = cell.quiet
@@ -3193,7 +3194,7 @@ def test_quiet_calls_come_when_the_profile_estimates_the_count() -> None:
                         kind="json", reported=reported)
         counts[reported] = decided[0]
         assert sources.count("probe") == 11
-    assert counts[N] == 27
+    assert counts[N] == 17  # (27 before the window's filling calls were granted)
     assert counts[N + 3] <= counts[N] + 1  # the first call's, for the estimate
 
 
@@ -3340,6 +3341,53 @@ def test_two_ceilings_grant_only_calls_that_decide_nothing() -> None:
                 full.record(arm, N, g.hard if j in over else g.ceiling)
             assert full.reverts == c.reverts and not full.reverted, case
     assert granted >= 15 and spares >= 30  # the cases exercise the two ceilings
+
+
+def test_filling_grants_grant_only_calls_that_decide_nothing() -> None:
+    """Cell.quiet while the incumbent's window fills (a choice started from the online cache):
+    whatever the grant's calls take within its ceiling, a cell that decides each of them in
+    full runs the incumbent and reverts nothing; the worst of them, every timing at the
+    ceiling exactly. The ceiling is the baseline's median throughput's call, no further."""
+    rng = random.Random(11)
+    granted = 0
+    for case in range(120):
+        speed, noise = rng.choice([0.97, 1.0, 1.05, 1.3, 2.0]), rng.choice([0.0, 0.05, 0.3])
+
+        def rate(cf: BatchConfig, speed: float = speed, noise: float = noise) -> float:
+            return (speed if cf.batch_size == 4096 else 1.0) * 1e6 * (1 + noise * (rng.random() - 0.5))
+
+        c = L.Cell(BatchConfig(8192, 1024, 1, "archive-exact"),
+                   cached=BatchConfig(4096, 512, 1, "online"), cores=2)
+        for _ in range(rng.randrange(3, 30)):
+            arm, _ = c.choose(N)
+            c.record(arm, N, N / rate(arm.config))
+        g = c.quiet(N, 64)
+        if not g.calls or c.reverted or len(c.incumbent.rates) >= L.WINDOW:
+            continue  # (a reverted cell runs the baseline: its grants have no ceiling)
+        granted += 1
+        assert g.spare == 0 and N / g.ceiling >= c._base_median > N / math.nextafter(g.ceiling, math.inf)
+        assert len(c.incumbent.rates) + g.calls <= L.WINDOW
+        full = copy.deepcopy(c)
+        for j in range(g.calls):
+            arm, source = full.choose(N)
+            assert arm is full.incumbent and source == "online", (case, j)
+            full.record(arm, N, g.ceiling)
+        assert full.reverts == c.reverts and not full.reverted, case
+        if g.probe:
+            assert full.choose(N)[1] == "probe"
+    assert granted >= 20
+
+
+def test_a_filling_window_is_granted_quiet_calls() -> None:
+    """A choice 1.3 or 2 times the default's speed, its window of 15 filling from nothing: 11
+    decisions in its first 60 calls (21 when each call before a full window was decided),
+    with the answers of a cell that decides every call in full."""
+    for speed in (1.3, 2.0):
+        decided: list[int] = []
+        drive_live_and_cell(BatchConfig(4096, 512, 1, "archive-exact"),
+                            lambda cf, s=speed: s * 1e6 if cf.batch_size == 4096 else 1e6,
+                            60, 0, decided=decided)
+        assert decided == [11]
 
 
 # -- quiet calls whose record counts change from call to call ---------------------------------------
