@@ -412,6 +412,15 @@ _NEVER = 1 << 62  # a call number no cell reaches
 # -- statistics -------------------------------------------------------------------------------
 
 
+def _longest(n: int, rate: float) -> float:
+    """The longest timing of a call of ``n`` records whose throughput (``n / seconds``, as
+    rounded) is still at least ``rate``: ``n / rate`` less what rounding takes."""
+    seconds = n / rate
+    while n / seconds < rate:
+        seconds = math.nextafter(seconds, 0.0)
+    return seconds
+
+
 def _ranks(n: int, level: float) -> tuple[int, int]:
     """0-based ranks ``(lo, hi)`` of the narrowest symmetric pair of order statistics that
     covers the median of ``n`` samples with probability at least ``level`` (the extremes when
@@ -994,9 +1003,7 @@ class Cell:
         best = min(k_top, k_ratio, limit)
         ceiling = math.inf
         if best > 0:
-            even = n / base
-            while n / even < base:
-                even = math.nextafter(even, 0.0)
+            even = _longest(n, base)
             top = (1.0 + self.alpha) * call + slack / best
             top -= 1e-9 * (top + abs(slack) + call)  # (a margin for rounding)
             ceiling = top if top > even else even
@@ -1078,9 +1085,7 @@ class Cell:
             return _NO_GRANT
         if sum(map(base.__le__, rates)) < (len(rates) + 1) // 2:
             return _NO_GRANT
-        ceiling = n / base
-        while n / ceiling < base:  # a timing at most ``ceiling`` must guarantee ``base``
-            ceiling = math.nextafter(ceiling, 0.0)
+        ceiling = _longest(n, base)
         return Grant(limit, ceiling, limit == upto and upto <= most and upto < to_look, ceiling)
 
     def _two_ceilings(
@@ -1122,9 +1127,7 @@ class Cell:
                 m += 1
             return m
 
-        ceiling = n / low_base
-        while n / ceiling < low_base:  # a timing at most ``ceiling`` must guarantee low_base
-            ceiling = math.nextafter(ceiling, 0.0)
+        ceiling = _longest(n, low_base)
         hard = n / (0.5 * median)
         floor = n / hard
         if floor >= low_base:  # one ceiling does it (see quiet)
