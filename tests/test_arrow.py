@@ -9,6 +9,7 @@ JSON null and (``null_as_absent=True``) as absent properties.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -576,13 +577,32 @@ def test_one_column_is_no_table() -> None:
 
 
 def test_columns_that_repeat_a_name_read_as_json_text_that_repeats_a_key() -> None:
-    # As the README says (to_pylist() keeps the last column alone).
-    table = pa.Table.from_arrays([pa.array([1]), pa.array(["s"])], names=["x", "x"])
-    text = b'[{"x": 1, "x": "s"}]'
-    for schema in ({"properties": {"x": {"type": "string"}}}, {"maxProperties": 1},
-                   {"additionalProperties": {"type": "string"}}):  # fmt: skip
+    """As the README says: the name once, with its last column (as JSON text that repeats a
+    key is read, and as `to_pylist()` makes a table's rows), in a table and in a struct."""
+    table = pa.Table.from_arrays([pa.array([1, 2]), pa.array(["s", None]), pa.array([0, 0])],
+                                 names=["x", "x", "y"])  # fmt: skip
+    text = b'[{"x": 1, "x": "s", "y": 0}, {"x": 2, "x": null, "y": 0}]'
+    assert table.to_pylist() == json.loads(text)
+    nested = pa.table({"o": pa.StructArray.from_arrays([pa.array([1, 2]), pa.array(["s", None])],
+                                                       names=["x", "x"])})  # fmt: skip
+    nested_text = b'[{"o": {"x": 1, "x": "s"}}, {"o": {"x": 2, "x": null}}]'
+    cases = [
+        ({"properties": {"x": {"type": "string"}}}, [True, False]),
+        ({"maxProperties": 2}, [True, True]),
+        ({"minProperties": 3}, [False, False]),
+        ({"additionalProperties": {"type": ["string", "integer"]}}, [True, False]),
+        ({"propertyNames": {"enum": ["x", "y"]}}, [True, True]),
+    ]
+    for schema, valid in cases:
         v = Validator(schema, adapt=False)
-        assert v.validate_arrow(table).valid == v.validate_json(text).valid, schema
+        assert v.validate_arrow(table).valid == valid == v.validate_json(text).valid, schema
+        inner = Validator({"properties": {"o": {**schema, "propertyNames": {"const": "x"}}}},
+                          adapt=False)  # fmt: skip
+        assert inner.validate_arrow(nested).valid == inner.validate_json(nested_text).valid, schema
+    for null_as_absent in (True, False):  # a null last column is an absent property
+        v = Validator({"required": ["x"]}, adapt=False)
+        got = v.validate_arrow(table, null_as_absent=null_as_absent).valid
+        assert got == [True, not null_as_absent]
 
 
 def test_the_bool8_extension_is_read_as_booleans() -> None:

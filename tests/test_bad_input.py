@@ -3022,23 +3022,38 @@ def test_minimum_counts_beyond_any_count_are_stated_as_written(config: dict[str,
 
 
 def test_repeated_keys_in_json_text_are_read_as_the_readme_says() -> None:
-    """RFC 8259 leaves a repeated key undefined; the README says what each keyword reads:
-    the last value for a property, every member for the rest (unlike `json.loads`)."""
-    text = b'[{"x": 1, "x": "s"}]'
+    """RFC 8259 leaves a repeated key undefined; the README says how it is read: as
+    `json.loads` reads it, the key once with its last value, by every keyword. Before, only
+    the property keywords read the last value: the others read every entry (the cases marked
+    `before` gave the other verdict)."""
+    text = b'[{"x": 1, "y": 2, "x": "s"}]'
     cases = [
         ({"properties": {"x": {"type": "string"}}}, True),  # the last value, as json.loads
-        ({"required": ["x"], "dependentRequired": {"x": ["y"]}}, False),  # the last has no y
-        ({"additionalProperties": {"type": "string"}}, False),  # every member
-        ({"patternProperties": {"^x$": {"type": "string"}}}, False),
-        ({"unevaluatedProperties": {"type": "string"}}, False),
-        ({"propertyNames": {"enum": ["x"]}, "maxProperties": 2}, True),
-        ({"maxProperties": 1}, False),  # every member counts
-        ({"const": {"x": "s"}}, False),  # the members as written
-    ]
+        ({"required": ["x"], "dependentRequired": {"x": ["z"]}}, False),  # no z
+        ({"additionalProperties": {"type": ["string", "integer"]}}, True),
+        ({"additionalProperties": {"type": "string"}}, False),  # y
+        ({"patternProperties": {"^x$": {"type": "string"}}}, True),  # before: False
+        ({"unevaluatedProperties": {"type": "string"}, "properties": {"y": True}}, True),  # before: False
+        ({"propertyNames": {"enum": ["x", "y"]}, "maxProperties": 2}, True),  # before: False
+        ({"minProperties": 3}, False),  # before: True
+        ({"const": {"x": "s", "y": 2}}, True),  # before: False
+        ({"enum": [{"y": 2, "x": "s"}]}, True),  # before: False
+        ({"not": {"properties": {"x": {"type": "integer"}}}}, True),
+        ({"oneOf": [{"properties": {"x": {"type": "integer"}}}, {"properties": {"x": {"type": "string"}}}]},
+         True),
+    ]  # fmt: skip
+    as_dicts = json.loads(text)
     for schema, valid in cases:
         v = Validator(schema, adapt=False)
-        assert v.validate_json(text).valid == [valid], schema
-        assert v.validate_ndjson(text[1:-1] + b"\n").valid == [valid], schema
+        assert v.validate_batch(as_dicts).valid == [valid], schema
+        for errors in (True, False):
+            assert v.validate_json(text, errors=errors).valid == [valid], schema
+            assert v.validate_ndjson(text[1:-1] + b"\n", errors=errors).valid == [valid], schema
+        assert errors_of(v.validate_json(text)) == errors_of(v.validate_batch(as_dicts)), schema
+    # uniqueItems compares the objects as read: two equal ones (before: unique).
+    v = Validator({"uniqueItems": True}, adapt=False)
+    assert v.validate_json(b'[[{"a": 2, "a": 1}, {"a": 1}]]').valid == [False]
+    assert v.validate_json(b'[[{"a": 1, "a": 1}, {"a": 2}]]').valid == [True]
 
 
 def test_a_document_error_at_a_line_break_names_that_byte(tmp_path: Path) -> None:

@@ -1433,15 +1433,20 @@ impl<'a> Col<'a> {
                     Data::FixedList(l, Box::new(items))
                 })
             }
-            DataType::Struct(_) => array.as_struct_opt().map_or_else(other, |s| Data::Struct {
-                names: s.fields().iter().map(|f| f.name().as_str()).collect(),
-                fields: s
-                    .columns()
-                    .iter()
-                    .zip(s.fields())
-                    .map(|(c, f)| Col::new(c.as_ref(), Some(f), skip_nulls))
-                    .collect(),
-                skip_nulls,
+            DataType::Struct(_) => array.as_struct_opt().map_or_else(other, |s| {
+                let (names, fields) = last_of_each(
+                    s.fields().iter().map(|f| f.name().as_str()).collect(),
+                    s.columns()
+                        .iter()
+                        .zip(s.fields())
+                        .map(|(c, f)| Col::new(c.as_ref(), Some(f), skip_nulls))
+                        .collect(),
+                );
+                Data::Struct {
+                    names,
+                    fields,
+                    skip_nulls,
+                }
             }),
             // The keys were checked against the values (`check_data`) where not null.
             DataType::Dictionary(..) => array
@@ -1846,6 +1851,33 @@ impl<'a> Record for Cell<'a> {
     }
 }
 
+/// The fields of a struct (or a batch's columns) as an object: a name that repeats once, where
+/// it first comes, with its last column, as JSON text that repeats a key is read (and as
+/// `to_pylist()` makes its dicts). The other columns of that name are never read.
+fn last_of_each<'a>(names: Vec<&'a str>, fields: Vec<Col<'a>>) -> (Vec<&'a str>, Vec<Col<'a>>) {
+    // Linear whatever the width: each name's last column, by name.
+    let mut last: std::collections::HashMap<&str, usize> =
+        std::collections::HashMap::with_capacity(names.len());
+    for (i, name) in names.iter().enumerate() {
+        last.insert(name, i);
+    }
+    if last.len() == names.len() {
+        return (names, fields);
+    }
+    let mut columns: Vec<Option<Col<'a>>> = fields.into_iter().map(Some).collect();
+    let mut kept = (Vec::new(), Vec::new());
+    for name in names {
+        // The first of a name takes its last column; the others find it gone.
+        if let Some(at) = last.remove(name) {
+            if let Some(column) = columns[at].take() {
+                kept.0.push(name);
+                kept.1.push(column);
+            }
+        }
+    }
+    kept
+}
+
 /// The rows of one record batch as records.
 pub struct ArrowRows<'a> {
     root: Col<'a>,
@@ -1877,6 +1909,7 @@ impl<'a> ArrowRows<'a> {
             .iter()
             .map(|f| f.name().as_str())
             .collect();
+        let (names, fields) = last_of_each(names, fields);
         ArrowRows {
             root: Col {
                 len: batch.num_rows(),

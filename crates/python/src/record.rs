@@ -29,7 +29,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyString;
 
 use satya_adapt_core::{
-    same_text, Additional, Defect, EntryKey, Interrupt, Json, KeysOnce, Kind, Node, Number,
+    same_text, Additional, Defect, EntryKey, Interrupt, Json, Keys, KeysOnce, Kind, Node, Number,
     ObjectChecks, Record, Schema, MAX_DEPTH, POLL_RECORDS,
 };
 
@@ -1481,7 +1481,7 @@ impl Compact {
                 }
             }
             self.bytes += entries.capacity() * std::mem::size_of::<(Cow<str>, Json)>();
-            return Json::Object(entries, KeysOnce::default());
+            return Json::Object(entries, dict_keys(obj));
         }
         entries.reserve(obj.object_len());
         let _ = obj.for_each_dict_entry(|k, v| {
@@ -1513,8 +1513,18 @@ impl Compact {
             ControlFlow::Continue(())
         });
         self.bytes += entries.capacity() * std::mem::size_of::<(Cow<str>, Json)>();
-        Json::Object(entries, KeysOnce::default())
+        Json::Object(entries, dict_keys(obj))
     }
+}
+
+/// The [`Keys`] of a dict's compact form: its keys are unique when they are all exact `str`;
+/// otherwise each entry stays its own, as the dict is checked ([`Keys::AsHeld`]).
+fn dict_keys(obj: PyObj<'_>) -> KeysOnce {
+    KeysOnce::known(if obj.object_keys_unique() {
+        Keys::Unique
+    } else {
+        Keys::AsHeld
+    })
 }
 
 /// How much of a value the checks will read.

@@ -66,6 +66,9 @@ impl Record for Counted<'_> {
     fn object_len(&self) -> usize {
         self.json.object_len()
     }
+    fn property_count(&self) -> usize {
+        self.json.property_count()
+    }
     fn object_get(&self, key: &str) -> Option<Self> {
         self.probe();
         self.json.object_get(key).map(|j| self.wrap(j))

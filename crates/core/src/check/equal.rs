@@ -344,7 +344,7 @@ fn equal_containers<A: Record, B: Record>(
         }
         return Ok(true);
     }
-    if a.object_len() != b.object_len() {
+    if a.property_count() != b.property_count() {
         return Ok(false);
     }
     let mut result = Ok(true);

@@ -50,7 +50,7 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
         return sink.fail_with(path, "required", |_| {});
     }
     if let Some(min) = checks.min_properties {
-        let len = value.object_len();
+        let len = value.property_count();
         if len < min {
             sink.fail(path, "minProperties", || {
                 match &checks.min_properties_text {
@@ -66,7 +66,7 @@ pub(super) fn check<'s, R: Record, S: Sink<'s>>(
         }
     }
     if let Some(max) = checks.max_properties {
-        let len = value.object_len();
+        let len = value.property_count();
         if len > max {
             sink.fail(path, "maxProperties", || {
                 format!(
@@ -1031,10 +1031,11 @@ mod tests {
             error("", "additionalProperties", "Unexpected property `zz`"),
         ];
         assert_eq!(errors, expected);
-        // The properties walk and the `additionalProperties` walk: six entries each.
-        assert_eq!(probes, 12);
+        // The properties walk and the `additionalProperties` walk: five keys each (`p3`
+        // once, with its last value).
+        assert_eq!(probes, 10);
         let (same, probes) = run(&looking_up(schema), record);
-        assert_eq!((same, probes), (expected, 1000 + 6));
+        assert_eq!((same, probes), (expected, 1000 + 5));
     }
 
     #[test]
