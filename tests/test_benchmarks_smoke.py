@@ -84,6 +84,28 @@ def test_compare_builds_runs_on_one_checkout_twice() -> None:
     assert all(float(r[4]) > 0 for r in rows)
 
 
+def test_compare_builds_runs_a_schemastore_schema_and_the_twitter_statuses() -> None:
+    """Real records as profiles (``ss:NAME``, ``twitter``), the verdicts alone."""
+    if not (ROOT.parent / "shared" / "schemastore").is_dir() and not os.environ.get("SATYA_ADAPT_SCHEMASTORE"):
+        pytest.skip("no SchemaStore corpus (../shared/schemastore)")
+    cmd = [
+        sys.executable,
+        str(ROOT / "benchmarks" / "compare_builds.py"),
+        str(ROOT),
+        str(ROOT),
+        "--rounds", "1", "--n", "100", "--reps", "1", "--errors", "no",
+        "--profiles", "ss:cloudbuild,twitter", "--kinds", "dicts,ndjson",
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "errors=no" in proc.stdout.splitlines()[0]
+    rows = [line.split() for line in proc.stdout.splitlines()[1:]]
+    assert [(r[0], r[1]) for r in rows] == [
+        ("ss:cloudbuild", "dicts"), ("ss:cloudbuild", "ndjson"), ("twitter", "dicts"), ("twitter", "ndjson"),
+    ]  # fmt: skip
+    assert all(float(r[4]) > 0 and len(r) == 7 for r in rows)  # no "valid records differ"
+
+
 def test_bench_realworld_quick(tmp_path: Path) -> None:
     """Three SchemaStore schemas and the Twitter statuses, every input kind, two rounds."""
     out_json, out_md = tmp_path / "realworld.json", tmp_path / "realworld.md"
