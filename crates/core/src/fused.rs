@@ -1180,7 +1180,18 @@ fn object_keeping<'a, K: Keeps<'a>>(
         }
         return whole_plain(s, node, p, depth);
     }
-    walk_entries::<K, false>(s, checks, p, depth, keep)
+    if counts_keys(checks) {
+        return walk_entries_counting_keys(s, checks, p, depth, keep);
+    }
+    walk_entries::<K, false, _>(s, checks, p, depth, keep, &mut NoKeys)
+}
+
+/// Whether the walk of an object of `checks` must count its keys, each once: for a
+/// `minProperties` of 2 or more (JSON text may repeat a key, and `{"a": 1, "a": 2}` has
+/// one property).
+#[inline(always)]
+fn counts_keys(checks: &ObjectChecks) -> bool {
+    checks.min_properties.is_some_and(|m| m >= 2)
 }
 
 /// [`walk_entries`] of an object with `dependentRequired` on its properties (out of line:
@@ -1192,18 +1203,62 @@ fn walk_entries_with_dependencies(
     p: &mut Parser<'_>,
     depth: usize,
 ) -> Verdict {
-    walk_entries::<KeepNone, true>(s, checks, p, depth, &mut KeepNone)
+    if counts_keys(checks) {
+        let mut keys = KeysSeen::default();
+        return walk_entries::<KeepNone, true, _>(s, checks, p, depth, &mut KeepNone, &mut keys);
+    }
+    walk_entries::<KeepNone, true, _>(s, checks, p, depth, &mut KeepNone, &mut NoKeys)
 }
 
-/// The walk of [`object_keeping`]; `DEPS`: the object has `dependentRequired` on its
-/// properties (see [`ObjectChecks::dependent_masks`]).
-#[inline(always)]
-fn walk_entries<'a, K: Keeps<'a>, const DEPS: bool>(
+/// [`walk_entries`] of an object whose keys it counts ([`counts_keys`]; out of line: noting
+/// every key, in the walk of every object, cost 8% of the instructions of the walk of the
+/// Twitter statuses).
+#[inline(never)]
+fn walk_entries_counting_keys<'a, K: Keeps<'a>>(
     s: &Schema,
     checks: &ObjectChecks,
     p: &mut Parser<'a>,
     depth: usize,
     keep: &mut K,
+) -> Verdict {
+    walk_entries::<K, false, _>(s, checks, p, depth, keep, &mut KeysSeen::default())
+}
+
+/// The keys of an object noted by its walk: [`KeysSeen`] where they are counted
+/// ([`counts_keys`]), else nothing at all.
+trait NotedKeys<'a> {
+    /// `Err(Stop::Unsure)` when the object already has `key`. (The key's `Cow`, not a
+    /// `&str`: a key borrowed from the text is noted without a copy.)
+    #[allow(clippy::ptr_arg)]
+    fn note(&mut self, key: &Cow<'a, str>) -> Verdict;
+}
+
+struct NoKeys;
+
+impl<'a> NotedKeys<'a> for NoKeys {
+    #[inline(always)]
+    fn note(&mut self, _: &Cow<'a, str>) -> Verdict {
+        Ok(())
+    }
+}
+
+impl<'a> NotedKeys<'a> for KeysSeen<'a> {
+    fn note(&mut self, key: &Cow<'a, str>) -> Verdict {
+        decidable(self.insert(key.clone()))
+    }
+}
+
+/// The walk of [`object_keeping`]; `DEPS`: the object has `dependentRequired` on its
+/// properties (see [`ObjectChecks::dependent_masks`]); `keys`: where they are counted, an
+/// object that repeats a key is left to the parsed path ([`counts_keys`]).
+#[inline(always)]
+fn walk_entries<'a, K: Keeps<'a>, const DEPS: bool, N: NotedKeys<'a>>(
+    s: &Schema,
+    checks: &ObjectChecks,
+    p: &mut Parser<'a>,
+    depth: usize,
+    keep: &mut K,
+    keys: &mut N,
 ) -> Verdict {
     let ObjectChecks {
         required_indices,
@@ -1219,7 +1274,6 @@ fn walk_entries<'a, K: Keeps<'a>, const DEPS: bool>(
     // With `DEPS`, the first 64 properties the object holds, required or not, by bit.
     let mut present = 0u64;
     let mut count = 0usize;
-    let start = p.pos;
     // Records usually list keys in schema order: try the next property first.
     let mut hint = 0usize;
     p.pos += 1; // `{`
@@ -1230,6 +1284,7 @@ fn walk_entries<'a, K: Keeps<'a>, const DEPS: bool>(
             let c = p.peek()?;
             let key = p.key(c)?;
             count += 1;
+            keys.note(&key)?;
             let at = p.pos;
             let seen_here = (&mut seen, &mut present, &mut hint);
             entry::<DEPS>(s, checks, &key, seen_here, p, depth)?;
@@ -1260,26 +1315,7 @@ fn walk_entries<'a, K: Keeps<'a>, const DEPS: bool>(
         )?;
     }
     ensure(min_properties.is_none_or(|m| count >= m))?;
-    if min_properties.is_some_and(|m| m >= 2) {
-        // `minProperties` counts keys, each once: an object that repeats one (its entries
-        // count `{"a": 1, "a": 2}` twice) is left to the parsed path. Its keys are read
-        // again here only: noted in the walk, they cost every object walked (+8% of the
-        // instructions of the walk of the Twitter statuses).
-        decidable(object_keys_unique(p, start, depth))?;
-    }
     ensure(max_properties.is_none_or(|m| count <= m))
-}
-
-/// Whether the object at `start` (read, the cursor after it) repeats no key, nor any object
-/// within it.
-#[cold]
-#[inline(never)]
-fn object_keys_unique(p: &mut Parser<'_>, start: usize, depth: usize) -> bool {
-    let end = p.pos;
-    p.pos = start;
-    let unique = matches!(unique_keys(p, depth), Ok(true));
-    p.pos = end;
-    unique
 }
 
 /// The required properties an object holds, each counted once (JSON text may
