@@ -84,6 +84,28 @@ def test_compare_builds_runs_on_one_checkout_twice() -> None:
     assert all(float(r[4]) > 0 for r in rows)
 
 
+def test_held_out_ab_runs_one_checkout_against_itself(tmp_path: Path) -> None:
+    """Each checkout's held-out run of a short profile, seed by seed: a table row per checkout,
+    and every run's figures in ``--json``."""
+    out = tmp_path / "runs.json"
+    cmd = [
+        sys.executable,
+        str(ROOT / "benchmarks" / "held_out_ab.py"),
+        str(ROOT),
+        str(ROOT),
+        "--quick", "--seeds", "2", "--profiles", "11", "--json", str(out),
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| tiny-plain ndjson")]
+    assert [r.split("|")[2].strip() for r in rows] == ["base", "new"]
+    runs = json.loads(out.read_text())["runs"]
+    assert sorted((r["checkout"], r["seed"]) for r in runs) == [
+        ("base", 1), ("base", 2), ("new", 1), ("new", 2),
+    ]  # fmt: skip
+    assert all(r["adaptive_vs_oracle"] > 0 and r["warmup_vs_default"] > 0 for r in runs)
+
+
 def test_compare_builds_runs_a_schemastore_schema_and_the_twitter_statuses() -> None:
     """Real records as profiles (``ss:NAME``, ``twitter``), the verdicts alone."""
     if not (ROOT.parent / "shared" / "schemastore").is_dir() and not os.environ.get("SATYA_ADAPT_SCHEMASTORE"):
