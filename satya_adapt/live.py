@@ -176,7 +176,7 @@ import weakref
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from itertools import accumulate
+from itertools import accumulate, compress, count
 from typing import Any, NamedTuple, Optional, Union, cast
 
 from . import hardware as _hardware
@@ -538,16 +538,65 @@ class _Arm:
         return out
 
 
+#: Where the timings over a grant's ceiling may come, ``(below, rank)``: ``below[j]``, how
+#: many of the incumbent's window of throughputs lie below the baseline's low end and are
+#: still in it after ``j`` more (the oldest go first; 0 from :data:`WINDOW` on), and
+#: ``rank``, the most that may lie below it at any time. A timing over the ceiling, the
+#: ``j``-th throughput of the grant, fits when ``below[j]`` and the timings over the ceiling
+#: among the last :data:`WINDOW` (itself one of them) are at most ``rank`` together. (A plain
+#: tuple: a grant of a choice tied with the default makes one at each decision.)
+Window = tuple[list[int], int]
+
+
+def _over_fit(timings: Sequence[float], ceiling: float, spare: int, window: Optional[Window]) -> bool:
+    """Whether the timings over ``ceiling`` among ``timings`` (each valid: the ``j``-th is the
+    grant's ``j``-th throughput) are at most ``spare`` and, with a ``window``, each fits it
+    (as :func:`fits_window` would find them one after another)."""
+    over = list(compress(count(1), map(ceiling.__lt__, timings)))  # their positions
+    if len(over) > spare:
+        return False
+    if window is None:
+        return True
+    below, rank = window
+    if len(over) + below[0] <= rank:
+        return True
+    first = 0  # the first of them still among the last WINDOW at the i-th
+    for i, j in enumerate(over):
+        while over[first] <= j - WINDOW:
+            first += 1
+        if below[j if j < WINDOW else WINDOW] + i + 1 - first > rank:
+            return False
+    return True
+
+
+def fits_window(window: Window, crossed: list[int], j: int) -> bool:
+    """Whether a timing over the ceiling as the ``j``-th of its grant fits ``window``, the
+    earlier ones at the positions ``crossed`` (ascending); if so, ``j`` joins them."""
+    lo = j - WINDOW
+    inside = 1
+    for at in reversed(crossed):
+        if at <= lo:
+            break
+        inside += 1
+    below, rank = window
+    if below[j if j < WINDOW else WINDOW] + inside > rank:
+        return False
+    crossed.append(j)
+    return True
+
+
 class Grant(NamedTuple):
     """What :meth:`Cell.quiet` grants: the next ``calls`` calls decide nothing as long as each
     timing is at most ``ceiling`` seconds, or at most ``hard`` for ``spare`` of them; when
-    ``probe``, the call after them is the next probe."""
+    ``probe``, the call after them is the next probe. With a ``window`` (see :data:`Window`),
+    those ``spare`` timings must also fit it where each comes (:func:`fits_window`)."""
 
     calls: int
     ceiling: float
     probe: bool
     hard: float = math.inf
     spare: int = 0
+    window: Optional[Window] = None
 
 
 _NO_GRANT = Grant(0, 0.0, False)
@@ -683,7 +732,8 @@ class Cell:
         self._fast_n = -1
         self._fast_until = 0
         self._fast_probe = False
-        self._quiet: Optional[tuple[int, int, float, int, float, int]] = None  # the last grant of quiet()
+        # The last grant of quiet(): (calls, k, ceiling, n, hard, spare, window).
+        self._quiet: Optional[tuple[int, int, float, int, float, int, Optional[Window]]] = None
         #: The record counts this cell's calls have (its ``n`` bucket, set by :class:`Live`;
         #: ``(0, 0)``: not known, no grant over a range, see :meth:`quiet_range`).
         self.n_range = (0, 0)
@@ -897,7 +947,9 @@ class Cell:
         covering a call at that ratio (with a margin for rounding); or, when it is worth
         more (the calls expected before a timing over the ceiling ends the grant, at the rate
         the window's timings cross it), with two ceilings (:meth:`_two_ceilings`): the
-        baseline's low end for most timings, half the median for ``spare`` of them."""
+        baseline's low end for most timings, half the median for ``spare`` of them (with a
+        ``window``, each where it keeps the count below that low end within the rank that
+        holds the verdict: :func:`fits_window`)."""
         self._quiet = None
         calls = self.calls + 1
         if n != self._fast_n or calls >= self._fast_until:
@@ -922,7 +974,8 @@ class Cell:
         if not lo <= n <= hi:
             return _NO_GRANT, 0, 0
         bound = hi  # the most a call of the range can lose
-        grant = self._grant(bound, most, calls)
+        # (A range lease counts its timings over the ceiling, not where they come.)
+        grant = self._grant(bound, most, calls, placed=False)
         if self._quiet is not None:  # told apart from a grant for calls of hi records alone
             self._quiet = (*self._quiet[:3], -bound, *self._quiet[4:])
         return grant, lo, hi
@@ -971,8 +1024,9 @@ class Cell:
             DEFAULT_CONFIGURATION, n, self.cores
         )
 
-    def _grant(self, n: int, most: int, calls: int) -> Grant:
-        """:meth:`quiet` once its steady state holds for the calls (of at most ``n`` records)."""
+    def _grant(self, n: int, most: int, calls: int, placed: bool = True) -> Grant:
+        """:meth:`quiet` once its steady state holds for the calls (of at most ``n`` records);
+        ``placed``: see :meth:`_two_ceilings`."""
         if not self._fast_probe:
             return Grant(max(0, min(most, self._fast_until - calls)), math.inf, False)
         upto = self.next_probe - calls  # incumbent calls before the probe
@@ -1036,7 +1090,7 @@ class Cell:
                 if best >= limit:
                     break
         best = min(best, limit)
-        hard, spare = ceiling, 0
+        hard, spare, window = ceiling, 0, None
         # What the grant is worth: the calls expected before a timing over its ceiling revokes
         # it, if they come as often as in the window. A ceiling the window's timings cross
         # often ends the grant long before its calls run out: a verified second thread on 400
@@ -1049,15 +1103,16 @@ class Cell:
             if over:
                 worth = min(best, len(xs) // over)
         if worth < limit:
-            k, top, two_hard, two_spare, two_worth = self._two_ceilings(
-                n, xs, limit, low_base, base, last[0]
+            k, top, two_hard, two_spare, two_worth, two_window = self._two_ceilings(
+                n, xs, limit, low_base, base, last[0], placed
             )
             if two_worth > worth:
-                best, ceiling, hard, spare = k, top, two_hard, two_spare
+                best, ceiling, hard, spare, window = k, top, two_hard, two_spare, two_window
         if best <= 0:
             return _NO_GRANT
-        self._quiet = (self.calls, best, ceiling, n, hard, spare)
-        return Grant(best, ceiling, best == limit and upto <= most and upto < to_look, hard, spare)
+        self._quiet = (self.calls, best, ceiling, n, hard, spare, window)
+        return Grant(best, ceiling, best == limit and upto <= most and upto < to_look, hard, spare,
+                     window)
 
     def _filling_grant(
         self, n: int, limit: int, upto: int, most: int, to_look: int, base: float
@@ -1089,11 +1144,13 @@ class Cell:
         return Grant(limit, ceiling, limit == upto and upto <= most and upto < to_look, ceiling)
 
     def _two_ceilings(
-        self, n: int, xs: list[float], limit: int, low_base: float, base: float, ratio: float
-    ) -> tuple[int, float, float, int, int]:
-        """``(k, ceiling, hard, spare, worth)`` for :meth:`quiet` (``k`` 0: none): a grant whose
-        timings stay under ``ceiling`` (a throughput at least the baseline's low end) but for
-        at most ``spare`` of them, under ``hard`` (half the incumbent's median throughput).
+        self, n: int, xs: list[float], limit: int, low_base: float, base: float, ratio: float,
+        placed: bool = True,
+    ) -> tuple[int, float, float, int, int, Optional[Window]]:
+        """``(k, ceiling, hard, spare, worth, window)`` for :meth:`quiet` (``k`` 0: none): a
+        grant whose timings stay under ``ceiling`` (a throughput at least the baseline's low
+        end) but for at most ``spare`` of them, under ``hard`` (half the incumbent's median
+        throughput), and, with a ``window``, only where they fit it.
 
         Of a full window with ``below(j)`` throughputs below the baseline's low end that are
         still in it after ``j`` more (the oldest go first), at most ``below(j) + min(j, spare)``
@@ -1109,11 +1166,19 @@ class Cell:
         Where the timings tie with the baseline's, one ceiling at half the median granted only
         the calls over which the order statistics alone stay clear (7 of 15: a decision every
         7 calls); two ceilings grant until the probe and are revoked after ``spare + 1``
-        timings over the first."""
+        timings over the first.
+
+        ``placed`` (not for a grant over a range of counts): where a call within the ceiling
+        costs the slack nothing (``step`` at least 0), ``spare`` is what the slack pays for
+        and the ``window`` bounds where those timings come (:func:`fits_window`): the count
+        below the low end is then checked as it is, not as it would be if every such timing
+        came first. Where the timings tie with the baseline's (2% noise, a quarter of them over
+        the ceiling), ``spare`` counted the worst case, 5-7 timings, and a grant ended every
+        29 calls instead of at the probe."""
         c = bisect_left(xs, low_base)
         median = xs[_MID]
         if _HI - c < 1 or low_base <= 0.0 or median <= 0.0:
-            return 0, 0.0, 0.0, 0, 0
+            return 0, 0.0, 0.0, 0, 0, None
         # below[m]: of the window's throughputs, those below the low end that are still in it
         # after m more (the oldest go first); most(r): the most timings over the ceiling such
         # that at most r throughputs lie below it after any of the grant's calls.
@@ -1131,13 +1196,14 @@ class Cell:
         hard = n / (0.5 * median)
         floor = n / hard
         if floor >= low_base:  # one ceiling does it (see quiet)
-            return 0, 0.0, 0.0, 0, 0
+            return 0, 0.0, 0.0, 0, 0, None
         call = n / base
         slack = self.slack
         step = (1.0 + self.alpha) * call - ceiling
         step_hard = min(0.0, (1.0 + self.alpha) * call - hard)
-        best = (0, 0.0, 0.0, 0, 0)
-        for spare, kept in ((most(_HI), False), (most(_MID), True)):
+        best: tuple[int, float, float, int, int, Optional[Window]] = (0, 0.0, 0.0, 0, 0, None)
+        for rank, kept in ((_HI, False), (_MID, True)):
+            spare = most(rank)
             if spare < 1:
                 continue
             low = low_base if kept else min(floor, xs[0], low_base)
@@ -1152,13 +1218,24 @@ class Cell:
                 continue
             if step_hard < 0.0:
                 spare = min(spare, int(room / -step_hard))
+            window, worst = None, spare
+            if placed and step >= 0.0 and c:
+                # (c: timings cross the ceiling.) As many as the slack pays for, each where it
+                # fits (spare counted the worst case: all of them first).
+                paid = limit if step_hard >= 0.0 else min(limit, int(room / -step_hard))
+                if paid > spare:
+                    window, spare = (below, rank), paid
             if spare < 1:
                 continue
             room += spare * step_hard
             k = limit if step >= 0.0 else min(limit, spare + int(room / -step))
             worth = min(k, (spare + 1) * len(xs) // c) if c else k
+            if window is not None and 2 * c > rank:
+                # As many below the low end as now leave little room in the window: count on
+                # the worst case's timings alone.
+                worth = min(worth, (worst + 1) * len(xs) // c)
             if worth > best[4]:
-                best = (k, ceiling, hard, spare, worth)
+                best = (k, ceiling, hard, spare, worth, window)
         return best
 
     def replay(self, arm: _Arm, n: int, timings: Sequence[float], probe: bool = False) -> None:
@@ -1178,20 +1255,21 @@ class Cell:
         if not probe and arm is self.incumbent and n > 0:
             as_base = arm.same if arm.same_n == n else self._as_base(arm, n)
             spare = 0
+            window = None
             if as_base:
                 ceiling = hard = math.inf
             elif (
                 grant is not None and grant[0] == self.calls and grant[3] == n
                 and len(timings) <= grant[1]
             ):
-                ceiling, hard, spare = grant[2], grant[4], grant[5]
+                ceiling, hard, spare, window = grant[2], grant[4], grant[5], grant[6]
             else:
                 ceiling = hard = -1.0
             total = self.other_seconds
             if (
                 len(timings) >= 8 and min(timings) >= MIN_TIMING and (top := max(timings)) <= hard
                 and top <= MAX_TIMING
-                and (not spare or top <= ceiling or sum(map(ceiling.__lt__, timings)) <= spare)
+                and (not spare or top <= ceiling or _over_fit(timings, ceiling, spare, window))
             ):
                 # All of them valid (the sum is finite: no inf, no nan) and in bulk, in C.
                 total = functools.reduce(operator.add, timings, total)  # in turn
@@ -1205,11 +1283,14 @@ class Cell:
                     return
                 total = self.other_seconds
             new: list[float] = []
+            crossed: list[int] = []
             done = 0
             for seconds in timings:
                 if MIN_TIMING <= seconds <= MAX_TIMING:
                     if seconds > ceiling:
-                        if seconds > hard or spare <= 0:
+                        if seconds > hard or spare <= 0 or (
+                            window is not None and not fits_window(window, crossed, len(new) + 1)
+                        ):
                             break  # it may decide: call by call from here
                         spare -= 1
                     new.append(n / seconds)
@@ -2575,7 +2656,7 @@ class _Lease:
 
     __slots__ = (
         "route", "cell", "arm", "n", "source", "slow", "fast", "timings", "ceiling", "hard", "spare",
-        "tickets", "listed",
+        "window", "crossed", "skipped", "tickets", "listed",
     )
     ranged = False
 
@@ -2592,6 +2673,12 @@ class _Lease:
         #: One item per timing over ``ceiling`` (and at most ``hard``) still allowed (popped:
         #: atomic, as the tickets).
         self.spare: list[None] = []
+        #: The grant's :data:`Window` (each such timing must fit it), the positions among
+        #: the grant's throughputs of those that did, and one item per timing of the grant
+        #: that is none (a call that raised: it adds no throughput to the window).
+        self.window: Optional[Window] = None
+        self.crossed: list[int] = []
+        self.skipped: list[None] = []
         self.tickets = route.tickets
         #: In its cell's ``leases`` (its timings are replayed there); see :func:`_list_leases`.
         self.listed = False
@@ -2643,6 +2730,7 @@ class _RangeLease:
         "timings", "tickets", "listed",
     )
     ranged = True
+    window = None  # (its timings over the floor are counted, not placed: see Cell.quiet_range)
 
     def __init__(self, cell: Cell, arm: _Arm, source: str) -> None:
         self.cell = cell
@@ -2703,16 +2791,21 @@ def _hopeless(candidates: Sequence[_Arm], ratio: float) -> list[_Arm]:
 
 
 def _over_ceiling(lease: Any, within_hard: bool) -> None:
-    """A quiet call's timing beyond its lease's ceiling: it spends one of the ``spare`` when
-    ``within_hard`` and one is left, else it revokes the rest of the grant (it may decide: the
-    next call is decided)."""
+    """A quiet call's timing beyond its lease's ceiling (the last of its ``timings``): it
+    spends one of the ``spare`` when ``within_hard``, one is left and it fits the grant's
+    window (if any), else it revokes the rest of the grant (it may decide: the next call is
+    decided)."""
     spare = lease.spare
     if within_hard and spare:
-        try:
-            spare.pop()
-            return
-        except IndexError:  # another thread took the last one
-            pass
+        window = lease.window
+        if window is None or fits_window(
+            window, lease.crossed, len(lease.timings) - len(lease.skipped)
+        ):
+            try:
+                spare.pop()
+                return
+            except IndexError:  # another thread took the last one
+                pass
     del lease.tickets[:]
 
 
@@ -2955,7 +3048,9 @@ class Live:
                     self._replay_ranged(ranged, n, seconds)
             return
         if config is lease.fast and n == lease.n:
-            if seconds > lease.ceiling:
+            if MIN_TIMING <= seconds <= lease.ceiling:
+                lease.timings.append(seconds)  # replayed at the cell's next decision
+            elif seconds > lease.ceiling:
                 busy = self._writes.busy_until
                 if busy and _perf_counter() - seconds <= busy:
                     # Beside a write, over its ceiling: counted, no evidence (as a decided
@@ -2967,8 +3062,10 @@ class Live:
                     return
                 lease.timings.append(seconds)  # replayed at the cell's next decision
                 _over_ceiling(lease, seconds <= lease.hard)
-            else:
-                lease.timings.append(seconds)  # replayed at the cell's next decision
+            else:  # no timing (negative, NaN): the call counts, without a throughput
+                if lease.window is not None:
+                    lease.skipped.append(None)  # (first: a timing placed meanwhile comes earlier)
+                lease.timings.append(seconds)
             if not lease.listed:  # (its call ran across a grant of another of its cell's routes)
                 self._list_again(lease)
             return
@@ -2984,6 +3081,8 @@ class Live:
         """The call answered with ``config`` raised: it counts as a call, without a timing."""
         lease = self._issued.get(id(config))
         if lease is not None and config is lease.fast:
+            if lease.window is not None:
+                lease.skipped.append(None)  # (see finish)
             lease.timings.append(0.0)  # no timing (Cell.record ignores it)
         elif type(config) is QuietAnswer:
             config.lease.timings.append((0, 0.0))
@@ -3047,7 +3146,7 @@ class Live:
                     route = self._route(profile, cast(BatchConfig, selected), n, records)
             cell, n = route.cell, route.n
             self._drain(cell)
-            quiet, ceiling, probe, hard, spare = cell.quiet(n, MAX_QUIET)
+            quiet, ceiling, probe, hard, spare, window = cell.quiet(n, MAX_QUIET)
             if quiet or probe:
                 # This call and the next ones need no decision: tickets, and a lock no more.
                 tickets = cell.granted = route.tickets
@@ -3065,6 +3164,9 @@ class Live:
                 if quiet:
                     lease = self._lease(route, cell.incumbent, cell.incumbent_source, profile)
                     lease.ceiling, lease.hard = ceiling, hard
+                    lease.window = window
+                    if window is not None:
+                        lease.crossed, lease.skipped = [], []
                     lease.spare[:] = [None] * spare
                     granted.insert(0, lease)
                     new.extend([lease.fast] * quiet)
@@ -3181,7 +3283,7 @@ class Live:
         call's answer, the first of them; ``None`` when it grants nothing."""
         if not cell.n_range[1] or n == cell._fast_n:  # (quiet's grant is at least as long)
             return None
-        (quiet, ceiling, probe, hard, spare), lo, hi = cell.quiet_range(n, MAX_QUIET)
+        (quiet, ceiling, probe, hard, spare, _), lo, hi = cell.quiet_range(n, MAX_QUIET)
         if not (quiet or probe):
             return None
         tickets = cell.granted = cell.range_tickets
