@@ -37,9 +37,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 CHILD = r"""
 import argparse, json, os, random, sys, warnings
-sys.path.insert(0, sys.argv[1])  # this script's folder: eval_live.py, not the checkout's
+# The checkout's package first (`-c` puts the folder this runs in before PYTHONPATH: started
+# from another checkout, that one's package ran for both), then this script's folder
+# (eval_live.py, not the checkout's).
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
 warnings.simplefilter("ignore")
 import eval_live as E
+import satya_adapt
 from satya_adapt.tuning import measure
 checkout, profiles, seed, quick = sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5] == "1"
 args = argparse.Namespace(quick=quick, warmup=4 if quick else 30, rounds=3 if quick else 9,
@@ -57,18 +61,23 @@ with E._empty_cache():
             "adaptive_vs_default": row["adaptive_vs_default"]["median"],
             "warmup_vs_default": row["warmup_cumulative_vs_default"],
             "learned": row["incumbent"]["config"], "oracle": row["oracle"],
+            "package": os.path.dirname(os.path.abspath(satya_adapt.__file__)),
         }), flush=True)
 """
 
 
 def run_child(checkout: str, profiles: str, seed: int, quick: bool) -> list[dict[str, Any]]:
-    env = dict(os.environ, PYTHONPATH=os.path.abspath(checkout))
-    cmd = [sys.executable, "-c", CHILD, HERE, os.path.abspath(checkout), profiles, str(seed),
-           "1" if quick else "0"]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    root = os.path.abspath(checkout)
+    env = dict(os.environ, PYTHONPATH=root)
+    cmd = [sys.executable, "-c", CHILD, HERE, root, profiles, str(seed), "1" if quick else "0"]
+    proc = subprocess.run(cmd, env=env, cwd=root, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"held_out_ab: {checkout}, seed {seed}:\n{proc.stderr[-3000:]}")
-    return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    ran = {r["package"] for r in rows}
+    if ran != {os.path.join(root, "satya_adapt")}:
+        raise SystemExit(f"held_out_ab: {checkout} ran the package in {sorted(ran)}")
+    return rows
 
 
 def summary(rows: list[dict[str, Any]]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -84,18 +85,24 @@ def test_compare_builds_runs_on_one_checkout_twice() -> None:
     assert all(float(r[4]) > 0 for r in rows)
 
 
-def test_held_out_ab_runs_one_checkout_against_itself(tmp_path: Path) -> None:
-    """Each checkout's held-out run of a short profile, seed by seed: a table row per checkout,
-    and every run's figures in ``--json``."""
+def test_held_out_ab_runs_each_checkouts_own_package(tmp_path: Path) -> None:
+    """Each checkout's held-out run of a short profile, seed by seed, with its own package
+    (started from this checkout, the other checkout's runs once ran this one's: `-c` puts the
+    folder it runs in first on the path): a table row per checkout, and every run's figures
+    in ``--json``."""
+    other = tmp_path / "other"
+    shutil.copytree(ROOT / "satya_adapt", other / "satya_adapt",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (other / "archives").symlink_to(ROOT / "archives")
     out = tmp_path / "runs.json"
     cmd = [
         sys.executable,
         str(ROOT / "benchmarks" / "held_out_ab.py"),
         str(ROOT),
-        str(ROOT),
+        str(other),
         "--quick", "--seeds", "2", "--profiles", "11", "--json", str(out),
     ]  # fmt: skip
-    proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = [line for line in proc.stdout.splitlines() if line.startswith("| tiny-plain ndjson")]
     assert [r.split("|")[2].strip() for r in rows] == ["base", "new"]
@@ -103,6 +110,9 @@ def test_held_out_ab_runs_one_checkout_against_itself(tmp_path: Path) -> None:
     assert sorted((r["checkout"], r["seed"]) for r in runs) == [
         ("base", 1), ("base", 2), ("new", 1), ("new", 2),
     ]  # fmt: skip
+    assert {(r["checkout"], r["package"]) for r in runs} == {
+        ("base", str(ROOT / "satya_adapt")), ("new", str(other / "satya_adapt")),
+    }  # fmt: skip
     assert all(r["adaptive_vs_oracle"] > 0 and r["warmup_vs_default"] > 0 for r in runs)
 
 
