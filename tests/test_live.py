@@ -1419,6 +1419,41 @@ def test_live_is_thread_safe(kind: str, source: str) -> None:
     assert (ex["trials"] > 0) == (source == "heuristic")
 
 
+def test_a_tied_cell_shared_by_eight_threads_counts_every_call() -> None:
+    """Eight threads on a cell whose choice ties with the default within 2% noise (grants with
+    a window: timings over the ceiling placed where they come, by whichever thread finishes
+    them), now and then a call that raised: every call is counted once, nothing raises, and
+    the grants still spare the decisions (at most one call in 8 decided)."""
+    live = L.Live(FakeSelector(), cache=False, cores=2)
+    chosen = BatchConfig(4096, 512, 1, "archive-exact")
+    decided = count_decisions(live)
+    wobble = random.Random(7)
+    for _ in range(2000):  # settled, one thread
+        config = live.start(prof(), chosen)
+        live.finish(config, N, 0.004 * (1.0 + 0.02 * wobble.random()))
+    before = decided[0]
+    barrier = threading.Barrier(8)
+
+    def work(seed: int) -> None:
+        rng = random.Random(seed)
+        barrier.wait()
+        for _ in range(400):
+            config = live.start(prof(), chosen)
+            if rng.random() < 0.01:
+                live.cancel(config)
+            else:
+                live.finish(config, N, 0.004 * (1.0 + 0.02 * rng.random()))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ex = evidence(live)
+    assert ex["calls"] == 2000 + 3200
+    assert decided[0] - before <= 3200 // 8
+
+
 class _TakenAtOnce(list):  # type: ignore[type-arg]
     """Tickets that other threads take as soon as they are put there."""
 
