@@ -173,7 +173,7 @@ import sys
 import threading
 import time
 import weakref
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from itertools import accumulate, compress, count
@@ -572,14 +572,9 @@ def _over_fit(timings: Sequence[float], ceiling: float, spare: int, window: Opti
 def fits_window(window: Window, crossed: list[int], j: int) -> bool:
     """Whether a timing over the ceiling as the ``j``-th of its grant fits ``window``, the
     earlier ones at the positions ``crossed`` (ascending); if so, ``j`` joins them."""
-    lo = j - WINDOW
-    inside = 1
-    for at in reversed(crossed):
-        if at <= lo:
-            break
-        inside += 1
     below, rank = window
-    if below[j if j < WINDOW else WINDOW] + inside > rank:
+    # Itself and the earlier ones among the last WINDOW throughputs.
+    if below[j if j < WINDOW else WINDOW] + len(crossed) - bisect_right(crossed, j - WINDOW) >= rank:
         return False
     crossed.append(j)
     return True
