@@ -551,22 +551,16 @@ Window = tuple[list[int], int]
 def _over_fit(timings: Sequence[float], ceiling: float, spare: int, window: Optional[Window]) -> bool:
     """Whether the timings over ``ceiling`` among ``timings`` (each valid: the ``j``-th is the
     grant's ``j``-th throughput) are at most ``spare`` and, with a ``window``, each fits it
-    (as :func:`fits_window` would find them one after another)."""
+    (:func:`fits_window`, one after another, as the quiet calls let them through)."""
     over = list(compress(count(1), map(ceiling.__lt__, timings)))  # their positions
     if len(over) > spare:
         return False
     if window is None:
         return True
-    below, rank = window
-    if len(over) + below[0] <= rank:
+    if len(over) + window[0][0] <= window[1]:
         return True
-    first = 0  # the first of them still among the last WINDOW at the i-th
-    for i, j in enumerate(over):
-        while over[first] <= j - WINDOW:
-            first += 1
-        if below[j if j < WINDOW else WINDOW] + i + 1 - first > rank:
-            return False
-    return True
+    crossed: list[int] = []
+    return all(fits_window(window, crossed, j) for j in over)
 
 
 def fits_window(window: Window, crossed: list[int], j: int) -> bool:

@@ -3407,8 +3407,9 @@ def test_a_grant_with_a_window_replays_as_its_calls_one_by_one() -> None:
     ceiling come (within the window or beyond it, up to ``hard`` or past it, as many as
     ``spare`` or more; late timings of other threads may bring any of them): the state the
     same calls leave recorded one by one (``_in_turn``, what a decided call records), and the
-    same next answer. Fails with the window's sliding count off by one in the replay's bulk
-    check, or in its check call by call (both tried)."""
+    same next answer. Fails with the window's sliding count off by one (tried in
+    ``fits_window``, which the bulk check and the check call by call both use, and in the bulk
+    check's own count before it used it)."""
     rng = random.Random(17)
     replayed = bulk = 0
     over_fit = L._over_fit
