@@ -31,8 +31,9 @@ dicts, 1 thread     ``RESULT_BYTES`` (results; records read in       ``HOLD_BASE
                                                                      HOLD_PER_FIELD * fields *
                                                                      (1 + 2 complexity)``
 dicts, threads      the same plus a reference and the records taken  the same (taken apart
-                    apart: ``8 + COMPACT_BASE + COMPACT_PER_FIELD    under the GIL)
-                    * fields``
+                    apart: ``8 + COMPACT_BASE + COMPACT_PER_FIELD    or checked in place,
+                    * fields`` (at most: only those the call finds   under the GIL)
+                    worth giving to the pool are)
 JSON                ``RESULT_BYTES + 24`` (results, record spans)    ``HOLD_RESULTS`` (handing
                                                                      results over)
 NDJSON              the same plus the read buffer (NDJSON read       ``HOLD_RESULTS +

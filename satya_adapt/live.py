@@ -293,15 +293,19 @@ MAX_AHEAD_TRIAL_SAMPLES = 21
 WORST_RATIO_THREADS = 0.5
 #: ... for Python dicts, which the pool's threads cannot read: they are taken apart for it
 #: under the GIL first. Measured on this repository's 2-vCPU VM: a second thread on a cell of
-#: 10,000 small dicts ran 0.12-0.18 times one thread's speed (0.17-0.55 in bench_peers), so a
+#: 10,000 small dicts ran 0.12-0.18 times one thread's speed (0.17-0.55 in bench_peers; the
+#: engine before 2026-12-08, which took every record apart for the pool), so a
 #: trial judged at 0.5 cost several times the slack that paid for it.
 WORST_RATIO_THREADS_DICTS = 0.15
 #: ... measured instead on the call's own records when the validator can (see
 #: :meth:`Live.start`), once per cell, before its first trial: this many records spread over
 #: the list, checked in place and taken apart for the pool and checked, on the caller's
 #: thread (the binding's ``pool_cost``, each the best of :data:`POOL_COST_ROUNDS`); the
-#: first time over the second is what a second thread gives when it shares the caller's
-#: core, and :data:`POOL_COST_MARGIN` of it the worst case assumed. On the four dict
+#: first time over the second is what a second thread gave when it shared the caller's
+#: core and the caller took every record apart, and :data:`POOL_COST_MARGIN` of it the worst
+#: case assumed. (Since 2026-12-08 the caller hands a task to the pool only where taking it
+#: apart costs it less than checking it in place, and checks the others itself: the worst
+#: case is higher now, and this prior conservative.) On the four dict
 #: profiles of ``benchmarks/eval_live.py`` (8 measurements each): 0.74 / 0.42-0.43 /
 #: 0.24-0.25 / 0.66-0.68, against two threads pinned to one core (64-record tasks, 2 runs of
 #: 15 calls of 10,000 records) 0.63-0.64 / 0.42 / 0.22-0.24 / 0.64: within 0.85 of it. It

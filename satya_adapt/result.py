@@ -13,12 +13,13 @@ __all__ = ["EngineStats", "ValidationResult", "RecordError"]
 class EngineStats(NamedTuple):
     """What the engine did: ``chunks`` of at most ``batch_size`` records, ``tasks`` of at most
     ``micro_batch_size`` records, the most bytes it held for one chunk (``peak_bytes``: records
-    taken apart for the pool, parsed documents, read buffers, pending results) and wall time.
+    taken apart for the pool, as many as the call found worth it; parsed documents, read
+    buffers, pending results) and wall time.
 
     ``max_gil_hold`` is the longest stretch, in seconds, the call held the GIL without letting
     it go: how long every other Python thread could be paused by it. Records given as Python
-    objects are read under the GIL a whole chunk at a time (with several threads, taken apart
-    a chunk at a time), so it grows with ``batch_size``; JSON and NDJSON are checked with the
+    objects are read under the GIL a whole chunk at a time (with several threads, checked in
+    place or taken apart for the pool a chunk at a time), so it grows with ``batch_size``; JSON and NDJSON are checked with the
     GIL released and hold it only to hand each chunk's results over. It is never more than
     ``seconds``."""
 

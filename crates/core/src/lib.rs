@@ -38,8 +38,8 @@ pub use fused::is_valid as is_valid_bytes;
 // The engine: entry points, batch configuration knobs and outcome types.
 pub use engine::{
     check_in_place, pool, usable_cores, validate_in_place, validate_records, validate_spans,
-    workers, ChunkOutcome, EngineError, Interrupt, Knobs, OnParseError, Pipeline, PollSteps, Span,
-    POLL_INTERVAL, POLL_RECORDS,
+    workers, ChunkOutcome, EngineError, Interrupt, Knobs, OnParseError, Pipeline, PollSteps,
+    Shares, Span, POLL_INTERVAL, POLL_RECORDS,
 };
 // Readers and chunkers of JSON arrays and NDJSON.
 pub use json::{

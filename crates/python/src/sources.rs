@@ -19,9 +19,9 @@ use super::errors::{engine_error, satya_error, PyRecordError};
 use super::record::{borrowed_records, refuse_non_json, Compact, HeldRecords, PyObj};
 use super::threads::{on_main_thread, stop_if_exiting, without_gil, InPython};
 use satya_adapt_core::{
-    check_in_place, validate_in_place, validate_spans, ArrayChunker, ChunkOutcome, EngineError,
-    Json, Knobs, NdjsonChunker, NdjsonReader, OnParseError, Pipeline, PollSteps, RecordTooLong,
-    Schema, Span, POLL_INTERVAL, POLL_RECORDS,
+    check_in_place, validate_in_place, validate_spans, workers, ArrayChunker, ChunkOutcome,
+    EngineError, Json, Knobs, NdjsonChunker, NdjsonReader, OnParseError, Pipeline, PollSteps,
+    RecordTooLong, Schema, Shares, Span, POLL_INTERVAL, POLL_RECORDS,
 };
 
 /// Immutable bytes kept alive by a strong reference; the slice borrows them.
@@ -386,6 +386,8 @@ pub struct Run {
     done: bool,
     signals: Signals,
     pub gil: GilClock,
+    /// What sharing tasks with the pool has cost the caller's thread so far in this call.
+    shares: Shares,
 }
 
 /// Where a call changes its batch configuration (live verification's sliced trial: a
@@ -422,6 +424,7 @@ impl Run {
             done: false,
             signals: Signals::new(),
             gil: GilClock::new(),
+            shares: Shares::default(),
         }
     }
 
@@ -500,6 +503,7 @@ impl Run {
         let schema = &**schema_arc;
         let signals = &mut self.signals;
         let gil = &mut self.gil;
+        let shares = &mut self.shares;
         match &mut self.source {
             Source::List { list, pos } => {
                 let list = list.bind(py);
@@ -520,8 +524,17 @@ impl Run {
                 // before any Python code runs.
                 let held = unsafe { HeldRecords::new(py, &items[*pos..end], first)? };
                 *pos = end;
-                validate_objects(py, schema_arc, held.records(), first, knobs, signals, gil)
-                    .map(Some)
+                validate_objects(
+                    py,
+                    schema_arc,
+                    held.records(),
+                    first,
+                    knobs,
+                    signals,
+                    gil,
+                    shares,
+                )
+                .map(Some)
             }
             Source::Iter { iter } => {
                 let iter = iter.bind(py);
@@ -545,7 +558,8 @@ impl Run {
                     refuse_non_json(record, Some(first + i))?;
                 }
                 let records: Vec<PyObj<'_>> = owned.iter().map(PyObj::new).collect();
-                validate_objects(py, schema_arc, &records, first, knobs, signals, gil).map(Some)
+                validate_objects(py, schema_arc, &records, first, knobs, signals, gil, shares)
+                    .map(Some)
             }
             Source::JsonArray { chunker, bytes } => {
                 // Cutting a chunk reads all its bytes: without the GIL.
@@ -691,8 +705,11 @@ fn validate_bytes(
 /// on the other core, written again here); at 4 MiB: 1.75 / 0.97, 0.55 / 0.32, 0.14.
 const RECLAIM_BYTES: usize = 4 << 20;
 
-/// Records that are live Python objects: read in place with one thread, taken
-/// apart for the pool with several.
+#[allow(clippy::too_many_arguments)]
+/// Records that are live Python objects: read in place with one thread; with
+/// several, the caller's thread is one of them. It takes a task apart for the pool
+/// only while a pool thread waits for one and taking apart has cost it less than
+/// checking in place (`Shares`), and checks every other task in place itself.
 fn validate_objects(
     py: Python<'_>,
     schema: &Arc<Schema>,
@@ -701,9 +718,11 @@ fn validate_objects(
     knobs: Knobs,
     signals: &mut Signals,
     gil: &mut GilClock,
+    shares: &mut Shares,
 ) -> PyResult<ChunkOutcome> {
     let refs_bytes = std::mem::size_of_val(records);
-    if knobs.threads <= 1 {
+    let helpers = workers(knobs.threads) - 1;
+    if helpers == 0 {
         // Under a pause budget other threads run at the polls, between records (held:
         // each is checked as it is when reached), as for a list; a generator's chunk
         // ignored the budget (100 ms held under `max_pause="2ms"`).
@@ -721,7 +740,8 @@ fn validate_objects(
     }
     // Take each task's records apart while the pool checks the previous tasks.
     let mut compact = Compact::new();
-    let mut pipeline = Pipeline::new(Arc::clone(schema), knobs).map_err(|e| engine_error(py, e))?;
+    let mut pipeline = Pipeline::with_workers(Arc::clone(schema), knobs, helpers)
+        .map_err(|e| engine_error(py, e))?;
     let m = knobs.micro_batch_size.max(1);
     // Under a pause budget the GIL is handed over while records are taken apart
     // too, at the signal polls: the records are held, and what was taken apart
@@ -736,15 +756,27 @@ fn validate_objects(
     };
     let mut reclaimed_at = 0;
     for (t, task) in records.chunks(m).enumerate() {
+        if !shares.take_apart_next(pipeline.waiting() < helpers) {
+            let started = Instant::now();
+            let out = match validate_in_place(schema, task, first + t * m, knobs, &mut poll) {
+                Ok(out) => out,
+                Err(e) => return Err(signals.error(py, e)),
+            };
+            shares.checked(task.len(), started.elapsed());
+            pipeline.submit_checked(out);
+            continue;
+        }
         let mut start = 0;
         while start < task.len() {
             let part = &task[start..];
             let at = first + t * m + start;
+            let started = Instant::now();
             let (docs, too_large) = match compact.take_apart(part, schema, &mut poll) {
                 Some(taken) if !poll() => taken,
                 // Dropping the pipeline stops its tasks and waits for them.
                 _ => return Err(signals.error(py, EngineError::Interrupted)),
             };
+            shares.taken(docs.len(), started.elapsed());
             if !docs.is_empty() {
                 // SAFETY: the documents borrow strings kept alive by `compact`, which
                 // is dropped after `finish` (or after the pipeline's drop) has waited
