@@ -755,8 +755,10 @@ fn validate_objects(
         false
     };
     let mut reclaimed_at = 0;
+    let tasks = records.len().div_ceil(m);
     for (t, task) in records.chunks(m).enumerate() {
-        if !shares.take_apart_next(pipeline.waiting() < helpers) {
+        // (The chunk's last task stays here: given to the pool, the caller would only wait.)
+        if t + 1 == tasks || !shares.take_apart_next(pipeline.waiting() < helpers) {
             let started = Instant::now();
             let out = match validate_in_place(schema, task, first + t * m, knobs, &mut poll) {
                 Ok(out) => out,
