@@ -302,10 +302,10 @@ WORST_RATIO_THREADS_DICTS = 0.15
 #: the list, checked in place and taken apart for the pool and checked, on the caller's
 #: thread (the binding's ``pool_cost``, each the best of :data:`POOL_COST_ROUNDS`); the
 #: first time over the second is what a second thread gave when it shared the caller's
-#: core and the caller took every record apart, and :data:`POOL_COST_MARGIN` of it the worst
-#: case assumed. (Since 2026-12-08 the caller hands a task to the pool only where taking it
-#: apart costs it less than checking it in place, and checks the others itself: the worst
-#: case is higher now, and this prior conservative.) On the four dict
+#: core and the caller took every record apart. Since 2026-12-08 the caller hands a task to
+#: the pool only where taking it apart costs it less than checking it in place, and checks the
+#: others itself; :data:`POOL_COST_MARGIN` of what that gives at worst
+#: (:func:`sharing_worst`) is the worst case assumed. On the four dict
 #: profiles of ``benchmarks/eval_live.py`` (8 measurements each): 0.74 / 0.42-0.43 /
 #: 0.24-0.25 / 0.66-0.68, against two threads pinned to one core (64-record tasks, 2 runs of
 #: 15 calls of 10,000 records) 0.63-0.64 / 0.42 / 0.22-0.24 / 0.64: within 0.85 of it. It
@@ -2777,6 +2777,23 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+def sharing_worst(ratio: float) -> float:
+    """What a second thread gives on dicts at worst (its throughput over one thread's), where
+    ``pool_cost`` measured ``ratio``: checking in place over taking apart and checking, ``c / (a
+    + c)`` a record. The pool's thread then shares the caller's core, taking turns with it. The
+    caller hands a task over only when the pool has none queued, and only where ``a < c``
+    (``ratio`` above 1/2). So with fair turns it hands over a share ``c / (2c - a)`` of the tasks,
+    and each of those costs ``a`` more than in place: ``1 - (a / c) / 2`` of one thread's speed,
+    ``(3 ratio - 1) / (2 ratio)``. Never below ``ratio``, what taking every record apart gave
+    (the engine until 2026-12-08; what such a cell assumed until then). Measured on that
+    engine's successor, one core for both (``taskset``, 20 alternations on the four dict
+    profiles of ``eval_live.py``): 0.97-1.00, where this gives 0.83, 0.40, 0.25, 0.75 (heavy-regex,
+    medium-mixed, tiny-plain, long-strings; ``ratio`` 0.75, 0.46, 0.25, 0.67)."""
+    if ratio <= 0.5:
+        return ratio
+    return (3.0 * ratio - 1.0) / (2.0 * ratio)
+
+
 def _hopeless(candidates: Sequence[_Arm], ratio: float) -> list[_Arm]:
     """The candidates whose threads cannot pay where a second thread gives ``ratio`` of one
     (``pool_cost``'s first time over its second, see :data:`POOL_HOPELESS`)."""
@@ -3499,7 +3516,7 @@ class Live:
             # times as fast, and ran one thread for the rest of the process.
             again = [self._pool_ratio(records), self._pool_ratio(records)]
             ratio = sorted([ratio, *(r if r is not None else ratio for r in again)])[1]
-        cell.worst_threads = max(1e-3, POOL_COST_MARGIN * ratio)
+        cell.worst_threads = max(1e-3, POOL_COST_MARGIN * sharing_worst(ratio))
         cell.worst_threads_from = "measured"
         cell.drop_untried(
             _hopeless(cell.candidates, ratio),
