@@ -1219,16 +1219,20 @@ mod tests {
         }
     }
 
-    #[test]
-    fn pipeline_matches_direct_checks() {
-        let schema = Arc::new(Schema::from_json_text(SCHEMA).unwrap());
-        let input = records(57);
-        let spans = spans_of_array(&input);
-        let docs: Vec<Json<'static>> = spans
+    /// `n` records of [`records`], parsed into documents that own their data.
+    fn owned_records(n: usize) -> Vec<Json<'static>> {
+        let input = records(n);
+        spans_of_array(&input)
             .iter()
             .map(|s| parse_value(&input[s.range.clone()], MAX_DEPTH).unwrap())
             .map(|d| to_owned_json(&d))
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn pipeline_matches_direct_checks() {
+        let schema = Arc::new(Schema::from_json_text(SCHEMA).unwrap());
+        let docs = owned_records(57);
         let refs: Vec<&Json> = docs.iter().collect();
         let direct = validate_records(
             &schema,
@@ -1278,13 +1282,7 @@ mod tests {
         // The dicts path with several threads: one pool thread, the caller checking every
         // other task itself; `finish` checks what no pool thread has started.
         let schema = Arc::new(Schema::from_json_text(SCHEMA).unwrap());
-        let input = records(57);
-        let spans = spans_of_array(&input);
-        let docs: Vec<Json<'static>> = spans
-            .iter()
-            .map(|s| parse_value(&input[s.range.clone()], MAX_DEPTH).unwrap())
-            .map(|d| to_owned_json(&d))
-            .collect();
+        let docs = owned_records(57);
         let refs: Vec<&Json> = docs.iter().collect();
         let knobs = collecting(2, usize::MAX);
         let direct = validate_records(&schema, &refs, 5, knobs, &mut || false).unwrap();
