@@ -705,11 +705,12 @@ fn validate_bytes(
 /// on the other core, written again here); at 4 MiB: 1.75 / 0.97, 0.55 / 0.32, 0.14.
 const RECLAIM_BYTES: usize = 4 << 20;
 
-#[allow(clippy::too_many_arguments)]
 /// Records that are live Python objects: read in place with one thread; with
 /// several, the caller's thread is one of them. It takes a task apart for the pool
 /// only while a pool thread waits for one and taking apart has cost it less than
-/// checking in place (`Shares`), and checks every other task in place itself.
+/// checking in place (`Shares`), and checks every other task in place itself (every
+/// task, with one usable core).
+#[allow(clippy::too_many_arguments)]
 fn validate_objects(
     py: Python<'_>,
     schema: &Arc<Schema>,
@@ -721,8 +722,7 @@ fn validate_objects(
     shares: &mut Shares,
 ) -> PyResult<ChunkOutcome> {
     let refs_bytes = std::mem::size_of_val(records);
-    let helpers = workers(knobs.threads) - 1;
-    if helpers == 0 {
+    if knobs.threads <= 1 {
         // Under a pause budget other threads run at the polls, between records (held:
         // each is checked as it is when reached), as for a list; a generator's chunk
         // ignored the budget (100 ms held under `max_pause="2ms"`).
@@ -738,7 +738,9 @@ fn validate_objects(
         gil.hand_over(py);
         return Ok(out);
     }
-    // Take each task's records apart while the pool checks the previous tasks.
+    // Tasks go to the pool or are checked here, as `shares` says; what the pool checks is
+    // taken apart here first.
+    let helpers = workers(knobs.threads) - 1;
     let mut compact = Compact::new();
     let mut pipeline = Pipeline::with_workers(Arc::clone(schema), knobs, helpers)
         .map_err(|e| engine_error(py, e))?;
