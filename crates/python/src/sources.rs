@@ -759,20 +759,17 @@ fn validate_objects(
     let mut reclaimed_at = 0;
     let tasks = records.len().div_ceil(m);
     for (t, task) in records.chunks(m).enumerate() {
-        // (The chunk's last task stays here: given to the pool, the caller would only wait.)
-        if t + 1 == tasks || !shares.take_apart_next(pipeline.waiting() < helpers) {
-            let started = Instant::now();
-            let out = match validate_in_place(schema, task, first + t * m, knobs, &mut poll) {
-                Ok(out) => out,
-                Err(e) => return Err(signals.error(py, e)),
-            };
-            shares.checked(task.len(), started.elapsed());
-            pipeline.submit_checked(out);
-            continue;
-        }
+        // The records of the task given to the pool, the first ones; the rest are checked
+        // here. (The chunk's last task stays here: given to the pool, the caller would only
+        // wait for it.)
+        let given = if t + 1 == tasks || !shares.take_apart_next(pipeline.waiting() < helpers) {
+            0
+        } else {
+            shares.to_take_apart(task.len())
+        };
         let mut start = 0;
-        while start < task.len() {
-            let part = &task[start..];
+        while start < given {
+            let part = &task[start..given];
             let at = first + t * m + start;
             let started = Instant::now();
             let (docs, too_large) = match compact.take_apart(part, schema, &mut poll) {
@@ -797,6 +794,17 @@ fn validate_objects(
             pipeline.submit_checked(out);
             start += k + 1;
         }
+        if given < task.len() {
+            let rest = &task[given..];
+            let started = Instant::now();
+            let out = match validate_in_place(schema, rest, first + t * m + given, knobs, &mut poll)
+            {
+                Ok(out) => out,
+                Err(e) => return Err(signals.error(py, e)),
+            };
+            shares.checked(rest.len(), started.elapsed());
+            pipeline.submit_checked(out);
+        }
         if compact.bytes - reclaimed_at >= RECLAIM_BYTES {
             reclaimed_at = compact.bytes;
             pipeline.reclaim();
@@ -805,6 +813,8 @@ fn validate_objects(
     let out = gil.release(py, || pipeline.finish(&mut || signals.check_released()));
     let mut out = out.map_err(|e| signals.error(py, e))?;
     out.bytes = out.result_bytes() + compact.bytes + refs_bytes;
+    // Tasks of `micro_batch_size` records, however the caller and the pool shared them.
+    out.tasks = tasks;
     drop(compact);
     Ok(out)
 }
