@@ -538,9 +538,9 @@ fn check_range(
 
 type TaskReport = (usize, Result<ChunkOutcome, EngineError>, Vec<Json<'static>>);
 
-/// Records a call first takes apart for the pool to learn what that costs (see
-/// [`Shares::to_take_apart`]).
-pub const SHARES_FIRST_TAKEN: usize = 64;
+/// Records a call first checks in place, then takes apart for the pool, to learn
+/// what each costs (see [`Shares::next_piece`]).
+pub const SHARES_FIRST_RECORDS: usize = 64;
 
 /// What the caller's thread has spent on a call's tasks of Python records so far:
 /// taking records apart for the pool, and checking them in place itself. A task
@@ -556,35 +556,33 @@ pub struct Shares {
 }
 
 impl Shares {
-    /// Whether the next task goes to the pool (`pool_waits`: a pool thread would
-    /// find no task queued). The first task that may goes (in part, see
-    /// [`Shares::to_take_apart`]), and the next one is checked in place if none
-    /// was yet, so that each side's cost is measured.
-    pub fn take_apart_next(&self, pool_waits: bool) -> bool {
-        if !pool_waits {
-            return false;
+    /// The next piece of a task with `left` records still to run: whether it goes to
+    /// the pool, and how many records it holds (the task's rest, but for the first two
+    /// pieces of a call). `pool_waits`: a pool thread would find no task queued.
+    ///
+    /// The first [`SHARES_FIRST_RECORDS`] records are checked in place and the next
+    /// as many taken apart for the pool, each side's cost measured; from then on a
+    /// piece goes to the pool when it waits and taking apart has cost less per record
+    /// than checking. (Before, a call's whole first task went to the pool and its second
+    /// was checked in place: 20,000 Twitter statuses, tasks of 1,024, ran 10-16% slower
+    /// on two threads than on one, 1-3% with the first 64 records taken apart and the
+    /// rest of the task checked in place; heavy-regex records, which pay, gave the pool
+    /// less of that task then, and lost 4-7%.)
+    pub fn next_piece(&self, left: usize, pool_waits: bool) -> (bool, usize) {
+        if self.checked_records == 0 {
+            return (false, left.min(SHARES_FIRST_RECORDS));
         }
         if self.taken_records == 0 {
-            return true;
-        }
-        if self.checked_records == 0 {
-            return false;
+            return if pool_waits {
+                (true, left.min(SHARES_FIRST_RECORDS))
+            } else {
+                (false, left)
+            };
         }
         // Per record: taken / taken_records < checked / checked_records.
-        self.taken.as_secs_f64() * (self.checked_records as f64)
-            < self.checked.as_secs_f64() * (self.taken_records as f64)
-    }
-
-    /// How many of the first records of a task of `len` that goes to the pool are taken
-    /// apart for it: the first time, [`SHARES_FIRST_TAKEN`] at most (the rest are checked
-    /// in place), then all. With the whole first task taken apart, 20,000 Twitter statuses
-    /// (tasks of 1,024) ran 10-16% slower on two threads than on one, 1-3% with 64.
-    pub fn to_take_apart(&self, len: usize) -> usize {
-        if self.taken_records == 0 {
-            len.min(SHARES_FIRST_TAKEN)
-        } else {
-            len
-        }
+        let cheaper = self.taken.as_secs_f64() * (self.checked_records as f64)
+            < self.checked.as_secs_f64() * (self.taken_records as f64);
+        (pool_waits && cheaper, left)
     }
 
     /// `records` were taken apart for the pool in `spent`.
@@ -1329,24 +1327,23 @@ mod tests {
     #[test]
     fn shares_give_the_pool_only_what_it_saves_the_caller() {
         let us = Duration::from_micros;
+        let first = SHARES_FIRST_RECORDS;
         let mut shares = Shares::default();
-        // Nothing goes while the pool has a task queued.
-        assert!(!shares.take_apart_next(false));
-        // The first task that may go, goes: its first 64 records (the rest are checked here);
-        // where nothing was checked here yet, the next task is, to measure both.
-        assert!(shares.take_apart_next(true));
-        assert_eq!(shares.to_take_apart(1024), SHARES_FIRST_TAKEN);
-        assert_eq!(shares.to_take_apart(10), 10);
-        shares.taken(100, us(50));
-        assert_eq!(shares.to_take_apart(1024), 1024);
-        assert!(!shares.take_apart_next(false) && !shares.take_apart_next(true));
-        shares.checked(100, us(150));
-        // Taking apart costs 0.5 us a record, checking 1.5: the pool gets what it waits for.
-        assert!(shares.take_apart_next(true));
-        assert!(!shares.take_apart_next(false));
+        // A call's first records are checked here, whatever the pool does.
+        assert_eq!(shares.next_piece(1024, true), (false, first));
+        assert_eq!(shares.next_piece(10, false), (false, 10));
+        shares.checked(first, us(96));
+        // The next as many go to the pool if it waits; if it does not, the rest stays here.
+        assert_eq!(shares.next_piece(960, true), (true, first));
+        assert_eq!(shares.next_piece(960, false), (false, 960));
+        shares.taken(first, us(32));
+        // Taking apart costs 0.5 us a record, checking 1.5: the pool gets what it waits for,
+        // whole pieces.
+        assert_eq!(shares.next_piece(896, true), (true, 896));
+        assert_eq!(shares.next_piece(1024, false), (false, 1024));
         // Checks cheaper than taking apart: nothing more goes.
         shares.checked(10_000, us(100));
-        assert!(!shares.take_apart_next(true));
+        assert_eq!(shares.next_piece(1024, true), (false, 1024));
     }
 
     #[test]

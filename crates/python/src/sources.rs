@@ -759,51 +759,55 @@ fn validate_objects(
     let mut reclaimed_at = 0;
     let tasks = records.len().div_ceil(m);
     for (t, task) in records.chunks(m).enumerate() {
-        // The records of the task given to the pool, the first ones; the rest are checked
-        // here. (The chunk's last task stays here: given to the pool, the caller would only
-        // wait for it.)
-        let given = if t + 1 == tasks || !shares.take_apart_next(pipeline.waiting() < helpers) {
-            0
-        } else {
-            shares.to_take_apart(task.len())
-        };
-        let mut start = 0;
-        while start < given {
-            let part = &task[start..given];
-            let at = first + t * m + start;
-            let started = Instant::now();
-            let (docs, too_large) = match compact.take_apart(part, schema, &mut poll) {
-                Some(taken) if !poll() => taken,
-                // Dropping the pipeline stops its tasks and waits for them.
-                _ => return Err(signals.error(py, EngineError::Interrupted)),
+        let mut done = 0;
+        while done < task.len() {
+            let left = task.len() - done;
+            // (The chunk's last task stays here: given to the pool, the caller would only
+            // wait for it.)
+            let (to_pool, len) = if t + 1 == tasks {
+                (false, left)
+            } else {
+                shares.next_piece(left, pipeline.waiting() < helpers)
             };
-            shares.taken(docs.len(), started.elapsed());
-            if !docs.is_empty() {
-                // SAFETY: the documents borrow strings kept alive by `compact`, which
-                // is dropped after `finish` (or after the pipeline's drop) has waited
-                // for them.
-                unsafe { pipeline.submit(docs, at) };
+            let piece = &task[done..done + len];
+            let at = first + t * m + done;
+            done += len;
+            let started = Instant::now();
+            if !to_pool {
+                let out = match validate_in_place(schema, piece, at, knobs, &mut poll) {
+                    Ok(out) => out,
+                    Err(e) => return Err(signals.error(py, e)),
+                };
+                shares.checked(piece.len(), started.elapsed());
+                pipeline.submit_checked(out);
+                continue;
             }
-            let Some(k) = too_large else { break };
-            // A record that expands past what is taken apart (`MAX_CONVERTED`), or holds
-            // a container twice: checked here, read in place as with one thread.
-            let mut out = ChunkOutcome::for_records(1);
-            // (It fails only with a caught panic, which `signals` has no part in.)
-            check_in_place(schema, &part[k..=k], at + k, knobs, &mut out)
-                .map_err(|e| engine_error(py, e))?;
-            pipeline.submit_checked(out);
-            start += k + 1;
-        }
-        if given < task.len() {
-            let rest = &task[given..];
-            let started = Instant::now();
-            let out = match validate_in_place(schema, rest, first + t * m + given, knobs, &mut poll)
-            {
-                Ok(out) => out,
-                Err(e) => return Err(signals.error(py, e)),
-            };
-            shares.checked(rest.len(), started.elapsed());
-            pipeline.submit_checked(out);
+            let mut start = 0;
+            while start < piece.len() {
+                let part = &piece[start..];
+                let at = at + start;
+                let (docs, too_large) = match compact.take_apart(part, schema, &mut poll) {
+                    Some(taken) if !poll() => taken,
+                    // Dropping the pipeline stops its tasks and waits for them.
+                    _ => return Err(signals.error(py, EngineError::Interrupted)),
+                };
+                if !docs.is_empty() {
+                    // SAFETY: the documents borrow strings kept alive by `compact`, which
+                    // is dropped after `finish` (or after the pipeline's drop) has waited
+                    // for them.
+                    unsafe { pipeline.submit(docs, at) };
+                }
+                let Some(k) = too_large else { break };
+                // A record that expands past what is taken apart (`MAX_CONVERTED`), or
+                // holds a container twice: checked here, read in place as with one thread.
+                let mut out = ChunkOutcome::for_records(1);
+                // (It fails only with a caught panic, which `signals` has no part in.)
+                check_in_place(schema, &part[k..=k], at + k, knobs, &mut out)
+                    .map_err(|e| engine_error(py, e))?;
+                pipeline.submit_checked(out);
+                start += k + 1;
+            }
+            shares.taken(piece.len(), started.elapsed());
         }
         if compact.bytes - reclaimed_at >= RECLAIM_BYTES {
             reclaimed_at = compact.bytes;
