@@ -2787,7 +2787,7 @@ def sharing_worst(ratio: float) -> float:
     ``(3 ratio - 1) / (2 ratio)``. Never below ``ratio``, what taking every record apart gave
     (the engine until 2026-12-08; what such a cell assumed until then). Measured on that
     engine's successor, one core for both (``taskset``, 20 alternations on the four dict
-    profiles of ``eval_live.py``): 0.97-1.00, where this gives 0.83, 0.40, 0.25, 0.75 (heavy-regex,
+    profiles of ``eval_live.py``): 0.97-1.00, where this gives 0.83, 0.46, 0.25, 0.75 (heavy-regex,
     medium-mixed, tiny-plain, long-strings; ``ratio`` 0.75, 0.46, 0.25, 0.67)."""
     if ratio <= 0.5:
         return ratio

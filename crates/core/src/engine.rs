@@ -731,8 +731,9 @@ impl Pipeline {
     }
 
     /// Takes the next task's place with the outcome of records the caller checked
-    /// itself (a Python record too large to take apart for the pool): it comes out
-    /// of [`Pipeline::finish`] in order among the tasks' outcomes.
+    /// itself (Python records it checked in place rather than give to the pool, see
+    /// [`Shares`], or one too large to take apart): it comes out of
+    /// [`Pipeline::finish`] in order among the tasks' outcomes.
     pub fn submit_checked(&mut self, outcome: ChunkOutcome) {
         let task = self.submitted;
         self.submitted += 1;
