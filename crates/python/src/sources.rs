@@ -826,9 +826,10 @@ fn validate_objects(
 /// What the pool path costs the caller's thread on `records` (a sample of a
 /// call's): seconds of checking them in place, and of taking them apart as for
 /// the pool and checking what came out, both on this thread, each the best of
-/// `rounds`. The first over the second is what a second thread gives at worst,
-/// when the pool's thread shares the caller's core: live verification's prior
-/// for trying one on dicts. `None` when a check stopped (a caught panic).
+/// `rounds`. Live verification's prior for trying a second thread on dicts is
+/// made from the first over the second (`satya_adapt.live.sharing_worst`: the
+/// caller hands the pool only what this says saves it time). `None` when a check
+/// stopped (a caught panic).
 pub fn pool_cost(
     schema: &Schema,
     records: &[PyObj<'_>],
